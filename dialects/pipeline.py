@@ -1,0 +1,697 @@
+"""The ``pipeline`` dialect: a Python inference function at the level of estimator calls.
+
+The frontend builds this level from the function's AST. Values are batches of rows: a
+DataFrame is a ``!pipeline.frame``, a feature matrix a ``tensor<?xNxf64>``, a per-row result
+a ``tensor<?xf64>`` (or ``tensor<?xi64>`` of class indices). Fitted parameters are not in
+the text: they are named blobs, ``#pipeline.blob<"coef_1a2b" : tensor<1x4xf64>>``, whose data
+the compiler binds to the machine code at JIT time.
+
+```mlir
+func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> tensor<?xf64> {
+  %num = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xf64>
+  %s = pipeline.transform "StandardScaler" %num {mean = ..., scale = ...}
+      : tensor<?x1xf64> -> tensor<?x1xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %s {...}
+      : tensor<?x1xf64> -> tensor<?x2xf64>
+  %p1 = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
+  func.return %p1 : tensor<?xf64>
+}
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IntAttr,
+    StringAttr,
+    TensorType,
+    f64,
+    i1,
+)
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue, TypeAttribute
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_attr_definition,
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+    var_result_def,
+)
+from xdsl.parser import AttrParser, Parser
+from xdsl.printer import Printer
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+# region Types and attributes
+
+
+@irdl_attr_definition
+class StrType(ParametrizedAttribute, TypeAttribute):
+    """A string value (a Python ``str``; UTF-8 bytes in native code): ``!pipeline.str``."""
+
+    name = "pipeline.str"
+
+
+@irdl_attr_definition
+class ObjectType(ParametrizedAttribute, TypeAttribute):
+    """Any other Python value; only ``pipeline.python_call`` produces or consumes it.
+
+    ```mlir
+    !pipeline.object
+    ```
+    """
+
+    name = "pipeline.object"
+
+
+@irdl_attr_definition
+class FrameType(ParametrizedAttribute, TypeAttribute):
+    """A batch of rows with named, typed columns (a pandas DataFrame).
+
+    ```mlir
+    !pipeline.frame<"age" : f64, "city" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.frame"
+    names: ArrayAttr[StringAttr]
+    dtypes: ArrayAttr[Attribute]
+
+    def __init__(self, columns: Sequence[tuple[str, Attribute]]):
+        super().__init__(
+            ArrayAttr([StringAttr(n) for n, _ in columns]), ArrayAttr([t for _, t in columns])
+        )
+
+    @property
+    def columns(self) -> list[tuple[str, Attribute]]:
+        return [(n.data, t) for n, t in zip(self.names.data, self.dtypes.data, strict=True)]
+
+    def dtype_of(self, column: str) -> Attribute:
+        for name, dtype in self.columns:
+            if name == column:
+                return dtype
+        raise KeyError(column)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        def parse_column() -> tuple[str, Attribute]:
+            name = parser.parse_str_literal()
+            parser.parse_punctuation(":")
+            return name, parser.parse_type()
+
+        columns = parser.parse_comma_separated_list(parser.Delimiter.ANGLE, parse_column)
+        return (
+            ArrayAttr([StringAttr(n) for n, _ in columns]),
+            ArrayAttr([t for _, t in columns]),
+        )
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            for i, (name, dtype) in enumerate(self.columns):
+                if i:
+                    printer.print_string(", ")
+                printer.print_string_literal(name)
+                printer.print_string(" : ")
+                printer.print_attribute(dtype)
+
+    def verify(self) -> None:
+        names = [n.data for n in self.names.data]
+        if len(set(names)) != len(names):
+            raise VerifyException(f"frame has duplicate column names: {names}")
+        if len(names) != len(self.dtypes.data):
+            raise VerifyException("frame needs one dtype per column")
+        for name, dtype in self.columns:
+            if dtype != f64 and not isinstance(dtype, StrType):
+                raise VerifyException(
+                    f"column {name!r} has dtype {dtype}; expected f64 or !pipeline.str"
+                )
+
+
+@irdl_attr_definition
+class BlobAttr(ParametrizedAttribute):
+    """A named constant array kept outside the IR text and bound at JIT time.
+
+    ```mlir
+    #pipeline.blob<"coef_1a2b3c4d" : tensor<1x21xf64>>
+    ```
+    """
+
+    name = "pipeline.blob"
+    symbol: StringAttr
+    type: TensorType
+
+    def __init__(self, symbol: str, type: TensorType):
+        super().__init__(StringAttr(symbol), type)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.type.get_shape()
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for dim in self.shape:
+            size *= dim
+        return size
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            symbol = parser.parse_str_literal()
+            parser.parse_punctuation(":")
+            typ = parser.parse_type()
+        return (StringAttr(symbol), typ)
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_string_literal(self.symbol.data)
+            printer.print_string(" : ")
+            printer.print_attribute(self.type)
+
+    def verify(self) -> None:
+        if any(d < 0 for d in self.type.get_shape()):
+            raise VerifyException("a blob has a static shape")
+
+
+def batch_of(width: int, element: Attribute = f64) -> TensorType:
+    """``tensor<?xWxT>``: a batch of rows of ``width`` values."""
+    return TensorType(element, [DYNAMIC_INDEX, width])
+
+
+def vector_of(element: Attribute = f64) -> TensorType:
+    """``tensor<?xT>``: one value per row."""
+    return TensorType(element, [DYNAMIC_INDEX])
+
+
+def batch_width(typ: Attribute) -> int:
+    """The number of values per row of a batch type (1 for ``tensor<?xT>``)."""
+    if isinstance(typ, TensorType):
+        shape = typ.get_shape()
+        if shape and shape[0] == DYNAMIC_INDEX and all(d >= 0 for d in shape[1:]):
+            return shape[1] if len(shape) == 2 else 1
+    if isinstance(typ, FrameType):
+        return len(typ.names.data)
+    raise VerifyException(f"{typ} is not a batch of rows")
+
+
+def verify_batch(typ: Attribute, what: str) -> TensorType:
+    """Check that ``typ`` is ``tensor<?xT>`` or ``tensor<?xWxT>`` and return it."""
+    if (
+        not isinstance(typ, TensorType)
+        or typ.get_num_dims() not in (1, 2)
+        or typ.get_shape()[0] != DYNAMIC_INDEX
+        or any(d < 0 for d in typ.get_shape()[1:])
+    ):
+        raise VerifyException(f"{what} must be a batch tensor<?xT> or tensor<?xWxT>, got {typ}")
+    return typ
+
+
+# endregion
+# region Frame access
+
+
+@irdl_op_definition
+class ToArrayOp(IRDLOperation):
+    """Select numeric columns of a frame as a dense matrix (``df[cols].to_numpy()``).
+
+    ```mlir
+    %x = pipeline.to_array %df ["age", "income"] : !pipeline.frame<...> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "pipeline.to_array"
+    frame = operand_def(FrameType)
+    columns = prop_def(ArrayAttr[StringAttr])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$frame $columns attr-dict `:` type($frame) `->` type($result)"
+
+    def __init__(self, frame: SSAValue, columns: Sequence[str]):
+        super().__init__(
+            operands=[frame],
+            properties={"columns": ArrayAttr([StringAttr(c) for c in columns])},
+            result_types=[batch_of(len(columns))],
+        )
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        for column in self.columns.data:
+            try:
+                dtype = self.frame.type.dtype_of(column.data)
+            except KeyError:
+                raise VerifyException(f"frame has no column {column.data!r}") from None
+            if dtype != f64:
+                raise VerifyException(f"column {column.data!r} is not numeric")
+        if verify_batch(self.result.type, "result") != batch_of(len(self.columns.data)):
+            raise VerifyException(f"result must be {batch_of(len(self.columns.data))}")
+
+
+@irdl_op_definition
+class SelectColumnsOp(IRDLOperation):
+    """Select columns of a frame as a narrower frame (``df[["a", "b"]]``).
+
+    ```mlir
+    %f = pipeline.select_columns %df ["city"]
+        : !pipeline.frame<"age" : f64, "city" : !pipeline.str>
+        -> !pipeline.frame<"city" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.select_columns"
+    frame = operand_def(FrameType)
+    columns = prop_def(ArrayAttr[StringAttr])
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = "$frame $columns attr-dict `:` type($frame) `->` type($result)"
+
+    def __init__(self, frame: SSAValue, columns: Sequence[str]):
+        assert isinstance(frame.type, FrameType)
+        typ = FrameType([(c, frame.type.dtype_of(c)) for c in columns])
+        super().__init__(
+            operands=[frame],
+            properties={"columns": ArrayAttr([StringAttr(c) for c in columns])},
+            result_types=[typ],
+        )
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        assert isinstance(self.result.type, FrameType)
+        names = [c.data for c in self.columns.data]
+        for name in names:
+            try:
+                self.frame.type.dtype_of(name)
+            except KeyError:
+                raise VerifyException(f"frame has no column {name!r}") from None
+        if [n for n, _ in self.result.type.columns] != names:
+            raise VerifyException("result columns must be the selected columns, in order")
+
+
+# endregion
+# region Estimator calls
+
+
+def _estimator_syntax(op: IRDLOperation) -> None:
+    if not op.estimator.data:  # type: ignore[attr-defined]
+        raise VerifyException("estimator name must not be empty")
+
+
+@irdl_op_definition
+class TransformOp(IRDLOperation):
+    """A fitted transformer's ``transform``; its parameters are attributes and blobs.
+
+    ```mlir
+    %y = pipeline.transform "StandardScaler" %x {params = {mean = #pipeline.blob<...>}}
+        : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "pipeline.transform"
+    estimator = prop_def(StringAttr)
+    input = operand_def()
+    params = prop_def(DictionaryAttr)
+    result = result_def()
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$estimator $input `params` $params attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self, estimator: str, input: SSAValue, params: dict[str, Attribute], result: Attribute
+    ):
+        super().__init__(
+            operands=[input],
+            properties={"estimator": StringAttr(estimator), "params": DictionaryAttr(params)},
+            result_types=[result],
+        )
+
+    def verify_(self) -> None:
+        _estimator_syntax(self)
+        if not isinstance(self.input.type, FrameType):
+            verify_batch(self.input.type, "input")
+        verify_batch(self.result.type, "result")
+
+
+@irdl_op_definition
+class PredictOp(IRDLOperation):
+    """A fitted model's ``predict``, ``predict_proba`` or ``decision_function``.
+
+    ```mlir
+    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {...}
+        : tensor<?x3xf64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "pipeline.predict"
+    estimator = prop_def(StringAttr)
+    method = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    params = prop_def(DictionaryAttr)
+    result = result_def(TensorType)
+    assembly_format = (
+        "$estimator $method $input `params` $params attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        estimator: str,
+        method: str,
+        input: SSAValue,
+        params: dict[str, Attribute],
+        result: Attribute,
+    ):
+        super().__init__(
+            operands=[input],
+            properties={
+                "estimator": StringAttr(estimator),
+                "method": StringAttr(method),
+                "params": DictionaryAttr(params),
+            },
+            result_types=[result],
+        )
+
+    def verify_(self) -> None:
+        _estimator_syntax(self)
+        if self.method.data not in PREDICT_METHODS:
+            raise VerifyException(
+                f"method must be one of {', '.join(PREDICT_METHODS)}, got {self.method.data!r}"
+            )
+        verify_batch(self.input.type, "input")
+        verify_batch(self.result.type, "result")
+
+
+# endregion
+# region Array operations
+
+
+@irdl_op_definition
+class HstackOp(IRDLOperation):
+    """Concatenate batches column-wise (``np.hstack``, ``np.column_stack``, ``sparse.hstack``).
+
+    ```mlir
+    %x = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
+    ```
+    """
+
+    name = "pipeline.hstack"
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$inputs attr-dict `:` `(` type($inputs) `)` `->` type($result)"
+
+    def __init__(self, inputs: Sequence[SSAValue]):
+        width = sum(batch_width(v.type) for v in inputs)
+        super().__init__(operands=[inputs], result_types=[batch_of(width)])
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException("hstack needs at least one input")
+        width = sum(batch_width(verify_batch(v.type, "input")) for v in self.inputs)
+        if verify_batch(self.result.type, "result") != batch_of(width):
+            raise VerifyException(f"result must be {batch_of(width)}: the inputs' total width")
+
+
+@irdl_op_definition
+class TakeColumnOp(IRDLOperation):
+    """One column of a batch as a per-row vector (``x[:, j]``).
+
+    ```mlir
+    %p1 = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
+    ```
+    """
+
+    name = "pipeline.take_column"
+    input = operand_def(TensorType)
+    index = prop_def(IntAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+    def __init__(self, input: SSAValue, index: int):
+        assert isinstance(input.type, TensorType)
+        super().__init__(
+            operands=[input],
+            properties={"index": IntAttr(index)},
+            result_types=[vector_of(input.type.get_element_type())],
+        )
+
+    @classmethod
+    def parse(cls, parser: Parser) -> TakeColumnOp:
+        input = parser.parse_operand()
+        index = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        parser.parse_type()
+        parser.parse_punctuation("->")
+        parser.parse_type()
+        op = cls(input, index[0])
+        op.attributes.update(attrs)
+        return op
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.input)
+        printer.print_string(f" [{self.index.data}]")
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.input.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.result.type)
+
+    def verify_(self) -> None:
+        width = batch_width(verify_batch(self.input.type, "input"))
+        if not 0 <= self.index.data < width:
+            raise VerifyException(f"column {self.index.data} is out of range for width {width}")
+
+
+@irdl_op_definition
+class ConstantOp(IRDLOperation):
+    """A scalar constant broadcast over rows.
+
+    ```mlir
+    %c = pipeline.constant 2.5
+    ```
+    """
+
+    name = "pipeline.constant"
+    value = prop_def(FloatAttr)
+    result = result_def(f64)
+    traits = traits_def(Pure())
+
+    def __init__(self, value: float):
+        super().__init__(properties={"value": FloatAttr(value, f64)}, result_types=[f64])
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConstantOp:
+        negate = parser.parse_optional_punctuation("-") is not None
+        value = parser.parse_number()
+        op = cls(-float(value) if negate else float(value))
+        op.attributes.update(parser.parse_optional_attr_dict())
+        return op
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.value.value.data!r}")
+        printer.print_op_attributes(self.attributes)
+
+
+UNARY_FUNCTIONS = (
+    "log1p", "log", "exp", "expm1", "sqrt", "abs", "negative", "floor", "ceil", "tanh",
+    "square", "sign",
+)  # fmt: skip
+PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
+BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power")
+COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+
+
+@irdl_op_definition
+class UnaryOp(IRDLOperation):
+    """A numpy ufunc applied elementwise.
+
+    ```mlir
+    %y = pipeline.unary "log1p" %x : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "pipeline.unary"
+    function = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$function $input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, function: str, input: SSAValue):
+        super().__init__(
+            operands=[input], properties={"function": StringAttr(function)},
+            result_types=[input.type],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        if self.function.data not in UNARY_FUNCTIONS:
+            raise VerifyException(
+                f"unknown unary function {self.function.data!r}; "
+                f"expected one of {', '.join(UNARY_FUNCTIONS)}"
+            )
+        if self.result.type != self.input.type:
+            raise VerifyException("result type must equal the input type")
+        verify_batch(self.input.type, "input")
+
+
+def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> TensorType:
+    """The numpy broadcast of two batches (or a batch and a scalar)."""
+    shapes = [t.get_shape() for t in (lhs, rhs) if isinstance(t, TensorType)]
+    if not shapes:
+        raise VerifyException("at least one operand must be a batch")
+    shape = max(shapes, key=len)
+    for other in shapes:
+        if other != shape and not (len(other) == 2 and other[1] == 1):
+            raise VerifyException(f"operands of shapes {shapes} do not broadcast")
+    return TensorType(element, shape)
+
+
+@irdl_op_definition
+class BinaryOp(IRDLOperation):
+    """Elementwise arithmetic with numpy broadcasting (``+ - * /``, ``np.maximum``...).
+
+    ```mlir
+    %z = pipeline.binary "add" %x, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "pipeline.binary"
+    function = prop_def(StringAttr)
+    lhs = operand_def()
+    rhs = operand_def()
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$function $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
+    )
+
+    def __init__(self, function: str, lhs: SSAValue, rhs: SSAValue):
+        element = i1 if function in COMPARISONS else f64
+        super().__init__(
+            operands=[lhs, rhs],
+            properties={"function": StringAttr(function)},
+            result_types=[_broadcast_type(lhs.type, rhs.type, element)],
+        )
+
+    def verify_(self) -> None:
+        if self.function.data not in BINARY_FUNCTIONS + COMPARISONS:
+            raise VerifyException(f"unknown binary function {self.function.data!r}")
+        element = i1 if self.function.data in COMPARISONS else f64
+        expected = _broadcast_type(self.lhs.type, self.rhs.type, element)
+        if self.result.type != expected:
+            raise VerifyException(f"result must be {expected}")
+
+
+@irdl_op_definition
+class WhereOp(IRDLOperation):
+    """``np.where(cond, a, b)``, elementwise with broadcasting.
+
+    ```mlir
+    %z = pipeline.where %c, %x, %y : (tensor<?x1xi1>, tensor<?x1xf64>, f64) -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "pipeline.where"
+    condition = operand_def(TensorType)
+    then_value = operand_def()
+    else_value = operand_def()
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$condition `,` $then_value `,` $else_value attr-dict `:` `(` type($condition) `,` "
+        "type($then_value) `,` type($else_value) `)` `->` type($result)"
+    )
+
+    def __init__(self, condition: SSAValue, then_value: SSAValue, else_value: SSAValue):
+        values = _broadcast_type(then_value.type, else_value.type, f64)
+        shape = _broadcast_type(condition.type, values, f64)
+        super().__init__(operands=[condition, then_value, else_value], result_types=[shape])
+
+    def verify_(self) -> None:
+        assert isinstance(self.condition.type, TensorType)
+        if self.condition.type.get_element_type() != i1:
+            raise VerifyException("condition must be a batch of i1")
+        values = _broadcast_type(self.then_value.type, self.else_value.type, f64)
+        if self.result.type != _broadcast_type(self.condition.type, values, f64):
+            raise VerifyException("result type does not match the broadcast of the operands")
+
+
+# endregion
+# region Opaque Python
+
+
+@irdl_op_definition
+class PythonCallOp(IRDLOperation):
+    """Code the compiler does not understand: it runs in Python, in order, at run time.
+
+    ``callee`` names the Python object in the compiled pipeline's environment; ``reason``
+    says why it was not compiled (``explain()`` shows it).
+
+    ```mlir
+    %y = pipeline.python_call "my_udf" (%x) {reason = "unknown function"}
+        : (tensor<?x3xf64>) -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "pipeline.python_call"
+    callee = prop_def(StringAttr)
+    reason = prop_def(StringAttr)
+    source = opt_prop_def(StringAttr)
+    args = var_operand_def()
+    res = var_result_def()
+
+    assembly_format = (
+        "$callee `(` $args `)` `reason` $reason (`source` $source^)? attr-dict `:` "
+        "`(` type($args) `)` `->` type($res)"
+    )
+
+    def __init__(
+        self,
+        callee: str,
+        args: Sequence[SSAValue],
+        result_types: Sequence[Attribute],
+        reason: str,
+        source: str | None = None,
+    ):
+        properties: dict[str, Attribute] = {
+            "callee": StringAttr(callee),
+            "reason": StringAttr(reason),
+        }
+        if source is not None:
+            properties["source"] = StringAttr(source)
+        super().__init__(operands=[args], properties=properties, result_types=[result_types])
+
+
+# endregion
+
+Pipeline = Dialect(
+    "pipeline",
+    [
+        # Frame access
+        ToArrayOp,
+        SelectColumnsOp,
+        # Estimator calls
+        TransformOp,
+        PredictOp,
+        # Array operations
+        HstackOp,
+        TakeColumnOp,
+        ConstantOp,
+        UnaryOp,
+        BinaryOp,
+        WhereOp,
+        # Opaque Python
+        PythonCallOp,
+    ],
+    [StrType, ObjectType, FrameType, BlobAttr],
+)
