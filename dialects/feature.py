@@ -1,0 +1,660 @@
+"""The ``feature`` dialect: row-wise featurization and model primitives.
+
+``lower-pipeline-to-feature`` rewrites each estimator call of the ``pipeline`` dialect into
+these ops. Every op computes each row from the same row of its operands, which is what lets
+``lower-feature-to-scf`` emit one loop over rows with no intermediate matrices. Fitted
+parameters are ``#pipeline.blob`` references; the frame access and elementwise ops of the
+``pipeline`` dialect are used at this level unchanged.
+
+```mlir
+%f = feature.impute %x fill <"fill_1" : tensor<2xf64>>
+       : tensor<?x2xf64> -> tensor<?x2xf64>
+%s = feature.standardize %f sub <"mean_2" : tensor<2xf64>>
+       div <"scale_3" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%d = feature.linear %s coef <"coef_4" : tensor<1x2xf64>> offset 0
+       intercept <"b_5" : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x1xf64>
+%p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import (
+    I64,
+    FloatAttr,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    attr_def,
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from willump_mlir.dialects.pipeline import (
+    BlobAttr,
+    FrameType,
+    StrType,
+    batch_of,
+    batch_width,
+    vector_of,
+    verify_batch,
+)
+
+
+def _element(typ: Attribute) -> Attribute:
+    assert isinstance(typ, TensorType)
+    return typ.get_element_type()
+
+
+def _check_blob(blob: BlobAttr, size: int, what: str) -> None:
+    if blob.size != size:
+        raise VerifyException(
+            f"{what} blob {blob.symbol.data!r} has {blob.size} values, not {size}"
+        )
+
+
+def _check_same_batch(op: IRDLOperation, input: SSAValue, result: SSAValue) -> int:
+    width = batch_width(verify_batch(input.type, "input"))
+    if result.type != input.type:
+        raise VerifyException(f"{op.name}: result type must equal the input type {input.type}")
+    if _element(input.type) != f64:
+        raise VerifyException(f"{op.name}: input must hold f64 values")
+    return width
+
+
+def _int(value: int) -> IntegerAttr:
+    return IntegerAttr(value, i64)
+
+
+# region Column transformers
+
+
+@irdl_op_definition
+class ImputeOp(IRDLOperation):
+    """Replace NaN in column ``j`` by ``fill[j]`` (``SimpleImputer``).
+
+    ```mlir
+    %y = feature.impute %x fill <"fill_1" : tensor<3xf64>>
+           : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.impute"
+    input = operand_def(TensorType)
+    fill = prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input `fill` $fill attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, fill: BlobAttr):
+        super().__init__(operands=[input], properties={"fill": fill}, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _check_blob(self.fill, _check_same_batch(self, self.input, self.result), "fill")
+
+
+@irdl_op_definition
+class StandardizeOp(IRDLOperation):
+    """``(x[j] - sub[j]) / div[j]``, either part optional (Standard/Robust/MaxAbs scalers).
+
+    ```mlir
+    %y = feature.standardize %x sub <"mean_1" : tensor<3xf64>>
+           div <"scale_2" : tensor<3xf64>>
+           : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.standardize"
+    input = operand_def(TensorType)
+    sub = opt_prop_def(BlobAttr)
+    div = opt_prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input (`sub` $sub^)? (`div` $div^)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, sub: BlobAttr | None, div: BlobAttr | None):
+        properties: dict[str, Attribute] = {}
+        if sub is not None:
+            properties["sub"] = sub
+        if div is not None:
+            properties["div"] = div
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        width = _check_same_batch(self, self.input, self.result)
+        for name, blob in (("sub", self.sub), ("div", self.div)):
+            if blob is not None:
+                _check_blob(blob, width, name)
+
+
+@irdl_op_definition
+class MulAddOp(IRDLOperation):
+    """``x[j] * mul[j] + add[j]``, then optionally clipped to ``[low, high]`` (MinMaxScaler).
+
+    ```mlir
+    %y = feature.mul_add %x mul <"s_1" : tensor<2xf64>>
+           add <"m_2" : tensor<2xf64>> clip <"r_3" : tensor<2xf64>>
+           : tensor<?x2xf64> -> tensor<?x2xf64>
+    ```
+    ``clip`` holds ``[low, high]``.
+    """
+
+    name = "feature.mul_add"
+    input = operand_def(TensorType)
+    mul = prop_def(BlobAttr)
+    add = prop_def(BlobAttr)
+    clip = opt_prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `mul` $mul `add` $add (`clip` $clip^)? attr-dict `:` "
+        "type($input) `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, mul: BlobAttr, add: BlobAttr, clip: BlobAttr | None):
+        properties: dict[str, Attribute] = {"mul": mul, "add": add}
+        if clip is not None:
+            properties["clip"] = clip
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        width = _check_same_batch(self, self.input, self.result)
+        _check_blob(self.mul, width, "mul")
+        _check_blob(self.add, width, "add")
+        if self.clip is not None:
+            _check_blob(self.clip, 2, "clip")
+
+
+# endregion
+# region Categorical encoding
+
+
+UNKNOWN_POLICIES = ("ignore", "error")
+
+
+def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> None:
+    if op.on_unknown.data not in UNKNOWN_POLICIES:
+        raise VerifyException(f"on_unknown must be 'ignore' or 'error', got {op.on_unknown.data!r}")
+    if not -1 <= op.missing.value.data < categories:
+        raise VerifyException(f"missing code {op.missing.value.data} is not -1 or a category")
+    if op.result.type != batch_of(1, i64):
+        raise VerifyException(f"result must be {batch_of(1, i64)}")
+
+
+@irdl_op_definition
+class EncodeStringsOp(IRDLOperation):
+    """Category code of a string column: its index among the categories, -1 if unknown.
+
+    Categories are UTF-8 ``bytes`` cut at ``offsets``. A missing value (None/NaN) gets code
+    ``missing`` (-1 when missing was not a fitted category). With ``on_unknown "error"`` an
+    unknown value stops the batch with an error naming the row.
+
+    ```mlir
+    %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
+           offsets <"o_2" : tensor<3xi64>> missing -1 on_unknown "ignore"
+           : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+    ```
+    """
+
+    name = "feature.encode_strings"
+    frame = operand_def(FrameType)
+    column = prop_def(StringAttr)
+    bytes = prop_def(BlobAttr)
+    offsets = prop_def(BlobAttr)
+    missing = prop_def(IntegerAttr[I64])
+    on_unknown = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$frame $column `bytes` $bytes `offsets` $offsets `missing` $missing "
+        "`on_unknown` $on_unknown attr-dict `:` type($frame) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        frame: SSAValue,
+        column: str,
+        bytes: BlobAttr,
+        offsets: BlobAttr,
+        missing: int,
+        on_unknown: str,
+    ):
+        super().__init__(
+            operands=[frame],
+            properties={
+                "column": StringAttr(column),
+                "bytes": bytes,
+                "offsets": offsets,
+                "missing": _int(missing),
+                "on_unknown": StringAttr(on_unknown),
+            },
+            result_types=[batch_of(1, i64)],
+        )
+
+    @property
+    def categories(self) -> int:
+        return self.offsets.size - 1
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        try:
+            dtype = self.frame.type.dtype_of(self.column.data)
+        except KeyError:
+            raise VerifyException(f"frame has no column {self.column.data!r}") from None
+        if not isinstance(dtype, StrType):
+            raise VerifyException(f"column {self.column.data!r} does not hold strings")
+        if self.offsets.size < 1:
+            raise VerifyException("offsets must hold at least one value")
+        _check_encoding(self, self.categories)
+
+
+@irdl_op_definition
+class EncodeNumbersOp(IRDLOperation):
+    """Category code of numeric column ``index`` of a batch; a NaN category matches NaN.
+
+    ```mlir
+    %c = feature.encode_numbers %x [0] categories <"c_1" : tensor<3xf64>>
+           missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+    ```
+    """
+
+    name = "feature.encode_numbers"
+    input = operand_def(TensorType)
+    index = prop_def(IntegerAttr[I64])
+    categories = prop_def(BlobAttr)
+    missing = prop_def(IntegerAttr[I64])
+    on_unknown = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `[` $index `]` `categories` $categories `missing` $missing "
+        "`on_unknown` $on_unknown attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self, input: SSAValue, index: int, categories: BlobAttr, missing: int, on_unknown: str
+    ):
+        super().__init__(
+            operands=[input],
+            properties={
+                "index": _int(index),
+                "categories": categories,
+                "missing": _int(missing),
+                "on_unknown": StringAttr(on_unknown),
+            },
+            result_types=[batch_of(1, i64)],
+        )
+
+    def verify_(self) -> None:
+        width = batch_width(verify_batch(self.input.type, "input"))
+        if not 0 <= self.index.value.data < width:
+            raise VerifyException(f"column {self.index.value.data} is out of range")
+        _check_encoding(self, self.categories.size)
+
+
+@irdl_op_definition
+class OneHotOp(IRDLOperation):
+    """One-hot columns of category codes: ``width`` columns, category ``drop`` left out.
+
+    A negative code (unknown category) gives a row of zeros.
+
+    ```mlir
+    %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.onehot"
+    codes = operand_def(TensorType)
+    categories = prop_def(IntegerAttr[I64])
+    drop = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$codes `categories` $categories `drop` $drop attr-dict `:` type($codes) `->` type($result)"
+    )
+
+    def __init__(self, codes: SSAValue, categories: int, drop: int):
+        width = categories - (drop >= 0)
+        super().__init__(
+            operands=[codes],
+            properties={"categories": _int(categories), "drop": _int(drop)},
+            result_types=[batch_of(width)],
+        )
+
+    def verify_(self) -> None:
+        if self.codes.type != batch_of(1, i64):
+            raise VerifyException(f"codes must be {batch_of(1, i64)}")
+        categories, drop = self.categories.value.data, self.drop.value.data
+        if not -1 <= drop < categories:
+            raise VerifyException(f"drop {drop} is not -1 or a category")
+        if self.result.type != batch_of(categories - (drop >= 0)):
+            raise VerifyException(f"result must be {batch_of(categories - (drop >= 0))}")
+
+
+@irdl_op_definition
+class OrdinalOp(IRDLOperation):
+    """Category codes as f64 (``OrdinalEncoder``): an unknown code gives ``unknown_value``,
+    the ``missing`` code gives ``missing_value``.
+
+    ```mlir
+    %o = feature.ordinal %c missing 2 {unknown_value = -1.0 : f64,
+           missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "feature.ordinal"
+    codes = operand_def(TensorType)
+    missing = prop_def(IntegerAttr[I64])
+    unknown_value = attr_def(FloatAttr)
+    missing_value = attr_def(FloatAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$codes `missing` $missing attr-dict `:` type($codes) `->` type($result)"
+
+    def __init__(self, codes: SSAValue, missing: int, unknown_value: float, missing_value: float):
+        super().__init__(
+            operands=[codes],
+            properties={"missing": _int(missing)},
+            attributes={
+                "unknown_value": FloatAttr(unknown_value, f64),
+                "missing_value": FloatAttr(missing_value, f64),
+            },
+            result_types=[batch_of(1)],
+        )
+
+    def verify_(self) -> None:
+        if self.codes.type != batch_of(1, i64):
+            raise VerifyException(f"codes must be {batch_of(1, i64)}")
+        if self.result.type != batch_of(1):
+            raise VerifyException(f"result must be {batch_of(1)}")
+
+
+# endregion
+# region Linear models
+
+
+def _check_coef(coef: BlobAttr, offset: int, width: int) -> int:
+    """Check that columns [offset, offset + width) exist in ``coef`` and return its rows."""
+    if len(coef.shape) != 2:
+        raise VerifyException("coef must be a 2-D blob [outputs, features]")
+    outputs, features = coef.shape
+    if offset < 0 or offset + width > features:
+        raise VerifyException(
+            f"coef columns [{offset}, {offset + width}) are out of range for {features} features"
+        )
+    return outputs
+
+
+def _check_outputs(result: SSAValue, outputs: int) -> None:
+    valid = [batch_of(outputs)] + ([vector_of(f64)] if outputs == 1 else [])
+    if result.type not in valid:
+        raise VerifyException(f"result must be {batch_of(outputs)}")
+
+
+@irdl_op_definition
+class LinearOp(IRDLOperation):
+    """``x · coef[:, offset:offset+W]ᵀ (+ intercept)``: a linear model's decision values.
+
+    With ``check_finite``, a NaN or infinite input stops the batch with scikit-learn's error.
+
+    ```mlir
+    %d = feature.linear %x coef <"w_1" : tensor<2x5xf64>> offset 0
+           intercept <"b_2" : tensor<2xf64>> {check_finite}
+           : tensor<?x5xf64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "feature.linear"
+    input = operand_def(TensorType)
+    coef = prop_def(BlobAttr)
+    offset = prop_def(IntegerAttr[I64])
+    intercept = opt_prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `coef` $coef `offset` $offset (`intercept` $intercept^)? attr-dict `:` "
+        "type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        input: SSAValue,
+        coef: BlobAttr,
+        offset: int,
+        intercept: BlobAttr | None,
+        result_type: Attribute | None = None,
+    ):
+        properties: dict[str, Attribute] = {"coef": coef, "offset": _int(offset)}
+        if intercept is not None:
+            properties["intercept"] = intercept
+        super().__init__(
+            operands=[input],
+            properties=properties,
+            result_types=[result_type or batch_of(coef.shape[0])],
+        )
+
+    def verify_(self) -> None:
+        width = batch_width(verify_batch(self.input.type, "input"))
+        outputs = _check_coef(self.coef, self.offset.value.data, width)
+        if self.intercept is not None:
+            _check_blob(self.intercept, outputs, "intercept")
+        _check_outputs(self.result, outputs)
+
+
+@irdl_op_definition
+class WeightLookupOp(IRDLOperation):
+    """``coef[:, offset + code]`` (0 for a negative code): a linear model applied to one-hot
+    columns without building them. ``fuse-features`` introduces it.
+
+    ```mlir
+    %d = feature.weight_lookup %c coef <"w_1" : tensor<1x9xf64>> offset 4
+           categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "feature.weight_lookup"
+    codes = operand_def(TensorType)
+    coef = prop_def(BlobAttr)
+    offset = prop_def(IntegerAttr[I64])
+    categories = prop_def(IntegerAttr[I64])
+    drop = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$codes `coef` $coef `offset` $offset `categories` $categories `drop` $drop attr-dict "
+        "`:` type($codes) `->` type($result)"
+    )
+
+    def __init__(self, codes: SSAValue, coef: BlobAttr, offset: int, categories: int, drop: int):
+        super().__init__(
+            operands=[codes],
+            properties={
+                "coef": coef,
+                "offset": _int(offset),
+                "categories": _int(categories),
+                "drop": _int(drop),
+            },
+            result_types=[batch_of(coef.shape[0])],
+        )
+
+    def verify_(self) -> None:
+        if self.codes.type != batch_of(1, i64):
+            raise VerifyException(f"codes must be {batch_of(1, i64)}")
+        width = self.categories.value.data - (self.drop.value.data >= 0)
+        _check_outputs(self.result, _check_coef(self.coef, self.offset.value.data, width))
+
+
+@irdl_op_definition
+class SumOp(IRDLOperation):
+    """Elementwise sum of batches of equal type: the partial dot products of a fused model.
+
+    ```mlir
+    %d = feature.sum %a, %b : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "feature.sum"
+    inputs = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$inputs attr-dict `:` `(` type($inputs) `)` `->` type($result)"
+
+    def __init__(self, inputs: Sequence[SSAValue]):
+        super().__init__(operands=[inputs], result_types=[inputs[0].type])
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException("sum needs at least one input")
+        for value in self.inputs:
+            if value.type != self.result.type:
+                raise VerifyException("all inputs must have the result type")
+
+
+# endregion
+# region Model outputs
+
+
+class _RowMapOp(IRDLOperation):
+    """Base of the ops that map each row of f64 values to a new row."""
+
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, result_type: Attribute | None = None):
+        super().__init__(operands=[input], result_types=[result_type or input.type])
+
+    def expected_result(self) -> Attribute:
+        return self.input.type
+
+    def verify_(self) -> None:
+        verify_batch(self.input.type, "input")
+        if _element(self.input.type) != f64:
+            raise VerifyException(f"{self.name}: input must hold f64 values")
+        if self.result.type != self.expected_result():
+            raise VerifyException(f"{self.name}: result must be {self.expected_result()}")
+
+
+@irdl_op_definition
+class SigmoidOp(_RowMapOp):
+    """The logistic function ``1 / (1 + exp(-x))``, elementwise.
+
+    ```mlir
+    %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "feature.sigmoid"
+
+
+@irdl_op_definition
+class SoftmaxOp(_RowMapOp):
+    """Row-wise softmax, computed as scikit-learn does (max subtracted first).
+
+    ```mlir
+    %p = feature.softmax %d : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.softmax"
+
+
+@irdl_op_definition
+class NormalizeRowsOp(_RowMapOp):
+    """Divide each row by its sum (one-vs-rest probabilities).
+
+    ```mlir
+    %p = feature.normalize_rows %s : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.normalize_rows"
+
+
+@irdl_op_definition
+class BinaryProbaOp(_RowMapOp):
+    """``[1 - p, p]`` from the positive-class probability ``p``.
+
+    ```mlir
+    %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "feature.binary_proba"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(input, batch_of(2))
+
+    def expected_result(self) -> Attribute:
+        return batch_of(2)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if batch_width(self.input.type) != 1:
+            raise VerifyException("input must have one value per row")
+
+
+@irdl_op_definition
+class ArgmaxOp(_RowMapOp):
+    """Index of the largest value per row (the first one on ties, as numpy); with one value
+    per row, ``1`` if it is positive else ``0``, as a binary classifier's ``predict``.
+
+    ```mlir
+    %k = feature.argmax %d : tensor<?x3xf64> -> tensor<?xi64>
+    ```
+    """
+
+    name = "feature.argmax"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(input, vector_of(i64))
+
+    def expected_result(self) -> Attribute:
+        return vector_of(i64)
+
+
+# endregion
+
+Feature = Dialect(
+    "feature",
+    [
+        # Column transformers
+        ImputeOp,
+        StandardizeOp,
+        MulAddOp,
+        # Categorical encoding
+        EncodeStringsOp,
+        EncodeNumbersOp,
+        OneHotOp,
+        OrdinalOp,
+        # Linear models
+        LinearOp,
+        WeightLookupOp,
+        SumOp,
+        # Model outputs
+        SigmoidOp,
+        SoftmaxOp,
+        NormalizeRowsOp,
+        BinaryProbaOp,
+        ArgmaxOp,
+    ],
+    [],
+)
