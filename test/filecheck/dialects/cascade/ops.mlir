@@ -1,0 +1,80 @@
+// RUN: WILLUMP_ROUNDTRIP
+// RUN: WILLUMP_GENERIC_ROUNDTRIP
+// RUN: willump-opt %s --split-input-file --print-op-generic | filecheck %s --check-prefix=GENERIC
+
+builtin.module {
+  func.func private @cheap(tensor<?x4xf64>) -> tensor<?x2xf64>
+  func.func private @full(tensor<?x8xf64>) -> tensor<?x2xf64>
+
+  %x_cheap, %x = "test.op"() : () -> (tensor<?x4xf64>, tensor<?x8xf64>)
+
+  %p = cascade.approx_predict @cheap(%x_cheap) : (tensor<?x4xf64>) -> tensor<?x2xf64>
+  %settled = cascade.confidence_mask top_probability(%p) >= 9.000000e-01 : tensor<?x2xf64>
+  %rest, %rows = cascade.compact %x drop %settled : tensor<?x8xf64>
+  %full = cascade.lazy_branch(%r = %rest) : (tensor<?x8xf64>) -> tensor<?x2xf64> {
+    %q = func.call @full(%r) : (tensor<?x8xf64>) -> tensor<?x2xf64>
+    cascade.yield %q : tensor<?x2xf64>
+  }
+  %y = cascade.merge %full into %p at %rows : tensor<?x2xf64>
+  "test.op"(%y) : (tensor<?x2xf64>) -> ()
+}
+
+// CHECK:      func.func private @cheap(tensor<?x4xf64>) -> tensor<?x2xf64>
+// CHECK:      %x_cheap, %x = "test.op"() : () -> (tensor<?x4xf64>, tensor<?x8xf64>)
+// CHECK-NEXT: %p = cascade.approx_predict @cheap(%x_cheap) : (tensor<?x4xf64>) -> tensor<?x2xf64>
+// CHECK-NEXT: %settled = cascade.confidence_mask top_probability(%p) >= 9.000000e-01 : tensor<?x2xf64>
+// CHECK-NEXT: %rest, %rows = cascade.compact %x drop %settled : tensor<?x8xf64>
+// CHECK-NEXT: %full = cascade.lazy_branch(%r = %rest) : (tensor<?x8xf64>) -> tensor<?x2xf64> {
+// CHECK-NEXT:   %q = func.call @full(%r) : (tensor<?x8xf64>) -> tensor<?x2xf64>
+// CHECK-NEXT:   cascade.yield %q : tensor<?x2xf64>
+// CHECK-NEXT: }
+// CHECK-NEXT: %y = cascade.merge %full into %p at %rows : tensor<?x2xf64>
+
+// GENERIC:      %p = "cascade.approx_predict"(%x_cheap) <{model = @cheap}> : (tensor<?x4xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %settled = "cascade.confidence_mask"(%p) <{metric = #cascade<metric top_probability>, threshold = 9.000000e-01 : f64}> : (tensor<?x2xf64>) -> tensor<?xi1>
+// GENERIC-NEXT: %rest, %rows = "cascade.compact"(%x, %settled) : (tensor<?x8xf64>, tensor<?xi1>) -> (tensor<?x8xf64>, tensor<?xi64>)
+// GENERIC-NEXT: %full = "cascade.lazy_branch"(%rest) ({
+// GENERIC-NEXT: ^bb0(%r: tensor<?x8xf64>):
+// GENERIC-NEXT:   %q = "func.call"(%r) <{callee = @full}> : (tensor<?x8xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT:   "cascade.yield"(%q) : (tensor<?x2xf64>) -> ()
+// GENERIC-NEXT: }) : (tensor<?x8xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %y = "cascade.merge"(%full, %p, %rows) : (tensor<?x2xf64>, tensor<?x2xf64>, tensor<?xi64>) -> tensor<?x2xf64>
+
+// -----
+
+// Binary scores, the margin metric, several compacted inputs and results.
+
+%scores, %a, %b = "test.op"() : () -> (tensor<?xf64>, tensor<?x3xf64>, tensor<?xi64>)
+%m = cascade.confidence_mask margin(%scores) >= 2.500000e-01 : tensor<?xf64>
+%a_rest, %a_rows = cascade.compact %a drop %m : tensor<?x3xf64>
+%b_rest, %b_rows = cascade.compact %b drop %m {note = "ids"} : tensor<?xi64>
+%u, %v = cascade.lazy_branch(%ra = %a_rest, %rb = %b_rest) : (tensor<?x3xf64>, tensor<?xi64>) -> (tensor<?xf64>, tensor<?xi64>) {
+  %s = "test.op"(%ra) : (tensor<?x3xf64>) -> tensor<?xf64>
+  cascade.yield %s, %rb : tensor<?xf64>, tensor<?xi64>
+} {lazy = true}
+%merged = cascade.merge %u into %scores at %a_rows : tensor<?xf64>
+
+// CHECK:      %m = cascade.confidence_mask margin(%scores) >= 2.500000e-01 : tensor<?xf64>
+// CHECK-NEXT: %a_rest, %a_rows = cascade.compact %a drop %m : tensor<?x3xf64>
+// CHECK-NEXT: %b_rest, %b_rows = cascade.compact %b drop %m {note = "ids"} : tensor<?xi64>
+// CHECK-NEXT: %u, %v = cascade.lazy_branch(%ra = %a_rest, %rb = %b_rest) : (tensor<?x3xf64>, tensor<?xi64>) -> (tensor<?xf64>, tensor<?xi64>) {
+// CHECK-NEXT:   %s = "test.op"(%ra) : (tensor<?x3xf64>) -> tensor<?xf64>
+// CHECK-NEXT:   cascade.yield %s, %rb : tensor<?xf64>, tensor<?xi64>
+// CHECK-NEXT: } {lazy = true}
+// CHECK-NEXT: %merged = cascade.merge %u into %scores at %a_rows : tensor<?xf64>
+
+// GENERIC: "cascade.confidence_mask"(%scores) <{metric = #cascade<metric margin>, threshold = 2.500000e-01 : f64}> : (tensor<?xf64>) -> tensor<?xi1>
+
+// -----
+
+// Top-K candidates: K is an SSA value, oversampling is optional.
+
+%cheap_scores, %k = "test.op"() : () -> (tensor<?xf64>, i64)
+%c = cascade.topk_candidates %cheap_scores, %k : tensor<?xf64>
+%c2 = cascade.topk_candidates %cheap_scores, %k oversample 2.500000e+00 : tensor<?xf64>
+
+// CHECK:      %c = cascade.topk_candidates %cheap_scores, %k : tensor<?xf64>
+// CHECK-NEXT: %c2 = cascade.topk_candidates %cheap_scores, %k oversample 2.500000e+00 : tensor<?xf64>
+
+// GENERIC:      %c = "cascade.topk_candidates"(%cheap_scores, %k) : (tensor<?xf64>, i64) -> tensor<?xi64>
+// GENERIC-NEXT: %c2 = "cascade.topk_candidates"(%cheap_scores, %k) <{oversample = 2.500000e+00 : f64}> : (tensor<?xf64>, i64) -> tensor<?xi64>
