@@ -1,0 +1,800 @@
+"""lower-feature-to-scf: turn a function of row-wise ops into native row-loop kernels.
+
+Every ``feature`` op and every array op of the ``pipeline`` dialect computes a row of its
+result from the same row of its operands, so a whole function becomes one ``scf.for`` over
+rows in which each value is a handful of scalars: no intermediate matrix exists.
+``pipeline.python_call`` ops cannot run natively; they split the function into stages. Stage
+``k`` holds the native ops that depend on the results of ``k`` Python calls, and becomes
+the kernel ``@<fn>_stage<k>``. Values that cross a stage boundary (a Python call's operands,
+its results, the function's results) travel through buffers.
+
+A kernel has the signature ``(n: index, err: memref<?xi64>, outputs..., inputs...)``.
+Inputs are the columns of frames (f64 values, or a string column's UTF-8 ``bytes``,
+``offsets`` and ``missing`` flags) and row-major matrices; blobs become external
+``memref.global`` symbols. Run-time errors (NaN into a model, an unknown category) are
+recorded in ``err`` as ``[kind, row, column]``, first error wins.
+
+```mlir
+func.func @score_stage0(%n: index, %err: memref<?xi64>, %out: memref<?xf64>,
+                        %x: memref<?xf64>) attributes {willump.kernel} {
+  scf.for %i = %c0 to %n step %c1 {
+    %v = memref.load %x[%i] : memref<?xf64>
+    ...
+    memref.store %p, %out[%i] : memref<?xf64>
+  }
+  func.return
+}
+```
+The module gets a ``willump.schedule`` attribute: the kernels and Python calls in the order
+the runtime runs them, and the values the function returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import arith, builtin, func, math, memref, scf
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    f64,
+    i1,
+    i8,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from willump_mlir.dialects import feature, pipeline
+from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width
+
+index = IndexType()
+
+# Error kinds written to the ``err`` buffer; the runtime turns them into exceptions.
+ERROR_NAN = 1
+ERROR_INFINITE = 2
+ERROR_UNKNOWN_CATEGORY = 3
+
+
+def memref_of(element: Attribute, size: int = DYNAMIC_INDEX) -> MemRefType:
+    return MemRefType(element, [size])
+
+
+def dtype_name(element: Attribute) -> str:
+    return {f64: "f64", i64: "i64", i1: "i1"}[element]
+
+
+@dataclass
+class FrameRow:
+    """A frame inside a kernel: its columns, loaded on demand for the current row."""
+
+    value: SSAValue
+    columns: list[str]
+
+
+@dataclass
+class KernelState:
+    """The kernel being built: its entry block, loop body and on-demand inputs."""
+
+    name: str
+    entry: Block
+    body: Block
+    loop: Operation
+    row: SSAValue
+    inputs: list[DictionaryAttr] = field(default_factory=list)
+    input_args: dict[tuple[SSAValue, str, str], SSAValue] = field(default_factory=dict)
+    constants: dict[tuple[Attribute, str], SSAValue] = field(default_factory=dict)
+    globals: dict[str, SSAValue] = field(default_factory=dict)
+
+
+class KernelEmitter:
+    """Emits the scalar code of one stage's ops into a row loop."""
+
+    def __init__(self, lowering: FunctionLowering, state: KernelState):
+        self.lowering = lowering
+        self.state = state
+        self.rows: dict[SSAValue, list[SSAValue] | FrameRow] = {}
+        self.block = state.body
+
+    # region Building blocks
+
+    def emit(self, op: Operation) -> SSAValue:
+        self.block.add_op(op)
+        return op.results[0] if op.results else None  # type: ignore[return-value]
+
+    def constant(self, value: float | int, typ: Attribute) -> SSAValue:
+        key = (typ, repr(value))  # repr keeps -0.0 and NaN apart from 0.0
+        if key not in self.state.constants:
+            if typ == index:
+                op = arith.ConstantOp(IntegerAttr(int(value), index))
+            elif isinstance(typ, IntegerType):
+                op = arith.ConstantOp(IntegerAttr(int(value), typ))
+            else:
+                op = arith.ConstantOp(FloatAttr(float(value), f64))
+            self.state.entry.insert_op_before(op, self.state.loop)
+            self.state.constants[key] = op.result  # type: ignore[index]
+        return self.state.constants[key]  # type: ignore[index]
+
+    def blob(self, blob: BlobAttr) -> SSAValue:
+        symbol = blob.symbol.data
+        if symbol not in self.state.globals:
+            element = blob.type.get_element_type()
+            element = (
+                i8 if isinstance(element, IntegerType) and element.width.data == 8 else element
+            )
+            self.lowering.declare_global(symbol, memref_of(element, blob.size))
+            op = memref.GetGlobalOp(symbol, memref_of(element, blob.size))
+            self.state.entry.insert_op_before(op, self.state.loop)
+            self.state.globals[symbol] = op.memref
+        return self.state.globals[symbol]
+
+    def load(self, ref: SSAValue, position: SSAValue | int) -> SSAValue:
+        if isinstance(position, int):
+            position = self.constant(position, index)
+        return self.emit(memref.LoadOp.get(ref, [position]))
+
+    def blob_value(self, blob: BlobAttr, position: SSAValue | int) -> SSAValue:
+        return self.load(self.blob(blob), position)
+
+    def input(self, source: SSAValue, column: str, part: str, element: Attribute) -> SSAValue:
+        """The kernel argument holding ``part`` of ``column`` of ``source``."""
+        key = (source, column, part)
+        if key not in self.state.input_args:
+            arg = self.state.entry.insert_arg(memref_of(element), len(self.state.entry.args))
+            entry: dict[str, Attribute] = {
+                "value": StringAttr(self.lowering.value_name(source)),
+                "part": StringAttr(part),
+                "dtype": StringAttr(dtype_name(element) if element != i8 else "i8"),
+            }
+            if column:
+                entry["column"] = StringAttr(column)
+            else:
+                entry["width"] = IntegerAttr(batch_width(source.type), i64)
+            self.state.inputs.append(DictionaryAttr(entry))
+            self.state.input_args[key] = arg
+        return self.state.input_args[key]
+
+    def row_offset(self, width: int) -> SSAValue:
+        if width == 1:
+            return self.state.row
+        return self.emit(arith.MuliOp(self.state.row, self.constant(width, index)))
+
+    def at(self, base: SSAValue, j: int) -> SSAValue:
+        return base if j == 0 else self.emit(arith.AddiOp(base, self.constant(j, index)))
+
+    def add(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.AddfOp(a, b))
+
+    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.SelectOp(cond, a, b))
+
+    def cmpf(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.CmpfOp(a, b, predicate))
+
+    def cmpi(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.CmpiOp(a, b, predicate))
+
+    def report_error(self, failed: SSAValue, kind: int, column: int) -> None:
+        """Record ``[kind, row, column]`` in ``err`` if ``failed`` and no error is recorded."""
+        err = self.state.entry.args[1]
+        first = self.cmpi("eq", self.load(err, 0), self.constant(0, i64))
+        store = self.emit(arith.AndIOp(failed, first))
+        row = self.emit(arith.IndexCastOp(self.state.row, i64))
+        then = Block()
+        for slot, value in enumerate((self.constant(kind, i64), row, self.constant(column, i64))):
+            then.add_op(memref.StoreOp.get(value, err, [self.constant(slot, index)]))
+        then.add_op(scf.YieldOp())
+        self.emit(scf.IfOp(store, [], [then]))
+
+    def nested(self, build: Callable[[], list[SSAValue]]) -> Block:
+        """Build a region block with ``build`` and end it with ``scf.yield`` of its values."""
+        outer, self.block = self.block, Block()
+        values = build()
+        self.block.add_op(scf.YieldOp(*values))
+        inner, self.block = self.block, outer
+        return inner
+
+    # endregion
+    # region Row values
+
+    def row_of(self, value: SSAValue) -> list[SSAValue]:
+        if value not in self.rows:
+            self.rows[value] = self.load_input_row(value)
+        row = self.rows[value]
+        assert isinstance(row, list), f"{value.type} is not a batch"
+        return row
+
+    def frame_of(self, value: SSAValue) -> FrameRow:
+        if value not in self.rows:
+            assert isinstance(value.type, FrameType)
+            self.rows[value] = FrameRow(value, [n for n, _ in value.type.columns])
+        row = self.rows[value]
+        assert isinstance(row, FrameRow)
+        return row
+
+    def load_input_row(self, value: SSAValue) -> list[SSAValue]:
+        """A batch computed outside this kernel: a row-major buffer argument."""
+        if not isinstance(value.type, TensorType):  # a scalar defined elsewhere
+            raise NotImplementedError(f"cannot pass {value.type} into a kernel")
+        width = batch_width(value.type)
+        element = value.type.get_element_type()
+        ref = self.input(value, "", "values", i8 if element == i1 else element)
+        base = self.row_offset(width)
+        loaded = [self.load(ref, self.at(base, j)) for j in range(width)]
+        if element == i1:
+            loaded = [self.emit(arith.TruncIOp(v, i1)) for v in loaded]
+        return loaded
+
+    def column(self, frame: FrameRow, name: str) -> SSAValue:
+        """The f64 value of numeric column ``name`` in the current row."""
+        ref = self.input(frame.value, name, "values", f64)
+        return self.load(ref, self.state.row)
+
+    def broadcast(self, values: list[SSAValue], width: int) -> list[SSAValue]:
+        return values * width if len(values) == 1 and width != 1 else values
+
+    # endregion
+    # region Ops
+
+    def lower(self, op: Operation) -> None:
+        handler = self.HANDLERS.get(type(op))
+        if handler is None:
+            raise NotImplementedError(f"lower-feature-to-scf cannot lower {op.name}")
+        result = handler(self, op)
+        if result is not None:
+            self.rows[op.results[0]] = result
+
+    def to_array(self, op: pipeline.ToArrayOp) -> list[SSAValue]:
+        frame = self.frame_of(op.frame)
+        return [self.column(frame, c.data) for c in op.columns.data]
+
+    def select_columns(self, op: pipeline.SelectColumnsOp) -> FrameRow:
+        return FrameRow(self.frame_of(op.frame).value, [c.data for c in op.columns.data])
+
+    def hstack(self, op: pipeline.HstackOp) -> list[SSAValue]:
+        return [v for part in op.inputs for v in self.row_of(part)]
+
+    def take_column(self, op: pipeline.TakeColumnOp) -> list[SSAValue]:
+        return [self.row_of(op.input)[op.index.data]]
+
+    def pipeline_constant(self, op: pipeline.ConstantOp) -> list[SSAValue]:
+        return [self.constant(op.value.value.data, f64)]
+
+    UNARY: dict[str, Callable[[KernelEmitter, SSAValue], SSAValue]] = {
+        "log1p": lambda e, x: e.emit(math.Log1pOp(x)),
+        "log": lambda e, x: e.emit(math.LogOp(x)),
+        "exp": lambda e, x: e.emit(math.ExpOp(x)),
+        "expm1": lambda e, x: e.emit(math.ExpM1Op(x)),
+        "sqrt": lambda e, x: e.emit(math.SqrtOp(x)),
+        "abs": lambda e, x: e.emit(math.AbsFOp(x)),
+        "negative": lambda e, x: e.emit(arith.NegfOp(x)),
+        "floor": lambda e, x: e.emit(math.FloorOp(x)),
+        "ceil": lambda e, x: e.emit(math.CeilOp(x)),
+        "tanh": lambda e, x: e.emit(math.TanhOp(x)),
+        "square": lambda e, x: e.emit(arith.MulfOp(x, x)),
+        "sign": lambda e, x: e.select(
+            e.cmpf("ogt", x, e.constant(0.0, f64)),
+            e.constant(1.0, f64),
+            e.select(e.cmpf("olt", x, e.constant(0.0, f64)), e.constant(-1.0, f64), x),
+        ),
+    }
+
+    def unary(self, op: pipeline.UnaryOp) -> list[SSAValue]:
+        function = self.UNARY[op.function.data]
+        return [function(self, x) for x in self.row_of(op.input)]
+
+    BINARY: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
+        "add": arith.AddfOp,
+        "sub": arith.SubfOp,
+        "mul": arith.MulfOp,
+        "div": arith.DivfOp,
+        "maximum": arith.MaximumfOp,
+        "minimum": arith.MinimumfOp,
+        "power": math.PowFOp,
+    }
+    # numpy comparisons are False on NaN, except ``!=`` which is True.
+    COMPARISONS = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
+
+    def binary(self, op: pipeline.BinaryOp) -> list[SSAValue]:
+        width = batch_width(op.result.type)
+        lhs = self.broadcast(self.row_of(op.lhs), width)
+        rhs = self.broadcast(self.row_of(op.rhs), width)
+        name = op.function.data
+        if name in self.COMPARISONS:
+            return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in zip(lhs, rhs, strict=True)]
+        return [self.emit(self.BINARY[name](a, b)) for a, b in zip(lhs, rhs, strict=True)]
+
+    def where(self, op: pipeline.WhereOp) -> list[SSAValue]:
+        width = batch_width(op.result.type)
+        parts = [self.broadcast(self.row_of(v), width) for v in op.operands]
+        return [self.select(c, a, b) for c, a, b in zip(*parts, strict=True)]
+
+    def impute(self, op: feature.ImputeOp) -> list[SSAValue]:
+        return [
+            self.select(self.cmpf("uno", x, x), self.blob_value(op.fill, j), x)
+            for j, x in enumerate(self.row_of(op.input))
+        ]
+
+    def standardize(self, op: feature.StandardizeOp) -> list[SSAValue]:
+        values = []
+        for j, x in enumerate(self.row_of(op.input)):
+            if op.sub is not None:
+                x = self.emit(arith.SubfOp(x, self.blob_value(op.sub, j)))
+            if op.div is not None:
+                x = self.emit(arith.DivfOp(x, self.blob_value(op.div, j)))
+            values.append(x)
+        return values
+
+    def mul_add(self, op: feature.MulAddOp) -> list[SSAValue]:
+        values = []
+        for j, x in enumerate(self.row_of(op.input)):
+            x = self.emit(arith.MulfOp(x, self.blob_value(op.mul, j)))
+            x = self.add(x, self.blob_value(op.add, j))
+            if op.clip is not None:
+                x = self.emit(arith.MaximumfOp(x, self.blob_value(op.clip, 0)))
+                x = self.emit(arith.MinimumfOp(x, self.blob_value(op.clip, 1)))
+            values.append(x)
+        return values
+
+    def check_unknown(self, op: Operation, code: SSAValue, missing: SSAValue | None) -> None:
+        if op.on_unknown.data != "error":  # type: ignore[attr-defined]
+            return
+        unknown = self.cmpi("slt", code, self.constant(0, i64))
+        if missing is not None:
+            known_missing = op.missing.value.data >= 0  # type: ignore[attr-defined]
+            if known_missing:
+                unknown = self.emit(
+                    arith.AndIOp(unknown, self.emit(arith.XOrIOp(missing, self.constant(1, i1))))
+                )
+        if isinstance(op, feature.EncodeStringsOp):
+            site = self.lowering.error_site(
+                op,
+                value=self.lowering.value_name(self.frame_of(op.frame).value),
+                column=op.column.data,
+            )
+        else:
+            assert isinstance(op, feature.EncodeNumbersOp)
+            site = self.lowering.error_site(
+                op, value=self.lowering.value_name(op.input), index=op.index.value.data
+            )
+        self.report_error(unknown, ERROR_UNKNOWN_CATEGORY, site)
+
+    def encode_strings(self, op: feature.EncodeStringsOp) -> list[SSAValue]:
+        frame = self.frame_of(op.frame)
+        name = op.column.data
+        data = self.input(frame.value, name, "bytes", i8)
+        offsets = self.input(frame.value, name, "offsets", i64)
+        missing_flags = self.input(frame.value, name, "missing", i8)
+        start = self.load(offsets, self.state.row)
+        next_row = self.emit(arith.AddiOp(self.state.row, self.constant(1, index)))
+        length = self.emit(arith.SubiOp(self.load(offsets, next_row), start))
+        categories = self.blob(op.bytes)
+        category_offsets = self.blob(op.offsets)
+        one = self.constant(1, index)
+
+        # scf.for %k over categories, carrying the code found so far (-1: none).
+        loop_block = Block(arg_types=[index, i64])
+        k, found = loop_block.args
+
+        def compare() -> list[SSAValue]:
+            k_next = self.emit(arith.AddiOp(k, one))
+            cat_start = self.load(category_offsets, k)
+            cat_length = self.emit(arith.SubiOp(self.load(category_offsets, k_next), cat_start))
+            candidate = self.emit(
+                arith.AndIOp(
+                    self.cmpi("eq", cat_length, length),
+                    self.cmpi("slt", found, self.constant(0, i64)),
+                )
+            )
+
+            def bytes_equal() -> list[SSAValue]:
+                byte_block = Block(arg_types=[index, i1])
+                j, equal = byte_block.args
+                outer, self.block = self.block, byte_block
+                position = self.emit(arith.IndexCastOp(j, i64))
+                a = self.load(
+                    data, self.emit(arith.IndexCastOp(self.add_i64(start, position), index))
+                )
+                b = self.load(
+                    categories,
+                    self.emit(arith.IndexCastOp(self.add_i64(cat_start, position), index)),
+                )
+                same = self.emit(arith.AndIOp(equal, self.cmpi("eq", a, b)))
+                self.block.add_op(scf.YieldOp(same))
+                self.block = outer
+                upper = self.emit(arith.IndexCastOp(length, index))
+                loop = self.emit(
+                    scf.ForOp(
+                        self.constant(0, index), upper, one, [self.constant(1, i1)], byte_block
+                    )
+                )
+                code = self.emit(arith.IndexCastOp(k, i64))
+                return [self.select(loop, code, found)]
+
+            then = self.nested(bytes_equal)
+            otherwise = Block()
+            otherwise.add_op(scf.YieldOp(found))
+            return [self.emit(scf.IfOp(candidate, [i64], [then], [otherwise]))]
+
+        outer, self.block = self.block, loop_block
+        self.block.add_op(scf.YieldOp(*compare()))
+        self.block = outer
+        code = self.emit(
+            scf.ForOp(
+                self.constant(0, index),
+                self.constant(op.categories, index),
+                one,
+                [self.constant(-1, i64)],
+                loop_block,
+            )
+        )
+        is_missing = self.emit(arith.TruncIOp(self.load(missing_flags, self.state.row), i1))
+        code = self.select(is_missing, self.constant(op.missing.value.data, i64), code)
+        self.check_unknown(op, code, is_missing)
+        return [code]
+
+    def add_i64(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.AddiOp(a, b))
+
+    def encode_numbers(self, op: feature.EncodeNumbersOp) -> list[SSAValue]:
+        x = self.row_of(op.input)[op.index.value.data]
+        x_is_nan = self.cmpf("uno", x, x)
+        code = self.constant(-1, i64)
+        # Categories are few: compare against each, the first match wins (they are unique).
+        for k in reversed(range(op.categories.size)):
+            category = self.blob_value(op.categories, k)
+            match = self.emit(
+                arith.OrIOp(
+                    self.cmpf("oeq", x, category),
+                    self.emit(arith.AndIOp(x_is_nan, self.cmpf("uno", category, category))),
+                )
+            )
+            code = self.select(match, self.constant(k, i64), code)
+        self.check_unknown(op, code, None)
+        return [code]
+
+    def onehot(self, op: feature.OneHotOp) -> list[SSAValue]:
+        (code,) = self.row_of(op.codes)
+        one, zero = self.constant(1.0, f64), self.constant(0.0, f64)
+        return [
+            self.select(self.cmpi("eq", code, self.constant(k, i64)), one, zero)
+            for k in range(op.categories.value.data)
+            if k != op.drop.value.data
+        ]
+
+    def ordinal(self, op: feature.OrdinalOp) -> list[SSAValue]:
+        (code,) = self.row_of(op.codes)
+        value = self.emit(arith.SIToFPOp(code, f64))
+        unknown = self.cmpi("slt", code, self.constant(0, i64))
+        value = self.select(unknown, self.constant(op.unknown_value.value.data, f64), value)
+        if op.missing.value.data >= 0:
+            missing = self.cmpi("eq", code, self.constant(op.missing.value.data, i64))
+            value = self.select(missing, self.constant(op.missing_value.value.data, f64), value)
+        return [value]
+
+    def check_finite(self, op: Operation, values: Sequence[SSAValue]) -> None:
+        column = self.lowering.error_site(op)
+        infinity = self.constant(float("inf"), f64)
+        for x in values:
+            self.report_error(self.cmpf("uno", x, x), ERROR_NAN, column)
+            magnitude = self.emit(math.AbsFOp(x))
+            self.report_error(self.cmpf("oeq", magnitude, infinity), ERROR_INFINITE, column)
+
+    def linear(self, op: feature.LinearOp) -> list[SSAValue]:
+        x = self.row_of(op.input)
+        if "check_finite" in op.attributes:
+            self.check_finite(op, x)
+        outputs, features = op.coef.shape
+        offset = op.offset.value.data
+        decision = []
+        for k in range(outputs):
+            acc = self.constant(0.0, f64)
+            for j, value in enumerate(x):
+                weight = self.blob_value(op.coef, k * features + offset + j)
+                acc = self.add(acc, self.emit(arith.MulfOp(value, weight)))
+            if op.intercept is not None:
+                acc = self.add(acc, self.blob_value(op.intercept, k))
+            decision.append(acc)
+        return decision
+
+    def weight_lookup(self, op: feature.WeightLookupOp) -> list[SSAValue]:
+        (code,) = self.row_of(op.codes)
+        outputs, features = op.coef.shape
+        drop = op.drop.value.data
+        known = self.cmpi("sge", code, self.constant(0, i64))
+        column = code
+        if drop >= 0:
+            known = self.emit(arith.AndIOp(known, self.cmpi("ne", code, self.constant(drop, i64))))
+            after_drop = self.cmpi("sgt", code, self.constant(drop, i64))
+            shifted = self.emit(arith.SubiOp(code, self.constant(1, i64)))
+            column = self.select(after_drop, shifted, code)
+        safe = self.select(known, column, self.constant(0, i64))
+        position = self.emit(arith.IndexCastOp(safe, index))
+        zero = self.constant(0.0, f64)
+        values = []
+        for k in range(outputs):
+            base = self.constant(k * features + op.offset.value.data, index)
+            weight = self.load(self.blob(op.coef), self.emit(arith.AddiOp(base, position)))
+            values.append(self.select(known, weight, zero))
+        return values
+
+    def sum(self, op: feature.SumOp) -> list[SSAValue]:
+        rows = [self.row_of(v) for v in op.inputs]
+        total = rows[0]
+        for row in rows[1:]:
+            total = [self.add(a, b) for a, b in zip(total, row, strict=True)]
+        return total
+
+    def sigmoid(self, op: feature.SigmoidOp) -> list[SSAValue]:
+        one = self.constant(1.0, f64)
+        values = []
+        for x in self.row_of(op.input):
+            e = self.emit(math.ExpOp(self.emit(arith.NegfOp(x))))
+            values.append(self.emit(arith.DivfOp(one, self.add(one, e))))
+        return values
+
+    def binary_proba(self, op: feature.BinaryProbaOp) -> list[SSAValue]:
+        (p,) = self.row_of(op.input)
+        return [self.emit(arith.SubfOp(self.constant(1.0, f64), p)), p]
+
+    def softmax(self, op: feature.SoftmaxOp) -> list[SSAValue]:
+        x = self.row_of(op.input)
+        top = x[0]
+        for v in x[1:]:
+            top = self.emit(arith.MaximumfOp(top, v))
+        exps = [self.emit(math.ExpOp(self.emit(arith.SubfOp(v, top)))) for v in x]
+        return self.normalized(exps)
+
+    def normalized(self, values: list[SSAValue]) -> list[SSAValue]:
+        total = values[0]
+        for v in values[1:]:
+            total = self.add(total, v)
+        return [self.emit(arith.DivfOp(v, total)) for v in values]
+
+    def normalize_rows(self, op: feature.NormalizeRowsOp) -> list[SSAValue]:
+        return self.normalized(self.row_of(op.input))
+
+    def argmax(self, op: feature.ArgmaxOp) -> list[SSAValue]:
+        x = self.row_of(op.input)
+        if len(x) == 1:
+            positive = self.cmpf("ogt", x[0], self.constant(0.0, f64))
+            return [self.emit(arith.ExtUIOp(positive, i64))]
+        best, best_index = x[0], self.constant(0, i64)
+        for k, v in enumerate(x[1:], start=1):
+            # numpy: the first maximum wins; NaN counts as the maximum.
+            better = self.emit(
+                arith.AndIOp(self.cmpf("ord", best, best), self.cmpf("ugt", v, best))
+            )
+            best = self.select(better, v, best)
+            best_index = self.select(better, self.constant(k, i64), best_index)
+        return [best_index]
+
+    HANDLERS: dict[type[Operation], Callable[[KernelEmitter, Operation], object]] = {
+        pipeline.ToArrayOp: to_array,
+        pipeline.SelectColumnsOp: select_columns,
+        pipeline.HstackOp: hstack,
+        pipeline.TakeColumnOp: take_column,
+        pipeline.ConstantOp: pipeline_constant,
+        pipeline.UnaryOp: unary,
+        pipeline.BinaryOp: binary,
+        pipeline.WhereOp: where,
+        feature.ImputeOp: impute,
+        feature.StandardizeOp: standardize,
+        feature.MulAddOp: mul_add,
+        feature.EncodeStringsOp: encode_strings,
+        feature.EncodeNumbersOp: encode_numbers,
+        feature.OneHotOp: onehot,
+        feature.OrdinalOp: ordinal,
+        feature.LinearOp: linear,
+        feature.WeightLookupOp: weight_lookup,
+        feature.SumOp: sum,
+        feature.SigmoidOp: sigmoid,
+        feature.BinaryProbaOp: binary_proba,
+        feature.SoftmaxOp: softmax,
+        feature.NormalizeRowsOp: normalize_rows,
+        feature.ArgmaxOp: argmax,
+    }  # type: ignore[assignment]
+
+    # endregion
+
+    def store_outputs(self, outputs: Sequence[tuple[SSAValue, SSAValue]]) -> None:
+        for value, ref in outputs:
+            row = self.row_of(value)
+            base = self.row_offset(len(row))
+            for j, x in enumerate(row):
+                if x.type == i1:
+                    x = self.emit(arith.ExtUIOp(x, i8))
+                self.emit(memref.StoreOp.get(x, ref, [self.at(base, j)]))
+
+
+class FunctionLowering:
+    """Splits one pipeline function into stages and emits a kernel per stage."""
+
+    def __init__(self, module: builtin.ModuleOp, function: func.FuncOp):
+        self.module = module
+        self.function = function
+        self.names: dict[SSAValue, str] = {}
+        self.numbers: dict[Operation, int] = {}
+        self.declared: set[str] = {
+            op.sym_name.data for op in module.ops if isinstance(op, memref.GlobalOp)
+        }
+        self.new_ops: list[Operation] = []
+        self.errors: dict[str, Attribute] = {}
+
+    def value_name(self, value: SSAValue) -> str:
+        return self.names[value]
+
+    def op_number(self, op: Operation) -> int:
+        return self.numbers[op]
+
+    def error_site(self, op: Operation, **details: str | int) -> int:
+        """Number ``op`` as the source of run-time errors and describe it for messages."""
+        number = self.numbers[op]
+        self.errors[str(number)] = DictionaryAttr(
+            {"op": StringAttr(op.name)}
+            | {
+                k: StringAttr(v) if isinstance(v, str) else IntegerAttr(v, i64)
+                for k, v in details.items()
+            }
+        )
+        return number
+
+    def declare_global(self, symbol: str, typ: MemRefType) -> None:
+        if symbol not in self.declared:
+            self.declared.add(symbol)
+            self.new_ops.append(
+                memref.GlobalOp.get(StringAttr(symbol), typ, UnitAttr(), StringAttr("public"))
+            )
+
+    def run(self) -> tuple[list[Operation], DictionaryAttr]:
+        body = self.function.body.block
+        ops = list(body.ops)
+        returned = ops[-1]
+        assert isinstance(returned, func.ReturnOp)
+        for i, arg in enumerate(body.args):
+            self.names[arg] = f"arg{i}"
+        counter = 0
+        stage_of: dict[SSAValue, int] = {arg: 0 for arg in body.args}
+        op_stage: dict[Operation, int] = {}
+        for number, op in enumerate(ops[:-1]):
+            self.numbers[op] = number
+            for result in op.results:
+                self.names[result] = f"v{counter}"
+                counter += 1
+            stage = max((stage_of[v] for v in op.operands), default=0)
+            op_stage[op] = stage
+            produced = stage + 1 if isinstance(op, pipeline.PythonCallOp) else stage
+            for result in op.results:
+                stage_of[result] = produced
+
+        last_stage = max(op_stage.values(), default=0)
+        steps: list[Attribute] = []
+        kernels: list[Operation] = []
+        for stage in range(last_stage + 1):
+            native = [
+                op for op in ops[:-1]
+                if op_stage[op] == stage and not isinstance(op, pipeline.PythonCallOp)
+            ]  # fmt: skip
+            needed = self.crossing_values(native, ops, returned)
+            if needed or any(
+                isinstance(op, (feature.LinearOp, feature.EncodeStringsOp, feature.EncodeNumbersOp))
+                for op in native
+            ):
+                kernel = self.build_kernel(
+                    f"{self.function.sym_name.data}_stage{stage}", native, needed
+                )
+                kernels.append(kernel)
+                steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
+            for op in ops[:-1]:
+                if op_stage[op] == stage and isinstance(op, pipeline.PythonCallOp):
+                    steps.append(
+                        DictionaryAttr(
+                            {
+                                "python": op.callee,
+                                "args": ArrayAttr([StringAttr(self.names[v]) for v in op.args]),
+                                "results": ArrayAttr([StringAttr(self.names[v]) for v in op.res]),
+                            }
+                        )
+                    )
+        schedule = DictionaryAttr(
+            {
+                "steps": ArrayAttr(steps),
+                "returns": ArrayAttr([StringAttr(self.names[v]) for v in returned.operands]),
+                "errors": DictionaryAttr(self.errors),
+            }
+        )
+        return self.new_ops + kernels, schedule
+
+    def crossing_values(
+        self, native: list[Operation], ops: list[Operation], returned: func.ReturnOp
+    ) -> list[SSAValue]:
+        """Values computed by ``native`` that are needed outside their kernel."""
+        inside = set(native)
+        needed: list[SSAValue] = []
+        for op in native:
+            for result in op.results:
+                users = {use.operation for use in result.uses}
+                if result in returned.operands or any(user not in inside for user in users):
+                    if not isinstance(result.type, TensorType):
+                        raise NotImplementedError(
+                            f"{op.name} produces {result.type}, which cannot leave native code"
+                        )
+                    needed.append(result)
+        return needed
+
+    def build_kernel(
+        self, name: str, native: list[Operation], outputs: list[SSAValue]
+    ) -> func.FuncOp:
+        entry = Block(arg_types=[index, memref_of(i64)])
+        output_args = []
+        output_specs = []
+        for value in outputs:
+            assert isinstance(value.type, TensorType)
+            element = value.type.get_element_type()
+            arg = entry.insert_arg(memref_of(i8 if element == i1 else element), len(entry.args))
+            output_args.append((value, arg))
+            output_specs.append(
+                DictionaryAttr(
+                    {
+                        "value": StringAttr(self.names[value]),
+                        "width": IntegerAttr(batch_width(value.type), i64),
+                        "dtype": StringAttr(dtype_name(element)),
+                        "shape": ArrayAttr(
+                            [IntegerAttr(d, i64) for d in value.type.get_shape()[1:]]
+                        ),
+                    }
+                )
+            )
+        body = Block(arg_types=[index])
+        zero = arith.ConstantOp(IntegerAttr(0, index))
+        one = arith.ConstantOp(IntegerAttr(1, index))
+        entry.add_ops([zero, one])
+        loop = scf.ForOp(zero.result, entry.args[0], one.result, [], body)
+        entry.add_ops([loop, func.ReturnOp()])
+        state = KernelState(name, entry, body, loop, body.args[0])
+        state.constants[(index, "0")] = zero.result
+        state.constants[(index, "1")] = one.result
+        emitter = KernelEmitter(self, state)
+        for op in native:
+            emitter.lower(op)
+        emitter.store_outputs(output_args)
+        body.add_op(scf.YieldOp())
+        kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
+        kernel.attributes["willump.kernel"] = UnitAttr()
+        kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
+        kernel.attributes["willump.outputs"] = ArrayAttr(output_specs)
+        return kernel
+
+
+@dataclass(frozen=True)
+class LowerFeatureToScfPass(ModulePass):
+    """Lower every pipeline function of the module into row-loop kernels and a schedule."""
+
+    name = "lower-feature-to-scf"
+
+    def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
+        schedules: dict[str, Attribute] = {}
+        for function in list(op.ops):
+            if not isinstance(function, func.FuncOp) or "willump.kernel" in function.attributes:
+                continue
+            if function.is_declaration:
+                continue
+            new_ops, schedule = FunctionLowering(op, function).run()
+            schedules[function.sym_name.data] = schedule
+            for new_op in new_ops:
+                op.body.block.insert_op_before(new_op, function)
+            function.detach()
+            function.erase()
+        if schedules:
+            op.attributes["willump.schedule"] = DictionaryAttr(schedules)

@@ -1,0 +1,86 @@
+"""The pass pipeline from ``pipeline`` IR to machine code, stage by stage.
+
+```
+pipeline --lower-pipeline-to-feature, fuse-features--> feature
+feature  --(exact mode: no cascade ops)-------------> cascade
+cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
+scf      --convert-to-llvm---------------------------> llvm   --xdsl.backend.llvm--> llvm-ir
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import arith, builtin, cf, func, llvm, math, memref, scf
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Dialect
+from xdsl.passes import ModulePass
+
+from willump_mlir.dialects import get_all_dialects
+from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
+from willump_mlir.passes.fuse_features import FuseFeaturesPass
+from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
+from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
+
+STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
+
+# The passes that produce each stage from the one before it.
+STAGE_PASSES: dict[str, tuple[Callable[[], ModulePass], ...]] = {
+    "feature": (LowerPipelineToFeaturePass, FuseFeaturesPass),
+    "cascade": (),
+    "scf": (LowerFeatureToScfPass,),
+    "llvm": (ConvertToLLVMPass,),
+}
+
+
+def context() -> Context:
+    """A context with our dialects and the upstream ones the lowering uses."""
+    ctx = Context()
+    upstream: list[Dialect] = [
+        builtin.Builtin, func.Func, arith.Arith, math.Math, scf.Scf, memref.MemRef, cf.Cf,
+        llvm.LLVM,
+    ]  # fmt: skip
+    for dialect in upstream:
+        ctx.load_dialect(dialect)
+    for factory in get_all_dialects().values():
+        ctx.load_dialect(factory())
+    return ctx
+
+
+@dataclass
+class StagedModule:
+    """The IR of every stage of one compilation, computed on demand from the first."""
+
+    pipeline: ModuleOp
+    modules: dict[str, ModuleOp] = field(default_factory=dict)
+    llvm_ir: str | None = None
+
+    def __post_init__(self) -> None:
+        self.modules["pipeline"] = self.pipeline
+
+    def module(self, stage: str) -> ModuleOp:
+        """The module at ``stage`` (not ``llvm-ir``, which is text)."""
+        if stage not in self.modules:
+            previous = STAGES[STAGES.index(stage) - 1]
+            module = self.module(previous).clone()
+            ctx = context()
+            for make_pass in STAGE_PASSES[stage]:
+                make_pass().apply(ctx, module)
+            module.verify()
+            self.modules[stage] = module
+        return self.modules[stage]
+
+    def text(self, stage: str) -> str:
+        """The textual IR of ``stage``."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        if stage == "llvm-ir":
+            if self.llvm_ir is None:
+                from willump_mlir.runtime.jit import module_to_llvm_ir
+
+                self.llvm_ir = module_to_llvm_ir(self.module("llvm"))
+            return self.llvm_ir
+        return str(self.module(stage))

@@ -1,0 +1,1 @@
+"""Native-code runtime: LLVM IR emission, MCJIT loading and the on-disk object cache."""

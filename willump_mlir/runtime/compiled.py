@@ -1,0 +1,236 @@
+"""``CompiledPipeline``: the callable ``wm.compile`` returns.
+
+A call checks its arguments, then runs the plan: each native kernel over all rows, each
+Python call in between, and returns what the original function returns.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from willump_mlir.compiler import StagedModule
+from willump_mlir.frontend import ArgumentSpec, FrontendResult
+from willump_mlir.passes.lower_feature_to_scf import (
+    ERROR_INFINITE,
+    ERROR_NAN,
+    ERROR_UNKNOWN_CATEGORY,
+)
+from willump_mlir.runtime import marshal
+from willump_mlir.runtime.jit import NativeLibrary
+from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep
+
+DTYPES = {"f64": np.float64, "i64": np.int64, "i1": np.uint8, "i8": np.uint8}
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+class BoundKernel:
+    """A kernel step with its ctypes entry point."""
+
+    def __init__(self, step: KernelStep, library: NativeLibrary):
+        self.step = step
+        arguments = len(step.inputs) + len(step.outputs)
+        self.call: Callable[..., None] = library.cfunc(
+            step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
+        )
+
+
+class CompiledPipeline:
+    """Native code for a Python inference function; call it like the function."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        traced: FrontendResult,
+        staged: StagedModule,
+        plan: Plan,
+        library: NativeLibrary,
+        compile_seconds: float,
+    ):
+        self.fn = fn
+        self.traced = traced
+        self.staged = staged
+        self.plan = plan
+        self.library = library
+        self.compile_seconds = compile_seconds
+        self.kernels = {
+            s.name: BoundKernel(s, library) for s in plan.steps if isinstance(s, KernelStep)
+        }
+        self.arguments: list[ArgumentSpec] = traced.arguments
+        self.names = [a.name for a in self.arguments]
+        self.__name__ = getattr(fn, "__name__", "pipeline")
+        self.__doc__ = fn.__doc__
+
+    # region Calling
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values, rows = self.bind(args, kwargs)
+        columns: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        for step in self.plan.steps:
+            if isinstance(step, KernelStep):
+                self.run_kernel(self.kernels[step.name], values, rows, columns)
+            else:
+                self.run_python(step, values)
+        result = values[self.plan.returns[0]]
+        if isinstance(result, np.ndarray) and result.dtype == np.uint8:
+            result = result.view(bool)
+        if self.traced.returns_sparse:
+            result = sp.csr_matrix(result)
+        return result
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Check the arguments; map the data arguments to their IR value names."""
+        if kwargs:
+            args = self.merge_keywords(args, kwargs)
+        if len(args) != len(self.arguments):
+            raise TypeError(
+                f"{self.__name__}() takes {len(self.arguments)} arguments "
+                f"({', '.join(self.names)}), got {len(args)}"
+            )
+        values: dict[str, Any] = {}
+        rows: int | None = None
+        data_index = 0
+        for spec, value in zip(self.arguments, args, strict=True):
+            if spec.kind == "bound":
+                if value is not spec.value:
+                    raise marshal.InputError(
+                        f"argument {spec.name!r} must be the object given to wm.compile: "
+                        "fitted estimators and constants are compiled into the code; "
+                        "compile again to use another one"
+                    )
+                continue
+            if spec.kind == "frame":
+                count = marshal.check_frame(spec.name, value)
+            else:
+                assert spec.type is not None
+                count = marshal.check_array(spec.name, value, spec.type.get_shape()[1])
+            if rows is not None and count != rows:
+                raise marshal.InputError(
+                    f"argument {spec.name!r} has {count} rows but earlier data arguments "
+                    f"have {rows}"
+                )
+            rows = count
+            values[f"arg{data_index}"] = value
+            data_index += 1
+        if rows is None:
+            raise marshal.InputError("the compiled pipeline has no data argument")
+        return values, rows
+
+    def merge_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        merged = list(args)
+        for name in self.names[len(args) :]:
+            if name not in kwargs:
+                raise TypeError(f"{self.__name__}() missing argument {name!r}")
+            merged.append(kwargs.pop(name))
+        if kwargs:
+            raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
+        return tuple(merged)
+
+    def argument_name(self, value: str) -> str:
+        """The user's name for IR value ``arg<i>`` (else the value name itself)."""
+        if value.startswith("arg"):
+            data = [a for a in self.arguments if a.kind != "bound"]
+            return data[int(value[3:])].name
+        return value
+
+    def input_buffer(
+        self,
+        spec: dict[str, Any],
+        values: dict[str, Any],
+        rows: int,
+        columns: dict[tuple[str, str], dict[str, np.ndarray]],
+    ) -> np.ndarray:
+        value = values[spec["value"]]
+        name = self.argument_name(spec["value"])
+        if "column" not in spec:
+            return marshal.matrix(name, value, rows, spec["width"], DTYPES[spec["dtype"]])
+        key = (spec["value"], spec["column"])
+        if key not in columns:
+            if spec["part"] == "values":
+                columns[key] = {"values": marshal.numeric_column(name, value, spec["column"])}
+            else:
+                columns[key] = marshal.string_column(name, value, spec["column"])
+        buffer = columns[key][spec["part"]]
+        if spec["part"] != "bytes" and len(buffer) < rows:
+            raise marshal.InputError(f"column {spec['column']!r} of {name!r} is too short")
+        return buffer
+
+    def run_kernel(
+        self,
+        kernel: BoundKernel,
+        values: dict[str, Any],
+        rows: int,
+        columns: dict[tuple[str, str], dict[str, np.ndarray]],
+    ) -> None:
+        step = kernel.step
+        error = np.zeros(3, dtype=np.int64)
+        pointers = [_address(error)]
+        for spec in step.outputs:
+            shape = (rows, *spec["shape"])
+            output = np.empty(shape, dtype=DTYPES[spec["dtype"]])
+            values[spec["value"]] = output
+            pointers.append(_address(output))
+        # Inputs are converted (and kept alive in ``keep``) before the kernel runs.
+        keep = [self.input_buffer(spec, values, rows, columns) for spec in step.inputs]
+        pointers.extend(_address(buffer) for buffer in keep)
+        kernel.call(rows, *pointers)
+        if error[0]:
+            raise self.runtime_error(error, values)
+
+    def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
+        call = self.traced.python_calls[step.callee]
+        result = call.function(*(values[a] for a in step.args))
+        if len(step.results) == 1:
+            values[step.results[0]] = result
+        else:
+            for name, value in zip(step.results, result, strict=True):
+                values[name] = value
+
+    def runtime_error(self, error: np.ndarray, values: dict[str, Any]) -> ValueError:
+        kind, row, site = (int(v) for v in error)
+        details = self.plan.errors.get(str(site), {})
+        if kind == ERROR_NAN:
+            return ValueError(f"Input X contains NaN (row {row}).")
+        if kind == ERROR_INFINITE:
+            return ValueError(
+                f"Input X contains infinity or a value too large for dtype('float64') (row {row})."
+            )
+        if kind == ERROR_UNKNOWN_CATEGORY:
+            source = values.get(details.get("value", ""))
+            if "column" in details:
+                where = details["column"]
+                found = source[where].iloc[row] if source is not None else "?"
+            else:
+                where = details.get("index", "?")
+                found = np.asarray(source)[row, where] if source is not None else "?"
+            return ValueError(
+                f"Found unknown categories [{found!r}] in column {where!r} during transform "
+                f"(row {row})"
+            )
+        return ValueError(f"native code reported error {kind} at row {row}")
+
+    # endregion
+    # region Inspection
+
+    def ir(self, stage: str = "pipeline") -> str:
+        """The textual IR at ``stage``: pipeline, feature, cascade, scf, llvm or llvm-ir."""
+        return self.staged.text(stage)
+
+    def explain(self) -> str:
+        """What runs as native code, what stays in Python, and why."""
+        from willump_mlir.explain import explain
+
+        return explain(self)
+
+    # endregion
+
+    def __repr__(self) -> str:
+        cache = "cache hit" if self.library.cache_hit else "compiled"
+        return f"<CompiledPipeline {self.__name__}: {len(self.kernels)} kernel(s), {cache}>"

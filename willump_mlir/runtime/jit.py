@@ -1,0 +1,317 @@
+"""JIT runtime: llvm-dialect module -> LLVM IR -> optimised object code -> callable symbols.
+
+The flow, with an on-disk object cache so that a warm start never runs LLVM::
+
+    ir = module_to_llvm_ir(module)                   # xDSL llvm dialect -> LLVM IR text
+    bind_blob("coef_ab12", weights)                  # external globals, before loading
+    lib = load_cached(key) or compile_llvm_ir(ir, key)
+    fn = lib.cfunc("score", ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)
+
+Objects are stored as ``<cache_dir>/<sha256>.wobj`` (a small header with the defined
+symbols, then the ELF/Mach-O object). The sha256 covers the caller's key, the host CPU
+name and features, the llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache
+directory can be shared between machines and releases. Objects are loaded into an MCJIT
+engine whose relocations are resolved against the process (libm) and against the
+blobs registered with :func:`bind_blob`; those must therefore be bound before loading.
+"""
+
+import ctypes
+import functools
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import llvmlite
+import llvmlite.binding as llvm
+import numpy as np
+from xdsl.backend.llvm.convert import convert_module
+from xdsl.dialects import llvm as llvm_dialect
+from xdsl.dialects.builtin import ModuleOp
+
+RUNTIME_ABI_VERSION = "1"
+"""Bump when the calling convention of generated code or the cache format changes."""
+
+_MAGIC = b"WMLIROBJ1\n"
+_HEADER = struct.Struct("<Q")  # length of the JSON metadata that follows the magic
+
+_lock = threading.RLock()
+_initialized = False
+_blobs: dict[str, np.ndarray] = {}
+
+
+# --------------------------------------------------------------------------------------
+# LLVM set-up
+# --------------------------------------------------------------------------------------
+
+
+def _ensure_llvm() -> None:
+    """Initialise the native target once (llvmlite 0.50: ``llvm.initialize()`` raises)."""
+    global _initialized
+    with _lock:
+        if not _initialized:
+            llvm.initialize_native_target()
+            llvm.initialize_native_asmprinter()
+            llvm.initialize_native_asmparser()
+            _initialized = True
+
+
+@functools.cache
+def _host_cpu() -> tuple[str, str]:
+    """The host CPU name and its feature string, as LLVM reports them."""
+    _ensure_llvm()
+    return llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+
+
+def _target_machine() -> llvm.TargetMachine:
+    """A fresh -O3 JIT target machine for the host CPU (an MCJIT engine takes ownership)."""
+    cpu, features = _host_cpu()
+    target = llvm.Target.from_default_triple()
+    # jit=True with the default "jitdefault" code model selects the large code model on
+    # 64-bit hosts: blobs may live anywhere in the address space relative to the code.
+    return target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------
+
+
+def module_to_llvm_ir(module: ModuleOp) -> str:
+    """llvm-dialect module -> LLVM IR text (``xdsl.backend.llvm.convert.convert_module``).
+
+    ``llvm.func @f(%x: f64) -> f64 {...}`` ~> ``define double @"f"(double %".1") {...}``
+
+    xDSL's backend drops the linkage of functions; it is restored here so that
+    ``llvm.func internal`` helpers can be inlined and discarded by the optimiser.
+    """
+    ir_module = convert_module(module, fallback_target_triple=None)
+    for op in module.ops:
+        if isinstance(op, llvm_dialect.FuncOp) and op.body.blocks:
+            linkage = op.linkage.linkage.data
+            if linkage != "external":
+                ir_module.get_global(op.sym_name.data).linkage = linkage
+    return str(ir_module)
+
+
+def bind_blob(name: str, array: np.ndarray) -> None:
+    """Make the external global symbol ``name`` resolve to a copy of ``array``'s data.
+
+    The copy is C-contiguous, read-only and kept alive for the lifetime of the process.
+    Names are content-hashed by the caller, so binding a name again to equal content
+    (same dtype, shape and bytes) is a no-op; binding it to different content raises
+    ``ValueError``. Bind before loading code that refers to the symbol.
+    """
+    with _lock:
+        bound = _blobs.get(name)
+        if bound is not None:
+            if (
+                bound.dtype == array.dtype
+                and bound.shape == array.shape
+                and np.array_equal(bound, array, equal_nan=array.dtype.kind in "fc")
+            ):
+                return
+            raise ValueError(
+                f"blob {name!r} is already bound to different content "
+                f"({bound.dtype}{list(bound.shape)}); blob names must be content hashes"
+            )
+        data = np.array(array, copy=True, order="C")
+        data.setflags(write=False)
+        _blobs[name] = data
+        _ensure_llvm()
+        llvm.add_symbol(name, data.ctypes.data)
+
+
+class NativeLibrary:
+    """Machine code loaded into an MCJIT engine; the engine is kept so code stays mapped.
+
+    ``address(name)`` returns the entry point of a function defined by the library;
+    ``cfunc`` wraps it as a ctypes function.
+    """
+
+    def __init__(
+        self,
+        engine: llvm.ExecutionEngine,
+        symbols: list[str],
+        cache_key: str,
+        *,
+        cache_hit: bool,
+    ) -> None:
+        self._engine = engine
+        self._symbols = frozenset(symbols)
+        self._addresses: dict[str, int] = {}
+        self.cache_key = cache_key
+        self.cache_hit = cache_hit
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        """Names of the externally visible functions and globals the library defines."""
+        return self._symbols
+
+    def address(self, name: str) -> int:
+        """The address of the defined symbol ``name``; ``KeyError`` if it is not defined."""
+        addr = self._addresses.get(name)
+        if addr is not None:
+            return addr
+        if name not in self._symbols:
+            known = ", ".join(sorted(self._symbols)) or "none"
+            raise KeyError(
+                f"symbol {name!r} is not defined by the compiled library "
+                f"(cache key {self.cache_key!r}); defined symbols: {known}"
+            )
+        with _lock:
+            addr = self._engine.get_function_address(name)
+            if not addr:
+                addr = self._engine.get_global_value_address(name)
+        if not addr:
+            raise KeyError(f"symbol {name!r} has no address in the loaded object")
+        self._addresses[name] = addr
+        return addr
+
+    def cfunc(self, name: str, restype: Any, *argtypes: Any) -> Callable[..., Any]:
+        """``name`` as a ctypes function, e.g. ``cfunc("f", c_double, c_void_p, c_int64)``."""
+        proto = ctypes.CFUNCTYPE(restype, *argtypes)
+        fn = proto(self.address(name))
+        fn._willump_library = self  # pyright: ignore  # keep the code mapped
+        return fn
+
+    def __repr__(self) -> str:
+        hit = "hit" if self.cache_hit else "miss"
+        return f"<NativeLibrary {sorted(self._symbols)} cache {hit}>"
+
+
+def cache_dir() -> Path:
+    """``$WILLUMP_MLIR_CACHE_DIR`` if set, else ``~/.cache/willump-mlir``; created on demand."""
+    env = os.environ.get("WILLUMP_MLIR_CACHE_DIR")
+    path = Path(env) if env else Path.home() / ".cache" / "willump-mlir"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_path(cache_key: str) -> Path:
+    """Where the object for ``cache_key`` is (or would be) stored on this host."""
+    cpu, features = _host_cpu()
+    material = "\0".join((cache_key, cpu, features, llvmlite.__version__, RUNTIME_ABI_VERSION))
+    return cache_dir() / f"{hashlib.sha256(material.encode()).hexdigest()}.wobj"
+
+
+def compile_llvm_ir(llvm_ir: str, cache_key: str) -> NativeLibrary:
+    """Optimise ``llvm_ir`` at -O3 for the host CPU, store the object under ``cache_key``
+    and load it.
+
+    Uses llvmlite's new pass manager (``speed_level=3``, loop and SLP vectorisation), then
+    emits an object file. External symbols (blobs, libm) must resolve at load time.
+    """
+    _ensure_llvm()
+    with _lock:
+        mod = llvm.parse_assembly(llvm_ir)
+        tm = _target_machine()
+        mod.triple = tm.triple
+        mod.data_layout = str(tm.target_data)
+        mod.verify()
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+        obj = tm.emit_object(mod)
+        symbols = [
+            g.name
+            for g in (*mod.functions, *mod.global_variables)
+            if not g.is_declaration and g.linkage == llvm.Linkage.external
+        ]
+        externals = [
+            g.name
+            for g in (*mod.functions, *mod.global_variables)
+            if g.is_declaration and not g.name.startswith("llvm.")
+        ]
+    _store(cache_path(cache_key), symbols, externals, obj)
+    return _load_object(obj, symbols, externals, cache_key, cache_hit=False)
+
+
+def load_cached(cache_key: str) -> NativeLibrary | None:
+    """The library stored under ``cache_key``, loaded without running LLVM optimisation or
+    code generation; ``None`` if it is not cached (or the entry is unreadable).
+    """
+    path = cache_path(cache_key)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    parsed = _parse_entry(raw)
+    if parsed is None:
+        return None
+    symbols, externals, obj = parsed
+    return _load_object(obj, symbols, externals, cache_key, cache_hit=True)
+
+
+def load_or_compile(cache_key: str, make_llvm_ir: Callable[[], str]) -> NativeLibrary:
+    """``load_cached(cache_key)``, else ``compile_llvm_ir(make_llvm_ir(), cache_key)``."""
+    lib = load_cached(cache_key)
+    return lib if lib is not None else compile_llvm_ir(make_llvm_ir(), cache_key)
+
+
+# --------------------------------------------------------------------------------------
+# Cache entries and object loading
+# --------------------------------------------------------------------------------------
+
+
+def _store(path: Path, symbols: list[str], externals: list[str], obj: bytes) -> None:
+    """Write a cache entry atomically (temporary file in the same directory + ``os.replace``)."""
+    meta = {"symbols": symbols, "externals": externals, "llvmlite": llvmlite.__version__}
+    meta_bytes = json.dumps(meta).encode()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wobj")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_MAGIC + _HEADER.pack(len(meta_bytes)) + meta_bytes + obj)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_entry(raw: bytes) -> tuple[list[str], list[str], bytes] | None:
+    start = len(_MAGIC) + _HEADER.size
+    if not raw.startswith(_MAGIC) or len(raw) < start:
+        return None
+    (meta_len,) = _HEADER.unpack_from(raw, len(_MAGIC))
+    try:
+        meta = json.loads(raw[start : start + meta_len])
+    except ValueError:
+        return None
+    obj = raw[start + meta_len :]
+    if not obj or not all(isinstance(meta.get(k), list) for k in ("symbols", "externals")):
+        return None
+    return meta["symbols"], meta["externals"], obj
+
+
+def _load_object(
+    obj: bytes, symbols: list[str], externals: list[str], cache_key: str, *, cache_hit: bool
+) -> NativeLibrary:
+    """Load object code into a fresh MCJIT engine (built on an empty module) and link it.
+
+    Unresolvable external symbols would make LLVM abort the process, so they are checked
+    first and reported as ``RuntimeError``.
+    """
+    _ensure_llvm()
+    with _lock:
+        tm = _target_machine()
+        empty = llvm.parse_assembly("")
+        empty.triple = tm.triple
+        empty.data_layout = str(tm.target_data)
+        # Creating the engine also makes the process's own symbols (libm) searchable.
+        engine = llvm.create_mcjit_compiler(empty, tm)
+        missing = [name for name in externals if not llvm.address_of_symbol(name)]
+        if missing:
+            raise RuntimeError(
+                f"cannot load compiled library (cache key {cache_key!r}): unresolved "
+                f"external symbols {missing}; bind blobs with bind_blob() before loading"
+            )
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+    return NativeLibrary(engine, symbols, cache_key, cache_hit=cache_hit)

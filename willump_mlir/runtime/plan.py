@@ -1,0 +1,90 @@
+"""What the runtime executes: kernels and Python calls in order, read off the ``scf`` stage.
+
+``lower-feature-to-scf`` records the schedule as IR attributes; this module turns it into
+plain data that is stored next to the cached object code, so a warm start needs no IR.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr
+from xdsl.ir import Attribute
+
+
+def attribute_to_python(attr: Attribute) -> Any:
+    """String, integer, array and dictionary attributes as Python values."""
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, IntegerAttr):
+        return attr.value.data
+    if isinstance(attr, ArrayAttr):
+        return [attribute_to_python(a) for a in attr.data]
+    if isinstance(attr, DictionaryAttr):
+        return {k: attribute_to_python(v) for k, v in attr.data.items()}
+    raise TypeError(f"unexpected attribute {attr} in a schedule")
+
+
+@dataclass(frozen=True)
+class KernelStep:
+    """Run native kernel ``name``: ``inputs``/``outputs`` describe its buffer arguments."""
+
+    name: str
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PythonStep:
+    """Run Python call ``callee`` on the values ``args``, binding ``results``."""
+
+    callee: str
+    args: list[str]
+    results: list[str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: list[KernelStep | PythonStep]
+    returns: list[str]
+    errors: dict[str, dict[str, Any]]
+
+    @staticmethod
+    def from_module(module: ModuleOp, function: str) -> Plan:
+        """The plan of ``function`` in a module lowered by ``lower-feature-to-scf``."""
+        schedule = attribute_to_python(module.attributes["willump.schedule"])[function]
+        kernels = {
+            op.sym_name.data: op
+            for op in module.ops
+            if isinstance(op, func.FuncOp) and "willump.kernel" in op.attributes
+        }
+        steps: list[KernelStep | PythonStep] = []
+        for step in schedule["steps"]:
+            if "kernel" in step:
+                kernel = kernels[step["kernel"]]
+                steps.append(
+                    KernelStep(
+                        step["kernel"],
+                        attribute_to_python(kernel.attributes["willump.inputs"]),
+                        attribute_to_python(kernel.attributes["willump.outputs"]),
+                    )
+                )
+            else:
+                steps.append(PythonStep(step["python"], step["args"], step["results"]))
+        return Plan(steps, schedule["returns"], schedule["errors"])
+
+    def to_json(self) -> str:
+        steps = [{"kind": type(s).__name__} | asdict(s) for s in self.steps]
+        return json.dumps({"steps": steps, "returns": self.returns, "errors": self.errors})
+
+    @staticmethod
+    def from_json(text: str) -> Plan:
+        data = json.loads(text)
+        steps: list[KernelStep | PythonStep] = []
+        for step in data["steps"]:
+            kind = step.pop("kind")
+            steps.append(KernelStep(**step) if kind == "KernelStep" else PythonStep(**step))
+        return Plan(steps, data["returns"], data["errors"])

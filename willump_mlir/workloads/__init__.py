@@ -1,0 +1,1 @@
+"""Real-data workloads shared by the demo, the tests and the benchmarks."""
