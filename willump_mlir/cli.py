@@ -1,0 +1,36 @@
+"""The ``willump`` command: ``willump demo`` and ``willump bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="willump", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="compile the lending_club pipeline and compare")
+    demo.add_argument("--single-rows", type=int, default=200, help="single-row calls to time")
+    demo.add_argument("--repeats", type=int, default=7, help="timed repeats of the batch call")
+    bench = commands.add_parser("bench", help="run the benchmark harness (bench/)")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments for bench.run")
+    options = parser.parse_args(argv)
+    if options.command == "demo":
+        from willump_mlir.demo import run_demo
+
+        return run_demo(single_rows=options.single_rows, repeats=options.repeats)
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "run.py").exists():
+        print(
+            "willump bench runs from a source checkout (bench/ is not installed)", file=sys.stderr
+        )
+        return 2
+    sys.path.insert(0, str(root))
+    from bench.run import main as bench_main
+
+    return bench_main(options.args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
