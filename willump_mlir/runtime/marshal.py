@@ -46,32 +46,71 @@ def check_array(name: str, value: Any, width: int) -> int:
     return int(value.shape[0])
 
 
-def frame_column(name: str, frame: pd.DataFrame, column: str) -> pd.Series:
+SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
+
+
+def column_array(name: str, frame: pd.DataFrame, column: str) -> Any:
+    """The array behind ``frame[column]``, without building a Series (about 1 µs, not 9)."""
     try:
-        return frame[column]
+        position = frame.columns.get_loc(column)
     except KeyError:
         raise InputError(f"argument {name!r} is missing column {column!r}") from None
+    if not isinstance(position, int):
+        raise InputError(f"argument {name!r} has more than one column named {column!r}")
+    return frame._get_column_array(position)
 
 
 def numeric_column(name: str, frame: pd.DataFrame, column: str) -> np.ndarray:
     """A numeric column as contiguous f64 (missing values as NaN)."""
-    series = frame_column(name, frame, column)
+    values = column_array(name, frame, column)
     try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if isinstance(values, np.ndarray):
+            return np.ascontiguousarray(values, dtype=np.float64)
+        return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
     except (TypeError, ValueError) as error:
         raise InputError(
-            f"argument {name!r}: column {column!r} must be numeric, got dtype {series.dtype} "
+            f"argument {name!r}: column {column!r} must be numeric, got dtype {values.dtype} "
             f"({error})"
         ) from None
-    return np.ascontiguousarray(values)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
+def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.ndarray]:
+    encoded = []
+    missing = np.zeros(len(values), dtype=np.uint8)
+    for row, value in enumerate(values):
+        if isinstance(value, str):
+            encoded.append(value.encode("utf-8", "surrogatepass"))
+        elif _is_missing(value):
+            missing[row] = 1
+            encoded.append(b"")
+        else:
+            raise InputError(
+                f"argument {name!r}: column {column!r} must hold strings (None/NaN for "
+                f"missing), row {row} holds {type(value).__name__} {value!r}"
+            )
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    data = b"".join(encoded)
+    data_view = np.frombuffer(data, dtype=np.uint8) if data else EMPTY_BYTES
+    return {"bytes": data_view, "offsets": offsets, "missing": missing}
 
 
 def string_column(name: str, frame: pd.DataFrame, column: str) -> dict[str, np.ndarray]:
     """A string column as UTF-8 ``bytes``, i64 ``offsets`` (rows + 1) and ``missing`` flags."""
-    series = frame_column(name, frame, column)
+    values = column_array(name, frame, column)
+    if len(values) < SMALL_BATCH:
+        return _small_string_column(name, column, values)
     try:
-        array = pa.array(series.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid) as error:
+        array = pa.array(values, from_pandas=True)
+        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+            if not pa.types.is_null(array.type):
+                raise pa.ArrowTypeError(f"found values of type {array.type}")
+        array = array.cast(pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise InputError(
             f"argument {name!r}: column {column!r} must hold strings (None/NaN for missing): "
             f"{error}"
@@ -79,9 +118,8 @@ def string_column(name: str, frame: pd.DataFrame, column: str) -> dict[str, np.n
     _, offsets, data = array.buffers()
     rows = len(array)
     offsets_view = np.frombuffer(offsets, dtype=np.int64, count=rows + 1, offset=array.offset * 8)
-    data_view = (
-        np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else EMPTY_BYTES
-    )
+    has_data = data is not None and data.size
+    data_view = np.frombuffer(data, dtype=np.uint8) if has_data else EMPTY_BYTES
     missing = array.is_null().to_numpy(zero_copy_only=False).view(np.uint8)
     return {"bytes": data_view, "offsets": offsets_view, "missing": np.ascontiguousarray(missing)}
 
