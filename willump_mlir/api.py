@@ -35,7 +35,7 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     pipeline_text = str(traced.module)
     key = hashlib.sha256(
         "\0".join(
-            (pipeline_text, COMPILER_VERSION, xdsl.__version__, llvmlite.__version__)
+            (pipeline_text, COMPILER_VERSION, str(xdsl.__version__), llvmlite.__version__)
         ).encode()
     ).hexdigest()
     for name, data in traced.blobs.items():

@@ -1,0 +1,566 @@
+"""lower-pipeline-to-feature: estimator calls of the ``pipeline`` dialect to ``feature`` ops.
+
+Each ``pipeline.transform`` and ``pipeline.predict`` is rewritten through a table
+{estimator name: lowering function}; its fitted parameters come from the op's ``params``
+dictionary (blobs are ``#pipeline.blob``, integers ``IntegerAttr``, floats ``FloatAttr``,
+strings ``StringAttr``). Frame access (``to_array``, ``select_columns``), ``hstack``,
+``take_column``, ``constant``, ``unary``, ``binary``, ``where`` and ``python_call`` are
+already at the feature level and stay as they are::
+
+    %s = pipeline.transform "StandardScaler" %x params {
+           mean = #pipeline.blob<"m" : tensor<2xf64>>, scale = #pipeline.blob<"s" : tensor<2xf64>>}
+           : tensor<?x2xf64> -> tensor<?x2xf64>
+    %p = pipeline.predict "LogisticRegression" "predict_proba" %s params {
+           coef = #pipeline.blob<"w" : tensor<1x2xf64>>,
+           intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"}
+           : tensor<?x2xf64> -> tensor<?x2xf64>
+  ~>
+    %s = feature.standardize %x sub <"m" : tensor<2xf64>> div <"s" : tensor<2xf64>>
+           : tensor<?x2xf64> -> tensor<?x2xf64>
+    %d = feature.linear %s coef <"w" : tensor<1x2xf64>> offset 0 intercept <"b" : tensor<1xf64>>
+           {check_finite} : tensor<?x2xf64> -> tensor<?x1xf64>
+    %e = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
+    %p = feature.binary_proba %e : tensor<?x1xf64> -> tensor<?x2xf64>
+
+Parameter schema per estimator (``?`` marks an optional key):
+
+* ``SimpleImputer`` {fill}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
+  {center?, scale?}; ``MaxAbsScaler`` {scale}.
+* ``MinMaxScaler`` {scale, min, clip: 0/1, clip_low, clip_high, clip_range?}. A pass cannot
+  create blob data (blobs live outside the IR), so when ``clip`` is 1 the frontend also
+  emits ``clip_range``, a ``tensor<2xf64>`` blob holding ``[clip_low, clip_high]``, and
+  the pass uses it as ``feature.mul_add``'s ``clip``. ``clip`` 1 without ``clip_range``
+  is an error.
+* ``OneHotEncoder`` {handle_unknown: "ignore"|"error", columns};
+  ``OrdinalEncoder`` {handle_unknown: "error"|"use_encoded_value", unknown_value?,
+  encoded_missing_value?, columns}. ``columns`` holds one dictionary per input column:
+  {kind: "f64", categories} or {kind: "str", bytes, offsets}, plus missing? and drop?
+  (both -1 when absent).
+* ``LogisticRegression`` {coef, intercept?, proba: "binary_sigmoid"|"softmax"|
+  "ovr_sigmoid"}; ``LinearSVC``, ``SGDClassifier`` {coef, intercept?, proba:
+  "none"|"ovr_sigmoid"}: methods ``decision_function``, ``predict_proba``, ``predict``.
+  As in scikit-learn 1.9.1, a binary model (one row of ``coef``) always uses
+  ``[1 - sigmoid(d), sigmoid(d)]`` for its probabilities.
+* ``LinearRegression``, ``Ridge`` {coef, intercept?}: method ``predict``.
+
+An estimator, method or parameter outside this schema raises
+:class:`PipelineLoweringError`, which names the estimator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    f64,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.utils.exceptions import PassFailedException, VerifyException
+
+from willump_mlir.dialects.feature import (
+    ArgmaxOp,
+    BinaryProbaOp,
+    EncodeNumbersOp,
+    EncodeStringsOp,
+    ImputeOp,
+    LinearOp,
+    MulAddOp,
+    NormalizeRowsOp,
+    OneHotOp,
+    OrdinalOp,
+    SigmoidOp,
+    SoftmaxOp,
+    StandardizeOp,
+)
+from willump_mlir.dialects.pipeline import (
+    BlobAttr,
+    FrameType,
+    HstackOp,
+    PredictOp,
+    ToArrayOp,
+    TransformOp,
+    batch_of,
+    batch_width,
+    vector_of,
+)
+
+_OpT = TypeVar("_OpT", bound=Operation)
+
+
+class PipelineLoweringError(PassFailedException):
+    """An estimator call the pass cannot lower; the message names the estimator."""
+
+
+# region Lowering context
+
+_REQUIRED = object()
+_KIND_NAMES: dict[type[Attribute], str] = {
+    BlobAttr: "a #pipeline.blob",
+    IntegerAttr: "an integer",
+    FloatAttr: "a float",
+    StringAttr: "a string",
+    ArrayAttr: "an array",
+}
+
+
+@dataclass
+class Lowering:
+    """The estimator call being lowered: its parameters and the rewriter that builds ops."""
+
+    op: TransformOp | PredictOp
+    params: DictionaryAttr
+    rewriter: PatternRewriter
+
+    @property
+    def estimator(self) -> str:
+        return self.op.estimator.data
+
+    @property
+    def input(self) -> SSAValue:
+        return self.op.input
+
+    def error(self, message: str) -> PipelineLoweringError:
+        return PipelineLoweringError(f"{self.op.name} {self.estimator!r}: {message}")
+
+    def insert(self, op: _OpT) -> _OpT:
+        """Insert ``op`` before the estimator call and verify it."""
+        self.rewriter.insert(op)
+        try:
+            op.verify()
+        except VerifyException as e:
+            raise self.error(f"lowers to an invalid {op.name}: {e}") from e
+        return op
+
+    def with_params(self, params: DictionaryAttr) -> Lowering:
+        """The same call, reading parameters from ``params`` (one column of an encoder)."""
+        return Lowering(self.op, params, self.rewriter)
+
+    # Parameters
+
+    def _get(self, key: str, kind: type[Attribute], default: object) -> Attribute | None:
+        attr = self.params.data.get(key)
+        if attr is None:
+            if default is _REQUIRED:
+                raise self.error(f"missing parameter {key!r}")
+            return None
+        if not isinstance(attr, kind):
+            raise self.error(f"parameter {key!r} must be {_KIND_NAMES[kind]}, got {attr}")
+        return attr
+
+    def blob(self, key: str) -> BlobAttr:
+        attr = self._get(key, BlobAttr, _REQUIRED)
+        assert isinstance(attr, BlobAttr)
+        return attr
+
+    def optional_blob(self, key: str) -> BlobAttr | None:
+        attr = self._get(key, BlobAttr, None)
+        assert attr is None or isinstance(attr, BlobAttr)
+        return attr
+
+    def int_param(self, key: str, default: int | object = _REQUIRED) -> int:
+        attr = self._get(key, IntegerAttr, default)
+        if attr is None:
+            assert isinstance(default, int)
+            return default
+        assert isinstance(attr, IntegerAttr)
+        return attr.value.data
+
+    def float_param(self, key: str, default: float | object = _REQUIRED) -> float:
+        attr = self._get(key, FloatAttr, default)
+        if attr is None:
+            assert isinstance(default, float)
+            return default
+        assert isinstance(attr, FloatAttr)
+        return attr.value.data
+
+    def str_param(self, key: str, choices: tuple[str, ...]) -> str:
+        attr = self._get(key, StringAttr, _REQUIRED)
+        assert isinstance(attr, StringAttr)
+        if attr.data not in choices:
+            raise self.error(
+                f"parameter {key!r} must be one of {', '.join(choices)}, got {attr.data!r}"
+            )
+        return attr.data
+
+    def columns(self) -> list[DictionaryAttr]:
+        attr = self._get("columns", ArrayAttr, _REQUIRED)
+        assert isinstance(attr, ArrayAttr)
+        if not attr.data or not all(isinstance(c, DictionaryAttr) for c in attr.data):
+            raise self.error("parameter 'columns' must be a non-empty array of dictionaries")
+        return list(attr.data)  # type: ignore[arg-type]
+
+
+def _numeric_input(lw: Lowering) -> SSAValue:
+    """The input as a matrix: a frame of numeric columns goes through ``pipeline.to_array``.
+
+    ```mlir
+    %x = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x2xf64>
+    ```
+    """
+    typ = lw.input.type
+    if isinstance(typ, FrameType):
+        return lw.insert(ToArrayOp(lw.input, [name for name, _ in typ.columns])).result
+    return lw.input
+
+
+def _concat(lw: Lowering, parts: list[SSAValue]) -> SSAValue:
+    """``pipeline.hstack`` of the parts; a single part is returned as it is."""
+    if len(parts) == 1:
+        return parts[0]
+    return lw.insert(HstackOp(parts)).result
+
+
+# endregion
+# region Column transformers
+
+
+def lower_simple_imputer(lw: Lowering) -> SSAValue:
+    """``SimpleImputer`` {fill} -> ``feature.impute %x fill <...>``."""
+    return lw.insert(ImputeOp(_numeric_input(lw), lw.blob("fill"))).result
+
+
+def _standardize(lw: Lowering, sub: BlobAttr | None, div: BlobAttr | None) -> SSAValue:
+    x = _numeric_input(lw)
+    if sub is None and div is None:
+        return x
+    return lw.insert(StandardizeOp(x, sub, div)).result
+
+
+def lower_standard_scaler(lw: Lowering) -> SSAValue:
+    """``StandardScaler`` {mean?, scale?} -> ``feature.standardize %x sub mean div scale``.
+
+    With neither key (``with_mean=False, with_std=False``) the input passes through.
+    """
+    return _standardize(lw, lw.optional_blob("mean"), lw.optional_blob("scale"))
+
+
+def lower_robust_scaler(lw: Lowering) -> SSAValue:
+    """``RobustScaler`` {center?, scale?} -> ``feature.standardize %x sub center div scale``."""
+    return _standardize(lw, lw.optional_blob("center"), lw.optional_blob("scale"))
+
+
+def lower_max_abs_scaler(lw: Lowering) -> SSAValue:
+    """``MaxAbsScaler`` {scale} -> ``feature.standardize %x div scale``."""
+    return _standardize(lw, None, lw.blob("scale"))
+
+
+def lower_min_max_scaler(lw: Lowering) -> SSAValue:
+    """``MinMaxScaler`` {scale, min, clip, clip_range?} -> ``feature.mul_add``.
+
+    ```mlir
+    %y = feature.mul_add %x mul <"scale" : tensor<2xf64>> add <"min" : tensor<2xf64>>
+           clip <"clip_range" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+    ```
+    ``clip`` is set only when the ``clip`` parameter is 1; the range blob must then be
+    given as ``clip_range`` (the pass cannot create blob data).
+    """
+    clip: BlobAttr | None = None
+    if lw.int_param("clip", 0) == 1:
+        clip = lw.optional_blob("clip_range")
+        if clip is None:
+            raise lw.error(
+                "clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [clip_low, clip_high]"
+            )
+    x = _numeric_input(lw)
+    return lw.insert(MulAddOp(x, lw.blob("scale"), lw.blob("min"), clip)).result
+
+
+# endregion
+# region Categorical encoders
+
+
+@dataclass(frozen=True)
+class EncodedColumn:
+    """Category codes of one input column (``tensor<?x1xi64>``) and its category count."""
+
+    codes: SSAValue
+    categories: int
+    missing: int
+    drop: int
+
+
+def _encode_string_column(
+    lw: Lowering, index: int, name: str | None, on_unknown: str
+) -> EncodedColumn:
+    """``feature.encode_strings %df "name" bytes <...> offsets <...> ...`` (frames only)."""
+    if name is None:
+        raise lw.error(f"column {index} has kind 'str' but the input is not a frame")
+    missing = lw.int_param("missing", -1)
+    op = lw.insert(
+        EncodeStringsOp(lw.input, name, lw.blob("bytes"), lw.blob("offsets"), missing, on_unknown)
+    )
+    return EncodedColumn(op.result, op.categories, missing, lw.int_param("drop", -1))
+
+
+def _encode_number_column(
+    lw: Lowering, index: int, name: str | None, on_unknown: str
+) -> EncodedColumn:
+    """``feature.encode_numbers %x [j] categories <...> ...``; a frame column is first taken
+    out with ``pipeline.to_array %df ["name"]``."""
+    source, column = lw.input, index
+    if name is not None:
+        source, column = lw.insert(ToArrayOp(lw.input, [name])).result, 0
+    categories = lw.blob("categories")
+    missing = lw.int_param("missing", -1)
+    op = lw.insert(EncodeNumbersOp(source, column, categories, missing, on_unknown))
+    return EncodedColumn(op.result, categories.size, missing, lw.int_param("drop", -1))
+
+
+_COLUMN_ENCODERS: dict[str, Callable[[Lowering, int, str | None, str], EncodedColumn]] = {
+    "str": _encode_string_column,
+    "f64": _encode_number_column,
+}
+
+
+def _encode_columns(lw: Lowering, on_unknown: str) -> list[EncodedColumn]:
+    """Encode every input column as described by the ``columns`` parameter."""
+    columns = lw.columns()
+    typ = lw.input.type
+    names: list[str | None]
+    if isinstance(typ, FrameType):
+        names = [name for name, _ in typ.columns]
+    elif isinstance(typ, TensorType):
+        names = [None] * batch_width(typ)
+    else:
+        raise lw.error(f"input must be a frame or a batch, got {typ}")
+    if len(names) != len(columns):
+        raise lw.error(f"'columns' describes {len(columns)} columns, the input has {len(names)}")
+    encoded: list[EncodedColumn] = []
+    for index, (name, column) in enumerate(zip(names, columns, strict=True)):
+        column_lw = lw.with_params(column)
+        kind = column_lw.str_param("kind", tuple(_COLUMN_ENCODERS))
+        encoded.append(_COLUMN_ENCODERS[kind](column_lw, index, name, on_unknown))
+    return encoded
+
+
+def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
+    """``OneHotEncoder`` -> per column an encode op and ``feature.onehot``, then hstack.
+
+    ```mlir
+    %c = feature.encode_strings %df "city" bytes <...> offsets <...> missing -1
+           on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+    %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+    ```
+    """
+    on_unknown = lw.str_param("handle_unknown", ("ignore", "error"))
+    parts = [
+        lw.insert(OneHotOp(column.codes, column.categories, column.drop)).result
+        for column in _encode_columns(lw, on_unknown)
+    ]
+    return _concat(lw, parts)
+
+
+def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
+    """``OrdinalEncoder`` -> per column an encode op and ``feature.ordinal``, then hstack.
+
+    ```mlir
+    %c = feature.encode_numbers %x [0] categories <"c" : tensor<3xf64>> missing 2
+           on_unknown "ignore" : tensor<?x1xf64> -> tensor<?x1xi64>
+    %o = feature.ordinal %c missing 2 {unknown_value = -1.0 : f64,
+           missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
+    ```
+    """
+    policy = lw.str_param("handle_unknown", ("error", "use_encoded_value"))
+    unknown_value = lw.float_param("unknown_value", math.nan)
+    missing_value = lw.float_param("encoded_missing_value", math.nan)
+    parts = [
+        lw.insert(OrdinalOp(column.codes, column.missing, unknown_value, missing_value)).result
+        for column in _encode_columns(lw, "error" if policy == "error" else "ignore")
+    ]
+    return _concat(lw, parts)
+
+
+# endregion
+# region Linear models
+
+
+def _decision(lw: Lowering, result_type: Attribute | None = None) -> tuple[SSAValue, int]:
+    """The decision values ``x · coefᵀ + intercept`` (checking for NaN/inf) and K.
+
+    ```mlir
+    %d = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0
+           intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+    ```
+    """
+    coef = lw.blob("coef")
+    if len(coef.shape) != 2:
+        raise lw.error(f"'coef' must be a 2-D blob [outputs, features], got {coef.type}")
+    outputs = coef.shape[0]
+    if result_type is None:
+        result_type = batch_of(outputs)
+    linear = LinearOp(lw.input, coef, 0, lw.optional_blob("intercept"), result_type)
+    linear.attributes["check_finite"] = UnitAttr()
+    return lw.insert(linear).result, outputs
+
+
+def _classifier_decision_function(lw: Lowering) -> SSAValue:
+    """``decision_function``: ``tensor<?xf64>`` for a binary model, else ``tensor<?xKxf64>``."""
+    outputs = lw.blob("coef").shape[0]
+    return _decision(lw, vector_of(f64) if outputs == 1 else None)[0]
+
+
+def _classifier_predict(lw: Lowering) -> SSAValue:
+    """``predict``: the class index, ``feature.argmax`` of the decision values (for a binary
+    model 1 where the decision is positive)."""
+    return lw.insert(ArgmaxOp(_decision(lw)[0])).result
+
+
+def _binary_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
+    positive = lw.insert(SigmoidOp(decision)).result
+    return lw.insert(BinaryProbaOp(positive)).result
+
+
+def _softmax_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
+    return lw.insert(SoftmaxOp(decision)).result
+
+
+def _ovr_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
+    positive = lw.insert(SigmoidOp(decision)).result
+    return lw.insert(NormalizeRowsOp(positive)).result
+
+
+_MULTICLASS_PROBA: dict[str, Callable[[Lowering, SSAValue], SSAValue]] = {
+    "softmax": _softmax_proba,
+    "ovr_sigmoid": _ovr_proba,
+}
+
+
+def _classifier_predict_proba(lw: Lowering, probas: tuple[str, ...]) -> SSAValue:
+    """``predict_proba`` as scikit-learn computes it.
+
+    A binary model (K == 1) gives ``[1 - sigmoid(d), sigmoid(d)]`` whatever its ``proba``
+    (``LogisticRegression.predict_proba`` and ``_predict_proba_lr`` agree there); with
+    K > 1 classes, ``softmax`` is the multinomial softmax and ``ovr_sigmoid`` the
+    one-vs-rest sigmoids normalized per row.
+    """
+    proba = lw.str_param("proba", probas)
+    if proba == "none":
+        raise lw.error("has no predict_proba (parameter proba is 'none')")
+    decision, outputs = _decision(lw)
+    if outputs == 1:
+        return _binary_proba(lw, decision)
+    if proba not in _MULTICLASS_PROBA:
+        raise lw.error(f"proba {proba!r} needs a binary model, but coef has {outputs} rows")
+    return _MULTICLASS_PROBA[proba](lw, decision)
+
+
+@dataclass(frozen=True)
+class ClassifierLowering:
+    """A linear classifier's three methods; ``probas`` lists its valid ``proba`` values."""
+
+    probas: tuple[str, ...]
+
+    def __call__(self, lw: Lowering) -> SSAValue:
+        methods: dict[str, Callable[[Lowering], SSAValue]] = {
+            "decision_function": _classifier_decision_function,
+            "predict": _classifier_predict,
+            "predict_proba": lambda lw: _classifier_predict_proba(lw, self.probas),
+        }
+        return methods[_method(lw, tuple(methods))](lw)
+
+
+def lower_linear_regressor(lw: Lowering) -> SSAValue:
+    """``predict`` of a linear regressor: ``feature.linear`` typed as the call's result
+    (``tensor<?xf64>`` or ``tensor<?xKxf64>``)."""
+    _method(lw, ("predict",))
+    return _decision(lw, lw.op.result.type)[0]
+
+
+def _method(lw: Lowering, methods: tuple[str, ...]) -> str:
+    assert isinstance(lw.op, PredictOp)
+    method = lw.op.method.data
+    if method not in methods:
+        raise lw.error(f"method {method!r} is not supported; expected one of {', '.join(methods)}")
+    return method
+
+
+# endregion
+# region Patterns
+
+TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
+    "SimpleImputer": lower_simple_imputer,
+    "StandardScaler": lower_standard_scaler,
+    "RobustScaler": lower_robust_scaler,
+    "MaxAbsScaler": lower_max_abs_scaler,
+    "MinMaxScaler": lower_min_max_scaler,
+    "OneHotEncoder": lower_one_hot_encoder,
+    "OrdinalEncoder": lower_ordinal_encoder,
+}
+"""How each transformer's ``transform`` lowers."""
+
+PREDICTORS: dict[str, Callable[[Lowering], SSAValue]] = {
+    "LogisticRegression": ClassifierLowering(("binary_sigmoid", "softmax", "ovr_sigmoid")),
+    "LinearSVC": ClassifierLowering(("none", "ovr_sigmoid")),
+    "SGDClassifier": ClassifierLowering(("none", "ovr_sigmoid")),
+    "LinearRegression": lower_linear_regressor,
+    "Ridge": lower_linear_regressor,
+}
+"""How each model's ``predict``/``predict_proba``/``decision_function`` lowers."""
+
+
+def _lower(
+    op: TransformOp | PredictOp,
+    table: dict[str, Callable[[Lowering], SSAValue]],
+    rewriter: PatternRewriter,
+) -> None:
+    lw = Lowering(op, op.params, rewriter)
+    lowering = table.get(lw.estimator)
+    if lowering is None:
+        raise lw.error(f"unsupported estimator; expected one of {', '.join(table)}")
+    value = lowering(lw)
+    if value.type != op.result.type:
+        raise lw.error(f"lowers to {value.type}, but the call's result is {op.result.type}")
+    rewriter.replace(op, [], [value])
+
+
+class TransformLowering(RewritePattern):
+    """``pipeline.transform "Estimator"`` -> its ``feature`` ops (see :data:`TRANSFORMS`)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: TransformOp, rewriter: PatternRewriter) -> None:
+        _lower(op, TRANSFORMS, rewriter)
+
+
+class PredictLowering(RewritePattern):
+    """``pipeline.predict "Estimator" "method"`` -> its ``feature`` ops (see
+    :data:`PREDICTORS`)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: PredictOp, rewriter: PatternRewriter) -> None:
+        _lower(op, PREDICTORS, rewriter)
+
+
+# endregion
+
+
+@dataclass(frozen=True)
+class LowerPipelineToFeaturePass(ModulePass):
+    """Rewrite every estimator call into ``feature`` ops; other ``pipeline`` ops stay."""
+
+    name = "lower-pipeline-to-feature"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([TransformLowering(), PredictLowering()]),
+            apply_recursively=False,
+        ).rewrite_module(op)

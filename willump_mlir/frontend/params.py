@@ -1,0 +1,442 @@
+"""Fitted scikit-learn parameters as ``pipeline`` attributes and blobs.
+
+This is the only module that reads fitted scikit-learn attributes. ``EXTRACTORS`` maps an
+estimator class to the function that turns a fitted instance into the ``params`` of its
+``pipeline.transform`` / ``pipeline.predict`` op, or raises ``Unsupported`` with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    Ridge,
+    SGDClassifier,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    RobustScaler,
+    StandardScaler,
+)
+from sklearn.svm import LinearSVC
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    Signedness,
+    StringAttr,
+    TensorType,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute
+
+from willump_mlir.dialects.pipeline import BlobAttr
+
+from .spec import Unsupported
+
+_ELEMENTS: dict[np.dtype, Attribute] = {
+    np.dtype(np.float64): f64,
+    np.dtype(np.int64): i64,
+    np.dtype(np.uint8): IntegerType(8, Signedness.UNSIGNED),
+}
+
+
+class Blobs:
+    """The named constant arrays of one module, keyed by content-addressed symbol."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def add(self, stem: str, array: np.ndarray) -> BlobAttr:
+        """Register ``array`` (f64, i64 or uint8) and return its ``#pipeline.blob``."""
+        data = np.ascontiguousarray(array)
+        if data.dtype not in _ELEMENTS:
+            raise TypeError(f"blob {stem!r} has unsupported dtype {data.dtype}")
+        digest = hashlib.sha256(
+            data.tobytes() + str(data.dtype).encode() + str(data.shape).encode()
+        ).hexdigest()[:16]
+        symbol = f"{stem}_{digest}"
+        self.arrays[symbol] = data
+        return BlobAttr(symbol, TensorType(_ELEMENTS[data.dtype], list(data.shape)))
+
+
+@dataclass
+class Lowered:
+    """How one estimator method becomes a ``pipeline`` op."""
+
+    op: str  # "transform" | "predict"
+    estimator: str
+    params: dict[str, Attribute]
+    class_indices: bool = False  # "predict" of a classifier: the op yields class indices
+
+
+#: ``extractor(estimator, method, input column kinds, blobs) -> Lowered``
+Extractor = Callable[[object, str, list[str], Blobs], Lowered]
+
+
+def _int(value: int) -> IntegerAttr:
+    return IntegerAttr(int(value), i64)
+
+
+def _float(value: float) -> FloatAttr:
+    return FloatAttr(float(value), f64)
+
+
+def _f64(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+def _stem(estimator: object, name: str) -> str:
+    return f"{type(estimator).__name__.lower()}_{name}"
+
+
+def _expect(estimator: object, method: str, methods: tuple[str, ...]) -> None:
+    if method not in methods:
+        raise Unsupported(f"{type(estimator).__name__}.{method} is not supported natively")
+
+
+def _expect_numeric(estimator: object, kinds: list[str]) -> None:
+    if any(k != "f64" for k in kinds):
+        raise Unsupported(f"{type(estimator).__name__} needs numeric input")
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def output_config(estimator: object) -> str | None:
+    """The ``set_output(transform=...)`` container, if not the default numpy one."""
+    config = getattr(estimator, "_sklearn_output_config", {}) or {}
+    container = config.get("transform")
+    return None if container in (None, "default") else str(container)
+
+
+# region Transformers
+
+
+def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    if not _is_missing(est.missing_values):
+        raise Unsupported(
+            f"SimpleImputer(missing_values={est.missing_values!r}) is not supported natively: "
+            "only missing_values=np.nan"
+        )
+    if est.add_indicator:
+        raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
+    stats = np.asarray(est.statistics_)
+    if stats.dtype.kind not in "fiub":
+        raise Unsupported("SimpleImputer with non-numeric statistics is not supported natively")
+    stats = _f64(stats)
+    if np.isnan(stats).any() and not est.keep_empty_features:
+        raise Unsupported(
+            "SimpleImputer drops all-missing columns (keep_empty_features=False): "
+            "not supported natively"
+        )
+    return Lowered("transform", "SimpleImputer", {"fill": blobs.add(_stem(est, "fill"), stats)})
+
+
+def _standard(est: StandardScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    params: dict[str, Attribute] = {}
+    if est.with_mean:
+        params["mean"] = blobs.add(_stem(est, "mean"), _f64(est.mean_))
+    if est.with_std:
+        params["scale"] = blobs.add(_stem(est, "scale"), _f64(est.scale_))
+    return Lowered("transform", "StandardScaler", params)
+
+
+def _robust(est: RobustScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    params: dict[str, Attribute] = {}
+    if est.with_centering:
+        params["center"] = blobs.add(_stem(est, "center"), _f64(est.center_))
+    if est.with_scaling:
+        params["scale"] = blobs.add(_stem(est, "scale"), _f64(est.scale_))
+    return Lowered("transform", "RobustScaler", params)
+
+
+def _maxabs(est: MaxAbsScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    return Lowered(
+        "transform", "MaxAbsScaler", {"scale": blobs.add(_stem(est, "scale"), _f64(est.scale_))}
+    )
+
+
+def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    low, high = est.feature_range
+    params: dict[str, Attribute] = {
+        "scale": blobs.add(_stem(est, "scale"), _f64(est.scale_)),
+        "min": blobs.add(_stem(est, "min"), _f64(est.min_)),
+        "clip": _int(bool(est.clip)),
+        "clip_low": _float(low),
+        "clip_high": _float(high),
+    }
+    if est.clip:
+        params["clip_range"] = blobs.add(_stem(est, "clip_range"), _f64([low, high]))
+    return Lowered("transform", "MinMaxScaler", params)
+
+
+def _category_column(
+    est: object, index: int, categories: np.ndarray, kind: str, drop: int, blobs: Blobs
+) -> DictionaryAttr:
+    """One input column's categories as the ``columns`` entry of an encoder."""
+    name = type(est).__name__
+    missing = [i for i, v in enumerate(categories) if _is_missing(v)]
+    if len(missing) > 1:
+        raise Unsupported(f"{name}: column {index} has both None and NaN categories")
+    entry: dict[str, Attribute] = {
+        "missing": _int(missing[0] if missing else -1),
+        "drop": _int(drop),
+    }
+    present = [v for i, v in enumerate(categories) if i not in missing]
+    if categories.dtype.kind in "fiub":
+        if kind != "f64":
+            raise Unsupported(f"{name}: column {index} is text but was fitted on numbers")
+        entry["kind"] = StringAttr("f64")
+        entry["categories"] = blobs.add(_stem(est, f"categories{index}"), _f64(categories))
+    elif all(isinstance(v, str) for v in present):
+        if kind != "str":
+            raise Unsupported(f"{name}: column {index} is numeric but was fitted on text")
+        encoded = [b"" if _is_missing(v) else v.encode("utf-8") for v in categories]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(b) for b in encoded])
+        data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        entry["kind"] = StringAttr("str")
+        entry["bytes"] = blobs.add(_stem(est, f"bytes{index}"), data)
+        entry["offsets"] = blobs.add(_stem(est, f"offsets{index}"), offsets)
+    else:
+        raise Unsupported(f"{name} is not supported natively: mixed-type categories in column "
+                          f"{index}")  # fmt: skip
+    return DictionaryAttr(entry)
+
+
+def _check_infrequent(est: OneHotEncoder | OrdinalEncoder) -> None:
+    if getattr(est, "_infrequent_enabled", False):
+        options = ", ".join(
+            f"{option}={getattr(est, option)!r}"
+            for option in ("min_frequency", "max_categories")
+            if getattr(est, option, None) is not None
+        )
+        raise Unsupported(
+            f"{type(est).__name__}({options}) is not supported natively: infrequent categories"
+        )
+
+
+def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _check_infrequent(est)
+    if est.handle_unknown not in ("ignore", "error"):
+        raise Unsupported(
+            f"OneHotEncoder(handle_unknown={est.handle_unknown!r}) is not supported natively"
+        )
+    if np.dtype(est.dtype) != np.float64:
+        raise Unsupported(f"OneHotEncoder(dtype={est.dtype!r}) is not supported natively")
+    drops = est.drop_idx_ if est.drop_idx_ is not None else [None] * len(est.categories_)
+    columns = [
+        _category_column(est, i, np.asarray(cats), kinds[i], -1 if d is None else int(d), blobs)
+        for i, (cats, d) in enumerate(zip(est.categories_, drops, strict=True))
+    ]
+    return Lowered(
+        "transform",
+        "OneHotEncoder",
+        {"handle_unknown": StringAttr(est.handle_unknown), "columns": ArrayAttr(columns)},
+    )
+
+
+def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("transform",))
+    _check_infrequent(est)
+    if np.dtype(est.dtype) != np.float64:
+        raise Unsupported(f"OrdinalEncoder(dtype={est.dtype!r}) is not supported natively")
+    unknown = est.unknown_value if est.unknown_value is not None else math.nan
+    columns = [
+        _category_column(est, i, np.asarray(cats), kinds[i], -1, blobs)
+        for i, cats in enumerate(est.categories_)
+    ]
+    return Lowered(
+        "transform",
+        "OrdinalEncoder",
+        {
+            "handle_unknown": StringAttr(est.handle_unknown),
+            "unknown_value": _float(unknown),
+            "encoded_missing_value": _float(est.encoded_missing_value),
+            "columns": ArrayAttr(columns),
+        },
+    )
+
+
+# endregion
+# region Models
+
+_CLASSIFIER_METHODS = ("predict", "predict_proba", "decision_function")
+
+
+def _linear(est: object, blobs: Blobs) -> dict[str, Attribute]:
+    coef = _f64(est.coef_)
+    coef = coef.reshape(1, -1) if coef.ndim == 1 else coef
+    intercept = np.atleast_1d(_f64(est.intercept_))
+    if intercept.shape != (coef.shape[0],):
+        intercept = np.broadcast_to(intercept, (coef.shape[0],)).copy()
+    return {
+        "coef": blobs.add(_stem(est, "coef"), coef),
+        "intercept": blobs.add(_stem(est, "intercept"), intercept),
+    }
+
+
+def _classifier(est: object, method: str, kinds: list[str], blobs: Blobs, proba: str) -> Lowered:
+    _expect(est, method, _CLASSIFIER_METHODS)
+    _expect_numeric(est, kinds)
+    if method == "predict_proba" and proba == "none":
+        raise Unsupported(f"{type(est).__name__}.predict_proba is not supported natively")
+    params = _linear(est, blobs)
+    params["proba"] = StringAttr(proba)
+    return Lowered("predict", type(est).__name__, params, class_indices=method == "predict")
+
+
+def _logistic(est: LogisticRegression, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    # sklearn 1.9: two classes -> expit with [1 - p, p]; more -> softmax of the decision.
+    proba = "binary_sigmoid" if len(est.classes_) <= 2 else "softmax"
+    return _classifier(est, method, kinds, blobs, proba)
+
+
+def _linear_svc(est: LinearSVC, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    return _classifier(est, method, kinds, blobs, "none")
+
+
+def _sgd(est: SGDClassifier, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    # _predict_proba_lr: expit of the decision; [1 - p, p] if binary, else row-normalised.
+    if est.loss == "log_loss":
+        proba = "binary_sigmoid" if np.asarray(est.coef_).shape[0] == 1 else "ovr_sigmoid"
+    else:
+        proba = "none"
+        if method == "predict_proba":
+            raise Unsupported(
+                f"SGDClassifier(loss={est.loss!r}).predict_proba is not supported natively"
+            )
+    return _classifier(est, method, kinds, blobs, proba)
+
+
+def _regressor(est: object, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    _expect(est, method, ("predict",))
+    _expect_numeric(est, kinds)
+    return Lowered("predict", type(est).__name__, _linear(est, blobs))
+
+
+# endregion
+
+EXTRACTORS: dict[type, Extractor] = {
+    SimpleImputer: _imputer,
+    StandardScaler: _standard,
+    RobustScaler: _robust,
+    MaxAbsScaler: _maxabs,
+    MinMaxScaler: _minmax,
+    OneHotEncoder: _onehot,
+    OrdinalEncoder: _ordinal,
+    LogisticRegression: _logistic,
+    LinearSVC: _linear_svc,
+    SGDClassifier: _sgd,
+    LinearRegression: _regressor,
+    Ridge: _regressor,
+}
+
+#: Estimators whose methods take a frame of str/f64 columns as well as a numeric tensor.
+FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder)
+
+
+def lower_estimator(est: object, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+    """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``."""
+    extractor = EXTRACTORS.get(type(est))
+    if extractor is None:
+        raise Unsupported(f"{type(est).__name__} is not supported natively")
+    container = output_config(est)
+    if container is not None:
+        raise Unsupported(f"{type(est).__name__}.set_output(transform={container!r}) is not "
+                          "supported natively")  # fmt: skip
+    if getattr(est, "n_features_in_", len(kinds)) != len(kinds):
+        raise Unsupported(
+            f"{type(est).__name__} was fitted on {est.n_features_in_} columns, got {len(kinds)}"
+        )
+    return extractor(est, method, kinds, blobs)
+
+
+def class_labels(est: object) -> np.ndarray:
+    """The class labels a classifier's ``predict`` looks its indices up in."""
+    return est.classes_
+
+
+# region Composite estimators (structure only)
+
+
+def pipeline_steps(pipe: Pipeline) -> list[tuple[str, object]]:
+    """The steps of a fitted Pipeline, without 'passthrough' / None steps."""
+    return [(n, s) for n, s in pipe.steps if s is not None and s != "passthrough"]
+
+
+def column_transformer_parts(
+    ct: ColumnTransformer, input_columns: list[str] | None
+) -> list[tuple[str, object, list[int] | list[str], bool]]:
+    """Fitted (name, transformer, columns, scalar) parts; drops 'drop' and empty selections.
+
+    ``columns`` are names when the input is a frame, else positions; ``scalar`` is True for a
+    single-name selection (the transformer then sees a 1-D column).
+    """
+    names = input_columns
+    fitted = getattr(ct, "feature_names_in_", None)
+    fitted_names = [str(n) for n in fitted] if fitted is not None else []
+    parts = []
+    for name, trans, columns in ct.transformers_:
+        if isinstance(trans, str) and trans == "drop":
+            continue
+        scalar = isinstance(columns, (str, int, np.integer))
+        selection = _resolve_columns(columns, names or fitted_names, ct.n_features_in_)
+        if not selection:
+            continue
+        if names is not None:
+            picked = [names[c] if isinstance(c, (int, np.integer)) else c for c in selection]
+        else:
+            if any(isinstance(c, str) for c in selection):
+                picked = [fitted_names.index(c) for c in selection]
+            else:
+                picked = [int(c) for c in selection]
+        parts.append((name, trans, picked, scalar))
+    return parts
+
+
+def _resolve_columns(columns: object, names: list[str], width: int) -> list[int] | list[str]:
+    """A ColumnTransformer column spec as a list of names or positions."""
+    if callable(columns):
+        raise Unsupported("ColumnTransformer with a callable column selector")
+    if isinstance(columns, (str, int, np.integer)):
+        return [columns]
+    if isinstance(columns, slice):
+        if any(isinstance(b, str) for b in (columns.start, columns.stop)):
+            raise Unsupported("ColumnTransformer with a slice of column names")
+        return list(range(width))[columns]
+    values = list(columns)
+    if values and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return [i for i, keep in enumerate(values) if keep]
+    return [int(v) if isinstance(v, (int, np.integer)) else v for v in values]
+
+
+# endregion

@@ -1,0 +1,26 @@
+"""Traced values: a concrete example value plus, for run-time data, its SSA value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.ir import SSAValue
+
+
+@dataclass
+class Val:
+    """A value during tracing.
+
+    ``value`` is the concrete value on the example (shadow execution). ``ssa`` is set when the
+    value is run-time data (an IR value); ``items`` when it is a list/tuple holding some.
+    Otherwise the value is static: known at compile time and bound into the compiled code.
+    """
+
+    value: object
+    ssa: SSAValue | None = None
+    items: list[Val] | None = None
+
+    @property
+    def is_static(self) -> bool:
+        """True if the value does not depend on the data arguments."""
+        return self.ssa is None and self.items is None
