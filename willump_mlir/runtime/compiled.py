@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,11 +32,37 @@ def _address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
 
 
-class BoundKernel:
-    """A kernel step with its ctypes entry point."""
+@dataclass(frozen=True)
+class KernelInput:
+    """One buffer argument of a kernel, resolved once at load time."""
 
-    def __init__(self, step: KernelStep, library: NativeLibrary):
+    value: str  # IR value name: ``arg<i>`` or ``v<n>``
+    argument: str  # the user's name for it, for error messages
+    column: str | None
+    part: str  # values | bytes | offsets | missing
+    width: int
+    dtype: type[np.generic]
+
+
+class BoundKernel:
+    """A kernel step with its ctypes entry point and resolved buffer arguments."""
+
+    def __init__(self, step: KernelStep, library: NativeLibrary, names: dict[str, str]):
         self.step = step
+        self.inputs = [
+            KernelInput(
+                spec["value"],
+                names.get(spec["value"], spec["value"]),
+                spec.get("column"),
+                spec["part"],
+                spec.get("width", 1),
+                DTYPES[spec["dtype"]],
+            )
+            for spec in step.inputs
+        ]
+        self.outputs = [
+            (spec["value"], tuple(spec["shape"]), DTYPES[spec["dtype"]]) for spec in step.outputs
+        ]
         arguments = len(step.inputs) + len(step.outputs)
         self.call: Callable[..., None] = library.cfunc(
             step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
@@ -60,11 +87,15 @@ class CompiledPipeline:
         self.plan = plan
         self.library = library
         self.compile_seconds = compile_seconds
-        self.kernels = {
-            s.name: BoundKernel(s, library) for s in plan.steps if isinstance(s, KernelStep)
-        }
         self.arguments: list[ArgumentSpec] = traced.arguments
         self.names = [a.name for a in self.arguments]
+        data_names = [a.name for a in self.arguments if a.kind != "bound"]
+        value_names = {f"arg{i}": name for i, name in enumerate(data_names)}
+        self.kernels = {
+            s.name: BoundKernel(s, library, value_names)
+            for s in plan.steps
+            if isinstance(s, KernelStep)
+        }
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
 
@@ -133,34 +164,30 @@ class CompiledPipeline:
             raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
         return tuple(merged)
 
-    def argument_name(self, value: str) -> str:
-        """The user's name for IR value ``arg<i>`` (else the value name itself)."""
-        if value.startswith("arg"):
-            data = [a for a in self.arguments if a.kind != "bound"]
-            return data[int(value[3:])].name
-        return value
-
+    @staticmethod
     def input_buffer(
-        self,
-        spec: dict[str, Any],
+        spec: KernelInput,
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, np.ndarray]],
     ) -> np.ndarray:
-        value = values[spec["value"]]
-        name = self.argument_name(spec["value"])
-        if "column" not in spec:
-            return marshal.matrix(name, value, rows, spec["width"], DTYPES[spec["dtype"]])
-        key = (spec["value"], spec["column"])
-        if key not in columns:
-            if spec["part"] == "values":
-                columns[key] = {"values": marshal.numeric_column(name, value, spec["column"])}
+        value = values[spec.value]
+        if spec.column is None:
+            return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
+        key = (spec.value, spec.column)
+        parts = columns.get(key)
+        if parts is None:
+            if spec.part == "values":
+                parts = {"values": marshal.numeric_column(spec.argument, value, spec.column)}
             else:
-                columns[key] = marshal.string_column(name, value, spec["column"])
-        buffer = columns[key][spec["part"]]
-        if spec["part"] != "bytes" and len(buffer) < rows:
-            raise marshal.InputError(f"column {spec['column']!r} of {name!r} is too short")
-        return buffer
+                parts = marshal.string_column(spec.argument, value, spec.column)
+            length = len(parts["values"] if spec.part == "values" else parts["missing"])
+            if length != rows:  # a Python op's frame: kernels read exactly ``rows`` rows
+                raise marshal.InputError(
+                    f"{spec.argument!r} has {length} rows where the pipeline has {rows}"
+                )
+            columns[key] = parts
+        return parts[spec.part]
 
     def run_kernel(
         self,
@@ -169,16 +196,15 @@ class CompiledPipeline:
         rows: int,
         columns: dict[tuple[str, str], dict[str, np.ndarray]],
     ) -> None:
-        step = kernel.step
         error = np.zeros(3, dtype=np.int64)
         pointers = [_address(error)]
-        for spec in step.outputs:
-            shape = (rows, *spec["shape"])
-            output = np.empty(shape, dtype=DTYPES[spec["dtype"]])
-            values[spec["value"]] = output
+        for name, shape, dtype in kernel.outputs:
+            output = np.empty((rows, *shape), dtype=dtype)
+            values[name] = output
             pointers.append(_address(output))
-        # Inputs are converted (and kept alive in ``keep``) before the kernel runs.
-        keep = [self.input_buffer(spec, values, rows, columns) for spec in step.inputs]
+        # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
+        # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
+        keep = [self.input_buffer(spec, values, rows, columns) for spec in kernel.inputs]
         pointers.extend(_address(buffer) for buffer in keep)
         kernel.call(rows, *pointers)
         if error[0]:

@@ -92,8 +92,10 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
                 f"argument {name!r}: column {column!r} must hold strings (None/NaN for "
                 f"missing), row {row} holds {type(value).__name__} {value!r}"
             )
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    ends = [0]
+    for item in encoded:
+        ends.append(ends[-1] + len(item))
+    offsets = np.array(ends, dtype=np.int64)
     data = b"".join(encoded)
     data_view = np.frombuffer(data, dtype=np.uint8) if data else EMPTY_BYTES
     return {"bytes": data_view, "offsets": offsets, "missing": missing}
