@@ -477,7 +477,7 @@ class ConstantOp(IRDLOperation):
     """A scalar constant broadcast over rows.
 
     ```mlir
-    %c = pipeline.constant 2.5
+    %c = pipeline.constant 2.500000e+00 : f64
     ```
     """
 
@@ -491,14 +491,16 @@ class ConstantOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
-        negate = parser.parse_optional_punctuation("-") is not None
-        value = parser.parse_number()
-        op = cls(-float(value) if negate else float(value))
+        value = parser.parse_attribute()  # a FloatAttr; NaN and inf print as hex
+        if not isinstance(value, FloatAttr) or value.type != f64:
+            parser.raise_error(f"expected an f64 literal such as 2.5 : f64, got {value}")
+        op = cls(value.value.data)
         op.attributes.update(parser.parse_optional_attr_dict())
         return op
 
     def print(self, printer: Printer) -> None:
-        printer.print_string(f" {self.value.value.data!r}")
+        printer.print_string(" ")
+        printer.print_attribute(self.value)
         printer.print_op_attributes(self.attributes)
 
 
@@ -549,10 +551,12 @@ def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Tenso
     shapes = [t.get_shape() for t in (lhs, rhs) if isinstance(t, TensorType)]
     if not shapes:
         raise VerifyException("at least one operand must be a batch")
-    shape = max(shapes, key=len)
-    for other in shapes:
-        if other != shape and not (len(other) == 2 and other[1] == 1):
-            raise VerifyException(f"operands of shapes {shapes} do not broadcast")
+    widths = {s[1] if len(s) == 2 else None for s in shapes}
+    wide = [s for s in shapes if len(s) == 2 and s[1] != 1]
+    shape = wide[0] if wide else max(shapes, key=len)
+    if len(widths - {1}) > 1:
+        described = ", ".join(str(t) for t in (lhs, rhs))
+        raise VerifyException(f"operands {described} do not broadcast")
     return TensorType(element, shape)
 
 

@@ -138,9 +138,7 @@ class LinearOverOneHot(RewritePattern):
         onehot = op.input.owner
         if not isinstance(onehot, OneHotOp) or op.intercept is not None:
             return
-        rewriter.replace(
-            op, _weight_lookup(onehot, op.coef, op.offset.value.data, op.result.type)
-        )
+        rewriter.replace(op, _weight_lookup(onehot, op.coef, op.offset.value.data, op.result.type))
 
 
 @dataclass(frozen=True)

@@ -397,6 +397,9 @@ class KernelEmitter:
                     self.cmpi("slt", found, self.constant(0, i64)),
                 )
             )
+            if op.missing.value.data >= 0:  # the missing category's slot holds no string
+                not_missing_slot = self.cmpi("ne", k, self.constant(op.missing.value.data, index))
+                candidate = self.emit(arith.AndIOp(candidate, not_missing_slot))
 
             def bytes_equal() -> list[SSAValue]:
                 byte_block = Block(arg_types=[index, i1])
@@ -563,7 +566,15 @@ class KernelEmitter:
         return [self.emit(arith.DivfOp(v, total)) for v in values]
 
     def normalize_rows(self, op: feature.NormalizeRowsOp) -> list[SSAValue]:
-        return self.normalized(self.row_of(op.input))
+        """As scikit-learn's one-vs-rest normalisation: a row of zeros becomes uniform."""
+        values = self.row_of(op.input)
+        total = values[0]
+        for v in values[1:]:
+            total = self.add(total, v)
+        all_zero = self.cmpf("oeq", total, self.constant(0.0, f64))
+        total = self.select(all_zero, self.constant(float(len(values)), f64), total)
+        one = self.constant(1.0, f64)
+        return [self.emit(arith.DivfOp(self.select(all_zero, one, v), total)) for v in values]
 
     def argmax(self, op: feature.ArgmaxOp) -> list[SSAValue]:
         x = self.row_of(op.input)

@@ -35,7 +35,9 @@ Parameter schema per estimator (``?`` marks an optional key):
   ``OrdinalEncoder`` {handle_unknown: "error"|"use_encoded_value", unknown_value?,
   encoded_missing_value?, columns}. ``columns`` holds one dictionary per input column:
   {kind: "f64", categories} or {kind: "str", bytes, offsets}, plus missing? and drop?
-  (both -1 when absent).
+  (both -1 when absent); a missing string category keeps an empty slot in ``offsets``. An
+  OrdinalEncoder column may also carry its own ``encoded_missing_value`` (for a ``None``
+  category, which scikit-learn encodes as its index).
 * ``LogisticRegression`` {coef, intercept?, proba: "binary_sigmoid"|"softmax"|
   "ovr_sigmoid"}; ``LinearSVC``, ``SGDClassifier`` {coef, intercept?, proba:
   "none"|"ovr_sigmoid"}: methods ``decision_function``, ``predict_proba``, ``predict``.
@@ -383,10 +385,14 @@ def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
     policy = lw.str_param("handle_unknown", ("error", "use_encoded_value"))
     unknown_value = lw.float_param("unknown_value", math.nan)
     missing_value = lw.float_param("encoded_missing_value", math.nan)
-    parts = [
-        lw.insert(OrdinalOp(column.codes, column.missing, unknown_value, missing_value)).result
-        for column in _encode_columns(lw, "error" if policy == "error" else "ignore")
-    ]
+    encoded = _encode_columns(lw, "error" if policy == "error" else "ignore")
+    parts: list[SSAValue] = []
+    for column, params in zip(encoded, lw.columns(), strict=True):
+        # A column may override the missing value: scikit-learn gives a ``None`` category
+        # its index, and only a NaN category ``encoded_missing_value``.
+        column_missing = lw.with_params(params).float_param("encoded_missing_value", missing_value)
+        ordinal = OrdinalOp(column.codes, column.missing, unknown_value, column_missing)
+        parts.append(lw.insert(ordinal).result)
     return _concat(lw, parts)
 
 

@@ -10,8 +10,23 @@ print(compiled.ir("feature"))   # the IR at any stage
 ```
 """
 
-from willump_mlir.api import compile
-from willump_mlir.runtime.compiled import CompiledPipeline
-from willump_mlir.runtime.marshal import InputError
+from typing import Any
 
 __all__ = ["compile", "CompiledPipeline", "InputError"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the API on first use, so ``willump-opt`` starts without scikit-learn."""
+    if name == "compile":
+        from willump_mlir.api import compile
+
+        return compile
+    if name == "CompiledPipeline":
+        from willump_mlir.runtime.compiled import CompiledPipeline
+
+        return CompiledPipeline
+    if name == "InputError":
+        from willump_mlir.runtime.marshal import InputError
+
+        return InputError
+    raise AttributeError(f"module 'willump_mlir' has no attribute {name!r}")

@@ -1,0 +1,208 @@
+// RUN: willump-opt %s --split-input-file --verify-diagnostics | filecheck %s
+
+// Attribute and type verifiers run while parsing; --verify-diagnostics prints their message.
+
+%x = "test.op"() : () -> !pipeline.frame<"a" : f64, "a" : f64>
+
+// CHECK: frame has duplicate column names: ['a', 'a']
+
+// -----
+
+%x = "test.op"() : () -> !pipeline.frame<"a" : i64>
+
+// CHECK: column 'a' has dtype i64; expected f64 or !pipeline.str
+
+// -----
+
+%x = "test.op"() {blob = #pipeline.blob<"w" : tensor<?x3xf64>>} : () -> ()
+
+// CHECK: a blob has a static shape
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64>
+%x = pipeline.to_array %df ["b"] : !pipeline.frame<"a" : f64> -> tensor<?x1xf64>
+
+// CHECK: frame has no column 'b'
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+%x = pipeline.to_array %df ["s"] : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1xf64>
+
+// CHECK: column 's' is not numeric
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64, "b" : f64>
+%x = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x3xf64>
+
+// CHECK: result must be tensor<?x2xf64>
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64, "b" : f64>
+%x = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<4x1xf64>
+
+// CHECK: result must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<4x1xf64>
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64>
+%f = pipeline.select_columns %df ["z"] : !pipeline.frame<"a" : f64> -> !pipeline.frame<"z" : f64>
+
+// CHECK: frame has no column 'z'
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64, "b" : f64>
+%f = pipeline.select_columns %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64> -> !pipeline.frame<"b" : f64, "a" : f64>
+
+// CHECK: result columns must be the selected columns, in order
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.transform "" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
+
+// CHECK: estimator name must not be empty
+
+// -----
+
+%x = "test.op"() : () -> tensor<2xf64>
+%y = pipeline.transform "StandardScaler" %x params {} : tensor<2xf64> -> tensor<?x2xf64>
+
+// CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<2xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.transform "StandardScaler" %x params {} : tensor<?x2xf64> -> tensor<?x?xf64>
+
+// CHECK: result must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<?x?xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.predict "" "predict" %x params {} : tensor<?x2xf64> -> tensor<?xf64>
+
+// CHECK: estimator name must not be empty
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.predict "Ridge" "score" %x params {} : tensor<?x2xf64> -> tensor<?xf64>
+
+// CHECK: method must be one of predict, predict_proba, decision_function, got 'score'
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2x3xf64>
+%y = pipeline.predict "Ridge" "predict" %x params {} : tensor<?x2x3xf64> -> tensor<?xf64>
+
+// CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<?x2x3xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.predict "Ridge" "predict" %x params {} : tensor<?x2xf64> -> tensor<8xf64>
+
+// CHECK: result must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<8xf64>
+
+// -----
+
+%y = "pipeline.hstack"() : () -> tensor<?x0xf64>
+
+// CHECK: hstack needs at least one input
+
+// -----
+
+%a = "test.op"() : () -> tensor<3xf64>
+%y = pipeline.hstack %a : (tensor<3xf64>) -> tensor<?x3xf64>
+
+// CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<3xf64>
+
+// -----
+
+%a, %b = "test.op"() : () -> (tensor<?x2xf64>, tensor<?xf64>)
+%y = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?xf64>) -> tensor<?x2xf64>
+
+// CHECK: result must be tensor<?x3xf64>: the inputs' total width
+
+// -----
+
+%p = "test.op"() : () -> tensor<?x2xf64>
+%c = pipeline.take_column %p [2] : tensor<?x2xf64> -> tensor<?xf64>
+
+// CHECK: column 2 is out of range for width 2
+
+// -----
+
+%p = "test.op"() : () -> tensor<2x2xf64>
+%c = pipeline.take_column %p [0] : tensor<2x2xf64> -> tensor<?xf64>
+
+// CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<2x2xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.unary "cbrt" %x : tensor<?x2xf64> -> tensor<?x2xf64>
+
+// CHECK: unknown unary function 'cbrt'; expected one of log1p, log, exp, expm1, sqrt, abs, negative, floor, ceil, tanh, square, sign
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.unary "exp" %x : tensor<?x2xf64> -> tensor<?x3xf64>
+
+// CHECK: result type must equal the input type
+
+// -----
+
+%x = "test.op"() : () -> tensor<2xf64>
+%y = pipeline.unary "exp" %x : tensor<2xf64> -> tensor<2xf64>
+
+// CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<2xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.binary "mod" %x, %x : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x2xf64>
+
+// CHECK: unknown binary function 'mod'
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = pipeline.binary "lt" %x, %x : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x2xf64>
+
+// CHECK: result must be tensor<?x2xi1>
+
+// -----
+
+%c = pipeline.constant 1.0 : f64
+%y = "pipeline.binary"(%c, %c) <{function = "add"}> : (f64, f64) -> tensor<?xf64>
+
+// CHECK: at least one operand must be a batch
+
+// -----
+
+%a, %b = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x3xf64>)
+%y = pipeline.binary "add" %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
+
+// CHECK: do not broadcast
+
+// -----
+
+%m, %x = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x2xf64>)
+%y = pipeline.where %m, %x, %x : (tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x2xf64>
+
+// CHECK: condition must be a batch of i1
+
+// -----
+
+%m, %x = "test.op"() : () -> (tensor<?x2xi1>, tensor<?x2xf64>)
+%c = pipeline.constant 0.0 : f64
+%y = pipeline.where %m, %x, %c : (tensor<?x2xi1>, tensor<?x2xf64>, f64) -> tensor<?x1xf64>
+
+// CHECK: result type does not match the broadcast of the operands

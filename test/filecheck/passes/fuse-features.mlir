@@ -1,0 +1,110 @@
+// RUN: willump-opt %s --split-input-file -p fuse-features | filecheck %s
+// RUN: willump-opt %s --split-input-file -p fuse-features | filecheck %s --check-prefix=GONE
+
+// A scaled numeric part and a one-hot part: the linear model splits into a partial dot
+// product per part, the one-hot part reads its weights by category code, and no one-hot
+// columns (nor the hstack) are left.
+
+func.func @score(%x: tensor<?x2xf64>, %codes: tensor<?x1xi64>) -> tensor<?x2xf64> {
+  %s = feature.standardize %x sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %o = feature.onehot %codes categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+  %h = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
+  %d = feature.linear %h coef <"coef" : tensor<1x5xf64>> offset 0 intercept <"intercept" : tensor<1xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x1xf64>
+  %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
+  %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
+  func.return %pp : tensor<?x2xf64>
+}
+
+// GONE-LABEL: func.func @score
+// GONE-NOT:   feature.onehot
+// GONE-NOT:   pipeline.hstack
+// GONE:       func.return
+
+// CHECK-LABEL: func.func @score(%x: tensor<?x2xf64>, %codes: tensor<?x1xi64>) -> tensor<?x2xf64> {
+// CHECK-NEXT: %s = feature.standardize %x sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %s coef <"coef" : tensor<1x5xf64>> offset 0 intercept <"intercept" : tensor<1xf64>> {check_finite} : tensor<?x2xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.weight_lookup %codes coef <"coef" : tensor<1x5xf64>> offset 2 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: %d = feature.sum [[V0]], [[V1]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+// CHECK-NEXT: %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: func.return %pp : tensor<?x2xf64>
+// CHECK-NEXT: }
+
+// -----
+
+// Nested hstacks are flattened into one sum; the intercept moves to the first part that
+// stays a linear; check_finite stays on the parts that may hold NaN; a multiclass model.
+
+%a, %b, %c1, %c2 = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xi64>)
+%o1 = feature.onehot %c1 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+%o2 = feature.onehot %c2 categories 4 drop 0 : tensor<?x1xi64> -> tensor<?x3xf64>
+%inner = pipeline.hstack %o2, %b : (tensor<?x3xf64>, tensor<?x1xf64>) -> tensor<?x4xf64>
+%h = pipeline.hstack %o1, %a, %inner : (tensor<?x3xf64>, tensor<?x2xf64>, tensor<?x4xf64>) -> tensor<?x9xf64>
+%d = feature.linear %h coef <"w" : tensor<3x9xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x9xf64> -> tensor<?x3xf64>
+"test.op"(%d) : (tensor<?x3xf64>) -> ()
+
+// CHECK:      %a, %b, %c1, %c2 = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xi64>)
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.weight_lookup %c1 coef <"w" : tensor<3x9xf64>> offset 0 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %a coef <"w" : tensor<3x9xf64>> offset 3 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x2xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V2:%[0-9]+]] = feature.weight_lookup %c2 coef <"w" : tensor<3x9xf64>> offset 5 categories 4 drop 0 : tensor<?x1xi64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V3:%[0-9]+]] = feature.linear %b coef <"w" : tensor<3x9xf64>> offset 8 {check_finite} : tensor<?x1xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %d = feature.sum [[V0]], [[V1]], [[V2]], [[V3]] : (tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
+// CHECK-NEXT: "test.op"(%d) : (tensor<?x3xf64>) -> ()
+
+// -----
+
+// A per-row decision (tensor<?xf64>) keeps its type in every part.
+
+%a, %c = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x1xi64>)
+%o = feature.onehot %c categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x2xf64>
+%h = pipeline.hstack %a, %o : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
+%d = feature.linear %h coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
+"test.op"(%d) : (tensor<?xf64>) -> ()
+
+// CHECK:      %a, %c = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x1xi64>)
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %a coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.weight_lookup %c coef <"w" : tensor<1x4xf64>> offset 2 categories 2 drop -1 : tensor<?x1xi64> -> tensor<?xf64>
+// CHECK-NEXT: %d = feature.sum [[V0]], [[V1]] : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+// CHECK-NEXT: "test.op"(%d) : (tensor<?xf64>) -> ()
+
+// -----
+
+// Only one-hot parts: the first keeps a linear to carry the intercept (no check_finite: one-hot
+// columns are finite).
+
+%c1, %c2 = "test.op"() : () -> (tensor<?x1xi64>, tensor<?x1xi64>)
+%o1 = feature.onehot %c1 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+%o2 = feature.onehot %c2 categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x2xf64>
+%h = pipeline.hstack %o1, %o2 : (tensor<?x3xf64>, tensor<?x2xf64>) -> tensor<?x5xf64>
+%d = feature.linear %h coef <"w" : tensor<1x5xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x1xf64>
+"test.op"(%d) : (tensor<?x1xf64>) -> ()
+
+// CHECK:      %c1, %c2 = "test.op"() : () -> (tensor<?x1xi64>, tensor<?x1xi64>)
+// CHECK-NEXT: %o1 = feature.onehot %c1 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %o1 coef <"w" : tensor<1x5xf64>> offset 0 intercept <"b" : tensor<1xf64>> : tensor<?x3xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.weight_lookup %c2 coef <"w" : tensor<1x5xf64>> offset 3 categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: %d = feature.sum [[V0]], [[V1]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+// CHECK-NEXT: "test.op"(%d) : (tensor<?x1xf64>) -> ()
+
+// -----
+
+// Degenerate cases: an hstack of one part, a linear without intercept over a one-hot, and an
+// hstack that has another user (it stays).
+
+%a, %c = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x1xi64>)
+%h = pipeline.hstack %a : (tensor<?x2xf64>) -> tensor<?x2xf64>
+%d = feature.linear %h coef <"w" : tensor<1x2xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x2xf64> -> tensor<?x1xf64>
+%o = feature.onehot %c categories 3 drop 1 : tensor<?x1xi64> -> tensor<?x2xf64>
+%e = feature.linear %o coef <"v" : tensor<2x4xf64>> offset 2 : tensor<?x2xf64> -> tensor<?x2xf64>
+%k = pipeline.hstack %a, %a : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
+%f = feature.linear %k coef <"u" : tensor<1x4xf64>> offset 0 : tensor<?x4xf64> -> tensor<?x1xf64>
+"test.op"(%d, %e, %f, %k) : (tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x1xf64>, tensor<?x4xf64>) -> ()
+
+// CHECK:      %a, %c = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x1xi64>)
+// CHECK-NEXT: %d = feature.linear %a coef <"w" : tensor<1x2xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x2xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %e = feature.weight_lookup %c coef <"v" : tensor<2x4xf64>> offset 2 categories 3 drop 1 : tensor<?x1xi64> -> tensor<?x2xf64>
+// CHECK-NEXT: %k = pipeline.hstack %a, %a : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %a coef <"u" : tensor<1x4xf64>> offset 0 : tensor<?x2xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %a coef <"u" : tensor<1x4xf64>> offset 2 : tensor<?x2xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %f = feature.sum [[V0]], [[V1]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+// CHECK-NEXT: "test.op"(%d, %e, %f, %k) : (tensor<?x1xf64>, tensor<?x2xf64>, tensor<?x1xf64>, tensor<?x4xf64>) -> ()
