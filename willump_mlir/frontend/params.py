@@ -270,10 +270,14 @@ def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: Blobs) -
     if np.dtype(est.dtype) != np.float64:
         raise Unsupported(f"OrdinalEncoder(dtype={est.dtype!r}) is not supported natively")
     unknown = est.unknown_value if est.unknown_value is not None else math.nan
-    columns = [
-        _category_column(est, i, np.asarray(cats), kinds[i], -1, blobs)
-        for i, cats in enumerate(est.categories_)
-    ]
+    columns = []
+    for i, cats in enumerate(est.categories_):
+        column = _category_column(est, i, np.asarray(cats), kinds[i], -1, blobs)
+        none_index = [j for j, v in enumerate(cats) if v is None]
+        if none_index:  # sklearn encodes a None category by its index; only NaN is "missing"
+            extra = {"encoded_missing_value": _float(float(none_index[0]))}
+            column = DictionaryAttr(dict(column.data) | extra)
+        columns.append(column)
     return Lowered(
         "transform",
         "OrdinalEncoder",
