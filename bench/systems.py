@@ -1,0 +1,278 @@
+"""The systems under test.  Each adapter runs only inside its own child process.
+
+An adapter turns a workload into two callables on DataFrames (one tuned for a batch, one for a
+single row) and reports how long its compile/convert step took.  Heavy imports happen inside the
+adapters so the parent process never loads a system's thread pools.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.workloads import Workload, WorkloadData, default_onnx_options
+
+CACHE_ENV = "WILLUMP_MLIR_CACHE_DIR"
+
+
+class StageError(Exception):
+    """A failure in a named stage (import, convert, compile, ...), recorded instead of raised."""
+
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
+@dataclass
+class Context:
+    """Everything an adapter may use: the workload, its data and a scratch directory."""
+
+    workload: Workload
+    data: WorkloadData
+    work_dir: Path
+    tag: str
+    batch_threads: int
+
+
+@dataclass
+class Prepared:
+    """A system ready to run: batch and single-row callables plus compile metadata."""
+
+    batch_fn: Callable[[pd.DataFrame], Any]
+    single_fn: Callable[[pd.DataFrame], Any]
+    compile_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Diagnostic: (convert a row frame to native input, run on native input), so the child can
+    # also time the engine alone, without the DataFrame conversion users must pay for.
+    single_native: tuple[Callable[[pd.DataFrame], Any], Callable[[Any], Any]] | None = None
+
+
+@dataclass(frozen=True)
+class System:
+    """A registered system: how to prepare it, optionally how to time a warm recompile, and an
+    optional one-off probe (its own child, before the timed repeats) whose result it may cache
+    in the work dir."""
+
+    name: str
+    prepare: Callable[[Context], Prepared]
+    warm_compile: Callable[[Context], float] | None = None
+    probe: Callable[[Context], dict[str, Any]] | None = None
+    uses_cache_dir: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# scikit-learn: the reference.
+
+
+def _prepare_sklearn(ctx: Context) -> Prepared:
+    score, model = ctx.workload.score_fn(standalone=True), ctx.data.model
+
+    def run(frame: pd.DataFrame) -> Any:
+        return score(frame, model)
+
+    return Prepared(batch_fn=run, single_fn=run)
+
+
+# --------------------------------------------------------------------------------------------
+# ONNX Runtime via skl2onnx.
+
+
+def _is_string_column(dtype: Any) -> bool:
+    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+def _onnx_bytes(ctx: Context, numeric: type) -> bytes:
+    """Convert the fitted model with one ``[None, 1]`` input per DataFrame column."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import StringTensorType
+
+    frame = ctx.data.test
+    initial_types = [
+        (str(col), StringTensorType([None, 1]) if _is_string_column(dtype) else numeric([None, 1]))
+        for col, dtype in frame.dtypes.items()
+    ]
+    options_fn = ctx.workload.onnx_options or default_onnx_options
+    onx = convert_sklearn(
+        ctx.data.model,
+        initial_types=initial_types,
+        options=options_fn(ctx.data.model),
+        target_opset={"": 17, "ai.onnx.ml": 3},
+    )
+    return onx.SerializeToString()
+
+
+def _ort_session(model: bytes, threads: int) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+Feed = Callable[[pd.DataFrame], dict[str, np.ndarray]]
+
+
+def _feed_builder(frame: pd.DataFrame, numeric: type) -> Feed:
+    """DataFrame -> ORT feed of ``[n, 1]`` arrays.  Part of every timed call: users pay for it."""
+    columns = [(str(col), col, _is_string_column(dtype)) for col, dtype in frame.dtypes.items()]
+
+    def feed(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for name, col, is_string in columns:
+            series = rows[col]
+            if is_string:
+                if series.hasnans:
+                    series = series.fillna("")
+                out[name] = series.to_numpy(dtype=object).reshape(-1, 1)
+            else:
+                out[name] = series.to_numpy(dtype=numeric).reshape(-1, 1)
+        return out
+
+    return feed
+
+
+def _onnx_path(ctx: Context) -> Path:
+    return ctx.work_dir / f"{ctx.tag}.onnx"
+
+
+PRECISIONS: dict[str, tuple[str, Any]] = {
+    "float64": ("DoubleTensorType", np.float64),
+    "float32": ("FloatTensorType", np.float32),
+}
+
+
+def _probe_path(ctx: Context) -> Path:
+    return ctx.work_dir / "onnxruntime-probe.json"
+
+
+def _probe_onnxruntime(ctx: Context) -> dict[str, Any]:
+    """Pick the input precision once: float64 if skl2onnx + ORT can run it, else float32.
+
+    Runs in its own child before the timed repeats, so a failed float64 attempt never warms up
+    the process whose conversion time is measured.
+    """
+    from skl2onnx.common import data_types
+
+    notes: list[str] = []
+    sample = ctx.data.test.iloc[:5]
+    for precision, (type_name, numeric) in PRECISIONS.items():
+        try:
+            sess = _ort_session(_onnx_bytes(ctx, getattr(data_types, type_name)), 1)
+            sess.run(None, _feed_builder(sample, numeric)(sample))
+        except Exception as exc:  # noqa: BLE001 - any converter/runtime error is a result
+            text = str(exc).strip()
+            first_line = text.splitlines()[0][:200] if text else ""
+            notes.append(f"{precision} failed: {type(exc).__name__}: {first_line}")
+            continue
+        result = {"precision": precision, "notes": notes}
+        _probe_path(ctx).write_text(json.dumps(result))
+        return result
+    raise StageError("convert", RuntimeError("; ".join(notes)))
+
+
+def _prepare_onnxruntime(ctx: Context) -> Prepared:
+    from skl2onnx.common import data_types
+
+    probe = json.loads(_probe_path(ctx).read_text())
+    precision = probe["precision"]
+    type_name, numeric = PRECISIONS[precision]
+    tensor_type = getattr(data_types, type_name)
+    start = time.perf_counter()
+    try:
+        model = _onnx_bytes(ctx, tensor_type)
+        batch_sess = _ort_session(model, ctx.batch_threads)
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("convert", exc) from exc
+    compile_s = time.perf_counter() - start
+    _onnx_path(ctx).write_bytes(model)
+    single_sess = _ort_session(model, 1)
+    output, column = ctx.workload.onnx_output, ctx.workload.onnx_column
+    feed = _feed_builder(ctx.data.test, numeric)
+
+    def runner(sess: Any) -> Callable[[pd.DataFrame], np.ndarray]:
+        def run(frame: pd.DataFrame) -> np.ndarray:
+            result = sess.run([output], feed(frame))[0]
+            return result[:, column] if column is not None else result
+
+        return run
+
+    def run_native(native: dict[str, np.ndarray]) -> Any:
+        return single_sess.run([output], native)[0]
+
+    return Prepared(
+        batch_fn=runner(batch_sess),
+        single_fn=runner(single_sess),
+        compile_s=compile_s,
+        notes=[*probe["notes"], f"{precision} inputs"],
+        extra={"precision": precision},
+        single_native=(feed, run_native),
+    )
+
+
+def _warm_onnxruntime(ctx: Context) -> float:
+    """Warm start: a fresh process only loads the saved .onnx and builds the session."""
+    model_path = _onnx_path(ctx)
+    start = time.perf_counter()
+    _ort_session(model_path.read_bytes(), ctx.batch_threads)
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------------------------
+# willump-mlir.
+
+
+def _wm_compile(ctx: Context) -> tuple[Any, float]:
+    try:
+        import willump_mlir as wm
+
+        compile_fn = wm.compile
+        score = ctx.workload.score_fn(standalone=False)  # the user's function, as users import it
+    except Exception as exc:  # noqa: BLE001 - the compiler may not exist yet
+        raise StageError("import", exc) from exc
+    example = (ctx.data.test.iloc[: ctx.workload.example_rows], ctx.data.model)
+    start = time.perf_counter()
+    try:
+        compiled = compile_fn(score, example=example)
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("compile", exc) from exc
+    return compiled, time.perf_counter() - start
+
+
+def _prepare_willump(ctx: Context) -> Prepared:
+    cache_dir = os.environ.get(CACHE_ENV)
+    notes = []
+    if cache_dir and any(Path(cache_dir).iterdir()):
+        notes.append("cache dir was not empty: cold compile is not cold")
+    compiled, compile_s = _wm_compile(ctx)
+    model = ctx.data.model
+
+    def run(frame: pd.DataFrame) -> Any:
+        return compiled(frame, model)
+
+    return Prepared(batch_fn=run, single_fn=run, compile_s=compile_s, notes=notes)
+
+
+def _warm_willump(ctx: Context) -> float:
+    return _wm_compile(ctx)[1]
+
+
+SYSTEMS: dict[str, System] = {
+    s.name: s
+    for s in (
+        System("sklearn", _prepare_sklearn),
+        System("onnxruntime", _prepare_onnxruntime, _warm_onnxruntime, _probe_onnxruntime),
+        System("willump-mlir", _prepare_willump, _warm_willump, uses_cache_dir=True),
+    )
+}
