@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     FloatAttr,
@@ -198,17 +199,55 @@ def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> N
         raise VerifyException(f"result must be {batch_of(1, i64)}")
 
 
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+
+
+def fnv1a64(data: bytes) -> int:
+    """The 64-bit FNV-1a hash of ``data``: the hash string tables are built and probed with."""
+    h = FNV_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def string_table(strings: Sequence[bytes | None]) -> tuple[np.ndarray, int]:
+    """An open-addressing table of the strings' indices (``None`` entries left out).
+
+    Slot ``(fnv1a64(s) + p) mod size`` for the first free ``p``; empty slots hold -1. Returns
+    the table (a power of two, at least twice the entries) and the longest probe sequence.
+    """
+    size = 8
+    while size < 2 * len(strings):
+        size *= 2
+    table = np.full(size, -1, dtype=np.int64)
+    probes = 1
+    for index, value in enumerate(strings):
+        if value is None:
+            continue
+        slot = fnv1a64(value) % size
+        step = 0
+        while table[(slot + step) % size] >= 0:
+            step += 1
+        table[(slot + step) % size] = index
+        probes = max(probes, step + 1)
+    return table, probes
+
+
 @irdl_op_definition
 class EncodeStringsOp(IRDLOperation):
     """Category code of a string column: its index among the categories, -1 if unknown.
 
-    Categories are UTF-8 ``bytes`` cut at ``offsets``. A missing value (None/NaN) gets code
-    ``missing`` (-1 when missing was not a fitted category). With ``on_unknown "error"`` an
-    unknown value stops the batch with an error naming the row.
+    Categories are UTF-8 ``bytes`` cut at ``offsets``; ``table`` maps their FNV-1a hashes to
+    indices (open addressing, at most ``probes`` slots per lookup; see ``string_table``). A
+    missing value (None/NaN) gets code ``missing`` (-1 when missing was not a fitted
+    category). With ``on_unknown "error"`` an unknown value stops the batch with an error
+    naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
-           offsets <"o_2" : tensor<3xi64>> missing -1 on_unknown "ignore"
+           offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 1
+           missing -1 on_unknown "ignore"
            : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     ```
     """
@@ -218,13 +257,16 @@ class EncodeStringsOp(IRDLOperation):
     column = prop_def(StringAttr)
     bytes = prop_def(BlobAttr)
     offsets = prop_def(BlobAttr)
+    table = prop_def(BlobAttr)
+    probes = prop_def(IntegerAttr[I64])
     missing = prop_def(IntegerAttr[I64])
     on_unknown = prop_def(StringAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
-        "$frame $column `bytes` $bytes `offsets` $offsets `missing` $missing "
-        "`on_unknown` $on_unknown attr-dict `:` type($frame) `->` type($result)"
+        "$frame $column `bytes` $bytes `offsets` $offsets `table` $table `probes` $probes "
+        "`missing` $missing `on_unknown` $on_unknown attr-dict `:` type($frame) `->` "
+        "type($result)"
     )
 
     def __init__(
@@ -233,6 +275,8 @@ class EncodeStringsOp(IRDLOperation):
         column: str,
         bytes: BlobAttr,
         offsets: BlobAttr,
+        table: BlobAttr,
+        probes: int,
         missing: int,
         on_unknown: str,
     ):
@@ -242,6 +286,8 @@ class EncodeStringsOp(IRDLOperation):
                 "column": StringAttr(column),
                 "bytes": bytes,
                 "offsets": offsets,
+                "table": table,
+                "probes": _int(probes),
                 "missing": _int(missing),
                 "on_unknown": StringAttr(on_unknown),
             },
@@ -262,6 +308,11 @@ class EncodeStringsOp(IRDLOperation):
             raise VerifyException(f"column {self.column.data!r} does not hold strings")
         if self.offsets.size < 1:
             raise VerifyException("offsets must hold at least one value")
+        size = self.table.size
+        if size < 1 or size & (size - 1):
+            raise VerifyException(f"table size {size} is not a power of two")
+        if not 1 <= self.probes.value.data <= size:
+            raise VerifyException(f"probes must be in [1, {size}], got {self.probes.value.data}")
         _check_encoding(self, self.categories)
 
 

@@ -370,7 +370,38 @@ class KernelEmitter:
             )
         self.report_error(unknown, ERROR_UNKNOWN_CATEGORY, site)
 
+    def loop(
+        self,
+        upper: SSAValue,
+        initial: SSAValue,
+        step: Callable[[SSAValue, SSAValue], SSAValue],
+    ) -> SSAValue:
+        """``scf.for %j = 0 to upper`` carrying one value: ``value = step(j, value)``."""
+        block = Block(arg_types=[index, initial.type])
+        outer, self.block = self.block, block
+        block.add_op(scf.YieldOp(step(*block.args)))
+        self.block = outer
+        one = self.constant(1, index)
+        return self.emit(scf.ForOp(self.constant(0, index), upper, one, [initial], block))
+
+    def to_index(self, value: SSAValue) -> SSAValue:
+        return self.emit(arith.IndexCastOp(value, index))
+
+    def bytes_equal(
+        self, a: SSAValue, a_start: SSAValue, b: SSAValue, b_start: SSAValue, length: SSAValue
+    ) -> SSAValue:
+        """Whether ``length`` bytes of ``a`` from ``a_start`` equal those of ``b`` (i64s)."""
+
+        def step(j: SSAValue, equal: SSAValue) -> SSAValue:
+            offset = self.emit(arith.IndexCastOp(j, i64))
+            x = self.load(a, self.to_index(self.add_i64(a_start, offset)))
+            y = self.load(b, self.to_index(self.add_i64(b_start, offset)))
+            return self.emit(arith.AndIOp(equal, self.cmpi("eq", x, y)))
+
+        return self.loop(self.to_index(length), self.constant(1, i1), step)
+
     def encode_strings(self, op: feature.EncodeStringsOp) -> list[SSAValue]:
+        """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates."""
         frame = self.frame_of(op.frame)
         name = op.column.data
         data = self.input(frame.value, name, "bytes", i8)
@@ -381,67 +412,47 @@ class KernelEmitter:
         length = self.emit(arith.SubiOp(self.load(offsets, next_row), start))
         categories = self.blob(op.bytes)
         category_offsets = self.blob(op.offsets)
-        one = self.constant(1, index)
+        table = self.blob(op.table)
 
-        # scf.for %k over categories, carrying the code found so far (-1: none).
-        loop_block = Block(arg_types=[index, i64])
-        k, found = loop_block.args
+        def hash_step(j: SSAValue, h: SSAValue) -> SSAValue:
+            position = self.add_i64(start, self.emit(arith.IndexCastOp(j, i64)))
+            byte = self.emit(arith.ExtUIOp(self.load(data, self.to_index(position)), i64))
+            mixed = self.emit(arith.XOrIOp(h, byte))
+            return self.emit(arith.MuliOp(mixed, self.constant(feature.FNV_PRIME, i64)))
 
-        def compare() -> list[SSAValue]:
-            k_next = self.emit(arith.AddiOp(k, one))
-            cat_start = self.load(category_offsets, k)
-            cat_length = self.emit(arith.SubiOp(self.load(category_offsets, k_next), cat_start))
+        offset_basis = feature.FNV_OFFSET - (1 << 64)  # the same 64 bits as a signed i64
+        h = self.loop(self.to_index(length), self.constant(offset_basis, i64), hash_step)
+        mask = self.constant(op.table.size - 1, i64)
+
+        def probe_step(p: SSAValue, found: SSAValue) -> SSAValue:
+            shifted = self.add_i64(h, self.emit(arith.IndexCastOp(p, i64)))
+            entry = self.load(table, self.to_index(self.emit(arith.AndIOp(shifted, mask))))
+            occupied = self.cmpi("sge", entry, self.constant(0, i64))
+            slot = self.to_index(self.select(occupied, entry, self.constant(0, i64)))
+            category_start = self.load(category_offsets, slot)
+            after = self.emit(arith.AddiOp(slot, self.constant(1, index)))
+            category_length = self.emit(
+                arith.SubiOp(self.load(category_offsets, after), category_start)
+            )
             candidate = self.emit(
                 arith.AndIOp(
-                    self.cmpi("eq", cat_length, length),
-                    self.cmpi("slt", found, self.constant(0, i64)),
+                    self.emit(
+                        arith.AndIOp(occupied, self.cmpi("slt", found, self.constant(0, i64)))
+                    ),
+                    self.cmpi("eq", category_length, length),
                 )
             )
-            if op.missing.value.data >= 0:  # the missing category's slot holds no string
-                not_missing_slot = self.cmpi("ne", k, self.constant(op.missing.value.data, index))
-                candidate = self.emit(arith.AndIOp(candidate, not_missing_slot))
 
-            def bytes_equal() -> list[SSAValue]:
-                byte_block = Block(arg_types=[index, i1])
-                j, equal = byte_block.args
-                outer, self.block = self.block, byte_block
-                position = self.emit(arith.IndexCastOp(j, i64))
-                a = self.load(
-                    data, self.emit(arith.IndexCastOp(self.add_i64(start, position), index))
-                )
-                b = self.load(
-                    categories,
-                    self.emit(arith.IndexCastOp(self.add_i64(cat_start, position), index)),
-                )
-                same = self.emit(arith.AndIOp(equal, self.cmpi("eq", a, b)))
-                self.block.add_op(scf.YieldOp(same))
-                self.block = outer
-                upper = self.emit(arith.IndexCastOp(length, index))
-                loop = self.emit(
-                    scf.ForOp(
-                        self.constant(0, index), upper, one, [self.constant(1, i1)], byte_block
-                    )
-                )
-                code = self.emit(arith.IndexCastOp(k, i64))
-                return [self.select(loop, code, found)]
+            def compare() -> list[SSAValue]:
+                same = self.bytes_equal(data, start, categories, category_start, length)
+                return [self.select(same, entry, found)]
 
-            then = self.nested(bytes_equal)
             otherwise = Block()
             otherwise.add_op(scf.YieldOp(found))
-            return [self.emit(scf.IfOp(candidate, [i64], [then], [otherwise]))]
+            return self.emit(scf.IfOp(candidate, [i64], [self.nested(compare)], [otherwise]))
 
-        outer, self.block = self.block, loop_block
-        self.block.add_op(scf.YieldOp(*compare()))
-        self.block = outer
-        code = self.emit(
-            scf.ForOp(
-                self.constant(0, index),
-                self.constant(op.categories, index),
-                one,
-                [self.constant(-1, i64)],
-                loop_block,
-            )
-        )
+        probes = self.constant(op.probes.value.data, index)
+        code = self.loop(probes, self.constant(-1, i64), probe_step)
         is_missing = self.emit(arith.TruncIOp(self.load(missing_flags, self.state.row), i1))
         code = self.select(is_missing, self.constant(op.missing.value.data, i64), code)
         self.check_unknown(op, code, is_missing)

@@ -309,7 +309,16 @@ def _encode_string_column(
         raise lw.error(f"column {index} has kind 'str' but the input is not a frame")
     missing = lw.int_param("missing", -1)
     op = lw.insert(
-        EncodeStringsOp(lw.input, name, lw.blob("bytes"), lw.blob("offsets"), missing, on_unknown)
+        EncodeStringsOp(
+            lw.input,
+            name,
+            lw.blob("bytes"),
+            lw.blob("offsets"),
+            lw.blob("table"),
+            lw.int_param("probes"),
+            missing,
+            on_unknown,
+        )
     )
     return EncodedColumn(op.result, op.categories, missing, lw.int_param("drop", -1))
 

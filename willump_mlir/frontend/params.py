@@ -45,6 +45,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+from willump_mlir.dialects.feature import string_table
 from willump_mlir.dialects.pipeline import BlobAttr
 
 from .spec import Unsupported
@@ -222,9 +223,13 @@ def _category_column(
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(b) for b in encoded])
         data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        table, probes = string_table([None if _is_missing(v) else v.encode("utf-8")
+                                      for v in categories])  # fmt: skip
         entry["kind"] = StringAttr("str")
         entry["bytes"] = blobs.add(_stem(est, f"bytes{index}"), data)
         entry["offsets"] = blobs.add(_stem(est, f"offsets{index}"), offsets)
+        entry["table"] = blobs.add(_stem(est, f"table{index}"), table)
+        entry["probes"] = _int(probes)
     else:
         raise Unsupported(f"{name} is not supported natively: mixed-type categories in column "
                           f"{index}")  # fmt: skip
