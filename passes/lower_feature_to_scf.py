@@ -209,6 +209,8 @@ class KernelEmitter:
     # region Row values
 
     def row_of(self, value: SSAValue) -> list[SSAValue]:
+        if value not in self.rows and isinstance(value.owner, pipeline.ConstantOp):
+            self.rows[value] = [self.constant(value.owner.value.value.data, f64)]
         if value not in self.rows:
             self.rows[value] = self.load_input_row(value)
         row = self.rows[value]
@@ -708,7 +710,7 @@ class FunctionLowering:
                 op for op in ops[:-1]
                 if op_stage[op] == stage and not isinstance(op, pipeline.PythonCallOp)
             ]  # fmt: skip
-            needed = self.crossing_values(native, ops, returned)
+            needed, views = self.crossing_values(native, returned)
             if needed or any(
                 isinstance(op, (feature.LinearOp, feature.EncodeStringsOp, feature.EncodeNumbersOp))
                 for op in native
@@ -718,6 +720,7 @@ class FunctionLowering:
                 )
                 kernels.append(kernel)
                 steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
+            steps.extend(self.view_step(view) for view in views)
             for op in ops[:-1]:
                 if op_stage[op] == stage and isinstance(op, pipeline.PythonCallOp):
                     steps.append(
@@ -734,26 +737,61 @@ class FunctionLowering:
                 "steps": ArrayAttr(steps),
                 "returns": ArrayAttr([StringAttr(self.names[v]) for v in returned.operands]),
                 "errors": DictionaryAttr(self.errors),
+                "constants": DictionaryAttr(
+                    {
+                        self.names[op.result]: op.value
+                        for op in ops
+                        if isinstance(op, pipeline.ConstantOp)
+                    }
+                ),
             }
         )
         return self.new_ops + kernels, schedule
 
     def crossing_values(
-        self, native: list[Operation], ops: list[Operation], returned: func.ReturnOp
-    ) -> list[SSAValue]:
-        """Values computed by ``native`` that are needed outside their kernel."""
+        self, native: list[Operation], returned: func.ReturnOp
+    ) -> tuple[list[SSAValue], list[pipeline.SelectColumnsOp]]:
+        """What ``native`` computes that is needed outside its kernel.
+
+        Batches become kernel outputs. Frames selected from frames become ``select`` steps
+        the runtime performs with pandas (a column selection copies nothing worth
+        compiling); constants are rebuilt wherever they are used.
+        """
         inside = set(native)
         needed: list[SSAValue] = []
+        views: list[pipeline.SelectColumnsOp] = []
         for op in native:
+            if isinstance(op, pipeline.ConstantOp):
+                continue
             for result in op.results:
                 users = {use.operation for use in result.uses}
-                if result in returned.operands or any(user not in inside for user in users):
-                    if not isinstance(result.type, TensorType):
-                        raise NotImplementedError(
-                            f"{op.name} produces {result.type}, which cannot leave native code"
-                        )
+                if result not in returned.operands and all(user in inside for user in users):
+                    continue
+                if isinstance(op, pipeline.SelectColumnsOp):
+                    views.append(op)
+                elif isinstance(result.type, TensorType):
                     needed.append(result)
-        return needed
+                else:
+                    raise NotImplementedError(
+                        f"{op.name} produces {result.type}, which cannot leave native code"
+                    )
+        # A selection from a selection needs its source too, computed first.
+        ordered: list[pipeline.SelectColumnsOp] = []
+        for view in views:
+            chain = [view]
+            while isinstance(source := chain[-1].frame.owner, pipeline.SelectColumnsOp):
+                chain.append(source)
+            ordered.extend(v for v in reversed(chain) if v not in ordered)
+        return needed, ordered
+
+    def view_step(self, op: pipeline.SelectColumnsOp) -> DictionaryAttr:
+        return DictionaryAttr(
+            {
+                "select": StringAttr(self.names[op.result]),
+                "source": StringAttr(self.names[op.frame]),
+                "columns": op.columns,
+            }
+        )
 
     def build_kernel(
         self, name: str, native: list[Operation], outputs: list[SSAValue]

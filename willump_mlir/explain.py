@@ -70,5 +70,6 @@ def explain(compiled: CompiledPipeline) -> str:
             "  - the result is built densely in native code and converted to a scipy CSR "
             "matrix with scipy.sparse.csr_matrix"
         )
-    lines += [f"  - {note}" for note in traced.notes]
+    if traced.notes:
+        lines += ["", "Frontend notes:"] + [f"  - {note}" for note in traced.notes]
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from willump_mlir.passes.lower_feature_to_scf import (
 )
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
-from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep
+from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
 
 DTYPES = {"f64": np.float64, "i64": np.int64, "i1": np.uint8, "i8": np.uint8}
 
@@ -103,10 +103,13 @@ class CompiledPipeline:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values, rows = self.bind(args, kwargs)
+        values.update(self.plan.constants)
         columns: dict[tuple[str, str], dict[str, np.ndarray]] = {}
         for step in self.plan.steps:
             if isinstance(step, KernelStep):
                 self.run_kernel(self.kernels[step.name], values, rows, columns)
+            elif isinstance(step, SelectStep):
+                values[step.select] = values[step.source][step.columns]
             else:
                 self.run_python(step, values)
         result = values[self.plan.returns[0]]

@@ -47,10 +47,28 @@ class PythonStep:
 
 
 @dataclass(frozen=True)
+class SelectStep:
+    """Bind ``select`` to the columns ``columns`` of the frame ``source`` (pandas)."""
+
+    select: str
+    source: str
+    columns: list[str]
+
+
+Step = KernelStep | PythonStep | SelectStep
+STEP_KINDS: dict[str, type[Step]] = {
+    "KernelStep": KernelStep,
+    "PythonStep": PythonStep,
+    "SelectStep": SelectStep,
+}
+
+
+@dataclass(frozen=True)
 class Plan:
-    steps: list[KernelStep | PythonStep]
+    steps: list[Step]
     returns: list[str]
     errors: dict[str, dict[str, Any]]
+    constants: dict[str, float]
 
     @staticmethod
     def from_module(module: ModuleOp, function: str) -> Plan:
@@ -61,9 +79,11 @@ class Plan:
             for op in module.ops
             if isinstance(op, func.FuncOp) and "willump.kernel" in op.attributes
         }
-        steps: list[KernelStep | PythonStep] = []
+        steps: list[Step] = []
         for step in schedule["steps"]:
-            if "kernel" in step:
+            if "select" in step:
+                steps.append(SelectStep(step["select"], step["source"], step["columns"]))
+            elif "kernel" in step:
                 kernel = kernels[step["kernel"]]
                 steps.append(
                     KernelStep(
@@ -74,17 +94,28 @@ class Plan:
                 )
             else:
                 steps.append(PythonStep(step["python"], step["args"], step["results"]))
-        return Plan(steps, schedule["returns"], schedule["errors"])
+        constants = {
+            name: value.value.data
+            for name, value in module.attributes["willump.schedule"]  # type: ignore[union-attr]
+            .data[function]
+            .data["constants"]
+            .data.items()
+        }
+        return Plan(steps, schedule["returns"], schedule["errors"], constants)
 
     def to_json(self) -> str:
         steps = [{"kind": type(s).__name__} | asdict(s) for s in self.steps]
-        return json.dumps({"steps": steps, "returns": self.returns, "errors": self.errors})
+        return json.dumps(
+            {
+                "steps": steps,
+                "returns": self.returns,
+                "errors": self.errors,
+                "constants": self.constants,
+            }
+        )
 
     @staticmethod
     def from_json(text: str) -> Plan:
         data = json.loads(text)
-        steps: list[KernelStep | PythonStep] = []
-        for step in data["steps"]:
-            kind = step.pop("kind")
-            steps.append(KernelStep(**step) if kind == "KernelStep" else PythonStep(**step))
-        return Plan(steps, data["returns"], data["errors"])
+        steps = [STEP_KINDS[step.pop("kind")](**step) for step in data["steps"]]
+        return Plan(steps, data["returns"], data["errors"], data["constants"])
