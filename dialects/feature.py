@@ -306,8 +306,8 @@ class EncodeStringsOp(IRDLOperation):
             raise VerifyException(f"frame has no column {self.column.data!r}") from None
         if not isinstance(dtype, StrType):
             raise VerifyException(f"column {self.column.data!r} does not hold strings")
-        if self.offsets.size < 1:
-            raise VerifyException("offsets must hold at least one value")
+        if self.offsets.size < 2:
+            raise VerifyException("offsets must hold at least two values: one category or more")
         size = self.table.size
         if size < 1 or size & (size - 1):
             raise VerifyException(f"table size {size} is not a power of two")

@@ -8,7 +8,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
   %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
   %i = pipeline.transform "SimpleImputer" %num params {fill = #pipeline.blob<"fill" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
   %s = pipeline.transform "StandardScaler" %i params {mean = #pipeline.blob<"mean" : tensor<2xf64>>, scale = #pipeline.blob<"scale" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-  %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"city_bytes" : tensor<9xui8>>, offsets = #pipeline.blob<"city_offsets" : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"zip_cats" : tensor<4xf64>>, missing = 3 : i64, drop = 0 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x6xf64>
+  %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"city_bytes" : tensor<9xui8>>, offsets = #pipeline.blob<"city_offsets" : tensor<4xi64>>, table = #pipeline.blob<"city_table" : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"zip_cats" : tensor<4xf64>>, missing = 3 : i64, drop = 0 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x6xf64>
   %x = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x6xf64>) -> tensor<?x8xf64>
   %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"coef" : tensor<1x8xf64>>, intercept = #pipeline.blob<"intercept" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x8xf64> -> tensor<?x2xf64>
   func.return %p : tensor<?x2xf64>
@@ -19,7 +19,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK-NEXT: %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
 // CHECK-NEXT: %i = feature.impute %num fill <"fill" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %s = feature.standardize %i sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <"city_bytes" : tensor<9xui8>> offsets <"city_offsets" : tensor<4xi64>> missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <"city_bytes" : tensor<9xui8>> offsets <"city_offsets" : tensor<4xi64>> table <"city_table" : tensor<8xi64>> probes 2 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = pipeline.to_array %cat ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.encode_numbers [[V1]][0] categories <"zip_cats" : tensor<4xf64>> missing 3 on_unknown "ignore" : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.onehot [[V0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
@@ -65,8 +65,8 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 %df = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
 %o = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "error", columns = [{kind = "f64", categories = #pipeline.blob<"c0" : tensor<3xf64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"c1" : tensor<2xf64>>, missing = -1 : i64, drop = 1 : i64}]} : tensor<?x2xf64> -> tensor<?x4xf64>
-%o1 = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, missing = 2 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
-%r = pipeline.transform "OrdinalEncoder" %df params {handle_unknown = "use_encoded_value", unknown_value = -1.0 : f64, encoded_missing_value = -2.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"z" : tensor<4xf64>>, missing = 3 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
+%o1 = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+%r = pipeline.transform "OrdinalEncoder" %df params {handle_unknown = "use_encoded_value", unknown_value = -1.0 : f64, encoded_missing_value = -2.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t2" : tensor<16xi64>>, probes = 3 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"z" : tensor<4xf64>>, missing = 3 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
 %r1 = pipeline.transform "OrdinalEncoder" %x params {handle_unknown = "error", columns = [{kind = "f64", categories = #pipeline.blob<"c0" : tensor<3xf64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"c1" : tensor<2xf64>>, missing = -1 : i64, drop = -1 : i64}]} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%o, %o1, %r, %r1) : (tensor<?x4xf64>, tensor<?x3xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> ()
 
@@ -78,9 +78,9 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.onehot [[V0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.onehot [[V1]] categories 2 drop 1 : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %o = pipeline.hstack [[V2]], [[V3]] : (tensor<?x3xf64>, tensor<?x1xf64>) -> tensor<?x4xf64>
-// CHECK-NEXT: [[V4:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> missing 2 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V4:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
 // CHECK-NEXT: %o1 = feature.onehot [[V4]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V5:%[0-9]+]] = feature.encode_strings %df "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V5:%[0-9]+]] = feature.encode_strings %df "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t2" : tensor<16xi64>> probes 3 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V6:%[0-9]+]] = pipeline.to_array %df ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V7:%[0-9]+]] = feature.encode_numbers [[V6]][0] categories <"z" : tensor<4xf64>> missing 3 on_unknown "ignore" : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V8:%[0-9]+]] = feature.ordinal [[V5]] missing -1 {unknown_value = -1.000000e+00 : f64, missing_value = -2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
@@ -246,7 +246,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // -----
 
 %x = "test.op"() : () -> tensor<?x1xf64>
-%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>}]} : tensor<?x1xf64> -> tensor<?x3xf64>
+%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64}]} : tensor<?x1xf64> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': column 0 has kind 'str' but the input is not a frame
@@ -272,8 +272,42 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // An OrdinalEncoder column can override encoded_missing_value (a None category keeps its index).
 
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%r = pipeline.transform "OrdinalEncoder" %s params {handle_unknown = "error", encoded_missing_value = -5.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<2xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, missing = 2 : i64, drop = -1 : i64, encoded_missing_value = 2.0 : f64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xf64>
+%r = pipeline.transform "OrdinalEncoder" %s params {handle_unknown = "error", encoded_missing_value = -5.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<2xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64, encoded_missing_value = 2.0 : f64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xf64>
 "test.op"(%r) : (tensor<?x1xf64>) -> ()
 
-// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<2xui8>> offsets <"off" : tensor<4xi64>> missing 2 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<2xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
 // CHECK-NEXT: %r = feature.ordinal [[C]] missing 2 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
+
+// -----
+
+// A string column needs its hash table and probe count.
+
+%s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, probes = 1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK: pipeline.transform 'OneHotEncoder': missing parameter 'table'
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK: pipeline.transform 'OneHotEncoder': missing parameter 'probes'
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<6xi64>>, probes = 1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK: pipeline.transform 'OneHotEncoder': lowers to an invalid feature.encode_strings: table size 6 is not a power of two
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 9 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK: pipeline.transform 'OneHotEncoder': lowers to an invalid feature.encode_strings: probes must be in [1, 8], got 9

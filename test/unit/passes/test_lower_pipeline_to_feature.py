@@ -89,20 +89,24 @@ class Params:
         return self.blob(value)
 
     def column(self, categories: np.ndarray, drop: int = -1) -> dict[str, Any]:
-        """One encoder column: numbers, or strings as UTF-8 bytes plus offsets."""
+        """One encoder column: numbers, or strings as UTF-8 bytes plus offsets and the
+        FNV-1a hash table of their indices."""
         missing = -1
         if categories.dtype == object:
             # A missing category (None/NaN, last in categories_) keeps an empty slot, so
-            # that the category count and the one-hot columns include it.
+            # that the category count and the one-hot columns include it; it is not hashed.
             present = [c for c in categories if isinstance(c, str)]
             if len(present) < len(categories):
                 missing = len(present)
             encoded = [c.encode() for c in present] + [b""] * (missing >= 0)
             offsets = np.cumsum([0] + [len(b) for b in encoded])
+            table, probes = ft.string_table([c.encode() for c in present] + [None] * (missing >= 0))
             return {
                 "kind": "str",
                 "bytes": self.blob(np.frombuffer(b"".join(encoded) or b"\0", np.uint8), np.uint8),
                 "offsets": self.blob(offsets, np.int64),
+                "table": self.blob(table, np.int64),
+                "probes": probes,
                 "missing": missing,
                 "drop": drop,
             }
@@ -216,6 +220,29 @@ def _strings(op: ft.EncodeStringsOp, blobs: Blobs) -> list[Any]:
     return strings
 
 
+def _probe(op: ft.EncodeStringsOp, blobs: Blobs, value: str) -> int:
+    """The code the kernel finds for ``value``: hash, probe ``probes`` slots, compare bytes."""
+    data, offsets = blobs[op.bytes.symbol.data].tobytes(), blobs[op.offsets.symbol.data]
+    table = blobs[op.table.symbol.data]
+    key = value.encode()
+    h = ft.fnv1a64(key)
+    for p in range(op.probes.value.data):
+        entry = int(table[(h + p) & (len(table) - 1)])
+        if entry >= 0 and data[offsets[entry] : offsets[entry + 1]] == key:
+            return entry
+    return -1
+
+
+def _encode_strings(op: ft.EncodeStringsOp, frame: dict[str, Any], blobs: Blobs) -> np.ndarray:
+    """Codes matched by value, cross-checked against the hash table lookup."""
+    values = list(frame[op.column.data])
+    codes = _encode(values, _strings(op, blobs), op.missing.value.data, op.on_unknown.data)
+    for value, (code,) in zip(values, codes, strict=True):
+        if isinstance(value, str):
+            assert _probe(op, blobs, value) == code, (value, code)
+    return codes
+
+
 def _numbers(op: ft.EncodeNumbersOp, x: np.ndarray, blobs: Blobs) -> np.ndarray:
     categories = list(blobs[op.categories.symbol.data])
     present = [c for c in categories if not np.isnan(c)]
@@ -249,12 +276,7 @@ def run(module: ModuleOp, blobs: Blobs, *args: Any) -> Any:
             (val(op.input) - _blob(blobs, op.sub, 0.0)) / _blob(blobs, op.div, 1.0)
         ),
         ft.MulAddOp: lambda op: _mul_add(op, val(op.input), blobs),
-        ft.EncodeStringsOp: lambda op: _encode(
-            list(val(op.frame)[op.column.data]),
-            _strings(op, blobs),
-            op.missing.value.data,
-            op.on_unknown.data,
-        ),
+        ft.EncodeStringsOp: lambda op: _encode_strings(op, val(op.frame), blobs),
         ft.EncodeNumbersOp: lambda op: _numbers(op, val(op.input), blobs),
         ft.OneHotOp: lambda op: _onehot(op, val(op.codes)),
         ft.OrdinalOp: lambda op: _ordinal(op, val(op.codes)),

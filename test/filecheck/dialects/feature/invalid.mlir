@@ -68,42 +68,77 @@
 // Categorical encoding.
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "d" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "d" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: frame has no column 'd'
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : f64>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> missing -1 on_unknown "ignore" : !pipeline.frame<"c" : f64> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : f64> -> tensor<?x1xi64>
 
 // CHECK: column 'c' does not hold strings
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<0xi64>> missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<0xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
-// CHECK: offsets must hold at least one value
+// CHECK: offsets must hold at least two values: one category or more
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> missing -1 on_unknown "warn" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<1xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: offsets must hold at least two values: one category or more
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "warn" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: on_unknown must be 'ignore' or 'error', got 'warn'
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> missing 1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: missing code 1 is not -1 or a category
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<6xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: table size 6 is not a power of two
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<0xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: table size 0 is not a power of two
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 0 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: probes must be in [1, 8], got 0
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 9 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: probes must be in [1, 8], got 9
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 
 // CHECK: result must be tensor<?x1xi64>
 
