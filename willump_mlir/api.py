@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import llvmlite
@@ -17,8 +20,26 @@ from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import bind_blob, cache_path, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
 
-# Bump when the lowering changes what a given pipeline IR compiles to.
-COMPILER_VERSION = "1"
+
+@functools.cache
+def compiler_fingerprint() -> str:
+    """A hash of the compiler's own source: any change to it invalidates cached code."""
+    import willump_mlir.dialects
+    import willump_mlir.passes
+
+    digest = hashlib.sha256()
+    for package in (willump_mlir.dialects, willump_mlir.passes, sys.modules["willump_mlir"]):
+        for path in sorted(Path(next(iter(package.__path__))).rglob("*.py")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_plan(path: Path) -> Plan | None:
+    """The cached plan at ``path``, or ``None`` if it is absent or unreadable."""
+    try:
+        return Plan.from_json(path.read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipeline:
@@ -35,7 +56,7 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     pipeline_text = str(traced.module)
     key = hashlib.sha256(
         "\0".join(
-            (pipeline_text, COMPILER_VERSION, str(xdsl.__version__), llvmlite.__version__)
+            (pipeline_text, compiler_fingerprint(), str(xdsl.__version__), llvmlite.__version__)
         ).encode()
     ).hexdigest()
     for name, data in traced.blobs.items():
@@ -43,9 +64,8 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]
     plan_file = cache_path(key).with_suffix(".plan.json")
     library = load_cached(key)
-    if library is not None and plan_file.exists():
-        plan = Plan.from_json(plan_file.read_text())
-    else:
+    plan = load_plan(plan_file) if library is not None else None
+    if library is None or plan is None:
         plan = Plan.from_module(staged.module("scf"), function)
         if library is None:
             library = compile_llvm_ir(staged.text("llvm-ir"), key)
