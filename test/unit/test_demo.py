@@ -1,0 +1,40 @@
+"""``willump demo``: compiles lending_club, prints the comparison table, exits 0."""
+
+from __future__ import annotations
+
+import re
+
+from willump_mlir.cli import main
+from willump_mlir.demo import run_demo
+
+ROW = re.compile(
+    r"^(batch|single row)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x\s+([\d.e+-]+)$", re.M
+)
+
+
+def check_table(out: str) -> None:
+    assert re.search(r"rows\s+sklearn ms\s+compiled ms\s+speedup\s+max \|diff\|", out), out
+    rows = {m.group(1): m for m in ROW.finditer(out)}
+    assert set(rows) == {"batch", "single row"}, out
+    assert int(rows["single row"].group(2)) == 1
+    assert int(rows["batch"].group(2)) > 1000
+    for row in rows.values():
+        assert float(row.group(5)) > 0  # a speedup is printed
+        assert float(row.group(6)) <= 1e-9  # max |diff|
+    assert "ERROR" not in out
+
+
+def test_run_demo(capsys) -> None:
+    assert run_demo(single_rows=20, repeats=2) == 0
+    out = capsys.readouterr().out
+    check_table(out)
+    assert "wm.compile:" in out
+    assert "LogisticRegression.predict_proba" in out  # the explain() text
+    assert "median over 20 different rows" in out
+
+
+def test_cli_demo(capsys) -> None:
+    assert main(["demo", "--single-rows", "3", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    check_table(out)
+    assert re.search(r"wm\.compile: [\d.]+ s \((object-code cache hit|cold compile)\)", out)
