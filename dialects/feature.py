@@ -87,7 +87,7 @@ def _int(value: int) -> IntegerAttr:
 
 @irdl_op_definition
 class ImputeOp(IRDLOperation):
-    """Replace NaN in column ``j`` by ``fill[j]`` (``SimpleImputer``).
+    """Replace NaN in column ``j`` by ``fill[j]`` (``SimpleImputer``); infinity is an error.
 
     ```mlir
     %y = feature.impute %x fill <"fill_1" : tensor<3xf64>>
@@ -112,6 +112,8 @@ class ImputeOp(IRDLOperation):
 @irdl_op_definition
 class StandardizeOp(IRDLOperation):
     """``(x[j] - sub[j]) / div[j]``, either part optional (Standard/Robust/MaxAbs scalers).
+
+    NaN passes through; infinity is an error, as in scikit-learn.
 
     ```mlir
     %y = feature.standardize %x sub <"mean_1" : tensor<3xf64>>
@@ -148,6 +150,8 @@ class StandardizeOp(IRDLOperation):
 @irdl_op_definition
 class MulAddOp(IRDLOperation):
     """``x[j] * mul[j] + add[j]``, then optionally clipped to ``[low, high]`` (MinMaxScaler).
+
+    NaN passes through; infinity is an error, as in scikit-learn.
 
     ```mlir
     %y = feature.mul_add %x mul <"s_1" : tensor<2xf64>>

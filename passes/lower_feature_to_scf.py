@@ -308,10 +308,16 @@ class KernelEmitter:
     # numpy comparisons are False on NaN, except ``!=`` which is True.
     COMPARISONS = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
 
+    def as_f64(self, value: SSAValue) -> SSAValue:
+        """numpy's promotion of a boolean to a number: True is 1.0."""
+        if value.type != i1:
+            return value
+        return self.emit(arith.SIToFPOp(self.emit(arith.ExtUIOp(value, i64)), f64))
+
     def binary(self, op: pipeline.BinaryOp) -> list[SSAValue]:
         width = batch_width(op.result.type)
-        lhs = self.broadcast(self.row_of(op.lhs), width)
-        rhs = self.broadcast(self.row_of(op.rhs), width)
+        lhs = [self.as_f64(v) for v in self.broadcast(self.row_of(op.lhs), width)]
+        rhs = [self.as_f64(v) for v in self.broadcast(self.row_of(op.rhs), width)]
         name = op.function.data
         if name in self.COMPARISONS:
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in zip(lhs, rhs, strict=True)]
@@ -322,14 +328,25 @@ class KernelEmitter:
         parts = [self.broadcast(self.row_of(v), width) for v in op.operands]
         return [self.select(c, a, b) for c, a, b in zip(*parts, strict=True)]
 
+    def check_not_infinite(self, op: Operation, values: Sequence[SSAValue]) -> None:
+        """scikit-learn's transformers accept NaN but reject infinity in their input."""
+        site = self.lowering.error_site(op)
+        infinity = self.constant(float("inf"), f64)
+        for x in values:
+            infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
+            self.report_error(infinite, ERROR_INFINITE, site)
+
     def impute(self, op: feature.ImputeOp) -> list[SSAValue]:
+        values = self.row_of(op.input)
+        self.check_not_infinite(op, values)
         return [
             self.select(self.cmpf("uno", x, x), self.blob_value(op.fill, j), x)
-            for j, x in enumerate(self.row_of(op.input))
+            for j, x in enumerate(values)
         ]
 
     def standardize(self, op: feature.StandardizeOp) -> list[SSAValue]:
         values = []
+        self.check_not_infinite(op, self.row_of(op.input))
         for j, x in enumerate(self.row_of(op.input)):
             if op.sub is not None:
                 x = self.emit(arith.SubfOp(x, self.blob_value(op.sub, j)))
@@ -340,6 +357,7 @@ class KernelEmitter:
 
     def mul_add(self, op: feature.MulAddOp) -> list[SSAValue]:
         values = []
+        self.check_not_infinite(op, self.row_of(op.input))
         for j, x in enumerate(self.row_of(op.input)):
             x = self.emit(arith.MulfOp(x, self.blob_value(op.mul, j)))
             x = self.add(x, self.blob_value(op.add, j))
@@ -367,9 +385,16 @@ class KernelEmitter:
             )
         else:
             assert isinstance(op, feature.EncodeNumbersOp)
-            site = self.lowering.error_site(
-                op, value=self.lowering.value_name(op.input), index=op.index.value.data
-            )
+            source = op.input.owner
+            if isinstance(source, pipeline.ToArrayOp):  # name the frame column, not a temporary
+                column = source.columns.data[op.index.value.data].data
+                details = {"value": self.lowering.value_name(source.frame), "column": column}
+            else:
+                details = {
+                    "value": self.lowering.value_name(op.input),
+                    "index": op.index.value.data,
+                }
+            site = self.lowering.error_site(op, **details)
         self.report_error(unknown, ERROR_UNKNOWN_CATEGORY, site)
 
     def loop(

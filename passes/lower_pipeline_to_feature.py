@@ -40,7 +40,8 @@ Parameter schema per estimator (``?`` marks an optional key):
   category, which scikit-learn encodes as its index).
 * ``LogisticRegression`` {coef, intercept?, proba: "binary_sigmoid"|"softmax"|
   "ovr_sigmoid"}; ``LinearSVC``, ``SGDClassifier`` {coef, intercept?, proba:
-  "none"|"ovr_sigmoid"}: methods ``decision_function``, ``predict_proba``, ``predict``.
+  "none"|"ovr_sigmoid" (SGDClassifier also "binary_sigmoid")}: methods
+  ``decision_function``, ``predict_proba``, ``predict``.
   As in scikit-learn 1.9.1, a binary model (one row of ``coef``) always uses
   ``[1 - sigmoid(d), sigmoid(d)]`` for its probabilities.
 * ``LinearRegression``, ``Ridge`` {coef, intercept?}: method ``predict``.
@@ -526,7 +527,7 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
 PREDICTORS: dict[str, Callable[[Lowering], SSAValue]] = {
     "LogisticRegression": ClassifierLowering(("binary_sigmoid", "softmax", "ovr_sigmoid")),
     "LinearSVC": ClassifierLowering(("none", "ovr_sigmoid")),
-    "SGDClassifier": ClassifierLowering(("none", "ovr_sigmoid")),
+    "SGDClassifier": ClassifierLowering(("none", "binary_sigmoid", "ovr_sigmoid")),
     "LinearRegression": lower_linear_regressor,
     "Ridge": lower_linear_regressor,
 }

@@ -232,10 +232,6 @@ def test_imputers_with_nan(imputed, lc) -> None:
     check_rows(imputed.compiled, proba1, lc.test, imputed.model)
 
 
-@pytest.mark.xfail(strict=True, reason="SimpleImputer(strategy='constant') is not compiled "
-                   "(README: every strategy): scikit-learn stores its statistics_ with dtype "
-                   "object, which params._imputer rejects as 'non-numeric statistics', so it "
-                   "runs in Python")  # fmt: skip
 def test_constant_imputer_is_native() -> None:
     x = np.array([[1.0, np.nan], [np.nan, 3.0], [2.0, 5.0]])
     imputer = SimpleImputer(strategy="constant", fill_value=-7.5).fit(x)
@@ -476,26 +472,17 @@ def numpy_math(lc) -> SimpleNamespace:
     )
 
 
-CONSTANT_IN_SCHEDULE = (
-    "regression in 10cdae6: any numeric constant in numpy code (x * 2.0, x[:, 0] > 1.0, "
-    "np.where(c, x, 0.0)) crashes wm.compile in Plan.from_module: TypeError: unexpected "
-    "attribute 2.000000e+00 : f64 in a schedule (runtime/plan.py attribute_to_python); "
-    "these tests pass on 89fa8ca"
-)
-
 
 def double(x):
     return x * 2.0
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=CONSTANT_IN_SCHEDULE)
 def test_numeric_constant() -> None:
     x = np.array([[1.0, -2.0], [0.5, np.nan]])
     compiled = wm.compile(double, example=(x,))
     differential(compiled, double, x)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=CONSTANT_IN_SCHEDULE)
 def test_numpy_math(numpy_math, lc) -> None:
     assert "Runs in Python:\n  - nothing" in numpy_math.compiled.explain()
     assert "Runs in Python:\n  - nothing" in numpy_math.matrix.explain()
@@ -508,9 +495,6 @@ def bool_arithmetic(frame):
     return (rate <= 10.0) * 1.0 + (rate > 20.0)
 
 
-@pytest.mark.xfail(strict=True, reason="arithmetic on a boolean batch ((rate <= 10.0) * 1.0) "
-                   "crashes wm.compile with VerifyException: operand 'lhs' ... Unexpected "
-                   "attribute i1, instead of compiling or falling back to Python")  # fmt: skip
 def test_boolean_arithmetic(lc) -> None:
     compiled = compile_for(bool_arithmetic, lc.test, None)
     check_rows(compiled, bool_arithmetic, lc.test)
@@ -588,10 +572,6 @@ def test_models(model_case, lc) -> None:
             assert labels.dtype == model_case.model.predict(lc.test).dtype
 
 
-@pytest.mark.xfail(strict=True, reason="SGDClassifier(loss='log_loss').predict_proba on two "
-                   "classes crashes wm.compile: PipelineLoweringError: pipeline.predict "
-                   "'SGDClassifier': parameter 'proba' must be one of none, ovr_sigmoid, got "
-                   "'binary_sigmoid'")  # fmt: skip
 def test_sgd_log_loss_binary_predict_proba(lc) -> None:
     model = Pipeline([("features", features()),
                       ("sgd", SGDClassifier(loss="log_loss", random_state=0))])  # fmt: skip
@@ -811,14 +791,7 @@ def test_generated_frames_scaled_sparse(generated, frame) -> None:
     differential(generated.strict_features, transform, frame, generated.strict, rtol=1e-15)
 
 
-INFINITY_PASSES_TRANSFORMERS = (
-    "scalers and SimpleImputer do not reject inf (scikit-learn raises 'Input X contains "
-    "infinity'): the compiled transform returns inf, or a finite value after "
-    "MinMaxScaler(clip=True), which then even reaches the model"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=INFINITY_PASSES_TRANSFORMERS)
 @pytest.mark.parametrize("scaler", [MinMaxScaler(), MinMaxScaler(clip=True), MaxAbsScaler(),
                                     RobustScaler(), StandardScaler(), SimpleImputer()],
                          ids=repr)  # fmt: skip
@@ -829,7 +802,6 @@ def test_transformers_reject_infinity(scaler) -> None:
     differential(compiled, array_transform, np.array([[np.inf, 1.0]]), scaler)
 
 
-@pytest.mark.xfail(strict=True, reason=INFINITY_PASSES_TRANSFORMERS)
 def test_clipped_infinity_reaches_the_model() -> None:
     x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0], [2.0, 2.0]])
     model = Pipeline([("mm", MinMaxScaler(clip=True)), ("lr", LogisticRegression())])
@@ -878,7 +850,6 @@ def matrices(draw: Any) -> np.ndarray:
     return np.array(values, dtype=np.float64).reshape(rows, 3)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=CONSTANT_IN_SCHEDULE)
 @HYPOTHESIS
 @given(matrix=matrices())
 def test_generated_arrays(arrays, matrix) -> None:
@@ -891,12 +862,6 @@ def test_generated_arrays(arrays, matrix) -> None:
     differential(arrays.function_transform, array_transform, matrix, arrays.functions, rtol=1e-15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FunctionTransformer(np.abs) as a ColumnTransformer part "
-    "on DataFrame columns crashes wm.compile (AttributeError: 'NoneType' object "
-    "has no attribute 'parent' in Tracer.rollback) instead of running in Python",
-)
 def test_function_transformer_on_frame_columns() -> None:
     frame = pd.DataFrame({"a": [1.0, -2.0, np.inf], "b": [0.5, np.nan, -7.0]})
     ct = ColumnTransformer(

@@ -152,17 +152,11 @@ def test_array_of_other_dtypes(pipelines) -> None:
         )
 
 
-@pytest.mark.xfail(strict=True, reason="a float32 numpy array is widened to float64 before the "
-                   "scaler, but scikit-learn's StandardScaler keeps float32 and computes in "
-                   "float32: probabilities differ by ~2e-8")  # fmt: skip
-def test_float32_array(pipelines) -> None:
+def test_float32_array_is_refused(pipelines) -> None:
+    """scikit-learn computes in float32 for float32 input; rather than differ, we refuse."""
     x = pipelines.x.astype(np.float32)
-    np.testing.assert_allclose(
-        pipelines.array_compiled(x, pipelines.array_model),
-        score_array(x, pipelines.array_model),
-        atol=1e-9,
-        rtol=0,
-    )
+    with pytest.raises(wm.InputError, match=r"argument 'x' holds float32 values"):
+        pipelines.array_compiled(x, pipelines.array_model)
 
 
 def test_empty_batch(pipelines) -> None:
@@ -199,9 +193,6 @@ def test_nan_reaching_logistic_regression(pipelines) -> None:
     both_raise(pipelines.array_compiled, score_array, x, pipelines.array_model, match="NaN")
 
 
-@pytest.mark.xfail(strict=True, reason="NaN/inf/unknown-category errors raised by native code "
-                   "are plain ValueErrors that do not name the argument (README: bad input "
-                   "raises an error naming the argument)")  # fmt: skip
 def test_nan_error_names_the_argument(pipelines) -> None:
     frame = pipelines.frame.copy()
     frame.loc[3, "int_rate"] = np.nan
@@ -315,10 +306,7 @@ def test_numeric_columns_of_other_dtypes(pipelines, dtype) -> None:
 
 @pytest.mark.parametrize("rows", [
     1,
-    pytest.param(50, marks=pytest.mark.xfail(strict=True, raises=wm.InputError, reason=(
-        "a pandas 'category' string column is rejected (InputError: must hold strings: found "
-        "values of type dictionary<...>) from 32 rows on (pyarrow path); scikit-learn and "
-        "the <32-row path accept it"))),
+    50,
 ])  # fmt: skip
 def test_category_dtype_string_column(pipelines, rows) -> None:
     frame = pipelines.frame.iloc[:rows].copy()

@@ -179,12 +179,6 @@ def test_empty_cache_entry_is_a_miss(cache) -> None:
     exact(compiled, frame, model)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a truncated .wobj cache entry (valid header and symbol "
-    "table, cut object code) kills the process with SIGSEGV in "
-    "jit._load_object (engine.add_object_file) instead of being a cache miss",
-)
 def test_truncated_cache_entry_is_a_miss(cache) -> None:
     # In a child process: a crash must not take pytest down with it.
     assert child(42, cache)["hit"] is False

@@ -68,9 +68,7 @@ class EstimatorLowering:
         text = [n for n, t in typ.columns if t != f64]
         if text:
             raise Unsupported(f"column {text[0]!r} is not numeric")
-        op = self.tracer.emit(ToArrayOp(frame, columns))
-        if isinstance(owner, SelectColumnsOp) and not owner.result.uses:
-            self.tracer.block.erase_op(owner)
+        op = self.tracer.emit(ToArrayOp(frame, columns))  # a selection left unused is DCE'd
         value = x.value.to_numpy(dtype=np.float64) if isinstance(x.value, pd.DataFrame) else x.value
         return Val(value, op.result)
 

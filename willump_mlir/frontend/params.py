@@ -141,6 +141,10 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: Blobs) ->
     if est.add_indicator:
         raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
     stats = np.asarray(est.statistics_)
+    if stats.dtype == object and all(  # strategy="constant" keeps the fill value as an object
+        isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in stats
+    ):
+        stats = stats.astype(np.float64)
     if stats.dtype.kind not in "fiub":
         raise Unsupported("SimpleImputer with non-numeric statistics is not supported natively")
     stats = _f64(stats)

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType, i1
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
@@ -138,14 +139,14 @@ class Tracer:
         self.block.add_op(op)
         return op
 
-    def mark(self) -> tuple[Operation | None, int, int]:
-        """A point to roll emission back to."""
-        return self.block.last_op, len(self.calls), len(self.blobs.arrays)
+    def mark(self) -> tuple[int, int, int]:
+        """A point to roll emission back to: how many ops, calls and blobs exist."""
+        return len(self.block.ops), len(self.calls), len(self.blobs.arrays)
 
-    def rollback(self, mark: tuple[Operation | None, int, int]) -> None:
-        """Erase everything emitted since ``mark``."""
-        last, calls, blobs = mark
-        while self.block.last_op is not last:
+    def rollback(self, mark: tuple[int, int, int]) -> None:
+        """Erase everything emitted since ``mark`` (a nested rollback may have begun it)."""
+        ops, calls, blobs = mark
+        while len(self.block.ops) > ops:
             self.block.erase_op(self.block.last_op)  # type: ignore[arg-type]
         for table, keep in ((self.calls, calls), (self.blobs.arrays, blobs)):
             for key in list(table)[keep:]:
@@ -770,6 +771,7 @@ def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
         Region(tracer.block),
     )
     module = ModuleOp([function])
+    dce(module)  # selections and constants that folding or fallbacks left unused
     try:
         module.verify()
     except VerifyException as error:

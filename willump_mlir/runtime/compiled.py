@@ -63,6 +63,13 @@ class BoundKernel:
         self.outputs = [
             (spec["value"], tuple(spec["shape"]), DTYPES[spec["dtype"]]) for spec in step.outputs
         ]
+        self.names = names
+        # The numeric columns read from each frame: if all are float32, scikit-learn would
+        # compute in float32 (a float64 column among them makes it compute in float64).
+        self.numeric_columns: dict[str, list[str]] = {}
+        for spec in self.inputs:
+            if spec.column is not None and spec.part == "values":
+                self.numeric_columns.setdefault(spec.value, []).append(spec.column)
         arguments = len(step.inputs) + len(step.outputs)
         self.call: Callable[..., None] = library.cfunc(
             step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
@@ -104,7 +111,7 @@ class CompiledPipeline:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values, rows = self.bind(args, kwargs)
         values.update(self.plan.constants)
-        columns: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        columns: dict[tuple[str, str], dict[str, Any]] = {}
         for step in self.plan.steps:
             if isinstance(step, KernelStep):
                 self.run_kernel(self.kernels[step.name], values, rows, columns)
@@ -172,7 +179,7 @@ class CompiledPipeline:
         spec: KernelInput,
         values: dict[str, Any],
         rows: int,
-        columns: dict[tuple[str, str], dict[str, np.ndarray]],
+        columns: dict[tuple[str, str], dict[str, Any]],
     ) -> np.ndarray:
         value = values[spec.value]
         if spec.column is None:
@@ -181,7 +188,11 @@ class CompiledPipeline:
         parts = columns.get(key)
         if parts is None:
             if spec.part == "values":
-                parts = {"values": marshal.numeric_column(spec.argument, value, spec.column)}
+                array = marshal.column_array(spec.argument, value, spec.column)
+                parts = {
+                    "values": marshal.numeric_column(spec.argument, array, spec.column),
+                    "float32": array.dtype == np.float32,
+                }
             else:
                 parts = marshal.string_column(spec.argument, value, spec.column)
             length = len(parts["values"] if spec.part == "values" else parts["missing"])
@@ -197,7 +208,7 @@ class CompiledPipeline:
         kernel: BoundKernel,
         values: dict[str, Any],
         rows: int,
-        columns: dict[tuple[str, str], dict[str, np.ndarray]],
+        columns: dict[tuple[str, str], dict[str, Any]],
     ) -> None:
         error = np.zeros(3, dtype=np.int64)
         pointers = [_address(error)]
@@ -208,6 +219,9 @@ class CompiledPipeline:
         # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
         # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
         keep = [self.input_buffer(spec, values, rows, columns) for spec in kernel.inputs]
+        for frame, names in kernel.numeric_columns.items():
+            if all(columns[(frame, name)]["float32"] for name in names):
+                marshal.reject_float32(kernel.names.get(frame, frame), np.float32)
         pointers.extend(_address(buffer) for buffer in keep)
         kernel.call(rows, *pointers)
         if error[0]:
@@ -222,28 +236,33 @@ class CompiledPipeline:
             for name, value in zip(step.results, result, strict=True):
                 values[name] = value
 
-    def runtime_error(self, error: np.ndarray, values: dict[str, Any]) -> ValueError:
+    def runtime_error(self, error: np.ndarray, values: dict[str, Any]) -> marshal.InputError:
+        """The exception for an error native code recorded, worded as scikit-learn's."""
         kind, row, site = (int(v) for v in error)
         details = self.plan.errors.get(str(site), {})
+        data = [a.name for a in self.arguments if a.kind != "bound"]
+        where = f"argument {data[0]!r}" if len(data) == 1 else f"arguments {data}"
         if kind == ERROR_NAN:
-            return ValueError(f"Input X contains NaN (row {row}).")
+            return marshal.InputError(f"{where}, row {row}: Input X contains NaN.")
         if kind == ERROR_INFINITE:
-            return ValueError(
-                f"Input X contains infinity or a value too large for dtype('float64') (row {row})."
+            return marshal.InputError(
+                f"{where}, row {row}: Input X contains infinity or a value too large for "
+                "dtype('float64')."
             )
         if kind == ERROR_UNKNOWN_CATEGORY:
-            source = values.get(details.get("value", ""))
-            if "column" in details:
-                where = details["column"]
-                found = source[where].iloc[row] if source is not None else "?"
+            source = values.get(details["value"])
+            column = details.get("column", details.get("index"))
+            if source is None:  # computed inside the kernel only
+                found = "?"
+            elif "column" in details:
+                found = repr(source[column].iloc[row])
             else:
-                where = details.get("index", "?")
-                found = np.asarray(source)[row, where] if source is not None else "?"
-            return ValueError(
-                f"Found unknown categories [{found!r}] in column {where!r} during transform "
-                f"(row {row})"
+                found = repr(np.asarray(source)[row, column])
+            return marshal.InputError(
+                f"{where}, row {row}: Found unknown categories [{found}] in column "
+                f"{column!r} during transform"
             )
-        return ValueError(f"native code reported error {kind} at row {row}")
+        return marshal.InputError(f"{where}, row {row}: native code reported error {kind}")
 
     # endregion
     # region Inspection

@@ -263,7 +263,12 @@ def load_or_compile(cache_key: str, make_llvm_ir: Callable[[], str]) -> NativeLi
 
 def _store(path: Path, symbols: list[str], externals: list[str], obj: bytes) -> None:
     """Write a cache entry atomically (temporary file in the same directory + ``os.replace``)."""
-    meta = {"symbols": symbols, "externals": externals, "llvmlite": llvmlite.__version__}
+    meta = {
+        "symbols": symbols,
+        "externals": externals,
+        "llvmlite": llvmlite.__version__,
+        "sha256": hashlib.sha256(obj).hexdigest(),  # a damaged object would crash LLVM
+    }
     meta_bytes = json.dumps(meta).encode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wobj")
     try:
@@ -285,6 +290,8 @@ def _parse_entry(raw: bytes) -> tuple[list[str], list[str], bytes] | None:
     except ValueError:
         return None
     obj = raw[start + meta_len :]
+    if not isinstance(meta, dict) or meta.get("sha256") != hashlib.sha256(obj).hexdigest():
+        return None  # truncated or corrupted: loading it could crash the process
     if not obj or not all(isinstance(meta.get(k), list) for k in ("symbols", "externals")):
         return None
     return meta["symbols"], meta["externals"], obj

@@ -43,7 +43,18 @@ def check_array(name: str, value: Any, width: int) -> int:
         )
     if value.shape[0] == 0:
         raise InputError(f"argument {name!r} is an empty batch (0 rows); pass at least one row")
+    reject_float32(name, value.dtype)
     return int(value.shape[0])
+
+
+def reject_float32(what: str, dtype: Any) -> None:
+    """scikit-learn computes in float32 for float32 input; the compiled code in float64."""
+    if dtype == np.float32:
+        raise InputError(
+            f"argument {what!r} holds float32 values: scikit-learn would compute in float32 and "
+            "the compiled pipeline computes in float64, so the results would differ; pass "
+            "float64 data (e.g. .astype(np.float64))"
+        )
 
 
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
@@ -60,9 +71,8 @@ def column_array(name: str, frame: pd.DataFrame, column: str) -> Any:
     return frame._get_column_array(position)
 
 
-def numeric_column(name: str, frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A numeric column as contiguous f64 (missing values as NaN)."""
-    values = column_array(name, frame, column)
+def numeric_column(name: str, values: Any, column: str) -> np.ndarray:
+    """A numeric column's array (see ``column_array``) as contiguous f64, NaN for missing."""
     try:
         if isinstance(values, np.ndarray):
             return np.ascontiguousarray(values, dtype=np.float64)
@@ -108,6 +118,8 @@ def string_column(name: str, frame: pd.DataFrame, column: str) -> dict[str, np.n
         return _small_string_column(name, column, values)
     try:
         array = pa.array(values, from_pandas=True)
+        if pa.types.is_dictionary(array.type):  # a pandas "category" column
+            array = array.dictionary_decode()
         if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
             if not pa.types.is_null(array.type):
                 raise pa.ArrowTypeError(f"found values of type {array.type}")

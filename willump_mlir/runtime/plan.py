@@ -11,15 +11,22 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+)
 from xdsl.ir import Attribute
 
 
 def attribute_to_python(attr: Attribute) -> Any:
-    """String, integer, array and dictionary attributes as Python values."""
+    """String, number, array and dictionary attributes as Python values."""
     if isinstance(attr, StringAttr):
         return attr.data
-    if isinstance(attr, IntegerAttr):
+    if isinstance(attr, IntegerAttr | FloatAttr):
         return attr.value.data
     if isinstance(attr, ArrayAttr):
         return [attribute_to_python(a) for a in attr.data]
@@ -94,14 +101,7 @@ class Plan:
                 )
             else:
                 steps.append(PythonStep(step["python"], step["args"], step["results"]))
-        constants = {
-            name: value.value.data
-            for name, value in module.attributes["willump.schedule"]  # type: ignore[union-attr]
-            .data[function]
-            .data["constants"]
-            .data.items()
-        }
-        return Plan(steps, schedule["returns"], schedule["errors"], constants)
+        return Plan(steps, schedule["returns"], schedule["errors"], schedule["constants"])
 
     def to_json(self) -> str:
         steps = [{"kind": type(s).__name__} | asdict(s) for s in self.steps]
