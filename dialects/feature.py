@@ -203,6 +203,10 @@ def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> N
         raise VerifyException(f"result must be {batch_of(1, i64)}")
 
 
+# The missing flags a string column carries per row (0: a string).
+MISSING_NONE = 1
+MISSING_NAN = 2
+
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
 
@@ -243,10 +247,11 @@ class EncodeStringsOp(IRDLOperation):
     """Category code of a string column: its index among the categories, -1 if unknown.
 
     Categories are UTF-8 ``bytes`` cut at ``offsets``; ``table`` maps their FNV-1a hashes to
-    indices (open addressing, at most ``probes`` slots per lookup; see ``string_table``). A
-    missing value (None/NaN) gets code ``missing`` (-1 when missing was not a fitted
-    category). With ``on_unknown "error"`` an unknown value stops the batch with an error
-    naming the row.
+    indices (open addressing, at most ``probes`` slots per lookup; see ``string_table``).
+    Like scikit-learn, None and NaN are different values: the one named by ``marker``
+    (``1`` None, ``2`` NaN, the default) gets code ``missing`` (-1 when no missing value was
+    a fitted category), the other one is unknown. With ``on_unknown "error"`` an unknown
+    value stops the batch with an error naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
@@ -264,13 +269,14 @@ class EncodeStringsOp(IRDLOperation):
     table = prop_def(BlobAttr)
     probes = prop_def(IntegerAttr[I64])
     missing = prop_def(IntegerAttr[I64])
+    missing_marker = opt_prop_def(IntegerAttr[I64])
     on_unknown = prop_def(StringAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
         "$frame $column `bytes` $bytes `offsets` $offsets `table` $table `probes` $probes "
-        "`missing` $missing `on_unknown` $on_unknown attr-dict `:` type($frame) `->` "
-        "type($result)"
+        "`missing` $missing (`marker` $missing_marker^)? `on_unknown` $on_unknown attr-dict "
+        "`:` type($frame) `->` type($result)"
     )
 
     def __init__(
@@ -283,24 +289,29 @@ class EncodeStringsOp(IRDLOperation):
         probes: int,
         missing: int,
         on_unknown: str,
+        missing_marker: int = MISSING_NAN,
     ):
-        super().__init__(
-            operands=[frame],
-            properties={
-                "column": StringAttr(column),
-                "bytes": bytes,
-                "offsets": offsets,
-                "table": table,
-                "probes": _int(probes),
-                "missing": _int(missing),
-                "on_unknown": StringAttr(on_unknown),
-            },
-            result_types=[batch_of(1, i64)],
-        )
+        properties: dict[str, Attribute] = {
+            "column": StringAttr(column),
+            "bytes": bytes,
+            "offsets": offsets,
+            "table": table,
+            "probes": _int(probes),
+            "missing": _int(missing),
+            "on_unknown": StringAttr(on_unknown),
+        }
+        if missing_marker != MISSING_NAN:
+            properties["missing_marker"] = _int(missing_marker)
+        super().__init__(operands=[frame], properties=properties, result_types=[batch_of(1, i64)])
 
     @property
     def categories(self) -> int:
         return self.offsets.size - 1
+
+    @property
+    def marker(self) -> int:
+        """Which missing value the ``missing`` category is: ``MISSING_NONE`` or ``MISSING_NAN``."""
+        return MISSING_NAN if self.missing_marker is None else self.missing_marker.value.data
 
     def verify_(self) -> None:
         assert isinstance(self.frame.type, FrameType)
@@ -315,6 +326,8 @@ class EncodeStringsOp(IRDLOperation):
         size = self.table.size
         if size < 1 or size & (size - 1):
             raise VerifyException(f"table size {size} is not a power of two")
+        if self.marker not in (MISSING_NONE, MISSING_NAN):
+            raise VerifyException(f"marker must be 1 (None) or 2 (NaN), got {self.marker}")
         if not 1 <= self.probes.value.data <= size:
             raise VerifyException(f"probes must be in [1, {size}], got {self.probes.value.data}")
         _check_encoding(self, self.categories)

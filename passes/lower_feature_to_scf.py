@@ -367,16 +367,10 @@ class KernelEmitter:
             values.append(x)
         return values
 
-    def check_unknown(self, op: Operation, code: SSAValue, missing: SSAValue | None) -> None:
+    def check_unknown(self, op: Operation, code: SSAValue) -> None:
         if op.on_unknown.data != "error":  # type: ignore[attr-defined]
             return
         unknown = self.cmpi("slt", code, self.constant(0, i64))
-        if missing is not None:
-            known_missing = op.missing.value.data >= 0  # type: ignore[attr-defined]
-            if known_missing:
-                unknown = self.emit(
-                    arith.AndIOp(unknown, self.emit(arith.XOrIOp(missing, self.constant(1, i1))))
-                )
         if isinstance(op, feature.EncodeStringsOp):
             site = self.lowering.error_site(
                 op,
@@ -480,9 +474,12 @@ class KernelEmitter:
 
         probes = self.constant(op.probes.value.data, index)
         code = self.loop(probes, self.constant(-1, i64), probe_step)
-        is_missing = self.emit(arith.TruncIOp(self.load(missing_flags, self.state.row), i1))
-        code = self.select(is_missing, self.constant(op.missing.value.data, i64), code)
-        self.check_unknown(op, code, is_missing)
+        flag = self.load(missing_flags, self.state.row)
+        is_missing = self.cmpi("ne", flag, self.constant(0, i8))
+        is_fitted = self.cmpi("eq", flag, self.constant(op.marker, i8))
+        code = self.select(is_missing, self.constant(-1, i64), code)
+        code = self.select(is_fitted, self.constant(op.missing.value.data, i64), code)
+        self.check_unknown(op, code)
         return [code]
 
     def add_i64(self, a: SSAValue, b: SSAValue) -> SSAValue:
@@ -502,7 +499,7 @@ class KernelEmitter:
                 )
             )
             code = self.select(match, self.constant(k, i64), code)
-        self.check_unknown(op, code, None)
+        self.check_unknown(op, code)
         return [code]
 
     def onehot(self, op: feature.OneHotOp) -> list[SSAValue]:

@@ -81,6 +81,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException, VerifyException
 
 from willump_mlir.dialects.feature import (
+    MISSING_NAN,
     ArgmaxOp,
     BinaryProbaOp,
     EncodeNumbersOp,
@@ -319,6 +320,7 @@ def _encode_string_column(
             lw.int_param("probes"),
             missing,
             on_unknown,
+            lw.int_param("missing_marker", MISSING_NAN),
         )
     )
     return EncodedColumn(op.result, op.categories, missing, lw.int_param("drop", -1))

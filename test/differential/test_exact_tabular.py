@@ -347,22 +347,12 @@ def test_encoders_missing_categories(missing_categories, lc) -> None:
         check_rows(m.ordinal_compiled, transform, frame, m.ordinal, singles=10)
 
 
-NONE_IS_NOT_NAN = (
-    "string category columns: None and NaN are both treated as 'missing', but scikit-learn "
-    "keeps them apart (categories_ holds exactly one of them; the other is an unknown "
-    "category): a None row is encoded as the fitted NaN category (and vice versa) instead "
-    "of being ignored / unknown_value / raising"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NONE_IS_NOT_NAN)
 def test_encoders_none_vs_nan(missing_categories, lc) -> None:
     m = missing_categories
     other_marker = lc.test_none if m.name == "nan" else lc.test_nan
     check_rows(m.onehot_compiled, transform, other_marker, m.onehot, singles=10)
 
 
-@pytest.mark.xfail(strict=True, reason=NONE_IS_NOT_NAN)
 @pytest.mark.parametrize("fitted, given", [(np.nan, None), (None, np.nan)])
 def test_none_vs_nan_minimal(fitted, given) -> None:
     train = pd.DataFrame({"c": pd.Series(["a", "b", fitted], dtype=object)})

@@ -45,7 +45,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-from willump_mlir.dialects.feature import string_table
+from willump_mlir.dialects.feature import MISSING_NONE, string_table
 from willump_mlir.dialects.pipeline import BlobAttr
 
 from .spec import Unsupported
@@ -214,6 +214,8 @@ def _category_column(
         "missing": _int(missing[0] if missing else -1),
         "drop": _int(drop),
     }
+    if missing and categories[missing[0]] is None:  # scikit-learn tells None from NaN
+        entry["missing_marker"] = _int(MISSING_NONE)
     present = [v for i, v in enumerate(categories) if i not in missing]
     if categories.dtype.kind in "fiub":
         if kind != "f64":

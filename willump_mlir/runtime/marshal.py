@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from willump_mlir.dialects.feature import MISSING_NAN, MISSING_NONE
+
 EMPTY_BYTES = np.zeros(1, dtype=np.uint8)  # a valid pointer when every string is empty
 
 
@@ -84,8 +86,13 @@ def numeric_column(name: str, values: Any, column: str) -> np.ndarray:
         ) from None
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+def missing_flag(value: Any) -> int:
+    """0 for a value, ``MISSING_NONE`` for None (and pd.NA), ``MISSING_NAN`` for NaN."""
+    if value is None or value is pd.NA:
+        return MISSING_NONE
+    if isinstance(value, float) and value != value:
+        return MISSING_NAN
+    return 0
 
 
 def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.ndarray]:
@@ -94,8 +101,8 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
     for row, value in enumerate(values):
         if isinstance(value, str):
             encoded.append(value.encode("utf-8", "surrogatepass"))
-        elif _is_missing(value):
-            missing[row] = 1
+        elif flag := missing_flag(value):
+            missing[row] = flag
             encoded.append(b"")
         else:
             raise InputError(
@@ -134,8 +141,13 @@ def string_column(name: str, frame: pd.DataFrame, column: str) -> dict[str, np.n
     offsets_view = np.frombuffer(offsets, dtype=np.int64, count=rows + 1, offset=array.offset * 8)
     has_data = data is not None and data.size
     data_view = np.frombuffer(data, dtype=np.uint8) if has_data else EMPTY_BYTES
-    missing = array.is_null().to_numpy(zero_copy_only=False).view(np.uint8)
-    return {"bytes": data_view, "offsets": offsets_view, "missing": np.ascontiguousarray(missing)}
+    missing = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
+    if isinstance(values, np.ndarray):  # object column: None and NaN stay apart
+        for row in np.flatnonzero(missing):
+            missing[row] = missing_flag(values[row])
+    else:  # pandas string arrays hold NaN (or pd.NA, which numpy conversion makes NaN)
+        missing *= MISSING_NAN
+    return {"bytes": data_view, "offsets": offsets_view, "missing": missing}
 
 
 def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.ndarray:

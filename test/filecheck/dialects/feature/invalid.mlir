@@ -305,3 +305,10 @@
 %k = feature.argmax %d : tensor<?x3xf64> -> tensor<?x1xi64>
 
 // CHECK: feature.argmax: result must be tensor<?xi64>
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: marker must be 1 (None) or 2 (NaN), got 3
