@@ -33,7 +33,7 @@
 
 func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x: tensor<?x2xf64>) {
   %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cn = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
   %cn = feature.encode_numbers %x [1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
   %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
   %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
@@ -43,7 +43,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 
 // CHECK-LABEL: func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x: tensor<?x2xf64>) {
 // CHECK-NEXT:    %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cn = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT:    %cn = feature.encode_numbers %x[1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT:    %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
