@@ -187,19 +187,18 @@ class CompiledPipeline:
         key = (spec.value, spec.column)
         parts = columns.get(key)
         if parts is None:
+            array = marshal.column_array(spec.argument, value, spec.column)
+            if len(array) != rows:  # a Python op's frame: kernels read exactly ``rows`` rows
+                raise marshal.InputError(
+                    f"{spec.argument!r} has {len(array)} rows where the pipeline has {rows}"
+                )
             if spec.part == "values":
-                array = marshal.column_array(spec.argument, value, spec.column)
                 parts = {
                     "values": marshal.numeric_column(spec.argument, array, spec.column),
                     "float32": array.dtype == np.float32,
                 }
             else:
-                parts = marshal.string_column(spec.argument, value, spec.column)
-            length = len(parts["values"] if spec.part == "values" else parts["missing"])
-            if length != rows:  # a Python op's frame: kernels read exactly ``rows`` rows
-                raise marshal.InputError(
-                    f"{spec.argument!r} has {length} rows where the pipeline has {rows}"
-                )
+                parts = marshal.string_column(spec.argument, array, spec.column)
             columns[key] = parts
         return parts[spec.part]
 

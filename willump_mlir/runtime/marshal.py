@@ -118,9 +118,9 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
     return {"bytes": data_view, "offsets": offsets, "missing": missing}
 
 
-def string_column(name: str, frame: pd.DataFrame, column: str) -> dict[str, np.ndarray]:
-    """A string column as UTF-8 ``bytes``, i64 ``offsets`` (rows + 1) and ``missing`` flags."""
-    values = column_array(name, frame, column)
+def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
+    """A string column's array (see ``column_array``) as UTF-8 ``bytes``, i64 ``offsets``
+    (rows + 1) and ``missing`` flags."""
     if len(values) < SMALL_BATCH:
         return _small_string_column(name, column, values)
     try:
