@@ -124,13 +124,15 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     if len(values) < SMALL_BATCH:
         return _small_string_column(name, column, values)
     try:
-        array = pa.array(values, from_pandas=True)
+        array = pa.array(values, from_pandas=True)  # type inference rejects bytes and numbers
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
         if pa.types.is_dictionary(array.type):  # a pandas "category" column
             array = array.dictionary_decode()
+        if pa.types.is_null(array.type):  # every value missing
+            array = array.cast(pa.large_string())
         if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-            if not pa.types.is_null(array.type):
-                raise pa.ArrowTypeError(f"found values of type {array.type}")
-        array = array.cast(pa.large_string())
+            raise pa.ArrowTypeError(f"found values of type {array.type}")
     except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise InputError(
             f"argument {name!r}: column {column!r} must hold strings (None/NaN for missing): "
@@ -138,7 +140,11 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
         ) from None
     _, offsets, data = array.buffers()
     rows = len(array)
-    offsets_view = np.frombuffer(offsets, dtype=np.int64, count=rows + 1, offset=array.offset * 8)
+    width = 8 if pa.types.is_large_string(array.type) else 4  # i64 or i32 offsets
+    offsets_view = np.frombuffer(
+        offsets, dtype=np.int64 if width == 8 else np.int32, count=rows + 1,
+        offset=array.offset * width,
+    ).astype(np.int64, copy=False)  # fmt: skip
     has_data = data is not None and data.size
     data_view = np.frombuffer(data, dtype=np.uint8) if has_data else EMPTY_BYTES
     missing = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
