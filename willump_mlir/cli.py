@@ -13,9 +13,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="compile the lending_club pipeline and compare")
     demo.add_argument("--single-rows", type=int, default=200, help="single-row calls to time")
     demo.add_argument("--repeats", type=int, default=7, help="timed repeats of the batch call")
-    bench = commands.add_parser("bench", help="run the benchmark harness (bench/)")
-    bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments for bench.run")
-    options = parser.parse_args(argv)
+    commands.add_parser(
+        "bench",
+        add_help=False,
+        help="run the benchmark harness (bench/); other options go to bench.run",
+    )
+    options, rest = parser.parse_known_args(argv)
+    if rest and options.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if options.command == "demo":
         from willump_mlir.demo import run_demo
 
@@ -29,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(root))
     from bench.run import main as bench_main
 
-    return bench_main(options.args)
+    return bench_main(rest)
 
 
 if __name__ == "__main__":
