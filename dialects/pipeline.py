@@ -102,6 +102,17 @@ class FrameType(ParametrizedAttribute, TypeAttribute):
                 return dtype
         raise KeyError(column)
 
+    def verify_columns(self, columns: Sequence[str], dtype: Attribute | None = None) -> None:
+        """Check that ``columns`` exist in this frame (and, if given, have ``dtype``)."""
+        for column in columns:
+            try:
+                found = self.dtype_of(column)
+            except KeyError:
+                raise VerifyException(f"frame has no column {column!r}") from None
+            if dtype is not None and found != dtype:
+                kind = "numeric" if dtype == f64 else f"of type {dtype}"
+                raise VerifyException(f"column {column!r} is not {kind}")
+
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
         def parse_column() -> tuple[str, Attribute]:
@@ -245,13 +256,7 @@ class ToArrayOp(IRDLOperation):
 
     def verify_(self) -> None:
         assert isinstance(self.frame.type, FrameType)
-        for column in self.columns.data:
-            try:
-                dtype = self.frame.type.dtype_of(column.data)
-            except KeyError:
-                raise VerifyException(f"frame has no column {column.data!r}") from None
-            if dtype != f64:
-                raise VerifyException(f"column {column.data!r} is not numeric")
+        self.frame.type.verify_columns([c.data for c in self.columns.data], f64)
         if verify_batch(self.result.type, "result") != batch_of(len(self.columns.data)):
             raise VerifyException(f"result must be {batch_of(len(self.columns.data))}")
 
@@ -287,11 +292,7 @@ class SelectColumnsOp(IRDLOperation):
         assert isinstance(self.frame.type, FrameType)
         assert isinstance(self.result.type, FrameType)
         names = [c.data for c in self.columns.data]
-        for name in names:
-            try:
-                self.frame.type.dtype_of(name)
-            except KeyError:
-                raise VerifyException(f"frame has no column {name!r}") from None
+        self.frame.type.verify_columns(names)
         if [n for n, _ in self.result.type.columns] != names:
             raise VerifyException("result columns must be the selected columns, in order")
 
