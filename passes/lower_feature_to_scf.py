@@ -93,6 +93,7 @@ class KernelState:
     loop: Operation
     row: SSAValue
     inputs: list[DictionaryAttr] = field(default_factory=list)
+    column_groups: list[DictionaryAttr] = field(default_factory=list)
     input_args: dict[tuple[SSAValue, str, str], SSAValue] = field(default_factory=dict)
     constants: dict[tuple[Attribute, str], SSAValue] = field(default_factory=dict)
     globals: dict[str, SSAValue] = field(default_factory=dict)
@@ -210,7 +211,7 @@ class KernelEmitter:
 
     def row_of(self, value: SSAValue) -> list[SSAValue]:
         if value not in self.rows and isinstance(value.owner, pipeline.ConstantOp):
-            self.rows[value] = [self.constant(value.owner.value.value.data, f64)]
+            self.rows[value] = self.pipeline_constant(value.owner)  # defined in another stage
         if value not in self.rows:
             self.rows[value] = self.load_input_row(value)
         row = self.rows[value]
@@ -258,7 +259,14 @@ class KernelEmitter:
             self.rows[op.results[0]] = result
 
     def to_array(self, op: pipeline.ToArrayOp) -> list[SSAValue]:
+        """The columns as one matrix; the runtime checks their common dtype, which decides
+        the precision scikit-learn computes in."""
         frame = self.frame_of(op.frame)
+        self.state.column_groups.append(
+            DictionaryAttr(
+                {"value": StringAttr(self.lowering.value_name(frame.value)), "columns": op.columns}
+            )
+        )
         return [self.column(frame, c.data) for c in op.columns.data]
 
     def select_columns(self, op: pipeline.SelectColumnsOp) -> FrameRow:
@@ -328,13 +336,19 @@ class KernelEmitter:
         parts = [self.broadcast(self.row_of(v), width) for v in op.operands]
         return [self.select(c, a, b) for c, a, b in zip(*parts, strict=True)]
 
-    def check_not_infinite(self, op: Operation, values: Sequence[SSAValue]) -> None:
-        """scikit-learn's transformers accept NaN but reject infinity in their input."""
+    def check_values(self, op: Operation, values: Sequence[SSAValue], allow_nan: bool) -> None:
+        """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``."""
         site = self.lowering.error_site(op)
         infinity = self.constant(float("inf"), f64)
         for x in values:
+            if not allow_nan:
+                self.report_error(self.cmpf("uno", x, x), ERROR_NAN, site)
             infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
             self.report_error(infinite, ERROR_INFINITE, site)
+
+    def check_not_infinite(self, op: Operation, values: Sequence[SSAValue]) -> None:
+        """scikit-learn's transformers accept NaN but reject infinity in their input."""
+        self.check_values(op, values, allow_nan=True)
 
     def impute(self, op: feature.ImputeOp) -> list[SSAValue]:
         values = self.row_of(op.input)
@@ -487,6 +501,7 @@ class KernelEmitter:
 
     def encode_numbers(self, op: feature.EncodeNumbersOp) -> list[SSAValue]:
         x = self.row_of(op.input)[op.index.value.data]
+        self.check_not_infinite(op, [x])
         x_is_nan = self.cmpf("uno", x, x)
         code = self.constant(-1, i64)
         # Categories are few: compare against each, the first match wins (they are unique).
@@ -522,12 +537,8 @@ class KernelEmitter:
         return [value]
 
     def check_finite(self, op: Operation, values: Sequence[SSAValue]) -> None:
-        column = self.lowering.error_site(op)
-        infinity = self.constant(float("inf"), f64)
-        for x in values:
-            self.report_error(self.cmpf("uno", x, x), ERROR_NAN, column)
-            magnitude = self.emit(math.AbsFOp(x))
-            self.report_error(self.cmpf("oeq", magnitude, infinity), ERROR_INFINITE, column)
+        """scikit-learn's models reject NaN and infinity in their input."""
+        self.check_values(op, values, allow_nan=False)
 
     def linear(self, op: feature.LinearOp) -> list[SSAValue]:
         x = self.row_of(op.input)
@@ -680,9 +691,6 @@ class FunctionLowering:
 
     def value_name(self, value: SSAValue) -> str:
         return self.names[value]
-
-    def op_number(self, op: Operation) -> int:
-        return self.numbers[op]
 
     def error_site(self, op: Operation, **details: str | int) -> int:
         """Number ``op`` as the source of run-time errors and describe it for messages."""
@@ -856,6 +864,7 @@ class FunctionLowering:
         kernel.attributes["willump.kernel"] = UnitAttr()
         kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
         kernel.attributes["willump.outputs"] = ArrayAttr(output_specs)
+        kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
         return kernel
 
 

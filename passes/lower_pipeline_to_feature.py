@@ -26,9 +26,9 @@ Parameter schema per estimator (``?`` marks an optional key):
 
 * ``SimpleImputer`` {fill}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
   {center?, scale?}; ``MaxAbsScaler`` {scale}.
-* ``MinMaxScaler`` {scale, min, clip: 0/1, clip_low, clip_high, clip_range?}. A pass cannot
-  create blob data (blobs live outside the IR), so when ``clip`` is 1 the frontend also
-  emits ``clip_range``, a ``tensor<2xf64>`` blob holding ``[clip_low, clip_high]``, and
+* ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
+  (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
+  ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
   the pass uses it as ``feature.mul_add``'s ``clip``. ``clip`` 1 without ``clip_range``
   is an error.
 * ``OneHotEncoder`` {handle_unknown: "ignore"|"error", columns};
@@ -282,9 +282,7 @@ def lower_min_max_scaler(lw: Lowering) -> SSAValue:
     if lw.int_param("clip", 0) == 1:
         clip = lw.optional_blob("clip_range")
         if clip is None:
-            raise lw.error(
-                "clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [clip_low, clip_high]"
-            )
+            raise lw.error("clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [low, high]")
     x = _numeric_input(lw)
     return lw.insert(MulAddOp(x, lw.blob("scale"), lw.blob("min"), clip)).result
 

@@ -60,7 +60,10 @@ def explain(compiled: CompiledPipeline) -> str:
     else:
         lines.append("  - nothing: the whole pipeline is native code")
     lines += ["", "Around the native code (Python, per call):"]
-    lines.append("  - arguments are checked (type, columns, width, rows) before native code runs")
+    lines.append(
+        "  - arguments are checked (type, width, rows) before anything runs, and every column "
+        "a kernel reads (presence, dtype, length) before that kernel runs"
+    )
     if any(d.get("part") == "bytes" for k in kernels for d in k.inputs):
         lines.append("  - string columns are converted to UTF-8 bytes + offsets by pyarrow (in C)")
     if any(d.get("part") == "values" and "column" in d for k in kernels for d in k.inputs):

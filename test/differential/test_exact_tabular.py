@@ -462,7 +462,6 @@ def numpy_math(lc) -> SimpleNamespace:
     )
 
 
-
 def double(x):
     return x * 2.0
 
@@ -779,7 +778,6 @@ def test_generated_frames_features(generated, frame) -> None:
 @given(frame=frames(allow_infinity=False))  # inf: test_transformers_reject_infinity
 def test_generated_frames_scaled_sparse(generated, frame) -> None:
     differential(generated.strict_features, transform, frame, generated.strict, rtol=1e-15)
-
 
 
 @pytest.mark.parametrize("scaler", [MinMaxScaler(), MinMaxScaler(clip=True), MaxAbsScaler(),

@@ -194,8 +194,6 @@ def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: Blobs) -> L
         "scale": blobs.add(_stem(est, "scale"), _f64(est.scale_)),
         "min": blobs.add(_stem(est, "min"), _f64(est.min_)),
         "clip": _int(bool(est.clip)),
-        "clip_low": _float(low),
-        "clip_high": _float(high),
     }
     if est.clip:
         params["clip_range"] = blobs.add(_stem(est, "clip_range"), _f64([low, high]))

@@ -64,12 +64,7 @@ class BoundKernel:
             (spec["value"], tuple(spec["shape"]), DTYPES[spec["dtype"]]) for spec in step.outputs
         ]
         self.names = names
-        # The numeric columns read from each frame: if all are float32, scikit-learn would
-        # compute in float32 (a float64 column among them makes it compute in float64).
-        self.numeric_columns: dict[str, list[str]] = {}
-        for spec in self.inputs:
-            if spec.column is not None and spec.part == "values":
-                self.numeric_columns.setdefault(spec.value, []).append(spec.column)
+        self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
         arguments = len(step.inputs) + len(step.outputs)
         self.call: Callable[..., None] = library.cfunc(
             step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
@@ -98,6 +93,10 @@ class CompiledPipeline:
         self.names = [a.name for a in self.arguments]
         data_names = [a.name for a in self.arguments if a.kind != "bound"]
         value_names = {f"arg{i}": name for i, name in enumerate(data_names)}
+        for step in plan.steps:  # values computed in Python are named by their source
+            if isinstance(step, PythonStep):
+                source = traced.python_calls[step.callee].source
+                value_names.update({v: f"the result of {source}" for v in step.results})
         self.kernels = {
             s.name: BoundKernel(s, library, value_names)
             for s in plan.steps
@@ -195,7 +194,7 @@ class CompiledPipeline:
             if spec.part == "values":
                 parts = {
                     "values": marshal.numeric_column(spec.argument, array, spec.column),
-                    "float32": array.dtype == np.float32,
+                    "dtype": array.dtype,
                 }
             else:
                 parts = marshal.string_column(spec.argument, array, spec.column)
@@ -218,9 +217,10 @@ class CompiledPipeline:
         # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
         # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
         keep = [self.input_buffer(spec, values, rows, columns) for spec in kernel.inputs]
-        for frame, names in kernel.numeric_columns.items():
-            if all(columns[(frame, name)]["float32"] for name in names):
-                marshal.reject_float32(kernel.names.get(frame, frame), np.float32)
+        for frame, names in kernel.column_groups:
+            marshal.check_precision(
+                kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
+            )
         pointers.extend(_address(buffer) for buffer in keep)
         kernel.call(rows, *pointers)
         if error[0]:

@@ -250,12 +250,6 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
     return _load_object(obj, symbols, externals, cache_key, cache_hit=True)
 
 
-def load_or_compile(cache_key: str, make_llvm_ir: Callable[[], str]) -> NativeLibrary:
-    """``load_cached(cache_key)``, else ``compile_llvm_ir(make_llvm_ir(), cache_key)``."""
-    lib = load_cached(cache_key)
-    return lib if lib is not None else compile_llvm_ir(make_llvm_ir(), cache_key)
-
-
 # --------------------------------------------------------------------------------------
 # Cache entries and object loading
 # --------------------------------------------------------------------------------------

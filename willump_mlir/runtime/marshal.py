@@ -45,16 +45,22 @@ def check_array(name: str, value: Any, width: int) -> int:
         )
     if value.shape[0] == 0:
         raise InputError(f"argument {name!r} is an empty batch (0 rows); pass at least one row")
-    reject_float32(name, value.dtype)
+    check_precision(name, [value.dtype])
     return int(value.shape[0])
 
 
-def reject_float32(what: str, dtype: Any) -> None:
-    """scikit-learn computes in float32 for float32 input; the compiled code in float64."""
-    if dtype == np.float32:
+def check_precision(what: str, dtypes: list[Any]) -> None:
+    """Refuse data that scikit-learn would compute on in less than float64.
+
+    scikit-learn keeps float32 and float16 input (a matrix of columns takes their common
+    dtype: float32 with int16 stays float32); the compiled code computes in float64, so
+    its results would differ. Extension dtypes (nullable Float64, Int64) become float64.
+    """
+    common = np.result_type(*[d for d in dtypes if isinstance(d, np.dtype)] or [np.float64])
+    if common.kind == "f" and common.itemsize < 8:
         raise InputError(
-            f"argument {what!r} holds float32 values: scikit-learn would compute in float32 and "
-            "the compiled pipeline computes in float64, so the results would differ; pass "
+            f"argument {what!r} holds {common} values: scikit-learn would compute in {common} "
+            "and the compiled pipeline computes in float64, so the results would differ; pass "
             "float64 data (e.g. .astype(np.float64))"
         )
 
@@ -95,12 +101,22 @@ def missing_flag(value: Any) -> int:
     return 0
 
 
+def _not_utf8(name: str, column: str, error: UnicodeEncodeError) -> InputError:
+    return InputError(
+        f"argument {name!r}: column {column!r} holds a string that is not valid Unicode "
+        f"(a lone surrogate): {error}"
+    )
+
+
 def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.ndarray]:
     encoded = []
     missing = np.zeros(len(values), dtype=np.uint8)
     for row, value in enumerate(values):
         if isinstance(value, str):
-            encoded.append(value.encode("utf-8", "surrogatepass"))
+            try:
+                encoded.append(value.encode("utf-8"))
+            except UnicodeEncodeError as error:
+                raise _not_utf8(name, column, error) from None
         elif flag := missing_flag(value):
             missing[row] = flag
             encoded.append(b"")
@@ -138,6 +154,8 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
             f"argument {name!r}: column {column!r} must hold strings (None/NaN for missing): "
             f"{error}"
         ) from None
+    except UnicodeEncodeError as error:
+        raise _not_utf8(name, column, error) from None
     _, offsets, data = array.buffers()
     rows = len(array)
     width = 8 if pa.types.is_large_string(array.type) else 4  # i64 or i32 offsets
@@ -162,6 +180,8 @@ def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.
     expected = (rows,) if width == 1 and array.ndim == 1 else (rows, width)
     if array.shape != expected:
         raise InputError(f"{what} has shape {array.shape}; the compiled code expects {expected}")
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{what} holds {array.dtype} values; the compiled code expects numbers")
     if dtype == np.uint8:
         array = array.astype(bool, copy=False).view(np.uint8)
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)

@@ -42,6 +42,7 @@ class KernelStep:
     name: str
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
+    column_groups: list[dict[str, Any]]  # frame columns read together as one matrix
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Plan:
                         step["kernel"],
                         attribute_to_python(kernel.attributes["willump.inputs"]),
                         attribute_to_python(kernel.attributes["willump.outputs"]),
+                        attribute_to_python(kernel.attributes["willump.column_groups"]),
                     )
                 )
             else:

@@ -43,8 +43,8 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 %d = pipeline.transform "RobustScaler" %x params {center = #pipeline.blob<"center" : tensor<2xf64>>, scale = #pipeline.blob<"iqr" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
 %e = pipeline.transform "RobustScaler" %x params {scale = #pipeline.blob<"iqr" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
 %f = pipeline.transform "MaxAbsScaler" %x params {scale = #pipeline.blob<"max_abs" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-%g = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"mm_scale" : tensor<2xf64>>, min = #pipeline.blob<"mm_min" : tensor<2xf64>>, clip = 0 : i64, clip_low = 0.0 : f64, clip_high = 1.0 : f64} : tensor<?x2xf64> -> tensor<?x2xf64>
-%h = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"mm_scale" : tensor<2xf64>>, min = #pipeline.blob<"mm_min" : tensor<2xf64>>, clip = 1 : i64, clip_low = -1.0 : f64, clip_high = 1.0 : f64, clip_range = #pipeline.blob<"mm_range" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%g = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"mm_scale" : tensor<2xf64>>, min = #pipeline.blob<"mm_min" : tensor<2xf64>>, clip = 0 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
+%h = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"mm_scale" : tensor<2xf64>>, min = #pipeline.blob<"mm_min" : tensor<2xf64>>, clip = 1 : i64, clip_range = #pipeline.blob<"mm_range" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%a, %b, %c, %d, %e, %f, %g, %h) : (tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
@@ -214,10 +214,10 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"s" : tensor<2xf64>>, min = #pipeline.blob<"m" : tensor<2xf64>>, clip = 1 : i64, clip_low = 0.0 : f64, clip_high = 1.0 : f64} : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"s" : tensor<2xf64>>, min = #pipeline.blob<"m" : tensor<2xf64>>, clip = 1 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
-// CHECK: pipeline.transform 'MinMaxScaler': clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [clip_low, clip_high]
+// CHECK: pipeline.transform 'MinMaxScaler': clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [low, high]
 
 // -----
 

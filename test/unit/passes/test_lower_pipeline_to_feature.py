@@ -404,13 +404,16 @@ def test_linear_svc_ovr_proba_matches_sklearn_formula() -> None:
         (MaxAbsScaler(), lambda s: {"scale": s.scale_}),
         (
             MinMaxScaler(feature_range=(-1, 1), clip=True),
-            lambda s: {"scale": s.scale_, "min": s.min_, "clip": 1, "clip_low": -1.0,
-                       "clip_high": 1.0, "clip_range": np.array([-1.0, 1.0])},
+            lambda s: {
+                "scale": s.scale_,
+                "min": s.min_,
+                "clip": 1,
+                "clip_range": np.array([-1.0, 1.0]),
+            },
         ),
         (
             MinMaxScaler(),
-            lambda s: {"scale": s.scale_, "min": s.min_, "clip": 0, "clip_low": 0.0,
-                       "clip_high": 1.0},
+            lambda s: {"scale": s.scale_, "min": s.min_, "clip": 0},
         ),
     ],
 )  # fmt: skip
