@@ -9,9 +9,9 @@ the compiler binds to the machine code at JIT time.
 ```mlir
 func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> tensor<?xf64> {
   %num = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xf64>
-  %s = pipeline.transform "StandardScaler" %num {mean = ..., scale = ...}
+  %s = pipeline.transform "StandardScaler" %num params {mean = ..., scale = ...}
       : tensor<?x1xf64> -> tensor<?x1xf64>
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %s {...}
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %s params {...}
       : tensor<?x1xf64> -> tensor<?x2xf64>
   %p1 = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
   func.return %p1 : tensor<?xf64>
@@ -311,7 +311,7 @@ class TransformOp(IRDLOperation):
     """A fitted transformer's ``transform``; its parameters are attributes and blobs.
 
     ```mlir
-    %y = pipeline.transform "StandardScaler" %x {params = {mean = #pipeline.blob<...>}}
+    %y = pipeline.transform "StandardScaler" %x params {mean = #pipeline.blob<...>}
         : tensor<?x3xf64> -> tensor<?x3xf64>
     ```
     """
@@ -643,7 +643,7 @@ class PythonCallOp(IRDLOperation):
     says why it was not compiled (``explain()`` shows it).
 
     ```mlir
-    %y = pipeline.python_call "my_udf" (%x) {reason = "unknown function"}
+    %y = pipeline.python_call "my_udf"(%x) reason "unknown function" source "f.py:12"
         : (tensor<?x3xf64>) -> tensor<?x3xf64>
     ```
     """
@@ -657,7 +657,7 @@ class PythonCallOp(IRDLOperation):
 
     assembly_format = (
         "$callee `(` $args `)` `reason` $reason (`source` $source^)? attr-dict `:` "
-        "`(` type($args) `)` `->` type($res)"
+        "functional-type($args, $res)"
     )
 
     def __init__(

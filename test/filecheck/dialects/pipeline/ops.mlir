@@ -80,14 +80,16 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 %k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
 %r = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>} {note = 1 : i64} : tensor<?x4xf64> -> tensor<?xf64>
 %y = pipeline.python_call "my_udf"(%x, %obj) reason "unknown function" : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
-%u, %w = pipeline.python_call "split"(%y) reason "returns a tuple" source "pipeline.py:12" : (tensor<?x4xf64>) -> !pipeline.object, tensor<?xf64>
+%u, %w = pipeline.python_call "split"(%y) reason "returns a tuple" source "pipeline.py:12" : (tensor<?x4xf64>) -> (!pipeline.object, tensor<?xf64>)
+pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> ()
 
 // CHECK:      %x, %obj = "test.op"() : () -> (tensor<?x4xf64>, !pipeline.object)
 // CHECK-NEXT: %d = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
 // CHECK-NEXT: %r = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>} {note = 1 : i64} : tensor<?x4xf64> -> tensor<?xf64>
 // CHECK-NEXT: %y = pipeline.python_call "my_udf"(%x, %obj) reason "unknown function" : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
-// CHECK-NEXT: %u, %w = pipeline.python_call "split"(%y) reason "returns a tuple" source "pipeline.py:12" : (tensor<?x4xf64>) -> !pipeline.object, tensor<?xf64>
+// CHECK-NEXT: %u, %w = pipeline.python_call "split"(%y) reason "returns a tuple" source "pipeline.py:12" : (tensor<?x4xf64>) -> (!pipeline.object, tensor<?xf64>)
+pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> ()
 
 // GENERIC:      %r = "pipeline.predict"(%x) <{estimator = "Ridge", method = "predict", params = {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>}}> {note = 1 : i64} : (tensor<?x4xf64>) -> tensor<?xf64>
 // GENERIC-NEXT: %y = "pipeline.python_call"(%x, %obj) <{callee = "my_udf", reason = "unknown function"}> : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
