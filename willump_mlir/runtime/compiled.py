@@ -231,7 +231,7 @@ class CompiledPipeline:
         result = call.function(*(values[a] for a in step.args))
         if len(step.results) == 1:
             values[step.results[0]] = result
-        else:
+        elif step.results:
             for name, value in zip(step.results, result, strict=True):
                 values[name] = value
 
