@@ -77,10 +77,10 @@ def dtype_name(element: Attribute) -> str:
 
 @dataclass
 class FrameRow:
-    """A frame inside a kernel: its columns, loaded on demand for the current row."""
+    """A frame inside a kernel: the frame whose columns are loaded on demand for the row
+    (a selection of columns reads from the frame it was selected from)."""
 
     value: SSAValue
-    columns: list[str]
 
 
 @dataclass
@@ -221,7 +221,7 @@ class KernelEmitter:
     def frame_of(self, value: SSAValue) -> FrameRow:
         if value not in self.rows:
             assert isinstance(value.type, FrameType)
-            self.rows[value] = FrameRow(value, [n for n, _ in value.type.columns])
+            self.rows[value] = FrameRow(value)
         row = self.rows[value]
         assert isinstance(row, FrameRow)
         return row
@@ -270,7 +270,7 @@ class KernelEmitter:
         return [self.column(frame, c.data) for c in op.columns.data]
 
     def select_columns(self, op: pipeline.SelectColumnsOp) -> FrameRow:
-        return FrameRow(self.frame_of(op.frame).value, [c.data for c in op.columns.data])
+        return FrameRow(self.frame_of(op.frame).value)
 
     def hstack(self, op: pipeline.HstackOp) -> list[SSAValue]:
         return [v for part in op.inputs for v in self.row_of(part)]
@@ -603,20 +603,19 @@ class KernelEmitter:
         for v in x[1:]:
             top = self.emit(arith.MaximumfOp(top, v))
         exps = [self.emit(math.ExpOp(self.emit(arith.SubfOp(v, top)))) for v in x]
-        return self.normalized(exps)
+        total = self.row_sum(exps)  # at least exp(0) = 1: never zero
+        return [self.emit(arith.DivfOp(v, total)) for v in exps]
 
-    def normalized(self, values: list[SSAValue]) -> list[SSAValue]:
+    def row_sum(self, values: list[SSAValue]) -> SSAValue:
         total = values[0]
         for v in values[1:]:
             total = self.add(total, v)
-        return [self.emit(arith.DivfOp(v, total)) for v in values]
+        return total
 
     def normalize_rows(self, op: feature.NormalizeRowsOp) -> list[SSAValue]:
         """As scikit-learn's one-vs-rest normalisation: a row of zeros becomes uniform."""
         values = self.row_of(op.input)
-        total = values[0]
-        for v in values[1:]:
-            total = self.add(total, v)
+        total = self.row_sum(values)
         all_zero = self.cmpf("oeq", total, self.constant(0.0, f64))
         total = self.select(all_zero, self.constant(float(len(values)), f64), total)
         one = self.constant(1.0, f64)
