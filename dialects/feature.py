@@ -28,15 +28,20 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     StringAttr,
     TensorType,
+    UnitAttr,
+    f32,
     f64,
+    i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
     attr_def,
+    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
+    opt_attr_def,
     opt_prop_def,
     prop_def,
     result_def,
@@ -52,6 +57,8 @@ from willump_mlir.dialects.pipeline import (
     StrType,
     batch_of,
     batch_width,
+    is_sparse,
+    sparse_batch_of,
     vector_of,
     verify_batch,
 )
@@ -596,6 +603,421 @@ class SumOp(IRDLOperation):
 
 
 # endregion
+# region Text
+
+
+@irdl_attr_definition
+class TextType(ParametrizedAttribute, TypeAttribute):
+    """A document per row after decoding, lowercasing and accent stripping: ``!feature.text``.
+
+    In native code it is the row's code points, each with its character class.
+    """
+
+    name = "feature.text"
+
+
+ANALYZERS = ("word", "char", "char_wb")
+NORMS = ("l1", "l2", "none")
+STRIP_ACCENTS = ("none", "ascii", "unicode")
+TERM_ELEMENTS = (f64, f32, i64)
+
+
+def _check_blob_element(blob: BlobAttr, element: Attribute, what: str) -> None:
+    if blob.type.get_element_type() != element:
+        raise VerifyException(f"{what} blob {blob.symbol.data!r} must hold {element} values")
+
+
+def _check_choice(value: StringAttr, choices: tuple[str, ...], what: str) -> None:
+    if value.data not in choices:
+        raise VerifyException(f"{what} must be one of {', '.join(choices)}, got {value.data!r}")
+
+
+def _check_terms(typ: Attribute, what: str) -> int:
+    """Check that ``typ`` is a sparse batch of term values and return its width."""
+    if not is_sparse(typ) or _element(typ) not in TERM_ELEMENTS:
+        raise VerifyException(f"{what} must be a sparse batch tensor<?xWxT, \"csr\">, got {typ}")
+    return batch_width(typ)
+
+
+def _check_term_table(codepoints: BlobAttr, offsets: BlobAttr, table: BlobAttr, what: str) -> int:
+    """Check a term hash table (``text_tables.term_table``) and return its number of terms."""
+    _check_blob_element(codepoints, i32, f"{what} code point")
+    _check_blob_element(offsets, i64, f"{what} offsets")
+    _check_blob_element(table, i64, f"{what} table")
+    slots = table.size // 2
+    if table.size % 2 or slots < 1 or slots & (slots - 1):
+        raise VerifyException(f"{what} table must hold (hash, index) pairs in 2^k slots")
+    return offsets.size - 1
+
+
+def _check_ngram(low: IntegerAttr, high: IntegerAttr) -> None:
+    if not 1 <= low.value.data <= high.value.data:
+        raise VerifyException(
+            f"ngram range must satisfy 1 <= low <= high, got {low.value.data} to "
+            f"{high.value.data}"
+        )
+
+
+@irdl_op_definition
+class DecodeTextOp(IRDLOperation):
+    """Decode a string column and preprocess it as scikit-learn's vectorizers do.
+
+    ``map`` is a two-level table (``text_tables.char_map``) giving each code point what
+    ``lowercase`` and ``strip`` turn it into: one code point, a sequence, or "this row runs
+    in Python" (capital sigma's lowercase depends on its context); ``classes`` marks word and
+    space characters as Python's ``re`` and ``str.isspace`` define them. ``expansion`` bounds
+    the code points one UTF-8 byte can become.
+
+    ```mlir
+    %t = feature.decode_text %f "text" lowercase 1 strip "unicode"
+           map <"i" : tensor<4352xi32>>, <"b" : tensor<512xi32>>, <"s" : tensor<9xi32>>
+           classes <"c" : tensor<1114112xui8>> expansion 1
+           : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
+    ```
+    """
+
+    name = "feature.decode_text"
+    frame = operand_def(FrameType)
+    column = prop_def(StringAttr)
+    lowercase = prop_def(IntegerAttr[I64])
+    strip = prop_def(StringAttr)
+    char_index = prop_def(BlobAttr)
+    char_blocks = prop_def(BlobAttr)
+    char_sequences = prop_def(BlobAttr)
+    char_classes = prop_def(BlobAttr)
+    expansion = prop_def(IntegerAttr[I64])
+    result = result_def(TextType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$frame $column `lowercase` $lowercase `strip` $strip "
+        "`map` $char_index `,` $char_blocks `,` $char_sequences `classes` $char_classes "
+        "`expansion` $expansion attr-dict `:` type($frame) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        frame: SSAValue,
+        column: str,
+        lowercase: bool,
+        strip: str,
+        char_map: tuple[BlobAttr, BlobAttr, BlobAttr],
+        char_classes: BlobAttr,
+        expansion: int,
+    ):
+        index, blocks, sequences = char_map
+        super().__init__(
+            operands=[frame],
+            properties={
+                "column": StringAttr(column),
+                "lowercase": _int(int(lowercase)),
+                "strip": StringAttr(strip),
+                "char_index": index,
+                "char_blocks": blocks,
+                "char_sequences": sequences,
+                "char_classes": char_classes,
+                "expansion": _int(expansion),
+            },
+            result_types=[TextType()],
+        )
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        self.frame.type.verify_columns([self.column.data])
+        if not isinstance(self.frame.type.dtype_of(self.column.data), StrType):
+            raise VerifyException(f"column {self.column.data!r} does not hold strings")
+        _check_choice(self.strip, STRIP_ACCENTS, "strip")
+        for blob in (self.char_index, self.char_blocks, self.char_sequences):
+            _check_blob_element(blob, i32, "map")
+        if self.char_index.size != 0x1100:
+            raise VerifyException("map index must have 4352 entries (one per 256 code points)")
+        if self.char_blocks.size % 256:
+            raise VerifyException("map blocks must hold whole blocks of 256 entries")
+        if self.char_classes.size != 0x110000:
+            raise VerifyException("classes must have one entry per code point (1114112)")
+        if self.expansion.value.data < 1:
+            raise VerifyException("expansion must be at least 1")
+
+
+@irdl_op_definition
+class CountTermsOp(IRDLOperation):
+    """Count the vocabulary's n-grams in each row (CountVectorizer's ``transform``).
+
+    ``analyzer`` is ``word`` (tokens of ``\\b\\w\\w+\\b``, minus ``stop`` words, joined by one
+    space), ``char`` (characters, runs of white space as one space) or ``char_wb``
+    (characters of each white-space separated word, padded with one space each side).
+    The vocabulary is a term hash table (``text_tables.term_table``: the terms' code points,
+    their offsets, and (FNV-1a hash of the code points, term index) slots); with ``binary``
+    every count is 1.
+
+    ```mlir
+    %c = feature.count_terms %t "char_wb" ngram 2 to 4
+           vocab <"v" : tensor<40xi32>>, <"o" : tensor<11xi64>>, <"h" : tensor<64xi64>>
+           probes 2 {binary} : !feature.text -> tensor<?x10xf64, "csr">
+    ```
+    """
+
+    name = "feature.count_terms"
+    text = operand_def(TextType)
+    analyzer = prop_def(StringAttr)
+    ngram_min = prop_def(IntegerAttr[I64])
+    ngram_max = prop_def(IntegerAttr[I64])
+    vocab_codepoints = prop_def(BlobAttr)
+    vocab_offsets = prop_def(BlobAttr)
+    vocab_table = prop_def(BlobAttr)
+    probes = prop_def(IntegerAttr[I64])
+    stop_codepoints = opt_prop_def(BlobAttr)
+    stop_offsets = opt_prop_def(BlobAttr)
+    stop_table = opt_prop_def(BlobAttr)
+    stop_probes = opt_prop_def(IntegerAttr[I64])
+    binary = opt_attr_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$text $analyzer `ngram` $ngram_min `to` $ngram_max "
+        "`vocab` $vocab_codepoints `,` $vocab_offsets `,` $vocab_table `probes` $probes "
+        "(`stop` $stop_codepoints^ `,` $stop_offsets `,` $stop_table `probes` $stop_probes)? "
+        "attr-dict `:` type($text) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        text: SSAValue,
+        analyzer: str,
+        ngram: tuple[int, int],
+        vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int],
+        stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
+        binary: bool,
+        element: Attribute,
+    ):
+        vocab_codepoints, vocab_offsets, vocab_table, probes = vocabulary
+        properties: dict[str, Attribute] = {
+            "analyzer": StringAttr(analyzer),
+            "ngram_min": _int(ngram[0]),
+            "ngram_max": _int(ngram[1]),
+            "vocab_codepoints": vocab_codepoints,
+            "vocab_offsets": vocab_offsets,
+            "vocab_table": vocab_table,
+            "probes": _int(probes),
+        }
+        if stop_words is not None:
+            stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
+            properties |= {
+                "stop_codepoints": stop_codepoints,
+                "stop_offsets": stop_offsets,
+                "stop_table": stop_table,
+                "stop_probes": _int(stop_probes),
+            }
+        super().__init__(
+            operands=[text],
+            properties=properties,
+            attributes={"binary": UnitAttr()} if binary else {},
+            result_types=[sparse_batch_of(vocab_offsets.size - 1, element)],
+        )
+
+    @property
+    def terms(self) -> int:
+        return self.vocab_offsets.size - 1
+
+    def verify_(self) -> None:
+        _check_choice(self.analyzer, ANALYZERS, "analyzer")
+        _check_ngram(self.ngram_min, self.ngram_max)
+        terms = _check_term_table(self.vocab_codepoints, self.vocab_offsets, self.vocab_table, "vocab")
+        if _check_terms(self.result.type, "result") != terms:
+            raise VerifyException(f"result must have one column per term ({terms})")
+        if self.stop_codepoints is not None:
+            if self.analyzer.data != "word":
+                raise VerifyException("stop words apply to the word analyzer only")
+            assert self.stop_offsets is not None and self.stop_table is not None
+            _check_term_table(self.stop_codepoints, self.stop_offsets, self.stop_table, "stop")
+
+
+@irdl_op_definition
+class HashTermsOp(IRDLOperation):
+    """Hash each row's n-grams into ``features`` columns (HashingVectorizer's counts).
+
+    The column of a term is ``|murmurhash3_32(utf8, seed 0)| mod features``; with
+    ``alternate_sign`` a negative hash counts -1. Columns whose counts cancel to zero are
+    dropped, as ``sum_duplicates`` does; with ``binary`` every stored value is 1.
+
+    ```mlir
+    %h = feature.hash_terms %t "word" ngram 1 to 2 features 1048576 {alternate_sign}
+           : !feature.text -> tensor<?x1048576xf64, "csr">
+    ```
+    """
+
+    name = "feature.hash_terms"
+    text = operand_def(TextType)
+    analyzer = prop_def(StringAttr)
+    ngram_min = prop_def(IntegerAttr[I64])
+    ngram_max = prop_def(IntegerAttr[I64])
+    features = prop_def(IntegerAttr[I64])
+    stop_codepoints = opt_prop_def(BlobAttr)
+    stop_offsets = opt_prop_def(BlobAttr)
+    stop_table = opt_prop_def(BlobAttr)
+    stop_probes = opt_prop_def(IntegerAttr[I64])
+    alternate_sign = opt_attr_def(UnitAttr)
+    binary = opt_attr_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$text $analyzer `ngram` $ngram_min `to` $ngram_max `features` $features "
+        "(`stop` $stop_codepoints^ `,` $stop_offsets `,` $stop_table `probes` $stop_probes)? "
+        "attr-dict `:` type($text) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        text: SSAValue,
+        analyzer: str,
+        ngram: tuple[int, int],
+        features: int,
+        stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
+        alternate_sign: bool,
+        binary: bool,
+        element: Attribute,
+    ):
+        properties: dict[str, Attribute] = {
+            "analyzer": StringAttr(analyzer),
+            "ngram_min": _int(ngram[0]),
+            "ngram_max": _int(ngram[1]),
+            "features": _int(features),
+        }
+        if stop_words is not None:
+            stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
+            properties |= {
+                "stop_codepoints": stop_codepoints,
+                "stop_offsets": stop_offsets,
+                "stop_table": stop_table,
+                "stop_probes": _int(stop_probes),
+            }
+        flags = {"alternate_sign": alternate_sign, "binary": binary}
+        super().__init__(
+            operands=[text],
+            properties=properties,
+            attributes={name: UnitAttr() for name, on in flags.items() if on},
+            result_types=[sparse_batch_of(features, element)],
+        )
+
+    def verify_(self) -> None:
+        _check_choice(self.analyzer, ANALYZERS, "analyzer")
+        _check_ngram(self.ngram_min, self.ngram_max)
+        features = self.features.value.data
+        if not 1 <= features <= 2**31 - 1:
+            raise VerifyException(f"features must be in [1, 2^31 - 1], got {features}")
+        if _check_terms(self.result.type, "result") != features:
+            raise VerifyException(f"result must have {features} columns")
+        if self.stop_codepoints is not None:
+            if self.analyzer.data != "word":
+                raise VerifyException("stop words apply to the word analyzer only")
+            assert self.stop_offsets is not None and self.stop_table is not None
+            _check_term_table(self.stop_codepoints, self.stop_offsets, self.stop_table, "stop")
+
+
+@irdl_op_definition
+class WeightTermsOp(IRDLOperation):
+    """TF-IDF weighting and row normalisation of term counts (TfidfTransformer, and the
+    ``norm`` of HashingVectorizer): ``tf = 1 + log(tf)`` with ``sublinear_tf``, times ``idf``
+    if given, then each row divided by its ``l1`` or ``l2`` norm, summed in column order.
+
+    ```mlir
+    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm "l2" {sublinear_tf}
+           : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
+    ```
+    """
+
+    name = "feature.weight_terms"
+    input = operand_def(TensorType)
+    idf = opt_prop_def(BlobAttr)
+    norm = prop_def(StringAttr)
+    sublinear_tf = opt_attr_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input (`idf` $idf^)? `norm` $norm attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        input: SSAValue,
+        idf: BlobAttr | None,
+        norm: str,
+        sublinear_tf: bool,
+        element: Attribute,
+    ):
+        super().__init__(
+            operands=[input],
+            properties={"norm": StringAttr(norm)} | ({"idf": idf} if idf is not None else {}),
+            attributes={"sublinear_tf": UnitAttr()} if sublinear_tf else {},
+            result_types=[sparse_batch_of(batch_width(input.type), element)],
+        )
+
+    def verify_(self) -> None:
+        width = _check_terms(self.input.type, "input")
+        if _check_terms(self.result.type, "result") != width:
+            raise VerifyException(f"result must have the input's {width} columns")
+        element = _element(self.result.type)
+        if element not in (f64, f32):
+            raise VerifyException("result must hold f64 or f32 values")
+        _check_choice(self.norm, NORMS, "norm")
+        if self.idf is not None:
+            _check_blob(self.idf, width, "idf")
+            _check_blob_element(self.idf, element, "idf")
+
+
+@irdl_op_definition
+class SparseLinearOp(IRDLOperation):
+    """A linear model's decision values over sparse rows, side by side as by ``hstack``:
+    ``[x_1 … x_k] · coef[:, offset:offset+W]ᵀ (+ intercept)``, accumulated in column order
+    as scipy does. No
+    sparse matrix is built: each part's row is consumed where it is computed.
+
+    ```mlir
+    %d = feature.sparse_linear %a, %b coef <"w" : tensor<1x30xf64>> offset 0
+           intercept <"b" : tensor<1xf64>>
+           : (tensor<?x10xf64, "csr">, tensor<?x20xf64, "csr">) -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "feature.sparse_linear"
+    inputs = var_operand_def(TensorType)
+    coef = prop_def(BlobAttr)
+    offset = prop_def(IntegerAttr[I64])
+    intercept = opt_prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$inputs `coef` $coef `offset` $offset (`intercept` $intercept^)? attr-dict "
+        "`:` `(` type($inputs) `)` `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        inputs: Sequence[SSAValue],
+        coef: BlobAttr,
+        offset: int,
+        intercept: BlobAttr | None,
+        result_type: Attribute | None = None,
+    ):
+        properties: dict[str, Attribute] = {"coef": coef, "offset": _int(offset)}
+        if intercept is not None:
+            properties["intercept"] = intercept
+        super().__init__(
+            operands=[inputs],
+            properties=properties,
+            result_types=[result_type or batch_of(coef.shape[0])],
+        )
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException("sparse_linear needs at least one input")
+        width = sum(_check_terms(v.type, "input") for v in self.inputs)
+        outputs = _check_coef(self.coef, self.offset.value.data, width)
+        if self.intercept is not None:
+            _check_blob(self.intercept, outputs, "intercept")
+        _check_outputs(self.result, outputs)
+
+
+# endregion
 # region Model outputs
 
 
@@ -723,6 +1145,12 @@ Feature = Dialect(
         NormalizeRowsOp,
         BinaryProbaOp,
         ArgmaxOp,
+        # Text
+        DecodeTextOp,
+        CountTermsOp,
+        HashTermsOp,
+        WeightTermsOp,
+        SparseLinearOp,
     ],
-    [],
+    [TextType],
 )

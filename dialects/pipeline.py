@@ -199,6 +199,20 @@ def batch_of(width: int, element: Attribute = f64) -> TensorType:
     return TensorType(element, [DYNAMIC_INDEX, width])
 
 
+#: The encoding of a sparse batch: rows stored as CSR (a scipy ``csr_matrix`` in Python).
+CSR = StringAttr("csr")
+
+
+def sparse_batch_of(width: int, element: Attribute = f64) -> TensorType:
+    """``tensor<?xWxT, "csr">``: a batch of sparse rows of ``width`` values (CSR)."""
+    return TensorType(element, [DYNAMIC_INDEX, width], CSR)
+
+
+def is_sparse(typ: Attribute) -> bool:
+    """True for a sparse batch ``tensor<?xWxT, "csr">``."""
+    return isinstance(typ, TensorType) and typ.encoding == CSR
+
+
 def vector_of(element: Attribute = f64) -> TensorType:
     """``tensor<?xT>``: one value per row."""
     return TensorType(element, [DYNAMIC_INDEX])

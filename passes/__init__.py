@@ -18,6 +18,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FuseFeaturesPass
 
+    def share_text_decoding() -> type[ModulePass]:
+        from willump_mlir.passes.share_text_decoding import ShareTextDecodingPass
+
+        return ShareTextDecodingPass
+
     def lower_feature_to_scf() -> type[ModulePass]:
         from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 
@@ -31,6 +36,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "lower-pipeline-to-feature": lower_pipeline_to_feature,
         "fuse-features": fuse_features,
+        "share-text-decoding": share_text_decoding,
         "lower-feature-to-scf": lower_feature_to_scf,
         "convert-to-llvm": convert_to_llvm,
     }

@@ -20,6 +20,19 @@ hstack operand, each reading its own columns of the same ``coef`` blob, summed b
            : tensor<?x1xi64> -> tensor<?x1xf64>
     %d = feature.sum %0, %1 : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
 
+A ``feature.linear`` over sparse term rows (a vectorizer's output, or an hstack of several)
+becomes one ``feature.sparse_linear`` of the sparse parts, so no sparse matrix is built: each
+row's term weights are dotted with ``coef`` as they are computed, in scipy's column order::
+
+    %h = pipeline.hstack %a, %b : (tensor<?x10xf64, "csr">, tensor<?x20xf64, "csr">)
+           -> tensor<?x30xf64, "csr">
+    %d = feature.linear %h coef <"w" : tensor<1x30xf64>> offset 0 intercept <"b" : tensor<1xf64>>
+           {check_finite} : tensor<?x30xf64, "csr"> -> tensor<?x1xf64>
+  ~>
+    %d = feature.sparse_linear %a, %b coef <"w" : tensor<1x30xf64>> offset 0
+           intercept <"b" : tensor<1xf64>>
+           : (tensor<?x10xf64, "csr">, tensor<?x20xf64, "csr">) -> tensor<?x1xf64>
+
 Nested hstacks are flattened, so one ``feature.sum`` adds all parts. The intercept goes to
 the first part that stays a ``feature.linear`` (a ``weight_lookup`` has none; when every
 part is a one-hot, the first keeps a ``feature.linear`` for the intercept).
@@ -45,8 +58,14 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from willump_mlir.dialects.feature import LinearOp, OneHotOp, SumOp, WeightLookupOp
-from willump_mlir.dialects.pipeline import BlobAttr, HstackOp, batch_width
+from willump_mlir.dialects.feature import (
+    LinearOp,
+    OneHotOp,
+    SparseLinearOp,
+    SumOp,
+    WeightLookupOp,
+)
+from willump_mlir.dialects.pipeline import BlobAttr, HstackOp, batch_width, is_sparse
 
 CHECK_FINITE = "check_finite"
 
@@ -107,6 +126,8 @@ class LinearOverHstack(RewritePattern):
         if not isinstance(op.input.owner, HstackOp):
             return
         leaves = _flatten(op.input, op.offset.value.data)
+        if all(is_sparse(value.type) for value, _ in leaves):
+            return  # one feature.sparse_linear keeps scipy's order of additions
         # The intercept rides on the first part that will not become a weight lookup.
         carrier = next((i for i, (v, _) in enumerate(leaves) if not _is_onehot(v)), 0)
         check_finite = CHECK_FINITE in op.attributes
@@ -141,6 +162,29 @@ class LinearOverOneHot(RewritePattern):
         rewriter.replace(op, _weight_lookup(onehot, op.coef, op.offset.value.data, op.result.type))
 
 
+class LinearOverTerms(RewritePattern):
+    """``feature.linear`` over sparse rows (or an hstack of them) == ``feature.sparse_linear``
+    of the sparse parts, which dots each row's terms where they are computed."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: LinearOp, rewriter: PatternRewriter) -> None:
+        if not is_sparse(op.input.type):
+            return
+        leaves = _flatten(op.input, 0)
+        if not all(is_sparse(value.type) for value, _ in leaves):
+            return  # a dense part: LinearOverHstack splits the parts first
+        rewriter.replace(
+            op,
+            SparseLinearOp(
+                [value for value, _ in leaves],
+                op.coef,
+                op.offset.value.data,
+                op.intercept,
+                op.result.type,
+            ),
+        )
+
+
 @dataclass(frozen=True)
 class FuseFeaturesPass(ModulePass):
     """Split linear models over concatenations and read one-hot weights by code."""
@@ -149,5 +193,7 @@ class FuseFeaturesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LinearOverHstack(), LinearOverOneHot()])
+            GreedyRewritePatternApplier(
+                [LinearOverTerms(), LinearOverHstack(), LinearOverOneHot()]
+            )
         ).rewrite_module(op)

@@ -57,7 +57,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from willump_mlir.dialects import feature, pipeline
-from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width
+from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
+from willump_mlir.passes.text_kernels import ERROR_NOT_TEXT, TermsRow, TextEmitter, TextRow
 
 index = IndexType()
 
@@ -65,6 +66,7 @@ index = IndexType()
 ERROR_NAN = 1
 ERROR_INFINITE = 2
 ERROR_UNKNOWN_CATEGORY = 3
+__all__ = ["ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_TEXT", "ERROR_UNKNOWN_CATEGORY"]
 
 
 def memref_of(element: Attribute, size: int = DYNAMIC_INDEX) -> MemRefType:
@@ -97,15 +99,16 @@ class KernelState:
     input_args: dict[tuple[SSAValue, str, str], SSAValue] = field(default_factory=dict)
     constants: dict[tuple[Attribute, str], SSAValue] = field(default_factory=dict)
     globals: dict[str, SSAValue] = field(default_factory=dict)
+    python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
 
 
-class KernelEmitter:
+class KernelEmitter(TextEmitter):
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
         self.lowering = lowering
         self.state = state
-        self.rows: dict[SSAValue, list[SSAValue] | FrameRow] = {}
+        self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow] = {}
         self.block = state.body
 
     # region Building blocks
@@ -272,7 +275,12 @@ class KernelEmitter:
     def select_columns(self, op: pipeline.SelectColumnsOp) -> FrameRow:
         return FrameRow(self.frame_of(op.frame).value)
 
-    def hstack(self, op: pipeline.HstackOp) -> list[SSAValue]:
+    def hstack(self, op: pipeline.HstackOp) -> list[SSAValue] | TermsRow:
+        if is_sparse(op.result.type):
+            parts = [self.rows[part] for part in op.inputs]
+            if not all(isinstance(part, TermsRow) for part in parts):
+                raise NotImplementedError("an hstack of sparse and dense rows")
+            return self.hstack_terms(parts)  # type: ignore[arg-type]
         return [v for part in op.inputs for v in self.row_of(part)]
 
     def take_column(self, op: pipeline.TakeColumnOp) -> list[SSAValue]:
@@ -660,6 +668,10 @@ class KernelEmitter:
         feature.SoftmaxOp: softmax,
         feature.NormalizeRowsOp: normalize_rows,
         feature.ArgmaxOp: argmax,
+        feature.DecodeTextOp: TextEmitter.decode_text,
+        feature.CountTermsOp: TextEmitter.count_terms,
+        feature.WeightTermsOp: TextEmitter.weight_terms,
+        feature.SparseLinearOp: TextEmitter.sparse_linear,
     }  # type: ignore[assignment]
 
     # endregion
@@ -672,6 +684,25 @@ class KernelEmitter:
                 if x.type == i1:
                     x = self.emit(arith.ExtUIOp(x, i8))
                 self.emit(memref.StoreOp.get(x, ref, [self.at(base, j)]))
+
+
+    def store_python_rows(self, name: str, position: int) -> DictionaryAttr:
+        """An i8 output (argument ``position``, after the other outputs) that flags the rows
+        that must run in Python."""
+        flag = self.state.python_rows[0]
+        for other in self.state.python_rows[1:]:
+            flag = self.emit(arith.OrIOp(flag, other))
+        ref = self.state.entry.insert_arg(memref_of(i8), position)
+        self.emit(memref.StoreOp.get(self.emit(arith.ExtUIOp(flag, i8)), ref, [self.state.row]))
+        return DictionaryAttr(
+            {
+                "value": StringAttr(name),
+                "width": IntegerAttr(1, i64),
+                "dtype": StringAttr("i1"),
+                "shape": ArrayAttr([]),
+                "role": StringAttr("python_rows"),
+            }
+        )
 
 
 class FunctionLowering:
@@ -741,7 +772,15 @@ class FunctionLowering:
             ]  # fmt: skip
             needed, views = self.crossing_values(native, returned)
             if needed or any(
-                isinstance(op, (feature.LinearOp, feature.EncodeStringsOp, feature.EncodeNumbersOp))
+                isinstance(
+                    op,
+                    (
+                        feature.LinearOp,
+                        feature.EncodeStringsOp,
+                        feature.EncodeNumbersOp,
+                        feature.DecodeTextOp,
+                    ),
+                )
                 for op in native
             ):
                 kernel = self.build_kernel(
@@ -858,6 +897,10 @@ class FunctionLowering:
         for op in native:
             emitter.lower(op)
         emitter.store_outputs(output_args)
+        if state.python_rows:
+            output_specs.append(
+                emitter.store_python_rows(f"{name}.python_rows", 2 + len(output_args))
+            )
         body.add_op(scf.YieldOp())
         kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
         kernel.attributes["willump.kernel"] = UnitAttr()

@@ -84,8 +84,11 @@ from willump_mlir.dialects.feature import (
     MISSING_NAN,
     ArgmaxOp,
     BinaryProbaOp,
+    CountTermsOp,
+    DecodeTextOp,
     EncodeNumbersOp,
     EncodeStringsOp,
+    HashTermsOp,
     ImputeOp,
     LinearOp,
     MulAddOp,
@@ -95,12 +98,14 @@ from willump_mlir.dialects.feature import (
     SigmoidOp,
     SoftmaxOp,
     StandardizeOp,
+    WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
     BlobAttr,
     FrameType,
     HstackOp,
     PredictOp,
+    StrType,
     ToArrayOp,
     TransformOp,
     batch_of,
@@ -407,6 +412,142 @@ def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
 
 
 # endregion
+# region Text vectorizers
+
+
+def _text_column(lw: Lowering) -> str:
+    typ = lw.input.type
+    if not isinstance(typ, FrameType) or len(typ.columns) != 1:
+        raise lw.error(f"input must be a frame of one string column, got {typ}")
+    (name, dtype), = typ.columns
+    if not isinstance(dtype, StrType):
+        raise lw.error(f"column {name!r} does not hold strings")
+    return name
+
+
+def _decode_text(lw: Lowering) -> SSAValue:
+    """The input column decoded and preprocessed (shared by vectorizers with the same
+    options after ``share-text-decoding``)."""
+    return lw.insert(
+        DecodeTextOp(
+            lw.input,
+            _text_column(lw),
+            bool(lw.int_param("lowercase")),
+            lw.str_param("strip_accents", ("none", "ascii", "unicode")),
+            (lw.blob("char_index"), lw.blob("char_blocks"), lw.blob("char_sequences")),
+            lw.blob("char_classes"),
+            lw.int_param("max_expansion"),
+        )
+    ).result
+
+
+def _term_table(lw: Lowering, prefix: str) -> tuple[BlobAttr, BlobAttr, BlobAttr, int]:
+    return (
+        lw.blob(f"{prefix}_codepoints"),
+        lw.blob(f"{prefix}_offsets"),
+        lw.blob(f"{prefix}_table"),
+        lw.int_param(f"{prefix}_probes"),
+    )
+
+
+def _analysis(lw: Lowering) -> tuple[str, tuple[int, int], tuple | None]:
+    """The analyzer, the n-gram range and the stop word table."""
+    analyzer = lw.str_param("analyzer", ("word", "char", "char_wb"))
+    ngram = (lw.int_param("ngram_min"), lw.int_param("ngram_max"))
+    stop = _term_table(lw, "stop") if "stop_table" in lw.params.data else None
+    return analyzer, ngram, stop
+
+
+def _result_element(lw: Lowering) -> Attribute:
+    typ = lw.op.result.type
+    assert isinstance(typ, TensorType)
+    return typ.get_element_type()
+
+
+def _weights(lw: Lowering, counts: SSAValue) -> SSAValue:
+    """TfidfTransformer's weighting of ``counts`` (``idf`` absent when ``use_idf`` is off).
+
+    ```mlir
+    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm "l2"
+           : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
+    ```
+    """
+    return lw.insert(
+        WeightTermsOp(
+            counts,
+            lw.optional_blob("idf"),
+            lw.str_param("norm", ("l1", "l2", "none")),
+            bool(lw.int_param("sublinear_tf")),
+            _result_element(lw),
+        )
+    ).result
+
+
+def _counts(lw: Lowering) -> SSAValue:
+    """CountVectorizer's counts of the vocabulary's terms.
+
+    ```mlir
+    %t = feature.decode_text %f "text" lowercase 1 strip "none" map ... : ... -> !feature.text
+    %c = feature.count_terms %t "word" ngram 1 to 2 vocab ... probes 2
+           : !feature.text -> tensor<?x10xf64, "csr">
+    ```
+    """
+    analyzer, ngram, stop = _analysis(lw)
+    return lw.insert(
+        CountTermsOp(
+            _decode_text(lw),
+            analyzer,
+            ngram,
+            _term_table(lw, "vocab"),
+            stop,
+            bool(lw.int_param("binary")),
+            _result_element(lw),
+        )
+    ).result
+
+
+def lower_count_vectorizer(lw: Lowering) -> SSAValue:
+    return _counts(lw)
+
+
+def lower_tfidf_vectorizer(lw: Lowering) -> SSAValue:
+    return _weights(lw, _counts(lw))
+
+
+def lower_tfidf_transformer(lw: Lowering) -> SSAValue:
+    return _weights(lw, lw.input)
+
+
+def lower_hashing_vectorizer(lw: Lowering) -> SSAValue:
+    """HashingVectorizer: hashed counts, then the row norm.
+
+    ```mlir
+    %h = feature.hash_terms %t "word" ngram 1 to 1 features 1048576 {alternate_sign}
+           : !feature.text -> tensor<?x1048576xf64, "csr">
+    %w = feature.weight_terms %h norm "l2"
+           : tensor<?x1048576xf64, "csr"> -> tensor<?x1048576xf64, "csr">
+    ```
+    """
+    analyzer, ngram, stop = _analysis(lw)
+    hashed = lw.insert(
+        HashTermsOp(
+            _decode_text(lw),
+            analyzer,
+            ngram,
+            lw.int_param("n_features"),
+            stop,
+            bool(lw.int_param("alternate_sign")),
+            bool(lw.int_param("binary")),
+            _result_element(lw),
+        )
+    ).result
+    norm = lw.str_param("norm", ("l1", "l2", "none"))
+    if norm == "none":
+        return hashed
+    return lw.insert(WeightTermsOp(hashed, None, norm, False, _result_element(lw))).result
+
+
+# endregion
 # region Linear models
 
 
@@ -521,6 +662,10 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
     "MinMaxScaler": lower_min_max_scaler,
     "OneHotEncoder": lower_one_hot_encoder,
     "OrdinalEncoder": lower_ordinal_encoder,
+    "CountVectorizer": lower_count_vectorizer,
+    "TfidfVectorizer": lower_tfidf_vectorizer,
+    "TfidfTransformer": lower_tfidf_transformer,
+    "HashingVectorizer": lower_hashing_vectorizer,
 }
 """How each transformer's ``transform`` lowers."""
 

@@ -1,7 +1,7 @@
 """The pass pipeline from ``pipeline`` IR to machine code, stage by stage.
 
 ```
-pipeline --lower-pipeline-to-feature, fuse-features--> feature
+pipeline --lower-pipeline-to-feature, share-text-decoding, fuse-features--> feature
 feature  --(exact mode: no cascade ops)-------------> cascade
 cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
 scf      --convert-to-llvm---------------------------> llvm   --xdsl.backend.llvm--> llvm-ir
@@ -24,12 +24,13 @@ from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
 from willump_mlir.passes.fuse_features import FuseFeaturesPass
 from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
+from willump_mlir.passes.share_text_decoding import ShareTextDecodingPass
 
 STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
 
 # The passes that produce each stage from the one before it.
 STAGE_PASSES: dict[str, tuple[Callable[[], ModulePass], ...]] = {
-    "feature": (LowerPipelineToFeaturePass, FuseFeaturesPass),
+    "feature": (LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass),
     "cascade": (),
     "scf": (LowerFeatureToScfPass,),
     "llvm": (ConvertToLLVMPass,),

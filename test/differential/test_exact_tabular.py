@@ -845,6 +845,9 @@ def test_generated_arrays(arrays, matrix) -> None:
     got = np.asarray(arrays.math(matrix))
     want = np.asarray(array_math(matrix))
     numbers = ~np.isnan(want)
+    # numpy's maximum/minimum of 0.0 and -0.0 returns either zero depending on whether its
+    # SIMD or scalar loop ran (array length, alignment), so column c's zero sign is open.
+    numbers[:, 2] &= want[:, 2] != 0
     assert np.array_equal(np.signbit(got[numbers]), np.signbit(want[numbers])), "sign differs"
     differential(arrays.predict, array_model, matrix, arrays.model)
     differential(arrays.function_transform, array_transform, matrix, arrays.functions, rtol=1e-15)

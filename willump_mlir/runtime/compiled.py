@@ -7,11 +7,13 @@ Python call in between, and returns what the original function returns.
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from willump_mlir.compiler import StagedModule
@@ -19,13 +21,31 @@ from willump_mlir.frontend import ArgumentSpec, FrontendResult
 from willump_mlir.passes.lower_feature_to_scf import (
     ERROR_INFINITE,
     ERROR_NAN,
+    ERROR_NOT_TEXT,
     ERROR_UNKNOWN_CATEGORY,
 )
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
 
-DTYPES = {"f64": np.float64, "i64": np.int64, "i1": np.uint8, "i8": np.uint8}
+DTYPES = {
+    "f64": np.float64,
+    "i64": np.int64,
+    "i32": np.int32,
+    "i1": np.uint8,
+    "i8": np.uint8,
+}
+
+
+def take_rows(value: Any, rows: np.ndarray) -> Any:
+    """The ``rows`` of a data argument, in its own type (DataFrame, Series, array, list)."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.iloc[rows]
+    if isinstance(value, np.ndarray):
+        return value[rows]
+    return type(value)(value[i] for i in rows) if isinstance(value, tuple) else [
+        value[i] for i in rows
+    ]
 
 
 def _address(array: np.ndarray) -> int:
@@ -39,9 +59,24 @@ class KernelInput:
     value: str  # IR value name: ``arg<i>`` or ``v<n>``
     argument: str  # the user's name for it, for error messages
     column: str | None
-    part: str  # values | bytes | offsets | missing
+    part: str  # values | bytes | offsets | missing | scratch
     width: int
     dtype: type[np.generic]
+    size: dict[str, Any] | None  # a scratch buffer's size (see text_kernels.ScratchSize)
+
+
+class Scratch(threading.local):
+    """Each thread's scratch buffers, reused across calls: kernels leave them zeroed."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, size: int, dtype: type[np.generic]) -> np.ndarray:
+        buffer = self.buffers.get(name)
+        if buffer is None or len(buffer) < size:
+            buffer = np.zeros(max(size, 1), dtype=dtype)
+            self.buffers[name] = buffer
+        return buffer
 
 
 class BoundKernel:
@@ -57,12 +92,16 @@ class BoundKernel:
                 spec["part"],
                 spec.get("width", 1),
                 DTYPES[spec["dtype"]],
+                spec.get("size"),
             )
             for spec in step.inputs
         ]
         self.outputs = [
             (spec["value"], tuple(spec["shape"]), DTYPES[spec["dtype"]]) for spec in step.outputs
         ]
+        self.python_rows = next(
+            (s["value"] for s in step.outputs if s.get("role") == "python_rows"), None
+        )
         self.names = names
         self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
         arguments = len(step.inputs) + len(step.outputs)
@@ -104,16 +143,21 @@ class CompiledPipeline:
         }
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
+        self.scratch = Scratch()
+        self.rows_in_python = 0  # rows the native code handed back to Python, so far
 
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values, rows = self.bind(args, kwargs)
+        if kwargs:
+            args = self.merge_keywords(args, kwargs)
+        values, rows = self.bind(args)
         values.update(self.plan.constants)
         columns: dict[tuple[str, str], dict[str, Any]] = {}
+        python_rows = np.zeros(rows, dtype=bool)
         for step in self.plan.steps:
             if isinstance(step, KernelStep):
-                self.run_kernel(self.kernels[step.name], values, rows, columns)
+                self.run_kernel(self.kernels[step.name], values, rows, columns, python_rows)
             elif isinstance(step, SelectStep):
                 values[step.select] = values[step.source][step.columns]
             else:
@@ -123,12 +167,33 @@ class CompiledPipeline:
             result = result.view(bool)
         if self.traced.returns_sparse:
             result = sp.csr_matrix(result)
+        if python_rows.any():
+            result = self.rerun_in_python(args, np.flatnonzero(python_rows), result)
         return result
 
-    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def rerun_in_python(self, args: tuple[Any, ...], rows: np.ndarray, result: Any) -> Any:
+        """Replace ``rows`` of ``result`` by the original function's result on those rows.
+
+        Native code hands back a row whose exact result depends on context it does not
+        model (a capital sigma's lowercase); every op is row-wise, so the function on the
+        subset gives exactly those rows.
+        """
+        subset = [
+            a if spec.kind == "bound" else take_rows(a, rows)
+            for spec, a in zip(self.arguments, args, strict=True)
+        ]
+        replaced = self.fn(*subset)
+        self.rows_in_python += len(rows)
+        if sp.issparse(result):
+            native = np.setdiff1d(np.arange(result.shape[0]), rows)
+            stacked = sp.vstack([result[native], replaced], format="csr")
+            return stacked[np.argsort(np.concatenate([native, rows]))]
+        result = np.array(result, copy=True)
+        result[rows] = replaced
+        return result
+
+    def bind(self, args: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
         """Check the arguments; map the data arguments to their IR value names."""
-        if kwargs:
-            args = self.merge_keywords(args, kwargs)
         if len(args) != len(self.arguments):
             raise TypeError(
                 f"{self.__name__}() takes {len(self.arguments)} arguments "
@@ -148,6 +213,8 @@ class CompiledPipeline:
                 continue
             if spec.kind == "frame":
                 count = marshal.check_frame(spec.name, value)
+            elif spec.kind == "strings":
+                count, value = marshal.check_strings(spec.name, value)
             else:
                 assert spec.type is not None
                 count = marshal.check_array(spec.name, value, spec.type.get_shape()[1])
@@ -173,13 +240,15 @@ class CompiledPipeline:
             raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
         return tuple(merged)
 
-    @staticmethod
     def input_buffer(
+        self,
         spec: KernelInput,
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
     ) -> np.ndarray:
+        if spec.part == "scratch":
+            return self.scratch_buffer(spec, values, rows, columns)
         value = values[spec.value]
         if spec.column is None:
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
@@ -201,12 +270,33 @@ class CompiledPipeline:
             columns[key] = parts
         return parts[spec.part]
 
+    def scratch_buffer(
+        self,
+        spec: KernelInput,
+        values: dict[str, Any],
+        rows: int,
+        columns: dict[tuple[str, str], dict[str, Any]],
+    ) -> np.ndarray:
+        """A zeroed scratch buffer of ``fixed + per_byte * (longest row of the column)``."""
+        assert spec.size is not None
+        size = spec.size["fixed"]
+        if "per_byte" in spec.size:
+            source = KernelInput(
+                spec.size["value"], spec.size["value"], spec.size["column"], "offsets", 1,
+                np.int64, None,
+            )  # fmt: skip
+            offsets = self.input_buffer(source, values, rows, columns)
+            longest = int(np.diff(offsets).max()) if rows else 0
+            size += spec.size["per_byte"] * longest
+        return self.scratch.get(spec.value, size, spec.dtype)
+
     def run_kernel(
         self,
         kernel: BoundKernel,
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
+        python_rows: np.ndarray,
     ) -> None:
         error = np.zeros(3, dtype=np.int64)
         pointers = [_address(error)]
@@ -225,6 +315,8 @@ class CompiledPipeline:
         kernel.call(rows, *pointers)
         if error[0]:
             raise self.runtime_error(error, values)
+        if kernel.python_rows is not None:
+            python_rows |= values.pop(kernel.python_rows).astype(bool)
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
         call = self.traced.python_calls[step.callee]
@@ -247,6 +339,13 @@ class CompiledPipeline:
             return marshal.InputError(
                 f"{where}, row {row}: Input X contains infinity or a value too large for "
                 "dtype('float64')."
+            )
+        if kind == ERROR_NOT_TEXT:
+            column = details.get("column")
+            source = values.get(details.get("value", ""))
+            found = "a missing value" if source is None else repr(source[column].iloc[row])
+            return marshal.InputError(
+                f"{where}, row {row}: {found} is an invalid document, expected a str"
             )
         if kind == ERROR_UNKNOWN_CATEGORY:
             source = values.get(details["value"])

@@ -1,0 +1,68 @@
+"""share-text-decoding: decode and preprocess each text column once.
+
+Several vectorizers on the same column (a word and a char_wb TF-IDF, say) each start with
+a ``feature.decode_text``. When two of them read the same column of the same frame (looking
+through ``pipeline.select_columns``) with the same lowercasing, accent stripping and tables,
+the later one is replaced by the earlier one, so the row's UTF-8 is decoded, lowercased and
+classified once and every n-gram counter reads the same code points::
+
+    %a = pipeline.select_columns %df ["text"] : ... -> !pipeline.frame<"text" : !pipeline.str>
+    %t1 = feature.decode_text %a "text" lowercase 1 strip "none" map ... : ... -> !feature.text
+    %c1 = feature.count_terms %t1 "word" ngram 1 to 2 ...
+    %b = pipeline.select_columns %df ["text"] : ... -> !pipeline.frame<"text" : !pipeline.str>
+    %t2 = feature.decode_text %b "text" lowercase 1 strip "none" map ... : ... -> !feature.text
+    %c2 = feature.count_terms %t2 "char_wb" ngram 2 to 4 ...
+  ~>
+    %t1 = feature.decode_text %a "text" lowercase 1 strip "none" map ... : ... -> !feature.text
+    %c1 = feature.count_terms %t1 "word" ngram 1 to 2 ...
+    %c2 = feature.count_terms %t1 "char_wb" ngram 2 to 4 ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Attribute, SSAValue
+from xdsl.passes import ModulePass
+
+from willump_mlir.dialects.feature import DecodeTextOp
+from willump_mlir.dialects.pipeline import SelectColumnsOp
+
+
+def _source_frame(value: SSAValue) -> SSAValue:
+    """The frame a column is read from, looking through column selections."""
+    while isinstance(owner := value.owner, SelectColumnsOp):
+        value = owner.frame
+    return value
+
+
+def _decoding_key(op: DecodeTextOp) -> tuple[SSAValue, tuple[tuple[str, Attribute], ...]]:
+    return _source_frame(op.frame), tuple(sorted(op.properties.items()))
+
+
+@dataclass(frozen=True)
+class ShareTextDecodingPass(ModulePass):
+    """Merge ``feature.decode_text`` ops that decode the same column the same way."""
+
+    name = "share-text-decoding"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for function in op.ops:
+            if not isinstance(function, FuncOp) or function.is_declaration:
+                continue
+            first: dict[object, DecodeTextOp] = {}
+            for decode in list(function.walk()):
+                if not isinstance(decode, DecodeTextOp):
+                    continue
+                kept = first.setdefault(_decoding_key(decode), decode)
+                if kept is not decode:
+                    decode.result.replace_by(kept.result)
+                    frame = decode.frame.owner
+                    decode.detach()
+                    decode.erase()
+                    if isinstance(frame, SelectColumnsOp) and not frame.result.uses:
+                        frame.detach()
+                        frame.erase()

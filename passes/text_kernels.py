@@ -1,0 +1,881 @@
+"""The row code of the text ops, for ``lower-feature-to-scf``.
+
+Inside a kernel's row loop a ``!feature.text`` value is the row's code points after
+preprocessing, each with its character class, held in per-kernel scratch buffers. A sparse
+term row (``tensor<?xWxT, "csr">``) is one or more *segments*: sorted column indices and
+values in scratch buffers plus their count, each segment placed at a column offset (an
+``hstack`` of term rows is the list of their segments). Nothing is allocated in native code:
+the runtime passes the scratch buffers, sized from the longest row of the batch, and the
+code leaves every accumulator zeroed for the next row.
+
+Per row:
+
+* ``decode_text`` decodes UTF-8, maps each code point through the two-level table
+  (lowercase + accent stripping, possibly several code points or none) and records its
+  class. A code point whose mapping depends on context (capital sigma) flags the row to run
+  in Python; its terms are then left empty.
+* ``count_terms`` cuts the code points into units (tokens of ``\\b\\w\\w+\\b`` joined by a
+  space, characters with white-space runs squeezed, or each word padded with spaces),
+  hashes every n-gram incrementally (FNV-1a over code points, extended one unit at a time),
+  probes the vocabulary table, and counts hits in a dense accumulator. A two-level bitmap
+  of touched columns then yields the counts in column order, which is scipy's CSR order.
+* ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
+  as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from xdsl.dialects import arith, math, memref, scf
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    DictionaryAttr,
+    IndexType,
+    IntegerAttr,
+    MemRefType,
+    StringAttr,
+    f32,
+    f64,
+    i1,
+    i8,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Block, SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import batch_width
+
+if TYPE_CHECKING:
+    from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
+
+index = IndexType()
+
+ERROR_NOT_TEXT = 4
+CLASS_WORD = 1
+CLASS_SPACE = 2
+SPACE = 0x20
+MAP_PYTHON = -1
+FNV_OFFSET = feature.FNV_OFFSET - (1 << 64)  # the same 64 bits as a signed i64
+
+
+@dataclass
+class TextRow:
+    """A row's preprocessed code points ``cps[0:length]`` and their classes ``classes``."""
+
+    cps: SSAValue
+    classes: SSAValue
+    length: SSAValue
+    in_python: SSAValue
+
+
+@dataclass
+class Segment:
+    """``count`` sorted columns ``ids`` (i32) with their ``values`` (f64), placed at
+    column ``offset`` of the sparse row."""
+
+    ids: SSAValue
+    values: SSAValue
+    count: SSAValue
+    offset: int
+
+
+@dataclass
+class TermsRow:
+    segments: list[Segment]
+    width: int
+
+
+@dataclass(frozen=True)
+class ScratchSize:
+    """How many elements a scratch buffer needs: ``fixed``, plus ``per_byte`` times the
+    longest row (in UTF-8 bytes) of ``column`` of ``value``."""
+
+    fixed: int
+    per_byte: int = 0
+    value: str = ""
+    column: str = ""
+
+    def attribute(self) -> DictionaryAttr:
+        entries: dict[str, Attribute] = {"fixed": IntegerAttr(self.fixed, i64)}
+        if self.per_byte:
+            entries |= {
+                "per_byte": IntegerAttr(self.per_byte, i64),
+                "value": StringAttr(self.value),
+                "column": StringAttr(self.column),
+            }
+        return DictionaryAttr(entries)
+
+
+class TextEmitter:
+    """The text ops' handlers; mixed into ``KernelEmitter``."""
+
+    # region Control flow
+
+    def for_range(
+        self: KernelEmitter,
+        lower: SSAValue,
+        upper: SSAValue,
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``scf.for %j = lower to upper`` carrying ``carried``: ``carried = body(j, carried)``."""
+        block = Block(arg_types=[index, *(v.type for v in carried)])
+        outer, self.block = self.block, block
+        block.add_op(scf.YieldOp(*body(block.args[0], list(block.args[1:]))))
+        self.block = outer
+        loop = scf.ForOp(lower, upper, self.constant(1, index), carried, block)
+        self.emit(loop)
+        return list(loop.results)
+
+    def if_else(
+        self: KernelEmitter,
+        condition: SSAValue,
+        then: Callable[[], list[SSAValue]],
+        otherwise: Callable[[], list[SSAValue]] | None = None,
+    ) -> list[SSAValue]:
+        """``scf.if`` yielding what ``then`` / ``otherwise`` return (nothing if no else)."""
+        then_block = self.nested(then)
+        yielded = then_block.last_op
+        assert isinstance(yielded, scf.YieldOp)
+        types = [v.type for v in yielded.operands]
+        else_block = self.nested(otherwise if otherwise is not None else list)
+        op = scf.IfOp(condition, types, [then_block], [else_block])
+        self.emit(op)
+        return list(op.results)
+
+    def while_loop(
+        self: KernelEmitter,
+        initial: list[SSAValue],
+        condition: Callable[[list[SSAValue]], SSAValue],
+        body: Callable[[list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``scf.while``: while ``condition(values)``, ``values = body(values)``."""
+        types = [v.type for v in initial]
+        before, after = Block(arg_types=types), Block(arg_types=types)
+        outer = self.block
+        self.block = before
+        before.add_op(scf.ConditionOp(condition(list(before.args)), *before.args))
+        self.block = after
+        after.add_op(scf.YieldOp(*body(list(after.args))))
+        self.block = outer
+        op = scf.WhileOp(initial, types, [before], [after])
+        self.emit(op)
+        return list(op.results)
+
+    # endregion
+    # region Scalars
+
+    def iadd(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.AddiOp(a, b))
+
+    def isub(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.SubiOp(a, b))
+
+    def imul(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.MuliOp(a, b))
+
+    def iand(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.AndIOp(a, b))
+
+    def ior(self: KernelEmitter, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.OrIOp(a, b))
+
+    def shl(self: KernelEmitter, a: SSAValue, bits: SSAValue | int) -> SSAValue:
+        if isinstance(bits, int):
+            bits = self.constant(bits, a.type)
+        return self.emit(arith.ShLIOp(a, bits))
+
+    def shr(self: KernelEmitter, a: SSAValue, bits: SSAValue | int) -> SSAValue:
+        if isinstance(bits, int):
+            bits = self.constant(bits, a.type)
+        return self.emit(arith.ShRUIOp(a, bits))
+
+    def cast(self: KernelEmitter, value: SSAValue, typ: Attribute) -> SSAValue:
+        """Integer ``value`` as ``typ`` (index casts sign-extend, i8 zero-extends)."""
+        if value.type == typ:
+            return value
+        if value.type == index or typ == index:
+            return self.emit(arith.IndexCastOp(value, typ))
+        assert isinstance(value.type, type(typ))
+        if value.type.width.data > typ.width.data:  # type: ignore[attr-defined]
+            return self.emit(arith.TruncIOp(value, typ))
+        return self.emit(arith.ExtUIOp(value, typ))
+
+    def negate(self: KernelEmitter, flag: SSAValue) -> SSAValue:
+        return self.emit(arith.XOrIOp(flag, self.constant(1, i1)))
+
+    def min_index(self: KernelEmitter, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.MinUIOp(a, b))
+
+    def store(self: KernelEmitter, value: SSAValue, ref: SSAValue, position: SSAValue) -> None:
+        self.emit(memref.StoreOp.get(value, ref, [position]))
+
+    def scratch(self: KernelEmitter, name: str, element: Attribute, size: ScratchSize) -> SSAValue:
+        """A scratch buffer argument of the kernel, allocated (zeroed) by the runtime."""
+        key = (None, name, "scratch")
+        if key not in self.state.input_args:  # type: ignore[comparison-overlap]
+            arg = self.state.entry.insert_arg(
+                MemRefType(element, [DYNAMIC_INDEX]), len(self.state.entry.args)
+            )
+            self.state.inputs.append(
+                DictionaryAttr(
+                    {
+                        "value": StringAttr(name),
+                        "part": StringAttr("scratch"),
+                        "dtype": StringAttr(
+                            {f64: "f64", i64: "i64", i32: "i32", i8: "i8"}[element]
+                        ),
+                        "size": size.attribute(),
+                    }
+                )
+            )
+            self.state.input_args[key] = arg  # type: ignore[index]
+        return self.state.input_args[key]  # type: ignore[index]
+
+    def scratch_name(self: KernelEmitter, op: object, what: str) -> str:
+        return f"{self.state.name}.{self.lowering.numbers[op]}.{what}"  # type: ignore[index]
+
+    # endregion
+    # region decode_text
+
+    def decode_text(self: KernelEmitter, op: feature.DecodeTextOp) -> TextRow:
+        frame = self.frame_of(op.frame)
+        column = op.column.data
+        data = self.input(frame.value, column, "bytes", i8)
+        offsets = self.input(frame.value, column, "offsets", i64)
+        missing = self.input(frame.value, column, "missing", i8)
+        site = self.lowering.error_site(
+            op, value=self.lowering.value_name(frame.value), column=column
+        )
+        flag = self.load(missing, self.state.row)
+        self.report_error(self.cmpi("ne", flag, self.constant(0, i8)), ERROR_NOT_TEXT, site)
+
+        size = ScratchSize(
+            1, op.expansion.value.data, self.lowering.value_name(frame.value), column
+        )
+        cps = self.scratch(self.scratch_name(op, "cps"), i32, size)
+        classes = self.scratch(self.scratch_name(op, "classes"), i8, size)
+        start = self.cast(self.load(offsets, self.state.row), index)
+        end = self.cast(self.load(offsets, self.iadd(self.state.row, 1)), index)
+        class_table = self.blob(op.char_classes)
+
+        def put(count: SSAValue, cp: SSAValue) -> SSAValue:
+            self.store(cp, cps, count)
+            self.store(self.load(class_table, self.cast(cp, index)), classes, count)
+            return self.iadd(count, 1)
+
+        def step(values: list[SSAValue]) -> list[SSAValue]:
+            position, count, in_python = values
+            cp, width = self.decode_utf8(data, position)
+            block = self.load(self.blob(op.char_index), self.cast(self.shr(cp, 8), index))
+            slot = self.iadd(self.shl(block, 8), self.iand(cp, 255))
+            entry = self.load(self.blob(op.char_blocks), self.cast(slot, index))
+            single = self.cmpi("sge", entry, self.constant(0, i32))
+
+            def sequence() -> list[SSAValue]:
+                python = self.cmpi("eq", entry, self.constant(MAP_PYTHON, i32))
+                at = self.cast(self.isub(self.constant(-2, i32), entry), index)
+                sequences = self.blob(op.char_sequences)
+                length = self.cast(self.load(sequences, at), index)
+                first = self.iadd(at, 1)
+                (after,) = self.for_range(
+                    self.constant(0, index),
+                    self.select(python, self.constant(0, index), length),
+                    [count],
+                    lambda k, c: [put(c[0], self.load(sequences, self.iadd(first, k)))],
+                )
+                return [after, self.emit(arith.OrIOp(in_python, python))]
+
+            count, in_python = self.if_else(
+                single, lambda: [put(count, entry), in_python], sequence
+            )
+            return [self.iadd(position, width), count, in_python]
+
+        _, length, in_python = self.while_loop(
+            [start, self.constant(0, index), self.constant(0, i1)],
+            lambda v: self.cmpi("ult", v[0], end),
+            step,
+        )
+        self.state.python_rows.append(in_python)
+        # A row that runs in Python has no native terms.
+        length = self.select(in_python, self.constant(0, index), length)
+        return TextRow(cps, classes, length, in_python)
+
+    def decode_utf8(self: KernelEmitter, data: SSAValue, position: SSAValue) -> list[SSAValue]:
+        """The code point starting at byte ``position`` (valid UTF-8) and its byte length."""
+
+        def byte(k: int) -> SSAValue:
+            return self.cast(self.load(data, self.iadd(position, k) if k else position), i32)
+
+        def continuation(k: int) -> SSAValue:
+            return self.iand(byte(k), 0x3F)
+
+        def join(lead_bits: int, count: int) -> SSAValue:
+            value = self.iand(byte(0), lead_bits)
+            for k in range(1, count):
+                value = self.ior(self.shl(value, 6), continuation(k))
+            return value
+
+        b0 = byte(0)
+
+        def multibyte() -> list[SSAValue]:
+            def three_or_four() -> list[SSAValue]:
+                return self.if_else(
+                    self.cmpi("ult", b0, self.constant(0xF0, i32)),
+                    lambda: [join(0x0F, 3), self.constant(3, index)],
+                    lambda: [join(0x07, 4), self.constant(4, index)],
+                )
+
+            return self.if_else(
+                self.cmpi("ult", b0, self.constant(0xE0, i32)),
+                lambda: [join(0x1F, 2), self.constant(2, index)],
+                three_or_four,
+            )
+
+        return self.if_else(
+            self.cmpi("ult", b0, self.constant(0x80, i32)),
+            lambda: [b0, self.constant(1, index)],
+            multibyte,
+        )
+
+    # endregion
+    # region Units and n-grams
+
+    def has_class(self: KernelEmitter, text: TextRow, position: SSAValue, bit: int) -> SSAValue:
+        value = self.iand(self.load(text.classes, position), bit)
+        return self.cmpi("ne", value, self.constant(0, i8))
+
+    def word_units(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        text: TextRow,
+        units: SSAValue,
+        starts: SSAValue,
+    ) -> SSAValue:
+        """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters), minus
+        stop words, written to ``units`` each followed by a space; ``starts[k]`` is where
+        token k starts. Returns the number of tokens."""
+        stop = self.stop_table(op)
+
+        def finish(run_start: SSAValue, end: SSAValue, tokens: SSAValue, at: SSAValue):
+            length = self.isub(end, run_start)
+            keep = self.cmpi("uge", length, self.constant(2, index))
+            if stop is not None:
+                is_stop = self.cmpi(
+                    "sge",
+                    self.lookup(stop, self.hash_units(text.cps, run_start, end), text.cps,
+                                run_start, length),
+                    self.constant(0, i64),
+                )  # fmt: skip
+                keep = self.emit(arith.AndIOp(keep, self.negate(is_stop)))
+
+            def write() -> list[SSAValue]:
+                self.store(self.cast(at, i32), starts, tokens)
+
+                def copy(k: SSAValue, position: list[SSAValue]) -> list[SSAValue]:
+                    self.store(self.load(text.cps, k), units, position[0])
+                    return [self.iadd(position[0], 1)]
+
+                (after,) = self.for_range(run_start, end, [at], copy)
+                self.store(self.constant(SPACE, i32), units, after)
+                return [self.iadd(tokens, 1), self.iadd(after, 1)]
+
+            return self.if_else(keep, write, lambda: [tokens, at])
+
+        def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            run_start, tokens, at = values
+            # classes[length] is inside the buffer (its size is at least length + 1).
+            inside = self.cmpi("ult", k, text.length)
+            word = self.emit(arith.AndIOp(inside, self.has_class(text, k, CLASS_WORD)))
+            in_run = self.cmpi("ne", run_start, self.constant(-1, index))
+            ends = self.emit(arith.AndIOp(in_run, self.negate(word)))
+            tokens, at = self.if_else(
+                ends, lambda: finish(run_start, k, tokens, at), lambda: [tokens, at]
+            )
+            starts_run = self.emit(arith.AndIOp(word, self.negate(in_run)))
+            run_start = self.select(
+                starts_run, k, self.select(word, run_start, self.constant(-1, index))
+            )
+            return [run_start, tokens, at]
+
+        # One step past the end closes the last token.
+        _, tokens, at = self.for_range(
+            self.constant(0, index),
+            self.iadd(text.length, 1),
+            [self.constant(-1, index), self.constant(0, index), self.constant(0, index)],
+            step,
+        )
+        self.store(self.cast(at, i32), starts, tokens)
+        return tokens
+
+    def char_units(self: KernelEmitter, text: TextRow, units: SSAValue) -> SSAValue:
+        """The characters with each run of two or more white-space characters replaced by
+        one space (``re.sub(r"\\s\\s+", " ", doc)``). Returns their number."""
+
+        def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            count, in_run = values
+            space = self.has_class(text, k, CLASS_SPACE)
+            following = self.iadd(k, 1)
+            next_space = self.emit(
+                arith.AndIOp(
+                    self.cmpi("ult", following, text.length),
+                    self.has_class(text, following, CLASS_SPACE),
+                )
+            )
+            run = self.emit(arith.AndIOp(space, self.ior(in_run, next_space)))
+            skip = self.emit(arith.AndIOp(run, in_run))
+            cp = self.select(run, self.constant(SPACE, i32), self.load(text.cps, k))
+
+            def write() -> list[SSAValue]:
+                self.store(cp, units, count)
+                return [self.iadd(count, 1)]
+
+            (count,) = self.if_else(skip, lambda: [count], write)
+            return [count, run]
+
+        count, _ = self.for_range(
+            self.constant(0, index), text.length, [self.constant(0, index), self.constant(0, i1)],
+            step,
+        )  # fmt: skip
+        return count
+
+    def hash_units(
+        self: KernelEmitter,
+        cps: SSAValue,
+        start: SSAValue,
+        end: SSAValue,
+        h: SSAValue | None = None,
+    ) -> SSAValue:
+        """FNV-1a over code points ``cps[start:end]``, continuing from ``h``."""
+        prime = self.constant(feature.FNV_PRIME, i64)
+
+        def mix(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            cp = self.emit(arith.ExtUIOp(self.load(cps, k), i64))
+            return [self.imul(self.emit(arith.XOrIOp(values[0], cp)), prime)]
+
+        initial = h if h is not None else self.constant(FNV_OFFSET, i64)
+        return self.for_range(start, end, [initial], mix)[0]
+
+    def stop_table(
+        self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
+    ) -> tuple | None:
+        if op.stop_codepoints is None:
+            return None
+        assert op.stop_offsets is not None and op.stop_table is not None
+        assert op.stop_probes is not None
+        return (op.stop_codepoints, op.stop_offsets, op.stop_table)
+
+    def lookup(
+        self: KernelEmitter,
+        table: tuple,
+        h: SSAValue,
+        cps: SSAValue,
+        start: SSAValue,
+        length: SSAValue,
+    ) -> SSAValue:
+        """The index of the term ``cps[start:start+length]`` (hash ``h``) in a term table,
+        or -1: linear probing from ``h mod size`` until an empty slot."""
+        codepoints, offsets, slots = (self.blob(b) for b in table)
+        mask = self.constant(table[2].size // 2 - 1, i64)
+
+        def probe(values: list[SSAValue]) -> SSAValue:
+            return self.cmpi("eq", values[1], self.constant(-2, i64))
+
+        def step(values: list[SSAValue]) -> list[SSAValue]:
+            slot = values[0]
+            at = self.cast(self.shl(slot, 1), index)
+            term = self.load(slots, self.iadd(at, 1))
+            occupied = self.cmpi("sge", term, self.constant(0, i64))
+            same_hash = self.cmpi("eq", self.load(slots, at), h)
+            candidate = self.emit(arith.AndIOp(occupied, same_hash))
+
+            def compare() -> list[SSAValue]:
+                term_at = self.cast(term, index)
+                term_start = self.cast(self.load(offsets, term_at), index)
+                term_end = self.cast(self.load(offsets, self.iadd(term_at, 1)), index)
+                same_length = self.cmpi("eq", self.isub(term_end, term_start), length)
+
+                def equal() -> list[SSAValue]:
+                    def check(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                        a = self.load(cps, self.iadd(start, k))
+                        b = self.load(codepoints, self.iadd(term_start, k))
+                        return [self.emit(arith.AndIOp(acc[0], self.cmpi("eq", a, b)))]
+
+                    return self.for_range(
+                        self.constant(0, index), length, [self.constant(1, i1)], check
+                    )
+
+                return self.if_else(same_length, equal, lambda: [self.constant(0, i1)])
+
+            found = self.if_else(candidate, compare, lambda: [self.constant(0, i1)])[0]
+            result = self.select(
+                found, term, self.select(occupied, self.constant(-2, i64), self.constant(-1, i64))
+            )
+            following = self.iand(self.iadd(slot, 1), mask)
+            return [following, result]
+
+        start_slot = self.iand(h, mask)
+        _, result = self.while_loop([start_slot, self.constant(-2, i64)], probe, step)
+        return result
+
+    def ngrams(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        units: SSAValue,
+        count: SSAValue,
+        starts: SSAValue | None,
+        hit: Callable[[SSAValue, SSAValue, SSAValue], None],
+    ) -> None:
+        """Call ``hit(hash, start, end)`` for every n-gram of the ``count`` units, each
+        n-gram being code points ``units[start:end]``. Units are single code points, or
+        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
+        low, high = op.ngram_min.value.data, op.ngram_max.value.data
+        separator = 1 if starts is not None else 0
+
+        def unit_start(k: SSAValue) -> SSAValue:
+            return k if starts is None else self.cast(self.load(starts, k), index)
+
+        def from_unit(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            first = unit_start(i)
+            longest = self.min_index(self.isub(count, i), self.constant(high, index))
+
+            def extend(n: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+                h, end = values
+                last = self.iadd(i, n)  # the n-gram is units [i, i + n]
+                new_end = self.isub(unit_start(self.iadd(last, 1)), separator)
+                h = self.hash_units(units, end, new_end, h)
+
+                def count() -> list[SSAValue]:
+                    hit(h, first, new_end)
+                    return []
+
+                if low > 1:
+                    self.if_else(self.cmpi("uge", n, self.constant(low - 1, index)), count)
+                else:
+                    count()
+                return [h, new_end]
+
+            self.for_range(
+                self.constant(0, index), longest, [self.constant(FNV_OFFSET, i64), first], extend
+            )
+            return []
+
+        self.for_range(self.constant(0, index), count, [], from_unit)
+
+    def char_wb_words(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        text: TextRow,
+        units: SSAValue,
+        hit: Callable[[SSAValue, SSAValue, SSAValue], None],
+    ) -> None:
+        """The n-grams of each white-space separated word padded with a space on each side;
+        a padded word shorter than the smallest n counts once as a whole, as scikit-learn's
+        ``_char_wb_ngrams``."""
+        low = op.ngram_min.value.data
+
+        def word(run_start: SSAValue, end: SSAValue) -> list[SSAValue]:
+            self.store(self.constant(SPACE, i32), units, self.constant(0, index))
+
+            def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                self.store(self.load(text.cps, k), units, self.iadd(self.isub(k, run_start), 1))
+                return []
+
+            self.for_range(run_start, end, [], copy)
+            padded = self.iadd(self.isub(end, run_start), 2)
+            self.store(self.constant(SPACE, i32), units, self.isub(padded, 1))
+            self.ngrams(op, units, padded, None, hit)
+            if low > 3:  # a padded word has at least 3 characters
+
+                def whole() -> list[SSAValue]:
+                    zero = self.constant(0, index)
+                    hit(self.hash_units(units, zero, padded), zero, padded)
+                    return []
+
+                self.if_else(self.cmpi("ult", padded, self.constant(low, index)), whole)
+            return []
+
+        def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            (run_start,) = values
+            inside = self.cmpi("ult", k, text.length)
+            letter = self.emit(
+                arith.AndIOp(inside, self.negate(self.has_class(text, k, CLASS_SPACE)))
+            )
+            in_word = self.cmpi("ne", run_start, self.constant(-1, index))
+            ends = self.emit(arith.AndIOp(in_word, self.negate(letter)))
+            self.if_else(ends, lambda: word(run_start, k))
+            starts_word = self.emit(arith.AndIOp(letter, self.negate(in_word)))
+            return [
+                self.select(
+                    starts_word, k, self.select(letter, run_start, self.constant(-1, index))
+                )
+            ]
+
+        self.for_range(
+            self.constant(0, index), self.iadd(text.length, 1), [self.constant(-1, index)], step
+        )
+
+    def each_ngram(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        text: TextRow,
+        hit: Callable[[SSAValue, SSAValue, SSAValue], None],
+    ) -> None:
+        """Run ``hit(hash, start, end)`` on every n-gram of the row, as the analyzer cuts it,
+        ``start`` and ``end`` indexing ``units_buffer(op)``."""
+        analyzer = op.analyzer.data
+        units = self.units_buffer(op)
+        if analyzer == "word":
+            starts = self.scratch(self.scratch_name(op, "starts"), i32, self.text_scratch_size(op))
+            tokens = self.word_units(op, text, units, starts)
+            self.ngrams(op, units, tokens, starts, hit)
+        elif analyzer == "char":
+            self.ngrams(op, units, self.char_units(text, units), None, hit)
+        else:
+            self.char_wb_words(op, text, units, hit)
+
+    def units_buffer(
+        self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
+    ) -> SSAValue:
+        return self.scratch(self.scratch_name(op, "units"), i32, self.text_scratch_size(op))
+
+    def text_scratch_size(
+        self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
+    ) -> ScratchSize:
+        """Units of a row: at most twice its code points (a space after each token or
+        around each word) plus two."""
+        decode = op.text.owner
+        assert isinstance(decode, feature.DecodeTextOp)
+        frame = self.frame_of(decode.frame).value
+        return ScratchSize(
+            4, 2 * decode.expansion.value.data, self.lowering.value_name(frame), decode.column.data
+        )
+
+    # endregion
+    # region Term rows
+
+    def accumulator(self: KernelEmitter, op: object, width: int) -> tuple[SSAValue, ...]:
+        """A dense f64 accumulator of ``width`` columns with a two-level bitmap of the
+        columns touched (all zero between rows)."""
+        counts = self.scratch(self.scratch_name(op, "counts"), f64, ScratchSize(width))
+        bits = self.scratch(self.scratch_name(op, "bits"), i64, ScratchSize((width + 63) // 64))
+        summary = self.scratch(
+            self.scratch_name(op, "summary"), i64, ScratchSize((width + 4095) // 4096)
+        )
+        return counts, bits, summary
+
+    def accumulate(
+        self: KernelEmitter, accumulator: tuple[SSAValue, ...], column: SSAValue, amount: SSAValue
+    ) -> None:
+        counts, bits, summary = accumulator
+        at = self.cast(column, index)
+        self.store(self.add(self.load(counts, at), amount), counts, at)
+        one = self.constant(1, i64)
+        word = self.shr(column, 6)
+        word_at = self.cast(word, index)
+        bit = self.shl(one, self.iand(column, 63))
+        self.store(self.ior(self.load(bits, word_at), bit), bits, word_at)
+        summary_at = self.cast(self.shr(column, 12), index)
+        summary_bit = self.shl(one, self.iand(word, 63))
+        self.store(self.ior(self.load(summary, summary_at), summary_bit), summary, summary_at)
+
+    def drain(
+        self: KernelEmitter,
+        op: object,
+        accumulator: tuple[SSAValue, ...],
+        width: int,
+        binary: bool,
+        drop_zeros: bool,
+    ) -> Segment:
+        """The touched columns in increasing order with their values, as a segment; the
+        accumulator is left zeroed."""
+        counts, bits, summary = accumulator
+        ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
+        values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
+        zero64 = self.constant(0, i64)
+        one64 = self.constant(1, i64)
+
+        def lowest_bits(
+            word: SSAValue, body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+            carried: list[SSAValue],
+        ) -> list[SSAValue]:  # fmt: skip
+            def each(values: list[SSAValue]) -> list[SSAValue]:
+                rest, *state = values
+                bit = self.emit(math.CountTrailingZerosOp(rest))
+                rest = self.iand(rest, self.isub(rest, one64))
+                return [rest, *body(bit, state)]
+
+            return self.while_loop([word, *carried], lambda v: self.cmpi("ne", v[0], zero64), each)[
+                1:
+            ]
+
+        def per_summary(s: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            word = self.load(summary, s)
+            self.store(zero64, summary, s)
+            base = self.shl(self.cast(s, i64), 6)
+
+            def per_word(bit: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
+                word_index = self.ior(base, bit)
+                word_at = self.cast(word_index, index)
+                column_bits = self.load(bits, word_at)
+                self.store(zero64, bits, word_at)
+                column_base = self.shl(word_index, 6)
+
+                def per_column(bit: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
+                    (count,) = state
+                    column = self.cast(self.ior(column_base, bit), index)
+                    value = self.load(counts, column)
+                    self.store(self.constant(0.0, f64), counts, column)
+                    if binary:
+                        value = self.constant(1.0, f64)
+                    self.store(self.cast(column, i32), ids, count)
+                    self.store(value, values, count)
+                    if not drop_zeros:
+                        return [self.iadd(count, 1)]
+                    kept = self.cmpf("une", value, self.constant(0.0, f64))
+                    return [self.iadd(count, self.cast(self.cast(kept, i64), index))]
+
+                return lowest_bits(column_bits, per_column, state)
+
+            return lowest_bits(word, per_word, carried)
+
+        (count,) = self.for_range(
+            self.constant(0, index),
+            self.constant((width + 4095) // 4096, index),
+            [self.constant(0, index)],
+            per_summary,
+        )
+        return Segment(ids, values, count, 0)
+
+    def count_terms(self: KernelEmitter, op: feature.CountTermsOp) -> TermsRow:
+        text = self.rows[op.text]
+        assert isinstance(text, TextRow)
+        width = op.terms
+        accumulator = self.accumulator(op, width)
+        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table)
+        one = self.constant(1.0, f64)
+        units = self.units_buffer(op)
+
+        def hit(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
+            term = self.lookup(vocabulary, h, units, start, self.isub(end, start))
+
+            def count() -> list[SSAValue]:
+                self.accumulate(accumulator, term, one)
+                return []
+
+            self.if_else(self.cmpi("sge", term, self.constant(0, i64)), count)
+
+        self.each_ngram(op, text, hit)
+        binary = op.binary is not None
+        return TermsRow([self.drain(op, accumulator, width, binary, False)], width)
+
+    def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow:
+        row = self.rows[op.input]
+        assert isinstance(row, TermsRow)
+        if len(row.segments) != 1:
+            raise NotImplementedError("feature.weight_terms of an hstack of term rows")
+        (segment,) = row.segments
+        width = batch_width(op.result.type)
+        single = op.result.type.get_element_type() == f32  # type: ignore[attr-defined]
+        weighted = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
+
+        def rounded(x: SSAValue) -> SSAValue:
+            """``x`` rounded to the op's precision (float32 arithmetic as numpy does it)."""
+            if not single:
+                return x
+            return self.emit(arith.ExtFOp(self.emit(arith.TruncFOp(x, f32)), f64))
+
+        norm = op.norm.data
+
+        def weigh(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            value = rounded(self.load(segment.values, k))
+            if op.sublinear_tf is not None:
+                value = rounded(self.add(self.emit(math.LogOp(value)), self.constant(1.0, f64)))
+            if op.idf is not None:
+                column = self.cast(self.load(segment.ids, k), index)
+                idf = self.load(self.blob(op.idf), column)
+                if single:
+                    idf = self.emit(arith.ExtFOp(idf, f64))
+                value = rounded(self.emit(arith.MulfOp(value, idf)))
+            self.store(value, weighted, k)
+            if norm == "l2":
+                return [self.add(carried[0], rounded(self.emit(arith.MulfOp(value, value))))]
+            if norm == "l1":
+                return [self.add(carried[0], self.emit(math.AbsFOp(value)))]
+            return carried
+
+        zero = self.constant(0.0, f64)
+        (total,) = self.for_range(self.constant(0, index), segment.count, [zero], weigh)
+        if norm != "none":
+            if norm == "l2":
+                total = self.emit(math.SqrtOp(total))
+            # scikit-learn leaves a row of zeros as it is.
+            total = self.select(self.cmpf("oeq", total, zero), self.constant(1.0, f64), total)
+
+            def divide(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                value = self.emit(arith.DivfOp(self.load(weighted, k), total))
+                self.store(rounded(value), weighted, k)
+                return []
+
+            self.for_range(self.constant(0, index), segment.count, [], divide)
+        return TermsRow([Segment(segment.ids, weighted, segment.count, 0)], width)
+
+    def sparse_linear(self: KernelEmitter, op: feature.SparseLinearOp) -> list[SSAValue]:
+        outputs, features = op.coef.shape
+        coef = self.blob(op.coef)
+        accumulators = [self.constant(0.0, f64)] * outputs
+        column_offset = op.offset.value.data
+        for value in op.inputs:
+            row = self.rows[value]
+            assert isinstance(row, TermsRow)
+            for segment in row.segments:
+                base = column_offset + segment.offset
+
+                def dot(
+                    k: SSAValue, acc: list[SSAValue], segment: Segment = segment, base: int = base
+                ) -> list[SSAValue]:
+                    x = self.load(segment.values, k)
+                    column = self.iadd(self.cast(self.load(segment.ids, k), index), base)
+                    return [
+                        self.add(
+                            a,
+                            self.emit(
+                                arith.MulfOp(x, self.load(coef, self.iadd(column, j * features)))
+                            ),
+                        )
+                        for j, a in enumerate(acc)
+                    ]
+
+                accumulators = self.for_range(
+                    self.constant(0, index), segment.count, accumulators, dot
+                )
+            column_offset += row.width
+        if op.intercept is not None:
+            accumulators = [
+                self.add(a, self.blob_value(op.intercept, j)) for j, a in enumerate(accumulators)
+            ]
+        return accumulators
+
+    def hstack_terms(self: KernelEmitter, parts: list[TermsRow]) -> TermsRow:
+        segments: list[Segment] = []
+        offset = 0
+        for part in parts:
+            segments.extend(
+                Segment(s.ids, s.values, s.count, s.offset + offset) for s in part.segments
+            )
+            offset += part.width
+        return TermsRow(segments, offset)
+
+    # endregion
