@@ -412,8 +412,13 @@ class PredictOp(IRDLOperation):
 class HstackOp(IRDLOperation):
     """Concatenate batches column-wise (``np.hstack``, ``np.column_stack``, ``sparse.hstack``).
 
+    The result is sparse when any input is (``scipy.sparse.hstack``, FeatureUnion), unless
+    built dense (a ColumnTransformer whose fitted output is dense).
+
     ```mlir
     %x = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
+    %s = pipeline.hstack %c, %d : (tensor<?x4xf64, "csr">, tensor<?x3xf64, "csr">)
+           -> tensor<?x7xf64, "csr">
     ```
     """
 
@@ -423,16 +428,22 @@ class HstackOp(IRDLOperation):
     traits = traits_def(Pure())
     assembly_format = "$inputs attr-dict `:` `(` type($inputs) `)` `->` type($result)"
 
-    def __init__(self, inputs: Sequence[SSAValue]):
+    def __init__(self, inputs: Sequence[SSAValue], sparse: bool | None = None):
         width = sum(batch_width(v.type) for v in inputs)
-        super().__init__(operands=[inputs], result_types=[batch_of(width)])
+        if sparse is None:
+            sparse = any(is_sparse(v.type) for v in inputs)
+        # scipy.sparse.hstack keeps a common dtype; dense parts are read as f64 values.
+        elements = {v.type.get_element_type() for v in inputs}  # type: ignore[attr-defined]
+        element = elements.pop() if sparse and len(elements) == 1 else f64
+        result = sparse_batch_of(width, element) if sparse else batch_of(width, element)
+        super().__init__(operands=[inputs], result_types=[result])
 
     def verify_(self) -> None:
         if not self.inputs:
             raise VerifyException("hstack needs at least one input")
         width = sum(batch_width(verify_batch(v.type, "input")) for v in self.inputs)
-        if verify_batch(self.result.type, "result") != batch_of(width):
-            raise VerifyException(f"result must be {batch_of(width)}: the inputs' total width")
+        if batch_width(verify_batch(self.result.type, "result")) != width:
+            raise VerifyException(f"result must have {width} columns: the inputs' total width")
 
 
 @irdl_op_definition

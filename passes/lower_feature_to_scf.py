@@ -48,9 +48,11 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    f32,
     f64,
     i1,
     i8,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
@@ -74,7 +76,7 @@ def memref_of(element: Attribute, size: int = DYNAMIC_INDEX) -> MemRefType:
 
 
 def dtype_name(element: Attribute) -> str:
-    return {f64: "f64", i64: "i64", i1: "i1"}[element]
+    return {f64: "f64", f32: "f32", i64: "i64", i1: "i1"}[element]
 
 
 @dataclass
@@ -676,8 +678,14 @@ class KernelEmitter(TextEmitter):
 
     # endregion
 
-    def store_outputs(self, outputs: Sequence[tuple[SSAValue, SSAValue]]) -> None:
-        for value, ref in outputs:
+    def store_outputs(self, outputs: Sequence[tuple[SSAValue, Sequence[SSAValue]]]) -> None:
+        for value, refs in outputs:
+            if is_sparse(value.type):
+                terms = self.rows[value]
+                assert isinstance(terms, TermsRow)
+                self.store_terms(terms, value.type.get_element_type(), *refs)  # type: ignore
+                continue
+            (ref,) = refs
             row = self.row_of(value)
             base = self.row_offset(len(row))
             for j, x in enumerate(row):
@@ -870,20 +878,21 @@ class FunctionLowering:
         for value in outputs:
             assert isinstance(value.type, TensorType)
             element = value.type.get_element_type()
-            arg = entry.insert_arg(memref_of(i8 if element == i1 else element), len(entry.args))
-            output_args.append((value, arg))
-            output_specs.append(
-                DictionaryAttr(
-                    {
-                        "value": StringAttr(self.names[value]),
-                        "width": IntegerAttr(batch_width(value.type), i64),
-                        "dtype": StringAttr(dtype_name(element)),
-                        "shape": ArrayAttr(
-                            [IntegerAttr(d, i64) for d in value.type.get_shape()[1:]]
-                        ),
-                    }
-                )
-            )
+            spec: dict[str, Attribute] = {
+                "value": StringAttr(self.names[value]),
+                "width": IntegerAttr(batch_width(value.type), i64),
+                "dtype": StringAttr(dtype_name(element)),
+                "shape": ArrayAttr([IntegerAttr(d, i64) for d in value.type.get_shape()[1:]]),
+            }
+            if is_sparse(value.type):
+                # CSR: indptr, indices, data, and the capacity of indices/data.
+                types = [memref_of(i64), memref_of(i32), memref_of(element), memref_of(i64)]
+                spec["sparse"] = IntegerAttr(1, i64)
+            else:
+                types = [memref_of(i8 if element == i1 else element)]
+            args = [entry.insert_arg(t, len(entry.args)) for t in types]
+            output_args.append((value, args))
+            output_specs.append(DictionaryAttr(spec))
         body = Block(arg_types=[index])
         zero = arith.ConstantOp(IntegerAttr(0, index))
         one = arith.ConstantOp(IntegerAttr(1, index))
@@ -899,7 +908,7 @@ class FunctionLowering:
         emitter.store_outputs(output_args)
         if state.python_rows:
             output_specs.append(
-                emitter.store_python_rows(f"{name}.python_rows", 2 + len(output_args))
+                emitter.store_python_rows(f"{name}.python_rows", 2 + sum(len(refs) for _, refs in output_args))
             )
         body.add_op(scf.YieldOp())
         kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))

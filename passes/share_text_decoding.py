@@ -59,7 +59,7 @@ class ShareTextDecodingPass(ModulePass):
                     continue
                 kept = first.setdefault(_decoding_key(decode), decode)
                 if kept is not decode:
-                    decode.result.replace_by(kept.result)
+                    decode.result.replace_all_uses_with(kept.result)
                     frame = decode.frame.owner
                     decode.detach()
                     decode.erase()

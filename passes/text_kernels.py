@@ -282,11 +282,13 @@ class TextEmitter:
             block = self.load(self.blob(op.char_index), self.cast(self.shr(cp, 8), index))
             slot = self.iadd(self.shl(block, 8), self.iand(cp, 255))
             entry = self.load(self.blob(op.char_blocks), self.cast(slot, index))
-            single = self.cmpi("sge", entry, self.constant(0, i32))
+            # Even: cp + (entry >> 1); -1: run the row in Python; odd: sequence entry >> 1.
+            single = self.cmpi("eq", self.iand(entry, 1), self.constant(0, i32))
+            shifted = self.emit(arith.ShRSIOp(entry, self.constant(1, i32)))
 
             def sequence() -> list[SSAValue]:
                 python = self.cmpi("eq", entry, self.constant(MAP_PYTHON, i32))
-                at = self.cast(self.isub(self.constant(-2, i32), entry), index)
+                at = self.cast(self.select(python, self.constant(0, i32), shifted), index)
                 sequences = self.blob(op.char_sequences)
                 length = self.cast(self.load(sequences, at), index)
                 first = self.iadd(at, 1)
@@ -299,7 +301,7 @@ class TextEmitter:
                 return [after, self.emit(arith.OrIOp(in_python, python))]
 
             count, in_python = self.if_else(
-                single, lambda: [put(count, entry), in_python], sequence
+                single, lambda: [put(count, self.iadd(cp, shifted)), in_python], sequence
             )
             return [self.iadd(position, width), count, in_python]
 
@@ -867,6 +869,46 @@ class TextEmitter:
                 self.add(a, self.blob_value(op.intercept, j)) for j, a in enumerate(accumulators)
             ]
         return accumulators
+
+    def store_terms(
+        self: KernelEmitter,
+        row: TermsRow,
+        element: Attribute,
+        indptr: SSAValue,
+        indices: SSAValue,
+        data: SSAValue,
+        capacity: SSAValue,
+    ) -> None:
+        """Append the row to a CSR matrix: ``indptr[i + 1]`` always, the entries only while
+        they fit in ``capacity[0]`` (the runtime then reruns with ``indptr[n]`` entries)."""
+        start = self.load(indptr, self.state.row)
+        total = start
+        for segment in row.segments:
+            total = self.iadd(total, self.cast(segment.count, i64))
+        self.store(total, indptr, self.iadd(self.state.row, 1))
+        fits = self.cmpi("sle", total, self.load(capacity, 0))
+
+        def write() -> list[SSAValue]:
+            at = self.cast(start, index)
+            for segment in row.segments:
+
+                def entry(k: SSAValue, position: list[SSAValue], segment: Segment = segment):
+                    column = self.load(segment.ids, k)
+                    if segment.offset:
+                        column = self.iadd(column, segment.offset)
+                    self.store(column, indices, position[0])
+                    value = self.load(segment.values, k)
+                    if element == f32:
+                        value = self.emit(arith.TruncFOp(value, f32))
+                    elif element == i64:
+                        value = self.emit(arith.FPToSIOp(value, i64))
+                    self.store(value, data, position[0])
+                    return [self.iadd(position[0], 1)]
+
+                (at,) = self.for_range(self.constant(0, index), segment.count, [at], entry)
+            return []
+
+        self.if_else(fits, write)
 
     def hstack_terms(self: KernelEmitter, parts: list[TermsRow]) -> TermsRow:
         segments: list[Segment] = []

@@ -30,6 +30,7 @@ from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
 
 DTYPES = {
     "f64": np.float64,
+    "f32": np.float32,
     "i64": np.int64,
     "i32": np.int32,
     "i1": np.uint8,
@@ -65,18 +66,30 @@ class KernelInput:
     size: dict[str, Any] | None  # a scratch buffer's size (see text_kernels.ScratchSize)
 
 
+@dataclass(frozen=True)
+class KernelOutput:
+    """One result buffer of a kernel: rows of ``shape``, or a CSR matrix of ``width``
+    columns (indptr, indices and data buffers plus their capacity)."""
+
+    value: str
+    shape: tuple[int, ...]
+    dtype: type[np.generic]
+    sparse_width: int | None
+
+
 class Scratch(threading.local):
     """Each thread's scratch buffers, reused across calls: kernels leave them zeroed."""
 
     def __init__(self) -> None:
-        self.buffers: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, tuple[np.ndarray, int]] = {}
 
-    def get(self, name: str, size: int, dtype: type[np.generic]) -> np.ndarray:
-        buffer = self.buffers.get(name)
-        if buffer is None or len(buffer) < size:
+    def address(self, name: str, size: int, dtype: type[np.generic]) -> int:
+        """The address of buffer ``name`` of at least ``size`` elements."""
+        found = self.buffers.get(name)
+        if found is None or len(found[0]) < size:
             buffer = np.zeros(max(size, 1), dtype=dtype)
-            self.buffers[name] = buffer
-        return buffer
+            found = self.buffers[name] = (buffer, _address(buffer))
+        return found[1]
 
 
 class BoundKernel:
@@ -97,14 +110,20 @@ class BoundKernel:
             for spec in step.inputs
         ]
         self.outputs = [
-            (spec["value"], tuple(spec["shape"]), DTYPES[spec["dtype"]]) for spec in step.outputs
+            KernelOutput(
+                spec["value"],
+                tuple(spec["shape"]),
+                DTYPES[spec["dtype"]],
+                spec["width"] if spec.get("sparse") else None,
+            )
+            for spec in step.outputs
         ]
         self.python_rows = next(
             (s["value"] for s in step.outputs if s.get("role") == "python_rows"), None
         )
         self.names = names
         self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
-        arguments = len(step.inputs) + len(step.outputs)
+        arguments = len(step.inputs) + sum(4 if o.sparse_width else 1 for o in self.outputs)
         self.call: Callable[..., None] = library.cfunc(
             step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
         )
@@ -144,6 +163,7 @@ class CompiledPipeline:
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
         self.scratch = Scratch()
+        self.entries_per_row: dict[str, float] = {}  # sparse outputs: last call's nnz / row
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
 
     # region Calling
@@ -247,8 +267,6 @@ class CompiledPipeline:
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
     ) -> np.ndarray:
-        if spec.part == "scratch":
-            return self.scratch_buffer(spec, values, rows, columns)
         value = values[spec.value]
         if spec.column is None:
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
@@ -270,25 +288,30 @@ class CompiledPipeline:
             columns[key] = parts
         return parts[spec.part]
 
-    def scratch_buffer(
+    def scratch_address(
         self,
         spec: KernelInput,
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
-    ) -> np.ndarray:
+    ) -> int:
         """A zeroed scratch buffer of ``fixed + per_byte * (longest row of the column)``."""
         assert spec.size is not None
         size = spec.size["fixed"]
         if "per_byte" in spec.size:
-            source = KernelInput(
-                spec.size["value"], spec.size["value"], spec.size["column"], "offsets", 1,
-                np.int64, None,
-            )  # fmt: skip
-            offsets = self.input_buffer(source, values, rows, columns)
-            longest = int(np.diff(offsets).max()) if rows else 0
-            size += spec.size["per_byte"] * longest
-        return self.scratch.get(spec.value, size, spec.dtype)
+            key = (spec.size["value"], spec.size["column"])
+            if key not in columns:
+                source = KernelInput(
+                    spec.size["value"], spec.size["value"], spec.size["column"], "offsets", 1,
+                    np.int64, None,
+                )  # fmt: skip
+                self.input_buffer(source, values, rows, columns)
+            parts = columns[key]
+            if "longest" not in parts:
+                offsets = parts["offsets"]
+                parts["longest"] = int((offsets[1:] - offsets[:-1]).max()) if rows else 0
+            size += spec.size["per_byte"] * parts["longest"]
+        return self.scratch.address(spec.value, size, spec.dtype)
 
     def run_kernel(
         self,
@@ -298,23 +321,65 @@ class CompiledPipeline:
         columns: dict[tuple[str, str], dict[str, Any]],
         python_rows: np.ndarray,
     ) -> None:
-        error = np.zeros(3, dtype=np.int64)
-        pointers = [_address(error)]
-        for name, shape, dtype in kernel.outputs:
-            output = np.empty((rows, *shape), dtype=dtype)
-            values[name] = output
-            pointers.append(_address(output))
         # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
         # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
-        keep = [self.input_buffer(spec, values, rows, columns) for spec in kernel.inputs]
+        keep = []
+        inputs = []
+        for spec in kernel.inputs:
+            if spec.part == "scratch":
+                inputs.append(self.scratch_address(spec, values, rows, columns))
+            else:
+                keep.append(self.input_buffer(spec, values, rows, columns))
+                inputs.append(_address(keep[-1]))
         for frame, names in kernel.column_groups:
             marshal.check_precision(
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
-        pointers.extend(_address(buffer) for buffer in keep)
-        kernel.call(rows, *pointers)
-        if error[0]:
-            raise self.runtime_error(error, values)
+        capacities = {
+            o.value: int(rows * self.entries_per_row.get(o.value, 32.0) * 1.25) + 16
+            for o in kernel.outputs
+            if o.sparse_width
+        }
+        while True:
+            error = np.zeros(3, dtype=np.int64)
+            pointers = [_address(error)]
+            results: dict[str, Any] = {}
+            for output in kernel.outputs:
+                if output.sparse_width:
+                    capacity = capacities[output.value]
+                    buffers = (
+                        np.zeros(rows + 1, dtype=np.int64),
+                        np.empty(capacity, dtype=np.int32),
+                        np.empty(capacity, dtype=output.dtype),
+                        np.array([capacity], dtype=np.int64),
+                    )
+                else:
+                    buffers = (np.empty((rows, *output.shape), dtype=output.dtype),)
+                results[output.value] = buffers
+                pointers.extend(_address(b) for b in buffers)
+            kernel.call(rows, *pointers, *inputs)
+            if error[0]:
+                raise self.runtime_error(error, values)
+            short = {
+                name: int(buffers[0][-1])
+                for name, buffers in results.items()
+                if len(buffers) == 4 and buffers[0][-1] > capacities[name]
+            }
+            if not short:
+                break
+            capacities.update(short)  # indptr counted every row: rerun with exact room
+        for output in kernel.outputs:
+            buffers = results[output.value]
+            if output.sparse_width:
+                indptr, indices, data, _ = buffers
+                entries = int(indptr[-1])
+                self.entries_per_row[output.value] = entries / max(rows, 1)
+                values[output.value] = sp.csr_matrix(
+                    (data[:entries], indices[:entries], indptr),
+                    shape=(rows, output.sparse_width),
+                )
+            else:
+                values[output.value] = buffers[0]
         if kernel.python_rows is not None:
             python_rows |= values.pop(kernel.python_rows).astype(bool)
 

@@ -1,0 +1,305 @@
+"""Tables the native text kernels read: code-point preprocessing, character classes, terms.
+
+A scikit-learn vectorizer preprocesses a document as ``strip(doc.lower())`` (``_preprocess``),
+where ``strip`` is ``strip_accents_ascii`` (NFKD, then drop every non-ASCII code point) or
+``strip_accents_unicode`` (an ASCII document unchanged, else NFKD, then drop every code point
+with ``unicodedata.combining(c) != 0``). ``char_map`` tabulates ``mapped(c) = strip(lower(c))``
+per code point, and joining ``mapped`` over a document gives the whole-document result:
+
+- ``str.lower`` maps each code point on its own (full case mapping, no locale), except capital
+  sigma U+03A3, whose lowercase depends on its neighbours (final sigma); it is ``MAP_PYTHON``.
+  U+0130 lowers to two code points, which the table stores as a sequence.
+- NFKD of a string is the join of each code point's decomposition followed by canonical
+  reordering, a stable sort of each run of code points with nonzero combining class. Only those
+  move, and both strips drop all of them (ASCII has combining class 0), so the order of the code
+  points kept is the order of the per-code-point results.
+- The ASCII shortcut of ``strip_accents_unicode`` agrees: an ASCII code point is its own NFKD.
+
+Surrogates U+D800..U+DFFF never come from UTF-8 text and are always ``MAP_PYTHON``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import numpy as np
+from sklearn.feature_extraction.text import strip_accents_ascii, strip_accents_unicode
+
+from willump_mlir.dialects.feature import FNV_OFFSET, FNV_PRIME
+
+MAP_PYTHON = -1
+CLASS_WORD = 1
+CLASS_SPACE = 2
+
+CODE_POINTS = 0x110000
+BLOCK = 256
+SIGMA = 0x03A3
+SURROGATES = slice(0xD800, 0xE000)
+
+_STRIPS: dict[str | None, Callable[[str], str] | None] = {
+    None: None,
+    "ascii": strip_accents_ascii,
+    "unicode": strip_accents_unicode,
+}
+
+
+@dataclass(frozen=True)
+class CharMap:
+    """``mapped(cp)`` for every code point as a two-level table (see ``char_map``)."""
+
+    index: np.ndarray  # int32[0x1100]: block number of each 256-code-point block
+    blocks: np.ndarray  # int32[nblocks * 256]: cp's is blocks[index[cp >> 8] * 256 + cp % 256]
+    sequences: np.ndarray  # int32: count-prefixed code point sequences, the empty one at 0
+    max_expansion: int  # max over cp of ceil(len(mapped) / UTF-8 length of cp), at least 1
+
+
+@dataclass(frozen=True)
+class TermTable:
+    """Terms as code points plus an open-addressing hash table of them (see ``term_table``)."""
+
+    codepoints: np.ndarray  # int32: the code points of all terms concatenated
+    offsets: np.ndarray  # int64[n + 1], in code points
+    table: np.ndarray  # int64[2 * size]: (fnv1a64_codepoints as int64, term index) per slot
+    probes: int  # the most slots any term needs, at least 1
+
+
+@lru_cache(maxsize=1)
+def all_code_points() -> str:
+    """The string of every code point U+0000..U+10FFFF in order, surrogates included."""
+    codes = np.arange(CODE_POINTS, dtype="<u4")
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _utf8_length(cp: int) -> int:
+    return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
+
+
+@lru_cache(maxsize=1)
+def _mark_probe() -> str:
+    """Each code point ``c`` as U+0345 ``c`` U+0334 (combining classes 240, c's, 1)."""
+    codes = np.empty((CODE_POINTS, 3), dtype="<u4")
+    codes[:, 0] = 0x0345
+    codes[:, 1] = np.arange(CODE_POINTS)
+    codes[:, 2] = 0x0334
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _has_marks(start: int) -> bool:
+    """Whether a block of code points, each its own NFKD, has one of nonzero combining class.
+
+    Canonical reordering changes U+0345 ``c`` U+0334 exactly when ``c`` has one; between
+    starters it leaves the ordered pair U+0334 U+0345 alone.
+    """
+    probe = _mark_probe()[3 * start : 3 * (start + BLOCK)]
+    return unicodedata.normalize("NFKD", probe) != probe
+
+
+class _Builder:
+    """Fills the flat entry array of one ``char_map`` configuration."""
+
+    def __init__(self, lowercase: bool, strip_accents: str | None):
+        if strip_accents not in _STRIPS:
+            raise ValueError(f"strip_accents must be None, 'ascii' or 'unicode': {strip_accents!r}")
+        self.lowercase = lowercase
+        self.strip_name = strip_accents
+        self.strip = _STRIPS[strip_accents]
+        self.entries = np.zeros(CODE_POINTS, dtype=np.int32)
+        self.sequences: dict[str, int] = {}
+        self.data: list[int] = []
+        self.expansion = 1
+        self.sequence("")
+
+    def sequence(self, mapped: str) -> int:
+        """The (odd) entry of a sequence, added on first use."""
+        entry = self.sequences.get(mapped)
+        if entry is None:
+            entry = 2 * len(self.data) + 1
+            self.sequences[mapped] = entry
+            self.data.append(len(mapped))
+            self.data.extend(map(ord, mapped))
+        return entry
+
+    def fixed(self, chars: str) -> bool:
+        """Whether each of ``chars`` is its own lowercase and its own NFKD (as applied).
+
+        Neither step maps a code point to nothing, so equal lengths mean one code point each;
+        for NFKD the result is then a permutation of ``chars``, and NFKD is idempotent.
+        """
+        if self.lowercase and chars.lower() != chars:
+            return False
+        return self.strip is None or unicodedata.normalize("NFKD", chars) == chars
+
+    def fill_fixed(self, start: int, chars: str) -> None:
+        """Entries of a block of code points that are their own lowercase and NFKD."""
+        if self.strip_name == "ascii":
+            self.entries[max(start, 0x80) : start + BLOCK] = self.sequence("")
+        elif self.strip_name == "unicode" and _has_marks(start):
+            for cp, ch in enumerate(chars, start):
+                if unicodedata.combining(ch):
+                    self.entries[cp] = self.sequence("")
+
+    def preprocess(self, text: str) -> str:
+        """``text`` through sklearn's steps."""
+        if self.lowercase:
+            text = text.lower()
+        return text if self.strip is None else self.strip(text)
+
+    def fill_each(self, start: int, chars: str) -> None:
+        """Entries of a block by applying sklearn's steps to its code points.
+
+        Past the first block they go through joined by U+0000, which maps to itself, is a
+        starter and comes out of no step, so the parts between them are the results.
+        """
+        if start == 0:
+            parts = [self.preprocess(ch) for ch in chars]
+        else:
+            parts = self.preprocess("\0".join(chars)).split("\0")
+        if len(parts) != BLOCK:
+            raise AssertionError("a preprocessing step produced U+0000")
+        for cp, mapped in enumerate(parts, start):
+            if len(mapped) == 1:
+                self.entries[cp] = 2 * (ord(mapped) - cp)
+            else:
+                self.entries[cp] = self.sequence(mapped)
+                self.expansion = max(self.expansion, -(-len(mapped) // _utf8_length(cp)))
+
+    def build(self) -> CharMap:
+        text = all_code_points()
+        for start in range(0, CODE_POINTS, BLOCK):
+            chars = text[start : start + BLOCK]
+            if self.fixed(chars):
+                self.fill_fixed(start, chars)
+            else:
+                self.fill_each(start, chars)
+        self.entries[SURROGATES] = MAP_PYTHON
+        if self.lowercase:
+            self.entries[SIGMA] = MAP_PYTHON
+        rows = self.entries.reshape(-1, BLOCK)
+        numbers: dict[bytes, int] = {}
+        index = np.array(
+            [numbers.setdefault(row.tobytes(), len(numbers)) for row in rows], dtype=np.int32
+        )
+        blocks = np.frombuffer(b"".join(numbers), dtype=np.int32).copy()
+        return CharMap(
+            index=_readonly(index),
+            blocks=_readonly(blocks),
+            sequences=_readonly(np.array(self.data, dtype=np.int32)),
+            max_expansion=self.expansion,
+        )
+
+
+@cache
+def char_map(lowercase: bool, strip_accents: str | None) -> CharMap:
+    """The table of ``mapped(cp) = strip(lower(chr(cp)))`` as sklearn's ``_preprocess`` does it.
+
+    Entries are relative to ``cp``, so blocks that map alike are stored once. An entry ``e``:
+
+    - even: ``cp`` maps to the single code point ``cp + (e >> 1)`` (arithmetic shift; 0 is
+      the identity);
+    - ``MAP_PYTHON`` (-1): a row with ``cp`` must run in Python;
+    - odd and ``>= 1``: ``cp`` maps to the sequence ``sequences[o + 1 : o + 1 + sequences[o]]``
+      with ``o = e >> 1``; ``o == 0`` is the empty sequence, so a dropped code point has 1.
+
+    ``strip_accents`` is None, ``"ascii"`` or ``"unicode"``. The arrays are read-only.
+    """
+    return _Builder(lowercase, strip_accents).build()
+
+
+def _matching(pattern: str) -> np.ndarray:
+    """Which code points the one-character ``re`` class ``pattern`` matches, as bools."""
+    hits = np.zeros(CODE_POINTS, dtype=bool)
+    for run in re.finditer(f"{pattern}+", all_code_points()):
+        hits[run.start() : run.end()] = True
+    return hits
+
+
+@lru_cache(maxsize=1)
+def char_classes() -> np.ndarray:
+    """uint8[0x110000]: ``CLASS_WORD`` where ``re``'s ``\\w`` (str patterns) matches the code
+    point, ``CLASS_SPACE`` where ``str.isspace()`` holds (the same set as ``re``'s ``\\s``)."""
+    classes = _matching(r"\w").astype(np.uint8) * np.uint8(CLASS_WORD)
+    classes |= _matching(r"\s").astype(np.uint8) * np.uint8(CLASS_SPACE)
+    return _readonly(classes)
+
+
+def fnv1a64_codepoints(term: str) -> int:
+    """FNV-1a 64 over the code points of ``term`` (unsigned): what term tables hash."""
+    h = FNV_OFFSET
+    for ch in term:
+        h = ((h ^ ord(ch)) * FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _hashes(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``fnv1a64_codepoints`` of every term at once (uint64, which wraps mod 2**64).
+
+    With the terms longest first, the terms longer than ``k`` are a prefix, and one step
+    folds in code point ``k`` of all of them.
+    """
+    lengths = np.diff(offsets)
+    order = np.argsort(-lengths, kind="stable")
+    starts = offsets[:-1][order]
+    longer = np.searchsorted(-lengths[order], -np.arange(lengths.max(initial=0)), side="left")
+    points = codepoints.astype(np.uint64)
+    prime = np.uint64(FNV_PRIME)
+    sorted_hashes = np.full(len(order), FNV_OFFSET, dtype=np.uint64)
+    for k, count in enumerate(longer.tolist()):
+        active = sorted_hashes[:count]
+        active ^= points[starts[:count] + k]
+        active *= prime
+    hashes = np.empty_like(sorted_hashes)
+    hashes[order] = sorted_hashes
+    return hashes
+
+
+def term_table(terms: Sequence[str]) -> TermTable:
+    """An open-addressing table that finds the index of each of the (distinct) ``terms``.
+
+    ``size`` is the smallest power of two ``>= 2 * len(terms)`` (at least 1). Slot ``k`` is
+    ``table[2k : 2k + 2] = (hash, index)`` with ``hash`` the ``fnv1a64_codepoints`` of the term
+    as a signed int64 (the same 64 bits); empty slots hold ``(-1, -1)``. A term's home slot is
+    ``hash & (size - 1)``, and every slot from its home to its own (mod ``size``) is taken, so
+    a lookup probes ``home``, ``home + 1``, ... and has no match once it meets an empty slot or
+    has probed ``probes`` slots.
+    """
+    if len(set(terms)) != len(terms):
+        raise ValueError("term_table needs distinct terms")
+    # Lone surrogates pass through as code points no valid UTF-8 input decodes to.
+    text = "".join(terms).encode("utf-32-le", "surrogatepass")
+    codepoints = np.frombuffer(text, dtype="<u4").astype(np.int32)
+    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, terms), np.int64, len(terms)), out=offsets[1:])
+    hashes = _hashes(codepoints, offsets)
+    size = 1
+    while size < 2 * len(terms):
+        size *= 2
+    mask = size - 1
+    homes = (hashes & np.uint64(mask)).astype(np.int64)
+    owners = np.full(size, -1, dtype=np.int64)
+    # The first term with each home takes it; the rest probe on from theirs in index order.
+    _, first = np.unique(homes, return_index=True)
+    owners[homes[first]] = first
+    placed = np.zeros(len(terms), dtype=bool)
+    placed[first] = True
+    probes = 1
+    for index in (~placed).nonzero()[0].tolist():
+        home = int(homes[index])
+        step = 1
+        while owners[(home + step) & mask] >= 0:
+            step += 1
+        owners[(home + step) & mask] = index
+        probes = max(probes, step + 1)
+    table = np.full(2 * size, -1, dtype=np.int64)
+    used = owners >= 0
+    table[0::2][used] = hashes.view(np.int64)[owners[used]]
+    table[1::2] = owners
+    return TermTable(codepoints=codepoints, offsets=offsets, table=table, probes=probes)
