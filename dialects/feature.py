@@ -836,8 +836,8 @@ class HashTermsOp(IRDLOperation):
     """Hash each row's n-grams into ``features`` columns (HashingVectorizer's counts).
 
     The column of a term is ``|murmurhash3_32(utf8, seed 0)| mod features``; with
-    ``alternate_sign`` a negative hash counts -1. Columns whose counts cancel to zero are
-    dropped, as ``sum_duplicates`` does; with ``binary`` every stored value is 1.
+    ``alternate_sign`` a negative hash counts -1. Columns whose counts cancel to zero keep an
+    explicit 0, as after scipy's ``sum_duplicates``; with ``binary`` every stored value is 1.
 
     ```mlir
     %h = feature.hash_terms %t "word" ngram 1 to 2 features 1048576 {alternate_sign}

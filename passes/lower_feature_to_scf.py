@@ -672,6 +672,7 @@ class KernelEmitter(TextEmitter):
         feature.ArgmaxOp: argmax,
         feature.DecodeTextOp: TextEmitter.decode_text,
         feature.CountTermsOp: TextEmitter.count_terms,
+        feature.HashTermsOp: TextEmitter.hash_terms,
         feature.WeightTermsOp: TextEmitter.weight_terms,
         feature.SparseLinearOp: TextEmitter.sparse_linear,
     }  # type: ignore[assignment]
@@ -907,9 +908,8 @@ class FunctionLowering:
             emitter.lower(op)
         emitter.store_outputs(output_args)
         if state.python_rows:
-            output_specs.append(
-                emitter.store_python_rows(f"{name}.python_rows", 2 + sum(len(refs) for _, refs in output_args))
-            )
+            position = 2 + sum(len(refs) for _, refs in output_args)
+            output_specs.append(emitter.store_python_rows(f"{name}.python_rows", position))
         body.add_op(scf.YieldOp())
         kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
         kernel.attributes["willump.kernel"] = UnitAttr()

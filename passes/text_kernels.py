@@ -699,10 +699,10 @@ class TextEmitter:
         accumulator: tuple[SSAValue, ...],
         width: int,
         binary: bool,
-        drop_zeros: bool,
     ) -> Segment:
-        """The touched columns in increasing order with their values, as a segment; the
-        accumulator is left zeroed."""
+        """The touched columns in increasing order with their values, as a segment (a column
+        whose +1 and -1 hashes cancel stays, with 0, as after scipy's ``sum_duplicates``);
+        the accumulator is left zeroed."""
         counts, bits, summary = accumulator
         ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
         values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
@@ -740,14 +740,9 @@ class TextEmitter:
                     column = self.cast(self.ior(column_base, bit), index)
                     value = self.load(counts, column)
                     self.store(self.constant(0.0, f64), counts, column)
-                    if binary:
-                        value = self.constant(1.0, f64)
                     self.store(self.cast(column, i32), ids, count)
-                    self.store(value, values, count)
-                    if not drop_zeros:
-                        return [self.iadd(count, 1)]
-                    kept = self.cmpf("une", value, self.constant(0.0, f64))
-                    return [self.iadd(count, self.cast(self.cast(kept, i64), index))]
+                    self.store(self.constant(1.0, f64) if binary else value, values, count)
+                    return [self.iadd(count, 1)]
 
                 return lowest_bits(column_bits, per_column, state)
 
@@ -781,7 +776,96 @@ class TextEmitter:
 
         self.each_ngram(op, text, hit)
         binary = op.binary is not None
-        return TermsRow([self.drain(op, accumulator, width, binary, False)], width)
+        return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
+        """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,
+        seed 0) picks the column ``|h| mod features`` and, with ``alternate_sign``, the sign."""
+        text = self.rows[op.text]
+        assert isinstance(text, TextRow)
+        width = op.features.value.data
+        accumulator = self.accumulator(op, width)
+        units = self.units_buffer(op)
+        one = self.constant(1.0, f64)
+        minus_one = self.constant(-1.0, f64)
+        features = self.constant(width, i64)
+
+        def hit(_: SSAValue, start: SSAValue, end: SSAValue) -> None:
+            h = self.emit(arith.ExtSIOp(self.murmur3_utf8(units, start, end), i64))
+            negative = self.cmpi("slt", h, self.constant(0, i64))
+            magnitude = self.select(negative, self.isub(self.constant(0, i64), h), h)
+            column = self.emit(arith.RemSIOp(magnitude, features))
+            # |INT32_MIN| does not fit an int32; scikit-learn special-cases it.
+            smallest = self.cmpi("eq", h, self.constant(-(2**31), i64))
+            column = self.select(
+                smallest, self.constant((2**31 - 1 - (width - 1)) % width, i64), column
+            )
+            amount = one
+            if op.alternate_sign is not None:
+                amount = self.select(negative, minus_one, one)
+            self.accumulate(accumulator, column, amount)
+
+        self.each_ngram(op, text, hit)
+        binary = op.binary is not None
+        return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def murmur3_utf8(
+        self: KernelEmitter, cps: SSAValue, start: SSAValue, end: SSAValue
+    ) -> SSAValue:
+        """MurmurHash3_x86_32 (seed 0) of the UTF-8 encoding of code points ``cps[start:end]``,
+        fed a byte at a time: four bytes make a block, the rest is the tail."""
+        c1, c2 = self.constant(0xCC9E2D51 - 2**32, i32), self.constant(0x1B873593, i32)
+        zero = self.constant(0, i32)
+
+        def rotl(x: SSAValue, r: int) -> SSAValue:
+            return self.ior(self.shl(x, r), self.shr(x, 32 - r))
+
+        def scramble(k: SSAValue) -> SSAValue:
+            return self.imul(rotl(self.imul(k, c1), 15), c2)
+
+        def feed(state: list[SSAValue], byte: SSAValue, active: SSAValue) -> list[SSAValue]:
+            h1, k, filled, length = state
+            k_new = self.ior(k, self.shl(byte, self.shl(filled, 3)))
+            filled_new = self.iadd(filled, 1)
+            full = self.cmpi("eq", filled_new, self.constant(4, i32))
+            mixed = self.emit(arith.XOrIOp(h1, scramble(k_new)))
+            mixed = self.iadd(self.imul(rotl(mixed, 13), 5), 0xE6546B64 - 2**32)
+            h1 = self.select(active, self.select(full, mixed, h1), h1)
+            k = self.select(active, self.select(full, zero, k_new), k)
+            filled = self.select(active, self.select(full, zero, filled_new), filled)
+            return [h1, k, filled, self.select(active, self.iadd(length, 1), length)]
+
+        def each(j: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
+            cp = self.load(cps, j)
+            two = self.cmpi("uge", cp, self.constant(0x80, i32))
+            three = self.cmpi("uge", cp, self.constant(0x800, i32))
+            four = self.cmpi("uge", cp, self.constant(0x10000, i32))
+
+            def low6(shift: int) -> SSAValue:
+                return self.ior(self.iand(self.shr(cp, shift), 0x3F), self.constant(0x80, i32))
+
+            lead = self.select(
+                four,
+                self.ior(self.shr(cp, 18), self.constant(0xF0, i32)),
+                self.select(
+                    three,
+                    self.ior(self.shr(cp, 12), self.constant(0xE0, i32)),
+                    self.select(two, self.ior(self.shr(cp, 6), self.constant(0xC0, i32)), cp),
+                ),
+            )
+            true = self.constant(1, i1)
+            state = feed(state, lead, true)
+            state = feed(state, low6(12), four)
+            state = feed(state, low6(6), three)
+            return feed(state, low6(0), two)
+
+        h1, k, filled, length = self.for_range(start, end, [zero, zero, zero, zero], each)
+        tail = self.emit(arith.XOrIOp(h1, scramble(k)))
+        h1 = self.select(self.cmpi("ne", filled, zero), tail, h1)
+        h = self.emit(arith.XOrIOp(h1, length))
+        for shift, factor in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+            h = self.imul(self.emit(arith.XOrIOp(h, self.shr(h, shift))), factor - 2**32)
+        return self.emit(arith.XOrIOp(h, self.shr(h, 16)))
 
     def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow:
         row = self.rows[op.input]
