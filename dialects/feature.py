@@ -26,6 +26,8 @@ from xdsl.dialects.builtin import (
     I64,
     FloatAttr,
     IntegerAttr,
+    IntegerType,
+    Signedness,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -635,26 +637,46 @@ def _check_choice(value: StringAttr, choices: tuple[str, ...], what: str) -> Non
 def _check_terms(typ: Attribute, what: str) -> int:
     """Check that ``typ`` is a sparse batch of term values and return its width."""
     if not is_sparse(typ) or _element(typ) not in TERM_ELEMENTS:
-        raise VerifyException(f"{what} must be a sparse batch tensor<?xWxT, \"csr\">, got {typ}")
+        raise VerifyException(f'{what} must be a sparse batch tensor<?xWxT, "csr">, got {typ}')
     return batch_width(typ)
 
 
-def _check_term_table(codepoints: BlobAttr, offsets: BlobAttr, table: BlobAttr, what: str) -> int:
+def _check_term_table(
+    codepoints: BlobAttr, offsets: BlobAttr, table: BlobAttr, probes: IntegerAttr, what: str
+) -> int:
     """Check a term hash table (``text_tables.term_table``) and return its number of terms."""
     _check_blob_element(codepoints, i32, f"{what} code point")
     _check_blob_element(offsets, i64, f"{what} offsets")
     _check_blob_element(table, i64, f"{what} table")
+    if offsets.size < 1:
+        raise VerifyException(f"{what} offsets must hold at least one value")
     slots = table.size // 2
     if table.size % 2 or slots < 1 or slots & (slots - 1):
         raise VerifyException(f"{what} table must hold (hash, index) pairs in 2^k slots")
+    if slots < offsets.size:
+        raise VerifyException(f"{what} table must have more slots than terms")
+    if not 1 <= probes.value.data <= slots:
+        raise VerifyException(f"{what} probes must be in [1, {slots}], got {probes.value.data}")
     return offsets.size - 1
+
+
+def _check_stop_words(op: CountTermsOp | HashTermsOp) -> None:
+    """The stop word table is all four properties or none; it needs the word analyzer."""
+    parts = (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes)
+    if all(p is None for p in parts):
+        return
+    if any(p is None for p in parts):
+        raise VerifyException("stop words need stop_codepoints, stop_offsets, stop_table and "
+                              "stop_probes together")  # fmt: skip
+    if op.analyzer.data != "word":
+        raise VerifyException("stop words apply to the word analyzer only")
+    _check_term_table(*parts, "stop")  # type: ignore[arg-type]
 
 
 def _check_ngram(low: IntegerAttr, high: IntegerAttr) -> None:
     if not 1 <= low.value.data <= high.value.data:
         raise VerifyException(
-            f"ngram range must satisfy 1 <= low <= high, got {low.value.data} to "
-            f"{high.value.data}"
+            f"ngram range must satisfy 1 <= low <= high, got {low.value.data} to {high.value.data}"
         )
 
 
@@ -732,6 +754,9 @@ class DecodeTextOp(IRDLOperation):
             raise VerifyException("map index must have 4352 entries (one per 256 code points)")
         if self.char_blocks.size % 256:
             raise VerifyException("map blocks must hold whole blocks of 256 entries")
+        if self.lowercase.value.data not in (0, 1):
+            raise VerifyException(f"lowercase must be 0 or 1, got {self.lowercase.value.data}")
+        _check_blob_element(self.char_classes, IntegerType(8, Signedness.UNSIGNED), "classes")
         if self.char_classes.size != 0x110000:
             raise VerifyException("classes must have one entry per code point (1114112)")
         if self.expansion.value.data < 1:
@@ -821,14 +846,12 @@ class CountTermsOp(IRDLOperation):
     def verify_(self) -> None:
         _check_choice(self.analyzer, ANALYZERS, "analyzer")
         _check_ngram(self.ngram_min, self.ngram_max)
-        terms = _check_term_table(self.vocab_codepoints, self.vocab_offsets, self.vocab_table, "vocab")
+        terms = _check_term_table(
+            self.vocab_codepoints, self.vocab_offsets, self.vocab_table, self.probes, "vocab"
+        )
         if _check_terms(self.result.type, "result") != terms:
             raise VerifyException(f"result must have one column per term ({terms})")
-        if self.stop_codepoints is not None:
-            if self.analyzer.data != "word":
-                raise VerifyException("stop words apply to the word analyzer only")
-            assert self.stop_offsets is not None and self.stop_table is not None
-            _check_term_table(self.stop_codepoints, self.stop_offsets, self.stop_table, "stop")
+        _check_stop_words(self)
 
 
 @irdl_op_definition
@@ -906,11 +929,7 @@ class HashTermsOp(IRDLOperation):
             raise VerifyException(f"features must be in [1, 2^31 - 1], got {features}")
         if _check_terms(self.result.type, "result") != features:
             raise VerifyException(f"result must have {features} columns")
-        if self.stop_codepoints is not None:
-            if self.analyzer.data != "word":
-                raise VerifyException("stop words apply to the word analyzer only")
-            assert self.stop_offsets is not None and self.stop_table is not None
-            _check_term_table(self.stop_codepoints, self.stop_offsets, self.stop_table, "stop")
+        _check_stop_words(self)
 
 
 @irdl_op_definition

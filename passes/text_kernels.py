@@ -475,9 +475,8 @@ class TextEmitter:
     ) -> tuple | None:
         if op.stop_codepoints is None:
             return None
-        assert op.stop_offsets is not None and op.stop_table is not None
-        assert op.stop_probes is not None
-        return (op.stop_codepoints, op.stop_offsets, op.stop_table)
+        assert op.stop_probes is not None  # the verifier checks the four go together
+        return (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes.value.data)
 
     def lookup(
         self: KernelEmitter,
@@ -487,10 +486,12 @@ class TextEmitter:
         start: SSAValue,
         length: SSAValue,
     ) -> SSAValue:
-        """The index of the term ``cps[start:start+length]`` (hash ``h``) in a term table,
-        or -1: linear probing from ``h mod size`` until an empty slot."""
-        codepoints, offsets, slots = (self.blob(b) for b in table)
+        """The index of the term ``cps[start:start+length]`` (hash ``h``) in a term table
+        ``(code points, offsets, slots, probes)``, or -1: linear probing from ``h mod size``
+        until an empty slot, or ``probes`` slots (no term lies further from its home)."""
+        codepoints, offsets, slots = (self.blob(b) for b in table[:3])
         mask = self.constant(table[2].size // 2 - 1, i64)
+        last = self.emit(arith.AndIOp(self.iadd(h, table[3] - 1), mask))
 
         def probe(values: list[SSAValue]) -> SSAValue:
             return self.cmpi("eq", values[1], self.constant(-2, i64))
@@ -522,8 +523,9 @@ class TextEmitter:
                 return self.if_else(same_length, equal, lambda: [self.constant(0, i1)])
 
             found = self.if_else(candidate, compare, lambda: [self.constant(0, i1)])[0]
+            searching = self.emit(arith.AndIOp(occupied, self.cmpi("ne", slot, last)))
             result = self.select(
-                found, term, self.select(occupied, self.constant(-2, i64), self.constant(-1, i64))
+                found, term, self.select(searching, self.constant(-2, i64), self.constant(-1, i64))
             )
             following = self.iand(self.iadd(slot, 1), mask)
             return [following, result]
@@ -539,15 +541,18 @@ class TextEmitter:
         count: SSAValue,
         starts: SSAValue | None,
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
+        base: SSAValue | None = None,
     ) -> None:
         """Call ``hit(hash, start, end)`` for every n-gram of the ``count`` units, each
-        n-gram being code points ``units[start:end]``. Units are single code points, or
-        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
+        n-gram being code points ``units[start:end]``. Units are the single code points from
+        ``base`` on, or (with ``starts``) space-separated tokens starting at ``starts[k]``."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         separator = 1 if starts is not None else 0
 
         def unit_start(k: SSAValue) -> SSAValue:
-            return k if starts is None else self.cast(self.load(starts, k), index)
+            if starts is not None:
+                return self.cast(self.load(starts, k), index)
+            return k if base is None else self.iadd(base, k)
 
         def from_unit(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             first = unit_start(i)
@@ -585,49 +590,50 @@ class TextEmitter:
     ) -> None:
         """The n-grams of each white-space separated word padded with a space on each side;
         a padded word shorter than the smallest n counts once as a whole, as scikit-learn's
-        ``_char_wb_ngrams``."""
+        ``_char_wb_ngrams``. The padded words are written one after another to ``units``."""
         low = op.ngram_min.value.data
 
-        def word(run_start: SSAValue, end: SSAValue) -> list[SSAValue]:
-            self.store(self.constant(SPACE, i32), units, self.constant(0, index))
+        def word(run_start: SSAValue, end: SSAValue, base: SSAValue) -> list[SSAValue]:
+            self.store(self.constant(SPACE, i32), units, base)
+            shift = self.isub(self.iadd(base, 1), run_start)
 
             def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-                self.store(self.load(text.cps, k), units, self.iadd(self.isub(k, run_start), 1))
+                self.store(self.load(text.cps, k), units, self.iadd(k, shift))
                 return []
 
             self.for_range(run_start, end, [], copy)
             padded = self.iadd(self.isub(end, run_start), 2)
-            self.store(self.constant(SPACE, i32), units, self.isub(padded, 1))
-            self.ngrams(op, units, padded, None, hit)
+            after = self.iadd(base, padded)
+            self.store(self.constant(SPACE, i32), units, self.isub(after, 1))
+            self.ngrams(op, units, padded, None, hit, base)
             if low > 3:  # a padded word has at least 3 characters
 
                 def whole() -> list[SSAValue]:
-                    zero = self.constant(0, index)
-                    hit(self.hash_units(units, zero, padded), zero, padded)
+                    hit(self.hash_units(units, base, after), base, after)
                     return []
 
                 self.if_else(self.cmpi("ult", padded, self.constant(low, index)), whole)
-            return []
+            return [after]
 
         def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            (run_start,) = values
+            run_start, base = values
             inside = self.cmpi("ult", k, text.length)
             letter = self.emit(
                 arith.AndIOp(inside, self.negate(self.has_class(text, k, CLASS_SPACE)))
             )
             in_word = self.cmpi("ne", run_start, self.constant(-1, index))
             ends = self.emit(arith.AndIOp(in_word, self.negate(letter)))
-            self.if_else(ends, lambda: word(run_start, k))
+            (base,) = self.if_else(ends, lambda: word(run_start, k, base), lambda: [base])
             starts_word = self.emit(arith.AndIOp(letter, self.negate(in_word)))
             return [
                 self.select(
                     starts_word, k, self.select(letter, run_start, self.constant(-1, index))
-                )
+                ),
+                base,
             ]
 
-        self.for_range(
-            self.constant(0, index), self.iadd(text.length, 1), [self.constant(-1, index)], step
-        )
+        zero = self.constant(0, index)
+        self.for_range(zero, self.iadd(text.length, 1), [self.constant(-1, index), zero], step)
 
     def each_ngram(
         self: KernelEmitter,
@@ -648,6 +654,22 @@ class TextEmitter:
         else:
             self.char_wb_words(op, text, units, hit)
 
+    def ngram_scratch_size(
+        self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
+    ) -> ScratchSize:
+        """N-grams of a row: at most (sizes + 1) per unit, units at most three per code point
+        (a padded word of one letter is three units)."""
+        sizes = op.ngram_max.value.data - op.ngram_min.value.data + 1
+        decode = op.text.owner
+        assert isinstance(decode, feature.DecodeTextOp)
+        frame = self.frame_of(decode.frame).value
+        return ScratchSize(
+            8 * (sizes + 1),
+            3 * (sizes + 1) * decode.expansion.value.data,
+            self.lowering.value_name(frame),
+            decode.column.data,
+        )
+
     def units_buffer(
         self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
     ) -> SSAValue:
@@ -656,13 +678,13 @@ class TextEmitter:
     def text_scratch_size(
         self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
     ) -> ScratchSize:
-        """Units of a row: at most twice its code points (a space after each token or
-        around each word) plus two."""
+        """Units of a row: at most three per code point (a one-letter word padded with a
+        space on each side) plus four."""
         decode = op.text.owner
         assert isinstance(decode, feature.DecodeTextOp)
         frame = self.frame_of(decode.frame).value
         return ScratchSize(
-            4, 2 * decode.expansion.value.data, self.lowering.value_name(frame), decode.column.data
+            4, 3 * decode.expansion.value.data, self.lowering.value_name(frame), decode.column.data
         )
 
     # endregion
@@ -761,20 +783,46 @@ class TextEmitter:
         assert isinstance(text, TextRow)
         width = op.terms
         accumulator = self.accumulator(op, width)
-        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table)
+        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1.0, f64)
         units = self.units_buffer(op)
+        # Two passes: hash every n-gram and touch its home slot (independent loads the CPU
+        # overlaps), then probe and count (the slots are in cache by then).
+        size = self.ngram_scratch_size(op)
+        hashes = self.scratch(self.scratch_name(op, "hashes"), i64, size)
+        starts = self.scratch(self.scratch_name(op, "ngram_starts"), i32, size)
+        lengths = self.scratch(self.scratch_name(op, "ngram_lengths"), i32, size)
+        homes = self.scratch(self.scratch_name(op, "homes"), i64, size)
+        counter = self.scratch(self.scratch_name(op, "ngrams"), i64, ScratchSize(1))
+        slots = self.blob(op.vocab_table)
+        mask = self.constant(op.vocab_table.size // 2 - 1, i64)
 
-        def hit(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
-            term = self.lookup(vocabulary, h, units, start, self.isub(end, start))
+        def record(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
+            n = self.cast(self.load(counter, 0), index)
+            self.store(h, hashes, n)
+            self.store(self.cast(start, i32), starts, n)
+            self.store(self.cast(self.isub(end, start), i32), lengths, n)
+            home = self.load(slots, self.cast(self.shl(self.iand(h, mask), 1), index))
+            self.store(home, homes, n)
+            self.store(self.cast(self.iadd(n, 1), i64), counter, self.constant(0, index))
 
-            def count() -> list[SSAValue]:
+        self.store(self.constant(0, i64), counter, self.constant(0, index))
+        self.each_ngram(op, text, record)
+
+        def count(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            start = self.cast(self.load(starts, k), index)
+            length = self.cast(self.load(lengths, k), index)
+            term = self.lookup(vocabulary, self.load(hashes, k), units, start, length)
+
+            def add() -> list[SSAValue]:
                 self.accumulate(accumulator, term, one)
                 return []
 
-            self.if_else(self.cmpi("sge", term, self.constant(0, i64)), count)
+            self.if_else(self.cmpi("sge", term, self.constant(0, i64)), add)
+            return []
 
-        self.each_ngram(op, text, hit)
+        total = self.cast(self.load(counter, 0), index)
+        self.for_range(self.constant(0, index), total, [], count)
         binary = op.binary is not None
         return TermsRow([self.drain(op, accumulator, width, binary)], width)
 

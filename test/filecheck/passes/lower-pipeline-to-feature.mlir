@@ -171,6 +171,58 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 
 // -----
 
+// Text: a TfidfVectorizer (word analyzer with stop words) on a column selected from a frame
+// decodes the column, counts the vocabulary's terms and weights them.
+
+func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> tensor<?x4xf64, "csr"> {
+  %f = pipeline.select_columns %df ["text"] : !pipeline.frame<"id" : f64, "text" : !pipeline.str> -> !pipeline.frame<"text" : !pipeline.str>
+  %v = pipeline.transform "TfidfVectorizer" %f params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 2 : i64, lowercase = 1 : i64, strip_accents = "unicode", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 3 : i64, binary = 0 : i64, stop_codepoints = #pipeline.blob<"sv" : tensor<7xi32>>, stop_offsets = #pipeline.blob<"so" : tensor<3xi64>>, stop_table = #pipeline.blob<"sh" : tensor<8xi64>>, stop_probes = 1 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64, idf = #pipeline.blob<"idf" : tensor<4xf64>>, sublinear_tf = 1 : i64, norm = "l2"} : !pipeline.frame<"text" : !pipeline.str> -> tensor<?x4xf64, "csr">
+  func.return %v : tensor<?x4xf64, "csr">
+}
+
+// CHECK-LABEL: func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> tensor<?x4xf64, "csr"> {
+// CHECK-NEXT: %f = pipeline.select_columns %df ["text"] : !pipeline.frame<"id" : f64, "text" : !pipeline.str> -> !pipeline.frame<"text" : !pipeline.str>
+// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %f "text" lowercase 1 strip "unicode" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 3 : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[C:%[0-9]+]] = feature.count_terms [[T]] "word" ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 stop <"sv" : tensor<7xi32>>, <"so" : tensor<3xi64>>, <"sh" : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: %v = feature.weight_terms [[C]] idf <"idf" : tensor<4xf64>> norm "l2" {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: func.return %v : tensor<?x4xf64, "csr">
+
+// -----
+
+// Text: a binary char CountVectorizer of int64 counts, then a TfidfTransformer without idf
+// (use_idf=False) weighting them as f64.
+
+%s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+%c = pipeline.transform "CountVectorizer" %s params {analyzer = "char", ngram_min = 1 : i64, ngram_max = 3 : i64, lowercase = 1 : i64, strip_accents = "ascii", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 2 : i64, binary = 1 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x4xi64, "csr">
+%w = pipeline.transform "TfidfTransformer" %c params {sublinear_tf = 0 : i64, norm = "l1"} : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
+"test.op"(%w) : (tensor<?x4xf64, "csr">) -> ()
+
+// CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %s "s" lowercase 1 strip "ascii" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: %c = feature.count_terms [[T]] "char" ngram 1 to 3 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 {binary} : !feature.text -> tensor<?x4xi64, "csr">
+// CHECK-NEXT: %w = feature.weight_terms %c norm "l1" : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: "test.op"(%w) : (tensor<?x4xf64, "csr">) -> ()
+
+// -----
+
+// Text: HashingVectorizer hashes the terms, then weight_terms applies its norm; with
+// norm "none" the hashed counts are the result.
+
+%s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+%a = pipeline.transform "HashingVectorizer" %s params {analyzer = "char_wb", ngram_min = 2 : i64, ngram_max = 4 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, n_features = 1024 : i64, alternate_sign = 1 : i64, norm = "l2"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1024xf64, "csr">
+%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
+"test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
+
+// CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+// CHECK-NEXT: [[T0:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip "none" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[H:%[0-9]+]] = feature.hash_terms [[T0]] "char_wb" ngram 2 to 4 features 1024 {alternate_sign} : !feature.text -> tensor<?x1024xf64, "csr">
+// CHECK-NEXT: %a = feature.weight_terms [[H]] norm "l2" : tensor<?x1024xf64, "csr"> -> tensor<?x1024xf64, "csr">
+// CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip "none" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: %b = feature.hash_terms [[T1]] "word" ngram 1 to 1 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
+// CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
+
+// -----
+
 // Errors name the estimator.
 
 %x = "test.op"() : () -> tensor<?x4xf64>
@@ -311,3 +363,21 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': lowers to an invalid feature.encode_strings: probes must be in [1, 8], got 9
+
+// -----
+
+// A text vectorizer reads a frame of exactly one string column.
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>
+%v = pipeline.transform "CountVectorizer" %df params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 1 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64} : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> tensor<?x4xf64, "csr">
+"test.op"(%v) : (tensor<?x4xf64, "csr">) -> ()
+
+// CHECK: pipeline.transform 'CountVectorizer': input must be a frame of one string column, got !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : !pipeline.str>
+%v = pipeline.transform "TfidfVectorizer" %df params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 1 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64, idf = #pipeline.blob<"idf" : tensor<3xf64>>, sublinear_tf = 0 : i64, norm = "l2"} : !pipeline.frame<"a" : !pipeline.str> -> tensor<?x4xf64, "csr">
+"test.op"(%v) : (tensor<?x4xf64, "csr">) -> ()
+
+// CHECK: pipeline.transform 'TfidfVectorizer': lowers to an invalid feature.weight_terms: idf blob 'idf' has 3 values, not 4

@@ -127,7 +127,7 @@
 %a, %b = "test.op"() : () -> (tensor<?x2xf64>, tensor<?xf64>)
 %y = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?xf64>) -> tensor<?x2xf64>
 
-// CHECK: result must be tensor<?x3xf64>: the inputs' total width
+// CHECK: result must have 3 columns: the inputs' total width
 
 // -----
 
