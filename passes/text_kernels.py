@@ -562,7 +562,11 @@ class TextEmitter:
                 h, end = values
                 last = self.iadd(i, n)  # the n-gram is units [i, i + n]
                 new_end = self.isub(unit_start(self.iadd(last, 1)), separator)
-                h = self.hash_units(units, end, new_end, h)
+                if starts is None:  # one code point: no loop
+                    cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
+                    h = self.imul(self.emit(arith.XOrIOp(h, cp)), feature.FNV_PRIME)
+                else:
+                    h = self.hash_units(units, end, new_end, h)
 
                 def count() -> list[SSAValue]:
                     hit(h, first, new_end)

@@ -47,10 +47,30 @@ def explain(compiled: CompiledPipeline) -> str:
     lines += [f"  - {what} ({count} op(s))" for what, count in sorted(array_ops.items())]
     if not estimators and not array_ops:
         lines.append("  - nothing")
-    if any(isinstance(op, feature.SumOp) for op in compiled.staged.module("feature").walk()):
+    feature_ops = list(compiled.staged.module("feature").walk())
+    if any(isinstance(op, feature.SumOp) for op in feature_ops):
         lines.append(
             "  - fuse-features: the features feed the linear model's dot product directly; "
             "no feature matrix is built and one-hot columns become weight lookups"
+        )
+    if any(isinstance(op, feature.SparseLinearOp) for op in feature_ops):
+        lines.append(
+            "  - fuse-features: term weights go straight into the linear model's dot product "
+            "as each row is tokenized; no sparse matrix is built"
+        )
+    decodes = [op for op in feature_ops if isinstance(op, feature.DecodeTextOp)]
+    vectorizers = sum(
+        isinstance(op, feature.CountTermsOp | feature.HashTermsOp) for op in feature_ops
+    )
+    if decodes:
+        lines.append(
+            f"  - text: {len(decodes)} decoding pass(es) (UTF-8, lowercase, accents) shared by "
+            f"{vectorizers} n-gram counter(s); vocabularies are compile-time hash tables"
+        )
+        lines.append(
+            "  - a row whose text has a capital sigma (its lowercase depends on the letters "
+            "around it) runs in Python, that row only: "
+            f"{compiled.rows_in_python} row(s) so far"
         )
     lines += ["", "Runs in Python:"]
     if traced.python_calls:
@@ -68,6 +88,11 @@ def explain(compiled: CompiledPipeline) -> str:
         lines.append("  - string columns are converted to UTF-8 bytes + offsets by pyarrow (in C)")
     if any(d.get("part") == "values" and "column" in d for k in kernels for d in k.inputs):
         lines.append("  - numeric DataFrame columns are read as contiguous float64 arrays")
+    if any(o.get("sparse") for k in kernels for o in k.outputs):
+        lines.append(
+            "  - sparse results are written by native code as CSR arrays and wrapped in a "
+            "scipy.sparse.csr_matrix without copying"
+        )
     if traced.returns_sparse:
         lines.append(
             "  - the result is built densely in native code and converted to a scipy CSR "

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from xdsl.dialects.builtin import TensorType, f64, i64
+from xdsl.ir import SSAValue
 
 from willump_mlir.dialects.pipeline import (
     UNARY_FUNCTIONS,
@@ -18,17 +20,19 @@ from willump_mlir.dialects.pipeline import (
     HstackOp,
     PredictOp,
     SelectColumnsOp,
+    StrType,
     TakeColumnOp,
     ToArrayOp,
     TransformOp,
     UnaryOp,
     batch_of,
+    is_sparse,
     vector_of,
 )
 
 from . import params
 from .spec import Unsupported
-from .types import is_f64_batch, type_of
+from .types import dense_type_of, is_f64_batch, is_text, represents, type_of
 from .values import Val
 
 if TYPE_CHECKING:
@@ -44,6 +48,27 @@ UNARY_UFUNCS[np.absolute] = "abs"
 def is_estimator(value: object) -> bool:
     """True for a scikit-learn style fitted object (has ``fit`` and ``get_params``)."""
     return hasattr(value, "fit") and hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def is_batch(typ: object) -> bool:
+    """A dense ``tensor`` of f64 or a sparse batch: what a model or a union reads."""
+    return is_f64_batch(typ) or is_sparse(typ)  # type: ignore[arg-type]
+
+
+def hstack_op(inputs: list[SSAValue], value: object, what: str) -> HstackOp:
+    """``pipeline.hstack`` of ``inputs`` standing for ``value``.
+
+    The result is sparse when an input is sparse and ``value`` is a CSR matrix, dense when
+    ``value`` is dense (a ColumnTransformer's fitted dense output). Dense inputs give a dense
+    batch, which may stand for a sparse matrix (see ``represents``).
+    """
+    sparse = any(is_sparse(v.type) for v in inputs) and sp.issparse(value)
+    if sparse and value.format != "csr":  # type: ignore[attr-defined]
+        raise Unsupported(f"{what} gives a {value.format.upper()} matrix, not CSR")  # type: ignore
+    op = HstackOp(inputs, sparse)
+    if not represents(op.result.type, value):
+        raise Unsupported(f"{what} output {type_of(value)} != {op.result.type}")
+    return op
 
 
 class EstimatorLowering:
@@ -76,6 +101,8 @@ class EstimatorLowering:
         typ = x.ssa.type if x.ssa is not None else None
         if isinstance(typ, FrameType):
             return ["f64" if t == f64 else "str" for _, t in typ.columns]
+        if is_sparse(typ):
+            return [params.sparse_kind(typ.get_element_type())] * typ.get_shape()[1]
         if typ is not None and is_f64_batch(typ) and typ.get_num_dims() == 2:
             return ["f64"] * typ.get_shape()[1]
         raise Unsupported(f"input of type {typ} is not a frame or a numeric batch")
@@ -103,6 +130,8 @@ class EstimatorLowering:
                 return self._pipeline(est, method, x, label)
             if isinstance(est, ColumnTransformer) and method == "transform":
                 return self._column_transformer(est, x, label)
+            if isinstance(est, FeatureUnion) and method == "transform":
+                return self._feature_union(est, x, label)
             if isinstance(est, FunctionTransformer) and method == "transform":
                 return self._function_transformer(est, x)
             return self._leaf(est, method, x)
@@ -125,10 +154,19 @@ class EstimatorLowering:
             x = self.call(step, method, x, f"{label}[{name!r}]")
         return x
 
-    def _select(self, x: Val, columns: list, scalar: bool) -> Val:
-        """The columns a ColumnTransformer part sees."""
+    def _select(self, x: Val, columns: list, scalar: bool, trans: object) -> Val:
+        """The columns a ColumnTransformer part sees (``trans`` is the part's transformer)."""
+        if isinstance(x.ssa.type, FrameType) and not isinstance(x.value, pd.DataFrame):
+            raise Unsupported("a ColumnTransformer reads a table, not a 1-D column of text")
         if scalar:
-            raise Unsupported("a single-name column selection passes a 1-D column")
+            # A single name selects a 1-D column, which only text vectorizers read.
+            if not isinstance(x.ssa.type, FrameType) or not params.reads_text(trans):
+                raise Unsupported("a single-name column selection passes a 1-D column")
+            (column,) = columns
+            if not isinstance(x.ssa.type.dtype_of(column), StrType):
+                raise Unsupported(f"column {column!r} is not text")
+            op = self.tracer.emit(SelectColumnsOp(x.ssa, [column]))
+            return Val(x.value[column], op.result)
         if isinstance(x.ssa.type, FrameType):
             op = self.tracer.emit(SelectColumnsOp(x.ssa, columns))
             return Val(x.value[columns], op.result)
@@ -138,6 +176,14 @@ class EstimatorLowering:
         op = self.tracer.emit(HstackOp(takes))
         return Val(np.asarray(x.value)[:, columns], op.result)
 
+    def _part(self, part: Val, name: str) -> SSAValue:
+        """A union's part as a batch (a frame part through ``pipeline.to_array``)."""
+        if part.ssa is not None and isinstance(part.ssa.type, FrameType):
+            part = self.as_array(part)
+        if part.ssa is None or not is_batch(part.ssa.type):
+            raise Unsupported(f"part {name!r} does not produce a numeric batch")
+        return part.ssa
+
     def _column_transformer(self, ct: ColumnTransformer, x: Val, label: str) -> Val:
         container = params.output_config(ct)
         if container is not None:
@@ -146,23 +192,33 @@ class EstimatorLowering:
         value = ct.transform(x.value)
         parts = []
         for name, trans, columns, scalar in params.column_transformer_parts(ct, names):
-            selected = self._select(x, columns, scalar)
+            selected = self._select(x, columns, scalar, trans)
             if isinstance(trans, str) and trans == "passthrough":
                 part = self.as_array(selected)
             else:
                 part = self.call(trans, "transform", selected, f"{label}.named_transformers_"
                                  f"[{name!r}]")  # fmt: skip
-            if part.ssa is not None and isinstance(part.ssa.type, FrameType):
-                part = self.as_array(part)
-            if part.ssa is None or not is_f64_batch(part.ssa.type):
-                raise Unsupported(f"part {name!r} does not produce a numeric batch")
-            parts.append(part.ssa)
+            parts.append(self._part(part, name))
         if not parts:
             raise Unsupported("ColumnTransformer selects no columns")
-        op = self.tracer.emit(HstackOp(parts))
-        if op.result.type != type_of(value):
-            raise Unsupported(f"ColumnTransformer output {type_of(value)} != {op.result.type}")
-        return Val(value, op.result)
+        return Val(value, self.tracer.emit(hstack_op(parts, value, "ColumnTransformer")).result)
+
+    def _feature_union(self, union: FeatureUnion, x: Val, label: str) -> Val:
+        container = params.output_config(union)
+        if container is not None:
+            raise Unsupported(f"FeatureUnion.set_output(transform={container!r})")
+        value = union.transform(x.value)
+        parts = []
+        for name, trans in params.feature_union_parts(union):
+            if isinstance(trans, str) and trans == "passthrough":
+                part = self.as_array(x)
+            else:
+                part = self.call(trans, "transform", x,
+                                 f"{label}.named_transformers[{name!r}]")  # fmt: skip
+            parts.append(self._part(part, name))
+        if not parts:
+            raise Unsupported("FeatureUnion has no transformers")
+        return Val(value, self.tracer.emit(hstack_op(parts, value, "FeatureUnion")).result)
 
     def _function_transformer(self, ft: FunctionTransformer, x: Val) -> Val:
         value = ft.transform(x.value)
@@ -171,6 +227,8 @@ class EstimatorLowering:
                 return Val(value, self.as_array(x).ssa)
             return Val(value, x.ssa)
         function = UNARY_UFUNCS.get(ft.func)
+        if is_sparse(x.ssa.type):
+            raise Unsupported("FunctionTransformer of a sparse matrix is not supported natively")
         if function is None or ft.kw_args:
             name = getattr(ft.func, "__name__", repr(ft.func))
             raise Unsupported(f"FunctionTransformer(func={name}) is not supported natively")
@@ -180,18 +238,27 @@ class EstimatorLowering:
         return Val(value, op.result)
 
     def _leaf(self, est: object, method: str, x: Val) -> Val:
+        name = type(est).__name__
         kinds = self._kinds(x)
+        text = isinstance(est, params.TEXT_INPUT)
+        if text and not is_text(x.value):
+            raise Unsupported(f"{name} reads one document per item: only a list, 1-D array or "
+                              "Series of str is compiled")  # fmt: skip
+        if not text and isinstance(x.ssa.type, FrameType) and not isinstance(x.value, pd.DataFrame):
+            raise Unsupported(f"{name} reads a table, not a 1-D column of text")
         lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs)
-        if not isinstance(est, params.FRAME_INPUT):
+        if not isinstance(est, params.FRAME_INPUT) and not text:
             x = self.as_array(x)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X does not have valid feature names")
             value = getattr(est, method)(x.value)
             scores = est.decision_function(x.value) if lowered.class_indices else None
         if lowered.op == "transform":
-            typ = type_of(value)
-            if not is_f64_batch(typ) or typ.get_num_dims() != 2:
-                raise Unsupported(f"{type(est).__name__} output is not a numeric batch")
+            typ = lowered.result or dense_type_of(value)
+            if lowered.result is not None and type_of(value) != typ:
+                raise Unsupported(f"{name} output is {type_of(value)}, not {typ}")
+            if lowered.result is None and (not is_f64_batch(typ) or typ.get_num_dims() != 2):
+                raise Unsupported(f"{name} output is not a numeric batch")
             op = self.tracer.emit(TransformOp(lowered.estimator, x.ssa, lowered.params, typ))
             return Val(value, op.result)
         if lowered.class_indices:
@@ -203,7 +270,7 @@ class EstimatorLowering:
             return self._labels(est, Val(indices, op.result), value)
         typ = type_of(value)
         if typ not in (vector_of(), batch_of(typ.get_shape()[-1]) if is_f64_batch(typ) else None):
-            raise Unsupported(f"{type(est).__name__}.{method} output {typ} is not compiled")
+            raise Unsupported(f"{name}.{method} output {typ} is not compiled")
         op = self.tracer.emit(PredictOp(lowered.estimator, method, x.ssa, lowered.params, typ))
         return Val(value, op.result)
 

@@ -14,6 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import (
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
     LinearRegression,
@@ -21,7 +27,7 @@ from sklearn.linear_model import (
     Ridge,
     SGDClassifier,
 )
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import (
     MaxAbsScaler,
     MinMaxScaler,
@@ -40,19 +46,25 @@ from xdsl.dialects.builtin import (
     Signedness,
     StringAttr,
     TensorType,
+    f32,
     f64,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute
 
 from willump_mlir.dialects.feature import MISSING_NONE, string_table
-from willump_mlir.dialects.pipeline import BlobAttr
+from willump_mlir.dialects.pipeline import BlobAttr, sparse_batch_of
 
+from . import text_tables
 from .spec import Unsupported
+from .types import SPARSE_ELEMENTS
 
 _ELEMENTS: dict[np.dtype, Attribute] = {
     np.dtype(np.float64): f64,
+    np.dtype(np.float32): f32,
     np.dtype(np.int64): i64,
+    np.dtype(np.int32): i32,
     np.dtype(np.uint8): IntegerType(8, Signedness.UNSIGNED),
 }
 
@@ -64,7 +76,7 @@ class Blobs:
         self.arrays: dict[str, np.ndarray] = {}
 
     def add(self, stem: str, array: np.ndarray) -> BlobAttr:
-        """Register ``array`` (f64, i64 or uint8) and return its ``#pipeline.blob``."""
+        """Register ``array`` (f64, f32, i64, i32 or uint8); return its ``#pipeline.blob``."""
         data = np.ascontiguousarray(array)
         if data.dtype not in _ELEMENTS:
             raise TypeError(f"blob {stem!r} has unsupported dtype {data.dtype}")
@@ -84,9 +96,11 @@ class Lowered:
     estimator: str
     params: dict[str, Attribute]
     class_indices: bool = False  # "predict" of a classifier: the op yields class indices
+    result: Attribute | None = None  # the result type, when the estimator fixes it (sparse)
 
 
-#: ``extractor(estimator, method, input column kinds, blobs) -> Lowered``
+#: ``extractor(estimator, method, input column kinds, blobs) -> Lowered``. A kind is "f64" or
+#: "str" for a column of a frame or a dense batch, ``"csr:<element>"`` for a sparse batch.
 Extractor = Callable[[object, str, list[str], Blobs], Lowered]
 
 
@@ -111,8 +125,28 @@ def _expect(estimator: object, method: str, methods: tuple[str, ...]) -> None:
         raise Unsupported(f"{type(estimator).__name__}.{method} is not supported natively")
 
 
-def _expect_numeric(estimator: object, kinds: list[str]) -> None:
-    if any(k != "f64" for k in kinds):
+def sparse_kind(element: Attribute) -> str:
+    """The column kind of a sparse batch of ``element``s."""
+    return f"csr:{element}"
+
+
+def _sparse_element(kinds: list[str]) -> str | None:
+    """The element (``"f64"``, ``"f32"``, ``"i64"``) of a sparse input, None if dense."""
+    return kinds[0][4:] if kinds and kinds[0].startswith("csr:") else None
+
+
+def _expect_numeric(estimator: object, kinds: list[str], sparse: bool = False) -> None:
+    """Dense numeric input, or (``sparse``) a sparse batch of f64 or i64 as well.
+
+    scikit-learn's linear models compute in float32 on float32 sparse input (a float32
+    vectorizer's output); the native code computes in float64, so that stays in Python.
+    """
+    element = _sparse_element(kinds)
+    if sparse and element == "f32":
+        raise Unsupported(f"{type(estimator).__name__} of float32 sparse input computes in "
+                          "float32: not supported natively")  # fmt: skip
+    allowed = "f64" if not sparse or element is None else kinds[0]
+    if any(k != allowed for k in kinds):
         raise Unsupported(f"{type(estimator).__name__} needs numeric input")
 
 
@@ -300,6 +334,173 @@ def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: Blobs) -
 
 
 # endregion
+# region Text
+
+#: The only ``token_pattern`` of an analyzer="word" vectorizer that native code reproduces.
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_STRIP_ACCENTS = ("ascii", "unicode")
+
+
+def _flag(value: object) -> IntegerAttr:
+    return _int(bool(value))
+
+
+def _text_blobs(est: object, name: str, table: text_tables.TermTable,
+                blobs: Blobs) -> dict[str, Attribute]:  # fmt: skip
+    """A term table as ``<name>_codepoints``, ``_offsets``, ``_table`` blobs and ``_probes``."""
+    return {
+        f"{name}_codepoints": blobs.add(_stem(est, f"{name}_codepoints"), table.codepoints),
+        f"{name}_offsets": blobs.add(_stem(est, f"{name}_offsets"), table.offsets),
+        f"{name}_table": blobs.add(_stem(est, f"{name}_table"), table.table),
+        f"{name}_probes": _int(table.probes),
+    }
+
+
+def _analysis(est: object, blobs: Blobs) -> dict[str, Attribute]:
+    """The params every vectorizer shares: how a document becomes terms.
+
+    Only what ``build_analyzer`` does with built-in steps is reproduced: a preprocessor, a
+    tokenizer, a callable analyzer or strip_accents, a token_pattern other than the default
+    (analyzer="word") or input other than "content" raise ``Unsupported``.
+    """
+    name = type(est).__name__
+    if est.input != "content":
+        raise Unsupported(f"{name}(input={est.input!r}) reads files: not supported natively")
+    if callable(est.analyzer):
+        raise Unsupported(f"{name} with a callable analyzer is not supported natively")
+    if est.analyzer not in ("word", "char", "char_wb"):
+        raise Unsupported(f"{name}(analyzer={est.analyzer!r}) is not supported natively")
+    if est.preprocessor is not None:
+        raise Unsupported(f"{name} with a custom preprocessor is not supported natively")
+    if est.analyzer == "word" and est.tokenizer is not None:
+        raise Unsupported(f"{name} with a custom tokenizer is not supported natively")
+    if est.analyzer == "word" and est.token_pattern != DEFAULT_TOKEN_PATTERN:
+        raise Unsupported(f"{name}(token_pattern={est.token_pattern!r}) is not supported "
+                          f"natively: only the default {DEFAULT_TOKEN_PATTERN!r}")  # fmt: skip
+    strip = est.strip_accents or None
+    if strip is not None and (callable(strip) or strip not in _STRIP_ACCENTS):
+        raise Unsupported(f"{name}(strip_accents={strip!r}) is not supported natively")
+    low, high = est.ngram_range
+    if not 1 <= low <= high:
+        raise Unsupported(f"{name}(ngram_range={est.ngram_range!r}) is not supported natively")
+    chars = text_tables.char_map(bool(est.lowercase), strip)
+    params: dict[str, Attribute] = {
+        "analyzer": StringAttr(est.analyzer),
+        "ngram_min": _int(low),
+        "ngram_max": _int(high),
+        "lowercase": _flag(est.lowercase),
+        "strip_accents": StringAttr(strip or "none"),
+        "char_index": blobs.add("text_char_index", chars.index),
+        "char_blocks": blobs.add("text_char_blocks", chars.blocks),
+        "char_sequences": blobs.add("text_char_sequences", chars.sequences),
+        "char_classes": blobs.add("text_char_classes", text_tables.char_classes()),
+        "max_expansion": _int(chars.max_expansion),
+        "binary": _flag(est.binary),
+    }
+    stop_words = est.get_stop_words() if est.analyzer == "word" else None
+    if stop_words:  # only str stop words can equal a token
+        table = text_tables.term_table(sorted(w for w in stop_words if isinstance(w, str)))
+        params |= _text_blobs(est, "stop", table, blobs)
+    return params
+
+
+def _vocabulary(est: CountVectorizer, blobs: Blobs) -> tuple[dict[str, Attribute], int]:
+    """The fitted ``vocabulary_`` as the ``vocab_*`` params (term i has index i), and its size."""
+    name = type(est).__name__
+    vocabulary = getattr(est, "vocabulary_", None)
+    if not vocabulary:
+        raise Unsupported(f"{name} is not fitted (no vocabulary_)")
+    terms: list[str | None] = [None] * len(vocabulary)
+    for term, index in vocabulary.items():
+        if not isinstance(term, str) or not 0 <= index < len(terms) or terms[index] is not None:
+            raise Unsupported(f"{name}: vocabulary_ is not a map of str terms to 0..n-1")
+        terms[index] = term
+    table = text_tables.term_table(terms)  # type: ignore[arg-type]
+    return _text_blobs(est, "vocab", table, blobs), len(terms)
+
+
+def _text_input(est: object, method: str, kinds: list[str]) -> None:
+    _expect(est, method, ("transform",))
+    if kinds != ["str"]:
+        raise Unsupported(f"{type(est).__name__} needs one column of text documents")
+
+
+def _element(est: object, dtype: np.dtype, allowed: tuple[type, ...]) -> Attribute:
+    if dtype not in [np.dtype(a) for a in allowed]:
+        raise Unsupported(f"{type(est).__name__}(dtype={dtype}) is not supported natively")
+    return SPARSE_ELEMENTS[dtype]
+
+
+def _norm(norm: str | None) -> StringAttr:
+    return StringAttr(norm or "none")
+
+
+def _weighting(est: object, tfidf: TfidfTransformer, element: Attribute,
+               blobs: Blobs) -> dict[str, Attribute]:  # fmt: skip
+    """TfidfTransformer's ``transform`` params for a result of ``element`` (f64 or f32)."""
+    params: dict[str, Attribute] = {"sublinear_tf": _flag(tfidf.sublinear_tf),
+                                    "norm": _norm(tfidf.norm)}  # fmt: skip
+    if hasattr(tfidf, "idf_"):  # transform weights by idf_ whenever it exists
+        idf = np.asarray(tfidf.idf_)
+        if element == f32 and idf.dtype != np.float32:
+            # float32 counts times float64 idf_ is computed in float64, then rounded
+            raise Unsupported(f"{type(est).__name__}: float32 counts with a {idf.dtype} idf_ "
+                              "is not supported natively")  # fmt: skip
+        dtype = np.float32 if element == f32 else np.float64
+        params["idf"] = blobs.add(_stem(est, "idf"), idf.astype(dtype))
+    return params
+
+
+def _count_vectorizer(est: CountVectorizer, method: str, kinds: list[str],
+                      blobs: Blobs) -> Lowered:  # fmt: skip
+    _text_input(est, method, kinds)
+    element = _element(est, np.dtype(est.dtype), (np.int64, np.float64, np.float32))
+    params = _analysis(est, blobs)
+    vocab, width = _vocabulary(est, blobs)
+    return Lowered("transform", "CountVectorizer", params | vocab,
+                   result=sparse_batch_of(width, element))  # fmt: skip
+
+
+def _tfidf_vectorizer(est: TfidfVectorizer, method: str, kinds: list[str],
+                      blobs: Blobs) -> Lowered:  # fmt: skip
+    _text_input(est, method, kinds)
+    element = _element(est, np.dtype(est.dtype), (np.float64, np.float32))
+    tfidf = getattr(est, "_tfidf", None)  # fitted with the tf-idf options of fit time
+    if tfidf is None:
+        raise Unsupported("TfidfVectorizer is not fitted")
+    params = _analysis(est, blobs)
+    vocab, width = _vocabulary(est, blobs)
+    weighting = _weighting(est, tfidf, element, blobs)
+    return Lowered("transform", "TfidfVectorizer", params | vocab | weighting,
+                   result=sparse_batch_of(width, element))  # fmt: skip
+
+
+def _hashing_vectorizer(est: HashingVectorizer, method: str, kinds: list[str],
+                        blobs: Blobs) -> Lowered:  # fmt: skip
+    _text_input(est, method, kinds)
+    element = _element(est, np.dtype(est.dtype), (np.float64, np.float32))
+    params = _analysis(est, blobs) | {
+        "n_features": _int(est.n_features),
+        "alternate_sign": _flag(est.alternate_sign),
+        "norm": _norm(est.norm),
+    }
+    return Lowered("transform", "HashingVectorizer", params,
+                   result=sparse_batch_of(int(est.n_features), element))  # fmt: skip
+
+
+def _tfidf_transformer(est: TfidfTransformer, method: str, kinds: list[str],
+                       blobs: Blobs) -> Lowered:  # fmt: skip
+    _expect(est, method, ("transform",))
+    counts = _sparse_element(kinds)
+    if counts is None:
+        raise Unsupported("TfidfTransformer of a dense input is not supported natively")
+    element = f32 if counts == "f32" else f64  # transform computes in float32 or float64
+    params = _weighting(est, est, element, blobs)
+    return Lowered("transform", "TfidfTransformer", params,
+                   result=sparse_batch_of(len(kinds), element))  # fmt: skip
+
+
+# endregion
 # region Models
 
 _CLASSIFIER_METHODS = ("predict", "predict_proba", "decision_function")
@@ -319,7 +520,7 @@ def _linear(est: object, blobs: Blobs) -> dict[str, Attribute]:
 
 def _classifier(est: object, method: str, kinds: list[str], blobs: Blobs, proba: str) -> Lowered:
     _expect(est, method, _CLASSIFIER_METHODS)
-    _expect_numeric(est, kinds)
+    _expect_numeric(est, kinds, sparse=True)
     if method == "predict_proba" and proba == "none":
         raise Unsupported(f"{type(est).__name__}.predict_proba is not supported natively")
     params = _linear(est, blobs)
@@ -352,7 +553,7 @@ def _sgd(est: SGDClassifier, method: str, kinds: list[str], blobs: Blobs) -> Low
 
 def _regressor(est: object, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
     _expect(est, method, ("predict",))
-    _expect_numeric(est, kinds)
+    _expect_numeric(est, kinds, sparse=True)
     return Lowered("predict", type(est).__name__, _linear(est, blobs))
 
 
@@ -371,10 +572,32 @@ EXTRACTORS: dict[type, Extractor] = {
     SGDClassifier: _sgd,
     LinearRegression: _regressor,
     Ridge: _regressor,
+    CountVectorizer: _count_vectorizer,
+    TfidfVectorizer: _tfidf_vectorizer,
+    HashingVectorizer: _hashing_vectorizer,
+    TfidfTransformer: _tfidf_transformer,
 }
 
 #: Estimators whose methods take a frame of str/f64 columns as well as a numeric tensor.
 FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder)
+#: Estimators that read one document per item of a 1-D sequence of str.
+TEXT_INPUT: tuple[type, ...] = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
+#: Estimators whose native op reads a sparse batch.
+SPARSE_INPUT: tuple[type, ...] = (
+    LogisticRegression, LinearSVC, SGDClassifier, LinearRegression, Ridge, TfidfTransformer,
+)  # fmt: skip
+
+
+def reads_text(est: object) -> bool:
+    """Whether ``est.transform`` reads text documents: a vectorizer, a Pipeline starting with
+    one, or a FeatureUnion of them."""
+    if isinstance(est, Pipeline):
+        steps = pipeline_steps(est)
+        return bool(steps) and reads_text(steps[0][1])
+    if isinstance(est, FeatureUnion):
+        parts = _union_parts(est)
+        return bool(parts) and all(reads_text(t) for _, t in parts)
+    return isinstance(est, TEXT_INPUT)
 
 
 def lower_estimator(est: object, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
@@ -386,6 +609,8 @@ def lower_estimator(est: object, method: str, kinds: list[str], blobs: Blobs) ->
     if container is not None:
         raise Unsupported(f"{type(est).__name__}.set_output(transform={container!r}) is not "
                           "supported natively")  # fmt: skip
+    if _sparse_element(kinds) is not None and not isinstance(est, SPARSE_INPUT):
+        raise Unsupported(f"{type(est).__name__} of a sparse matrix is not supported natively")
     if getattr(est, "n_features_in_", len(kinds)) != len(kinds):
         raise Unsupported(
             f"{type(est).__name__} was fitted on {est.n_features_in_} columns, got {len(kinds)}"
@@ -404,6 +629,17 @@ def class_labels(est: object) -> np.ndarray:
 def pipeline_steps(pipe: Pipeline) -> list[tuple[str, object]]:
     """The steps of a fitted Pipeline, without 'passthrough' / None steps."""
     return [(n, s) for n, s in pipe.steps if s is not None and s != "passthrough"]
+
+
+def _union_parts(union: FeatureUnion) -> list[tuple[str, object]]:
+    return [(n, t) for n, t in union.transformer_list if not (isinstance(t, str) and t == "drop")]
+
+
+def feature_union_parts(union: FeatureUnion) -> list[tuple[str, object]]:
+    """The (name, transformer) parts of a fitted FeatureUnion, without 'drop' parts."""
+    if union.transformer_weights:
+        raise Unsupported("FeatureUnion with transformer_weights is not supported natively")
+    return _union_parts(union)
 
 
 def column_transformer_parts(

@@ -27,7 +27,7 @@ class ArgumentSpec:
     """One parameter of the traced function."""
 
     name: str
-    kind: str  # "frame" | "array" | "bound"
+    kind: str  # "frame" | "array" | "strings" (a list/array/Series of str) | "bound"
     type: Attribute | None
     value: object
     columns: list[tuple[str, str]] | None = None

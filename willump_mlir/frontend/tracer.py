@@ -27,19 +27,27 @@ from willump_mlir.dialects.pipeline import (
     BinaryOp,
     ConstantOp,
     FrameType,
-    HstackOp,
     PythonCallOp,
     SelectColumnsOp,
+    StrType,
     TakeColumnOp,
     UnaryOp,
     WhereOp,
     batch_of,
+    is_sparse,
 )
 
-from .estimators import ESTIMATOR_METHODS, UNARY_UFUNCS, EstimatorLowering, is_estimator
+from .estimators import (
+    ESTIMATOR_METHODS,
+    UNARY_UFUNCS,
+    EstimatorLowering,
+    hstack_op,
+    is_batch,
+    is_estimator,
+)
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
-from .types import frame_columns, frame_type, is_f64_batch, type_of
+from .types import frame_columns, frame_type, is_text, represents, text_type, type_of
 from .values import Val
 
 _BINOPS: dict[type, str] = {
@@ -63,6 +71,29 @@ _STATEMENT_NAMES: dict[type, str] = {
     ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
     ast.With: "a with statement", ast.Try: "a try statement",
 }  # fmt: skip
+
+
+def _with_series(function: Callable, operands: list[Val]) -> Callable:
+    """``function`` taking a one-column frame where the example had a Series (``df["text"]``).
+
+    At run time a ``pipeline.select_columns`` value is a DataFrame; the Python code expects
+    the Series it selected.
+    """
+    positions = [
+        i for i, o in enumerate(operands)
+        if isinstance(o.value, pd.Series) and isinstance(getattr(o.ssa, "type", None), FrameType)
+    ]  # fmt: skip
+    if not positions:
+        return function
+
+    def call(*args: object) -> object:
+        args = tuple(
+            a.iloc[:, 0] if i in positions and isinstance(a, pd.DataFrame) else a
+            for i, a in enumerate(args)
+        )
+        return function(*args)
+
+    return call
 
 
 def _is_foldable(function: object) -> bool:
@@ -174,7 +205,8 @@ class Tracer:
             ) from error
         values = list(value) if results is not None else [value]
         callee = f"py{len(self.calls)}_{hint}"
-        types: list[Attribute] = [type_of(v) for v in values]
+        types: list[Attribute] = [type_of(v, callee) for v in values]
+        function = _with_series(function, operands)
         op = self.emit(PythonCallOp(callee, [o.ssa for o in operands], types, reason, source))
         self.calls[callee] = PythonCall(callee, function, reason, source)
         self.notes.append(f"{self.where()}: `{source}` runs in Python: {reason}")
@@ -421,9 +453,8 @@ class Tracer:
     def _checked(self, op: Operation, value: object) -> Val:
         """Emit ``op`` whose result must have the type of the example ``value``."""
         self.emit(op)
-        actual = type_of(value)
-        if op.results[0].type != actual:
-            raise Unsupported(f"the result is {actual}, not {op.results[0].type}")
+        if not represents(op.results[0].type, value):
+            raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
         return Val(value, op.results[0])
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
@@ -475,7 +506,7 @@ class Tracer:
 
     def _to_array(self, frame: Val, value: object) -> Val:
         val = self.estimators.as_array(frame)
-        if type_of(value) != val.ssa.type:
+        if not represents(val.ssa.type, value):
             raise Unsupported(f"the array is {type_of(value)}, not {val.ssa.type}")
         return Val(value, val.ssa)
 
@@ -489,11 +520,16 @@ class Tracer:
                 return None
             key = index.value
             value = self.evaluate(node, pieces)
+            if isinstance(typ, FrameType) and not isinstance(base.value, pd.DataFrame):
+                return None  # a text value: its items are not columns
             if isinstance(typ, FrameType) and isinstance(key, list):
                 if not all(isinstance(k, str) for k in key):
                     return None
                 return self._checked(SelectColumnsOp(base.ssa, key), value)
             if isinstance(typ, FrameType) and isinstance(key, str):
+                if isinstance(typ.dtype_of(key), StrType) and is_text(value):
+                    # a column of text documents, as a one-column frame
+                    return Val(value, self.emit(SelectColumnsOp(base.ssa, [key])).result)
                 column = self.estimators.as_array(
                     Val(base.value[[key]], self.emit(SelectColumnsOp(base.ssa, [key])).result)
                 )
@@ -502,7 +538,8 @@ class Tracer:
                 isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)
                 and isinstance(key[1], (int, np.integer))
             )  # fmt: skip
-            if isinstance(typ, TensorType) and typ.get_num_dims() == 2 and column_key:
+            dense = isinstance(typ, TensorType) and not is_sparse(typ)
+            if dense and typ.get_num_dims() == 2 and column_key:
                 width = typ.get_shape()[1]
                 column = int(key[1]) + (width if key[1] < 0 else 0)
                 if not 0 <= column < width:
@@ -514,6 +551,8 @@ class Tracer:
 
     def _operand(self, val: Val) -> SSAValue:
         """A binary/where operand: a batch, or a number as ``pipeline.constant``."""
+        if val.ssa is not None and is_sparse(val.ssa.type):
+            raise Unsupported("elementwise arithmetic on a sparse matrix is not compiled")
         if val.ssa is not None and isinstance(val.ssa.type, TensorType):
             return val.ssa
         if val.is_static and isinstance(val.value, (int, float, np.integer, np.floating)):
@@ -560,7 +599,7 @@ class Tracer:
 
         def build() -> Val | None:
             if isinstance(node.op, ast.USub) and operand.ssa is not None:
-                if not isinstance(operand.ssa.type, TensorType):
+                if not isinstance(operand.ssa.type, TensorType) or is_sparse(operand.ssa.type):
                     return None
                 return self._checked(UnaryOp("negative", operand.ssa),
                                      self.evaluate(node, pieces))  # fmt: skip
@@ -643,6 +682,7 @@ class Tracer:
                 len(args) != 1
                 or args[0].ssa is None
                 or not isinstance(args[0].ssa.type, TensorType)
+                or is_sparse(args[0].ssa.type)
             ):
                 return None
             name = "abs" if function is abs else UNARY_UFUNCS[function]
@@ -678,15 +718,14 @@ class Tracer:
         value = self.evaluate(node, pieces)
         inputs = []
         for item in args[0].items:
-            if item.ssa is None or not is_f64_batch(item.ssa.type):
+            if item.ssa is None or not is_batch(item.ssa.type):
                 raise Unsupported(f"{name} of a value that is not a batch of numbers")
+            if is_sparse(item.ssa.type) and function is not sp.hstack:
+                raise Unsupported(f"{name} of a sparse matrix is not compiled")
             if item.ssa.type.get_num_dims() == 1 and function is not np.column_stack:
                 raise Unsupported(f"{name} of a 1-D value concatenates rows")
             inputs.append(item.ssa)
-        op = HstackOp(inputs)
-        if type_of(value) != op.result.type:
-            raise Unsupported(f"{name} result is {type_of(value)}, not {op.result.type}")
-        return Val(value, self.emit(op).result)
+        return Val(value, self.emit(hstack_op(inputs, value, name)).result)
 
     # endregion
 
@@ -701,18 +740,21 @@ def _classify(name: str, value: object) -> ArgumentSpec:
                 "numeric nor text (str)"  # fmt: skip
             raise FrontendError(f"argument {name!r}: unsupported DataFrame: {detail}")
         return ArgumentSpec(name, "frame", frame_type(columns), None, columns)
+    if is_text(value):
+        return ArgumentSpec(name, "strings", text_type(name), None, [(name, "str")])
     if isinstance(value, np.ndarray):
         if value.ndim == 2 and value.dtype.kind in "fiub":
             return ArgumentSpec(name, "array", batch_of(value.shape[1]), None, None)
         raise FrontendError(
-            f"argument {name!r}: a numpy array must be 2-D and numeric, got "
+            f"argument {name!r}: a numpy array must be 2-D and numeric or 1-D of str, got "
             f"{value.ndim}-D of dtype {value.dtype}"
         )
     if is_estimator(value) or callable(value) or inspect.ismodule(value):
         return ArgumentSpec(name, "bound", None, value, None)
     raise FrontendError(
         f"argument {name!r}: unsupported type {type(value).__name__}; expected a pandas "
-        "DataFrame, a 2-D numeric numpy array or a fitted estimator"
+        "DataFrame, a 2-D numeric numpy array, a list, 1-D array or Series of str, or a "
+        "fitted estimator"
     )
 
 
@@ -762,7 +804,8 @@ def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
         if spec.kind == "bound":
             tracer.env[spec.name] = Val(value)
         else:
-            tracer.env[spec.name] = Val(value.copy(), next(block_args))  # type: ignore[union-attr]
+            copied = value if isinstance(value, tuple) else value.copy()  # type: ignore[union-attr]
+            tracer.env[spec.name] = Val(copied, next(block_args))
     returned = tracer.run(fdef.body)
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
     function = func.FuncOp(

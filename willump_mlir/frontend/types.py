@@ -5,10 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.dialects.builtin import TensorType, f32, f64, i1, i64
 from xdsl.ir import Attribute
 
-from willump_mlir.dialects.pipeline import FrameType, ObjectType, StrType, batch_of, vector_of
+from willump_mlir.dialects.pipeline import (
+    FrameType,
+    ObjectType,
+    StrType,
+    batch_of,
+    is_sparse,
+    sparse_batch_of,
+    vector_of,
+)
+
+#: Element types of a sparse batch (the dtypes a text vectorizer can produce).
+SPARSE_ELEMENTS: dict[np.dtype, Attribute] = {
+    np.dtype(np.float64): f64,
+    np.dtype(np.float32): f32,
+    np.dtype(np.int64): i64,
+}
 
 
 def element_type(dtype: np.dtype) -> Attribute | None:
@@ -53,16 +68,49 @@ def frame_type(columns: list[tuple[str, str]]) -> FrameType:
     return FrameType([(n, f64 if k == "f64" else StrType()) for n, k in columns])
 
 
-def type_of(value: object) -> Attribute:
-    """The IR type of a value: batches of rows as tensors/frames, else ``!pipeline.object``."""
+def is_text(value: object) -> bool:
+    """True for a 1-D sequence of str: a list/tuple, a numpy array or a Series of them.
+
+    This is what a text vectorizer reads one document per item of; a DataFrame is not (a
+    vectorizer would iterate over its column names).
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind not in "UO":
+            return False
+        return value.dtype.kind == "U" or all(isinstance(v, str) for v in value)
+    if isinstance(value, pd.Series):
+        return column_kind(value) == "str" and not value.hasnans
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+
+
+def text_type(name: str) -> FrameType:
+    """``!pipeline.frame<"name" : !pipeline.str>``: a column of text documents."""
+    return FrameType([(name, StrType())])
+
+
+def _sparse_type(value: sp.spmatrix | sp.sparray) -> Attribute:
+    """A CSR matrix is a sparse batch; another format is typed as its dense equivalent."""
+    if value.format == "csr" and value.dtype in SPARSE_ELEMENTS:
+        return sparse_batch_of(value.shape[1], SPARSE_ELEMENTS[value.dtype])
+    element = element_type(value.dtype)
+    return batch_of(value.shape[1], element) if element is not None else ObjectType()
+
+
+def type_of(value: object, name: str = "text") -> Attribute:
+    """The IR type of a value: batches of rows as tensors/frames, else ``!pipeline.object``.
+
+    A CSR matrix is ``tensor<?xWxT, "csr">``; a 1-D sequence of str is a one-column frame
+    whose column is called ``name``.
+    """
     if isinstance(value, pd.DataFrame):
         columns = frame_columns(value)
         return frame_type(columns) if columns is not None else ObjectType()
+    if is_text(value):
+        return text_type(name)
     if isinstance(value, pd.Series):
         value = value.to_numpy() if column_kind(value) == "f64" else None
     if sp.issparse(value) and value.ndim == 2:
-        element = element_type(value.dtype)
-        return batch_of(value.shape[1], element) if element is not None else ObjectType()
+        return _sparse_type(value)
     if isinstance(value, np.ndarray) and value.ndim in (1, 2):
         element = element_type(value.dtype)
         if element is None:
@@ -71,6 +119,22 @@ def type_of(value: object) -> Attribute:
     return ObjectType()
 
 
+def dense_type_of(value: object) -> Attribute:
+    """``type_of(value)``, but a sparse matrix as the dense batch native code builds."""
+    typ = type_of(value)
+    if is_sparse(typ):
+        assert isinstance(typ, TensorType)
+        element = element_type(np.dtype(value.dtype))  # type: ignore[attr-defined]
+        return batch_of(typ.get_shape()[1], element) if element is not None else ObjectType()
+    return typ
+
+
+def represents(typ: Attribute, value: object) -> bool:
+    """Whether an IR value of type ``typ`` stands for ``value``: its type, or a dense batch
+    for a sparse matrix (native code builds it densely; the result is converted back)."""
+    return typ == type_of(value) or (sp.issparse(value) and typ == dense_type_of(value))
+
+
 def is_f64_batch(typ: Attribute) -> bool:
-    """True for ``tensor<?xf64>`` and ``tensor<?xWxf64>``."""
-    return isinstance(typ, TensorType) and typ.get_element_type() == f64
+    """True for the dense ``tensor<?xf64>`` and ``tensor<?xWxf64>``."""
+    return isinstance(typ, TensorType) and typ.get_element_type() == f64 and not is_sparse(typ)

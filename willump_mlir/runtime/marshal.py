@@ -3,15 +3,20 @@
 Kernels trust their inputs: every length and width they rely on is checked here, before a
 kernel runs. Numeric columns travel as contiguous f64 arrays; string columns as Arrow's
 layout (UTF-8 bytes, i64 offsets) plus one missing-flag byte per row, built by pyarrow in C.
+A text argument (a list, tuple, 1-D array or Series of str) is one such column: Python
+calls see the value as given, kernels its ``text_column``.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
 
 from willump_mlir.dialects.feature import MISSING_NAN, MISSING_NONE
 
@@ -31,6 +36,32 @@ def check_frame(name: str, value: Any) -> int:
     if len(value) == 0:
         raise InputError(f"argument {name!r} is an empty batch (0 rows); pass at least one row")
     return len(value)
+
+
+def check_strings(name: str, value: Any) -> tuple[int, Any]:
+    """Check a text argument; return its number of rows (0 is fine) and the value to bind.
+
+    The items are checked when a kernel reads them (``text_column``): until then a Python
+    call may take any items, as the original function does.
+    """
+    if isinstance(value, str | bytes):
+        raise InputError(
+            f"argument {name!r} must be a sequence of str documents, got a single "
+            f"{type(value).__name__}: Iterable over raw text documents expected, string object "
+            "received."
+        )
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise InputError(f"argument {name!r} must be 1-D, got shape {value.shape}")
+        if value.dtype.kind not in "UO":
+            raise InputError(f"argument {name!r} must hold str documents, got a {value.dtype} "
+                             "array")  # fmt: skip
+    elif not isinstance(value, list | tuple | pd.Series):
+        raise InputError(
+            f"argument {name!r} must be a list, tuple, 1-D numpy array or pandas Series of str, "
+            f"got {type(value).__name__}"
+        )
+    return len(value), value
 
 
 def check_array(name: str, value: Any, width: int) -> int:
@@ -68,8 +99,14 @@ def check_precision(what: str, dtypes: list[Any]) -> None:
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
 
 
-def column_array(name: str, frame: pd.DataFrame, column: str) -> Any:
-    """The array behind ``frame[column]``, without building a Series (about 1 µs, not 9)."""
+def column_array(name: str, frame: Any, column: str) -> Any:
+    """The array behind ``frame[column]``, without building a Series (about 1 µs, not 9).
+
+    A text value (not a DataFrame: a text argument or a Python call's list of str) is its
+    own one column, as ``TextItems``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        return text_items(name, frame)
     try:
         position = frame.columns.get_loc(column)
     except KeyError:
@@ -134,9 +171,108 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
     return {"bytes": data_view, "offsets": offsets, "missing": missing}
 
 
+@dataclass(frozen=True)
+class TextItems:
+    """The documents of a text value, which ``string_column`` reads as ``text_column`` does.
+
+    ``items`` is a list, tuple, 1-D numpy array or pandas array (a Series gives its array).
+    """
+
+    items: Any
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def text_items(name: str, value: Any) -> TextItems:
+    """The documents of a text value, without copying them."""
+    if isinstance(value, pd.Series):
+        return TextItems(value.to_numpy() if isinstance(value.dtype, np.dtype) else value.array)
+    if (isinstance(value, np.ndarray) and value.ndim == 1) or isinstance(value, list | tuple):
+        return TextItems(value)
+    raise InputError(f"{name!r} must be a list, tuple, 1-D numpy array or pandas Series of str, "
+                     f"got {type(value).__name__}")  # fmt: skip
+
+
+def _arrow_parts(array: pa.Array) -> dict[str, np.ndarray]:
+    """UTF-8 ``bytes`` and i64 ``offsets`` of a (large_)string array, without copying bytes."""
+    _, offsets, data = array.buffers()
+    rows = len(array)
+    width = 8 if pa.types.is_large_string(array.type) else 4  # i64 or i32 offsets
+    offsets_view = np.frombuffer(
+        offsets, dtype=np.int64 if width == 8 else np.int32, count=rows + 1,
+        offset=array.offset * width,
+    ).astype(np.int64, copy=False)  # fmt: skip
+    has_data = data is not None and data.size
+    data_view = np.frombuffer(data, dtype=np.uint8) if has_data else EMPTY_BYTES
+    return {"bytes": data_view, "offsets": offsets_view}
+
+
+def _not_a_document(where: str, row: int, value: Any) -> InputError:
+    if value is None or value is pd.NA:
+        found = "a missing value (None)" if value is None else "a missing value (pd.NA)"
+    elif isinstance(value, float) and math.isnan(value):
+        found = "NaN: np.nan is an invalid document, expected byte or unicode string"
+    elif isinstance(value, bytes):
+        found = f"bytes {value[:40]!r}; decode them to str first"
+    else:
+        found = f"{type(value).__name__} {repr(value)[:60]}"
+    return InputError(f"{where}, row {row}: expected a str document, got {found}")
+
+
+def _encode_texts(where: str, values: Any) -> dict[str, np.ndarray]:
+    """``text_column`` in Python: every item checked; lone surrogates kept (surrogatepass)."""
+    encoded = []
+    for row, value in enumerate(values):
+        if not isinstance(value, str):
+            raise _not_a_document(where, row, value)
+        try:
+            encoded.append(value.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: native code hands its row to Python
+            encoded.append(value.encode("utf-8", "surrogatepass"))
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+    data = b"".join(encoded)
+    return {
+        "bytes": np.frombuffer(data, dtype=np.uint8) if data else EMPTY_BYTES,
+        "offsets": offsets,
+        "missing": np.zeros(len(encoded), dtype=np.uint8),
+    }
+
+
+def text_column(name: str, values: Any, column: str | None = None) -> dict[str, np.ndarray]:
+    """The documents a text vectorizer reads (see ``column_array``) as UTF-8 ``bytes``, i64
+    ``offsets`` (rows + 1) and ``missing`` flags, which are all 0.
+
+    Every item must be a str, as scikit-learn's vectorizers need: None, NaN, bytes or
+    numbers raise ``InputError`` naming the argument (and column) and the row. A str with
+    a lone surrogate, which is not UTF-8, is encoded with ``surrogatepass``.
+    """
+    where = f"argument {name!r}" if column in (None, name) else f"argument {name!r}: column " \
+        f"{column!r}"  # fmt: skip
+    if isinstance(values, TextItems):
+        values = values.items
+    if len(values) < SMALL_BATCH:
+        return _encode_texts(where, values)
+    try:
+        array = pa.array(values, from_pandas=True)  # type inference refuses numbers
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if pa.types.is_dictionary(array.type):  # a pandas "category" column
+            array = array.dictionary_decode()
+    except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError):
+        return _encode_texts(where, values)  # finds the bad row, or keeps lone surrogates
+    text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    if not text or array.null_count:  # bytes, or missing values
+        return _encode_texts(where, values)
+    return _arrow_parts(array) | {"missing": np.zeros(len(array), dtype=np.uint8)}
+
+
 def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     """A string column's array (see ``column_array``) as UTF-8 ``bytes``, i64 ``offsets``
-    (rows + 1) and ``missing`` flags."""
+    (rows + 1) and ``missing`` flags; ``TextItems`` as ``text_column`` reads them."""
+    if isinstance(values, TextItems):
+        return text_column(name, values, column)
     if len(values) < SMALL_BATCH:
         return _small_string_column(name, column, values)
     try:
@@ -156,27 +292,22 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
         ) from None
     except UnicodeEncodeError as error:
         raise _not_utf8(name, column, error) from None
-    _, offsets, data = array.buffers()
-    rows = len(array)
-    width = 8 if pa.types.is_large_string(array.type) else 4  # i64 or i32 offsets
-    offsets_view = np.frombuffer(
-        offsets, dtype=np.int64 if width == 8 else np.int32, count=rows + 1,
-        offset=array.offset * width,
-    ).astype(np.int64, copy=False)  # fmt: skip
-    has_data = data is not None and data.size
-    data_view = np.frombuffer(data, dtype=np.uint8) if has_data else EMPTY_BYTES
+    parts = _arrow_parts(array)
     missing = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
     if isinstance(values, np.ndarray):  # object column: None and NaN stay apart
         for row in np.flatnonzero(missing):
             missing[row] = missing_flag(values[row])
     else:  # pandas string arrays hold NaN (or pd.NA, which numpy conversion makes NaN)
         missing *= MISSING_NAN
-    return {"bytes": data_view, "offsets": offsets_view, "missing": missing}
+    return parts | {"missing": missing}
 
 
 def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.ndarray:
-    """A batch value (a Python op's result or an array argument) as a flat row-major buffer."""
-    array = np.asarray(value)
+    """A batch value (a Python op's result or an array argument) as a flat row-major buffer.
+
+    A sparse matrix (a Python op's result typed as a dense batch) is made dense.
+    """
+    array = value.toarray() if sp.issparse(value) else np.asarray(value)
     expected = (rows,) if width == 1 and array.ndim == 1 else (rows, width)
     if array.shape != expected:
         raise InputError(f"{what} has shape {array.shape}; the compiled code expects {expected}")
@@ -185,3 +316,26 @@ def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.
     if dtype == np.uint8:
         array = array.astype(bool, copy=False).view(np.uint8)
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
+
+
+def csr_parts(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> dict[str, Any]:
+    """A sparse batch (a Python op's CSR result) as CSR buffers: ``data`` of ``dtype``,
+    i64 ``indices`` and ``indptr`` (rows + 1), sorted and without duplicate entries."""
+    if not sp.issparse(value):
+        raise InputError(f"{what} is a {type(value).__name__}; the compiled code expects a "
+                         "scipy sparse matrix")  # fmt: skip
+    if value.shape != (rows, width):
+        raise InputError(
+            f"{what} has shape {value.shape}; the compiled code expects {(rows, width)}"
+        )
+    if value.dtype.kind not in "biuf":
+        raise InputError(f"{what} holds {value.dtype} values; the compiled code expects numbers")
+    matrix = sp.csr_matrix(value)
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
+    return {
+        "data": np.ascontiguousarray(matrix.data, dtype=dtype),
+        "indices": np.ascontiguousarray(matrix.indices, dtype=np.int64),
+        "indptr": np.ascontiguousarray(matrix.indptr, dtype=np.int64),
+    }
