@@ -279,10 +279,9 @@ class KernelEmitter(TextEmitter):
 
     def hstack(self, op: pipeline.HstackOp) -> list[SSAValue] | TermsRow:
         if is_sparse(op.result.type):
-            parts = [self.rows[part] for part in op.inputs]
-            if not all(isinstance(part, TermsRow) for part in parts):
+            if not all(is_sparse(part.type) for part in op.inputs):
                 raise NotImplementedError("an hstack of sparse and dense rows")
-            return self.hstack_terms(parts)  # type: ignore[arg-type]
+            return self.hstack_terms([self.terms_of(part) for part in op.inputs])
         return [v for part in op.inputs for v in self.row_of(part)]
 
     def take_column(self, op: pipeline.TakeColumnOp) -> list[SSAValue]:
@@ -682,9 +681,8 @@ class KernelEmitter(TextEmitter):
     def store_outputs(self, outputs: Sequence[tuple[SSAValue, Sequence[SSAValue]]]) -> None:
         for value, refs in outputs:
             if is_sparse(value.type):
-                terms = self.rows[value]
-                assert isinstance(terms, TermsRow)
-                self.store_terms(terms, value.type.get_element_type(), *refs)  # type: ignore
+                element = value.type.get_element_type()  # type: ignore[attr-defined]
+                self.store_terms(self.terms_of(value), element, *refs)
                 continue
             (ref,) = refs
             row = self.row_of(value)

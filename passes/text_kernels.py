@@ -920,8 +920,7 @@ class TextEmitter:
         return self.emit(arith.XOrIOp(h, self.shr(h, 16)))
 
     def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow:
-        row = self.rows[op.input]
-        assert isinstance(row, TermsRow)
+        row = self.terms_of(op.input)
         if len(row.segments) != 1:
             raise NotImplementedError("feature.weight_terms of an hstack of term rows")
         (segment,) = row.segments
@@ -976,8 +975,7 @@ class TextEmitter:
         accumulators = [self.constant(0.0, f64)] * outputs
         column_offset = op.offset.value.data
         for value in op.inputs:
-            row = self.rows[value]
-            assert isinstance(row, TermsRow)
+            row = self.terms_of(value)
             for segment in row.segments:
                 base = column_offset + segment.offset
 
@@ -1045,6 +1043,43 @@ class TextEmitter:
             return []
 
         self.if_else(fits, write)
+
+    def terms_of(self: KernelEmitter, value: SSAValue) -> TermsRow:
+        """The term row of sparse ``value``; a CSR matrix made outside the kernel (by a
+        Python call) is read from its ``indptr``/``indices``/``data`` buffers."""
+        if value not in self.rows:
+            self.rows[value] = self.csr_input_row(value)
+        row = self.rows[value]
+        assert isinstance(row, TermsRow)
+        return row
+
+    def csr_input_row(self: KernelEmitter, value: SSAValue) -> TermsRow:
+        """Copy the row's entries of an input CSR matrix into a segment (f64 values)."""
+        width = batch_width(value.type)
+        element = value.type.get_element_type()  # type: ignore[attr-defined]
+        indptr = self.input(value, "", "indptr", i64)
+        indices = self.input(value, "", "indices", i64)
+        data = self.input(value, "", "data", element)
+        name = f"{self.state.name}.{self.lowering.value_name(value)}"
+        ids = self.scratch(f"{name}.ids", i32, ScratchSize(width))
+        values = self.scratch(f"{name}.values", f64, ScratchSize(width))
+        start = self.cast(self.load(indptr, self.state.row), index)
+        end = self.cast(self.load(indptr, self.iadd(self.state.row, 1)), index)
+
+        def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            at = self.iadd(start, k)
+            self.store(self.cast(self.load(indices, at), i32), ids, k)
+            x = self.load(data, at)
+            if element == f32:
+                x = self.emit(arith.ExtFOp(x, f64))
+            elif element == i64:
+                x = self.emit(arith.SIToFPOp(x, f64))
+            self.store(x, values, k)
+            return []
+
+        count = self.isub(end, start)
+        self.for_range(self.constant(0, index), count, [], copy)
+        return TermsRow([Segment(ids, values, count, 0)], width)
 
     def hstack_terms(self: KernelEmitter, parts: list[TermsRow]) -> TermsRow:
         segments: list[Segment] = []

@@ -248,6 +248,29 @@ def test_union_with_count_features_and_model() -> None:
     check(compiled, predict, tweets()[800:1300] + ADVERSARIAL)
 
 
+def test_python_vectorizer_feeds_native_model() -> None:
+    """A vectorizer with a custom tokenizer runs in Python; its CSR matrix, the native char_wb
+    terms and the linear model still run natively."""
+    train = tweets()[:1500]
+    labels = np.arange(len(train)) % 2
+    union = FeatureUnion(
+        [
+            ("python", CountVectorizer(tokenizer=str.split, token_pattern=None)),
+            ("native", TfidfVectorizer(analyzer="char_wb")),
+        ]
+    )
+    model = make_pipeline(union, LogisticRegression(max_iter=200)).fit(train, labels)
+
+    def score(texts: list[str]) -> np.ndarray:
+        return model.predict_proba(texts)[:, 1]
+
+    compiled = wm.compile(score, (train[:3],))
+    explanation = compiled.explain()
+    assert "custom tokenizer" in explanation
+    assert "fuse-features: term weights" in explanation
+    check(compiled, score, tweets()[1500:2500] + ADVERSARIAL)
+
+
 # endregion
 # region Rows that run in Python
 

@@ -38,6 +38,9 @@ DTYPES = {
 }
 
 
+CSR_PARTS = ("indptr", "indices", "data")
+
+
 def take_rows(value: Any, rows: np.ndarray) -> Any:
     """The ``rows`` of a data argument, in its own type (DataFrame, Series, array, list)."""
     if isinstance(value, pd.DataFrame | pd.Series):
@@ -268,6 +271,14 @@ class CompiledPipeline:
         columns: dict[tuple[str, str], dict[str, Any]],
     ) -> np.ndarray:
         value = values[spec.value]
+        if spec.column is None and spec.part in CSR_PARTS:
+            key = (spec.value, spec.part)  # the data part is converted to the kernel's dtype
+            if key not in columns:
+                parts = marshal.csr_parts(
+                    spec.argument, value, rows, spec.width, np.dtype(spec.dtype)
+                )
+                columns[key] = {spec.part: parts[spec.part]}
+            return columns[key][spec.part]
         if spec.column is None:
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
         key = (spec.value, spec.column)
