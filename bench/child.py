@@ -22,7 +22,7 @@ import numpy as np
 
 from bench import timing
 from bench.systems import SYSTEMS, Context, StageError
-from bench.workloads import WorkloadData, get
+from bench.workloads import WorkloadData, get, one_row
 
 MARKER = "BENCH_RESULT "
 INPUTS_FILE = "inputs.pkl"
@@ -49,9 +49,10 @@ def emit(record: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def single_rows(frame: Any, n: int) -> list[Any]:
-    """``n`` distinct one-row DataFrames (``frame.iloc[[i]]``), cycling if ``frame`` is short."""
-    return [frame.iloc[[i % len(frame)]] for i in range(n)]
+def single_rows(rows: Any, n: int) -> list[Any]:
+    """``n`` distinct one-row inputs (``frame.iloc[[i]]``, or ``[text]`` for text workloads),
+    cycling if there are fewer than ``n`` rows."""
+    return [one_row(rows, i % len(rows)) for i in range(n)]
 
 
 def run(args: argparse.Namespace, record: dict[str, Any]) -> None:

@@ -70,15 +70,34 @@ def machine_info(repo: Path) -> dict[str, Any]:
     }
 
 
+DISAGREE_TOL = 1e-4  # well above float32 rounding: a row this far off computed something else
+
+
 def compare(reference: np.ndarray, output: np.ndarray) -> dict[str, Any]:
-    """Max |difference| for numeric outputs, mismatch count for labels."""
+    """Max |difference| for numeric outputs, mismatch count for labels.
+
+    For numeric outputs also: the fraction of rows off by more than ``DISAGREE_TOL`` in any
+    column (``rows_differing_frac``) and the fraction whose predicted class changes
+    (``label_flip_frac``: threshold 0.5 for a probability vector, argmax for a matrix).
+    """
     if output.shape != reference.shape:
         return {"compare_error": f"shape {output.shape} != reference {reference.shape}"}
     if reference.dtype.kind in "fc" and output.dtype.kind in "fcbiu":
         ref, out = reference.astype(np.float64), output.astype(np.float64)
         diff = np.abs(out - ref)
         diff[np.isnan(out) & np.isnan(ref)] = 0.0
-        return {"max_abs_diff": float(np.max(diff)) if diff.size else 0.0}
+        if not diff.size:
+            return {"max_abs_diff": 0.0}
+        row_diff = diff.reshape(len(diff), -1).max(axis=1) if diff.ndim > 1 else diff
+        if ref.ndim == 2:
+            flips = np.argmax(out, axis=1) != np.argmax(ref, axis=1)
+        else:
+            flips = (out > 0.5) != (ref > 0.5)
+        return {
+            "max_abs_diff": float(np.max(diff)),
+            "rows_differing_frac": float(np.mean(row_diff > DISAGREE_TOL)),
+            "label_flip_frac": float(np.mean(flips)),
+        }
     return {"label_mismatches": int(np.sum(output != reference))}
 
 
@@ -97,8 +116,11 @@ def summarize(runs: list[dict[str, Any]], systems: Sequence[str]) -> list[dict[s
         mine = [r for r in runs if r["system"] == system]
         ok = [r for r in mine if r.get("ok")]
         rps = [r["rows_per_s"] for r in ok]
+        p50 = [r["single_p50_us"] for r in ok]
         diffs = [r["max_abs_diff"] for r in ok if "max_abs_diff" in r]
         labels = [r["label_mismatches"] for r in ok if "label_mismatches" in r]
+        differing = _present(ok, "rows_differing_frac")
+        flips = _present(ok, "label_flip_frac")
         notes: list[str] = []
         for r in ok:
             notes.extend(n for n in r.get("notes", []) if n not in notes)
@@ -118,13 +140,17 @@ def summarize(runs: list[dict[str, Any]], systems: Sequence[str]) -> list[dict[s
                 "rows_per_s": _median(rps),
                 "rows_per_s_min": min(rps) if rps else None,
                 "rows_per_s_max": max(rps) if rps else None,
-                "single_p50_us": _median([r["single_p50_us"] for r in ok]),
+                "single_p50_us": _median(p50),
+                "single_p50_us_min": min(p50) if p50 else None,
+                "single_p50_us_max": max(p50) if p50 else None,
                 "single_p99_us": _median([r["single_p99_us"] for r in ok]),
                 "compile_cold_s": _median(_present(ok, "compile_s")),
                 "compile_warm_s": _median(_present(ok, "compile_warm_s")),
                 "peak_mb": max((r["peak_mb"] for r in ok), default=None),
                 "max_abs_diff": max(diffs) if diffs else None,
                 "label_mismatches": max(labels) if labels else None,
+                "rows_differing_frac": max(differing) if differing else None,
+                "label_flip_frac": max(flips) if flips else None,
                 "single_native_p50_us": native,
                 "notes": notes,
                 "failures": failures,
@@ -155,18 +181,30 @@ def _diff_text(row: dict[str, Any]) -> str:
     return _fmt(row["max_abs_diff"], ".2g")
 
 
+def _disagree_text(row: dict[str, Any]) -> str:
+    frac, flips = row.get("rows_differing_frac"), row.get("label_flip_frac")
+    if frac is None:
+        return "–"
+    text = f"{frac:.2%}"
+    if flips:
+        text += f" ({flips:.2%} flip class)"
+    return text
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """The results table in markdown."""
     head = (
         "| system | batch rows/s median (min–max) | batch speedup vs sklearn "
-        "| single-row p50 µs | p99 µs | single-row speedup vs sklearn | compile cold s "
-        "| warm s | peak MB | max \\|diff\\| | note |"
+        "| single-row p50 µs median (min–max) | p99 µs | single-row speedup vs sklearn "
+        "| compile cold s "
+        f"| warm s | peak MB | max \\|diff\\| | rows off by > {DISAGREE_TOL:g} | note |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 12]
     for r in rows:
         if r["ok_repeats"] == 0:
             msg = r["failures"][0] if r["failures"] else "no runs"
-            lines.append(f"| {r['system']} | failed |  |  |  |  |  |  |  |  | {_cell(msg[:160])} |")
+            cells = "|  " * 9
+            lines.append(f"| {r['system']} | failed {cells}| {_cell(msg[:300])} |")
             continue
         spread = f" ({r['rows_per_s_min']:,.0f}–{r['rows_per_s_max']:,.0f})"
         note = "; ".join(r["notes"])
@@ -180,13 +218,15 @@ def table(rows: list[dict[str, Any]]) -> str:
                     r["system"],
                     _fmt(r["rows_per_s"], ",.0f") + spread,
                     _fmt(r["batch_speedup"], ".2f", "x"),
-                    _fmt(r["single_p50_us"], ",.0f"),
+                    _fmt(r["single_p50_us"], ",.0f")
+                    + f" ({r['single_p50_us_min']:,.0f}–{r['single_p50_us_max']:,.0f})",
                     _fmt(r["single_p99_us"], ",.0f"),
                     _fmt(r["single_speedup"], ".2f", "x"),
                     _fmt(r["compile_cold_s"], ".3f"),
                     _fmt(r["compile_warm_s"], ".3f"),
                     _fmt(r["peak_mb"], ",.0f"),
                     _diff_text(r),
+                    _disagree_text(r),
                     _cell(note),
                 ]
             )
@@ -227,14 +267,21 @@ def markdown(
         "Compile: willump-mlir cold = first `wm.compile` with an empty cache dir, warm = a new "
         "process reusing it; onnxruntime cold = skl2onnx conversion + session creation, warm = "
         "session creation from the saved .onnx in a new process. Peak MB = child's ru_maxrss. "
-        "max |diff| = against scikit-learn's output on the batch.",
+        "max |diff| = against scikit-learn's output on the batch; rows off = share of batch rows "
+        f"whose output differs from scikit-learn's by more than {DISAGREE_TOL:g} (and share whose "
+        "predicted class changes).",
         "",
         table(rows),
     ]
-    failures = [(r["system"], f) for r in rows for f in r["failures"]]
+    failures: dict[tuple[str, str], int] = {}
+    for r in rows:
+        for f in r["failures"]:
+            failures[(r["system"], f)] = failures.get((r["system"], f), 0) + 1
     if failures:
         out += ["", "## Failures", ""]
-        out += [f"- **{system}** {_cell(msg[:600])}" for system, msg in failures]
+        for (system, msg), count in failures.items():
+            times = f" (in {count} of {config['repeats']} repeats)" if count > 1 else ""
+            out.append(f"- **{system}**{times} {_cell(msg[:600])}")
     return "\n".join(out) + "\n"
 
 
@@ -256,7 +303,11 @@ def plot(rows: list[dict[str, Any]], title: str, path: Path) -> None:
     ax_b.bar(xs, rps, yerr=err, capsize=4, color="tab:blue")
     ax_b.set_title("batch throughput (rows/s, higher is better)")
     p50 = [r["single_p50_us"] or 0.0 for r in rows]
-    ax_s.bar(xs, p50, color="tab:orange")
+    p50_err = [
+        [max(0.0, (r["single_p50_us"] or 0) - (r.get("single_p50_us_min") or 0)) for r in rows],
+        [max(0.0, (r.get("single_p50_us_max") or 0) - (r["single_p50_us"] or 0)) for r in rows],
+    ]
+    ax_s.bar(xs, p50, yerr=p50_err, capsize=4, color="tab:orange")
     ax_s.set_title("single-row p50 latency (µs, lower is better)")
     for ax, values in ((ax_b, rps), (ax_s, p50)):
         ax.set_xticks(xs, names)

@@ -1,4 +1,4 @@
-"""Benchmark driver: ``python -m bench.run [--workload lending_club] [--quick] [--repeats N]``.
+"""Benchmark driver: ``python -m bench.run [--workload NAME|all] [--quick] [--repeats N]``.
 
 The parent builds the workload once, pickles the model and the rows into a work directory and
 computes scikit-learn's reference answer.  Then, for each repeat and each system, it starts a
@@ -31,6 +31,7 @@ from bench.workloads import WORKLOADS, get, tile_rows
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 DEFAULT_SYSTEMS = ("sklearn", "onnxruntime", "willump-mlir")
+DEFAULT_WORKLOAD = "lending_club"
 MIN_SINGLE_CALLS = 200
 
 
@@ -41,11 +42,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("--workload", default="lending_club", choices=sorted(WORKLOADS))
+    ap.add_argument(
+        "--workload",
+        default=DEFAULT_WORKLOAD,
+        choices=[*sorted(WORKLOADS), "all"],
+        help=f"workload to run, or 'all' (one after another; default {DEFAULT_WORKLOAD})",
+    )
     ap.add_argument(
         "--systems",
-        default=",".join(DEFAULT_SYSTEMS),
-        help=f"comma-separated subset of {','.join(SYSTEMS)} (default: all)",
+        help=f"comma-separated subset of {','.join(SYSTEMS)} "
+        f"(default: the workload's own list, else {','.join(DEFAULT_SYSTEMS)})",
     )
     ap.add_argument(
         "--quick",
@@ -62,6 +68,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--batch-threads", type=int, default=2, help="threads for batch runs")
     ap.add_argument("--seed", type=int, default=0, help="seed for the model split and resampling")
+    ap.add_argument(
+        "--limit",
+        type=int,
+        help="fit and test on only this many sampled data rows (smoke tests; text workloads)",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for .md/.json/.png")
     ap.add_argument(
         "--work-dir",
@@ -72,10 +83,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-plot", action="store_true", help="skip the PNG")
     ap.add_argument("--verbose", action="store_true", help="forward each child's stderr")
     args = ap.parse_args(argv)
-    args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = [s for s in args.systems if s not in SYSTEMS]
-    if unknown or not args.systems:
-        ap.error(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
+    if args.systems is not None:
+        args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+        unknown = [s for s in args.systems if s not in SYSTEMS]
+        if unknown or not args.systems:
+            ap.error(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
     if args.batch_runs is None:
@@ -86,7 +98,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error(f"--single-calls must be >= {MIN_SINGLE_CALLS} for a meaningful p99")
     if min(args.repeats, args.batch_runs, args.batch_rows, args.batch_threads) < 1:
         ap.error("--repeats, --batch-runs, --batch-rows and --batch-threads must be >= 1")
+    if args.limit is not None and args.limit < 10:
+        ap.error("--limit must be >= 10")
     return args
+
+
+def systems_for(args: argparse.Namespace, workload: str) -> list[str]:
+    """``--systems`` if given, else the workload's own default list."""
+    if args.systems is not None:
+        return list(args.systems)
+    return list(get(workload).systems or DEFAULT_SYSTEMS)
 
 
 def progress(message: str) -> None:
@@ -226,7 +247,7 @@ def prepare_inputs(args: argparse.Namespace, work: Path) -> tuple[np.ndarray, st
     """Build the workload, pickle model + rows for the children, return sklearn's answer."""
     workload = get(args.workload)
     progress(f"building workload {workload.name}")
-    data = workload.build(args.seed)
+    data = workload.build(args.seed, limit=args.limit)
     batch = tile_rows(data.test, args.batch_rows, args.seed)
     with open(work / INPUTS_FILE, "wb") as fh:
         pickle.dump({"model": data.model, "test": data.test, "batch": batch}, fh)
@@ -237,8 +258,22 @@ def prepare_inputs(args: argparse.Namespace, work: Path) -> tuple[np.ndarray, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; returns 0 when the report was written (failures are rows in it)."""
+    """Run the benchmark; returns 0 when the report(s) were written (failures are rows in them)."""
     args = parse_args(argv)
+    if args.workload != "all":
+        return run_workload(args)
+    for name in sorted(WORKLOADS):
+        one = argparse.Namespace(**vars(args))
+        one.workload = name
+        if args.work_dir is not None:
+            one.work_dir = args.work_dir / name
+        run_workload(one)
+    return 0
+
+
+def run_workload(args: argparse.Namespace) -> int:
+    """Run one workload on its systems and write ``<out>/<workload>.{md,json,png}``."""
+    args.systems = systems_for(args, args.workload)
     work = (args.work_dir or Path(tempfile.mkdtemp(prefix="willump-bench-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)

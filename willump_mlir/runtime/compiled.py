@@ -47,9 +47,11 @@ def take_rows(value: Any, rows: np.ndarray) -> Any:
         return value.iloc[rows]
     if isinstance(value, np.ndarray):
         return value[rows]
-    return type(value)(value[i] for i in rows) if isinstance(value, tuple) else [
-        value[i] for i in rows
-    ]
+    return (
+        type(value)(value[i] for i in rows)
+        if isinstance(value, tuple)
+        else [value[i] for i in rows]
+    )
 
 
 def _address(array: np.ndarray) -> int:
@@ -80,19 +82,44 @@ class KernelOutput:
     sparse_width: int | None
 
 
+@dataclass
+class ScratchSet:
+    """One kernel's scratch buffers, sized for rows of up to ``longest`` bytes per column."""
+
+    longest: dict[tuple[str, str], int]
+    buffers: list[np.ndarray]
+    addresses: list[int]  # one per kernel input: the scratch buffers', 0 for the others
+
+
 class Scratch(threading.local):
     """Each thread's scratch buffers, reused across calls: kernels leave them zeroed."""
 
-    def __init__(self) -> None:
-        self.buffers: dict[str, tuple[np.ndarray, int]] = {}
+    SMALLEST_ROW = 1024  # bytes of text a new set is sized for at least
 
-    def address(self, name: str, size: int, dtype: type[np.generic]) -> int:
-        """The address of buffer ``name`` of at least ``size`` elements."""
-        found = self.buffers.get(name)
-        if found is None or len(found[0]) < size:
-            buffer = np.zeros(max(size, 1), dtype=dtype)
-            found = self.buffers[name] = (buffer, _address(buffer))
-        return found[1]
+    def __init__(self) -> None:
+        self.sets: dict[str, ScratchSet] = {}
+
+    def addresses(self, kernel: BoundKernel, longest: dict[tuple[str, str], int]) -> list[int]:
+        """Buffers of every scratch input of ``kernel``, for rows of ``longest`` bytes."""
+        found = self.sets.get(kernel.step.name)
+        if found is not None and all(n <= found.longest[k] for k, n in longest.items()):
+            return found.addresses
+        room = {k: max(n, self.SMALLEST_ROW) for k, n in longest.items()}
+        buffers = []
+        addresses = []
+        for spec in kernel.inputs:
+            if spec.part != "scratch":
+                addresses.append(0)
+                continue
+            assert spec.size is not None
+            size = spec.size["fixed"]
+            if "per_byte" in spec.size:
+                size += spec.size["per_byte"] * room[(spec.size["value"], spec.size["column"])]
+            buffers.append(np.zeros(max(size, 1), dtype=spec.dtype))
+            addresses.append(_address(buffers[-1]))
+        found = ScratchSet(room, buffers, addresses)
+        self.sets[kernel.step.name] = found
+        return found.addresses
 
 
 class BoundKernel:
@@ -121,6 +148,14 @@ class BoundKernel:
             )
             for spec in step.outputs
         ]
+        self.data_inputs = [(i, s) for i, s in enumerate(self.inputs) if s.part != "scratch"]
+        self.scratch_columns = sorted(
+            {
+                (spec.size["value"], spec.size["column"])
+                for spec in self.inputs
+                if spec.size is not None and "per_byte" in spec.size
+            }
+        )
         self.python_rows = next(
             (s["value"] for s in step.outputs if s.get("role") == "python_rows"), None
         )
@@ -177,7 +212,7 @@ class CompiledPipeline:
         values, rows = self.bind(args)
         values.update(self.plan.constants)
         columns: dict[tuple[str, str], dict[str, Any]] = {}
-        python_rows = np.zeros(rows, dtype=bool)
+        python_rows: list[np.ndarray] = []  # per kernel: flags of the rows to run in Python
         for step in self.plan.steps:
             if isinstance(step, KernelStep):
                 self.run_kernel(self.kernels[step.name], values, rows, columns, python_rows)
@@ -190,8 +225,9 @@ class CompiledPipeline:
             result = result.view(bool)
         if self.traced.returns_sparse:
             result = sp.csr_matrix(result)
-        if python_rows.any():
-            result = self.rerun_in_python(args, np.flatnonzero(python_rows), result)
+        if python_rows:
+            flagged = np.flatnonzero(np.logical_or.reduce(python_rows))
+            result = self.rerun_in_python(args, flagged, result)
         return result
 
     def rerun_in_python(self, args: tuple[Any, ...], rows: np.ndarray, result: Any) -> Any:
@@ -299,30 +335,25 @@ class CompiledPipeline:
             columns[key] = parts
         return parts[spec.part]
 
-    def scratch_address(
+    def longest_row(
         self,
-        spec: KernelInput,
+        key: tuple[str, str],
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
     ) -> int:
-        """A zeroed scratch buffer of ``fixed + per_byte * (longest row of the column)``."""
-        assert spec.size is not None
-        size = spec.size["fixed"]
-        if "per_byte" in spec.size:
-            key = (spec.size["value"], spec.size["column"])
-            if key not in columns:
-                source = KernelInput(
-                    spec.size["value"], spec.size["value"], spec.size["column"], "offsets", 1,
-                    np.int64, None,
-                )  # fmt: skip
-                self.input_buffer(source, values, rows, columns)
-            parts = columns[key]
-            if "longest" not in parts:
-                offsets = parts["offsets"]
+        """The most UTF-8 bytes in one row of text column ``key`` (value, column)."""
+        if key not in columns:
+            source = KernelInput(key[0], key[0], key[1], "offsets", 1, np.int64, None)
+            self.input_buffer(source, values, rows, columns)
+        parts = columns[key]
+        if "longest" not in parts:
+            offsets = parts["offsets"]
+            if rows == 1:
+                parts["longest"] = int(offsets[1] - offsets[0])
+            else:
                 parts["longest"] = int((offsets[1:] - offsets[:-1]).max()) if rows else 0
-            size += spec.size["per_byte"] * parts["longest"]
-        return self.scratch.address(spec.value, size, spec.dtype)
+        return parts["longest"]
 
     def run_kernel(
         self,
@@ -330,18 +361,18 @@ class CompiledPipeline:
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
-        python_rows: np.ndarray,
+        python_rows: list[np.ndarray],
     ) -> None:
         # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
         # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
+        longest = {
+            key: self.longest_row(key, values, rows, columns) for key in kernel.scratch_columns
+        }
+        inputs = list(self.scratch.addresses(kernel, longest))
         keep = []
-        inputs = []
-        for spec in kernel.inputs:
-            if spec.part == "scratch":
-                inputs.append(self.scratch_address(spec, values, rows, columns))
-            else:
-                keep.append(self.input_buffer(spec, values, rows, columns))
-                inputs.append(_address(keep[-1]))
+        for position, spec in kernel.data_inputs:
+            keep.append(self.input_buffer(spec, values, rows, columns))
+            inputs[position] = _address(keep[-1])
         for frame, names in kernel.column_groups:
             marshal.check_precision(
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
@@ -392,7 +423,9 @@ class CompiledPipeline:
             else:
                 values[output.value] = buffers[0]
         if kernel.python_rows is not None:
-            python_rows |= values.pop(kernel.python_rows).astype(bool)
+            flags = values.pop(kernel.python_rows)
+            if flags.any():
+                python_rows.append(flags)
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
         call = self.traced.python_calls[step.callee]

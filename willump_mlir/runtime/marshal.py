@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -230,8 +231,7 @@ def _encode_texts(where: str, values: Any) -> dict[str, np.ndarray]:
             encoded.append(value.encode("utf-8"))
         except UnicodeEncodeError:  # a lone surrogate: native code hands its row to Python
             encoded.append(value.encode("utf-8", "surrogatepass"))
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+    offsets = np.array([0, *accumulate(map(len, encoded))], dtype=np.int64)
     data = b"".join(encoded)
     return {
         "bytes": np.frombuffer(data, dtype=np.uint8) if data else EMPTY_BYTES,
