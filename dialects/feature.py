@@ -219,6 +219,17 @@ MISSING_NAN = 2
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
 
+# Keys of text term tables (``text_tables.term_key``): a short term is its own key, its
+# code points (each plus one) packed KEY_BITS apiece under a tag: up to three code points
+# below 2^20 - 1 (tag EXACT_KEY), or four below 2^15 - 1 (tag EXACT_KEY4); exact keys are
+# negative as int64. Any other term's key is its FNV-1a hash with bits 62 and 63 clear.
+# GOLDEN spreads keys over the slots (multiplicative hashing).
+KEY_BITS = (20, 15)  # bits per code point in a key of up to 3 / exactly 4 code points
+EXACT_KEY = 0b10 << 62
+EXACT_KEY4 = 0b11 << 62
+HASHED_KEY_MASK = (1 << 62) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
 
 def fnv1a64(data: bytes) -> int:
     """The 64-bit FNV-1a hash of ``data``: the hash string tables are built and probed with."""

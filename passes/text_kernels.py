@@ -377,8 +377,9 @@ class TextEmitter:
             if stop is not None:
                 is_stop = self.cmpi(
                     "sge",
-                    self.lookup(stop, self.hash_units(text.cps, run_start, end), text.cps,
-                                run_start, length),
+                    self.lookup(stop, self.term_key(self.hash_units(text.cps, run_start, end),
+                                                    text.cps, run_start, length),
+                                text.cps, run_start, length),
                     self.constant(0, i64),
                 )  # fmt: skip
                 keep = self.emit(arith.AndIOp(keep, self.negate(is_stop)))
@@ -478,20 +479,58 @@ class TextEmitter:
         assert op.stop_probes is not None  # the verifier checks the four go together
         return (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes.value.data)
 
+    def term_key(
+        self: KernelEmitter, h: SSAValue, cps: SSAValue, start: SSAValue, length: SSAValue
+    ) -> SSAValue:
+        """``text_tables.term_key`` of ``cps[start:start+length]`` whose FNV-1a is ``h``: the
+        code points packed under a tag when they fit (a short term), else ``h``."""
+        zero = self.constant(0, i64)
+        points = []
+        for k in range(4):
+            has = self.cmpi("ugt", length, self.constant(k, index))
+            at = self.select(has, self.iadd(start, k), start)  # never past the row
+            point = self.iadd(self.emit(arith.ExtUIOp(self.load(cps, at), i64)), 1)
+            points.append(self.select(has, point, zero))
+        largest = points[0]
+        for point in points[1:3]:
+            largest = self.emit(arith.MaxUIOp(largest, point))
+        key = self.iand(h, feature.HASHED_KEY_MASK)
+        for tag, bits, count in ((feature.EXACT_KEY4, feature.KEY_BITS[1], 4),
+                                 (feature.EXACT_KEY, feature.KEY_BITS[0], 3)):  # fmt: skip
+            if count == 4:
+                top = self.emit(arith.MaxUIOp(largest, points[3]))
+                fits = self.cmpi("eq", length, self.constant(4, index))
+            else:
+                top = largest
+                fits = self.cmpi("ule", length, self.constant(3, index))
+            small = self.cmpi("ult", top, self.constant(1 << bits, i64))
+            packed = self.constant(tag - (1 << 64), i64)
+            for k in range(count):
+                packed = self.ior(packed, self.shl(points[k], bits * k))
+            key = self.select(self.emit(arith.AndIOp(fits, small)), packed, key)
+        return key
+
     def lookup(
         self: KernelEmitter,
         table: tuple,
-        h: SSAValue,
+        key: SSAValue,
         cps: SSAValue,
         start: SSAValue,
         length: SSAValue,
     ) -> SSAValue:
-        """The index of the term ``cps[start:start+length]`` (hash ``h``) in a term table
-        ``(code points, offsets, slots, probes)``, or -1: linear probing from ``h mod size``
-        until an empty slot, or ``probes`` slots (no term lies further from its home)."""
+        """The index of the term ``cps[start:start+length]`` (``term_key`` ``key``) in a term
+        table ``(code points, offsets, slots, probes)``, or -1: linear probing from the key's
+        home slot until an empty slot, or ``probes`` slots (no term lies further from its
+        home). Only a long term's code points are compared: a short term's key is exact."""
         codepoints, offsets, slots = (self.blob(b) for b in table[:3])
-        mask = self.constant(table[2].size // 2 - 1, i64)
-        last = self.emit(arith.AndIOp(self.iadd(h, table[3] - 1), mask))
+        size = table[2].size // 2
+        mask = self.constant(size - 1, i64)
+        bits = size.bit_length() - 1
+        home = self.constant(0, i64)
+        if bits:
+            home = self.shr(self.imul(key, feature.GOLDEN - (1 << 64)), 64 - bits)
+        last = self.iand(self.iadd(home, table[3] - 1), mask)
+        exact = self.cmpi("slt", key, self.constant(0, i64))
 
         def probe(values: list[SSAValue]) -> SSAValue:
             return self.cmpi("eq", values[1], self.constant(-2, i64))
@@ -501,8 +540,8 @@ class TextEmitter:
             at = self.cast(self.shl(slot, 1), index)
             term = self.load(slots, self.iadd(at, 1))
             occupied = self.cmpi("sge", term, self.constant(0, i64))
-            same_hash = self.cmpi("eq", self.load(slots, at), h)
-            candidate = self.emit(arith.AndIOp(occupied, same_hash))
+            same_key = self.cmpi("eq", self.load(slots, at), key)
+            candidate = self.emit(arith.AndIOp(occupied, same_key))
 
             def compare() -> list[SSAValue]:
                 term_at = self.cast(term, index)
@@ -522,7 +561,9 @@ class TextEmitter:
 
                 return self.if_else(same_length, equal, lambda: [self.constant(0, i1)])
 
-            found = self.if_else(candidate, compare, lambda: [self.constant(0, i1)])[0]
+            verify = self.emit(arith.AndIOp(candidate, self.negate(exact)))
+            compared = self.if_else(verify, compare, lambda: [candidate])[0]
+            found = self.emit(arith.AndIOp(candidate, compared))
             searching = self.emit(arith.AndIOp(occupied, self.cmpi("ne", slot, last)))
             result = self.select(
                 found, term, self.select(searching, self.constant(-2, i64), self.constant(-1, i64))
@@ -530,8 +571,7 @@ class TextEmitter:
             following = self.iand(self.iadd(slot, 1), mask)
             return [following, result]
 
-        start_slot = self.iand(h, mask)
-        _, result = self.while_loop([start_slot, self.constant(-2, i64)], probe, step)
+        _, result = self.while_loop([home, self.constant(-2, i64)], probe, step)
         return result
 
     def ngrams(
@@ -799,14 +839,21 @@ class TextEmitter:
         homes = self.scratch(self.scratch_name(op, "homes"), i64, size)
         counter = self.scratch(self.scratch_name(op, "ngrams"), i64, ScratchSize(1))
         slots = self.blob(op.vocab_table)
-        mask = self.constant(op.vocab_table.size // 2 - 1, i64)
+
+        size = op.vocab_table.size // 2
+        bits = size.bit_length() - 1
 
         def record(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
             n = self.cast(self.load(counter, 0), index)
-            self.store(h, hashes, n)
+            length = self.isub(end, start)
+            key = self.term_key(h, units, start, length)
+            self.store(key, hashes, n)
             self.store(self.cast(start, i32), starts, n)
-            self.store(self.cast(self.isub(end, start), i32), lengths, n)
-            home = self.load(slots, self.cast(self.shl(self.iand(h, mask), 1), index))
+            self.store(self.cast(length, i32), lengths, n)
+            slot = self.constant(0, i64)
+            if bits:
+                slot = self.shr(self.imul(key, feature.GOLDEN - (1 << 64)), 64 - bits)
+            home = self.load(slots, self.cast(self.shl(slot, 1), index))
             self.store(home, homes, n)
             self.store(self.cast(self.iadd(n, 1), i64), counter, self.constant(0, index))
 

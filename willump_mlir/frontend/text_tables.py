@@ -29,7 +29,15 @@ from functools import cache, lru_cache
 import numpy as np
 from sklearn.feature_extraction.text import strip_accents_ascii, strip_accents_unicode
 
-from willump_mlir.dialects.feature import FNV_OFFSET, FNV_PRIME
+from willump_mlir.dialects.feature import (
+    EXACT_KEY,
+    EXACT_KEY4,
+    FNV_OFFSET,
+    FNV_PRIME,
+    GOLDEN,
+    HASHED_KEY_MASK,
+    KEY_BITS,
+)
 
 MAP_PYTHON = -1
 CLASS_WORD = 1
@@ -239,6 +247,45 @@ def fnv1a64_codepoints(term: str) -> int:
     return h
 
 
+def term_key(term: str) -> int:
+    """A term's 64-bit key (unsigned). A short term is its own key: up to three code points
+    below 2^20 - 1, or four below 2^15 - 1, each plus one, packed ``KEY_BITS`` apiece under
+    the tag ``EXACT_KEY`` / ``EXACT_KEY4``, so equal keys mean equal terms. Any other term's
+    key is ``fnv1a64_codepoints`` with bits 62 and 63 clear."""
+    points = [ord(ch) + 1 for ch in term]
+    for tag, bits, longest in ((EXACT_KEY, KEY_BITS[0], 3), (EXACT_KEY4, KEY_BITS[1], 4)):
+        fits = len(points) <= longest if tag == EXACT_KEY else len(points) == longest
+        if fits and all(p < (1 << bits) for p in points):
+            return tag | sum(p << (bits * k) for k, p in enumerate(points))
+    return fnv1a64_codepoints(term) & HASHED_KEY_MASK
+
+
+def home_slot(key: int, size: int) -> int:
+    """The first slot a key probes in a table of ``size`` (a power of two) slots."""
+    bits = size.bit_length() - 1
+    return ((key * GOLDEN) & 0xFFFFFFFFFFFFFFFF) >> (64 - bits) if bits else 0
+
+
+def _keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``term_key`` of every term at once (uint64)."""
+    lengths = np.diff(offsets)
+    keys = _hashes(codepoints, offsets) & np.uint64(HASHED_KEY_MASK)
+    starts = offsets[:-1]
+    for tag, bits, fits in (
+        (EXACT_KEY, KEY_BITS[0], lengths <= 3),
+        (EXACT_KEY4, KEY_BITS[1], lengths == 4),
+    ):
+        packed = np.full(len(lengths), tag, dtype=np.uint64)
+        for k in range(4 if tag == EXACT_KEY4 else 3):
+            has = lengths > k
+            points = np.zeros(len(lengths), dtype=np.uint64)
+            points[has] = codepoints[starts[has] + k].astype(np.uint64) + np.uint64(1)
+            fits &= points < np.uint64(1 << bits)
+            packed |= points << np.uint64(bits * k)
+        keys[fits] = packed[fits]
+    return keys
+
+
 def _hashes(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """``fnv1a64_codepoints`` of every term at once (uint64, which wraps mod 2**64).
 
@@ -265,11 +312,12 @@ def term_table(terms: Sequence[str]) -> TermTable:
     """An open-addressing table that finds the index of each of the (distinct) ``terms``.
 
     ``size`` is the smallest power of two ``>= 2 * len(terms)`` (at least 1). Slot ``k`` is
-    ``table[2k : 2k + 2] = (hash, index)`` with ``hash`` the ``fnv1a64_codepoints`` of the term
-    as a signed int64 (the same 64 bits); empty slots hold ``(-1, -1)``. A term's home slot is
-    ``hash & (size - 1)``, and every slot from its home to its own (mod ``size``) is taken, so
-    a lookup probes ``home``, ``home + 1``, ... and has no match once it meets an empty slot or
-    has probed ``probes`` slots.
+    ``table[2k : 2k + 2] = (key, index)`` with ``key`` the ``term_key`` of the term as a signed
+    int64 (the same 64 bits); empty slots hold ``(-1, -1)``. A term's home slot is
+    ``home_slot(key, size)``, and every slot from its home to its own (mod ``size``) is taken,
+    so a lookup probes ``home``, ``home + 1``, ... and has no match once it meets an empty slot
+    or has probed ``probes`` slots. A lookup compares the code points only for a hashed key:
+    an exact key (negative as int64) is the term.
     """
     if len(set(terms)) != len(terms):
         raise ValueError("term_table needs distinct terms")
@@ -278,12 +326,16 @@ def term_table(terms: Sequence[str]) -> TermTable:
     codepoints = np.frombuffer(text, dtype="<u4").astype(np.int32)
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, terms), np.int64, len(terms)), out=offsets[1:])
-    hashes = _hashes(codepoints, offsets)
+    hashes = _keys(codepoints, offsets)
     size = 1
     while size < 2 * len(terms):
         size *= 2
     mask = size - 1
-    homes = (hashes & np.uint64(mask)).astype(np.int64)
+    bits = size.bit_length() - 1
+    if bits:
+        homes = ((hashes * np.uint64(GOLDEN)) >> np.uint64(64 - bits)).astype(np.int64)
+    else:
+        homes = np.zeros(len(terms), dtype=np.int64)
     owners = np.full(size, -1, dtype=np.int64)
     # The first term with each home takes it; the rest probe on from theirs in index order.
     _, first = np.unique(homes, return_index=True)

@@ -90,18 +90,10 @@ def terms(result: FrontendResult, params: dict, prefix: str) -> list[str]:
     found = ["".join(map(chr, points[start:end])) for start, end in bounds]
     mask = len(table) - 1
     for index, term in enumerate(found):
-        code = fnv1a64_points(term)
-        slots = [(code + step) & mask for step in range(probes)]
+        home = tt.home_slot(tt.term_key(term), len(table))
+        slots = [(home + step) & mask for step in range(probes)]
         assert index in [table[s, 1] for s in slots], term
     return found
-
-
-def fnv1a64_points(term: str) -> int:
-    """FNV-1a 64 over the code points of ``term`` (what the term tables hash)."""
-    h = 0xCBF29CE484222325
-    for cp in map(ord, term):
-        h = ((h ^ cp) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
 
 
 def vocabulary(vec: CountVectorizer) -> list[str]:

@@ -27,6 +27,8 @@ from willump_mlir.frontend.text_tables import (
     char_classes,
     char_map,
     fnv1a64_codepoints,
+    home_slot,
+    term_key,
     term_table,
 )
 
@@ -246,15 +248,16 @@ def signed(code: int) -> int:
 def lookup(table: TermTable, term: str) -> tuple[int, int]:
     """The index of ``term`` (-1 if absent) and the slots inspected, as a kernel would."""
     points = [ord(ch) for ch in term]
-    code = reference_hash(term)
+    key = term_key(term)
     size = len(table.table) // 2
+    home = home_slot(key, size)
     for step in range(table.probes):
-        slot = (code + step) & (size - 1)
+        slot = (home + step) & (size - 1)
         stored, index = (int(v) for v in table.table[2 * slot : 2 * slot + 2])
         if index < 0:
             return -1, step + 1
         start, end = table.offsets[index], table.offsets[index + 1]
-        if stored == signed(code) and table.codepoints[start:end].tolist() == points:
+        if stored == signed(key) and (key >> 63 or table.codepoints[start:end].tolist() == points):
             return index, step + 1
     return -1, table.probes
 
@@ -301,16 +304,24 @@ def test_term_table_large_and_colliding() -> None:
     check_table(["\ud800", "\U0001f600x", "y" * 300, "é"], ["\udc00", "\U0001f600", "y" * 299])
 
 
-def test_term_table_hashes_are_signed_fnv1a64_of_codepoints() -> None:
+def test_term_table_keys() -> None:
+    """Short terms are their own (negative) keys; longer ones their FNV-1a with 2 bits clear."""
     rng = np.random.default_rng(1)
-    alphabet = list("ab\x00é字") + ["\U0001f600"]
+    alphabet = list("ab\x00é字") + ["\U0001f600", "\U0010ffff"]
     terms = sorted({"".join(rng.choice(alphabet, size=rng.integers(0, 40))) for _ in range(3000)})
     table = term_table(terms)
     used = table.table[1::2] >= 0
     for code, index in zip(table.table[0::2][used], table.table[1::2][used], strict=True):
-        assert int(code) == signed(reference_hash(terms[index]))
-        assert fnv1a64_codepoints(terms[index]) == reference_hash(terms[index])
-    assert (table.table[0::2][used] < 0).any()
+        term = terms[index]
+        assert int(code) == signed(term_key(term))
+        assert fnv1a64_codepoints(term) == reference_hash(term)
+        exact = len(term) <= 3 and max(map(ord, term), default=0) < (1 << 20) - 1
+        exact |= len(term) == 4 and max(map(ord, term)) < (1 << 15) - 1
+        assert (int(code) < 0) == exact, term
+        if not exact:
+            assert int(code) == reference_hash(term) & ((1 << 62) - 1)
+    assert term_key("ab") != term_key("ab\x00")
+    assert term_key("\x00") != term_key("")
 
 
 def test_fnv1a64_codepoints() -> None:
