@@ -735,9 +735,9 @@ class TextEmitter:
     # region Term rows
 
     def accumulator(self: KernelEmitter, op: object, width: int) -> tuple[SSAValue, ...]:
-        """A dense f64 accumulator of ``width`` columns with a two-level bitmap of the
-        columns touched (all zero between rows)."""
-        counts = self.scratch(self.scratch_name(op, "counts"), f64, ScratchSize(width))
+        """A dense i32 accumulator of ``width`` columns (i32 keeps it small enough to stay in
+        cache) with a two-level bitmap of the columns touched (all zero between rows)."""
+        counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(width))
         bits = self.scratch(self.scratch_name(op, "bits"), i64, ScratchSize((width + 63) // 64))
         summary = self.scratch(
             self.scratch_name(op, "summary"), i64, ScratchSize((width + 4095) // 4096)
@@ -749,7 +749,7 @@ class TextEmitter:
     ) -> None:
         counts, bits, summary = accumulator
         at = self.cast(column, index)
-        self.store(self.add(self.load(counts, at), amount), counts, at)
+        self.store(self.iadd(self.load(counts, at), amount), counts, at)
         one = self.constant(1, i64)
         word = self.shr(column, 6)
         word_at = self.cast(word, index)
@@ -804,8 +804,8 @@ class TextEmitter:
                 def per_column(bit: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
                     (count,) = state
                     column = self.cast(self.ior(column_base, bit), index)
-                    value = self.load(counts, column)
-                    self.store(self.constant(0.0, f64), counts, column)
+                    value = self.emit(arith.SIToFPOp(self.load(counts, column), f64))
+                    self.store(self.constant(0, i32), counts, column)
                     self.store(self.cast(column, i32), ids, count)
                     self.store(self.constant(1.0, f64) if binary else value, values, count)
                     return [self.iadd(count, 1)]
@@ -828,7 +828,7 @@ class TextEmitter:
         width = op.terms
         accumulator = self.accumulator(op, width)
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
-        one = self.constant(1.0, f64)
+        one = self.constant(1, i32)
         units = self.units_buffer(op)
         # Two passes: hash every n-gram and touch its home slot (independent loads the CPU
         # overlaps), then probe and count (the slots are in cache by then).
@@ -885,8 +885,8 @@ class TextEmitter:
         width = op.features.value.data
         accumulator = self.accumulator(op, width)
         units = self.units_buffer(op)
-        one = self.constant(1.0, f64)
-        minus_one = self.constant(-1.0, f64)
+        one = self.constant(1, i32)
+        minus_one = self.constant(-1, i32)
         features = self.constant(width, i64)
 
         def hit(_: SSAValue, start: SSAValue, end: SSAValue) -> None:

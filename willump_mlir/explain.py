@@ -84,6 +84,13 @@ def explain(compiled: CompiledPipeline) -> str:
         "  - arguments are checked (type, width, rows) before anything runs, and every column "
         "a kernel reads (presence, dtype, length) before that kernel runs"
     )
+    from willump_mlir.runtime.compiled import PARALLEL_ROWS
+
+    if compiled.workers > 1:
+        lines.append(
+            f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "
+            "of rows, one per thread (a kernel that writes a CSR matrix runs on one thread)"
+        )
     if any(d.get("part") == "bytes" for k in kernels for d in k.inputs):
         lines.append("  - string columns are converted to UTF-8 bytes + offsets by pyarrow (in C)")
     if any(d.get("part") == "values" and "column" in d for k in kernels for d in k.inputs):

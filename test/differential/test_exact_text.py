@@ -332,3 +332,17 @@ def test_bad_documents_are_clear_errors(word_counts: Any, texts: Any, message: s
 
 
 # endregion
+
+
+def test_large_batches_split_over_threads(tweet_model: Any) -> None:
+    """A batch of thousands of rows runs in blocks on several threads: the result, the rows
+    handed to Python and the row an error names are those of one thread."""
+    data, score, compiled = tweet_model
+    texts = (data.test * 10)[:5000]
+    texts[4321] = "ΣΑΣ in a late block"
+    before = compiled.rows_in_python
+    np.testing.assert_allclose(compiled(texts), score(texts), rtol=0, atol=ATOL)
+    assert compiled.rows_in_python == before + 1
+    texts[4500] = None
+    with pytest.raises(wm.InputError, match="row 4500"):
+        compiled(texts)

@@ -7,8 +7,10 @@ Python call in between, and returns what the original function returns.
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,25 @@ DTYPES = {
 
 
 CSR_PARTS = ("indptr", "indices", "data")
+PARALLEL_ROWS = 2048  # a batch of at least this many rows is split over the cores
+
+
+def worker_count() -> int:
+    """Threads a large batch runs on: ``$WILLUMP_MLIR_THREADS``, else the usable cores."""
+    configured = os.environ.get("WILLUMP_MLIR_THREADS")
+    if configured:
+        return max(1, int(configured))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def row_stride(part: str, column: str | None, width: int, dtype: type[np.generic]) -> int:
+    """Bytes between consecutive rows of a kernel buffer (0: not indexed by row)."""
+    itemsize = np.dtype(dtype).itemsize
+    if part in ("offsets", "missing", "indptr"):
+        return itemsize
+    if part == "values":
+        return itemsize * (1 if column else width)
+    return 0  # string bytes, CSR indices and data: addressed through offsets / indptr
 
 
 def take_rows(value: Any, rows: np.ndarray) -> Any:
@@ -149,6 +170,11 @@ class BoundKernel:
             for spec in step.outputs
         ]
         self.data_inputs = [(i, s) for i, s in enumerate(self.inputs) if s.part != "scratch"]
+        self.input_strides = [row_stride(s.part, s.column, s.width, s.dtype) for s in self.inputs]
+        self.output_strides = [
+            np.dtype(o.dtype).itemsize * int(np.prod(o.shape)) for o in self.outputs
+        ]
+        self.splittable = not any(o.sparse_width for o in self.outputs)
         self.scratch_columns = sorted(
             {
                 (spec.size["value"], spec.size["column"])
@@ -202,6 +228,8 @@ class CompiledPipeline:
         self.__doc__ = fn.__doc__
         self.scratch = Scratch()
         self.entries_per_row: dict[str, float] = {}  # sparse outputs: last call's nnz / row
+        self.workers = worker_count()
+        self.pool: ThreadPoolExecutor | None = None
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
 
     # region Calling
@@ -377,6 +405,9 @@ class CompiledPipeline:
             marshal.check_precision(
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
+        if kernel.splittable and self.workers > 1 and rows >= PARALLEL_ROWS:
+            self.run_split(kernel, values, rows, longest, inputs, python_rows)
+            return
         capacities = {
             o.value: int(rows * self.entries_per_row.get(o.value, 32.0) * 1.25) + 16
             for o in kernel.outputs
@@ -422,6 +453,44 @@ class CompiledPipeline:
                 )
             else:
                 values[output.value] = buffers[0]
+        if kernel.python_rows is not None:
+            flags = values.pop(kernel.python_rows)
+            if flags.any():
+                python_rows.append(flags)
+
+    def run_split(
+        self,
+        kernel: BoundKernel,
+        values: dict[str, Any],
+        rows: int,
+        longest: dict[tuple[str, str], int],
+        inputs: list[int],
+        python_rows: list[np.ndarray],
+    ) -> None:
+        """Run ``kernel`` on one contiguous block of rows per worker thread (rows are
+        independent; each thread has its own scratch buffers and error record)."""
+        outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
+        addresses = [_address(o) for o in outputs]
+        bounds = [rows * k // self.workers for k in range(self.workers + 1)]
+
+        def block(first: int, last: int) -> np.ndarray:
+            own = list(self.scratch.addresses(kernel, longest))
+            for position, _ in kernel.data_inputs:
+                own[position] = inputs[position] + first * kernel.input_strides[position]
+            shifted = [a + first * s for a, s in zip(addresses, kernel.output_strides, strict=True)]
+            error = np.zeros(3, dtype=np.int64)
+            kernel.call(last - first, _address(error), *shifted, *own)
+            error[1] += first
+            return error
+
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="willump-mlir")
+        errors = list(self.pool.map(block, bounds[:-1], bounds[1:]))
+        for error in errors:  # the first block's error is the first row's
+            if error[0]:
+                raise self.runtime_error(error, values)
+        for output, buffer in zip(kernel.outputs, outputs, strict=True):
+            values[output.value] = buffer
         if kernel.python_rows is not None:
             flags = values.pop(kernel.python_rows)
             if flags.any():
