@@ -6,10 +6,11 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from willump_mlir.dialects import feature, pipeline
+from willump_mlir.runtime.compiled import PARALLEL_ROWS
 from willump_mlir.runtime.plan import KernelStep
 
 if TYPE_CHECKING:
-    from willump_mlir.runtime.compiled import CompiledPipeline
+    from willump_mlir.runtime.compiled import CompiledPipeline  # noqa: TC004
 
 ARRAY_OPS = {
     pipeline.ToArrayOp: "DataFrame column selection",
@@ -84,8 +85,6 @@ def explain(compiled: CompiledPipeline) -> str:
         "  - arguments are checked (type, width, rows) before anything runs, and every column "
         "a kernel reads (presence, dtype, length) before that kernel runs"
     )
-    from willump_mlir.runtime.compiled import PARALLEL_ROWS
-
     if compiled.workers > 1:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "
