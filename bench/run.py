@@ -119,7 +119,8 @@ def child_env(args: argparse.Namespace, extra: dict[str, str]) -> dict[str, str]
     """Environment for a child: repo importable, native thread pools capped at the batch size."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "WILLUMP_MLIR_THREADS"):
+    threads = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "WILLUMP_MLIR_THREADS")
+    for var in threads:
         env.setdefault(var, str(args.batch_threads))
     env.update(extra)
     return env
