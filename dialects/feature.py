@@ -782,8 +782,7 @@ class CountTermsOp(IRDLOperation):
     space), ``char`` (characters, runs of white space as one space) or ``char_wb``
     (characters of each white-space separated word, padded with one space each side).
     The vocabulary is a term hash table (``text_tables.term_table``: the terms' code points,
-    their offsets, and (FNV-1a hash of the code points, term index) slots); with ``binary``
-    every count is 1.
+    their offsets, and (``term_key``, term index) slots); with ``binary`` every count is 1.
 
     ```mlir
     %c = feature.count_terms %t "char_wb" ngram 2 to 4

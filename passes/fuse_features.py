@@ -193,7 +193,5 @@ class FuseFeaturesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(
-                [LinearOverTerms(), LinearOverHstack(), LinearOverOneHot()]
-            )
+            GreedyRewritePatternApplier([LinearOverTerms(), LinearOverHstack(), LinearOverOneHot()])
         ).rewrite_module(op)

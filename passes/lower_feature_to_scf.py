@@ -60,13 +60,18 @@ from xdsl.passes import ModulePass
 
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
-from willump_mlir.passes.text_kernels import ERROR_NOT_TEXT, TermsRow, TextEmitter, TextRow
+from willump_mlir.passes.text_kernels import (
+    ERROR_INFINITE,
+    ERROR_NAN,
+    ERROR_NOT_TEXT,
+    TermsRow,
+    TextEmitter,
+    TextRow,
+)
 
 index = IndexType()
 
 # Error kinds written to the ``err`` buffer; the runtime turns them into exceptions.
-ERROR_NAN = 1
-ERROR_INFINITE = 2
 ERROR_UNKNOWN_CATEGORY = 3
 __all__ = ["ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_TEXT", "ERROR_UNKNOWN_CATEGORY"]
 
@@ -691,7 +696,6 @@ class KernelEmitter(TextEmitter):
                 if x.type == i1:
                     x = self.emit(arith.ExtUIOp(x, i8))
                 self.emit(memref.StoreOp.get(x, ref, [self.at(base, j)]))
-
 
     def store_python_rows(self, name: str, position: int) -> DictionaryAttr:
         """An i8 output (argument ``position``, after the other outputs) that flags the rows

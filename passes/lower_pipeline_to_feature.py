@@ -419,7 +419,7 @@ def _text_column(lw: Lowering) -> str:
     typ = lw.input.type
     if not isinstance(typ, FrameType) or len(typ.columns) != 1:
         raise lw.error(f"input must be a frame of one string column, got {typ}")
-    (name, dtype), = typ.columns
+    ((name, dtype),) = typ.columns
     if not isinstance(dtype, StrType):
         raise lw.error(f"column {name!r} does not hold strings")
     return name

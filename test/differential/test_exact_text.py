@@ -346,3 +346,88 @@ def test_large_batches_split_over_threads(tweet_model: Any) -> None:
     texts[4500] = None
     with pytest.raises(wm.InputError, match="row 4500"):
         compiled(texts)
+
+
+# region Review fixes: malformed input never reaches native code unchecked
+
+
+def test_malformed_sparse_matrix_from_python_is_an_error() -> None:
+    train = tweets()[:400]
+    vectorizer = CountVectorizer().fit(train)
+    width = len(vectorizer.vocabulary_)
+    model = LogisticRegression(max_iter=200).fit(
+        vectorizer.transform(train), np.arange(len(train)) % 2
+    )
+    broken = {"on": False}
+
+    def features(texts: list[str]) -> Any:
+        matrix = vectorizer.transform(texts)
+        if broken["on"]:  # a column index past the width, which scipy does not check
+            indptr = np.full(len(texts) + 1, 2)
+            indptr[0] = 0
+            matrix = sp.csr_matrix((np.ones(2), np.array([0, width + 5]), indptr),
+                                   shape=(len(texts), width))  # fmt: skip
+        return matrix
+
+    def score(texts: list[str]) -> np.ndarray:
+        return model.predict_proba(features(texts))[:, 1]
+
+    compiled = wm.compile(score, (train[:3],))
+    np.testing.assert_allclose(compiled(train[:50]), score(train[:50]), rtol=0, atol=ATOL)
+    broken["on"] = True
+    with pytest.raises(wm.InputError, match="not a valid CSR matrix"):
+        compiled(train[:3])
+
+
+def test_code_points_past_unicode_run_in_python(word_counts: Any) -> None:
+    """numpy can hold a "code point" past U+10FFFF; native code hands such rows to Python,
+    so the compiled pipeline does what the original does (here scikit-learn fails)."""
+    raw = np.array([0x41, 0x110000, 0x62, 0x63], dtype="<u4").tobytes()
+    texts = np.frombuffer(raw, dtype="<U2")
+
+    def outcome(fn: Callable[[Any], Any]) -> Any:
+        try:
+            return fn(texts)
+        except Exception as error:  # noqa: BLE001 - the original's behaviour is the reference
+            return type(error)
+
+    want, got = outcome(word_counts.fn), outcome(word_counts)
+    if isinstance(want, type):
+        assert got is want
+    else:
+        assert_same_csr(got, want)
+
+
+def test_nan_weights_stop_the_batch_as_in_sklearn(corpus: tuple[list[str], list[str]]) -> None:
+    pipeline = make_pipeline(
+        HashingVectorizer(n_features=8, norm=None), TfidfTransformer(sublinear_tf=True)
+    ).fit(corpus[0])
+
+    def transform(texts: list[str]) -> Any:
+        return pipeline.transform(texts)
+
+    def works(text: str) -> bool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                transform([text])
+            except ValueError:
+                return False
+        return True
+
+    fine = [t for t in ("aa", "bb", "cc", "dd", "ee", "ff", "gg", "hh") if works(t)]
+    compiled = wm.compile(transform, ([fine[0]],))
+    with pytest.raises(ValueError, match="NaN"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        transform(["xx yy zz"])
+    with pytest.raises(wm.InputError, match="row 1: Input X contains NaN"):
+        compiled([fine[0], "xx yy zz"])
+
+
+def test_bad_document_errors_name_the_argument(tweet_model: Any) -> None:
+    _, _, compiled = tweet_model
+    with pytest.raises(wm.InputError, match="argument 'texts'.*row 2"):
+        compiled(["a", "b", None])
+
+
+# endregion

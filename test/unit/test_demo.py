@@ -25,7 +25,7 @@ def check_table(out: str) -> None:
 
 
 def test_run_demo(capsys) -> None:
-    assert run_demo(single_rows=20, repeats=2) == 0
+    assert run_demo(single_rows=20, repeats=2, tweets=4000) == 0
     out = capsys.readouterr().out
     check_table(out)
     assert "wm.compile:" in out

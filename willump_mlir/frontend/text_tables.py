@@ -71,7 +71,7 @@ class TermTable:
 
     codepoints: np.ndarray  # int32: the code points of all terms concatenated
     offsets: np.ndarray  # int64[n + 1], in code points
-    table: np.ndarray  # int64[2 * size]: (fnv1a64_codepoints as int64, term index) per slot
+    table: np.ndarray  # int64[2 * size]: (term_key as int64, term index) per slot
     probes: int  # the most slots any term needs, at least 1
 
 

@@ -75,6 +75,16 @@ def take_rows(value: Any, rows: np.ndarray) -> Any:
     )
 
 
+def collect_python_rows(
+    kernel: BoundKernel, values: dict[str, Any], python_rows: list[np.ndarray]
+) -> None:
+    """Keep the kernel's flags of rows to run in Python, if it flagged any."""
+    if kernel.python_rows is not None:
+        flags = values.pop(kernel.python_rows)
+        if flags.any():
+            python_rows.append(flags)
+
+
 def _address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
 
@@ -230,6 +240,7 @@ class CompiledPipeline:
         self.entries_per_row: dict[str, float] = {}  # sparse outputs: last call's nnz / row
         self.workers = worker_count()
         self.pool: ThreadPoolExecutor | None = None
+        self.pool_lock = threading.Lock()
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
 
     # region Calling
@@ -336,13 +347,13 @@ class CompiledPipeline:
     ) -> np.ndarray:
         value = values[spec.value]
         if spec.column is None and spec.part in CSR_PARTS:
-            key = (spec.value, spec.part)  # the data part is converted to the kernel's dtype
+            key = (spec.value, "")  # checked once; the data converted to the kernel's dtype
             if key not in columns:
-                parts = marshal.csr_parts(
-                    spec.argument, value, rows, spec.width, np.dtype(spec.dtype)
-                )
-                columns[key] = {spec.part: parts[spec.part]}
-            return columns[key][spec.part]
+                columns[key] = marshal.csr_parts(spec.argument, value, rows, spec.width, None)
+            parts = columns[key]
+            if spec.part == "data":
+                return np.ascontiguousarray(parts["data"], dtype=spec.dtype)
+            return parts[spec.part]
         if spec.column is None:
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
         key = (spec.value, spec.column)
@@ -365,6 +376,7 @@ class CompiledPipeline:
 
     def longest_row(
         self,
+        kernel: BoundKernel,
         key: tuple[str, str],
         values: dict[str, Any],
         rows: int,
@@ -372,7 +384,8 @@ class CompiledPipeline:
     ) -> int:
         """The most UTF-8 bytes in one row of text column ``key`` (value, column)."""
         if key not in columns:
-            source = KernelInput(key[0], key[0], key[1], "offsets", 1, np.int64, None)
+            argument = kernel.names.get(key[0], key[0])
+            source = KernelInput(key[0], argument, key[1], "offsets", 1, np.int64, None)
             self.input_buffer(source, values, rows, columns)
         parts = columns[key]
         if "longest" not in parts:
@@ -394,9 +407,10 @@ class CompiledPipeline:
         # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
         # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
         longest = {
-            key: self.longest_row(key, values, rows, columns) for key in kernel.scratch_columns
+            key: self.longest_row(kernel, key, values, rows, columns)
+            for key in kernel.scratch_columns
         }
-        inputs = list(self.scratch.addresses(kernel, longest))
+        inputs = [0] * len(kernel.inputs)  # data buffers now, scratch in the running thread
         keep = []
         for position, spec in kernel.data_inputs:
             keep.append(self.input_buffer(spec, values, rows, columns))
@@ -408,6 +422,7 @@ class CompiledPipeline:
         if kernel.splittable and self.workers > 1 and rows >= PARALLEL_ROWS:
             self.run_split(kernel, values, rows, longest, inputs, python_rows)
             return
+        inputs = self.with_scratch(kernel, longest, inputs, 0)
         capacities = {
             o.value: int(rows * self.entries_per_row.get(o.value, 32.0) * 1.25) + 16
             for o in kernel.outputs
@@ -453,10 +468,21 @@ class CompiledPipeline:
                 )
             else:
                 values[output.value] = buffers[0]
-        if kernel.python_rows is not None:
-            flags = values.pop(kernel.python_rows)
-            if flags.any():
-                python_rows.append(flags)
+        collect_python_rows(kernel, values, python_rows)
+
+    def with_scratch(
+        self,
+        kernel: BoundKernel,
+        longest: dict[tuple[str, str], int],
+        inputs: list[int],
+        first: int,
+    ) -> list[int]:
+        """The kernel's input pointers for rows from ``first`` on, with this thread's scratch
+        buffers (data buffers are shifted by ``first`` rows)."""
+        pointers = list(self.scratch.addresses(kernel, longest))
+        for position, _ in kernel.data_inputs:
+            pointers[position] = inputs[position] + first * kernel.input_strides[position]
+        return pointers
 
     def run_split(
         self,
@@ -474,27 +500,23 @@ class CompiledPipeline:
         bounds = [rows * k // self.workers for k in range(self.workers + 1)]
 
         def block(first: int, last: int) -> np.ndarray:
-            own = list(self.scratch.addresses(kernel, longest))
-            for position, _ in kernel.data_inputs:
-                own[position] = inputs[position] + first * kernel.input_strides[position]
+            own = self.with_scratch(kernel, longest, inputs, first)
             shifted = [a + first * s for a, s in zip(addresses, kernel.output_strides, strict=True)]
             error = np.zeros(3, dtype=np.int64)
             kernel.call(last - first, _address(error), *shifted, *own)
             error[1] += first
             return error
 
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="willump-mlir")
+        with self.pool_lock:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="willump-mlir")
         errors = list(self.pool.map(block, bounds[:-1], bounds[1:]))
         for error in errors:  # the first block's error is the first row's
             if error[0]:
                 raise self.runtime_error(error, values)
         for output, buffer in zip(kernel.outputs, outputs, strict=True):
             values[output.value] = buffer
-        if kernel.python_rows is not None:
-            flags = values.pop(kernel.python_rows)
-            if flags.any():
-                python_rows.append(flags)
+        collect_python_rows(kernel, values, python_rows)
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
         call = self.traced.python_calls[step.callee]

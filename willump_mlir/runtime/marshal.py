@@ -318,9 +318,12 @@ def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
 
 
-def csr_parts(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> dict[str, Any]:
-    """A sparse batch (a Python op's CSR result) as CSR buffers: ``data`` of ``dtype``,
-    i64 ``indices`` and ``indptr`` (rows + 1), sorted and without duplicate entries."""
+def csr_parts(
+    what: str, value: Any, rows: int, width: int, dtype: np.dtype | None
+) -> dict[str, Any]:
+    """A sparse batch (a Python op's CSR result) as CSR buffers: ``data`` of ``dtype`` (None:
+    its own), i64 ``indices`` and ``indptr`` (rows + 1), sorted and without duplicate entries;
+    an index out of range is an ``InputError``, never a native out-of-bounds access."""
     if not sp.issparse(value):
         raise InputError(f"{what} is a {type(value).__name__}; the compiled code expects a "
                          "scipy sparse matrix")  # fmt: skip
@@ -334,8 +337,20 @@ def csr_parts(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> 
     if not matrix.has_canonical_format:
         matrix = matrix.copy()
         matrix.sum_duplicates()
+    indices = np.ascontiguousarray(matrix.indices, dtype=np.int64)
+    indptr = np.ascontiguousarray(matrix.indptr, dtype=np.int64)
+    # Native code indexes with these: check them rather than trust scipy's cached flags.
+    counts = np.diff(indptr)
+    if (
+        indptr[0] != 0
+        or indptr[-1] != len(indices)
+        or (counts < 0).any()
+        or (counts > width).any()
+        or (len(indices) and (indices.min() < 0 or indices.max() >= width))
+    ):
+        raise InputError(f"{what} is not a valid CSR matrix of {width} columns")
     return {
         "data": np.ascontiguousarray(matrix.data, dtype=dtype),
-        "indices": np.ascontiguousarray(matrix.indices, dtype=np.int64),
-        "indptr": np.ascontiguousarray(matrix.indptr, dtype=np.int64),
+        "indices": indices,
+        "indptr": indptr,
     }

@@ -99,7 +99,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
   func.return %d : tensor<?x1xf64>
 }
 
-// CHECK-LABEL: builtin.module attributes {willump.schedule = {classify = {steps = [{kernel = "classify_stage0"}], returns = ["v3"], errors = {"0" = {op = "feature.decode_text", value = "arg0", column = "docs"}}, constants = {}}}}
+// CHECK-LABEL: builtin.module attributes {willump.schedule = {classify = {steps = [{kernel = "classify_stage0"}], returns = ["v3"], errors = {"0" = {op = "feature.decode_text", value = "arg0", column = "docs"}, "2" = {op = "feature.weight_terms"}, "3" = {op = "feature.sparse_linear"}}, constants = {}}}}
 // CHECK-DAG: "memref.global"() <{sym_name = "cc", type = memref<1114112xi8>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "vt", type = memref<16xi64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "coef", type = memref<4xf64>, initial_value, sym_visibility = "public"}>
@@ -108,7 +108,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // and their classes (expansion 2 per byte of the longest row, plus 1), the term counts, ...
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", column = "docs"},
 // CHECK-SAME: {value = "classify_stage0.0.cps", part = "scratch", dtype = "i32", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}, {value = "classify_stage0.0.classes", part = "scratch", dtype = "i8", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}
-// CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "f64", size = {fixed = 4 : i64}}
+// CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "i32", size = {fixed = 4 : i64}}
 // ... and the weighted values of the row's terms.
 // CHECK-SAME: {value = "classify_stage0.2.values", part = "scratch", dtype = "f64", size = {fixed = 4 : i64}}]
 // The decision, then the per-row "run in Python" flag.
