@@ -129,6 +129,8 @@ class Scratch(threading.local):
 
     def __init__(self) -> None:
         self.sets: dict[str, ScratchSet] = {}
+        self.error = np.zeros(3, dtype=np.int64)  # a kernel's [kind, row, site]; kept zero
+        self.error_address = _address(self.error)
 
     def addresses(self, kernel: BoundKernel, longest: dict[tuple[str, str], int]) -> list[int]:
         """Buffers of every scratch input of ``kernel``, for rows of ``longest`` bytes."""
@@ -419,8 +421,11 @@ class CompiledPipeline:
             marshal.check_precision(
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
-        if kernel.splittable and self.workers > 1 and rows >= PARALLEL_ROWS:
-            self.run_split(kernel, values, rows, longest, inputs, python_rows)
+        if kernel.splittable:
+            if self.workers > 1 and rows >= PARALLEL_ROWS:
+                self.run_split(kernel, values, rows, longest, inputs, python_rows)
+            else:
+                self.run_dense(kernel, values, rows, longest, inputs, python_rows)
             return
         inputs = self.with_scratch(kernel, longest, inputs, 0)
         capacities = {
@@ -468,6 +473,32 @@ class CompiledPipeline:
                 )
             else:
                 values[output.value] = buffers[0]
+        collect_python_rows(kernel, values, python_rows)
+
+    def run_dense(
+        self,
+        kernel: BoundKernel,
+        values: dict[str, Any],
+        rows: int,
+        longest: dict[tuple[str, str], int],
+        inputs: list[int],
+        python_rows: list[np.ndarray],
+    ) -> None:
+        """Run a kernel without CSR outputs on this thread (the single-row path)."""
+        outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
+        error = self.scratch.error
+        kernel.call(
+            rows,
+            self.scratch.error_address,
+            *[_address(o) for o in outputs],
+            *self.with_scratch(kernel, longest, inputs, 0),
+        )
+        if error[0]:
+            recorded = error.copy()
+            error[:] = 0
+            raise self.runtime_error(recorded, values)
+        for output, buffer in zip(kernel.outputs, outputs, strict=True):
+            values[output.value] = buffer
         collect_python_rows(kernel, values, python_rows)
 
     def with_scratch(
