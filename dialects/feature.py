@@ -957,12 +957,14 @@ class WeightTermsOp(IRDLOperation):
     name = "feature.weight_terms"
     input = operand_def(TensorType)
     idf = opt_prop_def(BlobAttr)
+    log_table = opt_prop_def(BlobAttr)
     norm = prop_def(StringAttr)
     sublinear_tf = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
-        "$input (`idf` $idf^)? `norm` $norm attr-dict `:` type($input) `->` type($result)"
+        "$input (`idf` $idf^)? (`log` $log_table^)? `norm` $norm attr-dict `:` type($input) "
+        "`->` type($result)"
     )
 
     def __init__(
@@ -972,10 +974,16 @@ class WeightTermsOp(IRDLOperation):
         norm: str,
         sublinear_tf: bool,
         element: Attribute,
+        log_table: BlobAttr | None = None,
     ):
+        properties: dict[str, Attribute] = {"norm": StringAttr(norm)}
+        if idf is not None:
+            properties["idf"] = idf
+        if log_table is not None:
+            properties["log_table"] = log_table
         super().__init__(
             operands=[input],
-            properties={"norm": StringAttr(norm)} | ({"idf": idf} if idf is not None else {}),
+            properties=properties,
             attributes={"sublinear_tf": UnitAttr()} if sublinear_tf else {},
             result_types=[sparse_batch_of(batch_width(input.type), element)],
         )
@@ -991,6 +999,10 @@ class WeightTermsOp(IRDLOperation):
         if self.idf is not None:
             _check_blob(self.idf, width, "idf")
             _check_blob_element(self.idf, element, "idf")
+        if self.log_table is not None:
+            if element != f32 or self.sublinear_tf is None:
+                raise VerifyException("a log table is for float32 results with sublinear_tf")
+            _check_blob_element(self.log_table, f32, "log table")
 
 
 @irdl_op_definition
@@ -999,6 +1011,9 @@ class SparseLinearOp(IRDLOperation):
     ``[x_1 … x_k] · coef[:, offset:offset+W]ᵀ (+ intercept)``, accumulated in column order
     as scipy does. No
     sparse matrix is built: each part's row is consumed where it is computed.
+
+    With ``log``, float32 counts take ``log`` from a table of numpy's own float32 results
+    (which are not correctly rounded); a row with a count past the table runs in Python.
 
     ```mlir
     %d = feature.sparse_linear %a, %b coef <"w" : tensor<1x30xf64>> offset 0

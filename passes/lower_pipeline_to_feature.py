@@ -479,6 +479,7 @@ def _weights(lw: Lowering, counts: SSAValue) -> SSAValue:
             lw.str_param("norm", ("l1", "l2", "none")),
             bool(lw.int_param("sublinear_tf")),
             _result_element(lw),
+            lw.optional_blob("log_table"),
         )
     ).result
 

@@ -988,13 +988,17 @@ class TextEmitter:
 
         norm = op.norm.data
         false = self.constant(0, i1)
+        python = None  # with a log table: a count outside it sends the row to Python
+        if op.log_table is not None:
+            python = self.scratch(self.scratch_name(op, "python"), i8, ScratchSize(1))
+            self.store(self.constant(0, i8), python, self.constant(0, index))
 
         def weigh(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
             total, *flags = carried
             value = rounded(self.load(segment.values, k))
             flags = self.nonfinite(value, flags[:2]) + flags[2:]  # the transformer's input
             if op.sublinear_tf is not None:
-                value = rounded(self.add(self.emit(math.LogOp(value)), self.constant(1.0, f64)))
+                value = rounded(self.add(self.log(op, value, python), self.constant(1.0, f64)))
             if op.idf is not None:
                 column = self.cast(self.load(segment.ids, k), index)
                 idf = self.load(self.blob(op.idf), column)
@@ -1015,6 +1019,9 @@ class TextEmitter:
         )
         self.report_nonfinite(op, flags[:2])
         self.report_nonfinite(op, flags[2:])
+        if python is not None:
+            flagged = self.load(python, self.constant(0, index))
+            self.state.python_rows.append(self.cmpi("ne", flagged, self.constant(0, i8)))
         if norm != "none":
             if norm == "l2":
                 total = self.emit(math.SqrtOp(total))
@@ -1028,6 +1035,31 @@ class TextEmitter:
 
             self.for_range(self.constant(0, index), segment.count, [], divide)
         return TermsRow([Segment(segment.ids, weighted, segment.count, 0)], width)
+
+    def log(
+        self: KernelEmitter, op: feature.WeightTermsOp, x: SSAValue, python: SSAValue | None
+    ) -> SSAValue:
+        """``log(x)``, from the op's table of numpy float32 logs when it has one (a count
+        outside the table flags the row to run in Python)."""
+        if op.log_table is None or python is None:
+            return self.emit(math.LogOp(x))
+        size = op.log_table.size
+        whole = self.cmpf("oeq", self.emit(math.FloorOp(x)), x)
+        inside = self.emit(
+            arith.AndIOp(
+                self.cmpf("oge", x, self.constant(0.0, f64)),
+                self.cmpf("olt", x, self.constant(float(size), f64)),
+            )
+        )
+        listed = self.emit(arith.AndIOp(whole, inside))
+        at = self.select(listed, self.emit(arith.FPToSIOp(x, i64)), self.constant(0, i64))
+        logged = self.emit(
+            arith.ExtFOp(self.load(self.blob(op.log_table), self.cast(at, index)), f64)
+        )
+        missed = self.emit(arith.ExtUIOp(self.negate(listed), i8))
+        at0 = self.constant(0, index)
+        self.store(self.ior(self.load(python, at0), missed), python, at0)
+        return self.select(listed, logged, self.emit(math.LogOp(x)))
 
     def nonfinite(self: KernelEmitter, x: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
         """``flags`` (NaN seen, infinity seen) updated with ``x``."""

@@ -448,7 +448,23 @@ def _weighting(est: object, tfidf: TfidfTransformer, element: Attribute,
                               "is not supported natively")  # fmt: skip
         dtype = np.float32 if element == f32 else np.float64
         params["idf"] = blobs.add(_stem(est, "idf"), idf.astype(dtype))
+    if tfidf.sublinear_tf and element == f32:
+        params["log_table"] = blobs.add("text_float32_log", float32_log_table())
     return params
+
+
+LOG_TABLE_SIZE = 4096
+
+
+def float32_log_table() -> np.ndarray:
+    """``np.log`` of the float32 counts 0..4095, as numpy computes it on this machine.
+
+    numpy's float32 ``log`` (what ``sublinear_tf`` applies to float32 counts) is not
+    correctly rounded and its routine depends on the CPU, so native code reads it from this
+    table; a row with a larger or fractional count runs in Python.
+    """
+    with np.errstate(divide="ignore"):
+        return np.log(np.arange(LOG_TABLE_SIZE, dtype=np.float32))
 
 
 def _count_vectorizer(est: CountVectorizer, method: str, kinds: list[str],

@@ -57,21 +57,25 @@ func.func @decode(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>, %s: 
 
 // -----
 
-// Weighting: TF-IDF with sublinear tf, integer counts weighted to f64, a norm alone in f32.
+// Weighting: TF-IDF with sublinear tf, integer counts weighted to f64, a norm alone in f32,
+// and float32 sublinear tf reading numpy's logs from a table.
 
 %c, %k, %h = "test.op"() : () -> (tensor<?x4xf64, "csr">, tensor<?x4xi64, "csr">, tensor<?x16xf32, "csr">)
 %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm "l2" {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
 %x = feature.weight_terms %k idf <"idf" : tensor<4xf64>> norm "none" : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
 %n = feature.weight_terms %h norm "l1" : tensor<?x16xf32, "csr"> -> tensor<?x16xf32, "csr">
+%g = feature.weight_terms %h log <"lg" : tensor<4096xf32>> norm "l2" {sublinear_tf} : tensor<?x16xf32, "csr"> -> tensor<?x16xf32, "csr">
 
 // CHECK:      %c, %k, %h = "test.op"() : () -> (tensor<?x4xf64, "csr">, tensor<?x4xi64, "csr">, tensor<?x16xf32, "csr">)
 // CHECK-NEXT: %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm "l2" {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: %x = feature.weight_terms %k idf <"idf" : tensor<4xf64>> norm "none" : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: %n = feature.weight_terms %h norm "l1" : tensor<?x16xf32, "csr"> -> tensor<?x16xf32, "csr">
+// CHECK-NEXT: %g = feature.weight_terms %h log <"lg" : tensor<4096xf32>> norm "l2" {sublinear_tf} : tensor<?x16xf32, "csr"> -> tensor<?x16xf32, "csr">
 
 // GENERIC:      %w = "feature.weight_terms"(%c) <{idf = #pipeline.blob<"idf" : tensor<4xf64>>, norm = "l2"}> {sublinear_tf} : (tensor<?x4xf64, "csr">) -> tensor<?x4xf64, "csr">
 // GENERIC-NEXT: %x = "feature.weight_terms"(%k) <{idf = #pipeline.blob<"idf" : tensor<4xf64>>, norm = "none"}> : (tensor<?x4xi64, "csr">) -> tensor<?x4xf64, "csr">
 // GENERIC-NEXT: %n = "feature.weight_terms"(%h) <{norm = "l1"}> : (tensor<?x16xf32, "csr">) -> tensor<?x16xf32, "csr">
+// GENERIC-NEXT: %g = "feature.weight_terms"(%h) <{log_table = #pipeline.blob<"lg" : tensor<4096xf32>>, norm = "l2"}> {sublinear_tf} : (tensor<?x16xf32, "csr">) -> tensor<?x16xf32, "csr">
 
 // -----
 
