@@ -518,6 +518,13 @@ class TextEmitter:
             key = self.select(self.emit(arith.AndIOp(fits, small)), packed, key)
         return key
 
+    def home_slot(self: KernelEmitter, key: SSAValue, size: int) -> SSAValue:
+        """``text_tables.home_slot``: the first slot ``key`` probes in ``size`` slots."""
+        bits = size.bit_length() - 1
+        if not bits:
+            return self.constant(0, i64)
+        return self.shr(self.imul(key, feature.GOLDEN - (1 << 64)), 64 - bits)
+
     def lookup(
         self: KernelEmitter,
         table: tuple,
@@ -533,10 +540,7 @@ class TextEmitter:
         codepoints, offsets, slots = (self.blob(b) for b in table[:3])
         size = table[2].size // 2
         mask = self.constant(size - 1, i64)
-        bits = size.bit_length() - 1
-        home = self.constant(0, i64)
-        if bits:
-            home = self.shr(self.imul(key, feature.GOLDEN - (1 << 64)), 64 - bits)
+        home = self.home_slot(key, size)
         last = self.iand(self.iadd(home, table[3] - 1), mask)
         exact = self.cmpi("slt", key, self.constant(0, i64))
 
@@ -616,14 +620,14 @@ class TextEmitter:
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
-                def count() -> list[SSAValue]:
+                def report() -> list[SSAValue]:
                     hit(h, first, new_end)
                     return []
 
                 if low > 1:
-                    self.if_else(self.cmpi("uge", n, self.constant(low - 1, index)), count)
+                    self.if_else(self.cmpi("uge", n, self.constant(low - 1, index)), report)
                 else:
-                    count()
+                    report()
                 return [h, new_end]
 
             self.for_range(
@@ -840,29 +844,23 @@ class TextEmitter:
         units = self.units_buffer(op)
         # Two passes: hash every n-gram and touch its home slot (independent loads the CPU
         # overlaps), then probe and count (the slots are in cache by then).
-        size = self.ngram_scratch_size(op)
-        hashes = self.scratch(self.scratch_name(op, "hashes"), i64, size)
-        starts = self.scratch(self.scratch_name(op, "ngram_starts"), i32, size)
-        lengths = self.scratch(self.scratch_name(op, "ngram_lengths"), i32, size)
-        homes = self.scratch(self.scratch_name(op, "homes"), i64, size)
+        room = self.ngram_scratch_size(op)
+        keys = self.scratch(self.scratch_name(op, "keys"), i64, room)
+        starts = self.scratch(self.scratch_name(op, "ngram_starts"), i32, room)
+        lengths = self.scratch(self.scratch_name(op, "ngram_lengths"), i32, room)
+        homes = self.scratch(self.scratch_name(op, "homes"), i64, room)
         counter = self.scratch(self.scratch_name(op, "ngrams"), i64, ScratchSize(1))
         slots = self.blob(op.vocab_table)
-
-        size = op.vocab_table.size // 2
-        bits = size.bit_length() - 1
 
         def record(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
             n = self.cast(self.load(counter, 0), index)
             length = self.isub(end, start)
             key = self.term_key(h, units, start, length)
-            self.store(key, hashes, n)
+            self.store(key, keys, n)
             self.store(self.cast(start, i32), starts, n)
             self.store(self.cast(length, i32), lengths, n)
-            slot = self.constant(0, i64)
-            if bits:
-                slot = self.shr(self.imul(key, feature.GOLDEN - (1 << 64)), 64 - bits)
-            home = self.load(slots, self.cast(self.shl(slot, 1), index))
-            self.store(home, homes, n)
+            home = self.home_slot(key, op.vocab_table.size // 2)
+            self.store(self.load(slots, self.cast(self.shl(home, 1), index)), homes, n)
             self.store(self.cast(self.iadd(n, 1), i64), counter, self.constant(0, index))
 
         self.store(self.constant(0, i64), counter, self.constant(0, index))
@@ -871,7 +869,7 @@ class TextEmitter:
         def count(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             start = self.cast(self.load(starts, k), index)
             length = self.cast(self.load(lengths, k), index)
-            term = self.lookup(vocabulary, self.load(hashes, k), units, start, length)
+            term = self.lookup(vocabulary, self.load(keys, k), units, start, length)
 
             def add() -> list[SSAValue]:
                 self.accumulate(accumulator, term, one)
