@@ -426,10 +426,8 @@ class CompiledPipeline:
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
         if kernel.splittable:
-            if self.workers > 1 and rows >= PARALLEL_ROWS:
-                self.run_split(kernel, values, rows, longest, inputs, python_rows)
-            else:
-                self.run_dense(kernel, values, rows, longest, inputs, python_rows)
+            blocks = self.workers if rows >= PARALLEL_ROWS else 1
+            self.run_blocks(kernel, values, rows, longest, inputs, python_rows, blocks)
             return
         inputs = self.with_scratch(kernel, longest, inputs, 0)
         capacities = {
@@ -479,32 +477,6 @@ class CompiledPipeline:
                 values[output.value] = buffers[0]
         collect_python_rows(kernel, values, python_rows)
 
-    def run_dense(
-        self,
-        kernel: BoundKernel,
-        values: dict[str, Any],
-        rows: int,
-        longest: dict[tuple[str, str], int],
-        inputs: list[int],
-        python_rows: list[np.ndarray],
-    ) -> None:
-        """Run a kernel without CSR outputs on this thread (the single-row path)."""
-        outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
-        error = self.scratch.error
-        kernel.call(
-            rows,
-            self.scratch.error_address,
-            *[_address(o) for o in outputs],
-            *self.with_scratch(kernel, longest, inputs, 0),
-        )
-        if error[0]:
-            recorded = error.copy()
-            error[:] = 0
-            raise self.runtime_error(recorded, values)
-        for output, buffer in zip(kernel.outputs, outputs, strict=True):
-            values[output.value] = buffer
-        collect_python_rows(kernel, values, python_rows)
-
     def with_scratch(
         self,
         kernel: BoundKernel,
@@ -519,7 +491,7 @@ class CompiledPipeline:
             pointers[position] = inputs[position] + first * kernel.input_strides[position]
         return pointers
 
-    def run_split(
+    def run_blocks(
         self,
         kernel: BoundKernel,
         values: dict[str, Any],
@@ -527,28 +499,37 @@ class CompiledPipeline:
         longest: dict[tuple[str, str], int],
         inputs: list[int],
         python_rows: list[np.ndarray],
+        blocks: int,
     ) -> None:
-        """Run ``kernel`` on one contiguous block of rows per worker thread (rows are
-        independent; each thread has its own scratch buffers and error record)."""
+        """Run a kernel without CSR outputs on ``blocks`` contiguous blocks of rows: on this
+        thread for one, else one block per worker thread (rows are independent; each thread
+        has its own scratch buffers and error record, and the first block's error wins)."""
         outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
         addresses = [_address(o) for o in outputs]
-        bounds = [rows * k // self.workers for k in range(self.workers + 1)]
 
-        def block(first: int, last: int) -> np.ndarray:
-            own = self.with_scratch(kernel, longest, inputs, first)
+        def block(first: int, last: int) -> np.ndarray | None:
+            error = self.scratch.error
             shifted = [a + first * s for a, s in zip(addresses, kernel.output_strides, strict=True)]
-            error = np.zeros(3, dtype=np.int64)
-            kernel.call(last - first, _address(error), *shifted, *own)
-            error[1] += first
-            return error
+            pointers = self.with_scratch(kernel, longest, inputs, first)
+            kernel.call(last - first, self.scratch.error_address, *shifted, *pointers)
+            if not error[0]:
+                return None
+            recorded = error.copy()
+            error[:] = 0
+            recorded[1] += first
+            return recorded
 
-        with self.pool_lock:
-            if self.pool is None:
-                self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="willump-mlir")
-        errors = list(self.pool.map(block, bounds[:-1], bounds[1:]))
-        for error in errors:  # the first block's error is the first row's
-            if error[0]:
-                raise self.runtime_error(error, values)
+        if blocks == 1:
+            errors = [block(0, rows)]
+        else:
+            with self.pool_lock:
+                if self.pool is None:
+                    self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="willump-mlir")
+            bounds = [rows * k // blocks for k in range(blocks + 1)]
+            errors = list(self.pool.map(block, bounds[:-1], bounds[1:]))
+        for recorded in errors:
+            if recorded is not None:
+                raise self.runtime_error(recorded, values)
         for output, buffer in zip(kernel.outputs, outputs, strict=True):
             values[output.value] = buffer
         collect_python_rows(kernel, values, python_rows)

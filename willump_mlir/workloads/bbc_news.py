@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-TRAIN_FRACTION = 0.7
-
-
-@dataclass(frozen=True)
-class TextData:
-    """A fitted text model with its train/test split (texts as ``list[str]``)."""
-
-    model: Pipeline
-    train: list[str]
-    test: list[str]
-    y_train: np.ndarray
-    y_test: np.ndarray
+from willump_mlir.workloads.text_data import TextData, split_indices
 
 
 def data_dir() -> Path:
@@ -59,17 +47,6 @@ def load_texts() -> tuple[list[str], np.ndarray, tuple[str, ...]]:
             texts.append(_read(path))
             labels.append(k)
     return texts, np.asarray(labels, dtype=np.int64), classes
-
-
-def split_indices(
-    n: int, seed: int = 0, limit: int | None = None, train_fraction: float = TRAIN_FRACTION
-) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded permutation of ``range(n)`` (cut to ``limit`` rows), split train/test."""
-    order = np.random.default_rng(seed).permutation(n)
-    if limit is not None:
-        order = order[:limit]
-    cut = int(train_fraction * len(order))
-    return order[:cut], order[cut:]
 
 
 def make_pipeline() -> Pipeline:

