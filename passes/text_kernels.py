@@ -970,13 +970,9 @@ class TextEmitter:
         return self.emit(arith.XOrIOp(h, self.shr(h, 16)))
 
     def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow:
-        row = self.terms_of(op.input)
-        if len(row.segments) != 1:
-            raise NotImplementedError("feature.weight_terms of an hstack of term rows")
-        (segment,) = row.segments
+        row = self.terms_of(op.input)  # one segment, or several from an hstack
         width = batch_width(op.result.type)
         single = op.result.type.get_element_type() == f32  # type: ignore[attr-defined]
-        weighted = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
 
         def rounded(x: SSAValue) -> SSAValue:
             """``x`` rounded to the op's precision (float32 arithmetic as numpy does it)."""
@@ -991,7 +987,9 @@ class TextEmitter:
             python = self.scratch(self.scratch_name(op, "python"), i8, ScratchSize(1))
             self.store(self.constant(0, i8), python, self.constant(0, index))
 
-        def weigh(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        def weigh(
+            k: SSAValue, carried: list[SSAValue], segment: Segment, weighted: SSAValue
+        ) -> list[SSAValue]:
             total, *flags = carried
             value = rounded(self.load(segment.values, k))
             flags = self.nonfinite(value, flags[:2]) + flags[2:]  # the transformer's input
@@ -999,6 +997,8 @@ class TextEmitter:
                 value = rounded(self.add(self.log(op, value, python), self.constant(1.0, f64)))
             if op.idf is not None:
                 column = self.cast(self.load(segment.ids, k), index)
+                if segment.offset:
+                    column = self.iadd(column, segment.offset)
                 idf = self.load(self.blob(op.idf), column)
                 if single:
                     idf = self.emit(arith.ExtFOp(idf, f64))
@@ -1012,9 +1012,19 @@ class TextEmitter:
             return [self.add(total, self.emit(math.AbsFOp(value))), *flags]
 
         zero = self.constant(0.0, f64)
-        total, *flags = self.for_range(
-            self.constant(0, index), segment.count, [zero] + [false] * 4, weigh
-        )
+        carried = [zero] + [false] * 4
+        segments = []
+        for number, segment in enumerate(row.segments):  # in column order, as scipy sums
+            name = self.scratch_name(op, f"values{number or ''}")
+            weighted = self.scratch(name, f64, ScratchSize(width))
+            carried = self.for_range(
+                self.constant(0, index),
+                segment.count,
+                carried,
+                lambda k, c, segment=segment, weighted=weighted: weigh(k, c, segment, weighted),
+            )
+            segments.append(Segment(segment.ids, weighted, segment.count, segment.offset))
+        total, *flags = carried
         self.report_nonfinite(op, flags[:2])
         self.report_nonfinite(op, flags[2:])
         if python is not None:
@@ -1026,13 +1036,15 @@ class TextEmitter:
             # scikit-learn leaves a row of zeros as it is.
             total = self.select(self.cmpf("oeq", total, zero), self.constant(1.0, f64), total)
 
-            def divide(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-                value = self.emit(arith.DivfOp(self.load(weighted, k), total))
-                self.store(rounded(value), weighted, k)
-                return []
+            for segment in segments:
 
-            self.for_range(self.constant(0, index), segment.count, [], divide)
-        return TermsRow([Segment(segment.ids, weighted, segment.count, 0)], width)
+                def divide(k: SSAValue, _: list[SSAValue], weighted: SSAValue = segment.values):
+                    value = self.emit(arith.DivfOp(self.load(weighted, k), total))
+                    self.store(rounded(value), weighted, k)
+                    return []
+
+                self.for_range(self.constant(0, index), segment.count, [], divide)
+        return TermsRow(segments, width)
 
     def log(
         self: KernelEmitter, op: feature.WeightTermsOp, x: SSAValue, python: SSAValue | None

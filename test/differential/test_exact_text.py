@@ -440,3 +440,18 @@ def test_float32_sublinear_tf_uses_numpys_own_log(corpus: tuple[list[str], list[
     texts = ["ab ab ab ab ab ab ab cd", " ".join(["ab"] * 5000), "cd"]
     assert_same_csr(compiled(texts), transform(texts))
     assert compiled.rows_in_python == 1
+
+
+def test_tfidf_transformer_over_a_union_of_counts(corpus: tuple[list[str], list[str]]) -> None:
+    """TfidfTransformer after a FeatureUnion: idf and the row norm span both parts."""
+    union = FeatureUnion(
+        [("word", CountVectorizer()), ("char", CountVectorizer(analyzer="char_wb"))]
+    )
+    fitted = make_pipeline(union, TfidfTransformer(sublinear_tf=True)).fit(corpus[0])
+
+    def transform(texts: list[str]) -> Any:
+        return fitted.transform(texts)
+
+    compiled = wm.compile(transform, (corpus[0][:3],))
+    assert "nothing: the whole pipeline is native code" in compiled.explain()
+    check(compiled, transform, corpus[1][:300] + ADVERSARIAL)
