@@ -158,8 +158,12 @@ class KernelEmitter(TextEmitter):
     def blob_value(self, blob: BlobAttr, position: SSAValue | int) -> SSAValue:
         return self.load(self.blob(blob), position)
 
-    def input(self, source: SSAValue, column: str, part: str, element: Attribute) -> SSAValue:
-        """The kernel argument holding ``part`` of ``column`` of ``source``."""
+    def input(
+        self, source: SSAValue, column: str, part: str, element: Attribute, text: bool = False
+    ) -> SSAValue:
+        """The kernel argument holding ``part`` of ``column`` of ``source`` (a ``text`` column
+        keeps lone surrogates, whose rows run in Python, where other string columns refuse
+        them)."""
         key = (source, column, part)
         if key not in self.state.input_args:
             arg = self.state.entry.insert_arg(memref_of(element), len(self.state.entry.args))
@@ -168,6 +172,8 @@ class KernelEmitter(TextEmitter):
                 "part": StringAttr(part),
                 "dtype": StringAttr(dtype_name(element) if element != i8 else "i8"),
             }
+            if text:
+                entry["text"] = IntegerAttr(1, i64)
             if column:
                 entry["column"] = StringAttr(column)
             else:

@@ -257,9 +257,9 @@ class TextEmitter:
     def decode_text(self: KernelEmitter, op: feature.DecodeTextOp) -> TextRow:
         frame = self.frame_of(op.frame)
         column = op.column.data
-        data = self.input(frame.value, column, "bytes", i8)
-        offsets = self.input(frame.value, column, "offsets", i64)
-        missing = self.input(frame.value, column, "missing", i8)
+        data = self.input(frame.value, column, "bytes", i8, text=True)
+        offsets = self.input(frame.value, column, "offsets", i64, text=True)
+        missing = self.input(frame.value, column, "missing", i8, text=True)
         site = self.lowering.error_site(
             op, value=self.lowering.value_name(frame.value), column=column
         )

@@ -455,3 +455,24 @@ def test_tfidf_transformer_over_a_union_of_counts(corpus: tuple[list[str], list[
     compiled = wm.compile(transform, (corpus[0][:3],))
     assert "nothing: the whole pipeline is native code" in compiled.explain()
     check(compiled, transform, corpus[1][:300] + ADVERSARIAL)
+
+
+def test_frame_text_column_with_lone_surrogate_runs_that_row_in_python(
+    corpus: tuple[list[str], list[str]],
+) -> None:
+    import pandas as pd
+
+    fitted = TfidfVectorizer(analyzer="char_wb").fit(corpus[0])
+
+    def transform(frame: Any) -> Any:
+        return fitted.transform(frame["text"])
+
+    example = pd.DataFrame({"text": corpus[0][:3], "n": [1.0, 2.0, 3.0]})
+    compiled = wm.compile(transform, (example,))
+    frame = pd.DataFrame({"text": ["plain", "a\ud800b", "more"], "n": [1.0, 2.0, 3.0]},
+                         dtype=object)  # fmt: skip
+    frame["n"] = frame["n"].astype(float)
+    assert_same_csr(compiled(frame), transform(frame))
+    assert compiled.rows_in_python == 1
+    with pytest.raises(wm.InputError, match="row 1"):
+        compiled(pd.DataFrame({"text": ["ok", None], "n": [1.0, 2.0]}))

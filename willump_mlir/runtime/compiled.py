@@ -104,6 +104,7 @@ class KernelInput:
     width: int
     dtype: type[np.generic]
     size: dict[str, Any] | None  # a scratch buffer's size (see text_kernels.ScratchSize)
+    text: bool = False  # a vectorizer's documents (lone surrogates allowed)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class BoundKernel:
                 spec.get("width", 1),
                 DTYPES[spec["dtype"]],
                 spec.get("size"),
+                bool(spec.get("text")),
             )
             for spec in step.inputs
         ]
@@ -375,6 +377,8 @@ class CompiledPipeline:
                     "values": marshal.numeric_column(spec.argument, array, spec.column),
                     "dtype": array.dtype,
                 }
+            elif spec.text:
+                parts = marshal.text_column(spec.argument, array, spec.column)
             else:
                 parts = marshal.string_column(spec.argument, array, spec.column)
             columns[key] = parts

@@ -106,7 +106,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK: func.func @classify_stage0(
 // The column's bytes, offsets and missing flags; then scratch buffers: the row's code points
 // and their classes (expansion 2 per byte of the longest row, plus 1), the term counts, ...
-// CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", column = "docs"},
+// CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", text = 1 : i64, column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", text = 1 : i64, column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", text = 1 : i64, column = "docs"},
 // CHECK-SAME: {value = "classify_stage0.0.cps", part = "scratch", dtype = "i32", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}, {value = "classify_stage0.0.classes", part = "scratch", dtype = "i8", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}
 // CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "i32", size = {fixed = 4 : i64}}
 // ... and the weighted values of the row's terms.
