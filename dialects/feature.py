@@ -671,6 +671,28 @@ def _check_term_table(
     return offsets.size - 1
 
 
+def _analysis_properties(
+    analyzer: str,
+    ngram: tuple[int, int],
+    stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
+) -> dict[str, Attribute]:
+    """The properties ``count_terms`` and ``hash_terms`` share: how a row is cut into terms."""
+    properties: dict[str, Attribute] = {
+        "analyzer": StringAttr(analyzer),
+        "ngram_min": _int(ngram[0]),
+        "ngram_max": _int(ngram[1]),
+    }
+    if stop_words is not None:
+        stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
+        properties |= {
+            "stop_codepoints": stop_codepoints,
+            "stop_offsets": stop_offsets,
+            "stop_table": stop_table,
+            "stop_probes": _int(stop_probes),
+        }
+    return properties
+
+
 def _check_stop_words(op: CountTermsOp | HashTermsOp) -> None:
     """The stop word table is all four properties or none; it needs the word analyzer."""
     parts = (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes)
@@ -825,23 +847,12 @@ class CountTermsOp(IRDLOperation):
         element: Attribute,
     ):
         vocab_codepoints, vocab_offsets, vocab_table, probes = vocabulary
-        properties: dict[str, Attribute] = {
-            "analyzer": StringAttr(analyzer),
-            "ngram_min": _int(ngram[0]),
-            "ngram_max": _int(ngram[1]),
+        properties = _analysis_properties(analyzer, ngram, stop_words) | {
             "vocab_codepoints": vocab_codepoints,
             "vocab_offsets": vocab_offsets,
             "vocab_table": vocab_table,
             "probes": _int(probes),
         }
-        if stop_words is not None:
-            stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
-            properties |= {
-                "stop_codepoints": stop_codepoints,
-                "stop_offsets": stop_offsets,
-                "stop_table": stop_table,
-                "stop_probes": _int(stop_probes),
-            }
         super().__init__(
             operands=[text],
             properties=properties,
@@ -909,20 +920,8 @@ class HashTermsOp(IRDLOperation):
         binary: bool,
         element: Attribute,
     ):
-        properties: dict[str, Attribute] = {
-            "analyzer": StringAttr(analyzer),
-            "ngram_min": _int(ngram[0]),
-            "ngram_max": _int(ngram[1]),
-            "features": _int(features),
-        }
-        if stop_words is not None:
-            stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
-            properties |= {
-                "stop_codepoints": stop_codepoints,
-                "stop_offsets": stop_offsets,
-                "stop_table": stop_table,
-                "stop_probes": _int(stop_probes),
-            }
+        properties = _analysis_properties(analyzer, ngram, stop_words)
+        properties["features"] = _int(features)
         flags = {"alternate_sign": alternate_sign, "binary": binary}
         super().__init__(
             operands=[text],

@@ -716,15 +716,7 @@ class TextEmitter:
         """N-grams of a row: at most (sizes + 1) per unit, units at most three per code point
         (a padded word of one letter is three units)."""
         sizes = op.ngram_max.value.data - op.ngram_min.value.data + 1
-        decode = op.text.owner
-        assert isinstance(decode, feature.DecodeTextOp)
-        frame = self.frame_of(decode.frame).value
-        return ScratchSize(
-            8 * (sizes + 1),
-            3 * (sizes + 1) * decode.expansion.value.data,
-            self.lowering.value_name(frame),
-            decode.column.data,
-        )
+        return self.per_code_point(op, 8 * (sizes + 1), 3 * (sizes + 1))
 
     def units_buffer(
         self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
@@ -736,11 +728,24 @@ class TextEmitter:
     ) -> ScratchSize:
         """Units of a row: at most three per code point (a one-letter word padded with a
         space on each side) plus four."""
+        return self.per_code_point(op, 4, 3)
+
+    def per_code_point(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        fixed: int,
+        per_code_point: int,
+    ) -> ScratchSize:
+        """``fixed`` plus ``per_code_point`` elements per code point the row's text decodes
+        to (at most ``expansion`` per UTF-8 byte of the longest row)."""
         decode = op.text.owner
         assert isinstance(decode, feature.DecodeTextOp)
         frame = self.frame_of(decode.frame).value
         return ScratchSize(
-            4, 3 * decode.expansion.value.data, self.lowering.value_name(frame), decode.column.data
+            fixed,
+            per_code_point * decode.expansion.value.data,
+            self.lowering.value_name(frame),
+            decode.column.data,
         )
 
     # endregion
