@@ -1,0 +1,189 @@
+"""Tree ensembles in one canonical form, whatever library fitted them.
+
+Every tree model (scikit-learn's trees, forests and boosting, LightGBM, XGBoost) is read
+into a :class:`TreeEnsemble`: flat node arrays plus the few rules in which the libraries
+differ (how a threshold compares, the precision of inputs and sums, how missing values and
+categories route). The compiler sees only this form, so a new library needs an extractor,
+not a new kernel. :meth:`TreeEnsemble.reference_predict` is the executable definition of the
+semantics, in numpy; extractors and the native kernel are both tested against it.
+
+Routing of one row at node ``n`` (``x`` is the row's value of ``feature[n]``)::
+
+    if input_precision == "f32": x = float32(x)
+    if flags & NAN_AS_ZERO and isnan(x): x = 0.0
+    if isnan(x) or (flags & ZERO_IS_MISSING and not flags & CATEGORICAL and |x| <= 1e-35):
+        go left if flags & MISSING_LEFT else right
+    elif flags & CATEGORICAL:
+        c = trunc(x) if flags & TRUNCATE_CATEGORY else x
+        if c < 0 or c >= 32 * category_words[n]:
+            go the missing way if flags & OUT_OF_RANGE_IS_MISSING else right
+        else: left if bit trunc(x) of the node's bitset is set else right
+    else:
+        left if x <= threshold[n] (compare "le") or x < threshold[n] (compare "lt") else right
+
+Accumulation: ``acc = base``; for each tree ``t`` in order, with ``v`` the ``width`` leaf
+values the row reaches, ``acc[tree_output[t] + j] += v[j]`` (in ``sum_precision``); then
+``acc /= divisor`` when a divisor is set (forest averages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Node flags (``TreeEnsemble.flags``).
+MISSING_LEFT = 1  # a missing value goes to the left child
+CATEGORICAL = 2  # the split tests membership of trunc(x) in a bitset: members go left
+ZERO_IS_MISSING = 4  # numeric split: |x| <= ZERO_THRESHOLD counts as missing (LightGBM)
+NAN_AS_ZERO = 8  # NaN is read as 0.0 before the split (LightGBM missing_type None/Zero)
+OUT_OF_RANGE_IS_MISSING = 16  # categorical: a value outside the bitset goes the missing way
+TRUNCATE_CATEGORY = 32  # categorical: range-check trunc(x), not x (-0.5 is category 0)
+
+ZERO_THRESHOLD = 1e-35
+COMPARES = ("le", "lt")
+PRECISIONS = ("f64", "f32")
+
+
+@dataclass
+class TreeEnsemble:
+    """Flat node arrays of ``T`` trees with ``N`` nodes in all (see the module docstring).
+
+    Node ``n`` is a leaf when ``feature[n] == -1``; its ``width`` outputs are ``value[n]``
+    (already scaled, e.g. by a learning rate). Children are absolute node indices.
+    """
+
+    features: int  # F: the width of the input rows
+    outputs: int  # K: the width of the result
+    feature: np.ndarray  # int32[N]; -1 marks a leaf
+    threshold: np.ndarray  # float64[N]; numeric splits only
+    left: np.ndarray  # int32[N]
+    right: np.ndarray  # int32[N]
+    flags: np.ndarray  # uint8[N]
+    value: np.ndarray  # float64[N, width]; leaves only (0 elsewhere)
+    roots: np.ndarray  # int32[T]
+    tree_output: np.ndarray  # int32[T]: the first of the ``width`` outputs tree t adds to
+    base: np.ndarray  # float64[K]: the accumulator's start
+    category_start: np.ndarray  # int32[N]: first word of a categorical node's bitset
+    category_words: np.ndarray  # int32[N]: its number of 32-bit words (0: not categorical)
+    category_bits: np.ndarray  # uint32[M]: all bitsets; bit c of a set is word c//32, bit c%32
+    compare: str = "le"
+    input_precision: str = "f64"
+    sum_precision: str = "f64"
+    divisor: float | None = None
+
+    @property
+    def trees(self) -> int:
+        return len(self.roots)
+
+    @property
+    def nodes(self) -> int:
+        return len(self.feature)
+
+    @property
+    def width(self) -> int:
+        return self.value.shape[1]
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first inconsistency."""
+        n = self.nodes
+        for name, dtype in (
+            ("feature", np.int32), ("left", np.int32), ("right", np.int32),
+            ("flags", np.uint8), ("category_start", np.int32), ("category_words", np.int32),
+            ("threshold", np.float64),
+        ):  # fmt: skip
+            array = getattr(self, name)
+            if array.dtype != dtype or array.shape != (n,):
+                raise ValueError(f"{name} must be {np.dtype(dtype).name}[{n}], "
+                                 f"got {array.dtype}{list(array.shape)}")  # fmt: skip
+        if self.value.dtype != np.float64 or self.value.ndim != 2 or len(self.value) != n:
+            raise ValueError(f"value must be float64[{n}, width], got {self.value.shape}")
+        if self.category_bits.dtype != np.uint32 or self.category_bits.ndim != 1:
+            raise ValueError("category_bits must be a 1-D uint32 array")
+        if self.roots.dtype != np.int32 or self.tree_output.shape != self.roots.shape:
+            raise ValueError("roots and tree_output must be int32[T]")
+        if self.base.shape != (self.outputs,):
+            raise ValueError(f"base must be float64[{self.outputs}]")
+        if self.compare not in COMPARES:
+            raise ValueError(f"compare must be one of {COMPARES}")
+        if self.input_precision not in PRECISIONS or self.sum_precision not in PRECISIONS:
+            raise ValueError(f"precisions must be one of {PRECISIONS}")
+        split = self.feature >= 0
+        if np.any(self.feature >= self.features) or np.any(self.feature < -1):
+            raise ValueError(f"feature indices must be -1 or in [0, {self.features})")
+        for name in ("left", "right"):
+            child = getattr(self, name)[split]
+            if np.any((child <= np.flatnonzero(split)) | (child >= n)):
+                raise ValueError(f"{name} children must come after their parent, within nodes")
+        if np.any((self.roots < 0) | (self.roots >= n)):
+            raise ValueError("roots must be node indices")
+        if np.any(self.tree_output < 0) or np.any(self.tree_output + self.width > self.outputs):
+            raise ValueError(f"tree_output + width must stay within {self.outputs} outputs")
+        categorical = split & (self.flags & CATEGORICAL != 0)
+        ends = self.category_start[categorical] + self.category_words[categorical]
+        if np.any(self.category_words[categorical] <= 0) or np.any(
+            ends > len(self.category_bits)
+        ):
+            raise ValueError("categorical nodes need a non-empty bitset within category_bits")
+
+    # region Reference semantics
+
+    def _route(self, nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The next node of each row (numpy, vectorised over rows at ``nodes``)."""
+        flags = self.flags[nodes]
+        if self.input_precision == "f32":
+            with np.errstate(over="ignore"):
+                x = x.astype(np.float32).astype(np.float64)
+        x = np.where((flags & NAN_AS_ZERO != 0) & np.isnan(x), 0.0, x)
+        categorical = flags & CATEGORICAL != 0
+        missing = np.isnan(x) | (
+            (flags & ZERO_IS_MISSING != 0) & ~categorical & (np.abs(x) <= ZERO_THRESHOLD)
+        )
+        missing_left = flags & MISSING_LEFT != 0
+        with np.errstate(invalid="ignore"):
+            if self.compare == "le":
+                go_left = x <= self.threshold[nodes]
+            else:
+                go_left = x < self.threshold[nodes]
+            checked = np.where(flags & TRUNCATE_CATEGORY != 0, np.trunc(x), x)
+            words = self.category_words[nodes]
+            in_range = (checked >= 0) & (checked < 32.0 * words)
+            code = np.where(categorical & in_range & ~missing, np.trunc(x), 0).astype(np.int64)
+        word = self.category_bits[
+            np.minimum(self.category_start[nodes] + code // 32, len(self.category_bits) - 1)
+        ] if len(self.category_bits) else np.zeros(len(nodes), np.uint32)
+        member = (word >> (code % 32).astype(np.uint32)) & 1 == 1
+        out_missing = flags & OUT_OF_RANGE_IS_MISSING != 0
+        go_left = np.where(
+            categorical,
+            np.where(in_range, member, out_missing & missing_left),
+            go_left,
+        )
+        go_left = np.where(missing, missing_left, go_left)
+        return np.where(go_left, self.left[nodes], self.right[nodes])
+
+    def leaves(self, X: np.ndarray, tree: int) -> np.ndarray:
+        """The leaf each row of ``X`` (float64 [rows, F]) reaches in ``tree``."""
+        rows = np.arange(len(X))
+        nodes = np.full(len(X), self.roots[tree], dtype=np.int64)
+        while True:
+            active = self.feature[nodes] >= 0
+            if not active.any():
+                return nodes
+            at = nodes[active]
+            nodes[active] = self._route(at, X[rows[active], self.feature[at]])
+
+    def reference_predict(self, X: np.ndarray) -> np.ndarray:
+        """The raw outputs (float64 or float32 [rows, K]) for ``X`` (float64 [rows, F])."""
+        X = np.asarray(X, dtype=np.float64)
+        dtype = np.float32 if self.sum_precision == "f32" else np.float64
+        acc = np.tile(self.base.astype(dtype), (len(X), 1))
+        for t in range(self.trees):
+            start = self.tree_output[t]
+            values = self.value[self.leaves(X, t)].astype(dtype)
+            acc[:, start : start + self.width] += values
+        if self.divisor is not None:
+            acc /= dtype(self.divisor)
+        return acc
+
+    # endregion
