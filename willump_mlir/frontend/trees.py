@@ -121,9 +121,7 @@ class TreeEnsemble:
             raise ValueError(f"tree_output + width must stay within {self.outputs} outputs")
         categorical = split & (self.flags & CATEGORICAL != 0)
         ends = self.category_start[categorical] + self.category_words[categorical]
-        if np.any(self.category_words[categorical] <= 0) or np.any(
-            ends > len(self.category_bits)
-        ):
+        if np.any(self.category_words[categorical] <= 0) or np.any(ends > len(self.category_bits)):
             raise ValueError("categorical nodes need a non-empty bitset within category_bits")
 
     # region Reference semantics
@@ -149,9 +147,13 @@ class TreeEnsemble:
             words = self.category_words[nodes]
             in_range = (checked >= 0) & (checked < 32.0 * words)
             code = np.where(categorical & in_range & ~missing, np.trunc(x), 0).astype(np.int64)
-        word = self.category_bits[
-            np.minimum(self.category_start[nodes] + code // 32, len(self.category_bits) - 1)
-        ] if len(self.category_bits) else np.zeros(len(nodes), np.uint32)
+        word = (
+            self.category_bits[
+                np.minimum(self.category_start[nodes] + code // 32, len(self.category_bits) - 1)
+            ]
+            if len(self.category_bits)
+            else np.zeros(len(nodes), np.uint32)
+        )
         member = (word >> (code % 32).astype(np.uint32)) & 1 == 1
         out_missing = flags & OUT_OF_RANGE_IS_MISSING != 0
         go_left = np.where(
