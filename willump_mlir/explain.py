@@ -21,6 +21,7 @@ ARRAY_OPS = {
     pipeline.BinaryOp: "numpy elementwise math",
     pipeline.WhereOp: "numpy elementwise math",
     pipeline.ConstantOp: "constants",
+    feature.GatherRowsOp: "table joins and lookups, as hash joins (one op per table)",
 }
 
 
@@ -89,6 +90,11 @@ def explain(compiled: CompiledPipeline) -> str:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "
             "of rows, one per thread (a kernel that writes a CSR matrix runs on one thread)"
+        )
+    if compiled.direct is not None:
+        lines.append(
+            f"  - a C-contiguous float64 array of fewer than {PARALLEL_ROWS:,} rows goes "
+            "straight to the kernel: its type, dtype and width are the only checks"
         )
     if any(d.get("part") == "bytes" for k in kernels for d in k.inputs):
         lines.append("  - string columns are converted to UTF-8 bytes + offsets by pyarrow (in C)")

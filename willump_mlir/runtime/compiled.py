@@ -211,6 +211,82 @@ class BoundKernel:
         )
 
 
+class DirectCall:
+    """The short path of a pipeline that is one kernel over float64 matrix arguments.
+
+    A call whose data arguments are C-contiguous float64 arrays of the compiled width and
+    fewer than ``PARALLEL_ROWS`` rows passes their buffers straight to the kernel: the
+    checks the general path makes hold by construction. Anything else (other types, a bad
+    shape, a run-time error to report) returns ``None``, and the general path handles the
+    call, raising the same errors it always does.
+    """
+
+    def __init__(
+        self, kernel: BoundKernel, arguments: list[ArgumentSpec], returns: str, scratch: Scratch
+    ):
+        self.kernel = kernel
+        self.scratch = scratch
+        self.bound = [(i, a.value) for i, a in enumerate(arguments) if a.kind == "bound"]
+        data = [(i, a) for i, a in enumerate(arguments) if a.kind != "bound"]
+        self.widths = [(i, a.type.get_shape()[1]) for i, a in data]  # type: ignore[union-attr]
+        positions = {f"arg{k}": i for k, (i, _) in enumerate(data)}
+        self.inputs = [positions[spec.value] for spec in kernel.inputs]
+        self.outputs = [(o.shape, o.dtype) for o in kernel.outputs]
+        self.result = next(k for k, o in enumerate(kernel.outputs) if o.value == returns)
+        self.as_bool = kernel.outputs[self.result].dtype == np.uint8
+
+    @staticmethod
+    def applies(plan: Plan, kernels: dict[str, BoundKernel], arguments: list[ArgumentSpec]) -> bool:
+        """Whether ``plan`` is one kernel that reads only float64 matrix arguments."""
+        if len(plan.steps) != 1 or not isinstance(plan.steps[0], KernelStep):
+            return False
+        kernel = kernels[plan.steps[0].name]
+        data = [a for a in arguments if a.kind != "bound"]
+        names = {f"arg{k}" for k, a in enumerate(data) if a.kind == "array"}
+        return (
+            kernel.splittable
+            and kernel.python_rows is None
+            and not kernel.column_groups
+            and plan.returns[0] in {o.value for o in kernel.outputs}
+            and all(
+                s.part == "values" and s.column is None and s.dtype == np.float64
+                and s.value in names
+                for s in kernel.inputs
+            )
+        )  # fmt: skip
+
+    def __call__(self, args: tuple[Any, ...]) -> Any:
+        rows = -1
+        for i, width in self.widths:
+            x = args[i]
+            if (
+                type(x) is not np.ndarray
+                or x.dtype != np.float64
+                or x.ndim != 2
+                or x.shape[1] != width
+                or not x.flags.c_contiguous
+                or (rows != -1 and x.shape[0] != rows)
+            ):
+                return None
+            rows = x.shape[0]
+        if not 0 < rows < PARALLEL_ROWS:
+            return None
+        for i, value in self.bound:
+            if args[i] is not value:
+                return None
+        outputs = [np.empty((rows, *shape), dtype=dtype) for shape, dtype in self.outputs]
+        pointers = [_address(o) for o in outputs]
+        scratch = self.scratch  # this thread's error record, kept zero
+        self.kernel.call(
+            rows, scratch.error_address, *pointers, *(_address(args[i]) for i in self.inputs)
+        )
+        if scratch.error[0]:
+            scratch.error[:] = 0
+            return None
+        result = outputs[self.result]
+        return result.view(bool) if self.as_bool else result
+
+
 class CompiledPipeline:
     """Native code for a Python inference function; call it like the function."""
 
@@ -250,10 +326,21 @@ class CompiledPipeline:
         self.pool: ThreadPoolExecutor | None = None
         self.pool_lock = threading.Lock()
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
+        self.direct = (
+            DirectCall(
+                next(iter(self.kernels.values())), self.arguments, plan.returns[0], self.scratch
+            )
+            if DirectCall.applies(plan, self.kernels, self.arguments)
+            else None
+        )
 
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.direct is not None and not kwargs and len(args) == len(self.arguments):
+            result = self.direct(args)
+            if result is not None:
+                return result
         if kwargs:
             args = self.merge_keywords(args, kwargs)
         values, rows = self.bind(args)
