@@ -60,6 +60,7 @@ def run(args: argparse.Namespace, record: dict[str, Any]) -> None:
     from threadpoolctl import threadpool_limits
 
     workload, system = get(args.workload), SYSTEMS[args.system]
+    workload.load()  # the pickled model may hold classes of the standalone workload module
     with open(args.work_dir / INPUTS_FILE, "rb") as fh:
         inputs = pickle.load(fh)
     data = WorkloadData(model=inputs["model"], test=inputs["test"])

@@ -24,7 +24,14 @@ PACKAGES = (
     "llvmlite",
     "xdsl",
     "willump-mlir",
+    "lightgbm",
+    "xgboost-cpu",
+    "treelite",
+    "tl2cgen",
+    "onnxmltools",
 )
+REFERENCE = "sklearn"  # the system whose output every other one is compared with
+NOT_PEERS = (REFERENCE, "willump-mlir")
 
 
 def cpu_model() -> str:
@@ -156,10 +163,21 @@ def summarize(runs: list[dict[str, Any]], systems: Sequence[str]) -> list[dict[s
                 "failures": failures,
             }
         )
-    base = next((r for r in rows if r["system"] == "sklearn"), None)
+    base = next((r for r in rows if r["system"] == REFERENCE), None)
+    peers = [r for r in rows if r["system"] not in NOT_PEERS and r["ok_repeats"]]
+    best_batch = max(peers, key=lambda r: r["rows_per_s"], default=None)
+    best_single = min(peers, key=lambda r: r["single_p50_us"], default=None)
     for row in rows:
         row["batch_speedup"] = _ratio(row["rows_per_s"], base and base["rows_per_s"])
         row["single_speedup"] = _ratio(base and base["single_p50_us"], row["single_p50_us"])
+        row["best_peer_batch"] = best_batch and best_batch["system"]
+        row["best_peer_single"] = best_single and best_single["system"]
+        row["batch_vs_best_peer"] = _ratio(
+            row["rows_per_s"], best_batch and best_batch["rows_per_s"]
+        )
+        row["single_vs_best_peer"] = _ratio(
+            best_single and best_single["single_p50_us"], row["single_p50_us"]
+        )
     return rows
 
 
@@ -191,19 +209,26 @@ def _disagree_text(row: dict[str, Any]) -> str:
     return text
 
 
+def _vs_peer(row: dict[str, Any], kind: str) -> str:
+    """``"1.52x (tl2cgen)"``: speedup over the best peer (``kind``: batch or single)."""
+    ratio, peer = row[f"{kind}_vs_best_peer"], row[f"best_peer_{kind}"]
+    return "–" if ratio is None else f"{ratio:.2f}x ({peer})"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """The results table in markdown."""
     head = (
         "| system | batch rows/s median (min–max) | batch speedup vs sklearn "
+        "| batch vs best peer "
         "| single-row p50 µs median (min–max) | p99 µs | single-row speedup vs sklearn "
-        "| compile cold s "
+        "| single-row vs best peer | compile cold s "
         f"| warm s | peak MB | max \\|diff\\| | rows off by > {DISAGREE_TOL:g} | note |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
         if r["ok_repeats"] == 0:
             msg = r["failures"][0] if r["failures"] else "no runs"
-            cells = "|  " * 9
+            cells = "|  " * 11
             lines.append(f"| {r['system']} | failed {cells}| {_cell(msg[:300])} |")
             continue
         spread = f" ({r['rows_per_s_min']:,.0f}–{r['rows_per_s_max']:,.0f})"
@@ -218,10 +243,12 @@ def table(rows: list[dict[str, Any]]) -> str:
                     r["system"],
                     _fmt(r["rows_per_s"], ",.0f") + spread,
                     _fmt(r["batch_speedup"], ".2f", "x"),
+                    _vs_peer(r, "batch"),
                     _fmt(r["single_p50_us"], ",.0f")
                     + f" ({r['single_p50_us_min']:,.0f}–{r['single_p50_us_max']:,.0f})",
                     _fmt(r["single_p99_us"], ",.0f"),
                     _fmt(r["single_speedup"], ".2f", "x"),
+                    _vs_peer(r, "single"),
                     _fmt(r["compile_cold_s"], ".3f"),
                     _fmt(r["compile_warm_s"], ".3f"),
                     _fmt(r["peak_mb"], ",.0f"),
@@ -235,14 +262,38 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+TARGET_LABELS = {
+    "batch_speedup": "batch throughput vs the reference",
+    "single_speedup": "single-row p50 vs the reference",
+    "batch_vs_best_peer": "batch throughput vs the best peer",
+    "single_vs_best_peer": "single-row p50 vs the best peer",
+}
+
+
+def target_lines(rows: list[dict[str, Any]], targets: dict[str, float]) -> list[str]:
+    """One line per target (a ``summarize`` ratio key -> the factor willump-mlir must reach)."""
+    wm = next((r for r in rows if r["system"] == "willump-mlir"), None)
+    lines = []
+    for key, goal in targets.items():
+        got = wm and wm.get(key)
+        peer = ""
+        if got is not None and key.endswith("best_peer"):
+            peer = f" ({wm['best_peer_' + key.split('_')[0]]})"
+        status = "no result" if got is None else ("met" if got >= goal else "NOT met")
+        shown = "–" if got is None else f"{got:.2f}x{peer}"
+        lines.append(f"- willump-mlir {TARGET_LABELS[key]} >= {goal:g}x: {shown}, {status}")
+    return lines
+
+
 def markdown(
     workload: str,
     description: str,
     machine: dict[str, Any],
     config: dict[str, Any],
     rows: list[dict[str, Any]],
+    targets: dict[str, float] | None = None,
 ) -> str:
-    """The whole results page: machine header, protocol, table and failure messages."""
+    """The whole results page: machine header, protocol, table, targets and failure messages."""
     v = machine["versions"]
     out = [
         f"# Benchmark: {workload}",
@@ -255,7 +306,12 @@ def markdown(
         f"{v['onnxruntime']}, skl2onnx {v['skl2onnx']}, onnx {v['onnx']}, "
         f"llvmlite {v['llvmlite']}, numpy {v['numpy']}, pandas {v['pandas']}, "
         f"willump-mlir {v['willump-mlir']} "
-        f"(git {machine['git_commit']})",
+        f"(git {machine['git_commit']})"
+        + "".join(
+            f", {name} {v[name]}"
+            for name in ("lightgbm", "xgboost-cpu", "treelite", "tl2cgen", "onnxmltools")
+            if v.get(name, "not installed") != "not installed"
+        ),
         f"- date: {machine['date']}; load average (1/5/15 min) at start "
         f"{machine.get('load_average_at_start', '?')}, at end "
         f"{machine['load_average_1_5_15min']} (shared machine: expect noise)",
@@ -263,16 +319,24 @@ def markdown(
         f"reported with min–max over repeats. Batch: {config['batch_rows']:,} rows (real test rows "
         f"resampled, seed {config['seed']}), {config['batch_threads']} threads, median of "
         f"{config['batch_runs']} timed calls after 1 warm-up. Single row: {config['single_calls']} "
-        "calls on distinct `frame.iloc[[i]]` frames, 1 thread, after 20 warm-up calls. "
+        "calls on distinct one-row inputs (`frame.iloc[[i]]`, `X[i:i+1]` or `[text]`), 1 thread, "
+        "after 20 warm-up calls. "
         "Compile: willump-mlir cold = first `wm.compile` with an empty cache dir, warm = a new "
         "process reusing it; onnxruntime cold = skl2onnx conversion + session creation, warm = "
-        "session creation from the saved .onnx in a new process. Peak MB = child's ru_maxrss. "
-        "max |diff| = against scikit-learn's output on the batch; rows off = share of batch rows "
-        f"whose output differs from scikit-learn's by more than {DISAGREE_TOL:g} (and share whose "
-        "predicted class changes).",
+        "session creation from the saved .onnx in a new process; tl2cgen cold = treelite import "
+        "+ C generation + gcc, warm = loading the .so in a new process; lleaves cold = its LLVM "
+        "compile. Tree peers run the whole pipeline: the features (numpy StandardScaler, "
+        "scikit-learn transform or the workload's pandas joins) inside every timed call, then "
+        "their trees. Peak MB = child's ru_maxrss. "
+        "max |diff| = against the reference (`sklearn` row: the workload's own Python function "
+        "and its library's predict) on the batch; rows off = share of batch rows whose output "
+        f"differs from the reference by more than {DISAGREE_TOL:g} (and share whose predicted "
+        "class changes). Best peer = fastest system other than `sklearn` and willump-mlir.",
         "",
         table(rows),
     ]
+    if targets:
+        out += ["", "## Targets", "", *target_lines(rows, targets)]
     failures: dict[tuple[str, str], int] = {}
     for r in rows:
         for f in r["failures"]:

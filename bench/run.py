@@ -136,7 +136,7 @@ def run_child(
 ) -> dict[str, Any]:
     """Start one child and return its result record (a failure record if it crashed)."""
     cmd = [
-        sys.executable,
+        PYTHONS.get(system, sys.executable),
         "-m",
         "bench.child",
         "--workload",
@@ -213,11 +213,33 @@ def run_repeat(
     return record
 
 
-def run_probes(args: argparse.Namespace, work: Path) -> dict[str, dict[str, Any]]:
-    """Run each selected system's one-off probe (e.g. ORT precision choice) in its own child."""
-    probes = {}
+PYTHONS: dict[str, str] = {}  # system -> interpreter for its children (default: this one)
+
+
+def setup_interpreters(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Set up the interpreter of each selected system that has its own (e.g. lleaves' venv);
+    returns a failure record (stage ``install``) per system whose setup failed."""
+    failed = {}
     for system in args.systems:
-        if SYSTEMS[system].probe is None:
+        python = SYSTEMS[system].python
+        if python is None or system in PYTHONS:
+            continue
+        progress(f"{system}: setting up its environment ...")
+        try:
+            PYTHONS[system] = python()
+        except Exception as exc:  # noqa: BLE001 - recorded in the results, the others still run
+            failed[system] = {"workload": args.workload, "system": system, "ok": False,
+                              "stage": "install", "error": f"{system}: {exc}"[:2000]}  # fmt: skip
+            progress(f"{system}: {exc}")
+    return failed
+
+
+def run_probes(args: argparse.Namespace, work: Path) -> dict[str, dict[str, Any]]:
+    """Run each selected system's one-off probe (e.g. ORT precision choice) in its own child;
+    a system whose environment could not be set up gets its failure record instead."""
+    probes = setup_interpreters(args)
+    for system in args.systems:
+        if SYSTEMS[system].probe is None or system in probes:
             continue
         progress(f"{system}: probing (untimed) ...")
         probes[system] = probe = run_child(args, work, system, f"{system}-probe", "probe", {})
@@ -304,7 +326,8 @@ def run_workload(args: argparse.Namespace) -> int:
         machine = report.machine_info(REPO)
         machine["load_average_at_start"] = load_start
         config = {k: v for k, v in vars(args).items() if k not in ("out", "work_dir", "verbose")}
-        page = report.markdown(args.workload, description, machine, config, rows)
+        targets = get(args.workload).targets
+        page = report.markdown(args.workload, description, machine, config, rows, targets)
         stem = args.out / args.workload
         stem.with_suffix(".md").write_text(page)
         payload = {
@@ -313,6 +336,7 @@ def run_workload(args: argparse.Namespace) -> int:
             "machine": machine,
             "config": config,
             "summary": rows,
+            "targets": targets,
             "probes": probes,
             "runs": runs,
         }

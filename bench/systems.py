@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench import trees
 from bench.workloads import Workload, WorkloadData, default_onnx_options, head
 
 CACHE_ENV = "WILLUMP_MLIR_CACHE_DIR"
@@ -62,13 +63,15 @@ class Prepared:
 class System:
     """A registered system: how to prepare it, optionally how to time a warm recompile, and an
     optional one-off probe (its own child, before the timed repeats) whose result it may cache
-    in the work dir."""
+    in the work dir.  ``python`` returns the interpreter its children run with (default: this
+    one), setting up its environment on first use; it raises ``RuntimeError`` if it cannot."""
 
     name: str
     prepare: Callable[[Context], Prepared]
     warm_compile: Callable[[Context], float] | None = None
     probe: Callable[[Context], dict[str, Any]] | None = None
     uses_cache_dir: bool = False
+    python: Callable[[], str] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,12 +79,20 @@ class System:
 
 
 def _prepare_sklearn(ctx: Context) -> Prepared:
+    """The reference: the workload's own ``score``.  A final estimator with an ``n_jobs``
+    parameter predicts on the batch threads for batches and on one thread for single rows,
+    like every other system."""
     score, model = ctx.workload.score_fn(standalone=True), ctx.data.model
 
-    def run(rows: Any) -> Any:
-        return score(rows, model)
+    def runner(threads: int) -> Callable[[Any], Any]:
+        own = trees.with_threads(model, threads)
 
-    return Prepared(batch_fn=run, single_fn=run)
+        def run(rows: Any) -> Any:
+            return score(rows, own)
+
+        return run
+
+    return Prepared(batch_fn=runner(ctx.batch_threads), single_fn=runner(1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,26 +104,44 @@ def _is_string_column(dtype: Any) -> bool:
 
 
 TEXT_INPUT = "text"
+ARRAY_INPUT = "X"
+
+
+def _onnx_target(ctx: Context) -> tuple[Any, Callable[[Any], Any] | None]:
+    """What to convert, and the Python feature code in front of it: the whole model, or (for a
+    workload with a ``features`` function, e.g. joins) only its final estimator."""
+    features = ctx.workload.features_fn()
+    if features is None:
+        return ctx.data.model, None
+    model = ctx.data.model
+    return trees.final_estimator(model), lambda rows: features(rows, model)
 
 
 def _onnx_bytes(ctx: Context, numeric: type) -> bytes:
     """Convert the fitted model with one ``[None, 1]`` input per DataFrame column (text
-    workloads: one string input named ``text``)."""
+    workloads: one string input named ``text``; arrays and a workload's ``features`` output:
+    one ``[None, width]`` input named ``X``).  LightGBM and XGBoost go through onnxmltools."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import StringTensorType
 
+    target, features = _onnx_target(ctx)
     if ctx.workload.input_kind == "text":
         initial_types = [(TEXT_INPUT, StringTensorType([None, 1]))]
+    elif features is not None or ctx.workload.input_kind == "array":
+        width = np.shape(features(head(ctx.data.test, 1)) if features else ctx.data.test)[1]
+        initial_types = [(ARRAY_INPUT, numeric([None, width]))]
     else:
         initial_types = [
             (str(col), StringTensorType([None, 1]) if _is_string_column(d) else numeric([None, 1]))
             for col, d in ctx.data.test.dtypes.items()
         ]
+    if trees.library(trees.final_estimator(target)) != "sklearn":
+        trees.register_onnx_converters()
     options_fn = ctx.workload.onnx_options or default_onnx_options
     onx = convert_sklearn(
-        ctx.data.model,
+        target,
         initial_types=initial_types,
-        options=options_fn(ctx.data.model),
+        options=options_fn(target),
         target_opset={"": 17, "ai.onnx.ml": 3},
     )
     return onx.SerializeToString()
@@ -141,8 +170,13 @@ def _text_feed(texts: Any) -> dict[str, np.ndarray]:
     return {TEXT_INPUT: array.reshape(-1, 1)}
 
 
-def _feed_builder(frame: Any, numeric: type) -> Feed:
-    """Rows -> ORT feed of ``[n, 1]`` arrays.  Part of every timed call: users pay for it."""
+def _feed_builder(frame: Any, numeric: type, features: Callable[[Any], Any] | None = None) -> Feed:
+    """Rows -> ORT feed of ``[n, 1]`` arrays (or one ``[n, width]`` array for array inputs and
+    feature functions).  Part of every timed call: users pay for it."""
+    if features is not None:
+        return lambda rows: {ARRAY_INPUT: np.asarray(features(rows), dtype=numeric)}
+    if isinstance(frame, np.ndarray):
+        return lambda rows: {ARRAY_INPUT: np.asarray(rows, dtype=numeric)}
     if not isinstance(frame, pd.DataFrame):
         return _text_feed
     columns = [(str(col), col, _is_string_column(dtype)) for col, dtype in frame.dtypes.items()]
@@ -192,7 +226,7 @@ def _probe_onnxruntime(ctx: Context) -> dict[str, Any]:
     for precision, (type_name, numeric) in precisions.items():
         try:
             sess = _ort_session(_onnx_bytes(ctx, getattr(data_types, type_name)), 1)
-            sess.run(None, _feed_builder(sample, numeric)(sample))
+            sess.run(None, _feed_builder(sample, numeric, _onnx_target(ctx)[1])(sample))
         except Exception as exc:  # noqa: BLE001 - any converter/runtime error is a result
             if len(precisions) == 1:  # nothing else to try: record the converter's own message
                 raise StageError("convert", exc) from exc
@@ -223,7 +257,7 @@ def _prepare_onnxruntime(ctx: Context) -> Prepared:
     _onnx_path(ctx).write_bytes(model)
     single_sess = _ort_session(model, 1)
     output, column = ctx.workload.onnx_output, ctx.workload.onnx_column
-    feed = _feed_builder(ctx.data.test, numeric)
+    feed = _feed_builder(ctx.data.test, numeric, _onnx_target(ctx)[1])
 
     def runner(sess: Any) -> Callable[[Any], np.ndarray]:
         def run(frame: Any) -> np.ndarray:
@@ -281,6 +315,11 @@ def _prepare_willump(ctx: Context) -> Prepared:
     if cache_dir and any(Path(cache_dir).iterdir()):
         notes.append("cache dir was not empty: cold compile is not cold")
     compiled, compile_s = _wm_compile(ctx)
+    if ctx.workload.require_native and compiled.traced.python_calls:
+        reasons = "; ".join(
+            f"{call.source}: {call.reason}" for call in compiled.traced.python_calls.values()
+        )
+        raise StageError("native", trees.Unsupported(f"part runs in Python: {reasons}"))
     model = ctx.data.model
 
     def run(rows: Any) -> Any:
@@ -316,6 +355,74 @@ def _prepare_numba(ctx: Context) -> Prepared:
     return Prepared(batch_fn=score, single_fn=score, compile_s=compile_s, notes=[note])
 
 
+# --------------------------------------------------------------------------------------------
+# Tree compilers: treelite + tl2cgen (C via gcc), lleaves (LightGBM via LLVM, own venv).
+
+
+def _tree_parts(ctx: Context) -> tuple[Any, trees.Features, str]:
+    """The final tree estimator, the numpy/pandas feature code in front of it, and a note."""
+    model = ctx.data.model
+    features, note = trees.feature_function(model, ctx.workload.features_fn())
+    return trees.final_estimator(model), features, note
+
+
+def _tl2cgen_path(ctx: Context) -> Path:
+    return ctx.work_dir / f"{ctx.tag}-tl2cgen.so"
+
+
+def _prepare_tl2cgen(ctx: Context) -> Prepared:
+    try:
+        import tl2cgen
+        import treelite
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("import", exc) from exc
+    estimator, features, note = _tree_parts(ctx)
+    start = time.perf_counter()
+    try:
+        model = trees.treelite_model(estimator)
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("convert", exc) from exc
+    try:
+        trees.tl2cgen_library(model, _tl2cgen_path(ctx), ctx.batch_threads)
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("compile", exc) from exc
+    compile_s = time.perf_counter() - start
+    path, input_type = _tl2cgen_path(ctx), model.input_type
+    return Prepared(
+        batch_fn=trees.tl2cgen_scorer(path, input_type, ctx.batch_threads, features),
+        single_fn=trees.tl2cgen_scorer(path, input_type, 1, features),
+        compile_s=compile_s,
+        notes=[
+            f"treelite {treelite.__version__} + tl2cgen {tl2cgen.__version__} (gcc), "
+            f"{input_type} input; {note}"
+        ],
+    )
+
+
+def _warm_tl2cgen(ctx: Context) -> float:
+    """Warm start: a fresh process only loads the compiled shared library."""
+    import tl2cgen
+
+    start = time.perf_counter()
+    tl2cgen.Predictor(str(_tl2cgen_path(ctx)), nthread=ctx.batch_threads, verbose=False)
+    return time.perf_counter() - start
+
+
+def _prepare_lleaves(ctx: Context) -> Prepared:
+    try:
+        import lleaves  # noqa: F401
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("import", exc) from exc
+    estimator, features, note = _tree_parts(ctx)
+    try:
+        batch_fn, single_fn, compile_s, version = trees.lleaves_scorer(
+            estimator, ctx.work_dir, ctx.tag, ctx.batch_threads, features
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise StageError("compile", exc) from exc
+    return Prepared(batch_fn, single_fn, compile_s=compile_s, notes=[f"{version}; {note}"])
+
+
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (
@@ -323,5 +430,7 @@ SYSTEMS: dict[str, System] = {
         System("onnxruntime", _prepare_onnxruntime, _warm_onnxruntime, _probe_onnxruntime),
         System("willump-mlir", _prepare_willump, _warm_willump, uses_cache_dir=True),
         System("numba", _prepare_numba),
+        System("tl2cgen", _prepare_tl2cgen, _warm_tl2cgen),
+        System("lleaves", _prepare_lleaves, python=trees.lleaves_python),
     )
 }

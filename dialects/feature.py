@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 from xdsl.dialects.builtin import (
     I64,
+    ArrayAttr,
     FloatAttr,
     IntegerAttr,
     IntegerType,
@@ -472,6 +473,240 @@ class OrdinalOp(IRDLOperation):
             raise VerifyException(f"codes must be {batch_of(1, i64)}")
         if self.result.type != batch_of(1):
             raise VerifyException(f"result must be {batch_of(1)}")
+
+
+# endregion
+# region Lookups
+
+
+def number_table(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """An open-addressing table of the indices of numeric ``keys`` (f64 or i64, no NaN).
+
+    A key's slot is ``(bits * GOLDEN) >> (64 - log2(size))`` for its 64 bits (an f64 key
+    ``-0.0`` is hashed as ``0.0``, which it equals), then the next free one. Empty slots hold
+    -1. Returns the table (a power of two, at least twice the keys) and the longest probe
+    sequence, as ``string_table``.
+    """
+    size = 8
+    while size < 2 * len(keys):
+        size *= 2
+    shift = np.uint64(64 - size.bit_length() + 1)
+    data = keys + 0.0 if keys.dtype == np.float64 else keys  # -0.0 + 0.0 is 0.0
+    bits = np.ascontiguousarray(data).view(np.uint64)
+    with np.errstate(over="ignore"):
+        slots = (bits * np.uint64(GOLDEN)) >> shift
+    table = [-1] * size
+    probes = 1
+    for index, slot in enumerate(slots.tolist()):
+        step = 0
+        while table[(slot + step) % size] >= 0:
+            step += 1
+        table[(slot + step) % size] = index
+        probes = max(probes, step + 1)
+    return np.array(table, dtype=np.int64), probes
+
+
+@irdl_op_definition
+class LookupKeysOp(IRDLOperation):
+    """Row of a table whose key equals column ``index`` of a batch, -1 if there is none.
+
+    ``keys`` holds the table's distinct numeric keys (f64, or i64 for an i64 batch) and
+    ``table`` their indices by hash (see ``number_table``; at most ``probes`` slots per
+    lookup). Keys compare as numbers (``-0.0 == 0.0``); a NaN key matches row ``nan_row``
+    (-1: none), as pandas matches NaN with NaN in a join.
+
+    ```mlir
+    %r = feature.lookup_keys %x [0] keys <"k_1" : tensor<3xf64>>
+           table <"t_2" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x2xf64> -> tensor<?x1xi64>
+    ```
+    """
+
+    name = "feature.lookup_keys"
+    input = operand_def(TensorType)
+    index = prop_def(IntegerAttr[I64])
+    keys = prop_def(BlobAttr)
+    table = prop_def(BlobAttr)
+    probes = prop_def(IntegerAttr[I64])
+    nan_row = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `[` $index `]` `keys` $keys `table` $table `probes` $probes `nan_row` $nan_row "
+        "attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        input: SSAValue,
+        index: int,
+        keys: BlobAttr,
+        table: BlobAttr,
+        probes: int,
+        nan_row: int = -1,
+    ):
+        super().__init__(
+            operands=[input],
+            properties={
+                "index": _int(index),
+                "keys": keys,
+                "table": table,
+                "probes": _int(probes),
+                "nan_row": _int(nan_row),
+            },
+            result_types=[batch_of(1, i64)],
+        )
+
+    def verify_(self) -> None:
+        typ = verify_batch(self.input.type, "input")
+        if not 0 <= self.index.value.data < batch_width(typ):
+            raise VerifyException(f"column {self.index.value.data} is out of range")
+        element = _element(typ)
+        if element not in (f64, i64):
+            raise VerifyException("input must hold f64 or i64 keys")
+        _check_blob_element(self.keys, element, "keys")
+        _check_blob_element(self.table, i64, "table")
+        size = self.table.size
+        if size < 1 or size & (size - 1):
+            raise VerifyException(f"table size {size} is not a power of two")
+        if not 1 <= self.probes.value.data <= size:
+            raise VerifyException(f"probes must be in [1, {size}], got {self.probes.value.data}")
+        if not -1 <= self.nan_row.value.data < self.keys.size:
+            raise VerifyException(f"nan_row {self.nan_row.value.data} is not -1 or a key")
+        if self.nan_row.value.data >= 0 and element != f64:
+            raise VerifyException("only f64 keys have a NaN row")
+        if self.result.type != batch_of(1, i64):
+            raise VerifyException(f"result must be {batch_of(1, i64)}")
+
+
+@irdl_op_definition
+class PackCodesOp(IRDLOperation):
+    """One code for a tuple of codes: ``sum(code[i] * prod(radix[i+1:]))``, -1 if any code
+    is negative. Each ``code[i]`` is below ``radix[i]``: a key of several columns, each
+    encoded alone, becomes one key for ``feature.lookup_keys``.
+
+    ```mlir
+    %k = feature.pack_codes %a, %b radix [3 : i64, 4 : i64]
+           : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
+    ```
+    """
+
+    name = "feature.pack_codes"
+    codes = var_operand_def(TensorType)
+    radix = prop_def(ArrayAttr[IntegerAttr[I64]])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$codes `radix` $radix attr-dict `:` `(` type($codes) `)` `->` type($result)"
+    )
+
+    def __init__(self, codes: Sequence[SSAValue], radix: Sequence[int]):
+        super().__init__(
+            operands=[codes],
+            properties={"radix": ArrayAttr([_int(r) for r in radix])},
+            result_types=[batch_of(1, i64)],
+        )
+
+    def verify_(self) -> None:
+        radix = [r.value.data for r in self.radix.data]
+        if len(radix) != len(self.codes) or len(radix) < 2:
+            raise VerifyException("radix needs one entry per code, and two codes or more")
+        product = 1
+        for r in radix:
+            product *= r
+        if any(r < 1 for r in radix) or product >= 1 << 62:
+            raise VerifyException(f"radix {radix} must be positive with a product below 2^62")
+        for value in [*self.codes, self.result]:
+            if value.type != batch_of(1, i64):
+                raise VerifyException(f"codes and result must be {batch_of(1, i64)}")
+
+
+GATHER_MISSING = ("fill", "python")
+
+
+@irdl_op_definition
+class GatherRowsOp(IRDLOperation):
+    """Row ``code`` of a table's f64 ``values``: a join's columns. A negative code (no such
+    key) gives ``fill`` in every column (NaN, as a left join); with ``on_missing "python"``
+    its row runs in Python instead (``.loc`` raises ``KeyError`` there, as pandas does).
+
+    ```mlir
+    %v = feature.gather_rows %r values <"v_1" : tensor<3x2xf64>> fill 0x7FF8000000000000
+           on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+    ```
+    """
+
+    name = "feature.gather_rows"
+    codes = operand_def(TensorType)
+    values = prop_def(BlobAttr)
+    fill = prop_def(FloatAttr)
+    on_missing = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$codes `values` $values `fill` $fill `on_missing` $on_missing attr-dict "
+        "`:` type($codes) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        codes: SSAValue,
+        values: BlobAttr,
+        fill: float = float("nan"),
+        on_missing: str = "fill",
+    ):
+        super().__init__(
+            operands=[codes],
+            properties={
+                "values": values,
+                "fill": FloatAttr(fill, f64),
+                "on_missing": StringAttr(on_missing),
+            },
+            result_types=[batch_of(values.shape[1])],
+        )
+
+    def verify_(self) -> None:
+        if self.codes.type != batch_of(1, i64):
+            raise VerifyException(f"codes must be {batch_of(1, i64)}")
+        _check_blob_element(self.values, f64, "values")
+        if len(self.values.shape) != 2:
+            raise VerifyException("values must be a rows x columns table")
+        _check_choice(self.on_missing, GATHER_MISSING, "on_missing")
+        if self.result.type != batch_of(self.values.shape[1]):
+            raise VerifyException(f"result must be {batch_of(self.values.shape[1])}")
+
+
+@irdl_op_definition
+class JoinOp(IRDLOperation):
+    """A left join's frame: the columns of ``left`` (renamed as the result type says, e.g.
+    with pandas' ``_x`` suffix), then the f64 columns of ``values`` (``feature.gather_rows``).
+
+    ```mlir
+    %j = feature.join %df, %v : !pipeline.frame<"user" : f64>, tensor<?x2xf64>
+           -> !pipeline.frame<"user" : f64, "mean" : f64, "n" : f64>
+    ```
+    """
+
+    name = "feature.join"
+    left = operand_def(FrameType)
+    values = operand_def(TensorType)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$left `,` $values attr-dict `:` type($left) `,` type($values) `->` type($result)"
+    )
+
+    def __init__(self, left: SSAValue, values: SSAValue, result: FrameType):
+        super().__init__(operands=[left, values], result_types=[result])
+
+    def verify_(self) -> None:
+        assert isinstance(self.left.type, FrameType) and isinstance(self.result.type, FrameType)
+        width = batch_width(verify_batch(self.values.type, "values"))
+        left = [t for _, t in self.left.type.columns]
+        expected = left + [f64] * width
+        if [t for _, t in self.result.type.columns] != expected:
+            raise VerifyException(
+                f"result columns must be the {len(left)} of left then {width} f64 columns"
+            )
 
 
 # endregion
@@ -1061,11 +1296,159 @@ class SparseLinearOp(IRDLOperation):
 
 
 # endregion
+# region Trees
+
+TREE_COMPARES = ("le", "lt")
+TREE_PRECISIONS = ("f64", "f32")
+TREE_CHECKS = ("none", "nan_or_infinite", "infinite")
+#: Node flags (``willump_mlir.frontend.trees``): missing left, categorical, zero is missing,
+#: NaN as zero, out of range is missing, truncate category, integer category.
+TREE_FLAGS = 127
+TREE_CATEGORICAL = 2  # the flag of a categorical split
+
+
+@irdl_op_definition
+class TreeEnsembleOp(IRDLOperation):
+    """The raw outputs of a tree ensemble (``frontend.trees.TreeEnsemble.params``): each row
+    walks every tree from ``roots[t]`` (a child ``c >= 0`` is internal node ``c``, ``c < 0``
+    leaf ``~c``) and adds the leaf's values to outputs ``tree_outputs[t]...``, from ``base``;
+    then divides by ``divisor`` if given. ``nodes`` holds (feature, flags, left, right) per
+    internal node; ``node_flags`` is the OR of all flags. With ``input "f32"`` inputs are
+    rounded to float32 before comparing; with ``sum "f32"`` the sum is in float32. ``check``
+    rejects NaN or infinity (after the rounding) as scikit-learn does, in every column or in
+    the ``columns`` listed.
+
+    ```mlir
+    %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>>
+           leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>>
+           tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le"
+           input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "nan_or_infinite"
+           columns [0 : i64, 3 : i64] : tensor<?x5xf64> -> tensor<?x1xf64>
+    ```
+    """
+
+    name = "feature.tree_ensemble"
+    input = operand_def(TensorType)
+    nodes = prop_def(BlobAttr)
+    thresholds = prop_def(BlobAttr)
+    leaves = prop_def(BlobAttr)
+    roots = prop_def(BlobAttr)
+    tree_outputs = prop_def(BlobAttr)
+    base = prop_def(BlobAttr)
+    category_ranges = opt_prop_def(BlobAttr)
+    category_bits = opt_prop_def(BlobAttr)
+    compare = prop_def(StringAttr)
+    input_precision = prop_def(StringAttr)
+    sum_precision = prop_def(StringAttr)
+    node_flags = prop_def(IntegerAttr[I64])
+    divisor = opt_prop_def(FloatAttr)
+    check = prop_def(StringAttr)
+    check_columns = opt_prop_def(ArrayAttr[IntegerAttr[I64]])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `nodes` $nodes `thresholds` $thresholds `leaves` $leaves `roots` $roots "
+        "`tree_outputs` $tree_outputs `base` $base "
+        "(`categories` $category_ranges^ `,` $category_bits)? `compare` $compare "
+        "`input` $input_precision `sum` $sum_precision `flags` $node_flags "
+        "(`divisor` $divisor^)? `check` $check (`columns` $check_columns^)? attr-dict "
+        "`:` type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self,
+        input: SSAValue,
+        blobs: dict[str, BlobAttr],
+        compare: str,
+        precisions: tuple[str, str],
+        node_flags: int,
+        divisor: float | None,
+        check: tuple[str, list[int] | None],
+        result_type: Attribute,
+    ):
+        properties: dict[str, Attribute] = dict(blobs) | {
+            "compare": StringAttr(compare),
+            "input_precision": StringAttr(precisions[0]),
+            "sum_precision": StringAttr(precisions[1]),
+            "node_flags": _int(node_flags),
+            "check": StringAttr(check[0]),
+        }
+        if divisor is not None:
+            properties["divisor"] = FloatAttr(divisor, f64)
+        if check[1] is not None:
+            properties["check_columns"] = ArrayAttr([_int(c) for c in check[1]])
+        super().__init__(operands=[input], properties=properties, result_types=[result_type])
+
+    @property
+    def outputs(self) -> int:
+        return self.base.size
+
+    def checked_columns(self, features: int) -> list[int]:
+        """The columns ``check`` applies to (the node features are blob data: the frontend
+        checks them against the input width when it builds the blobs)."""
+        if self.check_columns is None:
+            return list(range(features))
+        return [c.value.data for c in self.check_columns.data]
+
+    @property
+    def width(self) -> int:
+        return self.leaves.shape[1]
+
+    def verify_(self) -> None:
+        features = batch_width(verify_batch(self.input.type, "input"))
+        for column in self.checked_columns(features):
+            if not 0 <= column < features:
+                raise VerifyException(f"checked column {column} is out of range")
+        if _element(self.input.type) != f64:
+            raise VerifyException("input must hold f64 values")
+        for blob, element, rank, what in (
+            (self.nodes, i32, 2, "nodes"),
+            (self.thresholds, f64, 1, "thresholds"),
+            (self.leaves, f64, 2, "leaves"),
+            (self.roots, i32, 1, "roots"),
+            (self.tree_outputs, i32, 1, "tree_outputs"),
+            (self.base, f64, 1, "base"),
+        ):
+            _check_blob_element(blob, element, what)
+            if len(blob.shape) != rank:
+                raise VerifyException(f"{what} blob must have rank {rank}")
+        internal = self.nodes.shape[0]
+        if self.nodes.shape[1] != 4:
+            raise VerifyException("nodes must hold (feature, flags, left, right) per node")
+        _check_blob(self.thresholds, internal, "thresholds")
+        _check_blob(self.tree_outputs, self.roots.size, "tree_outputs")
+        if self.width > self.outputs or self.width < 1:
+            raise VerifyException(f"leaves must have 1 to {self.outputs} values each")
+        _check_choice(self.compare, TREE_COMPARES, "compare")
+        _check_choice(self.input_precision, TREE_PRECISIONS, "input precision")
+        _check_choice(self.sum_precision, TREE_PRECISIONS, "sum precision")
+        _check_choice(self.check, TREE_CHECKS, "check")
+        flags = self.node_flags.value.data
+        if flags & ~TREE_FLAGS:
+            raise VerifyException(f"flags {flags} has unknown bits")
+        categorical = flags & TREE_CATEGORICAL != 0
+        if categorical != (self.category_ranges is not None):
+            raise VerifyException("categories are given exactly when a node is categorical")
+        if self.category_ranges is not None and self.category_bits is not None:
+            _check_blob_element(self.category_ranges, i32, "category_ranges")
+            _check_blob_element(self.category_bits, i32, "category_bits")
+            _check_blob(self.category_ranges, 2 * internal, "category_ranges")
+            if self.category_bits.size < 1:
+                raise VerifyException("category_bits must hold at least one word")
+        element = f32 if self.sum_precision.data == "f32" else f64
+        valid = [batch_of(self.outputs, element)]
+        if self.outputs == 1:
+            valid.append(vector_of(element))
+        if self.result.type not in valid:
+            raise VerifyException(f"result must be {valid[0]}")
+
+
+# endregion
 # region Model outputs
 
 
 class _RowMapOp(IRDLOperation):
-    """Base of the ops that map each row of f64 values to a new row."""
+    """Base of the ops that map each row of f64 values (or of ``elements()``) to a new row."""
 
     input = operand_def(TensorType)
     result = result_def(TensorType)
@@ -1078,36 +1461,51 @@ class _RowMapOp(IRDLOperation):
     def expected_result(self) -> Attribute:
         return self.input.type
 
+    def elements(self) -> tuple[Attribute, ...]:
+        """The element types the op computes in."""
+        return (f64,)
+
     def verify_(self) -> None:
         verify_batch(self.input.type, "input")
-        if _element(self.input.type) != f64:
-            raise VerifyException(f"{self.name}: input must hold f64 values")
+        if _element(self.input.type) not in self.elements():
+            names = " or ".join(str(e) for e in self.elements())
+            raise VerifyException(f"{self.name}: input must hold {names} values")
         if self.result.type != self.expected_result():
             raise VerifyException(f"{self.name}: result must be {self.expected_result()}")
 
 
 @irdl_op_definition
 class SigmoidOp(_RowMapOp):
-    """The logistic function ``1 / (1 + exp(-x))``, elementwise.
+    """The logistic function ``1 / (1 + exp(-x))``, elementwise; on f32 values as XGBoost
+    computes it in float: ``1.0f / (expf(min(-x, 88.7f)) + 1.0f)``.
 
     ```mlir
     %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
+    %q = feature.sigmoid %e : tensor<?x1xf32> -> tensor<?x1xf32>
     ```
     """
 
     name = "feature.sigmoid"
 
+    def elements(self) -> tuple[Attribute, ...]:
+        return (f64, f32)
+
 
 @irdl_op_definition
 class SoftmaxOp(_RowMapOp):
-    """Row-wise softmax, computed as scikit-learn does (max subtracted first).
+    """Row-wise softmax, computed as scikit-learn does (max subtracted first); on f32 values
+    as XGBoost does: float ``expf(x - max)``, summed in double, divided by the float sum.
 
     ```mlir
     %p = feature.softmax %d : tensor<?x3xf64> -> tensor<?x3xf64>
+    %q = feature.softmax %e : tensor<?x3xf32> -> tensor<?x3xf32>
     ```
     """
 
     name = "feature.softmax"
+
+    def elements(self) -> tuple[Attribute, ...]:
+        return (f64, f32)
 
 
 @irdl_op_definition
@@ -1124,7 +1522,7 @@ class NormalizeRowsOp(_RowMapOp):
 
 @irdl_op_definition
 class BinaryProbaOp(_RowMapOp):
-    """``[1 - p, p]`` from the positive-class probability ``p``.
+    """``[1 - p, p]`` from the positive-class probability ``p`` (f64 or f32).
 
     ```mlir
     %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
@@ -1134,10 +1532,13 @@ class BinaryProbaOp(_RowMapOp):
     name = "feature.binary_proba"
 
     def __init__(self, input: SSAValue):
-        super().__init__(input, batch_of(2))
+        super().__init__(input, batch_of(2, _element(input.type)))
+
+    def elements(self) -> tuple[Attribute, ...]:
+        return (f64, f32)
 
     def expected_result(self) -> Attribute:
-        return batch_of(2)
+        return batch_of(2, _element(self.input.type))
 
     def verify_(self) -> None:
         super().verify_()
@@ -1148,7 +1549,8 @@ class BinaryProbaOp(_RowMapOp):
 @irdl_op_definition
 class ArgmaxOp(_RowMapOp):
     """Index of the largest value per row (the first one on ties, as numpy); with one value
-    per row, ``1`` if it is positive else ``0``, as a binary classifier's ``predict``.
+    per row, ``1`` if it is positive else ``0``, as a binary classifier's ``predict``. The
+    values are f64 or f32.
 
     ```mlir
     %k = feature.argmax %d : tensor<?x3xf64> -> tensor<?xi64>
@@ -1159,6 +1561,9 @@ class ArgmaxOp(_RowMapOp):
 
     def __init__(self, input: SSAValue):
         super().__init__(input, vector_of(i64))
+
+    def elements(self) -> tuple[Attribute, ...]:
+        return (f64, f32)
 
     def expected_result(self) -> Attribute:
         return vector_of(i64)
@@ -1178,6 +1583,11 @@ Feature = Dialect(
         EncodeNumbersOp,
         OneHotOp,
         OrdinalOp,
+        # Lookups
+        LookupKeysOp,
+        PackCodesOp,
+        GatherRowsOp,
+        JoinOp,
         # Linear models
         LinearOp,
         WeightLookupOp,
@@ -1194,6 +1604,8 @@ Feature = Dialect(
         HashTermsOp,
         WeightTermsOp,
         SparseLinearOp,
+        # Trees
+        TreeEnsembleOp,
     ],
     [TextType],
 )

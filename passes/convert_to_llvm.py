@@ -555,6 +555,23 @@ class MemRefGlobalToLLVM(RewritePattern):
         rewriter.replace(op, new)
 
 
+class MemRefAllocaToLLVM(RewritePattern):
+    """``memref.alloca() : memref<64xf64>`` ~> ``llvm.alloca`` of 64 f64 (static shapes)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: memref.AllocaOp, rewriter: PatternRewriter, /) -> None:
+        mem_type = op.memref.type
+        assert isinstance(mem_type, MemRefType)
+        count = 1
+        for d in mem_type.get_shape():
+            if d < 0:
+                raise DiagnosticException("convert-to-llvm: memref.alloca needs a static shape")
+            count *= d
+        size = llvm.ConstantOp(IntegerAttr(count, i64), i64)
+        rewriter.insert(size, InsertPoint.before(op))
+        rewriter.replace(op, llvm.AllocaOp(size, convert_type(mem_type.element_type)))
+
+
 # --------------------------------------------------------------------------------------
 # cf and func
 # --------------------------------------------------------------------------------------
@@ -674,6 +691,7 @@ class ConvertToLLVMPass(ModulePass):
                     MathIntrinsicToLLVM(),
                     libm,
                     MemRefGlobalToLLVM(),
+                    MemRefAllocaToLLVM(),
                     CfBranchToLLVM(),
                     FuncToLLVM(),
                 ]

@@ -60,6 +60,7 @@ from xdsl.passes import ModulePass
 
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
+from willump_mlir.passes.lookup_kernels import LookupEmitter, resolve_column
 from willump_mlir.passes.text_kernels import (
     ERROR_INFINITE,
     ERROR_NAN,
@@ -68,8 +69,12 @@ from willump_mlir.passes.text_kernels import (
     TextEmitter,
     TextRow,
 )
+from willump_mlir.passes.tree_kernels import TreeEmitter
 
 index = IndexType()
+
+#: XGBoost's sigmoid clamps its exponent to the float ``88.7f`` (this double).
+XGBOOST_EXP_LIMIT = 88.69999694824219
 
 # Error kinds written to the ``err`` buffer; the runtime turns them into exceptions.
 ERROR_UNKNOWN_CATEGORY = 3
@@ -109,7 +114,7 @@ class KernelState:
     python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
 
 
-class KernelEmitter(TextEmitter):
+class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
@@ -164,6 +169,8 @@ class KernelEmitter(TextEmitter):
         """The kernel argument holding ``part`` of ``column`` of ``source`` (a ``text`` column
         keeps lone surrogates, whose rows run in Python, where other string columns refuse
         them)."""
+        if column:  # a column a join passes on is read from the frame it comes from
+            source, column = resolve_column(source, column)  # type: ignore[assignment]
         key = (source, column, part)
         if key not in self.state.input_args:
             arg = self.state.entry.insert_arg(memref_of(element), len(self.state.entry.args))
@@ -257,6 +264,9 @@ class KernelEmitter(TextEmitter):
 
     def column(self, frame: FrameRow, name: str) -> SSAValue:
         """The f64 value of numeric column ``name`` in the current row."""
+        joined = self.joined_column(frame, name)
+        if joined is not None:
+            return joined
         ref = self.input(frame.value, name, "values", f64)
         return self.load(ref, self.state.row)
 
@@ -278,11 +288,9 @@ class KernelEmitter(TextEmitter):
         """The columns as one matrix; the runtime checks their common dtype, which decides
         the precision scikit-learn computes in."""
         frame = self.frame_of(op.frame)
-        self.state.column_groups.append(
-            DictionaryAttr(
-                {"value": StringAttr(self.lowering.value_name(frame.value)), "columns": op.columns}
-            )
-        )
+        group = self.column_group(frame, op.columns)
+        if group is not None:
+            self.state.column_groups.append(group)
         return [self.column(frame, c.data) for c in op.columns.data]
 
     def select_columns(self, op: pipeline.SelectColumnsOp) -> FrameRow:
@@ -605,25 +613,44 @@ class KernelEmitter(TextEmitter):
             total = [self.add(a, b) for a, b in zip(total, row, strict=True)]
         return total
 
+    def float_constant(self, value: float, element: Attribute) -> SSAValue:
+        """A constant of ``element`` (f64 or f32, where ``value`` must be exact)."""
+        return self.f32_constant(value) if element == f32 else self.constant(value, f64)
+
     def sigmoid(self, op: feature.SigmoidOp) -> list[SSAValue]:
-        one = self.constant(1.0, f64)
+        """``1 / (1 + exp(-x))``; in f32 XGBoost's ``common::Sigmoid``, which clamps the
+        exponent: ``1.0f / (expf(min(-x, 88.7f)) + 1.0f + 1e-16f)`` (the ``1e-16f`` never
+        changes a sum >= 1, so it is left out)."""
+        element = op.input.type.get_element_type()
+        one = self.float_constant(1.0, element)
         values = []
         for x in self.row_of(op.input):
-            e = self.emit(math.ExpOp(self.emit(arith.NegfOp(x))))
+            exponent = self.emit(arith.NegfOp(x))
+            if element == f32:  # std::min(-x, 88.7f): NaN stays NaN
+                limit = self.f32_constant(XGBOOST_EXP_LIMIT)
+                exponent = self.select(self.cmpf("olt", limit, exponent), limit, exponent)
+            e = self.emit(math.ExpOp(exponent))
             values.append(self.emit(arith.DivfOp(one, self.add(one, e))))
         return values
 
     def binary_proba(self, op: feature.BinaryProbaOp) -> list[SSAValue]:
         (p,) = self.row_of(op.input)
-        return [self.emit(arith.SubfOp(self.constant(1.0, f64), p)), p]
+        one = self.float_constant(1.0, op.input.type.get_element_type())
+        return [self.emit(arith.SubfOp(one, p)), p]
 
     def softmax(self, op: feature.SoftmaxOp) -> list[SSAValue]:
+        """Max subtracted first; in f32 as XGBoost's ``common::Softmax``: ``expf`` in float,
+        the sum in double (from 0), each value divided by the sum rounded to float."""
         x = self.row_of(op.input)
         top = x[0]
         for v in x[1:]:
             top = self.emit(arith.MaximumfOp(top, v))
         exps = [self.emit(math.ExpOp(self.emit(arith.SubfOp(v, top)))) for v in x]
-        total = self.row_sum(exps)  # at least exp(0) = 1: never zero
+        if op.input.type.get_element_type() == f32:
+            wide = self.row_sum([self.emit(arith.ExtFOp(v, f64)) for v in exps])
+            total = self.emit(arith.TruncFOp(wide, f32))
+        else:
+            total = self.row_sum(exps)  # at least exp(0) = 1: never zero
         return [self.emit(arith.DivfOp(v, total)) for v in exps]
 
     def row_sum(self, values: list[SSAValue]) -> SSAValue:
@@ -644,7 +671,8 @@ class KernelEmitter(TextEmitter):
     def argmax(self, op: feature.ArgmaxOp) -> list[SSAValue]:
         x = self.row_of(op.input)
         if len(x) == 1:
-            positive = self.cmpf("ogt", x[0], self.constant(0.0, f64))
+            zero = self.float_constant(0.0, op.input.type.get_element_type())
+            positive = self.cmpf("ogt", x[0], zero)
             return [self.emit(arith.ExtUIOp(positive, i64))]
         best, best_index = x[0], self.constant(0, i64)
         for k, v in enumerate(x[1:], start=1):
@@ -672,6 +700,10 @@ class KernelEmitter(TextEmitter):
         feature.EncodeNumbersOp: encode_numbers,
         feature.OneHotOp: onehot,
         feature.OrdinalOp: ordinal,
+        feature.LookupKeysOp: LookupEmitter.lookup_keys,
+        feature.PackCodesOp: LookupEmitter.pack_codes,
+        feature.GatherRowsOp: LookupEmitter.gather_rows,
+        feature.JoinOp: LookupEmitter.join,
         feature.LinearOp: linear,
         feature.WeightLookupOp: weight_lookup,
         feature.SumOp: sum,
@@ -685,6 +717,7 @@ class KernelEmitter(TextEmitter):
         feature.HashTermsOp: TextEmitter.hash_terms,
         feature.WeightTermsOp: TextEmitter.weight_terms,
         feature.SparseLinearOp: TextEmitter.sparse_linear,
+        feature.TreeEnsembleOp: TreeEmitter.tree_ensemble,
     }  # type: ignore[assignment]
 
     # endregion

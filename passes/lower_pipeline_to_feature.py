@@ -45,6 +45,18 @@ Parameter schema per estimator (``?`` marks an optional key):
   As in scikit-learn 1.9.1, a binary model (one row of ``coef``) always uses
   ``[1 - sigmoid(d), sigmoid(d)]`` for its probabilities.
 * ``LinearRegression``, ``Ridge`` {coef, intercept?}: method ``predict``.
+* Tree models (``DecisionTree*``, ``RandomForest*``, ``ExtraTrees*``, ``GradientBoosting*``,
+  ``HistGradientBoosting*``, and the LightGBM/XGBoost names) share one library-neutral
+  schema: the ensemble's {nodes, thresholds, leaves, roots, tree_outputs, base,
+  category_ranges?, category_bits?, compare, input_precision, sum_precision, node_flags,
+  divisor?} (``frontend.trees.TreeEnsemble.params``), check?: "none"|"nan_or_infinite"|
+  "infinite" with check_columns? (the columns it applies to, default all), then either
+  ``link``: "identity"|"exp" (a regressor: ``predict``), or ``proba``: "none" (the raw
+  outputs are probabilities)|"binary_sigmoid" (``[1 - sigmoid, sigmoid]`` of one logit)|
+  "softmax" and ``decision``: "raw" (``predict`` is the argmax of the raw outputs; binary:
+  raw > 0)|"raw_nonnegative" (binary: raw >= 0, GradientBoostingClassifier)|"proba" (the
+  argmax of the probabilities). A classifier has ``predict``, ``predict_proba``, and
+  ``decision_function`` unless ``proba`` is "none".
 
 An estimator, method or parameter outside this schema raises
 :class:`PipelineLoweringError`, which names the estimator.
@@ -67,6 +79,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    f32,
     f64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -82,6 +95,9 @@ from xdsl.utils.exceptions import PassFailedException, VerifyException
 
 from willump_mlir.dialects.feature import (
     MISSING_NAN,
+    TREE_CHECKS,
+    TREE_COMPARES,
+    TREE_PRECISIONS,
     ArgmaxOp,
     BinaryProbaOp,
     CountTermsOp,
@@ -98,16 +114,20 @@ from willump_mlir.dialects.feature import (
     SigmoidOp,
     SoftmaxOp,
     StandardizeOp,
+    TreeEnsembleOp,
     WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
+    BinaryOp,
     BlobAttr,
+    ConstantOp,
     FrameType,
     HstackOp,
     PredictOp,
     StrType,
     ToArrayOp,
     TransformOp,
+    UnaryOp,
     batch_of,
     batch_width,
     vector_of,
@@ -653,6 +673,99 @@ def _method(lw: Lowering, methods: tuple[str, ...]) -> str:
 
 
 # endregion
+# region Tree models
+
+_TREE_BLOBS = ("nodes", "thresholds", "leaves", "roots", "tree_outputs", "base")
+# The smallest positive double: ``raw + it > 0`` is ``raw >= 0`` (no double lies between).
+_SMALLEST_SUBNORMAL = 5e-324
+
+
+def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAValue:
+    """The raw outputs: ``feature.tree_ensemble`` of the ensemble's blobs and attributes.
+
+    ```mlir
+    %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> ... compare "le"
+           input "f32" sum "f64" flags 0 check "nan_or_infinite"
+           : tensor<?x4xf64> -> tensor<?x1xf64>
+    ```
+    """
+    blobs = {key: lw.blob(key) for key in _TREE_BLOBS}
+    if "category_ranges" in lw.params.data:
+        blobs |= {key: lw.blob(key) for key in ("category_ranges", "category_bits")}
+    precisions = (
+        lw.str_param("input_precision", TREE_PRECISIONS),
+        lw.str_param("sum_precision", TREE_PRECISIONS),
+    )
+    if result_type is None:
+        result_type = batch_of(blobs["base"].size, f32 if precisions[1] == "f32" else f64)
+    op = TreeEnsembleOp(
+        _numeric_input(lw),
+        blobs,
+        lw.str_param("compare", TREE_COMPARES),
+        precisions,
+        lw.int_param("node_flags", 0),
+        lw.float_param("divisor") if "divisor" in lw.params.data else None,
+        _tree_check(lw),
+        result_type,
+    )
+    return lw.insert(op).result
+
+
+def _tree_check(lw: Lowering) -> tuple[str, list[int] | None]:
+    """``check`` (default "none") and the ``check_columns`` it applies to (default all)."""
+    check = lw.str_param("check", TREE_CHECKS) if "check" in lw.params.data else "none"
+    if "check_columns" not in lw.params.data:
+        return check, None
+    columns = lw._get("check_columns", ArrayAttr, None)
+    if not isinstance(columns, ArrayAttr) or not all(
+        isinstance(c, IntegerAttr) for c in columns.data
+    ):
+        raise lw.error("parameter 'check_columns' must be an array of integers")
+    return check, [c.value.data for c in columns.data]  # type: ignore[attr-defined]
+
+
+def _tree_proba(lw: Lowering, raw: SSAValue, proba: str) -> SSAValue:
+    if proba == "binary_sigmoid":
+        return _binary_proba(lw, raw)
+    if proba == "softmax":
+        return _softmax_proba(lw, raw)
+    return raw
+
+
+def lower_tree_ensemble(lw: Lowering) -> SSAValue:
+    """A tree model's methods over ``feature.tree_ensemble`` (see the module docstring).
+
+    A regressor (``link`` given) has ``predict``: the raw output, through ``exp`` for the
+    ``"exp"`` link. A classifier has ``predict_proba`` (``proba``: the raw outputs as they
+    are, ``[1 - sigmoid, sigmoid]`` of one logit, or a softmax), ``decision_function`` when
+    the raw outputs are not probabilities, and ``predict``: ``feature.argmax`` of the raw
+    outputs (``decision "raw"``; binary: ``raw > 0``; ``"raw_nonnegative"``: ``raw >= 0``)
+    or of the probabilities (``"proba"``).
+    """
+    if "link" in lw.params.data:
+        _method(lw, ("predict",))
+        raw = _tree_ensemble(lw, lw.op.result.type)
+        if lw.str_param("link", ("identity", "exp")) == "exp":
+            return lw.insert(UnaryOp("exp", raw)).result
+        return raw
+    proba = lw.str_param("proba", ("none", "binary_sigmoid", "softmax"))
+    decision = lw.str_param("decision", ("raw", "raw_nonnegative", "proba"))
+    methods = ("predict", "predict_proba") + (("decision_function",) if proba != "none" else ())
+    method = _method(lw, methods)
+    if method == "decision_function":
+        return _tree_ensemble(lw, lw.op.result.type)
+    raw = _tree_ensemble(lw)
+    if method == "predict_proba":
+        return _tree_proba(lw, raw, proba)
+    if decision == "proba":
+        raw = _tree_proba(lw, raw, proba)
+    elif decision == "raw_nonnegative":
+        smallest = lw.insert(ConstantOp(_SMALLEST_SUBNORMAL)).result
+        raw = lw.insert(BinaryOp("add", raw, smallest)).result
+    return lw.insert(ArgmaxOp(raw)).result
+
+
+# endregion
 # region Patterns
 
 TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
@@ -676,6 +789,24 @@ PREDICTORS: dict[str, Callable[[Lowering], SSAValue]] = {
     "SGDClassifier": ClassifierLowering(("none", "binary_sigmoid", "ovr_sigmoid")),
     "LinearRegression": lower_linear_regressor,
     "Ridge": lower_linear_regressor,
+    "DecisionTreeClassifier": lower_tree_ensemble,
+    "DecisionTreeRegressor": lower_tree_ensemble,
+    "RandomForestClassifier": lower_tree_ensemble,
+    "RandomForestRegressor": lower_tree_ensemble,
+    "ExtraTreesClassifier": lower_tree_ensemble,
+    "ExtraTreesRegressor": lower_tree_ensemble,
+    "GradientBoostingClassifier": lower_tree_ensemble,
+    "GradientBoostingRegressor": lower_tree_ensemble,
+    "HistGradientBoostingClassifier": lower_tree_ensemble,
+    "HistGradientBoostingRegressor": lower_tree_ensemble,
+    "LGBMClassifier": lower_tree_ensemble,
+    "LGBMRegressor": lower_tree_ensemble,
+    "lightgbm.Booster": lower_tree_ensemble,
+    "XGBClassifier": lower_tree_ensemble,
+    "XGBRegressor": lower_tree_ensemble,
+    "XGBRFClassifier": lower_tree_ensemble,
+    "XGBRFRegressor": lower_tree_ensemble,
+    "xgboost.Booster": lower_tree_ensemble,
 }
 """How each model's ``predict``/``predict_proba``/``decision_function`` lowers."""
 

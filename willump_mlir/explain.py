@@ -21,7 +21,7 @@ ARRAY_OPS = {
     pipeline.BinaryOp: "numpy elementwise math",
     pipeline.WhereOp: "numpy elementwise math",
     pipeline.ConstantOp: "constants",
-    feature.GatherRowsOp: "table joins and lookups, as hash joins (one op per table)",
+    feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
 }
 
 

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from xdsl.dialects.builtin import TensorType, f64, i64
+from xdsl.dialects.builtin import TensorType, f32, f64, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.dialects.pipeline import (
@@ -30,7 +30,7 @@ from willump_mlir.dialects.pipeline import (
     vector_of,
 )
 
-from . import params
+from . import boosters, folding, params
 from .spec import Unsupported
 from .types import dense_type_of, is_f64_batch, is_text, represents, type_of
 from .values import Val
@@ -38,7 +38,8 @@ from .values import Val
 if TYPE_CHECKING:
     from .tracer import Tracer
 
-ESTIMATOR_METHODS = ("transform", "predict", "predict_proba", "decision_function")
+ESTIMATOR_METHODS = ("transform", "predict", "predict_proba", "decision_function",
+                     "inplace_predict")  # fmt: skip
 
 #: numpy ufuncs that ``pipeline.unary`` computes, by the op's function name.
 UNARY_UFUNCS: dict[object, str] = {getattr(np, name): name for name in UNARY_FUNCTIONS}
@@ -46,8 +47,11 @@ UNARY_UFUNCS[np.absolute] = "abs"
 
 
 def is_estimator(value: object) -> bool:
-    """True for a scikit-learn style fitted object (has ``fit`` and ``get_params``)."""
-    return hasattr(value, "fit") and hasattr(value, "get_params") and not isinstance(value, type)
+    """True for a scikit-learn style fitted object (has ``fit`` and ``get_params``) or a
+    LightGBM/XGBoost ``Booster``."""
+    if isinstance(value, type):
+        return False
+    return (hasattr(value, "fit") and hasattr(value, "get_params")) or bool(boosters.methods(value))
 
 
 def is_batch(typ: object) -> bool:
@@ -147,12 +151,46 @@ class EstimatorLowering:
         if method != "transform" and (not steps or steps[-1][0] != pipe.steps[-1][0]):
             raise Unsupported(f"Pipeline ending in passthrough has no {method}")
         head = steps if method == "transform" else steps[:-1]
+        foldable = method != "transform" and len(steps) >= 2
+        if foldable and isinstance(steps[-2][1], folding.FOLDABLE_SCALERS):
+            head = head[:-1]
         for name, step in head:
+            x = self.call(step, "transform", x, f"{label}[{name!r}]")
+        if len(head) < len(steps) - 1:  # a scaler before the model: fold it in, or run it
+            folded = self._folded(steps[-2], steps[-1], method, x, label)
+            if folded is not None:
+                return folded
+            name, step = steps[-2]
             x = self.call(step, "transform", x, f"{label}[{name!r}]")
         if method != "transform":
             name, step = steps[-1]
             x = self.call(step, method, x, f"{label}[{name!r}]")
         return x
+
+    def _folded(
+        self,
+        scaler: tuple[str, object],
+        model: tuple[str, object],
+        method: str,
+        x: Val,
+        label: str,
+    ) -> Val | None:
+        """``model.method(scaler.transform(x))`` as one tree model reading ``x``, with the
+        scaler folded into its thresholds; ``None`` (and a note why) when it cannot be."""
+        where = f"{label}[{scaler[0]!r}] ({type(scaler[1]).__name__})"
+        mark = self.tracer.mark()
+        try:
+            if x.ssa is None:
+                raise Unsupported("the input is not a batch of rows")
+            result = self._leaf(model[1], method, x, prescale=scaler[1])
+        except Unsupported as error:
+            self.tracer.rollback(mark)
+            self.tracer.notes.append(f"{where} runs before the model: {error.reason}")
+            return None
+        self.tracer.notes.append(
+            f"{where} is folded into the split thresholds of {label}[{model[0]!r}]"
+        )
+        return result
 
     def _select(self, x: Val, columns: list, scalar: bool, trans: object) -> Val:
         """The columns a ColumnTransformer part sees (``trans`` is the part's transformer)."""
@@ -237,7 +275,7 @@ class EstimatorLowering:
             raise Unsupported(f"FunctionTransformer output {type_of(value)} != {op.result.type}")
         return Val(value, op.result)
 
-    def _leaf(self, est: object, method: str, x: Val) -> Val:
+    def _leaf(self, est: object, method: str, x: Val, prescale: object | None = None) -> Val:
         name = type(est).__name__
         kinds = self._kinds(x)
         text = isinstance(est, params.TEXT_INPUT)
@@ -246,13 +284,17 @@ class EstimatorLowering:
                               "Series of str is compiled")  # fmt: skip
         if not text and isinstance(x.ssa.type, FrameType) and not isinstance(x.value, pd.DataFrame):
             raise Unsupported(f"{name} reads a table, not a 1-D column of text")
-        lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs)
+        lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs, prescale)
         if not isinstance(est, params.FRAME_INPUT) and not text:
             x = self.as_array(x)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X does not have valid feature names")
-            value = getattr(est, method)(x.value)
-            scores = est.decision_function(x.value) if lowered.class_indices else None
+            data = x.value if prescale is None else prescale.transform(x.value)  # type: ignore
+            value = getattr(est, method)(data)
+            scores = None
+            if lowered.class_indices:  # a class index is the argmax of these
+                decide = getattr(est, "decision_function", None) or est.predict_proba
+                scores = decide(data)
         if lowered.op == "transform":
             typ = lowered.result or dense_type_of(value)
             if lowered.result is not None and type_of(value) != typ:
@@ -269,10 +311,22 @@ class EstimatorLowering:
             )
             return self._labels(est, Val(indices, op.result), value)
         typ = type_of(value)
-        if typ not in (vector_of(), batch_of(typ.get_shape()[-1]) if is_f64_batch(typ) else None):
+        element = typ.get_element_type() if isinstance(typ, TensorType) else None
+        if element not in (f64, f32) or typ not in (
+            vector_of(element), batch_of(typ.get_shape()[-1], element)
+        ):  # fmt: skip
             raise Unsupported(f"{name}.{method} output {typ} is not compiled")
-        op = self.tracer.emit(PredictOp(lowered.estimator, method, x.ssa, lowered.params, typ))
-        return Val(value, op.result)
+        method = lowered.method or method
+        if lowered.column is None:
+            op = self.tracer.emit(PredictOp(lowered.estimator, method, x.ssa, lowered.params, typ))
+            return Val(value, op.result)
+        op = self.tracer.emit(
+            PredictOp(lowered.estimator, method, x.ssa, lowered.params, lowered.result)
+        )
+        take = self.tracer.emit(TakeColumnOp(op.result, lowered.column))
+        if take.result.type != typ:
+            raise Unsupported(f"{name}.{method} output {typ} != {take.result.type}")
+        return Val(value, take.result)
 
     def _labels(self, est: object, indices: Val, expected: object) -> Val:
         """Class indices -> labels: ``classes_.take(indices)`` in Python."""

@@ -7,6 +7,7 @@ estimator class to the function that turns a fitted instance into the ``params``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -56,7 +57,8 @@ from xdsl.ir import Attribute
 from willump_mlir.dialects.feature import MISSING_NONE, string_table
 from willump_mlir.dialects.pipeline import BlobAttr, sparse_batch_of
 
-from . import text_tables
+from . import boosters, sklearn_trees, text_tables
+from .sklearn_trees import EXTRACTORS as TREE_EXTRACTORS
 from .spec import Unsupported
 from .types import SPARSE_ELEMENTS
 
@@ -97,6 +99,8 @@ class Lowered:
     params: dict[str, Attribute]
     class_indices: bool = False  # "predict" of a classifier: the op yields class indices
     result: Attribute | None = None  # the result type, when the estimator fixes it (sparse)
+    method: str | None = None  # the op's method, when not the called one (a Booster's predict)
+    column: int | None = None  # the call returns this column of the op's result
 
 
 #: ``extractor(estimator, method, input column kinds, blobs) -> Lowered``. A kind is "f64" or
@@ -592,6 +596,7 @@ EXTRACTORS: dict[type, Extractor] = {
     TfidfVectorizer: _tfidf_vectorizer,
     HashingVectorizer: _hashing_vectorizer,
     TfidfTransformer: _tfidf_transformer,
+    **TREE_EXTRACTORS,
 }
 
 #: Estimators whose methods take a frame of str/f64 columns as well as a numeric tensor.
@@ -616,11 +621,26 @@ def reads_text(est: object) -> bool:
     return isinstance(est, TEXT_INPUT)
 
 
-def lower_estimator(est: object, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
-    """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``."""
+def lower_estimator(
+    est: object, method: str, kinds: list[str], blobs: Blobs, prescale: object | None = None
+) -> Lowered:
+    """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``.
+
+    With ``prescale``, a fitted scaler, the op is ``est.method(prescale.transform(X))``
+    with the scaler folded into a tree model's thresholds (see ``folding``).
+    """
     extractor = EXTRACTORS.get(type(est))
+    if extractor is None and boosters.library(est) is not None:  # optional libraries
+        extractor = boosters.extract
     if extractor is None:
         raise Unsupported(f"{type(est).__name__} is not supported natively")
+    if prescale is not None:
+        if extractor not in (sklearn_trees.extract, boosters.extract):
+            raise Unsupported(f"only tree models take a scaler into their thresholds, not "
+                              f"{type(est).__name__}")  # fmt: skip
+        if output_config(prescale) is not None:
+            raise Unsupported(f"{type(prescale).__name__} has set_output and is not folded")
+        extractor = functools.partial(extractor, prescale=prescale)
     container = output_config(est)
     if container is not None:
         raise Unsupported(f"{type(est).__name__}.set_output(transform={container!r}) is not "

@@ -12,6 +12,7 @@ import copy
 import inspect
 import textwrap
 from collections.abc import Callable
+from dataclasses import is_dataclass
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from .estimators import (
 )
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
+from .tables import TableLookups, materialize_joins
 from .types import frame_columns, frame_type, is_text, represents, text_type, type_of
 from .values import Val
 
@@ -160,6 +162,7 @@ class Tracer:
         self.calls: dict[str, PythonCall] = {}
         self.notes: list[str] = []
         self.estimators = EstimatorLowering(self)
+        self.lookups = TableLookups(self)
         self._counter = 0
         self._stmt: ast.stmt | None = None
 
@@ -323,9 +326,17 @@ class Tracer:
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
                 reason = f"{kind} containing return is not compiled"
                 return [self.opaque_statements(body[i:], reason, returns=True)]
-            if isinstance(stmt, ast.Return):
-                return self._returned(stmt.value)
-            self.statement(stmt)
+            mark, env, notes = self.mark(), dict(self.env), len(self.notes)
+            returned = self._returned(stmt.value) if isinstance(stmt, ast.Return) else None
+            if returned is None:
+                self.statement(stmt)
+            if self.lookups.rows_change is not None:  # the rest runs on other rows: in Python
+                self.rollback(mark)
+                self.env, self.notes[notes:] = env, []
+                reason, self.lookups.rows_change = self.lookups.rows_change, None
+                return [self.opaque_statements(body[i:], reason, returns=True)]
+            if returned is not None:
+                return returned
         return self._returned(None)
 
     def _returned(self, node: ast.expr | None) -> list[Val]:
@@ -517,7 +528,7 @@ class Tracer:
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
             if not index.is_static:
-                return None
+                return self.lookups.subscript(node, pieces, base, index)
             key = index.value
             value = self.evaluate(node, pieces)
             if isinstance(typ, FrameType) and not isinstance(base.value, pd.DataFrame):
@@ -646,6 +657,9 @@ class Tracer:
     def _call(self, node: ast.Call, pieces: dict[int, Val], receiver: Val | None,
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
+        looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
+        if looked_up is not None:
+            return looked_up
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
@@ -749,7 +763,7 @@ def _classify(name: str, value: object) -> ArgumentSpec:
             f"argument {name!r}: a numpy array must be 2-D and numeric or 1-D of str, got "
             f"{value.ndim}-D of dtype {value.dtype}"
         )
-    if is_estimator(value) or callable(value) or inspect.ismodule(value):
+    if is_estimator(value) or callable(value) or inspect.ismodule(value) or is_dataclass(value):
         return ArgumentSpec(name, "bound", None, value, None)
     raise FrontendError(
         f"argument {name!r}: unsupported type {type(value).__name__}; expected a pandas "
@@ -808,6 +822,7 @@ def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
             tracer.env[spec.name] = Val(copied, next(block_args))
     returned = tracer.run(fdef.body)
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
+    materialize_joins(tracer)  # merged frames that leave native code are pandas' own
     function = func.FuncOp(
         name,
         ([s.type for s in data], [v.ssa.type for v in returned]),  # type: ignore[misc]

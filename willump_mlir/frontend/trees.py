@@ -10,12 +10,11 @@ semantics, in numpy; extractors and the native kernel are both tested against it
 Routing of one row at node ``n`` (``x`` is the row's value of ``feature[n]``)::
 
     if input_precision == "f32": x = float32(x)
-    if flags & NAN_AS_ZERO and isnan(x): x = 0.0
-    if isnan(x) or (flags & ZERO_IS_MISSING and not flags & CATEGORICAL and |x| <= 1e-35):
+    if isnan(x) or (flags & ZERO_IS_MISSING and not flags & CATEGORICAL and |x| <= ZERO_THRESHOLD):
         go left if flags & MISSING_LEFT else right
     elif flags & CATEGORICAL:
         c = trunc(x) if flags & TRUNCATE_CATEGORY else x
-        if c < 0 or c >= 32 * category_words[n]:
+        if c < 0 or c >= 32 * category_words[n] or (flags & INTEGER_CATEGORY and x != trunc(x)):
             go the missing way if flags & OUT_OF_RANGE_IS_MISSING else right
         else: left if bit trunc(x) of the node's bitset is set else right
     else:
@@ -29,18 +28,24 @@ values the row reaches, ``acc[tree_output[t] + j] += v[j]`` (in ``sum_precision`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, f64, i64
+from xdsl.ir import Attribute
+
+if TYPE_CHECKING:
+    from .params import Blobs
 
 #: Node flags (``TreeEnsemble.flags``).
 MISSING_LEFT = 1  # a missing value goes to the left child
 CATEGORICAL = 2  # the split tests membership of trunc(x) in a bitset: members go left
 ZERO_IS_MISSING = 4  # numeric split: |x| <= ZERO_THRESHOLD counts as missing (LightGBM)
-NAN_AS_ZERO = 8  # NaN is read as 0.0 before the split (LightGBM missing_type None/Zero)
 OUT_OF_RANGE_IS_MISSING = 16  # categorical: a value outside the bitset goes the missing way
 TRUNCATE_CATEGORY = 32  # categorical: range-check trunc(x), not x (-0.5 is category 0)
+INTEGER_CATEGORY = 64  # categorical: a value that is not an integer is out of range (sklearn HGB)
 
-ZERO_THRESHOLD = 1e-35
+ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM's kZeroThreshold, a float
 COMPARES = ("le", "lt")
 PRECISIONS = ("f64", "f32")
 
@@ -124,6 +129,66 @@ class TreeEnsemble:
         if np.any(self.category_words[categorical] <= 0) or np.any(ends > len(self.category_bits)):
             raise ValueError("categorical nodes need a non-empty bitset within category_bits")
 
+    # region Kernel layout
+
+    def params(self, blobs: Blobs, stem: str) -> dict[str, Attribute]:
+        """The ``feature.tree_ensemble`` blobs and attributes of this ensemble: the
+        library-neutral part of a tree model's ``pipeline.predict`` params.
+
+        Internal nodes and leaves are numbered apart. A child or root ``c >= 0`` is internal
+        node ``c``; ``c < 0`` is leaf ``~c``, so a walk tests one sign per level:
+
+        * ``nodes`` i32[M, 4]: feature, flags, left, right of each internal node;
+        * ``thresholds`` f64[M]; ``leaves`` f64[L, width]; ``roots``, ``tree_outputs`` i32[T];
+          ``base`` f64[K];
+        * with categorical splits, ``category_ranges`` i32[M, 2] (first word, words) and
+          ``category_bits`` i32[B] (the uint32 words);
+        * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
+          flags: the kernel tests only those) and ``divisor`` when set.
+        """
+        self.check()
+        internal = self.feature >= 0
+        number = np.where(internal, np.cumsum(internal) - 1, ~(np.cumsum(~internal) - 1))
+        number = number.astype(np.int32)
+        nodes = np.stack(
+            [
+                self.feature[internal],
+                self.flags[internal].astype(np.int32),
+                number[self.left[internal]],
+                number[self.right[internal]],
+            ],
+            axis=1,
+        ).astype(np.int32)
+        if not len(nodes):  # every tree is a single leaf: keep one unreachable node
+            nodes = np.zeros((1, 4), np.int32)
+        thresholds = self.threshold[internal] if internal.any() else np.zeros(1)
+        params: dict[str, Attribute] = {
+            "nodes": blobs.add(f"{stem}_nodes", nodes),
+            "thresholds": blobs.add(f"{stem}_thresholds", thresholds),
+            "leaves": blobs.add(f"{stem}_leaves", self.value[~internal]),
+            "roots": blobs.add(f"{stem}_roots", number[self.roots]),
+            "tree_outputs": blobs.add(f"{stem}_tree_outputs", self.tree_output.astype(np.int32)),
+            "base": blobs.add(f"{stem}_base", self.base.astype(np.float64)),
+            "compare": StringAttr(self.compare),
+            "input_precision": StringAttr(self.input_precision),
+            "sum_precision": StringAttr(self.sum_precision),
+            "node_flags": IntegerAttr(
+                int(np.bitwise_or.reduce(self.flags[internal], initial=0)), i64
+            ),
+        }
+        if np.any(self.flags[internal] & CATEGORICAL):
+            ranges = np.stack([self.category_start, self.category_words], axis=1)[internal]
+            params["category_ranges"] = blobs.add(
+                f"{stem}_category_ranges", ranges.astype(np.int32)
+            )
+            params["category_bits"] = blobs.add(
+                f"{stem}_category_bits", self.category_bits.view(np.int32)
+            )
+        if self.divisor is not None:
+            params["divisor"] = FloatAttr(float(self.divisor), f64)
+        return params
+
+    # endregion
     # region Reference semantics
 
     def _route(self, nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -132,7 +197,6 @@ class TreeEnsemble:
         if self.input_precision == "f32":
             with np.errstate(over="ignore"):
                 x = x.astype(np.float32).astype(np.float64)
-        x = np.where((flags & NAN_AS_ZERO != 0) & np.isnan(x), 0.0, x)
         categorical = flags & CATEGORICAL != 0
         missing = np.isnan(x) | (
             (flags & ZERO_IS_MISSING != 0) & ~categorical & (np.abs(x) <= ZERO_THRESHOLD)
@@ -146,6 +210,7 @@ class TreeEnsemble:
             checked = np.where(flags & TRUNCATE_CATEGORY != 0, np.trunc(x), x)
             words = self.category_words[nodes]
             in_range = (checked >= 0) & (checked < 32.0 * words)
+            in_range &= (flags & INTEGER_CATEGORY == 0) | (x == np.trunc(x))
             code = np.where(categorical & in_range & ~missing, np.trunc(x), 0).astype(np.int64)
         word = (
             self.category_bits[

@@ -30,6 +30,8 @@ def element_type(dtype: np.dtype) -> Attribute | None:
     """The IR element type of a numpy dtype, or None if it has none."""
     if dtype == np.float64:
         return f64
+    if dtype == np.float32:  # what XGBoost predicts
+        return f32
     if dtype == np.bool_:
         return i1
     if np.issubdtype(dtype, np.integer):

@@ -159,3 +159,150 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // LLVM: define void @"classify_stage0"(i64 %{{.*}}, ptr
 // LLVM: call double @"llvm.sqrt.f64"
 // LLVM: ret void
+
+// -----
+
+// A left join of a frame with a table on an f64 key (NaN matches table row 2), then a model
+// over a left column and the joined columns: the key is hashed and probed, the table row
+// gathered (NaN for a key not found), and the join builds no frame: its columns are read from
+// where they come from.
+func.func @joined(%df: !pipeline.frame<"user" : f64, "age" : f64>) -> tensor<?x3xf64> {
+  %k = pipeline.to_array %df ["user"] : !pipeline.frame<"user" : f64, "age" : f64> -> tensor<?x1xf64>
+  %r = feature.lookup_keys %k[0] keys <"keys_1" : tensor<3xf64>> table <"slots_2" : tensor<8xi64>> probes 2 nan_row 2 : tensor<?x1xf64> -> tensor<?x1xi64>
+  %v = feature.gather_rows %r values <"table_3" : tensor<3x2xf64>> fill 0x7FF8000000000000 : f64 on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+  %j = feature.join %df, %v : !pipeline.frame<"user" : f64, "age" : f64>, tensor<?x2xf64> -> !pipeline.frame<"user" : f64, "age" : f64, "mean" : f64, "n" : f64>
+  %x = pipeline.to_array %j ["age", "mean", "n"] : !pipeline.frame<"user" : f64, "age" : f64, "mean" : f64, "n" : f64> -> tensor<?x3xf64>
+  func.return %x : tensor<?x3xf64>
+}
+
+// CHECK: builtin.module attributes {willump.schedule = {joined = {steps = [{kernel = "joined_stage0"}], returns = ["v4"], errors = {}, constants = {}}}}
+// CHECK-DAG: "memref.global"() <{sym_name = "slots_2", type = memref<8xi64>, initial_value, sym_visibility = "public"}>
+// CHECK-DAG: "memref.global"() <{sym_name = "table_3", type = memref<6xf64>, initial_value, sym_visibility = "public"}>
+// The joined columns are no inputs; the key column's dtype is checked, not the gathered ones'.
+// CHECK: func.func @joined_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xf64>, %[[USER:[0-9]+]]: memref<?xf64>, %[[AGE:[0-9]+]]: memref<?xf64>)
+// CHECK-SAME: willump.inputs = [{value = "arg0", part = "values", dtype = "f64", column = "user"}, {value = "arg0", part = "values", dtype = "f64", column = "age"}]
+// CHECK-SAME: willump.column_groups = [{value = "arg0", columns = ["user"]}]
+// The hash: 64 - log2(8) = 61 bits of shift, the golden ratio multiplier as a signed i64.
+// CHECK-DAG: [[SHIFT:%[0-9]+]] = arith.constant 61 : i64
+// CHECK-DAG: [[GOLDEN:%[0-9]+]] = arith.constant -7046029254386353131 : i64
+// CHECK-DAG: [[SLOTS:%[0-9]+]] = memref.get_global @slots_2 : memref<8xi64>
+// CHECK-DAG: [[KEYS:%[0-9]+]] = memref.get_global @keys_1 : memref<3xf64>
+// CHECK-DAG: [[NAN:%[0-9]+]] = arith.constant 0x7ff8000000000000 : f64
+// CHECK-DAG: [[TABLE:%[0-9]+]] = memref.get_global @table_3 : memref<6xf64>
+// CHECK: scf.for %[[ROW:[0-9]+]] =
+// CHECK-NEXT: [[KEY:%[0-9]+]] = memref.load %[[USER]][%[[ROW]]] : memref<?xf64>
+// -0.0 + 0.0 is 0.0: both zeros hash alike.
+// CHECK-NEXT: [[ZEROED:%[0-9]+]] = arith.addf [[KEY]], %{{[0-9]+}} : f64
+// CHECK-NEXT: [[BITS:%[0-9]+]] = arith.bitcast [[ZEROED]] : f64 to i64
+// CHECK-NEXT: [[MIXED:%[0-9]+]] = arith.muli [[BITS]], [[GOLDEN]] : i64
+// CHECK-NEXT: [[HASH:%[0-9]+]] = arith.shrui [[MIXED]], [[SHIFT]] : i64
+// Probe the slots, comparing the keys of occupied ones as numbers.
+// CHECK-NEXT: [[FOUND:%[0-9]+]] = scf.for
+// CHECK: arith.addi [[HASH]], %{{[0-9]+}} : i64
+// CHECK: memref.load [[SLOTS]]
+// CHECK: [[CANDIDATE:%[0-9]+]] = memref.load [[KEYS]][%{{[0-9]+}}] : memref<3xf64>
+// CHECK-NEXT: arith.cmpf oeq, [[CANDIDATE]], [[KEY]] : f64
+// CHECK: scf.yield
+// A NaN key is table row 2.
+// CHECK: [[ISNAN:%[0-9]+]] = arith.cmpf uno, [[KEY]], [[KEY]] : f64
+// CHECK-NEXT: [[CODE:%[0-9]+]] = arith.select [[ISNAN]], %{{[0-9]+}}, [[FOUND]] : i64
+// Gather the row's two values, NaN where no row matched.
+// CHECK-NEXT: [[KNOWN:%[0-9]+]] = arith.cmpi sge, [[CODE]], %{{[0-9]+}} : i64
+// CHECK: [[MEAN:%[0-9]+]] = memref.load [[TABLE]][%{{[0-9]+}}] : memref<6xf64>
+// CHECK-NEXT: [[MEANV:%[0-9]+]] = arith.select [[KNOWN]], [[MEAN]], [[NAN]] : f64
+// CHECK: [[N:%[0-9]+]] = memref.load [[TABLE]][%{{[0-9]+}}] : memref<6xf64>
+// CHECK-NEXT: [[NV:%[0-9]+]] = arith.select [[KNOWN]], [[N]], [[NAN]] : f64
+// The joined frame's columns: "age" read from the input frame, then the gathered values.
+// CHECK-NEXT: [[AGEV:%[0-9]+]] = memref.load %[[AGE]][%[[ROW]]] : memref<?xf64>
+// CHECK: memref.store [[AGEV]]
+// CHECK: memref.store [[MEANV]]
+// CHECK: memref.store [[NV]]
+// CHECK-NOT: feature.
+// LLVM: define void @"joined_stage0"(i64 %{{.*}}, ptr
+// LLVM: bitcast double %{{.*}} to i64
+// LLVM: ret void
+
+// -----
+
+// .loc on a key of two columns: each column's code, packed and looked up as an i64 key; a row
+// whose key is missing is flagged to run in Python (where pandas raises KeyError).
+func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> {
+  %p = feature.pack_codes %a, %b radix [3 : i64, 4 : i64] : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
+  %r = feature.lookup_keys %p[0] keys <"keys_4" : tensor<2xi64>> table <"slots_5" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xi64> -> tensor<?x1xi64>
+  %v = feature.gather_rows %r values <"table_6" : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing "python" : tensor<?x1xi64> -> tensor<?x1xf64>
+  func.return %v : tensor<?x1xf64>
+}
+
+// CHECK: func.func @located_stage0
+// CHECK-SAME: {value = "located_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}
+// Packing: any negative code gives -1, else a * 4 + b.
+// CHECK: [[A:%[0-9]+]] = memref.load
+// CHECK: [[ANEG:%[0-9]+]] = arith.cmpi slt, [[A]], %{{[0-9]+}} : i64
+// CHECK: arith.muli %{{[0-9]+}}, %{{[0-9]+}} : i64
+// CHECK: [[B:%[0-9]+]] = memref.load
+// CHECK: arith.cmpi slt, [[B]], %{{[0-9]+}} : i64
+// CHECK: [[PACKED:%[0-9]+]] = arith.select %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}} : i64
+// An i64 key is hashed as it is, and compared as an integer.
+// CHECK-NEXT: arith.muli [[PACKED]], %{{[0-9]+}} : i64
+// CHECK: arith.cmpi eq, %{{[0-9]+}}, [[PACKED]] : i64
+// The row is flagged when no row matched.
+// CHECK: [[KNOWN:%[0-9]+]] = arith.cmpi sge, %{{[0-9]+}}, %{{[0-9]+}} : i64
+// CHECK-NEXT: [[MISSING:%[0-9]+]] = arith.xori [[KNOWN]], %{{[0-9]+}} : i1
+// CHECK: [[FLAG:%[0-9]+]] = arith.extui [[MISSING]] : i1 to i8
+// CHECK-NEXT: memref.store [[FLAG]]
+// LLVM: define void @"located_stage0"(i64 %{{.*}}, ptr
+
+// -----
+
+// A tree ensemble reading its input rows in place: the first row of each block of 64 sums
+// the block tree by tree into a stack buffer; each tree is walked with an scf.while on the
+// node number (negative: a leaf), one sign test per level; float32 inputs are rounded
+// before the comparison; NaN goes the node's missing way; each row then reads its sums.
+func.func @forest(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
+  %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<5x2xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<2xf64>> compare "le" input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "none" : tensor<?x4xf64> -> tensor<?x2xf64>
+  func.return %r : tensor<?x2xf64>
+}
+
+// CHECK: func.func @forest_stage0
+// CHECK: [[SUMS:%[0-9]+]] = memref.alloca() : memref<128xf64>
+// CHECK: scf.for [[ROW:%[0-9]+]] = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} {
+// CHECK-NEXT: [[AT:%[0-9]+]] = arith.remui [[ROW]], %{{[0-9]+}} : index
+// CHECK-NEXT: [[FIRST:%[0-9]+]] = arith.cmpi eq, [[AT]], %{{[0-9]+}} : index
+// CHECK-NEXT: scf.if [[FIRST]] {
+// CHECK: [[LEAF:%[0-9]+]] = scf.while ([[NODE:%.*]] = %{{[0-9]+}}) : (i32) -> i32 {
+// CHECK-NEXT: [[INTERNAL:%[0-9]+]] = arith.cmpi sge, [[NODE]], %{{[0-9]+}} : i32
+// CHECK-NEXT: scf.condition([[INTERNAL]]) [[NODE]] : i32
+// CHECK: [[X:%[0-9]+]] = memref.load %{{.*}}[%{{[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT: [[X32:%[0-9]+]] = arith.truncf [[X]] : f64 to f32
+// CHECK-NEXT: [[XR:%[0-9]+]] = arith.extf [[X32]] : f32 to f64
+// CHECK: [[LE:%[0-9]+]] = arith.cmpf ole, [[XR]], %{{[0-9]+}} : f64
+// CHECK: [[NAN:%[0-9]+]] = arith.cmpf uno, [[XR]], [[XR]] : f64
+// CHECK: arith.select [[NAN]], %{{[0-9]+}}, [[LE]] : i1
+// CHECK: arith.xori [[LEAF]], %{{[0-9]+}} : i32
+// CHECK: memref.store %{{[0-9]+}}, [[SUMS]][%{{[0-9]+}}] : memref<128xf64>
+// CHECK: memref.load [[SUMS]]
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f64
+// LLVM: define void @"forest_stage0"(i64 %{{.*}}, ptr
+// LLVM: alloca double, i64 128
+// LLVM: fptrunc double %{{.*}} to float
+
+// -----
+
+// Rows computed in the kernel (a scaler first) are stored once, rounded, in a row on the
+// stack and summed alone; categorical splits test a bit of the node's bitset.
+func.func @boosted(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
+  %s = feature.standardize %x sub <"m" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %r = feature.tree_ensemble %s nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<6x1xf64>> roots <"r" : tensor<3xi32>> tree_outputs <"o" : tensor<3xi32>> base <"b" : tensor<3xf64>> categories <"cr" : tensor<3x2xi32>>, <"cb" : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?x3xf64>
+  func.return %r : tensor<?x3xf64>
+}
+
+// CHECK: func.func @boosted_stage0
+// CHECK: [[ROWBUF:%[0-9]+]] = memref.alloca() : memref<2xf64>
+// CHECK: [[SUMBUF:%[0-9]+]] = memref.alloca() : memref<3xf64>
+// CHECK: memref.store %{{[0-9]+}}, [[ROWBUF]][%{{.*}}] : memref<2xf64>
+// CHECK: scf.while
+// CHECK: memref.load [[ROWBUF]]
+// CHECK: math.trunc
+// CHECK: arith.fptosi %{{[0-9]+}} : f64 to i32
+// CHECK: arith.shrui
+// LLVM: define void @"boosted_stage0"(i64 %{{.*}}, ptr

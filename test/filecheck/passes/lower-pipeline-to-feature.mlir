@@ -381,3 +381,67 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 "test.op"(%v) : (tensor<?x4xf64, "csr">) -> ()
 
 // CHECK: pipeline.transform 'TfidfVectorizer': lowers to an invalid feature.weight_terms: idf blob 'idf' has 3 values, not 4
+
+// -----
+
+// Tree models: a gradient-boosted binary classifier predicts raw >= 0 (raw plus the smallest
+// subnormal, then argmax's raw > 0); its probabilities are [1 - sigmoid, sigmoid].
+
+func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
+  %k = pipeline.predict "GradientBoostingClassifier" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?xi64>
+  func.return %k : tensor<?xi64>
+}
+
+// CHECK-LABEL: func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "nan_or_infinite" : tensor<?x4xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[TINY:%[0-9]+]] = pipeline.constant 4.940660e-324 : f64
+// CHECK-NEXT: [[SHIFTED:%[0-9]+]] = pipeline.binary "add" [[RAW]], [[TINY]] : (tensor<?x1xf64>, f64) -> tensor<?x1xf64>
+// CHECK-NEXT: %k = feature.argmax [[SHIFTED]] : tensor<?x1xf64> -> tensor<?xi64>
+
+// -----
+
+func.func @boosted_proba(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
+  %p = pipeline.predict "GradientBoostingClassifier" "predict_proba" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?x2xf64>
+  func.return %p : tensor<?x2xf64>
+}
+
+// CHECK-LABEL: func.func @boosted_proba(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x
+// CHECK-NEXT: [[P:%[0-9]+]] = feature.sigmoid [[RAW]] : tensor<?x1xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %p = feature.binary_proba [[P]] : tensor<?x1xf64> -> tensor<?x2xf64>
+
+// -----
+
+// A forest's raw outputs are its probabilities; predict is their argmax. A histogram
+// boosting regressor with a log link predicts exp of its raw output; one with categorical
+// splits passes its bitsets and the columns to check.
+
+func.func @forest(%x: tensor<?x4xf64>) -> tensor<?xi64> {
+  %k = pipeline.predict "RandomForestClassifier" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x3xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<3xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 1 : i64, divisor = 2.0 : f64, check = "infinite", proba = "none", decision = "proba"} : tensor<?x4xf64> -> tensor<?xi64>
+  func.return %k : tensor<?xi64>
+}
+
+// CHECK-LABEL: func.func @forest(%x: tensor<?x4xf64>) -> tensor<?xi64> {
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x {{.*}} flags 1 divisor 2.000000e+00 : f64 check "infinite" : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %k = feature.argmax [[RAW]] : tensor<?x3xf64> -> tensor<?xi64>
+
+// -----
+
+func.func @poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
+  %y = pipeline.predict "HistGradientBoostingRegressor" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, category_ranges = #pipeline.blob<"cr" : tensor<3x2xi32>>, category_bits = #pipeline.blob<"cb" : tensor<2xi32>>, compare = "le", input_precision = "f64", sum_precision = "f64", node_flags = 83 : i64, check = "infinite", check_columns = [1 : i64], link = "exp"} : tensor<?x2xf64> -> tensor<?xf64>
+  func.return %y : tensor<?xf64>
+}
+
+// CHECK-LABEL: func.func @poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x {{.*}} categories <"cr" : tensor<3x2xi32>>, <"cb" : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT: %y = pipeline.unary "exp" [[RAW]] : tensor<?xf64> -> tensor<?xf64>
+
+// -----
+
+// A forest has no decision_function.
+
+func.func @no_decision(%x: tensor<?x4xf64>) -> tensor<?x3xf64> {
+  // CHECK: pipeline.predict 'RandomForestClassifier': method 'decision_function' is not supported; expected one of predict, predict_proba
+  %d = pipeline.predict "RandomForestClassifier" "decision_function" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x3xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<3xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, proba = "none", decision = "proba"} : tensor<?x4xf64> -> tensor<?x3xf64>
+  func.return %d : tensor<?x3xf64>
+}

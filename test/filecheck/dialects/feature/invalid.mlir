@@ -269,7 +269,14 @@
 %d = "test.op"() : () -> tensor<?x2xi64>
 %p = feature.sigmoid %d : tensor<?x2xi64> -> tensor<?x2xi64>
 
-// CHECK: feature.sigmoid: input must hold f64 values
+// CHECK: feature.sigmoid: input must hold f64 or f32 values
+
+// -----
+
+%d = "test.op"() : () -> tensor<?x2xf32>
+%p = feature.normalize_rows %d : tensor<?x2xf32> -> tensor<?x2xf32>
+
+// CHECK: feature.normalize_rows: input must hold f64 values
 
 // -----
 
@@ -291,6 +298,13 @@
 %p = feature.binary_proba %d : tensor<?x1xf64> -> tensor<?x1xf64>
 
 // CHECK: feature.binary_proba: result must be tensor<?x2xf64>
+
+// -----
+
+%d = "test.op"() : () -> tensor<?x1xf32>
+%p = feature.binary_proba %d : tensor<?x1xf32> -> tensor<?x2xf64>
+
+// CHECK: feature.binary_proba: result must be tensor<?x2xf32>
 
 // -----
 

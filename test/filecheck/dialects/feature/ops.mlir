@@ -98,3 +98,17 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // GENERIC-NEXT: %n = "feature.normalize_rows"(%sg) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %k = "feature.argmax"(%t) : (tensor<?x3xf64>) -> tensor<?xi64>
 // GENERIC:      %pp = "feature.binary_proba"(%p) : (tensor<?x1xf64>) -> tensor<?x2xf64>
+
+// -----
+
+// Model outputs of float32 scores (XGBoost).
+%m, %k = "test.op"() : () -> (tensor<?x1xf32>, tensor<?x3xf32>)
+%p = feature.sigmoid %m : tensor<?x1xf32> -> tensor<?x1xf32>
+%pp = feature.binary_proba %p : tensor<?x1xf32> -> tensor<?x2xf32>
+%s = feature.softmax %k : tensor<?x3xf32> -> tensor<?x3xf32>
+%a = feature.argmax %s : tensor<?x3xf32> -> tensor<?xi64>
+
+// CHECK:      %p = feature.sigmoid %m : tensor<?x1xf32> -> tensor<?x1xf32>
+// CHECK-NEXT: %pp = feature.binary_proba %p : tensor<?x1xf32> -> tensor<?x2xf32>
+// CHECK-NEXT: %s = feature.softmax %k : tensor<?x3xf32> -> tensor<?x3xf32>
+// CHECK-NEXT: %a = feature.argmax %s : tensor<?x3xf32> -> tensor<?xi64>

@@ -1,0 +1,285 @@
+"""The row code of ``feature.tree_ensemble``, for ``lower-feature-to-scf``.
+
+A tree is walked with an ``scf.while`` on the node number (``c >= 0`` an internal node,
+``c < 0`` leaf ``~c``), one sign test per level::
+
+    n = roots[t]
+    while n >= 0:
+        feature, flags, left, right = nodes[n]
+        x = row[feature]                            (float32-rounded with input "f32")
+        n = left if x <= thresholds[n] else right   (plus the routing ``flags`` ask for)
+    sums[tree_outputs[t]:][:width] += leaves[~n]
+
+Rows that come from outside the kernel are read in place and summed a block of up to
+``TREE_BLOCK`` rows at a time, tree by tree, into a buffer on the stack (the first row of
+each block computes the block, every row then reads its own sums): a tree's nodes stay in
+cache for the whole block, as in scikit-learn's tree-by-tree loops. A row computed in the
+kernel (a scaler first) is stored once, rounded, in a row on the stack and summed alone.
+Each row's sums are added in tree order, then divided by ``divisor``. Only the routing
+rules present in the ensemble (``node_flags``) are emitted: a plain numeric forest compares
+and selects, NaN going right as the comparison fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from xdsl.dialects import arith, math, memref
+from xdsl.dialects.builtin import FloatAttr, IndexType, f32, f64, i1, i32
+from xdsl.ir import SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import batch_width
+from willump_mlir.frontend.trees import (
+    CATEGORICAL,
+    INTEGER_CATEGORY,
+    MISSING_LEFT,
+    OUT_OF_RANGE_IS_MISSING,
+    TRUNCATE_CATEGORY,
+    ZERO_IS_MISSING,
+    ZERO_THRESHOLD,
+)
+
+if TYPE_CHECKING:
+    from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
+
+index = IndexType()
+TREE_BLOCK = 64  # rows summed together, tree by tree, when read in place
+BLOCK_SUMS = 8192  # at most this many sums (64 KiB) on the stack
+
+
+class TreeEmitter:
+    """The tree ensemble handler; mixed into ``KernelEmitter``."""
+
+    def f32_constant(self: KernelEmitter, value: float) -> SSAValue:
+        """An f32 ``arith.constant`` in the kernel's entry block (``constant`` makes f64)."""
+        key = (f32, repr(value))
+        if key not in self.state.constants:
+            op = arith.ConstantOp(FloatAttr(value, f32))
+            self.state.entry.insert_op_before(op, self.state.loop)
+            self.state.constants[key] = op.result
+        return self.state.constants[key]
+
+    def stack_buffer(self: KernelEmitter, size: int) -> SSAValue:
+        """``size`` f64 values on the kernel's stack (``memref.alloca`` before the row loop)."""
+        op = memref.AllocaOp.get(f64, shape=[size])
+        self.state.entry.insert_op_before(op, self.state.loop)
+        return op.memref
+
+    def round_f32(self: KernelEmitter, x: SSAValue) -> SSAValue:
+        """``float64(float32(x))``: what scikit-learn's trees compare."""
+        return self.emit(arith.ExtFOp(self.emit(arith.TruncFOp(x, f32)), f64))
+
+    def flag(self: KernelEmitter, flags: SSAValue, bit: int) -> SSAValue:
+        return self.cmpi("ne", self.iand(flags, bit), self.constant(0, i32))
+
+    def tree_ensemble(self: KernelEmitter, op: feature.TreeEnsembleOp) -> list[SSAValue]:
+        """The row's ``K`` outputs (see the module docstring), after the input checks."""
+        f32_input = op.input_precision.data == "f32"
+        in_place = op.input not in self.rows  # a kernel input: read where it is
+        if op.check.data != "none" or not in_place:
+            row = self.row_of(op.input)
+            rounded = [self.round_f32(x) for x in row] if f32_input else row
+            if op.check.data != "none":
+                checked = [rounded[j] for j in op.checked_columns(len(rounded))]
+                self.check_values(op, checked, allow_nan=op.check.data == "infinite")
+        if in_place:
+            return self.tree_block(op, self.input(op.input, "", "values", f64))
+        data = self.stack_buffer(len(rounded))
+        for j, x in enumerate(rounded):  # computed here: stored once per row, already rounded
+            self.store(x, data, self.constant(j, index))
+        sums = self.stack_buffer(op.outputs)
+        zero = self.constant(0, index)
+        self.sum_trees(op, zero, self.constant(1, index), lambda _: (data, zero), sums)
+        return self.finish_sums(op, sums, zero)
+
+    def tree_block(
+        self: KernelEmitter, op: feature.TreeEnsembleOp, data: SSAValue
+    ) -> list[SSAValue]:
+        """Rows read in place are summed a block of rows at a time, tree by tree (a tree's
+        nodes stay in cache for the block); each row reads its sums."""
+        features = batch_width(op.input.type)
+        rows = max(1, min(TREE_BLOCK, BLOCK_SUMS // op.outputs))
+        block = self.constant(rows, index)
+        sums = self.stack_buffer(rows * op.outputs)
+        offset = self.emit(arith.RemUIOp(self.state.row, block))
+
+        def compute() -> list[SSAValue]:
+            left = self.emit(arith.SubiOp(self.state.entry.args[0], self.state.row))
+            count = self.min_index(left, block)
+
+            def source(i: SSAValue) -> tuple[SSAValue, SSAValue]:
+                return data, self.imul(self.iadd(self.state.row, i), features)
+
+            self.sum_trees(op, self.constant(0, index), count, source, sums, convert=True)
+            return []
+
+        self.if_else(self.cmpi("eq", offset, self.constant(0, index)), compute)
+        return self.finish_sums(op, sums, self.imul(offset, op.outputs))
+
+    def walk(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        root: SSAValue,
+        value: Callable[[SSAValue], SSAValue],
+    ) -> SSAValue:
+        """The leaf (index) a row reaches from ``root``; ``value(column)`` reads the row."""
+
+        def child(node: SSAValue) -> SSAValue:
+            at = self.to_index(node)
+            record = self.imul(at, 4)
+            x = value(self.to_index(self.load(self.blob(op.nodes), record)))
+            threshold = self.blob_value(op.thresholds, at)
+            go_left = self.cmpf("ole" if op.compare.data == "le" else "olt", x, threshold)
+            if op.node_flags.value.data:
+                flags = self.load(self.blob(op.nodes), self.iadd(record, 1))
+                go_left = self.route(op, at, flags, x, go_left)
+            left = self.load(self.blob(op.nodes), self.iadd(record, 2))
+            right = self.load(self.blob(op.nodes), self.iadd(record, 3))
+            return self.select(go_left, left, right)
+
+        (leaf,) = self.while_loop(
+            [root],
+            lambda n: self.cmpi("sge", n[0], self.constant(0, i32)),
+            lambda n: [child(n[0])],
+        )
+        return self.to_index(self.emit(arith.XOrIOp(leaf, self.constant(-1, i32))))
+
+    def sum_trees(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        first: SSAValue,
+        rows: SSAValue,
+        source: Callable[[SSAValue], tuple[SSAValue, SSAValue]],
+        sums: SSAValue,
+        convert: bool = False,
+    ) -> None:
+        """``sums[i * K:][:K]`` = base plus the leaves of every tree, in tree order, for rows
+        ``i`` in ``[first, rows)`` whose values ``source(i)`` gives as (buffer, start);
+        ``convert`` rounds each value read to float32 when the input precision is f32."""
+        outputs, width = op.outputs, op.width
+        f32_input = convert and op.input_precision.data == "f32"
+
+        def init(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            at = self.imul(i, outputs)
+            for k in range(outputs):
+                value = self.narrow(op, self.blob_value(op.base, k))
+                self.store(self.widen(value), sums, self.iadd(at, k))
+            return []
+
+        def per_row(root: SSAValue, out: SSAValue, i: SSAValue) -> list[SSAValue]:
+            data, start = source(i)
+
+            def value(column: SSAValue) -> SSAValue:
+                x = self.load(data, self.iadd(start, column))
+                return self.round_f32(x) if f32_input else x
+
+            leaf = self.imul(self.walk(op, root, value), width)
+            at = self.iadd(self.imul(i, outputs), out)
+            for j in range(width):
+                v = self.narrow(op, self.blob_value(op.leaves, self.iadd(leaf, j)))
+                position = self.iadd(at, j)
+                total = self.emit(arith.AddfOp(self.narrow(op, self.load(sums, position)), v))
+                self.store(self.widen(total), sums, position)
+            return []
+
+        def per_tree(t: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            root = self.load(self.blob(op.roots), t)
+            out = self.to_index(self.load(self.blob(op.tree_outputs), t))
+            self.for_range(first, rows, [], lambda i, _: per_row(root, out, i))
+            return []
+
+        self.for_range(first, rows, [], init)
+        self.for_range(self.constant(0, index), self.constant(op.roots.size, index), [],
+                       per_tree)  # fmt: skip
+
+    def finish_sums(
+        self: KernelEmitter, op: feature.TreeEnsembleOp, sums: SSAValue, at: SSAValue
+    ) -> list[SSAValue]:
+        """The row's ``K`` sums from ``sums[at:]``, divided by the divisor if any."""
+        values = [self.narrow(op, self.load(sums, self.iadd(at, k))) for k in range(op.outputs)]
+        if op.divisor is None:
+            return values
+        value = op.divisor.value.data
+        f32_sum = op.sum_precision.data == "f32"
+        divisor = self.f32_constant(value) if f32_sum else self.constant(value, f64)
+        return [self.emit(arith.DivfOp(v, divisor)) for v in values]
+
+    def narrow(self: KernelEmitter, op: feature.TreeEnsembleOp, value: SSAValue) -> SSAValue:
+        """A value in the sum's precision (f64 values are rounded for a float32 sum)."""
+        if op.sum_precision.data == "f32":
+            return self.emit(arith.TruncFOp(value, f32))
+        return value
+
+    def widen(self: KernelEmitter, value: SSAValue) -> SSAValue:
+        return self.emit(arith.ExtFOp(value, f64)) if value.type == f32 else value
+
+    def route(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        at: SSAValue,
+        flags: SSAValue,
+        x: SSAValue,
+        numeric_left: SSAValue,
+    ) -> SSAValue:
+        """The missing-value and categorical rules of ``frontend.trees`` for one node."""
+        present = op.node_flags.value.data
+        missing = self.cmpf("uno", x, x)
+        categorical = self.flag(flags, CATEGORICAL) if present & CATEGORICAL else None
+        if present & ZERO_IS_MISSING:
+            small = self.cmpf("ole", self.emit(math.AbsFOp(x)), self.constant(ZERO_THRESHOLD, f64))
+            zero = self.emit(arith.AndIOp(small, self.flag(flags, ZERO_IS_MISSING)))
+            if categorical is not None:
+                zero = self.emit(arith.AndIOp(zero, self.negate(categorical)))
+            missing = self.emit(arith.OrIOp(missing, zero))
+        missing_left = self.flag(flags, MISSING_LEFT)
+        go_left = numeric_left
+        if categorical is not None:
+            go_left = self.select(
+                categorical, self.category_left(op, at, flags, x, missing_left), numeric_left
+            )
+        return self.select(missing, missing_left, go_left)
+
+    def category_left(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        at: SSAValue,
+        flags: SSAValue,
+        x: SSAValue,
+        missing_left: SSAValue,
+    ) -> SSAValue:
+        """Bit ``trunc(x)`` of the node's bitset, or the out-of-range way."""
+        assert op.category_ranges is not None and op.category_bits is not None
+        present = op.node_flags.value.data
+        whole = self.emit(math.TruncOp(x))
+        checked = x
+        if present & TRUNCATE_CATEGORY:
+            checked = self.select(self.flag(flags, TRUNCATE_CATEGORY), whole, x)
+        pair = self.imul(at, 2)
+        first = self.load(self.blob(op.category_ranges), pair)
+        words = self.load(self.blob(op.category_ranges), self.iadd(pair, 1))
+        limit = self.emit(arith.MulfOp(self.emit(arith.SIToFPOp(words, f64)),
+                                       self.constant(32.0, f64)))  # fmt: skip
+        in_range = self.emit(
+            arith.AndIOp(
+                self.cmpf("oge", checked, self.constant(0.0, f64)),
+                self.cmpf("olt", checked, limit),
+            )
+        )
+        if present & INTEGER_CATEGORY:
+            integer = self.emit(
+                arith.OrIOp(self.negate(self.flag(flags, INTEGER_CATEGORY)),
+                            self.cmpf("oeq", x, whole))
+            )  # fmt: skip
+            in_range = self.emit(arith.AndIOp(in_range, integer))
+        code = self.emit(arith.FPToSIOp(self.select(in_range, whole, self.constant(0.0, f64)), i32))
+        word_at = self.select(in_range, self.iadd(first, self.shr(code, 5)), self.constant(0, i32))
+        word = self.load(self.blob(op.category_bits), self.to_index(word_at))
+        member = self.cast(self.iand(self.shr(word, self.iand(code, 31)), 1), i1)
+        out_left = self.constant(0, i1)
+        if present & OUT_OF_RANGE_IS_MISSING:
+            out_left = self.emit(
+                arith.AndIOp(self.flag(flags, OUT_OF_RANGE_IS_MISSING), missing_left)
+            )
+        return self.select(in_range, member, out_left)

@@ -1,0 +1,113 @@
+"""Monotone scalers folded into tree thresholds: the same routing for every finite value,
+the same errors, and a clear note where folding does not apply."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+
+import willump_mlir as wm
+from willump_mlir.frontend.folding import fold_scaler
+from willump_mlir.frontend.sklearn_trees import read_ensemble
+
+lgb = pytest.importorskip("lightgbm")
+SCALERS = [StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler]
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 5)) * [1.0, 1e4, 1e-4, 3.0, 1.0] + [0.0, 5e5, 0.0, -2.0, 0.0]
+    return X, (X[:, 0] + X[:, 3] / 3 > -0.5).astype(np.int64)
+
+
+def around_thresholds(X: np.ndarray, features: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Rows with one value at each (raw) threshold and one ulp either side, plus extremes."""
+    parts = [X]
+    for value in (thresholds, np.nextafter(thresholds, -np.inf), np.nextafter(thresholds, np.inf)):
+        rows = np.repeat(X[:1], len(thresholds), axis=0)
+        rows[np.arange(len(thresholds)), features] = value
+        parts.append(rows)
+    largest = np.finfo(np.float64).max
+    parts.append(np.array([[largest] * 5, [-largest] * 5, [np.nan] * 5, [0.0] * 5, [-0.0] * 5]))
+    return np.vstack(parts)
+
+
+@pytest.mark.parametrize("scaler", SCALERS)
+@pytest.mark.parametrize("model", ["hgb", "lgbm", "gb"])
+def test_folded_ensemble_routes_like_the_scaled_one(data, scaler, model) -> None:
+    X, y = data
+    fitted = scaler().fit(X)
+    Z = fitted.transform(X)
+    if model == "hgb":
+        ensemble = read_ensemble(HistGradientBoostingRegressor(max_iter=30).fit(Z, y))[0]
+    elif model == "gb":  # float32 input: the fold itself still holds
+        ensemble = read_ensemble(GradientBoostingClassifier(n_estimators=20).fit(Z, y))[0]
+    else:
+        from willump_mlir.frontend.boosters import booster_model
+
+        booster = lgb.LGBMRegressor(n_estimators=30, verbose=-1).fit(Z, y)
+        ensemble = booster_model(booster).ensemble
+    folded = fold_scaler(ensemble, fitted.transform)
+    assert folded is not None and folded.input_precision == "f64"
+    split = folded.feature >= 0
+    rows = around_thresholds(X, folded.feature[split], folded.threshold[split])
+    with np.errstate(all="ignore"):
+        scaled = fitted.transform(rows)
+    expected = ensemble.reference_predict(scaled)
+    np.testing.assert_array_equal(folded.reference_predict(rows), expected)
+
+
+@pytest.mark.parametrize("scaler", [StandardScaler, MinMaxScaler])
+@pytest.mark.parametrize(
+    "model",
+    [HistGradientBoostingClassifier(max_iter=40), lgb.LGBMClassifier(n_estimators=40, verbose=-1)],
+    ids=["hgb", "lgbm"],
+)
+def test_compiled_pipeline_folds_the_scaler_and_stays_exact(data, scaler, model) -> None:
+    X, y = data
+    pipe = make_pipeline(scaler(), model).fit(X, y)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        return pipe.predict_proba(x)
+
+    compiled = wm.compile(score, (X[:20],))
+    assert "is folded into the split thresholds" in compiled.explain()
+    assert "feature.standardize" not in compiled.ir("feature")
+    assert "feature.mul_add" not in compiled.ir("feature")
+    rows = X[:500].copy()
+    rows[::7, 2] = np.nan  # NaN passes the scaler and routes as missing
+    np.testing.assert_array_equal(compiled(rows), score(rows))
+    np.testing.assert_array_equal(compiled(rows[3:4]), score(rows[3:4]))
+    rows[5, 1] = np.inf  # the scaler refuses infinity; so does the folded model
+    with pytest.raises(ValueError, match="infinity"):
+        score(rows)
+    with pytest.raises(wm.InputError, match="infinity"):
+        compiled(rows)
+
+
+def test_float32_models_keep_the_scaler_and_say_why(data) -> None:
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=10)).fit(X, y)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        return pipe.predict_proba(x)
+
+    compiled = wm.compile(score, (X[:20],))
+    assert "runs before the model" in compiled.explain()
+    assert "reads float32" in compiled.explain()
+    assert "feature.standardize" in compiled.ir("feature")
+    huge = X[:3].copy()
+    huge[1, 0] = 1e300  # finite, but infinite in float32 once scaled: sklearn refuses it
+    with pytest.raises(ValueError):
+        score(huge)
+    with pytest.raises(wm.InputError):
+        compiled(huge)
+    np.testing.assert_allclose(compiled(X), score(X), rtol=0, atol=1e-12)
