@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -292,12 +293,15 @@ def _warm_onnxruntime(ctx: Context) -> float:
 # willump-mlir.
 
 
-def _wm_compile(ctx: Context) -> tuple[Any, float]:
+def _wm_compile(ctx: Context, function: str | None = None) -> tuple[Any, float]:
+    """Compile the workload's ``score`` (or the module's ``function``) with willump-mlir."""
     try:
         import willump_mlir as wm
 
         compile_fn = wm.compile
         score = ctx.workload.score_fn(standalone=False)  # the user's function, as users import it
+        if function is not None:
+            score = getattr(sys.modules[score.__module__], function)
     except Exception as exc:  # noqa: BLE001 - the compiler may not exist yet
         raise StageError("import", exc) from exc
     example = (head(ctx.data.test, ctx.workload.example_rows), ctx.data.model)
@@ -309,12 +313,12 @@ def _wm_compile(ctx: Context) -> tuple[Any, float]:
     return compiled, time.perf_counter() - start
 
 
-def _prepare_willump(ctx: Context) -> Prepared:
+def _prepare_willump(ctx: Context, function: str | None = None) -> Prepared:
     cache_dir = os.environ.get(CACHE_ENV)
     notes = []
     if cache_dir and any(Path(cache_dir).iterdir()):
         notes.append("cache dir was not empty: cold compile is not cold")
-    compiled, compile_s = _wm_compile(ctx)
+    compiled, compile_s = _wm_compile(ctx, function)
     if ctx.workload.require_native and compiled.traced.python_calls:
         reasons = "; ".join(
             f"{call.source}: {call.reason}" for call in compiled.traced.python_calls.values()
@@ -330,6 +334,15 @@ def _prepare_willump(ctx: Context) -> Prepared:
 
 def _warm_willump(ctx: Context) -> float:
     return _wm_compile(ctx)[1]
+
+
+SCALER_KEPT = "score_scaler_kept"  # synthetic_trees: the scaler called apart from the model
+
+
+def _prepare_willump_scaler_kept(ctx: Context) -> Prepared:
+    """willump-mlir on the same pipeline with its scaler outside the Pipeline, so nothing is
+    folded: the difference to ``willump-mlir`` is what folding the scaler gains."""
+    return _prepare_willump(ctx, SCALER_KEPT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,6 +442,7 @@ SYSTEMS: dict[str, System] = {
         System("sklearn", _prepare_sklearn),
         System("onnxruntime", _prepare_onnxruntime, _warm_onnxruntime, _probe_onnxruntime),
         System("willump-mlir", _prepare_willump, _warm_willump, uses_cache_dir=True),
+        System("willump-mlir-scaler-kept", _prepare_willump_scaler_kept, uses_cache_dir=True),
         System("numba", _prepare_numba),
         System("tl2cgen", _prepare_tl2cgen, _warm_tl2cgen),
         System("lleaves", _prepare_lleaves, python=trees.lleaves_python),

@@ -296,7 +296,7 @@ for _name, _model, _reference, _extra in (
             module="willump_mlir.workloads.synthetic_trees",
             builder=f"build_{_name}",
             input_kind="array",
-            systems=TREE_SYSTEMS + _extra,
+            systems=(*TREE_SYSTEMS, "willump-mlir-scaler-kept", *_extra),
             tags=("synthetic", "trees"),
             require_native=True,
             targets=BEAT_PEERS,

@@ -103,3 +103,9 @@ def build_xgb(seed: int = 0, limit: int | None = None) -> TreeData:
 def score(X: np.ndarray, model: Pipeline) -> np.ndarray:
     """The inference function users hand to ``wm.compile``: P(class 1) per row."""
     return model.predict_proba(X)[:, 1]
+
+
+def score_scaler_kept(X: np.ndarray, model: Pipeline) -> np.ndarray:
+    """``score`` with the scaler called on its own: the same result, but no Pipeline whose
+    scaler the compiler could fold into the model (the bench's ``willump-mlir-scaler-kept``)."""
+    return model[-1].predict_proba(model[0].transform(X))[:, 1]
