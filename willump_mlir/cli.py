@@ -10,7 +10,9 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="willump", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="compile the lending_club pipeline and compare")
+    demo = commands.add_parser(
+        "demo", help="compile three real pipelines (lending_club, tweets, movielens) and compare"
+    )
     demo.add_argument("--single-rows", type=int, default=200, help="single-row calls to time")
     demo.add_argument("--repeats", type=int, default=7, help="timed repeats of the batch call")
     commands.add_parser(

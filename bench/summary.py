@@ -1,0 +1,94 @@
+"""One table across workloads, from their ``bench/results/<workload>.json``.
+
+    python -m bench.summary synthetic_gb synthetic_rf ... --out bench/results/trees_summary.md
+
+Each row: the reference's, the best peer's and willump-mlir's batch throughput and
+single-row p50 (medians over the repeats, as in each workload's own page), willump-mlir's
+ratios to both, its exactness, and, where the workload ran ``willump-mlir-scaler-kept``,
+its batch throughput over that variant: what folding the scaler gained, where it folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.report import NOT_PEERS, REFERENCE
+
+RESULTS = Path(__file__).resolve().parent / "results"
+WILLUMP = "willump-mlir"
+SCALER_KEPT = "willump-mlir-scaler-kept"
+
+
+def _rows(workload: str) -> dict[str, dict[str, Any]]:
+    data = json.loads((RESULTS / f"{workload}.json").read_text())
+    return {r["system"]: r for r in data["summary"] if r["ok_repeats"]}
+
+
+def _best(rows: dict[str, dict[str, Any]], key: str, fastest: Any) -> dict[str, Any] | None:
+    peers = [r for name, r in rows.items() if name not in NOT_PEERS]
+    return fastest(peers, key=lambda r: r[key]) if peers else None
+
+
+def _batch(row: dict[str, Any] | None) -> str:
+    return "–" if row is None else f"{row['rows_per_s']:,.0f}"
+
+
+def _single(row: dict[str, Any] | None) -> str:
+    return "–" if row is None else f"{row['single_p50_us']:,.0f}"
+
+
+def _name(row: dict[str, Any] | None) -> str:
+    return "" if row is None else f" ({row['system']})"
+
+
+def summary_line(workload: str) -> str:
+    rows = _rows(workload)
+    ours, reference = rows.get(WILLUMP), rows.get(REFERENCE)
+    peer_batch = _best(rows, "rows_per_s", max)
+    peer_single = _best(rows, "single_p50_us", min)
+    if ours is None:
+        return f"| {workload} | {_batch(reference)} | – | failed | | | | | | | |"
+
+    def faster(other: dict[str, Any] | None, key: str) -> str:
+        """How many times faster willump-mlir is than ``other`` on ``key``."""
+        if other is None:
+            return "–"
+        ratio = other[key] / ours[key] if key == "single_p50_us" else ours[key] / other[key]
+        return f"{ratio:.2f}x"
+
+    kept = rows.get(SCALER_KEPT)
+    return (
+        f"| {workload} | {_batch(reference)} | {_batch(peer_batch)}{_name(peer_batch)} "
+        f"| **{_batch(ours)}** | {faster(reference, 'rows_per_s')} "
+        f"| {faster(peer_batch, 'rows_per_s')} "
+        f"| {_single(reference)} | {_single(peer_single)}{_name(peer_single)} "
+        f"| **{_single(ours)}** | {faster(reference, 'single_p50_us')} "
+        f"| {faster(peer_single, 'single_p50_us')} "
+        f"| {ours['max_abs_diff']:.2g} | {faster(kept, 'rows_per_s')} |"
+    )
+
+
+HEADER = (
+    "| workload | reference batch rows/s | best peer batch | **willump-mlir batch** "
+    "| vs reference | vs best peer | reference 1-row µs | best peer 1-row µs "
+    "| **willump-mlir 1-row µs** | vs reference | vs best peer | max \\|diff\\| "
+    "| vs scaler kept |\n" + "|---" * 13 + "|"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="+")
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    options = parser.parse_args()
+    table = "\n".join([HEADER, *(summary_line(w) for w in options.workloads)])
+    print(table)
+    if options.out is not None:
+        options.out.write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
