@@ -75,11 +75,14 @@ def fit(kind: str) -> tuple[np.ndarray, object]:
 
 
 def run_child(model_file: Path) -> dict[str, float]:
-    """One cold compile in a new process with an empty object-code cache."""
+    """One cold compile in a new process with an empty object-code cache (the child is a
+    file, so that the tracer can read the scoring function's source)."""
+    child = model_file.with_name("child.py")
+    child.write_text(CHILD)
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, WILLUMP_MLIR_CACHE_DIR=cache)
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(model_file)], env=env, capture_output=True, text=True
+            [sys.executable, str(child), str(model_file)], env=env, capture_output=True, text=True
         )
     if done.returncode:
         raise RuntimeError(done.stderr.strip().splitlines()[-1])

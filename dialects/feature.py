@@ -1301,9 +1301,9 @@ class SparseLinearOp(IRDLOperation):
 TREE_COMPARES = ("le", "lt")
 TREE_PRECISIONS = ("f64", "f32")
 TREE_CHECKS = ("none", "nan_or_infinite", "infinite")
-#: Node flags (``willump_mlir.frontend.trees``): missing left, categorical, zero is missing,
-#: NaN as zero, out of range is missing, truncate category, integer category.
-TREE_FLAGS = 127
+#: Node flags (``willump_mlir.frontend.trees``): missing left (1), categorical (2), zero is
+#: missing (4), out of range is missing (16), truncate category (32), integer category (64).
+TREE_FLAGS = 1 | 2 | 4 | 16 | 32 | 64
 TREE_CATEGORICAL = 2  # the flag of a categorical split
 
 

@@ -130,6 +130,18 @@ def test_suffixes_on_clashing_columns() -> None:
     np.testing.assert_array_equal(compiled(rows), joined(rows))
 
 
+def test_empty_table_runs_in_python() -> None:
+    table = pd.DataFrame({"k": pd.Series([], dtype=np.int64), "v": pd.Series([], dtype=float)})
+
+    def joined(rows: pd.DataFrame) -> np.ndarray:
+        return rows.merge(table, on="k", how="left")[["v"]].to_numpy()
+
+    rows = pd.DataFrame({"k": [1, 2, 3]})
+    compiled = wm.compile(joined, example=(rows,))
+    np.testing.assert_array_equal(compiled(rows), joined(rows))
+    assert "has no rows" in compiled.explain()
+
+
 def test_duplicate_table_keys_run_in_python() -> None:
     table = pd.DataFrame({"k": [1, 1, 2], "v": [1.0, 2.0, 3.0]})
 

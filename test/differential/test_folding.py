@@ -10,6 +10,7 @@ from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
@@ -18,6 +19,7 @@ from willump_mlir.frontend.folding import fold_scaler
 from willump_mlir.frontend.sklearn_trees import read_ensemble
 
 lgb = pytest.importorskip("lightgbm")
+xgb = pytest.importorskip("xgboost")
 SCALERS = [StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler]
 
 
@@ -68,10 +70,15 @@ def test_folded_ensemble_routes_like_the_scaled_one(data, scaler, model) -> None
 @pytest.mark.parametrize("scaler", [StandardScaler, MinMaxScaler])
 @pytest.mark.parametrize(
     "model",
-    [HistGradientBoostingClassifier(max_iter=40), lgb.LGBMClassifier(n_estimators=40, verbose=-1)],
-    ids=["hgb", "lgbm"],
+    [
+        HistGradientBoostingClassifier(max_iter=40),
+        lgb.LGBMClassifier(n_estimators=40, verbose=-1),
+        xgb.XGBClassifier(n_estimators=40, max_depth=4),
+    ],
+    ids=["hgb", "lgbm", "xgb"],
 )
 def test_compiled_pipeline_folds_the_scaler_and_stays_exact(data, scaler, model) -> None:
+    """Folded into float64 (HistGradientBoosting, LightGBM) and float32 (XGBoost) models."""
     X, y = data
     pipe = make_pipeline(scaler(), model).fit(X, y)
 
@@ -93,7 +100,7 @@ def test_compiled_pipeline_folds_the_scaler_and_stays_exact(data, scaler, model)
         compiled(rows)
 
 
-def test_float32_models_keep_the_scaler_and_say_why(data) -> None:
+def test_models_that_check_their_input_keep_the_scaler_and_say_why(data) -> None:
     X, y = data
     pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=10)).fit(X, y)
 
@@ -102,7 +109,7 @@ def test_float32_models_keep_the_scaler_and_say_why(data) -> None:
 
     compiled = wm.compile(score, (X[:20],))
     assert "runs before the model" in compiled.explain()
-    assert "reads float32" in compiled.explain()
+    assert "checks its input" in compiled.explain()
     assert "feature.standardize" in compiled.ir("feature")
     huge = X[:3].copy()
     huge[1, 0] = 1e300  # finite, but infinite in float32 once scaled: sklearn refuses it
@@ -111,3 +118,14 @@ def test_float32_models_keep_the_scaler_and_say_why(data) -> None:
     with pytest.raises(wm.InputError):
         compiled(huge)
     np.testing.assert_allclose(compiled(X), score(X), rtol=0, atol=1e-12)
+
+
+def test_only_tree_models_are_tried(data) -> None:
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        return pipe.predict_proba(x)
+
+    explained = wm.compile(score, (X[:20],)).explain()
+    assert "folded" not in explained and "runs before the model" not in explained

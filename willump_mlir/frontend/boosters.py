@@ -216,12 +216,25 @@ def _lgbm_objective(objective: str, outputs: int) -> tuple[str, str, int]:
     raise Unsupported(f"LightGBM objective {name!r} is not supported natively")
 
 
+def _has_linear_leaves(dump: dict) -> bool:
+    """Whether a LightGBM dump has linear models in its leaves (``linear_tree`` or its
+    aliases: the dump, not the parameters, is what ``predict`` uses)."""
+    nodes = [info["tree_structure"] for info in dump["tree_info"]]
+    while nodes:
+        node = nodes.pop()
+        if "left_child" in node:
+            nodes += (node["left_child"], node["right_child"])
+        elif node.get("leaf_coeff"):
+            return True
+    return False
+
+
 def lightgbm_model(booster: object) -> Model:
     """A ``lightgbm.Booster`` (as ``predict`` uses it by default: up to ``best_iteration``)."""
-    if booster.params.get("linear_tree"):  # type: ignore[attr-defined]
+    dump = booster.dump_model()  # type: ignore[attr-defined]
+    if _has_linear_leaves(dump):
         raise Unsupported("LightGBM linear_tree=True (linear models in the leaves) is not "
                           "supported natively")  # fmt: skip
-    dump = booster.dump_model()  # type: ignore[attr-defined]
     if dump.get("pandas_categorical"):
         raise Unsupported("LightGBM model fitted on pandas categorical columns (it maps their "
                           "categories at predict time): not supported natively")  # fmt: skip

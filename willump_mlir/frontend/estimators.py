@@ -152,7 +152,11 @@ class EstimatorLowering:
             raise Unsupported(f"Pipeline ending in passthrough has no {method}")
         head = steps if method == "transform" else steps[:-1]
         foldable = method != "transform" and len(steps) >= 2
-        if foldable and isinstance(steps[-2][1], folding.FOLDABLE_SCALERS):
+        if (
+            foldable
+            and isinstance(steps[-2][1], folding.FOLDABLE_SCALERS)
+            and params.is_tree_model(steps[-1][1])
+        ):
             head = head[:-1]
         for name, step in head:
             x = self.call(step, "transform", x, f"{label}[{name!r}]")

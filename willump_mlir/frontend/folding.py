@@ -104,18 +104,18 @@ def fold_into_model(scaler: object, ensemble: TreeEnsemble, check: str) -> tuple
     and the check the folded model makes; ``Unsupported`` says why it cannot be folded.
 
     The scaler refuses infinity and passes NaN through, so the folded model refuses
-    infinity ("infinite"). That is all it must refuse only when the model itself reads
-    float64 and checks nothing: a float32 model refuses values that overflow float32
-    after scaling, which no check on the raw value can tell.
+    infinity ("infinite"). That is all it must refuse only when the model itself checks
+    nothing (HistGradientBoosting without categories, LightGBM, XGBoost): scikit-learn's
+    other trees refuse values that overflow float32 once scaled, which no check on the raw
+    value can tell.
     """
     name = type(scaler).__name__
-    if ensemble.input_precision != "f64":
-        raise Unsupported(
-            f"{name} is not folded into a model that reads float32: a finite value can "
-            "overflow float32 once scaled, which the model refuses"
-        )
     if check != "none":
-        raise Unsupported(f"{name} is not folded into a model that checks its input")
+        raise Unsupported(
+            f"{name} is not folded into a model that checks its input: it refuses values "
+            "that are only infinite once scaled (and rounded to float32), which a threshold "
+            "on the raw value cannot tell"
+        )
     folded = fold_scaler(ensemble, scaler.transform)  # type: ignore[attr-defined]
     if folded is None:
         raise Unsupported(f"{name} is not folded: a split is categorical or zero-as-missing")

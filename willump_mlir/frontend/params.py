@@ -635,7 +635,7 @@ def lower_estimator(
     if extractor is None:
         raise Unsupported(f"{type(est).__name__} is not supported natively")
     if prescale is not None:
-        if extractor not in (sklearn_trees.extract, boosters.extract):
+        if not is_tree_model(est):
             raise Unsupported(f"only tree models take a scaler into their thresholds, not "
                               f"{type(est).__name__}")  # fmt: skip
         if output_config(prescale) is not None:
@@ -652,6 +652,11 @@ def lower_estimator(
             f"{type(est).__name__} was fitted on {est.n_features_in_} columns, got {len(kinds)}"
         )
     return extractor(est, method, kinds, blobs)
+
+
+def is_tree_model(est: object) -> bool:
+    """Whether ``est`` is a tree model (a scaler before it may be folded into it)."""
+    return type(est) in sklearn_trees.FAMILIES or boosters.library(est) is not None
 
 
 def class_labels(est: object) -> np.ndarray:

@@ -307,6 +307,8 @@ def extract(
     if any(kind != "f64" for kind in kinds):
         raise Unsupported(f"{name} needs numeric input")
     ensemble, options = read_ensemble(est)
+    if ensemble.features != len(kinds):
+        raise Unsupported(f"{name} was fitted on {ensemble.features} features, got {len(kinds)}")
     if prescale is not None:
         ensemble, options["check"] = fold_into_model(prescale, ensemble, options["check"])
     methods = ("predict",)

@@ -164,6 +164,8 @@ class TableLookups:
     def rows_of(self, source: Val, columns: list[str] | None, keys: pd.DataFrame) -> SSAValue:
         """The table row of each row's key (-1: none); ``keys`` are the table's key columns."""
         what = f"key {list(keys.columns)}"
+        if not len(keys):
+            raise Unsupported(f"the table of {what} has no rows")
         for name in keys.columns:
             _key_kind(keys[name], f"key column {name!r}")
         if keys.duplicated().any():

@@ -126,7 +126,11 @@ class TreeEnsemble:
             raise ValueError(f"tree_output + width must stay within {self.outputs} outputs")
         categorical = split & (self.flags & CATEGORICAL != 0)
         ends = self.category_start[categorical] + self.category_words[categorical]
-        if np.any(self.category_words[categorical] <= 0) or np.any(ends > len(self.category_bits)):
+        if (
+            np.any(self.category_start[categorical] < 0)
+            or np.any(self.category_words[categorical] <= 0)
+            or np.any(ends > len(self.category_bits))
+        ):
             raise ValueError("categorical nodes need a non-empty bitset within category_bits")
 
     # region Kernel layout

@@ -236,13 +236,16 @@ class DirectCall:
         self.as_bool = kernel.outputs[self.result].dtype == np.uint8
 
     @staticmethod
-    def applies(plan: Plan, kernels: dict[str, BoundKernel], arguments: list[ArgumentSpec]) -> bool:
-        """Whether ``plan`` is one kernel that reads only float64 matrix arguments."""
+    def applies(plan: Plan, kernels: dict[str, BoundKernel], traced: FrontendResult) -> bool:
+        """Whether ``plan`` is one kernel that reads only float64 matrix arguments, every data
+        argument is such a matrix, and the result is dense."""
         if len(plan.steps) != 1 or not isinstance(plan.steps[0], KernelStep):
             return False
         kernel = kernels[plan.steps[0].name]
-        data = [a for a in arguments if a.kind != "bound"]
-        names = {f"arg{k}" for k, a in enumerate(data) if a.kind == "array"}
+        data = [a for a in traced.arguments if a.kind != "bound"]
+        if traced.returns_sparse or any(a.kind != "array" for a in data):
+            return False
+        names = {f"arg{k}" for k in range(len(data))}
         return (
             kernel.splittable
             and kernel.python_rows is None
@@ -330,7 +333,7 @@ class CompiledPipeline:
             DirectCall(
                 next(iter(self.kernels.values())), self.arguments, plan.returns[0], self.scratch
             )
-            if DirectCall.applies(plan, self.kernels, self.arguments)
+            if DirectCall.applies(plan, self.kernels, traced)
             else None
         )
 

@@ -187,6 +187,7 @@ def test_lightgbm_booster(data: tuple) -> None:
         ({"objective": "cross_entropy"}, "cross_entropy"),
         ({"objective": "regression", "reg_sqrt": True}, "reg_sqrt"),
         ({"objective": "regression", "linear_tree": True}, "linear_tree"),
+        ({"objective": "regression", "linear_trees": True}, "linear_tree"),  # an alias
     ],
 )
 def test_lightgbm_unsupported(data: tuple, params: dict, reason: str) -> None:

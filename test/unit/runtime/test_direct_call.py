@@ -4,6 +4,7 @@ errors as the general path."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -64,3 +65,15 @@ def test_a_run_time_error_is_reported_by_the_general_path(compiled) -> None:
     with pytest.raises(wm.InputError, match="NaN"):
         fast(bad)
     close(fast(X[:1]), model.predict_proba(X[:1]))  # record reset
+
+
+def test_not_taken_when_another_data_argument_is_not_a_matrix(compiled) -> None:
+    fast, model, X = compiled
+    frame = pd.DataFrame({"a": X[:, 0]})
+
+    def score(x: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+        return model.predict_proba(x) * table[["a"]].to_numpy()
+
+    both = wm.compile(score, (X[:8], frame.iloc[:8]))
+    assert both.direct is None
+    close(both(X[:3], frame.iloc[:3]), score(X[:3], frame.iloc[:3]))
