@@ -1301,10 +1301,18 @@ class SparseLinearOp(IRDLOperation):
 TREE_COMPARES = ("le", "lt")
 TREE_PRECISIONS = ("f64", "f32")
 TREE_CHECKS = ("none", "nan_or_infinite", "infinite")
-#: Node flags (``willump_mlir.frontend.trees``): missing left (1), categorical (2), zero is
-#: missing (4), out of range is missing (16), truncate category (32), integer category (64).
-TREE_FLAGS = 1 | 2 | 4 | 16 | 32 | 64
-TREE_CATEGORICAL = 2  # the flag of a categorical split
+#: Node flags (the routing rules ``willump_mlir.frontend.trees`` defines).
+MISSING_LEFT = 1  # a missing value goes to the left child
+CATEGORICAL = 2  # the split tests membership of trunc(x) in a bitset: members go left
+ZERO_IS_MISSING = 4  # numeric split: |x| <= ZERO_THRESHOLD counts as missing (LightGBM)
+OUT_OF_RANGE_IS_MISSING = 16  # categorical: a value outside the bitset goes the missing way
+TRUNCATE_CATEGORY = 32  # categorical: range-check trunc(x), not x (-0.5 is category 0)
+INTEGER_CATEGORY = 64  # categorical: a value that is not an integer is out of range (sklearn HGB)
+TREE_FLAGS = (
+    MISSING_LEFT | CATEGORICAL | ZERO_IS_MISSING | OUT_OF_RANGE_IS_MISSING | TRUNCATE_CATEGORY
+    | INTEGER_CATEGORY
+)  # fmt: skip
+ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM's kZeroThreshold, a float
 
 
 @irdl_op_definition
@@ -1426,7 +1434,7 @@ class TreeEnsembleOp(IRDLOperation):
         flags = self.node_flags.value.data
         if flags & ~TREE_FLAGS:
             raise VerifyException(f"flags {flags} has unknown bits")
-        categorical = flags & TREE_CATEGORICAL != 0
+        categorical = flags & CATEGORICAL != 0
         if categorical != (self.category_ranges is not None):
             raise VerifyException("categories are given exactly when a node is categorical")
         if self.category_ranges is not None and self.category_bits is not None:

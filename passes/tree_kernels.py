@@ -30,8 +30,7 @@ from xdsl.dialects.builtin import FloatAttr, IndexType, f32, f64, i1, i32
 from xdsl.ir import SSAValue
 
 from willump_mlir.dialects import feature
-from willump_mlir.dialects.pipeline import batch_width
-from willump_mlir.frontend.trees import (
+from willump_mlir.dialects.feature import (
     CATEGORICAL,
     INTEGER_CATEGORY,
     MISSING_LEFT,
@@ -40,6 +39,7 @@ from willump_mlir.frontend.trees import (
     ZERO_IS_MISSING,
     ZERO_THRESHOLD,
 )
+from willump_mlir.dialects.pipeline import batch_width
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter

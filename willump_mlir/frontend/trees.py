@@ -34,20 +34,22 @@ import numpy as np
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, f64, i64
 from xdsl.ir import Attribute
 
+from willump_mlir.dialects.feature import (  # noqa: F401 - the node flags, re-exported
+    CATEGORICAL,
+    INTEGER_CATEGORY,
+    MISSING_LEFT,
+    OUT_OF_RANGE_IS_MISSING,
+    TREE_COMPARES,
+    TREE_PRECISIONS,
+    TRUNCATE_CATEGORY,
+    ZERO_IS_MISSING,
+    ZERO_THRESHOLD,
+)
+
 if TYPE_CHECKING:
     from .params import Blobs
 
-#: Node flags (``TreeEnsemble.flags``).
-MISSING_LEFT = 1  # a missing value goes to the left child
-CATEGORICAL = 2  # the split tests membership of trunc(x) in a bitset: members go left
-ZERO_IS_MISSING = 4  # numeric split: |x| <= ZERO_THRESHOLD counts as missing (LightGBM)
-OUT_OF_RANGE_IS_MISSING = 16  # categorical: a value outside the bitset goes the missing way
-TRUNCATE_CATEGORY = 32  # categorical: range-check trunc(x), not x (-0.5 is category 0)
-INTEGER_CATEGORY = 64  # categorical: a value that is not an integer is out of range (sklearn HGB)
-
-ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM's kZeroThreshold, a float
-COMPARES = ("le", "lt")
-PRECISIONS = ("f64", "f32")
+COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
 
 
 @dataclass
