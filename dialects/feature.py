@@ -1557,18 +1557,28 @@ class BinaryProbaOp(_RowMapOp):
 @irdl_op_definition
 class ArgmaxOp(_RowMapOp):
     """Index of the largest value per row (the first one on ties, as numpy); with one value
-    per row, ``1`` if it is positive else ``0``, as a binary classifier's ``predict``. The
+    per row, ``1`` if it is positive else ``0``, as a binary classifier's ``predict``, or,
+    with ``{nonnegative}``, ``1`` if it is at least zero (GradientBoostingClassifier). The
     values are f64 or f32.
 
     ```mlir
     %k = feature.argmax %d : tensor<?x3xf64> -> tensor<?xi64>
+    %b = feature.argmax %r {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
     ```
     """
 
     name = "feature.argmax"
+    nonnegative = opt_attr_def(UnitAttr)
 
-    def __init__(self, input: SSAValue):
+    def __init__(self, input: SSAValue, nonnegative: bool = False):
         super().__init__(input, vector_of(i64))
+        if nonnegative:
+            self.nonnegative = UnitAttr()
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.nonnegative is not None and batch_width(self.input.type) != 1:
+            raise VerifyException("feature.argmax: {nonnegative} needs one value per row")
 
     def elements(self) -> tuple[Attribute, ...]:
         return (f64, f32)

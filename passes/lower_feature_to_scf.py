@@ -672,7 +672,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         x = self.row_of(op.input)
         if len(x) == 1:
             zero = self.float_constant(0.0, op.input.type.get_element_type())
-            positive = self.cmpf("ogt", x[0], zero)
+            positive = self.cmpf("oge" if op.nonnegative else "ogt", x[0], zero)
             return [self.emit(arith.ExtUIOp(positive, i64))]
         best, best_index = x[0], self.constant(0, i64)
         for k, v in enumerate(x[1:], start=1):

@@ -118,9 +118,7 @@ from willump_mlir.dialects.feature import (
     WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
-    BinaryOp,
     BlobAttr,
-    ConstantOp,
     FrameType,
     HstackOp,
     PredictOp,
@@ -676,8 +674,6 @@ def _method(lw: Lowering, methods: tuple[str, ...]) -> str:
 # region Tree models
 
 _TREE_BLOBS = ("nodes", "thresholds", "leaves", "roots", "tree_outputs", "base")
-# The smallest positive double: ``raw + it > 0`` is ``raw >= 0`` (no double lies between).
-_SMALLEST_SUBNORMAL = 5e-324
 
 
 def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAValue:
@@ -759,10 +755,7 @@ def lower_tree_ensemble(lw: Lowering) -> SSAValue:
         return _tree_proba(lw, raw, proba)
     if decision == "proba":
         raw = _tree_proba(lw, raw, proba)
-    elif decision == "raw_nonnegative":
-        smallest = lw.insert(ConstantOp(_SMALLEST_SUBNORMAL)).result
-        raw = lw.insert(BinaryOp("add", raw, smallest)).result
-    return lw.insert(ArgmaxOp(raw)).result
+    return lw.insert(ArgmaxOp(raw, nonnegative=decision == "raw_nonnegative")).result
 
 
 # endregion

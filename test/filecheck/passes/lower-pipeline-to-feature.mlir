@@ -384,8 +384,8 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // -----
 
-// Tree models: a gradient-boosted binary classifier predicts raw >= 0 (raw plus the smallest
-// subnormal, then argmax's raw > 0); its probabilities are [1 - sigmoid, sigmoid].
+// Tree models: a gradient-boosted binary classifier predicts raw >= 0 (argmax {nonnegative});
+// its probabilities are [1 - sigmoid, sigmoid].
 
 func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
   %k = pipeline.predict "GradientBoostingClassifier" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?xi64>
@@ -394,9 +394,7 @@ func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
 
 // CHECK-LABEL: func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
 // CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "nan_or_infinite" : tensor<?x4xf64> -> tensor<?x1xf64>
-// CHECK-NEXT: [[TINY:%[0-9]+]] = pipeline.constant 4.940660e-324 : f64
-// CHECK-NEXT: [[SHIFTED:%[0-9]+]] = pipeline.binary "add" [[RAW]], [[TINY]] : (tensor<?x1xf64>, f64) -> tensor<?x1xf64>
-// CHECK-NEXT: %k = feature.argmax [[SHIFTED]] : tensor<?x1xf64> -> tensor<?xi64>
+// CHECK-NEXT: %k = feature.argmax [[RAW]] {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
 
 // -----
 

@@ -322,6 +322,13 @@
 
 // -----
 
+%d = "test.op"() : () -> tensor<?x3xf64>
+%k = feature.argmax %d {nonnegative} : tensor<?x3xf64> -> tensor<?xi64>
+
+// CHECK: feature.argmax: {nonnegative} needs one value per row
+
+// -----
+
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 

@@ -74,6 +74,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 %p = feature.sigmoid %b : tensor<?x1xf64> -> tensor<?x1xf64>
 %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
 %bk = feature.argmax %bv : tensor<?xf64> -> tensor<?xi64>
+%nk = feature.argmax %b {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
 
 // CHECK:      %x, %codes = "test.op"() : () -> (tensor<?x5xf64>, tensor<?x1xi64>)
 // CHECK-NEXT: %d = feature.linear %x coef <"w_0" : tensor<3x9xf64>> offset 0 intercept <"b_1" : tensor<3xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x3xf64>
@@ -89,6 +90,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT: %p = feature.sigmoid %b : tensor<?x1xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %bk = feature.argmax %bv : tensor<?xf64> -> tensor<?xi64>
+// CHECK-NEXT: %nk = feature.argmax %b {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
 
 // GENERIC:      %d = "feature.linear"(%x) <{coef = #pipeline.blob<"w_0" : tensor<3x9xf64>>, offset = 0 : i64, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>}> {check_finite} : (tensor<?x5xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %w = "feature.weight_lookup"(%codes) <{coef = #pipeline.blob<"w_0" : tensor<3x9xf64>>, offset = 5 : i64, categories = 4 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
