@@ -21,7 +21,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -34,7 +34,14 @@ from xdsl.dialects.builtin import (
     f64,
     i1,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue, TypeAttribute
+from xdsl.ir import (
+    Attribute,
+    Dialect,
+    Operation,
+    ParametrizedAttribute,
+    SSAValue,
+    TypeAttribute,
+)
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
@@ -700,6 +707,19 @@ class PythonCallOp(IRDLOperation):
         if source is not None:
             properties["source"] = StringAttr(source)
         super().__init__(operands=[args], properties=properties, result_types=[result_types])
+
+
+def python_call_stages(ops: Iterable[Operation]) -> dict[Operation, int]:
+    """How many ``pipeline.python_call``s each of ``ops`` (a block, in order) follows: the
+    stage ``lower-feature-to-scf`` runs it in. Block arguments are stage 0."""
+    stage_of: dict[SSAValue, int] = {}
+    stages: dict[Operation, int] = {}
+    for op in ops:
+        stage = max((stage_of.get(v, 0) for v in op.operands), default=0)
+        stages[op] = stage
+        for result in op.results:
+            stage_of[result] = stage + isinstance(op, PythonCallOp)
+    return stages
 
 
 # endregion

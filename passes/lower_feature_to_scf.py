@@ -799,18 +799,12 @@ class FunctionLowering:
         for i, arg in enumerate(body.args):
             self.names[arg] = f"arg{i}"
         counter = 0
-        stage_of: dict[SSAValue, int] = {arg: 0 for arg in body.args}
-        op_stage: dict[Operation, int] = {}
         for number, op in enumerate(ops[:-1]):
             self.numbers[op] = number
             for result in op.results:
                 self.names[result] = f"v{counter}"
                 counter += 1
-            stage = max((stage_of[v] for v in op.operands), default=0)
-            op_stage[op] = stage
-            produced = stage + 1 if isinstance(op, pipeline.PythonCallOp) else stage
-            for result in op.results:
-                stage_of[result] = produced
+        op_stage = pipeline.python_call_stages(ops[:-1])
 
         last_stage = max(op_stage.values(), default=0)
         steps: list[Attribute] = []

@@ -46,6 +46,7 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     StrType,
     TakeColumnOp,
+    python_call_stages,
 )
 
 from .spec import PythonCall, Unsupported
@@ -351,18 +352,6 @@ class TableLookups:
     # endregion
 
 
-def _stages(block_ops: list[Operation]) -> dict[Operation, int]:
-    """How many Python calls each op follows: ``lower-feature-to-scf``'s stages."""
-    stage_of: dict[SSAValue, int] = {}
-    stages: dict[Operation, int] = {}
-    for op in block_ops:
-        stage = max((stage_of.get(v, 0) for v in op.operands), default=0)
-        stages[op] = stage
-        for result in op.results:
-            stage_of[result] = stage + isinstance(op, PythonCallOp)
-    return stages
-
-
 def _from_join(value: SSAValue) -> bool:
     """Whether frame ``value`` is a ``feature.join`` or a selection of one."""
     while isinstance(value.owner, SelectColumnsOp):
@@ -379,7 +368,7 @@ def materialize_joins(tracer: Tracer) -> None:
     selection of columns used there selects from that result.
     """
     ops = list(tracer.block.ops)
-    stages = _stages(ops)
+    stages = python_call_stages(ops)
     python: dict[SSAValue, SSAValue] = {}
 
     def available(value: SSAValue) -> SSAValue:
