@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from tree_values import around_threshold
 
 import willump_mlir as wm
 from willump_mlir.frontend.boosters import booster_model
@@ -46,10 +47,7 @@ def rows(X: np.ndarray, model: object) -> np.ndarray:
     parts = [X[:150], special]
     numeric = ensemble.feature >= 0
     for f, t in zip(ensemble.feature[numeric], ensemble.threshold[numeric], strict=True):
-        t32 = np.float32(t)
-        values = [t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf), float(t32),
-                  float(np.nextafter(t32, np.float32(-np.inf))),
-                  float(np.nextafter(t32, np.float32(np.inf)))]  # fmt: skip
+        values = around_threshold(t)
         edge = np.repeat(X[200:201], len(values), axis=0)
         edge[:, f] = values
         parts.append(edge)

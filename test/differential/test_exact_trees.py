@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from test_exact_tabular import METHODS, differential
+from tree_values import around_threshold
 
 import willump_mlir as wm
 from willump_mlir.frontend.sklearn_trees import read_ensemble
@@ -88,16 +89,7 @@ def _edge_rows(model: object, X: np.ndarray) -> np.ndarray:
     split = np.flatnonzero(ensemble.feature >= 0)[:60]
     rows = []
     for n in split:
-        t = ensemble.threshold[n]
-        t32 = np.float32(t)
-        for value in (
-            t,
-            np.nextafter(t, -np.inf),
-            np.nextafter(t, np.inf),
-            t32,
-            np.nextafter(t32, np.float32(-np.inf)),
-            np.nextafter(t32, np.float32(np.inf)),
-        ):
+        for value in around_threshold(ensemble.threshold[n]):
             row = np.nan_to_num(X[len(rows) % len(X)]).copy()
             row[ensemble.feature[n]] = value
             rows.append(row)

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from tree_values import around_threshold
 
 from willump_mlir.frontend.boosters import booster_model, extract, methods
 from willump_mlir.frontend.params import Blobs, lower_estimator
@@ -64,10 +65,7 @@ def adversarial(X: np.ndarray, ensemble: TreeEnsemble) -> np.ndarray:
     rows.append(special)
     numeric = (ensemble.feature >= 0) & (ensemble.flags & CATEGORICAL == 0)
     for f, t in zip(ensemble.feature[numeric], ensemble.threshold[numeric], strict=True):
-        t32 = np.float32(t)
-        values = [t, math.nextafter(t, -math.inf), math.nextafter(t, math.inf), float(t32),
-                  float(np.nextafter(t32, np.float32(-np.inf))),
-                  float(np.nextafter(t32, np.float32(np.inf)))]  # fmt: skip
+        values = around_threshold(t)
         edge = np.repeat(X[100:101], len(values), axis=0)
         edge[:, f] = values
         rows.append(edge)
