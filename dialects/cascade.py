@@ -84,6 +84,8 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
+from willump_mlir.dialects.pipeline import FrameType
+
 MASK_TYPE = TensorType(i1, [DYNAMIC_INDEX])
 """A per-row boolean mask, ``tensor<?xi1>``."""
 
@@ -94,16 +96,19 @@ SCORE_TYPE = TensorType(f64, [DYNAMIC_INDEX])
 """One score per row, ``tensor<?xf64>``."""
 
 
-def _batch_type(value_type: Attribute, what: str) -> TensorType[Attribute]:
-    """``value_type`` as a batch tensor (rank >= 1, dynamic leading dimension)."""
+def _batch_type(value_type: Attribute, what: str) -> TensorType[Attribute] | FrameType:
+    """``value_type`` as a batch: a frame, or a tensor of rank >= 1 with a dynamic leading
+    dimension."""
+    if isinstance(value_type, FrameType):
+        return value_type
     if (
         not isinstance(value_type, TensorType)
         or value_type.get_num_dims() == 0
         or value_type.get_shape()[0] != DYNAMIC_INDEX
     ):
         raise VerifyException(
-            f"{what} must be a batch tensor<?x...> with a dynamic leading dimension, "
-            f"got {value_type}"
+            f"{what} must be a frame or a batch tensor<?x...> with a dynamic leading "
+            f"dimension, got {value_type}"
         )
     return value_type
 
@@ -112,6 +117,8 @@ def _num_classes(value_type: Attribute, what: str) -> int:
     """Number of classes of a probability batch: ``tensor<?xf64>`` (binary) or
     ``tensor<?xKxf64>`` with a static ``K >= 2``."""
     batch = _batch_type(value_type, what)
+    if isinstance(batch, FrameType):
+        raise VerifyException(f"{what} must be a tensor of probabilities, got {value_type}")
     shape = batch.get_shape()
     if batch.element_type != f64 or len(shape) > 2:
         raise VerifyException(f"{what} must be tensor<?xf64> or tensor<?xKxf64>, got {value_type}")
@@ -310,16 +317,18 @@ class CompactOp(IRDLOperation):
     """Keep the unsettled rows of a batch, in order, with their original row indices.
 
     `rest` holds the rows `i` of `input` where `settled[i]` is false; `rows[j]` is the
-    index in `input` of `rest[j]`.  `input` is any batch, and `rest` has its type.
+    index in `input` of `rest[j]`.  `input` is any batch (a tensor or a frame), and `rest`
+    has its type.
 
     ```mlir
     %rest, %rows = cascade.compact %x drop %settled : tensor<?x8xf64>
+    %texts, %rows2 = cascade.compact %df drop %settled : !pipeline.frame<"text" : !pipeline.str>
     ```
     """
 
     name = "cascade.compact"
 
-    T: ClassVar = VarConstraint("T", base(TensorType))
+    T: ClassVar = VarConstraint("T", base(TensorType) | base(FrameType))
 
     input = operand_def(T)
     settled = operand_def(EqAttrConstraint(MASK_TYPE))
@@ -338,6 +347,46 @@ class CompactOp(IRDLOperation):
 
     def verify_(self) -> None:
         _batch_type(self.input.type, "input")
+
+
+@irdl_op_definition
+class SelectRowsOp(IRDLOperation):
+    """Take each row from the approximate result where it is settled, else from the full one.
+
+    Both results are computed for every row: this is the cascade before `schedule-lazy`
+    makes the full result lazy (`cascade.compact`, `cascade.lazy_branch`, `cascade.merge`).
+
+    ```mlir
+    %y = cascade.select_rows %settled, %approx, %full : tensor<?xf64>
+    ```
+    """
+
+    name = "cascade.select_rows"
+
+    T: ClassVar = VarConstraint("T", base(TensorType))
+
+    settled = operand_def(EqAttrConstraint(MASK_TYPE))
+    approx = operand_def(T)
+    full = operand_def(T)
+    result = result_def(T)
+
+    traits = traits_def(Pure())
+
+    assembly_format = "$settled `,` $approx `,` $full attr-dict `:` type($result)"
+
+    def __init__(
+        self,
+        settled: SSAValue | Operation,
+        approx: SSAValue | Operation,
+        full: SSAValue | Operation,
+    ) -> None:
+        super().__init__(
+            operands=[settled, approx, full], result_types=[SSAValue.get(approx).type]
+        )
+
+    def verify_(self) -> None:
+        if isinstance(_batch_type(self.result.type, "result"), FrameType):
+            raise VerifyException(f"result must be a batch tensor, got {self.result.type}")
 
 
 @irdl_op_definition
@@ -400,7 +449,7 @@ class LazyBranchOp(IRDLOperation):
 
     name = "cascade.lazy_branch"
 
-    inputs = var_operand_def(TensorType)
+    inputs = var_operand_def(base(TensorType) | base(FrameType))
     outputs = var_result_def(TensorType)
     body = region_def("single_block")
 
@@ -597,6 +646,7 @@ Cascade = Dialect(
         ConfidenceMaskOp,
         # Row selection
         CompactOp,
+        SelectRowsOp,
         MergeOp,
         # Lazy expensive branch
         LazyBranchOp,

@@ -33,7 +33,31 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertToLLVMPass
 
+    def infer_feature_groups() -> type[ModulePass]:
+        from willump_mlir.passes.infer_feature_groups import InferFeatureGroupsPass
+
+        return InferFeatureGroupsPass
+
+    def insert_cascade() -> type[ModulePass]:
+        from willump_mlir.passes.insert_cascade import InsertCascadePass
+
+        return InsertCascadePass
+
+    def schedule_lazy() -> type[ModulePass]:
+        from willump_mlir.passes.schedule_lazy import ScheduleLazyPass
+
+        return ScheduleLazyPass
+
+    def lower_cascade() -> type[ModulePass]:
+        from willump_mlir.passes.lower_cascade import LowerCascadePass
+
+        return LowerCascadePass
+
     return {
+        "infer-feature-groups": infer_feature_groups,
+        "insert-cascade": insert_cascade,
+        "schedule-lazy": schedule_lazy,
+        "lower-cascade": lower_cascade,
         "lower-pipeline-to-feature": lower_pipeline_to_feature,
         "fuse-features": fuse_features,
         "share-text-decoding": share_text_decoding,

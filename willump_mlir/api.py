@@ -16,6 +16,7 @@ import xdsl
 
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
+from willump_mlir.frontend.spec import FrontendResult
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import bind_blob, cache_path, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
@@ -51,7 +52,19 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     again, in any process, skips the lowering and LLVM.
     """
     started = time.perf_counter()
-    traced = trace_to_module(fn, example)
+    return compile_traced(fn, trace_to_module(fn, example), started)
+
+
+def compile_traced(
+    fn: Callable[..., Any], traced: FrontendResult, started: float | None = None
+) -> CompiledPipeline:
+    """Lower a traced (or rewritten) pipeline module and load its machine code.
+
+    The module's first function is the entry point; ``fn`` is what its rows run through
+    when native code hands a row back to Python.
+    """
+    if started is None:
+        started = time.perf_counter()
     staged = StagedModule(traced.module)
     pipeline_text = str(traced.module)
     key = hashlib.sha256(

@@ -239,7 +239,11 @@ class DirectCall:
     def applies(plan: Plan, kernels: dict[str, BoundKernel], traced: FrontendResult) -> bool:
         """Whether ``plan`` is one kernel that reads only float64 matrix arguments, every data
         argument is such a matrix, and the result is dense."""
-        if len(plan.steps) != 1 or not isinstance(plan.steps[0], KernelStep):
+        if (
+            len(plan.steps) != 1
+            or not isinstance(plan.steps[0], KernelStep)
+            or len(plan.returns) != 1
+        ):
             return False
         kernel = kernels[plan.steps[0].name]
         data = [a for a in traced.arguments if a.kind != "bound"]
@@ -346,6 +350,14 @@ class CompiledPipeline:
                 return result
         if kwargs:
             args = self.merge_keywords(args, kwargs)
+        results, flagged = self.run(args)
+        if flagged.size:
+            return self.rerun_in_python(args, flagged, results[0])
+        return results[0]
+
+    def run(self, args: tuple[Any, ...]) -> tuple[list[Any], np.ndarray]:
+        """Every value the native code returns, and the rows it handed back to Python (whose
+        results are still to be replaced)."""
         values, rows = self.bind(args)
         values.update(self.plan.constants)
         columns: dict[tuple[str, str], dict[str, Any]] = {}
@@ -357,15 +369,17 @@ class CompiledPipeline:
                 values[step.select] = values[step.source][step.columns]
             else:
                 self.run_python(step, values)
-        result = values[self.plan.returns[0]]
-        if isinstance(result, np.ndarray) and result.dtype == np.uint8:
-            result = result.view(bool)
+        results = []
+        for name in self.plan.returns:
+            result = values[name]
+            if isinstance(result, np.ndarray) and result.dtype == np.uint8:
+                result = result.view(bool)
+            results.append(result)
         if self.traced.returns_sparse:
-            result = sp.csr_matrix(result)
+            results[0] = sp.csr_matrix(results[0])
         if python_rows:
-            flagged = np.flatnonzero(np.logical_or.reduce(python_rows))
-            result = self.rerun_in_python(args, flagged, result)
-        return result
+            return results, np.flatnonzero(np.logical_or.reduce(python_rows))
+        return results, np.empty(0, dtype=np.int64)
 
     def rerun_in_python(self, args: tuple[Any, ...], rows: np.ndarray, result: Any) -> Any:
         """Replace ``rows`` of ``result`` by the original function's result on those rows.

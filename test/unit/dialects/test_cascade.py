@@ -39,6 +39,7 @@ def test_dialect_lists_every_op() -> None:
         "cascade.approx_predict",
         "cascade.confidence_mask",
         "cascade.compact",
+        "cascade.select_rows",
         "cascade.merge",
         "cascade.lazy_branch",
         "cascade.yield",

@@ -19,7 +19,7 @@ func.func private @cheap(tensor<16x4xf64>) -> tensor<?x2xf64>
 %x = "test.op"() : () -> tensor<16x4xf64>
 %p = cascade.approx_predict @cheap(%x) : (tensor<16x4xf64>) -> tensor<?x2xf64>
 
-// CHECK: features must be a batch tensor<?x...> with a dynamic leading dimension, got tensor<16x4xf64>
+// CHECK: features must be a frame or a batch tensor<?x...> with a dynamic leading dimension, got tensor<16x4xf64>
 
 // -----
 
@@ -94,7 +94,7 @@ func.func private @cheap(tensor<?x4xf64>) -> tensor<?x1xf64>
 %x, %m = "test.op"() : () -> (tensor<8xf64>, tensor<?xi1>)
 %rest, %rows = cascade.compact %x drop %m : tensor<8xf64>
 
-// CHECK: input must be a batch tensor<?x...> with a dynamic leading dimension, got tensor<8xf64>
+// CHECK: input must be a frame or a batch tensor<?x...> with a dynamic leading dimension, got tensor<8xf64>
 
 // -----
 
@@ -160,7 +160,7 @@ func.func private @cheap(tensor<?x4xf64>) -> tensor<?x1xf64>
   cascade.yield %q : tensor<4xf64>
 }
 
-// CHECK: result #0 must be a batch tensor<?x...> with a dynamic leading dimension, got tensor<4xf64>
+// CHECK: result #0 must be a frame or a batch tensor<?x...> with a dynamic leading dimension, got tensor<4xf64>
 
 // -----
 
@@ -191,3 +191,64 @@ cascade.yield %q : tensor<?xf64>
 
 // CHECK:      operand 'scores' at position 0 does not verify:
 // CHECK-NEXT: Expected attribute tensor<?xf64> but got tensor<?x2xf64>
+
+// -----
+
+%m, %a, %f = "test.op"() : () -> (tensor<?xi1>, tensor<?xf64>, tensor<?x2xf64>)
+%r = "cascade.select_rows"(%m, %a, %f) : (tensor<?xi1>, tensor<?xf64>, tensor<?x2xf64>) -> tensor<?xf64>
+
+// CHECK:      operand 'full' at position 2 does not verify:
+// CHECK-NEXT: attribute tensor<?xf64> expected from variable 'T', but got tensor<?x2xf64>
+
+// -----
+
+%m, %a, %f = "test.op"() : () -> (tensor<?xi1>, tensor<?xf64>, tensor<?xf64>)
+%r = "cascade.select_rows"(%m, %a, %f) : (tensor<?xi1>, tensor<?xf64>, tensor<?xf64>) -> tensor<?xi64>
+
+// CHECK:      result 'result' at position 0 does not verify:
+// CHECK-NEXT: attribute tensor<?xf64> expected from variable 'T', but got tensor<?xi64>
+
+// -----
+
+%m, %a, %f = "test.op"() : () -> (tensor<?xf64>, tensor<?xf64>, tensor<?xf64>)
+%r = "cascade.select_rows"(%m, %a, %f) : (tensor<?xf64>, tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK:      operand 'settled' at position 0 does not verify:
+// CHECK-NEXT: Expected attribute tensor<?xi1> but got tensor<?xf64>
+
+// -----
+
+%m, %a, %f = "test.op"() : () -> (tensor<?xi1>, tensor<4xf64>, tensor<4xf64>)
+%r = cascade.select_rows %m, %a, %f : tensor<4xf64>
+
+// CHECK: result must be a frame or a batch tensor<?x...> with a dynamic leading dimension, got tensor<4xf64>
+
+// -----
+
+// select_rows picks rows of tensors only; frames are compacted, not selected.
+
+%m, %a, %f = "test.op"() : () -> (tensor<?xi1>, !pipeline.frame<"a" : f64>, !pipeline.frame<"a" : f64>)
+%r = "cascade.select_rows"(%m, %a, %f) : (tensor<?xi1>, !pipeline.frame<"a" : f64>, !pipeline.frame<"a" : f64>) -> !pipeline.frame<"a" : f64>
+
+// CHECK:      operand 'approx' at position 1 does not verify:
+// CHECK-NEXT: !pipeline.frame<"a" : f64> should be of base attribute tensor
+
+// -----
+
+%df, %m = "test.op"() : () -> (!pipeline.frame<"a" : f64>, tensor<?xi1>)
+%rest, %rows = "cascade.compact"(%df, %m) : (!pipeline.frame<"a" : f64>, tensor<?xi1>) -> (!pipeline.frame<"b" : f64>, tensor<?xi64>)
+
+// CHECK:      result 'rest' at position 0 does not verify:
+// CHECK-NEXT: attribute !pipeline.frame<"a" : f64> expected from variable 'T', but got !pipeline.frame<"b" : f64>
+
+// -----
+
+// A branch takes frames but yields tensors.
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64>
+%full = cascade.lazy_branch(%d = %df) : (!pipeline.frame<"a" : f64>) -> !pipeline.frame<"a" : f64> {
+  cascade.yield %d : !pipeline.frame<"a" : f64>
+}
+
+// CHECK:      result 'outputs' at position 0 does not verify:
+// CHECK-NEXT: !pipeline.frame<"a" : f64> should be of base attribute tensor

@@ -78,3 +78,45 @@ builtin.module {
 
 // GENERIC:      %c = "cascade.topk_candidates"(%cheap_scores, %k) : (tensor<?xf64>, i64) -> tensor<?xi64>
 // GENERIC-NEXT: %c2 = "cascade.topk_candidates"(%cheap_scores, %k) <{oversample = 2.500000e+00 : f64}> : (tensor<?xf64>, i64) -> tensor<?xi64>
+
+// -----
+
+// Before schedule-lazy: select_rows takes each row from the approximate result where it is
+// settled, else from the full one (any batch tensor: scores, labels).
+
+%settled, %approx, %exact = "test.op"() : () -> (tensor<?xi1>, tensor<?xf64>, tensor<?xf64>)
+%y = cascade.select_rows %settled, %approx, %exact : tensor<?xf64>
+%k1, %k2 = "test.op"() : () -> (tensor<?xi64>, tensor<?xi64>)
+%k = cascade.select_rows %settled, %k1, %k2 {note = "labels"} : tensor<?xi64>
+
+// CHECK:      %y = cascade.select_rows %settled, %approx, %exact : tensor<?xf64>
+// CHECK-NEXT: %k1, %k2 = "test.op"() : () -> (tensor<?xi64>, tensor<?xi64>)
+// CHECK-NEXT: %k = cascade.select_rows %settled, %k1, %k2 {note = "labels"} : tensor<?xi64>
+
+// GENERIC:      %y = "cascade.select_rows"(%settled, %approx, %exact) : (tensor<?xi1>, tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+// GENERIC:      %k = "cascade.select_rows"(%settled, %k1, %k2) {note = "labels"} : (tensor<?xi1>, tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+
+// -----
+
+// A frame argument compacted and passed into the branch next to a compacted tensor.
+
+%df, %num, %m, %p = "test.op"() : () -> (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?x2xf64>, tensor<?xi1>, tensor<?xf64>)
+%df_rest, %rows = cascade.compact %df drop %m : !pipeline.frame<"text" : !pipeline.str, "n" : f64>
+%num_rest, %num_rows = cascade.compact %num drop %m : tensor<?x2xf64>
+%full = cascade.lazy_branch(%d = %df_rest, %x = %num_rest) : (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?x2xf64>) -> tensor<?xf64> {
+  %q = "test.op"(%d, %x) : (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?x2xf64>) -> tensor<?xf64>
+  cascade.yield %q : tensor<?xf64>
+}
+%y = cascade.merge %full into %p at %rows : tensor<?xf64>
+
+// CHECK:      %df_rest, %rows = cascade.compact %df drop %m : !pipeline.frame<"text" : !pipeline.str, "n" : f64>
+// CHECK-NEXT: %num_rest, %num_rows = cascade.compact %num drop %m : tensor<?x2xf64>
+// CHECK-NEXT: %full = cascade.lazy_branch(%d = %df_rest, %x = %num_rest) : (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?x2xf64>) -> tensor<?xf64> {
+// CHECK-NEXT:   %q = "test.op"(%d, %x) : (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?x2xf64>) -> tensor<?xf64>
+// CHECK-NEXT:   cascade.yield %q : tensor<?xf64>
+// CHECK-NEXT: }
+// CHECK-NEXT: %y = cascade.merge %full into %p at %rows : tensor<?xf64>
+
+// GENERIC:      %df_rest, %rows = "cascade.compact"(%df, %m) : (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?xi1>) -> (!pipeline.frame<"text" : !pipeline.str, "n" : f64>, tensor<?xi64>)
+// GENERIC:      %full = "cascade.lazy_branch"(%df_rest, %num_rest) ({
+// GENERIC-NEXT: ^bb0(%d: !pipeline.frame<"text" : !pipeline.str, "n" : f64>, %x: tensor<?x2xf64>):

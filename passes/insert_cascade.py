@@ -1,0 +1,171 @@
+"""insert-cascade: answer confident rows with a cheap model on the cheap feature groups.
+
+It reads the decision the optimizer wrote on the model op next to the groups that
+``infer-feature-groups`` found: which groups are cheap, the cheap model (a private
+``func.func`` holding its ``pipeline.predict``), the confidence metric and threshold.
+
+```mlir
+%x = pipeline.hstack %w, %c : ...
+%p = pipeline.predict "LogisticRegression" "predict_proba" %x params {...}
+       {cascade.groups = [...], cascade.plan = {cheap = array<i64: 0>, model = @approx,
+        metric = "top_probability", threshold = 9.0e-01 : f64}}
+%y = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
+func.return %y : tensor<?xf64>
+```
+becomes (the full computation is untouched and still runs on every row)
+```mlir
+%q = cascade.approx_predict @approx(%w) : (tensor<?x4xf64, "csr">) -> tensor<?x2xf64>
+%settled = cascade.confidence_mask top_probability(%q) >= 9.0e-01 : tensor<?x2xf64>
+%ya = pipeline.take_column %q [1] : tensor<?x2xf64> -> tensor<?xf64>
+%r = cascade.select_rows %settled, %ya, %y : tensor<?xf64>
+func.return %r : tensor<?xf64>
+```
+
+The cheap model's input keeps the cheap groups' columns (``column_flow.ColumnNarrower``);
+the ops after the model are copied onto the cheap model's result. When the model's method
+is not ``predict_proba``, the cheap estimator is also called with that method, so that the
+function returns the same kind of result on every row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DictionaryAttr,
+    FloatAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+)
+from xdsl.dialects.func import FuncOp, ReturnOp
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.traits import SymbolTable
+
+from willump_mlir.dialects.cascade import (
+    ApproxPredictOp,
+    ConfidenceMaskOp,
+    ConfidenceMetric,
+    SelectRowsOp,
+)
+from willump_mlir.dialects.pipeline import PredictOp
+from willump_mlir.passes.column_flow import ColumnNarrower
+from willump_mlir.passes.infer_feature_groups import GROUPS
+
+PLAN = "cascade.plan"
+
+
+def group_columns(model: PredictOp, groups: list[int]) -> list[int]:
+    """The model-input columns of the feature groups ``groups``, increasing."""
+    entries = model.attributes[GROUPS]
+    assert isinstance(entries, ArrayAttr)
+    columns: list[int] = []
+    for index in groups:
+        entry = entries.data[index]
+        assert isinstance(entry, DictionaryAttr)
+        spans = entry.data["spans"]
+        assert isinstance(spans, DenseArrayBase)
+        values = list(spans.get_values())
+        for start, stop in zip(values[::2], values[1::2], strict=True):
+            columns += range(int(start), int(stop))
+    return sorted(columns)
+
+
+def cheap_predict(module: ModuleOp, model: PredictOp, symbol: SymbolRefAttr) -> PredictOp:
+    """The ``pipeline.predict`` inside the cheap model's function ``symbol``."""
+    function = SymbolTable.lookup_symbol(module, symbol)
+    if not isinstance(function, FuncOp):
+        raise ValueError(f"{model.name}: cascade.plan model {symbol} is not a func.func")
+    ops = list(function.body.block.ops)
+    if (
+        len(ops) != 2
+        or not isinstance(predict := ops[0], PredictOp)
+        or predict.input is not function.args[0]
+        or list(ops[1].operands) != [predict.result]
+    ):
+        raise ValueError(
+            f"cheap model {symbol} must be one pipeline.predict on its argument, returned"
+        )
+    return predict
+
+
+def tail_after(model: Operation, ret: ReturnOp) -> list[Operation]:
+    """The ops between ``model`` and ``ret`` that use its result, in program order."""
+    reached = set(model.results)
+    tail: list[Operation] = []
+    op = model.next_op
+    while op is not None and op is not ret:
+        if any(o in reached for o in op.operands):
+            tail.append(op)
+            reached.update(op.results)
+        op = op.next_op
+    return tail
+
+
+def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
+    plan = model.attributes.pop(PLAN)
+    assert isinstance(plan, DictionaryAttr)
+    cheap = plan.data["cheap"]
+    symbol = plan.data["model"]
+    metric = plan.data["metric"]
+    threshold = plan.data["threshold"]
+    assert isinstance(cheap, DenseArrayBase) and isinstance(symbol, SymbolRefAttr)
+    assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
+    ret = function.body.block.last_op
+    if not isinstance(ret, ReturnOp) or len(ret.operands) != 1:
+        raise ValueError(f"@{function.sym_name.data} must return one value to be cascaded")
+    inner = cheap_predict(module, model, symbol)
+    features = ColumnNarrower(ret).narrow(
+        model.input, group_columns(model, [int(g) for g in cheap.get_values()])
+    )
+    if features.type != inner.input.type:
+        raise ValueError(
+            f"cheap model {symbol} reads {inner.input.type}, the cheap groups give "
+            f"{features.type}"
+        )
+
+    def before_return(op: Operation) -> Operation:
+        Rewriter.insert_op(op, InsertPoint.before(ret))
+        return op
+
+    probabilities = before_return(ApproxPredictOp(symbol, features, inner.result.type)).results[0]
+    approx: SSAValue = probabilities
+    if model.method.data != "predict_proba" or model.result.type != inner.result.type:
+        call = PredictOp(
+            inner.estimator.data,
+            model.method.data,
+            features,
+            dict(inner.params.data),
+            model.result.type,
+        )
+        approx = before_return(call).results[0]
+    settled = before_return(
+        ConfidenceMaskOp(probabilities, threshold, ConfidenceMetric(metric.data))
+    ).results[0]
+    mapping = {model.result: approx}
+    for op in tail_after(model, ret):
+        copy = before_return(op.clone(value_mapper=dict(mapping)))
+        mapping.update(zip(op.results, copy.results, strict=True))
+    full = ret.operands[0]
+    choose = before_return(SelectRowsOp(settled, mapping.get(full, approx), full))
+    ret.operands = [choose.results[0]]
+
+
+@dataclass(frozen=True)
+class InsertCascadePass(ModulePass):
+    """Rewrite every model op carrying a ``cascade.plan`` into a cascade."""
+
+    name = "insert-cascade"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for function in list(op.ops):
+            if not isinstance(function, FuncOp) or function.is_declaration:
+                continue
+            for model in list(function.walk()):
+                if isinstance(model, PredictOp) and PLAN in model.attributes:
+                    insert(op, function, model)
