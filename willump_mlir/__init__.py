@@ -12,7 +12,7 @@ print(compiled.ir("feature"))   # the IR at any stage
 
 from typing import Any
 
-__all__ = ["compile", "CompiledPipeline", "InputError"]
+__all__ = ["compile", "optimize", "load", "CompiledPipeline", "OptimizedPipeline", "InputError"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,6 +21,18 @@ def __getattr__(name: str) -> Any:
         from willump_mlir.api import compile
 
         return compile
+    if name == "optimize":
+        from willump_mlir.optimizer import optimize
+
+        return optimize
+    if name == "load":
+        from willump_mlir.runtime.persist import load
+
+        return load
+    if name == "OptimizedPipeline":
+        from willump_mlir.runtime.optimized import OptimizedPipeline
+
+        return OptimizedPipeline
     if name == "CompiledPipeline":
         from willump_mlir.runtime.compiled import CompiledPipeline
 

@@ -313,6 +313,7 @@ class EstimatorLowering:
             op = self.tracer.emit(
                 PredictOp(lowered.estimator, method, x.ssa, lowered.params, vector_of(i64))
             )
+            self.tracer.models[op] = (est, prescale)
             return self._labels(est, Val(indices, op.result), value)
         typ = type_of(value)
         element = typ.get_element_type() if isinstance(typ, TensorType) else None
@@ -323,10 +324,12 @@ class EstimatorLowering:
         method = lowered.method or method
         if lowered.column is None:
             op = self.tracer.emit(PredictOp(lowered.estimator, method, x.ssa, lowered.params, typ))
+            self.tracer.models[op] = (est, prescale)
             return Val(value, op.result)
         op = self.tracer.emit(
             PredictOp(lowered.estimator, method, x.ssa, lowered.params, lowered.result)
         )
+        self.tracer.models[op] = (est, prescale)
         take = self.tracer.emit(TakeColumnOp(op.result, lowered.column))
         if take.result.type != typ:
             raise Unsupported(f"{name}.{method} output {typ} != {take.result.type}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, Operation
 
 
 class FrontendError(ValueError):
@@ -53,3 +53,5 @@ class FrontendResult:
     python_calls: dict[str, PythonCall]
     returns_sparse: bool
     notes: list[str] = field(default_factory=list)
+    # each traced model op -> (the estimator it calls, a scaler folded into it or None)
+    models: dict[Operation, tuple[object, object | None]] = field(default_factory=dict)

@@ -159,6 +159,7 @@ class Tracer:
         self.env: dict[str, Val] = {}
         self.block = Block()
         self.blobs = Blobs()
+        self.models: dict[Operation, tuple[object, object | None]] = {}  # op -> est, prescale
         self.calls: dict[str, PythonCall] = {}
         self.notes: list[str] = []
         self.estimators = EstimatorLowering(self)
@@ -836,4 +837,4 @@ def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
         raise FrontendError(f"{name!r}: the traced module does not verify: {error}") from error
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),
-                          returns_sparse, tracer.notes)  # fmt: skip
+                          returns_sparse, tracer.notes, tracer.models)  # fmt: skip

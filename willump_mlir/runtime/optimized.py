@@ -1,0 +1,203 @@
+"""``OptimizedPipeline``: a certified cascade and top-K over two native programs.
+
+A call runs the cheap program (cheap feature groups + cheap model) on every row; rows whose
+confidence reaches the threshold are settled. The data arguments are compacted to the other
+rows (numpy / pandas indexing), the full program runs on them only, and its results are
+merged back in row order. A single row that the cheap model settles never reaches the full
+program. Without a certified cascade, every call runs the exact compiled pipeline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from willump_mlir.runtime.compiled import CompiledPipeline, take_rows
+from willump_mlir.runtime.marshal import InputError
+from willump_mlir.stats.confidence import confidence as confidence_of
+from willump_mlir.stats.thresholds import ThresholdChoice
+from willump_mlir.stats.topk import CandidateCurve
+
+
+@dataclass
+class GroupProfile:
+    """One feature group: measured cost (seconds per row) and permutation importance."""
+
+    name: str
+    cost: float
+    importance: float
+    importance_std: float
+    columns: int
+
+
+@dataclass
+class Candidate:
+    """A cheap subset of groups, the threshold chosen for it, and what it would cost."""
+
+    groups: tuple[int, ...]
+    cheap_cost: float
+    threshold: float | None
+    settled_fraction: float
+    expected_cost: float
+    cheap_accuracy: float
+
+
+@dataclass
+class Report:
+    groups: list[GroupProfile]
+    candidates: list[Candidate]
+    reason: str
+    full_cost: float = 0.0
+    chosen: Candidate | None = None
+    certified: ThresholdChoice | None = None
+    speedup: float | None = None
+    calls: dict[str, float] = field(default_factory=lambda: {"rows": 0, "settled": 0})
+
+
+class OptimizedPipeline:
+    """What ``wm.optimize`` returns; call it like the original function."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        exact: CompiledPipeline,
+        approx: CompiledPipeline | None,
+        rest: CompiledPipeline | None,
+        cascade_ir: str | None,
+        settle: tuple[str, float] | None,
+        report: Report,
+        curve: CandidateCurve | None,
+        confidence: float = 0.95,
+    ):
+        self.fn = fn
+        self.exact = exact
+        self.approx = approx
+        self.rest = rest
+        self.cascade_ir = cascade_ir
+        self.settle = settle
+        self._report = report
+        self.curve = curve
+        self.confidence = confidence
+        self.positions = [i for i, a in enumerate(exact.arguments) if a.kind != "bound"]
+        self.__name__ = exact.__name__
+        self.__doc__ = exact.__doc__
+
+    @property
+    def cascaded(self) -> bool:
+        return self.approx is not None
+
+    def cheap(self, args: tuple[Any, ...]) -> tuple[Any, np.ndarray]:
+        """The cheap program's result on every row, and which rows it settles."""
+        assert self.approx is not None and self.settle is not None
+        (result, probabilities), flagged = self.approx.run(args)
+        metric, threshold = self.settle
+        settled = confidence_of(np.asarray(probabilities), metric) >= threshold
+        settled[flagged] = False  # rows native code handed back: the full program's
+        return result, settled
+
+    def __call__(self, *args: Any) -> Any:
+        if self.approx is None or self.rest is None:
+            return self.exact(*args)
+        result, settled = self.cheap(args)
+        rest = np.flatnonzero(~settled)
+        calls = self._report.calls
+        calls["rows"] += len(settled)
+        calls["settled"] += len(settled) - len(rest)
+        if not len(rest):
+            return result
+        full = np.asarray(self.rest(*self.subset(args, rest)))
+        merged = np.array(result, dtype=np.result_type(result, full), copy=True)
+        merged[rest] = full
+        return merged
+
+    def subset(self, args: tuple[Any, ...], rows: np.ndarray) -> tuple[Any, ...]:
+        """The data arguments' ``rows`` (in their own types); bound arguments as they are."""
+        return tuple(
+            take_rows(a, rows) if i in self.positions else a for i, a in enumerate(args)
+        )
+
+    def top_k(self, k: int, *args: Any) -> np.ndarray:
+        """Indices of the ``k`` rows with the highest scores, highest first (ties: lower
+        index first). The cheap program picks candidates, the full program ranks them."""
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise InputError(f"k must be a positive int, got {k!r}")
+        if self.approx is None or self.curve is None:
+            scores = np.asarray(self.exact(*args), dtype=np.float64)
+            if scores.ndim != 1:
+                raise InputError("top_k ranks one score per row; this pipeline returns "
+                                 f"shape {scores.shape}")  # fmt: skip
+            return _top(scores, np.arange(len(scores)), k)
+        cheap, _ = self.cheap(args)
+        cheap = np.asarray(cheap, dtype=np.float64)
+        n = len(cheap)
+        m = min(n, self.curve.candidates(int(k), n))
+        candidates = _top(cheap, np.arange(n), m)
+        candidates.sort()
+        full = np.asarray(self.rest(*self.subset(args, candidates)), dtype=np.float64)
+        return _top(full, candidates, k)
+
+    # region Inspection
+
+    def ir(self, stage: str = "cascade") -> str:
+        """``cascade``: the scheduled cascade; other stages: the exact pipeline's IR."""
+        if stage == "cascade" and self.cascade_ir is not None:
+            return self.cascade_ir
+        return self.exact.ir(stage)
+
+    def report(self, plot: str | None = None) -> str:
+        """Groups, costs, importances, the chosen cascade, settled rows, speedup and bound;
+        with ``plot``, also a PNG of expected cost against accuracy for the candidates."""
+        from willump_mlir.runtime.report import plot_candidates, render
+
+        if plot is not None:
+            plot_candidates(self._report, plot)
+        return render(self)
+
+    def explain(self) -> str:
+        lines = [self.exact.explain(), ""]
+        if self.approx is None:
+            lines.append(f"Cascade: none. {self._report.reason}")
+            return "\n".join(lines)
+        lines += [
+            "Cascade (two native programs):",
+            "  - the cheap program (cheap feature groups + cheap model) runs on every row",
+            "  - the full program runs only on the rows it does not settle",
+            "  - in numpy, between the two calls: the confidence of each row, the compaction of",
+            "    the data arguments to the unsettled rows (pandas/numpy row indexing) and the",
+            "    merge of the results; the inputs are Python objects (str lists, frames), which",
+            "    the native code reads in place but does not allocate",
+        ]
+        return "\n".join(lines)
+
+    # endregion
+
+    def save(self, path: str) -> None:
+        from willump_mlir.runtime.persist import save
+
+        save(self, path)
+
+    def __repr__(self) -> str:
+        state = "cascade" if self.cascaded else "exact (no cascade)"
+        return f"<OptimizedPipeline {self.__name__}: {state}>"
+
+
+def _top(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """``rows`` ordered by descending ``scores`` (NaN last, ties by row), the first ``k``."""
+    key = np.where(np.isnan(scores), -np.inf, scores)
+    order = np.lexsort((rows, -key))
+    return rows[order[:k]]
+
+
+def time_call(run: Callable[[], Any], repeats: int = 5) -> float:
+    """Median seconds of ``run()`` after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))

@@ -1,0 +1,88 @@
+"""The text and plot of ``OptimizedPipeline.report()``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from willump_mlir.runtime.optimized import OptimizedPipeline, Report
+
+
+def _names(report: Report, groups: tuple[int, ...]) -> str:
+    return " + ".join(report.groups[g].name for g in groups)
+
+
+def render(fast: OptimizedPipeline) -> str:
+    report = fast._report
+    lines = [f"willump-mlir optimize report: {fast.__name__}", ""]
+    if report.groups:
+        lines.append("Feature groups (cost measured on compiled code; permutation importance):")
+        lines.append(f"  {'group':<32} {'columns':>8} {'µs/row':>10} {'importance':>18}")
+        for g in report.groups:
+            lines.append(
+                f"  {g.name:<32} {g.columns:>8} {g.cost * 1e6:>10.3f} "
+                f"{g.importance:>9.4f} ± {g.importance_std:.4f}"
+            )
+        lines.append(f"  full exact pipeline: {report.full_cost * 1e6:.3f} µs/row")
+        lines.append("")
+    if report.candidates:
+        lines.append("Candidate cheap subsets (choose split):")
+        for c in report.candidates:
+            threshold = "none" if c.threshold is None else f"{c.threshold:.6f}"
+            lines.append(
+                f"  {_names(report, c.groups):<40} threshold {threshold:>9}  settled "
+                f"{c.settled_fraction:6.1%}  expected {c.expected_cost * 1e6:8.3f} µs/row  "
+                f"cheap accuracy {c.cheap_accuracy:.4f}"
+            )
+        lines.append("")
+    if fast.cascaded and report.chosen is not None and report.certified is not None:
+        c, cert = report.chosen, report.certified
+        metric, threshold = fast.settle  # type: ignore[misc]
+        lines += [
+            f"Chosen: cheap groups {_names(report, c.groups)}, {metric} >= {threshold:.6f}",
+            f"Certify split ({cert.rows} rows never used for the choice): settled "
+            f"{cert.settled_fraction:.1%}, observed accuracy loss {cert.observed_loss:+.5f}, "
+            f"upper bound {cert.bound:.5f} at confidence {fast.confidence:g}",
+        ]
+        if report.speedup is not None:
+            lines.append(f"Measured speedup over the exact compiled pipeline (certify split, "
+                         f"batch): {report.speedup:.2f}x")  # fmt: skip
+        if report.calls["rows"]:
+            settled = report.calls["settled"] / report.calls["rows"]
+            lines.append(f"Calls so far: {int(report.calls['rows'])} rows, {settled:.1%} "
+                         "settled early")  # fmt: skip
+    else:
+        lines.append(report.reason or "No cascade.")
+    if fast.curve is not None:
+        curve = fast.curve
+        lines.append(
+            f"Top-K: candidates from a curve fitted for precision {curve.precision:g} "
+            f"at confidence {curve.confidence:g}"
+        )
+    return "\n".join(lines)
+
+
+def plot_candidates(report: Report, path: str) -> None:
+    """Expected cost against cheap-model accuracy for each candidate; the chosen one marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    costs = [c.expected_cost * 1e6 for c in report.candidates]
+    accuracy = [c.cheap_accuracy for c in report.candidates]
+    axes.scatter(costs, accuracy, label="candidates")
+    for c in report.candidates:
+        axes.annotate(_names(report, c.groups), (c.expected_cost * 1e6, c.cheap_accuracy),
+                      fontsize=7)  # fmt: skip
+    if report.chosen is not None:
+        axes.scatter([report.chosen.expected_cost * 1e6], [report.chosen.cheap_accuracy],
+                     marker="*", s=200, color="red", label="chosen")  # fmt: skip
+    axes.axvline(report.full_cost * 1e6, linestyle="--", color="gray", label="full pipeline")
+    axes.set_xlabel("expected cost (µs/row)")
+    axes.set_ylabel("cheap model accuracy (choose split)")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
