@@ -21,6 +21,10 @@ becomes (the full computation is untouched and still runs on every row)
 func.return %r : tensor<?xf64>
 ```
 
+A plan without ``metric`` and ``threshold`` (top-K only: a regressor has no confidence)
+makes the function compute the cheap result alone, the candidate scorer of a top-K query:
+the cheap model's ``pipeline.predict`` is inlined and the full model's ops go dead.
+
 The cheap model's input keeps the cheap groups' columns (``column_flow.ColumnNarrower``);
 the ops after the model are copied onto the cheap model's result. When the model's method
 is not ``predict_proba``, the cheap estimator is also called with that method, so that the
@@ -112,10 +116,9 @@ def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
     assert isinstance(plan, DictionaryAttr)
     cheap = plan.data["cheap"]
     symbol = plan.data["model"]
-    metric = plan.data["metric"]
-    threshold = plan.data["threshold"]
+    metric = plan.data.get("metric")
+    threshold = plan.data.get("threshold")
     assert isinstance(cheap, DenseArrayBase) and isinstance(symbol, SymbolRefAttr)
-    assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
     ret = function.body.block.last_op
     if not isinstance(ret, ReturnOp) or len(ret.operands) != 1:
         raise ValueError(f"@{function.sym_name.data} must return one value to be cascaded")
@@ -133,6 +136,22 @@ def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
         Rewriter.insert_op(op, InsertPoint.before(ret))
         return op
 
+    def cheap_result(model_result: SSAValue) -> SSAValue:
+        """The function's result computed from ``model_result`` by copies of the tail."""
+        mapping = {model.result: model_result}
+        for op in tail_after(model, ret):
+            copy = before_return(op.clone(value_mapper=dict(mapping)))
+            mapping.update(zip(op.results, copy.results, strict=True))
+        return mapping.get(ret.operands[0], model_result)
+
+    if threshold is None:  # the cheap scorer of a top-K query
+        scorer = before_return(inner.clone(value_mapper={inner.input: features}))
+        ret.operands = [cheap_result(scorer.results[0])]
+        for op in reversed(list(function.body.block.ops)):  # the full model's ops, now unused
+            if op.results and not any(r.uses for r in op.results):
+                Rewriter.erase_op(op)
+        return
+    assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
     probabilities = before_return(ApproxPredictOp(symbol, features, inner.result.type)).results[0]
     approx: SSAValue = probabilities
     if model.method.data != "predict_proba" or model.result.type != inner.result.type:
@@ -147,12 +166,8 @@ def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
     settled = before_return(
         ConfidenceMaskOp(probabilities, threshold, ConfidenceMetric(metric.data))
     ).results[0]
-    mapping = {model.result: approx}
-    for op in tail_after(model, ret):
-        copy = before_return(op.clone(value_mapper=dict(mapping)))
-        mapping.update(zip(op.results, copy.results, strict=True))
     full = ret.operands[0]
-    choose = before_return(SelectRowsOp(settled, mapping.get(full, approx), full))
+    choose = before_return(SelectRowsOp(settled, cheap_result(approx), full))
     ret.operands = [choose.results[0]]
 
 

@@ -37,12 +37,12 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 
 from willump_mlir.api import compile_traced
 from willump_mlir.compiler import context
-from willump_mlir.dialects.pipeline import PredictOp, is_sparse
+from willump_mlir.dialects.pipeline import PredictOp, batch_of, is_sparse
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
 from willump_mlir.frontend.spec import FrontendResult
@@ -72,7 +72,7 @@ from willump_mlir.stats.confidence import predicted_class
 from willump_mlir.stats.importance import permutation_importance
 from willump_mlir.stats.knapsack import candidate_subsets
 from willump_mlir.stats.thresholds import certify, choose_threshold
-from willump_mlir.stats.topk import fit_candidate_curve
+from willump_mlir.stats.topk import CandidateCurve, fit_candidate_curve
 
 MIN_ROWS = 300
 """Fewest training rows: each of the three splits needs enough rows to say anything."""
@@ -148,11 +148,6 @@ def seconds_per_row(run: Callable[[], Any], rows: int) -> float:
     return time_call(run) / rows
 
 
-def proba_of(est: object, prescale: object | None, x: Any) -> np.ndarray:
-    data = x if prescale is None else prescale.transform(x)  # type: ignore[attr-defined]
-    return np.asarray(est.predict_proba(data), dtype=np.float64)  # type: ignore[attr-defined]
-
-
 def _concat(a: Any, b: Any) -> Any:
     """Two batches of one data argument, one after the other, in the first one's type."""
     import pandas as pd
@@ -162,6 +157,11 @@ def _concat(a: Any, b: Any) -> Any:
     if isinstance(a, np.ndarray):
         return np.concatenate([a, np.asarray(b)])
     return list(a) + list(b)
+
+
+def python_cost_ratio(run: Callable[[], Any], reference: float) -> float:
+    """``run``'s median time over ``reference`` seconds, at most 1."""
+    return min(time_call(run, repeats=3) / reference, 1.0) if reference > 0 else 1.0
 
 
 def rows_of(x: Any, rows: np.ndarray) -> Any:
@@ -216,6 +216,7 @@ def optimize(
     topk_precision: float = 0.95,
     validation: tuple[Any, ...] | None = None,
     validation_y: Any = None,
+    min_speedup: float = 1.0,
     seed: int = 0,
     progress: bool = True,
 ) -> OptimizedPipeline:
@@ -229,7 +230,9 @@ def optimize(
     ``max_accuracy_loss`` with probability ``confidence``. Without it, ``train`` is split in
     half (cheap models), a quarter (choose) and a quarter (certify). The guarantee holds for
     rows exchangeable with the certify rows. If no cascade can be certified, the exact
-    compiled pipeline is returned, and ``report()`` says why.
+    compiled pipeline is returned, and ``report()`` says why; so it is when the cascade,
+    timed on the certify rows, is not at least ``min_speedup`` times faster than the exact
+    pipeline (two programs per call cost more than one on a cheap pipeline).
     """
     labels = check_inputs(fn, train, y, max_accuracy_loss, confidence)
     if (validation is None) != (validation_y is None):
@@ -255,11 +258,9 @@ def optimize(
             for i, (a, b) in enumerate(zip(train, validation, strict=True))
         )
         labels = np.concatenate([labels, held_out])
-        rng = np.random.default_rng(seed)
-        extra = rows + rng.permutation(len(held_out))
+        extra = rows + np.random.default_rng(seed).permutation(len(held_out))
         half = len(held_out) // 2
         splits = Splits(np.arange(rows), extra[:half], extra[half:])
-        rows += len(held_out)
     else:
         order = np.random.default_rng(seed).permutation(rows)
         splits = Splits(
@@ -272,190 +273,333 @@ def optimize(
             f"{len(splits.certify)}); give more rows in train or validation"
         )
     steps.update()
-
-    def exact_only(reason: str, report: Report | None = None) -> OptimizedPipeline:
-        steps.close()
-        report = report or Report(groups=[], candidates=[], reason=reason)
-        report.reason = reason
-        return OptimizedPipeline(fn, exact, None, None, None, None, report, None, confidence)
-
-    module = traced.module.clone()
-    InferFeatureGroupsPass().apply(context(), module)
-    function = function_of(module)
-    if REFUSED in function.attributes:
-        return exact_only(f"no cascade: {function.attributes[REFUSED].data}")  # type: ignore
-    model = model_op(function)
-    original = model_op(function_of(traced.module))
-    assert isinstance(model, PredictOp) and isinstance(original, PredictOp)
-    est, prescale = traced.models[original]
-    if not hasattr(est, "predict_proba"):
-        return exact_only(
-            f"no cascade: {type(est).__name__} has no predict_proba, so no row's confidence "
-            "can be measured (regression cascades would need certified prediction intervals)"
-        )
+    search = Search(fn, traced, exact, train, labels, splits, seed, steps)
     try:
-        clone(est)
-    except Exception as error:  # sklearn raises TypeError / RuntimeError
-        raise InputError(f"the model {type(est).__name__} cannot be cloned: {error}") from error
+        return search.run(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
+    finally:
+        steps.close()
 
-    # Features the model reads, from the compiled pipeline itself.
-    steps.set_postfix_str("computing features")
-    features = compile_traced(
-        fn, replace(traced, module=returning(module, lambda f: [model_op(f).input]),  # type: ignore
-                    returns_sparse=is_sparse(model.input.type)),  # fmt: skip
-    )
-    x_all = features.run(train)[0][0]
-    full_proba = proba_of(est, prescale, x_all)
-    full_labels = predicted_class(full_proba)
-    classes = np.asarray(est.classes_)  # type: ignore[attr-defined]
-    y_index = np.searchsorted(classes, labels)
-    if np.any(classes[np.clip(y_index, 0, len(classes) - 1)] != labels):
-        raise InputError("y has labels the model was not fitted on")
-    steps.update()
 
-    # Profiling: cost of each group's compiled code, importance by permutation.
-    steps.set_postfix_str("profiling feature groups")
-    entries = model.attributes[GROUPS].data  # type: ignore[attr-defined]
-    names = [e.data["name"].data for e in entries]
-    columns = [group_columns(model, [g]) for g in range(len(names))]
-    sample = splits.choose[:PROFILE_ROWS]
-    sample_args = subset(train, positions, sample)
-    costs = []
-    for index in range(len(names)):
-        roots = group_roots(function, index)
-        if not roots:
-            costs.append(0.0)
-            continue
-        alone = compile_traced(
-            fn, replace(traced, module=returning(  # type: ignore[arg-type]
-                module, lambda f, i=index: group_roots(f, i)), returns_sparse=False),
-        )  # fmt: skip
-        costs.append(seconds_per_row(lambda c=alone: c.run(sample_args), len(sample)))
-    full_cost = seconds_per_row(lambda: exact(*sample_args), len(sample))
-    x_choose = rows_of(x_all, splits.choose)
-    y_choose = y_index[splits.choose]
+class Search:
+    """One optimization: the exact pipeline, its groups and profiles, the cheap models."""
 
-    def accuracy(x: Any) -> float:
-        return float(np.mean(predicted_class(proba_of(est, prescale, x)) == y_choose))
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        traced: FrontendResult,
+        exact: CompiledPipeline,
+        train: tuple[Any, ...],
+        labels: np.ndarray,
+        splits: Splits,
+        seed: int,
+        steps: Any,
+    ):
+        self.fn, self.traced, self.exact, self.train = fn, traced, exact, train
+        self.labels, self.splits, self.seed, self.steps = labels, splits, seed, steps
+        self.positions = data_positions(traced)
+        self.report = Report(groups=[], candidates=[], reason="")
+        self.confidence = 0.95
 
-    importances = permutation_importance(
-        accuracy, x_choose, [np.asarray(c) for c in columns], repeats=5, seed=seed
-    )
-    groups = [
-        GroupProfile(name, cost, imp.mean, imp.std, len(cols))
-        for name, cost, imp, cols in zip(names, costs, importances, columns, strict=True)
-    ]
-    steps.update()
+    def step(self, what: str) -> None:
+        self.steps.update()
+        self.steps.set_postfix_str(what)
 
-    # Candidates: train a cheap clone per knapsack subset, choose its threshold.
-    steps.set_postfix_str("training cheap models")
-    subsets = candidate_subsets(costs, [g.importance for g in groups])[:MAX_CANDIDATES]
-    full_choose = full_labels[splits.choose]
-    candidates: list[Candidate] = []
-    trained: dict[tuple[int, ...], tuple[object, object | None]] = {}
-    for chosen in subsets:
-        cols = sorted(c for g in chosen for c in columns[g])
-        cheap_scale = None if prescale is None else clone(prescale)
-        x_fit = columns_of(rows_of(x_all, splits.fit), cols)
-        if cheap_scale is not None:
-            cheap_scale.fit(x_fit)  # type: ignore[attr-defined]
-            fitted = clone(est).fit(cheap_scale.transform(x_fit), labels[splits.fit])  # type: ignore
+    def exact_only(self, reason: str) -> OptimizedPipeline:
+        self.report.reason = reason
+        return OptimizedPipeline(
+            self.fn, self.exact, None, None, None, None, self.report, None, self.confidence
+        )
+
+    def run(
+        self,
+        max_loss: float,
+        confidence: float,
+        metric: str,
+        topk_precision: float,
+        min_speedup: float,
+    ) -> OptimizedPipeline:
+        self.confidence = confidence
+        self.module = self.traced.module.clone()
+        InferFeatureGroupsPass().apply(context(), self.module)
+        self.function = function_of(self.module)
+        if REFUSED in self.function.attributes:
+            refused = self.function.attributes[REFUSED].data  # type: ignore[attr-defined]
+            return self.exact_only(f"no cascade: {refused}")
+        model = model_op(self.function)
+        original = model_op(function_of(self.traced.module))
+        assert isinstance(model, PredictOp) and isinstance(original, PredictOp)
+        self.model = model
+        self.est, self.prescale = self.traced.models[original]
+        try:
+            clone(self.est)
+        except Exception as error:  # sklearn raises TypeError / RuntimeError
+            raise InputError(
+                f"the model {type(self.est).__name__} cannot be cloned: {error}"
+            ) from error
+        self.classifier = hasattr(self.est, "predict_proba")
+        self.step("computing features")
+        self.features()
+        self.step("profiling feature groups")
+        self.profile()
+        self.step("training cheap models")
+        if not self.classifier:
+            return self.top_k_only(topk_precision, confidence)
+        return self.cascade(max_loss, confidence, metric, topk_precision, min_speedup)
+
+    # region Features and profiles
+
+    def features(self) -> None:
+        """The model's input on every row, from the compiled pipeline itself."""
+        program = self.compile(
+            returning(self.module, lambda f: [model_op(f).input]),  # type: ignore[union-attr]
+            returns_sparse=is_sparse(self.model.input.type),
+        )
+        self.x_all = program.run(self.train)[0][0]
+        if self.classifier:
+            self.full_out = predicted_class(self.predict(self.est, self.prescale, self.x_all))
+            classes = np.asarray(self.est.classes_)  # type: ignore[attr-defined]
+            self.y = np.searchsorted(classes, self.labels)
+            if np.any(classes[np.clip(self.y, 0, len(classes) - 1)] != self.labels):
+                raise InputError("y has labels the model was not fitted on")
+            self.classes = classes
         else:
-            fitted = clone(est).fit(x_fit, labels[splits.fit])  # type: ignore[attr-defined]
-        if list(np.asarray(fitted.classes_)) != list(classes):
-            continue  # the fit split lacked a class
-        trained[chosen] = (fitted, cheap_scale)
-        cheap = proba_of(fitted, cheap_scale, columns_of(x_choose, cols))
-        choice = choose_threshold(
-            confidence_of(cheap, metric), predicted_class(cheap), full_choose, y_choose,
-            CHOOSE_MARGIN * max_accuracy_loss, confidence,
+            self.full_out = self.predict(self.est, self.prescale, self.x_all)
+            self.y = self.labels.astype(np.float64)
+
+    def predict(self, est: object, prescale: object | None, x: Any) -> np.ndarray:
+        data = x if prescale is None else prescale.transform(x)  # type: ignore[attr-defined]
+        if self.classifier:
+            return np.asarray(est.predict_proba(data), dtype=np.float64)  # type: ignore
+        return np.asarray(est.predict(data), dtype=np.float64)  # type: ignore[attr-defined]
+
+    def compile(self, module: ModuleOp, returns_sparse: bool = False, **blobs: Any) -> Any:
+        traced = replace(
+            self.traced, module=module, returns_sparse=returns_sparse,
+            blobs=self.traced.blobs | blobs.get("extra", {}),
         )  # fmt: skip
-        cheap_cost = sum(costs[g] for g in chosen)
-        settled = 0.0 if choice is None else choice.settled_fraction
-        candidates.append(
-            Candidate(
-                chosen, cheap_cost, None if choice is None else choice.threshold, settled,
-                cheap_cost + (1 - settled) * full_cost,
-                float(np.mean(predicted_class(cheap) == y_choose)),
+        return compile_traced(self.fn, traced)
+
+    def profile(self) -> None:
+        """Each group's cost (its compiled ops, timed) and permutation importance."""
+        entries = self.model.attributes[GROUPS].data  # type: ignore[attr-defined]
+        names = [e.data["name"].data for e in entries]
+        self.columns = [group_columns(self.model, [g]) for g in range(len(names))]
+        sample = self.splits.choose[:PROFILE_ROWS]
+        self.sample_args = subset(self.train, self.positions, sample)
+        costs = []
+        for index in range(len(names)):
+            if not group_roots(self.function, index):
+                costs.append(0.0)  # input columns read as they are
+                continue
+            alone = self.compile(
+                returning(self.module, lambda f, i=index: group_roots(f, i))
             )
-        )  # fmt: skip
-    steps.update()
-    report = Report(groups=groups, candidates=candidates, reason="", full_cost=full_cost)
-    viable = [c for c in candidates if c.threshold is not None and c.expected_cost < full_cost]
-    if not viable:
-        return exact_only(
-            "no cascade: no cheap subset settles rows within the loss bound at a lower "
-            "expected cost than the full pipeline",
-            report,
-        )
-    best = min(viable, key=lambda c: c.expected_cost)
-    report.chosen = best
-    assert best.threshold is not None
-    fitted, cheap_scale = trained[best.groups]
-    cols = sorted(c for g in best.groups for c in columns[g])
+            costs.append(seconds_per_row(lambda c=alone: c.run(self.sample_args), len(sample)))
+        self.costs = costs
+        self.full_cost = seconds_per_row(lambda: self.exact(*self.sample_args), len(sample))
+        self.x_choose = rows_of(self.x_all, self.splits.choose)
+        y_choose = self.y[self.splits.choose]
 
-    # Certification on rows the choice never saw.
-    steps.set_postfix_str("certifying")
-    cheap = proba_of(fitted, cheap_scale, columns_of(rows_of(x_all, splits.certify), cols))
-    certified, passed = certify(
-        best.threshold, confidence_of(cheap, metric), predicted_class(cheap),
-        full_labels[splits.certify], y_index[splits.certify], max_accuracy_loss, confidence,
-    )  # fmt: skip
-    report.certified = certified
-    steps.update()
-    if not passed:
-        return exact_only(
-            f"no cascade: the chosen cascade's loss bound on the certify split is "
-            f"{certified.bound:.4g} > max_accuracy_loss {max_accuracy_loss:g}",
-            report,
+        def score(x: Any) -> float:
+            out = self.predict(self.est, self.prescale, x)
+            if self.classifier:
+                return float(np.mean(predicted_class(out) == y_choose))
+            return -float(np.mean((out - y_choose) ** 2))
+
+        importances = permutation_importance(
+            score, self.x_choose, [np.asarray(c) for c in self.columns], repeats=5,
+            seed=self.seed,
+        )  # fmt: skip
+        self.report.groups = [
+            GroupProfile(name, cost, imp.mean, imp.std, len(cols))
+            for name, cost, imp, cols in zip(
+                names, costs, importances, self.columns, strict=True
+            )
+        ]
+        self.report.full_cost = self.full_cost
+        # The model's own cost: the compiled pipeline's less its groups'; a cheap model's
+        # is that scaled by how much faster its Python predict is than the full model's.
+        self.model_cost = max(self.full_cost - sum(costs), 0.0)
+        self.full_python = time_call(
+            lambda: self.predict(self.est, self.prescale, self.x_choose), repeats=3
         )
 
-    # The cascade's IR and its two native programs.
-    steps.set_postfix_str("compiling the cascade")
-    blobs = Blobs()
-    plan_module = attach_plan(module, model, fitted, cheap_scale, cols, best, metric, blobs, groups)
-    cascade_module = plan_module.clone()
-    ctx = context()
-    InsertCascadePass().apply(ctx, cascade_module)
-    ScheduleLazyPass().apply(ctx, cascade_module)
-    cascade_module.verify()
-    split = cascade_module.clone()
-    LowerCascadePass().apply(ctx, split)
-    stage_blobs = traced.blobs | dict(blobs.arrays)
-    name = function.sym_name.data
-    approx_stage = compile_traced(
-        fn, replace(traced, module=only(split, name), blobs=stage_blobs, returns_sparse=False)
-    )
-    rest_stage = compile_traced(
-        fn, replace(traced, module=only(split, name + REST_SUFFIX), blobs=stage_blobs)
-    )
-    curve = None
-    if approx_stage.plan and _is_scores(full_proba, exact, train):
-        cheap_scores = np.asarray(approx_stage.run(sample_args)[0][0], dtype=np.float64)
-        full_scores = np.asarray(exact(*sample_args), dtype=np.float64)
-        curve = fit_candidate_curve(
-            cheap_scores, full_scores, precision=topk_precision, confidence=confidence,
-            seed=seed,
+    # endregion
+    # region Cheap models
+
+    def cheap_models(self) -> list[tuple[tuple[int, ...], object, object | None, Any, float]]:
+        """Per knapsack subset: the groups, the fitted clone (and its scaler), its output on
+        the choose rows and its estimated cost per row."""
+        importances = [g.importance for g in self.report.groups]
+        found = []
+        for chosen in candidate_subsets(self.costs, importances)[:MAX_CANDIDATES]:
+            cols = self.cheap_columns(chosen)
+            x_fit = columns_of(rows_of(self.x_all, self.splits.fit), cols)
+            y_fit = self.labels[self.splits.fit]
+            scale = None if self.prescale is None else clone(self.prescale)
+            if scale is not None:
+                x_fit = scale.fit(x_fit).transform(x_fit)  # type: ignore[attr-defined]
+            fitted = clone(self.est).fit(x_fit, y_fit)  # type: ignore[attr-defined]
+            if self.classifier and list(fitted.classes_) != list(self.classes):
+                continue  # the fit rows lacked a class
+            x_cheap = columns_of(self.x_choose, cols)
+            out = self.predict(fitted, scale, x_cheap)
+            cost = sum(self.costs[g] for g in chosen) + self.model_cost * python_cost_ratio(
+                lambda f=fitted, c=scale, x=x_cheap: self.predict(f, c, x), self.full_python
+            )
+            found.append((chosen, fitted, scale, out, cost))
+        return found
+
+    def cheap_columns(self, chosen: tuple[int, ...]) -> list[int]:
+        return sorted(c for g in chosen for c in self.columns[g])
+
+    def cheap_program(
+        self, chosen: tuple[int, ...], fitted: object, scale: object | None, plan: dict[str, Any]
+    ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+        """The pipeline module with the cheap model and ``cascade.plan`` attached, after
+        ``insert-cascade``; and the cheap model's blobs."""
+        blobs = Blobs()
+        module = attach_plan(
+            self.module, fitted, scale, self.cheap_columns(chosen), chosen, plan, blobs,
+            self.report.groups, self.classifier,
         )  # fmt: skip
-    steps.update()
-    steps.close()
-    fast = OptimizedPipeline(
-        fn, exact, approx_stage, rest_stage, str(cascade_module), (metric, best.threshold),
-        report, curve, confidence,
-    )  # fmt: skip
-    certify_args = subset(train, positions, splits.certify)
-    report.speedup = time_call(lambda: exact(*certify_args)) / time_call(
-        lambda: fast(*certify_args)
-    )
-    report.calls.update(rows=0, settled=0)
-    return fast
+        InsertCascadePass().apply(context(), module)
+        return module, dict(blobs.arrays)
 
+    # endregion
+    # region Cascade
 
-def _is_scores(full_proba: np.ndarray, exact: CompiledPipeline, train: tuple[Any, ...]) -> bool:
-    """Whether the function returns one score per row (top-K ranks those)."""
-    function = function_of(exact.traced.module)
-    (result,) = function.function_type.outputs.data
-    return getattr(result, "get_num_dims", lambda: 0)() == 1 and full_proba.shape[1] == 2
+    def cascade(
+        self,
+        max_loss: float,
+        confidence: float,
+        metric: str,
+        topk_precision: float,
+        min_speedup: float,
+    ) -> OptimizedPipeline:
+        choose, cert = self.splits.choose, self.splits.certify
+        trained = {}
+        for chosen, fitted, scale, cheap, cost in self.cheap_models():
+            trained[chosen] = (fitted, scale)
+            choice = choose_threshold(
+                confidence_of(cheap, metric), predicted_class(cheap), self.full_out[choose],
+                self.y[choose], CHOOSE_MARGIN * max_loss, confidence,
+            )  # fmt: skip
+            settled = 0.0 if choice is None else choice.settled_fraction
+            self.report.candidates.append(
+                Candidate(
+                    chosen, cost, None if choice is None else choice.threshold, settled,
+                    cost + (1 - settled) * self.full_cost,
+                    float(np.mean(predicted_class(cheap) == self.y[choose])),
+                )
+            )  # fmt: skip
+        viable = [
+            c for c in self.report.candidates
+            if c.threshold is not None and c.expected_cost < self.full_cost
+        ]  # fmt: skip
+        if not viable:
+            return self.exact_only(
+                "no cascade: no cheap subset settles rows within the loss bound at a lower "
+                "expected cost than the full pipeline"
+            )
+        best = min(viable, key=lambda c: c.expected_cost)
+        assert best.threshold is not None
+        self.report.chosen = best
+        fitted, scale = trained[best.groups]
+
+        self.step("certifying")  # on rows the choice never saw
+        cheap = self.predict(
+            fitted, scale, columns_of(rows_of(self.x_all, cert), self.cheap_columns(best.groups))
+        )
+        certified, passed = certify(
+            best.threshold, confidence_of(cheap, metric), predicted_class(cheap),
+            self.full_out[cert], self.y[cert], max_loss, confidence,
+        )  # fmt: skip
+        self.report.certified = certified
+        if not passed:
+            return self.exact_only(
+                f"no cascade: the chosen cascade's loss bound on the certify split is "
+                f"{certified.bound:.4g} > max_accuracy_loss {max_loss:g}"
+            )
+
+        self.step("compiling the cascade")
+        plan = {"metric": metric, "threshold": best.threshold}
+        module, blobs = self.cheap_program(best.groups, fitted, scale, plan)
+        ScheduleLazyPass().apply(context(), module)
+        module.verify()
+        split = module.clone()
+        LowerCascadePass().apply(context(), split)
+        name = self.function.sym_name.data
+        approx = self.compile(only(split, name), extra=blobs)
+        rest = self.compile(only(split, name + REST_SUFFIX), extra=blobs)
+        curve = None
+        if approx.plan and self.returns_scores():
+            curve = self.curve(np.asarray(approx.run(self.sample_args)[0][0]), topk_precision)
+        fast = OptimizedPipeline(
+            self.fn, self.exact, approx, rest, str(module), (metric, best.threshold),
+            self.report, curve, confidence,
+        )  # fmt: skip
+        certify_args = subset(self.train, self.positions, cert)
+        self.report.speedup = time_call(lambda: self.exact(*certify_args)) / time_call(
+            lambda: fast(*certify_args)
+        )
+        self.report.calls.update(rows=0, settled=0)
+        if self.report.speedup < min_speedup:
+            return self.exact_only(
+                f"no cascade: the certified cascade measured {self.report.speedup:.2f}x the "
+                f"exact pipeline's speed on the certify rows, below min_speedup {min_speedup:g}"
+            )
+        return fast
+
+    def returns_scores(self) -> bool:
+        """Whether the function returns one score per row (what top-K ranks)."""
+        (result,) = self.function.function_type.outputs.data
+        return getattr(result, "get_num_dims", lambda: 0)() == 1
+
+    def curve(self, cheap_scores: np.ndarray, precision: float) -> CandidateCurve:
+        full_scores = np.asarray(self.exact(*self.sample_args), dtype=np.float64)
+        return fit_candidate_curve(
+            np.asarray(cheap_scores, dtype=np.float64), full_scores, precision=precision,
+            confidence=self.confidence, seed=self.seed,
+        )  # fmt: skip
+
+    # endregion
+    # region Top-K only (regression)
+
+    def top_k_only(self, precision: float, confidence: float) -> OptimizedPipeline:
+        """A cheap scorer for top-K: the candidate whose top-K query at K = 1% of the rows
+        is cheapest (cheap program on every row + full program on the candidates)."""
+        if not self.returns_scores():
+            return self.exact_only("no top-K: the function does not return one score per row")
+        full = self.full_out[self.splits.choose]
+        best = None
+        for chosen, fitted, scale, cheap, cost in self.cheap_models():
+            curve = fit_candidate_curve(cheap, full, precision=precision,
+                                        confidence=confidence, seed=self.seed)  # fmt: skip
+            n = len(full)
+            share = curve.candidates(max(1, n // 100), n) / n
+            expected = cost + share * self.full_cost
+            self.report.candidates.append(
+                Candidate(chosen, cost, None, 0.0, expected, float("nan"))
+            )
+            if expected < self.full_cost and (best is None or expected < best[0]):
+                best = (expected, chosen, fitted, scale)
+        self.report.reason = (
+            f"no cascade: {type(self.est).__name__} is a regressor; a cascade would need "
+            "certified prediction intervals. Top-K gets a cheap scorer."
+        )
+        if best is None:
+            return self.exact_only(self.report.reason + " No cheap subset makes top-K cheaper.")
+        _, chosen, fitted, scale = best
+        self.step("compiling the cheap scorer")
+        module, blobs = self.cheap_program(chosen, fitted, scale, {})
+        scorer = self.compile(only(module, self.function.sym_name.data), extra=blobs)
+        curve = self.curve(np.asarray(scorer(*self.sample_args)), precision)
+        return OptimizedPipeline(
+            self.fn, self.exact, scorer, None, None, None, self.report, curve, confidence
+        )
+
+    # endregion
 
 
 def only(module: ModuleOp, name: str) -> ModuleOp:
@@ -473,20 +617,21 @@ def only(module: ModuleOp, name: str) -> ModuleOp:
 
 def attach_plan(
     module: ModuleOp,
-    model: PredictOp,
     fitted: object,
     cheap_scale: object | None,
     cols: list[int],
-    best: Candidate,
-    metric: str,
+    chosen: tuple[int, ...],
+    plan: dict[str, Any],
     blobs: Blobs,
     groups: list[GroupProfile],
+    classifier: bool,
 ) -> ModuleOp:
-    """A copy of ``module`` whose model op carries the profiles and ``cascade.plan``, with
-    the cheap model as ``func.func private @<f>_cheap_model``."""
+    """A copy of ``module`` whose model op carries the profiles and ``cascade.plan`` (with
+    ``plan``'s metric and threshold, if any), and the cheap model as
+    ``func.func private @<f>_cheap_model``."""
     module = module.clone()
     function = function_of(module)
-    model = model_op(function)  # type: ignore[assignment]
+    model = model_op(function)
     assert isinstance(model, PredictOp)
     probe = module.clone()
     probe_model = model_op(function_of(probe))
@@ -496,22 +641,19 @@ def attach_plan(
         kinds = [sparse_kind(narrowed.get_element_type())] * len(cols)  # type: ignore
     else:
         kinds = ["f64"] * len(cols)
-    lowered = lower_estimator(fitted, "predict_proba", kinds, blobs, cheap_scale)
-    result_type = model.result.type if model.method.data == "predict_proba" else None
-    if result_type is None:
-        from willump_mlir.dialects.pipeline import batch_of
-
+    method = "predict_proba" if classifier else model.method.data
+    lowered = lower_estimator(fitted, method, kinds, blobs, cheap_scale)
+    if model.method.data == method:
+        result_type = model.result.type
+    else:
         result_type = batch_of(len(fitted.classes_))  # type: ignore[attr-defined]
     symbol = f"{function.sym_name.data}_cheap_model"
     block = Block(arg_types=[narrowed])
     predict = PredictOp(
-        lowered.estimator, lowered.method or "predict_proba", block.args[0], lowered.params,
-        result_type,
-    )  # fmt: skip
-    block.add_ops([predict, ReturnOp(predict.result)])
-    cheap_model = FuncOp(
-        symbol, ([narrowed], [result_type]), Region(block), visibility="private"
+        lowered.estimator, lowered.method or method, block.args[0], lowered.params, result_type
     )
+    block.add_ops([predict, ReturnOp(predict.result)])
+    cheap_model = FuncOp(symbol, ([narrowed], [result_type]), Region(block), visibility="private")
     module.body.block.add_op(cheap_model)
     entries = []
     for entry, profile in zip(model.attributes[GROUPS].data, groups, strict=True):  # type: ignore
@@ -520,13 +662,12 @@ def attach_plan(
         data["importance"] = FloatAttr(profile.importance, f64)
         entries.append(DictionaryAttr(data))
     model.attributes[GROUPS] = ArrayAttr(entries)
-    assert best.threshold is not None
-    model.attributes[PLAN] = DictionaryAttr(
-        {
-            "cheap": DenseArrayBase.from_list(i64, list(best.groups)),
-            "model": SymbolRefAttr(symbol),
-            "metric": StringAttr(metric),
-            "threshold": FloatAttr(best.threshold, f64),
-        }
-    )
+    decision: dict[str, Attribute] = {
+        "cheap": DenseArrayBase.from_list(i64, list(chosen)),
+        "model": SymbolRefAttr(symbol),
+    }
+    if plan:
+        decision["metric"] = StringAttr(plan["metric"])
+        decision["threshold"] = FloatAttr(plan["threshold"], f64)
+    model.attributes[PLAN] = DictionaryAttr(decision)
     return module

@@ -9,6 +9,7 @@ program. Without a certified cascade, every call runs the exact compiled pipelin
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,8 +88,14 @@ class OptimizedPipeline:
         self.__doc__ = exact.__doc__
 
     @property
+    def bound(self) -> dict[str, object]:
+        """The bound arguments (fitted estimators, constants) by name: calls pass these."""
+        return {a.name: a.value for a in self.exact.arguments if a.kind == "bound"}
+
+    @property
     def cascaded(self) -> bool:
-        return self.approx is not None
+        """Whether calls run a cascade (else they run the exact pipeline)."""
+        return self.approx is not None and self.rest is not None and self.settle is not None
 
     def cheap(self, args: tuple[Any, ...]) -> tuple[Any, np.ndarray]:
         """The cheap program's result on every row, and which rows it settles."""
@@ -100,8 +107,9 @@ class OptimizedPipeline:
         return result, settled
 
     def __call__(self, *args: Any) -> Any:
-        if self.approx is None or self.rest is None:
+        if not self.cascaded:
             return self.exact(*args)
+        assert self.rest is not None
         result, settled = self.cheap(args)
         rest = np.flatnonzero(~settled)
         calls = self._report.calls
@@ -131,13 +139,16 @@ class OptimizedPipeline:
                 raise InputError("top_k ranks one score per row; this pipeline returns "
                                  f"shape {scores.shape}")  # fmt: skip
             return _top(scores, np.arange(len(scores)), k)
-        cheap, _ = self.cheap(args)
-        cheap = np.asarray(cheap, dtype=np.float64)
+        if self.cascaded:
+            cheap = np.asarray(self.cheap(args)[0], dtype=np.float64)
+        else:  # a top-K-only cheap scorer
+            cheap = np.asarray(self.approx(*args), dtype=np.float64)
         n = len(cheap)
         m = min(n, self.curve.candidates(int(k), n))
         candidates = _top(cheap, np.arange(n), m)
         candidates.sort()
-        full = np.asarray(self.rest(*self.subset(args, candidates)), dtype=np.float64)
+        full_program = self.rest if self.rest is not None else self.exact
+        full = np.asarray(full_program(*self.subset(args, candidates)), dtype=np.float64)
         return _top(full, candidates, k)
 
     # region Inspection
@@ -159,8 +170,11 @@ class OptimizedPipeline:
 
     def explain(self) -> str:
         lines = [self.exact.explain(), ""]
-        if self.approx is None:
+        if not self.cascaded:
             lines.append(f"Cascade: none. {self._report.reason}")
+            if self.approx is not None:
+                lines.append("Top-K: a native cheap scorer picks the candidates, the exact "
+                             "program ranks them")  # fmt: skip
             return "\n".join(lines)
         lines += [
             "Cascade (two native programs):",
@@ -175,7 +189,7 @@ class OptimizedPipeline:
 
     # endregion
 
-    def save(self, path: str) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         from willump_mlir.runtime.persist import save
 
         save(self, path)

@@ -28,6 +28,13 @@ def render(fast: OptimizedPipeline) -> str:
     if report.candidates:
         lines.append("Candidate cheap subsets (choose split):")
         for c in report.candidates:
+            if c.cheap_accuracy != c.cheap_accuracy:  # NaN: a top-K-only candidate
+                lines.append(
+                    f"  {_names(report, c.groups):<40} cheap cost {c.cheap_cost * 1e6:8.3f} "
+                    f"µs/row  top-K at K = 1% of rows: expected {c.expected_cost * 1e6:8.3f} "
+                    "µs/row"
+                )
+                continue
             threshold = "none" if c.threshold is None else f"{c.threshold:.6f}"
             lines.append(
                 f"  {_names(report, c.groups):<40} threshold {threshold:>9}  settled "

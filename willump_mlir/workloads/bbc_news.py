@@ -9,7 +9,7 @@ on directory order), so nothing is downloaded at run time.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,16 +54,38 @@ def make_pipeline() -> Pipeline:
     return Pipeline([("tfidf", TfidfVectorizer()), ("clf", LogisticRegression(max_iter=2000))])
 
 
-def build(seed: int = 0, limit: int | None = None) -> TextData:
-    """Fit on 70% of the articles (or of ``limit`` sampled ones); the rest are held out."""
+def build(
+    seed: int = 0, limit: int | None = None, make: Callable[[], Pipeline] = make_pipeline
+) -> TextData:
+    """Fit ``make()`` on 70% of the articles (or of ``limit`` sampled ones); the rest are
+    held out."""
     texts, labels, _ = load_texts()
     train_idx, test_idx = split_indices(len(texts), seed, limit)
     train = [texts[i] for i in train_idx]
     test = [texts[i] for i in test_idx]
-    model = make_pipeline().fit(train, labels[train_idx])
+    model = make().fit(train, labels[train_idx])
     return TextData(model, train, test, labels[train_idx], labels[test_idx])
 
 
 def score(texts: Sequence[str], model: Pipeline) -> np.ndarray:
     """The inference function users hand to ``wm.compile``: class probabilities, shape (n, 5)."""
     return model.predict_proba(texts)
+
+
+def make_two_view_pipeline() -> Pipeline:
+    """Unfitted pipeline with two feature groups (for cascades): word TF-IDF united with
+    ``char_wb`` 2-4-gram TF-IDF -> multinomial LR."""
+    from sklearn.pipeline import FeatureUnion
+
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer()),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+        ]
+    )
+    return Pipeline([("features", features), ("clf", LogisticRegression(max_iter=2000))])
+
+
+def build_two_views(seed: int = 0, limit: int | None = None) -> TextData:
+    """:func:`build` with :func:`make_two_view_pipeline`."""
+    return build(seed, limit, make_two_view_pipeline)

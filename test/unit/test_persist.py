@@ -1,0 +1,212 @@
+"""``OptimizedPipeline.save`` and ``wm.load``: round trips, the object-code cache, errors."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import willump_mlir as wm
+from willump_mlir.runtime.marshal import InputError
+from willump_mlir.runtime.optimized import OptimizedPipeline, Report
+
+
+def score(frame: pd.DataFrame, model: LogisticRegression) -> np.ndarray:
+    near = frame[["a", "b"]].to_numpy()
+    far = np.log1p(np.abs(frame[["c", "d", "e", "f"]].to_numpy()[:, ::-1]))  # a Python call
+    return model.predict_proba(np.hstack([near, far]))[:, 1]
+
+
+@dataclasses.dataclass
+class Workload:
+    fast: OptimizedPipeline
+    model: LogisticRegression
+    fresh: pd.DataFrame  # rows neither the model nor optimize saw
+
+
+def rows(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Columns a and b carry most of the signal: a cheap model on them settles most rows."""
+    x = rng.normal(size=(n, 6))
+    noise = rng.normal(scale=0.5, size=n)
+    y = (3 * x[:, 0] + 2 * x[:, 1] + np.log1p(np.abs(x[:, 2])) + noise > 0.5).astype(int)
+    return pd.DataFrame(x, columns=list("abcdef")), y
+
+
+@pytest.fixture(scope="module")
+def workload() -> Workload:
+    rng = np.random.default_rng(0)
+    frame, y = rows(rng, 2400)
+    x = frame.to_numpy()
+    model = LogisticRegression().fit(
+        np.hstack([x[:600, :2], np.log1p(np.abs(x[:600, :1:-1]))]), y[:600]
+    )
+    fast = wm.optimize(
+        score, train=(frame[:600], model), y=y[:600], validation=(frame[600:], model),
+        validation_y=y[600:], max_accuracy_loss=0.05, progress=False,
+    )  # fmt: skip
+    assert fast.cascaded and fast.curve is not None, fast.report()
+    return Workload(fast, model, rows(np.random.default_rng(1), 700)[0])
+
+
+def test_round_trip_of_a_cascade(workload: Workload, tmp_path: Path) -> None:
+    fast, fresh = workload.fast, workload.fresh
+    fast(fresh, workload.model)  # counted calls are part of the report
+    fast.save(tmp_path / "fast")
+    assert sorted(os.listdir(tmp_path / "fast")) == [
+        "approx.mlir", "blobs.npz", "cascade.mlir", "exact.mlir", "manifest.json",
+        "objects.pkl", "rest.mlir",
+    ]  # fmt: skip
+    loaded = wm.load(tmp_path / "fast")
+    assert [p.library.cache_hit for p in (loaded.exact, loaded.approx, loaded.rest)] == [True] * 3
+    assert loaded.report() == fast.report()
+    assert loaded.ir("cascade") == fast.ir("cascade")
+    # the first line says how the code was obtained: compiled, or from the cache
+    assert loaded.explain().splitlines()[1:] == fast.explain().splitlines()[1:]
+    model = loaded.bound["model"]
+    assert model is not workload.model
+    assert isinstance(model, LogisticRegression)
+    np.testing.assert_array_equal(model.coef_, workload.model.coef_)
+    np.testing.assert_array_equal(loaded(fresh, model), fast(fresh, workload.model))
+    for k in (1, 10, 50):
+        expected = fast.top_k(k, fresh, workload.model)
+        np.testing.assert_array_equal(loaded.top_k(k, fresh, model), expected)
+    assert loaded.report() == fast.report()  # the same calls counted on both
+    one = fresh.iloc[[3]]
+    np.testing.assert_array_equal(loaded(one, model), fast(one, workload.model))
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import pandas as pd
+    import willump_mlir as wm
+    
+    loaded = wm.load(sys.argv[1])
+    frame = pd.DataFrame(np.load(sys.argv[2]), columns=list("abcdef"))
+    model = loaded.bound["model"]
+    np.save(sys.argv[3], loaded(frame, model))
+    print(json.dumps({
+        "hits": [p.library.cache_hit for p in (loaded.exact, loaded.approx, loaded.rest)],
+        "top": loaded.top_k(10, frame, model).tolist(),
+    }))
+    """
+)
+
+
+def test_load_in_a_new_process_reuses_the_cache(workload: Workload, tmp_path: Path) -> None:
+    fast, fresh = workload.fast, workload.fresh
+    fast.save(tmp_path / "fast")
+    np.save(tmp_path / "rows.npy", fresh.to_numpy())
+    env = dict(os.environ)  # the session's cache directory; this module importable
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path / "fast"), str(tmp_path / "rows.npy"),
+         str(tmp_path / "out.npy")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stderr
+    result = json.loads(child.stdout)
+    assert result["hits"] == [True] * 3
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), fast(fresh, workload.model))
+    assert result["top"] == fast.top_k(10, fresh, workload.model).tolist()
+
+
+def test_round_trip_without_a_cascade_replaces_a_previous_save(
+    workload: Workload, tmp_path: Path
+) -> None:
+    fast = workload.fast
+    exact_only = OptimizedPipeline(
+        score, fast.exact, None, None, None, None,
+        Report(groups=[], candidates=[], reason="no cascade: for the test"), None, 0.9,
+    )  # fmt: skip
+    target = tmp_path / "fast"
+    fast.save(target)
+    exact_only.save(str(target))  # over the cascade: approx/rest/cascade files go
+    assert sorted(os.listdir(target)) == ["blobs.npz", "exact.mlir", "manifest.json", "objects.pkl"]
+    loaded = wm.load(str(target))
+    assert not loaded.cascaded and loaded.exact.library.cache_hit
+    assert loaded.report() == exact_only.report()
+    assert loaded.confidence == 0.9
+    model = loaded.bound["model"]
+    fresh = workload.fresh
+    np.testing.assert_array_equal(loaded(fresh, model), fast.exact(fresh, workload.model))
+    expected = exact_only.top_k(5, fresh, workload.model)
+    np.testing.assert_array_equal(loaded.top_k(5, fresh, model), expected)
+
+
+def test_save_refuses_a_directory_that_is_not_a_save(workload: Workload, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not a willump-mlir save"):
+        workload.fast.save(tmp_path)
+    assert os.listdir(tmp_path) == ["notes.txt"]
+    with pytest.raises(FileExistsError, match="not a directory"):
+        workload.fast.save(tmp_path / "notes.txt")
+    workload.fast.save(tmp_path / "empty")  # absent: created
+    (tmp_path / "empty2").mkdir()
+    workload.fast.save(tmp_path / "empty2")  # an empty directory is fine
+
+
+def test_unpicklable_python_call_is_named(workload: Workload, tmp_path: Path) -> None:
+    lock = threading.Lock()
+    exact = copy.copy(workload.fast.exact)
+    calls = {
+        name: dataclasses.replace(call, function=lambda a, lock=lock: a[:, ::-1])
+        for name, call in exact.traced.python_calls.items()
+    }
+    exact.traced = dataclasses.replace(exact.traced, python_calls=calls)
+    broken = OptimizedPipeline(score, exact, None, None, None, None, Report([], [], ""), None)
+    with pytest.raises(TypeError, match=r"py0_Subscript.*cannot be pickled.*module-level"):
+        broken.save(tmp_path / "broken")
+    assert not (tmp_path / "broken").exists()
+
+
+def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no willump-mlir save"):
+        wm.load(tmp_path / "absent")
+    with pytest.raises(InputError, match="no manifest.json"):
+        wm.load(tmp_path)
+    saves = iter(range(100))
+
+    def damaged(name: str, edit: object) -> Path:
+        target = tmp_path / f"save{next(saves)}"
+        workload.fast.save(target)
+        if edit is None:
+            (target / name).unlink()
+        elif callable(edit):
+            manifest = json.loads((target / name).read_text())
+            edit(manifest)
+            (target / name).write_text(json.dumps(manifest))
+        else:
+            (target / name).write_bytes(edit)  # type: ignore[arg-type]
+        return target
+
+    target = damaged("manifest.json", lambda m: m.update(version=99))
+    with pytest.raises(InputError, match=r"manifest\.json: save format version 99"):
+        wm.load(target)
+    with pytest.raises(InputError, match="saved under Python 2.7"):
+        wm.load(damaged("manifest.json", lambda m: m.update(python="2.7")))
+    with pytest.raises(InputError, match="unreadable manifest"):
+        wm.load(damaged("manifest.json", b"{not json"))
+    with pytest.raises(InputError, match="damaged willump-mlir save"):
+        wm.load(damaged("manifest.json", lambda m: m["programs"]["exact"].pop("arguments")))
+    target = damaged("rest.mlir", None)
+    with pytest.raises(InputError, match=f"{target}: incomplete .* missing rest.mlir"):
+        wm.load(target)
+    with pytest.raises(InputError, match=r"exact\.mlir: cannot parse"):
+        wm.load(damaged("exact.mlir", b"func.func @oops("))
+    with pytest.raises(InputError, match=r"objects\.pkl: cannot unpickle"):
+        wm.load(damaged("objects.pkl", b"not a pickle"))
+    with pytest.raises(InputError, match=r"blobs\.npz: unreadable blobs"):
+        wm.load(damaged("blobs.npz", b"not a zip"))
