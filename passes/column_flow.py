@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ArrayAttr, StringAttr, TensorType
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.dialects.feature import JoinOp
@@ -34,6 +34,7 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     ToArrayOp,
     TransformOp,
+    batch_width,
     is_sparse,
 )
 
@@ -125,8 +126,9 @@ def column_origins(value: SSAValue) -> list[Origin]:
         return [origin for part in owner.inputs for origin in column_origins(part)]
     if isinstance(owner, ToArrayOp):
         return [frame_origin(owner.frame, c.data)[2] for c in owner.columns.data]
-    assert isinstance(value.type, TensorType) and isinstance(owner, Operation)
-    return [Origin(owner)] * value.type.get_shape()[-1]
+    producer = value if isinstance(value, BlockArgument) else owner
+    assert isinstance(producer, Operation | BlockArgument)
+    return [Origin(producer)] * batch_width(value.type)
 
 
 def slice_of(values: Iterable[SSAValue]) -> set[Operation]:
@@ -264,3 +266,12 @@ class ColumnNarrower:
         columns += [(n, frame.type.dtype_of(n)) for n in added]
         join = self.insert(JoinOp(left, owner.values, FrameType(columns)))
         return join.results[0], list(names)
+
+
+def erase_dead_ops(block: Block) -> None:
+    """Erase the ops of ``block`` whose results are all unused, Python calls and model calls
+    included (xDSL's ``dce`` keeps ops that are not ``Pure``): what nothing reads need not
+    run."""
+    for op in reversed(list(block.ops)):
+        if op.results and not any(r.uses for r in op.results):
+            Rewriter.erase_op(op)

@@ -58,7 +58,7 @@ from willump_mlir.dialects.cascade import (
     SelectRowsOp,
 )
 from willump_mlir.dialects.pipeline import PredictOp
-from willump_mlir.passes.column_flow import ColumnNarrower
+from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
 from willump_mlir.passes.infer_feature_groups import GROUPS
 
 PLAN = "cascade.plan"
@@ -147,9 +147,7 @@ def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
     if threshold is None:  # the cheap scorer of a top-K query
         scorer = before_return(inner.clone(value_mapper={inner.input: features}))
         ret.operands = [cheap_result(scorer.results[0])]
-        for op in reversed(list(function.body.block.ops)):  # the full model's ops, now unused
-            if op.results and not any(r.uses for r in op.results):
-                Rewriter.erase_op(op)
+        erase_dead_ops(function.body.block)  # the full model's ops
         return
     assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
     probabilities = before_return(ApproxPredictOp(symbol, features, inner.result.type)).results[0]

@@ -38,7 +38,6 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
-from xdsl.transforms.dead_code_elimination import dce
 
 from willump_mlir.api import compile_traced
 from willump_mlir.compiler import context
@@ -47,7 +46,7 @@ from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
 from willump_mlir.frontend.spec import FrontendResult
 from willump_mlir.frontend.tracer import Blobs
-from willump_mlir.passes.column_flow import ColumnNarrower
+from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
 from willump_mlir.passes.infer_feature_groups import (
     GROUP,
     GROUPS,
@@ -67,8 +66,8 @@ from willump_mlir.runtime.optimized import (
     Report,
     time_call,
 )
+from willump_mlir.stats.confidence import METRICS, predicted_class
 from willump_mlir.stats.confidence import confidence as confidence_of
-from willump_mlir.stats.confidence import predicted_class
 from willump_mlir.stats.importance import permutation_importance
 from willump_mlir.stats.knapsack import candidate_subsets
 from willump_mlir.stats.thresholds import certify, choose_threshold
@@ -109,7 +108,7 @@ def returning(module: ModuleOp, values: Callable[[FuncOp], list[SSAValue]]) -> M
     for op in function.walk():
         op.attributes.pop(GROUP, None)
         op.attributes.pop(GROUPS, None)
-    dce(module)
+    erase_dead_ops(function.body.block)
     return module
 
 
@@ -185,7 +184,12 @@ class Splits:
 
 
 def check_inputs(
-    fn: Callable[..., Any], train: Any, y: Any, max_accuracy_loss: float, confidence: float
+    fn: Callable[..., Any],
+    train: Any,
+    y: Any,
+    max_accuracy_loss: float,
+    confidence: float,
+    metric: str = METRICS[0],
 ) -> np.ndarray:
     if not callable(fn):
         raise TypeError(f"fn must be the pipeline function, got {type(fn).__name__}")
@@ -201,6 +205,8 @@ def check_inputs(
         raise InputError(f"max_accuracy_loss must lie in (0, 1), got {max_accuracy_loss}")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must lie in (0, 1), got {confidence}")
+    if metric not in METRICS:
+        raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     if len(np.unique(labels)) < 2:
         raise InputError("y has a single class: there is nothing to classify")
     return labels
@@ -234,7 +240,7 @@ def optimize(
     timed on the certify rows, is not at least ``min_speedup`` times faster than the exact
     pipeline (two programs per call cost more than one on a cheap pipeline).
     """
-    labels = check_inputs(fn, train, y, max_accuracy_loss, confidence)
+    labels = check_inputs(fn, train, y, max_accuracy_loss, confidence, metric)
     if (validation is None) != (validation_y is None):
         raise InputError("validation and validation_y come together: give both or neither")
     steps = tqdm(total=6, desc="willump-mlir optimize", disable=not progress, leave=False)

@@ -92,7 +92,7 @@ CHILD = textwrap.dedent(
     import numpy as np
     import pandas as pd
     import willump_mlir as wm
-    
+
     loaded = wm.load(sys.argv[1])
     frame = pd.DataFrame(np.load(sys.argv[2]), columns=list("abcdef"))
     model = loaded.bound["model"]

@@ -181,3 +181,29 @@ func.func private @approx(%x: tensor<?x1xf64>) -> tensor<?x3xf64> {
 // A cheap model reading another type than the cheap groups give is not a diagnostic: the
 // pass raises a Python ValueError ("cheap model @approx reads ..., the cheap groups give
 // ..."), so that case is not tested here.
+
+// -----
+
+// A plan without metric and threshold (top-K only: a regressor has no confidence): the
+// function computes the cheap result alone, the cheap model's predict inlined on the cheap
+// columns; the expensive group, the hstack and the full model are erased.
+
+func.func @scorer(%x: tensor<?x6xf64>) -> tensor<?xf64> {
+  %a = "test.op"(%x) {cascade.group = 0 : i64} : (tensor<?x6xf64>) -> tensor<?x2xf64>
+  %b = pipeline.python_call "expensive"(%x) reason "unknown function" {cascade.group = 1 : i64} : (tensor<?x6xf64>) -> tensor<?x3xf64>
+  %h = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
+  %p = pipeline.predict "Ridge" "predict" %h params {coef = #pipeline.blob<"w" : tensor<5xf64>>} {cascade.groups = [{name = "a", spans = array<i64: 0, 2>}, {name = "b", spans = array<i64: 2, 5>}], cascade.plan = {cheap = array<i64: 0>, model = @cheap}} : tensor<?x5xf64> -> tensor<?xf64>
+  %s = pipeline.unary "negative" %p : tensor<?xf64> -> tensor<?xf64>
+  func.return %s : tensor<?xf64>
+}
+func.func private @cheap(%x: tensor<?x2xf64>) -> tensor<?xf64> {
+  %p = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"w2" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
+  func.return %p : tensor<?xf64>
+}
+
+// CHECK-LABEL: func.func @scorer(%x: tensor<?x6xf64>) -> tensor<?xf64> {
+// CHECK-NEXT:    %a = "test.op"(%x) {cascade.group = 0 : i64} : (tensor<?x6xf64>) -> tensor<?x2xf64>
+// CHECK-NEXT:    %p = pipeline.predict "Ridge" "predict" %a params {coef = #pipeline.blob<"w2" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT:    %s = pipeline.unary "negative" %p : tensor<?xf64> -> tensor<?xf64>
+// CHECK-NEXT:    func.return %s : tensor<?xf64>
+// CHECK-NEXT:  }
