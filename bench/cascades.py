@@ -116,6 +116,12 @@ def child(name: str, system: str, out: Path) -> None:
         report = fast._report
         extra["cascaded"] = fast.cascaded
         extra["reason"] = report.reason
+        if report.chosen is not None:
+            names = [report.groups[g].name for g in report.chosen.groups]
+            extra["chosen"] = " + ".join(names) + (
+                f" [{report.chosen.model_params}]" if report.chosen.model_params else ""
+            )
+            extra["threshold"] = report.chosen.threshold
         if report.certified is not None:
             extra["bound"] = report.certified.bound
             extra["certify_settled"] = report.certified.settled_fraction
@@ -249,6 +255,14 @@ def render(results: dict[str, Any], repeats: int) -> str:
                 f"| {name} | {k} | {len(truth & set(got)) / int(k):.2f} | {spread(exact)} "
                 f"| {spread(fast)} | {statistics.median(exact) / statistics.median(fast):.2f}x |"
             )
+    lines += ["", "What each repeat's `wm.optimize` chose (it times the groups, so repeats may "
+              "differ):", ""]  # fmt: skip
+    for name, result in results.items():
+        for i, run in enumerate(result["runs"]["cascade"]):
+            threshold = run.get("threshold")
+            shown = "–" if threshold is None else f"{threshold:.6f}"
+            lines.append(f"- {name} repeat {i + 1}: {run.get('chosen', 'no cascade')}, "
+                         f"threshold {shown}; {run['reason'] or 'cascade'}")  # fmt: skip
     lines += ["", "Willump's published figures (Kraft et al., MLSys 2020), beside ours: "
               + ", ".join(f"{k} {v}" for k, v in WILLUMP.items()) + ".", ""]  # fmt: skip
     for name, result in results.items():

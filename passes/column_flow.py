@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import ArrayAttr, StringAttr, TensorType
+from xdsl.dialects.builtin import ArrayAttr, StringAttr
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -208,8 +208,7 @@ class ColumnNarrower:
         return op
 
     def narrow(self, value: SSAValue, keep: Sequence[int]) -> SSAValue:
-        assert isinstance(value.type, TensorType)
-        width = value.type.get_shape()[-1]
+        width = batch_width(value.type)
         if list(keep) == list(range(width)):
             return value
         owner = value.owner
@@ -217,8 +216,7 @@ class ColumnNarrower:
             parts: list[SSAValue] = []
             start = 0
             for part in owner.inputs:
-                assert isinstance(part.type, TensorType)
-                stop = start + part.type.get_shape()[-1]
+                stop = start + batch_width(part.type)
                 inside = [k - start for k in keep if start <= k < stop]
                 if inside:
                     parts.append(self.narrow(part, inside))

@@ -1,8 +1,8 @@
 """schedule-lazy: compute the full path only for the rows the cheap model did not settle.
 
 ``insert-cascade`` leaves a cascade that still computes everything on every row. This pass
-takes the ops the full result needs (its whole use-def slice), compacts the function's data
-arguments to the unsettled rows, moves those ops into a ``cascade.lazy_branch`` that runs on
+takes the ops the full result needs (its whole use-def slice), compacts every argument of
+the function (so the branch keeps the function's signature) to the unsettled rows, moves those ops into a ``cascade.lazy_branch`` that runs on
 the compacted rows only, and merges its result back in the original row order:
 
 ```mlir
@@ -61,17 +61,15 @@ def use_def_slice(value: SSAValue) -> set[Operation]:
 def schedule(function: FuncOp, select: SelectRowsOp) -> None:
     needed = use_def_slice(select.full)
     body = [op for op in function.body.block.ops if op in needed]
-    arguments = [
-        a for a in function.args if any(o is a for op in body for o in op.operands)
-    ]
+    arguments = list(function.args)  # all of them: the branch has the function's signature
     for argument in arguments:
         if not isinstance(argument.type, TensorType | FrameType):
             raise ValueError(
-                f"@{function.sym_name.data}: the full result reads argument "
-                f"#{argument.index} of type {argument.type}, which is not a batch of rows"
+                f"@{function.sym_name.data}: argument #{argument.index} of type "
+                f"{argument.type} is not a batch of rows to compact"
             )
     if not arguments:
-        raise ValueError(f"@{function.sym_name.data}: the full result reads no argument")
+        raise ValueError(f"@{function.sym_name.data} has no argument to compact")
     compacts = [CompactOp(a, select.settled) for a in arguments]
     branch = LazyBranchOp.build([c.rest for c in compacts], [select.full.type])
     mapping: dict[SSAValue, SSAValue] = {
@@ -88,8 +86,6 @@ def schedule(function: FuncOp, select: SelectRowsOp) -> None:
     for op in reversed(body):
         if all(not r.uses for r in op.results):
             Rewriter.erase_op(op)
-
-
 
 
 @dataclass(frozen=True)

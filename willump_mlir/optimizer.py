@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from tqdm.auto import tqdm
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -33,18 +33,22 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     StringAttr,
     SymbolRefAttr,
+    TensorType,
+    f32,
     f64,
     i64,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.traits import SymbolTable
+from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.api import compile_traced
 from willump_mlir.compiler import context
 from willump_mlir.dialects.pipeline import PredictOp, batch_of, is_sparse
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
-from willump_mlir.frontend.spec import FrontendResult
+from willump_mlir.frontend.spec import FrontendResult, Unsupported
 from willump_mlir.frontend.tracer import Blobs
 from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
 from willump_mlir.passes.infer_feature_groups import (
@@ -55,9 +59,9 @@ from willump_mlir.passes.infer_feature_groups import (
     model_op,
 )
 from willump_mlir.passes.insert_cascade import PLAN, InsertCascadePass, group_columns
-from willump_mlir.passes.lower_cascade import REST_SUFFIX, LowerCascadePass
+from willump_mlir.passes.lower_cascade import REST_SUFFIX, SETTLE, LowerCascadePass
 from willump_mlir.passes.schedule_lazy import ScheduleLazyPass
-from willump_mlir.runtime.compiled import CompiledPipeline, take_rows
+from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import (
     Candidate,
@@ -66,6 +70,7 @@ from willump_mlir.runtime.optimized import (
     Report,
     time_call,
 )
+from willump_mlir.stats.bounds import binomial_upper_bound
 from willump_mlir.stats.confidence import METRICS, predicted_class
 from willump_mlir.stats.confidence import confidence as confidence_of
 from willump_mlir.stats.importance import permutation_importance
@@ -73,8 +78,8 @@ from willump_mlir.stats.knapsack import candidate_subsets
 from willump_mlir.stats.thresholds import certify, choose_threshold
 from willump_mlir.stats.topk import CandidateCurve, fit_candidate_curve
 
-MIN_ROWS = 300
-"""Fewest training rows: each of the three splits needs enough rows to say anything."""
+MIN_SPLIT_ROWS = 100
+"""Fewest rows in each split (cheap models, choice, certification)."""
 
 CHOOSE_MARGIN = 0.7
 """The threshold is chosen for ``CHOOSE_MARGIN * max_accuracy_loss`` so that a choice that
@@ -136,12 +141,6 @@ def data_positions(traced: FrontendResult) -> list[int]:
     return [i for i, a in enumerate(traced.arguments) if a.kind != "bound"]
 
 
-def subset(args: tuple[Any, ...], positions: list[int], rows: np.ndarray) -> tuple[Any, ...]:
-    return tuple(
-        take_rows(a, rows) if i in positions else a for i, a in enumerate(args)
-    )
-
-
 def seconds_per_row(run: Callable[[], Any], rows: int) -> float:
     """Median wall time of ``run()`` per row."""
     return time_call(run) / rows
@@ -177,38 +176,59 @@ def columns_of(x: Any, columns: Sequence[int]) -> Any:
 
 
 @dataclass
+class CheapModel:
+    """A fitted clone of the model on some feature groups, and what it cost."""
+
+    groups: tuple[int, ...]
+    params: str  # what the clone changes, e.g. "n_estimators=50"
+    fitted: object
+    scale: object | None
+    choose_output: np.ndarray
+    cost: float
+
+
+@dataclass
 class Splits:
     fit: np.ndarray
     choose: np.ndarray
     certify: np.ndarray
 
 
-def check_inputs(
+def check_options(
     fn: Callable[..., Any],
-    train: Any,
-    y: Any,
     max_accuracy_loss: float,
     confidence: float,
-    metric: str = METRICS[0],
-) -> np.ndarray:
+    metric: str,
+    topk_precision: float,
+    min_speedup: float,
+) -> None:
     if not callable(fn):
         raise TypeError(f"fn must be the pipeline function, got {type(fn).__name__}")
-    if not isinstance(train, tuple):
-        raise TypeError(
-            "train must be a tuple of the function's arguments (like wm.compile's example), "
-            f"got {type(train).__name__}"
-        )
-    labels = np.asarray(y)
-    if labels.ndim != 1:
-        raise InputError(f"y must be one label per row (1-D), got shape {labels.shape}")
     if not 0 < max_accuracy_loss < 1:
         raise InputError(f"max_accuracy_loss must lie in (0, 1), got {max_accuracy_loss}")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must lie in (0, 1), got {confidence}")
     if metric not in METRICS:
         raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    if not 0 < topk_precision <= 1:
+        raise InputError(f"topk_precision must lie in (0, 1], got {topk_precision}")
+    if not min_speedup >= 0:
+        raise InputError(f"min_speedup must be a number >= 0, got {min_speedup}")
+
+
+def check_rows(args: Any, y: Any, names: tuple[str, str]) -> np.ndarray:
+    """``y`` as a 1-D array, after checking ``args`` is an argument tuple; ``names`` are the
+    two parameters' names for the messages."""
+    if not isinstance(args, tuple):
+        raise TypeError(
+            f"{names[0]} must be a tuple of the function's arguments (like wm.compile's "
+            f"example), got {type(args).__name__}"
+        )
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise InputError(f"{names[1]} must be one label per row (1-D), got shape {labels.shape}")
     if len(np.unique(labels)) < 2:
-        raise InputError("y has a single class: there is nothing to classify")
+        raise InputError(f"{names[1]} has a single class: there is nothing to classify")
     return labels
 
 
@@ -240,7 +260,8 @@ def optimize(
     timed on the certify rows, is not at least ``min_speedup`` times faster than the exact
     pipeline (two programs per call cost more than one on a cheap pipeline).
     """
-    labels = check_inputs(fn, train, y, max_accuracy_loss, confidence, metric)
+    check_options(fn, max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
+    labels = check_rows(train, y, ("train", "y"))
     if (validation is None) != (validation_y is None):
         raise InputError("validation and validation_y come together: give both or neither")
     steps = tqdm(total=6, desc="willump-mlir optimize", disable=not progress, leave=False)
@@ -252,10 +273,7 @@ def optimize(
     if len(labels) != rows:
         raise InputError(f"y has {len(labels)} labels but train has {rows} rows")
     if validation is not None:
-        if not isinstance(validation, tuple):
-            raise TypeError(f"validation must be a tuple of arguments like train, got "
-                            f"{type(validation).__name__}")  # fmt: skip
-        held_out = check_inputs(fn, validation, validation_y, max_accuracy_loss, confidence)
+        held_out = check_rows(validation, validation_y, ("validation", "validation_y"))
         if len(held_out) != exact.bind(validation)[1]:
             raise InputError(f"validation_y has {len(held_out)} labels but validation has "
                              f"{exact.bind(validation)[1]} rows")  # fmt: skip
@@ -272,14 +290,15 @@ def optimize(
         splits = Splits(
             order[: rows // 2], order[rows // 2 : 3 * rows // 4], order[3 * rows // 4 :]
         )
-    if min(len(splits.fit), len(splits.choose), len(splits.certify)) < MIN_ROWS // 3:
+    if min(len(splits.fit), len(splits.choose), len(splits.certify)) < MIN_SPLIT_ROWS:
         raise InputError(
-            f"too few rows: optimize needs at least {MIN_ROWS // 3} rows in each of its "
+            f"too few rows: optimize needs at least {MIN_SPLIT_ROWS} rows in each of its "
             f"splits (train {len(splits.fit)}, choose {len(splits.choose)}, certify "
             f"{len(splits.certify)}); give more rows in train or validation"
         )
     steps.update()
     search = Search(fn, traced, exact, train, labels, splits, seed, steps)
+    search.report.validation = validation is not None
     try:
         return search.run(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
     finally:
@@ -302,9 +321,8 @@ class Search:
     ):
         self.fn, self.traced, self.exact, self.train = fn, traced, exact, train
         self.labels, self.splits, self.seed, self.steps = labels, splits, seed, steps
-        self.positions = data_positions(traced)
         self.report = Report(groups=[], candidates=[], reason="")
-        self.confidence = 0.95
+        self.confidence = 0.0  # set by run()
 
     def step(self, what: str) -> None:
         self.steps.update()
@@ -342,7 +360,27 @@ class Search:
             raise InputError(
                 f"the model {type(self.est).__name__} cannot be cloned: {error}"
             ) from error
-        self.classifier = hasattr(self.est, "predict_proba")
+        self.classifier = is_classifier(self.est)
+        if self.classifier and not hasattr(self.est, "predict_proba"):
+            return self.exact_only(
+                f"no cascade: {type(self.est).__name__} has no predict_proba, so no row's "
+                "confidence can be measured"
+            )
+        if self.classifier:
+            self.classes = np.asarray(self.est.classes_)  # type: ignore[attr-defined]
+            self.y = np.searchsorted(self.classes, self.labels)
+            known = self.classes[np.clip(self.y, 0, len(self.classes) - 1)] == self.labels
+            if not np.all(known):
+                raise InputError("y has labels the model was not fitted on")
+        else:
+            self.y = self.labels.astype(np.float64)
+        smallest = binomial_upper_bound(0, len(self.splits.certify), confidence)
+        if self.classifier and smallest > max_loss:
+            return self.exact_only(
+                f"no cascade: with {len(self.splits.certify)} certify rows the loss bound at "
+                f"confidence {confidence:g} cannot go below {smallest:.4g} (even with no "
+                f"harmful row), above max_accuracy_loss {max_loss:g}; give more validation rows"
+            )
         self.step("computing features")
         self.features()
         self.step("profiling feature groups")
@@ -360,17 +398,16 @@ class Search:
             returning(self.module, lambda f: [model_op(f).input]),  # type: ignore[union-attr]
             returns_sparse=is_sparse(self.model.input.type),
         )
-        self.x_all = program.run(self.train)[0][0]
+        (self.x_all,), handed_back = program.run(self.train)
+        if len(handed_back):  # rows whose features only Python computes exactly: left out
+            keep = np.setdiff1d
+            self.splits = Splits(
+                keep(self.splits.fit, handed_back), keep(self.splits.choose, handed_back),
+                keep(self.splits.certify, handed_back),
+            )  # fmt: skip
+        self.full_out = self.predict(self.est, self.prescale, self.x_all)
         if self.classifier:
-            self.full_out = predicted_class(self.predict(self.est, self.prescale, self.x_all))
-            classes = np.asarray(self.est.classes_)  # type: ignore[attr-defined]
-            self.y = np.searchsorted(classes, self.labels)
-            if np.any(classes[np.clip(self.y, 0, len(classes) - 1)] != self.labels):
-                raise InputError("y has labels the model was not fitted on")
-            self.classes = classes
-        else:
-            self.full_out = self.predict(self.est, self.prescale, self.x_all)
-            self.y = self.labels.astype(np.float64)
+            self.full_out = predicted_class(self.full_out)
 
     def predict(self, est: object, prescale: object | None, x: Any) -> np.ndarray:
         data = x if prescale is None else prescale.transform(x)  # type: ignore[attr-defined]
@@ -391,7 +428,7 @@ class Search:
         names = [e.data["name"].data for e in entries]
         self.columns = [group_columns(self.model, [g]) for g in range(len(names))]
         sample = self.splits.choose[:PROFILE_ROWS]
-        self.sample_args = subset(self.train, self.positions, sample)
+        self.sample_args = take_data_rows(self.traced.arguments, self.train, sample)
         costs = []
         for index in range(len(names)):
             if not group_roots(self.function, index):
@@ -433,19 +470,32 @@ class Search:
     # endregion
     # region Cheap models
 
-    def cheap_models(self) -> list[tuple[tuple[int, ...], object, object | None, Any, float]]:
-        """Per knapsack subset: the groups, the fitted clone (and its scaler), its output on
-        the choose rows and its estimated cost per row."""
+    def cheap_models(self) -> list[CheapModel]:
+        """Per candidate: the groups (knapsack subsets over the range of budgets, at most
+        ``MAX_CANDIDATES`` of them, spread over it), the fitted clone (and its scaler), its
+        output on the choose rows and its estimated cost per row. An ensemble is also cloned
+        with a quarter of its estimators, on every subset and on all the groups."""
         importances = [g.importance for g in self.report.groups]
+        subsets = candidate_subsets(self.costs, importances)
+        if len(subsets) > MAX_CANDIDATES:
+            spread = np.linspace(0, len(subsets) - 1, MAX_CANDIDATES).round().astype(int)
+            subsets = [subsets[i] for i in sorted(set(spread))]
+        variants: list[dict[str, Any]] = [{}]
+        estimators = getattr(self.est, "n_estimators", None)
+        if isinstance(estimators, int) and estimators >= 40:
+            variants.append({"n_estimators": estimators // 4})
+            subsets.append(tuple(range(len(self.costs))))
         found = []
-        for chosen in candidate_subsets(self.costs, importances)[:MAX_CANDIDATES]:
+        for chosen, params in [(c, p) for c in subsets for p in variants]:
+            if len(chosen) == len(self.costs) and not params:
+                continue  # that is the full model
             cols = self.cheap_columns(chosen)
             x_fit = columns_of(rows_of(self.x_all, self.splits.fit), cols)
             y_fit = self.labels[self.splits.fit]
             scale = None if self.prescale is None else clone(self.prescale)
             if scale is not None:
                 x_fit = scale.fit(x_fit).transform(x_fit)  # type: ignore[attr-defined]
-            fitted = clone(self.est).fit(x_fit, y_fit)  # type: ignore[attr-defined]
+            fitted = clone(self.est).set_params(**params).fit(x_fit, y_fit)  # type: ignore
             if self.classifier and list(fitted.classes_) != list(self.classes):
                 continue  # the fit rows lacked a class
             x_cheap = columns_of(self.x_choose, cols)
@@ -453,7 +503,8 @@ class Search:
             cost = sum(self.costs[g] for g in chosen) + self.model_cost * python_cost_ratio(
                 lambda f=fitted, c=scale, x=x_cheap: self.predict(f, c, x), self.full_python
             )
-            found.append((chosen, fitted, scale, out, cost))
+            label = ", ".join(f"{k}={v}" for k, v in params.items())
+            found.append(CheapModel(chosen, label, fitted, scale, out, cost))
         return found
 
     def cheap_columns(self, chosen: tuple[int, ...]) -> list[int]:
@@ -484,9 +535,9 @@ class Search:
         min_speedup: float,
     ) -> OptimizedPipeline:
         choose, cert = self.splits.choose, self.splits.certify
-        trained = {}
-        for chosen, fitted, scale, cheap, cost in self.cheap_models():
-            trained[chosen] = (fitted, scale)
+        models = self.cheap_models()
+        for cheap_model in models:
+            cheap = cheap_model.choose_output
             choice = choose_threshold(
                 confidence_of(cheap, metric), predicted_class(cheap), self.full_out[choose],
                 self.y[choose], CHOOSE_MARGIN * max_loss, confidence,
@@ -494,24 +545,25 @@ class Search:
             settled = 0.0 if choice is None else choice.settled_fraction
             self.report.candidates.append(
                 Candidate(
-                    chosen, cost, None if choice is None else choice.threshold, settled,
-                    cost + (1 - settled) * self.full_cost,
-                    float(np.mean(predicted_class(cheap) == self.y[choose])),
+                    cheap_model.groups, cheap_model.cost,
+                    None if choice is None else choice.threshold, settled,
+                    cheap_model.cost + (1 - settled) * self.full_cost,
+                    float(np.mean(predicted_class(cheap) == self.y[choose])), cheap_model.params,
                 )
             )  # fmt: skip
         viable = [
-            c for c in self.report.candidates
+            (c, m) for c, m in zip(self.report.candidates, models, strict=True)
             if c.threshold is not None and c.expected_cost < self.full_cost
         ]  # fmt: skip
         if not viable:
             return self.exact_only(
-                "no cascade: no cheap subset settles rows within the loss bound at a lower "
+                "no cascade: no cheap model settles rows within the loss bound at a lower "
                 "expected cost than the full pipeline"
             )
-        best = min(viable, key=lambda c: c.expected_cost)
+        best, chosen = min(viable, key=lambda pair: pair[0].expected_cost)
         assert best.threshold is not None
         self.report.chosen = best
-        fitted, scale = trained[best.groups]
+        fitted, scale = chosen.fitted, chosen.scale
 
         self.step("certifying")  # on rows the choice never saw
         cheap = self.predict(
@@ -530,22 +582,24 @@ class Search:
 
         self.step("compiling the cascade")
         plan = {"metric": metric, "threshold": best.threshold}
-        module, blobs = self.cheap_program(best.groups, fitted, scale, plan)
-        ScheduleLazyPass().apply(context(), module)
-        module.verify()
-        split = module.clone()
-        LowerCascadePass().apply(context(), split)
         name = self.function.sym_name.data
-        approx = self.compile(only(split, name), extra=blobs)
-        rest = self.compile(only(split, name + REST_SUFFIX), extra=blobs)
-        curve = None
-        if approx.plan and self.returns_scores():
-            curve = self.curve(np.asarray(approx.run(self.sample_args)[0][0]), topk_precision)
+        try:
+            module, blobs = self.cheap_program(best.groups, fitted, scale, plan)
+            ScheduleLazyPass().apply(context(), module)
+            module.verify()
+            split = module.clone()
+            LowerCascadePass().apply(context(), split)
+            approx = self.compile(only(split, name), extra=blobs)
+            rest = self.compile(only(split, name + REST_SUFFIX), extra=blobs)
+        except (Unsupported, VerifyException, ValueError) as error:
+            return self.exact_only(f"no cascade: the cascade does not compile: {error}")
+        settle = settle_of(split, name)
+        curve = self.curve(approx, topk_precision) if self.returns_scores() else None
         fast = OptimizedPipeline(
-            self.fn, self.exact, approx, rest, str(module), (metric, best.threshold),
-            self.report, curve, confidence,
+            self.fn, self.exact, approx, rest, str(module), settle, self.report, curve,
+            confidence,
         )  # fmt: skip
-        certify_args = subset(self.train, self.positions, cert)
+        certify_args = take_data_rows(self.traced.arguments, self.train, cert)
         self.report.speedup = time_call(lambda: self.exact(*certify_args)) / time_call(
             lambda: fast(*certify_args)
         )
@@ -558,15 +612,22 @@ class Search:
         return fast
 
     def returns_scores(self) -> bool:
-        """Whether the function returns one score per row (what top-K ranks)."""
+        """Whether the function returns one float score per row (what top-K ranks)."""
         (result,) = self.function.function_type.outputs.data
-        return getattr(result, "get_num_dims", lambda: 0)() == 1
+        return isinstance(result, TensorType) and result.get_num_dims() == 1 and (
+            result.element_type in (f64, f32)
+        )
 
-    def curve(self, cheap_scores: np.ndarray, precision: float) -> CandidateCurve:
-        full_scores = np.asarray(self.exact(*self.sample_args), dtype=np.float64)
+    def curve(self, cheap: CompiledPipeline, precision: float) -> CandidateCurve:
+        """The top-K candidate curve of the cheap program ``cheap``, fitted on certify rows
+        (which chose nothing), at most ``PROFILE_ROWS`` of them."""
+        rows = self.splits.certify[:PROFILE_ROWS]
+        args = take_data_rows(self.traced.arguments, self.train, rows)
+        cheap_scores = np.asarray(cheap.run(args)[0][0], dtype=np.float64)
+        full_scores = np.asarray(self.exact(*args), dtype=np.float64)
         return fit_candidate_curve(
-            np.asarray(cheap_scores, dtype=np.float64), full_scores, precision=precision,
-            confidence=self.confidence, seed=self.seed,
+            cheap_scores, full_scores, precision=precision, confidence=self.confidence,
+            seed=self.seed,
         )  # fmt: skip
 
     # endregion
@@ -578,29 +639,40 @@ class Search:
         if not self.returns_scores():
             return self.exact_only("no top-K: the function does not return one score per row")
         full = self.full_out[self.splits.choose]
-        best = None
-        for chosen, fitted, scale, cheap, cost in self.cheap_models():
-            curve = fit_candidate_curve(cheap, full, precision=precision,
-                                        confidence=confidence, seed=self.seed)  # fmt: skip
+        best: tuple[float, CheapModel] | None = None
+        for cheap_model in self.cheap_models():
+            curve = fit_candidate_curve(
+                cheap_model.choose_output, full, precision=precision, confidence=confidence,
+                seed=self.seed,
+            )  # fmt: skip
             n = len(full)
             share = curve.candidates(max(1, n // 100), n) / n
-            expected = cost + share * self.full_cost
+            expected = cheap_model.cost + share * self.full_cost
             self.report.candidates.append(
-                Candidate(chosen, cost, None, 0.0, expected, float("nan"))
+                Candidate(cheap_model.groups, cheap_model.cost, None, 0.0, expected,
+                          float("nan"), cheap_model.params)  # fmt: skip
             )
             if expected < self.full_cost and (best is None or expected < best[0]):
-                best = (expected, chosen, fitted, scale)
+                best = (expected, cheap_model)
         self.report.reason = (
             f"no cascade: {type(self.est).__name__} is a regressor; a cascade would need "
             "certified prediction intervals. Top-K gets a cheap scorer."
         )
         if best is None:
             return self.exact_only(self.report.reason + " No cheap subset makes top-K cheaper.")
-        _, chosen, fitted, scale = best
+        chosen = best[1]
+        self.report.chosen = next(
+            c for c in self.report.candidates
+            if (c.groups, c.model_params) == (chosen.groups, chosen.params)
+        )  # fmt: skip
         self.step("compiling the cheap scorer")
-        module, blobs = self.cheap_program(chosen, fitted, scale, {})
-        scorer = self.compile(only(module, self.function.sym_name.data), extra=blobs)
-        curve = self.curve(np.asarray(scorer(*self.sample_args)), precision)
+        try:
+            module, blobs = self.cheap_program(chosen.groups, chosen.fitted, chosen.scale, {})
+            scorer = self.compile(only(module, self.function.sym_name.data), extra=blobs)
+        except (Unsupported, VerifyException, ValueError) as error:
+            return self.exact_only(f"{self.report.reason} The cheap scorer does not compile: "
+                                   f"{error}")  # fmt: skip
+        curve = self.curve(scorer, precision)
         return OptimizedPipeline(
             self.fn, self.exact, scorer, None, None, None, self.report, curve, confidence
         )
@@ -608,12 +680,23 @@ class Search:
     # endregion
 
 
+def settle_of(module: ModuleOp, name: str) -> tuple[str, float]:
+    """The metric and threshold ``lower-cascade`` recorded on function ``name``."""
+    function = SymbolTable.lookup_symbol(module, name)
+    assert isinstance(function, FuncOp)
+    settle = function.attributes[SETTLE]
+    assert isinstance(settle, DictionaryAttr)
+    metric, threshold = settle.data["metric"], settle.data["threshold"]
+    assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
+    return metric.data, threshold.value.data
+
+
 def only(module: ModuleOp, name: str) -> ModuleOp:
     """A module holding just the function ``name`` of ``module``."""
     for op in module.ops:
         if isinstance(op, FuncOp) and op.sym_name.data == name:
             copy = op.clone()
-            copy.attributes.pop("cascade.settle", None)
+            copy.attributes.pop(SETTLE, None)
             for inner in copy.walk():
                 inner.attributes.pop(GROUP, None)
                 inner.attributes.pop(GROUPS, None)

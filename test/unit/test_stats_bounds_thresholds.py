@@ -14,7 +14,6 @@ from willump_mlir.stats.thresholds import (
     certify,
     choose_threshold,
     evaluate_threshold,
-    harmful_rows,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -164,14 +163,14 @@ def test_input_validation() -> None:
         choose_threshold(conf, cheap, full, y, 0.1, 1.0)
 
 
-def test_harmful_rows() -> None:
+def test_harmful_rows_are_settled_rows_cheap_gets_wrong_and_full_gets_right() -> None:
     y = np.array([1, 1, 0, 0, 1])
     cheap = np.array([0, 0, 1, 0, 1])
     full = np.array([1, 0, 0, 1, 1])
-    settled = np.array([True, True, False, True, True])
+    conf = np.array([0.9, 0.9, 0.1, 0.9, 0.9])
     # Row 0: cheap wrong, full right (harmful); row 1: both wrong; row 2: unsettled.
-    assert harmful_rows(settled, cheap, full, y) == 1
-    assert harmful_rows(np.ones(5, dtype=bool), cheap, full, y) == 2
+    assert evaluate_threshold(0.5, conf, cheap, full, y, CONF).harmful == 1
+    assert evaluate_threshold(0.0, conf, cheap, full, y, CONF).harmful == 2
 
 
 def test_certify() -> None:

@@ -75,6 +75,16 @@ def take_rows(value: Any, rows: np.ndarray) -> Any:
     )
 
 
+def take_data_rows(
+    arguments: list[ArgumentSpec], args: tuple[Any, ...], rows: np.ndarray
+) -> tuple[Any, ...]:
+    """``args`` with each data argument cut to ``rows``; bound arguments as they are."""
+    return tuple(
+        a if spec.kind == "bound" else take_rows(a, rows)
+        for spec, a in zip(arguments, args, strict=True)
+    )
+
+
 def collect_python_rows(
     kernel: BoundKernel, values: dict[str, Any], python_rows: list[np.ndarray]
 ) -> None:
@@ -388,11 +398,7 @@ class CompiledPipeline:
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
         subset gives exactly those rows.
         """
-        subset = [
-            a if spec.kind == "bound" else take_rows(a, rows)
-            for spec, a in zip(self.arguments, args, strict=True)
-        ]
-        replaced = self.fn(*subset)
+        replaced = self.fn(*take_data_rows(self.arguments, args, rows))
         self.rows_in_python += len(rows)
         if sp.issparse(result):
             native = np.setdiff1d(np.arange(result.shape[0]), rows)

@@ -10,6 +10,7 @@ program. Without a certified cascade, every call runs the exact compiled pipelin
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from willump_mlir.runtime.compiled import CompiledPipeline, take_rows
+from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.stats.confidence import confidence as confidence_of
 from willump_mlir.stats.thresholds import ThresholdChoice
@@ -45,6 +46,7 @@ class Candidate:
     settled_fraction: float
     expected_cost: float
     cheap_accuracy: float
+    model_params: str = ""  # what the cheap clone changes, e.g. "n_estimators=50"
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Report:
     groups: list[GroupProfile]
     candidates: list[Candidate]
     reason: str
+    validation: bool = True  # whether choose/certify rows are held out from the model's fit
     full_cost: float = 0.0
     chosen: Candidate | None = None
     certified: ThresholdChoice | None = None
@@ -83,7 +86,7 @@ class OptimizedPipeline:
         self._report = report
         self.curve = curve
         self.confidence = confidence
-        self.positions = [i for i, a in enumerate(exact.arguments) if a.kind != "bound"]
+        self.counting = threading.Lock()
         self.__name__ = exact.__name__
         self.__doc__ = exact.__doc__
 
@@ -112,9 +115,10 @@ class OptimizedPipeline:
         assert self.rest is not None
         result, settled = self.cheap(args)
         rest = np.flatnonzero(~settled)
-        calls = self._report.calls
-        calls["rows"] += len(settled)
-        calls["settled"] += len(settled) - len(rest)
+        with self.counting:
+            calls = self._report.calls
+            calls["rows"] += len(settled)
+            calls["settled"] += len(settled) - len(rest)
         if not len(rest):
             return result
         full = np.asarray(self.rest(*self.subset(args, rest)))
@@ -124,15 +128,15 @@ class OptimizedPipeline:
 
     def subset(self, args: tuple[Any, ...], rows: np.ndarray) -> tuple[Any, ...]:
         """The data arguments' ``rows`` (in their own types); bound arguments as they are."""
-        return tuple(
-            take_rows(a, rows) if i in self.positions else a for i, a in enumerate(args)
-        )
+        return take_data_rows(self.exact.arguments, args, rows)
 
     def top_k(self, k: int, *args: Any) -> np.ndarray:
         """Indices of the ``k`` rows with the highest scores, highest first (ties: lower
-        index first). The cheap program picks candidates, the full program ranks them."""
+        index first; all rows when ``k`` exceeds them). The cheap program picks candidates,
+        the full program ranks them."""
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise InputError(f"k must be a positive int, got {k!r}")
+        k = int(k)
         if self.approx is None or self.curve is None:
             scores = np.asarray(self.exact(*args), dtype=np.float64)
             if scores.ndim != 1:
@@ -144,7 +148,7 @@ class OptimizedPipeline:
         else:  # a top-K-only cheap scorer
             cheap = np.asarray(self.approx(*args), dtype=np.float64)
         n = len(cheap)
-        m = min(n, self.curve.candidates(int(k), n))
+        m = n if k >= n else self.curve.candidates(k, n)
         candidates = _top(cheap, np.arange(n), m)
         candidates.sort()
         full_program = self.rest if self.rest is not None else self.exact

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from willump_mlir.runtime.optimized import OptimizedPipeline, Report
+    from willump_mlir.runtime.optimized import Candidate, OptimizedPipeline, Report
 
 
-def _names(report: Report, groups: tuple[int, ...]) -> str:
-    return " + ".join(report.groups[g].name for g in groups)
+def _names(report: Report, candidate: Candidate) -> str:
+    names = " + ".join(report.groups[g].name for g in candidate.groups)
+    return f"{names} [{candidate.model_params}]" if candidate.model_params else names
 
 
 def render(fast: OptimizedPipeline) -> str:
@@ -30,14 +31,14 @@ def render(fast: OptimizedPipeline) -> str:
         for c in report.candidates:
             if c.cheap_accuracy != c.cheap_accuracy:  # NaN: a top-K-only candidate
                 lines.append(
-                    f"  {_names(report, c.groups):<40} cheap cost {c.cheap_cost * 1e6:8.3f} "
+                    f"  {_names(report, c):<40} cheap cost {c.cheap_cost * 1e6:8.3f} "
                     f"µs/row  top-K at K = 1% of rows: expected {c.expected_cost * 1e6:8.3f} "
                     "µs/row"
                 )
                 continue
             threshold = "none" if c.threshold is None else f"{c.threshold:.6f}"
             lines.append(
-                f"  {_names(report, c.groups):<40} threshold {threshold:>9}  settled "
+                f"  {_names(report, c):<40} threshold {threshold:>9}  settled "
                 f"{c.settled_fraction:6.1%}  expected {c.expected_cost * 1e6:8.3f} µs/row  "
                 f"cheap accuracy {c.cheap_accuracy:.4f}"
             )
@@ -46,11 +47,14 @@ def render(fast: OptimizedPipeline) -> str:
         c, cert = report.chosen, report.certified
         metric, threshold = fast.settle  # type: ignore[misc]
         lines += [
-            f"Chosen: cheap groups {_names(report, c.groups)}, {metric} >= {threshold:.6f}",
+            f"Chosen: cheap groups {_names(report, c)}, {metric} >= {threshold:.6f}",
             f"Certify split ({cert.rows} rows never used for the choice): settled "
             f"{cert.settled_fraction:.1%}, observed accuracy loss {cert.observed_loss:+.5f}, "
             f"upper bound {cert.bound:.5f} at confidence {fast.confidence:g}",
         ]
+        if not report.validation:
+            lines.append("  (no validation rows were given: the choose and certify rows are rows "
+                         "of train, which the model may have been fitted on)")  # fmt: skip
         if report.speedup is not None:
             lines.append(f"Measured speedup over the exact compiled pipeline (certify split, "
                          f"batch): {report.speedup:.2f}x")  # fmt: skip
@@ -77,18 +81,22 @@ def plot_candidates(report: Report, path: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 4))
+    top_k_only = all(c.cheap_accuracy != c.cheap_accuracy for c in report.candidates)
+    # a top-K-only run (regression) has no accuracy: cheap cost against expected cost
+    quality = [c.cheap_cost * 1e6 if top_k_only else c.cheap_accuracy for c in report.candidates]
     costs = [c.expected_cost * 1e6 for c in report.candidates]
-    accuracy = [c.cheap_accuracy for c in report.candidates]
-    axes.scatter(costs, accuracy, label="candidates")
-    for c in report.candidates:
-        axes.annotate(_names(report, c.groups), (c.expected_cost * 1e6, c.cheap_accuracy),
-                      fontsize=7)  # fmt: skip
+    axes.scatter(costs, quality, label="candidates")
+    for c, x, y in zip(report.candidates, costs, quality, strict=True):
+        axes.annotate(_names(report, c), (x, y), fontsize=7)
     if report.chosen is not None:
-        axes.scatter([report.chosen.expected_cost * 1e6], [report.chosen.cheap_accuracy],
-                     marker="*", s=200, color="red", label="chosen")  # fmt: skip
+        key = (report.chosen.groups, report.chosen.model_params)
+        chosen = next(i for i, c in enumerate(report.candidates)
+                      if (c.groups, c.model_params) == key)  # fmt: skip
+        axes.scatter([costs[chosen]], [quality[chosen]], marker="*", s=200, color="red",
+                     label="chosen")  # fmt: skip
     axes.axvline(report.full_cost * 1e6, linestyle="--", color="gray", label="full pipeline")
-    axes.set_xlabel("expected cost (µs/row)")
-    axes.set_ylabel("cheap model accuracy (choose split)")
+    axes.set_xlabel("expected cost (µs/row)" + (" of a top-K query, K = 1%" if top_k_only else ""))
+    axes.set_ylabel("cheap cost (µs/row)" if top_k_only else "cheap model accuracy (choose split)")
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -46,19 +46,6 @@ def _outcomes(
     return conf, full_ok & ~cheap_ok, full_ok.astype(np.int64) - cheap_ok.astype(np.int64)
 
 
-def harmful_rows(
-    settled: np.ndarray, cheap_labels: np.ndarray, full_labels: np.ndarray, y: np.ndarray
-) -> int:
-    """Number of settled rows where the cheap label is wrong and the full label is right."""
-    y = np.asarray(y)
-    harmful = (
-        np.asarray(settled, dtype=bool)
-        & (np.asarray(cheap_labels) != y)
-        & (np.asarray(full_labels) == y)
-    )
-    return int(np.count_nonzero(harmful))
-
-
 def evaluate_threshold(
     threshold: float,
     conf: np.ndarray,

@@ -50,9 +50,9 @@ func.func private @approx(%x: tensor<?x4xf64, "csr">) -> tensor<?x2xf64> {
 
 // -----
 
-// Two data arguments reach the full result: each is compacted (in argument order) and
-// becomes a branch argument; the merge uses the first compaction's row indices. %unused
-// feeds nothing and is not compacted.
+// Every argument is compacted (in argument order) and becomes a branch argument, so the
+// branch has the function's signature, %unused too; the merge uses the first compaction's
+// row indices.
 
 func.func @mixed(%df: !pipeline.frame<"text" : !pipeline.str>, %num: tensor<?x2xf64>, %unused: tensor<?x1xf64>) -> tensor<?xf64> {
   %n = "test.op"(%num) {cascade.group = 0 : i64} : (tensor<?x2xf64>) -> tensor<?x2xf64>
@@ -79,7 +79,8 @@ func.func private @approx(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
 // CHECK-NEXT:    %ya = pipeline.take_column %q [1]
 // CHECK-NEXT:    [[DF:%[0-9]+]], [[ROWS:%[0-9]+]] = cascade.compact %df drop %settled : !pipeline.frame<"text" : !pipeline.str>
 // CHECK-NEXT:    [[NUM:%[0-9]+]], {{%[0-9]+}} = cascade.compact %num drop %settled : tensor<?x2xf64>
-// CHECK-NEXT:    [[FULL:%[0-9]+]] = cascade.lazy_branch([[D:%[0-9]+]] = [[DF]], [[X:%[0-9]+]] = [[NUM]]) : (!pipeline.frame<"text" : !pipeline.str>, tensor<?x2xf64>) -> tensor<?xf64> {
+// CHECK-NEXT:    [[UNUSED:%[0-9]+]], {{%[0-9]+}} = cascade.compact %unused drop %settled : tensor<?x1xf64>
+// CHECK-NEXT:    [[FULL:%[0-9]+]] = cascade.lazy_branch([[D:%[0-9]+]] = [[DF]], [[X:%[0-9]+]] = [[NUM]], {{%[0-9]+}} = [[UNUSED]]) : (!pipeline.frame<"text" : !pipeline.str>, tensor<?x2xf64>, tensor<?x1xf64>) -> tensor<?xf64> {
 // CHECK-NEXT:      %n_1 = "test.op"([[X]]) {cascade.group = 0 : i64} : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // CHECK-NEXT:      %c = "test.op"([[D]]) {cascade.group = 1 : i64} : (!pipeline.frame<"text" : !pipeline.str>) -> tensor<?x8xf64>
 // CHECK-NEXT:      %x = pipeline.hstack %n_1, %c
