@@ -2,8 +2,9 @@
 
 ``insert-cascade`` leaves a cascade that still computes everything on every row. This pass
 takes the ops the full result needs (its whole use-def slice), compacts every argument of
-the function (so the branch keeps the function's signature) to the unsettled rows, moves those ops into a ``cascade.lazy_branch`` that runs on
-the compacted rows only, and merges its result back in the original row order:
+the function (so the branch keeps the function's signature) to the unsettled rows, moves
+those ops into a ``cascade.lazy_branch`` that runs on the compacted rows only, and merges
+its result back in the original row order:
 
 ```mlir
 %settled = cascade.confidence_mask top_probability(%q) >= 9.0e-01 : tensor<?x2xf64>
