@@ -143,14 +143,13 @@ class OptimizedPipeline:
                 raise InputError("top_k ranks one score per row; this pipeline returns "
                                  f"shape {scores.shape}")  # fmt: skip
             return _top(scores, np.arange(len(scores)), k)
-        if self.cascaded:
-            cheap = np.asarray(self.cheap(args)[0], dtype=np.float64)
-        else:  # a top-K-only cheap scorer
-            cheap = np.asarray(self.approx(*args), dtype=np.float64)
+        results, flagged = self.approx.run(args)
+        cheap = np.array(results[0], dtype=np.float64)
+        cheap[flagged] = np.inf  # rows native code handed back: always re-scored
         n = len(cheap)
         m = n if k >= n else self.curve.candidates(k, n)
-        candidates = _top(cheap, np.arange(n), m)
-        candidates.sort()
+        key = np.where(np.isnan(cheap), -np.inf, cheap)
+        candidates = np.sort(np.argpartition(-key, m - 1)[:m]) if m < n else np.arange(n)
         full_program = self.rest if self.rest is not None else self.exact
         full = np.asarray(full_program(*self.subset(args, candidates)), dtype=np.float64)
         return _top(full, candidates, k)
