@@ -87,6 +87,7 @@ sits exactly on the limit of one split does not fail on the other by sampling no
 
 MAX_CANDIDATES = 6
 PROFILE_ROWS = 2_000
+CURVE_ROWS = 20_000
 
 
 # region Module surgery
@@ -620,8 +621,9 @@ class Search:
 
     def curve(self, cheap: CompiledPipeline, precision: float) -> CandidateCurve:
         """The top-K candidate curve of the cheap program ``cheap``, fitted on certify rows
-        (which chose nothing), at most ``PROFILE_ROWS`` of them."""
-        rows = self.splits.certify[:PROFILE_ROWS]
+        (which chose nothing), at most ``CURVE_ROWS`` of them: the more rows, the further
+        into the tail (small K / rows) the curve is measured rather than extrapolated."""
+        rows = self.splits.certify[:CURVE_ROWS]
         args = take_data_rows(self.traced.arguments, self.train, rows)
         cheap_scores = np.asarray(cheap.run(args)[0][0], dtype=np.float64)
         full_scores = np.asarray(self.exact(*args), dtype=np.float64)

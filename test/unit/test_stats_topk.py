@@ -83,7 +83,7 @@ def test_curve_interpolation() -> None:
     curve = CandidateCurve(
         ratios=(4.0, 3.0, 2.0), k_fractions=(0.01, 0.1, 0.2), precision=0.9, confidence=0.9
     )
-    assert curve.candidates(5, 1000) == 20  # below the grid: 5 * 4
+    assert curve.candidates(5, 1000) == 40  # below the grid: the first point's 0.01 * 4 * n
     assert curve.candidates(10, 1000) == 40  # at a grid point
     assert curve.candidates(11, 1000) == 300  # between points: the next point's 0.1 * 3 * n
     assert curve.candidates(100, 1000) == 300

@@ -80,15 +80,16 @@ class CandidateCurve:
     def candidates(self, k: int, n: int) -> int:
         """Candidates to request for the top ``k`` of ``n`` rows; non-decreasing in ``k``.
 
-        Between grid points the candidate fraction of the next grid point up is used (conservative,
-        since needs grow with k); outside the grid the end ratio is applied to ``k``.
+        Between grid points, and below the grid (a tail the fit did not reach), the
+        candidate fraction of the next grid point up is used (conservative, since needs grow
+        with k); above the grid the end ratio is applied to ``k``.
         """
         if not 1 <= k <= n:
             raise ValueError(f"need 1 <= k <= n, got k={k}, n={n}")
         fraction = k / n
         grid = self.k_fractions
         if fraction <= grid[0]:
-            wanted = k * self.ratios[0]
+            wanted = n * grid[0] * self.ratios[0]
         elif fraction >= grid[-1]:
             wanted = k * self.ratios[-1]
         else:
