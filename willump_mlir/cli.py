@@ -11,10 +11,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="willump", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="compile three real pipelines (lending_club, tweets, movielens) and compare"
+        "demo", help="compile three real pipelines (lending_club, tweets, movielens) and compare, "
+        "then optimize the tweets with a certified cascade"
     )
     demo.add_argument("--single-rows", type=int, default=200, help="single-row calls to time")
     demo.add_argument("--repeats", type=int, default=7, help="timed repeats of the batch call")
+    demo.add_argument("--no-cascade", action="store_true", help="skip the wm.optimize part")
     commands.add_parser(
         "bench",
         add_help=False,
@@ -26,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "demo":
         from willump_mlir.demo import run_demo
 
-        return run_demo(single_rows=options.single_rows, repeats=options.repeats)
+        return run_demo(
+            single_rows=options.single_rows,
+            repeats=options.repeats,
+            cascade=not options.no_cascade,
+        )
     root = Path(__file__).resolve().parents[1]
     if not (root / "bench" / "run.py").exists():
         print(

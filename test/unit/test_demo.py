@@ -25,7 +25,7 @@ def check_table(out: str) -> None:
 
 
 def test_run_demo(capsys) -> None:
-    assert run_demo(single_rows=20, repeats=2, tweets=4000) == 0
+    assert run_demo(single_rows=20, repeats=2, tweets=4000, cascade=False) == 0
     out = capsys.readouterr().out
     check_table(out)
     assert "wm.compile:" in out
@@ -38,3 +38,6 @@ def test_cli_demo(capsys) -> None:
     out = capsys.readouterr().out
     check_table(out)
     assert re.search(r"wm\.compile: [\d.]+ s \((object-code cache hit|cold compile)\)", out)
+    # the cascade part: certified, and its loss on unseen tweets printed
+    assert "Chosen: cheap groups TfidfVectorizer(word)" in out
+    assert re.search(r"unseen test tweets: accuracy loss [+-]\d\.\d{4} \(allowed 0\.01\)", out)
