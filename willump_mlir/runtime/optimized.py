@@ -187,6 +187,9 @@ class OptimizedPipeline:
             "    the data arguments to the unsettled rows (pandas/numpy row indexing) and the",
             "    merge of the results; the inputs are Python objects (str lists, frames), which",
             "    the native code reads in place but does not allocate",
+            "  - the full program recomputes the cheap groups for the rows it gets (only the",
+            "    arguments are compacted, not intermediate results), and a DataFrame argument",
+            "    is compacted with .iloc, so its rows keep their index labels",
         ]
         return "\n".join(lines)
 
