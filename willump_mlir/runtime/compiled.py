@@ -343,6 +343,9 @@ class CompiledPipeline:
         self.pool: ThreadPoolExecutor | None = None
         self.pool_lock = threading.Lock()
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
+        # a batch of at least this many rows is split over the cores (lower for a program
+        # whose rows are known to be expensive, such as a cascade's full program)
+        self.parallel_rows = PARALLEL_ROWS
         self.direct = (
             DirectCall(
                 next(iter(self.kernels.values())), self.arguments, plan.returns[0], self.scratch
@@ -540,7 +543,7 @@ class CompiledPipeline:
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
         if kernel.splittable:
-            blocks = self.workers if rows >= PARALLEL_ROWS else 1
+            blocks = self.workers if rows >= self.parallel_rows else 1
             self.run_blocks(kernel, values, rows, longest, inputs, python_rows, blocks)
             return
         inputs = self.with_scratch(kernel, longest, inputs, 0)

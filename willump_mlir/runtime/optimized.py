@@ -62,6 +62,10 @@ class Report:
     calls: dict[str, float] = field(default_factory=lambda: {"rows": 0, "settled": 0})
 
 
+REST_PARALLEL_ROWS = 64
+"""The full program's rows are the expensive ones: from this many, they use every core."""
+
+
 class OptimizedPipeline:
     """What ``wm.optimize`` returns; call it like the original function."""
 
@@ -81,6 +85,8 @@ class OptimizedPipeline:
         self.exact = exact
         self.approx = approx
         self.rest = rest
+        if rest is not None:  # it gets the rows the cheap model could not settle, the costly
+            rest.parallel_rows = REST_PARALLEL_ROWS
         self.cascade_ir = cascade_ir
         self.settle = settle
         self._report = report
