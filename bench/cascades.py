@@ -87,18 +87,9 @@ def _rows(rows: Any, index: list[int]) -> Any:
     return rows.iloc[index] if hasattr(rows, "iloc") else [rows[i] for i in index]
 
 
-def _median_time(run: Callable[[], Any], repeats: int = 5) -> float:
-    run()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def child(name: str, system: str, out: Path) -> None:
     import willump_mlir as wm
+    from willump_mlir.runtime.optimized import time_call
 
     work = load(name)
     extra: dict[str, Any] = {}
@@ -130,7 +121,7 @@ def child(name: str, system: str, out: Path) -> None:
             extra["test_settled"] = float(np.mean(settled))
         extra["report"] = fast.report()
     outputs = np.asarray(run(work.test, *work.bound))
-    batch = _median_time(lambda: run(work.test, *work.bound))
+    batch = time_call(lambda: run(work.test, *work.bound))
     singles = [_rows(work.test, [i]) for i in range(200)]
     for row in singles[:20]:
         run(row, *work.bound)
@@ -144,10 +135,10 @@ def child(name: str, system: str, out: Path) -> None:
         for k in TOP_K:
             if system == "cascade":
                 picked = fast.top_k(k, work.test, *work.bound)
-                seconds = _median_time(lambda k=k: fast.top_k(k, work.test, *work.bound))
+                seconds = time_call(lambda k=k: fast.top_k(k, work.test, *work.bound))
             else:
                 picked = np.argsort(-outputs, kind="stable")[:k]
-                seconds = _median_time(
+                seconds = time_call(
                     lambda k=k: np.argsort(-np.asarray(run(work.test, *work.bound)),
                                            kind="stable")[:k]  # fmt: skip
                 )

@@ -176,6 +176,17 @@ def columns_of(x: Any, columns: Sequence[int]) -> Any:
 # endregion
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the user asked of ``optimize``."""
+
+    max_loss: float
+    confidence: float
+    metric: str
+    topk_precision: float
+    min_speedup: float
+
+
 @dataclass
 class CheapModel:
     """A fitted clone of the model on some feature groups, and what it cost."""
@@ -301,7 +312,9 @@ def optimize(
     search = Search(fn, traced, exact, train, labels, splits, seed, steps)
     search.report.validation = validation is not None
     try:
-        return search.run(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
+        return search.run(
+            Options(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
+        )
     finally:
         steps.close()
 
@@ -323,7 +336,7 @@ class Search:
         self.fn, self.traced, self.exact, self.train = fn, traced, exact, train
         self.labels, self.splits, self.seed, self.steps = labels, splits, seed, steps
         self.report = Report(groups=[], candidates=[], reason="")
-        self.confidence = 0.0  # set by run()
+        self.options = Options(0.0, 0.0, "", 0.0, 0.0)  # set by run()
 
     def step(self, what: str) -> None:
         self.steps.update()
@@ -332,18 +345,13 @@ class Search:
     def exact_only(self, reason: str) -> OptimizedPipeline:
         self.report.reason = reason
         return OptimizedPipeline(
-            self.fn, self.exact, None, None, None, None, self.report, None, self.confidence
+            self.fn, self.exact, None, None, None, None, self.report, None,
+            self.options.confidence,
         )
 
-    def run(
-        self,
-        max_loss: float,
-        confidence: float,
-        metric: str,
-        topk_precision: float,
-        min_speedup: float,
-    ) -> OptimizedPipeline:
-        self.confidence = confidence
+    def run(self, options: Options) -> OptimizedPipeline:
+        self.options = options
+        confidence, max_loss = options.confidence, options.max_loss
         self.module = self.traced.module.clone()
         InferFeatureGroupsPass().apply(context(), self.module)
         self.function = function_of(self.module)
@@ -388,8 +396,8 @@ class Search:
         self.profile()
         self.step("training cheap models")
         if not self.classifier:
-            return self.top_k_only(topk_precision, confidence)
-        return self.cascade(max_loss, confidence, metric, topk_precision, min_speedup)
+            return self.top_k_only()
+        return self.cascade()
 
     # region Features and profiles
 
@@ -527,14 +535,9 @@ class Search:
     # endregion
     # region Cascade
 
-    def cascade(
-        self,
-        max_loss: float,
-        confidence: float,
-        metric: str,
-        topk_precision: float,
-        min_speedup: float,
-    ) -> OptimizedPipeline:
+    def cascade(self) -> OptimizedPipeline:
+        max_loss, confidence = self.options.max_loss, self.options.confidence
+        metric = self.options.metric
         choose, cert = self.splits.choose, self.splits.certify
         models = self.cheap_models()
         for cheap_model in models:
@@ -595,7 +598,7 @@ class Search:
         except (Unsupported, VerifyException, ValueError) as error:
             return self.exact_only(f"no cascade: the cascade does not compile: {error}")
         settle = settle_of(split, name)
-        curve = self.curve(approx, topk_precision) if self.returns_scores() else None
+        curve = self.curve(approx) if self.returns_scores() else None
         fast = OptimizedPipeline(
             self.fn, self.exact, approx, rest, str(module), settle, self.report, curve,
             confidence,
@@ -605,6 +608,7 @@ class Search:
             lambda: fast(*certify_args)
         )
         self.report.calls.update(rows=0, settled=0)
+        min_speedup = self.options.min_speedup
         if self.report.speedup < min_speedup:
             return self.exact_only(
                 f"no cascade: the certified cascade measured {self.report.speedup:.2f}x the "
@@ -619,7 +623,7 @@ class Search:
             result.element_type in (f64, f32)
         )
 
-    def curve(self, cheap: CompiledPipeline, precision: float) -> CandidateCurve:
+    def curve(self, cheap: CompiledPipeline) -> CandidateCurve:
         """The top-K candidate curve of the cheap program ``cheap``, fitted on certify rows
         (which chose nothing), at most ``CURVE_ROWS`` of them: the more rows, the further
         into the tail (small K / rows) the curve is measured rather than extrapolated."""
@@ -628,14 +632,15 @@ class Search:
         cheap_scores = np.asarray(cheap.run(args)[0][0], dtype=np.float64)
         full_scores = np.asarray(self.exact(*args), dtype=np.float64)
         return fit_candidate_curve(
-            cheap_scores, full_scores, precision=precision, confidence=self.confidence,
+            cheap_scores, full_scores, precision=self.options.topk_precision,
+            confidence=self.options.confidence,
             seed=self.seed,
         )  # fmt: skip
 
     # endregion
     # region Top-K only (regression)
 
-    def top_k_only(self, precision: float, confidence: float) -> OptimizedPipeline:
+    def top_k_only(self) -> OptimizedPipeline:
         """A cheap scorer for top-K: the candidate whose top-K query at K = 1% of the rows
         is cheapest (cheap program on every row + full program on the candidates)."""
         if not self.returns_scores():
@@ -644,7 +649,8 @@ class Search:
         best: tuple[float, CheapModel] | None = None
         for cheap_model in self.cheap_models():
             curve = fit_candidate_curve(
-                cheap_model.choose_output, full, precision=precision, confidence=confidence,
+                cheap_model.choose_output, full, precision=self.options.topk_precision,
+                confidence=self.options.confidence,
                 seed=self.seed,
             )  # fmt: skip
             n = len(full)
@@ -674,9 +680,10 @@ class Search:
         except (Unsupported, VerifyException, ValueError) as error:
             return self.exact_only(f"{self.report.reason} The cheap scorer does not compile: "
                                    f"{error}")  # fmt: skip
-        curve = self.curve(scorer, precision)
+        curve = self.curve(scorer)
         return OptimizedPipeline(
-            self.fn, self.exact, scorer, None, None, None, self.report, curve, confidence
+            self.fn, self.exact, scorer, None, None, None, self.report, curve,
+            self.options.confidence,
         )
 
     # endregion
