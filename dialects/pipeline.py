@@ -478,11 +478,11 @@ class TakeColumnOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> TakeColumnOp:
-        input = parser.parse_operand()
+        unresolved = parser.parse_unresolved_operand()
         index = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer)
         attrs = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
-        parser.parse_type()
+        input = parser.resolve_operand(unresolved, parser.parse_type())
         parser.parse_punctuation("->")
         parser.parse_type()
         op = cls(input, index[0])
