@@ -138,10 +138,6 @@ def _group(op: Operation) -> int | None:
 # region Running
 
 
-def data_positions(traced: FrontendResult) -> list[int]:
-    return [i for i, a in enumerate(traced.arguments) if a.kind != "bound"]
-
-
 def seconds_per_row(run: Callable[[], Any], rows: int) -> float:
     """Median wall time of ``run()`` per row."""
     return time_call(run) / rows
@@ -206,26 +202,21 @@ class Splits:
     certify: np.ndarray
 
 
-def check_options(
-    fn: Callable[..., Any],
-    max_accuracy_loss: float,
-    confidence: float,
-    metric: str,
-    topk_precision: float,
-    min_speedup: float,
-) -> None:
+def check_options(fn: Callable[..., Any], options: Options) -> None:
     if not callable(fn):
         raise TypeError(f"fn must be the pipeline function, got {type(fn).__name__}")
-    if not 0 < max_accuracy_loss < 1:
-        raise InputError(f"max_accuracy_loss must lie in (0, 1), got {max_accuracy_loss}")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence must lie in (0, 1), got {confidence}")
-    if metric not in METRICS:
-        raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    if not 0 < topk_precision <= 1:
-        raise InputError(f"topk_precision must lie in (0, 1], got {topk_precision}")
-    if not min_speedup >= 0:
-        raise InputError(f"min_speedup must be a number >= 0, got {min_speedup}")
+    if not 0 < options.max_loss < 1:
+        raise InputError(f"max_accuracy_loss must lie in (0, 1), got {options.max_loss}")
+    if not 0 < options.confidence < 1:
+        raise InputError(f"confidence must lie in (0, 1), got {options.confidence}")
+    if options.metric not in METRICS:
+        raise InputError(
+            f"metric must be one of {', '.join(METRICS)}, got {options.metric!r}"
+        )
+    if not 0 < options.topk_precision <= 1:
+        raise InputError(f"topk_precision must lie in (0, 1], got {options.topk_precision}")
+    if not options.min_speedup >= 0:
+        raise InputError(f"min_speedup must be a number >= 0, got {options.min_speedup}")
 
 
 def check_rows(args: Any, y: Any, names: tuple[str, str]) -> np.ndarray:
@@ -272,7 +263,8 @@ def optimize(
     timed on the certify rows, is not at least ``min_speedup`` times faster than the exact
     pipeline (two programs per call cost more than one on a cheap pipeline).
     """
-    check_options(fn, max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
+    options = Options(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
+    check_options(fn, options)
     labels = check_rows(train, y, ("train", "y"))
     if (validation is None) != (validation_y is None):
         raise InputError("validation and validation_y come together: give both or neither")
@@ -280,18 +272,18 @@ def optimize(
     steps.set_postfix_str("compiling the exact pipeline")
     traced = trace_to_module(fn, train)
     exact = compile_traced(fn, traced)
-    positions = data_positions(traced)
     rows = exact.bind(train)[1]
     if len(labels) != rows:
         raise InputError(f"y has {len(labels)} labels but train has {rows} rows")
     if validation is not None:
         held_out = check_rows(validation, validation_y, ("validation", "validation_y"))
-        if len(held_out) != exact.bind(validation)[1]:
+        validation_rows = exact.bind(validation)[1]
+        if len(held_out) != validation_rows:
             raise InputError(f"validation_y has {len(held_out)} labels but validation has "
-                             f"{exact.bind(validation)[1]} rows")  # fmt: skip
+                             f"{validation_rows} rows")  # fmt: skip
         train = tuple(
-            _concat(a, b) if i in positions else a
-            for i, (a, b) in enumerate(zip(train, validation, strict=True))
+            a if spec.kind == "bound" else _concat(a, b)
+            for spec, a, b in zip(traced.arguments, train, validation, strict=True)
         )
         labels = np.concatenate([labels, held_out])
         extra = rows + np.random.default_rng(seed).permutation(len(held_out))
@@ -312,9 +304,7 @@ def optimize(
     search = Search(fn, traced, exact, train, labels, splits, seed, steps)
     search.report.validation = validation is not None
     try:
-        return search.run(
-            Options(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
-        )
+        return search.run(options)
     finally:
         steps.close()
 
@@ -424,10 +414,16 @@ class Search:
             return np.asarray(est.predict_proba(data), dtype=np.float64)  # type: ignore
         return np.asarray(est.predict(data), dtype=np.float64)  # type: ignore[attr-defined]
 
-    def compile(self, module: ModuleOp, returns_sparse: bool = False, **blobs: Any) -> Any:
+    def compile(
+        self,
+        module: ModuleOp,
+        returns_sparse: bool = False,
+        extra: dict[str, np.ndarray] | None = None,
+    ) -> CompiledPipeline:
+        """``module`` compiled with the pipeline's arguments and blobs (plus ``extra``)."""
         traced = replace(
             self.traced, module=module, returns_sparse=returns_sparse,
-            blobs=self.traced.blobs | blobs.get("extra", {}),
+            blobs=self.traced.blobs | (extra or {}),
         )  # fmt: skip
         return compile_traced(self.fn, traced)
 
