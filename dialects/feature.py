@@ -595,9 +595,7 @@ class PackCodesOp(IRDLOperation):
     radix = prop_def(ArrayAttr[IntegerAttr[I64]])
     result = result_def(TensorType)
     traits = traits_def(Pure())
-    assembly_format = (
-        "$codes `radix` $radix attr-dict `:` `(` type($codes) `)` `->` type($result)"
-    )
+    assembly_format = "$codes `radix` $radix attr-dict `:` `(` type($codes) `)` `->` type($result)"
 
     def __init__(self, codes: Sequence[SSAValue], radix: Sequence[int]):
         super().__init__(
@@ -1301,6 +1299,7 @@ class SparseLinearOp(IRDLOperation):
 TREE_COMPARES = ("le", "lt")
 TREE_PRECISIONS = ("f64", "f32")
 TREE_CHECKS = ("none", "nan_or_infinite", "infinite")
+TREE_LAYOUTS = ("nodes", "branches")
 #: Node flags (the routing rules ``willump_mlir.frontend.trees`` defines).
 MISSING_LEFT = 1  # a missing value goes to the left child
 CATEGORICAL = 2  # the split tests membership of trunc(x) in a bitset: members go left
@@ -1324,14 +1323,15 @@ class TreeEnsembleOp(IRDLOperation):
     internal node; ``node_flags`` is the OR of all flags. With ``input "f32"`` inputs are
     rounded to float32 before comparing; with ``sum "f32"`` the sum is in float32. ``check``
     rejects NaN or infinity (after the rounding) as scikit-learn does, in every column or in
-    the ``columns`` listed.
+    the ``columns`` listed. ``layout "branches"`` (numeric splits only) makes each tree
+    generated code (``passes.tree_branches``); without it the kernel walks the node arrays.
 
     ```mlir
     %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>>
            leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>>
            tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le"
            input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "nan_or_infinite"
-           columns [0 : i64, 3 : i64] : tensor<?x5xf64> -> tensor<?x1xf64>
+           columns [0 : i64, 3 : i64] layout "branches" : tensor<?x5xf64> -> tensor<?x1xf64>
     ```
     """
 
@@ -1352,6 +1352,7 @@ class TreeEnsembleOp(IRDLOperation):
     divisor = opt_prop_def(FloatAttr)
     check = prop_def(StringAttr)
     check_columns = opt_prop_def(ArrayAttr[IntegerAttr[I64]])
+    layout = opt_prop_def(StringAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -1359,7 +1360,8 @@ class TreeEnsembleOp(IRDLOperation):
         "`tree_outputs` $tree_outputs `base` $base "
         "(`categories` $category_ranges^ `,` $category_bits)? `compare` $compare "
         "`input` $input_precision `sum` $sum_precision `flags` $node_flags "
-        "(`divisor` $divisor^)? `check` $check (`columns` $check_columns^)? attr-dict "
+        "(`divisor` $divisor^)? `check` $check (`columns` $check_columns^)? "
+        "(`layout` $layout^)? attr-dict "
         "`:` type($input) `->` type($result)"
     )
 
@@ -1373,6 +1375,7 @@ class TreeEnsembleOp(IRDLOperation):
         divisor: float | None,
         check: tuple[str, list[int] | None],
         result_type: Attribute,
+        layout: str = "nodes",
     ):
         properties: dict[str, Attribute] = dict(blobs) | {
             "compare": StringAttr(compare),
@@ -1385,6 +1388,8 @@ class TreeEnsembleOp(IRDLOperation):
             properties["divisor"] = FloatAttr(divisor, f64)
         if check[1] is not None:
             properties["check_columns"] = ArrayAttr([_int(c) for c in check[1]])
+        if layout != "nodes":
+            properties["layout"] = StringAttr(layout)
         super().__init__(operands=[input], properties=properties, result_types=[result_type])
 
     @property
@@ -1401,6 +1406,11 @@ class TreeEnsembleOp(IRDLOperation):
     @property
     def width(self) -> int:
         return self.leaves.shape[1]
+
+    @property
+    def branches(self) -> bool:
+        """Whether the trees become generated branches (``layout "branches"``)."""
+        return self.layout is not None and self.layout.data == "branches"
 
     def verify_(self) -> None:
         features = batch_width(verify_batch(self.input.type, "input"))
@@ -1437,6 +1447,10 @@ class TreeEnsembleOp(IRDLOperation):
         categorical = flags & CATEGORICAL != 0
         if categorical != (self.category_ranges is not None):
             raise VerifyException("categories are given exactly when a node is categorical")
+        if self.layout is not None:
+            _check_choice(self.layout, TREE_LAYOUTS, "layout")
+            if self.branches and categorical:
+                raise VerifyException("layout 'branches' needs numeric splits only")
         if self.category_ranges is not None and self.category_bits is not None:
             _check_blob_element(self.category_ranges, i32, "category_ranges")
             _check_blob_element(self.category_bits, i32, "category_bits")

@@ -572,6 +572,14 @@ class MemRefAllocaToLLVM(RewritePattern):
         rewriter.replace(op, llvm.AllocaOp(size, convert_type(mem_type.element_type)))
 
 
+class MemRefCastToLLVM(RewritePattern):
+    """``memref.cast %m : memref<64xf64> to memref<?xf64>`` ~> ``%m`` (both are a bare pointer)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: memref.CastOp, rewriter: PatternRewriter, /) -> None:
+        rewriter.replace_op(op, [], [op.source])
+
+
 # --------------------------------------------------------------------------------------
 # cf and func
 # --------------------------------------------------------------------------------------
@@ -607,7 +615,8 @@ class FuncToLLVM(RewritePattern):
     """``func.func``/``func.call``/``func.return`` ~> ``llvm.func``/``llvm.call``/``llvm.return``.
 
     Public functions and declarations get external linkage (so the JIT can look them
-    up / resolve them); private definitions become internal.
+    up / resolve them); private definitions become internal. A declaration keeps its
+    ``willump.*`` attributes (the LLVM IR translation defines ``willump.tree_branches``).
     """
 
     @op_type_rewrite_pattern
@@ -634,6 +643,7 @@ class FuncToLLVM(RewritePattern):
                 linkage=llvm.LinkageAttr(linkage),
                 body=rewriter.move_region_contents_to_new_regions(op.body),
             )
+            new.attributes |= {k: v for k, v in op.attributes.items() if k.startswith("willump.")}
             rewriter.replace(op, new)
 
 
@@ -692,6 +702,7 @@ class ConvertToLLVMPass(ModulePass):
                     libm,
                     MemRefGlobalToLLVM(),
                     MemRefAllocaToLLVM(),
+                    MemRefCastToLLVM(),
                     CfBranchToLLVM(),
                     FuncToLLVM(),
                 ]

@@ -764,7 +764,7 @@ class FunctionLowering:
         self.names: dict[SSAValue, str] = {}
         self.numbers: dict[Operation, int] = {}
         self.declared: set[str] = {
-            op.sym_name.data for op in module.ops if isinstance(op, memref.GlobalOp)
+            op.sym_name.data for op in module.ops if isinstance(op, memref.GlobalOp | func.FuncOp)
         }
         self.new_ops: list[Operation] = []
         self.errors: dict[str, Attribute] = {}
@@ -790,6 +790,12 @@ class FunctionLowering:
             self.new_ops.append(
                 memref.GlobalOp.get(StringAttr(symbol), typ, UnitAttr(), StringAttr("public"))
             )
+
+    def declare_function(self, function: func.FuncOp) -> None:
+        """Add the declaration ``function`` to the module, once per symbol."""
+        if function.sym_name.data not in self.declared:
+            self.declared.add(function.sym_name.data)
+            self.new_ops.append(function)
 
     def run(self) -> tuple[list[Operation], DictionaryAttr]:
         body = self.function.body.block

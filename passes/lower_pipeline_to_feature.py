@@ -97,6 +97,7 @@ from willump_mlir.dialects.feature import (
     MISSING_NAN,
     TREE_CHECKS,
     TREE_COMPARES,
+    TREE_LAYOUTS,
     TREE_PRECISIONS,
     ArgmaxOp,
     BinaryProbaOp,
@@ -703,6 +704,7 @@ def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAVal
         lw.float_param("divisor") if "divisor" in lw.params.data else None,
         _tree_check(lw),
         result_type,
+        lw.str_param("layout", TREE_LAYOUTS) if "layout" in lw.params.data else "nodes",
     )
     return lw.insert(op).result
 

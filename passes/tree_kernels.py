@@ -18,15 +18,35 @@ kernel (a scaler first) is stored once, rounded, in a row on the stack and summe
 Each row's sums are added in tree order, then divided by ``divisor``. Only the routing
 rules present in the ensemble (``node_flags``) are emitted: a plain numeric forest compares
 and selects, NaN going right as the comparison fails.
+
+With ``layout "branches"`` the tree sums are a call instead of the loops above, to a
+function declared here and written as LLVM IR by ``tree_branches`` when the module is
+translated (the declaration carries the ensemble as ``willump.tree_branches``)::
+
+    func.call @wm_trees_<hash>(%data, %start, %rows, %sums)
+        : (memref<?xf64>, index, index, memref<?xf64>) -> ()
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, math, memref
-from xdsl.dialects.builtin import FloatAttr, IndexType, f32, f64, i1, i32
+from xdsl.dialects import arith, func, math, memref
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    DictionaryAttr,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    MemRefType,
+    f32,
+    f64,
+    i1,
+    i32,
+    i64,
+)
 from xdsl.ir import SSAValue
 
 from willump_mlir.dialects import feature
@@ -43,6 +63,7 @@ from willump_mlir.dialects.pipeline import batch_width
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
+
 
 index = IndexType()
 TREE_BLOCK = 64  # rows summed together, tree by tree, when read in place
@@ -91,7 +112,7 @@ class TreeEmitter:
             self.store(x, data, self.constant(j, index))
         sums = self.stack_buffer(op.outputs)
         zero = self.constant(0, index)
-        self.sum_trees(op, zero, self.constant(1, index), lambda _: (data, zero), sums)
+        self.sum_trees(op, self.constant(1, index), lambda _: (data, zero), sums)
         return self.finish_sums(op, sums, zero)
 
     def tree_block(
@@ -112,7 +133,7 @@ class TreeEmitter:
             def source(i: SSAValue) -> tuple[SSAValue, SSAValue]:
                 return data, self.imul(self.iadd(self.state.row, i), features)
 
-            self.sum_trees(op, self.constant(0, index), count, source, sums, convert=True)
+            self.sum_trees(op, count, source, sums, convert=True)
             return []
 
         self.if_else(self.cmpi("eq", offset, self.constant(0, index)), compute)
@@ -149,16 +170,17 @@ class TreeEmitter:
     def sum_trees(
         self: KernelEmitter,
         op: feature.TreeEnsembleOp,
-        first: SSAValue,
         rows: SSAValue,
         source: Callable[[SSAValue], tuple[SSAValue, SSAValue]],
         sums: SSAValue,
         convert: bool = False,
     ) -> None:
         """``sums[i * K:][:K]`` = base plus the leaves of every tree, in tree order, for rows
-        ``i`` in ``[first, rows)`` whose values ``source(i)`` gives as (buffer, start);
-        ``convert`` rounds each value read to float32 when the input precision is f32."""
+        ``i`` in ``[0, rows)`` whose values ``source(i)`` gives as (buffer, start), row ``i``
+        starting ``i`` rows after row 0; ``convert`` rounds each value read to float32 when
+        the input precision is f32 (generated branches always round: rounding is idempotent)."""
         outputs, width = op.outputs, op.width
+        first = self.constant(0, index)
         f32_input = convert and op.input_precision.data == "f32"
 
         def init(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
@@ -191,8 +213,39 @@ class TreeEmitter:
             return []
 
         self.for_range(first, rows, [], init)
+        if op.branches:
+            data, start = source(first)
+            self.call_branches(op, data, start, rows, sums)
+            return
         self.for_range(self.constant(0, index), self.constant(op.roots.size, index), [],
                        per_tree)  # fmt: skip
+
+    def call_branches(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        data: SSAValue,
+        start: SSAValue,
+        rows: SSAValue,
+        sums: SSAValue,
+    ) -> None:
+        """``func.call`` the ensemble's generated trees (declared once per module)."""
+        ensemble = DictionaryAttr(
+            {
+                "nodes": op.nodes, "thresholds": op.thresholds, "leaves": op.leaves,
+                "roots": op.roots, "tree_outputs": op.tree_outputs,
+                "features": IntegerAttr(batch_width(op.input.type), i64),
+                "outputs": IntegerAttr(op.outputs, i64), "compare": op.compare,
+                "input": op.input_precision, "sum": op.sum_precision,
+            }
+        )  # fmt: skip
+        name = "wm_trees_" + hashlib.sha256(str(ensemble).encode()).hexdigest()[:16]
+        buffer = MemRefType(f64, [DYNAMIC_INDEX])
+        declaration = func.FuncOp.external(name, [buffer, index, index, buffer], [])
+        declaration.attributes["willump.tree_branches"] = ensemble
+        self.lowering.declare_function(declaration)
+        self.lowering.declare_global(op.leaves.symbol.data, MemRefType(f64, [op.leaves.size]))
+        data, sums = (self.emit(memref.CastOp.get(v, buffer)) for v in (data, sums))
+        self.emit(func.CallOp(name, [data, start, rows, sums], []))
 
     def finish_sums(
         self: KernelEmitter, op: feature.TreeEnsembleOp, sums: SSAValue, at: SSAValue

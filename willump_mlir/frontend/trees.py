@@ -50,6 +50,11 @@ if TYPE_CHECKING:
     from .params import Blobs
 
 COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
+BRANCH_SPLITS = 65_536
+"""Ensembles with at most this many splits, all numeric, become generated branches
+(``layout "branches"``); larger ones, or ones with categorical splits, walk node arrays.
+LLVM takes about 0.2 ms per generated split, so this bounds their compile at about 13 s.
+See ``bench/results/tree_layouts.md`` for the measurements."""
 
 
 @dataclass
@@ -150,7 +155,9 @@ class TreeEnsemble:
         * with categorical splits, ``category_ranges`` i32[M, 2] (first word, words) and
           ``category_bits`` i32[B] (the uint32 words);
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
-          flags: the kernel tests only those) and ``divisor`` when set.
+          flags: the kernel tests only those) and ``divisor`` when set;
+        * ``layout "branches"`` when the ensemble is small enough and all its splits are
+          numeric (see :data:`BRANCH_SPLITS`).
         """
         self.check()
         internal = self.feature >= 0
@@ -192,6 +199,9 @@ class TreeEnsemble:
             )
         if self.divisor is not None:
             params["divisor"] = FloatAttr(float(self.divisor), f64)
+        categorical = np.any(self.flags[internal] & CATEGORICAL)
+        if not categorical and 0 < np.count_nonzero(internal) <= BRANCH_SPLITS:
+            params["layout"] = StringAttr("branches")
         return params
 
     # endregion

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
 import threading
@@ -32,7 +33,9 @@ import llvmlite.binding as llvm
 import numpy as np
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.dialects import llvm as llvm_dialect
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
+
+from willump_mlir.passes import tree_branches
 
 RUNTIME_ABI_VERSION = "1"
 """Bump when the calling convention of generated code or the cache format changes."""
@@ -88,15 +91,29 @@ def module_to_llvm_ir(module: ModuleOp) -> str:
     ``llvm.func @f(%x: f64) -> f64 {...}`` ~> ``define double @"f"(double %".1") {...}``
 
     xDSL's backend drops the linkage of functions; it is restored here so that
-    ``llvm.func internal`` helpers can be inlined and discarded by the optimiser.
+    ``llvm.func internal`` helpers can be inlined and discarded by the optimiser. A
+    declaration marked ``willump.tree_branches`` is replaced by its definition, written from
+    the bound blobs (``passes.tree_branches``); while they are unbound it stays declared.
     """
     ir_module = convert_module(module, fallback_target_triple=None)
+    generated: dict[str, DictionaryAttr] = {}
     for op in module.ops:
         if isinstance(op, llvm_dialect.FuncOp) and op.body.blocks:
             linkage = op.linkage.linkage.data
             if linkage != "external":
                 ir_module.get_global(op.sym_name.data).linkage = linkage
-    return str(ir_module)
+        elif isinstance(op, llvm_dialect.FuncOp):
+            ensemble = op.attributes.get("willump.tree_branches")
+            if isinstance(ensemble, DictionaryAttr):
+                generated[op.sym_name.data] = ensemble
+    text = str(ir_module)
+    for name, ensemble in generated.items():
+        definition = tree_branches.define(name, ensemble, _blobs)
+        if definition is not None:
+            found = re.search(rf'^declare [^\n]*@"?{re.escape(name)}"?\(.*$', text, re.M)
+            assert found is not None, f"no declaration of @{name} in the LLVM IR"
+            text = text[: found.start()] + definition + text[found.end() :]
+    return text
 
 
 def bind_blob(name: str, array: np.ndarray) -> None:
