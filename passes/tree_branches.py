@@ -45,16 +45,17 @@ def llvm_double(value: float) -> str:
     return f"0x{struct.unpack('<Q', struct.pack('<d', value))[0]:016X}"
 
 
-def tree_blocks(roots: np.ndarray, sizes: np.ndarray) -> Iterator[range]:
-    """Consecutive runs of trees with about ``BLOCK_NODES`` splits each (at least one tree)."""
+def tree_blocks(sizes: np.ndarray) -> Iterator[range]:
+    """Consecutive runs of trees (``sizes[t]`` splits each) with at most ``BLOCK_NODES``
+    splits in all, or one tree."""
     start, nodes = 0, 0
-    for t in range(len(roots)):
+    for t in range(len(sizes)):
         if nodes and nodes + sizes[t] > BLOCK_NODES:
             yield range(start, t)
             start, nodes = t, 0
         nodes += sizes[t]
-    if start < len(roots):
-        yield range(start, len(roots))
+    if start < len(sizes):
+        yield range(start, len(sizes))
 
 
 def define(name: str, ensemble: DictionaryAttr, blobs: Mapping[str, np.ndarray]) -> str | None:
@@ -120,7 +121,7 @@ class BranchWriter:
         lines: list[str] = []
         for t, root in enumerate(self.roots):
             lines += self.tree(t, int(root))
-        lines += self.driver(list(tree_blocks(self.roots, sizes)))
+        lines += self.driver(list(tree_blocks(sizes)))
         return "\n".join(lines) + "\n"
 
     def tree_size(self, root: int) -> int:
@@ -176,8 +177,8 @@ class BranchWriter:
                 predicate = unordered if flags & MISSING_LEFT else fcmp
                 lines.append(f"  %g{n} = fcmp {predicate} double {x}, {threshold}")
             lines.append(f"  br i1 %g{n}, label %{self.label(left)}, label %{self.label(right)}")
-        leaves = sorted({int(c) for n in ordered for c in self.nodes[n, 2:4] if c < 0})
-        for leaf in leaves:
+        leaves = {int(c) for n in ordered for c in self.nodes[n, 2:4] if c < 0}
+        for leaf in sorted(leaves, reverse=True):  # leaf 0 first
             lines += [f"{self.label(leaf)}:", f"  ret i32 {~leaf}"]
         return lines + ["}"]
 

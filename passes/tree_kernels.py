@@ -244,7 +244,9 @@ class TreeEmitter:
         declaration.attributes["willump.tree_branches"] = ensemble
         self.lowering.declare_function(declaration)
         self.lowering.declare_global(op.leaves.symbol.data, MemRefType(f64, [op.leaves.size]))
-        data, sums = (self.emit(memref.CastOp.get(v, buffer)) for v in (data, sums))
+        data, sums = (
+            v if v.type == buffer else self.emit(memref.CastOp.get(v, buffer)) for v in (data, sums)
+        )
         self.emit(func.CallOp(name, [data, start, rows, sums], []))
 
     def finish_sums(

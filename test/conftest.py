@@ -27,3 +27,12 @@ def lending_club():  # noqa: ANN201 - the workload dataclass
     from willump_mlir.workloads import lending_club as lc
 
     return lc.build()
+
+
+@pytest.fixture(params=["branches", "nodes"])
+def tree_layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with tree models as generated branches, then walking node arrays (the
+    layout ``TreeEnsemble.params`` picks for large ensembles)."""
+    if request.param == "nodes":
+        monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SPLITS", 0)
+    return request.param

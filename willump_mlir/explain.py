@@ -25,6 +25,22 @@ ARRAY_OPS = {
 }
 
 
+def tree_layout(op: feature.TreeEnsembleOp) -> str:
+    """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SPLITS``)."""
+    from willump_mlir.frontend.trees import BRANCH_SPLITS
+
+    size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
+    if op.branches:
+        return f"{size} as generated branches (one function per tree, blocks of 64 rows)"
+    if op.node_flags.value.data & feature.CATEGORICAL:
+        why = "categorical splits"
+    elif op.thresholds.size > BRANCH_SPLITS:
+        why = f"more than {BRANCH_SPLITS:,} splits would take LLVM too long as branches"
+    else:
+        why = "no splits"
+    return f"{size} walked as node arrays in blocks of 64 rows ({why})"
+
+
 def explain(compiled: CompiledPipeline) -> str:
     traced = compiled.traced
     module = traced.module
@@ -60,6 +76,9 @@ def explain(compiled: CompiledPipeline) -> str:
             "  - fuse-features: term weights go straight into the linear model's dot product "
             "as each row is tokenized; no sparse matrix is built"
         )
+    for op in feature_ops:
+        if isinstance(op, feature.TreeEnsembleOp):
+            lines.append(f"  - trees: {tree_layout(op)}")
     decodes = [op for op in feature_ops if isinstance(op, feature.DecodeTextOp)]
     vectorizers = sum(
         isinstance(op, feature.CountTermsOp | feature.HashTermsOp) for op in feature_ops

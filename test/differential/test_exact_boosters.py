@@ -21,6 +21,7 @@ xgb = pytest.importorskip("xgboost")
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 CATEGORY = 3
+pytestmark = pytest.mark.usefixtures("tree_layout")  # both layouts of the trees
 ONE_THREAD = {"n_jobs": 1}  # two shared cores: OpenMP spinning on more threads is slow
 
 

@@ -36,6 +36,7 @@ from tree_values import around_threshold
 import willump_mlir as wm
 from willump_mlir.frontend.sklearn_trees import read_ensemble
 
+pytestmark = pytest.mark.usefixtures("tree_layout")  # both layouts of the trees
 FEATURES = 5
 RNG = np.random.default_rng(7)
 HYPOTHESIS = settings(
@@ -210,11 +211,27 @@ def test_scaler_then_gradient_boosting_pipeline() -> None:
             differential(compiled, fn, batch, pipe)
 
 
-@pytest.fixture(scope="module")
-def compiled_forest() -> tuple[object, object]:
+@pytest.fixture(scope="module", params=["branches", "nodes"])
+def compiled_forest(request: pytest.FixtureRequest) -> tuple[object, object]:
     X, y = _classification(3)
     model = RandomForestClassifier(n_estimators=6, max_depth=8, random_state=0).fit(X, y)
-    return model, wm.compile(METHODS["predict_proba"], example=(X[:60], model))
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "nodes":
+            patch.setattr("willump_mlir.frontend.trees.BRANCH_SPLITS", 0)
+        return model, wm.compile(METHODS["predict_proba"], example=(X[:60], model))
+
+
+def test_explain_says_how_the_trees_run(tree_layout: str) -> None:
+    X, y = _regression()
+    y = y > 0
+    model = GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0)
+    compiled = wm.compile(METHODS["predict_proba"], example=(X[:60], model.fit(X, y)))
+    explained = compiled.explain()
+    if tree_layout == "branches":
+        assert "5 tree(s), 15 split(s) as generated branches" in explained
+        assert 'layout "branches"' in compiled.ir("feature")
+    else:
+        assert "walked as node arrays" in explained and "more than 0 splits" in explained
 
 
 @HYPOTHESIS

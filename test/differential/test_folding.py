@@ -20,6 +20,7 @@ from willump_mlir.frontend.sklearn_trees import read_ensemble
 
 lgb = pytest.importorskip("lightgbm")
 xgb = pytest.importorskip("xgboost")
+pytestmark = pytest.mark.usefixtures("tree_layout")  # both layouts of the trees
 SCALERS = [StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler]
 
 

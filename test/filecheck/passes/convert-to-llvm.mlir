@@ -132,6 +132,22 @@ func.func @scalars(%p: f64, %k: i32, %u: i64) -> i64 {
 // CHECK-NEXT:   ^[[DONE]]:
 // CHECK-NEXT:     llvm.return %j : i64
 // CHECK-NEXT:   }
+
+// A memref.cast is the pointer itself; a declaration keeps its willump.* attributes (the
+// LLVM IR translation defines a willump.tree_branches declaration from the bound blobs).
+func.func private @sum_rows(memref<?xf64>, index) attributes {willump.tree_branches = {rows = 8 : i64}}
+
+func.func @cast(%b: memref<8xf64>, %n: index) {
+  %d = "memref.cast"(%b) : (memref<8xf64>) -> memref<?xf64>
+  func.call @sum_rows(%d, %n) : (memref<?xf64>, index) -> ()
+  func.return
+}
+
+// CHECK-NEXT:   llvm.func @sum_rows(!llvm.ptr, i64) attributes {willump.tree_branches = {rows = 8 : i64}}
+// CHECK-NEXT:   llvm.func @cast(%{{.*}}: !llvm.ptr, %[[N:.*]]: i64) {
+// CHECK-NEXT:     llvm.call @sum_rows(%[[B:.*]], %[[N]]) : (!llvm.ptr, i64) -> ()
+// CHECK-NEXT:     llvm.return
+// CHECK-NEXT:   }
 // CHECK-NEXT:   llvm.func @log1p(f64) -> f64
 // CHECK-NEXT:   llvm.func @tanh(f64) -> f64
 // CHECK-NEXT: }
@@ -159,5 +175,8 @@ func.func @scalars(%p: f64, %k: i32, %u: i64) -> i64 {
 // LLVMIR:        sitofp i32 %{{.*}} to double
 // LLVMIR:        call i64 @"llvm.fptosi.sat.i64.f64"
 // LLVMIR:        sext i32 %{{.*}} to i64
+// LLVMIR:      declare void @"sum_rows"(ptr %{{.*}}, i64 %{{.*}})
+// LLVMIR:      define void @"cast"(ptr %[[B:.*]], i64 %[[N:.*]])
+// LLVMIR:        call ccc void @"sum_rows"(ptr %[[B]], i64 %[[N]])
 // LLVMIR:      declare double @"log1p"(double %{{.*}})
 // LLVMIR:      declare double @"tanh"(double %{{.*}})

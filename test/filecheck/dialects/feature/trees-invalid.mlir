@@ -105,3 +105,10 @@
 %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" : tensor<?x4xf64> -> tensor<?xf32>
 
 // CHECK: result must be tensor<?x1xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x4xf64>
+%r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" layout "diagonal" : tensor<?x4xf64> -> tensor<?x1xf64>
+
+// CHECK: layout must be one of nodes, branches, got 'diagonal'

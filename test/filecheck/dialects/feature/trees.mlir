@@ -38,3 +38,16 @@ func.func @binary(%x: tensor<?x2xf64>) -> tensor<?xf32> {
 
 // CHECK-LABEL: func.func @binary(%x: tensor<?x2xf64>) -> tensor<?xf32> {
 // CHECK-NEXT:    %r = feature.tree_ensemble %x nodes <"n" : tensor<1x4xi32>> thresholds <"t" : tensor<1xf64>> leaves <"l" : tensor<2x1xf64>> roots <"r" : tensor<1xi32>> tree_outputs <"o" : tensor<1xi32>> base <"b" : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 0 check "none" : tensor<?x2xf64> -> tensor<?xf32>
+
+// -----
+
+// Generated branches instead of the node loop.
+
+func.func @branches(%x: tensor<?x2xf64>) -> tensor<?x1xf64> {
+  %r = feature.tree_ensemble %x nodes <"n" : tensor<1x4xi32>> thresholds <"t" : tensor<1xf64>> leaves <"l" : tensor<2x1xf64>> roots <"r" : tensor<1xi32>> tree_outputs <"o" : tensor<1xi32>> base <"b" : tensor<1xf64>> compare "le" input "f64" sum "f64" flags 1 check "none" layout "branches" : tensor<?x2xf64> -> tensor<?x1xf64>
+  func.return %r : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @branches(%x: tensor<?x2xf64>) -> tensor<?x1xf64> {
+// CHECK-NEXT:    %r = feature.tree_ensemble %x nodes <"n" : tensor<1x4xi32>> thresholds <"t" : tensor<1xf64>> leaves <"l" : tensor<2x1xf64>> roots <"r" : tensor<1xi32>> tree_outputs <"o" : tensor<1xi32>> base <"b" : tensor<1xf64>> compare "le" input "f64" sum "f64" flags 1 check "none" layout "branches" : tensor<?x2xf64> -> tensor<?x1xf64>
+// GENERIC: check = "none", layout = "branches"}
