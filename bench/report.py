@@ -31,7 +31,7 @@ PACKAGES = (
     "onnxmltools",
 )
 REFERENCE = "sklearn"  # the system whose output every other one is compared with
-NOT_PEERS = (REFERENCE, "willump-mlir", "willump-mlir-scaler-kept")  # our own variants
+NOT_PEERS = (REFERENCE, "willump-mlir", "willump-mlir-scaler-kept", "willump-mlir-node-loop")
 
 
 def cpu_model() -> str:

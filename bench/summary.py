@@ -5,7 +5,9 @@
 Each row: the reference's, the best peer's and willump-mlir's batch throughput and
 single-row p50 (medians over the repeats, as in each workload's own page), willump-mlir's
 ratios to both, its exactness, and, where the workload ran ``willump-mlir-scaler-kept``,
-its batch throughput over that variant: what folding the scaler gained, where it folds.
+its batch throughput over that variant: what folding the scaler gained, where it folds;
+where it ran ``willump-mlir-node-loop``, its batch throughput and cold compile time over
+that variant: what generated branches gain and cost (the same when the node loop was kept).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bench.report import NOT_PEERS, REFERENCE
 RESULTS = Path(__file__).resolve().parent / "results"
 WILLUMP = "willump-mlir"
 SCALER_KEPT = "willump-mlir-scaler-kept"
+NODE_LOOP = "willump-mlir-node-loop"
 
 
 def _rows(workload: str) -> dict[str, dict[str, Any]]:
@@ -50,7 +53,7 @@ def summary_line(workload: str) -> str:
     peer_batch = _best(rows, "rows_per_s", max)
     peer_single = _best(rows, "single_p50_us", min)
     if ours is None:
-        return f"| {workload} | {_batch(reference)} | – | failed | | | | | | | |"
+        return f"| {workload} | {_batch(reference)} | – | failed | | | | | | | | | |"
 
     def faster(other: dict[str, Any] | None, key: str) -> str:
         """How many times faster willump-mlir is than ``other`` on ``key``."""
@@ -59,7 +62,10 @@ def summary_line(workload: str) -> str:
         ratio = other[key] / ours[key] if key == "single_p50_us" else ours[key] / other[key]
         return f"{ratio:.2f}x"
 
-    kept = rows.get(SCALER_KEPT)
+    kept, loop = rows.get(SCALER_KEPT), rows.get(NODE_LOOP)
+    compile_cost = "–"
+    if loop is not None and ours.get("compile_cold_s") and loop.get("compile_cold_s"):
+        compile_cost = f"{ours['compile_cold_s']:.1f} s / {loop['compile_cold_s']:.1f} s"
     return (
         f"| {workload} | {_batch(reference)} | {_batch(peer_batch)}{_name(peer_batch)} "
         f"| **{_batch(ours)}** | {faster(reference, 'rows_per_s')} "
@@ -67,7 +73,8 @@ def summary_line(workload: str) -> str:
         f"| {_single(reference)} | {_single(peer_single)}{_name(peer_single)} "
         f"| **{_single(ours)}** | {faster(reference, 'single_p50_us')} "
         f"| {faster(peer_single, 'single_p50_us')} "
-        f"| {ours['max_abs_diff']:.2g} | {faster(kept, 'rows_per_s')} |"
+        f"| {ours['max_abs_diff']:.2g} | {faster(kept, 'rows_per_s')} "
+        f"| {faster(loop, 'rows_per_s')} | {compile_cost} |"
     )
 
 
@@ -75,7 +82,7 @@ HEADER = (
     "| workload | reference batch rows/s | best peer batch | **willump-mlir batch** "
     "| vs reference | vs best peer | reference 1-row µs | best peer 1-row µs "
     "| **willump-mlir 1-row µs** | vs reference | vs best peer | max \\|diff\\| "
-    "| vs scaler kept |\n" + "|---" * 13 + "|"
+    "| vs scaler kept | vs node loop | compile s (with / node loop) |\n" + "|---" * 15 + "|"
 )
 
 

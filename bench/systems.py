@@ -345,6 +345,15 @@ def _prepare_willump_scaler_kept(ctx: Context) -> Prepared:
     return _prepare_willump(ctx, SCALER_KEPT)
 
 
+def _prepare_willump_node_loop(ctx: Context) -> Prepared:
+    """willump-mlir with every tree ensemble walking its node arrays (``BRANCH_SPLITS = 0``):
+    the difference to ``willump-mlir`` is what generated branches gain, and cost to compile."""
+    from willump_mlir.frontend import trees as tree_layouts
+
+    tree_layouts.BRANCH_SPLITS = 0  # this child process only
+    return _prepare_willump(ctx)
+
+
 # --------------------------------------------------------------------------------------------
 # Hand-fused numba (text workloads with one or two TfidfVectorizers and a binary LR).
 
@@ -443,6 +452,7 @@ SYSTEMS: dict[str, System] = {
         System("onnxruntime", _prepare_onnxruntime, _warm_onnxruntime, _probe_onnxruntime),
         System("willump-mlir", _prepare_willump, _warm_willump, uses_cache_dir=True),
         System("willump-mlir-scaler-kept", _prepare_willump_scaler_kept, uses_cache_dir=True),
+        System("willump-mlir-node-loop", _prepare_willump_node_loop, uses_cache_dir=True),
         System("numba", _prepare_numba),
         System("tl2cgen", _prepare_tl2cgen, _warm_tl2cgen),
         System("lleaves", _prepare_lleaves, python=trees.lleaves_python),

@@ -274,7 +274,7 @@ register(
 )
 
 
-TREE_SYSTEMS = ("sklearn", "onnxruntime", "tl2cgen", "willump-mlir")
+TREE_SYSTEMS = ("sklearn", "onnxruntime", "tl2cgen", "willump-mlir", "willump-mlir-node-loop")
 BEAT_PEERS = {"batch_vs_best_peer": 1.0, "single_vs_best_peer": 1.0}
 SYNTHETIC = (
     "synthetic 50k x 30 (sklearn make_classification, seed 0; fit on 50,000 rows, 10,000 held "

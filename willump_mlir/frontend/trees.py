@@ -53,8 +53,9 @@ COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
 BRANCH_SPLITS = 65_536
 """Ensembles with at most this many splits, all numeric, become generated branches
 (``layout "branches"``); larger ones, or ones with categorical splits, walk node arrays.
-LLVM takes about 0.2 ms per generated split, so this bounds their compile at about 13 s.
-See ``bench/results/tree_layouts.md`` for the measurements."""
+LLVM takes about 0.2 ms per generated split at -O3 and about 0.06 ms past
+``tree_branches.QUICK_SPLITS``, so this bounds their compile at about 4 s. The bench's
+``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both layouts."""
 
 
 @dataclass

@@ -49,7 +49,7 @@ sums = np.zeros(3)
 trees(rows.ctypes.data, 0, 3, sums.ctypes.data)
 print("sums", sums.tolist(), "reference", ensemble.reference_predict(rows)[:, 0].tolist())
 
-# CHECK:      define internal i32 @trees_t0(ptr noalias readonly %row) nounwind {
+# CHECK:      define internal i32 @trees_t0(ptr noalias readonly %row) nounwind alwaysinline {
 # CHECK-NEXT:   %p0 = getelementptr inbounds double, ptr %row, i64 0
 # CHECK-NEXT:   %v0 = load double, ptr %p0, align 8
 # CHECK-NEXT:   %s0 = fptrunc double %v0 to float
@@ -63,7 +63,7 @@ print("sums", sums.tolist(), "reference", ensemble.reference_predict(rows)[:, 0]
 # CHECK-NEXT:   ret i32 0
 # CHECK-NEXT: l1:
 # CHECK-NEXT:   ret i32 1
-# CHECK:      define internal i32 @trees_t1(ptr noalias readonly %row) nounwind {
+# CHECK:      define internal i32 @trees_t1(ptr noalias readonly %row) nounwind alwaysinline {
 # CHECK-NEXT:   ret i32 3
 # CHECK:      define void @trees(ptr noalias readonly %data, i64 %start, i64 %rows,
 # CHECK-SAME:   ptr noalias %sums) nounwind {

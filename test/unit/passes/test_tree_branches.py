@@ -76,8 +76,8 @@ def adversarial_rows(rng: np.random.Generator, rows: int) -> np.ndarray:
     return rng.choice(values, size=(rows, FEATURES))
 
 
-def run_branches(ensemble: TreeEnsemble, X: np.ndarray, key: str) -> np.ndarray:
-    """The raw sums of the generated code (compiled alone) for rows ``X``."""
+def run_branches(ensemble: TreeEnsemble, X: np.ndarray, key: str) -> tuple[np.ndarray, str]:
+    """The raw sums of the generated code (compiled alone) for rows ``X``, and the code."""
     blobs = Blobs()
     params = ensemble.params(blobs, "branches_test")
     for symbol, array in blobs.arrays.items():
@@ -98,7 +98,7 @@ def run_branches(ensemble: TreeEnsemble, X: np.ndarray, key: str) -> np.ndarray:
     X = np.ascontiguousarray(X, dtype=np.float64)
     sums = np.tile(ensemble.base, (len(X), 1))
     function(X.ctypes.data, 0, len(X), sums.ctypes.data)
-    return sums
+    return sums, text
 
 
 FLAG_SETS = {
@@ -124,7 +124,7 @@ def test_generated_branches_match_the_reference(
     ensemble = random_ensemble(rng, trees=12, depth=5, flags=FLAG_SETS[flags], width=width,
                                outputs=outputs, compare=compare, precisions=precisions)  # fmt: skip
     X = adversarial_rows(rng, 3000)
-    got = run_branches(ensemble, X, f"{flags}-{compare}-{precisions}-{width}")
+    got, _ = run_branches(ensemble, X, f"{flags}-{compare}-{precisions}-{width}")
     want = ensemble.reference_predict(X)
     if precisions[1] == "f32":
         got = got.astype(np.float32)
@@ -135,7 +135,20 @@ def test_no_rows_leave_the_sums_alone() -> None:
     rng = np.random.default_rng(3)
     ensemble = random_ensemble(rng, trees=3, depth=2, flags=[0], width=1, outputs=1,
                                compare="le", precisions=("f64", "f64"))  # fmt: skip
-    assert run_branches(ensemble, np.zeros((0, FEATURES)), "empty").shape == (0, 1)
+    assert run_branches(ensemble, np.zeros((0, FEATURES)), "empty")[0].shape == (0, 1)
+
+
+def test_quick_trees_match_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large ensembles' trees are ``optnone`` (quick instruction selection), still exact."""
+    monkeypatch.setattr("willump_mlir.passes.tree_branches.QUICK_SPLITS", 0)
+    rng = np.random.default_rng(11)
+    flags = FLAG_SETS["zero-as-missing"]
+    ensemble = random_ensemble(rng, trees=12, depth=6, flags=flags, width=1, outputs=1,
+                               compare="le", precisions=("f32", "f32"))  # fmt: skip
+    X = adversarial_rows(rng, 3000)
+    got, text = run_branches(ensemble, X, "quick")
+    assert "noinline optnone" in text
+    np.testing.assert_array_equal(got.astype(np.float32), ensemble.reference_predict(X))
 
 
 def test_blocks_of_trees_cover_every_tree_in_order() -> None:
