@@ -69,7 +69,7 @@ from willump_mlir.passes.text_kernels import (
     TextEmitter,
     TextRow,
 )
-from willump_mlir.passes.tree_kernels import TreeEmitter
+from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
 
 index = IndexType()
 
@@ -810,7 +810,7 @@ class FunctionLowering:
             for result in op.results:
                 self.names[result] = f"v{counter}"
                 counter += 1
-        op_stage = pipeline.python_call_stages(ops[:-1])
+        op_stage = pipeline.python_call_stages(ops[:-1], runs_on_stored_rows)
 
         last_stage = max(op_stage.values(), default=0)
         steps: list[Attribute] = []

@@ -11,10 +11,13 @@ A tree is walked with an ``scf.while`` on the node number (``c >= 0`` an interna
     sums[tree_outputs[t]:][:width] += leaves[~n]
 
 Rows that come from outside the kernel are read in place and summed a block of up to
-``TREE_BLOCK`` rows at a time, tree by tree, into a buffer on the stack (the first row of
-each block computes the block, every row then reads its own sums): a tree's nodes stay in
-cache for the whole block, as in scikit-learn's tree-by-tree loops. A row computed in the
-kernel (a scaler first) is stored once, rounded, in a row on the stack and summed alone.
+``TREE_BLOCK`` rows at a time (``BRANCH_BLOCK`` for generated branches), tree by tree, into
+a buffer on the stack (the first row of each block computes the block, every row then reads
+its own sums): a tree's nodes stay in cache for the whole block, as in scikit-learn's
+tree-by-tree loops. A row computed in the kernel (a scaler first) is stored once, rounded,
+in a row on the stack and summed alone; generated branches too large for that
+(:func:`runs_on_stored_rows`) get a kernel of their own, reading the rows the kernel
+before them stored.
 Each row's sums are added in tree order, then divided by ``divisor``. Only the routing
 rules present in the ensemble (``node_flags``) are emitted: a plain numeric forest compares
 and selects, NaN going right as the comparison fails.
@@ -47,7 +50,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.feature import (
@@ -60,6 +63,7 @@ from willump_mlir.dialects.feature import (
     ZERO_THRESHOLD,
 )
 from willump_mlir.dialects.pipeline import batch_width
+from willump_mlir.passes import tree_branches
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -67,7 +71,20 @@ if TYPE_CHECKING:
 
 index = IndexType()
 TREE_BLOCK = 64  # rows summed together, tree by tree, when read in place
+BRANCH_BLOCK = 1024  # the same for generated branches: their code, not data, must stay cached
 BLOCK_SUMS = 8192  # at most this many sums (64 KiB) on the stack
+
+
+def runs_on_stored_rows(op: Operation) -> bool:
+    """Whether ``op`` is an ensemble of generated branches too large to run a row at a time
+    (all its code would pass through the instruction cache for every row).
+    ``lower-feature-to-scf`` then gives it a kernel of its own when its input is computed:
+    the kernel before stores the rows, and its trees run over blocks of them."""
+    return (
+        isinstance(op, feature.TreeEnsembleOp)
+        and op.branches
+        and op.thresholds.size > tree_branches.BLOCK_NODES
+    )
 
 
 class TreeEmitter:
@@ -121,7 +138,8 @@ class TreeEmitter:
         """Rows read in place are summed a block of rows at a time, tree by tree (a tree's
         nodes stay in cache for the block); each row reads its sums."""
         features = batch_width(op.input.type)
-        rows = max(1, min(TREE_BLOCK, BLOCK_SUMS // op.outputs))
+        block_rows = BRANCH_BLOCK if op.branches else TREE_BLOCK
+        rows = max(1, min(block_rows, BLOCK_SUMS // op.outputs))
         block = self.constant(rows, index)
         sums = self.stack_buffer(rows * op.outputs)
         offset = self.emit(arith.RemUIOp(self.state.row, block))

@@ -28,17 +28,27 @@ ARRAY_OPS = {
 def tree_layout(op: feature.TreeEnsembleOp) -> str:
     """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SPLITS``)."""
     from willump_mlir.frontend.trees import BRANCH_SPLITS
+    from willump_mlir.passes.tree_kernels import BRANCH_BLOCK, TREE_BLOCK, runs_on_stored_rows
 
     size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
     if op.branches:
-        return f"{size} as generated branches (one function per tree, blocks of 64 rows)"
+        stored = (
+            "; computed rows are stored first by the kernel before, as the code is too large "
+            "to run a row at a time"
+            if runs_on_stored_rows(op)
+            else ""
+        )
+        return (
+            f"{size} as generated branches (one function per tree, blocks of "
+            f"{BRANCH_BLOCK:,} rows{stored})"
+        )
     if op.node_flags.value.data & feature.CATEGORICAL:
         why = "categorical splits"
     elif op.thresholds.size > BRANCH_SPLITS:
         why = f"more than {BRANCH_SPLITS:,} splits would take LLVM too long as branches"
     else:
         why = "no splits"
-    return f"{size} walked as node arrays in blocks of 64 rows ({why})"
+    return f"{size} walked as node arrays in blocks of {TREE_BLOCK} rows ({why})"
 
 
 def explain(compiled: CompiledPipeline) -> str:
