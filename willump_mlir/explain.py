@@ -123,7 +123,7 @@ def explain(compiled: CompiledPipeline) -> str:
     if compiled.direct is not None:
         lines.append(
             f"  - a C-contiguous float64 array of fewer than {PARALLEL_ROWS:,} rows goes "
-            "straight to the kernel: its type, dtype and width are the only checks"
+            "straight to the kernel(s): its type, dtype and width are the only checks"
         )
     if any(d.get("part") == "bytes" for k in kernels for d in k.inputs):
         lines.append("  - string columns are converted to UTF-8 bytes + offsets by pyarrow (in C)")

@@ -222,55 +222,60 @@ class BoundKernel:
 
 
 class DirectCall:
-    """The short path of a pipeline that is one kernel over float64 matrix arguments.
+    """The short path of a pipeline of kernels over float64 matrix arguments.
 
     A call whose data arguments are C-contiguous float64 arrays of the compiled width and
-    fewer than ``PARALLEL_ROWS`` rows passes their buffers straight to the kernel: the
-    checks the general path makes hold by construction. Anything else (other types, a bad
-    shape, a run-time error to report) returns ``None``, and the general path handles the
-    call, raising the same errors it always does.
+    fewer than ``PARALLEL_ROWS`` rows passes their buffers straight to the kernels, one
+    after another (a kernel may read a float64 matrix an earlier one wrote): the checks the
+    general path makes hold by construction. Anything else (other types, a bad shape, a
+    run-time error to report) returns ``None``, and the general path handles the call,
+    raising the same errors it always does.
     """
 
     def __init__(
-        self, kernel: BoundKernel, arguments: list[ArgumentSpec], returns: str, scratch: Scratch
+        self,
+        kernels: list[BoundKernel],
+        arguments: list[ArgumentSpec],
+        returns: str,
+        scratch: Scratch,
     ):
-        self.kernel = kernel
+        self.kernels = kernels
         self.scratch = scratch
         self.bound = [(i, a.value) for i, a in enumerate(arguments) if a.kind == "bound"]
         data = [(i, a) for i, a in enumerate(arguments) if a.kind != "bound"]
         self.widths = [(i, a.type.get_shape()[1]) for i, a in data]  # type: ignore[union-attr]
-        positions = {f"arg{k}": i for k, (i, _) in enumerate(data)}
-        self.inputs = [positions[spec.value] for spec in kernel.inputs]
-        self.outputs = [(o.shape, o.dtype) for o in kernel.outputs]
-        self.result = next(k for k, o in enumerate(kernel.outputs) if o.value == returns)
-        self.as_bool = kernel.outputs[self.result].dtype == np.uint8
+        self.positions = {f"arg{k}": i for k, (i, _) in enumerate(data)}
+        self.returns = returns
+        self.as_bool = next(
+            o.dtype for k in kernels for o in k.outputs if o.value == returns
+        ) == np.uint8  # fmt: skip
 
     @staticmethod
     def applies(plan: Plan, kernels: dict[str, BoundKernel], traced: FrontendResult) -> bool:
-        """Whether ``plan`` is one kernel that reads only float64 matrix arguments, every data
-        argument is such a matrix, and the result is dense."""
-        if (
-            len(plan.steps) != 1
-            or not isinstance(plan.steps[0], KernelStep)
-            or len(plan.returns) != 1
-        ):
+        """Whether ``plan`` is only kernels, each reading float64 matrices that are arguments
+        or an earlier kernel's outputs, every data argument is such a matrix, and the result
+        is dense."""
+        if not all(isinstance(s, KernelStep) for s in plan.steps) or len(plan.returns) != 1:
             return False
-        kernel = kernels[plan.steps[0].name]
         data = [a for a in traced.arguments if a.kind != "bound"]
         if traced.returns_sparse or any(a.kind != "array" for a in data):
             return False
-        names = {f"arg{k}" for k in range(len(data))}
-        return (
-            kernel.splittable
-            and kernel.python_rows is None
-            and not kernel.column_groups
-            and plan.returns[0] in {o.value for o in kernel.outputs}
-            and all(
-                s.part == "values" and s.column is None and s.dtype == np.float64
-                and s.value in names
-                for s in kernel.inputs
-            )
-        )  # fmt: skip
+        readable = {f"arg{k}" for k in range(len(data))}
+        for step in plan.steps:
+            kernel = kernels[step.name]  # type: ignore[union-attr]
+            if not (
+                kernel.splittable
+                and kernel.python_rows is None
+                and not kernel.column_groups
+                and all(
+                    s.part == "values" and s.column is None and s.dtype == np.float64
+                    and s.value in readable
+                    for s in kernel.inputs
+                )
+            ):  # fmt: skip
+                return False
+            readable |= {o.value for o in kernel.outputs if o.dtype == np.float64}
+        return any(plan.returns[0] == o.value for k in kernels.values() for o in k.outputs)
 
     def __call__(self, args: tuple[Any, ...]) -> Any:
         rows = -1
@@ -291,16 +296,21 @@ class DirectCall:
         for i, value in self.bound:
             if args[i] is not value:
                 return None
-        outputs = [np.empty((rows, *shape), dtype=dtype) for shape, dtype in self.outputs]
-        pointers = [_address(o) for o in outputs]
+        values = {name: args[i] for name, i in self.positions.items()}
         scratch = self.scratch  # this thread's error record, kept zero
-        self.kernel.call(
-            rows, scratch.error_address, *pointers, *(_address(args[i]) for i in self.inputs)
-        )
-        if scratch.error[0]:
-            scratch.error[:] = 0
-            return None
-        result = outputs[self.result]
+        for kernel in self.kernels:
+            outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
+            kernel.call(
+                rows,
+                scratch.error_address,
+                *(_address(o) for o in outputs),
+                *(_address(values[s.value]) for s in kernel.inputs),
+            )
+            if scratch.error[0]:
+                scratch.error[:] = 0
+                return None
+            values.update((o.value, out) for o, out in zip(kernel.outputs, outputs, strict=True))
+        result = values[self.returns]
         return result.view(bool) if self.as_bool else result
 
 
@@ -347,9 +357,7 @@ class CompiledPipeline:
         # whose rows are known to be expensive, such as a cascade's full program)
         self.parallel_rows = PARALLEL_ROWS
         self.direct = (
-            DirectCall(
-                next(iter(self.kernels.values())), self.arguments, plan.returns[0], self.scratch
-            )
+            DirectCall(list(self.kernels.values()), self.arguments, plan.returns[0], self.scratch)
             if DirectCall.applies(plan, self.kernels, traced)
             else None
         )

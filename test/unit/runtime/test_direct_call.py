@@ -1,4 +1,4 @@
-"""The short call path of one-kernel pipelines over float64 matrices: same results, same
+"""The short call path of pipelines of kernels over float64 matrices: same results, same
 errors as the general path."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def compiled() -> tuple[wm.CompiledPipeline, object, np.ndarray]:
 def test_taken_for_contiguous_float64_rows(compiled) -> None:
     fast, model, X = compiled
     assert fast.direct is not None
-    assert "goes straight to the kernel" in fast.explain()
+    assert "goes straight to the kernel(s)" in fast.explain()
     big = np.tile(X, (PARALLEL_ROWS // len(X) + 1, 1))
     assert fast.direct((big,)) is None  # a large batch runs on every core
     close(fast(big), model.predict_proba(big))
@@ -77,3 +77,29 @@ def test_not_taken_when_another_data_argument_is_not_a_matrix(compiled) -> None:
     both = wm.compile(score, (X[:8], frame.iloc[:8]))
     assert both.direct is None
     close(both(X[:3], frame.iloc[:3]), score(X[:3], frame.iloc[:3]))
+
+
+def test_taken_through_a_chain_of_kernels() -> None:
+    """A large forest of generated branches behind a scaler runs in a kernel of its own,
+    reading the rows the scaler's kernel wrote; the short path runs both, one after another."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3000, 4))
+    y = X[:, 0] + rng.normal(size=3000) > 0
+    forest = RandomForestClassifier(n_estimators=12, max_depth=12, random_state=0)
+    model = make_pipeline(StandardScaler(), forest).fit(X, y)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        return model.predict_proba(x)
+
+    fast = wm.compile(score, (X[:8],))
+    assert len(fast.kernels) == 2 and fast.direct is not None
+    for rows in (X[:1], X[7:8], X[:500]):
+        assert fast.direct((rows,)) is not None
+        np.testing.assert_array_equal(fast(rows), model.predict_proba(rows))
+    bad = X[:3].copy()
+    bad[2, 1] = np.inf  # refused in the second kernel: reported by the general path
+    assert fast.direct((bad,)) is None
+    with pytest.raises(wm.InputError, match="infinity|inf"):
+        fast(bad)
