@@ -1323,8 +1323,8 @@ class TreeEnsembleOp(IRDLOperation):
     internal node; ``node_flags`` is the OR of all flags. With ``input "f32"`` inputs are
     rounded to float32 before comparing; with ``sum "f32"`` the sum is in float32. ``check``
     rejects NaN or infinity (after the rounding) as scikit-learn does, in every column or in
-    the ``columns`` listed. ``layout "branches"`` (numeric splits only) makes each tree
-    generated code (``passes.tree_branches``); without it the kernel walks the node arrays.
+    the ``columns`` listed. ``layout "branches"`` makes each tree generated code
+    (``passes.tree_branches``); without it the kernel walks the node arrays.
 
     ```mlir
     %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>>
@@ -1449,8 +1449,6 @@ class TreeEnsembleOp(IRDLOperation):
             raise VerifyException("categories are given exactly when a node is categorical")
         if self.layout is not None:
             _check_choice(self.layout, TREE_LAYOUTS, "layout")
-            if self.branches and categorical:
-                raise VerifyException("layout 'branches' needs numeric splits only")
         if self.category_ranges is not None and self.category_bits is not None:
             _check_blob_element(self.category_ranges, i32, "category_ranges")
             _check_blob_element(self.category_bits, i32, "category_bits")

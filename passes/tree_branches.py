@@ -21,8 +21,27 @@ declaration with the text this module writes from the bound blobs::
 The semantics are the node loop's (``tree_kernels``): the same comparisons in the same
 precision, and each row's sums added in tree order; trees are grouped in blocks of about
 ``BLOCK_NODES`` splits so that a block's code stays in the instruction cache while it runs
-over the rows. Only numeric splits are generated (``MISSING_LEFT`` and ``ZERO_IS_MISSING``
-become constants of each split); an ensemble with categorical splits keeps the node loop.
+over the rows. A node's flags become constants of its split. A categorical split checks the
+range in floating point, converts only a value in range (``fptosi`` of anything else would
+be poison) and tests the bit in its bitset: a constant ``i64`` for up to 64 categories, else
+a word loaded from the ``category_bits`` blob; NaN is out of range (ordered comparisons
+fail)::
+
+          n4: %ca4 = fcmp oge double %x4, 0.0              ; "ogt -1.0" with TRUNCATE_CATEGORY
+              %cb4 = fcmp olt double %x4, 6.400000e+01     ; 32 * words
+              %cr4 = and i1 %ca4, %cb4
+              %cs4 = select i1 %cr4, double %x4, double 0.0
+              %ci4 = fptosi double %cs4 to i64             ; trunc(x), or 0 out of range
+              (INTEGER_CATEGORY: in range only if sitofp(%ci4) == x)
+              %cw4 = lshr i64 <the bitset>, %ci4
+              %cm4 = trunc i64 %cw4 to i1
+              %g4 = select i1 %cr4, i1 %cm4, i1 <out of range goes left>
+              (a NaN that goes left when out of range does not: %g4 |= fcmp uno %x4)
+
+The row loops of an ensemble with categorical splits carry ``llvm.loop.vectorize.enable
+false``: LLVM's loop vectorizer takes time exponential in the number of small (inlined)
+trees that test the same category code (147 s for 36 trees of 7 splits), and it does not
+vectorize them anyway.
 """
 
 from __future__ import annotations
@@ -33,7 +52,15 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, StringAttr
 
-from willump_mlir.dialects.feature import MISSING_LEFT, ZERO_IS_MISSING, ZERO_THRESHOLD
+from willump_mlir.dialects.feature import (
+    CATEGORICAL,
+    INTEGER_CATEGORY,
+    MISSING_LEFT,
+    OUT_OF_RANGE_IS_MISSING,
+    TRUNCATE_CATEGORY,
+    ZERO_IS_MISSING,
+    ZERO_THRESHOLD,
+)
 from willump_mlir.dialects.pipeline import BlobAttr
 
 BLOCK_NODES = 2048  # splits per block of trees (about 40 KiB of code)
@@ -62,11 +89,17 @@ def tree_blocks(sizes: np.ndarray) -> Iterator[range]:
         yield range(start, len(sizes))
 
 
-def define(name: str, ensemble: DictionaryAttr, blobs: Mapping[str, np.ndarray]) -> str | None:
+def define(
+    name: str, ensemble: DictionaryAttr, blobs: Mapping[str, np.ndarray], metadata: int
+) -> str | None:
     """The LLVM IR that defines ``name``, declared with ``willump.tree_branches = ensemble``
-    by ``tree_kernels``; ``None`` when a blob it reads is not in ``blobs`` (not bound)."""
+    by ``tree_kernels``, numbering its metadata from ``metadata`` (the first number free in
+    the module); ``None`` when a blob it reads is not in ``blobs`` (not bound)."""
     arrays: dict[str, np.ndarray] = {}
-    for key in ("nodes", "thresholds", "roots", "tree_outputs"):
+    keys = ["nodes", "thresholds", "roots", "tree_outputs"]
+    if "category_ranges" in ensemble.data:
+        keys += ["category_ranges", "category_bits"]
+    for key in keys:
         blob = ensemble.data[key]
         assert isinstance(blob, BlobAttr)
         if blob.symbol.data not in blobs:
@@ -85,11 +118,16 @@ def define(name: str, ensemble: DictionaryAttr, blobs: Mapping[str, np.ndarray])
         assert isinstance(value, StringAttr)
         return value.data
 
+    categories = None
+    if "category_ranges" in arrays:
+        bits = ensemble.data["category_bits"]
+        assert isinstance(bits, BlobAttr)
+        categories = (arrays["category_ranges"], arrays["category_bits"], bits.symbol.data)
     return BranchWriter(
         name, arrays["nodes"], arrays["thresholds"], arrays["roots"], arrays["tree_outputs"],
         leaves.symbol.data, features=number("features"), outputs=number("outputs"),
         width=leaves.shape[1], compare=text("compare"), input_precision=text("input"),
-        sum_precision=text("sum"),
+        sum_precision=text("sum"), categories=categories, metadata=metadata,
     ).text()  # fmt: skip
 
 
@@ -111,7 +149,13 @@ class BranchWriter:
         compare: str,
         input_precision: str,
         sum_precision: str,
+        categories: tuple[np.ndarray, np.ndarray, str] | None = None,
+        metadata: int = 0,
     ):
+        """``categories`` are the ``category_ranges`` (first word, words per node) and
+        ``category_bits`` (int32 words) blobs of an ensemble with categorical splits, and the
+        global symbol of the bits; ``metadata`` is the first metadata number free in the
+        module."""
         self.name, self.leaves = name, leaves
         self.nodes, self.thresholds = nodes, thresholds
         self.roots, self.tree_outputs = roots, tree_outputs
@@ -119,6 +163,7 @@ class BranchWriter:
         self.compare = compare
         self.f32_input = input_precision == "f32"
         self.f32_sum = sum_precision == "f32"
+        self.categories, self.metadata = categories, metadata
 
     def text(self) -> str:
         sizes = np.array([self.tree_size(r) for r in self.roots], dtype=np.int64)
@@ -166,7 +211,9 @@ class BranchWriter:
                 lines.append(f"  %x{n} = fpext float %s{n} to double")
                 x = f"%x{n}"
             threshold = llvm_double(float(self.thresholds[n]))
-            if flags & ZERO_IS_MISSING:  # missing: NaN or |x| <= ZERO_THRESHOLD
+            if flags & CATEGORICAL:
+                lines += self.category(n, x, flags)
+            elif flags & ZERO_IS_MISSING:  # missing: NaN or |x| <= ZERO_THRESHOLD
                 lines += [
                     f"  %zh{n} = fcmp ole double {x}, {llvm_double(ZERO_THRESHOLD)}",
                     f"  %zl{n} = fcmp oge double {x}, {llvm_double(-ZERO_THRESHOLD)}",
@@ -186,6 +233,56 @@ class BranchWriter:
             lines += [f"{self.label(leaf)}:", f"  ret i32 {~leaf}"]
         return lines + ["}"]
 
+    def category(self, n: int, x: str, flags: int) -> list[str]:
+        """``%g<n>``: whether value ``x`` goes left at categorical node ``n`` (see the module
+        docstring); exactly ``frontend.trees``' rule, where NaN goes the missing way."""
+        assert self.categories is not None
+        ranges, bits, symbol = self.categories
+        first, words = int(ranges[n, 0]), int(ranges[n, 1])
+        missing_left = bool(flags & MISSING_LEFT)
+        out_left = missing_left and bool(flags & OUT_OF_RANGE_IS_MISSING)
+        # trunc(x) >= 0 exactly when x > -1; trunc(x) < 32 * words exactly when x < it
+        low = "ogt double {x}, -1.0" if flags & TRUNCATE_CATEGORY else "oge double {x}, 0.0"
+        lines = [
+            f"  %ca{n} = fcmp {low.format(x=x)}",
+            f"  %cb{n} = fcmp olt double {x}, {llvm_double(32.0 * words)}",
+            f"  %cr{n} = and i1 %ca{n}, %cb{n}",
+            f"  %cs{n} = select i1 %cr{n}, double {x}, double 0.0",
+            f"  %ci{n} = fptosi double %cs{n} to i64",
+        ]
+        in_range = f"%cr{n}"
+        if flags & INTEGER_CATEGORY:  # x == trunc(x)
+            lines += [
+                f"  %cf{n} = sitofp i64 %ci{n} to double",
+                f"  %ce{n} = fcmp oeq double %cf{n}, {x}",
+                f"  %ck{n} = and i1 %cr{n}, %ce{n}",
+            ]
+            in_range = f"%ck{n}"
+        if words <= 2:
+            bitset = bits[first : first + words]  # int32 words: bit c is word c // 32, c % 32
+            mask = sum((int(word) & 0xFFFFFFFF) << (32 * i) for i, word in enumerate(bitset))
+            signed = mask - (1 << 64) if mask >= 1 << 63 else mask
+            lines += [
+                f"  %cw{n} = lshr i64 {signed}, %ci{n}",
+                f"  %cm{n} = trunc i64 %cw{n} to i1",
+            ]
+        else:
+            lines += [
+                f"  %cq{n} = lshr i64 %ci{n}, 5",
+                f"  %cx{n} = add i64 %cq{n}, {first}",
+                f"  %cp{n} = getelementptr inbounds i32, ptr @{symbol}, i64 %cx{n}",
+                f"  %cl{n} = load i32, ptr %cp{n}, align 4",
+                f"  %cy{n} = trunc i64 %ci{n} to i32",
+                f"  %cz{n} = and i32 %cy{n}, 31",
+                f"  %cw{n} = lshr i32 %cl{n}, %cz{n}",
+                f"  %cm{n} = trunc i32 %cw{n} to i1",
+            ]
+        result = f"%g{n}" if out_left == missing_left else f"%gc{n}"
+        lines.append(f"  {result} = select i1 {in_range}, i1 %cm{n}, i1 {str(out_left).lower()}")
+        if out_left != missing_left:  # NaN, out of range, goes left all the same
+            lines += [f"  %u{n} = fcmp uno double {x}, 0.0", f"  %g{n} = or i1 %u{n}, %gc{n}"]
+        return lines
+
     @staticmethod
     def label(child: int) -> str:
         return f"n{child}" if child >= 0 else f"l{~child}"
@@ -193,6 +290,7 @@ class BranchWriter:
     def driver(self, blocks: list[range]) -> list[str]:
         """The exported function: for each block of trees, a loop over the rows."""
         real = "float" if self.f32_sum else "double"
+        no_vectorize, loops = self.metadata, self.metadata + 1  # loop b: !<loops + b>
         lines = [
             f"define void @{self.name}(ptr noalias readonly %data, i64 %start, i64 %rows, "
             "ptr noalias %sums) nounwind {",
@@ -239,10 +337,15 @@ class BranchWriter:
                             f"  %t{v} = fadd {real} %sv{v}, %lv{v}",
                             f"  store double %t{v}, ptr %sp{v}, align 8",
                         ]
+            hint = f", !llvm.loop !{loops + b}" if self.categories is not None else ""
             lines += [
                 f"  %r{b}.next = add i64 %r{b}, 1",
                 f"  %more{b} = icmp slt i64 %r{b}.next, %rows",
-                f"  br i1 %more{b}, label %b{b}.row, label %{after}",
+                f"  br i1 %more{b}, label %b{b}.row, label %{after}{hint}",
             ]
         lines += ["done:", "  ret void", "}"]
+        if self.categories is not None:
+            lines.append(f'!{no_vectorize} = !{{!"llvm.loop.vectorize.enable", i1 false}}')
+            lines += [f"!{loops + b} = distinct !{{!{loops + b}, !{no_vectorize}}}"
+                      for b in range(len(blocks))]  # fmt: skip
         return lines

@@ -50,7 +50,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.feature import (
@@ -247,15 +247,18 @@ class TreeEmitter:
         sums: SSAValue,
     ) -> None:
         """``func.call`` the ensemble's generated trees (declared once per module)."""
-        ensemble = DictionaryAttr(
-            {
-                "nodes": op.nodes, "thresholds": op.thresholds, "leaves": op.leaves,
-                "roots": op.roots, "tree_outputs": op.tree_outputs,
-                "features": IntegerAttr(batch_width(op.input.type), i64),
-                "outputs": IntegerAttr(op.outputs, i64), "compare": op.compare,
-                "input": op.input_precision, "sum": op.sum_precision,
-            }
-        )  # fmt: skip
+        fields: dict[str, Attribute] = {
+            "nodes": op.nodes, "thresholds": op.thresholds, "leaves": op.leaves,
+            "roots": op.roots, "tree_outputs": op.tree_outputs,
+            "features": IntegerAttr(batch_width(op.input.type), i64),
+            "outputs": IntegerAttr(op.outputs, i64), "compare": op.compare,
+            "input": op.input_precision, "sum": op.sum_precision,
+        }  # fmt: skip
+        if op.category_ranges is not None and op.category_bits is not None:
+            fields |= {"category_ranges": op.category_ranges, "category_bits": op.category_bits}
+            bits = op.category_bits
+            self.lowering.declare_global(bits.symbol.data, MemRefType(i32, [bits.size]))
+        ensemble = DictionaryAttr(fields)
         name = "wm_trees_" + hashlib.sha256(str(ensemble).encode()).hexdigest()[:16]
         buffer = MemRefType(f64, [DYNAMIC_INDEX])
         declaration = func.FuncOp.external(name, [buffer, index, index, buffer], [])

@@ -27,7 +27,7 @@ ARRAY_OPS = {
 
 def tree_layout(op: feature.TreeEnsembleOp) -> str:
     """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SPLITS``)."""
-    from willump_mlir.frontend.trees import BRANCH_SPLITS
+    from willump_mlir.frontend.trees import BRANCH_SPLITS, CATEGORICAL_SPLIT_COST
     from willump_mlir.passes.tree_kernels import BRANCH_BLOCK, TREE_BLOCK, runs_on_stored_rows
 
     size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
@@ -42,12 +42,12 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
             f"{size} as generated branches (one function per tree, blocks of "
             f"{BRANCH_BLOCK:,} rows{stored})"
         )
-    if op.node_flags.value.data & feature.CATEGORICAL:
-        why = "categorical splits"
-    elif op.thresholds.size > BRANCH_SPLITS:
-        why = f"more than {BRANCH_SPLITS:,} splits would take LLVM too long as branches"
-    else:
-        why = "no splits"
+    why = (
+        f"over {BRANCH_SPLITS:,} splits, a categorical one counting {CATEGORICAL_SPLIT_COST}: "
+        "LLVM would take too long to compile them as branches"
+        if op.thresholds.size > 1
+        else "no splits"
+    )
     return f"{size} walked as node arrays in blocks of {TREE_BLOCK} rows ({why})"
 
 

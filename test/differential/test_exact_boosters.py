@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from tree_values import around_threshold
+from tree_values import around_threshold, odd_categories
 
 import willump_mlir as wm
 from willump_mlir.frontend.boosters import booster_model
@@ -192,6 +192,34 @@ def test_xgb_sigmoid_clamp(data: tuple) -> None:
     assert margin.min() < -88.7, margin.min()
     assert 0.0 < model.predict_proba(X)[:, 1].min() < 1e-38
     check(proba, model, X)
+
+
+# endregion
+# region Many categories (generated branches test bitsets of several words)
+
+
+def test_many_categories(tree_layout: str) -> None:
+    """A categorical column of 100 categories (bitsets of up to four words, which generated
+    branches load from the blob), on every code, word boundary and odd value, batch and rows."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3000, 3))
+    X[:, 0] = rng.integers(0, 100, len(X))
+    y = (np.isin(X[:, 0] % 9, [1, 4, 6, 7]) ^ (X[:, 1] > 0.5)).astype(np.int64)
+    lgbm = lgb.LGBMClassifier(**(LGBM | {"n_estimators": 20, "max_cat_threshold": 64}))
+    lgbm.fit(X, y, categorical_feature=[0])
+    params = {"objective": "binary:logistic", "max_depth": 3, "max_cat_to_onehot": 1,
+              "nthread": 1}  # fmt: skip
+    dtrain = xgb.DMatrix(X, label=y, feature_types=["c", "q", "q"], enable_categorical=True)
+    for fn, model in ((proba, lgbm), (inplace, xgb.train(params, dtrain, 10))):
+        assert booster_model(model).ensemble.category_words.max() >= 3
+        compiled = wm.compile(fn, (X[:50], model))
+        assert ('layout "branches"' in compiled.ir("feature")) == (tree_layout == "branches")
+        values = odd_categories(4)
+        T = X[np.arange(len(values)) % len(X)].copy()
+        T[:, 0] = values
+        assert_exact(compiled(T, model), fn(T, model))
+        for i in range(len(T)):
+            assert_exact(compiled(T[i : i + 1], model), fn(T[i : i + 1], model))
 
 
 # endregion

@@ -51,11 +51,13 @@ if TYPE_CHECKING:
 
 COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
 BRANCH_SPLITS = 65_536
-"""Ensembles with at most this many splits, all numeric, become generated branches
-(``layout "branches"``); larger ones, or ones with categorical splits, walk node arrays.
-LLVM takes about 0.2 ms per generated split at -O3 and about 0.06 ms past
-``tree_branches.QUICK_SPLITS``, so this bounds their compile at about 4 s. The bench's
+"""Ensembles of at most this many splits (a categorical split counts as
+``CATEGORICAL_SPLIT_COST``), numeric or categorical, become generated branches
+(``layout "branches"``); larger ones walk node arrays. LLVM takes about 0.2 ms per numeric
+split at -O3 (about 0.06 ms past ``tree_branches.QUICK_SPLITS``) and about 1.2 ms per
+categorical one, so this bounds their compile at a few seconds. The bench's
 ``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both layouts."""
+CATEGORICAL_SPLIT_COST = 6
 
 
 @dataclass
@@ -157,8 +159,7 @@ class TreeEnsemble:
           ``category_bits`` i32[B] (the uint32 words);
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
-        * ``layout "branches"`` when the ensemble is small enough and all its splits are
-          numeric (see :data:`BRANCH_SPLITS`).
+        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SPLITS`).
         """
         self.check()
         internal = self.feature >= 0
@@ -200,8 +201,9 @@ class TreeEnsemble:
             )
         if self.divisor is not None:
             params["divisor"] = FloatAttr(float(self.divisor), f64)
-        categorical = np.any(self.flags[internal] & CATEGORICAL)
-        if not categorical and 0 < np.count_nonzero(internal) <= BRANCH_SPLITS:
+        categorical = np.count_nonzero(self.flags[internal] & CATEGORICAL)
+        cost = np.count_nonzero(internal) + (CATEGORICAL_SPLIT_COST - 1) * categorical
+        if 0 < cost <= BRANCH_SPLITS:
             params["layout"] = StringAttr("branches")
         return params
 

@@ -93,7 +93,8 @@ def module_to_llvm_ir(module: ModuleOp) -> str:
     xDSL's backend drops the linkage of functions; it is restored here so that
     ``llvm.func internal`` helpers can be inlined and discarded by the optimiser. A
     declaration marked ``willump.tree_branches`` is replaced by its definition, written from
-    the bound blobs (``passes.tree_branches``); while they are unbound it stays declared.
+    the bound blobs (``passes.tree_branches``) with metadata numbered after the module's;
+    while they are unbound it stays declared.
     """
     ir_module = convert_module(module, fallback_target_triple=None)
     generated: dict[str, DictionaryAttr] = {}
@@ -108,7 +109,8 @@ def module_to_llvm_ir(module: ModuleOp) -> str:
                 generated[op.sym_name.data] = ensemble
     text = str(ir_module)
     for name, ensemble in generated.items():
-        definition = tree_branches.define(name, ensemble, _blobs)
+        numbers = (int(n) for n in re.findall(r"^!(\d+) = ", text, re.M))
+        definition = tree_branches.define(name, ensemble, _blobs, 1 + max(numbers, default=-1))
         if definition is not None:
             found = re.search(rf'^declare [^\n]*@"?{re.escape(name)}"?\(.*$', text, re.M)
             assert found is not None, f"no declaration of @{name} in the LLVM IR"

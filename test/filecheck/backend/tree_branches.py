@@ -35,7 +35,7 @@ attribute = DictionaryAttr(
     | {"features": IntegerAttr(2, i64), "outputs": IntegerAttr(1, i64)}
     | {"compare": StringAttr("le"), "input": StringAttr("f32"), "sum": StringAttr("f64")}
 )
-text = define("trees", attribute, jit._blobs)
+text = define("trees", attribute, jit._blobs, metadata=0)
 assert text is not None
 print(text)
 leaves = params["leaves"]

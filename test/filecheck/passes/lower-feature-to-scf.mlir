@@ -297,9 +297,9 @@ func.func @generated(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
 
 // CHECK: func.func private @[[TREES:wm_trees_[0-9a-f]+]](memref<?xf64>, index, index, memref<?xf64>) -> () attributes {willump.tree_branches = {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<5x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, features = 4 : i64, outputs = 1 : i64, compare = "lt", input = "f32", sum = "f32"}}
 // CHECK: func.func @generated_stage0(%{{[0-9]+}}: index, %{{[0-9]+}}: memref<?xi64>, %{{[0-9]+}}: memref<?xf32>, [[X:%[0-9]+]]: memref<?xf64>)
-// CHECK: [[SUMS:%[0-9]+]] = memref.alloca() : memref<64xf64>
+// CHECK: [[SUMS:%[0-9]+]] = memref.alloca() : memref<1024xf64>
 // CHECK-NOT: scf.while
-// CHECK: [[BUFFER:%[0-9]+]] = "memref.cast"([[SUMS]]) : (memref<64xf64>) -> memref<?xf64>
+// CHECK: [[BUFFER:%[0-9]+]] = "memref.cast"([[SUMS]]) : (memref<1024xf64>) -> memref<?xf64>
 // CHECK-NEXT: func.call @[[TREES]]([[X]], %{{[0-9]+}}, %{{[0-9]+}}, [[BUFFER]]) : (memref<?xf64>, index, index, memref<?xf64>) -> ()
 // LLVM: declare void @"wm_trees_{{[0-9a-f]+}}"(ptr {{.*}}, i64 {{.*}}, i64 {{.*}}, ptr {{.*}})
 // LLVM: call ccc void @"wm_trees_{{[0-9a-f]+}}"(ptr
