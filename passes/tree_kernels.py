@@ -73,13 +73,16 @@ index = IndexType()
 TREE_BLOCK = 64  # rows summed together, tree by tree, when read in place
 BRANCH_BLOCK = 1024  # the same for generated branches: their code, not data, must stay cached
 BLOCK_SUMS = 8192  # at most this many sums (64 KiB) on the stack
+FEW_ROWS = 16  # a kernel call of fewer rows walks the node arrays of a large branches ensemble
 
 
 def runs_on_stored_rows(op: Operation) -> bool:
     """Whether ``op`` is an ensemble of generated branches too large to run a row at a time
     (all its code would pass through the instruction cache for every row).
     ``lower-feature-to-scf`` then gives it a kernel of its own when its input is computed:
-    the kernel before stores the rows, and its trees run over blocks of them."""
+    the kernel before stores the rows, and its trees run over blocks of them. A kernel call
+    of fewer than ``FEW_ROWS`` rows walks the node arrays instead: a single row touches
+    fewer cache lines of nodes than of code (RandomForest 100 x depth 10: 17 µs, not 23)."""
     return (
         isinstance(op, feature.TreeEnsembleOp)
         and op.branches
@@ -230,13 +233,24 @@ class TreeEmitter:
             self.for_range(first, rows, [], lambda i, _: per_row(root, out, i))
             return []
 
-        self.for_range(first, rows, [], init)
-        if op.branches:
+        def walk() -> list[SSAValue]:
+            trees = self.constant(op.roots.size, index)
+            self.for_range(self.constant(0, index), trees, [], per_tree)
+            return []
+
+        def call() -> list[SSAValue]:
             data, start = source(first)
             self.call_branches(op, data, start, rows, sums)
-            return
-        self.for_range(self.constant(0, index), self.constant(op.roots.size, index), [],
-                       per_tree)  # fmt: skip
+            return []
+
+        self.for_range(first, rows, [], init)
+        if not op.branches:
+            walk()
+        elif runs_on_stored_rows(op):  # a call of a few rows walks the nodes it needs
+            few = self.constant(FEW_ROWS, index)
+            self.if_else(self.cmpi("ult", self.state.entry.args[0], few), walk, call)
+        else:
+            call()
 
     def call_branches(
         self: KernelEmitter,
