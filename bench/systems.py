@@ -346,11 +346,11 @@ def _prepare_willump_scaler_kept(ctx: Context) -> Prepared:
 
 
 def _prepare_willump_node_loop(ctx: Context) -> Prepared:
-    """willump-mlir with every tree ensemble walking its node arrays (``BRANCH_SPLITS = 0``):
+    """willump-mlir with every tree ensemble walking its node arrays (``BRANCH_SECONDS = 0``):
     the difference to ``willump-mlir`` is what generated branches gain, and cost to compile."""
     from willump_mlir.frontend import trees as tree_layouts
 
-    tree_layouts.BRANCH_SPLITS = 0  # this child process only
+    tree_layouts.BRANCH_SECONDS = 0.0  # this child process only
     return _prepare_willump(ctx)
 
 

@@ -34,5 +34,5 @@ def tree_layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     """Run a test with tree models as generated branches, then walking node arrays (the
     layout ``TreeEnsemble.params`` picks for large ensembles)."""
     if request.param == "nodes":
-        monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SPLITS", 0)
+        monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
     return request.param

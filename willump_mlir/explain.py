@@ -26,8 +26,8 @@ ARRAY_OPS = {
 
 
 def tree_layout(op: feature.TreeEnsembleOp) -> str:
-    """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SPLITS``)."""
-    from willump_mlir.frontend.trees import BRANCH_SPLITS, CATEGORICAL_SPLIT_COST
+    """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SECONDS``)."""
+    from willump_mlir.frontend.trees import BRANCH_SECONDS
     from willump_mlir.passes.tree_kernels import BRANCH_BLOCK, TREE_BLOCK, runs_on_stored_rows
 
     size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
@@ -43,8 +43,7 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
             f"{BRANCH_BLOCK:,} rows{stored})"
         )
     why = (
-        f"over {BRANCH_SPLITS:,} splits, a categorical one counting {CATEGORICAL_SPLIT_COST}: "
-        "LLVM would take too long to compile them as branches"
+        f"LLVM would take over {BRANCH_SECONDS:g} s to compile them as branches"
         if op.thresholds.size > 1
         else "no splits"
     )

@@ -45,19 +45,17 @@ from willump_mlir.dialects.feature import (  # noqa: F401 - the node flags, re-e
     ZERO_IS_MISSING,
     ZERO_THRESHOLD,
 )
+from willump_mlir.passes.tree_branches import compile_seconds
 
 if TYPE_CHECKING:
     from .params import Blobs
 
 COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
-BRANCH_SPLITS = 65_536
-"""Ensembles of at most this many splits (a categorical split counts as
-``CATEGORICAL_SPLIT_COST``), numeric or categorical, become generated branches
-(``layout "branches"``); larger ones walk node arrays. LLVM takes about 0.2 ms per numeric
-split at -O3 (about 0.06 ms past ``tree_branches.QUICK_SPLITS``) and about 1.2 ms per
-categorical one, so this bounds their compile at a few seconds. The bench's
-``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both layouts."""
-CATEGORICAL_SPLIT_COST = 6
+BRANCH_SECONDS = 6.0
+"""Ensembles whose generated branches LLVM would compile in at most this long (estimated by
+``tree_branches.compile_seconds``) become ``layout "branches"``; others walk node arrays.
+The bench's ``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both
+layouts; bench/results/compile_time.md the 1,000-tree models that keep node arrays."""
 
 
 @dataclass
@@ -159,7 +157,7 @@ class TreeEnsemble:
           ``category_bits`` i32[B] (the uint32 words);
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
-        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SPLITS`).
+        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`).
         """
         self.check()
         internal = self.feature >= 0
@@ -202,8 +200,8 @@ class TreeEnsemble:
         if self.divisor is not None:
             params["divisor"] = FloatAttr(float(self.divisor), f64)
         categorical = np.count_nonzero(self.flags[internal] & CATEGORICAL)
-        cost = np.count_nonzero(internal) + (CATEGORICAL_SPLIT_COST - 1) * categorical
-        if 0 < cost <= BRANCH_SPLITS:
+        splits = np.count_nonzero(internal)
+        if splits and compile_seconds(splits, categorical, self.trees) <= BRANCH_SECONDS:
             params["layout"] = StringAttr("branches")
         return params
 
