@@ -21,7 +21,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -709,20 +709,13 @@ class PythonCallOp(IRDLOperation):
         super().__init__(operands=[args], properties=properties, result_types=[result_types])
 
 
-def python_call_stages(
-    ops: Iterable[Operation], boundary: Callable[[Operation], bool] = lambda _: False
-) -> dict[Operation, int]:
+def python_call_stages(ops: Iterable[Operation]) -> dict[Operation, int]:
     """How many ``pipeline.python_call``s each of ``ops`` (a block, in order) follows: the
-    stage ``lower-feature-to-scf`` runs it in. Block arguments are stage 0. An op for which
-    ``boundary`` holds starts a stage of its own when an operand is computed in its stage."""
+    stage ``lower-feature-to-scf`` runs it in. Block arguments are stage 0."""
     stage_of: dict[SSAValue, int] = {}
     stages: dict[Operation, int] = {}
     for op in ops:
         stage = max((stage_of.get(v, 0) for v in op.operands), default=0)
-        if boundary(op) and any(
-            isinstance(v.owner, Operation) and stages.get(v.owner) == stage for v in op.operands
-        ):
-            stage += 1
         stages[op] = stage
         for result in op.results:
             stage_of[result] = stage + isinstance(op, PythonCallOp)

@@ -643,7 +643,10 @@ class FuncToLLVM(RewritePattern):
                 linkage=llvm.LinkageAttr(linkage),
                 body=rewriter.move_region_contents_to_new_regions(op.body),
             )
-            new.attributes |= {k: v for k, v in op.attributes.items() if k.startswith("willump.")}
+            if not has_body:
+                new.attributes |= {
+                    k: v for k, v in op.attributes.items() if k.startswith("willump.")
+                }
             rewriter.replace(op, new)
 
 

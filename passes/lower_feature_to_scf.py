@@ -755,6 +755,28 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         )
 
 
+KERNEL_EFFECTS = (
+    feature.LinearOp,
+    feature.EncodeStringsOp,
+    feature.EncodeNumbersOp,
+    feature.DecodeTextOp,
+)  # ops whose kernel must run even when nothing it computes is needed (they check input)
+
+
+def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict[Operation, int]:
+    """Which kernel of its stage each of ``ops`` runs in: one after the kernel computing its
+    operands when it runs on stored rows (``tree_kernels.runs_on_stored_rows``), else the
+    last of its operands' kernels. The stage's Python calls still run after all its kernels."""
+    parts: dict[Operation, int] = {}
+    for op in ops:
+        local = [
+            parts[v.owner] for v in op.operands
+            if isinstance(v.owner, Operation) and stages.get(v.owner) == stages[op]
+        ]  # fmt: skip
+        parts[op] = max(local, default=0) + (bool(local) and runs_on_stored_rows(op))
+    return parts
+
+
 class FunctionLowering:
     """Splits one pipeline function into stages and emits a kernel per stage."""
 
@@ -810,35 +832,27 @@ class FunctionLowering:
             for result in op.results:
                 self.names[result] = f"v{counter}"
                 counter += 1
-        op_stage = pipeline.python_call_stages(ops[:-1], runs_on_stored_rows)
+        op_stage = pipeline.python_call_stages(ops[:-1])
+        op_part = kernel_parts(ops[:-1], op_stage)
 
         last_stage = max(op_stage.values(), default=0)
         steps: list[Attribute] = []
         kernels: list[Operation] = []
         for stage in range(last_stage + 1):
-            native = [
-                op for op in ops[:-1]
-                if op_stage[op] == stage and not isinstance(op, pipeline.PythonCallOp)
-            ]  # fmt: skip
-            needed, views = self.crossing_values(native, returned)
-            if needed or any(
-                isinstance(
-                    op,
-                    (
-                        feature.LinearOp,
-                        feature.EncodeStringsOp,
-                        feature.EncodeNumbersOp,
-                        feature.DecodeTextOp,
-                    ),
-                )
-                for op in native
-            ):
-                kernel = self.build_kernel(
-                    f"{self.function.sym_name.data}_stage{stage}", native, needed
-                )
-                kernels.append(kernel)
-                steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
-            steps.extend(self.view_step(view) for view in views)
+            parts = max((op_part[op] for op in ops[:-1] if op_stage[op] == stage), default=0)
+            for part in range(parts + 1):
+                native = [
+                    op for op in ops[:-1]
+                    if op_stage[op] == stage and op_part[op] == part
+                    and not isinstance(op, pipeline.PythonCallOp)
+                ]  # fmt: skip
+                needed, views = self.crossing_values(native, returned)
+                if needed or any(isinstance(op, KERNEL_EFFECTS) for op in native):
+                    name = f"{self.function.sym_name.data}_stage{stage}"
+                    kernel = self.build_kernel(name + (f"_{part}" if part else ""), native, needed)
+                    kernels.append(kernel)
+                    steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
+                steps.extend(self.view_step(view) for view in views)
             for op in ops[:-1]:
                 if op_stage[op] == stage and isinstance(op, pipeline.PythonCallOp):
                     steps.append(

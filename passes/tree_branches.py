@@ -200,9 +200,12 @@ class BranchWriter:
         lines = [f"{header} {attributes} {{"]
         if root < 0:
             return lines + [f"  ret i32 {~root}", "}"]
-        ordered, stack = [], [root]
+        ordered, stack, seen = [], [root], set()
         while stack:  # depth first, left child next: the fall-through path
             n = stack.pop()
+            if n in seen:  # a node two parents share is emitted once
+                continue
+            seen.add(n)
             ordered.append(n)
             for child in (int(self.nodes[n, 3]), int(self.nodes[n, 2])):
                 if child >= 0:

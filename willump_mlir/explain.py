@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from xdsl.ir import Operation
+
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.runtime.compiled import PARALLEL_ROWS
 from willump_mlir.runtime.plan import KernelStep
@@ -28,26 +30,32 @@ ARRAY_OPS = {
 def tree_layout(op: feature.TreeEnsembleOp) -> str:
     """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SECONDS``)."""
     from willump_mlir.frontend.trees import BRANCH_SECONDS
-    from willump_mlir.passes.tree_kernels import BRANCH_BLOCK, TREE_BLOCK, runs_on_stored_rows
+    from willump_mlir.passes.tree_kernels import (
+        BRANCH_BLOCK,
+        FEW_ROWS,
+        TREE_BLOCK,
+        runs_on_stored_rows,
+    )
 
     size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
+    computed = isinstance(op.input.owner, Operation)  # not an argument: the kernel computes it
     if op.branches:
-        stored = (
-            "; computed rows are stored first by the kernel before, as the code is too large "
-            "to run a row at a time"
-            if runs_on_stored_rows(op)
-            else ""
-        )
-        return (
-            f"{size} as generated branches (one function per tree, blocks of "
-            f"{BRANCH_BLOCK:,} rows{stored})"
-        )
+        if runs_on_stored_rows(op):
+            rows = f"blocks of {BRANCH_BLOCK:,} rows; a call of fewer than {FEW_ROWS} rows walks "
+            rows += "the node arrays"
+            if computed:
+                rows += "; its rows are stored first by a kernel of their own, as the code is "
+                rows += "too large to run a row at a time"
+        else:
+            rows = f"blocks of {BRANCH_BLOCK:,} rows" if not computed else "a row at a time"
+        return f"{size} as generated branches (one function per tree, {rows})"
     why = (
         f"LLVM would take over {BRANCH_SECONDS:g} s to compile them as branches"
         if op.thresholds.size > 1
         else "no splits"
     )
-    return f"{size} walked as node arrays in blocks of {TREE_BLOCK} rows ({why})"
+    rows = f"blocks of {TREE_BLOCK} rows" if not computed else "a row at a time"
+    return f"{size} walked as node arrays in {rows} ({why})"
 
 
 def explain(compiled: CompiledPipeline) -> str:

@@ -19,9 +19,11 @@ from willump_mlir.frontend.trees import ZERO_THRESHOLD
 lgb = pytest.importorskip("lightgbm")
 xgb = pytest.importorskip("xgboost")
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+    pytest.mark.usefixtures("tree_layout"),  # both layouts of the trees
+]
 CATEGORY = 3
-pytestmark = pytest.mark.usefixtures("tree_layout")  # both layouts of the trees
 ONE_THREAD = {"n_jobs": 1}  # two shared cores: OpenMP spinning on more threads is slow
 
 

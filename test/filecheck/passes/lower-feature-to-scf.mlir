@@ -306,6 +306,25 @@ func.func @generated(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
 
 // -----
 
+// A branches ensemble too large to run a row at a time, whose rows a scaler computes, gets a
+// kernel of its own (stage0_1) reading the rows stage0 stores; the stage's Python calls
+// still run after both kernels, in program order.
+func.func @stored(%x: tensor<?x2xf64>) -> (tensor<?x2xf64>, tensor<?x2xf64>) {
+  %s = feature.standardize %x sub <"m" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %r = feature.tree_ensemble %s nodes <"n" : tensor<3000x4xi32>> thresholds <"t" : tensor<3000xf64>> leaves <"l" : tensor<3001x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f64" sum "f64" flags 0 check "none" layout "branches" : tensor<?x2xf64> -> tensor<?x1xf64>
+  %p1 = pipeline.python_call "first"(%r) reason "udf" : (tensor<?x1xf64>) -> tensor<?x2xf64>
+  %p2 = pipeline.python_call "second"(%x) reason "udf" : (tensor<?x2xf64>) -> tensor<?x2xf64>
+  func.return %p1, %p2 : tensor<?x2xf64>, tensor<?x2xf64>
+}
+
+// CHECK: stored = {steps = [{kernel = "stored_stage0"}, {kernel = "stored_stage0_1"}, {python = "first", args = ["v1"], results = ["v2"]}, {python = "second", args = ["arg0"], results = ["v3"]}]
+// CHECK: func.func @stored_stage0(
+// CHECK-SAME: willump.outputs = [{value = "v0", width = 2 : i64
+// CHECK: func.func @stored_stage0_1(
+// CHECK-SAME: willump.inputs = [{value = "v0", part = "values", dtype = "f64", width = 2 : i64}]
+
+// -----
+
 // Rows computed in the kernel (a scaler first) are stored once, rounded, in a row on the
 // stack and summed alone; categorical splits test a bit of the node's bitset.
 func.func @boosted(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
