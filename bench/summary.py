@@ -53,7 +53,7 @@ def summary_line(workload: str) -> str:
     peer_batch = _best(rows, "rows_per_s", max)
     peer_single = _best(rows, "single_p50_us", min)
     if ours is None:
-        return f"| {workload} | {_batch(reference)} | – | failed | | | | | | | | | |"
+        return f"| {workload} | {_batch(reference)} | – | failed |" + " |" * 11
 
     def faster(other: dict[str, Any] | None, key: str) -> str:
         """How many times faster willump-mlir is than ``other`` on ``key``."""
