@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING
 from xdsl.ir import Operation
 
 from willump_mlir.dialects import feature, pipeline
+from willump_mlir.frontend import trees
+from willump_mlir.passes.tree_kernels import (
+    BRANCH_BLOCK,
+    FEW_ROWS,
+    TREE_BLOCK,
+    runs_on_stored_rows,
+)
 from willump_mlir.runtime.compiled import PARALLEL_ROWS
 from willump_mlir.runtime.plan import KernelStep
 
@@ -29,14 +36,6 @@ ARRAY_OPS = {
 
 def tree_layout(op: feature.TreeEnsembleOp) -> str:
     """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SECONDS``)."""
-    from willump_mlir.frontend.trees import BRANCH_SECONDS
-    from willump_mlir.passes.tree_kernels import (
-        BRANCH_BLOCK,
-        FEW_ROWS,
-        TREE_BLOCK,
-        runs_on_stored_rows,
-    )
-
     size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
     computed = isinstance(op.input.owner, Operation)  # not an argument: the kernel computes it
     if op.branches:
@@ -50,7 +49,7 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
             rows = f"blocks of {BRANCH_BLOCK:,} rows" if not computed else "a row at a time"
         return f"{size} as generated branches (one function per tree, {rows})"
     why = (
-        f"LLVM would take over {BRANCH_SECONDS:g} s to compile them as branches"
+        f"LLVM would take over {trees.BRANCH_SECONDS:g} s to compile them as branches"
         if op.thresholds.size > 1
         else "no splits"
     )
