@@ -35,7 +35,8 @@ class ArgumentSpec:
 
 @dataclass
 class PythonCall:
-    """How to run one ``pipeline.python_call``: ``function(*operand values)``."""
+    """How to run one ``pipeline.python_call``: ``function(*operand values)`` returns the
+    tuple of its results (a ``frontend.fallback.PythonFunction``)."""
 
     name: str
     function: Callable

@@ -49,6 +49,7 @@ from willump_mlir.dialects.pipeline import (
     python_call_stages,
 )
 
+from .fallback import PythonFunction
 from .spec import PythonCall, Unsupported
 from .types import column_kind, type_of
 from .values import Val
@@ -381,12 +382,15 @@ def materialize_joins(tracer: Tracer) -> None:
             python[value] = value
             return value
         assert isinstance(owner, feature.JoinOp)
-        callee = f"py{len(tracer.calls)}_merge"
+        left = available(owner.left)
+        callee = tracer.callee("merge")
         reason = "the merged frame is used outside native code, so pandas computes it there"
         function, source = tracer.lookups.merges[owner]
-        call = PythonCallOp(callee, [available(owner.left)], [value.type], reason, source)
+        call = PythonCallOp(callee, [left], [value.type], reason, source)
         tracer.block.insert_op_after(call, owner)
-        tracer.calls[callee] = PythonCall(callee, function, reason, source)
+        tracer.calls[callee] = PythonCall(
+            callee, PythonFunction(function, [None], unpack=False), reason, source
+        )
         tracer.notes.append(f"`{callee}`: {reason}")
         python[value] = call.results[0]
         return call.results[0]

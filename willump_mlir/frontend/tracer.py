@@ -38,6 +38,7 @@ from willump_mlir.dialects.pipeline import (
     is_sparse,
 )
 
+from .fallback import PythonFunction, recipe
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -73,29 +74,6 @@ _STATEMENT_NAMES: dict[type, str] = {
     ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
     ast.With: "a with statement", ast.Try: "a try statement",
 }  # fmt: skip
-
-
-def _with_series(function: Callable, operands: list[Val]) -> Callable:
-    """``function`` taking a one-column frame where the example had a Series (``df["text"]``).
-
-    At run time a ``pipeline.select_columns`` value is a DataFrame; the Python code expects
-    the Series it selected.
-    """
-    positions = [
-        i for i, o in enumerate(operands)
-        if isinstance(o.value, pd.Series) and isinstance(getattr(o.ssa, "type", None), FrameType)
-    ]  # fmt: skip
-    if not positions:
-        return function
-
-    def call(*args: object) -> object:
-        args = tuple(
-            a.iloc[:, 0] if i in positions and isinstance(a, pd.DataFrame) else a
-            for i, a in enumerate(args)
-        )
-        return function(*args)
-
-    return call
 
 
 def _is_foldable(function: object) -> bool:
@@ -164,7 +142,9 @@ class Tracer:
         self.notes: list[str] = []
         self.estimators = EstimatorLowering(self)
         self.lookups = TableLookups(self)
+        self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self._counter = 0
+        self._callees = 0  # never rolled back: a callee name is never given twice
         self._stmt: ast.stmt | None = None
 
     # region Emission
@@ -191,6 +171,11 @@ class Tracer:
         self._counter += 1
         return f"_wm_{prefix}{self._counter}"
 
+    def callee(self, hint: str) -> str:
+        """A fresh name for a Python call."""
+        self._callees += 1
+        return f"py{self._callees - 1}_{hint}"
+
     def where(self) -> str:
         """``fn line N`` of the statement being traced."""
         line = self.first_line + (self._stmt.lineno - 1 if self._stmt else 0)
@@ -200,7 +185,15 @@ class Tracer:
         self, hint: str, function: Callable, operands: list[Val], reason: str, source: str,
         results: int | None = None,
     ) -> Val:  # fmt: skip
-        """Emit a ``pipeline.python_call`` of ``function``; run it on the example values."""
+        """Emit a ``pipeline.python_call`` of ``function``; run it on the example values.
+
+        ``results`` is the length of the tuple ``function`` returns, or None if its result is
+        the one value. Operands computed natively reach ``function`` as the objects the
+        example had (:mod:`.fallback`); ``Unsupported`` if one cannot.
+        """
+        sources: list[SSAValue] = []
+        rebuilds = [recipe(o.value, o.ssa, self.examples, sources) if o.ssa is not None
+                    else None for o in operands]  # fmt: skip
         try:
             value = function(*[o.value for o in operands])
         except Exception as error:
@@ -208,11 +201,13 @@ class Tracer:
                 f"{self.where()}: `{source}` raised {type(error).__name__}: {error}"
             ) from error
         values = list(value) if results is not None else [value]
-        callee = f"py{len(self.calls)}_{hint}"
+        callee = self.callee(hint)
         types: list[Attribute] = [type_of(v, callee) for v in values]
-        function = _with_series(function, operands)
-        op = self.emit(PythonCallOp(callee, [o.ssa for o in operands], types, reason, source))
-        self.calls[callee] = PythonCall(callee, function, reason, source)
+        args = [o.ssa for o in operands] + sources
+        op = self.emit(PythonCallOp(callee, args, types, reason, source))
+        called = PythonFunction(function, rebuilds, unpack=results is not None)
+        self.calls[callee] = PythonCall(callee, called, reason, source)
+        self.examples.update(zip(op.results, values, strict=True))
         self.notes.append(f"{self.where()}: `{source}` runs in Python: {reason}")
         if results is not None:
             return Val(value, items=[Val(v, r) for v, r in zip(values, op.results, strict=True)])
@@ -308,9 +303,13 @@ class Tracer:
         ast.fix_missing_locations(module)
         exec(compile(module, f"<willump {self.fn.__name__}>", "exec"), self.ns)
         source = "\n".join(ast.unparse(s) for s in stmts)
-        if returns:
-            return self.python_op("tail", self.ns[name], operands, reason, source)
-        result = self.python_op("block", self.ns[name], operands, reason, source, len(stored))
+        try:
+            if returns:
+                return self.python_op("tail", self.ns[name], operands, reason, source)
+            result = self.python_op("block", self.ns[name], operands, reason, source, len(stored))
+        except Unsupported as error:
+            raise FrontendError(f"{self.where()}: `{source}` cannot run in Python: "
+                                f"{error.reason}") from None
         for var, val in zip(stored, result.items or [], strict=True):
             self.env[var] = val
         return result
@@ -792,6 +791,25 @@ def _source(fn: Callable) -> tuple[ast.FunctionDef, int]:
     return fdef, fn.__code__.co_firstlineno
 
 
+def _as_returned(tracer: Tracer, val: Val) -> Val:
+    """A returned value as the original returns it: a Series or DataFrame computed natively
+    is rebuilt in Python around the native values."""
+    try:
+        if recipe(val.value, val.ssa, tracer.examples, []) is None:  # type: ignore[arg-type]
+            return val
+        return tracer.python_op(
+            "result", _identity, [val], "the function returns a pandas object: its index, "
+            "name and dtypes are put around the native values", "return",
+        )  # fmt: skip
+    except Unsupported as error:
+        raise FrontendError(f"{tracer.fn.__name__}: the returned value cannot be rebuilt: "
+                            f"{error.reason}") from None
+
+
+def _identity(value: object) -> object:
+    return value
+
+
 def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
     """Trace ``fn`` on ``example`` (its argument values) into a ``pipeline`` module."""
     fdef, first_line = _source(fn)
@@ -821,7 +839,8 @@ def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
         else:
             copied = value if isinstance(value, tuple) else value.copy()  # type: ignore[union-attr]
             tracer.env[spec.name] = Val(copied, next(block_args))
-    returned = tracer.run(fdef.body)
+            tracer.examples[tracer.env[spec.name].ssa] = copied
+    returned = [_as_returned(tracer, v) for v in tracer.run(fdef.body)]
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
     materialize_joins(tracer)  # merged frames that leave native code are pandas' own
     function = func.FuncOp(

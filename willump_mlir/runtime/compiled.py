@@ -661,12 +661,8 @@ class CompiledPipeline:
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
         call = self.traced.python_calls[step.callee]
-        result = call.function(*(values[a] for a in step.args))
-        if len(step.results) == 1:
-            values[step.results[0]] = result
-        elif step.results:
-            for name, value in zip(step.results, result, strict=True):
-                values[name] = value
+        values.update(zip(step.results, call.function(*(values[a] for a in step.args)),
+                          strict=True))  # fmt: skip
 
     def runtime_error(self, error: np.ndarray, values: dict[str, Any]) -> marshal.InputError:
         """The exception for an error native code recorded, worded as scikit-learn's."""

@@ -468,7 +468,7 @@ def test_python_call_sees_the_selected_series(frame) -> None:
     result = trace_to_module(f, (frame.df, vec))
     (call,) = result.python_calls.values()
     # at run time a selection is a one-column DataFrame; the code still gets the Series
-    got = call.function(frame.df[["text"]])
+    (got,) = call.function(frame.df[["text"]])
     assert (got != vec.transform(frame.df["text"])).nnz == 0
 
 

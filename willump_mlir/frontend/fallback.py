@@ -1,0 +1,161 @@
+"""Python calls that see exactly the objects the original code saw.
+
+A ``pipeline.python_call`` operand computed natively is a numpy buffer at run time, where
+the original code had a pandas Series or DataFrame (with an index, a name or columns, and
+dtypes). At trace time, :func:`recipe` reads the example value and the IR value and records
+how to rebuild that object around the buffer (:class:`Rebuild`); at run time
+:class:`PythonFunction` only wraps. The index is the one pandas would give: that of the
+object the rows come from (an operand of the call, added for it), or a fresh
+``RangeIndex`` after a merge. Where no rule reproduces the example's index, :func:`recipe`
+raises ``Unsupported`` rather than guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import BlockArgument, SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import FrameType, PythonCallOp, is_sparse
+
+from .spec import Unsupported
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """How to turn one run-time operand into the pandas object the example had.
+
+    ``labels`` is the Series name (a one-item tuple) or the frame's columns; ``dtypes`` their
+    dtypes. ``index`` is the position, among the call's index sources, of the object whose
+    index the rows carry, or None for a fresh ``RangeIndex``. ``column`` marks a one-column frame
+    whose only column is the Series (a text column selected from a frame).
+    """
+
+    series: bool
+    labels: tuple[Any, ...]
+    dtypes: tuple[np.dtype, ...]
+    index: int | None
+    column: bool = False
+
+    def __call__(self, buffer: Any, sources: tuple[Any, ...]) -> Any:
+        if self.column:
+            return buffer.iloc[:, 0] if isinstance(buffer, pd.DataFrame) else buffer
+        buffer = np.asarray(buffer)
+        index = pd.RangeIndex(len(buffer)) if self.index is None else sources[self.index].index
+        if self.series:
+            return pd.Series(_as_dtype(buffer, self.dtypes[0]), index=index, name=self.labels[0])
+        frame = pd.DataFrame(buffer, index=index, columns=pd.Index(self.labels), copy=False)
+        for label, dtype in zip(self.labels, self.dtypes, strict=True):
+            if frame[label].dtype != dtype:
+                frame[label] = _as_dtype(frame[label].to_numpy(), dtype)
+        return frame
+
+
+def _as_dtype(buffer: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``buffer`` as ``dtype`` (bool from 0/1, float32 from float64); an integer dtype only
+    where every value is an exact integer, else the buffer as it is."""
+    if buffer.dtype == dtype:
+        return buffer
+    if dtype.kind == "b":
+        return buffer.astype(bool)
+    if dtype.kind in "iu" and buffer.dtype.kind == "f":
+        info = np.iinfo(dtype)
+        exact = np.isfinite(buffer) & (buffer == np.trunc(buffer))
+        if not (exact.all() and (buffer >= info.min).all() and (buffer <= info.max).all()):
+            return buffer
+    return buffer.astype(dtype)
+
+
+class PythonFunction:
+    """A ``pipeline.python_call``'s function: rebuilds its operands, calls the original code
+    and returns a tuple with one item per result of the op.
+
+    The op's operands are the traced values, then the objects whose index rebuilt operands
+    carry (``sources`` of them); ``unpack`` says whether the code returns a tuple of the
+    results (statements rebinding names) or the one result itself.
+    """
+
+    def __init__(self, function: Callable, rebuilds: list[Rebuild | None], unpack: bool):
+        self.function = function
+        self.rebuilds = [(i, r) for i, r in enumerate(rebuilds) if r is not None]
+        self.count = len(rebuilds)
+        self.unpack = unpack
+
+    def __call__(self, *args: Any) -> tuple[Any, ...]:
+        operands, sources = list(args[: self.count]), args[self.count :]
+        for i, rebuild in self.rebuilds:
+            operands[i] = rebuild(operands[i], sources)
+        result = self.function(*operands)
+        return tuple(result) if self.unpack else (result,)
+
+
+def _origins(value: SSAValue) -> tuple[list[SSAValue], bool]:
+    """The values the rows of native ``value`` come from: arguments and Python call results;
+    and whether some come from a ``feature.join`` (pandas gives a merge a fresh index)."""
+    sources: list[SSAValue] = []
+    joined = False
+    stack, seen = [value], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        owner = current.owner
+        if isinstance(current, BlockArgument) or isinstance(owner, PythonCallOp):
+            sources.append(current)
+        elif isinstance(owner, feature.JoinOp):
+            joined = True
+        else:
+            stack.extend(owner.operands)  # type: ignore[union-attr]
+    return sources, joined
+
+
+def _same_index(a: pd.Index, b: pd.Index) -> bool:
+    return type(a) is type(b) and a.names == b.names and a.dtype == b.dtype and a.equals(b)
+
+
+def recipe(
+    example: object, value: SSAValue, examples: dict[SSAValue, object], sources: list[SSAValue]
+) -> Rebuild | None:
+    """How to rebuild the operand ``value`` whose example is ``example``; None if it reaches
+    the call as it is. ``examples`` holds the example of every argument and Python call
+    result; the value whose index the rebuilt object carries is added to ``sources``."""
+    if not isinstance(example, pd.Series | pd.DataFrame):
+        return None
+    if isinstance(value.type, FrameType):
+        return Rebuild(True, (), (), None, column=True) if isinstance(example, pd.Series) else None
+    if isinstance(value, BlockArgument) or isinstance(value.owner, PythonCallOp):
+        return None
+    typ = value.type
+    rank = 1 if isinstance(example, pd.Series) else 2
+    if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != rank:
+        raise Unsupported(f"a {type(example).__name__} computed natively as {typ} cannot be "
+                          "given to Python as the original object")  # fmt: skip
+    if isinstance(example, pd.Series):
+        labels, dtypes = (example.name,), (example.dtype,)
+    else:
+        labels, dtypes = tuple(example.columns), tuple(example.dtypes)
+    if not all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
+        raise Unsupported(f"a {type(example).__name__} of dtype {dtypes[0]} computed natively "
+                          "cannot be given to Python as the original object")  # fmt: skip
+    origins, joined = _origins(value)
+    index = example.index
+    matching = [
+        s for s in origins
+        if isinstance(examples.get(s), pd.Series | pd.DataFrame)
+        and _same_index(examples[s].index, index)  # type: ignore[union-attr]
+    ]  # fmt: skip
+    if matching and not joined:
+        if matching[0] not in sources:
+            sources.append(matching[0])
+        return Rebuild(isinstance(example, pd.Series), labels, dtypes, sources.index(matching[0]))
+    if joined and not origins and _same_index(pd.RangeIndex(len(index)), index):
+        return Rebuild(isinstance(example, pd.Series), labels, dtypes, None)
+    raise Unsupported(f"the index of a {type(example).__name__} computed natively cannot be "
+                      "reproduced at run time")  # fmt: skip
