@@ -38,7 +38,6 @@ from willump_mlir.dialects.pipeline import (
     is_sparse,
 )
 
-from .fallback import PythonFunction, recipe
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -47,6 +46,7 @@ from .estimators import (
     is_batch,
     is_estimator,
 )
+from .fallback import PythonFunction, recipe
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
@@ -308,8 +308,9 @@ class Tracer:
                 return self.python_op("tail", self.ns[name], operands, reason, source)
             result = self.python_op("block", self.ns[name], operands, reason, source, len(stored))
         except Unsupported as error:
-            raise FrontendError(f"{self.where()}: `{source}` cannot run in Python: "
-                                f"{error.reason}") from None
+            raise FrontendError(
+                f"{self.where()}: `{source}` cannot run in Python: {error.reason}"
+            ) from None
         for var, val in zip(stored, result.items or [], strict=True):
             self.env[var] = val
         return result
@@ -802,8 +803,9 @@ def _as_returned(tracer: Tracer, val: Val) -> Val:
             "name and dtypes are put around the native values", "return",
         )  # fmt: skip
     except Unsupported as error:
-        raise FrontendError(f"{tracer.fn.__name__}: the returned value cannot be rebuilt: "
-                            f"{error.reason}") from None
+        raise FrontendError(
+            f"{tracer.fn.__name__}: the returned value cannot be rebuilt: {error.reason}"
+        ) from None
 
 
 def _identity(value: object) -> object:
