@@ -173,3 +173,24 @@ def test_bool_series_into_a_fallback() -> None:
         return heavy.astype(int) + heavy.sum()
 
     _check(f)
+
+
+def test_two_frames_with_other_indexes_align_as_pandas() -> None:
+    def f(df, extra):
+        return (df["bill_length_mm"] + extra["w"]).to_numpy()
+
+    def extra_of(df: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"w": np.arange(len(df), dtype=float)}, index=df.index[::-1])
+
+    example = PEN.iloc[:100]
+    compiled = wm.compile(f, example=(example, extra_of(example)))
+    for batch in [example, PEN.iloc[50:150], PEN.iloc[[7]]]:
+        _same(compiled(batch, extra_of(batch)), f(batch, extra_of(batch)))
+
+
+def test_array_of_a_series_made_in_python_is_an_array() -> None:
+    def f(df):
+        s = df["body_mass_g"].fillna(df["body_mass_g"].mean())
+        return s.to_numpy()
+
+    _check(f)

@@ -146,16 +146,13 @@ def recipe(
                           "cannot be given to Python as the original object")  # fmt: skip
     origins, joined = _origins(value)
     index = example.index
-    matching = [
-        s for s in origins
-        if isinstance(examples.get(s), pd.Series | pd.DataFrame)
-        and _same_index(examples[s].index, index)  # type: ignore[union-attr]
-    ]  # fmt: skip
-    if matching and not joined:
-        if matching[0] not in sources:
-            sources.append(matching[0])
-        return Rebuild(isinstance(example, pd.Series), labels, dtypes, sources.index(matching[0]))
-    if joined and not origins and _same_index(pd.RangeIndex(len(index)), index):
+    pandas = [s for s in origins if isinstance(examples.get(s), pd.Series | pd.DataFrame)]
+    aligned = all(_same_index(examples[s].index, index) for s in pandas)  # type: ignore[union-attr]
+    if pandas and aligned and not joined:
+        if pandas[0] not in sources:
+            sources.append(pandas[0])
+        return Rebuild(isinstance(example, pd.Series), labels, dtypes, sources.index(pandas[0]))
+    if joined and not pandas and _same_index(pd.RangeIndex(len(index)), index):
         return Rebuild(isinstance(example, pd.Series), labels, dtypes, None)
     raise Unsupported(f"the index of a {type(example).__name__} computed natively cannot be "
-                      "reproduced at run time")  # fmt: skip
+                      "reproduced at run time (pandas aligns its operands' indexes)")  # fmt: skip

@@ -463,10 +463,12 @@ class Tracer:
         return self.opaque(node, reason, pieces)
 
     def _checked(self, op: Operation, value: object) -> Val:
-        """Emit ``op`` whose result must have the type of the example ``value``."""
+        """Emit ``op`` whose result must have the type of the example ``value``, and be one
+        Python code could be given as the example's pandas object (its index reproduced)."""
         self.emit(op)
         if not represents(op.results[0].type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
+        recipe(value, op.results[0], self.examples, [])
         return Val(value, op.results[0])
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
@@ -511,10 +513,19 @@ class Tracer:
             if node.attr == "values" and isinstance(typ, FrameType):
                 return self._to_array(base, self.evaluate(node, pieces))
             if node.attr == "values" and isinstance(typ, TensorType):
-                return Val(self.evaluate(node, pieces), base.ssa)
+                return self._as_array(base, self.evaluate(node, pieces))
             return None
 
         return self._recognised(node, pieces, build, f"attribute .{node.attr} is not compiled")
+
+    @staticmethod
+    def _as_array(val: Val, value: object) -> Val:
+        """``value``, the numpy array of the batch ``val``, as the same IR value: a native
+        buffer is that array already; a pandas object made in Python is not."""
+        made_in_python = isinstance(val.ssa.owner, PythonCallOp)  # type: ignore[union-attr]
+        if made_in_python and isinstance(val.value, pd.Series | pd.DataFrame):
+            raise Unsupported("the pandas object is made in Python, so is its array")
+        return Val(value, val.ssa)
 
     def _to_array(self, frame: Val, value: object) -> Val:
         val = self.estimators.as_array(frame)
@@ -672,7 +683,7 @@ class Tracer:
                 if isinstance(typ, FrameType):
                     return self._to_array(receiver, value)
                 if isinstance(typ, TensorType) and type_of(value) == typ:
-                    return Val(value, receiver.ssa)
+                    return self._as_array(receiver, value)
             if attr == "toarray" and not args and not kwargs and isinstance(typ, TensorType):
                 value = self.evaluate(node, pieces)
                 return Val(value, receiver.ssa) if type_of(value) == typ else None
