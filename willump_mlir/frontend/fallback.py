@@ -120,6 +120,22 @@ def _same_index(a: pd.Index, b: pd.Index) -> bool:
     return type(a) is type(b) and a.names == b.names and a.dtype == b.dtype and a.equals(b)
 
 
+def _pandas_origins(value: SSAValue, examples: dict[SSAValue, object]) -> tuple[list, bool]:
+    """The arguments and Python results with a pandas example that the rows of ``value``
+    come from, and whether some rows come from a merge."""
+    origins, joined = _origins(value)
+    return [s for s in origins if isinstance(examples.get(s), pd.Series | pd.DataFrame)], joined
+
+
+def check_aligned(value: SSAValue, examples: dict[SSAValue, object]) -> None:
+    """``Unsupported`` if the native ``value`` combines pandas objects whose example indexes
+    differ: pandas aligns them by label where native code goes by position."""
+    pandas, _ = _pandas_origins(value, examples)
+    indexes = [examples[s].index for s in pandas]  # type: ignore[union-attr]
+    if any(not _same_index(indexes[0], other) for other in indexes[1:]):
+        raise Unsupported("pandas aligns the operands' indexes, which differ")
+
+
 def recipe(
     example: object, value: SSAValue, examples: dict[SSAValue, object], sources: list[SSAValue]
 ) -> Rebuild | None:
@@ -144,9 +160,8 @@ def recipe(
     if not all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
         raise Unsupported(f"a {type(example).__name__} of dtype {dtypes[0]} computed natively "
                           "cannot be given to Python as the original object")  # fmt: skip
-    origins, joined = _origins(value)
+    pandas, joined = _pandas_origins(value, examples)
     index = example.index
-    pandas = [s for s in origins if isinstance(examples.get(s), pd.Series | pd.DataFrame)]
     aligned = all(_same_index(examples[s].index, index) for s in pandas)  # type: ignore[union-attr]
     if pandas and aligned and not joined:
         if pandas[0] not in sources:
@@ -155,4 +170,4 @@ def recipe(
     if joined and not pandas and _same_index(pd.RangeIndex(len(index)), index):
         return Rebuild(isinstance(example, pd.Series), labels, dtypes, None)
     raise Unsupported(f"the index of a {type(example).__name__} computed natively cannot be "
-                      "reproduced at run time (pandas aligns its operands' indexes)")  # fmt: skip
+                      "reproduced at run time")  # fmt: skip

@@ -46,7 +46,7 @@ from .estimators import (
     is_batch,
     is_estimator,
 )
-from .fallback import PythonFunction, recipe
+from .fallback import PythonFunction, check_aligned, recipe
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
@@ -463,12 +463,12 @@ class Tracer:
         return self.opaque(node, reason, pieces)
 
     def _checked(self, op: Operation, value: object) -> Val:
-        """Emit ``op`` whose result must have the type of the example ``value``, and be one
-        Python code could be given as the example's pandas object (its index reproduced)."""
+        """Emit ``op`` whose result must have the type of the example ``value`` (and whose
+        pandas operands have one index: pandas would align them)."""
         self.emit(op)
         if not represents(op.results[0].type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
-        recipe(value, op.results[0], self.examples, [])
+        check_aligned(op.results[0], self.examples)
         return Val(value, op.results[0])
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
