@@ -303,14 +303,11 @@ class Tracer:
         ast.fix_missing_locations(module)
         exec(compile(module, f"<willump {self.fn.__name__}>", "exec"), self.ns)
         source = "\n".join(ast.unparse(s) for s in stmts)
-        try:
-            if returns:
-                return self.python_op("tail", self.ns[name], operands, reason, source)
-            result = self.python_op("block", self.ns[name], operands, reason, source, len(stored))
-        except Unsupported as error:
-            raise FrontendError(
-                f"{self.where()}: `{source}` cannot run in Python: {error.reason}"
-            ) from None
+        # ``Unsupported`` here (an operand the code cannot be given as the original object)
+        # is a compiler failure: the statement that produced the operand must run in Python
+        if returns:
+            return self.python_op("tail", self.ns[name], operands, reason, source)
+        result = self.python_op("block", self.ns[name], operands, reason, source, len(stored))
         for var, val in zip(stored, result.items or [], strict=True):
             self.env[var] = val
         return result
@@ -805,18 +802,13 @@ def _source(fn: Callable) -> tuple[ast.FunctionDef, int]:
 
 def _as_returned(tracer: Tracer, val: Val) -> Val:
     """A returned value as the original returns it: a Series or DataFrame computed natively
-    is rebuilt in Python around the native values."""
-    try:
-        if recipe(val.value, val.ssa, tracer.examples, []) is None:  # type: ignore[arg-type]
-            return val
-        return tracer.python_op(
-            "result", _identity, [val], "the function returns a pandas object: its index, "
-            "name and dtypes are put around the native values", "return",
-        )  # fmt: skip
-    except Unsupported as error:
-        raise FrontendError(
-            f"{tracer.fn.__name__}: the returned value cannot be rebuilt: {error.reason}"
-        ) from None
+    is rebuilt in Python around the native values (``Unsupported`` if it cannot be)."""
+    if recipe(val.value, val.ssa, tracer.examples, []) is None:  # type: ignore[arg-type]
+        return val
+    return tracer.python_op(
+        "result", _identity, [val], "the function returns a pandas object: its index, "
+        "name and dtypes are put around the native values", "return",
+    )  # fmt: skip
 
 
 def _identity(value: object) -> object:
