@@ -12,7 +12,7 @@ raises ``Unsupported`` rather than guess.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,14 +31,14 @@ from .spec import Unsupported
 class Rebuild:
     """How to turn one run-time operand into the pandas object the example had.
 
-    ``labels`` is the Series name (a one-item tuple) or the frame's columns; ``dtypes`` their
-    dtypes. ``index`` is the position, among the call's index sources, of the object whose
-    index the rows carry, or None for a fresh ``RangeIndex``. ``column`` marks a one-column frame
-    whose only column is the Series (a text column selected from a frame).
+    A Series is named ``name``; a frame has the ``columns`` (None for a Series); ``dtypes``
+    are theirs. ``index`` is the position, among the call's index sources, of the object
+    whose index the rows carry, or None for a fresh ``RangeIndex``. ``column`` marks a
+    one-column frame whose only column is the Series (a text column selected from a frame).
     """
 
-    series: bool
-    labels: tuple[Any, ...]
+    name: Hashable
+    columns: pd.Index | None
     dtypes: tuple[np.dtype, ...]
     index: int | None
     column: bool = False
@@ -48,12 +48,12 @@ class Rebuild:
             return buffer.iloc[:, 0] if isinstance(buffer, pd.DataFrame) else buffer
         buffer = np.asarray(buffer)
         index = pd.RangeIndex(len(buffer)) if self.index is None else sources[self.index].index
-        if self.series:
-            return pd.Series(_as_dtype(buffer, self.dtypes[0]), index=index, name=self.labels[0])
-        frame = pd.DataFrame(buffer, index=index, columns=pd.Index(self.labels), copy=False)
-        for label, dtype in zip(self.labels, self.dtypes, strict=True):
-            if frame[label].dtype != dtype:
-                frame[label] = _as_dtype(frame[label].to_numpy(), dtype)
+        if self.columns is None:
+            return pd.Series(_as_dtype(buffer, self.dtypes[0]), index=index, name=self.name)
+        frame = pd.DataFrame(buffer, index=index, columns=self.columns, copy=False)
+        for i, dtype in enumerate(self.dtypes):
+            if frame.dtypes.iloc[i] != dtype:
+                frame.isetitem(i, _as_dtype(frame.iloc[:, i].to_numpy(), dtype))
         return frame
 
 
@@ -144,8 +144,9 @@ def recipe(
     result; the value whose index the rebuilt object carries is added to ``sources``."""
     if not isinstance(example, pd.Series | pd.DataFrame):
         return None
-    if isinstance(value.type, FrameType):
-        return Rebuild(True, (), (), None, column=True) if isinstance(example, pd.Series) else None
+    if isinstance(value.type, FrameType):  # a frame at run time: a Series is its column
+        series = isinstance(example, pd.Series)
+        return Rebuild(None, None, (), None, column=True) if series else None
     if isinstance(value, BlockArgument) or isinstance(value.owner, PythonCallOp):
         return None
     typ = value.type
@@ -153,10 +154,9 @@ def recipe(
     if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != rank:
         raise Unsupported(f"a {type(example).__name__} computed natively as {typ} cannot be "
                           "given to Python as the original object")  # fmt: skip
-    if isinstance(example, pd.Series):
-        labels, dtypes = (example.name,), (example.dtype,)
-    else:
-        labels, dtypes = tuple(example.columns), tuple(example.dtypes)
+    series = isinstance(example, pd.Series)
+    name, columns = (example.name, None) if series else (None, example.columns)
+    dtypes = (example.dtype,) if series else tuple(example.dtypes)
     if not all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
         raise Unsupported(f"a {type(example).__name__} of dtype {dtypes[0]} computed natively "
                           "cannot be given to Python as the original object")  # fmt: skip
@@ -166,8 +166,8 @@ def recipe(
     if pandas and aligned and not joined:
         if pandas[0] not in sources:
             sources.append(pandas[0])
-        return Rebuild(isinstance(example, pd.Series), labels, dtypes, sources.index(pandas[0]))
+        return Rebuild(name, columns, dtypes, sources.index(pandas[0]))
     if joined and not pandas and _same_index(pd.RangeIndex(len(index)), index):
-        return Rebuild(isinstance(example, pd.Series), labels, dtypes, None)
+        return Rebuild(name, columns, dtypes, None)
     raise Unsupported(f"the index of a {type(example).__name__} computed natively cannot be "
                       "reproduced at run time")  # fmt: skip
