@@ -1,6 +1,6 @@
 """Saving and loading an ``OptimizedPipeline``: ``fast.save(path)`` and ``wm.load(path)``.
 
-A save is a directory (format ``willump-mlir-optimized``, version 1) of these files:
+A save is a directory (format ``willump-mlir-optimized``, version 2) of these files:
 
 ``manifest.json``
     ``format``, ``version``, ``python`` (``"3.11"``: the pickle below is tied to it),
@@ -62,7 +62,7 @@ from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
 
 FORMAT = "willump-mlir-optimized"
-VERSION = 1
+VERSION = 2  # 2: a Python call returns the tuple of its results (frontend.fallback)
 MANIFEST = "manifest.json"
 BLOBS = "blobs.npz"
 OBJECTS = "objects.pkl"
