@@ -103,6 +103,7 @@ def test_music_batch_shape_runs_natively(flights: Flights, native_merge: tuple) 
         )
     assert compiled.ir("feature").count("feature.gather_rows") == 2
     assert "the whole pipeline is native code" in compiled.explain()
+    assert "'planes' is used only as a lookup table: it is bound" in compiled.explain()
 
 
 def test_equal_new_values_are_accepted(flights: Flights, native_merge: tuple) -> None:
@@ -239,3 +240,15 @@ def test_same_value() -> None:
     assert same_value({"a": [1, 2]}, {"a": [1, 2]}) and not same_value({"a": 1}, {"b": 1})
     assert same_value(np.arange(3.0), np.arange(3.0)) and not same_value(np.arange(3), [0, 1, 2])
     assert not same_value(LogisticRegression(), LogisticRegression())
+
+
+def test_a_joined_frame_of_the_same_rows_stays_row_data(penguins: pd.DataFrame) -> None:
+    def features(numbers: pd.DataFrame, sizes: pd.DataFrame) -> np.ndarray:
+        return numbers.join(sizes).to_numpy()
+
+    numbers, sizes = penguins[PENGUIN_COLUMNS[:2]], penguins[PENGUIN_COLUMNS[2:]]
+    compiled = wm.compile(features, example=(numbers.iloc[:40], sizes.iloc[:40]))
+    assert [a.kind for a in compiled.arguments] == ["frame", "frame"]
+    assert "'sizes' is used only as a lookup table but has as many rows" in compiled.explain()
+    later = (numbers.iloc[100:130], sizes.iloc[100:130])
+    np.testing.assert_array_equal(compiled(*later), features(*later))

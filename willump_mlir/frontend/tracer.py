@@ -892,6 +892,60 @@ def _rows(value: object) -> int:
     return value.shape[0] if isinstance(value, np.ndarray) else len(value)  # type: ignore
 
 
+def _arguments(
+    fn: Callable, fdef: ast.FunctionDef, values: list[object], static: Collection[str]
+) -> tuple[list[ArgumentSpec], list[str]]:  # fmt: skip
+    """The ArgumentSpec of each parameter of ``fn`` for its example value, and notes on the
+    tables bound because the body uses them only for lookups.
+
+    Such a table stays row data if it has as many rows as the row data (``a.join(b)`` of
+    two frames of the same rows, as pandas runs it); ``static`` binds it regardless.
+    """
+    name, names = fn.__name__, list(inspect.signature(fn).parameters)
+    static = {static} if isinstance(static, str) else set(static)
+    unknown = sorted(static - set(names))
+    if unknown:
+        raise FrontendError(
+            f"static=: {', '.join(map(repr, unknown))} is not a parameter of {name!r} (its "
+            f"parameters are {names})"
+        )
+    inferred = static_by_use(fdef, names, fn.__globals__) - static
+    known = {n: _classify(n, v, n in static)
+             for n, v in zip(names, values, strict=True) if n not in inferred}  # fmt: skip
+    rows = [_rows(v) for n, v in zip(names, values, strict=True)
+            if n in known and known[n].kind != "bound"]  # fmt: skip
+    specs, notes = [], []
+    for n, value in zip(names, values, strict=True):
+        if n in known:
+            specs.append(known[n])
+        elif isinstance(value, pd.DataFrame) and rows and len(value) == rows[0]:
+            specs.append(_classify(n, value))
+            notes.append(f"argument {n!r} is used only as a lookup table but has as many rows "
+                         "as the row data, so it is row data; name it in static= to bind it "
+                         "at compile time")  # fmt: skip
+        else:
+            specs.append(_classify(n, value, static=True))
+            if isinstance(value, (pd.DataFrame, pd.Series, np.ndarray)):
+                notes.append(f"argument {n!r} is used only as a lookup table: it is bound at "
+                             "compile time; a later call must pass it or an equal one")  # fmt: skip
+    counts = [(s.name, _rows(v)) for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
+    if not counts:
+        bound = ", ".join(f"argument {s.name!r} ({type(s.value).__name__})" for s in specs)
+        raise FrontendError(
+            f"{name!r} has no argument of row data (a DataFrame, a 2-D numeric numpy array, "
+            f"or a list, 1-D array or Series of str): {bound or 'no arguments'} "
+            "are bound at compile time"
+        )
+    for other, count in counts[1:]:
+        if count != counts[0][1]:
+            raise FrontendError(
+                f"{name!r}: argument {other!r} has {count} rows but {counts[0][0]!r} has "
+                f"{counts[0][1]}; if {other!r} is a lookup table or a constant rather than "
+                f"row data, name it in wm.compile(..., static=({other!r},))"
+            )
+    return specs, notes
+
+
 def trace_to_module(
     fn: Callable, example: tuple, static: Collection[str] = ()
 ) -> FrontendResult:  # fmt: skip
@@ -916,32 +970,9 @@ def trace_to_module(
             f"({[p.name for p in parameters]}), example has {len(example)}"
         )
     values = list(example) + [p.default for p in parameters[len(example) :]]
-    names = [p.name for p in parameters]
-    static = (static,) if isinstance(static, str) else tuple(static)
-    unknown = [s for s in static if s not in names]
-    if unknown:
-        raise FrontendError(
-            f"static={static!r}: {', '.join(map(repr, unknown))} is not a parameter of "
-            f"{name!r} (its parameters are {names})"
-        )
-    static = set(static) | static_by_use(fdef, names, fn.__globals__)
-    specs = [_classify(n, v, n in static) for n, v in zip(names, values, strict=True)]
-    counts = [(s.name, _rows(v)) for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
-    if not counts:
-        bound = ", ".join(f"argument {s.name!r} ({type(s.value).__name__})" for s in specs)
-        raise FrontendError(
-            f"{name!r} has no argument of row data (a DataFrame, a 2-D numeric numpy array, "
-            f"or a list, 1-D array or Series of str): {bound or 'no arguments'} "
-            "are bound at compile time"
-        )
-    for other, count in counts[1:]:
-        if count != counts[0][1]:
-            raise FrontendError(
-                f"{name!r}: argument {other!r} has {count} rows but {counts[0][0]!r} has "
-                f"{counts[0][1]}; if {other!r} is a lookup table or a constant rather than "
-                f"row data, name it in wm.compile(..., static=({other!r},))"
-            )
+    specs, notes = _arguments(fn, fdef, values, static)
     tracer = Tracer(fn, fdef, first_line)
+    tracer.notes += notes
     data = [s for s in specs if s.kind != "bound"]
     tracer.block = Block(arg_types=[s.type for s in data])  # type: ignore[misc]
     block_args = iter(tracer.block.args)
