@@ -252,3 +252,40 @@ def test_a_joined_frame_of_the_same_rows_stays_row_data(penguins: pd.DataFrame) 
     assert "'sizes' is used only as a lookup table but has as many rows" in compiled.explain()
     later = (numbers.iloc[100:130], sizes.iloc[100:130])
     np.testing.assert_array_equal(compiled(*later), features(*later))
+
+
+def partition_predictions(x: np.ndarray, models: list) -> np.ndarray:
+    """One model per partition (the last column holds the partition), as Willump's instant
+    gratification benchmark predicts."""
+    preds = np.zeros(len(x))
+    for i in range(len(models)):
+        rows = np.nonzero(x[:, -1] == i)[0]
+        if len(rows) > 0:
+            preds[rows] = models[i].predict_proba(x[rows, :-1])[:, 1]
+    return preds.reshape(-1, 1)
+
+
+def test_instant_shape_lists_of_models_per_partition(penguins: pd.DataFrame) -> None:
+    x = np.column_stack([penguins[PENGUIN_COLUMNS].to_numpy(),
+                         penguins["island"].astype("category").cat.codes.to_numpy()])  # fmt: skip
+    y = (penguins["sex"] == "male").to_numpy()
+    parts = [np.nonzero(x[:, -1] == i)[0] for i in range(3)]
+    linear = [LogisticRegression(max_iter=2_000).fit(x[p, :-1], y[p]) for p in parts]
+    boosted = [GradientBoostingClassifier(n_estimators=5, random_state=0).fit(x[p, :-1], y[p])
+               for p in parts]  # fmt: skip
+    stacked = np.hstack([partition_predictions(x, linear), partition_predictions(x, boosted)])
+    final = LogisticRegression().fit(stacked, y)
+
+    def predict_stacked(x: np.ndarray, model: object, clf_lr: list, clf_gb: list) -> np.ndarray:
+        pred_lr = partition_predictions(x, clf_lr)
+        pred_gb = partition_predictions(x, clf_gb)
+        return model.predict_proba(np.hstack([pred_lr, pred_gb]))[:, 1]
+
+    compiled = wm.compile(predict_stacked, example=(x[:3], final, linear, boosted))
+    assert [a.kind for a in compiled.arguments] == ["array", "bound", "bound", "bound"]
+    for rows in (x, x[7:8]):
+        expected = predict_stacked(rows, final, linear, boosted)
+        np.testing.assert_allclose(compiled(rows, final, list(linear), boosted), expected,
+                                   rtol=1e-12)  # fmt: skip
+    with pytest.raises(wm.InputError, match="argument 'clf_gb'"):
+        compiled(x, final, linear, linear)
