@@ -207,12 +207,14 @@ def test_lookup_idioms_infer_tables(penguins: pd.DataFrame) -> None:
         b = pd.merge(d, islands, on="island", how="left")["i_code"]
         c = d.join(by_island, on="island")["i_code"]
         e = mass.reindex(d["species"])
-        return np.column_stack([a.to_numpy(), b.to_numpy(), c.to_numpy(), e.to_numpy()])
+        g = mass.loc[d["species"]]
+        return np.column_stack([a.to_numpy(), b.to_numpy(), c.to_numpy(), e.to_numpy(),
+                                g.to_numpy()])  # fmt: skip
 
     tables = (mass, islands, by_island, "species")
     compiled = wm.compile(features, example=(penguins.iloc[:40], *tables))
     assert [a.kind for a in compiled.arguments] == ["frame", "bound", "bound", "bound", "bound"]
-    assert compiled.ir("feature").count("feature.gather_rows") == 4
+    assert compiled.ir("feature").count("feature.gather_rows") == 5
     np.testing.assert_array_equal(compiled(penguins, mass.copy(), *tables[1:]),
                                   features(penguins, *tables))  # fmt: skip
     renamed = mass.rename("grams")
