@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
 from willump_mlir.frontend.spec import FrontendError, same_value
+from willump_mlir.frontend.tracer import static_by_use
 
 WKEYS = ["origin", "year", "month", "day", "hour"]
 WCOLS = ["temp", "humid", "wind_speed", "precip", "visib"]
@@ -291,3 +292,43 @@ def test_instant_shape_lists_of_models_per_partition(penguins: pd.DataFrame) -> 
                                    rtol=1e-12)  # fmt: skip
     with pytest.raises(wm.InputError, match="argument 'clf_gb'"):
         compiled(x, final, linear, linear)
+
+
+def _uses_table(rows, table, keys):  # noqa: ANN001, ANN202
+    return rows.merge(table.set_index(keys[0]), left_on=keys[0], right_index=True)
+
+
+def _uses_loc_slice(rows, table, keys):  # noqa: ANN001, ANN202
+    return table.loc[:, keys] + rows.loc[rows.index, keys]
+
+
+def _writes_table(rows, table, keys):  # noqa: ANN001, ANN202
+    table["x"] = 1
+    return rows.merge(table, on=keys)
+
+
+def _joins_words(rows, table, keys):  # noqa: ANN001, ANN202
+    return rows.map(table), " ".join(keys)
+
+
+def _pd_merge(rows, table, keys):  # noqa: ANN001, ANN202
+    return pd.merge(rows, table[keys + ["v"]], on=keys)
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (_uses_table, {"table"}),  # keys[0] is "other": a list of str indexed by position
+        (_uses_loc_slice, {"keys"}),  # column names; the frames are sliced, not looked up
+        (_writes_table, {"keys"}),
+        (_joins_words, {"table"}),
+        (_pd_merge, {"table", "keys"}),
+    ],
+)
+def test_static_by_use(function: object, expected: set[str]) -> None:
+    import ast
+    import inspect
+
+    fdef = ast.parse(inspect.getsource(function)).body[0]
+    names = ["rows", "table", "keys"]
+    assert static_by_use(fdef, names, function.__globals__) == expected  # type: ignore
