@@ -7,7 +7,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,20 @@ def load_plan(path: Path) -> Plan | None:
         return None
 
 
-def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipeline:
+def compile(
+    fn: Callable[..., Any], example: tuple[Any, ...], static: Collection[str] = ()
+) -> CompiledPipeline:
     """Compile ``fn`` for arguments like ``example`` into a native ``CompiledPipeline``.
 
     Fitted estimators among the arguments (and the globals and closure variables ``fn``
-    reads) are bound into the code. The object code is cached on disk, keyed by the
-    pipeline IR (whose blob names are content hashes), so compiling the same pipeline
-    again, in any process, skips the lowering and LLVM.
+    reads), constants (str, numbers, lists and dicts of them, lists of models), tables
+    the body uses only for lookups, and the arguments named in ``static`` are bound into
+    the code; a later call must pass the same or an equal value for each. The object code
+    is cached on disk, keyed by the pipeline IR (whose blob names are content hashes), so
+    compiling the same pipeline again, in any process, skips the lowering and LLVM.
     """
     started = time.perf_counter()
-    return compile_traced(fn, trace_to_module(fn, example), started)
+    return compile_traced(fn, trace_to_module(fn, example, static), started)
 
 
 def compile_traced(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute, Operation
 
@@ -27,10 +28,40 @@ class ArgumentSpec:
     """One parameter of the traced function."""
 
     name: str
-    kind: str  # "frame" | "array" | "strings" (a list/array/Series of str) | "bound"
+    # "frame" | "array" | "strings" (a list/array/Series of str) | "bound" (an estimator,
+    # a lookup table or a constant: ``value``, compiled into the code)
+    kind: str
     type: Attribute | None
     value: object
     columns: list[tuple[str, str]] | None = None
+
+    def accepts(self, value: object) -> bool:
+        """Whether a call may pass ``value`` for this bound argument: the object given to
+        ``wm.compile``, or an equal one (same types, equal contents; estimators and other
+        objects only themselves)."""
+        return value is self.value or same_value(self.value, value)
+
+
+def same_value(a: object, b: object) -> bool:
+    """``a`` and ``b`` are the same constant or table: identical, or of the same type with
+    equal contents (pandas ``equals``, element-wise for containers; NaN equals NaN)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, pd.DataFrame):
+        return a.equals(b)  # the same index, columns, dtypes and values
+    if isinstance(a, pd.Series):
+        return a.equals(b) and same_value(a.name, b.name)  # type: ignore[union-attr]
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(same_value, a, b))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_value(a[k], b[k]) for k in a)  # type: ignore
+    if isinstance(a, (str, bytes, bool, int, float, np.generic)) or a is None:
+        return bool(a == b) or (a != a and b != b)  # NaN is NaN
+    return False  # an estimator or other object: only itself
 
 
 @dataclass

@@ -11,7 +11,7 @@ import ast
 import copy
 import inspect
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import is_dataclass
 from typing import Any
 
@@ -753,8 +753,99 @@ class Tracer:
     # endregion
 
 
-def _classify(name: str, value: object) -> ArgumentSpec:
-    """The ArgumentSpec of one example argument."""
+#: Methods whose first argument (or this keyword) is a lookup table: ``rows.merge(table)``.
+_TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
+#: Keywords whose value names columns or options rather than holding rows.
+_KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
+                 "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _by_rows(key: ast.expr, name: str, variables: set[str]) -> bool:
+    """Whether ``key`` (of ``name.loc[key]`` or ``name.reindex(key)``) looks up one entry
+    per row: it reads another variable and is no slice (``d.loc[:, cols]`` selects)."""
+    return not any(isinstance(n, ast.Slice) for n in ast.walk(key)) and any(
+        isinstance(n, ast.Name) and n.id != name and n.id in variables for n in ast.walk(key)
+    )
+
+
+def _use_kind(node: ast.Name, parents: dict[int, ast.AST], ns: dict[str, Any],
+              variables: set[str]) -> str:  # fmt: skip
+    """How a function body uses one load of a parameter: ``"table"`` (a lookup table, or
+    a value derived from one: ``table[cols]``, ``table.set_index(k)``), ``"key"`` (column
+    names or options: ``d[cols]``, ``on=keys``, ``cols + more``) or ``"other"``."""
+    name, derived, current = node.id, False, node
+    while True:
+        parent = parents.get(id(current))
+        if isinstance(parent, ast.Call) and current in parent.args:
+            func = parent.func
+            if isinstance(func, ast.Attribute) and func.attr in _TABLE_ARGUMENTS:
+                owner = func.value
+                if isinstance(owner, ast.Constant):  # "sep".join(words)
+                    return "other"
+                module = isinstance(owner, ast.Name) and inspect.ismodule(ns.get(owner.id))
+                if parent.args.index(current) == (1 if module else 0):  # pd.merge(rows, table)
+                    return "table"
+            return "other"
+        if isinstance(parent, ast.keyword):
+            call = parents.get(id(parent))
+            func = call.func if isinstance(call, ast.Call) else None
+            if isinstance(func, ast.Attribute) and _TABLE_ARGUMENTS.get(func.attr) == parent.arg:
+                return "table"
+            return "key" if parent.arg in _KEY_KEYWORDS and not derived else "other"
+        if isinstance(parent, ast.Subscript) and parent.slice is current:
+            return "key" if not derived else "other"
+        if isinstance(parent, ast.Attribute) and parent.value is current:
+            above = parents.get(id(parent))
+            if parent.attr == "loc" and isinstance(above, ast.Subscript) and above.value is parent:
+                return "table" if _by_rows(above.slice, name, variables) else "other"
+            if parent.attr == "reindex" and isinstance(above, ast.Call) and above.func is parent:
+                rows = len(above.args) == 1 and _by_rows(above.args[0], name, variables)
+                options = {k.arg for k in above.keywords} <= {"fill_value"}
+                return "table" if rows and options else "other"
+            is_call = isinstance(above, ast.Call) and above.func is parent
+            current = above if is_call else parent  # type: ignore[assignment]
+        elif isinstance(parent, ast.Subscript) and parent.value is current:
+            current = parent
+        elif isinstance(parent, (ast.List, ast.Tuple)) or (
+            isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add)
+        ):  # keys + [more]: still column names
+            current = parent
+            continue
+        else:
+            return "other"
+        derived = True
+
+
+def static_by_use(fdef: ast.FunctionDef, names: list[str], ns: dict[str, Any]) -> set[str]:
+    """The ``names`` the body uses only as lookup tables or column names, never rebinding
+    them: their arguments are bound at compile time even if they look like row data."""
+    parents = {id(c): p for p in ast.walk(fdef) for c in ast.iter_child_nodes(p)}
+    variables = set(names) | set(_stored_names(fdef.body))
+    uses: dict[str, set[str]] = {name: set() for name in names}
+    for node in ast.walk(fdef):
+        if isinstance(node, ast.Name) and node.id in uses:
+            load = isinstance(node.ctx, ast.Load)
+            uses[node.id].add(_use_kind(node, parents, ns, variables) if load else "other")
+    return {name for name, kinds in uses.items() if kinds and "other" not in kinds}
+
+
+def _is_constant(value: object) -> bool:
+    """A plain value bound at compile time: a str, number, bool or None, or a list, tuple or
+    dict of them or of fitted estimators (one model per partition)."""
+    if value is None or isinstance(value, (str, bytes, bool, int, float, np.generic)):
+        return not isinstance(value, (complex, np.complexfloating))
+    if isinstance(value, (list, tuple)):
+        return all(_is_constant(v) or is_estimator(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_constant(k) and (_is_constant(v) or is_estimator(v))
+                   for k, v in value.items())  # fmt: skip
+    return False
+
+
+def _classify(name: str, value: object, static: bool = False) -> ArgumentSpec:
+    """The ArgumentSpec of one example argument; ``static`` ones are bound at compile time."""
+    if static:
+        return ArgumentSpec(name, "bound", None, value, None)
     if isinstance(value, pd.DataFrame):
         columns = frame_columns(value)
         if columns is None:
@@ -772,12 +863,16 @@ def _classify(name: str, value: object) -> ArgumentSpec:
             f"argument {name!r}: a numpy array must be 2-D and numeric or 1-D of str, got "
             f"{value.ndim}-D of dtype {value.dtype}"
         )
-    if is_estimator(value) or callable(value) or inspect.ismodule(value) or is_dataclass(value):
+    if (
+        is_estimator(value) or callable(value) or inspect.ismodule(value) or is_dataclass(value)
+        or _is_constant(value)
+    ):  # fmt: skip
         return ArgumentSpec(name, "bound", None, value, None)
     raise FrontendError(
         f"argument {name!r}: unsupported type {type(value).__name__}; expected a pandas "
-        "DataFrame, a 2-D numeric numpy array, a list, 1-D array or Series of str, or a "
-        "fitted estimator"
+        "DataFrame, a 2-D numeric numpy array, a list, 1-D array or Series of str, a "
+        "fitted estimator, a constant (str, number, list, dict), or a lookup table; name "
+        f"it in wm.compile(..., static=({name!r},)) to bind it at compile time"
     )
 
 
@@ -815,8 +910,73 @@ def _identity(value: object) -> object:
     return value
 
 
-def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
-    """Trace ``fn`` on ``example`` (its argument values) into a ``pipeline`` module."""
+def _rows(value: object) -> int:
+    """How many rows a data argument's example has."""
+    return value.shape[0] if isinstance(value, np.ndarray) else len(value)  # type: ignore
+
+
+def _arguments(
+    fn: Callable, fdef: ast.FunctionDef, values: list[object], static: Collection[str]
+) -> tuple[list[ArgumentSpec], list[str]]:  # fmt: skip
+    """The ArgumentSpec of each parameter of ``fn`` for its example value, and notes on the
+    tables bound because the body uses them only for lookups.
+
+    Such a table stays row data if it has as many rows as the row data (``a.join(b)`` of
+    two frames of the same rows, as pandas runs it); ``static`` binds it regardless.
+    """
+    name, names = fn.__name__, list(inspect.signature(fn).parameters)
+    static = {static} if isinstance(static, str) else set(static)
+    unknown = sorted(static - set(names))
+    if unknown:
+        raise FrontendError(
+            f"static=: {', '.join(map(repr, unknown))} is not a parameter of {name!r} (its "
+            f"parameters are {names})"
+        )
+    inferred = static_by_use(fdef, names, fn.__globals__) - static
+    known = {n: _classify(n, v, n in static)
+             for n, v in zip(names, values, strict=True) if n not in inferred}  # fmt: skip
+    rows = [_rows(v) for n, v in zip(names, values, strict=True)
+            if n in known and known[n].kind != "bound"]  # fmt: skip
+    specs, notes = [], []
+    for n, value in zip(names, values, strict=True):
+        if n in known:
+            specs.append(known[n])
+        elif isinstance(value, pd.DataFrame) and rows and len(value) == rows[0]:
+            specs.append(_classify(n, value))
+            notes.append(f"argument {n!r} is used only as a lookup table but has as many rows "
+                         "as the row data, so it is row data; name it in static= to bind it "
+                         "at compile time")  # fmt: skip
+        else:
+            specs.append(_classify(n, value, static=True))
+            if isinstance(value, (pd.DataFrame, pd.Series, np.ndarray)):
+                notes.append(f"argument {n!r} is used only as a lookup table: it is bound at "
+                             "compile time; a later call must pass it or an equal one")  # fmt: skip
+    counts = [(s.name, _rows(v)) for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
+    if not counts:
+        bound = ", ".join(f"argument {s.name!r} ({type(s.value).__name__})" for s in specs)
+        raise FrontendError(
+            f"{name!r} has no argument of row data (a DataFrame, a 2-D numeric numpy array, "
+            f"or a list, 1-D array or Series of str): {bound or 'no arguments'} "
+            "are bound at compile time"
+        )
+    for other, count in counts[1:]:
+        if count != counts[0][1]:
+            raise FrontendError(
+                f"{name!r}: argument {other!r} has {count} rows but {counts[0][0]!r} has "
+                f"{counts[0][1]}; if {other!r} is a lookup table or a constant rather than "
+                f"row data, name it in wm.compile(..., static=({other!r},))"
+            )
+    return specs, notes
+
+
+def trace_to_module(
+    fn: Callable, example: tuple, static: Collection[str] = ()
+) -> FrontendResult:  # fmt: skip
+    """Trace ``fn`` on ``example`` (its argument values) into a ``pipeline`` module.
+
+    Arguments named in ``static``, and those the body uses only as lookup tables or column
+    names (``static_by_use``), are bound at compile time like estimators.
+    """
     fdef, first_line = _source(fn)
     name = fn.__name__
     if not isinstance(example, tuple):
@@ -833,8 +993,9 @@ def trace_to_module(fn: Callable, example: tuple) -> FrontendResult:
             f"({[p.name for p in parameters]}), example has {len(example)}"
         )
     values = list(example) + [p.default for p in parameters[len(example) :]]
-    specs = [_classify(p.name, v) for p, v in zip(parameters, values, strict=True)]
+    specs, notes = _arguments(fn, fdef, values, static)
     tracer = Tracer(fn, fdef, first_line)
+    tracer.notes += notes
     data = [s for s in specs if s.kind != "bound"]
     tracer.block = Block(arg_types=[s.type for s in data])  # type: ignore[misc]
     block_args = iter(tracer.block.args)

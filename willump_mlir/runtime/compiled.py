@@ -431,11 +431,12 @@ class CompiledPipeline:
         data_index = 0
         for spec, value in zip(self.arguments, args, strict=True):
             if spec.kind == "bound":
-                if value is not spec.value:
+                if not spec.accepts(value):
                     raise marshal.InputError(
-                        f"argument {spec.name!r} must be the object given to wm.compile: "
-                        "fitted estimators and constants are compiled into the code; "
-                        "compile again to use another one"
+                        f"argument {spec.name!r} must be the object given to wm.compile "
+                        "(a lookup table or constant: or an equal one): fitted estimators, "
+                        "lookup tables and constants are compiled into the code; compile "
+                        "again to use another one"
                     )
                 continue
             if spec.kind == "frame":
