@@ -21,10 +21,6 @@ WKEYS = ["origin", "year", "month", "day", "hour"]
 WCOLS = ["temp", "humid", "wind_speed", "precip", "visib"]
 PCOLS = ["built", "engines", "seats"]
 BASE = ["distance", "sched_dep_time"]
-COLLISION = (
-    "two re-assigning merges whose frames leave native code get the same Python-call name "
-    "(py1_merge) on main; fixed on h/fallbacks"
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +70,6 @@ def arguments(f: Flights, model: object) -> tuple:
     return (f.weather, WKEYS, WCOLS, f.planes, "tailnum", PCOLS, model)
 
 
-@pytest.mark.xfail(strict=True, reason=COLLISION)
 def test_music_batch_shape_with_fillna(flights: Flights) -> None:
     y = flights.train["dep_delay"] > 15
     model = GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=0)
