@@ -29,6 +29,7 @@ from willump_mlir.passes.lower_feature_to_scf import (
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
+from willump_mlir.runtime.refit import RefitGuard
 
 DTYPES = {
     "f64": np.float64,
@@ -238,8 +239,10 @@ class DirectCall:
         arguments: list[ArgumentSpec],
         returns: str,
         scratch: Scratch,
+        guard: RefitGuard,
     ):
         self.kernels = kernels
+        self.guard = guard
         self.scratch = scratch
         self.bound = [(i, a.value) for i, a in enumerate(arguments) if a.kind == "bound"]
         data = [(i, a) for i, a in enumerate(arguments) if a.kind != "bound"]
@@ -296,6 +299,7 @@ class DirectCall:
         for i, value in self.bound:
             if args[i] is not value:
                 return None
+        self.guard.check()
         values = {name: args[i] for name, i in self.positions.items()}
         scratch = self.scratch  # this thread's error record, kept zero
         for kernel in self.kernels:
@@ -356,8 +360,12 @@ class CompiledPipeline:
         # a batch of at least this many rows is split over the cores (lower for a program
         # whose rows are known to be expensive, such as a cascade's full program)
         self.parallel_rows = PARALLEL_ROWS
+        self.guard = RefitGuard(fn, {a.name: a.value for a in self.arguments if a.kind == "bound"})
         self.direct = (
-            DirectCall(list(self.kernels.values()), self.arguments, plan.returns[0], self.scratch)
+            DirectCall(
+                list(self.kernels.values()), self.arguments, plan.returns[0], self.scratch,
+                self.guard,
+            )
             if DirectCall.applies(plan, self.kernels, traced)
             else None
         )
@@ -426,17 +434,19 @@ class CompiledPipeline:
                 f"{self.__name__}() takes {len(self.arguments)} arguments "
                 f"({', '.join(self.names)}), got {len(args)}"
             )
+        for spec, value in zip(self.arguments, args, strict=True):
+            if spec.kind == "bound" and value is not spec.value:
+                raise marshal.InputError(
+                    f"argument {spec.name!r} must be the object given to wm.compile: "
+                    "fitted estimators and constants are compiled into the code; "
+                    "compile again to use another one"
+                )
+        self.guard.check()
         values: dict[str, Any] = {}
         rows: int | None = None
         data_index = 0
         for spec, value in zip(self.arguments, args, strict=True):
             if spec.kind == "bound":
-                if value is not spec.value:
-                    raise marshal.InputError(
-                        f"argument {spec.name!r} must be the object given to wm.compile: "
-                        "fitted estimators and constants are compiled into the code; "
-                        "compile again to use another one"
-                    )
                 continue
             if spec.kind == "frame":
                 count = marshal.check_frame(spec.name, value)
