@@ -357,6 +357,7 @@ class CompiledPipeline:
         self.pool: ThreadPoolExecutor | None = None
         self.pool_lock = threading.Lock()
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
+        self.calls_in_python = 0  # calls the original function ran (see ``run_original``)
         # a batch of at least this many rows is split over the cores (lower for a program
         # whose rows are known to be expensive, such as a cascade's full program)
         self.parallel_rows = PARALLEL_ROWS
@@ -379,7 +380,10 @@ class CompiledPipeline:
                 return result
         if kwargs:
             args = self.merge_keywords(args, kwargs)
-        results, flagged = self.run(args)
+        try:
+            results, flagged = self.run(args)
+        except marshal.Unhandled as unhandled:
+            return self.run_original(args, unhandled)
         if flagged.size:
             return self.rerun_in_python(args, flagged, results[0])
         return results[0]
@@ -409,6 +413,16 @@ class CompiledPipeline:
         if python_rows:
             return results, np.flatnonzero(np.logical_or.reduce(python_rows))
         return results, np.empty(0, dtype=np.int64)
+
+    def run_original(self, args: tuple[Any, ...], unhandled: marshal.Unhandled) -> Any:
+        """The original function's result on an input the compiled code does not read
+        (``unhandled`` says which and why), or its error, naming the argument, as an
+        exception of the same class (see ``marshal.refused``)."""
+        self.calls_in_python += 1
+        try:
+            return self.fn(*args)
+        except Exception as error:
+            raise marshal.refused(error, unhandled) from error
 
     def rerun_in_python(self, args: tuple[Any, ...], rows: np.ndarray, result: Any) -> Any:
         """Replace ``rows`` of ``result`` by the original function's result on those rows.

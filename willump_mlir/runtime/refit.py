@@ -9,13 +9,14 @@ and, on every call, checks with ``is`` that each is still there, in a flat list 
 40 ns an attribute).
 
 Watched, from every bound argument and every global or closure variable the function
-reads: estimators (their attributes ending in ``_`` that are not ints, bools or None, which
-a refit may leave the same objects, the booster and a vectorizer's ``_tfidf``), recursively through the estimators a fitted attribute holds and through
-``Pipeline`` steps, ``FeatureUnion`` lists and other parameters that hold estimators
-(``ColumnTransformer``'s fitted ``transformers_``); lists, tuples and dicts of them; and
-the attributes of other objects that lead to one (``model.classifier``). Rebinding such a
-list item, dict entry or attribute is caught as well, and so is rebinding any global or
-closure variable the function reads (but a module): the tracer copied their values.
+reads: estimators (their attributes ending in ``_``, but ints, bools and None, which a
+refit may leave the same objects; the booster; a vectorizer's ``_tfidf``), recursively
+through the estimators a fitted attribute holds and through ``Pipeline`` steps,
+``FeatureUnion`` lists and other parameters that hold estimators (``ColumnTransformer``'s
+fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
+objects that lead to one (``model.classifier``). Rebinding such a list item, dict entry
+or attribute is caught as well, and so is rebinding any global or closure variable the
+function reads (but a module): the tracer copied their values.
 
 Not detected: changing a fitted array in place (``model.coef_[:] = 0``), or training a raw
 ``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``); compile again
