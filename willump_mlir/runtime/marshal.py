@@ -66,7 +66,7 @@ def refused(error: Exception, unhandled: Unhandled) -> Exception:
     """``error``, raised by the original function on an ``Unhandled`` input, as an exception
     of its class (and an ``InputError``) whose message names the argument; else ``error``
     itself with a note naming it."""
-    message = f"{unhandled.what} {unhandled.reason}: {error}"
+    message = f"{unhandled.what} {unhandled.reason}, and the original function raised: {error}"
     wrapper = _refused_class(type(error))
     if wrapper is not None:
         try:
