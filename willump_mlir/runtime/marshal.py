@@ -102,14 +102,14 @@ def check_strings(name: str, value: Any) -> tuple[int, Any]:
         )
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
-            raise InputError(f"argument {name!r} must be 1-D, got shape {value.shape}")
+            raise Unhandled(f"argument {name!r}", f"must be 1-D, got shape {value.shape}")
         if value.dtype.kind not in "UO":
-            raise InputError(f"argument {name!r} must hold str documents, got a {value.dtype} "
-                             "array")  # fmt: skip
+            raise Unhandled(f"argument {name!r}", f"must hold str documents, got a {value.dtype} "
+                            "array")  # fmt: skip
     elif not isinstance(value, list | tuple | pd.Series):
-        raise InputError(
-            f"argument {name!r} must be a list, tuple, 1-D numpy array or pandas Series of str, "
-            f"got {type(value).__name__}"
+        raise Unhandled(
+            f"argument {name!r}", "must be a list, tuple, 1-D numpy array or pandas Series of "
+            f"str, got {type(value).__name__}"
         )
     if len(value) == 0:
         raise Unhandled(f"argument {name!r}", "is an empty batch (0 documents)")
