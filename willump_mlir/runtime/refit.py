@@ -37,6 +37,7 @@ from willump_mlir.runtime.marshal import InputError
 
 PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
 MAX_DEPTH = 8  # how deep the guard looks into containers and other objects
+MAX_ITEMS = 1000  # a larger list, dict or object is data (a lookup dict): not looked into
 _MISSING = object()  # a watched attribute that was deleted
 
 
@@ -65,7 +66,9 @@ def _is_opaque(value: Any) -> bool:
     )  # fmt: skip
 
 
-def _estimator_entries(est: Any, path: str, seen: set[int], depth: int) -> Iterator[Entry]:
+def _estimator_entries(
+    est: Any, path: str, seen: dict[int, bool], depth: int
+) -> Iterator[Entry]:
     """The fitted attributes of ``est``, and those of the estimators they or its parameters
     hold (a Pipeline's steps, a fitted ColumnTransformer's transformers_)."""
     attributes = vars(est)
@@ -85,17 +88,24 @@ def _estimator_entries(est: Any, path: str, seen: set[int], depth: int) -> Itera
         elif fitted and not isinstance(value, bool | int | None):  # a refit makes new ones
             yield attributes, key, value, f"{path}.{key}"
         elif key in params and not _is_opaque(value):
-            inner = list(_entries(value, f"{path}.{key}", seen, depth + 1))
-            if inner:
+            inner = _entries(value, f"{path}.{key}", seen, depth + 1)
+            if inner or seen.get(id(value)):
                 yield attributes, key, value, f"{path}.{key}"
                 yield from inner
 
 
-def _entries(value: Any, path: str, seen: set[int], depth: int) -> Iterator[Entry]:
-    """What to watch in ``value``, reached through ``path`` (empty when nothing is)."""
+def _entries(value: Any, path: str, seen: dict[int, bool], depth: int) -> list[Entry]:
+    """What to watch in ``value``, reached through ``path`` (empty when nothing is, or when
+    an earlier path reached it: ``seen`` then says whether it holds anything watched)."""
     if depth > MAX_DEPTH or _is_opaque(value) or id(value) in seen:
-        return
-    seen.add(id(value))
+        return []
+    seen[id(value)] = False  # while walking it (a cycle)
+    found = list(_walk(value, path, seen, depth))
+    seen[id(value)] = bool(found)
+    return found
+
+
+def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[Entry]:
     if _is_estimator(value):
         yield from _estimator_entries(value, path, seen, depth)
         return
@@ -109,11 +119,13 @@ def _entries(value: Any, path: str, seen: set[int], depth: int) -> Iterator[Entr
         container, attribute = vars(value), True
     else:
         return
+    if len(container) > MAX_ITEMS:
+        return
     items = container.items() if isinstance(container, dict) else enumerate(container)
     for key, item in list(items):
         step = f"{path}.{key}" if attribute else f"{path}[{key!r}]"
-        inner = list(_entries(item, step, seen, depth + 1))
-        if inner:
+        inner = _entries(item, step, seen, depth + 1)
+        if inner or seen.get(id(item)):
             yield container, key, item, step
             yield from inner
 
@@ -137,7 +149,7 @@ class RefitGuard:
     """The fitted state of everything a compiled pipeline bound, checked on each call."""
 
     def __init__(self, fn: Callable[..., Any], bound: dict[str, Any]):
-        seen: set[int] = set()
+        seen: dict[int, bool] = {}
         entries: list[Entry] = []
         for name, value in bound.items():
             entries += _entries(value, name, seen, 0)

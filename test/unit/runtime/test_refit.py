@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import willump_mlir as wm
-from willump_mlir.runtime.refit import RefitError
+from willump_mlir.runtime.refit import RefitError, RefitGuard
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
@@ -204,3 +204,19 @@ def test_optimized_pipeline_inherits_the_guard(penguins) -> None:
         fast(x, model)
     with pytest.raises(RefitError):
         fast.top_k(3, x, model)
+
+
+def test_guard_watches_lists_of_models_item_by_item() -> None:
+    """Willump's ``instant`` shape: one model per partition, the same model twice."""
+    x, y = np.eye(4), [0, 1, 0, 1]
+    first, second = LogisticRegression().fit(x, y), LogisticRegression().fit(x, y)
+    models = [first, first, second]
+    guard = RefitGuard(lambda rows, models: rows, {"models": models})
+    guard.check()
+    models[1] = second
+    with pytest.raises(RefitError, match=r"argument 'models' changed .*models\[1\] is a new"):
+        guard.check()
+    models[1] = first
+    second.fit(x, y[::-1])
+    with pytest.raises(RefitError, match=r"models\[2\]\.\w+_ is a new object"):
+        guard.check()
