@@ -29,6 +29,7 @@ from willump_mlir.passes.lower_feature_to_scf import (
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
+from willump_mlir.runtime.refit import RefitGuard
 
 DTYPES = {
     "f64": np.float64,
@@ -238,8 +239,10 @@ class DirectCall:
         arguments: list[ArgumentSpec],
         returns: str,
         scratch: Scratch,
+        guard: RefitGuard,
     ):
         self.kernels = kernels
+        self.guard = guard
         self.scratch = scratch
         self.bound = [(i, a.value) for i, a in enumerate(arguments) if a.kind == "bound"]
         data = [(i, a) for i, a in enumerate(arguments) if a.kind != "bound"]
@@ -296,6 +299,7 @@ class DirectCall:
         for i, value in self.bound:
             if args[i] is not value:
                 return None
+        self.guard.check()
         values = {name: args[i] for name, i in self.positions.items()}
         scratch = self.scratch  # this thread's error record, kept zero
         for kernel in self.kernels:
@@ -353,11 +357,16 @@ class CompiledPipeline:
         self.pool: ThreadPoolExecutor | None = None
         self.pool_lock = threading.Lock()
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
+        self.calls_in_python = 0  # calls the original function ran (see ``run_original``)
         # a batch of at least this many rows is split over the cores (lower for a program
         # whose rows are known to be expensive, such as a cascade's full program)
         self.parallel_rows = PARALLEL_ROWS
+        self.guard = RefitGuard(fn, {a.name: a.value for a in self.arguments if a.kind == "bound"})
         self.direct = (
-            DirectCall(list(self.kernels.values()), self.arguments, plan.returns[0], self.scratch)
+            DirectCall(
+                list(self.kernels.values()), self.arguments, plan.returns[0], self.scratch,
+                self.guard,
+            )
             if DirectCall.applies(plan, self.kernels, traced)
             else None
         )
@@ -371,7 +380,10 @@ class CompiledPipeline:
                 return result
         if kwargs:
             args = self.merge_keywords(args, kwargs)
-        results, flagged = self.run(args)
+        try:
+            results, flagged = self.run(args)
+        except marshal.Unhandled as unhandled:
+            return self.run_original(args, unhandled)
         if flagged.size:
             return self.rerun_in_python(args, flagged, results[0])
         return results[0]
@@ -402,6 +414,16 @@ class CompiledPipeline:
             return results, np.flatnonzero(np.logical_or.reduce(python_rows))
         return results, np.empty(0, dtype=np.int64)
 
+    def run_original(self, args: tuple[Any, ...], unhandled: marshal.Unhandled) -> Any:
+        """The original function's result on an input the compiled code does not read
+        (``unhandled`` says which and why), or its error, naming the argument, as an
+        exception of the same class (see ``marshal.refused``)."""
+        self.calls_in_python += 1
+        try:
+            return self.fn(*args)
+        except Exception as error:
+            raise marshal.refused(error, unhandled) from error
+
     def rerun_in_python(self, args: tuple[Any, ...], rows: np.ndarray, result: Any) -> Any:
         """Replace ``rows`` of ``result`` by the original function's result on those rows.
 
@@ -426,18 +448,20 @@ class CompiledPipeline:
                 f"{self.__name__}() takes {len(self.arguments)} arguments "
                 f"({', '.join(self.names)}), got {len(args)}"
             )
+        for spec, value in zip(self.arguments, args, strict=True):
+            if spec.kind == "bound" and not spec.accepts(value):
+                raise marshal.InputError(
+                    f"argument {spec.name!r} must be the object given to wm.compile "
+                    "(a lookup table or constant: or an equal one): fitted estimators, "
+                    "lookup tables and constants are compiled into the code; compile "
+                    "again to use another one"
+                )
+        self.guard.check()
         values: dict[str, Any] = {}
         rows: int | None = None
         data_index = 0
         for spec, value in zip(self.arguments, args, strict=True):
             if spec.kind == "bound":
-                if not spec.accepts(value):
-                    raise marshal.InputError(
-                        f"argument {spec.name!r} must be the object given to wm.compile "
-                        "(a lookup table or constant: or an equal one): fitted estimators, "
-                        "lookup tables and constants are compiled into the code; compile "
-                        "again to use another one"
-                    )
                 continue
             if spec.kind == "frame":
                 count = marshal.check_frame(spec.name, value)

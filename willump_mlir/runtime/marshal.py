@@ -28,6 +28,55 @@ class InputError(ValueError):
     """Bad input to a compiled pipeline; the message names the argument."""
 
 
+class InputTypeError(InputError, TypeError):
+    """Bad input the original function refuses with a ``TypeError`` (e.g. ``np.matrix``)."""
+
+
+class Unhandled(InputError):  # noqa: N818 - a signal to the caller, not an error it reports
+    """A value outside what the compiled code reads (no rows; sparse or ``np.matrix`` for a
+    dense array; complex, text or other objects where numbers are read; non-text where
+    text is read): the original function runs instead, and its result or error, naming
+    ``what``, is the call's (see ``refused``)."""
+
+    def __init__(self, what: str, reason: str):
+        super().__init__(f"{what} {reason}")
+        self.what = what
+        self.reason = reason
+
+
+_REFUSED: dict[type[BaseException], type[InputError] | None] = {
+    ValueError: InputError,
+    TypeError: InputTypeError,
+}
+
+
+def _refused_class(kind: type[BaseException]) -> type[InputError] | None:
+    """An ``InputError`` that is also a ``kind`` (None if the two cannot be combined)."""
+    if kind not in _REFUSED:
+        try:
+            _REFUSED[kind] = type(f"Input{kind.__name__}", (InputError, kind), {
+                "__module__": __name__, "__doc__": f"Bad input refused with {kind.__name__}."
+            })  # fmt: skip
+        except TypeError:  # an instance layout of its own (OSError, AttributeError, ...)
+            _REFUSED[kind] = None
+    return _REFUSED[kind]
+
+
+def refused(error: Exception, unhandled: Unhandled) -> Exception:
+    """``error``, raised by the original function on an ``Unhandled`` input, as an exception
+    of its class (and an ``InputError``) whose message names the argument; else ``error``
+    itself with a note naming it."""
+    message = f"{unhandled.what} {unhandled.reason}, and the original function raised: {error}"
+    wrapper = _refused_class(type(error))
+    if wrapper is not None:
+        try:
+            return wrapper(message)
+        except Exception:  # noqa: S110 - an exception class taking other arguments
+            pass
+    error.add_note(message)
+    return error
+
+
 def check_frame(name: str, value: Any) -> int:
     """Check a DataFrame argument and return its number of rows."""
     if not isinstance(value, pd.DataFrame):
@@ -35,12 +84,12 @@ def check_frame(name: str, value: Any) -> int:
             f"argument {name!r} must be a pandas DataFrame, got {type(value).__name__}"
         )
     if len(value) == 0:
-        raise InputError(f"argument {name!r} is an empty batch (0 rows); pass at least one row")
+        raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)")
     return len(value)
 
 
 def check_strings(name: str, value: Any) -> tuple[int, Any]:
-    """Check a text argument; return its number of rows (0 is fine) and the value to bind.
+    """Check a text argument; return its number of rows and the value to bind.
 
     The items are checked when a kernel reads them (``text_column``): until then a Python
     call may take any items, as the original function does.
@@ -53,20 +102,27 @@ def check_strings(name: str, value: Any) -> tuple[int, Any]:
         )
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
-            raise InputError(f"argument {name!r} must be 1-D, got shape {value.shape}")
+            raise Unhandled(f"argument {name!r}", f"must be 1-D, got shape {value.shape}")
         if value.dtype.kind not in "UO":
-            raise InputError(f"argument {name!r} must hold str documents, got a {value.dtype} "
-                             "array")  # fmt: skip
+            raise Unhandled(f"argument {name!r}", f"must hold str documents, got a {value.dtype} "
+                            "array")  # fmt: skip
     elif not isinstance(value, list | tuple | pd.Series):
-        raise InputError(
-            f"argument {name!r} must be a list, tuple, 1-D numpy array or pandas Series of str, "
-            f"got {type(value).__name__}"
+        raise Unhandled(
+            f"argument {name!r}", "must be a list, tuple, 1-D numpy array or pandas Series of "
+            f"str, got {type(value).__name__}"
         )
+    if len(value) == 0:
+        raise Unhandled(f"argument {name!r}", "is an empty batch (0 documents)")
     return len(value), value
 
 
 def check_array(name: str, value: Any, width: int) -> int:
     """Check a 2-D numeric array argument of ``width`` columns; return its number of rows."""
+    if sp.issparse(value):
+        raise Unhandled(f"argument {name!r}", f"is a scipy sparse {value.format} matrix where "
+                        "the pipeline was compiled for a dense array")  # fmt: skip
+    if isinstance(value, np.matrix):
+        raise Unhandled(f"argument {name!r}", "is an np.matrix, not a numpy array")
     if isinstance(value, pd.DataFrame | pd.Series) or not hasattr(value, "shape"):
         raise InputError(f"argument {name!r} must be a 2-D numpy array, got {type(value).__name__}")
     if len(value.shape) != 2:
@@ -76,7 +132,9 @@ def check_array(name: str, value: Any, width: int) -> int:
             f"argument {name!r} has {value.shape[1]} columns; the compiled pipeline expects {width}"
         )
     if value.shape[0] == 0:
-        raise InputError(f"argument {name!r} is an empty batch (0 rows); pass at least one row")
+        raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)")
+    if value.dtype.kind not in "biuf":
+        raise Unhandled(f"argument {name!r}", f"holds {value.dtype} values, not real numbers")
     check_precision(name, [value.dtype])
     return int(value.shape[0])
 
@@ -118,15 +176,18 @@ def column_array(name: str, frame: Any, column: str) -> Any:
 
 
 def numeric_column(name: str, values: Any, column: str) -> np.ndarray:
-    """A numeric column's array (see ``column_array``) as contiguous f64, NaN for missing."""
+    """A numeric column's array (see ``column_array``) as contiguous f64, NaN for missing;
+    ``Unhandled`` for complex numbers, or values that are not numbers."""
+    if values.dtype.kind == "c":
+        raise Unhandled(f"argument {name!r}:", f"column {column!r} holds {values.dtype} values")
     try:
         if isinstance(values, np.ndarray):
             return np.ascontiguousarray(values, dtype=np.float64)
         return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    except (TypeError, ValueError) as error:
-        raise InputError(
-            f"argument {name!r}: column {column!r} must be numeric, got dtype {values.dtype} "
-            f"({error})"
+    except (TypeError, ValueError):
+        raise Unhandled(
+            f"argument {name!r}:", f"column {column!r} holds values that are not real numbers "
+            f"(dtype {values.dtype})"
         ) from None
 
 
@@ -159,8 +220,8 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
             missing[row] = flag
             encoded.append(b"")
         else:
-            raise InputError(
-                f"argument {name!r}: column {column!r} must hold strings (None/NaN for "
+            raise Unhandled(
+                f"argument {name!r}:", f"column {column!r} must hold strings (None/NaN for "
                 f"missing), row {row} holds {type(value).__name__} {value!r}"
             )
     ends = [0]
@@ -209,7 +270,7 @@ def _arrow_parts(array: pa.Array) -> dict[str, np.ndarray]:
     return {"bytes": data_view, "offsets": offsets_view}
 
 
-def _not_a_document(where: str, row: int, value: Any) -> InputError:
+def _not_a_document(where: str, row: int, value: Any) -> Unhandled:
     if value is None or value is pd.NA:
         found = "a missing value (None)" if value is None else "a missing value (pd.NA)"
     elif isinstance(value, float) and math.isnan(value):
@@ -218,7 +279,7 @@ def _not_a_document(where: str, row: int, value: Any) -> InputError:
         found = f"bytes {value[:40]!r}; decode them to str first"
     else:
         found = f"{type(value).__name__} {repr(value)[:60]}"
-    return InputError(f"{where}, row {row}: expected a str document, got {found}")
+    return Unhandled(f"{where},", f"row {row}: expected a str document, got {found}")
 
 
 def _encode_texts(where: str, values: Any) -> dict[str, np.ndarray]:
@@ -244,8 +305,9 @@ def text_column(name: str, values: Any, column: str | None = None) -> dict[str, 
     """The documents a text vectorizer reads (see ``column_array``) as UTF-8 ``bytes``, i64
     ``offsets`` (rows + 1) and ``missing`` flags, which are all 0.
 
-    Every item must be a str, as scikit-learn's vectorizers need: None, NaN, bytes or
-    numbers raise ``InputError`` naming the argument (and column) and the row. A str with
+    Every item must be a str: None, NaN, bytes or numbers raise ``Unhandled`` naming the
+    argument (and column) and the row, and the original function decides (scikit-learn's
+    vectorizers decode bytes and refuse the others). A str with
     a lone surrogate, which is not UTF-8, is encoded with ``surrogatepass``.
     """
     where = f"argument {name!r}" if column in (None, name) else f"argument {name!r}: column " \
@@ -286,9 +348,9 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
         if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
             raise pa.ArrowTypeError(f"found values of type {array.type}")
     except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        raise InputError(
-            f"argument {name!r}: column {column!r} must hold strings (None/NaN for missing): "
-            f"{error}"
+        raise Unhandled(
+            f"argument {name!r}:", f"column {column!r} must hold strings (None/NaN for "
+            f"missing), {error}"
         ) from None
     except UnicodeEncodeError as error:
         raise _not_utf8(name, column, error) from None
@@ -312,7 +374,7 @@ def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.
     if array.shape != expected:
         raise InputError(f"{what} has shape {array.shape}; the compiled code expects {expected}")
     if array.dtype.kind not in "biuf":
-        raise InputError(f"{what} holds {array.dtype} values; the compiled code expects numbers")
+        raise Unhandled(what, f"holds {array.dtype} values, not real numbers")
     if dtype == np.uint8:
         array = array.astype(bool, copy=False).view(np.uint8)
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
@@ -332,7 +394,7 @@ def csr_parts(
             f"{what} has shape {value.shape}; the compiled code expects {(rows, width)}"
         )
     if value.dtype.kind not in "biuf":
-        raise InputError(f"{what} holds {value.dtype} values; the compiled code expects numbers")
+        raise Unhandled(what, f"holds {value.dtype} values, not real numbers")
     matrix = sp.csr_matrix(value)
     if not matrix.has_canonical_format:
         matrix = matrix.copy()

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
-from willump_mlir.runtime.marshal import InputError
+from willump_mlir.runtime.marshal import InputError, Unhandled
 from willump_mlir.stats.confidence import confidence as confidence_of
 from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
@@ -119,7 +119,10 @@ class OptimizedPipeline:
         if not self.cascaded:
             return self.exact(*args)
         assert self.rest is not None
-        result, settled = self.cheap(args)
+        try:
+            result, settled = self.cheap(args)
+        except Unhandled as unhandled:  # an input only the original function reads
+            return self.exact.run_original(args, unhandled)
         rest = np.flatnonzero(~settled)
         with self.counting:
             calls = self._report.calls
@@ -143,18 +146,24 @@ class OptimizedPipeline:
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise InputError(f"k must be a positive int, got {k!r}")
         k = int(k)
-        if self.approx is None or self.curve is None:
+        cheap = None
+        if self.approx is not None and self.curve is not None:
+            try:
+                cheap = self.approx.run(args)
+            except Unhandled:  # an input only the original function reads: the exact path
+                pass
+        if cheap is None or self.curve is None:
             scores = np.asarray(self.exact(*args), dtype=np.float64)
             if scores.ndim != 1:
                 raise InputError("top_k ranks one score per row; this pipeline returns "
                                  f"shape {scores.shape}")  # fmt: skip
             return _top(scores, np.arange(len(scores)), k)
-        results, flagged = self.approx.run(args)
-        cheap = np.array(results[0], dtype=np.float64)
-        cheap[flagged] = np.inf  # rows native code handed back: always re-scored
-        n = len(cheap)
+        results, flagged = cheap
+        approx = np.array(results[0], dtype=np.float64)
+        approx[flagged] = np.inf  # rows native code handed back: always re-scored
+        n = len(approx)
         m = n if k >= n else self.curve.candidates(k, n)
-        key = np.where(np.isnan(cheap), -np.inf, cheap)
+        key = np.where(np.isnan(approx), -np.inf, approx)
         candidates = np.sort(np.argpartition(-key, m - 1)[:m]) if m < n else np.arange(n)
         full_program = self.rest if self.rest is not None else self.exact
         full = np.asarray(full_program(*self.subset(args, candidates)), dtype=np.float64)

@@ -38,8 +38,11 @@ def test_check_strings_accepts_sequences(value) -> None:
 
 
 @pytest.mark.parametrize("value", [[], (), np.array([], dtype=str), pd.Series([], dtype=object)])
-def test_check_strings_empty_batch_is_fine(value) -> None:
-    assert marshal.check_strings("texts", value)[0] == 0
+def test_check_strings_empty_batch_is_left_to_the_original(value) -> None:
+    """The original function decides what no documents give (a vectorizer returns no rows, a
+    model refuses them)."""
+    with pytest.raises(marshal.Unhandled, match=r"argument 'texts' is an empty batch"):
+        marshal.check_strings("texts", value)
 
 
 @pytest.mark.parametrize("value", ["one document", b"one document"])

@@ -1,0 +1,225 @@
+"""``RefitGuard``: a compiled pipeline refuses a call once a bound model was refitted.
+
+The compiled code holds copies of what the bound estimators had learnt when it was compiled
+(coefficients, vocabularies, trees). Fitting one of them again (``model.fit(...)`` on the
+same object) assigns new objects to its fitted attributes: scikit-learn's ``coef_``,
+``vocabulary_``, ``estimators_`` ..., LightGBM's and XGBoost's booster (``_Booster``). The
+guard keeps a reference to each of them (a reference, not an id, so no id can be reused)
+and, on every call, checks with ``is`` that each is still there, in a flat list (about
+40 ns an attribute).
+
+Watched, from every bound argument and every global or closure variable the function
+reads: estimators (their attributes ending in ``_``, but ints, bools and None, which a
+refit may leave the same objects; the booster; a vectorizer's ``_tfidf``), recursively
+through the estimators a fitted attribute holds and through ``Pipeline`` steps,
+``FeatureUnion`` lists and other parameters that hold estimators (``ColumnTransformer``'s
+fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
+objects that lead to one (``model.classifier``). Rebinding such a list item, dict entry
+or attribute is caught as well, and so is rebinding any global or closure variable the
+function reads (but a module): the tracer copied their values.
+
+Not detected: changing a fitted array in place (``model.coef_[:] = 0``), or training a raw
+``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``); compile again
+after either.
+"""
+
+from __future__ import annotations
+
+import dis
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from willump_mlir.runtime.marshal import InputError
+
+PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
+MAX_DEPTH = 8  # how deep the guard looks into containers and other objects
+MAX_ITEMS = 1000  # a larger list, dict or object is data (a lookup dict): not looked into
+_MISSING = object()  # a watched attribute that was deleted
+
+
+class RefitError(InputError):
+    """A call after a bound estimator was refitted (or a bound name rebound) in place."""
+
+
+Entry = tuple[Any, Any, Any, str]  # (container, key, the object it held, path for messages)
+
+
+def _is_estimator(value: Any) -> bool:
+    return (
+        hasattr(value, "fit")
+        and hasattr(value, "__dict__")
+        and not isinstance(value, type | types.ModuleType | types.FunctionType)
+    )
+
+
+def _is_opaque(value: Any) -> bool:
+    """Values never looked into: data, modules, classes, functions, scalars."""
+    return value is None or isinstance(
+        value,
+        str | bytes | int | float | complex | np.ndarray | np.generic | pd.DataFrame | pd.Series
+        | pd.Index | type | types.ModuleType | types.FunctionType | types.BuiltinFunctionType
+        | types.MethodType,
+    )  # fmt: skip
+
+
+def _estimator_entries(
+    est: Any, path: str, seen: dict[int, bool], depth: int
+) -> Iterator[Entry]:
+    """The fitted attributes of ``est``, and those of the estimators they or its parameters
+    hold (a Pipeline's steps, a fitted ColumnTransformer's transformers_)."""
+    attributes = vars(est)
+    get_params = getattr(est, "get_params", None)
+    try:
+        params = get_params(deep=False) if callable(get_params) else {}
+    except Exception:  # a half-built estimator: its attributes are all there is to watch
+        params = {}
+    for key, value in list(attributes.items()):
+        fitted = (key.endswith("_") and not key.startswith("__")) or key in PRIVATE_FITTED
+        if fitted and _is_estimator(value):
+            yield attributes, key, value, f"{path}.{key}"
+            yield from _entries(value, f"{path}.{key}", seen, depth + 1)
+        elif fitted and key == "transformers_":  # a ColumnTransformer's fitted clones
+            yield attributes, key, value, f"{path}.{key}"
+            yield from _entries(value, f"{path}.{key}", seen, depth + 1)
+        elif fitted and not isinstance(value, bool | int | None):  # a refit makes new ones
+            yield attributes, key, value, f"{path}.{key}"
+        elif key in params and not _is_opaque(value):
+            inner = _entries(value, f"{path}.{key}", seen, depth + 1)
+            if inner or seen.get(id(value)):
+                yield attributes, key, value, f"{path}.{key}"
+                yield from inner
+
+
+def _entries(value: Any, path: str, seen: dict[int, bool], depth: int) -> list[Entry]:
+    """What to watch in ``value``, reached through ``path`` (empty when nothing is, or when
+    an earlier path reached it: ``seen`` then says whether it holds anything watched)."""
+    if depth > MAX_DEPTH or _is_opaque(value) or id(value) in seen:
+        return []
+    seen[id(value)] = False  # while walking it (a cycle)
+    found = list(_walk(value, path, seen, depth))
+    seen[id(value)] = bool(found)
+    return found
+
+
+def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[Entry]:
+    if _is_estimator(value):
+        yield from _estimator_entries(value, path, seen, depth)
+        return
+    if isinstance(value, tuple):  # immutable: only what its items hold
+        for i, item in enumerate(value):
+            yield from _entries(item, f"{path}[{i}]", seen, depth + 1)
+        return
+    if isinstance(value, list | dict):
+        container, attribute = value, False
+    elif hasattr(value, "__dict__"):  # another object: the attributes leading to estimators
+        container, attribute = vars(value), True
+    else:
+        return
+    if len(container) > MAX_ITEMS:
+        return
+    items = container.items() if isinstance(container, dict) else enumerate(container)
+    for key, item in list(items):
+        step = f"{path}.{key}" if attribute else f"{path}[{key!r}]"
+        inner = _entries(item, step, seen, depth + 1)
+        if inner or seen.get(id(item)):
+            yield container, key, item, step
+            yield from inner
+
+
+def _read_names(code: types.CodeType) -> tuple[set[str], set[str]]:
+    """The global names ``code`` (and the functions and comprehensions it defines) reads,
+    and those it assigns (``global x; x = ...``)."""
+    read, stored = set(code.co_names), set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+            stored.add(instruction.argval)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            inner_read, inner_stored = _read_names(constant)
+            read |= inner_read
+            stored |= inner_stored
+    return read, stored
+
+
+class RefitGuard:
+    """The fitted state of everything a compiled pipeline bound, checked on each call."""
+
+    def __init__(self, fn: Callable[..., Any], bound: dict[str, Any]):
+        seen: dict[int, bool] = {}
+        entries: list[Entry] = []
+        for name, value in bound.items():
+            entries += _entries(value, name, seen, 0)
+        code = getattr(fn, "__code__", None)
+        namespace = getattr(fn, "__globals__", None)
+        self.cells: list[tuple[Any, Any, str]] = []
+        if code is not None and namespace is not None:
+            read, stored = _read_names(code)
+            for name in sorted((read - stored) & set(namespace)):
+                value = namespace[name]
+                if not isinstance(value, types.ModuleType):  # the tracer copied its value
+                    entries += [(namespace, name, value, name), *_entries(value, name, seen, 0)]
+            for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
+                try:
+                    value = cell.cell_contents
+                except ValueError:  # not assigned yet
+                    continue
+                self.cells.append((cell, value, name))
+                entries += _entries(value, name, seen, 0)
+        self.watched = [(c, k, v) for c, k, v, _ in entries]
+        self.paths = [p for *_, p in entries]
+        self.kinds = {name: "argument" for name in bound} | {
+            name: "closure variable" for _, _, name in self.cells
+        }
+
+    def __len__(self) -> int:
+        return len(self.watched) + len(self.cells)
+
+    def check(self) -> None:
+        """Raise ``RefitError`` if a watched object is no longer where it was."""
+        try:
+            for container, key, expected in self.watched:
+                if container[key] is not expected:
+                    break
+            else:
+                for cell, expected, _ in self.cells:
+                    if cell.cell_contents is not expected:
+                        break
+                else:
+                    return
+        except (KeyError, IndexError, ValueError):  # deleted, or a list shrank, or a cell
+            pass
+        raise self.error()
+
+    def error(self) -> RefitError:
+        """The error naming the first watched object that changed."""
+        for (container, key, expected), path in zip(self.watched, self.paths, strict=True):
+            try:
+                current = container[key]
+            except (KeyError, IndexError):
+                current = _MISSING
+            if current is not expected:
+                return RefitError(
+                    f"{self._root(path)} changed after wm.compile: {path} is "
+                    f"{'gone' if current is _MISSING else 'a new object'} (the model was "
+                    "refitted, or rebound); the compiled code holds what it was compiled "
+                    "with, so call wm.compile again"
+                )
+        for cell, expected, name in self.cells:
+            try:
+                changed = cell.cell_contents is not expected
+            except ValueError:  # deleted
+                changed = True
+            if changed:
+                return RefitError(
+                    f"closure variable {name!r} was rebound after wm.compile; the compiled "
+                    "code holds what it was compiled with, so call wm.compile again"
+                )
+        return RefitError("a bound object changed after wm.compile; call wm.compile again")
+
+    def _root(self, path: str) -> str:
+        name = path.split(".", 1)[0].split("[", 1)[0]
+        return f"{self.kinds.get(name, 'global')} {name!r}"
