@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult
 from willump_mlir.passes.lower_feature_to_scf import (
+    ERROR_CAST_NON_FINITE,
     ERROR_INFINITE,
     ERROR_NAN,
     ERROR_NOT_TEXT,
@@ -486,6 +487,8 @@ class CompiledPipeline:
         if spec.column is None:
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
         key = (spec.value, spec.column)
+        if spec.part == "values" and spec.dtype != np.float64:  # an int64 or bool column
+            key = (spec.value, f"{spec.column}:{np.dtype(spec.dtype).str}")
         parts = columns.get(key)
         if parts is None:
             array = marshal.column_array(spec.argument, value, spec.column)
@@ -495,7 +498,9 @@ class CompiledPipeline:
                 )
             if spec.part == "values":
                 parts = {
-                    "values": marshal.numeric_column(spec.argument, array, spec.column),
+                    "values": marshal.numeric_column(
+                        spec.argument, array, spec.column, np.dtype(spec.dtype)
+                    ),
                     "dtype": array.dtype,
                 }
             elif spec.text:
@@ -680,6 +685,10 @@ class CompiledPipeline:
             return marshal.InputError(
                 f"{where}, row {row}: Input X contains infinity or a value too large for "
                 "dtype('float64')."
+            )
+        if kind == ERROR_CAST_NON_FINITE:
+            return marshal.InputError(
+                f"{where}, row {row}: Cannot convert non-finite values (NA or inf) to integer"
             )
         if kind == ERROR_NOT_TEXT:
             column = details.get("column")

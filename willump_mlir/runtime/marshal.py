@@ -117,8 +117,26 @@ def column_array(name: str, frame: Any, column: str) -> Any:
     return frame._get_column_array(position)
 
 
-def numeric_column(name: str, values: Any, column: str) -> np.ndarray:
-    """A numeric column's array (see ``column_array``) as contiguous f64, NaN for missing."""
+def numeric_column(
+    name: str, values: Any, column: str, dtype: np.dtype = np.dtype(np.float64)
+) -> np.ndarray:
+    """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
+
+    float64 takes any numeric column (NaN for missing); int64 takes only integer columns
+    whose values all fit, and uint8 (a kernel's bool) only bool columns: what the compiled
+    code computes on as integers or booleans, as pandas does.
+    """
+    if dtype != np.float64:
+        kind = getattr(values, "dtype", np.dtype(object))
+        integer = dtype == np.int64 and isinstance(kind, np.dtype) and kind.kind in "iu"
+        exact = integer and (kind != np.uint64 or not len(values) or values.max() < 2**63)
+        if not (exact or (dtype == np.uint8 and kind == np.bool_)):
+            wanted = "int64" if dtype == np.int64 else "bool"
+            raise InputError(
+                f"argument {name!r}: column {column!r} must be {wanted}, as in the example the "
+                f"pipeline was compiled for; got dtype {kind}"
+            )
+        return np.ascontiguousarray(values, dtype=dtype)
     try:
         if isinstance(values, np.ndarray):
             return np.ascontiguousarray(values, dtype=np.float64)
