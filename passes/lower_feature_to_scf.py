@@ -437,7 +437,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
             for c, a, b in zip(condition, then_row, else_row, strict=True)
         ]
 
-    def cast(self, op: pipeline.CastOp) -> list[SSAValue]:
+    def cast_elements(self, op: pipeline.CastOp) -> list[SSAValue]:
         """``astype`` as pandas does it (see ``pipeline.cast``)."""
         target = op.result.type.get_element_type()
         row = self.row_of(op.input)
@@ -790,7 +790,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         pipeline.UnaryOp: unary,
         pipeline.BinaryOp: binary,
         pipeline.WhereOp: where,
-        pipeline.CastOp: cast,
+        pipeline.CastOp: cast_elements,
         feature.ImputeOp: impute,
         feature.StandardizeOp: standardize,
         feature.MulAddOp: mul_add,

@@ -27,23 +27,31 @@ SPARSE_ELEMENTS: dict[np.dtype, Attribute] = {
 
 
 def element_type(dtype: np.dtype) -> Attribute | None:
-    """The IR element type of a numpy dtype, or None if it has none."""
+    """The IR element type of a numpy dtype, or None if it has none.
+
+    Only int64 is ``i64``: numpy computes on narrower or unsigned integers in their own
+    width (``uint8 + 1`` wraps at 256), which the IR does not model.
+    """
     if dtype == np.float64:
         return f64
     if dtype == np.float32:  # what XGBoost predicts
         return f32
     if dtype == np.bool_:
         return i1
-    if np.issubdtype(dtype, np.integer):
+    if dtype == np.int64:
         return i64
     return None
 
 
 def column_kind(series: pd.Series) -> str | None:
-    """``"f64"`` or ``"str"`` for a frame column, None if neither fits."""
+    """``"f64"`` or ``"str"`` for a frame column, None if neither fits.
+
+    A numeric column (float64 or float32, any integer, bool) is ``"f64"``: native code reads
+    it as float64 where a model or transformer does, exactly (see ``pipeline.to_array``).
+    """
     dtype = series.dtype
     if isinstance(dtype, np.dtype):
-        if dtype == np.float64 or dtype.kind in "iub":
+        if dtype in (np.float64, np.float32) or dtype.kind in "iub":
             return "f64"
         if dtype.kind != "O":
             return None
