@@ -46,8 +46,9 @@ def element_type(dtype: np.dtype) -> Attribute | None:
 def column_kind(series: pd.Series) -> str | None:
     """``"f64"`` or ``"str"`` for a frame column, None if neither fits.
 
-    A numeric column (float64 or float32, any integer, bool) is ``"f64"``: native code reads
-    it as float64 where a model or transformer does, exactly (see ``pipeline.to_array``).
+    A numeric column (float64 or float32, any integer, bool, a nullable ``Int64`` with
+    ``pd.NA``) is ``"f64"``: native code reads it as float64 (NaN for missing) where a model
+    or transformer does, exactly (see ``pipeline.to_array``).
     """
     dtype = series.dtype
     if isinstance(dtype, np.dtype):
@@ -55,6 +56,8 @@ def column_kind(series: pd.Series) -> str | None:
             return "f64"
         if dtype.kind != "O":
             return None
+    elif pd.api.types.is_numeric_dtype(dtype):  # nullable Int64, Float64, boolean
+        return "f64"
     elif not pd.api.types.is_string_dtype(dtype):
         return None
     return "str" if all(isinstance(v, str) for v in series.dropna()) else None
@@ -117,8 +120,9 @@ def type_of(value: object, name: str = "text") -> Attribute:
         return frame_type(columns) if columns is not None else ObjectType()
     if is_text(value):
         return text_type(name)
-    if isinstance(value, pd.Series):
-        value = value.to_numpy() if column_kind(value) == "f64" else None
+    if isinstance(value, pd.Series):  # a nullable (extension) column is not a numpy vector
+        numpy = isinstance(value.dtype, np.dtype) and column_kind(value) == "f64"
+        value = value.to_numpy() if numpy else None
     if sp.issparse(value) and value.ndim == 2:
         return _sparse_type(value)
     if isinstance(value, np.ndarray) and value.ndim in (1, 2):
