@@ -83,7 +83,8 @@ _LINEAR_MODELS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "LinearReg
 def _narrow_floats(value: object) -> bool:
     """Whether ``value`` (a frame or an array) holds floats narrower than float64 as its
     common dtype, which scikit-learn keeps (``marshal.check_precision`` refuses them)."""
-    dtypes = list(value.dtypes) if isinstance(value, pd.DataFrame) else [getattr(value, "dtype", None)]
+    frame = isinstance(value, pd.DataFrame)
+    dtypes = list(value.dtypes) if frame else [getattr(value, "dtype", None)]  # type: ignore
     dtypes = [d for d in dtypes if isinstance(d, np.dtype)]
     common = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
     return common.kind == "f" and common.itemsize < 8

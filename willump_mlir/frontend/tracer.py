@@ -538,8 +538,10 @@ class Tracer:
         """``frame.to_numpy()``: f64, or i64/i1 when pandas gives an int64 or bool array."""
         element = element_type(value.dtype) if isinstance(value, np.ndarray) else None
         kinds = "iu" if element == i64 else "b"
-        if element in (i64, i1) and isinstance(frame.value, pd.DataFrame) and all(
-            isinstance(d, np.dtype) and d.kind in kinds for d in frame.value.dtypes
+        if (
+            element in (i64, i1)
+            and isinstance(frame.value, pd.DataFrame)
+            and all(isinstance(d, np.dtype) and d.kind in kinds for d in frame.value.dtypes)
         ):  # the columns the runtime reads as int64 or bool (marshal.numeric_column)
             typ = frame.ssa.type
             source = frame.ssa.owner.frame if isinstance(frame.ssa.owner, SelectColumnsOp) \

@@ -117,9 +117,10 @@ def column_array(name: str, frame: Any, column: str) -> Any:
     return frame._get_column_array(position)
 
 
-def numeric_column(
-    name: str, values: Any, column: str, dtype: np.dtype = np.dtype(np.float64)
-) -> np.ndarray:
+FLOAT64 = np.dtype(np.float64)
+
+
+def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT64) -> np.ndarray:
     """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
 
     float64 takes any numeric column (NaN for missing); int64 takes only integer columns
