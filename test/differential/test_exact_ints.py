@@ -91,7 +91,7 @@ def test_int_comparison_astype_int(penguins: pd.DataFrame) -> None:
 
 def test_int_results_stay_int64(flights: pd.DataFrame) -> None:
     def minutes(df):
-        return df.hour * 60 + df.minute - np.abs(df.sched_dep_time - 1200)
+        return df.hour * 60 + df.minute - np.abs(df.sched_dep_time - 1200) + (df.day - 15).abs()
 
     compiled = check(minutes, flights)
     assert "int64" in str(compiled.ir("pipeline")) or "i64" in compiled.ir("pipeline")
@@ -195,7 +195,7 @@ def test_bool_columns(flights: pd.DataFrame) -> None:
     )
 
     def features(df):
-        return df.long.astype(int) + df.hour + df.night * 1.5
+        return df.long.astype(int) + df.hour + df.night * 1.5 - (~df.night).astype(float)
 
     check(features, frame)
 
@@ -203,6 +203,18 @@ def test_bool_columns(flights: pd.DataFrame) -> None:
         return df.long + df.night  # logical in numpy: stays in Python
 
     check(both, frame, native=False)
+
+
+def flip(mask):
+    """Code the compiler does not know: it must get numpy bools, not their bytes."""
+    return ~mask
+
+
+def test_bool_batch_into_python_code(flights: pd.DataFrame) -> None:
+    def features(df):
+        return flip(df.hour >= 20).astype(float) + df.hour
+
+    check(features, flights, native=False)
 
 
 def test_narrow_integer_columns_keep_their_width(flights: pd.DataFrame) -> None:

@@ -81,11 +81,12 @@ _LINEAR_MODELS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "LinearReg
 
 
 def _narrow_floats(value: object) -> bool:
-    """Whether ``value`` (a frame or an array) holds floats narrower than float64 as its
+    """Whether ``value`` (a frame or a dense array) holds floats narrower than float64 as its
     common dtype, which scikit-learn keeps (``marshal.check_precision`` refuses them)."""
-    frame = isinstance(value, pd.DataFrame)
-    dtypes = list(value.dtypes) if frame else [getattr(value, "dtype", None)]  # type: ignore
-    dtypes = [d for d in dtypes if isinstance(d, np.dtype)]
+    if isinstance(value, pd.DataFrame):
+        dtypes = [d for d in value.dtypes if isinstance(d, np.dtype)]
+    else:
+        dtypes = [value.dtype] if isinstance(value, np.ndarray) else []
     common = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
     return common.kind == "f" and common.itemsize < 8
 

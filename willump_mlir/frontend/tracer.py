@@ -663,6 +663,12 @@ class Tracer:
         def build() -> Val | None:
             if isinstance(node.op, ast.USub) and operand.ssa is not None:
                 return self._unary("negative", operand, self.evaluate(node, pieces))
+            typ = operand.ssa.type if operand.ssa is not None else None
+            if isinstance(node.op, ast.Invert) and isinstance(typ, TensorType) \
+                    and typ.get_element_type() == i1 and not is_sparse(typ):  # fmt: skip
+                # ~mask is logical not: mask == 0
+                zero = self.emit(ConstantOp(0)).result
+                return self._checked(BinaryOp("eq", operand.ssa, zero), self.evaluate(node, pieces))
             return None
 
         reason = f"operator {type(node.op).__name__} is not compiled"
@@ -758,6 +764,8 @@ class Tracer:
                     return Val(value, receiver.ssa)
             if attr == "astype":
                 return self._astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            if attr == "abs" and not args and not kwargs:  # Series.abs()
+                return self._unary("abs", receiver, self.evaluate(node, pieces))
             if attr == "toarray" and not args and not kwargs and isinstance(typ, TensorType):
                 value = self.evaluate(node, pieces)
                 return Val(value, receiver.ssa) if type_of(value) == typ else None

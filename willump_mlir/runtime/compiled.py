@@ -96,6 +96,13 @@ def collect_python_rows(
             python_rows.append(flags)
 
 
+def _as_value(buffer: np.ndarray) -> np.ndarray:
+    """A kernel's dense output as Python code sees it: an i1 output (one byte a row) is
+    numpy bool, so that a Python call gets what the original code got (``~mask`` is not
+    ``~uint8``)."""
+    return buffer.view(bool) if buffer.dtype == np.uint8 else buffer
+
+
 def _address(array: np.ndarray) -> int:
     """The address of an array's first element (ctypes' view of a writable buffer is about
     three times faster than ``__array_interface__``, which read-only arrays still need)."""
@@ -393,10 +400,7 @@ class CompiledPipeline:
                 self.run_python(step, values)
         results = []
         for name in self.plan.returns:
-            result = values[name]
-            if isinstance(result, np.ndarray) and result.dtype == np.uint8:
-                result = result.view(bool)
-            results.append(result)
+            results.append(values[name])
         if self.traced.returns_sparse:
             results[0] = sp.csr_matrix(results[0])
         if python_rows:
@@ -604,7 +608,7 @@ class CompiledPipeline:
                     shape=(rows, output.sparse_width),
                 )
             else:
-                values[output.value] = buffers[0]
+                values[output.value] = _as_value(buffers[0])
         collect_python_rows(kernel, values, python_rows)
 
     def with_scratch(
@@ -661,7 +665,7 @@ class CompiledPipeline:
             if recorded is not None:
                 raise self.runtime_error(recorded, values)
         for output, buffer in zip(kernel.outputs, outputs, strict=True):
-            values[output.value] = buffer
+            values[output.value] = _as_value(buffer)
         collect_python_rows(kernel, values, python_rows)
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
