@@ -29,10 +29,12 @@ from xdsl.dialects.builtin import (
     DictionaryAttr,
     FloatAttr,
     IntAttr,
+    IntegerAttr,
     StringAttr,
     TensorType,
     f64,
     i1,
+    i64,
 )
 from xdsl.ir import (
     Attribute,
@@ -256,8 +258,12 @@ def verify_batch(typ: Attribute, what: str) -> TensorType:
 class ToArrayOp(IRDLOperation):
     """Select numeric columns of a frame as a dense matrix (``df[cols].to_numpy()``).
 
+    The matrix holds f64 values (any numeric column, read exactly), or i64 or i1 values
+    (the runtime accepts only int64 or bool columns: what pandas computes on as such).
+
     ```mlir
     %x = pipeline.to_array %df ["age", "income"] : !pipeline.frame<...> -> tensor<?x2xf64>
+    %n = pipeline.to_array %df ["year"] : !pipeline.frame<...> -> tensor<?x1xi64>
     ```
     """
 
@@ -268,18 +274,22 @@ class ToArrayOp(IRDLOperation):
     traits = traits_def(Pure())
     assembly_format = "$frame $columns attr-dict `:` type($frame) `->` type($result)"
 
-    def __init__(self, frame: SSAValue, columns: Sequence[str]):
+    def __init__(self, frame: SSAValue, columns: Sequence[str], element: Attribute = f64):
         super().__init__(
             operands=[frame],
             properties={"columns": ArrayAttr([StringAttr(c) for c in columns])},
-            result_types=[batch_of(len(columns))],
+            result_types=[batch_of(len(columns), element)],
         )
 
     def verify_(self) -> None:
         assert isinstance(self.frame.type, FrameType)
         self.frame.type.verify_columns([c.data for c in self.columns.data], f64)
-        if verify_batch(self.result.type, "result") != batch_of(len(self.columns.data)):
-            raise VerifyException(f"result must be {batch_of(len(self.columns.data))}")
+        typ = verify_batch(self.result.type, "result")
+        element = typ.get_element_type()
+        if element not in NUMERIC_ELEMENTS:
+            raise VerifyException(f"result elements must be f64, i64 or i1, got {element}")
+        if typ != batch_of(len(self.columns.data), element):
+            raise VerifyException(f"result must be {batch_of(len(self.columns.data), element)}")
 
 
 @irdl_op_definition
@@ -507,27 +517,32 @@ class TakeColumnOp(IRDLOperation):
 
 @irdl_op_definition
 class ConstantOp(IRDLOperation):
-    """A scalar constant broadcast over rows.
+    """A scalar constant broadcast over rows: a float (f64) or an integer (i64).
 
     ```mlir
     %c = pipeline.constant 2.500000e+00 : f64
+    %k = pipeline.constant 2010 : i64
     ```
     """
 
     name = "pipeline.constant"
-    value = prop_def(FloatAttr)
-    result = result_def(f64)
+    value = prop_def(FloatAttr | IntegerAttr)
+    result = result_def()
     traits = traits_def(Pure())
 
-    def __init__(self, value: float):
-        super().__init__(properties={"value": FloatAttr(value, f64)}, result_types=[f64])
+    def __init__(self, value: float | int):
+        attr = IntegerAttr(value, i64) if isinstance(value, int) else FloatAttr(value, f64)
+        super().__init__(properties={"value": attr}, result_types=[attr.type])
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
         value = parser.parse_attribute()  # a FloatAttr; NaN and inf print as hex
-        if not isinstance(value, FloatAttr) or value.type != f64:
-            parser.raise_error(f"expected an f64 literal such as 2.5 : f64, got {value}")
-        op = cls(value.value.data)
+        if isinstance(value, IntegerAttr) and value.type == i64:
+            op = cls(value.value.data)
+        elif isinstance(value, FloatAttr) and value.type == f64:
+            op = cls(value.value.data)
+        else:
+            parser.raise_error(f"expected an f64 or i64 literal such as 2.5 : f64, got {value}")
         op.attributes.update(parser.parse_optional_attr_dict())
         return op
 
@@ -536,22 +551,82 @@ class ConstantOp(IRDLOperation):
         printer.print_attribute(self.value)
         printer.print_op_attributes(self.attributes)
 
+    def verify_(self) -> None:
+        if self.value.type not in (f64, i64):
+            raise VerifyException(f"the value must be an f64 or i64, got {self.value.type}")
+        if self.value.type != self.result.type:
+            raise VerifyException("result type must be the type of the value")
+
 
 UNARY_FUNCTIONS = (
     "log1p", "log", "exp", "expm1", "sqrt", "abs", "negative", "floor", "ceil", "tanh",
     "square", "sign",
 )  # fmt: skip
+#: Unary functions that keep integers integers (numpy: ``np.abs(int64) -> int64``).
+INTEGER_UNARY_FUNCTIONS = ("abs", "negative", "floor", "ceil", "square", "sign")
 PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
 BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+#: Element types of elementwise values: float64, int64 and bool, as numpy computes on them.
+NUMERIC_ELEMENTS = (f64, i64, i1)
+
+
+def _element(typ: Attribute, what: str) -> Attribute:
+    """The element of a batch or scalar operand, which must be f64, i64 or i1."""
+    element = typ.get_element_type() if isinstance(typ, TensorType) else typ
+    if element not in NUMERIC_ELEMENTS:
+        raise VerifyException(f"{what} must hold f64, i64 or i1 values, got {typ}")
+    return element
+
+
+def unary_element(function: str, input: Attribute) -> Attribute:
+    """numpy's result element of a unary ufunc: an integer input stays i64 for
+    :data:`INTEGER_UNARY_FUNCTIONS` and becomes f64 for the others; bool is not taken
+    (numpy gives float16 for ``np.log(bool)`` and refuses ``-bool``)."""
+    element = _element(input, "input")
+    if element == i1:
+        raise VerifyException("a unary function of booleans is not supported")
+    if element == i64 and function not in INTEGER_UNARY_FUNCTIONS:
+        return f64
+    return element
+
+
+def binary_element(function: str, lhs: Attribute, rhs: Attribute) -> Attribute:
+    """numpy's result element of a binary ufunc on f64/i64/i1 operands (a scalar operand
+    is a Python number, which takes the batch's kind when it can).
+
+    Comparisons give i1; true division gives f64; otherwise any f64 operand gives f64 and
+    integers (i64, or i64 with i1) give i64, wrapping on overflow as numpy does. Arithmetic
+    on two booleans (logical in numpy) and integer powers (which raise for negative
+    exponents) are not supported.
+    """
+    elements = {_element(lhs, "lhs"), _element(rhs, "rhs")}
+    if function in COMPARISONS:
+        return i1
+    if function == "div" or f64 in elements:
+        return f64
+    if elements == {i1}:
+        raise VerifyException(f"{function!r} of two boolean operands is not supported")
+    if function == "power":
+        raise VerifyException("an integer power is not supported")
+    return i64
+
+
+def where_element(then_value: Attribute, else_value: Attribute) -> Attribute:
+    """numpy's common element of ``np.where``'s branches."""
+    elements = {_element(then_value, "then value"), _element(else_value, "else value")}
+    if len(elements) == 1:
+        return elements.pop()
+    return f64 if f64 in elements else i64
 
 
 @irdl_op_definition
 class UnaryOp(IRDLOperation):
-    """A numpy ufunc applied elementwise.
+    """A numpy ufunc applied elementwise (see :func:`unary_element` for integers).
 
     ```mlir
     %y = pipeline.unary "log1p" %x : tensor<?x3xf64> -> tensor<?x3xf64>
+    %n = pipeline.unary "abs" %k : tensor<?xi64> -> tensor<?xi64>
     ```
     """
 
@@ -563,9 +638,11 @@ class UnaryOp(IRDLOperation):
     assembly_format = "$function $input attr-dict `:` type($input) `->` type($result)"
 
     def __init__(self, function: str, input: SSAValue):
+        assert isinstance(input.type, TensorType)
+        element = unary_element(function, input.type)
         super().__init__(
             operands=[input], properties={"function": StringAttr(function)},
-            result_types=[input.type],
+            result_types=[TensorType(element, input.type.get_shape())],
         )  # fmt: skip
 
     def verify_(self) -> None:
@@ -574,9 +651,10 @@ class UnaryOp(IRDLOperation):
                 f"unknown unary function {self.function.data!r}; "
                 f"expected one of {', '.join(UNARY_FUNCTIONS)}"
             )
-        if self.result.type != self.input.type:
-            raise VerifyException("result type must equal the input type")
-        verify_batch(self.input.type, "input")
+        typ = verify_batch(self.input.type, "input")
+        expected = TensorType(unary_element(self.function.data, typ), typ.get_shape())
+        if self.result.type != expected:
+            raise VerifyException(f"result must be {expected}")
 
 
 def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> TensorType:
@@ -595,10 +673,13 @@ def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Tenso
 
 @irdl_op_definition
 class BinaryOp(IRDLOperation):
-    """Elementwise arithmetic with numpy broadcasting (``+ - * /``, ``np.maximum``...).
+    """Elementwise arithmetic with numpy broadcasting and type promotion (``+ - * /``,
+    ``np.maximum``, comparisons; see :func:`binary_element`).
 
     ```mlir
     %z = pipeline.binary "add" %x, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
+    %d = pipeline.binary "sub" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+    %m = pipeline.binary "ge" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi1>
     ```
     """
 
@@ -613,7 +694,7 @@ class BinaryOp(IRDLOperation):
     )
 
     def __init__(self, function: str, lhs: SSAValue, rhs: SSAValue):
-        element = i1 if function in COMPARISONS else f64
+        element = binary_element(function, lhs.type, rhs.type)
         super().__init__(
             operands=[lhs, rhs],
             properties={"function": StringAttr(function)},
@@ -623,7 +704,7 @@ class BinaryOp(IRDLOperation):
     def verify_(self) -> None:
         if self.function.data not in BINARY_FUNCTIONS + COMPARISONS:
             raise VerifyException(f"unknown binary function {self.function.data!r}")
-        element = i1 if self.function.data in COMPARISONS else f64
+        element = binary_element(self.function.data, self.lhs.type, self.rhs.type)
         expected = _broadcast_type(self.lhs.type, self.rhs.type, element)
         if self.result.type != expected:
             raise VerifyException(f"result must be {expected}")
@@ -631,7 +712,8 @@ class BinaryOp(IRDLOperation):
 
 @irdl_op_definition
 class WhereOp(IRDLOperation):
-    """``np.where(cond, a, b)``, elementwise with broadcasting.
+    """``np.where(cond, a, b)``, elementwise with broadcasting; the result element is the
+    branches' common one (see :func:`where_element`).
 
     ```mlir
     %z = pipeline.where %c, %x, %y : (tensor<?x1xi1>, tensor<?x1xf64>, f64) -> tensor<?x1xf64>
@@ -650,17 +732,54 @@ class WhereOp(IRDLOperation):
     )
 
     def __init__(self, condition: SSAValue, then_value: SSAValue, else_value: SSAValue):
-        values = _broadcast_type(then_value.type, else_value.type, f64)
-        shape = _broadcast_type(condition.type, values, f64)
+        element = where_element(then_value.type, else_value.type)
+        values = _broadcast_type(then_value.type, else_value.type, element)
+        shape = _broadcast_type(condition.type, values, element)
         super().__init__(operands=[condition, then_value, else_value], result_types=[shape])
 
     def verify_(self) -> None:
         assert isinstance(self.condition.type, TensorType)
         if self.condition.type.get_element_type() != i1:
             raise VerifyException("condition must be a batch of i1")
-        values = _broadcast_type(self.then_value.type, self.else_value.type, f64)
-        if self.result.type != _broadcast_type(self.condition.type, values, f64):
+        element = where_element(self.then_value.type, self.else_value.type)
+        values = _broadcast_type(self.then_value.type, self.else_value.type, element)
+        if self.result.type != _broadcast_type(self.condition.type, values, element):
             raise VerifyException("result type does not match the broadcast of the operands")
+
+
+@irdl_op_definition
+class CastOp(IRDLOperation):
+    """Convert the elements of a batch between f64, i64 and i1 (``Series.astype``).
+
+    As pandas converts: i1 -> i64/f64 gives 0 or 1; i64 -> f64 rounds to nearest (exact
+    below 2**53); f64/i64 -> i1 is ``x != 0`` (NaN is True); f64 -> i64 truncates toward
+    zero, a NaN or infinite value is a run-time error (pandas' ``IntCastingNaNError``) and
+    a value out of the i64 range gives -2**63, as numpy does.
+
+    ```mlir
+    %n = pipeline.cast %mask : tensor<?xi1> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.cast"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, element: Attribute):
+        assert isinstance(input.type, TensorType)
+        super().__init__(
+            operands=[input], result_types=[TensorType(element, input.type.get_shape())]
+        )
+
+    def verify_(self) -> None:
+        source = verify_batch(self.input.type, "input")
+        target = verify_batch(self.result.type, "result")
+        if source.get_shape() != target.get_shape():
+            raise VerifyException("result must have the input's shape")
+        if _element(source, "input") == _element(target, "result"):
+            raise VerifyException("a cast must change the element type")
 
 
 # endregion
@@ -740,6 +859,7 @@ Pipeline = Dialect(
         UnaryOp,
         BinaryOp,
         WhereOp,
+        CastOp,
         # Opaque Python
         PythonCallOp,
     ],

@@ -78,7 +78,26 @@ XGBOOST_EXP_LIMIT = 88.69999694824219
 
 # Error kinds written to the ``err`` buffer; the runtime turns them into exceptions.
 ERROR_UNKNOWN_CATEGORY = 3
-__all__ = ["ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_TEXT", "ERROR_UNKNOWN_CATEGORY"]
+ERROR_CAST_NON_FINITE = 5  # a NaN or infinite value cast to an integer (pandas refuses it)
+__all__ = [
+    "ERROR_CAST_NON_FINITE", "ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_TEXT",
+    "ERROR_UNKNOWN_CATEGORY",
+]  # fmt: skip
+
+
+def _reads_any_precision(op: pipeline.ToArrayOp) -> bool:
+    """Whether every user of ``op``'s matrix computes as if it were float64 whatever the
+    columns' dtypes: linear models (``X @ coef.T`` with float64 coefficients) and trees that
+    compare in float32. The runtime checks the dtypes of other matrices (scikit-learn's
+    scalers keep float32)."""
+    return all(
+        isinstance(use.operation, feature.LinearOp)
+        or (
+            isinstance(use.operation, feature.TreeEnsembleOp)
+            and use.operation.input_precision.data == "f32"
+        )
+        for use in op.result.uses
+    )
 
 
 def memref_of(element: Attribute, size: int = DYNAMIC_INDEX) -> MemRefType:
@@ -108,7 +127,7 @@ class KernelState:
     row: SSAValue
     inputs: list[DictionaryAttr] = field(default_factory=list)
     column_groups: list[DictionaryAttr] = field(default_factory=list)
-    input_args: dict[tuple[SSAValue, str, str], SSAValue] = field(default_factory=dict)
+    input_args: dict[tuple[SSAValue, str, str, Attribute], SSAValue] = field(default_factory=dict)
     constants: dict[tuple[Attribute, str], SSAValue] = field(default_factory=dict)
     globals: dict[str, SSAValue] = field(default_factory=dict)
     python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
@@ -137,7 +156,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
             elif isinstance(typ, IntegerType):
                 op = arith.ConstantOp(IntegerAttr(int(value), typ))
             else:
-                op = arith.ConstantOp(FloatAttr(float(value), f64))
+                op = arith.ConstantOp(FloatAttr(float(value), typ))
             self.state.entry.insert_op_before(op, self.state.loop)
             self.state.constants[key] = op.result  # type: ignore[index]
         return self.state.constants[key]  # type: ignore[index]
@@ -171,7 +190,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         them)."""
         if column:  # a column a join passes on is read from the frame it comes from
             source, column = resolve_column(source, column)  # type: ignore[assignment]
-        key = (source, column, part)
+        key = (source, column, part, element)
         if key not in self.state.input_args:
             arg = self.state.entry.insert_arg(memref_of(element), len(self.state.entry.args))
             entry: dict[str, Attribute] = {
@@ -262,13 +281,17 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
             loaded = [self.emit(arith.TruncIOp(v, i1)) for v in loaded]
         return loaded
 
-    def column(self, frame: FrameRow, name: str) -> SSAValue:
-        """The f64 value of numeric column ``name`` in the current row."""
+    def column(self, frame: FrameRow, name: str, element: Attribute = f64) -> SSAValue:
+        """The value of numeric column ``name`` in the current row, as ``element`` (f64 for
+        any numeric column; i64 or i1 the runtime reads from int64 or bool columns only)."""
         joined = self.joined_column(frame, name)
         if joined is not None:
+            if element != f64:
+                raise NotImplementedError(f"a joined column read as {element}")
             return joined
-        ref = self.input(frame.value, name, "values", f64)
-        return self.load(ref, self.state.row)
+        ref = self.input(frame.value, name, "values", i8 if element == i1 else element)
+        value = self.load(ref, self.state.row)
+        return self.emit(arith.TruncIOp(value, i1)) if element == i1 else value
 
     def broadcast(self, values: list[SSAValue], width: int) -> list[SSAValue]:
         return values * width if len(values) == 1 and width != 1 else values
@@ -288,10 +311,12 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         """The columns as one matrix; the runtime checks their common dtype, which decides
         the precision scikit-learn computes in."""
         frame = self.frame_of(op.frame)
-        group = self.column_group(frame, op.columns)
-        if group is not None:
-            self.state.column_groups.append(group)
-        return [self.column(frame, c.data) for c in op.columns.data]
+        element = op.result.type.get_element_type()
+        if element == f64 and not _reads_any_precision(op):
+            group = self.column_group(frame, op.columns)
+            if group is not None:
+                self.state.column_groups.append(group)
+        return [self.column(frame, c.data, element) for c in op.columns.data]
 
     def select_columns(self, op: pipeline.SelectColumnsOp) -> FrameRow:
         return FrameRow(self.frame_of(op.frame).value)
@@ -307,7 +332,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         return [self.row_of(op.input)[op.index.data]]
 
     def pipeline_constant(self, op: pipeline.ConstantOp) -> list[SSAValue]:
-        return [self.constant(op.value.value.data, f64)]
+        return [self.constant(op.value.value.data, op.value.type)]
 
     UNARY: dict[str, Callable[[KernelEmitter, SSAValue], SSAValue]] = {
         "log1p": lambda e, x: e.emit(math.Log1pOp(x)),
@@ -328,9 +353,28 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         ),
     }
 
+    INTEGER_UNARY: dict[str, Callable[[KernelEmitter, SSAValue], SSAValue]] = {
+        "abs": lambda e, x: e.select(
+            e.cmpi("slt", x, e.constant(0, i64)), e.emit(arith.SubiOp(e.constant(0, i64), x)), x
+        ),
+        "negative": lambda e, x: e.emit(arith.SubiOp(e.constant(0, i64), x)),
+        "floor": lambda e, x: x,
+        "ceil": lambda e, x: x,
+        "square": lambda e, x: e.emit(arith.MuliOp(x, x)),
+        "sign": lambda e, x: e.select(
+            e.cmpi("sgt", x, e.constant(0, i64)),
+            e.constant(1, i64),
+            e.select(e.cmpi("slt", x, e.constant(0, i64)), e.constant(-1, i64), x),
+        ),
+    }  # numpy's integer ufuncs: they wrap (np.abs(-2**63) is -2**63)
+
     def unary(self, op: pipeline.UnaryOp) -> list[SSAValue]:
+        element = op.result.type.get_element_type()
+        if element == i64:
+            function = self.INTEGER_UNARY[op.function.data]
+            return [function(self, x) for x in self.row_of(op.input)]
         function = self.UNARY[op.function.data]
-        return [function(self, x) for x in self.row_of(op.input)]
+        return [function(self, self.convert(x, f64)) for x in self.row_of(op.input)]
 
     BINARY: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
         "add": arith.AddfOp,
@@ -344,25 +388,78 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
     # numpy comparisons are False on NaN, except ``!=`` which is True.
     COMPARISONS = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
 
-    def as_f64(self, value: SSAValue) -> SSAValue:
-        """numpy's promotion of a boolean to a number: True is 1.0."""
-        if value.type != i1:
+    INTEGER_BINARY: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
+        "add": arith.AddiOp,
+        "sub": arith.SubiOp,
+        "mul": arith.MuliOp,
+        "maximum": arith.MaxSIOp,
+        "minimum": arith.MinSIOp,
+    }  # numpy's int64 arithmetic wraps on overflow, as these do
+    INTEGER_COMPARISONS = {"lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge", "eq": "eq",
+                           "ne": "ne"}  # fmt: skip
+
+    def convert(self, value: SSAValue, element: Attribute) -> SSAValue:
+        """numpy's conversion of a scalar to ``element`` where it promotes (True is 1 or
+        1.0; an i64 becomes the nearest f64); a value of ``element`` is returned as is."""
+        if value.type == element:
             return value
-        return self.emit(arith.SIToFPOp(self.emit(arith.ExtUIOp(value, i64)), f64))
+        if value.type == i1:
+            value = self.emit(arith.ExtUIOp(value, i64))
+        if element == f64 and value.type == i64:
+            return self.emit(arith.SIToFPOp(value, f64))
+        assert value.type == element, f"cannot promote {value.type} to {element}"
+        return value
 
     def binary(self, op: pipeline.BinaryOp) -> list[SSAValue]:
         width = batch_width(op.result.type)
-        lhs = [self.as_f64(v) for v in self.broadcast(self.row_of(op.lhs), width)]
-        rhs = [self.as_f64(v) for v in self.broadcast(self.row_of(op.rhs), width)]
+        lhs = self.broadcast(self.row_of(op.lhs), width)
+        rhs = self.broadcast(self.row_of(op.rhs), width)
         name = op.function.data
+        # Integers (and booleans) compare exactly as i64; with a float, as f64 (numpy).
+        kinds = {lhs[0].type, rhs[0].type}
+        element = f64 if f64 in kinds or name == "div" else i64
+        lhs = [self.convert(v, element) for v in lhs]
+        rhs = [self.convert(v, element) for v in rhs]
+        pairs = zip(lhs, rhs, strict=True)
         if name in self.COMPARISONS:
-            return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in zip(lhs, rhs, strict=True)]
-        return [self.emit(self.BINARY[name](a, b)) for a, b in zip(lhs, rhs, strict=True)]
+            if element == i64:
+                return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
+            return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
+        table = self.INTEGER_BINARY if element == i64 else self.BINARY
+        return [self.emit(table[name](a, b)) for a, b in pairs]
 
     def where(self, op: pipeline.WhereOp) -> list[SSAValue]:
         width = batch_width(op.result.type)
-        parts = [self.broadcast(self.row_of(v), width) for v in op.operands]
-        return [self.select(c, a, b) for c, a, b in zip(*parts, strict=True)]
+        element = op.result.type.get_element_type()
+        condition, then_row, else_row = (self.broadcast(self.row_of(v), width) for v in op.operands)
+        return [
+            self.select(c, self.convert(a, element), self.convert(b, element))
+            for c, a, b in zip(condition, then_row, else_row, strict=True)
+        ]
+
+    def cast_elements(self, op: pipeline.CastOp) -> list[SSAValue]:
+        """``astype`` as pandas does it (see ``pipeline.cast``)."""
+        target = op.result.type.get_element_type()
+        row = self.row_of(op.input)
+        if target == i1:
+            zero = self.constant(0.0 if row[0].type == f64 else 0, row[0].type)
+            compare = self.cmpf if row[0].type == f64 else self.cmpi
+            return [compare("une" if row[0].type == f64 else "ne", x, zero) for x in row]
+        if row[0].type != f64:
+            return [self.convert(x, target) for x in row]
+        site = self.lowering.error_site(op)
+        limit = self.constant(2.0**63, f64)
+        values = []
+        for x in row:
+            magnitude = self.emit(math.AbsFOp(x))
+            non_finite = self.cmpf("uge", magnitude, self.constant(float("inf"), f64))
+            self.report_error(non_finite, ERROR_CAST_NON_FINITE, site)
+            in_range = self.cmpf("olt", magnitude, limit)
+            # fptosi of an out-of-range value is undefined: convert 0 there instead
+            safe = self.select(in_range, x, self.constant(0.0, f64))
+            converted = self.emit(arith.FPToSIOp(safe, i64))
+            values.append(self.select(in_range, converted, self.constant(-(2**63), i64)))
+        return values
 
     def check_values(self, op: Operation, values: Sequence[SSAValue], allow_nan: bool) -> None:
         """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``."""
@@ -693,6 +790,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         pipeline.UnaryOp: unary,
         pipeline.BinaryOp: binary,
         pipeline.WhereOp: where,
+        pipeline.CastOp: cast_elements,
         feature.ImputeOp: impute,
         feature.StandardizeOp: standardize,
         feature.MulAddOp: mul_add,

@@ -29,6 +29,7 @@ ARRAY_OPS = {
     pipeline.UnaryOp: "numpy elementwise math",
     pipeline.BinaryOp: "numpy elementwise math",
     pipeline.WhereOp: "numpy elementwise math",
+    pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
 }

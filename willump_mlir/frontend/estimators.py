@@ -75,6 +75,34 @@ def hstack_op(inputs: list[SSAValue], value: object, what: str) -> HstackOp:
     return op
 
 
+#: Linear models: ``X @ coef_.T + intercept_`` upcasts float32 input to float64 coefficients.
+_LINEAR_MODELS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "LinearRegression",
+                  "Ridge")  # fmt: skip
+
+
+def _narrow_floats(value: object) -> bool:
+    """Whether ``value`` (a frame or a dense array) holds floats narrower than float64 as its
+    common dtype, which scikit-learn keeps (``marshal.check_precision`` refuses them)."""
+    if isinstance(value, pd.DataFrame):
+        dtypes = [d for d in value.dtypes if isinstance(d, np.dtype)]
+    else:
+        dtypes = [value.dtype] if isinstance(value, np.ndarray) else []
+    common = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    return common.kind == "f" and common.itemsize < 8
+
+
+def _computes_in_float64(est: object, lowered: params.Lowered, prescale: object | None) -> bool:
+    """Whether ``est`` computes on float32 input as on its float64 conversion: a linear
+    model with float64 coefficients or a tree ensemble comparing in float32 (what
+    ``lower-feature-to-scf`` skips the run-time precision check for)."""
+    if lowered.op != "predict" or prescale is not None:
+        return False
+    if lowered.estimator in _LINEAR_MODELS:
+        return getattr(est, "coef_", np.zeros(0)).dtype == np.float64
+    precision = lowered.params.get("input_precision")
+    return precision is not None and getattr(precision, "data", None) == "f32"
+
+
 class EstimatorLowering:
     """Emits the ops of ``estimator.method(X)`` into a tracer's block."""
 
@@ -98,7 +126,9 @@ class EstimatorLowering:
         if text:
             raise Unsupported(f"column {text[0]!r} is not numeric")
         op = self.tracer.emit(ToArrayOp(frame, columns))  # a selection left unused is DCE'd
-        value = x.value.to_numpy(dtype=np.float64) if isinstance(x.value, pd.DataFrame) else x.value
+        value = x.value
+        if isinstance(value, pd.DataFrame):  # float32 columns stay float32, as pandas gives
+            value = value.to_numpy(dtype=np.float32 if _narrow_floats(value) else np.float64)
         return Val(value, op.result)
 
     def _kinds(self, x: Val) -> list[str]:
@@ -291,6 +321,9 @@ class EstimatorLowering:
         lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs, prescale)
         if not isinstance(est, params.FRAME_INPUT) and not text:
             x = self.as_array(x)
+        if _narrow_floats(x.value) and not _computes_in_float64(est, lowered, prescale):
+            raise Unsupported(f"{name} computes in float32 on float32 input; the compiled code "
+                              "reads float64")  # fmt: skip
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X does not have valid feature names")
             data = x.value if prescale is None else prescale.transform(x.value)  # type: ignore

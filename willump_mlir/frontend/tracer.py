@@ -19,24 +19,28 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType, i1
+from xdsl.dialects.builtin import ModuleOp, TensorType, f64, i1, i64
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
+    NUMERIC_ELEMENTS,
     BinaryOp,
+    CastOp,
     ConstantOp,
     FrameType,
     PythonCallOp,
     SelectColumnsOp,
     StrType,
     TakeColumnOp,
+    ToArrayOp,
     UnaryOp,
     WhereOp,
     batch_of,
     is_sparse,
 )
+from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .estimators import (
     ESTIMATOR_METHODS,
@@ -50,7 +54,15 @@ from .fallback import PythonFunction, check_aligned, recipe
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
-from .types import frame_columns, frame_type, is_text, represents, text_type, type_of
+from .types import (
+    element_type,
+    frame_columns,
+    frame_type,
+    is_text,
+    represents,
+    text_type,
+    type_of,
+)
 from .values import Val
 
 _BINOPS: dict[type, str] = {
@@ -65,6 +77,8 @@ _BINARY_UFUNCS: dict[object, str] = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip
+#: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
+_CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -511,6 +525,10 @@ class Tracer:
                 return self._to_array(base, self.evaluate(node, pieces))
             if node.attr == "values" and isinstance(typ, TensorType):
                 return self._as_array(base, self.evaluate(node, pieces))
+            if isinstance(typ, FrameType) and isinstance(base.value, pd.DataFrame):
+                value = self.evaluate(node, pieces)
+                if isinstance(value, pd.Series) and node.attr in base.value.columns:
+                    return self._column(base, node.attr, value)
             return None
 
         return self._recognised(node, pieces, build, f"attribute .{node.attr} is not compiled")
@@ -525,10 +543,33 @@ class Tracer:
         return Val(value, val.ssa)
 
     def _to_array(self, frame: Val, value: object) -> Val:
+        """``frame.to_numpy()``: f64, or i64/i1 when pandas gives an int64 or bool array."""
+        element = element_type(value.dtype) if isinstance(value, np.ndarray) else None
+        kinds = "iu" if element == i64 else "b"
+        if (
+            element in (i64, i1)
+            and isinstance(frame.value, pd.DataFrame)
+            and all(isinstance(d, np.dtype) and d.kind in kinds for d in frame.value.dtypes)
+        ):  # the columns the runtime reads as int64 or bool (marshal.numeric_column)
+            typ = frame.ssa.type
+            source = frame.ssa.owner.frame if isinstance(frame.ssa.owner, SelectColumnsOp) \
+                else frame.ssa  # fmt: skip
+            names = [n for n, _ in typ.columns]
+            if all(not isinstance(resolve_column(source, n)[1], int) for n in names):
+                return self._checked(ToArrayOp(source, names, element), value)
         val = self.estimators.as_array(frame)
         if not represents(val.ssa.type, value):
             raise Unsupported(f"the array is {type_of(value)}, not {val.ssa.type}")
         return Val(value, val.ssa)
+
+    def _column(self, frame: Val, name: str, value: pd.Series) -> Val:
+        """``frame[name]``, a numeric column, as a vector of its own element type."""
+        selected = frame.value[[name]]
+        column = self._to_array(
+            Val(selected, self.emit(SelectColumnsOp(frame.ssa, [name])).result),
+            selected.to_numpy(),
+        )
+        return self._checked(TakeColumnOp(column.ssa, 0), value)
 
     def _lower_Subscript(self, node: ast.Subscript) -> Val:
         pieces = self._children([node.value, node.slice])
@@ -550,10 +591,7 @@ class Tracer:
                 if isinstance(typ.dtype_of(key), StrType) and is_text(value):
                     # a column of text documents, as a one-column frame
                     return Val(value, self.emit(SelectColumnsOp(base.ssa, [key])).result)
-                column = self.estimators.as_array(
-                    Val(base.value[[key]], self.emit(SelectColumnsOp(base.ssa, [key])).result)
-                )
-                return self._checked(TakeColumnOp(column.ssa, 0), value)
+                return self._column(base, key, value)
             column_key = (
                 isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)
                 and isinstance(key[1], (int, np.integer))
@@ -569,23 +607,36 @@ class Tracer:
 
         return self._recognised(node, pieces, build, "this indexing is not compiled")
 
-    def _operand(self, val: Val) -> SSAValue:
-        """A binary/where operand: a batch, or a number as ``pipeline.constant``."""
+    def _operand(self, val: Val, other: Val) -> SSAValue:
+        """A binary/where operand: a batch of f64/i64/i1, or a number as ``pipeline.constant``
+        of the type numpy promotes it to beside ``other`` (NEP 50: a Python int beside an
+        integer or boolean batch is an int64, beside a float batch a float64)."""
         if val.ssa is not None and is_sparse(val.ssa.type):
             raise Unsupported("elementwise arithmetic on a sparse matrix is not compiled")
         if val.ssa is not None and isinstance(val.ssa.type, TensorType):
+            if val.ssa.type.get_element_type() not in NUMERIC_ELEMENTS:
+                raise Unsupported(f"arithmetic on {val.ssa.type} is not compiled (numpy "
+                                  "computes in that precision)")  # fmt: skip
             return val.ssa
-        if val.is_static and isinstance(val.value, (int, float, np.integer, np.floating)):
-            return self.emit(ConstantOp(float(val.value))).result
-        raise Unsupported("an operand is neither a batch of numbers nor a number")
+        number = val.value
+        if not val.is_static or not isinstance(number, (int, float, np.int64, np.float64)):
+            raise Unsupported("an operand is neither a batch of numbers nor a number "
+                              "(int, float, numpy int64 or float64)")  # fmt: skip
+        other_type = other.ssa.type if other.ssa is not None else None
+        floats = isinstance(other_type, TensorType) and other_type.get_element_type() == f64
+        if isinstance(number, (float, np.float64)) or floats:
+            return self.emit(ConstantOp(float(number))).result
+        if not -(2**63) <= int(number) < 2**63:
+            raise Unsupported(f"{number} does not fit in int64")
+        return self.emit(ConstantOp(int(number))).result
 
     def _binary(self, function: str, node: ast.expr, pieces: dict[int, Val],
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
         value = self.evaluate(node, pieces)
         try:
-            op = BinaryOp(function, self._operand(lhs), self._operand(rhs))
+            op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
         except VerifyException as error:
-            raise Unsupported(f"operands do not broadcast: {error}") from None
+            raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         return self._checked(op, value)
 
     def _lower_BinOp(self, node: ast.BinOp) -> Val:
@@ -619,14 +670,52 @@ class Tracer:
 
         def build() -> Val | None:
             if isinstance(node.op, ast.USub) and operand.ssa is not None:
-                if not isinstance(operand.ssa.type, TensorType) or is_sparse(operand.ssa.type):
-                    return None
-                return self._checked(UnaryOp("negative", operand.ssa),
-                                     self.evaluate(node, pieces))  # fmt: skip
+                return self._unary("negative", operand, self.evaluate(node, pieces))
+            typ = operand.ssa.type if operand.ssa is not None else None
+            if isinstance(node.op, ast.Invert) and isinstance(typ, TensorType) \
+                    and typ.get_element_type() == i1 and not is_sparse(typ):  # fmt: skip
+                # ~mask is logical not: mask == 0
+                zero = self.emit(ConstantOp(0)).result
+                return self._checked(BinaryOp("eq", operand.ssa, zero), self.evaluate(node, pieces))
             return None
 
         reason = f"operator {type(node.op).__name__} is not compiled"
         return self._recognised(node, pieces, build, reason)
+
+    def _unary(self, function: str, operand: Val, value: object) -> Val | None:
+        """``pipeline.unary`` of a dense batch (None for another operand)."""
+        typ = operand.ssa.type if operand.ssa is not None else None
+        if not isinstance(typ, TensorType) or is_sparse(typ):
+            return None
+        try:
+            op = UnaryOp(function, operand.ssa)
+        except VerifyException as error:
+            raise Unsupported(f"{function} of {typ} is not compiled: {error}") from None
+        return self._checked(op, value)
+
+    def _astype(self, receiver: Val, args: list[Val], kwargs: dict[str, Val],
+                value: object) -> Val | None:  # fmt: skip
+        """``x.astype(int | float | bool | "int64" | ...)`` of a batch as ``pipeline.cast``."""
+        if len(args) != 1 or kwargs or not args[0].is_static:
+            return None
+        try:
+            target = _CASTS.get(np.dtype(args[0].value))
+        except TypeError:
+            return None
+        typ = receiver.ssa.type
+        if target is None or not isinstance(typ, TensorType) or is_sparse(typ):
+            return None
+        source = typ.get_element_type()
+        if source == target:
+            return Val(value, receiver.ssa) if type_of(value) == typ else None
+        if source == f64 and target == i64 and not isinstance(receiver.value, pd.Series):
+            raise Unsupported("numpy's astype(int) of NaN is not defined; only a pandas "
+                              "column's (which raises) is compiled")  # fmt: skip
+        try:
+            op = CastOp(receiver.ssa, target)
+        except VerifyException as error:
+            raise Unsupported(f"astype of {typ} is not compiled: {error}") from None
+        return self._checked(op, value)
 
     def _lower_Call(self, node: ast.Call) -> Val:
         if any(isinstance(a, ast.Starred) for a in node.args) or any(
@@ -681,6 +770,10 @@ class Tracer:
                     return self._to_array(receiver, value)
                 if isinstance(typ, TensorType) and type_of(value) == typ:
                     return self._as_array(receiver, value)
+            if attr == "astype":
+                return self._astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            if attr == "abs" and not args and not kwargs:  # Series.abs()
+                return self._unary("abs", receiver, self.evaluate(node, pieces))
             if attr == "toarray" and not args and not kwargs and isinstance(typ, TensorType):
                 value = self.evaluate(node, pieces)
                 return Val(value, receiver.ssa) if type_of(value) == typ else None
@@ -709,7 +802,7 @@ class Tracer:
             ):
                 return None
             name = "abs" if function is abs else UNARY_UFUNCS[function]
-            return self._checked(UnaryOp(name, args[0].ssa), self.evaluate(node, pieces))
+            return self._unary(name, args[0], self.evaluate(node, pieces))
         if function in _BINARY_UFUNCS and len(args) == 2:
             return self._binary(_BINARY_UFUNCS[function], node, pieces, args[0], args[1])
         if function is np.where and len(args) == 3:
@@ -725,7 +818,8 @@ class Tracer:
                 raise Unsupported("np.where with two constant branches is not compiled "
                                   "(pipeline.where needs a batch branch)")  # fmt: skip
             try:
-                op = WhereOp(condition, self._operand(args[1]), self._operand(args[2]))
+                op = WhereOp(condition, self._operand(args[1], args[2]),
+                             self._operand(args[2], args[1]))  # fmt: skip
             except VerifyException as error:
                 raise Unsupported(f"np.where operands do not broadcast: {error}") from None
             return self._checked(op, value)

@@ -27,26 +27,37 @@ SPARSE_ELEMENTS: dict[np.dtype, Attribute] = {
 
 
 def element_type(dtype: np.dtype) -> Attribute | None:
-    """The IR element type of a numpy dtype, or None if it has none."""
+    """The IR element type of a numpy dtype, or None if it has none.
+
+    Only int64 is ``i64``: numpy computes on narrower or unsigned integers in their own
+    width (``uint8 + 1`` wraps at 256), which the IR does not model.
+    """
     if dtype == np.float64:
         return f64
     if dtype == np.float32:  # what XGBoost predicts
         return f32
     if dtype == np.bool_:
         return i1
-    if np.issubdtype(dtype, np.integer):
+    if dtype == np.int64:
         return i64
     return None
 
 
 def column_kind(series: pd.Series) -> str | None:
-    """``"f64"`` or ``"str"`` for a frame column, None if neither fits."""
+    """``"f64"`` or ``"str"`` for a frame column, None if neither fits.
+
+    A numeric column (float64 or float32, any integer, bool, a nullable ``Int64`` with
+    ``pd.NA``) is ``"f64"``: native code reads it as float64 (NaN for missing) where a model
+    or transformer does, exactly (see ``pipeline.to_array``).
+    """
     dtype = series.dtype
     if isinstance(dtype, np.dtype):
-        if dtype == np.float64 or dtype.kind in "iub":
+        if dtype in (np.float64, np.float32) or dtype.kind in "iub":
             return "f64"
         if dtype.kind != "O":
             return None
+    elif pd.api.types.is_numeric_dtype(dtype):  # nullable Int64, Float64, boolean
+        return "f64"
     elif not pd.api.types.is_string_dtype(dtype):
         return None
     return "str" if all(isinstance(v, str) for v in series.dropna()) else None
@@ -109,8 +120,9 @@ def type_of(value: object, name: str = "text") -> Attribute:
         return frame_type(columns) if columns is not None else ObjectType()
     if is_text(value):
         return text_type(name)
-    if isinstance(value, pd.Series):
-        value = value.to_numpy() if column_kind(value) == "f64" else None
+    if isinstance(value, pd.Series):  # a nullable (extension) column is not a numpy vector
+        numpy = isinstance(value.dtype, np.dtype) and column_kind(value) == "f64"
+        value = value.to_numpy() if numpy else None
     if sp.issparse(value) and value.ndim == 2:
         return _sparse_type(value)
     if isinstance(value, np.ndarray) and value.ndim in (1, 2):

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult
 from willump_mlir.passes.lower_feature_to_scf import (
+    ERROR_CAST_NON_FINITE,
     ERROR_INFINITE,
     ERROR_NAN,
     ERROR_NOT_TEXT,
@@ -94,6 +95,13 @@ def collect_python_rows(
         flags = values.pop(kernel.python_rows)
         if flags[0] if len(flags) == 1 else flags.any():
             python_rows.append(flags)
+
+
+def _as_value(buffer: np.ndarray) -> np.ndarray:
+    """A kernel's dense output as Python code sees it: an i1 output (one byte a row) is
+    numpy bool, so that a Python call gets what the original code got (``~mask`` is not
+    ``~uint8``)."""
+    return buffer.view(bool) if buffer.dtype == np.uint8 else buffer
 
 
 def _address(array: np.ndarray) -> int:
@@ -404,10 +412,7 @@ class CompiledPipeline:
                 self.run_python(step, values)
         results = []
         for name in self.plan.returns:
-            result = values[name]
-            if isinstance(result, np.ndarray) and result.dtype == np.uint8:
-                result = result.view(bool)
-            results.append(result)
+            results.append(values[name])
         if self.traced.returns_sparse:
             results[0] = sp.csr_matrix(results[0])
         if python_rows:
@@ -511,6 +516,8 @@ class CompiledPipeline:
         if spec.column is None:
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
         key = (spec.value, spec.column)
+        if spec.part == "values" and spec.dtype != np.float64:  # an int64 or bool column
+            key = (spec.value, f"{spec.column}:{np.dtype(spec.dtype).str}")
         parts = columns.get(key)
         if parts is None:
             array = marshal.column_array(spec.argument, value, spec.column)
@@ -520,7 +527,9 @@ class CompiledPipeline:
                 )
             if spec.part == "values":
                 parts = {
-                    "values": marshal.numeric_column(spec.argument, array, spec.column),
+                    "values": marshal.numeric_column(
+                        spec.argument, array, spec.column, np.dtype(spec.dtype)
+                    ),
                     "dtype": array.dtype,
                 }
             elif spec.text:
@@ -624,7 +633,7 @@ class CompiledPipeline:
                     shape=(rows, output.sparse_width),
                 )
             else:
-                values[output.value] = buffers[0]
+                values[output.value] = _as_value(buffers[0])
         collect_python_rows(kernel, values, python_rows)
 
     def with_scratch(
@@ -681,7 +690,7 @@ class CompiledPipeline:
             if recorded is not None:
                 raise self.runtime_error(recorded, values)
         for output, buffer in zip(kernel.outputs, outputs, strict=True):
-            values[output.value] = buffer
+            values[output.value] = _as_value(buffer)
         collect_python_rows(kernel, values, python_rows)
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
@@ -701,6 +710,10 @@ class CompiledPipeline:
             return marshal.InputError(
                 f"{where}, row {row}: Input X contains infinity or a value too large for "
                 "dtype('float64')."
+            )
+        if kind == ERROR_CAST_NON_FINITE:
+            return marshal.InputError(
+                f"{where}, row {row}: Cannot convert non-finite values (NA or inf) to integer"
             )
         if kind == ERROR_NOT_TEXT:
             column = details.get("column")

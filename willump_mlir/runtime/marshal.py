@@ -175,11 +175,31 @@ def column_array(name: str, frame: Any, column: str) -> Any:
     return frame._get_column_array(position)
 
 
-def numeric_column(name: str, values: Any, column: str) -> np.ndarray:
-    """A numeric column's array (see ``column_array``) as contiguous f64, NaN for missing;
-    ``Unhandled`` for complex numbers, or values that are not numbers."""
-    if values.dtype.kind == "c":
-        raise Unhandled(f"argument {name!r}:", f"column {column!r} holds {values.dtype} values")
+FLOAT64 = np.dtype(np.float64)
+
+
+def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT64) -> np.ndarray:
+    """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
+
+    float64 takes any numeric column (NaN for missing); int64 takes only integer columns
+    whose values all fit, and uint8 (a kernel's bool) only bool columns: what the compiled
+    code computes on as integers or booleans, as pandas does. ``Unhandled`` for anything
+    else: complex numbers, values that are not numbers, or another dtype than the example's
+    where the code computes on integers or booleans.
+    """
+    kind = getattr(values, "dtype", np.dtype(object))
+    if isinstance(kind, np.dtype) and kind.kind == "c":
+        raise Unhandled(f"argument {name!r}:", f"column {column!r} holds {kind} values")
+    if dtype != np.float64:
+        integer = dtype == np.int64 and isinstance(kind, np.dtype) and kind.kind in "iu"
+        exact = integer and (kind != np.uint64 or not len(values) or values.max() < 2**63)
+        if not (exact or (dtype == np.uint8 and kind == np.bool_)):
+            wanted = "int64" if dtype == np.int64 else "bool"
+            raise Unhandled(
+                f"argument {name!r}:", f"column {column!r} is {kind}, where the pipeline was "
+                f"compiled for {wanted} as in the example"
+            )
+        return np.ascontiguousarray(values, dtype=dtype)
     try:
         if isinstance(values, np.ndarray):
             return np.ascontiguousarray(values, dtype=np.float64)

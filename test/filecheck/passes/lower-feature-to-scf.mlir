@@ -343,3 +343,49 @@ func.func @boosted(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
 // CHECK: arith.fptosi %{{[0-9]+}} : f64 to i32
 // CHECK: arith.shrui
 // LLVM: define void @"boosted_stage0"(i64 %{{.*}}, ptr
+
+// -----
+
+// Integer and boolean columns: an int64 column read as i64, numpy's promotion (i64 - i64
+// stays i64, i64 / f64 is f64, i64 >= i64 compares as integers) and astype(int) of a
+// boolean (zero-extended) and of a float column (a NaN or infinity is error 5; out of range is
+// -2**63, as numpy gives).
+
+func.func @years(%df: !pipeline.frame<"year" : f64, "x" : f64>) -> (tensor<?xf64>, tensor<?xi64>) {
+  %y = pipeline.to_array %df ["year"] : !pipeline.frame<"year" : f64, "x" : f64> -> tensor<?x1xi64>
+  %x = pipeline.to_array %df ["x"] : !pipeline.frame<"year" : f64, "x" : f64> -> tensor<?x1xf64>
+  %k = pipeline.constant 2010 : i64
+  %d = pipeline.binary "sub" %y, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xi64>
+  %q = pipeline.binary "div" %d, %x : (tensor<?x1xi64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %g = pipeline.binary "ge" %y, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+  %c = pipeline.cast %g : tensor<?x1xi1> -> tensor<?x1xi64>
+  %t = pipeline.cast %x : tensor<?x1xf64> -> tensor<?x1xi64>
+  %s = pipeline.binary "add" %c, %t : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
+  %q0 = pipeline.take_column %q [0] : tensor<?x1xf64> -> tensor<?xf64>
+  %s0 = pipeline.take_column %s [0] : tensor<?x1xi64> -> tensor<?xi64>
+  func.return %q0, %s0 : tensor<?xf64>, tensor<?xi64>
+}
+
+// CHECK-LABEL: builtin.module attributes {willump.schedule = {years = {steps = [{kernel = "years_stage0"}], returns = ["v9", "v10"], errors = {"7" = {op = "pipeline.cast"}}, constants = {v2 = 2010 : i64}}}} {
+// CHECK:       willump.inputs = [{value = "arg0", part = "values", dtype = "i64", column = "year"}, {value = "arg0", part = "values", dtype = "f64", column = "x"}]
+// CHECK-DAG:   [[K:%[0-9]+]] = arith.constant 2010 : i64
+// CHECK-DAG:   [[LIMIT:%[0-9]+]] = arith.constant 9.2233720368547758e+18 : f64
+// CHECK-DAG:   [[MIN:%[0-9]+]] = arith.constant -9223372036854775808 : i64
+// CHECK:       scf.for
+// CHECK:         [[YEAR:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
+// CHECK:         [[X:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT:    [[D:%[0-9]+]] = arith.subi [[YEAR]], [[K]] : i64
+// CHECK-NEXT:    [[DF:%[0-9]+]] = arith.sitofp [[D]] : i64 to f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[DF]], [[X]] : f64
+// CHECK-NEXT:    [[GE:%[0-9]+]] = arith.cmpi sge, [[YEAR]], [[K]] : i64
+// CHECK-NEXT:    [[C:%[0-9]+]] = arith.extui [[GE]] : i1 to i64
+// CHECK:         [[ABS:%[0-9]+]] = math.absf [[X]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpf uge, [[ABS]], {{%[0-9]+}} : f64
+// CHECK:         [[IN:%[0-9]+]] = arith.cmpf olt, [[ABS]], [[LIMIT]] : f64
+// CHECK-NEXT:    [[SAFE:%[0-9]+]] = arith.select [[IN]], [[X]], {{%[0-9]+}} : f64
+// CHECK-NEXT:    [[T:%[0-9]+]] = arith.fptosi [[SAFE]] : f64 to i64
+// CHECK-NEXT:    [[TT:%[0-9]+]] = arith.select [[IN]], [[T]], [[MIN]] : i64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.addi [[C]], [[TT]] : i64
+
+// LLVM-LABEL: define void @"years_stage0"
+// LLVM:         call i64 @"llvm.fptosi.sat.i64.f64"(double

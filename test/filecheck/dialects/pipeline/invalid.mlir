@@ -155,7 +155,7 @@
 %x = "test.op"() : () -> tensor<?x2xf64>
 %y = pipeline.unary "exp" %x : tensor<?x2xf64> -> tensor<?x3xf64>
 
-// CHECK: result type must equal the input type
+// CHECK: result must be tensor<?x2xf64>
 
 // -----
 
@@ -206,3 +206,72 @@
 %y = pipeline.where %m, %x, %c : (tensor<?x2xi1>, tensor<?x2xf64>, f64) -> tensor<?x1xf64>
 
 // CHECK: result type does not match the broadcast of the operands
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi64>
+%y = pipeline.binary "add" %x, %x : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xf64>
+
+// CHECK: result must be tensor<?xi64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi1>
+%y = pipeline.binary "add" %x, %x : (tensor<?xi1>, tensor<?xi1>) -> tensor<?xi64>
+
+// CHECK: 'add' of two boolean operands is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi64>
+%y = pipeline.binary "power" %x, %x : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+
+// CHECK: an integer power is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf32>
+%y = pipeline.binary "add" %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+
+// CHECK: lhs must hold f64, i64 or i1 values, got tensor<?xf32>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi1>
+%y = pipeline.unary "negative" %x : tensor<?xi1> -> tensor<?xi1>
+
+// CHECK: a unary function of booleans is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi64>
+%y = pipeline.unary "sqrt" %x : tensor<?xi64> -> tensor<?xi64>
+
+// CHECK: result must be tensor<?xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi64>
+%y = pipeline.cast %x : tensor<?xi64> -> tensor<?xi64>
+
+// CHECK: a cast must change the element type
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi64>
+%y = pipeline.cast %x : tensor<?xi64> -> tensor<?x1xf64>
+
+// CHECK: result must have the input's shape
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64>
+%x = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64> -> tensor<?x1xf32>
+
+// CHECK: result elements must be f64, i64 or i1, got f32
+
+// -----
+
+%c = "pipeline.constant"() <{value = 2.5 : f32}> : () -> f32
+
+// CHECK: the value must be an f64 or i64, got f32

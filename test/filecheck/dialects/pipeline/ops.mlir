@@ -94,3 +94,32 @@ pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> 
 // GENERIC:      %r = "pipeline.predict"(%x) <{estimator = "Ridge", method = "predict", params = {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>}}> {note = 1 : i64} : (tensor<?x4xf64>) -> tensor<?xf64>
 // GENERIC-NEXT: %y = "pipeline.python_call"(%x, %obj) <{callee = "my_udf", reason = "unknown function"}> : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
 // GENERIC-NEXT: %u, %w = "pipeline.python_call"(%y) <{callee = "split", reason = "returns a tuple", source = "pipeline.py:12"}> : (tensor<?x4xf64>) -> (!pipeline.object, tensor<?xf64>)
+
+// -----
+
+// Integer and boolean columns: numpy's promotion (int64 op int64 stays i64, true division
+// and a float operand give f64, comparisons i1) and astype as pipeline.cast.
+
+%df = "test.op"() : () -> !pipeline.frame<"year" : f64, "n" : f64>
+%year = pipeline.to_array %df ["year"] : !pipeline.frame<"year" : f64, "n" : f64> -> tensor<?x1xi64>
+%k = pipeline.constant 2010 : i64
+%d = pipeline.binary "sub" %year, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xi64>
+%q = pipeline.binary "div" %d, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xf64>
+%g = pipeline.binary "ge" %year, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+%a = pipeline.unary "abs" %d : tensor<?x1xi64> -> tensor<?x1xi64>
+%l = pipeline.unary "log1p" %d : tensor<?x1xi64> -> tensor<?x1xf64>
+%c = pipeline.cast %g : tensor<?x1xi1> -> tensor<?x1xi64>
+%w = pipeline.where %g, %d, %q : (tensor<?x1xi1>, tensor<?x1xi64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+
+// CHECK:      %year = pipeline.to_array %df ["year"] : !pipeline.frame<"year" : f64, "n" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: %k = pipeline.constant 2010 : i64
+// CHECK-NEXT: %d = pipeline.binary "sub" %year, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xi64>
+// CHECK-NEXT: %q = pipeline.binary "div" %d, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xf64>
+// CHECK-NEXT: %g = pipeline.binary "ge" %year, %k : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+// CHECK-NEXT: %a = pipeline.unary "abs" %d : tensor<?x1xi64> -> tensor<?x1xi64>
+// CHECK-NEXT: %l = pipeline.unary "log1p" %d : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: %c = pipeline.cast %g : tensor<?x1xi1> -> tensor<?x1xi64>
+// CHECK-NEXT: %w = pipeline.where %g, %d, %q : (tensor<?x1xi1>, tensor<?x1xi64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+
+// GENERIC:      %k = "pipeline.constant"() <{value = 2010 : i64}> : () -> i64
+// GENERIC:      %c = "pipeline.cast"(%g) : (tensor<?x1xi1>) -> tensor<?x1xi64>
