@@ -12,7 +12,10 @@ print(compiled.ir("feature"))   # the IR at any stage
 
 from typing import Any
 
-__all__ = ["compile", "optimize", "load", "CompiledPipeline", "OptimizedPipeline", "InputError"]
+__all__ = [
+    "compile", "optimize", "load", "CompiledPipeline", "OptimizedPipeline", "InputError",
+    "CompileError",
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -41,4 +44,8 @@ def __getattr__(name: str) -> Any:
         from willump_mlir.runtime.marshal import InputError
 
         return InputError
+    if name == "CompileError":
+        from willump_mlir.selfcheck import CompileError
+
+        return CompileError
     raise AttributeError(f"module 'willump_mlir' has no attribute {name!r}")

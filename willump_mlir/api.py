@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,12 @@ import xdsl
 
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
-from willump_mlir.frontend.spec import FrontendResult
+from willump_mlir.frontend.spec import FrontendError, FrontendResult
+from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import bind_blob, cache_path, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
+from willump_mlir.selfcheck import CompileError, difference, fresh
 
 
 @functools.cache
@@ -49,10 +53,133 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     Fitted estimators among the arguments (and the globals and closure variables ``fn``
     reads) are bound into the code. The object code is cached on disk, keyed by the
     pipeline IR (whose blob names are content hashes), so compiling the same pipeline
-    again, in any process, skips the lowering and LLVM.
+    again, in any process, skips the lowering and LLVM. The result is checked against
+    ``fn`` on ``example`` before it is returned (``compile_checked``).
     """
     started = time.perf_counter()
-    return compile_traced(fn, trace_to_module(fn, example), started)
+    return compile_checked(fn, example, functools.partial(trace_to_module, fn, example), started)
+
+
+Trace = Callable[[tuple[int, str] | None], FrontendResult]
+
+
+def compile_checked(
+    fn: Callable[..., Any], example: tuple[Any, ...], trace: Trace, started: float | None = None
+) -> CompiledPipeline:
+    """Compile ``trace(None)`` and check it returns what ``fn`` returns on ``example``.
+
+    ``trace(python_tail)`` traces ``fn`` (see ``trace_to_module``). If the compiled pipeline
+    disagrees with ``fn`` on the example, raises where ``fn`` does not, or fails to compile,
+    the function's statements from some index on run as one Python call instead: the
+    largest native prefix that compiles and agrees is found by bisection, and the Python
+    call's reason says what went wrong with more of it native. A ``FrontendError`` from
+    tracing the whole function is the user's and is raised as it is; ``CompileError`` when
+    even the whole function as one Python call does not agree.
+    """
+    started = time.perf_counter() if started is None else started
+    check = SelfCheck(fn, example, started)
+    compiled, why = check.attempt(trace, None)
+    if compiled is not None:
+        return compiled
+    lines = statement_lines(fn)
+    failures = {len(lines): why}
+    native, python = 0, len(lines)  # bisect: statements [0, native) agree, [0, python) fail
+    best: tuple[CompiledPipeline, str] | None = None
+    while python - native > 1:
+        middle = (native + python) // 2
+        compiled, why = check.attempt(trace, (middle, failures[python]))
+        if compiled is not None:
+            native, best = middle, (compiled, failures[python])
+        else:
+            python, failures[middle] = middle, why
+    reason = failures[python]
+    if best is not None and best[1] == reason:
+        return best[0]
+    compiled, why = check.attempt(trace, (native, reason))
+    if compiled is not None:
+        return compiled
+    if best is not None:
+        return best[0]
+    raise check.failed(lines[0], why)
+
+
+class SelfCheck:
+    """Compiles traced modules of ``fn`` and checks them on ``example``."""
+
+    def __init__(self, fn: Callable[..., Any], example: tuple[Any, ...], started: float):
+        self.fn = fn
+        self.example = example
+        self.started = started
+        self.args: tuple[Any, ...] = ()  # the example and the defaults, once it traces
+        self.data: list[bool] | None = None  # which arguments are data (copied per run)
+        self.expected: Any = None
+
+    def copies(self) -> tuple[Any, ...]:
+        """The arguments, data arguments copied (the code may mutate them)."""
+        assert self.data is not None
+        return tuple(fresh(a) if d else a for a, d in zip(self.args, self.data, strict=True))
+
+    def original(self) -> Any:
+        """What ``fn`` returns on a copy of the example (``FrontendError`` if it raises)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the trace has shown the same warnings
+                return self.fn(*self.copies())
+        except Exception as error:
+            raise FrontendError(
+                f"{self.fn.__name__!r} raised {type(error).__name__} on its example: {error}"
+            ) from error
+
+    def attempt(
+        self, trace: Trace, python_tail: tuple[int, str] | None
+    ) -> tuple[CompiledPipeline | None, str]:
+        """The pipeline traced with ``python_tail`` if it compiles and agrees with ``fn`` on
+        the example; else None and what went wrong."""
+        try:
+            traced = trace(python_tail)
+        except FrontendError as error:
+            if python_tail is None:
+                raise  # the user's error: their code raises, an argument is not supported
+            return None, f"tracing it failed: {error}"
+        except Exception as error:
+            return None, f"compiling it failed: {describe(error)}"
+        if self.data is None:
+            parameters = list(inspect.signature(self.fn).parameters.values())
+            defaults = [p.default for p in parameters[len(self.example) :]]
+            self.args = (*self.example, *defaults)
+            self.data = [spec.kind != "bound" for spec in traced.arguments]
+            self.expected = self.original()
+        try:
+            compiled = compile_traced(self.fn, traced, self.started)
+        except Exception as error:
+            return None, f"compiling it failed: {describe(error)}"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = compiled(*self.copies())
+        except Exception as error:
+            return None, (f"the compiled code raised {describe(error)} on the example, where "
+                          "the original did not")  # fmt: skip
+        found = difference(self.expected, got)
+        if found is not None:
+            return None, f"the compiled code disagreed with the original on the example: {found}"
+        compiled.rows_in_python = 0  # the check's rows are not the user's
+        compiled.compile_seconds = time.perf_counter() - self.started
+        return compiled, ""
+
+    def failed(self, line: int, why: str) -> CompileError:
+        """The error when even the whole function as one Python call does not agree."""
+        where = f"{self.fn.__code__.co_filename}, line {line}"
+        again = difference(self.expected, self.original()) if self.data is not None else None
+        if again is not None:
+            return CompileError(
+                f"{where}: {self.fn.__name__!r} returns different results on the same "
+                f"example ({again}); wm.compile can only check a deterministic function"
+            )
+        return CompileError(
+            f"{where}: {self.fn.__name__!r} cannot be compiled: even run as one Python call "
+            f"from this line, {why}"
+        )
 
 
 def compile_traced(
