@@ -60,7 +60,7 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     return compile_checked(fn, example, functools.partial(trace_to_module, fn, example), started)
 
 
-Trace = Callable[[tuple[int, str] | None], FrontendResult]
+Trace = Callable[[tuple[int, int, str] | None], FrontendResult]
 
 
 def compile_checked(
@@ -68,13 +68,14 @@ def compile_checked(
 ) -> CompiledPipeline:
     """Compile ``trace(None)`` and check it returns what ``fn`` returns on ``example``.
 
-    ``trace(python_tail)`` traces ``fn`` (see ``trace_to_module``). If the compiled pipeline
-    disagrees with ``fn`` on the example, raises where ``fn`` does not, or fails to compile,
-    the function's statements from some index on run as one Python call instead: the
-    largest native prefix that compiles and agrees is found by bisection, and the Python
-    call's reason says what went wrong with more of it native. A ``FrontendError`` from
-    tracing the whole function is the user's and is raised as it is; ``CompileError`` when
-    even the whole function as one Python call does not agree.
+    ``trace(python_block)`` traces ``fn`` (see ``trace_to_module``). If the compiled
+    pipeline disagrees with ``fn`` on the example, raises where ``fn`` does not, or fails
+    to compile, bisection finds a statement ``k`` such that the pipeline agrees with the
+    statements from ``k`` on in Python and not from ``k + 1`` on. Then statement ``k``
+    alone runs in Python, if that agrees, else the statements from ``k`` on; the Python
+    call's reason says what went wrong with statement ``k`` native. A ``FrontendError``
+    from tracing the whole function is the user's and is raised as it is; ``CompileError``
+    when even the whole function as one Python call does not agree.
     """
     started = time.perf_counter() if started is None else started
     check = SelfCheck(fn, example, started)
@@ -82,22 +83,25 @@ def compile_checked(
     if compiled is not None:
         return compiled
     lines = statement_lines(fn)
-    failures = {len(lines): why}
-    native, python = 0, len(lines)  # bisect: statements [0, native) agree, [0, python) fail
+    end = len(lines)
+    failures = {end: why}
+    native, python = 0, end  # from `native` on in Python agrees (assumed for 0); `python`: not
     best: tuple[CompiledPipeline, str] | None = None
     while python - native > 1:
         middle = (native + python) // 2
-        compiled, why = check.attempt(trace, (middle, failures[python]))
+        compiled, why = check.attempt(trace, (middle, end, failures[python]))
         if compiled is not None:
             native, best = middle, (compiled, failures[python])
         else:
             python, failures[middle] = middle, why
     reason = failures[python]
-    if best is not None and best[1] == reason:
-        return best[0]
-    compiled, why = check.attempt(trace, (native, reason))
-    if compiled is not None:
-        return compiled
+    blocks = [(native, native + 1, reason)] if native + 1 < end else []  # the statement alone
+    for block in [*blocks, (native, end, reason)]:
+        if block[1] == end and best is not None and best[1] == reason:
+            return best[0]
+        compiled, why = check.attempt(trace, block)
+        if compiled is not None:
+            return compiled
     if best is not None:
         return best[0]
     raise check.failed(lines[0], why)
@@ -131,14 +135,14 @@ class SelfCheck:
             ) from error
 
     def attempt(
-        self, trace: Trace, python_tail: tuple[int, str] | None
+        self, trace: Trace, python_block: tuple[int, int, str] | None
     ) -> tuple[CompiledPipeline | None, str]:
-        """The pipeline traced with ``python_tail`` if it compiles and agrees with ``fn`` on
+        """The pipeline traced with ``python_block`` if it compiles and agrees with ``fn`` on
         the example; else None and what went wrong."""
         try:
-            traced = trace(python_tail)
+            traced = trace(python_block)
         except FrontendError as error:
-            if python_tail is None:
+            if python_block is None:
                 raise  # the user's error: their code raises, an argument is not supported
             return None, f"tracing it failed: {error}"
         except Exception as error:

@@ -57,7 +57,8 @@ def _positions(mask: np.ndarray) -> str:
 
 def _first(expected: np.ndarray, got: np.ndarray, mask: np.ndarray) -> str:
     index = tuple(np.argwhere(mask)[0])
-    return f" (original {expected[index]!r}, compiled {got[index]!r})"
+    shown = [v.item() if isinstance(v, np.generic) else v for v in (expected[index], got[index])]
+    return f" (original {shown[0]!r}, compiled {shown[1]!r})"
 
 
 def _float_values(path: str, expected: np.ndarray, got: np.ndarray) -> str | None:

@@ -166,7 +166,7 @@ class Tracer:
 
     def __init__(
         self, fn: Callable, fdef: ast.FunctionDef, first_line: int,
-        python_tail: tuple[int, str] | None = None,
+        python_block: tuple[int, int, str] | None = None,
     ):  # fmt: skip
         self.fn = fn
         self.fdef = fdef
@@ -183,8 +183,8 @@ class Tracer:
         self.lookups = TableLookups(self)
         self._counter = 0
         self._stmt: ast.stmt | None = None
-        # (i, why): the body's statements from index i on run as one Python call
-        self.python_tail = python_tail
+        # (start, stop, why): the body's statements [start, stop) run as one Python call
+        self.python_block = python_block
 
     # region Emission
 
@@ -341,8 +341,15 @@ class Tracer:
         """Trace a function body; return the values it returns."""
         for i, stmt in enumerate(body):
             self._stmt = stmt
-            if self.python_tail is not None and i == self.python_tail[0]:
-                return [self.opaque_statements(body[i:], self.python_tail[1], returns=True)]
+            block = self.python_block if body is self.fdef.body else None
+            if block is not None and block[0] <= i < block[1]:
+                start, stop, why = block
+                returns = any(isinstance(n, ast.Return) for s in body[i:stop] for n in ast.walk(s))
+                if stop >= len(body) or returns:
+                    return [self.opaque_statements(body[i:], why, returns=True)]
+                if i == start:
+                    self.opaque_statements(body[start:stop], why, returns=False)
+                continue
             nested_return = any(isinstance(s, ast.Return) for s in ast.walk(stmt))
             if nested_return and not isinstance(stmt, ast.Return):
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
@@ -376,7 +383,9 @@ class Tracer:
     def _returned(self, node: ast.expr | None) -> list[Val]:
         val = self.lower(node) if node is not None else Val(None)
         if val.items is not None and isinstance(val.value, tuple):
-            return [self.materialize(v) for v in val.items]
+            # the items are computed natively; the tuple the caller gets is packed in Python
+            items = [self.materialize(v) for v in val.items]
+            return [self.materialize(Val(val.value, items=items))]
         return [self.materialize(val)]
 
     def materialize(self, val: Val) -> Val:
@@ -836,12 +845,13 @@ def statement_lines(fn: Callable) -> list[int]:
 
 
 def trace_to_module(
-    fn: Callable, example: tuple, python_tail: tuple[int, str] | None = None
+    fn: Callable, example: tuple, python_block: tuple[int, int, str] | None = None
 ) -> FrontendResult:
     """Trace ``fn`` on ``example`` (its argument values) into a ``pipeline`` module.
 
-    With ``python_tail=(i, why)``, the function's statements from the ``i``-th on run as
-    one Python call whose reason is ``why``. A ``FrontendError`` is the user's (the code
+    With ``python_block=(start, stop, why)``, the function's statements ``start`` to
+    ``stop - 1`` run as one Python call whose reason is ``why`` (to the end if they
+    include a ``return``). A ``FrontendError`` is the user's (the code
     raises on the example, an argument is not supported); any other exception is the
     compiler's.
     """
@@ -862,7 +872,7 @@ def trace_to_module(
         )
     values = list(example) + [p.default for p in parameters[len(example) :]]
     specs = [_classify(p.name, v) for p, v in zip(parameters, values, strict=True)]
-    tracer = Tracer(fn, fdef, first_line, python_tail)
+    tracer = Tracer(fn, fdef, first_line, python_block)
     data = [s for s in specs if s.kind != "bound"]
     tracer.block = Block(arg_types=[s.type for s in data])  # type: ignore[misc]
     block_args = iter(tracer.block.args)
