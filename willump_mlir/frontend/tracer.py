@@ -849,11 +849,10 @@ def trace_to_module(
 ) -> FrontendResult:
     """Trace ``fn`` on ``example`` (its argument values) into a ``pipeline`` module.
 
-    With ``python_block=(start, stop, why)``, the function's statements ``start`` to
-    ``stop - 1`` run as one Python call whose reason is ``why`` (to the end if they
-    include a ``return``). A ``FrontendError`` is the user's (the code
-    raises on the example, an argument is not supported); any other exception is the
-    compiler's.
+    With ``python_block=(start, stop, why)``, the body's statements ``start`` to ``stop - 1``
+    (to the end if they include a ``return``) run as one Python call whose reason is
+    ``why``. A ``FrontendError`` is the user's (the code raises on the example, an argument
+    is not supported); any other exception is the compiler's.
     """
     fdef, first_line = _source(fn)
     name = fn.__name__
