@@ -136,7 +136,7 @@ def _labels(path: str, what: str, expected: pd.Index, got: pd.Index) -> str | No
     try:
         pd.testing.assert_index_equal(expected, got, exact="equiv")
     except AssertionError:
-        return f"{path}: its {what} is {_short(got)}, the original's is {_short(expected)}"
+        return f"{path}: {what} {_short(got)}, the original's {what} {_short(expected)}"
     return None
 
 
@@ -214,5 +214,9 @@ def difference(expected: Any, got: Any, path: str = "the result") -> str | None:
         if list(expected) != list(got):
             return f"{path}: keys {list(got)!r}, the original's are {list(expected)!r}"
         return _sequence(path, expected.values(), got.values())
+    if isinstance(expected, pd.Index):
+        return _labels(path, "labels", expected, got)
+    if hasattr(expected, "__array__"):  # a Categorical, an extension array, ...
+        return _arrays(path, np.asarray(expected), np.asarray(got))
     found = _scalar(expected, got)
     return None if found is None else f"{path} is {found}"

@@ -304,3 +304,15 @@ def test_tuple_result_is_returned_whole_with_the_model_native(penguins) -> None:
     assert difference(both(frame, model), compiled(frame, model)) is None
     assert all(not s.startswith(("x =", "return")) for s, _ in python_calls(compiled).values())
     assert "LogisticRegression.predict_proba" in compiled.explain().split("Runs in Python")[0]
+
+
+def test_difference_other_array_likes() -> None:
+    c = pd.Categorical(["a", "b", None])
+    assert difference(c, c.copy()) is None
+    assert "values differ at 1" in difference(c, pd.Categorical(["a", "a", None]))
+    assert "labels Index([1, 3]" in difference(pd.Index([1, 2]), pd.Index([1, 3]))
+    ints = pd.Series([1, None], dtype="Int64")
+    assert difference(ints, ints.copy()) is None
+    dates = pd.Series(pd.to_datetime(["2020-01-01", None]))
+    assert difference(dates, dates.copy()) is None
+    assert difference(None, None) is None and "is 2.0" in difference(1.0, 2.0)
