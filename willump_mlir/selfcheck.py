@@ -44,12 +44,13 @@ def _name(value: object) -> str:
 
 def _tolerance(dtype: np.dtype) -> float:
     """The relative tolerance of a float ``dtype``: ``RTOL``, or one rounding below float64."""
-    return max(RTOL, float(np.finfo(dtype).eps)) if dtype.itemsize < 8 else RTOL
+    eps = float(np.finfo(dtype).eps)
+    return max(RTOL, eps) if eps > np.finfo(np.float64).eps else RTOL
 
 
 def _positions(mask: np.ndarray) -> str:
     where = np.argwhere(mask)
-    shown = ", ".join(str(tuple(int(i) for i in p)) if len(p) > 1 else str(int(p[0]))
+    shown = ", ".join(str(tuple(int(i) for i in p)) if len(p) != 1 else str(int(p[0]))
                       for p in where[:SHOWN])  # fmt: skip
     more = f" and {len(where) - SHOWN} more" if len(where) > SHOWN else ""
     return f"at {shown}{more}"
