@@ -60,15 +60,15 @@ def compile(fn: Callable[..., Any], example: tuple[Any, ...]) -> CompiledPipelin
     return compile_checked(fn, example, functools.partial(trace_to_module, fn, example), started)
 
 
-Trace = Callable[[tuple[int, int, str] | None], FrontendResult]
+Trace = Callable[..., FrontendResult]  # trace_to_module with fn and example: python_block=...
 
 
 def compile_checked(
     fn: Callable[..., Any], example: tuple[Any, ...], trace: Trace, started: float | None = None
 ) -> CompiledPipeline:
-    """Compile ``trace(None)`` and check it returns what ``fn`` returns on ``example``.
+    """Compile ``trace()`` and check it returns what ``fn`` returns on ``example``.
 
-    ``trace(python_block)`` traces ``fn`` (see ``trace_to_module``). If the compiled
+    ``trace(python_block=...)`` traces ``fn`` (see ``trace_to_module``). If the compiled
     pipeline disagrees with ``fn`` on the example, raises where ``fn`` does not, or fails
     to compile, bisection finds a statement ``k`` such that the pipeline agrees with the
     statements from ``k`` on in Python and not from ``k + 1`` on. Then statement ``k``
@@ -140,7 +140,7 @@ class SelfCheck:
         """The pipeline traced with ``python_block`` if it compiles and agrees with ``fn`` on
         the example; else None and what went wrong."""
         try:
-            traced = trace(python_block)
+            traced = trace(python_block=python_block)
         except FrontendError as error:
             if python_block is None:
                 raise  # the user's error: their code raises, an argument is not supported
