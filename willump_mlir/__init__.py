@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "compile", "optimize", "load", "CompiledPipeline", "OptimizedPipeline", "InputError",
     "RefitError",
+    "CompileError",
 ]  # fmt: skip
 
 
@@ -48,4 +49,8 @@ def __getattr__(name: str) -> Any:
         from willump_mlir.runtime.refit import RefitError
 
         return RefitError
+    if name == "CompileError":
+        from willump_mlir.selfcheck import CompileError
+
+        return CompileError
     raise AttributeError(f"module 'willump_mlir' has no attribute {name!r}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,12 @@ import xdsl
 
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
-from willump_mlir.frontend.spec import FrontendResult
+from willump_mlir.frontend.spec import FrontendError, FrontendResult
+from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import bind_blob, cache_path, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
+from willump_mlir.selfcheck import CompileError, difference, fresh
 
 
 @functools.cache
@@ -53,10 +57,139 @@ def compile(
     the body uses only for lookups, and the arguments named in ``static`` are bound into
     the code; a later call must pass the same or an equal value for each. The object code
     is cached on disk, keyed by the pipeline IR (whose blob names are content hashes), so
-    compiling the same pipeline again, in any process, skips the lowering and LLVM.
+    compiling the same pipeline again, in any process, skips the lowering and LLVM. The
+    result is checked against ``fn`` on ``example`` before it is returned
+    (``compile_checked``).
     """
     started = time.perf_counter()
-    return compile_traced(fn, trace_to_module(fn, example, static), started)
+    trace = functools.partial(trace_to_module, fn, example, static=static)
+    return compile_checked(fn, example, trace, started)
+
+
+Trace = Callable[..., FrontendResult]  # trace_to_module with fn and example: python_block=...
+
+
+def compile_checked(
+    fn: Callable[..., Any], example: tuple[Any, ...], trace: Trace, started: float | None = None
+) -> CompiledPipeline:
+    """Compile ``trace()`` and check it returns what ``fn`` returns on ``example``.
+
+    ``trace(python_block=...)`` traces ``fn`` (see ``trace_to_module``). If the compiled
+    pipeline disagrees with ``fn`` on the example, raises where ``fn`` does not, or fails
+    to compile, bisection finds a statement ``k`` such that the pipeline agrees with the
+    statements from ``k`` on in Python and not from ``k + 1`` on. Then statement ``k``
+    alone runs in Python, if that agrees, else the statements from ``k`` on; the Python
+    call's reason says what went wrong with statement ``k`` native. A ``FrontendError``
+    from tracing the whole function is the user's and is raised as it is; ``CompileError``
+    when even the whole function as one Python call does not agree.
+    """
+    started = time.perf_counter() if started is None else started
+    check = SelfCheck(fn, example, started)
+    compiled, why = check.attempt(trace, None)
+    if compiled is not None:
+        return compiled
+    lines = statement_lines(fn)
+    end = len(lines)
+    failures = {end: why}
+    native, python = 0, end  # from `native` on in Python agrees (assumed for 0); `python`: not
+    best: tuple[CompiledPipeline, str] | None = None
+    while python - native > 1:
+        middle = (native + python) // 2
+        compiled, why = check.attempt(trace, (middle, end, failures[python]))
+        if compiled is not None:
+            native, best = middle, (compiled, failures[python])
+        else:
+            python, failures[middle] = middle, why
+    reason = failures[python]
+    blocks = [(native, native + 1, reason)] if native + 1 < end else []  # the statement alone
+    for block in [*blocks, (native, end, reason)]:
+        if block[1] == end and best is not None and best[1] == reason:
+            return best[0]
+        compiled, why = check.attempt(trace, block)
+        if compiled is not None:
+            return compiled
+    if best is not None:
+        return best[0]
+    raise check.failed(lines[0], why)
+
+
+class SelfCheck:
+    """Compiles traced modules of ``fn`` and checks them on ``example``."""
+
+    def __init__(self, fn: Callable[..., Any], example: tuple[Any, ...], started: float):
+        self.fn = fn
+        self.example = example
+        self.started = started
+        self.args: tuple[Any, ...] = ()  # the example and the defaults, once it traces
+        self.data: list[bool] | None = None  # which arguments are data (copied per run)
+        self.expected: Any = None
+
+    def copies(self) -> tuple[Any, ...]:
+        """The arguments, data arguments copied (the code may mutate them)."""
+        assert self.data is not None
+        return tuple(fresh(a) if d else a for a, d in zip(self.args, self.data, strict=True))
+
+    def original(self) -> Any:
+        """What ``fn`` returns on a copy of the example (``FrontendError`` if it raises)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the trace has shown the same warnings
+                return self.fn(*self.copies())
+        except Exception as error:
+            raise FrontendError(
+                f"{self.fn.__name__!r} raised {type(error).__name__} on its example: {error}"
+            ) from error
+
+    def attempt(
+        self, trace: Trace, python_block: tuple[int, int, str] | None
+    ) -> tuple[CompiledPipeline | None, str]:
+        """The pipeline traced with ``python_block`` if it compiles and agrees with ``fn`` on
+        the example; else None and what went wrong."""
+        try:
+            traced = trace(python_block=python_block)
+        except FrontendError as error:
+            if python_block is None:
+                raise  # the user's error: their code raises, an argument is not supported
+            return None, f"tracing it failed: {error}"
+        except Exception as error:
+            return None, f"compiling it failed: {describe(error)}"
+        if self.data is None:
+            parameters = list(inspect.signature(self.fn).parameters.values())
+            defaults = [p.default for p in parameters[len(self.example) :]]
+            self.args = (*self.example, *defaults)
+            self.data = [spec.kind != "bound" for spec in traced.arguments]
+            self.expected = self.original()
+        try:
+            compiled = compile_traced(self.fn, traced, self.started)
+        except Exception as error:
+            return None, f"compiling it failed: {describe(error)}"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = compiled(*self.copies())
+        except Exception as error:
+            return None, (f"the compiled code raised {describe(error)} on the example, where "
+                          "the original did not")  # fmt: skip
+        found = difference(self.expected, got)
+        if found is not None:
+            return None, f"the compiled code disagreed with the original on the example: {found}"
+        compiled.rows_in_python = compiled.calls_in_python = 0  # the check's, not the user's
+        compiled.compile_seconds = time.perf_counter() - self.started
+        return compiled, ""
+
+    def failed(self, line: int, why: str) -> CompileError:
+        """The error when even the whole function as one Python call does not agree."""
+        where = f"{self.fn.__code__.co_filename}, line {line}"
+        again = difference(self.expected, self.original()) if self.data is not None else None
+        if again is not None:
+            return CompileError(
+                f"{where}: {self.fn.__name__!r} returns different results on the same "
+                f"example ({again}); wm.compile can only check a deterministic function"
+            )
+        return CompileError(
+            f"{where}: {self.fn.__name__!r} cannot be compiled: even run as one Python call "
+            f"from this line, {why}"
+        )
 
 
 def compile_traced(

@@ -113,7 +113,8 @@ def explain(compiled: CompiledPipeline) -> str:
     lines += ["", "Runs in Python:"]
     if traced.python_calls:
         for name, call in traced.python_calls.items():
-            lines.append(f"  - {name}: {call.source}")
+            source = call.source.replace("\n", "\n      ")  # a block of statements, indented
+            lines.append(f"  - {name}: {source}")
             lines.append(f"      why: {call.reason}")
     else:
         lines.append("  - nothing: the whole pipeline is native code")
@@ -147,5 +148,6 @@ def explain(compiled: CompiledPipeline) -> str:
             "matrix with scipy.sparse.csr_matrix"
         )
     if traced.notes:
-        lines += ["", "Frontend notes:"] + [f"  - {note}" for note in traced.notes]
+        notes = [note.replace("\n", "\n      ") for note in traced.notes]
+        lines += ["", "Frontend notes:"] + [f"  - {note}" for note in notes]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ If no candidate passes, the result is the exact compiled pipeline, and the repor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -43,7 +44,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from willump_mlir.api import compile_traced
+from willump_mlir.api import compile_checked, compile_traced
 from willump_mlir.compiler import context
 from willump_mlir.dialects.pipeline import PredictOp, batch_of, is_sparse
 from willump_mlir.frontend import trace_to_module
@@ -270,8 +271,8 @@ def optimize(
         raise InputError("validation and validation_y come together: give both or neither")
     steps = tqdm(total=6, desc="willump-mlir optimize", disable=not progress, leave=False)
     steps.set_postfix_str("compiling the exact pipeline")
-    traced = trace_to_module(fn, train)
-    exact = compile_traced(fn, traced)
+    exact = compile_checked(fn, train, functools.partial(trace_to_module, fn, train))
+    traced = exact.traced
     rows = exact.bind(train)[1]
     if len(labels) != rows:
         raise InputError(f"y has {len(labels)} labels but train has {rows} rows")

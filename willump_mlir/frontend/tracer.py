@@ -90,6 +90,20 @@ _STATEMENT_NAMES: dict[type, str] = {
 }  # fmt: skip
 
 
+def describe(error: Exception) -> str:
+    """``Type: message``, the message on one line and cut to 200 characters."""
+    message = " ".join(str(error).split())
+    cut = message[:199] + "…" if len(message) > 200 else message
+    return f"{type(error).__name__}: {cut}" if message else type(error).__name__
+
+
+def _why(error: Exception) -> str:
+    """Why a statement runs in Python: its ``Unsupported`` reason, or the compiler's failure."""
+    if isinstance(error, Unsupported):
+        return error.reason
+    return f"compiling it failed: {describe(error)}"
+
+
 def _is_foldable(function: object) -> bool:
     if any(function is f for f in _FOLDABLE_BUILTINS):
         return True
@@ -142,7 +156,10 @@ def _stored_names(stmts: list[ast.stmt]) -> list[str]:
 class Tracer:
     """Lowers one function body, statement by statement, on example values."""
 
-    def __init__(self, fn: Callable, fdef: ast.FunctionDef, first_line: int):
+    def __init__(
+        self, fn: Callable, fdef: ast.FunctionDef, first_line: int,
+        python_block: tuple[int, int, str] | None = None,
+    ):  # fmt: skip
         self.fn = fn
         self.fdef = fdef
         self.first_line = first_line
@@ -160,6 +177,8 @@ class Tracer:
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
         self._stmt: ast.stmt | None = None
+        # (start, stop, why): the body's statements [start, stop) run as one Python call
+        self.python_block = python_block
 
     # region Emission
 
@@ -333,13 +352,22 @@ class Tracer:
         """Trace a function body; return the values it returns."""
         for i, stmt in enumerate(body):
             self._stmt = stmt
+            block = self.python_block if body is self.fdef.body else None
+            if block is not None and block[0] <= i < block[1]:
+                start, stop, why = block
+                returns = any(isinstance(n, ast.Return) for s in body[i:stop] for n in ast.walk(s))
+                if stop >= len(body) or returns:
+                    return [self.opaque_statements(body[i:], why, returns=True)]
+                if i == start:
+                    self.opaque_statements(body[start:stop], why, returns=False)
+                continue
             nested_return = any(isinstance(s, ast.Return) for s in ast.walk(stmt))
             if nested_return and not isinstance(stmt, ast.Return):
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
                 reason = f"{kind} containing return is not compiled"
                 return [self.opaque_statements(body[i:], reason, returns=True)]
             mark, env, notes = self.mark(), dict(self.env), len(self.notes)
-            returned = self._returned(stmt.value) if isinstance(stmt, ast.Return) else None
+            returned = self.returned(stmt) if isinstance(stmt, ast.Return) else None
             if returned is None:
                 self.statement(stmt)
             if self.lookups.rows_change is not None:  # the rest runs on other rows: in Python
@@ -351,10 +379,24 @@ class Tracer:
                 return returned
         return self._returned(None)
 
+    def returned(self, stmt: ast.Return) -> list[Val]:
+        """Trace a ``return``; if lowering it fails, it runs in Python (``statement``)."""
+        mark, env, notes = self.mark(), dict(self.env), len(self.notes)
+        try:
+            return self._returned(stmt.value)
+        except FrontendError:
+            raise
+        except Exception as error:
+            self.rollback(mark)
+            self.env, self.notes[notes:] = env, []
+            return [self.opaque_statements([stmt], _why(error), returns=True)]
+
     def _returned(self, node: ast.expr | None) -> list[Val]:
         val = self.lower(node) if node is not None else Val(None)
         if val.items is not None and isinstance(val.value, tuple):
-            return [self.materialize(v) for v in val.items]
+            # the items are computed natively; the tuple the caller gets is packed in Python
+            items = [self.materialize(v) for v in val.items]
+            return [self.materialize(Val(val.value, items=items))]
         return [self.materialize(val)]
 
     def materialize(self, val: Val) -> Val:
@@ -371,7 +413,7 @@ class Tracer:
             return self.python_op("pack", pack, operands, "a list of values stays in Python",
                                   f"{kind.__name__}(...)")  # fmt: skip
         if val.items is not None:
-            raise FrontendError(f"{self.where()}: a returned list mixes data and constants")
+            raise Unsupported("a returned list that mixes data and constants is not compiled")
         constant = val.value
 
         def const() -> object:
@@ -381,13 +423,17 @@ class Tracer:
                               repr(constant)[:60])  # fmt: skip
 
     def statement(self, stmt: ast.stmt) -> None:
-        """Trace one top-level statement."""
-        mark = self.mark()
+        """Trace one top-level statement; it runs in Python if it is not compiled, or if
+        lowering it fails in any way but the user's code raising (a ``FrontendError``)."""
+        mark, env, notes = self.mark(), dict(self.env), len(self.notes)
         try:
             self._statement(stmt)
-        except Unsupported as error:
+        except FrontendError:
+            raise
+        except Exception as error:
             self.rollback(mark)
-            self.opaque_statements([stmt], error.reason, returns=False)
+            self.env, self.notes[notes:] = env, []
+            self.opaque_statements([stmt], _why(error), returns=False)
 
     def _statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
@@ -1063,13 +1109,26 @@ def _arguments(
     return specs, notes
 
 
+def statement_lines(fn: Callable) -> list[int]:
+    """The line (in its file) of each top-level statement of ``fn``'s body."""
+    fdef, first_line = _source(fn)
+    return [first_line + stmt.lineno - 1 for stmt in fdef.body]
+
+
 def trace_to_module(
-    fn: Callable, example: tuple, static: Collection[str] = ()
-) -> FrontendResult:  # fmt: skip
+    fn: Callable,
+    example: tuple,
+    static: Collection[str] = (),
+    python_block: tuple[int, int, str] | None = None,
+) -> FrontendResult:
     """Trace ``fn`` on ``example`` (its argument values) into a ``pipeline`` module.
 
     Arguments named in ``static``, and those the body uses only as lookup tables or column
-    names (``static_by_use``), are bound at compile time like estimators.
+    names (``static_by_use``), are bound at compile time like estimators. With
+    ``python_block=(start, stop, why)``, the body's statements ``start`` to ``stop - 1``
+    (to the end if they include a ``return``) run as one Python call whose reason is
+    ``why``. A ``FrontendError`` is the user's (the code raises on the example, an argument
+    is not supported); any other exception is the compiler's.
     """
     fdef, first_line = _source(fn)
     name = fn.__name__
@@ -1088,7 +1147,7 @@ def trace_to_module(
         )
     values = list(example) + [p.default for p in parameters[len(example) :]]
     specs, notes = _arguments(fn, fdef, values, static)
-    tracer = Tracer(fn, fdef, first_line)
+    tracer = Tracer(fn, fdef, first_line, python_block)
     tracer.notes += notes
     data = [s for s in specs if s.kind != "bound"]
     tracer.block = Block(arg_types=[s.type for s in data])  # type: ignore[misc]
@@ -1110,10 +1169,7 @@ def trace_to_module(
     )
     module = ModuleOp([function])
     dce(module)  # selections and constants that folding or fallbacks left unused
-    try:
-        module.verify()
-    except VerifyException as error:
-        raise FrontendError(f"{name!r}: the traced module does not verify: {error}") from error
+    module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),
                           returns_sparse, tracer.notes, tracer.models)  # fmt: skip
