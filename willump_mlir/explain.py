@@ -111,14 +111,17 @@ def explain(compiled: CompiledPipeline) -> str:
             f"{compiled.rows_in_python} row(s) so far"
         )
     lines += ["", "Runs in Python:"]
-    if traced.python_calls:
-        for name, call in traced.python_calls.items():
+    if traced.python_fallbacks:
+        for name, call in traced.python_fallbacks.items():
             source = call.source.replace("\n", "\n      ")  # a block of statements, indented
             lines.append(f"  - {name}: {source}")
             lines.append(f"      why: {call.reason}")
     else:
         lines.append("  - nothing: the whole pipeline is native code")
     lines += ["", "Around the native code (Python, per call):"]
+    for name, call in traced.python_calls.items():
+        if call.wraps:
+            lines.append(f"  - {name}: {call.source}: {call.reason}")
     lines.append(
         "  - arguments are checked (type, width, rows) before anything runs, and every column "
         "a kernel reads (presence, dtype, length) before that kernel runs"

@@ -60,7 +60,7 @@ def check(fn: Any, frame: pd.DataFrame, *rest: Any, native: bool = True) -> Any:
         for rows in (frame.iloc[200:], frame.iloc[[0]], frame.iloc[[len(frame) - 1]]):
             same(compiled(rows, *rest), fn(rows, *rest))
     if native:
-        assert not compiled.traced.python_calls, compiled.explain()
+        assert not compiled.traced.python_fallbacks, compiled.explain()
     return compiled
 
 

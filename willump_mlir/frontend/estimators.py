@@ -378,7 +378,7 @@ class EstimatorLowering:
         result = self.tracer.python_op(
             "classes_take", labels, [indices],
             "class labels are looked up in classes_ with numpy.take",
-            f"{type(est).__name__}.classes_.take(indices)",
+            f"{type(est).__name__}.classes_.take(indices)", wraps=True,
         )  # fmt: skip
         if not np.array_equal(np.asarray(result.value), np.asarray(expected)):
             raise Unsupported(f"{type(est).__name__}.predict is not argmax of its decision")

@@ -73,6 +73,10 @@ class PythonCall:
     function: Callable
     reason: str
     source: str
+    #: True if it only puts the original's container around native values (a returned
+    #: Series' index, name and dtype; class labels taken from ``classes_``): vectorised
+    #: numpy/pandas work per call, no feature code or model in Python.
+    wraps: bool = False
 
 
 @dataclass
@@ -87,3 +91,8 @@ class FrontendResult:
     notes: list[str] = field(default_factory=list)
     # each traced model op -> (the estimator it calls, a scaler folded into it or None)
     models: dict[Operation, tuple[object, object | None]] = field(default_factory=dict)
+
+    @property
+    def python_fallbacks(self) -> dict[str, PythonCall]:
+        """The Python calls that run the user's code (not those that only wrap results)."""
+        return {name: call for name, call in self.python_calls.items() if not call.wraps}

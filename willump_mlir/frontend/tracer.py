@@ -216,7 +216,7 @@ class Tracer:
 
     def python_op(
         self, hint: str, function: Callable, operands: list[Val], reason: str, source: str,
-        results: int | None = None,
+        results: int | None = None, wraps: bool = False,
     ) -> Val:  # fmt: skip
         """Emit a ``pipeline.python_call`` of ``function``; run it on the example values.
 
@@ -239,9 +239,10 @@ class Tracer:
         args = [o.ssa for o in operands] + sources
         op = self.emit(PythonCallOp(callee, args, types, reason, source))
         called = PythonFunction(function, rebuilds, unpack=results is not None)
-        self.calls[callee] = PythonCall(callee, called, reason, source)
+        self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
         self.examples.update(zip(op.results, values, strict=True))
-        self.notes.append(f"{self.where()}: `{source}` runs in Python: {reason}")
+        if not wraps:
+            self.notes.append(f"{self.where()}: `{source}` runs in Python: {reason}")
         if results is not None:
             return Val(value, items=[Val(v, r) for v, r in zip(values, op.results, strict=True)])
         return Val(value, op.results[0])
@@ -1042,7 +1043,7 @@ def _as_returned(tracer: Tracer, val: Val) -> Val:
         return val
     return tracer.python_op(
         "result", _identity, [val], "the function returns a pandas object: its index, "
-        "name and dtypes are put around the native values", "return",
+        "name and dtypes are put around the native values", "return", wraps=True,
     )  # fmt: skip
 
 

@@ -184,7 +184,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
             for a in traced.arguments
         ],
         "python_calls": {
-            name: {"reason": call.reason, "source": call.source}
+            name: {"reason": call.reason, "source": call.source, "wraps": call.wraps}
             for name, call in traced.python_calls.items()
         },
         "blobs": sorted(traced.blobs),
@@ -343,7 +343,9 @@ def _frontend_result(
         for a in spec["arguments"]
     ]
     calls = {
-        callee: PythonCall(callee, stored["calls"][callee], c["reason"], c["source"])
+        callee: PythonCall(
+            callee, stored["calls"][callee], c["reason"], c["source"], bool(c["wraps"])
+        )
         for callee, c in spec["python_calls"].items()
     }
     return FrontendResult(
