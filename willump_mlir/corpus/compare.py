@@ -34,7 +34,7 @@ def difference(expected: Any, got: Any, where: str = "result") -> str | None:
         if not expected.index.equals(got.index):
             return f"{where}: index differs"
         for column in expected.columns:
-            if (found := difference(expected[column], got[column], f"{where}[{column!r}]")):
+            if found := difference(expected[column], got[column], f"{where}[{column!r}]"):
                 return found
         return None
     if isinstance(expected, pd.Series):

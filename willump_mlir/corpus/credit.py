@@ -80,10 +80,12 @@ def hmda_pipeline() -> Built:
     numeric = ["pirat", "hirat", "lvrat", "unemp"]
     flags = ["chist", "mhist", "phist", "selfemp", "insurance", "single"]
     model = make_pipeline(
-        ColumnTransformer([
-            ("num", StandardScaler(), numeric),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), flags),
-        ]),
+        ColumnTransformer(
+            [
+                ("num", StandardScaler(), numeric),
+                ("cat", OneHotEncoder(handle_unknown="ignore"), flags),
+            ]
+        ),
         LogisticRegression(max_iter=3000),
     )
     model.fit(train, train.deny)
@@ -118,12 +120,14 @@ def default_logistic() -> Built:
     train, test = default()
 
     def predict(df: pd.DataFrame, model: Any) -> Any:
-        X = pd.DataFrame({
-            "student": (df.student == "Yes").astype(int),
-            "balance": df.balance.round(-2),
-            "ratio": df.balance / df.income,
-            "income_k": df.income / 1000,
-        })
+        X = pd.DataFrame(
+            {
+                "student": (df.student == "Yes").astype(int),
+                "balance": df.balance.round(-2),
+                "ratio": df.balance / df.income,
+                "income_k": df.income / 1000,
+            }
+        )
         return model.predict(X)
 
     capture = Capture()

@@ -16,7 +16,9 @@ from willump_mlir.corpus import EXAMPLE_ROWS, Built, Capture, case, split, table
 
 CUT_RANK = {"Fair": 0, "Good": 1, "Very Good": 2, "Premium": 3, "Ideal": 4}
 COLOR_RANK = {c: i for i, c in enumerate("JIHGFED")}
-CLARITY_RANK = {c: i for i, c in enumerate(["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"])}
+CLARITY_RANK = {
+    c: i for i, c in enumerate(["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"])
+}
 SIZE = ["carat", "depth", "table", "x", "y", "z"]
 
 
@@ -85,7 +87,9 @@ def diamonds_volume_assign() -> Built:
 @case("diamonds", "object columns astype('category') with train categories, LightGBM regressor")
 def diamonds_lgbm_category() -> Built:
     train, test = data()
-    dtypes = {c: pd.CategoricalDtype(sorted(train[c].unique())) for c in ["cut", "color", "clarity"]}
+    dtypes = {
+        c: pd.CategoricalDtype(sorted(train[c].unique())) for c in ["cut", "color", "clarity"]
+    }
     model: Any = Capture()
 
     def predict(df: pd.DataFrame) -> Any:

@@ -83,8 +83,16 @@ def flights_music_batch() -> Built:
     train, test = data()
     tables = (weather(), ["origin", "time_hour"], WEATHER_COLS, planes(), "tailnum", PLANE_COLS)
 
-    def do_merge(df: pd.DataFrame, weather: pd.DataFrame, wkey: list[str], wcols: list[str],
-                 planes: pd.DataFrame, pcol: str, pcols: list[str], model: Any) -> Any:
+    def do_merge(
+        df: pd.DataFrame,
+        weather: pd.DataFrame,
+        wkey: list[str],
+        wcols: list[str],
+        planes: pd.DataFrame,
+        pcol: str,
+        pcols: list[str],
+        model: Any,
+    ) -> Any:
         combi = df.merge(weather[wkey + wcols], how="left", on=wkey)
         combi = combi.merge(planes[[pcol] + pcols], how="left", on=pcol)
         combi = combi[["dep_delay", "distance"] + wcols + pcols].fillna(0)
@@ -93,9 +101,7 @@ def flights_music_batch() -> Built:
     capture = Capture()
     do_merge(train, *tables, capture)
     model = LogisticRegression(max_iter=3000).fit(capture.X, late(train))
-    return Built(
-        do_merge, (train.iloc[:EXAMPLE_ROWS], *tables, model), (test, *tables, model)
-    )
+    return Built(do_merge, (train.iloc[:EXAMPLE_ROWS], *tables, model), (test, *tables, model))
 
 
 @case("flights", "merge planes (global-like closure) on tailnum, plane age, .clip, .notna")
@@ -124,13 +130,15 @@ def flights_masks() -> Built:
     def predict(df: pd.DataFrame, model: Any) -> Any:
         big = df["carrier"].isin(BIG_CARRIERS)
         morning = df["sched_dep_time"].between(600, 1159)
-        X = pd.DataFrame({
-            "big": big.astype(int),
-            "morning": morning.astype(int),
-            "big_evening": (big & ~morning).astype(int),
-            "jfk_or_long": ((df["origin"] == "JFK") | (df["distance"] > 1500)).astype(int),
-            "delay": np.where(df["dep_delay"].isna(), 0.0, df["dep_delay"]),
-        })
+        X = pd.DataFrame(
+            {
+                "big": big.astype(int),
+                "morning": morning.astype(int),
+                "big_evening": (big & ~morning).astype(int),
+                "jfk_or_long": ((df["origin"] == "JFK") | (df["distance"] > 1500)).astype(int),
+                "delay": np.where(df["dep_delay"].isna(), 0.0, df["dep_delay"]),
+            }
+        )
         return model.predict(X)
 
     capture = Capture()

@@ -19,8 +19,12 @@ from xgboost import XGBClassifier
 from willump_mlir.corpus import EXAMPLE_ROWS, Built, Capture, case, split, table
 
 NUM = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-FILL = {"bill_length_mm": 44.0, "bill_depth_mm": 17.2, "flipper_length_mm": 201.0,
-        "body_mass_g": 4200.0}
+FILL = {
+    "bill_length_mm": 44.0,
+    "bill_depth_mm": 17.2,
+    "flipper_length_mm": 201.0,
+    "body_mass_g": 4200.0,
+}
 ISLANDS = ["Biscoe", "Dream", "Torgersen"]
 ISLAND_SIZE = pd.DataFrame({"island": ISLANDS, "island_km2": [10.5, 3.2, 0.4]})
 SEX_CODE = pd.DataFrame({"sex": ["female", "male"], "sex_code": [0.0, 1.0]})
@@ -183,14 +187,23 @@ def penguins_xgb_multiclass() -> Built:
     return built(predict, train, test, model)
 
 
-@case("penguins", "sklearn Pipeline(ColumnTransformer(imputer+scaler, one-hot), LogisticRegression)")
+@case(
+    "penguins", "sklearn Pipeline(ColumnTransformer(imputer+scaler, one-hot), LogisticRegression)"
+)
 def penguins_pipeline() -> Built:
     train, test = data()
-    features = ColumnTransformer([
-        ("num", Pipeline([("impute", SimpleImputer(strategy="median")),
-                          ("scale", StandardScaler())]), NUM),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), ["island"]),
-    ])
+    features = ColumnTransformer(
+        [
+            (
+                "num",
+                Pipeline(
+                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                NUM,
+            ),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["island"]),
+        ]
+    )
     model = Pipeline([("features", features), ("clf", LogisticRegression(max_iter=2000))])
     model.fit(train, train.species)
 

@@ -89,9 +89,7 @@ def median_seconds(fn: Callable[..., Any], args: tuple[Any, ...], repeats: int) 
 
 def python_ops(compiled: CompiledPipeline) -> list[str]:
     """Each Python call of the compiled pipeline as ``source (why: reason)``."""
-    return [
-        f"{c.source} (why: {c.reason})" for c in compiled.traced.python_calls.values()
-    ]
+    return [f"{c.source} (why: {c.reason})" for c in compiled.traced.python_calls.values()]
 
 
 def run_case(case: Case, repeats: int, single_rows: int) -> Outcome:
@@ -187,9 +185,7 @@ def row_text(o: Outcome) -> str:
     )
 
 
-def run_corpus(
-    names: list[str] | None, repeats: int, single_rows: int, output: Path | None
-) -> int:
+def run_corpus(names: list[str] | None, repeats: int, single_rows: int, output: Path | None) -> int:
     """Run the cases, print the table, write ``corpus.md``/``corpus.json`` under ``output``;
     0 if every case compiles, runs and is exact."""
     print(f"{'case':<32}{'CRXN':>6}{'py':>5}{'batch':>9}{'single':>9}  failure")
