@@ -9,6 +9,7 @@ train rows to compile with, and held-out rows to check it on (``test/corpus`` an
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,17 +70,13 @@ def case(table: str, idioms: str) -> Callable[[Callable[[], Built]], Callable[[]
     return register
 
 
-def all_cases() -> dict[str, Case]:
-    """Every case of every theme module, by name."""
-    from willump_mlir.corpus import (  # noqa: F401 - importing registers the cases
-        credit,
-        diamonds,
-        flights,
-        housing,
-        penguins,
-        people,
-    )
+THEMES = ("penguins", "flights", "diamonds", "housing", "credit", "people")
 
+
+def all_cases() -> dict[str, Case]:
+    """Every case of every theme module, by name (importing a theme registers its cases)."""
+    for theme in THEMES:
+        importlib.import_module(f"willump_mlir.corpus.{theme}")
     return CASES
 
 

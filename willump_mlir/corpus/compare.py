@@ -79,6 +79,6 @@ def values_difference(expected: np.ndarray, got: np.ndarray, where: str) -> str 
         first = int(np.argmax(np.ravel(unequal)))
         return (
             f"{where}: {int(np.sum(unequal))} value(s) differ (first at flat index {first}: "
-            f"{np.ravel(got)[first]!r}, expected {np.ravel(expected)[first]!r})"
+            f"{np.ravel(got).tolist()[first]!r}, expected {np.ravel(expected).tolist()[first]!r})"
         )
     return None

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from lightgbm import LGBMClassifier
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -211,4 +213,25 @@ def loans_hgb_category() -> Built:
         max_iter=20, max_depth=4, categorical_features="from_dtype", random_state=0
     )
     model.fit(capture.X, train.grade)
+    return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
+
+
+@case("loans", "TF-IDF of a text column with NaN + one-hot + scaled numbers, sp.hstack().tocsr()")
+def loans_text_hstack() -> Built:
+    train, test = loans()
+    numeric = ["annual_income", "loan_amount", "debt_to_income"]
+    tfidf = TfidfVectorizer(min_df=3).fit(train.emp_title.fillna(""))
+    onehot = OneHotEncoder(handle_unknown="ignore").fit(train[["homeownership"]])
+    scaler = StandardScaler().fit(train[numeric].fillna(0))
+
+    def predict(df: pd.DataFrame, model: Any) -> Any:
+        words = tfidf.transform(df["emp_title"].fillna(""))
+        home = onehot.transform(df[["homeownership"]])
+        nums = sp.csr_matrix(scaler.transform(df[numeric].fillna(0)))
+        X = sp.hstack([words, home, nums]).tocsr()
+        return model.predict_proba(X)[:, 1]
+
+    capture = Capture()
+    predict(train, capture)
+    model = LogisticRegression(max_iter=3000).fit(capture.X, train.grade.isin(["A", "B"]))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))

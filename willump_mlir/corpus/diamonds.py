@@ -149,3 +149,22 @@ def mpg_comprehension() -> Built:
     predict(train, capture)
     model = Ridge(alpha=0.1).fit(capture.X, train.cty)
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
+
+
+@case("mpg", "string concatenation, .replace(dict), np.select, X.loc[:, c] = ..., .str.upper")
+def mpg_concat_select() -> Built:
+    train, test = mpg()
+
+    def predict(df: pd.DataFrame, model: Any) -> Any:
+        X = df[["displ", "year"]].copy()
+        name = df["manufacturer"] + " " + df["model"]
+        X.loc[:, "name_len"] = name.str.len()
+        X.loc[:, "drive"] = df["drv"].replace({"f": 0, "r": 1, "4": 2})
+        X["size"] = np.select([df["cyl"] <= 4, df["cyl"] <= 6], [0.0, 1.0], default=2.0)
+        X["toyota"] = df["manufacturer"].str.upper().str.strip().eq("TOYOTA").astype(int)
+        return model.predict(X)
+
+    capture = Capture()
+    predict(train, capture)
+    model = Ridge(alpha=0.5).fit(capture.X, train.hwy)
+    return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from lightgbm import LGBMRegressor
 from sklearn.ensemble import (
+    GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     RandomForestClassifier,
@@ -207,4 +208,21 @@ def flights_speed_xgb() -> Built:
     predict(train, capture)
     model = XGBRegressor(n_estimators=20, max_depth=4, random_state=0)
     model.fit(capture.X, train.arr_delay.fillna(0))
+    return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
+
+
+@case("flights", "pd.to_datetime(ISO text).dt.dayofyear, np.column_stack, GradientBoosting")
+def flights_column_stack() -> Built:
+    train, test = data()
+
+    def predict(df: pd.DataFrame, model: Any) -> Any:
+        when = pd.to_datetime(df["time_hour"])
+        delay = df["dep_delay"].fillna(0).to_numpy()
+        X = np.column_stack([when.dt.dayofyear, when.dt.hour, delay, df["distance"]])
+        return model.predict_proba(X)[:, 1]
+
+    capture = Capture()
+    predict(train, capture)
+    model = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0)
+    model.fit(capture.X, late(train))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))

@@ -4,9 +4,11 @@ write the ``willump corpus`` table."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -92,6 +94,12 @@ def python_ops(compiled: CompiledPipeline) -> list[str]:
     return [f"{c.source} (why: {c.reason})" for c in compiled.traced.python_calls.values()]
 
 
+def reason_kind(op: str) -> str:
+    """The reason of a ``python_ops`` entry with the code it names elided, to group by."""
+    reason = op.rsplit(" (why: ", 1)[-1].removesuffix(")")
+    return re.sub(r"`[^`]*`|(?<=attribute )\.\w+", "…", reason)
+
+
 def run_case(case: Case, repeats: int, single_rows: int) -> Outcome:
     """Build, compile, check and time one case."""
     outcome = Outcome(case.name, case.table, case.idioms)
@@ -169,6 +177,9 @@ def markdown(outcomes: list[Outcome]) -> str:
         )
     lines += ["", "## Failures", ""]
     lines += [f"- **{o.name}**: {o.failure}" for o in outcomes if o.failure] or ["- none"]
+    kinds = Counter(reason_kind(op) for o in outcomes for op in o.python_ops)
+    lines += ["", "## Python ops by reason", "", "| ops | reason |", "|---|---|"]
+    lines += [f"| {count} | {kind} |" for kind, count in kinds.most_common()]
     lines += ["", "## Python ops (with reasons)", ""]
     for o in outcomes:
         lines += [f"- **{o.name}**: `{op}`" for op in o.python_ops]
