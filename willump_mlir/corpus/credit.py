@@ -71,7 +71,7 @@ def creditcard_xgb() -> Built:
 
     capture = Capture()
     predict(train, capture)
-    model = XGBClassifier(n_estimators=15, max_depth=3, random_state=0)
+    model = XGBClassifier(n_estimators=15, max_depth=3, random_state=0, n_jobs=1)
     model.fit(capture.X, (train.card == "yes").astype(int))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
 
@@ -152,7 +152,7 @@ def default_lgbm_reductions() -> Built:
 
     predict(train)
     X = model.X
-    model = LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1)
+    model = LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1, n_jobs=1)
     model.fit(X, (train.default == "Yes").astype(int))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS],), (test,))
 
@@ -189,7 +189,7 @@ def loans_issue_month_lgbm() -> Built:
 
     capture = Capture()
     predict(train, capture)
-    model = LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1)
+    model = LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1, n_jobs=1)
     model.fit(capture.X, train.grade.isin(["A", "B"]).astype(int))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
 

@@ -100,7 +100,7 @@ def diamonds_lgbm_category() -> Built:
 
     predict(train)
     X = model.X
-    model = LGBMRegressor(n_estimators=25, num_leaves=15, verbose=-1).fit(X, train.price)
+    model = LGBMRegressor(n_estimators=25, num_leaves=15, verbose=-1, n_jobs=1).fit(X, train.price)
     return Built(predict, (train.iloc[:EXAMPLE_ROWS],), (test,))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from lightgbm import LGBMRegressor
+from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
@@ -57,7 +57,7 @@ def flights_dates() -> Built:
 
     capture = Capture()
     predict(train, capture)
-    model = LGBMRegressor(n_estimators=25, num_leaves=15, verbose=-1)
+    model = LGBMRegressor(n_estimators=25, num_leaves=15, verbose=-1, n_jobs=1)
     model.fit(capture.X, train.arr_delay.fillna(0))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
 
@@ -75,7 +75,7 @@ def flights_weather_merge() -> Built:
 
     predict(train)
     X = model.X
-    model = LogisticRegression(max_iter=3000).fit(X, late(train))
+    model = LogisticRegression(solver="liblinear").fit(X, late(train))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS],), (test,))
 
 
@@ -101,7 +101,8 @@ def flights_music_batch() -> Built:
 
     capture = Capture()
     do_merge(train, *tables, capture)
-    model = LogisticRegression(max_iter=3000).fit(capture.X, late(train))
+    model = LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1, n_jobs=1)
+    model.fit(capture.X, late(train))
     return Built(do_merge, (train.iloc[:EXAMPLE_ROWS], *tables, model), (test, *tables, model))
 
 
@@ -206,7 +207,7 @@ def flights_speed_xgb() -> Built:
 
     capture = Capture()
     predict(train, capture)
-    model = XGBRegressor(n_estimators=20, max_depth=4, random_state=0)
+    model = XGBRegressor(n_estimators=20, max_depth=4, random_state=0, n_jobs=1)
     model.fit(capture.X, train.arr_delay.fillna(0))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
 

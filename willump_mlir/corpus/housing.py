@@ -84,7 +84,9 @@ def ames_lgbm_category() -> Built:
 
     predict(train)
     X = model.X
-    model = LGBMRegressor(n_estimators=25, num_leaves=15, verbose=-1).fit(X, train.Sale_Price)
+    model = LGBMRegressor(n_estimators=25, num_leaves=15, verbose=-1, n_jobs=1).fit(
+        X, train.Sale_Price
+    )
     return Built(predict, (train.iloc[:EXAMPLE_ROWS],), (test,))
 
 

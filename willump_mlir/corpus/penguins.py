@@ -169,7 +169,7 @@ def penguins_lgbm_category() -> Built:
 
     predict(train)
     X = model.X
-    model = LGBMClassifier(n_estimators=20, num_leaves=8, min_child_samples=5, verbose=-1)
+    model = LGBMClassifier(n_estimators=20, num_leaves=8, min_child_samples=5, verbose=-1, n_jobs=1)
     model.fit(X, adelie(train))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS],), (test,))
 
@@ -182,7 +182,7 @@ def penguins_xgb_multiclass() -> Built:
     def predict(df: pd.DataFrame, model: Any) -> Any:
         return model.predict_proba(df[NUM])
 
-    model = XGBClassifier(n_estimators=15, max_depth=3, random_state=0)
+    model = XGBClassifier(n_estimators=15, max_depth=3, random_state=0, n_jobs=1)
     model.fit(train[NUM], train.species.map(codes))
     return built(predict, train, test, model)
 

@@ -112,6 +112,6 @@ def carseats_xgb() -> Built:
 
     capture = Capture()
     predict(train, capture)
-    model = XGBRegressor(n_estimators=20, max_depth=3, random_state=0)
+    model = XGBRegressor(n_estimators=20, max_depth=3, random_state=0, n_jobs=1)
     model.fit(capture.X, train.Sales)
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
