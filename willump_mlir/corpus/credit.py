@@ -235,3 +235,16 @@ def loans_text_hstack() -> Built:
     predict(train, capture)
     model = LogisticRegression(max_iter=3000).fit(capture.X, train.grade.isin(["A", "B"]))
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
+
+
+@case("Default", "returns a pd.Series(score, index=df.index, name=...) of probabilities")
+def default_series_result() -> Built:
+    train, test = default()
+
+    def predict(df: pd.DataFrame, model: Any) -> Any:
+        X = df[["balance", "income"]]
+        score = model.predict_proba(X)[:, 1]
+        return pd.Series(score, index=df.index, name="p_default")
+
+    model = LogisticRegression(max_iter=1000).fit(train[["balance", "income"]], train.default)
+    return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))

@@ -172,3 +172,18 @@ def boston_drop_gbr() -> Built:
     model = GradientBoostingRegressor(n_estimators=25, max_depth=3, random_state=0)
     model.fit(train.drop(columns=["medv"]), train.medv)
     return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
+
+
+@case("txhousing", "NaN in the result: np.where(listings unknown, np.nan, prediction)")
+def txhousing_nan_result() -> Built:
+    train, test = txhousing()
+
+    def predict(df: pd.DataFrame, model: Any) -> Any:
+        X = df[["year", "month"]].astype(float)
+        X["listings"] = df["listings"].fillna(0)
+        return np.where(df["listings"].isna(), np.nan, model.predict(X))
+
+    capture = Capture()
+    predict(train, capture)
+    model = Ridge(alpha=1.0).fit(capture.X, train["median"].fillna(150000))
+    return Built(predict, (train.iloc[:EXAMPLE_ROWS], model), (test, model))
