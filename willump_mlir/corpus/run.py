@@ -4,6 +4,7 @@ write the ``willump corpus`` table."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import time
@@ -95,8 +96,14 @@ def python_ops(compiled: CompiledPipeline) -> list[str]:
 
 
 def reason_kind(op: str) -> str:
-    """The reason of a ``python_ops`` entry with the code it names elided, to group by."""
+    """The reason of a ``python_ops`` entry, to group by: the code it names is elided, but
+    for a function that is not recognised its name is kept (``.fillna``, ``pd.concat``)."""
     reason = op.rsplit(" (why: ", 1)[-1].removesuffix(")")
+    unknown = re.fullmatch(r"`(.*)` is not a recognised function", reason)
+    if unknown is not None:
+        code = unknown.group(1)
+        name = code if re.fullmatch(r"(pd|np)\.\w+", code) else "." + code.rsplit(".", 1)[-1]
+        return f"`{name}` is not a recognised function"
     return re.sub(r"`[^`]*`|(?<=attribute )\.\w+", "…", reason)
 
 
@@ -157,13 +164,16 @@ def speed(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}x"
 
 
-def markdown(outcomes: list[Outcome]) -> str:
-    """The corpus table and the Python ops / failures under it, as Markdown."""
+def markdown(outcomes: list[Outcome], note: str) -> str:
+    """The corpus table and the Python ops / failures under it, as Markdown; ``note`` says
+    how it was measured."""
     yes = {True: "yes", False: "**no**"}
     lines = [
         "# willump corpus",
         "",
         summary(outcomes),
+        "",
+        note,
         "",
         "| case | table | compiles | runs | exact | fully native | Python ops | batch | "
         "single row |",
@@ -199,6 +209,11 @@ def row_text(o: Outcome) -> str:
 def run_corpus(names: list[str] | None, repeats: int, single_rows: int, output: Path | None) -> int:
     """Run the cases, print the table, write ``corpus.md``/``corpus.json`` under ``output``;
     0 if every case compiles, runs and is exact."""
+    note = (
+        f"Batch: the held-out rows, median of {repeats} calls; single row: median over "
+        f"{single_rows} rows; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+        "at the start. Speedups are the original's time over the compiled one's."
+    )
     print(f"{'case':<32}{'CRXN':>6}{'py':>5}{'batch':>9}{'single':>9}  failure")
     outcomes = []
     for case in iter_cases(names):
@@ -212,7 +227,7 @@ def run_corpus(names: list[str] | None, repeats: int, single_rows: int, output: 
     print("\nC compiles, R runs, X exact, N fully native; py: Python ops\n" + summary(outcomes))
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        (output / "corpus.md").write_text(markdown(outcomes))
+        (output / "corpus.md").write_text(markdown(outcomes, note))
         (output / "corpus.json").write_text(
             json.dumps([asdict(o) for o in outcomes], indent=1) + "\n"
         )
