@@ -50,8 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     root = Path(__file__).resolve().parents[1]
     if options.command == "corpus":
+        from willump_mlir.corpus import all_cases
         from willump_mlir.corpus.run import run_corpus
 
+        if unknown := sorted(set(options.cases) - set(all_cases())):
+            parser.error(f"unknown corpus case(s): {', '.join(unknown)}")
         output = options.output
         if output is None and (root / "bench" / "results").is_dir():
             output = root / "bench" / "results"
