@@ -94,7 +94,7 @@ def median_seconds(fn: Callable[..., Any], args: tuple[Any, ...], repeats: int) 
 
 def python_ops(compiled: CompiledPipeline) -> list[str]:
     """Each Python call of the compiled pipeline as ``source (why: reason)``."""
-    return [f"{c.source} (why: {c.reason})" for c in compiled.traced.python_calls.values()]
+    return [f"{c.source} (why: {c.reason})" for c in compiled.traced.python_fallbacks.values()]
 
 
 def reason_kind(op: str) -> str:
@@ -121,7 +121,7 @@ def run_case(case: Case, repeats: int, single_rows: int) -> Outcome:
     outcome.compiles = True
     outcome.compile_seconds = compiled.compile_seconds
     outcome.python_ops = python_ops(compiled)
-    outcome.native = not outcome.python_ops and "pipeline.python_call" not in compiled.ir()
+    outcome.native = not outcome.python_ops
     found = verify(built, compiled)
     outcome.runs = found is None or found[0] == "differs"
     if found is not None:
