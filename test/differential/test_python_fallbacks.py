@@ -194,3 +194,14 @@ def test_array_of_a_series_made_in_python_is_an_array() -> None:
         return s.to_numpy()
 
     _check(f)
+
+
+def test_native_columns_concatenated_by_name() -> None:
+    def f(df, model):
+        ratio = df["bill_length_mm"] / df["bill_depth_mm"]
+        mass = df["body_mass_g"] * 1.0
+        X = pd.concat([df[["bill_length_mm", "bill_depth_mm"]], ratio.rename("flipper_length_mm"),
+                       mass], axis=1).fillna(0)  # fmt: skip
+        return model.predict_proba(X)[:, 1]
+
+    _check(f, MODEL)

@@ -49,7 +49,8 @@ class Rebuild:
         buffer = np.asarray(buffer)
         index = pd.RangeIndex(len(buffer)) if self.index is None else sources[self.index].index
         if self.columns is None:
-            return pd.Series(_as_dtype(buffer, self.dtypes[0]), index=index, name=self.name)
+            values = _as_dtype(buffer, self.dtypes[0])  # a fresh buffer each call: not copied
+            return pd.Series(values, index=index, name=self.name, copy=False)
         frame = pd.DataFrame(buffer, index=index, columns=self.columns, copy=False)
         for i, dtype in enumerate(self.dtypes):
             if frame.dtypes.iloc[i] != dtype:
