@@ -51,6 +51,7 @@ from .estimators import (
     is_estimator,
 )
 from .fallback import PythonFunction, check_aligned, recipe
+from .frames import FrameAssembly, is_frame
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
@@ -173,6 +174,8 @@ class Tracer:
         self.notes: list[str] = []
         self.estimators = EstimatorLowering(self)
         self.lookups = TableLookups(self)
+        self.frames = FrameAssembly(self)
+        self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
@@ -251,6 +254,8 @@ class Tracer:
     # region Python fallbacks
 
     def _placeholder(self, val: Val, operands: list[Val]) -> ast.expr:
+        if val.columns is not None:  # an assembled frame: its example, or the Python frame
+            val = Val(val.value) if self._evaluating else self.frames.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -297,7 +302,11 @@ class Tracer:
 
     def evaluate(self, node: ast.expr, pieces: dict[int, Val]) -> object:
         """The concrete value of ``node`` on the example."""
-        function, operands = self._lambda(node, pieces)
+        self._evaluating = True
+        try:
+            function, operands = self._lambda(node, pieces)
+        finally:
+            self._evaluating = False
         try:
             return function(*[o.value for o in operands])
         except Exception as error:
@@ -404,6 +413,8 @@ class Tracer:
         """A value with an SSA value: static and list values go through a Python op."""
         if val.ssa is not None:
             return val
+        if val.columns is not None:
+            return self.frames.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind = type(val.value)
@@ -464,6 +475,10 @@ class Tracer:
         """Assign a traced value to a target."""
         if isinstance(target, ast.Name):
             self.env[target.id] = val
+        elif isinstance(target, ast.Subscript) and self._assign_column(target, val):
+            return
+        elif val.columns is not None:
+            raise Unsupported("unpacking a DataFrame is not compiled")
         elif isinstance(target, (ast.Tuple, ast.List)) and not any(
             isinstance(t, ast.Starred) for t in target.elts
         ):
@@ -479,6 +494,29 @@ class Tracer:
                 self.bind(sub, item)
         else:
             raise Unsupported(f"assigning to `{ast.unparse(target)}` is not compiled")
+
+    def _assign_column(self, target: ast.Subscript, val: Val) -> bool:
+        """``X["c"] = val`` or ``X.loc[:, "c"] = val`` on a frame ``X``: every name bound to
+        the same frame sees the new column, as pandas mutates the one object."""
+        owner, key = target.value, target.slice
+        if isinstance(owner, ast.Attribute) and owner.attr == "loc":
+            if not (isinstance(key, ast.Tuple) and len(key.elts) == 2):
+                return False
+            whole = key.elts[0]
+            if not (isinstance(whole, ast.Slice) and whole.lower is whole.upper is whole.step
+                    is None):  # fmt: skip
+                return False
+            owner, key = owner.value, key.elts[1]
+        if not isinstance(owner, ast.Name) or owner.id not in self.env:
+            return False
+        frame, name = self.env[owner.id], self.lower(key)
+        if not is_frame(frame) or not isinstance(name.value, str) or not name.is_static:
+            return False
+        assigned = self.frames.assign(frame, name.value, val)
+        for var, bound in list(self.env.items()):
+            if bound is frame:
+                self.env[var] = assigned
+        return True
 
     # endregion
     # region Expressions
@@ -568,6 +606,13 @@ class Tracer:
 
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
+            if base.columns is not None:  # an assembled frame: a column, or its matrix
+                value = self.evaluate(node, pieces)
+                if node.attr == "values" and isinstance(value, np.ndarray):
+                    return self.frames.matrix(base, value)
+                if isinstance(value, pd.Series) and node.attr in base.columns:
+                    return self.frames.column(base, node.attr)
+                return None
             if node.attr == "values" and isinstance(typ, FrameType):
                 return self._to_array(base, self.evaluate(node, pieces))
             if node.attr == "values" and isinstance(typ, TensorType):
@@ -628,6 +673,12 @@ class Tracer:
                 return self.lookups.subscript(node, pieces, base, index)
             key = index.value
             value = self.evaluate(node, pieces)
+            if base.columns is not None:  # an assembled frame
+                if isinstance(key, str):
+                    return self.frames.column(base, key)
+                if isinstance(key, list) and all(isinstance(k, str) for k in key):
+                    return self.frames.select(base, key, value)  # type: ignore[arg-type]
+                return None
             if isinstance(typ, FrameType) and not isinstance(base.value, pd.DataFrame):
                 return None  # a text value: its items are not columns
             if isinstance(typ, FrameType) and isinstance(key, list):
@@ -802,10 +853,14 @@ class Tracer:
     def _call(self, node: ast.Call, pieces: dict[int, Val], receiver: Val | None,
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
+        attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
+            framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
+            if framed is not None:
+                return framed
         looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
         if looked_up is not None:
             return looked_up
-        attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype"}:
@@ -831,10 +886,10 @@ class Tracer:
                     raise Unsupported(f"{type(receiver.value).__name__}.{attr} refits the "
                                       "estimator at run time")  # fmt: skip
                 return None
-            if len(args) != 1 or kwargs or args[0].ssa is None:
+            if len(args) != 1 or kwargs or (args[0].ssa is None and args[0].columns is None):
                 return None
             value = self.evaluate(node, pieces)
-            val = self.estimators.call(receiver.value, attr, args[0], ast.unparse(node.func.value))
+            val = self._model_call(receiver.value, attr, args[0], ast.unparse(node.func.value))
             return Val(value, val.ssa)
         if kwargs and function not in _HSTACKS:
             return None
@@ -870,6 +925,48 @@ class Tracer:
             except VerifyException as error:
                 raise Unsupported(f"np.where operands do not broadcast: {error}") from None
             return self._checked(op, value)
+        return None
+
+    def _model_call(self, est: object, method: str, x: Val, described: str) -> Val:
+        """``est.method(x)``; an assembled frame is read as the matrix of its columns, or
+        else (a ColumnTransformer selecting columns by name) built as a DataFrame."""
+        if x.columns is None:
+            return self.estimators.call(est, method, x, described)
+        mark = self.mark()
+        try:
+            return self.estimators.call(est, method, self.frames.model_input(x), described)
+        except Unsupported:
+            self.rollback(mark)
+        return self.estimators.call(est, method, self.frames.materialize(x), described)
+
+    def _frame_method(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,
+                      attr: str | None, args: list[Val],
+                      kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``copy``, ``fillna``, ``isna``/``notna``, ``assign`` and ``to_numpy`` of frames
+        and numeric columns (``frontend.frames``); None for other calls."""
+        frame = is_frame(receiver)
+        if attr == "copy" and not args and (not kwargs or set(kwargs) == {"deep"}):
+            if frame:  # a new object: a later assignment must not reach the original
+                return self.frames.columns_of(receiver)
+            return receiver if receiver.ssa is not None and receiver.columns is None else None
+        if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
+            return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
+        if attr in ("isna", "isnull", "notna", "notnull") and not args and not kwargs:
+            if frame:
+                return None
+            present = attr.startswith("not")
+            return self.frames.missing(receiver, present, self.evaluate(node, pieces))
+        if not frame:
+            return None
+        if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
+            assigned = receiver
+            for name, val in kwargs.items():
+                assigned = self.frames.assign(assigned, name, val)
+            return assigned
+        if attr == "to_numpy" and receiver.columns is not None and not args and not kwargs:
+            value = self.evaluate(node, pieces)
+            if isinstance(value, np.ndarray) and value.dtype == np.float64:
+                return self.frames.matrix(receiver, value)
         return None
 
     def _hstack(self, node: ast.Call, pieces: dict[int, Val], function: object,

@@ -19,6 +19,8 @@ class Val:
     value: object
     ssa: SSAValue | None = None
     items: list[Val] | None = None
+    #: an assembled DataFrame (``frontend.frames``): the names of its column ``items``
+    columns: list[str] | None = None
 
     @property
     def is_static(self) -> bool:

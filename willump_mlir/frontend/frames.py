@@ -1,0 +1,207 @@
+"""DataFrames assembled while tracing, kept as their columns.
+
+Notebook code builds its model input column by column: ``X = df[cols].copy()``,
+``X["ratio"] = X["a"] / X["b"]``, ``X = X.fillna(0)``, ``X.assign(c=...)``. Such a frame
+is an *assembled* frame during tracing: a :class:`Val` whose ``columns`` name its
+``items``, one traced value per column (a native vector, a text column, or a Python
+result). Reading a column takes its item; a model, ``.to_numpy()`` or ``.values`` read
+the numeric columns stacked into one matrix (``pipeline.hstack`` of the columns, each
+cast to f64), natively. Anywhere else (a Python fallback, a return, a native op that
+needs a frame) :meth:`FrameAssembly.materialize` builds the pandas DataFrame in Python
+around the columns, with the index the rows come from (``frontend.fallback``), and checks
+at trace time that it is the original's frame.
+
+Native code never mutates its inputs, so unlike the original, the compiled function does
+not add columns to a DataFrame argument it assigns to (its result is the same).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
+
+from willump_mlir.dialects.pipeline import (
+    BinaryOp,
+    CastOp,
+    ConstantOp,
+    FrameType,
+    SelectColumnsOp,
+    StrType,
+    WhereOp,
+    is_sparse,
+)
+
+from .estimators import hstack_op
+from .spec import Unsupported
+from .values import Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+
+def _same_index(a: pd.Index, b: pd.Index) -> bool:
+    return type(a) is type(b) and a.dtype == b.dtype and a.equals(b)
+
+
+def is_frame(val: Val) -> bool:
+    """A DataFrame with native columns: an argument or a selection, or an assembled one."""
+    if not isinstance(val.value, pd.DataFrame):
+        return False
+    return val.columns is not None or isinstance(getattr(val.ssa, "type", None), FrameType)
+
+
+def _vector(val: Val) -> bool:
+    """A native 1-D batch of f64, i64 or i1 (a numeric column)."""
+    typ = val.ssa.type if val.ssa is not None else None
+    return (
+        isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
+        and typ.get_element_type() in (f64, i64, i1)
+    )  # fmt: skip
+
+
+class FrameAssembly:
+    """Column assignment, ``copy``, ``fillna``, ``assign`` and matrices of frames."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def columns_of(self, frame: Val) -> Val:
+        """``frame`` as an assembled frame (``Unsupported`` if a column cannot be a value)."""
+        if frame.columns is not None:
+            return frame
+        value = frame.value
+        assert isinstance(value, pd.DataFrame) and frame.ssa is not None
+        names = list(value.columns)
+        if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            raise Unsupported("the frame's column names are not distinct strings")
+        typ = frame.ssa.type
+        assert isinstance(typ, FrameType)
+        items = []
+        for name in names:
+            column = value[name]
+            if isinstance(typ.dtype_of(name), StrType):
+                select = self.tracer.emit(SelectColumnsOp(frame.ssa, [name]))
+                items.append(Val(column, select.result))
+            else:
+                items.append(self.tracer._column(frame, name, column))
+        return Val(value, items=items, columns=names)
+
+    def column(self, frame: Val, name: str) -> Val:
+        """``frame[name]`` of an assembled frame."""
+        assert frame.columns is not None and frame.items is not None
+        if name not in frame.columns:
+            raise Unsupported(f"column {name!r} is not in the frame")
+        return frame.items[frame.columns.index(name)]
+
+    def select(self, frame: Val, names: list[str], value: pd.DataFrame) -> Val:
+        """``frame[[names]]`` of an assembled frame."""
+        return Val(value, items=[self.column(frame, n) for n in names], columns=list(names))
+
+    def assign(self, frame: Val, name: str, column: Val) -> Val:
+        """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""
+        frame = self.columns_of(frame)
+        assert frame.columns is not None and frame.items is not None
+        text = isinstance(column.value, pd.Series) and isinstance(
+            getattr(column.ssa, "type", None), FrameType
+        )
+        if not (_vector(column) or text) or column.columns is not None:
+            raise Unsupported("the assigned value is not a column of numbers or text")
+        example = column.value
+        if isinstance(example, pd.Series):
+            if not _same_index(example.index, frame.value.index):  # type: ignore[union-attr]
+                raise Unsupported("pandas aligns the assigned Series by its index, which differs")
+        elif not (isinstance(example, np.ndarray) and example.shape == (len(frame.value),)):
+            raise Unsupported("the assigned value is not a column of the frame's rows")
+        value = frame.value.copy()  # type: ignore[union-attr]
+        value[name] = example
+        items, names = list(frame.items), list(frame.columns)
+        if name in names:
+            items[names.index(name)] = column
+        else:
+            items.append(column)
+            names.append(name)
+        if list(value.columns) != names:
+            raise Unsupported("the frame's columns are not in assignment order")
+        return Val(value, items=items, columns=names)
+
+    def fill(self, val: Val, fill: object, value: object) -> Val:
+        """``val.fillna(fill)`` of a numeric column or a frame (a number, or a dict of numbers
+        by column): NaN replaced by the number in f64 columns; int and bool columns hold no
+        NaN and are kept."""
+        if is_frame(val):
+            frame = self.columns_of(val)
+            assert frame.columns is not None and frame.items is not None
+            fills = fill if isinstance(fill, dict) else dict.fromkeys(frame.columns, fill)
+            items = []
+            for name, item in zip(frame.columns, frame.items, strict=True):
+                if name not in fills:
+                    items.append(item)
+                    continue
+                assert isinstance(value, pd.DataFrame)
+                items.append(self.fill(item, fills[name], value[name]))
+            return Val(value, items=items, columns=frame.columns)
+        if not _vector(val) or isinstance(fill, bool) or not isinstance(fill, (int, float)):
+            raise Unsupported("fillna of this value is not compiled (numbers only)")
+        assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
+        if val.ssa.type.get_element_type() != f64:
+            return Val(value, val.ssa)
+        missing = self.tracer.emit(BinaryOp("ne", val.ssa, val.ssa))  # NaN != NaN
+        constant = self.tracer.emit(ConstantOp(float(fill)))
+        return self.tracer._checked(WhereOp(missing.result, constant.result, val.ssa), value)
+
+    def missing(self, val: Val, present: bool, value: object) -> Val:
+        """``isna()`` / ``notna()`` of a numeric column."""
+        if not _vector(val):
+            raise Unsupported("isna/notna of this value is not compiled (numeric columns only)")
+        assert val.ssa is not None
+        return self.tracer._checked(BinaryOp("eq" if present else "ne", val.ssa, val.ssa), value)
+
+    def matrix(self, frame: Val, value: object) -> Val:
+        """The numeric columns of an assembled frame as one f64 matrix, standing for
+        ``value`` (the frame's ``to_numpy()``, or what a model reads)."""
+        assert frame.items is not None
+        inputs = []
+        for item in frame.items:
+            if not _vector(item):
+                raise Unsupported("a column of the frame is not numeric")
+            assert item.ssa is not None and isinstance(item.ssa.type, TensorType)
+            cast = item.ssa.type.get_element_type() != f64
+            inputs.append(self.tracer.emit(CastOp(item.ssa, f64)).result if cast else item.ssa)
+        op = self.tracer.emit(hstack_op(inputs, value, "the frame's columns"))
+        return Val(value, op.result)
+
+    def model_input(self, frame: Val) -> Val:
+        """What a model reads from an assembled frame: its columns as an f64 matrix."""
+        value = frame.value.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
+        return self.matrix(frame, value)
+
+    def materialize(self, frame: Val) -> Val:
+        """The pandas DataFrame of an assembled frame, built in Python around its columns."""
+        assert frame.columns is not None and frame.items is not None
+        names = list(frame.columns)
+        if not any(
+            isinstance(item.value, pd.Series) and _same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]
+            for item in frame.items
+        ):
+            raise Unsupported("no column of the assembled frame carries its index")
+        from willump_mlir.selfcheck import difference  # selfcheck imports the frontend
+
+        labels = frame.value.columns  # type: ignore[union-attr]  # its dtype and name too
+
+        def build(*columns: object) -> pd.DataFrame:
+            built = pd.DataFrame(dict(zip(range(len(names)), columns, strict=True)), copy=False)
+            built.columns = labels
+            return built
+
+        found = difference(frame.value, build(*[item.value for item in frame.items]))
+        if found is not None:
+            raise Unsupported(f"the assembled frame cannot be rebuilt in Python: {found}")
+        items = [self.tracer.materialize(item) for item in frame.items]
+        return self.tracer.python_op(
+            "frame", build, items, "a DataFrame assembled from native columns is built for "
+            "the Python code that reads it", f"pd.DataFrame({{{', '.join(map(repr, names))}}})",
+            wraps=True,
+        )  # fmt: skip
