@@ -128,13 +128,22 @@ def _pandas_origins(value: SSAValue, examples: dict[SSAValue, object]) -> tuple[
     return [s for s in origins if isinstance(examples.get(s), pd.Series | pd.DataFrame)], joined
 
 
-def check_aligned(value: SSAValue, examples: dict[SSAValue, object]) -> None:
-    """``Unsupported`` if the native ``value`` combines pandas objects whose example indexes
-    differ: pandas aligns them by label where native code goes by position."""
-    pandas, _ = _pandas_origins(value, examples)
+def check_aligned(
+    values: list[SSAValue], examples: dict[SSAValue, object], example: object
+) -> None:
+    """``Unsupported`` if native ``values``, combined into the pandas object ``example``,
+    come from pandas objects that pandas would align by label where native code goes by
+    position: objects whose example indexes differ, or (for a pandas result) more than one
+    object at all, since indexes equal on the example may differ at run time."""
+    pandas = sorted(
+        {s for v in values for s in _pandas_origins(v, examples)[0]}, key=id
+    )  # fmt: skip
     indexes = [examples[s].index for s in pandas]  # type: ignore[union-attr]
     if any(not _same_index(indexes[0], other) for other in indexes[1:]):
         raise Unsupported("pandas aligns the operands' indexes, which differ")
+    if isinstance(example, pd.Series | pd.DataFrame) and len(pandas) > 1:
+        raise Unsupported("pandas aligns operands from different objects by their index, "
+                          "which may differ at run time")  # fmt: skip
 
 
 def recipe(

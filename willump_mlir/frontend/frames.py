@@ -35,6 +35,7 @@ from willump_mlir.dialects.pipeline import (
 )
 
 from .estimators import hstack_op
+from .fallback import check_aligned
 from .spec import Unsupported
 from .values import Val
 
@@ -117,6 +118,10 @@ class FrameAssembly:
             raise Unsupported("the assigned value is not a column of the frame's rows")
         value = frame.value.copy()  # type: ignore[union-attr]
         value[name] = example
+        if isinstance(example, pd.Series):
+            series = [i.ssa for i in (*frame.items, column)
+                      if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
+            check_aligned(series, self.tracer.examples, value)
         items, names = list(frame.items), list(frame.columns)
         if name in names:
             items[names.index(name)] = column

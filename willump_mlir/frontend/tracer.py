@@ -564,7 +564,7 @@ class Tracer:
         self.emit(op)
         if not represents(op.results[0].type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
-        check_aligned(op.results[0], self.examples)
+        check_aligned([op.results[0]], self.examples, value)
         return Val(value, op.results[0])
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
