@@ -69,6 +69,7 @@ from .values import Val
 _BINOPS: dict[type, str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "power",
 }  # fmt: skip
+_LOGICAL: dict[type, str] = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor"}
 _CMPOPS: dict[type, str] = {
     ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
 }  # fmt: skip
@@ -103,6 +104,18 @@ def _why(error: Exception) -> str:
     if isinstance(error, Unsupported):
         return error.reason
     return f"compiling it failed: {describe(error)}"
+
+
+def _booleans(val: Val) -> bool:
+    """A dense batch of booleans (``i1``)."""
+    typ = val.ssa.type if val.ssa is not None else None
+    return isinstance(typ, TensorType) and typ.get_element_type() == i1 and not is_sparse(typ)
+
+
+def _number(val: Val) -> bool:
+    """A static int or float (not a bool)."""
+    return val.is_static and isinstance(val.value, (int, float, np.integer, np.floating)) \
+        and not isinstance(val.value, (bool, np.bool_))  # fmt: skip
 
 
 def _is_foldable(function: object) -> bool:
@@ -742,13 +755,33 @@ class Tracer:
         function = _BINOPS.get(type(node.op))
 
         def build() -> Val | None:
+            lhs, rhs = pieces[id(node.left)], pieces[id(node.right)]
+            if type(node.op) in _LOGICAL:
+                return self._logical(_LOGICAL[type(node.op)], lhs, rhs,
+                                     self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
-            return self._binary(function, node, pieces, pieces[id(node.left)],
-                                pieces[id(node.right)])  # fmt: skip
+            return self._binary(function, node, pieces, lhs, rhs)
 
         reason = f"operator {type(node.op).__name__} is not compiled"
         return self._recognised(node, pieces, build, reason)
+
+    def _logical(self, kind: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs & rhs``, ``|`` or ``^`` of two boolean batches, as comparisons of 0/1:
+        ``a & b`` is ``a > (b == 0)``, ``a | b`` is ``a >= (b == 0)``, ``a ^ b`` is ``a != b``
+        (None for other operands: ints are bitwise in numpy)."""
+        if not all(_booleans(v) for v in (lhs, rhs)):
+            return None
+        assert lhs.ssa is not None and rhs.ssa is not None
+        return self._checked_result(self._mask(kind, lhs.ssa, rhs.ssa), value)
+
+    def _mask(self, kind: str, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+        """Emit ``lhs & rhs``, ``|`` or ``^`` of two boolean batches (see ``_logical``)."""
+        if kind == "xor":
+            return self.emit(BinaryOp("ne", lhs, rhs)).result
+        zero = self.emit(ConstantOp(0)).result
+        negated = self.emit(BinaryOp("eq", rhs, zero)).result
+        return self.emit(BinaryOp("gt" if kind == "and" else "ge", lhs, negated)).result
 
     def _lower_Compare(self, node: ast.Compare) -> Val:
         pieces = self._children([node.left, *node.comparators])
@@ -956,6 +989,8 @@ class Tracer:
                 return None
             present = attr.startswith("not")
             return self.frames.missing(receiver, present, self.evaluate(node, pieces))
+        if not frame and receiver.ssa is not None and attr in ("clip", "between", "isin"):
+            return self._bounds(node, pieces, receiver, attr, args, kwargs)
         if not frame:
             return None
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
@@ -968,6 +1003,68 @@ class Tracer:
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
                 return self.frames.matrix(receiver, value)
         return None
+
+    def _bounds(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, attr: str,
+                args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
+        a numeric column with constant bounds, as ``np.maximum``/``np.minimum`` (NaN stays
+        NaN, as pandas keeps it), comparisons and their ``|``."""
+        typ = receiver.ssa.type  # type: ignore[union-attr]
+        if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1 \
+                or typ.get_element_type() not in (f64, i64):  # fmt: skip
+            return None
+        value = self.evaluate(node, pieces)
+        names = {"clip": ("lower", "upper"), "between": ("left", "right", "inclusive"),
+                 "isin": ("values",)}[attr]  # fmt: skip
+        if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        if attr == "isin":
+            values = bound["values"]
+            if not values.is_static or not isinstance(values.value, (list, tuple, set)):
+                return None
+            items = [Val(v) for v in values.value]
+            if not items or not all(_number(v) for v in items):
+                return None
+            column = receiver.ssa
+            assert column is not None
+            found: SSAValue | None = None
+            for item in items:
+                equal = self.emit(BinaryOp("eq", column, self._operand(item, receiver))).result
+                found = equal if found is None else self._mask("or", found, equal)
+            assert found is not None
+            return self._checked_result(found, value)
+        if attr == "between":
+            inclusive = bound.get("inclusive", Val("both"))
+            kinds = ("both", "neither", "left", "right")
+            if not inclusive.is_static or inclusive.value not in kinds:
+                return None
+            left, right = bound.get("left"), bound.get("right")
+            if left is None or right is None or not (_number(left) and _number(right)):
+                return None
+            low = "ge" if inclusive.value in ("both", "left") else "gt"
+            high = "le" if inclusive.value in ("both", "right") else "lt"
+            column = receiver.ssa
+            assert column is not None
+            above = self.emit(BinaryOp(low, column, self._operand(left, receiver))).result
+            below = self.emit(BinaryOp(high, column, self._operand(right, receiver))).result
+            return self._checked_result(self._mask("and", above, below), value)
+        result = receiver.ssa
+        for name, function in (("lower", "maximum"), ("upper", "minimum")):
+            limit = bound.get(name, Val(None))
+            if limit.is_static and limit.value is None:
+                continue
+            if not _number(limit):
+                return None
+            result = self.emit(BinaryOp(function, result, self._operand(limit, receiver))).result
+        return self._checked_result(result, value)
+
+    def _checked_result(self, result: SSAValue, value: object) -> Val:
+        """An op already emitted whose result must stand for ``value`` (see ``_checked``)."""
+        if not represents(result.type, value):
+            raise Unsupported(f"the result is {type_of(value)}, not {result.type}")
+        check_aligned([result], self.examples, value)
+        return Val(value, result)
 
     def _hstack(self, node: ast.Call, pieces: dict[int, Val], function: object,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
