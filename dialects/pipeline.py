@@ -32,6 +32,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     StringAttr,
     TensorType,
+    UnitAttr,
     f64,
     i1,
     i64,
@@ -756,21 +757,32 @@ class CastOp(IRDLOperation):
     zero, a NaN or infinite value is a run-time error (pandas' ``IntCastingNaNError``) and
     a value out of the i64 range gives -2**63, as numpy does.
 
+    ``speculative`` (f64 -> i64 only) stands for a value pandas gives as int64 only when
+    every value is an integer (``s.map({"a": 1})`` is int64 unless a key is missing, then
+    float64 with NaN): a value that is not an exact integer is a run-time signal to run the
+    original function instead, not an error.
+
     ```mlir
     %n = pipeline.cast %mask : tensor<?xi1> -> tensor<?xi64>
+    %k = pipeline.cast %mapped speculative : tensor<?xf64> -> tensor<?xi64>
     ```
     """
 
     name = "pipeline.cast"
     input = operand_def(TensorType)
     result = result_def(TensorType)
+    speculative = opt_prop_def(UnitAttr)
     traits = traits_def(Pure())
-    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+    assembly_format = (
+        "$input (`speculative` $speculative^)? attr-dict `:` type($input) `->` type($result)"
+    )
 
-    def __init__(self, input: SSAValue, element: Attribute):
+    def __init__(self, input: SSAValue, element: Attribute, speculative: bool = False):
         assert isinstance(input.type, TensorType)
         super().__init__(
-            operands=[input], result_types=[TensorType(element, input.type.get_shape())]
+            operands=[input],
+            result_types=[TensorType(element, input.type.get_shape())],
+            properties={"speculative": UnitAttr()} if speculative else {},
         )
 
     def verify_(self) -> None:
@@ -780,6 +792,10 @@ class CastOp(IRDLOperation):
             raise VerifyException("result must have the input's shape")
         if _element(source, "input") == _element(target, "result"):
             raise VerifyException("a cast must change the element type")
+        if self.speculative is not None and (
+            source.get_element_type() != f64 or target.get_element_type() != i64
+        ):
+            raise VerifyException("a speculative cast is from f64 to i64")
 
 
 # endregion

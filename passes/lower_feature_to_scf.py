@@ -79,8 +79,9 @@ XGBOOST_EXP_LIMIT = 88.69999694824219
 # Error kinds written to the ``err`` buffer; the runtime turns them into exceptions.
 ERROR_UNKNOWN_CATEGORY = 3
 ERROR_CAST_NON_FINITE = 5  # a NaN or infinite value cast to an integer (pandas refuses it)
+ERROR_NOT_INTEGER = 6  # a speculative cast met a value pandas keeps as float: run the original
 __all__ = [
-    "ERROR_CAST_NON_FINITE", "ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_TEXT",
+    "ERROR_CAST_NON_FINITE", "ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_INTEGER", "ERROR_NOT_TEXT",
     "ERROR_UNKNOWN_CATEGORY",
 ]  # fmt: skip
 
@@ -452,12 +453,16 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         values = []
         for x in row:
             magnitude = self.emit(math.AbsFOp(x))
-            non_finite = self.cmpf("uge", magnitude, self.constant(float("inf"), f64))
-            self.report_error(non_finite, ERROR_CAST_NON_FINITE, site)
+            if op.speculative is None:  # a speculative cast reports NaN and inf below
+                non_finite = self.cmpf("uge", magnitude, self.constant(float("inf"), f64))
+                self.report_error(non_finite, ERROR_CAST_NON_FINITE, site)
             in_range = self.cmpf("olt", magnitude, limit)
             # fptosi of an out-of-range value is undefined: convert 0 there instead
             safe = self.select(in_range, x, self.constant(0.0, f64))
             converted = self.emit(arith.FPToSIOp(safe, i64))
+            if op.speculative is not None:  # NaN, inf, a fraction or out of range: not exact
+                back = self.emit(arith.SIToFPOp(converted, f64))
+                self.report_error(self.cmpf("une", back, x), ERROR_NOT_INTEGER, site)
             values.append(self.select(in_range, converted, self.constant(-(2**63), i64)))
         return values
 

@@ -179,3 +179,25 @@ def test_a_column_of_numpy_values(penguins: pd.DataFrame) -> None:
         return X.fillna(0).values
 
     check(logged, penguins)
+
+
+ISLANDS = {"Torgersen": 0, "Biscoe": 1, "Dream": 2}
+SEXES = {"male": 1, "female": 0}
+
+
+def test_map_to_ints_is_int64_until_a_key_is_missing(penguins: pd.DataFrame) -> None:
+    def encoded(df):
+        X = df[["year"]].copy()
+        X["island"] = df["island"].map(ISLANDS)
+        X["sex"] = df["sex"].map(SEXES)
+        return X
+
+    known = penguins.dropna(subset=["sex"])
+    compiled = check(encoded, known)
+    assert "speculative" in compiled.ir("pipeline")
+    missing = penguins.iloc[:12]  # row 3 has no sex: pandas gives float64 with NaN
+    assert missing["sex"].isna().any()
+    before = compiled.calls_in_python
+    found = difference(encoded(missing), compiled(missing))
+    assert found is None, found
+    assert compiled.calls_in_python == before + 1

@@ -41,6 +41,7 @@ from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import (
+    CastOp,
     FrameType,
     PythonCallOp,
     SelectColumnsOp,
@@ -331,7 +332,12 @@ class TableLookups:
             self.rows_change = "the table has duplicate keys: .loc repeats rows"
         rows = self.rows_of(keys, None if column is None else [column], index)
         gathered = self.gather(rows, table.to_frame(), "the lookup table's", on_missing)
-        return self.tracer._checked(TakeColumnOp(gathered, 0), value)
+        looked_up = self.tracer.emit(TakeColumnOp(gathered, 0)).result
+        if value.dtype == np.int64 and on_missing == "fill":  # int64 while every key is found
+            if not (np.abs(table.to_numpy(dtype=np.float64)) < 2.0**53).all():
+                raise Unsupported("the table's integers are not all exact in float64")
+            return self.tracer._checked(CastOp(looked_up, i64, speculative=True), value)
+        return self.tracer._checked_result(looked_up, value)
 
     def subscript(self, node: ast.Subscript, pieces: dict[int, Val], base: Val,
                   index: Val) -> Val | None:  # fmt: skip

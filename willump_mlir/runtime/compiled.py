@@ -24,6 +24,7 @@ from willump_mlir.passes.lower_feature_to_scf import (
     ERROR_CAST_NON_FINITE,
     ERROR_INFINITE,
     ERROR_NAN,
+    ERROR_NOT_INTEGER,
     ERROR_NOT_TEXT,
     ERROR_UNKNOWN_CATEGORY,
 )
@@ -710,6 +711,11 @@ class CompiledPipeline:
             return marshal.InputError(
                 f"{where}, row {row}: Input X contains infinity or a value too large for "
                 "dtype('float64')."
+            )
+        if kind == ERROR_NOT_INTEGER:
+            return marshal.Unhandled(
+                f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
+                "fraction), where the example's int64 was compiled",
             )
         if kind == ERROR_CAST_NON_FINITE:
             return marshal.InputError(

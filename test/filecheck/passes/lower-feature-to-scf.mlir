@@ -389,3 +389,28 @@ func.func @years(%df: !pipeline.frame<"year" : f64, "x" : f64>) -> (tensor<?xf64
 
 // LLVM-LABEL: define void @"years_stage0"
 // LLVM:         call i64 @"llvm.fptosi.sat.i64.f64"(double
+
+// -----
+
+// A speculative cast (Series.map to int64 values): a value that is not an exact integer
+// (NaN from a missing key, a fraction, out of range) is error 6, after which the runtime
+// runs the original function; no error 5 for NaN.
+
+func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
+  %k = pipeline.cast %x speculative : tensor<?x1xf64> -> tensor<?x1xi64>
+  func.return %k : tensor<?x1xi64>
+}
+
+// CHECK-LABEL: errors = {"0" = {op = "pipeline.cast"}}
+// CHECK-NOT:     arith.constant 5 : i64
+// CHECK:         [[SIX:%[0-9]+]] = arith.constant 6 : i64
+// CHECK:       scf.for
+// CHECK-NEXT:    [[X:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT:    [[ABS:%[0-9]+]] = math.absf [[X]] : f64
+// CHECK-NEXT:    [[IN:%[0-9]+]] = arith.cmpf olt, [[ABS]], {{%[0-9]+}} : f64
+// CHECK-NEXT:    [[SAFE:%[0-9]+]] = arith.select [[IN]], [[X]], {{%[0-9]+}} : f64
+// CHECK-NEXT:    [[T:%[0-9]+]] = arith.fptosi [[SAFE]] : f64 to i64
+// CHECK-NEXT:    [[BACK:%[0-9]+]] = arith.sitofp [[T]] : i64 to f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpf une, [[BACK]], [[X]] : f64
+// CHECK:         scf.if
+// CHECK-NEXT:      memref.store [[SIX]]

@@ -258,6 +258,13 @@
 
 // -----
 
+%x = "test.op"() : () -> tensor<?xi1>
+%y = pipeline.cast %x speculative : tensor<?xi1> -> tensor<?xi64>
+
+// CHECK: a speculative cast is from f64 to i64
+
+// -----
+
 %x = "test.op"() : () -> tensor<?xi64>
 %y = pipeline.cast %x : tensor<?xi64> -> tensor<?x1xf64>
 

@@ -109,6 +109,7 @@ pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> 
 %a = pipeline.unary "abs" %d : tensor<?x1xi64> -> tensor<?x1xi64>
 %l = pipeline.unary "log1p" %d : tensor<?x1xi64> -> tensor<?x1xf64>
 %c = pipeline.cast %g : tensor<?x1xi1> -> tensor<?x1xi64>
+%sp = pipeline.cast %q speculative : tensor<?x1xf64> -> tensor<?x1xi64>
 %w = pipeline.where %g, %d, %q : (tensor<?x1xi1>, tensor<?x1xi64>, tensor<?x1xf64>) -> tensor<?x1xf64>
 
 // CHECK:      %year = pipeline.to_array %df ["year"] : !pipeline.frame<"year" : f64, "n" : f64> -> tensor<?x1xi64>
@@ -119,7 +120,9 @@ pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> 
 // CHECK-NEXT: %a = pipeline.unary "abs" %d : tensor<?x1xi64> -> tensor<?x1xi64>
 // CHECK-NEXT: %l = pipeline.unary "log1p" %d : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %c = pipeline.cast %g : tensor<?x1xi1> -> tensor<?x1xi64>
+// CHECK-NEXT: %sp = pipeline.cast %q speculative : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: %w = pipeline.where %g, %d, %q : (tensor<?x1xi1>, tensor<?x1xi64>, tensor<?x1xf64>) -> tensor<?x1xf64>
 
 // GENERIC:      %k = "pipeline.constant"() <{value = 2010 : i64}> : () -> i64
 // GENERIC:      %c = "pipeline.cast"(%g) : (tensor<?x1xi1>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %sp = "pipeline.cast"(%q) <{speculative}> : (tensor<?x1xf64>) -> tensor<?x1xi64>
