@@ -205,8 +205,8 @@ class FrameAssembly:
         if found is not None:
             raise Unsupported(f"the assembled frame cannot be rebuilt in Python: {found}")
         items = [self.tracer.materialize(item) for item in frame.items]
+        described = ", ".join(f"{n!r}: ..." for n in names)
         return self.tracer.python_op(
             "frame", build, items, "a DataFrame assembled from native columns is built for "
-            "the Python code that reads it", f"pd.DataFrame({{{', '.join(map(repr, names))}}})",
-            wraps=True,
+            "the Python code that reads it", f"pd.DataFrame({{{described}}})", wraps=True,
         )  # fmt: skip
