@@ -83,7 +83,7 @@ def test_tuple_targets_over_zip_and_dict_items(penguins: pd.DataFrame, model: An
         X = df[NUM].copy()
         for name, factor in SCALE.items():
             X[name] = X[name] / factor
-        for c, k in zip(NUM, range(4)):
+        for c, k in zip(NUM, range(4), strict=True):
             X[c] = X[c] + k
         for i, c in enumerate(NUM):
             X[c] = X[c] * (i + 1)
@@ -204,3 +204,24 @@ def test_concat_of_named_series(flights: pd.DataFrame) -> None:
         return X.to_numpy()
 
     check(both, flights)
+
+
+def test_columns_appended_in_a_loop(penguins: pd.DataFrame, model: Any) -> None:
+    def appended(df, model):
+        parts = []
+        for c in NUM:
+            parts.append(df[c].fillna(0))
+        return model.predict_proba(np.column_stack(parts))
+
+    check(appended, penguins, model)
+
+
+def test_an_appended_list_is_not_a_constant(penguins: pd.DataFrame) -> None:
+    def appended(df):
+        out = []
+        out.append(df.body_mass_g * 2)
+        alias = out
+        alias.append(df.bill_length_mm.to_numpy())
+        return np.column_stack(out)
+
+    check(appended, penguins)

@@ -204,6 +204,7 @@ class Tracer:
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
         self._stmt: ast.stmt | None = None
+        self._lists: list[list] = []  # the lists this function builds (displays, appends)
         # (start, stop, why): the body's statements [start, stop) run as one Python call
         self.python_block = python_block
 
@@ -487,7 +488,8 @@ class Tracer:
             expr = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
             self.bind(stmt.target, self.lower(expr))
         elif isinstance(stmt, ast.Expr):
-            if not (isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)):
+            docstring = isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+            if not docstring and not self._append(stmt.value):
                 self.lower(stmt.value)
         elif isinstance(stmt, ast.For):
             self._for(stmt)
@@ -500,6 +502,33 @@ class Tracer:
         else:
             kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
             raise Unsupported(f"{kind} is not compiled")
+
+    def _append(self, node: ast.expr) -> bool:
+        """``name.append(x)`` of a list the function built (``out = []``): ``name`` is bound
+        to the list with ``x`` as its last item; False for another expression."""
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "append" and isinstance(node.func.value, ast.Name)
+            and len(node.args) == 1 and not isinstance(node.args[0], ast.Starred)
+            and not node.keywords
+        ):  # fmt: skip
+            return False
+        owner = self.env.get(node.func.value.id)
+        if owner is None or not any(owner.value is built for built in self._lists):
+            return False
+        item = self.lower(node.args[0])
+        items = owner.items if owner.items is not None else [Val(v) for v in owner.value]  # type: ignore[attr-defined]
+        appended = self._list([*items, item])
+        for var, bound in list(self.env.items()):  # every name bound to the list sees it
+            if bound is owner:
+                self.env[var] = appended
+        return True
+
+    def _list(self, items: list[Val]) -> Val:
+        """A new list of ``items`` built by the function (its ``append`` is traced)."""
+        value = [v.value for v in items]
+        self._lists.append(value)
+        return Val(value) if all(v.is_static for v in items) else Val(value, items=items)
 
     def _for(self, stmt: ast.For) -> None:
         """Unroll ``for target in <static iterable>:``: each body statement is traced once per
@@ -634,8 +663,9 @@ class Tracer:
         items = [self.lower(e) for e in node.elts if not isinstance(e, ast.Starred)]
         if len(items) != len(node.elts):
             return self._generic(node, "starred items are not compiled")
-        kind = list if isinstance(node, ast.List) else tuple
-        value = kind(v.value for v in items)
+        if isinstance(node, ast.List):
+            return self._list(items)
+        value = tuple(v.value for v in items)
         if all(v.is_static for v in items):
             return Val(value)
         return Val(value, items=items)
@@ -683,10 +713,7 @@ class Tracer:
             self._generate(node, 0, entries)
             if isinstance(node, ast.DictComp):
                 return self._dict([(k, v) for k, v in entries])
-            items = [e[0] for e in entries]
-            if all(v.is_static for v in items):
-                return Val([v.value for v in items])
-            return Val([v.value for v in items], items=items)
+            return self._list([e[0] for e in entries])
         except Unsupported as error:
             reason = error.reason
         finally:
