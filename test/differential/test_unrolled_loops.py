@@ -225,3 +225,31 @@ def test_an_appended_list_is_not_a_constant(penguins: pd.DataFrame) -> None:
         return np.column_stack(out)
 
     check(appended, penguins)
+
+
+def test_a_loop_body_that_runs_in_python_statement_by_statement(penguins: pd.DataFrame) -> None:
+    def ranked(df):
+        X = df[NUM].copy()
+        for c in NUM[:2]:
+            X[c + "_rank"] = X[c].rank()
+            X[c] = X[c] * 2
+        return X
+
+    compiled = check(ranked, penguins, native=False)
+    assert "a for loop" not in compiled.explain()
+
+
+def test_long_loops_and_data_conditions_run_in_python(penguins: pd.DataFrame) -> None:
+    def long(df):
+        total = df.body_mass_g * 0
+        for _ in range(300):
+            total = total + 1
+        return total
+
+    def chosen(df):
+        return np.column_stack([df[c] for c in NUM if df[c].notna().all()])
+
+    compiled = check(long, penguins.dropna(subset=NUM), native=False)
+    assert "more than 256 items" in compiled.explain()
+    compiled = check(chosen, penguins.dropna(subset=NUM), native=False)
+    assert "condition depends on the data" in compiled.explain()

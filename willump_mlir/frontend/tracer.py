@@ -451,10 +451,11 @@ class Tracer:
             def pack(*values: object) -> object:
                 return dict(zip(keys, values, strict=True)) if kind is dict else kind(values)
 
-            return self.python_op("pack", pack, operands, "a list of values stays in Python",
-                                  f"{kind.__name__}(...)")  # fmt: skip
+            return self.python_op("pack", pack, operands, "a list, tuple or dict of values "
+                                  "stays in Python", f"{kind.__name__}(...)")  # fmt: skip
         if val.items is not None:
-            raise Unsupported("a returned list that mixes data and constants is not compiled")
+            raise Unsupported("a returned list, tuple or dict that mixes data and constants is "
+                              "not compiled")  # fmt: skip
         constant = val.value
 
         def const() -> object:
