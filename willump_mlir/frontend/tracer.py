@@ -86,6 +86,8 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
 #: Calls on static values only that are folded at compile time (pure functions).
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
                       abs, sum, round, zip, enumerate, set, frozenset}  # fmt: skip
+#: Methods of a static dict folded at compile time (they do not change it).
+_DICT_VIEWS = {"items", "keys", "values", "get"}
 #: The most iterations a loop or comprehension is unrolled for while tracing.
 _MAX_UNROLL = 256
 #: Static iterables unrolled while tracing (sets are not: their order is the hash's).
@@ -121,9 +123,6 @@ def _is_foldable(function: object) -> bool:
     ):  # "_".join(names), table.items(): pure methods of immutable or unchanged values
         return True
     return module.split(".")[0] in ("numpy", "math") or is_estimator(owner)
-
-
-_DICT_VIEWS = {"items", "keys", "values", "get"}
 
 
 def _unrolled(iterable: Val, what: str) -> list[object]:
