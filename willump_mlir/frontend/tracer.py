@@ -136,6 +136,15 @@ def _unrolled(iterable: Val, what: str) -> list[object]:
     return items
 
 
+def _holds(container: object, obj: object) -> bool:
+    """Whether the list, tuple or dict ``container`` holds ``obj`` (at any depth)."""
+    if isinstance(container, dict):
+        container = list(container.values())
+    if not isinstance(container, (list, tuple)):
+        return False
+    return any(item is obj or _holds(item, obj) for item in container)
+
+
 def _bound_names(node: ast.AST) -> set[str]:
     """Names a node binds itself (comprehension targets, lambda arguments, walrus)."""
     names: set[str] = set()
@@ -203,7 +212,7 @@ class Tracer:
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
         self._stmt: ast.stmt | None = None
-        self._lists: list[list] = []  # the lists this function builds (displays, appends)
+        self._lists: list[Val] = []  # the lists this function builds (displays, appends)
         # (start, stop, why): the body's statements [start, stop) run as one Python call
         self.python_block = python_block
 
@@ -514,8 +523,10 @@ class Tracer:
         ):  # fmt: skip
             return False
         owner = self.env.get(node.func.value.id)
-        if owner is None or not any(owner.value is built for built in self._lists):
+        if owner is None or not any(owner is built for built in self._lists):
             return False
+        if any(_holds(bound.value, owner.value) for bound in self.env.values()):
+            return False  # another value holds the list: it would see the append
         item = self.lower(node.args[0])
         items = owner.items if owner.items is not None else [Val(v) for v in owner.value]  # type: ignore[attr-defined]
         appended = self._list([*items, item])
@@ -527,8 +538,9 @@ class Tracer:
     def _list(self, items: list[Val]) -> Val:
         """A new list of ``items`` built by the function (its ``append`` is traced)."""
         value = [v.value for v in items]
-        self._lists.append(value)
-        return Val(value) if all(v.is_static for v in items) else Val(value, items=items)
+        val = Val(value) if all(v.is_static for v in items) else Val(value, items=items)
+        self._lists.append(val)
+        return val
 
     def _for(self, stmt: ast.For) -> None:
         """Unroll ``for target in <static iterable>:``: each body statement is traced once per
