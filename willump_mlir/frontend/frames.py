@@ -132,6 +132,56 @@ class FrameAssembly:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names)
 
+    def from_dict(self, mapping: Val, value: object) -> Val:
+        """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns."""
+        assert isinstance(mapping.value, dict) and mapping.items is not None
+        return self._assembled(list(mapping.value), mapping.items, value)
+
+    def concat(self, parts: list[Val], value: object) -> Val:
+        """``pd.concat(parts, axis=1)`` (``value``) of frames and named Series."""
+        names: list[object] = []
+        items: list[Val] = []
+        for part in parts:
+            if is_frame(part):
+                frame = self.columns_of(part)
+                assert frame.columns is not None and frame.items is not None
+                if not (isinstance(value, pd.DataFrame)
+                        and _same_index(frame.value.index, value.index)):  # type: ignore[union-attr]  # fmt: skip
+                    raise Unsupported("pd.concat aligns the frames by their index, which differs")
+                names += frame.columns
+                items += frame.items
+            elif isinstance(part.value, pd.Series) and part.columns is None:
+                names.append(part.value.name)
+                items.append(part)
+            else:
+                raise Unsupported("pd.concat of a value that is neither a DataFrame nor a Series")
+        return self._assembled(names, items, value)
+
+    def _assembled(self, names: list[object], items: list[Val], value: object) -> Val:
+        """The frame ``value`` made of the columns ``items`` named ``names``, as pandas
+        makes it from them: every Series on the frame's index, every array of its rows."""
+        if not isinstance(value, pd.DataFrame) or list(value.columns) != names:
+            raise Unsupported("the DataFrame's columns are not the ones given")
+        if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            raise Unsupported("the frame's column names are not distinct strings")
+        for i, item in enumerate(items):
+            text = isinstance(item.value, pd.Series) and isinstance(
+                getattr(item.ssa, "type", None), FrameType
+            )
+            if not (_vector(item) or text) or item.columns is not None:
+                raise Unsupported("a column of the frame is not a column of numbers or text")
+            example = item.value
+            if isinstance(example, pd.Series):
+                if not _same_index(example.index, value.index):
+                    raise Unsupported("pandas aligns the Series by its index, which differs")
+            elif not (isinstance(example, np.ndarray) and example.shape == (len(value),)):
+                raise Unsupported("a column is not an array of the frame's rows")
+            if value.dtypes.iloc[i] != example.dtype:  # type: ignore[union-attr]
+                raise Unsupported("a column of the frame changes its dtype")
+        series = [i.ssa for i in items if isinstance(i.value, pd.Series) and i.ssa is not None]
+        check_aligned(series, self.tracer.examples, value)
+        return Val(value, items=list(items), columns=list(names))  # type: ignore[arg-type]
+
     def fill(self, val: Val, fill: object, value: object) -> Val:
         """``val.fillna(fill)`` of a numeric column or a frame (a number, or a dict of numbers
         by column): NaN replaced by the number in f64 columns; int and bool columns hold no

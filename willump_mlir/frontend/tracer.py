@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
+import itertools
 import textwrap
 from collections.abc import Callable, Collection
 from dataclasses import is_dataclass
@@ -86,6 +87,13 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
 #: Calls on static values only that are folded at compile time (pure functions).
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
                       abs, sum, round, zip, enumerate, set, frozenset}  # fmt: skip
+#: Methods of a static dict folded at compile time (they do not change it).
+_DICT_VIEWS = {"items", "keys", "values", "get"}
+#: The most iterations a loop or comprehension is unrolled for while tracing.
+_MAX_UNROLL = 256
+#: Static iterables unrolled while tracing (sets are not: their order is the hash's).
+_UNROLLED = (list, tuple, range, dict, type({}.keys()), type({}.values()), type({}.items()),
+             zip, enumerate, str)  # fmt: skip
 _STATEMENT_NAMES: dict[type, str] = {
     ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
     ast.With: "a with statement", ast.Try: "a try statement",
@@ -123,7 +131,31 @@ def _is_foldable(function: object) -> bool:
         return True
     module = getattr(function, "__module__", None) or ""
     owner = getattr(function, "__self__", None)
+    if isinstance(owner, str) or (
+        isinstance(owner, dict) and getattr(function, "__name__", None) in _DICT_VIEWS
+    ):  # "_".join(names), table.items(): pure methods of immutable or unchanged values
+        return True
     return module.split(".")[0] in ("numpy", "math") or is_estimator(owner)
+
+
+def _unrolled(iterable: Val, what: str) -> list[object]:
+    """The items of a static, finite iterable that ``what`` (a loop) is unrolled over."""
+    if not iterable.is_static or not isinstance(iterable.value, _UNROLLED):
+        raise Unsupported(f"{what} over a value that is not a static list, tuple, range, dict "
+                          "or zip/enumerate of them is not compiled")  # fmt: skip
+    items = list(itertools.islice(iterable.value, _MAX_UNROLL + 1))  # type: ignore[call-overload]
+    if len(items) > _MAX_UNROLL:
+        raise Unsupported(f"{what} over more than {_MAX_UNROLL} items is not unrolled")
+    return items
+
+
+def _holds(container: object, obj: object) -> bool:
+    """Whether the list, tuple or dict ``container`` holds ``obj`` (at any depth)."""
+    if isinstance(container, dict):
+        container = list(container.values())
+    if not isinstance(container, (list, tuple)):
+        return False
+    return any(item is obj or _holds(item, obj) for item in container)
 
 
 def _bound_names(node: ast.AST) -> set[str]:
@@ -193,6 +225,7 @@ class Tracer:
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
         self._stmt: ast.stmt | None = None
+        self._lists: list[Val] = []  # the lists this function builds (displays, appends)
         # (start, stop, why): the body's statements [start, stop) run as one Python call
         self.python_block = python_block
 
@@ -275,6 +308,10 @@ class Tracer:
                     return ast.Name(f"_wm_a{i}", ast.Load())
             operands.append(val)
             return ast.Name(f"_wm_a{len(operands) - 1}", ast.Load())
+        if val.items is not None and isinstance(val.value, dict):
+            keys = [self._placeholder(Val(k), operands) for k in val.value]
+            values = [self._placeholder(v, operands) for v in val.items]
+            return ast.Dict(keys, values)  # type: ignore[arg-type]
         if val.items is not None:
             elts = [self._placeholder(v, operands) for v in val.items]
             kind = ast.Tuple if isinstance(val.value, tuple) else ast.List
@@ -430,15 +467,16 @@ class Tracer:
             return self.frames.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
-            kind = type(val.value)
+            kind, keys = type(val.value), list(val.value)  # type: ignore[call-overload]
 
             def pack(*values: object) -> object:
-                return kind(values)
+                return dict(zip(keys, values, strict=True)) if kind is dict else kind(values)
 
-            return self.python_op("pack", pack, operands, "a list of values stays in Python",
-                                  f"{kind.__name__}(...)")  # fmt: skip
+            return self.python_op("pack", pack, operands, "a list, tuple or dict of values "
+                                  "stays in Python", f"{kind.__name__}(...)")  # fmt: skip
         if val.items is not None:
-            raise Unsupported("a returned list that mixes data and constants is not compiled")
+            raise Unsupported("a returned list, tuple or dict that mixes data and constants is "
+                              "not compiled")  # fmt: skip
         constant = val.value
 
         def const() -> object:
@@ -472,8 +510,11 @@ class Tracer:
             expr = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
             self.bind(stmt.target, self.lower(expr))
         elif isinstance(stmt, ast.Expr):
-            if not (isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)):
+            docstring = isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+            if not docstring and not self._append(stmt.value):
                 self.lower(stmt.value)
+        elif isinstance(stmt, ast.For):
+            self._for(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -483,6 +524,53 @@ class Tracer:
         else:
             kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
             raise Unsupported(f"{kind} is not compiled")
+
+    def _append(self, node: ast.expr) -> bool:
+        """``name.append(x)`` of a list the function built (``out = []``): ``name`` is bound
+        to the list with ``x`` as its last item; False for another expression."""
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "append" and isinstance(node.func.value, ast.Name)
+            and len(node.args) == 1 and not isinstance(node.args[0], ast.Starred)
+            and not node.keywords
+        ):  # fmt: skip
+            return False
+        owner = self.env.get(node.func.value.id)
+        if owner is None or not any(owner is built for built in self._lists):
+            return False
+        if any(_holds(bound.value, owner.value) for bound in self.env.values()):
+            return False  # another value holds the list: it would see the append
+        item = self.lower(node.args[0])
+        items = owner.items if owner.items is not None else [Val(v) for v in owner.value]  # type: ignore[attr-defined]
+        appended = self._list([*items, item])
+        for var, bound in list(self.env.items()):  # every name bound to the list sees it
+            if bound is owner:
+                self.env[var] = appended
+        return True
+
+    def _list(self, items: list[Val]) -> Val:
+        """A new list of ``items`` built by the function (its ``append`` is traced)."""
+        value = [v.value for v in items]
+        val = Val(value) if all(v.is_static for v in items) else Val(value, items=items)
+        self._lists.append(val)
+        return val
+
+    def _for(self, stmt: ast.For) -> None:
+        """Unroll ``for target in <static iterable>:``: each body statement is traced once per
+        item with the target bound to it (and runs in Python on its own if not compiled)."""
+        if stmt.orelse:
+            raise Unsupported("a for loop with an else clause is not compiled")
+        if any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
+               for s in stmt.body for n in ast.walk(s)):  # fmt: skip
+            raise Unsupported("a for loop with break, continue or return is not compiled")
+        if not all(isinstance(n, (ast.Name, ast.Tuple, ast.List)) for n in ast.walk(stmt.target)
+                   if not isinstance(n, ast.expr_context)):  # fmt: skip
+            raise Unsupported(f"a for loop assigning to `{ast.unparse(stmt.target)}` is not "
+                              "compiled")  # fmt: skip
+        for item in _unrolled(self.lower(stmt.iter), "a for loop"):
+            self.bind(stmt.target, Val(item))
+            for sub in stmt.body:
+                self.statement(sub)
 
     def bind(self, target: ast.expr, val: Val) -> None:
         """Assign a traced value to a target."""
@@ -495,7 +583,9 @@ class Tracer:
         elif isinstance(target, (ast.Tuple, ast.List)) and not any(
             isinstance(t, ast.Starred) for t in target.elts
         ):
-            if val.items is not None and len(val.items) == len(target.elts):
+            if val.items is not None and isinstance(val.value, dict):  # unpacks the keys
+                items = [Val(k) for k in val.value]
+            elif val.items is not None and len(val.items) == len(target.elts):
                 items = val.items
             elif val.is_static:
                 items = [Val(v) for v in val.value]  # type: ignore[attr-defined]
@@ -598,13 +688,87 @@ class Tracer:
         items = [self.lower(e) for e in node.elts if not isinstance(e, ast.Starred)]
         if len(items) != len(node.elts):
             return self._generic(node, "starred items are not compiled")
-        kind = list if isinstance(node, ast.List) else tuple
-        value = kind(v.value for v in items)
+        if isinstance(node, ast.List):
+            return self._list(items)
+        value = tuple(v.value for v in items)
         if all(v.is_static for v in items):
             return Val(value)
         return Val(value, items=items)
 
     _lower_Tuple = _lower_List
+
+    def _lower_Dict(self, node: ast.Dict) -> Val:
+        if any(k is None for k in node.keys):
+            return self._generic(node, "**unpacking in a dict display is not compiled")
+        nodes = list(zip(node.keys, node.values, strict=True))
+        pieces = self._children([e for pair in nodes for e in pair])  # type: ignore[misc]
+        pairs = [(pieces[id(k)], pieces[id(v)]) for k, v in nodes]
+        reason = "a dict with keys computed at run time is not compiled"
+        return self._recognised(node, pieces, lambda: self._dict(pairs), reason)
+
+    @staticmethod
+    def _dict(pairs: list[tuple[Val, Val]]) -> Val:
+        """A dict of static keys: its value is the dict, its items the values in key order."""
+        mapping: dict[object, Val] = {}
+        for key, val in pairs:
+            if not key.is_static:
+                raise Unsupported("a dict with keys computed at run time is not compiled")
+            try:
+                mapping[key.value] = val
+            except TypeError:
+                raise Unsupported("a dict key is not hashable") from None
+        value = {k: v.value for k, v in mapping.items()}
+        if all(v.is_static for v in mapping.values()):
+            return Val(value)
+        return Val(value, items=list(mapping.values()))
+
+    def _lower_ListComp(self, node: ast.ListComp) -> Val:
+        return self._comprehension(node)
+
+    _lower_DictComp = _lower_ListComp
+
+    def _comprehension(self, node: ast.ListComp | ast.DictComp) -> Val:
+        """A list or dict comprehension over static iterables with static conditions, each
+        element traced with the variables bound (they do not leak, as in Python 3)."""
+        names = set().union(*(_target_names(g.target) for g in node.generators))
+        saved = {n: self.env[n] for n in names if n in self.env}
+        mark, notes = self.mark(), len(self.notes)
+        entries: list[tuple[Val, ...]] = []
+        try:
+            self._generate(node, 0, entries)
+            if isinstance(node, ast.DictComp):
+                return self._dict([(k, v) for k, v in entries])
+            return self._list([e[0] for e in entries])
+        except Unsupported as error:
+            reason = error.reason
+        finally:
+            for name in names:
+                self.env.pop(name, None)
+            self.env.update(saved)
+        self.rollback(mark)
+        self.notes[notes:] = []
+        return self._generic(node, reason)
+
+    def _generate(self, node: ast.ListComp | ast.DictComp, depth: int,
+                  entries: list[tuple[Val, ...]]) -> None:  # fmt: skip
+        """Trace the elements of ``node``'s generators from ``depth`` on into ``entries``."""
+        if depth == len(node.generators):
+            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            entries.append(tuple(self.lower(p) for p in parts))
+            if len(entries) > _MAX_UNROLL:
+                raise Unsupported(f"a comprehension of more than {_MAX_UNROLL} items is not "
+                                  "unrolled")  # fmt: skip
+            return
+        generator = node.generators[depth]
+        if generator.is_async:
+            raise Unsupported("an async comprehension is not compiled")
+        for item in _unrolled(self.lower(generator.iter), "a comprehension"):
+            self.bind(generator.target, Val(item))
+            conditions = [self.lower(c) for c in generator.ifs]
+            if not all(c.is_static for c in conditions):
+                raise Unsupported("a comprehension's condition depends on the data")
+            if all(c.value for c in conditions):
+                self._generate(node, depth + 1, entries)
 
     def _lower_Slice(self, node: ast.Slice) -> Val:
         parts = [self.lower(p) if p is not None else Val(None)
@@ -686,6 +850,9 @@ class Tracer:
                 return self.lookups.subscript(node, pieces, base, index)
             key = index.value
             value = self.evaluate(node, pieces)
+            if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
+                keys = list(base.value)
+                return base.items[keys.index(key)] if key in base.value else None
             if base.columns is not None:  # an assembled frame
                 if isinstance(key, str):
                     return self.frames.column(base, key)
@@ -924,6 +1091,8 @@ class Tracer:
             value = self.evaluate(node, pieces)
             val = self._model_call(receiver.value, attr, args[0], ast.unparse(node.func.value))
             return Val(value, val.ssa)
+        if function is pd.DataFrame or function is pd.concat:
+            return self._frame_constructor(node, pieces, function, args, kwargs)
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):
@@ -1065,6 +1234,23 @@ class Tracer:
             raise Unsupported(f"the result is {type_of(value)}, not {result.type}")
         check_aligned([result], self.examples, value)
         return Val(value, result)
+
+    def _frame_constructor(self, node: ast.Call, pieces: dict[int, Val], function: object,
+                           args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``pd.DataFrame({name: column, ...})`` and ``pd.concat([frame or Series, ...],
+        axis=1)`` as assembled frames (``frontend.frames``); None for other calls."""
+        if len(args) != 1 or args[0].items is None:
+            return None
+        if function is pd.DataFrame and not kwargs and isinstance(args[0].value, dict):
+            return self.frames.from_dict(args[0], self.evaluate(node, pieces))
+        axis = kwargs.get("axis")
+        if (
+            function is pd.concat and set(kwargs) == {"axis"} and axis is not None
+            and axis.is_static and axis.value in (1, "columns")
+            and isinstance(args[0].value, (list, tuple))
+        ):  # fmt: skip
+            return self.frames.concat(args[0].items, self.evaluate(node, pieces))
+        return None
 
     def _hstack(self, node: ast.Call, pieces: dict[int, Val], function: object,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip

@@ -145,7 +145,7 @@ def test_unknown_function_becomes_python_call(numeric: tuple[np.ndarray, np.ndar
     assert any("my_udf" in note for note in result.notes)
 
 
-def test_loop_becomes_python_call(numeric: tuple[np.ndarray, np.ndarray]) -> None:
+def test_static_loop_is_unrolled(numeric: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = numeric
 
     def features(x: np.ndarray) -> np.ndarray:
@@ -155,8 +155,24 @@ def test_loop_becomes_python_call(numeric: tuple[np.ndarray, np.ndarray]) -> Non
         return np.log1p(total)
 
     result = trace_to_module(features, (x,))
+    assert not result.python_calls
+    assert op_names(result.module).count("pipeline.binary") == 3
+
+
+def test_loop_with_continue_becomes_python_call(numeric: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = numeric
+
+    def features(x: np.ndarray) -> np.ndarray:
+        total = x * 0.0
+        for _j in range(2):
+            if _j > 5:
+                continue
+            total = total + x
+        return np.log1p(total)
+
+    result = trace_to_module(features, (x,))
     (call,) = result.python_calls.values()
-    assert "for loop" in call.reason
+    assert "for loop with break, continue or return" in call.reason
     _, total = call.function(x * 0.0, x)
     np.testing.assert_array_equal(total, 2 * x)
     assert op_names(result.module)[-2] == "pipeline.unary"
