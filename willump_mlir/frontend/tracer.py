@@ -180,13 +180,40 @@ def _target_names(target: ast.AST) -> set[str]:
     return set()
 
 
+#: Methods that change their receiver in place (lists, dicts, sets, numpy arrays).
+_MUTATORS = frozenset({
+    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
+    "sort", "reverse", "add", "discard", "fill", "resize", "put",
+})  # fmt: skip
+
+
+def _mutated_receiver(node: ast.AST) -> str | None:
+    """``name`` of ``name.method(...)`` when the call may change ``name`` in place: a
+    mutating method, or ``inplace=True``."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)):  # fmt: skip
+        return None
+    inplace = any(k.arg == "inplace" and not (isinstance(k.value, ast.Constant)
+                                              and k.value.value is False)
+                  for k in node.keywords)  # fmt: skip
+    return node.func.value.id if node.func.attr in _MUTATORS or inplace else None
+
+
+def _copy_of(value: object) -> object:
+    """A copy of a compile-time value a Python block may change, made at every call."""
+    return value.copy() if hasattr(value, "copy") else copy.copy(value)  # type: ignore[attr-defined]
+
+
 def _stored_names(stmts: list[ast.stmt]) -> list[str]:
     """Names that statements (re)bind or mutate, in first-seen order."""
     stored: list[str] = []
     for stmt in stmts:
         for sub in ast.walk(stmt):
             targets: list[ast.AST] = []
-            if isinstance(sub, ast.Assign):
+            mutated = _mutated_receiver(sub)
+            if mutated is not None:
+                targets = [ast.Name(mutated, ast.Store())]
+            elif isinstance(sub, ast.Assign):
                 targets = list(sub.targets)
             elif isinstance(sub, (ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr)):
                 targets = [sub.target]
@@ -377,10 +404,17 @@ class Tracer:
         """Statements as one Python function; yields the return value or the rebound names."""
         operands: list[Val] = []
         loaded = {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)}
-        prologue = [
-            ast.Assign([ast.Name(name, ast.Store())], self._placeholder(self.env[name], operands))
-            for name in sorted(loaded & set(self.env))
-        ]
+        changed = set(_stored_names(stmts))
+        prologue = []
+        for var in sorted(loaded & set(self.env)):
+            value: ast.expr = self._placeholder(self.env[var], operands)
+            static = self.env[var].value if self.env[var].is_static else None
+            if isinstance(static, (list, dict, set)) or (
+                var in changed and isinstance(static, (pd.DataFrame, pd.Series, np.ndarray))
+            ):  # the block may change a compile-time value: it gets its own copy per call
+                self.ns["_wm_copy"] = _copy_of
+                value = ast.Call(ast.Name("_wm_copy", ast.Load()), [value], [])
+            prologue.append(ast.Assign([ast.Name(var, ast.Store())], value))
         stored: list[str] = [] if returns else _stored_names(stmts)
         name = self._fresh("f")
         epilogue = ast.parse(
@@ -511,8 +545,14 @@ class Tracer:
             self.bind(stmt.target, self.lower(expr))
         elif isinstance(stmt, ast.Expr):
             docstring = isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
-            if not docstring and not self._append(stmt.value):
-                self.lower(stmt.value)
+            if docstring or self._append(stmt.value):
+                return
+            mutated = _mutated_receiver(stmt.value)
+            if mutated is not None and mutated in self.env:
+                raise Unsupported(f"`{ast.unparse(stmt.value.func)}` changes {mutated!r} in "
+                                  f"place: the statement runs in Python, {mutated!r} is its "
+                                  "result")  # fmt: skip
+            self.lower(stmt.value)
         elif isinstance(stmt, ast.For):
             self._for(stmt)
         elif isinstance(stmt, ast.Pass):
@@ -1185,7 +1225,7 @@ class Tracer:
         value = self.evaluate(node, pieces)
         names = {"clip": ("lower", "upper"), "between": ("left", "right", "inclusive"),
                  "isin": ("values",)}[attr]  # fmt: skip
-        if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
+        if len(args) > len(names) or set(kwargs) - set(names[len(args) :]):
             return None
         bound = dict(zip(names, args, strict=False)) | kwargs
         if attr == "isin":

