@@ -42,6 +42,7 @@ from willump_mlir.dialects.pipeline import (
 )
 from willump_mlir.passes.lookup_kernels import resolve_column
 
+from .categories import CategoryColumns
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -188,6 +189,7 @@ class Tracer:
         self.estimators = EstimatorLowering(self)
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
+        self.categories = CategoryColumns(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self._counter = 0
@@ -269,6 +271,8 @@ class Tracer:
     def _placeholder(self, val: Val, operands: list[Val]) -> ast.expr:
         if val.columns is not None:  # an assembled frame: its example, or the Python frame
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
+        if val.category is not None:  # a categorical column: its example, or the Python one
+            val = Val(val.value) if self._evaluating else self.categories.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -428,6 +432,8 @@ class Tracer:
             return val
         if val.columns is not None:
             return self.frames.materialize(val)
+        if val.category is not None:
+            return self.categories.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind = type(val.value)
@@ -891,6 +897,9 @@ class Tracer:
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
                 return framed
+        categorical = self.categories.call(node, pieces, receiver, function, args, kwargs)
+        if categorical is not None:
+            return categorical
         looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
         if looked_up is not None:
             return looked_up
@@ -967,7 +976,7 @@ class Tracer:
             return self.estimators.call(est, method, x, described)
         mark = self.mark()
         try:
-            return self.estimators.call(est, method, self.frames.model_input(x), described)
+            return self.estimators.call(est, method, self.frames.model_input(x, est), described)
         except Unsupported:
             self.rollback(mark)
         return self.estimators.call(est, method, self.frames.materialize(x), described)
