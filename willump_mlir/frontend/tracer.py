@@ -57,6 +57,7 @@ from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
 from .types import (
+    column_kind,
     element_type,
     frame_columns,
     frame_type,
@@ -86,7 +87,8 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
-                      abs, sum, round, zip, enumerate, set, frozenset}  # fmt: skip
+                      abs, sum, round, zip, enumerate, set, frozenset,
+                      pd.CategoricalDtype}  # fmt: skip
 _STATEMENT_NAMES: dict[type, str] = {
     ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
     ast.With: "a with statement", ast.Try: "a try statement",
@@ -705,8 +707,8 @@ class Tracer:
                     return None
                 return self._checked(SelectColumnsOp(base.ssa, key), value)
             if isinstance(typ, FrameType) and isinstance(key, str):
-                if isinstance(typ.dtype_of(key), StrType) and is_text(value):
-                    # a column of text documents, as a one-column frame
+                if isinstance(typ.dtype_of(key), StrType) and column_kind(value) == "str":
+                    # a column of str (missing values too), as a one-column frame
                     return Val(value, self.emit(SelectColumnsOp(base.ssa, [key])).result)
                 return self._column(base, key, value)
             column_key = (
