@@ -227,3 +227,20 @@ def test_category_argument_is_refused(penguins: pd.DataFrame) -> None:
 
     with pytest.raises(Exception, match="argument 'df': unsupported DataFrame"):
         wm.compile(score, example=(frame.iloc[:200], model))
+
+
+def test_a_model_not_compiled_gets_the_category_frame(penguins: pd.DataFrame) -> None:
+    """A LightGBM objective the compiler does not read: the model runs in Python on the
+    frame with its category column, not on the codes."""
+    X = penguins[NUM].copy()
+    X["island"] = pd.Categorical(penguins["island"], categories=ISLANDS)
+    model = LGBMClassifier(**LGBM, objective="multiclassova").fit(X, penguins.species)
+
+    def score(df, model):
+        X = df[NUM].copy()
+        X["island"] = pd.Categorical(df["island"], categories=ISLANDS)
+        return model.predict_proba(X)
+
+    compiled = check(score, penguins, model, native=False)
+    calls = [name.split("_", 1)[1] for name in compiled.traced.python_fallbacks]
+    assert calls == ["LGBMClassifier_predict_proba"], compiled.explain()

@@ -23,7 +23,8 @@ multiclass, the identity-link regressions and poisson/gamma/tweedie with the exp
 ``XGBRFRegressor``, ``xgboost.Booster`` (binary:logistic, multi:softprob and the
 identity-link regressions reg:squarederror, squaredlogerror, absoluteerror,
 pseudohubererror, quantileerror). Anything else (another objective,
-multi-output trees, a model fitted on pandas categorical columns, XGBoost's ``missing``
+multi-output trees, a model fitted on pandas categorical columns unless its input holds
+them as its codes (``frontend.categories``), XGBoost's ``missing``
 other than NaN) raises :class:`~willump_mlir.frontend.spec.Unsupported`.
 
 The ``pipeline.predict`` params are the ensemble's plus ``proba`` ("binary_sigmoid",

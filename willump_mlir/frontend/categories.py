@@ -83,8 +83,8 @@ def model_categories(est: object, frame: pd.DataFrame, items: list[Val]) -> list
         return [list(k) for k in fitted]
     if name in _HISTOGRAM and type(est).__module__.startswith("sklearn."):
         preprocessor = getattr(est, "_preprocessor", None)
-        categorical = np.flatnonzero(getattr(est, "is_categorical_", None) is not None
-                                     and est.is_categorical_)  # type: ignore[attr-defined]
+        mask = getattr(est, "is_categorical_", None)
+        categorical = np.flatnonzero(mask) if mask is not None else np.zeros(0, np.int64)
         if preprocessor is None or not set(positions) <= set(categorical.tolist()):
             raise Unsupported(f"{name} does not treat every category column as categorical")
         encoder = preprocessor.named_transformers_["encoder"]
@@ -121,8 +121,11 @@ class CategoryColumns:
             def build(s: object) -> object:
                 return pd.Categorical(s, categories=categories)
 
-        elif receiver is not None and not receiver.is_static and attr == "astype" and (
-            len(args) == 1 and not kwargs
+        elif (
+            receiver is not None
+            and not receiver.is_static
+            and attr == "astype"
+            and (len(args) == 1 and not kwargs)
         ):
             dtype = args[0].value
             category = isinstance(dtype, str) and dtype == "category"
