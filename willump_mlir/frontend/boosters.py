@@ -23,7 +23,8 @@ multiclass, the identity-link regressions and poisson/gamma/tweedie with the exp
 ``XGBRFRegressor``, ``xgboost.Booster`` (binary:logistic, multi:softprob and the
 identity-link regressions reg:squarederror, squaredlogerror, absoluteerror,
 pseudohubererror, quantileerror). Anything else (another objective,
-multi-output trees, a model fitted on pandas categorical columns, XGBoost's ``missing``
+multi-output trees, a model fitted on pandas categorical columns unless its input holds
+them as its codes (``frontend.categories``), XGBoost's ``missing``
 other than NaN) raises :class:`~willump_mlir.frontend.spec.Unsupported`.
 
 The ``pipeline.predict`` params are the ensemble's plus ``proba`` ("binary_sigmoid",
@@ -229,13 +230,14 @@ def _has_linear_leaves(dump: dict) -> bool:
     return False
 
 
-def lightgbm_model(booster: object) -> Model:
-    """A ``lightgbm.Booster`` (as ``predict`` uses it by default: up to ``best_iteration``)."""
+def lightgbm_model(booster: object, coded: bool = False) -> Model:
+    """A ``lightgbm.Booster`` (as ``predict`` uses it by default: up to ``best_iteration``),
+    whose input has its category columns ``coded`` as the booster codes them, if any."""
     dump = booster.dump_model()  # type: ignore[attr-defined]
     if _has_linear_leaves(dump):
         raise Unsupported("LightGBM linear_tree=True (linear models in the leaves) is not "
                           "supported natively")  # fmt: skip
-    if dump.get("pandas_categorical"):
+    if dump.get("pandas_categorical") and not coded:
         raise Unsupported("LightGBM model fitted on pandas categorical columns (it maps their "
                           "categories at predict time): not supported natively")  # fmt: skip
     outputs = int(dump["num_tree_per_iteration"])
@@ -363,12 +365,13 @@ def xgboost_model(booster: object, missing: float = math.nan) -> Model:
 # endregion
 
 
-def booster_model(model: object) -> Model:
-    """The canonical form of a LightGBM or XGBoost model (sklearn wrapper or Booster)."""
+def booster_model(model: object, coded: bool = False) -> Model:
+    """The canonical form of a LightGBM or XGBoost model (sklearn wrapper or Booster), read
+    by a LightGBM model with its category columns ``coded`` (``frontend.categories``)."""
     lib = library(model)
     if lib == "lightgbm":
         booster = getattr(model, "booster_", model)
-        return lightgbm_model(booster)
+        return lightgbm_model(booster, coded)
     if lib == "xgboost":
         if not hasattr(model, "get_booster"):
             return xgboost_model(model)
@@ -425,9 +428,10 @@ def extract(
     table = _METHODS.get((lib, name))
     if table is None or method not in table:
         raise Unsupported(f"{name}.{method} is not supported natively")
-    if any(k != "f64" for k in kinds):
+    coded = "category" in kinds
+    if any(k not in ("f64", "category") for k in kinds) or (coded and lib != "lightgbm"):
         raise Unsupported(f"{name} needs numeric input")
-    model = booster_model(est)
+    model = booster_model(est, coded)
     if model.ensemble.features != len(kinds):
         raise Unsupported(f"{name} was fitted on {model.ensemble.features} features, "
                           f"got {len(kinds)}")  # fmt: skip

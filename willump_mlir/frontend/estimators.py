@@ -138,6 +138,9 @@ class EstimatorLowering:
         if is_sparse(typ):
             return [params.sparse_kind(typ.get_element_type())] * typ.get_shape()[1]
         if typ is not None and is_f64_batch(typ) and typ.get_num_dims() == 2:
+            if isinstance(x.value, pd.DataFrame):  # category columns given as the model's codes
+                return ["category" if isinstance(d, pd.CategoricalDtype) else "f64"
+                        for d in x.value.dtypes]  # fmt: skip
             return ["f64"] * typ.get_shape()[1]
         raise Unsupported(f"input of type {typ} is not a frame or a numeric batch")
 

@@ -34,6 +34,7 @@ from willump_mlir.dialects.pipeline import (
     is_sparse,
 )
 
+from .categories import model_categories
 from .estimators import hstack_op
 from .fallback import check_aligned
 from .spec import Unsupported
@@ -108,18 +109,22 @@ class FrameAssembly:
         text = isinstance(column.value, pd.Series) and isinstance(
             getattr(column.ssa, "type", None), FrameType
         )
-        if not (_vector(column) or text) or column.columns is not None:
+        category = column.category is not None
+        if not (_vector(column) or text or category) or column.columns is not None:
             raise Unsupported("the assigned value is not a column of numbers or text")
         example = column.value
         if isinstance(example, pd.Series):
             if not _same_index(example.index, frame.value.index):  # type: ignore[union-attr]
                 raise Unsupported("pandas aligns the assigned Series by its index, which differs")
-        elif not (isinstance(example, np.ndarray) and example.shape == (len(frame.value),)):
+        elif not (isinstance(example, np.ndarray | pd.Categorical)
+                  and example.shape == (len(frame.value),)):  # fmt: skip
             raise Unsupported("the assigned value is not a column of the frame's rows")
         value = frame.value.copy()  # type: ignore[union-attr]
         value[name] = example
         if isinstance(example, pd.Series):
-            series = [i.ssa for i in (*frame.items, column)
+            sources = [i.category.source if i.category is not None else i
+                       for i in (*frame.items, column)]  # fmt: skip
+            series = [i.ssa for i in sources
                       if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
             check_aligned(series, self.tracer.examples, value)
         items, names = list(frame.items), list(frame.columns)
@@ -228,10 +233,19 @@ class FrameAssembly:
         op = self.tracer.emit(hstack_op(inputs, value, "the frame's columns"))
         return Val(value, op.result)
 
-    def model_input(self, frame: Val) -> Val:
-        """What a model reads from an assembled frame: its columns as an f64 matrix."""
-        value = frame.value.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
-        return self.matrix(frame, value)
+    def model_input(self, frame: Val, est: object) -> Val:
+        """What the model ``est`` reads from an assembled frame: its columns as an f64
+        matrix. A category column is the code ``est`` maps its value to; the result then
+        stands for the frame itself (``est`` predicts on the frame, as the code does)."""
+        assert frame.items is not None and isinstance(frame.value, pd.DataFrame)
+        if all(item.category is None for item in frame.items):
+            return self.matrix(frame, frame.value.to_numpy(dtype=np.float64))
+        known = iter(model_categories(est, frame.value, frame.items))
+        items = [item if item.category is None else self.tracer.categories.codes(item, next(known))
+                 for item in frame.items]  # fmt: skip
+        value = np.column_stack([np.asarray(i.value, dtype=np.float64) for i in items])
+        matrix = self.matrix(Val(frame.value, items=items, columns=frame.columns), value)
+        return Val(frame.value, matrix.ssa)
 
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""

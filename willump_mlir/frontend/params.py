@@ -104,7 +104,9 @@ class Lowered:
 
 
 #: ``extractor(estimator, method, input column kinds, blobs) -> Lowered``. A kind is "f64" or
-#: "str" for a column of a frame or a dense batch, ``"csr:<element>"`` for a sparse batch.
+#: "str" for a column of a frame or a dense batch, ``"csr:<element>"`` for a sparse batch,
+#: "category" for a pandas category column given as the codes the model maps it to
+#: (``frontend.categories``: LightGBM and HistGradientBoosting only).
 Extractor = Callable[[object, str, list[str], Blobs], Lowered]
 
 

@@ -163,9 +163,13 @@ def _gradient_boosting(est: object) -> tuple[TreeEnsemble, Options]:
 # region Histogram gradient boosting
 
 
-def _column_order(est: object) -> tuple[np.ndarray, list[np.ndarray | None]]:
+def _column_order(
+    est: object, coded: frozenset[int]
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """The original column of each column the predictors read (scikit-learn moves the
-    categorical columns first) and each original column's categories (None: numeric)."""
+    categorical columns first) and each original column's categories (None: numeric): the
+    values the compiled input holds, which for the ``coded`` columns (category columns,
+    ``frontend.categories``) are the encoder's codes."""
     features = est.n_features_in_
     categories: list[np.ndarray | None] = [None] * features
     if est._preprocessor is None:
@@ -174,6 +178,10 @@ def _column_order(est: object) -> tuple[np.ndarray, list[np.ndarray | None]]:
     order = np.concatenate([np.flatnonzero(categorical), np.flatnonzero(~categorical)])
     encoder = est._preprocessor.named_transformers_["encoder"]
     for column, known in zip(np.flatnonzero(categorical), encoder.categories_, strict=True):
+        if column in coded:  # NaN, the last category if missing at fit, is not a code
+            missing = len(known) and isinstance(known[-1], float) and np.isnan(known[-1])
+            categories[column] = np.arange(len(known) - missing, dtype=np.float64)
+            continue
         known = np.asarray(known, dtype=np.float64)
         known = known[~np.isnan(known)]
         if (
@@ -227,13 +235,14 @@ def _histogram_part(
     return part, bitsets
 
 
-def _histogram(est: object) -> tuple[TreeEnsemble, Options]:
-    """HistGradientBoosting*: ``_baseline_prediction`` plus each leaf value, float64 input."""
+def _histogram(est: object, coded: frozenset[int] = frozenset()) -> tuple[TreeEnsemble, Options]:
+    """HistGradientBoosting*: ``_baseline_prediction`` plus each leaf value, float64 input
+    (the ``coded`` columns as the encoder's codes)."""
     classifier = hasattr(est, "classes_")
     link = type(est._loss.link).__name__
     if not classifier and link not in ("IdentityLink", "LogLink"):
         raise Unsupported(f"HistGradientBoostingRegressor with a {link} is not supported")
-    order, categories = _column_order(est)
+    order, categories = _column_order(est, coded)
     outputs = est.n_trees_per_iteration_
     parts, tree_output, category_parts = [], [], []
     start = 0
@@ -289,10 +298,17 @@ FAMILIES: dict[type, Callable[[object], tuple[TreeEnsemble, Options]]] = {
 }
 
 
-def read_ensemble(est: object) -> tuple[TreeEnsemble, Options]:
-    """A fitted single-output tree model as a ``TreeEnsemble`` and its prediction options."""
+def read_ensemble(
+    est: object, coded: frozenset[int] = frozenset()
+) -> tuple[TreeEnsemble, Options]:
+    """A fitted single-output tree model as a ``TreeEnsemble`` and its prediction options;
+    the ``coded`` columns (HistGradientBoosting only) hold category codes."""
     if getattr(est, "n_outputs_", 1) != 1:
         raise Unsupported(f"{type(est).__name__} with several outputs is not supported natively")
+    if coded:
+        if FAMILIES[type(est)] is not _histogram:
+            raise Unsupported(f"{type(est).__name__} does not read category columns natively")
+        return _histogram(est, coded)
     return FAMILIES[type(est)](est)
 
 
@@ -304,9 +320,11 @@ def extract(
     from .params import Lowered  # params imports this module for its extractors
 
     name = type(est).__name__
-    if any(kind != "f64" for kind in kinds):
+    if any(kind not in ("f64", "category") for kind in kinds):
         raise Unsupported(f"{name} needs numeric input")
-    ensemble, options = read_ensemble(est)
+    ensemble, options = read_ensemble(
+        est, frozenset(i for i, kind in enumerate(kinds) if kind == "category")
+    )
     if ensemble.features != len(kinds):
         raise Unsupported(f"{name} was fitted on {ensemble.features} features, got {len(kinds)}")
     if prescale is not None:

@@ -43,6 +43,7 @@ from willump_mlir.dialects.pipeline import (
 )
 from willump_mlir.passes.lookup_kernels import resolve_column
 
+from .categories import CategoryColumns
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -57,6 +58,7 @@ from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
 from .types import (
+    column_kind,
     element_type,
     frame_columns,
     frame_type,
@@ -86,7 +88,8 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
-                      abs, sum, round, zip, enumerate, set, frozenset}  # fmt: skip
+                      abs, sum, round, zip, enumerate, set, frozenset,
+                      pd.CategoricalDtype}  # fmt: skip
 #: Methods of a static dict folded at compile time (they do not change it).
 _DICT_VIEWS = {"items", "keys", "values", "get"}
 #: The most iterations a loop or comprehension is unrolled for while tracing.
@@ -247,6 +250,7 @@ class Tracer:
         self.estimators = EstimatorLowering(self)
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
+        self.categories = CategoryColumns(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self._counter = 0
@@ -329,6 +333,8 @@ class Tracer:
     def _placeholder(self, val: Val, operands: list[Val]) -> ast.expr:
         if val.columns is not None:  # an assembled frame: its example, or the Python frame
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
+        if val.category is not None:  # a categorical column: its example, or the Python one
+            val = Val(val.value) if self._evaluating else self.categories.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -499,6 +505,8 @@ class Tracer:
             return val
         if val.columns is not None:
             return self.frames.materialize(val)
+        if val.category is not None:
+            return self.categories.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind, keys = type(val.value), list(val.value)  # type: ignore[call-overload]
@@ -906,8 +914,8 @@ class Tracer:
                     return None
                 return self._checked(SelectColumnsOp(base.ssa, key), value)
             if isinstance(typ, FrameType) and isinstance(key, str):
-                if isinstance(typ.dtype_of(key), StrType) and is_text(value):
-                    # a column of text documents, as a one-column frame
+                if isinstance(typ.dtype_of(key), StrType) and column_kind(value) == "str":
+                    # a column of str (missing values too), as a one-column frame
                     return Val(value, self.emit(SelectColumnsOp(base.ssa, [key])).result)
                 return self._column(base, key, value)
             column_key = (
@@ -1098,6 +1106,9 @@ class Tracer:
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
                 return framed
+        categorical = self.categories.call(node, pieces, receiver, function, args, kwargs)
+        if categorical is not None:
+            return categorical
         looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
         if looked_up is not None:
             return looked_up
@@ -1176,7 +1187,7 @@ class Tracer:
             return self.estimators.call(est, method, x, described)
         mark = self.mark()
         try:
-            return self.estimators.call(est, method, self.frames.model_input(x), described)
+            return self.estimators.call(est, method, self.frames.model_input(x, est), described)
         except Unsupported:
             self.rollback(mark)
         return self.estimators.call(est, method, self.frames.materialize(x), described)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.ir import SSAValue
@@ -21,8 +22,22 @@ class Val:
     items: list[Val] | None = None
     #: an assembled DataFrame (``frontend.frames``): the names of its column ``items``
     columns: list[str] | None = None
+    #: a pandas categorical column (``frontend.categories``): how it is made of a native one
+    category: Category | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
-        return self.ssa is None and self.items is None
+        return self.ssa is None and self.items is None and self.category is None
+
+
+@dataclass
+class Category:
+    """A pandas categorical column made of a native column of str or numbers: ``source``,
+    with ``categories`` (None: the values it holds), built in Python by ``build`` from the
+    source's value (``source`` is the code that builds it, for reports)."""
+
+    source: Val
+    categories: list | None
+    build: Callable[[object], object]
+    text: str
