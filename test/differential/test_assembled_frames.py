@@ -201,3 +201,20 @@ def test_map_to_ints_is_int64_until_a_key_is_missing(penguins: pd.DataFrame) -> 
     found = difference(encoded(missing), compiled(missing))
     assert found is None, found
     assert compiled.calls_in_python == before + 1
+
+
+def test_a_python_result_that_changes_its_rows_at_run_time(penguins: pd.DataFrame) -> None:
+    def dropped(df):
+        X = df[["year"]].copy()
+        X["mass"] = df["body_mass_g"].dropna()  # on the example: no NaN, the same rows
+        X["mass_known"] = df["sex"].notna()
+        return X
+
+    known = penguins.dropna(subset=["body_mass_g"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(dropped, example=(known.iloc[:200],))
+        for rows in (known.iloc[200:], penguins.iloc[:10], penguins.iloc[[3]]):  # row 3: NaN
+            found = difference(dropped(rows), compiled(rows))
+            assert found is None, found
+    assert compiled.calls_in_python == 2  # the batches whose dropna changed the rows

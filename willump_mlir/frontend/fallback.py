@@ -79,21 +79,53 @@ class PythonFunction:
 
     The op's operands are the traced values, then the objects whose index rebuilt operands
     carry (``sources`` of them); ``unpack`` says whether the code returns a tuple of the
-    results (statements rebinding names) or the one result itself.
+    results (statements rebinding names) or the one result itself. ``guards`` are (result,
+    source) positions: a pandas result whose index was the argument's on the example must
+    have it at run time too (native code combines it with the argument's rows by position);
+    if it has not (``dropna``, ``reset_index`` on other rows), the call runs the original
+    function (``marshal.Unhandled``).
     """
 
-    def __init__(self, function: Callable, rebuilds: list[Rebuild | None], unpack: bool):
+    def __init__(
+        self, function: Callable, rebuilds: list[Rebuild | None], unpack: bool,
+        guards: tuple[tuple[int, int], ...] = (),
+    ):  # fmt: skip
         self.function = function
         self.rebuilds = [(i, r) for i, r in enumerate(rebuilds) if r is not None]
         self.count = len(rebuilds)
         self.unpack = unpack
+        self.guards = guards
 
     def __call__(self, *args: Any) -> tuple[Any, ...]:
         operands, sources = list(args[: self.count]), args[self.count :]
         for i, rebuild in self.rebuilds:
             operands[i] = rebuild(operands[i], sources)
         result = self.function(*operands)
-        return tuple(result) if self.unpack else (result,)
+        results = tuple(result) if self.unpack else (result,)
+        for k, source in self.guards:
+            index = getattr(results[k], "index", None)
+            if not isinstance(index, pd.Index) or not index.equals(sources[source].index):
+                from willump_mlir.runtime.marshal import Unhandled  # only on this rare path
+
+                raise Unhandled("a Python step's result", "has other rows (another index) "
+                                "than its argument, as it had on the example")  # fmt: skip
+        return results
+
+
+def index_root(
+    value: object, examples: dict[SSAValue, object], sources: list[SSAValue]
+) -> SSAValue | None:
+    """The data argument whose example index ``value`` (a Python call's pandas result)
+    has, added to ``sources``; None if it has none's."""
+    if not isinstance(value, pd.Series | pd.DataFrame):
+        return None
+    for ssa, example in examples.items():
+        if isinstance(ssa, BlockArgument) and isinstance(example, pd.Series | pd.DataFrame) \
+                and _same_index(example.index, value.index):  # fmt: skip
+            if ssa not in sources:
+                sources.append(ssa)
+            return ssa
+    return None
 
 
 def _origins(value: SSAValue) -> tuple[list[SSAValue], bool]:
@@ -129,19 +161,23 @@ def _pandas_origins(value: SSAValue, examples: dict[SSAValue, object]) -> tuple[
 
 
 def check_aligned(
-    values: list[SSAValue], examples: dict[SSAValue, object], example: object
-) -> None:
+    values: list[SSAValue], examples: dict[SSAValue, object], example: object,
+    roots: dict[SSAValue, SSAValue],
+) -> None:  # fmt: skip
     """``Unsupported`` if native ``values``, combined into the pandas object ``example``,
     come from pandas objects that pandas would align by label where native code goes by
     position: objects whose example indexes differ, or (for a pandas result) more than one
-    object at all, since indexes equal on the example may differ at run time."""
+    object, as indexes equal on the example may differ at run time. A Python call's result
+    counts as the argument it is guarded to have the index of (``roots``: see
+    ``PythonFunction``)."""
     pandas = sorted(
         {s for v in values for s in _pandas_origins(v, examples)[0]}, key=id
     )  # fmt: skip
     indexes = [examples[s].index for s in pandas]  # type: ignore[union-attr]
     if any(not _same_index(indexes[0], other) for other in indexes[1:]):
         raise Unsupported("pandas aligns the operands' indexes, which differ")
-    if isinstance(example, pd.Series | pd.DataFrame) and len(pandas) > 1:
+    distinct = {roots.get(s, s) for s in pandas}
+    if isinstance(example, pd.Series | pd.DataFrame) and len(distinct) > 1:
         raise Unsupported("pandas aligns operands from different objects by their index, "
                           "which may differ at run time")  # fmt: skip
 

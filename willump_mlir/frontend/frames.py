@@ -126,7 +126,7 @@ class FrameAssembly:
                        for i in (*frame.items, column)]  # fmt: skip
             series = [i.ssa for i in sources
                       if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
-            check_aligned(series, self.tracer.examples, value)
+            check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         items, names = list(frame.items), list(frame.columns)
         if name in names:
             items[names.index(name)] = column
@@ -184,7 +184,7 @@ class FrameAssembly:
             if value.dtypes.iloc[i] != example.dtype:  # type: ignore[union-attr]
                 raise Unsupported("a column of the frame changes its dtype")
         series = [i.ssa for i in items if isinstance(i.value, pd.Series) and i.ssa is not None]
-        check_aligned(series, self.tracer.examples, value)
+        check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         return Val(value, items=list(items), columns=list(names))  # type: ignore[arg-type]
 
     def fill(self, val: Val, fill: object, value: object) -> Val:

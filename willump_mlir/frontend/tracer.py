@@ -52,7 +52,7 @@ from .estimators import (
     is_batch,
     is_estimator,
 )
-from .fallback import PythonFunction, check_aligned, recipe
+from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
@@ -253,6 +253,8 @@ class Tracer:
         self.categories = CategoryColumns(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
+        # a Python call's pandas result -> the argument whose index it is checked to keep
+        self.index_roots: dict[SSAValue, SSAValue] = {}
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
         self._stmt: ast.stmt | None = None
@@ -314,11 +316,16 @@ class Tracer:
                 f"{self.where()}: `{source}` raised {type(error).__name__}: {error}"
             ) from error
         values = list(value) if results is not None else [value]
+        roots = [index_root(v, self.examples, sources) for v in values]
+        guards = tuple((k, sources.index(r)) for k, r in enumerate(roots) if r is not None)
         callee = self.callee(hint)
         types: list[Attribute] = [type_of(v, callee) for v in values]
         args = [o.ssa for o in operands] + sources
         op = self.emit(PythonCallOp(callee, args, types, reason, source))
-        called = PythonFunction(function, rebuilds, unpack=results is not None)
+        self.index_roots.update(
+            (r, root) for r, root in zip(op.results, roots, strict=True) if root is not None
+        )
+        called = PythonFunction(function, rebuilds, results is not None, guards)
         self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
         self.examples.update(zip(op.results, values, strict=True))
         if not wraps:
@@ -715,7 +722,7 @@ class Tracer:
         self.emit(op)
         if not represents(op.results[0].type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
-        check_aligned([op.results[0]], self.examples, value)
+        check_aligned([op.results[0]], self.examples, value, self.index_roots)
         return Val(value, op.results[0])
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
@@ -1283,7 +1290,7 @@ class Tracer:
         """An op already emitted whose result must stand for ``value`` (see ``_checked``)."""
         if not represents(result.type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {result.type}")
-        check_aligned([result], self.examples, value)
+        check_aligned([result], self.examples, value, self.index_roots)
         return Val(value, result)
 
     def _frame_constructor(self, node: ast.Call, pieces: dict[int, Val], function: object,
