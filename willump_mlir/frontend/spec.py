@@ -59,8 +59,10 @@ def same_value(a: object, b: object) -> bool:
         return len(a) == len(b) and all(map(same_value, a, b))  # type: ignore[arg-type]
     if isinstance(a, dict):
         return list(a) == list(b) and all(same_value(a[k], b[k]) for k in a)  # type: ignore
-    if isinstance(a, (str, bytes, bool, int, float, np.generic)) or a is None:
-        return bool(a == b) or (a != a and b != b)  # NaN is NaN
+    if isinstance(a, (float, np.floating)):  # NaN is NaN; -0.0 is not 0.0 (1 / x differs)
+        return (a == b and np.signbit(a) == np.signbit(b)) or (a != a and b != b)
+    if isinstance(a, (str, bytes, bool, int, np.generic)) or a is None:
+        return bool(a == b)
     return False  # an estimator or other object: only itself
 
 

@@ -202,6 +202,19 @@ def _mutated_receiver(node: ast.AST) -> str | None:
     return node.func.value.id if node.func.attr in _MUTATORS or inplace else None
 
 
+def _called_on(node: ast.expr) -> list[str]:
+    """The names a call whose result is discarded may change: its receiver and its
+    arguments (``np.nan_to_num(a, copy=False)``, ``np.copyto(a, b)``, ``df.drop(...,
+    inplace=True)``); none for another expression."""
+    if not isinstance(node, ast.Call):
+        return []
+    names = [a.id for a in (*node.args, *(k.value for k in node.keywords))
+             if isinstance(a, ast.Name)]  # fmt: skip
+    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        names.insert(0, node.func.value.id)
+    return names
+
+
 def _copy_of(value: object) -> object:
     """A copy of a compile-time value a Python block may change, made at every call."""
     return value.copy() if hasattr(value, "copy") else copy.copy(value)  # type: ignore[attr-defined]
@@ -214,7 +227,9 @@ def _stored_names(stmts: list[ast.stmt]) -> list[str]:
         for sub in ast.walk(stmt):
             targets: list[ast.AST] = []
             mutated = _mutated_receiver(sub)
-            if mutated is not None:
+            if isinstance(sub, ast.Expr):  # a call for its effect: on its names
+                targets = [ast.Name(n, ast.Store()) for n in _called_on(sub.value)]
+            elif mutated is not None:
                 targets = [ast.Name(mutated, ast.Store())]
             elif isinstance(sub, ast.Assign):
                 targets = list(sub.targets)
@@ -422,9 +437,11 @@ class Tracer:
         for var in sorted(loaded & set(self.env)):
             value: ast.expr = self._placeholder(self.env[var], operands)
             static = self.env[var].value if self.env[var].is_static else None
-            if isinstance(static, (list, dict, set)) or (
-                var in changed and isinstance(static, (pd.DataFrame, pd.Series, np.ndarray))
-            ):  # the block may change a compile-time value: it gets its own copy per call
+            if isinstance(static, (list, dict, set)) or var in changed and (
+                not self.env[var].is_static
+                or isinstance(static, (pd.DataFrame, pd.Series, np.ndarray))
+            ):  # the block may change the value (a compile-time one, an argument, a native
+                # buffer other values share): it gets its own copy at every call
                 self.ns["_wm_copy"] = _copy_of
                 value = ast.Call(ast.Name("_wm_copy", ast.Load()), [value], [])
             prologue.append(ast.Assign([ast.Name(var, ast.Store())], value))
@@ -449,6 +466,10 @@ class Tracer:
             return self.python_op("tail", self.ns[name], operands, reason, source)
         result = self.python_op("block", self.ns[name], operands, reason, source, len(stored))
         for var, val in zip(stored, result.items or [], strict=True):
+            old = self.env.get(var)
+            for alias, bound in list(self.env.items()):  # the block changed the one object
+                if bound is old and alias not in stored:
+                    self.env[alias] = val
             self.env[var] = val
         return result
 
@@ -562,11 +583,10 @@ class Tracer:
             docstring = isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
             if docstring or self._append(stmt.value):
                 return
-            mutated = _mutated_receiver(stmt.value)
-            if mutated is not None and mutated in self.env:
-                raise Unsupported(f"`{ast.unparse(stmt.value.func)}` changes {mutated!r} in "
-                                  f"place: the statement runs in Python, {mutated!r} is its "
-                                  "result")  # fmt: skip
+            changed = [n for n in _called_on(stmt.value) if n in self.env]
+            if changed:
+                raise Unsupported(f"a call for its effect may change {', '.join(changed)} in "
+                                  "place: the statement runs in Python and rebinds them")
             self.lower(stmt.value)
         elif isinstance(stmt, ast.For):
             self._for(stmt)
@@ -1206,9 +1226,13 @@ class Tracer:
         and numeric columns (``frontend.frames``); None for other calls."""
         frame = is_frame(receiver)
         if attr == "copy" and not args and (not kwargs or set(kwargs) == {"deep"}):
-            if frame:  # a new object: a later assignment must not reach the original
-                return self.frames.columns_of(receiver)
-            return receiver if receiver.ssa is not None and receiver.columns is None else None
+            # a new object (a later change must not reach the original): a new Val, the same
+            # native values (native code never changes a value in place)
+            value = self.evaluate(node, pieces)
+            if frame:
+                copied = self.frames.columns_of(receiver)
+                return Val(value, items=list(copied.items or []), columns=copied.columns)
+            return Val(value, receiver.ssa) if receiver.ssa is not None else None
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
         if attr in ("isna", "isnull", "notna", "notnull") and not args and not kwargs:
@@ -1234,8 +1258,8 @@ class Tracer:
     def _bounds(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, attr: str,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
-        a numeric column with constant bounds, as ``np.maximum``/``np.minimum`` (NaN stays
-        NaN, as pandas keeps it), comparisons and their ``|``."""
+        a numeric column with constant bounds, as ``np.where(x < lower, lower, x)`` (NaN and
+        ``-0.0`` stay, as pandas keeps them), comparisons and their ``|``."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
         if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1 \
                 or typ.get_element_type() not in (f64, i64):  # fmt: skip
@@ -1251,8 +1275,8 @@ class Tracer:
             if not values.is_static or not isinstance(values.value, (list, tuple, set)):
                 return None
             items = [Val(v) for v in values.value]
-            if not items or not all(_number(v) for v in items):
-                return None
+            if not items or not all(_number(v) and v.value == v.value for v in items):
+                return None  # pandas' isin matches NaN to NaN; eq never does
             column = receiver.ssa
             assert column is not None
             found: SSAValue | None = None
@@ -1277,13 +1301,19 @@ class Tracer:
             below = self.emit(BinaryOp(high, column, self._operand(right, receiver))).result
             return self._checked_result(self._mask("and", above, below), value)
         result = receiver.ssa
-        for name, function in (("lower", "maximum"), ("upper", "minimum")):
+        assert result is not None
+        for name, beyond in (("lower", "lt"), ("upper", "gt")):
             limit = bound.get(name, Val(None))
             if limit.is_static and limit.value is None:
                 continue
-            if not _number(limit):
-                return None
-            result = self.emit(BinaryOp(function, result, self._operand(limit, receiver))).result
+            if not _number(limit) or limit.value != limit.value:
+                return None  # pandas takes a NaN bound as no bound
+            if typ.get_element_type() == i64 and not isinstance(limit.value, (int, np.integer)):
+                return None  # pandas gives int64 unless a value is clipped, then float64
+            # pandas keeps x unless it is beyond the bound: NaN and -0.0 stay as they are
+            constant = self._operand(limit, receiver)
+            outside = self.emit(BinaryOp(beyond, result, constant)).result
+            result = self.emit(WhereOp(outside, constant, result)).result
         return self._checked_result(result, value)
 
     def _checked_result(self, result: SSAValue, value: object) -> Val:
