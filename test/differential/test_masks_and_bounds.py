@@ -102,3 +102,20 @@ def test_int_clip_by_a_float_runs_in_python(penguins: pd.DataFrame) -> None:
     for rows in (penguins, penguins[penguins.year > 2008]):
         found = difference(clipped(rows), compiled(rows))
         assert found is None, found
+
+
+def test_where_of_two_constants(penguins: pd.DataFrame) -> None:
+    def flags(df):
+        heavy = np.where(df["body_mass_g"] > 4000, 1, 0)
+        long = np.where(df["bill_length_mm"] > 45, 1.5, -0.0)
+        odd = np.where(df["year"] == 2008, np.inf, np.nan)
+        return heavy + long + odd
+
+    check(flags, penguins)
+
+
+def test_where_of_two_constants_keeps_int_dtype(penguins: pd.DataFrame) -> None:
+    def flag(df):
+        return np.where(df["flipper_length_mm"] >= 200, 7, -3)
+
+    check(flag, penguins)

@@ -1196,16 +1196,27 @@ class Tracer:
                 or (condition.type.get_element_type() != i1)
             ):
                 raise Unsupported("np.where needs a batch of booleans as its condition")
-            if args[1].is_static and args[2].is_static:
-                raise Unsupported("np.where with two constant branches is not compiled "
-                                  "(pipeline.where needs a batch branch)")  # fmt: skip
+            if args[1].is_static and args[2].is_static:  # the else branch made a batch
+                then_value = self._operand(args[1], args[0])
+                else_value = self._constant_batch(self._operand(args[2], args[0]), condition)
+            else:
+                then_value = self._operand(args[1], args[2])
+                else_value = self._operand(args[2], args[1])
             try:
-                op = WhereOp(condition, self._operand(args[1], args[2]),
-                             self._operand(args[2], args[1]))  # fmt: skip
+                op = WhereOp(condition, then_value, else_value)
             except VerifyException as error:
                 raise Unsupported(f"np.where operands do not broadcast: {error}") from None
             return self._checked(op, value)
         return None
+
+    def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
+        """A batch of ``rows``' shape holding ``constant``: ``constant - 0 * rows`` (exact
+        for every value, ``-0.0``, NaN and infinity included)."""
+        element = constant.type
+        zero = self.emit(ConstantOp(0.0 if element == f64 else 0)).result
+        cast = self.emit(CastOp(rows, element)).result
+        zeros = self.emit(BinaryOp("mul", cast, zero)).result
+        return self.emit(BinaryOp("sub", constant, zeros)).result
 
     def _model_call(self, est: object, method: str, x: Val, described: str) -> Val:
         """``est.method(x)``; an assembled frame is read as the matrix of its columns, or
