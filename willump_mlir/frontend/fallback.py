@@ -121,7 +121,7 @@ def index_root(
         return None
     for ssa, example in examples.items():
         if isinstance(ssa, BlockArgument) and isinstance(example, pd.Series | pd.DataFrame) \
-                and _same_index(example.index, value.index):  # fmt: skip
+                and same_index(example.index, value.index):  # fmt: skip
             if ssa not in sources:
                 sources.append(ssa)
             return ssa
@@ -149,7 +149,8 @@ def _origins(value: SSAValue) -> tuple[list[SSAValue], bool]:
     return sources, joined
 
 
-def _same_index(a: pd.Index, b: pd.Index) -> bool:
+def same_index(a: pd.Index, b: pd.Index) -> bool:
+    """The same index: type, names, dtype and labels."""
     return type(a) is type(b) and a.names == b.names and a.dtype == b.dtype and a.equals(b)
 
 
@@ -174,7 +175,7 @@ def check_aligned(
         {s for v in values for s in _pandas_origins(v, examples)[0]}, key=id
     )  # fmt: skip
     indexes = [examples[s].index for s in pandas]  # type: ignore[union-attr]
-    if any(not _same_index(indexes[0], other) for other in indexes[1:]):
+    if any(not same_index(indexes[0], other) for other in indexes[1:]):
         raise Unsupported("pandas aligns the operands' indexes, which differ")
     distinct = {roots.get(s, s) for s in pandas}
     if isinstance(example, pd.Series | pd.DataFrame) and len(distinct) > 1:
@@ -208,12 +209,12 @@ def recipe(
                           "cannot be given to Python as the original object")  # fmt: skip
     pandas, joined = _pandas_origins(value, examples)
     index = example.index
-    aligned = all(_same_index(examples[s].index, index) for s in pandas)  # type: ignore[union-attr]
+    aligned = all(same_index(examples[s].index, index) for s in pandas)  # type: ignore[union-attr]
     if pandas and aligned and not joined:
         if pandas[0] not in sources:
             sources.append(pandas[0])
         return Rebuild(name, columns, dtypes, sources.index(pandas[0]))
-    if joined and not pandas and _same_index(pd.RangeIndex(len(index)), index):
+    if joined and not pandas and same_index(pd.RangeIndex(len(index)), index):
         return Rebuild(name, columns, dtypes, None)
     raise Unsupported(f"the index of a {type(example).__name__} computed natively cannot be "
                       "reproduced at run time")  # fmt: skip

@@ -36,16 +36,12 @@ from willump_mlir.dialects.pipeline import (
 
 from .categories import model_categories
 from .estimators import hstack_op
-from .fallback import check_aligned
+from .fallback import check_aligned, same_index
 from .spec import Unsupported
 from .values import Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
-
-
-def _same_index(a: pd.Index, b: pd.Index) -> bool:
-    return type(a) is type(b) and a.dtype == b.dtype and a.equals(b)
 
 
 def is_frame(val: Val) -> bool:
@@ -114,7 +110,7 @@ class FrameAssembly:
             raise Unsupported("the assigned value is not a column of numbers or text")
         example = column.value
         if isinstance(example, pd.Series):
-            if not _same_index(example.index, frame.value.index):  # type: ignore[union-attr]
+            if not same_index(example.index, frame.value.index):  # type: ignore[union-attr]
                 raise Unsupported("pandas aligns the assigned Series by its index, which differs")
         elif not (isinstance(example, np.ndarray | pd.Categorical)
                   and example.shape == (len(frame.value),)):  # fmt: skip
@@ -151,7 +147,7 @@ class FrameAssembly:
                 frame = self.columns_of(part)
                 assert frame.columns is not None and frame.items is not None
                 if not (isinstance(value, pd.DataFrame)
-                        and _same_index(frame.value.index, value.index)):  # type: ignore[union-attr]  # fmt: skip
+                        and same_index(frame.value.index, value.index)):  # type: ignore[union-attr]  # fmt: skip
                     raise Unsupported("pd.concat aligns the frames by their index, which differs")
                 names += frame.columns
                 items += frame.items
@@ -177,7 +173,7 @@ class FrameAssembly:
                 raise Unsupported("a column of the frame is not a column of numbers or text")
             example = item.value
             if isinstance(example, pd.Series):
-                if not _same_index(example.index, value.index):
+                if not same_index(example.index, value.index):
                     raise Unsupported("pandas aligns the Series by its index, which differs")
             elif not (isinstance(example, np.ndarray) and example.shape == (len(value),)):
                 raise Unsupported("a column is not an array of the frame's rows")
@@ -252,7 +248,7 @@ class FrameAssembly:
         assert frame.columns is not None and frame.items is not None
         names = list(frame.columns)
         if not any(
-            isinstance(item.value, pd.Series) and _same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]
+            isinstance(item.value, pd.Series) and same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]
             for item in frame.items
         ):
             raise Unsupported("no column of the assembled frame carries its index")
