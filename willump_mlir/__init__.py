@@ -15,12 +15,16 @@ from typing import Any
 __all__ = [
     "compile", "optimize", "load", "CompiledPipeline", "OptimizedPipeline", "InputError",
     "RefitError",
-    "CompileError",
+    "CompileError", "CacheWarning",
 ]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     """Import the API on first use, so ``willump-opt`` starts without scikit-learn."""
+    if name == "CacheWarning":
+        from willump_mlir.runtime.jit import CacheWarning
+
+        return CacheWarning
     if name == "compile":
         from willump_mlir.api import compile
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import os
 import sys
 import time
 import warnings
@@ -21,7 +20,7 @@ from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.spec import FrontendError, FrontendResult
 from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.runtime.compiled import CompiledPipeline
-from willump_mlir.runtime.jit import bind_blob, cache_path, compile_llvm_ir, load_cached
+from willump_mlir.runtime.jit import NativeLibrary, bind_blob, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
 from willump_mlir.selfcheck import CompileError, difference, fresh
 
@@ -39,11 +38,11 @@ def compiler_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def load_plan(path: Path) -> Plan | None:
-    """The cached plan at ``path``, or ``None`` if it is absent or unreadable."""
+def cached_plan(library: NativeLibrary) -> Plan | None:
+    """The plan stored with a cached library, or ``None`` if it has none or is unreadable."""
     try:
-        return Plan.from_json(path.read_text())
-    except (OSError, ValueError, KeyError, TypeError):
+        return Plan.from_json(library.attachment)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -212,16 +211,12 @@ def compile_traced(
     for name, data in traced.blobs.items():
         bind_blob(name, data)
     function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]
-    plan_file = cache_path(key).with_suffix(".plan.json")
     library = load_cached(key)
-    plan = load_plan(plan_file) if library is not None else None
+    plan = cached_plan(library) if library is not None else None
     if library is None or plan is None:
         plan = Plan.from_module(staged.module("scf"), function)
         if library is None:
-            library = compile_llvm_ir(staged.text("llvm-ir"), key)
-        temporary = plan_file.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(plan.to_json())
-        os.replace(temporary, plan_file)
+            library = compile_llvm_ir(staged.text("llvm-ir"), key, attachment=plan.to_json())
     return CompiledPipeline(
         fn, traced, staged, plan, library, compile_seconds=time.perf_counter() - started
     )

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +192,61 @@ def test_truncated_cache_entry_is_a_miss(cache) -> None:
     assert done.returncode == 0, f"child exited with {done.returncode}: {done.stderr[-2000:]}"
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["hit"] is False and result["diff"] <= 1e-9
+
+
+def test_a_changed_byte_anywhere_in_the_entry_is_a_miss(cache) -> None:
+    frame, model = build(43)
+    wm.compile(score_here, example=(frame.iloc[:100], model))
+    (entry,) = cache.glob("*.wobj")
+    raw = entry.read_bytes()
+    width = raw.index(b'width') + 9  # an output's width, in the plan stored with the object
+    for at in (len(raw) - 1, width, 20):  # object code, plan, digest
+        entry.write_bytes(raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1 :])
+        compiled = wm.compile(score_here, example=(frame.iloc[:100], model))
+        assert not compiled.library.cache_hit, at
+        exact(compiled, frame, model)
+        assert entry.read_bytes() == raw  # the recompile stored a sound entry again
+
+
+def compile_without_cache(frame: pd.DataFrame, model) -> list[warnings.WarningMessage]:
+    """Compile twice; the warnings the two compiles gave (the same one twice would be noise)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            compiled = wm.compile(score_here, example=(frame.iloc[:100], model))
+            assert not compiled.library.cache_hit
+            exact(compiled, frame, model)
+    return [w for w in caught if issubclass(w.category, wm.CacheWarning)]
+
+
+def test_a_cache_path_that_cannot_be_created_compiles_with_one_warning(tmp_path, monkeypatch):
+    file = tmp_path / "a-file"
+    file.write_text("not a directory")
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(file / "cache"))
+    (warning,) = compile_without_cache(*build(44))
+    assert "object cache disabled: cannot create" in str(warning.message)
+    assert str(file / "cache") in str(warning.message)
+
+
+def test_a_cache_others_can_write_is_not_used(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(shared))
+    (warning,) = compile_without_cache(*build(45))
+    assert "can be written by users other than its owner (mode 777" in str(warning.message)
+    assert not list(shared.iterdir()), "nothing may be written to or read from it"
+
+
+def test_threads_compiling_the_same_new_pipeline_all_succeed(cache) -> None:
+    frame, model = build(47)
+
+    def compile_and_score(_: int) -> np.ndarray:
+        return wm.compile(score_here, example=(frame.iloc[:100], model))(frame, model)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(compile_and_score, range(16)))
+    for result in results:
+        np.testing.assert_allclose(result, score_here(frame, model), atol=1e-9, rtol=0)
+    assert len(list(cache.glob("*.wobj"))) == 1
+    assert not list(cache.glob(".tmp-*")), "a temporary file was left behind"

@@ -7,12 +7,16 @@ The flow, with an on-disk object cache so that a warm start never runs LLVM::
     lib = load_cached(key) or compile_llvm_ir(ir, key)
     fn = lib.cfunc("score", ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)
 
-Objects are stored as ``<cache_dir>/<sha256>.wobj`` (a small header with the defined
-symbols, then the ELF/Mach-O object). The sha256 covers the caller's key, the host CPU
-name and features, the llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache
-directory can be shared between machines and releases. Objects are loaded into an MCJIT
-engine whose relocations are resolved against the process (libm) and against the
-blobs registered with :func:`bind_blob`; those must therefore be bound before loading.
+Objects are stored as ``<cache_dir>/<sha256>.wobj`` (a header with the SHA-256 of the
+rest, JSON metadata with the defined symbols and the caller's ``attachment``, then the
+ELF/Mach-O object). The file name's sha256 covers the caller's key, the host CPU name and
+features, the llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache directory can
+be shared between machines and releases. Cached object code is run as it is: the cache
+directory must be writable by its owner only (a directory others can write is not used),
+and one that cannot be created or written is not used either (one ``CacheWarning`` each).
+Objects are loaded into an MCJIT engine whose relocations are resolved against the
+process (libm) and against the blobs registered with :func:`bind_blob`; those must
+therefore be bound before loading.
 """
 
 import ctypes
@@ -24,6 +28,7 @@ import re
 import struct
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,15 +42,28 @@ from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 
 from willump_mlir.passes import tree_branches
 
-RUNTIME_ABI_VERSION = "1"
+RUNTIME_ABI_VERSION = "2"
 """Bump when the calling convention of generated code or the cache format changes."""
 
-_MAGIC = b"WMLIROBJ1\n"
-_HEADER = struct.Struct("<Q")  # length of the JSON metadata that follows the magic
+_MAGIC = b"WMLIROBJ2\n"
+_HEADER = struct.Struct("<32sQ")  # SHA-256 of metadata + object, length of the metadata
 
 _lock = threading.RLock()
 _initialized = False
 _blobs: dict[str, np.ndarray] = {}
+_warned: set[str] = set()
+
+
+class CacheWarning(UserWarning):
+    """The on-disk object cache cannot be used; compiling goes on without it."""
+
+
+def _warn_once(message: str) -> None:
+    with _lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, CacheWarning, stacklevel=4)
 
 
 # --------------------------------------------------------------------------------------
@@ -160,12 +178,14 @@ class NativeLibrary:
         cache_key: str,
         *,
         cache_hit: bool,
+        attachment: str = "",
     ) -> None:
         self._engine = engine
         self._symbols = frozenset(symbols)
         self._addresses: dict[str, int] = {}
         self.cache_key = cache_key
         self.cache_hit = cache_hit
+        self.attachment = attachment
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -204,24 +224,47 @@ class NativeLibrary:
         return f"<NativeLibrary {sorted(self._symbols)} cache {hit}>"
 
 
-def cache_dir() -> Path:
-    """``$WILLUMP_MLIR_CACHE_DIR`` if set, else ``~/.cache/willump-mlir``; created on demand."""
+def cache_dir() -> Path | None:
+    """``$WILLUMP_MLIR_CACHE_DIR`` if set, else ``~/.cache/willump-mlir``, created on demand
+    with mode 0700; ``None`` (and one ``CacheWarning``) if it cannot be created or written,
+    or if users other than its owner can write it: whoever writes the cache runs code in
+    every process that reads it."""
     env = os.environ.get("WILLUMP_MLIR_CACHE_DIR")
     path = Path(env) if env else Path.home() / ".cache" / "willump-mlir"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+    except OSError as error:
+        _warn_once(f"object cache disabled: cannot create {path} ({error}); compiling without it")
+        return None
+    if info.st_mode & 0o022 or info.st_uid != os.getuid():
+        _warn_once(
+            f"object cache disabled: {path} can be written by users other than its owner "
+            f"(mode {info.st_mode & 0o777:o}, owner uid {info.st_uid}), and cached object code "
+            f"is run as it is; use a directory only you can write (chmod go-w)"
+        )
+        return None
+    if not os.access(path, os.W_OK | os.X_OK):
+        _warn_once(f"object cache disabled: {path} is not writable; compiling without it")
+        return None
     return path
 
 
-def cache_path(cache_key: str) -> Path:
-    """Where the object for ``cache_key`` is (or would be) stored on this host."""
+def cache_path(cache_key: str) -> Path | None:
+    """Where the object for ``cache_key`` is (or would be) stored on this host; ``None``
+    when the cache is disabled (see ``cache_dir``)."""
+    directory = cache_dir()
+    if directory is None:
+        return None
     cpu, features = _host_cpu()
     material = "\0".join((cache_key, cpu, features, llvmlite.__version__, RUNTIME_ABI_VERSION))
-    return cache_dir() / f"{hashlib.sha256(material.encode()).hexdigest()}.wobj"
+    return directory / f"{hashlib.sha256(material.encode()).hexdigest()}.wobj"
 
 
-def compile_llvm_ir(llvm_ir: str, cache_key: str) -> NativeLibrary:
-    """Optimise ``llvm_ir`` at -O3 for the host CPU, store the object under ``cache_key``
-    and load it.
+def compile_llvm_ir(llvm_ir: str, cache_key: str, attachment: str = "") -> NativeLibrary:
+    """Optimise ``llvm_ir`` at -O3 for the host CPU, store the object (with ``attachment``,
+    which a cache hit gives back as ``NativeLibrary.attachment``) under ``cache_key`` and
+    load it.
 
     Uses llvmlite's new pass manager (``speed_level=3``, loop and SLP vectorisation), then
     emits an object file. External symbols (blobs, libm) must resolve at load time.
@@ -249,24 +292,30 @@ def compile_llvm_ir(llvm_ir: str, cache_key: str) -> NativeLibrary:
             for g in (*mod.functions, *mod.global_variables)
             if g.is_declaration and not g.name.startswith("llvm.")
         ]
-    _store(cache_path(cache_key), symbols, externals, obj)
-    return _load_object(obj, symbols, externals, cache_key, cache_hit=False)
+    meta = {"symbols": symbols, "externals": externals, "attachment": attachment}
+    path = cache_path(cache_key)
+    if path is not None:
+        _store(path, meta, obj)
+    return _load_object(obj, meta, cache_key, cache_hit=False)
 
 
 def load_cached(cache_key: str) -> NativeLibrary | None:
     """The library stored under ``cache_key``, loaded without running LLVM optimisation or
-    code generation; ``None`` if it is not cached (or the entry is unreadable).
+    code generation; ``None`` if it is not cached (or the entry is unreadable or damaged,
+    or the cache is disabled).
     """
     path = cache_path(cache_key)
+    if path is None:
+        return None
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
+    except OSError:
         return None
     parsed = _parse_entry(raw)
     if parsed is None:
         return None
-    symbols, externals, obj = parsed
-    return _load_object(obj, symbols, externals, cache_key, cache_hit=True)
+    meta, obj = parsed
+    return _load_object(obj, meta, cache_key, cache_hit=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -274,44 +323,50 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
 # --------------------------------------------------------------------------------------
 
 
-def _store(path: Path, symbols: list[str], externals: list[str], obj: bytes) -> None:
-    """Write a cache entry atomically (temporary file in the same directory + ``os.replace``)."""
-    meta = {
-        "symbols": symbols,
-        "externals": externals,
-        "llvmlite": llvmlite.__version__,
-        "sha256": hashlib.sha256(obj).hexdigest(),  # a damaged object would crash LLVM
-    }
-    meta_bytes = json.dumps(meta).encode()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wobj")
+def _store(path: Path, meta: dict[str, Any], obj: bytes) -> None:
+    """Write a cache entry atomically: a temporary file of a name unique to this call in
+    the same directory, then ``os.replace``. A failed write warns once and stores nothing."""
+    meta_bytes = json.dumps(meta | {"llvmlite": llvmlite.__version__}).encode()
+    digest = hashlib.sha256(meta_bytes + obj).digest()  # damaged entries would crash LLVM
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wobj")
+    except OSError as error:
+        _warn_once(f"object cache: cannot write to {path.parent} ({error}); not caching")
+        return
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + _HEADER.pack(len(meta_bytes)) + meta_bytes + obj)
+            f.write(_MAGIC + _HEADER.pack(digest, len(meta_bytes)) + meta_bytes + obj)
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        _warn_once(f"object cache: cannot write to {path.parent} ({error}); not caching")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _parse_entry(raw: bytes) -> tuple[list[str], list[str], bytes] | None:
+def _parse_entry(raw: bytes) -> tuple[dict[str, Any], bytes] | None:
+    """The metadata and object of an entry whose SHA-256 matches, else ``None``."""
     start = len(_MAGIC) + _HEADER.size
     if not raw.startswith(_MAGIC) or len(raw) < start:
         return None
-    (meta_len,) = _HEADER.unpack_from(raw, len(_MAGIC))
+    digest, meta_len = _HEADER.unpack_from(raw, len(_MAGIC))
+    if hashlib.sha256(raw[start:]).digest() != digest:
+        return None  # truncated or corrupted: loading it could crash the process
     try:
         meta = json.loads(raw[start : start + meta_len])
     except ValueError:
         return None
     obj = raw[start + meta_len :]
-    if not isinstance(meta, dict) or meta.get("sha256") != hashlib.sha256(obj).hexdigest():
-        return None  # truncated or corrupted: loading it could crash the process
-    if not obj or not all(isinstance(meta.get(k), list) for k in ("symbols", "externals")):
+    if not isinstance(meta, dict) or not obj or not isinstance(meta.get("attachment"), str):
         return None
-    return meta["symbols"], meta["externals"], obj
+    if not all(isinstance(meta.get(k), list) for k in ("symbols", "externals")):
+        return None
+    return meta, obj
 
 
 def _load_object(
-    obj: bytes, symbols: list[str], externals: list[str], cache_key: str, *, cache_hit: bool
+    obj: bytes, meta: dict[str, Any], cache_key: str, *, cache_hit: bool
 ) -> NativeLibrary:
     """Load object code into a fresh MCJIT engine (built on an empty module) and link it.
 
@@ -326,7 +381,7 @@ def _load_object(
         empty.data_layout = str(tm.target_data)
         # Creating the engine also makes the process's own symbols (libm) searchable.
         engine = llvm.create_mcjit_compiler(empty, tm)
-        missing = [name for name in externals if not llvm.address_of_symbol(name)]
+        missing = [name for name in meta["externals"] if not llvm.address_of_symbol(name)]
         if missing:
             raise RuntimeError(
                 f"cannot load compiled library (cache key {cache_key!r}): unresolved "
@@ -334,4 +389,6 @@ def _load_object(
             )
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
-    return NativeLibrary(engine, symbols, cache_key, cache_hit=cache_hit)
+    return NativeLibrary(
+        engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"]
+    )
