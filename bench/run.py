@@ -195,7 +195,7 @@ def run_repeat(
     if spec.uses_cache_dir:
         cache = work / f"cache-{tag}"
         shutil.rmtree(cache, ignore_errors=True)
-        cache.mkdir()
+        cache.mkdir(mode=0o700)  # a cache others can write is not used
         env_extra[CACHE_ENV] = str(cache)
     record = run_child(args, work, system, tag, "full", env_extra)
     record["repeat"] = repeat
