@@ -6,6 +6,8 @@ import copy
 import dataclasses
 import json
 import os
+import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -67,7 +69,7 @@ def test_round_trip_of_a_cascade(workload: Workload, tmp_path: Path) -> None:
         "approx.mlir", "blobs.npz", "cascade.mlir", "exact.mlir", "manifest.json",
         "objects.pkl", "rest.mlir",
     ]  # fmt: skip
-    loaded = wm.load(tmp_path / "fast")
+    loaded = wm.load(tmp_path / "fast", trust=True)
     assert [p.library.cache_hit for p in (loaded.exact, loaded.approx, loaded.rest)] == [True] * 3
     assert loaded.report() == fast.report()
     assert loaded.ir("cascade") == fast.ir("cascade")
@@ -93,7 +95,7 @@ CHILD = textwrap.dedent(
     import pandas as pd
     import willump_mlir as wm
 
-    loaded = wm.load(sys.argv[1])
+    loaded = wm.load(sys.argv[1], trust=True)
     frame = pd.DataFrame(np.load(sys.argv[2]), columns=list("abcdef"))
     model = loaded.bound["model"]
     np.save(sys.argv[3], loaded(frame, model))
@@ -135,7 +137,7 @@ def test_round_trip_without_a_cascade_replaces_a_previous_save(
     fast.save(target)
     exact_only.save(str(target))  # over the cascade: approx/rest/cascade files go
     assert sorted(os.listdir(target)) == ["blobs.npz", "exact.mlir", "manifest.json", "objects.pkl"]
-    loaded = wm.load(str(target))
+    loaded = wm.load(str(target), trust=True)
     assert not loaded.cascaded and loaded.exact.library.cache_hit
     assert loaded.report() == exact_only.report()
     assert loaded.confidence == 0.9
@@ -172,11 +174,15 @@ def test_unpicklable_python_call_is_named(workload: Workload, tmp_path: Path) ->
     assert not (tmp_path / "broken").exists()
 
 
+def load_trusted(path: Path) -> OptimizedPipeline:
+    return wm.load(path, trust=True)
+
+
 def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no willump-mlir save"):
-        wm.load(tmp_path / "absent")
+        wm.load(tmp_path / "absent", trust=True)
     with pytest.raises(InputError, match="no manifest.json"):
-        wm.load(tmp_path)
+        wm.load(tmp_path, trust=True)
     saves = iter(range(100))
 
     def damaged(name: str, edit: object) -> Path:
@@ -194,19 +200,114 @@ def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
 
     target = damaged("manifest.json", lambda m: m.update(version=99))
     with pytest.raises(InputError, match=r"manifest\.json: save format version 99"):
-        wm.load(target)
+        wm.load(target, trust=True)
     with pytest.raises(InputError, match="saved under Python 2.7"):
-        wm.load(damaged("manifest.json", lambda m: m.update(python="2.7")))
+        load_trusted(damaged("manifest.json", lambda m: m.update(python="2.7")))
     with pytest.raises(InputError, match="unreadable manifest"):
-        wm.load(damaged("manifest.json", b"{not json"))
+        load_trusted(damaged("manifest.json", b"{not json"))
     with pytest.raises(InputError, match="damaged willump-mlir save"):
-        wm.load(damaged("manifest.json", lambda m: m["programs"]["exact"].pop("arguments")))
+        load_trusted(damaged("manifest.json", lambda m: m["programs"]["exact"].pop("arguments")))
     target = damaged("rest.mlir", None)
     with pytest.raises(InputError, match=f"{target}: incomplete .* missing rest.mlir"):
-        wm.load(target)
+        wm.load(target, trust=True)
     with pytest.raises(InputError, match=r"exact\.mlir: cannot parse"):
-        wm.load(damaged("exact.mlir", b"func.func @oops("))
+        load_trusted(damaged("exact.mlir", b"func.func @oops("))
     with pytest.raises(InputError, match=r"objects\.pkl: cannot unpickle"):
-        wm.load(damaged("objects.pkl", b"not a pickle"))
+        load_trusted(damaged("objects.pkl", b"not a pickle"))
     with pytest.raises(InputError, match=r"blobs\.npz: unreadable blobs"):
-        wm.load(damaged("blobs.npz", b"not a zip"))
+        load_trusted(damaged("blobs.npz", b"not a zip"))
+
+
+class WritesMarker:
+    """A pickle payload: unpickling it writes ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (f"open({str(self.path)!r}, 'w').write('ran')",))
+
+
+def test_an_untrusted_save_runs_nothing(workload: Workload, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("WILLUMP_MLIR_SIGNING_KEY", raising=False)
+    target = tmp_path / "fast"
+    workload.fast.save(target)
+    marker = tmp_path / "marker"
+    (target / "objects.pkl").write_bytes(pickle.dumps(WritesMarker(marker)))
+    with pytest.raises(InputError, match=r"not loaded, because it holds pickled .* trust=True"):
+        wm.load(target)
+    assert not marker.exists()
+    with pytest.raises(InputError):  # trusted, the payload runs: the documented contract
+        wm.load(target, trust=True)
+    assert marker.read_text() == "ran"
+
+
+def test_a_signed_save_loads_without_trust_and_detects_changes(
+    workload: Workload, tmp_path: Path, monkeypatch
+) -> None:
+    fast, fresh = workload.fast, workload.fresh
+    monkeypatch.setenv("WILLUMP_MLIR_SIGNING_KEY", "a secret of the user's")
+    target = tmp_path / "fast"
+    fast.save(target)
+    assert (target / "signature.json").is_file()
+    loaded = wm.load(target)
+    np.testing.assert_array_equal(
+        loaded(fresh, loaded.bound["model"]), fast(fresh, workload.model)
+    )
+    marker = tmp_path / "marker"
+    payload = pickle.dumps(WritesMarker(marker))
+    (target / "objects.pkl").write_bytes(payload)
+    with pytest.raises(InputError, match=r"objects\.pkl changed after the save was signed"):
+        wm.load(target)
+    (target / "extra.pkl").write_bytes(payload)
+    with pytest.raises(InputError, match=r"extra\.pkl, objects\.pkl changed after"):
+        wm.load(target)
+    (target / "extra.pkl").unlink()
+    fast.save(target)
+    monkeypatch.setenv("WILLUMP_MLIR_SIGNING_KEY", "another key")
+    with pytest.raises(InputError, match="signature .* does not verify"):
+        wm.load(target)
+    (target / "signature.json").unlink()
+    with pytest.raises(InputError, match="is set but the save is not signed"):
+        wm.load(target)
+    assert not marker.exists()
+
+
+def test_tampered_blobs_are_refused_before_native_code_sees_them(
+    workload: Workload, tmp_path: Path
+) -> None:
+    target = tmp_path / "fast"
+    workload.fast.save(target)
+    with np.load(target / "blobs.npz") as archive:
+        original = {name: archive[name] for name in archive.files}
+    name = max(original, key=lambda n: original[n].size)
+    data = original[name]
+    changes = {
+        "cut": data.reshape(-1)[:1],
+        "float32": data.astype(np.float32) if data.dtype == np.float64 else data.astype(np.float64),
+        "one value": np.where(np.arange(data.size).reshape(data.shape) == 0, data + 1, data),
+    }
+    for what, changed in changes.items():
+        with (target / "blobs.npz").open("wb") as file:
+            np.savez(file, **{**original, name: changed})
+        with pytest.raises(InputError, match=rf"blob {name!r} does not hold the data"):
+            wm.load(target, trust=True)
+        assert what
+    renamed = {**original}
+    renamed["coef_0000000000000000"] = renamed.pop(name)
+    with (target / "blobs.npz").open("wb") as file:
+        np.savez(file, **renamed)
+    with pytest.raises(InputError, match="damaged willump-mlir save"):
+        wm.load(target, trust=True)
+
+
+def test_ir_reading_a_blob_as_another_shape_is_refused(workload: Workload, tmp_path: Path) -> None:
+    target = tmp_path / "fast"
+    workload.fast.save(target)
+    ir = (target / "exact.mlir").read_text()
+    found = re.search(r'<"(logisticregression_coef_[0-9a-f]+)" : tensor<1x6xf64>>', ir)
+    assert found is not None, ir
+    wider = ir.replace(found.group(0), f'<"{found.group(1)}" : tensor<1x6000xf64>>')
+    (target / "exact.mlir").write_text(wider)
+    with pytest.raises(InputError, match=rf"blob '{found.group(1)}' is float64\[1, 6\], the IR"):
+        wm.load(target, trust=True)

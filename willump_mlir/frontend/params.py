@@ -82,12 +82,23 @@ class Blobs:
         data = np.ascontiguousarray(array)
         if data.dtype not in _ELEMENTS:
             raise TypeError(f"blob {stem!r} has unsupported dtype {data.dtype}")
-        digest = hashlib.sha256(
-            data.tobytes() + str(data.dtype).encode() + str(data.shape).encode()
-        ).hexdigest()[:16]
-        symbol = f"{stem}_{digest}"
+        symbol = f"{stem}_{blob_digest(data)}"
         self.arrays[symbol] = data
-        return BlobAttr(symbol, TensorType(_ELEMENTS[data.dtype], list(data.shape)))
+        return BlobAttr(symbol, blob_type(data))
+
+
+def blob_digest(data: np.ndarray) -> str:
+    """What a blob's symbol ends with: 16 hex digits of the SHA-256 of its bytes, dtype and
+    shape (``data`` C-contiguous)."""
+    return hashlib.sha256(
+        data.tobytes() + str(data.dtype).encode() + str(data.shape).encode()
+    ).hexdigest()[:16]
+
+
+def blob_type(data: np.ndarray) -> TensorType:
+    """The tensor type of a blob's ``#pipeline.blob`` attribute; ``KeyError`` for a dtype
+    that is not a blob element."""
+    return TensorType(_ELEMENTS[data.dtype], list(data.shape))
 
 
 @dataclass

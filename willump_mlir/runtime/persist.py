@@ -24,19 +24,30 @@ A save is a directory (format ``willump-mlir-optimized``, version 2) of these fi
     importable objects are stored by reference (their module must be importable when
     loading); the functions the tracer generates for the Python calls are stored by value.
 
+``signature.json``
+    Only when ``$WILLUMP_MLIR_SIGNING_KEY`` was set at ``save``: the SHA-256 of every other
+    file and an HMAC-SHA256 of them under that key.
+
 ``load`` parses the IR and compiles each program with ``compile_traced``: the IR text, and
 so the cache key, is the one saved, so on a host whose object-code cache holds the
-programs nothing is lowered or compiled by LLVM; elsewhere they are compiled once.
+programs nothing is lowered or compiled by LLVM; elsewhere they are compiled once. Before
+anything reaches native code, every blob is checked against the IR: the shape and dtype
+its ``#pipeline.blob`` attribute gives, and the content hash its name ends with.
 
 The bound arguments (fitted estimators) are the unpickled objects: a call must pass those
 very objects, ``loaded.bound`` holds them by name.
 
-Security: ``objects.pkl`` is a pickle, and loading it runs code. Only load saves you trust.
+Security: ``objects.pkl`` is a pickle, and unpickling runs code. ``load`` unpickles it
+only if the caller passes ``trust=True``, or if ``$WILLUMP_MLIR_SIGNING_KEY`` is set and
+``signature.json`` verifies under it (every file's hash and the HMAC); otherwise it raises
+``InputError`` before reading the pickle.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import pickle
@@ -49,11 +60,14 @@ from typing import Any
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.ir import Attribute, ParametrizedAttribute
 from xdsl.parser import Parser
 
 from willump_mlir.api import compile_traced
 from willump_mlir.compiler import context
+from willump_mlir.dialects.pipeline import BlobAttr
+from willump_mlir.frontend.params import blob_digest, blob_type
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
@@ -68,7 +82,9 @@ BLOBS = "blobs.npz"
 OBJECTS = "objects.pkl"
 PROGRAMS = ("exact", "approx", "rest")
 CASCADE = "cascade.mlir"
-FILES = frozenset({MANIFEST, BLOBS, OBJECTS, CASCADE, *(f"{p}.mlir" for p in PROGRAMS)})
+SIGNATURE = "signature.json"
+FILES = frozenset({MANIFEST, BLOBS, OBJECTS, CASCADE, SIGNATURE, *(f"{p}.mlir" for p in PROGRAMS)})
+SIGNING_KEY = "WILLUMP_MLIR_SIGNING_KEY"
 
 
 def _pickler() -> Any:
@@ -123,6 +139,9 @@ def save(fast: OptimizedPipeline, path: str | os.PathLike[str]) -> None:
             (staging / CASCADE).write_text(fast.cascade_ir, encoding="utf-8")
         _write_blobs(staging / BLOBS, blobs)
         (staging / OBJECTS).write_bytes(objects)
+        key = os.environ.get(SIGNING_KEY)
+        if key:
+            (staging / SIGNATURE).write_text(json.dumps(_signature(staging, key), indent=2))
         _replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -256,13 +275,33 @@ def _unpicklable(
     return None
 
 
+def _file_hashes(root: Path) -> dict[str, str]:
+    """The SHA-256 of every file of a save but its signature, by name."""
+    return {
+        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+        for name in sorted(os.listdir(root))
+        if name != SIGNATURE
+    }
+
+
+def _mac(files: dict[str, str], key: str) -> str:
+    message = json.dumps(files, sort_keys=True).encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _signature(root: Path, key: str) -> dict[str, Any]:
+    files = _file_hashes(root)
+    return {"algorithm": "hmac-sha256", "files": files, "mac": _mac(files, key)}
+
+
 # endregion
 # region Loading
 
 
-def load(path: str | os.PathLike[str]) -> OptimizedPipeline:
+def load(path: str | os.PathLike[str], *, trust: bool = False) -> OptimizedPipeline:
     """The ``OptimizedPipeline`` saved at ``path``; ``InputError`` if it is not a readable
-    save. Unpickles ``objects.pkl``, which runs code: only load saves you trust."""
+    save, or if it is not trusted: its pickled objects are unpickled, which runs code, only
+    with ``trust=True`` or a signature that verifies under ``$WILLUMP_MLIR_SIGNING_KEY``."""
     root = Path(path)
     if not root.is_dir():
         raise InputError(f"{root}: no willump-mlir save there (not a directory)")
@@ -275,6 +314,7 @@ def load(path: str | os.PathLike[str]) -> OptimizedPipeline:
     missing = [name for name in needed if not (root / name).is_file()]
     if missing:
         raise InputError(f"{root}: incomplete willump-mlir save, missing {', '.join(missing)}")
+    _check_trusted(root, trust)
     blobs = _read_blobs(root / BLOBS)
     objects = _read_objects(root / OBJECTS)
     ctx = context()
@@ -286,6 +326,7 @@ def load(path: str | os.PathLike[str]) -> OptimizedPipeline:
                 objects["programs"][name],
                 blobs,
                 _read_module(ctx, root / f"{name}.mlir"),
+                root,
             )
             for name in names
         }
@@ -330,8 +371,11 @@ def _frontend_result(
     stored: dict[str, Any],
     blobs: dict[str, np.ndarray],
     module: ModuleOp,
+    root: Path,
 ) -> FrontendResult:
     """One program's ``FrontendResult`` from its manifest entry and its pickled objects."""
+    own = {name: blobs[name] for name in spec["blobs"]}
+    _check_blobs(module, own, root / BLOBS)
     arguments = [
         ArgumentSpec(
             a["name"],
@@ -350,12 +394,95 @@ def _frontend_result(
     }
     return FrontendResult(
         module=module,
-        blobs={name: blobs[name] for name in spec["blobs"]},
+        blobs=own,
         arguments=arguments,
         python_calls=calls,
         returns_sparse=bool(spec["returns_sparse"]),
         notes=[str(note) for note in spec["notes"]],
     )
+
+
+def _check_trusted(root: Path, trust: bool) -> None:
+    """Return if the save may be unpickled: ``trust``, or a signature that verifies."""
+    if trust:
+        return
+    key = os.environ.get(SIGNING_KEY)
+    if not key:
+        raise InputError(
+            f"{root}: not loaded, because it holds pickled Python objects ({OBJECTS}: the "
+            "function, its estimators and Python calls) and unpickling runs code. Load "
+            "only saves you trust: pass trust=True, or set $WILLUMP_MLIR_SIGNING_KEY when "
+            "saving and when loading, so that load checks the save's signature"
+        )
+    try:
+        signature = json.loads((root / SIGNATURE).read_text(encoding="utf-8"))
+        files, mac = signature["files"], signature["mac"]
+        valid = isinstance(files, dict) and isinstance(mac, str)
+    except FileNotFoundError:
+        raise InputError(
+            f"{root}: not loaded: $WILLUMP_MLIR_SIGNING_KEY is set but the save is not "
+            f"signed (no {SIGNATURE}); save it again with the key set, or pass trust=True"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        valid = False
+    if not valid or not hmac.compare_digest(mac, _mac(files, key)):
+        raise InputError(
+            f"{root}: not loaded: its signature ({SIGNATURE}) does not verify under "
+            "$WILLUMP_MLIR_SIGNING_KEY (another key, or a changed signature)"
+        )
+    present = _file_hashes(root)
+    changed = sorted(
+        name for name in set(files) | set(present) if files.get(name) != present.get(name)
+    )
+    if changed:
+        raise InputError(
+            f"{root}: not loaded: {', '.join(changed)} changed after the save was signed"
+        )
+
+
+def _check_blobs(module: ModuleOp, blobs: dict[str, np.ndarray], where: Path) -> None:
+    """Every blob is the array its symbol's content hash names, and every ``#pipeline.blob``
+    of the IR names a blob of the shape and dtype it gives: native code indexes blobs by
+    the IR's types, so a damaged blob must never reach it."""
+    for name, data in blobs.items():
+        if not name.endswith("_" + blob_digest(np.ascontiguousarray(data))):
+            raise InputError(f"{where}: blob {name!r} does not hold the data its name hashes")
+    for attr in _blob_attributes(module):
+        data = blobs.get(attr.symbol.data)
+        if data is None:
+            raise InputError(f"{where}: the IR uses blob {attr.symbol.data!r}, which is absent")
+        try:
+            same = blob_type(data) == attr.type
+        except KeyError:
+            same = False
+        if not same:
+            raise InputError(
+                f"{where}: blob {attr.symbol.data!r} is {data.dtype}{list(data.shape)}, the "
+                f"IR reads it as {attr.type}"
+            )
+
+
+def _blob_attributes(module: ModuleOp) -> list[BlobAttr]:
+    """The ``#pipeline.blob`` attributes of every op, nested ones included."""
+    found: list[BlobAttr] = []
+
+    def visit(attr: Attribute) -> None:
+        if isinstance(attr, BlobAttr):
+            found.append(attr)
+        elif isinstance(attr, ParametrizedAttribute):
+            for child in attr.parameters:
+                visit(child)
+        elif isinstance(attr, ArrayAttr):
+            for child in attr.data:
+                visit(child)
+        elif isinstance(attr, DictionaryAttr):
+            for child in attr.data.values():
+                visit(child)
+
+    for op in module.walk():
+        for attr in (*op.properties.values(), *op.attributes.values()):
+            visit(attr)
+    return found
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:
