@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import os
 import pickle
@@ -66,8 +67,8 @@ def test_round_trip_of_a_cascade(workload: Workload, tmp_path: Path) -> None:
     fast(fresh, workload.model)  # counted calls are part of the report
     fast.save(tmp_path / "fast")
     assert sorted(os.listdir(tmp_path / "fast")) == [
-        "approx.mlir", "blobs.npz", "cascade.mlir", "exact.mlir", "manifest.json",
-        "objects.pkl", "rest.mlir",
+        "approx.mlir", "blobs.npz", "cascade.mlir", "checksums.json", "exact.mlir",
+        "manifest.json", "objects.pkl", "rest.mlir",
     ]  # fmt: skip
     loaded = wm.load(tmp_path / "fast", trust=True)
     assert [p.library.cache_hit for p in (loaded.exact, loaded.approx, loaded.rest)] == [True] * 3
@@ -136,7 +137,9 @@ def test_round_trip_without_a_cascade_replaces_a_previous_save(
     target = tmp_path / "fast"
     fast.save(target)
     exact_only.save(str(target))  # over the cascade: approx/rest/cascade files go
-    assert sorted(os.listdir(target)) == ["blobs.npz", "exact.mlir", "manifest.json", "objects.pkl"]
+    assert sorted(os.listdir(target)) == [
+        "blobs.npz", "checksums.json", "exact.mlir", "manifest.json", "objects.pkl"
+    ]  # fmt: skip
     loaded = wm.load(str(target), trust=True)
     assert not loaded.cascaded and loaded.exact.library.cache_hit
     assert loaded.report() == exact_only.report()
@@ -178,6 +181,32 @@ def load_trusted(path: Path) -> OptimizedPipeline:
     return wm.load(path, trust=True)
 
 
+def reseal(target: Path) -> None:
+    """Recompute a save's checksums (its HMAC kept), as someone editing a save would."""
+    checksums = json.loads((target / "checksums.json").read_text())
+    checksums["files"] = {
+        name: hashlib.sha256((target / name).read_bytes()).hexdigest()
+        for name in sorted(os.listdir(target))
+        if name != "checksums.json"
+    }
+    (target / "checksums.json").write_text(json.dumps(checksums))
+
+
+def test_a_damaged_file_is_named(workload: Workload, tmp_path: Path) -> None:
+    target = tmp_path / "fast"
+    workload.fast.save(target)
+    ir = (target / "exact.mlir").read_text()
+    (target / "exact.mlir").write_text(ir.replace("1.0", "1.5", 1) if "1.0" in ir else ir + " ")
+    (target / "notes.txt").write_text("added")
+    with pytest.raises(
+        InputError, match=r"damaged or edited save: exact\.mlir, notes\.txt changed"
+    ):
+        wm.load(target, trust=True)
+    (target / "checksums.json").write_text("{")
+    with pytest.raises(InputError, match=r"checksums\.json: unreadable checksums"):
+        wm.load(target, trust=True)
+
+
 def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no willump-mlir save"):
         wm.load(tmp_path / "absent", trust=True)
@@ -196,6 +225,7 @@ def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
             (target / name).write_text(json.dumps(manifest))
         else:
             (target / name).write_bytes(edit)  # type: ignore[arg-type]
+        reseal(target)
         return target
 
     target = damaged("manifest.json", lambda m: m.update(version=99))
@@ -234,6 +264,7 @@ def test_an_untrusted_save_runs_nothing(workload: Workload, tmp_path: Path, monk
     workload.fast.save(target)
     marker = tmp_path / "marker"
     (target / "objects.pkl").write_bytes(pickle.dumps(WritesMarker(marker)))
+    reseal(target)
     with pytest.raises(InputError, match=r"not loaded, because it holds pickled .* trust=True"):
         wm.load(target)
     assert not marker.exists()
@@ -249,25 +280,22 @@ def test_a_signed_save_loads_without_trust_and_detects_changes(
     monkeypatch.setenv("WILLUMP_MLIR_SIGNING_KEY", "a secret of the user's")
     target = tmp_path / "fast"
     fast.save(target)
-    assert (target / "signature.json").is_file()
+    assert json.loads((target / "checksums.json").read_text())["hmac_sha256"]
     loaded = wm.load(target)
-    np.testing.assert_array_equal(
-        loaded(fresh, loaded.bound["model"]), fast(fresh, workload.model)
-    )
+    np.testing.assert_array_equal(loaded(fresh, loaded.bound["model"]), fast(fresh, workload.model))
     marker = tmp_path / "marker"
     payload = pickle.dumps(WritesMarker(marker))
     (target / "objects.pkl").write_bytes(payload)
-    with pytest.raises(InputError, match=r"objects\.pkl changed after the save was signed"):
+    reseal(target)  # consistent checksums, but the HMAC is the old one
+    with pytest.raises(InputError, match=r"signature \(checksums\.json\) does not verify"):
         wm.load(target)
-    (target / "extra.pkl").write_bytes(payload)
-    with pytest.raises(InputError, match=r"extra\.pkl, objects\.pkl changed after"):
-        wm.load(target)
-    (target / "extra.pkl").unlink()
     fast.save(target)
     monkeypatch.setenv("WILLUMP_MLIR_SIGNING_KEY", "another key")
     with pytest.raises(InputError, match="signature .* does not verify"):
         wm.load(target)
-    (target / "signature.json").unlink()
+    monkeypatch.delenv("WILLUMP_MLIR_SIGNING_KEY")
+    fast.save(target)
+    monkeypatch.setenv("WILLUMP_MLIR_SIGNING_KEY", "a secret of the user's")
     with pytest.raises(InputError, match="is set but the save is not signed"):
         wm.load(target)
     assert not marker.exists()
@@ -290,6 +318,7 @@ def test_tampered_blobs_are_refused_before_native_code_sees_them(
     for what, changed in changes.items():
         with (target / "blobs.npz").open("wb") as file:
             np.savez(file, **{**original, name: changed})
+        reseal(target)
         with pytest.raises(InputError, match=rf"blob {name!r} does not hold the data"):
             wm.load(target, trust=True)
         assert what
@@ -297,6 +326,7 @@ def test_tampered_blobs_are_refused_before_native_code_sees_them(
     renamed["coef_0000000000000000"] = renamed.pop(name)
     with (target / "blobs.npz").open("wb") as file:
         np.savez(file, **renamed)
+    reseal(target)
     with pytest.raises(InputError, match="damaged willump-mlir save"):
         wm.load(target, trust=True)
 
@@ -309,5 +339,6 @@ def test_ir_reading_a_blob_as_another_shape_is_refused(workload: Workload, tmp_p
     assert found is not None, ir
     wider = ir.replace(found.group(0), f'<"{found.group(1)}" : tensor<1x6000xf64>>')
     (target / "exact.mlir").write_text(wider)
+    reseal(target)
     with pytest.raises(InputError, match=rf"blob '{found.group(1)}' is float64\[1, 6\], the IR"):
         wm.load(target, trust=True)

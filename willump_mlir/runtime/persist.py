@@ -24,9 +24,10 @@ A save is a directory (format ``willump-mlir-optimized``, version 2) of these fi
     importable objects are stored by reference (their module must be importable when
     loading); the functions the tracer generates for the Python calls are stored by value.
 
-``signature.json``
-    Only when ``$WILLUMP_MLIR_SIGNING_KEY`` was set at ``save``: the SHA-256 of every other
-    file and an HMAC-SHA256 of them under that key.
+``checksums.json``
+    The SHA-256 of every other file (``files``), checked before anything else is read, and
+    their HMAC-SHA256 under ``$WILLUMP_MLIR_SIGNING_KEY`` (``hmac_sha256``) if it was set
+    at ``save``, else null.
 
 ``load`` parses the IR and compiles each program with ``compile_traced``: the IR text, and
 so the cache key, is the one saved, so on a host whose object-code cache holds the
@@ -39,8 +40,8 @@ very objects, ``loaded.bound`` holds them by name.
 
 Security: ``objects.pkl`` is a pickle, and unpickling runs code. ``load`` unpickles it
 only if the caller passes ``trust=True``, or if ``$WILLUMP_MLIR_SIGNING_KEY`` is set and
-``signature.json`` verifies under it (every file's hash and the HMAC); otherwise it raises
-``InputError`` before reading the pickle.
+the HMAC of ``checksums.json`` verifies under it; otherwise it raises ``InputError`` before
+reading the pickle.
 """
 
 from __future__ import annotations
@@ -76,14 +77,14 @@ from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
 
 FORMAT = "willump-mlir-optimized"
-VERSION = 2  # 2: a Python call returns the tuple of its results (frontend.fallback)
+VERSION = 3  # 2: a Python call returns the tuple of its results; 3: checksums.json
 MANIFEST = "manifest.json"
 BLOBS = "blobs.npz"
 OBJECTS = "objects.pkl"
 PROGRAMS = ("exact", "approx", "rest")
 CASCADE = "cascade.mlir"
-SIGNATURE = "signature.json"
-FILES = frozenset({MANIFEST, BLOBS, OBJECTS, CASCADE, SIGNATURE, *(f"{p}.mlir" for p in PROGRAMS)})
+CHECKSUMS = "checksums.json"
+FILES = frozenset({MANIFEST, BLOBS, OBJECTS, CASCADE, CHECKSUMS, *(f"{p}.mlir" for p in PROGRAMS)})
 SIGNING_KEY = "WILLUMP_MLIR_SIGNING_KEY"
 
 
@@ -139,9 +140,8 @@ def save(fast: OptimizedPipeline, path: str | os.PathLike[str]) -> None:
             (staging / CASCADE).write_text(fast.cascade_ir, encoding="utf-8")
         _write_blobs(staging / BLOBS, blobs)
         (staging / OBJECTS).write_bytes(objects)
-        key = os.environ.get(SIGNING_KEY)
-        if key:
-            (staging / SIGNATURE).write_text(json.dumps(_signature(staging, key), indent=2))
+        checksums = _checksums(staging, os.environ.get(SIGNING_KEY))
+        (staging / CHECKSUMS).write_text(json.dumps(checksums, indent=2), encoding="utf-8")
         _replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -276,11 +276,11 @@ def _unpicklable(
 
 
 def _file_hashes(root: Path) -> dict[str, str]:
-    """The SHA-256 of every file of a save but its signature, by name."""
+    """The SHA-256 of every file of a save but its checksums, by name."""
     return {
         name: hashlib.sha256((root / name).read_bytes()).hexdigest()
         for name in sorted(os.listdir(root))
-        if name != SIGNATURE
+        if name != CHECKSUMS
     }
 
 
@@ -289,9 +289,10 @@ def _mac(files: dict[str, str], key: str) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _signature(root: Path, key: str) -> dict[str, Any]:
+def _checksums(root: Path, key: str | None) -> dict[str, Any]:
+    """Every file's SHA-256, and their HMAC-SHA256 under ``key`` when there is one."""
     files = _file_hashes(root)
-    return {"algorithm": "hmac-sha256", "files": files, "mac": _mac(files, key)}
+    return {"files": files, "hmac_sha256": _mac(files, key) if key else None}
 
 
 # endregion
@@ -314,7 +315,7 @@ def load(path: str | os.PathLike[str], *, trust: bool = False) -> OptimizedPipel
     missing = [name for name in needed if not (root / name).is_file()]
     if missing:
         raise InputError(f"{root}: incomplete willump-mlir save, missing {', '.join(missing)}")
-    _check_trusted(root, trust)
+    _check_trusted(root, _check_files(root), trust)
     blobs = _read_blobs(root / BLOBS)
     objects = _read_objects(root / OBJECTS)
     ctx = context()
@@ -402,8 +403,29 @@ def _frontend_result(
     )
 
 
-def _check_trusted(root: Path, trust: bool) -> None:
-    """Return if the save may be unpickled: ``trust``, or a signature that verifies."""
+def _check_files(root: Path) -> dict[str, Any]:
+    """The save's checksums, once every file matches them (``InputError`` naming the files
+    that do not: damaged, edited, added or removed since the save)."""
+    try:
+        checksums = json.loads((root / CHECKSUMS).read_text(encoding="utf-8"))
+        files = checksums["files"]
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            raise TypeError("files is not a map of names to digests")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{root / CHECKSUMS}: unreadable checksums ({error})") from error
+    present = _file_hashes(root)
+    changed = sorted(
+        name for name in set(files) | set(present) if files.get(name) != present.get(name)
+    )
+    if changed:
+        raise InputError(
+            f"{root}: damaged or edited save: {', '.join(changed)} changed since it was saved"
+        )
+    return checksums
+
+
+def _check_trusted(root: Path, checksums: dict[str, Any], trust: bool) -> None:
+    """Return if the save may be unpickled: ``trust``, or an HMAC that verifies."""
     if trust:
         return
     key = os.environ.get(SIGNING_KEY)
@@ -414,29 +436,16 @@ def _check_trusted(root: Path, trust: bool) -> None:
             "only saves you trust: pass trust=True, or set $WILLUMP_MLIR_SIGNING_KEY when "
             "saving and when loading, so that load checks the save's signature"
         )
-    try:
-        signature = json.loads((root / SIGNATURE).read_text(encoding="utf-8"))
-        files, mac = signature["files"], signature["mac"]
-        valid = isinstance(files, dict) and isinstance(mac, str)
-    except FileNotFoundError:
+    mac = checksums.get("hmac_sha256")
+    if not isinstance(mac, str):
         raise InputError(
             f"{root}: not loaded: $WILLUMP_MLIR_SIGNING_KEY is set but the save is not "
-            f"signed (no {SIGNATURE}); save it again with the key set, or pass trust=True"
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError):
-        valid = False
-    if not valid or not hmac.compare_digest(mac, _mac(files, key)):
-        raise InputError(
-            f"{root}: not loaded: its signature ({SIGNATURE}) does not verify under "
-            "$WILLUMP_MLIR_SIGNING_KEY (another key, or a changed signature)"
+            "signed; save it again with the key set, or pass trust=True"
         )
-    present = _file_hashes(root)
-    changed = sorted(
-        name for name in set(files) | set(present) if files.get(name) != present.get(name)
-    )
-    if changed:
+    if not hmac.compare_digest(mac, _mac(checksums["files"], key)):
         raise InputError(
-            f"{root}: not loaded: {', '.join(changed)} changed after the save was signed"
+            f"{root}: not loaded: its signature ({CHECKSUMS}) does not verify under "
+            "$WILLUMP_MLIR_SIGNING_KEY (signed with another key, or edited)"
         )
 
 
