@@ -342,3 +342,55 @@ def test_ir_reading_a_blob_as_another_shape_is_refused(workload: Workload, tmp_p
     reseal(target)
     with pytest.raises(InputError, match=rf"blob '{found.group(1)}' is float64\[1, 6\], the IR"):
         wm.load(target, trust=True)
+
+
+def test_every_file_of_a_save_damaged_is_refused(workload: Workload, tmp_path: Path) -> None:
+    """Truncated, bytes flipped at the start, middle and end, removed: a clear error each."""
+    target = tmp_path / "fast"
+    workload.fast.save(target)
+    original = {name: (target / name).read_bytes() for name in os.listdir(target)}
+    for name, raw in original.items():
+        edits = {
+            "truncated": raw[: len(raw) // 2],
+            **{f"byte {at} flipped": flip(raw, at) for at in (0, len(raw) // 2, len(raw) - 1)},
+        }
+        for what, edited in edits.items():
+            (target / name).write_bytes(edited)
+            with pytest.raises(InputError, match=f"{target}") as error:
+                wm.load(target, trust=True)
+            assert name in str(error.value) or "checksums.json" in str(error.value), (name, what)
+        (target / name).unlink()
+        with pytest.raises(InputError, match=name.replace(".", r"\.")):
+            wm.load(target, trust=True)
+        (target / name).write_bytes(raw)
+    loaded = wm.load(target, trust=True)  # restored: loads and agrees
+    fresh = workload.fresh
+    np.testing.assert_array_equal(
+        loaded(fresh, loaded.bound["model"]), workload.fast(fresh, workload.model)
+    )
+
+
+def flip(raw: bytes, at: int) -> bytes:
+    return raw[:at] + bytes([raw[at] ^ 0x20]) + raw[at + 1 :]
+
+
+def test_every_blob_resized_or_retyped_is_refused(workload: Workload, tmp_path: Path) -> None:
+    """Edits made consistent with the checksums: the blob checks still refuse each one."""
+    target = tmp_path / "fast"
+    workload.fast.save(target)
+    with np.load(target / "blobs.npz") as archive:
+        original = {name: archive[name] for name in archive.files}
+    for name, data in original.items():
+        other = np.float32 if data.dtype != np.float32 else np.float64
+        for what, edited in {
+            "one more": np.append(data, data.reshape(-1)[:1]),
+            "one less": data.reshape(-1)[:-1],
+            "retyped": data.astype(other),
+            "reshaped": data.reshape(-1, 1),
+        }.items():
+            with (target / "blobs.npz").open("wb") as file:
+                np.savez(file, **{**original, name: edited})
+            reseal(target)
+            with pytest.raises(InputError, match=f"blob '{name}'"):
+                wm.load(target, trust=True)
+            assert what

@@ -419,7 +419,8 @@ def _check_files(root: Path) -> dict[str, Any]:
     )
     if changed:
         raise InputError(
-            f"{root}: damaged or edited save: {', '.join(changed)} changed since it was saved"
+            f"{root}: damaged or edited save: {', '.join(changed)} changed since it was saved "
+            f"(they do not match {CHECKSUMS})"
         )
     return checksums
 
