@@ -19,6 +19,7 @@ process (libm) and against the blobs registered with :func:`bind_blob`; those mu
 therefore be bound before loading.
 """
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -44,6 +45,10 @@ from willump_mlir.passes import tree_branches
 
 RUNTIME_ABI_VERSION = "2"
 """Bump when the calling convention of generated code or the cache format changes."""
+
+CACHE_LIMIT = 1 << 30
+"""Default cap of the cache directory's entries in bytes (``$WILLUMP_MLIR_CACHE_BYTES``):
+after a store, the least recently used entries go until the rest fit."""
 
 _MAGIC = b"WMLIROBJ2\n"
 _HEADER = struct.Struct("<32sQ")  # SHA-256 of metadata + object, length of the metadata
@@ -315,6 +320,8 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
     if parsed is None:
         return None
     meta, obj = parsed
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: evicted last
     return _load_object(obj, meta, cache_key, cache_hit=True)
 
 
@@ -340,9 +347,40 @@ def _store(path: Path, meta: dict[str, Any], obj: bytes) -> None:
     except OSError as error:
         Path(tmp).unlink(missing_ok=True)
         _warn_once(f"object cache: cannot write to {path.parent} ({error}); not caching")
+        return
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _evict(path.parent, keep=path)
+
+
+def _cache_limit() -> int:
+    value = os.environ.get("WILLUMP_MLIR_CACHE_BYTES")
+    try:
+        return CACHE_LIMIT if value is None else max(0, int(value))
+    except ValueError:
+        _warn_once(
+            f"$WILLUMP_MLIR_CACHE_BYTES={value!r} is not a number of bytes; using {CACHE_LIMIT}"
+        )
+        return CACHE_LIMIT
+
+
+def _evict(directory: Path, keep: Path) -> None:
+    """Remove the least recently used entries (by modification time, which a hit updates)
+    until the entries fit in the cache limit; ``keep``, just stored, stays."""
+    entries = []
+    for entry in directory.glob("*.wobj"):
+        with contextlib.suppress(OSError):  # another process may evict it first
+            info = entry.stat()
+            entries.append((info.st_mtime_ns, info.st_size, entry))
+    total, limit = sum(size for _, size, _ in entries), _cache_limit()
+    for _, size, entry in sorted(entries):
+        if total <= limit:
+            return
+        if entry != keep:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+            total -= size
 
 
 def _parse_entry(raw: bytes) -> tuple[dict[str, Any], bytes] | None:

@@ -146,6 +146,23 @@ def test_hit_in_new_process(cache_in_tmp: Path) -> None:
     assert float(proc.stdout) == float((2 * np.arange(10.0) + 1).sum())
 
 
+def test_least_recently_used_entries_are_evicted_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = [unique("key") for _ in range(3)]
+    first = jit.compile_llvm_ir(dot_kernel(1.0)[1], keys[0])
+    size = jit.cache_path(keys[0]).stat().st_size
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_BYTES", str(2 * size + size // 2))  # two entries
+    jit.compile_llvm_ir(dot_kernel(2.0)[1], keys[1])
+    os.utime(jit.cache_path(keys[0]), ns=(1, 1))  # used long ago ...
+    os.utime(jit.cache_path(keys[1]), ns=(2, 2))
+    assert jit.load_cached(keys[0]) is not None  # ... until this hit: now the newest
+    jit.compile_llvm_ir(dot_kernel(3.0)[1], keys[2])
+    stored = {key for key in keys if jit.cache_path(key).exists()}
+    assert stored == {keys[0], keys[2]}
+    assert call_dot(first, np.ones(2)) == 7.0  # a loaded library outlives its entry
+
+
 def test_unknown_symbol_error_message() -> None:
     _, ir = dot_kernel()
     lib = jit.compile_llvm_ir(ir, unique("key"))
