@@ -100,8 +100,23 @@ def test_input_error_is_a_value_error() -> None:
 @pytest.mark.parametrize("column", ["int_rate", "addr_state"])
 def test_missing_column(pipelines, column) -> None:
     frame = pipelines.frame.drop(columns=[column])
-    with pytest.raises(wm.InputError, match=f"argument 'frame' is missing column '{column}'"):
+    with pytest.raises(ValueError, match="columns are missing") as original:
+        score(frame, pipelines.model)
+    with pytest.raises(wm.InputError, match=f"argument 'frame' is missing column '{column}'") as e:
         pipelines.compiled(frame, pipelines.model)
+    assert "columns are missing" in str(e.value)  # the original's own error, with its class
+    assert isinstance(e.value, type(original.value))
+
+
+def test_missing_column_read_by_pandas_code_is_pandas_key_error() -> None:
+    def ratio(frame: pd.DataFrame) -> pd.Series:
+        return frame["a"] / frame["b"]
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [4.0, 8.0]})
+    compiled = wm.compile(ratio, example=(frame,))
+    with pytest.raises(KeyError, match="'b'") as e:
+        compiled(frame[["a"]])
+    assert isinstance(e.value, wm.InputError)
 
 
 def test_extra_and_reordered_columns_are_fine(pipelines) -> None:

@@ -169,9 +169,9 @@ def column_array(name: str, frame: Any, column: str) -> Any:
     try:
         position = frame.columns.get_loc(column)
     except KeyError:
-        raise InputError(f"argument {name!r} is missing column {column!r}") from None
+        raise Unhandled(f"argument {name!r}", f"is missing column {column!r}") from None
     if not isinstance(position, int):
-        raise InputError(f"argument {name!r} has more than one column named {column!r}")
+        raise Unhandled(f"argument {name!r}", f"has more than one column named {column!r}")
     return frame._get_column_array(position)
 
 
