@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .categories import CategoryColumns
+from .elementwise import Elementwise
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -84,6 +85,8 @@ _BINARY_UFUNCS: dict[object, str] = {
 }  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
 _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
+#: Rounding functions, by the keyword naming their digits.
+_ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -266,6 +269,7 @@ class Tracer:
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
+        self.elementwise = Elementwise(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -986,6 +990,10 @@ class Tracer:
     def _binary(self, function: str, node: ast.expr, pieces: dict[int, Val],
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
         value = self.evaluate(node, pieces)
+        if function == "power":
+            power = self.elementwise.power(lhs, rhs, value)
+            if power is not None:
+                return power
         try:
             op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
         except VerifyException as error:
@@ -1152,6 +1160,11 @@ class Tracer:
                     return self._as_array(receiver, value)
             if attr == "astype":
                 return self._astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            if attr == "round" and len(args) + len(kwargs) <= 1 and set(kwargs) <= {"decimals"}:
+                decimals = (args or list(kwargs.values()) or [Val(0)])[0]
+                if decimals.is_static:
+                    return self.elementwise.round(receiver, decimals.value,
+                                                  self.evaluate(node, pieces))  # fmt: skip
             if attr == "abs" and not args and not kwargs:  # Series.abs()
                 return self._unary("abs", receiver, self.evaluate(node, pieces))
             if attr == "toarray" and not args and not kwargs and isinstance(typ, TensorType):
@@ -1171,6 +1184,11 @@ class Tracer:
             return Val(value, val.ssa)
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
+        if function in _ROUNDS and args and len(args) + len(kwargs) <= 2 \
+                and set(kwargs) <= {_ROUNDS[function]}:  # fmt: skip
+            decimals = (args[1:] or list(kwargs.values()) or [Val(0)])[0]
+            if decimals.is_static:
+                return self.elementwise.round(args[0], decimals.value, self.evaluate(node, pieces))
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):
