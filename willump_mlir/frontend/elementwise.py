@@ -13,15 +13,26 @@
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import SSAValue
+from xdsl.utils.exceptions import VerifyException
 
-from willump_mlir.dialects.pipeline import BinaryOp, CastOp, ConstantOp, UnaryOp, is_sparse
+from willump_mlir.dialects.pipeline import (
+    BinaryOp,
+    CastOp,
+    ConstantOp,
+    SelectColumnsOp,
+    UnaryOp,
+    WhereOp,
+    is_sparse,
+)
 
+from .frames import is_frame
 from .spec import Unsupported
 from .values import Val
 
@@ -55,7 +66,7 @@ class Elementwise:
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
 
-    def _emit(self, op: BinaryOp | UnaryOp | CastOp | ConstantOp) -> SSAValue:
+    def _emit(self, op: BinaryOp | UnaryOp | CastOp | ConstantOp | WhereOp) -> SSAValue:
         return self.tracer.emit(op).results[0]
 
     def round(self, operand: Val, decimals: object, value: object) -> Val | None:
@@ -126,3 +137,152 @@ class Elementwise:
             x = self._emit(BinaryOp("mul", x, x))
         assert result is not None
         return self.tracer._checked_result(result, value)
+
+    def round_frame(self, frame: Val, decimals: object, value: object) -> Val | None:
+        """``frame.round(decimals)`` (an int): each numeric column rounded, text kept."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        assembled = self.tracer.frames.columns_of(frame)
+        assert assembled.columns is not None and assembled.items is not None
+        items = []
+        for name, item in zip(assembled.columns, assembled.items, strict=True):
+            if _dense(item) is None or item.columns is not None or item.category is not None:
+                raise Unsupported(f"round of the frame's column {name!r} is not compiled")
+            rounded = self.round(Val(value[name], item.ssa), decimals, value[name])
+            if rounded is None:
+                raise Unsupported(f"round of the frame's column {name!r} is not compiled")
+            items.append(rounded)
+        return Val(value, items=items, columns=assembled.columns)
+
+    def astype_frame(self, frame: Val, dtype: object, value: object) -> Val | None:
+        """``frame.astype(dtype)`` (one dtype, or a dict of them by column) of a frame whose
+        columns are numeric, as ``pipeline.cast`` of each column (a Series' ``astype``)."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        assembled = self.tracer.frames.columns_of(frame)
+        assert assembled.columns is not None and assembled.items is not None
+        dtypes = dtype if isinstance(dtype, dict) else dict.fromkeys(assembled.columns, dtype)
+        if set(dtypes) - set(assembled.columns):
+            return None
+        items = []
+        for name, item in zip(assembled.columns, assembled.items, strict=True):
+            if name not in dtypes:
+                items.append(item)
+                continue
+            if _dense(item) is None or item.columns is not None or item.category is not None:
+                raise Unsupported(f"astype of the frame's column {name!r} is not compiled")
+            cast = self.tracer._astype(Val(frame.value[name], item.ssa),  # type: ignore[index]
+                                       [Val(dtypes[name])], {}, value[name])  # fmt: skip
+            if cast is None:
+                raise Unsupported(f"astype({dtypes[name]!r}) of the frame's column {name!r} "
+                                  "is not compiled")  # fmt: skip
+            items.append(cast)
+        return Val(value, items=items, columns=assembled.columns)
+
+    def drop(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
+             value: object) -> Val | None:  # fmt: skip
+        """``frame.drop(columns=...)`` / ``frame.drop(labels, axis=1)``: the columns left,
+        selected as ``frame[kept]`` (None for dropping rows)."""
+        axis = kwargs.get("axis", Val(0))
+        by_columns = "columns" in kwargs and not args and "labels" not in kwargs
+        by_labels = (len(args) == 1) != ("labels" in kwargs) and axis.is_static \
+            and axis.value in (1, "columns") and "columns" not in kwargs  # fmt: skip
+        allowed = {"columns", "labels", "axis", "errors"}
+        if not (by_columns or by_labels) or set(kwargs) - allowed \
+                or not all(v.is_static for v in (*args, *kwargs.values())):  # fmt: skip
+            return None
+        if not isinstance(value, pd.DataFrame) or not isinstance(frame.value, pd.DataFrame):
+            return None
+        kept = list(value.columns)
+        if not all(isinstance(n, str) for n in kept) or len(set(kept)) != len(kept):
+            return None
+        if frame.columns is not None:
+            return self.tracer.frames.select(frame, kept, value)
+        assert frame.ssa is not None
+        return self.tracer._checked(SelectColumnsOp(frame.ssa, kept), value)
+
+    def select(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``np.select(condlist, choicelist, default)``: numpy fills the default, then each
+        choice where its condition holds, the last first (so the first true condition wins):
+        ``where(c1, v1, where(c2, v2, default))``. Choices and the default are batches or
+        numbers (numpy's ``asarray`` of a Python int is int64, of a float float64)."""
+        names = ("condlist", "choicelist", "default")
+        if len(args) > 3 or set(kwargs) - set(names[len(args):]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        if "condlist" not in bound or "choicelist" not in bound:
+            return None
+        conditions = _elements(bound["condlist"])
+        choices = _elements(bound["choicelist"])
+        if not conditions or choices is None or len(conditions) != len(choices):
+            return None
+        for condition in conditions:
+            typ = _dense(condition)
+            if typ is None or typ.get_element_type() != i1:
+                raise Unsupported("np.select needs batches of booleans as its conditions")
+        first = conditions[0].ssa
+        assert first is not None
+        default = bound.get("default", Val(0))
+        result = self.tracer._operand(default, conditions[0])
+        if default.is_static:
+            result = self.tracer._constant_batch(result, first)
+        for condition, choice in reversed(list(zip(conditions, choices, strict=True))):
+            then_value = self.tracer._operand(choice, conditions[0])
+            try:
+                result = self._emit(WhereOp(condition.ssa, then_value, result))  # type: ignore[arg-type]
+            except VerifyException as error:
+                raise Unsupported(f"np.select operands do not broadcast: {error}") from None
+        return self.tracer._checked_result(result, value)
+
+    def assign(self, node: ast.Call) -> Val | None:
+        """``frame.assign(name=value or lambda t: ..., ...)``: as pandas does, each lambda's
+        body is traced with ``t`` bound to the frame with the columns assigned before it."""
+        tracer = self.tracer
+        assert isinstance(node.func, ast.Attribute)
+        receiver = tracer.lower(node.func.value)
+        pieces = {id(node.func.value): receiver}
+        if not is_frame(receiver):
+            return tracer.opaque(node, "assign of a value that is not a native frame", pieces)
+        mark = tracer.mark()
+        try:
+            frame = receiver
+            for keyword in node.keywords:
+                assert keyword.arg is not None
+                column = self._assigned(keyword.value, frame)
+                frame = tracer.frames.assign(frame, keyword.arg, column)
+            value = tracer.evaluate(node, pieces)
+        except Unsupported as error:
+            tracer.rollback(mark)
+            return tracer.opaque(node, error.reason, pieces)
+        return Val(value, items=frame.items, columns=frame.columns)
+
+    def _assigned(self, node: ast.expr, frame: Val) -> Val:
+        """The value of one ``assign`` keyword: a lambda's body with its parameter bound to
+        ``frame``, or the expression itself."""
+        tracer = self.tracer
+        if not isinstance(node, ast.Lambda):
+            return tracer.lower(node)
+        params = node.args
+        if params.posonlyargs or params.vararg or params.kwonlyargs or params.kwarg \
+                or len(params.args) != 1 or params.defaults:  # fmt: skip
+            raise Unsupported("a lambda of assign takes one argument, the frame")
+        name = params.args[0].arg
+        missing = object()
+        saved = tracer.env.get(name, missing)
+        tracer.env[name] = frame
+        try:
+            return tracer.lower(node.body)
+        finally:
+            if saved is missing:
+                del tracer.env[name]
+            else:
+                tracer.env[name] = saved  # type: ignore[assignment]
+
+
+def _elements(val: Val) -> list[Val] | None:
+    """The elements of a list or tuple (traced, or a compile-time constant)."""
+    if val.items is not None and isinstance(val.value, (list, tuple)):
+        return list(val.items)
+    if val.is_static and isinstance(val.value, (list, tuple)):
+        return [Val(v) for v in val.value]
+    return None

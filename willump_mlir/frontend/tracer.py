@@ -85,6 +85,8 @@ _BINARY_UFUNCS: dict[object, str] = {
 }  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
 _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
+#: ``dtype=`` values of ``to_numpy`` that give float64 (None: of a float64 frame).
+_FLOAT_DTYPES = (None, float, np.float64, "float64", "float")
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
@@ -1104,6 +1106,9 @@ class Tracer:
         ):
             return self.opaque(node, "calls with *args/**kwargs are not compiled",
                                self._children([]))  # fmt: skip
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "assign" and not node.args \
+                and any(isinstance(k.value, ast.Lambda) for k in node.keywords):  # fmt: skip
+            return self.elementwise.assign(node)
         receiver: Val | None = None
         if isinstance(node.func, ast.Attribute):
             receiver = self.lower(node.func.value)
@@ -1151,7 +1156,7 @@ class Tracer:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype"}:
                 dtype = kwargs.get("dtype", Val(None))
-                if not dtype.is_static or dtype.value not in (None, float, np.float64, "float64"):
+                if not dtype.is_static or dtype.value not in _FLOAT_DTYPES:
                     return None
                 value = self.evaluate(node, pieces)
                 if isinstance(typ, FrameType):
@@ -1189,6 +1194,8 @@ class Tracer:
             decimals = (args[1:] or list(kwargs.values()) or [Val(0)])[0]
             if decimals.is_static:
                 return self.elementwise.round(args[0], decimals.value, self.evaluate(node, pieces))
+        if function is np.select:
+            return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):
@@ -1273,12 +1280,24 @@ class Tracer:
             return self._bounds(node, pieces, receiver, attr, args, kwargs)
         if not frame:
             return None
+        if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:
+            return self.elementwise.astype_frame(receiver, args[0].value,
+                                                 self.evaluate(node, pieces))  # fmt: skip
+        if attr == "round" and len(args) + len(kwargs) <= 1 and set(kwargs) <= {"decimals"}:
+            decimals = (args or list(kwargs.values()) or [Val(0)])[0]
+            if decimals.is_static:
+                return self.elementwise.round_frame(receiver, decimals.value,
+                                                    self.evaluate(node, pieces))  # fmt: skip
+        if attr == "drop":
+            return self.elementwise.drop(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
             assigned = receiver
             for name, val in kwargs.items():
                 assigned = self.frames.assign(assigned, name, val)
             return assigned
-        if attr == "to_numpy" and receiver.columns is not None and not args and not kwargs:
+        if attr == "to_numpy" and receiver.columns is not None and not args \
+                and set(kwargs) <= {"dtype"} and kwargs.get("dtype", Val(None)).is_static \
+                and kwargs.get("dtype", Val(None)).value in _FLOAT_DTYPES:  # fmt: skip
             value = self.evaluate(node, pieces)
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
                 return self.frames.matrix(receiver, value)
