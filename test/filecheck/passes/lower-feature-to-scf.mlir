@@ -414,3 +414,38 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 // CHECK-NEXT:    {{%[0-9]+}} = arith.cmpf une, [[BACK]], [[X]] : f64
 // CHECK:         scf.if
 // CHECK-NEXT:      memref.store [[SIX]]
+
+// -----
+
+// numpy's trigonometric, hyperbolic and logarithmic ufuncs are math ops (libm calls or LLVM
+// intrinsics), rint is round-half-to-even, and trunc of an int64 is the value itself.
+
+func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, tensor<?x1xi64>) {
+  %s = pipeline.unary "sin" %x : tensor<?x1xf64> -> tensor<?x1xf64>
+  %a = pipeline.unary "arccos" %s : tensor<?x1xf64> -> tensor<?x1xf64>
+  %h = pipeline.unary "arcsinh" %a : tensor<?x1xf64> -> tensor<?x1xf64>
+  %l = pipeline.unary "log10" %h : tensor<?x1xf64> -> tensor<?x1xf64>
+  %c = pipeline.unary "cbrt" %l : tensor<?x1xf64> -> tensor<?x1xf64>
+  %r = pipeline.unary "rint" %c : tensor<?x1xf64> -> tensor<?x1xf64>
+  %t = pipeline.unary "trunc" %k : tensor<?x1xi64> -> tensor<?x1xi64>
+  func.return %r, %t : tensor<?x1xf64>, tensor<?x1xi64>
+}
+
+// CHECK-LABEL: func.func @math_stage0
+// CHECK:         scf.for
+// CHECK:           [[S:%[0-9]+]] = math.sin {{%[0-9]+}} : f64
+// CHECK-NEXT:      [[A:%[0-9]+]] = math.acos [[S]] : f64
+// CHECK-NEXT:      [[H:%[0-9]+]] = math.asinh [[A]] : f64
+// CHECK-NEXT:      [[L:%[0-9]+]] = math.log10 [[H]] : f64
+// CHECK-NEXT:      [[C:%[0-9]+]] = math.cbrt [[L]] : f64
+// CHECK-NEXT:      [[R:%[0-9]+]] = math.roundeven [[C]] : f64
+// CHECK:           memref.store [[R]]
+// CHECK-NOT:       math.trunc
+
+// LLVM-LABEL: define void @"math_stage0"
+// LLVM:         call double @"llvm.sin.f64"
+// LLVM:         call ccc double @"acos"
+// LLVM:         call ccc double @"asinh"
+// LLVM:         call double @"llvm.log10.f64"
+// LLVM:         call ccc double @"cbrt"
+// LLVM:         call double @"llvm.roundeven.f64"
