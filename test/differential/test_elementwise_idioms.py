@@ -130,6 +130,8 @@ def test_round_of_frames_and_series(penguins: pd.DataFrame) -> None:
         X = df[["bill_length_mm", "body_mass_g", "year"]].round(1)
         X["ratio"] = (df["bill_length_mm"] / df["bill_depth_mm"]).round(3)
         X["decade"] = df["year"].round(-1)
+        Y = np.round(df[["bill_depth_mm", "year"]], 1)
+        X["depth"] = round(Y, -1)["bill_depth_mm"]
         return X
 
     check_notebook(rounded, penguins)
@@ -225,6 +227,24 @@ def test_float_power(adversarial: pd.DataFrame, exponent: float) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_all(powered, adversarial)
+
+
+def _POWERED(df: pd.DataFrame) -> Any:  # noqa: N802 - the function under test
+    return df["k"] ** 7 - df["k"] ** 2 * 3
+
+
+_POWER_CACHE: list[wm.CompiledPipeline] = []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=30))
+def test_int_powers_of_any_int64(values: list[int]) -> None:
+    if not _POWER_CACHE:
+        example = pd.DataFrame({"k": np.array([1, -2, 3**30, 2**62], dtype=np.int64)})
+        _POWER_CACHE.append(wm.compile(_POWERED, example=(example,)))
+    frame = pd.DataFrame({"k": np.array(values, dtype=np.int64)})
+    found = difference(_POWERED(frame), _POWER_CACHE[0](frame))
+    assert found is None, found
 
 
 def test_half_power_is_sqrt_for_signed_zero_and_minus_inf() -> None:

@@ -1108,7 +1108,7 @@ class Tracer:
                                self._children([]))  # fmt: skip
         if isinstance(node.func, ast.Attribute) and node.func.attr == "assign" and not node.args \
                 and any(isinstance(k.value, ast.Lambda) for k in node.keywords):  # fmt: skip
-            return self.elementwise.assign(node)
+            return self.elementwise.assign(node)  # lambdas are traced, not lowered here
         receiver: Val | None = None
         if isinstance(node.func, ast.Attribute):
             receiver = self.lower(node.func.value)
@@ -1197,7 +1197,9 @@ class Tracer:
                 and set(kwargs) <= {_ROUNDS[function]}:  # fmt: skip
             decimals = (args[1:] or list(kwargs.values()) or [Val(0)])[0]
             if decimals.is_static:
-                return self.elementwise.round(args[0], decimals.value, self.evaluate(node, pieces))
+                rounding = self.elementwise.round_frame if is_frame(args[0]) \
+                    else self.elementwise.round  # fmt: skip
+                return rounding(args[0], decimals.value, self.evaluate(node, pieces))
         if function in (sp.csr_matrix, sp.csr_array):
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
