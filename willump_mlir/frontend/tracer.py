@@ -1155,8 +1155,7 @@ class Tracer:
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype"}:
-                dtype = kwargs.get("dtype", Val(None))
-                if not dtype.is_static or dtype.value not in _FLOAT_DTYPES:
+                if not _float_dtype(kwargs.get("dtype", Val(None))):
                     return None
                 value = self.evaluate(node, pieces)
                 if isinstance(typ, FrameType):
@@ -1165,11 +1164,8 @@ class Tracer:
                     return self._as_array(receiver, value)
             if attr == "astype":
                 return self._astype(receiver, args, kwargs, self.evaluate(node, pieces))
-            if attr == "round" and len(args) + len(kwargs) <= 1 and set(kwargs) <= {"decimals"}:
-                decimals = (args or list(kwargs.values()) or [Val(0)])[0]
-                if decimals.is_static:
-                    return self.elementwise.round(receiver, decimals.value,
-                                                  self.evaluate(node, pieces))  # fmt: skip
+            if attr == "round":
+                return self._round(node, pieces, receiver, args, kwargs, "decimals")
             if attr == "abs" and not args and not kwargs:  # Series.abs()
                 return self._unary("abs", receiver, self.evaluate(node, pieces))
             if attr == "tocsr" and not args and not kwargs and sp.issparse(receiver.value) \
@@ -1193,13 +1189,8 @@ class Tracer:
             return Val(value, val.ssa)
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
-        if function in _ROUNDS and args and len(args) + len(kwargs) <= 2 \
-                and set(kwargs) <= {_ROUNDS[function]}:  # fmt: skip
-            decimals = (args[1:] or list(kwargs.values()) or [Val(0)])[0]
-            if decimals.is_static:
-                rounding = self.elementwise.round_frame if is_frame(args[0]) \
-                    else self.elementwise.round  # fmt: skip
-                return rounding(args[0], decimals.value, self.evaluate(node, pieces))
+        if function in _ROUNDS and args:
+            return self._round(node, pieces, args[0], args[1:], kwargs, _ROUNDS[function])
         if function in (sp.csr_matrix, sp.csr_array):
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
@@ -1291,11 +1282,8 @@ class Tracer:
         if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.elementwise.astype_frame(receiver, args[0].value,
                                                  self.evaluate(node, pieces))  # fmt: skip
-        if attr == "round" and len(args) + len(kwargs) <= 1 and set(kwargs) <= {"decimals"}:
-            decimals = (args or list(kwargs.values()) or [Val(0)])[0]
-            if decimals.is_static:
-                return self.elementwise.round_frame(receiver, decimals.value,
-                                                    self.evaluate(node, pieces))  # fmt: skip
+        if attr == "round":
+            return self._round(node, pieces, receiver, args, kwargs, "decimals")
         if attr == "drop":
             return self.elementwise.drop(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
@@ -1303,13 +1291,25 @@ class Tracer:
             for name, val in kwargs.items():
                 assigned = self.frames.assign(assigned, name, val)
             return assigned
+        dtype = kwargs.get("dtype", Val(None))
         if attr == "to_numpy" and receiver.columns is not None and not args \
-                and set(kwargs) <= {"dtype"} and kwargs.get("dtype", Val(None)).is_static \
-                and kwargs.get("dtype", Val(None)).value in _FLOAT_DTYPES:  # fmt: skip
+                and set(kwargs) <= {"dtype"} and _float_dtype(dtype):  # fmt: skip
             value = self.evaluate(node, pieces)
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
                 return self.frames.matrix(receiver, value)
         return None
+
+    def _round(self, node: ast.Call, pieces: dict[int, Val], x: Val, digits: list[Val],
+               kwargs: dict[str, Val], keyword: str) -> Val | None:  # fmt: skip
+        """``x.round(n)``, ``np.round(x, n)``, ``round(x, n)`` of a batch or a frame, ``n``
+        given in ``digits`` or as ``keyword`` (None for other arguments)."""
+        if len(digits) + len(kwargs) > 1 or set(kwargs) - {keyword}:
+            return None
+        decimals = (digits or list(kwargs.values()) or [Val(0)])[0]
+        if not decimals.is_static:
+            return None
+        rounding = self.elementwise.round_frame if is_frame(x) else self.elementwise.round
+        return rounding(x, decimals.value, self.evaluate(node, pieces))
 
     def _bounds(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, attr: str,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
@@ -1423,6 +1423,11 @@ _TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
 #: Keywords whose value names columns or options rather than holding rows.
 _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
                  "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _float_dtype(dtype: Val) -> bool:
+    """Whether ``dtype`` (of ``to_numpy``) is one that gives float64."""
+    return dtype.is_static and dtype.value in _FLOAT_DTYPES
 
 
 def _by_rows(key: ast.expr, name: str, variables: set[str]) -> bool:
