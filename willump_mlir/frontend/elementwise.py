@@ -9,6 +9,11 @@
   differs from ``pow`` for ``-0.0`` and ``-inf``); an int64 batch to a constant
   non-negative int power is the product numpy computes (wrapping on overflow as numpy's
   repeated squaring does: multiplication modulo 2**64 does not depend on the order).
+* frames: ``astype``, ``round`` and ``drop(columns=...)`` of frames column by column (as
+  assembled frames, ``frontend.frames``), and ``assign`` with lambdas, each traced with its
+  parameter bound to the frame so far, as pandas calls it.
+* ``np.select(conditions, choices, default)`` as nested ``pipeline.where``, and
+  ``sp.csr_matrix(dense)`` as the dense batch standing for the CSR matrix.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ def _dense(val: Val) -> TensorType | None:
 
 
 class Elementwise:
-    """``round`` and powers of native batches (see the module docstring)."""
+    """numpy's and pandas' elementwise idioms on native values (see the module docstring)."""
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
