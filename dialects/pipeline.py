@@ -561,10 +561,11 @@ class ConstantOp(IRDLOperation):
 
 UNARY_FUNCTIONS = (
     "log1p", "log", "exp", "expm1", "sqrt", "abs", "negative", "floor", "ceil", "tanh",
-    "square", "sign",
+    "square", "sign", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "arcsinh", "arccosh", "arctanh", "log2", "log10", "exp2", "cbrt", "trunc", "rint", "fabs",
 )  # fmt: skip
 #: Unary functions that keep integers integers (numpy: ``np.abs(int64) -> int64``).
-INTEGER_UNARY_FUNCTIONS = ("abs", "negative", "floor", "ceil", "square", "sign")
+INTEGER_UNARY_FUNCTIONS = ("abs", "negative", "floor", "ceil", "square", "sign", "trunc")
 PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
 BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")

@@ -323,10 +323,11 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         return FrameRow(self.frame_of(op.frame).value)
 
     def hstack(self, op: pipeline.HstackOp) -> list[SSAValue] | TermsRow:
-        if is_sparse(op.result.type):
-            if not all(is_sparse(part.type) for part in op.inputs):
-                raise NotImplementedError("an hstack of sparse and dense rows")
-            return self.hstack_terms([self.terms_of(part) for part in op.inputs])
+        if is_sparse(op.result.type):  # dense parts: their nonzero entries (csr_matrix)
+            return self.hstack_terms([
+                self.terms_of(part) if is_sparse(part.type) else self.dense_terms(part)
+                for part in op.inputs
+            ])  # fmt: skip
         return [v for part in op.inputs for v in self.row_of(part)]
 
     def take_column(self, op: pipeline.TakeColumnOp) -> list[SSAValue]:
@@ -346,6 +347,24 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         "floor": lambda e, x: e.emit(math.FloorOp(x)),
         "ceil": lambda e, x: e.emit(math.CeilOp(x)),
         "tanh": lambda e, x: e.emit(math.TanhOp(x)),
+        "sin": lambda e, x: e.emit(math.SinOp(x)),
+        "cos": lambda e, x: e.emit(math.CosOp(x)),
+        "tan": lambda e, x: e.emit(math.TanOp(x)),
+        "arcsin": lambda e, x: e.emit(math.AsinOp(x)),
+        "arccos": lambda e, x: e.emit(math.AcosOp(x)),
+        "arctan": lambda e, x: e.emit(math.AtanOp(x)),
+        "sinh": lambda e, x: e.emit(math.SinhOp(x)),
+        "cosh": lambda e, x: e.emit(math.CoshOp(x)),
+        "arcsinh": lambda e, x: e.emit(math.AsinhOp(x)),
+        "arccosh": lambda e, x: e.emit(math.AcoshOp(x)),
+        "arctanh": lambda e, x: e.emit(math.AtanhOp(x)),
+        "log2": lambda e, x: e.emit(math.Log2Op(x)),
+        "log10": lambda e, x: e.emit(math.Log10Op(x)),
+        "exp2": lambda e, x: e.emit(math.Exp2Op(x)),
+        "cbrt": lambda e, x: e.emit(math.CbrtOp(x)),
+        "trunc": lambda e, x: e.emit(math.TruncOp(x)),
+        "rint": lambda e, x: e.emit(math.RoundEvenOp(x)),  # round half to even, as rint
+        "fabs": lambda e, x: e.emit(math.AbsFOp(x)),
         "square": lambda e, x: e.emit(arith.MulfOp(x, x)),
         "sign": lambda e, x: e.select(
             e.cmpf("ogt", x, e.constant(0.0, f64)),
@@ -361,6 +380,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         "negative": lambda e, x: e.emit(arith.SubiOp(e.constant(0, i64), x)),
         "floor": lambda e, x: x,
         "ceil": lambda e, x: x,
+        "trunc": lambda e, x: x,
         "square": lambda e, x: e.emit(arith.MuliOp(x, x)),
         "sign": lambda e, x: e.select(
             e.cmpi("sgt", x, e.constant(0, i64)),

@@ -1207,6 +1207,22 @@ class TextEmitter:
         self.for_range(self.constant(0, index), count, [], copy)
         return TermsRow([Segment(ids, values, count, 0)], width)
 
+    def dense_terms(self: KernelEmitter, value: SSAValue) -> TermsRow:
+        """Dense ``value``'s row as a term row of its nonzero entries, as scipy's
+        ``csr_matrix`` of a dense array stores them (NaN too; 0.0 and -0.0 not): each entry
+        is written at the next free slot, which moves on only past a nonzero one."""
+        row = [self.convert(x, f64) for x in self.row_of(value)]
+        name = f"{self.state.name}.{self.lowering.value_name(value)}.dense"
+        ids = self.scratch(f"{name}.ids", i32, ScratchSize(len(row)))
+        values = self.scratch(f"{name}.values", f64, ScratchSize(len(row)))
+        zero, one, none = self.constant(0.0, f64), self.constant(1, index), self.constant(0, index)
+        count = none
+        for column, x in enumerate(row):
+            self.store(self.constant(column, i32), ids, count)
+            self.store(x, values, count)
+            count = self.iadd(count, self.select(self.cmpf("une", x, zero), one, none))
+        return TermsRow([Segment(ids, values, count, 0)], len(row))
+
     def hstack_terms(self: KernelEmitter, parts: list[TermsRow]) -> TermsRow:
         segments: list[Segment] = []
         offset = 0

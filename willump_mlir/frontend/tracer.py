@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .categories import CategoryColumns
+from .elementwise import Elementwise
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -84,6 +85,10 @@ _BINARY_UFUNCS: dict[object, str] = {
 }  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
 _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
+#: ``dtype=`` values of ``to_numpy`` that give float64 (None: of a float64 frame).
+_FLOAT_DTYPES = (None, float, np.float64, "float64", "float")
+#: Rounding functions, by the keyword naming their digits.
+_ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -266,6 +271,7 @@ class Tracer:
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
+        self.elementwise = Elementwise(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -986,6 +992,10 @@ class Tracer:
     def _binary(self, function: str, node: ast.expr, pieces: dict[int, Val],
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
         value = self.evaluate(node, pieces)
+        if function == "power":
+            power = self.elementwise.power(lhs, rhs, value)
+            if power is not None:
+                return power
         try:
             op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
         except VerifyException as error:
@@ -1096,6 +1106,9 @@ class Tracer:
         ):
             return self.opaque(node, "calls with *args/**kwargs are not compiled",
                                self._children([]))  # fmt: skip
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "assign" and not node.args \
+                and any(isinstance(k.value, ast.Lambda) for k in node.keywords):  # fmt: skip
+            return self.elementwise.assign(node)  # lambdas are traced, not lowered here
         receiver: Val | None = None
         if isinstance(node.func, ast.Attribute):
             receiver = self.lower(node.func.value)
@@ -1142,8 +1155,7 @@ class Tracer:
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype"}:
-                dtype = kwargs.get("dtype", Val(None))
-                if not dtype.is_static or dtype.value not in (None, float, np.float64, "float64"):
+                if not _float_dtype(kwargs.get("dtype", Val(None))):
                     return None
                 value = self.evaluate(node, pieces)
                 if isinstance(typ, FrameType):
@@ -1152,8 +1164,14 @@ class Tracer:
                     return self._as_array(receiver, value)
             if attr == "astype":
                 return self._astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            if attr == "round":
+                return self._round(node, pieces, receiver, args, kwargs, "decimals")
             if attr == "abs" and not args and not kwargs:  # Series.abs()
                 return self._unary("abs", receiver, self.evaluate(node, pieces))
+            if attr == "tocsr" and not args and not kwargs and sp.issparse(receiver.value) \
+                    and receiver.value.format == "csr":  # type: ignore[union-attr]  # fmt: skip
+                value = self.evaluate(node, pieces)  # a CSR matrix is its own tocsr()
+                return Val(value, receiver.ssa) if represents(typ, value) else None
             if attr == "toarray" and not args and not kwargs and isinstance(typ, TensorType):
                 value = self.evaluate(node, pieces)
                 return Val(value, receiver.ssa) if type_of(value) == typ else None
@@ -1171,6 +1189,12 @@ class Tracer:
             return Val(value, val.ssa)
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
+        if function in _ROUNDS and args:
+            return self._round(node, pieces, args[0], args[1:], kwargs, _ROUNDS[function])
+        if function in (sp.csr_matrix, sp.csr_array):
+            return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
+        if function is np.select:
+            return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):
@@ -1255,16 +1279,37 @@ class Tracer:
             return self._bounds(node, pieces, receiver, attr, args, kwargs)
         if not frame:
             return None
+        if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:
+            return self.elementwise.astype_frame(receiver, args[0].value,
+                                                 self.evaluate(node, pieces))  # fmt: skip
+        if attr == "round":
+            return self._round(node, pieces, receiver, args, kwargs, "decimals")
+        if attr == "drop":
+            return self.elementwise.drop(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
             assigned = receiver
             for name, val in kwargs.items():
                 assigned = self.frames.assign(assigned, name, val)
             return assigned
-        if attr == "to_numpy" and receiver.columns is not None and not args and not kwargs:
+        dtype = kwargs.get("dtype", Val(None))
+        if attr == "to_numpy" and receiver.columns is not None and not args \
+                and set(kwargs) <= {"dtype"} and _float_dtype(dtype):  # fmt: skip
             value = self.evaluate(node, pieces)
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
                 return self.frames.matrix(receiver, value)
         return None
+
+    def _round(self, node: ast.Call, pieces: dict[int, Val], x: Val, digits: list[Val],
+               kwargs: dict[str, Val], keyword: str) -> Val | None:  # fmt: skip
+        """``x.round(n)``, ``np.round(x, n)``, ``round(x, n)`` of a batch or a frame, ``n``
+        given in ``digits`` or as ``keyword`` (None for other arguments)."""
+        if len(digits) + len(kwargs) > 1 or set(kwargs) - {keyword}:
+            return None
+        decimals = (digits or list(kwargs.values()) or [Val(0)])[0]
+        if not decimals.is_static:
+            return None
+        rounding = self.elementwise.round_frame if is_frame(x) else self.elementwise.round
+        return rounding(x, decimals.value, self.evaluate(node, pieces))
 
     def _bounds(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, attr: str,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
@@ -1378,6 +1423,11 @@ _TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
 #: Keywords whose value names columns or options rather than holding rows.
 _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
                  "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _float_dtype(dtype: Val) -> bool:
+    """Whether ``dtype`` (of ``to_numpy``) is one that gives float64."""
+    return dtype.is_static and dtype.value in _FLOAT_DTYPES
 
 
 def _by_rows(key: ast.expr, name: str, variables: set[str]) -> bool:

@@ -414,3 +414,67 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 // CHECK-NEXT:    {{%[0-9]+}} = arith.cmpf une, [[BACK]], [[X]] : f64
 // CHECK:         scf.if
 // CHECK-NEXT:      memref.store [[SIX]]
+
+// -----
+
+// numpy's trigonometric, hyperbolic and logarithmic ufuncs are math ops (libm calls or LLVM
+// intrinsics), rint is round-half-to-even, and trunc of an int64 is the value itself.
+
+func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, tensor<?x1xi64>) {
+  %s = pipeline.unary "sin" %x : tensor<?x1xf64> -> tensor<?x1xf64>
+  %a = pipeline.unary "arccos" %s : tensor<?x1xf64> -> tensor<?x1xf64>
+  %h = pipeline.unary "arcsinh" %a : tensor<?x1xf64> -> tensor<?x1xf64>
+  %l = pipeline.unary "log10" %h : tensor<?x1xf64> -> tensor<?x1xf64>
+  %c = pipeline.unary "cbrt" %l : tensor<?x1xf64> -> tensor<?x1xf64>
+  %r = pipeline.unary "rint" %c : tensor<?x1xf64> -> tensor<?x1xf64>
+  %t = pipeline.unary "trunc" %k : tensor<?x1xi64> -> tensor<?x1xi64>
+  func.return %r, %t : tensor<?x1xf64>, tensor<?x1xi64>
+}
+
+// CHECK-LABEL: func.func @math_stage0
+// CHECK:         scf.for
+// CHECK:           [[S:%[0-9]+]] = math.sin {{%[0-9]+}} : f64
+// CHECK-NEXT:      [[A:%[0-9]+]] = math.acos [[S]] : f64
+// CHECK-NEXT:      [[H:%[0-9]+]] = math.asinh [[A]] : f64
+// CHECK-NEXT:      [[L:%[0-9]+]] = math.log10 [[H]] : f64
+// CHECK-NEXT:      [[C:%[0-9]+]] = math.cbrt [[L]] : f64
+// CHECK-NEXT:      [[R:%[0-9]+]] = math.roundeven [[C]] : f64
+// CHECK:           memref.store [[R]]
+// CHECK-NOT:       math.trunc
+
+// LLVM-LABEL: define void @"math_stage0"
+// LLVM:         call double @"llvm.sin.f64"
+// LLVM:         call ccc double @"acos"
+// LLVM:         call ccc double @"asinh"
+// LLVM:         call double @"llvm.log10.f64"
+// LLVM:         call ccc double @"cbrt"
+// LLVM:         call double @"llvm.roundeven.f64"
+
+// -----
+
+// An hstack of a CSR input and a dense batch into a sparse matrix: the dense row becomes a
+// segment of its nonzero entries (scipy's csr_matrix of a dense array stores NaN, not 0.0 or
+// -0.0), each written at the next slot, which moves on only past a nonzero entry.
+
+func.func @mixed(%s: tensor<?x3xf64, "csr">, %x: tensor<?x2xf64>) -> tensor<?x1xf64> {
+  %h = pipeline.hstack %s, %x : (tensor<?x3xf64, "csr">, tensor<?x2xf64>) -> tensor<?x5xf64, "csr">
+  %d = feature.sparse_linear %h coef <"coef" : tensor<1x5xf64>> offset 0 : (tensor<?x5xf64, "csr">) -> tensor<?x1xf64>
+  func.return %d : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @mixed_stage0
+// CHECK-DAG:     [[NONE:%[0-9]+]] = arith.constant 0 : index
+// CHECK-DAG:     [[ONE:%[0-9]+]] = arith.constant 1 : index
+// CHECK-DAG:     [[ZERO:%[0-9]+]] = arith.constant 0.000000e+00 : f64
+// CHECK-DAG:     [[C0:%[0-9]+]] = arith.constant 0 : i32
+// CHECK-DAG:     [[C1:%[0-9]+]] = arith.constant 1 : i32
+// CHECK:         scf.for
+// CHECK:           memref.store [[C0]], [[IDS:%[0-9]+]][[[NONE]]] : memref<?xi32>
+// CHECK-NEXT:      memref.store [[X0:%[0-9]+]], [[VALUES:%[0-9]+]][[[NONE]]] : memref<?xf64>
+// CHECK-NEXT:      [[NZ0:%[0-9]+]] = arith.cmpf une, [[X0]], [[ZERO]] : f64
+// CHECK-NEXT:      [[STEP0:%[0-9]+]] = arith.select [[NZ0]], [[ONE]], [[NONE]] : index
+// CHECK-NEXT:      [[AT1:%[0-9]+]] = arith.addi [[NONE]], [[STEP0]] : index
+// CHECK-NEXT:      memref.store [[C1]], [[IDS]][[[AT1]]] : memref<?xi32>
+// CHECK-NEXT:      memref.store {{%[0-9]+}}, [[VALUES]][[[AT1]]] : memref<?xf64>
+// CHECK:           [[COUNT:%[0-9]+]] = arith.addi [[AT1]], {{%[0-9]+}} : index
+// CHECK:           scf.for {{%[0-9]+}} = [[NONE]] to [[COUNT]] step [[ONE]]

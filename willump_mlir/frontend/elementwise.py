@@ -1,0 +1,304 @@
+"""numpy's elementwise idioms composed of ``pipeline`` ops, with numpy's exact semantics.
+
+* ``round``: ``x.round(n)``, ``np.round(x, n)``, ``round(x, n)`` of a column, an array or a
+  model's output, as numpy computes it (``PyArray_Round``): ``rint(x * 10**n) / 10**n``
+  for ``n > 0``, ``rint(x / 10**-n) * 10**-n`` for ``n < 0``, ``rint(x)`` for ``n == 0``,
+  with numpy's ``10**n`` (exact up to ``1e22``, then multiplied up by 10); an integer
+  batch is kept for ``n >= 0`` and rounded through float64 and back for ``n < 0``.
+* powers: a float power with a scalar exponent 0.5 is ``sqrt`` (numpy's fast path, which
+  differs from ``pow`` for ``-0.0`` and ``-inf``); an int64 batch to a constant
+  non-negative int power is the product numpy computes (wrapping on overflow as numpy's
+  repeated squaring does: multiplication modulo 2**64 does not depend on the order).
+* frames: ``astype``, ``round`` and ``drop(columns=...)`` of frames column by column (as
+  assembled frames, ``frontend.frames``), and ``assign`` with lambdas, each traced with its
+  parameter bound to the frame so far, as pandas calls it.
+* ``np.select(conditions, choices, default)`` as nested ``pipeline.where``, and
+  ``sp.csr_matrix(dense)`` as the dense batch standing for the CSR matrix.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.ir import SSAValue
+from xdsl.utils.exceptions import VerifyException
+
+from willump_mlir.dialects.pipeline import (
+    BinaryOp,
+    CastOp,
+    ConstantOp,
+    SelectColumnsOp,
+    UnaryOp,
+    WhereOp,
+    is_sparse,
+)
+
+from .frames import is_frame
+from .spec import Unsupported
+from .types import represents
+from .values import Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: The largest |decimals| rounded natively (numpy's ``10**n`` is infinite beyond 308).
+_MAX_DECIMALS = 308
+
+
+def power_of_ten(n: int) -> float:
+    """numpy's ``power_of_ten`` (``calculation.c``): a table up to 1e8, then 1e9 multiplied
+    by 10 once per further digit (so not always the nearest double to ``10**n``)."""
+    if n < 9:
+        return float(10**n)
+    value = 1e9
+    for _ in range(n - 9):
+        value *= 10.0
+    return value
+
+
+def _dense(val: Val) -> TensorType | None:
+    """The type of a dense native batch, or None."""
+    typ = val.ssa.type if val.ssa is not None else None
+    return typ if isinstance(typ, TensorType) and not is_sparse(typ) else None
+
+
+class Elementwise:
+    """numpy's and pandas' elementwise idioms on native values (see the module docstring)."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def _emit(self, op: BinaryOp | UnaryOp | CastOp | ConstantOp | WhereOp) -> SSAValue:
+        return self.tracer.emit(op).results[0]
+
+    def round(self, operand: Val, decimals: object, value: object) -> Val | None:
+        """``operand.round(decimals)`` standing for ``value`` (None if not a numeric batch)."""
+        typ = _dense(operand)
+        if typ is None or isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+            return None
+        decimals = int(decimals)
+        element = typ.get_element_type()
+        x = operand.ssa
+        assert x is not None
+        if element == i1:  # pandas keeps a bool column; numpy refuses a bool array
+            if not isinstance(operand.value, pd.Series | pd.DataFrame):
+                return None
+            return self.tracer._checked_result(x, value)
+        if element not in (f64, i64):
+            return None
+        if element == i64 and decimals >= 0:
+            return self.tracer._checked_result(x, value)
+        if abs(decimals) > _MAX_DECIMALS:
+            raise Unsupported(f"round to {decimals} digits is not compiled (10**{abs(decimals)} "
+                              "is not a finite double)")  # fmt: skip
+        floats = self._emit(CastOp(x, f64)) if element == i64 else x
+        if decimals == 0:
+            result = self._emit(UnaryOp("rint", floats))
+        else:
+            scale = self._emit(ConstantOp(power_of_ten(abs(decimals))))
+            first, then = ("mul", "div") if decimals > 0 else ("div", "mul")
+            scaled = self._emit(BinaryOp(first, floats, scale))
+            result = self._emit(BinaryOp(then, self._emit(UnaryOp("rint", scaled)), scale))
+        if element == i64:  # numpy casts back (a value beyond int64 gives -2**63, as here)
+            result = self._emit(CastOp(result, i64))
+        return self.tracer._checked_result(result, value)
+
+    def power(self, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs ** rhs`` / ``np.power(lhs, rhs)`` where numpy's result is not ``pow``'s:
+        a float power with the scalar exponent 0.5 (``sqrt``) and an int64 batch to a
+        constant int power; None for the other powers (``pow``, ``pipeline.binary``)."""
+        typ = _dense(lhs)
+        exponent = rhs.value
+        if typ is None or not rhs.is_static or isinstance(exponent, bool) \
+                or not isinstance(exponent, (int, float, np.integer, np.floating)):  # fmt: skip
+            return None
+        element = typ.get_element_type()
+        integral = isinstance(exponent, (int, np.integer))
+        if element == i64 and integral:
+            return self._integer_power(lhs, int(exponent), value)
+        if element in (f64, i64) and exponent == 0.5:  # numpy's loop: sqrt for 0.5
+            return self.tracer._checked(UnaryOp("sqrt", lhs.ssa), value)
+        return None
+
+    def _integer_power(self, base: Val, exponent: int, value: object) -> Val:
+        """``base ** exponent`` of an int64 batch by repeated squaring."""
+        if exponent < 0:
+            raise Unsupported("numpy raises for a negative integer power (it runs in Python)")
+        x = base.ssa
+        assert x is not None
+        if exponent == 0:  # 1 everywhere: x * 0 + 1
+            zeros = self._emit(BinaryOp("mul", x, self._emit(ConstantOp(0))))
+            return self.tracer._checked(BinaryOp("add", zeros, self._emit(ConstantOp(1))), value)
+        result: SSAValue | None = None
+        while True:
+            if exponent & 1:
+                result = x if result is None else self._emit(BinaryOp("mul", result, x))
+            exponent >>= 1
+            if not exponent:
+                break
+            x = self._emit(BinaryOp("mul", x, x))
+        assert result is not None
+        return self.tracer._checked_result(result, value)
+
+    def round_frame(self, frame: Val, decimals: object, value: object) -> Val | None:
+        """``frame.round(decimals)`` (an int): each numeric column rounded, text kept."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        assembled = self.tracer.frames.columns_of(frame)
+        assert assembled.columns is not None and assembled.items is not None
+        items = []
+        for name, item in zip(assembled.columns, assembled.items, strict=True):
+            if _dense(item) is None or item.columns is not None or item.category is not None:
+                raise Unsupported(f"round of the frame's column {name!r} is not compiled")
+            rounded = self.round(Val(value[name], item.ssa), decimals, value[name])
+            if rounded is None:
+                raise Unsupported(f"round of the frame's column {name!r} is not compiled")
+            items.append(rounded)
+        return Val(value, items=items, columns=assembled.columns)
+
+    def astype_frame(self, frame: Val, dtype: object, value: object) -> Val | None:
+        """``frame.astype(dtype)`` (one dtype, or a dict of them by column) of a frame whose
+        columns are numeric, as ``pipeline.cast`` of each column (a Series' ``astype``)."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        assembled = self.tracer.frames.columns_of(frame)
+        assert assembled.columns is not None and assembled.items is not None
+        dtypes = dtype if isinstance(dtype, dict) else dict.fromkeys(assembled.columns, dtype)
+        if set(dtypes) - set(assembled.columns):
+            return None
+        items = []
+        for name, item in zip(assembled.columns, assembled.items, strict=True):
+            if name not in dtypes:
+                items.append(item)
+                continue
+            if _dense(item) is None or item.columns is not None or item.category is not None:
+                raise Unsupported(f"astype of the frame's column {name!r} is not compiled")
+            cast = self.tracer._astype(Val(frame.value[name], item.ssa),  # type: ignore[index]
+                                       [Val(dtypes[name])], {}, value[name])  # fmt: skip
+            if cast is None:
+                raise Unsupported(f"astype({dtypes[name]!r}) of the frame's column {name!r} "
+                                  "is not compiled")  # fmt: skip
+            items.append(cast)
+        return Val(value, items=items, columns=assembled.columns)
+
+    def drop(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
+             value: object) -> Val | None:  # fmt: skip
+        """``frame.drop(columns=...)`` / ``frame.drop(labels, axis=1)``: the columns left,
+        selected as ``frame[kept]`` (None for dropping rows)."""
+        axis = kwargs.get("axis", Val(0))
+        by_columns = "columns" in kwargs and not args and "labels" not in kwargs
+        by_labels = (len(args) == 1) != ("labels" in kwargs) and axis.is_static \
+            and axis.value in (1, "columns") and "columns" not in kwargs  # fmt: skip
+        allowed = {"columns", "labels", "axis", "errors"}
+        if not (by_columns or by_labels) or set(kwargs) - allowed \
+                or not all(v.is_static for v in (*args, *kwargs.values())):  # fmt: skip
+            return None
+        if not isinstance(value, pd.DataFrame) or not isinstance(frame.value, pd.DataFrame):
+            return None
+        kept = list(value.columns)
+        if not all(isinstance(n, str) for n in kept) or len(set(kept)) != len(kept):
+            return None
+        if frame.columns is not None:
+            return self.tracer.frames.select(frame, kept, value)
+        assert frame.ssa is not None
+        return self.tracer._checked(SelectColumnsOp(frame.ssa, kept), value)
+
+    def select(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``np.select(condlist, choicelist, default)``: numpy fills the default, then each
+        choice where its condition holds, the last first (so the first true condition wins):
+        ``where(c1, v1, where(c2, v2, default))``. Choices and the default are batches or
+        numbers (numpy's ``asarray`` of a Python int is int64, of a float float64)."""
+        names = ("condlist", "choicelist", "default")
+        if len(args) > 3 or set(kwargs) - set(names[len(args):]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        if "condlist" not in bound or "choicelist" not in bound:
+            return None
+        conditions = _elements(bound["condlist"])
+        choices = _elements(bound["choicelist"])
+        if not conditions or choices is None or len(conditions) != len(choices):
+            return None
+        for condition in conditions:
+            typ = _dense(condition)
+            if typ is None or typ.get_element_type() != i1:
+                raise Unsupported("np.select needs batches of booleans as its conditions")
+        first = conditions[0].ssa
+        assert first is not None
+        default = bound.get("default", Val(0))
+        result = self.tracer._operand(default, conditions[0])
+        if default.is_static:
+            result = self.tracer._constant_batch(result, first)
+        for condition, choice in reversed(list(zip(conditions, choices, strict=True))):
+            then_value = self.tracer._operand(choice, conditions[0])
+            try:
+                result = self._emit(WhereOp(condition.ssa, then_value, result))  # type: ignore[arg-type]
+            except VerifyException as error:
+                raise Unsupported(f"np.select operands do not broadcast: {error}") from None
+        return self.tracer._checked_result(result, value)
+
+    def assign(self, node: ast.Call) -> Val | None:
+        """``frame.assign(name=value or lambda t: ..., ...)``: as pandas does, each lambda's
+        body is traced with ``t`` bound to the frame with the columns assigned before it."""
+        tracer = self.tracer
+        assert isinstance(node.func, ast.Attribute)
+        receiver = tracer.lower(node.func.value)
+        pieces = {id(node.func.value): receiver}
+        if not is_frame(receiver):
+            return tracer.opaque(node, "assign of a value that is not a native frame", pieces)
+        mark = tracer.mark()
+        try:
+            frame = receiver
+            for keyword in node.keywords:
+                assert keyword.arg is not None
+                column = self._assigned(keyword.value, frame)
+                frame = tracer.frames.assign(frame, keyword.arg, column)
+            value = tracer.evaluate(node, pieces)
+        except Unsupported as error:
+            tracer.rollback(mark)
+            return tracer.opaque(node, error.reason, pieces)
+        return Val(value, items=frame.items, columns=frame.columns)
+
+    def _assigned(self, node: ast.expr, frame: Val) -> Val:
+        """The value of one ``assign`` keyword: a lambda's body with its parameter bound to
+        ``frame``, or the expression itself."""
+        tracer = self.tracer
+        if not isinstance(node, ast.Lambda):
+            return tracer.lower(node)
+        params = node.args
+        if params.posonlyargs or params.vararg or params.kwonlyargs or params.kwarg \
+                or len(params.args) != 1 or params.defaults:  # fmt: skip
+            raise Unsupported("a lambda of assign takes one argument, the frame")
+        name = params.args[0].arg
+        missing = object()
+        saved = tracer.env.get(name, missing)
+        tracer.env[name] = frame
+        try:
+            return tracer.lower(node.body)
+        finally:
+            if saved is missing:
+                del tracer.env[name]
+            else:
+                tracer.env[name] = saved  # type: ignore[assignment]
+
+    def csr_matrix(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``sp.csr_matrix(dense)``: the dense batch stands for the CSR matrix (native code
+        keeps it dense; an ``hstack`` into a sparse matrix stores its nonzero entries)."""
+        if len(args) != 1 or kwargs or args[0].ssa is None or not sp.issparse(value):
+            return None
+        if value.format != "csr" or not represents(args[0].ssa.type, value):  # type: ignore[attr-defined]
+            return None
+        return Val(value, args[0].ssa)
+
+
+def _elements(val: Val) -> list[Val] | None:
+    """The elements of a list or tuple (traced, or a compile-time constant)."""
+    if val.items is not None and isinstance(val.value, (list, tuple)):
+        return list(val.items)
+    if val.is_static and isinstance(val.value, (list, tuple)):
+        return [Val(v) for v in val.value]
+    return None
