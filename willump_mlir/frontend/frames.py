@@ -92,7 +92,9 @@ class FrameAssembly:
         assert frame.columns is not None and frame.items is not None
         if name not in frame.columns:
             raise Unsupported(f"column {name!r} is not in the frame")
-        return frame.items[frame.columns.index(name)]
+        item = frame.items[frame.columns.index(name)]
+        self.tracer.strings.check_stable([item], "a column")
+        return item
 
     def select(self, frame: Val, names: list[str], value: pd.DataFrame) -> Val:
         """``frame[[names]]`` of an assembled frame."""
@@ -246,6 +248,7 @@ class FrameAssembly:
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""
         assert frame.columns is not None and frame.items is not None
+        self.tracer.strings.check_stable(frame.items, "a DataFrame in Python")
         names = list(frame.columns)
         if not any(
             isinstance(item.value, pd.Series) and same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]

@@ -24,11 +24,14 @@ class Val:
     columns: list[str] | None = None
     #: a pandas categorical column (``frontend.categories``): how it is made of a native one
     category: Category | None = None
+    #: ``pd.get_dummies`` of native columns (``frontend.strings``), until it is reindexed
+    dummies: Dummies | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
-        return self.ssa is None and self.items is None and self.category is None
+        return self.ssa is None and self.items is None and self.category is None \
+            and self.dummies is None  # fmt: skip
 
 
 @dataclass
@@ -39,5 +42,16 @@ class Category:
 
     source: Val
     categories: list | None
+    build: Callable[[object], object]
+    text: str
+
+
+@dataclass
+class Dummies:
+    """``pd.get_dummies(source, **options)`` of a frame or string column ``source``, which
+    ``build`` computes in Python (``text`` is its code, for reports)."""
+
+    source: Val
+    options: dict[str, object]
     build: Callable[[object], object]
     text: str
