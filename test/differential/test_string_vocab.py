@@ -115,7 +115,8 @@ def test_isin_of_strings(penguins: pd.DataFrame) -> None:
 
 def test_isin_with_nan_matches_nan_only(odd: pd.DataFrame) -> None:
     def isin(df):
-        return pd.DataFrame({"nan": df["c"].isin(["yes", np.nan]), "mixed": df["c"].isin(["no", 1, 2.5]),
+        return pd.DataFrame({"nan": df["c"].isin(["yes", np.nan]),
+                             "mixed": df["c"].isin(["no", 1, 2.5]),
                              "set": df["c"].isin({"", "Yes"})})  # fmt: skip
 
     _check_odd(isin, odd)
@@ -133,7 +134,8 @@ def test_isin_with_none_runs_in_python(odd: pd.DataFrame) -> None:
 def test_isna_and_notna_of_a_string_column(odd: pd.DataFrame) -> None:
     def missing(df):
         return pd.DataFrame({"na": df["c"].isna(), "null": df.c.isnull(),
-                             "known": df["c"].notna().astype(int), "notnull": df["c"].notnull()})  # fmt: skip
+                             "known": df["c"].notna().astype(int),
+                             "notnull": df["c"].notnull()})  # fmt: skip
 
     _check_odd(missing, odd)
 
@@ -244,8 +246,8 @@ def test_returned_dummies_keep_pandas_dtypes(penguins: pd.DataFrame) -> None:
 
     # the column dtypes depend on the batch (bool where the value occurs, else int 0):
     # pandas computes the frame
-    compiled = check_notebook(dummies, penguins, native=False,
-                              rows=[penguins[penguins.island != "Dream"], penguins.iloc[[0]]])  # fmt: skip
+    rows = [penguins[penguins.island != "Dream"], penguins.iloc[[0]]]
+    compiled = check_notebook(dummies, penguins, native=False, rows=rows)
     assert compiled.traced.python_fallbacks
 
 
