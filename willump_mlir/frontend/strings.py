@@ -60,7 +60,7 @@ from willump_mlir.dialects.pipeline import (
 
 from .spec import Unsupported
 from .types import column_kind
-from .values import Dummies, Val
+from .values import Pending, Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -82,6 +82,19 @@ def string_column(val: Val) -> tuple[SSAValue, str] | None:
         return None
     assert val.ssa is not None
     return val.ssa, typ.columns[0][0]
+
+
+def _filled(val: Val) -> tuple[Val, str | None] | None:
+    """The string column of ``val`` and the str its missing values are filled with
+    (``fillna``), or None if ``val`` is no string column."""
+    pending = val.pending
+    if pending is not None and pending.kind == "fillna":
+        return pending.source, pending.options["value"]  # type: ignore[return-value]
+    return (val, None) if string_column(val) is not None else None
+
+
+def _fill(column: pd.Series, fill: str) -> pd.Series:
+    return column.fillna(fill)
 
 
 def _is_nan(value: object) -> bool:
@@ -109,8 +122,14 @@ class StringColumns:
 
     def codes(self, val: Val, keys: list[str | None], missing: int = -1,
               marker: int = MISSING_NAN) -> SSAValue:  # fmt: skip
-        """The 1-D i64 code of each row of the string column ``val`` in ``keys``."""
-        found = string_column(val)
+        """The 1-D i64 code of each row of the string column ``val`` in ``keys``; a missing
+        value of ``val.fillna(fill)`` is ``fill``."""
+        filled = _filled(val)
+        assert filled is not None
+        source, fill = filled
+        if fill is not None:
+            missing, marker = (keys.index(fill), MISSING_ANY) if fill in keys else (-1, marker)
+        found = string_column(source)
         assert found is not None
         encoded = self.tracer.lookups.encode_strings(*found, keys, missing, marker)
         return self.tracer.emit(TakeColumnOp(encoded, 0)).result
@@ -135,7 +154,7 @@ class StringColumns:
                               "str-dtype column matches them to NaN, an object column does "
                               "not")  # fmt: skip
         strings = list(dict.fromkeys(v for v in values if isinstance(v, str)))
-        nan = any(_is_nan(v) for v in values)
+        nan = any(_is_nan(v) for v in values) and val.pending is None  # fillna left no NaN
         if not strings and not nan:
             raise Unsupported("isin without a str (or NaN) among the values is not compiled")
         keys: list[str | None] = [*strings, None] if nan else list(strings)
@@ -150,8 +169,8 @@ class StringColumns:
         compared with a str."""
         if function not in ("eq", "ne"):
             return None
-        column, text = (lhs, rhs) if string_column(lhs) is not None else (rhs, lhs)
-        if string_column(column) is None or not (text.is_static and isinstance(text.value, str)):
+        column, text = (lhs, rhs) if _filled(lhs) is not None else (rhs, lhs)
+        if _filled(column) is None or not (text.is_static and isinstance(text.value, str)):
             return None
         return self.tracer._checked_result(self.equal(column, text.value, function == "eq"), value)
 
@@ -164,10 +183,18 @@ class StringColumns:
             return self.get_dummies(node, pieces, args, kwargs)
         if receiver is None:
             return None
-        if receiver.dummies is not None and attr == "reindex":
+        pending = receiver.pending
+        if pending is not None and pending.kind == "get_dummies" and attr == "reindex":
             return self.reindex(node, pieces, receiver, args, kwargs)
-        if string_column(receiver) is None:
+        if _filled(receiver) is None:
             return None
+        if attr == "replace":
+            raise Unsupported("replace on a string column runs in Python: pandas keeps "
+                              "dtype object (unmatched strings stay); .map(dict) gives "
+                              "numbers")  # fmt: skip
+        if attr == "fillna" and len(args) == 1 and not kwargs and pending is None \
+                and args[0].is_static and isinstance(args[0].value, str):  # fmt: skip
+            return self.fillna(node, pieces, receiver, args[0].value)
         if attr in ("eq", "ne") and len(args) == 1 and not kwargs:
             return self.compare(attr, receiver, args[0], self.tracer.evaluate(node, pieces))
         if attr == "isin" and (len(args) == 1) != ("values" in kwargs) and len(kwargs) <= 1:
@@ -176,13 +203,25 @@ class StringColumns:
                 return None
             found = self.isin(receiver, list(values.value))
             return self.tracer._checked_result(found, self.tracer.evaluate(node, pieces))
-        if attr in _MISSING_CALLS and not args and not kwargs:
+        if attr in _MISSING_CALLS and not args and not kwargs and pending is None:
             found = self.missing(receiver, _MISSING_CALLS[attr])
             return self.tracer._checked_result(found, self.tracer.evaluate(node, pieces))
         return None
 
     # endregion
     # region get_dummies
+
+    def fillna(self, node: ast.Call, pieces: dict[int, Val], column: Val, fill: str) -> Val:
+        """``s.fillna("text")`` of a string column, kept as the column until a comparison
+        reads it (its missing values then compare as ``fill``)."""
+        value = self.tracer.evaluate(node, pieces)
+        if not isinstance(value, pd.Series) or column_kind(value) != "str":
+            raise Unsupported("fillna of this column does not give a column of str")
+        reason = "fillna of a string column runs in Python where its strings are read: it is " \
+            "compiled only where a comparison with constants reads it"  # fmt: skip
+        pending = Pending("fillna", column, {"value": fill}, functools.partial(_fill, fill=fill),
+                          ast.unparse(node), reason)  # fmt: skip
+        return Val(value, pending=pending)
 
     def get_dummies(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],
                     kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
@@ -201,9 +240,12 @@ class StringColumns:
             return None
         value = self.tracer.evaluate(node, pieces)
         build = functools.partial(pd.get_dummies, **options)
-        return Val(value, dummies=Dummies(source, options, build, ast.unparse(node)))
+        reason = "pd.get_dummies without .reindex(columns=...) has columns that depend on " \
+            "the batch's values"  # fmt: skip
+        pending = Pending("get_dummies", source, options, build, ast.unparse(node), reason)
+        return Val(value, pending=pending)
 
-    def _dummy_prefixes(self, dummies: Dummies) -> tuple[dict[str, Val], dict[str, Val]]:
+    def _dummy_prefixes(self, dummies: Pending) -> tuple[dict[str, Val], dict[str, Val]]:
         """The columns pandas passes through, by name, and the string columns it encodes, by
         the prefix of their dummy columns (``"prefix" + "_"``)."""
         options, source = dummies.options, dummies.source
@@ -256,7 +298,7 @@ class StringColumns:
     def reindex(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, args: list[Val],
                 kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """``pd.get_dummies(...).reindex(columns=train_columns, fill_value=0)``."""
-        dummies = receiver.dummies
+        dummies = receiver.pending
         assert dummies is not None
         if args or set(kwargs) - {"columns", "fill_value"} or "columns" not in kwargs:
             return None
@@ -323,13 +365,13 @@ class StringColumns:
         return self.tracer.emit(BinaryOp("eq", column.ssa, column.ssa)).result
 
     def materialize(self, val: Val) -> Val:
-        """``pd.get_dummies(...)`` used otherwise than reindexed: pandas runs it."""
-        assert val.dummies is not None
-        dummies = val.dummies
+        """``pd.get_dummies(...)`` or ``fillna(str)`` used otherwise than natively: pandas
+        runs it."""
+        pending = val.pending
+        assert pending is not None
         return self.tracer.python_op(
-            "get_dummies", dummies.build, [self.tracer.materialize(dummies.source)],
-            "pd.get_dummies without .reindex(columns=...) has columns that depend on the "
-            "batch's values", dummies.text,
+            pending.kind, pending.build, [self.tracer.materialize(pending.source)],
+            pending.reason, pending.text,
         )  # fmt: skip
 
     def check_stable(self, items: list[Val] | None, use: str) -> None:

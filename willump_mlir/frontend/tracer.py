@@ -359,7 +359,7 @@ class Tracer:
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
         if val.category is not None:  # a categorical column: its example, or the Python one
             val = Val(val.value) if self._evaluating else self.categories.materialize(val)
-        if val.dummies is not None:  # get_dummies: its example, or pandas' own
+        if val.pending is not None:  # get_dummies or fillna: its example, or pandas' own
             val = Val(val.value) if self._evaluating else self.strings.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
@@ -539,7 +539,7 @@ class Tracer:
             return self.frames.materialize(val)
         if val.category is not None:
             return self.categories.materialize(val)
-        if val.dummies is not None:
+        if val.pending is not None:
             return self.strings.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
@@ -1180,10 +1180,13 @@ class Tracer:
                     raise Unsupported(f"{type(receiver.value).__name__}.{attr} refits the "
                                       "estimator at run time")  # fmt: skip
                 return None
-            if len(args) != 1 or kwargs or (args[0].ssa is None and args[0].columns is None):
+            if len(args) != 1 or kwargs:
+                return None
+            x = self.materialize(args[0]) if args[0].pending is not None else args[0]
+            if x.ssa is None and x.columns is None:
                 return None
             value = self.evaluate(node, pieces)
-            val = self._model_call(receiver.value, attr, args[0], ast.unparse(node.func.value))
+            val = self._model_call(receiver.value, attr, x, ast.unparse(node.func.value))
             return Val(value, val.ssa)
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)

@@ -24,14 +24,15 @@ class Val:
     columns: list[str] | None = None
     #: a pandas categorical column (``frontend.categories``): how it is made of a native one
     category: Category | None = None
-    #: ``pd.get_dummies`` of native columns (``frontend.strings``), until it is reindexed
-    dummies: Dummies | None = None
+    #: ``pd.get_dummies`` or ``fillna(str)`` of native columns (``frontend.strings``), kept
+    #: as their source until a native use (a reindex, a comparison) reads them
+    pending: Pending | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
         return self.ssa is None and self.items is None and self.category is None \
-            and self.dummies is None  # fmt: skip
+            and self.pending is None  # fmt: skip
 
 
 @dataclass
@@ -47,11 +48,14 @@ class Category:
 
 
 @dataclass
-class Dummies:
-    """``pd.get_dummies(source, **options)`` of a frame or string column ``source``, which
-    ``build`` computes in Python (``text`` is its code, for reports)."""
+class Pending:
+    """``kind`` (``"get_dummies"``, ``"fillna"``) of a frame or string column ``source``
+    with ``options``, which ``build`` computes in Python (``text`` is its code, ``reason``
+    why it runs there when something else reads it)."""
 
+    kind: str
     source: Val
     options: dict[str, object]
     build: Callable[[object], object]
     text: str
+    reason: str
