@@ -183,6 +183,34 @@ def test_comparison_of_a_string_computed_in_python(penguins: pd.DataFrame) -> No
     assert all(".str" in source and "==" not in source for source in sources), sources
 
 
+def test_fillna_then_compare(odd: pd.DataFrame) -> None:
+    def filled(df):
+        return pd.DataFrame({"unknown": df["c"].fillna("unknown") == "unknown",
+                             "empty": df["c"].fillna("") != "yes",
+                             "isin": df.c.fillna("no").isin(["no", np.nan, "🙂"]),
+                             "eq": df["c"].fillna("x").eq("café")})  # fmt: skip
+
+    _check_odd(filled, odd)
+
+
+def test_fillna_read_as_text_runs_in_python(odd: pd.DataFrame) -> None:
+    def filled(df):
+        return df["c"].fillna("").str.len()
+
+    compiled = _check_odd(filled, odd, native=False)
+    reasons = [call.reason for call in compiled.traced.python_fallbacks.values()]
+    assert any("comparison with constants" in reason for reason in reasons), reasons
+
+
+def test_replace_of_strings_runs_in_python(penguins: pd.DataFrame) -> None:
+    def replaced(df):
+        return df["sex"].replace({"male": 1, "female": 0})
+
+    compiled = check_notebook(replaced, penguins, native=False)
+    (call,) = compiled.traced.python_fallbacks.values()
+    assert "dtype object" in call.reason
+
+
 # endregion
 # region get_dummies + reindex
 
