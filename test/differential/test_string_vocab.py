@@ -202,6 +202,31 @@ def test_fillna_read_as_text_runs_in_python(odd: pd.DataFrame) -> None:
     assert any("comparison with constants" in reason for reason in reasons), reasons
 
 
+def test_map_to_bools(penguins: pd.DataFrame) -> None:
+    """bool while every value is a key; a batch with another value (object in pandas: True,
+    False and NaN) runs the original function."""
+    known = penguins.dropna(subset=["sex"])
+
+    def mapped(df):
+        male = df["sex"].map({"male": True, "female": False})
+        return male & (df.body_mass_g > 4000)
+
+    compiled = check_notebook(mapped, known, rows=[known.iloc[200:], known.iloc[[7]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert difference(mapped(penguins), compiled(penguins)) is None
+    assert compiled.calls_in_python == 1
+
+
+def test_isin_of_an_array(penguins: pd.DataFrame) -> None:
+    islands = np.array(["Dream", "Torgersen"])
+
+    def isin(df):
+        return df["island"].isin(islands)
+
+    check_notebook(isin, penguins)
+
+
 def test_replace_of_strings_runs_in_python(penguins: pd.DataFrame) -> None:
     def replaced(df):
         return df["sex"].replace({"male": 1, "female": 0})

@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 #: ``get_dummies(dtype=...)`` compiled: the element type of the dummy columns.
 _DUMMY_TYPES = {np.dtype(np.bool_): i1, np.dtype(np.float64): f64, np.dtype(np.int64): i64}
 _DUMMY_OPTIONS = {"prefix", "prefix_sep", "dummy_na", "columns", "sparse", "drop_first", "dtype"}
+#: Static containers ``isin`` takes its values from.
+_VALUE_LISTS = (list, tuple, set, frozenset, np.ndarray, pd.Index, pd.Series)
 _MISSING_CALLS = {"isna": False, "isnull": False, "notna": True, "notnull": True}
 
 
@@ -199,7 +201,7 @@ class StringColumns:
             return self.compare(attr, receiver, args[0], self.tracer.evaluate(node, pieces))
         if attr == "isin" and (len(args) == 1) != ("values" in kwargs) and len(kwargs) <= 1:
             values = args[0] if args else kwargs["values"]
-            if not values.is_static or not isinstance(values.value, (list, tuple, set)):
+            if not values.is_static or not isinstance(values.value, _VALUE_LISTS):
                 return None
             found = self.isin(receiver, list(values.value))
             return self.tracer._checked_result(found, self.tracer.evaluate(node, pieces))

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from xdsl.dialects import func
-from xdsl.dialects.builtin import TensorType, f64, i64
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.dialects import feature
@@ -348,6 +348,9 @@ class TableLookups:
             if not (np.abs(table.to_numpy(dtype=np.float64)) < 2.0**53).all():
                 raise Unsupported("the table's integers are not all exact in float64")
             return self.tracer._checked(CastOp(looked_up, i64, speculative=True), value)
+        if value.dtype == np.bool_ and on_missing == "fill":  # bool while every key is found
+            found = self.tracer.emit(CastOp(looked_up, i64, speculative=True)).result
+            return self.tracer._checked(CastOp(found, i1), value)
         return self.tracer._checked_result(looked_up, value)
 
     def subscript(self, node: ast.Subscript, pieces: dict[int, Val], base: Val,
