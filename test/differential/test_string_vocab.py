@@ -282,6 +282,19 @@ def test_get_dummies_passes_numbers_through(odd: pd.DataFrame) -> None:
     _check_odd(dummies, odd)
 
 
+def test_get_dummies_of_chosen_columns(penguins: pd.DataFrame) -> None:
+    columns = ["bill_length_mm", "year", "s_male", "i_Dream", "i_Biscoe", "species"]
+
+    def dummies(df):
+        d = pd.get_dummies(df[["species", "island", "sex", "bill_length_mm", "year"]],
+                           columns=["sex", "island"], prefix=["s", "i"])  # fmt: skip
+        d = d.reindex(columns=columns, fill_value=0)
+        adelie = (d["species"] == "Adelie").astype(float)
+        return np.column_stack([d[columns[:-1]].to_numpy(dtype=float), adelie])
+
+    check_notebook(dummies, penguins)
+
+
 def test_get_dummies_without_reindex_runs_in_python(penguins: pd.DataFrame) -> None:
     def dummies(df):
         return pd.get_dummies(df[["island"]], prefix="i")

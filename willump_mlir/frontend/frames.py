@@ -89,16 +89,20 @@ class FrameAssembly:
 
     def column(self, frame: Val, name: str) -> Val:
         """``frame[name]`` of an assembled frame."""
-        assert frame.columns is not None and frame.items is not None
-        if name not in frame.columns:
-            raise Unsupported(f"column {name!r} is not in the frame")
-        item = frame.items[frame.columns.index(name)]
+        item = self._item(frame, name)
         self.tracer.strings.check_stable([item], "a column")
         return item
 
+    @staticmethod
+    def _item(frame: Val, name: str) -> Val:
+        assert frame.columns is not None and frame.items is not None
+        if name not in frame.columns:
+            raise Unsupported(f"column {name!r} is not in the frame")
+        return frame.items[frame.columns.index(name)]
+
     def select(self, frame: Val, names: list[str], value: pd.DataFrame) -> Val:
         """``frame[[names]]`` of an assembled frame."""
-        return Val(value, items=[self.column(frame, n) for n in names], columns=list(names))
+        return Val(value, items=[self._item(frame, n) for n in names], columns=list(names))
 
     def assign(self, frame: Val, name: str, column: Val) -> Val:
         """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""

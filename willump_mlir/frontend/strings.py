@@ -252,14 +252,15 @@ class StringColumns:
         the prefix of their dummy columns (``"prefix" + "_"``)."""
         options, source = dummies.options, dummies.source
         if options.get("dummy_na", False) or options.get("drop_first", False) \
-                or options.get("sparse", False) or options.get("columns") is not None:  # fmt: skip
-            raise Unsupported("pd.get_dummies with dummy_na, drop_first, sparse or columns is "
-                              "not compiled")  # fmt: skip
+                or options.get("sparse", False):  # fmt: skip
+            raise Unsupported("pd.get_dummies with dummy_na, drop_first or sparse is not "
+                              "compiled")  # fmt: skip
+        selected = options.get("columns")
         sep, prefix = options.get("prefix_sep", "_"), options.get("prefix")
         if not isinstance(sep, str):
             raise Unsupported("pd.get_dummies with a prefix_sep that is not a str is not compiled")
         if not isinstance(source.value, pd.DataFrame):  # a string column
-            if not _encoded(source):
+            if not _encoded(source) or selected is not None:
                 raise Unsupported("pd.get_dummies of a column of this dtype is not compiled")
             if prefix is None:
                 return {}, {"": source}  # the values themselves name the columns
@@ -268,14 +269,20 @@ class StringColumns:
             return {}, {prefix + sep: source}
         frame = self.tracer.frames.columns_of(source)
         assert frame.columns is not None and frame.items is not None
+        if selected is not None and (not isinstance(selected, list)
+                                     or not set(selected) <= set(frame.columns)):  # fmt: skip
+            return {}, {}  # pandas raises: so does the Python call
         passed, encoded = {}, []
         for name, item in zip(frame.columns, frame.items, strict=True):
-            if _encoded(item):
+            chosen = name in selected if selected is not None else _encoded(item)
+            if chosen and _encoded(item):
                 encoded.append((name, item))
-            elif item.value.dtype.kind in "biuf":  # type: ignore[union-attr]
-                passed[name] = item
+            elif not chosen and (selected is not None or item.value.dtype.kind in "biuf"):  # type: ignore[union-attr]
+                passed[name] = item  # columns= passes every other column through
             else:
                 raise Unsupported(f"pd.get_dummies of column {name!r} is not compiled")
+        if selected is not None:  # pandas encodes them in the order columns= names them
+            encoded.sort(key=lambda pair: selected.index(pair[0]))
         if isinstance(prefix, str):
             prefixes = [prefix] * len(encoded)
         elif isinstance(prefix, list) and len(prefix) == len(encoded):
