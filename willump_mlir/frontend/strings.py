@@ -24,7 +24,11 @@ column's code in a small constant vocabulary (``feature.encode_strings``, the ha
   dtype a later call passes.
 * ``s.isna()`` / ``s.notna()`` (and ``isnull``/``notnull``): whether the row's value is
   missing, None and NaN alike (``marker 3``).
-* ``pd.get_dummies(df[cols] | s, prefix=..., dtype=...)`` followed by
+* ``s.fillna("text")`` is kept as ``s`` until one of the comparisons above reads it; there
+  a missing value has the code of ``"text"``. Read otherwise (a text vectorizer, ``.str``),
+  it runs in Python.
+* ``.replace(dict)`` of a string column runs in Python: pandas keeps dtype object.
+* ``pd.get_dummies(df[cols] | s, prefix=..., columns=..., dtype=...)`` followed by
   ``.reindex(columns=train_columns, fill_value=0)``: each train column ``"a_v"`` is
   ``a == "v"`` (missing and unknown values give 0), a column get_dummies passes through
   (numbers) is itself, any other is ``fill_value``. Without the reindex, get_dummies has
