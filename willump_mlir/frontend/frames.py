@@ -90,7 +90,7 @@ class FrameAssembly:
     def column(self, frame: Val, name: str) -> Val:
         """``frame[name]`` of an assembled frame."""
         item = self._item(frame, name)
-        self.tracer.strings.check_stable([item], "a column")
+        self.tracer.vocab.check_stable([item], "a column")
         return item
 
     @staticmethod
@@ -252,7 +252,7 @@ class FrameAssembly:
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""
         assert frame.columns is not None and frame.items is not None
-        self.tracer.strings.check_stable(frame.items, "a DataFrame in Python")
+        self.tracer.vocab.check_stable(frame.items, "a DataFrame in Python")
         names = list(frame.columns)
         if not any(
             isinstance(item.value, pd.Series) and same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]

@@ -56,7 +56,7 @@ from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
-from .strings import StringColumns
+from .string_vocab import StringVocab
 from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
@@ -267,7 +267,7 @@ class Tracer:
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
-        self.strings = StringColumns(self)
+        self.vocab = StringVocab(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -360,7 +360,7 @@ class Tracer:
         if val.category is not None:  # a categorical column: its example, or the Python one
             val = Val(val.value) if self._evaluating else self.categories.materialize(val)
         if val.pending is not None:  # get_dummies or fillna: its example, or pandas' own
-            val = Val(val.value) if self._evaluating else self.strings.materialize(val)
+            val = Val(val.value) if self._evaluating else self.vocab.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -540,7 +540,7 @@ class Tracer:
         if val.category is not None:
             return self.categories.materialize(val)
         if val.pending is not None:
-            return self.strings.materialize(val)
+            return self.vocab.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind, keys = type(val.value), list(val.value)  # type: ignore[call-overload]
@@ -867,7 +867,7 @@ class Tracer:
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
-                    self.strings.check_stable(base.items, ".values")
+                    self.vocab.check_stable(base.items, ".values")
                     return self.frames.matrix(base, value)
                 if isinstance(value, pd.Series) and node.attr in base.columns:
                     return self.frames.column(base, node.attr)
@@ -1045,7 +1045,7 @@ class Tracer:
             if function is None:
                 return None
             lhs, rhs = pieces[id(node.left)], pieces[id(node.comparators[0])]
-            strings = self.strings.compare(function, lhs, rhs, self.evaluate(node, pieces))
+            strings = self.vocab.compare(function, lhs, rhs, self.evaluate(node, pieces))
             return strings or self._binary(function, node, pieces, lhs, rhs)
 
         return self._recognised(node, pieces, build, "this comparison is not compiled")
@@ -1142,7 +1142,7 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
-        strings = self.strings.call(node, pieces, receiver, function, args, kwargs)
+        strings = self.vocab.call(node, pieces, receiver, function, args, kwargs)
         if strings is not None:
             return strings
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
@@ -1284,7 +1284,7 @@ class Tracer:
                 and set(kwargs) <= {"dtype"} and dtype.is_static:  # fmt: skip
             value = self.evaluate(node, pieces)
             if dtype.value is None:  # pandas' common dtype of the columns
-                self.strings.check_stable(receiver.items, ".to_numpy()")
+                self.vocab.check_stable(receiver.items, ".to_numpy()")
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
                 return self.frames.matrix(receiver, value)
         return None

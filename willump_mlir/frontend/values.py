@@ -24,7 +24,7 @@ class Val:
     columns: list[str] | None = None
     #: a pandas categorical column (``frontend.categories``): how it is made of a native one
     category: Category | None = None
-    #: ``pd.get_dummies`` or ``fillna(str)`` of native columns (``frontend.strings``), kept
+    #: ``pd.get_dummies`` or ``fillna(str)`` of native columns (``frontend.string_vocab``), kept
     #: as their source until a native use (a reindex, a comparison) reads them
     pending: Pending | None = None
 

@@ -116,7 +116,7 @@ def _encoded(val: Val) -> bool:
     )
 
 
-class StringColumns:
+class StringVocab:
     """Comparisons of string columns with constants and ``get_dummies``, for one ``Tracer``."""
 
     def __init__(self, tracer: Tracer):
