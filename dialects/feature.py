@@ -216,6 +216,8 @@ def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> N
 # The missing flags a string column carries per row (0: a string).
 MISSING_NONE = 1
 MISSING_NAN = 2
+# An encoding's marker is a set of those flags: MISSING_ANY matches None and NaN alike.
+MISSING_ANY = MISSING_NONE | MISSING_NAN
 
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
@@ -269,10 +271,10 @@ class EncodeStringsOp(IRDLOperation):
 
     Categories are UTF-8 ``bytes`` cut at ``offsets``; ``table`` maps their FNV-1a hashes to
     indices (open addressing, at most ``probes`` slots per lookup; see ``string_table``).
-    Like scikit-learn, None and NaN are different values: the one named by ``marker``
-    (``1`` None, ``2`` NaN, the default) gets code ``missing`` (-1 when no missing value was
-    a fitted category), the other one is unknown. With ``on_unknown "error"`` an unknown
-    value stops the batch with an error naming the row.
+    Like scikit-learn, None and NaN are different values: the ones named by ``marker``
+    (``1`` None, ``2`` NaN, the default, ``3`` either, as ``isna`` tests) get code
+    ``missing`` (-1 when no missing value was a fitted category), the other one is unknown.
+    With ``on_unknown "error"`` an unknown value stops the batch with an error naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
@@ -347,8 +349,10 @@ class EncodeStringsOp(IRDLOperation):
         size = self.table.size
         if size < 1 or size & (size - 1):
             raise VerifyException(f"table size {size} is not a power of two")
-        if self.marker not in (MISSING_NONE, MISSING_NAN):
-            raise VerifyException(f"marker must be 1 (None) or 2 (NaN), got {self.marker}")
+        if self.marker not in (MISSING_NONE, MISSING_NAN, MISSING_ANY):
+            raise VerifyException(
+                f"marker must be 1 (None), 2 (NaN) or 3 (either), got {self.marker}"
+            )
         if not 1 <= self.probes.value.data <= size:
             raise VerifyException(f"probes must be in [1, {size}], got {self.probes.value.data}")
         _check_encoding(self, self.categories)

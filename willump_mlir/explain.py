@@ -32,6 +32,8 @@ ARRAY_OPS = {
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
+    feature.EncodeStringsOp: "strings looked up in constant vocabularies (==, isin, isna, "
+    "get_dummies, string keys)",
 }
 
 

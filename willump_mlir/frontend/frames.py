@@ -89,6 +89,12 @@ class FrameAssembly:
 
     def column(self, frame: Val, name: str) -> Val:
         """``frame[name]`` of an assembled frame."""
+        item = self._item(frame, name)
+        self.tracer.vocab.check_stable([item], "a column")
+        return item
+
+    @staticmethod
+    def _item(frame: Val, name: str) -> Val:
         assert frame.columns is not None and frame.items is not None
         if name not in frame.columns:
             raise Unsupported(f"column {name!r} is not in the frame")
@@ -96,7 +102,7 @@ class FrameAssembly:
 
     def select(self, frame: Val, names: list[str], value: pd.DataFrame) -> Val:
         """``frame[[names]]`` of an assembled frame."""
-        return Val(value, items=[self.column(frame, n) for n in names], columns=list(names))
+        return Val(value, items=[self._item(frame, n) for n in names], columns=list(names))
 
     def assign(self, frame: Val, name: str, column: Val) -> Val:
         """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""
@@ -246,6 +252,7 @@ class FrameAssembly:
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""
         assert frame.columns is not None and frame.items is not None
+        self.tracer.vocab.check_stable(frame.items, "a DataFrame in Python")
         names = list(frame.columns)
         if not any(
             isinstance(item.value, pd.Series) and same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]

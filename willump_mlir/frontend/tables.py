@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from xdsl.dialects import func
-from xdsl.dialects.builtin import TensorType, f64, i64
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.dialects import feature
@@ -116,20 +116,7 @@ class TableLookups:
                 raise Unsupported("str keys must come from a frame column")
             if not isinstance(frame.type.dtype_of(column), StrType):
                 raise Unsupported(f"column {column!r} is not str, the table's keys are")
-            encoded = [k.encode("utf-8", "surrogatepass") for k in keys]
-            table, probes = feature.string_table(encoded)
-            offsets = np.cumsum([0] + [len(k) for k in encoded], dtype=np.int64)
-            op = feature.EncodeStringsOp(
-                frame,
-                column,
-                blobs.add("keys", np.frombuffer(b"".join(encoded), dtype=np.uint8)),
-                blobs.add("key_offsets", offsets),
-                blobs.add("slots", table),
-                probes,
-                -1,
-                "ignore",
-            )
-            return self.tracer.emit(op).results[0]
+            return self.encode_strings(frame, column, list(keys))
         values = source.ssa
         if column is not None:
             assert values is not None and isinstance(values.type, FrameType)
@@ -161,6 +148,30 @@ class TableLookups:
             blobs.add("slots", table),
             probes,
             nan_row,
+        )
+        return self.tracer.emit(op).results[0]
+
+    def encode_strings(
+        self, frame: SSAValue, column: str, keys: list[str | None], missing: int = -1,
+        marker: int = feature.MISSING_NAN,
+    ) -> SSAValue:  # fmt: skip
+        """Codes of the str ``column`` of ``frame``: the position of its value in ``keys``, -1
+        if absent; a missing value named by ``marker`` gets code ``missing`` (a ``None`` key
+        is a place no string matches, to give a missing value a code of its own)."""
+        blobs = self.tracer.blobs
+        encoded = [None if k is None else k.encode("utf-8", "surrogatepass") for k in keys]
+        table, probes = feature.string_table(encoded)
+        offsets = np.cumsum([0] + [len(k or b"") for k in encoded], dtype=np.int64)
+        op = feature.EncodeStringsOp(
+            frame,
+            column,
+            blobs.add("keys", np.frombuffer(b"".join(k or b"" for k in encoded), dtype=np.uint8)),
+            blobs.add("key_offsets", offsets),
+            blobs.add("slots", table),
+            probes,
+            missing,
+            "ignore",
+            marker,
         )
         return self.tracer.emit(op).results[0]
 
@@ -337,6 +348,9 @@ class TableLookups:
             if not (np.abs(table.to_numpy(dtype=np.float64)) < 2.0**53).all():
                 raise Unsupported("the table's integers are not all exact in float64")
             return self.tracer._checked(CastOp(looked_up, i64, speculative=True), value)
+        if value.dtype == np.bool_ and on_missing == "fill":  # bool while every key is found
+            found = self.tracer.emit(CastOp(looked_up, i64, speculative=True)).result
+            return self.tracer._checked(CastOp(found, i1), value)
         return self.tracer._checked_result(looked_up, value)
 
     def subscript(self, node: ast.Subscript, pieces: dict[int, Val], base: Val,

@@ -57,6 +57,7 @@ from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
+from .string_vocab import StringVocab
 from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
@@ -272,6 +273,7 @@ class Tracer:
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
         self.elementwise = Elementwise(self)
+        self.vocab = StringVocab(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -363,6 +365,8 @@ class Tracer:
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
         if val.category is not None:  # a categorical column: its example, or the Python one
             val = Val(val.value) if self._evaluating else self.categories.materialize(val)
+        if val.pending is not None:  # get_dummies or fillna: its example, or pandas' own
+            val = Val(val.value) if self._evaluating else self.vocab.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -541,6 +545,8 @@ class Tracer:
             return self.frames.materialize(val)
         if val.category is not None:
             return self.categories.materialize(val)
+        if val.pending is not None:
+            return self.vocab.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind, keys = type(val.value), list(val.value)  # type: ignore[call-overload]
@@ -867,6 +873,7 @@ class Tracer:
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
+                    self.vocab.check_stable(base.items, ".values")
                     return self.frames.matrix(base, value)
                 if isinstance(value, pd.Series) and node.attr in base.columns:
                     return self.frames.column(base, node.attr)
@@ -878,7 +885,7 @@ class Tracer:
             if isinstance(typ, FrameType) and isinstance(base.value, pd.DataFrame):
                 value = self.evaluate(node, pieces)
                 if isinstance(value, pd.Series) and node.attr in base.value.columns:
-                    return self._column(base, node.attr, value)
+                    return self._frame_column(base, node.attr, value)
             return None
 
         return self._recognised(node, pieces, build, f"attribute .{node.attr} is not compiled")
@@ -911,6 +918,14 @@ class Tracer:
         if not represents(val.ssa.type, value):
             raise Unsupported(f"the array is {type_of(value)}, not {val.ssa.type}")
         return Val(value, val.ssa)
+
+    def _frame_column(self, frame: Val, name: str, value: pd.Series) -> Val:
+        """``frame[name]`` or ``frame.name``: a column of str (missing values too) as a
+        one-column frame, a numeric column as a vector."""
+        typ = frame.ssa.type  # type: ignore[union-attr]
+        if isinstance(typ.dtype_of(name), StrType) and column_kind(value) == "str":
+            return Val(value, self.emit(SelectColumnsOp(frame.ssa, [name])).result)
+        return self._column(frame, name, value)
 
     def _column(self, frame: Val, name: str, value: pd.Series) -> Val:
         """``frame[name]``, a numeric column, as a vector of its own element type."""
@@ -947,10 +962,7 @@ class Tracer:
                     return None
                 return self._checked(SelectColumnsOp(base.ssa, key), value)
             if isinstance(typ, FrameType) and isinstance(key, str):
-                if isinstance(typ.dtype_of(key), StrType) and column_kind(value) == "str":
-                    # a column of str (missing values too), as a one-column frame
-                    return Val(value, self.emit(SelectColumnsOp(base.ssa, [key])).result)
-                return self._column(base, key, value)
+                return self._frame_column(base, key, value)
             column_key = (
                 isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)
                 and isinstance(key[1], (int, np.integer))
@@ -1042,8 +1054,9 @@ class Tracer:
         def build() -> Val | None:
             if function is None:
                 return None
-            return self._binary(function, node, pieces, pieces[id(node.left)],
-                                pieces[id(node.comparators[0])])  # fmt: skip
+            lhs, rhs = pieces[id(node.left)], pieces[id(node.comparators[0])]
+            strings = self.vocab.compare(function, lhs, rhs, self.evaluate(node, pieces))
+            return strings or self._binary(function, node, pieces, lhs, rhs)
 
         return self._recognised(node, pieces, build, "this comparison is not compiled")
 
@@ -1142,6 +1155,9 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        strings = self.vocab.call(node, pieces, receiver, function, args, kwargs)
+        if strings is not None:
+            return strings
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
@@ -1182,10 +1198,13 @@ class Tracer:
                     raise Unsupported(f"{type(receiver.value).__name__}.{attr} refits the "
                                       "estimator at run time")  # fmt: skip
                 return None
-            if len(args) != 1 or kwargs or (args[0].ssa is None and args[0].columns is None):
+            if len(args) != 1 or kwargs:
+                return None
+            x = self.materialize(args[0]) if args[0].pending is not None else args[0]
+            if x.ssa is None and x.columns is None:
                 return None
             value = self.evaluate(node, pieces)
-            val = self._model_call(receiver.value, attr, args[0], ast.unparse(node.func.value))
+            val = self._model_call(receiver.value, attr, x, ast.unparse(node.func.value))
             return Val(value, val.ssa)
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
@@ -1295,6 +1314,8 @@ class Tracer:
         if attr == "to_numpy" and receiver.columns is not None and not args \
                 and set(kwargs) <= {"dtype"} and _float_dtype(dtype):  # fmt: skip
             value = self.evaluate(node, pieces)
+            if dtype.value is None:  # pandas' common dtype of the columns
+                self.vocab.check_stable(receiver.items, ".to_numpy()")
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
                 return self.frames.matrix(receiver, value)
         return None

@@ -24,11 +24,15 @@ class Val:
     columns: list[str] | None = None
     #: a pandas categorical column (``frontend.categories``): how it is made of a native one
     category: Category | None = None
+    #: ``pd.get_dummies`` or ``fillna(str)`` of native columns (``frontend.string_vocab``), kept
+    #: as their source until a native use (a reindex, a comparison) reads them
+    pending: Pending | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
-        return self.ssa is None and self.items is None and self.category is None
+        return self.ssa is None and self.items is None and self.category is None \
+            and self.pending is None  # fmt: skip
 
 
 @dataclass
@@ -41,3 +45,17 @@ class Category:
     categories: list | None
     build: Callable[[object], object]
     text: str
+
+
+@dataclass
+class Pending:
+    """``kind`` (``"get_dummies"``, ``"fillna"``) of a frame or string column ``source``
+    with ``options``, which ``build`` computes in Python (``text`` is its code, ``reason``
+    why it runs there when something else reads it)."""
+
+    kind: str
+    source: Val
+    options: dict[str, object]
+    build: Callable[[object], object]
+    text: str
+    reason: str

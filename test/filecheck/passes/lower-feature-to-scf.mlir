@@ -478,3 +478,24 @@ func.func @mixed(%s: tensor<?x3xf64, "csr">, %x: tensor<?x2xf64>) -> tensor<?x1x
 // CHECK-NEXT:      memref.store {{%[0-9]+}}, [[VALUES]][[[AT1]]] : memref<?xf64>
 // CHECK:           [[COUNT:%[0-9]+]] = arith.addi [[AT1]], {{%[0-9]+}} : index
 // CHECK:           scf.for {{%[0-9]+}} = [[NONE]] to [[COUNT]] step [[ONE]]
+
+// -----
+
+// isna of a string column: a placeholder category (empty, in no slot) is the code of every
+// missing value, None and NaN alike: marker 3 (1 | 2) matches a row whose flag & 3 != 0.
+func.func @missing(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?xi1> {
+  %c = feature.encode_strings %df "c" bytes <"b" : tensor<1xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %v = pipeline.take_column %c [0] : tensor<?x1xi64> -> tensor<?xi64>
+  %one = pipeline.constant 1 : i64
+  %m = pipeline.binary "eq" %v, %one : (tensor<?xi64>, i64) -> tensor<?xi1>
+  func.return %m : tensor<?xi1>
+}
+
+// CHECK-LABEL: func.func @missing_stage0(
+// CHECK-DAG: [[ZERO:%[0-9]+]] = arith.constant 0 : i8
+// CHECK-DAG: [[MARKER:%[0-9]+]] = arith.constant 3 : i8
+// CHECK: [[IS_MISSING:%[0-9]+]] = arith.cmpi ne, [[FLAG:%[0-9]+]], [[ZERO]] : i8
+// CHECK-NEXT: [[MARKED:%[0-9]+]] = arith.andi [[FLAG]], [[MARKER]] : i8
+// CHECK-NEXT: [[FITTED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], [[ZERO]] : i8
+// CHECK-NEXT: [[UNKNOWN:%[0-9]+]] = arith.select [[IS_MISSING]], %{{[0-9]+}}, %{{[0-9]+}} : i64
+// CHECK-NEXT: arith.select [[FITTED]], %{{[0-9]+}}, [[UNKNOWN]] : i64

@@ -330,6 +330,6 @@
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 4 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
-// CHECK: marker must be 1 (None) or 2 (NaN), got 3
+// CHECK: marker must be 1 (None), 2 (NaN) or 3 (either), got 4
