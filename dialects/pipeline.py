@@ -799,6 +799,168 @@ class CastOp(IRDLOperation):
 
 
 # endregion
+# region Dates
+
+#: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
+#: NaT is -2**63), by pandas' name, with how many make a second.
+DATETIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+#: The directives of ``pipeline.parse_datetime`` formats, with the bytes each one reads.
+DATE_DIRECTIVES = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "b": 3, "z": 1}
+#: The parts of ``pipeline.make_datetime``, in order (a prefix of at least three).
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+#: ``Series.dt`` fields natively; pandas gives them as int32 (float64 with NaN for NaT).
+DATETIME_FIELDS = (
+    "year", "month", "day", "hour", "minute", "second", "dayofweek", "dayofyear", "quarter",
+)  # fmt: skip
+
+
+def _verify_unit(unit: StringAttr) -> None:
+    if unit.data not in DATETIME_UNITS:
+        raise VerifyException(f"unknown datetime unit {unit.data!r}; expected one of "
+                              f"{', '.join(DATETIME_UNITS)}")  # fmt: skip
+
+
+def format_fields(format: str) -> list[tuple[str, str]]:
+    """A ``parse_datetime`` format as (kind, text) pieces: ``("%", "Y")`` for a directive,
+    ``("", "-")`` for a literal byte; ``ValueError`` for anything else."""
+    pieces: list[tuple[str, str]] = []
+    i = 0
+    while i < len(format):
+        if format[i] == "%":
+            directive = format[i + 1 : i + 2]
+            if directive not in DATE_DIRECTIVES:
+                raise ValueError(f"directive %{directive} is not compiled")
+            pieces.append(("%", directive))
+            i += 2
+        else:
+            if not (format[i].isascii() and format[i].isprintable()) or format[i].isdigit():
+                raise ValueError(f"literal {format[i]!r} is not compiled")
+            pieces.append(("", format[i]))
+            i += 1
+    directives = [t for k, t in pieces if k == "%"]
+    if "Y" not in directives or len(set(directives)) != len(directives):
+        raise ValueError("a format needs %Y and each directive at most once")
+    if "d" in directives and not ({"m", "b"} & set(directives)):
+        raise ValueError("a day needs a month")
+    return pieces
+
+
+@irdl_op_definition
+class ParseDatetimeOp(IRDLOperation):
+    """``pd.to_datetime`` of a string column in one fixed-width ``format`` (strptime
+    directives ``%Y`` 4 digits, ``%m %d %H %M %S`` 2 digits, ``%b`` an English month
+    abbreviation in any case, ``%z`` only as ``Z``, UTC, and literal bytes). The result
+    counts ``unit`` ticks since 1970-01-01 (UTC). A missing string is NaT; a string that
+    does not match exactly, or an invalid date, stops the batch with a signal to run the
+    original function (pandas may read it otherwise, or raise).
+
+    ```mlir
+    %t = pipeline.parse_datetime %f "when" "%Y-%m-%d %H:%M:%S" unit "us"
+        : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.parse_datetime"
+    frame = operand_def(FrameType)
+    column = prop_def(StringAttr)
+    format = prop_def(StringAttr)
+    unit = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$frame $column $format `unit` $unit attr-dict `:` type($frame) `->` type($result)"
+    )
+
+    def __init__(self, frame: SSAValue, column: str, format: str, unit: str):
+        super().__init__(
+            operands=[frame],
+            properties={"column": StringAttr(column), "format": StringAttr(format),
+                        "unit": StringAttr(unit)},
+            result_types=[vector_of(i64)],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        self.frame.type.verify_columns([self.column.data], StrType())
+        _verify_unit(self.unit)
+        try:
+            format_fields(self.format.data)
+        except ValueError as error:
+            raise VerifyException(f"format {self.format.data!r}: {error}") from None
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
+class MakeDatetimeOp(IRDLOperation):
+    """``pd.to_datetime`` of a frame of year, month, day (and hour, minute, second)
+    columns, in that order. A row with NaN is NaT; a fraction or an invalid date stops the
+    batch with a signal to run the original function (which raises, or coerces).
+
+    ```mlir
+    %t = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.make_datetime"
+    input = operand_def(TensorType)
+    unit = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input `unit` $unit attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, unit: str):
+        super().__init__(
+            operands=[input], properties={"unit": StringAttr(unit)}, result_types=[vector_of(i64)]
+        )
+
+    def verify_(self) -> None:
+        typ = verify_batch(self.input.type, "input")
+        if typ.get_element_type() != f64 or not 3 <= batch_width(typ) <= len(DATE_PARTS):
+            raise VerifyException(f"input must be tensor<?xWxf64> with 3 <= W <= "
+                                  f"{len(DATE_PARTS)}: {', '.join(DATE_PARTS)}")  # fmt: skip
+        _verify_unit(self.unit)
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
+class DatetimeFieldOp(IRDLOperation):
+    """A calendar field of a datetime (``Series.dt.<field>``), NaN for NaT
+    (``dayofweek``: Monday is 0).
+
+    ```mlir
+    %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+    ```
+    """
+
+    name = "pipeline.datetime_field"
+    field = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    unit = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$field $input `unit` $unit attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, field: str, input: SSAValue, unit: str):
+        super().__init__(
+            operands=[input], properties={"field": StringAttr(field), "unit": StringAttr(unit)},
+            result_types=[vector_of(f64)],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        if self.field.data not in DATETIME_FIELDS:
+            raise VerifyException(f"unknown datetime field {self.field.data!r}")
+        if self.input.type != vector_of(i64):
+            raise VerifyException("input must be tensor<?xi64>")
+        _verify_unit(self.unit)
+        if self.result.type != vector_of(f64):
+            raise VerifyException("result must be tensor<?xf64>")
+
+
+# endregion
 # region Opaque Python
 
 
@@ -876,6 +1038,10 @@ Pipeline = Dialect(
         BinaryOp,
         WhereOp,
         CastOp,
+        # Dates
+        ParseDatetimeOp,
+        MakeDatetimeOp,
+        DatetimeFieldOp,
         # Opaque Python
         PythonCallOp,
     ],

@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .categories import CategoryColumns
+from .dates import DateLowering
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -266,6 +267,7 @@ class Tracer:
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
+        self.dates = DateLowering(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -357,6 +359,8 @@ class Tracer:
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
         if val.category is not None:  # a categorical column: its example, or the Python one
             val = Val(val.value) if self._evaluating else self.categories.materialize(val)
+        if val.datetime is not None:  # a native datetime: its example, or the Python one
+            val = Val(val.value) if self._evaluating else self.dates.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -535,6 +539,8 @@ class Tracer:
             return self.frames.materialize(val)
         if val.category is not None:
             return self.categories.materialize(val)
+        if val.datetime is not None:
+            return self.dates.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind, keys = type(val.value), list(val.value)  # type: ignore[call-overload]
@@ -858,6 +864,8 @@ class Tracer:
 
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
+            if base.datetime is not None:
+                return self.dates.attribute(base, node.attr, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -1136,6 +1144,8 @@ class Tracer:
         categorical = self.categories.call(node, pieces, receiver, function, args, kwargs)
         if categorical is not None:
             return categorical
+        if function is pd.to_datetime:
+            return self.dates.to_datetime(args, kwargs, self.evaluate(node, pieces))
         looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
         if looked_up is not None:
             return looked_up
@@ -1361,6 +1371,8 @@ class Tracer:
         value = self.evaluate(node, pieces)
         inputs = []
         for item in args[0].items:
+            if function is not sp.hstack and item.ssa is not None and _integers(item.ssa.type):
+                item = Val(item.value, self.emit(CastOp(item.ssa, f64)).result)  # as numpy
             if item.ssa is None or not is_batch(item.ssa.type):
                 raise Unsupported(f"{name} of a value that is not a batch of numbers")
             if is_sparse(item.ssa.type) and function is not sp.hstack:
@@ -1378,6 +1390,12 @@ _TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
 #: Keywords whose value names columns or options rather than holding rows.
 _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
                  "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _integers(typ: Attribute) -> bool:
+    """A dense batch of i64 or i1, which numpy stacks beside floats as float64 values."""
+    return isinstance(typ, TensorType) and not is_sparse(typ) and \
+        typ.get_element_type() in (i64, i1)  # fmt: skip
 
 
 def _by_rows(key: ast.expr, name: str, variables: set[str]) -> bool:

@@ -24,11 +24,16 @@ class Val:
     columns: list[str] | None = None
     #: a pandas categorical column (``frontend.categories``): how it is made of a native one
     category: Category | None = None
+    #: a datetime Series computed natively (``frontend.dates``): its ticks and unit
+    datetime: Datetime | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
-        return self.ssa is None and self.items is None and self.category is None
+        return (
+            self.ssa is None and self.items is None and self.category is None
+            and self.datetime is None
+        )  # fmt: skip
 
 
 @dataclass
@@ -41,3 +46,12 @@ class Category:
     categories: list | None
     build: Callable[[object], object]
     text: str
+
+
+@dataclass
+class Datetime:
+    """A datetime64 Series (or its ``.dt``) computed natively: ``ticks``, a ``tensor<?xi64>``
+    of ``unit`` ticks since 1970-01-01 (NaT is -2**63)."""
+
+    ticks: SSAValue
+    unit: str

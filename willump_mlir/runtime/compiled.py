@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult
+from willump_mlir.passes.date_kernels import ERROR_NOT_A_DATE
 from willump_mlir.passes.lower_feature_to_scf import (
     ERROR_CAST_NON_FINITE,
     ERROR_INFINITE,
@@ -716,6 +717,11 @@ class CompiledPipeline:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
                 "fraction), where the example's int64 was compiled",
+            )
+        if kind == ERROR_NOT_A_DATE:
+            return marshal.Unhandled(
+                f"{where}, row {row}:", "a date the compiled code does not read as pandas "
+                "would (another format than the example's, an invalid or out-of-range date)",
             )
         if kind == ERROR_CAST_NON_FINITE:
             return marshal.InputError(

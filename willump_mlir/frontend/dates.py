@@ -1,0 +1,196 @@
+"""Dates natively: ``pd.to_datetime`` and ``Series.dt`` fields.
+
+A datetime Series computed natively is a :class:`~willump_mlir.frontend.values.Datetime`:
+an i64 vector of ticks of its unit since the epoch (NaT is -2**63), and the unit. It is
+made by
+
+* ``pd.to_datetime(s)`` of a string column in the format pandas infers from the example
+  (``guess_datetime_format`` of its first value: ISO-8601 dates and times such as
+  ``2013-01-01 05:00:00``, or ``2013-01-01T05:00:00Z`` in UTC) or in ``format=``
+  (``%Y %m %d %H %M %S %b``, ``%z`` as ``Z``, and literals), as ``pipeline.parse_datetime``;
+* ``pd.to_datetime(df[["year", "month", "day"]])`` (and hour, minute, second) of numeric
+  columns, as ``pipeline.make_datetime``;
+
+and read by ``.dt.year/month/day/hour/minute/second/dayofweek/weekday/dayofyear/quarter``
+(``pipeline.datetime_field``). pandas gives a field as int32, or float64 with NaN where a
+date is NaT: on an example without NaT the field is an i64 vector whose run-time NaN is
+a signal to run the original function (a speculative cast); with NaT, an f64 vector.
+Anything native code might read otherwise than pandas (another layout than the example's,
+an invalid or out-of-range date) is such a signal too, so the original function decides.
+Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+from xdsl.dialects.builtin import i64
+from xdsl.utils.exceptions import VerifyException
+
+from willump_mlir.dialects.pipeline import (
+    DATE_PARTS,
+    DATETIME_FIELDS,
+    DATETIME_UNITS,
+    CastOp,
+    DatetimeFieldOp,
+    FrameType,
+    MakeDatetimeOp,
+    ParseDatetimeOp,
+    StrType,
+    ToArrayOp,
+    format_fields,
+)
+
+from .spec import Unsupported
+from .values import Datetime, Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: ``.dt`` names of the native fields.
+FIELD_NAMES = {name: name for name in DATETIME_FIELDS} | {
+    "weekday": "dayofweek", "day_of_week": "dayofweek", "day_of_year": "dayofyear",
+}  # fmt: skip
+#: pandas' names of the parts of a frame it assembles dates from (``_unit_map``).
+_PART_NAMES = {"year": "year", "years": "year", "month": "month", "months": "month",
+               "day": "day", "days": "day", "hour": "hour", "hours": "hour",
+               "minute": "minute", "minutes": "minute", "second": "second",
+               "seconds": "second"}  # fmt: skip
+
+
+def datetime_unit(value: object) -> str:
+    """The unit of a timezone-naive datetime64 Series; ``Unsupported`` for anything else."""
+    dtype = getattr(value, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        if str(dtype.tz) != "UTC":
+            raise Unsupported(f"a datetime in time zone {dtype.tz} is not compiled (UTC is)")
+        return dtype.unit
+    if not isinstance(value, pd.Series) or not isinstance(dtype, np.dtype) or dtype.kind != "M":
+        raise Unsupported("the result is not a datetime64 Series")
+    unit = np.datetime_data(dtype)[0]
+    if unit not in DATETIME_UNITS:
+        raise Unsupported(f"a datetime64[{unit}] is not compiled")
+    return unit
+
+
+def _ticks(value: pd.Series) -> pd.Series:
+    """The i64 ticks of a datetime64 Series (NaT is -2**63), with its index and name."""
+    return pd.Series(value.array.asi8, index=value.index, name=value.name)
+
+
+class DateLowering:
+    """``pd.to_datetime`` and ``.dt`` fields for the tracer."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def to_datetime(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``pd.to_datetime(arg, format=..., errors=...)`` (``value``) natively; None if
+        ``arg`` is not a string column or a frame."""
+        if len(args) != 1 or set(kwargs) - {"format", "errors"}:
+            raise Unsupported("pd.to_datetime with other arguments than format= and errors=")
+        if not all(v.is_static for v in kwargs.values()):
+            raise Unsupported("pd.to_datetime's options are computed at run time")
+        errors = kwargs.get("errors", Val("raise")).value
+        form = kwargs.get("format", Val(None)).value
+        if errors not in ("raise", "coerce"):
+            raise Unsupported(f"pd.to_datetime(errors={errors!r}) is not compiled")
+        unit = datetime_unit(value)
+        arg = args[0]
+        if arg.datetime is not None and form is None:  # already a datetime: itself
+            if arg.datetime.unit != unit:
+                raise Unsupported("pd.to_datetime changes the datetime's unit")
+            return Val(value, datetime=arg.datetime)
+        typ = arg.ssa.type if arg.ssa is not None else None
+        if not isinstance(typ, FrameType):
+            return None
+        if isinstance(arg.value, pd.Series) and isinstance(typ.columns[0][1], StrType):
+            ticks = self._parse(arg, typ.columns[0][0], form, unit, value)
+        elif isinstance(arg.value, pd.DataFrame) and form is None:
+            ticks = self._assemble(arg, unit)
+        else:
+            return None
+        return Val(value, datetime=Datetime(ticks, unit))
+
+    def _parse(self, arg: Val, column: str, form: object, unit: str, value: pd.Series) -> object:
+        """``pipeline.parse_datetime`` of the string column ``arg`` in ``form`` (None: the
+        format pandas infers from the example's first value)."""
+        strings = arg.value
+        assert isinstance(strings, pd.Series)
+        if form is None:
+            present = strings.dropna()
+            if present.empty:
+                raise Unsupported("no date in the example to infer the format from")
+            form = guess_datetime_format(present.iloc[0])
+            if form is None:
+                raise Unsupported(f"pandas infers no format from {present.iloc[0]!r}")
+        if not isinstance(form, str):
+            raise Unsupported("format= is not a str")
+        try:
+            format_fields(form)
+        except ValueError as error:
+            raise Unsupported(f"format {form!r} is not compiled: {error}") from None
+        try:
+            op = ParseDatetimeOp(arg.ssa, column, form, unit)  # type: ignore[arg-type]
+            op.verify()
+        except VerifyException as error:
+            raise Unsupported(f"this pd.to_datetime is not compiled: {error}") from None
+        return self.tracer.emit(op).result
+
+    def _assemble(self, arg: Val, unit: str) -> object:
+        """``pipeline.make_datetime`` of a frame of year, month, day (hour, minute, second)
+        numeric columns."""
+        frame = arg.value
+        assert isinstance(frame, pd.DataFrame)
+        parts: dict[str, str] = {}
+        for name in frame.columns:
+            part = _PART_NAMES.get(name, _PART_NAMES.get(str(name).lower()))
+            if part is None or part in parts:
+                raise Unsupported(f"column {name!r} is not a year, month, day, hour, minute or "
+                                  "second of its own")  # fmt: skip
+            dtype = frame[name].dtype
+            if not isinstance(dtype, np.dtype) or dtype.kind not in "iuf":
+                raise Unsupported(f"column {name!r} is {dtype}, not int or float")
+            parts[part] = name
+        order = DATE_PARTS[: len(parts)]
+        if set(order) != set(parts):
+            raise Unsupported("the frame's date parts are not year, month, day, then hour, "
+                              "minute and second in turn")  # fmt: skip
+        matrix = self.tracer.emit(ToArrayOp(arg.ssa, [parts[p] for p in order]))  # type: ignore[arg-type]
+        return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
+
+    def attribute(self, base: Val, attr: str, value: object) -> Val | None:
+        """``s.dt`` of a native datetime ``s``, and ``s.dt.<field>``."""
+        assert base.datetime is not None
+        if isinstance(base.value, pd.Series):
+            return Val(value, datetime=base.datetime) if attr == "dt" else None
+        if attr not in FIELD_NAMES:
+            raise Unsupported(f".dt.{attr} is not compiled")
+        if not isinstance(value, pd.Series) or value.dtype not in (np.int32, np.float64):
+            raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
+        date = base.datetime
+        field = self.tracer.emit(DatetimeFieldOp(FIELD_NAMES[attr], date.ticks, date.unit))
+        if value.dtype == np.float64:  # NaT in the example
+            return Val(value, field.result)
+        # int32 as pandas gives it without NaT: a NaN at run time runs the original function
+        return Val(value, self.tracer.emit(CastOp(field.result, i64, speculative=True)).result)
+
+    def materialize(self, val: Val) -> Val:
+        """The datetime Series, built in Python from its native ticks."""
+        assert val.datetime is not None and isinstance(val.value, pd.Series)
+        unit, utc = val.datetime.unit, isinstance(val.value.dtype, pd.DatetimeTZDtype)
+
+        def build(ticks: pd.Series) -> pd.Series:
+            naive = pd.Series(ticks.to_numpy().view(f"M8[{unit}]"), index=ticks.index,
+                              name=ticks.name)  # fmt: skip
+            return naive.dt.tz_localize("UTC") if utc else naive
+
+        ticks = Val(_ticks(val.value), val.datetime.ticks)
+        return self.tracer.python_op(
+            "datetime", build, [ticks], "a datetime Series is built for the Python code that "
+            "reads it", "pd.to_datetime(...)", wraps=True,
+        )  # fmt: skip
+
