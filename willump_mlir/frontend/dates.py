@@ -14,7 +14,9 @@ made by
 and read by ``.dt.year/month/day/hour/minute/second/dayofweek/weekday/dayofyear/quarter``
 (``pipeline.datetime_field``). pandas gives a field as int32, or float64 with NaN where a
 date is NaT: on an example without NaT the field is an i64 vector whose run-time NaN is
-a signal to run the original function (a speculative cast); with NaT, an f64 vector.
+a signal to run the original function (a speculative cast). On an example with NaT it is
+an f64 vector, as a Python step's float64 result is typed: a batch without NaT then gets
+the field (and what is computed from it) as float64 where pandas gives int32, equal values.
 Anything native code might read otherwise than pandas (another layout than the example's,
 an invalid or out-of-range date) is such a signal too, so the original function decides.
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
@@ -79,6 +81,10 @@ def datetime_unit(value: object) -> str:
 def _ticks(value: pd.Series) -> pd.Series:
     """The i64 ticks of a datetime64 Series (NaT is -2**63), with its index and name."""
     return pd.Series(value.array.asi8, index=value.index, name=value.name)
+
+
+def _accessor(series: pd.Series) -> object:
+    return series.dt
 
 
 class DateLowering:
@@ -166,7 +172,10 @@ class DateLowering:
         """``s.dt`` of a native datetime ``s``, and ``s.dt.<field>``."""
         assert base.datetime is not None
         if isinstance(base.value, pd.Series):
-            return Val(value, datetime=base.datetime) if attr == "dt" else None
+            if attr != "dt":
+                return None
+            return Val(value, datetime=Datetime(base.datetime.ticks, base.datetime.unit,
+                                                series=base.value))  # fmt: skip
         if attr not in FIELD_NAMES:
             raise Unsupported(f".dt.{attr} is not compiled")
         if not isinstance(value, pd.Series) or value.dtype not in (np.int32, np.float64):
@@ -179,8 +188,16 @@ class DateLowering:
         return Val(value, self.tracer.emit(CastOp(field.result, i64, speculative=True)).result)
 
     def materialize(self, val: Val) -> Val:
-        """The datetime Series, built in Python from its native ticks."""
-        assert val.datetime is not None and isinstance(val.value, pd.Series)
+        """The datetime Series (or its ``.dt``), built in Python from its native ticks."""
+        date = val.datetime
+        assert date is not None
+        if date.series is not None:  # the .dt of the Series
+            series = Val(date.series, datetime=Datetime(date.ticks, date.unit))
+            return self.tracer.python_op(
+                "dt", _accessor, [self.materialize(series)], "the .dt of a datetime Series is "
+                "taken for the Python code that reads it", "(...).dt", wraps=True,
+            )  # fmt: skip
+        assert isinstance(val.value, pd.Series)
         unit, utc = val.datetime.unit, isinstance(val.value.dtype, pd.DatetimeTZDtype)
 
         def build(ticks: pd.Series) -> pd.Series:

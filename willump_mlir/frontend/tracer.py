@@ -1369,10 +1369,12 @@ class Tracer:
         if set(kwargs) - ({"format"} if function is sp.hstack else set()):
             return None
         value = self.evaluate(node, pieces)
+        floats = getattr(value, "dtype", None) == np.float64  # numpy made the ints floats
         inputs = []
         for item in args[0].items:
-            if function is not sp.hstack and item.ssa is not None and _integers(item.ssa.type):
-                item = Val(item.value, self.emit(CastOp(item.ssa, f64)).result)  # as numpy
+            if floats and function is not sp.hstack and item.ssa is not None and \
+                    _integers(item.ssa.type):  # fmt: skip
+                item = Val(item.value, self.emit(CastOp(item.ssa, f64)).result)
             if item.ssa is None or not is_batch(item.ssa.type):
                 raise Unsupported(f"{name} of a value that is not a batch of numbers")
             if is_sparse(item.ssa.type) and function is not sp.hstack:

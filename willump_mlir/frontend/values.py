@@ -55,3 +55,5 @@ class Datetime:
 
     ticks: SSAValue
     unit: str
+    #: for a ``.dt`` accessor, the datetime Series it is of
+    series: object = None

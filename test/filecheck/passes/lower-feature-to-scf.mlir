@@ -414,3 +414,41 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 // CHECK-NEXT:    {{%[0-9]+}} = arith.cmpf une, [[BACK]], [[X]] : f64
 // CHECK:         scf.if
 // CHECK-NEXT:      memref.store [[SIX]]
+
+// -----
+
+// Dates: "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
+// that are not missing; any other row (or an invalid date) is error 7, after which the
+// runtime runs the original function. Fields split the ticks with floor division; NaT
+// (-2**63) gives NaN.
+
+func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str>, %ymd: tensor<?x3xf64>) -> (tensor<?xf64>, tensor<?xf64>) {
+  %t = pipeline.parse_datetime %df "when" "%b-%Y" unit "us" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+  %m = pipeline.datetime_field "month" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+  %d = pipeline.make_datetime %ymd unit "ns" : tensor<?x3xf64> -> tensor<?xi64>
+  %w = pipeline.datetime_field "dayofweek" %d unit "ns" : tensor<?xi64> -> tensor<?xf64>
+  func.return %m, %w : tensor<?xf64>, tensor<?xf64>
+}
+
+// CHECK-LABEL: errors = {"0" = {op = "pipeline.parse_datetime", column = "when"}, "2" = {op = "pipeline.make_datetime"}}
+// CHECK:       willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "when"}, {value = "arg0", part = "offsets", dtype = "i64", column = "when"}, {value = "arg0", part = "missing", dtype = "i8", column = "when"}, {value = "arg1", part = "values", dtype = "f64", width = 3 : i64}]
+// CHECK-DAG:   [[WIDTH:%[0-9]+]] = arith.constant 8 : i64
+// CHECK-DAG:   [[JAN:%[0-9]+]] = arith.constant 6971758 : i64
+// CHECK-DAG:   {{%[0-9]+}} = arith.constant 7 : i64
+// CHECK-DAG:   [[NAT:%[0-9]+]] = arith.constant -9223372036854775808 : i64
+// CHECK-DAG:   {{%[0-9]+}} = arith.constant 1678 : i64
+// CHECK-DAG:   {{%[0-9]+}} = arith.constant 86400000000000 : i64
+// CHECK:       scf.for
+// CHECK:         [[LENGTH:%[0-9]+]] = arith.subi
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[LENGTH]], [[WIDTH]] : i64
+// CHECK:         {{%[0-9]+}}, {{%[0-9]+}} = scf.if {{%[0-9]+}} -> (i64, i1) {
+// CHECK:           arith.cmpi eq, {{%[0-9]+}}, [[JAN]] : i64
+// CHECK:         } else {
+// CHECK-NEXT:      scf.yield [[NAT]], {{%[0-9]+}} : i64, i1
+// CHECK:         arith.divsi
+// CHECK:         arith.remsi
+// CHECK:         arith.fptosi
+
+// LLVM-LABEL: define void @"dates_stage0"
+// LLVM:         sdiv i64
+// LLVM:         srem i64
