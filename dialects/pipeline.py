@@ -64,12 +64,46 @@ from xdsl.utils.exceptions import VerifyException
 
 # region Types and attributes
 
+#: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
+#: NaT is -2**63), by pandas' name, with how many make a second.
+DATETIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _verify_unit(unit: StringAttr) -> None:
+    if unit.data not in DATETIME_UNITS:
+        raise VerifyException(f"unknown datetime unit {unit.data!r}; expected one of "
+                              f"{', '.join(DATETIME_UNITS)}")  # fmt: skip
+
 
 @irdl_attr_definition
 class StrType(ParametrizedAttribute, TypeAttribute):
     """A string value (a Python ``str``; UTF-8 bytes in native code): ``!pipeline.str``."""
 
     name = "pipeline.str"
+
+
+@irdl_attr_definition
+class DatetimeType(ParametrizedAttribute, TypeAttribute):
+    """A timezone-naive datetime64 column of ``unit`` (s, ms, us or ns) ticks:
+    ``!pipeline.datetime<"us">``."""
+
+    name = "pipeline.datetime"
+    unit: StringAttr
+
+    def __init__(self, unit: str):
+        super().__init__(StringAttr(unit))
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            return (StringAttr(parser.parse_str_literal()),)
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_string_literal(self.unit.data)
+
+    def verify(self) -> None:
+        _verify_unit(self.unit)
 
 
 @irdl_attr_definition
@@ -152,9 +186,10 @@ class FrameType(ParametrizedAttribute, TypeAttribute):
         if len(names) != len(self.dtypes.data):
             raise VerifyException("frame needs one dtype per column")
         for name, dtype in self.columns:
-            if dtype != f64 and not isinstance(dtype, StrType):
+            if dtype != f64 and not isinstance(dtype, StrType | DatetimeType):
                 raise VerifyException(
-                    f"column {name!r} has dtype {dtype}; expected f64 or !pipeline.str"
+                    f"column {name!r} has dtype {dtype}; expected f64, !pipeline.str or "
+                    "!pipeline.datetime"
                 )
 
 
@@ -801,9 +836,6 @@ class CastOp(IRDLOperation):
 # endregion
 # region Dates
 
-#: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
-#: NaT is -2**63), by pandas' name, with how many make a second.
-DATETIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 #: The directives of ``pipeline.parse_datetime`` formats, with the bytes each one reads.
 DATE_DIRECTIVES = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "b": 3, "z": 1}
 #: The parts of ``pipeline.make_datetime``, in order (a prefix of at least three).
@@ -812,12 +844,6 @@ DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
 DATETIME_FIELDS = (
     "year", "month", "day", "hour", "minute", "second", "dayofweek", "dayofyear", "quarter",
 )  # fmt: skip
-
-
-def _verify_unit(unit: StringAttr) -> None:
-    if unit.data not in DATETIME_UNITS:
-        raise VerifyException(f"unknown datetime unit {unit.data!r}; expected one of "
-                              f"{', '.join(DATETIME_UNITS)}")  # fmt: skip
 
 
 def format_fields(format: str) -> list[tuple[str, str]]:
@@ -843,6 +869,36 @@ def format_fields(format: str) -> list[tuple[str, str]]:
     if "d" in directives and not ({"m", "b"} & set(directives)):
         raise ValueError("a day needs a month")
     return pieces
+
+
+@irdl_op_definition
+class DatetimeColumnOp(IRDLOperation):
+    """The ticks of a datetime column of a frame (``df["when"]``, NaT is -2**63).
+
+    ```mlir
+    %t = pipeline.datetime_column %df "when"
+        : !pipeline.frame<"when" : !pipeline.datetime<"ns">> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.datetime_column"
+    frame = operand_def(FrameType)
+    column = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$frame $column attr-dict `:` type($frame) `->` type($result)"
+
+    def __init__(self, frame: SSAValue, column: str):
+        super().__init__(operands=[frame], properties={"column": StringAttr(column)},
+                         result_types=[vector_of(i64)])  # fmt: skip
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        self.frame.type.verify_columns([self.column.data])
+        if not isinstance(self.frame.type.dtype_of(self.column.data), DatetimeType):
+            raise VerifyException(f"column {self.column.data!r} is not a datetime")
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
 
 
 @irdl_op_definition
@@ -1039,11 +1095,12 @@ Pipeline = Dialect(
         WhereOp,
         CastOp,
         # Dates
+        DatetimeColumnOp,
         ParseDatetimeOp,
         MakeDatetimeOp,
         DatetimeFieldOp,
         # Opaque Python
         PythonCallOp,
     ],
-    [StrType, ObjectType, FrameType, BlobAttr],
+    [StrType, DatetimeType, ObjectType, FrameType, BlobAttr],
 )

@@ -151,6 +151,13 @@ class DateEmitter:
     # endregion
     # region Ops
 
+    def datetime_column(self: KernelEmitter, op: pipeline.DatetimeColumnOp) -> list[SSAValue]:
+        frame = self.frame_of(op.frame)
+        column = op.column.data
+        dtype = op.frame.type.dtype_of(column)  # type: ignore[attr-defined]
+        part = f"M8[{dtype.unit.data}]"  # the runtime reads the column's ticks in this unit
+        return [self.load(self.input(frame.value, column, part, i64), self.state.row)]
+
     def parse_datetime(self: KernelEmitter, op: pipeline.ParseDatetimeOp) -> list[SSAValue]:
         frame = self.frame_of(op.frame)
         name = op.column.data

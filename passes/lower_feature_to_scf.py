@@ -797,6 +797,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
         pipeline.BinaryOp: binary,
         pipeline.WhereOp: where,
         pipeline.CastOp: cast_elements,
+        pipeline.DatetimeColumnOp: DateEmitter.datetime_column,
         pipeline.ParseDatetimeOp: DateEmitter.parse_datetime,
         pipeline.MakeDatetimeOp: DateEmitter.make_datetime,
         pipeline.DatetimeFieldOp: DateEmitter.datetime_field,

@@ -77,6 +77,29 @@ def test_format_month_year_on_loans() -> None:
     check_notebook(credit_age, frame)
 
 
+def datetime_column_fields(df: pd.DataFrame) -> pd.DataFrame:
+    when = pd.to_datetime(df["departure"])
+    X = df[["distance"]].copy()
+    X["hour"] = when.dt.hour
+    X["doy"] = df["departure"].dt.dayofyear
+    X["dow"] = when.dt.weekday
+    return X
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_datetime64_column_on_flights(flights: pd.DataFrame, unit: str) -> None:
+    naive = pd.to_datetime(flights["time_hour"]).dt.tz_localize(None).astype(f"M8[{unit}]")
+    frame = flights.assign(departure=naive)[["departure", "distance"]]
+    compiled = check_notebook(datetime_column_fields, frame)
+    assert "datetime_column" in compiled.ir("pipeline")
+    other = "M8[ms]" if unit != "ms" else "M8[s]"
+    for batch in (frame.astype({"departure": other}),  # another unit than the example's
+                  frame.assign(departure=frame["departure"].dt.tz_localize("UTC")),
+                  frame.assign(departure=frame["departure"].where(frame.index % 7 > 0)),  # NaT
+                  frame.iloc[:0]):  # fmt: skip
+        assert difference(datetime_column_fields(batch), compiled(batch)) is None
+
+
 ISO = pd.Series(["2013-01-01 05:00:00", "2012-02-29 23:59:59", "1970-01-01 00:00:00"] * 4)
 ADVERSARIAL = {
     "NaT": ["2013-01-01 05:00:00", None, np.nan, "1999-12-31 23:59:59"],

@@ -2,7 +2,7 @@
 
 A datetime Series computed natively is a :class:`~willump_mlir.frontend.values.Datetime`:
 an i64 vector of ticks of its unit since the epoch (NaT is -2**63), and the unit. It is
-made by
+a datetime64 column of a frame argument (``pipeline.datetime_column``), or made by
 
 * ``pd.to_datetime(s)`` of a string column in the format pandas infers from the example
   (``guess_datetime_format`` of its first value: ISO-8601 dates and times such as
@@ -37,6 +37,7 @@ from willump_mlir.dialects.pipeline import (
     DATETIME_FIELDS,
     DATETIME_UNITS,
     CastOp,
+    DatetimeColumnOp,
     DatetimeFieldOp,
     FrameType,
     MakeDatetimeOp,
@@ -92,6 +93,12 @@ class DateLowering:
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
+
+    def column(self, frame: Val, name: str, value: object) -> Val:
+        """``frame[name]`` of a datetime column: its ticks."""
+        unit = datetime_unit(value)
+        ticks = self.tracer.emit(DatetimeColumnOp(frame.ssa, name))  # type: ignore[arg-type]
+        return Val(value, datetime=Datetime(ticks.result, unit))
 
     def to_datetime(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
         """``pd.to_datetime(arg, format=..., errors=...)`` (``value``) natively; None if

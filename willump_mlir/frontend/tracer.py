@@ -30,6 +30,7 @@ from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
     ConstantOp,
+    DatetimeType,
     FrameType,
     PythonCallOp,
     SelectColumnsOp,
@@ -949,6 +950,8 @@ class Tracer:
                     return None
                 return self._checked(SelectColumnsOp(base.ssa, key), value)
             if isinstance(typ, FrameType) and isinstance(key, str):
+                if isinstance(typ.dtype_of(key), DatetimeType):
+                    return self.dates.column(base, key, value)
                 if isinstance(typ.dtype_of(key), StrType) and column_kind(value) == "str":
                     # a column of str (missing values too), as a one-column frame
                     return Val(value, self.emit(SelectColumnsOp(base.ssa, [key])).result)

@@ -520,6 +520,8 @@ class CompiledPipeline:
         key = (spec.value, spec.column)
         if spec.part == "values" and spec.dtype != np.float64:  # an int64 or bool column
             key = (spec.value, f"{spec.column}:{np.dtype(spec.dtype).str}")
+        if spec.part.startswith("M8["):  # a datetime column's ticks
+            key = (spec.value, f"{spec.column}:{spec.part}")
         parts = columns.get(key)
         if parts is None:
             array = marshal.column_array(spec.argument, value, spec.column)
@@ -527,7 +529,11 @@ class CompiledPipeline:
                 raise marshal.InputError(
                     f"{spec.argument!r} has {len(array)} rows where the pipeline has {rows}"
                 )
-            if spec.part == "values":
+            if spec.part.startswith("M8["):
+                parts = {spec.part: marshal.datetime_column(
+                    spec.argument, array, spec.column, np.dtype(spec.part)
+                )}  # fmt: skip
+            elif spec.part == "values":
                 parts = {
                     "values": marshal.numeric_column(
                         spec.argument, array, spec.column, np.dtype(spec.dtype)

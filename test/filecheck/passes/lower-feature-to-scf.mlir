@@ -417,21 +417,23 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 
 // -----
 
-// Dates: "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
+// Dates: a datetime column's ticks read as they are (the runtime checks their unit), "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
 // that are not missing; any other row (or an invalid date) is error 7, after which the
 // runtime runs the original function. Fields split the ticks with floor division; NaT
 // (-2**63) gives NaN.
 
-func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str>, %ymd: tensor<?x3xf64>) -> (tensor<?xf64>, tensor<?xf64>) {
-  %t = pipeline.parse_datetime %df "when" "%b-%Y" unit "us" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.datetime<"s">>, %ymd: tensor<?x3xf64>) -> (tensor<?xf64>, tensor<?xf64>, tensor<?xf64>) {
+  %a = pipeline.datetime_column %df "at" : !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.datetime<"s">> -> tensor<?xi64>
+  %y = pipeline.datetime_field "year" %a unit "s" : tensor<?xi64> -> tensor<?xf64>
+  %t = pipeline.parse_datetime %df "when" "%b-%Y" unit "us" : !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.datetime<"s">> -> tensor<?xi64>
   %m = pipeline.datetime_field "month" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
   %d = pipeline.make_datetime %ymd unit "ns" : tensor<?x3xf64> -> tensor<?xi64>
   %w = pipeline.datetime_field "dayofweek" %d unit "ns" : tensor<?xi64> -> tensor<?xf64>
-  func.return %m, %w : tensor<?xf64>, tensor<?xf64>
+  func.return %m, %w, %y : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>
 }
 
-// CHECK-LABEL: errors = {"0" = {op = "pipeline.parse_datetime", column = "when"}, "2" = {op = "pipeline.make_datetime"}}
-// CHECK:       willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "when"}, {value = "arg0", part = "offsets", dtype = "i64", column = "when"}, {value = "arg0", part = "missing", dtype = "i8", column = "when"}, {value = "arg1", part = "values", dtype = "f64", width = 3 : i64}]
+// CHECK-LABEL: errors = {"2" = {op = "pipeline.parse_datetime", column = "when"}, "4" = {op = "pipeline.make_datetime"}}
+// CHECK:       willump.inputs = [{value = "arg0", part = "M8[s]", dtype = "i64", column = "at"}, {value = "arg0", part = "bytes", dtype = "i8", column = "when"}, {value = "arg0", part = "offsets", dtype = "i64", column = "when"}, {value = "arg0", part = "missing", dtype = "i8", column = "when"}, {value = "arg1", part = "values", dtype = "f64", width = 3 : i64}]
 // CHECK-DAG:   [[WIDTH:%[0-9]+]] = arith.constant 8 : i64
 // CHECK-DAG:   [[JAN:%[0-9]+]] = arith.constant 6971758 : i64
 // CHECK-DAG:   {{%[0-9]+}} = arith.constant 7 : i64
@@ -439,8 +441,7 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str>, %ymd: tensor<?x3x
 // CHECK-DAG:   {{%[0-9]+}} = arith.constant 1678 : i64
 // CHECK-DAG:   {{%[0-9]+}} = arith.constant 86400000000000 : i64
 // CHECK:       scf.for
-// CHECK:         [[LENGTH:%[0-9]+]] = arith.subi
-// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[LENGTH]], [[WIDTH]] : i64
+// CHECK:         {{%[0-9]+}} = arith.cmpi eq, {{%[0-9]+}}, [[WIDTH]] : i64
 // CHECK:         {{%[0-9]+}}, {{%[0-9]+}} = scf.if {{%[0-9]+}} -> (i64, i1) {
 // CHECK:           arith.cmpi eq, {{%[0-9]+}}, [[JAN]] : i64
 // CHECK:         } else {

@@ -10,7 +10,7 @@
 
 %x = "test.op"() : () -> !pipeline.frame<"a" : i64>
 
-// CHECK: column 'a' has dtype i64; expected f64 or !pipeline.str
+// CHECK: column 'a' has dtype i64; expected f64, !pipeline.str or !pipeline.datetime
 
 // -----
 
@@ -324,3 +324,16 @@
 %f = pipeline.datetime_field "hour" %t unit "D" : tensor<?xi64> -> tensor<?xf64>
 
 // CHECK: unknown datetime unit 'D'; expected one of s, ms, us, ns
+
+// -----
+
+%x = "test.op"() : () -> !pipeline.frame<"t" : !pipeline.datetime<"D">>
+
+// CHECK: unknown datetime unit 'D'; expected one of s, ms, us, ns
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"t" : f64>
+%t = pipeline.datetime_column %df "t" : !pipeline.frame<"t" : f64> -> tensor<?xi64>
+
+// CHECK: column 't' is not a datetime

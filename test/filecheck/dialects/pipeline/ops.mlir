@@ -131,7 +131,8 @@ pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> 
 
 // Dates: text parsed in a fixed-width format, a frame of parts assembled, calendar fields.
 
-func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "month" : f64, "day" : f64>) -> tensor<?xf64> {
+func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "month" : f64, "day" : f64>, %dt: !pipeline.frame<"at" : !pipeline.datetime<"ns">>) -> tensor<?xf64> {
+  %a = pipeline.datetime_column %dt "at" : !pipeline.frame<"at" : !pipeline.datetime<"ns">> -> tensor<?xi64>
   %w = pipeline.select_columns %df ["when"] : !pipeline.frame<"when" : !pipeline.str, "year" : f64, "month" : f64, "day" : f64> -> !pipeline.frame<"when" : !pipeline.str>
   %t = pipeline.parse_datetime %w "when" "%Y-%m-%dT%H:%M:%S%z" unit "us" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
   %b = pipeline.parse_datetime %w "when" "%b-%Y" unit "ns" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
@@ -142,6 +143,7 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "mon
   func.return %h : tensor<?xf64>
 }
 
+// CHECK:      %a = pipeline.datetime_column %dt "at" : !pipeline.frame<"at" : !pipeline.datetime<"ns">> -> tensor<?xi64>
 // CHECK:      %t = pipeline.parse_datetime %w "when" "%Y-%m-%dT%H:%M:%S%z" unit "us" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
 // CHECK-NEXT: %b = pipeline.parse_datetime %w "when" "%b-%Y" unit "ns" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
 // CHECK:      %d = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
