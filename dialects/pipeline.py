@@ -843,6 +843,12 @@ DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
 #: ``Series.dt`` fields natively; pandas gives them as int32 (float64 with NaN for NaT).
 DATETIME_FIELDS = (
     "year", "month", "day", "hour", "minute", "second", "dayofweek", "dayofyear", "quarter",
+    "days_in_month",
+)  # fmt: skip
+#: Boolean ``Series.dt`` fields (False for NaT).
+DATETIME_FLAGS = (
+    "is_month_start", "is_month_end", "is_quarter_start", "is_quarter_end", "is_year_start",
+    "is_year_end", "is_leap_year",
 )  # fmt: skip
 
 
@@ -983,10 +989,11 @@ class MakeDatetimeOp(IRDLOperation):
 @irdl_op_definition
 class DatetimeFieldOp(IRDLOperation):
     """A calendar field of a datetime (``Series.dt.<field>``), NaN for NaT
-    (``dayofweek``: Monday is 0).
+    (``dayofweek``: Monday is 0); a flag (``is_month_end``, ...) is i1, False for NaT.
 
     ```mlir
     %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+    %e = pipeline.datetime_field "is_month_end" %t unit "us" : tensor<?xi64> -> tensor<?xi1>
     ```
     """
 
@@ -1003,17 +1010,19 @@ class DatetimeFieldOp(IRDLOperation):
     def __init__(self, field: str, input: SSAValue, unit: str):
         super().__init__(
             operands=[input], properties={"field": StringAttr(field), "unit": StringAttr(unit)},
-            result_types=[vector_of(f64)],
+            result_types=[vector_of(i1 if field in DATETIME_FLAGS else f64)],
         )  # fmt: skip
 
     def verify_(self) -> None:
-        if self.field.data not in DATETIME_FIELDS:
-            raise VerifyException(f"unknown datetime field {self.field.data!r}")
+        field = self.field.data
+        if field not in DATETIME_FIELDS + DATETIME_FLAGS:
+            raise VerifyException(f"unknown datetime field {field!r}")
         if self.input.type != vector_of(i64):
             raise VerifyException("input must be tensor<?xi64>")
         _verify_unit(self.unit)
-        if self.result.type != vector_of(f64):
-            raise VerifyException("result must be tensor<?xf64>")
+        expected = vector_of(i1 if field in DATETIME_FLAGS else f64)
+        if self.result.type != expected:
+            raise VerifyException(f"result must be {expected}")
 
 
 # endregion

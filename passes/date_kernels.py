@@ -23,7 +23,12 @@ from xdsl.dialects.builtin import IndexType, f64, i1, i8, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.dialects import pipeline
-from willump_mlir.dialects.pipeline import DATE_DIRECTIVES, DATETIME_UNITS, format_fields
+from willump_mlir.dialects.pipeline import (
+    DATE_DIRECTIVES,
+    DATETIME_FLAGS,
+    DATETIME_UNITS,
+    format_fields,
+)
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -114,13 +119,16 @@ class DateEmitter:
     def divisible(self: KernelEmitter, value: SSAValue, by: int) -> SSAValue:
         return self.cmpi("eq", self.floor_mod(value, by), self.i64(0))
 
-    def days_in_month(self: KernelEmitter, y: SSAValue, m: SSAValue) -> SSAValue:
-        """28 to 31 for month ``m`` (1-12) of year ``y`` (Gregorian leap years)."""
-        leap = self.emit(arith.OrIOp(
+    def leap_year(self: KernelEmitter, y: SSAValue) -> SSAValue:
+        """Whether ``y`` is a Gregorian leap year."""
+        return self.emit(arith.OrIOp(
             self.emit(arith.AndIOp(self.divisible(y, 4), self.negate(self.divisible(y, 100)))),
             self.divisible(y, 400),
         ))  # fmt: skip
-        february = self.iadd(self.emit(arith.ExtUIOp(leap, i64)), 28)
+
+    def days_in_month(self: KernelEmitter, y: SSAValue, m: SSAValue) -> SSAValue:
+        """28 to 31 for month ``m`` (1-12) of year ``y``."""
+        february = self.iadd(self.emit(arith.ExtUIOp(self.leap_year(y), i64)), 28)
         short = [self.cmpi("eq", m, self.i64(k)) for k in (4, 6, 9, 11)]
         thirty = self.emit(arith.OrIOp(self.emit(arith.OrIOp(short[0], short[1])),
                                        self.emit(arith.OrIOp(short[2], short[3]))))  # fmt: skip
@@ -147,6 +155,25 @@ class DateEmitter:
         seconds = self.iadd(seconds, self.imul(hour, 3600))
         seconds = self.iadd(self.iadd(seconds, self.imul(minute, 60)), second)
         return self.imul(seconds, DATETIME_UNITS[unit])
+
+    def date_flag(
+        self: KernelEmitter, field: str, year: SSAValue, month: SSAValue, day: SSAValue
+    ) -> SSAValue:
+        """``is_month_end`` and the other flags of a date."""
+        if field == "is_leap_year":
+            return self.leap_year(year)
+        first = self.cmpi("eq", day, self.i64(1))
+        last = self.cmpi("eq", day, self.days_in_month(year, month))
+        if field == "is_month_start":
+            return first
+        if field == "is_month_end":
+            return last
+        if field == "is_quarter_start":
+            return self.all_of([first, self.divisible(self.isub(month, 1), 3)])
+        if field == "is_quarter_end":
+            return self.all_of([last, self.divisible(month, 3)])
+        edge = 1 if field == "is_year_start" else 12
+        return self.all_of([first if edge == 1 else last, self.cmpi("eq", month, self.i64(edge))])
 
     # endregion
     # region Ops
@@ -245,6 +272,10 @@ class DateEmitter:
         seconds = self.floor_div(self.isub(ticks, self.imul(days, per_day)),
                                  DATETIME_UNITS[op.unit.data])  # fmt: skip
         field = op.field.data
+        nat = self.cmpi("eq", ticks, self.i64(NAT))
+        if field in DATETIME_FLAGS:
+            flag = self.date_flag(field, *self.civil_from_days(days))
+            return [self.emit(arith.AndIOp(self.negate(nat), flag))]
         if field == "hour":
             value = self.floor_div(seconds, 3600)
         elif field == "minute":
@@ -263,11 +294,12 @@ class DateEmitter:
                 value = day
             elif field == "quarter":
                 value = self.iadd(self.floor_div(self.isub(month, 1), 3), 1)
+            elif field == "days_in_month":
+                value = self.days_in_month(year, month)
             else:
                 assert field == "dayofyear"
                 first = self.days_from_civil(year, self.i64(1), self.i64(1))
                 value = self.iadd(self.isub(days, first), 1)
-        nat = self.cmpi("eq", ticks, self.i64(NAT))
         number = self.emit(arith.SIToFPOp(value, f64))
         return [self.select(nat, self.constant(float("nan"), f64), number)]
 

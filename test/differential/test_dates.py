@@ -205,6 +205,22 @@ def test_timezone_other_than_utc_stays_in_python() -> None:
     assert "time zone" in compiled.explain()
 
 
+def test_flags_around_century_leap_years() -> None:
+    def flags(df: pd.DataFrame) -> pd.DataFrame:
+        when = pd.to_datetime(df["when"])
+        return pd.DataFrame({
+            "end": when.dt.is_month_end, "start": when.dt.is_month_start,
+            "q_end": when.dt.is_quarter_end, "y_end": when.dt.is_year_end,
+            "leap": when.dt.is_leap_year, "days": when.dt.daysinmonth,
+        })  # fmt: skip
+
+    days = pd.date_range("1899-12-25", "1901-01-05")
+    days = days.append(pd.date_range("1999-12-25", "2001-01-05"))
+    frame = pd.DataFrame({"when": days.strftime("%Y-%m-%d")})
+    rows = [frame.iloc[400:], frame.iloc[[59]], _frame(["2013-01-31", None])]
+    check_notebook(flags, frame, example=400, rows=rows)
+
+
 MONTH_YEAR = ["Jan-2013", "feb-2014", "DEC-1999", "Mar-1969"]
 
 
@@ -255,7 +271,11 @@ def calendar() -> wm.CompiledPipeline:
             "year": when.dt.year, "month": when.dt.month, "day": when.dt.day,
             "hour": when.dt.hour, "minute": when.dt.minute, "second": when.dt.second,
             "dayofweek": when.dt.dayofweek, "dayofyear": when.dt.dayofyear,
-            "quarter": when.dt.quarter,
+            "quarter": when.dt.quarter, "days_in_month": when.dt.days_in_month,
+            "month_start": when.dt.is_month_start, "month_end": when.dt.is_month_end,
+            "quarter_start": when.dt.is_quarter_start, "quarter_end": when.dt.is_quarter_end,
+            "year_start": when.dt.is_year_start, "year_end": when.dt.is_year_end,
+            "leap": when.dt.is_leap_year,
         })  # fmt: skip
 
     example = pd.DataFrame({"year": [2013, 1969], "month": [1, 12], "day": [1, 31],

@@ -11,12 +11,14 @@ a datetime64 column of a frame argument (``pipeline.datetime_column``), or made 
 * ``pd.to_datetime(df[["year", "month", "day"]])`` (and hour, minute, second) of numeric
   columns, as ``pipeline.make_datetime``;
 
-and read by ``.dt.year/month/day/hour/minute/second/dayofweek/weekday/dayofyear/quarter``
-(``pipeline.datetime_field``). pandas gives a field as int32, or float64 with NaN where a
-date is NaT: on an example without NaT the field is an i64 vector whose run-time NaN is
-a signal to run the original function (a speculative cast). On an example with NaT it is
-an f64 vector, as a Python step's float64 result is typed: a batch without NaT then gets
-the field (and what is computed from it) as float64 where pandas gives int32, equal values.
+and read by ``.dt.year/month/day/hour/minute/second/dayofweek/weekday/dayofyear/quarter/
+days_in_month`` and the flags ``.dt.is_month_end`` etc. (``pipeline.datetime_field``).
+pandas gives a field as int32, or float64 with NaN where a date is NaT (a flag is bool,
+False for NaT): on an example without NaT the field is an i64 vector whose run-time NaN
+is a signal to run the original function (a speculative cast). On an example with NaT it
+is an f64 vector, as a Python step's float64 result is typed: a batch without NaT then
+gets the field (and what is computed from it) as float64 where pandas gives int32, equal
+values.
 Anything native code might read otherwise than pandas (another layout than the example's,
 an invalid or out-of-range date) is such a signal too, so the original function decides.
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
@@ -35,6 +37,7 @@ from xdsl.utils.exceptions import VerifyException
 from willump_mlir.dialects.pipeline import (
     DATE_PARTS,
     DATETIME_FIELDS,
+    DATETIME_FLAGS,
     DATETIME_UNITS,
     CastOp,
     DatetimeColumnOp,
@@ -54,8 +57,9 @@ if TYPE_CHECKING:
     from .tracer import Tracer
 
 #: ``.dt`` names of the native fields.
-FIELD_NAMES = {name: name for name in DATETIME_FIELDS} | {
+FIELD_NAMES = {name: name for name in DATETIME_FIELDS + DATETIME_FLAGS} | {
     "weekday": "dayofweek", "day_of_week": "dayofweek", "day_of_year": "dayofyear",
+    "daysinmonth": "days_in_month",
 }  # fmt: skip
 #: pandas' names of the parts of a frame it assembles dates from (``_unit_map``).
 _PART_NAMES = {"year": "year", "years": "year", "month": "month", "months": "month",
@@ -185,11 +189,11 @@ class DateLowering:
                                                 series=base.value))  # fmt: skip
         if attr not in FIELD_NAMES:
             raise Unsupported(f".dt.{attr} is not compiled")
-        if not isinstance(value, pd.Series) or value.dtype not in (np.int32, np.float64):
+        if not isinstance(value, pd.Series) or value.dtype not in (np.int32, np.float64, bool):
             raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
         date = base.datetime
         field = self.tracer.emit(DatetimeFieldOp(FIELD_NAMES[attr], date.ticks, date.unit))
-        if value.dtype == np.float64:  # NaT in the example
+        if value.dtype != np.int32:  # a flag, or NaT in the example
             return Val(value, field.result)
         # int32 as pandas gives it without NaT: a NaN at run time runs the original function
         return Val(value, self.tracer.emit(CastOp(field.result, i64, speculative=True)).result)
