@@ -337,3 +337,10 @@
 %t = pipeline.datetime_column %df "t" : !pipeline.frame<"t" : f64> -> tensor<?xi64>
 
 // CHECK: column 't' is not a datetime
+
+// -----
+
+%t = "test.op"() : () -> tensor<?xi64>
+%f = pipeline.datetime_field "is_month_end" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+
+// CHECK: result must be tensor<?xi1>

@@ -140,6 +140,7 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "mon
   %d = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
   %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
   %m = pipeline.datetime_field "dayofweek" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+  %e = pipeline.datetime_field "is_month_end" %a unit "ns" : tensor<?xi64> -> tensor<?xi1>
   func.return %h : tensor<?xf64>
 }
 
@@ -149,5 +150,6 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "mon
 // CHECK:      %d = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
 // CHECK-NEXT: %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
 // CHECK-NEXT: %m = pipeline.datetime_field "dayofweek" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+// CHECK-NEXT: %e = pipeline.datetime_field "is_month_end" %a unit "ns" : tensor<?xi64> -> tensor<?xi1>
 
 // GENERIC: %t = "pipeline.parse_datetime"(%w) <{column = "when", format = "%Y-%m-%dT%H:%M:%S%z", unit = "us"}> : (!pipeline.frame<"when" : !pipeline.str>) -> tensor<?xi64>
