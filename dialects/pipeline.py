@@ -845,6 +845,9 @@ DATETIME_FIELDS = (
     "year", "month", "day", "hour", "minute", "second", "dayofweek", "dayofyear", "quarter",
     "days_in_month",
 )  # fmt: skip
+#: ``Series.dt`` fields of a timedelta: whole days (rounded down; pandas gives int64) and
+#: the seconds after them (int32).
+TIMEDELTA_FIELDS = ("days", "seconds")
 #: Boolean ``Series.dt`` fields (False for NaT).
 DATETIME_FLAGS = (
     "is_month_start", "is_month_end", "is_quarter_start", "is_quarter_end", "is_year_start",
@@ -987,9 +990,40 @@ class MakeDatetimeOp(IRDLOperation):
 
 
 @irdl_op_definition
+class DatetimeSubOp(IRDLOperation):
+    """The timedelta ``lhs - rhs`` of datetimes of one unit (a scalar ``rhs``: a constant
+    date), in ticks; NaT if either is NaT. An overflow, which pandas refuses, stops the
+    batch with a signal to run the original function.
+
+    ```mlir
+    %d = pipeline.datetime_sub %t, %t0 : (tensor<?xi64>, i64) -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.datetime_sub"
+    lhs = operand_def(TensorType)
+    rhs = operand_def()
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
+    )
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue):
+        super().__init__(operands=[lhs, rhs], result_types=[vector_of(i64)])
+
+    def verify_(self) -> None:
+        if self.lhs.type != vector_of(i64) or self.rhs.type not in (vector_of(i64), i64):
+            raise VerifyException("operands must be tensor<?xi64> (and an i64 scalar rhs)")
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
 class DatetimeFieldOp(IRDLOperation):
     """A calendar field of a datetime (``Series.dt.<field>``), NaN for NaT
-    (``dayofweek``: Monday is 0); a flag (``is_month_end``, ...) is i1, False for NaT.
+    (``dayofweek``: Monday is 0); a flag (``is_month_end``, ...) is i1, False for NaT;
+    ``days`` and ``seconds`` are those of a timedelta (``pipeline.datetime_sub``).
 
     ```mlir
     %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
@@ -1015,7 +1049,7 @@ class DatetimeFieldOp(IRDLOperation):
 
     def verify_(self) -> None:
         field = self.field.data
-        if field not in DATETIME_FIELDS + DATETIME_FLAGS:
+        if field not in DATETIME_FIELDS + DATETIME_FLAGS + TIMEDELTA_FIELDS:
             raise VerifyException(f"unknown datetime field {field!r}")
         if self.input.type != vector_of(i64):
             raise VerifyException("input must be tensor<?xi64>")
@@ -1107,6 +1141,7 @@ Pipeline = Dialect(
         DatetimeColumnOp,
         ParseDatetimeOp,
         MakeDatetimeOp,
+        DatetimeSubOp,
         DatetimeFieldOp,
         # Opaque Python
         PythonCallOp,

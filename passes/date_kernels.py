@@ -11,6 +11,7 @@ unused value; the arithmetic wraps, so nothing it does is undefined.
   with ``ERROR_NOT_A_DATE`` (the runtime runs the original function instead).
 * ``make_datetime`` checks that the parts are integers of a valid date and time (a row
   with NaN is NaT).
+* ``datetime_sub`` subtracts ticks, NaT if either is; an overflow is ``ERROR_NOT_A_DATE``.
 * ``datetime_field`` splits ticks into days and seconds of the day, then the field.
 """
 
@@ -265,6 +266,18 @@ class DateEmitter:
         self.report_error(failed, ERROR_NOT_A_DATE, self.lowering.error_site(op))
         return [self.select(nan, self.i64(NAT), self.ticks(parts, unit))]
 
+    def datetime_sub(self: KernelEmitter, op: pipeline.DatetimeSubOp) -> list[SSAValue]:
+        (a,), (b,) = self.row_of(op.lhs), self.row_of(op.rhs)
+        difference = self.isub(a, b)
+        nat = self.emit(arith.OrIOp(self.cmpi("eq", a, self.i64(NAT)),
+                                    self.cmpi("eq", b, self.i64(NAT))))  # fmt: skip
+        # signed overflow: the operands' signs differ and the result's is not a's
+        signs = self.emit(arith.AndIOp(self.emit(arith.XOrIOp(a, b)),
+                                       self.emit(arith.XOrIOp(a, difference))))  # fmt: skip
+        overflow = self.all_of([self.cmpi("slt", signs, self.i64(0)), self.negate(nat)])
+        self.report_error(overflow, ERROR_NOT_A_DATE, self.lowering.error_site(op))
+        return [self.select(nat, self.i64(NAT), difference)]
+
     def datetime_field(self: KernelEmitter, op: pipeline.DatetimeFieldOp) -> list[SSAValue]:
         (ticks,) = self.row_of(op.input)
         per_day = SECONDS_PER_DAY * DATETIME_UNITS[op.unit.data]
@@ -276,7 +289,11 @@ class DateEmitter:
         if field in DATETIME_FLAGS:
             flag = self.date_flag(field, *self.civil_from_days(days))
             return [self.emit(arith.AndIOp(self.negate(nat), flag))]
-        if field == "hour":
+        if field == "days":
+            value = days
+        elif field == "seconds":
+            value = seconds
+        elif field == "hour":
             value = self.floor_div(seconds, 3600)
         elif field == "minute":
             value = self.floor_mod(self.floor_div(seconds, 60), 60)

@@ -800,6 +800,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
         pipeline.DatetimeColumnOp: DateEmitter.datetime_column,
         pipeline.ParseDatetimeOp: DateEmitter.parse_datetime,
         pipeline.MakeDatetimeOp: DateEmitter.make_datetime,
+        pipeline.DatetimeSubOp: DateEmitter.datetime_sub,
         pipeline.DatetimeFieldOp: DateEmitter.datetime_field,
         feature.ImputeOp: impute,
         feature.StandardizeOp: standardize,

@@ -221,6 +221,52 @@ def test_flags_around_century_leap_years() -> None:
     check_notebook(flags, frame, example=400, rows=rows)
 
 
+def test_date_differences_on_flights(flights: pd.DataFrame) -> None:
+    def ages(df: pd.DataFrame) -> pd.DataFrame:
+        when = pd.to_datetime(df["time_hour"])
+        day = pd.to_datetime(df[["year", "month", "day"]])
+        X = df[["distance"]].copy()
+        X["since_new_year"] = (when - pd.Timestamp("2013-01-01", tz="UTC")).dt.days
+        X["seconds"] = (when - pd.Timestamp("2013-06-01 12:30", tz="UTC")).dt.seconds
+        X["before_1970"] = (day - pd.Timestamp("1970-01-02")).dt.days
+        return X
+
+    check_notebook(ages, flights)
+
+
+def test_timestamp_now_is_not_folded() -> None:
+    def age(df: pd.DataFrame) -> pd.Series:
+        return (pd.to_datetime(df["when"]) - pd.Timestamp("now")).dt.days
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(age, example=(_frame(list(ISO)),))
+    assert "pd.Timestamp('now')` runs in Python" in compiled.explain()
+
+
+@pytest.mark.parametrize("rows", [
+    {"a": ["1678-01-01 00:00:00", "2261-12-31 00:00:00"], "b": ["2261-12-31 00:00:00"] * 2},
+    {"a": ["2013-01-01 00:00:00", None], "b": ["2012-12-31 23:00:00", "2013-01-01 00:00:00"]},
+    {"a": ["2013-01-01 00:00:00"], "b": [None]},
+])  # fmt: skip
+def test_date_difference_adversarial(rows: dict) -> None:
+    """NaT on either side, and an overflow of datetime64[ns] (pandas raises)."""
+
+    def gap(df: pd.DataFrame) -> np.ndarray:
+        span = df["a"] - df["b"]
+        return np.column_stack([span.dt.days, span.dt.seconds, df["x"]])
+
+    def frame(a: list, b: list) -> pd.DataFrame:
+        return pd.DataFrame({"a": pd.to_datetime(pd.Series(a)).astype("M8[ns]"),
+                             "b": pd.to_datetime(pd.Series(b)).astype("M8[ns]"),
+                             "x": np.arange(len(a), dtype=float)})  # fmt: skip
+
+    example = frame(["2013-01-01 05:00:00", "1970-01-01 00:00:00"] * 3,
+                    ["2014-01-01 00:00:00", "1969-12-31 12:00:00"] * 3)  # fmt: skip
+    compiled = check_notebook(gap, example, example=4, rows=[example.iloc[4:]])
+    same_outcome(compiled, gap, frame(rows["a"], rows["b"]), argument="df")
+
+
 MONTH_YEAR = ["Jan-2013", "feb-2014", "DEC-1999", "Mar-1969"]
 
 

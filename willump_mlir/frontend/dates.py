@@ -21,11 +21,15 @@ gets the field (and what is computed from it) as float64 where pandas gives int3
 values.
 Anything native code might read otherwise than pandas (another layout than the example's,
 an invalid or out-of-range date) is such a signal too, so the original function decides.
+A datetime minus another or a constant date is a timedelta of the same unit
+(``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and ``.dt.seconds`` (int32)
+are native too.
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,8 +44,10 @@ from willump_mlir.dialects.pipeline import (
     DATETIME_FLAGS,
     DATETIME_UNITS,
     CastOp,
+    ConstantOp,
     DatetimeColumnOp,
     DatetimeFieldOp,
+    DatetimeSubOp,
     FrameType,
     MakeDatetimeOp,
     ParseDatetimeOp,
@@ -88,6 +94,14 @@ def _ticks(value: pd.Series) -> pd.Series:
     return pd.Series(value.array.asi8, index=value.index, name=value.name)
 
 
+def fixed_date(function: object, args: list[object]) -> bool:
+    """Whether ``function(*args)`` is a ``pd.Timestamp`` of a fixed date (not "now" or
+    "today"), which is folded at compile time."""
+    return function is pd.Timestamp and not any(
+        isinstance(a, str) and a.strip().lower() in ("now", "today") for a in args
+    )
+
+
 def _accessor(series: pd.Series) -> object:
     return series.dt
 
@@ -117,6 +131,8 @@ class DateLowering:
             raise Unsupported(f"pd.to_datetime(errors={errors!r}) is not compiled")
         unit = datetime_unit(value)
         arg = args[0]
+        if arg.datetime is not None and arg.datetime.timedelta:
+            return None
         if arg.datetime is not None and form is None:  # already a datetime: itself
             if arg.datetime.unit != unit:
                 raise Unsupported("pd.to_datetime changes the datetime's unit")
@@ -179,46 +195,72 @@ class DateLowering:
         matrix = self.tracer.emit(ToArrayOp(arg.ssa, [parts[p] for p in order]))  # type: ignore[arg-type]
         return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
 
+    def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs - rhs`` of a native datetime and another one, or a constant date: a
+        timedelta; None if ``lhs`` is not a datetime."""
+        date = lhs.datetime
+        if date is None or date.timedelta or date.series is not None:
+            return None
+        dtype = getattr(value, "dtype", None)
+        if not isinstance(value, pd.Series) or dtype != np.dtype(f"m8[{date.unit}]"):
+            raise Unsupported(f"the difference is {dtype}, not timedelta64[{date.unit}]")
+        if rhs.datetime is not None:
+            other = rhs.datetime
+            if other.timedelta or other.series is not None or other.unit != date.unit:
+                raise Unsupported("a difference of datetimes of different units")
+            ticks = other.ticks
+        else:
+            if not rhs.is_static or pd.isna(rhs.value):
+                raise Unsupported("a datetime minus something else than a date")
+            try:
+                moment = pd.Timestamp(rhs.value)  # type: ignore[arg-type]
+                exact = moment.as_unit(date.unit)
+            except (TypeError, ValueError):
+                raise Unsupported("a datetime minus something else than a date") from None
+            if exact != moment:
+                raise Unsupported(f"the date {moment} is not a whole number of {date.unit}")
+            ticks = self.tracer.emit(ConstantOp(int(exact.as_unit(date.unit)._value))).result
+        difference = self.tracer.emit(DatetimeSubOp(date.ticks, ticks)).result
+        return Val(value, datetime=replace(date, ticks=difference, timedelta=True))
+
     def attribute(self, base: Val, attr: str, value: object) -> Val | None:
-        """``s.dt`` of a native datetime ``s``, and ``s.dt.<field>``."""
-        assert base.datetime is not None
-        if isinstance(base.value, pd.Series):
-            if attr != "dt":
-                return None
-            return Val(value, datetime=Datetime(base.datetime.ticks, base.datetime.unit,
-                                                series=base.value))  # fmt: skip
-        if attr not in FIELD_NAMES:
-            raise Unsupported(f".dt.{attr} is not compiled")
-        if not isinstance(value, pd.Series) or value.dtype not in (np.int32, np.float64, bool):
-            raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
+        """``s.dt`` of a native datetime or timedelta ``s``, and ``s.dt.<field>``."""
         date = base.datetime
-        field = self.tracer.emit(DatetimeFieldOp(FIELD_NAMES[attr], date.ticks, date.unit))
-        if value.dtype != np.int32:  # a flag, or NaT in the example
+        assert date is not None
+        if isinstance(base.value, pd.Series):
+            return Val(value, datetime=replace(date, series=base.value)) if attr == "dt" else None
+        fields = ({"days": "days", "seconds": "seconds"} if date.timedelta else FIELD_NAMES)
+        if attr not in fields:
+            raise Unsupported(f".dt.{attr} is not compiled")
+        integers = np.int64 if attr == "days" and date.timedelta else np.int32
+        if not isinstance(value, pd.Series) or value.dtype not in (integers, np.float64, bool):
+            raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
+        field = self.tracer.emit(DatetimeFieldOp(fields[attr], date.ticks, date.unit))
+        if value.dtype != integers:  # a flag, or NaT in the example
             return Val(value, field.result)
-        # int32 as pandas gives it without NaT: a NaN at run time runs the original function
+        # integers as pandas gives them without NaT: a NaN at run time runs the original
         return Val(value, self.tracer.emit(CastOp(field.result, i64, speculative=True)).result)
 
     def materialize(self, val: Val) -> Val:
-        """The datetime Series (or its ``.dt``), built in Python from its native ticks."""
+        """The datetime or timedelta Series (or its ``.dt``), built in Python from its
+        native ticks."""
         date = val.datetime
         assert date is not None
         if date.series is not None:  # the .dt of the Series
-            series = Val(date.series, datetime=Datetime(date.ticks, date.unit))
+            series = Val(date.series, datetime=replace(date, series=None))
             return self.tracer.python_op(
                 "dt", _accessor, [self.materialize(series)], "the .dt of a datetime Series is "
                 "taken for the Python code that reads it", "(...).dt", wraps=True,
             )  # fmt: skip
         assert isinstance(val.value, pd.Series)
-        unit, utc = val.datetime.unit, isinstance(val.value.dtype, pd.DatetimeTZDtype)
+        utc = isinstance(val.value.dtype, pd.DatetimeTZDtype)
+        dtype = np.dtype(f"{'m8' if date.timedelta else 'M8'}[{date.unit}]")
 
         def build(ticks: pd.Series) -> pd.Series:
-            naive = pd.Series(ticks.to_numpy().view(f"M8[{unit}]"), index=ticks.index,
-                              name=ticks.name)  # fmt: skip
+            naive = pd.Series(ticks.to_numpy().view(dtype), index=ticks.index, name=ticks.name)
             return naive.dt.tz_localize("UTC") if utc else naive
 
-        ticks = Val(_ticks(val.value), val.datetime.ticks)
         return self.tracer.python_op(
-            "datetime", build, [ticks], "a datetime Series is built for the Python code that "
-            "reads it", "pd.to_datetime(...)", wraps=True,
+            "datetime", build, [Val(_ticks(val.value), date.ticks)], "a datetime Series is "
+            "built for the Python code that reads it", "pd.to_datetime(...)", wraps=True,
         )  # fmt: skip
-

@@ -45,7 +45,7 @@ from willump_mlir.dialects.pipeline import (
 from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .categories import CategoryColumns
-from .dates import DateLowering
+from .dates import DateLowering, fixed_date
 from .estimators import (
     ESTIMATOR_METHODS,
     UNARY_UFUNCS,
@@ -1014,6 +1014,8 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
+            if function == "sub" and lhs.datetime is not None:
+                return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
             return self._binary(function, node, pieces, lhs, rhs)
 
         reason = f"operator {type(node.op).__name__} is not compiled"
@@ -1122,7 +1124,9 @@ class Tracer:
             function = getattr(receiver.value, node.func.attr)  # type: ignore[union-attr]
         else:
             function = None
-        if all(p.is_static for p in pieces.values()) and _is_foldable(function):
+        if all(p.is_static for p in pieces.values()) and (
+            _is_foldable(function) or fixed_date(function, [a.value for a in args])
+        ):
             return Val(self.evaluate(node, pieces))
         described = ast.unparse(node.func)
         reason = f"`{described}` is not a recognised function"

@@ -50,10 +50,12 @@ class Category:
 
 @dataclass
 class Datetime:
-    """A datetime64 Series (or its ``.dt``) computed natively: ``ticks``, a ``tensor<?xi64>``
-    of ``unit`` ticks since 1970-01-01 (NaT is -2**63)."""
+    """A datetime64 (or timedelta64) Series, or its ``.dt``, computed natively: ``ticks``, a
+    ``tensor<?xi64>`` of ``unit`` ticks since 1970-01-01 (or long; NaT is -2**63)."""
 
     ticks: SSAValue
     unit: str
     #: for a ``.dt`` accessor, the datetime Series it is of
     series: object = None
+    #: a timedelta (a difference of datetimes) rather than a datetime
+    timedelta: bool = False

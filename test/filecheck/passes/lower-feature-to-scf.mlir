@@ -453,3 +453,23 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.d
 // LLVM-LABEL: define void @"dates_stage0"
 // LLVM:         sdiv i64
 // LLVM:         srem i64
+
+// -----
+
+// A date difference: NaT on either side gives NaT; a signed overflow is error 7.
+
+func.func @gap(%t: tensor<?xi64>) -> tensor<?xi64> {
+  %k = pipeline.constant 86400 : i64
+  %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+  func.return %d : tensor<?xi64>
+}
+
+// CHECK-LABEL: errors = {"1" = {op = "pipeline.datetime_sub"}}
+// CHECK:       scf.for
+// CHECK:         [[A:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
+// CHECK-NEXT:    [[D:%[0-9]+]] = arith.subi [[A]], [[K:%[0-9]+]] : i64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[A]], [[NAT:%[0-9]+]] : i64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[K]], [[NAT]] : i64
+// CHECK:         arith.xori [[A]], [[K]] : i64
+// CHECK-NEXT:    arith.xori [[A]], [[D]] : i64
+// CHECK:         arith.select {{%[0-9]+}}, [[NAT]], [[D]] : i64

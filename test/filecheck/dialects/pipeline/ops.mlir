@@ -153,3 +153,19 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "mon
 // CHECK-NEXT: %e = pipeline.datetime_field "is_month_end" %a unit "ns" : tensor<?xi64> -> tensor<?xi1>
 
 // GENERIC: %t = "pipeline.parse_datetime"(%w) <{column = "when", format = "%Y-%m-%dT%H:%M:%S%z", unit = "us"}> : (!pipeline.frame<"when" : !pipeline.str>) -> tensor<?xi64>
+
+// -----
+
+// A date difference, with a constant date as the right operand.
+
+func.func @gap(%t: tensor<?xi64>, %u: tensor<?xi64>) -> tensor<?xi64> {
+  %k = pipeline.constant 1356998400000000 : i64
+  %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+  %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+  %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+  func.return %e : tensor<?xi64>
+}
+
+// CHECK:      %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+// CHECK-NEXT: %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+// CHECK-NEXT: %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
