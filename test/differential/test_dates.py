@@ -267,6 +267,18 @@ def test_date_difference_adversarial(rows: dict) -> None:
     same_outcome(compiled, gap, frame(rows["a"], rows["b"]), argument="df")
 
 
+def test_numeric_offset_stays_in_python() -> None:
+    """``+00:00`` is ``%z`` to pandas, which native code reads only as ``Z``: in Python (a
+    regression: it compiled to a kernel that sent every batch to the original)."""
+
+    def hours(df: pd.DataFrame) -> pd.Series:
+        return pd.to_datetime(df["when"]).dt.hour
+
+    frame = _frame(["2013-01-01 05:00:00+00:00", "2013-01-01 07:00:00+00:00"] * 2)
+    compiled = check_notebook(hours, frame, native=False, example=2, rows=[frame.iloc[2:]])
+    assert "not all 20 bytes long" in compiled.explain()
+
+
 MONTH_YEAR = ["Jan-2013", "feb-2014", "DEC-1999", "Mar-1969"]
 
 

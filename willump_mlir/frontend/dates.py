@@ -39,6 +39,7 @@ from xdsl.dialects.builtin import i64
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
+    DATE_DIRECTIVES,
     DATE_PARTS,
     DATETIME_FIELDS,
     DATETIME_FLAGS,
@@ -163,9 +164,15 @@ class DateLowering:
         if not isinstance(form, str):
             raise Unsupported("format= is not a str")
         try:
-            format_fields(form)
+            pieces = format_fields(form)
         except ValueError as error:
             raise Unsupported(f"format {form!r} is not compiled: {error}") from None
+        width = sum(DATE_DIRECTIVES[t] if k == "%" else 1 for k, t in pieces)
+        lengths = strings.dropna().map(lambda v: len(v.encode("utf-8")) if isinstance(v, str)
+                                       else -1)  # fmt: skip
+        if (lengths != width).any():  # e.g. "+00:00" for %z: every batch would run in Python
+            raise Unsupported(f"the example's dates are not all {width} bytes long, as native "
+                              f"code reads {form!r}")  # fmt: skip
         try:
             op = ParseDatetimeOp(arg.ssa, column, form, unit)  # type: ignore[arg-type]
             op.verify()
