@@ -358,3 +358,34 @@ def test_calendar_over_the_whole_range(calendar: wm.CompiledPipeline, moments: l
         "minute": [m.minute for m in moments], "second": [m.second for m in moments],
     })  # fmt: skip
     assert difference(calendar.original(frame), calendar(frame)) is None  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def nanoseconds() -> wm.CompiledPipeline:
+    def fields(df: pd.DataFrame) -> pd.DataFrame:
+        when = df["at"]
+        return pd.DataFrame({
+            "year": when.dt.year, "month": when.dt.month, "day": when.dt.day,
+            "hour": when.dt.hour, "minute": when.dt.minute, "second": when.dt.second,
+            "dow": when.dt.dayofweek, "doy": when.dt.dayofyear, "end": when.dt.is_month_end,
+            "leap": when.dt.is_leap_year, "days": (when - pd.Timestamp("1970-01-01")).dt.days,
+        })  # fmt: skip
+
+    example = pd.DataFrame({"at": pd.to_datetime(["2013-01-01 05:00", "1969-12-31 23:59"])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fields, example=(example.astype("M8[ns]"),))
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    compiled.original = fields  # type: ignore[attr-defined]
+    return compiled
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(st.lists(st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1), min_size=1,
+                max_size=30))  # fmt: skip
+def test_calendar_over_the_nanosecond_range(nanoseconds: wm.CompiledPipeline,
+                                            ticks: list) -> None:  # fmt: skip
+    """Any datetime64[ns] value (NaT excluded), 1677-09-21 to 2262-04-11."""
+    frame = pd.DataFrame({"at": np.array(ticks, dtype=np.int64).view("M8[ns]")})
+    assert difference(nanoseconds.original(frame), nanoseconds(frame)) is None  # type: ignore[attr-defined]
