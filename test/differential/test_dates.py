@@ -81,7 +81,7 @@ def datetime_column_fields(df: pd.DataFrame) -> pd.DataFrame:
     when = pd.to_datetime(df["departure"])
     X = df[["distance"]].copy()
     X["hour"] = when.dt.hour
-    X["doy"] = df["departure"].dt.dayofyear
+    X["doy"] = df.departure.dt.dayofyear
     X["dow"] = when.dt.weekday
     return X
 

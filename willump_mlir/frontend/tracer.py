@@ -881,6 +881,8 @@ class Tracer:
             if isinstance(typ, FrameType) and isinstance(base.value, pd.DataFrame):
                 value = self.evaluate(node, pieces)
                 if isinstance(value, pd.Series) and node.attr in base.value.columns:
+                    if isinstance(typ.dtype_of(node.attr), DatetimeType):
+                        return self.dates.column(base, node.attr, value)
                     return self._column(base, node.attr, value)
             return None
 
