@@ -64,12 +64,46 @@ from xdsl.utils.exceptions import VerifyException
 
 # region Types and attributes
 
+#: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
+#: NaT is -2**63), by pandas' name, with how many make a second.
+DATETIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _verify_unit(unit: StringAttr) -> None:
+    if unit.data not in DATETIME_UNITS:
+        raise VerifyException(f"unknown datetime unit {unit.data!r}; expected one of "
+                              f"{', '.join(DATETIME_UNITS)}")  # fmt: skip
+
 
 @irdl_attr_definition
 class StrType(ParametrizedAttribute, TypeAttribute):
     """A string value (a Python ``str``; UTF-8 bytes in native code): ``!pipeline.str``."""
 
     name = "pipeline.str"
+
+
+@irdl_attr_definition
+class DatetimeType(ParametrizedAttribute, TypeAttribute):
+    """A timezone-naive datetime64 column of ``unit`` (s, ms, us or ns) ticks:
+    ``!pipeline.datetime<"us">``."""
+
+    name = "pipeline.datetime"
+    unit: StringAttr
+
+    def __init__(self, unit: str):
+        super().__init__(StringAttr(unit))
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            return (StringAttr(parser.parse_str_literal()),)
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_string_literal(self.unit.data)
+
+    def verify(self) -> None:
+        _verify_unit(self.unit)
 
 
 @irdl_attr_definition
@@ -152,9 +186,10 @@ class FrameType(ParametrizedAttribute, TypeAttribute):
         if len(names) != len(self.dtypes.data):
             raise VerifyException("frame needs one dtype per column")
         for name, dtype in self.columns:
-            if dtype != f64 and not isinstance(dtype, StrType):
+            if dtype != f64 and not isinstance(dtype, StrType | DatetimeType):
                 raise VerifyException(
-                    f"column {name!r} has dtype {dtype}; expected f64 or !pipeline.str"
+                    f"column {name!r} has dtype {dtype}; expected f64, !pipeline.str or "
+                    "!pipeline.datetime"
                 )
 
 
@@ -800,6 +835,232 @@ class CastOp(IRDLOperation):
 
 
 # endregion
+# region Dates
+
+#: The directives of ``pipeline.parse_datetime`` formats, with the bytes each one reads.
+DATE_DIRECTIVES = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "b": 3, "z": 1}
+#: The parts of ``pipeline.make_datetime``, in order (a prefix of at least three).
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+#: ``Series.dt`` fields natively; pandas gives them as int32 (float64 with NaN for NaT).
+DATETIME_FIELDS = (
+    "year", "month", "day", "hour", "minute", "second", "dayofweek", "dayofyear", "quarter",
+    "days_in_month",
+)  # fmt: skip
+#: ``Series.dt`` fields of a timedelta: whole days (rounded down; pandas gives int64) and
+#: the seconds after them (int32).
+TIMEDELTA_FIELDS = ("days", "seconds")
+#: Boolean ``Series.dt`` fields (False for NaT).
+DATETIME_FLAGS = (
+    "is_month_start", "is_month_end", "is_quarter_start", "is_quarter_end", "is_year_start",
+    "is_year_end", "is_leap_year",
+)  # fmt: skip
+
+
+def format_fields(format: str) -> list[tuple[str, str]]:
+    """A ``parse_datetime`` format as (kind, text) pieces: ``("%", "Y")`` for a directive,
+    ``("", "-")`` for a literal byte; ``ValueError`` for anything else."""
+    pieces: list[tuple[str, str]] = []
+    i = 0
+    while i < len(format):
+        if format[i] == "%":
+            directive = format[i + 1 : i + 2]
+            if directive not in DATE_DIRECTIVES:
+                raise ValueError(f"directive %{directive} is not compiled")
+            pieces.append(("%", directive))
+            i += 2
+        else:
+            if not (format[i].isascii() and format[i].isprintable()) or format[i].isdigit():
+                raise ValueError(f"literal {format[i]!r} is not compiled")
+            pieces.append(("", format[i]))
+            i += 1
+    directives = [t for k, t in pieces if k == "%"]
+    if "Y" not in directives or len(set(directives)) != len(directives):
+        raise ValueError("a format needs %Y and each directive at most once")
+    if "d" in directives and not ({"m", "b"} & set(directives)):
+        raise ValueError("a day needs a month")
+    return pieces
+
+
+@irdl_op_definition
+class DatetimeColumnOp(IRDLOperation):
+    """The ticks of a datetime column of a frame (``df["when"]``, NaT is -2**63).
+
+    ```mlir
+    %t = pipeline.datetime_column %df "when"
+        : !pipeline.frame<"when" : !pipeline.datetime<"ns">> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.datetime_column"
+    frame = operand_def(FrameType)
+    column = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$frame $column attr-dict `:` type($frame) `->` type($result)"
+
+    def __init__(self, frame: SSAValue, column: str):
+        super().__init__(operands=[frame], properties={"column": StringAttr(column)},
+                         result_types=[vector_of(i64)])  # fmt: skip
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        self.frame.type.verify_columns([self.column.data])
+        if not isinstance(self.frame.type.dtype_of(self.column.data), DatetimeType):
+            raise VerifyException(f"column {self.column.data!r} is not a datetime")
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
+class ParseDatetimeOp(IRDLOperation):
+    """``pd.to_datetime`` of a string column in one fixed-width ``format`` (strptime
+    directives ``%Y`` 4 digits, ``%m %d %H %M %S`` 2 digits, ``%b`` an English month
+    abbreviation in any case, ``%z`` only as ``Z``, UTC, and literal bytes). The result
+    counts ``unit`` ticks since 1970-01-01 (UTC). A missing string is NaT; a string that
+    does not match exactly, or an invalid date, stops the batch with a signal to run the
+    original function (pandas may read it otherwise, or raise).
+
+    ```mlir
+    %t = pipeline.parse_datetime %f "when" "%Y-%m-%d %H:%M:%S" unit "us"
+        : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.parse_datetime"
+    frame = operand_def(FrameType)
+    column = prop_def(StringAttr)
+    format = prop_def(StringAttr)
+    unit = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$frame $column $format `unit` $unit attr-dict `:` type($frame) `->` type($result)"
+    )
+
+    def __init__(self, frame: SSAValue, column: str, format: str, unit: str):
+        super().__init__(
+            operands=[frame],
+            properties={"column": StringAttr(column), "format": StringAttr(format),
+                        "unit": StringAttr(unit)},
+            result_types=[vector_of(i64)],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        assert isinstance(self.frame.type, FrameType)
+        self.frame.type.verify_columns([self.column.data], StrType())
+        _verify_unit(self.unit)
+        try:
+            format_fields(self.format.data)
+        except ValueError as error:
+            raise VerifyException(f"format {self.format.data!r}: {error}") from None
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
+class MakeDatetimeOp(IRDLOperation):
+    """``pd.to_datetime`` of a frame of year, month, day (and hour, minute, second)
+    columns, in that order. A row with NaN is NaT; a fraction or an invalid date stops the
+    batch with a signal to run the original function (which raises, or coerces).
+
+    ```mlir
+    %t = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.make_datetime"
+    input = operand_def(TensorType)
+    unit = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input `unit` $unit attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, unit: str):
+        super().__init__(
+            operands=[input], properties={"unit": StringAttr(unit)}, result_types=[vector_of(i64)]
+        )
+
+    def verify_(self) -> None:
+        typ = verify_batch(self.input.type, "input")
+        if typ.get_element_type() != f64 or not 3 <= batch_width(typ) <= len(DATE_PARTS):
+            raise VerifyException(f"input must be tensor<?xWxf64> with 3 <= W <= "
+                                  f"{len(DATE_PARTS)}: {', '.join(DATE_PARTS)}")  # fmt: skip
+        _verify_unit(self.unit)
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
+class DatetimeSubOp(IRDLOperation):
+    """The timedelta ``lhs - rhs`` of datetimes of one unit (a scalar ``rhs``: a constant
+    date), in ticks; NaT if either is NaT. An overflow, which pandas refuses, stops the
+    batch with a signal to run the original function.
+
+    ```mlir
+    %d = pipeline.datetime_sub %t, %t0 : (tensor<?xi64>, i64) -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.datetime_sub"
+    lhs = operand_def(TensorType)
+    rhs = operand_def()
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
+    )
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue):
+        super().__init__(operands=[lhs, rhs], result_types=[vector_of(i64)])
+
+    def verify_(self) -> None:
+        if self.lhs.type != vector_of(i64) or self.rhs.type not in (vector_of(i64), i64):
+            raise VerifyException("operands must be tensor<?xi64> (and an i64 scalar rhs)")
+        if self.result.type != vector_of(i64):
+            raise VerifyException("result must be tensor<?xi64>")
+
+
+@irdl_op_definition
+class DatetimeFieldOp(IRDLOperation):
+    """A calendar field of a datetime (``Series.dt.<field>``), NaN for NaT
+    (``dayofweek``: Monday is 0); a flag (``is_month_end``, ...) is i1, False for NaT;
+    ``days`` and ``seconds`` are those of a timedelta (``pipeline.datetime_sub``).
+
+    ```mlir
+    %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+    %e = pipeline.datetime_field "is_month_end" %t unit "us" : tensor<?xi64> -> tensor<?xi1>
+    ```
+    """
+
+    name = "pipeline.datetime_field"
+    field = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    unit = prop_def(StringAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$field $input `unit` $unit attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, field: str, input: SSAValue, unit: str):
+        super().__init__(
+            operands=[input], properties={"field": StringAttr(field), "unit": StringAttr(unit)},
+            result_types=[vector_of(i1 if field in DATETIME_FLAGS else f64)],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        field = self.field.data
+        if field not in DATETIME_FIELDS + DATETIME_FLAGS + TIMEDELTA_FIELDS:
+            raise VerifyException(f"unknown datetime field {field!r}")
+        if self.input.type != vector_of(i64):
+            raise VerifyException("input must be tensor<?xi64>")
+        _verify_unit(self.unit)
+        expected = vector_of(i1 if field in DATETIME_FLAGS else f64)
+        if self.result.type != expected:
+            raise VerifyException(f"result must be {expected}")
+
+
+# endregion
 # region Opaque Python
 
 
@@ -877,8 +1138,14 @@ Pipeline = Dialect(
         BinaryOp,
         WhereOp,
         CastOp,
+        # Dates
+        DatetimeColumnOp,
+        ParseDatetimeOp,
+        MakeDatetimeOp,
+        DatetimeSubOp,
+        DatetimeFieldOp,
         # Opaque Python
         PythonCallOp,
     ],
-    [StrType, ObjectType, FrameType, BlobAttr],
+    [StrType, DatetimeType, ObjectType, FrameType, BlobAttr],
 )

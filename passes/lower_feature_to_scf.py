@@ -60,6 +60,7 @@ from xdsl.passes import ModulePass
 
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
+from willump_mlir.passes.date_kernels import DateEmitter
 from willump_mlir.passes.lookup_kernels import LookupEmitter, resolve_column
 from willump_mlir.passes.text_kernels import (
     ERROR_INFINITE,
@@ -134,7 +135,7 @@ class KernelState:
     python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
 
 
-class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
+class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
@@ -817,6 +818,11 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         pipeline.BinaryOp: binary,
         pipeline.WhereOp: where,
         pipeline.CastOp: cast_elements,
+        pipeline.DatetimeColumnOp: DateEmitter.datetime_column,
+        pipeline.ParseDatetimeOp: DateEmitter.parse_datetime,
+        pipeline.MakeDatetimeOp: DateEmitter.make_datetime,
+        pipeline.DatetimeSubOp: DateEmitter.datetime_sub,
+        pipeline.DatetimeFieldOp: DateEmitter.datetime_field,
         feature.ImputeOp: impute,
         feature.StandardizeOp: standardize,
         feature.MulAddOp: mul_add,

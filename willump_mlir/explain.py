@@ -31,6 +31,11 @@ ARRAY_OPS = {
     pipeline.WhereOp: "numpy elementwise math",
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
+    **dict.fromkeys(
+        (pipeline.DatetimeColumnOp, pipeline.ParseDatetimeOp, pipeline.MakeDatetimeOp,
+         pipeline.DatetimeSubOp, pipeline.DatetimeFieldOp),
+        "dates (pd.to_datetime, .dt fields, date differences)",
+    ),  # fmt: skip
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
     feature.EncodeStringsOp: "strings looked up in constant vocabularies (==, isin, isna, "
     "get_dummies, string keys)",

@@ -134,7 +134,8 @@ class EstimatorLowering:
     def _kinds(self, x: Val) -> list[str]:
         typ = x.ssa.type if x.ssa is not None else None
         if isinstance(typ, FrameType):
-            return ["f64" if t == f64 else "str" for _, t in typ.columns]
+            return ["f64" if t == f64 else "str" if isinstance(t, StrType) else "datetime"
+                    for _, t in typ.columns]  # fmt: skip
         if is_sparse(typ):
             return [params.sparse_kind(typ.get_element_type())] * typ.get_shape()[1]
         if typ is not None and is_f64_batch(typ) and typ.get_num_dims() == 2:

@@ -30,6 +30,7 @@ from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
     ConstantOp,
+    DatetimeType,
     FrameType,
     PythonCallOp,
     SelectColumnsOp,
@@ -44,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
 from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .categories import CategoryColumns
+from .dates import DateLowering, fixed_date
 from .elementwise import Elementwise
 from .estimators import (
     ESTIMATOR_METHODS,
@@ -274,6 +276,7 @@ class Tracer:
         self.categories = CategoryColumns(self)
         self.elementwise = Elementwise(self)
         self.vocab = StringVocab(self)
+        self.dates = DateLowering(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -367,6 +370,8 @@ class Tracer:
             val = Val(val.value) if self._evaluating else self.categories.materialize(val)
         if val.pending is not None:  # get_dummies or fillna: its example, or pandas' own
             val = Val(val.value) if self._evaluating else self.vocab.materialize(val)
+        if val.datetime is not None:  # a native datetime: its example, or the Python one
+            val = Val(val.value) if self._evaluating else self.dates.materialize(val)
         if val.ssa is not None:
             for i, known in enumerate(operands):
                 if known.ssa is val.ssa and known.value is val.value:
@@ -547,6 +552,8 @@ class Tracer:
             return self.categories.materialize(val)
         if val.pending is not None:
             return self.vocab.materialize(val)
+        if val.datetime is not None:
+            return self.dates.materialize(val)
         operands = [v for v in (val.items or []) if v.ssa is not None]
         if val.items is not None and len(operands) == len(val.items):
             kind, keys = type(val.value), list(val.value)  # type: ignore[call-overload]
@@ -870,6 +877,8 @@ class Tracer:
 
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
+            if base.datetime is not None:
+                return self.dates.attribute(base, node.attr, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -885,6 +894,8 @@ class Tracer:
             if isinstance(typ, FrameType) and isinstance(base.value, pd.DataFrame):
                 value = self.evaluate(node, pieces)
                 if isinstance(value, pd.Series) and node.attr in base.value.columns:
+                    if isinstance(typ.dtype_of(node.attr), DatetimeType):
+                        return self.dates.column(base, node.attr, value)
                     return self._frame_column(base, node.attr, value)
             return None
 
@@ -962,6 +973,8 @@ class Tracer:
                     return None
                 return self._checked(SelectColumnsOp(base.ssa, key), value)
             if isinstance(typ, FrameType) and isinstance(key, str):
+                if isinstance(typ.dtype_of(key), DatetimeType):
+                    return self.dates.column(base, key, value)
                 return self._frame_column(base, key, value)
             column_key = (
                 isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)
@@ -1025,6 +1038,8 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
+            if function == "sub" and lhs.datetime is not None:
+                return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
             return self._binary(function, node, pieces, lhs, rhs)
 
         reason = f"operator {type(node.op).__name__} is not compiled"
@@ -1137,7 +1152,9 @@ class Tracer:
             function = getattr(receiver.value, node.func.attr)  # type: ignore[union-attr]
         else:
             function = None
-        if all(p.is_static for p in pieces.values()) and _is_foldable(function):
+        if all(p.is_static for p in pieces.values()) and (
+            _is_foldable(function) or fixed_date(function, [a.value for a in args])
+        ):
             return Val(self.evaluate(node, pieces))
         described = ast.unparse(node.func)
         reason = f"`{described}` is not a recognised function"
@@ -1165,6 +1182,8 @@ class Tracer:
         categorical = self.categories.call(node, pieces, receiver, function, args, kwargs)
         if categorical is not None:
             return categorical
+        if function is pd.to_datetime:
+            return self.dates.to_datetime(args, kwargs, self.evaluate(node, pieces))
         looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
         if looked_up is not None:
             return looked_up
@@ -1425,8 +1444,12 @@ class Tracer:
         if set(kwargs) - ({"format"} if function is sp.hstack else set()):
             return None
         value = self.evaluate(node, pieces)
+        floats = getattr(value, "dtype", None) == np.float64  # numpy made the ints floats
         inputs = []
         for item in args[0].items:
+            if floats and function is not sp.hstack and item.ssa is not None and \
+                    _integers(item.ssa.type):  # fmt: skip
+                item = Val(item.value, self.emit(CastOp(item.ssa, f64)).result)
             if item.ssa is None or not is_batch(item.ssa.type):
                 raise Unsupported(f"{name} of a value that is not a batch of numbers")
             if is_sparse(item.ssa.type) and function is not sp.hstack:
@@ -1449,6 +1472,10 @@ _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsu
 def _float_dtype(dtype: Val) -> bool:
     """Whether ``dtype`` (of ``to_numpy``) is one that gives float64."""
     return dtype.is_static and dtype.value in _FLOAT_DTYPES
+def _integers(typ: Attribute) -> bool:
+    """A dense batch of i64 or i1, which numpy stacks beside floats as float64 values."""
+    return isinstance(typ, TensorType) and not is_sparse(typ) and \
+        typ.get_element_type() in (i64, i1)  # fmt: skip
 
 
 def _by_rows(key: ast.expr, name: str, variables: set[str]) -> bool:

@@ -9,6 +9,8 @@ from xdsl.dialects.builtin import TensorType, f32, f64, i1, i64
 from xdsl.ir import Attribute
 
 from willump_mlir.dialects.pipeline import (
+    DATETIME_UNITS,
+    DatetimeType,
     FrameType,
     ObjectType,
     StrType,
@@ -44,7 +46,8 @@ def element_type(dtype: np.dtype) -> Attribute | None:
 
 
 def column_kind(series: pd.Series) -> str | None:
-    """``"f64"`` or ``"str"`` for a frame column, None if neither fits.
+    """``"f64"`` or ``"str"`` for a frame column, ``"M8[unit]"`` for a timezone-naive
+    datetime64 column of a unit native code reads, None if none fits.
 
     A numeric column (float64 or float32, any integer, bool, a nullable ``Int64`` with
     ``pd.NA``) is ``"f64"``: native code reads it as float64 (NaN for missing) where a model
@@ -54,6 +57,8 @@ def column_kind(series: pd.Series) -> str | None:
     if isinstance(dtype, np.dtype):
         if dtype in (np.float64, np.float32) or dtype.kind in "iub":
             return "f64"
+        if dtype.kind == "M" and np.datetime_data(dtype)[0] in DATETIME_UNITS:
+            return dtype.str[1:]  # "M8[us]"
         if dtype.kind != "O":
             return None
     elif pd.api.types.is_numeric_dtype(dtype):  # nullable Int64, Float64, boolean
@@ -78,7 +83,8 @@ def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
 
 def frame_type(columns: list[tuple[str, str]]) -> FrameType:
     """The ``!pipeline.frame`` of (name, kind) columns."""
-    return FrameType([(n, f64 if k == "f64" else StrType()) for n, k in columns])
+    return FrameType([(n, f64 if k == "f64" else DatetimeType(np.datetime_data(k)[0])
+                          if k.startswith("M8") else StrType()) for n, k in columns])  # fmt: skip
 
 
 def is_text(value: object) -> bool:

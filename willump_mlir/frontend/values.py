@@ -27,12 +27,16 @@ class Val:
     #: ``pd.get_dummies`` or ``fillna(str)`` of native columns (``frontend.string_vocab``), kept
     #: as their source until a native use (a reindex, a comparison) reads them
     pending: Pending | None = None
+    #: a datetime Series computed natively (``frontend.dates``): its ticks and unit
+    datetime: Datetime | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
-        return self.ssa is None and self.items is None and self.category is None \
-            and self.pending is None  # fmt: skip
+        return (
+            self.ssa is None and self.items is None and self.category is None
+            and self.pending is None and self.datetime is None
+        )  # fmt: skip
 
 
 @dataclass
@@ -59,3 +63,16 @@ class Pending:
     build: Callable[[object], object]
     text: str
     reason: str
+
+
+@dataclass
+class Datetime:
+    """A datetime64 (or timedelta64) Series, or its ``.dt``, computed natively: ``ticks``, a
+    ``tensor<?xi64>`` of ``unit`` ticks since 1970-01-01 (or long; NaT is -2**63)."""
+
+    ticks: SSAValue
+    unit: str
+    #: for a ``.dt`` accessor, the datetime Series it is of
+    series: object = None
+    #: a timedelta (a difference of datetimes) rather than a datetime
+    timedelta: bool = False

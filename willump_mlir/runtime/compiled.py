@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult
+from willump_mlir.passes.date_kernels import ERROR_NOT_A_DATE
 from willump_mlir.passes.lower_feature_to_scf import (
     ERROR_CAST_NON_FINITE,
     ERROR_INFINITE,
@@ -519,6 +520,8 @@ class CompiledPipeline:
         key = (spec.value, spec.column)
         if spec.part == "values" and spec.dtype != np.float64:  # an int64 or bool column
             key = (spec.value, f"{spec.column}:{np.dtype(spec.dtype).str}")
+        if spec.part.startswith("M8["):  # a datetime column's ticks
+            key = (spec.value, f"{spec.column}:{spec.part}")
         parts = columns.get(key)
         if parts is None:
             array = marshal.column_array(spec.argument, value, spec.column)
@@ -526,7 +529,11 @@ class CompiledPipeline:
                 raise marshal.InputError(
                     f"{spec.argument!r} has {len(array)} rows where the pipeline has {rows}"
                 )
-            if spec.part == "values":
+            if spec.part.startswith("M8["):
+                parts = {spec.part: marshal.datetime_column(
+                    spec.argument, array, spec.column, np.dtype(spec.part)
+                )}  # fmt: skip
+            elif spec.part == "values":
                 parts = {
                     "values": marshal.numeric_column(
                         spec.argument, array, spec.column, np.dtype(spec.dtype)
@@ -716,6 +723,11 @@ class CompiledPipeline:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
                 "fraction), where the example's int64 was compiled",
+            )
+        if kind == ERROR_NOT_A_DATE:
+            return marshal.Unhandled(
+                f"{where}, row {row}:", "a date the compiled code does not read as pandas "
+                "would (another format than the example's, an invalid or out-of-range date)",
             )
         if kind == ERROR_CAST_NON_FINITE:
             return marshal.InputError(

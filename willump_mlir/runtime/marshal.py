@@ -211,6 +211,18 @@ def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT6
         ) from None
 
 
+def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.ndarray:
+    """A datetime column's array (see ``column_array``) as its i64 ticks (NaT is -2**63);
+    ``Unhandled`` unless it is timezone-naive datetime64 of ``dtype``'s unit, as in the
+    example."""
+    if getattr(values, "dtype", None) != dtype:
+        raise Unhandled(
+            f"argument {name!r}:", f"column {column!r} is {getattr(values, 'dtype', None)}, "
+            f"where the pipeline was compiled for {dtype} as in the example"
+        )
+    return np.ascontiguousarray(np.asarray(values).view(np.int64))
+
+
 def missing_flag(value: Any) -> int:
     """0 for a value, ``MISSING_NONE`` for None (and pd.NA), ``MISSING_NAN`` for NaN."""
     if value is None or value is pd.NA:

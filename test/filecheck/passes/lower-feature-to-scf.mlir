@@ -499,3 +499,62 @@ func.func @missing(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?xi1> {
 // CHECK-NEXT: [[FITTED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], [[ZERO]] : i8
 // CHECK-NEXT: [[UNKNOWN:%[0-9]+]] = arith.select [[IS_MISSING]], %{{[0-9]+}}, %{{[0-9]+}} : i64
 // CHECK-NEXT: arith.select [[FITTED]], %{{[0-9]+}}, [[UNKNOWN]] : i64
+
+// -----
+
+// Dates: a datetime column's ticks read as they are (the runtime checks their unit), "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
+// that are not missing; any other row (or an invalid date) is error 7, after which the
+// runtime runs the original function. Fields split the ticks with floor division; NaT
+// (-2**63) gives NaN.
+
+func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.datetime<"s">>, %ymd: tensor<?x3xf64>) -> (tensor<?xf64>, tensor<?xf64>, tensor<?xf64>) {
+  %a = pipeline.datetime_column %df "at" : !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.datetime<"s">> -> tensor<?xi64>
+  %y = pipeline.datetime_field "year" %a unit "s" : tensor<?xi64> -> tensor<?xf64>
+  %t = pipeline.parse_datetime %df "when" "%b-%Y" unit "us" : !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.datetime<"s">> -> tensor<?xi64>
+  %m = pipeline.datetime_field "month" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+  %d = pipeline.make_datetime %ymd unit "ns" : tensor<?x3xf64> -> tensor<?xi64>
+  %w = pipeline.datetime_field "dayofweek" %d unit "ns" : tensor<?xi64> -> tensor<?xf64>
+  func.return %m, %w, %y : tensor<?xf64>, tensor<?xf64>, tensor<?xf64>
+}
+
+// CHECK-LABEL: errors = {"2" = {op = "pipeline.parse_datetime", column = "when"}, "4" = {op = "pipeline.make_datetime"}}
+// CHECK:       willump.inputs = [{value = "arg0", part = "M8[s]", dtype = "i64", column = "at"}, {value = "arg0", part = "bytes", dtype = "i8", column = "when"}, {value = "arg0", part = "offsets", dtype = "i64", column = "when"}, {value = "arg0", part = "missing", dtype = "i8", column = "when"}, {value = "arg1", part = "values", dtype = "f64", width = 3 : i64}]
+// CHECK-DAG:   [[WIDTH:%[0-9]+]] = arith.constant 8 : i64
+// CHECK-DAG:   [[JAN:%[0-9]+]] = arith.constant 6971758 : i64
+// CHECK-DAG:   {{%[0-9]+}} = arith.constant 7 : i64
+// CHECK-DAG:   [[NAT:%[0-9]+]] = arith.constant -9223372036854775808 : i64
+// CHECK-DAG:   {{%[0-9]+}} = arith.constant 1678 : i64
+// CHECK-DAG:   {{%[0-9]+}} = arith.constant 86400000000000 : i64
+// CHECK:       scf.for
+// CHECK:         {{%[0-9]+}} = arith.cmpi eq, {{%[0-9]+}}, [[WIDTH]] : i64
+// CHECK:         {{%[0-9]+}}, {{%[0-9]+}} = scf.if {{%[0-9]+}} -> (i64, i1) {
+// CHECK:           arith.cmpi eq, {{%[0-9]+}}, [[JAN]] : i64
+// CHECK:         } else {
+// CHECK-NEXT:      scf.yield [[NAT]], {{%[0-9]+}} : i64, i1
+// CHECK:         arith.divsi
+// CHECK:         arith.remsi
+// CHECK:         arith.fptosi
+
+// LLVM-LABEL: define void @"dates_stage0"
+// LLVM:         sdiv i64
+// LLVM:         srem i64
+
+// -----
+
+// A date difference: NaT on either side gives NaT; a signed overflow is error 7.
+
+func.func @gap(%t: tensor<?xi64>) -> tensor<?xi64> {
+  %k = pipeline.constant 86400 : i64
+  %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+  func.return %d : tensor<?xi64>
+}
+
+// CHECK-LABEL: errors = {"1" = {op = "pipeline.datetime_sub"}}
+// CHECK:       scf.for
+// CHECK:         [[A:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
+// CHECK-NEXT:    [[D:%[0-9]+]] = arith.subi [[A]], [[K:%[0-9]+]] : i64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[A]], [[NAT:%[0-9]+]] : i64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[K]], [[NAT]] : i64
+// CHECK:         arith.xori [[A]], [[K]] : i64
+// CHECK-NEXT:    arith.xori [[A]], [[D]] : i64
+// CHECK:         arith.select {{%[0-9]+}}, [[NAT]], [[D]] : i64

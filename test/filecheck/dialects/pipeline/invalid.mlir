@@ -10,7 +10,7 @@
 
 %x = "test.op"() : () -> !pipeline.frame<"a" : i64>
 
-// CHECK: column 'a' has dtype i64; expected f64 or !pipeline.str
+// CHECK: column 'a' has dtype i64; expected f64, !pipeline.str or !pipeline.datetime
 
 // -----
 
@@ -282,3 +282,65 @@
 %c = "pipeline.constant"() <{value = 2.5 : f32}> : () -> f32
 
 // CHECK: the value must be an f64 or i64, got f32
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+%t = pipeline.parse_datetime %df "s" "%Y-%j" unit "us" : !pipeline.frame<"s" : !pipeline.str> -> tensor<?xi64>
+
+// CHECK: format '%Y-%j': directive %j is not compiled
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
+%t = pipeline.parse_datetime %df "s" "%m-%d" unit "us" : !pipeline.frame<"s" : !pipeline.str> -> tensor<?xi64>
+
+// CHECK: format '%m-%d': a format needs %Y and each directive at most once
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"s" : f64>
+%t = pipeline.parse_datetime %df "s" "%Y" unit "us" : !pipeline.frame<"s" : f64> -> tensor<?xi64>
+
+// CHECK: column 's' is not of type !pipeline.str
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%t = pipeline.make_datetime %x unit "us" : tensor<?x2xf64> -> tensor<?xi64>
+
+// CHECK: input must be tensor<?xWxf64> with 3 <= W <= 6: year, month, day, hour, minute, second
+
+// -----
+
+%t = "test.op"() : () -> tensor<?xi64>
+%f = pipeline.datetime_field "week" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+
+// CHECK: unknown datetime field 'week'
+
+// -----
+
+%t = "test.op"() : () -> tensor<?xi64>
+%f = pipeline.datetime_field "hour" %t unit "D" : tensor<?xi64> -> tensor<?xf64>
+
+// CHECK: unknown datetime unit 'D'; expected one of s, ms, us, ns
+
+// -----
+
+%x = "test.op"() : () -> !pipeline.frame<"t" : !pipeline.datetime<"D">>
+
+// CHECK: unknown datetime unit 'D'; expected one of s, ms, us, ns
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"t" : f64>
+%t = pipeline.datetime_column %df "t" : !pipeline.frame<"t" : f64> -> tensor<?xi64>
+
+// CHECK: column 't' is not a datetime
+
+// -----
+
+%t = "test.op"() : () -> tensor<?xi64>
+%f = pipeline.datetime_field "is_month_end" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+
+// CHECK: result must be tensor<?xi1>

@@ -126,3 +126,46 @@ pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> 
 // GENERIC:      %k = "pipeline.constant"() <{value = 2010 : i64}> : () -> i64
 // GENERIC:      %c = "pipeline.cast"(%g) : (tensor<?x1xi1>) -> tensor<?x1xi64>
 // GENERIC-NEXT: %sp = "pipeline.cast"(%q) <{speculative}> : (tensor<?x1xf64>) -> tensor<?x1xi64>
+
+// -----
+
+// Dates: text parsed in a fixed-width format, a frame of parts assembled, calendar fields.
+
+func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "month" : f64, "day" : f64>, %dt: !pipeline.frame<"at" : !pipeline.datetime<"ns">>) -> tensor<?xf64> {
+  %a = pipeline.datetime_column %dt "at" : !pipeline.frame<"at" : !pipeline.datetime<"ns">> -> tensor<?xi64>
+  %w = pipeline.select_columns %df ["when"] : !pipeline.frame<"when" : !pipeline.str, "year" : f64, "month" : f64, "day" : f64> -> !pipeline.frame<"when" : !pipeline.str>
+  %t = pipeline.parse_datetime %w "when" "%Y-%m-%dT%H:%M:%S%z" unit "us" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+  %b = pipeline.parse_datetime %w "when" "%b-%Y" unit "ns" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+  %ymd = pipeline.to_array %df ["year", "month", "day"] : !pipeline.frame<"when" : !pipeline.str, "year" : f64, "month" : f64, "day" : f64> -> tensor<?x3xf64>
+  %d = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
+  %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+  %m = pipeline.datetime_field "dayofweek" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+  %e = pipeline.datetime_field "is_month_end" %a unit "ns" : tensor<?xi64> -> tensor<?xi1>
+  func.return %h : tensor<?xf64>
+}
+
+// CHECK:      %a = pipeline.datetime_column %dt "at" : !pipeline.frame<"at" : !pipeline.datetime<"ns">> -> tensor<?xi64>
+// CHECK:      %t = pipeline.parse_datetime %w "when" "%Y-%m-%dT%H:%M:%S%z" unit "us" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+// CHECK-NEXT: %b = pipeline.parse_datetime %w "when" "%b-%Y" unit "ns" : !pipeline.frame<"when" : !pipeline.str> -> tensor<?xi64>
+// CHECK:      %d = pipeline.make_datetime %ymd unit "us" : tensor<?x3xf64> -> tensor<?xi64>
+// CHECK-NEXT: %h = pipeline.datetime_field "hour" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
+// CHECK-NEXT: %m = pipeline.datetime_field "dayofweek" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+// CHECK-NEXT: %e = pipeline.datetime_field "is_month_end" %a unit "ns" : tensor<?xi64> -> tensor<?xi1>
+
+// GENERIC: %t = "pipeline.parse_datetime"(%w) <{column = "when", format = "%Y-%m-%dT%H:%M:%S%z", unit = "us"}> : (!pipeline.frame<"when" : !pipeline.str>) -> tensor<?xi64>
+
+// -----
+
+// A date difference, with a constant date as the right operand.
+
+func.func @gap(%t: tensor<?xi64>, %u: tensor<?xi64>) -> tensor<?xi64> {
+  %k = pipeline.constant 1356998400000000 : i64
+  %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+  %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+  %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+  func.return %e : tensor<?xi64>
+}
+
+// CHECK:      %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+// CHECK-NEXT: %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+// CHECK-NEXT: %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>

@@ -1,0 +1,273 @@
+"""Dates natively: ``pd.to_datetime`` and ``Series.dt`` fields.
+
+A datetime Series computed natively is a :class:`~willump_mlir.frontend.values.Datetime`:
+an i64 vector of ticks of its unit since the epoch (NaT is -2**63), and the unit. It is
+a datetime64 column of a frame argument (``pipeline.datetime_column``), or made by
+
+* ``pd.to_datetime(s)`` of a string column in the format pandas infers from the example
+  (``guess_datetime_format`` of its first value: ISO-8601 dates and times such as
+  ``2013-01-01 05:00:00``, or ``2013-01-01T05:00:00Z`` in UTC) or in ``format=``
+  (``%Y %m %d %H %M %S %b``, ``%z`` as ``Z``, and literals), as ``pipeline.parse_datetime``;
+* ``pd.to_datetime(df[["year", "month", "day"]])`` (and hour, minute, second) of numeric
+  columns, as ``pipeline.make_datetime``;
+
+and read by ``.dt.year/month/day/hour/minute/second/dayofweek/weekday/dayofyear/quarter/
+days_in_month`` and the flags ``.dt.is_month_end`` etc. (``pipeline.datetime_field``).
+pandas gives a field as int32, or float64 with NaN where a date is NaT (a flag is bool,
+False for NaT): on an example without NaT the field is an i64 vector whose run-time NaN
+is a signal to run the original function (a speculative cast). On an example with NaT it
+is an f64 vector, as a Python step's float64 result is typed: a batch without NaT then
+gets the field (and what is computed from it) as float64 where pandas gives int32, equal
+values.
+Anything native code might read otherwise than pandas (another layout than the example's,
+an invalid or out-of-range date) is such a signal too, so the original function decides.
+A datetime minus another or a constant date is a timedelta of the same unit
+(``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and ``.dt.seconds`` (int32)
+are native too.
+Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+from xdsl.dialects.builtin import i64
+from xdsl.utils.exceptions import VerifyException
+
+from willump_mlir.dialects.pipeline import (
+    DATE_DIRECTIVES,
+    DATE_PARTS,
+    DATETIME_FIELDS,
+    DATETIME_FLAGS,
+    DATETIME_UNITS,
+    CastOp,
+    ConstantOp,
+    DatetimeColumnOp,
+    DatetimeFieldOp,
+    DatetimeSubOp,
+    FrameType,
+    MakeDatetimeOp,
+    ParseDatetimeOp,
+    StrType,
+    ToArrayOp,
+    format_fields,
+)
+
+from .spec import Unsupported
+from .values import Datetime, Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: ``.dt`` names of the native fields.
+FIELD_NAMES = {name: name for name in DATETIME_FIELDS + DATETIME_FLAGS} | {
+    "weekday": "dayofweek", "day_of_week": "dayofweek", "day_of_year": "dayofyear",
+    "daysinmonth": "days_in_month",
+}  # fmt: skip
+#: pandas' names of the parts of a frame it assembles dates from (``_unit_map``).
+_PART_NAMES = {"year": "year", "years": "year", "month": "month", "months": "month",
+               "day": "day", "days": "day", "hour": "hour", "hours": "hour",
+               "minute": "minute", "minutes": "minute", "second": "second",
+               "seconds": "second"}  # fmt: skip
+
+
+def datetime_unit(value: object) -> str:
+    """The unit of a timezone-naive datetime64 Series; ``Unsupported`` for anything else."""
+    dtype = getattr(value, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        if str(dtype.tz) != "UTC":
+            raise Unsupported(f"a datetime in time zone {dtype.tz} is not compiled (UTC is)")
+        return dtype.unit
+    if not isinstance(value, pd.Series) or not isinstance(dtype, np.dtype) or dtype.kind != "M":
+        raise Unsupported("the result is not a datetime64 Series")
+    unit = np.datetime_data(dtype)[0]
+    if unit not in DATETIME_UNITS:
+        raise Unsupported(f"a datetime64[{unit}] is not compiled")
+    return unit
+
+
+def _ticks(value: pd.Series) -> pd.Series:
+    """The i64 ticks of a datetime64 Series (NaT is -2**63), with its index and name."""
+    return pd.Series(value.array.asi8, index=value.index, name=value.name)
+
+
+def fixed_date(function: object, args: list[object]) -> bool:
+    """Whether ``function(*args)`` is a ``pd.Timestamp`` of a fixed date (not "now" or
+    "today"), which is folded at compile time."""
+    return function is pd.Timestamp and not any(
+        isinstance(a, str) and a.strip().lower() in ("now", "today") for a in args
+    )
+
+
+def _accessor(series: pd.Series) -> object:
+    return series.dt
+
+
+class DateLowering:
+    """``pd.to_datetime`` and ``.dt`` fields for the tracer."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def column(self, frame: Val, name: str, value: object) -> Val:
+        """``frame[name]`` of a datetime column: its ticks."""
+        unit = datetime_unit(value)
+        ticks = self.tracer.emit(DatetimeColumnOp(frame.ssa, name))  # type: ignore[arg-type]
+        return Val(value, datetime=Datetime(ticks.result, unit))
+
+    def to_datetime(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``pd.to_datetime(arg, format=..., errors=...)`` (``value``) natively; None if
+        ``arg`` is not a string column or a frame."""
+        if len(args) != 1 or set(kwargs) - {"format", "errors"}:
+            raise Unsupported("pd.to_datetime with other arguments than format= and errors=")
+        if not all(v.is_static for v in kwargs.values()):
+            raise Unsupported("pd.to_datetime's options are computed at run time")
+        errors = kwargs.get("errors", Val("raise")).value
+        form = kwargs.get("format", Val(None)).value
+        if errors not in ("raise", "coerce"):
+            raise Unsupported(f"pd.to_datetime(errors={errors!r}) is not compiled")
+        unit = datetime_unit(value)
+        arg = args[0]
+        if arg.datetime is not None and arg.datetime.timedelta:
+            return None
+        if arg.datetime is not None and form is None:  # already a datetime: itself
+            if arg.datetime.unit != unit:
+                raise Unsupported("pd.to_datetime changes the datetime's unit")
+            return Val(value, datetime=arg.datetime)
+        typ = arg.ssa.type if arg.ssa is not None else None
+        if not isinstance(typ, FrameType):
+            return None
+        if isinstance(arg.value, pd.Series) and isinstance(typ.columns[0][1], StrType):
+            ticks = self._parse(arg, typ.columns[0][0], form, unit, value)
+        elif isinstance(arg.value, pd.DataFrame) and form is None:
+            ticks = self._assemble(arg, unit)
+        else:
+            return None
+        return Val(value, datetime=Datetime(ticks, unit))
+
+    def _parse(self, arg: Val, column: str, form: object, unit: str, value: pd.Series) -> object:
+        """``pipeline.parse_datetime`` of the string column ``arg`` in ``form`` (None: the
+        format pandas infers from the example's first value)."""
+        strings = arg.value
+        assert isinstance(strings, pd.Series)
+        if form is None:
+            present = strings.dropna()
+            if present.empty:
+                raise Unsupported("no date in the example to infer the format from")
+            form = guess_datetime_format(present.iloc[0])
+            if form is None:
+                raise Unsupported(f"pandas infers no format from {present.iloc[0]!r}")
+        if not isinstance(form, str):
+            raise Unsupported("format= is not a str")
+        try:
+            pieces = format_fields(form)
+        except ValueError as error:
+            raise Unsupported(f"format {form!r} is not compiled: {error}") from None
+        width = sum(DATE_DIRECTIVES[t] if k == "%" else 1 for k, t in pieces)
+        lengths = strings.dropna().map(lambda v: len(v.encode("utf-8")) if isinstance(v, str)
+                                       else -1)  # fmt: skip
+        if (lengths != width).any():  # e.g. "+00:00" for %z: every batch would run in Python
+            raise Unsupported(f"the example's dates are not all {width} bytes long, as native "
+                              f"code reads {form!r}")  # fmt: skip
+        try:
+            op = ParseDatetimeOp(arg.ssa, column, form, unit)  # type: ignore[arg-type]
+            op.verify()
+        except VerifyException as error:
+            raise Unsupported(f"this pd.to_datetime is not compiled: {error}") from None
+        return self.tracer.emit(op).result
+
+    def _assemble(self, arg: Val, unit: str) -> object:
+        """``pipeline.make_datetime`` of a frame of year, month, day (hour, minute, second)
+        numeric columns."""
+        frame = arg.value
+        assert isinstance(frame, pd.DataFrame)
+        parts: dict[str, str] = {}
+        for name in frame.columns:
+            part = _PART_NAMES.get(name, _PART_NAMES.get(str(name).lower()))
+            if part is None or part in parts:
+                raise Unsupported(f"column {name!r} is not a year, month, day, hour, minute or "
+                                  "second of its own")  # fmt: skip
+            dtype = frame[name].dtype
+            if not isinstance(dtype, np.dtype) or dtype.kind not in "iuf":
+                raise Unsupported(f"column {name!r} is {dtype}, not int or float")
+            parts[part] = name
+        order = DATE_PARTS[: len(parts)]
+        if set(order) != set(parts):
+            raise Unsupported("the frame's date parts are not year, month, day, then hour, "
+                              "minute and second in turn")  # fmt: skip
+        matrix = self.tracer.emit(ToArrayOp(arg.ssa, [parts[p] for p in order]))  # type: ignore[arg-type]
+        return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
+
+    def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs - rhs`` of a native datetime and another one, or a constant date: a
+        timedelta; None if ``lhs`` is not a datetime."""
+        date = lhs.datetime
+        if date is None or date.timedelta or date.series is not None:
+            return None
+        dtype = getattr(value, "dtype", None)
+        if not isinstance(value, pd.Series) or dtype != np.dtype(f"m8[{date.unit}]"):
+            raise Unsupported(f"the difference is {dtype}, not timedelta64[{date.unit}]")
+        if rhs.datetime is not None:
+            other = rhs.datetime
+            if other.timedelta or other.series is not None or other.unit != date.unit:
+                raise Unsupported("a difference of datetimes of different units")
+            ticks = other.ticks
+        else:
+            if not rhs.is_static or pd.isna(rhs.value):
+                raise Unsupported("a datetime minus something else than a date")
+            try:
+                moment = pd.Timestamp(rhs.value)  # type: ignore[arg-type]
+                exact = moment.as_unit(date.unit)
+            except (TypeError, ValueError):
+                raise Unsupported("a datetime minus something else than a date") from None
+            if exact != moment:
+                raise Unsupported(f"the date {moment} is not a whole number of {date.unit}")
+            ticks = self.tracer.emit(ConstantOp(int(exact.as_unit(date.unit)._value))).result
+        difference = self.tracer.emit(DatetimeSubOp(date.ticks, ticks)).result
+        return Val(value, datetime=replace(date, ticks=difference, timedelta=True))
+
+    def attribute(self, base: Val, attr: str, value: object) -> Val | None:
+        """``s.dt`` of a native datetime or timedelta ``s``, and ``s.dt.<field>``."""
+        date = base.datetime
+        assert date is not None
+        if isinstance(base.value, pd.Series):
+            return Val(value, datetime=replace(date, series=base.value)) if attr == "dt" else None
+        fields = ({"days": "days", "seconds": "seconds"} if date.timedelta else FIELD_NAMES)
+        if attr not in fields:
+            raise Unsupported(f".dt.{attr} is not compiled")
+        integers = np.int64 if attr == "days" and date.timedelta else np.int32
+        if not isinstance(value, pd.Series) or value.dtype not in (integers, np.float64, bool):
+            raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
+        field = self.tracer.emit(DatetimeFieldOp(fields[attr], date.ticks, date.unit))
+        if value.dtype != integers:  # a flag, or NaT in the example
+            return Val(value, field.result)
+        # integers as pandas gives them without NaT: a NaN at run time runs the original
+        return Val(value, self.tracer.emit(CastOp(field.result, i64, speculative=True)).result)
+
+    def materialize(self, val: Val) -> Val:
+        """The datetime or timedelta Series (or its ``.dt``), built in Python from its
+        native ticks."""
+        date = val.datetime
+        assert date is not None
+        if date.series is not None:  # the .dt of the Series
+            series = Val(date.series, datetime=replace(date, series=None))
+            return self.tracer.python_op(
+                "dt", _accessor, [self.materialize(series)], "the .dt of a datetime Series is "
+                "taken for the Python code that reads it", "(...).dt", wraps=True,
+            )  # fmt: skip
+        assert isinstance(val.value, pd.Series)
+        utc = isinstance(val.value.dtype, pd.DatetimeTZDtype)
+        dtype = np.dtype(f"{'m8' if date.timedelta else 'M8'}[{date.unit}]")
+
+        def build(ticks: pd.Series) -> pd.Series:
+            naive = pd.Series(ticks.to_numpy().view(dtype), index=ticks.index, name=ticks.name)
+            return naive.dt.tz_localize("UTC") if utc else naive
+
+        return self.tracer.python_op(
+            "datetime", build, [Val(_ticks(val.value), date.ticks)], "a datetime Series is "
+            "built for the Python code that reads it", "pd.to_datetime(...)", wraps=True,
+        )  # fmt: skip
