@@ -798,6 +798,75 @@ class CastOp(IRDLOperation):
             raise VerifyException("a speculative cast is from f64 to i64")
 
 
+REDUCTIONS = ("sum", "mean", "min", "max", "var", "std", "count")
+
+
+def reduce_element(function: str, input: Attribute) -> Attribute:
+    """pandas' result of a reduction of a column of ``input`` elements: ``mean``, ``var``
+    and ``std`` are float64, ``count`` int64; ``sum`` keeps float64 and sums integers and
+    booleans in int64; ``min``/``max`` keep float64 and int64 (a boolean's is a bool)."""
+    element = _element(input, "input")
+    if function in ("mean", "var", "std"):
+        return f64
+    if function == "count":
+        return i64
+    if function == "sum":
+        return f64 if element == f64 else i64
+    if element == i1:
+        raise VerifyException(f"{function} of booleans is not supported")
+    return element
+
+
+@irdl_op_definition
+class ReduceOp(IRDLOperation):
+    """A pandas reduction of a column over the whole batch (``s.mean()``), a scalar that
+    row ops use as an operand: NaN is skipped; ``mean``, ``var``, ``std`` (ddof) and
+    ``min``/``max`` of no value are NaN, ``sum`` of none is 0; sums are numpy's pairwise
+    sums of the values with NaN as 0, as pandas computes them (see :func:`reduce_element`
+    for the result's type). Every row of the batch goes into it, so the rows that use it
+    run after a pass over all of them.
+
+    ```mlir
+    %m = pipeline.reduce "mean" %x : tensor<?xf64> -> f64
+    %s = pipeline.reduce "std" %x {ddof = 1 : i64} : tensor<?xi64> -> f64
+    ```
+    """
+
+    name = "pipeline.reduce"
+    function = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    ddof = opt_prop_def(IntegerAttr)
+    result = result_def()
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$function $input (`ddof` $ddof^)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, function: str, input: SSAValue, ddof: int | None = None):
+        assert isinstance(input.type, TensorType)
+        properties: dict[str, Attribute] = {"function": StringAttr(function)}
+        if ddof is not None:
+            properties["ddof"] = IntegerAttr(ddof, i64)
+        super().__init__(
+            operands=[input], properties=properties,
+            result_types=[reduce_element(function, input.type)],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        if self.function.data not in REDUCTIONS:
+            raise VerifyException(f"unknown reduction {self.function.data!r}; expected one "
+                                  f"of {', '.join(REDUCTIONS)}")  # fmt: skip
+        typ = verify_batch(self.input.type, "input")
+        if typ.get_num_dims() != 1:
+            raise VerifyException("a reduction's input is one column, tensor<?xT>")
+        if (self.ddof is not None) != (self.function.data in ("var", "std")):
+            raise VerifyException("ddof is given for var and std, and only for them")
+        if self.ddof is not None and self.ddof.value.data < 0:
+            raise VerifyException("ddof must be at least 0")
+        if self.result.type != reduce_element(self.function.data, typ):
+            raise VerifyException(f"result must be {reduce_element(self.function.data, typ)}")
+
+
 # endregion
 # region Opaque Python
 
@@ -876,6 +945,7 @@ Pipeline = Dialect(
         BinaryOp,
         WhereOp,
         CastOp,
+        ReduceOp,
         # Opaque Python
         PythonCallOp,
     ],

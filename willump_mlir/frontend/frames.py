@@ -184,9 +184,9 @@ class FrameAssembly:
         return Val(value, items=list(items), columns=list(names))  # type: ignore[arg-type]
 
     def fill(self, val: Val, fill: object, value: object) -> Val:
-        """``val.fillna(fill)`` of a numeric column or a frame (a number, or a dict of numbers
-        by column): NaN replaced by the number in f64 columns; int and bool columns hold no
-        NaN and are kept."""
+        """``val.fillna(fill)`` of a numeric column or a frame (a number, a batch reduction's
+        scalar ``Val``, or a dict of numbers by column): NaN replaced by the number in f64
+        columns; int and bool columns hold no NaN and are kept."""
         if is_frame(val):
             frame = self.columns_of(val)
             assert frame.columns is not None and frame.items is not None
@@ -199,14 +199,21 @@ class FrameAssembly:
                 assert isinstance(value, pd.DataFrame)
                 items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
-        if not _vector(val) or isinstance(fill, bool) or not isinstance(fill, (int, float)):
+        scalar = isinstance(fill, Val)
+        if not _vector(val) or isinstance(fill, bool) or not (
+            scalar or isinstance(fill, (int, float))
+        ):  # fmt: skip
             raise Unsupported("fillna of this value is not compiled (numbers only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
         if val.ssa.type.get_element_type() != f64:
             return Val(value, val.ssa)
         missing = self.tracer.emit(BinaryOp("ne", val.ssa, val.ssa))  # NaN != NaN
-        constant = self.tracer.emit(ConstantOp(float(fill)))
-        return self.tracer._checked(WhereOp(missing.result, constant.result, val.ssa), value)
+        if isinstance(fill, Val):  # where promotes an i64 scalar to f64, as pandas does
+            assert fill.ssa is not None
+            number = fill.ssa
+        else:
+            number = self.tracer.emit(ConstantOp(float(fill))).result
+        return self.tracer._checked(WhereOp(missing.result, number, val.ssa), value)
 
     def missing(self, val: Val, present: bool, value: object) -> Val:
         """``isna()`` / ``notna()`` of a numeric column."""

@@ -55,6 +55,7 @@ from .estimators import (
 from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
 from .params import Blobs
+from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
 from .types import (
@@ -971,6 +972,9 @@ class Tracer:
                 raise Unsupported(f"arithmetic on {val.ssa.type} is not compiled (numpy "
                                   "computes in that precision)")  # fmt: skip
             return val.ssa
+        if is_reduction(val):  # a batch reduction's scalar
+            assert val.ssa is not None
+            return val.ssa
         number = val.value
         if not val.is_static or not isinstance(number, (int, float, np.int64, np.float64)):
             raise Unsupported("an operand is neither a batch of numbers nor a number "
@@ -1129,6 +1133,12 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if receiver is not None and receiver.ssa is not None and (
+            attr in REDUCTIONS or attr in IN_PYTHON
+        ):  # fmt: skip
+            reduced = reduce(self, receiver, attr, args, kwargs, self.evaluate(node, pieces))
+            if reduced is not None:
+                return reduced
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
@@ -1246,6 +1256,8 @@ class Tracer:
             return Val(value, receiver.ssa) if receiver.ssa is not None else None
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
+        if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
+            return self.frames.fill(receiver, args[0], self.evaluate(node, pieces))
         if attr in ("isna", "isnull", "notna", "notnull") and not args and not kwargs:
             if frame:
                 return None

@@ -1,0 +1,77 @@
+"""Batch reductions of pandas columns: ``s.mean()``, ``sum``, ``min``, ``max``, ``std``,
+``var`` and ``count``, as ``pipeline.reduce`` (pandas' semantics: NaN skipped, ``ddof``).
+
+The result is a scalar IR value (f64, or i64 where pandas gives an integer) that row ops
+take as an operand (``a - a.mean()``, ``a / a.max()``, ``a.fillna(a.mean())``). It depends
+on every row of the batch: ``lower-feature-to-scf`` computes it in a kernel of its own
+before the rows that use it, and a cascade refuses such a pipeline
+(``infer-feature-groups``). ``median`` and ``quantile`` need a selection over the batch and
+run in Python (:data:`IN_PYTHON`); numpy's own functions (``np.mean(array)``) keep numpy's
+semantics and are not recognised here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
+
+from willump_mlir.dialects.pipeline import ReduceOp, is_sparse
+
+from .spec import Unsupported
+from .values import Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: The pandas reductions compiled, and the keywords each takes (``skipna`` must be True).
+REDUCTIONS: dict[str, frozenset[str]] = {
+    "mean": frozenset({"skipna"}), "sum": frozenset({"skipna"}), "min": frozenset({"skipna"}),
+    "max": frozenset({"skipna"}), "std": frozenset({"skipna", "ddof"}),
+    "var": frozenset({"skipna", "ddof"}), "count": frozenset(),
+}  # fmt: skip
+#: Reductions of a column that stay in Python, and why.
+IN_PYTHON = {
+    "median": "a median needs a selection over the whole batch: it runs in Python, with "
+    "pandas' semantics",
+    "quantile": "a quantile needs a selection over the whole batch: it runs in Python, with "
+    "pandas' semantics",
+}
+
+
+def is_reduction(val: Val) -> bool:
+    """A traced value that is a batch reduction's scalar."""
+    return val.ssa is not None and isinstance(val.ssa.owner, ReduceOp)
+
+
+def reduce(tracer: Tracer, column: Val, method: str, args: list[Val], kwargs: dict[str, Val],
+           value: object) -> Val | None:  # fmt: skip
+    """``column.<method>(**kwargs)`` of a numeric pandas column, standing for ``value``;
+    None if it is not such a call."""
+    if method in IN_PYTHON and isinstance(column.value, pd.Series):
+        raise Unsupported(IN_PYTHON[method])
+    typ = column.ssa.type if column.ssa is not None else None
+    if (
+        method not in REDUCTIONS or args or set(kwargs) - REDUCTIONS[method]
+        or not isinstance(column.value, pd.Series) or column.columns is not None
+        or not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1
+    ):  # fmt: skip
+        return None
+    if not all(k.is_static for k in kwargs.values()):
+        raise Unsupported(f"{method} with options computed at run time is not compiled")
+    if kwargs.get("skipna", Val(True)).value is not True:
+        raise Unsupported(f"{method}(skipna=False) is not compiled")
+    ddof = kwargs.get("ddof", Val(1)).value if method in ("std", "var") else None
+    if ddof is not None and (isinstance(ddof, bool) or not isinstance(ddof, int) or ddof < 0):
+        raise Unsupported(f"{method} with ddof={ddof!r} is not compiled")
+    element = typ.get_element_type()
+    if element == i1 and method in ("min", "max"):
+        raise Unsupported(f"{method} of a boolean column (a bool) is not compiled")
+    op = tracer.emit(ReduceOp(method, column.ssa, ddof))  # type: ignore[arg-type]
+    expected = np.float64 if op.result.type == f64 else np.int64
+    if type(value) is not expected:
+        raise Unsupported(f"pandas gives {type(value).__name__} here, not {expected.__name__}")
+    assert op.result.type in (f64, i64)
+    return Val(value, op.result)
