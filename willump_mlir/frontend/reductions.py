@@ -70,8 +70,9 @@ def reduce(tracer: Tracer, column: Val, method: str, args: list[Val], kwargs: di
     if element == i1 and method in ("min", "max"):
         raise Unsupported(f"{method} of a boolean column (a bool) is not compiled")
     op = tracer.emit(ReduceOp(method, column.ssa, ddof))  # type: ignore[arg-type]
-    expected = np.float64 if op.result.type == f64 else np.int64
-    if type(value) is not expected:
+    # pandas gives a float NaN (np.float64's base class) for a mean of no value
+    expected = float if op.result.type == f64 else np.int64
+    if not isinstance(value, expected) or isinstance(value, bool):
         raise Unsupported(f"pandas gives {type(value).__name__} here, not {expected.__name__}")
     assert op.result.type in (f64, i64)
     return Val(value, op.result)
