@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.ir import SSAValue
 
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
@@ -58,6 +59,13 @@ def _vector(val: Val) -> bool:
         isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
         and typ.get_element_type() in (f64, i64, i1)
     )  # fmt: skip
+
+
+def index_source(frame: Val) -> list[SSAValue]:
+    """The IR value of the frame whose index the assembled ``frame`` was built on
+    (``pd.DataFrame(index=df.index)``), if any."""
+    source = frame.index_of
+    return [source.ssa] if source is not None and source.ssa is not None else []
 
 
 class FrameAssembly:
@@ -122,6 +130,7 @@ class FrameAssembly:
                        for i in (*frame.items, column)]  # fmt: skip
             series = [i.ssa for i in sources
                       if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
+            series += index_source(frame)  # pd.DataFrame(index=df.index): df's rows
             check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         items, names = list(frame.items), list(frame.columns)
         if name in names:
@@ -131,7 +140,7 @@ class FrameAssembly:
             names.append(name)
         if list(value.columns) != names:
             raise Unsupported("the frame's columns are not in assignment order")
-        return Val(value, items=items, columns=names)
+        return Val(value, items=items, columns=names, index_of=frame.index_of)
 
     def from_dict(self, mapping: Val, value: object) -> Val:
         """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns."""

@@ -54,6 +54,7 @@ from .estimators import (
 )
 from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
+from .indexes import empty_frame, index_of, series
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
@@ -354,6 +355,12 @@ class Tracer:
     # region Python fallbacks
 
     def _placeholder(self, val: Val, operands: list[Val]) -> ast.expr:
+        if val.index_of is not None and val.columns is None:  # frame.index
+            if self._evaluating:
+                val = Val(val.value)
+            else:
+                return ast.Attribute(self._placeholder(val.index_of, operands), "index",
+                                     ast.Load())  # fmt: skip
         if val.columns is not None:  # an assembled frame: its example, or the Python frame
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
         if val.category is not None:  # a categorical column: its example, or the Python one
@@ -859,6 +866,8 @@ class Tracer:
 
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
+            if node.attr == "index":
+                return index_of(base, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -1179,8 +1188,14 @@ class Tracer:
             value = self.evaluate(node, pieces)
             val = self._model_call(receiver.value, attr, args[0], ast.unparse(node.func.value))
             return Val(value, val.ssa)
+        if function is pd.DataFrame and not args and set(kwargs) == {"index"}:
+            return empty_frame(self, kwargs["index"], self.evaluate(node, pieces))
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
+        if function is pd.Series and len(args) == 1 and "index" in kwargs \
+                and set(kwargs) <= {"index", "name"} and kwargs.get("name", Val(None)).is_static:  # fmt: skip
+            name = kwargs.get("name", Val(None)).value
+            return series(self, args[0], kwargs["index"], name, self.evaluate(node, pieces))  # type: ignore[arg-type]
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):

@@ -24,11 +24,14 @@ class Val:
     columns: list[str] | None = None
     #: a pandas categorical column (``frontend.categories``): how it is made of a native one
     category: Category | None = None
+    #: ``frame.index`` (``frontend.indexes``): the frame (or Series) whose index ``value`` is
+    index_of: Val | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
-        return self.ssa is None and self.items is None and self.category is None
+        return self.ssa is None and self.items is None and self.category is None \
+            and self.index_of is None  # fmt: skip
 
 
 @dataclass
