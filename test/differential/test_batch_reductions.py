@@ -233,3 +233,56 @@ def test_a_cascade_refuses_a_batch_statistic() -> None:
 
 
 # endregion
+# region df.index
+
+
+def test_frame_built_on_the_index_then_columns() -> None:
+    means = PENGUINS[NUM].mean().to_dict()
+
+    def predict(df: pd.DataFrame) -> Any:
+        X = pd.DataFrame(index=df.index)
+        for c in NUM[:3]:
+            X[c + "_z"] = (df[c] - means[c]).fillna(0)
+        X["heavy"] = (df["body_mass_g"] > 4000).astype(int)
+        X["mass_c"] = df["body_mass_g"] - df["body_mass_g"].mean()
+        return X
+
+    compiled_on(predict, PENGUINS.iloc[:100], *penguin_batches())
+
+
+def test_series_result_keeps_index_name_and_dtype() -> None:
+    model = LogisticRegression(max_iter=3000).fit(
+        PENGUINS[NUM].fillna(0), PENGUINS.species == "Adelie"
+    )
+
+    def predict(df: pd.DataFrame) -> Any:
+        score = model.predict_proba(df[NUM].fillna(0))[:, 1]
+        return pd.Series(score, index=df.index, name="p_adelie")
+
+    def counts(df: pd.DataFrame) -> Any:
+        years = (df["year"] - 2000).to_numpy()
+        return pd.Series(years, index=df.index, name="since")
+
+    batches = [b for b in penguin_batches() if len(b)]
+    compiled = check_notebook(predict, PENGUINS, example=100, rows=batches)
+    got = compiled(PENGUINS.iloc[100:])
+    assert got.name == "p_adelie" and got.index.equals(PENGUINS.index[100:])
+    compiled_on(counts, PENGUINS.iloc[:100], *penguin_batches())
+
+
+def test_rows_of_another_frame_are_aligned_by_pandas() -> None:
+    def predict(df: pd.DataFrame, other: pd.DataFrame) -> Any:
+        X = pd.DataFrame(index=df.index)
+        X["a"] = other["year"] * 2
+        return X
+
+    frame = PENGUINS.iloc[:50]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(predict, example=(frame, frame))
+        other = frame.set_index(frame.index[::-1])
+        same(predict(frame, other), compiled(frame, other))
+    assert "align" in compiled.explain()
+
+
+# endregion

@@ -263,24 +263,31 @@ class FrameAssembly:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""
         assert frame.columns is not None and frame.items is not None
         names = list(frame.columns)
-        if not any(
+        carried = any(
             isinstance(item.value, pd.Series) and same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]
             for item in frame.items
-        ):
+        )
+        if not carried and frame.index_of is None:
             raise Unsupported("no column of the assembled frame carries its index")
+        # else it is built on a frame's index (``pd.DataFrame(index=df.index)``): that frame
+        # is the last operand
         from willump_mlir.selfcheck import difference  # selfcheck imports the frontend
 
         labels = frame.value.columns  # type: ignore[union-attr]  # its dtype and name too
 
         def build(*columns: object) -> pd.DataFrame:
-            built = pd.DataFrame(dict(zip(range(len(names)), columns, strict=True)), copy=False)
+            index = None if carried else columns[-1].index  # type: ignore[attr-defined]
+            columns = columns if carried else columns[:-1]
+            built = pd.DataFrame(dict(zip(range(len(names)), columns, strict=True)),
+                                 index=index, copy=False)  # fmt: skip
             built.columns = labels
             return built
 
-        found = difference(frame.value, build(*[item.value for item in frame.items]))
+        sources = [] if carried or frame.index_of is None else [frame.index_of]
+        found = difference(frame.value, build(*[i.value for i in [*frame.items, *sources]]))
         if found is not None:
             raise Unsupported(f"the assembled frame cannot be rebuilt in Python: {found}")
-        items = [self.tracer.materialize(item) for item in frame.items]
+        items = [self.tracer.materialize(item) for item in frame.items] + sources
         described = ", ".join(f"{n!r}: ..." for n in names)
         return self.tracer.python_op(
             "frame", build, items, "a DataFrame assembled from native columns is built for "
