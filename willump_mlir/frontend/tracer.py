@@ -1192,10 +1192,11 @@ class Tracer:
             return empty_frame(self, kwargs["index"], self.evaluate(node, pieces))
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
+        name = kwargs.get("name", Val(None))
         if function is pd.Series and len(args) == 1 and "index" in kwargs \
-                and set(kwargs) <= {"index", "name"} and kwargs.get("name", Val(None)).is_static:  # fmt: skip
-            name = kwargs.get("name", Val(None)).value
-            return series(self, args[0], kwargs["index"], name, self.evaluate(node, pieces))  # type: ignore[arg-type]
+                and set(kwargs) <= {"index", "name"} and name.is_static:  # fmt: skip
+            value = self.evaluate(node, pieces)
+            return series(self, args[0], kwargs["index"], name.value, value)  # type: ignore[arg-type]
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):

@@ -126,3 +126,15 @@ pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> 
 // GENERIC:      %k = "pipeline.constant"() <{value = 2010 : i64}> : () -> i64
 // GENERIC:      %c = "pipeline.cast"(%g) : (tensor<?x1xi1>) -> tensor<?x1xi64>
 // GENERIC-NEXT: %sp = "pipeline.cast"(%q) <{speculative}> : (tensor<?x1xf64>) -> tensor<?x1xi64>
+
+// -----
+
+func.func @reductions(%x: tensor<?xf64>, %k: tensor<?xi64>) -> (f64, i64) {
+  %m = pipeline.reduce "mean" %x : tensor<?xf64> -> f64
+  %v = pipeline.reduce "var" %k ddof 0 : i64 : tensor<?xi64> -> f64
+  %s = pipeline.reduce "sum" %k : tensor<?xi64> -> i64
+  func.return %m, %s : f64, i64
+}
+// CHECK: pipeline.reduce "mean" %{{.*}} : tensor<?xf64> -> f64
+// CHECK: pipeline.reduce "var" %{{.*}} ddof 0 : i64 : tensor<?xi64> -> f64
+// CHECK: pipeline.reduce "sum" %{{.*}} : tensor<?xi64> -> i64
