@@ -672,15 +672,24 @@ def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Tenso
     return TensorType(element, shape)
 
 
+def _binary_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Attribute:
+    """A binary op's result: the broadcast of its operands, or a scalar of two scalars."""
+    if not isinstance(lhs, TensorType) and not isinstance(rhs, TensorType):
+        return element
+    return _broadcast_type(lhs, rhs, element)
+
+
 @irdl_op_definition
 class BinaryOp(IRDLOperation):
     """Elementwise arithmetic with numpy broadcasting and type promotion (``+ - * /``,
-    ``np.maximum``, comparisons; see :func:`binary_element`).
+    ``np.maximum``, comparisons; see :func:`binary_element`). Two scalars (batch
+    reductions, ``a.max() - a.min()``) give a scalar, as numpy's scalars do.
 
     ```mlir
     %z = pipeline.binary "add" %x, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
     %d = pipeline.binary "sub" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
     %m = pipeline.binary "ge" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi1>
+    %r = pipeline.binary "sub" %max, %min : (f64, f64) -> f64
     ```
     """
 
@@ -688,7 +697,7 @@ class BinaryOp(IRDLOperation):
     function = prop_def(StringAttr)
     lhs = operand_def()
     rhs = operand_def()
-    result = result_def(TensorType)
+    result = result_def()
     traits = traits_def(Pure())
     assembly_format = (
         "$function $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
@@ -699,14 +708,14 @@ class BinaryOp(IRDLOperation):
         super().__init__(
             operands=[lhs, rhs],
             properties={"function": StringAttr(function)},
-            result_types=[_broadcast_type(lhs.type, rhs.type, element)],
+            result_types=[_binary_type(lhs.type, rhs.type, element)],
         )
 
     def verify_(self) -> None:
         if self.function.data not in BINARY_FUNCTIONS + COMPARISONS:
             raise VerifyException(f"unknown binary function {self.function.data!r}")
         element = binary_element(self.function.data, self.lhs.type, self.rhs.type)
-        expected = _broadcast_type(self.lhs.type, self.rhs.type, element)
+        expected = _binary_type(self.lhs.type, self.rhs.type, element)
         if self.result.type != expected:
             raise VerifyException(f"result must be {expected}")
 

@@ -274,7 +274,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, ReduceEmitter):
     def load_input_row(self, value: SSAValue) -> list[SSAValue]:
         """A batch computed outside this kernel: a row-major buffer argument; a scalar
         (a batch reduction) is a one-value ``scalar`` argument, the same for every row."""
-        if value.type in (f64, i64) and isinstance(value.owner, pipeline.ReduceOp):
+        if value.type in (f64, i64) and is_scalar_op(value.owner):
             return [self.load(self.input(value, "", "scalar", value.type), 0)]
         if not isinstance(value.type, TensorType):  # a scalar defined elsewhere
             raise NotImplementedError(f"cannot pass {value.type} into a kernel")
@@ -417,7 +417,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, ReduceEmitter):
         return value
 
     def binary(self, op: pipeline.BinaryOp) -> list[SSAValue]:
-        width = batch_width(op.result.type)
+        width = batch_width(op.result.type) if isinstance(op.result.type, TensorType) else 1
         lhs = self.broadcast(self.row_of(op.lhs), width)
         rhs = self.broadcast(self.row_of(op.rhs), width)
         name = op.function.data
@@ -871,6 +871,14 @@ KERNEL_EFFECTS = (
 )  # ops whose kernel must run even when nothing it computes is needed (they check input)
 
 
+def is_scalar_op(op: object) -> bool:
+    """A batch reduction, or arithmetic of scalars (``a.max() - a.min()``): an op of the
+    reduction kernels, computed once per call."""
+    return isinstance(op, pipeline.ReduceOp) or (
+        isinstance(op, pipeline.BinaryOp) and not isinstance(op.result.type, TensorType)
+    )
+
+
 def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict[Operation, int]:
     """Which kernel of its stage each of ``ops`` runs in: one after the kernel computing its
     operands when it runs on stored rows (``tree_kernels.runs_on_stored_rows``) or reduces
@@ -954,14 +962,14 @@ class FunctionLowering:
             for part in range(parts + 1):
                 here = [op for op in ops[:-1] if op_stage[op] == stage and op_part[op] == part]
                 name = f"{self.function.sym_name.data}_stage{stage}"
-                reductions = [op for op in here if isinstance(op, pipeline.ReduceOp)]
+                reductions = [op for op in here if is_scalar_op(op)]
                 if reductions:
                     kernel = self.build_reduction_kernel(f"{name}_{part}_reduce", reductions)
                     kernels.append(kernel)
                     steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
                 native = [
                     op for op in here
-                    if not isinstance(op, pipeline.PythonCallOp | pipeline.ReduceOp)
+                    if not isinstance(op, pipeline.PythonCallOp) and not is_scalar_op(op)
                 ]  # fmt: skip
                 needed, views = self.crossing_values(native, returned)
                 if needed or any(isinstance(op, KERNEL_EFFECTS) for op in native):
@@ -1041,9 +1049,10 @@ class FunctionLowering:
             }
         )
 
-    def build_reduction_kernel(self, name: str, ops: list[pipeline.ReduceOp]) -> func.FuncOp:
-        """The kernel that runs ``ops`` once over all ``n`` rows (no row loop: the runtime
-        never splits it), each storing its value as a one-value ``scalar`` output."""
+    def build_reduction_kernel(self, name: str, ops: list[Operation]) -> func.FuncOp:
+        """The kernel that runs ``ops`` (reductions and arithmetic of their scalars) once
+        over all ``n`` rows (no row loop: the runtime never splits it), each storing its
+        value as a one-value ``scalar`` output."""
         entry = Block(arg_types=[index, memref_of(i64)])
         zero = arith.ConstantOp(IntegerAttr(0, index))
         done = func.ReturnOp()
@@ -1052,14 +1061,19 @@ class FunctionLowering:
         state.constants[(index, "0")] = zero.result
         emitter = KernelEmitter(self, state)
         specs = []
-        refs = [entry.insert_arg(memref_of(op.result.type), 2 + k) for k, op in enumerate(ops)]
+        refs = [entry.insert_arg(memref_of(op.results[0].type), 2 + k) for k, op in enumerate(ops)]
         for op, ref in zip(ops, refs, strict=True):
-            element = op.result.type
-            emitter.emit(memref.StoreOp.get(emitter.reduce(op), ref, [zero.result]))
+            result = op.results[0]
+            if isinstance(op, pipeline.ReduceOp):
+                emitter.rows[result] = [emitter.reduce(op)]
+            else:
+                emitter.lower(op)
+            emitter.emit(memref.StoreOp.get(emitter.row_of(result)[0], ref, [zero.result]))
+            kind = op.function.data if isinstance(op, pipeline.ReduceOp) else "arithmetic"
             specs.append(DictionaryAttr({
-                "value": StringAttr(self.names[op.result]), "width": IntegerAttr(1, i64),
-                "dtype": StringAttr(dtype_name(element)), "shape": ArrayAttr([]),
-                "scalar": StringAttr(op.function.data),
+                "value": StringAttr(self.names[result]), "width": IntegerAttr(1, i64),
+                "dtype": StringAttr(dtype_name(result.type)), "shape": ArrayAttr([]),
+                "scalar": StringAttr(kind),
             }))  # fmt: skip
         for op in list(state.body.ops):
             op.detach()

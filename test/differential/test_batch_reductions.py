@@ -286,3 +286,26 @@ def test_rows_of_another_frame_are_aligned_by_pandas() -> None:
 
 
 # endregion
+# region Arithmetic of reductions
+
+
+def test_min_max_scaling_and_arithmetic_of_reductions() -> None:
+    def predict(df: pd.DataFrame) -> Any:
+        a, y = df["body_mass_g"], df["year"]
+        scaled = (a - a.min()) / (a.max() - a.min())
+        return scaled + (y - y.min()) * (y.max() - y.min() + 1) + a.mean() * 2 - a.std() / 3
+
+    compiled_on(predict, PENGUINS.iloc[:100], *penguin_batches())
+
+
+def test_int_min_of_an_empty_batch_is_nan_in_pandas() -> None:
+    def predict(df: pd.DataFrame) -> Any:
+        y = df["year"]
+        return y - y.min() + (y.max() - 2000)
+
+    compiled = compiled_on(predict, PENGUINS.iloc[:100], *penguin_batches())
+    assert predict(PENGUINS.iloc[:0]).dtype == np.float64  # NaN: float64, where rows are int64
+    assert compiled.calls_in_python == 1
+
+
+# endregion

@@ -2,7 +2,8 @@
 ``var`` and ``count``, as ``pipeline.reduce`` (pandas' semantics: NaN skipped, ``ddof``).
 
 The result is a scalar IR value (f64, or i64 where pandas gives an integer) that row ops
-take as an operand (``a - a.mean()``, ``a / a.max()``, ``a.fillna(a.mean())``). It depends
+take as an operand (``a - a.mean()``, ``a / a.max()``, ``a.fillna(a.mean())``), as does
+arithmetic of such scalars (``(a - a.min()) / (a.max() - a.min())``). It depends
 on every row of the batch: ``lower-feature-to-scf`` computes it in a kernel of its own
 before the rows that use it, and a cascade refuses such a pipeline
 (``infer-feature-groups``). ``median`` and ``quantile`` need a selection over the batch and
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 
-from willump_mlir.dialects.pipeline import ReduceOp, is_sparse
+from willump_mlir.dialects.pipeline import COMPARISONS, BinaryOp, ReduceOp, is_sparse
 
 from .spec import Unsupported
 from .values import Val
@@ -42,8 +43,25 @@ IN_PYTHON = {
 
 
 def is_reduction(val: Val) -> bool:
-    """A traced value that is a batch reduction's scalar."""
-    return val.ssa is not None and isinstance(val.ssa.owner, ReduceOp)
+    """A traced value that is a batch reduction's scalar, or arithmetic of them."""
+    return val.ssa is not None and (
+        isinstance(val.ssa.owner, ReduceOp)
+        or isinstance(val.ssa.owner, BinaryOp) and not isinstance(val.ssa.type, TensorType)
+    )  # fmt: skip
+
+
+def scalar_arithmetic(tracer: Tracer, op: BinaryOp, value: object) -> Val:
+    """``op`` of two scalars (``a.max() - a.min()``), at least one a batch reduction's, as
+    numpy computes on its scalars (it wraps integers too); standing for ``value``."""
+    if op.function.data in COMPARISONS or not any(
+        isinstance(v.owner, ReduceOp | BinaryOp) for v in op.operands
+    ):  # fmt: skip
+        raise Unsupported("this operation of two numbers is not compiled")
+    expected = float if op.result.type == f64 else np.int64
+    if not isinstance(value, expected) or isinstance(value, bool):
+        raise Unsupported(f"numpy gives {type(value).__name__} here, not {expected.__name__}")
+    tracer.emit(op)
+    return Val(value, op.result)
 
 
 def reduce(tracer: Tracer, column: Val, method: str, args: list[Val], kwargs: dict[str, Val],

@@ -56,7 +56,7 @@ from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .params import Blobs
-from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce
+from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .tables import TableLookups, materialize_joins
 from .types import (
@@ -1003,6 +1003,8 @@ class Tracer:
             op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
         except VerifyException as error:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
+        if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
+            return scalar_arithmetic(self, op, value)
         return self._checked(op, value)
 
     def _lower_BinOp(self, node: ast.BinOp) -> Val:

@@ -138,13 +138,6 @@ class KernelOutput:
     sparse_width: int | None
     scalar: str | None = None  # a batch reduction's one value: the reduction (``mean``...)
 
-    def reduced(self, buffer: np.ndarray, rows: int) -> Any:
-        """The value pandas gives for the reduction in ``buffer``: its numpy scalar, NaN
-        for the ``min``/``max`` of no integers (native code's value there is unused)."""
-        if rows == 0 and self.scalar in ("min", "max") and buffer.dtype.kind == "i":
-            return np.nan
-        return buffer[0]
-
 
 @dataclass
 class ScratchSet:
@@ -601,6 +594,11 @@ class CompiledPipeline:
             marshal.check_precision(
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
+        if not rows and any(
+            o.scalar in ("min", "max") and o.dtype == np.int64 for o in kernel.outputs
+        ):  # fmt: skip
+            raise marshal.Unhandled("an empty batch:", "pandas' min or max of no integers is "
+                                    "NaN, which makes the values it meets float64")  # fmt: skip
         if kernel.splittable:
             blocks = self.workers if rows >= self.parallel_rows else 1
             self.run_blocks(kernel, values, rows, longest, inputs, python_rows, blocks)
@@ -651,7 +649,7 @@ class CompiledPipeline:
                     shape=(rows, output.sparse_width),
                 )
             elif output.scalar:
-                values[output.value] = output.reduced(buffers[0], rows)
+                values[output.value] = buffers[0][0]  # a numpy scalar, as pandas gives
             else:
                 values[output.value] = _as_value(buffers[0])
         collect_python_rows(kernel, values, python_rows)
