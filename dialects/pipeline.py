@@ -807,15 +807,15 @@ class CastOp(IRDLOperation):
             raise VerifyException("a speculative cast is from f64 to i64")
 
 
-REDUCTIONS = ("sum", "mean", "min", "max", "var", "std", "count")
+REDUCTIONS = ("sum", "mean", "min", "max", "var", "std", "count", "median")
 
 
 def reduce_element(function: str, input: Attribute) -> Attribute:
-    """pandas' result of a reduction of a column of ``input`` elements: ``mean``, ``var``
-    and ``std`` are float64, ``count`` int64; ``sum`` keeps float64 and sums integers and
+    """pandas' result of a reduction of a column of ``input`` elements: ``mean``, ``var``,
+    ``std`` and ``median`` are float64, ``count`` int64; ``sum`` keeps float64 and sums integers and
     booleans in int64; ``min``/``max`` keep float64 and int64 (a boolean's is a bool)."""
     element = _element(input, "input")
-    if function in ("mean", "var", "std"):
+    if function in ("mean", "var", "std", "median"):
         return f64
     if function == "count":
         return i64

@@ -10,7 +10,9 @@ blocks of up to 128 values), and an integer column's mean sums its values as flo
 numpy's buffers of 8,192 values, one after another; ``var`` is the two-pass
 ``sum((mean - x) ** 2) / (count - ddof)``, NaN where ``count <= ddof``; ``std`` its square
 root; ``min``/``max`` skip NaN (the later of equal values wins, as numpy's) and are NaN
-with no value::
+with no value; ``median`` selects the middle values by radix selection (eight passes of
+byte counts over the values' order-preserving bit patterns, no copy of the column) and
+takes numpy's mean of the middle two::
 
     func.func private @wm_pairwise_sum_f64(%a: memref<?xf64>, %start: index, %n: index,
                                            %center: f64, %squared: i1) -> f64
@@ -252,6 +254,112 @@ class ReduceEmitter:
         none = self.cmpi("eq", self.valid_count(ref, element, n), self.constant(0, i64))
         return self.select(none, self.constant(float("nan"), f64), best)
 
+    def for_carrying(
+        self: KernelEmitter, upper: int | SSAValue, initial: list[SSAValue],
+        step: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:  # fmt: skip
+        """``scf.for %j = 0 to upper`` carrying ``initial``: ``values = step(j, values)``."""
+        block = Block(arg_types=[index, *(v.type for v in initial)])
+        outer, self.block = self.block, block
+        block.add_op(scf.YieldOp(*step(block.args[0], list(block.args[1:]))))
+        self.block = outer
+        upper = self.constant(upper, index) if isinstance(upper, int) else upper
+        loop = scf.ForOp(self.constant(0, index), upper, self.constant(1, index), initial, block)
+        self.emit(loop)
+        return list(loop.results)
+
+    def sortable(self: KernelEmitter, x: SSAValue) -> SSAValue:
+        """The i64 whose unsigned order is the order of the double ``x`` (not NaN)."""
+        bits = self.emit(arith.BitcastOp(x, i64))
+        negative = self.cmpi("slt", bits, self.constant(0, i64))
+        flip = self.select(negative, self.constant(-1, i64), self.constant(-(2**63), i64))
+        return self.emit(arith.XOrIOp(bits, flip))
+
+    def unsortable(self: KernelEmitter, key: SSAValue) -> SSAValue:
+        """The double of a ``sortable`` key."""
+        positive = self.cmpi("slt", key, self.constant(0, i64))  # the top bit set
+        flip = self.select(positive, self.constant(-(2**63), i64), self.constant(-1, i64))
+        return self.emit(arith.BitcastOp(self.emit(arith.XOrIOp(key, flip)), f64))
+
+    def order_statistic(self: KernelEmitter, ref: SSAValue, element: Attribute, n: SSAValue,
+                        rank: SSAValue, counts: SSAValue) -> SSAValue:  # fmt: skip
+        """The ``rank``-th smallest (from 0) of the values that are not NaN, as float64: a
+        radix selection on their ``sortable`` keys, a byte a pass from the top, counting
+        in ``counts`` (256 i64s)."""
+        prefix, mask = self.constant(0, i64), self.constant(0, i64)
+        for digit in reversed(range(8)):
+            shift = self.constant(8 * digit, i64)
+
+            def clear(b: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                self.emit(memref.StoreOp.get(self.constant(0, i64), counts, [b]))
+                return []
+
+            self.for_carrying(256, [], clear)
+
+            def count(
+                j: SSAValue, _: list[SSAValue], shift: SSAValue = shift,
+                prefix: SSAValue = prefix, mask: SSAValue = mask,
+            ) -> list[SSAValue]:  # fmt: skip
+                x = self.load(ref, j)
+                x = self.emit(arith.ExtUIOp(x, i64)) if element == i8 else x
+                x = self.emit(arith.SIToFPOp(x, f64)) if x.type == i64 else x
+                key = self.sortable(x)
+                inside = self.emit(arith.AndIOp(
+                    self.cmpf("ord", x, x),
+                    self.cmpi("eq", self.emit(arith.AndIOp(key, mask)), prefix),
+                ))  # fmt: skip
+                byte = self.emit(arith.AndIOp(self.emit(arith.ShRUIOp(key, shift)),
+                                              self.constant(255, i64)))  # fmt: skip
+                at = self.to_index(byte)
+
+                def bump() -> list[SSAValue]:
+                    total = self.emit(arith.AddiOp(self.load(counts, at), self.constant(1, i64)))
+                    self.emit(memref.StoreOp.get(total, counts, [at]))
+                    return []
+
+                self.emit(scf.IfOp(inside, [], [self.nested(bump)]))
+                return []
+
+            self.for_carrying(n, [], count)
+
+            def find(b: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+                found, left, bucket = carried
+                c = self.load(counts, b)
+                hit = self.emit(arith.AndIOp(self.negate(found), self.cmpi("slt", left, c)))
+                passed = self.emit(arith.OrIOp(found, hit))
+                left = self.select(passed, left, self.emit(arith.SubiOp(left, c)))
+                bucket = self.select(hit, self.emit(arith.IndexCastOp(b, i64)), bucket)
+                return [passed, left, bucket]
+
+            _, rank, bucket = self.for_carrying(
+                256, [self.constant(0, i1), rank, self.constant(0, i64)], find
+            )
+            prefix = self.emit(arith.OrIOp(prefix, self.emit(arith.ShLIOp(bucket, shift))))
+            top = self.emit(arith.ShLIOp(self.constant(255, i64), shift))
+            mask = self.emit(arith.OrIOp(mask, top))
+        return self.unsortable(prefix)
+
+    def median(self: KernelEmitter, ref: SSAValue, element: Attribute, n: SSAValue) -> SSAValue:
+        """numpy's median of the values that are not NaN (``np.nanmedian``, as pandas takes
+        it): the middle one, or the mean ``(0.0 + lo + hi) / 2`` of the middle two; NaN of
+        none."""
+        counts = self.emit(memref.AllocaOp.get(i64, shape=[256]))
+        valid = self.valid_count(ref, element, n)
+        half = self.emit(arith.DivSIOp(valid, self.constant(2, i64)))
+        odd = self.emit(arith.RemSIOp(valid, self.constant(2, i64)))
+        # odd: the same statistic twice, whose mean is itself
+        low_rank = self.emit(arith.SubiOp(half, self.emit(arith.SubiOp(self.constant(1, i64),
+                                                                         odd))))  # fmt: skip
+        low = self.order_statistic(ref, element, n, low_rank, counts)
+        high = self.order_statistic(ref, element, n, half, counts)
+        zero = self.constant(0.0, f64)
+        pair = self.emit(arith.DivfOp(self.add(self.add(zero, low), high),
+                                      self.constant(2.0, f64)))  # fmt: skip
+        middle = self.select(self.cmpi("eq", odd, self.constant(1, i64)), self.add(zero, high),
+                             pair)  # fmt: skip
+        none = self.cmpi("eq", valid, self.constant(0, i64))
+        return self.select(none, self.constant(float("nan"), f64), middle)
+
     def reduce(self: KernelEmitter, op: pipeline.ReduceOp) -> SSAValue:
         """The value of ``op`` over the ``n`` rows of its column (see the module doc)."""
         ref, element = self.column_buffer(op.input)
@@ -260,6 +368,8 @@ class ReduceEmitter:
         nan = self.constant(float("nan"), f64)
         if function == "count":
             return self.valid_count(ref, element, n)
+        if function == "median":
+            return self.median(ref, element, n)
         if function in ("min", "max"):
             return self.extreme(ref, element, n, function == "max")
         if function == "sum":

@@ -31,8 +31,8 @@ ARRAY_OPS = {
     pipeline.WhereOp: "numpy elementwise math",
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
-    pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count), "
-    "each in a pass over the whole batch before the rows that use it",
+    pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count, "
+    "median), each in a pass over the whole batch before the rows that use it",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
 }
 

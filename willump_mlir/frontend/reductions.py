@@ -1,14 +1,14 @@
 """Batch reductions of pandas columns: ``s.mean()``, ``sum``, ``min``, ``max``, ``std``,
-``var`` and ``count``, as ``pipeline.reduce`` (pandas' semantics: NaN skipped, ``ddof``).
+``var``, ``count`` and ``median``, as ``pipeline.reduce`` (pandas' semantics: NaN
+skipped, ``ddof``).
 
 The result is a scalar IR value (f64, or i64 where pandas gives an integer) that row ops
-take as an operand (``a - a.mean()``, ``a / a.max()``, ``a.fillna(a.mean())``), as does
-arithmetic of such scalars (``(a - a.min()) / (a.max() - a.min())``). It depends
-on every row of the batch: ``lower-feature-to-scf`` computes it in a kernel of its own
-before the rows that use it, and a cascade refuses such a pipeline
-(``infer-feature-groups``). ``median`` and ``quantile`` need a selection over the batch and
-run in Python (:data:`IN_PYTHON`); numpy's own functions (``np.mean(array)``) keep numpy's
-semantics and are not recognised here.
+take as an operand (``a - a.mean()``, ``a / a.max()``, ``a.fillna(a.median())``), as does
+arithmetic of such scalars (``(a - a.min()) / (a.max() - a.min())``). It depends on every
+row of the batch: ``lower-feature-to-scf`` computes it in a kernel of its own before the
+rows that use it, and a cascade refuses such a pipeline (``infer-feature-groups``).
+``quantile`` runs in Python (:data:`IN_PYTHON`); numpy's own functions (``np.mean(array)``)
+keep numpy's semantics and are not recognised here.
 """
 
 from __future__ import annotations
@@ -31,14 +31,12 @@ if TYPE_CHECKING:
 REDUCTIONS: dict[str, frozenset[str]] = {
     "mean": frozenset({"skipna"}), "sum": frozenset({"skipna"}), "min": frozenset({"skipna"}),
     "max": frozenset({"skipna"}), "std": frozenset({"skipna", "ddof"}),
-    "var": frozenset({"skipna", "ddof"}), "count": frozenset(),
+    "var": frozenset({"skipna", "ddof"}), "count": frozenset(), "median": frozenset({"skipna"}),
 }  # fmt: skip
 #: Reductions of a column that stay in Python, and why.
 IN_PYTHON = {
-    "median": "a median needs a selection over the whole batch: it runs in Python, with "
-    "pandas' semantics",
-    "quantile": "a quantile needs a selection over the whole batch: it runs in Python, with "
-    "pandas' semantics",
+    "quantile": "a quantile (numpy's interpolation between order statistics) is not compiled: "
+    "it runs in Python, with pandas' semantics",
 }
 
 
