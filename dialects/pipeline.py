@@ -708,15 +708,24 @@ def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Tenso
     return TensorType(element, shape)
 
 
+def _binary_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Attribute:
+    """A binary op's result: the broadcast of its operands, or a scalar of two scalars."""
+    if not isinstance(lhs, TensorType) and not isinstance(rhs, TensorType):
+        return element
+    return _broadcast_type(lhs, rhs, element)
+
+
 @irdl_op_definition
 class BinaryOp(IRDLOperation):
     """Elementwise arithmetic with numpy broadcasting and type promotion (``+ - * /``,
-    ``np.maximum``, comparisons; see :func:`binary_element`).
+    ``np.maximum``, comparisons; see :func:`binary_element`). Two scalars (batch
+    reductions, ``a.max() - a.min()``) give a scalar, as numpy's scalars do.
 
     ```mlir
     %z = pipeline.binary "add" %x, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
     %d = pipeline.binary "sub" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
     %m = pipeline.binary "ge" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi1>
+    %r = pipeline.binary "sub" %max, %min : (f64, f64) -> f64
     ```
     """
 
@@ -724,7 +733,7 @@ class BinaryOp(IRDLOperation):
     function = prop_def(StringAttr)
     lhs = operand_def()
     rhs = operand_def()
-    result = result_def(TensorType)
+    result = result_def()
     traits = traits_def(Pure())
     assembly_format = (
         "$function $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
@@ -735,14 +744,14 @@ class BinaryOp(IRDLOperation):
         super().__init__(
             operands=[lhs, rhs],
             properties={"function": StringAttr(function)},
-            result_types=[_broadcast_type(lhs.type, rhs.type, element)],
+            result_types=[_binary_type(lhs.type, rhs.type, element)],
         )
 
     def verify_(self) -> None:
         if self.function.data not in BINARY_FUNCTIONS + COMPARISONS:
             raise VerifyException(f"unknown binary function {self.function.data!r}")
         element = binary_element(self.function.data, self.lhs.type, self.rhs.type)
-        expected = _broadcast_type(self.lhs.type, self.rhs.type, element)
+        expected = _binary_type(self.lhs.type, self.rhs.type, element)
         if self.result.type != expected:
             raise VerifyException(f"result must be {expected}")
 
@@ -832,6 +841,75 @@ class CastOp(IRDLOperation):
             source.get_element_type() != f64 or target.get_element_type() != i64
         ):
             raise VerifyException("a speculative cast is from f64 to i64")
+
+
+REDUCTIONS = ("sum", "mean", "min", "max", "var", "std", "count", "median")
+
+
+def reduce_element(function: str, input: Attribute) -> Attribute:
+    """pandas' result of a reduction of a column of ``input`` elements: ``mean``, ``var``,
+    ``std`` and ``median`` are float64, ``count`` int64; ``sum`` keeps float64 and sums integers and
+    booleans in int64; ``min``/``max`` keep float64 and int64 (a boolean's is a bool)."""
+    element = _element(input, "input")
+    if function in ("mean", "var", "std", "median"):
+        return f64
+    if function == "count":
+        return i64
+    if function == "sum":
+        return f64 if element == f64 else i64
+    if element == i1:
+        raise VerifyException(f"{function} of booleans is not supported")
+    return element
+
+
+@irdl_op_definition
+class ReduceOp(IRDLOperation):
+    """A pandas reduction of a column over the whole batch (``s.mean()``), a scalar that
+    row ops use as an operand: NaN is skipped; ``mean``, ``var``, ``std`` (ddof) and
+    ``min``/``max`` of no value are NaN, ``sum`` of none is 0; sums are numpy's pairwise
+    sums of the values with NaN as 0, as pandas computes them (see :func:`reduce_element`
+    for the result's type). Every row of the batch goes into it, so the rows that use it
+    run after a pass over all of them.
+
+    ```mlir
+    %m = pipeline.reduce "mean" %x : tensor<?xf64> -> f64
+    %s = pipeline.reduce "std" %x ddof 1 : i64 : tensor<?xi64> -> f64
+    ```
+    """
+
+    name = "pipeline.reduce"
+    function = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    ddof = opt_prop_def(IntegerAttr)
+    result = result_def()
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$function $input (`ddof` $ddof^)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, function: str, input: SSAValue, ddof: int | None = None):
+        assert isinstance(input.type, TensorType)
+        properties: dict[str, Attribute] = {"function": StringAttr(function)}
+        if ddof is not None:
+            properties["ddof"] = IntegerAttr(ddof, i64)
+        super().__init__(
+            operands=[input], properties=properties,
+            result_types=[reduce_element(function, input.type)],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        if self.function.data not in REDUCTIONS:
+            raise VerifyException(f"unknown reduction {self.function.data!r}; expected one "
+                                  f"of {', '.join(REDUCTIONS)}")  # fmt: skip
+        typ = verify_batch(self.input.type, "input")
+        if typ.get_num_dims() != 1:
+            raise VerifyException("a reduction's input is one column, tensor<?xT>")
+        if (self.ddof is not None) != (self.function.data in ("var", "std")):
+            raise VerifyException("ddof is given for var and std, and only for them")
+        if self.ddof is not None and self.ddof.value.data < 0:
+            raise VerifyException("ddof must be at least 0")
+        if self.result.type != reduce_element(self.function.data, typ):
+            raise VerifyException(f"result must be {reduce_element(self.function.data, typ)}")
 
 
 # endregion
@@ -1144,6 +1222,7 @@ Pipeline = Dialect(
         MakeDatetimeOp,
         DatetimeSubOp,
         DatetimeFieldOp,
+        ReduceOp,
         # Opaque Python
         PythonCallOp,
     ],

@@ -38,7 +38,7 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 
-from willump_mlir.dialects.pipeline import PredictOp
+from willump_mlir.dialects.pipeline import PredictOp, ReduceOp
 from willump_mlir.passes.column_flow import (
     STRUCTURAL,
     Origin,
@@ -81,6 +81,13 @@ def _names(origins: list[Origin]) -> list[str]:
 
 
 def annotate(function: FuncOp) -> None:
+    reductions = [op for op in function.walk() if isinstance(op, ReduceOp)]
+    if reductions:
+        function.attributes[REFUSED] = StringAttr(
+            f"a batch statistic (pandas {reductions[0].function.data}) depends on every row of "
+            "the batch, and a cascade computes features on some rows only"
+        )
+        return
     model = model_op(function)
     if isinstance(model, str):
         function.attributes[REFUSED] = StringAttr(model)

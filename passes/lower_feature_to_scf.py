@@ -62,6 +62,7 @@ from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
 from willump_mlir.passes.date_kernels import DateEmitter
 from willump_mlir.passes.lookup_kernels import LookupEmitter, resolve_column
+from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.text_kernels import (
     ERROR_INFINITE,
     ERROR_NAN,
@@ -135,7 +136,7 @@ class KernelState:
     python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
 
 
-class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
+class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter):
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
@@ -205,7 +206,8 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
             if column:
                 entry["column"] = StringAttr(column)
             else:
-                entry["width"] = IntegerAttr(batch_width(source.type), i64)
+                width = 1 if part == "scalar" else batch_width(source.type)
+                entry["width"] = IntegerAttr(width, i64)
             self.state.inputs.append(DictionaryAttr(entry))
             self.state.input_args[key] = arg
         return self.state.input_args[key]
@@ -271,7 +273,10 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
         return row
 
     def load_input_row(self, value: SSAValue) -> list[SSAValue]:
-        """A batch computed outside this kernel: a row-major buffer argument."""
+        """A batch computed outside this kernel: a row-major buffer argument; a scalar
+        (a batch reduction) is a one-value ``scalar`` argument, the same for every row."""
+        if value.type in (f64, i64) and is_scalar_op(value.owner):
+            return [self.load(self.input(value, "", "scalar", value.type), 0)]
         if not isinstance(value.type, TensorType):  # a scalar defined elsewhere
             raise NotImplementedError(f"cannot pass {value.type} into a kernel")
         width = batch_width(value.type)
@@ -433,7 +438,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter):
         return value
 
     def binary(self, op: pipeline.BinaryOp) -> list[SSAValue]:
-        width = batch_width(op.result.type)
+        width = batch_width(op.result.type) if isinstance(op.result.type, TensorType) else 1
         lhs = self.broadcast(self.row_of(op.lhs), width)
         rhs = self.broadcast(self.row_of(op.rhs), width)
         name = op.function.data
@@ -893,17 +898,28 @@ KERNEL_EFFECTS = (
 )  # ops whose kernel must run even when nothing it computes is needed (they check input)
 
 
+def is_scalar_op(op: object) -> bool:
+    """A batch reduction, or arithmetic of scalars (``a.max() - a.min()``): an op of the
+    reduction kernels, computed once per call."""
+    return isinstance(op, pipeline.ReduceOp) or (
+        isinstance(op, pipeline.BinaryOp) and not isinstance(op.result.type, TensorType)
+    )
+
+
 def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict[Operation, int]:
     """Which kernel of its stage each of ``ops`` runs in: one after the kernel computing its
-    operands when it runs on stored rows (``tree_kernels.runs_on_stored_rows``), else the
-    last of its operands' kernels. The stage's Python calls still run after all its kernels."""
+    operands when it runs on stored rows (``tree_kernels.runs_on_stored_rows``) or reduces
+    them (``pipeline.reduce``, which runs in the part's reduction kernel, before its row
+    kernel), else the last of its operands' kernels. The stage's Python calls still run
+    after all its kernels."""
     parts: dict[Operation, int] = {}
     for op in ops:
         local = [
             parts[v.owner] for v in op.operands
             if isinstance(v.owner, Operation) and stages.get(v.owner) == stages[op]
         ]  # fmt: skip
-        parts[op] = max(local, default=0) + (bool(local) and runs_on_stored_rows(op))
+        stored = runs_on_stored_rows(op) or isinstance(op, pipeline.ReduceOp)
+        parts[op] = max(local, default=0) + (bool(local) and stored)
     return parts
 
 
@@ -971,14 +987,19 @@ class FunctionLowering:
         for stage in range(last_stage + 1):
             parts = max((op_part[op] for op in ops[:-1] if op_stage[op] == stage), default=0)
             for part in range(parts + 1):
+                here = [op for op in ops[:-1] if op_stage[op] == stage and op_part[op] == part]
+                name = f"{self.function.sym_name.data}_stage{stage}"
+                reductions = [op for op in here if is_scalar_op(op)]
+                if reductions:
+                    kernel = self.build_reduction_kernel(f"{name}_{part}_reduce", reductions)
+                    kernels.append(kernel)
+                    steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
                 native = [
-                    op for op in ops[:-1]
-                    if op_stage[op] == stage and op_part[op] == part
-                    and not isinstance(op, pipeline.PythonCallOp)
+                    op for op in here
+                    if not isinstance(op, pipeline.PythonCallOp) and not is_scalar_op(op)
                 ]  # fmt: skip
                 needed, views = self.crossing_values(native, returned)
                 if needed or any(isinstance(op, KERNEL_EFFECTS) for op in native):
-                    name = f"{self.function.sym_name.data}_stage{stage}"
                     kernel = self.build_kernel(name + (f"_{part}" if part else ""), native, needed)
                     kernels.append(kernel)
                     steps.append(DictionaryAttr({"kernel": kernel.sym_name}))
@@ -1054,6 +1075,42 @@ class FunctionLowering:
                 "columns": op.columns,
             }
         )
+
+    def build_reduction_kernel(self, name: str, ops: list[Operation]) -> func.FuncOp:
+        """The kernel that runs ``ops`` (reductions and arithmetic of their scalars) once
+        over all ``n`` rows (no row loop: the runtime never splits it), each storing its
+        value as a one-value ``scalar`` output."""
+        entry = Block(arg_types=[index, memref_of(i64)])
+        zero = arith.ConstantOp(IntegerAttr(0, index))
+        done = func.ReturnOp()
+        entry.add_ops([zero, done])
+        state = KernelState(name, entry, Block(), done, zero.result)
+        state.constants[(index, "0")] = zero.result
+        emitter = KernelEmitter(self, state)
+        specs = []
+        refs = [entry.insert_arg(memref_of(op.results[0].type), 2 + k) for k, op in enumerate(ops)]
+        for op, ref in zip(ops, refs, strict=True):
+            result = op.results[0]
+            if isinstance(op, pipeline.ReduceOp):
+                emitter.rows[result] = [emitter.reduce(op)]
+            else:
+                emitter.lower(op)
+            emitter.emit(memref.StoreOp.get(emitter.row_of(result)[0], ref, [zero.result]))
+            kind = op.function.data if isinstance(op, pipeline.ReduceOp) else "arithmetic"
+            specs.append(DictionaryAttr({
+                "value": StringAttr(self.names[result]), "width": IntegerAttr(1, i64),
+                "dtype": StringAttr(dtype_name(result.type)), "shape": ArrayAttr([]),
+                "scalar": StringAttr(kind),
+            }))  # fmt: skip
+        for op in list(state.body.ops):
+            op.detach()
+            entry.insert_op_before(op, done)
+        kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
+        kernel.attributes["willump.kernel"] = UnitAttr()
+        kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
+        kernel.attributes["willump.outputs"] = ArrayAttr(specs)
+        kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
+        return kernel
 
     def build_kernel(
         self, name: str, native: list[Operation], outputs: list[SSAValue]

@@ -36,6 +36,8 @@ ARRAY_OPS = {
          pipeline.DatetimeSubOp, pipeline.DatetimeFieldOp),
         "dates (pd.to_datetime, .dt fields, date differences)",
     ),  # fmt: skip
+    pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count, "
+    "median), each in a pass over the whole batch before the rows that use it",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
     feature.EncodeStringsOp: "strings looked up in constant vocabularies (==, isin, isna, "
     "get_dummies, string keys)",
@@ -136,7 +138,8 @@ def explain(compiled: CompiledPipeline) -> str:
     if compiled.workers > 1:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "
-            "of rows, one per thread (a kernel that writes a CSR matrix runs on one thread)"
+            "of rows, one per thread (a kernel that writes a CSR matrix or reduces the batch "
+            "runs on one thread)"
         )
     if compiled.direct is not None:
         lines.append(

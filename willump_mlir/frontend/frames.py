@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.ir import SSAValue
 
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
@@ -58,6 +59,13 @@ def _vector(val: Val) -> bool:
         isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
         and typ.get_element_type() in (f64, i64, i1)
     )  # fmt: skip
+
+
+def index_source(frame: Val) -> list[SSAValue]:
+    """The IR value of the frame whose index the assembled ``frame`` was built on
+    (``pd.DataFrame(index=df.index)``), if any."""
+    source = frame.index_of
+    return [source.ssa] if source is not None and source.ssa is not None else []
 
 
 class FrameAssembly:
@@ -128,6 +136,7 @@ class FrameAssembly:
                        for i in (*frame.items, column)]  # fmt: skip
             series = [i.ssa for i in sources
                       if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
+            series += index_source(frame)  # pd.DataFrame(index=df.index): df's rows
             check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         items, names = list(frame.items), list(frame.columns)
         if name in names:
@@ -137,7 +146,7 @@ class FrameAssembly:
             names.append(name)
         if list(value.columns) != names:
             raise Unsupported("the frame's columns are not in assignment order")
-        return Val(value, items=items, columns=names)
+        return Val(value, items=items, columns=names, index_of=frame.index_of)
 
     def from_dict(self, mapping: Val, value: object) -> Val:
         """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns."""
@@ -190,9 +199,9 @@ class FrameAssembly:
         return Val(value, items=list(items), columns=list(names))  # type: ignore[arg-type]
 
     def fill(self, val: Val, fill: object, value: object) -> Val:
-        """``val.fillna(fill)`` of a numeric column or a frame (a number, or a dict of numbers
-        by column): NaN replaced by the number in f64 columns; int and bool columns hold no
-        NaN and are kept."""
+        """``val.fillna(fill)`` of a numeric column or a frame (a number, a batch reduction's
+        scalar ``Val``, or a dict of numbers by column): NaN replaced by the number in f64
+        columns; int and bool columns hold no NaN and are kept."""
         if is_frame(val):
             frame = self.columns_of(val)
             assert frame.columns is not None and frame.items is not None
@@ -205,14 +214,21 @@ class FrameAssembly:
                 assert isinstance(value, pd.DataFrame)
                 items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
-        if not _vector(val) or isinstance(fill, bool) or not isinstance(fill, (int, float)):
+        scalar = isinstance(fill, Val)
+        if not _vector(val) or isinstance(fill, bool) or not (
+            scalar or isinstance(fill, (int, float))
+        ):  # fmt: skip
             raise Unsupported("fillna of this value is not compiled (numbers only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
         if val.ssa.type.get_element_type() != f64:
             return Val(value, val.ssa)
         missing = self.tracer.emit(BinaryOp("ne", val.ssa, val.ssa))  # NaN != NaN
-        constant = self.tracer.emit(ConstantOp(float(fill)))
-        return self.tracer._checked(WhereOp(missing.result, constant.result, val.ssa), value)
+        if isinstance(fill, Val):  # where promotes an i64 scalar to f64, as pandas does
+            assert fill.ssa is not None
+            number = fill.ssa
+        else:
+            number = self.tracer.emit(ConstantOp(float(fill))).result
+        return self.tracer._checked(WhereOp(missing.result, number, val.ssa), value)
 
     def missing(self, val: Val, present: bool, value: object) -> Val:
         """``isna()`` / ``notna()`` of a numeric column."""
@@ -254,24 +270,31 @@ class FrameAssembly:
         assert frame.columns is not None and frame.items is not None
         self.tracer.vocab.check_stable(frame.items, "a DataFrame in Python")
         names = list(frame.columns)
-        if not any(
+        carried = any(
             isinstance(item.value, pd.Series) and same_index(item.value.index, frame.value.index)  # type: ignore[union-attr]
             for item in frame.items
-        ):
+        )
+        if not carried and frame.index_of is None:
             raise Unsupported("no column of the assembled frame carries its index")
+        # else it is built on a frame's index (``pd.DataFrame(index=df.index)``): that frame
+        # is the last operand
         from willump_mlir.selfcheck import difference  # selfcheck imports the frontend
 
         labels = frame.value.columns  # type: ignore[union-attr]  # its dtype and name too
 
         def build(*columns: object) -> pd.DataFrame:
-            built = pd.DataFrame(dict(zip(range(len(names)), columns, strict=True)), copy=False)
+            index = None if carried else columns[-1].index  # type: ignore[attr-defined]
+            columns = columns if carried else columns[:-1]
+            built = pd.DataFrame(dict(zip(range(len(names)), columns, strict=True)),
+                                 index=index, copy=False)  # fmt: skip
             built.columns = labels
             return built
 
-        found = difference(frame.value, build(*[item.value for item in frame.items]))
+        sources = [] if carried or frame.index_of is None else [frame.index_of]
+        found = difference(frame.value, build(*[i.value for i in [*frame.items, *sources]]))
         if found is not None:
             raise Unsupported(f"the assembled frame cannot be rebuilt in Python: {found}")
-        items = [self.tracer.materialize(item) for item in frame.items]
+        items = [self.tracer.materialize(item) for item in frame.items] + sources
         described = ", ".join(f"{n!r}: ..." for n in names)
         return self.tracer.python_op(
             "frame", build, items, "a DataFrame assembled from native columns is built for "

@@ -57,7 +57,9 @@ from .estimators import (
 )
 from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
+from .indexes import empty_frame, index_of, series
 from .params import Blobs
+from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .string_vocab import StringVocab
 from .tables import TableLookups, materialize_joins
@@ -364,6 +366,12 @@ class Tracer:
     # region Python fallbacks
 
     def _placeholder(self, val: Val, operands: list[Val]) -> ast.expr:
+        if val.index_of is not None and val.columns is None:  # frame.index
+            if self._evaluating:
+                val = Val(val.value)
+            else:
+                return ast.Attribute(self._placeholder(val.index_of, operands), "index",
+                                     ast.Load())  # fmt: skip
         if val.columns is not None:  # an assembled frame: its example, or the Python frame
             val = Val(val.value) if self._evaluating else self.frames.materialize(val)
         if val.category is not None:  # a categorical column: its example, or the Python one
@@ -879,6 +887,8 @@ class Tracer:
             typ = base.ssa.type if base.ssa is not None else None
             if base.datetime is not None:
                 return self.dates.attribute(base, node.attr, self.evaluate(node, pieces))
+            if node.attr == "index":
+                return index_of(base, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -1002,6 +1012,9 @@ class Tracer:
                 raise Unsupported(f"arithmetic on {val.ssa.type} is not compiled (numpy "
                                   "computes in that precision)")  # fmt: skip
             return val.ssa
+        if is_reduction(val):  # a batch reduction's scalar
+            assert val.ssa is not None
+            return val.ssa
         number = val.value
         if not val.is_static or not isinstance(number, (int, float, np.int64, np.float64)):
             raise Unsupported("an operand is neither a batch of numbers nor a number "
@@ -1025,6 +1038,8 @@ class Tracer:
             op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
         except VerifyException as error:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
+        if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
+            return scalar_arithmetic(self, op, value)
         return self._checked(op, value)
 
     def _lower_BinOp(self, node: ast.BinOp) -> Val:
@@ -1175,6 +1190,12 @@ class Tracer:
         strings = self.vocab.call(node, pieces, receiver, function, args, kwargs)
         if strings is not None:
             return strings
+        if receiver is not None and receiver.ssa is not None and (
+            attr in REDUCTIONS or attr in IN_PYTHON
+        ):  # fmt: skip
+            reduced = reduce(self, receiver, attr, args, kwargs, self.evaluate(node, pieces))
+            if reduced is not None:
+                return reduced
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
@@ -1225,6 +1246,8 @@ class Tracer:
             value = self.evaluate(node, pieces)
             val = self._model_call(receiver.value, attr, x, ast.unparse(node.func.value))
             return Val(value, val.ssa)
+        if function is pd.DataFrame and not args and set(kwargs) == {"index"}:
+            return empty_frame(self, kwargs["index"], self.evaluate(node, pieces))
         if function is pd.DataFrame or function is pd.concat:
             return self._frame_constructor(node, pieces, function, args, kwargs)
         if function in _ROUNDS and args:
@@ -1233,6 +1256,11 @@ class Tracer:
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
+        name = kwargs.get("name", Val(None))
+        if function is pd.Series and len(args) == 1 and "index" in kwargs \
+                and set(kwargs) <= {"index", "name"} and name.is_static:  # fmt: skip
+            value = self.evaluate(node, pieces)
+            return series(self, args[0], kwargs["index"], name.value, value)  # type: ignore[arg-type]
         if kwargs and function not in _HSTACKS:
             return None
         if any(function is h for h in _HSTACKS):
@@ -1308,6 +1336,8 @@ class Tracer:
             return Val(value, receiver.ssa) if receiver.ssa is not None else None
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
+        if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
+            return self.frames.fill(receiver, args[0], self.evaluate(node, pieces))
         if attr in ("isna", "isnull", "notna", "notnull") and not args and not kwargs:
             if frame:
                 return None

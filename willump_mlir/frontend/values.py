@@ -29,13 +29,15 @@ class Val:
     pending: Pending | None = None
     #: a datetime Series computed natively (``frontend.dates``): its ticks and unit
     datetime: Datetime | None = None
+    #: ``frame.index`` (``frontend.indexes``): the frame (or Series) whose index ``value`` is
+    index_of: Val | None = None
 
     @property
     def is_static(self) -> bool:
         """True if the value does not depend on the data arguments."""
         return (
             self.ssa is None and self.items is None and self.category is None
-            and self.pending is None and self.datetime is None
+            and self.pending is None and self.datetime is None and self.index_of is None
         )  # fmt: skip
 
 

@@ -137,6 +137,7 @@ class KernelOutput:
     shape: tuple[int, ...]
     dtype: type[np.generic]
     sparse_width: int | None
+    scalar: str | None = None  # a batch reduction's one value: the reduction (``mean``...)
 
 
 @dataclass
@@ -205,6 +206,7 @@ class BoundKernel:
                 tuple(spec["shape"]),
                 DTYPES[spec["dtype"]],
                 spec["width"] if spec.get("sparse") else None,
+                spec.get("scalar"),
             )
             for spec in step.outputs
         ]
@@ -213,7 +215,8 @@ class BoundKernel:
         self.output_strides = [
             np.dtype(o.dtype).itemsize * int(np.prod(o.shape)) for o in self.outputs
         ]
-        self.splittable = not any(o.sparse_width for o in self.outputs)
+        # a kernel of CSR outputs or batch reductions runs once over all rows
+        self.splittable = not any(o.sparse_width or o.scalar for o in self.outputs)
         self.scratch_columns = sorted(
             {
                 (spec.size["value"], spec.size["column"])
@@ -436,8 +439,12 @@ class CompiledPipeline:
 
         Native code hands back a row whose exact result depends on context it does not
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
-        subset gives exactly those rows.
+        subset gives exactly those rows. A batch reduction depends on every row: then the
+        function runs on the whole batch.
         """
+        if any(o.scalar for k in self.kernels.values() for o in k.outputs):
+            self.rows_in_python += len(rows)
+            return self.fn(*args)
         replaced = self.fn(*take_data_rows(self.arguments, args, rows))
         self.rows_in_python += len(rows)
         if sp.issparse(result):
@@ -507,6 +514,8 @@ class CompiledPipeline:
         columns: dict[tuple[str, str], dict[str, Any]],
     ) -> np.ndarray:
         value = values[spec.value]
+        if spec.part == "scalar":  # a batch reduction (unused by the rows of an empty batch)
+            return np.array([value if rows else 0], dtype=spec.dtype)
         if spec.column is None and spec.part in CSR_PARTS:
             key = (spec.value, "")  # checked once; the data converted to the kernel's dtype
             if key not in columns:
@@ -592,6 +601,11 @@ class CompiledPipeline:
             marshal.check_precision(
                 kernel.names.get(frame, frame), [columns[(frame, n)]["dtype"] for n in names]
             )
+        if not rows and any(
+            o.scalar in ("min", "max") and o.dtype == np.int64 for o in kernel.outputs
+        ):  # fmt: skip
+            raise marshal.Unhandled("an empty batch:", "pandas' min or max of no integers is "
+                                    "NaN, which makes the values it meets float64")  # fmt: skip
         if kernel.splittable:
             blocks = self.workers if rows >= self.parallel_rows else 1
             self.run_blocks(kernel, values, rows, longest, inputs, python_rows, blocks)
@@ -616,7 +630,8 @@ class CompiledPipeline:
                         np.array([capacity], dtype=np.int64),
                     )
                 else:
-                    buffers = (np.empty((rows, *output.shape), dtype=output.dtype),)
+                    shape = (1,) if output.scalar else (rows, *output.shape)
+                    buffers = (np.empty(shape, dtype=output.dtype),)
                 results[output.value] = buffers
                 pointers.extend(_address(b) for b in buffers)
             kernel.call(rows, *pointers, *inputs)
@@ -640,6 +655,8 @@ class CompiledPipeline:
                     (data[:entries], indices[:entries], indptr),
                     shape=(rows, output.sparse_width),
                 )
+            elif output.scalar:
+                values[output.value] = buffers[0][0]  # a numpy scalar, as pandas gives
             else:
                 values[output.value] = _as_value(buffers[0])
         collect_python_rows(kernel, values, python_rows)

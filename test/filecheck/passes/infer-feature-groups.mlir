@@ -178,3 +178,16 @@ func.func @one(%df: !pipeline.frame<"a" : f64, "b" : f64>) -> tensor<?x2xf64> {
 // CHECK-LABEL: func.func @one(%df: !pipeline.frame<"a" : f64, "b" : f64>) -> tensor<?x2xf64> attributes {cascade.groups_refused = "the model's input has one feature group (input columns): nothing to skip"} {
 // CHECK-NEXT:    %x = pipeline.to_array %df ["b", "a"]
 // CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x2xf64> -> tensor<?x2xf64>
+
+// -----
+
+// A batch statistic depends on every row: a cascade (features of some rows) is refused.
+func.func @stat(%x: tensor<?x2xf64>) -> tensor<?xi64> {
+  %a = pipeline.take_column %x [0] : tensor<?x2xf64> -> tensor<?xf64>
+  %m = pipeline.reduce "mean" %a : tensor<?xf64> -> f64
+  %c = pipeline.binary "sub" %x, %m : (tensor<?x2xf64>, f64) -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict" %c params {coef = #pipeline.blob<"w" : tensor<1x2xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>} : tensor<?x2xf64> -> tensor<?xi64>
+  func.return %p : tensor<?xi64>
+}
+
+// CHECK: cascade.groups_refused = "a batch statistic (pandas mean) depends on every row of the batch, and a cascade computes features on some rows only"

@@ -558,3 +558,25 @@ func.func @gap(%t: tensor<?xi64>) -> tensor<?xi64> {
 // CHECK:         arith.xori [[A]], [[K]] : i64
 // CHECK-NEXT:    arith.xori [[A]], [[D]] : i64
 // CHECK:         arith.select {{%[0-9]+}}, [[NAT]], [[D]] : i64
+
+// -----
+
+// A batch reduction: the column is stored by the first kernel, reduced once over all rows by
+// a kernel of its own (numpy's pairwise sum), and read as a one-value scalar by the rows.
+func.func @center(%df: !pipeline.frame<"a" : f64>) -> tensor<?xf64> {
+  %x = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64> -> tensor<?x1xf64>
+  %a = pipeline.take_column %x [0] : tensor<?x1xf64> -> tensor<?xf64>
+  %m = pipeline.reduce "mean" %a : tensor<?xf64> -> f64
+  %s = pipeline.reduce "std" %a ddof 1 : i64 : tensor<?xf64> -> f64
+  %d = pipeline.binary "sub" %a, %m : (tensor<?xf64>, f64) -> tensor<?xf64>
+  %z = pipeline.binary "div" %d, %s : (tensor<?xf64>, f64) -> tensor<?xf64>
+  func.return %z : tensor<?xf64>
+}
+
+// CHECK: steps = [{kernel = "center_stage0"}, {kernel = "center_stage0_1_reduce"}, {kernel = "center_stage0_1"}]
+// CHECK: func.func private @wm_pairwise_sum_f64(%{{.*}}: memref<?xf64>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: f64, %{{.*}}: i1) -> f64
+// CHECK: func.call @wm_pairwise_sum_f64
+// CHECK: func.func @center_stage0_1_reduce(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>)
+// CHECK-SAME: willump.outputs = [{value = "v2", width = 1 : i64, dtype = "f64", shape = [], scalar = "mean"}, {value = "v3", width = 1 : i64, dtype = "f64", shape = [], scalar = "std"}]
+// CHECK: func.func @center_stage0_1(
+// CHECK-SAME: {value = "v2", part = "scalar", dtype = "f64", width = 1 : i64}

@@ -183,7 +183,7 @@
 %c = pipeline.constant 1.0 : f64
 %y = "pipeline.binary"(%c, %c) <{function = "add"}> : (f64, f64) -> tensor<?xf64>
 
-// CHECK: at least one operand must be a batch
+// CHECK: result must be f64
 
 // -----
 
@@ -344,3 +344,17 @@
 %f = pipeline.datetime_field "is_month_end" %t unit "us" : tensor<?xi64> -> tensor<?xf64>
 
 // CHECK: result must be tensor<?xi1>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi1>
+%m = "pipeline.reduce"(%x) <{function = "max"}> : (tensor<?xi1>) -> i1
+
+// CHECK: max of booleans is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf64>
+%m = "pipeline.reduce"(%x) <{function = "std"}> : (tensor<?xf64>) -> f64
+
+// CHECK: ddof is given for var and std, and only for them

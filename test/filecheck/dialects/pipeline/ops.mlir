@@ -169,3 +169,19 @@ func.func @gap(%t: tensor<?xi64>, %u: tensor<?xi64>) -> tensor<?xi64> {
 // CHECK:      %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
 // CHECK-NEXT: %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
 // CHECK-NEXT: %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
+
+// -----
+
+func.func @reductions(%x: tensor<?xf64>, %k: tensor<?xi64>) -> (f64, i64) {
+  %m = pipeline.reduce "mean" %x : tensor<?xf64> -> f64
+  %v = pipeline.reduce "var" %k ddof 0 : i64 : tensor<?xi64> -> f64
+  %s = pipeline.reduce "sum" %k : tensor<?xi64> -> i64
+  %d = pipeline.reduce "median" %x : tensor<?xf64> -> f64
+  %r = pipeline.binary "sub" %m, %d : (f64, f64) -> f64
+  func.return %r, %s : f64, i64
+}
+// CHECK: pipeline.reduce "mean" %{{.*}} : tensor<?xf64> -> f64
+// CHECK: pipeline.reduce "var" %{{.*}} ddof 0 : i64 : tensor<?xi64> -> f64
+// CHECK: pipeline.reduce "sum" %{{.*}} : tensor<?xi64> -> i64
+// CHECK: pipeline.reduce "median" %{{.*}} : tensor<?xf64> -> f64
+// CHECK: pipeline.binary "sub" %{{.*}}, %{{.*}} : (f64, f64) -> f64

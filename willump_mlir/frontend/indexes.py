@@ -1,0 +1,64 @@
+"""``df.index`` and the frames and Series built on it.
+
+``df.index`` is a traced value standing for the index of the frame ``df`` (``Val.index_of``):
+it is data, never a compile-time constant. ``pd.DataFrame(index=df.index)`` is an empty
+assembled frame (``frontend.frames``) that columns are then assigned to
+(``X["a"] = df["a"] * 2``); ``pd.Series(values, index=df.index, name=...)`` of a native
+1-D array is that array with ``df``'s index, name and dtype (rebuilt around it where it
+leaves native code, ``frontend.fallback``). Both check that the rows they combine come from
+``df`` itself: pandas would align another object's rows by label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from xdsl.dialects.builtin import TensorType
+
+from willump_mlir.dialects.pipeline import is_sparse
+
+from .fallback import check_aligned, same_index
+from .frames import is_frame
+from .spec import Unsupported
+from .types import type_of
+from .values import Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+
+def index_of(frame: Val, value: object) -> Val | None:
+    """``frame.index`` (``value``) of a DataFrame argument or selection; None otherwise."""
+    if not is_frame(frame) or frame.columns is not None or not isinstance(value, pd.Index):
+        return None
+    return Val(value, index_of=frame)
+
+
+def empty_frame(tracer: Tracer, index: Val, value: object) -> Val:
+    """``pd.DataFrame(index=df.index)``: an assembled frame of no columns yet."""
+    del tracer
+    if not isinstance(value, pd.DataFrame) or len(value.columns) or index.index_of is None:
+        raise Unsupported("this DataFrame constructor is not compiled")
+    return Val(value, items=[], columns=[], index_of=index.index_of)
+
+
+def series(tracer: Tracer, values: Val, index: Val, name: Hashable, value: object) -> Val:
+    """``pd.Series(values, index=df.index, name=name)`` of a native 1-D numpy array."""
+    typ = values.ssa.type if values.ssa is not None else None
+    if (
+        index.index_of is None or index.index_of.ssa is None
+        or not isinstance(values.value, np.ndarray) or values.columns is not None
+        or not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1
+    ):  # fmt: skip
+        raise Unsupported("pd.Series of this value is not compiled (a 1-D numpy array of "
+                          "numbers with a frame's index only)")  # fmt: skip
+    if not isinstance(value, pd.Series) or value.name != name or type_of(value) != typ:
+        raise Unsupported("the Series is not the array's values")
+    if not same_index(value.index, index.value):  # type: ignore[arg-type]
+        raise Unsupported("the Series does not have the frame's index")
+    assert values.ssa is not None
+    check_aligned([values.ssa, index.index_of.ssa], tracer.examples, value, tracer.index_roots)
+    return Val(value, values.ssa)
