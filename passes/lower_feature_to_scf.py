@@ -61,6 +61,7 @@ from xdsl.passes import ModulePass
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
 from willump_mlir.passes.lookup_kernels import LookupEmitter, resolve_column
+from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import (
     ERROR_INFINITE,
     ERROR_NAN,
@@ -134,13 +135,13 @@ class KernelState:
     python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
 
 
-class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
+class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, StringEmitter):
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
         self.lowering = lowering
         self.state = state
-        self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow] = {}
+        self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
         self.block = state.body
 
     # region Building blocks
@@ -567,14 +568,10 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
 
     def encode_strings(self, op: feature.EncodeStringsOp) -> list[SSAValue]:
         """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates."""
-        frame = self.frame_of(op.frame)
-        name = op.column.data
-        data = self.input(frame.value, name, "bytes", i8)
-        offsets = self.input(frame.value, name, "offsets", i64)
-        missing_flags = self.input(frame.value, name, "missing", i8)
-        start = self.load(offsets, self.state.row)
-        next_row = self.emit(arith.AddiOp(self.state.row, self.constant(1, index)))
-        length = self.emit(arith.SubiOp(self.load(offsets, next_row), start))
+        text = self.string_row(op.frame, op.column.data)  # a str column, or a transform's
+        data = text.data
+        start = self.cast(text.start, i64)
+        length = self.cast(self.isub(text.end, text.start), i64)
         categories = self.blob(op.bytes)
         category_offsets = self.blob(op.offsets)
         table = self.blob(op.table)
@@ -618,7 +615,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
 
         probes = self.constant(op.probes.value.data, index)
         code = self.loop(probes, self.constant(-1, i64), probe_step)
-        flag = self.load(missing_flags, self.state.row)
+        flag = text.missing
         is_missing = self.cmpi("ne", flag, self.constant(0, i8))
         is_fitted = self.cmpi("eq", flag, self.constant(op.marker, i8))
         code = self.select(is_missing, self.constant(-1, i64), code)
@@ -821,6 +818,12 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter):
         feature.WeightTermsOp: TextEmitter.weight_terms,
         feature.SparseLinearOp: TextEmitter.sparse_linear,
         feature.TreeEnsembleOp: TreeEmitter.tree_ensemble,
+        pipeline.StrCaseOp: StringEmitter.str_case,
+        pipeline.StrStripOp: StringEmitter.str_strip,
+        pipeline.StrSliceOp: StringEmitter.str_slice,
+        pipeline.StrConcatOp: StringEmitter.str_concat,
+        pipeline.StrLenOp: StringEmitter.str_len,
+        pipeline.StrMatchOp: StringEmitter.str_match,
     }  # type: ignore[assignment]
 
     # endregion

@@ -114,10 +114,11 @@ def _has_marks(start: int) -> bool:
 class _Builder:
     """Fills the flat entry array of one ``char_map`` configuration."""
 
-    def __init__(self, lowercase: bool, strip_accents: str | None):
+    def __init__(self, lowercase: bool, strip_accents: str | None, uppercase: bool = False):
         if strip_accents not in _STRIPS:
             raise ValueError(f"strip_accents must be None, 'ascii' or 'unicode': {strip_accents!r}")
         self.lowercase = lowercase
+        self.uppercase = uppercase
         self.strip_name = strip_accents
         self.strip = _STRIPS[strip_accents]
         self.entries = np.zeros(CODE_POINTS, dtype=np.int32)
@@ -144,6 +145,8 @@ class _Builder:
         """
         if self.lowercase and chars.lower() != chars:
             return False
+        if self.uppercase and chars.upper() != chars:
+            return False
         return self.strip is None or unicodedata.normalize("NFKD", chars) == chars
 
     def fill_fixed(self, start: int, chars: str) -> None:
@@ -159,6 +162,8 @@ class _Builder:
         """``text`` through sklearn's steps."""
         if self.lowercase:
             text = text.lower()
+        if self.uppercase:
+            text = text.upper()
         return text if self.strip is None else self.strip(text)
 
     def fill_each(self, start: int, chars: str) -> None:
@@ -206,8 +211,9 @@ class _Builder:
 
 
 @cache
-def char_map(lowercase: bool, strip_accents: str | None) -> CharMap:
-    """The table of ``mapped(cp) = strip(lower(chr(cp)))`` as sklearn's ``_preprocess`` does it.
+def char_map(lowercase: bool, strip_accents: str | None, uppercase: bool = False) -> CharMap:
+    """The table of ``mapped(cp) = strip(lower(chr(cp)))`` as sklearn's ``_preprocess`` does it
+    (with ``uppercase``, of ``chr(cp).upper()``: ``Series.str.upper``, which has no context).
 
     Entries are relative to ``cp``, so blocks that map alike are stored once. An entry ``e``:
 
@@ -219,7 +225,7 @@ def char_map(lowercase: bool, strip_accents: str | None) -> CharMap:
 
     ``strip_accents`` is None, ``"ascii"`` or ``"unicode"``. The arrays are read-only.
     """
-    return _Builder(lowercase, strip_accents).build()
+    return _Builder(lowercase, strip_accents, uppercase).build()
 
 
 def _matching(pattern: str) -> np.ndarray:

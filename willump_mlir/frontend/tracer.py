@@ -56,6 +56,7 @@ from .fallback import PythonFunction, check_aligned, index_root, recipe
 from .frames import FrameAssembly, is_frame
 from .params import Blobs
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
+from .strings import StringColumns, is_accessor, materialize_strings
 from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
@@ -266,6 +267,7 @@ class Tracer:
         self.lookups = TableLookups(self)
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
+        self.strings = StringColumns(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -858,6 +860,8 @@ class Tracer:
 
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
+            if node.attr == "str":  # a str column's .str accessor (frontend.strings)
+                return self.strings.accessor(base, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -925,6 +929,8 @@ class Tracer:
                 return self.lookups.subscript(node, pieces, base, index)
             key = index.value
             value = self.evaluate(node, pieces)
+            if is_accessor(base):  # s.str[i], s.str[a:b] (frontend.strings)
+                return self.strings.subscript(base, key, value)
             if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
                 keys = list(base.value)
                 return base.items[keys.index(key)] if key in base.value else None
@@ -1003,6 +1009,10 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
+            if function == "add":  # str concatenation (frontend.strings)
+                joined = self.strings.concat(lhs, rhs, self.evaluate(node, pieces))
+                if joined is not None:
+                    return joined
             return self._binary(function, node, pieces, lhs, rhs)
 
         reason = f"operator {type(node.op).__name__} is not compiled"
@@ -1129,6 +1139,9 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
+            value = self.evaluate(node, pieces)
+            return self.strings.call(receiver, attr, args, kwargs, value)
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
@@ -1642,6 +1655,7 @@ def trace_to_module(
     returned = [_as_returned(tracer, v) for v in tracer.run(fdef.body)]
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
     materialize_joins(tracer)  # merged frames that leave native code are pandas' own
+    materialize_strings(tracer, tracer.strings)  # so are transformed str columns
     function = func.FuncOp(
         name,
         ([s.type for s in data], [v.ssa.type for v in returned]),  # type: ignore[misc]

@@ -138,6 +138,15 @@ class KernelOutput:
     sparse_width: int | None
 
 
+def scratch_terms(size: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """The (per_byte, value, column) terms of a scratch buffer's size
+    (``text_kernels.ScratchSize``)."""
+    if "per_byte" not in size:
+        return []
+    first = (size["per_byte"], size["value"], size["column"])
+    return [first, *(tuple(term) for term in size.get("more", ()))]
+
+
 @dataclass
 class ScratchSet:
     """One kernel's scratch buffers, sized for rows of up to ``longest`` bytes per column."""
@@ -171,8 +180,8 @@ class Scratch(threading.local):
                 continue
             assert spec.size is not None
             size = spec.size["fixed"]
-            if "per_byte" in spec.size:
-                size += spec.size["per_byte"] * room[(spec.size["value"], spec.size["column"])]
+            for per_byte, value, column in scratch_terms(spec.size):
+                size += per_byte * room[(value, column)]
             buffers.append(np.zeros(max(size, 1), dtype=spec.dtype))
             addresses.append(_address(buffers[-1]))
         found = ScratchSet(room, buffers, addresses)
@@ -215,9 +224,10 @@ class BoundKernel:
         self.splittable = not any(o.sparse_width for o in self.outputs)
         self.scratch_columns = sorted(
             {
-                (spec.size["value"], spec.size["column"])
+                (value, column)
                 for spec in self.inputs
-                if spec.size is not None and "per_byte" in spec.size
+                if spec.size is not None
+                for _, value, column in scratch_terms(spec.size)
             }
         )
         self.python_rows = next(

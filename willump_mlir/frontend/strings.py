@@ -1,0 +1,290 @@
+"""String transforms of str columns (``Series.str`` methods and ``+``), natively.
+
+A str column is a one-column ``!pipeline.frame`` of ``!pipeline.str`` (``df["c"]``); a
+transform's result is one too, with the same (UTF-8 bytes, offsets, missing) representation,
+so every consumer of a str column reads it unchanged. Recognised, with pandas' semantics:
+
+- ``s.str.lower()/upper()`` (Python's full case mapping: ``'ß'.upper() == 'SS'``; a row with
+  a capital sigma, whose lowercase depends on its neighbours, runs in Python),
+  ``s.str.strip/lstrip/rstrip(chars=None)``, ``s.str[i]``, ``s.str.get(i)``,
+  ``s.str[a:b]``, ``s.str.slice(a, b)``, and ``s1 + " " + s2`` / ``"x" + s``: a missing
+  value stays missing (NaN where pandas makes one);
+- ``s.str.len()``: int64, or float64 with NaN for missing values (as on the example: a
+  missing value where the example had none runs the original function);
+- ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
+  ``startswith(lit)``, ``endswith(lit)`` with ``case=True``, giving bool: a missing value
+  gives ``na`` (False for pandas' ``str`` dtype) or, where pandas gives NaN (an object
+  column without ``na=``), runs its row in Python.
+
+Anything else (``case=False``, regexes, tuples of prefixes, ``astype(int)`` of digits, a
+result pandas gives as object with NaN on the example) runs in Python. A transformed column
+needed outside native code (a Python call, the function's result) is recomputed there by
+pandas from its inputs (:func:`materialize_strings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pandas.core.strings.accessor import StringMethods
+from xdsl.dialects import func
+from xdsl.dialects.builtin import i64
+from xdsl.ir import SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import (
+    STRING_OPS,
+    CastOp,
+    FrameType,
+    PythonCallOp,
+    StrCaseOp,
+    StrConcatOp,
+    StrLenOp,
+    StrMatchOp,
+    StrSliceOp,
+    StrStripOp,
+    StrType,
+    python_call_stages,
+    string_column,
+)
+
+from . import text_tables
+from .fallback import PythonFunction, check_aligned
+from .spec import PythonCall, Unsupported
+from .types import column_kind
+from .values import Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: Characters with a meaning in a regular expression: a pattern without them is a literal.
+REGEX_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
+#: Ops that read a transformed column inside native code; any other use needs it in Python.
+NATIVE_READERS = (*STRING_OPS, StrLenOp, StrMatchOp, feature.EncodeStringsOp)
+
+
+def is_accessor(val: Val) -> bool:
+    """``s.str`` of a native str column."""
+    return isinstance(val.value, StringMethods) and val.ssa is not None
+
+
+def _str_column(val: Val) -> bool:
+    """A native column of str (missing values allowed)."""
+    if val.ssa is None or not isinstance(val.value, pd.Series):
+        return False
+    typ = val.ssa.type
+    if not isinstance(typ, FrameType) or len(typ.names.data) != 1:
+        return False
+    return isinstance(typ.dtypes.data[0], StrType) and column_kind(val.value) == "str"
+
+
+def _index(val: Val | None) -> int | None:
+    if val is None or val.value is None:
+        return None
+    number = val.value
+    if not val.is_static or isinstance(number, bool) or not isinstance(number, int | np.integer):
+        raise Unsupported("a string position must be a constant integer")
+    return int(val.value)
+
+
+class StringColumns:
+    """The tracer's string transforms (see the module docstring)."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+        #: how pandas recomputes each transform from its inputs' Series
+        self.recompute: dict[SSAValue, Callable[..., pd.Series]] = {}
+
+    def accessor(self, base: Val, value: object) -> Val | None:
+        """``s.str`` of a native str column: the accessor, with the column's IR value."""
+        if not _str_column(base) or not isinstance(value, StringMethods):
+            return None
+        return Val(value, base.ssa)
+
+    def _column(self, op: object, value: object, recompute: Callable[..., pd.Series]) -> Val:
+        """Emit a transform ``op`` whose example result is ``value``."""
+        if not isinstance(value, pd.Series) or column_kind(value) != "str":
+            raise Unsupported("the result is not a column of str")
+        result = self.tracer.emit(op).results[0]  # type: ignore[arg-type]
+        self.recompute[result] = recompute
+        return Val(value, result)
+
+    def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
+             value: object) -> Val | None:  # fmt: skip
+        """``s.str.<attr>(...)`` of a native str column; None if not recognised."""
+        if not all(a.is_static for a in [*args, *kwargs.values()]):
+            return None
+        column = receiver.ssa
+        assert column is not None
+        given = [a.value for a in args]
+        keywords = {k: v.value for k, v in kwargs.items()}
+        if attr in ("lower", "upper") and not given and not keywords:
+            tables = text_tables.char_map(attr == "lower", None, attr == "upper")
+            blobs = self.tracer.blobs
+            char_map = [blobs.add("str_case_index", tables.index),
+                        blobs.add("str_case_blocks", tables.blocks),
+                        blobs.add("str_case_sequences", tables.sequences)]  # fmt: skip
+            # a code point becomes at most max_expansion code points per UTF-8 byte of it,
+            # each of at most 4 bytes
+            op = StrCaseOp(attr, column, char_map, 4 * tables.max_expansion)
+            method = attr
+            return self._column(op, value, lambda s: getattr(s.str, method)())
+        if attr in ("strip", "lstrip", "rstrip"):
+            bound = dict(zip(["to_strip"], given, strict=False)) | keywords
+            if len(given) > 1 or set(bound) - {"to_strip"}:
+                return None
+            chars = bound.get("to_strip")
+            if chars is not None and not isinstance(chars, str):
+                return None
+            side = {"strip": "both", "lstrip": "left", "rstrip": "right"}[attr]
+            method = attr
+            return self._column(StrStripOp(side, column, chars), value,
+                                lambda s: getattr(s.str, method)(chars))  # fmt: skip
+        if attr == "get" and len(args) == 1 and not kwargs:
+            return self.subscript(receiver, given[0], value)
+        if attr == "slice":
+            bound = dict(zip(["start", "stop", "step"], given, strict=False)) | keywords
+            if len(given) > 3 or set(bound) - {"start", "stop", "step"}:
+                return None
+            key = slice(bound.get("start"), bound.get("stop"), bound.get("step"))
+            return self.subscript(receiver, key, value)
+        if attr == "len" and not given and not keywords:
+            return self._length(column, value)
+        if attr in ("contains", "startswith", "endswith"):
+            return self._match(receiver, attr, given, keywords, value)
+        return None
+
+    def _length(self, column: SSAValue, value: object) -> Val | None:
+        if not isinstance(value, pd.Series) or value.dtype not in (np.int64, np.float64):
+            return None
+        length = self.tracer.emit(StrLenOp(column)).results[0]  # type: ignore[arg-type]
+        if value.dtype == np.int64:  # no missing value on the example
+            return self.tracer._checked(CastOp(length, i64, speculative=True), value)
+        return Val(value, length)
+
+    def _match(self, receiver: Val, attr: str, given: list, keywords: dict,
+               value: object) -> Val | None:  # fmt: skip
+        names = ["pat", "case", "flags", "na", "regex"] if attr == "contains" else ["pat", "na"]
+        if len(given) > len(names) or set(keywords) - set(names[len(given) :]):
+            return None
+        bound = dict(zip(names, given, strict=False)) | keywords
+        pattern = bound.get("pat")
+        if not isinstance(pattern, str):
+            return None
+        if bound.get("case", True) is not True or bound.get("flags", 0) != 0:
+            raise Unsupported("only a case-sensitive match is compiled")
+        if bound.get("regex", True) and REGEX_METACHARACTERS & set(pattern):
+            raise Unsupported("a regular expression is not compiled (only a literal pattern)")
+        if not isinstance(value, pd.Series) or value.dtype != np.bool_:
+            raise Unsupported(f"pandas gives {getattr(value, 'dtype', type(value))} here, "
+                              "not bool")  # fmt: skip
+        na = bound.get("na", "default")
+        series = receiver.value._orig  # type: ignore[attr-defined]
+        if isinstance(na, bool | np.bool_):
+            missing = "true" if na else "false"
+        elif na != "default":
+            raise Unsupported(f"na={na!r} is not compiled")
+        elif isinstance(series.dtype, pd.StringDtype):
+            missing = "false"  # pandas' str dtype: a missing value does not match
+        else:
+            missing = "python"  # an object column: pandas gives NaN, an object result
+        op = StrMatchOp(attr, receiver.ssa, pattern, missing)  # type: ignore[arg-type]
+        return self.tracer._checked(op, value)
+
+    def subscript(self, receiver: Val, key: object, value: object) -> Val | None:
+        """``s.str[i]`` / ``s.str[a:b]`` of a native str column."""
+        column = receiver.ssa
+        assert column is not None
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                return None
+            start, stop = _index(Val(key.start)), _index(Val(key.stop))
+            op = StrSliceOp(column, start, stop, single=False)
+            return self._column(op, value, lambda s: s.str[start:stop])
+        position = _index(Val(key))
+        op = StrSliceOp(column, position, None, single=True)
+        return self._column(op, value, lambda s: s.str[position])
+
+    def concat(self, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs + rhs`` where one is a native str column and the other one or a str."""
+        parts = [lhs, rhs]
+        if not any(_str_column(p) for p in parts) or not all(
+            _str_column(p) or (p.is_static and isinstance(p.value, str)) for p in parts
+        ):
+            return None
+        inputs: list[SSAValue] = []
+        pieces = [""]
+        for part in parts:
+            owner = part.ssa.owner if part.ssa is not None else None
+            if isinstance(owner, StrConcatOp):  # flatten (a + " ") + b
+                inputs.extend(owner.inputs)
+                pieces[-1] += owner.pieces.data[0].data
+                pieces.extend(p.data for p in owner.pieces.data[1:])
+            elif part.ssa is not None:
+                inputs.append(part.ssa)
+                pieces.append("")
+            else:
+                pieces[-1] += part.value  # type: ignore[operator]
+        texts = list(pieces)
+
+        def recompute(*series: pd.Series) -> pd.Series:
+            result = texts[0] + series[0] + texts[1]
+            for text, s in zip(texts[2:], series[1:], strict=True):
+                result = result + s + text
+            return result
+
+        val = self._column(StrConcatOp(inputs, pieces), value, recompute)
+        check_aligned(inputs, self.tracer.examples, value, self.tracer.index_roots)
+        return val
+
+
+def _as_series(value: object) -> pd.Series:
+    return value.iloc[:, 0] if isinstance(value, pd.DataFrame) else value  # type: ignore[return-value]
+
+
+def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
+    """Give a transformed str column to the Python calls, the result and the later stages
+    that read it: a ``pipeline.python_call`` right after the transform recomputes it with
+    pandas from its inputs (themselves made available in Python), as a one-column frame."""
+    ops = list(tracer.block.ops)
+    stages = python_call_stages(ops)
+    python: dict[SSAValue, SSAValue] = {}
+
+    def available(value: SSAValue) -> SSAValue:
+        owner = value.owner
+        if value in python or not isinstance(owner, STRING_OPS):
+            return python.get(value, value)
+        inputs = [available(v) for v in owner.operands]
+        recompute = strings.recompute[value]
+        name = string_column(value.type, "result")
+
+        def run(*frames: object) -> pd.DataFrame:
+            return recompute(*(_as_series(f) for f in frames)).to_frame(name)
+
+        callee = tracer.callee("str")
+        reason = "the transformed column is used outside native code, so pandas computes it"
+        call = PythonCallOp(callee, inputs, [value.type], reason, owner.name)
+        tracer.block.insert_op_after(call, owner)
+        tracer.calls[callee] = PythonCall(
+            callee, PythonFunction(run, [None] * len(inputs), unpack=False), reason, owner.name
+        )
+        python[value] = call.results[0]
+        return call.results[0]
+
+    for op in ops:
+        if not isinstance(op, STRING_OPS):
+            continue
+        outside = [
+            use for use in list(op.results[0].uses)
+            if not isinstance(use.operation, NATIVE_READERS)
+            or isinstance(use.operation, func.ReturnOp)
+            or stages.get(use.operation, stages[op]) != stages[op]
+        ]  # fmt: skip
+        if outside:
+            replacement = available(op.results[0])
+            for use in outside:
+                use.operation.operands[use.index] = replacement
+
