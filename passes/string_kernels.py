@@ -103,10 +103,14 @@ class StringEmitter:
         byte = self.cast(self.load(data, position), i32)
         return self.cmpi("ne", self.iand(byte, 0xC0), self.constant(0x80, i32))
 
+    def as_count(self: KernelEmitter, flag: SSAValue) -> SSAValue:
+        """An i1 as the index 0 or 1 (an index cast would sign-extend it to -1)."""
+        return self.cast(self.cast(flag, i64), index)
+
     def count_code_points(self: KernelEmitter, text: StrRow) -> SSAValue:
         (count,) = self.for_range(
             text.start, text.end, [self.constant(0, index)],
-            lambda p, c: [self.iadd(c[0], self.cast(self.is_lead(text.data, p), index))],
+            lambda p, c: [self.iadd(c[0], self.as_count(self.is_lead(text.data, p)))],
         )  # fmt: skip
         return count
 
@@ -264,7 +268,7 @@ class StringEmitter:
                 self.emit(arith.AndIOp(lead, self.cmpi("eq", seen, start))), p, first
             )
             last = self.select(self.emit(arith.AndIOp(lead, self.cmpi("eq", seen, stop))), p, last)
-            return [self.iadd(seen, self.cast(lead, index)), first, last]
+            return [self.iadd(seen, self.as_count(lead)), first, last]
 
         _, first, last = self.for_range(text.start, text.end, [zero, text.end, text.end], find)
         return StrRow(text.data, first, last, missing, text.bound)

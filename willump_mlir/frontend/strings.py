@@ -122,7 +122,9 @@ class StringColumns:
         given = [a.value for a in args]
         keywords = {k: v.value for k, v in kwargs.items()}
         if attr in ("lower", "upper") and not given and not keywords:
-            tables = text_tables.char_map(attr == "lower", None, attr == "upper")
+            dtype = receiver.value._orig.dtype  # type: ignore[attr-defined]
+            arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+            tables = text_tables.char_map(attr == "lower", None, attr == "upper", arrow)
             blobs = self.tracer.blobs
             char_map = [blobs.add("str_case_index", tables.index),
                         blobs.add("str_case_blocks", tables.blocks),

@@ -453,6 +453,10 @@ class CompiledPipeline:
             native = np.setdiff1d(np.arange(result.shape[0]), rows)
             stacked = sp.vstack([result[native], replaced], format="csr")
             return stacked[np.argsort(np.concatenate([native, rows]))]
+        if isinstance(result, pd.Series | pd.DataFrame):  # a pandas result keeps its index
+            result = result.copy()
+            result.iloc[rows] = np.asarray(replaced)
+            return result
         result = np.array(result, copy=True)
         result[rows] = replaced
         return result
