@@ -9,8 +9,9 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
   ``s.str.strip/lstrip/rstrip(chars=None)``, ``s.str[i]``, ``s.str.get(i)``,
   ``s.str[a:b]``, ``s.str.slice(a, b)``, and ``s1 + " " + s2`` / ``"x" + s``: a missing
   value stays missing (NaN where pandas makes one);
-- ``s.str.len()``: int64, or float64 with NaN for missing values (as on the example: a
-  missing value where the example had none runs the original function);
+- ``s.str.len()`` where the example has no missing value: int64 (a missing value at run
+  time, which makes pandas' result float64, runs the original function); with missing
+  values on the example it runs in Python (pandas' dtype then depends on the batch);
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
   ``startswith(lit)``, ``endswith(lit)`` with ``case=True``, giving bool: a missing value
   gives ``na`` (False for pandas' ``str`` dtype) or, where pandas gives NaN (an object
@@ -160,12 +161,13 @@ class StringColumns:
         return None
 
     def _length(self, column: SSAValue, value: object) -> Val | None:
-        if not isinstance(value, pd.Series) or value.dtype not in (np.int64, np.float64):
-            return None
+        if not isinstance(value, pd.Series) or value.dtype != np.int64:
+            raise Unsupported("pandas gives int64 lengths, or float64 when the batch has a "
+                              "missing value (as on the example), so the dtype depends on "
+                              "the rows")  # fmt: skip
         length = self.tracer.emit(StrLenOp(column)).results[0]  # type: ignore[arg-type]
-        if value.dtype == np.int64:  # no missing value on the example
-            return self.tracer._checked(CastOp(length, i64, speculative=True), value)
-        return Val(value, length)
+        # int64: a missing value at run time (NaN: float64) runs the original function
+        return self.tracer._checked(CastOp(length, i64, speculative=True), value)
 
     def _match(self, receiver: Val, attr: str, given: list, keywords: dict,
                value: object) -> Val | None:  # fmt: skip
