@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    I64,
     ArrayAttr,
     DictionaryAttr,
     FloatAttr,
@@ -844,7 +845,7 @@ class StrCaseOp(IRDLOperation):
     char_index = prop_def(BlobAttr)
     char_blocks = prop_def(BlobAttr)
     char_sequences = prop_def(BlobAttr)
-    expansion = prop_def(IntegerAttr)
+    expansion = prop_def(IntegerAttr[I64])
     result = result_def(FrameType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -924,8 +925,8 @@ class StrSliceOp(IRDLOperation):
 
     name = "pipeline.str_slice"
     input = operand_def(FrameType)
-    start = opt_prop_def(IntegerAttr)
-    stop = opt_prop_def(IntegerAttr)
+    start = opt_prop_def(IntegerAttr[I64])
+    stop = opt_prop_def(IntegerAttr[I64])
     single = opt_prop_def(UnitAttr)
     result = result_def(FrameType)
     traits = traits_def(Pure())
