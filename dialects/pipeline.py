@@ -1078,6 +1078,32 @@ class StrMatchOp(IRDLOperation):
             raise VerifyException(f"result must be {vector_of(i1)}")
 
 
+@irdl_op_definition
+class StrToIntOp(IRDLOperation):
+    """``s.astype(int)`` of a str column, for values of 1 to 18 ASCII digits (which Python's
+    ``int`` and pyarrow's cast read alike); any other value (a sign, spaces, other digits, a
+    missing value: pandas raises for some) runs its row in Python.
+
+    ```mlir
+    %k = pipeline.str_to_int %s : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.str_to_int"
+    input = operand_def(FrameType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(operands=[input], result_types=[vector_of(i64)])
+
+    def verify_(self) -> None:
+        string_column(self.input.type, "input")
+        if self.result.type != vector_of(i64):
+            raise VerifyException(f"result must be {vector_of(i64)}")
+
+
 STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp)
 
 
@@ -1166,6 +1192,7 @@ Pipeline = Dialect(
         StrConcatOp,
         StrLenOp,
         StrMatchOp,
+        StrToIntOp,
         # Opaque Python
         PythonCallOp,
     ],

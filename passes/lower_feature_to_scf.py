@@ -824,6 +824,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, StringEmitter):
         pipeline.StrConcatOp: StringEmitter.str_concat,
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrMatchOp: StringEmitter.str_match,
+        pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]
 
     # endregion

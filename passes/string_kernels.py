@@ -164,6 +164,29 @@ class StringEmitter:
             given = self.constant(int(op.na.data == "true"), i1)
         return [self.select(missing, given, found)]
 
+    def str_to_int(self: KernelEmitter, op: pipeline.StrToIntOp) -> list[SSAValue]:
+        text = self.str_input(op.input)
+        length = self.isub(text.end, text.start)
+
+        def digit(p: SSAValue, v: list[SSAValue]) -> list[SSAValue]:
+            value, digits = v
+            code = self.isub(self.cast(self.load(text.data, p), i64), ord("0"))
+            is_digit = self.cmpi("ult", code, self.constant(10, i64))
+            value = self.iadd(self.imul(value, 10), code)
+            return [value, self.emit(arith.AndIOp(digits, is_digit))]
+
+        value, digits = self.for_range(
+            text.start, text.end, [self.constant(0, i64), self.constant(1, i1)], digit
+        )
+        sized = self.emit(arith.AndIOp(
+            self.cmpi("uge", length, self.constant(1, index)),
+            self.cmpi("ule", length, self.constant(18, index)),
+        ))  # fmt: skip
+        present = self.cmpi("eq", text.missing, self.constant(0, i8))
+        native = self.emit(arith.AndIOp(self.emit(arith.AndIOp(digits, sized)), present))
+        self.state.python_rows.append(self.negate(native))
+        return [self.select(native, value, self.constant(0, i64))]
+
     # endregion
     # region Strings
 

@@ -12,12 +12,14 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
 - ``s.str.len()`` where the example has no missing value: int64 (a missing value at run
   time, which makes pandas' result float64, runs the original function); with missing
   values on the example it runs in Python (pandas' dtype then depends on the batch);
+- ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
+  other value runs its row in Python, where pandas reads or refuses it;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
   ``startswith(lit)``, ``endswith(lit)`` with ``case=True``, giving bool: a missing value
   gives ``na`` (False for pandas' ``str`` dtype) or, where pandas gives NaN (an object
   column without ``na=``), runs its row in Python.
 
-Anything else (``case=False``, regexes, tuples of prefixes, ``astype(int)`` of digits, a
+Anything else (``case=False``, regexes, tuples of prefixes, a
 result pandas gives as object with NaN on the example) runs in Python. A transformed column
 needed outside native code (a Python call, the function's result) is recomputed there by
 pandas from its inputs (:func:`materialize_strings`).
@@ -47,6 +49,7 @@ from willump_mlir.dialects.pipeline import (
     StrMatchOp,
     StrSliceOp,
     StrStripOp,
+    StrToIntOp,
     StrType,
     python_call_stages,
     string_column,
@@ -64,7 +67,7 @@ if TYPE_CHECKING:
 #: Characters with a meaning in a regular expression: a pattern without them is a literal.
 REGEX_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 #: Ops that read a transformed column inside native code; any other use needs it in Python.
-NATIVE_READERS = (*STRING_OPS, StrLenOp, StrMatchOp, feature.EncodeStringsOp)
+NATIVE_READERS = (*STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp)
 
 
 def is_accessor(val: Val) -> bool:
@@ -96,8 +99,8 @@ class StringColumns:
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
-        #: how pandas recomputes each transform from its inputs' Series
-        self.recompute: dict[SSAValue, Callable[..., pd.Series]] = {}
+        #: how pandas recomputes each transform from its inputs' Series, and its source text
+        self.recompute: dict[SSAValue, tuple[Callable[..., pd.Series], str]] = {}
 
     def accessor(self, base: Val, value: object) -> Val | None:
         """``s.str`` of a native str column: the accessor, with the column's IR value."""
@@ -105,16 +108,17 @@ class StringColumns:
             return None
         return Val(value, base.ssa)
 
-    def _column(self, op: object, value: object, recompute: Callable[..., pd.Series]) -> Val:
-        """Emit a transform ``op`` whose example result is ``value``."""
+    def _column(self, op: object, value: object, recompute: Callable[..., pd.Series],
+                source: str) -> Val:  # fmt: skip
+        """Emit a transform ``op`` (of the code ``source``) whose example result is ``value``."""
         if not isinstance(value, pd.Series) or column_kind(value) != "str":
             raise Unsupported("the result is not a column of str")
         result = self.tracer.emit(op).results[0]  # type: ignore[arg-type]
-        self.recompute[result] = recompute
+        self.recompute[result] = (recompute, source)
         return Val(value, result)
 
     def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
-             value: object) -> Val | None:  # fmt: skip
+             value: object, source: str) -> Val | None:  # fmt: skip
         """``s.str.<attr>(...)`` of a native str column; None if not recognised."""
         if not all(a.is_static for a in [*args, *kwargs.values()]):
             return None
@@ -134,7 +138,7 @@ class StringColumns:
             # each of at most 4 bytes
             op = StrCaseOp(attr, column, char_map, 4 * tables.max_expansion)
             method = attr
-            return self._column(op, value, lambda s: getattr(s.str, method)())
+            return self._column(op, value, lambda s: getattr(s.str, method)(), source)
         if attr in ("strip", "lstrip", "rstrip"):
             bound = dict(zip(["to_strip"], given, strict=False)) | keywords
             if len(given) > 1 or set(bound) - {"to_strip"}:
@@ -145,20 +149,33 @@ class StringColumns:
             side = {"strip": "both", "lstrip": "left", "rstrip": "right"}[attr]
             method = attr
             return self._column(StrStripOp(side, column, chars), value,
-                                lambda s: getattr(s.str, method)(chars))  # fmt: skip
+                                lambda s: getattr(s.str, method)(chars), source)  # fmt: skip
         if attr == "get" and len(args) == 1 and not kwargs:
-            return self.subscript(receiver, given[0], value)
+            return self.subscript(receiver, given[0], value, source)
         if attr == "slice":
             bound = dict(zip(["start", "stop", "step"], given, strict=False)) | keywords
             if len(given) > 3 or set(bound) - {"start", "stop", "step"}:
                 return None
             key = slice(bound.get("start"), bound.get("stop"), bound.get("step"))
-            return self.subscript(receiver, key, value)
+            return self.subscript(receiver, key, value, source)
         if attr == "len" and not given and not keywords:
             return self._length(column, value)
         if attr in ("contains", "startswith", "endswith"):
             return self._match(receiver, attr, given, keywords, value)
         return None
+
+    def astype(self, receiver: Val, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val | None:  # fmt: skip
+        """``s.astype(int)`` of a native str column (``pipeline.str_to_int``)."""
+        if not _str_column(receiver) or len(args) != 1 or kwargs or not args[0].is_static:
+            return None
+        try:
+            dtype = np.dtype(args[0].value)  # type: ignore[call-overload]
+        except TypeError:
+            return None
+        if dtype != np.int64 or not isinstance(value, pd.Series) or value.dtype != np.int64:
+            return None
+        return self.tracer._checked(StrToIntOp(receiver.ssa), value)  # type: ignore[arg-type]
 
     def _length(self, column: SSAValue, value: object) -> Val | None:
         if not isinstance(value, pd.Series) or value.dtype != np.int64:
@@ -198,7 +215,7 @@ class StringColumns:
         op = StrMatchOp(attr, receiver.ssa, pattern, missing)  # type: ignore[arg-type]
         return self.tracer._checked(op, value)
 
-    def subscript(self, receiver: Val, key: object, value: object) -> Val | None:
+    def subscript(self, receiver: Val, key: object, value: object, source: str) -> Val | None:
         """``s.str[i]`` / ``s.str[a:b]`` of a native str column."""
         column = receiver.ssa
         assert column is not None
@@ -207,12 +224,12 @@ class StringColumns:
                 return None
             start, stop = _index(Val(key.start)), _index(Val(key.stop))
             op = StrSliceOp(column, start, stop, single=False)
-            return self._column(op, value, lambda s: s.str[start:stop])
+            return self._column(op, value, lambda s: s.str[start:stop], source)
         position = _index(Val(key))
         op = StrSliceOp(column, position, None, single=True)
-        return self._column(op, value, lambda s: s.str[position])
+        return self._column(op, value, lambda s: s.str[position], source)
 
-    def concat(self, lhs: Val, rhs: Val, value: object) -> Val | None:
+    def concat(self, lhs: Val, rhs: Val, value: object, source: str) -> Val | None:
         """``lhs + rhs`` where one is a native str column and the other one or a str."""
         parts = [lhs, rhs]
         if not any(_str_column(p) for p in parts) or not all(
@@ -240,7 +257,7 @@ class StringColumns:
                 result = result + s + text
             return result
 
-        val = self._column(StrConcatOp(inputs, pieces), value, recompute)
+        val = self._column(StrConcatOp(inputs, pieces), value, recompute, source)
         check_aligned(inputs, self.tracer.examples, value, self.tracer.index_roots)
         return val
 
@@ -262,7 +279,7 @@ def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
         if value in python or not isinstance(owner, STRING_OPS):
             return python.get(value, value)
         inputs = [available(v) for v in owner.operands]
-        recompute = strings.recompute[value]
+        recompute, source = strings.recompute[value]
         name = string_column(value.type, "result")
 
         def run(*frames: object) -> pd.DataFrame:
@@ -270,10 +287,10 @@ def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
 
         callee = tracer.callee("str")
         reason = "the transformed column is used outside native code, so pandas computes it"
-        call = PythonCallOp(callee, inputs, [value.type], reason, owner.name)
+        call = PythonCallOp(callee, inputs, [value.type], reason, source)
         tracer.block.insert_op_after(call, owner)
         tracer.calls[callee] = PythonCall(
-            callee, PythonFunction(run, [None] * len(inputs), unpack=False), reason, owner.name
+            callee, PythonFunction(run, [None] * len(inputs), unpack=False), reason, source
         )
         python[value] = call.results[0]
         return call.results[0]

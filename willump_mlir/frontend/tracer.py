@@ -930,7 +930,7 @@ class Tracer:
             key = index.value
             value = self.evaluate(node, pieces)
             if is_accessor(base):  # s.str[i], s.str[a:b] (frontend.strings)
-                return self.strings.subscript(base, key, value)
+                return self.strings.subscript(base, key, value, ast.unparse(node))
             if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
                 keys = list(base.value)
                 return base.items[keys.index(key)] if key in base.value else None
@@ -1010,7 +1010,8 @@ class Tracer:
             if function is None:
                 return None
             if function == "add":  # str concatenation (frontend.strings)
-                joined = self.strings.concat(lhs, rhs, self.evaluate(node, pieces))
+                value = self.evaluate(node, pieces)
+                joined = self.strings.concat(lhs, rhs, value, ast.unparse(node))
                 if joined is not None:
                     return joined
             return self._binary(function, node, pieces, lhs, rhs)
@@ -1141,7 +1142,10 @@ class Tracer:
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
-            return self.strings.call(receiver, attr, args, kwargs, value)
+            return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
+        if receiver is not None and attr == "astype" and receiver.ssa is not None \
+                and isinstance(receiver.ssa.type, FrameType):  # a str column's astype(int)
+            return self.strings.astype(receiver, args, kwargs, self.evaluate(node, pieces))
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
