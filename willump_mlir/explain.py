@@ -32,6 +32,13 @@ ARRAY_OPS = {
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
+    pipeline.StrCaseOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrStripOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrSliceOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
+    pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
+    pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
 }
 
 

@@ -414,3 +414,25 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 // CHECK-NEXT:    {{%[0-9]+}} = arith.cmpf une, [[BACK]], [[X]] : f64
 // CHECK:         scf.if
 // CHECK-NEXT:      memref.store [[SIX]]
+
+// -----
+
+// String ops: strip narrows the row, concatenation writes it into a scratch buffer sized by
+// both columns' longest rows, a predicate whose missing values pandas makes NaN flags the row
+// to run in Python.
+func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>) -> (tensor<?xf64>, tensor<?xi1>) {
+  %a = pipeline.select_columns %df ["a"] : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %b = pipeline.select_columns %df ["b"] : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> !pipeline.frame<"b" : !pipeline.str>
+  %t = pipeline.str_strip "both" %a : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %n = pipeline.str_concat %t, %b pieces ["", " ", ""] : (!pipeline.frame<"a" : !pipeline.str>, !pipeline.frame<"b" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str>
+  %k = pipeline.str_len %n : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %m = pipeline.str_match "startswith" %b "x" na "python" : !pipeline.frame<"b" : !pipeline.str> -> tensor<?xi1>
+  func.return %k, %m : tensor<?xf64>, tensor<?xi1>
+}
+
+// CHECK: func.func @names_stage0(
+// CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "a"}, {value = "arg0", part = "offsets", dtype = "i64", column = "a"}, {value = "arg0", part = "missing", dtype = "i8", column = "a"}, {value = "arg0", part = "bytes", dtype = "i8", column = "b"}, {value = "arg0", part = "offsets", dtype = "i64", column = "b"}, {value = "arg0", part = "missing", dtype = "i8", column = "b"}, {value = "names_stage0.3.bytes", part = "scratch", dtype = "i8", size = {fixed = 2 : i64, per_byte = 1 : i64, value = "arg0", column = "a", more = [[1 : i64, "arg0", "b"]]}}]
+// CHECK-SAME: willump.outputs = [{value = "v4", width = 1 : i64, dtype = "f64", shape = []}, {value = "v5", width = 1 : i64, dtype = "i1", shape = []}, {value = "names_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK: scf.while
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
+// CHECK: arith.sitofp %{{.*}} : i64 to f64

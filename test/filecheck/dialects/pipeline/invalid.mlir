@@ -282,3 +282,38 @@
 %c = "pipeline.constant"() <{value = 2.5 : f32}> : () -> f32
 
 // CHECK: the value must be an f64 or i64, got f32
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"a" : f64>
+%n = pipeline.str_len %s : !pipeline.frame<"a" : f64> -> tensor<?xf64>
+
+// CHECK: input must be a one-column frame of !pipeline.str, got !pipeline.frame<"a" : f64>
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%t = pipeline.str_strip "middle" %s : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: side must be one of both, left, right
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_concat %s pieces ["a"] : (!pipeline.frame<"c" : !pipeline.str>) -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: str_concat needs one more piece than inputs
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%m = pipeline.str_match "matches" %s "a" na "false" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+
+// CHECK: predicate must be one of contains, startswith, endswith
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%m = pipeline.str_match "contains" %s "a" na "nan" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+
+// CHECK: na must be one of false, true, python
