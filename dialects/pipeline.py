@@ -1042,9 +1042,14 @@ class StrMatchOp(IRDLOperation):
     """``s.str.contains(pattern, regex=False)``, ``startswith`` or ``endswith`` of a literal
     (compared as UTF-8 bytes). ``na`` says what a missing value gives: ``"false"``,
     ``"true"``, or ``"python"``: the row runs in Python (pandas gives NaN, an object result).
+    With ``ignore_case`` (``contains(..., case=False)`` of an ASCII pattern) ASCII letters
+    match either case and a row that is not all ASCII runs in Python (Unicode case folding
+    lets ``'ſ'`` match ``'s'``).
 
     ```mlir
     %m = pipeline.str_match "contains" %s "auto" na "false"
+           : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+    %i = pipeline.str_match "contains" %s "auto" na "python" ignore_case
            : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
     ```
     """
@@ -1054,19 +1059,24 @@ class StrMatchOp(IRDLOperation):
     input = operand_def(FrameType)
     pattern = prop_def(StringAttr)
     na = prop_def(StringAttr)
+    ignore_case = opt_prop_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
-        "$predicate $input $pattern `na` $na attr-dict `:` type($input) `->` type($result)"
+        "$predicate $input $pattern `na` $na (`ignore_case` $ignore_case^)? attr-dict `:` "
+        "type($input) `->` type($result)"
     )
 
-    def __init__(self, predicate: str, input: SSAValue, pattern: str, na: str):
-        super().__init__(
-            operands=[input],
-            properties={"predicate": StringAttr(predicate), "pattern": StringAttr(pattern),
-                        "na": StringAttr(na)},
-            result_types=[vector_of(i1)],
-        )  # fmt: skip
+    def __init__(
+        self, predicate: str, input: SSAValue, pattern: str, na: str, ignore_case: bool = False
+    ):
+        properties: dict[str, Attribute] = {
+            "predicate": StringAttr(predicate), "pattern": StringAttr(pattern),
+            "na": StringAttr(na),
+        }  # fmt: skip
+        if ignore_case:
+            properties["ignore_case"] = UnitAttr()
+        super().__init__(operands=[input], properties=properties, result_types=[vector_of(i1)])
 
     def verify_(self) -> None:
         string_column(self.input.type, "input")
@@ -1076,6 +1086,8 @@ class StrMatchOp(IRDLOperation):
             raise VerifyException(f"na must be one of {', '.join(STR_MISSING)}")
         if self.result.type != vector_of(i1):
             raise VerifyException(f"result must be {vector_of(i1)}")
+        if self.ignore_case is not None and not self.pattern.data.isascii():
+            raise VerifyException("ignore_case needs an ASCII pattern")
 
 
 @irdl_op_definition

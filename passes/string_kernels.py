@@ -122,11 +122,15 @@ class StringEmitter:
         missing = self.cmpi("ne", text.missing, self.constant(0, i8))
         return [self.select(missing, self.constant(float("nan"), f64), count)]
 
-    def bytes_at(self: KernelEmitter, text: StrRow, position: SSAValue, pattern: bytes) -> SSAValue:
-        """Whether ``pattern`` is at byte ``position`` of ``text`` (it fits there)."""
+    def bytes_at(self: KernelEmitter, text: StrRow, position: SSAValue, pattern: bytes,
+                 ignore_case: bool = False) -> SSAValue:  # fmt: skip
+        """Whether ``pattern`` is at byte ``position`` of ``text`` (it fits there); with
+        ``ignore_case``, an ASCII letter of it matches either case."""
         equal = self.constant(1, i1)
         for k, b in enumerate(pattern):
             byte = self.load(text.data, self.iadd(position, k) if k else position)
+            if ignore_case and chr(b).isalpha():
+                byte, b = self.emit(arith.OrIOp(byte, self.constant(0x20, i8))), b | 0x20
             same = self.cmpi("eq", byte, self.constant(b - 256 if b > 127 else b, i8))
             equal = self.emit(arith.AndIOp(equal, same))
         return equal
@@ -138,13 +142,15 @@ class StringEmitter:
         length = self.isub(text.end, text.start)
         fits = self.cmpi("uge", length, size)
         predicate = op.predicate.data
+        folded = op.ignore_case is not None
         if predicate == "contains":
             last = self.iadd(self.isub(text.end, size), 1)
 
             def scan() -> list[SSAValue]:
                 return self.for_range(
                     text.start, last, [self.constant(0, i1)],
-                    lambda p, f: [self.emit(arith.OrIOp(f[0], self.bytes_at(text, p, pattern)))],
+                    lambda p, f: [self.emit(arith.OrIOp(f[0], self.bytes_at(text, p, pattern,
+                                                                            folded)))],
                 )  # fmt: skip
 
             (found,) = self.if_else(fits, scan, lambda: [self.constant(0, i1)])
@@ -153,10 +159,17 @@ class StringEmitter:
 
             def compare() -> list[SSAValue]:
                 position = at if at is not None else self.isub(text.end, size)
-                return [self.bytes_at(text, position, pattern)]
+                return [self.bytes_at(text, position, pattern, folded)]
 
             (found,) = self.if_else(fits, compare, lambda: [self.constant(0, i1)])
         missing = self.cmpi("ne", text.missing, self.constant(0, i8))
+        if folded:  # a row with a non-ASCII byte runs in Python
+            (wide,) = self.for_range(
+                text.start, text.end, [self.constant(0, i1)],
+                lambda p, w: [self.emit(arith.OrIOp(w[0], self.cmpi(
+                    "slt", self.load(text.data, p), self.constant(0, i8))))],
+            )  # fmt: skip
+            self.state.python_rows.append(wide)
         if op.na.data == "python":
             self.state.python_rows.append(missing)
             given = self.constant(0, i1)

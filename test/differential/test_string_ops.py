@@ -258,3 +258,17 @@ def test_large_batch_runs_in_blocks_of_rows():
     assert difference(concatenated(frame), compiled(frame)) is None
     compiled = wm.compile(cased_lengths, example=(frame.iloc[:40],))
     assert difference(cased_lengths(frame), compiled(frame)) is None
+
+
+def case_insensitive(d):
+    a = d["s"].str.contains("SS", case=False, na=False).astype(int)
+    b = d["s"].str.contains("auto", case=False, regex=False, na=True).astype(int)
+    return a * 2 + b
+
+
+@pytest.mark.parametrize("frame", _frames(), ids=["str", "object"])
+def test_case_insensitive_contains(frame):
+    """ASCII rows natively; 'ſt' or 'ß' rows run in Python (Unicode case folding)."""
+    frame = pd.concat([frame, pd.DataFrame({"s": ["ſs", "AuTo", "xAUTO", "ẞ"], "t": "x"})],
+                      ignore_index=True)  # fmt: skip
+    _check(case_insensitive, frame)

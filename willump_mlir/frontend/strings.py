@@ -15,11 +15,12 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
 - ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
   other value runs its row in Python, where pandas reads or refuses it;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
-  ``startswith(lit)``, ``endswith(lit)`` with ``case=True``, giving bool: a missing value
+  ``startswith(lit)``, ``endswith(lit)``, giving bool (``contains(lit, case=False)`` of an
+  ASCII pattern: a row that is not all ASCII runs in Python): a missing value
   gives ``na`` (False for pandas' ``str`` dtype) or, where pandas gives NaN (an object
   column without ``na=``), runs its row in Python.
 
-Anything else (``case=False``, regexes, tuples of prefixes, a
+Anything else (regexes, tuples of prefixes, a
 result pandas gives as object with NaN on the example) runs in Python. A transformed column
 needed outside native code (a Python call, the function's result) is recomputed there by
 pandas from its inputs (:func:`materialize_strings`).
@@ -195,8 +196,11 @@ class StringColumns:
         pattern = bound.get("pat")
         if not isinstance(pattern, str):
             return None
-        if bound.get("case", True) is not True or bound.get("flags", 0) != 0:
-            raise Unsupported("only a case-sensitive match is compiled")
+        case = bound.get("case", True)
+        if case not in (True, False) or bound.get("flags", 0) != 0:
+            raise Unsupported("only case=True or case=False without flags is compiled")
+        if not case and not pattern.isascii():
+            raise Unsupported("case=False is compiled for an ASCII pattern only")
         if bound.get("regex", True) and REGEX_METACHARACTERS & set(pattern):
             raise Unsupported("a regular expression is not compiled (only a literal pattern)")
         if not isinstance(value, pd.Series) or value.dtype != np.bool_:
@@ -212,7 +216,7 @@ class StringColumns:
             missing = "false"  # pandas' str dtype: a missing value does not match
         else:
             missing = "python"  # an object column: pandas gives NaN, an object result
-        op = StrMatchOp(attr, receiver.ssa, pattern, missing)  # type: ignore[arg-type]
+        op = StrMatchOp(attr, receiver.ssa, pattern, missing, not case)  # type: ignore[arg-type]
         return self.tracer._checked(op, value)
 
     def subscript(self, receiver: Val, key: object, value: object, source: str) -> Val | None:

@@ -9,6 +9,8 @@
 %n = pipeline.str_concat %h, %t pieces ["<", " ", ">"] : (!pipeline.frame<"c" : !pipeline.str>, !pipeline.frame<"d" : !pipeline.str>) -> !pipeline.frame<"c" : !pipeline.str>
 %k = pipeline.str_len %n : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 %m = pipeline.str_match "contains" %f "ss" na "python" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+%i = pipeline.str_match "endswith" %s "Ab" na "false" ignore_case : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+%d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 
 // CHECK: pipeline.str_case "upper" %{{.*}} map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8
 // CHECK: pipeline.str_strip "left" %{{.*}} chars "x-"
@@ -17,3 +19,5 @@
 // CHECK: pipeline.str_concat %{{.*}}, %{{.*}} pieces ["<", " ", ">"]
 // CHECK: pipeline.str_len %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 // CHECK: pipeline.str_match "contains" %{{.*}} "ss" na "python"
+// CHECK: pipeline.str_match "endswith" %{{.*}} "Ab" na "false" ignore_case
+// CHECK: pipeline.str_to_int %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
