@@ -1145,7 +1145,9 @@ class Tracer:
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
         if receiver is not None and attr == "astype" and receiver.ssa is not None \
                 and isinstance(receiver.ssa.type, FrameType):  # a str column's astype(int)
-            return self.strings.astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            digits = self.strings.astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            if digits is not None:
+                return digits
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
