@@ -272,3 +272,16 @@ def test_case_insensitive_contains(frame):
     frame = pd.concat([frame, pd.DataFrame({"s": ["ſs", "AuTo", "xAUTO", "ẞ"], "t": "x"})],
                       ignore_index=True)  # fmt: skip
     _check(case_insensitive, frame)
+
+
+def mapped_after_transforms(d):
+    tenure = d["s"].str.lower().str.strip().map({"auto(s4)": 1.0, "ss": 2.0, "hello": 3.0})
+    return tenure.fillna(0) + (d["s"] + "!").map({"manual!": 5.0}).fillna(0)
+
+
+@pytest.mark.parametrize("frame", _frames(), ids=["str", "object"])
+def test_transformed_column_into_a_string_lookup(frame):
+    """A transformed column is read as any str column: ``feature.encode_strings`` of a
+    ``.map(dict)`` hashes and compares the transformed bytes (the contract with the string
+    comparisons)."""
+    _check(mapped_after_transforms, frame)
