@@ -206,8 +206,17 @@ def contains_default_na(d):
 
 
 def test_default_na_on_str_dtype_is_false():
-    """pandas' ``str`` dtype gives False for a missing value: native."""
+    """pandas' ``str`` dtype gives False for a missing value (its row runs in Python)."""
     _check(contains_default_na, _frames()[0])
+
+
+def test_default_na_follows_the_run_time_dtype():
+    """Compiled on a ``str`` column, called with an object column holding None: pandas
+    gives None there, not False."""
+    frame = _frames(missing=False)[0]
+    compiled = wm.compile(lambda_free_contains, example=(frame,))
+    odd = pd.DataFrame({"s": ["auto", None, "x"]}, dtype=object)
+    assert difference(lambda_free_contains(odd), compiled(odd)) is None
 
 
 def test_default_na_on_object_column_with_missing_values_runs_in_python():

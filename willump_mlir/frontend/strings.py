@@ -16,9 +16,9 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
   other value runs its row in Python, where pandas reads or refuses it;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
   ``startswith(lit)``, ``endswith(lit)``, giving bool (``contains(lit, case=False)`` of an
-  ASCII pattern: a row that is not all ASCII runs in Python): a missing value
-  gives ``na`` (False for pandas' ``str`` dtype) or, where pandas gives NaN (an object
-  column without ``na=``), runs its row in Python.
+  ASCII pattern: a row that is not all ASCII runs in Python): a missing value gives
+  ``na``; without ``na=`` its row runs in Python (pandas gives False for its ``str`` dtype
+  and NaN, an object result, for an object column, and the dtype may differ at run time).
 
 Anything else (regexes, tuples of prefixes, a
 result pandas gives as object with NaN on the example) runs in Python. A transformed column
@@ -207,15 +207,12 @@ class StringColumns:
             raise Unsupported(f"pandas gives {getattr(value, 'dtype', type(value))} here, "
                               "not bool")  # fmt: skip
         na = bound.get("na", "default")
-        series = receiver.value._orig  # type: ignore[attr-defined]
         if isinstance(na, bool | np.bool_):
             missing = "true" if na else "false"
         elif na != "default":
             raise Unsupported(f"na={na!r} is not compiled")
-        elif isinstance(series.dtype, pd.StringDtype):
-            missing = "false"  # pandas' str dtype: a missing value does not match
-        else:
-            missing = "python"  # an object column: pandas gives NaN, an object result
+        else:  # pandas' str dtype gives False, an object column NaN (an object result):
+            missing = "python"  # the row runs in Python, whatever the column's dtype then
         op = StrMatchOp(attr, receiver.ssa, pattern, missing, not case)  # type: ignore[arg-type]
         return self.tracer._checked(op, value)
 

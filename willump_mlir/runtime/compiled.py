@@ -98,6 +98,17 @@ def collect_python_rows(
             python_rows.append(flags)
 
 
+def _dtypes(value: Any) -> tuple[Any, ...]:
+    """A result's type and dtypes (a DataFrame's per column; numpy strings of any length
+    alike)."""
+    if isinstance(value, pd.DataFrame):
+        return (type(value), *value.dtypes)
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, np.ndarray) and dtype is not None and dtype.kind in "US":
+        return (type(value), dtype.kind)
+    return (type(value), dtype)
+
+
 def _as_value(buffer: np.ndarray) -> np.ndarray:
     """A kernel's dense output as Python code sees it: an i1 output (one byte a row) is
     numpy bool, so that a Python call gets what the original code got (``~mask`` is not
@@ -445,10 +456,14 @@ class CompiledPipeline:
 
         Native code hands back a row whose exact result depends on context it does not
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
-        subset gives exactly those rows.
+        subset gives exactly those rows. If they come back as another dtype (pandas' result
+        is object where a row gives NaN), so would the whole batch's: the original runs on it.
         """
         replaced = self.fn(*take_data_rows(self.arguments, args, rows))
         self.rows_in_python += len(rows)
+        if not sp.issparse(result) and _dtypes(replaced) != _dtypes(result):
+            self.calls_in_python += 1
+            return self.fn(*args)
         if sp.issparse(result):
             native = np.setdiff1d(np.arange(result.shape[0]), rows)
             stacked = sp.vstack([result[native], replaced], format="csr")
@@ -457,7 +472,7 @@ class CompiledPipeline:
             result = result.copy()
             result.iloc[rows] = np.asarray(replaced)
             return result
-        result = np.array(result, copy=True)
+        result = np.array(result, dtype=np.result_type(result, replaced))  # strings: widest
         result[rows] = replaced
         return result
 
