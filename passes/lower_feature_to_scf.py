@@ -831,6 +831,11 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, StringEmitter):
 
     def store_outputs(self, outputs: Sequence[tuple[SSAValue, Sequence[SSAValue]]]) -> None:
         for value, refs in outputs:
+            if isinstance(value.type, FrameType):
+                row = self.rows[value]
+                assert isinstance(row, StrRow)
+                self.store_string(row, *refs)
+                continue
             if is_sparse(value.type):
                 element = value.type.get_element_type()  # type: ignore[attr-defined]
                 self.store_terms(self.terms_of(value), element, *refs)
@@ -1008,7 +1013,7 @@ class FunctionLowering:
                     continue
                 if isinstance(op, pipeline.SelectColumnsOp):
                     views.append(op)
-                elif isinstance(result.type, TensorType):
+                elif isinstance(result.type, TensorType) or isinstance(op, pipeline.STRING_OPS):
                     needed.append(result)
                 else:
                     raise NotImplementedError(
@@ -1032,6 +1037,23 @@ class FunctionLowering:
             }
         )
 
+    def string_output(self, value: SSAValue) -> DictionaryAttr:
+        """The output spec of a transformed str column: the runtime gives it the index and
+        the dtype (pandas' ``str`` or object) of the column it is first made of (``like``)."""
+        source = value
+        while isinstance(source.owner, (*pipeline.STRING_OPS, pipeline.SelectColumnsOp)):
+            source = source.owner.operands[0]
+        origin, column = resolve_column(source, pipeline.string_column(value.type, "output"))
+        return DictionaryAttr({
+            "value": StringAttr(self.names[value]),
+            "width": IntegerAttr(1, i64),
+            "dtype": StringAttr("i8"),
+            "shape": ArrayAttr([]),
+            "string": StringAttr(pipeline.string_column(value.type, "output")),
+            "like": StringAttr(self.names[origin]),
+            "like_column": StringAttr(str(column)),
+        })  # fmt: skip
+
     def build_kernel(
         self, name: str, native: list[Operation], outputs: list[SSAValue]
     ) -> func.FuncOp:
@@ -1039,6 +1061,11 @@ class FunctionLowering:
         output_args = []
         output_specs = []
         for value in outputs:
+            if isinstance(value.type, FrameType):  # a str column: offsets, missing, bytes
+                output_specs.append(self.string_output(value))
+                types = [memref_of(i64), memref_of(i8), memref_of(i8), memref_of(i64)]
+                output_args.append((value, [entry.insert_arg(t, len(entry.args)) for t in types]))
+                continue
             assert isinstance(value.type, TensorType)
             element = value.type.get_element_type()
             spec: dict[str, Attribute] = {

@@ -43,9 +43,10 @@ class Bound:
     def plus(self, other: Bound) -> Bound:
         return Bound(self.fixed + other.fixed, self.terms + other.terms)
 
-    def size(self) -> ScratchSize:
+    def size(self, extra: int = 1) -> ScratchSize:
+        """A scratch buffer of the bound plus ``extra`` elements."""
         first, *rest = self.terms
-        return ScratchSize(self.fixed + 1, *first, more=tuple(rest))
+        return ScratchSize(self.fixed + extra, *first, more=tuple(rest))
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,18 @@ WHITESPACE = _ranges([c for c in range(0x3001) if chr(c).isspace()])
 class StringEmitter:
     """The string ops' handlers; mixed into ``KernelEmitter``."""
 
+    def derived_string(self: KernelEmitter, value: SSAValue) -> StrRow | None:
+        """The row of a str column a string op of this kernel computes (``value``, or a
+        selection of it); None for any other frame."""
+        while isinstance(value.owner, pipeline.SelectColumnsOp):
+            value = value.owner.frame
+        found = self.rows.get(value)
+        return found if isinstance(found, StrRow) else None
+
     def string_row(self: KernelEmitter, value: SSAValue, column: str) -> StrRow:
         """Column ``column`` of frame ``value`` in the current row."""
-        source = value
-        while isinstance(source.owner, pipeline.SelectColumnsOp):
-            source = source.owner.frame
-        found = self.rows.get(source)
-        if isinstance(found, StrRow):
+        found = self.derived_string(value)
+        if found is not None:
             return found
         frame = self.frame_of(value).value
         data = self.input(frame, column, "bytes", i8)
@@ -199,6 +205,28 @@ class StringEmitter:
         native = self.emit(arith.AndIOp(self.emit(arith.AndIOp(digits, sized)), present))
         self.state.python_rows.append(self.negate(native))
         return [self.select(native, value, self.constant(0, i64))]
+
+    def store_string(
+        self: KernelEmitter,
+        text: StrRow,
+        offsets: SSAValue,
+        missing: SSAValue,
+        data: SSAValue,
+        capacity: SSAValue,
+    ) -> None:
+        """Append the row to a string column: ``offsets[i + 1]`` and ``missing[i]`` always,
+        the bytes only while they fit in ``capacity[0]`` (the runtime then reruns with
+        ``offsets[n]`` bytes)."""
+        start = self.load(offsets, self.state.row)
+        end = self.iadd(start, self.cast(self.isub(text.end, text.start), i64))
+        self.store(end, offsets, self.iadd(self.state.row, 1))
+        self.store(text.missing, missing, self.state.row)
+
+        def write() -> list[SSAValue]:
+            self.copy_bytes(data, self.cast(start, index), text)
+            return []
+
+        self.if_else(self.cmpi("sle", end, self.load(capacity, 0)), write)
 
     # endregion
     # region Strings

@@ -262,24 +262,29 @@ class TextEmitter:
     # region decode_text
 
     def decode_text(self: KernelEmitter, op: feature.DecodeTextOp) -> TextRow:
-        frame = self.frame_of(op.frame)
         column = op.column.data
-        data = self.input(frame.value, column, "bytes", i8, text=True)
-        offsets = self.input(frame.value, column, "offsets", i64, text=True)
-        missing = self.input(frame.value, column, "missing", i8, text=True)
-        site = self.lowering.error_site(
-            op, value=self.lowering.value_name(frame.value), column=column
-        )
-        flag = self.load(missing, self.state.row)
+        derived = self.derived_string(op.frame)  # a transformed str column (string_kernels)
+        if derived is not None:
+            data, start, end, flag = derived.data, derived.start, derived.end, derived.missing
+            size = derived.bound.times(op.expansion.value.data).size()
+            site = self.lowering.error_site(op, column=column)
+        else:
+            frame = self.frame_of(op.frame)
+            data = self.input(frame.value, column, "bytes", i8, text=True)
+            offsets = self.input(frame.value, column, "offsets", i64, text=True)
+            missing = self.input(frame.value, column, "missing", i8, text=True)
+            site = self.lowering.error_site(
+                op, value=self.lowering.value_name(frame.value), column=column
+            )
+            flag = self.load(missing, self.state.row)
+            size = ScratchSize(
+                1, op.expansion.value.data, self.lowering.value_name(frame.value), column
+            )
+            start = self.cast(self.load(offsets, self.state.row), index)
+            end = self.cast(self.load(offsets, self.iadd(self.state.row, 1)), index)
         self.report_error(self.cmpi("ne", flag, self.constant(0, i8)), ERROR_NOT_TEXT, site)
-
-        size = ScratchSize(
-            1, op.expansion.value.data, self.lowering.value_name(frame.value), column
-        )
         cps = self.scratch(self.scratch_name(op, "cps"), i32, size)
         classes = self.scratch(self.scratch_name(op, "classes"), i8, size)
-        start = self.cast(self.load(offsets, self.state.row), index)
-        end = self.cast(self.load(offsets, self.iadd(self.state.row, 1)), index)
         class_table = self.blob(op.char_classes)
 
         def put(count: SSAValue, cp: SSAValue) -> SSAValue:
@@ -764,6 +769,10 @@ class TextEmitter:
         to (at most ``expansion`` per UTF-8 byte of the longest row)."""
         decode = op.text.owner
         assert isinstance(decode, feature.DecodeTextOp)
+        derived = self.derived_string(decode.frame)  # a transformed str column
+        if derived is not None:
+            bound = derived.bound.times(per_code_point * decode.expansion.value.data)
+            return bound.size(fixed)
         frame = self.frame_of(decode.frame).value
         return ScratchSize(
             fixed,

@@ -22,8 +22,9 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
 
 Anything else (regexes, tuples of prefixes, a
 result pandas gives as object with NaN on the example) runs in Python. A transformed column
-needed outside native code (a Python call, the function's result) is recomputed there by
-pandas from its inputs (:func:`materialize_strings`).
+returned or read by Python code is a kernel output (UTF-8 bytes, offsets, missing flags)
+made a pandas column of its source's dtype and index; one a native op reads that only
+reads frame arguments is recomputed by pandas (:func:`materialize_strings`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from willump_mlir.dialects.pipeline import (
     StrStripOp,
     StrToIntOp,
     StrType,
+    TransformOp,
     python_call_stages,
     string_column,
 )
@@ -68,7 +70,10 @@ if TYPE_CHECKING:
 #: Characters with a meaning in a regular expression: a pattern without them is a literal.
 REGEX_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 #: Ops that read a transformed column inside native code; any other use needs it in Python.
-NATIVE_READERS = (*STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp)
+NATIVE_READERS = (
+    *STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp, feature.DecodeTextOp,
+    TransformOp,  # a vectorizer's or encoder's: feature.decode_text / encode_strings
+)
 
 
 def is_accessor(val: Val) -> bool:
@@ -268,9 +273,11 @@ def _as_series(value: object) -> pd.Series:
 
 
 def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
-    """Give a transformed str column to the Python calls, the result and the later stages
-    that read it: a ``pipeline.python_call`` right after the transform recomputes it with
-    pandas from its inputs (themselves made available in Python), as a one-column frame."""
+    """Give a transformed str column to the native ops of its stage that read str columns
+    only from frame arguments (a vectorizer's ``feature.decode_text``, a frame matrix): a
+    ``pipeline.python_call`` right after the transform recomputes it with pandas from its
+    inputs (themselves made available in Python), as a one-column frame. Python calls, the
+    result and later stages get the column native code wrote (a kernel output)."""
     ops = list(tracer.block.ops)
     stages = python_call_stages(ops)
     python: dict[SSAValue, SSAValue] = {}
@@ -301,9 +308,8 @@ def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
             continue
         outside = [
             use for use in list(op.results[0].uses)
-            if not isinstance(use.operation, NATIVE_READERS)
-            or isinstance(use.operation, func.ReturnOp)
-            or stages.get(use.operation, stages[op]) != stages[op]
+            if not isinstance(use.operation, (*NATIVE_READERS, PythonCallOp, func.ReturnOp))
+            and stages.get(use.operation) == stages[op]
         ]  # fmt: skip
         if outside:
             replacement = available(op.results[0])

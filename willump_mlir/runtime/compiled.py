@@ -147,6 +147,14 @@ class KernelOutput:
     shape: tuple[int, ...]
     dtype: type[np.generic]
     sparse_width: int | None
+    #: a str column (offsets, missing flags, bytes and their capacity): its column name and
+    #: the (value, column) whose index and dtype it takes
+    string: tuple[str, str, str] | None = None
+
+    @property
+    def grows(self) -> bool:
+        """Whether the kernel writes it into buffers of a capacity (CSR or str)."""
+        return self.sparse_width is not None or self.string is not None
 
 
 def scratch_terms(size: dict[str, Any]) -> list[tuple[int, str, str]]:
@@ -224,6 +232,7 @@ class BoundKernel:
                 tuple(spec["shape"]),
                 DTYPES[spec["dtype"]],
                 spec["width"] if spec.get("sparse") else None,
+                (spec["string"], spec["like"], spec["like_column"]) if "string" in spec else None,
             )
             for spec in step.outputs
         ]
@@ -232,7 +241,7 @@ class BoundKernel:
         self.output_strides = [
             np.dtype(o.dtype).itemsize * int(np.prod(o.shape)) for o in self.outputs
         ]
-        self.splittable = not any(o.sparse_width for o in self.outputs)
+        self.splittable = not any(o.grows for o in self.outputs)
         self.scratch_columns = sorted(
             {
                 (value, column)
@@ -246,7 +255,7 @@ class BoundKernel:
         )
         self.names = names
         self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
-        arguments = len(step.inputs) + sum(4 if o.sparse_width else 1 for o in self.outputs)
+        arguments = len(step.inputs) + sum(4 if o.grows else 1 for o in self.outputs)
         self.call: Callable[..., None] = library.cfunc(
             step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
         )
@@ -622,14 +631,22 @@ class CompiledPipeline:
         capacities = {
             o.value: int(rows * self.entries_per_row.get(o.value, 32.0) * 1.25) + 16
             for o in kernel.outputs
-            if o.sparse_width
+            if o.grows
         }
         while True:
             error = np.zeros(3, dtype=np.int64)
             pointers = [_address(error)]
             results: dict[str, Any] = {}
             for output in kernel.outputs:
-                if output.sparse_width:
+                if output.string:
+                    capacity = capacities[output.value]
+                    buffers = (
+                        np.zeros(rows + 1, dtype=np.int64),
+                        np.empty(rows, dtype=np.uint8),
+                        np.empty(capacity, dtype=np.uint8),
+                        np.array([capacity], dtype=np.int64),
+                    )
+                elif output.sparse_width:
                     capacity = capacities[output.value]
                     buffers = (
                         np.zeros(rows + 1, dtype=np.int64),
@@ -654,7 +671,14 @@ class CompiledPipeline:
             capacities.update(short)  # indptr counted every row: rerun with exact room
         for output in kernel.outputs:
             buffers = results[output.value]
-            if output.sparse_width:
+            if output.string:
+                offsets, missing, data, _ = buffers
+                self.entries_per_row[output.value] = int(offsets[-1]) / max(rows, 1)
+                values[output.value] = marshal.string_frame(
+                    offsets, missing, data[: offsets[-1]], output.string[0],
+                    values[output.string[1]], output.string[2],
+                )  # fmt: skip
+            elif output.sparse_width:
                 indptr, indices, data, _ = buffers
                 entries = int(indptr[-1])
                 self.entries_per_row[output.value] = entries / max(rows, 1)
