@@ -136,7 +136,8 @@ def explain(compiled: CompiledPipeline) -> str:
     if compiled.workers > 1:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "
-            "of rows, one per thread (a kernel that writes a CSR matrix runs on one thread)"
+            "of rows, one per thread (a kernel that writes a CSR matrix or a str column runs on "
+            "one thread)"
         )
     if compiled.direct is not None:
         lines.append(
