@@ -436,3 +436,15 @@ func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>)
 // CHECK: scf.while
 // CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
 // CHECK: arith.sitofp %{{.*}} : i64 to f64
+
+// -----
+
+// A transformed str column returned: offsets, missing flags, bytes and their capacity, with the
+// column whose index and dtype the runtime gives it.
+func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str> {
+  %u = pipeline.str_case "upper" %df map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  func.return %u : !pipeline.frame<"a" : !pipeline.str>
+}
+
+// CHECK: func.func @upper_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>,
+// CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
