@@ -19,6 +19,7 @@ from xdsl.dialects.builtin import IndexType, f64, i1, i8, i32, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.dialects import pipeline
+from willump_mlir.dialects.feature import MISSING_NAN
 from willump_mlir.passes.lookup_kernels import resolve_column
 from willump_mlir.passes.text_kernels import ScratchSize
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
 
 index = IndexType()
-MISSING_NAN = 2  # marshal.MISSING_NAN: pandas' NaN
 
 
 @dataclass(frozen=True)
