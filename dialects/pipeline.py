@@ -811,6 +811,17 @@ STR_MISSING = ("false", "true", "python")
 CASES = ("lower", "upper")
 
 
+def text_attr(text: str) -> StringAttr:
+    """``text`` as an ASCII ``StringAttr``, other code points as Python escapes (xDSL prints
+    non-ASCII text as UTF-8 byte escapes that it does not parse back)."""
+    return StringAttr(text.encode("unicode_escape").decode("ascii"))
+
+
+def attr_text(attr: StringAttr) -> str:
+    """The text a :func:`text_attr` holds."""
+    return attr.data.encode("ascii").decode("unicode_escape")
+
+
 def string_column(typ: Attribute, what: str) -> str:
     """The name of the only column of a one-column frame of strings (else a VerifyException)."""
     if not isinstance(typ, FrameType) or len(typ.names.data) != 1 \
@@ -877,7 +888,8 @@ class StrCaseOp(IRDLOperation):
 @irdl_op_definition
 class StrStripOp(IRDLOperation):
     """``s.str.strip()`` (``lstrip``, ``rstrip``): drop leading and/or trailing code points
-    that are whitespace as ``str.isspace`` defines it, or (with ``chars``) any of those.
+    that are whitespace as ``str.isspace`` defines it, or (with ``chars``) any of those
+    (a :func:`text_attr`).
 
     ```mlir
     %t = pipeline.str_strip "both" %s : !pipeline.frame<"c" : !pipeline.str>
@@ -900,7 +912,7 @@ class StrStripOp(IRDLOperation):
     def __init__(self, side: str, input: SSAValue, chars: str | None = None):
         properties: dict[str, Attribute] = {"side": StringAttr(side)}
         if chars is not None:
-            properties["chars"] = StringAttr(chars)
+            properties["chars"] = text_attr(chars)
         super().__init__(operands=[input], properties=properties, result_types=[input.type])
 
     def verify_(self) -> None:
@@ -978,7 +990,8 @@ class StrSliceOp(IRDLOperation):
 @irdl_op_definition
 class StrConcatOp(IRDLOperation):
     """String concatenation (``s1 + " " + s2``, ``"x" + s``): ``pieces[0] + inputs[0] +
-    pieces[1] + ... + inputs[-1] + pieces[-1]``, row by row; missing if any input is.
+    pieces[1] + ... + inputs[-1] + pieces[-1]``, row by row; missing if any input is. The
+    pieces are :func:`text_attr` s.
 
     ```mlir
     %n = pipeline.str_concat %a, %b pieces ["", " ", ""]
@@ -999,7 +1012,7 @@ class StrConcatOp(IRDLOperation):
     def __init__(self, inputs: Sequence[SSAValue], pieces: Sequence[str]):
         super().__init__(
             operands=[inputs],
-            properties={"pieces": ArrayAttr([StringAttr(p) for p in pieces])},
+            properties={"pieces": ArrayAttr([text_attr(p) for p in pieces])},
             result_types=[inputs[0].type],
         )
 
@@ -1040,7 +1053,8 @@ class StrLenOp(IRDLOperation):
 @irdl_op_definition
 class StrMatchOp(IRDLOperation):
     """``s.str.contains(pattern, regex=False)``, ``startswith`` or ``endswith`` of a literal
-    (compared as UTF-8 bytes). ``na`` says what a missing value gives: ``"false"``,
+    (a :func:`text_attr`, compared as UTF-8 bytes). ``na`` says what a missing value gives:
+    ``"false"``,
     ``"true"``, or ``"python"``: the row runs in Python (pandas gives NaN, an object result).
     With ``ignore_case`` (``contains(..., case=False)`` of an ASCII pattern) ASCII letters
     match either case and a row that is not all ASCII runs in Python (Unicode case folding
@@ -1071,7 +1085,7 @@ class StrMatchOp(IRDLOperation):
         self, predicate: str, input: SSAValue, pattern: str, na: str, ignore_case: bool = False
     ):
         properties: dict[str, Attribute] = {
-            "predicate": StringAttr(predicate), "pattern": StringAttr(pattern),
+            "predicate": StringAttr(predicate), "pattern": text_attr(pattern),
             "na": StringAttr(na),
         }  # fmt: skip
         if ignore_case:
@@ -1086,7 +1100,7 @@ class StrMatchOp(IRDLOperation):
             raise VerifyException(f"na must be one of {', '.join(STR_MISSING)}")
         if self.result.type != vector_of(i1):
             raise VerifyException(f"result must be {vector_of(i1)}")
-        if self.ignore_case is not None and not self.pattern.data.isascii():
+        if self.ignore_case is not None and not attr_text(self.pattern).isascii():
             raise VerifyException("ignore_case needs an ASCII pattern")
 
 

@@ -143,7 +143,7 @@ class StringEmitter:
 
     def str_match(self: KernelEmitter, op: pipeline.StrMatchOp) -> list[SSAValue]:
         text = self.str_input(op.input)
-        pattern = op.pattern.data.encode()
+        pattern = pipeline.attr_text(op.pattern).encode()
         size = self.constant(len(pattern), index)
         length = self.isub(text.end, text.start)
         fits = self.cmpi("uge", length, size)
@@ -254,7 +254,7 @@ class StringEmitter:
 
     def str_strip(self: KernelEmitter, op: pipeline.StrStripOp) -> StrRow:
         text = self.str_input(op.input)
-        chars = op.chars.data if op.chars is not None else None
+        chars = pipeline.attr_text(op.chars) if op.chars is not None else None
         ranges = WHITESPACE if chars is None else _ranges([ord(c) for c in chars])
         start, end = text.start, text.end
         if op.side.data in ("both", "left"):
@@ -392,7 +392,7 @@ class StringEmitter:
 
     def str_concat(self: KernelEmitter, op: pipeline.StrConcatOp) -> StrRow:
         parts = [self.str_input(v) for v in op.inputs]
-        pieces = [p.data.encode() for p in op.pieces.data]
+        pieces = [pipeline.attr_text(p).encode() for p in op.pieces.data]
         bound = Bound(sum(map(len, pieces)), ())
         for part in parts:
             bound = bound.plus(part.bound)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from notebook_check import check_notebook
 
 import willump_mlir as wm
+from willump_mlir.dialects.pipeline import StrConcatOp, StrMatchOp, attr_text
 from willump_mlir.selfcheck import difference
 
 ADVERSARIAL = [
@@ -325,3 +326,25 @@ def test_vectorizer_on_a_transformed_column(mpg, analyzer):
     vec = TfidfVectorizer(analyzer=analyzer, lowercase=False).fit(text)
     model = LogisticRegression(max_iter=500).fit(vec.transform(text), mpg["drv"])
     check_notebook(text_model, mpg, vec, model, example=100)
+
+
+def non_ascii_literals(d):
+    joined = ("« " + d["s"] + " · " + d["t"]).str.strip("«» ")
+    return joined.str.len() + d["s"].str.contains("ß", regex=False).astype(int)
+
+
+def test_non_ascii_literals_round_trip_the_ir():
+    """Patterns, pieces and strip characters beyond ASCII survive the IR text (a save
+    reads it back)."""
+    from xdsl.parser import Parser
+
+    from willump_mlir.compiler import context
+
+    frame = _frames(missing=False)[0]
+    compiled = _check(non_ascii_literals, frame)
+    module = Parser(context(), compiled.ir("pipeline")).parse_module()
+    ops = list(module.walk())
+    (concat,) = [op for op in ops if isinstance(op, StrConcatOp)]
+    assert [attr_text(p) for p in concat.pieces.data] == ["« ", " · ", ""]
+    (match,) = [op for op in ops if isinstance(op, StrMatchOp)]
+    assert attr_text(match.pattern) == "ß"

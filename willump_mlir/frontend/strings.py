@@ -54,6 +54,7 @@ from willump_mlir.dialects.pipeline import (
     StrToIntOp,
     StrType,
     TransformOp,
+    attr_text,
     python_call_stages,
     string_column,
 )
@@ -248,8 +249,9 @@ class StringColumns:
             owner = part.ssa.owner if part.ssa is not None else None
             if isinstance(owner, StrConcatOp):  # flatten (a + " ") + b
                 inputs.extend(owner.inputs)
-                pieces[-1] += owner.pieces.data[0].data
-                pieces.extend(p.data for p in owner.pieces.data[1:])
+                inner = [attr_text(p) for p in owner.pieces.data]
+                pieces[-1] += inner[0]
+                pieces.extend(inner[1:])
             elif part.ssa is not None:
                 inputs.append(part.ssa)
                 pieces.append("")
