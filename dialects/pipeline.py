@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    I64,
     ArrayAttr,
     DictionaryAttr,
     FloatAttr,
@@ -1139,6 +1140,340 @@ class DatetimeFieldOp(IRDLOperation):
 
 
 # endregion
+# region Strings
+
+#: ``str.strip`` variants of ``pipeline.str_strip``.
+STRIP_SIDES = ("both", "left", "right")
+#: ``str`` predicates of ``pipeline.str_match`` (a literal pattern).
+STR_PREDICATES = ("contains", "startswith", "endswith")
+#: What ``pipeline.str_match`` gives a missing value: False, True, or the row runs in Python.
+STR_MISSING = ("false", "true", "python")
+CASES = ("lower", "upper")
+
+
+def text_attr(text: str) -> StringAttr:
+    """``text`` as an ASCII ``StringAttr``, other code points as Python escapes (xDSL prints
+    non-ASCII text as UTF-8 byte escapes that it does not parse back)."""
+    return StringAttr(text.encode("unicode_escape").decode("ascii"))
+
+
+def attr_text(attr: StringAttr) -> str:
+    """The text a :func:`text_attr` holds."""
+    return attr.data.encode("ascii").decode("unicode_escape")
+
+
+def string_column(typ: Attribute, what: str) -> str:
+    """The name of the only column of a one-column frame of strings (else a VerifyException)."""
+    if not isinstance(typ, FrameType) or len(typ.names.data) != 1 \
+            or not isinstance(typ.dtypes.data[0], StrType):  # fmt: skip
+        raise VerifyException(f"{what} must be a one-column frame of !pipeline.str, got {typ}")
+    return typ.names.data[0].data
+
+
+def _same_strings(op: IRDLOperation) -> None:
+    string_column(op.input.type, "input")  # type: ignore[attr-defined]
+    string_column(op.result.type, "result")  # type: ignore[attr-defined]
+
+
+@irdl_op_definition
+class StrCaseOp(IRDLOperation):
+    """``s.str.lower()`` / ``s.str.upper()``: each code point through a two-level table
+    (``text_tables.char_map``) of what Python's full case mapping makes of it: one code point,
+    a sequence (``'ß'.upper() == 'SS'``), or "this row runs in Python" (capital sigma's
+    lowercase depends on its neighbours). ``expansion`` bounds the UTF-8 bytes one input
+    byte becomes. A missing value stays missing.
+
+    ```mlir
+    %l = pipeline.str_case "lower" %s map <"i" : tensor<4352xi32>>, <"b" : tensor<512xi32>>,
+           <"q" : tensor<9xi32>> expansion 8
+           : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_case"
+    case = prop_def(StringAttr)
+    input = operand_def(FrameType)
+    char_index = prop_def(BlobAttr)
+    char_blocks = prop_def(BlobAttr)
+    char_sequences = prop_def(BlobAttr)
+    expansion = prop_def(IntegerAttr[I64])
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$case $input `map` $char_index `,` $char_blocks `,` $char_sequences "
+        "`expansion` $expansion attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, case: str, input: SSAValue, char_map: Sequence[BlobAttr], expansion: int):
+        index, blocks, sequences = char_map
+        super().__init__(
+            operands=[input],
+            properties={
+                "case": StringAttr(case), "char_index": index, "char_blocks": blocks,
+                "char_sequences": sequences, "expansion": IntegerAttr(expansion, i64),
+            },
+            result_types=[input.type],
+        )  # fmt: skip
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        if self.case.data not in CASES:
+            raise VerifyException(f"case must be one of {', '.join(CASES)}, got {self.case.data!r}")
+        if self.char_index.size != 0x1100:
+            raise VerifyException("map index must have 4352 entries (one per 256 code points)")
+        if self.expansion.value.data < 1:
+            raise VerifyException("expansion must be at least 1")
+
+
+@irdl_op_definition
+class StrStripOp(IRDLOperation):
+    """``s.str.strip()`` (``lstrip``, ``rstrip``): drop leading and/or trailing code points
+    that are whitespace as ``str.isspace`` defines it, or (with ``chars``) any of those
+    (a :func:`text_attr`).
+
+    ```mlir
+    %t = pipeline.str_strip "both" %s : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    %u = pipeline.str_strip "left" %s chars "x-" : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_strip"
+    side = prop_def(StringAttr)
+    input = operand_def(FrameType)
+    chars = opt_prop_def(StringAttr)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$side $input (`chars` $chars^)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, side: str, input: SSAValue, chars: str | None = None):
+        properties: dict[str, Attribute] = {"side": StringAttr(side)}
+        if chars is not None:
+            properties["chars"] = text_attr(chars)
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        if self.side.data not in STRIP_SIDES:
+            raise VerifyException(f"side must be one of {', '.join(STRIP_SIDES)}")
+
+
+@irdl_op_definition
+class StrSliceOp(IRDLOperation):
+    """``s.str[start:stop]`` in code points (Python's slice rules, negative bounds count from
+    the end); with ``single``, ``s.str[start]``: one code point, missing where the string is
+    too short. A missing value stays missing.
+
+    ```mlir
+    %h = pipeline.str_slice %s [0 : 3] : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    %f = pipeline.str_slice %s [-1] : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_slice"
+    input = operand_def(FrameType)
+    start = opt_prop_def(IntegerAttr[I64])
+    stop = opt_prop_def(IntegerAttr[I64])
+    single = opt_prop_def(UnitAttr)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+
+    def __init__(self, input: SSAValue, start: int | None, stop: int | None, single: bool):
+        properties: dict[str, Attribute] = {}
+        for key, bound in (("start", start), ("stop", stop)):
+            if bound is not None:
+                properties[key] = IntegerAttr(bound, i64)
+        if single:
+            properties["single"] = UnitAttr()
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    @classmethod
+    def parse(cls, parser: Parser) -> StrSliceOp:
+        unresolved = parser.parse_unresolved_operand()
+        parser.parse_punctuation("[")
+        start = parser.parse_optional_integer(allow_negative=True)
+        single = parser.parse_optional_punctuation(":") is None
+        stop = None if single else parser.parse_optional_integer(allow_negative=True)
+        parser.parse_punctuation("]")
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        input = parser.resolve_operand(unresolved, parser.parse_type())
+        parser.parse_punctuation("->")
+        parser.parse_type()
+        op = cls(input, start, stop, single)
+        op.attributes.update(attrs)
+        return op
+
+    def print(self, printer: Printer) -> None:
+        start = "" if self.start is None else str(self.start.value.data)
+        stop = "" if self.stop is None else str(self.stop.value.data)
+        printer.print_string(" ")
+        printer.print_operand(self.input)
+        printer.print_string(f" [{start}]" if self.single else f" [{start} : {stop}]")
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.input.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.result.type)
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        if self.single is not None and (self.start is None or self.stop is not None):
+            raise VerifyException("a single code point has a start and no stop")
+
+
+@irdl_op_definition
+class StrConcatOp(IRDLOperation):
+    """String concatenation (``s1 + " " + s2``, ``"x" + s``): ``pieces[0] + inputs[0] +
+    pieces[1] + ... + inputs[-1] + pieces[-1]``, row by row; missing if any input is. The
+    pieces are :func:`text_attr` s.
+
+    ```mlir
+    %n = pipeline.str_concat %a, %b pieces ["", " ", ""]
+           : (!pipeline.frame<"a" : !pipeline.str>, !pipeline.frame<"b" : !pipeline.str>)
+           -> !pipeline.frame<"a" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_concat"
+    inputs = var_operand_def(FrameType)
+    pieces = prop_def(ArrayAttr[StringAttr])
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$inputs `pieces` $pieces attr-dict `:` `(` type($inputs) `)` `->` type($result)"
+    )
+
+    def __init__(self, inputs: Sequence[SSAValue], pieces: Sequence[str]):
+        super().__init__(
+            operands=[inputs],
+            properties={"pieces": ArrayAttr([text_attr(p) for p in pieces])},
+            result_types=[inputs[0].type],
+        )
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException("str_concat needs at least one input")
+        for value in self.inputs:
+            string_column(value.type, "input")
+        string_column(self.result.type, "result")
+        if len(self.pieces.data) != len(self.inputs) + 1:
+            raise VerifyException("str_concat needs one more piece than inputs")
+
+
+@irdl_op_definition
+class StrLenOp(IRDLOperation):
+    """``s.str.len()``: the number of code points, NaN for a missing value.
+
+    ```mlir
+    %n = pipeline.str_len %s : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+    ```
+    """
+
+    name = "pipeline.str_len"
+    input = operand_def(FrameType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(operands=[input], result_types=[vector_of(f64)])
+
+    def verify_(self) -> None:
+        string_column(self.input.type, "input")
+        if self.result.type != vector_of(f64):
+            raise VerifyException(f"result must be {vector_of(f64)}")
+
+
+@irdl_op_definition
+class StrMatchOp(IRDLOperation):
+    """``s.str.contains(pattern, regex=False)``, ``startswith`` or ``endswith`` of a literal
+    (a :func:`text_attr`, compared as UTF-8 bytes). ``na`` says what a missing value gives:
+    ``"false"``,
+    ``"true"``, or ``"python"``: the row runs in Python (pandas gives NaN, an object result).
+    With ``ignore_case`` (``contains(..., case=False)`` of an ASCII pattern) ASCII letters
+    match either case and a row that is not all ASCII runs in Python (Unicode case folding
+    lets ``'ſ'`` match ``'s'``).
+
+    ```mlir
+    %m = pipeline.str_match "contains" %s "auto" na "false"
+           : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+    %i = pipeline.str_match "contains" %s "auto" na "python" ignore_case
+           : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+    ```
+    """
+
+    name = "pipeline.str_match"
+    predicate = prop_def(StringAttr)
+    input = operand_def(FrameType)
+    pattern = prop_def(StringAttr)
+    na = prop_def(StringAttr)
+    ignore_case = opt_prop_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$predicate $input $pattern `na` $na (`ignore_case` $ignore_case^)? attr-dict `:` "
+        "type($input) `->` type($result)"
+    )
+
+    def __init__(
+        self, predicate: str, input: SSAValue, pattern: str, na: str, ignore_case: bool = False
+    ):
+        properties: dict[str, Attribute] = {
+            "predicate": StringAttr(predicate), "pattern": text_attr(pattern),
+            "na": StringAttr(na),
+        }  # fmt: skip
+        if ignore_case:
+            properties["ignore_case"] = UnitAttr()
+        super().__init__(operands=[input], properties=properties, result_types=[vector_of(i1)])
+
+    def verify_(self) -> None:
+        string_column(self.input.type, "input")
+        if self.predicate.data not in STR_PREDICATES:
+            raise VerifyException(f"predicate must be one of {', '.join(STR_PREDICATES)}")
+        if self.na.data not in STR_MISSING:
+            raise VerifyException(f"na must be one of {', '.join(STR_MISSING)}")
+        if self.result.type != vector_of(i1):
+            raise VerifyException(f"result must be {vector_of(i1)}")
+        if self.ignore_case is not None and not attr_text(self.pattern).isascii():
+            raise VerifyException("ignore_case needs an ASCII pattern")
+
+
+@irdl_op_definition
+class StrToIntOp(IRDLOperation):
+    """``s.astype(int)`` of a str column, for values of 1 to 18 ASCII digits (which Python's
+    ``int`` and pyarrow's cast read alike); any other value (a sign, spaces, other digits, a
+    missing value: pandas raises for some) runs its row in Python.
+
+    ```mlir
+    %k = pipeline.str_to_int %s : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.str_to_int"
+    input = operand_def(FrameType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(operands=[input], result_types=[vector_of(i64)])
+
+    def verify_(self) -> None:
+        string_column(self.input.type, "input")
+        if self.result.type != vector_of(i64):
+            raise VerifyException(f"result must be {vector_of(i64)}")
+
+
+STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp)
+
+
+# endregion
 # region Opaque Python
 
 
@@ -1223,6 +1558,14 @@ Pipeline = Dialect(
         DatetimeSubOp,
         DatetimeFieldOp,
         ReduceOp,
+        # Strings
+        StrCaseOp,
+        StrStripOp,
+        StrSliceOp,
+        StrConcatOp,
+        StrLenOp,
+        StrMatchOp,
+        StrToIntOp,
         # Opaque Python
         PythonCallOp,
     ],

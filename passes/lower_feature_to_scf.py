@@ -63,6 +63,7 @@ from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_
 from willump_mlir.passes.date_kernels import DateEmitter
 from willump_mlir.passes.lookup_kernels import LookupEmitter, resolve_column
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
+from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import (
     ERROR_INFINITE,
     ERROR_NAN,
@@ -136,13 +137,15 @@ class KernelState:
     python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
 
 
-class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter):
+class KernelEmitter(
+    LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter
+):
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
         self.lowering = lowering
         self.state = state
-        self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow] = {}
+        self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
         self.block = state.body
 
     # region Building blocks
@@ -593,14 +596,10 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, Reduce
 
     def encode_strings(self, op: feature.EncodeStringsOp) -> list[SSAValue]:
         """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates."""
-        frame = self.frame_of(op.frame)
-        name = op.column.data
-        data = self.input(frame.value, name, "bytes", i8)
-        offsets = self.input(frame.value, name, "offsets", i64)
-        missing_flags = self.input(frame.value, name, "missing", i8)
-        start = self.load(offsets, self.state.row)
-        next_row = self.emit(arith.AddiOp(self.state.row, self.constant(1, index)))
-        length = self.emit(arith.SubiOp(self.load(offsets, next_row), start))
+        text = self.string_row(op.frame, op.column.data)  # a str column, or a transform's
+        data = text.data
+        start = self.cast(text.start, i64)
+        length = self.cast(self.isub(text.end, text.start), i64)
         categories = self.blob(op.bytes)
         category_offsets = self.blob(op.offsets)
         table = self.blob(op.table)
@@ -644,7 +643,7 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, Reduce
 
         probes = self.constant(op.probes.value.data, index)
         code = self.loop(probes, self.constant(-1, i64), probe_step)
-        flag = self.load(missing_flags, self.state.row)
+        flag = text.missing
         is_missing = self.cmpi("ne", flag, self.constant(0, i8))
         marked = self.emit(arith.AndIOp(flag, self.constant(op.marker, i8)))
         is_fitted = self.cmpi("ne", marked, self.constant(0, i8))
@@ -853,12 +852,24 @@ class KernelEmitter(LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, Reduce
         feature.WeightTermsOp: TextEmitter.weight_terms,
         feature.SparseLinearOp: TextEmitter.sparse_linear,
         feature.TreeEnsembleOp: TreeEmitter.tree_ensemble,
+        pipeline.StrCaseOp: StringEmitter.str_case,
+        pipeline.StrStripOp: StringEmitter.str_strip,
+        pipeline.StrSliceOp: StringEmitter.str_slice,
+        pipeline.StrConcatOp: StringEmitter.str_concat,
+        pipeline.StrLenOp: StringEmitter.str_len,
+        pipeline.StrMatchOp: StringEmitter.str_match,
+        pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]
 
     # endregion
 
     def store_outputs(self, outputs: Sequence[tuple[SSAValue, Sequence[SSAValue]]]) -> None:
         for value, refs in outputs:
+            if isinstance(value.type, FrameType):
+                row = self.rows[value]
+                assert isinstance(row, StrRow)
+                self.store_string(row, *refs)
+                continue
             if is_sparse(value.type):
                 element = value.type.get_element_type()  # type: ignore[attr-defined]
                 self.store_terms(self.terms_of(value), element, *refs)
@@ -1052,7 +1063,7 @@ class FunctionLowering:
                     continue
                 if isinstance(op, pipeline.SelectColumnsOp):
                     views.append(op)
-                elif isinstance(result.type, TensorType):
+                elif isinstance(result.type, TensorType) or isinstance(op, pipeline.STRING_OPS):
                     needed.append(result)
                 else:
                     raise NotImplementedError(
@@ -1112,6 +1123,23 @@ class FunctionLowering:
         kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
         return kernel
 
+    def string_output(self, value: SSAValue) -> DictionaryAttr:
+        """The output spec of a transformed str column: the runtime gives it the index and
+        the dtype (pandas' ``str`` or object) of the column it is first made of (``like``)."""
+        source = value
+        while isinstance(source.owner, (*pipeline.STRING_OPS, pipeline.SelectColumnsOp)):
+            source = source.owner.operands[0]
+        origin, column = resolve_column(source, pipeline.string_column(value.type, "output"))
+        return DictionaryAttr({
+            "value": StringAttr(self.names[value]),
+            "width": IntegerAttr(1, i64),
+            "dtype": StringAttr("i8"),
+            "shape": ArrayAttr([]),
+            "string": StringAttr(pipeline.string_column(value.type, "output")),
+            "like": StringAttr(self.names[origin]),
+            "like_column": StringAttr(str(column)),
+        })  # fmt: skip
+
     def build_kernel(
         self, name: str, native: list[Operation], outputs: list[SSAValue]
     ) -> func.FuncOp:
@@ -1119,6 +1147,11 @@ class FunctionLowering:
         output_args = []
         output_specs = []
         for value in outputs:
+            if isinstance(value.type, FrameType):  # a str column: offsets, missing, bytes
+                output_specs.append(self.string_output(value))
+                types = [memref_of(i64), memref_of(i8), memref_of(i8), memref_of(i64)]
+                output_args.append((value, [entry.insert_arg(t, len(entry.args)) for t in types]))
+                continue
             assert isinstance(value.type, TensorType)
             element = value.type.get_element_type()
             spec: dict[str, Attribute] = {

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from xdsl.dialects import arith, math, memref, scf
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    ArrayAttr,
     DictionaryAttr,
     IndexType,
     IntegerAttr,
@@ -47,7 +48,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, SSAValue
 
 from willump_mlir.dialects import feature
-from willump_mlir.dialects.pipeline import batch_width
+from willump_mlir.dialects.pipeline import BlobAttr, batch_width
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -96,12 +97,13 @@ class TermsRow:
 @dataclass(frozen=True)
 class ScratchSize:
     """How many elements a scratch buffer needs: ``fixed``, plus ``per_byte`` times the
-    longest row (in UTF-8 bytes) of ``column`` of ``value``."""
+    longest row (in UTF-8 bytes) of ``column`` of ``value`` (and so on for each of ``more``)."""
 
     fixed: int
     per_byte: int = 0
     value: str = ""
     column: str = ""
+    more: tuple[tuple[int, str, str], ...] = ()  # further (per_byte, value, column) terms
 
     def attribute(self) -> DictionaryAttr:
         entries: dict[str, Attribute] = {"fixed": IntegerAttr(self.fixed, i64)}
@@ -111,6 +113,11 @@ class ScratchSize:
                 "value": StringAttr(self.value),
                 "column": StringAttr(self.column),
             }
+        if self.more:
+            entries["more"] = ArrayAttr(
+                [ArrayAttr([IntegerAttr(k, i64), StringAttr(v), StringAttr(c)])
+                 for k, v, c in self.more]
+            )  # fmt: skip
         return DictionaryAttr(entries)
 
 
@@ -255,24 +262,29 @@ class TextEmitter:
     # region decode_text
 
     def decode_text(self: KernelEmitter, op: feature.DecodeTextOp) -> TextRow:
-        frame = self.frame_of(op.frame)
         column = op.column.data
-        data = self.input(frame.value, column, "bytes", i8, text=True)
-        offsets = self.input(frame.value, column, "offsets", i64, text=True)
-        missing = self.input(frame.value, column, "missing", i8, text=True)
-        site = self.lowering.error_site(
-            op, value=self.lowering.value_name(frame.value), column=column
-        )
-        flag = self.load(missing, self.state.row)
+        derived = self.derived_string(op.frame)  # a transformed str column (string_kernels)
+        if derived is not None:
+            data, start, end, flag = derived.data, derived.start, derived.end, derived.missing
+            size = derived.bound.times(op.expansion.value.data).size()
+            site = self.lowering.error_site(op, column=column)
+        else:
+            frame = self.frame_of(op.frame)
+            data = self.input(frame.value, column, "bytes", i8, text=True)
+            offsets = self.input(frame.value, column, "offsets", i64, text=True)
+            missing = self.input(frame.value, column, "missing", i8, text=True)
+            site = self.lowering.error_site(
+                op, value=self.lowering.value_name(frame.value), column=column
+            )
+            flag = self.load(missing, self.state.row)
+            size = ScratchSize(
+                1, op.expansion.value.data, self.lowering.value_name(frame.value), column
+            )
+            start = self.cast(self.load(offsets, self.state.row), index)
+            end = self.cast(self.load(offsets, self.iadd(self.state.row, 1)), index)
         self.report_error(self.cmpi("ne", flag, self.constant(0, i8)), ERROR_NOT_TEXT, site)
-
-        size = ScratchSize(
-            1, op.expansion.value.data, self.lowering.value_name(frame.value), column
-        )
         cps = self.scratch(self.scratch_name(op, "cps"), i32, size)
         classes = self.scratch(self.scratch_name(op, "classes"), i8, size)
-        start = self.cast(self.load(offsets, self.state.row), index)
-        end = self.cast(self.load(offsets, self.iadd(self.state.row, 1)), index)
         class_table = self.blob(op.char_classes)
 
         def put(count: SSAValue, cp: SSAValue) -> SSAValue:
@@ -280,15 +292,35 @@ class TextEmitter:
             self.store(self.load(class_table, self.cast(cp, index)), classes, count)
             return self.iadd(count, 1)
 
+        char_map = (op.char_index, op.char_blocks, op.char_sequences)
+        length, in_python = self.map_code_points(data, start, end, char_map, put)
+        self.state.python_rows.append(in_python)
+        # A row that runs in Python has no native terms.
+        length = self.select(in_python, self.constant(0, index), length)
+        return TextRow(cps, classes, length, in_python)
+
+    def map_code_points(
+        self: KernelEmitter,
+        data: SSAValue,
+        start: SSAValue,
+        end: SSAValue,
+        char_map: tuple[BlobAttr, BlobAttr, BlobAttr],
+        put: Callable[[SSAValue, SSAValue], SSAValue],
+    ) -> tuple[SSAValue, SSAValue]:
+        """Map each code point of the UTF-8 ``data[start:end]`` through ``char_map``
+        (``text_tables.char_map``), handing each code point it becomes to ``put(count, cp)``,
+        which returns the next ``count`` (from 0); return the last ``count`` and whether the
+        row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF)."""
+
         def step(values: list[SSAValue]) -> list[SSAValue]:
             position, count, in_python = values
             cp, width = self.decode_utf8(data, position)
             # A numpy str can hold a value past U+10FFFF: such a row runs in Python.
             valid = self.cmpi("ule", cp, self.constant(0x10FFFF, i32))
             cp = self.select(valid, cp, self.constant(0, i32))
-            block = self.load(self.blob(op.char_index), self.cast(self.shr(cp, 8), index))
+            block = self.load(self.blob(char_map[0]), self.cast(self.shr(cp, 8), index))
             slot = self.iadd(self.shl(block, 8), self.iand(cp, 255))
-            entry = self.load(self.blob(op.char_blocks), self.cast(slot, index))
+            entry = self.load(self.blob(char_map[1]), self.cast(slot, index))
             entry = self.select(valid, entry, self.constant(MAP_PYTHON, i32))
             # Even: cp + (entry >> 1); -1: run the row in Python; odd: sequence entry >> 1.
             single = self.cmpi("eq", self.iand(entry, 1), self.constant(0, i32))
@@ -297,7 +329,7 @@ class TextEmitter:
             def sequence() -> list[SSAValue]:
                 python = self.cmpi("eq", entry, self.constant(MAP_PYTHON, i32))
                 at = self.cast(self.select(python, self.constant(0, i32), shifted), index)
-                sequences = self.blob(op.char_sequences)
+                sequences = self.blob(char_map[2])
                 length = self.cast(self.load(sequences, at), index)
                 first = self.iadd(at, 1)
                 (after,) = self.for_range(
@@ -313,15 +345,12 @@ class TextEmitter:
             )
             return [self.iadd(position, width), count, in_python]
 
-        _, length, in_python = self.while_loop(
+        _, count, in_python = self.while_loop(
             [start, self.constant(0, index), self.constant(0, i1)],
             lambda v: self.cmpi("ult", v[0], end),
             step,
         )
-        self.state.python_rows.append(in_python)
-        # A row that runs in Python has no native terms.
-        length = self.select(in_python, self.constant(0, index), length)
-        return TextRow(cps, classes, length, in_python)
+        return count, in_python
 
     def decode_utf8(self: KernelEmitter, data: SSAValue, position: SSAValue) -> list[SSAValue]:
         """The code point starting at byte ``position`` (valid UTF-8) and its byte length."""
@@ -740,6 +769,10 @@ class TextEmitter:
         to (at most ``expansion`` per UTF-8 byte of the longest row)."""
         decode = op.text.owner
         assert isinstance(decode, feature.DecodeTextOp)
+        derived = self.derived_string(decode.frame)  # a transformed str column
+        if derived is not None:
+            bound = derived.bound.times(per_code_point * decode.expansion.value.data)
+            return bound.size(fixed)
         frame = self.frame_of(decode.frame).value
         return ScratchSize(
             fixed,

@@ -41,6 +41,13 @@ ARRAY_OPS = {
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
     feature.EncodeStringsOp: "strings looked up in constant vocabularies (==, isin, isna, "
     "get_dummies, string keys)",
+    pipeline.StrCaseOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrStripOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrSliceOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
+    pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
+    pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
 }
 
 
@@ -138,8 +145,8 @@ def explain(compiled: CompiledPipeline) -> str:
     if compiled.workers > 1:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "
-            "of rows, one per thread (a kernel that writes a CSR matrix or reduces the batch "
-            "runs on one thread)"
+            "of rows, one per thread (a kernel that writes a CSR matrix or a str column, or "
+            "reduces the batch, runs on one thread)"
         )
     if compiled.direct is not None:
         lines.append(

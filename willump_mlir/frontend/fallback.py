@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.core.strings.accessor import StringMethods
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import BlockArgument, SSAValue
 
@@ -42,10 +43,14 @@ class Rebuild:
     dtypes: tuple[np.dtype, ...]
     index: int | None
     column: bool = False
+    accessor: bool = False  # the column's ``.str`` accessor
 
     def __call__(self, buffer: Any, sources: tuple[Any, ...]) -> Any:
         if self.column:
-            return buffer.iloc[:, 0] if isinstance(buffer, pd.DataFrame) else buffer
+            series = buffer.iloc[:, 0] if isinstance(buffer, pd.DataFrame) else buffer
+            if series.name != self.name:  # a transformed column: pandas' own name
+                series = series.rename(self.name)
+            return series.str if self.accessor else series
         buffer = np.asarray(buffer)
         index = pd.RangeIndex(len(buffer)) if self.index is None else sources[self.index].index
         if self.columns is None:
@@ -189,11 +194,13 @@ def recipe(
     """How to rebuild the operand ``value`` whose example is ``example``; None if it reaches
     the call as it is. ``examples`` holds the example of every argument and Python call
     result; the value whose index the rebuilt object carries is added to ``sources``."""
+    if isinstance(value.type, FrameType) and isinstance(example, StringMethods):
+        return Rebuild(example._orig.name, None, (), None, column=True, accessor=True)
     if not isinstance(example, pd.Series | pd.DataFrame):
         return None
     if isinstance(value.type, FrameType):  # a frame at run time: a Series is its column
         series = isinstance(example, pd.Series)
-        return Rebuild(None, None, (), None, column=True) if series else None
+        return Rebuild(example.name, None, (), None, column=True) if series else None
     if isinstance(value, BlockArgument) or isinstance(value.owner, PythonCallOp):
         return None
     typ = value.type

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.feature_extraction.text import strip_accents_ascii, strip_accents_unicode
 
 from willump_mlir.dialects.feature import (
@@ -114,10 +116,15 @@ def _has_marks(start: int) -> bool:
 class _Builder:
     """Fills the flat entry array of one ``char_map`` configuration."""
 
-    def __init__(self, lowercase: bool, strip_accents: str | None):
+    def __init__(
+        self, lowercase: bool, strip_accents: str | None, uppercase: bool = False,
+        arrow: bool = False,
+    ):  # fmt: skip
         if strip_accents not in _STRIPS:
             raise ValueError(f"strip_accents must be None, 'ascii' or 'unicode': {strip_accents!r}")
         self.lowercase = lowercase
+        self.uppercase = uppercase
+        self.arrow = arrow
         self.strip_name = strip_accents
         self.strip = _STRIPS[strip_accents]
         self.entries = np.zeros(CODE_POINTS, dtype=np.int32)
@@ -142,9 +149,16 @@ class _Builder:
         Neither step maps a code point to nothing, so equal lengths mean one code point each;
         for NFKD the result is then a permutation of ``chars``, and NFKD is idempotent.
         """
-        if self.lowercase and chars.lower() != chars:
+        if (self.lowercase or self.uppercase) and self.case(chars) != chars:
             return False
         return self.strip is None or unicodedata.normalize("NFKD", chars) == chars
+
+    def case(self, text: str) -> str:
+        """``text`` lowercased or uppercased: by Python, or per code point by pyarrow."""
+        if self.arrow:
+            function = pc.utf8_lower if self.lowercase else pc.utf8_upper
+            return function(pa.array([text], pa.large_string()))[0].as_py()
+        return text.lower() if self.lowercase else text.upper()
 
     def fill_fixed(self, start: int, chars: str) -> None:
         """Entries of a block of code points that are their own lowercase and NFKD."""
@@ -157,8 +171,8 @@ class _Builder:
 
     def preprocess(self, text: str) -> str:
         """``text`` through sklearn's steps."""
-        if self.lowercase:
-            text = text.lower()
+        if self.lowercase or self.uppercase:
+            text = self.case(text)
         return text if self.strip is None else self.strip(text)
 
     def fill_each(self, start: int, chars: str) -> None:
@@ -184,12 +198,14 @@ class _Builder:
         text = all_code_points()
         for start in range(0, CODE_POINTS, BLOCK):
             chars = text[start : start + BLOCK]
+            if SURROGATES.start <= start < SURROGATES.stop:
+                continue  # never in UTF-8 text: MAP_PYTHON below
             if self.fixed(chars):
                 self.fill_fixed(start, chars)
             else:
                 self.fill_each(start, chars)
         self.entries[SURROGATES] = MAP_PYTHON
-        if self.lowercase:
+        if self.lowercase and not self.arrow:
             self.entries[SIGMA] = MAP_PYTHON
         rows = self.entries.reshape(-1, BLOCK)
         numbers: dict[bytes, int] = {}
@@ -206,8 +222,13 @@ class _Builder:
 
 
 @cache
-def char_map(lowercase: bool, strip_accents: str | None) -> CharMap:
-    """The table of ``mapped(cp) = strip(lower(chr(cp)))`` as sklearn's ``_preprocess`` does it.
+def char_map(
+    lowercase: bool, strip_accents: str | None, uppercase: bool = False, arrow: bool = False
+) -> CharMap:
+    """The table of ``mapped(cp) = strip(lower(chr(cp)))`` as sklearn's ``_preprocess`` does it
+    (with ``uppercase``, of ``chr(cp).upper()``: ``Series.str.upper``, which has no context;
+    with ``arrow``, of pyarrow's ``utf8_lower``/``utf8_upper``, which pandas' pyarrow-backed
+    ``str`` dtype uses: one code point to one, no context, so no final sigma).
 
     Entries are relative to ``cp``, so blocks that map alike are stored once. An entry ``e``:
 
@@ -219,7 +240,7 @@ def char_map(lowercase: bool, strip_accents: str | None) -> CharMap:
 
     ``strip_accents`` is None, ``"ascii"`` or ``"unicode"``. The arrays are read-only.
     """
-    return _Builder(lowercase, strip_accents).build()
+    return _Builder(lowercase, strip_accents, uppercase, arrow).build()
 
 
 def _matching(pattern: str) -> np.ndarray:

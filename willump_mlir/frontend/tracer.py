@@ -62,6 +62,7 @@ from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .string_vocab import StringVocab
+from .strings import StringColumns, is_accessor, materialize_strings
 from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
@@ -279,6 +280,7 @@ class Tracer:
         self.elementwise = Elementwise(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
+        self.strings = StringColumns(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -889,6 +891,8 @@ class Tracer:
                 return self.dates.attribute(base, node.attr, self.evaluate(node, pieces))
             if node.attr == "index":
                 return index_of(base, self.evaluate(node, pieces))
+            if node.attr == "str":  # a str column's .str accessor (frontend.strings)
+                return self.strings.accessor(base, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -967,6 +971,8 @@ class Tracer:
                 return self.lookups.subscript(node, pieces, base, index)
             key = index.value
             value = self.evaluate(node, pieces)
+            if is_accessor(base):  # s.str[i], s.str[a:b] (frontend.strings)
+                return self.strings.subscript(base, key, value, ast.unparse(node))
             if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
                 keys = list(base.value)
                 return base.items[keys.index(key)] if key in base.value else None
@@ -1055,6 +1061,11 @@ class Tracer:
                 return None
             if function == "sub" and lhs.datetime is not None:
                 return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
+            if function == "add":  # str concatenation (frontend.strings)
+                value = self.evaluate(node, pieces)
+                joined = self.strings.concat(lhs, rhs, value, ast.unparse(node))
+                if joined is not None:
+                    return joined
             return self._binary(function, node, pieces, lhs, rhs)
 
         reason = f"operator {type(node.op).__name__} is not compiled"
@@ -1187,6 +1198,14 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
+            value = self.evaluate(node, pieces)
+            return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
+        if receiver is not None and attr == "astype" and receiver.ssa is not None \
+                and isinstance(receiver.ssa.type, FrameType):  # a str column's astype(int)
+            digits = self.strings.astype(receiver, args, kwargs, self.evaluate(node, pieces))
+            if digits is not None:
+                return digits
         strings = self.vocab.call(node, pieces, receiver, function, args, kwargs)
         if strings is not None:
             return strings
@@ -1770,6 +1789,7 @@ def trace_to_module(
     returned = [_as_returned(tracer, v) for v in tracer.run(fdef.body)]
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
     materialize_joins(tracer)  # merged frames that leave native code are pandas' own
+    materialize_strings(tracer, tracer.strings)  # so are transformed str columns
     function = func.FuncOp(
         name,
         ([s.type for s in data], [v.ssa.type for v in returned]),  # type: ignore[misc]

@@ -99,6 +99,17 @@ def collect_python_rows(
             python_rows.append(flags)
 
 
+def _dtypes(value: Any) -> tuple[Any, ...]:
+    """A result's type and dtypes (a DataFrame's per column; numpy strings of any length
+    alike)."""
+    if isinstance(value, pd.DataFrame):
+        return (type(value), *value.dtypes)
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, np.ndarray) and dtype is not None and dtype.kind in "US":
+        return (type(value), dtype.kind)
+    return (type(value), dtype)
+
+
 def _as_value(buffer: np.ndarray) -> np.ndarray:
     """A kernel's dense output as Python code sees it: an i1 output (one byte a row) is
     numpy bool, so that a Python call gets what the original code got (``~mask`` is not
@@ -138,6 +149,23 @@ class KernelOutput:
     dtype: type[np.generic]
     sparse_width: int | None
     scalar: str | None = None  # a batch reduction's one value: the reduction (``mean``...)
+    #: a str column (offsets, missing flags, bytes and their capacity): its column name and
+    #: the (value, column) whose index and dtype it takes
+    string: tuple[str, str, str] | None = None
+
+    @property
+    def grows(self) -> bool:
+        """Whether the kernel writes it into buffers of a capacity (CSR or str)."""
+        return self.sparse_width is not None or self.string is not None
+
+
+def scratch_terms(size: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """The (per_byte, value, column) terms of a scratch buffer's size
+    (``text_kernels.ScratchSize``)."""
+    if "per_byte" not in size:
+        return []
+    first = (size["per_byte"], size["value"], size["column"])
+    return [first, *(tuple(term) for term in size.get("more", ()))]
 
 
 @dataclass
@@ -173,8 +201,8 @@ class Scratch(threading.local):
                 continue
             assert spec.size is not None
             size = spec.size["fixed"]
-            if "per_byte" in spec.size:
-                size += spec.size["per_byte"] * room[(spec.size["value"], spec.size["column"])]
+            for per_byte, value, column in scratch_terms(spec.size):
+                size += per_byte * room[(value, column)]
             buffers.append(np.zeros(max(size, 1), dtype=spec.dtype))
             addresses.append(_address(buffers[-1]))
         found = ScratchSet(room, buffers, addresses)
@@ -207,6 +235,7 @@ class BoundKernel:
                 DTYPES[spec["dtype"]],
                 spec["width"] if spec.get("sparse") else None,
                 spec.get("scalar"),
+                (spec["string"], spec["like"], spec["like_column"]) if "string" in spec else None,
             )
             for spec in step.outputs
         ]
@@ -215,13 +244,14 @@ class BoundKernel:
         self.output_strides = [
             np.dtype(o.dtype).itemsize * int(np.prod(o.shape)) for o in self.outputs
         ]
-        # a kernel of CSR outputs or batch reductions runs once over all rows
-        self.splittable = not any(o.sparse_width or o.scalar for o in self.outputs)
+        # a kernel of CSR or str outputs or batch reductions runs once over all rows
+        self.splittable = not any(o.grows or o.scalar for o in self.outputs)
         self.scratch_columns = sorted(
             {
-                (spec.size["value"], spec.size["column"])
+                (value, column)
                 for spec in self.inputs
-                if spec.size is not None and "per_byte" in spec.size
+                if spec.size is not None
+                for _, value, column in scratch_terms(spec.size)
             }
         )
         self.python_rows = next(
@@ -229,7 +259,7 @@ class BoundKernel:
         )
         self.names = names
         self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
-        arguments = len(step.inputs) + sum(4 if o.sparse_width else 1 for o in self.outputs)
+        arguments = len(step.inputs) + sum(4 if o.grows else 1 for o in self.outputs)
         self.call: Callable[..., None] = library.cfunc(
             step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
         )
@@ -439,19 +469,27 @@ class CompiledPipeline:
 
         Native code hands back a row whose exact result depends on context it does not
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
-        subset gives exactly those rows. A batch reduction depends on every row: then the
-        function runs on the whole batch.
+        subset gives exactly those rows. If they come back as another dtype (pandas' result
+        is object where a row gives NaN), so would the whole batch's: the original runs on it.
+        A batch reduction depends on every row: then the function runs on the whole batch.
         """
         if any(o.scalar for k in self.kernels.values() for o in k.outputs):
             self.rows_in_python += len(rows)
             return self.fn(*args)
         replaced = self.fn(*take_data_rows(self.arguments, args, rows))
         self.rows_in_python += len(rows)
+        if not sp.issparse(result) and _dtypes(replaced) != _dtypes(result):
+            self.calls_in_python += 1
+            return self.fn(*args)
         if sp.issparse(result):
             native = np.setdiff1d(np.arange(result.shape[0]), rows)
             stacked = sp.vstack([result[native], replaced], format="csr")
             return stacked[np.argsort(np.concatenate([native, rows]))]
-        result = np.array(result, copy=True)
+        if isinstance(result, pd.Series | pd.DataFrame):  # a pandas result keeps its index
+            result = result.copy()
+            result.iloc[rows] = np.asarray(replaced)
+            return result
+        result = np.array(result, dtype=np.result_type(result, replaced))  # strings: widest
         result[rows] = replaced
         return result
 
@@ -614,14 +652,22 @@ class CompiledPipeline:
         capacities = {
             o.value: int(rows * self.entries_per_row.get(o.value, 32.0) * 1.25) + 16
             for o in kernel.outputs
-            if o.sparse_width
+            if o.grows
         }
         while True:
             error = np.zeros(3, dtype=np.int64)
             pointers = [_address(error)]
             results: dict[str, Any] = {}
             for output in kernel.outputs:
-                if output.sparse_width:
+                if output.string:
+                    capacity = capacities[output.value]
+                    buffers = (
+                        np.zeros(rows + 1, dtype=np.int64),
+                        np.empty(rows, dtype=np.uint8),
+                        np.empty(capacity, dtype=np.uint8),
+                        np.array([capacity], dtype=np.int64),
+                    )
+                elif output.sparse_width:
                     capacity = capacities[output.value]
                     buffers = (
                         np.zeros(rows + 1, dtype=np.int64),
@@ -647,7 +693,14 @@ class CompiledPipeline:
             capacities.update(short)  # indptr counted every row: rerun with exact room
         for output in kernel.outputs:
             buffers = results[output.value]
-            if output.sparse_width:
+            if output.string:
+                offsets, missing, data, _ = buffers
+                self.entries_per_row[output.value] = int(offsets[-1]) / max(rows, 1)
+                values[output.value] = marshal.string_frame(
+                    offsets, missing, data[: offsets[-1]], output.string[0],
+                    values[output.string[1]], output.string[2],
+                )  # fmt: skip
+            elif output.sparse_width:
                 indptr, indices, data, _ = buffers
                 entries = int(indptr[-1])
                 self.entries_per_row[output.value] = entries / max(rows, 1)

@@ -396,6 +396,29 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     return parts | {"missing": missing}
 
 
+def string_frame(
+    offsets: np.ndarray, missing: np.ndarray, data: np.ndarray, name: str, like: Any,
+    column: str,
+) -> pd.DataFrame:  # fmt: skip
+    """A str column native code wrote (``string_column``'s parts) as a one-column frame
+    ``name`` with the index and dtype of ``like``'s ``column`` (pandas' ``str`` dtype: NaN
+    for a missing value; object: None or NaN as the flags say)."""
+    source = like[column] if isinstance(like, pd.DataFrame) else like
+    index = source.index if isinstance(source, pd.Series) else pd.RangeIndex(len(missing))
+    dtype = source.dtype if isinstance(source, pd.Series) else np.dtype(object)
+    valid = pa.array(missing == 0, pa.bool_()).buffers()[1]
+    array = pa.LargeStringArray.from_buffers(
+        len(missing), pa.py_buffer(offsets), pa.py_buffer(data), valid
+    )
+    if isinstance(dtype, pd.StringDtype):
+        values: Any = pd.array(array, dtype=dtype)
+    else:
+        values = array.to_numpy(zero_copy_only=False)
+        values[missing == MISSING_NAN] = np.nan
+    series = pd.Series(values, index=index, name=name, dtype=dtype, copy=False)
+    return pd.DataFrame({name: series}, copy=False)
+
+
 def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.ndarray:
     """A batch value (a Python op's result or an array argument) as a flat row-major buffer.
 

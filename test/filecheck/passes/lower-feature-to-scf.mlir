@@ -580,3 +580,37 @@ func.func @center(%df: !pipeline.frame<"a" : f64>) -> tensor<?xf64> {
 // CHECK-SAME: willump.outputs = [{value = "v2", width = 1 : i64, dtype = "f64", shape = [], scalar = "mean"}, {value = "v3", width = 1 : i64, dtype = "f64", shape = [], scalar = "std"}]
 // CHECK: func.func @center_stage0_1(
 // CHECK-SAME: {value = "v2", part = "scalar", dtype = "f64", width = 1 : i64}
+
+// -----
+
+// String ops: strip narrows the row, concatenation writes it into a scratch buffer sized by
+// both columns' longest rows, a predicate whose missing values pandas makes NaN flags the row
+// to run in Python.
+func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>) -> (tensor<?xf64>, tensor<?xi1>) {
+  %a = pipeline.select_columns %df ["a"] : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %b = pipeline.select_columns %df ["b"] : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> !pipeline.frame<"b" : !pipeline.str>
+  %t = pipeline.str_strip "both" %a : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %n = pipeline.str_concat %t, %b pieces ["", " ", ""] : (!pipeline.frame<"a" : !pipeline.str>, !pipeline.frame<"b" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str>
+  %k = pipeline.str_len %n : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %m = pipeline.str_match "startswith" %b "x" na "python" : !pipeline.frame<"b" : !pipeline.str> -> tensor<?xi1>
+  func.return %k, %m : tensor<?xf64>, tensor<?xi1>
+}
+
+// CHECK: func.func @names_stage0(
+// CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "a"}, {value = "arg0", part = "offsets", dtype = "i64", column = "a"}, {value = "arg0", part = "missing", dtype = "i8", column = "a"}, {value = "arg0", part = "bytes", dtype = "i8", column = "b"}, {value = "arg0", part = "offsets", dtype = "i64", column = "b"}, {value = "arg0", part = "missing", dtype = "i8", column = "b"}, {value = "names_stage0.3.bytes", part = "scratch", dtype = "i8", size = {fixed = 2 : i64, per_byte = 1 : i64, value = "arg0", column = "a", more = [[1 : i64, "arg0", "b"]]}}]
+// CHECK-SAME: willump.outputs = [{value = "v4", width = 1 : i64, dtype = "f64", shape = []}, {value = "v5", width = 1 : i64, dtype = "i1", shape = []}, {value = "names_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK: scf.while
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+
+// -----
+
+// A transformed str column returned: offsets, missing flags, bytes and their capacity, with the
+// column whose index and dtype the runtime gives it.
+func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str> {
+  %u = pipeline.str_case "upper" %df map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  func.return %u : !pipeline.frame<"a" : !pipeline.str>
+}
+
+// CHECK: func.func @upper_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>,
+// CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]

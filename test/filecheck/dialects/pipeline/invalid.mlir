@@ -358,3 +358,38 @@
 %m = "pipeline.reduce"(%x) <{function = "std"}> : (tensor<?xf64>) -> f64
 
 // CHECK: ddof is given for var and std, and only for them
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"a" : f64>
+%n = pipeline.str_len %s : !pipeline.frame<"a" : f64> -> tensor<?xf64>
+
+// CHECK: input must be a one-column frame of !pipeline.str, got !pipeline.frame<"a" : f64>
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%t = pipeline.str_strip "middle" %s : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: side must be one of both, left, right
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_concat %s pieces ["a"] : (!pipeline.frame<"c" : !pipeline.str>) -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: str_concat needs one more piece than inputs
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%m = pipeline.str_match "matches" %s "a" na "false" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+
+// CHECK: predicate must be one of contains, startswith, endswith
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%m = pipeline.str_match "contains" %s "a" na "nan" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+
+// CHECK: na must be one of false, true, python

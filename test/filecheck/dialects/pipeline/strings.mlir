@@ -1,0 +1,23 @@
+// RUN: willump-opt %s | willump-opt | filecheck %s
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%t = "test.op"() : () -> !pipeline.frame<"d" : !pipeline.str>
+%l = pipeline.str_case "upper" %s map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8 : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+%w = pipeline.str_strip "left" %l chars "x-" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+%h = pipeline.str_slice %w [0 : 3] : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+%f = pipeline.str_slice %s [-1] : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_concat %h, %t pieces ["<", " ", ">"] : (!pipeline.frame<"c" : !pipeline.str>, !pipeline.frame<"d" : !pipeline.str>) -> !pipeline.frame<"c" : !pipeline.str>
+%k = pipeline.str_len %n : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+%m = pipeline.str_match "contains" %f "ss" na "python" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+%i = pipeline.str_match "endswith" %s "Ab" na "false" ignore_case : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+%d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+
+// CHECK: pipeline.str_case "upper" %{{.*}} map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8
+// CHECK: pipeline.str_strip "left" %{{.*}} chars "x-"
+// CHECK: pipeline.str_slice %{{.*}} [0 : 3]
+// CHECK: pipeline.str_slice %{{.*}} [-1]
+// CHECK: pipeline.str_concat %{{.*}}, %{{.*}} pieces ["<", " ", ">"]
+// CHECK: pipeline.str_len %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+// CHECK: pipeline.str_match "contains" %{{.*}} "ss" na "python"
+// CHECK: pipeline.str_match "endswith" %{{.*}} "Ab" na "false" ignore_case
+// CHECK: pipeline.str_to_int %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>

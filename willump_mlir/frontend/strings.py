@@ -1,0 +1,320 @@
+"""String transforms of str columns (``Series.str`` methods and ``+``), natively.
+
+A str column is a one-column ``!pipeline.frame`` of ``!pipeline.str`` (``df["c"]``); a
+transform's result is one too, with the same (UTF-8 bytes, offsets, missing) representation,
+so every consumer of a str column reads it unchanged. Recognised, with pandas' semantics:
+
+- ``s.str.lower()/upper()`` (Python's full case mapping: ``'ß'.upper() == 'SS'``; a row with
+  a capital sigma, whose lowercase depends on its neighbours, runs in Python),
+  ``s.str.strip/lstrip/rstrip(chars=None)``, ``s.str[i]``, ``s.str.get(i)``,
+  ``s.str[a:b]``, ``s.str.slice(a, b)``, and ``s1 + " " + s2`` / ``"x" + s``: a missing
+  value stays missing (NaN where pandas makes one);
+- ``s.str.len()`` where the example has no missing value: int64 (a missing value at run
+  time, which makes pandas' result float64, runs the original function); with missing
+  values on the example it runs in Python (pandas' dtype then depends on the batch);
+- ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
+  other value runs its row in Python, where pandas reads or refuses it;
+- ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
+  ``startswith(lit)``, ``endswith(lit)``, giving bool (``contains(lit, case=False)`` of an
+  ASCII pattern: a row that is not all ASCII runs in Python): a missing value gives
+  ``na``; without ``na=`` its row runs in Python (pandas gives False for its ``str`` dtype
+  and NaN, an object result, for an object column, and the dtype may differ at run time).
+
+Anything else (regexes, tuples of prefixes, a
+result pandas gives as object with NaN on the example) runs in Python. A transformed column
+returned or read by Python code is a kernel output (UTF-8 bytes, offsets, missing flags)
+made a pandas column of its source's dtype and index; one a native op reads that only
+reads frame arguments is recomputed by pandas (:func:`materialize_strings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pandas.core.strings.accessor import StringMethods
+from xdsl.dialects import func
+from xdsl.dialects.builtin import i64
+from xdsl.ir import SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import (
+    STRING_OPS,
+    CastOp,
+    FrameType,
+    PythonCallOp,
+    StrCaseOp,
+    StrConcatOp,
+    StrLenOp,
+    StrMatchOp,
+    StrSliceOp,
+    StrStripOp,
+    StrToIntOp,
+    StrType,
+    TransformOp,
+    attr_text,
+    python_call_stages,
+    string_column,
+)
+
+from . import text_tables
+from .fallback import PythonFunction, check_aligned
+from .spec import PythonCall, Unsupported
+from .types import column_kind
+from .values import Val
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: Characters with a meaning in a regular expression: a pattern without them is a literal.
+REGEX_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
+#: Ops that read a transformed column inside native code; any other use needs it in Python.
+NATIVE_READERS = (
+    *STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp, feature.DecodeTextOp,
+    TransformOp,  # a vectorizer's or encoder's: feature.decode_text / encode_strings
+)
+
+
+def is_accessor(val: Val) -> bool:
+    """``s.str`` of a native str column."""
+    return isinstance(val.value, StringMethods) and val.ssa is not None
+
+
+def _str_column(val: Val) -> bool:
+    """A native column of str (missing values allowed)."""
+    if val.ssa is None or not isinstance(val.value, pd.Series):
+        return False
+    typ = val.ssa.type
+    if not isinstance(typ, FrameType) or len(typ.names.data) != 1:
+        return False
+    return isinstance(typ.dtypes.data[0], StrType) and column_kind(val.value) == "str"
+
+
+def _index(val: Val | None) -> int | None:
+    if val is None or val.value is None:
+        return None
+    number = val.value
+    if not val.is_static or isinstance(number, bool) or not isinstance(number, int | np.integer):
+        raise Unsupported("a string position must be a constant integer")
+    return int(val.value)
+
+
+class StringColumns:
+    """The tracer's string transforms (see the module docstring)."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+        #: how pandas recomputes each transform from its inputs' Series, and its source text
+        self.recompute: dict[SSAValue, tuple[Callable[..., pd.Series], str]] = {}
+
+    def accessor(self, base: Val, value: object) -> Val | None:
+        """``s.str`` of a native str column: the accessor, with the column's IR value."""
+        if not _str_column(base) or not isinstance(value, StringMethods):
+            return None
+        return Val(value, base.ssa)
+
+    def _column(self, op: object, value: object, recompute: Callable[..., pd.Series],
+                source: str) -> Val:  # fmt: skip
+        """Emit a transform ``op`` (of the code ``source``) whose example result is ``value``."""
+        if not isinstance(value, pd.Series) or column_kind(value) != "str":
+            raise Unsupported("the result is not a column of str")
+        result = self.tracer.emit(op).results[0]  # type: ignore[arg-type]
+        self.recompute[result] = (recompute, source)
+        return Val(value, result)
+
+    def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
+             value: object, source: str) -> Val | None:  # fmt: skip
+        """``s.str.<attr>(...)`` of a native str column; None if not recognised."""
+        if not all(a.is_static for a in [*args, *kwargs.values()]):
+            return None
+        column = receiver.ssa
+        assert column is not None
+        given = [a.value for a in args]
+        keywords = {k: v.value for k, v in kwargs.items()}
+        if attr in ("lower", "upper") and not given and not keywords:
+            dtype = receiver.value._orig.dtype  # type: ignore[attr-defined]
+            arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+            tables = text_tables.char_map(attr == "lower", None, attr == "upper", arrow)
+            blobs = self.tracer.blobs
+            char_map = [blobs.add("str_case_index", tables.index),
+                        blobs.add("str_case_blocks", tables.blocks),
+                        blobs.add("str_case_sequences", tables.sequences)]  # fmt: skip
+            # a code point becomes at most max_expansion code points per UTF-8 byte of it,
+            # each of at most 4 bytes
+            op = StrCaseOp(attr, column, char_map, 4 * tables.max_expansion)
+            method = attr
+            return self._column(op, value, lambda s: getattr(s.str, method)(), source)
+        if attr in ("strip", "lstrip", "rstrip"):
+            bound = dict(zip(["to_strip"], given, strict=False)) | keywords
+            if len(given) > 1 or set(bound) - {"to_strip"}:
+                return None
+            chars = bound.get("to_strip")
+            if chars is not None and not isinstance(chars, str):
+                return None
+            side = {"strip": "both", "lstrip": "left", "rstrip": "right"}[attr]
+            method = attr
+            return self._column(StrStripOp(side, column, chars), value,
+                                lambda s: getattr(s.str, method)(chars), source)  # fmt: skip
+        if attr == "get" and len(args) == 1 and not kwargs:
+            return self.subscript(receiver, given[0], value, source)
+        if attr == "slice":
+            bound = dict(zip(["start", "stop", "step"], given, strict=False)) | keywords
+            if len(given) > 3 or set(bound) - {"start", "stop", "step"}:
+                return None
+            key = slice(bound.get("start"), bound.get("stop"), bound.get("step"))
+            return self.subscript(receiver, key, value, source)
+        if attr == "len" and not given and not keywords:
+            return self._length(column, value)
+        if attr in ("contains", "startswith", "endswith"):
+            return self._match(receiver, attr, given, keywords, value)
+        return None
+
+    def astype(self, receiver: Val, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val | None:  # fmt: skip
+        """``s.astype(int)`` of a native str column (``pipeline.str_to_int``)."""
+        if not _str_column(receiver) or len(args) != 1 or kwargs or not args[0].is_static:
+            return None
+        try:
+            dtype = np.dtype(args[0].value)  # type: ignore[call-overload]
+        except TypeError:
+            return None
+        if dtype != np.int64 or not isinstance(value, pd.Series) or value.dtype != np.int64:
+            return None
+        return self.tracer._checked(StrToIntOp(receiver.ssa), value)  # type: ignore[arg-type]
+
+    def _length(self, column: SSAValue, value: object) -> Val | None:
+        if not isinstance(value, pd.Series) or value.dtype != np.int64:
+            raise Unsupported("pandas gives int64 lengths, or float64 when the batch has a "
+                              "missing value (as on the example), so the dtype depends on "
+                              "the rows")  # fmt: skip
+        length = self.tracer.emit(StrLenOp(column)).results[0]  # type: ignore[arg-type]
+        # int64: a missing value at run time (NaN: float64) runs the original function
+        return self.tracer._checked(CastOp(length, i64, speculative=True), value)
+
+    def _match(self, receiver: Val, attr: str, given: list, keywords: dict,
+               value: object) -> Val | None:  # fmt: skip
+        names = ["pat", "case", "flags", "na", "regex"] if attr == "contains" else ["pat", "na"]
+        if len(given) > len(names) or set(keywords) - set(names[len(given) :]):
+            return None
+        bound = dict(zip(names, given, strict=False)) | keywords
+        pattern = bound.get("pat")
+        if not isinstance(pattern, str):
+            return None
+        case = bound.get("case", True)
+        if case not in (True, False) or bound.get("flags", 0) != 0:
+            raise Unsupported("only case=True or case=False without flags is compiled")
+        if not case and not pattern.isascii():
+            raise Unsupported("case=False is compiled for an ASCII pattern only")
+        if bound.get("regex", True) and REGEX_METACHARACTERS & set(pattern):
+            raise Unsupported("a regular expression is not compiled (only a literal pattern)")
+        if not isinstance(value, pd.Series) or value.dtype != np.bool_:
+            raise Unsupported(f"pandas gives {getattr(value, 'dtype', type(value))} here, "
+                              "not bool")  # fmt: skip
+        na = bound.get("na", "default")
+        if isinstance(na, bool | np.bool_):
+            missing = "true" if na else "false"
+        elif na != "default":
+            raise Unsupported(f"na={na!r} is not compiled")
+        else:  # pandas' str dtype gives False, an object column NaN (an object result):
+            missing = "python"  # the row runs in Python, whatever the column's dtype then
+        op = StrMatchOp(attr, receiver.ssa, pattern, missing, not case)  # type: ignore[arg-type]
+        return self.tracer._checked(op, value)
+
+    def subscript(self, receiver: Val, key: object, value: object, source: str) -> Val | None:
+        """``s.str[i]`` / ``s.str[a:b]`` of a native str column."""
+        column = receiver.ssa
+        assert column is not None
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                return None
+            start, stop = _index(Val(key.start)), _index(Val(key.stop))
+            op = StrSliceOp(column, start, stop, single=False)
+            return self._column(op, value, lambda s: s.str[start:stop], source)
+        position = _index(Val(key))
+        op = StrSliceOp(column, position, None, single=True)
+        return self._column(op, value, lambda s: s.str[position], source)
+
+    def concat(self, lhs: Val, rhs: Val, value: object, source: str) -> Val | None:
+        """``lhs + rhs`` where one is a native str column and the other one or a str."""
+        parts = [lhs, rhs]
+        if not any(_str_column(p) for p in parts) or not all(
+            _str_column(p) or (p.is_static and isinstance(p.value, str)) for p in parts
+        ):
+            return None
+        inputs: list[SSAValue] = []
+        pieces = [""]
+        for part in parts:
+            owner = part.ssa.owner if part.ssa is not None else None
+            if isinstance(owner, StrConcatOp):  # flatten (a + " ") + b
+                inputs.extend(owner.inputs)
+                inner = [attr_text(p) for p in owner.pieces.data]
+                pieces[-1] += inner[0]
+                pieces.extend(inner[1:])
+            elif part.ssa is not None:
+                inputs.append(part.ssa)
+                pieces.append("")
+            else:
+                pieces[-1] += part.value  # type: ignore[operator]
+        texts = list(pieces)
+
+        def recompute(*series: pd.Series) -> pd.Series:
+            result = texts[0] + series[0] + texts[1]
+            for text, s in zip(texts[2:], series[1:], strict=True):
+                result = result + s + text
+            return result
+
+        val = self._column(StrConcatOp(inputs, pieces), value, recompute, source)
+        check_aligned(inputs, self.tracer.examples, value, self.tracer.index_roots)
+        return val
+
+
+def _as_series(value: object) -> pd.Series:
+    return value.iloc[:, 0] if isinstance(value, pd.DataFrame) else value  # type: ignore[return-value]
+
+
+def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
+    """Give a transformed str column to the native ops of its stage that read str columns
+    only from frame arguments (a vectorizer's ``feature.decode_text``, a frame matrix): a
+    ``pipeline.python_call`` right after the transform recomputes it with pandas from its
+    inputs (themselves made available in Python), as a one-column frame. Python calls, the
+    result and later stages get the column native code wrote (a kernel output)."""
+    ops = list(tracer.block.ops)
+    stages = python_call_stages(ops)
+    python: dict[SSAValue, SSAValue] = {}
+
+    def available(value: SSAValue) -> SSAValue:
+        owner = value.owner
+        if value in python or not isinstance(owner, STRING_OPS):
+            return python.get(value, value)
+        inputs = [available(v) for v in owner.operands]
+        recompute, source = strings.recompute[value]
+        name = string_column(value.type, "result")
+
+        def run(*frames: object) -> pd.DataFrame:
+            return recompute(*(_as_series(f) for f in frames)).to_frame(name)
+
+        callee = tracer.callee("str")
+        reason = "the transformed column is used outside native code, so pandas computes it"
+        call = PythonCallOp(callee, inputs, [value.type], reason, source)
+        tracer.block.insert_op_after(call, owner)
+        tracer.calls[callee] = PythonCall(
+            callee, PythonFunction(run, [None] * len(inputs), unpack=False), reason, source
+        )
+        python[value] = call.results[0]
+        return call.results[0]
+
+    for op in ops:
+        if not isinstance(op, STRING_OPS):
+            continue
+        outside = [
+            use for use in list(op.results[0].uses)
+            if not isinstance(use.operation, (*NATIVE_READERS, PythonCallOp, func.ReturnOp))
+            and stages.get(use.operation) == stages[op]
+        ]  # fmt: skip
+        if outside:
+            replacement = available(op.results[0])
+            for use in outside:
+                use.operation.operands[use.index] = replacement
+
