@@ -73,6 +73,7 @@ index = IndexType()
 TREE_BLOCK = 64  # rows summed together, tree by tree, when read in place
 BRANCH_BLOCK = 1024  # the same for generated branches: their code, not data, must stay cached
 BLOCK_SUMS = 8192  # at most this many sums (64 KiB) on the stack
+ROUNDED_VALUES = 4096  # at most this many float32-rounded input values (32 KiB) on the stack
 FEW_ROWS = 16  # a kernel call of fewer rows walks the node arrays of a large branches ensemble
 
 
@@ -143,6 +144,10 @@ class TreeEmitter:
         features = batch_width(op.input.type)
         block_rows = BRANCH_BLOCK if op.branches else TREE_BLOCK
         rows = max(1, min(block_rows, BLOCK_SUMS // op.outputs))
+        rounded = op.input_precision.data == "f32" and not op.branches
+        if rounded:
+            rows = max(1, min(rows, ROUNDED_VALUES // features))
+            values = self.stack_buffer(rows * features)
         block = self.constant(rows, index)
         sums = self.stack_buffer(rows * op.outputs)
         offset = self.emit(arith.RemUIOp(self.state.row, block))
@@ -150,11 +155,23 @@ class TreeEmitter:
         def compute() -> list[SSAValue]:
             left = self.emit(arith.SubiOp(self.state.entry.args[0], self.state.row))
             count = self.min_index(left, block)
+            first = self.imul(self.state.row, features)
 
             def source(i: SSAValue) -> tuple[SSAValue, SSAValue]:
-                return data, self.imul(self.iadd(self.state.row, i), features)
+                return data, self.iadd(first, self.imul(i, features))
 
-            self.sum_trees(op, count, source, sums, convert=True)
+            if rounded:  # the block's values rounded once, not at every node
+
+                def round_value(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                    x = self.load(data, self.iadd(first, k))
+                    self.store(self.round_f32(x), values, k)
+                    return []
+
+                zero = self.constant(0, index)
+                self.for_range(zero, self.imul(count, features), [], round_value)
+                self.sum_trees(op, count, lambda i: (values, self.imul(i, features)), sums)
+            else:
+                self.sum_trees(op, count, source, sums, convert=True)
             return []
 
         self.if_else(self.cmpi("eq", offset, self.constant(0, index)), compute)
