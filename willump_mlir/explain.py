@@ -12,6 +12,7 @@ from willump_mlir.frontend import trees
 from willump_mlir.passes.tree_kernels import (
     BRANCH_BLOCK,
     FEW_ROWS,
+    TOGETHER_ROWS,
     TREE_BLOCK,
     runs_on_stored_rows,
 )
@@ -54,7 +55,12 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
         if op.thresholds.size > 1
         else "no splits"
     )
-    rows = f"blocks of {TREE_BLOCK} rows" if not computed else "a row at a time"
+    rows = "a row at a time"
+    if not computed:
+        rows = (
+            f"blocks of {TREE_BLOCK} rows, a block's rows walking each tree together, a level "
+            f"at a time (a block of fewer than {TOGETHER_ROWS} rows: one row after another)"
+        )
     return f"{size} walked as node arrays in {rows} ({why})"
 
 
