@@ -14,7 +14,13 @@ Rows that come from outside the kernel are read in place and summed a block of u
 ``TREE_BLOCK`` rows at a time (``BRANCH_BLOCK`` for generated branches), tree by tree, into
 a buffer on the stack (the first row of each block computes the block, every row then reads
 its own sums): a tree's nodes stay in cache for the whole block, as in scikit-learn's
-tree-by-tree loops. A row computed in the kernel (a scaler first) is stored once, rounded,
+tree-by-tree loops. With float32 inputs the block's values are rounded once, into a stack
+buffer. A block of ``TOGETHER_ROWS`` rows or more walks each tree together, a level at a
+time (``walk_together``): each pass moves every row still at an internal node one level
+down and compacts the list of those still inside, so the rows' steps are independent and
+no branch depends on a row's path (a lone walk waits for each load, and mispredicts where
+its path ends). Float32 sums are kept in a float32 buffer.
+A row computed in the kernel (a scaler first) is stored once, rounded,
 in a row on the stack and summed alone; generated branches too large for that
 (:func:`runs_on_stored_rows`) get a kernel of their own, reading the rows the kernel
 before them stored.
