@@ -56,11 +56,14 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
         else "no splits"
     )
     rows = "a row at a time"
-    if not computed:
+    if not computed or runs_on_stored_rows(op):
         rows = (
             f"blocks of {TREE_BLOCK} rows, a block's rows walking each tree together, a level "
             f"at a time (a block of fewer than {TOGETHER_ROWS} rows: one row after another)"
         )
+        if computed:
+            rows += "; its rows are stored first by a kernel of their own, as its nodes are "
+            rows += "too many to walk a row at a time"
     return f"{size} walked as node arrays in {rows} ({why})"
 
 
