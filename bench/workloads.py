@@ -303,6 +303,45 @@ for _name, _model, _reference, _extra in (
         )
     )
 
+LARGE = (
+    "synthetic 50k x 30 (sklearn make_classification, seed 0{classes}; fit on 50,000 rows, "
+    "10,000 held out): StandardScaler -> {model}; input: float64 array; output {output}. "
+    "Reference (`sklearn` row): {reference}'s own predict_proba."
+)
+NEVER_SLOWER = {"batch_speedup": 1.0, "single_speedup": 1.0}  # issue 12, section 4
+
+for _name, _model, _reference, _extra in (
+    ("xgb_1000", "xgboost.XGBClassifier(1,000 trees, depth 6)", "XGBoost", ("tl2cgen",)),
+    ("lgbm_1000", "lightgbm.LGBMClassifier(1,000 trees, 31 leaves)", "LightGBM",
+     ("tl2cgen", "lleaves")),
+    ("rf_1000", "RandomForestClassifier(1,000 trees, max_depth=8)", "scikit-learn",
+     ("tl2cgen",)),
+    ("xgb_9class", "xgboost.XGBClassifier(100 rounds x 9 classes = 900 trees, depth 6)",
+     "XGBoost", ()),
+    ("lgbm_9class", "lightgbm.LGBMClassifier(100 rounds x 9 classes = 900 trees, 31 leaves)",
+     "LightGBM", ()),
+):  # fmt: skip
+    _multiclass = _name.endswith("9class")
+    register(
+        Workload(
+            name=f"synthetic_{_name}",
+            description=LARGE.format(
+                model=_model, reference=_reference,
+                classes=", 9 classes" if _multiclass else "",
+                output="the 9 class probabilities" if _multiclass else "P(class 1)",
+            ),  # fmt: skip
+            module="willump_mlir.workloads.synthetic_trees",
+            builder=f"build_{_name}",
+            score="score_all" if _multiclass else "score",
+            onnx_column=None if _multiclass else 1,
+            input_kind="array",
+            systems=("sklearn", "onnxruntime", "willump-mlir", *_extra),
+            tags=("synthetic", "trees", "large"),
+            require_native=True,
+            targets={**NEVER_SLOWER, **BEAT_PEERS},
+        )
+    )
+
 register(
     Workload(
         name="lending_club_hgb",

@@ -14,7 +14,13 @@ Rows that come from outside the kernel are read in place and summed a block of u
 ``TREE_BLOCK`` rows at a time (``BRANCH_BLOCK`` for generated branches), tree by tree, into
 a buffer on the stack (the first row of each block computes the block, every row then reads
 its own sums): a tree's nodes stay in cache for the whole block, as in scikit-learn's
-tree-by-tree loops. A row computed in the kernel (a scaler first) is stored once, rounded,
+tree-by-tree loops. With float32 inputs the block's values are rounded once, into a stack
+buffer. A block of ``TOGETHER_ROWS`` rows or more walks each tree together, a level at a
+time (``walk_together``): each pass moves every row still at an internal node one level
+down and compacts the list of those still inside, so the rows' steps are independent and
+no branch depends on a row's path (a lone walk waits for each load, and mispredicts where
+its path ends). Float32 sums are kept in a float32 buffer.
+A row computed in the kernel (a scaler first) is stored once, rounded,
 in a row on the stack and summed alone; generated branches too large for that
 (:func:`runs_on_stored_rows`) get a kernel of their own, reading the rows the kernel
 before them stored.
@@ -73,21 +79,22 @@ index = IndexType()
 TREE_BLOCK = 64  # rows summed together, tree by tree, when read in place
 BRANCH_BLOCK = 1024  # the same for generated branches: their code, not data, must stay cached
 BLOCK_SUMS = 8192  # at most this many sums (64 KiB) on the stack
+ROUNDED_VALUES = 4096  # at most this many float32-rounded input values (32 KiB) on the stack
+TOGETHER_ROWS = 8  # node arrays are walked by a block's rows together from this many rows
 FEW_ROWS = 16  # a kernel call of fewer rows walks the node arrays of a large branches ensemble
 
 
 def runs_on_stored_rows(op: Operation) -> bool:
-    """Whether ``op`` is an ensemble of generated branches too large to run a row at a time
-    (all its code would pass through the instruction cache for every row).
+    """Whether ``op`` is an ensemble too large to run a row at a time (all its code, or all
+    its nodes, would pass through the cache for every row: a 1,000-tree RandomForest behind
+    a StandardScaler it keeps ran 6x slower than scikit-learn).
     ``lower-feature-to-scf`` then gives it a kernel of its own when its input is computed:
     the kernel before stores the rows, and its trees run over blocks of them. A kernel call
-    of fewer than ``FEW_ROWS`` rows walks the node arrays instead: a single row touches
-    fewer cache lines of nodes than of code (RandomForest 100 x depth 10: 17 µs, not 23)."""
-    return (
-        isinstance(op, feature.TreeEnsembleOp)
-        and op.branches
-        and op.thresholds.size > tree_branches.BLOCK_NODES
-    )
+    of fewer than ``FEW_ROWS`` rows of generated branches walks the node arrays instead: a
+    single row touches fewer cache lines of nodes than of code (RandomForest 100 x depth 10:
+    17 µs, not 23)."""
+    splits = op.thresholds.size if isinstance(op, feature.TreeEnsembleOp) else 0
+    return splits > tree_branches.BLOCK_NODES
 
 
 class TreeEmitter:
@@ -102,9 +109,9 @@ class TreeEmitter:
             self.state.constants[key] = op.result
         return self.state.constants[key]
 
-    def stack_buffer(self: KernelEmitter, size: int) -> SSAValue:
-        """``size`` f64 values on the kernel's stack (``memref.alloca`` before the row loop)."""
-        op = memref.AllocaOp.get(f64, shape=[size])
+    def stack_buffer(self: KernelEmitter, size: int, element: Attribute = f64) -> SSAValue:
+        """``size`` values on the kernel's stack (``memref.alloca`` before the row loop)."""
+        op = memref.AllocaOp.get(element, shape=[size])
         self.state.entry.insert_op_before(op, self.state.loop)
         return op.memref
 
@@ -130,9 +137,9 @@ class TreeEmitter:
         data = self.stack_buffer(len(rounded))
         for j, x in enumerate(rounded):  # computed here: stored once per row, already rounded
             self.store(x, data, self.constant(j, index))
-        sums = self.stack_buffer(op.outputs)
+        sums = self.stack_buffer(op.outputs, self.sum_element(op))
         zero = self.constant(0, index)
-        self.sum_trees(op, self.constant(1, index), lambda _: (data, zero), sums)
+        self.sum_trees(op, self.constant(1, index), lambda _: (data, zero), sums, 1)
         return self.finish_sums(op, sums, zero)
 
     def tree_block(
@@ -143,22 +150,57 @@ class TreeEmitter:
         features = batch_width(op.input.type)
         block_rows = BRANCH_BLOCK if op.branches else TREE_BLOCK
         rows = max(1, min(block_rows, BLOCK_SUMS // op.outputs))
+        rounded = op.input_precision.data == "f32" and not op.branches
+        if rounded:
+            rows = max(1, min(rows, ROUNDED_VALUES // features))
+            values = self.stack_buffer(rows * features)
         block = self.constant(rows, index)
-        sums = self.stack_buffer(rows * op.outputs)
+        sums = self.stack_buffer(rows * op.outputs, self.sum_element(op))
         offset = self.emit(arith.RemUIOp(self.state.row, block))
 
         def compute() -> list[SSAValue]:
             left = self.emit(arith.SubiOp(self.state.entry.args[0], self.state.row))
             count = self.min_index(left, block)
+            first = self.imul(self.state.row, features)
 
             def source(i: SSAValue) -> tuple[SSAValue, SSAValue]:
-                return data, self.imul(self.iadd(self.state.row, i), features)
+                return data, self.iadd(first, self.imul(i, features))
 
-            self.sum_trees(op, count, source, sums, convert=True)
+            if rounded:  # the block's values rounded once, not at every node
+
+                def round_value(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                    x = self.load(data, self.iadd(first, k))
+                    self.store(self.round_f32(x), values, k)
+                    return []
+
+                zero = self.constant(0, index)
+                self.for_range(zero, self.imul(count, features), [], round_value)
+                self.sum_trees(op, count, lambda i: (values, self.imul(i, features)), sums, rows)
+            else:
+                self.sum_trees(op, count, source, sums, rows, convert=True)
             return []
 
         self.if_else(self.cmpi("eq", offset, self.constant(0, index)), compute)
         return self.finish_sums(op, sums, self.imul(offset, op.outputs))
+
+    def child(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        node: SSAValue,
+        value: Callable[[SSAValue], SSAValue],
+    ) -> SSAValue:
+        """The child (i32) a row goes to from internal ``node``; ``value(column)`` reads it."""
+        at = self.to_index(node)
+        record = self.imul(at, 4)
+        x = value(self.to_index(self.load(self.blob(op.nodes), record)))
+        threshold = self.blob_value(op.thresholds, at)
+        go_left = self.cmpf("ole" if op.compare.data == "le" else "olt", x, threshold)
+        if op.node_flags.value.data:
+            flags = self.load(self.blob(op.nodes), self.iadd(record, 1))
+            go_left = self.route(op, at, flags, x, go_left)
+        left = self.load(self.blob(op.nodes), self.iadd(record, 2))
+        right = self.load(self.blob(op.nodes), self.iadd(record, 3))
+        return self.select(go_left, left, right)
 
     def walk(
         self: KernelEmitter,
@@ -166,27 +208,51 @@ class TreeEmitter:
         root: SSAValue,
         value: Callable[[SSAValue], SSAValue],
     ) -> SSAValue:
-        """The leaf (index) a row reaches from ``root``; ``value(column)`` reads the row."""
-
-        def child(node: SSAValue) -> SSAValue:
-            at = self.to_index(node)
-            record = self.imul(at, 4)
-            x = value(self.to_index(self.load(self.blob(op.nodes), record)))
-            threshold = self.blob_value(op.thresholds, at)
-            go_left = self.cmpf("ole" if op.compare.data == "le" else "olt", x, threshold)
-            if op.node_flags.value.data:
-                flags = self.load(self.blob(op.nodes), self.iadd(record, 1))
-                go_left = self.route(op, at, flags, x, go_left)
-            left = self.load(self.blob(op.nodes), self.iadd(record, 2))
-            right = self.load(self.blob(op.nodes), self.iadd(record, 3))
-            return self.select(go_left, left, right)
-
+        """The leaf a row reaches from ``root`` (as ``~leaf``, i32); ``value(column)`` reads
+        the row."""
         (leaf,) = self.while_loop(
             [root],
             lambda n: self.cmpi("sge", n[0], self.constant(0, i32)),
-            lambda n: [child(n[0])],
+            lambda n: [self.child(op, n[0], value)],
         )
-        return self.to_index(self.emit(arith.XOrIOp(leaf, self.constant(-1, i32))))
+        return leaf
+
+    def walk_together(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        root: SSAValue,
+        rows: SSAValue,
+        value: Callable[[SSAValue, SSAValue], SSAValue],
+        reached: SSAValue,
+        active: SSAValue,
+    ) -> None:
+        """``reached[i]`` = the leaf (``~leaf``) row ``i`` of ``[0, rows)`` reaches from
+        ``root``; ``value(i, column)`` reads row ``i``. The rows go down together, a level at
+        a time: each pass moves every row still at an internal node (listed in ``active``)
+        one level and keeps those still inside, in order. The rows' steps are independent,
+        so the processor overlaps them, and no branch depends on a row's path."""
+        zero, first = self.constant(0, i32), self.constant(0, index)
+
+        def start(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            self.store(root, reached, i)
+            self.store(self.cast(i, i32), active, i)
+            return []
+
+        def step(j: SSAValue, kept: list[SSAValue]) -> list[SSAValue]:
+            row = self.load(active, j)
+            i = self.to_index(row)
+            node = self.child(op, self.load(reached, i), lambda column: value(i, column))
+            self.store(node, reached, i)
+            self.store(row, active, kept[0])  # kept <= j: a slot already read
+            inside = self.cast(self.cast(self.cmpi("sge", node, zero), i64), index)
+            return [self.iadd(kept[0], inside)]
+
+        self.for_range(first, rows, [], start)
+        self.while_loop(
+            [self.select(self.cmpi("sge", root, zero), rows, first)],
+            lambda left: self.cmpi("ugt", left[0], first),
+            lambda left: self.for_range(first, left[0], [first], step),
+        )
 
     def sum_trees(
         self: KernelEmitter,
@@ -194,12 +260,15 @@ class TreeEmitter:
         rows: SSAValue,
         source: Callable[[SSAValue], tuple[SSAValue, SSAValue]],
         sums: SSAValue,
+        capacity: int,
         convert: bool = False,
     ) -> None:
         """``sums[i * K:][:K]`` = base plus the leaves of every tree, in tree order, for rows
-        ``i`` in ``[0, rows)`` whose values ``source(i)`` gives as (buffer, start), row ``i``
-        starting ``i`` rows after row 0; ``convert`` rounds each value read to float32 when
-        the input precision is f32 (generated branches always round: rounding is idempotent)."""
+        ``i`` in ``[0, rows)`` (at most ``capacity``) whose values ``source(i)`` gives as
+        (buffer, start), row ``i`` starting ``i`` rows after row 0; ``convert`` rounds each
+        value read to float32 when the input precision is f32 (generated branches always
+        round: rounding is idempotent). Node arrays are walked a row at a time for fewer than
+        ``TOGETHER_ROWS`` rows, else by all rows together (:meth:`walk_together`)."""
         outputs, width = op.outputs, op.width
         first = self.constant(0, index)
         f32_input = convert and op.input_precision.data == "f32"
@@ -208,30 +277,45 @@ class TreeEmitter:
             at = self.imul(i, outputs)
             for k in range(outputs):
                 value = self.narrow(op, self.blob_value(op.base, k))
-                self.store(self.widen(value), sums, self.iadd(at, k))
+                self.store(self.stored(op, value), sums, self.iadd(at, k))
             return []
 
-        def per_row(root: SSAValue, out: SSAValue, i: SSAValue) -> list[SSAValue]:
+        def value(i: SSAValue, column: SSAValue) -> SSAValue:
             data, start = source(i)
+            x = self.load(data, self.iadd(start, column))
+            return self.round_f32(x) if f32_input else x
 
-            def value(column: SSAValue) -> SSAValue:
-                x = self.load(data, self.iadd(start, column))
-                return self.round_f32(x) if f32_input else x
-
-            leaf = self.imul(self.walk(op, root, value), width)
+        def add_leaf(reached: SSAValue, out: SSAValue, i: SSAValue) -> list[SSAValue]:
+            leaf = self.to_index(self.emit(arith.XOrIOp(reached, self.constant(-1, i32))))
+            leaf = self.imul(leaf, width)
             at = self.iadd(self.imul(i, outputs), out)
             for j in range(width):
                 v = self.narrow(op, self.blob_value(op.leaves, self.iadd(leaf, j)))
                 position = self.iadd(at, j)
                 total = self.emit(arith.AddfOp(self.narrow(op, self.load(sums, position)), v))
-                self.store(self.widen(total), sums, position)
+                self.store(self.stored(op, total), sums, position)
             return []
+
+        def per_row(root: SSAValue, out: SSAValue, i: SSAValue) -> list[SSAValue]:
+            return add_leaf(self.walk(op, root, lambda column: value(i, column)), out, i)
 
         def per_tree(t: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             root = self.load(self.blob(op.roots), t)
             out = self.to_index(self.load(self.blob(op.tree_outputs), t))
-            self.for_range(first, rows, [], lambda i, _: per_row(root, out, i))
-            return []
+
+            def alone() -> list[SSAValue]:
+                return self.for_range(first, rows, [], lambda i, _: per_row(root, out, i))
+
+            def together() -> list[SSAValue]:
+                self.walk_together(op, root, rows, value, reached, active)
+                return self.for_range(
+                    first, rows, [], lambda i, _: add_leaf(self.load(reached, i), out, i)
+                )
+
+            if capacity < TOGETHER_ROWS:
+                return alone()
+            many = self.cmpi("uge", rows, self.constant(TOGETHER_ROWS, index))
+            return self.if_else(many, together, alone)
 
         def walk() -> list[SSAValue]:
             trees = self.constant(op.roots.size, index)
@@ -244,6 +328,8 @@ class TreeEmitter:
             return []
 
         self.for_range(first, rows, [], init)
+        if capacity >= TOGETHER_ROWS:
+            reached, active = (self.stack_buffer(capacity, i32) for _ in range(2))
         if not op.branches:
             walk()
         elif runs_on_stored_rows(op):  # a call of a few rows walks the nodes it needs
@@ -296,9 +382,18 @@ class TreeEmitter:
         divisor = self.f32_constant(value) if f32_sum else self.constant(value, f64)
         return [self.emit(arith.DivfOp(v, divisor)) for v in values]
 
+    def sum_element(self: KernelEmitter, op: feature.TreeEnsembleOp) -> Attribute:
+        """The element of the sums buffer: the sum's precision (f64 for generated branches,
+        whose function takes f64 sums)."""
+        return f32 if op.sum_precision.data == "f32" and not op.branches else f64
+
+    def stored(self: KernelEmitter, op: feature.TreeEnsembleOp, value: SSAValue) -> SSAValue:
+        """A sum in the element of the sums buffer."""
+        return value if self.sum_element(op) == f32 else self.widen(value)
+
     def narrow(self: KernelEmitter, op: feature.TreeEnsembleOp, value: SSAValue) -> SSAValue:
         """A value in the sum's precision (f64 values are rounded for a float32 sum)."""
-        if op.sum_precision.data == "f32":
+        if op.sum_precision.data == "f32" and value.type != f32:
             return self.emit(arith.TruncFOp(value, f32))
         return value
 

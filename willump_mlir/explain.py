@@ -12,6 +12,7 @@ from willump_mlir.frontend import trees
 from willump_mlir.passes.tree_kernels import (
     BRANCH_BLOCK,
     FEW_ROWS,
+    TOGETHER_ROWS,
     TREE_BLOCK,
     runs_on_stored_rows,
 )
@@ -70,7 +71,15 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
         if op.thresholds.size > 1
         else "no splits"
     )
-    rows = f"blocks of {TREE_BLOCK} rows" if not computed else "a row at a time"
+    rows = "a row at a time"
+    if not computed or runs_on_stored_rows(op):
+        rows = (
+            f"blocks of {TREE_BLOCK} rows, a block's rows walking each tree together, a level "
+            f"at a time (a block of fewer than {TOGETHER_ROWS} rows: one row after another)"
+        )
+        if computed:
+            rows += "; its rows are stored first by a kernel of their own, as its nodes are "
+            rows += "too many to walk a row at a time"
     return f"{size} walked as node arrays in {rows} ({why})"
 
 

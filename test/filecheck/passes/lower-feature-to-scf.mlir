@@ -255,34 +255,51 @@ func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> 
 // -----
 
 // A tree ensemble reading its input rows in place: the first row of each block of 64 sums
-// the block tree by tree into a stack buffer; each tree is walked with an scf.while on the
-// node number (negative: a leaf), one sign test per level; float32 inputs are rounded
-// before the comparison; NaN goes the node's missing way; each row then reads its sums.
+// the block tree by tree into a stack buffer. Float32 inputs are rounded once per block into
+// a stack buffer. From 8 rows, the block's rows walk each tree together: a pass moves every
+// row still at an internal node (negative: a leaf) down one level and compacts the list of
+// those still inside; fewer rows walk one after another, an scf.while on the node number.
+// NaN goes the node's missing way; each row then reads its sums.
 func.func @forest(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
   %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<5x2xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<2xf64>> compare "le" input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "none" : tensor<?x4xf64> -> tensor<?x2xf64>
   func.return %r : tensor<?x2xf64>
 }
 
 // CHECK: func.func @forest_stage0
+// CHECK: [[ROUNDED:%[0-9]+]] = memref.alloca() : memref<256xf64>
 // CHECK: [[SUMS:%[0-9]+]] = memref.alloca() : memref<128xf64>
+// CHECK: [[REACHED:%[0-9]+]] = memref.alloca() : memref<64xi32>
+// CHECK-NEXT: [[ACTIVE:%[0-9]+]] = memref.alloca() : memref<64xi32>
 // CHECK: scf.for [[ROW:%[0-9]+]] = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} {
 // CHECK-NEXT: [[AT:%[0-9]+]] = arith.remui [[ROW]], %{{[0-9]+}} : index
 // CHECK-NEXT: [[FIRST:%[0-9]+]] = arith.cmpi eq, [[AT]], %{{[0-9]+}} : index
 // CHECK-NEXT: scf.if [[FIRST]] {
-// CHECK: [[LEAF:%[0-9]+]] = scf.while ([[NODE:%.*]] = %{{[0-9]+}}) : (i32) -> i32 {
-// CHECK-NEXT: [[INTERNAL:%[0-9]+]] = arith.cmpi sge, [[NODE]], %{{[0-9]+}} : i32
-// CHECK-NEXT: scf.condition([[INTERNAL]]) [[NODE]] : i32
 // CHECK: [[X:%[0-9]+]] = memref.load %{{.*}}[%{{[0-9]+}}] : memref<?xf64>
 // CHECK-NEXT: [[X32:%[0-9]+]] = arith.truncf [[X]] : f64 to f32
 // CHECK-NEXT: [[XR:%[0-9]+]] = arith.extf [[X32]] : f32 to f64
-// CHECK: [[LE:%[0-9]+]] = arith.cmpf ole, [[XR]], %{{[0-9]+}} : f64
-// CHECK: [[NAN:%[0-9]+]] = arith.cmpf uno, [[XR]], [[XR]] : f64
+// CHECK-NEXT: memref.store [[XR]], [[ROUNDED]]
+// CHECK: [[MANY:%[0-9]+]] = arith.cmpi uge, %{{[0-9]+}}, %{{[0-9]+}} : index
+// CHECK-NEXT: scf.if [[MANY]] {
+// CHECK: scf.while ([[LEFT:%.*]] = %{{[0-9]+}}) : (index) -> index {
+// CHECK-NEXT: [[ANY:%[0-9]+]] = arith.cmpi ugt, [[LEFT]], %{{[0-9]+}} : index
+// CHECK-NEXT: scf.condition([[ANY]]) [[LEFT]] : index
+// CHECK: scf.for %{{[0-9]+}} = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} iter_args([[KEPT:%.*]] = %{{[0-9]+}}) -> (index) {
+// CHECK: [[V:%[0-9]+]] = memref.load [[ROUNDED]]
+// CHECK: [[LE:%[0-9]+]] = arith.cmpf ole, [[V]], %{{[0-9]+}} : f64
+// CHECK: [[NAN:%[0-9]+]] = arith.cmpf uno, [[V]], [[V]] : f64
 // CHECK: arith.select [[NAN]], %{{[0-9]+}}, [[LE]] : i1
+// CHECK: memref.store %{{[0-9]+}}, [[REACHED]]
+// CHECK-NEXT: memref.store %{{[0-9]+}}, [[ACTIVE]][[[KEPT]]]
+// CHECK: } else {
+// CHECK: [[LEAF:%[0-9]+]] = scf.while ([[NODE:%.*]] = %{{[0-9]+}}) : (i32) -> i32 {
+// CHECK-NEXT: [[INTERNAL:%[0-9]+]] = arith.cmpi sge, [[NODE]], %{{[0-9]+}} : i32
+// CHECK-NEXT: scf.condition([[INTERNAL]]) [[NODE]] : i32
 // CHECK: arith.xori [[LEAF]], %{{[0-9]+}} : i32
 // CHECK: memref.store %{{[0-9]+}}, [[SUMS]][%{{[0-9]+}}] : memref<128xf64>
 // CHECK: memref.load [[SUMS]]
 // CHECK: arith.divf %{{.*}}, %{{.*}} : f64
 // LLVM: define void @"forest_stage0"(i64 %{{.*}}, ptr
+// LLVM: alloca double, i64 256
 // LLVM: alloca double, i64 128
 // LLVM: fptrunc double %{{.*}} to float
 
