@@ -234,9 +234,69 @@ def test_replace_of_strings_runs_in_python(penguins: pd.DataFrame) -> None:
     def replaced(df):
         return df["sex"].replace({"male": 1, "female": 0})
 
-    compiled = check_notebook(replaced, penguins, native=False)
+    def labelled(df):
+        return df["sex"].replace({"male": "M", "female": "F"})
+
+    compiled = check_notebook(replaced, penguins, native=False)  # NaN stays on the example
     (call,) = compiled.traced.python_fallbacks.values()
-    assert "dtype object" in call.reason
+    assert "leaves a value of the example unmatched" in call.reason
+    compiled = check_notebook(labelled, penguins, native=False)
+    (call,) = compiled.traced.python_fallbacks.values()
+    assert "unless it maps str to ints" in call.reason
+
+
+def test_replace_of_strings_to_ints_into_a_model(penguins: pd.DataFrame) -> None:
+    """pandas keeps dtype object (ints where matched, the rest as it was); a model reads the
+    numbers, so it is native, and a batch with an unmatched or missing value runs the
+    original (which raises, or gives NaN to a model that takes it)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    data = penguins.dropna().reset_index(drop=True)
+
+    def features(df):
+        X = df[["bill_length_mm", "flipper_length_mm"]].copy()
+        X.loc[:, "male"] = df["sex"].replace({"male": 1, "female": 0})
+        return X
+
+    def predict_inline(df, model):
+        X = df[["bill_length_mm", "flipper_length_mm"]].copy()
+        X.loc[:, "male"] = df["sex"].replace({"male": 1, "female": 0})
+        return model.predict_proba(X)[:, 1]
+
+    y = data["species"] == "Adelie"
+    linear = LogisticRegression(max_iter=2000).fit(features(data).astype(float), y)
+    compiled = check_notebook(predict_inline, data, linear)
+    odd = data.iloc[:6].copy()
+    odd.loc[odd.index[2], "sex"] = "unknown"
+    with pytest.raises(ValueError) as original:
+        predict_inline(odd.copy(), linear)
+    with pytest.raises(ValueError) as caught:
+        compiled(odd.copy(), linear)
+    assert str(original.value) in str(caught.value)
+
+    trees = HistGradientBoostingClassifier(max_iter=20).fit(features(data).astype(float), y)
+    compiled = check_notebook(predict_inline, data, trees)
+    missing = data.iloc[:6].copy()
+    missing.loc[missing.index[[1, 4]], "sex"] = np.nan
+    before = compiled.calls_in_python
+    assert difference(predict_inline(missing.copy(), trees), compiled(missing.copy(), trees)) \
+        is None  # fmt: skip
+    assert compiled.calls_in_python == before + 1
+
+
+def test_replaced_column_read_as_a_column_is_pandas_own(penguins: pd.DataFrame) -> None:
+    data = penguins.dropna().reset_index(drop=True)
+
+    def doubled(df):
+        return df["sex"].replace({"male": 1, "female": 0}) * 2  # object * 2 is object
+
+    def frame(df):
+        X = df[["year"]].copy()
+        X["male"] = df["sex"].replace({"male": 1, "female": 0})
+        return X
+
+    check_notebook(doubled, data, native=False)
+    check_notebook(frame, data, native=False)
 
 
 # endregion

@@ -27,7 +27,8 @@ column's code in a small constant vocabulary (``feature.encode_strings``, the ha
 * ``s.fillna("text")`` is kept as ``s`` until one of the comparisons above reads it; there
   a missing value has the code of ``"text"``. Read otherwise (a text vectorizer, ``.str``),
   it runs in Python.
-* ``.replace(dict)`` of a string column runs in Python: pandas keeps dtype object.
+* ``.replace(dict)`` of a string column to ints is a speculative ``.map`` read only where
+  its dtype (object, in pandas) cannot show; other replacements run in Python.
 * ``pd.get_dummies(df[cols] | s, prefix=..., columns=..., dtype=...)`` followed by
   ``.reindex(columns=train_columns, fill_value=0)``: each train column ``"a_v"`` is
   ``a == "v"`` (missing and unknown values give 0), a column get_dummies passes through
@@ -195,9 +196,7 @@ class StringVocab:
         if _filled(receiver) is None:
             return None
         if attr == "replace":
-            raise Unsupported("replace on a string column runs in Python: pandas keeps "
-                              "dtype object (unmatched strings stay); .map(dict) gives "
-                              "numbers")  # fmt: skip
+            return self.replace(node, pieces, receiver, args, kwargs)
         if attr == "fillna" and len(args) == 1 and not kwargs and pending is None \
                 and args[0].is_static and isinstance(args[0].value, str):  # fmt: skip
             return self.fillna(node, pieces, receiver, args[0].value)
@@ -213,6 +212,31 @@ class StringVocab:
             found = self.missing(receiver, _MISSING_CALLS[attr])
             return self.tracer._checked_result(found, self.tracer.evaluate(node, pieces))
         return None
+
+    def replace(self, node: ast.Call, pieces: dict[int, Val], column: Val, args: list[Val],
+                kwargs: dict[str, Val]) -> Val:  # fmt: skip
+        """``s.replace({"a": 0, ...})`` of a string column to ints: pandas gives dtype object
+        (unmatched strings and missing values stay), so it is the ``.map`` of the same dict,
+        speculative (a batch with a value it does not match runs the original function) and
+        read natively only where its dtype cannot show (``check_stable``: a model, a float
+        matrix)."""
+        mapping = args[0].value if len(args) == 1 and not kwargs and args[0].is_static else None
+        if column.pending is not None or not isinstance(mapping, dict) or not mapping or not all(
+            isinstance(k, str) and isinstance(v, int | np.integer) and not isinstance(v, bool)
+            for k, v in mapping.items()
+        ):  # fmt: skip
+            raise Unsupported("replace on a string column runs in Python unless it maps str "
+                              "to ints: pandas keeps dtype object (unmatched strings stay)")
+        value = self.tracer.evaluate(node, pieces)
+        as_map = column.value.map(mapping)  # type: ignore[union-attr]
+        if not isinstance(value, pd.Series) or as_map.dtype != np.int64:
+            raise Unsupported("replace leaves a value of the example unmatched (pandas keeps "
+                              "the string)")  # fmt: skip
+        mapped = self.tracer.lookups.lookup(node, pieces, pd.Series(mapping), column, "fill",
+                                            as_map)  # fmt: skip
+        assert mapped.ssa is not None
+        self.unstable.add(mapped.ssa)
+        return Val(value, mapped.ssa)
 
     # endregion
     # region get_dummies

@@ -325,9 +325,11 @@ class TableLookups:
         return self.lookup(node, pieces, mapping, series, "fill")
 
     def lookup(self, node: ast.expr, pieces: dict[int, Val], table: pd.Series, keys: Val,
-               on_missing: str) -> Val:  # fmt: skip
-        """``table[key]`` per row of ``keys`` (a Series of the traced function)."""
-        value = self.tracer.evaluate(node, pieces)
+               on_missing: str, value: object = None) -> Val:  # fmt: skip
+        """``table[key]`` per row of ``keys`` (a Series of the traced function); ``value``
+        is what it gives on the example (by default, ``node`` evaluated)."""
+        if value is None:
+            value = self.tracer.evaluate(node, pieces)
         if not isinstance(value, pd.Series) or column_kind(value) != "f64":
             raise Unsupported("the looked-up values are not numbers")
         assert keys.ssa is not None
