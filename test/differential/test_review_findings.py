@@ -1,0 +1,44 @@
+"""Silently wrong results found in review: notebook-style functions compiled on one batch
+and called on others, compared with the original (``selfcheck.difference``)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+import willump_mlir as wm
+from willump_mlir.selfcheck import difference
+
+CASED = ["apple", "ß", "İx", None, "", "ŉ", "ǰ", "ΑΣ Σ", "🙂", "Straße"]
+
+
+def _same_on(fn, example: pd.DataFrame, *batches: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(example,))
+        for batch in batches:
+            found = difference(fn(batch.copy()), compiled(batch.copy()))
+            assert found is None, found
+
+
+def upper(d):
+    return d["s"].str.upper()
+
+
+def prefixed_lower(d):
+    return "p_" + d["s"].str.lower()
+
+
+@pytest.mark.parametrize("fn", [upper, prefixed_lower])
+@pytest.mark.parametrize("example_dtype", ["str", object])
+def test_case_of_a_batch_of_the_other_str_dtype(fn, example_dtype) -> None:
+    """pandas' pyarrow-backed ``str`` dtype cases ß, İ and others as pyarrow does, an object
+    column as Python does: a batch of either dtype gets its own dtype's result, whichever
+    the example had."""
+    example = pd.DataFrame({"s": pd.Series(["apple", "Banana", "x"] * 4, dtype=example_dtype)})
+    objects = pd.DataFrame({"s": pd.Series(CASED, dtype=object)})
+    arrow = pd.DataFrame({"s": pd.Series(CASED, dtype="str")})
+    big = pd.concat([objects] * 120, ignore_index=True)
+    _same_on(fn, example, objects, arrow, big, big.astype("str"), arrow.iloc[[1]])
