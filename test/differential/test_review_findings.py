@@ -42,3 +42,23 @@ def test_case_of_a_batch_of_the_other_str_dtype(fn, example_dtype) -> None:
     arrow = pd.DataFrame({"s": pd.Series(CASED, dtype="str")})
     big = pd.concat([objects] * 120, ignore_index=True)
     _same_on(fn, example, objects, arrow, big, big.astype("str"), arrow.iloc[[1]])
+
+
+def squared_plus_half(d):
+    return d["i"] * d["i"] + 0.5
+
+
+def plus_hundred(d):
+    return d["i"] + 100
+
+
+@pytest.mark.parametrize("fn", [squared_plus_half, plus_hundred])
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "uint64", "int16"])
+def test_int_column_of_another_width_than_the_example(fn, dtype) -> None:
+    """Compiled for an int64 column, a batch whose column is narrower or unsigned: pandas
+    computes in that width (int32 squares wrap, uint8 sums wrap at 256) and keeps it."""
+    example = pd.DataFrame({"i": range(40)})
+    batch = pd.DataFrame({"i": pd.Series([200, 3, 100], dtype=dtype)})
+    if dtype == "int32":
+        batch.loc[0, "i"] = 100_000
+    _same_on(fn, example, batch, batch.iloc[[0]])
