@@ -62,3 +62,47 @@ def test_int_column_of_another_width_than_the_example(fn, dtype) -> None:
     if dtype == "int32":
         batch.loc[0, "i"] = 100_000
     _same_on(fn, example, batch, batch.iloc[[0]])
+
+
+def is_apple(d):
+    return d["s"] == "apple"
+
+
+def starts_with_a(d):
+    return d["s"].str.startswith("a", na=False)
+
+
+def apple_as_int(d):
+    return (d["s"] != "apple").astype(int)
+
+
+def stripped(d):
+    return d["s"].str.strip()
+
+
+def head(d):
+    return d["s"].str[:2]
+
+
+@pytest.mark.parametrize("fn", [is_apple, starts_with_a, apple_as_int, stripped, head])
+@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]", "category"])
+def test_batch_of_a_nullable_string_or_category_column(fn, dtype) -> None:
+    """Compiled on an object column, a batch of pandas' nullable ``string`` dtype (boolean
+    results with <NA>, or a TypeError casting <NA>) or a category (str methods give object
+    columns)."""
+    example = pd.DataFrame({"s": ["apple", "Banana", " cherry ", "apple", "a.b"] * 5})
+    values = ["apple", "Banana", None, "", " ß ", "apple"]
+    batch = pd.DataFrame({"s": pd.Series(values, dtype=dtype)})
+    big = pd.DataFrame({"s": pd.Series(values * 300, dtype=dtype)})
+    outcome = []
+    for rows in (batch, big, batch.iloc[[0]]):
+        try:
+            expected = fn(rows.copy())
+        except TypeError as error:  # pandas casting <NA>: the compiled call raises it too
+            with pytest.raises(type(error)):
+                wm.compile(fn, example=(example,))(rows.copy())
+            outcome.append(None)
+            continue
+        outcome.append(expected)
+    _same_on(fn, example, *[r for r, o in zip((batch, big, batch.iloc[[0]]), outcome, strict=True)
+                            if o is not None])  # fmt: skip

@@ -368,6 +368,11 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     (rows + 1) and ``missing`` flags; ``TextItems`` as ``text_column`` reads them."""
     if isinstance(values, TextItems):
         return text_column(name, values, column)
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
+        raise Unhandled(  # its comparisons and lengths are nullable (pd.NA), not numpy's
+            f"argument {name!r}:", f"column {column!r} is pandas' nullable {dtype} dtype"
+        )
     if len(values) < SMALL_BATCH:
         return _small_string_column(name, column, values)
     try:
@@ -407,6 +412,8 @@ def string_frame(
     source = like[column] if isinstance(like, pd.DataFrame) else like
     index = source.index if isinstance(source, pd.Series) else pd.RangeIndex(len(missing))
     dtype = source.dtype if isinstance(source, pd.Series) else np.dtype(object)
+    if not isinstance(dtype, pd.StringDtype):  # a category column's str methods give objects
+        dtype = np.dtype(object)
     valid = pa.array(missing == 0, pa.bool_()).buffers()[1]
     array = pa.LargeStringArray.from_buffers(
         len(missing), pa.py_buffer(offsets), pa.py_buffer(data), valid
