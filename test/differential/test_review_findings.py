@@ -106,3 +106,21 @@ def test_batch_of_a_nullable_string_or_category_column(fn, dtype) -> None:
         outcome.append(expected)
     _same_on(fn, example, *[r for r, o in zip((batch, big, batch.iloc[[0]]), outcome, strict=True)
                             if o is not None])  # fmt: skip
+
+
+def counted(d):
+    return d["s"].str.count("a").fillna(0)
+
+
+def counted_twice(d):
+    count = d["s"].str.count("a")
+    return count.fillna(0) * 2
+
+
+def test_python_result_with_another_dtype_than_on_the_example() -> None:
+    """``str.count`` runs in Python: int64 on the example, float64 (NaN) on a batch with a
+    missing value, whose ``fillna(0)`` must not be dropped as an int's."""
+    example = pd.DataFrame({"s": ["apple", "Banana", "cherry", "a1"] * 5})
+    batch = pd.DataFrame({"s": ["a", None, "aa", "b"]})
+    _same_on(counted, example, batch, batch.iloc[[1]], example)
+    _same_on(counted_twice, example, batch, batch.iloc[[1]], example)
