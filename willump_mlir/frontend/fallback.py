@@ -93,13 +93,14 @@ class PythonFunction:
 
     def __init__(
         self, function: Callable, rebuilds: list[Rebuild | None], unpack: bool,
-        guards: tuple[tuple[int, int], ...] = (),
+        guards: tuple[tuple[int, int], ...] = (), dtypes: tuple[tuple[int, Any], ...] = (),
     ):  # fmt: skip
         self.function = function
         self.rebuilds = [(i, r) for i, r in enumerate(rebuilds) if r is not None]
         self.count = len(rebuilds)
         self.unpack = unpack
         self.guards = guards
+        self.dtypes = dtypes
 
     def __call__(self, *args: Any) -> tuple[Any, ...]:
         operands, sources = list(args[: self.count]), args[self.count :]
@@ -114,7 +115,29 @@ class PythonFunction:
 
                 raise Unhandled("a Python step's result", "has other rows (another index) "
                                 "than its argument, as it had on the example")  # fmt: skip
+        for k, dtypes in getattr(self, "dtypes", ()):  # (pickles of before it had them)
+            if result_dtypes(results[k]) != dtypes:
+                from willump_mlir.runtime.marshal import Unhandled  # only on this rare path
+
+                raise Unhandled("a Python step's result", f"is {result_dtypes(results[k])}, "
+                                f"where the example's was {dtypes} (the code was compiled "
+                                "for those, as pandas computes on them)")  # fmt: skip
         return results
+
+
+def result_dtypes(value: object) -> tuple[np.dtype, ...] | None:
+    """The numpy dtypes of a Python step's numeric result (a Series, an array, each column
+    of a frame); None if it is not one. A result computed natively on must keep them at run
+    time (pandas gives float64 for an int64 column with a missing value: no int holds NaN)."""
+    if isinstance(value, pd.DataFrame):
+        found = tuple(value.dtypes)
+    elif isinstance(value, pd.Series | np.ndarray):
+        found = (value.dtype,)
+    else:
+        return None
+    if all(isinstance(d, np.dtype) and d.kind in "iufb" for d in found):
+        return found
+    return None
 
 
 def index_root(

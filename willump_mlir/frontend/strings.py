@@ -134,9 +134,10 @@ class StringColumns:
         given = [a.value for a in args]
         keywords = {k: v.value for k, v in kwargs.items()}
         if attr in ("lower", "upper") and not given and not keywords:
-            dtype = receiver.value._orig.dtype  # type: ignore[attr-defined]
-            arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
-            tables = text_tables.char_map(attr == "lower", None, attr == "upper", arrow)
+            # pandas' pyarrow-backed str dtype cases code points as pyarrow does, an object
+            # column as Python does; the batch may have either dtype: rows with a code point
+            # they case differently run in Python
+            tables = text_tables.char_map(attr == "lower", None, attr == "upper", None)
             blobs = self.tracer.blobs
             char_map = [blobs.add("str_case_index", tables.index),
                         blobs.add("str_case_blocks", tables.blocks),

@@ -118,7 +118,7 @@ class _Builder:
 
     def __init__(
         self, lowercase: bool, strip_accents: str | None, uppercase: bool = False,
-        arrow: bool = False,
+        arrow: bool | None = False,
     ):  # fmt: skip
         if strip_accents not in _STRIPS:
             raise ValueError(f"strip_accents must be None, 'ascii' or 'unicode': {strip_accents!r}")
@@ -207,6 +207,8 @@ class _Builder:
         self.entries[SURROGATES] = MAP_PYTHON
         if self.lowercase and not self.arrow:
             self.entries[SIGMA] = MAP_PYTHON
+        if self.arrow is None:  # either dtype at run time: where they differ, Python decides
+            self.entries[_case_differences(self.lowercase)] = MAP_PYTHON
         rows = self.entries.reshape(-1, BLOCK)
         numbers: dict[bytes, int] = {}
         index = np.array(
@@ -221,14 +223,28 @@ class _Builder:
         )
 
 
+def _case_differences(lowercase: bool) -> np.ndarray:
+    """The code points (not surrogates) whose Python lowercase (``lowercase``) or uppercase
+    differs from pyarrow's ``utf8_lower``/``utf8_upper``."""
+    points = np.r_[0 : SURROGATES.start, SURROGATES.stop : CODE_POINTS]
+    chars = [chr(cp) for cp in points]
+    function = pc.utf8_lower if lowercase else pc.utf8_upper
+    arrow = function(pa.array(chars, pa.large_string())).to_pylist()
+    python = [ch.lower() if lowercase else ch.upper() for ch in chars]
+    return points[[a != b for a, b in zip(arrow, python, strict=True)]]
+
+
 @cache
 def char_map(
-    lowercase: bool, strip_accents: str | None, uppercase: bool = False, arrow: bool = False
-) -> CharMap:
+    lowercase: bool, strip_accents: str | None, uppercase: bool = False,
+    arrow: bool | None = False,
+) -> CharMap:  # fmt: skip
     """The table of ``mapped(cp) = strip(lower(chr(cp)))`` as sklearn's ``_preprocess`` does it
     (with ``uppercase``, of ``chr(cp).upper()``: ``Series.str.upper``, which has no context;
     with ``arrow``, of pyarrow's ``utf8_lower``/``utf8_upper``, which pandas' pyarrow-backed
-    ``str`` dtype uses: one code point to one, no context, so no final sigma).
+    ``str`` dtype uses: one code point to one, no context, so no final sigma; with ``arrow``
+    None, Python's, and code points the two map differently are ``MAP_PYTHON``: a column of
+    either dtype at run time).
 
     Entries are relative to ``cp``, so blocks that map alike are stored once. An entry ``e``:
 

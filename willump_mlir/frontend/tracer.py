@@ -55,7 +55,7 @@ from .estimators import (
     is_batch,
     is_estimator,
 )
-from .fallback import PythonFunction, check_aligned, index_root, recipe
+from .fallback import PythonFunction, check_aligned, index_root, recipe, result_dtypes
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .params import Blobs
@@ -355,7 +355,8 @@ class Tracer:
         self.index_roots.update(
             (r, root) for r, root in zip(op.results, roots, strict=True) if root is not None
         )
-        called = PythonFunction(function, rebuilds, results is not None, guards)
+        dtypes = tuple((k, d) for k, v in enumerate(values) if (d := result_dtypes(v)) is not None)
+        called = PythonFunction(function, rebuilds, results is not None, guards, dtypes)
         self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
         self.examples.update(zip(op.results, values, strict=True))
         if not wraps:

@@ -181,8 +181,8 @@ FLOAT64 = np.dtype(np.float64)
 def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT64) -> np.ndarray:
     """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
 
-    float64 takes any numeric column (NaN for missing); int64 takes only integer columns
-    whose values all fit, and uint8 (a kernel's bool) only bool columns: what the compiled
+    float64 takes any numeric column (NaN for missing); int64 takes only int64 columns,
+    and uint8 (a kernel's bool) only bool columns: what the compiled
     code computes on as integers or booleans, as pandas does. ``Unhandled`` for anything
     else: complex numbers, values that are not numbers, or another dtype than the example's
     where the code computes on integers or booleans.
@@ -191,8 +191,9 @@ def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT6
     if isinstance(kind, np.dtype) and kind.kind == "c":
         raise Unhandled(f"argument {name!r}:", f"column {column!r} holds {kind} values")
     if dtype != np.float64:
-        integer = dtype == np.int64 and isinstance(kind, np.dtype) and kind.kind in "iu"
-        exact = integer and (kind != np.uint64 or not len(values) or values.max() < 2**63)
+        # int64 only: pandas computes on a narrower (or unsigned) column in its own width,
+        # which wraps and keeps the dtype where the compiled code computes in int64
+        exact = dtype == np.int64 and kind == np.int64
         if not (exact or (dtype == np.uint8 and kind == np.bool_)):
             wanted = "int64" if dtype == np.int64 else "bool"
             raise Unhandled(
@@ -367,6 +368,11 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     (rows + 1) and ``missing`` flags; ``TextItems`` as ``text_column`` reads them."""
     if isinstance(values, TextItems):
         return text_column(name, values, column)
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
+        raise Unhandled(  # its comparisons and lengths are nullable (pd.NA), not numpy's
+            f"argument {name!r}:", f"column {column!r} is pandas' nullable {dtype} dtype"
+        )
     if len(values) < SMALL_BATCH:
         return _small_string_column(name, column, values)
     try:
@@ -406,6 +412,8 @@ def string_frame(
     source = like[column] if isinstance(like, pd.DataFrame) else like
     index = source.index if isinstance(source, pd.Series) else pd.RangeIndex(len(missing))
     dtype = source.dtype if isinstance(source, pd.Series) else np.dtype(object)
+    if not isinstance(dtype, pd.StringDtype):  # a category column's str methods give objects
+        dtype = np.dtype(object)
     valid = pa.array(missing == 0, pa.bool_()).buffers()[1]
     array = pa.LargeStringArray.from_buffers(
         len(missing), pa.py_buffer(offsets), pa.py_buffer(data), valid
