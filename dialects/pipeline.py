@@ -1366,8 +1366,29 @@ class StrConcatOp(IRDLOperation):
             raise VerifyException("str_concat needs one more piece than inputs")
 
 
+class _StrToVectorOp(IRDLOperation):
+    """Base of the ops that give one number per row of a str column (``element()``)."""
+
+    input = operand_def(FrameType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(operands=[input], result_types=[vector_of(self.element())])
+
+    def element(self) -> Attribute:
+        """The element type of the result."""
+        return f64
+
+    def verify_(self) -> None:
+        string_column(self.input.type, "input")
+        if self.result.type != vector_of(self.element()):
+            raise VerifyException(f"result must be {vector_of(self.element())}")
+
+
 @irdl_op_definition
-class StrLenOp(IRDLOperation):
+class StrLenOp(_StrToVectorOp):
     """``s.str.len()``: the number of code points, NaN for a missing value.
 
     ```mlir
@@ -1376,18 +1397,6 @@ class StrLenOp(IRDLOperation):
     """
 
     name = "pipeline.str_len"
-    input = operand_def(FrameType)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
-    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
-
-    def __init__(self, input: SSAValue):
-        super().__init__(operands=[input], result_types=[vector_of(f64)])
-
-    def verify_(self) -> None:
-        string_column(self.input.type, "input")
-        if self.result.type != vector_of(f64):
-            raise VerifyException(f"result must be {vector_of(f64)}")
 
 
 @irdl_op_definition
@@ -1445,7 +1454,7 @@ class StrMatchOp(IRDLOperation):
 
 
 @irdl_op_definition
-class StrToIntOp(IRDLOperation):
+class StrToIntOp(_StrToVectorOp):
     """``s.astype(int)`` of a str column, for values of 1 to 18 ASCII digits (which Python's
     ``int`` and pyarrow's cast read alike); any other value (a sign, spaces, other digits, a
     missing value: pandas raises for some) runs its row in Python.
@@ -1456,18 +1465,9 @@ class StrToIntOp(IRDLOperation):
     """
 
     name = "pipeline.str_to_int"
-    input = operand_def(FrameType)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
-    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
 
-    def __init__(self, input: SSAValue):
-        super().__init__(operands=[input], result_types=[vector_of(i64)])
-
-    def verify_(self) -> None:
-        string_column(self.input.type, "input")
-        if self.result.type != vector_of(i64):
-            raise VerifyException(f"result must be {vector_of(i64)}")
+    def element(self) -> Attribute:
+        return i64
 
 
 STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp)
