@@ -1116,12 +1116,7 @@ class FunctionLowering:
         for op in list(state.body.ops):
             op.detach()
             entry.insert_op_before(op, done)
-        kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
-        kernel.attributes["willump.kernel"] = UnitAttr()
-        kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
-        kernel.attributes["willump.outputs"] = ArrayAttr(specs)
-        kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
-        return kernel
+        return _kernel_function(name, entry, state, specs)
 
     def string_output(self, value: SSAValue) -> DictionaryAttr:
         """The output spec of a transformed str column: the runtime gives it the index and
@@ -1186,12 +1181,20 @@ class FunctionLowering:
             position = 2 + sum(len(refs) for _, refs in output_args)
             output_specs.append(emitter.store_python_rows(f"{name}.python_rows", position))
         body.add_op(scf.YieldOp())
-        kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
-        kernel.attributes["willump.kernel"] = UnitAttr()
-        kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
-        kernel.attributes["willump.outputs"] = ArrayAttr(output_specs)
-        kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
-        return kernel
+        return _kernel_function(name, entry, state, output_specs)
+
+
+def _kernel_function(
+    name: str, entry: Block, state: KernelState, outputs: list[DictionaryAttr]
+) -> func.FuncOp:
+    """The kernel ``name`` of body ``entry``, with the attributes the runtime reads: its
+    inputs, ``outputs`` and column groups."""
+    kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
+    kernel.attributes["willump.kernel"] = UnitAttr()
+    kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
+    kernel.attributes["willump.outputs"] = ArrayAttr(outputs)
+    kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
+    return kernel
 
 
 @dataclass(frozen=True)
