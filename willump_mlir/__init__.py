@@ -15,16 +15,16 @@ from typing import Any
 __all__ = [
     "compile", "optimize", "load", "CompiledPipeline", "OptimizedPipeline", "InputError",
     "RefitError",
-    "CompileError", "CacheWarning",
+    "CompileError", "CacheWarning", "CompileWarning",
 ]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     """Import the API on first use, so ``willump-opt`` starts without scikit-learn."""
-    if name == "CacheWarning":
-        from willump_mlir.runtime.jit import CacheWarning
+    if name in ("CacheWarning", "CompileWarning"):
+        from willump_mlir.runtime import jit
 
-        return CacheWarning
+        return getattr(jit, name)
     if name == "compile":
         from willump_mlir.api import compile
 

@@ -19,6 +19,7 @@ process (libm) and against the blobs registered with :func:`bind_blob`; those mu
 therefore be bound before loading.
 """
 
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -27,6 +28,8 @@ import json
 import os
 import re
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import warnings
@@ -42,6 +45,7 @@ from xdsl.dialects import llvm as llvm_dialect
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 
 from willump_mlir.passes import tree_branches
+from willump_mlir.runtime import compile_worker
 
 RUNTIME_ABI_VERSION = "2"
 """Bump when the calling convention of generated code or the cache format changes."""
@@ -63,12 +67,12 @@ class CacheWarning(UserWarning):
     """The on-disk object cache cannot be used; compiling goes on without it."""
 
 
-def _warn_once(message: str) -> None:
+def _warn_once(message: str, category: type[UserWarning] = CacheWarning) -> None:
     with _lock:
         if message in _warned:
             return
         _warned.add(message)
-    warnings.warn(message, CacheWarning, stacklevel=4)
+    warnings.warn(message, category, stacklevel=4)
 
 
 # --------------------------------------------------------------------------------------
@@ -98,9 +102,136 @@ def _target_machine() -> llvm.TargetMachine:
     """A fresh -O3 JIT target machine for the host CPU (an MCJIT engine takes ownership)."""
     cpu, features = _host_cpu()
     target = llvm.Target.from_default_triple()
-    # jit=True with the default "jitdefault" code model selects the large code model on
-    # 64-bit hosts: blobs may live anywhere in the address space relative to the code.
+    # jit=True: the large code model, as compile_worker.optimise emits objects with.
     return target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+
+
+# --------------------------------------------------------------------------------------
+# Compile workers
+# --------------------------------------------------------------------------------------
+
+WORKER_COMPILES = 200
+"""A compile worker is replaced after this many compiles, so the native memory LLVM keeps
+per compile (about 190 KB with llvmlite 0.50) is returned to the system with it."""
+
+
+class CompileWarning(UserWarning):
+    """No compile worker process can be started; LLVM runs in this process instead."""
+
+
+class _Worker:
+    """One ``compile_worker.py`` child process, used by one compile at a time."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", compile_worker.__file__],  # -P: runtime/ not on its path
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.compiles = 0
+
+    def optimise(self, llvm_ir: str) -> tuple[bytes, list[str], list[str]]:
+        """``compile_worker.optimise`` of ``llvm_ir``, run by the worker."""
+        cpu, features = _host_cpu()
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        self.compiles += 1
+        try:
+            request = json.dumps({"ir": llvm_ir, "cpu": cpu, "features": features})
+            compile_worker.write_frame(stdin, request.encode())
+            stdin.flush()
+        except OSError:
+            pass  # it died: its exit code is reported below
+        reply = compile_worker.read_frame(stdout)
+        meta = json.loads(reply) if reply is not None else None
+        if meta is not None and "error" in meta:
+            raise RuntimeError(f"LLVM cannot compile the module: {meta['error']}")
+        obj = compile_worker.read_frame(stdout) if meta is not None else None
+        if meta is None or obj is None:
+            code = self.process.wait()
+            raise RuntimeError(
+                f"the LLVM compile worker (pid {self.process.pid}) exited with code {code} "
+                "while compiling; this process is unaffected"
+            )
+        return obj, meta["symbols"], meta["externals"]
+
+    def close(self) -> None:
+        """Let the worker finish (end of its input) and reap it."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError):
+            self.process.stdout.close()  # type: ignore[union-attr]
+
+
+_idle_workers: list[_Worker] = []
+_worker_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+
+def _forget_workers() -> None:
+    """In a forked child: the parent's workers are not ours to use."""
+    global _worker_slots
+    _idle_workers.clear()
+    _worker_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+
+def _close_workers() -> None:
+    while _idle_workers:
+        _idle_workers.pop().close()
+
+
+os.register_at_fork(after_in_child=_forget_workers)
+atexit.register(_close_workers)
+
+
+def _optimise(llvm_ir: str) -> tuple[bytes, list[str], list[str]]:
+    """Object code, defined symbols and external symbols of ``llvm_ir``
+    (``compile_worker.optimise``), from an idle compile worker or a new one; at most one
+    worker per CPU runs at a time, other compiles wait. ``$WILLUMP_MLIR_COMPILE_WORKERS=0``
+    runs LLVM in this process, as does a process that cannot start a worker (one
+    ``CompileWarning``)."""
+    if os.environ.get("WILLUMP_MLIR_COMPILE_WORKERS") == "0":
+        return _optimise_here(llvm_ir)
+    slots = _worker_slots
+    with slots:
+        with _lock:
+            worker = _idle_workers.pop() if _idle_workers else None
+        if worker is not None and worker.process.poll() is not None:
+            worker.close()  # it died while idle (killed, out of memory): start another
+            worker = None
+        if worker is None:
+            try:
+                worker = _Worker()
+            except OSError as error:
+                _warn_once(
+                    f"cannot start an LLVM compile worker ({sys.executable!r}: {error}); "
+                    "compiling in this process, which keeps about 190 KB per compile",
+                    CompileWarning,
+                )
+                return _optimise_here(llvm_ir)
+        try:
+            result = worker.optimise(llvm_ir)
+        except BaseException:
+            worker.close()
+            raise
+        if worker.compiles >= WORKER_COMPILES:
+            worker.close()
+        else:
+            with _lock:
+                _idle_workers.append(worker)
+        return result
+
+
+def _optimise_here(llvm_ir: str) -> tuple[bytes, list[str], list[str]]:
+    """``compile_worker.optimise`` in this process."""
+    _ensure_llvm()
+    cpu, features = _host_cpu()
+    with _lock:
+        return compile_worker.optimise(llvm_ir, cpu, features)
 
 
 # --------------------------------------------------------------------------------------
@@ -271,32 +402,12 @@ def compile_llvm_ir(llvm_ir: str, cache_key: str, attachment: str = "") -> Nativ
     which a cache hit gives back as ``NativeLibrary.attachment``) under ``cache_key`` and
     load it.
 
-    Uses llvmlite's new pass manager (``speed_level=3``, loop and SLP vectorisation), then
-    emits an object file. External symbols (blobs, libm) must resolve at load time.
+    LLVM runs in a compile worker process (``compile_worker.optimise``: llvmlite's new pass
+    manager, ``speed_level=3``, loop and SLP vectorisation, then an object file), so the
+    native memory LLVM keeps per module stays out of this process; see :func:`_optimise`.
+    External symbols (blobs, libm) must resolve at load time.
     """
-    _ensure_llvm()
-    with _lock:
-        mod = llvm.parse_assembly(llvm_ir)
-        tm = _target_machine()
-        mod.triple = tm.triple
-        mod.data_layout = str(tm.target_data)
-        mod.verify()
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
-        pto.loop_vectorization = True
-        pto.slp_vectorization = True
-        pb = llvm.create_pass_builder(tm, pto)
-        pb.getModulePassManager().run(mod, pb)
-        obj = tm.emit_object(mod)
-        symbols = [
-            g.name
-            for g in (*mod.functions, *mod.global_variables)
-            if not g.is_declaration and g.linkage == llvm.Linkage.external
-        ]
-        externals = [
-            g.name
-            for g in (*mod.functions, *mod.global_variables)
-            if g.is_declaration and not g.name.startswith("llvm.")
-        ]
+    obj, symbols, externals = _optimise(llvm_ir)
     meta = {"symbols": symbols, "externals": externals, "attachment": attachment}
     path = cache_path(cache_key)
     if path is not None:
