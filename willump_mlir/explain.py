@@ -150,7 +150,8 @@ def explain(compiled: CompiledPipeline) -> str:
             lines.append(f"      why: {call.reason}")
     else:
         lines.append("  - nothing: the whole pipeline is native code")
-    lines += ["", "Around the native code (Python, per call):"]
+    when = "per call" if compiled.original_reason is None else "when it runs"
+    lines += ["", f"Around the native code (Python, {when}):"]
     for name, call in traced.python_calls.items():
         if call.wraps:
             lines.append(f"  - {name}: {call.source}: {call.reason}")
