@@ -19,6 +19,7 @@ from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.spec import FrontendError, FrontendResult
 from willump_mlir.frontend.tracer import describe, statement_lines
+from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import NativeLibrary, bind_blob, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
@@ -173,6 +174,8 @@ class SelfCheck:
         if found is not None:
             return None, f"the compiled code disagreed with the original on the example: {found}"
         compiled.rows_in_python = compiled.calls_in_python = 0  # the check's, not the user's
+        # checked, the compiled code still answers the calls the original raises on
+        compiled.original_reason = nothing_native_to_run(traced)
         compiled.compile_seconds = time.perf_counter() - self.started
         return compiled, ""
 

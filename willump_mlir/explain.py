@@ -94,6 +94,13 @@ def explain(compiled: CompiledPipeline) -> str:
         "",
         "Native code (LLVM -O3, one loop over rows per kernel):",
     ]
+    if compiled.original_reason is not None:
+        lines[2:2] = [
+            "Each call runs the original function itself, after checking the bound arguments "
+            f"(and that no bound model was refitted): {compiled.original_reason}. The code "
+            "below runs only when the original raises, for an error naming the argument.",
+            "",
+        ]
     estimators: list[str] = []
     array_ops: Counter[str] = Counter()
     for op in module.walk():
@@ -143,7 +150,8 @@ def explain(compiled: CompiledPipeline) -> str:
             lines.append(f"      why: {call.reason}")
     else:
         lines.append("  - nothing: the whole pipeline is native code")
-    lines += ["", "Around the native code (Python, per call):"]
+    when = "per call" if compiled.original_reason is None else "when it runs"
+    lines += ["", f"Around the native code (Python, {when}):"]
     for name, call in traced.python_calls.items():
         if call.wraps:
             lines.append(f"  - {name}: {call.source}: {call.reason}")
@@ -157,7 +165,7 @@ def explain(compiled: CompiledPipeline) -> str:
             "of rows, one per thread (a kernel that writes a CSR matrix or a str column, or "
             "reduces the batch, runs on one thread)"
         )
-    if compiled.direct is not None:
+    if compiled.direct is not None and compiled.original_reason is None:
         lines.append(
             f"  - a C-contiguous float64 array of fewer than {PARALLEL_ROWS:,} rows goes "
             "straight to the kernel(s): its type, dtype and width are the only checks"

@@ -326,8 +326,9 @@ class EstimatorLowering:
         if not isinstance(est, params.FRAME_INPUT) and not text:
             x = self.as_array(x)
         if _narrow_floats(x.value) and not _computes_in_float64(est, lowered, prescale):
-            raise Unsupported(f"{name} computes in float32 on float32 input; the compiled code "
-                              "reads float64")  # fmt: skip
+            raise Unsupported(f"{name} computes in float32 on float32 input (OpenBLAS, whose "
+                              "sums depend on the strides of the array numpy gets); the "
+                              "compiled code reads float64")  # fmt: skip
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X does not have valid feature names")
             data = x.value if prescale is None else prescale.transform(x.value)  # type: ignore

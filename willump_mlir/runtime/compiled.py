@@ -374,6 +374,9 @@ class CompiledPipeline:
         compile_seconds: float,
     ):
         self.fn = fn
+        #: Why each call runs ``fn`` itself (the native code has nothing worth running, see
+        #: ``willump_mlir.native_work``; set by ``wm.compile``), or None: the plan runs.
+        self.original_reason: str | None = None
         self.traced = traced
         self.staged = staged
         self.plan = plan
@@ -417,6 +420,23 @@ class CompiledPipeline:
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.original_reason is not None:
+            return self.call_original(args, kwargs)
+        return self.call_plan(args, kwargs)
+
+    def call_original(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``fn(*args, **kwargs)`` once the bound arguments are checked. If it raises, the
+        plan runs the call for its error, which names the argument; the original's error
+        is raised if the plan gives a result."""
+        try:
+            self.check_bound(self.merge_keywords(args, dict(kwargs)) if kwargs else args)
+            return self.fn(*args, **kwargs)
+        except Exception:
+            self.call_plan(args, dict(kwargs))
+            raise
+
+    def call_plan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run the plan: native kernels and Python calls."""
         if self.direct is not None and not kwargs and len(args) == len(self.arguments):
             result = self.direct(args)
             if result is not None:
@@ -495,20 +515,7 @@ class CompiledPipeline:
 
     def bind(self, args: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
         """Check the arguments; map the data arguments to their IR value names."""
-        if len(args) != len(self.arguments):
-            raise TypeError(
-                f"{self.__name__}() takes {len(self.arguments)} arguments "
-                f"({', '.join(self.names)}), got {len(args)}"
-            )
-        for spec, value in zip(self.arguments, args, strict=True):
-            if spec.kind == "bound" and not spec.accepts(value):
-                raise marshal.InputError(
-                    f"argument {spec.name!r} must be the object given to wm.compile "
-                    "(a lookup table or constant: or an equal one): fitted estimators, "
-                    "lookup tables and constants are compiled into the code; compile "
-                    "again to use another one"
-                )
-        self.guard.check()
+        self.check_bound(args)
         values: dict[str, Any] = {}
         rows: int | None = None
         data_index = 0
@@ -533,6 +540,24 @@ class CompiledPipeline:
         if rows is None:
             raise marshal.InputError("the compiled pipeline has no data argument")
         return values, rows
+
+    def check_bound(self, args: tuple[Any, ...]) -> None:
+        """Check the number of arguments, that each bound one is the compiled value, and
+        that no bound model was refitted."""
+        if len(args) != len(self.arguments):
+            raise TypeError(
+                f"{self.__name__}() takes {len(self.arguments)} arguments "
+                f"({', '.join(self.names)}), got {len(args)}"
+            )
+        for spec, value in zip(self.arguments, args, strict=True):
+            if spec.kind == "bound" and not spec.accepts(value):
+                raise marshal.InputError(
+                    f"argument {spec.name!r} must be the object given to wm.compile "
+                    "(a lookup table or constant: or an equal one): fitted estimators, "
+                    "lookup tables and constants are compiled into the code; compile "
+                    "again to use another one"
+                )
+        self.guard.check()
 
     def merge_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         merged = list(args)
