@@ -58,6 +58,8 @@ from .estimators import (
 from .fallback import PythonFunction, check_aligned, index_root, recipe, result_dtypes
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
+from .inlining import MUTATORS as _MUTATORS
+from .inlining import ChangesArguments, Inliner, is_helper
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
@@ -123,7 +125,7 @@ def describe(error: Exception) -> str:
 
 def _why(error: Exception) -> str:
     """Why a statement runs in Python: its ``Unsupported`` reason, or the compiler's failure."""
-    if isinstance(error, Unsupported):
+    if isinstance(error, (Unsupported, ChangesArguments)):
         return error.reason
     return f"compiling it failed: {describe(error)}"
 
@@ -192,13 +194,6 @@ def _target_names(target: ast.AST) -> set[str]:
     if isinstance(target, (ast.Tuple, ast.List)):
         return set().union(*(_target_names(t) for t in target.elts))
     return set()
-
-
-#: Methods that change their receiver in place (lists, dicts, sets, numpy arrays).
-_MUTATORS = frozenset({
-    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
-    "sort", "reverse", "add", "discard", "fill", "resize", "put",
-})  # fmt: skip
 
 
 def _mutated_receiver(node: ast.AST) -> str | None:
@@ -281,6 +276,7 @@ class Tracer:
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
+        self.inliner = Inliner(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -324,6 +320,8 @@ class Tracer:
     def where(self) -> str:
         """``fn line N`` of the statement being traced."""
         line = self.first_line + (self._stmt.lineno - 1 if self._stmt else 0)
+        if self.inliner.active:
+            return self.inliner.where(line)
         return f"{self.fn.__name__} line {line}"
 
     def python_op(
@@ -454,11 +452,13 @@ class Tracer:
         name = hint if isinstance(hint, str) else getattr(hint, "id", type(node).__name__)
         return self.python_op(str(name), function, operands, reason, ast.unparse(node))
 
-    def opaque_statements(self, stmts: list[ast.stmt], reason: str, returns: bool) -> Val:
-        """Statements as one Python function; yields the return value or the rebound names."""
+    def opaque_statements(self, stmts: list[ast.stmt], reason: str, returns: bool,
+                          changes: Collection[str] = ()) -> Val:  # fmt: skip
+        """Statements as one Python function; yields the return value or the rebound names
+        (and the names in ``changes``, which a helper they call changes in place)."""
         operands: list[Val] = []
         loaded = {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)}
-        changed = set(_stored_names(stmts))
+        changed = set(_stored_names(stmts)) | set(changes)
         prologue = []
         for var in sorted(loaded & set(self.env)):
             value: ast.expr = self._placeholder(self.env[var], operands)
@@ -472,6 +472,7 @@ class Tracer:
                 value = ast.Call(ast.Name("_wm_copy", ast.Load()), [value], [])
             prologue.append(ast.Assign([ast.Name(var, ast.Store())], value))
         stored: list[str] = [] if returns else _stored_names(stmts)
+        stored += [] if returns else sorted(set(changes) - set(stored))
         name = self._fresh("f")
         epilogue = ast.parse(
             f"_wm_l = locals()\nreturn tuple(_wm_l.get(n) for n in {stored!r})"
@@ -524,6 +525,8 @@ class Tracer:
             returned = self.returned(stmt) if isinstance(stmt, ast.Return) else None
             if returned is None:
                 self.statement(stmt)
+            if self.lookups.rows_change is not None and self.inliner.active:
+                raise Unsupported(self.lookups.rows_change)  # the caller's rest: in Python
             if self.lookups.rows_change is not None:  # the rest runs on other rows: in Python
                 self.rollback(mark)
                 self.env, self.notes[notes:] = env, []
@@ -547,6 +550,8 @@ class Tracer:
 
     def _returned(self, node: ast.expr | None) -> list[Val]:
         val = self.lower(node) if node is not None else Val(None)
+        if self.inliner.active:  # an inlined helper's value, as the caller's expression
+            return [val]
         if val.items is not None and isinstance(val.value, tuple):
             # the items are computed natively; the tuple the caller gets is packed in Python
             items = [self.materialize(v) for v in val.items]
@@ -596,7 +601,8 @@ class Tracer:
         except Exception as error:
             self.rollback(mark)
             self.env, self.notes[notes:] = env, []
-            self.opaque_statements([stmt], _why(error), returns=False)
+            changes = error.names if isinstance(error, ChangesArguments) else ()
+            self.opaque_statements([stmt], _why(error), returns=False, changes=changes)
 
     def _statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
@@ -614,7 +620,7 @@ class Tracer:
             if docstring or self._append(stmt.value):
                 return
             changed = [n for n in _called_on(stmt.value) if n in self.env]
-            if changed:
+            if changed and not self._calls_helper(stmt.value):
                 raise Unsupported(f"a call for its effect may change {', '.join(changed)} in "
                                   "place: the statement runs in Python and rebinds them")
             self.lower(stmt.value)
@@ -629,6 +635,19 @@ class Tracer:
         else:
             kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
             raise Unsupported(f"{kind} is not compiled")
+
+    def _calls_helper(self, node: ast.expr) -> bool:
+        """Whether ``node`` calls a user function by name (``feats(df)``): the inliner
+        sees what it changes in place."""
+        func = node.func if isinstance(node, ast.Call) else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = self.env.get(func.value.id, Val(self.ns.get(func.value.id)))
+            return owner.is_static and inspect.ismodule(owner.value) and \
+                is_helper(getattr(owner.value, func.attr, None))  # fmt: skip
+        if not isinstance(func, ast.Name):
+            return False
+        function = self.env.get(func.id, Val(self.ns.get(func.id)))
+        return function.is_static and is_helper(function.value)
 
     def _append(self, node: ast.expr) -> bool:
         """``name.append(x)`` of a list the function built (``out = []``): ``name`` is bound
@@ -1199,6 +1218,9 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        plain = receiver is None or receiver.is_static and inspect.ismodule(receiver.value)
+        if plain and is_helper(function):  # the user's own function: traced through
+            return self.inliner.call(node, function, args, kwargs)
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
