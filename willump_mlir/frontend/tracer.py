@@ -516,6 +516,9 @@ class Tracer:
                 if i == start:
                     self.opaque_statements(body[start:stop], why, returns=False)
                 continue
+            branch = self._static_branch(stmt) if self.inliner.active else None
+            if branch is not None:  # an inlined helper's `if` on its arguments: one branch
+                return self.run(branch + body[i + 1 :])
             nested_return = any(isinstance(s, ast.Return) for s in ast.walk(stmt))
             if nested_return and not isinstance(stmt, ast.Return):
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
@@ -535,6 +538,22 @@ class Tracer:
             if returned is not None:
                 return returned
         return self._returned(None)
+
+    def _static_branch(self, stmt: ast.stmt) -> list[ast.stmt] | None:
+        """The statements an ``if`` runs when its condition is known at compile time (a
+        helper's ``if times == 0:``); None for another statement or condition."""
+        if not isinstance(stmt, ast.If):
+            return None
+        mark, notes = self.mark(), len(self.notes)
+        try:
+            test = self.lower(stmt.test)
+            if test.is_static:
+                return stmt.body if bool(test.value) else stmt.orelse
+        except (Unsupported, ValueError, TypeError):
+            pass
+        self.rollback(mark)
+        self.notes[notes:] = []
+        return None
 
     def returned(self, stmt: ast.Return) -> list[Val]:
         """Trace a ``return``; if lowering it fails, it runs in Python (``statement``)."""
