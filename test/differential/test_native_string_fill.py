@@ -91,3 +91,31 @@ def test_nullable_string_batches_run_the_original(penguins: pd.DataFrame) -> Non
         for batch in (penguins.astype({"sex": "string"}), penguins.iloc[[3]]):
             assert difference(sizes(batch.copy()), compiled(batch.copy())) is None
     assert np.array_equal(compiled(penguins), sizes(penguins))
+
+
+def test_lengths_of_a_column_with_missing_values_into_a_model(penguins: pd.DataFrame) -> None:
+    """pandas' lengths are float64 with NaN where the batch has a missing value, int64
+    where it has none: native where only the model reads them."""
+
+    def features(df: pd.DataFrame) -> pd.DataFrame:
+        X = df[["bill_length_mm", "flipper_length_mm"]].fillna(0)
+        X["sex_len"] = df["sex"].str.len().fillna(-1)
+        return X
+
+    model = LogisticRegression(max_iter=2000).fit(features(penguins), penguins.species)
+
+    def predict(df: pd.DataFrame) -> Any:
+        return model.predict_proba(features(df))
+
+    no_missing = penguins.dropna(subset=["sex"])
+    check_notebook(predict, penguins, rows=(penguins.iloc[200:], no_missing, penguins.iloc[[3]]))
+
+
+def test_lengths_of_a_column_with_missing_values_returned(penguins: pd.DataFrame) -> None:
+    def lengths(df: pd.DataFrame) -> pd.Series:
+        return df["sex"].str.len() + 1
+
+    no_missing = penguins.dropna(subset=["sex"])
+    compiled = check_notebook(lengths, penguins, native=False,
+                              rows=(penguins.iloc[200:], no_missing, penguins.iloc[[0]]))  # fmt: skip
+    assert "float64 in pandas only when the batch has one" in compiled.explain()

@@ -64,7 +64,7 @@ from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .string_vocab import StringVocab
-from .strings import StringColumns, is_accessor, materialize_strings
+from .strings import StringColumns, check_lengths, is_accessor, materialize_strings
 from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
@@ -1839,6 +1839,7 @@ def trace_to_module(
     )
     module = ModuleOp([function])
     dce(module)  # selections and constants that folding or fallbacks left unused
+    check_lengths(tracer.strings)
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),
