@@ -254,3 +254,29 @@ def test_explain_names_the_helper_file_and_line(penguins: pd.DataFrame) -> None:
     compiled = check_notebook(predict, penguins, native=False)
     assert "tidy line" in compiled.explain() and __file__ in compiled.explain()
     assert np.isfinite(compiled(penguins).astype(float)).all()
+
+
+def add_then_select(d: pd.DataFrame) -> pd.DataFrame:
+    """Changes its argument, then rebinds the name: not inlined."""
+    d["ratio"] = d["bill_length_mm"] / d["bill_depth_mm"]
+    d = d[["ratio", "body_mass_g"]]
+    return d.fillna(0)
+
+
+def test_helper_that_changes_then_rebinds_its_argument(penguins: pd.DataFrame) -> None:
+    """The caller's frame gets the column the helper added before rebinding its name."""
+
+    def features(df: pd.DataFrame) -> pd.DataFrame:
+        X = df[NUM].copy()
+        Y = add_then_select(X)
+        out = X.fillna(0)  # has the helper's "ratio"
+        out["kept"] = Y["body_mass_g"]
+        return out
+
+    model = fit(features, penguins, penguins.species == "Adelie")
+
+    def predict(df: pd.DataFrame) -> Any:
+        return model.predict_proba(features(df))[:, 1]
+
+    compiled = check_notebook(predict, penguins, native=False)
+    assert "rebinds its parameter `d`" in compiled.explain()

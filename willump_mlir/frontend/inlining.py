@@ -42,6 +42,9 @@ _LIBRARIES = tuple(
     os.path.realpath(p) + os.sep
     for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
 )
+#: Libraries whose functions are never inlined, wherever they are installed.
+_LIBRARY_MODULES = frozenset({"numpy", "pandas", "scipy", "sklearn", "lightgbm", "xgboost",
+                              "pyarrow", "math", "functools", "builtins"})  # fmt: skip
 #: Methods that change their receiver in place (lists, dicts, sets, numpy arrays).
 MUTATORS = frozenset({
     "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
@@ -85,7 +88,9 @@ def _user_function(function: object) -> Callable[..., Any] | None:
     if module.split(".")[0] == "willump_mlir" and not module.startswith("willump_mlir.corpus"):
         return None
     path = os.path.realpath(function.__code__.co_filename)
-    if path.startswith(_LIBRARIES) or function.__code__.co_filename.startswith("<frozen"):
+    installed = {"site-packages", "dist-packages"} & set(path.split(os.sep))
+    if path.startswith(_LIBRARIES) or installed or module.split(".")[0] in _LIBRARY_MODULES \
+            or function.__code__.co_filename.startswith("<frozen"):  # fmt: skip
         return None
     return function
 
@@ -127,6 +132,8 @@ def _parse(function: Callable[..., Any]) -> tuple[list[ast.stmt], list[str], int
         raise Unsupported(f"the source of `{name}` is not a plain `def`")
     if fdef.decorator_list:
         raise Unsupported(f"`{name}` has decorators: it is not inlined")
+    if any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(fdef)):
+        raise Unsupported(f"`{name}` declares global or nonlocal names: it is not inlined")
     args = fdef.args
     return fdef.body, [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)], start
 
@@ -290,22 +297,25 @@ class Inliner:
 
     def _refused(self, node: ast.Call, function: object, reason: str) -> None:
         """A helper that is not inlined: ``ChangesArguments`` if it may change an argument
-        that the caller passed by name."""
+        that the caller passed by name (any, when its source cannot be read)."""
         user = _user_function(function)
+        assert user is not None
         try:
-            body, params, _ = _parse(user) if user is not None else ([], [], 0)
-            ns = user.__globals__ if user is not None else {}
             names = [a.arg for a in node.keywords]
             bound = inspect.signature(function).bind(*node.args, **dict.fromkeys(names))  # type: ignore[arg-type]
-        except (Unsupported, TypeError, ValueError):
-            return
-        env = self.tracer.env
+        except (TypeError, ValueError):
+            return  # the call raises in Python, as the original does
         passed = {p: a for p, a in bound.arguments.items()}
         for keyword in node.keywords:
             passed[keyword.arg] = keyword.value  # type: ignore[index]
+        try:
+            body, params, _ = _parse(user)
+        except Unsupported:
+            body, params = [], []
+        env = self.tracer.env
         changed = sorted({a.id for p, a in passed.items()
                           if isinstance(a, ast.Name) and a.id in env and not env[a.id].is_static
-                          and p in params and changes_in_place(body, p, ns)})  # fmt: skip
+                          and (p not in params or changes_in_place(body, p, user.__globals__))})
         if changed:
             raise ChangesArguments(f"{reason}; it may change {', '.join(changed)} in place: the "
                                    "statement runs in Python and rebinds them", changed)

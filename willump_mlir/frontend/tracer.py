@@ -549,7 +549,7 @@ class Tracer:
             test = self.lower(stmt.test)
             if test.is_static:
                 return stmt.body if bool(test.value) else stmt.orelse
-        except (Unsupported, ValueError, TypeError):
+        except (Unsupported, ChangesArguments, ValueError, TypeError):
             pass
         self.rollback(mark)
         self.notes[notes:] = []
