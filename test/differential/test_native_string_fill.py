@@ -116,6 +116,6 @@ def test_lengths_of_a_column_with_missing_values_returned(penguins: pd.DataFrame
         return df["sex"].str.len() + 1
 
     no_missing = penguins.dropna(subset=["sex"])
-    compiled = check_notebook(lengths, penguins, native=False,
-                              rows=(penguins.iloc[200:], no_missing, penguins.iloc[[0]]))  # fmt: skip
+    rows = (penguins.iloc[200:], no_missing, penguins.iloc[[0]])
+    compiled = check_notebook(lengths, penguins, native=False, rows=rows)
     assert "float64 in pandas only when the batch has one" in compiled.explain()
