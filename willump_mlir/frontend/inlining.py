@@ -246,6 +246,42 @@ def changes_in_place(body: list[ast.stmt], name: str, ns: dict[str, Any],
     return not safe and _changed_by(ast.Module(body, []), name, ns, seen)
 
 
+#: The namespace key naming the helpers whose parameters are being classified (recursion).
+_CLASSIFYING = "__willump_classifying__"
+
+
+def passed_to_helper(call: ast.Call, key: int | str | None, ns: dict[str, Any],
+                     static_by_use: Callable[..., set[str]]) -> str | None:  # fmt: skip
+    """How the helper ``call`` is of uses the argument it passes at ``key`` (a position or
+    a keyword): ``"table"`` if its body uses the parameter only as a lookup table or column
+    names (``static_by_use``), else ``"other"``; None if ``call`` is of no helper. A table
+    argument of the traced function passed on to a helper is then bound as it would be
+    if the function used it itself."""
+    func = call.func
+    function = ns.get(func.id) if isinstance(func, ast.Name) else None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+            inspect.ismodule(ns.get(func.value.id)):  # fmt: skip
+        function = getattr(ns[func.value.id], func.attr, None)
+    if not is_helper(function) or isinstance(function, functools.partial):
+        return None
+    assert inspect.isfunction(function)
+    seen = ns.get(_CLASSIFYING, frozenset())
+    if key is None or function.__code__ in seen or \
+            any(isinstance(a, ast.Starred) for a in call.args):  # fmt: skip
+        return "other"
+    try:
+        found = helper(function)
+    except Unsupported:
+        return "other"
+    name = found.params[key] if isinstance(key, int) and key < len(found.params) else key
+    if name not in found.params:
+        return "other"
+    found.ns[_CLASSIFYING] = seen | {function.__code__}
+    fdef = ast.FunctionDef(found.name, ast.arguments([], [], None, [], [], None, []), found.body,
+                           [], None)  # fmt: skip
+    return "table" if static_by_use(fdef, [name], found.ns) else "other"
+
+
 class Inliner:
     """Traces calls of the user's own functions through their bodies (see module doc)."""
 

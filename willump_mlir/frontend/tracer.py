@@ -59,7 +59,7 @@ from .fallback import PythonFunction, check_aligned, index_root, recipe, result_
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .inlining import MUTATORS as _MUTATORS
-from .inlining import ChangesArguments, Inliner, is_helper
+from .inlining import ChangesArguments, Inliner, is_helper, passed_to_helper
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
@@ -1594,12 +1594,16 @@ def _use_kind(node: ast.Name, parents: dict[int, ast.AST], ns: dict[str, Any],
                 module = isinstance(owner, ast.Name) and inspect.ismodule(ns.get(owner.id))
                 if parent.args.index(current) == (1 if module else 0):  # pd.merge(rows, table)
                     return "table"
-            return "other"
+            passed = passed_to_helper(parent, parent.args.index(current), ns, static_by_use)
+            return "table" if passed == "table" else "other"
         if isinstance(parent, ast.keyword):
             call = parents.get(id(parent))
             func = call.func if isinstance(call, ast.Call) else None
             if isinstance(func, ast.Attribute) and _TABLE_ARGUMENTS.get(func.attr) == parent.arg:
                 return "table"
+            passed = passed_to_helper(call, parent.arg, ns, static_by_use) if func else None
+            if passed is not None:  # my_merge(df, table=weather): as the helper uses it
+                return passed
             return "key" if parent.arg in _KEY_KEYWORDS and not derived else "other"
         if isinstance(parent, ast.Subscript) and parent.slice is current:
             return "key" if not derived else "other"
