@@ -303,3 +303,27 @@ def test_table_argument_passed_on_to_a_helper(flights: pd.DataFrame) -> None:
 
     compiled = check_notebook(predict, flights, weather, keys, example=500)
     assert [a.kind for a in compiled.traced.arguments] == ["frame", "bound", "bound"]
+
+
+ISLAND_SIZE = pd.DataFrame({"island": ["Biscoe", "Dream"], "km2": [10.5, 3.2]})
+
+
+def on_big_islands(d: pd.DataFrame) -> pd.DataFrame:
+    """An inner merge: pandas' rows are not the input's (Torgersen's birds are dropped)."""
+    d["ratio"] = d["bill_length_mm"] / d["bill_depth_mm"]
+    return d.merge(ISLAND_SIZE, on="island")
+
+
+def test_helper_whose_rows_change_runs_the_rest_in_python(penguins: pd.DataFrame) -> None:
+    cols = ["km2", "ratio", "body_mass_g"]
+    model = fit(lambda d: on_big_islands(d.copy())[cols].fillna(0),
+                penguins[penguins.island != "Torgersen"],
+                penguins[penguins.island != "Torgersen"].species == "Adelie")  # fmt: skip
+
+    def predict(df: pd.DataFrame) -> Any:
+        X = df.copy()
+        big = on_big_islands(X)
+        return model.predict_proba(big[cols].fillna(0))[:, 1], X["ratio"].sum()
+
+    dream = penguins[penguins.island == "Dream"]
+    check_notebook(predict, penguins, native=False, rows=(penguins.iloc[200:], dream))

@@ -329,7 +329,11 @@ class Inliner:
             self._refused(node, function, error.reason)
             raise
         params = {p: v if isinstance(v, Val) else Val(v) for p, v in bound.arguments.items()}
-        return self._trace(found, params, [p for p, s in safety.items() if s is False])
+        try:
+            return self._trace(found, params, [p for p, s in safety.items() if s is False])
+        except Unsupported as error:  # the rows change inside: the call runs in Python
+            self._refused(node, function, error.reason)
+            raise
 
     def _refused(self, node: ast.Call, function: object, reason: str) -> None:
         """A helper that is not inlined: ``ChangesArguments`` if it may change an argument
