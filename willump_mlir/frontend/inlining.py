@@ -246,6 +246,16 @@ def changes_in_place(body: list[ast.stmt], name: str, ns: dict[str, Any],
     return not safe and _changed_by(ast.Module(body, []), name, ns, seen)
 
 
+def called(node: ast.expr, lookup: Callable[[str], object]) -> object:
+    """The function ``node`` calls by a name (``feats(df)``) or a module's attribute
+    (``helpers.feats(df)``), the name looked up by ``lookup``; None for another call."""
+    func = node.func if isinstance(node, ast.Call) else None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        owner = lookup(func.value.id)
+        return getattr(owner, func.attr, None) if inspect.ismodule(owner) else None
+    return lookup(func.id) if isinstance(func, ast.Name) else None
+
+
 #: The namespace key naming the helpers whose parameters are being classified (recursion).
 _CLASSIFYING = "__willump_classifying__"
 
@@ -257,11 +267,7 @@ def passed_to_helper(call: ast.Call, key: int | str | None, ns: dict[str, Any],
     names (``static_by_use``), else ``"other"``; None if ``call`` is of no helper. A table
     argument of the traced function passed on to a helper is then bound as it would be
     if the function used it itself."""
-    func = call.func
-    function = ns.get(func.id) if isinstance(func, ast.Name) else None
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
-            inspect.ismodule(ns.get(func.value.id)):  # fmt: skip
-        function = getattr(ns[func.value.id], func.attr, None)
+    function = called(call, ns.get)
     if not is_helper(function) or isinstance(function, functools.partial):
         return None
     assert inspect.isfunction(function)

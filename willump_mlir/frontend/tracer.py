@@ -59,7 +59,7 @@ from .fallback import PythonFunction, check_aligned, index_root, recipe, result_
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .inlining import MUTATORS as _MUTATORS
-from .inlining import ChangesArguments, Inliner, is_helper, passed_to_helper
+from .inlining import ChangesArguments, Inliner, called, is_helper, passed_to_helper
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
@@ -318,7 +318,8 @@ class Tracer:
         return f"py{self._callees - 1}_{hint}"
 
     def where(self) -> str:
-        """``fn line N`` of the statement being traced."""
+        """``fn line N`` of the statement being traced (``helper line N of file`` in an
+        inlined helper)."""
         line = self.first_line + (self._stmt.lineno - 1 if self._stmt else 0)
         if self.inliner.active:
             return self.inliner.where(line)
@@ -658,15 +659,11 @@ class Tracer:
     def _calls_helper(self, node: ast.expr) -> bool:
         """Whether ``node`` calls a user function by name (``feats(df)``): the inliner
         sees what it changes in place."""
-        func = node.func if isinstance(node, ast.Call) else None
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            owner = self.env.get(func.value.id, Val(self.ns.get(func.value.id)))
-            return owner.is_static and inspect.ismodule(owner.value) and \
-                is_helper(getattr(owner.value, func.attr, None))  # fmt: skip
-        if not isinstance(func, ast.Name):
-            return False
-        function = self.env.get(func.id, Val(self.ns.get(func.id)))
-        return function.is_static and is_helper(function.value)
+        def lookup(name: str) -> object:
+            val = self.env.get(name, Val(self.ns.get(name)))
+            return val.value if val.is_static else None
+
+        return is_helper(called(node, lookup))
 
     def _append(self, node: ast.expr) -> bool:
         """``name.append(x)`` of a list the function built (``out = []``): ``name`` is bound
