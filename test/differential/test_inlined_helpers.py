@@ -23,6 +23,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import willump_mlir as wm
 from willump_mlir.frontend.spec import FrontendError
+from willump_mlir.selfcheck import difference
 
 NUM = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 COLS = [*NUM, "ratio"]
@@ -327,3 +328,27 @@ def test_helper_whose_rows_change_runs_the_rest_in_python(penguins: pd.DataFrame
 
     dream = penguins[penguins.island == "Dream"]
     check_notebook(predict, penguins, native=False, rows=(penguins.iloc[200:], dream))
+
+
+SETTINGS = {"log": False}
+
+
+def maybe_log(d: pd.DataFrame) -> pd.DataFrame:
+    X = d[NUM].fillna(0)
+    if SETTINGS["log"]:  # a global dict the notebook may change between calls
+        X = np.log1p(X)
+    return X
+
+
+def test_helper_if_on_a_global_dict_is_decided_at_each_call(penguins: pd.DataFrame) -> None:
+    model = fit(maybe_log, penguins, penguins.species == "Adelie")
+
+    def predict(df: pd.DataFrame) -> Any:
+        return model.predict_proba(maybe_log(df))[:, 1]
+
+    compiled = check_notebook(predict, penguins, native=False)
+    SETTINGS["log"] = True
+    try:
+        assert difference(predict(penguins), compiled(penguins)) is None
+    finally:
+        SETTINGS["log"] = False

@@ -43,7 +43,7 @@ _LIBRARIES = tuple(
     for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
 )
 #: Libraries whose functions are never inlined, wherever they are installed.
-_LIBRARY_MODULES = frozenset({"numpy", "pandas", "scipy", "sklearn", "lightgbm", "xgboost",
+LIBRARY_MODULES = frozenset({"numpy", "pandas", "scipy", "sklearn", "lightgbm", "xgboost",
                               "pyarrow", "math", "functools", "builtins"})  # fmt: skip
 #: Methods that change their receiver in place (lists, dicts, sets, numpy arrays).
 MUTATORS = frozenset({
@@ -89,7 +89,7 @@ def _user_function(function: object) -> Callable[..., Any] | None:
         return None
     path = os.path.realpath(function.__code__.co_filename)
     installed = {"site-packages", "dist-packages"} & set(path.split(os.sep))
-    if path.startswith(_LIBRARIES) or installed or module.split(".")[0] in _LIBRARY_MODULES \
+    if path.startswith(_LIBRARIES) or installed or module.split(".")[0] in LIBRARY_MODULES \
             or function.__code__.co_filename.startswith("<frozen"):  # fmt: skip
         return None
     return function

@@ -58,8 +58,15 @@ from .estimators import (
 from .fallback import PythonFunction, check_aligned, index_root, recipe, result_dtypes
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
+from .inlining import (
+    LIBRARY_MODULES,
+    ChangesArguments,
+    Inliner,
+    called,
+    is_helper,
+    passed_to_helper,
+)
 from .inlining import MUTATORS as _MUTATORS
-from .inlining import ChangesArguments, Inliner, called, is_helper, passed_to_helper
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
@@ -163,6 +170,17 @@ def _unrolled(iterable: Val, what: str) -> list[object]:
     if len(items) > _MAX_UNROLL:
         raise Unsupported(f"{what} over more than {_MAX_UNROLL} items is not unrolled")
     return items
+
+
+def _immutable(value: object) -> bool:
+    """A value that cannot change between calls: a number, str, None, a tuple of them, a
+    function, a type or a library module (``len``, ``pd.DataFrame``)."""
+    if isinstance(value, tuple):
+        return all(_immutable(v) for v in value)
+    if inspect.ismodule(value):
+        return value.__name__.split(".")[0] in LIBRARY_MODULES
+    return value is None or isinstance(value, (int, float, str, bytes, np.generic, type)) or \
+        inspect.isroutine(value)  # fmt: skip
 
 
 def _holds(container: object, obj: object) -> bool:
@@ -542,9 +560,13 @@ class Tracer:
 
     def _static_branch(self, stmt: ast.stmt) -> list[ast.stmt] | None:
         """The statements an ``if`` runs when its condition is known at compile time (a
-        helper's ``if times == 0:``); None for another statement or condition."""
-        if not isinstance(stmt, ast.If):
-            return None
+        helper's ``if times == 0:``) and reads no global that may change (a dict); None for
+        another statement or condition."""
+        if not isinstance(stmt, ast.If) or not all(
+            n.id in self.env or _immutable(self.ns.get(n.id))
+            for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
+        ):  # fmt: skip
+            return None  # a global dict or list may change between calls: Python decides
         mark, notes = self.mark(), len(self.notes)
         try:
             test = self.lower(stmt.test)
