@@ -1366,6 +1366,32 @@ class StrConcatOp(IRDLOperation):
             raise VerifyException("str_concat needs one more piece than inputs")
 
 
+@irdl_op_definition
+class StrFillOp(IRDLOperation):
+    """``s.fillna("text")`` of a str column: a missing value (None, NaN, pd.NA) becomes
+    ``value`` (a :func:`text_attr`); a present one stays. The result has no missing value.
+
+    ```mlir
+    %f = pipeline.str_fill %s "n/a" : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_fill"
+    input = operand_def(FrameType)
+    value = prop_def(StringAttr)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = "$input $value attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, value: str):
+        super().__init__(operands=[input], properties={"value": text_attr(value)},
+                         result_types=[input.type])  # fmt: skip
+
+    def verify_(self) -> None:
+        _same_strings(self)
+
+
 class _StrToVectorOp(IRDLOperation):
     """Base of the ops that give one number per row of a str column (``element()``)."""
 
@@ -1470,7 +1496,7 @@ class StrToIntOp(_StrToVectorOp):
         return i64
 
 
-STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp)
+STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp)
 
 
 # endregion
@@ -1563,6 +1589,7 @@ Pipeline = Dialect(
         StrStripOp,
         StrSliceOp,
         StrConcatOp,
+        StrFillOp,
         StrLenOp,
         StrMatchOp,
         StrToIntOp,

@@ -856,6 +856,7 @@ class KernelEmitter(
         pipeline.StrStripOp: StringEmitter.str_strip,
         pipeline.StrSliceOp: StringEmitter.str_slice,
         pipeline.StrConcatOp: StringEmitter.str_concat,
+        pipeline.StrFillOp: StringEmitter.str_fill,
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrMatchOp: StringEmitter.str_match,
         pipeline.StrToIntOp: StringEmitter.str_to_int,

@@ -1,5 +1,5 @@
 """Row code of the ``pipeline`` string ops (``str_case``, ``str_strip``, ``str_slice``,
-``str_concat``, ``str_len``, ``str_match``): a mixin of ``KernelEmitter``.
+``str_concat``, ``str_fill``, ``str_len``, ``str_match``): a mixin of ``KernelEmitter``.
 
 A string in a row is a :class:`StrRow`: UTF-8 bytes ``data[start:end]`` and the missing
 flag of the column's representation (0 present, else missing: ``marshal.missing_flag``). A
@@ -406,5 +406,17 @@ class StringEmitter:
             )
         flag = self.select(missing, self.constant(MISSING_NAN, i8), self.constant(0, i8))
         return StrRow(out, self.constant(0, index), at, flag, bound)
+
+    def str_fill(self: KernelEmitter, op: pipeline.StrFillOp) -> StrRow:
+        """A missing row's bytes are the fill value's, a present row's its own (copied)."""
+        text = self.str_input(op.input)
+        fill = pipeline.attr_text(op.value).encode()
+        bound = Bound(len(fill), ()).plus(text.bound)
+        out = self.scratch(self.scratch_name(op, "bytes"), i8, bound.size())
+        start = self.constant(0, index)
+        missing = self.cmpi("ne", text.missing, self.constant(0, i8))
+        (end,) = self.if_else(missing, lambda: [self.put_bytes(out, start, fill)],
+                              lambda: [self.copy_bytes(out, start, text)])  # fmt: skip
+        return StrRow(out, start, end, self.constant(0, i8), bound)
 
     # endregion

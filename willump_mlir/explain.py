@@ -46,6 +46,7 @@ ARRAY_OPS = {
     pipeline.StrStripOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrSliceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrFillOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",

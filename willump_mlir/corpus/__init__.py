@@ -70,7 +70,7 @@ def case(table: str, idioms: str) -> Callable[[Callable[[], Built]], Callable[[]
     return register
 
 
-THEMES = ("penguins", "flights", "diamonds", "housing", "credit", "people")
+THEMES = ("penguins", "flights", "diamonds", "housing", "credit", "people", "helpers")
 
 
 def all_cases() -> dict[str, Case]:

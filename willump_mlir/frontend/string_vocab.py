@@ -24,9 +24,9 @@ column's code in a small constant vocabulary (``feature.encode_strings``, the ha
   dtype a later call passes.
 * ``s.isna()`` / ``s.notna()`` (and ``isnull``/``notnull``): whether the row's value is
   missing, None and NaN alike (``marker 3``).
-* ``s.fillna("text")`` is kept as ``s`` until one of the comparisons above reads it; there
-  a missing value has the code of ``"text"``. Read otherwise (a text vectorizer, ``.str``),
-  it runs in Python.
+* ``s.fillna("text")`` is read as ``s`` by the comparisons above: a missing value has the
+  code of ``"text"``. Read otherwise (a text vectorizer, ``.str``), it is the native column
+  ``pipeline.str_fill`` (``frontend.strings``).
 * ``.replace(dict)`` of a string column to ints is a speculative ``.map`` read only where
   its dtype (object, in pandas) cannot show; other replacements run in Python.
 * ``pd.get_dummies(df[cols] | s, prefix=..., columns=..., dtype=...)`` followed by
@@ -59,6 +59,7 @@ from willump_mlir.dialects.pipeline import (
     CastOp,
     ConstantOp,
     FrameType,
+    StrFillOp,
     StrType,
     TakeColumnOp,
 )
@@ -242,16 +243,18 @@ class StringVocab:
     # region get_dummies
 
     def fillna(self, node: ast.Call, pieces: dict[int, Val], column: Val, fill: str) -> Val:
-        """``s.fillna("text")`` of a string column, kept as the column until a comparison
-        reads it (its missing values then compare as ``fill``)."""
+        """``s.fillna("text")`` of a string column: a ``pipeline.str_fill`` column that
+        vectorizers and ``.str`` methods read, kept as the column where a comparison reads
+        it (its missing values then compare as ``fill``, with no new strings)."""
         value = self.tracer.evaluate(node, pieces)
         if not isinstance(value, pd.Series) or column_kind(value) != "str":
             raise Unsupported("fillna of this column does not give a column of str")
-        reason = "fillna of a string column runs in Python where its strings are read: it is " \
-            "compiled only where a comparison with constants reads it"  # fmt: skip
-        pending = Pending("fillna", column, {"value": fill}, functools.partial(_fill, fill=fill),
-                          ast.unparse(node), reason)  # fmt: skip
-        return Val(value, pending=pending)
+        source = ast.unparse(node)
+        filled = functools.partial(_fill, fill=fill)
+        assert column.ssa is not None
+        native = self.tracer.strings._column(StrFillOp(column.ssa, fill), value, filled, source)
+        pending = Pending("fillna", column, {"value": fill}, filled, source, "")
+        return Val(value, native.ssa, pending=pending)
 
     def get_dummies(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],
                     kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
@@ -402,10 +405,12 @@ class StringVocab:
         return self.tracer.emit(BinaryOp("eq", column.ssa, column.ssa)).result
 
     def materialize(self, val: Val) -> Val:
-        """``pd.get_dummies(...)`` or ``fillna(str)`` used otherwise than natively: pandas
-        runs it."""
+        """``pd.get_dummies(...)`` used otherwise than natively: pandas runs it; ``fillna``
+        is its native column."""
         pending = val.pending
         assert pending is not None
+        if pending.kind == "fillna":
+            return Val(val.value, val.ssa)
         return self.tracer.python_op(
             pending.kind, pending.build, [self.tracer.materialize(pending.source)],
             pending.reason, pending.text,

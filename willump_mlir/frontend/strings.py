@@ -11,7 +11,8 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
   value stays missing (NaN where pandas makes one);
 - ``s.str.len()`` where the example has no missing value: int64 (a missing value at run
   time, which makes pandas' result float64, runs the original function); with missing
-  values on the example it runs in Python (pandas' dtype then depends on the batch);
+  values on the example, float64 with NaN where only a model or a transformer reads it
+  (pandas gives int64 for a batch without one: :func:`check_lengths`);
 - ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
   other value runs its row in Python, where pandas reads or refuses it;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
@@ -44,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
     STRING_OPS,
     CastOp,
     FrameType,
+    PredictOp,
     PythonCallOp,
     StrCaseOp,
     StrConcatOp,
@@ -108,6 +110,8 @@ class StringColumns:
         self.tracer = tracer
         #: how pandas recomputes each transform from its inputs' Series, and its source text
         self.recompute: dict[SSAValue, tuple[Callable[..., pd.Series], str]] = {}
+        #: float64 lengths of columns with missing values (their dtype depends on the batch)
+        self.lengths: list[SSAValue] = []
 
     def accessor(self, base: Val, value: object) -> Val | None:
         """``s.str`` of a native str column: the accessor, with the column's IR value."""
@@ -186,6 +190,10 @@ class StringColumns:
         return self.tracer._checked(StrToIntOp(receiver.ssa), value)  # type: ignore[arg-type]
 
     def _length(self, column: SSAValue, value: object) -> Val | None:
+        if isinstance(value, pd.Series) and value.dtype == np.float64:  # missing values: NaN
+            length = self.tracer._checked(StrLenOp(column), value)
+            self.lengths.append(length.ssa)  # type: ignore[arg-type]
+            return length
         if not isinstance(value, pd.Series) or value.dtype != np.int64:
             raise Unsupported("pandas gives int64 lengths, or float64 when the batch has a "
                               "missing value (as on the example), so the dtype depends on "
@@ -273,6 +281,25 @@ class StringColumns:
 
 def _as_series(value: object) -> pd.Series:
     return value.iloc[:, 0] if isinstance(value, pd.DataFrame) else value  # type: ignore[return-value]
+
+
+def check_lengths(strings: StringColumns) -> None:
+    """``Unsupported`` if a float64 length of a column with missing values (``str_len``)
+    reaches Python code or the result other than through a model or a transformer: pandas
+    gives int64 lengths for a batch without a missing value."""
+    for length in strings.lengths:
+        reached, todo = {length}, [length]
+        while todo:
+            for use in todo.pop().uses:
+                op = use.operation
+                if isinstance(op, (PredictOp, TransformOp)):
+                    continue
+                if isinstance(op, (PythonCallOp, func.ReturnOp)):
+                    raise Unsupported("the lengths of a column with missing values are float64 "
+                                      "in pandas only when the batch has one (else int64): "
+                                      "they are compiled where only a model reads them")
+                todo += [r for r in op.results if r not in reached]
+                reached.update(op.results)
 
 
 def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:

@@ -58,11 +58,20 @@ from .estimators import (
 from .fallback import PythonFunction, check_aligned, index_root, recipe, result_dtypes
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
+from .inlining import (
+    LIBRARY_MODULES,
+    ChangesArguments,
+    Inliner,
+    called,
+    is_helper,
+    passed_to_helper,
+)
+from .inlining import MUTATORS as _MUTATORS
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .string_vocab import StringVocab
-from .strings import StringColumns, is_accessor, materialize_strings
+from .strings import StringColumns, check_lengths, is_accessor, materialize_strings
 from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
@@ -123,7 +132,7 @@ def describe(error: Exception) -> str:
 
 def _why(error: Exception) -> str:
     """Why a statement runs in Python: its ``Unsupported`` reason, or the compiler's failure."""
-    if isinstance(error, Unsupported):
+    if isinstance(error, (Unsupported, ChangesArguments)):
         return error.reason
     return f"compiling it failed: {describe(error)}"
 
@@ -163,6 +172,17 @@ def _unrolled(iterable: Val, what: str) -> list[object]:
     return items
 
 
+def _immutable(value: object) -> bool:
+    """A value that cannot change between calls: a number, str, None, a tuple of them, a
+    function, a type or a library module (``len``, ``pd.DataFrame``)."""
+    if isinstance(value, tuple):
+        return all(_immutable(v) for v in value)
+    if inspect.ismodule(value):
+        return value.__name__.split(".")[0] in LIBRARY_MODULES
+    return value is None or isinstance(value, (int, float, str, bytes, np.generic, type)) or \
+        inspect.isroutine(value)  # fmt: skip
+
+
 def _holds(container: object, obj: object) -> bool:
     """Whether the list, tuple or dict ``container`` holds ``obj`` (at any depth)."""
     if isinstance(container, dict):
@@ -192,13 +212,6 @@ def _target_names(target: ast.AST) -> set[str]:
     if isinstance(target, (ast.Tuple, ast.List)):
         return set().union(*(_target_names(t) for t in target.elts))
     return set()
-
-
-#: Methods that change their receiver in place (lists, dicts, sets, numpy arrays).
-_MUTATORS = frozenset({
-    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
-    "sort", "reverse", "add", "discard", "fill", "resize", "put",
-})  # fmt: skip
 
 
 def _mutated_receiver(node: ast.AST) -> str | None:
@@ -281,6 +294,7 @@ class Tracer:
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
+        self.inliner = Inliner(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         # a Python call's pandas result -> the argument whose index it is checked to keep
@@ -322,8 +336,11 @@ class Tracer:
         return f"py{self._callees - 1}_{hint}"
 
     def where(self) -> str:
-        """``fn line N`` of the statement being traced."""
+        """``fn line N`` of the statement being traced (``helper line N of file`` in an
+        inlined helper)."""
         line = self.first_line + (self._stmt.lineno - 1 if self._stmt else 0)
+        if self.inliner.active:
+            return self.inliner.where(line)
         return f"{self.fn.__name__} line {line}"
 
     def python_op(
@@ -454,11 +471,13 @@ class Tracer:
         name = hint if isinstance(hint, str) else getattr(hint, "id", type(node).__name__)
         return self.python_op(str(name), function, operands, reason, ast.unparse(node))
 
-    def opaque_statements(self, stmts: list[ast.stmt], reason: str, returns: bool) -> Val:
-        """Statements as one Python function; yields the return value or the rebound names."""
+    def opaque_statements(self, stmts: list[ast.stmt], reason: str, returns: bool,
+                          changes: Collection[str] = ()) -> Val:  # fmt: skip
+        """Statements as one Python function; yields the return value or the rebound names
+        (and the names in ``changes``, which a helper they call changes in place)."""
         operands: list[Val] = []
         loaded = {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)}
-        changed = set(_stored_names(stmts))
+        changed = set(_stored_names(stmts)) | set(changes)
         prologue = []
         for var in sorted(loaded & set(self.env)):
             value: ast.expr = self._placeholder(self.env[var], operands)
@@ -472,6 +491,7 @@ class Tracer:
                 value = ast.Call(ast.Name("_wm_copy", ast.Load()), [value], [])
             prologue.append(ast.Assign([ast.Name(var, ast.Store())], value))
         stored: list[str] = [] if returns else _stored_names(stmts)
+        stored += [] if returns else sorted(set(changes) - set(stored))
         name = self._fresh("f")
         epilogue = ast.parse(
             f"_wm_l = locals()\nreturn tuple(_wm_l.get(n) for n in {stored!r})"
@@ -515,6 +535,9 @@ class Tracer:
                 if i == start:
                     self.opaque_statements(body[start:stop], why, returns=False)
                 continue
+            branch = self._static_branch(stmt) if self.inliner.active else None
+            if branch is not None:  # an inlined helper's `if` on its arguments: one branch
+                return self.run(branch + body[i + 1 :])
             nested_return = any(isinstance(s, ast.Return) for s in ast.walk(stmt))
             if nested_return and not isinstance(stmt, ast.Return):
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
@@ -524,6 +547,8 @@ class Tracer:
             returned = self.returned(stmt) if isinstance(stmt, ast.Return) else None
             if returned is None:
                 self.statement(stmt)
+            if self.lookups.rows_change is not None and self.inliner.active:
+                raise Unsupported(self.lookups.rows_change)  # the caller's rest: in Python
             if self.lookups.rows_change is not None:  # the rest runs on other rows: in Python
                 self.rollback(mark)
                 self.env, self.notes[notes:] = env, []
@@ -532,6 +557,26 @@ class Tracer:
             if returned is not None:
                 return returned
         return self._returned(None)
+
+    def _static_branch(self, stmt: ast.stmt) -> list[ast.stmt] | None:
+        """The statements an ``if`` runs when its condition is known at compile time (a
+        helper's ``if times == 0:``) and reads no global that may change (a dict); None for
+        another statement or condition."""
+        if not isinstance(stmt, ast.If) or not all(
+            n.id in self.env or _immutable(self.ns.get(n.id))
+            for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
+        ):  # fmt: skip
+            return None  # a global dict or list may change between calls: Python decides
+        mark, notes = self.mark(), len(self.notes)
+        try:
+            test = self.lower(stmt.test)
+            if test.is_static:
+                return stmt.body if bool(test.value) else stmt.orelse
+        except (Unsupported, ChangesArguments, ValueError, TypeError):
+            pass
+        self.rollback(mark)
+        self.notes[notes:] = []
+        return None
 
     def returned(self, stmt: ast.Return) -> list[Val]:
         """Trace a ``return``; if lowering it fails, it runs in Python (``statement``)."""
@@ -547,6 +592,8 @@ class Tracer:
 
     def _returned(self, node: ast.expr | None) -> list[Val]:
         val = self.lower(node) if node is not None else Val(None)
+        if self.inliner.active:  # an inlined helper's value, as the caller's expression
+            return [val]
         if val.items is not None and isinstance(val.value, tuple):
             # the items are computed natively; the tuple the caller gets is packed in Python
             items = [self.materialize(v) for v in val.items]
@@ -596,7 +643,8 @@ class Tracer:
         except Exception as error:
             self.rollback(mark)
             self.env, self.notes[notes:] = env, []
-            self.opaque_statements([stmt], _why(error), returns=False)
+            changes = error.names if isinstance(error, ChangesArguments) else ()
+            self.opaque_statements([stmt], _why(error), returns=False, changes=changes)
 
     def _statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
@@ -614,7 +662,7 @@ class Tracer:
             if docstring or self._append(stmt.value):
                 return
             changed = [n for n in _called_on(stmt.value) if n in self.env]
-            if changed:
+            if changed and not self._calls_helper(stmt.value):
                 raise Unsupported(f"a call for its effect may change {', '.join(changed)} in "
                                   "place: the statement runs in Python and rebinds them")
             self.lower(stmt.value)
@@ -629,6 +677,15 @@ class Tracer:
         else:
             kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
             raise Unsupported(f"{kind} is not compiled")
+
+    def _calls_helper(self, node: ast.expr) -> bool:
+        """Whether ``node`` calls a user function by name (``feats(df)``): the inliner
+        sees what it changes in place."""
+        def lookup(name: str) -> object:
+            val = self.env.get(name, Val(self.ns.get(name)))
+            return val.value if val.is_static else None
+
+        return is_helper(called(node, lookup))
 
     def _append(self, node: ast.expr) -> bool:
         """``name.append(x)`` of a list the function built (``out = []``): ``name`` is bound
@@ -1199,6 +1256,9 @@ class Tracer:
               function: object, args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """Recognise a call; None if it is not recognised."""
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        plain = receiver is None or receiver.is_static and inspect.ismodule(receiver.value)
+        if plain and is_helper(function):  # the user's own function: traced through
+            return self.inliner.call(node, function, args, kwargs)
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
@@ -1553,12 +1613,16 @@ def _use_kind(node: ast.Name, parents: dict[int, ast.AST], ns: dict[str, Any],
                 module = isinstance(owner, ast.Name) and inspect.ismodule(ns.get(owner.id))
                 if parent.args.index(current) == (1 if module else 0):  # pd.merge(rows, table)
                     return "table"
-            return "other"
+            passed = passed_to_helper(parent, parent.args.index(current), ns, static_by_use)
+            return "table" if passed == "table" else "other"
         if isinstance(parent, ast.keyword):
             call = parents.get(id(parent))
             func = call.func if isinstance(call, ast.Call) else None
             if isinstance(func, ast.Attribute) and _TABLE_ARGUMENTS.get(func.attr) == parent.arg:
                 return "table"
+            passed = passed_to_helper(call, parent.arg, ns, static_by_use) if func else None
+            if passed is not None:  # my_merge(df, table=weather): as the helper uses it
+                return passed
             return "key" if parent.arg in _KEY_KEYWORDS and not derived else "other"
         if isinstance(parent, ast.Subscript) and parent.slice is current:
             return "key" if not derived else "other"
@@ -1798,6 +1862,7 @@ def trace_to_module(
     )
     module = ModuleOp([function])
     dce(module)  # selections and constants that folding or fallbacks left unused
+    check_lengths(tracer.strings)
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),

@@ -622,6 +622,23 @@ func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>)
 
 // -----
 
+// fillna of a str column: a missing row gets the fill value's bytes, a present one its own,
+// in a scratch buffer sized by the fill value plus the column's longest row; no row is missing.
+func.func @filled(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
+  %f = pipeline.str_fill %df "none" : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %k = pipeline.str_len %f : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  func.return %k : tensor<?xf64>
+}
+
+// CHECK: func.func @filled_stage0(
+// CHECK-SAME: {value = "filled_stage0.0.bytes", part = "scratch", dtype = "i8", size = {fixed = 5 : i64, per_byte = 1 : i64, value = "arg0", column = "a"}}
+// CHECK: scf.if %{{.*}} -> (index) {
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
+// CHECK: } else {
+// CHECK: scf.for
+
+// -----
+
 // A transformed str column returned: offsets, missing flags, bytes and their capacity, with the
 // column whose index and dtype the runtime gives it.
 func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str> {

@@ -382,6 +382,13 @@
 
 // -----
 
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str, "d" : !pipeline.str>
+%f = pipeline.str_fill %s "" : !pipeline.frame<"c" : !pipeline.str, "d" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str, "d" : !pipeline.str>
+
+// CHECK: input must be a one-column frame of !pipeline.str
+
+// -----
+
 %s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %m = pipeline.str_match "matches" %s "a" na "false" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 

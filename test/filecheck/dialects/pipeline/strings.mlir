@@ -11,6 +11,7 @@
 %m = pipeline.str_match "contains" %f "ss" na "python" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %i = pipeline.str_match "endswith" %s "Ab" na "false" ignore_case : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+%e = pipeline.str_fill %s "n/a" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
 // CHECK: pipeline.str_case "upper" %{{.*}} map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8
 // CHECK: pipeline.str_strip "left" %{{.*}} chars "x-"
@@ -21,3 +22,4 @@
 // CHECK: pipeline.str_match "contains" %{{.*}} "ss" na "python"
 // CHECK: pipeline.str_match "endswith" %{{.*}} "Ab" na "false" ignore_case
 // CHECK: pipeline.str_to_int %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+// CHECK: pipeline.str_fill %{{.*}} "n/a" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
