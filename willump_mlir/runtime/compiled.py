@@ -417,12 +417,12 @@ class CompiledPipeline:
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.direct is not None and not kwargs and len(args) == len(self.arguments):
+        if kwargs or len(args) != len(self.arguments):
+            args = self.merge_keywords(args, kwargs)
+        if self.direct is not None:
             result = self.direct(args)
             if result is not None:
                 return result
-        if kwargs:
-            args = self.merge_keywords(args, kwargs)
         try:
             results, flagged = self.run(args)
         except marshal.Unhandled as unhandled:
@@ -504,9 +504,9 @@ class CompiledPipeline:
             if spec.kind == "bound" and not spec.accepts(value):
                 raise marshal.InputError(
                     f"argument {spec.name!r} must be the object given to wm.compile "
-                    "(a lookup table or constant: or an equal one): fitted estimators, "
-                    "lookup tables and constants are compiled into the code; compile "
-                    "again to use another one"
+                    "(a lookup table or constant: or an equal one), or be left out with "
+                    "every bound argument: fitted estimators, lookup tables and constants "
+                    "are compiled into the code; compile again to use another one"
                 )
         self.guard.check()
         values: dict[str, Any] = {}
@@ -535,14 +535,23 @@ class CompiledPipeline:
         return values, rows
 
     def merge_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        merged = list(args)
-        for name in self.names[len(args) :]:
+        """Every argument of a call of ``args`` then ``kwargs`` by name. A call that gives
+        the data arguments only (``compiled(frame)``) gets the bound ones, which are
+        compiled in."""
+        data = [a.name for a in self.arguments if a.kind != "bound"]
+        names = self.names
+        if len(args) + len(kwargs) == len(data) < len(names) and set(kwargs) <= set(data):
+            names = data
+        if len(args) > len(names):
+            return args  # ``bind`` says how many it takes
+        merged = dict(zip(names, args, strict=False))
+        for name in names[len(args) :]:
             if name not in kwargs:
                 raise TypeError(f"{self.__name__}() missing argument {name!r}")
-            merged.append(kwargs.pop(name))
+            merged[name] = kwargs.pop(name)
         if kwargs:
             raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
-        return tuple(merged)
+        return tuple(merged[a.name] if a.name in merged else a.value for a in self.arguments)
 
     def input_buffer(
         self,
@@ -824,6 +833,14 @@ class CompiledPipeline:
                 f"{column!r} during transform"
             )
         return marshal.InputError(f"{where}, row {row}: native code reported error {kind}")
+
+    def save(self, path: str | os.PathLike[str], *, pickle: bool = False) -> None:
+        """Write the pipeline to the directory ``path``, which ``wm.load`` reads; with a
+        pickle of its function and estimators only if it makes Python calls or ``pickle``
+        is true (see ``willump_mlir.persist``)."""
+        from willump_mlir import persist  # the API layer's, which imports this module
+
+        persist.save(self, path, pickle=pickle)
 
     # endregion
     # region Inspection
