@@ -55,7 +55,9 @@ call passes those very objects (``loaded.bound`` holds them by name) or leaves t
 Security: ``objects.pkl`` is a pickle, and unpickling runs code. ``load`` unpickles it
 only if the caller passes ``trust=True``, or if ``$WILLUMP_MLIR_SIGNING_KEY`` is set and
 the HMAC of ``checksums.json`` verifies under it; otherwise it raises ``InputError`` before
-reading the pickle.
+reading the pickle. While the key is set, a save without a pickle must verify too (or be
+loaded with ``trust=True``): its checksums alone find damage, not edits, and its IR is the
+program that runs.
 """
 
 from __future__ import annotations
@@ -410,7 +412,7 @@ def load(
     if missing:
         raise InputError(f"{root}: incomplete willump-mlir save, missing {', '.join(missing)}")
     checksums = _check_files(root)
-    if pickled:
+    if pickled or os.environ.get(SIGNING_KEY):  # with a key, every save must be signed
         _check_trusted(root, checksums, trust)
     elif (root / OBJECTS).exists():
         raise InputError(f"{root}: damaged willump-mlir save: {OBJECTS} in a save without one")
@@ -550,7 +552,8 @@ def _check_files(root: Path) -> dict[str, Any]:
 
 
 def _check_trusted(root: Path, checksums: dict[str, Any], trust: bool) -> None:
-    """Return if the save may be unpickled: ``trust``, or an HMAC that verifies."""
+    """Return if the save may be unpickled: ``trust``, or an HMAC that verifies (which a
+    save without a pickle needs too while ``$WILLUMP_MLIR_SIGNING_KEY`` is set)."""
     if trust:
         return
     key = os.environ.get(SIGNING_KEY)
