@@ -79,15 +79,17 @@ from typing import Any
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, TensorType
 from xdsl.ir import Attribute, ParametrizedAttribute
 from xdsl.parser import Parser
 
 from willump_mlir.api import compile_traced
 from willump_mlir.compiler import context
-from willump_mlir.dialects.pipeline import BlobAttr
+from willump_mlir.dialects.pipeline import BlobAttr, PythonCallOp
 from willump_mlir.frontend.params import blob_digest, blob_type
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
+from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import Candidate, GroupProfile, OptimizedPipeline, Report
@@ -519,6 +521,7 @@ def _frontend_result(
         )
         for callee, c in spec["python_calls"].items()
     }
+    _check_signature(module, arguments, calls, root)
     return FrontendResult(
         module=module,
         blobs=own,
@@ -527,6 +530,41 @@ def _frontend_result(
         returns_sparse=bool(spec["returns_sparse"]),
         notes=[str(note) for note in spec["notes"]],
     )
+
+
+def _check_signature(
+    module: ModuleOp, arguments: list[ArgumentSpec], calls: dict[str, PythonCall], root: Path
+) -> None:
+    """The manifest's arguments are the IR function's, in order and of its types, and its
+    Python calls are the IR's (what native code is handed must be what it was built for)."""
+    function = module.body.block.first_op
+    data = [a for a in arguments if a.kind != "bound"]
+    if not isinstance(function, func.FuncOp) or [a.type for a in data] != list(
+        function.function_type.inputs
+    ):
+        raise InputError(
+            f"{root / MANIFEST}: damaged willump-mlir save: its data arguments are not those "
+            "of the pipeline IR's function"
+        )
+    for a in data:  # each type is the one the frontend gives an argument of its kind
+        expected: Attribute | None = None
+        if a.kind == "frame" and a.columns is not None:
+            expected = frame_type(a.columns)
+        elif a.kind == "strings" and a.columns == [(a.name, "str")]:
+            expected = text_type(a.name)
+        elif a.kind == "array" and a.columns is None and isinstance(a.type, TensorType):
+            expected = a.type
+        if expected is None or expected != a.type:
+            raise InputError(
+                f"{root / MANIFEST}: damaged willump-mlir save: argument {a.name!r} of kind "
+                f"{a.kind!r} does not match its type {a.type}"
+            )
+    callees = {op.callee.data for op in module.walk() if isinstance(op, PythonCallOp)}
+    if callees != set(calls):
+        raise InputError(
+            f"{root / MANIFEST}: damaged willump-mlir save: its Python calls "
+            f"{sorted(calls)} are not the IR's {sorted(callees)}"
+        )
 
 
 def _check_files(root: Path) -> dict[str, Any]:
