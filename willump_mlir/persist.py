@@ -454,7 +454,15 @@ def load(
             f"{root / MANIFEST}: damaged willump-mlir save ({type(error).__name__}: {error})"
         ) from error
     fn = objects["fn"]
-    programs = {name: compile_traced(fn, t) for name, t in traced.items()}
+    programs = {}
+    for name, program in traced.items():
+        try:
+            programs[name] = compile_traced(fn, program)
+        except Exception as error:  # a lowering, verifier or LLVM error: the IR's
+            raise InputError(
+                f"{root / f'{name}.mlir'}: the pipeline IR does not compile "
+                f"({type(error).__name__}: {error})"
+            ) from error
     if not optimized:
         return programs["exact"]
     cascade_ir = (root / CASCADE).read_text(encoding="utf-8") if with_ir else None
