@@ -172,7 +172,7 @@ def save(
     target = Path(path)
     _check_target(target)
     programs = _programs(pipeline)
-    pickled = pickle or any(c.traced.python_calls for c in programs.values())
+    pickled = pickle or any(_callees(c.traced.module) for c in programs.values())
     compiled_in = [
         a.name
         for c in programs.values()
@@ -289,6 +289,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
         "python_calls": {
             name: {"reason": call.reason, "source": call.source, "wraps": call.wraps}
             for name, call in traced.python_calls.items()
+            if name in _callees(traced.module)  # a cascade's program may use fewer
         },
         "blobs": sorted(traced.blobs),
         "returns_sparse": traced.returns_sparse,
@@ -567,12 +568,17 @@ def _check_signature(
                 f"{root / MANIFEST}: damaged willump-mlir save: argument {a.name!r} of kind "
                 f"{a.kind!r} does not match its type {a.type}"
             )
-    callees = {op.callee.data for op in module.walk() if isinstance(op, PythonCallOp)}
+    callees = _callees(module)
     if callees != set(calls):
         raise InputError(
             f"{root / MANIFEST}: damaged willump-mlir save: its Python calls "
             f"{sorted(calls)} are not the IR's {sorted(callees)}"
         )
+
+
+def _callees(module: ModuleOp) -> set[str]:
+    """The Python calls the pipeline IR makes."""
+    return {op.callee.data for op in module.walk() if isinstance(op, PythonCallOp)}
 
 
 def _check_files(root: Path) -> dict[str, Any]:
