@@ -44,8 +44,8 @@ whose exact result native code does not model) raises ``InputError`` saying so.
 
 ``load`` parses the IR and compiles each program with ``compile_traced``: the IR text, and
 so the cache key, is the one saved, so on a host whose object-code cache holds the
-programs nothing is lowered or compiled by LLVM; elsewhere they are compiled once, and the
-run plan (scratch sizes included) is computed from the IR, never read from the save. Before
+programs nothing is lowered or compiled by LLVM; elsewhere they are compiled once. The run
+plan (scratch sizes included) comes with the code, never from the save. Before
 anything reaches native code, every blob is checked against the IR: the shape and dtype
 its ``#pipeline.blob`` attribute gives, and the content hash its name ends with.
 

@@ -496,9 +496,11 @@ class CompiledPipeline:
     def bind(self, args: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
         """Check the arguments; map the data arguments to their IR value names."""
         if len(args) != len(self.arguments):
+            data = [a.name for a in self.arguments if a.kind != "bound"]
+            alone = f" (or the data arguments only: {', '.join(data)})"
             raise TypeError(
                 f"{self.__name__}() takes {len(self.arguments)} arguments "
-                f"({', '.join(self.names)}), got {len(args)}"
+                f"({', '.join(self.names)}), got {len(args)}{alone if data != self.names else ''}"
             )
         for spec, value in zip(self.arguments, args, strict=True):
             if spec.kind == "bound" and not spec.accepts(value):
@@ -542,7 +544,7 @@ class CompiledPipeline:
         names = self.names
         if len(args) + len(kwargs) == len(data) < len(names) and set(kwargs) <= set(data):
             names = data
-        if len(args) > len(names):
+        if len(args) > len(names) or not kwargs and len(args) != len(names):
             return args  # ``bind`` says how many it takes
         merged = dict(zip(names, args, strict=False))
         for name in names[len(args) :]:
