@@ -106,8 +106,11 @@ def test_a_compiled_pipeline_is_called_with_its_data_arguments_only(penguins):
     np.testing.assert_array_equal(
         compiled(frame, scaler, encoder=encoder, model=model), compiled(frame)
     )
-    with pytest.raises(TypeError, match="missing argument 'model'"):
+    with pytest.raises(TypeError, match=r"takes 4 arguments \(frame, scaler, encoder, model\), "
+                       r"got 3 \(or the data arguments only: frame\)"):  # fmt: skip
         compiled(frame, scaler, encoder)
+    with pytest.raises(TypeError, match="missing argument 'model'"):
+        compiled(frame, scaler, encoder=encoder)
     with pytest.raises(TypeError, match="missing argument 'frame'"):
         compiled(frames=frame)
 
