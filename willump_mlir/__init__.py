@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:
 
         return optimize
     if name == "load":
-        from willump_mlir.runtime.persist import load
+        from willump_mlir.persist import load
 
         return load
     if name == "OptimizedPipeline":

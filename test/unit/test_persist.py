@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
+from tamper_pipelines import WritesMarker
 
 import willump_mlir as wm
 from willump_mlir.runtime.marshal import InputError
@@ -248,16 +249,6 @@ def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
         load_trusted(damaged("blobs.npz", b"not a zip"))
 
 
-class WritesMarker:
-    """A pickle payload: unpickling it writes ``path``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (exec, (f"open({str(self.path)!r}, 'w').write('ran')",))
-
-
 def test_an_untrusted_save_runs_nothing(workload: Workload, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("WILLUMP_MLIR_SIGNING_KEY", raising=False)
     target = tmp_path / "fast"
@@ -327,7 +318,7 @@ def test_tampered_blobs_are_refused_before_native_code_sees_them(
     with (target / "blobs.npz").open("wb") as file:
         np.savez(file, **renamed)
     reseal(target)
-    with pytest.raises(InputError, match="damaged willump-mlir save"):
+    with pytest.raises(InputError, match=rf"blobs\.npz: blobs \[{name!r}\] of the manifest"):
         wm.load(target, trust=True)
 
 

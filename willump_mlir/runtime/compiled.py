@@ -425,24 +425,26 @@ class CompiledPipeline:
         return self.call_plan(args, kwargs)
 
     def call_original(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """``fn(*args, **kwargs)`` once the bound arguments are checked. If it raises, the
-        plan runs the call for its error, which names the argument; the original's error
-        is raised if the plan gives a result."""
+        """``fn`` on every argument once the bound ones are checked. If it raises, the plan
+        runs the call for its error, which names the argument; the original's error is
+        raised if the plan gives a result."""
         try:
-            self.check_bound(self.merge_keywords(args, dict(kwargs)) if kwargs else args)
-            return self.fn(*args, **kwargs)
+            if kwargs or len(args) != len(self.arguments):
+                args = self.merge_keywords(args, dict(kwargs))
+            self.check_bound(args)
+            return self.fn(*args)
         except Exception:
-            self.call_plan(args, dict(kwargs))
+            self.call_plan(args, {})
             raise
 
     def call_plan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run the plan: native kernels and Python calls."""
-        if self.direct is not None and not kwargs and len(args) == len(self.arguments):
+        if kwargs or len(args) != len(self.arguments):
+            args = self.merge_keywords(args, kwargs)
+        if self.direct is not None:
             result = self.direct(args)
             if result is not None:
                 return result
-        if kwargs:
-            args = self.merge_keywords(args, kwargs)
         try:
             results, flagged = self.run(args)
         except marshal.Unhandled as unhandled:
@@ -545,29 +547,40 @@ class CompiledPipeline:
         """Check the number of arguments, that each bound one is the compiled value, and
         that no bound model was refitted."""
         if len(args) != len(self.arguments):
+            data = [a.name for a in self.arguments if a.kind != "bound"]
+            alone = f" (or the data arguments only: {', '.join(data)})"
             raise TypeError(
                 f"{self.__name__}() takes {len(self.arguments)} arguments "
-                f"({', '.join(self.names)}), got {len(args)}"
+                f"({', '.join(self.names)}), got {len(args)}{alone if data != self.names else ''}"
             )
         for spec, value in zip(self.arguments, args, strict=True):
             if spec.kind == "bound" and not spec.accepts(value):
                 raise marshal.InputError(
                     f"argument {spec.name!r} must be the object given to wm.compile "
-                    "(a lookup table or constant: or an equal one): fitted estimators, "
-                    "lookup tables and constants are compiled into the code; compile "
-                    "again to use another one"
+                    "(a lookup table or constant: or an equal one), or be left out with "
+                    "every bound argument: fitted estimators, lookup tables and constants "
+                    "are compiled into the code; compile again to use another one"
                 )
         self.guard.check()
 
     def merge_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        merged = list(args)
-        for name in self.names[len(args) :]:
+        """Every argument of a call of ``args`` then ``kwargs`` by name. A call that gives
+        the data arguments only (``compiled(frame)``) gets the bound ones, which are
+        compiled in."""
+        data = [a.name for a in self.arguments if a.kind != "bound"]
+        names = self.names
+        if len(args) + len(kwargs) == len(data) < len(names) and set(kwargs) <= set(data):
+            names = data
+        if len(args) > len(names) or not kwargs and len(args) != len(names):
+            return args  # ``bind`` says how many it takes
+        merged = dict(zip(names, args, strict=False))
+        for name in names[len(args) :]:
             if name not in kwargs:
                 raise TypeError(f"{self.__name__}() missing argument {name!r}")
-            merged.append(kwargs.pop(name))
+            merged[name] = kwargs.pop(name)
         if kwargs:
             raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
-        return tuple(merged)
+        return tuple(merged[a.name] if a.name in merged else a.value for a in self.arguments)
 
     def input_buffer(
         self,
@@ -849,6 +862,14 @@ class CompiledPipeline:
                 f"{column!r} during transform"
             )
         return marshal.InputError(f"{where}, row {row}: native code reported error {kind}")
+
+    def save(self, path: str | os.PathLike[str], *, pickle: bool = False) -> None:
+        """Write the pipeline to the directory ``path``, which ``wm.load`` reads; with a
+        pickle of its function and estimators only if it makes Python calls or ``pickle``
+        is true (see ``willump_mlir.persist``)."""
+        from willump_mlir import persist  # the API layer's, which imports this module
+
+        persist.save(self, path, pickle=pickle)
 
     # endregion
     # region Inspection

@@ -8,8 +8,9 @@ The flow, with an on-disk object cache so that a warm start never runs LLVM::
     fn = lib.cfunc("score", ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)
 
 Objects are stored as ``<cache_dir>/<sha256>.wobj`` (a header with the SHA-256 of the
-rest, JSON metadata with the defined symbols and the caller's ``attachment``, then the
-ELF/Mach-O object). The file name's sha256 covers the caller's key, the host CPU name and
+rest, JSON metadata with the caller's key, the defined symbols and the caller's
+``attachment``, then the ELF/Mach-O object; an entry whose key is not the one looked up is
+a miss). The file name's sha256 covers the caller's key, the host CPU name and
 features, the llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache directory can
 be shared between machines and releases. Cached object code is run as it is: the cache
 directory must be writable by its owner only (a directory others can write is not used),
@@ -408,7 +409,7 @@ def compile_llvm_ir(llvm_ir: str, cache_key: str, attachment: str = "") -> Nativ
     External symbols (blobs, libm) must resolve at load time.
     """
     obj, symbols, externals = _optimise(llvm_ir)
-    meta = {"symbols": symbols, "externals": externals, "attachment": attachment}
+    meta = {"key": cache_key, "symbols": symbols, "externals": externals, "attachment": attachment}
     path = cache_path(cache_key)
     if path is not None:
         _store(path, meta, obj)
@@ -428,8 +429,8 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
     except OSError:
         return None
     parsed = _parse_entry(raw)
-    if parsed is None:
-        return None
+    if parsed is None or parsed[0].get("key") != cache_key:
+        return None  # damaged, or another key's entry in this one's place
     meta, obj = parsed
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: evicted last

@@ -118,6 +118,8 @@ class OptimizedPipeline:
     def __call__(self, *args: Any) -> Any:
         if not self.cascaded:
             return self.exact(*args)
+        if len(args) != len(self.exact.arguments):  # the data arguments only
+            args = self.exact.merge_keywords(args, {})
         assert self.rest is not None
         try:
             result, settled = self.cheap(args)
@@ -146,6 +148,8 @@ class OptimizedPipeline:
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise InputError(f"k must be a positive int, got {k!r}")
         k = int(k)
+        if len(args) != len(self.exact.arguments):  # the data arguments only
+            args = self.exact.merge_keywords(args, {})
         cheap = None
         if self.approx is not None and self.curve is not None:
             try:
@@ -210,10 +214,13 @@ class OptimizedPipeline:
 
     # endregion
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        from willump_mlir.runtime.persist import save
+    def save(self, path: str | os.PathLike[str], *, pickle: bool = False) -> None:
+        """Write the pipeline to the directory ``path``, which ``wm.load`` reads; with a
+        pickle of its function and estimators only if it makes Python calls or ``pickle``
+        is true (see ``willump_mlir.persist``)."""
+        from willump_mlir import persist  # the API layer's, which imports this module
 
-        save(self, path)
+        persist.save(self, path, pickle=pickle)
 
     def __repr__(self) -> str:
         state = "cascade" if self.cascaded else "exact (no cascade)"

@@ -1,17 +1,20 @@
-"""Saving and loading an ``OptimizedPipeline``: ``fast.save(path)`` and ``wm.load(path)``.
+"""Saving and loading pipelines: ``compiled.save(path)``, ``fast.save(path)``, ``wm.load(path)``.
 
-A save is a directory (format ``willump-mlir-optimized``, version 2) of these files:
+A save is a directory (format ``willump-mlir``, version 4) of these files:
 
 ``manifest.json``
-    ``format``, ``version``, ``python`` (``"3.11"``: the pickle below is tied to it),
-    ``function`` (its name), ``cascaded``, ``cascade_ir`` (whether ``cascade.mlir`` is
-    there), ``settle`` (``[metric, threshold]`` or null), ``confidence``, ``report`` (the
-    ``Report`` dataclasses as JSON objects), ``curve`` (the ``CandidateCurve`` fields or
-    null), and ``programs``: for ``exact``, ``approx`` (a cascade's cheap program, or a top-K-only
+    ``format``, ``version``, ``python`` (``"3.11"``: a pickle is tied to it), ``pipeline``
+    (``"compiled"`` for a ``CompiledPipeline``, ``"optimized"`` for an ``OptimizedPipeline``),
+    ``pickled`` (whether ``objects.pkl`` is part of the save), ``function`` (its name), and
+    ``programs``: for ``exact``, ``approx`` (a cascade's cheap program, or a top-K-only
     cheap scorer) and ``rest`` (a cascade's full program) when present, the
-    ``arguments`` (``name``, ``kind``, ``type`` as IR text or null, ``columns``), the
-    ``python_calls`` (``reason`` and ``source`` by callee), the names of its ``blobs``,
-    ``returns_sparse`` and the frontend ``notes``.
+    ``arguments`` (``name``, ``kind``, ``type`` as IR text or null, ``columns``, and for a
+    bound argument the ``class`` of its value, for messages), the ``python_calls``
+    (``reason`` and ``source`` by callee), the names of its ``blobs``, ``returns_sparse``
+    and the frontend ``notes``. An optimized pipeline's also has ``cascaded``,
+    ``cascade_ir`` (whether ``cascade.mlir`` is there), ``settle`` (``[metric, threshold]``
+    or null), ``confidence``, ``report`` (the ``Report`` dataclasses as JSON objects) and
+    ``curve`` (the ``CandidateCurve`` fields or null).
 ``exact.mlir``, ``approx.mlir``, ``rest.mlir``
     Each program's pipeline IR (only the programs listed in the manifest).
 ``cascade.mlir``
@@ -19,29 +22,42 @@ A save is a directory (format ``willump-mlir-optimized``, version 2) of these fi
 ``blobs.npz``
     The programs' weights and tables by name (``np.savez``, no pickled arrays).
 ``objects.pkl``
-    What is not text, pickled with cloudpickle: ``{"fn": the function, "programs": {name:
-    {"bound": {argument: value}, "calls": {callee: function}}}}``. The function and other
-    importable objects are stored by reference (their module must be importable when
-    loading); the functions the tracer generates for the Python calls are stored by value.
-
+    Only in a pickled save. What is not text, pickled with cloudpickle: ``{"fn": the
+    function, "programs": {name: {"bound": {argument: value}, "calls": {callee:
+    function}}}}``. The function and other importable objects are stored by reference
+    (their module must be importable when loading); the functions the tracer generates for
+    the Python calls are stored by value.
 ``checksums.json``
     The SHA-256 of every other file (``files``), checked before anything else is read, and
     their HMAC-SHA256 under ``$WILLUMP_MLIR_SIGNING_KEY`` (``hmac_sha256``) if it was set
     at ``save``, else null.
 
+A pipeline whose programs make no Python calls is saved without ``objects.pkl`` unless
+``save`` is asked to pickle (``pickle=True``): its estimators' parameters are compiled into
+the IR and the blobs, so nothing but text, JSON and plain arrays is needed to run it, and
+loading it executes nothing from the save (no trust or signature is asked for). Such a
+loaded pipeline is called with the data arguments only (``loaded(frame)``); its bound
+arguments are ``CompiledIn`` markers (``loaded.bound``, for an optimized pipeline), which a
+call may also pass, and any other value for them is refused. It has no original function
+to fall back on: an input the compiled code hands back to Python (an empty batch, a row
+whose exact result native code does not model) raises ``InputError`` saying so.
+
 ``load`` parses the IR and compiles each program with ``compile_traced``: the IR text, and
 so the cache key, is the one saved, so on a host whose object-code cache holds the
-programs nothing is lowered or compiled by LLVM; elsewhere they are compiled once. Before
+programs nothing is lowered or compiled by LLVM; elsewhere they are compiled once. The run
+plan (scratch sizes included) comes with the code, never from the save. Before
 anything reaches native code, every blob is checked against the IR: the shape and dtype
 its ``#pipeline.blob`` attribute gives, and the content hash its name ends with.
 
-The bound arguments (fitted estimators) are the unpickled objects: a call must pass those
-very objects, ``loaded.bound`` holds them by name.
+In a pickled save, the bound arguments (fitted estimators) are the unpickled objects: a
+call passes those very objects (``loaded.bound`` holds them by name) or leaves them out.
 
 Security: ``objects.pkl`` is a pickle, and unpickling runs code. ``load`` unpickles it
 only if the caller passes ``trust=True``, or if ``$WILLUMP_MLIR_SIGNING_KEY`` is set and
 the HMAC of ``checksums.json`` verifies under it; otherwise it raises ``InputError`` before
-reading the pickle.
+reading the pickle. While the key is set, a save without a pickle must verify too (or be
+loaded with ``trust=True``): its checksums alone find damage, not edits, and its IR is the
+program that runs.
 """
 
 from __future__ import annotations
@@ -56,28 +72,35 @@ import shutil
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, TensorType
 from xdsl.ir import Attribute, ParametrizedAttribute
 from xdsl.parser import Parser
 
 from willump_mlir.api import compile_traced
+from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.compiler import context
-from willump_mlir.dialects.pipeline import BlobAttr
+from willump_mlir.dialects.pipeline import BlobAttr, PythonCallOp
 from willump_mlir.frontend.params import blob_digest, blob_type
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
+from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import Candidate, GroupProfile, OptimizedPipeline, Report
 from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
 
-FORMAT = "willump-mlir-optimized"
-VERSION = 3  # 2: a Python call returns the tuple of its results; 3: checksums.json
+FORMAT = "willump-mlir"
+FORMERLY = "willump-mlir-optimized"  # versions 1 to 3: optimized pipelines only
+VERSION = 4  # 2: a Python call returns the tuple of its results; 3: checksums.json;
+# 4: compiled pipelines, saves without a pickle
 MANIFEST = "manifest.json"
 BLOBS = "blobs.npz"
 OBJECTS = "objects.pkl"
@@ -98,36 +121,94 @@ def _python() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+@dataclass(frozen=True)
+class CompiledIn:
+    """A bound argument of a pipeline loaded from a save without a pickle: the estimator or
+    constant itself is not there, its parameters are compiled in. A call leaves it out or
+    passes this marker."""
+
+    name: str
+    kind: str  # the saved value's class, ``module.qualname``
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: a {self.kind}, compiled in>"
+
+
+def _without_original(name: str) -> Callable[..., Any]:
+    """The stand-in for the original function of a pipeline saved without a pickle."""
+
+    def original(*args: Any, **kwargs: Any) -> Any:
+        raise InputError(
+            f"{name!r} was loaded from a save without Python objects, and the compiled code "
+            "hands this input back to the original function, which the save does not hold; "
+            "save the pipeline with pickle=True (and load it trusted) to keep it"
+        )
+
+    original.__name__ = original.__qualname__ = name
+    return original
+
+
+def _kind(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 # region Saving
 
 
-def save(fast: OptimizedPipeline, path: str | os.PathLike[str]) -> None:
-    """Write ``fast`` to the directory ``path`` (see the module docstring for the format).
+def save(
+    pipeline: CompiledPipeline | OptimizedPipeline,
+    path: str | os.PathLike[str],
+    *,
+    pickle: bool = False,
+) -> None:
+    """Write ``pipeline`` to the directory ``path`` (see the module docstring for the format).
 
-    ``path`` may be absent, an empty directory or a previous save (replaced as a whole);
-    anything else raises ``FileExistsError``. An object that cannot be pickled raises
-    ``TypeError`` naming it.
+    Its function, estimators and Python calls are pickled (``objects.pkl``) if a program
+    makes Python calls or if ``pickle`` is true; else the save holds no pickle. ``path``
+    may be absent, an empty directory or a previous save (replaced as a whole); anything
+    else raises ``FileExistsError``. An object that cannot be pickled raises ``TypeError``
+    naming it.
     """
     target = Path(path)
     _check_target(target)
-    programs = _programs(fast)
-    objects = _dump_objects(fast, programs)
+    programs = _programs(pipeline)
+    pickled = pickle or any(_callees(c.traced.module) for c in programs.values())
+    compiled_in = [
+        a.name
+        for c in programs.values()
+        for a in c.arguments
+        if a.kind == "bound" and isinstance(a.value, CompiledIn)
+    ]
+    if pickled and compiled_in:
+        raise TypeError(
+            f"cannot pickle {pipeline.__name__!r}: it was loaded from a save without Python "
+            f"objects, and its function and bound arguments ({', '.join(compiled_in)}) are "
+            "not there"
+        )
+    objects = _dump_objects(pipeline, programs) if pickled else None
     blobs: dict[str, np.ndarray] = {}
     for compiled in programs.values():
         blobs.update(compiled.traced.blobs)
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "python": _python(),
-        "function": fast.__name__,
-        "cascaded": fast.cascaded,
-        "cascade_ir": fast.cascade_ir is not None,
-        "settle": None if fast.settle is None else list(fast.settle),
-        "confidence": fast.confidence,
-        "report": dataclasses.asdict(fast._report),
-        "curve": None if fast.curve is None else dataclasses.asdict(fast.curve),
+        "pipeline": "optimized" if isinstance(pipeline, OptimizedPipeline) else "compiled",
+        "pickled": pickled,
+        "function": pipeline.__name__,
         "programs": {name: _program_manifest(c) for name, c in programs.items()},
     }
+    if isinstance(pipeline, OptimizedPipeline):
+        manifest |= {
+            "cascaded": pipeline.cascaded,
+            "cascade_ir": pipeline.cascade_ir is not None,
+            "settle": None if pipeline.settle is None else list(pipeline.settle),
+            "confidence": pipeline.confidence,
+            "report": dataclasses.asdict(pipeline._report),
+            "curve": None if pipeline.curve is None else dataclasses.asdict(pipeline.curve),
+        }
+    cascade_ir = pipeline.cascade_ir if isinstance(pipeline, OptimizedPipeline) else None
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
     staging.mkdir()  # not mkdtemp: the save gets the usual permissions
@@ -136,10 +217,11 @@ def save(fast: OptimizedPipeline, path: str | os.PathLike[str]) -> None:
         (staging / MANIFEST).write_text(text, encoding="utf-8")
         for name, compiled in programs.items():
             (staging / f"{name}.mlir").write_text(str(compiled.traced.module), encoding="utf-8")
-        if fast.cascade_ir is not None:
-            (staging / CASCADE).write_text(fast.cascade_ir, encoding="utf-8")
+        if cascade_ir is not None:
+            (staging / CASCADE).write_text(cascade_ir, encoding="utf-8")
         _write_blobs(staging / BLOBS, blobs)
-        (staging / OBJECTS).write_bytes(objects)
+        if objects is not None:
+            (staging / OBJECTS).write_bytes(objects)
         checksums = _checksums(staging, os.environ.get(SIGNING_KEY))
         (staging / CHECKSUMS).write_text(json.dumps(checksums, indent=2), encoding="utf-8")
         _replace(staging, target)
@@ -159,7 +241,7 @@ def _check_target(target: Path) -> None:
         return
     try:
         manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
-        previous = isinstance(manifest, dict) and manifest.get("format") == FORMAT
+        previous = isinstance(manifest, dict) and manifest.get("format") in (FORMAT, FORMERLY)
     except (OSError, ValueError):
         previous = False
     if not previous or not entries <= FILES:
@@ -185,8 +267,10 @@ def _replace(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _programs(fast: OptimizedPipeline) -> dict[str, CompiledPipeline]:
-    found = {"exact": fast.exact, "approx": fast.approx, "rest": fast.rest}
+def _programs(pipeline: CompiledPipeline | OptimizedPipeline) -> dict[str, CompiledPipeline]:
+    if isinstance(pipeline, CompiledPipeline):
+        return {"exact": pipeline}
+    found = {"exact": pipeline.exact, "approx": pipeline.approx, "rest": pipeline.rest}
     return {name: compiled for name, compiled in found.items() if compiled is not None}
 
 
@@ -199,17 +283,23 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "kind": a.kind,
                 "type": None if a.type is None else str(a.type),
                 "columns": a.columns,
+                **({"class": _bound_kind(a.value)} if a.kind == "bound" else {}),
             }
             for a in traced.arguments
         ],
         "python_calls": {
             name: {"reason": call.reason, "source": call.source, "wraps": call.wraps}
             for name, call in traced.python_calls.items()
+            if name in _callees(traced.module)  # a cascade's program may use fewer
         },
         "blobs": sorted(traced.blobs),
         "returns_sparse": traced.returns_sparse,
         "notes": list(traced.notes),
     }
+
+
+def _bound_kind(value: object) -> str:
+    return value.kind if isinstance(value, CompiledIn) else _kind(value)
 
 
 def _json_default(value: object) -> object:
@@ -227,11 +317,13 @@ def _write_blobs(path: Path, blobs: dict[str, np.ndarray]) -> None:
         np.savez(file, **{name: np.asarray(a) for name, a in blobs.items()})
 
 
-def _dump_objects(fast: OptimizedPipeline, programs: dict[str, CompiledPipeline]) -> bytes:
+def _dump_objects(
+    pipeline: CompiledPipeline | OptimizedPipeline, programs: dict[str, CompiledPipeline]
+) -> bytes:
     """One pickle of the function, bound values and Python calls (so shared objects stay
     shared); on failure, a ``TypeError`` naming the first object that cannot be pickled."""
     objects = {
-        "fn": fast.fn,
+        "fn": pipeline.fn,
         "programs": {
             name: {
                 "bound": {a.name: a.value for a in c.arguments if a.kind == "bound"},
@@ -244,7 +336,7 @@ def _dump_objects(fast: OptimizedPipeline, programs: dict[str, CompiledPipeline]
     try:
         return bytes(cloudpickle.dumps(objects, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception as error:
-        failing, cause = _unpicklable(fast, programs) or ("the pipeline's objects", error)
+        failing, cause = _unpicklable(pipeline, programs) or ("the pipeline's objects", error)
         raise TypeError(
             f"cannot save {failing}: it cannot be pickled ({type(cause).__name__}: {cause}). "
             "A save pickles the function, its bound arguments and the code that runs in "
@@ -254,10 +346,10 @@ def _dump_objects(fast: OptimizedPipeline, programs: dict[str, CompiledPipeline]
 
 
 def _unpicklable(
-    fast: OptimizedPipeline, programs: dict[str, CompiledPipeline]
+    pipeline: CompiledPipeline | OptimizedPipeline, programs: dict[str, CompiledPipeline]
 ) -> tuple[str, Exception] | None:
     """The first of the saved objects that cannot be pickled alone, and why."""
-    labelled: list[tuple[str, object]] = [(f"the function {fast.__name__!r}", fast.fn)]
+    labelled: list[tuple[str, object]] = [(f"the function {pipeline.__name__!r}", pipeline.fn)]
     for c in programs.values():
         labelled += [
             (f"the bound argument {a.name!r}", a.value) for a in c.arguments if a.kind == "bound"
@@ -299,27 +391,39 @@ def _checksums(root: Path, key: str | None) -> dict[str, Any]:
 # region Loading
 
 
-def load(path: str | os.PathLike[str], *, trust: bool = False) -> OptimizedPipeline:
-    """The ``OptimizedPipeline`` saved at ``path``; ``InputError`` if it is not a readable
-    save, or if it is not trusted: its pickled objects are unpickled, which runs code, only
-    with ``trust=True`` or a signature that verifies under ``$WILLUMP_MLIR_SIGNING_KEY``."""
+def load(
+    path: str | os.PathLike[str], *, trust: bool = False
+) -> CompiledPipeline | OptimizedPipeline:
+    """The pipeline saved at ``path``, of the class that was saved; ``InputError`` if it is
+    not a readable save, or if it is not trusted: a save with pickled objects is unpickled,
+    which runs code, only with ``trust=True`` or a signature that verifies under
+    ``$WILLUMP_MLIR_SIGNING_KEY``. A save without a pickle needs neither."""
     root = Path(path)
     if not root.is_dir():
         raise InputError(f"{root}: no willump-mlir save there (not a directory)")
     manifest = _read_manifest(root)
     listed = manifest.get("programs")
     names = [n for n in PROGRAMS if isinstance(listed, dict) and n in listed] or ["exact"]
-    needed = [MANIFEST, BLOBS, OBJECTS, *(f"{n}.mlir" for n in names)]
-    with_ir = bool(manifest.get("cascade_ir"))
+    if manifest.get("pipeline") not in ("compiled", "optimized"):
+        raise InputError(f"{root / MANIFEST}: damaged willump-mlir save (no pipeline kind)")
+    optimized = manifest.get("pipeline") == "optimized"
+    pickled = manifest.get("pickled") is not False
+    with_ir = optimized and bool(manifest.get("cascade_ir"))
+    needed = [MANIFEST, BLOBS, *(f"{n}.mlir" for n in names)]
+    needed += [OBJECTS] if pickled else []
     needed += [CASCADE] if with_ir else []
     missing = [name for name in needed if not (root / name).is_file()]
     if missing:
         raise InputError(f"{root}: incomplete willump-mlir save, missing {', '.join(missing)}")
-    _check_trusted(root, _check_files(root), trust)
+    checksums = _check_files(root)
+    if pickled or os.environ.get(SIGNING_KEY):  # with a key, every save must be signed
+        _check_trusted(root, checksums, trust)
+    elif (root / OBJECTS).exists():
+        raise InputError(f"{root}: damaged willump-mlir save: {OBJECTS} in a save without one")
     blobs = _read_blobs(root / BLOBS)
-    objects = _read_objects(root / OBJECTS)
     ctx = context()
     try:
+        objects = _read_objects(root / OBJECTS) if pickled else _compiled_in(root, manifest, names)
         traced = {
             name: _frontend_result(
                 ctx,
@@ -331,27 +435,40 @@ def load(path: str | os.PathLike[str], *, trust: bool = False) -> OptimizedPipel
             )
             for name in names
         }
-        report = _read_report(manifest["report"])
-        curve = manifest["curve"]
-        settle = manifest["settle"]
-        confidence = float(manifest["confidence"])
-        if curve is not None:
-            curve = CandidateCurve(
-                tuple(curve["ratios"]),
-                tuple(curve["k_fractions"]),
-                curve["precision"],
-                curve["confidence"],
-            )
-        if settle is not None:
-            settle = (str(settle[0]), float(settle[1]))
+        if optimized:
+            report = _read_report(manifest["report"])
+            curve = manifest["curve"]
+            settle = manifest["settle"]
+            confidence = float(manifest["confidence"])
+            if curve is not None:
+                curve = CandidateCurve(
+                    tuple(curve["ratios"]),
+                    tuple(curve["k_fractions"]),
+                    curve["precision"],
+                    curve["confidence"],
+                )
+            if settle is not None:
+                settle = (str(settle[0]), float(settle[1]))
     except InputError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         raise InputError(
-            f"{root}: damaged willump-mlir save ({type(error).__name__}: {error})"
+            f"{root / MANIFEST}: damaged willump-mlir save ({type(error).__name__}: {error})"
         ) from error
     fn = objects["fn"]
-    programs = {name: compile_traced(fn, t) for name, t in traced.items()}
+    programs = {}
+    for name, program in traced.items():
+        try:
+            programs[name] = compile_traced(fn, program)
+            if name == "exact" and pickled:  # only the exact program may call ``fn``
+                programs[name].original_reason = nothing_native_to_run(program)
+        except Exception as error:  # a lowering, verifier or LLVM error: the IR's
+            raise InputError(
+                f"{root / f'{name}.mlir'}: the pipeline IR does not compile "
+                f"({type(error).__name__}: {error})"
+            ) from error
+    if not optimized:
+        return programs["exact"]
     cascade_ir = (root / CASCADE).read_text(encoding="utf-8") if with_ir else None
     return OptimizedPipeline(
         fn,
@@ -366,6 +483,26 @@ def load(path: str | os.PathLike[str], *, trust: bool = False) -> OptimizedPipel
     )
 
 
+def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """What stands for the pickled objects of a save without a pickle: the original
+    function's stand-in, ``CompiledIn`` markers for the bound arguments, no Python calls."""
+    programs = {}
+    for name in names:
+        spec = manifest["programs"][name]
+        if spec["python_calls"]:
+            raise InputError(
+                f"{root / MANIFEST}: damaged willump-mlir save: program {name!r} makes "
+                f"Python calls, and the save holds no {OBJECTS}"
+            )
+        bound = {
+            a["name"]: CompiledIn(str(a["name"]), str(a["class"]))
+            for a in spec["arguments"]
+            if a["kind"] == "bound"
+        }
+        programs[name] = {"bound": bound, "calls": {}}
+    return {"fn": _without_original(str(manifest["function"])), "programs": programs}
+
+
 def _frontend_result(
     ctx: Context,
     spec: dict[str, Any],
@@ -375,6 +512,9 @@ def _frontend_result(
     root: Path,
 ) -> FrontendResult:
     """One program's ``FrontendResult`` from its manifest entry and its pickled objects."""
+    absent = [name for name in spec["blobs"] if name not in blobs]
+    if absent:
+        raise InputError(f"{root / BLOBS}: blobs {absent} of the manifest are absent")
     own = {name: blobs[name] for name in spec["blobs"]}
     _check_blobs(module, own, root / BLOBS)
     arguments = [
@@ -393,6 +533,7 @@ def _frontend_result(
         )
         for callee, c in spec["python_calls"].items()
     }
+    _check_signature(module, arguments, calls, root)
     return FrontendResult(
         module=module,
         blobs=own,
@@ -401,6 +542,46 @@ def _frontend_result(
         returns_sparse=bool(spec["returns_sparse"]),
         notes=[str(note) for note in spec["notes"]],
     )
+
+
+def _check_signature(
+    module: ModuleOp, arguments: list[ArgumentSpec], calls: dict[str, PythonCall], root: Path
+) -> None:
+    """The manifest's arguments are the IR function's, in order and of its types, and its
+    Python calls are the IR's (what native code is handed must be what it was built for)."""
+    function = module.body.block.first_op
+    data = [a for a in arguments if a.kind != "bound"]
+    if not isinstance(function, func.FuncOp) or [a.type for a in data] != list(
+        function.function_type.inputs
+    ):
+        raise InputError(
+            f"{root / MANIFEST}: damaged willump-mlir save: its data arguments are not those "
+            "of the pipeline IR's function"
+        )
+    for a in data:  # each type is the one the frontend gives an argument of its kind
+        expected: Attribute | None = None
+        if a.kind == "frame" and a.columns is not None:
+            expected = frame_type(a.columns)
+        elif a.kind == "strings" and a.columns == [(a.name, "str")]:
+            expected = text_type(a.name)
+        elif a.kind == "array" and a.columns is None and isinstance(a.type, TensorType):
+            expected = a.type
+        if expected is None or expected != a.type:
+            raise InputError(
+                f"{root / MANIFEST}: damaged willump-mlir save: argument {a.name!r} of kind "
+                f"{a.kind!r} does not match its type {a.type}"
+            )
+    callees = _callees(module)
+    if callees != set(calls):
+        raise InputError(
+            f"{root / MANIFEST}: damaged willump-mlir save: its Python calls "
+            f"{sorted(calls)} are not the IR's {sorted(callees)}"
+        )
+
+
+def _callees(module: ModuleOp) -> set[str]:
+    """The Python calls the pipeline IR makes."""
+    return {op.callee.data for op in module.walk() if isinstance(op, PythonCallOp)}
 
 
 def _check_files(root: Path) -> dict[str, Any]:
@@ -426,7 +607,8 @@ def _check_files(root: Path) -> dict[str, Any]:
 
 
 def _check_trusted(root: Path, checksums: dict[str, Any], trust: bool) -> None:
-    """Return if the save may be unpickled: ``trust``, or an HMAC that verifies."""
+    """Return if the save may be unpickled: ``trust``, or an HMAC that verifies (which a
+    save without a pickle needs too while ``$WILLUMP_MLIR_SIGNING_KEY`` is set)."""
     if trust:
         return
     key = os.environ.get(SIGNING_KEY)
@@ -503,14 +685,14 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         raise InputError(f"{root}: not a willump-mlir save (no {MANIFEST})") from None
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: unreadable manifest ({error})") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMERLY):
         raise InputError(f"{path}: not a willump-mlir save (format is not {FORMAT!r})")
     if manifest.get("version") != VERSION:
         raise InputError(
             f"{path}: save format version {manifest.get('version')!r}, this willump-mlir "
             f"reads version {VERSION}; save the pipeline again with this version"
         )
-    if manifest.get("python") != _python():
+    if manifest.get("pickled") is not False and manifest.get("python") != _python():
         raise InputError(
             f"{path}: saved under Python {manifest.get('python')}, this is {_python()}; the "
             "pickled functions depend on the Python version, so save again under this one"

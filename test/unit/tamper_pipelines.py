@@ -1,0 +1,66 @@
+"""Pipelines the tamper tests save and attack: tabular, text (vocabulary blobs), trees; and
+a pickled payload.
+
+Notebook-style functions in a file of their own, so that a child process can import them
+(a pickled save stores them by reference) and ``wm.compile`` can read their source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+WORDS = ["good", "bad", "movie", "plot", "actor", "great", "boring", "fun", "long", "music"]
+
+
+class WritesMarker:
+    """A pickle payload: unpickling it writes ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (f"open({str(self.path)!r}, 'w').write('ran')",))
+
+
+def tabular(frame: pd.DataFrame, scaler: StandardScaler, model: LogisticRegression) -> Any:
+    x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
+    return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
+
+
+def text(docs: list[str], vectorizer: TfidfVectorizer, model: LogisticRegression) -> Any:
+    return model.predict_proba(vectorizer.transform(docs))[:, 1]
+
+
+def trees(x: np.ndarray, model: GradientBoostingClassifier) -> Any:
+    return model.predict_proba(x)[:, 1]
+
+
+def build(name: str) -> tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]:
+    """The function, its example and a batch of fresh rows (with the same bound arguments)."""
+    rng = np.random.default_rng(7)
+    if name == "tabular":
+        frame = pd.DataFrame(rng.normal(size=(600, 3)), columns=["a", "b", "c"])
+        y = (frame["a"] + frame["b"] ** 2 > 0.5).to_numpy()
+        scaler = StandardScaler().fit(frame.to_numpy())
+        x = scaler.transform(frame.to_numpy())
+        model = LogisticRegression().fit(np.hstack([x, np.log1p(np.abs(x))]), y)
+        return tabular, (frame[:200], scaler, model), (frame[200:], scaler, model)
+    if name == "text":
+        docs = [" ".join(rng.choice(WORDS, size=rng.integers(1, 12))) for _ in range(600)]
+        y = np.array(["good" in d or "great" in d for d in docs])
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(docs)
+        model = LogisticRegression().fit(vectorizer.transform(docs), y)
+        return text, (docs[:200], vectorizer, model), (docs[200:], vectorizer, model)
+    x = rng.normal(size=(600, 4))
+    y = x[:, 0] * x[:, 1] + x[:, 2] > 0
+    model = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(x, y)
+    return trees, (x[:200], model), (x[200:], model)
