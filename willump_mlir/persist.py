@@ -85,12 +85,12 @@ from xdsl.ir import Attribute, ParametrizedAttribute
 from xdsl.parser import Parser
 
 from willump_mlir.api import compile_traced
-from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.compiler import context
 from willump_mlir.dialects.pipeline import BlobAttr, PythonCallOp
 from willump_mlir.frontend.params import blob_digest, blob_type
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
+from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import Candidate, GroupProfile, OptimizedPipeline, Report
