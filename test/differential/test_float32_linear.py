@@ -125,7 +125,8 @@ def test_bad_input_gets_the_compiled_codes_error() -> None:
     compiled = check_notebook(proba, X32, BINARY, native=False)
     runs_original(compiled)
     with pytest.raises(TypeError, match="takes 2 arguments"):
-        compiled(X32)
+        compiled(X32, BINARY, X32)
+    np.testing.assert_array_equal(compiled(X32), proba(X32, BINARY))  # data arguments only
     same_outcome(compiled, proba, X32.to_numpy()[:, :3], BINARY, argument="X")
     same_outcome(compiled, proba, X32.iloc[:0], BINARY, argument="X")
 
