@@ -54,9 +54,11 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, GOLDEN, MISSING_ANY, MISSING_NAN, MISSING_NONE
 from willump_mlir.dialects.pipeline import (
     BlobAttr,
     FrameType,
+    SelectColumnsOp,
     StrType,
     batch_of,
     batch_width,
@@ -211,27 +213,6 @@ def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> N
         raise VerifyException(f"missing code {op.missing.value.data} is not -1 or a category")
     if op.result.type != batch_of(1, i64):
         raise VerifyException(f"result must be {batch_of(1, i64)}")
-
-
-# The missing flags a string column carries per row (0: a string).
-MISSING_NONE = 1
-MISSING_NAN = 2
-# An encoding's marker is a set of those flags: MISSING_ANY matches None and NaN alike.
-MISSING_ANY = MISSING_NONE | MISSING_NAN
-
-FNV_OFFSET = 0xCBF29CE484222325
-FNV_PRIME = 0x100000001B3
-
-# Keys of text term tables (``text_tables.term_key``): a short term is its own key, its
-# code points (each plus one) packed KEY_BITS apiece under a tag: up to three code points
-# below 2^20 - 1 (tag EXACT_KEY), or four below 2^15 - 1 (tag EXACT_KEY4); exact keys are
-# negative as int64. Any other term's key is its FNV-1a hash with bits 62 and 63 clear.
-# GOLDEN spreads keys over the slots (multiplicative hashing).
-KEY_BITS = (20, 15)  # bits per code point in a key of up to 3 / exactly 4 code points
-EXACT_KEY = 0b10 << 62
-EXACT_KEY4 = 0b11 << 62
-HASHED_KEY_MASK = (1 << 62) - 1
-GOLDEN = 0x9E3779B97F4A7C15
 
 
 def fnv1a64(data: bytes) -> int:
@@ -709,6 +690,28 @@ class JoinOp(IRDLOperation):
             raise VerifyException(
                 f"result columns must be the {len(left)} of left then {width} f64 columns"
             )
+
+
+def _frame_source(value: SSAValue) -> SSAValue:
+    """The frame a selection of columns reads from."""
+    while isinstance(value.owner, SelectColumnsOp):
+        value = value.owner.frame
+    return value
+
+
+def resolve_column(value: SSAValue, name: str) -> tuple[SSAValue, str] | tuple[SSAValue, int]:
+    """Where column ``name`` of frame ``value`` comes from: ``(frame, column)`` of a frame
+    that is not a join, or ``(values, position)`` of a join's gathered values."""
+    value = _frame_source(value)
+    while isinstance(join := value.owner, JoinOp):
+        assert isinstance(join.result.type, FrameType) and isinstance(join.left.type, FrameType)
+        names = [n for n, _ in join.result.type.columns]
+        position = names.index(name)
+        left = join.left.type.columns
+        if position >= len(left):
+            return join.values, position - len(left)
+        value, name = _frame_source(join.left), left[position][0]
+    return value, name
 
 
 # endregion

@@ -93,8 +93,8 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.exceptions import PassFailedException, VerifyException
 
+from willump_mlir.abi import MISSING_NAN
 from willump_mlir.dialects.feature import (
-    MISSING_NAN,
     TREE_CHECKS,
     TREE_COMPARES,
     TREE_LAYOUTS,

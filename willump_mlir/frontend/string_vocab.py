@@ -53,7 +53,7 @@ import pandas as pd
 from xdsl.dialects.builtin import f64, i1, i64
 from xdsl.ir import SSAValue
 
-from willump_mlir.dialects.feature import MISSING_ANY, MISSING_NAN
+from willump_mlir.abi import MISSING_ANY, MISSING_NAN
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
