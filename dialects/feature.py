@@ -911,41 +911,6 @@ def _check_term_table(
     return offsets.size - 1
 
 
-def _analysis_properties(
-    analyzer: str,
-    ngram: tuple[int, int],
-    stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
-) -> dict[str, Attribute]:
-    """The properties ``count_terms`` and ``hash_terms`` share: how a row is cut into terms."""
-    properties: dict[str, Attribute] = {
-        "analyzer": StringAttr(analyzer),
-        "ngram_min": _int(ngram[0]),
-        "ngram_max": _int(ngram[1]),
-    }
-    if stop_words is not None:
-        stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
-        properties |= {
-            "stop_codepoints": stop_codepoints,
-            "stop_offsets": stop_offsets,
-            "stop_table": stop_table,
-            "stop_probes": _int(stop_probes),
-        }
-    return properties
-
-
-def _check_stop_words(op: CountTermsOp | HashTermsOp) -> None:
-    """The stop word table is all four properties or none; it needs the word analyzer."""
-    parts = (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes)
-    if all(p is None for p in parts):
-        return
-    if any(p is None for p in parts):
-        raise VerifyException("stop words need stop_codepoints, stop_offsets, stop_table and "
-                              "stop_probes together")  # fmt: skip
-    if op.analyzer.data != "word":
-        raise VerifyException("stop words apply to the word analyzer only")
-    _check_term_table(*parts, "stop")  # type: ignore[arg-type]
-
-
 def _check_ngram(low: IntegerAttr, high: IntegerAttr) -> None:
     if not 1 <= low.value.data <= high.value.data:
         raise VerifyException(
@@ -1036,8 +1001,66 @@ class DecodeTextOp(IRDLOperation):
             raise VerifyException("expansion must be at least 1")
 
 
+class _TermsOp(IRDLOperation):
+    """Base of ``count_terms`` and ``hash_terms``: how a row of text is cut into terms
+    (``analyzer``, the n-gram range, an optional stop word table), and a sparse result."""
+
+    text = operand_def(TextType)
+    analyzer = prop_def(StringAttr)
+    ngram_min = prop_def(IntegerAttr[I64])
+    ngram_max = prop_def(IntegerAttr[I64])
+    stop_codepoints = opt_prop_def(BlobAttr)
+    stop_offsets = opt_prop_def(BlobAttr)
+    stop_table = opt_prop_def(BlobAttr)
+    stop_probes = opt_prop_def(IntegerAttr[I64])
+    binary = opt_attr_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+    @staticmethod
+    def analysis_properties(
+        analyzer: str,
+        ngram: tuple[int, int],
+        stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
+    ) -> dict[str, Attribute]:
+        """The shared properties: how a row is cut into terms."""
+        properties: dict[str, Attribute] = {
+            "analyzer": StringAttr(analyzer),
+            "ngram_min": _int(ngram[0]),
+            "ngram_max": _int(ngram[1]),
+        }
+        if stop_words is not None:
+            stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
+            properties |= {
+                "stop_codepoints": stop_codepoints,
+                "stop_offsets": stop_offsets,
+                "stop_table": stop_table,
+                "stop_probes": _int(stop_probes),
+            }
+        return properties
+
+    def verify_terms(self) -> None:
+        """Check the op's own properties and its result's columns."""
+        raise NotImplementedError
+
+    def verify_(self) -> None:
+        _check_choice(self.analyzer, ANALYZERS, "analyzer")
+        _check_ngram(self.ngram_min, self.ngram_max)
+        self.verify_terms()
+        # The stop word table is all four properties or none; it needs the word analyzer.
+        parts = (self.stop_codepoints, self.stop_offsets, self.stop_table, self.stop_probes)
+        if all(p is None for p in parts):
+            return
+        if any(p is None for p in parts):
+            raise VerifyException("stop words need stop_codepoints, stop_offsets, stop_table "
+                                  "and stop_probes together")  # fmt: skip
+        if self.analyzer.data != "word":
+            raise VerifyException("stop words apply to the word analyzer only")
+        _check_term_table(*parts, "stop")  # type: ignore[arg-type]
+
+
 @irdl_op_definition
-class CountTermsOp(IRDLOperation):
+class CountTermsOp(_TermsOp):
     """Count the vocabulary's n-grams in each row (CountVectorizer's ``transform``).
 
     ``analyzer`` is ``word`` (tokens of ``\\b\\w\\w+\\b``, minus ``stop`` words, joined by one
@@ -1054,21 +1077,10 @@ class CountTermsOp(IRDLOperation):
     """
 
     name = "feature.count_terms"
-    text = operand_def(TextType)
-    analyzer = prop_def(StringAttr)
-    ngram_min = prop_def(IntegerAttr[I64])
-    ngram_max = prop_def(IntegerAttr[I64])
     vocab_codepoints = prop_def(BlobAttr)
     vocab_offsets = prop_def(BlobAttr)
     vocab_table = prop_def(BlobAttr)
     probes = prop_def(IntegerAttr[I64])
-    stop_codepoints = opt_prop_def(BlobAttr)
-    stop_offsets = opt_prop_def(BlobAttr)
-    stop_table = opt_prop_def(BlobAttr)
-    stop_probes = opt_prop_def(IntegerAttr[I64])
-    binary = opt_attr_def(UnitAttr)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
     assembly_format = (
         "$text $analyzer `ngram` $ngram_min `to` $ngram_max "
         "`vocab` $vocab_codepoints `,` $vocab_offsets `,` $vocab_table `probes` $probes "
@@ -1087,7 +1099,7 @@ class CountTermsOp(IRDLOperation):
         element: Attribute,
     ):
         vocab_codepoints, vocab_offsets, vocab_table, probes = vocabulary
-        properties = _analysis_properties(analyzer, ngram, stop_words) | {
+        properties = self.analysis_properties(analyzer, ngram, stop_words) | {
             "vocab_codepoints": vocab_codepoints,
             "vocab_offsets": vocab_offsets,
             "vocab_table": vocab_table,
@@ -1104,19 +1116,16 @@ class CountTermsOp(IRDLOperation):
     def terms(self) -> int:
         return self.vocab_offsets.size - 1
 
-    def verify_(self) -> None:
-        _check_choice(self.analyzer, ANALYZERS, "analyzer")
-        _check_ngram(self.ngram_min, self.ngram_max)
+    def verify_terms(self) -> None:
         terms = _check_term_table(
             self.vocab_codepoints, self.vocab_offsets, self.vocab_table, self.probes, "vocab"
         )
         if _check_terms(self.result.type, "result") != terms:
             raise VerifyException(f"result must have one column per term ({terms})")
-        _check_stop_words(self)
 
 
 @irdl_op_definition
-class HashTermsOp(IRDLOperation):
+class HashTermsOp(_TermsOp):
     """Hash each row's n-grams into ``features`` columns (HashingVectorizer's counts).
 
     The column of a term is ``|murmurhash3_32(utf8, seed 0)| mod features``; with
@@ -1130,19 +1139,8 @@ class HashTermsOp(IRDLOperation):
     """
 
     name = "feature.hash_terms"
-    text = operand_def(TextType)
-    analyzer = prop_def(StringAttr)
-    ngram_min = prop_def(IntegerAttr[I64])
-    ngram_max = prop_def(IntegerAttr[I64])
     features = prop_def(IntegerAttr[I64])
-    stop_codepoints = opt_prop_def(BlobAttr)
-    stop_offsets = opt_prop_def(BlobAttr)
-    stop_table = opt_prop_def(BlobAttr)
-    stop_probes = opt_prop_def(IntegerAttr[I64])
     alternate_sign = opt_attr_def(UnitAttr)
-    binary = opt_attr_def(UnitAttr)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
     assembly_format = (
         "$text $analyzer `ngram` $ngram_min `to` $ngram_max `features` $features "
         "(`stop` $stop_codepoints^ `,` $stop_offsets `,` $stop_table `probes` $stop_probes)? "
@@ -1160,7 +1158,7 @@ class HashTermsOp(IRDLOperation):
         binary: bool,
         element: Attribute,
     ):
-        properties = _analysis_properties(analyzer, ngram, stop_words)
+        properties = self.analysis_properties(analyzer, ngram, stop_words)
         properties["features"] = _int(features)
         flags = {"alternate_sign": alternate_sign, "binary": binary}
         super().__init__(
@@ -1170,15 +1168,12 @@ class HashTermsOp(IRDLOperation):
             result_types=[sparse_batch_of(features, element)],
         )
 
-    def verify_(self) -> None:
-        _check_choice(self.analyzer, ANALYZERS, "analyzer")
-        _check_ngram(self.ngram_min, self.ngram_max)
+    def verify_terms(self) -> None:
         features = self.features.value.data
         if not 1 <= features <= 2**31 - 1:
             raise VerifyException(f"features must be in [1, 2^31 - 1], got {features}")
         if _check_terms(self.result.type, "result") != features:
             raise VerifyException(f"result must have {features} columns")
-        _check_stop_words(self)
 
 
 @irdl_op_definition
