@@ -37,7 +37,15 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue, TypeAttribute
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import (
+    Attribute,
+    Dialect,
+    ParametrizedAttribute,
+    SpacedOpaqueSyntaxAttribute,
+    SSAValue,
+    TypeAttribute,
+)
 from xdsl.irdl import (
     IRDLOperation,
     attr_def,
@@ -53,6 +61,7 @@ from xdsl.irdl import (
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, GOLDEN, MISSING_ANY, MISSING_NAN, MISSING_NONE
 from willump_mlir.dialects.pipeline import (
@@ -94,6 +103,75 @@ def _int(value: int) -> IntegerAttr:
     return IntegerAttr(value, i64)
 
 
+# region Choices
+# Each prints as a bare word in an op's syntax (``on_unknown error``; a quoted string parses
+# too), ``#feature<on_unknown error>`` in generic form.
+
+
+class UnknownPolicy(StrEnum):
+    """What an encoding does with a category it was not fitted on."""
+
+    IGNORE = "ignore"  # code -1
+    ERROR = "error"  # the runtime raises scikit-learn's error
+
+
+@irdl_attr_definition
+class UnknownPolicyAttr(EnumAttribute[UnknownPolicy], SpacedOpaqueSyntaxAttribute):
+    name = "feature.on_unknown"
+
+
+class MissingRowPolicy(StrEnum):
+    """What ``gather_rows`` does with a key the table does not have."""
+
+    FILL = "fill"  # ``fill`` in every column, as a left join
+    PYTHON = "python"  # the row runs in Python (``.loc`` raises ``KeyError`` there)
+
+
+@irdl_attr_definition
+class MissingRowPolicyAttr(EnumAttribute[MissingRowPolicy], SpacedOpaqueSyntaxAttribute):
+    name = "feature.on_missing"
+
+
+class Analyzer(StrEnum):
+    """How a vectorizer cuts a document into terms (scikit-learn's ``analyzer``)."""
+
+    WORD = "word"
+    CHAR = "char"
+    CHAR_WB = "char_wb"
+
+
+@irdl_attr_definition
+class AnalyzerAttr(EnumAttribute[Analyzer], SpacedOpaqueSyntaxAttribute):
+    name = "feature.analyzer"
+
+
+class StripAccents(StrEnum):
+    """A vectorizer's ``strip_accents`` (``none`` for None)."""
+
+    NONE = "none"
+    ASCII = "ascii"
+    UNICODE = "unicode"
+
+
+@irdl_attr_definition
+class StripAccentsAttr(EnumAttribute[StripAccents], SpacedOpaqueSyntaxAttribute):
+    name = "feature.strip"
+
+
+class Norm(StrEnum):
+    """The row normalisation of term weights (``none`` for None)."""
+
+    L1 = "l1"
+    L2 = "l2"
+    NONE = "none"
+
+
+@irdl_attr_definition
+class NormAttr(EnumAttribute[Norm], SpacedOpaqueSyntaxAttribute):
+    name = "feature.norm"
+
+
+# endregion
 # region Column transformers
 
 
@@ -203,12 +281,7 @@ class MulAddOp(IRDLOperation):
 # region Categorical encoding
 
 
-UNKNOWN_POLICIES = ("ignore", "error")
-
-
 def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> None:
-    if op.on_unknown.data not in UNKNOWN_POLICIES:
-        raise VerifyException(f"on_unknown must be 'ignore' or 'error', got {op.on_unknown.data!r}")
     if not -1 <= op.missing.value.data < categories:
         raise VerifyException(f"missing code {op.missing.value.data} is not -1 or a category")
     if op.result.type != batch_of(1, i64):
@@ -255,12 +328,12 @@ class EncodeStringsOp(IRDLOperation):
     Like scikit-learn, None and NaN are different values: the ones named by ``marker``
     (``1`` None, ``2`` NaN, the default, ``3`` either, as ``isna`` tests) get code
     ``missing`` (-1 when no missing value was a fitted category), the other one is unknown.
-    With ``on_unknown "error"`` an unknown value stops the batch with an error naming the row.
+    With ``on_unknown error`` an unknown value stops the batch with an error naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
            offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 1
-           missing -1 on_unknown "ignore"
+           missing -1 on_unknown ignore
            : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     ```
     """
@@ -274,7 +347,7 @@ class EncodeStringsOp(IRDLOperation):
     probes = prop_def(IntegerAttr[I64])
     missing = prop_def(IntegerAttr[I64])
     missing_marker = opt_prop_def(IntegerAttr[I64])
-    on_unknown = prop_def(StringAttr)
+    on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -292,7 +365,7 @@ class EncodeStringsOp(IRDLOperation):
         table: BlobAttr,
         probes: int,
         missing: int,
-        on_unknown: str,
+        on_unknown: str | UnknownPolicy,
         missing_marker: int = MISSING_NAN,
     ):
         properties: dict[str, Attribute] = {
@@ -302,7 +375,7 @@ class EncodeStringsOp(IRDLOperation):
             "table": table,
             "probes": _int(probes),
             "missing": _int(missing),
-            "on_unknown": StringAttr(on_unknown),
+            "on_unknown": UnknownPolicyAttr(UnknownPolicy(on_unknown)),
         }
         if missing_marker != MISSING_NAN:
             properties["missing_marker"] = _int(missing_marker)
@@ -345,7 +418,7 @@ class EncodeNumbersOp(IRDLOperation):
 
     ```mlir
     %c = feature.encode_numbers %x [0] categories <"c_1" : tensor<3xf64>>
-           missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+           missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
     ```
     """
 
@@ -354,7 +427,7 @@ class EncodeNumbersOp(IRDLOperation):
     index = prop_def(IntegerAttr[I64])
     categories = prop_def(BlobAttr)
     missing = prop_def(IntegerAttr[I64])
-    on_unknown = prop_def(StringAttr)
+    on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -363,7 +436,12 @@ class EncodeNumbersOp(IRDLOperation):
     )
 
     def __init__(
-        self, input: SSAValue, index: int, categories: BlobAttr, missing: int, on_unknown: str
+        self,
+        input: SSAValue,
+        index: int,
+        categories: BlobAttr,
+        missing: int,
+        on_unknown: str | UnknownPolicy,
     ):
         super().__init__(
             operands=[input],
@@ -371,7 +449,7 @@ class EncodeNumbersOp(IRDLOperation):
                 "index": _int(index),
                 "categories": categories,
                 "missing": _int(missing),
-                "on_unknown": StringAttr(on_unknown),
+                "on_unknown": UnknownPolicyAttr(UnknownPolicy(on_unknown)),
             },
             result_types=[batch_of(1, i64)],
         )
@@ -603,18 +681,15 @@ class PackCodesOp(IRDLOperation):
                 raise VerifyException(f"codes and result must be {batch_of(1, i64)}")
 
 
-GATHER_MISSING = ("fill", "python")
-
-
 @irdl_op_definition
 class GatherRowsOp(IRDLOperation):
     """Row ``code`` of a table's f64 ``values``: a join's columns. A negative code (no such
-    key) gives ``fill`` in every column (NaN, as a left join); with ``on_missing "python"``
+    key) gives ``fill`` in every column (NaN, as a left join); with ``on_missing python``
     its row runs in Python instead (``.loc`` raises ``KeyError`` there, as pandas does).
 
     ```mlir
     %v = feature.gather_rows %r values <"v_1" : tensor<3x2xf64>> fill 0x7FF8000000000000
-           on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+           on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
     ```
     """
 
@@ -622,7 +697,7 @@ class GatherRowsOp(IRDLOperation):
     codes = operand_def(TensorType)
     values = prop_def(BlobAttr)
     fill = prop_def(FloatAttr)
-    on_missing = prop_def(StringAttr)
+    on_missing = prop_def(MissingRowPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -635,14 +710,14 @@ class GatherRowsOp(IRDLOperation):
         codes: SSAValue,
         values: BlobAttr,
         fill: float = float("nan"),
-        on_missing: str = "fill",
+        on_missing: str | MissingRowPolicy = MissingRowPolicy.FILL,
     ):
         super().__init__(
             operands=[codes],
             properties={
                 "values": values,
                 "fill": FloatAttr(fill, f64),
-                "on_missing": StringAttr(on_missing),
+                "on_missing": MissingRowPolicyAttr(MissingRowPolicy(on_missing)),
             },
             result_types=[batch_of(values.shape[1])],
         )
@@ -653,7 +728,6 @@ class GatherRowsOp(IRDLOperation):
         _check_blob_element(self.values, f64, "values")
         if len(self.values.shape) != 2:
             raise VerifyException("values must be a rows x columns table")
-        _check_choice(self.on_missing, GATHER_MISSING, "on_missing")
         if self.result.type != batch_of(self.values.shape[1]):
             raise VerifyException(f"result must be {batch_of(self.values.shape[1])}")
 
@@ -869,9 +943,6 @@ class TextType(ParametrizedAttribute, TypeAttribute):
     name = "feature.text"
 
 
-ANALYZERS = ("word", "char", "char_wb")
-NORMS = ("l1", "l2", "none")
-STRIP_ACCENTS = ("none", "ascii", "unicode")
 TERM_ELEMENTS = (f64, f32, i64)
 
 
@@ -929,7 +1000,7 @@ class DecodeTextOp(IRDLOperation):
     the code points one UTF-8 byte can become.
 
     ```mlir
-    %t = feature.decode_text %f "text" lowercase 1 strip "unicode"
+    %t = feature.decode_text %f "text" lowercase 1 strip unicode
            map <"i" : tensor<4352xi32>>, <"b" : tensor<512xi32>>, <"s" : tensor<9xi32>>
            classes <"c" : tensor<1114112xui8>> expansion 1
            : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
@@ -940,7 +1011,7 @@ class DecodeTextOp(IRDLOperation):
     frame = operand_def(FrameType)
     column = prop_def(StringAttr)
     lowercase = prop_def(IntegerAttr[I64])
-    strip = prop_def(StringAttr)
+    strip = prop_def(StripAccentsAttr)
     char_index = prop_def(BlobAttr)
     char_blocks = prop_def(BlobAttr)
     char_sequences = prop_def(BlobAttr)
@@ -959,7 +1030,7 @@ class DecodeTextOp(IRDLOperation):
         frame: SSAValue,
         column: str,
         lowercase: bool,
-        strip: str,
+        strip: str | StripAccents,
         char_map: tuple[BlobAttr, BlobAttr, BlobAttr],
         char_classes: BlobAttr,
         expansion: int,
@@ -970,7 +1041,7 @@ class DecodeTextOp(IRDLOperation):
             properties={
                 "column": StringAttr(column),
                 "lowercase": _int(int(lowercase)),
-                "strip": StringAttr(strip),
+                "strip": StripAccentsAttr(StripAccents(strip)),
                 "char_index": index,
                 "char_blocks": blocks,
                 "char_sequences": sequences,
@@ -985,7 +1056,6 @@ class DecodeTextOp(IRDLOperation):
         self.frame.type.verify_columns([self.column.data])
         if not isinstance(self.frame.type.dtype_of(self.column.data), StrType):
             raise VerifyException(f"column {self.column.data!r} does not hold strings")
-        _check_choice(self.strip, STRIP_ACCENTS, "strip")
         for blob in (self.char_index, self.char_blocks, self.char_sequences):
             _check_blob_element(blob, i32, "map")
         if self.char_index.size != 0x1100:
@@ -1006,7 +1076,7 @@ class _TermsOp(IRDLOperation):
     (``analyzer``, the n-gram range, an optional stop word table), and a sparse result."""
 
     text = operand_def(TextType)
-    analyzer = prop_def(StringAttr)
+    analyzer = prop_def(AnalyzerAttr)
     ngram_min = prop_def(IntegerAttr[I64])
     ngram_max = prop_def(IntegerAttr[I64])
     stop_codepoints = opt_prop_def(BlobAttr)
@@ -1019,13 +1089,13 @@ class _TermsOp(IRDLOperation):
 
     @staticmethod
     def analysis_properties(
-        analyzer: str,
+        analyzer: str | Analyzer,
         ngram: tuple[int, int],
         stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
     ) -> dict[str, Attribute]:
         """The shared properties: how a row is cut into terms."""
         properties: dict[str, Attribute] = {
-            "analyzer": StringAttr(analyzer),
+            "analyzer": AnalyzerAttr(Analyzer(analyzer)),
             "ngram_min": _int(ngram[0]),
             "ngram_max": _int(ngram[1]),
         }
@@ -1044,7 +1114,6 @@ class _TermsOp(IRDLOperation):
         raise NotImplementedError
 
     def verify_(self) -> None:
-        _check_choice(self.analyzer, ANALYZERS, "analyzer")
         _check_ngram(self.ngram_min, self.ngram_max)
         self.verify_terms()
         # The stop word table is all four properties or none; it needs the word analyzer.
@@ -1054,7 +1123,7 @@ class _TermsOp(IRDLOperation):
         if any(p is None for p in parts):
             raise VerifyException("stop words need stop_codepoints, stop_offsets, stop_table "
                                   "and stop_probes together")  # fmt: skip
-        if self.analyzer.data != "word":
+        if self.analyzer.data != Analyzer.WORD:
             raise VerifyException("stop words apply to the word analyzer only")
         _check_term_table(*parts, "stop")  # type: ignore[arg-type]
 
@@ -1070,7 +1139,7 @@ class CountTermsOp(_TermsOp):
     their offsets, and (``term_key``, term index) slots); with ``binary`` every count is 1.
 
     ```mlir
-    %c = feature.count_terms %t "char_wb" ngram 2 to 4
+    %c = feature.count_terms %t char_wb ngram 2 to 4
            vocab <"v" : tensor<40xi32>>, <"o" : tensor<11xi64>>, <"h" : tensor<64xi64>>
            probes 2 {binary} : !feature.text -> tensor<?x10xf64, "csr">
     ```
@@ -1091,7 +1160,7 @@ class CountTermsOp(_TermsOp):
     def __init__(
         self,
         text: SSAValue,
-        analyzer: str,
+        analyzer: str | Analyzer,
         ngram: tuple[int, int],
         vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int],
         stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
@@ -1133,7 +1202,7 @@ class HashTermsOp(_TermsOp):
     explicit 0, as after scipy's ``sum_duplicates``; with ``binary`` every stored value is 1.
 
     ```mlir
-    %h = feature.hash_terms %t "word" ngram 1 to 2 features 1048576 {alternate_sign}
+    %h = feature.hash_terms %t word ngram 1 to 2 features 1048576 {alternate_sign}
            : !feature.text -> tensor<?x1048576xf64, "csr">
     ```
     """
@@ -1150,7 +1219,7 @@ class HashTermsOp(_TermsOp):
     def __init__(
         self,
         text: SSAValue,
-        analyzer: str,
+        analyzer: str | Analyzer,
         ngram: tuple[int, int],
         features: int,
         stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
@@ -1183,7 +1252,7 @@ class WeightTermsOp(IRDLOperation):
     if given, then each row divided by its ``l1`` or ``l2`` norm, summed in column order.
 
     ```mlir
-    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm "l2" {sublinear_tf}
+    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm l2 {sublinear_tf}
            : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
     ```
     """
@@ -1192,7 +1261,7 @@ class WeightTermsOp(IRDLOperation):
     input = operand_def(TensorType)
     idf = opt_prop_def(BlobAttr)
     log_table = opt_prop_def(BlobAttr)
-    norm = prop_def(StringAttr)
+    norm = prop_def(NormAttr)
     sublinear_tf = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
@@ -1205,12 +1274,12 @@ class WeightTermsOp(IRDLOperation):
         self,
         input: SSAValue,
         idf: BlobAttr | None,
-        norm: str,
+        norm: str | Norm,
         sublinear_tf: bool,
         element: Attribute,
         log_table: BlobAttr | None = None,
     ):
-        properties: dict[str, Attribute] = {"norm": StringAttr(norm)}
+        properties: dict[str, Attribute] = {"norm": NormAttr(Norm(norm))}
         if idf is not None:
             properties["idf"] = idf
         if log_table is not None:
@@ -1229,7 +1298,6 @@ class WeightTermsOp(IRDLOperation):
         element = _element(self.result.type)
         if element not in (f64, f32):
             raise VerifyException("result must hold f64 or f32 values")
-        _check_choice(self.norm, NORMS, "norm")
         if self.idf is not None:
             _check_blob(self.idf, width, "idf")
             _check_blob_element(self.idf, element, "idf")
@@ -1639,5 +1707,12 @@ Feature = Dialect(
         # Trees
         TreeEnsembleOp,
     ],
-    [TextType],
+    [
+        TextType,
+        UnknownPolicyAttr,
+        MissingRowPolicyAttr,
+        AnalyzerAttr,
+        StripAccentsAttr,
+        NormAttr,
+    ],
 )

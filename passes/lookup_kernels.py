@@ -6,7 +6,7 @@ Per row:
   (``feature.number_table``) and compares the candidate keys; NaN goes to ``nan_row``.
 * ``pack_codes`` turns the codes of a multi-column key into one mixed-radix code.
 * ``gather_rows`` loads the table row of a code, or ``fill`` (NaN) for no row; with
-  ``on_missing "python"`` such a row is flagged to run in Python.
+  ``on_missing python`` such a row is flagged to run in Python.
 * ``join`` builds nothing: its frame's columns are the left frame's (read from the frame
   they come from) and the gathered values.
 """

@@ -12,7 +12,7 @@ and, for a merge, a ``feature.join`` frame:
 %k = feature.lookup_keys %id [0] keys <"keys_…" : tensor<3xf64>> table <"slots_…" :
        tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
 %v = feature.gather_rows %k values <"table_…" : tensor<3x2xf64>> fill 0x7FF8000000000000
-       on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+       on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
 %x = feature.join %rows, %v : ... -> !pipeline.frame<..., "mean" : f64, "n" : f64>
 ```
 
