@@ -766,8 +766,8 @@ class JoinOp(IRDLOperation):
             )
 
 
-def _frame_source(value: SSAValue) -> SSAValue:
-    """The frame a selection of columns reads from."""
+def frame_source(value: SSAValue) -> SSAValue:
+    """The frame a selection of columns reads from (``value`` itself if not a selection)."""
     while isinstance(value.owner, SelectColumnsOp):
         value = value.owner.frame
     return value
@@ -776,7 +776,7 @@ def _frame_source(value: SSAValue) -> SSAValue:
 def resolve_column(value: SSAValue, name: str) -> tuple[SSAValue, str] | tuple[SSAValue, int]:
     """Where column ``name`` of frame ``value`` comes from: ``(frame, column)`` of a frame
     that is not a join, or ``(values, position)`` of a join's gathered values."""
-    value = _frame_source(value)
+    value = frame_source(value)
     while isinstance(join := value.owner, JoinOp):
         assert isinstance(join.result.type, FrameType) and isinstance(join.left.type, FrameType)
         names = [n for n, _ in join.result.type.columns]
@@ -784,7 +784,7 @@ def resolve_column(value: SSAValue, name: str) -> tuple[SSAValue, str] | tuple[S
         left = join.left.type.columns
         if position >= len(left):
             return join.values, position - len(left)
-        value, name = _frame_source(join.left), left[position][0]
+        value, name = frame_source(join.left), left[position][0]
     return value, name
 
 

@@ -28,19 +28,12 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, SSAValue
 from xdsl.passes import ModulePass
 
-from willump_mlir.dialects.feature import DecodeTextOp
+from willump_mlir.dialects.feature import DecodeTextOp, frame_source
 from willump_mlir.dialects.pipeline import SelectColumnsOp
 
 
-def _source_frame(value: SSAValue) -> SSAValue:
-    """The frame a column is read from, looking through column selections."""
-    while isinstance(owner := value.owner, SelectColumnsOp):
-        value = owner.frame
-    return value
-
-
 def _decoding_key(op: DecodeTextOp) -> tuple[SSAValue, tuple[tuple[str, Attribute], ...]]:
-    return _source_frame(op.frame), tuple(sorted(op.properties.items()))
+    return frame_source(op.frame), tuple(sorted(op.properties.items()))
 
 
 @dataclass(frozen=True)
