@@ -37,7 +37,15 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue, TypeAttribute
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import (
+    Attribute,
+    Dialect,
+    ParametrizedAttribute,
+    SpacedOpaqueSyntaxAttribute,
+    SSAValue,
+    TypeAttribute,
+)
 from xdsl.irdl import (
     IRDLOperation,
     attr_def,
@@ -53,10 +61,13 @@ from xdsl.irdl import (
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, GOLDEN, MISSING_ANY, MISSING_NAN, MISSING_NONE
 from willump_mlir.dialects.pipeline import (
     BlobAttr,
     FrameType,
+    SelectColumnsOp,
     StrType,
     batch_of,
     batch_width,
@@ -92,6 +103,75 @@ def _int(value: int) -> IntegerAttr:
     return IntegerAttr(value, i64)
 
 
+# region Choices
+# Each prints as a bare word in an op's syntax (``on_unknown error``; a quoted string parses
+# too), ``#feature<on_unknown error>`` in generic form.
+
+
+class UnknownPolicy(StrEnum):
+    """What an encoding does with a category it was not fitted on."""
+
+    IGNORE = "ignore"  # code -1
+    ERROR = "error"  # the runtime raises scikit-learn's error
+
+
+@irdl_attr_definition
+class UnknownPolicyAttr(EnumAttribute[UnknownPolicy], SpacedOpaqueSyntaxAttribute):
+    name = "feature.on_unknown"
+
+
+class MissingRowPolicy(StrEnum):
+    """What ``gather_rows`` does with a key the table does not have."""
+
+    FILL = "fill"  # ``fill`` in every column, as a left join
+    PYTHON = "python"  # the row runs in Python (``.loc`` raises ``KeyError`` there)
+
+
+@irdl_attr_definition
+class MissingRowPolicyAttr(EnumAttribute[MissingRowPolicy], SpacedOpaqueSyntaxAttribute):
+    name = "feature.on_missing"
+
+
+class Analyzer(StrEnum):
+    """How a vectorizer cuts a document into terms (scikit-learn's ``analyzer``)."""
+
+    WORD = "word"
+    CHAR = "char"
+    CHAR_WB = "char_wb"
+
+
+@irdl_attr_definition
+class AnalyzerAttr(EnumAttribute[Analyzer], SpacedOpaqueSyntaxAttribute):
+    name = "feature.analyzer"
+
+
+class StripAccents(StrEnum):
+    """A vectorizer's ``strip_accents`` (``none`` for None)."""
+
+    NONE = "none"
+    ASCII = "ascii"
+    UNICODE = "unicode"
+
+
+@irdl_attr_definition
+class StripAccentsAttr(EnumAttribute[StripAccents], SpacedOpaqueSyntaxAttribute):
+    name = "feature.strip"
+
+
+class Norm(StrEnum):
+    """The row normalisation of term weights (``none`` for None)."""
+
+    L1 = "l1"
+    L2 = "l2"
+    NONE = "none"
+
+
+@irdl_attr_definition
+class NormAttr(EnumAttribute[Norm], SpacedOpaqueSyntaxAttribute):
+    name = "feature.norm"
+
+
+# endregion
 # region Column transformers
 
 
@@ -201,37 +281,11 @@ class MulAddOp(IRDLOperation):
 # region Categorical encoding
 
 
-UNKNOWN_POLICIES = ("ignore", "error")
-
-
 def _check_encoding(op: EncodeStringsOp | EncodeNumbersOp, categories: int) -> None:
-    if op.on_unknown.data not in UNKNOWN_POLICIES:
-        raise VerifyException(f"on_unknown must be 'ignore' or 'error', got {op.on_unknown.data!r}")
     if not -1 <= op.missing.value.data < categories:
         raise VerifyException(f"missing code {op.missing.value.data} is not -1 or a category")
     if op.result.type != batch_of(1, i64):
         raise VerifyException(f"result must be {batch_of(1, i64)}")
-
-
-# The missing flags a string column carries per row (0: a string).
-MISSING_NONE = 1
-MISSING_NAN = 2
-# An encoding's marker is a set of those flags: MISSING_ANY matches None and NaN alike.
-MISSING_ANY = MISSING_NONE | MISSING_NAN
-
-FNV_OFFSET = 0xCBF29CE484222325
-FNV_PRIME = 0x100000001B3
-
-# Keys of text term tables (``text_tables.term_key``): a short term is its own key, its
-# code points (each plus one) packed KEY_BITS apiece under a tag: up to three code points
-# below 2^20 - 1 (tag EXACT_KEY), or four below 2^15 - 1 (tag EXACT_KEY4); exact keys are
-# negative as int64. Any other term's key is its FNV-1a hash with bits 62 and 63 clear.
-# GOLDEN spreads keys over the slots (multiplicative hashing).
-KEY_BITS = (20, 15)  # bits per code point in a key of up to 3 / exactly 4 code points
-EXACT_KEY = 0b10 << 62
-EXACT_KEY4 = 0b11 << 62
-HASHED_KEY_MASK = (1 << 62) - 1
-GOLDEN = 0x9E3779B97F4A7C15
 
 
 def fnv1a64(data: bytes) -> int:
@@ -274,12 +328,12 @@ class EncodeStringsOp(IRDLOperation):
     Like scikit-learn, None and NaN are different values: the ones named by ``marker``
     (``1`` None, ``2`` NaN, the default, ``3`` either, as ``isna`` tests) get code
     ``missing`` (-1 when no missing value was a fitted category), the other one is unknown.
-    With ``on_unknown "error"`` an unknown value stops the batch with an error naming the row.
+    With ``on_unknown error`` an unknown value stops the batch with an error naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
            offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 1
-           missing -1 on_unknown "ignore"
+           missing -1 on_unknown ignore
            : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     ```
     """
@@ -293,7 +347,7 @@ class EncodeStringsOp(IRDLOperation):
     probes = prop_def(IntegerAttr[I64])
     missing = prop_def(IntegerAttr[I64])
     missing_marker = opt_prop_def(IntegerAttr[I64])
-    on_unknown = prop_def(StringAttr)
+    on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -311,7 +365,7 @@ class EncodeStringsOp(IRDLOperation):
         table: BlobAttr,
         probes: int,
         missing: int,
-        on_unknown: str,
+        on_unknown: str | UnknownPolicy,
         missing_marker: int = MISSING_NAN,
     ):
         properties: dict[str, Attribute] = {
@@ -321,7 +375,7 @@ class EncodeStringsOp(IRDLOperation):
             "table": table,
             "probes": _int(probes),
             "missing": _int(missing),
-            "on_unknown": StringAttr(on_unknown),
+            "on_unknown": UnknownPolicyAttr(UnknownPolicy(on_unknown)),
         }
         if missing_marker != MISSING_NAN:
             properties["missing_marker"] = _int(missing_marker)
@@ -364,7 +418,7 @@ class EncodeNumbersOp(IRDLOperation):
 
     ```mlir
     %c = feature.encode_numbers %x [0] categories <"c_1" : tensor<3xf64>>
-           missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+           missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
     ```
     """
 
@@ -373,7 +427,7 @@ class EncodeNumbersOp(IRDLOperation):
     index = prop_def(IntegerAttr[I64])
     categories = prop_def(BlobAttr)
     missing = prop_def(IntegerAttr[I64])
-    on_unknown = prop_def(StringAttr)
+    on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -382,7 +436,12 @@ class EncodeNumbersOp(IRDLOperation):
     )
 
     def __init__(
-        self, input: SSAValue, index: int, categories: BlobAttr, missing: int, on_unknown: str
+        self,
+        input: SSAValue,
+        index: int,
+        categories: BlobAttr,
+        missing: int,
+        on_unknown: str | UnknownPolicy,
     ):
         super().__init__(
             operands=[input],
@@ -390,7 +449,7 @@ class EncodeNumbersOp(IRDLOperation):
                 "index": _int(index),
                 "categories": categories,
                 "missing": _int(missing),
-                "on_unknown": StringAttr(on_unknown),
+                "on_unknown": UnknownPolicyAttr(UnknownPolicy(on_unknown)),
             },
             result_types=[batch_of(1, i64)],
         )
@@ -622,18 +681,15 @@ class PackCodesOp(IRDLOperation):
                 raise VerifyException(f"codes and result must be {batch_of(1, i64)}")
 
 
-GATHER_MISSING = ("fill", "python")
-
-
 @irdl_op_definition
 class GatherRowsOp(IRDLOperation):
     """Row ``code`` of a table's f64 ``values``: a join's columns. A negative code (no such
-    key) gives ``fill`` in every column (NaN, as a left join); with ``on_missing "python"``
+    key) gives ``fill`` in every column (NaN, as a left join); with ``on_missing python``
     its row runs in Python instead (``.loc`` raises ``KeyError`` there, as pandas does).
 
     ```mlir
     %v = feature.gather_rows %r values <"v_1" : tensor<3x2xf64>> fill 0x7FF8000000000000
-           on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+           on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
     ```
     """
 
@@ -641,7 +697,7 @@ class GatherRowsOp(IRDLOperation):
     codes = operand_def(TensorType)
     values = prop_def(BlobAttr)
     fill = prop_def(FloatAttr)
-    on_missing = prop_def(StringAttr)
+    on_missing = prop_def(MissingRowPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -654,14 +710,14 @@ class GatherRowsOp(IRDLOperation):
         codes: SSAValue,
         values: BlobAttr,
         fill: float = float("nan"),
-        on_missing: str = "fill",
+        on_missing: str | MissingRowPolicy = MissingRowPolicy.FILL,
     ):
         super().__init__(
             operands=[codes],
             properties={
                 "values": values,
                 "fill": FloatAttr(fill, f64),
-                "on_missing": StringAttr(on_missing),
+                "on_missing": MissingRowPolicyAttr(MissingRowPolicy(on_missing)),
             },
             result_types=[batch_of(values.shape[1])],
         )
@@ -672,7 +728,6 @@ class GatherRowsOp(IRDLOperation):
         _check_blob_element(self.values, f64, "values")
         if len(self.values.shape) != 2:
             raise VerifyException("values must be a rows x columns table")
-        _check_choice(self.on_missing, GATHER_MISSING, "on_missing")
         if self.result.type != batch_of(self.values.shape[1]):
             raise VerifyException(f"result must be {batch_of(self.values.shape[1])}")
 
@@ -709,6 +764,28 @@ class JoinOp(IRDLOperation):
             raise VerifyException(
                 f"result columns must be the {len(left)} of left then {width} f64 columns"
             )
+
+
+def frame_source(value: SSAValue) -> SSAValue:
+    """The frame a selection of columns reads from (``value`` itself if not a selection)."""
+    while isinstance(value.owner, SelectColumnsOp):
+        value = value.owner.frame
+    return value
+
+
+def resolve_column(value: SSAValue, name: str) -> tuple[SSAValue, str] | tuple[SSAValue, int]:
+    """Where column ``name`` of frame ``value`` comes from: ``(frame, column)`` of a frame
+    that is not a join, or ``(values, position)`` of a join's gathered values."""
+    value = frame_source(value)
+    while isinstance(join := value.owner, JoinOp):
+        assert isinstance(join.result.type, FrameType) and isinstance(join.left.type, FrameType)
+        names = [n for n, _ in join.result.type.columns]
+        position = names.index(name)
+        left = join.left.type.columns
+        if position >= len(left):
+            return join.values, position - len(left)
+        value, name = frame_source(join.left), left[position][0]
+    return value, name
 
 
 # endregion
@@ -866,9 +943,6 @@ class TextType(ParametrizedAttribute, TypeAttribute):
     name = "feature.text"
 
 
-ANALYZERS = ("word", "char", "char_wb")
-NORMS = ("l1", "l2", "none")
-STRIP_ACCENTS = ("none", "ascii", "unicode")
 TERM_ELEMENTS = (f64, f32, i64)
 
 
@@ -908,41 +982,6 @@ def _check_term_table(
     return offsets.size - 1
 
 
-def _analysis_properties(
-    analyzer: str,
-    ngram: tuple[int, int],
-    stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
-) -> dict[str, Attribute]:
-    """The properties ``count_terms`` and ``hash_terms`` share: how a row is cut into terms."""
-    properties: dict[str, Attribute] = {
-        "analyzer": StringAttr(analyzer),
-        "ngram_min": _int(ngram[0]),
-        "ngram_max": _int(ngram[1]),
-    }
-    if stop_words is not None:
-        stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
-        properties |= {
-            "stop_codepoints": stop_codepoints,
-            "stop_offsets": stop_offsets,
-            "stop_table": stop_table,
-            "stop_probes": _int(stop_probes),
-        }
-    return properties
-
-
-def _check_stop_words(op: CountTermsOp | HashTermsOp) -> None:
-    """The stop word table is all four properties or none; it needs the word analyzer."""
-    parts = (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes)
-    if all(p is None for p in parts):
-        return
-    if any(p is None for p in parts):
-        raise VerifyException("stop words need stop_codepoints, stop_offsets, stop_table and "
-                              "stop_probes together")  # fmt: skip
-    if op.analyzer.data != "word":
-        raise VerifyException("stop words apply to the word analyzer only")
-    _check_term_table(*parts, "stop")  # type: ignore[arg-type]
-
-
 def _check_ngram(low: IntegerAttr, high: IntegerAttr) -> None:
     if not 1 <= low.value.data <= high.value.data:
         raise VerifyException(
@@ -961,7 +1000,7 @@ class DecodeTextOp(IRDLOperation):
     the code points one UTF-8 byte can become.
 
     ```mlir
-    %t = feature.decode_text %f "text" lowercase 1 strip "unicode"
+    %t = feature.decode_text %f "text" lowercase 1 strip unicode
            map <"i" : tensor<4352xi32>>, <"b" : tensor<512xi32>>, <"s" : tensor<9xi32>>
            classes <"c" : tensor<1114112xui8>> expansion 1
            : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
@@ -972,7 +1011,7 @@ class DecodeTextOp(IRDLOperation):
     frame = operand_def(FrameType)
     column = prop_def(StringAttr)
     lowercase = prop_def(IntegerAttr[I64])
-    strip = prop_def(StringAttr)
+    strip = prop_def(StripAccentsAttr)
     char_index = prop_def(BlobAttr)
     char_blocks = prop_def(BlobAttr)
     char_sequences = prop_def(BlobAttr)
@@ -991,7 +1030,7 @@ class DecodeTextOp(IRDLOperation):
         frame: SSAValue,
         column: str,
         lowercase: bool,
-        strip: str,
+        strip: str | StripAccents,
         char_map: tuple[BlobAttr, BlobAttr, BlobAttr],
         char_classes: BlobAttr,
         expansion: int,
@@ -1002,7 +1041,7 @@ class DecodeTextOp(IRDLOperation):
             properties={
                 "column": StringAttr(column),
                 "lowercase": _int(int(lowercase)),
-                "strip": StringAttr(strip),
+                "strip": StripAccentsAttr(StripAccents(strip)),
                 "char_index": index,
                 "char_blocks": blocks,
                 "char_sequences": sequences,
@@ -1017,7 +1056,6 @@ class DecodeTextOp(IRDLOperation):
         self.frame.type.verify_columns([self.column.data])
         if not isinstance(self.frame.type.dtype_of(self.column.data), StrType):
             raise VerifyException(f"column {self.column.data!r} does not hold strings")
-        _check_choice(self.strip, STRIP_ACCENTS, "strip")
         for blob in (self.char_index, self.char_blocks, self.char_sequences):
             _check_blob_element(blob, i32, "map")
         if self.char_index.size != 0x1100:
@@ -1033,8 +1071,65 @@ class DecodeTextOp(IRDLOperation):
             raise VerifyException("expansion must be at least 1")
 
 
+class _TermsOp(IRDLOperation):
+    """Base of ``count_terms`` and ``hash_terms``: how a row of text is cut into terms
+    (``analyzer``, the n-gram range, an optional stop word table), and a sparse result."""
+
+    text = operand_def(TextType)
+    analyzer = prop_def(AnalyzerAttr)
+    ngram_min = prop_def(IntegerAttr[I64])
+    ngram_max = prop_def(IntegerAttr[I64])
+    stop_codepoints = opt_prop_def(BlobAttr)
+    stop_offsets = opt_prop_def(BlobAttr)
+    stop_table = opt_prop_def(BlobAttr)
+    stop_probes = opt_prop_def(IntegerAttr[I64])
+    binary = opt_attr_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+    @staticmethod
+    def analysis_properties(
+        analyzer: str | Analyzer,
+        ngram: tuple[int, int],
+        stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
+    ) -> dict[str, Attribute]:
+        """The shared properties: how a row is cut into terms."""
+        properties: dict[str, Attribute] = {
+            "analyzer": AnalyzerAttr(Analyzer(analyzer)),
+            "ngram_min": _int(ngram[0]),
+            "ngram_max": _int(ngram[1]),
+        }
+        if stop_words is not None:
+            stop_codepoints, stop_offsets, stop_table, stop_probes = stop_words
+            properties |= {
+                "stop_codepoints": stop_codepoints,
+                "stop_offsets": stop_offsets,
+                "stop_table": stop_table,
+                "stop_probes": _int(stop_probes),
+            }
+        return properties
+
+    def verify_terms(self) -> None:
+        """Check the op's own properties and its result's columns."""
+        raise NotImplementedError
+
+    def verify_(self) -> None:
+        _check_ngram(self.ngram_min, self.ngram_max)
+        self.verify_terms()
+        # The stop word table is all four properties or none; it needs the word analyzer.
+        parts = (self.stop_codepoints, self.stop_offsets, self.stop_table, self.stop_probes)
+        if all(p is None for p in parts):
+            return
+        if any(p is None for p in parts):
+            raise VerifyException("stop words need stop_codepoints, stop_offsets, stop_table "
+                                  "and stop_probes together")  # fmt: skip
+        if self.analyzer.data != Analyzer.WORD:
+            raise VerifyException("stop words apply to the word analyzer only")
+        _check_term_table(*parts, "stop")  # type: ignore[arg-type]
+
+
 @irdl_op_definition
-class CountTermsOp(IRDLOperation):
+class CountTermsOp(_TermsOp):
     """Count the vocabulary's n-grams in each row (CountVectorizer's ``transform``).
 
     ``analyzer`` is ``word`` (tokens of ``\\b\\w\\w+\\b``, minus ``stop`` words, joined by one
@@ -1044,28 +1139,17 @@ class CountTermsOp(IRDLOperation):
     their offsets, and (``term_key``, term index) slots); with ``binary`` every count is 1.
 
     ```mlir
-    %c = feature.count_terms %t "char_wb" ngram 2 to 4
+    %c = feature.count_terms %t char_wb ngram 2 to 4
            vocab <"v" : tensor<40xi32>>, <"o" : tensor<11xi64>>, <"h" : tensor<64xi64>>
            probes 2 {binary} : !feature.text -> tensor<?x10xf64, "csr">
     ```
     """
 
     name = "feature.count_terms"
-    text = operand_def(TextType)
-    analyzer = prop_def(StringAttr)
-    ngram_min = prop_def(IntegerAttr[I64])
-    ngram_max = prop_def(IntegerAttr[I64])
     vocab_codepoints = prop_def(BlobAttr)
     vocab_offsets = prop_def(BlobAttr)
     vocab_table = prop_def(BlobAttr)
     probes = prop_def(IntegerAttr[I64])
-    stop_codepoints = opt_prop_def(BlobAttr)
-    stop_offsets = opt_prop_def(BlobAttr)
-    stop_table = opt_prop_def(BlobAttr)
-    stop_probes = opt_prop_def(IntegerAttr[I64])
-    binary = opt_attr_def(UnitAttr)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
     assembly_format = (
         "$text $analyzer `ngram` $ngram_min `to` $ngram_max "
         "`vocab` $vocab_codepoints `,` $vocab_offsets `,` $vocab_table `probes` $probes "
@@ -1076,7 +1160,7 @@ class CountTermsOp(IRDLOperation):
     def __init__(
         self,
         text: SSAValue,
-        analyzer: str,
+        analyzer: str | Analyzer,
         ngram: tuple[int, int],
         vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int],
         stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
@@ -1084,7 +1168,7 @@ class CountTermsOp(IRDLOperation):
         element: Attribute,
     ):
         vocab_codepoints, vocab_offsets, vocab_table, probes = vocabulary
-        properties = _analysis_properties(analyzer, ngram, stop_words) | {
+        properties = self.analysis_properties(analyzer, ngram, stop_words) | {
             "vocab_codepoints": vocab_codepoints,
             "vocab_offsets": vocab_offsets,
             "vocab_table": vocab_table,
@@ -1101,19 +1185,16 @@ class CountTermsOp(IRDLOperation):
     def terms(self) -> int:
         return self.vocab_offsets.size - 1
 
-    def verify_(self) -> None:
-        _check_choice(self.analyzer, ANALYZERS, "analyzer")
-        _check_ngram(self.ngram_min, self.ngram_max)
+    def verify_terms(self) -> None:
         terms = _check_term_table(
             self.vocab_codepoints, self.vocab_offsets, self.vocab_table, self.probes, "vocab"
         )
         if _check_terms(self.result.type, "result") != terms:
             raise VerifyException(f"result must have one column per term ({terms})")
-        _check_stop_words(self)
 
 
 @irdl_op_definition
-class HashTermsOp(IRDLOperation):
+class HashTermsOp(_TermsOp):
     """Hash each row's n-grams into ``features`` columns (HashingVectorizer's counts).
 
     The column of a term is ``|murmurhash3_32(utf8, seed 0)| mod features``; with
@@ -1121,25 +1202,14 @@ class HashTermsOp(IRDLOperation):
     explicit 0, as after scipy's ``sum_duplicates``; with ``binary`` every stored value is 1.
 
     ```mlir
-    %h = feature.hash_terms %t "word" ngram 1 to 2 features 1048576 {alternate_sign}
+    %h = feature.hash_terms %t word ngram 1 to 2 features 1048576 {alternate_sign}
            : !feature.text -> tensor<?x1048576xf64, "csr">
     ```
     """
 
     name = "feature.hash_terms"
-    text = operand_def(TextType)
-    analyzer = prop_def(StringAttr)
-    ngram_min = prop_def(IntegerAttr[I64])
-    ngram_max = prop_def(IntegerAttr[I64])
     features = prop_def(IntegerAttr[I64])
-    stop_codepoints = opt_prop_def(BlobAttr)
-    stop_offsets = opt_prop_def(BlobAttr)
-    stop_table = opt_prop_def(BlobAttr)
-    stop_probes = opt_prop_def(IntegerAttr[I64])
     alternate_sign = opt_attr_def(UnitAttr)
-    binary = opt_attr_def(UnitAttr)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
     assembly_format = (
         "$text $analyzer `ngram` $ngram_min `to` $ngram_max `features` $features "
         "(`stop` $stop_codepoints^ `,` $stop_offsets `,` $stop_table `probes` $stop_probes)? "
@@ -1149,7 +1219,7 @@ class HashTermsOp(IRDLOperation):
     def __init__(
         self,
         text: SSAValue,
-        analyzer: str,
+        analyzer: str | Analyzer,
         ngram: tuple[int, int],
         features: int,
         stop_words: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None,
@@ -1157,7 +1227,7 @@ class HashTermsOp(IRDLOperation):
         binary: bool,
         element: Attribute,
     ):
-        properties = _analysis_properties(analyzer, ngram, stop_words)
+        properties = self.analysis_properties(analyzer, ngram, stop_words)
         properties["features"] = _int(features)
         flags = {"alternate_sign": alternate_sign, "binary": binary}
         super().__init__(
@@ -1167,15 +1237,12 @@ class HashTermsOp(IRDLOperation):
             result_types=[sparse_batch_of(features, element)],
         )
 
-    def verify_(self) -> None:
-        _check_choice(self.analyzer, ANALYZERS, "analyzer")
-        _check_ngram(self.ngram_min, self.ngram_max)
+    def verify_terms(self) -> None:
         features = self.features.value.data
         if not 1 <= features <= 2**31 - 1:
             raise VerifyException(f"features must be in [1, 2^31 - 1], got {features}")
         if _check_terms(self.result.type, "result") != features:
             raise VerifyException(f"result must have {features} columns")
-        _check_stop_words(self)
 
 
 @irdl_op_definition
@@ -1185,7 +1252,7 @@ class WeightTermsOp(IRDLOperation):
     if given, then each row divided by its ``l1`` or ``l2`` norm, summed in column order.
 
     ```mlir
-    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm "l2" {sublinear_tf}
+    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm l2 {sublinear_tf}
            : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
     ```
     """
@@ -1194,7 +1261,7 @@ class WeightTermsOp(IRDLOperation):
     input = operand_def(TensorType)
     idf = opt_prop_def(BlobAttr)
     log_table = opt_prop_def(BlobAttr)
-    norm = prop_def(StringAttr)
+    norm = prop_def(NormAttr)
     sublinear_tf = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
@@ -1207,12 +1274,12 @@ class WeightTermsOp(IRDLOperation):
         self,
         input: SSAValue,
         idf: BlobAttr | None,
-        norm: str,
+        norm: str | Norm,
         sublinear_tf: bool,
         element: Attribute,
         log_table: BlobAttr | None = None,
     ):
-        properties: dict[str, Attribute] = {"norm": StringAttr(norm)}
+        properties: dict[str, Attribute] = {"norm": NormAttr(Norm(norm))}
         if idf is not None:
             properties["idf"] = idf
         if log_table is not None:
@@ -1231,7 +1298,6 @@ class WeightTermsOp(IRDLOperation):
         element = _element(self.result.type)
         if element not in (f64, f32):
             raise VerifyException("result must hold f64 or f32 values")
-        _check_choice(self.norm, NORMS, "norm")
         if self.idf is not None:
             _check_blob(self.idf, width, "idf")
             _check_blob_element(self.idf, element, "idf")
@@ -1641,5 +1707,12 @@ Feature = Dialect(
         # Trees
         TreeEnsembleOp,
     ],
-    [TextType],
+    [
+        TextType,
+        UnknownPolicyAttr,
+        MissingRowPolicyAttr,
+        AnalyzerAttr,
+        StripAccentsAttr,
+        NormAttr,
+    ],
 )

@@ -8,10 +8,10 @@ unused value; the arithmetic wraps, so nothing it does is undefined.
 
 * ``parse_datetime`` reads a string of the format's fixed width, byte by byte; a missing
   string is NaT, anything else that is not a valid date in the format stops the batch
-  with ``ERROR_NOT_A_DATE`` (the runtime runs the original function instead).
+  with ``ErrorKind.NOT_A_DATE`` (the runtime runs the original function instead).
 * ``make_datetime`` checks that the parts are integers of a valid date and time (a row
   with NaN is NaT).
-* ``datetime_sub`` subtracts ticks, NaT if either is; an overflow is ``ERROR_NOT_A_DATE``.
+* ``datetime_sub`` subtracts ticks, NaT if either is; an overflow is ``ErrorKind.NOT_A_DATE``.
 * ``datetime_field`` splits ticks into days and seconds of the day, then the field.
 """
 
@@ -23,6 +23,7 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import IndexType, f64, i1, i8, i64
 from xdsl.ir import SSAValue
 
+from willump_mlir.abi import ErrorKind
 from willump_mlir.dialects import pipeline
 from willump_mlir.dialects.pipeline import (
     DATE_DIRECTIVES,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
 
 index = IndexType()
-ERROR_NOT_A_DATE = 7  # a date native code does not read as pandas would: run the original
 NAT = -(2**63)
 SECONDS_PER_DAY = 86_400
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -241,7 +241,7 @@ class DateEmitter:
         readable = self.all_of([self.cmpi("eq", length, self.i64(width)), self.negate(missing)])
         value, ok = self.if_else(readable, parse, lambda: [self.i64(NAT), missing])
         site = self.lowering.error_site(op, column=name)
-        self.report_error(self.negate(ok), ERROR_NOT_A_DATE, site)
+        self.report_error(self.negate(ok), ErrorKind.NOT_A_DATE, site)
         return [self.select(missing, self.i64(NAT), value)]
 
     def make_datetime(self: KernelEmitter, op: pipeline.MakeDatetimeOp) -> list[SSAValue]:
@@ -263,7 +263,7 @@ class DateEmitter:
         checks.append(self.valid_datetime(parts, unit))
         ok = self.all_of(checks)
         failed = self.all_of([self.negate(ok), self.negate(nan)])
-        self.report_error(failed, ERROR_NOT_A_DATE, self.lowering.error_site(op))
+        self.report_error(failed, ErrorKind.NOT_A_DATE, self.lowering.error_site(op))
         return [self.select(nan, self.i64(NAT), self.ticks(parts, unit))]
 
     def datetime_sub(self: KernelEmitter, op: pipeline.DatetimeSubOp) -> list[SSAValue]:
@@ -275,7 +275,7 @@ class DateEmitter:
         signs = self.emit(arith.AndIOp(self.emit(arith.XOrIOp(a, b)),
                                        self.emit(arith.XOrIOp(a, difference))))  # fmt: skip
         overflow = self.all_of([self.cmpi("slt", signs, self.i64(0)), self.negate(nat)])
-        self.report_error(overflow, ERROR_NOT_A_DATE, self.lowering.error_site(op))
+        self.report_error(overflow, ErrorKind.NOT_A_DATE, self.lowering.error_site(op))
         return [self.select(nat, self.i64(NAT), difference)]
 
     def datetime_field(self: KernelEmitter, op: pipeline.DatetimeFieldOp) -> list[SSAValue]:

@@ -6,7 +6,7 @@ Per row:
   (``feature.number_table``) and compares the candidate keys; NaN goes to ``nan_row``.
 * ``pack_codes`` turns the codes of a multi-column key into one mixed-radix code.
 * ``gather_rows`` loads the table row of a code, or ``fill`` (NaN) for no row; with
-  ``on_missing "python"`` such a row is flagged to run in Python.
+  ``on_missing python`` such a row is flagged to run in Python.
 * ``join`` builds nothing: its frame's columns are the left frame's (read from the frame
   they come from) and the gathered values.
 """
@@ -19,36 +19,14 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IndexType, StringAttr, f64, i1, i64
 from xdsl.ir import SSAValue
 
+from willump_mlir.abi import GOLDEN, signed64
 from willump_mlir.dialects import feature
-from willump_mlir.dialects.pipeline import FrameType, SelectColumnsOp
+from willump_mlir.dialects.feature import resolve_column
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import FrameRow, KernelEmitter
 
 index = IndexType()
-GOLDEN = feature.GOLDEN - (1 << 64)  # the same 64 bits as a signed i64
-
-
-def _frame_source(value: SSAValue) -> SSAValue:
-    """The frame a selection of columns reads from."""
-    while isinstance(value.owner, SelectColumnsOp):
-        value = value.owner.frame
-    return value
-
-
-def resolve_column(value: SSAValue, name: str) -> tuple[SSAValue, str] | tuple[SSAValue, int]:
-    """Where column ``name`` of frame ``value`` comes from: ``(frame, column)`` of a frame
-    that is not a join, or ``(values, position)`` of a join's gathered values."""
-    value = _frame_source(value)
-    while isinstance(join := value.owner, feature.JoinOp):
-        assert isinstance(join.result.type, FrameType) and isinstance(join.left.type, FrameType)
-        names = [n for n, _ in join.result.type.columns]
-        position = names.index(name)
-        left = join.left.type.columns
-        if position >= len(left):
-            return join.values, position - len(left)
-        value, name = _frame_source(join.left), left[position][0]
-    return value, name
 
 
 class LookupEmitter:
@@ -85,7 +63,7 @@ class LookupEmitter:
             bits = x
         size = op.table.size
         shift = self.constant(64 - size.bit_length() + 1, i64)
-        hashed = self.emit(arith.MuliOp(bits, self.constant(GOLDEN, i64)))
+        hashed = self.emit(arith.MuliOp(bits, self.constant(signed64(GOLDEN), i64)))
         slot = self.emit(arith.ShRUIOp(hashed, shift))
         mask = self.constant(size - 1, i64)
         table, keys = self.blob(op.table), self.blob(op.keys)

@@ -58,20 +58,15 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ErrorKind, signed64
 from willump_mlir.dialects import feature, pipeline
+from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
 from willump_mlir.passes.date_kernels import DateEmitter
-from willump_mlir.passes.lookup_kernels import LookupEmitter, resolve_column
+from willump_mlir.passes.lookup_kernels import LookupEmitter
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
-from willump_mlir.passes.text_kernels import (
-    ERROR_INFINITE,
-    ERROR_NAN,
-    ERROR_NOT_TEXT,
-    TermsRow,
-    TextEmitter,
-    TextRow,
-)
+from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
 
 index = IndexType()
@@ -79,14 +74,6 @@ index = IndexType()
 #: XGBoost's sigmoid clamps its exponent to the float ``88.7f`` (this double).
 XGBOOST_EXP_LIMIT = 88.69999694824219
 
-# Error kinds written to the ``err`` buffer; the runtime turns them into exceptions.
-ERROR_UNKNOWN_CATEGORY = 3
-ERROR_CAST_NON_FINITE = 5  # a NaN or infinite value cast to an integer (pandas refuses it)
-ERROR_NOT_INTEGER = 6  # a speculative cast met a value pandas keeps as float: run the original
-__all__ = [
-    "ERROR_CAST_NON_FINITE", "ERROR_INFINITE", "ERROR_NAN", "ERROR_NOT_INTEGER", "ERROR_NOT_TEXT",
-    "ERROR_UNKNOWN_CATEGORY",
-]  # fmt: skip
 
 
 def _reads_any_precision(op: pipeline.ToArrayOp) -> bool:
@@ -235,14 +222,15 @@ class KernelEmitter(
     def cmpi(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.emit(arith.CmpiOp(a, b, predicate))
 
-    def report_error(self, failed: SSAValue, kind: int, column: int) -> None:
+    def report_error(self, failed: SSAValue, kind: ErrorKind, column: int) -> None:
         """Record ``[kind, row, column]`` in ``err`` if ``failed`` and no error is recorded."""
         err = self.state.entry.args[1]
         first = self.cmpi("eq", self.load(err, 0), self.constant(0, i64))
         store = self.emit(arith.AndIOp(failed, first))
         row = self.emit(arith.IndexCastOp(self.state.row, i64))
         then = Block()
-        for slot, value in enumerate((self.constant(kind, i64), row, self.constant(column, i64))):
+        record = (self.constant(int(kind), i64), row, self.constant(column, i64))
+        for slot, value in enumerate(record):
             then.add_op(memref.StoreOp.get(value, err, [self.constant(slot, index)]))
         then.add_op(scf.YieldOp())
         self.emit(scf.IfOp(store, [], [then]))
@@ -484,14 +472,14 @@ class KernelEmitter(
             magnitude = self.emit(math.AbsFOp(x))
             if op.speculative is None:  # a speculative cast reports NaN and inf below
                 non_finite = self.cmpf("uge", magnitude, self.constant(float("inf"), f64))
-                self.report_error(non_finite, ERROR_CAST_NON_FINITE, site)
+                self.report_error(non_finite, ErrorKind.CAST_NON_FINITE, site)
             in_range = self.cmpf("olt", magnitude, limit)
             # fptosi of an out-of-range value is undefined: convert 0 there instead
             safe = self.select(in_range, x, self.constant(0.0, f64))
             converted = self.emit(arith.FPToSIOp(safe, i64))
             if op.speculative is not None:  # NaN, inf, a fraction or out of range: not exact
                 back = self.emit(arith.SIToFPOp(converted, f64))
-                self.report_error(self.cmpf("une", back, x), ERROR_NOT_INTEGER, site)
+                self.report_error(self.cmpf("une", back, x), ErrorKind.NOT_INTEGER, site)
             values.append(self.select(in_range, converted, self.constant(-(2**63), i64)))
         return values
 
@@ -501,9 +489,9 @@ class KernelEmitter(
         infinity = self.constant(float("inf"), f64)
         for x in values:
             if not allow_nan:
-                self.report_error(self.cmpf("uno", x, x), ERROR_NAN, site)
+                self.report_error(self.cmpf("uno", x, x), ErrorKind.NAN, site)
             infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
-            self.report_error(infinite, ERROR_INFINITE, site)
+            self.report_error(infinite, ErrorKind.INFINITE, site)
 
     def check_not_infinite(self, op: Operation, values: Sequence[SSAValue]) -> None:
         """scikit-learn's transformers accept NaN but reject infinity in their input."""
@@ -562,7 +550,7 @@ class KernelEmitter(
                     "index": op.index.value.data,
                 }
             site = self.lowering.error_site(op, **details)
-        self.report_error(unknown, ERROR_UNKNOWN_CATEGORY, site)
+        self.report_error(unknown, ErrorKind.UNKNOWN_CATEGORY, site)
 
     def loop(
         self,
@@ -608,10 +596,10 @@ class KernelEmitter(
             position = self.add_i64(start, self.emit(arith.IndexCastOp(j, i64)))
             byte = self.emit(arith.ExtUIOp(self.load(data, self.to_index(position)), i64))
             mixed = self.emit(arith.XOrIOp(h, byte))
-            return self.emit(arith.MuliOp(mixed, self.constant(feature.FNV_PRIME, i64)))
+            return self.emit(arith.MuliOp(mixed, self.constant(FNV_PRIME, i64)))
 
-        offset_basis = feature.FNV_OFFSET - (1 << 64)  # the same 64 bits as a signed i64
-        h = self.loop(self.to_index(length), self.constant(offset_basis, i64), hash_step)
+        offset_basis = self.constant(signed64(FNV_OFFSET), i64)
+        h = self.loop(self.to_index(length), offset_basis, hash_step)
         mask = self.constant(op.table.size - 1, i64)
 
         def probe_step(p: SSAValue, found: SSAValue) -> SSAValue:

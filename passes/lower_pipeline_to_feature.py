@@ -93,8 +93,8 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.exceptions import PassFailedException, VerifyException
 
+from willump_mlir.abi import MISSING_NAN
 from willump_mlir.dialects.feature import (
-    MISSING_NAN,
     TREE_CHECKS,
     TREE_COMPARES,
     TREE_LAYOUTS,
@@ -394,7 +394,7 @@ def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <...> offsets <...> missing -1
-           on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+           on_unknown ignore : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
     ```
     """
@@ -411,7 +411,7 @@ def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
 
     ```mlir
     %c = feature.encode_numbers %x [0] categories <"c" : tensor<3xf64>> missing 2
-           on_unknown "ignore" : tensor<?x1xf64> -> tensor<?x1xi64>
+           on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
     %o = feature.ordinal %c missing 2 {unknown_value = -1.0 : f64,
            missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
     ```
@@ -487,7 +487,7 @@ def _weights(lw: Lowering, counts: SSAValue) -> SSAValue:
     """TfidfTransformer's weighting of ``counts`` (``idf`` absent when ``use_idf`` is off).
 
     ```mlir
-    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm "l2"
+    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm l2
            : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
     ```
     """
@@ -507,8 +507,8 @@ def _counts(lw: Lowering) -> SSAValue:
     """CountVectorizer's counts of the vocabulary's terms.
 
     ```mlir
-    %t = feature.decode_text %f "text" lowercase 1 strip "none" map ... : ... -> !feature.text
-    %c = feature.count_terms %t "word" ngram 1 to 2 vocab ... probes 2
+    %t = feature.decode_text %f "text" lowercase 1 strip none map ... : ... -> !feature.text
+    %c = feature.count_terms %t word ngram 1 to 2 vocab ... probes 2
            : !feature.text -> tensor<?x10xf64, "csr">
     ```
     """
@@ -542,9 +542,9 @@ def lower_hashing_vectorizer(lw: Lowering) -> SSAValue:
     """HashingVectorizer: hashed counts, then the row norm.
 
     ```mlir
-    %h = feature.hash_terms %t "word" ngram 1 to 1 features 1048576 {alternate_sign}
+    %h = feature.hash_terms %t word ngram 1 to 1 features 1048576 {alternate_sign}
            : !feature.text -> tensor<?x1048576xf64, "csr">
-    %w = feature.weight_terms %h norm "l2"
+    %w = feature.weight_terms %h norm l2
            : tensor<?x1048576xf64, "csr"> -> tensor<?x1048576xf64, "csr">
     ```
     """

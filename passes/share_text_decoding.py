@@ -7,15 +7,15 @@ the later one is replaced by the earlier one, so the row's UTF-8 is decoded, low
 classified once and every n-gram counter reads the same code points::
 
     %a = pipeline.select_columns %df ["text"] : ... -> !pipeline.frame<"text" : !pipeline.str>
-    %t1 = feature.decode_text %a "text" lowercase 1 strip "none" map ... : ... -> !feature.text
-    %c1 = feature.count_terms %t1 "word" ngram 1 to 2 ...
+    %t1 = feature.decode_text %a "text" lowercase 1 strip none map ... : ... -> !feature.text
+    %c1 = feature.count_terms %t1 word ngram 1 to 2 ...
     %b = pipeline.select_columns %df ["text"] : ... -> !pipeline.frame<"text" : !pipeline.str>
-    %t2 = feature.decode_text %b "text" lowercase 1 strip "none" map ... : ... -> !feature.text
-    %c2 = feature.count_terms %t2 "char_wb" ngram 2 to 4 ...
+    %t2 = feature.decode_text %b "text" lowercase 1 strip none map ... : ... -> !feature.text
+    %c2 = feature.count_terms %t2 char_wb ngram 2 to 4 ...
   ~>
-    %t1 = feature.decode_text %a "text" lowercase 1 strip "none" map ... : ... -> !feature.text
-    %c1 = feature.count_terms %t1 "word" ngram 1 to 2 ...
-    %c2 = feature.count_terms %t1 "char_wb" ngram 2 to 4 ...
+    %t1 = feature.decode_text %a "text" lowercase 1 strip none map ... : ... -> !feature.text
+    %c1 = feature.count_terms %t1 word ngram 1 to 2 ...
+    %c2 = feature.count_terms %t1 char_wb ngram 2 to 4 ...
 """
 
 from __future__ import annotations
@@ -28,19 +28,12 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, SSAValue
 from xdsl.passes import ModulePass
 
-from willump_mlir.dialects.feature import DecodeTextOp
+from willump_mlir.dialects.feature import DecodeTextOp, frame_source
 from willump_mlir.dialects.pipeline import SelectColumnsOp
 
 
-def _source_frame(value: SSAValue) -> SSAValue:
-    """The frame a column is read from, looking through column selections."""
-    while isinstance(owner := value.owner, SelectColumnsOp):
-        value = owner.frame
-    return value
-
-
 def _decoding_key(op: DecodeTextOp) -> tuple[SSAValue, tuple[tuple[str, Attribute], ...]]:
-    return _source_frame(op.frame), tuple(sorted(op.properties.items()))
+    return frame_source(op.frame), tuple(sorted(op.properties.items()))
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,17 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, SSAValue
 
+from willump_mlir.abi import (
+    EXACT_KEY,
+    EXACT_KEY4,
+    FNV_OFFSET,
+    FNV_PRIME,
+    GOLDEN,
+    HASHED_KEY_MASK,
+    KEY_BITS,
+    ErrorKind,
+    signed64,
+)
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import BlobAttr, batch_width
 
@@ -55,16 +66,10 @@ if TYPE_CHECKING:
 
 index = IndexType()
 
-# Error kinds written to a kernel's ``err`` buffer (lower_feature_to_scf re-exports them);
-# the runtime turns them into exceptions.
-ERROR_NAN = 1
-ERROR_INFINITE = 2
-ERROR_NOT_TEXT = 4
 CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
-FNV_OFFSET = feature.FNV_OFFSET - (1 << 64)  # the same 64 bits as a signed i64
 
 
 @dataclass
@@ -282,7 +287,7 @@ class TextEmitter:
             )
             start = self.cast(self.load(offsets, self.state.row), index)
             end = self.cast(self.load(offsets, self.iadd(self.state.row, 1)), index)
-        self.report_error(self.cmpi("ne", flag, self.constant(0, i8)), ERROR_NOT_TEXT, site)
+        self.report_error(self.cmpi("ne", flag, self.constant(0, i8)), ErrorKind.NOT_TEXT, site)
         cps = self.scratch(self.scratch_name(op, "cps"), i32, size)
         classes = self.scratch(self.scratch_name(op, "classes"), i8, size)
         class_table = self.blob(op.char_classes)
@@ -499,13 +504,13 @@ class TextEmitter:
         h: SSAValue | None = None,
     ) -> SSAValue:
         """FNV-1a over code points ``cps[start:end]``, continuing from ``h``."""
-        prime = self.constant(feature.FNV_PRIME, i64)
+        prime = self.constant(FNV_PRIME, i64)
 
         def mix(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             cp = self.emit(arith.ExtUIOp(self.load(cps, k), i64))
             return [self.imul(self.emit(arith.XOrIOp(values[0], cp)), prime)]
 
-        initial = h if h is not None else self.constant(FNV_OFFSET, i64)
+        initial = h if h is not None else self.constant(signed64(FNV_OFFSET), i64)
         return self.for_range(start, end, [initial], mix)[0]
 
     def stop_table(
@@ -531,9 +536,8 @@ class TextEmitter:
         largest = points[0]
         for point in points[1:3]:
             largest = self.emit(arith.MaxUIOp(largest, point))
-        key = self.iand(h, feature.HASHED_KEY_MASK)
-        for tag, bits, count in ((feature.EXACT_KEY4, feature.KEY_BITS[1], 4),
-                                 (feature.EXACT_KEY, feature.KEY_BITS[0], 3)):  # fmt: skip
+        key = self.iand(h, HASHED_KEY_MASK)
+        for tag, bits, count in ((EXACT_KEY4, KEY_BITS[1], 4), (EXACT_KEY, KEY_BITS[0], 3)):
             if count == 4:
                 top = self.emit(arith.MaxUIOp(largest, points[3]))
                 fits = self.cmpi("eq", length, self.constant(4, index))
@@ -541,7 +545,7 @@ class TextEmitter:
                 top = largest
                 fits = self.cmpi("ule", length, self.constant(3, index))
             small = self.cmpi("ult", top, self.constant(1 << bits, i64))
-            packed = self.constant(tag - (1 << 64), i64)
+            packed = self.constant(signed64(tag), i64)
             for k in range(count):
                 packed = self.ior(packed, self.shl(points[k], bits * k))
             key = self.select(self.emit(arith.AndIOp(fits, small)), packed, key)
@@ -552,7 +556,7 @@ class TextEmitter:
         bits = size.bit_length() - 1
         if not bits:
             return self.constant(0, i64)
-        return self.shr(self.imul(key, feature.GOLDEN - (1 << 64)), 64 - bits)
+        return self.shr(self.imul(key, signed64(GOLDEN)), 64 - bits)
 
     def lookup(
         self: KernelEmitter,
@@ -645,7 +649,7 @@ class TextEmitter:
                 new_end = self.isub(unit_start(self.iadd(last, 1)), separator)
                 if starts is None:  # one code point: no loop
                     cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
-                    h = self.imul(self.emit(arith.XOrIOp(h, cp)), feature.FNV_PRIME)
+                    h = self.imul(self.emit(arith.XOrIOp(h, cp)), FNV_PRIME)
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
@@ -659,9 +663,8 @@ class TextEmitter:
                     report()
                 return [h, new_end]
 
-            self.for_range(
-                self.constant(0, index), longest, [self.constant(FNV_OFFSET, i64), first], extend
-            )
+            offset_basis = self.constant(signed64(FNV_OFFSET), i64)
+            self.for_range(self.constant(0, index), longest, [offset_basis, first], extend)
             return []
 
         self.for_range(self.constant(0, index), count, [], from_unit)
@@ -1117,8 +1120,8 @@ class TextEmitter:
     def report_nonfinite(self: KernelEmitter, op: object, flags: list[SSAValue]) -> None:
         """scikit-learn's input validation: NaN, then infinity, stops the batch."""
         site = self.lowering.error_site(op)
-        self.report_error(flags[0], ERROR_NAN, site)
-        self.report_error(flags[1], ERROR_INFINITE, site)
+        self.report_error(flags[0], ErrorKind.NAN, site)
+        self.report_error(flags[1], ErrorKind.INFINITE, site)
 
     def sparse_linear(self: KernelEmitter, op: feature.SparseLinearOp) -> list[SSAValue]:
         """The decision values; a NaN or infinite term value stops the batch, as the linear

@@ -54,7 +54,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-from willump_mlir.dialects.feature import MISSING_NONE, string_table
+from willump_mlir.abi import MISSING_NONE
+from willump_mlir.dialects.feature import string_table
 from willump_mlir.dialects.pipeline import BlobAttr, sparse_batch_of
 
 from . import boosters, sklearn_trees, text_tables

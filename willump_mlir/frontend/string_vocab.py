@@ -8,7 +8,7 @@ column's code in a small constant vocabulary (``feature.encode_strings``, the ha
 
 ```mlir
 %c = feature.encode_strings %s "origin" bytes <...> offsets <...> table <...> probes 1
-       missing -1 on_unknown "ignore" : !pipeline.frame<"origin" : !pipeline.str> -> tensor<?x1xi64>
+       missing -1 on_unknown ignore : !pipeline.frame<"origin" : !pipeline.str> -> tensor<?x1xi64>
 %v = pipeline.take_column %c [0] : tensor<?x1xi64> -> tensor<?xi64>
 %m = pipeline.binary "eq" %v, %zero : (tensor<?xi64>, i64) -> tensor<?xi1>
 ```
@@ -53,7 +53,7 @@ import pandas as pd
 from xdsl.dialects.builtin import f64, i1, i64
 from xdsl.ir import SSAValue
 
-from willump_mlir.dialects.feature import MISSING_ANY, MISSING_NAN
+from willump_mlir.abi import MISSING_ANY, MISSING_NAN
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,

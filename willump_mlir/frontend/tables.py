@@ -12,7 +12,7 @@ and, for a merge, a ``feature.join`` frame:
 %k = feature.lookup_keys %id [0] keys <"keys_…" : tensor<3xf64>> table <"slots_…" :
        tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
 %v = feature.gather_rows %k values <"table_…" : tensor<3x2xf64>> fill 0x7FF8000000000000
-       on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+       on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
 %x = feature.join %rows, %v : ... -> !pipeline.frame<..., "mean" : f64, "n" : f64>
 ```
 
@@ -39,6 +39,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import Operation, SSAValue
 
+from willump_mlir.abi import MISSING_NAN
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import (
     CastOp,
@@ -153,7 +154,7 @@ class TableLookups:
 
     def encode_strings(
         self, frame: SSAValue, column: str, keys: list[str | None], missing: int = -1,
-        marker: int = feature.MISSING_NAN,
+        marker: int = MISSING_NAN,
     ) -> SSAValue:  # fmt: skip
         """Codes of the str ``column`` of ``frame``: the position of its value in ``keys``, -1
         if absent; a missing value named by ``marker`` gets code ``missing`` (a ``None`` key

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.feature_extraction.text import strip_accents_ascii, strip_accents_unicode
 
-from willump_mlir.dialects.feature import (
+from willump_mlir.abi import (
     EXACT_KEY,
     EXACT_KEY4,
     FNV_OFFSET,

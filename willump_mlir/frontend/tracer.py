@@ -25,6 +25,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
 
+from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     NUMERIC_ELEMENTS,
     BinaryOp,
@@ -42,7 +43,6 @@ from willump_mlir.dialects.pipeline import (
     batch_of,
     is_sparse,
 )
-from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .categories import CategoryColumns
 from .dates import DateLowering, fixed_date

@@ -18,17 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult
-from willump_mlir.passes.date_kernels import ERROR_NOT_A_DATE
-from willump_mlir.passes.lower_feature_to_scf import (
-    ERROR_CAST_NON_FINITE,
-    ERROR_INFINITE,
-    ERROR_NAN,
-    ERROR_NOT_INTEGER,
-    ERROR_NOT_TEXT,
-    ERROR_UNKNOWN_CATEGORY,
-)
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
@@ -135,7 +127,7 @@ class KernelInput:
     part: str  # values | bytes | offsets | missing | scratch
     width: int
     dtype: type[np.generic]
-    size: dict[str, Any] | None  # a scratch buffer's size (see text_kernels.ScratchSize)
+    size: ScratchSizeSpec | None  # a scratch buffer's size
     text: bool = False  # a vectorizer's documents (lone surrogates allowed)
 
 
@@ -159,7 +151,7 @@ class KernelOutput:
         return self.sparse_width is not None or self.string is not None
 
 
-def scratch_terms(size: dict[str, Any]) -> list[tuple[int, str, str]]:
+def scratch_terms(size: ScratchSizeSpec) -> list[tuple[int, str, str]]:
     """The (per_byte, value, column) terms of a scratch buffer's size
     (``text_kernels.ScratchSize``)."""
     if "per_byte" not in size:
@@ -820,35 +812,35 @@ class CompiledPipeline:
         details = self.plan.errors.get(str(site), {})
         data = [a.name for a in self.arguments if a.kind != "bound"]
         where = f"argument {data[0]!r}" if len(data) == 1 else f"arguments {data}"
-        if kind == ERROR_NAN:
+        if kind == ErrorKind.NAN:
             return marshal.InputError(f"{where}, row {row}: Input X contains NaN.")
-        if kind == ERROR_INFINITE:
+        if kind == ErrorKind.INFINITE:
             return marshal.InputError(
                 f"{where}, row {row}: Input X contains infinity or a value too large for "
                 "dtype('float64')."
             )
-        if kind == ERROR_NOT_INTEGER:
+        if kind == ErrorKind.NOT_INTEGER:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
                 "fraction), where the example's int64 was compiled",
             )
-        if kind == ERROR_NOT_A_DATE:
+        if kind == ErrorKind.NOT_A_DATE:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a date the compiled code does not read as pandas "
                 "would (another format than the example's, an invalid or out-of-range date)",
             )
-        if kind == ERROR_CAST_NON_FINITE:
+        if kind == ErrorKind.CAST_NON_FINITE:
             return marshal.InputError(
                 f"{where}, row {row}: Cannot convert non-finite values (NA or inf) to integer"
             )
-        if kind == ERROR_NOT_TEXT:
+        if kind == ErrorKind.NOT_TEXT:
             column = details.get("column")
             source = values.get(details.get("value", ""))
             found = "a missing value" if source is None else repr(source[column].iloc[row])
             return marshal.InputError(
                 f"{where}, row {row}: {found} is an invalid document, expected a str"
             )
-        if kind == ERROR_UNKNOWN_CATEGORY:
+        if kind == ErrorKind.UNKNOWN_CATEGORY:
             source = values.get(details["value"])
             column = details.get("column", details.get("index"))
             if source is None:  # computed inside the kernel only

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
-from willump_mlir.dialects.feature import MISSING_NAN, MISSING_NONE
+from willump_mlir.abi import MISSING_NAN, MISSING_NONE
 
 EMPTY_BYTES = np.zeros(1, dtype=np.uint8)  # a valid pointer when every string is empty
 

@@ -184,11 +184,13 @@ class OptimizedPipeline:
     def report(self, plot: str | None = None) -> str:
         """Groups, costs, importances, the chosen cascade, settled rows, speedup and bound;
         with ``plot``, also a PNG of expected cost against accuracy for the candidates."""
-        from willump_mlir.runtime.report import plot_candidates, render
+        from willump_mlir.runtime.report import ReportData, plot_candidates, render
 
         if plot is not None:
             plot_candidates(self._report, plot)
-        return render(self)
+        data = ReportData(self.__name__, self._report, self.cascaded, self.settle,
+                          self.confidence, self.curve)  # fmt: skip
+        return render(data)
 
     def explain(self) -> str:
         lines = [self.exact.explain(), ""]

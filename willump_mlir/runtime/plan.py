@@ -21,6 +21,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+from willump_mlir.abi import KernelInputSpec, KernelOutputSpec
+
 
 def attribute_to_python(attr: Attribute) -> Any:
     """String, number, array and dictionary attributes as Python values."""
@@ -40,8 +42,8 @@ class KernelStep:
     """Run native kernel ``name``: ``inputs``/``outputs`` describe its buffer arguments."""
 
     name: str
-    inputs: list[dict[str, Any]]
-    outputs: list[dict[str, Any]]
+    inputs: list[KernelInputSpec]
+    outputs: list[KernelOutputSpec]
     column_groups: list[dict[str, Any]]  # frame columns read together as one matrix
 
 

@@ -1,11 +1,25 @@
-"""The text and plot of ``OptimizedPipeline.report()``."""
+"""The text and plot of ``OptimizedPipeline.report()``, rendered from ``ReportData``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from willump_mlir.runtime.optimized import Candidate, OptimizedPipeline, Report
+    from willump_mlir.runtime.optimized import Candidate, Report
+    from willump_mlir.stats.topk import CandidateCurve
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What a report shows: the optimizer's ``report`` and the cascade calls run with."""
+
+    name: str  # the pipeline's function
+    report: Report
+    cascaded: bool  # whether calls run the cascade (else the exact pipeline)
+    settle: tuple[str, float] | None  # the confidence metric and threshold that settle a row
+    confidence: float  # of the accuracy-loss bound
+    curve: CandidateCurve | None  # top-K's candidate curve
 
 
 def _names(report: Report, candidate: Candidate) -> str:
@@ -13,9 +27,9 @@ def _names(report: Report, candidate: Candidate) -> str:
     return f"{names} [{candidate.model_params}]" if candidate.model_params else names
 
 
-def render(fast: OptimizedPipeline) -> str:
-    report = fast._report
-    lines = [f"willump-mlir optimize report: {fast.__name__}", ""]
+def render(data: ReportData) -> str:
+    report = data.report
+    lines = [f"willump-mlir optimize report: {data.name}", ""]
     if report.groups:
         lines.append("Feature groups (cost measured on compiled code; permutation importance):")
         lines.append(f"  {'group':<32} {'columns':>8} {'µs/row':>10} {'importance':>18}")
@@ -43,14 +57,14 @@ def render(fast: OptimizedPipeline) -> str:
                 f"cheap accuracy {c.cheap_accuracy:.4f}"
             )
         lines.append("")
-    if fast.cascaded and report.chosen is not None and report.certified is not None:
+    if data.cascaded and report.chosen is not None and report.certified is not None:
         c, cert = report.chosen, report.certified
-        metric, threshold = fast.settle  # type: ignore[misc]
+        metric, threshold = data.settle  # type: ignore[misc]
         lines += [
             f"Chosen: cheap groups {_names(report, c)}, {metric} >= {threshold:.6f}",
             f"Certify split ({cert.rows} rows never used for the choice): settled "
             f"{cert.settled_fraction:.1%}, observed accuracy loss {cert.observed_loss:+.5f}, "
-            f"upper bound {cert.bound:.5f} at confidence {fast.confidence:g}",
+            f"upper bound {cert.bound:.5f} at confidence {data.confidence:g}",
         ]
         if not report.validation:
             lines.append("  (no validation rows were given: the choose and certify rows are rows "
@@ -64,8 +78,8 @@ def render(fast: OptimizedPipeline) -> str:
                          "settled early")  # fmt: skip
     else:
         lines.append(report.reason or "No cascade.")
-    if fast.curve is not None:
-        curve = fast.curve
+    if data.curve is not None:
+        curve = data.curve
         lines.append(
             f"Top-K: candidates from a curve fitted for precision {curve.precision:g} "
             f"at confidence {curve.confidence:g}"

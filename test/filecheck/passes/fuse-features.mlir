@@ -115,15 +115,15 @@ func.func @score(%x: tensor<?x2xf64>, %codes: tensor<?x1xi64>) -> tensor<?x2xf64
 // sparse_linear over both parts (scipy's column order, no sparse matrix, no hstack).
 
 %c1, %c2 = "test.op"() : () -> (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">)
-%w1 = feature.weight_terms %c1 idf <"idf1" : tensor<4xf64>> norm "l2" : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
-%w2 = feature.weight_terms %c2 idf <"idf2" : tensor<8xf64>> norm "l2" : tensor<?x8xf64, "csr"> -> tensor<?x8xf64, "csr">
+%w1 = feature.weight_terms %c1 idf <"idf1" : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+%w2 = feature.weight_terms %c2 idf <"idf2" : tensor<8xf64>> norm l2 : tensor<?x8xf64, "csr"> -> tensor<?x8xf64, "csr">
 %h = pipeline.hstack %w1, %w2 : (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">) -> tensor<?x12xf64, "csr">
 %d = feature.linear %h coef <"w" : tensor<1x12xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x12xf64, "csr"> -> tensor<?x1xf64>
 "test.op"(%d) : (tensor<?x1xf64>) -> ()
 
 // CHECK:      %c1, %c2 = "test.op"() : () -> (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">)
-// CHECK-NEXT: %w1 = feature.weight_terms %c1 idf <"idf1" : tensor<4xf64>> norm "l2" : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
-// CHECK-NEXT: %w2 = feature.weight_terms %c2 idf <"idf2" : tensor<8xf64>> norm "l2" : tensor<?x8xf64, "csr"> -> tensor<?x8xf64, "csr">
+// CHECK-NEXT: %w1 = feature.weight_terms %c1 idf <"idf1" : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: %w2 = feature.weight_terms %c2 idf <"idf2" : tensor<8xf64>> norm l2 : tensor<?x8xf64, "csr"> -> tensor<?x8xf64, "csr">
 // CHECK-NEXT: %d = feature.sparse_linear %w1, %w2 coef <"w" : tensor<1x12xf64>> offset 0 intercept <"b" : tensor<1xf64>> : (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">) -> tensor<?x1xf64>
 // CHECK-NEXT: "test.op"(%d) : (tensor<?x1xf64>) -> ()
 
@@ -135,14 +135,14 @@ func.func @score(%x: tensor<?x2xf64>, %codes: tensor<?x1xi64>) -> tensor<?x2xf64
 
 %x, %c = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x4xf64, "csr">)
 %s = feature.standardize %x sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm "l2" : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+%w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
 %h = pipeline.hstack %s, %w : (tensor<?x2xf64>, tensor<?x4xf64, "csr">) -> tensor<?x6xf64, "csr">
 %d = feature.linear %h coef <"w" : tensor<3x6xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x6xf64, "csr"> -> tensor<?x3xf64>
 "test.op"(%d) : (tensor<?x3xf64>) -> ()
 
 // CHECK:      %x, %c = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x4xf64, "csr">)
 // CHECK-NEXT: %s = feature.standardize %x sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm "l2" : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %s coef <"w" : tensor<3x6xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x2xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = feature.sparse_linear %w coef <"w" : tensor<3x6xf64>> offset 2 : (tensor<?x4xf64, "csr">) -> tensor<?x3xf64>
 // CHECK-NEXT: %d = feature.sum [[V0]], [[V1]] : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>

@@ -7,7 +7,7 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
   %x = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x2xf64>
   %f = feature.impute %x fill <"fill_1" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
   %s = feature.standardize %f sub <"mean_2" : tensor<2xf64>> div <"scale_3" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-  %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>> offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 2 missing -1 on_unknown "error" : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x1xi64>
+  %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>> offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 2 missing -1 on_unknown error : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x1xi64>
   %o = feature.onehot %c categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x2xf64>
   %h = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
   %d = feature.linear %h coef <"w_1" : tensor<1x4xf64>> offset 0 intercept <"b_2" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
@@ -92,9 +92,9 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // sparse_linear is one row kernel over the column's UTF-8; the runtime passes zeroed scratch
 // buffers, and an extra output flags the rows that must run in Python.
 func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x1xf64> {
-  %t = feature.decode_text %docs "docs" lowercase 1 strip "none" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
-  %c = feature.count_terms %t "word" ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 : !feature.text -> tensor<?x4xf64, "csr">
-  %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm "l2" : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+  %t = feature.decode_text %docs "docs" lowercase 1 strip none map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
+  %c = feature.count_terms %t word ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 : !feature.text -> tensor<?x4xf64, "csr">
+  %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
   %d = feature.sparse_linear %w coef <"coef" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> : (tensor<?x4xf64, "csr">) -> tensor<?x1xf64>
   func.return %d : tensor<?x1xf64>
 }
@@ -169,7 +169,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 func.func @joined(%df: !pipeline.frame<"user" : f64, "age" : f64>) -> tensor<?x3xf64> {
   %k = pipeline.to_array %df ["user"] : !pipeline.frame<"user" : f64, "age" : f64> -> tensor<?x1xf64>
   %r = feature.lookup_keys %k[0] keys <"keys_1" : tensor<3xf64>> table <"slots_2" : tensor<8xi64>> probes 2 nan_row 2 : tensor<?x1xf64> -> tensor<?x1xi64>
-  %v = feature.gather_rows %r values <"table_3" : tensor<3x2xf64>> fill 0x7FF8000000000000 : f64 on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+  %v = feature.gather_rows %r values <"table_3" : tensor<3x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
   %j = feature.join %df, %v : !pipeline.frame<"user" : f64, "age" : f64>, tensor<?x2xf64> -> !pipeline.frame<"user" : f64, "age" : f64, "mean" : f64, "n" : f64>
   %x = pipeline.to_array %j ["age", "mean", "n"] : !pipeline.frame<"user" : f64, "age" : f64, "mean" : f64, "n" : f64> -> tensor<?x3xf64>
   func.return %x : tensor<?x3xf64>
@@ -229,7 +229,7 @@ func.func @joined(%df: !pipeline.frame<"user" : f64, "age" : f64>) -> tensor<?x3
 func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> {
   %p = feature.pack_codes %a, %b radix [3 : i64, 4 : i64] : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
   %r = feature.lookup_keys %p[0] keys <"keys_4" : tensor<2xi64>> table <"slots_5" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xi64> -> tensor<?x1xi64>
-  %v = feature.gather_rows %r values <"table_6" : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing "python" : tensor<?x1xi64> -> tensor<?x1xf64>
+  %v = feature.gather_rows %r values <"table_6" : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing python : tensor<?x1xi64> -> tensor<?x1xf64>
   func.return %v : tensor<?x1xf64>
 }
 
@@ -501,7 +501,7 @@ func.func @mixed(%s: tensor<?x3xf64, "csr">, %x: tensor<?x2xf64>) -> tensor<?x1x
 // isna of a string column: a placeholder category (empty, in no slot) is the code of every
 // missing value, None and NaN alike: marker 3 (1 | 2) matches a row whose flag & 3 != 0.
 func.func @missing(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?xi1> {
-  %c = feature.encode_strings %df "c" bytes <"b" : tensor<1xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %c = feature.encode_strings %df "c" bytes <"b" : tensor<1xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
   %v = pipeline.take_column %c [0] : tensor<?x1xi64> -> tensor<?xi64>
   %one = pipeline.constant 1 : i64
   %m = pipeline.binary "eq" %v, %one : (tensor<?xi64>, i64) -> tensor<?xi1>

@@ -19,9 +19,9 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK-NEXT: %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
 // CHECK-NEXT: %i = feature.impute %num fill <"fill" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %s = feature.standardize %i sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <"city_bytes" : tensor<9xui8>> offsets <"city_offsets" : tensor<4xi64>> table <"city_table" : tensor<8xi64>> probes 2 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <"city_bytes" : tensor<9xui8>> offsets <"city_offsets" : tensor<4xi64>> table <"city_table" : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = pipeline.to_array %cat ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>
-// CHECK-NEXT: [[V2:%[0-9]+]] = feature.encode_numbers [[V1]][0] categories <"zip_cats" : tensor<4xf64>> missing 3 on_unknown "ignore" : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V2:%[0-9]+]] = feature.encode_numbers [[V1]][0] categories <"zip_cats" : tensor<4xf64>> missing 3 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.onehot [[V0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V4:%[0-9]+]] = feature.onehot [[V2]] categories 4 drop 0 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: %o = pipeline.hstack [[V3]], [[V4]] : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x6xf64>
@@ -73,21 +73,21 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
 // CHECK-NEXT: %df = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
 // CHECK-NEXT: %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_numbers %x[0] categories <"c0" : tensor<3xf64>> missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
-// CHECK-NEXT: [[V1:%[0-9]+]] = feature.encode_numbers %x[1] categories <"c1" : tensor<2xf64>> missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_numbers %x[0] categories <"c0" : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.encode_numbers %x[1] categories <"c1" : tensor<2xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.onehot [[V0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.onehot [[V1]] categories 2 drop 1 : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %o = pipeline.hstack [[V2]], [[V3]] : (tensor<?x3xf64>, tensor<?x1xf64>) -> tensor<?x4xf64>
-// CHECK-NEXT: [[V4:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V4:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
 // CHECK-NEXT: %o1 = feature.onehot [[V4]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V5:%[0-9]+]] = feature.encode_strings %df "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t2" : tensor<16xi64>> probes 3 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V5:%[0-9]+]] = feature.encode_strings %df "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t2" : tensor<16xi64>> probes 3 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V6:%[0-9]+]] = pipeline.to_array %df ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>
-// CHECK-NEXT: [[V7:%[0-9]+]] = feature.encode_numbers [[V6]][0] categories <"z" : tensor<4xf64>> missing 3 on_unknown "ignore" : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V7:%[0-9]+]] = feature.encode_numbers [[V6]][0] categories <"z" : tensor<4xf64>> missing 3 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V8:%[0-9]+]] = feature.ordinal [[V5]] missing -1 {unknown_value = -1.000000e+00 : f64, missing_value = -2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V9:%[0-9]+]] = feature.ordinal [[V7]] missing 3 {unknown_value = -1.000000e+00 : f64, missing_value = -2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %r = pipeline.hstack [[V8]], [[V9]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x2xf64>
-// CHECK-NEXT: [[V10:%[0-9]+]] = feature.encode_numbers %x[0] categories <"c0" : tensor<3xf64>> missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
-// CHECK-NEXT: [[V11:%[0-9]+]] = feature.encode_numbers %x[1] categories <"c1" : tensor<2xf64>> missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V10:%[0-9]+]] = feature.encode_numbers %x[0] categories <"c0" : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V11:%[0-9]+]] = feature.encode_numbers %x[1] categories <"c1" : tensor<2xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V12:%[0-9]+]] = feature.ordinal [[V10]] missing -1 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V13:%[0-9]+]] = feature.ordinal [[V11]] missing -1 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %r1 = pipeline.hstack [[V12]], [[V13]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x2xf64>
@@ -182,9 +182,9 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // CHECK-LABEL: func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> tensor<?x4xf64, "csr"> {
 // CHECK-NEXT: %f = pipeline.select_columns %df ["text"] : !pipeline.frame<"id" : f64, "text" : !pipeline.str> -> !pipeline.frame<"text" : !pipeline.str>
-// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %f "text" lowercase 1 strip "unicode" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 3 : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: [[C:%[0-9]+]] = feature.count_terms [[T]] "word" ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 stop <"sv" : tensor<7xi32>>, <"so" : tensor<3xi64>>, <"sh" : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
-// CHECK-NEXT: %v = feature.weight_terms [[C]] idf <"idf" : tensor<4xf64>> norm "l2" {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %f "text" lowercase 1 strip unicode map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 3 : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[C:%[0-9]+]] = feature.count_terms [[T]] word ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 stop <"sv" : tensor<7xi32>>, <"so" : tensor<3xi64>>, <"sh" : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: %v = feature.weight_terms [[C]] idf <"idf" : tensor<4xf64>> norm l2 {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: func.return %v : tensor<?x4xf64, "csr">
 
 // -----
@@ -198,15 +198,15 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 "test.op"(%w) : (tensor<?x4xf64, "csr">) -> ()
 
 // CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
-// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %s "s" lowercase 1 strip "ascii" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: %c = feature.count_terms [[T]] "char" ngram 1 to 3 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 {binary} : !feature.text -> tensor<?x4xi64, "csr">
-// CHECK-NEXT: %w = feature.weight_terms %c norm "l1" : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %s "s" lowercase 1 strip ascii map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: %c = feature.count_terms [[T]] char ngram 1 to 3 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 {binary} : !feature.text -> tensor<?x4xi64, "csr">
+// CHECK-NEXT: %w = feature.weight_terms %c norm l1 : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: "test.op"(%w) : (tensor<?x4xf64, "csr">) -> ()
 
 // -----
 
 // Text: HashingVectorizer hashes the terms, then weight_terms applies its norm; with
-// norm "none" the hashed counts are the result.
+// norm none the hashed counts are the result.
 
 %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
 %a = pipeline.transform "HashingVectorizer" %s params {analyzer = "char_wb", ngram_min = 2 : i64, ngram_max = 4 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, n_features = 1024 : i64, alternate_sign = 1 : i64, norm = "l2"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1024xf64, "csr">
@@ -214,11 +214,11 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
-// CHECK-NEXT: [[T0:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip "none" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: [[H:%[0-9]+]] = feature.hash_terms [[T0]] "char_wb" ngram 2 to 4 features 1024 {alternate_sign} : !feature.text -> tensor<?x1024xf64, "csr">
-// CHECK-NEXT: %a = feature.weight_terms [[H]] norm "l2" : tensor<?x1024xf64, "csr"> -> tensor<?x1024xf64, "csr">
-// CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip "none" map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: %b = feature.hash_terms [[T1]] "word" ngram 1 to 1 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
+// CHECK-NEXT: [[T0:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[H:%[0-9]+]] = feature.hash_terms [[T0]] char_wb ngram 2 to 4 features 1024 {alternate_sign} : !feature.text -> tensor<?x1024xf64, "csr">
+// CHECK-NEXT: %a = feature.weight_terms [[H]] norm l2 : tensor<?x1024xf64, "csr"> -> tensor<?x1024xf64, "csr">
+// CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: %b = feature.hash_terms [[T1]] word ngram 1 to 1 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
 // CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // -----
@@ -327,7 +327,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %r = pipeline.transform "OrdinalEncoder" %s params {handle_unknown = "error", encoded_missing_value = -5.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<2xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64, encoded_missing_value = 2.0 : f64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xf64>
 "test.op"(%r) : (tensor<?x1xf64>) -> ()
 
-// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<2xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<2xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown error : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
 // CHECK-NEXT: %r = feature.ordinal [[C]] missing 2 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 
 // -----

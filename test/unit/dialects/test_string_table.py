@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from willump_mlir.dialects.feature import FNV_OFFSET, FNV_PRIME, fnv1a64, string_table
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME
+from willump_mlir.dialects.feature import fnv1a64, string_table
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,8 @@ from sklearn.feature_extraction.text import (
     strip_accents_unicode,
 )
 
-from willump_mlir.dialects.feature import FNV_OFFSET, FNV_PRIME, fnv1a64
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME
+from willump_mlir.dialects.feature import fnv1a64
 from willump_mlir.frontend.text_tables import (
     CLASS_SPACE,
     CLASS_WORD,

@@ -68,91 +68,84 @@
 // Categorical encoding.
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "d" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "d" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: frame has no column 'd'
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : f64>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : f64> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : f64> -> tensor<?x1xi64>
 
 // CHECK: column 'c' does not hold strings
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<0xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<0xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: offsets must hold at least two values: one category or more
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<1xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<1xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: offsets must hold at least two values: one category or more
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "warn" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
-
-// CHECK: on_unknown must be 'ignore' or 'error', got 'warn'
-
-// -----
-
-%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: missing code 1 is not -1 or a category
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<6xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<6xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: table size 6 is not a power of two
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<0xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<0xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: table size 0 is not a power of two
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 0 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 0 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: probes must be in [1, 8], got 0
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 9 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 9 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: probes must be in [1, 8], got 9
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 
 // CHECK: result must be tensor<?x1xi64>
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.encode_numbers %x [2] categories <"c" : tensor<3xf64>> missing -1 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+%y = feature.encode_numbers %x [2] categories <"c" : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 
 // CHECK: column 2 is out of range
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.encode_numbers %x [0] categories <"c" : tensor<3xf64>> missing -2 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+%y = feature.encode_numbers %x [0] categories <"c" : tensor<3xf64>> missing -2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 
 // CHECK: missing code -2 is not -1 or a category
 
@@ -330,6 +323,6 @@
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 4 on_unknown "ignore" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 4 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: marker must be 1 (None), 2 (NaN) or 3 (either), got 4

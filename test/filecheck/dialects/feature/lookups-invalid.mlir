@@ -66,21 +66,14 @@
 // -----
 
 %c = "test.op"() : () -> tensor<?x1xi64>
-%v = feature.gather_rows %c values <"v" : tensor<3x2xf64>> fill 0.0 : f64 on_missing "raise" : tensor<?x1xi64> -> tensor<?x2xf64>
-
-// CHECK: on_missing must be one of
-
-// -----
-
-%c = "test.op"() : () -> tensor<?x1xi64>
-%v = feature.gather_rows %c values <"v" : tensor<3x2xf64>> fill 0.0 : f64 on_missing "fill" : tensor<?x1xi64> -> tensor<?x3xf64>
+%v = feature.gather_rows %c values <"v" : tensor<3x2xf64>> fill 0.0 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x3xf64>
 
 // CHECK: result must be tensor<?x2xf64>
 
 // -----
 
 %c = "test.op"() : () -> tensor<?x1xi64>
-%v = feature.gather_rows %c values <"v" : tensor<6xf64>> fill 0.0 : f64 on_missing "fill" : tensor<?x1xi64> -> tensor<?x2xf64>
+%v = feature.gather_rows %c values <"v" : tensor<6xf64>> fill 0.0 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
 
 // CHECK: values must be a rows x columns table
 

@@ -32,10 +32,10 @@
 // Categorical encoding.
 
 func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x: tensor<?x2xf64>) {
-  %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cany = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cn = feature.encode_numbers %x [1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+  %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown error : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cany = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cn = feature.encode_numbers %x [1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
   %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
   %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
   %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
@@ -43,18 +43,18 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 }
 
 // CHECK-LABEL: func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x: tensor<?x2xf64>) {
-// CHECK-NEXT:    %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown "error" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cany = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown "ignore" : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cn = feature.encode_numbers %x[1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown "error" : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown error : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cany = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cn = feature.encode_numbers %x[1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT:    %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
 // CHECK-NEXT:    %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 
-// GENERIC:      %cs = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, on_unknown = "ignore"}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
-// GENERIC-NEXT: %cnone = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 1 : i64, on_unknown = "error"}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
-// GENERIC-NEXT: %cany = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 3 : i64, on_unknown = "ignore"}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
-// GENERIC-NEXT: %cn = "feature.encode_numbers"(%x) <{index = 1 : i64, categories = #pipeline.blob<"cats_2" : tensor<3xf64>>, missing = 2 : i64, on_unknown = "error"}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
+// GENERIC:      %cs = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %cnone = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 1 : i64, on_unknown = #feature<on_unknown error>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %cany = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 3 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %cn = "feature.encode_numbers"(%x) <{index = 1 : i64, categories = #pipeline.blob<"cats_2" : tensor<3xf64>>, missing = 2 : i64, on_unknown = #feature<on_unknown error>}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
 // GENERIC-NEXT: %o = "feature.onehot"(%cs) <{categories = 3 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %od = "feature.onehot"(%cn) <{categories = 3 : i64, drop = 0 : i64}> : (tensor<?x1xi64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %r = "feature.ordinal"(%cn) <{missing = 2 : i64}> {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : (tensor<?x1xi64>) -> tensor<?x1xf64>

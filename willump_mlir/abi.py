@@ -1,0 +1,112 @@
+"""The kernel ABI: the values native kernels and the Python around them agree on.
+
+A leaf module (it imports nothing from willump_mlir), so the frontend (which builds the
+tables and markers), the passes (which emit the kernels) and the runtime (which calls them
+and reads their results) all take these from one place and no layer imports another's
+internals. Everything here is visible in the bytes a kernel reads or writes:
+
+* ``ErrorKind``: what a kernel writes to slot 0 of its ``err`` argument (an ``i64`` buffer
+  ``[kind, row, site]``; ``site`` keys the plan's ``errors``).
+* ``MISSING_*``: the per-row missing flags of a str column and the markers encodings match.
+* the hash constants term and lookup tables are built and probed with.
+* ``KernelInputSpec`` / ``KernelOutputSpec``: the records (``willump.inputs`` /
+  ``willump.outputs`` of a kernel ``func.func``, stored in the plan) describing its buffers.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Literal, NotRequired, TypedDict
+
+
+class ErrorKind(IntEnum):
+    """Error kinds a kernel records in its ``err`` buffer; the runtime raises for them."""
+
+    NAN = 1
+    INFINITE = 2
+    UNKNOWN_CATEGORY = 3
+    NOT_TEXT = 4
+    CAST_NON_FINITE = 5  # a NaN or infinite value cast to an integer (pandas refuses it)
+    NOT_INTEGER = 6  # a speculative cast met a value pandas keeps as float: run the original
+    NOT_A_DATE = 7  # a date native code does not read as pandas would: run the original
+
+
+# The missing flags a string column carries per row (0: a string).
+MISSING_NONE = 1
+MISSING_NAN = 2
+# An encoding's marker is a set of those flags: MISSING_ANY matches None and NaN alike.
+MISSING_ANY = MISSING_NONE | MISSING_NAN
+
+# FNV-1a 64: string tables hash UTF-8 bytes, text term tables hash code points.
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+
+# Keys of text term tables (``text_tables.term_key``): a short term is its own key, its
+# code points (each plus one) packed KEY_BITS apiece under a tag: up to three code points
+# below 2^20 - 1 (tag EXACT_KEY), or four below 2^15 - 1 (tag EXACT_KEY4); exact keys are
+# negative as int64. Any other term's key is its FNV-1a hash with bits 62 and 63 clear.
+# GOLDEN spreads keys over the slots (multiplicative hashing).
+KEY_BITS = (20, 15)  # bits per code point in a key of up to 3 / exactly 4 code points
+EXACT_KEY = 0b10 << 62
+EXACT_KEY4 = 0b11 << 62
+HASHED_KEY_MASK = (1 << 62) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def signed64(bits: int) -> int:
+    """The unsigned 64-bit constant ``bits`` as the ``i64`` with the same bits."""
+    return bits - (1 << 64) if bits >= 1 << 63 else bits
+
+
+# region Kernel arguments
+
+#: Buffer element types by name (``i1`` is a byte per value).
+DtypeName = Literal["f64", "f32", "i64", "i32", "i8", "i1"]
+
+
+class ScratchSizeSpec(TypedDict):
+    """Elements of a scratch buffer: ``fixed``, plus ``per_byte`` times the longest row
+    (in UTF-8 bytes) of ``column`` of ``value``, and so on for each ``(per_byte, value,
+    column)`` of ``more``."""
+
+    fixed: int
+    per_byte: NotRequired[int]
+    value: NotRequired[str]
+    column: NotRequired[str]
+    more: NotRequired[list[tuple[int, str, str]]]
+
+
+class KernelInputSpec(TypedDict):
+    """One input buffer argument of a kernel (after ``rows`` and ``err``)."""
+
+    value: str  # the SSA value (or scratch buffer) it comes from
+    #: what the buffer holds: ``values`` (of a column or a matrix), a str column's ``bytes``,
+    #: ``offsets`` and ``missing`` flags, a datetime column's ticks (``M8[ns]``...), a CSR
+    #: matrix's ``indptr``, ``indices`` and ``data``, a batch reduction's ``scalar``, or
+    #: ``scratch`` memory the runtime allocates zeroed
+    part: str
+    dtype: DtypeName
+    column: NotRequired[str]  # a frame's column; else ``width`` values per row
+    width: NotRequired[int]
+    text: NotRequired[int]  # 1: a text column, whose rows with lone surrogates run in Python
+    size: NotRequired[ScratchSizeSpec]  # a scratch buffer's size
+
+
+class KernelOutputSpec(TypedDict):
+    """One result of a kernel: rows of ``shape`` (one buffer), a CSR matrix (``sparse``:
+    indptr, indices, data and their capacity) or a str column (``string``: offsets, missing
+    flags, bytes and their capacity)."""
+
+    value: str
+    width: int
+    dtype: DtypeName
+    shape: list[int]
+    sparse: NotRequired[int]
+    scalar: NotRequired[str]  # a batch reduction's one value: the reduction (``mean``...)
+    string: NotRequired[str]  # a str column: its name, and the column it takes index and
+    like: NotRequired[str]  # dtype from (``like``, ``like_column``)
+    like_column: NotRequired[str]
+    role: NotRequired[Literal["python_rows"]]  # the rows flagged to run in Python
+
+
+# endregion
