@@ -34,6 +34,9 @@ class ArgumentSpec:
     type: Attribute | None
     value: object
     columns: list[tuple[str, str]] | None = None
+    #: the example's dtype of each column (``""``: of a 2-D array) whose dtype a result can
+    #: show (``frontend.stability``): a batch of another dtype there runs the original
+    dtypes: dict[str, str] | None = None
 
     def accepts(self, value: object) -> bool:
         """Whether a call may pass ``value`` for this bound argument: the object given to

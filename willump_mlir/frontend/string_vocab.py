@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import f64, i1, i64
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.dialects.feature import MISSING_ANY, MISSING_NAN
 from willump_mlir.dialects.pipeline import (
@@ -122,8 +123,11 @@ class StringVocab:
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
-        #: dummy columns whose pandas dtype depends on the batch (see the module docstring)
-        self.unstable: set[SSAValue] = set()
+        #: values whose pandas dtype depends on the batch (see the module docstring): dummy
+        #: columns, lookups of ints (``frontend.stability``; a join's as (values, position))
+        self.unstable: set[Hashable] = set()
+        #: the ``feature.encode_strings`` ops that read a ``fillna(str)`` natively
+        self.filled: list[Operation] = []
 
     # region Codes
 
@@ -139,6 +143,8 @@ class StringVocab:
         found = string_column(source)
         assert found is not None
         encoded = self.tracer.lookups.encode_strings(*found, keys, missing, marker)
+        if fill is not None:
+            self.filled.append(encoded.owner)  # type: ignore[arg-type]
         return self.tracer.emit(TakeColumnOp(encoded, 0)).result
 
     def _compare(self, kind: str, codes: SSAValue, code: int) -> SSAValue:

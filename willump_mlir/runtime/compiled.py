@@ -306,6 +306,8 @@ class DirectCall:
         data = [a for a in traced.arguments if a.kind != "bound"]
         if traced.returns_sparse or any(a.kind != "array" for a in data):
             return False
+        if any(a.dtypes and a.dtypes != {"": "float64"} for a in data):
+            return False  # compiled for another dtype, which the result shows
         readable = {f"arg{k}" for k in range(len(data))}
         for step in plan.steps:
             kernel = kernels[step.name]  # type: ignore[union-attr]
@@ -522,6 +524,8 @@ class CompiledPipeline:
             else:
                 assert spec.type is not None
                 count = marshal.check_array(spec.name, value, spec.type.get_shape()[1])
+            if spec.dtypes:
+                marshal.check_dtypes(spec.name, value, spec.dtypes)
             if rows is not None and count != rows:
                 raise marshal.InputError(
                     f"argument {spec.name!r} has {count} rows but earlier data arguments "

@@ -140,19 +140,33 @@ def check_array(name: str, value: Any, width: int) -> int:
 
 
 def check_precision(what: str, dtypes: list[Any]) -> None:
-    """Refuse data that scikit-learn would compute on in less than float64.
+    """``Unhandled`` for data that scikit-learn would compute on in less than float64.
 
     scikit-learn keeps float32 and float16 input (a matrix of columns takes their common
     dtype: float32 with int16 stays float32); the compiled code computes in float64, so
-    its results would differ. Extension dtypes (nullable Float64, Int64) become float64.
+    its results would differ: the original function runs. Extension dtypes (nullable
+    Float64, Int64) become float64.
     """
     common = np.result_type(*[d for d in dtypes if isinstance(d, np.dtype)] or [np.float64])
     if common.kind == "f" and common.itemsize < 8:
-        raise InputError(
-            f"argument {what!r} holds {common} values: scikit-learn would compute in {common} "
-            "and the compiled pipeline computes in float64, so the results would differ; pass "
-            "float64 data (e.g. .astype(np.float64))"
+        raise Unhandled(
+            f"argument {what!r}", f"holds {common} values: scikit-learn computes in {common} "
+            "where the compiled pipeline computes in float64"
         )
+
+
+def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
+    """``Unhandled`` if a column (``""``: the value itself) whose dtype the result shows
+    (``ArgumentSpec.dtypes``) has another dtype than the example's: pandas computes in it."""
+    for column, expected in dtypes.items():
+        found = column_array(name, value, column).dtype if column else \
+            getattr(value, "dtype", None)  # fmt: skip
+        if str(found) != expected:
+            where = f"column {column!r}" if column else "it"
+            raise Unhandled(
+                f"argument {name!r}:", f"{where} is {found}, where the pipeline was compiled "
+                f"for {expected} as in the example, and pandas' result has its dtype"
+            )
 
 
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow

@@ -199,6 +199,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "kind": a.kind,
                 "type": None if a.type is None else str(a.type),
                 "columns": a.columns,
+                "dtypes": a.dtypes,
             }
             for a in traced.arguments
         ],
@@ -384,6 +385,7 @@ def _frontend_result(
             None if a["type"] is None else Parser(ctx, a["type"]).parse_attribute(),
             stored["bound"][a["name"]] if a["kind"] == "bound" else None,
             None if a["columns"] is None else [(str(n), str(k)) for n, k in a["columns"]],
+            a.get("dtypes"),
         )
         for a in spec["arguments"]
     ]

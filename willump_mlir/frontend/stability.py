@@ -1,0 +1,125 @@
+"""Where a native value's pandas dtype could differ on a later batch, and show.
+
+Native code computes each value in one element type, chosen on the example. pandas chooses
+some result dtypes per batch:
+
+* a lookup of a table of ints (``.map(dict)``, ``.reindex``, a left ``merge``) is int64
+  where every key of the batch is found and float64 (NaN) where one is not; a
+  ``get_dummies`` column is bool where its value occurs and the fill's int64 where it does
+  not (``StringVocab.unstable``: such IR values, and a join's gathered values with a
+  column position);
+* arithmetic follows the dtypes of the columns it reads: ``df["a"] * 2`` is int64 for an
+  int64 column, float32 for a float32 one, where native code read the example's float64.
+
+A value computed from these is shown by pandas where it reaches Python code or the
+function's result (a ``pipeline.python_call`` operand, ``func.return``), unless an op on
+the way fixes its dtype: a model or transformer (float64 or its labels), a comparison
+(bool), a key lookup (codes), a join (pandas computes a merged frame that leaves native
+code), a Python call (its result dtype is checked at run time). ``check_results`` walks
+back from those uses after tracing: an unstable lookup there is ``Unsupported`` (the
+statement runs in Python, where pandas computes it), and the numeric columns of data
+arguments read there are returned, so that the runtime runs the original function on a
+batch whose column has another dtype than the example's
+(``ArgumentSpec.dtypes``). So is a str column a native ``fillna(str)`` reads: pandas
+refuses it on a ``category`` batch (``fillna_columns``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import TensorType, f64
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import (
+    COMPARISONS,
+    BinaryOp,
+    PredictOp,
+    PythonCallOp,
+    ToArrayOp,
+    TransformOp,
+)
+from willump_mlir.passes.lookup_kernels import resolve_column
+
+from .spec import Unsupported
+
+#: ops whose result dtype does not depend on their operands' dtypes
+_FIXED = (PredictOp, TransformOp, PythonCallOp, feature.JoinOp, feature.LookupKeysOp,
+          feature.EncodeStringsOp)  # fmt: skip
+
+#: (data argument position, column name; None for a 2-D array argument)
+ArgumentColumn = tuple[int, str | None]
+
+
+def _fixes_dtype(op: Operation) -> bool:
+    return isinstance(op, _FIXED) or (
+        isinstance(op, BinaryOp) and op.function.data in COMPARISONS
+    )
+
+
+def _walk(value: SSAValue, unstable: set[Hashable], read: set[ArgumentColumn],
+          seen: set[SSAValue]) -> bool:  # fmt: skip
+    """Add to ``read`` the f64 argument columns ``value`` is computed from; whether it is
+    computed from an ``unstable`` value (both through ops that do not fix the dtype)."""
+    found = False
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in unstable:
+            found = True
+        if isinstance(current, BlockArgument) and isinstance(current.type, TensorType):
+            read.add((current.index, None))
+        op = current.owner
+        if not isinstance(op, Operation) or _fixes_dtype(op):
+            continue
+        if isinstance(op, ToArrayOp):
+            f64_read = op.result.type.get_element_type() == f64  # i64, i1: read exactly
+            for name in op.columns.data:
+                source, column = resolve_column(op.frame, name.data)
+                if isinstance(column, int):  # a join's gathered values
+                    found |= (source, column) in unstable
+                elif isinstance(source, BlockArgument):
+                    if f64_read:
+                        read.add((source.index, column))
+                else:
+                    stack.append(source)
+            continue
+        stack.extend(op.operands)
+    return found
+
+
+def check_results(block: Block, unstable: set[Hashable]) -> set[ArgumentColumn]:
+    """The f64 argument columns whose dtype can show in Python code or the result;
+    ``Unsupported`` if a value whose pandas dtype depends on the batch can."""
+    read: set[ArgumentColumn] = set()
+    seen: set[SSAValue] = set()
+    for op in block.ops:
+        if not isinstance(op, PythonCallOp | func.ReturnOp):
+            continue
+        for operand in op.operands:
+            if operand not in seen and _walk(operand, unstable, read, seen):
+                raise Unsupported(
+                    "a value whose pandas dtype depends on the batch (a lookup of ints: int64 "
+                    "where every key is found, else float64; get_dummies columns: bool or "
+                    "int64) reaches Python code or the result: pandas computes it there"
+                )
+    return read
+
+
+def fillna_columns(block: Block, filled: Iterable[Operation]) -> set[ArgumentColumn]:
+    """The str argument columns read by the native ``fillna(str)`` ops ``filled`` still in
+    ``block``."""
+    kept = set(block.ops)
+    found: set[ArgumentColumn] = set()
+    for op in filled:
+        if op in kept:
+            assert isinstance(op, feature.EncodeStringsOp)
+            source, column = resolve_column(op.frame, op.column.data)
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                found.add((source.index, column))
+    return found
