@@ -27,7 +27,9 @@ refuses it on a ``category`` batch (``fillna_columns``).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
 
+import pandas as pd
 from xdsl.dialects import func
 from xdsl.dialects.builtin import TensorType, f64
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
@@ -59,56 +61,76 @@ def _fixes_dtype(op: Operation) -> bool:
     )
 
 
-def _walk(value: SSAValue, unstable: set[Hashable], read: set[ArgumentColumn],
-          seen: set[SSAValue]) -> bool:  # fmt: skip
-    """Add to ``read`` the f64 argument columns ``value`` is computed from; whether it is
-    computed from an ``unstable`` value (both through ops that do not fix the dtype)."""
-    found = False
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        if current in unstable:
-            found = True
-        if isinstance(current, BlockArgument) and isinstance(current.type, TensorType):
-            read.add((current.index, None))
-        op = current.owner
-        if not isinstance(op, Operation) or _fixes_dtype(op):
-            continue
-        if isinstance(op, ToArrayOp):
+@dataclass
+class _Walk:
+    """Walks back from values that reach Python code or the result."""
+
+    unstable: set[Hashable]
+    floating: set[Hashable]  # a join's gathered values and position of a float column
+    examples: dict[SSAValue, object]  # the data arguments' examples
+    read: set[ArgumentColumn] = field(default_factory=set)
+    seen: set[SSAValue] = field(default_factory=set)
+
+    def floats(self, source: SSAValue, column: str | int) -> bool:
+        """Whether pandas' column ``column`` of ``source`` is float (the example's dtype of an
+        argument column, which the runtime checks where it shows)."""
+        if isinstance(column, int):
+            return (source, column) in self.floating
+        example = self.examples.get(source)
+        return isinstance(example, pd.DataFrame) and example[column].dtype.kind == "f"
+
+    def __call__(self, value: SSAValue) -> bool:
+        """Add to ``read`` the f64 argument columns ``value`` is computed from; whether it is
+        computed from an ``unstable`` value (both through ops that do not fix the dtype)."""
+        found = False
+        stack = [value]
+        while stack:
+            current = stack.pop()
+            if current in self.seen:
+                continue
+            self.seen.add(current)
+            found |= current in self.unstable
+            if isinstance(current, BlockArgument) and isinstance(current.type, TensorType):
+                self.read.add((current.index, None))
+            op = current.owner
+            if not isinstance(op, Operation) or _fixes_dtype(op):
+                continue
+            if not isinstance(op, ToArrayOp):
+                stack.extend(op.operands)
+                continue
             f64_read = op.result.type.get_element_type() == f64  # i64, i1: read exactly
-            for name in op.columns.data:
-                source, column = resolve_column(op.frame, name.data)
+            columns = [resolve_column(op.frame, name.data) for name in op.columns.data]
+            # beside a float column, pandas' matrix is float64 whatever the others' dtypes
+            floating = f64_read and any(self.floats(*c) for c in columns)
+            for source, column in columns:
                 if isinstance(column, int):  # a join's gathered values
-                    found |= (source, column) in unstable
-                elif isinstance(source, BlockArgument):
-                    if f64_read:
-                        read.add((source.index, column))
-                else:
+                    found |= (source, column) in self.unstable and not floating
+                elif not isinstance(source, BlockArgument):
                     stack.append(source)
-            continue
-        stack.extend(op.operands)
-    return found
+                elif f64_read:
+                    self.read.add((source.index, column))
+        return found
 
 
-def check_results(block: Block, unstable: set[Hashable]) -> set[ArgumentColumn]:
+def check_results(
+    block: Block, unstable: set[Hashable], floating: set[Hashable],
+    examples: dict[SSAValue, object],
+) -> set[ArgumentColumn]:  # fmt: skip
     """The f64 argument columns whose dtype can show in Python code or the result;
-    ``Unsupported`` if a value whose pandas dtype depends on the batch can."""
-    read: set[ArgumentColumn] = set()
-    seen: set[SSAValue] = set()
+    ``Unsupported`` if a value whose pandas dtype depends on the batch can (``floating``:
+    a join's float columns; ``examples``: the data arguments')."""
+    walk = _Walk(unstable, floating, examples)
     for op in block.ops:
         if not isinstance(op, PythonCallOp | func.ReturnOp):
             continue
         for operand in op.operands:
-            if operand not in seen and _walk(operand, unstable, read, seen):
+            if operand not in walk.seen and walk(operand):
                 raise Unsupported(
                     "a value whose pandas dtype depends on the batch (a lookup of ints: int64 "
                     "where every key is found, else float64; get_dummies columns: bool or "
                     "int64) reaches Python code or the result: pandas computes it there"
                 )
-    return read
+    return walk.read
 
 
 def fillna_columns(block: Block, filled: Iterable[Operation]) -> set[ArgumentColumn]:

@@ -104,6 +104,8 @@ class TableLookups:
         self.merges: dict[Operation, tuple[Callable[[Any], Any], str]] = {}
         # Why a refused join gives other rows than its input (so the rest runs in Python)
         self.rows_change: str | None = None
+        # a join's gathered values and position of each column that is float in pandas
+        self.floating: set[tuple[SSAValue, int]] = set()
 
     # region Key encoding
 
@@ -287,6 +289,8 @@ class TableLookups:
         for k, (dtype, example) in enumerate(zip(table.dtypes, joined, strict=True)):
             if dtype.kind in "iub" and example.kind == "f":  # a key was missing: else int64
                 self.tracer.vocab.unstable.add((gathered, k))
+            elif dtype.kind == "f":
+                self.floating.add((gathered, k))
         op = self.tracer.emit(feature.JoinOp(left.ssa, gathered, result))  # type: ignore[arg-type]
         function, _ = self.tracer._lambda(node, pieces)
         self.merges[op] = (function, ast.unparse(node))

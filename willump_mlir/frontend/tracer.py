@@ -1799,7 +1799,8 @@ def trace_to_module(
     )
     module = ModuleOp([function])
     dce(module)  # selections and constants that folding or fallbacks left unused
-    shown = check_results(tracer.block, tracer.vocab.unstable)
+    shown = check_results(tracer.block, tracer.vocab.unstable, tracer.lookups.floating,
+                          tracer.examples)  # fmt: skip
     shown |= fillna_columns(tracer.block, tracer.vocab.filled)
     examples = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
     for position, column in sorted(shown, key=str):
