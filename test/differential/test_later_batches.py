@@ -202,6 +202,20 @@ def test_float32_into_a_scaler_gives_the_original_result(penguins) -> None:
 # endregion
 # region C: a category batch where the example's column was str
 
+EVERY_ISLAND = {"Biscoe": 1, "Dream": 2, "Torgersen": 3}
+
+
+def every_island_code(df):
+    return df["island"].map(EVERY_ISLAND)
+
+
+def test_map_of_a_category_batch_is_a_category(penguins) -> None:
+    """pandas maps a category column's categories: the result is a category column."""
+    compiled = compiled_on(every_island_code, penguins.iloc[:200])
+    batch = penguins.iloc[200:].astype({"island": "category"})
+    assert_same(compiled, every_island_code, batch)
+    assert_same(compiled, every_island_code, penguins.iloc[200:].astype({"island": "str"}))
+
 
 def sex_filled_is_zz(df):
     return df["sex"].fillna("zz") == "zz"

@@ -9,25 +9,27 @@ some result dtypes per batch:
   not (``StringVocab.unstable``: such IR values, and a join's gathered values with a
   column position);
 * arithmetic follows the dtypes of the columns it reads: ``df["a"] * 2`` is int64 for an
-  int64 column, float32 for a float32 one, where native code read the example's float64.
+  int64 column, float32 for a float32 one, where native code read the example's float64;
+  ``.map(dict)`` of a ``category`` column is a ``category`` column.
 
 A value computed from these is shown by pandas where it reaches Python code or the
 function's result (a ``pipeline.python_call`` operand, ``func.return``), unless an op on
 the way fixes its dtype: a model or transformer (float64 or its labels), a comparison
-(bool), a key lookup (codes), a join (pandas computes a merged frame that leaves native
-code), a Python call (its result dtype is checked at run time). ``check_results`` walks
-back from those uses after tracing: an unstable lookup there is ``Unsupported`` (the
-statement runs in Python, where pandas computes it), and the numeric columns of data
-arguments read there are returned, so that the runtime runs the original function on a
-batch whose column has another dtype than the example's
-(``ArgumentSpec.dtypes``). So is a str column a native ``fillna(str)`` reads: pandas
-refuses it on a ``category`` batch (``fillna_columns``).
+(bool), a join (pandas computes a merged frame that leaves native code), a Python call
+(its result dtype is checked at run time). ``check_results`` walks back from those uses
+after tracing: an unstable lookup there is ``Unsupported`` (the statement runs in Python,
+where pandas computes it), and the numeric columns (and lookup keys) of data arguments
+read there are returned, so that the runtime runs the original function on a batch whose
+column has another dtype than the example's (``ArgumentSpec.dtypes``). So is a str column
+a native ``fillna(str)`` reads: pandas refuses it on a ``category`` batch
+(``fillna_columns``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from xdsl.dialects import func
@@ -45,11 +47,13 @@ from willump_mlir.dialects.pipeline import (
 )
 from willump_mlir.passes.lookup_kernels import resolve_column
 
-from .spec import Unsupported
+from .spec import ArgumentSpec, Unsupported
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
 
 #: ops whose result dtype does not depend on their operands' dtypes
-_FIXED = (PredictOp, TransformOp, PythonCallOp, feature.JoinOp, feature.LookupKeysOp,
-          feature.EncodeStringsOp)  # fmt: skip
+_FIXED = (PredictOp, TransformOp, PythonCallOp, feature.JoinOp)
 
 #: (data argument position, column name; None for a 2-D array argument)
 ArgumentColumn = tuple[int, str | None]
@@ -94,6 +98,11 @@ class _Walk:
                 self.read.add((current.index, None))
             op = current.owner
             if not isinstance(op, Operation) or _fixes_dtype(op):
+                continue
+            if isinstance(op, feature.EncodeStringsOp):  # .map of a category is a category
+                source, column = resolve_column(op.frame, op.column.data)
+                if isinstance(source, BlockArgument) and isinstance(column, str):
+                    self.read.add((source.index, column))
                 continue
             if not isinstance(op, ToArrayOp):
                 stack.extend(op.operands)
@@ -145,3 +154,21 @@ def fillna_columns(block: Block, filled: Iterable[Operation]) -> set[ArgumentCol
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 found.add((source.index, column))
     return found
+
+
+def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object]) -> None:
+    """Set the ``dtypes`` of the traced function's data arguments (``values``: the example's
+    arguments): the example's dtype of each column whose dtype can show; ``Unsupported`` if a
+    value whose pandas dtype depends on the batch can show (``check_results``)."""
+    data = [s for s in specs if s.kind != "bound"]
+    examples = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
+    block = tracer.block
+    shown = check_results(block, tracer.vocab.unstable, tracer.lookups.floating, tracer.examples)
+    shown |= fillna_columns(block, tracer.vocab.filled)
+    for position, column in sorted(shown, key=str):
+        example = examples[position]
+        frame = isinstance(example, pd.DataFrame)
+        dtype = example[column].dtype if frame else getattr(example, "dtype", None)
+        if dtype is not None:  # (a list of str has none)
+            key = column if frame else ""
+            data[position].dtypes = (data[position].dtypes or {}) | {key: str(dtype)}

@@ -61,7 +61,7 @@ from .indexes import empty_frame, index_of, series
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
-from .stability import check_results, fillna_columns
+from .stability import record_dtypes
 from .string_vocab import StringVocab
 from .strings import StringColumns, is_accessor, materialize_strings
 from .tables import TableLookups, materialize_joins
@@ -1799,17 +1799,7 @@ def trace_to_module(
     )
     module = ModuleOp([function])
     dce(module)  # selections and constants that folding or fallbacks left unused
-    shown = check_results(tracer.block, tracer.vocab.unstable, tracer.lookups.floating,
-                          tracer.examples)  # fmt: skip
-    shown |= fillna_columns(tracer.block, tracer.vocab.filled)
-    examples = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
-    for position, column in sorted(shown, key=str):
-        example = examples[position]
-        frame = isinstance(example, pd.DataFrame)
-        dtype = example[column].dtype if frame else getattr(example, "dtype", None)
-        if dtype is not None:  # (a list of str has none)
-            key = column if frame else ""
-            data[position].dtypes = (data[position].dtypes or {}) | {key: str(dtype)}
+    record_dtypes(tracer, specs, values)
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),
