@@ -169,6 +169,25 @@ def test_array_of_another_dtype_where_the_result_shows_it(dtype, penguins) -> No
         np.testing.assert_array_equal(got, expected)
 
 
+def doubled_flag(df, model):
+    X = df[NUM].fillna(0)
+    X["male2"] = df["male"] + df["male"]
+    return model.predict_proba(X)[:, 1]
+
+
+def test_bool_column_where_the_example_had_floats(penguins) -> None:
+    """pandas adds bools as bools (``True + True`` is ``True``), not as the example's
+    floats: a bool batch gives the original's result even where only a model reads it."""
+    rows = penguins.assign(male=(penguins.sex == "male").astype(float))
+    X = rows[NUM].fillna(0).assign(male2=rows.male * 2)
+    model = LogisticRegression(max_iter=3000).fit(X, rows.species == "Adelie")
+    compiled = compiled_on(doubled_flag, rows.iloc[:200], model)
+    batch = rows.iloc[200:].astype({"male": bool})
+    assert_same(compiled, doubled_flag, batch, model)
+    assert_same(compiled, doubled_flag, rows.iloc[200:], model)
+    assert compiled.calls_in_python == 1
+
+
 def score(df, model):
     return model.predict_proba(df[NUM])[:, 1]
 
@@ -200,7 +219,24 @@ def test_float32_into_a_scaler_gives_the_original_result(penguins) -> None:
 
 
 # endregion
-# region C: a category batch where the example's column was str
+# region C: a category batch where the example's column was str or numbers
+
+
+def mass_filled(df, model):
+    X = df[NUM].fillna(0)
+    return model.predict(X)
+
+
+def test_fillna_of_a_numeric_category_batch_raises_as_pandas_does(penguins) -> None:
+    """A category column of numbers where the example's was float64: pandas refuses a new
+    value (TypeError); the compiled callable too."""
+    rows = penguins.dropna(subset=NUM)
+    model = LogisticRegression(max_iter=3000).fit(rows[NUM], rows.species == "Adelie")
+    compiled = compiled_on(mass_filled, penguins.iloc[:200], model)
+    batch = penguins.iloc[200:].astype({"body_mass_g": "category"})
+    assert batch.body_mass_g.isna().any()
+    assert_same(compiled, mass_filled, batch, model)
+    assert_same(compiled, mass_filled, batch.dropna(subset=NUM), model)
 
 EVERY_ISLAND = {"Biscoe": 1, "Dream": 2, "Torgersen": 3}
 

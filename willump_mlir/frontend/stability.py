@@ -9,8 +9,7 @@ some result dtypes per batch:
   not (``StringVocab.unstable``: such IR values, and a join's gathered values with a
   column position);
 * arithmetic follows the dtypes of the columns it reads: ``df["a"] * 2`` is int64 for an
-  int64 column, float32 for a float32 one, where native code read the example's float64;
-  ``.map(dict)`` of a ``category`` column is a ``category`` column.
+  int64 column, float32 for a float32 one, where native code read the example's float64.
 
 A value computed from these is shown by pandas where it reaches Python code or the
 function's result (a ``pipeline.python_call`` operand, ``func.return``), unless an op on
@@ -18,11 +17,12 @@ the way fixes its dtype: a model or transformer (float64 or its labels), a compa
 (bool), a join (pandas computes a merged frame that leaves native code), a Python call
 (its result dtype is checked at run time). ``check_results`` walks back from those uses
 after tracing: an unstable lookup there is ``Unsupported`` (the statement runs in Python,
-where pandas computes it), and the numeric columns (and lookup keys) of data arguments
-read there are returned, so that the runtime runs the original function on a batch whose
+where pandas computes it), and the numeric columns of data arguments read there are
+returned, so that the runtime runs the original function on a batch whose
 column has another dtype than the example's (``ArgumentSpec.dtypes``). So is a str column
-a native ``fillna(str)`` reads: pandas refuses it on a ``category`` batch
-(``fillna_columns``).
+that a native ``fillna(str)``, lookup (``.map``, ``replace``) or ``+`` reads: pandas
+refuses a ``category`` batch there or gives a category (``category_columns``), which a
+model would read otherwise (LightGBM's categorical features).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from xdsl.dialects import func
 from xdsl.dialects.builtin import TensorType, f64
@@ -42,6 +43,7 @@ from willump_mlir.dialects.pipeline import (
     BinaryOp,
     PredictOp,
     PythonCallOp,
+    StrConcatOp,
     ToArrayOp,
     TransformOp,
 )
@@ -99,11 +101,6 @@ class _Walk:
             op = current.owner
             if not isinstance(op, Operation) or _fixes_dtype(op):
                 continue
-            if isinstance(op, feature.EncodeStringsOp):  # .map of a category is a category
-                source, column = resolve_column(op.frame, op.column.data)
-                if isinstance(source, BlockArgument) and isinstance(column, str):
-                    self.read.add((source.index, column))
-                continue
             if not isinstance(op, ToArrayOp):
                 stack.extend(op.operands)
                 continue
@@ -142,15 +139,21 @@ def check_results(
     return walk.read
 
 
-def fillna_columns(block: Block, filled: Iterable[Operation]) -> set[ArgumentColumn]:
-    """The str argument columns read by the native ``fillna(str)`` ops ``filled`` still in
-    ``block``."""
-    kept = set(block.ops)
+def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentColumn]:
+    """The str argument columns read by ops in ``block`` whose pandas counterpart refuses a
+    category column or gives another dtype: the ``feature.encode_strings`` ops ``strict``
+    (a native ``fillna(str)`` or lookup) and concatenations."""
+    kept = set(strict)
     found: set[ArgumentColumn] = set()
-    for op in filled:
-        if op in kept:
-            assert isinstance(op, feature.EncodeStringsOp)
-            source, column = resolve_column(op.frame, op.column.data)
+    for op in block.ops:
+        if isinstance(op, feature.EncodeStringsOp) and op in kept:
+            read = [(op.frame, op.column.data)]
+        elif isinstance(op, StrConcatOp):
+            read = [(v, v.type.columns[0][0]) for v in op.inputs]  # type: ignore[attr-defined]
+        else:
+            continue
+        for frame, name in read:
+            source, column = resolve_column(frame, name)
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 found.add((source.index, column))
     return found
@@ -164,11 +167,33 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
     examples = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
     block = tracer.block
     shown = check_results(block, tracer.vocab.unstable, tracer.lookups.floating, tracer.examples)
-    shown |= fillna_columns(block, tracer.vocab.filled)
+    shown |= category_columns(block, tracer.vocab.strict)
     for position, column in sorted(shown, key=str):
-        example = examples[position]
-        frame = isinstance(example, pd.DataFrame)
-        dtype = example[column].dtype if frame else getattr(example, "dtype", None)
+        dtype = _example_dtype(examples[position], column)
         if dtype is not None:  # (a list of str has none)
-            key = column if frame else ""
-            data[position].dtypes = (data[position].dtypes or {}) | {key: str(dtype)}
+            data[position].dtypes = (data[position].dtypes or {}) | {column or "": str(dtype)}
+    for position, column in sorted(_float_reads(block), key=str):
+        dtype = _example_dtype(examples[position], column)
+        bools = {column or "": dtype == np.bool_}
+        data[position].bools = (data[position].bools or {}) | bools
+
+
+def _example_dtype(example: object, column: str | None) -> object:
+    """The dtype of ``column`` of a frame ``example``, else of ``example`` itself."""
+    if isinstance(example, pd.DataFrame) and column is not None:
+        return example[column].dtype
+    return getattr(example, "dtype", None)
+
+
+def _float_reads(block: Block) -> set[ArgumentColumn]:
+    """The argument columns and arrays native code in ``block`` reads as float64."""
+    found: set[ArgumentColumn] = {
+        (a.index, None) for a in block.args if isinstance(a.type, TensorType) and a.uses
+    }
+    for op in block.ops:
+        if isinstance(op, ToArrayOp) and op.result.type.get_element_type() == f64:
+            for name in op.columns.data:
+                source, column = resolve_column(op.frame, name.data)
+                if isinstance(source, BlockArgument) and isinstance(column, str):
+                    found.add((source.index, column))
+    return found

@@ -126,8 +126,9 @@ class StringVocab:
         #: values whose pandas dtype depends on the batch (see the module docstring): dummy
         #: columns, lookups of ints (``frontend.stability``; a join's as (values, position))
         self.unstable: set[Hashable] = set()
-        #: the ``feature.encode_strings`` ops that read a ``fillna(str)`` natively
-        self.filled: list[Operation] = []
+        #: the ``feature.encode_strings`` ops of a native ``fillna(str)`` or lookup (``.map``,
+        #: ``replace``), which pandas refuses on a category column or makes a category
+        self.strict: list[Operation] = []
 
     # region Codes
 
@@ -144,7 +145,7 @@ class StringVocab:
         assert found is not None
         encoded = self.tracer.lookups.encode_strings(*found, keys, missing, marker)
         if fill is not None:
-            self.filled.append(encoded.owner)  # type: ignore[arg-type]
+            self.strict.append(encoded.owner)  # type: ignore[arg-type]
         return self.tracer.emit(TakeColumnOp(encoded, 0)).result
 
     def _compare(self, kind: str, codes: SSAValue, code: int) -> SSAValue:

@@ -353,7 +353,12 @@ class TableLookups:
             raise Unsupported("a table with a MultiIndex is not compiled for lookups")
         if on_missing == "python" and index.duplicated().any():  # .loc repeats their rows
             self.rows_change = "the table has duplicate keys: .loc repeats rows"
+        emitted = len(self.tracer.block.ops)
         rows = self.rows_of(keys, None if column is None else [column], index)
+        self.tracer.vocab.strict += [  # pandas maps a category column to a category column
+            op for op in list(self.tracer.block.ops)[emitted:]
+            if isinstance(op, feature.EncodeStringsOp)
+        ]  # fmt: skip
         gathered = self.gather(rows, table.to_frame(), "the lookup table's", on_missing)
         looked_up = self.tracer.emit(TakeColumnOp(gathered, 0)).result
         if value.dtype == np.int64 and on_missing == "fill":  # int64 while every key is found

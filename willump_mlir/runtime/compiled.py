@@ -394,6 +394,12 @@ class CompiledPipeline:
             for s in plan.steps
             if isinstance(s, KernelStep)
         }
+        # (argument value, column) read as float64 -> whether the example's column was bool
+        self.booleans = {
+            (f"arg{k}", column): boolean
+            for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
+            for column, boolean in (spec.bools or {}).items()
+        }
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
         self.scratch = Scratch()
@@ -526,6 +532,8 @@ class CompiledPipeline:
                 count = marshal.check_array(spec.name, value, spec.type.get_shape()[1])
             if spec.dtypes:
                 marshal.check_dtypes(spec.name, value, spec.dtypes)
+            if spec.kind == "array" and spec.bools:
+                marshal.check_booleans(spec.name, value.dtype, spec.bools[""])
             if rows is not None and count != rows:
                 raise marshal.InputError(
                     f"argument {spec.name!r} has {count} rows but earlier data arguments "
@@ -585,9 +593,10 @@ class CompiledPipeline:
                     spec.argument, array, spec.column, np.dtype(spec.part)
                 )}  # fmt: skip
             elif spec.part == "values":
+                boolean = self.booleans.get(key) if spec.dtype == np.float64 else None
                 parts = {
                     "values": marshal.numeric_column(
-                        spec.argument, array, spec.column, np.dtype(spec.dtype)
+                        spec.argument, array, spec.column, np.dtype(spec.dtype), boolean
                     ),
                     "dtype": array.dtype,
                 }

@@ -169,6 +169,14 @@ def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
             )
 
 
+def check_booleans(name: str, dtype: np.dtype, boolean: bool, where: str = "") -> None:
+    """``Unhandled`` if a value read as float64 is bool (``dtype``) where the example's was
+    not (``boolean``: whether it was), or the reverse: numpy computes on bools otherwise."""
+    if (dtype == np.bool_) != boolean:
+        raise Unhandled(f"argument {name!r}{where}", f"is {dtype}, where the example's was "
+                        f"{'' if boolean else 'not '}bool (numpy computes on bools otherwise)")
+
+
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
 
 
@@ -192,18 +200,26 @@ def column_array(name: str, frame: Any, column: str) -> Any:
 FLOAT64 = np.dtype(np.float64)
 
 
-def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT64) -> np.ndarray:
+def numeric_column(
+    name: str, values: Any, column: str, dtype: np.dtype = FLOAT64, boolean: bool | None = None
+) -> np.ndarray:
     """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
 
-    float64 takes any numeric column (NaN for missing); int64 takes only int64 columns,
+    float64 takes any numpy bool, int or float column; int64 takes only int64 columns,
     and uint8 (a kernel's bool) only bool columns: what the compiled
     code computes on as integers or booleans, as pandas does. ``Unhandled`` for anything
-    else: complex numbers, values that are not numbers, or another dtype than the example's
-    where the code computes on integers or booleans.
+    else: complex numbers, object, category and nullable (``Int64``, ``Float64``,
+    ``boolean``) columns, on which pandas and the libraries compute otherwise (object
+    arithmetic, new values refused, NA, categorical models), or another dtype than the
+    example's where the code computes on integers or booleans, or a bool column into float64
+    where the example's was not (``boolean``: whether it was), or the reverse.
     """
     kind = getattr(values, "dtype", np.dtype(object))
-    if isinstance(kind, np.dtype) and kind.kind == "c":
-        raise Unhandled(f"argument {name!r}:", f"column {column!r} holds {kind} values")
+    if not isinstance(kind, np.dtype) or kind.kind not in "biuf":
+        raise Unhandled(f"argument {name!r}:", f"column {column!r} is {kind}, where the "
+                        "pipeline was compiled for numpy numbers")  # fmt: skip
+    if boolean is not None:
+        check_booleans(name, kind, boolean, f": column {column!r}")
     if dtype != np.float64:
         # int64 only: pandas computes on a narrower (or unsigned) column in its own width,
         # which wraps and keeps the dtype where the compiled code computes in int64
@@ -215,15 +231,7 @@ def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT6
                 f"compiled for {wanted} as in the example"
             )
         return np.ascontiguousarray(values, dtype=dtype)
-    try:
-        if isinstance(values, np.ndarray):
-            return np.ascontiguousarray(values, dtype=np.float64)
-        return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    except (TypeError, ValueError):
-        raise Unhandled(
-            f"argument {name!r}:", f"column {column!r} holds values that are not real numbers "
-            f"(dtype {values.dtype})"
-        ) from None
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.ndarray:

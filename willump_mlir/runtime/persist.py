@@ -200,6 +200,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "type": None if a.type is None else str(a.type),
                 "columns": a.columns,
                 "dtypes": a.dtypes,
+                "bools": a.bools,
             }
             for a in traced.arguments
         ],
@@ -386,6 +387,7 @@ def _frontend_result(
             stored["bound"][a["name"]] if a["kind"] == "bound" else None,
             None if a["columns"] is None else [(str(n), str(k)) for n, k in a["columns"]],
             a.get("dtypes"),
+            a.get("bools"),
         )
         for a in spec["arguments"]
     ]
