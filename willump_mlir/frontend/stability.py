@@ -14,15 +14,16 @@ some result dtypes per batch:
 A value computed from these is shown by pandas where it reaches Python code or the
 function's result (a ``pipeline.python_call`` operand, ``func.return``), unless an op on
 the way fixes its dtype: a model or transformer (float64 or its labels), a comparison
-(bool), a join (pandas computes a merged frame that leaves native code), a Python call
-(its result dtype is checked at run time). ``check_results`` walks back from those uses
-after tracing: an unstable lookup there is ``Unsupported`` (the statement runs in Python,
-where pandas computes it), and the numeric columns of data arguments read there are
-returned, so that the runtime runs the original function on a batch whose
-column has another dtype than the example's (``ArgumentSpec.dtypes``). So is a str column
-that a native ``fillna(str)``, lookup (``.map``, ``replace``) or ``+`` reads: pandas
-refuses a ``category`` batch there or gives a category (``category_columns``), which a
-model would read otherwise (LightGBM's categorical features).
+(bool), ``to_numpy(dtype=float)``, a join (pandas computes a merged frame that leaves
+native code), a Python call (its result dtype is checked at run time). ``check_results``
+walks back from those uses after tracing: an unstable lookup there is ``Unsupported`` (the
+statement runs in Python, where pandas computes it), and the numeric columns of data
+arguments read there are returned, so that the runtime runs the original function on a
+batch whose column has another dtype than the example's (``ArgumentSpec.dtypes``). So is
+a str column that a native ``fillna(str)``, lookup (``.map``, ``replace``) or ``+``
+reads: pandas refuses a ``category`` batch there or gives a category
+(``category_columns``), which a model would read otherwise (LightGBM's categorical
+features).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class _Walk:
     """Walks back from values that reach Python code or the result."""
 
     unstable: set[Hashable]
+    fixed: set[SSAValue]  # values whose dtype the code fixes (``to_numpy(dtype=float)``)
     floating: set[Hashable]  # a join's gathered values and position of a float column
     examples: dict[SSAValue, object]  # the data arguments' examples
     read: set[ArgumentColumn] = field(default_factory=set)
@@ -99,7 +101,7 @@ class _Walk:
             if isinstance(current, BlockArgument) and isinstance(current.type, TensorType):
                 self.read.add((current.index, None))
             op = current.owner
-            if not isinstance(op, Operation) or _fixes_dtype(op):
+            if not isinstance(op, Operation) or _fixes_dtype(op) or current in self.fixed:
                 continue
             if not isinstance(op, ToArrayOp):
                 stack.extend(op.operands)
@@ -119,13 +121,14 @@ class _Walk:
 
 
 def check_results(
-    block: Block, unstable: set[Hashable], floating: set[Hashable],
+    block: Block, unstable: set[Hashable], fixed: set[SSAValue], floating: set[Hashable],
     examples: dict[SSAValue, object],
 ) -> set[ArgumentColumn]:  # fmt: skip
     """The f64 argument columns whose dtype can show in Python code or the result;
-    ``Unsupported`` if a value whose pandas dtype depends on the batch can (``floating``:
-    a join's float columns; ``examples``: the data arguments')."""
-    walk = _Walk(unstable, floating, examples)
+    ``Unsupported`` if a value whose pandas dtype depends on the batch can (``fixed``: values
+    of a dtype the code fixes; ``floating``: a join's float columns; ``examples``: the data
+    arguments')."""
+    walk = _Walk(unstable, fixed, floating, examples)
     for op in block.ops:
         if not isinstance(op, PythonCallOp | func.ReturnOp):
             continue
@@ -166,8 +169,10 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
     data = [s for s in specs if s.kind != "bound"]
     examples = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
     block = tracer.block
-    shown = check_results(block, tracer.vocab.unstable, tracer.lookups.floating, tracer.examples)
-    shown |= category_columns(block, tracer.vocab.strict)
+    vocab = tracer.vocab
+    shown = check_results(block, vocab.unstable, vocab.fixed, tracer.lookups.floating,
+                          tracer.examples)  # fmt: skip
+    shown |= category_columns(block, vocab.strict)
     for position, column in sorted(shown, key=str):
         dtype = _example_dtype(examples[position], column)
         if dtype is not None:  # (a list of str has none)

@@ -126,6 +126,9 @@ class StringVocab:
         #: values whose pandas dtype depends on the batch (see the module docstring): dummy
         #: columns, lookups of ints (``frontend.stability``; a join's as (values, position))
         self.unstable: set[Hashable] = set()
+        #: matrices whose dtype the code fixes (``to_numpy(dtype=float)``) whatever the
+        #: dtypes of their columns
+        self.fixed: set[SSAValue] = set()
         #: the ``feature.encode_strings`` ops of a native ``fillna(str)`` or lookup (``.map``,
         #: ``replace``), which pandas refuses on a category column or makes a category
         self.strict: list[Operation] = []

@@ -1387,7 +1387,10 @@ class Tracer:
             if dtype.value is None:  # pandas' common dtype of the columns
                 self.vocab.check_stable(receiver.items, ".to_numpy()")
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
-                return self.frames.matrix(receiver, value)
+                matrix = self.frames.matrix(receiver, value)
+                if dtype.value is not None:  # float64 whatever the columns' dtypes
+                    self.vocab.fixed.add(matrix.ssa)  # type: ignore[arg-type]
+                return matrix
         return None
 
     def _round(self, node: ast.Call, pieces: dict[int, Val], x: Val, digits: list[Val],
