@@ -284,6 +284,8 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "type": None if a.type is None else str(a.type),
                 "columns": a.columns,
                 **({"class": _bound_kind(a.value)} if a.kind == "bound" else {}),
+                "dtypes": a.dtypes,
+                "bools": a.bools,
             }
             for a in traced.arguments
         ],
@@ -524,6 +526,8 @@ def _frontend_result(
             None if a["type"] is None else Parser(ctx, a["type"]).parse_attribute(),
             stored["bound"][a["name"]] if a["kind"] == "bound" else None,
             None if a["columns"] is None else [(str(n), str(k)) for n, k in a["columns"]],
+            a.get("dtypes"),
+            a.get("bools"),
         )
         for a in spec["arguments"]
     ]

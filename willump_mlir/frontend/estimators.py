@@ -82,7 +82,7 @@ _LINEAR_MODELS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "LinearReg
 
 def _narrow_floats(value: object) -> bool:
     """Whether ``value`` (a frame or a dense array) holds floats narrower than float64 as its
-    common dtype, which scikit-learn keeps (``marshal.check_precision`` refuses them)."""
+    common dtype, which scikit-learn keeps (``marshal.check_precision``: the original runs)."""
     if isinstance(value, pd.DataFrame):
         dtypes = [d for d in value.dtypes if isinstance(d, np.dtype)]
     else:

@@ -34,6 +34,12 @@ class ArgumentSpec:
     type: Attribute | None
     value: object
     columns: list[tuple[str, str]] | None = None
+    #: the example's dtype of each column (``""``: of a 2-D array) whose dtype a result can
+    #: show (``frontend.stability``): a batch of another dtype there runs the original
+    dtypes: dict[str, str] | None = None
+    #: for each column (``""``: a 2-D array) native code reads as float64, whether the
+    #: example's was bool: numpy computes on bools otherwise (``True + True`` is ``True``)
+    bools: dict[str, bool] | None = None
 
     def accepts(self, value: object) -> bool:
         """Whether a call may pass ``value`` for this bound argument: the object given to

@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import f64, i1, i64
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.abi import MISSING_ANY, MISSING_NAN
 from willump_mlir.dialects.pipeline import (
@@ -123,8 +124,15 @@ class StringVocab:
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
-        #: dummy columns whose pandas dtype depends on the batch (see the module docstring)
-        self.unstable: set[SSAValue] = set()
+        #: values whose pandas dtype depends on the batch (see the module docstring): dummy
+        #: columns, lookups of ints (``frontend.stability``; a join's as (values, position))
+        self.unstable: set[Hashable] = set()
+        #: matrices whose dtype the code fixes (``to_numpy(dtype=float)``) whatever the
+        #: dtypes of their columns
+        self.fixed: set[SSAValue] = set()
+        #: the ``feature.encode_strings`` ops of a native ``fillna(str)`` or lookup (``.map``,
+        #: ``replace``), which pandas refuses on a category column or makes a category
+        self.strict: list[Operation] = []
 
     # region Codes
 
@@ -140,6 +148,8 @@ class StringVocab:
         found = string_column(source)
         assert found is not None
         encoded = self.tracer.lookups.encode_strings(*found, keys, missing, marker)
+        if fill is not None:
+            self.strict.append(encoded.owner)  # type: ignore[arg-type]
         return self.tracer.emit(TakeColumnOp(encoded, 0)).result
 
     def _compare(self, kind: str, codes: SSAValue, code: int) -> SSAValue:

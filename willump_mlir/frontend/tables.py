@@ -21,7 +21,9 @@ matches ``0.0``, NaN matches NaN in a merge; strings by code points); a missing 
 NaN (an int column of the table becomes float64 in pandas then; the frame type does not
 distinguish int from float columns, so native consumers see the same numbers either way).
 A merge frame that reaches Python code (or the function's result) is computed by pandas
-itself there (``materialize_joins``), so its dtypes are pandas' own. Refused, and run in
+itself there (``materialize_joins``), so its dtypes are pandas' own; so is a looked-up
+column of ints that had a missing key on the example (float64 there, int64 on a batch where
+every key is found) wherever its dtype could show (``frontend.stability``). Refused, and run in
 Python with the reason: duplicate table keys (a merge repeats rows), keys that are not
 numbers or str (datetime, categorical, mixed objects), int keys of 2^53 or more (not exact
 as f64), a missing value among string keys, table columns that are not numeric.
@@ -103,6 +105,8 @@ class TableLookups:
         self.merges: dict[Operation, tuple[Callable[[Any], Any], str]] = {}
         # Why a refused join gives other rows than its input (so the rest runs in Python)
         self.rows_change: str | None = None
+        # a join's gathered values and position of each column that is float in pandas
+        self.floating: set[tuple[SSAValue, int]] = set()
 
     # region Key encoding
 
@@ -282,6 +286,12 @@ class TableLookups:
         result = type_of(value)
         if not isinstance(result, FrameType):
             raise Unsupported(f"the joined frame is {result}, not a frame of numbers and str")
+        joined = value.dtypes.iloc[len(value.columns) - len(table.columns) :]  # type: ignore[union-attr]
+        for k, (dtype, example) in enumerate(zip(table.dtypes, joined, strict=True)):
+            if dtype.kind in "iub" and example.kind == "f":  # a key was missing: else int64
+                self.tracer.vocab.unstable.add((gathered, k))
+            elif dtype.kind == "f":
+                self.floating.add((gathered, k))
         op = self.tracer.emit(feature.JoinOp(left.ssa, gathered, result))  # type: ignore[arg-type]
         function, _ = self.tracer._lambda(node, pieces)
         self.merges[op] = (function, ast.unparse(node))
@@ -344,7 +354,12 @@ class TableLookups:
             raise Unsupported("a table with a MultiIndex is not compiled for lookups")
         if on_missing == "python" and index.duplicated().any():  # .loc repeats their rows
             self.rows_change = "the table has duplicate keys: .loc repeats rows"
+        emitted = len(self.tracer.block.ops)
         rows = self.rows_of(keys, None if column is None else [column], index)
+        self.tracer.vocab.strict += [  # pandas maps a category column to a category column
+            op for op in list(self.tracer.block.ops)[emitted:]
+            if isinstance(op, feature.EncodeStringsOp)
+        ]  # fmt: skip
         gathered = self.gather(rows, table.to_frame(), "the lookup table's", on_missing)
         looked_up = self.tracer.emit(TakeColumnOp(gathered, 0)).result
         if value.dtype == np.int64 and on_missing == "fill":  # int64 while every key is found
@@ -354,6 +369,8 @@ class TableLookups:
         if value.dtype == np.bool_ and on_missing == "fill":  # bool while every key is found
             found = self.tracer.emit(CastOp(looked_up, i64, speculative=True)).result
             return self.tracer._checked(CastOp(found, i1), value)
+        if on_missing == "fill" and table.dtype.kind in "iub":  # int64 where every key is found
+            self.tracer.vocab.unstable.add(looked_up)
         return self.tracer._checked_result(looked_up, value)
 
     def subscript(self, node: ast.Subscript, pieces: dict[int, Val], base: Val,

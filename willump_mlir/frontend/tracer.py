@@ -70,6 +70,7 @@ from .inlining import MUTATORS as _MUTATORS
 from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
+from .stability import record_dtypes
 from .string_vocab import StringVocab
 from .strings import StringColumns, check_lengths, is_accessor, materialize_strings
 from .tables import TableLookups, materialize_joins
@@ -1446,7 +1447,10 @@ class Tracer:
             if dtype.value is None:  # pandas' common dtype of the columns
                 self.vocab.check_stable(receiver.items, ".to_numpy()")
             if isinstance(value, np.ndarray) and value.dtype == np.float64:
-                return self.frames.matrix(receiver, value)
+                matrix = self.frames.matrix(receiver, value)
+                if dtype.value is not None:  # float64 whatever the columns' dtypes
+                    self.vocab.fixed.add(matrix.ssa)  # type: ignore[arg-type]
+                return matrix
         return None
 
     def _round(self, node: ast.Call, pieces: dict[int, Val], x: Val, digits: list[Val],
@@ -1863,6 +1867,7 @@ def trace_to_module(
     module = ModuleOp([function])
     dce(module)  # selections and constants that folding or fallbacks left unused
     check_lengths(tracer.strings)
+    record_dtypes(tracer, specs, values)
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),

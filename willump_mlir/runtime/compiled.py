@@ -298,6 +298,8 @@ class DirectCall:
         data = [a for a in traced.arguments if a.kind != "bound"]
         if traced.returns_sparse or any(a.kind != "array" for a in data):
             return False
+        if any(a.dtypes and a.dtypes != {"": "float64"} for a in data):
+            return False  # compiled for another dtype, which the result shows
         readable = {f"arg{k}" for k in range(len(data))}
         for step in plan.steps:
             kernel = kernels[step.name]  # type: ignore[union-attr]
@@ -386,6 +388,12 @@ class CompiledPipeline:
             s.name: BoundKernel(s, library, value_names)
             for s in plan.steps
             if isinstance(s, KernelStep)
+        }
+        # (argument value, column) read as float64 -> whether the example's column was bool
+        self.booleans = {
+            (f"arg{k}", column): boolean
+            for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
+            for column, boolean in (spec.bools or {}).items()
         }
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
@@ -523,6 +531,10 @@ class CompiledPipeline:
             else:
                 assert spec.type is not None
                 count = marshal.check_array(spec.name, value, spec.type.get_shape()[1])
+            if spec.dtypes:
+                marshal.check_dtypes(spec.name, value, spec.dtypes)
+            if spec.kind == "array" and spec.bools:
+                marshal.check_booleans(spec.name, value.dtype, spec.bools[""])
             if rows is not None and count != rows:
                 raise marshal.InputError(
                     f"argument {spec.name!r} has {count} rows but earlier data arguments "
@@ -611,9 +623,10 @@ class CompiledPipeline:
                     spec.argument, array, spec.column, np.dtype(spec.part)
                 )}  # fmt: skip
             elif spec.part == "values":
+                boolean = self.booleans.get(key) if spec.dtype == np.float64 else None
                 parts = {
                     "values": marshal.numeric_column(
-                        spec.argument, array, spec.column, np.dtype(spec.dtype)
+                        spec.argument, array, spec.column, np.dtype(spec.dtype), boolean
                     ),
                     "dtype": array.dtype,
                 }

@@ -140,19 +140,41 @@ def check_array(name: str, value: Any, width: int) -> int:
 
 
 def check_precision(what: str, dtypes: list[Any]) -> None:
-    """Refuse data that scikit-learn would compute on in less than float64.
+    """``Unhandled`` for data that scikit-learn would compute on in less than float64.
 
     scikit-learn keeps float32 and float16 input (a matrix of columns takes their common
     dtype: float32 with int16 stays float32); the compiled code computes in float64, so
-    its results would differ. Extension dtypes (nullable Float64, Int64) become float64.
+    its results would differ: the original function runs. Extension dtypes (nullable
+    Float64, Int64) become float64.
     """
     common = np.result_type(*[d for d in dtypes if isinstance(d, np.dtype)] or [np.float64])
     if common.kind == "f" and common.itemsize < 8:
-        raise InputError(
-            f"argument {what!r} holds {common} values: scikit-learn would compute in {common} "
-            "and the compiled pipeline computes in float64, so the results would differ; pass "
-            "float64 data (e.g. .astype(np.float64))"
+        raise Unhandled(
+            f"argument {what!r}", f"holds {common} values: scikit-learn computes in {common} "
+            "where the compiled pipeline computes in float64"
         )
+
+
+def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
+    """``Unhandled`` if a column (``""``: the value itself) whose dtype the result shows
+    (``ArgumentSpec.dtypes``) has another dtype than the example's: pandas computes in it."""
+    for column, expected in dtypes.items():
+        found = column_array(name, value, column).dtype if column else \
+            getattr(value, "dtype", None)  # fmt: skip
+        if str(found) != expected:
+            where = f"column {column!r}" if column else "it"
+            raise Unhandled(
+                f"argument {name!r}:", f"{where} is {found}, where the pipeline was compiled "
+                f"for {expected} as in the example (pandas computes in its dtype)"
+            )
+
+
+def check_booleans(name: str, dtype: np.dtype, boolean: bool, where: str = "") -> None:
+    """``Unhandled`` if a value read as float64 is bool (``dtype``) where the example's was
+    not (``boolean``: whether it was), or the reverse: numpy computes on bools otherwise."""
+    if (dtype == np.bool_) != boolean:
+        raise Unhandled(f"argument {name!r}{where}", f"is {dtype}, where the example's was "
+                        f"{'' if boolean else 'not '}bool (numpy computes on bools otherwise)")
 
 
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
@@ -178,18 +200,26 @@ def column_array(name: str, frame: Any, column: str) -> Any:
 FLOAT64 = np.dtype(np.float64)
 
 
-def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT64) -> np.ndarray:
+def numeric_column(
+    name: str, values: Any, column: str, dtype: np.dtype = FLOAT64, boolean: bool | None = None
+) -> np.ndarray:
     """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
 
-    float64 takes any numeric column (NaN for missing); int64 takes only int64 columns,
+    float64 takes any numpy bool, int or float column; int64 takes only int64 columns,
     and uint8 (a kernel's bool) only bool columns: what the compiled
     code computes on as integers or booleans, as pandas does. ``Unhandled`` for anything
-    else: complex numbers, values that are not numbers, or another dtype than the example's
-    where the code computes on integers or booleans.
+    else: complex numbers, object, category and nullable (``Int64``, ``Float64``,
+    ``boolean``) columns, on which pandas and the libraries compute otherwise (object
+    arithmetic, new values refused, NA, categorical models), or another dtype than the
+    example's where the code computes on integers or booleans, or a bool column into float64
+    where the example's was not (``boolean``: whether it was), or the reverse.
     """
     kind = getattr(values, "dtype", np.dtype(object))
-    if isinstance(kind, np.dtype) and kind.kind == "c":
-        raise Unhandled(f"argument {name!r}:", f"column {column!r} holds {kind} values")
+    if not isinstance(kind, np.dtype) or kind.kind not in "biuf":
+        raise Unhandled(f"argument {name!r}:", f"column {column!r} is {kind}, where the "
+                        "pipeline was compiled for numpy numbers")  # fmt: skip
+    if boolean is not None:
+        check_booleans(name, kind, boolean, f": column {column!r}")
     if dtype != np.float64:
         # int64 only: pandas computes on a narrower (or unsigned) column in its own width,
         # which wraps and keeps the dtype where the compiled code computes in int64
@@ -201,15 +231,7 @@ def numeric_column(name: str, values: Any, column: str, dtype: np.dtype = FLOAT6
                 f"compiled for {wanted} as in the example"
             )
         return np.ascontiguousarray(values, dtype=dtype)
-    try:
-        if isinstance(values, np.ndarray):
-            return np.ascontiguousarray(values, dtype=np.float64)
-        return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    except (TypeError, ValueError):
-        raise Unhandled(
-            f"argument {name!r}:", f"column {column!r} holds values that are not real numbers "
-            f"(dtype {values.dtype})"
-        ) from None
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.ndarray:

@@ -1,0 +1,204 @@
+"""Where a native value's pandas dtype could differ on a later batch, and show.
+
+Native code computes each value in one element type, chosen on the example. pandas chooses
+some result dtypes per batch:
+
+* a lookup of a table of ints (``.map(dict)``, ``.reindex``, a left ``merge``) is int64
+  where every key of the batch is found and float64 (NaN) where one is not; a
+  ``get_dummies`` column is bool where its value occurs and the fill's int64 where it does
+  not (``StringVocab.unstable``: such IR values, and a join's gathered values with a
+  column position);
+* arithmetic follows the dtypes of the columns it reads: ``df["a"] * 2`` is int64 for an
+  int64 column, float32 for a float32 one, where native code read the example's float64.
+
+A value computed from these is shown by pandas where it reaches Python code or the
+function's result (a ``pipeline.python_call`` operand, ``func.return``), unless an op on
+the way fixes its dtype: a model or transformer (float64 or its labels), a comparison
+(bool), ``to_numpy(dtype=float)``, a join (pandas computes a merged frame that leaves
+native code), a Python call (its result dtype is checked at run time). ``check_results``
+walks back from those uses after tracing: an unstable lookup there is ``Unsupported`` (the
+statement runs in Python, where pandas computes it), and the numeric columns of data
+arguments read there are returned, so that the runtime runs the original function on a
+batch whose column has another dtype than the example's (``ArgumentSpec.dtypes``). So is
+a str column that a native ``fillna(str)``, lookup (``.map``, ``replace``) or ``+``
+reads: pandas refuses a ``category`` batch there or gives a category
+(``category_columns``), which a model would read otherwise (LightGBM's categorical
+features).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from xdsl.dialects import func
+from xdsl.dialects.builtin import TensorType, f64
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+
+from willump_mlir.dialects import feature
+from willump_mlir.dialects.pipeline import (
+    COMPARISONS,
+    BinaryOp,
+    PredictOp,
+    PythonCallOp,
+    StrConcatOp,
+    ToArrayOp,
+    TransformOp,
+)
+from willump_mlir.passes.lookup_kernels import resolve_column
+
+from .spec import ArgumentSpec, Unsupported
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+#: ops whose result dtype does not depend on their operands' dtypes
+_FIXED = (PredictOp, TransformOp, PythonCallOp, feature.JoinOp)
+
+#: (data argument position, column name; None for a 2-D array argument)
+ArgumentColumn = tuple[int, str | None]
+
+
+def _fixes_dtype(op: Operation) -> bool:
+    return isinstance(op, _FIXED) or (
+        isinstance(op, BinaryOp) and op.function.data in COMPARISONS
+    )
+
+
+@dataclass
+class _Walk:
+    """Walks back from values that reach Python code or the result."""
+
+    unstable: set[Hashable]
+    fixed: set[SSAValue]  # values whose dtype the code fixes (``to_numpy(dtype=float)``)
+    floating: set[Hashable]  # a join's gathered values and position of a float column
+    examples: dict[SSAValue, object]  # the data arguments' examples
+    read: set[ArgumentColumn] = field(default_factory=set)
+    seen: set[SSAValue] = field(default_factory=set)
+
+    def floats(self, source: SSAValue, column: str | int) -> bool:
+        """Whether pandas' column ``column`` of ``source`` is float (the example's dtype of an
+        argument column, which the runtime checks where it shows)."""
+        if isinstance(column, int):
+            return (source, column) in self.floating
+        example = self.examples.get(source)
+        return isinstance(example, pd.DataFrame) and example[column].dtype.kind == "f"
+
+    def __call__(self, value: SSAValue) -> bool:
+        """Add to ``read`` the f64 argument columns ``value`` is computed from; whether it is
+        computed from an ``unstable`` value (both through ops that do not fix the dtype)."""
+        found = False
+        stack = [value]
+        while stack:
+            current = stack.pop()
+            if current in self.seen:
+                continue
+            self.seen.add(current)
+            found |= current in self.unstable
+            if isinstance(current, BlockArgument) and isinstance(current.type, TensorType):
+                self.read.add((current.index, None))
+            op = current.owner
+            if not isinstance(op, Operation) or _fixes_dtype(op) or current in self.fixed:
+                continue
+            if not isinstance(op, ToArrayOp):
+                stack.extend(op.operands)
+                continue
+            f64_read = op.result.type.get_element_type() == f64  # i64, i1: read exactly
+            columns = [resolve_column(op.frame, name.data) for name in op.columns.data]
+            # beside a float column, pandas' matrix is float64 whatever the others' dtypes
+            floating = f64_read and any(self.floats(*c) for c in columns)
+            for source, column in columns:
+                if isinstance(column, int):  # a join's gathered values
+                    found |= (source, column) in self.unstable and not floating
+                elif not isinstance(source, BlockArgument):
+                    stack.append(source)
+                elif f64_read:
+                    self.read.add((source.index, column))
+        return found
+
+
+def check_results(
+    block: Block, unstable: set[Hashable], fixed: set[SSAValue], floating: set[Hashable],
+    examples: dict[SSAValue, object],
+) -> set[ArgumentColumn]:  # fmt: skip
+    """The f64 argument columns whose dtype can show in Python code or the result;
+    ``Unsupported`` if a value whose pandas dtype depends on the batch can (``fixed``: values
+    of a dtype the code fixes; ``floating``: a join's float columns; ``examples``: the data
+    arguments')."""
+    walk = _Walk(unstable, fixed, floating, examples)
+    for op in block.ops:
+        if not isinstance(op, PythonCallOp | func.ReturnOp):
+            continue
+        for operand in op.operands:
+            if operand not in walk.seen and walk(operand):
+                raise Unsupported(
+                    "a value whose pandas dtype depends on the batch (a lookup of ints: int64 "
+                    "where every key is found, else float64; get_dummies columns: bool or "
+                    "int64) reaches Python code or the result: pandas computes it there"
+                )
+    return walk.read
+
+
+def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentColumn]:
+    """The str argument columns read by ops in ``block`` whose pandas counterpart refuses a
+    category column or gives another dtype: the ``feature.encode_strings`` ops ``strict``
+    (a native ``fillna(str)`` or lookup) and concatenations."""
+    kept = set(strict)
+    found: set[ArgumentColumn] = set()
+    for op in block.ops:
+        if isinstance(op, feature.EncodeStringsOp) and op in kept:
+            read = [(op.frame, op.column.data)]
+        elif isinstance(op, StrConcatOp):
+            read = [(v, v.type.columns[0][0]) for v in op.inputs]  # type: ignore[attr-defined]
+        else:
+            continue
+        for frame, name in read:
+            source, column = resolve_column(frame, name)
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                found.add((source.index, column))
+    return found
+
+
+def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object]) -> None:
+    """Set the ``dtypes`` of the traced function's data arguments (``values``: the example's
+    arguments): the example's dtype of each column whose dtype can show; ``Unsupported`` if a
+    value whose pandas dtype depends on the batch can show (``check_results``)."""
+    data = [s for s in specs if s.kind != "bound"]
+    examples = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
+    block = tracer.block
+    vocab = tracer.vocab
+    shown = check_results(block, vocab.unstable, vocab.fixed, tracer.lookups.floating,
+                          tracer.examples)  # fmt: skip
+    shown |= category_columns(block, vocab.strict)
+    for position, column in sorted(shown, key=str):
+        dtype = _example_dtype(examples[position], column)
+        if dtype is not None:  # (a list of str has none)
+            data[position].dtypes = (data[position].dtypes or {}) | {column or "": str(dtype)}
+    for position, column in sorted(_float_reads(block), key=str):
+        dtype = _example_dtype(examples[position], column)
+        bools = {column or "": dtype == np.bool_}
+        data[position].bools = (data[position].bools or {}) | bools
+
+
+def _example_dtype(example: object, column: str | None) -> object:
+    """The dtype of ``column`` of a frame ``example``, else of ``example`` itself."""
+    if isinstance(example, pd.DataFrame) and column is not None:
+        return example[column].dtype
+    return getattr(example, "dtype", None)
+
+
+def _float_reads(block: Block) -> set[ArgumentColumn]:
+    """The argument columns and arrays native code in ``block`` reads as float64."""
+    found: set[ArgumentColumn] = {
+        (a.index, None) for a in block.args if isinstance(a.type, TensorType) and a.uses
+    }
+    for op in block.ops:
+        if isinstance(op, ToArrayOp) and op.result.type.get_element_type() == f64:
+            for name in op.columns.data:
+                source, column = resolve_column(op.frame, name.data)
+                if isinstance(source, BlockArgument) and isinstance(column, str):
+                    found.add((source.index, column))
+    return found
