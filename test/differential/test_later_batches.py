@@ -270,3 +270,18 @@ def test_fillna_of_a_category_batch_raises_as_pandas_does(penguins) -> None:
 
 
 # endregion
+
+
+def sex_filled_upper(df):
+    return df["sex"].fillna("unknown").str.upper()
+
+
+def test_str_fill_of_a_category_batch_raises_as_pandas_does(penguins) -> None:
+    """A ``fillna(str)`` whose strings are read (``pipeline.str_fill``, not codes) on a
+    category batch: pandas refuses the new value; the compiled callable too."""
+    compiled = compiled_on(sex_filled_upper, penguins.iloc[:200])
+    assert "pipeline.str_fill" in compiled.ir("pipeline")
+    batch = penguins.iloc[200:].astype({"sex": "category"})
+    error = same_outcome(compiled, sex_filled_upper, batch, argument="df")
+    assert isinstance(error, TypeError)
+    assert_same(compiled, sex_filled_upper, penguins.iloc[200:])

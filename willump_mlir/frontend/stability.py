@@ -45,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
     PredictOp,
     PythonCallOp,
     StrConcatOp,
+    StrFillOp,
     ToArrayOp,
     TransformOp,
 )
@@ -145,7 +146,8 @@ def check_results(
 def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentColumn]:
     """The str argument columns read by ops in ``block`` whose pandas counterpart refuses a
     category column or gives another dtype: the ``feature.encode_strings`` ops ``strict``
-    (a native ``fillna(str)`` or lookup) and concatenations."""
+    (a native ``fillna(str)`` read as codes, or a lookup), ``str_fill`` and
+    concatenations."""
     kept = set(strict)
     found: set[ArgumentColumn] = set()
     for op in block.ops:
@@ -153,6 +155,8 @@ def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentC
             read = [(op.frame, op.column.data)]
         elif isinstance(op, StrConcatOp):
             read = [(v, v.type.columns[0][0]) for v in op.inputs]  # type: ignore[attr-defined]
+        elif isinstance(op, StrFillOp):
+            read = [(op.input, op.input.type.columns[0][0])]  # type: ignore[attr-defined]
         else:
             continue
         for frame, name in read:
