@@ -167,7 +167,9 @@ class TreeEnsemble:
           ``category_bits`` i32[B] (the uint32 words);
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
-        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`).
+        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`)
+          and has splits below level :data:`SHALLOW_LEVELS`; else ``top_levels``, the
+          complete top levels of each tree in the node arrays (:meth:`numbering`).
         """
         self.check()
         internal = self.feature >= 0
