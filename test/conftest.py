@@ -36,5 +36,5 @@ def tree_layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.param == "nodes":
         monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
     else:  # shallow trees too
-        monkeypatch.setattr("willump_mlir.frontend.trees.SHALLOW_LEVELS", 0)
+        monkeypatch.setattr("willump_mlir.frontend.trees.LEVELS_BELOW_TOP", -1)
     return request.param

@@ -56,10 +56,12 @@ TOP_LEVELS = 6
 arrays (XGBoost's ``ArrayTreeLayout`` stops at 6 too)."""
 TOP_FILL = 0.55
 """... each while at least this fraction of its places are internal nodes, not padding."""
-SHALLOW_LEVELS = TOP_LEVELS
-"""Ensembles without splits below this level walk node arrays whatever their size: their
-complete top levels walk them without a branch (XGBoost's 100 depth-6 trees: 9 ms for 10k
-rows, 13 ms as generated branches; one thread, CPU time)."""
+LEVELS_BELOW_TOP = 1
+"""Ensembles with at most this many levels of splits below their complete top levels walk
+node arrays whatever their size: no branch depends on a row's path (XGBoost's 100 depth-6
+trees, 5 levels complete: 9 ms for 10k rows, 13 ms as generated branches; one thread, CPU
+time). With more, generated branches win (50 sparse depth-6 XGBoost trees, 2 levels
+complete: 3.5 ms as node arrays, 2.4 ms as branches)."""
 BRANCH_SECONDS = 6.0
 """Other ensembles whose generated branches LLVM would compile in at most this long
 (estimated by ``tree_branches.compile_seconds``) become ``layout "branches"``; others walk
@@ -168,20 +170,22 @@ class TreeEnsemble:
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
         * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`)
-          and has splits below level :data:`SHALLOW_LEVELS`; else ``top_levels``, the
-          complete top levels of each tree in the node arrays (:meth:`numbering`).
+          and has more than :data:`LEVELS_BELOW_TOP` levels of splits below its complete
+          top levels; else ``top_levels``, the complete top levels of each tree in the node
+          arrays (:meth:`numbering`).
         """
         self.check()
         internal = self.feature >= 0
         categorical = np.count_nonzero(self.flags[internal] & CATEGORICAL)
         splits = np.count_nonzero(internal)
         depths = self.depths()
+        levels = self.top_levels(depths)
         branches = (
             splits
             and compile_seconds(splits, categorical, self.trees) <= BRANCH_SECONDS
-            and depths.max() >= SHALLOW_LEVELS
+            and depths.max() + 1 - levels > LEVELS_BELOW_TOP
         )
-        levels = 0 if branches else self.top_levels(depths)
+        levels = 0 if branches else levels
         source, left, right, roots = self.numbering(levels)
         padding = self.feature[source] < 0
         nodes = np.stack(
