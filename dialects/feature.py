@@ -1370,6 +1370,7 @@ TREE_COMPARES = ("le", "lt")
 TREE_PRECISIONS = ("f64", "f32")
 TREE_CHECKS = ("none", "nan_or_infinite", "infinite")
 TREE_LAYOUTS = ("nodes", "branches")
+TREE_TOP_LEVELS = 8  # at most this many complete top levels (``top``)
 #: Node flags (the routing rules ``willump_mlir.frontend.trees`` defines).
 MISSING_LEFT = 1  # a missing value goes to the left child
 CATEGORICAL = 2  # the split tests membership of trunc(x) in a bitset: members go left
@@ -1394,7 +1395,10 @@ class TreeEnsembleOp(IRDLOperation):
     rounded to float32 before comparing; with ``sum "f32"`` the sum is in float32. ``check``
     rejects NaN or infinity (after the rounding) as scikit-learn does, in every column or in
     the ``columns`` listed. ``layout "branches"`` makes each tree generated code
-    (``passes.tree_branches``); without it the kernel walks the node arrays.
+    (``passes.tree_branches``); without it the kernel walks the node arrays. ``top N`` says
+    the node arrays lay out the top ``N`` levels of every tree as a complete binary tree
+    (``frontend.trees.TreeEnsemble.numbering``: the children of node ``roots[t] + i`` are
+    ``roots[t] + 2i + 1`` and ``+ 2i + 2``), which the kernel walks by index arithmetic.
 
     ```mlir
     %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>>
@@ -1423,6 +1427,7 @@ class TreeEnsembleOp(IRDLOperation):
     check = prop_def(StringAttr)
     check_columns = opt_prop_def(ArrayAttr[IntegerAttr[I64]])
     layout = opt_prop_def(StringAttr)
+    top_levels = opt_prop_def(IntegerAttr[I64])
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
@@ -1431,7 +1436,7 @@ class TreeEnsembleOp(IRDLOperation):
         "(`categories` $category_ranges^ `,` $category_bits)? `compare` $compare "
         "`input` $input_precision `sum` $sum_precision `flags` $node_flags "
         "(`divisor` $divisor^)? `check` $check (`columns` $check_columns^)? "
-        "(`layout` $layout^)? attr-dict "
+        "(`layout` $layout^)? (`top` $top_levels^)? attr-dict "
         "`:` type($input) `->` type($result)"
     )
 
@@ -1446,6 +1451,7 @@ class TreeEnsembleOp(IRDLOperation):
         check: tuple[str, list[int] | None],
         result_type: Attribute,
         layout: str = "nodes",
+        top_levels: int = 0,
     ):
         properties: dict[str, Attribute] = dict(blobs) | {
             "compare": StringAttr(compare),
@@ -1460,6 +1466,8 @@ class TreeEnsembleOp(IRDLOperation):
             properties["check_columns"] = ArrayAttr([_int(c) for c in check[1]])
         if layout != "nodes":
             properties["layout"] = StringAttr(layout)
+        if top_levels:
+            properties["top_levels"] = _int(top_levels)
         super().__init__(operands=[input], properties=properties, result_types=[result_type])
 
     @property
@@ -1519,6 +1527,14 @@ class TreeEnsembleOp(IRDLOperation):
             raise VerifyException("categories are given exactly when a node is categorical")
         if self.layout is not None:
             _check_choice(self.layout, TREE_LAYOUTS, "layout")
+        if self.top_levels is not None:
+            levels = self.top_levels.value.data
+            if self.branches or not 1 <= levels <= TREE_TOP_LEVELS:
+                raise VerifyException(
+                    f"top must be 1 to {TREE_TOP_LEVELS} levels of node arrays, not branches"
+                )
+            if internal < self.roots.size * ((1 << levels) - 1):
+                raise VerifyException(f"top {levels} needs {(1 << levels) - 1} nodes per tree")
         if self.category_ranges is not None and self.category_bits is not None:
             _check_blob_element(self.category_ranges, i32, "category_ranges")
             _check_blob_element(self.category_bits, i32, "category_bits")

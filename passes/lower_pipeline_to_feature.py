@@ -705,6 +705,7 @@ def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAVal
         _tree_check(lw),
         result_type,
         lw.str_param("layout", TREE_LAYOUTS) if "layout" in lw.params.data else "nodes",
+        lw.int_param("top_levels", 0),
     )
     return lw.insert(op).result
 

@@ -19,7 +19,11 @@ buffer. A block of ``TOGETHER_ROWS`` rows or more walks each tree together, a le
 time (``walk_together``): each pass moves every row still at an internal node one level
 down and compacts the list of those still inside, so the rows' steps are independent and
 no branch depends on a row's path (a lone walk waits for each load, and mispredicts where
-its path ends). Float32 sums are kept in a float32 buffer.
+its path ends). With ``top N`` (the frontend laid out the top ``N`` levels of every tree as
+a complete binary tree, as XGBoost's ``ArrayTreeLayout`` does) the block's rows first go
+down those levels a level at a time with no list and no child loaded, ``i -> 2i + 1 +
+right`` from the tree's root; padding below a leaf goes right whatever the value, NaN
+included. Float32 sums are kept in a float32 buffer.
 A row computed in the kernel (a scaler first) is stored once, rounded,
 in a row on the stack and summed alone; generated branches too large for that
 (:func:`runs_on_stored_rows`) get a kernel of their own, reading the rows the kernel
@@ -192,15 +196,26 @@ class TreeEmitter:
         """The child (i32) a row goes to from internal ``node``; ``value(column)`` reads it."""
         at = self.to_index(node)
         record = self.imul(at, 4)
+        go_left = self.goes_left(op, at, value)
+        left = self.load(self.blob(op.nodes), self.iadd(record, 2))
+        right = self.load(self.blob(op.nodes), self.iadd(record, 3))
+        return self.select(go_left, left, right)
+
+    def goes_left(
+        self: KernelEmitter,
+        op: feature.TreeEnsembleOp,
+        at: SSAValue,
+        value: Callable[[SSAValue], SSAValue],
+    ) -> SSAValue:
+        """Whether a row goes left at internal node ``at`` (index); ``value(column)`` reads it."""
+        record = self.imul(at, 4)
         x = value(self.to_index(self.load(self.blob(op.nodes), record)))
         threshold = self.blob_value(op.thresholds, at)
         go_left = self.cmpf("ole" if op.compare.data == "le" else "olt", x, threshold)
         if op.node_flags.value.data:
             flags = self.load(self.blob(op.nodes), self.iadd(record, 1))
             go_left = self.route(op, at, flags, x, go_left)
-        left = self.load(self.blob(op.nodes), self.iadd(record, 2))
-        right = self.load(self.blob(op.nodes), self.iadd(record, 3))
-        return self.select(go_left, left, right)
+        return go_left
 
     def walk(
         self: KernelEmitter,
@@ -230,26 +245,60 @@ class TreeEmitter:
         ``root``; ``value(i, column)`` reads row ``i``. The rows go down together, a level at
         a time: each pass moves every row still at an internal node (listed in ``active``)
         one level and keeps those still inside, in order. The rows' steps are independent,
-        so the processor overlaps them, and no branch depends on a row's path."""
+        so the processor overlaps them, and no branch depends on a row's path.
+
+        With ``top N`` every row first goes down the tree's complete top levels, a level at a
+        time, by index arithmetic (``i -> 2i + 1 + right``, no child loaded and no list kept);
+        the last of them loads the child and starts the list."""
         zero, first = self.constant(0, i32), self.constant(0, index)
 
-        def start(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-            self.store(root, reached, i)
-            self.store(self.cast(i, i32), active, i)
-            return []
+        def moved(i: SSAValue, row: SSAValue, node: SSAValue, kept: SSAValue) -> list[SSAValue]:
+            self.store(node, reached, i)
+            self.store(row, active, kept)  # kept <= the slot read: one already read
+            inside = self.cast(self.cast(self.cmpi("sge", node, zero), i64), index)
+            return [self.iadd(kept, inside)]
 
         def step(j: SSAValue, kept: list[SSAValue]) -> list[SSAValue]:
             row = self.load(active, j)
             i = self.to_index(row)
             node = self.child(op, self.load(reached, i), lambda column: value(i, column))
-            self.store(node, reached, i)
-            self.store(row, active, kept[0])  # kept <= j: a slot already read
-            inside = self.cast(self.cast(self.cmpi("sge", node, zero), i64), index)
-            return [self.iadd(kept[0], inside)]
+            return moved(i, row, node, kept[0])
 
-        self.for_range(first, rows, [], start)
+        levels = op.top_levels.value.data if op.top_levels is not None else 0
+        if levels:
+            base = self.to_index(root)
+
+            def top(depth: int) -> Callable[[SSAValue, list[SSAValue]], list[SSAValue]]:
+                def level(i: SSAValue, kept: list[SSAValue]) -> list[SSAValue]:
+                    at = self.to_index(self.load(reached, i)) if depth else first
+                    node = self.iadd(base, at)
+                    if depth == levels - 1:
+                        reached_node = self.child(
+                            op, self.cast(node, i32), lambda column: value(i, column)
+                        )
+                        return moved(i, self.cast(i, i32), reached_node, kept[0])
+                    go_left = self.goes_left(op, node, lambda column: value(i, column))
+                    right = self.cast(self.cast(self.negate(go_left), i64), index)
+                    self.store(self.cast(self.iadd(self.iadd(at, at), self.iadd(right, 1)), i32),
+                               reached, i)  # fmt: skip
+                    return kept
+
+                return level
+
+            for depth in range(levels - 1):
+                self.for_range(first, rows, [], top(depth))
+            (inside,) = self.for_range(first, rows, [first], top(levels - 1))
+        else:
+
+            def start(i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                self.store(root, reached, i)
+                self.store(self.cast(i, i32), active, i)
+                return []
+
+            self.for_range(first, rows, [], start)
+            inside = self.select(self.cmpi("sge", root, zero), rows, first)
         self.while_loop(
-            [self.select(self.cmpi("sge", root, zero), rows, first)],
+            [inside],
             lambda left: self.cmpi("ugt", left[0], first),
             lambda left: self.for_range(first, left[0], [first], step),
         )

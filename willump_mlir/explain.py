@@ -72,6 +72,9 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
         if op.thresholds.size > 1
         else "no splits"
     )
+    if op.top_levels is not None:  # see trees.TreeEnsemble.params
+        why += f", or at most {trees.LEVELS_BELOW_TOP} level(s) of splits below the complete"
+        why += " top levels (their walk beats branches on batches)"
     rows = "a row at a time"
     if not computed or runs_on_stored_rows(op):
         rows = (
@@ -81,6 +84,9 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
         if computed:
             rows += "; its rows are stored first by a kernel of their own, as its nodes are "
             rows += "too many to walk a row at a time"
+    if op.top_levels is not None:
+        rows += f", the top {op.top_levels.value.data} levels of each tree complete (no child "
+        rows += "loaded)"
     return f"{size} walked as node arrays in {rows} ({why})"
 
 

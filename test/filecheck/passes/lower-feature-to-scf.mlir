@@ -305,6 +305,41 @@ func.func @forest(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
 
 // -----
 
+// With "top 2" each tree's first two levels are a complete binary tree from its root: from 8
+// rows, every row of the block first goes down them a level at a time by index arithmetic
+// (level 0: node root + 0; its child root + 2i + 1 + right, stored without loading a child),
+// then the last of them loads the child and starts the list of rows still inside, which the
+// ordinary passes walk on. Missing values go the node's way (flags 1).
+func.func @top_levels(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
+  %r = feature.tree_ensemble %x nodes <"n" : tensor<7x4xi32>> thresholds <"t" : tensor<7xf64>> leaves <"l" : tensor<6x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" top 2 : tensor<?x4xf64> -> tensor<?x1xf32>
+  func.return %r : tensor<?x1xf32>
+}
+
+// CHECK: func.func @top_levels_stage0
+// CHECK: [[REACHED:%[0-9]+]] = memref.alloca() : memref<64xi32>
+// CHECK-NEXT: [[ACTIVE:%[0-9]+]] = memref.alloca() : memref<64xi32>
+// CHECK: [[MANY:%[0-9]+]] = arith.cmpi uge, %{{[0-9]+}}, %{{[0-9]+}} : index
+// CHECK-NEXT: scf.if [[MANY]] {
+// CHECK-NEXT: [[ROOT:%[0-9]+]] = arith.index_cast %{{[0-9]+}} : i32 to index
+// CHECK-NEXT: scf.for [[I:%[0-9]+]] = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} {
+// CHECK-NEXT: [[NODE:%[0-9]+]] = arith.addi [[ROOT]], %{{[0-9]+}} : index
+// CHECK: [[LT:%[0-9]+]] = arith.cmpf olt, %{{[0-9]+}}, %{{[0-9]+}} : f64
+// CHECK: [[NAN:%[0-9]+]] = arith.cmpf uno
+// CHECK: [[LEFT:%[0-9]+]] = arith.select [[NAN]], %{{[0-9]+}}, [[LT]] : i1
+// CHECK-NEXT: [[RIGHT:%[0-9]+]] = arith.xori [[LEFT]], %{{[0-9]+}} : i1
+// CHECK-NOT: memref.load
+// CHECK: memref.store %{{[0-9]+}}, [[REACHED]][[[I]]] : memref<64xi32>
+// CHECK-NEXT: }
+// CHECK-NEXT: [[INSIDE:%[0-9]+]] = scf.for [[J:%[0-9]+]] = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} iter_args([[KEPT:%.*]] = %{{[0-9]+}}) -> (index) {
+// CHECK-NEXT: [[AT:%[0-9]+]] = memref.load [[REACHED]][[[J]]] : memref<64xi32>
+// CHECK: [[CHILD:%[0-9]+]] = arith.select %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}} : i32
+// CHECK: memref.store [[CHILD]], [[REACHED]][[[J]]] : memref<64xi32>
+// CHECK-NEXT: memref.store %{{[0-9]+}}, [[ACTIVE]][[[KEPT]]] : memref<64xi32>
+// CHECK: scf.while ({{%[0-9]+}} = [[INSIDE]]) : (index) -> index {
+// LLVM: define void @"top_levels_stage0"(i64 %{{.*}}, ptr
+
+// -----
+
 // With layout "branches" the block's tree sums are one call to a function that the LLVM IR
 // translation writes from the bound blobs (here unbound: it stays a declaration).
 func.func @generated(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {

@@ -112,3 +112,21 @@
 %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" layout "diagonal" : tensor<?x4xf64> -> tensor<?x1xf64>
 
 // CHECK: layout must be one of nodes, branches, got 'diagonal'
+
+// -----
+
+// Complete top levels need node arrays (not generated branches) ...
+
+%x = "test.op"() : () -> tensor<?x4xf64>
+%r = feature.tree_ensemble %x nodes <"n" : tensor<6x4xi32>> thresholds <"t" : tensor<6xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" layout "branches" top 2 : tensor<?x4xf64> -> tensor<?x1xf64>
+
+// CHECK: top must be 1 to 8 levels of node arrays, not branches
+
+// -----
+
+// ... and 2^N - 1 nodes for each tree.
+
+%x = "test.op"() : () -> tensor<?x4xf64>
+%r = feature.tree_ensemble %x nodes <"n" : tensor<5x4xi32>> thresholds <"t" : tensor<5xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" top 2 : tensor<?x4xf64> -> tensor<?x1xf64>
+
+// CHECK: top 2 needs 3 nodes per tree

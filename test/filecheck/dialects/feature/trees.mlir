@@ -51,3 +51,16 @@ func.func @branches(%x: tensor<?x2xf64>) -> tensor<?x1xf64> {
 // CHECK-LABEL: func.func @branches(%x: tensor<?x2xf64>) -> tensor<?x1xf64> {
 // CHECK-NEXT:    %r = feature.tree_ensemble %x nodes <"n" : tensor<1x4xi32>> thresholds <"t" : tensor<1xf64>> leaves <"l" : tensor<2x1xf64>> roots <"r" : tensor<1xi32>> tree_outputs <"o" : tensor<1xi32>> base <"b" : tensor<1xf64>> compare "le" input "f64" sum "f64" flags 1 check "none" layout "branches" : tensor<?x2xf64> -> tensor<?x1xf64>
 // GENERIC: check = "none", layout = "branches"}
+
+// -----
+
+// Node arrays whose top two levels are complete binary trees (3 nodes a tree).
+
+func.func @top(%x: tensor<?x2xf64>) -> tensor<?x1xf32> {
+  %r = feature.tree_ensemble %x nodes <"n" : tensor<7x4xi32>> thresholds <"t" : tensor<7xf64>> leaves <"l" : tensor<6x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" top 2 : tensor<?x2xf64> -> tensor<?x1xf32>
+  func.return %r : tensor<?x1xf32>
+}
+
+// CHECK-LABEL: func.func @top(%x: tensor<?x2xf64>) -> tensor<?x1xf32> {
+// CHECK-NEXT:    %r = feature.tree_ensemble %x nodes <"n" : tensor<7x4xi32>> thresholds <"t" : tensor<7xf64>> leaves <"l" : tensor<6x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" top 2 : tensor<?x2xf64> -> tensor<?x1xf32>
+// GENERIC: check = "none", top_levels = 2 : i64}
