@@ -119,7 +119,7 @@ def test_predicates_with_missing_values(frame):
 
 def test_lengths_with_missing_values_on_the_example_run_in_python():
     compiled = _check(lengths, _frames()[0], native=False)
-    assert "dtype depends on the rows" in compiled.explain()
+    assert "float64 in pandas only when the batch has one" in compiled.explain()
 
 
 def test_missing_value_after_an_example_without_runs_the_original():

@@ -18,6 +18,7 @@ and rebinds the names it passed (``ChangesArguments``).
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import inspect
 import os
@@ -26,6 +27,8 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .spec import Unsupported
 from .values import Val
@@ -157,7 +160,31 @@ def helper(function: object) -> Helper:
     except ValueError:  # a closure cell not yet filled
         raise Unsupported(f"a variable `{name}` closes over is not yet assigned") from None
     ns = {**function.__globals__, **closure}
+    changed = _changed_state(body, params, ns)
+    if changed is not None:
+        raise Unsupported(f"`{name}` changes `{changed}`, which outlives the call (a global "
+                          "or closure variable): it runs whole, once per call, as written")
     return Helper(function, name, body, params, start, ns, args, kwargs)
+
+
+def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) -> str | None:
+    """A global or closure variable of the helper that its body assigns into or changes by
+    an in-place method (``COUNT[0] += len(x)``, ``LOG.append(x)``), else None."""
+    module = ast.Module(body, [])
+    local = set(params) | {n.id for n in ast.walk(module)
+                           if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    for node in ast.walk(module):
+        target: ast.AST | None = None
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
+            target = node
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in MUTATORS or any(k.arg == "inplace" for k in node.keywords)):
+            target = node.func
+        while isinstance(target, (ast.Subscript, ast.Attribute)):
+            target = target.value
+        if isinstance(target, ast.Name) and target.id not in local and target.id in ns:
+            return target.id
+    return None
 
 
 def _rebinds(body: list[ast.stmt], name: str) -> bool:
@@ -170,12 +197,13 @@ def _rebinds(body: list[ast.stmt], name: str) -> bool:
 _NEW_VALUE = (ast.BinOp, ast.Compare, ast.UnaryOp, ast.BoolOp, ast.Return)
 
 
-def _changed_by(node: ast.AST, name: str, ns: dict[str, Any], seen: frozenset = frozenset()
-                ) -> bool:  # fmt: skip
+def _changed_by(node: ast.AST, name: str, ns: dict[str, Any], seen: frozenset = frozenset(),
+                _seen_names: frozenset[str] = frozenset()) -> bool:  # fmt: skip
     """Whether ``node`` may change the object ``name`` is bound to in place: it assigns
     into it (``d["x"] = ...``, ``d.loc[m, "x"] = ...``, ``del d["x"]``), calls an in-place
-    method of it (``inplace=True``), aliases it or passes it on (to a helper of ``ns`` that
-    may change its parameter; to any other function)."""
+    method of it (``inplace=True``), names it otherwise (``t = d``) and changes that name, or
+    passes it on (to a helper of ``ns`` that may change its parameter; to any function but
+    the builtins and numpy/pandas functions that only read it)."""
     parents = {id(c): p for p in ast.walk(node) for c in ast.iter_child_nodes(p)}
     for leaf in ast.walk(node):
         if not (isinstance(leaf, ast.Name) and leaf.id == name):
@@ -194,10 +222,54 @@ def _changed_by(node: ast.AST, name: str, ns: dict[str, Any], seen: frozenset = 
         if current is not leaf or not isinstance(leaf.ctx, ast.Load) or \
                 isinstance(parent, _NEW_VALUE):  # fmt: skip
             continue
-        if not (isinstance(parent, ast.Call) and leaf in parent.args
-                and _passed_to_reader(parent, parent.args.index(leaf), ns, seen)):  # fmt: skip
+        if isinstance(parent, ast.Assign) and parent.value is leaf and \
+                all(isinstance(t, ast.Name) for t in parent.targets):  # an alias: ``t = x``
+            aliases = [t.id for t in parent.targets if t.id not in _seen_names]  # type: ignore[attr-defined]
+            if any(_changed_by(node, a, ns, seen, _seen_names | {name}) for a in aliases):
+                return True
+            continue
+        if not (isinstance(parent, ast.Call) and leaf in parent.args and (
+                _reads_only(parent, parent.args.index(leaf), ns)
+                or _passed_to_reader(parent, parent.args.index(leaf), ns, seen))):  # fmt: skip
             return True
     return False
+
+
+#: Builtins that never change their arguments.
+_READING_BUILTINS = frozenset({
+    len, abs, min, max, sum, round, sorted, list, tuple, set, dict, float, int, str, bool,
+    isinstance, range, enumerate, zip, repr, hash, any, all,
+})  # fmt: skip
+
+#: numpy functions that write into an argument.
+_NUMPY_WRITERS = frozenset({"copyto", "put", "place", "putmask", "fill_diagonal", "shuffle",
+                            "put_along_axis"})  # fmt: skip
+
+
+def _reads_only(call: ast.Call, position: int, ns: dict[str, Any]) -> bool:
+    """Whether ``call`` is of a builtin or a numpy/pandas function that only reads its
+    ``position``-th argument (``len(x)``, ``np.sin(x)``; not ``np.sin(a, x)``, ``out=``)."""
+    if any(k.arg == "out" for k in call.keywords):
+        return False
+    node, path = call.func, []
+    while isinstance(node, ast.Attribute):
+        path.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return False
+    function = ns.get(node.id, getattr(builtins, node.id, None))
+    for attr in reversed(path):
+        function = getattr(function, attr, None)
+    if isinstance(function, np.ufunc):
+        return position < function.nin
+    try:
+        if function in _READING_BUILTINS:
+            return True
+    except TypeError:  # unhashable
+        return False
+    module = (getattr(function, "__module__", None) or "").split(".")[0]
+    return module in ("numpy", "pandas") and getattr(function, "__name__", "") not in \
+        _NUMPY_WRITERS and callable(function) and not inspect.ismethod(function)
 
 
 def _passed_to_reader(call: ast.Call, position: int, ns: dict[str, Any], seen: frozenset
