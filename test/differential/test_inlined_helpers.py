@@ -352,3 +352,26 @@ def test_helper_if_on_a_global_dict_is_decided_at_each_call(penguins: pd.DataFra
         assert difference(predict(penguins), compiled(penguins)) is None
     finally:
         SETTINGS["log"] = False
+
+
+CALLS: list[int] = []  # rows seen by ``counted_features``: state that outlives a call
+
+
+def counted_features(d: pd.DataFrame) -> pd.DataFrame:
+    CALLS.append(len(d))
+    t = d[NUM]  # an alias, only read
+    return np.log1p(t.fillna(0))
+
+
+def test_helper_changing_a_global_runs_whole_once_per_call(penguins: pd.DataFrame) -> None:
+    model = fit(counted_features, penguins, penguins.species == "Adelie")
+
+    def predict(df: pd.DataFrame) -> Any:
+        return model.predict(counted_features(df))
+
+    compiled = wm.compile(predict, example=(penguins.iloc[:100],))
+    assert "changes `CALLS`" in compiled.explain()
+    CALLS.clear()
+    batch = penguins.iloc[100:]
+    assert (compiled(batch) == predict(batch)).all()
+    assert CALLS == [len(batch), len(batch)]  # once by the compiled call, once by the original

@@ -182,7 +182,8 @@ def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) 
             target = node.func
         while isinstance(target, (ast.Subscript, ast.Attribute)):
             target = target.value
-        if isinstance(target, ast.Name) and target.id not in local and target.id in ns:
+        if isinstance(target, ast.Name) and target.id not in local and target.id in ns \
+                and not inspect.ismodule(ns[target.id]):  # ``np.sort(x)`` is no change of np
             return target.id
     return None
 

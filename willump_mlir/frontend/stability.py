@@ -49,7 +49,6 @@ from willump_mlir.dialects.pipeline import (
     ToArrayOp,
     TransformOp,
 )
-from willump_mlir.passes.lookup_kernels import resolve_column
 
 from .spec import ArgumentSpec, Unsupported
 
@@ -108,7 +107,7 @@ class _Walk:
                 stack.extend(op.operands)
                 continue
             f64_read = op.result.type.get_element_type() == f64  # i64, i1: read exactly
-            columns = [resolve_column(op.frame, name.data) for name in op.columns.data]
+            columns = [feature.resolve_column(op.frame, name.data) for name in op.columns.data]
             # beside a float column, pandas' matrix is float64 whatever the others' dtypes
             floating = f64_read and any(self.floats(*c) for c in columns)
             for source, column in columns:
@@ -160,7 +159,7 @@ def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentC
         else:
             continue
         for frame, name in read:
-            source, column = resolve_column(frame, name)
+            source, column = feature.resolve_column(frame, name)
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 found.add((source.index, column))
     return found
@@ -202,7 +201,7 @@ def _float_reads(block: Block) -> set[ArgumentColumn]:
     for op in block.ops:
         if isinstance(op, ToArrayOp) and op.result.type.get_element_type() == f64:
             for name in op.columns.data:
-                source, column = resolve_column(op.frame, name.data)
+                source, column = feature.resolve_column(op.frame, name.data)
                 if isinstance(source, BlockArgument) and isinstance(column, str):
                     found.add((source.index, column))
     return found
