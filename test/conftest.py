@@ -35,6 +35,4 @@ def tree_layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     layout ``TreeEnsemble.params`` picks for large ensembles)."""
     if request.param == "nodes":
         monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
-    else:  # shallow trees too
-        monkeypatch.setattr("willump_mlir.frontend.trees.LEVELS_BELOW_TOP", -1)
     return request.param

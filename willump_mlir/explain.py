@@ -72,9 +72,6 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
         if op.thresholds.size > 1
         else "no splits"
     )
-    if op.top_levels is not None:  # see trees.TreeEnsemble.params
-        why += f", or at most {trees.LEVELS_BELOW_TOP} level(s) of splits below the complete"
-        why += " top levels (their walk beats branches on batches)"
     rows = "a row at a time"
     if not computed or runs_on_stored_rows(op):
         rows = (

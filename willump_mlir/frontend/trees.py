@@ -56,14 +56,8 @@ TOP_LEVELS = 6
 arrays (XGBoost's ``ArrayTreeLayout`` stops at 6 too)."""
 TOP_FILL = 0.55
 """... each while at least this fraction of its places are internal nodes, not padding."""
-LEVELS_BELOW_TOP = 1
-"""Ensembles with at most this many levels of splits below their complete top levels walk
-node arrays whatever their size: no branch depends on a row's path (XGBoost's 100 depth-6
-trees, 5 levels complete: 9 ms for 10k rows, 13 ms as generated branches; one thread, CPU
-time). With more, generated branches win (50 sparse depth-6 XGBoost trees, 2 levels
-complete: 3.5 ms as node arrays, 2.4 ms as branches)."""
 BRANCH_SECONDS = 6.0
-"""Other ensembles whose generated branches LLVM would compile in at most this long
+"""Ensembles whose generated branches LLVM would compile in at most this long
 (estimated by ``tree_branches.compile_seconds``) become ``layout "branches"``; others walk
 node arrays.
 The bench's ``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both
@@ -169,10 +163,9 @@ class TreeEnsemble:
           ``category_bits`` i32[B] (the uint32 words);
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
-        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`)
-          and has more than :data:`LEVELS_BELOW_TOP` levels of splits below its complete
-          top levels; else ``top_levels``, the complete top levels of each tree in the node
-          arrays (:meth:`numbering`).
+        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`);
+          else ``top_levels``, the complete top levels of each tree in the node arrays
+          (:meth:`numbering`).
         """
         self.check()
         internal = self.feature >= 0
@@ -183,7 +176,6 @@ class TreeEnsemble:
         branches = (
             splits
             and compile_seconds(splits, categorical, self.trees) <= BRANCH_SECONDS
-            and depths.max() + 1 - levels > LEVELS_BELOW_TOP
         )
         levels = 0 if branches else levels
         source, left, right, roots = self.numbering(levels)
