@@ -420,27 +420,25 @@ class CompiledPipeline:
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != len(self.arguments):
+            args = self.merge_keywords(args, kwargs)
         if self.original_reason is not None:
-            return self.call_original(args, kwargs)
-        return self.call_plan(args, kwargs)
+            return self.call_original(args)
+        return self.call_plan(args)
 
-    def call_original(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def call_original(self, args: tuple[Any, ...]) -> Any:
         """``fn`` on every argument once the bound ones are checked. If it raises, the plan
         runs the call for its error, which names the argument; the original's error is
         raised if the plan gives a result."""
         try:
-            if kwargs or len(args) != len(self.arguments):
-                args = self.merge_keywords(args, dict(kwargs))
             self.check_bound(args)
             return self.fn(*args)
         except Exception:
-            self.call_plan(args, {})
+            self.call_plan(args)
             raise
 
-    def call_plan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Run the plan: native kernels and Python calls."""
-        if kwargs or len(args) != len(self.arguments):
-            args = self.merge_keywords(args, kwargs)
+    def call_plan(self, args: tuple[Any, ...]) -> Any:
+        """Run the plan (native kernels and Python calls) on every argument."""
         if self.direct is not None:
             result = self.direct(args)
             if result is not None:
