@@ -28,15 +28,21 @@ import llvmlite.binding as llvm
 LENGTH = struct.Struct("<Q")
 
 
+def target_machine(cpu: str, features: str) -> llvm.TargetMachine:
+    """A fresh -O3 JIT target machine for ``cpu``/``features``: the one code is emitted
+    with and the one loading it uses (an MCJIT engine takes ownership)."""
+    target = llvm.Target.from_default_triple()
+    # jit=True with the default "jitdefault" code model selects the large code model on
+    # 64-bit hosts: blobs may live anywhere in the address space relative to the code.
+    return target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+
+
 def optimise(llvm_ir: str, cpu: str, features: str) -> tuple[bytes, list[str], list[str]]:
     """``llvm_ir`` optimised at -O3 for ``cpu``/``features`` (loop and SLP vectorisation)
     and emitted as object code; with the externally visible symbols it defines and the
     external symbols it needs. The native target must be initialised."""
     mod = llvm.parse_assembly(llvm_ir)
-    target = llvm.Target.from_default_triple()
-    # jit=True with the default "jitdefault" code model selects the large code model on
-    # 64-bit hosts: blobs may live anywhere in the address space relative to the code.
-    tm = target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+    tm = target_machine(cpu, features)
     mod.triple = tm.triple
     mod.data_layout = str(tm.target_data)
     mod.verify()

@@ -100,11 +100,8 @@ def _host_cpu() -> tuple[str, str]:
 
 
 def _target_machine() -> llvm.TargetMachine:
-    """A fresh -O3 JIT target machine for the host CPU (an MCJIT engine takes ownership)."""
-    cpu, features = _host_cpu()
-    target = llvm.Target.from_default_triple()
-    # jit=True: the large code model, as compile_worker.optimise emits objects with.
-    return target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+    """A fresh -O3 JIT target machine for the host CPU (``compile_worker.target_machine``)."""
+    return compile_worker.target_machine(*_host_cpu())
 
 
 # --------------------------------------------------------------------------------------
