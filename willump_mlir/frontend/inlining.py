@@ -167,6 +167,12 @@ def helper(function: object) -> Helper:
     return Helper(function, name, body, params, start, ns, args, kwargs)
 
 
+def _in_place(method: str, call: ast.Call) -> bool:
+    """Whether ``receiver.method(...)`` (``call``) may change its receiver: a mutating
+    method, or an ``inplace`` keyword."""
+    return method in MUTATORS or any(k.arg == "inplace" for k in call.keywords)
+
+
 def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) -> str | None:
     """A global or closure variable of the helper that its body assigns into or changes by
     an in-place method (``COUNT[0] += len(x)``, ``LOG.append(x)``), else None."""
@@ -177,8 +183,8 @@ def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) 
         target: ast.AST | None = None
         if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
             target = node
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
-                node.func.attr in MUTATORS or any(k.arg == "inplace" for k in node.keywords)):
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                _in_place(node.func.attr, node):  # fmt: skip
             target = node.func
         while isinstance(target, (ast.Subscript, ast.Attribute)):
             target = target.value
@@ -216,8 +222,7 @@ def _changed_by(node: ast.AST, name: str, ns: dict[str, Any], seen: frozenset = 
                 return True
             call = parents.get(id(parent))
             if isinstance(parent, ast.Attribute) and isinstance(call, ast.Call) and \
-                    call.func is parent and (parent.attr in MUTATORS or any(
-                        k.arg == "inplace" for k in call.keywords)):  # fmt: skip
+                    call.func is parent and _in_place(parent.attr, call):  # fmt: skip
                 return True
             current, parent = parent, parents.get(id(parent))
         if current is not leaf or not isinstance(leaf.ctx, ast.Load) or \
