@@ -7,12 +7,12 @@ parameters are ``#pipeline.blob`` references; the frame access and elementwise o
 ``pipeline`` dialect are used at this level unchanged.
 
 ```mlir
-%f = feature.impute %x fill <"fill_1" : tensor<2xf64>>
+%f = feature.impute %x fill <fill_1 : tensor<2xf64>>
        : tensor<?x2xf64> -> tensor<?x2xf64>
-%s = feature.standardize %f sub <"mean_2" : tensor<2xf64>>
-       div <"scale_3" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%d = feature.linear %s coef <"coef_4" : tensor<1x2xf64>> offset 0
-       intercept <"b_5" : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x1xf64>
+%s = feature.standardize %f sub <mean_2 : tensor<2xf64>>
+       div <scale_3 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%d = feature.linear %s coef <coef_4 : tensor<1x2xf64>> offset 0
+       intercept <b_5 : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x1xf64>
 %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
 ```
 """
@@ -180,7 +180,7 @@ class ImputeOp(IRDLOperation):
     """Replace NaN in column ``j`` by ``fill[j]`` (``SimpleImputer``); infinity is an error.
 
     ```mlir
-    %y = feature.impute %x fill <"fill_1" : tensor<3xf64>>
+    %y = feature.impute %x fill <fill_1 : tensor<3xf64>>
            : tensor<?x3xf64> -> tensor<?x3xf64>
     ```
     """
@@ -206,8 +206,8 @@ class StandardizeOp(IRDLOperation):
     NaN passes through; infinity is an error, as in scikit-learn.
 
     ```mlir
-    %y = feature.standardize %x sub <"mean_1" : tensor<3xf64>>
-           div <"scale_2" : tensor<3xf64>>
+    %y = feature.standardize %x sub <mean_1 : tensor<3xf64>>
+           div <scale_2 : tensor<3xf64>>
            : tensor<?x3xf64> -> tensor<?x3xf64>
     ```
     """
@@ -244,8 +244,8 @@ class MulAddOp(IRDLOperation):
     NaN passes through; infinity is an error, as in scikit-learn.
 
     ```mlir
-    %y = feature.mul_add %x mul <"s_1" : tensor<2xf64>>
-           add <"m_2" : tensor<2xf64>> clip <"r_3" : tensor<2xf64>>
+    %y = feature.mul_add %x mul <s_1 : tensor<2xf64>>
+           add <m_2 : tensor<2xf64>> clip <r_3 : tensor<2xf64>>
            : tensor<?x2xf64> -> tensor<?x2xf64>
     ```
     ``clip`` holds ``[low, high]``.
@@ -331,8 +331,8 @@ class EncodeStringsOp(IRDLOperation):
     With ``on_unknown error`` an unknown value stops the batch with an error naming the row.
 
     ```mlir
-    %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>>
-           offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 1
+    %c = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>>
+           offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 1
            missing -1 on_unknown ignore
            : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     ```
@@ -417,7 +417,7 @@ class EncodeNumbersOp(IRDLOperation):
     """Category code of numeric column ``index`` of a batch; a NaN category matches NaN.
 
     ```mlir
-    %c = feature.encode_numbers %x [0] categories <"c_1" : tensor<3xf64>>
+    %c = feature.encode_numbers %x [0] categories <c_1 : tensor<3xf64>>
            missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
     ```
     """
@@ -579,8 +579,8 @@ class LookupKeysOp(IRDLOperation):
     (-1: none), as pandas matches NaN with NaN in a join.
 
     ```mlir
-    %r = feature.lookup_keys %x [0] keys <"k_1" : tensor<3xf64>>
-           table <"t_2" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x2xf64> -> tensor<?x1xi64>
+    %r = feature.lookup_keys %x [0] keys <k_1 : tensor<3xf64>>
+           table <t_2 : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x2xf64> -> tensor<?x1xi64>
     ```
     """
 
@@ -688,7 +688,7 @@ class GatherRowsOp(IRDLOperation):
     its row runs in Python instead (``.loc`` raises ``KeyError`` there, as pandas does).
 
     ```mlir
-    %v = feature.gather_rows %r values <"v_1" : tensor<3x2xf64>> fill 0x7FF8000000000000
+    %v = feature.gather_rows %r values <v_1 : tensor<3x2xf64>> fill 0x7FF8000000000000
            on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
     ```
     """
@@ -817,8 +817,8 @@ class LinearOp(IRDLOperation):
     With ``check_finite``, a NaN or infinite input stops the batch with scikit-learn's error.
 
     ```mlir
-    %d = feature.linear %x coef <"w_1" : tensor<2x5xf64>> offset 0
-           intercept <"b_2" : tensor<2xf64>> {check_finite}
+    %d = feature.linear %x coef <w_1 : tensor<2x5xf64>> offset 0
+           intercept <b_2 : tensor<2xf64>> {check_finite}
            : tensor<?x5xf64> -> tensor<?x2xf64>
     ```
     """
@@ -866,7 +866,7 @@ class WeightLookupOp(IRDLOperation):
     columns without building them. ``fuse-features`` introduces it.
 
     ```mlir
-    %d = feature.weight_lookup %c coef <"w_1" : tensor<1x9xf64>> offset 4
+    %d = feature.weight_lookup %c coef <w_1 : tensor<1x9xf64>> offset 4
            categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
     ```
     """
@@ -1001,8 +1001,8 @@ class DecodeTextOp(IRDLOperation):
 
     ```mlir
     %t = feature.decode_text %f "text" lowercase 1 strip unicode
-           map <"i" : tensor<4352xi32>>, <"b" : tensor<512xi32>>, <"s" : tensor<9xi32>>
-           classes <"c" : tensor<1114112xui8>> expansion 1
+           map <i : tensor<4352xi32>>, <b : tensor<512xi32>>, <s : tensor<9xi32>>
+           classes <c : tensor<1114112xui8>> expansion 1
            : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
     ```
     """
@@ -1140,7 +1140,7 @@ class CountTermsOp(_TermsOp):
 
     ```mlir
     %c = feature.count_terms %t char_wb ngram 2 to 4
-           vocab <"v" : tensor<40xi32>>, <"o" : tensor<11xi64>>, <"h" : tensor<64xi64>>
+           vocab <v : tensor<40xi32>>, <o : tensor<11xi64>>, <h : tensor<64xi64>>
            probes 2 {binary} : !feature.text -> tensor<?x10xf64, "csr">
     ```
     """
@@ -1252,7 +1252,7 @@ class WeightTermsOp(IRDLOperation):
     if given, then each row divided by its ``l1`` or ``l2`` norm, summed in column order.
 
     ```mlir
-    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm l2 {sublinear_tf}
+    %w = feature.weight_terms %c idf <idf : tensor<10xf64>> norm l2 {sublinear_tf}
            : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
     ```
     """
@@ -1318,8 +1318,8 @@ class SparseLinearOp(IRDLOperation):
     (which are not correctly rounded); a row with a count past the table runs in Python.
 
     ```mlir
-    %d = feature.sparse_linear %a, %b coef <"w" : tensor<1x30xf64>> offset 0
-           intercept <"b" : tensor<1xf64>>
+    %d = feature.sparse_linear %a, %b coef <w : tensor<1x30xf64>> offset 0
+           intercept <b : tensor<1xf64>>
            : (tensor<?x10xf64, "csr">, tensor<?x20xf64, "csr">) -> tensor<?x1xf64>
     ```
     """
@@ -1401,9 +1401,9 @@ class TreeEnsembleOp(IRDLOperation):
     ``roots[t] + 2i + 1`` and ``+ 2i + 2``), which the kernel walks by index arithmetic.
 
     ```mlir
-    %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>>
-           leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>>
-           tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le"
+    %r = feature.tree_ensemble %x nodes <n : tensor<3x4xi32>> thresholds <t : tensor<3xf64>>
+           leaves <l : tensor<4x1xf64>> roots <r : tensor<2xi32>>
+           tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "le"
            input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "nan_or_infinite"
            columns [0 : i64, 3 : i64] layout "branches" : tensor<?x5xf64> -> tensor<?x1xf64>
     ```

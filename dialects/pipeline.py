@@ -3,8 +3,8 @@
 The frontend builds this level from the function's AST. Values are batches of rows: a
 DataFrame is a ``!pipeline.frame``, a feature matrix a ``tensor<?xNxf64>``, a per-row result
 a ``tensor<?xf64>`` (or ``tensor<?xi64>`` of class indices). Fitted parameters are not in
-the text: they are named blobs, ``#pipeline.blob<"coef_1a2b" : tensor<1x4xf64>>``, whose data
-the compiler binds to the machine code at JIT time.
+the text: they are named blobs, ``#pipeline.blob<coef_1a2b : tensor<1x4xf64>>``, in the
+compilation's blob store (``willump_mlir.blobs``), bound to the machine code at JIT time.
 
 ```mlir
 func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> tensor<?xf64> {
@@ -21,6 +21,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from xdsl.dialects.builtin import (
@@ -196,10 +197,11 @@ class FrameType(ParametrizedAttribute, TypeAttribute):
 
 @irdl_attr_definition
 class BlobAttr(ParametrizedAttribute):
-    """A named constant array kept outside the IR text and bound at JIT time.
+    """A constant array of the compilation's blob store (``willump_mlir.blobs``), named by a
+    content-addressed symbol that prints as a dialect resource handle.
 
     ```mlir
-    #pipeline.blob<"coef_1a2b3c4d" : tensor<1x21xf64>>
+    #pipeline.blob<coef_1a2b3c4d5e6f7a8b : tensor<1x21xf64>>
     ```
     """
 
@@ -223,21 +225,24 @@ class BlobAttr(ParametrizedAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        parser.ctx.get_optional_dialect("pipeline")  # loaded: its resources hold the blobs
         with parser.in_angle_brackets():
-            symbol = parser.parse_str_literal()
+            symbol = parser.parse_identifier(" (a blob symbol)")
             parser.parse_punctuation(":")
             typ = parser.parse_type()
         return (StringAttr(symbol), typ)
 
     def print_parameters(self, printer: Printer) -> None:
         with printer.in_angle_brackets():
-            printer.print_string_literal(self.symbol.data)
+            printer.print_resource_handle("pipeline", self.symbol.data)
             printer.print_string(" : ")
             printer.print_attribute(self.type)
 
     def verify(self) -> None:
         if any(d < 0 for d in self.type.get_shape()):
             raise VerifyException("a blob has a static shape")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.symbol.data):
+            raise VerifyException(f"blob symbol {self.symbol.data!r} is not an identifier")
 
 
 def batch_of(width: int, element: Attribute = f64) -> TensorType:
@@ -1184,8 +1189,8 @@ class StrCaseOp(IRDLOperation):
     byte becomes. A missing value stays missing.
 
     ```mlir
-    %l = pipeline.str_case "lower" %s map <"i" : tensor<4352xi32>>, <"b" : tensor<512xi32>>,
-           <"q" : tensor<9xi32>> expansion 8
+    %l = pipeline.str_case "lower" %s map <i : tensor<4352xi32>>, <b : tensor<512xi32>>,
+           <q : tensor<9xi32>> expansion 8
            : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
     ```
     """

@@ -5,18 +5,18 @@ hstack operand, each reading its own columns of the same ``coef`` blob, summed b
 ``feature.sum``; a part that is a ``feature.onehot`` of category codes becomes a
 ``feature.weight_lookup`` of the codes, so the one-hot columns are never built::
 
-    %s = feature.standardize %x sub <"m" : tensor<2xf64>> div <"s" : tensor<2xf64>>
+    %s = feature.standardize %x sub <m : tensor<2xf64>> div <s : tensor<2xf64>>
            : tensor<?x2xf64> -> tensor<?x2xf64>
     %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
     %h = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
-    %d = feature.linear %h coef <"w" : tensor<1x5xf64>> offset 0 intercept <"b" : tensor<1xf64>>
+    %d = feature.linear %h coef <w : tensor<1x5xf64>> offset 0 intercept <b : tensor<1xf64>>
            {check_finite} : tensor<?x5xf64> -> tensor<?x1xf64>
   ~>
-    %s = feature.standardize %x sub <"m" : tensor<2xf64>> div <"s" : tensor<2xf64>>
+    %s = feature.standardize %x sub <m : tensor<2xf64>> div <s : tensor<2xf64>>
            : tensor<?x2xf64> -> tensor<?x2xf64>
-    %0 = feature.linear %s coef <"w" : tensor<1x5xf64>> offset 0 intercept <"b" : tensor<1xf64>>
+    %0 = feature.linear %s coef <w : tensor<1x5xf64>> offset 0 intercept <b : tensor<1xf64>>
            {check_finite} : tensor<?x2xf64> -> tensor<?x1xf64>
-    %1 = feature.weight_lookup %c coef <"w" : tensor<1x5xf64>> offset 2 categories 3 drop -1
+    %1 = feature.weight_lookup %c coef <w : tensor<1x5xf64>> offset 2 categories 3 drop -1
            : tensor<?x1xi64> -> tensor<?x1xf64>
     %d = feature.sum %0, %1 : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
 
@@ -26,11 +26,11 @@ row's term weights are dotted with ``coef`` as they are computed, in scipy's col
 
     %h = pipeline.hstack %a, %b : (tensor<?x10xf64, "csr">, tensor<?x20xf64, "csr">)
            -> tensor<?x30xf64, "csr">
-    %d = feature.linear %h coef <"w" : tensor<1x30xf64>> offset 0 intercept <"b" : tensor<1xf64>>
+    %d = feature.linear %h coef <w : tensor<1x30xf64>> offset 0 intercept <b : tensor<1xf64>>
            {check_finite} : tensor<?x30xf64, "csr"> -> tensor<?x1xf64>
   ~>
-    %d = feature.sparse_linear %a, %b coef <"w" : tensor<1x30xf64>> offset 0
-           intercept <"b" : tensor<1xf64>>
+    %d = feature.sparse_linear %a, %b coef <w : tensor<1x30xf64>> offset 0
+           intercept <b : tensor<1xf64>>
            : (tensor<?x10xf64, "csr">, tensor<?x20xf64, "csr">) -> tensor<?x1xf64>
 
 Nested hstacks are flattened, so one ``feature.sum`` adds all parts. The intercept goes to

@@ -8,16 +8,16 @@ strings ``StringAttr``). Frame access (``to_array``, ``select_columns``), ``hsta
 already at the feature level and stay as they are::
 
     %s = pipeline.transform "StandardScaler" %x params {
-           mean = #pipeline.blob<"m" : tensor<2xf64>>, scale = #pipeline.blob<"s" : tensor<2xf64>>}
+           mean = #pipeline.blob<m : tensor<2xf64>>, scale = #pipeline.blob<s : tensor<2xf64>>}
            : tensor<?x2xf64> -> tensor<?x2xf64>
     %p = pipeline.predict "LogisticRegression" "predict_proba" %s params {
-           coef = #pipeline.blob<"w" : tensor<1x2xf64>>,
-           intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"}
+           coef = #pipeline.blob<w : tensor<1x2xf64>>,
+           intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"}
            : tensor<?x2xf64> -> tensor<?x2xf64>
   ~>
-    %s = feature.standardize %x sub <"m" : tensor<2xf64>> div <"s" : tensor<2xf64>>
+    %s = feature.standardize %x sub <m : tensor<2xf64>> div <s : tensor<2xf64>>
            : tensor<?x2xf64> -> tensor<?x2xf64>
-    %d = feature.linear %s coef <"w" : tensor<1x2xf64>> offset 0 intercept <"b" : tensor<1xf64>>
+    %d = feature.linear %s coef <w : tensor<1x2xf64>> offset 0 intercept <b : tensor<1xf64>>
            {check_finite} : tensor<?x2xf64> -> tensor<?x1xf64>
     %e = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
     %p = feature.binary_proba %e : tensor<?x1xf64> -> tensor<?x2xf64>
@@ -296,8 +296,8 @@ def lower_min_max_scaler(lw: Lowering) -> SSAValue:
     """``MinMaxScaler`` {scale, min, clip, clip_range?} -> ``feature.mul_add``.
 
     ```mlir
-    %y = feature.mul_add %x mul <"scale" : tensor<2xf64>> add <"min" : tensor<2xf64>>
-           clip <"clip_range" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+    %y = feature.mul_add %x mul <scale : tensor<2xf64>> add <min : tensor<2xf64>>
+           clip <clip_range : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
     ```
     ``clip`` is set only when the ``clip`` parameter is 1; the range blob must then be
     given as ``clip_range`` (the pass cannot create blob data).
@@ -410,7 +410,7 @@ def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
     """``OrdinalEncoder`` -> per column an encode op and ``feature.ordinal``, then hstack.
 
     ```mlir
-    %c = feature.encode_numbers %x [0] categories <"c" : tensor<3xf64>> missing 2
+    %c = feature.encode_numbers %x [0] categories <c : tensor<3xf64>> missing 2
            on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
     %o = feature.ordinal %c missing 2 {unknown_value = -1.0 : f64,
            missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
@@ -487,7 +487,7 @@ def _weights(lw: Lowering, counts: SSAValue) -> SSAValue:
     """TfidfTransformer's weighting of ``counts`` (``idf`` absent when ``use_idf`` is off).
 
     ```mlir
-    %w = feature.weight_terms %c idf <"idf" : tensor<10xf64>> norm l2
+    %w = feature.weight_terms %c idf <idf : tensor<10xf64>> norm l2
            : tensor<?x10xf64, "csr"> -> tensor<?x10xf64, "csr">
     ```
     """
@@ -575,8 +575,8 @@ def _decision(lw: Lowering, result_type: Attribute | None = None) -> tuple[SSAVa
     """The decision values ``x · coefᵀ + intercept`` (checking for NaN/inf) and K.
 
     ```mlir
-    %d = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0
-           intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+    %d = feature.linear %x coef <w : tensor<3x4xf64>> offset 0
+           intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
     ```
     """
     coef = lw.blob("coef")
@@ -681,7 +681,7 @@ def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAVal
     """The raw outputs: ``feature.tree_ensemble`` of the ensemble's blobs and attributes.
 
     ```mlir
-    %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> ... compare "le"
+    %r = feature.tree_ensemble %x nodes <n : tensor<3x4xi32>> ... compare "le"
            input "f32" sum "f64" flags 0 check "nan_or_infinite"
            : tensor<?x4xf64> -> tensor<?x1xf64>
     ```

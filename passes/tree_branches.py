@@ -2,8 +2,8 @@
 
 xDSL handles a few thousand ops a second and a split costs about ten ops, so an ensemble's
 trees do not go through the xDSL lowering: ``lower-feature-to-scf`` calls a declared
-function, and the translation to LLVM IR (``runtime.jit.module_to_llvm_ir``) replaces the
-declaration with the text this module writes from the bound blobs::
+function, and the translation to LLVM IR (``willump_mlir.translate.module_to_llvm_ir``)
+replaces the declaration with the text this module writes from the compilation's blobs::
 
     declare void @wm_trees_<nodes>(ptr, i64, i64, ptr)
       ~>  define void @wm_trees_<nodes>(ptr %data, i64 %start, i64 %rows, ptr %sums) {
@@ -47,11 +47,12 @@ vectorize them anyway.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, StringAttr
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import (
     CATEGORICAL,
     INTEGER_CATEGORY,
@@ -99,12 +100,10 @@ def tree_blocks(sizes: np.ndarray) -> Iterator[range]:
         yield range(start, len(sizes))
 
 
-def define(
-    name: str, ensemble: DictionaryAttr, blobs: Mapping[str, np.ndarray], metadata: int
-) -> str | None:
+def define(name: str, ensemble: DictionaryAttr, blobs: BlobStore, metadata: int) -> str:
     """The LLVM IR that defines ``name``, declared with ``willump.tree_branches = ensemble``
-    by ``tree_kernels``, numbering its metadata from ``metadata`` (the first number free in
-    the module); ``None`` when a blob it reads is not in ``blobs`` (not bound)."""
+    by ``tree_kernels``, from the compilation's ``blobs``, numbering its metadata from
+    ``metadata`` (the first number free in the module)."""
     arrays: dict[str, np.ndarray] = {}
     keys = ["nodes", "thresholds", "roots", "tree_outputs"]
     if "category_ranges" in ensemble.data:
@@ -112,9 +111,7 @@ def define(
     for key in keys:
         blob = ensemble.data[key]
         assert isinstance(blob, BlobAttr)
-        if blob.symbol.data not in blobs:
-            return None
-        arrays[key] = blobs[blob.symbol.data]
+        arrays[key] = blobs.array(blob)
     leaves = ensemble.data["leaves"]
     assert isinstance(leaves, BlobAttr)
 

@@ -15,6 +15,7 @@ from typing import Any
 import llvmlite
 import xdsl
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.spec import FrontendError, FrontendResult
@@ -204,7 +205,7 @@ def compile_traced(
     """
     if started is None:
         started = time.perf_counter()
-    staged = StagedModule(traced.module)
+    staged = StagedModule(traced.module, BlobStore(traced.blobs))
     pipeline_text = str(traced.module)
     key = hashlib.sha256(
         "\0".join(
@@ -219,7 +220,11 @@ def compile_traced(
     if library is None or plan is None:
         plan = Plan.from_module(staged.module("scf"), function)
         if library is None:
-            library = compile_llvm_ir(staged.text("llvm-ir"), key, attachment=plan.to_json())
+            llvm_ir = staged.text("llvm-ir")
+            created = {n: a for n, a in staged.blobs.items() if n not in traced.blobs}
+            library = compile_llvm_ir(llvm_ir, key, attachment=plan.to_json(), blobs=created)
+    for name, data in library.blobs.items():
+        staged.blobs.put(name, data)
     return CompiledPipeline(
         fn, traced, staged, plan, library, compile_seconds=time.perf_counter() - started
     )

@@ -4,8 +4,13 @@
 pipeline --lower-pipeline-to-feature, share-text-decoding, fuse-features--> feature
 feature  --(exact mode: no cascade ops)-------------> cascade
 cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
-scf      --convert-to-llvm---------------------------> llvm   --xdsl.backend.llvm--> llvm-ir
+scf      --convert-to-llvm---------------------------> llvm   --translate--> llvm-ir
 ```
+
+The compilation's constant arrays travel with it in a :class:`~willump_mlir.blobs.BlobStore`:
+every stage's passes run in a context whose ``pipeline`` dialect holds the store
+(``blobs.blob_store(ctx)``), so a pass may read blobs and create new ones, and the
+translation to LLVM IR writes generated code from them.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Dialect
 from xdsl.passes import ModulePass
 
+from willump_mlir.blobs import BlobStore, pipeline_dialect
 from willump_mlir.dialects import get_all_dialects
 from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
 from willump_mlir.passes.fuse_features import FuseFeaturesPass
 from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
 from willump_mlir.passes.share_text_decoding import ShareTextDecodingPass
+from willump_mlir.translate import module_to_llvm_ir
 
 STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
 
@@ -37,8 +44,9 @@ STAGE_PASSES: dict[str, tuple[Callable[[], ModulePass], ...]] = {
 }
 
 
-def context() -> Context:
-    """A context with our dialects and the upstream ones the lowering uses."""
+def context(blobs: BlobStore | None = None) -> Context:
+    """A context with our dialects and the upstream ones the lowering uses; its ``pipeline``
+    dialect holds ``blobs`` (a new, empty store by default)."""
     ctx = Context()
     upstream: list[Dialect] = [
         builtin.Builtin, func.Func, arith.Arith, math.Math, scf.Scf, memref.MemRef, cf.Cf,
@@ -46,16 +54,20 @@ def context() -> Context:
     ]  # fmt: skip
     for dialect in upstream:
         ctx.load_dialect(dialect)
-    for factory in get_all_dialects().values():
-        ctx.load_dialect(factory())
+    ctx.load_dialect(pipeline_dialect(BlobStore() if blobs is None else blobs))
+    for name, factory in get_all_dialects().items():
+        if name != "pipeline":
+            ctx.load_dialect(factory())
     return ctx
 
 
 @dataclass
 class StagedModule:
-    """The IR of every stage of one compilation, computed on demand from the first."""
+    """The IR of every stage of one compilation, computed on demand from the first, and the
+    compilation's blobs: those the pipeline IR reads, and those its passes create."""
 
     pipeline: ModuleOp
+    blobs: BlobStore
     modules: dict[str, ModuleOp] = field(default_factory=dict)
     llvm_ir: str | None = None
 
@@ -67,7 +79,7 @@ class StagedModule:
         if stage not in self.modules:
             previous = STAGES[STAGES.index(stage) - 1]
             module = self.module(previous).clone()
-            ctx = context()
+            ctx = context(self.blobs)
             for make_pass in STAGE_PASSES[stage]:
                 make_pass().apply(ctx, module)
             module.verify()
@@ -80,8 +92,6 @@ class StagedModule:
             raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
         if stage == "llvm-ir":
             if self.llvm_ir is None:
-                from willump_mlir.runtime.jit import module_to_llvm_ir
-
-                self.llvm_ir = module_to_llvm_ir(self.module("llvm"))
+                self.llvm_ir = module_to_llvm_ir(self.module("llvm"), self.blobs)
             return self.llvm_ir
         return str(self.module(stage))

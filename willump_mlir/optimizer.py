@@ -45,12 +45,12 @@ from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.api import compile_checked, compile_traced
+from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import context
 from willump_mlir.dialects.pipeline import PredictOp, batch_of, is_sparse
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
 from willump_mlir.frontend.spec import FrontendResult, Unsupported
-from willump_mlir.frontend.tracer import Blobs
 from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
 from willump_mlir.passes.infer_feature_groups import (
     GROUP,
@@ -521,13 +521,13 @@ class Search:
     ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
         """The pipeline module with the cheap model and ``cascade.plan`` attached, after
         ``insert-cascade``; and the cheap model's blobs."""
-        blobs = Blobs()
+        blobs = BlobStore()
         module = attach_plan(
             self.module, fitted, scale, self.cheap_columns(chosen), chosen, plan, blobs,
             self.report.groups, self.classifier,
         )  # fmt: skip
         InsertCascadePass().apply(context(), module)
-        return module, dict(blobs.arrays)
+        return module, blobs
 
     # endregion
     # region Cascade
@@ -717,7 +717,7 @@ def attach_plan(
     cols: list[int],
     chosen: tuple[int, ...],
     plan: dict[str, Any],
-    blobs: Blobs,
+    blobs: BlobStore,
     groups: list[GroupProfile],
     classifier: bool,
 ) -> ModuleOp:

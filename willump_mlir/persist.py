@@ -80,14 +80,14 @@ from typing import Any
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, TensorType
-from xdsl.ir import Attribute, ParametrizedAttribute
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Attribute
 from xdsl.parser import Parser
 
 from willump_mlir.api import compile_traced
+from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
 from willump_mlir.compiler import context
-from willump_mlir.dialects.pipeline import BlobAttr, PythonCallOp
-from willump_mlir.frontend.params import blob_digest, blob_type
+from willump_mlir.dialects.pipeline import PythonCallOp
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.native_work import nothing_native_to_run
@@ -99,8 +99,8 @@ from willump_mlir.stats.topk import CandidateCurve
 
 FORMAT = "willump-mlir"
 FORMERLY = "willump-mlir-optimized"  # versions 1 to 3: optimized pipelines only
-VERSION = 4  # 2: a Python call returns the tuple of its results; 3: checksums.json;
-# 4: compiled pipelines, saves without a pickle
+VERSION = 5  # 2: a Python call returns the tuple of its results; 3: checksums.json;
+# 4: compiled pipelines, saves without a pickle; 5: blob symbols are resource handles
 MANIFEST = "manifest.json"
 BLOBS = "blobs.npz"
 OBJECTS = "objects.pkl"
@@ -517,8 +517,7 @@ def _frontend_result(
     absent = [name for name in spec["blobs"] if name not in blobs]
     if absent:
         raise InputError(f"{root / BLOBS}: blobs {absent} of the manifest are absent")
-    own = {name: blobs[name] for name in spec["blobs"]}
-    _check_blobs(module, own, root / BLOBS)
+    own = _check_blobs(module, {name: blobs[name] for name in spec["blobs"]}, root / BLOBS)
     arguments = [
         ArgumentSpec(
             a["name"],
@@ -636,49 +635,17 @@ def _check_trusted(root: Path, checksums: dict[str, Any], trust: bool) -> None:
         )
 
 
-def _check_blobs(module: ModuleOp, blobs: dict[str, np.ndarray], where: Path) -> None:
-    """Every blob is the array its symbol's content hash names, and every ``#pipeline.blob``
-    of the IR names a blob of the shape and dtype it gives: native code indexes blobs by
-    the IR's types, so a damaged blob must never reach it."""
-    for name, data in blobs.items():
-        if not name.endswith("_" + blob_digest(np.ascontiguousarray(data))):
-            raise InputError(f"{where}: blob {name!r} does not hold the data its name hashes")
-    for attr in _blob_attributes(module):
-        data = blobs.get(attr.symbol.data)
-        if data is None:
-            raise InputError(f"{where}: the IR uses blob {attr.symbol.data!r}, which is absent")
-        try:
-            same = blob_type(data) == attr.type
-        except KeyError:
-            same = False
-        if not same:
-            raise InputError(
-                f"{where}: blob {attr.symbol.data!r} is {data.dtype}{list(data.shape)}, the "
-                f"IR reads it as {attr.type}"
-            )
-
-
-def _blob_attributes(module: ModuleOp) -> list[BlobAttr]:
-    """The ``#pipeline.blob`` attributes of every op, nested ones included."""
-    found: list[BlobAttr] = []
-
-    def visit(attr: Attribute) -> None:
-        if isinstance(attr, BlobAttr):
-            found.append(attr)
-        elif isinstance(attr, ParametrizedAttribute):
-            for child in attr.parameters:
-                visit(child)
-        elif isinstance(attr, ArrayAttr):
-            for child in attr.data:
-                visit(child)
-        elif isinstance(attr, DictionaryAttr):
-            for child in attr.data.values():
-                visit(child)
-
-    for op in module.walk():
-        for attr in (*op.properties.values(), *op.attributes.values()):
-            visit(attr)
-    return found
+def _check_blobs(module: ModuleOp, blobs: dict[str, np.ndarray], where: Path) -> BlobStore:
+    """The store of ``blobs``, each the array its symbol's content hash names, in which every
+    ``#pipeline.blob`` of the IR names a blob of the shape and dtype it gives: native code
+    indexes blobs by the IR's types, so a damaged blob must never reach it."""
+    try:
+        store = BlobStore(blobs)
+        for attr in blob_attributes(module):
+            store.array(attr)
+    except BlobError as error:
+        raise InputError(f"{where}: {error}") from None
+    return store
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:

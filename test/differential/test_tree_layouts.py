@@ -15,8 +15,8 @@ from sklearn.ensemble import ExtraTreesRegressor
 from test_large_ensembles import adversarial, check_sizes, float32_range, predict, proba
 
 import willump_mlir as wm
+from willump_mlir.blobs import BlobStore
 from willump_mlir.frontend.boosters import booster_model
-from willump_mlir.frontend.params import Blobs
 from willump_mlir.frontend.sklearn_trees import read_ensemble
 from willump_mlir.frontend.trees import TOP_LEVELS, TreeEnsemble
 
@@ -187,4 +187,4 @@ def test_numbering_is_complete_binary() -> None:
                 assert split[n]  # following children never meets padding
                 n = left[n] if goes_left(n, x) else right[n]
             assert leaf[~n] == reached
-    assert "top_levels" in ensemble.params(Blobs(), "m")
+    assert "top_levels" in ensemble.params(BlobStore(), "m")

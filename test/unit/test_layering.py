@@ -29,10 +29,6 @@ ALLOWED = {
     # The tree layout cost model (LLVM compile seconds per branch): goes away when the
     # layout choice becomes a pass (issue 13 item 1).
     ("willump_mlir.frontend.trees", "willump_mlir.passes.tree_branches"),
-    # ``module_to_llvm_ir`` splices in the generated tree branches from the bound blobs:
-    # goes away when branch writing becomes a translation step with the blobs in the
-    # module (issue 13 item 1).
-    ("willump_mlir.runtime.jit", "willump_mlir.passes.tree_branches"),
     # ``compiled.save(path)`` and ``fast.save(path)`` hand the pipeline to persistence, which
     # sits beside the API (a load recompiles through it), by an import inside the method.
     ("willump_mlir.runtime.compiled", "willump_mlir.persist"),

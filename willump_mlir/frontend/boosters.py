@@ -51,6 +51,7 @@ import numpy as np
 from xdsl.dialects.builtin import StringAttr, f32, f64
 from xdsl.ir import Attribute
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.pipeline import batch_of
 
 from .folding import fold_into_model
@@ -65,7 +66,7 @@ from .trees import (
 )
 
 if TYPE_CHECKING:
-    from .params import Blobs, Lowered
+    from .params import Lowered
 
 
 @dataclass
@@ -413,7 +414,7 @@ def methods(model: object) -> tuple[str, ...]:
 
 
 def extract(
-    est: object, method: str, kinds: list[str], blobs: Blobs, prescale: object | None = None
+    est: object, method: str, kinds: list[str], blobs: BlobStore, prescale: object | None = None
 ) -> Lowered:
     """The ``params.Extractor`` of every LightGBM/XGBoost model (see the module docstring),
     reading the input of the scaler ``prescale`` when one is given (see ``folding``).

@@ -8,7 +8,6 @@ estimator class to the function that turns a fitted instance into the ``params``
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,63 +42,22 @@ from xdsl.dialects.builtin import (
     DictionaryAttr,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
-    Signedness,
     StringAttr,
-    TensorType,
     f32,
     f64,
-    i32,
     i64,
 )
 from xdsl.ir import Attribute
 
 from willump_mlir.abi import MISSING_NONE
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import string_table
-from willump_mlir.dialects.pipeline import BlobAttr, sparse_batch_of
+from willump_mlir.dialects.pipeline import sparse_batch_of
 
 from . import boosters, sklearn_trees, text_tables
 from .sklearn_trees import EXTRACTORS as TREE_EXTRACTORS
 from .spec import Unsupported
 from .types import SPARSE_ELEMENTS
-
-_ELEMENTS: dict[np.dtype, Attribute] = {
-    np.dtype(np.float64): f64,
-    np.dtype(np.float32): f32,
-    np.dtype(np.int64): i64,
-    np.dtype(np.int32): i32,
-    np.dtype(np.uint8): IntegerType(8, Signedness.UNSIGNED),
-}
-
-
-class Blobs:
-    """The named constant arrays of one module, keyed by content-addressed symbol."""
-
-    def __init__(self) -> None:
-        self.arrays: dict[str, np.ndarray] = {}
-
-    def add(self, stem: str, array: np.ndarray) -> BlobAttr:
-        """Register ``array`` (f64, f32, i64, i32 or uint8); return its ``#pipeline.blob``."""
-        data = np.ascontiguousarray(array)
-        if data.dtype not in _ELEMENTS:
-            raise TypeError(f"blob {stem!r} has unsupported dtype {data.dtype}")
-        symbol = f"{stem}_{blob_digest(data)}"
-        self.arrays[symbol] = data
-        return BlobAttr(symbol, blob_type(data))
-
-
-def blob_digest(data: np.ndarray) -> str:
-    """What a blob's symbol ends with: 16 hex digits of the SHA-256 of its bytes, dtype and
-    shape (``data`` C-contiguous)."""
-    return hashlib.sha256(
-        data.tobytes() + str(data.dtype).encode() + str(data.shape).encode()
-    ).hexdigest()[:16]
-
-
-def blob_type(data: np.ndarray) -> TensorType:
-    """The tensor type of a blob's ``#pipeline.blob`` attribute; ``KeyError`` for a dtype
-    that is not a blob element."""
-    return TensorType(_ELEMENTS[data.dtype], list(data.shape))
 
 
 @dataclass
@@ -119,7 +77,7 @@ class Lowered:
 #: "str" for a column of a frame or a dense batch, ``"csr:<element>"`` for a sparse batch,
 #: "category" for a pandas category column given as the codes the model maps it to
 #: (``frontend.categories``: LightGBM and HistGradientBoosting only).
-Extractor = Callable[[object, str, list[str], Blobs], Lowered]
+Extractor = Callable[[object, str, list[str], BlobStore], Lowered]
 
 
 def _int(value: int) -> IntegerAttr:
@@ -182,7 +140,7 @@ def output_config(estimator: object) -> str | None:
 # region Transformers
 
 
-def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _expect_numeric(est, kinds)
     if not _is_missing(est.missing_values):
@@ -208,7 +166,7 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: Blobs) ->
     return Lowered("transform", "SimpleImputer", {"fill": blobs.add(_stem(est, "fill"), stats)})
 
 
-def _standard(est: StandardScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _standard(est: StandardScaler, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _expect_numeric(est, kinds)
     params: dict[str, Attribute] = {}
@@ -219,7 +177,7 @@ def _standard(est: StandardScaler, method: str, kinds: list[str], blobs: Blobs) 
     return Lowered("transform", "StandardScaler", params)
 
 
-def _robust(est: RobustScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _robust(est: RobustScaler, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _expect_numeric(est, kinds)
     params: dict[str, Attribute] = {}
@@ -230,7 +188,7 @@ def _robust(est: RobustScaler, method: str, kinds: list[str], blobs: Blobs) -> L
     return Lowered("transform", "RobustScaler", params)
 
 
-def _maxabs(est: MaxAbsScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _maxabs(est: MaxAbsScaler, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _expect_numeric(est, kinds)
     return Lowered(
@@ -238,7 +196,7 @@ def _maxabs(est: MaxAbsScaler, method: str, kinds: list[str], blobs: Blobs) -> L
     )
 
 
-def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _expect_numeric(est, kinds)
     low, high = est.feature_range
@@ -253,7 +211,7 @@ def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: Blobs) -> L
 
 
 def _category_column(
-    est: object, index: int, categories: np.ndarray, kind: str, drop: int, blobs: Blobs
+    est: object, index: int, categories: np.ndarray, kind: str, drop: int, blobs: BlobStore
 ) -> DictionaryAttr:
     """One input column's categories as the ``columns`` entry of an encoder."""
     name = type(est).__name__
@@ -304,7 +262,7 @@ def _check_infrequent(est: OneHotEncoder | OrdinalEncoder) -> None:
         )
 
 
-def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _check_infrequent(est)
     if est.handle_unknown not in ("ignore", "error"):
@@ -325,7 +283,7 @@ def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: Blobs) -> 
     )
 
 
-def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _check_infrequent(est)
     if np.dtype(est.dtype) != np.float64:
@@ -364,7 +322,7 @@ def _flag(value: object) -> IntegerAttr:
 
 
 def _text_blobs(est: object, name: str, table: text_tables.TermTable,
-                blobs: Blobs) -> dict[str, Attribute]:  # fmt: skip
+                blobs: BlobStore) -> dict[str, Attribute]:  # fmt: skip
     """A term table as ``<name>_codepoints``, ``_offsets``, ``_table`` blobs and ``_probes``."""
     return {
         f"{name}_codepoints": blobs.add(_stem(est, f"{name}_codepoints"), table.codepoints),
@@ -374,7 +332,7 @@ def _text_blobs(est: object, name: str, table: text_tables.TermTable,
     }
 
 
-def _analysis(est: object, blobs: Blobs) -> dict[str, Attribute]:
+def _analysis(est: object, blobs: BlobStore) -> dict[str, Attribute]:
     """The params every vectorizer shares: how a document becomes terms.
 
     Only what ``build_analyzer`` does with built-in steps is reproduced: a preprocessor, a
@@ -422,7 +380,7 @@ def _analysis(est: object, blobs: Blobs) -> dict[str, Attribute]:
     return params
 
 
-def _vocabulary(est: CountVectorizer, blobs: Blobs) -> tuple[dict[str, Attribute], int]:
+def _vocabulary(est: CountVectorizer, blobs: BlobStore) -> tuple[dict[str, Attribute], int]:
     """The fitted ``vocabulary_`` as the ``vocab_*`` params (term i has index i), and its size."""
     name = type(est).__name__
     vocabulary = getattr(est, "vocabulary_", None)
@@ -454,7 +412,7 @@ def _norm(norm: str | None) -> StringAttr:
 
 
 def _weighting(est: object, tfidf: TfidfTransformer, element: Attribute,
-               blobs: Blobs) -> dict[str, Attribute]:  # fmt: skip
+               blobs: BlobStore) -> dict[str, Attribute]:  # fmt: skip
     """TfidfTransformer's ``transform`` params for a result of ``element`` (f64 or f32)."""
     params: dict[str, Attribute] = {"sublinear_tf": _flag(tfidf.sublinear_tf),
                                     "norm": _norm(tfidf.norm)}  # fmt: skip
@@ -486,7 +444,7 @@ def float32_log_table() -> np.ndarray:
 
 
 def _count_vectorizer(est: CountVectorizer, method: str, kinds: list[str],
-                      blobs: Blobs) -> Lowered:  # fmt: skip
+                      blobs: BlobStore) -> Lowered:  # fmt: skip
     _text_input(est, method, kinds)
     element = _element(est, np.dtype(est.dtype), (np.int64, np.float64, np.float32))
     params = _analysis(est, blobs)
@@ -496,7 +454,7 @@ def _count_vectorizer(est: CountVectorizer, method: str, kinds: list[str],
 
 
 def _tfidf_vectorizer(est: TfidfVectorizer, method: str, kinds: list[str],
-                      blobs: Blobs) -> Lowered:  # fmt: skip
+                      blobs: BlobStore) -> Lowered:  # fmt: skip
     _text_input(est, method, kinds)
     element = _element(est, np.dtype(est.dtype), (np.float64, np.float32))
     tfidf = getattr(est, "_tfidf", None)  # fitted with the tf-idf options of fit time
@@ -510,7 +468,7 @@ def _tfidf_vectorizer(est: TfidfVectorizer, method: str, kinds: list[str],
 
 
 def _hashing_vectorizer(est: HashingVectorizer, method: str, kinds: list[str],
-                        blobs: Blobs) -> Lowered:  # fmt: skip
+                        blobs: BlobStore) -> Lowered:  # fmt: skip
     _text_input(est, method, kinds)
     element = _element(est, np.dtype(est.dtype), (np.float64, np.float32))
     params = _analysis(est, blobs) | {
@@ -523,7 +481,7 @@ def _hashing_vectorizer(est: HashingVectorizer, method: str, kinds: list[str],
 
 
 def _tfidf_transformer(est: TfidfTransformer, method: str, kinds: list[str],
-                       blobs: Blobs) -> Lowered:  # fmt: skip
+                       blobs: BlobStore) -> Lowered:  # fmt: skip
     _expect(est, method, ("transform",))
     counts = _sparse_element(kinds)
     if counts is None:
@@ -540,7 +498,7 @@ def _tfidf_transformer(est: TfidfTransformer, method: str, kinds: list[str],
 _CLASSIFIER_METHODS = ("predict", "predict_proba", "decision_function")
 
 
-def _linear(est: object, blobs: Blobs) -> dict[str, Attribute]:
+def _linear(est: object, blobs: BlobStore) -> dict[str, Attribute]:
     coef = _f64(est.coef_)
     coef = coef.reshape(1, -1) if coef.ndim == 1 else coef
     intercept = np.atleast_1d(_f64(est.intercept_))
@@ -552,7 +510,9 @@ def _linear(est: object, blobs: Blobs) -> dict[str, Attribute]:
     }
 
 
-def _classifier(est: object, method: str, kinds: list[str], blobs: Blobs, proba: str) -> Lowered:
+def _classifier(
+    est: object, method: str, kinds: list[str], blobs: BlobStore, proba: str
+) -> Lowered:
     _expect(est, method, _CLASSIFIER_METHODS)
     _expect_numeric(est, kinds, sparse=True)
     if method == "predict_proba" and proba == "none":
@@ -562,17 +522,17 @@ def _classifier(est: object, method: str, kinds: list[str], blobs: Blobs, proba:
     return Lowered("predict", type(est).__name__, params, class_indices=method == "predict")
 
 
-def _logistic(est: LogisticRegression, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _logistic(est: LogisticRegression, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     # sklearn 1.9: two classes -> expit with [1 - p, p]; more -> softmax of the decision.
     proba = "binary_sigmoid" if len(est.classes_) <= 2 else "softmax"
     return _classifier(est, method, kinds, blobs, proba)
 
 
-def _linear_svc(est: LinearSVC, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _linear_svc(est: LinearSVC, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     return _classifier(est, method, kinds, blobs, "none")
 
 
-def _sgd(est: SGDClassifier, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _sgd(est: SGDClassifier, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     # _predict_proba_lr: expit of the decision; [1 - p, p] if binary, else row-normalised.
     if est.loss == "log_loss":
         proba = "binary_sigmoid" if np.asarray(est.coef_).shape[0] == 1 else "ovr_sigmoid"
@@ -585,7 +545,7 @@ def _sgd(est: SGDClassifier, method: str, kinds: list[str], blobs: Blobs) -> Low
     return _classifier(est, method, kinds, blobs, proba)
 
 
-def _regressor(est: object, method: str, kinds: list[str], blobs: Blobs) -> Lowered:
+def _regressor(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("predict",))
     _expect_numeric(est, kinds, sparse=True)
     return Lowered("predict", type(est).__name__, _linear(est, blobs))
@@ -636,7 +596,7 @@ def reads_text(est: object) -> bool:
 
 
 def lower_estimator(
-    est: object, method: str, kinds: list[str], blobs: Blobs, prescale: object | None = None
+    est: object, method: str, kinds: list[str], blobs: BlobStore, prescale: object | None = None
 ) -> Lowered:
     """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``.
 

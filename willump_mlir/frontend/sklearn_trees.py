@@ -37,6 +37,8 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute
 
+from willump_mlir.blobs import BlobStore
+
 from .folding import fold_into_model
 from .spec import Unsupported
 from .trees import (
@@ -48,7 +50,7 @@ from .trees import (
 )
 
 if TYPE_CHECKING:
-    from .params import Blobs, Extractor, Lowered
+    from .params import Extractor, Lowered
 
 _LARGEST_CATEGORY = 1 << 12  # categories must be integers in [0, this): 128 words a node
 
@@ -313,7 +315,7 @@ def read_ensemble(
 
 
 def extract(
-    est: object, method: str, kinds: list[str], blobs: Blobs, prescale: object | None = None
+    est: object, method: str, kinds: list[str], blobs: BlobStore, prescale: object | None = None
 ) -> Lowered:
     """The ``pipeline.predict`` of ``est.method`` (see the module docstring), reading the
     input of the scaler ``prescale`` when one is given (see ``folding``)."""

@@ -10,6 +10,8 @@ import pandas as pd
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute, Operation
 
+from willump_mlir.blobs import BlobStore
+
 
 class FrontendError(ValueError):
     """The function or its example cannot be traced; the message names the culprit."""
@@ -92,7 +94,7 @@ class FrontendResult:
     """The traced module plus everything the compiler needs besides the IR text."""
 
     module: ModuleOp
-    blobs: dict[str, np.ndarray]
+    blobs: BlobStore
     arguments: list[ArgumentSpec]
     python_calls: dict[str, PythonCall]
     returns_sparse: bool

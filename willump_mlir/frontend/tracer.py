@@ -25,6 +25,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     NUMERIC_ELEMENTS,
@@ -67,7 +68,6 @@ from .inlining import (
     passed_to_helper,
 )
 from .inlining import MUTATORS as _MUTATORS
-from .params import Blobs
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
 from .stability import record_dtypes
@@ -283,7 +283,7 @@ class Tracer:
         self.ns: dict[str, Any] = {**fn.__globals__, **closure}
         self.env: dict[str, Val] = {}
         self.block = Block()
-        self.blobs = Blobs()
+        self.blobs = BlobStore()
         self.models: dict[Operation, tuple[object, object | None]] = {}  # op -> est, prescale
         self.calls: dict[str, PythonCall] = {}
         self.notes: list[str] = []
@@ -316,16 +316,16 @@ class Tracer:
 
     def mark(self) -> tuple[int, int, int]:
         """A point to roll emission back to: how many ops, calls and blobs exist."""
-        return len(self.block.ops), len(self.calls), len(self.blobs.arrays)
+        return len(self.block.ops), len(self.calls), len(self.blobs)
 
     def rollback(self, mark: tuple[int, int, int]) -> None:
         """Erase everything emitted since ``mark`` (a nested rollback may have begun it)."""
         ops, calls, blobs = mark
         while len(self.block.ops) > ops:
             self.block.erase_op(self.block.last_op)  # type: ignore[arg-type]
-        for table, keep in ((self.calls, calls), (self.blobs.arrays, blobs)):
-            for key in list(table)[keep:]:
-                del table[key]
+        for key in list(self.calls)[calls:]:
+            del self.calls[key]
+        self.blobs.truncate(blobs)
 
     def _fresh(self, prefix: str) -> str:
         self._counter += 1
@@ -1870,5 +1870,5 @@ def trace_to_module(
     record_dtypes(tracer, specs, values)
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
-    return FrontendResult(module, dict(tracer.blobs.arrays), specs, dict(tracer.calls),
+    return FrontendResult(module, tracer.blobs, specs, dict(tracer.calls),
                           returns_sparse, tracer.notes, tracer.models)  # fmt: skip

@@ -28,12 +28,12 @@ values the row reaches, ``acc[tree_output[t] + j] += v[j]`` (in ``sum_precision`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, f64, i64
 from xdsl.ir import Attribute
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import (  # noqa: F401 - the node flags, re-exported
     CATEGORICAL,
     INTEGER_CATEGORY,
@@ -46,9 +46,6 @@ from willump_mlir.dialects.feature import (  # noqa: F401 - the node flags, re-e
     ZERO_THRESHOLD,
 )
 from willump_mlir.passes.tree_branches import compile_seconds
-
-if TYPE_CHECKING:
-    from .params import Blobs
 
 COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
 TOP_LEVELS = 6
@@ -149,7 +146,7 @@ class TreeEnsemble:
 
     # region Kernel layout
 
-    def params(self, blobs: Blobs, stem: str) -> dict[str, Attribute]:
+    def params(self, blobs: BlobStore, stem: str) -> dict[str, Attribute]:
         """The ``feature.tree_ensemble`` blobs and attributes of this ensemble: the
         library-neutral part of a tree model's ``pipeline.predict`` params.
 

@@ -2,17 +2,21 @@
 
 The flow, with an on-disk object cache so that a warm start never runs LLVM::
 
-    ir = module_to_llvm_ir(module)                   # xDSL llvm dialect -> LLVM IR text
+    ir = staged.text("llvm-ir")                      # willump_mlir.translate
     bind_blob("coef_ab12", weights)                  # external globals, before loading
     lib = load_cached(key) or compile_llvm_ir(ir, key)
     fn = lib.cfunc("score", ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)
 
 Objects are stored as ``<cache_dir>/<sha256>.wobj`` (a header with the SHA-256 of the
-rest, JSON metadata with the caller's key, the defined symbols and the caller's
-``attachment``, then the ELF/Mach-O object; an entry whose key is not the one looked up is
-a miss). The file name's sha256 covers the caller's key, the host CPU name and
-features, the llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache directory can
-be shared between machines and releases. Cached object code is run as it is: the cache
+rest, JSON metadata with the caller's key, the defined symbols, the caller's
+``attachment`` and the dtype and shape of the entry's blobs, then the blobs' bytes, then the
+ELF/Mach-O object; an entry whose key is not the one looked up is a miss). An entry's blobs
+are those the compiler's passes created (the caller's ``blobs``): a hit binds them, after
+checking each hashes to its name, so a warm start needs no pass to recreate them.
+
+The file name's sha256 covers the caller's key, the host CPU name and features, the
+llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache directory can be shared between
+machines and releases. Cached object code is run as it is: the cache
 directory must be writable by its owner only (a directory others can write is not used),
 and one that cannot be created or written is not used either (one ``CacheWarning`` each).
 Objects are loaded into an MCJIT engine whose relocations are resolved against the
@@ -27,35 +31,31 @@ import functools
 import hashlib
 import json
 import os
-import re
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
-from xdsl.backend.llvm.convert import convert_module
-from xdsl.dialects import llvm as llvm_dialect
-from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 
-from willump_mlir.passes import tree_branches
+from willump_mlir.blobs import blob_digest
 from willump_mlir.runtime import compile_worker
 
-RUNTIME_ABI_VERSION = "2"
+RUNTIME_ABI_VERSION = "3"
 """Bump when the calling convention of generated code or the cache format changes."""
 
 CACHE_LIMIT = 1 << 30
 """Default cap of the cache directory's entries in bytes (``$WILLUMP_MLIR_CACHE_BYTES``):
 after a store, the least recently used entries go until the rest fit."""
 
-_MAGIC = b"WMLIROBJ2\n"
+_MAGIC = b"WMLIROBJ3\n"
 _HEADER = struct.Struct("<32sQ")  # SHA-256 of metadata + object, length of the metadata
 
 _lock = threading.RLock()
@@ -237,39 +237,6 @@ def _optimise_here(llvm_ir: str) -> tuple[bytes, list[str], list[str]]:
 # --------------------------------------------------------------------------------------
 
 
-def module_to_llvm_ir(module: ModuleOp) -> str:
-    """llvm-dialect module -> LLVM IR text (``xdsl.backend.llvm.convert.convert_module``).
-
-    ``llvm.func @f(%x: f64) -> f64 {...}`` ~> ``define double @"f"(double %".1") {...}``
-
-    xDSL's backend drops the linkage of functions; it is restored here so that
-    ``llvm.func internal`` helpers can be inlined and discarded by the optimiser. A
-    declaration marked ``willump.tree_branches`` is replaced by its definition, written from
-    the bound blobs (``passes.tree_branches``) with metadata numbered after the module's;
-    while they are unbound it stays declared.
-    """
-    ir_module = convert_module(module, fallback_target_triple=None)
-    generated: dict[str, DictionaryAttr] = {}
-    for op in module.ops:
-        if isinstance(op, llvm_dialect.FuncOp) and op.body.blocks:
-            linkage = op.linkage.linkage.data
-            if linkage != "external":
-                ir_module.get_global(op.sym_name.data).linkage = linkage
-        elif isinstance(op, llvm_dialect.FuncOp):
-            ensemble = op.attributes.get("willump.tree_branches")
-            if isinstance(ensemble, DictionaryAttr):
-                generated[op.sym_name.data] = ensemble
-    text = str(ir_module)
-    for name, ensemble in generated.items():
-        numbers = (int(n) for n in re.findall(r"^!(\d+) = ", text, re.M))
-        definition = tree_branches.define(name, ensemble, _blobs, 1 + max(numbers, default=-1))
-        if definition is not None:
-            found = re.search(rf'^declare [^\n]*@"?{re.escape(name)}"?\(.*$', text, re.M)
-            assert found is not None, f"no declaration of @{name} in the LLVM IR"
-            text = text[: found.start()] + definition + text[found.end() :]
-    return text
-
-
 def bind_blob(name: str, array: np.ndarray) -> None:
     """Make the external global symbol ``name`` resolve to a copy of ``array``'s data.
 
@@ -313,6 +280,7 @@ class NativeLibrary:
         *,
         cache_hit: bool,
         attachment: str = "",
+        blobs: dict[str, np.ndarray] | None = None,
     ) -> None:
         self._engine = engine
         self._symbols = frozenset(symbols)
@@ -320,6 +288,8 @@ class NativeLibrary:
         self.cache_key = cache_key
         self.cache_hit = cache_hit
         self.attachment = attachment
+        self.blobs = blobs or {}
+        """The blobs stored with the object (bound before it was loaded)."""
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -395,10 +365,15 @@ def cache_path(cache_key: str) -> Path | None:
     return directory / f"{hashlib.sha256(material.encode()).hexdigest()}.wobj"
 
 
-def compile_llvm_ir(llvm_ir: str, cache_key: str, attachment: str = "") -> NativeLibrary:
-    """Optimise ``llvm_ir`` at -O3 for the host CPU, store the object (with ``attachment``,
-    which a cache hit gives back as ``NativeLibrary.attachment``) under ``cache_key`` and
-    load it.
+def compile_llvm_ir(
+    llvm_ir: str,
+    cache_key: str,
+    attachment: str = "",
+    blobs: Mapping[str, np.ndarray] | None = None,
+) -> NativeLibrary:
+    """Optimise ``llvm_ir`` at -O3 for the host CPU, store the object (with ``attachment``
+    and ``blobs``, which a cache hit gives back as ``NativeLibrary.attachment`` and
+    ``.blobs``, ``blobs`` bound) under ``cache_key`` and load it.
 
     LLVM runs in a compile worker process (``compile_worker.optimise``: llvmlite's new pass
     manager, ``speed_level=3``, loop and SLP vectorisation, then an object file), so the
@@ -406,11 +381,15 @@ def compile_llvm_ir(llvm_ir: str, cache_key: str, attachment: str = "") -> Nativ
     External symbols (blobs, libm) must resolve at load time.
     """
     obj, symbols, externals = _optimise(llvm_ir)
-    meta = {"key": cache_key, "symbols": symbols, "externals": externals, "attachment": attachment}
+    kept = {name: np.ascontiguousarray(data) for name, data in (blobs or {}).items()}
+    meta = {
+        "key": cache_key, "symbols": symbols, "externals": externals, "attachment": attachment,
+        "blobs": [[name, data.dtype.str, list(data.shape)] for name, data in kept.items()],
+    }  # fmt: skip
     path = cache_path(cache_key)
     if path is not None:
-        _store(path, meta, obj)
-    return _load_object(obj, meta, cache_key, cache_hit=False)
+        _store(path, meta, b"".join(data.tobytes() for data in kept.values()) + obj)
+    return _load_object(obj, meta, kept, cache_key, cache_hit=False)
 
 
 def load_cached(cache_key: str) -> NativeLibrary | None:
@@ -428,10 +407,10 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
     parsed = _parse_entry(raw)
     if parsed is None or parsed[0].get("key") != cache_key:
         return None  # damaged, or another key's entry in this one's place
-    meta, obj = parsed
+    meta, blobs, obj = parsed
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: evicted last
-    return _load_object(obj, meta, cache_key, cache_hit=True)
+    return _load_object(obj, meta, blobs, cache_key, cache_hit=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -440,6 +419,7 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
 
 
 def _store(path: Path, meta: dict[str, Any], obj: bytes) -> None:
+    # ``obj``: the blobs' bytes, then the object code
     """Write a cache entry atomically: a temporary file of a name unique to this call in
     the same directory, then ``os.replace``. A failed write warns once and stores nothing."""
     meta_bytes = json.dumps(meta | {"llvmlite": llvmlite.__version__}).encode()
@@ -492,8 +472,11 @@ def _evict(directory: Path, keep: Path) -> None:
             total -= size
 
 
-def _parse_entry(raw: bytes) -> tuple[dict[str, Any], bytes] | None:
-    """The metadata and object of an entry whose SHA-256 matches, else ``None``."""
+def _parse_entry(
+    raw: bytes,
+) -> tuple[dict[str, Any], dict[str, np.ndarray], bytes] | None:
+    """The metadata, blobs and object of an entry whose SHA-256 matches and whose blobs hash
+    to their names, else ``None``."""
     start = len(_MAGIC) + _HEADER.size
     if not raw.startswith(_MAGIC) or len(raw) < start:
         return None
@@ -504,24 +487,42 @@ def _parse_entry(raw: bytes) -> tuple[dict[str, Any], bytes] | None:
         meta = json.loads(raw[start : start + meta_len])
     except ValueError:
         return None
-    obj = raw[start + meta_len :]
-    if not isinstance(meta, dict) or not obj or not isinstance(meta.get("attachment"), str):
+    if not isinstance(meta, dict) or not isinstance(meta.get("attachment"), str):
         return None
-    if not all(isinstance(meta.get(k), list) for k in ("symbols", "externals")):
+    if not all(isinstance(meta.get(k), list) for k in ("symbols", "externals", "blobs")):
         return None
-    return meta, obj
+    offset, blobs = start + meta_len, {}
+    try:
+        for name, dtype, shape in meta["blobs"]:
+            data = np.frombuffer(raw, np.dtype(dtype), int(np.prod(shape)), offset)
+            blobs[name] = data.reshape(shape)
+            offset += data.nbytes
+            if not name.endswith("_" + blob_digest(blobs[name])):
+                return None
+    except (TypeError, ValueError):
+        return None
+    obj = raw[offset:]
+    return (meta, blobs, obj) if obj else None
 
 
 def _load_object(
-    obj: bytes, meta: dict[str, Any], cache_key: str, *, cache_hit: bool
+    obj: bytes,
+    meta: dict[str, Any],
+    blobs: dict[str, np.ndarray],
+    cache_key: str,
+    *,
+    cache_hit: bool,
 ) -> NativeLibrary:
-    """Load object code into a fresh MCJIT engine (built on an empty module) and link it.
+    """Bind ``blobs``, then load object code into a fresh MCJIT engine (built on an empty
+    module) and link it.
 
     Unresolvable external symbols would make LLVM abort the process, so they are checked
     first and reported as ``RuntimeError``.
     """
     _ensure_llvm()
     with _lock:
+        for name, data in blobs.items():
+            bind_blob(name, data)
         tm = _target_machine()
         empty = llvm.parse_assembly("")
         empty.triple = tm.triple
@@ -537,5 +538,6 @@ def _load_object(
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
     return NativeLibrary(
-        engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"]
-    )
+        engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"],
+        blobs=blobs,
+    )  # fmt: skip

@@ -11,8 +11,10 @@ from xdsl.context import Context
 from xdsl.dialects import get_all_dialects
 from xdsl.parser import Parser
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
 from willump_mlir.runtime import jit
+from willump_mlir.translate import module_to_llvm_ir
 
 KERNEL = """
 "memref.global"() <{sym_name = "coef_jit_test", sym_visibility = "public",
@@ -58,7 +60,7 @@ for name, factory in get_all_dialects().items():
 module = Parser(ctx, KERNEL).parse_module()
 ConvertToLLVMPass().apply(ctx, module)
 module.verify()
-llvm_ir = jit.module_to_llvm_ir(module)
+llvm_ir = module_to_llvm_ir(module, BlobStore())
 print(next(line for line in llvm_ir.splitlines() if "coef_jit_test" in line))
 # CHECK: @"coef_jit_test" = external global [3 x double]
 

@@ -7,8 +7,8 @@ import ctypes
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, StringAttr, i64
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import MISSING_LEFT
-from willump_mlir.frontend.params import Blobs
 from willump_mlir.frontend.trees import TreeEnsemble
 from willump_mlir.passes.tree_branches import define
 from willump_mlir.runtime import jit
@@ -25,9 +25,9 @@ ensemble = TreeEnsemble(
     category_start=np.zeros(6, np.int32), category_words=np.zeros(6, np.int32),
     category_bits=np.zeros(0, np.uint32), input_precision="f32",
 )  # fmt: skip
-blobs = Blobs()
+blobs = BlobStore()
 params = ensemble.params(blobs, "lit")
-for symbol, array in blobs.arrays.items():
+for symbol, array in blobs.items():
     jit.bind_blob(symbol, array)
 keys = ("nodes", "thresholds", "leaves", "roots", "tree_outputs")
 attribute = DictionaryAttr(
@@ -35,8 +35,7 @@ attribute = DictionaryAttr(
     | {"features": IntegerAttr(2, i64), "outputs": IntegerAttr(1, i64)}
     | {"compare": StringAttr("le"), "input": StringAttr("f32"), "sum": StringAttr("f64")}
 )
-text = define("trees", attribute, jit._blobs, metadata=0)
-assert text is not None
+text = define("trees", attribute, blobs, metadata=0)
 print(text)
 leaves = params["leaves"]
 header = f"@{leaves.symbol.data} = external global [{leaves.size} x double]\n"  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ func.func @text(%df: !pipeline.frame<"title" : !pipeline.str>) -> tensor<?xf64> 
   %c = "test.op"(%t) {kind = "char"} : (!feature.text) -> tensor<?x8xf64, "csr">
   %cw = "test.op"(%c) : (tensor<?x8xf64, "csr">) -> tensor<?x8xf64, "csr">
   %x = pipeline.hstack %w, %cw : (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">) -> tensor<?x12xf64, "csr">
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<1x12xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x12xf64, "csr"> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x12xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x12xf64, "csr"> -> tensor<?x2xf64>
   %y = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
   func.return %y : tensor<?xf64>
 }
@@ -22,7 +22,7 @@ func.func @text(%df: !pipeline.frame<"title" : !pipeline.str>) -> tensor<?xf64> 
 // CHECK-NEXT:    %c = "test.op"(%t) {kind = "char", cascade.group = 1 : i64} : (!feature.text) -> tensor<?x8xf64, "csr">
 // CHECK-NEXT:    %cw = "test.op"(%c) {cascade.group = 1 : i64} : (tensor<?x8xf64, "csr">) -> tensor<?x8xf64, "csr">
 // CHECK-NEXT:    %x = pipeline.hstack %w, %cw : (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">) -> tensor<?x12xf64, "csr">
-// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<1x12xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>}, {name = "test.op #2", spans = array<i64: 4, 12>}]} : tensor<?x12xf64, "csr"> -> tensor<?x2xf64>
+// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x12xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>}, {name = "test.op #2", spans = array<i64: 4, 12>}]} : tensor<?x12xf64, "csr"> -> tensor<?x2xf64>
 // CHECK-NEXT:    %y = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
 // CHECK-NEXT:    func.return %y : tensor<?xf64>
 
@@ -58,12 +58,12 @@ func.func @tfidf(%df: !pipeline.frame<"title" : !pipeline.str, "body" : !pipelin
 
 func.func @ratings(%df: !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>) -> tensor<?xf64> {
   %uk = pipeline.to_array %df ["userId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %ur = feature.lookup_keys %uk[0] keys <"uk" : tensor<4xf64>> table <"ut" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
-  %uv = feature.gather_rows %ur values <"uv" : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
+  %ur = feature.lookup_keys %uk[0] keys <uk : tensor<4xf64>> table <ut : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
+  %uv = feature.gather_rows %ur values <uv : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
   %j1 = feature.join %df, %uv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>, tensor<?x2xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>
   %mk = pipeline.to_array %j1 ["movieId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64> -> tensor<?x1xf64>
-  %mr = feature.lookup_keys %mk[0] keys <"mk" : tensor<4xf64>> table <"mt" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
-  %mv = feature.gather_rows %mr values <"mv" : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x1xf64>
+  %mr = feature.lookup_keys %mk[0] keys <mk : tensor<4xf64>> table <mt : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
+  %mv = feature.gather_rows %mr values <mv : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x1xf64>
   %j2 = feature.join %j1, %mv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>, tensor<?x1xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64>
   %x = pipeline.to_array %j2 ["user_mean", "movie_mean", "year", "user_count"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64> -> tensor<?x4xf64>
   %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
@@ -93,11 +93,11 @@ func.func @ratings(%df: !pipeline.frame<"userId" : f64, "movieId" : f64, "year" 
 
 func.func @genres(%df: !pipeline.frame<"userId" : f64, "genre" : !pipeline.str, "year" : f64>) -> tensor<?xf64> {
   %uk = pipeline.to_array %df ["userId"] : !pipeline.frame<"userId" : f64, "genre" : !pipeline.str, "year" : f64> -> tensor<?x1xf64>
-  %ur = feature.lookup_keys %uk[0] keys <"uk" : tensor<4xf64>> table <"ut" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
-  %uv = feature.gather_rows %ur values <"uv" : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
+  %ur = feature.lookup_keys %uk[0] keys <uk : tensor<4xf64>> table <ut : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xf64> -> tensor<?x1xi64>
+  %uv = feature.gather_rows %ur values <uv : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
   %j1 = feature.join %df, %uv : !pipeline.frame<"userId" : f64, "genre" : !pipeline.str, "year" : f64>, tensor<?x2xf64> -> !pipeline.frame<"userId" : f64, "genre_x" : !pipeline.str, "year" : f64, "user_mean" : f64, "user_count" : f64>
-  %g = feature.encode_strings %j1 "genre_x" bytes <"gb" : tensor<5xui8>> offsets <"go" : tensor<3xi64>> table <"gt" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"userId" : f64, "genre_x" : !pipeline.str, "year" : f64, "user_mean" : f64, "user_count" : f64> -> tensor<?x1xi64>
-  %gv = feature.gather_rows %g values <"gv" : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x1xf64>
+  %g = feature.encode_strings %j1 "genre_x" bytes <gb : tensor<5xui8>> offsets <go : tensor<3xi64>> table <gt : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"userId" : f64, "genre_x" : !pipeline.str, "year" : f64, "user_mean" : f64, "user_count" : f64> -> tensor<?x1xi64>
+  %gv = feature.gather_rows %g values <gv : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x1xf64>
   %j2 = feature.join %j1, %gv : !pipeline.frame<"userId" : f64, "genre_x" : !pipeline.str, "year" : f64, "user_mean" : f64, "user_count" : f64>, tensor<?x1xf64> -> !pipeline.frame<"userId" : f64, "genre_x" : !pipeline.str, "year" : f64, "user_mean" : f64, "user_count" : f64, "genre_mean" : f64>
   %x = pipeline.to_array %j2 ["user_mean", "genre_mean", "year"] : !pipeline.frame<"userId" : f64, "genre_x" : !pipeline.str, "year" : f64, "user_mean" : f64, "user_count" : f64, "genre_mean" : f64> -> tensor<?x3xf64>
   %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x3xf64> -> tensor<?x2xf64>
@@ -186,7 +186,7 @@ func.func @stat(%x: tensor<?x2xf64>) -> tensor<?xi64> {
   %a = pipeline.take_column %x [0] : tensor<?x2xf64> -> tensor<?xf64>
   %m = pipeline.reduce "mean" %a : tensor<?xf64> -> f64
   %c = pipeline.binary "sub" %x, %m : (tensor<?x2xf64>, f64) -> tensor<?x2xf64>
-  %p = pipeline.predict "LogisticRegression" "predict" %c params {coef = #pipeline.blob<"w" : tensor<1x2xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>} : tensor<?x2xf64> -> tensor<?xi64>
+  %p = pipeline.predict "LogisticRegression" "predict" %c params {coef = #pipeline.blob<w : tensor<1x2xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>} : tensor<?x2xf64> -> tensor<?xi64>
   func.return %p : tensor<?xi64>
 }
 

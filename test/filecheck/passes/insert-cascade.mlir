@@ -15,13 +15,13 @@ func.func @text(%df: !pipeline.frame<"title" : !pipeline.str, "a" : f64, "b" : f
   %c = "test.op"(%t) {cascade.group = 1 : i64} : (!feature.text) -> tensor<?x8xf64, "csr">
   %n = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"title" : !pipeline.str, "a" : f64, "b" : f64> -> tensor<?x2xf64>
   %x = pipeline.hstack %w, %c, %n : (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">, tensor<?x2xf64>) -> tensor<?x14xf64, "csr">
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<1x14xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>, cost = 2.000000e+00 : f64, importance = 3.000000e-01 : f64}, {name = "test.op #2", spans = array<i64: 4, 12>, cost = 9.000000e+00 : f64, importance = 1.000000e-01 : f64}, {name = "input columns", spans = array<i64: 12, 14>, cost = 0.000000e+00 : f64, importance = 5.000000e-02 : f64}], cascade.plan = {cheap = array<i64: 0, 2>, model = @approx, metric = "top_probability", threshold = 9.000000e-01 : f64}} : tensor<?x14xf64, "csr"> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x14xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>, cost = 2.000000e+00 : f64, importance = 3.000000e-01 : f64}, {name = "test.op #2", spans = array<i64: 4, 12>, cost = 9.000000e+00 : f64, importance = 1.000000e-01 : f64}, {name = "input columns", spans = array<i64: 12, 14>, cost = 0.000000e+00 : f64, importance = 5.000000e-02 : f64}], cascade.plan = {cheap = array<i64: 0, 2>, model = @approx, metric = "top_probability", threshold = 9.000000e-01 : f64}} : tensor<?x14xf64, "csr"> -> tensor<?x2xf64>
   %y = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
   func.return %y : tensor<?xf64>
 }
 
 func.func private @approx(%x: tensor<?x6xf64, "csr">) -> tensor<?x2xf64> {
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"wa" : tensor<1x6xf64>>, intercept = #pipeline.blob<"ba" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x6xf64, "csr"> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<wa : tensor<1x6xf64>>, intercept = #pipeline.blob<ba : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x6xf64, "csr"> -> tensor<?x2xf64>
   func.return %p : tensor<?x2xf64>
 }
 
@@ -31,7 +31,7 @@ func.func private @approx(%x: tensor<?x6xf64, "csr">) -> tensor<?x2xf64> {
 // CHECK-NEXT:    %c = "test.op"(%t) {cascade.group = 1 : i64}
 // CHECK-NEXT:    %n = pipeline.to_array %df ["a", "b"]
 // CHECK-NEXT:    %x = pipeline.hstack %w, %c, %n : (tensor<?x4xf64, "csr">, tensor<?x8xf64, "csr">, tensor<?x2xf64>) -> tensor<?x14xf64, "csr">
-// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<1x14xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>, cost = 2.000000e+00 : f64, importance = 3.000000e-01 : f64}, {name = "test.op #2", spans = array<i64: 4, 12>, cost = 9.000000e+00 : f64, importance = 1.000000e-01 : f64}, {name = "input columns", spans = array<i64: 12, 14>, cost = 0.000000e+00 : f64, importance = 5.000000e-02 : f64}]} : tensor<?x14xf64, "csr"> -> tensor<?x2xf64>
+// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x14xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>, cost = 2.000000e+00 : f64, importance = 3.000000e-01 : f64}, {name = "test.op #2", spans = array<i64: 4, 12>, cost = 9.000000e+00 : f64, importance = 1.000000e-01 : f64}, {name = "input columns", spans = array<i64: 12, 14>, cost = 0.000000e+00 : f64, importance = 5.000000e-02 : f64}]} : tensor<?x14xf64, "csr"> -> tensor<?x2xf64>
 // CHECK-NEXT:    %y = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
 // CHECK-NEXT:    [[CHEAP:%[0-9]+]] = pipeline.hstack %w, %n : (tensor<?x4xf64, "csr">, tensor<?x2xf64>) -> tensor<?x6xf64, "csr">
 // CHECK-NEXT:    [[PROBA:%[0-9]+]] = cascade.approx_predict @approx([[CHEAP]]) : (tensor<?x6xf64, "csr">) -> tensor<?x2xf64>
@@ -52,12 +52,12 @@ func.func private @approx(%x: tensor<?x6xf64, "csr">) -> tensor<?x2xf64> {
 
 func.func @ratings(%df: !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>) -> tensor<?xf64> {
   %uk = pipeline.to_array %df ["userId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %ur = feature.lookup_keys %uk[0] keys <"uk" : tensor<4xf64>> table <"ut" : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 0 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
-  %uv = feature.gather_rows %ur values <"uv" : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 0 : i64} : tensor<?x1xi64> -> tensor<?x2xf64>
+  %ur = feature.lookup_keys %uk[0] keys <uk : tensor<4xf64>> table <ut : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 0 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %uv = feature.gather_rows %ur values <uv : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 0 : i64} : tensor<?x1xi64> -> tensor<?x2xf64>
   %j1 = feature.join %df, %uv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>, tensor<?x2xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>
   %mk = pipeline.to_array %df ["movieId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %mr = feature.lookup_keys %mk[0] keys <"mk" : tensor<4xf64>> table <"mt" : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
-  %mv = feature.gather_rows %mr values <"mv" : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
+  %mr = feature.lookup_keys %mk[0] keys <mk : tensor<4xf64>> table <mt : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %mv = feature.gather_rows %mr values <mv : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
   %j2 = feature.join %j1, %mv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>, tensor<?x1xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64>
   %x = pipeline.to_array %j2 ["user_mean", "movie_mean", "year", "user_count"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64> -> tensor<?x4xf64>
   %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {proba = "binary_sigmoid"} {cascade.groups = [{name = "join on userId", spans = array<i64: 0, 1, 3, 4>, cost = 4.000000e+00 : f64, importance = 2.000000e-01 : f64}, {name = "join on movieId", spans = array<i64: 1, 2>, cost = 1.000000e+00 : f64, importance = 2.500000e-01 : f64}, {name = "input columns", spans = array<i64: 2, 3>, cost = 0.000000e+00 : f64, importance = 5.000000e-02 : f64}], cascade.plan = {cheap = array<i64: 1, 2>, model = @approx, metric = "top_probability", threshold = 8.500000e-01 : f64}} : tensor<?x4xf64> -> tensor<?x2xf64>
@@ -98,12 +98,12 @@ func.func private @approx(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
 
 func.func @users(%df: !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>) -> tensor<?xf64> {
   %uk = pipeline.to_array %df ["userId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %ur = feature.lookup_keys %uk[0] keys <"uk" : tensor<4xf64>> table <"ut" : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 0 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
-  %uv = feature.gather_rows %ur values <"uv" : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 0 : i64} : tensor<?x1xi64> -> tensor<?x2xf64>
+  %ur = feature.lookup_keys %uk[0] keys <uk : tensor<4xf64>> table <ut : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 0 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %uv = feature.gather_rows %ur values <uv : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 0 : i64} : tensor<?x1xi64> -> tensor<?x2xf64>
   %j1 = feature.join %df, %uv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>, tensor<?x2xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>
   %mk = pipeline.to_array %df ["movieId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %mr = feature.lookup_keys %mk[0] keys <"mk" : tensor<4xf64>> table <"mt" : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
-  %mv = feature.gather_rows %mr values <"mv" : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
+  %mr = feature.lookup_keys %mk[0] keys <mk : tensor<4xf64>> table <mt : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %mv = feature.gather_rows %mr values <mv : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
   %j2 = feature.join %j1, %mv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>, tensor<?x1xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64>
   %x = pipeline.to_array %j2 ["user_mean", "movie_mean", "year", "user_count"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64> -> tensor<?x4xf64>
   %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {proba = "binary_sigmoid"} {cascade.groups = [{name = "join on userId", spans = array<i64: 0, 1, 3, 4>, cost = 4.000000e+00 : f64, importance = 2.000000e-01 : f64}, {name = "join on movieId", spans = array<i64: 1, 2>, cost = 1.000000e+00 : f64, importance = 2.500000e-01 : f64}, {name = "input columns", spans = array<i64: 2, 3>, cost = 0.000000e+00 : f64, importance = 5.000000e-02 : f64}], cascade.plan = {cheap = array<i64: 0>, model = @approx, metric = "top_probability", threshold = 8.500000e-01 : f64}} : tensor<?x4xf64> -> tensor<?x2xf64>
@@ -132,12 +132,12 @@ func.func @labels(%df: !pipeline.frame<"title" : !pipeline.str>) -> tensor<?xi64
   %w = "test.op"(%df) {cascade.group = 0 : i64} : (!pipeline.frame<"title" : !pipeline.str>) -> tensor<?x4xf64>
   %c = "test.op"(%df) {cascade.group = 1 : i64} : (!pipeline.frame<"title" : !pipeline.str>) -> tensor<?x8xf64>
   %x = pipeline.hstack %w, %c : (tensor<?x4xf64>, tensor<?x8xf64>) -> tensor<?x12xf64>
-  %p = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w" : tensor<1x12xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "none"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>, cost = 1.000000e+00 : f64, importance = 4.000000e-01 : f64}, {name = "test.op #2", spans = array<i64: 4, 12>, cost = 6.000000e+00 : f64, importance = 1.000000e-01 : f64}], cascade.plan = {cheap = array<i64: 0>, model = @approx, metric = "top_probability", threshold = 8.000000e-01 : f64}} : tensor<?x12xf64> -> tensor<?xi64>
+  %p = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<w : tensor<1x12xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "none"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 4>, cost = 1.000000e+00 : f64, importance = 4.000000e-01 : f64}, {name = "test.op #2", spans = array<i64: 4, 12>, cost = 6.000000e+00 : f64, importance = 1.000000e-01 : f64}], cascade.plan = {cheap = array<i64: 0>, model = @approx, metric = "top_probability", threshold = 8.000000e-01 : f64}} : tensor<?x12xf64> -> tensor<?xi64>
   func.return %p : tensor<?xi64>
 }
 
 func.func private @approx(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"wa" : tensor<1x4xf64>>, intercept = #pipeline.blob<"ba" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<wa : tensor<1x4xf64>>, intercept = #pipeline.blob<ba : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
   func.return %p : tensor<?x2xf64>
 }
 
@@ -145,9 +145,9 @@ func.func private @approx(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
 // CHECK-NEXT:    %w = "test.op"(%df)
 // CHECK-NEXT:    %c = "test.op"(%df)
 // CHECK-NEXT:    %x = pipeline.hstack %w, %c
-// CHECK-NEXT:    %p = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w" : tensor<1x12xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "none"} {cascade.groups = [{{.*}}]} : tensor<?x12xf64> -> tensor<?xi64>
+// CHECK-NEXT:    %p = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<w : tensor<1x12xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "none"} {cascade.groups = [{{.*}}]} : tensor<?x12xf64> -> tensor<?xi64>
 // CHECK-NEXT:    [[PROBA:%[0-9]+]] = cascade.approx_predict @approx(%w) : (tensor<?x4xf64>) -> tensor<?x2xf64>
-// CHECK-NEXT:    [[LABELS:%[0-9]+]] = pipeline.predict "LogisticRegression" "predict" %w params {coef = #pipeline.blob<"wa" : tensor<1x4xf64>>, intercept = #pipeline.blob<"ba" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xi64>
+// CHECK-NEXT:    [[LABELS:%[0-9]+]] = pipeline.predict "LogisticRegression" "predict" %w params {coef = #pipeline.blob<wa : tensor<1x4xf64>>, intercept = #pipeline.blob<ba : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xi64>
 // CHECK-NEXT:    [[SETTLED:%[0-9]+]] = cascade.confidence_mask top_probability([[PROBA]]) >= 8.000000e-01 : tensor<?x2xf64>
 // CHECK-NEXT:    [[R:%[0-9]+]] = cascade.select_rows [[SETTLED]], [[LABELS]], %p : tensor<?xi64>
 // CHECK-NEXT:    func.return [[R]] : tensor<?xi64>
@@ -162,12 +162,12 @@ func.func @classes(%df: !pipeline.frame<"title" : !pipeline.str, "a" : f64>) -> 
   %w = "test.op"(%df) {cascade.group = 0 : i64} : (!pipeline.frame<"title" : !pipeline.str, "a" : f64>) -> tensor<?x4xf64>
   %n = pipeline.to_array %df ["a"] : !pipeline.frame<"title" : !pipeline.str, "a" : f64> -> tensor<?x1xf64>
   %x = pipeline.hstack %w, %n : (tensor<?x4xf64>, tensor<?x1xf64>) -> tensor<?x5xf64>
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<3x5xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "softmax"} {cascade.groups = [{name = "test.op", spans = array<i64: 0, 4>, cost = 3.000000e+00 : f64, importance = 2.000000e-01 : f64}, {name = "input columns", spans = array<i64: 4, 5>, cost = 0.000000e+00 : f64, importance = 1.000000e-01 : f64}], cascade.plan = {cheap = array<i64: 1>, model = @approx, metric = "margin", threshold = 4.000000e-01 : f64}} : tensor<?x5xf64> -> tensor<?x3xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<3x5xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "softmax"} {cascade.groups = [{name = "test.op", spans = array<i64: 0, 4>, cost = 3.000000e+00 : f64, importance = 2.000000e-01 : f64}, {name = "input columns", spans = array<i64: 4, 5>, cost = 0.000000e+00 : f64, importance = 1.000000e-01 : f64}], cascade.plan = {cheap = array<i64: 1>, model = @approx, metric = "margin", threshold = 4.000000e-01 : f64}} : tensor<?x5xf64> -> tensor<?x3xf64>
   func.return %p : tensor<?x3xf64>
 }
 
 func.func private @approx(%x: tensor<?x1xf64>) -> tensor<?x3xf64> {
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"wa" : tensor<3x1xf64>>, intercept = #pipeline.blob<"ba" : tensor<3xf64>>, proba = "softmax"} : tensor<?x1xf64> -> tensor<?x3xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<wa : tensor<3x1xf64>>, intercept = #pipeline.blob<ba : tensor<3xf64>>, proba = "softmax"} : tensor<?x1xf64> -> tensor<?x3xf64>
   func.return %p : tensor<?x3xf64>
 }
 
@@ -192,18 +192,18 @@ func.func @scorer(%x: tensor<?x6xf64>) -> tensor<?xf64> {
   %a = "test.op"(%x) {cascade.group = 0 : i64} : (tensor<?x6xf64>) -> tensor<?x2xf64>
   %b = pipeline.python_call "expensive"(%x) reason "unknown function" {cascade.group = 1 : i64} : (tensor<?x6xf64>) -> tensor<?x3xf64>
   %h = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
-  %p = pipeline.predict "Ridge" "predict" %h params {coef = #pipeline.blob<"w" : tensor<5xf64>>} {cascade.groups = [{name = "a", spans = array<i64: 0, 2>}, {name = "b", spans = array<i64: 2, 5>}], cascade.plan = {cheap = array<i64: 0>, model = @cheap}} : tensor<?x5xf64> -> tensor<?xf64>
+  %p = pipeline.predict "Ridge" "predict" %h params {coef = #pipeline.blob<w : tensor<5xf64>>} {cascade.groups = [{name = "a", spans = array<i64: 0, 2>}, {name = "b", spans = array<i64: 2, 5>}], cascade.plan = {cheap = array<i64: 0>, model = @cheap}} : tensor<?x5xf64> -> tensor<?xf64>
   %s = pipeline.unary "negative" %p : tensor<?xf64> -> tensor<?xf64>
   func.return %s : tensor<?xf64>
 }
 func.func private @cheap(%x: tensor<?x2xf64>) -> tensor<?xf64> {
-  %p = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"w2" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
+  %p = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<w2 : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
   func.return %p : tensor<?xf64>
 }
 
 // CHECK-LABEL: func.func @scorer(%x: tensor<?x6xf64>) -> tensor<?xf64> {
 // CHECK-NEXT:    %a = "test.op"(%x) {cascade.group = 0 : i64} : (tensor<?x6xf64>) -> tensor<?x2xf64>
-// CHECK-NEXT:    %p = pipeline.predict "Ridge" "predict" %a params {coef = #pipeline.blob<"w2" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT:    %p = pipeline.predict "Ridge" "predict" %a params {coef = #pipeline.blob<w2 : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
 // CHECK-NEXT:    %s = pipeline.unary "negative" %p : tensor<?xf64> -> tensor<?xf64>
 // CHECK-NEXT:    func.return %s : tensor<?xf64>
 // CHECK-NEXT:  }

@@ -31,7 +31,7 @@ func.func @text(%df: !pipeline.frame<"title" : !pipeline.str>) -> tensor<?xf64> 
 }
 
 func.func private @approx(%x: tensor<?x4xf64, "csr">) -> tensor<?x2xf64> {
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"wa" : tensor<1x4xf64>>, intercept = #pipeline.blob<"ba" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64, "csr"> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<wa : tensor<1x4xf64>>, intercept = #pipeline.blob<ba : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64, "csr"> -> tensor<?x2xf64>
   func.return %p : tensor<?x2xf64>
 }
 
@@ -43,7 +43,7 @@ func.func @plain(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
 // CHECK-LABEL: func.func @text(%df: !pipeline.frame<"title" : !pipeline.str>) -> (tensor<?xf64>, tensor<?x2xf64>) attributes {cascade.settle = {metric = "top_probability", threshold = 9.000000e-01 : f64}} {
 // CHECK-NEXT:    %t = "test.op"(%df) : (!pipeline.frame<"title" : !pipeline.str>) -> !feature.text
 // CHECK-NEXT:    %w = "test.op"(%t) {cascade.group = 0 : i64} : (!feature.text) -> tensor<?x4xf64, "csr">
-// CHECK-NEXT:    [[PROBA:%.+]] = pipeline.predict "LogisticRegression" "predict_proba" %w params {coef = #pipeline.blob<"wa" : tensor<1x4xf64>>, intercept = #pipeline.blob<"ba" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64, "csr"> -> tensor<?x2xf64>
+// CHECK-NEXT:    [[PROBA:%.+]] = pipeline.predict "LogisticRegression" "predict_proba" %w params {coef = #pipeline.blob<wa : tensor<1x4xf64>>, intercept = #pipeline.blob<ba : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64, "csr"> -> tensor<?x2xf64>
 // CHECK-NEXT:    %ya = pipeline.take_column [[PROBA]] [1] : tensor<?x2xf64> -> tensor<?xf64>
 // CHECK-NEXT:    func.return %ya, [[PROBA]] : tensor<?xf64>, tensor<?x2xf64>
 // CHECK-NEXT:  }
@@ -71,14 +71,14 @@ func.func @plain(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
 
 func.func @labels(%df: !pipeline.frame<"text" : !pipeline.str>, %num: tensor<?x2xf64>) -> tensor<?xi64> {
   %q = cascade.approx_predict @approx3(%num) : (tensor<?x2xf64>) -> tensor<?x3xf64>
-  %qa = pipeline.predict "LogisticRegression" "predict" %num params {coef = #pipeline.blob<"wa" : tensor<3x2xf64>>, intercept = #pipeline.blob<"ba" : tensor<3xf64>>, proba = "softmax"} : tensor<?x2xf64> -> tensor<?xi64>
+  %qa = pipeline.predict "LogisticRegression" "predict" %num params {coef = #pipeline.blob<wa : tensor<3x2xf64>>, intercept = #pipeline.blob<ba : tensor<3xf64>>, proba = "softmax"} : tensor<?x2xf64> -> tensor<?xi64>
   %settled = cascade.confidence_mask margin(%q) >= 3.000000e-01 : tensor<?x3xf64>
   %df_rest, %rows = cascade.compact %df drop %settled : !pipeline.frame<"text" : !pipeline.str>
   %num_rest, %num_rows = cascade.compact %num drop %settled : tensor<?x2xf64>
   %full = cascade.lazy_branch(%d = %df_rest, %n = %num_rest) : (!pipeline.frame<"text" : !pipeline.str>, tensor<?x2xf64>) -> tensor<?xi64> {
     %c = "test.op"(%d) : (!pipeline.frame<"text" : !pipeline.str>) -> tensor<?x8xf64>
     %x = pipeline.hstack %n, %c : (tensor<?x2xf64>, tensor<?x8xf64>) -> tensor<?x10xf64>
-    %k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w" : tensor<3x10xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "none"} : tensor<?x10xf64> -> tensor<?xi64>
+    %k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<w : tensor<3x10xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "none"} : tensor<?x10xf64> -> tensor<?xi64>
     cascade.yield %k : tensor<?xi64>
   }
   %r = cascade.merge %full into %qa at %rows : tensor<?xi64>
@@ -86,12 +86,12 @@ func.func @labels(%df: !pipeline.frame<"text" : !pipeline.str>, %num: tensor<?x2
 }
 
 func.func private @approx3(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"wa" : tensor<3x2xf64>>, intercept = #pipeline.blob<"ba" : tensor<3xf64>>, proba = "softmax"} : tensor<?x2xf64> -> tensor<?x3xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<wa : tensor<3x2xf64>>, intercept = #pipeline.blob<ba : tensor<3xf64>>, proba = "softmax"} : tensor<?x2xf64> -> tensor<?x3xf64>
   func.return %p : tensor<?x3xf64>
 }
 
 // CHECK-LABEL: func.func @labels(%df: !pipeline.frame<"text" : !pipeline.str>, %num: tensor<?x2xf64>) -> (tensor<?xi64>, tensor<?x3xf64>) attributes {cascade.settle = {metric = "margin", threshold = 3.000000e-01 : f64}} {
-// CHECK-NEXT:    [[PROBA:%.+]] = pipeline.predict "LogisticRegression" "predict_proba" %num params {coef = #pipeline.blob<"wa" : tensor<3x2xf64>>, intercept = #pipeline.blob<"ba" : tensor<3xf64>>, proba = "softmax"} : tensor<?x2xf64> -> tensor<?x3xf64>
+// CHECK-NEXT:    [[PROBA:%.+]] = pipeline.predict "LogisticRegression" "predict_proba" %num params {coef = #pipeline.blob<wa : tensor<3x2xf64>>, intercept = #pipeline.blob<ba : tensor<3xf64>>, proba = "softmax"} : tensor<?x2xf64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %qa = pipeline.predict "LogisticRegression" "predict" %num
 // CHECK-NEXT:    func.return %qa, [[PROBA]] : tensor<?xi64>, tensor<?x3xf64>
 // CHECK-NEXT:  }

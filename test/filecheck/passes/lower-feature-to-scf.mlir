@@ -5,12 +5,12 @@
 // the strings, a binary logistic regression. One row loop, no intermediate matrix.
 func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str>) -> tensor<?xf64> {
   %x = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x2xf64>
-  %f = feature.impute %x fill <"fill_1" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-  %s = feature.standardize %f sub <"mean_2" : tensor<2xf64>> div <"scale_3" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-  %c = feature.encode_strings %df "city" bytes <"b_1" : tensor<9xui8>> offsets <"o_2" : tensor<3xi64>> table <"t_3" : tensor<8xi64>> probes 2 missing -1 on_unknown error : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x1xi64>
+  %f = feature.impute %x fill <fill_1 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %s = feature.standardize %f sub <mean_2 : tensor<2xf64>> div <scale_3 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %c = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>> offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 2 missing -1 on_unknown error : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x1xi64>
   %o = feature.onehot %c categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x2xf64>
   %h = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
-  %d = feature.linear %h coef <"w_1" : tensor<1x4xf64>> offset 0 intercept <"b_2" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
+  %d = feature.linear %h coef <w_1 : tensor<1x4xf64>> offset 0 intercept <b_2 : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
   %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
   %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
   %r = pipeline.take_column %pp [1] : tensor<?x2xf64> -> tensor<?xf64>
@@ -92,10 +92,10 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // sparse_linear is one row kernel over the column's UTF-8; the runtime passes zeroed scratch
 // buffers, and an extra output flags the rows that must run in Python.
 func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x1xf64> {
-  %t = feature.decode_text %docs "docs" lowercase 1 strip none map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
-  %c = feature.count_terms %t word ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 : !feature.text -> tensor<?x4xf64, "csr">
-  %w = feature.weight_terms %c idf <"idf" : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
-  %d = feature.sparse_linear %w coef <"coef" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> : (tensor<?x4xf64, "csr">) -> tensor<?x1xf64>
+  %t = feature.decode_text %docs "docs" lowercase 1 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
+  %c = feature.count_terms %t word ngram 1 to 2 vocab <vc : tensor<20xi32>>, <vo : tensor<5xi64>>, <vt : tensor<16xi64>> probes 2 : !feature.text -> tensor<?x4xf64, "csr">
+  %w = feature.weight_terms %c idf <idf : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+  %d = feature.sparse_linear %w coef <coef : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> : (tensor<?x4xf64, "csr">) -> tensor<?x1xf64>
   func.return %d : tensor<?x1xf64>
 }
 
@@ -168,8 +168,8 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // where they come from.
 func.func @joined(%df: !pipeline.frame<"user" : f64, "age" : f64>) -> tensor<?x3xf64> {
   %k = pipeline.to_array %df ["user"] : !pipeline.frame<"user" : f64, "age" : f64> -> tensor<?x1xf64>
-  %r = feature.lookup_keys %k[0] keys <"keys_1" : tensor<3xf64>> table <"slots_2" : tensor<8xi64>> probes 2 nan_row 2 : tensor<?x1xf64> -> tensor<?x1xi64>
-  %v = feature.gather_rows %r values <"table_3" : tensor<3x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
+  %r = feature.lookup_keys %k[0] keys <keys_1 : tensor<3xf64>> table <slots_2 : tensor<8xi64>> probes 2 nan_row 2 : tensor<?x1xf64> -> tensor<?x1xi64>
+  %v = feature.gather_rows %r values <table_3 : tensor<3x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill : tensor<?x1xi64> -> tensor<?x2xf64>
   %j = feature.join %df, %v : !pipeline.frame<"user" : f64, "age" : f64>, tensor<?x2xf64> -> !pipeline.frame<"user" : f64, "age" : f64, "mean" : f64, "n" : f64>
   %x = pipeline.to_array %j ["age", "mean", "n"] : !pipeline.frame<"user" : f64, "age" : f64, "mean" : f64, "n" : f64> -> tensor<?x3xf64>
   func.return %x : tensor<?x3xf64>
@@ -228,8 +228,8 @@ func.func @joined(%df: !pipeline.frame<"user" : f64, "age" : f64>) -> tensor<?x3
 // whose key is missing is flagged to run in Python (where pandas raises KeyError).
 func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> {
   %p = feature.pack_codes %a, %b radix [3 : i64, 4 : i64] : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
-  %r = feature.lookup_keys %p[0] keys <"keys_4" : tensor<2xi64>> table <"slots_5" : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xi64> -> tensor<?x1xi64>
-  %v = feature.gather_rows %r values <"table_6" : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing python : tensor<?x1xi64> -> tensor<?x1xf64>
+  %r = feature.lookup_keys %p[0] keys <keys_4 : tensor<2xi64>> table <slots_5 : tensor<8xi64>> probes 1 nan_row -1 : tensor<?x1xi64> -> tensor<?x1xi64>
+  %v = feature.gather_rows %r values <table_6 : tensor<2x1xf64>> fill 0x7FF8000000000000 : f64 on_missing python : tensor<?x1xi64> -> tensor<?x1xf64>
   func.return %v : tensor<?x1xf64>
 }
 
@@ -261,7 +261,7 @@ func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> 
 // those still inside; fewer rows walk one after another, an scf.while on the node number.
 // NaN goes the node's missing way; each row then reads its sums.
 func.func @forest(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
-  %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<5x2xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<2xf64>> compare "le" input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "none" : tensor<?x4xf64> -> tensor<?x2xf64>
+  %r = feature.tree_ensemble %x nodes <n : tensor<3x4xi32>> thresholds <t : tensor<3xf64>> leaves <l : tensor<5x2xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<2xf64>> compare "le" input "f32" sum "f64" flags 1 divisor 2.000000e+00 : f64 check "none" : tensor<?x4xf64> -> tensor<?x2xf64>
   func.return %r : tensor<?x2xf64>
 }
 
@@ -311,7 +311,7 @@ func.func @forest(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
 // then the last of them loads the child and starts the list of rows still inside, which the
 // ordinary passes walk on. Missing values go the node's way (flags 1).
 func.func @top_levels(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
-  %r = feature.tree_ensemble %x nodes <"n" : tensor<7x4xi32>> thresholds <"t" : tensor<7xf64>> leaves <"l" : tensor<6x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" top 2 : tensor<?x4xf64> -> tensor<?x1xf32>
+  %r = feature.tree_ensemble %x nodes <n : tensor<7x4xi32>> thresholds <t : tensor<7xf64>> leaves <l : tensor<6x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" top 2 : tensor<?x4xf64> -> tensor<?x1xf32>
   func.return %r : tensor<?x1xf32>
 }
 
@@ -343,11 +343,11 @@ func.func @top_levels(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
 // With layout "branches" the block's tree sums are one call to a function that the LLVM IR
 // translation writes from the bound blobs (here unbound: it stays a declaration).
 func.func @generated(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
-  %r = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<5x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" layout "branches" : tensor<?x4xf64> -> tensor<?x1xf32>
+  %r = feature.tree_ensemble %x nodes <n : tensor<3x4xi32>> thresholds <t : tensor<3xf64>> leaves <l : tensor<5x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" layout "branches" : tensor<?x4xf64> -> tensor<?x1xf32>
   func.return %r : tensor<?x1xf32>
 }
 
-// CHECK: func.func private @[[TREES:wm_trees_[0-9a-f]+]](memref<?xf64>, index, index, memref<?xf64>) -> () attributes {willump.tree_branches = {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<5x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, features = 4 : i64, outputs = 1 : i64, compare = "lt", input = "f32", sum = "f32"}}
+// CHECK: func.func private @[[TREES:wm_trees_[0-9a-f]+]](memref<?xf64>, index, index, memref<?xf64>) -> () attributes {willump.tree_branches = {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<5x1xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, features = 4 : i64, outputs = 1 : i64, compare = "lt", input = "f32", sum = "f32"}}
 // CHECK: func.func @generated_stage0(%{{[0-9]+}}: index, %{{[0-9]+}}: memref<?xi64>, %{{[0-9]+}}: memref<?xf32>, [[X:%[0-9]+]]: memref<?xf64>)
 // CHECK: [[SUMS:%[0-9]+]] = memref.alloca() : memref<1024xf64>
 // CHECK-NOT: scf.while
@@ -362,8 +362,8 @@ func.func @generated(%x: tensor<?x4xf64>) -> tensor<?x1xf32> {
 // kernel of its own (stage0_1) reading the rows stage0 stores; the stage's Python calls
 // still run after both kernels, in program order.
 func.func @stored(%x: tensor<?x2xf64>) -> (tensor<?x2xf64>, tensor<?x2xf64>) {
-  %s = feature.standardize %x sub <"m" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-  %r = feature.tree_ensemble %s nodes <"n" : tensor<3000x4xi32>> thresholds <"t" : tensor<3000xf64>> leaves <"l" : tensor<3001x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f64" sum "f64" flags 0 check "none" layout "branches" : tensor<?x2xf64> -> tensor<?x1xf64>
+  %s = feature.standardize %x sub <m : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %r = feature.tree_ensemble %s nodes <n : tensor<3000x4xi32>> thresholds <t : tensor<3000xf64>> leaves <l : tensor<3001x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "le" input "f64" sum "f64" flags 0 check "none" layout "branches" : tensor<?x2xf64> -> tensor<?x1xf64>
   %p1 = pipeline.python_call "first"(%r) reason "udf" : (tensor<?x1xf64>) -> tensor<?x2xf64>
   %p2 = pipeline.python_call "second"(%x) reason "udf" : (tensor<?x2xf64>) -> tensor<?x2xf64>
   func.return %p1, %p2 : tensor<?x2xf64>, tensor<?x2xf64>
@@ -380,8 +380,8 @@ func.func @stored(%x: tensor<?x2xf64>) -> (tensor<?x2xf64>, tensor<?x2xf64>) {
 // Rows computed in the kernel (a scaler first) are stored once, rounded, in a row on the
 // stack and summed alone; categorical splits test a bit of the node's bitset.
 func.func @boosted(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
-  %s = feature.standardize %x sub <"m" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-  %r = feature.tree_ensemble %s nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<6x1xf64>> roots <"r" : tensor<3xi32>> tree_outputs <"o" : tensor<3xi32>> base <"b" : tensor<3xf64>> categories <"cr" : tensor<3x2xi32>>, <"cb" : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?x3xf64>
+  %s = feature.standardize %x sub <m : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+  %r = feature.tree_ensemble %s nodes <n : tensor<3x4xi32>> thresholds <t : tensor<3xf64>> leaves <l : tensor<6x1xf64>> roots <r : tensor<3xi32>> tree_outputs <o : tensor<3xi32>> base <b : tensor<3xf64>> categories <cr : tensor<3x2xi32>>, <cb : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?x3xf64>
   func.return %r : tensor<?x3xf64>
 }
 
@@ -510,7 +510,7 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, t
 
 func.func @mixed(%s: tensor<?x3xf64, "csr">, %x: tensor<?x2xf64>) -> tensor<?x1xf64> {
   %h = pipeline.hstack %s, %x : (tensor<?x3xf64, "csr">, tensor<?x2xf64>) -> tensor<?x5xf64, "csr">
-  %d = feature.sparse_linear %h coef <"coef" : tensor<1x5xf64>> offset 0 : (tensor<?x5xf64, "csr">) -> tensor<?x1xf64>
+  %d = feature.sparse_linear %h coef <coef : tensor<1x5xf64>> offset 0 : (tensor<?x5xf64, "csr">) -> tensor<?x1xf64>
   func.return %d : tensor<?x1xf64>
 }
 
@@ -536,7 +536,7 @@ func.func @mixed(%s: tensor<?x3xf64, "csr">, %x: tensor<?x2xf64>) -> tensor<?x1x
 // isna of a string column: a placeholder category (empty, in no slot) is the code of every
 // missing value, None and NaN alike: marker 3 (1 | 2) matches a row whose flag & 3 != 0.
 func.func @missing(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?xi1> {
-  %c = feature.encode_strings %df "c" bytes <"b" : tensor<1xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %c = feature.encode_strings %df "c" bytes <b : tensor<1xui8>> offsets <o : tensor<3xi64>> table <t : tensor<8xi64>> probes 1 missing 1 marker 3 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
   %v = pipeline.take_column %c [0] : tensor<?x1xi64> -> tensor<?xi64>
   %one = pipeline.constant 1 : i64
   %m = pipeline.binary "eq" %v, %one : (tensor<?xi64>, i64) -> tensor<?xi1>
@@ -677,7 +677,7 @@ func.func @filled(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
 // A transformed str column returned: offsets, missing flags, bytes and their capacity, with the
 // column whose index and dtype the runtime gives it.
 func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str> {
-  %u = pipeline.str_case "upper" %df map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %u = pipeline.str_case "upper" %df map <i : tensor<4352xi32>>, <b : tensor<256xi32>>, <q : tensor<1xi32>> expansion 8 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
   func.return %u : !pipeline.frame<"a" : !pipeline.str>
 }
 

@@ -6,27 +6,27 @@
 func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64>) -> tensor<?x2xf64> {
   %num = pipeline.to_array %df ["age", "income"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
   %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
-  %i = pipeline.transform "SimpleImputer" %num params {fill = #pipeline.blob<"fill" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-  %s = pipeline.transform "StandardScaler" %i params {mean = #pipeline.blob<"mean" : tensor<2xf64>>, scale = #pipeline.blob<"scale" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-  %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"city_bytes" : tensor<9xui8>>, offsets = #pipeline.blob<"city_offsets" : tensor<4xi64>>, table = #pipeline.blob<"city_table" : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"zip_cats" : tensor<4xf64>>, missing = 3 : i64, drop = 0 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x6xf64>
+  %i = pipeline.transform "SimpleImputer" %num params {fill = #pipeline.blob<fill : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+  %s = pipeline.transform "StandardScaler" %i params {mean = #pipeline.blob<mean : tensor<2xf64>>, scale = #pipeline.blob<scale : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+  %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<city_bytes : tensor<9xui8>>, offsets = #pipeline.blob<city_offsets : tensor<4xi64>>, table = #pipeline.blob<city_table : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<zip_cats : tensor<4xf64>>, missing = 3 : i64, drop = 0 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x6xf64>
   %x = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x6xf64>) -> tensor<?x8xf64>
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"coef" : tensor<1x8xf64>>, intercept = #pipeline.blob<"intercept" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x8xf64> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<coef : tensor<1x8xf64>>, intercept = #pipeline.blob<intercept : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x8xf64> -> tensor<?x2xf64>
   func.return %p : tensor<?x2xf64>
 }
 
 // CHECK-LABEL: func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64>) -> tensor<?x2xf64> {
 // CHECK-NEXT: %num = pipeline.to_array %df ["age", "income"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
 // CHECK-NEXT: %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
-// CHECK-NEXT: %i = feature.impute %num fill <"fill" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %s = feature.standardize %i sub <"mean" : tensor<2xf64>> div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <"city_bytes" : tensor<9xui8>> offsets <"city_offsets" : tensor<4xi64>> table <"city_table" : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: %i = feature.impute %num fill <fill : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %s = feature.standardize %i sub <mean : tensor<2xf64>> div <scale : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <city_bytes : tensor<9xui8>> offsets <city_offsets : tensor<4xi64>> table <city_table : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = pipeline.to_array %cat ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>
-// CHECK-NEXT: [[V2:%[0-9]+]] = feature.encode_numbers [[V1]][0] categories <"zip_cats" : tensor<4xf64>> missing 3 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V2:%[0-9]+]] = feature.encode_numbers [[V1]][0] categories <zip_cats : tensor<4xf64>> missing 3 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.onehot [[V0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V4:%[0-9]+]] = feature.onehot [[V2]] categories 4 drop 0 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: %o = pipeline.hstack [[V3]], [[V4]] : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x6xf64>
 // CHECK-NEXT: %x = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x6xf64>) -> tensor<?x8xf64>
-// CHECK-NEXT: [[V5:%[0-9]+]] = feature.linear %x coef <"coef" : tensor<1x8xf64>> offset 0 intercept <"intercept" : tensor<1xf64>> {check_finite} : tensor<?x8xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[V5:%[0-9]+]] = feature.linear %x coef <coef : tensor<1x8xf64>> offset 0 intercept <intercept : tensor<1xf64>> {check_finite} : tensor<?x8xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V6:%[0-9]+]] = feature.sigmoid [[V5]] : tensor<?x1xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %p = feature.binary_proba [[V6]] : tensor<?x1xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: func.return %p : tensor<?x2xf64>
@@ -37,24 +37,24 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // Scalers.
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%a = pipeline.transform "StandardScaler" %x params {mean = #pipeline.blob<"mean" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-%b = pipeline.transform "StandardScaler" %x params {scale = #pipeline.blob<"scale" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%a = pipeline.transform "StandardScaler" %x params {mean = #pipeline.blob<mean : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%b = pipeline.transform "StandardScaler" %x params {scale = #pipeline.blob<scale : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
 %c = pipeline.transform "StandardScaler" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
-%d = pipeline.transform "RobustScaler" %x params {center = #pipeline.blob<"center" : tensor<2xf64>>, scale = #pipeline.blob<"iqr" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-%e = pipeline.transform "RobustScaler" %x params {scale = #pipeline.blob<"iqr" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-%f = pipeline.transform "MaxAbsScaler" %x params {scale = #pipeline.blob<"max_abs" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-%g = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"mm_scale" : tensor<2xf64>>, min = #pipeline.blob<"mm_min" : tensor<2xf64>>, clip = 0 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
-%h = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"mm_scale" : tensor<2xf64>>, min = #pipeline.blob<"mm_min" : tensor<2xf64>>, clip = 1 : i64, clip_range = #pipeline.blob<"mm_range" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%d = pipeline.transform "RobustScaler" %x params {center = #pipeline.blob<center : tensor<2xf64>>, scale = #pipeline.blob<iqr : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%e = pipeline.transform "RobustScaler" %x params {scale = #pipeline.blob<iqr : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%f = pipeline.transform "MaxAbsScaler" %x params {scale = #pipeline.blob<max_abs : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%g = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<mm_scale : tensor<2xf64>>, min = #pipeline.blob<mm_min : tensor<2xf64>>, clip = 0 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
+%h = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<mm_scale : tensor<2xf64>>, min = #pipeline.blob<mm_min : tensor<2xf64>>, clip = 1 : i64, clip_range = #pipeline.blob<mm_range : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%a, %b, %c, %d, %e, %f, %g, %h) : (tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
-// CHECK-NEXT: %a = feature.standardize %x sub <"mean" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %b = feature.standardize %x div <"scale" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %d = feature.standardize %x sub <"center" : tensor<2xf64>> div <"iqr" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %e = feature.standardize %x div <"iqr" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %f = feature.standardize %x div <"max_abs" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %g = feature.mul_add %x mul <"mm_scale" : tensor<2xf64>> add <"mm_min" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %h = feature.mul_add %x mul <"mm_scale" : tensor<2xf64>> add <"mm_min" : tensor<2xf64>> clip <"mm_range" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %a = feature.standardize %x sub <mean : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %b = feature.standardize %x div <scale : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %d = feature.standardize %x sub <center : tensor<2xf64>> div <iqr : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %e = feature.standardize %x div <iqr : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %f = feature.standardize %x div <max_abs : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %g = feature.mul_add %x mul <mm_scale : tensor<2xf64>> add <mm_min : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %h = feature.mul_add %x mul <mm_scale : tensor<2xf64>> add <mm_min : tensor<2xf64>> clip <mm_range : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: "test.op"(%a, %b, %x, %d, %e, %f, %g, %h) : (tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> ()
 
 // -----
@@ -64,30 +64,30 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 %x = "test.op"() : () -> tensor<?x2xf64>
 %df = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%o = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "error", columns = [{kind = "f64", categories = #pipeline.blob<"c0" : tensor<3xf64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"c1" : tensor<2xf64>>, missing = -1 : i64, drop = 1 : i64}]} : tensor<?x2xf64> -> tensor<?x4xf64>
-%o1 = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
-%r = pipeline.transform "OrdinalEncoder" %df params {handle_unknown = "use_encoded_value", unknown_value = -1.0 : f64, encoded_missing_value = -2.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t2" : tensor<16xi64>>, probes = 3 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"z" : tensor<4xf64>>, missing = 3 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
-%r1 = pipeline.transform "OrdinalEncoder" %x params {handle_unknown = "error", columns = [{kind = "f64", categories = #pipeline.blob<"c0" : tensor<3xf64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<"c1" : tensor<2xf64>>, missing = -1 : i64, drop = -1 : i64}]} : tensor<?x2xf64> -> tensor<?x2xf64>
+%o = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "error", columns = [{kind = "f64", categories = #pipeline.blob<c0 : tensor<3xf64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<c1 : tensor<2xf64>>, missing = -1 : i64, drop = 1 : i64}]} : tensor<?x2xf64> -> tensor<?x4xf64>
+%o1 = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+%r = pipeline.transform "OrdinalEncoder" %df params {handle_unknown = "use_encoded_value", unknown_value = -1.0 : f64, encoded_missing_value = -2.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t2 : tensor<16xi64>>, probes = 3 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<z : tensor<4xf64>>, missing = 3 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
+%r1 = pipeline.transform "OrdinalEncoder" %x params {handle_unknown = "error", columns = [{kind = "f64", categories = #pipeline.blob<c0 : tensor<3xf64>>, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<c1 : tensor<2xf64>>, missing = -1 : i64, drop = -1 : i64}]} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%o, %o1, %r, %r1) : (tensor<?x4xf64>, tensor<?x3xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
 // CHECK-NEXT: %df = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
 // CHECK-NEXT: %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_numbers %x[0] categories <"c0" : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
-// CHECK-NEXT: [[V1:%[0-9]+]] = feature.encode_numbers %x[1] categories <"c1" : tensor<2xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_numbers %x[0] categories <c0 : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.encode_numbers %x[1] categories <c1 : tensor<2xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.onehot [[V0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.onehot [[V1]] categories 2 drop 1 : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %o = pipeline.hstack [[V2]], [[V3]] : (tensor<?x3xf64>, tensor<?x1xf64>) -> tensor<?x4xf64>
-// CHECK-NEXT: [[V4:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V4:%[0-9]+]] = feature.encode_strings %s "city" bytes <b : tensor<9xui8>> offsets <off : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing 2 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
 // CHECK-NEXT: %o1 = feature.onehot [[V4]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V5:%[0-9]+]] = feature.encode_strings %df "city" bytes <"b" : tensor<9xui8>> offsets <"off" : tensor<4xi64>> table <"t2" : tensor<16xi64>> probes 3 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V5:%[0-9]+]] = feature.encode_strings %df "city" bytes <b : tensor<9xui8>> offsets <off : tensor<4xi64>> table <t2 : tensor<16xi64>> probes 3 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V6:%[0-9]+]] = pipeline.to_array %df ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>
-// CHECK-NEXT: [[V7:%[0-9]+]] = feature.encode_numbers [[V6]][0] categories <"z" : tensor<4xf64>> missing 3 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V7:%[0-9]+]] = feature.encode_numbers [[V6]][0] categories <z : tensor<4xf64>> missing 3 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V8:%[0-9]+]] = feature.ordinal [[V5]] missing -1 {unknown_value = -1.000000e+00 : f64, missing_value = -2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V9:%[0-9]+]] = feature.ordinal [[V7]] missing 3 {unknown_value = -1.000000e+00 : f64, missing_value = -2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %r = pipeline.hstack [[V8]], [[V9]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x2xf64>
-// CHECK-NEXT: [[V10:%[0-9]+]] = feature.encode_numbers %x[0] categories <"c0" : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
-// CHECK-NEXT: [[V11:%[0-9]+]] = feature.encode_numbers %x[1] categories <"c1" : tensor<2xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V10:%[0-9]+]] = feature.encode_numbers %x[0] categories <c0 : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[V11:%[0-9]+]] = feature.encode_numbers %x[1] categories <c1 : tensor<2xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V12:%[0-9]+]] = feature.ordinal [[V10]] missing -1 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V13:%[0-9]+]] = feature.ordinal [[V11]] missing -1 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT: %r1 = pipeline.hstack [[V12]], [[V13]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x2xf64>
@@ -98,20 +98,20 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // Multinomial logistic regression: every method.
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%d = pipeline.predict "LogisticRegression" "decision_function" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "softmax"} : tensor<?x4xf64> -> tensor<?x3xf64>
-%p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "softmax"} : tensor<?x4xf64> -> tensor<?x3xf64>
-%q = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "ovr_sigmoid"} : tensor<?x4xf64> -> tensor<?x3xf64>
-%k = pipeline.predict "LogisticRegression" "predict" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "softmax"} : tensor<?x4xf64> -> tensor<?xi64>
+%d = pipeline.predict "LogisticRegression" "decision_function" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "softmax"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "softmax"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%q = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "ovr_sigmoid"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%k = pipeline.predict "LogisticRegression" "predict" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "softmax"} : tensor<?x4xf64> -> tensor<?xi64>
 "test.op"(%d, %p, %q, %k) : (tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>, tensor<?xi64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x4xf64>
-// CHECK-NEXT: %d = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %d = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %p = feature.softmax [[V0]] : tensor<?x3xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.sigmoid [[V1]] : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %q = feature.normalize_rows [[V2]] : tensor<?x3xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V3:%[0-9]+]] = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V3:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %k = feature.argmax [[V3]] : tensor<?x3xf64> -> tensor<?xi64>
 // CHECK-NEXT: "test.op"(%d, %p, %q, %k) : (tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>, tensor<?xi64>) -> ()
 
@@ -120,20 +120,20 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // Binary classifiers: a decision per row, and predict is "decision > 0".
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%d = pipeline.predict "LogisticRegression" "decision_function" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xf64>
-%k = pipeline.predict "LogisticRegression" "predict" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xi64>
-%p = pipeline.predict "SGDClassifier" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "ovr_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
-%s = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xf64>
+%d = pipeline.predict "LogisticRegression" "decision_function" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xf64>
+%k = pipeline.predict "LogisticRegression" "predict" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xi64>
+%p = pipeline.predict "SGDClassifier" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "ovr_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
+%s = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xf64>
 "test.op"(%d, %k, %p, %s) : (tensor<?xf64>, tensor<?xi64>, tensor<?x2xf64>, tensor<?xf64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x4xf64>
-// CHECK-NEXT: %d = feature.linear %x coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %d = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %k = feature.argmax [[V0]] : tensor<?x1xf64> -> tensor<?xi64>
-// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %x coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.sigmoid [[V1]] : tensor<?x1xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %p = feature.binary_proba [[V2]] : tensor<?x1xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %s = feature.linear %x coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
+// CHECK-NEXT: %s = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
 // CHECK-NEXT: "test.op"(%d, %k, %p, %s) : (tensor<?xf64>, tensor<?xi64>, tensor<?x2xf64>, tensor<?xf64>) -> ()
 
 // -----
@@ -141,18 +141,18 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // One-vs-rest linear classifiers.
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%p = pipeline.predict "SGDClassifier" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "ovr_sigmoid"} : tensor<?x4xf64> -> tensor<?x3xf64>
-%k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
-%d = pipeline.predict "SGDClassifier" "decision_function" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%p = pipeline.predict "SGDClassifier" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "ovr_sigmoid"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
+%d = pipeline.predict "SGDClassifier" "decision_function" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, intercept = #pipeline.blob<b : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
 "test.op"(%p, %k, %d) : (tensor<?x3xf64>, tensor<?xi64>, tensor<?x3xf64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x4xf64>
-// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = feature.sigmoid [[V0]] : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %p = feature.normalize_rows [[V1]] : tensor<?x3xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: [[V2:%[0-9]+]] = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V2:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %k = feature.argmax [[V2]] : tensor<?x3xf64> -> tensor<?xi64>
-// CHECK-NEXT: %d = feature.linear %x coef <"w" : tensor<3x4xf64>> offset 0 intercept <"b" : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %d = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: "test.op"(%p, %k, %d) : (tensor<?x3xf64>, tensor<?xi64>, tensor<?x3xf64>) -> ()
 
 // -----
@@ -160,13 +160,13 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // Linear regressors: one target or several.
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%y = pipeline.predict "LinearRegression" "predict" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b" : tensor<1xf64>>} : tensor<?x4xf64> -> tensor<?xf64>
-%z = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"v" : tensor<2x4xf64>>, intercept = #pipeline.blob<"c" : tensor<2xf64>>} : tensor<?x4xf64> -> tensor<?x2xf64>
+%y = pipeline.predict "LinearRegression" "predict" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>} : tensor<?x4xf64> -> tensor<?xf64>
+%z = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<v : tensor<2x4xf64>>, intercept = #pipeline.blob<c : tensor<2xf64>>} : tensor<?x4xf64> -> tensor<?x2xf64>
 "test.op"(%y, %z) : (tensor<?xf64>, tensor<?x2xf64>) -> ()
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x4xf64>
-// CHECK-NEXT: %y = feature.linear %x coef <"w" : tensor<1x4xf64>> offset 0 intercept <"b" : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
-// CHECK-NEXT: %z = feature.linear %x coef <"v" : tensor<2x4xf64>> offset 0 intercept <"c" : tensor<2xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %y = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
+// CHECK-NEXT: %z = feature.linear %x coef <v : tensor<2x4xf64>> offset 0 intercept <c : tensor<2xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: "test.op"(%y, %z) : (tensor<?xf64>, tensor<?x2xf64>) -> ()
 
 // -----
@@ -176,15 +176,15 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 
 func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> tensor<?x4xf64, "csr"> {
   %f = pipeline.select_columns %df ["text"] : !pipeline.frame<"id" : f64, "text" : !pipeline.str> -> !pipeline.frame<"text" : !pipeline.str>
-  %v = pipeline.transform "TfidfVectorizer" %f params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 2 : i64, lowercase = 1 : i64, strip_accents = "unicode", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 3 : i64, binary = 0 : i64, stop_codepoints = #pipeline.blob<"sv" : tensor<7xi32>>, stop_offsets = #pipeline.blob<"so" : tensor<3xi64>>, stop_table = #pipeline.blob<"sh" : tensor<8xi64>>, stop_probes = 1 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64, idf = #pipeline.blob<"idf" : tensor<4xf64>>, sublinear_tf = 1 : i64, norm = "l2"} : !pipeline.frame<"text" : !pipeline.str> -> tensor<?x4xf64, "csr">
+  %v = pipeline.transform "TfidfVectorizer" %f params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 2 : i64, lowercase = 1 : i64, strip_accents = "unicode", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 3 : i64, binary = 0 : i64, stop_codepoints = #pipeline.blob<sv : tensor<7xi32>>, stop_offsets = #pipeline.blob<so : tensor<3xi64>>, stop_table = #pipeline.blob<sh : tensor<8xi64>>, stop_probes = 1 : i64, vocab_codepoints = #pipeline.blob<vc : tensor<20xi32>>, vocab_offsets = #pipeline.blob<vo : tensor<5xi64>>, vocab_table = #pipeline.blob<vt : tensor<16xi64>>, vocab_probes = 2 : i64, idf = #pipeline.blob<idf : tensor<4xf64>>, sublinear_tf = 1 : i64, norm = "l2"} : !pipeline.frame<"text" : !pipeline.str> -> tensor<?x4xf64, "csr">
   func.return %v : tensor<?x4xf64, "csr">
 }
 
 // CHECK-LABEL: func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> tensor<?x4xf64, "csr"> {
 // CHECK-NEXT: %f = pipeline.select_columns %df ["text"] : !pipeline.frame<"id" : f64, "text" : !pipeline.str> -> !pipeline.frame<"text" : !pipeline.str>
-// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %f "text" lowercase 1 strip unicode map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 3 : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: [[C:%[0-9]+]] = feature.count_terms [[T]] word ngram 1 to 2 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 stop <"sv" : tensor<7xi32>>, <"so" : tensor<3xi64>>, <"sh" : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
-// CHECK-NEXT: %v = feature.weight_terms [[C]] idf <"idf" : tensor<4xf64>> norm l2 {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %f "text" lowercase 1 strip unicode map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 3 : !pipeline.frame<"text" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[C:%[0-9]+]] = feature.count_terms [[T]] word ngram 1 to 2 vocab <vc : tensor<20xi32>>, <vo : tensor<5xi64>>, <vt : tensor<16xi64>> probes 2 stop <sv : tensor<7xi32>>, <so : tensor<3xi64>>, <sh : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
+// CHECK-NEXT: %v = feature.weight_terms [[C]] idf <idf : tensor<4xf64>> norm l2 {sublinear_tf} : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: func.return %v : tensor<?x4xf64, "csr">
 
 // -----
@@ -193,13 +193,13 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // (use_idf=False) weighting them as f64.
 
 %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
-%c = pipeline.transform "CountVectorizer" %s params {analyzer = "char", ngram_min = 1 : i64, ngram_max = 3 : i64, lowercase = 1 : i64, strip_accents = "ascii", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 2 : i64, binary = 1 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x4xi64, "csr">
+%c = pipeline.transform "CountVectorizer" %s params {analyzer = "char", ngram_min = 1 : i64, ngram_max = 3 : i64, lowercase = 1 : i64, strip_accents = "ascii", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 2 : i64, binary = 1 : i64, vocab_codepoints = #pipeline.blob<vc : tensor<20xi32>>, vocab_offsets = #pipeline.blob<vo : tensor<5xi64>>, vocab_table = #pipeline.blob<vt : tensor<16xi64>>, vocab_probes = 2 : i64} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x4xi64, "csr">
 %w = pipeline.transform "TfidfTransformer" %c params {sublinear_tf = 0 : i64, norm = "l1"} : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
 "test.op"(%w) : (tensor<?x4xf64, "csr">) -> ()
 
 // CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
-// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %s "s" lowercase 1 strip ascii map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: %c = feature.count_terms [[T]] char ngram 1 to 3 vocab <"vc" : tensor<20xi32>>, <"vo" : tensor<5xi64>>, <"vt" : tensor<16xi64>> probes 2 {binary} : !feature.text -> tensor<?x4xi64, "csr">
+// CHECK-NEXT: [[T:%[0-9]+]] = feature.decode_text %s "s" lowercase 1 strip ascii map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: %c = feature.count_terms [[T]] char ngram 1 to 3 vocab <vc : tensor<20xi32>>, <vo : tensor<5xi64>>, <vt : tensor<16xi64>> probes 2 {binary} : !feature.text -> tensor<?x4xi64, "csr">
 // CHECK-NEXT: %w = feature.weight_terms %c norm l1 : tensor<?x4xi64, "csr"> -> tensor<?x4xf64, "csr">
 // CHECK-NEXT: "test.op"(%w) : (tensor<?x4xf64, "csr">) -> ()
 
@@ -209,15 +209,15 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // norm none the hashed counts are the result.
 
 %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
-%a = pipeline.transform "HashingVectorizer" %s params {analyzer = "char_wb", ngram_min = 2 : i64, ngram_max = 4 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, n_features = 1024 : i64, alternate_sign = 1 : i64, norm = "l2"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1024xf64, "csr">
-%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
+%a = pipeline.transform "HashingVectorizer" %s params {analyzer = "char_wb", ngram_min = 2 : i64, ngram_max = 4 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, n_features = 1024 : i64, alternate_sign = 1 : i64, norm = "l2"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1024xf64, "csr">
+%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
 "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
-// CHECK-NEXT: [[T0:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[T0:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
 // CHECK-NEXT: [[H:%[0-9]+]] = feature.hash_terms [[T0]] char_wb ngram 2 to 4 features 1024 {alternate_sign} : !feature.text -> tensor<?x1024xf64, "csr">
 // CHECK-NEXT: %a = feature.weight_terms [[H]] norm l2 : tensor<?x1024xf64, "csr"> -> tensor<?x1024xf64, "csr">
-// CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <"ci" : tensor<4352xi32>>, <"cb" : tensor<512xi32>>, <"cs" : tensor<9xi32>> classes <"cc" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
+// CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
 // CHECK-NEXT: %b = feature.hash_terms [[T1]] word ngram 1 to 1 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
 // CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
@@ -242,7 +242,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%y = pipeline.predict "Ridge" "decision_function" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>} : tensor<?x4xf64> -> tensor<?xf64>
+%y = pipeline.predict "Ridge" "decision_function" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>} : tensor<?x4xf64> -> tensor<?xf64>
 "test.op"(%y) : (tensor<?xf64>) -> ()
 
 // CHECK: pipeline.predict 'Ridge': method 'decision_function' is not supported; expected one of predict
@@ -250,7 +250,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%y = pipeline.predict "LinearSVC" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<1x4xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x2xf64>
+%y = pipeline.predict "LinearSVC" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
 // CHECK: pipeline.predict 'LinearSVC': has no predict_proba (parameter proba is 'none')
@@ -258,7 +258,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%y = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"w" : tensor<3x4xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%y = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<3x4xf64>>, proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.predict 'LogisticRegression': proba 'binary_sigmoid' needs a binary model, but coef has 3 rows
@@ -266,7 +266,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<"s" : tensor<2xf64>>, min = #pipeline.blob<"m" : tensor<2xf64>>, clip = 1 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = pipeline.transform "MinMaxScaler" %x params {scale = #pipeline.blob<s : tensor<2xf64>>, min = #pipeline.blob<m : tensor<2xf64>>, clip = 1 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
 // CHECK: pipeline.transform 'MinMaxScaler': clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [low, high]
@@ -282,7 +282,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = pipeline.transform "SimpleImputer" %x params {fill = #pipeline.blob<"f" : tensor<3xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = pipeline.transform "SimpleImputer" %x params {fill = #pipeline.blob<f : tensor<3xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
 // CHECK: pipeline.transform 'SimpleImputer': lowers to an invalid feature.impute: fill blob 'f' has 3 values, not 2
@@ -290,7 +290,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "f64", categories = #pipeline.blob<"c" : tensor<3xf64>>}, {kind = "f64", categories = #pipeline.blob<"c" : tensor<3xf64>>}]} : tensor<?x2xf64> -> tensor<?x5xf64>
+%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "f64", categories = #pipeline.blob<c : tensor<3xf64>>}, {kind = "f64", categories = #pipeline.blob<c : tensor<3xf64>>}]} : tensor<?x2xf64> -> tensor<?x5xf64>
 "test.op"(%y) : (tensor<?x5xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': lowers to tensor<?x6xf64>, but the call's result is tensor<?x5xf64>
@@ -298,7 +298,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x1xf64>
-%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64}]} : tensor<?x1xf64> -> tensor<?x3xf64>
+%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 1 : i64}]} : tensor<?x1xf64> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': column 0 has kind 'str' but the input is not a frame
@@ -306,7 +306,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = pipeline.transform "OrdinalEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "f64", categories = #pipeline.blob<"c" : tensor<3xf64>>}]} : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = pipeline.transform "OrdinalEncoder" %x params {handle_unknown = "ignore", columns = [{kind = "f64", categories = #pipeline.blob<c : tensor<3xf64>>}]} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
 // CHECK: pipeline.transform 'OrdinalEncoder': parameter 'handle_unknown' must be one of error, use_encoded_value, got 'ignore'
@@ -324,10 +324,10 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // An OrdinalEncoder column can override encoded_missing_value (a None category keeps its index).
 
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%r = pipeline.transform "OrdinalEncoder" %s params {handle_unknown = "error", encoded_missing_value = -5.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<2xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64, encoded_missing_value = 2.0 : f64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xf64>
+%r = pipeline.transform "OrdinalEncoder" %s params {handle_unknown = "error", encoded_missing_value = -5.0 : f64, columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<2xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, drop = -1 : i64, encoded_missing_value = 2.0 : f64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xf64>
 "test.op"(%r) : (tensor<?x1xf64>) -> ()
 
-// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <"b" : tensor<2xui8>> offsets <"off" : tensor<4xi64>> table <"t" : tensor<8xi64>> probes 1 missing 2 on_unknown error : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <b : tensor<2xui8>> offsets <off : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing 2 on_unknown error : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
 // CHECK-NEXT: %r = feature.ordinal [[C]] missing 2 {unknown_value = 0x7ff8000000000000 : f64, missing_value = 2.000000e+00 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 
 // -----
@@ -335,7 +335,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // A string column needs its hash table and probe count.
 
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, probes = 1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, probes = 1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': missing parameter 'table'
@@ -343,7 +343,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': missing parameter 'probes'
@@ -351,7 +351,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<6xi64>>, probes = 1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<6xi64>>, probes = 1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': lowers to an invalid feature.encode_strings: table size 6 is not a power of two
@@ -359,7 +359,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
-%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b" : tensor<9xui8>>, offsets = #pipeline.blob<"off" : tensor<4xi64>>, table = #pipeline.blob<"t" : tensor<8xi64>>, probes = 9 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 9 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()
 
 // CHECK: pipeline.transform 'OneHotEncoder': lowers to an invalid feature.encode_strings: probes must be in [1, 8], got 9
@@ -369,7 +369,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // A text vectorizer reads a frame of exactly one string column.
 
 %df = "test.op"() : () -> !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>
-%v = pipeline.transform "CountVectorizer" %df params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 1 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64} : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> tensor<?x4xf64, "csr">
+%v = pipeline.transform "CountVectorizer" %df params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 1 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, vocab_codepoints = #pipeline.blob<vc : tensor<20xi32>>, vocab_offsets = #pipeline.blob<vo : tensor<5xi64>>, vocab_table = #pipeline.blob<vt : tensor<16xi64>>, vocab_probes = 2 : i64} : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> tensor<?x4xf64, "csr">
 "test.op"(%v) : (tensor<?x4xf64, "csr">) -> ()
 
 // CHECK: pipeline.transform 'CountVectorizer': input must be a frame of one string column, got !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>
@@ -377,7 +377,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"a" : !pipeline.str>
-%v = pipeline.transform "TfidfVectorizer" %df params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 1 : i64, strip_accents = "none", char_index = #pipeline.blob<"ci" : tensor<4352xi32>>, char_blocks = #pipeline.blob<"cb" : tensor<512xi32>>, char_sequences = #pipeline.blob<"cs" : tensor<9xi32>>, char_classes = #pipeline.blob<"cc" : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, vocab_codepoints = #pipeline.blob<"vc" : tensor<20xi32>>, vocab_offsets = #pipeline.blob<"vo" : tensor<5xi64>>, vocab_table = #pipeline.blob<"vt" : tensor<16xi64>>, vocab_probes = 2 : i64, idf = #pipeline.blob<"idf" : tensor<3xf64>>, sublinear_tf = 0 : i64, norm = "l2"} : !pipeline.frame<"a" : !pipeline.str> -> tensor<?x4xf64, "csr">
+%v = pipeline.transform "TfidfVectorizer" %df params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 1 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, vocab_codepoints = #pipeline.blob<vc : tensor<20xi32>>, vocab_offsets = #pipeline.blob<vo : tensor<5xi64>>, vocab_table = #pipeline.blob<vt : tensor<16xi64>>, vocab_probes = 2 : i64, idf = #pipeline.blob<idf : tensor<3xf64>>, sublinear_tf = 0 : i64, norm = "l2"} : !pipeline.frame<"a" : !pipeline.str> -> tensor<?x4xf64, "csr">
 "test.op"(%v) : (tensor<?x4xf64, "csr">) -> ()
 
 // CHECK: pipeline.transform 'TfidfVectorizer': lowers to an invalid feature.weight_terms: idf blob 'idf' has 3 values, not 4
@@ -388,18 +388,18 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // its probabilities are [1 - sigmoid, sigmoid].
 
 func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
-  %k = pipeline.predict "GradientBoostingClassifier" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?xi64>
+  %k = pipeline.predict "GradientBoostingClassifier" "predict" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x1xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, base = #pipeline.blob<b : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?xi64>
   func.return %k : tensor<?xi64>
 }
 
 // CHECK-LABEL: func.func @boosted_predict(%x: tensor<?x4xf64>) -> tensor<?xi64> {
-// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x nodes <"n" : tensor<3x4xi32>> thresholds <"t" : tensor<3xf64>> leaves <"l" : tensor<4x1xf64>> roots <"r" : tensor<2xi32>> tree_outputs <"o" : tensor<2xi32>> base <"b" : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "nan_or_infinite" : tensor<?x4xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x nodes <n : tensor<3x4xi32>> thresholds <t : tensor<3xf64>> leaves <l : tensor<4x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "nan_or_infinite" : tensor<?x4xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %k = feature.argmax [[RAW]] {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
 
 // -----
 
 func.func @boosted_proba(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
-  %p = pipeline.predict "GradientBoostingClassifier" "predict_proba" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?x2xf64>
+  %p = pipeline.predict "GradientBoostingClassifier" "predict_proba" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x1xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, base = #pipeline.blob<b : tensor<1xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, check = "nan_or_infinite", proba = "binary_sigmoid", decision = "raw_nonnegative"} : tensor<?x4xf64> -> tensor<?x2xf64>
   func.return %p : tensor<?x2xf64>
 }
 
@@ -415,7 +415,7 @@ func.func @boosted_proba(%x: tensor<?x4xf64>) -> tensor<?x2xf64> {
 // splits passes its bitsets and the columns to check.
 
 func.func @forest(%x: tensor<?x4xf64>) -> tensor<?xi64> {
-  %k = pipeline.predict "RandomForestClassifier" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x3xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<3xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 1 : i64, divisor = 2.0 : f64, check = "infinite", proba = "none", decision = "proba"} : tensor<?x4xf64> -> tensor<?xi64>
+  %k = pipeline.predict "RandomForestClassifier" "predict" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x3xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, base = #pipeline.blob<b : tensor<3xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 1 : i64, divisor = 2.0 : f64, check = "infinite", proba = "none", decision = "proba"} : tensor<?x4xf64> -> tensor<?xi64>
   func.return %k : tensor<?xi64>
 }
 
@@ -426,12 +426,12 @@ func.func @forest(%x: tensor<?x4xf64>) -> tensor<?xi64> {
 // -----
 
 func.func @poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
-  %y = pipeline.predict "HistGradientBoostingRegressor" "predict" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x1xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<1xf64>>, category_ranges = #pipeline.blob<"cr" : tensor<3x2xi32>>, category_bits = #pipeline.blob<"cb" : tensor<2xi32>>, compare = "le", input_precision = "f64", sum_precision = "f64", node_flags = 83 : i64, check = "infinite", check_columns = [1 : i64], link = "exp"} : tensor<?x2xf64> -> tensor<?xf64>
+  %y = pipeline.predict "HistGradientBoostingRegressor" "predict" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x1xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, base = #pipeline.blob<b : tensor<1xf64>>, category_ranges = #pipeline.blob<cr : tensor<3x2xi32>>, category_bits = #pipeline.blob<cb : tensor<2xi32>>, compare = "le", input_precision = "f64", sum_precision = "f64", node_flags = 83 : i64, check = "infinite", check_columns = [1 : i64], link = "exp"} : tensor<?x2xf64> -> tensor<?xf64>
   func.return %y : tensor<?xf64>
 }
 
 // CHECK-LABEL: func.func @poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
-// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x {{.*}} categories <"cr" : tensor<3x2xi32>>, <"cb" : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x {{.*}} categories <cr : tensor<3x2xi32>>, <cb : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?xf64>
 // CHECK-NEXT: %y = pipeline.unary "exp" [[RAW]] : tensor<?xf64> -> tensor<?xf64>
 
 // -----
@@ -440,6 +440,6 @@ func.func @poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
 
 func.func @no_decision(%x: tensor<?x4xf64>) -> tensor<?x3xf64> {
   // CHECK: pipeline.predict 'RandomForestClassifier': method 'decision_function' is not supported; expected one of predict, predict_proba
-  %d = pipeline.predict "RandomForestClassifier" "decision_function" %x params {nodes = #pipeline.blob<"n" : tensor<3x4xi32>>, thresholds = #pipeline.blob<"t" : tensor<3xf64>>, leaves = #pipeline.blob<"l" : tensor<4x3xf64>>, roots = #pipeline.blob<"r" : tensor<2xi32>>, tree_outputs = #pipeline.blob<"o" : tensor<2xi32>>, base = #pipeline.blob<"b" : tensor<3xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, proba = "none", decision = "proba"} : tensor<?x4xf64> -> tensor<?x3xf64>
+  %d = pipeline.predict "RandomForestClassifier" "decision_function" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x3xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, base = #pipeline.blob<b : tensor<3xf64>>, compare = "le", input_precision = "f32", sum_precision = "f64", node_flags = 0 : i64, proba = "none", decision = "proba"} : tensor<?x4xf64> -> tensor<?x3xf64>
   func.return %d : tensor<?x3xf64>
 }

@@ -99,12 +99,12 @@ func.func private @approx(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
 
 func.func @ratings(%df: !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>) -> tensor<?xf64> {
   %uk = pipeline.to_array %df ["userId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %ur = feature.lookup_keys %uk[0] keys <"uk" : tensor<4xf64>> table <"ut" : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 0 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
-  %uv = feature.gather_rows %ur values <"uv" : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 0 : i64} : tensor<?x1xi64> -> tensor<?x2xf64>
+  %ur = feature.lookup_keys %uk[0] keys <uk : tensor<4xf64>> table <ut : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 0 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %uv = feature.gather_rows %ur values <uv : tensor<4x2xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 0 : i64} : tensor<?x1xi64> -> tensor<?x2xf64>
   %j1 = feature.join %df, %uv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64>, tensor<?x2xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>
   %mk = pipeline.to_array %df ["movieId"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64> -> tensor<?x1xf64>
-  %mr = feature.lookup_keys %mk[0] keys <"mk" : tensor<4xf64>> table <"mt" : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
-  %mv = feature.gather_rows %mr values <"mv" : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
+  %mr = feature.lookup_keys %mk[0] keys <mk : tensor<4xf64>> table <mt : tensor<8xi64>> probes 1 nan_row -1 {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %mv = feature.gather_rows %mr values <mv : tensor<4x1xf64>> fill 0x7FF8000000000000 : f64 on_missing fill {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
   %j2 = feature.join %j1, %mv : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64>, tensor<?x1xf64> -> !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64>
   %x = pipeline.to_array %j2 ["user_mean", "movie_mean", "year", "user_count"] : !pipeline.frame<"userId" : f64, "movieId" : f64, "year" : f64, "user_mean" : f64, "user_count" : f64, "movie_mean" : f64> -> tensor<?x4xf64>
   %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>

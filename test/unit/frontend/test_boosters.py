@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from tree_values import around_threshold
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.frontend.boosters import booster_model, extract, methods
-from willump_mlir.frontend.params import Blobs, lower_estimator
+from willump_mlir.frontend.params import lower_estimator
 from willump_mlir.frontend.spec import Unsupported
 from willump_mlir.frontend.trees import CATEGORICAL, ZERO_THRESHOLD, TreeEnsemble
 
@@ -294,7 +295,7 @@ def test_xgboost_unsupported(data: tuple, options: dict, reason: str) -> None:
 def test_extract_params_and_methods(data: tuple) -> None:
     X, y, _ = data
     model = xgb.XGBClassifier(n_estimators=3, max_depth=2, **ONE_THREAD).fit(X, y)
-    blobs = Blobs()
+    blobs = BlobStore()
     lowered = lower_estimator(model, "predict_proba", ["f64"] * 5, blobs)
     assert (lowered.estimator, lowered.method) == ("XGBClassifier", "predict_proba")
     assert lowered.params["proba"].data == "binary_sigmoid"
@@ -321,7 +322,7 @@ def test_library_objects_that_are_not_models() -> None:
         dataset = lgb.Dataset(np.zeros((2, 1)))
     assert methods(dataset) == ()
     with pytest.raises(Unsupported, match="Dataset"):
-        extract(dataset, "predict", ["f64"], Blobs())
+        extract(dataset, "predict", ["f64"], BlobStore())
 
 
 # endregion

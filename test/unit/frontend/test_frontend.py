@@ -17,6 +17,7 @@ from sklearn.preprocessing import (
 )
 from xdsl.dialects.builtin import ModuleOp
 
+from willump_mlir.blobs import blob_attributes
 from willump_mlir.dialects.pipeline import BlobAttr, PythonCallOp
 from willump_mlir.frontend import FrontendError, trace_to_module
 
@@ -28,8 +29,7 @@ def op_names(module: ModuleOp) -> list[str]:
 
 def blob_refs(module: ModuleOp) -> set[str]:
     """Every blob symbol the module references."""
-    text = str(module)
-    return {s for s in text.split('"') if "_" in s and len(s.rsplit("_", 1)[-1]) == 16}
+    return {attr.symbol.data for attr in blob_attributes(module)}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from sklearn.ensemble import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from willump_mlir.frontend.params import Blobs
+from willump_mlir.blobs import BlobStore
 from willump_mlir.frontend.sklearn_trees import read_ensemble
 from willump_mlir.frontend.spec import Unsupported
 from willump_mlir.frontend.trees import (
@@ -225,9 +225,9 @@ def test_check_names_the_inconsistency(change, message: str) -> None:
 
 
 def test_params_number_internal_nodes_and_leaves_apart() -> None:
-    blobs = Blobs()
+    blobs = BlobStore()
     params = _stump().params(blobs, "stump")
-    arrays = {key: blobs.arrays[attr.symbol.data] for key, attr in params.items()
+    arrays = {key: blobs[attr.symbol.data] for key, attr in params.items()
               if hasattr(attr, "symbol")}  # fmt: skip
     np.testing.assert_array_equal(arrays["nodes"], [[0, MISSING_LEFT, ~0, ~1]])
     np.testing.assert_array_equal(arrays["leaves"], [[1.0], [2.0]])

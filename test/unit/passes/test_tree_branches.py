@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from tree_values import around_threshold
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import MISSING_LEFT, ZERO_IS_MISSING, ZERO_THRESHOLD
-from willump_mlir.frontend.params import Blobs
 from willump_mlir.frontend.trees import TreeEnsemble
 from willump_mlir.passes.tree_branches import BranchWriter, llvm_double, tree_blocks
 from willump_mlir.runtime.jit import bind_blob, compile_llvm_ir
@@ -78,11 +78,11 @@ def adversarial_rows(rng: np.random.Generator, rows: int) -> np.ndarray:
 
 def run_branches(ensemble: TreeEnsemble, X: np.ndarray, key: str) -> tuple[np.ndarray, str]:
     """The raw sums of the generated code (compiled alone) for rows ``X``, and the code."""
-    blobs = Blobs()
+    blobs = BlobStore()
     params = ensemble.params(blobs, "branches_test")
-    for symbol, array in blobs.arrays.items():
+    for symbol, array in blobs.items():
         bind_blob(symbol, array)
-    arrays = {k: blobs.arrays[v.symbol.data] for k, v in params.items() if hasattr(v, "symbol")}
+    arrays = {k: blobs[v.symbol.data] for k, v in params.items() if hasattr(v, "symbol")}
     leaves = params["leaves"].symbol.data  # type: ignore[attr-defined]
     writer = BranchWriter(
         "trees", arrays["nodes"], arrays["thresholds"], arrays["roots"],

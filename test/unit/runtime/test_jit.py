@@ -16,8 +16,10 @@ from xdsl.context import Context
 from xdsl.dialects import get_all_dialects
 from xdsl.parser import Parser
 
+from willump_mlir.blobs import BlobStore
 from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
 from willump_mlir.runtime import jit
+from willump_mlir.translate import module_to_llvm_ir
 
 KERNEL = """
 "memref.global"() <{{sym_name = "{blob}", sym_visibility = "public",
@@ -50,7 +52,7 @@ def lower(text: str) -> str:
     module = Parser(ctx, text).parse_module()
     ConvertToLLVMPass().apply(ctx, module)
     module.verify()
-    return jit.module_to_llvm_ir(module)
+    return module_to_llvm_ir(module, BlobStore())
 
 
 def unique(prefix: str) -> str:

@@ -4,28 +4,28 @@
 // <analyzer ...>, <norm ...>) are enum attributes: a value outside them does not parse.
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown "warn" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown "warn" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: Expected `ignore`, or `error`.
 
 // -----
 
 %c = "test.op"() : () -> tensor<?x1xi64>
-%v = feature.gather_rows %c values <"v" : tensor<3x2xf64>> fill 0.0 : f64 on_missing raise : tensor<?x1xi64> -> tensor<?x2xf64>
+%v = feature.gather_rows %c values <v : tensor<3x2xf64>> fill 0.0 : f64 on_missing raise : tensor<?x1xi64> -> tensor<?x2xf64>
 
 // CHECK: Expected `fill`, or `python`.
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%t = feature.decode_text %df "c" lowercase 1 strip "latin" map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"s" : tensor<4xi32>> classes <"k" : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"c" : !pipeline.str> -> !feature.text
+%t = feature.decode_text %df "c" lowercase 1 strip "latin" map <i : tensor<4352xi32>>, <b : tensor<256xi32>>, <s : tensor<4xi32>> classes <k : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"c" : !pipeline.str> -> !feature.text
 
 // CHECK: Expected `none`, `ascii`, or `unicode`.
 
 // -----
 
 %t = "test.op"() : () -> !feature.text
-%c = feature.count_terms %t words ngram 1 to 1 vocab <"v" : tensor<20xi32>>, <"o" : tensor<5xi64>>, <"h" : tensor<16xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
+%c = feature.count_terms %t words ngram 1 to 1 vocab <v : tensor<20xi32>>, <o : tensor<5xi64>>, <h : tensor<16xi64>> probes 1 : !feature.text -> tensor<?x4xf64, "csr">
 
 // CHECK: Expected `word`, `char`, or `char_wb`.
 

@@ -3,63 +3,63 @@
 // Column transformers: shape, element type and blob sizes.
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.impute %x fill <"f" : tensor<3xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = feature.impute %x fill <f : tensor<3xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK: fill blob 'f' has 3 values, not 2
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.impute %x fill <"f" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x3xf64>
+%y = feature.impute %x fill <f : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x3xf64>
 
 // CHECK: feature.impute: result type must equal the input type tensor<?x2xf64>
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xi64>
-%y = feature.impute %x fill <"f" : tensor<2xf64>> : tensor<?x2xi64> -> tensor<?x2xi64>
+%y = feature.impute %x fill <f : tensor<2xf64>> : tensor<?x2xi64> -> tensor<?x2xi64>
 
 // CHECK: feature.impute: input must hold f64 values
 
 // -----
 
 %x = "test.op"() : () -> tensor<5x2xf64>
-%y = feature.impute %x fill <"f" : tensor<2xf64>> : tensor<5x2xf64> -> tensor<5x2xf64>
+%y = feature.impute %x fill <f : tensor<2xf64>> : tensor<5x2xf64> -> tensor<5x2xf64>
 
 // CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<5x2xf64>
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.standardize %x sub <"m" : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = feature.standardize %x sub <m : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK: sub blob 'm' has 1 values, not 2
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.standardize %x div <"s" : tensor<2x2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = feature.standardize %x div <s : tensor<2x2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK: div blob 's' has 4 values, not 2
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.mul_add %x mul <"s" : tensor<3xf64>> add <"m" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = feature.mul_add %x mul <s : tensor<3xf64>> add <m : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK: mul blob 's' has 3 values, not 2
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.mul_add %x mul <"s" : tensor<2xf64>> add <"m" : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = feature.mul_add %x mul <s : tensor<2xf64>> add <m : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK: add blob 'm' has 1 values, not 2
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.mul_add %x mul <"s" : tensor<2xf64>> add <"m" : tensor<2xf64>> clip <"r" : tensor<3xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%y = feature.mul_add %x mul <s : tensor<2xf64>> add <m : tensor<2xf64>> clip <r : tensor<3xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK: clip blob 'r' has 3 values, not 2
 
@@ -68,84 +68,84 @@
 // Categorical encoding.
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "d" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "d" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: frame has no column 'd'
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : f64>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : f64> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : f64> -> tensor<?x1xi64>
 
 // CHECK: column 'c' does not hold strings
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<0xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<0xui8>> offsets <o : tensor<0xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: offsets must hold at least two values: one category or more
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<0xui8>> offsets <"o" : tensor<1xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<0xui8>> offsets <o : tensor<1xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: offsets must hold at least two values: one category or more
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing 1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: missing code 1 is not -1 or a category
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<6xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<6xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: table size 6 is not a power of two
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<0xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<0xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: table size 0 is not a power of two
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 0 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 0 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: probes must be in [1, 8], got 0
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 9 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 9 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: probes must be in [1, 8], got 9
 
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<3xui8>> offsets <"o" : tensor<2xi64>> table <"t" : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 
 // CHECK: result must be tensor<?x1xi64>
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.encode_numbers %x [2] categories <"c" : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+%y = feature.encode_numbers %x [2] categories <c : tensor<3xf64>> missing -1 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 
 // CHECK: column 2 is out of range
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%y = feature.encode_numbers %x [0] categories <"c" : tensor<3xf64>> missing -2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+%y = feature.encode_numbers %x [0] categories <c : tensor<3xf64>> missing -2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 
 // CHECK: missing code -2 is not -1 or a category
 
@@ -189,56 +189,56 @@
 // Linear models.
 
 %x = "test.op"() : () -> tensor<?x3xf64>
-%d = feature.linear %x coef <"w" : tensor<3xf64>> offset 0 : tensor<?x3xf64> -> tensor<?x1xf64>
+%d = feature.linear %x coef <w : tensor<3xf64>> offset 0 : tensor<?x3xf64> -> tensor<?x1xf64>
 
 // CHECK: coef must be a 2-D blob [outputs, features]
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x3xf64>
-%d = feature.linear %x coef <"w" : tensor<1x4xf64>> offset 2 : tensor<?x3xf64> -> tensor<?x1xf64>
+%d = feature.linear %x coef <w : tensor<1x4xf64>> offset 2 : tensor<?x3xf64> -> tensor<?x1xf64>
 
 // CHECK: coef columns [2, 5) are out of range for 4 features
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x3xf64>
-%d = feature.linear %x coef <"w" : tensor<2x3xf64>> offset 0 intercept <"b" : tensor<1xf64>> : tensor<?x3xf64> -> tensor<?x2xf64>
+%d = feature.linear %x coef <w : tensor<2x3xf64>> offset 0 intercept <b : tensor<1xf64>> : tensor<?x3xf64> -> tensor<?x2xf64>
 
 // CHECK: intercept blob 'b' has 1 values, not 2
 
 // -----
 
 %x = "test.op"() : () -> tensor<?x3xf64>
-%d = feature.linear %x coef <"w" : tensor<2x3xf64>> offset 0 : tensor<?x3xf64> -> tensor<?xf64>
+%d = feature.linear %x coef <w : tensor<2x3xf64>> offset 0 : tensor<?x3xf64> -> tensor<?xf64>
 
 // CHECK: result must be tensor<?x2xf64>
 
 // -----
 
 %x = "test.op"() : () -> tensor<3x3xf64>
-%d = feature.linear %x coef <"w" : tensor<1x3xf64>> offset 0 : tensor<3x3xf64> -> tensor<?xf64>
+%d = feature.linear %x coef <w : tensor<1x3xf64>> offset 0 : tensor<3x3xf64> -> tensor<?xf64>
 
 // CHECK: input must be a batch tensor<?xT> or tensor<?xWxT>, got tensor<3x3xf64>
 
 // -----
 
 %c = "test.op"() : () -> tensor<?xi64>
-%d = feature.weight_lookup %c coef <"w" : tensor<1x3xf64>> offset 0 categories 3 drop -1 : tensor<?xi64> -> tensor<?x1xf64>
+%d = feature.weight_lookup %c coef <w : tensor<1x3xf64>> offset 0 categories 3 drop -1 : tensor<?xi64> -> tensor<?x1xf64>
 
 // CHECK: codes must be tensor<?x1xi64>
 
 // -----
 
 %c = "test.op"() : () -> tensor<?x1xi64>
-%d = feature.weight_lookup %c coef <"w" : tensor<1x5xf64>> offset 3 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+%d = feature.weight_lookup %c coef <w : tensor<1x5xf64>> offset 3 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
 
 // CHECK: coef columns [3, 6) are out of range for 5 features
 
 // -----
 
 %c = "test.op"() : () -> tensor<?x1xi64>
-%d = feature.weight_lookup %c coef <"w" : tensor<2x3xf64>> offset 0 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+%d = feature.weight_lookup %c coef <w : tensor<2x3xf64>> offset 0 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
 
 // CHECK: result must be tensor<?x2xf64>
 
@@ -323,6 +323,6 @@
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
-%y = feature.encode_strings %df "c" bytes <"b" : tensor<2xui8>> offsets <"o" : tensor<3xi64>> table <"t" : tensor<8xi64>> probes 1 missing 1 marker 4 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+%y = feature.encode_strings %df "c" bytes <b : tensor<2xui8>> offsets <o : tensor<3xi64>> table <t : tensor<8xi64>> probes 1 missing 1 marker 4 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: marker must be 1 (None), 2 (NaN) or 3 (either), got 4

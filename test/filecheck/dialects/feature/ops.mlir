@@ -5,37 +5,37 @@
 // Column transformers.
 
 %x = "test.op"() : () -> tensor<?x2xf64>
-%i = feature.impute %x fill <"fill_0" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%s = feature.standardize %i sub <"mean_1" : tensor<2xf64>> div <"scale_2" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%c = feature.standardize %i sub <"center_3" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%d = feature.standardize %i div <"scale_4" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%m = feature.mul_add %s mul <"scale_5" : tensor<2xf64>> add <"min_6" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-%k = feature.mul_add %s mul <"scale_5" : tensor<2xf64>> add <"min_6" : tensor<2xf64>> clip <"range_7" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%s = feature.standardize %i sub <mean_1 : tensor<2xf64>> div <scale_2 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%c = feature.standardize %i sub <center_3 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
-// CHECK-NEXT: %i = feature.impute %x fill <"fill_0" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %s = feature.standardize %i sub <"mean_1" : tensor<2xf64>> div <"scale_2" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %c = feature.standardize %i sub <"center_3" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %d = feature.standardize %i div <"scale_4" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %m = feature.mul_add %s mul <"scale_5" : tensor<2xf64>> add <"min_6" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT: %k = feature.mul_add %s mul <"scale_5" : tensor<2xf64>> add <"min_6" : tensor<2xf64>> clip <"range_7" : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %s = feature.standardize %i sub <mean_1 : tensor<2xf64>> div <scale_2 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %c = feature.standardize %i sub <center_3 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
-// GENERIC:      %i = "feature.impute"(%x) <{fill = #pipeline.blob<"fill_0" : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
-// GENERIC-NEXT: %s = "feature.standardize"(%i) <{sub = #pipeline.blob<"mean_1" : tensor<2xf64>>, div = #pipeline.blob<"scale_2" : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
-// GENERIC-NEXT: %c = "feature.standardize"(%i) <{sub = #pipeline.blob<"center_3" : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
-// GENERIC-NEXT: %d = "feature.standardize"(%i) <{div = #pipeline.blob<"scale_4" : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
-// GENERIC-NEXT: %m = "feature.mul_add"(%s) <{mul = #pipeline.blob<"scale_5" : tensor<2xf64>>, add = #pipeline.blob<"min_6" : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
-// GENERIC-NEXT: %k = "feature.mul_add"(%s) <{mul = #pipeline.blob<"scale_5" : tensor<2xf64>>, add = #pipeline.blob<"min_6" : tensor<2xf64>>, clip = #pipeline.blob<"range_7" : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC:      %i = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %s = "feature.standardize"(%i) <{sub = #pipeline.blob<mean_1 : tensor<2xf64>>, div = #pipeline.blob<scale_2 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %c = "feature.standardize"(%i) <{sub = #pipeline.blob<center_3 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %d = "feature.standardize"(%i) <{div = #pipeline.blob<scale_4 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %m = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %k = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>, clip = #pipeline.blob<range_7 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 
 // -----
 
 // Categorical encoding.
 
 func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x: tensor<?x2xf64>) {
-  %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown error : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cany = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-  %cn = feature.encode_numbers %x [1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+  %cs = feature.encode_strings %df "city" bytes <bytes_0 : tensor<9xui8>> offsets <offsets_1 : tensor<4xi64>> table <table_3 : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cnone = feature.encode_strings %df "city" bytes <bytes_0 : tensor<9xui8>> offsets <offsets_1 : tensor<4xi64>> table <table_3 : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown error : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cany = feature.encode_strings %df "city" bytes <bytes_0 : tensor<9xui8>> offsets <offsets_1 : tensor<4xi64>> table <table_3 : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+  %cn = feature.encode_numbers %x [1] categories <cats_2 : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
   %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
   %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
   %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
@@ -43,18 +43,18 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 }
 
 // CHECK-LABEL: func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x: tensor<?x2xf64>) {
-// CHECK-NEXT:    %cs = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cnone = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown error : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cany = feature.encode_strings %df "city" bytes <"bytes_0" : tensor<9xui8>> offsets <"offsets_1" : tensor<4xi64>> table <"table_3" : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
-// CHECK-NEXT:    %cn = feature.encode_numbers %x[1] categories <"cats_2" : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cs = feature.encode_strings %df "city" bytes <bytes_0 : tensor<9xui8>> offsets <offsets_1 : tensor<4xi64>> table <table_3 : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cnone = feature.encode_strings %df "city" bytes <bytes_0 : tensor<9xui8>> offsets <offsets_1 : tensor<4xi64>> table <table_3 : tensor<8xi64>> probes 2 missing 2 marker 1 on_unknown error : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cany = feature.encode_strings %df "city" bytes <bytes_0 : tensor<9xui8>> offsets <offsets_1 : tensor<4xi64>> table <table_3 : tensor<8xi64>> probes 2 missing 2 marker 3 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "age" : f64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %cn = feature.encode_numbers %x[1] categories <cats_2 : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT:    %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
 // CHECK-NEXT:    %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 
-// GENERIC:      %cs = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
-// GENERIC-NEXT: %cnone = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 1 : i64, on_unknown = #feature<on_unknown error>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
-// GENERIC-NEXT: %cany = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<"bytes_0" : tensor<9xui8>>, offsets = #pipeline.blob<"offsets_1" : tensor<4xi64>>, table = #pipeline.blob<"table_3" : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 3 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
-// GENERIC-NEXT: %cn = "feature.encode_numbers"(%x) <{index = 1 : i64, categories = #pipeline.blob<"cats_2" : tensor<3xf64>>, missing = 2 : i64, on_unknown = #feature<on_unknown error>}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
+// GENERIC:      %cs = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<bytes_0 : tensor<9xui8>>, offsets = #pipeline.blob<offsets_1 : tensor<4xi64>>, table = #pipeline.blob<table_3 : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %cnone = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<bytes_0 : tensor<9xui8>>, offsets = #pipeline.blob<offsets_1 : tensor<4xi64>>, table = #pipeline.blob<table_3 : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 1 : i64, on_unknown = #feature<on_unknown error>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %cany = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<bytes_0 : tensor<9xui8>>, offsets = #pipeline.blob<offsets_1 : tensor<4xi64>>, table = #pipeline.blob<table_3 : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 3 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
+// GENERIC-NEXT: %cn = "feature.encode_numbers"(%x) <{index = 1 : i64, categories = #pipeline.blob<cats_2 : tensor<3xf64>>, missing = 2 : i64, on_unknown = #feature<on_unknown error>}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
 // GENERIC-NEXT: %o = "feature.onehot"(%cs) <{categories = 3 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %od = "feature.onehot"(%cn) <{categories = 3 : i64, drop = 0 : i64}> : (tensor<?x1xi64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %r = "feature.ordinal"(%cn) <{missing = 2 : i64}> {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : (tensor<?x1xi64>) -> tensor<?x1xf64>
@@ -64,39 +64,39 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // Linear models and model outputs.
 
 %x, %codes = "test.op"() : () -> (tensor<?x5xf64>, tensor<?x1xi64>)
-%d = feature.linear %x coef <"w_0" : tensor<3x9xf64>> offset 0 intercept <"b_1" : tensor<3xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x3xf64>
-%w = feature.weight_lookup %codes coef <"w_0" : tensor<3x9xf64>> offset 5 categories 4 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+%d = feature.linear %x coef <w_0 : tensor<3x9xf64>> offset 0 intercept <b_1 : tensor<3xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x3xf64>
+%w = feature.weight_lookup %codes coef <w_0 : tensor<3x9xf64>> offset 5 categories 4 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 %t = feature.sum %d, %w : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
 %k = feature.argmax %t : tensor<?x3xf64> -> tensor<?xi64>
-%b = feature.linear %x coef <"v_2" : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
-%bv = feature.linear %x coef <"v_2" : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
-%bw = feature.weight_lookup %codes coef <"v_3" : tensor<1x3xf64>> offset 0 categories 4 drop 1 : tensor<?x1xi64> -> tensor<?xf64>
+%b = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
+%bv = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
+%bw = feature.weight_lookup %codes coef <v_3 : tensor<1x3xf64>> offset 0 categories 4 drop 1 : tensor<?x1xi64> -> tensor<?xf64>
 %p = feature.sigmoid %b : tensor<?x1xf64> -> tensor<?x1xf64>
 %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
 %bk = feature.argmax %bv : tensor<?xf64> -> tensor<?xi64>
 %nk = feature.argmax %b {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
 
 // CHECK:      %x, %codes = "test.op"() : () -> (tensor<?x5xf64>, tensor<?x1xi64>)
-// CHECK-NEXT: %d = feature.linear %x coef <"w_0" : tensor<3x9xf64>> offset 0 intercept <"b_1" : tensor<3xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: %w = feature.weight_lookup %codes coef <"w_0" : tensor<3x9xf64>> offset 5 categories 4 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+// CHECK-NEXT: %d = feature.linear %x coef <w_0 : tensor<3x9xf64>> offset 0 intercept <b_1 : tensor<3xf64>> {check_finite} : tensor<?x5xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %w = feature.weight_lookup %codes coef <w_0 : tensor<3x9xf64>> offset 5 categories 4 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: %t = feature.sum %d, %w : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 // CHECK-NEXT: %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %k = feature.argmax %t : tensor<?x3xf64> -> tensor<?xi64>
-// CHECK-NEXT: %b = feature.linear %x coef <"v_2" : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
-// CHECK-NEXT: %bv = feature.linear %x coef <"v_2" : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
-// CHECK-NEXT: %bw = feature.weight_lookup %codes coef <"v_3" : tensor<1x3xf64>> offset 0 categories 4 drop 1 : tensor<?x1xi64> -> tensor<?xf64>
+// CHECK-NEXT: %b = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %bv = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
+// CHECK-NEXT: %bw = feature.weight_lookup %codes coef <v_3 : tensor<1x3xf64>> offset 0 categories 4 drop 1 : tensor<?x1xi64> -> tensor<?xf64>
 // CHECK-NEXT: %p = feature.sigmoid %b : tensor<?x1xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %bk = feature.argmax %bv : tensor<?xf64> -> tensor<?xi64>
 // CHECK-NEXT: %nk = feature.argmax %b {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
 
-// GENERIC:      %d = "feature.linear"(%x) <{coef = #pipeline.blob<"w_0" : tensor<3x9xf64>>, offset = 0 : i64, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>}> {check_finite} : (tensor<?x5xf64>) -> tensor<?x3xf64>
-// GENERIC-NEXT: %w = "feature.weight_lookup"(%codes) <{coef = #pipeline.blob<"w_0" : tensor<3x9xf64>>, offset = 5 : i64, categories = 4 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
+// GENERIC:      %d = "feature.linear"(%x) <{coef = #pipeline.blob<w_0 : tensor<3x9xf64>>, offset = 0 : i64, intercept = #pipeline.blob<b_1 : tensor<3xf64>>}> {check_finite} : (tensor<?x5xf64>) -> tensor<?x3xf64>
+// GENERIC-NEXT: %w = "feature.weight_lookup"(%codes) <{coef = #pipeline.blob<w_0 : tensor<3x9xf64>>, offset = 5 : i64, categories = 4 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %t = "feature.sum"(%d, %w) : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %sm = "feature.softmax"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %sg = "feature.sigmoid"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>

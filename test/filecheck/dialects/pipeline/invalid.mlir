@@ -14,7 +14,7 @@
 
 // -----
 
-%x = "test.op"() {blob = #pipeline.blob<"w" : tensor<?x3xf64>>} : () -> ()
+%x = "test.op"() {blob = #pipeline.blob<w : tensor<?x3xf64>>} : () -> ()
 
 // CHECK: a blob has a static shape
 

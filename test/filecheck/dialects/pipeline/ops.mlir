@@ -7,10 +7,10 @@
 func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str>) -> tensor<?xf64> {
   %num = pipeline.to_array %df ["age", "income"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str> -> tensor<?x2xf64>
   %cat = pipeline.select_columns %df ["city"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str> -> !pipeline.frame<"city" : !pipeline.str>
-  %s = pipeline.transform "StandardScaler" %num params {mean = #pipeline.blob<"mean_0" : tensor<2xf64>>, scale = #pipeline.blob<"scale_1" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-  %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b_2" : tensor<9xui8>>, offsets = #pipeline.blob<"o_3" : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+  %s = pipeline.transform "StandardScaler" %num params {mean = #pipeline.blob<mean_0 : tensor<2xf64>>, scale = #pipeline.blob<scale_1 : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+  %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b_2 : tensor<9xui8>>, offsets = #pipeline.blob<o_3 : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
   %x = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
-  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"coef_4" : tensor<1x5xf64>>, intercept = #pipeline.blob<"b_5" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x5xf64> -> tensor<?x2xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<coef_4 : tensor<1x5xf64>>, intercept = #pipeline.blob<b_5 : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x5xf64> -> tensor<?x2xf64>
   %p1 = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
   func.return %p1 : tensor<?xf64>
 }
@@ -18,19 +18,19 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 // CHECK-LABEL: func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str>) -> tensor<?xf64> {
 // CHECK-NEXT:    %num = pipeline.to_array %df ["age", "income"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str> -> tensor<?x2xf64>
 // CHECK-NEXT:    %cat = pipeline.select_columns %df ["city"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str> -> !pipeline.frame<"city" : !pipeline.str>
-// CHECK-NEXT:    %s = pipeline.transform "StandardScaler" %num params {mean = #pipeline.blob<"mean_0" : tensor<2xf64>>, scale = #pipeline.blob<"scale_1" : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
-// CHECK-NEXT:    %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b_2" : tensor<9xui8>>, offsets = #pipeline.blob<"o_3" : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+// CHECK-NEXT:    %s = pipeline.transform "StandardScaler" %num params {mean = #pipeline.blob<mean_0 : tensor<2xf64>>, scale = #pipeline.blob<scale_1 : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT:    %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b_2 : tensor<9xui8>>, offsets = #pipeline.blob<o_3 : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 // CHECK-NEXT:    %x = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
-// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<"coef_4" : tensor<1x5xf64>>, intercept = #pipeline.blob<"b_5" : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x5xf64> -> tensor<?x2xf64>
+// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {coef = #pipeline.blob<coef_4 : tensor<1x5xf64>>, intercept = #pipeline.blob<b_5 : tensor<1xf64>>, proba = "binary_sigmoid"} : tensor<?x5xf64> -> tensor<?x2xf64>
 // CHECK-NEXT:    %p1 = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
 // CHECK-NEXT:    func.return %p1 : tensor<?xf64>
 
 // GENERIC:      %num = "pipeline.to_array"(%df) <{columns = ["age", "income"]}> : (!pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %cat = "pipeline.select_columns"(%df) <{columns = ["city"]}> : (!pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str>) -> !pipeline.frame<"city" : !pipeline.str>
-// GENERIC-NEXT: %s = "pipeline.transform"(%num) <{estimator = "StandardScaler", params = {mean = #pipeline.blob<"mean_0" : tensor<2xf64>>, scale = #pipeline.blob<"scale_1" : tensor<2xf64>>}}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
-// GENERIC-NEXT: %o = "pipeline.transform"(%cat) <{estimator = "OneHotEncoder", params = {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<"b_2" : tensor<9xui8>>, offsets = #pipeline.blob<"o_3" : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}]}}> : (!pipeline.frame<"city" : !pipeline.str>) -> tensor<?x3xf64>
+// GENERIC-NEXT: %s = "pipeline.transform"(%num) <{estimator = "StandardScaler", params = {mean = #pipeline.blob<mean_0 : tensor<2xf64>>, scale = #pipeline.blob<scale_1 : tensor<2xf64>>}}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %o = "pipeline.transform"(%cat) <{estimator = "OneHotEncoder", params = {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b_2 : tensor<9xui8>>, offsets = #pipeline.blob<o_3 : tensor<4xi64>>, missing = -1 : i64, drop = -1 : i64}]}}> : (!pipeline.frame<"city" : !pipeline.str>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %x = "pipeline.hstack"(%s, %o) : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
-// GENERIC-NEXT: %p = "pipeline.predict"(%x) <{estimator = "LogisticRegression", method = "predict_proba", params = {coef = #pipeline.blob<"coef_4" : tensor<1x5xf64>>, intercept = #pipeline.blob<"b_5" : tensor<1xf64>>, proba = "binary_sigmoid"}}> : (tensor<?x5xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %p = "pipeline.predict"(%x) <{estimator = "LogisticRegression", method = "predict_proba", params = {coef = #pipeline.blob<coef_4 : tensor<1x5xf64>>, intercept = #pipeline.blob<b_5 : tensor<1xf64>>, proba = "binary_sigmoid"}}> : (tensor<?x5xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %p1 = "pipeline.take_column"(%p) <{index = #builtin.int<1>}> : (tensor<?x2xf64>) -> tensor<?xf64>
 
 // -----
@@ -76,22 +76,22 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 // Per-row outputs, every predict method, and opaque Python calls.
 
 %x, %obj = "test.op"() : () -> (tensor<?x4xf64>, !pipeline.object)
-%d = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
-%k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
-%r = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>} {note = 1 : i64} : tensor<?x4xf64> -> tensor<?xf64>
+%d = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<w_0 : tensor<3x4xf64>>, intercept = #pipeline.blob<b_1 : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
+%k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<w_0 : tensor<3x4xf64>>, intercept = #pipeline.blob<b_1 : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
+%r = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<w_2 : tensor<1x4xf64>>, intercept = #pipeline.blob<b_3 : tensor<1xf64>>} {note = 1 : i64} : tensor<?x4xf64> -> tensor<?xf64>
 %y = pipeline.python_call "my_udf"(%x, %obj) reason "unknown function" : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
 %u, %w = pipeline.python_call "split"(%y) reason "returns a tuple" source "pipeline.py:12" : (tensor<?x4xf64>) -> (!pipeline.object, tensor<?xf64>)
 pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> ()
 
 // CHECK:      %x, %obj = "test.op"() : () -> (tensor<?x4xf64>, !pipeline.object)
-// CHECK-NEXT: %d = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: %k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<"w_0" : tensor<3x4xf64>>, intercept = #pipeline.blob<"b_1" : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
-// CHECK-NEXT: %r = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>} {note = 1 : i64} : tensor<?x4xf64> -> tensor<?xf64>
+// CHECK-NEXT: %d = pipeline.predict "LinearSVC" "decision_function" %x params {coef = #pipeline.blob<w_0 : tensor<3x4xf64>>, intercept = #pipeline.blob<b_1 : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %k = pipeline.predict "LinearSVC" "predict" %x params {coef = #pipeline.blob<w_0 : tensor<3x4xf64>>, intercept = #pipeline.blob<b_1 : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
+// CHECK-NEXT: %r = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<w_2 : tensor<1x4xf64>>, intercept = #pipeline.blob<b_3 : tensor<1xf64>>} {note = 1 : i64} : tensor<?x4xf64> -> tensor<?xf64>
 // CHECK-NEXT: %y = pipeline.python_call "my_udf"(%x, %obj) reason "unknown function" : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
 // CHECK-NEXT: %u, %w = pipeline.python_call "split"(%y) reason "returns a tuple" source "pipeline.py:12" : (tensor<?x4xf64>) -> (!pipeline.object, tensor<?xf64>)
 pipeline.python_call "log"(%y) reason "side effect only" : (tensor<?x4xf64>) -> ()
 
-// GENERIC:      %r = "pipeline.predict"(%x) <{estimator = "Ridge", method = "predict", params = {coef = #pipeline.blob<"w_2" : tensor<1x4xf64>>, intercept = #pipeline.blob<"b_3" : tensor<1xf64>>}}> {note = 1 : i64} : (tensor<?x4xf64>) -> tensor<?xf64>
+// GENERIC:      %r = "pipeline.predict"(%x) <{estimator = "Ridge", method = "predict", params = {coef = #pipeline.blob<w_2 : tensor<1x4xf64>>, intercept = #pipeline.blob<b_3 : tensor<1xf64>>}}> {note = 1 : i64} : (tensor<?x4xf64>) -> tensor<?xf64>
 // GENERIC-NEXT: %y = "pipeline.python_call"(%x, %obj) <{callee = "my_udf", reason = "unknown function"}> : (tensor<?x4xf64>, !pipeline.object) -> tensor<?x4xf64>
 // GENERIC-NEXT: %u, %w = "pipeline.python_call"(%y) <{callee = "split", reason = "returns a tuple", source = "pipeline.py:12"}> : (tensor<?x4xf64>) -> (!pipeline.object, tensor<?xf64>)
 

@@ -2,7 +2,7 @@
 
 %s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %t = "test.op"() : () -> !pipeline.frame<"d" : !pipeline.str>
-%l = pipeline.str_case "upper" %s map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8 : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+%l = pipeline.str_case "upper" %s map <i : tensor<4352xi32>>, <b : tensor<256xi32>>, <q : tensor<1xi32>> expansion 8 : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %w = pipeline.str_strip "left" %l chars "x-" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %h = pipeline.str_slice %w [0 : 3] : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %f = pipeline.str_slice %s [-1] : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
@@ -13,7 +13,7 @@
 %d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 %e = pipeline.str_fill %s "n/a" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
-// CHECK: pipeline.str_case "upper" %{{.*}} map <"i" : tensor<4352xi32>>, <"b" : tensor<256xi32>>, <"q" : tensor<1xi32>> expansion 8
+// CHECK: pipeline.str_case "upper" %{{.*}} map <i : tensor<4352xi32>>, <b : tensor<256xi32>>, <q : tensor<1xi32>> expansion 8
 // CHECK: pipeline.str_strip "left" %{{.*}} chars "x-"
 // CHECK: pipeline.str_slice %{{.*}} [0 : 3]
 // CHECK: pipeline.str_slice %{{.*}} [-1]
