@@ -1,6 +1,7 @@
 """Tests of the JIT runtime (willump_mlir.runtime.jit) and of convert-to-llvm semantics."""
 
 import ctypes
+import hashlib
 import math
 import os
 import subprocess
@@ -196,6 +197,42 @@ def test_blob_is_a_private_copy() -> None:
     lib = jit.compile_llvm_ir(ir, unique("key"))
     assert call_dot(lib, np.ones(1)) == 3.0
     jit.bind_blob(blob, np.array([2.0, 1.0]))  # same content, still fine
+
+
+def test_entry_carries_the_blobs_passes_created(cache_in_tmp: Path) -> None:
+    """A blob stored with the object is bound by a hit in a fresh process, where nothing
+    else binds it; an entry whose blob does not hash to its name is a miss."""
+    store = BlobStore()
+    symbol = store.add(unique("created"), np.array([2.0, 1.0])).symbol.data
+    ir = lower(KERNEL.format(blob=symbol, start=0.0))
+    lib = jit.compile_llvm_ir(ir, "with-blobs", blobs={symbol: store[symbol]})
+    assert call_dot(lib, np.ones(2)) == 6.0 and lib.blobs.keys() == {symbol}
+    script = textwrap.dedent(
+        """
+        import ctypes
+        import numpy as np
+        from willump_mlir.runtime import jit
+
+        lib = jit.load_cached("with-blobs")
+        assert lib is not None and lib.cache_hit and len(lib.blobs) == 1
+        x = np.arange(10.0)
+        print(lib.cfunc("dot", ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)(x.ctypes.data, 10))
+        """
+    )
+    env = {**os.environ, "WILLUMP_MLIR_CACHE_DIR": str(cache_in_tmp)}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) == float((2 * np.arange(10.0) + 1).sum())
+
+    path = jit.cache_path("with-blobs")
+    raw = bytearray(path.read_bytes())
+    at = raw.index(np.array([2.0, 1.0]).tobytes())
+    raw[at : at + 8] = np.array([3.0]).tobytes()  # the blob changed, the header re-sealed
+    start = len(jit._MAGIC) + jit._HEADER.size
+    _, meta_len = jit._HEADER.unpack_from(raw, len(jit._MAGIC))
+    raw[len(jit._MAGIC) : start] = jit._HEADER.pack(hashlib.sha256(raw[start:]).digest(), meta_len)
+    path.write_bytes(bytes(raw))
+    assert jit.load_cached("with-blobs") is None
 
 
 def test_corrupt_cache_entry_is_a_miss() -> None:
