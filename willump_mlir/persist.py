@@ -1,6 +1,6 @@
 """Saving and loading pipelines: ``compiled.save(path)``, ``fast.save(path)``, ``wm.load(path)``.
 
-A save is a directory (format ``willump-mlir``, version 4) of these files:
+A save is a directory (format ``willump-mlir``, version 5) of these files:
 
 ``manifest.json``
     ``format``, ``version``, ``python`` (``"3.11"``: a pickle is tied to it), ``pipeline``
@@ -71,7 +71,9 @@ import pickle
 import shutil
 import sys
 import tempfile
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,7 @@ from willump_mlir.dialects.pipeline import PythonCallOp
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.native_work import nothing_native_to_run
+from willump_mlir.runtime import jit
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import Candidate, GroupProfile, OptimizedPipeline, Report
@@ -720,6 +723,75 @@ def _read_report(data: dict[str, Any]) -> Report:
 
 def _candidate(data: dict[str, Any]) -> Candidate:
     return Candidate(**{**data, "groups": tuple(data["groups"])})
+
+
+# endregion
+# region Pickling
+
+#: Pipelines unpickled in this process, by the digest of their pickled state (most recent
+#: last): a worker that unpickles the same pipeline for every task rebuilds it once.
+_UNPICKLED: OrderedDict[str, CompiledPipeline | OptimizedPipeline] = OrderedDict()
+UNPICKLED_KEPT = 16
+_UNPICKLED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Portable:
+    """A pipeline as ``pickle`` carries it: the files of a pickled save (``files``), the
+    object-cache entries of its programs by cache key (``entries``: machine code, run plan
+    and the blobs passes created) and the target they were built for (``target``:
+    ``jit.host_target()``, the CPU name and features, llvmlite and ABI versions)."""
+
+    files: dict[str, bytes]
+    entries: dict[str, bytes]
+    target: str
+
+    def digest(self) -> str:
+        return hashlib.sha256(
+            b"".join(hashlib.sha256(self.files[name]).digest() for name in sorted(self.files))
+        ).hexdigest()
+
+
+def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
+    """What ``pickle.dumps(pipeline)`` carries (``__reduce__`` of both pipeline classes)."""
+    programs = _programs(pipeline)
+    loaded_without_objects = any(
+        isinstance(a.value, CompiledIn) for c in programs.values() for a in c.arguments
+    )
+    with tempfile.TemporaryDirectory(prefix="willump-pickle-") as work:
+        root = Path(work) / "save"
+        save(pipeline, root, pickle=not loaded_without_objects)
+        files = {path.name: path.read_bytes() for path in root.iterdir()}
+    entries = {}
+    for compiled in programs.values():
+        raw = jit.cache_entry(compiled.library.cache_key)
+        if raw is not None:
+            entries[compiled.library.cache_key] = raw
+    return Portable(files, entries, jit.host_target())
+
+
+def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
+    """The pipeline ``state`` carries. Its machine code is used as it is when it was built
+    for this host's target (no LLVM runs), else its IR is compiled; a state unpickled before
+    in this process gives the same pipeline back."""
+    digest = state.digest()
+    with _UNPICKLED_LOCK:
+        if digest in _UNPICKLED:
+            _UNPICKLED.move_to_end(digest)
+            return _UNPICKLED[digest]
+    for key, raw in state.entries.items():
+        jit.adopt_entry(key, state.target, raw)
+    with tempfile.TemporaryDirectory(prefix="willump-unpickle-") as work:
+        root = Path(work) / "save"
+        root.mkdir()
+        for name, data in state.files.items():
+            (root / Path(name).name).write_bytes(data)
+        pipeline = load(root, trust=True)  # unpickling runs code: it is trusted already
+    with _UNPICKLED_LOCK:
+        pipeline = _UNPICKLED.setdefault(digest, pipeline)  # another thread's, if first
+        while len(_UNPICKLED) > UNPICKLED_KEPT:
+            _UNPICKLED.popitem(last=False)
+    return pipeline
 
 
 # endregion

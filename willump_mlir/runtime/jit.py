@@ -61,6 +61,7 @@ _HEADER = struct.Struct("<32sQ")  # SHA-256 of metadata + object, length of the 
 _lock = threading.RLock()
 _initialized = False
 _blobs: dict[str, np.ndarray] = {}
+_adopted: dict[str, bytes] = {}  # entries shipped from other processes, by cache key
 _warned: set[str] = set()
 
 
@@ -354,15 +355,44 @@ def cache_dir() -> Path | None:
     return path
 
 
+def host_target() -> str:
+    """What object code depends on besides its IR: the host CPU name and features, the
+    llvmlite version and :data:`RUNTIME_ABI_VERSION`."""
+    return "\0".join((*_host_cpu(), llvmlite.__version__, RUNTIME_ABI_VERSION))
+
+
 def cache_path(cache_key: str) -> Path | None:
     """Where the object for ``cache_key`` is (or would be) stored on this host; ``None``
     when the cache is disabled (see ``cache_dir``)."""
     directory = cache_dir()
     if directory is None:
         return None
-    cpu, features = _host_cpu()
-    material = "\0".join((cache_key, cpu, features, llvmlite.__version__, RUNTIME_ABI_VERSION))
+    material = f"{cache_key}\0{host_target()}"
     return directory / f"{hashlib.sha256(material.encode()).hexdigest()}.wobj"
+
+
+def cache_entry(cache_key: str) -> bytes | None:
+    """The stored entry of ``cache_key`` on this host, to ship to another process
+    (:func:`adopt_entry`); ``None`` if there is none."""
+    with _lock:
+        if cache_key in _adopted:
+            return _adopted[cache_key]
+    path = cache_path(cache_key)
+    try:
+        return None if path is None else path.read_bytes()
+    except OSError:
+        return None
+
+
+def adopt_entry(cache_key: str, target: str, raw: bytes) -> bool:
+    """Keep an entry shipped from another process (:func:`cache_entry`) for
+    :func:`load_cached`, if it was built for this host's :func:`host_target`; whether it
+    was kept. It is checked like any entry when it is loaded."""
+    if target != host_target():
+        return False
+    with _lock:
+        _adopted[cache_key] = raw
+    return True
 
 
 def compile_llvm_ir(
@@ -393,22 +423,25 @@ def compile_llvm_ir(
 
 
 def load_cached(cache_key: str) -> NativeLibrary | None:
-    """The library stored under ``cache_key``, loaded without running LLVM optimisation or
-    code generation; ``None`` if it is not cached (or the entry is unreadable or damaged,
-    or the cache is disabled).
+    """The library stored under ``cache_key`` (adopted from another process, or in the
+    cache directory), loaded without running LLVM optimisation or code generation; ``None``
+    if it is not there (or the entry is unreadable or damaged, or the cache is disabled).
     """
+    with _lock:
+        raw = _adopted.get(cache_key)
     path = cache_path(cache_key)
-    if path is None:
-        return None
-    try:
-        raw = path.read_bytes()
-    except OSError:
+    if raw is None:
+        try:
+            raw = None if path is None else path.read_bytes()
+        except OSError:
+            return None
+    if raw is None:
         return None
     parsed = _parse_entry(raw)
     if parsed is None or parsed[0].get("key") != cache_key:
         return None  # damaged, or another key's entry in this one's place
     meta, blobs, obj = parsed
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, TypeError):
         os.utime(path)  # recently used: evicted last
     return _load_object(obj, meta, blobs, cache_key, cache_hit=True)
 

@@ -216,6 +216,19 @@ class OptimizedPipeline:
 
     # endregion
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """``pickle`` carries the pipeline's save and machine code (``persist.portable``):
+        unpickling on a host of the same target runs no LLVM (``persist.unpickle``)."""
+        from willump_mlir import persist  # the API layer's, which imports this module
+
+        return persist.unpickle, (persist.portable(self),)
+
+    def __dask_tokenize__(self) -> object:
+        """Dask's token: the programs' cache keys (their IR and the compiler)."""
+        programs = (self.exact, self.approx, self.rest)
+        keys = [None if p is None else p.library.cache_key for p in programs]
+        return type(self).__name__, *keys, self.settle, self.cascade_ir
+
     def save(self, path: str | os.PathLike[str], *, pickle: bool = False) -> None:
         """Write the pipeline to the directory ``path``, which ``wm.load`` reads; with a
         pickle of its function and estimators only if it makes Python calls or ``pickle``
