@@ -577,7 +577,7 @@ class MemRefCastToLLVM(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: memref.CastOp, rewriter: PatternRewriter, /) -> None:
-        rewriter.replace_op(op, [], [op.source])
+        rewriter.replace(op, [], [op.source])
 
 
 # --------------------------------------------------------------------------------------
