@@ -44,7 +44,7 @@ STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
 STAGE_PASSES: dict[str, tuple[type[ModulePass], ...]] = {
     "feature": (
         LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass, ChooseTreeLayoutPass,
-    ),
+    ),  # fmt: skip
     "cascade": (),
     "scf": (LowerFeatureToScfPass,),
     "llvm": (ConvertToLLVMPass,),
