@@ -68,13 +68,13 @@ class ChooseTreeLayoutPass(ModulePass):
             raise ValueError(f"top_levels must be 0 to {TREE_TOP_LEVELS}, not {self.top_levels}")
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        blobs = blob_store(ctx)
         for ensemble in op.walk():
-            given = isinstance(ensemble, TreeEnsembleOp) and (
-                ensemble.layout is not None or ensemble.top_levels is not None
-            )
-            if isinstance(ensemble, TreeEnsembleOp) and not given:
-                self.choose(ensemble, blobs)
+            if (
+                isinstance(ensemble, TreeEnsembleOp)
+                and ensemble.layout is None
+                and ensemble.top_levels is None  # else the layout is given
+            ):
+                self.choose(ensemble, blob_store(ctx))
 
     def choose(self, op: TreeEnsembleOp, blobs: BlobStore) -> None:
         """Give ``op`` (plain node arrays, no layout) its layout."""
@@ -93,10 +93,8 @@ class ChooseTreeLayoutPass(ModulePass):
             return
         op.layout = StringAttr("nodes")
         at_depth = np.bincount(depth[internal], minlength=self.top_levels + 1)
-        levels = 0
-        while levels < self.top_levels and at_depth[levels] >= self.top_fill * (
-            len(roots) << levels
-        ):
+        trees, levels = len(roots), 0
+        while levels < self.top_levels and at_depth[levels] >= self.top_fill * (trees << levels):
             levels += 1
         if not levels:
             return
