@@ -91,12 +91,11 @@ from xdsl.utils.exceptions import ArgSpecParseError
 
 from willump_mlir.api import compile_traced
 from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
-from willump_mlir.compiler import context
+from willump_mlir.compiler import STAGE_PASSES, context
 from willump_mlir.dialects.pipeline import PythonCallOp
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.native_work import nothing_native_to_run
-from willump_mlir.passes import get_all_passes
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import Candidate, GroupProfile, OptimizedPipeline, Report
@@ -710,15 +709,16 @@ def _read_module(ctx: Context, path: Path) -> ModuleOp:
 
 
 def _read_passes(specs: object, path: Path) -> dict[str, ModulePass]:
-    """The passes with options of a program's manifest (``willump-opt -p`` specs)."""
-    registry = get_all_passes()
+    """The passes with options of a program's manifest (``willump-opt -p`` specs of passes
+    the compiler runs)."""
+    registry = {cls.name: cls for stage in STAGE_PASSES.values() for cls in stage}
     passes = {}
     try:
         if not isinstance(specs, list):
             raise TypeError(f"passes must be a list, not {type(specs).__name__}")
         for text in specs:
             spec = parse_spec(str(text))
-            passes[spec.name] = registry[spec.name]().from_pass_spec(spec)
+            passes[spec.name] = registry[spec.name].from_pass_spec(spec)
     except (ArgSpecParseError, KeyError, TypeError, ValueError) as error:
         raise InputError(
             f"{path}: damaged willump-mlir save (passes: {type(error).__name__}: {error})"
