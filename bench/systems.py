@@ -293,8 +293,11 @@ def _warm_onnxruntime(ctx: Context) -> float:
 # willump-mlir.
 
 
-def _wm_compile(ctx: Context, function: str | None = None) -> tuple[Any, float]:
-    """Compile the workload's ``score`` (or the module's ``function``) with willump-mlir."""
+def _wm_compile(
+    ctx: Context, function: str | None = None, tree_layout: str = "auto"
+) -> tuple[Any, float]:
+    """Compile the workload's ``score`` (or the module's ``function``) with willump-mlir,
+    its tree ensembles in ``tree_layout``."""
     try:
         import willump_mlir as wm
 
@@ -307,18 +310,20 @@ def _wm_compile(ctx: Context, function: str | None = None) -> tuple[Any, float]:
     example = (head(ctx.data.test, ctx.workload.example_rows), ctx.data.model)
     start = time.perf_counter()
     try:
-        compiled = compile_fn(score, example=example)
+        compiled = compile_fn(score, example=example, tree_layout=tree_layout)
     except Exception as exc:  # noqa: BLE001
         raise StageError("compile", exc) from exc
     return compiled, time.perf_counter() - start
 
 
-def _prepare_willump(ctx: Context, function: str | None = None) -> Prepared:
+def _prepare_willump(
+    ctx: Context, function: str | None = None, tree_layout: str = "auto"
+) -> Prepared:
     cache_dir = os.environ.get(CACHE_ENV)
     notes = []
     if cache_dir and any(Path(cache_dir).iterdir()):
         notes.append("cache dir was not empty: cold compile is not cold")
-    compiled, compile_s = _wm_compile(ctx, function)
+    compiled, compile_s = _wm_compile(ctx, function, tree_layout)
     if ctx.workload.require_native and compiled.traced.python_calls:
         reasons = "; ".join(
             f"{call.source}: {call.reason}" for call in compiled.traced.python_calls.values()
@@ -346,12 +351,9 @@ def _prepare_willump_scaler_kept(ctx: Context) -> Prepared:
 
 
 def _prepare_willump_node_loop(ctx: Context) -> Prepared:
-    """willump-mlir with every tree ensemble walking its node arrays (``BRANCH_SECONDS = 0``):
+    """willump-mlir with every tree ensemble walking its node arrays (``tree_layout="nodes"``):
     the difference to ``willump-mlir`` is what generated branches gain, and cost to compile."""
-    from willump_mlir.frontend import trees as tree_layouts
-
-    tree_layouts.BRANCH_SECONDS = 0.0  # this child process only
-    return _prepare_willump(ctx)
+    return _prepare_willump(ctx, tree_layout="nodes")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1397,7 +1397,7 @@ class TreeEnsembleOp(IRDLOperation):
     the ``columns`` listed. ``layout "branches"`` makes each tree generated code
     (``passes.tree_branches``); without it the kernel walks the node arrays. ``top N`` says
     the node arrays lay out the top ``N`` levels of every tree as a complete binary tree
-    (``frontend.trees.TreeEnsemble.numbering``: the children of node ``roots[t] + i`` are
+    (``passes.choose_tree_layout``: the children of node ``roots[t] + i`` are
     ``roots[t] + 2i + 1`` and ``+ 2i + 2``), which the kernel walks by index arithmetic.
 
     ```mlir

@@ -23,6 +23,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ShareTextDecodingPass
 
+    def choose_tree_layout() -> type[ModulePass]:
+        from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
+
+        return ChooseTreeLayoutPass
+
     def lower_feature_to_scf() -> type[ModulePass]:
         from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 
@@ -61,6 +66,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-pipeline-to-feature": lower_pipeline_to_feature,
         "fuse-features": fuse_features,
         "share-text-decoding": share_text_decoding,
+        "choose-tree-layout": choose_tree_layout,
         "lower-feature-to-scf": lower_feature_to_scf,
         "convert-to-llvm": convert_to_llvm,
     }

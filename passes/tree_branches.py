@@ -158,11 +158,12 @@ class BranchWriter:
         sum_precision: str,
         categories: tuple[np.ndarray, np.ndarray, str] | None = None,
         metadata: int = 0,
+        quick_splits: int = QUICK_SPLITS,
     ):
         """``categories`` are the ``category_ranges`` (first word, words per node) and
         ``category_bits`` (int32 words) blobs of an ensemble with categorical splits, and the
         global symbol of the bits; ``metadata`` is the first metadata number free in the
-        module."""
+        module; trees of an ensemble of more than ``quick_splits`` splits are ``optnone``."""
         self.name, self.leaves = name, leaves
         self.nodes, self.thresholds = nodes, thresholds
         self.roots, self.tree_outputs = roots, tree_outputs
@@ -171,10 +172,11 @@ class BranchWriter:
         self.f32_input = input_precision == "f32"
         self.f32_sum = sum_precision == "f32"
         self.categories, self.metadata = categories, metadata
+        self.quick_splits = quick_splits
 
     def text(self) -> str:
         sizes = np.array([self.tree_size(r) for r in self.roots], dtype=np.int64)
-        quick = " optnone" if sizes.sum() > QUICK_SPLITS else ""
+        quick = " optnone" if sizes.sum() > self.quick_splits else ""
         lines: list[str] = []
         for t, root in enumerate(self.roots):
             inline = " alwaysinline" if sizes[t] <= INLINE_SPLITS else f" noinline{quick}"

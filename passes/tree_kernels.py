@@ -19,8 +19,8 @@ buffer. A block of ``TOGETHER_ROWS`` rows or more walks each tree together, a le
 time (``walk_together``): each pass moves every row still at an internal node one level
 down and compacts the list of those still inside, so the rows' steps are independent and
 no branch depends on a row's path (a lone walk waits for each load, and mispredicts where
-its path ends). With ``top N`` (the frontend laid out the top ``N`` levels of every tree as
-a complete binary tree, as XGBoost's ``ArrayTreeLayout`` does) the block's rows first go
+its path ends). With ``top N`` (``choose-tree-layout`` laid out the top ``N`` levels of every
+tree as a complete binary tree, as XGBoost's ``ArrayTreeLayout`` does) the block's rows first go
 down those levels a level at a time with no list and no child loaded, ``i -> 2i + 1 +
 right`` from the tree's root; padding below a leaf goes right whatever the value, NaN
 included. Float32 sums are kept in a float32 buffer.

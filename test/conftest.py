@@ -30,9 +30,7 @@ def lending_club():  # noqa: ANN201 - the workload dataclass
 
 
 @pytest.fixture(params=["branches", "nodes"])
-def tree_layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with tree models as generated branches, then walking node arrays (the
-    layout ``TreeEnsemble.params`` picks for large ensembles)."""
-    if request.param == "nodes":
-        monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
+def tree_layout(request: pytest.FixtureRequest) -> str:
+    """``wm.compile``'s ``tree_layout``: run a test with tree models as generated branches,
+    then walking node arrays (the layout ``choose-tree-layout`` picks for large ensembles)."""
     return request.param

@@ -8,12 +8,13 @@ import inspect
 import sys
 import time
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 import llvmlite
 import xdsl
+from xdsl.passes import ModulePass
 
 from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import StagedModule
@@ -21,6 +22,7 @@ from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.spec import FrontendError, FrontendResult
 from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.native_work import nothing_native_to_run
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import NativeLibrary, bind_blob, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
@@ -49,7 +51,11 @@ def cached_plan(library: NativeLibrary) -> Plan | None:
 
 
 def compile(
-    fn: Callable[..., Any], example: tuple[Any, ...], static: Collection[str] = ()
+    fn: Callable[..., Any],
+    example: tuple[Any, ...],
+    static: Collection[str] = (),
+    *,
+    tree_layout: str | ChooseTreeLayoutPass = "auto",
 ) -> CompiledPipeline:
     """Compile ``fn`` for arguments like ``example`` into a native ``CompiledPipeline``.
 
@@ -61,17 +67,35 @@ def compile(
     compiling the same pipeline again, in any process, skips the lowering and LLVM. The
     result is checked against ``fn`` on ``example`` before it is returned
     (``compile_checked``).
+
+    ``tree_layout`` says how tree ensembles run (the pass ``choose-tree-layout``): ``"auto"``
+    chooses generated branches when LLVM compiles them quickly, else node arrays;
+    ``"branches"`` or ``"nodes"`` forces one; a ``ChooseTreeLayoutPass(...)`` sets every
+    option of the pass (``branch_seconds``, ``top_fill``, ``top_levels``). Results are
+    the same in every layout; speed and compile time are not.
     """
     started = time.perf_counter()
     trace = functools.partial(trace_to_module, fn, example, static=static)
-    return compile_checked(fn, example, trace, started)
+    return compile_checked(fn, example, trace, started, passes=pass_options(tree_layout))
+
+
+def pass_options(tree_layout: str | ChooseTreeLayoutPass = "auto") -> dict[str, ModulePass]:
+    """The passes a compilation runs with options of its own (``StagedModule.passes``) for
+    ``compile``'s ``tree_layout``; ``ValueError`` for an unknown layout."""
+    if not isinstance(tree_layout, ChooseTreeLayoutPass):
+        tree_layout = ChooseTreeLayoutPass(layout=tree_layout)
+    return {} if tree_layout == ChooseTreeLayoutPass() else {tree_layout.name: tree_layout}
 
 
 Trace = Callable[..., FrontendResult]  # trace_to_module with fn and example: python_block=...
 
 
 def compile_checked(
-    fn: Callable[..., Any], example: tuple[Any, ...], trace: Trace, started: float | None = None
+    fn: Callable[..., Any],
+    example: tuple[Any, ...],
+    trace: Trace,
+    started: float | None = None,
+    passes: Mapping[str, ModulePass] | None = None,
 ) -> CompiledPipeline:
     """Compile ``trace()`` and check it returns what ``fn`` returns on ``example``.
 
@@ -82,10 +106,11 @@ def compile_checked(
     alone runs in Python, if that agrees, else the statements from ``k`` on; the Python
     call's reason says what went wrong with statement ``k`` native. A ``FrontendError``
     from tracing the whole function is the user's and is raised as it is; ``CompileError``
-    when even the whole function as one Python call does not agree.
+    when even the whole function as one Python call does not agree. ``passes`` are run
+    instead of the default ones (``pass_options``).
     """
     started = time.perf_counter() if started is None else started
-    check = SelfCheck(fn, example, started)
+    check = SelfCheck(fn, example, started, passes or {})
     compiled, why = check.attempt(trace, None)
     if compiled is not None:
         return compiled
@@ -117,10 +142,17 @@ def compile_checked(
 class SelfCheck:
     """Compiles traced modules of ``fn`` and checks them on ``example``."""
 
-    def __init__(self, fn: Callable[..., Any], example: tuple[Any, ...], started: float):
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        example: tuple[Any, ...],
+        started: float,
+        passes: Mapping[str, ModulePass],
+    ):
         self.fn = fn
         self.example = example
         self.started = started
+        self.passes = passes
         self.args: tuple[Any, ...] = ()  # the example and the defaults, once it traces
         self.data: list[bool] | None = None  # which arguments are data (copied per run)
         self.expected: Any = None
@@ -161,7 +193,7 @@ class SelfCheck:
             self.data = [spec.kind != "bound" for spec in traced.arguments]
             self.expected = self.original()
         try:
-            compiled = compile_traced(self.fn, traced, self.started)
+            compiled = compile_traced(self.fn, traced, self.started, self.passes)
         except Exception as error:
             return None, f"compiling it failed: {describe(error)}"
         try:
@@ -196,22 +228,28 @@ class SelfCheck:
 
 
 def compile_traced(
-    fn: Callable[..., Any], traced: FrontendResult, started: float | None = None
+    fn: Callable[..., Any],
+    traced: FrontendResult,
+    started: float | None = None,
+    passes: Mapping[str, ModulePass] | None = None,
 ) -> CompiledPipeline:
     """Lower a traced (or rewritten) pipeline module and load its machine code.
 
     The module's first function is the entry point; ``fn`` is what its rows run through
-    when native code hands a row back to Python.
+    when native code hands a row back to Python. ``passes`` are run instead of the default
+    ones (``pass_options``); their options are part of the cache key.
     """
     if started is None:
         started = time.perf_counter()
-    staged = StagedModule(traced.module, BlobStore(traced.blobs))
+    staged = StagedModule(traced.module, BlobStore(traced.blobs), dict(passes or {}))
     pipeline_text = str(traced.module)
+    options = " ".join(str(staged.passes[n].pipeline_pass_spec()) for n in sorted(staged.passes))
     key = hashlib.sha256(
         "\0".join(
-            (pipeline_text, compiler_fingerprint(), str(xdsl.__version__), llvmlite.__version__)
+            (pipeline_text, options, compiler_fingerprint(), str(xdsl.__version__),
+             llvmlite.__version__)
         ).encode()
-    ).hexdigest()
+    ).hexdigest()  # fmt: skip
     for name, data in traced.blobs.items():
         bind_blob(name, data)
     function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]

@@ -1,7 +1,8 @@
 """The pass pipeline from ``pipeline`` IR to machine code, stage by stage.
 
 ```
-pipeline --lower-pipeline-to-feature, share-text-decoding, fuse-features--> feature
+pipeline --lower-pipeline-to-feature, share-text-decoding, fuse-features,
+           choose-tree-layout-------------------------> feature
 feature  --(exact mode: no cascade ops)-------------> cascade
 cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
 scf      --convert-to-llvm---------------------------> llvm   --translate--> llvm-ir
@@ -10,13 +11,15 @@ scf      --convert-to-llvm---------------------------> llvm   --translate--> llv
 The compilation's constant arrays travel with it in a :class:`~willump_mlir.blobs.BlobStore`:
 every stage's passes run in a context whose ``pipeline`` dialect holds the store
 (``blobs.blob_store(ctx)``), so a pass may read blobs and create new ones, and the
-translation to LLVM IR writes generated code from them.
+translation to LLVM IR writes generated code from them. A compilation may run a pass with
+options of its own (``StagedModule.passes``) instead of the default one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, cf, func, llvm, math, memref, scf
@@ -26,6 +29,7 @@ from xdsl.passes import ModulePass
 
 from willump_mlir.blobs import BlobStore, pipeline_dialect
 from willump_mlir.dialects import get_all_dialects
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
 from willump_mlir.passes.fuse_features import FuseFeaturesPass
 from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
@@ -33,11 +37,14 @@ from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeature
 from willump_mlir.passes.share_text_decoding import ShareTextDecodingPass
 from willump_mlir.translate import module_to_llvm_ir
 
+Pass = TypeVar("Pass", bound=ModulePass)
 STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
 
 # The passes that produce each stage from the one before it.
-STAGE_PASSES: dict[str, tuple[Callable[[], ModulePass], ...]] = {
-    "feature": (LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass),
+STAGE_PASSES: dict[str, tuple[type[ModulePass], ...]] = {
+    "feature": (
+        LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass, ChooseTreeLayoutPass,
+    ),  # fmt: skip
     "cascade": (),
     "scf": (LowerFeatureToScfPass,),
     "llvm": (ConvertToLLVMPass,),
@@ -68,6 +75,9 @@ class StagedModule:
 
     pipeline: ModuleOp
     blobs: BlobStore
+    passes: Mapping[str, ModulePass] = field(default_factory=dict)
+    """Passes with options, by name, run instead of the stages' default ones
+    (``{"choose-tree-layout": ChooseTreeLayoutPass(layout="nodes")}``)."""
     modules: dict[str, ModuleOp] = field(default_factory=dict)
     llvm_ir: str | None = None
 
@@ -81,10 +91,15 @@ class StagedModule:
             module = self.module(previous).clone()
             ctx = context(self.blobs)
             for make_pass in STAGE_PASSES[stage]:
-                make_pass().apply(ctx, module)
+                self.configured(make_pass).apply(ctx, module)
             module.verify()
             self.modules[stage] = module
         return self.modules[stage]
+
+    def configured(self, make_pass: type[Pass]) -> Pass:
+        """The instance of ``make_pass`` this compilation runs: its own, or the default."""
+        found = self.passes.get(make_pass.name)
+        return found if isinstance(found, make_pass) else make_pass()
 
     def text(self, stage: str) -> str:
         """The textual IR of ``stage``."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from xdsl.ir import Operation
 
 from willump_mlir.dialects import feature, pipeline
-from willump_mlir.frontend import trees
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.tree_kernels import (
     BRANCH_BLOCK,
     FEW_ROWS,
@@ -53,8 +53,9 @@ ARRAY_OPS = {
 }
 
 
-def tree_layout(op: feature.TreeEnsembleOp) -> str:
-    """How one ensemble's trees run, and why (see ``frontend.trees.BRANCH_SECONDS``)."""
+def tree_layout(op: feature.TreeEnsembleOp, choice: ChooseTreeLayoutPass) -> str:
+    """How one ensemble's trees run (the layout ``choose-tree-layout`` gave it), and why (the
+    options ``choice`` the pass ran with)."""
     size = f"{op.roots.size} tree(s), {op.thresholds.size:,} split(s)"
     computed = isinstance(op.input.owner, Operation)  # not an argument: the kernel computes it
     if op.branches:
@@ -66,12 +67,14 @@ def tree_layout(op: feature.TreeEnsembleOp) -> str:
                 rows += "too large to run a row at a time"
         else:
             rows = f"blocks of {BRANCH_BLOCK:,} rows" if not computed else "a row at a time"
-        return f"{size} as generated branches (one function per tree, {rows})"
-    why = (
-        f"LLVM would take over {trees.BRANCH_SECONDS:g} s to compile them as branches"
-        if op.thresholds.size > 1
-        else "no splits"
-    )
+        asked = f"; tree_layout={choice.layout!r}" if choice.layout == "branches" else ""
+        return f"{size} as generated branches (one function per tree, {rows}{asked})"
+    if choice.layout == "nodes":
+        why = "tree_layout='nodes'"
+    elif op.thresholds.size > 1:
+        why = f"LLVM would take over {choice.branch_seconds:g} s to compile them as branches"
+    else:
+        why = "no splits"
     rows = "a row at a time"
     if not computed or runs_on_stored_rows(op):
         rows = (
@@ -129,9 +132,10 @@ def explain(compiled: CompiledPipeline) -> str:
             "  - fuse-features: term weights go straight into the linear model's dot product "
             "as each row is tokenized; no sparse matrix is built"
         )
+    choice = compiled.staged.configured(ChooseTreeLayoutPass)
     for op in feature_ops:
         if isinstance(op, feature.TreeEnsembleOp):
-            lines.append(f"  - trees: {tree_layout(op)}")
+            lines.append(f"  - trees: {tree_layout(op, choice)}")
     decodes = [op for op in feature_ops if isinstance(op, feature.DecodeTextOp)]
     vectorizers = sum(
         isinstance(op, feature.CountTermsOp | feature.HashTermsOp) for op in feature_ops

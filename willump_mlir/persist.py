@@ -10,8 +10,10 @@ A save is a directory (format ``willump-mlir``, version 5) of these files:
     cheap scorer) and ``rest`` (a cascade's full program) when present, the
     ``arguments`` (``name``, ``kind``, ``type`` as IR text or null, ``columns``, and for a
     bound argument the ``class`` of its value, for messages), the ``python_calls``
-    (``reason`` and ``source`` by callee), the names of its ``blobs``, ``returns_sparse``
-    and the frontend ``notes``. An optimized pipeline's also has ``cascaded``,
+    (``reason`` and ``source`` by callee), the names of its ``blobs``, ``returns_sparse``,
+    the frontend ``notes`` and the ``passes`` it runs with options of its own (their
+    ``willump-opt -p`` specs, e.g. ``choose-tree-layout{layout="nodes"}``: ``wm.compile``'s
+    ``tree_layout``; absent: none). An optimized pipeline's also has ``cascaded``,
     ``cascade_ir`` (whether ``cascade.mlir`` is there), ``settle`` (``[metric, threshold]``
     or null), ``confidence``, ``report`` (the ``Report`` dataclasses as JSON objects) and
     ``curve`` (the ``CandidateCurve`` fields or null).
@@ -85,10 +87,13 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute
 from xdsl.parser import Parser
+from xdsl.passes import ModulePass
+from xdsl.utils.arg_spec import parse_spec
+from xdsl.utils.exceptions import ArgSpecParseError
 
 from willump_mlir.api import compile_traced
 from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
-from willump_mlir.compiler import context
+from willump_mlir.compiler import STAGE_PASSES, context
 from willump_mlir.dialects.pipeline import PythonCallOp
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
@@ -300,6 +305,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
         "blobs": sorted(traced.blobs),
         "returns_sparse": traced.returns_sparse,
         "notes": list(traced.notes),
+        "passes": [str(p.pipeline_pass_spec()) for p in compiled.staged.passes.values()],
     }
 
 
@@ -463,8 +469,9 @@ def load(
     fn = objects["fn"]
     programs = {}
     for name, program in traced.items():
+        passes = _read_passes(manifest["programs"][name].get("passes", []), root / MANIFEST)
         try:
-            programs[name] = compile_traced(fn, program)
+            programs[name] = compile_traced(fn, program, passes=passes)
             if name == "exact" and pickled:  # only the exact program may call ``fn``
                 programs[name].original_reason = nothing_native_to_run(program)
         except Exception as error:  # a lowering, verifier or LLVM error: the IR's
@@ -702,6 +709,24 @@ def _read_module(ctx: Context, path: Path) -> ModuleOp:
         return Parser(ctx, path.read_text(encoding="utf-8"), str(path)).parse_module()
     except Exception as error:  # xDSL's ParseError, or a verifier's error
         raise InputError(f"{path}: cannot parse the pipeline IR ({error})") from error
+
+
+def _read_passes(specs: object, path: Path) -> dict[str, ModulePass]:
+    """The passes with options of a program's manifest (``willump-opt -p`` specs of passes
+    the compiler runs)."""
+    registry = {cls.name: cls for stage in STAGE_PASSES.values() for cls in stage}
+    passes = {}
+    try:
+        if not isinstance(specs, list):
+            raise TypeError(f"passes must be a list, not {type(specs).__name__}")
+        for text in specs:
+            spec = parse_spec(str(text))
+            passes[spec.name] = registry[spec.name].from_pass_spec(spec)
+    except (ArgSpecParseError, KeyError, TypeError, ValueError) as error:
+        raise InputError(
+            f"{path}: damaged willump-mlir save (passes: {type(error).__name__}: {error})"
+        ) from error
+    return passes
 
 
 def _read_report(data: dict[str, Any]) -> Report:

@@ -19,10 +19,7 @@ from willump_mlir.frontend.trees import ZERO_THRESHOLD
 lgb = pytest.importorskip("lightgbm")
 xgb = pytest.importorskip("xgboost")
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::UserWarning"),
-    pytest.mark.usefixtures("tree_layout"),  # both layouts of the trees
-]
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 CATEGORY = 3
 ONE_THREAD = {"n_jobs": 1}  # two shared cores: OpenMP spinning on more threads is slow
 
@@ -74,9 +71,10 @@ def assert_native(compiled: object) -> None:
     assert all("classes_take" in line for line in python_ops), explain
 
 
-def check(fn: Callable, model: object, X: np.ndarray) -> None:
-    """Compile ``fn(X, model)`` natively, then compare on all rows, one row, a big batch."""
-    compiled = wm.compile(fn, (X[:50], model))
+def check(fn: Callable, model: object, X: np.ndarray, tree_layout: str) -> None:
+    """Compile ``fn(X, model)`` natively (trees in ``tree_layout``), then compare on all rows,
+    one row, a big batch."""
+    compiled = wm.compile(fn, (X[:50], model), tree_layout=tree_layout)
     assert_native(compiled)
     T = rows(X, model)
     assert_exact(compiled(T, model), fn(T, model))
@@ -104,31 +102,31 @@ LGBM = {"n_estimators": 12, "num_leaves": 8, "min_child_samples": 5, "min_data_p
 
 
 @pytest.mark.parametrize("classes", [2, 3])
-def test_lgbm_classifier(data: tuple, classes: int) -> None:
+def test_lgbm_classifier(data: tuple, classes: int, tree_layout: str) -> None:
     X, y, y3 = data
     model = lgb.LGBMClassifier(**LGBM).fit(X, y if classes == 2 else y3,
                                            categorical_feature=[CATEGORY])  # fmt: skip
-    check(proba, model, X)
-    check(predict, model, X)
+    check(proba, model, X, tree_layout)
+    check(predict, model, X, tree_layout)
 
 
 @pytest.mark.parametrize("options", [{}, {"objective": "poisson"}, {"zero_as_missing": True},
                                      {"use_missing": False}])  # fmt: skip
-def test_lgbm_regressor(data: tuple, options: dict) -> None:
+def test_lgbm_regressor(data: tuple, options: dict, tree_layout: str) -> None:
     X, _, _ = data
     target = np.exp(X[:, 1] / 2 + np.isin(X[:, CATEGORY], [1, 4, 6]))
     model = lgb.LGBMRegressor(**(LGBM | options)).fit(X, target, categorical_feature=[CATEGORY])
-    check(predict, model, X)
+    check(predict, model, X, tree_layout)
 
 
 @pytest.mark.parametrize("classes", [2, 3])
-def test_lgbm_booster(data: tuple, classes: int) -> None:
+def test_lgbm_booster(data: tuple, classes: int, tree_layout: str) -> None:
     X, y, y3 = data
     params = {"objective": "binary"} if classes == 2 else {"objective": "multiclass",
                                                            "num_class": 3}  # fmt: skip
     dataset = lgb.Dataset(X, y if classes == 2 else y3, categorical_feature=[CATEGORY])
     booster = lgb.train(params | {"verbose": -1, "num_threads": 1}, dataset, 8)
-    check(predict, booster, X)
+    check(predict, booster, X, tree_layout)
 
 
 # endregion
@@ -138,29 +136,34 @@ XGB = {"n_estimators": 12, "max_depth": 3, **ONE_THREAD}
 
 
 @pytest.mark.parametrize("classes", [2, 3])
-def test_xgb_classifier(data: tuple, classes: int) -> None:
+def test_xgb_classifier(data: tuple, classes: int, tree_layout: str) -> None:
     X, y, y3 = data
     model = xgb.XGBClassifier(**XGB).fit(X, y if classes == 2 else y3)
-    check(proba, model, X)
-    check(predict, model, X)
+    check(proba, model, X, tree_layout)
+    check(predict, model, X, tree_layout)
 
 
 @pytest.mark.parametrize("objective", ["reg:squarederror", "reg:absoluteerror"])
-def test_xgb_regressor(data: tuple, objective: str) -> None:
+def test_xgb_regressor(data: tuple, objective: str, tree_layout: str) -> None:
     X, _, _ = data
-    check(predict, xgb.XGBRegressor(objective=objective, **XGB).fit(X, X[:, 1] * 3), X)
+    check(predict, xgb.XGBRegressor(objective=objective, **XGB).fit(X, X[:, 1] * 3), X, tree_layout)
 
 
-def test_xgb_random_forests(data: tuple) -> None:
+def test_xgb_random_forests(data: tuple, tree_layout: str) -> None:
     X, y, _ = data
     forest = xgb.XGBRFClassifier(n_estimators=8, max_depth=3, **ONE_THREAD).fit(X, y)
-    check(proba, forest, X)
-    check(predict, forest, X)
-    check(predict, xgb.XGBRFRegressor(n_estimators=8, max_depth=3, **ONE_THREAD).fit(X, y), X)
+    check(proba, forest, X, tree_layout)
+    check(predict, forest, X, tree_layout)
+    check(
+        predict,
+        xgb.XGBRFRegressor(n_estimators=8, max_depth=3, **ONE_THREAD).fit(X, y),
+        X,
+        tree_layout,
+    )
 
 
 @pytest.mark.parametrize("objective", ["binary:logistic", "multi:softprob"])
-def test_xgb_booster_categorical(data: tuple, objective: str) -> None:
+def test_xgb_booster_categorical(data: tuple, objective: str, tree_layout: str) -> None:
     X, y, y3 = data
     params = {"objective": objective, "max_depth": 3, "max_cat_to_onehot": 1, "nthread": 1}
     if objective == "multi:softprob":
@@ -168,20 +171,20 @@ def test_xgb_booster_categorical(data: tuple, objective: str) -> None:
     label = y if objective == "binary:logistic" else y3
     types = ["q", "q", "q", "c", "q"]
     dtrain = xgb.DMatrix(X, label=label, feature_types=types, enable_categorical=True)
-    check(inplace, xgb.train(params, dtrain, 10), X)
+    check(inplace, xgb.train(params, dtrain, 10), X, tree_layout)
 
 
 @pytest.mark.parametrize("base_score", [1e-45, 0.3, 1 - 1e-9])
-def test_xgb_base_score(data: tuple, base_score: float) -> None:
+def test_xgb_base_score(data: tuple, base_score: float, tree_layout: str) -> None:
     """The base score's logit: XGBoost clamps p to [1e-6f, 1 - 1e-6f] first."""
     X, y, _ = data
     model = xgb.XGBClassifier(n_estimators=3, max_depth=2, base_score=base_score,
                               **ONE_THREAD).fit(X, y)  # fmt: skip
-    check(proba, model, X)
-    check(predict, model, X)
+    check(proba, model, X, tree_layout)
+    check(predict, model, X, tree_layout)
 
 
-def test_xgb_sigmoid_clamp(data: tuple) -> None:
+def test_xgb_sigmoid_clamp(data: tuple, tree_layout: str) -> None:
     """Margins below -88.7: XGBoost's sigmoid clamps the exponent to 88.7f, so p is a
     denormal float, not 0."""
     X, _, _ = data
@@ -193,7 +196,7 @@ def test_xgb_sigmoid_clamp(data: tuple) -> None:
     margin = model.predict(X, output_margin=True)
     assert margin.min() < -88.7, margin.min()
     assert 0.0 < model.predict_proba(X)[:, 1].min() < 1e-38
-    check(proba, model, X)
+    check(proba, model, X, tree_layout)
 
 
 # endregion
@@ -214,7 +217,7 @@ def test_many_categories(tree_layout: str) -> None:
     dtrain = xgb.DMatrix(X, label=y, feature_types=["c", "q", "q"], enable_categorical=True)
     for fn, model in ((proba, lgbm), (inplace, xgb.train(params, dtrain, 10))):
         assert booster_model(model).ensemble.category_words.max() >= 3
-        compiled = wm.compile(fn, (X[:50], model))
+        compiled = wm.compile(fn, (X[:50], model), tree_layout=tree_layout)
         assert ('layout "branches"' in compiled.ir("feature")) == (tree_layout == "branches")
         values = odd_categories(4)
         T = X[np.arange(len(values)) % len(X)].copy()
@@ -227,7 +230,7 @@ def test_many_categories(tree_layout: str) -> None:
 # endregion
 
 
-def test_frame_input(data: tuple) -> None:
+def test_frame_input(data: tuple, tree_layout: str) -> None:
     """``model.predict_proba(frame[FEATURES])`` as the movielens workload calls it."""
     X, y, _ = data
     features = ["a", "b", "c", "d", "e"]
@@ -238,17 +241,17 @@ def test_frame_input(data: tuple) -> None:
 
     for model in (lgb.LGBMClassifier(**LGBM).fit(frame[features], y),
                   xgb.XGBClassifier(**XGB).fit(frame[features], y)):  # fmt: skip
-        compiled = wm.compile(score, (frame.iloc[:50], model))
+        compiled = wm.compile(score, (frame.iloc[:50], model), tree_layout=tree_layout)
         assert_native(compiled)
         assert_exact(compiled(frame, model), score(frame, model))
 
 
-def test_unsupported_runs_in_python(data: tuple) -> None:
+def test_unsupported_runs_in_python(data: tuple, tree_layout: str) -> None:
     """What is not compiled still runs, in Python, and ``explain()`` says why."""
     X, _, _ = data
     linear = lgb.LGBMRegressor(n_estimators=3, linear_tree=True, **ONE_THREAD, verbose=-1)
     linear.fit(X, X[:, 1])
-    compiled = wm.compile(predict, (X[:50], linear))
+    compiled = wm.compile(predict, (X[:50], linear), tree_layout=tree_layout)
     assert "linear_tree=True" in compiled.explain()
     assert_exact(compiled(X, linear), predict(X, linear))
 
@@ -256,6 +259,6 @@ def test_unsupported_runs_in_python(data: tuple) -> None:
         return model.predict(X, raw_score=True)
 
     model = lgb.LGBMClassifier(**LGBM).fit(X, X[:, 1] > 0)
-    compiled = wm.compile(raw, (X[:50], model))
+    compiled = wm.compile(raw, (X[:50], model), tree_layout=tree_layout)
     assert "runs in Python" in compiled.explain()
     assert_exact(compiled(X, model), raw(X, model))

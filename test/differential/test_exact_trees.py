@@ -35,8 +35,8 @@ from tree_values import around_threshold, odd_categories
 
 import willump_mlir as wm
 from willump_mlir.frontend.sklearn_trees import read_ensemble
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 
-pytestmark = pytest.mark.usefixtures("tree_layout")  # both layouts of the trees
 FEATURES = 5
 RNG = np.random.default_rng(7)
 HYPOTHESIS = settings(
@@ -108,9 +108,9 @@ def _special_rows(X: np.ndarray) -> list[np.ndarray]:
     return batches
 
 
-def _check_model(model: object, X: np.ndarray, method: str) -> None:
+def _check_model(model: object, X: np.ndarray, method: str, tree_layout: str) -> None:
     fn = METHODS[method]
-    compiled = wm.compile(fn, example=(X[:60], model))
+    compiled = wm.compile(fn, example=(X[:60], model), tree_layout=tree_layout)
     assert "Runs in Python:\n  - nothing" in compiled.explain() or method == "predict"
     assert "tree_ensemble" in compiled.ir("feature")
     for batch in (X, _edge_rows(model, X), *_special_rows(X), X[:1], X[-1:]):
@@ -119,34 +119,34 @@ def _check_model(model: object, X: np.ndarray, method: str) -> None:
 
 @pytest.mark.parametrize("model", CLASSIFIERS, ids=lambda m: type(m).__name__)
 @pytest.mark.parametrize("classes", [2, 3])
-def test_classifier(model: object, classes: int) -> None:
+def test_classifier(model: object, classes: int, tree_layout: str) -> None:
     X, y = _classification(classes)
     if isinstance(model, GradientBoostingClassifier):
         X = np.nan_to_num(X)  # scikit-learn's gradient boosting refuses NaN
     model.fit(X[:300], y[:300])
     for method in _methods(model):
-        _check_model(model, X[300:], method)
+        _check_model(model, X[300:], method, tree_layout)
 
 
 @pytest.mark.parametrize("model", REGRESSORS, ids=lambda m: type(m).__name__)
-def test_regressor(model: object) -> None:
+def test_regressor(model: object, tree_layout: str) -> None:
     X, y = _regression()
     model.fit(X[:300], y[:300])
-    _check_model(model, X[300:], "predict")
+    _check_model(model, X[300:], "predict", tree_layout)
 
 
-def test_histogram_poisson_regressor() -> None:
+def test_histogram_poisson_regressor(tree_layout: str) -> None:
     X, y = _regression()
     model = HistGradientBoostingRegressor(loss="poisson", max_iter=12).fit(X[:300], np.abs(y[:300]))
-    _check_model(model, X[300:], "predict")
+    _check_model(model, X[300:], "predict", tree_layout)
 
 
-def test_gradient_boosting_zero_init_and_single_stump() -> None:
+def test_gradient_boosting_zero_init_and_single_stump(tree_layout: str) -> None:
     X, y = _classification(2)
     X = np.nan_to_num(X)
     model = GradientBoostingClassifier(n_estimators=1, max_depth=1, init="zero").fit(X, y)
     for method in _methods(model):
-        _check_model(model, X, method)
+        _check_model(model, X, method, tree_layout)
 
 
 # region Categorical features (HistGradientBoosting)
@@ -162,7 +162,7 @@ def _categorical_data(rows: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("classes", [2, 3])
-def test_histogram_categorical(classes: int) -> None:
+def test_histogram_categorical(classes: int, tree_layout: str) -> None:
     X, y = _categorical_data(600)
     y = np.minimum(y, classes - 1)
     model = HistGradientBoostingClassifier(max_iter=15, categorical_features=[0, 2],
@@ -175,7 +175,7 @@ def test_histogram_categorical(classes: int) -> None:
     odd[:, 2] = np.tile([0.0, 3.0, -2.0, 7.0], len(values))
     for method in _methods(model):
         fn = METHODS[method]
-        compiled = wm.compile(fn, example=(X[:60], model))
+        compiled = wm.compile(fn, example=(X[:60], model), tree_layout=tree_layout)
         for batch in (X, odd, odd[:1], odd[4:5]):
             differential(compiled, fn, batch, model)
         infinite = odd.copy()
@@ -193,7 +193,7 @@ def test_histogram_many_categories(tree_layout: str) -> None:
                                            random_state=0).fit(X, y)  # fmt: skip
     assert read_ensemble(model)[0].category_words.max() == 4
     fn = METHODS["predict_proba"]
-    compiled = wm.compile(fn, example=(X[:60], model))
+    compiled = wm.compile(fn, example=(X[:60], model), tree_layout=tree_layout)
     assert ('layout "branches"' in compiled.ir("feature")) == (tree_layout == "branches")
     values = odd_categories(4)
     odd = X[np.arange(len(values)) % len(X)].copy()
@@ -207,25 +207,27 @@ def test_histogram_many_categories(tree_layout: str) -> None:
 # region Batches, single rows, pipelines, hypothesis
 
 
-def test_large_batch_runs_on_threads() -> None:
+def test_large_batch_runs_on_threads(tree_layout: str) -> None:
     X, y = _classification(3)
     model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
     big = np.repeat(X, 25, axis=0)[:10_000] + RNG.normal(scale=1e-3, size=(10_000, FEATURES))
-    compiled = wm.compile(METHODS["predict_proba"], example=(X[:60], model))
+    compiled = wm.compile(
+        METHODS["predict_proba"], example=(X[:60], model), tree_layout=tree_layout
+    )
     differential(compiled, METHODS["predict_proba"], big, model)
     forest = RandomForestClassifier(n_estimators=8, random_state=0).fit(X, y)
-    compiled = wm.compile(METHODS["predict"], example=(X[:60], forest))
+    compiled = wm.compile(METHODS["predict"], example=(X[:60], forest), tree_layout=tree_layout)
     differential(compiled, METHODS["predict"], big, forest)
 
 
-def test_scaler_then_gradient_boosting_pipeline() -> None:
+def test_scaler_then_gradient_boosting_pipeline(tree_layout: str) -> None:
     X, y = _classification(2)
     X = np.nan_to_num(X) * 100 + 3
     pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=15))
     pipe.fit(X[:300], y[:300])
     for method in ("predict", "predict_proba", "decision_function"):
         fn = METHODS[method]
-        compiled = wm.compile(fn, (X[:60], pipe))
+        compiled = wm.compile(fn, (X[:60], pipe), tree_layout=tree_layout)
         assert "feature.standardize" in compiled.ir("feature")
         for batch in (X[300:], X[300:301], *_special_rows(X)):
             differential(compiled, fn, batch, pipe)
@@ -239,7 +241,7 @@ def test_large_branches_behind_a_scaler_run_on_stored_rows(tree_layout: str) -> 
     y = X[:, 0] + RNG.normal(size=3000) > 0  # noisy labels: deep trees, over 2,048 splits
     forest = RandomForestClassifier(n_estimators=12, max_depth=12, random_state=0)
     pipe = make_pipeline(StandardScaler(), forest).fit(X, y)
-    compiled = wm.compile(METHODS["predict_proba"], example=(X[:60], pipe))
+    compiled = wm.compile(METHODS["predict_proba"], example=(X[:60], pipe), tree_layout=tree_layout)
     assert compiled.ir("scf").count("willump.kernel") == 2
     assert "stored first by a kernel of their own" in compiled.explain()
     for batch in (X, X[:1], X[-3:], *_special_rows(X)):
@@ -250,23 +252,30 @@ def test_large_branches_behind_a_scaler_run_on_stored_rows(tree_layout: str) -> 
 def compiled_forest(request: pytest.FixtureRequest) -> tuple[object, object]:
     X, y = _classification(3)
     model = RandomForestClassifier(n_estimators=6, max_depth=8, random_state=0).fit(X, y)
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param == "nodes":
-            patch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
-        return model, wm.compile(METHODS["predict_proba"], example=(X[:60], model))
+    compiled = wm.compile(
+        METHODS["predict_proba"], example=(X[:60], model), tree_layout=request.param
+    )
+    return model, compiled
 
 
 def test_explain_says_how_the_trees_run(tree_layout: str) -> None:
     X, y = _regression()
     y = y > 0
     model = GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0)
-    compiled = wm.compile(METHODS["predict_proba"], example=(X[:60], model.fit(X, y)))
+    compiled = wm.compile(
+        METHODS["predict_proba"], example=(X[:60], model.fit(X, y)), tree_layout=tree_layout
+    )
     explained = compiled.explain()
     if tree_layout == "branches":
         assert "5 tree(s), 15 split(s) as generated branches" in explained
         assert 'layout "branches"' in compiled.ir("feature")
     else:
-        assert "walked as node arrays" in explained and "over 0 s to compile" in explained
+        assert "walked as node arrays" in explained and "(tree_layout='nodes')" in explained
+    by_cost = wm.compile(
+        METHODS["predict_proba"], example=(X[:60], model),
+        tree_layout=ChooseTreeLayoutPass(branch_seconds=0.0),
+    )  # fmt: skip
+    assert "over 0 s to compile them as branches" in by_cost.explain()
 
 
 @HYPOTHESIS
@@ -284,27 +293,33 @@ def test_hypothesis_rows(compiled_forest: tuple[object, object], rows: np.ndarra
     differential(compiled, METHODS["predict_proba"], rows, model)
 
 
-def test_unsupported_models_run_in_python_and_say_why() -> None:
+def test_unsupported_models_run_in_python_and_say_why(tree_layout: str) -> None:
     X, y = _regression()
     multi = DecisionTreeRegressor(max_depth=3).fit(X, np.stack([y, -y], axis=1))
-    compiled = wm.compile(METHODS["predict"], example=(X[:60], multi))
+    compiled = wm.compile(METHODS["predict"], example=(X[:60], multi), tree_layout=tree_layout)
     assert "several outputs" in compiled.explain()
     differential(compiled, METHODS["predict"], X, multi)
     Xc, yc = _classification(2)
     exponential = GradientBoostingClassifier(loss="exponential", n_estimators=5)
     exponential.fit(np.nan_to_num(Xc), yc)
-    compiled = wm.compile(METHODS["predict_proba"], example=(np.nan_to_num(Xc[:60]), exponential))
+    compiled = wm.compile(
+        METHODS["predict_proba"],
+        example=(np.nan_to_num(Xc[:60]), exponential),
+        tree_layout=tree_layout,
+    )
     assert "predict_proba is not supported natively" in compiled.explain()
     differential(compiled, METHODS["predict_proba"], np.nan_to_num(Xc), exponential)
     single = DecisionTreeClassifier().fit(X, np.full(len(X), "only"))  # one leaf, one class
-    compiled = wm.compile(METHODS["predict"], example=(X[:60], single))
+    compiled = wm.compile(METHODS["predict"], example=(X[:60], single), tree_layout=tree_layout)
     assert "single class" in compiled.explain()
     differential(compiled, METHODS["predict"], X, single)
-    compiled = wm.compile(METHODS["predict_proba"], example=(X[:60], single))
+    compiled = wm.compile(
+        METHODS["predict_proba"], example=(X[:60], single), tree_layout=tree_layout
+    )
     differential(compiled, METHODS["predict_proba"], X[:1], single)
 
 
-def test_dataframe_input() -> None:
+def test_dataframe_input(tree_layout: str) -> None:
     X, y = _classification(3)
     frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(FEATURES)])
     for model in (RandomForestClassifier(n_estimators=5, max_depth=6, random_state=0),
@@ -312,7 +327,7 @@ def test_dataframe_input() -> None:
         model.fit(frame.iloc[:300], y[:300])
         for method in ("predict", "predict_proba"):
             fn = METHODS[method]
-            compiled = wm.compile(fn, example=(frame.iloc[:60], model))
+            compiled = wm.compile(fn, example=(frame.iloc[:60], model), tree_layout=tree_layout)
             assert "tree_ensemble" in compiled.ir("feature")
             for batch in (frame.iloc[300:], frame.iloc[[301]], frame.iloc[:8].assign(c1=np.inf)):
                 differential(compiled, fn, batch, model)

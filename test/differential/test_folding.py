@@ -20,7 +20,6 @@ from willump_mlir.frontend.sklearn_trees import read_ensemble
 
 lgb = pytest.importorskip("lightgbm")
 xgb = pytest.importorskip("xgboost")
-pytestmark = pytest.mark.usefixtures("tree_layout")  # both layouts of the trees
 SCALERS = [StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler]
 
 
@@ -78,7 +77,9 @@ def test_folded_ensemble_routes_like_the_scaled_one(data, scaler, model) -> None
     ],
     ids=["hgb", "lgbm", "xgb"],
 )
-def test_compiled_pipeline_folds_the_scaler_and_stays_exact(data, scaler, model) -> None:
+def test_compiled_pipeline_folds_the_scaler_and_stays_exact(
+    data, scaler, model, tree_layout: str
+) -> None:
     """Folded into float64 (HistGradientBoosting, LightGBM) and float32 (XGBoost) models."""
     X, y = data
     pipe = make_pipeline(scaler(), model).fit(X, y)
@@ -86,7 +87,7 @@ def test_compiled_pipeline_folds_the_scaler_and_stays_exact(data, scaler, model)
     def score(x: np.ndarray) -> np.ndarray:
         return pipe.predict_proba(x)
 
-    compiled = wm.compile(score, (X[:20],))
+    compiled = wm.compile(score, (X[:20],), tree_layout=tree_layout)
     assert "is folded into the split thresholds" in compiled.explain()
     assert "feature.standardize" not in compiled.ir("feature")
     assert "feature.mul_add" not in compiled.ir("feature")
@@ -101,14 +102,14 @@ def test_compiled_pipeline_folds_the_scaler_and_stays_exact(data, scaler, model)
         compiled(rows)
 
 
-def test_models_that_check_their_input_keep_the_scaler_and_say_why(data) -> None:
+def test_models_that_check_their_input_keep_the_scaler_and_say_why(data, tree_layout: str) -> None:
     X, y = data
     pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=10)).fit(X, y)
 
     def score(x: np.ndarray) -> np.ndarray:
         return pipe.predict_proba(x)
 
-    compiled = wm.compile(score, (X[:20],))
+    compiled = wm.compile(score, (X[:20],), tree_layout=tree_layout)
     assert "runs before the model" in compiled.explain()
     assert "checks its input" in compiled.explain()
     assert "feature.standardize" in compiled.ir("feature")
@@ -121,12 +122,12 @@ def test_models_that_check_their_input_keep_the_scaler_and_say_why(data) -> None
     np.testing.assert_allclose(compiled(X), score(X), rtol=0, atol=1e-12)
 
 
-def test_only_tree_models_are_tried(data) -> None:
+def test_only_tree_models_are_tried(data, tree_layout: str) -> None:
     X, y = data
     pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 
     def score(x: np.ndarray) -> np.ndarray:
         return pipe.predict_proba(x)
 
-    explained = wm.compile(score, (X[:20],)).explain()
+    explained = wm.compile(score, (X[:20],), tree_layout=tree_layout).explain()
     assert "folded" not in explained and "runs before the model" not in explained

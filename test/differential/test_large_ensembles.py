@@ -19,6 +19,7 @@ from tree_values import around_threshold
 import willump_mlir as wm
 from willump_mlir.frontend.boosters import booster_model
 from willump_mlir.frontend.sklearn_trees import read_ensemble
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.tree_kernels import ROUNDED_VALUES, TOGETHER_ROWS, TREE_BLOCK
 
 lgb = pytest.importorskip("lightgbm")
@@ -28,12 +29,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 ONE_THREAD = {"n_jobs": 1}
 SIZES = (1, TOGETHER_ROWS - 1, TOGETHER_ROWS, TOGETHER_ROWS + 1, TREE_BLOCK - 1, TREE_BLOCK,
          TREE_BLOCK + 1, 3 * TREE_BLOCK + 5)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def node_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every ensemble walks its node arrays, as a large one does."""
-    monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
 
 
 def adversarial(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray) -> np.ndarray:
@@ -56,10 +51,17 @@ def float32_range(rows: np.ndarray) -> np.ndarray:
     return rows[(np.nan_to_num(np.abs(rows)) < 3e38).all(axis=1)]
 
 
-def check_sizes(fn: Callable, model: object, X: np.ndarray, rows: np.ndarray) -> None:
-    """Compile ``fn(X, model)``; every batch size of ``SIZES`` (from several offsets), all
-    rows, and a batch large enough for two threads are exact."""
-    compiled = wm.compile(fn, (X[:50], model))
+def check_sizes(
+    fn: Callable,
+    model: object,
+    X: np.ndarray,
+    rows: np.ndarray,
+    tree_layout: str | ChooseTreeLayoutPass = "nodes",
+) -> wm.CompiledPipeline:
+    """Compile ``fn(X, model)`` with its trees walking node arrays (as a large ensemble's
+    do); every batch size of ``SIZES`` (from several offsets), all rows, and a batch large
+    enough for two threads are exact. Returns the compiled pipeline."""
+    compiled = wm.compile(fn, (X[:50], model), tree_layout=tree_layout)
     assert not compiled.traced.python_calls, compiled.explain()
     for size in SIZES:
         for start in (0, len(rows) - size):
@@ -68,6 +70,7 @@ def check_sizes(fn: Callable, model: object, X: np.ndarray, rows: np.ndarray) ->
     assert_exact(compiled(rows, model), fn(rows, model))
     big = np.repeat(rows, -(-2100 // len(rows)), axis=0)
     assert_exact(compiled(big, model), fn(big, model))
+    return compiled
 
 
 def proba(X: np.ndarray, model: object) -> np.ndarray:

@@ -14,11 +14,14 @@ from notebook_check import same_outcome
 from sklearn.ensemble import ExtraTreesRegressor
 from test_large_ensembles import adversarial, check_sizes, float32_range, predict, proba
 
-import willump_mlir as wm
 from willump_mlir.blobs import BlobStore
 from willump_mlir.frontend.boosters import booster_model
 from willump_mlir.frontend.sklearn_trees import read_ensemble
-from willump_mlir.frontend.trees import TOP_LEVELS, TreeEnsemble
+from willump_mlir.passes.choose_tree_layout import (
+    ChooseTreeLayoutPass,
+    node_depths,
+    top_numbering,
+)
 
 lgb = pytest.importorskip("lightgbm")
 xgb = pytest.importorskip("xgboost")
@@ -27,12 +30,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 ONE_THREAD = {"n_jobs": 1}
 
 
-@pytest.fixture(autouse=True)
-def node_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every ensemble walks its node arrays, as a large one does, with all ``TOP_LEVELS``
-    levels complete however much padding that takes (the most padding to walk through)."""
-    monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
-    monkeypatch.setattr("willump_mlir.frontend.trees.TOP_FILL", 0.0)
+ALL_LEVELS = ChooseTreeLayoutPass(layout="nodes", top_fill=0.0)
+"""Every ensemble walks its node arrays, as a large one does, with all ``top_levels`` levels
+complete however much padding that takes (the most padding to walk through)."""
+TOP_LEVELS = ALL_LEVELS.top_levels
 
 
 def missing_data(rows: int = 1500, features: int = 6, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -54,8 +55,7 @@ def top_levels(compiled: object) -> int:
 
 def check_with_empty(fn: object, model: object, X: np.ndarray, rows: np.ndarray) -> int:
     """``check_sizes``, an empty batch, and the top levels the compiled ensemble has."""
-    check_sizes(fn, model, X, rows)
-    compiled = wm.compile(fn, (X[:50], model))
+    compiled = check_sizes(fn, model, X, rows, ALL_LEVELS)
     same_outcome(compiled, fn, rows[:0], model, argument="X")  # scikit-learn refuses 0 rows
     return top_levels(compiled)
 
@@ -146,30 +146,37 @@ def test_lightgbm_zero_as_missing() -> None:
 
 
 def test_numbering_is_complete_binary() -> None:
-    """``numbering``: array node ``root + 2i + 1`` (``+ 2i + 2``) of the top levels is the
-    left (right) child of ``root + i``, or the leaf it pads; both the kernel's walk (index
-    arithmetic through the top levels, padding going right, then the children) and a walk
-    following the children reach the leaf the ensemble's reference walk reaches."""
+    """``top_numbering`` (``choose-tree-layout`` re-laying the frontend's plain node arrays):
+    array node ``root + 2i + 1`` (``+ 2i + 2``) of the top levels is the left (right) child
+    of ``root + i``, or the leaf it pads; both the kernel's walk (index arithmetic through
+    the top levels, padding going right, then the children) and a walk following the
+    children reach the leaf the ensemble's reference walk reaches."""
     X, y = missing_data(rows=600)
     model = xgb.XGBClassifier(n_estimators=6, max_depth=4, **ONE_THREAD).fit(X, y)
-    ensemble: TreeEnsemble = booster_model(model).ensemble
+    ensemble = booster_model(model).ensemble
+    blobs = BlobStore()
+    params = ensemble.params(blobs, "m")
+    nodes, thresholds, plain_roots = (
+        blobs[params[k].symbol.data] for k in ("nodes", "thresholds", "roots")
+    )  # type: ignore[attr-defined]
     levels = 3
-    source, left, right, roots = ensemble.numbering(levels)
-    split = ensemble.feature[source] >= 0
+    depths = node_depths(nodes, plain_roots)
+    source, left, right, roots = top_numbering(nodes, plain_roots, depths, levels)
+    split = source >= 0  # else padding: the leaf ~source
     for root in roots:
         for i in range((1 << (levels - 1)) - 1):
             n = source[root + i]
-            children = (ensemble.left[n], ensemble.right[n]) if split[root + i] else (n, n)
+            children = (nodes[n, 2], nodes[n, 3]) if split[root + i] else (n, n)
             assert (source[root + 2 * i + 1], source[root + 2 * i + 2]) == children
 
     def goes_left(n: int, x: np.ndarray) -> bool:
         if not split[n]:
             return False  # padding: NaN threshold, no flags
         s = source[n]
-        value = np.float32(x[ensemble.feature[s]])
+        value = np.float32(x[nodes[s, 0]])
         if np.isnan(value):
-            return bool(ensemble.flags[s] & 1)
-        return bool(value < ensemble.threshold[s])
+            return bool(nodes[s, 1] & 1)
+        return bool(value < thresholds[s])
 
     leaf = np.flatnonzero(ensemble.feature < 0)
     for t, root in enumerate(roots):
@@ -187,4 +194,3 @@ def test_numbering_is_complete_binary() -> None:
                 assert split[n]  # following children never meets padding
                 n = left[n] if goes_left(n, x) else right[n]
             assert leaf[~n] == reached
-    assert "top_levels" in ensemble.params(BlobStore(), "m")

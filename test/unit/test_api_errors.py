@@ -342,3 +342,11 @@ def test_category_dtype_string_column(pipelines, rows) -> None:
 
 
 # endregion
+
+
+def test_unknown_tree_layout_is_refused() -> None:
+    def double(x: np.ndarray) -> np.ndarray:
+        return x * 2.0
+
+    with pytest.raises(ValueError, match="tree layout must be one of auto, branches, nodes"):
+        wm.compile(double, (np.ones((2, 2)),), tree_layout="diagonal")

@@ -26,9 +26,6 @@ PASSES = ("willump_mlir.passes",)
 #: Known exceptions, each to be removed by the change its comment names (issue 13). A
 #: stale entry (an import that no longer exists) fails ``test_allowed_imports_still_exist``.
 ALLOWED = {
-    # The tree layout cost model (LLVM compile seconds per branch): goes away when the
-    # layout choice becomes a pass (issue 13 item 1).
-    ("willump_mlir.frontend.trees", "willump_mlir.passes.tree_branches"),
     # ``compiled.save(path)`` and ``fast.save(path)`` hand the pipeline to persistence, which
     # sits beside the API (a load recompiles through it), by an import inside the method.
     ("willump_mlir.runtime.compiled", "willump_mlir.persist"),

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from tamper_pipelines import WritesMarker
 
@@ -238,6 +239,10 @@ def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
         load_trusted(damaged("manifest.json", b"{not json"))
     with pytest.raises(InputError, match="damaged willump-mlir save"):
         load_trusted(damaged("manifest.json", lambda m: m["programs"]["exact"].pop("arguments")))
+    for specs in (['choose-tree-layout{layout="diagonal"}'], ["no-such-pass"], "nodes"):
+        edit = lambda m, specs=specs: m["programs"]["exact"].update(passes=specs)  # noqa: E731
+        with pytest.raises(InputError, match=r"manifest\.json: damaged .* \(passes: "):
+            load_trusted(damaged("manifest.json", edit))
     target = damaged("rest.mlir", None)
     with pytest.raises(InputError, match=f"{target}: incomplete .* missing rest.mlir"):
         wm.load(target, trust=True)
@@ -247,6 +252,28 @@ def test_load_errors_name_the_path(workload: Workload, tmp_path: Path) -> None:
         load_trusted(damaged("objects.pkl", b"not a pickle"))
     with pytest.raises(InputError, match=r"blobs\.npz: unreadable blobs"):
         load_trusted(damaged("blobs.npz", b"not a zip"))
+
+
+def tree_proba(X: np.ndarray, model: GradientBoostingClassifier) -> np.ndarray:
+    return model.predict_proba(X)
+
+
+def test_the_tree_layout_is_saved(tmp_path: Path) -> None:
+    """``wm.compile(..., tree_layout="nodes")`` is part of the save: the loaded pipeline's
+    trees walk node arrays too, where so small an ensemble gets generated branches by
+    default."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    model = GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0)
+    model.fit(X, X[:, 0] + X[:, 1] > 0)
+    assert 'layout "branches"' in wm.compile(tree_proba, (X[:50], model)).ir("feature")
+    compiled = wm.compile(tree_proba, (X[:50], model), tree_layout="nodes")
+    compiled.save(tmp_path / "nodes")
+    manifest = json.loads((tmp_path / "nodes" / "manifest.json").read_text())
+    assert manifest["programs"]["exact"]["passes"] == ['choose-tree-layout{layout="nodes"}']
+    loaded = wm.load(tmp_path / "nodes")
+    assert 'layout "nodes"' in loaded.ir("feature")
+    np.testing.assert_array_equal(loaded(X), tree_proba(X, model))
 
 
 def test_an_untrusted_save_runs_nothing(workload: Workload, tmp_path: Path, monkeypatch) -> None:

@@ -45,20 +45,8 @@ from willump_mlir.dialects.feature import (  # noqa: F401 - the node flags, re-e
     ZERO_IS_MISSING,
     ZERO_THRESHOLD,
 )
-from willump_mlir.passes.tree_branches import compile_seconds
 
 COMPARES, PRECISIONS = TREE_COMPARES, TREE_PRECISIONS
-TOP_LEVELS = 6
-"""At most this many top levels of each tree are laid out as complete binary trees in node
-arrays (XGBoost's ``ArrayTreeLayout`` stops at 6 too)."""
-TOP_FILL = 0.55
-"""... each while at least this fraction of its places are internal nodes, not padding."""
-BRANCH_SECONDS = 6.0
-"""Ensembles whose generated branches LLVM would compile in at most this long
-(estimated by ``tree_branches.compile_seconds``) become ``layout "branches"``; others walk
-node arrays.
-The bench's ``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both
-layouts; bench/results/compile_time.md the 1,000-tree models that keep node arrays."""
 
 
 @dataclass
@@ -160,40 +148,30 @@ class TreeEnsemble:
           ``category_bits`` i32[B] (the uint32 words);
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
-        * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`);
-          else ``top_levels``, the complete top levels of each tree in the node arrays
-          (:meth:`numbering`).
+        * no layout: the pass ``choose-tree-layout`` chooses generated branches or node
+          arrays, and re-lays the node arrays for the latter.
         """
         self.check()
         internal = self.feature >= 0
-        categorical = np.count_nonzero(self.flags[internal] & CATEGORICAL)
-        splits = np.count_nonzero(internal)
-        depths = self.depths()
-        levels = self.top_levels(depths)
-        branches = (
-            splits
-            and compile_seconds(splits, categorical, self.trees) <= BRANCH_SECONDS
-        )
-        levels = 0 if branches else levels
-        source, left, right, roots = self.numbering(levels)
-        padding = self.feature[source] < 0
+        source = np.flatnonzero(internal)
+        number = np.where(internal, np.cumsum(internal) - 1, ~(np.cumsum(~internal) - 1))
         nodes = np.stack(
             [
-                np.where(padding, 0, self.feature[source]),
-                np.where(padding, 0, self.flags[source]).astype(np.int32),
-                left,
-                right,
+                self.feature[source],
+                self.flags[source].astype(np.int32),
+                number[self.left[source]],
+                number[self.right[source]],
             ],
             axis=1,
         ).astype(np.int32)
-        thresholds = np.where(padding, np.nan, self.threshold[source])
+        thresholds = self.threshold[source]
         if not len(nodes):  # every tree is a single leaf: keep one unreachable node
             nodes, thresholds = np.zeros((1, 4), np.int32), np.zeros(1)
         params: dict[str, Attribute] = {
             "nodes": blobs.add(f"{stem}_nodes", nodes),
             "thresholds": blobs.add(f"{stem}_thresholds", thresholds),
             "leaves": blobs.add(f"{stem}_leaves", self.value[~internal]),
-            "roots": blobs.add(f"{stem}_roots", roots),
+            "roots": blobs.add(f"{stem}_roots", number[self.roots].astype(np.int32)),
             "tree_outputs": blobs.add(f"{stem}_tree_outputs", self.tree_output.astype(np.int32)),
             "base": blobs.add(f"{stem}_base", self.base.astype(np.float64)),
             "compare": StringAttr(self.compare),
@@ -203,9 +181,8 @@ class TreeEnsemble:
                 int(np.bitwise_or.reduce(self.flags[internal], initial=0)), i64
             ),
         }
-        if categorical:
+        if np.any(self.flags[internal] & CATEGORICAL):
             ranges = np.stack([self.category_start, self.category_words], axis=1)[source]
-            ranges[padding] = 0
             params["category_ranges"] = blobs.add(
                 f"{stem}_category_ranges", ranges.astype(np.int32)
             )
@@ -214,75 +191,7 @@ class TreeEnsemble:
             )
         if self.divisor is not None:
             params["divisor"] = FloatAttr(float(self.divisor), f64)
-        if branches:
-            params["layout"] = StringAttr("branches")
-        if levels:
-            params["top_levels"] = IntegerAttr(levels, i64)
         return params
-
-    def depths(self) -> np.ndarray:
-        """The level of each internal node (a root is level 0)."""
-        depth = np.zeros(self.nodes, np.int64)  # children come after their parent
-        internal = np.flatnonzero(self.feature >= 0)
-        for n in internal:
-            depth[self.left[n]] = depth[self.right[n]] = depth[n] + 1
-        return depth[internal]
-
-    def top_levels(self, depths: np.ndarray) -> int:
-        """How many top levels of every tree the node arrays lay out as complete binary trees
-        (``top_levels`` of ``feature.tree_ensemble``), given the internal nodes' ``depths``:
-        each level, up to :data:`TOP_LEVELS`, while at least :data:`TOP_FILL` of its places
-        across all trees are internal nodes (the rest are padding, which every row of a
-        block still walks through)."""
-        at_depth = np.bincount(depths, minlength=TOP_LEVELS)
-        levels = 0
-        while levels < TOP_LEVELS and at_depth[levels] >= TOP_FILL * (self.trees << levels):
-            levels += 1
-        return levels
-
-    def numbering(self, levels: int) -> tuple[np.ndarray, ...]:
-        """The internal nodes' order in the kernel's arrays and their children: ``source``
-        (the node of this ensemble each array node is: a leaf for padding), ``left``,
-        ``right`` and ``roots``, as array numbers (``c >= 0``) or leaves (``~leaf``, leaves
-        in order).
-
-        With ``levels``, each tree starts with its top ``levels`` levels as a complete binary
-        tree (the children of array node ``root + i`` are ``root + 2i + 1`` and
-        ``root + 2i + 2``), then its deeper internal nodes. A leaf above the last level is
-        padding below it, nodes the kernel makes go right whatever the value; children point
-        at the leaf itself, so a walk that follows them never meets padding."""
-        internal = self.feature >= 0
-        leaf = ~(np.cumsum(~internal) - 1)
-        if not levels:
-            source = np.flatnonzero(internal)
-            number = np.where(internal, np.cumsum(internal) - 1, leaf)
-        else:
-            order: list[int] = []
-            number = leaf.copy()
-            starts = []
-            for root in self.roots:
-                starts.append(len(order))
-                level = [int(root)]
-                for _ in range(levels):
-                    for n in level:
-                        if internal[n]:
-                            number[n] = len(order)
-                        order.append(n)
-                    level = [c for n in level for c in (
-                        (int(self.left[n]), int(self.right[n])) if internal[n] else (n, n)
-                    )]  # fmt: skip
-                deep = [n for n in level if internal[n]]
-                while deep:  # the deeper internal nodes, each before its children
-                    n = deep.pop()
-                    number[n] = len(order)
-                    order.append(n)
-                    deep += [c for c in (int(self.right[n]), int(self.left[n])) if internal[c]]
-            source = np.array(order, np.int64)
-        split = internal[source]
-        left, right = (number[np.where(split, side[source], source)]
-                       for side in (self.left, self.right))  # fmt: skip
-        roots = np.array(starts) if levels else number[self.roots]
-        return source, left, right, roots.astype(np.int32)
 
     # endregion
     # region Reference semantics

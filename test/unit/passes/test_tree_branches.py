@@ -19,7 +19,12 @@ from tree_values import around_threshold
 from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import MISSING_LEFT, ZERO_IS_MISSING, ZERO_THRESHOLD
 from willump_mlir.frontend.trees import TreeEnsemble
-from willump_mlir.passes.tree_branches import BranchWriter, llvm_double, tree_blocks
+from willump_mlir.passes.tree_branches import (
+    QUICK_SPLITS,
+    BranchWriter,
+    llvm_double,
+    tree_blocks,
+)
 from willump_mlir.runtime.jit import bind_blob, compile_llvm_ir
 
 FEATURES = 4
@@ -76,7 +81,9 @@ def adversarial_rows(rng: np.random.Generator, rows: int) -> np.ndarray:
     return rng.choice(values, size=(rows, FEATURES))
 
 
-def run_branches(ensemble: TreeEnsemble, X: np.ndarray, key: str) -> tuple[np.ndarray, str]:
+def run_branches(
+    ensemble: TreeEnsemble, X: np.ndarray, key: str, quick_splits: int = QUICK_SPLITS
+) -> tuple[np.ndarray, str]:
     """The raw sums of the generated code (compiled alone) for rows ``X``, and the code."""
     blobs = BlobStore()
     params = ensemble.params(blobs, "branches_test")
@@ -89,6 +96,7 @@ def run_branches(ensemble: TreeEnsemble, X: np.ndarray, key: str) -> tuple[np.nd
         arrays["tree_outputs"], leaves, features=FEATURES, outputs=ensemble.outputs,
         width=ensemble.width, compare=ensemble.compare,
         input_precision=ensemble.input_precision, sum_precision=ensemble.sum_precision,
+        quick_splits=quick_splits,
     )  # fmt: skip
     text = f"@{leaves} = external global [{arrays['leaves'].size} x double]\n" + writer.text()
     library = compile_llvm_ir(text, f"test-tree-branches-{key}")
@@ -138,15 +146,14 @@ def test_no_rows_leave_the_sums_alone() -> None:
     assert run_branches(ensemble, np.zeros((0, FEATURES)), "empty")[0].shape == (0, 1)
 
 
-def test_quick_trees_match_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quick_trees_match_the_reference() -> None:
     """Large ensembles' trees are ``optnone`` (quick instruction selection), still exact."""
-    monkeypatch.setattr("willump_mlir.passes.tree_branches.QUICK_SPLITS", 0)
     rng = np.random.default_rng(11)
     flags = FLAG_SETS["zero-as-missing"]
     ensemble = random_ensemble(rng, trees=12, depth=6, flags=flags, width=1, outputs=1,
                                compare="le", precisions=("f32", "f32"))  # fmt: skip
     X = adversarial_rows(rng, 3000)
-    got, text = run_branches(ensemble, X, "quick")
+    got, text = run_branches(ensemble, X, "quick", quick_splits=0)
     assert "noinline optnone" in text
     np.testing.assert_array_equal(got.astype(np.float32), ensemble.reference_predict(X))
 

@@ -39,12 +39,11 @@ class ReferenceTrees(DecisionTreeRegressor):
 
 @pytest.fixture(autouse=True)
 def reference_trees(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``ReferenceTrees`` compiles as its ensemble, walking node arrays."""
+    """``ReferenceTrees`` compiles as its ensemble."""
     read = lambda est: (est.ensemble, {"check": "none", "link": "identity"})  # noqa: E731
     monkeypatch.setitem(sklearn_trees.FAMILIES, ReferenceTrees, read)
     monkeypatch.setitem(params.EXTRACTORS, ReferenceTrees, sklearn_trees.extract)
     monkeypatch.setitem(PREDICTORS, "ReferenceTrees", lower_tree_ensemble)
-    monkeypatch.setattr("willump_mlir.frontend.trees.BRANCH_SECONDS", 0.0)
 
 
 def predict(X: np.ndarray, model: ReferenceTrees) -> np.ndarray:
@@ -65,7 +64,7 @@ def test_node_walks_match_the_reference(compare: str, precisions: tuple[str, str
     ensemble.check()
     model = ReferenceTrees(ensemble)
     X = adversarial_rows(rng, 3 * TREE_BLOCK)
-    compiled = wm.compile(predict, (X[:40], model))
+    compiled = wm.compile(predict, (X[:40], model), tree_layout="nodes")
     assert "walked as node arrays" in compiled.explain()
     assert not compiled.traced.python_calls, compiled.explain()
     for size in SIZES:
