@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import json
 import sys
 import time
 import warnings
@@ -49,7 +50,10 @@ def cached_plan(library: NativeLibrary) -> Plan | None:
 
 
 def compile(
-    fn: Callable[..., Any], example: tuple[Any, ...], static: Collection[str] = ()
+    fn: Callable[..., Any],
+    example: tuple[Any, ...],
+    static: Collection[str] = (),
+    fold_scalers: bool = True,
 ) -> CompiledPipeline:
     """Compile ``fn`` for arguments like ``example`` into a native ``CompiledPipeline``.
 
@@ -61,9 +65,19 @@ def compile(
     compiling the same pipeline again, in any process, skips the lowering and LLVM. The
     result is checked against ``fn`` on ``example`` before it is returned
     (``compile_checked``).
+
+    ``fold_scalers=False`` keeps every scaler before a tree model as a step of its own
+    (the pass ``fold-scalers{enabled=false}``); by default a scaler is folded into the
+    model's thresholds where that is exact (``explain()`` says where).
     """
     started = time.perf_counter()
-    trace = functools.partial(trace_to_module, fn, example, static=static)
+    options = {} if fold_scalers else {"fold-scalers": {"enabled": False}}
+
+    def trace(**kwargs: Any) -> FrontendResult:
+        traced = trace_to_module(fn, example, static=static, **kwargs)
+        traced.pass_options = options
+        return traced
+
     return compile_checked(fn, example, trace, started)
 
 
@@ -205,13 +219,15 @@ def compile_traced(
     """
     if started is None:
         started = time.perf_counter()
-    staged = StagedModule(traced.module, BlobStore(traced.blobs))
+    staged = StagedModule(traced.module, BlobStore(traced.blobs), traced.pass_options)
     pipeline_text = str(traced.module)
+    options = json.dumps(traced.pass_options, sort_keys=True)
     key = hashlib.sha256(
         "\0".join(
-            (pipeline_text, compiler_fingerprint(), str(xdsl.__version__), llvmlite.__version__)
+            (pipeline_text, options, compiler_fingerprint(), str(xdsl.__version__),
+             llvmlite.__version__)
         ).encode()
-    ).hexdigest()
+    ).hexdigest()  # fmt: skip
     for name, data in traced.blobs.items():
         bind_blob(name, data)
     function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]

@@ -1,7 +1,7 @@
 """The pass pipeline from ``pipeline`` IR to machine code, stage by stage.
 
 ```
-pipeline --lower-pipeline-to-feature, share-text-decoding, fuse-features--> feature
+pipeline --fold-scalers, lower-pipeline-to-feature, share-text-decoding, fuse-features--> feature
 feature  --(exact mode: no cascade ops)-------------> cascade
 cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
 scf      --convert-to-llvm---------------------------> llvm   --translate--> llvm-ir
@@ -10,12 +10,14 @@ scf      --convert-to-llvm---------------------------> llvm   --translate--> llv
 The compilation's constant arrays travel with it in a :class:`~willump_mlir.blobs.BlobStore`:
 every stage's passes run in a context whose ``pipeline`` dialect holds the store
 (``blobs.blob_store(ctx)``), so a pass may read blobs and create new ones, and the
-translation to LLVM IR writes generated code from them.
+translation to LLVM IR writes generated code from them. A compilation may set the options
+of a pass (``StagedModule.pass_options``): ``{"fold-scalers": {"enabled": False}}`` runs
+``fold-scalers{enabled=false}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
@@ -27,6 +29,7 @@ from xdsl.passes import ModulePass
 from willump_mlir.blobs import BlobStore, pipeline_dialect
 from willump_mlir.dialects import get_all_dialects
 from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
+from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.passes.fuse_features import FuseFeaturesPass
 from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
@@ -36,8 +39,10 @@ from willump_mlir.translate import module_to_llvm_ir
 STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
 
 # The passes that produce each stage from the one before it.
-STAGE_PASSES: dict[str, tuple[Callable[[], ModulePass], ...]] = {
-    "feature": (LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass),
+STAGE_PASSES: dict[str, tuple[type[ModulePass], ...]] = {
+    "feature": (
+        FoldScalersPass, LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass,
+    ),  # fmt: skip
     "cascade": (),
     "scf": (LowerFeatureToScfPass,),
     "llvm": (ConvertToLLVMPass,),
@@ -64,10 +69,12 @@ def context(blobs: BlobStore | None = None) -> Context:
 @dataclass
 class StagedModule:
     """The IR of every stage of one compilation, computed on demand from the first, and the
-    compilation's blobs: those the pipeline IR reads, and those its passes create."""
+    compilation's blobs: those the pipeline IR reads, and those its passes create; and the
+    keyword options of the passes that take some, by pass name."""
 
     pipeline: ModuleOp
     blobs: BlobStore
+    pass_options: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
     modules: dict[str, ModuleOp] = field(default_factory=dict)
     llvm_ir: str | None = None
 
@@ -81,7 +88,7 @@ class StagedModule:
             module = self.module(previous).clone()
             ctx = context(self.blobs)
             for make_pass in STAGE_PASSES[stage]:
-                make_pass().apply(ctx, module)
+                make_pass(**self.pass_options.get(make_pass.name, {})).apply(ctx, module)
             module.verify()
             self.modules[stage] = module
         return self.modules[stage]

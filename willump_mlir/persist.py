@@ -11,7 +11,9 @@ A save is a directory (format ``willump-mlir``, version 4) of these files:
     ``arguments`` (``name``, ``kind``, ``type`` as IR text or null, ``columns``, and for a
     bound argument the ``class`` of its value, for messages), the ``python_calls``
     (``reason`` and ``source`` by callee), the names of its ``blobs``, ``returns_sparse``
-    and the frontend ``notes``. An optimized pipeline's also has ``cascaded``,
+    and the frontend ``notes``; ``pass_options`` when the program was compiled with some
+    (``{"fold-scalers": {"enabled": false}}`` for ``wm.compile(..., fold_scalers=False)``:
+    ``load`` compiles it the same way). An optimized pipeline's also has ``cascaded``,
     ``cascade_ir`` (whether ``cascade.mlir`` is there), ``settle`` (``[metric, threshold]``
     or null), ``confidence``, ``report`` (the ``Report`` dataclasses as JSON objects) and
     ``curve`` (the ``CandidateCurve`` fields or null).
@@ -86,7 +88,7 @@ from xdsl.parser import Parser
 
 from willump_mlir.api import compile_traced
 from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
-from willump_mlir.compiler import context
+from willump_mlir.compiler import STAGE_PASSES, context
 from willump_mlir.dialects.pipeline import PythonCallOp
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
@@ -297,7 +299,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
         "blobs": sorted(traced.blobs),
         "returns_sparse": traced.returns_sparse,
         "notes": list(traced.notes),
-    }
+    } | ({"pass_options": traced.pass_options} if traced.pass_options else {})
 
 
 def _bound_kind(value: object) -> str:
@@ -544,7 +546,25 @@ def _frontend_result(
         python_calls=calls,
         returns_sparse=bool(spec["returns_sparse"]),
         notes=[str(note) for note in spec["notes"]],
+        pass_options=_pass_options(spec.get("pass_options", {})),
     )
+
+
+def _pass_options(options: object) -> dict[str, dict[str, bool]]:
+    """A manifest's ``pass_options``: boolean options of the compiler's passes, by name
+    (``ValueError`` for anything else)."""
+    known = {p.name: p for passes in STAGE_PASSES.values() for p in passes}
+    if not isinstance(options, dict) or not all(
+        name in known
+        and isinstance(values, dict)
+        and all(
+            isinstance(value, bool) and key in {f.name for f in dataclasses.fields(known[name])}
+            for key, value in values.items()
+        )
+        for name, values in options.items()
+    ):
+        raise ValueError(f"unknown pass options {options!r}")
+    return options
 
 
 def _check_signature(
