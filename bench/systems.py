@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -293,37 +292,30 @@ def _warm_onnxruntime(ctx: Context) -> float:
 # willump-mlir.
 
 
-def _wm_compile(
-    ctx: Context, function: str | None = None, tree_layout: str = "auto"
-) -> tuple[Any, float]:
-    """Compile the workload's ``score`` (or the module's ``function``) with willump-mlir,
-    its tree ensembles in ``tree_layout``."""
+def _wm_compile(ctx: Context, **options: Any) -> tuple[Any, float]:
+    """Compile the workload's ``score`` with willump-mlir (``options`` of ``wm.compile``)."""
     try:
         import willump_mlir as wm
 
         compile_fn = wm.compile
         score = ctx.workload.score_fn(standalone=False)  # the user's function, as users import it
-        if function is not None:
-            score = getattr(sys.modules[score.__module__], function)
     except Exception as exc:  # noqa: BLE001 - the compiler may not exist yet
         raise StageError("import", exc) from exc
     example = (head(ctx.data.test, ctx.workload.example_rows), ctx.data.model)
     start = time.perf_counter()
     try:
-        compiled = compile_fn(score, example=example, tree_layout=tree_layout)
+        compiled = compile_fn(score, example=example, **options)
     except Exception as exc:  # noqa: BLE001
         raise StageError("compile", exc) from exc
     return compiled, time.perf_counter() - start
 
 
-def _prepare_willump(
-    ctx: Context, function: str | None = None, tree_layout: str = "auto"
-) -> Prepared:
+def _prepare_willump(ctx: Context, **options: Any) -> Prepared:
     cache_dir = os.environ.get(CACHE_ENV)
     notes = []
     if cache_dir and any(Path(cache_dir).iterdir()):
         notes.append("cache dir was not empty: cold compile is not cold")
-    compiled, compile_s = _wm_compile(ctx, function, tree_layout)
+    compiled, compile_s = _wm_compile(ctx, **options)
     if ctx.workload.require_native and compiled.traced.python_calls:
         reasons = "; ".join(
             f"{call.source}: {call.reason}" for call in compiled.traced.python_calls.values()
@@ -341,13 +333,10 @@ def _warm_willump(ctx: Context) -> float:
     return _wm_compile(ctx)[1]
 
 
-SCALER_KEPT = "score_scaler_kept"  # synthetic_trees: the scaler called apart from the model
-
-
 def _prepare_willump_scaler_kept(ctx: Context) -> Prepared:
-    """willump-mlir on the same pipeline with its scaler outside the Pipeline, so nothing is
-    folded: the difference to ``willump-mlir`` is what folding the scaler gains."""
-    return _prepare_willump(ctx, SCALER_KEPT)
+    """willump-mlir on the same pipeline compiled with ``fold_scalers=False``, so every scaler
+    runs as a step of its own: the difference to ``willump-mlir`` is what folding gains."""
+    return _prepare_willump(ctx, fold_scalers=False)
 
 
 def _prepare_willump_node_loop(ctx: Context) -> Prepared:

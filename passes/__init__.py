@@ -13,6 +13,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return LowerPipelineToFeaturePass
 
+    def fold_scalers() -> type[ModulePass]:
+        from willump_mlir.passes.fold_scalers import FoldScalersPass
+
+        return FoldScalersPass
+
     def fuse_features() -> type[ModulePass]:
         from willump_mlir.passes.fuse_features import FuseFeaturesPass
 
@@ -63,6 +68,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "insert-cascade": insert_cascade,
         "schedule-lazy": schedule_lazy,
         "lower-cascade": lower_cascade,
+        "fold-scalers": fold_scalers,
         "lower-pipeline-to-feature": lower_pipeline_to_feature,
         "fuse-features": fuse_features,
         "share-text-decoding": share_text_decoding,

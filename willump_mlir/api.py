@@ -23,6 +23,7 @@ from willump_mlir.frontend.spec import FrontendError, FrontendResult
 from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
+from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.jit import NativeLibrary, bind_blob, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
@@ -56,6 +57,7 @@ def compile(
     static: Collection[str] = (),
     *,
     tree_layout: str | ChooseTreeLayoutPass = "auto",
+    fold_scalers: bool = True,
 ) -> CompiledPipeline:
     """Compile ``fn`` for arguments like ``example`` into a native ``CompiledPipeline``.
 
@@ -73,18 +75,31 @@ def compile(
     ``"branches"`` or ``"nodes"`` forces one; a ``ChooseTreeLayoutPass(...)`` sets every
     option of the pass (``branch_seconds``, ``top_fill``, ``top_levels``). Results are
     the same in every layout; speed and compile time are not.
+
+    ``fold_scalers=False`` keeps every scaler before a tree model as a step of its own
+    (the pass ``fold-scalers{enabled=false}``); by default a scaler is folded into the
+    model's thresholds where that is exact (``explain()`` says where).
     """
     started = time.perf_counter()
     trace = functools.partial(trace_to_module, fn, example, static=static)
-    return compile_checked(fn, example, trace, started, passes=pass_options(tree_layout))
+    passes = pass_options(tree_layout, fold_scalers)
+    return compile_checked(fn, example, trace, started, passes=passes)
 
 
-def pass_options(tree_layout: str | ChooseTreeLayoutPass = "auto") -> dict[str, ModulePass]:
+def pass_options(
+    tree_layout: str | ChooseTreeLayoutPass = "auto", fold_scalers: bool = True
+) -> dict[str, ModulePass]:
     """The passes a compilation runs with options of its own (``StagedModule.passes``) for
-    ``compile``'s ``tree_layout``; ``ValueError`` for an unknown layout."""
+    ``compile``'s ``tree_layout`` and ``fold_scalers``; ``ValueError`` for an unknown
+    layout."""
     if not isinstance(tree_layout, ChooseTreeLayoutPass):
         tree_layout = ChooseTreeLayoutPass(layout=tree_layout)
-    return {} if tree_layout == ChooseTreeLayoutPass() else {tree_layout.name: tree_layout}
+    passes: dict[str, ModulePass] = {}
+    if tree_layout != ChooseTreeLayoutPass():
+        passes[tree_layout.name] = tree_layout
+    if not fold_scalers:
+        passes[FoldScalersPass.name] = FoldScalersPass(enabled=False)
+    return passes
 
 
 Trace = Callable[..., FrontendResult]  # trace_to_module with fn and example: python_block=...

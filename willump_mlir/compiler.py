@@ -1,8 +1,8 @@
 """The pass pipeline from ``pipeline`` IR to machine code, stage by stage.
 
 ```
-pipeline --lower-pipeline-to-feature, share-text-decoding, fuse-features,
-           choose-tree-layout-------------------------> feature
+pipeline --fold-scalers, lower-pipeline-to-feature, share-text-decoding,
+           fuse-features, choose-tree-layout----------> feature
 feature  --(exact mode: no cascade ops)-------------> cascade
 cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
 scf      --convert-to-llvm---------------------------> llvm   --translate--> llvm-ir
@@ -31,6 +31,7 @@ from willump_mlir.blobs import BlobStore, pipeline_dialect
 from willump_mlir.dialects import get_all_dialects
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.convert_to_llvm import ConvertToLLVMPass
+from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.passes.fuse_features import FuseFeaturesPass
 from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
@@ -43,7 +44,8 @@ STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
 # The passes that produce each stage from the one before it.
 STAGE_PASSES: dict[str, tuple[type[ModulePass], ...]] = {
     "feature": (
-        LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass, ChooseTreeLayoutPass,
+        FoldScalersPass, LowerPipelineToFeaturePass, ShareTextDecodingPass, FuseFeaturesPass,
+        ChooseTreeLayoutPass,
     ),  # fmt: skip
     "cascade": (),
     "scf": (LowerFeatureToScfPass,),
@@ -71,7 +73,8 @@ def context(blobs: BlobStore | None = None) -> Context:
 @dataclass
 class StagedModule:
     """The IR of every stage of one compilation, computed on demand from the first, and the
-    compilation's blobs: those the pipeline IR reads, and those its passes create."""
+    compilation's blobs: those the pipeline IR reads, and those its passes create; and the
+    keyword options of the passes that take some, by pass name."""
 
     pipeline: ModuleOp
     blobs: BlobStore

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation
 
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
+from willump_mlir.passes.fold_scalers import FOLDED, FoldScalersPass, kept_reason, scaler_before
 from willump_mlir.passes.tree_kernels import (
     BRANCH_BLOCK,
     FEW_ROWS,
@@ -90,6 +92,28 @@ def tree_layout(op: feature.TreeEnsembleOp, choice: ChooseTreeLayoutPass) -> str
     return f"{size} walked as node arrays in {rows} ({why})"
 
 
+def scaler_notes(compiled: CompiledPipeline) -> list[str]:
+    """Where ``fold-scalers`` folded a scaler into a tree model, and why it kept one."""
+    enabled = compiled.staged.configured(FoldScalersPass).enabled
+    notes = []
+    for op in compiled.traced.module.walk():
+        if not isinstance(op, pipeline.PredictOp):
+            continue
+        model = f"{op.estimator.data}.{op.method.data}"
+        scaler = scaler_before(op)
+        if isinstance(folded := op.attributes.get(FOLDED), StringAttr):
+            notes.append(f"{folded.data} is folded into the split thresholds of {model}")
+        elif scaler is not None:
+            why = kept_reason(op, compiled.staged.blobs, enabled)
+            if why is None:
+                notes.append(f"{scaler.estimator.data}.transform is folded into the split "
+                             f"thresholds of {model}")  # fmt: skip
+            else:
+                notes.append(f"{scaler.estimator.data}.transform runs before the model "
+                             f"{model}, not folded: {why}")  # fmt: skip
+    return notes
+
+
 def explain(compiled: CompiledPipeline) -> str:
     traced = compiled.traced
     module = traced.module
@@ -118,6 +142,7 @@ def explain(compiled: CompiledPipeline) -> str:
         elif type(op) in ARRAY_OPS:
             array_ops[ARRAY_OPS[type(op)]] += 1
     lines += [f"  - {name}" for name in estimators]
+    lines += [f"  - fold-scalers: {note}" for note in scaler_notes(compiled)]
     lines += [f"  - {what} ({count} op(s))" for what, count in sorted(array_ops.items())]
     if not estimators and not array_ops:
         lines.append("  - nothing")

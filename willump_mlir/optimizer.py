@@ -47,11 +47,12 @@ from xdsl.utils.exceptions import VerifyException
 from willump_mlir.api import compile_checked, compile_traced
 from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import context
-from willump_mlir.dialects.pipeline import PredictOp, batch_of, is_sparse
+from willump_mlir.dialects.pipeline import PredictOp, TransformOp, batch_of, is_sparse
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
 from willump_mlir.frontend.spec import FrontendResult, Unsupported
 from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
+from willump_mlir.passes.fold_scalers import FOLDED, FoldScalersPass, fold, kept_reason
 from willump_mlir.passes.infer_feature_groups import (
     GROUP,
     GROUPS,
@@ -328,6 +329,7 @@ class Search:
         self.labels, self.splits, self.seed, self.steps = labels, splits, seed, steps
         self.report = Report(groups=[], candidates=[], reason="")
         self.options = Options(0.0, 0.0, "", 0.0, 0.0)  # set by run()
+        self.blobs = traced.blobs | {}  # with the thresholds of a scaler folded by run()
 
     def step(self, what: str) -> None:
         self.steps.update()
@@ -344,6 +346,9 @@ class Search:
         self.options = options
         confidence, max_loss = options.confidence, options.max_loss
         self.module = self.traced.module.clone()
+        # The groups are the columns of what the model reads: the scaler's input where the
+        # scaler folds into a tree model (the compiled program folds it the same way).
+        self.exact.staged.configured(FoldScalersPass).apply(context(self.blobs), self.module)
         InferFeatureGroupsPass().apply(context(), self.module)
         self.function = function_of(self.module)
         if REFUSED in self.function.attributes:
@@ -353,7 +358,10 @@ class Search:
         original = model_op(function_of(self.traced.module))
         assert isinstance(model, PredictOp) and isinstance(original, PredictOp)
         self.model = model
-        self.est, self.prescale = self.traced.models[original]
+        self.est = self.traced.models[original]
+        # the scaler folded into the model: a cheap model gets one of its own, fitted anew
+        folded = FOLDED in model.attributes
+        self.prescale = self.traced.models[original.input.owner] if folded else None
         try:
             clone(self.est)
         except Exception as error:  # sklearn raises TypeError / RuntimeError
@@ -424,9 +432,9 @@ class Search:
         """``module`` compiled with the pipeline's arguments and blobs (plus ``extra``)."""
         traced = replace(
             self.traced, module=module, returns_sparse=returns_sparse,
-            blobs=self.traced.blobs | (extra or {}),
+            blobs=self.blobs | (extra or {}),
         )  # fmt: skip
-        return compile_traced(self.fn, traced)
+        return compile_traced(self.fn, traced, passes=self.exact.staged.passes)
 
     def profile(self) -> None:
         """Each group's cost (its compiled ops, timed) and permutation importance."""
@@ -737,7 +745,7 @@ def attach_plan(
     else:
         kinds = ["f64"] * len(cols)
     method = "predict_proba" if classifier else model.method.data
-    lowered = lower_estimator(fitted, method, kinds, blobs, cheap_scale)
+    lowered = lower_estimator(fitted, method, kinds, blobs)
     if model.method.data == method:
         result_type = model.result.type
     else:
@@ -748,6 +756,14 @@ def attach_plan(
         lowered.estimator, lowered.method or method, block.args[0], lowered.params, result_type
     )
     block.add_ops([predict, ReturnOp(predict.result)])
+    if cheap_scale is not None:  # the cheap model's own scaler, folded into it
+        scaler = lower_estimator(cheap_scale, "transform", kinds, blobs)
+        transform = TransformOp(scaler.estimator, block.args[0], scaler.params, narrowed)
+        block.insert_op_before(transform, predict)
+        predict.operands = [transform.result]
+        if fold(predict, blobs) is None:
+            why = kept_reason(predict, blobs)
+            raise Unsupported(f"the cheap model's {scaler.estimator} is not folded: {why}")
     cheap_model = FuncOp(symbol, ([narrowed], [result_type]), Region(block), visibility="private")
     module.body.block.add_op(cheap_model)
     entries = []

@@ -23,7 +23,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import willump_mlir as wm
 from willump_mlir.runtime.optimized import OptimizedPipeline
@@ -443,6 +446,28 @@ def test_one_dimensional_columns_keep_their_groups() -> None:
     fast = optimize_array(score_columns, x, y, model)
     assert "one feature group" not in fast.report(), fast.report()
     assert sum(g.columns for g in fast._report.groups) == 6
+
+
+def score_tree(x: np.ndarray, model: Any) -> np.ndarray:
+    return model.predict_proba(np.hstack([x, expensive(x)]))[:, 1]
+
+
+def test_a_scaler_folded_into_the_trees_leaves_the_groups_of_its_input() -> None:
+    """A StandardScaler before trees that ``fold-scalers`` folds: the groups are those of
+    the scaler's input (not one "StandardScaler" group), and the cascade's cheap model,
+    with a scaler of its own, is folded too."""
+    frame, y, features = lazy_rows(4000)
+    x = frame.to_numpy()
+    model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=30))
+    model.fit(features[:2000], y[:2000])
+    fast = wm.optimize(
+        score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
+        validation=(x[2000:], model), validation_y=y[2000:], progress=False,
+    )  # fmt: skip
+    assert [g.name for g in fast._report.groups] == ["input columns", "python expensive(x)"]
+    require_cascade(fast)
+    cheap = fast.ir("cascade").split("@score_tree_cheap_model(")[-1]
+    assert '{folded = "StandardScaler"}' in cheap and "pipeline.transform" not in cheap
 
 
 def test_a_group_profiled_alone_runs_only_its_own_ops() -> None:

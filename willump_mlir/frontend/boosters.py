@@ -54,7 +54,6 @@ from xdsl.ir import Attribute
 from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.pipeline import batch_of
 
-from .folding import fold_into_model
 from .spec import Unsupported
 from .trees import (
     CATEGORICAL,
@@ -413,11 +412,8 @@ def methods(model: object) -> tuple[str, ...]:
     return tuple(_METHODS.get((library(model) or "", type(model).__name__), {}))
 
 
-def extract(
-    est: object, method: str, kinds: list[str], blobs: BlobStore, prescale: object | None = None
-) -> Lowered:
-    """The ``params.Extractor`` of every LightGBM/XGBoost model (see the module docstring),
-    reading the input of the scaler ``prescale`` when one is given (see ``folding``).
+def extract(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """The ``params.Extractor`` of every LightGBM/XGBoost model (see the module docstring).
 
     A ``Booster``'s ``predict``/``inplace_predict`` gives what its objective transforms the
     raw scores into: for a binary model the positive class's probability, so it lowers to
@@ -438,12 +434,8 @@ def extract(
                           f"got {len(kinds)}")  # fmt: skip
     estimator = f"{lib}.{name}" if name == "Booster" else name
     target = table[method] or ("predict_proba" if model.classes else "predict")
-    ensemble, checks = model.ensemble, {}
-    if prescale is not None:
-        ensemble, check = fold_into_model(prescale, ensemble, "none")
-        checks = {"check": StringAttr(check)}
-    params = ensemble.params(blobs, estimator.replace(".", "_").lower()) | link_params(model)
-    params |= checks
+    params = model.ensemble.params(blobs, estimator.replace(".", "_").lower())
+    params |= link_params(model)
     lowered = Lowered("predict", estimator, params, method=target,
                       class_indices=target == "predict" and model.classes > 0)  # fmt: skip
     if name == "Booster" and model.classes == 2:

@@ -30,7 +30,7 @@ from willump_mlir.dialects.pipeline import (
     vector_of,
 )
 
-from . import boosters, folding, params
+from . import boosters, params
 from .spec import Unsupported
 from .types import dense_type_of, is_f64_batch, is_text, represents, type_of
 from .values import Val
@@ -91,11 +91,11 @@ def _narrow_floats(value: object) -> bool:
     return common.kind == "f" and common.itemsize < 8
 
 
-def _computes_in_float64(est: object, lowered: params.Lowered, prescale: object | None) -> bool:
+def _computes_in_float64(est: object, lowered: params.Lowered) -> bool:
     """Whether ``est`` computes on float32 input as on its float64 conversion: a linear
     model with float64 coefficients or a tree ensemble comparing in float32 (what
     ``lower-feature-to-scf`` skips the run-time precision check for)."""
-    if lowered.op != "predict" or prescale is not None:
+    if lowered.op != "predict":
         return False
     if lowered.estimator in _LINEAR_MODELS:
         return getattr(est, "coef_", np.zeros(0)).dtype == np.float64
@@ -185,50 +185,12 @@ class EstimatorLowering:
         if method != "transform" and (not steps or steps[-1][0] != pipe.steps[-1][0]):
             raise Unsupported(f"Pipeline ending in passthrough has no {method}")
         head = steps if method == "transform" else steps[:-1]
-        foldable = method != "transform" and len(steps) >= 2
-        if (
-            foldable
-            and isinstance(steps[-2][1], folding.FOLDABLE_SCALERS)
-            and params.is_tree_model(steps[-1][1])
-        ):
-            head = head[:-1]
         for name, step in head:
-            x = self.call(step, "transform", x, f"{label}[{name!r}]")
-        if len(head) < len(steps) - 1:  # a scaler before the model: fold it in, or run it
-            folded = self._folded(steps[-2], steps[-1], method, x, label)
-            if folded is not None:
-                return folded
-            name, step = steps[-2]
             x = self.call(step, "transform", x, f"{label}[{name!r}]")
         if method != "transform":
             name, step = steps[-1]
             x = self.call(step, method, x, f"{label}[{name!r}]")
         return x
-
-    def _folded(
-        self,
-        scaler: tuple[str, object],
-        model: tuple[str, object],
-        method: str,
-        x: Val,
-        label: str,
-    ) -> Val | None:
-        """``model.method(scaler.transform(x))`` as one tree model reading ``x``, with the
-        scaler folded into its thresholds; ``None`` (and a note why) when it cannot be."""
-        where = f"{label}[{scaler[0]!r}] ({type(scaler[1]).__name__})"
-        mark = self.tracer.mark()
-        try:
-            if x.ssa is None:
-                raise Unsupported("the input is not a batch of rows")
-            result = self._leaf(model[1], method, x, prescale=scaler[1])
-        except Unsupported as error:
-            self.tracer.rollback(mark)
-            self.tracer.notes.append(f"{where} runs before the model: {error.reason}")
-            return None
-        self.tracer.notes.append(
-            f"{where} is folded into the split thresholds of {label}[{model[0]!r}]"
-        )
-        return result
 
     def _select(self, x: Val, columns: list, scalar: bool, trans: object) -> Val:
         """The columns a ColumnTransformer part sees (``trans`` is the part's transformer)."""
@@ -313,7 +275,7 @@ class EstimatorLowering:
             raise Unsupported(f"FunctionTransformer output {type_of(value)} != {op.result.type}")
         return Val(value, op.result)
 
-    def _leaf(self, est: object, method: str, x: Val, prescale: object | None = None) -> Val:
+    def _leaf(self, est: object, method: str, x: Val) -> Val:
         name = type(est).__name__
         kinds = self._kinds(x)
         text = isinstance(est, params.TEXT_INPUT)
@@ -322,16 +284,16 @@ class EstimatorLowering:
                               "Series of str is compiled")  # fmt: skip
         if not text and isinstance(x.ssa.type, FrameType) and not isinstance(x.value, pd.DataFrame):
             raise Unsupported(f"{name} reads a table, not a 1-D column of text")
-        lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs, prescale)
+        lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs)
         if not isinstance(est, params.FRAME_INPUT) and not text:
             x = self.as_array(x)
-        if _narrow_floats(x.value) and not _computes_in_float64(est, lowered, prescale):
+        if _narrow_floats(x.value) and not _computes_in_float64(est, lowered):
             raise Unsupported(f"{name} computes in float32 on float32 input (OpenBLAS, whose "
                               "sums depend on the strides of the array numpy gets); the "
                               "compiled code reads float64")  # fmt: skip
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X does not have valid feature names")
-            data = x.value if prescale is None else prescale.transform(x.value)  # type: ignore
+            data = x.value
             value = getattr(est, method)(data)
             scores = None
             if lowered.class_indices:  # a class index is the argmax of these
@@ -344,6 +306,7 @@ class EstimatorLowering:
             if lowered.result is None and (not is_f64_batch(typ) or typ.get_num_dims() != 2):
                 raise Unsupported(f"{name} output is not a numeric batch")
             op = self.tracer.emit(TransformOp(lowered.estimator, x.ssa, lowered.params, typ))
+            self.tracer.models[op] = est
             return Val(value, op.result)
         if lowered.class_indices:
             scores = np.asarray(scores)
@@ -351,7 +314,7 @@ class EstimatorLowering:
             op = self.tracer.emit(
                 PredictOp(lowered.estimator, method, x.ssa, lowered.params, vector_of(i64))
             )
-            self.tracer.models[op] = (est, prescale)
+            self.tracer.models[op] = est
             return self._labels(est, Val(indices, op.result), value)
         typ = type_of(value)
         element = typ.get_element_type() if isinstance(typ, TensorType) else None
@@ -362,12 +325,12 @@ class EstimatorLowering:
         method = lowered.method or method
         if lowered.column is None:
             op = self.tracer.emit(PredictOp(lowered.estimator, method, x.ssa, lowered.params, typ))
-            self.tracer.models[op] = (est, prescale)
+            self.tracer.models[op] = est
             return Val(value, op.result)
         op = self.tracer.emit(
             PredictOp(lowered.estimator, method, x.ssa, lowered.params, lowered.result)
         )
-        self.tracer.models[op] = (est, prescale)
+        self.tracer.models[op] = est
         take = self.tracer.emit(TakeColumnOp(op.result, lowered.column))
         if take.result.type != typ:
             raise Unsupported(f"{name}.{method} output {typ} != {take.result.type}")

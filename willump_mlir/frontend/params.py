@@ -7,7 +7,6 @@ estimator class to the function that turns a fitted instance into the ``params``
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import string_table
 from willump_mlir.dialects.pipeline import sparse_batch_of
 
-from . import boosters, sklearn_trees, text_tables
+from . import boosters, text_tables
 from .sklearn_trees import EXTRACTORS as TREE_EXTRACTORS
 from .spec import Unsupported
 from .types import SPARSE_ELEMENTS
@@ -595,26 +594,13 @@ def reads_text(est: object) -> bool:
     return isinstance(est, TEXT_INPUT)
 
 
-def lower_estimator(
-    est: object, method: str, kinds: list[str], blobs: BlobStore, prescale: object | None = None
-) -> Lowered:
-    """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``.
-
-    With ``prescale``, a fitted scaler, the op is ``est.method(prescale.transform(X))``
-    with the scaler folded into a tree model's thresholds (see ``folding``).
-    """
+def lower_estimator(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``."""
     extractor = EXTRACTORS.get(type(est))
     if extractor is None and boosters.library(est) is not None:  # optional libraries
         extractor = boosters.extract
     if extractor is None:
         raise Unsupported(f"{type(est).__name__} is not supported natively")
-    if prescale is not None:
-        if not is_tree_model(est):
-            raise Unsupported(f"only tree models take a scaler into their thresholds, not "
-                              f"{type(est).__name__}")  # fmt: skip
-        if output_config(prescale) is not None:
-            raise Unsupported(f"{type(prescale).__name__} has set_output and is not folded")
-        extractor = functools.partial(extractor, prescale=prescale)
     container = output_config(est)
     if container is not None:
         raise Unsupported(f"{type(est).__name__}.set_output(transform={container!r}) is not "
@@ -626,11 +612,6 @@ def lower_estimator(
             f"{type(est).__name__} was fitted on {est.n_features_in_} columns, got {len(kinds)}"
         )
     return extractor(est, method, kinds, blobs)
-
-
-def is_tree_model(est: object) -> bool:
-    """Whether ``est`` is a tree model (a scaler before it may be folded into it)."""
-    return type(est) in sklearn_trees.FAMILIES or boosters.library(est) is not None
 
 
 def class_labels(est: object) -> np.ndarray:

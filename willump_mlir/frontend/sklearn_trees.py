@@ -39,7 +39,6 @@ from xdsl.ir import Attribute
 
 from willump_mlir.blobs import BlobStore
 
-from .folding import fold_into_model
 from .spec import Unsupported
 from .trees import (
     CATEGORICAL,
@@ -314,11 +313,8 @@ def read_ensemble(
     return FAMILIES[type(est)](est)
 
 
-def extract(
-    est: object, method: str, kinds: list[str], blobs: BlobStore, prescale: object | None = None
-) -> Lowered:
-    """The ``pipeline.predict`` of ``est.method`` (see the module docstring), reading the
-    input of the scaler ``prescale`` when one is given (see ``folding``)."""
+def extract(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """The ``pipeline.predict`` of ``est.method`` (see the module docstring)."""
     from .params import Lowered  # params imports this module for its extractors
 
     name = type(est).__name__
@@ -329,8 +325,6 @@ def extract(
     )
     if ensemble.features != len(kinds):
         raise Unsupported(f"{name} was fitted on {ensemble.features} features, got {len(kinds)}")
-    if prescale is not None:
-        ensemble, options["check"] = fold_into_model(prescale, ensemble, options["check"])
     methods = ("predict",)
     if "proba" in options:  # the exponential loss's probabilities are expit(2 * raw)
         methods += ("predict_proba",) if getattr(est, "loss", "") != "exponential" else ()

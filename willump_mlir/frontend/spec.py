@@ -99,8 +99,9 @@ class FrontendResult:
     python_calls: dict[str, PythonCall]
     returns_sparse: bool
     notes: list[str] = field(default_factory=list)
-    # each traced model op -> (the estimator it calls, a scaler folded into it or None)
-    models: dict[Operation, tuple[object, object | None]] = field(default_factory=dict)
+    # each traced estimator op (pipeline.transform, pipeline.predict) -> the estimator it calls
+    models: dict[Operation, object] = field(default_factory=dict)
+    # the options of the compiler's passes, by pass name (``compiler.StagedModule``)
 
     @property
     def python_fallbacks(self) -> dict[str, PythonCall]:

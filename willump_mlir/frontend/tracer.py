@@ -284,7 +284,7 @@ class Tracer:
         self.env: dict[str, Val] = {}
         self.block = Block()
         self.blobs = BlobStore()
-        self.models: dict[Operation, tuple[object, object | None]] = {}  # op -> est, prescale
+        self.models: dict[Operation, object] = {}  # estimator op -> its estimator
         self.calls: dict[str, PythonCall] = {}
         self.notes: list[str] = []
         self.estimators = EstimatorLowering(self)

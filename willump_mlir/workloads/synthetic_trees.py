@@ -160,12 +160,6 @@ def score(X: np.ndarray, model: Pipeline) -> np.ndarray:
     return model.predict_proba(X)[:, 1]
 
 
-def score_scaler_kept(X: np.ndarray, model: Pipeline) -> np.ndarray:
-    """``score`` with the scaler called on its own: the same result, but no Pipeline whose
-    scaler the compiler could fold into the model (the bench's ``willump-mlir-scaler-kept``)."""
-    return model[-1].predict_proba(model[0].transform(X))[:, 1]
-
-
 def score_all(X: np.ndarray, model: Pipeline) -> np.ndarray:
     """The inference function of the multi-class workloads: every class's probability."""
     return model.predict_proba(X)
