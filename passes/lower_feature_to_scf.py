@@ -40,7 +40,6 @@ from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     ArrayAttr,
     DictionaryAttr,
-    FloatAttr,
     IndexType,
     IntegerAttr,
     IntegerType,
@@ -57,6 +56,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ErrorKind, signed64
 from willump_mlir.dialects import feature, pipeline
@@ -65,6 +65,7 @@ from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_
 from willump_mlir.passes.date_kernels import DateEmitter
 from willump_mlir.passes.lookup_kernels import LookupEmitter
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
+from willump_mlir.passes.scf_builder import ScfBuilder, constant_op
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
@@ -125,34 +126,26 @@ class KernelState:
 
 
 class KernelEmitter(
-    LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter
-):
+    LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
+    ScfBuilder,
+):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
+        super().__init__(state.body)
         self.lowering = lowering
         self.state = state
         self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
-        self.block = state.body
 
     # region Building blocks
 
-    def emit(self, op: Operation) -> SSAValue:
-        self.block.add_op(op)
-        return op.results[0] if op.results else None  # type: ignore[return-value]
-
     def constant(self, value: float | int, typ: Attribute) -> SSAValue:
+        """A constant of the kernel, defined once, before its row loop."""
         key = (typ, repr(value))  # repr keeps -0.0 and NaN apart from 0.0
         if key not in self.state.constants:
-            if typ == index:
-                op = arith.ConstantOp(IntegerAttr(int(value), index))
-            elif isinstance(typ, IntegerType):
-                op = arith.ConstantOp(IntegerAttr(int(value), typ))
-            else:
-                op = arith.ConstantOp(FloatAttr(float(value), typ))
-            self.state.entry.insert_op_before(op, self.state.loop)
-            self.state.constants[key] = op.result  # type: ignore[index]
-        return self.state.constants[key]  # type: ignore[index]
+            op = self.builder.insert(constant_op(value, typ), InsertPoint.before(self.state.loop))
+            self.state.constants[key] = op.result
+        return self.state.constants[key]
 
     def blob(self, blob: BlobAttr) -> SSAValue:
         symbol = blob.symbol.data
@@ -163,7 +156,7 @@ class KernelEmitter(
             )
             self.lowering.declare_global(symbol, memref_of(element, blob.size))
             op = memref.GetGlobalOp(symbol, memref_of(element, blob.size))
-            self.state.entry.insert_op_before(op, self.state.loop)
+            self.builder.insert(op, InsertPoint.before(self.state.loop))
             self.state.globals[symbol] = op.memref
         return self.state.globals[symbol]
 
@@ -228,20 +221,13 @@ class KernelEmitter(
         first = self.cmpi("eq", self.load(err, 0), self.constant(0, i64))
         store = self.emit(arith.AndIOp(failed, first))
         row = self.emit(arith.IndexCastOp(self.state.row, i64))
-        then = Block()
         record = (self.constant(int(kind), i64), row, self.constant(column, i64))
-        for slot, value in enumerate(record):
-            then.add_op(memref.StoreOp.get(value, err, [self.constant(slot, index)]))
-        then.add_op(scf.YieldOp())
-        self.emit(scf.IfOp(store, [], [then]))
 
-    def nested(self, build: Callable[[], list[SSAValue]]) -> Block:
-        """Build a region block with ``build`` and end it with ``scf.yield`` of its values."""
-        outer, self.block = self.block, Block()
-        values = build()
-        self.block.add_op(scf.YieldOp(*values))
-        inner, self.block = self.block, outer
-        return inner
+        def write() -> None:
+            for slot, value in enumerate(record):
+                self.emit(memref.StoreOp.get(value, err, [self.constant(slot, index)]))
+
+        self.if_then(store, write)
 
     # endregion
     # region Row values
@@ -552,20 +538,6 @@ class KernelEmitter(
             site = self.lowering.error_site(op, **details)
         self.report_error(unknown, ErrorKind.UNKNOWN_CATEGORY, site)
 
-    def loop(
-        self,
-        upper: SSAValue,
-        initial: SSAValue,
-        step: Callable[[SSAValue, SSAValue], SSAValue],
-    ) -> SSAValue:
-        """``scf.for %j = 0 to upper`` carrying one value: ``value = step(j, value)``."""
-        block = Block(arg_types=[index, initial.type])
-        outer, self.block = self.block, block
-        block.add_op(scf.YieldOp(step(*block.args)))
-        self.block = outer
-        one = self.constant(1, index)
-        return self.emit(scf.ForOp(self.constant(0, index), upper, one, [initial], block))
-
     def to_index(self, value: SSAValue) -> SSAValue:
         return self.emit(arith.IndexCastOp(value, index))
 
@@ -625,9 +597,7 @@ class KernelEmitter(
                 same = self.bytes_equal(data, start, categories, category_start, length)
                 return [self.select(same, entry, found)]
 
-            otherwise = Block()
-            otherwise.add_op(scf.YieldOp(found))
-            return self.emit(scf.IfOp(candidate, [i64], [self.nested(compare)], [otherwise]))
+            return self.if_else(candidate, compare, lambda: [found])[0]
 
         probes = self.constant(op.probes.value.data, index)
         code = self.loop(probes, self.constant(-1, i64), probe_step)
@@ -1102,9 +1072,7 @@ class FunctionLowering:
                 "dtype": StringAttr(dtype_name(result.type)), "shape": ArrayAttr([]),
                 "scalar": StringAttr(kind),
             }))  # fmt: skip
-        for op in list(state.body.ops):
-            op.detach()
-            entry.insert_op_before(op, done)
+        Rewriter.inline_block(state.body, InsertPoint.before(done))
         return _kernel_function(name, entry, state, specs)
 
     def string_output(self, value: SSAValue) -> DictionaryAttr:
