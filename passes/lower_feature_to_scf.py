@@ -63,9 +63,9 @@ from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
 from willump_mlir.passes.date_kernels import DateEmitter
+from willump_mlir.passes.kernel_builder import KernelBuilder, constant_op
 from willump_mlir.passes.lookup_kernels import LookupEmitter
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
-from willump_mlir.passes.scf_builder import ScfBuilder, constant_op
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
@@ -127,7 +127,7 @@ class KernelState:
 
 class KernelEmitter(
     LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
-    ScfBuilder,
+    KernelBuilder,
 ):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
@@ -159,11 +159,6 @@ class KernelEmitter(
             self.builder.insert(op, InsertPoint.before(self.state.loop))
             self.state.globals[symbol] = op.memref
         return self.state.globals[symbol]
-
-    def load(self, ref: SSAValue, position: SSAValue | int) -> SSAValue:
-        if isinstance(position, int):
-            position = self.constant(position, index)
-        return self.emit(memref.LoadOp.get(ref, [position]))
 
     def blob_value(self, blob: BlobAttr, position: SSAValue | int) -> SSAValue:
         return self.load(self.blob(blob), position)
@@ -202,18 +197,6 @@ class KernelEmitter(
 
     def at(self, base: SSAValue, j: int) -> SSAValue:
         return base if j == 0 else self.emit(arith.AddiOp(base, self.constant(j, index)))
-
-    def add(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.AddfOp(a, b))
-
-    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.SelectOp(cond, a, b))
-
-    def cmpf(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.CmpfOp(a, b, predicate))
-
-    def cmpi(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.CmpiOp(a, b, predicate))
 
     def report_error(self, failed: SSAValue, kind: ErrorKind, column: int) -> None:
         """Record ``[kind, row, column]`` in ``err`` if ``failed`` and no error is recorded."""
@@ -538,9 +521,6 @@ class KernelEmitter(
             site = self.lowering.error_site(op, **details)
         self.report_error(unknown, ErrorKind.UNKNOWN_CATEGORY, site)
 
-    def to_index(self, value: SSAValue) -> SSAValue:
-        return self.emit(arith.IndexCastOp(value, index))
-
     def bytes_equal(
         self, a: SSAValue, a_start: SSAValue, b: SSAValue, b_start: SSAValue, length: SSAValue
     ) -> SSAValue:
@@ -548,8 +528,8 @@ class KernelEmitter(
 
         def step(j: SSAValue, equal: SSAValue) -> SSAValue:
             offset = self.emit(arith.IndexCastOp(j, i64))
-            x = self.load(a, self.to_index(self.add_i64(a_start, offset)))
-            y = self.load(b, self.to_index(self.add_i64(b_start, offset)))
+            x = self.load(a, self.to_index(self.iadd(a_start, offset)))
+            y = self.load(b, self.to_index(self.iadd(b_start, offset)))
             return self.emit(arith.AndIOp(equal, self.cmpi("eq", x, y)))
 
         return self.loop(self.to_index(length), self.constant(1, i1), step)
@@ -565,7 +545,7 @@ class KernelEmitter(
         table = self.blob(op.table)
 
         def hash_step(j: SSAValue, h: SSAValue) -> SSAValue:
-            position = self.add_i64(start, self.emit(arith.IndexCastOp(j, i64)))
+            position = self.iadd(start, self.emit(arith.IndexCastOp(j, i64)))
             byte = self.emit(arith.ExtUIOp(self.load(data, self.to_index(position)), i64))
             mixed = self.emit(arith.XOrIOp(h, byte))
             return self.emit(arith.MuliOp(mixed, self.constant(FNV_PRIME, i64)))
@@ -575,7 +555,7 @@ class KernelEmitter(
         mask = self.constant(op.table.size - 1, i64)
 
         def probe_step(p: SSAValue, found: SSAValue) -> SSAValue:
-            shifted = self.add_i64(h, self.emit(arith.IndexCastOp(p, i64)))
+            shifted = self.iadd(h, self.emit(arith.IndexCastOp(p, i64)))
             entry = self.load(table, self.to_index(self.emit(arith.AndIOp(shifted, mask))))
             occupied = self.cmpi("sge", entry, self.constant(0, i64))
             slot = self.to_index(self.select(occupied, entry, self.constant(0, i64)))
@@ -609,9 +589,6 @@ class KernelEmitter(
         code = self.select(is_fitted, self.constant(op.missing.value.data, i64), code)
         self.check_unknown(op, code)
         return [code]
-
-    def add_i64(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.AddiOp(a, b))
 
     def encode_numbers(self, op: feature.EncodeNumbersOp) -> list[SSAValue]:
         x = self.row_of(op.input)[op.index.value.data]

@@ -38,7 +38,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from willump_mlir.dialects import pipeline
-from willump_mlir.passes.scf_builder import ScfBuilder
+from willump_mlir.passes.kernel_builder import KernelBuilder
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -50,19 +50,18 @@ PAIRWISE_BLOCK = 128
 NUMPY_BUFFER = 8192
 
 
-def _term(b: ScfBuilder, ref: SSAValue, at: SSAValue, center: SSAValue, squared: SSAValue,
+def _term(b: KernelBuilder, ref: SSAValue, at: SSAValue, center: SSAValue, squared: SSAValue,
           element: Attribute) -> SSAValue:  # fmt: skip
     """The value summed for ``ref[at]``: as float64, ``(center - x) ** 2`` if ``squared``,
     and 0 where ``x`` is NaN."""
-    x = b.emit(memref.LoadOp.get(ref, [at]))
+    x = b.load(ref, at)
     if element == i8:
         x = b.emit(arith.ExtUIOp(x, i64))
     if x.type == i64:
         x = b.emit(arith.SIToFPOp(x, f64))
     diff = b.emit(arith.SubfOp(center, x))
-    value = b.emit(arith.SelectOp(squared, b.emit(arith.MulfOp(diff, diff)), x))
-    missing = b.emit(arith.CmpfOp(x, x, "uno"))
-    return b.emit(arith.SelectOp(missing, b.constant(0.0, f64), value))
+    value = b.select(squared, b.emit(arith.MulfOp(diff, diff)), x)
+    return b.select(b.cmpf("uno", x, x), b.constant(0.0, f64), value)
 
 
 def pairwise_sum_function(element: Attribute) -> func.FuncOp:
@@ -72,13 +71,11 @@ def pairwise_sum_function(element: Attribute) -> func.FuncOp:
     ref_type = MemRefType(element, [DYNAMIC_INDEX])
     entry = Block(arg_types=[ref_type, index, index, f64, i1])
     ref, start, n, center, squared = entry.args
-    b = ScfBuilder(entry)
+    b = KernelBuilder(entry)
+    add = b.add
 
     def term(at: SSAValue) -> SSAValue:
         return _term(b, ref, b.emit(arith.AddiOp(start, at)), center, squared, element)
-
-    def add(x: SSAValue, y: SSAValue) -> SSAValue:
-        return b.emit(arith.AddfOp(x, y))
 
     def small() -> list[SSAValue]:
         zero, one = b.constant(0, index), b.constant(1, index)

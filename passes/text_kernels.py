@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, math, memref
+from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     ArrayAttr,
@@ -129,60 +129,7 @@ class ScratchSize:
 class TextEmitter:
     """The text ops' handlers; mixed into ``KernelEmitter``."""
 
-    # region Scalars
-
-    def iadd(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.AddiOp(a, b))
-
-    def isub(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.SubiOp(a, b))
-
-    def imul(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.MuliOp(a, b))
-
-    def iand(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.AndIOp(a, b))
-
-    def ior(self: KernelEmitter, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.OrIOp(a, b))
-
-    def shl(self: KernelEmitter, a: SSAValue, bits: SSAValue | int) -> SSAValue:
-        if isinstance(bits, int):
-            bits = self.constant(bits, a.type)
-        return self.emit(arith.ShLIOp(a, bits))
-
-    def shr(self: KernelEmitter, a: SSAValue, bits: SSAValue | int) -> SSAValue:
-        if isinstance(bits, int):
-            bits = self.constant(bits, a.type)
-        return self.emit(arith.ShRUIOp(a, bits))
-
-    def cast(self: KernelEmitter, value: SSAValue, typ: Attribute) -> SSAValue:
-        """Integer ``value`` as ``typ`` (index casts sign-extend, i8 zero-extends)."""
-        if value.type == typ:
-            return value
-        if value.type == index or typ == index:
-            return self.emit(arith.IndexCastOp(value, typ))
-        assert isinstance(value.type, type(typ))
-        if value.type.width.data > typ.width.data:  # type: ignore[attr-defined]
-            return self.emit(arith.TruncIOp(value, typ))
-        return self.emit(arith.ExtUIOp(value, typ))
-
-    def negate(self: KernelEmitter, flag: SSAValue) -> SSAValue:
-        return self.emit(arith.XOrIOp(flag, self.constant(1, i1)))
-
-    def min_index(self: KernelEmitter, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.MinUIOp(a, b))
-
-    def store(self: KernelEmitter, value: SSAValue, ref: SSAValue, position: SSAValue) -> None:
-        self.emit(memref.StoreOp.get(value, ref, [position]))
+    # region Scratch buffers
 
     def scratch(self: KernelEmitter, name: str, element: Attribute, size: ScratchSize) -> SSAValue:
         """A scratch buffer argument of the kernel, allocated (zeroed) by the runtime."""

@@ -1,9 +1,11 @@
-"""The op builder every kernel emitter shares: xDSL's ``Builder`` and structured control flow.
+"""The op builder every kernel emitter shares: xDSL's ``Builder``, scalar arithmetic and
+structured control flow.
 
-An emitter appends ops at one insertion point (``self.builder``, an xDSL ``Builder``). The
-control-flow helpers build each region's block with the insertion point moved into it and
-put back afterwards (``inside``, MLIR's ``OpBuilder::InsertionGuard``), so the code that
-fills a loop body or a branch is ordinary emitter code::
+An emitter appends ops at one insertion point (``self.builder``, an xDSL ``Builder``): one
+op (``emit``) or a helper's few (``iadd``, ``load``, ``cast``, ...). The control-flow
+helpers build each region's block with the insertion point moved into it and put back
+afterwards (``inside``, MLIR's ``OpBuilder::InsertionGuard``), so the code that fills a
+loop body or a branch is ordinary emitter code::
 
     (total,) = b.for_range(lo, hi, [zero], lambda j, acc: [b.emit(arith.AddiOp(acc[0], j))])
   ~>
@@ -23,8 +25,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from xdsl.builder import Builder
-from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, IntegerType
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, IntegerType, i1
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -38,8 +40,9 @@ def constant_op(value: float | int, typ: Attribute) -> arith.ConstantOp:
     return arith.ConstantOp(FloatAttr(float(value), typ))  # type: ignore[arg-type]
 
 
-class ScfBuilder:
-    """Emits ops at ``builder``'s insertion point; builds ``scf`` loops and branches."""
+class KernelBuilder:
+    """Emits ops at ``builder``'s insertion point: arithmetic, loads and stores, and ``scf``
+    loops and branches. Mixed into ``KernelEmitter``; used alone for helper functions."""
 
     def __init__(self, block: Block):
         self.builder = Builder(InsertPoint.at_end(block))
@@ -51,6 +54,84 @@ class ScfBuilder:
 
     def constant(self, value: float | int, typ: Attribute) -> SSAValue:
         return self.emit(constant_op(value, typ))
+
+    # region Scalars
+
+    def load(self, ref: SSAValue, position: SSAValue | int) -> SSAValue:
+        if isinstance(position, int):
+            position = self.constant(position, index)
+        return self.emit(memref.LoadOp.get(ref, [position]))
+
+    def add(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.AddfOp(a, b))
+
+    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.SelectOp(cond, a, b))
+
+    def cmpf(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.CmpfOp(a, b, predicate))
+
+    def cmpi(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.CmpiOp(a, b, predicate))
+
+    def to_index(self, value: SSAValue) -> SSAValue:
+        return self.emit(arith.IndexCastOp(value, index))
+
+    def iadd(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.AddiOp(a, b))
+
+    def isub(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.SubiOp(a, b))
+
+    def imul(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.MuliOp(a, b))
+
+    def iand(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
+        if isinstance(b, int):
+            b = self.constant(b, a.type)
+        return self.emit(arith.AndIOp(a, b))
+
+    def ior(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.OrIOp(a, b))
+
+    def shl(self, a: SSAValue, bits: SSAValue | int) -> SSAValue:
+        if isinstance(bits, int):
+            bits = self.constant(bits, a.type)
+        return self.emit(arith.ShLIOp(a, bits))
+
+    def shr(self, a: SSAValue, bits: SSAValue | int) -> SSAValue:
+        if isinstance(bits, int):
+            bits = self.constant(bits, a.type)
+        return self.emit(arith.ShRUIOp(a, bits))
+
+    def cast(self, value: SSAValue, typ: Attribute) -> SSAValue:
+        """Integer ``value`` as ``typ`` (index casts sign-extend, i8 zero-extends)."""
+        if value.type == typ:
+            return value
+        if value.type == index or typ == index:
+            return self.emit(arith.IndexCastOp(value, typ))
+        assert isinstance(value.type, type(typ))
+        if value.type.width.data > typ.width.data:  # type: ignore[attr-defined]
+            return self.emit(arith.TruncIOp(value, typ))
+        return self.emit(arith.ExtUIOp(value, typ))
+
+    def negate(self, flag: SSAValue) -> SSAValue:
+        return self.emit(arith.XOrIOp(flag, self.constant(1, i1)))
+
+    def min_index(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.emit(arith.MinUIOp(a, b))
+
+    def store(self, value: SSAValue, ref: SSAValue, position: SSAValue) -> None:
+        self.emit(memref.StoreOp.get(value, ref, [position]))
+
+    # endregion
+    # region Control flow
 
     @contextmanager
     def inside(self, block: Block) -> Iterator[tuple[BlockArgument, ...]]:
@@ -138,3 +219,5 @@ class ScfBuilder:
         op = scf.WhileOp(initial, types, [before], [after])
         self.emit(op)
         return list(op.results)
+
+    # endregion
