@@ -77,38 +77,30 @@ class KernelBuilder:
     def to_index(self, value: SSAValue) -> SSAValue:
         return self.emit(arith.IndexCastOp(value, index))
 
+    def integer(self, value: SSAValue | int, like: SSAValue) -> SSAValue:
+        """``value``, or the constant ``value`` of ``like``'s type if it is an int."""
+        return self.constant(value, like.type) if isinstance(value, int) else value
+
     def iadd(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.AddiOp(a, b))
+        return self.emit(arith.AddiOp(a, self.integer(b, a)))
 
     def isub(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.SubiOp(a, b))
+        return self.emit(arith.SubiOp(a, self.integer(b, a)))
 
     def imul(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.MuliOp(a, b))
+        return self.emit(arith.MuliOp(a, self.integer(b, a)))
 
     def iand(self, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.AndIOp(a, b))
+        return self.emit(arith.AndIOp(a, self.integer(b, a)))
 
     def ior(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.emit(arith.OrIOp(a, b))
 
     def shl(self, a: SSAValue, bits: SSAValue | int) -> SSAValue:
-        if isinstance(bits, int):
-            bits = self.constant(bits, a.type)
-        return self.emit(arith.ShLIOp(a, bits))
+        return self.emit(arith.ShLIOp(a, self.integer(bits, a)))
 
     def shr(self, a: SSAValue, bits: SSAValue | int) -> SSAValue:
-        if isinstance(bits, int):
-            bits = self.constant(bits, a.type)
-        return self.emit(arith.ShRUIOp(a, bits))
+        return self.emit(arith.ShRUIOp(a, self.integer(bits, a)))
 
     def cast(self, value: SSAValue, typ: Attribute) -> SSAValue:
         """Integer ``value`` as ``typ`` (index casts sign-extend, i8 zero-extends)."""
