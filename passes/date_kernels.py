@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IndexType, f64, i1, i8, i64
+from xdsl.dialects.builtin import IndexType, f64, i8, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.abi import ErrorKind
@@ -51,15 +51,6 @@ class DateEmitter:
     def i64(self: KernelEmitter, value: int) -> SSAValue:
         return self.constant(value, i64)
 
-    def iadd(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        return self.emit(arith.AddiOp(a, self.i64(b) if isinstance(b, int) else b))
-
-    def isub(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        return self.emit(arith.SubiOp(a, self.i64(b) if isinstance(b, int) else b))
-
-    def imul(self: KernelEmitter, a: SSAValue, b: int) -> SSAValue:
-        return self.emit(arith.MuliOp(a, self.i64(b)))
-
     def floor_div(self: KernelEmitter, a: SSAValue, b: int) -> SSAValue:
         """``a // b`` for ``b > 0``, rounding toward minus infinity as Python does."""
         quotient = self.emit(arith.DivSIOp(a, self.i64(b)))
@@ -76,9 +67,6 @@ class DateEmitter:
         for condition in conditions[1:]:
             result = self.emit(arith.AndIOp(result, condition))
         return result
-
-    def negate(self: KernelEmitter, condition: SSAValue) -> SSAValue:
-        return self.emit(arith.XOrIOp(condition, self.constant(1, i1)))
 
     def between(self: KernelEmitter, value: SSAValue, low: int, high: int) -> SSAValue:
         """``low <= value <= high``."""

@@ -69,7 +69,7 @@ class LookupEmitter:
         table, keys = self.blob(op.table), self.blob(op.keys)
 
         def probe(p: SSAValue, found: SSAValue) -> SSAValue:
-            position = self.add_i64(slot, self.emit(arith.IndexCastOp(p, i64)))
+            position = self.iadd(slot, self.emit(arith.IndexCastOp(p, i64)))
             entry = self.load(table, self.to_index(self.emit(arith.AndIOp(position, mask))))
             occupied = self.cmpi("sge", entry, self.constant(0, i64))
             key = self.load(
@@ -93,7 +93,7 @@ class LookupEmitter:
             (code,) = self.row_of(value)
             missing = self.emit(arith.OrIOp(missing, self.cmpi("slt", code, zero)))
             scaled = self.emit(arith.MuliOp(packed, self.constant(radix.value.data, i64)))
-            packed = self.add_i64(scaled, code)
+            packed = self.iadd(scaled, code)
         return [self.select(missing, self.constant(-1, i64), packed)]
 
     def gather_rows(self: KernelEmitter, op: feature.GatherRowsOp) -> list[SSAValue]:

@@ -40,7 +40,6 @@ from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     ArrayAttr,
     DictionaryAttr,
-    FloatAttr,
     IndexType,
     IntegerAttr,
     IntegerType,
@@ -57,12 +56,14 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ErrorKind, signed64
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
 from willump_mlir.passes.date_kernels import DateEmitter
+from willump_mlir.passes.kernel_builder import KernelBuilder, constant_op
 from willump_mlir.passes.lookup_kernels import LookupEmitter
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
@@ -125,34 +126,26 @@ class KernelState:
 
 
 class KernelEmitter(
-    LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter
-):
+    LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
+    KernelBuilder,
+):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
     def __init__(self, lowering: FunctionLowering, state: KernelState):
+        super().__init__(state.body)
         self.lowering = lowering
         self.state = state
         self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
-        self.block = state.body
 
     # region Building blocks
 
-    def emit(self, op: Operation) -> SSAValue:
-        self.block.add_op(op)
-        return op.results[0] if op.results else None  # type: ignore[return-value]
-
     def constant(self, value: float | int, typ: Attribute) -> SSAValue:
+        """A constant of the kernel, defined once, before its row loop."""
         key = (typ, repr(value))  # repr keeps -0.0 and NaN apart from 0.0
         if key not in self.state.constants:
-            if typ == index:
-                op = arith.ConstantOp(IntegerAttr(int(value), index))
-            elif isinstance(typ, IntegerType):
-                op = arith.ConstantOp(IntegerAttr(int(value), typ))
-            else:
-                op = arith.ConstantOp(FloatAttr(float(value), typ))
-            self.state.entry.insert_op_before(op, self.state.loop)
-            self.state.constants[key] = op.result  # type: ignore[index]
-        return self.state.constants[key]  # type: ignore[index]
+            op = self.builder.insert(constant_op(value, typ), InsertPoint.before(self.state.loop))
+            self.state.constants[key] = op.result
+        return self.state.constants[key]
 
     def blob(self, blob: BlobAttr) -> SSAValue:
         symbol = blob.symbol.data
@@ -163,14 +156,9 @@ class KernelEmitter(
             )
             self.lowering.declare_global(symbol, memref_of(element, blob.size))
             op = memref.GetGlobalOp(symbol, memref_of(element, blob.size))
-            self.state.entry.insert_op_before(op, self.state.loop)
+            self.builder.insert(op, InsertPoint.before(self.state.loop))
             self.state.globals[symbol] = op.memref
         return self.state.globals[symbol]
-
-    def load(self, ref: SSAValue, position: SSAValue | int) -> SSAValue:
-        if isinstance(position, int):
-            position = self.constant(position, index)
-        return self.emit(memref.LoadOp.get(ref, [position]))
 
     def blob_value(self, blob: BlobAttr, position: SSAValue | int) -> SSAValue:
         return self.load(self.blob(blob), position)
@@ -210,38 +198,19 @@ class KernelEmitter(
     def at(self, base: SSAValue, j: int) -> SSAValue:
         return base if j == 0 else self.emit(arith.AddiOp(base, self.constant(j, index)))
 
-    def add(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.AddfOp(a, b))
-
-    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.SelectOp(cond, a, b))
-
-    def cmpf(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.CmpfOp(a, b, predicate))
-
-    def cmpi(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.CmpiOp(a, b, predicate))
-
     def report_error(self, failed: SSAValue, kind: ErrorKind, column: int) -> None:
         """Record ``[kind, row, column]`` in ``err`` if ``failed`` and no error is recorded."""
         err = self.state.entry.args[1]
         first = self.cmpi("eq", self.load(err, 0), self.constant(0, i64))
         store = self.emit(arith.AndIOp(failed, first))
         row = self.emit(arith.IndexCastOp(self.state.row, i64))
-        then = Block()
         record = (self.constant(int(kind), i64), row, self.constant(column, i64))
-        for slot, value in enumerate(record):
-            then.add_op(memref.StoreOp.get(value, err, [self.constant(slot, index)]))
-        then.add_op(scf.YieldOp())
-        self.emit(scf.IfOp(store, [], [then]))
 
-    def nested(self, build: Callable[[], list[SSAValue]]) -> Block:
-        """Build a region block with ``build`` and end it with ``scf.yield`` of its values."""
-        outer, self.block = self.block, Block()
-        values = build()
-        self.block.add_op(scf.YieldOp(*values))
-        inner, self.block = self.block, outer
-        return inner
+        def write() -> None:
+            for slot, value in enumerate(record):
+                self.emit(memref.StoreOp.get(value, err, [self.constant(slot, index)]))
+
+        self.if_then(store, write)
 
     # endregion
     # region Row values
@@ -552,23 +521,6 @@ class KernelEmitter(
             site = self.lowering.error_site(op, **details)
         self.report_error(unknown, ErrorKind.UNKNOWN_CATEGORY, site)
 
-    def loop(
-        self,
-        upper: SSAValue,
-        initial: SSAValue,
-        step: Callable[[SSAValue, SSAValue], SSAValue],
-    ) -> SSAValue:
-        """``scf.for %j = 0 to upper`` carrying one value: ``value = step(j, value)``."""
-        block = Block(arg_types=[index, initial.type])
-        outer, self.block = self.block, block
-        block.add_op(scf.YieldOp(step(*block.args)))
-        self.block = outer
-        one = self.constant(1, index)
-        return self.emit(scf.ForOp(self.constant(0, index), upper, one, [initial], block))
-
-    def to_index(self, value: SSAValue) -> SSAValue:
-        return self.emit(arith.IndexCastOp(value, index))
-
     def bytes_equal(
         self, a: SSAValue, a_start: SSAValue, b: SSAValue, b_start: SSAValue, length: SSAValue
     ) -> SSAValue:
@@ -576,8 +528,8 @@ class KernelEmitter(
 
         def step(j: SSAValue, equal: SSAValue) -> SSAValue:
             offset = self.emit(arith.IndexCastOp(j, i64))
-            x = self.load(a, self.to_index(self.add_i64(a_start, offset)))
-            y = self.load(b, self.to_index(self.add_i64(b_start, offset)))
+            x = self.load(a, self.to_index(self.iadd(a_start, offset)))
+            y = self.load(b, self.to_index(self.iadd(b_start, offset)))
             return self.emit(arith.AndIOp(equal, self.cmpi("eq", x, y)))
 
         return self.loop(self.to_index(length), self.constant(1, i1), step)
@@ -593,7 +545,7 @@ class KernelEmitter(
         table = self.blob(op.table)
 
         def hash_step(j: SSAValue, h: SSAValue) -> SSAValue:
-            position = self.add_i64(start, self.emit(arith.IndexCastOp(j, i64)))
+            position = self.iadd(start, self.emit(arith.IndexCastOp(j, i64)))
             byte = self.emit(arith.ExtUIOp(self.load(data, self.to_index(position)), i64))
             mixed = self.emit(arith.XOrIOp(h, byte))
             return self.emit(arith.MuliOp(mixed, self.constant(FNV_PRIME, i64)))
@@ -603,7 +555,7 @@ class KernelEmitter(
         mask = self.constant(op.table.size - 1, i64)
 
         def probe_step(p: SSAValue, found: SSAValue) -> SSAValue:
-            shifted = self.add_i64(h, self.emit(arith.IndexCastOp(p, i64)))
+            shifted = self.iadd(h, self.emit(arith.IndexCastOp(p, i64)))
             entry = self.load(table, self.to_index(self.emit(arith.AndIOp(shifted, mask))))
             occupied = self.cmpi("sge", entry, self.constant(0, i64))
             slot = self.to_index(self.select(occupied, entry, self.constant(0, i64)))
@@ -625,9 +577,7 @@ class KernelEmitter(
                 same = self.bytes_equal(data, start, categories, category_start, length)
                 return [self.select(same, entry, found)]
 
-            otherwise = Block()
-            otherwise.add_op(scf.YieldOp(found))
-            return self.emit(scf.IfOp(candidate, [i64], [self.nested(compare)], [otherwise]))
+            return self.if_else(candidate, compare, lambda: [found])[0]
 
         probes = self.constant(op.probes.value.data, index)
         code = self.loop(probes, self.constant(-1, i64), probe_step)
@@ -639,9 +589,6 @@ class KernelEmitter(
         code = self.select(is_fitted, self.constant(op.missing.value.data, i64), code)
         self.check_unknown(op, code)
         return [code]
-
-    def add_i64(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.AddiOp(a, b))
 
     def encode_numbers(self, op: feature.EncodeNumbersOp) -> list[SSAValue]:
         x = self.row_of(op.input)[op.index.value.data]
@@ -1102,9 +1049,7 @@ class FunctionLowering:
                 "dtype": StringAttr(dtype_name(result.type)), "shape": ArrayAttr([]),
                 "scalar": StringAttr(kind),
             }))  # fmt: skip
-        for op in list(state.body.ops):
-            op.detach()
-            entry.insert_op_before(op, done)
+        Rewriter.inline_block(state.body, InsertPoint.before(done))
         return _kernel_function(name, entry, state, specs)
 
     def string_output(self, value: SSAValue) -> DictionaryAttr:

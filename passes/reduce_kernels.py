@@ -22,15 +22,12 @@ takes numpy's mean of the middle two::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, func, math, memref, scf
+from xdsl.dialects import arith, func, math, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
-    FloatAttr,
     IndexType,
-    IntegerAttr,
     MemRefType,
     TensorType,
     f64,
@@ -38,9 +35,10 @@ from xdsl.dialects.builtin import (
     i8,
     i64,
 )
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from willump_mlir.dialects import pipeline
+from willump_mlir.passes.kernel_builder import KernelBuilder
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -52,46 +50,18 @@ PAIRWISE_BLOCK = 128
 NUMPY_BUFFER = 8192
 
 
-class _Builder:
-    """Appends ops to a block; small helpers for the pairwise sum's function."""
-
-    def __init__(self, block: Block):
-        self.block = block
-
-    def emit(self, op: Operation) -> SSAValue:
-        self.block.add_op(op)
-        return op.results[0]
-
-    def index(self, value: int) -> SSAValue:
-        return self.emit(arith.ConstantOp(IntegerAttr(value, index)))
-
-    def f64(self, value: float) -> SSAValue:
-        return self.emit(arith.ConstantOp(FloatAttr(value, f64)))
-
-    def nested(self, types: list[Attribute], build: Callable[[_Builder, Block], list[SSAValue]],
-               args: list[Attribute] = ()) -> Block:  # type: ignore[assignment]  # fmt: skip
-        """A block (of ``args``) ending in ``scf.yield`` of what ``build`` returns."""
-        block = Block(arg_types=list(args))
-        inner = _Builder(block)
-        values = build(inner, block)
-        assert [v.type for v in values] == types
-        block.add_op(scf.YieldOp(*values))
-        return block
-
-
-def _term(b: _Builder, ref: SSAValue, at: SSAValue, center: SSAValue, squared: SSAValue,
+def _term(b: KernelBuilder, ref: SSAValue, at: SSAValue, center: SSAValue, squared: SSAValue,
           element: Attribute) -> SSAValue:  # fmt: skip
     """The value summed for ``ref[at]``: as float64, ``(center - x) ** 2`` if ``squared``,
     and 0 where ``x`` is NaN."""
-    x = b.emit(memref.LoadOp.get(ref, [at]))
+    x = b.load(ref, at)
     if element == i8:
         x = b.emit(arith.ExtUIOp(x, i64))
     if x.type == i64:
         x = b.emit(arith.SIToFPOp(x, f64))
     diff = b.emit(arith.SubfOp(center, x))
-    value = b.emit(arith.SelectOp(squared, b.emit(arith.MulfOp(diff, diff)), x))
-    missing = b.emit(arith.CmpfOp(x, x, "uno"))
-    return b.emit(arith.SelectOp(missing, b.f64(0.0), value))
+    value = b.select(squared, b.emit(arith.MulfOp(diff, diff)), x)
+    return b.select(b.cmpf("uno", x, x), b.constant(0.0, f64), value)
 
 
 def pairwise_sum_function(element: Attribute) -> func.FuncOp:
@@ -101,63 +71,47 @@ def pairwise_sum_function(element: Attribute) -> func.FuncOp:
     ref_type = MemRefType(element, [DYNAMIC_INDEX])
     entry = Block(arg_types=[ref_type, index, index, f64, i1])
     ref, start, n, center, squared = entry.args
-    b = _Builder(entry)
+    b = KernelBuilder(entry)
+    add = b.add
 
-    def term(inner: _Builder, at: SSAValue) -> SSAValue:
-        return _term(inner, ref, inner.emit(arith.AddiOp(start, at)), center, squared, element)
+    def term(at: SSAValue) -> SSAValue:
+        return _term(b, ref, b.emit(arith.AddiOp(start, at)), center, squared, element)
 
-    def small(inner: _Builder, _: Block) -> list[SSAValue]:
-        def step(body: _Builder, block: Block) -> list[SSAValue]:
-            return [body.emit(arith.AddfOp(block.args[1], term(body, block.args[0])))]
+    def small() -> list[SSAValue]:
+        zero, one = b.constant(0, index), b.constant(1, index)
+        return b.for_range(zero, n, [b.constant(0.0, f64)],
+                           lambda j, total: [add(total[0], term(j))], one)  # fmt: skip
 
-        loop = scf.ForOp(inner.index(0), n, inner.index(1), [inner.f64(0.0)],
-                         inner.nested([f64], step, [index, f64]))  # fmt: skip
-        return [inner.emit(loop)]
+    def blocked() -> list[SSAValue]:
+        sums = [term(b.constant(k, index)) for k in range(8)]
+        rest = b.emit(arith.RemUIOp(n, b.constant(8, index)))
+        whole = b.emit(arith.SubiOp(n, rest))
 
-    def blocked(inner: _Builder, _: Block) -> list[SSAValue]:
-        sums = [term(inner, inner.index(k)) for k in range(8)]
-        rest = inner.emit(arith.RemUIOp(n, inner.index(8)))
-        whole = inner.emit(arith.SubiOp(n, rest))
-
-        def step(body: _Builder, block: Block) -> list[SSAValue]:
-            i, running = block.args[0], block.args[1:]
+        def step(i: SSAValue, running: list[SSAValue]) -> list[SSAValue]:
             return [
-                body.emit(arith.AddfOp(r, term(body, body.emit(arith.AddiOp(i, body.index(k))))))
+                add(r, term(b.emit(arith.AddiOp(i, b.constant(k, index)))))
                 for k, r in enumerate(running)
             ]
 
-        body = inner.nested([f64] * 8, step, [index] + [f64] * 8)
-        loop = inner.emit(scf.ForOp(inner.index(8), whole, inner.index(8), sums, body))
-        r = list(loop.owner.results)  # type: ignore[union-attr]
-
-        def add(x: SSAValue, y: SSAValue) -> SSAValue:
-            return inner.emit(arith.AddfOp(x, y))
-
+        r = b.for_range(8, whole, sums, step, 8)
         total = add(add(add(r[0], r[1]), add(r[2], r[3])), add(add(r[4], r[5]), add(r[6], r[7])))
+        return b.for_range(whole, n, [total], lambda j, tail: [add(tail[0], term(j))])
 
-        def tail(body: _Builder, block: Block) -> list[SSAValue]:
-            return [body.emit(arith.AddfOp(block.args[1], term(body, block.args[0])))]
+    def halves() -> list[SSAValue]:
+        half = b.emit(arith.DivUIOp(n, b.constant(2, index)))
+        first = b.emit(arith.SubiOp(half, b.emit(arith.RemUIOp(half, b.constant(8, index)))))
+        second = b.emit(arith.SubiOp(n, first))
+        middle = b.emit(arith.AddiOp(start, first))
+        x = b.emit(func.CallOp(name, [ref, start, first, center, squared], [f64]))
+        y = b.emit(func.CallOp(name, [ref, middle, second, center, squared], [f64]))
+        return [add(x, y)]
 
-        return [inner.emit(scf.ForOp(whole, n, inner.index(1), [total],
-                                     inner.nested([f64], tail, [index, f64])))]  # fmt: skip
+    def large() -> list[SSAValue]:
+        fits = b.emit(arith.CmpiOp(n, b.constant(PAIRWISE_BLOCK, index), "ule"))
+        return b.if_else(fits, blocked, halves)
 
-    def halves(inner: _Builder, _: Block) -> list[SSAValue]:
-        half = inner.emit(arith.DivUIOp(n, inner.index(2)))
-        first = inner.emit(arith.SubiOp(half, inner.emit(arith.RemUIOp(half, inner.index(8)))))
-        second = inner.emit(arith.SubiOp(n, first))
-        middle = inner.emit(arith.AddiOp(start, first))
-        x = inner.emit(func.CallOp(name, [ref, start, first, center, squared], [f64]))
-        y = inner.emit(func.CallOp(name, [ref, middle, second, center, squared], [f64]))
-        return [inner.emit(arith.AddfOp(x, y))]
-
-    def large(inner: _Builder, _: Block) -> list[SSAValue]:
-        fits = inner.emit(arith.CmpiOp(n, inner.index(PAIRWISE_BLOCK), "ule"))
-        return [inner.emit(scf.IfOp(fits, [f64], [inner.nested([f64], blocked)],
-                                    [inner.nested([f64], halves)]))]  # fmt: skip
-
-    few = b.emit(arith.CmpiOp(n, b.index(8), "ult"))
-    result = b.emit(scf.IfOp(few, [f64], [b.nested([f64], small)], [b.nested([f64], large)]))
-    entry.add_op(func.ReturnOp(result))
+    few = b.emit(arith.CmpiOp(n, b.constant(8, index), "ult"))
+    b.emit(func.ReturnOp(*b.if_else(few, small, large)))
     return func.FuncOp(name, ([ref_type, index, index, f64, i1], [f64]), Region(entry),
                        visibility="private")  # fmt: skip
 
@@ -168,7 +122,7 @@ def pairwise_sum_name(element: Attribute) -> str:
 
 class ReduceEmitter:
     """The ``pipeline.reduce`` handler; mixed into ``KernelEmitter``. The kernel it runs in
-    has no row loop: ``self.block`` is its body, run once."""
+    has no row loop: the ops it emits run once."""
 
     def column_buffer(self: KernelEmitter, value: SSAValue) -> tuple[SSAValue, Attribute]:
         """The kernel argument holding every row of the column ``value``, and its element
@@ -203,11 +157,7 @@ class ReduceEmitter:
             count = self.emit(arith.MinUIOp(left, size))
             return self.add(total, self.pairwise_sum(ref, element, start, count, center))
 
-        block = Block(arg_types=[index, f64])
-        outer, self.block = self.block, block
-        block.add_op(scf.YieldOp(step(*block.args)))
-        self.block = outer
-        return self.emit(scf.ForOp(self.constant(0, index), n, size, [zero], block))
+        return self.for_range(0, n, [zero], lambda start, total: [step(start, total[0])], size)[0]
 
     def valid_count(self: KernelEmitter, ref: SSAValue, element: Attribute,
                     n: SSAValue) -> SSAValue:  # fmt: skip
@@ -254,20 +204,6 @@ class ReduceEmitter:
         none = self.cmpi("eq", self.valid_count(ref, element, n), self.constant(0, i64))
         return self.select(none, self.constant(float("nan"), f64), best)
 
-    def for_carrying(
-        self: KernelEmitter, upper: int | SSAValue, initial: list[SSAValue],
-        step: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
-    ) -> list[SSAValue]:  # fmt: skip
-        """``scf.for %j = 0 to upper`` carrying ``initial``: ``values = step(j, values)``."""
-        block = Block(arg_types=[index, *(v.type for v in initial)])
-        outer, self.block = self.block, block
-        block.add_op(scf.YieldOp(*step(block.args[0], list(block.args[1:]))))
-        self.block = outer
-        upper = self.constant(upper, index) if isinstance(upper, int) else upper
-        loop = scf.ForOp(self.constant(0, index), upper, self.constant(1, index), initial, block)
-        self.emit(loop)
-        return list(loop.results)
-
     def sortable(self: KernelEmitter, x: SSAValue) -> SSAValue:
         """The i64 whose unsigned order is the order of the double ``x`` (not NaN)."""
         bits = self.emit(arith.BitcastOp(x, i64))
@@ -294,7 +230,7 @@ class ReduceEmitter:
                 self.emit(memref.StoreOp.get(self.constant(0, i64), counts, [b]))
                 return []
 
-            self.for_carrying(256, [], clear)
+            self.for_range(0, 256, [], clear)
 
             def count(
                 j: SSAValue, _: list[SSAValue], shift: SSAValue = shift,
@@ -312,15 +248,14 @@ class ReduceEmitter:
                                               self.constant(255, i64)))  # fmt: skip
                 at = self.to_index(byte)
 
-                def bump() -> list[SSAValue]:
+                def bump() -> None:
                     total = self.emit(arith.AddiOp(self.load(counts, at), self.constant(1, i64)))
                     self.emit(memref.StoreOp.get(total, counts, [at]))
-                    return []
 
-                self.emit(scf.IfOp(inside, [], [self.nested(bump)]))
+                self.if_then(inside, bump)
                 return []
 
-            self.for_carrying(n, [], count)
+            self.for_range(0, n, [], count)
 
             def find(b: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
                 found, left, bucket = carried
@@ -331,8 +266,8 @@ class ReduceEmitter:
                 bucket = self.select(hit, self.emit(arith.IndexCastOp(b, i64)), bucket)
                 return [passed, left, bucket]
 
-            _, rank, bucket = self.for_carrying(
-                256, [self.constant(0, i1), rank, self.constant(0, i64)], find
+            _, rank, bucket = self.for_range(
+                0, 256, [self.constant(0, i1), rank, self.constant(0, i64)], find
             )
             prefix = self.emit(arith.OrIOp(prefix, self.emit(arith.ShLIOp(bucket, shift))))
             top = self.emit(arith.ShLIOp(self.constant(255, i64), shift))

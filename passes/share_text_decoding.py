@@ -16,6 +16,22 @@ classified once and every n-gram counter reads the same code points::
     %t1 = feature.decode_text %a "text" lowercase 1 strip none map ... : ... -> !feature.text
     %c1 = feature.count_terms %t1 word ngram 1 to 2 ...
     %c2 = feature.count_terms %t1 char_wb ngram 2 to 4 ...
+
+This is common-subexpression elimination of ``decode_text`` under its own equivalence, so
+xDSL's ``cse`` (``xdsl.transforms.common_subexpression_elimination``) cannot do it without
+changing behaviour, although ``decode_text`` and ``select_columns`` are ``Pure``:
+
+* ``cse`` equates ops whose operands are the same SSA values. Decoding ``%df`` and decoding
+  ``select_columns %df ["title"]`` read the same column but have different operands, so it
+  keeps both decodes (it only merges decodes of identical selections, after merging the
+  selections). A canonicalization pointing each ``decode_text`` at the frame its selection
+  reads would make the operands equal, but changes the ops' operand types in the IR, and
+  the merging would still be done by an unrestricted ``cse``.
+* ``cse`` cannot be limited to these ops: ``cse(op)`` and ``CSEDriver`` take no filter (only
+  its private ``_simplify_operation`` decides), so it also merges every other pair of equal
+  ``Pure`` ops in the function and erases every unused one, e.g. a ``feature.encode_strings
+  ... on_unknown error`` whose only effect is the error. Running it on a clone would not
+  help: the clone has the same operands.
 """
 
 from __future__ import annotations
@@ -27,6 +43,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
 from willump_mlir.dialects.feature import DecodeTextOp, frame_source
 from willump_mlir.dialects.pipeline import SelectColumnsOp
@@ -52,10 +70,7 @@ class ShareTextDecodingPass(ModulePass):
                     continue
                 kept = first.setdefault(_decoding_key(decode), decode)
                 if kept is not decode:
-                    decode.result.replace_all_uses_with(kept.result)
                     frame = decode.frame.owner
-                    decode.detach()
-                    decode.erase()
-                    if isinstance(frame, SelectColumnsOp) and not frame.result.uses:
-                        frame.detach()
-                        frame.erase()
+                    Rewriter.replace_op(decode, [], [kept.result])
+                    if isinstance(frame, SelectColumnsOp) and is_trivially_dead(frame):
+                        Rewriter.erase_op(frame)

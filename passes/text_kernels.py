@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, math, memref, scf
+from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     ArrayAttr,
@@ -45,7 +45,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Block, SSAValue
+from xdsl.ir import Attribute, SSAValue
 
 from willump_mlir.abi import (
     EXACT_KEY,
@@ -129,114 +129,7 @@ class ScratchSize:
 class TextEmitter:
     """The text ops' handlers; mixed into ``KernelEmitter``."""
 
-    # region Control flow
-
-    def for_range(
-        self: KernelEmitter,
-        lower: SSAValue,
-        upper: SSAValue,
-        carried: list[SSAValue],
-        body: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
-    ) -> list[SSAValue]:
-        """``scf.for %j = lower to upper`` carrying ``carried``: ``carried = body(j, carried)``."""
-        block = Block(arg_types=[index, *(v.type for v in carried)])
-        outer, self.block = self.block, block
-        block.add_op(scf.YieldOp(*body(block.args[0], list(block.args[1:]))))
-        self.block = outer
-        loop = scf.ForOp(lower, upper, self.constant(1, index), carried, block)
-        self.emit(loop)
-        return list(loop.results)
-
-    def if_else(
-        self: KernelEmitter,
-        condition: SSAValue,
-        then: Callable[[], list[SSAValue]],
-        otherwise: Callable[[], list[SSAValue]] | None = None,
-    ) -> list[SSAValue]:
-        """``scf.if`` yielding what ``then`` / ``otherwise`` return (nothing if no else)."""
-        then_block = self.nested(then)
-        yielded = then_block.last_op
-        assert isinstance(yielded, scf.YieldOp)
-        types = [v.type for v in yielded.operands]
-        else_block = self.nested(otherwise if otherwise is not None else list)
-        op = scf.IfOp(condition, types, [then_block], [else_block])
-        self.emit(op)
-        return list(op.results)
-
-    def while_loop(
-        self: KernelEmitter,
-        initial: list[SSAValue],
-        condition: Callable[[list[SSAValue]], SSAValue],
-        body: Callable[[list[SSAValue]], list[SSAValue]],
-    ) -> list[SSAValue]:
-        """``scf.while``: while ``condition(values)``, ``values = body(values)``."""
-        types = [v.type for v in initial]
-        before, after = Block(arg_types=types), Block(arg_types=types)
-        outer = self.block
-        self.block = before
-        before.add_op(scf.ConditionOp(condition(list(before.args)), *before.args))
-        self.block = after
-        after.add_op(scf.YieldOp(*body(list(after.args))))
-        self.block = outer
-        op = scf.WhileOp(initial, types, [before], [after])
-        self.emit(op)
-        return list(op.results)
-
-    # endregion
-    # region Scalars
-
-    def iadd(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.AddiOp(a, b))
-
-    def isub(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.SubiOp(a, b))
-
-    def imul(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.MuliOp(a, b))
-
-    def iand(self: KernelEmitter, a: SSAValue, b: SSAValue | int) -> SSAValue:
-        if isinstance(b, int):
-            b = self.constant(b, a.type)
-        return self.emit(arith.AndIOp(a, b))
-
-    def ior(self: KernelEmitter, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.OrIOp(a, b))
-
-    def shl(self: KernelEmitter, a: SSAValue, bits: SSAValue | int) -> SSAValue:
-        if isinstance(bits, int):
-            bits = self.constant(bits, a.type)
-        return self.emit(arith.ShLIOp(a, bits))
-
-    def shr(self: KernelEmitter, a: SSAValue, bits: SSAValue | int) -> SSAValue:
-        if isinstance(bits, int):
-            bits = self.constant(bits, a.type)
-        return self.emit(arith.ShRUIOp(a, bits))
-
-    def cast(self: KernelEmitter, value: SSAValue, typ: Attribute) -> SSAValue:
-        """Integer ``value`` as ``typ`` (index casts sign-extend, i8 zero-extends)."""
-        if value.type == typ:
-            return value
-        if value.type == index or typ == index:
-            return self.emit(arith.IndexCastOp(value, typ))
-        assert isinstance(value.type, type(typ))
-        if value.type.width.data > typ.width.data:  # type: ignore[attr-defined]
-            return self.emit(arith.TruncIOp(value, typ))
-        return self.emit(arith.ExtUIOp(value, typ))
-
-    def negate(self: KernelEmitter, flag: SSAValue) -> SSAValue:
-        return self.emit(arith.XOrIOp(flag, self.constant(1, i1)))
-
-    def min_index(self: KernelEmitter, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.emit(arith.MinUIOp(a, b))
-
-    def store(self: KernelEmitter, value: SSAValue, ref: SSAValue, position: SSAValue) -> None:
-        self.emit(memref.StoreOp.get(value, ref, [position]))
+    # region Scratch buffers
 
     def scratch(self: KernelEmitter, name: str, element: Attribute, size: ScratchSize) -> SSAValue:
         """A scratch buffer argument of the kernel, allocated (zeroed) by the runtime."""
