@@ -59,9 +59,17 @@ TOP_FILL = 0.55
 BRANCH_SECONDS = 6.0
 """Ensembles whose generated branches LLVM would compile in at most this long
 (estimated by ``tree_branches.compile_seconds``) become ``layout "branches"``; others walk
-node arrays.
+node arrays (see also :data:`LEVELS_BELOW_TOP`).
 The bench's ``willump-mlir-node-loop`` rows (bench/results/trees_summary.md) measure both
 layouts; bench/results/compile_time.md the 1,000-tree models that keep node arrays."""
+LEVELS_BELOW_TOP = 1
+"""Branches ensembles with at most this many levels of splits below their complete top levels
+keep ``top_levels`` node arrays too: blocks of rows the kernel reads in place walk those
+(no branch depends on a row's path), rows it computes one at a time call the branches
+(a lone walk of node arrays ran 2-5x slower on the corpus). XGBoost's 100 depth-6 trees,
+5 levels complete, 10k rows read in place: 9.0 ms walked, 13.2 ms as branches, XGBoost
+11.2 ms (one thread, CPU time); 50 sparse depth-6 trees, 2 levels complete: 3.5 ms walked,
+2.4 ms as branches, so they call the branches."""
 
 
 @dataclass
@@ -164,8 +172,9 @@ class TreeEnsemble:
         * ``compare``, ``input_precision``, ``sum_precision``, ``node_flags`` (the OR of all
           flags: the kernel tests only those) and ``divisor`` when set;
         * ``layout "branches"`` when the ensemble is small enough (see :data:`BRANCH_SECONDS`);
-          else ``top_levels``, the complete top levels of each tree in the node arrays
-          (:meth:`numbering`).
+          ``top_levels``, the complete top levels of each tree in the node arrays
+          (:meth:`numbering`), when it is not, or when at most :data:`LEVELS_BELOW_TOP`
+          levels of splits lie below them.
         """
         self.check()
         internal = self.feature >= 0
@@ -177,7 +186,8 @@ class TreeEnsemble:
             splits
             and compile_seconds(splits, categorical, self.trees) <= BRANCH_SECONDS
         )
-        levels = 0 if branches else levels
+        if branches and depths.max() + 1 - levels > LEVELS_BELOW_TOP:
+            levels = 0
         source, left, right, roots = self.numbering(levels)
         padding = self.feature[source] < 0
         nodes = np.stack(
