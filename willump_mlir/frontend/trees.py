@@ -45,7 +45,7 @@ from willump_mlir.dialects.feature import (  # noqa: F401 - the node flags, re-e
     ZERO_IS_MISSING,
     ZERO_THRESHOLD,
 )
-from willump_mlir.passes.tree_branches import compile_seconds
+from willump_mlir.passes.tree_branches import BLOCK_NODES, compile_seconds
 
 if TYPE_CHECKING:
     from .params import Blobs
@@ -69,7 +69,9 @@ keep ``top_levels`` node arrays too: blocks of rows the kernel reads in place wa
 (a lone walk of node arrays ran 2-5x slower on the corpus). XGBoost's 100 depth-6 trees,
 5 levels complete, 10k rows read in place: 9.0 ms walked, 13.2 ms as branches, XGBoost
 11.2 ms (one thread, CPU time); 50 sparse depth-6 trees, 2 levels complete: 3.5 ms walked,
-2.4 ms as branches, so they call the branches."""
+2.4 ms as branches, so they call the branches. Nor when their padding would take them past
+``tree_branches.BLOCK_NODES`` nodes, onto stored rows (the corpus' loans_hgb_category,
+1,539 splits computed a row at a time: 0.55 ms as branches, 1.24 ms stored and walked)."""
 
 
 @dataclass
@@ -186,8 +188,10 @@ class TreeEnsemble:
             splits
             and compile_seconds(splits, categorical, self.trees) <= BRANCH_SECONDS
         )
-        if branches and depths.max() + 1 - levels > LEVELS_BELOW_TOP:
-            levels = 0
+        if branches:  # padding must not move the ensemble onto stored rows (BLOCK_NODES)
+            padded = splits + self.trees * ((1 << levels) - 1) - np.count_nonzero(depths < levels)
+            if depths.max() + 1 - levels > LEVELS_BELOW_TOP or padded > BLOCK_NODES >= splits:
+                levels = 0
         source, left, right, roots = self.numbering(levels)
         padding = self.feature[source] < 0
         nodes = np.stack(
