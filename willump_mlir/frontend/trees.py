@@ -66,9 +66,9 @@ LEVELS_BELOW_TOP = 1
 """Branches ensembles with at most this many levels of splits below their complete top levels
 keep ``top_levels`` node arrays too: blocks of rows the kernel reads in place walk those
 (no branch depends on a row's path), rows it computes one at a time call the branches
-(a lone walk of node arrays ran 2-5x slower on the corpus). XGBoost's 100 depth-6 trees,
-5 levels complete, 10k rows read in place: 9.0 ms walked, 13.2 ms as branches, XGBoost
-11.2 ms (one thread, CPU time); 50 sparse depth-6 trees, 2 levels complete: 3.5 ms walked,
+(a lone walk of node arrays ran 2-4x slower on the corpus). XGBoost's 100 depth-6 trees,
+5 levels complete, 10k rows read in place: 9.3 ms walked, 13.2 ms as branches, XGBoost
+11.8 ms (one thread, CPU time); 50 sparse depth-6 trees, 2 levels complete: 3.5 ms walked,
 2.4 ms as branches, so they call the branches. Nor when their padding would take them past
 ``tree_branches.BLOCK_NODES`` nodes, onto stored rows (the corpus' loans_hgb_category,
 1,539 splits computed a row at a time: 0.55 ms as branches, 1.24 ms stored and walked)."""
