@@ -26,6 +26,7 @@ from bench.workloads import WorkloadData, get, one_row
 
 MARKER = "BENCH_RESULT "
 INPUTS_FILE = "inputs.pkl"
+STAGE = "BENCH_STAGE "  # stderr line naming the stage a child has reached
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -77,8 +78,10 @@ def run(args: argparse.Namespace, record: dict[str, Any]) -> None:
             record["compile_s"] = system.warm_compile(ctx)
         return
 
+    print(f"{STAGE}compile", file=sys.stderr, flush=True)  # where a timed-out child was
     with threadpool_limits(args.batch_threads):
         prepared = system.prepare(ctx)
+    print(f"{STAGE}run", file=sys.stderr, flush=True)
     record["compile_s"] = prepared.compile_s
     record["notes"] = prepared.notes
     record.update(prepared.extra)

@@ -315,6 +315,14 @@ def markdown(
         f"- date: {machine['date']}; load average (1/5/15 min) at start "
         f"{machine.get('load_average_at_start', '?')}, at end "
         f"{machine['load_average_1_5_15min']} (shared machine: expect noise)",
+        *(
+            [
+                f"- models fitted on {config['limit']:,} sampled rows (`--limit`), not the rows "
+                "the description names; the batch resamples their held-out part"
+            ]
+            if config.get("limit")
+            else []
+        ),  # fmt: skip
         f"- protocol: every system in its own process, {config['repeats']} repeat(s), medians "
         f"reported with min–max over repeats. Batch: {config['batch_rows']:,} rows (real test rows "
         f"resampled, seed {config['seed']}), {config['batch_threads']} threads, median of "

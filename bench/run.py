@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench import report
-from bench.child import INPUTS_FILE, MARKER
+from bench.child import INPUTS_FILE, MARKER, STAGE
 from bench.systems import CACHE_ENV, SYSTEMS
 from bench.workloads import WORKLOADS, get, tile_rows
 
@@ -166,8 +166,12 @@ def run_child(
             text=True,
             timeout=args.timeout,
         )
-    except subprocess.TimeoutExpired:
-        return {**base, "stage": "timeout", "error": f"child exceeded {args.timeout:.0f} s"}
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        stages = [line[len(STAGE) :] for line in err.splitlines() if line.startswith(STAGE)]
+        during = f" during its {stages[-1]} stage" if stages else ""
+        return {**base, "stage": "timeout",
+                "error": f"child exceeded {args.timeout:g} s{during}"}  # fmt: skip
     if args.verbose and proc.stderr:
         sys.stderr.write(proc.stderr)
     for line in reversed(proc.stdout.splitlines()):
@@ -306,6 +310,7 @@ def run_workload(args: argparse.Namespace) -> int:
         progress(f"load average at start: {load_start}")
         probes = run_probes(args, work)
         runs: list[dict[str, Any]] = []
+        timed_out: dict[str, dict[str, Any]] = {}  # not run again in later repeats
         total, step = args.repeats * len(args.systems), 0
         for repeat in range(1, args.repeats + 1):  # repeat-major: noise spreads over all systems
             for system in args.systems:
@@ -315,8 +320,12 @@ def run_workload(args: argparse.Namespace) -> int:
                 probe = probes.get(system)
                 if probe is not None and not probe.get("ok"):
                     record = {**probe, "mode": "full", "repeat": repeat}
+                elif system in timed_out:
+                    record = {**timed_out[system], "repeat": repeat}
                 else:
                     record = run_repeat(args, work, system, repeat, reference)
+                    if record.get("stage") == "timeout":
+                        timed_out[system] = record
                 runs.append(record)
                 progress(
                     f"({step}/{total}) {system}: {describe(record)} "

@@ -8,6 +8,8 @@ ratios to both, its exactness, and, where the workload ran ``willump-mlir-scaler
 its batch throughput over that variant: what folding the scaler gained, where it folds;
 where it ran ``willump-mlir-node-loop``, its batch throughput and cold compile time over
 that variant: what generated branches gain and cost (the same when the node loop was kept).
+The last columns name the peers that failed in some repeat (system, repeats that ran, the
+failure's stage) and when the workload ran, with the 1-minute load average at its start.
 """
 
 from __future__ import annotations
@@ -25,9 +27,27 @@ SCALER_KEPT = "willump-mlir-scaler-kept"
 NODE_LOOP = "willump-mlir-node-loop"
 
 
+def _load(workload: str) -> dict[str, Any]:
+    return json.loads((RESULTS / f"{workload}.json").read_text())
+
+
 def _rows(workload: str) -> dict[str, dict[str, Any]]:
-    data = json.loads((RESULTS / f"{workload}.json").read_text())
-    return {r["system"]: r for r in data["summary"] if r["ok_repeats"]}
+    return {r["system"]: r for r in _load(workload)["summary"] if r["ok_repeats"]}
+
+
+def _failed_peers(data: dict[str, Any]) -> str:
+    """``tl2cgen 0/3 (timeout)`` for each peer with a failed repeat, or ``–``."""
+    failed = [
+        f"{r['system']} {r['ok_repeats']}/{r['repeats']} ({r['failures'][0].split(':')[0]})"
+        for r in data["summary"]
+        if r["system"] not in NOT_PEERS and r["failures"]
+    ]
+    return ", ".join(failed) or "–"
+
+
+def _when(data: dict[str, Any]) -> str:
+    machine = data["machine"]
+    return f"{machine['date'][:10]} ({machine['load_average_at_start'][0]:.1f})"
 
 
 def _best(rows: dict[str, dict[str, Any]], key: str, fastest: Any) -> dict[str, Any] | None:
@@ -52,8 +72,13 @@ def summary_line(workload: str) -> str:
     ours, reference = rows.get(WILLUMP), rows.get(REFERENCE)
     peer_batch = _best(rows, "rows_per_s", max)
     peer_single = _best(rows, "single_p50_us", min)
+    data = _load(workload)
     if ours is None:
-        return f"| {workload} | {_batch(reference)} | – | failed |" + " |" * 11
+        return (
+            f"| {workload} | {_batch(reference)} | – | failed |"
+            + " |" * 11
+            + (f" {_failed_peers(data)} | {_when(data)} |")
+        )
 
     def faster(other: dict[str, Any] | None, key: str) -> str:
         """How many times faster willump-mlir is than ``other`` on ``key``."""
@@ -74,7 +99,8 @@ def summary_line(workload: str) -> str:
         f"| **{_single(ours)}** | {faster(reference, 'single_p50_us')} "
         f"| {faster(peer_single, 'single_p50_us')} "
         f"| {ours['max_abs_diff']:.2g} | {faster(kept, 'rows_per_s')} "
-        f"| {faster(loop, 'rows_per_s')} | {compile_cost} |"
+        f"| {faster(loop, 'rows_per_s')} | {compile_cost} | {_failed_peers(data)} "
+        f"| {_when(data)} |"
     )
 
 
@@ -82,7 +108,8 @@ HEADER = (
     "| workload | reference batch rows/s | best peer batch | **willump-mlir batch** "
     "| vs reference | vs best peer | reference 1-row µs | best peer 1-row µs "
     "| **willump-mlir 1-row µs** | vs reference | vs best peer | max \\|diff\\| "
-    "| vs scaler kept | vs node loop | compile s (with / node loop) |\n" + "|---" * 15 + "|"
+    "| vs scaler kept | vs node loop | compile s (with / node loop) | peers failed "
+    "| run (load) |\n" + "|---" * 17 + "|"
 )
 
 

@@ -1398,7 +1398,9 @@ class TreeEnsembleOp(IRDLOperation):
     (``passes.tree_branches``); without it the kernel walks the node arrays. ``top N`` says
     the node arrays lay out the top ``N`` levels of every tree as a complete binary tree
     (``passes.choose_tree_layout``: the children of node ``roots[t] + i`` are
-    ``roots[t] + 2i + 1`` and ``+ 2i + 2``), which the kernel walks by index arithmetic.
+    ``roots[t] + 2i + 1`` and ``+ 2i + 2``), which the kernel walks by index arithmetic; with
+    ``layout "branches"`` too, blocks of rows read in place walk the node arrays and rows
+    computed one at a time call the branches.
 
     ```mlir
     %r = feature.tree_ensemble %x nodes <n : tensor<3x4xi32>> thresholds <t : tensor<3xf64>>
@@ -1529,10 +1531,8 @@ class TreeEnsembleOp(IRDLOperation):
             _check_choice(self.layout, TREE_LAYOUTS, "layout")
         if self.top_levels is not None:
             levels = self.top_levels.value.data
-            if self.branches or not 1 <= levels <= TREE_TOP_LEVELS:
-                raise VerifyException(
-                    f"top must be 1 to {TREE_TOP_LEVELS} levels of node arrays, not branches"
-                )
+            if not 1 <= levels <= TREE_TOP_LEVELS:
+                raise VerifyException(f"top must be 1 to {TREE_TOP_LEVELS} levels")
             if internal < self.roots.size * ((1 << levels) - 1):
                 raise VerifyException(f"top {levels} needs {(1 << levels) - 1} nodes per tree")
         if self.category_ranges is not None and self.category_bits is not None:

@@ -11,19 +11,19 @@ A tree is walked with an ``scf.while`` on the node number (``c >= 0`` an interna
     sums[tree_outputs[t]:][:width] += leaves[~n]
 
 Rows that come from outside the kernel are read in place and summed a block of up to
-``TREE_BLOCK`` rows at a time (``BRANCH_BLOCK`` for generated branches), tree by tree, into
-a buffer on the stack (the first row of each block computes the block, every row then reads
-its own sums): a tree's nodes stay in cache for the whole block, as in scikit-learn's
-tree-by-tree loops. With float32 inputs the block's values are rounded once, into a stack
-buffer. A block of ``TOGETHER_ROWS`` rows or more walks each tree together, a level at a
-time (``walk_together``): each pass moves every row still at an internal node one level
-down and compacts the list of those still inside, so the rows' steps are independent and
-no branch depends on a row's path (a lone walk waits for each load, and mispredicts where
-its path ends). With ``top N`` (``choose-tree-layout`` laid out the top ``N`` levels of every
-tree as a complete binary tree, as XGBoost's ``ArrayTreeLayout`` does) the block's rows first go
-down those levels a level at a time with no list and no child loaded, ``i -> 2i + 1 +
-right`` from the tree's root; padding below a leaf goes right whatever the value, NaN
-included. Float32 sums are kept in a float32 buffer.
+``TREE_BLOCK`` rows at a time (``BRANCH_BLOCK`` for generated branches without ``top N``),
+tree by tree, into a buffer on the stack (the first row of each block computes the block,
+every row then reads its own sums): a tree's nodes stay in cache for the whole block, as in
+scikit-learn's tree-by-tree loops. With float32 inputs the block's values are rounded once,
+into a stack buffer. A block of ``TOGETHER_ROWS`` rows or more walks each tree together, a
+level at a time (``walk_together``): each pass moves every row still at an internal node
+one level down and compacts the list of those still inside, so the rows' steps are
+independent and no branch depends on a row's path (a lone walk waits for each load, and
+mispredicts where its path ends). With ``top N`` (``choose-tree-layout`` laid out the top ``N``
+levels of every tree as a complete binary tree, as XGBoost's ``ArrayTreeLayout`` does) the
+block's rows first go down those levels a level at a time with no list and no child loaded,
+``i -> 2i + 1 + right`` from the tree's root; padding below a leaf goes right whatever the
+value, NaN included. Float32 sums are kept in a float32 buffer.
 A row computed in the kernel (a scaler first) is stored once, rounded,
 in a row on the stack and summed alone; generated branches too large for that
 (:func:`runs_on_stored_rows`) get a kernel of their own, reading the rows the kernel
@@ -38,6 +38,9 @@ translated (the declaration carries the ensemble as ``willump.tree_branches``)::
 
     func.call @wm_trees_<hash>(%data, %start, %rows, %sums)
         : (memref<?xf64>, index, index, memref<?xf64>) -> ()
+
+With ``top N`` as well, a block of ``TOGETHER_ROWS`` rows or more walks the node arrays
+together instead (rows computed in the kernel, one at a time, call the branches).
 """
 
 from __future__ import annotations
@@ -152,9 +155,9 @@ class TreeEmitter:
         """Rows read in place are summed a block of rows at a time, tree by tree (a tree's
         nodes stay in cache for the block); each row reads its sums."""
         features = batch_width(op.input.type)
-        block_rows = BRANCH_BLOCK if op.branches else TREE_BLOCK
-        rows = max(1, min(block_rows, BLOCK_SUMS // op.outputs))
-        rounded = op.input_precision.data == "f32" and not op.branches
+        walks = not op.branches or op.top_levels is not None  # see sum_trees
+        rows = max(1, min(TREE_BLOCK if walks else BRANCH_BLOCK, BLOCK_SUMS // op.outputs))
+        rounded = op.input_precision.data == "f32" and walks
         if rounded:
             rows = max(1, min(rows, ROUNDED_VALUES // features))
             values = self.stack_buffer(rows * features)
@@ -317,7 +320,9 @@ class TreeEmitter:
         (buffer, start), row ``i`` starting ``i`` rows after row 0; ``convert`` rounds each
         value read to float32 when the input precision is f32 (generated branches always
         round: rounding is idempotent). Node arrays are walked a row at a time for fewer than
-        ``TOGETHER_ROWS`` rows, else by all rows together (:meth:`walk_together`)."""
+        ``TOGETHER_ROWS`` rows, else by all rows together (:meth:`walk_together`). Generated
+        branches with ``top N`` node arrays walk those for ``TOGETHER_ROWS`` rows or more
+        (no branch depends on a row's path), and call the branches for fewer."""
         outputs, width = op.outputs, op.width
         first = self.constant(0, index)
         f32_input = convert and op.input_precision.data == "f32"
@@ -381,9 +386,16 @@ class TreeEmitter:
             reached, active = (self.stack_buffer(capacity, i32) for _ in range(2))
         if not op.branches:
             walk()
-        elif runs_on_stored_rows(op):  # a call of a few rows walks the nodes it needs
+            return
+        walks = []  # when a branches ensemble walks its node arrays instead
+        if op.top_levels is not None and capacity >= TOGETHER_ROWS:
+            walks.append(self.cmpi("uge", rows, self.constant(TOGETHER_ROWS, index)))
+        if runs_on_stored_rows(op):  # a call of a few rows walks the nodes it needs
             few = self.constant(FEW_ROWS, index)
-            self.if_else(self.cmpi("ult", self.state.entry.args[0], few), walk, call)
+            walks.append(self.cmpi("ult", self.state.entry.args[0], few))
+        if walks:
+            either = walks[0] if len(walks) == 1 else self.emit(arith.OrIOp(*walks))
+            self.if_else(either, walk, call)
         else:
             call()
 

@@ -69,6 +69,17 @@ def tree_layout(op: feature.TreeEnsembleOp, choice: ChooseTreeLayoutPass) -> str
                 rows += "too large to run a row at a time"
         else:
             rows = f"blocks of {BRANCH_BLOCK:,} rows" if not computed else "a row at a time"
+        if op.top_levels is not None and (not computed or runs_on_stored_rows(op)):
+            rows = (
+                f"blocks of {TREE_BLOCK} rows; a block of {TOGETHER_ROWS} rows or more walks "
+                f"node arrays instead, its rows together, the top {op.top_levels.value.data} "
+                f"levels of each tree complete (at most {choice.levels_below_top} level(s) of "
+                "splits below them: no branch depends on a row's path)"
+            )
+            if runs_on_stored_rows(op):
+                rows += f"; a call of fewer than {FEW_ROWS} rows walks the node arrays"
+            if computed:
+                rows += "; its rows are stored first by a kernel of their own"
         asked = f"; tree_layout={choice.layout!r}" if choice.layout == "branches" else ""
         return f"{size} as generated branches (one function per tree, {rows}{asked})"
     if choice.layout == "nodes":

@@ -33,9 +33,11 @@ func.func @given(%x: tensor<?x2xf64>) -> tensor<?x1xf64> {
   }
 #-}
 
-// auto: LLVM compiles 3 splits as branches in far less than branch_seconds.
+// auto: LLVM compiles 3 splits as branches in far less than branch_seconds; the trees are
+// shallow (one level of splits below their complete top level, levels_below_top = 1), so
+// they keep "top 1" node arrays too, for blocks of rows to walk together.
 // AUTO-LABEL: func.func @plain
-// AUTO:         feature.tree_ensemble %x nodes <n_4775872a4e995507 : tensor<3x4xi32>> {{.*}} roots <r_2e9d71c388155704 : tensor<2xi32>> {{.*}} check "none" layout "branches" :
+// AUTO:         feature.tree_ensemble %x nodes <n_4775872a4e995507 : tensor<3x4xi32>> {{.*}} roots <r_2e9d71c388155704 : tensor<2xi32>> {{.*}} check "none" layout "branches" top 1 :
 // AUTO-LABEL: func.func @given
 // AUTO:         check "none" layout "nodes" :
 

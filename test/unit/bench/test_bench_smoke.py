@@ -58,3 +58,15 @@ def test_tile_rows_is_deterministic() -> None:
     first, second = tile_rows(frame, 20, seed=3), tile_rows(frame, 20, seed=3)
     assert len(first) == 20 and first.equals(second)
     assert set(first["a"]) == set(range(7))
+
+
+def test_timed_out_system_is_not_started_again(tmp_path: Path) -> None:
+    """A child that exceeds ``--timeout`` is a failure row naming its stage, and later
+    repeats reuse that failure instead of waiting for the timeout again."""
+    argv = ["--workload", "lending_club", "--systems", "sklearn", "--quick", "--repeats", "2",
+            "--timeout", "0.5", "--batch-rows", "500", "--out", str(tmp_path)]  # fmt: skip
+    assert run.main(argv) == 0
+    runs = json.loads((tmp_path / "lending_club.json").read_text())["runs"]
+    assert [r["stage"] for r in runs] == ["timeout", "timeout"]
+    assert runs[0]["error"].startswith("child exceeded 0.5 s")
+    assert runs[1]["error"] == runs[0]["error"] and runs[1]["repeat"] == 2

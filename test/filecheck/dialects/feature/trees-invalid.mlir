@@ -115,12 +115,12 @@
 
 // -----
 
-// Complete top levels need node arrays (not generated branches) ...
+// At most 8 complete top levels ...
 
 %x = "test.op"() : () -> tensor<?x4xf64>
-%r = feature.tree_ensemble %x nodes <n : tensor<6x4xi32>> thresholds <t : tensor<6xf64>> leaves <l : tensor<4x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" layout "branches" top 2 : tensor<?x4xf64> -> tensor<?x1xf64>
+%r = feature.tree_ensemble %x nodes <n : tensor<6x4xi32>> thresholds <t : tensor<6xf64>> leaves <l : tensor<4x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "le" input "f32" sum "f64" flags 0 check "none" top 9 : tensor<?x4xf64> -> tensor<?x1xf64>
 
-// CHECK: top must be 1 to 8 levels of node arrays, not branches
+// CHECK: top must be 1 to 8 levels
 
 // -----
 

@@ -64,3 +64,17 @@ func.func @top(%x: tensor<?x2xf64>) -> tensor<?x1xf32> {
 // CHECK-LABEL: func.func @top(%x: tensor<?x2xf64>) -> tensor<?x1xf32> {
 // CHECK-NEXT:    %r = feature.tree_ensemble %x nodes <n : tensor<7x4xi32>> thresholds <t : tensor<7xf64>> leaves <l : tensor<6x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" top 2 : tensor<?x2xf64> -> tensor<?x1xf32>
 // GENERIC: check = "none", top_levels = 2 : i64}
+
+// -----
+
+// Generated branches with complete top levels in the node arrays: blocks of rows read in
+// place walk these, rows computed one at a time call the branches.
+
+func.func @branches_top(%x: tensor<?x2xf64>) -> tensor<?x1xf32> {
+  %r = feature.tree_ensemble %x nodes <n : tensor<7x4xi32>> thresholds <t : tensor<7xf64>> leaves <l : tensor<6x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" layout "branches" top 2 : tensor<?x2xf64> -> tensor<?x1xf32>
+  func.return %r : tensor<?x1xf32>
+}
+
+// CHECK-LABEL: func.func @branches_top(%x: tensor<?x2xf64>) -> tensor<?x1xf32> {
+// CHECK-NEXT:    %r = feature.tree_ensemble %x nodes <n : tensor<7x4xi32>> thresholds <t : tensor<7xf64>> leaves <l : tensor<6x1xf64>> roots <r : tensor<2xi32>> tree_outputs <o : tensor<2xi32>> base <b : tensor<1xf64>> compare "lt" input "f32" sum "f32" flags 1 check "none" layout "branches" top 2 : tensor<?x2xf64> -> tensor<?x1xf32>
+// GENERIC: check = "none", layout = "branches", top_levels = 2 : i64}
