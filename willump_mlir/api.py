@@ -25,7 +25,7 @@ from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.runtime.compiled import CompiledPipeline
-from willump_mlir.runtime.jit import NativeLibrary, bind_blob, compile_llvm_ir, load_cached
+from willump_mlir.runtime.jit import NativeLibrary, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
 from willump_mlir.selfcheck import CompileError, difference, fresh
 
@@ -265,17 +265,17 @@ def compile_traced(
              llvmlite.__version__)
         ).encode()
     ).hexdigest()  # fmt: skip
-    for name, data in traced.blobs.items():
-        bind_blob(name, data)
     function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]
-    library = load_cached(key)
+    library = load_cached(key, traced.blobs)
     plan = cached_plan(library) if library is not None else None
     if library is None or plan is None:
         plan = Plan.from_module(staged.module("scf"), function)
         if library is None:
             llvm_ir = staged.text("llvm-ir")
             created = {n: a for n, a in staged.blobs.items() if n not in traced.blobs}
-            library = compile_llvm_ir(llvm_ir, key, attachment=plan.to_json(), blobs=created)
+            library = compile_llvm_ir(
+                llvm_ir, key, attachment=plan.to_json(), blobs=created, available=traced.blobs
+            )
     for name, data in library.blobs.items():
         staged.blobs.put(name, data)
     return CompiledPipeline(

@@ -400,10 +400,12 @@ def compile_llvm_ir(
     cache_key: str,
     attachment: str = "",
     blobs: Mapping[str, np.ndarray] | None = None,
+    available: Mapping[str, np.ndarray] | None = None,
 ) -> NativeLibrary:
     """Optimise ``llvm_ir`` at -O3 for the host CPU, store the object (with ``attachment``
     and ``blobs``, which a cache hit gives back as ``NativeLibrary.attachment`` and
-    ``.blobs``, ``blobs`` bound) under ``cache_key`` and load it.
+    ``.blobs``) under ``cache_key`` and load it, binding the external symbols it reads from
+    ``blobs`` and ``available`` (the blobs that are not stored with it).
 
     LLVM runs in a compile worker process (``compile_worker.optimise``: llvmlite's new pass
     manager, ``speed_level=3``, loop and SLP vectorisation, then an object file), so the
@@ -411,7 +413,11 @@ def compile_llvm_ir(
     External symbols (blobs, libm) must resolve at load time.
     """
     obj, symbols, externals = _optimise(llvm_ir)
-    kept = {name: np.ascontiguousarray(data) for name, data in (blobs or {}).items()}
+    kept = {  # the blobs the object reads: a pass may have replaced some it created
+        name: np.ascontiguousarray(data)
+        for name, data in (blobs or {}).items()
+        if name in externals
+    }
     meta = {
         "key": cache_key, "symbols": symbols, "externals": externals, "attachment": attachment,
         "blobs": [[name, data.dtype.str, list(data.shape)] for name, data in kept.items()],
@@ -419,13 +425,16 @@ def compile_llvm_ir(
     path = cache_path(cache_key)
     if path is not None:
         _store(path, meta, b"".join(data.tobytes() for data in kept.values()) + obj)
-    return _load_object(obj, meta, kept, cache_key, cache_hit=False)
+    return _load_object(obj, meta, kept | dict(available or {}), cache_key, cache_hit=False)
 
 
-def load_cached(cache_key: str) -> NativeLibrary | None:
+def load_cached(
+    cache_key: str, available: Mapping[str, np.ndarray] | None = None
+) -> NativeLibrary | None:
     """The library stored under ``cache_key`` (adopted from another process, or in the
     cache directory), loaded without running LLVM optimisation or code generation; ``None``
     if it is not there (or the entry is unreadable or damaged, or the cache is disabled).
+    The external symbols it reads are bound from its own blobs and ``available``.
     """
     with _lock:
         raw = _adopted.get(cache_key)
@@ -443,7 +452,7 @@ def load_cached(cache_key: str) -> NativeLibrary | None:
     meta, blobs, obj = parsed
     with contextlib.suppress(OSError, TypeError):
         os.utime(path)  # recently used: evicted last
-    return _load_object(obj, meta, blobs, cache_key, cache_hit=True)
+    return _load_object(obj, meta, blobs | dict(available or {}), cache_key, cache_hit=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -546,16 +555,18 @@ def _load_object(
     *,
     cache_hit: bool,
 ) -> NativeLibrary:
-    """Bind ``blobs``, then load object code into a fresh MCJIT engine (built on an empty
-    module) and link it.
+    """Bind the external symbols the object reads that ``blobs`` holds (only those: a
+    binding lasts as long as the process), then load object code into a fresh MCJIT engine
+    (built on an empty module) and link it.
 
     Unresolvable external symbols would make LLVM abort the process, so they are checked
     first and reported as ``RuntimeError``.
     """
     _ensure_llvm()
     with _lock:
-        for name, data in blobs.items():
-            bind_blob(name, data)
+        for name in meta["externals"]:
+            if name in blobs:
+                bind_blob(name, blobs[name])
         tm = _target_machine()
         empty = llvm.parse_assembly("")
         empty.triple = tm.triple
@@ -572,5 +583,5 @@ def _load_object(
         engine.finalize_object()
     return NativeLibrary(
         engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"],
-        blobs=blobs,
+        blobs={entry[0]: blobs[entry[0]] for entry in meta["blobs"]},
     )  # fmt: skip
