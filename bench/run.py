@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -157,35 +158,38 @@ def run_child(
         str(args.batch_threads),
     ]
     base = {"workload": args.workload, "system": system, "tag": tag, "mode": mode, "ok": False}
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=child_env(args, env_extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: a timeout ends what it started too
+    )
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=REPO,
-            env=child_env(args, env_extra),
-            capture_output=True,
-            text=True,
-            timeout=args.timeout,
-        )
-    except subprocess.TimeoutExpired as exc:
-        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        stdout, stderr = proc.communicate(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the child and e.g. the compiler it runs
+        _, err = proc.communicate()
         stages = [line[len(STAGE) :] for line in err.splitlines() if line.startswith(STAGE)]
         during = f" during its {stages[-1]} stage" if stages else ""
         return {**base, "stage": "timeout",
                 "error": f"child exceeded {args.timeout:g} s{during}"}  # fmt: skip
-    if args.verbose and proc.stderr:
-        sys.stderr.write(proc.stderr)
-    for line in reversed(proc.stdout.splitlines()):
+    if args.verbose and stderr:
+        sys.stderr.write(stderr)
+    for line in reversed(stdout.splitlines()):
         if line.startswith(MARKER):
             record = json.loads(line[len(MARKER) :])
             if not record.get("ok"):
-                record["stderr_tail"] = proc.stderr[-2000:]
+                record["stderr_tail"] = stderr[-2000:]
             return record
-    tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+    tail = stderr.strip().splitlines()[-1:] or ["no output"]
     return {
         **base,
         "stage": "crash",
         "error": f"exit code {proc.returncode}: {tail[0][:500]}",
-        "stderr_tail": proc.stderr[-2000:],
+        "stderr_tail": stderr[-2000:],
     }
 
 
