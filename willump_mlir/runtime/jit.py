@@ -385,11 +385,19 @@ def cache_entry(cache_key: str) -> bytes | None:
 
 
 def adopt_entry(cache_key: str, target: str, raw: bytes) -> bool:
-    """Keep an entry shipped from another process (:func:`cache_entry`) for
-    :func:`load_cached`, if it was built for this host's :func:`host_target`; whether it
-    was kept. It is checked like any entry when it is loaded."""
+    """Take an entry shipped from another process (:func:`cache_entry`) into this host's
+    object cache, if it was built for this host's :func:`host_target`; whether it was taken.
+    With the cache disabled or unwritable it is kept in memory for this process instead.
+    Either way it is checked like any entry when it is loaded."""
     if target != host_target():
         return False
+    path = cache_path(cache_key)
+    parsed = _parse_entry(raw)
+    if path is not None and parsed is not None and parsed[0].get("key") == cache_key:
+        if not path.is_file():
+            _store_raw(path, raw)
+        if path.is_file():
+            return True
     with _lock:
         _adopted[cache_key] = raw
     return True
@@ -461,11 +469,16 @@ def load_cached(
 
 
 def _store(path: Path, meta: dict[str, Any], obj: bytes) -> None:
-    # ``obj``: the blobs' bytes, then the object code
-    """Write a cache entry atomically: a temporary file of a name unique to this call in
-    the same directory, then ``os.replace``. A failed write warns once and stores nothing."""
+    """Write the cache entry of ``meta`` and ``obj`` (the blobs' bytes, then the object
+    code) to ``path`` (:func:`_store_raw`)."""
     meta_bytes = json.dumps(meta | {"llvmlite": llvmlite.__version__}).encode()
     digest = hashlib.sha256(meta_bytes + obj).digest()  # damaged entries would crash LLVM
+    _store_raw(path, _MAGIC + _HEADER.pack(digest, len(meta_bytes)) + meta_bytes + obj)
+
+
+def _store_raw(path: Path, raw: bytes) -> None:
+    """Write a cache entry atomically: a temporary file of a name unique to this call in
+    the same directory, then ``os.replace``. A failed write warns once and stores nothing."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wobj")
     except OSError as error:
@@ -473,7 +486,7 @@ def _store(path: Path, meta: dict[str, Any], obj: bytes) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + _HEADER.pack(digest, len(meta_bytes)) + meta_bytes + obj)
+            f.write(raw)
         os.replace(tmp, path)
     except OSError as error:
         Path(tmp).unlink(missing_ok=True)
