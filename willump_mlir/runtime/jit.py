@@ -45,7 +45,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
-from willump_mlir.blobs import blob_digest
+from willump_mlir.blobs import BlobStore
 from willump_mlir.runtime import compile_worker
 
 RUNTIME_ABI_VERSION = "3"
@@ -444,23 +444,16 @@ def load_cached(
     if it is not there (or the entry is unreadable or damaged, or the cache is disabled).
     The external symbols it reads are bound from its own blobs and ``available``.
     """
-    with _lock:
-        raw = _adopted.get(cache_key)
-    path = cache_path(cache_key)
-    if raw is None:
-        try:
-            raw = None if path is None else path.read_bytes()
-        except OSError:
-            return None
-    if raw is None:
-        return None
-    parsed = _parse_entry(raw)
+    raw = cache_entry(cache_key)
+    parsed = None if raw is None else _parse_entry(raw)
     if parsed is None or parsed[0].get("key") != cache_key:
-        return None  # damaged, or another key's entry in this one's place
+        return None  # absent, damaged, or another key's entry in this one's place
     meta, blobs, obj = parsed
-    with contextlib.suppress(OSError, TypeError):
-        os.utime(path)  # recently used: evicted last
-    return _load_object(obj, meta, blobs | dict(available or {}), cache_key, cache_hit=True)
+    path = cache_path(cache_key)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: evicted last
+    return _load_object(obj, meta, {**blobs, **(available or {})}, cache_key, cache_hit=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -527,9 +520,7 @@ def _evict(directory: Path, keep: Path) -> None:
             total -= size
 
 
-def _parse_entry(
-    raw: bytes,
-) -> tuple[dict[str, Any], dict[str, np.ndarray], bytes] | None:
+def _parse_entry(raw: bytes) -> tuple[dict[str, Any], BlobStore, bytes] | None:
     """The metadata, blobs and object of an entry whose SHA-256 matches and whose blobs hash
     to their names, else ``None``."""
     start = len(_MAGIC) + _HEADER.size
@@ -546,15 +537,13 @@ def _parse_entry(
         return None
     if not all(isinstance(meta.get(k), list) for k in ("symbols", "externals", "blobs")):
         return None
-    offset, blobs = start + meta_len, {}
+    offset, blobs = start + meta_len, BlobStore()
     try:
         for name, dtype, shape in meta["blobs"]:
             data = np.frombuffer(raw, np.dtype(dtype), int(np.prod(shape)), offset)
-            blobs[name] = data.reshape(shape)
+            blobs.put(name, data.reshape(shape))  # BlobError unless it hashes to its name
             offset += data.nbytes
-            if not name.endswith("_" + blob_digest(blobs[name])):
-                return None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # BlobError is a ValueError
         return None
     obj = raw[offset:]
     return (meta, blobs, obj) if obj else None
