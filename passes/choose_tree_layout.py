@@ -38,7 +38,6 @@ from xdsl.passes import ModulePass
 
 from willump_mlir.blobs import BlobStore, blob_store
 from willump_mlir.dialects.feature import CATEGORICAL, TREE_TOP_LEVELS, TreeEnsembleOp
-from willump_mlir.dialects.pipeline import BlobAttr
 from willump_mlir.passes.tree_branches import BLOCK_NODES, compile_seconds
 
 LAYOUTS = ("auto", "branches", "nodes")
@@ -128,18 +127,13 @@ class ChooseTreeLayoutPass(ModulePass):
             axis=1,
         ).astype(np.int32)  # fmt: skip
         thresholds = np.where(padding, np.nan, blobs.array(op.thresholds)[inner])
-        op.nodes = blobs.add(stem(op.nodes), laid)
-        op.thresholds = blobs.add(stem(op.thresholds), thresholds)
-        op.roots = blobs.add(stem(op.roots), new_roots)
+        op.nodes = blobs.replacement(op.nodes, laid)
+        op.thresholds = blobs.replacement(op.thresholds, thresholds)
+        op.roots = blobs.replacement(op.roots, new_roots)
         if op.category_ranges is not None:
             ranges = np.where(padding[:, None], 0, blobs.array(op.category_ranges)[inner])
-            op.category_ranges = blobs.add(stem(op.category_ranges), ranges.astype(np.int32))
+            op.category_ranges = blobs.replacement(op.category_ranges, ranges.astype(np.int32))
         op.top_levels = IntegerAttr(levels, i64)
-
-
-def stem(blob: BlobAttr) -> str:
-    """What ``blob``'s symbol starts with, before its content hash."""
-    return blob.symbol.data.rsplit("_", 1)[0]
 
 
 def node_depths(nodes: np.ndarray, roots: np.ndarray) -> np.ndarray:

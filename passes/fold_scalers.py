@@ -258,7 +258,7 @@ def fold(model: PredictOp, store: BlobStore) -> PredictOp | None:
     thresholds = store.array(blob).copy()
     thresholds[~np.isnan(thresholds)] = splits.folded()
     params = dict(model.params.data) | {
-        "thresholds": store.add(blob.symbol.data.rsplit("_", 1)[0], thresholds),
+        "thresholds": store.replacement(blob, thresholds),
         "input_precision": StringAttr("f64"),
         "check": StringAttr("infinite"),
     }

@@ -16,7 +16,6 @@ import llvmlite
 import xdsl
 from xdsl.passes import ModulePass
 
-from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.spec import FrontendError, FrontendResult
@@ -256,7 +255,7 @@ def compile_traced(
     """
     if started is None:
         started = time.perf_counter()
-    staged = StagedModule(traced.module, BlobStore(traced.blobs), dict(passes or {}))
+    staged = StagedModule(traced.module, traced.blobs.copy(), dict(passes or {}))
     pipeline_text = str(traced.module)
     options = " ".join(str(staged.passes[n].pipeline_pass_spec()) for n in sorted(staged.passes))
     key = hashlib.sha256(
@@ -276,8 +275,9 @@ def compile_traced(
             library = compile_llvm_ir(
                 llvm_ir, key, attachment=plan.to_json(), blobs=created, available=traced.blobs
             )
-    for name, data in library.blobs.items():
-        staged.blobs.put(name, data)
+    for name, data in library.blobs.items():  # a warm start: what the passes would create
+        if name not in staged.blobs:
+            staged.blobs.put(name, data)
     return CompiledPipeline(
         fn, traced, staged, plan, library, compile_seconds=time.perf_counter() - started
     )

@@ -135,6 +135,19 @@ class BlobStore(Mapping[str, np.ndarray]):
             )
         return data
 
+    def copy(self) -> BlobStore:
+        """A store of the same blobs (checked already: nothing is hashed again), to which
+        blobs may be added without changing this one."""
+        copied = BlobStore()
+        copied._arrays = dict(self._arrays)
+        copied._untyped = dict(self._untyped)
+        return copied
+
+    def replacement(self, blob: BlobAttr, array: np.ndarray) -> BlobAttr:
+        """Store ``array`` as what replaces ``blob`` (a pass's re-laid or folded version): under
+        ``blob``'s stem, with its own content hash."""
+        return self.add(blob.symbol.data.rsplit("_", 1)[0], array)
+
     def truncate(self, count: int) -> None:
         """Forget every array added after the first ``count`` (a rolled-back trace)."""
         for symbol in list(self._arrays)[count:]:
@@ -148,8 +161,7 @@ class BlobStore(Mapping[str, np.ndarray]):
         return "0x" + (_ALIGNMENT.to_bytes(4, "little") + raw).hex().upper()
 
     def __or__(self, other: Mapping[str, np.ndarray]) -> BlobStore:
-        merged = BlobStore(self)
-        merged._untyped |= self._untyped
+        merged = self.copy()
         for symbol, data in other.items():
             merged.put(symbol, data)
         return merged
