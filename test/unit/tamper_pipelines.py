@@ -44,6 +44,26 @@ def trees(x: np.ndarray, model: GradientBoostingClassifier) -> Any:
     return model.predict_proba(x)[:, 1]
 
 
+def linear_score(x: np.ndarray, model: LogisticRegression) -> Any:
+    return model.predict_proba(x)[:, 1]
+
+
+def optimized_linear() -> tuple[Any, np.ndarray, LogisticRegression]:
+    """A cascade over a logistic regression (``wm.optimize`` of :func:`linear_score`), the
+    rows it did not see, and its model."""
+    import willump_mlir as wm
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3000, 6))
+    y = (2 * x[:, 0] + x[:, 1] + 0.3 * np.abs(x[:, 4]) + rng.normal(scale=0.3, size=3000)) > 0
+    model = LogisticRegression().fit(x[:1000], y[:1000])
+    fast = wm.optimize(
+        linear_score, train=(x[:1000], model), y=y[:1000], validation=(x[1000:2000], model),
+        validation_y=y[1000:2000], max_accuracy_loss=0.05, progress=False,
+    )  # fmt: skip
+    return fast, x[2000:], model
+
+
 def build(name: str) -> tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ...]]:
     """The function, its example and a batch of fresh rows (with the same bound arguments)."""
     rng = np.random.default_rng(7)

