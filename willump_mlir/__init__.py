@@ -38,11 +38,11 @@ def __getattr__(name: str) -> Any:
 
         return load
     if name == "OptimizedPipeline":
-        from willump_mlir.runtime.optimized import OptimizedPipeline
+        from willump_mlir.pipelines import OptimizedPipeline
 
         return OptimizedPipeline
     if name == "CompiledPipeline":
-        from willump_mlir.runtime.compiled import CompiledPipeline
+        from willump_mlir.pipelines import CompiledPipeline
 
         return CompiledPipeline
     if name == "InputError":

@@ -23,7 +23,7 @@ from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FoldScalersPass
-from willump_mlir.runtime.compiled import CompiledPipeline
+from willump_mlir.pipelines import CompiledPipeline
 from willump_mlir.runtime.jit import NativeLibrary, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
 from willump_mlir.selfcheck import CompileError, difference, fresh

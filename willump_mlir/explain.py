@@ -1,4 +1,4 @@
-"""``CompiledPipeline.explain()``: a plain-text account of where each part of a pipeline runs."""
+"""``explain()`` of the pipelines: a plain-text account of where each part of a pipeline runs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from willump_mlir.runtime.compiled import PARALLEL_ROWS
 from willump_mlir.runtime.plan import KernelStep
 
 if TYPE_CHECKING:
-    from willump_mlir.runtime.compiled import CompiledPipeline  # noqa: TC004
+    from willump_mlir.runtime.compiled import NativeProgram  # noqa: TC004
+    from willump_mlir.runtime.optimized import OptimizedProgram
 
 ARRAY_OPS = {
     pipeline.ToArrayOp: "DataFrame column selection",
@@ -103,7 +104,7 @@ def tree_layout(op: feature.TreeEnsembleOp, choice: ChooseTreeLayoutPass) -> str
     return f"{size} walked as node arrays in {rows} ({why})"
 
 
-def scaler_notes(compiled: CompiledPipeline) -> list[str]:
+def scaler_notes(compiled: NativeProgram) -> list[str]:
     """Where ``fold-scalers`` folded a scaler into a tree model, and why it kept one."""
     enabled = compiled.staged.configured(FoldScalersPass).enabled
     notes = []
@@ -125,7 +126,7 @@ def scaler_notes(compiled: CompiledPipeline) -> list[str]:
     return notes
 
 
-def explain(compiled: CompiledPipeline) -> str:
+def explain(compiled: NativeProgram) -> str:
     traced = compiled.traced
     module = traced.module
     kernels = [s for s in compiled.plan.steps if isinstance(s, KernelStep)]
@@ -231,4 +232,28 @@ def explain(compiled: CompiledPipeline) -> str:
     if traced.notes:
         notes = [note.replace("\n", "\n      ") for note in traced.notes]
         lines += ["", "Frontend notes:"] + [f"  - {note}" for note in notes]
+    return "\n".join(lines)
+
+
+def explain_optimized(fast: OptimizedProgram) -> str:
+    """The exact program's account, then how the cascade or the top-K runs."""
+    lines = [explain(fast.exact), ""]
+    if not fast.cascaded:
+        lines.append(f"Cascade: none. {fast.findings.reason}")
+        if fast.approx is not None:
+            lines.append("Top-K: a native cheap scorer picks the candidates, the exact "
+                         "program ranks them")  # fmt: skip
+        return "\n".join(lines)
+    lines += [
+        "Cascade (two native programs):",
+        "  - the cheap program (cheap feature groups + cheap model) runs on every row",
+        "  - the full program runs only on the rows it does not settle",
+        "  - in numpy, between the two calls: the confidence of each row, the compaction of",
+        "    the data arguments to the unsettled rows (pandas/numpy row indexing) and the",
+        "    merge of the results; the inputs are Python objects (str lists, frames), which",
+        "    the native code reads in place but does not allocate",
+        "  - the full program recomputes the cheap groups for the rows it gets (only the",
+        "    arguments are compacted, not intermediate results), and a DataFrame argument",
+        "    is compacted with .iloc, so its rows keep their index labels",
+    ]
     return "\n".join(lines)

@@ -63,12 +63,12 @@ from willump_mlir.passes.infer_feature_groups import (
 from willump_mlir.passes.insert_cascade import PLAN, InsertCascadePass, group_columns
 from willump_mlir.passes.lower_cascade import REST_SUFFIX, SETTLE, LowerCascadePass
 from willump_mlir.passes.schedule_lazy import ScheduleLazyPass
-from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
+from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
+from willump_mlir.runtime.compiled import take_data_rows
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import (
     Candidate,
     GroupProfile,
-    OptimizedPipeline,
     Report,
     time_call,
 )

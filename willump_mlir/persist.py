@@ -98,10 +98,10 @@ from willump_mlir.dialects.pipeline import PythonCallOp
 from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
 from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.native_work import nothing_native_to_run
+from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
 from willump_mlir.runtime import jit
-from willump_mlir.runtime.compiled import CompiledPipeline
 from willump_mlir.runtime.marshal import InputError
-from willump_mlir.runtime.optimized import Candidate, GroupProfile, OptimizedPipeline, Report
+from willump_mlir.runtime.optimized import Candidate, GroupProfile, Report
 from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
 
@@ -213,7 +213,7 @@ def save(
             "cascade_ir": pipeline.cascade_ir is not None,
             "settle": None if pipeline.settle is None else list(pipeline.settle),
             "confidence": pipeline.confidence,
-            "report": dataclasses.asdict(pipeline._report),
+            "report": dataclasses.asdict(pipeline.findings),
             "curve": None if pipeline.curve is None else dataclasses.asdict(pipeline.curve),
         }
     cascade_ir = pipeline.cascade_ir if isinstance(pipeline, OptimizedPipeline) else None

@@ -85,7 +85,7 @@ def text() -> Text:
 
 
 def test_text_cascade_is_certified(text: Text) -> None:
-    report = text.fast._report
+    report = text.fast.findings
     assert report.certified is not None and report.certified.bound <= MAX_LOSS
     assert report.chosen is not None and report.chosen.groups == (0,)  # the word TF-IDF
     assert text.fast.settle is not None and text.fast.settle[0] == "top_probability"
@@ -156,7 +156,7 @@ def test_text_report_plot_explain_ir(text: Text, tmp_path: Path) -> None:
     for needed in ("TfidfVectorizer(word)", "TfidfVectorizer(char)", "threshold",
                    "upper bound", "speedup"):  # fmt: skip
         assert needed in report, (needed, report)
-    assert [g.name for g in fast._report.groups] == [
+    assert [g.name for g in fast.findings.groups] == [
         "TfidfVectorizer(word)",
         "TfidfVectorizer(char)",
     ]
@@ -253,7 +253,7 @@ def test_expensive_runs_in_python(lazy: Lazy) -> None:
     explain = wm.compile(score_lazy, example=(lazy.test[:200], lazy.model)).explain()
     in_python = explain.split("Runs in Python:")[1].split("Around the native code")[0]
     assert "expensive(x)" in in_python, explain
-    assert lazy.fast._report.groups[1].name == "python expensive(x)"
+    assert lazy.fast.findings.groups[1].name == "python expensive(x)"
 
 
 def test_batch_calls_expensive_on_unsettled_rows_only(lazy: Lazy) -> None:
@@ -288,10 +288,10 @@ def test_single_rows_call_expensive_only_when_unsettled(lazy: Lazy) -> None:
 
 def test_calls_are_counted_in_the_report(lazy: Lazy) -> None:
     fast, test = lazy.fast, lazy.test[:300]
-    before = dict(fast._report.calls)
+    before = dict(fast.findings.calls)
     _, settled = fast.cheap((test, lazy.model))
     fast(test, lazy.model)
-    calls = fast._report.calls
+    calls = fast.findings.calls
     assert calls["rows"] - before["rows"] == 300
     assert calls["settled"] - before["settled"] == int(settled.sum())
     assert "Calls so far" in fast.report()
@@ -436,7 +436,7 @@ def test_an_array_argument_is_a_feature_group() -> None:
     input columns."""
     x, y, model = array_workload()
     fast = optimize_array(score_argument, x, y, model)
-    assert [g.name for g in fast._report.groups] == ["input columns", "python expensive(x)"]
+    assert [g.name for g in fast.findings.groups] == ["input columns", "python expensive(x)"]
 
 
 def test_one_dimensional_columns_keep_their_groups() -> None:
@@ -445,7 +445,7 @@ def test_one_dimensional_columns_keep_their_groups() -> None:
     x, y, model = array_workload()
     fast = optimize_array(score_columns, x, y, model)
     assert "one feature group" not in fast.report(), fast.report()
-    assert sum(g.columns for g in fast._report.groups) == 6
+    assert sum(g.columns for g in fast.findings.groups) == 6
 
 
 def score_tree(x: np.ndarray, model: Any) -> np.ndarray:
@@ -464,7 +464,7 @@ def test_a_scaler_folded_into_the_trees_leaves_the_groups_of_its_input() -> None
         score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
         validation=(x[2000:], model), validation_y=y[2000:], progress=False,
     )  # fmt: skip
-    assert [g.name for g in fast._report.groups] == ["input columns", "python expensive(x)"]
+    assert [g.name for g in fast.findings.groups] == ["input columns", "python expensive(x)"]
     require_cascade(fast)
     cheap = fast.ir("cascade").split("@score_tree_cheap_model(")[-1]
     assert '{folded = "StandardScaler"}' in cheap and "pipeline.transform" not in cheap
@@ -477,7 +477,7 @@ def test_a_group_profiled_alone_runs_only_its_own_ops() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fast = optimize_array(score_scaled, x, y, model)
-    native, python = fast._report.groups
+    native, python = fast.findings.groups
     assert python.name == "python expensive(x)"
     assert native.cost < 0.5 * python.cost, fast.report()
 

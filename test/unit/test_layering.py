@@ -20,23 +20,9 @@ PACKAGE = Path(willump_mlir.__file__).parent
 
 #: The modules users call (``wm.compile``, ``wm.optimize``, ``compiled.explain()``, the CLI).
 API = ("willump_mlir", "willump_mlir.api", "willump_mlir.optimizer", "willump_mlir.explain",
-       "willump_mlir.cli", "willump_mlir.demo", "willump_mlir.persist")  # fmt: skip
+       "willump_mlir.cli", "willump_mlir.demo", "willump_mlir.persist",
+       "willump_mlir.pipelines")  # fmt: skip
 PASSES = ("willump_mlir.passes",)
-
-#: Known exceptions, each to be removed by the change its comment names (issue 13). A
-#: stale entry (an import that no longer exists) fails ``test_allowed_imports_still_exist``.
-ALLOWED = {
-    # ``compiled.save(path)`` and ``fast.save(path)`` hand the pipeline to persistence, which
-    # sits beside the API (a load recompiles through it), by an import inside the method.
-    ("willump_mlir.runtime.compiled", "willump_mlir.persist"),
-    ("willump_mlir.runtime.optimized", "willump_mlir.persist"),
-    # ``CompiledPipeline.explain()`` renders with ``willump_mlir.explain``, which reads the
-    # tree lowering's block sizes from ``passes.tree_kernels``: goes away when the tree
-    # lowering records its layout in the IR, so explain renders data as runtime/report.py
-    # does.
-    ("willump_mlir.runtime.compiled", "willump_mlir.explain"),
-}
-
 
 def modules(package: str) -> list[str]:
     """The dotted names of the modules of ``package`` (one level: they are flat)."""
@@ -82,13 +68,12 @@ def reaches(name: str, forbidden: tuple[str, ...]) -> bool:
 
 
 def violations(package: str, forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
-    """The (module, import) pairs of ``package`` that reach into ``forbidden``, less the
-    known exceptions."""
+    """The (module, import) pairs of ``package`` that reach into ``forbidden``."""
     return [
         (module, name)
         for module in modules(package)
         for name in sorted(imported(module))
-        if reaches(name, forbidden) and (module, name) not in ALLOWED
+        if reaches(name, forbidden)
     ]
 
 
@@ -99,15 +84,3 @@ def test_abi_is_a_leaf() -> None:
 @pytest.mark.parametrize("package", ["willump_mlir.frontend", "willump_mlir.runtime"])
 def test_no_upward_imports(package: str) -> None:
     assert violations(package, PASSES + API) == []
-
-
-def test_allowed_imports_still_exist() -> None:
-    """An exception that is gone must leave the allow-list too."""
-    for module, name in ALLOWED:
-        assert name in imported(module), f"{module} no longer imports {name}: drop it"
-
-
-def test_the_check_sees_relative_and_nested_imports() -> None:
-    assert "willump_mlir.frontend.categories" in imported("willump_mlir.frontend.tracer")
-    # imported inside a method
-    assert "willump_mlir.runtime.report" in imported("willump_mlir.runtime.optimized")

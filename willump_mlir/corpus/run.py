@@ -17,7 +17,7 @@ from typing import Any
 
 import willump_mlir as wm
 from willump_mlir.corpus import Built, Case, iter_cases
-from willump_mlir.runtime.compiled import CompiledPipeline
+from willump_mlir.pipelines import CompiledPipeline
 from willump_mlir.selfcheck import difference
 
 SINGLE_ROWS_CHECKED = 3

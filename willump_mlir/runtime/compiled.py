@@ -1,4 +1,5 @@
-"""``CompiledPipeline``: the callable ``wm.compile`` returns.
+"""``NativeProgram``: a pipeline's native code and plan, called like its function
+(``wm.compile`` returns it as a ``willump_mlir.pipelines.CompiledPipeline``).
 
 A call checks its arguments, then runs the plan: each native kernel over all rows, each
 Python call in between, and returns what the original function returns.
@@ -355,7 +356,7 @@ class DirectCall:
         return result.view(bool) if self.as_bool else result
 
 
-class CompiledPipeline:
+class NativeProgram:
     """Native code for a Python inference function; call it like the function."""
 
     def __init__(
@@ -866,24 +867,9 @@ class CompiledPipeline:
             )
         return marshal.InputError(f"{where}, row {row}: native code reported error {kind}")
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """``pickle`` carries the pipeline's save and machine code (``persist.portable``):
-        unpickling on a host of the same target runs no LLVM (``persist.unpickle``)."""
-        from willump_mlir import persist  # the API layer's, which imports this module
-
-        return persist.unpickle, (persist.portable(self),)
-
     def __dask_tokenize__(self) -> object:
         """Dask's token: the programs' cache keys (their IR and the compiler)."""
         return type(self).__name__, self.library.cache_key
-
-    def save(self, path: str | os.PathLike[str], *, pickle: bool = False) -> None:
-        """Write the pipeline to the directory ``path``, which ``wm.load`` reads; with a
-        pickle of its function and estimators only if it makes Python calls or ``pickle``
-        is true (see ``willump_mlir.persist``)."""
-        from willump_mlir import persist  # the API layer's, which imports this module
-
-        persist.save(self, path, pickle=pickle)
 
     # endregion
     # region Inspection
@@ -892,14 +878,8 @@ class CompiledPipeline:
         """The textual IR at ``stage``: pipeline, feature, cascade, scf, llvm or llvm-ir."""
         return self.staged.text(stage)
 
-    def explain(self) -> str:
-        """What runs as native code, what stays in Python, and why."""
-        from willump_mlir.explain import explain
-
-        return explain(self)
-
     # endregion
 
     def __repr__(self) -> str:
         cache = "cache hit" if self.library.cache_hit else "compiled"
-        return f"<CompiledPipeline {self.__name__}: {len(self.kernels)} kernel(s), {cache}>"
+        return f"<{type(self).__name__} {self.__name__}: {len(self.kernels)} kernel(s), {cache}>"

@@ -1,4 +1,5 @@
-"""``OptimizedPipeline``: a certified cascade and top-K over two native programs.
+"""``OptimizedProgram``: a certified cascade and top-K over two native programs
+(``wm.optimize`` returns it as a ``willump_mlir.pipelines.OptimizedPipeline``).
 
 A call runs the cheap program (cheap feature groups + cheap model) on every row; rows whose
 confidence reaches the threshold are settled. The data arguments are compacted to the other
@@ -9,7 +10,6 @@ program. Without a certified cascade, every call runs the exact compiled pipelin
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
+from willump_mlir.runtime.compiled import NativeProgram, take_data_rows
 from willump_mlir.runtime.marshal import InputError, Unhandled
 from willump_mlir.stats.confidence import confidence as confidence_of
 from willump_mlir.stats.thresholds import ThresholdChoice
@@ -66,15 +66,15 @@ REST_PARALLEL_ROWS = 64
 """The full program's rows are the expensive ones: from this many, they use every core."""
 
 
-class OptimizedPipeline:
-    """What ``wm.optimize`` returns; call it like the original function."""
+class OptimizedProgram:
+    """A cascade or top-K over native programs; call it like the original function."""
 
     def __init__(
         self,
         fn: Callable[..., Any],
-        exact: CompiledPipeline,
-        approx: CompiledPipeline | None,
-        rest: CompiledPipeline | None,
+        exact: NativeProgram,
+        approx: NativeProgram | None,
+        rest: NativeProgram | None,
         cascade_ir: str | None,
         settle: tuple[str, float] | None,
         report: Report,
@@ -89,7 +89,7 @@ class OptimizedPipeline:
             rest.parallel_rows = REST_PARALLEL_ROWS
         self.cascade_ir = cascade_ir
         self.settle = settle
-        self._report = report
+        self.findings = report  # what the optimizer measured and chose; ``report()`` renders it
         self.curve = curve
         self.confidence = confidence
         self.counting = threading.Lock()
@@ -127,7 +127,7 @@ class OptimizedPipeline:
             return self.exact.run_original(args, unhandled)
         rest = np.flatnonzero(~settled)
         with self.counting:
-            calls = self._report.calls
+            calls = self.findings.calls
             calls["rows"] += len(settled)
             calls["settled"] += len(settled) - len(rest)
         if not len(rest):
@@ -187,41 +187,12 @@ class OptimizedPipeline:
         from willump_mlir.runtime.report import ReportData, plot_candidates, render
 
         if plot is not None:
-            plot_candidates(self._report, plot)
-        data = ReportData(self.__name__, self._report, self.cascaded, self.settle,
+            plot_candidates(self.findings, plot)
+        data = ReportData(self.__name__, self.findings, self.cascaded, self.settle,
                           self.confidence, self.curve)  # fmt: skip
         return render(data)
 
-    def explain(self) -> str:
-        lines = [self.exact.explain(), ""]
-        if not self.cascaded:
-            lines.append(f"Cascade: none. {self._report.reason}")
-            if self.approx is not None:
-                lines.append("Top-K: a native cheap scorer picks the candidates, the exact "
-                             "program ranks them")  # fmt: skip
-            return "\n".join(lines)
-        lines += [
-            "Cascade (two native programs):",
-            "  - the cheap program (cheap feature groups + cheap model) runs on every row",
-            "  - the full program runs only on the rows it does not settle",
-            "  - in numpy, between the two calls: the confidence of each row, the compaction of",
-            "    the data arguments to the unsettled rows (pandas/numpy row indexing) and the",
-            "    merge of the results; the inputs are Python objects (str lists, frames), which",
-            "    the native code reads in place but does not allocate",
-            "  - the full program recomputes the cheap groups for the rows it gets (only the",
-            "    arguments are compacted, not intermediate results), and a DataFrame argument",
-            "    is compacted with .iloc, so its rows keep their index labels",
-        ]
-        return "\n".join(lines)
-
     # endregion
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """``pickle`` carries the pipeline's save and machine code (``persist.portable``):
-        unpickling on a host of the same target runs no LLVM (``persist.unpickle``)."""
-        from willump_mlir import persist  # the API layer's, which imports this module
-
-        return persist.unpickle, (persist.portable(self),)
 
     def __dask_tokenize__(self) -> object:
         """Dask's token: the programs' cache keys (their IR and the compiler)."""
@@ -229,17 +200,9 @@ class OptimizedPipeline:
         keys = [None if p is None else p.library.cache_key for p in programs]
         return type(self).__name__, *keys, self.settle, self.cascade_ir
 
-    def save(self, path: str | os.PathLike[str], *, pickle: bool = False) -> None:
-        """Write the pipeline to the directory ``path``, which ``wm.load`` reads; with a
-        pickle of its function and estimators only if it makes Python calls or ``pickle``
-        is true (see ``willump_mlir.persist``)."""
-        from willump_mlir import persist  # the API layer's, which imports this module
-
-        persist.save(self, path, pickle=pickle)
-
     def __repr__(self) -> str:
         state = "cascade" if self.cascaded else "exact (no cascade)"
-        return f"<OptimizedPipeline {self.__name__}: {state}>"
+        return f"<{type(self).__name__} {self.__name__}: {state}>"
 
 
 def _top(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
