@@ -29,7 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import willump_mlir as wm
-from willump_mlir.runtime.optimized import OptimizedPipeline
+from willump_mlir.pipelines import OptimizedPipeline
 from willump_mlir.stats.confidence import confidence
 from willump_mlir.workloads import bbc_news, trump_tweets
 
