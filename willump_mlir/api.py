@@ -42,6 +42,17 @@ def compiler_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def cache_key(staged: StagedModule) -> str:
+    """The object-cache key of ``staged``: its pipeline IR, pass options and compiler."""
+    options = " ".join(str(staged.passes[n].pipeline_pass_spec()) for n in sorted(staged.passes))
+    return hashlib.sha256(
+        "\0".join(
+            (str(staged.pipeline), options, compiler_fingerprint(), str(xdsl.__version__),
+             llvmlite.__version__)
+        ).encode()
+    ).hexdigest()  # fmt: skip
+
+
 def cached_plan(library: NativeLibrary) -> Plan | None:
     """The plan stored with a cached library, or ``None`` if it has none or is unreadable."""
     try:
@@ -246,24 +257,21 @@ def compile_traced(
     traced: FrontendResult,
     started: float | None = None,
     passes: Mapping[str, ModulePass] | None = None,
+    key: str | None = None,
 ) -> CompiledPipeline:
     """Lower a traced (or rewritten) pipeline module and load its machine code.
 
     The module's first function is the entry point; ``fn`` is what its rows run through
     when native code hands a row back to Python. ``passes`` are run instead of the default
-    ones (``pass_options``); their options are part of the cache key.
+    ones (``pass_options``); their options are part of the cache key. ``key`` is the cache
+    key the module is known under, when its entry came with it (an unpickled program's:
+    printing the module and hashing the compiler for it would double the time to unpickle).
     """
     if started is None:
         started = time.perf_counter()
     staged = StagedModule(traced.module, traced.blobs.copy(), dict(passes or {}))
-    pipeline_text = str(traced.module)
-    options = " ".join(str(staged.passes[n].pipeline_pass_spec()) for n in sorted(staged.passes))
-    key = hashlib.sha256(
-        "\0".join(
-            (pipeline_text, options, compiler_fingerprint(), str(xdsl.__version__),
-             llvmlite.__version__)
-        ).encode()
-    ).hexdigest()  # fmt: skip
+    if key is None:
+        key = cache_key(staged)
     function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]
     library = load_cached(key, traced.blobs)
     plan = cached_plan(library) if library is not None else None

@@ -91,7 +91,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.arg_spec import parse_spec
 from xdsl.utils.exceptions import ArgSpecParseError
 
-from willump_mlir.api import compile_traced
+from willump_mlir.api import compile_traced, compiler_fingerprint
 from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
 from willump_mlir.compiler import STAGE_PASSES, context
 from willump_mlir.dialects.pipeline import PythonCallOp
@@ -409,7 +409,12 @@ def load(
     not a readable save, or if it is not trusted: a save with pickled objects is unpickled,
     which runs code, only with ``trust=True`` or a signature that verifies under
     ``$WILLUMP_MLIR_SIGNING_KEY``. A save without a pickle needs neither."""
-    root = Path(path)
+    return _load(Path(path), trust, {})
+
+
+def _load(root: Path, trust: bool, keys: dict[str, str]) -> CompiledPipeline | OptimizedPipeline:
+    """``load``, with the cache keys of the programs whose entries are known to be in the
+    object cache (``keys``, by program name; see ``compile_traced``)."""
     if not root.is_dir():
         raise InputError(f"{root}: no willump-mlir save there (not a directory)")
     manifest = _read_manifest(root)
@@ -471,7 +476,7 @@ def load(
     for name, program in traced.items():
         passes = _read_passes(manifest["programs"][name].get("passes", []), root / MANIFEST)
         try:
-            programs[name] = compile_traced(fn, program, passes=passes)
+            programs[name] = compile_traced(fn, program, passes=passes, key=keys.get(name))
             if name == "exact" and pickled:  # only the exact program may call ``fn``
                 programs[name].original_reason = nothing_native_to_run(program)
         except Exception as error:  # a lowering, verifier or LLVM error: the IR's
@@ -765,16 +770,21 @@ class Portable:
     """A pipeline as ``pickle`` carries it: the files of a pickled save (``files``), the
     object-cache entries of its programs by cache key (``entries``: machine code, run plan
     and the blobs passes created) and the target they were built for (``target``:
-    ``jit.host_target()``, the CPU name and features, llvmlite and ABI versions)."""
+    ``jit.host_target()``, the CPU name and features, llvmlite and ABI versions), and each
+    program's cache key (``keys``, by program name) under the compiler that made them
+    (``compiler``: ``api.compiler_fingerprint()``)."""
 
     files: dict[str, bytes]
     entries: dict[str, bytes]
     target: str
+    keys: dict[str, str]
+    compiler: str
 
     def digest(self) -> str:
-        return hashlib.sha256(
-            b"".join(hashlib.sha256(self.files[name]).digest() for name in sorted(self.files))
-        ).hexdigest()
+        """The identity of the state: the digest of its checksums file, which lists every
+        other file's (checked against them when it is loaded); hashing megabytes of blobs
+        for every task would cost more than the rest of a warm unpickling."""
+        return hashlib.sha256(self.files[CHECKSUMS]).hexdigest()
 
 
 def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
@@ -787,12 +797,9 @@ def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
         root = Path(work) / "save"
         save(pipeline, root, pickle=not loaded_without_objects)
         files = {path.name: path.read_bytes() for path in root.iterdir()}
-    entries = {}
-    for compiled in programs.values():
-        raw = jit.cache_entry(compiled.library.cache_key)
-        if raw is not None:
-            entries[compiled.library.cache_key] = raw
-    return Portable(files, entries, jit.host_target())
+    keys = {name: compiled.library.cache_key for name, compiled in programs.items()}
+    entries = {key: raw for key in keys.values() if (raw := jit.cache_entry(key)) is not None}
+    return Portable(files, entries, jit.host_target(), keys, compiler_fingerprint())
 
 
 def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
@@ -804,14 +811,17 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
         if digest in _UNPICKLED:
             _UNPICKLED.move_to_end(digest)
             return _UNPICKLED[digest]
-    for key, raw in state.entries.items():
-        jit.adopt_entry(key, state.target, raw)
+    adopted = {key for key, raw in state.entries.items() if jit.adopt_entry(key, state.target, raw)}
     with tempfile.TemporaryDirectory(prefix="willump-unpickle-") as work:
         root = Path(work) / "save"
         root.mkdir()
         for name, data in state.files.items():
             (root / Path(name).name).write_bytes(data)
-        pipeline = load(root, trust=True)  # unpickling runs code: it is trusted already
+        # unpickling runs code: it is trusted already. A program whose machine code came
+        # with it, from this compiler, is looked up by its key; else its IR is compiled.
+        same_compiler = state.compiler == compiler_fingerprint()
+        keys = {n: key for n, key in state.keys.items() if same_compiler and key in adopted}
+        pipeline = _load(root, True, keys)
     with _UNPICKLED_LOCK:
         pipeline = _UNPICKLED.setdefault(digest, pipeline)  # another thread's, if first
         while len(_UNPICKLED) > UNPICKLED_KEPT:

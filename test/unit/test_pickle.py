@@ -87,6 +87,33 @@ def test_another_target_compiles_the_ir(tmp_path: Path) -> None:
     assert compiles == 1
 
 
+@pytest.mark.parametrize("compiler", ["this", "another"])
+def test_cache_keys_travel_only_from_the_same_compiler(
+    compiler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unpickled program is looked up under the key it came with (no printing of its IR
+    to hash it), unless another version of the compiler made it: its machine code and plan
+    are not trusted to match this runtime, and its IR is keyed (and compiled) here."""
+    fn, example, fresh = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    state = persist.portable(compiled)
+    if compiler == "another":
+        state = replace(state, compiler="another compiler")
+    keys: list[str | None] = []
+    real = persist.compile_traced
+
+    def recording(*args: object, key: str | None = None, **kwargs: object) -> object:
+        keys.append(key)
+        return real(*args, key=key, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(persist, "compile_traced", recording)
+    monkeypatch.setattr(persist, "_UNPICKLED", type(persist._UNPICKLED)())
+    restored = persist.unpickle(state)
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+    assert keys == ([compiled.library.cache_key] if compiler == "this" else [None])
+    assert restored.library.cache_key == compiled.library.cache_key
+
+
 def _call(function: object, argument: object) -> bytes:
     """A pickle that calls ``function(argument)`` when loaded."""
 
