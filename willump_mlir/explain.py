@@ -104,10 +104,12 @@ def tree_layout(op: feature.TreeEnsembleOp, choice: ChooseTreeLayoutPass) -> str
     return f"{size} walked as node arrays in {rows} ({why})"
 
 
-def scaler_notes(compiled: NativeProgram) -> list[str]:
-    """Where ``fold-scalers`` folded a scaler into a tree model, and why it kept one."""
+def scaler_notes(compiled: NativeProgram) -> tuple[list[str], set[int]]:
+    """Where ``fold-scalers`` folded a scaler into a tree model, and why it kept one; and
+    the ids of the scaler ops it folded (they do not run)."""
     enabled = compiled.staged.configured(FoldScalersPass).enabled
     notes = []
+    folded_scalers: set[int] = set()
     for op in compiled.traced.module.walk():
         if not isinstance(op, pipeline.PredictOp):
             continue
@@ -118,12 +120,13 @@ def scaler_notes(compiled: NativeProgram) -> list[str]:
         elif scaler is not None:
             why = kept_reason(op, compiled.staged.blobs, enabled)
             if why is None:
+                folded_scalers.add(id(scaler))
                 notes.append(f"{scaler.estimator.data}.transform is folded into the split "
                              f"thresholds of {model}")  # fmt: skip
             else:
                 notes.append(f"{scaler.estimator.data}.transform runs before the model "
                              f"{model}, not folded: {why}")  # fmt: skip
-    return notes
+    return notes, folded_scalers
 
 
 def explain(compiled: NativeProgram) -> str:
@@ -146,15 +149,16 @@ def explain(compiled: NativeProgram) -> str:
         ]
     estimators: list[str] = []
     array_ops: Counter[str] = Counter()
+    folding, folded_scalers = scaler_notes(compiled)
     for op in module.walk():
-        if isinstance(op, pipeline.TransformOp):
+        if isinstance(op, pipeline.TransformOp) and id(op) not in folded_scalers:
             estimators.append(f"{op.estimator.data}.transform")
         elif isinstance(op, pipeline.PredictOp):
             estimators.append(f"{op.estimator.data}.{op.method.data}")
         elif type(op) in ARRAY_OPS:
             array_ops[ARRAY_OPS[type(op)]] += 1
     lines += [f"  - {name}" for name in estimators]
-    lines += [f"  - fold-scalers: {note}" for note in scaler_notes(compiled)]
+    lines += [f"  - fold-scalers: {note}" for note in folding]
     lines += [f"  - {what} ({count} op(s))" for what, count in sorted(array_ops.items())]
     if not estimators and not array_ops:
         lines.append("  - nothing")

@@ -175,6 +175,7 @@ def test_a_scaler_called_on_its_own_folds_too(data) -> None:
 
     compiled = wm.compile(score, (X[:20],))
     assert "RobustScaler.transform is folded into the split thresholds" in compiled.explain()
+    assert "  - RobustScaler.transform\n" not in compiled.explain()  # not a native step
     assert "feature.standardize" not in compiled.ir("feature")
     assert 'pipeline.transform "RobustScaler"' in compiled.ir("pipeline")  # the frontend's
     np.testing.assert_array_equal(compiled(X), score(X))
@@ -191,6 +192,7 @@ def test_fold_scalers_false_keeps_the_scaler_and_saves_that(data, tmp_path) -> N
     kept = wm.compile(score, (X[:20],), fold_scalers=False)
     assert "feature.standardize" in kept.ir("feature")
     assert "not folded: fold-scalers{enabled=false}" in kept.explain()
+    assert "  - StandardScaler.transform\n" in kept.explain()
     folded = wm.compile(score, (X[:20],))
     assert "feature.standardize" not in folded.ir("feature")
     assert kept.library.cache_key != folded.library.cache_key
