@@ -44,13 +44,14 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from willump_mlir.api import compile_checked, compile_traced
+from willump_mlir.api import compile_checked, compile_traced, pass_options
 from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import context
 from willump_mlir.dialects.pipeline import PredictOp, TransformOp, batch_of, is_sparse
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
 from willump_mlir.frontend.spec import FrontendResult, Unsupported
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
 from willump_mlir.passes.fold_scalers import FOLDED, FoldScalersPass, fold, kept_reason
 from willump_mlir.passes.infer_feature_groups import (
@@ -250,6 +251,9 @@ def optimize(
     min_speedup: float = 1.0,
     seed: int = 0,
     progress: bool = True,
+    *,
+    tree_layout: str | ChooseTreeLayoutPass = "auto",
+    fold_scalers: bool = True,
 ) -> OptimizedPipeline:
     """Compile ``fn`` with a cascade (and top-K) whose accuracy loss is certified.
 
@@ -264,7 +268,11 @@ def optimize(
     compiled pipeline is returned, and ``report()`` says why; so it is when the cascade,
     timed on the certify rows, is not at least ``min_speedup`` times faster than the exact
     pipeline (two programs per call cost more than one on a cheap pipeline).
+
+    ``tree_layout`` and ``fold_scalers`` are ``wm.compile``'s, for every program of the
+    cascade.
     """
+    passes = pass_options(tree_layout, fold_scalers)
     options = Options(max_accuracy_loss, confidence, metric, topk_precision, min_speedup)
     check_options(fn, options)
     labels = check_rows(train, y, ("train", "y"))
@@ -272,7 +280,8 @@ def optimize(
         raise InputError("validation and validation_y come together: give both or neither")
     steps = tqdm(total=6, desc="willump-mlir optimize", disable=not progress, leave=False)
     steps.set_postfix_str("compiling the exact pipeline")
-    exact = compile_checked(fn, train, functools.partial(trace_to_module, fn, train))
+    exact = compile_checked(fn, train, functools.partial(trace_to_module, fn, train),
+                            passes=passes)  # fmt: skip
     traced = exact.traced
     rows = exact.bind(train)[1]
     if len(labels) != rows:

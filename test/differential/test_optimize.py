@@ -29,6 +29,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import willump_mlir as wm
+from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
+from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.pipelines import OptimizedPipeline
 from willump_mlir.stats.confidence import confidence
 from willump_mlir.workloads import bbc_news, trump_tweets
@@ -468,6 +470,31 @@ def test_a_scaler_folded_into_the_trees_leaves_the_groups_of_its_input() -> None
     require_cascade(fast)
     cheap = fast.ir("cascade").split("@score_tree_cheap_model(")[-1]
     assert '{folded = "StandardScaler"}' in cheap and "pipeline.transform" not in cheap
+
+
+def test_compile_options_reach_every_program() -> None:
+    """``tree_layout`` and ``fold_scalers`` are ``wm.compile``'s, for the exact program and
+    both programs of the cascade. Without folding, the scaler is the model's one feature
+    group: nothing to skip."""
+    frame, y, features = lazy_rows(4000)
+    x = frame.to_numpy()
+    model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=30))
+    model.fit(features[:2000], y[:2000])
+    train = dict(validation=(x[2000:], model), validation_y=y[2000:], progress=False)
+    fast = wm.optimize(score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
+                       tree_layout="nodes", **train)  # fmt: skip
+    require_cascade(fast)
+    for program in (fast.exact, fast.approx, fast.rest):
+        assert program is not None
+        assert program.staged.configured(ChooseTreeLayoutPass).layout == "nodes"
+    assert "tree_layout='nodes'" in fast.explain()
+    kept = wm.optimize(score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
+                       fold_scalers=False, **train)  # fmt: skip
+    assert not kept.cascaded and "one feature group (StandardScaler)" in kept.report()
+    assert not kept.exact.staged.configured(FoldScalersPass).enabled
+    assert "feature.standardize" in kept.exact.ir("feature")
+    rows = x[2000:]
+    np.testing.assert_array_equal(kept(rows, model), score_tree(rows, model))
 
 
 def test_a_group_profiled_alone_runs_only_its_own_ops() -> None:
