@@ -5,8 +5,9 @@ imports warm, no LLVM run).
         [--repeats 7] [--out bench/results/first_call.md]
 
 The pipeline is compiled and pickled once here. Each repeat is a fresh process with an
-empty object cache, as a new Ray or Dask worker has: it imports willump-mlir, numpy, pandas
-and scikit-learn and loads the compiler's dialects (the imports a warm worker has done),
+empty object cache, as a new Ray or Dask worker has: it imports willump-mlir, numpy, pandas,
+scikit-learn, LightGBM and XGBoost and loads the compiler's dialects (the imports a warm
+worker has done),
 then times ``pickle.loads`` and the first call on one row, and counts the modules LLVM
 compiled. The table gives medians and ranges over the repeats.
 """
@@ -31,7 +32,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CHILD = textwrap.dedent(
     """
     import json, pickle, sys, time
-    import numpy as np, pandas as pd, sklearn
+    import numpy as np, pandas as pd, sklearn, lightgbm, xgboost
     from willump_mlir import compiler, persist
     from willump_mlir.runtime import jit
 
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
         "# First call after unpickling, in a fresh worker process",
         "",
         "`python -m bench.first_call`: each repeat is a new process with an empty object cache "
-        "and its imports done (willump-mlir, numpy, pandas, scikit-learn, the dialects); it "
+        "and its imports done (willump-mlir, numpy, pandas, scikit-learn, LightGBM, XGBoost, the "
+        "dialects); it "
         "unpickles the pipeline and calls it on one row. Milliseconds, median (range) over "
         f"{args.repeats} processes. 1-minute load average during the runs: "
         f"{min(load):.1f}–{max(load):.1f} on {os.cpu_count()} cores. Target (issue 15): "
