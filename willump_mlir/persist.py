@@ -67,6 +67,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import io
 import json
 import os
 import pickle
@@ -378,13 +379,24 @@ def _unpicklable(
     return None
 
 
-def _file_hashes(root: Path) -> dict[str, str]:
+def _file_hashes(files: dict[str, bytes]) -> dict[str, str]:
     """The SHA-256 of every file of a save but its checksums, by name."""
     return {
-        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
-        for name in sorted(os.listdir(root))
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in sorted(files.items())
         if name != CHECKSUMS
     }
+
+
+def _read_files(root: Path) -> dict[str, bytes]:
+    """Every file of the save directory ``root``, by name (a save is flat)."""
+    files = {}
+    for path in sorted(root.iterdir()):
+        try:
+            files[path.name] = path.read_bytes()
+        except OSError as error:  # a directory in a save, an unreadable file
+            raise InputError(f"{path}: unreadable file in a willump-mlir save ({error})") from error
+    return files
 
 
 def _mac(files: dict[str, str], key: str) -> str:
@@ -394,7 +406,7 @@ def _mac(files: dict[str, str], key: str) -> str:
 
 def _checksums(root: Path, key: str | None) -> dict[str, Any]:
     """Every file's SHA-256, and their HMAC-SHA256 under ``key`` when there is one."""
-    files = _file_hashes(root)
+    files = _file_hashes(_read_files(root))
     return {"files": files, "hmac_sha256": _mac(files, key) if key else None}
 
 
@@ -409,15 +421,19 @@ def load(
     not a readable save, or if it is not trusted: a save with pickled objects is unpickled,
     which runs code, only with ``trust=True`` or a signature that verifies under
     ``$WILLUMP_MLIR_SIGNING_KEY``. A save without a pickle needs neither."""
-    return _load(Path(path), trust, {})
-
-
-def _load(root: Path, trust: bool, keys: dict[str, str]) -> CompiledPipeline | OptimizedPipeline:
-    """``load``, with the cache keys of the programs whose entries are known to be in the
-    object cache (``keys``, by program name; see ``compile_traced``)."""
+    root = Path(path)
     if not root.is_dir():
         raise InputError(f"{root}: no willump-mlir save there (not a directory)")
-    manifest = _read_manifest(root)
+    return _load(root, _read_files(root), trust, {})
+
+
+def _load(
+    root: Path, files: dict[str, bytes], trust: bool, keys: dict[str, str]
+) -> CompiledPipeline | OptimizedPipeline:
+    """``load`` of the save ``files`` (by name; ``root`` names them in errors), with the cache
+    keys of the programs whose entries are known to be in the object cache (``keys``, by
+    program name; see ``compile_traced``)."""
+    manifest = _read_manifest(root, files)
     listed = manifest.get("programs")
     names = [n for n in PROGRAMS if isinstance(listed, dict) and n in listed] or ["exact"]
     if manifest.get("pipeline") not in ("compiled", "optimized"):
@@ -428,25 +444,29 @@ def _load(root: Path, trust: bool, keys: dict[str, str]) -> CompiledPipeline | O
     needed = [MANIFEST, BLOBS, *(f"{n}.mlir" for n in names)]
     needed += [OBJECTS] if pickled else []
     needed += [CASCADE] if with_ir else []
-    missing = [name for name in needed if not (root / name).is_file()]
+    missing = [name for name in needed if name not in files]
     if missing:
         raise InputError(f"{root}: incomplete willump-mlir save, missing {', '.join(missing)}")
-    checksums = _check_files(root)
+    checksums = _check_files(root, files)
     if pickled or os.environ.get(SIGNING_KEY):  # with a key, every save must be signed
         _check_trusted(root, checksums, trust)
-    elif (root / OBJECTS).exists():
+    elif OBJECTS in files:
         raise InputError(f"{root}: damaged willump-mlir save: {OBJECTS} in a save without one")
-    blobs = _read_blobs(root / BLOBS)
+    blobs = _read_blobs(root / BLOBS, files[BLOBS])
     ctx = context()
     try:
-        objects = _read_objects(root / OBJECTS) if pickled else _compiled_in(root, manifest, names)
+        objects = (
+            _read_objects(root / OBJECTS, files[OBJECTS])
+            if pickled
+            else _compiled_in(root, manifest, names)
+        )
         traced = {
             name: _frontend_result(
                 ctx,
                 manifest["programs"][name],
                 objects["programs"][name],
                 blobs,
-                _read_module(ctx, root / f"{name}.mlir"),
+                _read_module(ctx, root / f"{name}.mlir", files[f"{name}.mlir"]),
                 root,
             )
             for name in names
@@ -486,7 +506,7 @@ def _load(root: Path, trust: bool, keys: dict[str, str]) -> CompiledPipeline | O
             ) from error
     if not optimized:
         return programs["exact"]
-    cascade_ir = (root / CASCADE).read_text(encoding="utf-8") if with_ir else None
+    cascade_ir = files[CASCADE].decode("utf-8") if with_ir else None
     return OptimizedPipeline(
         fn,
         programs["exact"],
@@ -602,19 +622,19 @@ def _callees(module: ModuleOp) -> set[str]:
     return {op.callee.data for op in module.walk() if isinstance(op, PythonCallOp)}
 
 
-def _check_files(root: Path) -> dict[str, Any]:
+def _check_files(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
     """The save's checksums, once every file matches them (``InputError`` naming the files
     that do not: damaged, edited, added or removed since the save)."""
     try:
-        checksums = json.loads((root / CHECKSUMS).read_text(encoding="utf-8"))
-        files = checksums["files"]
-        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        checksums = json.loads(files[CHECKSUMS])
+        listed = checksums["files"]
+        if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
             raise TypeError("files is not a map of names to digests")
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise InputError(f"{root / CHECKSUMS}: unreadable checksums ({error})") from error
-    present = _file_hashes(root)
+    present = _file_hashes(files)
     changed = sorted(
-        name for name in set(files) | set(present) if files.get(name) != present.get(name)
+        name for name in set(listed) | set(present) if listed.get(name) != present.get(name)
     )
     if changed:
         raise InputError(
@@ -663,13 +683,13 @@ def _check_blobs(module: ModuleOp, blobs: dict[str, np.ndarray], where: Path) ->
     return store
 
 
-def _read_manifest(root: Path) -> dict[str, Any]:
+def _read_manifest(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
     path = root / MANIFEST
+    if MANIFEST not in files:
+        raise InputError(f"{root}: not a willump-mlir save (no {MANIFEST})")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{root}: not a willump-mlir save (no {MANIFEST})") from None
-    except (OSError, ValueError) as error:
+        manifest = json.loads(files[MANIFEST])
+    except ValueError as error:
         raise InputError(f"{path}: unreadable manifest ({error})") from error
     if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMERLY):
         raise InputError(f"{path}: not a willump-mlir save (format is not {FORMAT!r})")
@@ -686,19 +706,18 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_blobs(path: Path) -> dict[str, np.ndarray]:
+def _read_blobs(path: Path, data: bytes) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: unreadable blobs ({error})") from error
 
 
-def _read_objects(path: Path) -> dict[str, Any]:
+def _read_objects(path: Path, data: bytes) -> dict[str, Any]:
     _pickler()  # by-value functions are rebuilt by cloudpickle's helpers
     try:
-        with path.open("rb") as file:
-            objects = pickle.load(file)  # noqa: S301 - documented: only trusted saves
+        objects = pickle.loads(data)  # noqa: S301 - documented: only trusted saves
     except Exception as error:  # an import, attribute or unpickling error
         raise InputError(
             f"{path}: cannot unpickle the saved objects ({type(error).__name__}: {error}); "
@@ -709,9 +728,9 @@ def _read_objects(path: Path) -> dict[str, Any]:
     return objects
 
 
-def _read_module(ctx: Context, path: Path) -> ModuleOp:
+def _read_module(ctx: Context, path: Path, data: bytes) -> ModuleOp:
     try:
-        return Parser(ctx, path.read_text(encoding="utf-8"), str(path)).parse_module()
+        return Parser(ctx, data.decode("utf-8"), str(path)).parse_module()
     except Exception as error:  # xDSL's ParseError, or a verifier's error
         raise InputError(f"{path}: cannot parse the pipeline IR ({error})") from error
 
@@ -796,7 +815,7 @@ def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
     with tempfile.TemporaryDirectory(prefix="willump-pickle-") as work:
         root = Path(work) / "save"
         save(pipeline, root, pickle=not loaded_without_objects)
-        files = {path.name: path.read_bytes() for path in root.iterdir()}
+        files = _read_files(root)
     keys = {name: compiled.library.cache_key for name, compiled in programs.items()}
     entries = {key: raw for key in keys.values() if (raw := jit.cache_entry(key)) is not None}
     return Portable(files, entries, jit.host_target(), keys, compiler_fingerprint())
@@ -812,16 +831,11 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
             _UNPICKLED.move_to_end(digest)
             return _UNPICKLED[digest]
     adopted = {key for key, raw in state.entries.items() if jit.adopt_entry(key, state.target, raw)}
-    with tempfile.TemporaryDirectory(prefix="willump-unpickle-") as work:
-        root = Path(work) / "save"
-        root.mkdir()
-        for name, data in state.files.items():
-            (root / Path(name).name).write_bytes(data)
-        # unpickling runs code: it is trusted already. A program whose machine code came
-        # with it, from this compiler, is looked up by its key; else its IR is compiled.
-        same_compiler = state.compiler == compiler_fingerprint()
-        keys = {n: key for n, key in state.keys.items() if same_compiler and key in adopted}
-        pipeline = _load(root, True, keys)
+    # Unpickling runs code: it is trusted already. A program whose machine code came with
+    # it, from this compiler, is looked up by its key; else its IR is compiled.
+    same_compiler = state.compiler == compiler_fingerprint()
+    keys = {n: key for n, key in state.keys.items() if same_compiler and key in adopted}
+    pipeline = _load(Path("<unpickled pipeline>"), state.files, True, keys)
     with _UNPICKLED_LOCK:
         pipeline = _UNPICKLED.setdefault(digest, pipeline)  # another thread's, if first
         while len(_UNPICKLED) > UNPICKLED_KEPT:
