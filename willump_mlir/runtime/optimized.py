@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
+from willump_mlir.runtime.compiled import CompiledPipeline, Signature, take_data_rows
 from willump_mlir.runtime.marshal import InputError, Unhandled
 from willump_mlir.stats.confidence import confidence as confidence_of
 from willump_mlir.stats.thresholds import ThresholdChoice
@@ -100,6 +100,10 @@ class OptimizedPipeline:
     def bound(self) -> dict[str, object]:
         """The bound arguments (fitted estimators, constants) by name: calls pass these."""
         return {a.name: a.value for a in self.exact.arguments if a.kind == "bound"}
+
+    def signature(self) -> Signature:
+        """The data arguments and the result type (the exact pipeline's)."""
+        return self.exact.signature()
 
     @property
     def cascaded(self) -> bool:
