@@ -451,6 +451,19 @@ class CompiledPipeline:
         data = [a if a.example else dataclasses.replace(a, example=_example(a)) for a in data]
         return Signature(data, self.traced.result)
 
+    @property
+    def reduces(self) -> bool:
+        """Whether native code reduces over the batch (``a - a.mean()``): a row's result
+        then depends on the other rows."""
+        return any(o.scalar for k in self.kernels.values() for o in k.outputs)
+
+    @property
+    def row_wise(self) -> bool:
+        """Whether each row's result depends on that row only, so that a call on the rows
+        of several requests gives each request its own rows' result: no batch reduction
+        in native code and no Python call of the user's code (which might reduce)."""
+        return not self.reduces and not self.traced.python_fallbacks
+
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -531,7 +544,7 @@ class CompiledPipeline:
         is object where a row gives NaN), so would the whole batch's: the original runs on it.
         A batch reduction depends on every row: then the function runs on the whole batch.
         """
-        if any(o.scalar for k in self.kernels.values() for o in k.outputs):
+        if self.reduces:
             self.rows_in_python += len(rows)
             return self.original(args)
         replaced = self.original(take_data_rows(self.arguments, args, rows))

@@ -106,6 +106,22 @@ class OptimizedPipeline:
         return self.exact.signature()
 
     @property
+    def row_wise(self) -> bool:
+        """Whether each row's result depends on that row only (``CompiledPipeline.row_wise``
+        of the exact pipeline; the cascade decides row by row)."""
+        return self.exact.row_wise
+
+    @property
+    def rows_in_python(self) -> int:
+        """Rows the native code of its programs handed back to Python, so far."""
+        return sum(p.rows_in_python for p in (self.exact, self.approx, self.rest) if p)
+
+    def settled(self) -> tuple[int, int]:
+        """Rows the cascade has run and rows its cheap model settled, so far."""
+        with self.counting:
+            return int(self._report.calls["rows"]), int(self._report.calls["settled"])
+
+    @property
     def cascaded(self) -> bool:
         """Whether calls run a cascade (else they run the exact pipeline)."""
         return self.approx is not None and self.rest is not None and self.settle is not None
