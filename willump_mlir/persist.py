@@ -499,8 +499,11 @@ def load(
 
 def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """What stands for the pickled objects of a save without a pickle: the original
-    function's stand-in, ``CompiledIn`` markers for the bound arguments, no Python calls."""
+    function's stand-in, ``CompiledIn`` markers for the bound arguments (one per name,
+    shared by the programs: an optimized pipeline passes the exact program's to the
+    others), no Python calls."""
     programs = {}
+    markers: dict[str, CompiledIn] = {}
     for name in names:
         spec = manifest["programs"][name]
         if spec["python_calls"]:
@@ -509,7 +512,7 @@ def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict
                 f"Python calls, and the save holds no {OBJECTS}"
             )
         bound = {
-            a["name"]: CompiledIn(str(a["name"]), str(a["class"]))
+            a["name"]: markers.setdefault(a["name"], CompiledIn(str(a["name"]), str(a["class"])))
             for a in spec["arguments"]
             if a["kind"] == "bound"
         }

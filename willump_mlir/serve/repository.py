@@ -172,7 +172,13 @@ class ModelVersion:
             raise TooLarge(f"{rows} rows in one request, over model {self.name!r}'s limit of "
                            f"{self.config.row_limit}")  # fmt: skip
         alone = top_k is not None or rows == 0 or not self.pipeline.row_wise
-        result = await self.batcher.submit(Payload(arguments, rows, top_k), rows, alone=alone)
+        try:
+            result = await self.batcher.submit(Payload(arguments, rows, top_k), rows, alone=alone)
+        except ServeError:
+            raise
+        except Exception as error:  # the pipeline refused the request's rows
+            notes = "".join(f"; {note}" for note in getattr(error, "__notes__", ()))
+            raise ServeError(f"{type(error).__name__}: {error}{notes}") from error
         named = result if top_k is not None else self.signature.outputs_of(result)
         return {name: named[name] for name in outputs or available if name in named}
 
@@ -303,7 +309,7 @@ class Repository:
             old = model.versions.get(version)
             old_state = model.states.get(version)
             if old is not None and old_state is not None and old_state.identity == identity:
-                versions[version], states[version] = old, old_state
+                versions[version], states[version] = old, VersionState("READY", "", identity)
                 continue
             with self.lock:
                 model.states[version] = VersionState("LOADING")
