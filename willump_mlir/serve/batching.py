@@ -62,11 +62,12 @@ class BatchPolicy:
 class CostModel:
     """Seconds a call of ``rows`` rows takes, ``fixed + per_row * rows``, fitted by least
     squares over recent calls (exponentially weighted: each call weighs ``1 - decay`` of the
-    one after it). While all recent calls had about the same size the two terms cannot be
+    one after it, so an outlier, such as a pause for garbage collection, fades within
+    about ten calls). While all recent calls had about the same size the two terms cannot be
     told apart, and the cost is taken as proportional to the rows (an overestimate for
     larger batches: they are sized conservatively)."""
 
-    def __init__(self, decay: float = 0.05):
+    def __init__(self, decay: float = 0.2):
         self.decay = decay
         self.calls = 0
         self.sums = [0.0] * 5  # weight, x, y, xx, xy
