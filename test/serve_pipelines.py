@@ -54,7 +54,7 @@ def score_loans(frame: pd.DataFrame, model: Pipeline) -> Any:
 def score_loans_py(frame: pd.DataFrame, model: Pipeline) -> Any:
     """The same with a step that runs in Python (a regex), so its save holds a pickle."""
     x = frame.copy()
-    x["state"] = x["state"].str.replace(r"^(W)A$", r"\1X", regex=True)
+    x["state"] = x["state"].str.replace(r"^\s+", "", regex=True)
     return model.predict_proba(x)[:, 1]
 
 
