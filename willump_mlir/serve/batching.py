@@ -220,6 +220,9 @@ class Batcher:
             self.running = (started, self.cost.predict(rows) or 0.0)
             try:
                 answers, record = await loop.run_in_executor(self.executor, self.run, batch)
+            except Exception as error:  # the batcher's own failure: no request may hang on it
+                log.exception("batch of %s version %s failed", self.model, self.version)
+                answers, record = [(False, error)] * len(batch), None
             finally:
                 self.running = None
             for job, (ok, value) in zip(batch, answers, strict=True):
@@ -229,7 +232,7 @@ class Batcher:
                     job.future.set_result(value)
                 else:
                     job.future.set_exception(value)
-            if self.on_batch is not None:
+            if self.on_batch is not None and record is not None:
                 try:
                     self.on_batch(record)
                 except Exception:
