@@ -204,28 +204,29 @@ def request(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {name: column.to_numpy() for name, column in frame.items()}
 
 
-async def opened(root: Path, records: list[BatchRecord]) -> Repository:
-    repository = Repository(root, on_batch=records.append)
-    while not repository.ready():
-        await asyncio.sleep(0.01)
-    return repository
-
-
-def test_concurrent_requests_coalesce_and_each_gets_its_own_rows(served: Any) -> None:
-    root, compiled, fresh, _ = served
+def concurrently(root: Path, name: str, parts: list[pd.DataFrame]) -> tuple[list[Any], Any]:
+    """Every part sent at once to model ``name``: the answers (or errors) and the batches."""
     records: list[BatchRecord] = []
-    parts = [fresh.iloc[k : k + 1 + k % 4] for k in range(0, 120, 4)]
 
     async def main() -> list[Any]:
-        repository = await opened(root, records)
-        model = repository.get("loans")
+        repository = Repository(root, on_batch=records.append)
+        while not repository.ready():
+            await asyncio.sleep(0.01)
+        model = repository.get(name)
         answers = await asyncio.gather(
-            *(model.infer(request(p), parameters={}, outputs=None) for p in parts)
+            *(model.infer(request(p), parameters={}, outputs=None) for p in parts),
+            return_exceptions=True,
         )
         await repository.close()
         return answers
 
-    answers = asyncio.run(main())
+    return asyncio.run(main()), records
+
+
+def test_concurrent_requests_coalesce_and_each_gets_its_own_rows(served: Any) -> None:
+    root, compiled, fresh, _ = served
+    parts = [fresh.iloc[k : k + 1 + k % 4] for k in range(0, 120, 4)]
+    answers, records = concurrently(root, "loans", parts)
     for part, answer in zip(parts, answers, strict=True):
         np.testing.assert_array_equal(answer["predict"], compiled(part))
     assert max(r.requests for r in records) > 1
@@ -236,21 +237,9 @@ def test_concurrent_requests_coalesce_and_each_gets_its_own_rows(served: Any) ->
 
 def test_one_bad_request_inside_a_batch_fails_alone(served: Any) -> None:
     root, compiled, fresh, _ = served
-    records: list[BatchRecord] = []
     parts = [fresh.iloc[k : k + 3] for k in range(0, 60, 3)]
     parts[7] = parts[7].assign(grade=["A", "Z", "B"])  # an unknown category: refused
-
-    async def main() -> list[Any]:
-        repository = await opened(root, records)
-        model = repository.get("loans")
-        answers = await asyncio.gather(
-            *(model.infer(request(p), parameters={}, outputs=None) for p in parts),
-            return_exceptions=True,
-        )
-        await repository.close()
-        return answers
-
-    answers = asyncio.run(main())
+    answers, records = concurrently(root, "loans", parts)
     assert isinstance(answers[7], ServeError) and "'Z'" in str(answers[7])
     with pytest.raises(ValueError, match="'Z'"):
         compiled(parts[7])  # in-process, the same rows are refused
@@ -262,19 +251,8 @@ def test_one_bad_request_inside_a_batch_fails_alone(served: Any) -> None:
 
 def test_a_cascade_batches_and_reports_its_settled_fraction(served: Any) -> None:
     root, _, _, (fast, cascade_model, rows) = served
-    records: list[BatchRecord] = []
     parts = [rows.iloc[k : k + 5] for k in range(0, 100, 5)]
-
-    async def main() -> list[Any]:
-        repository = await opened(root, records)
-        model = repository.get("cascade")
-        answers = await asyncio.gather(
-            *(model.infer(request(p), parameters={}, outputs=None) for p in parts)
-        )
-        await repository.close()
-        return answers
-
-    answers = asyncio.run(main())
+    answers, records = concurrently(root, "cascade", parts)
     for part, answer in zip(parts, answers, strict=True):
         np.testing.assert_array_equal(answer["predict"], fast(part, cascade_model))
     assert max(r.requests for r in records) > 1
