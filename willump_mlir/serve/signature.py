@@ -62,6 +62,11 @@ class Field:
     column: str | None
     dtype: str
 
+    @property
+    def numeric(self) -> np.dtype | None:
+        """The numpy dtype of a numeric field (None for str and datetimes)."""
+        return np.dtype(self.dtype) if self.dtype in DATATYPES else None
+
 
 class ServeSignature:
     """A pipeline's inputs and outputs as tensors, and the conversions for a request."""
@@ -76,6 +81,7 @@ class ServeSignature:
         if repeated:
             raise ValueError(f"inputs {repeated} are named twice (columns of two arguments)")
         self.by_name = {f.tensor.name: f for f in self.fields}
+        self.numeric = [f.numeric if len(f.tensor.shape) == 1 else None for f in self.fields]
         self.result = signature.result
         self.outputs = _outputs(signature.result)
         if output_names is not None:
@@ -112,7 +118,7 @@ class ServeSignature:
             raise ServeError(f"missing input {missing[0]!r} ({what})")
         rows: int | None = None
         converted: list[dict[str, Any]] = [{} for _ in self.data]
-        for name, field in self.by_name.items():
+        for (name, field), numeric in zip(self.by_name.items(), self.numeric, strict=True):
             array = np.asarray(inputs[name])
             count = array.shape[0] if array.ndim else -1
             if rows is not None and count != rows:
@@ -120,7 +126,10 @@ class ServeSignature:
                     f"input {name!r} has {count} rows where earlier inputs have {rows}"
                 )
             rows = count
-            converted[field.argument][field.column or ""] = _convert(field, array)
+            if not (numeric is not None and array.dtype == numeric and array.ndim == 1
+                    and array.flags.c_contiguous):  # fmt: skip
+                array = _convert(field, array)  # a 1-D column of its dtype is used as it is
+            converted[field.argument][field.column or ""] = array
         values = tuple(_argument(spec, parts) for spec, parts in zip(self.data, converted,
                                                                       strict=True))  # fmt: skip
         return values, rows or 0
