@@ -48,8 +48,14 @@ class TensorSpec:
 
 
 def datatype(dtype: str) -> str:
-    """The KServe datatype of a numpy or pandas dtype name."""
-    return DATATYPES.get(dtype, "BYTES")
+    """The KServe datatype of a numpy or pandas dtype name (a nullable ``Int64`` or
+    ``boolean`` is its numpy one's)."""
+    return DATATYPES.get(_numpy_name(dtype), "BYTES")
+
+
+def _numpy_name(dtype: str) -> str:
+    """The numpy dtype name of a pandas nullable one (``Int64``, ``Float64``, ``boolean``)."""
+    return "bool" if dtype == "boolean" else dtype.lower() if dtype[:1] in "IUF" else dtype
 
 
 @dataclass(frozen=True)
@@ -208,9 +214,15 @@ def _convert(field: Field, array: np.ndarray) -> Any:
         return strings if target == "object" else pd.array(strings, dtype=target)
     if target.startswith("datetime64"):
         return _datetimes(what, array, np.dtype(target))
-    if target not in DATATYPES:
+    if target in DATATYPES:
+        return exact_cast(what, array, np.dtype(target))
+    if _numpy_name(target) not in DATATYPES:
         raise ServeError(f"{what}: the pipeline's {target} column cannot be sent")
-    return exact_cast(what, array, np.dtype(target))
+    missing = np.isnan(array) if array.dtype.kind == "f" else np.zeros(len(array), dtype=bool)
+    filled = np.where(missing, 0, array) if missing.any() else array  # NaN is NA
+    nullable = pd.array(exact_cast(what, filled, np.dtype(_numpy_name(target))), dtype=target)
+    nullable[missing] = pd.NA
+    return nullable
 
 
 def exact_cast(what: str, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -240,7 +252,7 @@ def exact_cast(what: str, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _strings(what: str, array: np.ndarray) -> np.ndarray:
-    """Text as an object array of str (UTF-8 bytes decoded; None stays missing)."""
+    """Text as an object array of str (UTF-8 bytes decoded; None and NaN stay missing)."""
     if array.dtype.kind == "U":
         return array.astype(object)
     if array.dtype.kind != "O" and array.dtype.kind != "S":
@@ -252,7 +264,7 @@ def _strings(what: str, array: np.ndarray) -> np.ndarray:
                 item = item.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise ServeError(f"{what}, row {row}: not UTF-8 text ({error})") from None
-        elif not (item is None or isinstance(item, str)):
+        elif not (item is None or isinstance(item, str) or item != item):  # NaN: missing
             raise ServeError(f"{what}, row {row}: {type(item).__name__} where the pipeline "
                              "reads str")  # fmt: skip
         out[row] = item
