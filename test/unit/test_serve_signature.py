@@ -135,3 +135,16 @@ def test_concat_and_split_keep_each_requests_rows() -> None:
     series = concat([pd.Series(["a"]), pd.Series(["b"])])
     assert list(series.index) == [0, 1]
     assert split(pd.Series([1, 2, 3]), [2, 1])[1].tolist() == [3]
+
+
+def test_a_save_from_before_signatures_lists_what_its_code_reads() -> None:
+    """A manifest without examples: numbers as float64, strings as objects."""
+    from willump_mlir.runtime.compiled import _example
+
+    spec = ArgumentSpec("x", "frame", None, None, [("a", "f64"), ("s", "str"), ("d", "M8[us]")])
+    assert _example(spec).dtypes == (("a", "float64"), ("s", "object"), ("d", "datetime64[us]"))
+    assert _example(ArgumentSpec("docs", "strings", None, None)).type == "list"
+    old = ServeSignature(Signature([ArgumentSpec("x", "frame", None, None,
+                                                 example=_example(spec))], None))  # fmt: skip
+    assert [t.datatype for t in old.inputs] == ["FP64", "BYTES", "BYTES"]
+    assert old.outputs == [TensorSpec("predict", "FP64", [-1])]
