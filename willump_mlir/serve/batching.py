@@ -178,7 +178,8 @@ class Batcher:
         left = max(0.0, predicted - (time.perf_counter() - started)) if self.running else 0.0
         if not self.queue:
             return left
-        batches = math.ceil(self.queued_rows / max(self.policy.max_batch, 1))
+        batches = math.ceil(self.queued_rows / max(self.policy.max_batch, 1)) \
+            if self.policy.enabled else len(self.queue)  # fmt: skip
         return left + batches * fixed + self.queued_rows * per_row
 
     def drain_seconds(self) -> float:

@@ -311,8 +311,10 @@ class Repository:
             if old is not None and old_state is not None and old_state.identity == identity:
                 versions[version], states[version] = old, VersionState("READY", "", identity)
                 continue
-            with self.lock:
-                model.states[version] = VersionState("LOADING")
+            with self.lock:  # a version that serves stays READY while its new save loads
+                model.states[version] = VersionState("LOADING") if old is None else \
+                    VersionState("READY", "loading a new save", old_state.identity if old_state
+                                 else "")  # fmt: skip
             try:
                 pipeline = persist.load(folder / version, trust=self.trust)
                 loaded = ModelVersion(name, version, pipeline, config, self.on_batch)
