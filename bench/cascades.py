@@ -104,7 +104,7 @@ def child(name: str, system: str, out: Path) -> None:
             max_accuracy_loss=work.max_loss, confidence=0.95, progress=False,
         )  # fmt: skip
         run = fast
-        report = fast._report
+        report = fast.findings
         extra["cascaded"] = fast.cascaded
         extra["reason"] = report.reason
         if report.chosen is not None:

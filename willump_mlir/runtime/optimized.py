@@ -119,7 +119,7 @@ class OptimizedProgram:
     def settled(self) -> tuple[int, int]:
         """Rows the cascade has run and rows its cheap model settled, so far."""
         with self.counting:
-            return int(self._report.calls["rows"]), int(self._report.calls["settled"])
+            return int(self.findings.calls["rows"]), int(self.findings.calls["settled"])
 
     @property
     def cascaded(self) -> bool:
