@@ -29,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 def local_ray() -> Iterator[None]:
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     # workers import the test's pipeline functions (pickled by reference) from HERE
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    paths = [str(HERE), os.environ.get("PYTHONPATH")]
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     faulthandler.dump_traceback_later(HARD_TIMEOUT, exit=True)
     ray.init(
         address="local", num_cpus=2, object_store_memory=80 * 1024**2, include_dashboard=False,
@@ -53,7 +54,8 @@ def blocks(frame: pd.DataFrame, count: int = 3) -> ray.data.Dataset:
     """``frame`` with a ``row`` column, as a dataset of ``count`` Arrow blocks."""
     table = pa.Table.from_pandas(frame.assign(row=np.arange(len(frame))), preserve_index=False)
     cuts = np.linspace(0, len(frame), count + 1).astype(int)
-    return ray.data.from_arrow([table.slice(a, b - a) for a, b in zip(cuts, cuts[1:])])
+    pieces = zip(cuts[:-1], cuts[1:], strict=True)
+    return ray.data.from_arrow([table.slice(a, b - a) for a, b in pieces])
 
 
 def test_tabular_and_text_equal_in_process_results() -> None:
@@ -118,7 +120,8 @@ def test_willump_predict_ray_local(tmp_path: Path) -> None:
     pq.write_table(table.slice(200), source / "part-1.parquet")
     env = {**os.environ, "PYTHONPATH": str(HERE), "RAY_USAGE_STATS_ENABLED": "0"}
     command = [sys.executable, "-m", "willump_mlir.cli", "predict", "--ray", "local",
-               "--local-cpus", "1", "--no-progress", str(tmp_path / "model"), str(source)]  # fmt: skip
+               "--local-cpus", "1", "--no-progress", str(tmp_path / "model"),
+               str(source)]  # fmt: skip
 
     refused = subprocess.run([*command, str(tmp_path / "refused")], env=env, timeout=60,
                              capture_output=True, text=True)  # fmt: skip
