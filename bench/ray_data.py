@@ -30,6 +30,7 @@ from bench.workloads import get, tile_rows
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SYSTEMS = ("no-op", "scikit-learn", "willump-mlir")
+IN_PROCESS = "in-process"  # the compiled call on all rows in the driver, every core
 
 
 def dataset_for(name: str, rows: int, blocks: int) -> tuple[Any, Any, Any, Any]:
@@ -72,8 +73,12 @@ def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: in
     import ray
 
     compiled, original, dataset, workload = dataset_for(name, rows, blocks)
+    import willump_mlir as wm
+
     original_ref = ray.put(original)
-    seconds: dict[str, list[float]] = {s: [] for s in SYSTEMS}
+    table = pa.concat_tables(ray.get(dataset.to_arrow_refs()))
+    args = [feed.value(table) for feed in wm.ray.feeds(compiled, table.schema.names)]
+    seconds: dict[str, list[float]] = {s: [] for s in (*SYSTEMS, IN_PROCESS)}
     outputs = {}
     for repeat in range(repeats + 1):  # round 0 warms the workers up
         for system in SYSTEMS:
@@ -85,6 +90,10 @@ def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: in
             elif system != "no-op":
                 outputs[system] = np.sort(result.to_pandas()["prediction"].to_numpy())
             del result
+        started = time.perf_counter()
+        compiled(*args)
+        if repeat:
+            seconds[IN_PROCESS].append(time.perf_counter() - started)
     agree = float(np.max(np.abs(outputs["willump-mlir"] - outputs["scikit-learn"])))
     return {"workload": name, "kind": workload.input_kind, "rows": rows, "blocks": blocks,
             "seconds": seconds, "max_abs_diff_sorted": agree}  # fmt: skip
@@ -99,14 +108,16 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         f"`batch_size={batch_size}`, `num_cpus=1` per task (kernels on one thread each); "
         "systems alternate within each repeat after a warm-up round. Rows/s: median over "
         "repeats (min-max). The machine is shared with other jobs: absolute numbers move, "
-        "the ratios within a repeat are the result.",
+        "the ratios within a repeat are the result. In-process: the compiled call on all the "
+        f"rows in the driver (outside Ray, {cpus} threads), what Ray's scheduling, "
+        "serialization and batching are measured against.",
         "",
         "| workload | rows (blocks) | no-op floor | scikit-learn | willump-mlir | "
-        "vs scikit-learn | of the floor |",
-        "|---|---|---|---|---|---|---|",
+        "vs scikit-learn | of the floor | in-process | Ray / in-process |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        rates = {s: [r["rows"] / t for t in r["seconds"][s]] for s in SYSTEMS}
+        rates = {s: [r["rows"] / t for t in v] for s, v in r["seconds"].items()}
         cell = {s: f"{statistics.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})"
                 for s, v in rates.items()}  # fmt: skip
         mid = {s: statistics.median(v) for s, v in rates.items()}
@@ -114,7 +125,8 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
             f"| {r['workload']} | {r['rows']:,} ({r['blocks']}) | {cell['no-op']} | "
             f"{cell['scikit-learn']} | {cell['willump-mlir']} | "
             f"{mid['willump-mlir'] / mid['scikit-learn']:.1f}x | "
-            f"{mid['willump-mlir'] / mid['no-op']:.0%} |"
+            f"{mid['willump-mlir'] / mid['no-op']:.0%} | {cell[IN_PROCESS]} | "
+            f"{mid['willump-mlir'] / mid[IN_PROCESS]:.0%} |"
         )
     lines += ["", "Agreement (sorted outputs, max abs difference): " + ", ".join(
         f"{r['workload']} {r['max_abs_diff_sorted']:.1e}" for r in results)]  # fmt: skip
