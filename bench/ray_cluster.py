@@ -88,8 +88,7 @@ class Node:
         ]  # fmt: skip
         if head is None:
             self.port = free_port(ip)
-            command += ["--head", f"--port={self.port}", "--include-dashboard=false",
-                        f"--ray-client-server-port={free_port(ip)}"]  # fmt: skip
+            command += ["--head", f"--port={self.port}", "--include-dashboard=false"]
         else:
             command += [f"--address={head}"]
         self.log = open(Path(env["RAY_TMPDIR"]) / f"node-{ip}.log", "w")
@@ -121,15 +120,16 @@ def wait_for_nodes(count: int) -> list[dict[str, Any]]:
     raise TimeoutError(f"{count} Ray node(s) not up after {START_TIMEOUT} s")
 
 
-def wait_for_port(host: str, port: int) -> None:
+def wait_for_port(host: str, port: int, node: Node) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and node.process.poll() is None:
         try:
             socket.create_connection((host, port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.5)
-    raise TimeoutError(f"the Ray head did not listen on {host}:{port} in {START_TIMEOUT} s")
+    raise TimeoutError(f"the Ray head did not listen on {host}:{port} (exit code "
+                       f"{node.process.poll()}, log {node.log.name})")  # fmt: skip
 
 
 def job(source: Path, pipeline: Any, destination: Path, pin: Any) -> float:
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         head = Node(HEAD, env, None, options.store_mb)
         nodes.append(head)
-        wait_for_port(HEAD, head.port)
+        wait_for_port(HEAD, head.port, head)
         address = f"{HEAD}:{head.port}"
         nodes.append(Node(SECOND, env, address, options.store_mb))
         ray.init(address=address, log_to_driver=False)
@@ -222,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
                  "`prediction` column (checked by Ray's write)."]  # fmt: skip
         options.out.write_text(markdown(options.rows, options.files, seconds, notes))
         print(options.out.read_text())
+    except BaseException:
+        for node in nodes:
+            node.log.flush()
+            print(f"--- {node.log.name} (last lines)", file=sys.stderr)
+            print("".join(Path(node.log.name).read_text().splitlines(True)[-15:]),
+                  file=sys.stderr)  # fmt: skip
+        raise
     finally:
         if ray.is_initialized():
             ray.shutdown()

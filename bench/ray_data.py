@@ -54,7 +54,7 @@ def dataset_for(name: str, rows: int, blocks: int) -> tuple[Any, Any, Any, Any]:
     return compiled, original, dataset.materialize(), workload
 
 
-def scored(system: str, dataset: Any, compiled: Any, original_ref: Any, batch_size: int) -> Any:
+def scored(system: str, dataset: Any, compiled: Any, original: Any, batch_size: int) -> Any:
     """The dataset ``system`` gives (lazy)."""
     import willump_mlir as wm
 
@@ -64,7 +64,7 @@ def scored(system: str, dataset: Any, compiled: Any, original_ref: Any, batch_si
     if system == "willump-mlir":
         return wm.ray.predict(dataset, compiled, batch_size=batch_size)
     feeds = wm.ray.feeds(compiled, dataset.schema().names)
-    return dataset.map_batches(wm.ray.Scorer(original_ref, feeds, "prediction"),
+    return dataset.map_batches(wm.ray.Scorer(original, feeds, "prediction"),
                                batch_format="pyarrow", batch_size=batch_size,
                                num_cpus=1)  # fmt: skip
 
@@ -75,7 +75,6 @@ def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: in
     compiled, original, dataset, workload = dataset_for(name, rows, blocks)
     import willump_mlir as wm
 
-    original_ref = ray.put(original)
     table = pa.concat_tables(ray.get(dataset.to_arrow_refs()))
     args = [feed.value(table) for feed in wm.ray.feeds(compiled, table.schema.names)]
     seconds: dict[str, list[float]] = {s: [] for s in (*SYSTEMS, IN_PROCESS)}
@@ -83,7 +82,7 @@ def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: in
     for repeat in range(repeats + 1):  # round 0 warms the workers up
         for system in SYSTEMS:
             started = time.perf_counter()
-            result = scored(system, dataset, compiled, original_ref, batch_size).materialize()
+            result = scored(system, dataset, compiled, original, batch_size).materialize()
             elapsed = time.perf_counter() - started
             if repeat:
                 seconds[system].append(elapsed)

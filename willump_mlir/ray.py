@@ -8,9 +8,10 @@ scored = wm.ray.predict(ray.data.read_parquet("rows/"), compiled, output="p_bad"
 scored.write_parquet("scored/")
 ```
 
-The pipeline is put in the object store once; each Ray task fetches it and unpickles it
-(``persist.unpickle``: machine code bound without LLVM on a host of the same target, the
-same object again for every later task of that worker process). Batches arrive as Arrow
+The pipeline is put in the object store once (with the batch function: ``Scorer``); each
+Ray task gets it as an argument and unpickles it (``persist.unpickle``: machine code bound
+without LLVM on a host of the same target, the same object again for every later task of
+that worker process). Batches arrive as Arrow
 tables and reach the kernels without copies where Arrow and pandas allow it: numeric
 columns without nulls and the bytes of string columns are read in place (see
 ``runtime.marshal``). Each task uses the CPUs Ray assigned it (``num_cpus``), not every core.
@@ -147,33 +148,42 @@ def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> 
 
 
 class Scorer:
-    """The function ``map_batches`` runs on each Arrow batch: it fetches the pipeline from
-    the object store once per task (``persist.unpickle`` returns the worker's copy)."""
+    """The function ``map_batches`` runs on each Arrow batch. It carries the pipeline's
+    pickled state (``persist.portable``), which Ray Data puts in the object store once with
+    the function and hands every task as an argument (fetched before the task runs, so no
+    task blocks in ``ray.get``); the first batch of a task unpickles it, which gives the
+    worker process's pipeline again after its first task (``persist.unpickle``)."""
 
-    def __init__(self, ref: Any, feeds: list[Feed], output: str | Sequence[str]):
-        self.ref = ref
+    def __init__(self, pipeline: Any, feeds: list[Feed], output: str | Sequence[str]):
+        from willump_mlir import persist
+
+        self.state = persist.portable(pipeline) if isinstance(pipeline, Pipeline) else None
+        self.function = None if self.state is not None else pipeline  # a plain function
         self.feeds = feeds
         self.output = output
-        self.pipeline: Pipeline | None = None
+        self.pipeline: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "pipeline": None}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self.pipeline is None:
-            import ray
-
-            try:
-                self.pipeline = ray.get(self.ref)
-            except Exception as error:  # not retried: every task of this worker would fail
-                raise InputError(
-                    f"the pipeline could not be unpickled in a Ray worker: {error}. Its "
-                    "function and Python calls are pickled by reference when they are "
-                    "defined in a module: that module must be importable on every node "
-                    "(runtime_env={'py_modules': [...]} or PYTHONPATH)"
-                ) from None
+            self.pipeline = self.function or self.unpickle()
         result = self.pipeline(*(feed.value(batch) for feed in self.feeds))
         return append_result(batch, result, self.output)
+
+    def unpickle(self) -> Pipeline:
+        from willump_mlir import persist
+
+        try:
+            return persist.unpickle(self.state)
+        except Exception as error:  # a user error, not retried: every task would fail
+            raise InputError(
+                f"the pipeline could not be unpickled in a Ray worker: {error}. Its "
+                "function and Python calls are pickled by reference when they are defined "
+                "in a module: that module must be importable on every node "
+                "(runtime_env={'py_modules': [...]} or PYTHONPATH)"
+            ) from None
 
 
 def predict(
@@ -193,8 +203,6 @@ def predict(
     each task gets ``num_cpus`` CPUs, which the compiled kernels use as threads.
     ``map_batches`` is passed on to ``Dataset.map_batches`` (e.g. ``concurrency``). Lazy,
     as Ray Data is: nothing runs until the result is consumed or written."""
-    import ray
-
     schema = dataset.schema()
     names = list(schema.names) if schema is not None else []
     plan = feeds(pipeline, names, inputs)
@@ -202,10 +210,9 @@ def predict(
     if taken:
         raise InputError(f"output column(s) {taken} already in the dataset; pass another "
                          "output=")  # fmt: skip
-    scorer = Scorer(ray.put(pipeline), plan, output)
     return dataset.map_batches(
-        scorer, batch_format="pyarrow", batch_size=batch_size, num_cpus=num_cpus,
-        zero_copy_batch=True, **map_batches,
+        Scorer(pipeline, plan, output), batch_format="pyarrow", batch_size=batch_size,
+        num_cpus=num_cpus, zero_copy_batch=True, **map_batches,
     )  # fmt: skip
 
 
