@@ -107,7 +107,8 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         f"`batch_size={batch_size}`, `num_cpus=1` per task (kernels on one thread each); "
         "systems alternate within each repeat after a warm-up round. Rows/s: median over "
         "repeats (min-max). The machine is shared with other jobs: absolute numbers move, "
-        "the ratios within a repeat are the result. In-process: the compiled call on all the "
+        f"the ratios within a repeat are the result (load average at the end: "
+        f"{os.getloadavg()[0]:.1f}). In-process: the compiled call on all the "
         f"rows in the driver (outside Ray, {cpus} threads), what Ray's scheduling, "
         "serialization and batching are measured against.",
         "",

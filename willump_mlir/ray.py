@@ -274,6 +274,7 @@ def score_parquet(
     import time
     from pathlib import Path
 
+    import pyarrow.dataset
     import ray
     from ray.data import DataContext
 
@@ -285,6 +286,11 @@ def score_parquet(
         raise InputError(str(error).replace("pass trust=True", "pass --trust")) from None
     if "://" not in source and not Path(source).exists():
         raise InputError(f"{source}: no such Parquet file or directory")
+    try:
+        columns = pyarrow.dataset.dataset(source, format="parquet").schema.names
+    except (OSError, pa.ArrowInvalid) as error:
+        raise InputError(f"{source}: not readable as Parquet ({error})") from None
+    feeds(pipeline, columns)  # missing columns: refused before the cluster is joined
     connect(address, local_cpus=local_cpus)
     try:
         DataContext.get_current().enable_progress_bars = progress

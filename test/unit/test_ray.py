@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import socket
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +44,12 @@ def local_ray() -> Iterator[None]:
     finally:
         ray.shutdown()  # stops the processes this init started (by PID, not ``ray stop``)
         faulthandler.cancel_dump_traceback_later()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def scored(dataset: ray.data.Dataset, column: str = "prediction") -> np.ndarray:
@@ -91,6 +99,26 @@ def test_clear_errors() -> None:
         wm.ray.predict(blocks(frame), compiled, output="a")
 
 
+def test_a_pipeline_module_the_workers_cannot_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "driver_only.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def score(frame, scaler, model):
+            x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
+            return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
+    """))  # fmt: skip
+    monkeypatch.syspath_prepend(str(tmp_path))  # the driver's path only: not the workers'
+    # (a module's function is pickled by reference)
+    import driver_only
+
+    _, example, (frame, _, _) = build("tabular")
+    compiled = wm.compile(driver_only.score, example=example)
+    with pytest.raises(Exception, match="must be importable on every node"):
+        wm.ray.predict(blocks(frame), compiled).materialize()  # not retried
+
+
 @ray.remote
 def threads_and_copies(pipeline_ref: list) -> tuple[int, bool]:
     """What a task sees: the threads its kernels run on, and whether a second fetch of the
@@ -123,9 +151,18 @@ def test_willump_predict_ray_local(tmp_path: Path) -> None:
                "--local-cpus", "1", "--no-progress", str(tmp_path / "model"),
                str(source)]  # fmt: skip
 
-    refused = subprocess.run([*command, str(tmp_path / "refused")], env=env, timeout=60,
+    def refused(*arguments: str) -> str:
+        run = subprocess.run([*arguments, str(tmp_path / "refused")], env=env, timeout=60,
                              capture_output=True, text=True)  # fmt: skip
-    assert refused.returncode == 2 and "--trust" in refused.stderr, refused.stderr
+        assert run.returncode == 2, run.stderr
+        return run.stderr
+
+    assert "--trust" in refused(*command)
+    wrong = tmp_path / "wrong.parquet"
+    pq.write_table(table.drop_columns(["b"]), wrong)
+    assert "no column(s) ['b']" in refused(*command[:-1], str(wrong), "--trust")
+    unreachable = [*command[:5], f"127.0.0.1:{free_port()}", *command[6:], "--trust"]
+    assert "cannot reach a Ray cluster at 127.0.0.1:" in refused(*unreachable)
 
     done = subprocess.run([*command, str(tmp_path / "out"), "--trust", "--column", "p"],
                           env=env, timeout=90, capture_output=True, text=True)  # fmt: skip
