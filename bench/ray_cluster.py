@@ -133,6 +133,13 @@ def wait_for_port(host: str, port: int, node: Node) -> None:
                        f"{node.process.poll()}, log {node.log.name})")  # fmt: skip
 
 
+def cpu_times() -> tuple[int, int]:
+    """The machine's (busy, total) CPU jiffies so far (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def job(source: Path, pipeline: Any, destination: Path) -> float:
     """Seconds of read -> ``wm.ray.predict`` -> write (Ray fuses them into one task per
     file)."""
@@ -146,7 +153,10 @@ def job(source: Path, pipeline: Any, destination: Path) -> float:
     return time.perf_counter() - started
 
 
-def markdown(rows: int, files: int, seconds: dict[str, list[float]], notes: list[str]) -> str:
+def markdown(
+    rows: int, files: int, seconds: dict[str, list[float]], busy: dict[str, list[float]],
+    notes: list[str],
+) -> str:
     rates = {k: [rows / s for s in v] for k, v in seconds.items()}
     mid = {k: statistics.median(v) for k, v in rates.items()}
     lines = [
@@ -161,12 +171,14 @@ def markdown(rows: int, files: int, seconds: dict[str, list[float]], notes: list
         "the end: "
         f"{os.getloadavg()[0]:.1f}.",
         "",
-        "| configuration | rows/s, median (min-max) | seconds per job (median) |",
-        "|---|---|---|",
+        "| configuration | rows/s, median (min-max) | seconds per job (median) | "
+        "machine CPU busy during the job (median) |",
+        "|---|---|---|---|",
     ]
     for name, values in rates.items():
         lines.append(f"| {name} | {mid[name]:,.0f} ({min(values):,.0f}-{max(values):,.0f}) | "
-                     f"{statistics.median(seconds[name]):.1f} |")  # fmt: skip
+                     f"{statistics.median(seconds[name]):.1f} | "
+                     f"{statistics.median(busy[name]):.0%} |")  # fmt: skip
     lines += ["", f"Two nodes / one node: **{mid['two nodes'] / mid['one node']:.2f}x**", ""]
     lines += notes
     return "\n".join(lines) + "\n"
@@ -204,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         data = lending_club.build(0)
         pipeline = wm.compile(lending_club.score, example=(data.test[:200], data.model))
         seconds: dict[str, list[float]] = {}
+        busy_shares: dict[str, list[float]] = {"one node": [], "two nodes": []}
         out = Path(tempfile.mkdtemp(prefix="willump-ray-out-"))
         for name in ("one node", "two nodes"):
             if name == "two nodes":
@@ -212,17 +225,22 @@ def main(argv: list[str] | None = None) -> int:
             seconds[name] = []
             for repeat in range(options.repeats + 1):  # round 0 warms the workers up
                 destination = out / f"{name.replace(' ', '-')}-{repeat}"
+                before = cpu_times()
                 elapsed = job(source, pipeline, destination)
+                after = cpu_times()
+                busy = (after[0] - before[0]) / max(1, after[1] - before[1])
                 print(f"{name}, repeat {repeat}: {elapsed:.1f} s "
-                      f"({options.rows / elapsed:,.0f} rows/s)", flush=True)  # fmt: skip
+                      f"({options.rows / elapsed:,.0f} rows/s), machine CPU {busy:.0%} busy",
+                      flush=True)  # fmt: skip
                 if repeat:
                     seconds[name].append(elapsed)
+                    busy_shares[name].append(busy)
                 written = pq.ParquetDataset(str(destination)).read(columns=["prediction"])
                 if written.num_rows != options.rows or written["prediction"].null_count:
                     raise RuntimeError(f"{destination}: {written.num_rows:,} rows written")
                 shutil.rmtree(destination, ignore_errors=True)
         notes = ["Every job's output was read back: every row, with its `prediction`."]
-        options.out.write_text(markdown(options.rows, options.files, seconds, notes))
+        options.out.write_text(markdown(options.rows, options.files, seconds, busy_shares, notes))
         print(options.out.read_text())
     except BaseException:
         for node in nodes:

@@ -88,8 +88,9 @@ def threads_of_two_tasks() -> int:
     return threads
 
 
-def test_a_dask_task_uses_the_worker_threads_it_is_given() -> None:
+def test_a_dask_task_uses_the_worker_threads_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     distributed = pytest.importorskip("distributed")
+    monkeypatch.delenv("WILLUMP_MLIR_THREADS", raising=False)  # it would override the worker's
     threads = min(2, usable_cores())
 
     with (

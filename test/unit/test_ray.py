@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    threads = os.environ.pop("WILLUMP_MLIR_THREADS", None)  # it would override Ray's CPUs
     # workers import the test's pipeline functions (pickled by reference) from HERE
     paths = [str(HERE), os.environ.get("PYTHONPATH")]
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
@@ -43,6 +44,8 @@ def local_ray() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()  # stops the processes this init started (by PID, not ``ray stop``)
+        if threads is not None:
+            os.environ["WILLUMP_MLIR_THREADS"] = threads
         faulthandler.cancel_dump_traceback_later()
 
 
