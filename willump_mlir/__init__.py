@@ -53,6 +53,10 @@ def __getattr__(name: str) -> Any:
         from willump_mlir.runtime.refit import RefitError
 
         return RefitError
+    if name == "ray":  # Ray Data scoring, only when used: ``ray`` is an optional extra
+        import importlib
+
+        return importlib.import_module("willump_mlir.ray")
     if name == "CompileError":
         from willump_mlir.selfcheck import CompileError
 

@@ -1,4 +1,5 @@
-"""The ``willump`` command: ``willump demo``, ``willump bench`` and ``willump corpus``."""
+"""The ``willump`` command: ``willump demo``, ``willump bench``, ``willump corpus`` and
+``willump predict --ray``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,34 @@ def main(argv: list[str] | None = None) -> int:
         help="directory for corpus.md and corpus.json (default: bench/results in a source "
         "checkout, else nothing is written)",
     )
+    predict = commands.add_parser(
+        "predict",
+        help="score a Parquet directory into a Parquet directory on a Ray cluster with a "
+        "pipeline saved by pipeline.save",
+    )
+    predict.add_argument(
+        "--ray",
+        required=True,
+        metavar="ADDRESS",
+        help="the cluster: HOST:PORT of its head (ray start's --port), 'auto' (the one ray "
+        "start left on this machine, or $RAY_ADDRESS), or 'local' to start one here",
+    )
+    predict.add_argument("model", type=Path, help="a directory written by pipeline.save")
+    predict.add_argument("input", help="Parquet file or directory with the rows")
+    predict.add_argument("output", type=Path, help="directory for the scored Parquet files")
+    predict.add_argument(
+        "--trust",
+        action="store_true",
+        help="load a save holding pickled Python objects (unpickling runs code: only saves "
+        "you trust; or set $WILLUMP_MLIR_SIGNING_KEY to check its signature)",
+    )
+    predict.add_argument("--column", default="prediction", help="name of the appended column")
+    predict.add_argument("--batch-size", type=int, default=8192, help="rows per batch")
+    predict.add_argument("--num-cpus", type=float, default=1, help="CPUs (threads) per task")
+    predict.add_argument(
+        "--local-cpus", type=int, help="with --ray local: CPUs of the local instance"
+    )
+    predict.add_argument("--no-progress", action="store_true", help="no progress bars")
     commands.add_parser(
         "bench",
         add_help=False,
@@ -48,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             repeats=options.repeats,
             cascade=not options.no_cascade,
         )
+    if options.command == "predict":
+        return run_predict(options)
     root = Path(__file__).resolve().parents[1]
     if options.command == "corpus":
         from willump_mlir.corpus import all_cases
@@ -68,6 +99,33 @@ def main(argv: list[str] | None = None) -> int:
     from bench.run import main as bench_main
 
     return bench_main(rest)
+
+
+def run_predict(options: argparse.Namespace) -> int:
+    """``willump predict --ray``: 0 when the output is written, 2 for a bad model, input or
+    address (the message says which), 1 when the job fails on the cluster."""
+    try:
+        from willump_mlir import ray as wm_ray
+    except ImportError as error:
+        print(f"willump predict: needs Ray ({error}); pip install 'willump-mlir[ray]'",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from willump_mlir.runtime.marshal import InputError
+
+    if options.output.exists() and any(options.output.iterdir()):
+        print(f"willump predict: {options.output} is not empty; give a new directory",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        return wm_ray.score_parquet(
+            options.model, options.input, options.output, address=options.ray,
+            trust=options.trust, column=options.column, batch_size=options.batch_size,
+            num_cpus=options.num_cpus, local_cpus=options.local_cpus,
+            progress=not options.no_progress,
+        )  # fmt: skip
+    except (InputError, wm_ray.ClusterError) as error:
+        print(f"willump predict: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

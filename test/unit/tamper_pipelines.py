@@ -84,3 +84,30 @@ def build(name: str) -> tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ..
     y = x[:, 0] * x[:, 1] + x[:, 2] > 0
     model = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(x, y)
     return trees, (x[:200], model), (x[200:], model)
+
+
+def near_and_far(frame: pd.DataFrame, model: LogisticRegression) -> Any:
+    near = frame[["a", "b"]].to_numpy()
+    far = np.log1p(np.abs(frame[["c", "d", "e", "f"]].to_numpy()[:, ::-1]))
+    return model.predict_proba(np.hstack([near, far]))[:, 1]
+
+
+def optimized_frame() -> tuple[Any, pd.DataFrame]:
+    """A certified cascade over a DataFrame (``wm.optimize`` of :func:`near_and_far`: a cheap
+    model on columns a and b settles most rows) and fresh rows; ``min_speedup=0`` keeps the
+    cascade on a busy host."""
+    import willump_mlir as wm
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 6))
+    y = (3 * x[:, 0] + 2 * x[:, 1] + np.log1p(np.abs(x[:, 2])) + rng.normal(scale=0.5, size=3000)
+         > 0.5).astype(int)  # fmt: skip
+    frame = pd.DataFrame(x, columns=list("abcdef"))
+    model = LogisticRegression().fit(np.hstack([x[:600, :2], np.log1p(np.abs(x[:600, :1:-1]))]),
+                                     y[:600])  # fmt: skip
+    fast = wm.optimize(
+        near_and_far, train=(frame[:600], model), y=y[:600],
+        validation=(frame[600:2400], model), validation_y=y[600:2400], max_accuracy_loss=0.05,
+        min_speedup=0, progress=False,
+    )  # fmt: skip
+    return fast, frame[2400:].reset_index(drop=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,12 +43,40 @@ CSR_PARTS = ("indptr", "indices", "data")
 PARALLEL_ROWS = 2048  # a batch of at least this many rows is split over the cores
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def engine_cpus() -> int | None:
+    """The CPUs the engine running this task assigned it, or None outside one: a Ray task's
+    or actor's CPU resources (at least 1: an actor holds none by default, and Ray gives it
+    one thread), a Dask worker's threads shared by the tasks it is running."""
+    ray = sys.modules.get("ray")  # imported by every Ray worker: never imported here
+    if ray is not None and ray.is_initialized():
+        context = ray.get_runtime_context()
+        if context.worker.mode == ray.WORKER_MODE:
+            return max(1, int(context.get_assigned_resources().get("CPU", 1)))
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        try:
+            state = distributed.get_worker().state
+        except ValueError:  # not in a Dask worker's task
+            return None
+        return max(1, state.nthreads // max(1, state.executing_count))
+    return None
+
+
 def worker_count() -> int:
-    """Threads a large batch runs on: ``$WILLUMP_MLIR_THREADS``, else the usable cores."""
+    """Threads a large batch runs on, decided at each call: ``$WILLUMP_MLIR_THREADS``, else
+    the CPUs a Ray or Dask worker assigned the running task (``engine_cpus``), else the
+    usable cores."""
     configured = os.environ.get("WILLUMP_MLIR_THREADS")
     if configured:
         return max(1, int(configured))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
+    assigned = engine_cpus()
+    return cores if assigned is None else min(assigned, cores)
 
 
 def row_stride(part: str, column: str | None, width: int, dtype: type[np.generic]) -> int:
@@ -428,7 +457,6 @@ class NativeProgram:
         self.__doc__ = fn.__doc__
         self.scratch = Scratch()
         self.entries_per_row: dict[str, float] = {}  # sparse outputs: last call's nnz / row
-        self.workers = worker_count()
         self.pool: ThreadPoolExecutor | None = None
         self.pool_lock = threading.Lock()
         self.rows_in_python = 0  # rows the native code handed back to Python, so far
@@ -464,6 +492,12 @@ class NativeProgram:
         of several requests gives each request its own rows' result: no batch reduction
         in native code and no Python call of the user's code (which might reduce)."""
         return not self.reduces and not self.traced.python_fallbacks
+
+    @property
+    def workers(self) -> int:
+        """Threads a large batch runs on now (``worker_count``: in a Ray or Dask worker, the
+        CPUs it assigned the task, not those of the process that compiled or pickled)."""
+        return worker_count()
 
     # region Calling
 
@@ -854,7 +888,9 @@ class NativeProgram:
         else:
             with self.pool_lock:
                 if self.pool is None:
-                    self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="willump-mlir")
+                    self.pool = ThreadPoolExecutor(
+                        max(blocks, usable_cores()), thread_name_prefix="willump-mlir"
+                    )
             bounds = [rows * k // blocks for k in range(blocks + 1)]
             errors = list(self.pool.map(block, bounds[:-1], bounds[1:]))
         for recorded in errors:

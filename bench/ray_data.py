@@ -1,0 +1,167 @@
+"""Rows/s of Ray Data batch scoring: ``wm.ray.predict`` against scikit-learn's original
+function in the same ``map_batches`` and a no-op ``map_batches`` (Ray's own floor), on one
+local Ray instance, the same materialized dataset and blocks.
+
+    python -m bench.ray_data                          # lending_club and trump_tweets
+    python -m bench.ray_data --workloads lending_club --rows 200000 --repeats 3
+
+Every system reads the same Arrow batches the same way (``wm.ray.Feed``: frames with
+``split_blocks``, str columns Arrow-backed) with ``num_cpus=1`` per task; the systems
+alternate within each repeat after one warm-up round (worker processes started, pipeline
+unpickled). Writes ``bench/results/ray_data.md`` (median rows/s and min-max over repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from bench.report import cpu_model
+from bench.workloads import get, tile_rows
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SYSTEMS = ("no-op", "scikit-learn", "willump-mlir")
+IN_PROCESS = "in-process"  # the compiled call on all rows in the driver, every core
+
+
+def dataset_for(name: str, rows: int, blocks: int) -> tuple[Any, Any, Any, Any]:
+    """The workload's compiled pipeline, its original function bound to the model, and
+    ``rows`` resampled test rows as a materialized dataset of ``blocks`` Arrow blocks."""
+    import ray
+
+    import willump_mlir as wm
+
+    workload = get(name)
+    module = __import__(workload.module, fromlist=["_"])
+    data = getattr(module, workload.builder)(0)
+    score = getattr(module, workload.score)
+    test = data.test if workload.input_kind == "frame" else pd.DataFrame({"texts": data.test})
+    compiled = wm.compile(score, example=(data.test[: workload.example_rows], data.model))
+    table = pa.Table.from_pandas(tile_rows(test, rows), preserve_index=False)
+    cuts = np.linspace(0, rows, blocks + 1).astype(int)
+    pieces = [table.slice(a, b - a) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    dataset = ray.data.from_arrow([pa.Table.from_batches(p.to_batches()) for p in pieces])
+    original = functools.partial(score, model=data.model)
+    return compiled, original, dataset.materialize(), workload
+
+
+def scored(system: str, dataset: Any, compiled: Any, original: Any, batch_size: int) -> Any:
+    """The dataset ``system`` gives (lazy)."""
+    import willump_mlir as wm
+
+    if system == "no-op":
+        return dataset.map_batches(lambda batch: batch, batch_format="pyarrow",
+                                   batch_size=batch_size, num_cpus=1)  # fmt: skip
+    if system == "willump-mlir":
+        return wm.ray.predict(dataset, compiled, batch_size=batch_size)
+    feeds = wm.ray.feeds(compiled, dataset.schema().names)
+    return dataset.map_batches(wm.ray.Scorer(original, feeds, "prediction"),
+                               batch_format="pyarrow", batch_size=batch_size,
+                               num_cpus=1)  # fmt: skip
+
+
+def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: int) -> dict:
+    import ray
+
+    compiled, original, dataset, workload = dataset_for(name, rows, blocks)
+    import willump_mlir as wm
+
+    table = pa.concat_tables(ray.get(dataset.to_arrow_refs()))
+    args = [feed.value(table) for feed in wm.ray.feeds(compiled, table.schema.names)]
+    seconds: dict[str, list[float]] = {s: [] for s in (*SYSTEMS, IN_PROCESS)}
+    outputs = {}
+    for repeat in range(repeats + 1):  # round 0 warms the workers up
+        for system in SYSTEMS:
+            started = time.perf_counter()
+            result = scored(system, dataset, compiled, original, batch_size).materialize()
+            elapsed = time.perf_counter() - started
+            if repeat:
+                seconds[system].append(elapsed)
+            elif system != "no-op":
+                outputs[system] = np.sort(result.to_pandas()["prediction"].to_numpy())
+            del result
+        started = time.perf_counter()
+        compiled(*args)
+        if repeat:
+            seconds[IN_PROCESS].append(time.perf_counter() - started)
+    agree = float(np.max(np.abs(outputs["willump-mlir"] - outputs["scikit-learn"])))
+    return {"workload": name, "kind": workload.input_kind, "rows": rows, "blocks": blocks,
+            "seconds": seconds, "max_abs_diff_sorted": agree}  # fmt: skip
+
+
+def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
+    lines = [
+        "# Ray Data batch scoring: wm.ray.predict vs scikit-learn vs a no-op map_batches",
+        "",
+        f"`python -m bench.ray_data`: one local Ray instance (`num_cpus={cpus}`, "
+        f"{cpu_model()}), the same materialized dataset and Arrow blocks for every system, "
+        f"`batch_size={batch_size}`, `num_cpus=1` per task (kernels on one thread each); "
+        "systems alternate within each repeat after a warm-up round. Rows/s: median over "
+        "repeats (min-max). The machine is shared with other jobs: absolute numbers move, "
+        f"the ratios within a repeat are the result (load average at the end: "
+        f"{os.getloadavg()[0]:.1f}). In-process: the compiled call on all the "
+        f"rows in the driver (outside Ray, {cpus} threads), what Ray's scheduling, "
+        "serialization and batching are measured against.",
+        "",
+        "| workload | rows (blocks) | no-op floor | scikit-learn | willump-mlir | "
+        "vs scikit-learn | of the floor | in-process | Ray / in-process |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rates = {s: [r["rows"] / t for t in v] for s, v in r["seconds"].items()}
+        cell = {s: f"{statistics.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})"
+                for s, v in rates.items()}  # fmt: skip
+        mid = {s: statistics.median(v) for s, v in rates.items()}
+        lines.append(
+            f"| {r['workload']} | {r['rows']:,} ({r['blocks']}) | {cell['no-op']} | "
+            f"{cell['scikit-learn']} | {cell['willump-mlir']} | "
+            f"{mid['willump-mlir'] / mid['scikit-learn']:.1f}x | "
+            f"{mid['willump-mlir'] / mid['no-op']:.0%} | {cell[IN_PROCESS]} | "
+            f"{mid['willump-mlir'] / mid[IN_PROCESS]:.0%} |"
+        )
+    lines += ["", "Agreement (sorted outputs, max abs difference): " + ", ".join(
+        f"{r['workload']} {r['max_abs_diff_sorted']:.1e}" for r in results)]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", default="lending_club,trump_tweets")
+    parser.add_argument("--rows", type=int, help="rows per workload (default: 1M tabular, "
+                        "200k text)")  # fmt: skip
+    parser.add_argument("--blocks", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS / "ray_data.md")
+    options = parser.parse_args(argv)
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    import ray
+
+    ray.init(address="local", num_cpus=options.cpus, object_store_memory=1500 * 1024**2,
+             include_dashboard=False, log_to_driver=False)  # fmt: skip
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    try:
+        results = []
+        for name in options.workloads.split(","):
+            rows = options.rows or (1_000_000 if get(name).input_kind == "frame" else 200_000)
+            results.append(run_workload(name, rows, options.blocks, options.repeats,
+                                        options.batch_size))  # fmt: skip
+            print(markdown(results, options.cpus, options.batch_size), flush=True)
+    finally:
+        ray.shutdown()
+    options.out.write_text(markdown(results, options.cpus, options.batch_size))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Ray smoke test: ``wm.ray.predict`` on one local Ray instance (2 CPUs, a small object
+store, usage stats off, a hard timeout) gives the in-process results (tabular, text, a
+cascade); tasks get the threads Ray assigned them; ``willump predict --ray local``."""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from tamper_pipelines import build, optimized_frame, optimized_linear
+
+import willump_mlir as wm
+
+ray = pytest.importorskip("ray")
+HARD_TIMEOUT = 240  # seconds for the whole module (about 40 s): a hung Ray must not hang CI
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray() -> Iterator[None]:
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    threads = os.environ.pop("WILLUMP_MLIR_THREADS", None)  # it would override Ray's CPUs
+    # workers import the test's pipeline functions (pickled by reference) from HERE
+    paths = [str(HERE), os.environ.get("PYTHONPATH")]
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    faulthandler.dump_traceback_later(HARD_TIMEOUT, exit=True)
+    ray.init(
+        address="local", num_cpus=2, object_store_memory=80 * 1024**2, include_dashboard=False,
+        log_to_driver=False,
+    )  # fmt: skip
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    try:
+        yield
+    finally:
+        ray.shutdown()  # stops the processes this init started (by PID, not ``ray stop``)
+        if threads is not None:
+            os.environ["WILLUMP_MLIR_THREADS"] = threads
+        faulthandler.cancel_dump_traceback_later()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scored(dataset: ray.data.Dataset, column: str = "prediction") -> np.ndarray:
+    """The appended column in the rows' original order (``row`` numbers them)."""
+    frame = dataset.to_pandas().sort_values("row")
+    return frame[column].to_numpy()
+
+
+def blocks(frame: pd.DataFrame, count: int = 3) -> ray.data.Dataset:
+    """``frame`` with a ``row`` column, as a dataset of ``count`` Arrow blocks."""
+    table = pa.Table.from_pandas(frame.assign(row=np.arange(len(frame))), preserve_index=False)
+    cuts = np.linspace(0, len(frame), count + 1).astype(int)
+    pieces = zip(cuts[:-1], cuts[1:], strict=True)
+    return ray.data.from_arrow([table.slice(a, b - a) for a, b in pieces])
+
+
+def test_tabular_and_text_equal_in_process_results() -> None:
+    fn, example, (frame, scaler, model) = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    out = wm.ray.predict(blocks(frame), compiled, batch_size=150)
+    np.testing.assert_array_equal(scored(out), compiled(frame, scaler, model))
+
+    fn, example, (docs, vectorizer, model) = build("text")
+    compiled = wm.compile(fn, example=example)
+    dataset = blocks(pd.DataFrame({"body": docs}))
+    out = wm.ray.predict(dataset, compiled, inputs={"docs": "body"}, output="p")
+    np.testing.assert_array_equal(scored(out, "p"), compiled(docs, vectorizer, model))
+
+
+def test_a_cascade_and_an_array_argument() -> None:
+    fast, fresh = optimized_frame()
+    assert fast.cascaded, fast.report()
+    np.testing.assert_array_equal(scored(wm.ray.predict(blocks(fresh), fast)), fast(fresh))
+
+    linear, x, _ = optimized_linear()
+    columns = [f"x{j}" for j in range(x.shape[1])]
+    out = wm.ray.predict(blocks(pd.DataFrame(x, columns=columns)), linear, inputs={"x": columns})
+    np.testing.assert_array_equal(scored(out), linear(x))
+
+
+def test_clear_errors() -> None:
+    fn, example, (frame, _, _) = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    with pytest.raises(wm.InputError, match=r"no column\(s\) \['c'\]"):
+        wm.ray.predict(blocks(frame.drop(columns="c")), compiled)
+    with pytest.raises(wm.InputError, match=r"output column\(s\) \['a'\] already"):
+        wm.ray.predict(blocks(frame), compiled, output="a")
+
+
+def test_a_pipeline_module_the_workers_cannot_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "driver_only.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def score(frame, scaler, model):
+            x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
+            return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
+    """))  # fmt: skip
+    monkeypatch.syspath_prepend(str(tmp_path))  # the driver's path only: not the workers'
+    # (a module's function is pickled by reference)
+    import driver_only
+
+    _, example, (frame, _, _) = build("tabular")
+    compiled = wm.compile(driver_only.score, example=example)
+    with pytest.raises(Exception, match="must be importable on every node"):
+        wm.ray.predict(blocks(frame), compiled).materialize()  # not retried
+
+
+@ray.remote
+def threads_and_copies(pipeline_ref: list) -> tuple[int, bool]:
+    """What a task sees: the threads its kernels run on, and whether a second fetch of the
+    pipeline gives the worker's unpickled object again."""
+    from willump_mlir.runtime.compiled import worker_count
+
+    first, again = ray.get(pipeline_ref[0]), ray.get(pipeline_ref[0])
+    return worker_count(), first is again
+
+
+def test_tasks_use_the_cpus_ray_assigned_and_one_unpickled_pipeline() -> None:
+    fn, example, _ = build("tabular")
+    ref = [ray.put(wm.compile(fn, example=example))]  # in a list: not resolved before the call
+    one = threads_and_copies.options(num_cpus=1).remote(ref)
+    two = threads_and_copies.options(num_cpus=2).remote(ref)
+    assert ray.get([one, two], timeout=60) == [(1, True), (2, True)]
+
+
+def test_willump_predict_ray_local(tmp_path: Path) -> None:
+    fn, example, (frame, scaler, model) = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    compiled.save(tmp_path / "model", pickle=True)
+    source = tmp_path / "rows"
+    source.mkdir()
+    table = pa.Table.from_pandas(frame.assign(row=np.arange(len(frame))), preserve_index=False)
+    pq.write_table(table.slice(0, 200), source / "part-0.parquet")
+    pq.write_table(table.slice(200), source / "part-1.parquet")
+    env = {**os.environ, "PYTHONPATH": str(HERE), "RAY_USAGE_STATS_ENABLED": "0"}
+    command = [sys.executable, "-m", "willump_mlir.cli", "predict", "--ray", "local",
+               "--local-cpus", "1", "--no-progress", str(tmp_path / "model"),
+               str(source)]  # fmt: skip
+
+    def refused(*arguments: str) -> str:
+        run = subprocess.run([*arguments, str(tmp_path / "refused")], env=env, timeout=60,
+                             capture_output=True, text=True)  # fmt: skip
+        assert run.returncode == 2, run.stderr
+        return run.stderr
+
+    assert "--trust" in refused(*command)
+    wrong = tmp_path / "wrong.parquet"
+    pq.write_table(table.drop_columns(["b"]), wrong)
+    assert "no column(s) ['b']" in refused(*command[:-1], str(wrong), "--trust")
+    unreachable = [*command[:5], f"127.0.0.1:{free_port()}", *command[6:], "--trust"]
+    assert "cannot reach a Ray cluster at 127.0.0.1:" in refused(*unreachable)
+
+    done = subprocess.run([*command, str(tmp_path / "out"), "--trust", "--column", "p"],
+                          env=env, timeout=90, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "scored 400 rows" in done.stdout
+    out = pq.read_table(tmp_path / "out").to_pandas().sort_values("row")
+    np.testing.assert_array_equal(out["p"].to_numpy(), compiled(frame, scaler, model))

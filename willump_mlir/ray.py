@@ -1,0 +1,307 @@
+"""Batch scoring of Ray Data datasets with a compiled or optimized pipeline (``wm.ray``).
+
+```python
+import ray
+import willump_mlir as wm
+
+scored = wm.ray.predict(ray.data.read_parquet("rows/"), compiled, output="p_bad")
+scored.write_parquet("scored/")
+```
+
+The pipeline is put in the object store once (with the batch function: ``Scorer``); each
+Ray task gets it as an argument and unpickles it (``persist.unpickle``: machine code bound
+without LLVM on a host of the same target, the same object again for every later task of
+that worker process). Batches arrive as Arrow
+tables and reach the kernels without copies where Arrow and pandas allow it: numeric
+columns without nulls and the bytes of string columns are read in place (see
+``runtime.marshal``). Each task uses the CPUs Ray assigned it (``num_cpus``), not every core.
+Needs the ``ray`` extra (``pip install willump-mlir[ray]``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from willump_mlir.frontend import ArgumentSpec
+from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
+from willump_mlir.runtime.marshal import InputError
+
+if TYPE_CHECKING:
+    import ray.data
+
+Pipeline = CompiledPipeline | OptimizedPipeline
+DEFAULT_BATCH_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class Feed:
+    """How one data argument is read from an Arrow batch: ``kind`` as ``ArgumentSpec.kind``
+    (a frame of ``columns``, a column of str, or a 2-D float64 array of ``columns``)."""
+
+    argument: str
+    kind: str
+    columns: tuple[str, ...]
+
+    def value(self, batch: pa.Table) -> Any:
+        """This argument's value for ``batch``, sharing Arrow's buffers where it can."""
+        if self.kind == "frame":
+            # split_blocks: one numpy block per column, so numeric columns without nulls are
+            # views of Arrow's buffers (no consolidation copy); str columns stay Arrow-backed
+            return batch.select(list(self.columns)).to_pandas(split_blocks=True)
+        if self.kind == "strings":
+            return batch.column(self.columns[0]).to_pandas()
+        columns = [batch.column(c) for c in self.columns]
+        if len(columns) == 1 and not pa.types.is_floating(columns[0].type):  # a tensor column
+            return np.asarray(columns[0].combine_chunks().to_numpy(zero_copy_only=False))
+        return np.column_stack([c.to_numpy() for c in columns]).astype(np.float64, copy=False)
+
+
+def data_arguments(pipeline: Pipeline) -> list[ArgumentSpec]:
+    """The arguments a call passes (the bound ones are compiled in)."""
+    compiled = pipeline.exact if isinstance(pipeline, OptimizedPipeline) else pipeline
+    return [a for a in compiled.arguments if a.kind != "bound"]
+
+
+def feeds(
+    pipeline: Pipeline,
+    schema: Sequence[str],
+    inputs: Mapping[str, str | Sequence[str]] | None = None,
+) -> list[Feed]:
+    """How each data argument of ``pipeline`` is read from batches with columns ``schema``.
+
+    ``inputs`` maps an argument's name to its column (a str argument, or a 2-D array in one
+    tensor column) or columns (a frame, a 2-D array). Without it, a frame argument takes
+    the columns of the example it was compiled with, and any other argument the column of
+    its own name, or the only column. ``InputError`` names missing columns."""
+    if not isinstance(pipeline, CompiledPipeline | OptimizedPipeline):
+        raise TypeError(
+            f"pipeline must be what wm.compile or wm.optimize returns (or wm.load), got "
+            f"{type(pipeline).__name__}"
+        )
+    arguments = data_arguments(pipeline)
+    inputs = dict(inputs or {})
+    if unknown := sorted(set(inputs) - {a.name for a in arguments}):
+        raise InputError(f"inputs names {unknown}, not data arguments of "
+                         f"{pipeline.__name__}: {[a.name for a in arguments]}")  # fmt: skip
+    result = []
+    for spec in arguments:
+        given = inputs.get(spec.name)
+        if given is not None:
+            columns = (given,) if isinstance(given, str) else tuple(given)
+        elif spec.kind == "frame":
+            columns = tuple(name for name, _ in spec.columns or ())
+        elif spec.name in schema or len(schema) == 1:
+            columns = (spec.name if spec.name in schema else schema[0],)
+        else:
+            raise InputError(
+                f"argument {spec.name!r}: no column of that name in the dataset "
+                f"({list(schema)}); name its column with inputs={{{spec.name!r}: ...}}"
+            )
+        if spec.kind == "strings" and len(columns) != 1:
+            raise InputError(f"argument {spec.name!r} (str documents) reads one column, "
+                             f"got {list(columns)}")  # fmt: skip
+        if missing := [c for c in columns if c not in schema]:
+            raise InputError(
+                f"argument {spec.name!r}: the dataset has no column(s) {missing} "
+                f"(it has {list(schema)})"
+            )
+        result.append(Feed(spec.name, spec.kind, columns))
+    return result
+
+
+def output_names(output: str | Sequence[str], width: int) -> list[str]:
+    """Column names for a result of ``width`` columns (0: one value per row)."""
+    if isinstance(output, str):
+        return [output] if width == 0 else [f"{output}_{j}" for j in range(width)]
+    names = list(output)
+    if len(names) != max(width, 1):
+        raise InputError(f"output names {len(names)} column(s) {names}, but the pipeline "
+                         f"returns {max(width, 1)} per row")  # fmt: skip
+    return names
+
+
+def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> pa.Table:
+    """``batch`` with the pipeline's ``result`` (one value or one row per row) appended as
+    column(s) named by ``output``."""
+    if isinstance(result, pd.Series | pd.DataFrame):
+        result = result.to_numpy()
+    values = np.asarray(result)
+    if values.ndim not in (1, 2) or len(values) != batch.num_rows:
+        raise InputError(
+            f"the pipeline returned shape {values.shape} for {batch.num_rows} rows; "
+            "wm.ray.predict appends one value or one row of values per row"
+        )
+    names = output_names(output, 0 if values.ndim == 1 else values.shape[1])
+    if values.ndim == 1:
+        return batch.append_column(names[0], pa.array(values))
+    for j, name in enumerate(names):
+        batch = batch.append_column(name, pa.array(values[:, j]))
+    return batch
+
+
+class Scorer:
+    """The function ``map_batches`` runs on each Arrow batch. It carries the pipeline's
+    pickled state (``persist.portable``), which Ray Data puts in the object store once with
+    the function and hands every task as an argument (fetched before the task runs, so no
+    task blocks in ``ray.get``); the first batch of a task unpickles it, which gives the
+    worker process's pipeline again after its first task (``persist.unpickle``)."""
+
+    def __init__(self, pipeline: Any, feeds: list[Feed], output: str | Sequence[str]):
+        from willump_mlir import persist
+
+        self.state = persist.portable(pipeline) if isinstance(pipeline, Pipeline) else None
+        self.function = None if self.state is not None else pipeline  # a plain function
+        self.feeds = feeds
+        self.output = output
+        self.pipeline: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "pipeline": None}
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        if self.pipeline is None:
+            self.pipeline = self.function or self.unpickle()
+        result = self.pipeline(*(feed.value(batch) for feed in self.feeds))
+        return append_result(batch, result, self.output)
+
+    def unpickle(self) -> Pipeline:
+        from willump_mlir import persist
+
+        try:
+            return persist.unpickle(self.state)
+        except Exception as error:  # a user error, not retried: every task would fail
+            raise InputError(
+                f"the pipeline could not be unpickled in a Ray worker: {error}. Its "
+                "function and Python calls are pickled by reference when they are defined "
+                "in a module: that module must be importable on every node "
+                "(runtime_env={'py_modules': [...]} or PYTHONPATH)"
+            ) from None
+
+
+def predict(
+    dataset: ray.data.Dataset,
+    pipeline: Pipeline,
+    *,
+    output: str | Sequence[str] = "prediction",
+    inputs: Mapping[str, str | Sequence[str]] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    num_cpus: float = 1,
+    **map_batches: Any,
+) -> ray.data.Dataset:
+    """``dataset`` with the pipeline's result on each row appended as the column ``output``
+    (a result of k values per row: ``output_0`` .. ``output_{k-1}``, or the k names given).
+
+    The data arguments are read from the dataset's columns (``inputs``, see ``feeds``);
+    each task gets ``num_cpus`` CPUs, which the compiled kernels use as threads.
+    ``map_batches`` is passed on to ``Dataset.map_batches`` (e.g. ``concurrency``). Lazy,
+    as Ray Data is: nothing runs until the result is consumed or written."""
+    schema = dataset.schema()
+    names = list(schema.names) if schema is not None else []
+    plan = feeds(pipeline, names, inputs)
+    taken = [n for n in ([output] if isinstance(output, str) else list(output)) if n in names]
+    if taken:
+        raise InputError(f"output column(s) {taken} already in the dataset; pass another "
+                         "output=")  # fmt: skip
+    return dataset.map_batches(
+        Scorer(pipeline, plan, output), batch_format="pyarrow", batch_size=batch_size,
+        num_cpus=num_cpus, zero_copy_batch=True, **map_batches,
+    )  # fmt: skip
+
+
+class ClusterError(Exception):
+    """The Ray cluster named by an address cannot be reached or joined."""
+
+
+def connect(address: str, *, local_cpus: int | None = None) -> None:
+    """``ray.init`` for an address: ``local`` starts an instance in this process (of
+    ``local_cpus`` CPUs, default all), ``auto`` joins the one ``ray start`` left on this
+    machine (or ``$RAY_ADDRESS``), ``HOST:PORT`` the head there; ``ClusterError`` if that
+    fails, saying why."""
+    import socket
+
+    import ray
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address == "local":
+        ray.init(address="local", num_cpus=local_cpus, include_dashboard=False,
+                 log_to_driver=False)  # fmt: skip
+        return
+    if address != "auto" and "://" not in address:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ClusterError(f"--ray {address!r}: expected HOST:PORT, 'auto' or 'local'")
+        try:
+            socket.create_connection((host, int(port)), timeout=5).close()
+        except OSError as error:
+            raise ClusterError(
+                f"cannot reach a Ray cluster at {address} ({error}); is its head running "
+                "(ray start --head --port ...)?"
+            ) from None
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except Exception as error:  # Ray raises ConnectionError, RuntimeError, auth errors...
+        hint = ""
+        if "auth" in str(error).lower() or "token" in str(error).lower():
+            hint = " (a head with token auth: set RAY_AUTH_MODE=token, as for ray start)"
+        raise ClusterError(f"cannot join the Ray cluster at {address}: {error}{hint}") from None
+
+
+def score_parquet(
+    model: str | os.PathLike[str],
+    source: str,
+    destination: str | os.PathLike[str],
+    *,
+    address: str,
+    trust: bool = False,
+    column: str = "prediction",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    num_cpus: float = 1,
+    local_cpus: int | None = None,
+    progress: bool = True,
+) -> int:
+    """``willump predict --ray``: the pipeline saved at ``model`` (``wm.load``, ``trust``
+    for a save with pickled objects) scores the Parquet rows at ``source`` into Parquet
+    files in ``destination`` on the cluster at ``address`` (see ``connect``), with Ray
+    Data's progress bars. Returns 0; ``InputError``/``ClusterError`` say what is wrong."""
+    import time
+    from pathlib import Path
+
+    import pyarrow.dataset
+    import ray
+    from ray.data import DataContext
+
+    from willump_mlir.persist import load
+
+    try:
+        pipeline = load(model, trust=trust)
+    except InputError as error:  # worded for the API: name the command's flag
+        raise InputError(str(error).replace("pass trust=True", "pass --trust")) from None
+    if "://" not in source and not Path(source).exists():
+        raise InputError(f"{source}: no such Parquet file or directory")
+    try:
+        columns = pyarrow.dataset.dataset(source, format="parquet").schema.names
+    except (OSError, pa.ArrowInvalid) as error:
+        raise InputError(f"{source}: not readable as Parquet ({error})") from None
+    feeds(pipeline, columns)  # missing columns: refused before the cluster is joined
+    connect(address, local_cpus=local_cpus)
+    try:
+        DataContext.get_current().enable_progress_bars = progress
+        started = time.perf_counter()
+        dataset = ray.data.read_parquet(source)
+        rows = dataset.count()
+        scored = predict(dataset, pipeline, output=column, batch_size=batch_size,
+                         num_cpus=num_cpus)  # fmt: skip
+        scored.write_parquet(str(destination))
+        seconds = time.perf_counter() - started
+        print(f"scored {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s) "
+              f"into {destination}")  # fmt: skip
+    finally:
+        ray.shutdown()
+    return 0
