@@ -1,0 +1,268 @@
+"""Tables and the plot of ``bench.serving``: medians over repeats with their min-max spread."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SERVER_ORDER = ("willump-serve", "mlserver", "ray-serve", "ray-serve+willump")
+
+
+def _header(title: str) -> list[str]:
+    load = os.getloadavg()
+    return [
+        f"# {title}",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; load average at the "
+        f"end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.",
+        "",
+    ]
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    """``median (min-max)``, or the single value."""
+    arr = np.asarray(values, dtype=np.float64)
+    if len(arr) == 1:
+        return format(arr[0], fmt)
+    return f"{format(np.median(arr), fmt)} ({format(arr.min(), fmt)}–{format(arr.max(), fmt)})"
+
+
+def group(results: list[dict[str, Any]]) -> dict[tuple, list[dict[str, Any]]]:
+    """Repeats of each (server, encoding, rows, concurrency), failures left out."""
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        if "failure" not in r:
+            groups[(r["server"], r["encoding"], r["rows"], r["concurrency"])].append(r)
+    return groups
+
+
+def median(rs: list[dict[str, Any]], key: str) -> float:
+    """The median of ``key`` over repeats."""
+    return float(np.median([r[key] for r in rs]))
+
+
+def write_calibration(rows: list[dict[str, Any]], path: Path) -> None:
+    """The load generator against the trivial server."""
+    lines = _header("Load generator calibration (bench.serving --calibrate)")
+    lines += [
+        "The client against `bench.serving_trivial` (a fixed answer from an asyncio protocol "
+        "on uvloop): the ceiling of each engine and number of client processes on this "
+        "machine, and the client's CPU per request (all its processes).",
+        "",
+        "| engine | rows | concurrency | client processes | req/s | p50 ms | p99 ms "
+        "| client CPU µs/req | server CPU µs/req | other load (cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['engine']} | {r['rows']} | {r['concurrency']} | {r['processes']} "
+            f"| {r['rps']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} "
+            f"| {r['client_cpu_us_per_req']:.0f} | {r['server_cpu_us_per_req']:.0f} "
+            f"| {r['others_cores']:.2f} |"
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _label(server: str, encoding: str) -> str:
+    return server if encoding == "json" else f"{server} ({encoding})"
+
+
+def _ordered(groups: dict[tuple, list[dict[str, Any]]]) -> list[tuple]:
+    rank = {s: i for i, s in enumerate(SERVER_ORDER)}
+    return sorted(groups, key=lambda k: (k[2], rank.get(k[0], 99), k[1], k[3]))
+
+
+def _lookup(
+    groups: dict[tuple, list[dict[str, Any]]],
+    server: str,
+    rows: int,
+    conc: int,
+    key: str,
+    encoding: str = "json",
+) -> float | None:
+    rs = groups.get((server, encoding, rows, conc))
+    return median(rs, key) if rs else None
+
+
+def ray_serve_analysis(
+    meta: dict[str, Any], groups: dict[tuple, list[dict[str, Any]]]
+) -> list[str]:
+    """Issue 15's question, answered from this run: Ray Serve's own cost per request."""
+    lines = ["## Ray Serve replicas or the standalone server behind a load balancer (issue 15)", ""]
+    pipe = meta["pipeline_us"]
+    lines.append(
+        f"In-process cost of the pipeline on this machine during the run: compiled "
+        f"{pipe['willump_1']:.0f} µs for 1 row, {pipe['willump_100']:.0f} µs for 100 rows; "
+        f"the scikit-learn Pipeline {pipe['sklearn_1'] / 1e3:.2f} ms and "
+        f"{pipe['sklearn_100'] / 1e3:.2f} ms (medians of a loop in the bench's parent)."
+    )
+    lines.append("")
+    rows_out = []
+    for rows in (1, 100):
+        ray_p50 = _lookup(groups, "ray-serve+willump", rows, 1, "p50_ms")
+        own_p50 = _lookup(groups, "willump-serve", rows, 1, "p50_ms")
+        ray_cpu = _lookup(groups, "ray-serve+willump", rows, 64, "server_cpu_us_per_req")
+        own_cpu = _lookup(groups, "willump-serve", rows, 64, "server_cpu_us_per_req")
+        ray_rps = _lookup(groups, "ray-serve+willump", rows, 64, "rps")
+        own_rps = _lookup(groups, "willump-serve", rows, 64, "rps")
+        if ray_p50 is None:
+            continue
+        compiled_ms = pipe[f"willump_{rows}"] / 1e3
+
+        def fmt(v: float | None, spec: str) -> str:
+            return "—" if v is None else format(v, spec)
+
+        rows_out.append(
+            f"| {rows} | {compiled_ms:.2f} | {fmt(own_p50, '.2f')} | {ray_p50:.2f} "
+            f"| {ray_p50 - (own_p50 if own_p50 is not None else compiled_ms):.2f} "
+            f"| {fmt(own_cpu, '.0f')} | {fmt(ray_cpu, '.0f')} | {fmt(own_rps, '.0f')} "
+            f"| {fmt(ray_rps, '.0f')} |"
+        )
+    if not rows_out:
+        return lines + ["(ray-serve+willump did not run.)", ""]
+    lines += [
+        "Both servers below run the *same* compiled pipeline (the save in the model "
+        "repository); the Ray Serve app is the usual one (`@serve.batch`, 1 replica, "
+        "JSON decoded into a DataFrame), so the gap is the cost of Ray Serve itself (its "
+        "HTTP proxy, the handle call to the replica, the batch queue, a DataFrame per request). "
+        "\"Ray's own p50\" is Ray Serve's p50 at concurrency 1 minus willump serve's (or minus "
+        "the in-process call when willump serve did not run).",
+        "",
+        "| rows | compiled call ms | willump serve p50 ms (c=1) | Ray Serve p50 ms (c=1) "
+        "| Ray's own p50 ms | willump serve CPU µs/req (c=64) | Ray Serve CPU µs/req (c=64) "
+        "| willump serve req/s (c=64) | Ray Serve req/s (c=64) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *rows_out,
+        "",
+    ]
+    return lines
+
+
+def _done_means(groups: dict[tuple, list[dict[str, Any]]]) -> list[str]:
+    lines = ["## Issue 14's targets", ""]
+    p50 = _lookup(groups, "willump-serve", 1, 1, "p50_ms")
+    p99 = _lookup(groups, "willump-serve", 1, 1, "p99_ms")
+    if p50 is None:
+        return lines + ["willump-serve did not run.", ""]
+    ok = "met" if p50 <= 1 and p99 <= 3 else "NOT met"
+    lines.append(
+        f"- 1 row, concurrency 1 (JSON): p50 {p50:.2f} ms (≤ 1), p99 {p99:.2f} ms (≤ 3): {ok}."
+    )
+    for rows in (1, 100):
+        own = _lookup(groups, "willump-serve", rows, 64, "rps")
+        for peer in ("mlserver", "ray-serve"):
+            other = _lookup(groups, peer, rows, 64, "rps")
+            if own and other:
+                ratio = own / other
+                lines.append(
+                    f"- {rows} row(s), concurrency 64, JSON: {ratio:.1f}x {peer}'s "
+                    f"requests/s (≥ 5x: {'met' if ratio >= 5 else 'NOT met'})."
+                )
+    return lines + [""]
+
+
+def write(meta: dict[str, Any], results: list[dict[str, Any]], md: Path, png: Path) -> None:
+    """The table, the issue 14/15 sections and the plot."""
+    groups = group(results)
+    lines = _header("Serving: lending_club over HTTP (python -m bench.serving)")
+    args = meta["args"]
+    lines += [
+        f"Closed-loop load generator (`bench.serving_client`, raw asyncio on uvloop, "
+        f"{args['client_processes']} process; see `serving_calibration.md`) on loopback, "
+        f"{args['warmup']} s warm-up then {args['duration']} s measured, {args['repeats']} "
+        f"repeat(s) per configuration; each server in its own process tree, one at a time, "
+        f"on the same {meta['cpus']} cores as the client. Requests: KServe V2 table requests "
+        f"(`content_type: pd`, 22 columns, 5 of them strings) of 1 or 100 real test rows, "
+        f"{32} distinct bodies cycled. Cells: median over repeats (min–max). "
+        f"\"server CPU\" is the server's process tree's CPU time per answered request; "
+        f'"others" is the CPU the rest of the machine used during the window (other '
+        f'users\' load, in cores out of {meta["cpus"]}), and "load" the 1-minute load '
+        f"average at the end of the window.",
+        "",
+        *(f"- `{name}`: {note}" for name, note in meta["servers"].items() if name != "trivial"),
+        "",
+        "| server | rows | concurrency | req/s | rows/s | p50 ms | p99 ms | server CPU µs/req "
+        "| others (cores) | load | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in _ordered(groups):
+        server, encoding, rows, conc = key
+        rs = groups[key]
+        errors = sum(v for r in rs for k, v in r["statuses"].items() if k != "200")
+        lines.append(
+            f"| {_label(server, encoding)} | {rows} | {conc} "
+            f"| {_spread([r['rps'] for r in rs], '.0f')} "
+            f"| {median(rs, 'rps') * rows:.0f} "
+            f"| {_spread([r['p50_ms'] for r in rs], '.2f')} "
+            f"| {_spread([r['p99_ms'] for r in rs], '.2f')} "
+            f"| {median(rs, 'server_cpu_us_per_req'):.0f} "
+            f"| {median(rs, 'others_cores'):.2f} | {median(rs, 'loadavg_1m'):.1f} | {errors} |"
+        )
+    failures = [r for r in results if "failure" in r]
+    if failures:
+        lines += ["", "Failures:", ""]
+        lines += [
+            f"- {r['server']} {r.get('encoding', '')} {r.get('rows', '')}: {r['failure'][:400]}"
+            for r in failures
+        ]
+    lines += ["", *_done_means(groups), *ray_serve_analysis(meta, groups)]
+    lines.append(f"![requests/s and p99]({png.name})")
+    md.write_text("\n".join(lines) + "\n")
+    plot(groups, png)
+
+
+def plot(groups: dict[tuple, list[dict[str, Any]]], png: Path) -> None:
+    """requests/s and p99 against concurrency, for 1-row and 100-row requests."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
+    series = sorted(
+        {(k[0], k[1]) for k in groups},
+        key=lambda s: (SERVER_ORDER.index(s[0]) if s[0] in SERVER_ORDER else 99, s[1]),
+    )
+    for col, rows in enumerate((1, 100)):
+        for server, encoding in series:
+            keys = sorted(k for k in groups if k[:3] == (server, encoding, rows))
+            if not keys:
+                continue
+            conc = [k[3] for k in keys]
+            for row, metric in enumerate(("rps", "p99_ms")):
+                vals = [[r[metric] for r in groups[k]] for k in keys]
+                mid = [float(np.median(v)) for v in vals]
+                err = [
+                    [m - min(v) for m, v in zip(mid, vals, strict=True)],
+                    [max(v) - m for m, v in zip(mid, vals, strict=True)],
+                ]
+                axes[row][col].errorbar(
+                    conc,
+                    mid,
+                    yerr=err,
+                    marker="o",
+                    capsize=3,
+                    linestyle="--" if encoding == "binary" else "-",
+                    label=_label(server, encoding),
+                )
+        axes[0][col].set_title(f"{rows}-row requests")
+        axes[0][col].set_ylabel("requests/s")
+        axes[1][col].set_ylabel("p99 latency (ms)")
+        axes[1][col].set_xlabel("concurrent connections")
+        for row in (0, 1):
+            axes[row][col].set_xscale("log", base=2)
+            axes[row][col].set_xticks([1, 8, 64], ["1", "8", "64"])
+            axes[row][col].set_yscale("log")
+            axes[row][col].grid(True, which="both", alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("lending_club over KServe V2 REST, loopback, 2 cores (median, min–max)")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
