@@ -729,6 +729,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure the load generator against a trivial server",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other servers' results of an earlier serving.json in --out",
+    )
     parser.add_argument("--work", default=str(REPO / "bench" / ".work" / "serving"))
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
@@ -752,7 +757,11 @@ def main(argv: list[str] | None = None) -> int:
     prep = prepare(work)
     print(f"in-process pipeline: {prep.pipeline_us}", flush=True)
     results: list[dict[str, Any]] = []
-    for name in args.servers.split(","):
+    names = args.servers.split(",")
+    if args.merge and (out / "serving.json").exists():
+        earlier = json.loads((out / "serving.json").read_text())["results"]
+        results = [r for r in earlier if r["server"] not in names]
+    for name in names:
         run_server(prep, SERVERS[name], args, results)
     meta = {
         "pipeline_us": prep.pipeline_us,
