@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.serving_ray import frame_from_request
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 MLSERVER_VENV = REPO / "bench" / ".venvs" / "mlserver"
@@ -251,7 +253,7 @@ SERVERS = {
         outputs=["predict_proba"],
         start=_start_mlserver,
         note="MLServer 1.7.1, mlserver-sklearn, max_batch_size 64, "
-        "max_batch_time 5 ms, default settings otherwise",
+        "max_batch_time 5 ms, default settings otherwise (one parallel inference worker process)",
     ),
     "ray-serve": Server(
         "ray-serve",
@@ -317,17 +319,29 @@ def _group_pids(pgid: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every live process in the session ``pgid`` started."""
+def process_cpu(pgid: int) -> dict[int, tuple[str, float]]:
+    """``pid -> (name, user + system CPU seconds)`` of every live process in the session
+    ``pgid`` started (the name as /proc shows it, e.g. ``ray::ProxyActor``)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    out = {}
     for pid in _group_pids(pgid):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, rest = Path(f"/proc/{pid}/stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+        fields = rest.split()
+        out[pid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_by_name(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds spent between two ``process_cpu`` samples, summed per process name."""
+    spent: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        spent[name] = spent.get(name, 0.0) + seconds - before.get(pid, (name, 0.0))[1]
+    return spent
 
 
 def machine_busy() -> tuple[float, float]:
@@ -436,19 +450,21 @@ def prepare(work: Path) -> Prepared:
     loaded = wm.load(version_dir)
     for rows in (1, 100):
         frame = data.test.iloc[:rows]
-        loaded(frame)
-        times = []
-        for _ in range(300):
-            t0 = time.perf_counter()
-            loaded(frame)
-            times.append(time.perf_counter() - t0)
-        prepared.pipeline_us[f"willump_{rows}"] = float(np.median(times) * 1e6)
-        times = []
-        for _ in range(100):
-            t0 = time.perf_counter()
-            data.model.predict_proba(frame)
-            times.append(time.perf_counter() - t0)
-        prepared.pipeline_us[f"sklearn_{rows}"] = float(np.median(times) * 1e6)
+        body = encode_json(frame, None)[0]
+        costs = {
+            "willump": (lambda frame=frame: loaded(frame), 300),
+            "sklearn": (lambda frame=frame: data.model.predict_proba(frame), 100),
+            # what the Ray Serve app does with a request before the model (bench.serving_ray)
+            "ray_app_decode": (lambda body=body: frame_from_request(json.loads(body)), 300),
+        }
+        for name, (call, n) in costs.items():
+            call()
+            times = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - t0)
+            prepared.pipeline_us[f"{name}_{rows}"] = float(np.median(times) * 1e6)
     return prepared
 
 
@@ -528,10 +544,10 @@ def drive(
             procs.append(subprocess.Popen(cmd, cwd=REPO))
         time.sleep(max(0.0, start_at + warmup - time.time()))
         busy0, total0 = machine_busy()
-        server0 = cpu_seconds(server_pgid) if server_pgid else 0.0
+        server0 = process_cpu(server_pgid) if server_pgid else {}
         time.sleep(duration)
         busy1, total1 = machine_busy()
-        server1 = cpu_seconds(server_pgid) if server_pgid else 0.0
+        server1 = process_cpu(server_pgid) if server_pgid else {}
         load1 = os.getloadavg()[0]
         for proc in procs:
             proc.wait(timeout=warmup + duration + 120)
@@ -544,7 +560,8 @@ def drive(
     done = int(statuses.get("200", 0))
     cores = (total1 - total0) and (busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1)
     client_cpu = sum(p["cpu_s"] for p in parts)
-    server_cpu = server1 - server0
+    by_name = cpu_by_name(server0, server1)
+    server_cpu = sum(by_name.values())
     return {
         "rps": len(latencies) / duration,
         "ok": done,
@@ -554,6 +571,9 @@ def drive(
         "client_cpu_us_per_req": client_cpu / max(1, sum(p["requests_sent"] for p in parts)) * 1e6,
         "server_cpu_us_per_req": server_cpu / max(1, len(latencies)) * 1e6,
         "server_cores": server_cpu / duration,
+        "server_cpu_us_per_req_by_process": {
+            name: spent / max(1, len(latencies)) * 1e6 for name, spent in by_name.items()
+        },
         "machine_busy_cores": cores,
         # what the rest of the machine used: busy cores minus ours (clients over their run)
         "others_cores": max(

@@ -26,6 +26,11 @@ import pandas as pd
 MODEL = "lending_club"
 
 
+def frame_from_request(request: dict[str, Any]) -> pd.DataFrame:
+    """A V2 table request (JSON, one input per column) as the DataFrame the model takes."""
+    return pd.DataFrame({i["name"]: i["data"] for i in request["inputs"]})
+
+
 def build_app(work: Path, model: str, max_batch_size: int, wait_s: float) -> Any:
     """The Ray Serve application (one deployment)."""
     from ray import serve
@@ -57,8 +62,7 @@ def build_app(work: Path, model: str, max_batch_size: int, wait_s: float) -> Any
             if request.method == "GET":
                 return Response(status_code=200)
             body = await request.json()
-            frame = pd.DataFrame({i["name"]: i["data"] for i in body["inputs"]})
-            scores = await self.predict(frame)
+            scores = await self.predict(frame_from_request(body))
             return JSONResponse(
                 {
                     "model_name": MODEL,
