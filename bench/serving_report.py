@@ -174,7 +174,10 @@ def ray_serve_analysis(
             if own_cpu
             else ""
         )
-        + ". Replicas on more nodes pay that cost on every node, for every request. For "
+        + f". On {meta['cpus']} cores that caps Ray Serve at {meta['cpus'] / ray_cpu * 1e6:.0f} "
+        "requests/s however many replicas it runs (it reached "
+        f"{_fmt(_lookup(groups, 'ray-serve+willump', 1, 64, 'rps'), '.0f')}), and replicas on "
+        "more nodes pay the same cost on every node, for every request. For "
         "compiled pipelines the standalone server, one process per core or node behind any "
         "HTTP load balancer (a Kubernetes Service, nginx, Envoy), is the better choice, and it "
         "has what a balancer needs: `/v2/health/ready` for readiness, 503 at once on SIGTERM "
