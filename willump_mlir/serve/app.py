@@ -258,7 +258,7 @@ class App:
                 return _Reply(503, dumps({"name": name, "ready": False}))
             ready = model.ready and not self.draining
             body = dumps({"name": model.name, "version": model.version, "ready": ready})
-            return _Reply(200 if model.ready else 503, body)
+            return _Reply(200 if ready else 503, body)
         if method == "POST" and rest == ["infer"]:
             return await self._infer(name, version, headers, body)
         raise NotFound(f"no route {method} /v2/models/{'/'.join(parts)}")
