@@ -214,6 +214,10 @@ def _serve_demo(served: dict[str, tuple[Any, Any]]) -> bool:
         try:
             address = _listening(server, log)
             client = triton.InferenceServerClient(address)
+            while not client.is_server_ready():  # the models load in the background
+                if server.poll() is not None:
+                    raise RuntimeError(f"willump serve stopped:\n{log.read_text()}")
+                time.sleep(0.05)
             for name, (pipeline, rows) in served.items():
                 meta = client.get_model_metadata(name)
                 output = meta["outputs"][0]["name"]

@@ -32,8 +32,8 @@ LIMITS = ["--max-body-bytes", str(1 << 20), "--max-rows", "5000"]
 
 @contextmanager
 def running(command: list[str], log: Path, timeout: float = 120) -> Iterator[tuple[str, Any]]:
-    """Start `command` (a server printing 'listening on http://HOST:PORT' to stderr), yield its
-    URL and process; always stop it."""
+    """Start `command` (a server printing 'listening on http://HOST:PORT' to stderr), wait until
+    it is ready, yield its URL and process; always stop it."""
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=TEST)
     try:
@@ -42,7 +42,14 @@ def running(command: list[str], log: Path, timeout: float = 120) -> Iterator[tup
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the server did not start:\n{log.read_text()}")
             time.sleep(0.05)
-        yield found.group(1), process
+        url = found.group(1)
+        while (
+            httpx.get(f"{url}/v2/health/ready").status_code != 200
+        ):  # models load in the background
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the server did not get ready:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield url, process
     finally:
         if process.poll() is None:
             process.kill()
