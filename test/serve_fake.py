@@ -1,9 +1,11 @@
 """A small stand-in for the model repository (``willump_mlir.serve.repository``'s interface),
 for testing the HTTP side alone: the saved pipelines of a repository directory loaded with
-``wm.load`` and called on the request's columns, plus two models no real pipeline gives on
-demand: ``sleepy`` (answers after ``parameters["sleep"]`` seconds) and ``busy`` (its queue is
-always full). ``python serve_fake.py ROOT [--token-file F]`` serves it on a free port (with the
-limits the tests expect: 1 MiB bodies, 5,000 rows)."""
+``wm.load`` and called on the request's columns, plus three models no real pipeline gives on
+demand: ``sleepy`` (answers after ``parameters["sleep"]`` seconds), ``busy`` (its queue is
+always full) and ``broken`` (raises an unexpected exception).
+
+``python serve_fake.py ROOT [--token-file F]`` serves it on a free port, with the limits the
+tests expect (1 MiB bodies, 5,000 rows)."""
 
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ class FakeModel:
     async def infer(
         self, inputs: dict[str, np.ndarray], *, parameters: dict[str, Any], outputs: Any
     ) -> dict[str, np.ndarray]:
+        if self.name == "broken":
+            raise RuntimeError("boom")
         if self.name == "busy":
             raise Overloaded("model 'busy': the queue is full", retry_after=0.2)
         if self.name == "sleepy":
@@ -72,7 +76,17 @@ class FakeModel:
 
 
 class FakeRepository:
-    def __init__(self, root: Path, *, on_batch: Any) -> None:
+    """`root`'s ``credit/1`` and ``reviews/1`` (none without a root), and the fake models."""
+
+    def __init__(self, root: Path | None, *, on_batch: Any) -> None:
+        x = [TensorSpec("x", "FP64", [-1])]
+        self.models = {
+            "sleepy": FakeModel("sleepy", "1", x, [TensorSpec("echo", "FP64", [-1])]),
+            "busy": FakeModel("busy", "1", x, []),
+            "broken": FakeModel("broken", "1", x, []),
+        }
+        if root is None:
+            return
         from serve_pipelines import COLUMNS, credit_rows
 
         import willump_mlir as wm
@@ -81,21 +95,13 @@ class FakeRepository:
         columns = credit_rows(2).dtypes
         credit_inputs = [TensorSpec(c, dtypes[columns[c].kind], [-1]) for c in COLUMNS]
         proba = [TensorSpec("predict", "FP64", [-1])]
-        self.models = {
-            "credit": FakeModel(
-                "credit", "1", credit_inputs, proba, wm.load(root / "credit" / "1"), on_batch
-            ),
-            "reviews": FakeModel(
-                "reviews",
-                "1",
-                [TensorSpec("docs", "BYTES", [-1])],
-                proba,
-                wm.load(root / "reviews" / "1"),
-                on_batch,
-            ),
-            "sleepy": FakeModel("sleepy", "1", [TensorSpec("x", "FP64", [-1])], []),
-            "busy": FakeModel("busy", "1", [TensorSpec("x", "FP64", [-1])], []),
-        }
+        self.models["credit"] = FakeModel(
+            "credit", "1", credit_inputs, proba, wm.load(root / "credit" / "1"), on_batch
+        )
+        docs = [TensorSpec("docs", "BYTES", [-1])]
+        self.models["reviews"] = FakeModel(
+            "reviews", "1", docs, proba, wm.load(root / "reviews" / "1"), on_batch
+        )
 
     def get(self, name: str, version: str | None = None) -> FakeModel:
         model = self.models.get(name)

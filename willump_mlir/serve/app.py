@@ -82,6 +82,11 @@ def _error(error: ServeError) -> _Reply:
     return _Reply(error.status, error_body(str(error)), headers)
 
 
+def _internal(error: Exception, where: str) -> _Reply:
+    log.error("internal error on %s", where, exc_info=error)
+    return _Reply(500, error_body(f"internal error: {type(error).__name__}: {error}"))
+
+
 class Unauthorized(ServeError):
     """A missing or wrong bearer token."""
 
@@ -138,8 +143,7 @@ class App:
         except ServeError as error:
             reply = _error(error)
         except Exception as error:  # noqa: BLE001 - the client gets a 500, the log the trace
-            log.exception("internal error on %s %s", method, path)
-            reply = _Reply(500, error_body(f"internal error: {type(error).__name__}: {error}"))
+            reply = _internal(error, f"{method} {path}")
         await send(
             {
                 "type": "http.response.start",
@@ -283,29 +287,35 @@ class App:
         self, name: str, version: str | None, headers: dict[bytes, bytes], body: bytes
     ) -> _Reply:
         model = self._repository().get(name, version)
-        labels = {"model": model.name, "version": model.version}
         try:
-            length = headers.get(b"inference-header-content-length")
-            if length is not None and not length.strip().isdigit():
-                raise ServeError("Inference-Header-Content-Length is not a non-negative integer")
-            request = decode_request(
-                body, int(length) if length is not None else None, max_rows=self.options.max_rows
-            )
-            outputs = await model.infer(
-                request.inputs, parameters=request.parameters, outputs=request.outputs
-            )
-            data, header_length = encode_response(model.name, model.version, request, outputs)
+            reply = await self._answer(model, headers, body)
         except ServeError as error:
             reply = _error(error)
-            reply.model, reply.version = labels["model"], labels["version"]
-            return reply
-        response_headers: tuple[tuple[bytes, bytes], ...] = ((b"content-type", JSON),)
-        if header_length is not None:
-            response_headers = (
-                (b"content-type", b"application/octet-stream"),
-                (b"inference-header-content-length", str(header_length).encode()),
-            )
-        return _Reply(200, data, response_headers, labels["model"], labels["version"], request.rows)
+        except Exception as error:  # noqa: BLE001 - counted for its model, then a 500
+            reply = _internal(error, f"POST infer of {model.name}/{model.version}")
+        reply.model, reply.version = model.name, model.version
+        return reply
+
+    async def _answer(
+        self, model: ModelVersion, headers: dict[bytes, bytes], body: bytes
+    ) -> _Reply:
+        length = headers.get(b"inference-header-content-length")
+        if length is not None and not length.strip().isdigit():
+            raise ServeError("Inference-Header-Content-Length is not a non-negative integer")
+        request = decode_request(
+            body, int(length) if length is not None else None, max_rows=self.options.max_rows
+        )
+        outputs = await model.infer(
+            request.inputs, parameters=request.parameters, outputs=request.outputs
+        )
+        data, header_length = encode_response(model.name, model.version, request, outputs)
+        if header_length is None:
+            return _Reply(200, data, rows=request.rows)
+        binary = (
+            (b"content-type", b"application/octet-stream"),
+            (b"inference-header-content-length", str(header_length).encode()),
+        )
+        return _Reply(200, data, binary, rows=request.rows)
 
     async def _repository_route(self, parts: list[str], body: bytes) -> _Reply:
         repository = self._repository()
