@@ -1,7 +1,7 @@
 """``willump serve`` as a real process on 127.0.0.1, queried with tritonclient.http (binary and
 JSON) and plain httpx on every endpoint; every answer compared with the original function
 on the same rows. The same tests run against the real model repository (``willump serve``)
-and against a stand-in repository (``serve_fake.py``) that tests the HTTP side alone and
+and against a stand-in repository (``fake_repository.py``) that tests the HTTP side alone and
 adds a slow and an overloaded model."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tritonclient.http as triton
-from serve_pipelines import COLUMNS, Served, credit_rows, make_repository, review_docs
+from served_models import COLUMNS, Served, credit_rows, make_repository, review_docs
 from tritonclient.utils import InferenceServerException
 
 TEST = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def running(command: list[str], log: Path, timeout: float = 120) -> Iterator[tup
 
 def serve_command(kind: str, root: Path, *extra: str) -> list[str]:
     if kind == "fake":
-        return [sys.executable, str(TEST / "serve_fake.py"), str(root), *extra]
+        return [sys.executable, str(TEST / "fake_repository.py"), str(root), *extra]
     return [
         sys.executable, "-m", "willump_mlir.cli", "serve", str(root), "--port", "0", *LIMITS,
         *extra,

@@ -10,7 +10,7 @@ import zlib
 from typing import Any
 
 import httpx
-from serve_fake import FakeRepository
+from fake_repository import FakeRepository
 
 from willump_mlir.serve.app import App, Options
 

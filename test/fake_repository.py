@@ -4,7 +4,7 @@ for testing the HTTP side alone: the saved pipelines of a repository directory l
 demand: ``sleepy`` (answers after ``parameters["sleep"]`` seconds), ``busy`` (its queue is
 always full) and ``broken`` (raises an unexpected exception).
 
-``python serve_fake.py ROOT [--token-file F]`` serves it on a free port, with the limits the
+``python fake_repository.py ROOT [--token-file F]`` serves it on a free port, with the limits the
 tests expect (1 MiB bodies, 5,000 rows)."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class FakeRepository:
         }
         if root is None:
             return
-        from serve_pipelines import COLUMNS, credit_rows
+        from served_models import COLUMNS, credit_rows
 
         import willump_mlir as wm
 
@@ -134,12 +134,13 @@ if __name__ == "__main__":
     from willump_mlir.serve.app import App, Options, run
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("root", type=Path)
+    parser.add_argument("root", help="the repository, or - for the fake models alone")
     parser.add_argument("--token-file", type=Path)
     parser.add_argument("--max-body-bytes", type=int, default=1 << 20)
     parser.add_argument("--max-rows", type=int, default=5000)
     args = parser.parse_args()
     token = args.token_file.read_text().strip() if args.token_file else None
     options = Options(max_body_bytes=args.max_body_bytes, max_rows=args.max_rows, token=token)
-    app = App(lambda on_batch: FakeRepository(args.root, on_batch=on_batch), options)
+    root = None if args.root == "-" else Path(args.root)
+    app = App(lambda on_batch: FakeRepository(root, on_batch=on_batch), options)
     raise SystemExit(run(app, port=0, drain_timeout=10))
