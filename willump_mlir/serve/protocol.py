@@ -96,9 +96,13 @@ def _mapping(value: object, what: str) -> dict[str, Any]:
 
 def _shape(spec: dict[str, Any], name: str) -> tuple[int, ...]:
     shape = spec.get("shape")
-    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
-        raise ServeError(f"input '{name}': 'shape' must be a list of non-negative integers")
-    return tuple(shape)
+    if type(shape) is list:
+        for dim in shape:
+            if type(dim) is not int or dim < 0:
+                break
+        else:
+            return tuple(shape)
+    raise ServeError(f"input '{name}': 'shape' must be a list of non-negative integers")
 
 
 def decode_request(
