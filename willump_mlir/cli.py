@@ -126,13 +126,6 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
 
 
 def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
-    try:
-        from willump_mlir.serve.app import App, Options, run
-        from willump_mlir.serve.repository import Repository
-    except ImportError as error:
-        print(f"willump serve needs the serve extra (pip install 'willump-mlir[serve]'): "
-              f"{error}", file=sys.stderr)  # fmt: skip
-        return 2
     if not options.repository.is_dir():
         parser.error(f"repository {str(options.repository)!r} is not a directory")
     token = None
@@ -146,6 +139,15 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
     for flag in ("max_body_bytes", "max_rows"):
         if getattr(options, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be positive")
+    try:
+        from willump_mlir.serve.app import App, Options, run
+        from willump_mlir.serve.repository import Repository
+    except ModuleNotFoundError as error:
+        if error.name not in ("uvicorn", "httptools", "uvloop", "orjson", "prometheus_client"):
+            raise
+        print(f"willump serve needs the serve extra (pip install 'willump-mlir[serve]'): "
+              f"{error}", file=sys.stderr)  # fmt: skip
+        return 2
     app = App(
         lambda on_batch: Repository(options.repository, trust=options.trust, on_batch=on_batch),
         Options(

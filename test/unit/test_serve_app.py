@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import zlib
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fake_repository import FakeRepository
 
+from willump_mlir.cli import main
 from willump_mlir.serve.app import App, Options
 
 X = {"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}
@@ -105,3 +108,17 @@ def test_a_closed_repository_is_503() -> None:
 
     response = asyncio.run(run())
     assert response.status_code == 503 and "not open" in response.json()["error"]
+
+
+def test_cli_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    for argv, message in [
+        (["serve", str(tmp_path / "nope")], "is not a directory"),
+        (["serve", str(tmp_path), "--token-file", str(empty)], "is empty"),
+        (["serve", str(tmp_path), "--token-file", str(tmp_path / "missing")], "--token-file"),
+        (["serve", str(tmp_path), "--max-rows", "0"], "--max-rows must be positive"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2 and message in capsys.readouterr().err
