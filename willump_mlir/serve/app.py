@@ -416,6 +416,7 @@ class _Server(uvicorn.Server):
         for server in self.servers:
             for sock in server.sockets:
                 host, port = sock.getsockname()[:2]
+                host = f"[{host}]" if ":" in host else host
                 print(f"willump serve: listening on http://{host}:{port}", file=sys.stderr)
         sys.stderr.flush()
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 if TYPE_CHECKING:
@@ -21,12 +28,15 @@ ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536)
 
 
 class Metrics:
-    """One registry per server (not the process-global one)."""
+    """One registry per server (not the process-global one), with the process, platform and
+    garbage-collector metrics too."""
 
     content_type = CONTENT_TYPE_LATEST.encode()
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            registry.register(collector)
         self.requests = Counter(
             "willump_requests", "Inference requests answered", LABELS, registry=registry
         )
