@@ -305,6 +305,8 @@ def test_metrics_and_access_log(
     meta = metadata(http, "credit")
     body = {"parameters": {"content_type": "pd"}, "inputs": json_table(credit_rows(5), meta)}
     assert http.post("/v2/models/credit/infer", json=body).status_code == 200
+    body["inputs"] = body["inputs"][1:]
+    assert http.post("/v2/models/credit/infer", json=body).status_code == 400
     text = http.get("/metrics").text
     assert re.search(r'willump_requests_total\{model="credit",version="1"\} [1-9]', text)
     assert 'willump_request_errors_total{code="400",model="credit",version="1"}' in text
