@@ -108,6 +108,7 @@ def test_missing_values() -> None:
         ({"datatype": "FP64", "data": [[1], [2, 3]]}, "ragged"),
         ({"datatype": "FP9", "data": [1, 2]}, "datatype 'FP9' is not one of"),
         ({"datatype": "FP64", "shape": [-1], "data": [1]}, "non-negative integers"),
+        ({"datatype": "FP64", "shape": [1] * 70, "data": [1]}, "at most 32 non-negative"),
         ({"datatype": "FP64"}, "neither 'data' nor 'binary_data_size'"),
     ],
 )
@@ -117,6 +118,7 @@ def test_malformed_inputs_name_the_input(spec: dict[str, Any], message: str) -> 
 
 def test_malformed_requests() -> None:
     assert "not valid JSON" in refused(b'{"inputs": [')
+    assert "not valid JSON" in refused(b"[" * 100_000 + b"NaN")  # deeper than any parser goes
     assert "no 'inputs'" in refused(b'{"inputs": []}')
     assert "must be a JSON object" in refused(b"[1, 2]")
     spec = {"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}

@@ -37,6 +37,7 @@ DTYPES: dict[str, np.dtype] = {
 }
 _KINDS = {"BOOL": "b", "INT": "iu", "UINT": "iu", "FP": "iuf"}
 _LENGTH = struct.Struct("<I")
+MAX_DIMS = 32
 
 
 @dataclass
@@ -75,10 +76,13 @@ def _load_json(text: bytes | memoryview, what: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:
-        try:  # NaN and Infinity, as Python's json (and so tritonclient) writes them
-            return json.loads(bytes(text))
-        except (ValueError, UnicodeDecodeError):
-            raise ServeError(f"{what} is not valid JSON: {error}") from None
+        raw = bytes(text)
+        if b"NaN" in raw or b"Infinity" in raw:  # as Python's json (and so tritonclient) writes
+            try:
+                return json.loads(raw)
+            except (ValueError, RecursionError):
+                pass
+        raise ServeError(f"{what} is not valid JSON: {error}") from None
 
 
 def parse_json(body: bytes, what: str = "the request body") -> Any:
@@ -96,13 +100,15 @@ def _mapping(value: object, what: str) -> dict[str, Any]:
 
 def _shape(spec: dict[str, Any], name: str) -> tuple[int, ...]:
     shape = spec.get("shape")
-    if type(shape) is list:
+    if type(shape) is list and len(shape) <= MAX_DIMS:
         for dim in shape:
             if type(dim) is not int or dim < 0:
                 break
         else:
             return tuple(shape)
-    raise ServeError(f"input '{name}': 'shape' must be a list of non-negative integers")
+    raise ServeError(
+        f"input '{name}': 'shape' must be a list of at most {MAX_DIMS} non-negative integers"
+    )
 
 
 def decode_request(
