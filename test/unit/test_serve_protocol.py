@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tritonclient.utils import deserialize_bytes_tensor, serialize_byte_tensor
 
 from willump_mlir.serve.errors import ServeError, TooLarge
@@ -204,3 +206,37 @@ def test_responses_json_and_binary() -> None:
             orjson.loads(data[:length])["outputs"][0].get("parameters", {}).get("binary_data_size")
             == 32
         )
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=12,
+)
+TENSORS = st.fixed_dictionaries(
+    {"name": st.text(max_size=3) | JSON_VALUES, "datatype": st.sampled_from([*DTYPES, "X"])},
+    optional={
+        "shape": st.lists(st.integers(-1, 4), max_size=3) | JSON_VALUES,
+        "data": JSON_VALUES,
+        "parameters": st.fixed_dictionaries(
+            {}, optional={"binary_data_size": st.integers(-1, 40), "content_type": JSON_VALUES}
+        ),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tensors=st.lists(TENSORS, max_size=3),
+    outputs=st.none() | JSON_VALUES,
+    tail=st.binary(max_size=40),
+    binary=st.booleans(),
+)
+def test_any_request_decodes_or_is_a_400(
+    tensors: list[dict[str, Any]], outputs: Any, tail: bytes, binary: bool
+) -> None:
+    header = json.dumps({"inputs": tensors, "outputs": outputs}).encode()
+    try:
+        decode_request(header + tail if binary else header, len(header) if binary else None)
+    except ServeError as error:
+        assert error.status in (400, 413) and str(error)
