@@ -214,7 +214,10 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 TENSORS = st.fixed_dictionaries(
-    {"name": st.text(max_size=3) | JSON_VALUES, "datatype": st.sampled_from([*DTYPES, "X"])},
+    {
+        "name": st.text(max_size=3) | JSON_VALUES,
+        "datatype": st.sampled_from([*DTYPES, "X"]) | JSON_VALUES,
+    },
     optional={
         "shape": st.lists(st.integers(-1, 4), max_size=3) | JSON_VALUES,
         "data": JSON_VALUES,

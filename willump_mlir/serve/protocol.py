@@ -90,12 +90,14 @@ def parse_json(body: bytes, what: str = "the request body") -> Any:
     return _load_json(body, what) if body.strip() else {}
 
 
-def _mapping(value: object, what: str) -> dict[str, Any]:
+def _mapping(value: object, what: str, *where: object) -> dict[str, Any]:
+    """`value` if it is a JSON object (None: an empty one); else a 400 naming `what`, a
+    format string of `where` (built only then: this runs for every input)."""
+    if type(value) is dict:
+        return value
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        raise ServeError(f"{what} must be a JSON object, not {type(value).__name__}")
-    return value
+    raise ServeError(f"{what.format(*where)} must be a JSON object, not {type(value).__name__}")
 
 
 def _shape(spec: dict[str, Any], name: str) -> tuple[int, ...]:
@@ -134,21 +136,21 @@ def decode_request(
     input_parameters: dict[str, dict[str, Any]] = {}
     offset = 0
     for position, spec in enumerate(specs):
-        spec = _mapping(spec, f"input {position}")
+        spec = _mapping(spec, "input {}", position)
         name = spec.get("name")
         if not isinstance(name, str) or not name:
             raise ServeError(f"input {position} has no 'name'")
         if name in inputs:
             raise ServeError(f"input '{name}' is given twice")
         datatype = spec.get("datatype")
-        if datatype not in DTYPES:
+        if type(datatype) is not str or datatype not in DTYPES:
             raise ServeError(
                 f"input '{name}': datatype {datatype!r} is not one of {', '.join(DTYPES)}"
             )
         shape = _shape(spec, name)
         if max_rows is not None and shape and shape[0] > max_rows:
             raise TooLarge(f"input '{name}' has {shape[0]} rows, over the limit of {max_rows}")
-        parameters = _mapping(spec.get("parameters"), f"input '{name}' parameters")
+        parameters = _mapping(spec.get("parameters"), "input '{}' parameters", name)
         size = parameters.get("binary_data_size")
         if size is not None:
             if "data" in spec:
@@ -198,12 +200,12 @@ def _requested_outputs(specs: object) -> tuple[list[str] | None, set[str]]:
     names: list[str] = []
     binary: set[str] = set()
     for position, spec in enumerate(specs):
-        spec = _mapping(spec, f"output {position}")
+        spec = _mapping(spec, "output {}", position)
         name = spec.get("name")
         if not isinstance(name, str):
             raise ServeError(f"output {position} has no 'name'")
         names.append(name)
-        if _mapping(spec.get("parameters"), f"output '{name}' parameters").get("binary_data"):
+        if _mapping(spec.get("parameters"), "output '{}' parameters", name).get("binary_data"):
             binary.add(name)
     return names, binary
 
@@ -305,7 +307,9 @@ def _from_json(
         info = np.iinfo(dtype)
         if array.min() < info.min or array.max() > info.max:
             raise ServeError(f"input '{name}': a value is out of range for {datatype}")
-    return array.astype(dtype, copy=False).reshape(shape)
+    if array.dtype != dtype:
+        array = array.astype(dtype)
+    return array if array.shape == shape else array.reshape(shape)
 
 
 def _describe(array: np.ndarray) -> str:
