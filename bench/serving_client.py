@@ -11,8 +11,10 @@ Two engines, chosen by measurement (``python -m bench.serving --calibrate``):
 - ``raw``: an ``asyncio.Protocol`` per connection on uvloop when it is installed;
 - ``aiohttp``: ``aiohttp.ClientSession`` with a keep-alive connector (the usual asyncio client).
 
-Writes one JSON file (``--out``): latencies of the responses that *started* inside the
-measured window (microseconds), the window, status counts, and this process's CPU seconds.
+Writes one JSON file (``--out``): latencies of the 200 responses whose requests *started*
+inside the measured window (microseconds), the window, the status counts of all of them
+(an error answer is not retried later: the connection sends its next request at once, as a
+closed loop does, without waiting for a ``Retry-After``), and this process's CPU seconds.
 Starting is synchronized across client processes by ``--start-at`` (a ``time.time()`` value).
 """
 
@@ -131,7 +133,8 @@ class _Run:
     def record(self, t0: float, t1: float, status: int) -> None:
         self.sent += 1
         if self.window_start <= t0 < self.window_end:
-            self.latencies_us.append((t1 - t0) * 1e6)
+            if status == 200:  # an error answer (e.g. a 503 shedding load) is counted only
+                self.latencies_us.append((t1 - t0) * 1e6)
             self.statuses[status] += 1
         if t1 >= self.window_end or self.sent >= self.max_requests:
             self.stop = True

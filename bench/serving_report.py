@@ -228,18 +228,23 @@ def write(meta: dict[str, Any], results: list[dict[str, Any]], md: Path, png: Pa
         f"\"server CPU\" is the server's process tree's CPU time per answered request; "
         f'"others" is the CPU the rest of the machine used during the window (other '
         f'users\' load, in cores out of {meta["cpus"]}), and "load" the 1-minute load '
-        f"average at the end of the window.",
+        f"average at the end of the window. req/s, rows/s and the latencies count 200 "
+        f'answers only; "non-200" is the share of other answers (503: a server shedding '
+        f"load), to which the closed loop answers with its next request at once.",
         "",
         *(f"- `{name}`: {note}" for name, note in meta["servers"].items() if name != "trivial"),
         "",
         "| server | rows | concurrency | req/s | rows/s | p50 ms | p99 ms | server CPU µs/req "
-        "| others (cores) | load | errors |",
+        "| others (cores) | load | non-200 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key in _ordered(groups):
         server, encoding, rows, conc = key
         rs = groups[key]
+        answers = sum(v for r in rs for v in r["statuses"].values())
         errors = sum(v for r in rs for k, v in r["statuses"].items() if k != "200")
+        codes = sorted({k for r in rs for k in r["statuses"] if k != "200"})
+        shown = f"{errors / answers:.0%} ({', '.join(codes)})" if errors else "0"
         lines.append(
             f"| {_label(server, encoding)} | {rows} | {conc} "
             f"| {_spread([r['rps'] for r in rs], '.0f')} "
@@ -247,7 +252,7 @@ def write(meta: dict[str, Any], results: list[dict[str, Any]], md: Path, png: Pa
             f"| {_spread([r['p50_ms'] for r in rs], '.2f')} "
             f"| {_spread([r['p99_ms'] for r in rs], '.2f')} "
             f"| {median(rs, 'server_cpu_us_per_req'):.0f} "
-            f"| {median(rs, 'others_cores'):.2f} | {median(rs, 'loadavg_1m'):.1f} | {errors} |"
+            f"| {median(rs, 'others_cores'):.2f} | {median(rs, 'loadavg_1m'):.1f} | {shown} |"
         )
     failures = [r for r in results if "failure" in r]
     if failures:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
-from serve_pipelines import Served, credit_rows, make_repository
+from served_models import Served, credit_rows, make_repository
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -70,7 +71,14 @@ def infer_credit(url: str, served: Served) -> None:
     inputs = []
     for name in frame.columns:
         column = frame[name]
-        if column.dtype == object:
+        if pd.api.types.is_float_dtype(column):
+            data = [None if np.isnan(v) else v for v in column]  # null: a missing number
+            inputs.append({"name": name, "shape": [5], "datatype": "FP64", "data": data})
+        elif pd.api.types.is_integer_dtype(column):
+            inputs.append(
+                {"name": name, "shape": [5], "datatype": "INT64", "data": column.tolist()}
+            )
+        else:
             inputs.append(
                 {
                     "name": name,
@@ -80,13 +88,6 @@ def infer_credit(url: str, served: Served) -> None:
                     "data": column.tolist(),
                 }
             )
-        elif column.dtype == np.int64:
-            inputs.append(
-                {"name": name, "shape": [5], "datatype": "INT64", "data": column.tolist()}
-            )
-        else:
-            data = [None if np.isnan(v) else v for v in column]  # null: a missing number
-            inputs.append({"name": name, "shape": [5], "datatype": "FP64", "data": data})
     body = {"parameters": {"content_type": "pd"}, "inputs": inputs}
     response = httpx.post(f"{url}/v2/models/credit/infer", json=body, timeout=30)
     assert response.status_code == 200, response.text
@@ -144,7 +145,8 @@ def docker_daemon() -> str | None:
     except subprocess.TimeoutExpired:
         return "docker info timed out"
     if info.returncode != 0:
-        return f"no Docker daemon: {(info.stderr or info.stdout).strip().splitlines()[-1:]}"
+        said = (info.stderr or info.stdout).strip().splitlines() or ["docker info failed"]
+        return f"no Docker daemon: {said[-1]}"
     return None
 
 
