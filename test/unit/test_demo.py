@@ -41,3 +41,10 @@ def test_cli_demo(capsys) -> None:
     # the cascade part: certified, and its loss on unseen tweets printed
     assert "Chosen: cheap groups TfidfVectorizer(word)" in out
     assert re.search(r"unseen test tweets: accuracy loss [+-]\d\.\d{4} \(allowed 0\.01\)", out)
+    # the serving part: each demo model answered over HTTP, as in process
+    line = r"^  (\w+)\s+3 rows -> .* in [\d.]+ ms \(first query [\d.]+ ms; max \|diff\| vs in-"
+    line += r"process (\S+)\)$"
+    served = re.findall(line, out, re.M)
+    names = {"lending_club", "trump_tweets", "movielens", "toxic_cascade"}
+    assert {name for name, _ in served} == names, out
+    assert all(float(diff) <= 1e-9 for _, diff in served)

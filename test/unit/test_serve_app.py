@@ -1,0 +1,124 @@
+"""The ASGI app of ``willump serve`` in process (httpx's ASGI transport) over the stand-in
+repository: what a real client rarely sends (compressed bodies, declared oversizes), auth of
+the health endpoints, draining, internal errors."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import zlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fake_repository import FakeRepository
+
+from willump_mlir.cli import main
+from willump_mlir.serve.app import App, Options
+
+X = {"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}
+
+
+def call(app: App, *requests: tuple[str, str, dict[str, Any]]) -> list[httpx.Response]:
+    """Send `requests` (method, path, httpx keyword arguments) to `app` with its repository
+    open."""
+    app.repository = FakeRepository(None, on_batch=app.metrics.observe_batch)
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return [await client.request(m, p, **kw) for m, p, kw in requests]
+
+    return asyncio.run(run())
+
+
+def test_compressed_bodies() -> None:
+    app = App(FakeRepository, Options(max_body_bytes=10_000))
+    raw = httpx.Request("POST", "/", json=X).content
+    bomb = gzip.compress(b" " * 100_000)
+    ok, deflated, too_big, broken, unknown = call(
+        app,
+        ("POST", "/v2/models/sleepy/infer", {"content": gzip.compress(raw),
+                                             "headers": {"Content-Encoding": "gzip"}}),
+        ("POST", "/v2/models/sleepy/infer", {"content": zlib.compress(raw),
+                                             "headers": {"Content-Encoding": "deflate"}}),
+        ("POST", "/v2/models/sleepy/infer", {"content": bomb,
+                                             "headers": {"Content-Encoding": "gzip"}}),
+        ("POST", "/v2/models/sleepy/infer", {"content": b"nope",
+                                             "headers": {"Content-Encoding": "gzip"}}),
+        ("POST", "/v2/models/sleepy/infer", {"content": raw,
+                                             "headers": {"Content-Encoding": "br"}}),
+    )  # fmt: skip
+    assert ok.json()["outputs"][0]["data"] == [1.0, 2.0] and deflated.status_code == 200
+    assert too_big.status_code == 413 and "decompressed" in too_big.json()["error"]
+    assert broken.status_code == 400 and "does not decompress" in broken.json()["error"]
+    assert unknown.status_code == 400 and "'br'" in unknown.json()["error"]
+
+
+def test_declared_oversize_is_refused_before_reading() -> None:
+    app = App(FakeRepository, Options(max_body_bytes=100))
+    (response,) = call(app, ("POST", "/v2/models/sleepy/infer", {"json": X | {"pad": "a" * 200}}))
+    assert response.status_code == 413 and "over the limit of 100" in response.json()["error"]
+
+
+def test_token_on_health_and_metrics_too() -> None:
+    app = App(FakeRepository, Options(token="t0k", auth_health=True))
+    good = {"headers": {"Authorization": "Bearer t0k"}}
+    health, metrics, ok, lower = call(
+        app, ("GET", "/v2/health/live", {}), ("GET", "/metrics", {}),
+        ("GET", "/v2/health/live", good),
+        ("GET", "/v2/health/live", {"headers": {"Authorization": "bearer t0k"}}),
+    )  # fmt: skip
+    assert health.status_code == metrics.status_code == 401
+    assert health.headers["www-authenticate"] == "Bearer"
+    assert ok.status_code == lower.status_code == 200
+
+
+def test_draining_is_not_ready_but_still_answers() -> None:
+    app = App(FakeRepository)
+    app.draining = True
+    ready, model_ready, live, infer = call(
+        app, ("GET", "/v2/health/ready", {}), ("GET", "/v2/models/sleepy/ready", {}),
+        ("GET", "/v2/health/live", {}), ("POST", "/v2/models/sleepy/infer", {"json": X}),
+    )  # fmt: skip
+    assert ready.status_code == model_ready.status_code == 503
+    assert ready.json() == {"ready": False}
+    assert live.status_code == infer.status_code == 200
+
+
+def test_internal_errors_are_500_and_counted() -> None:
+    app = App(FakeRepository)
+    broken, wrong_method, metrics = call(
+        app, ("POST", "/v2/models/broken/infer", {"json": X}),
+        ("GET", "/v2/models/sleepy/infer", {}), ("GET", "/metrics", {}),
+    )  # fmt: skip
+    assert broken.status_code == 500 and "RuntimeError: boom" in broken.json()["error"]
+    assert wrong_method.status_code == 404
+    assert 'willump_request_errors_total{code="500",model="broken",version="1"} 1.0' in metrics.text
+
+
+def test_a_closed_repository_is_503() -> None:
+    app = App(FakeRepository)
+
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/v2/models/sleepy")
+
+    response = asyncio.run(run())
+    assert response.status_code == 503 and "not open" in response.json()["error"]
+
+
+def test_cli_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    for argv, message in [
+        (["serve", str(tmp_path / "nope")], "is not a directory"),
+        (["serve", str(tmp_path), "--token-file", str(empty)], "is empty"),
+        (["serve", str(tmp_path), "--token-file", str(tmp_path / "missing")], "--token-file"),
+        (["serve", str(tmp_path), "--max-rows", "0"], "--max-rows must be positive"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2 and message in capsys.readouterr().err

@@ -1,0 +1,245 @@
+"""The KServe V2 body codec (``willump_mlir.serve.protocol``): every datatype in JSON and in
+the binary tensor extension, the checks that turn a malformed body into a 400 naming the
+input, and responses read back the way tritonclient reads them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tritonclient.utils import deserialize_bytes_tensor, serialize_byte_tensor
+
+from willump_mlir.serve.errors import ServeError, TooLarge
+from willump_mlir.serve.protocol import DTYPES, decode_request, encode_response
+
+NUMERIC = [t for t in DTYPES if t not in ("BYTES", "BOOL")]
+
+
+def body(*inputs: dict[str, Any], **request: Any) -> bytes:
+    return orjson.dumps({"inputs": list(inputs), **request})
+
+
+def binary_body(*tensors: tuple[dict[str, Any], bytes], **request: Any) -> tuple[bytes, int]:
+    specs = [dict(spec, parameters={"binary_data_size": len(raw)}) for spec, raw in tensors]
+    header = orjson.dumps({"inputs": specs, **request})
+    return header + b"".join(raw for _, raw in tensors), len(header)
+
+
+def refused(data: bytes, header_length: int | None = None) -> str:
+    with pytest.raises(ServeError) as caught:
+        decode_request(data, header_length)
+    assert caught.value.status == 400
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("datatype", NUMERIC)
+def test_numeric_json_flat_and_nested(datatype: str) -> None:
+    values = [[0, 1, 2], [3, 4, 5]]
+    for data in (values, sum(values, [])):
+        spec = {"name": "x", "shape": [2, 3], "datatype": datatype, "data": data}
+        array = decode_request(body(spec)).inputs["x"]
+        assert array.dtype == DTYPES[datatype] and array.shape == (2, 3)
+        np.testing.assert_array_equal(array, np.array(values))
+
+
+@pytest.mark.parametrize("datatype", [*NUMERIC, "BOOL"])
+def test_numeric_binary_is_a_view_of_the_body(datatype: str) -> None:
+    values = (np.arange(6).reshape(2, 3) % (2 if datatype == "BOOL" else 7)).astype(
+        DTYPES[datatype]
+    )
+    data, length = binary_body(
+        ({"name": "x", "shape": [2, 3], "datatype": datatype}, values.tobytes())
+    )
+    request = decode_request(data, length)
+    np.testing.assert_array_equal(request.inputs["x"], values)
+    assert request.inputs["x"].dtype == values.dtype
+
+
+def test_binary_bool_reads_any_nonzero_byte_as_true() -> None:
+    data, length = binary_body(({"name": "b", "shape": [3], "datatype": "BOOL"}, b"\x00\x02\x01"))
+    assert decode_request(data, length).inputs["b"].tolist() == [False, True, True]
+
+
+def test_bytes_binary_and_json() -> None:
+    docs = np.array(["ünï ✓", "", "plain"], dtype=object)
+    spec = {"name": "docs", "shape": [3], "datatype": "BYTES"}
+    data, length = binary_body((spec, serialize_byte_tensor(docs).item()), id="r1")
+    request = decode_request(data, length)
+    assert request.inputs["docs"].tolist() == docs.tolist() and request.id == "r1"
+    assert decode_request(body(dict(spec, data=docs.tolist()))).inputs["docs"].tolist() == list(
+        docs
+    )
+    # not UTF-8: bytes, unless the input says it is str
+    raw = serialize_byte_tensor(np.array([b"\xff\xfe", b"ok"], dtype=object)).item()
+    data, length = binary_body((dict(spec, shape=[2]), raw))
+    assert decode_request(data, length).inputs["docs"].tolist() == [b"\xff\xfe", b"ok"]
+    typed = dict(spec, shape=[2], parameters={"content_type": "str", "binary_data_size": len(raw)})
+    header = orjson.dumps({"inputs": [typed]})
+    assert "content_type 'str'" in refused(header + raw, len(header))
+
+
+def test_missing_values() -> None:
+    spec = {"name": "x", "shape": [3], "datatype": "FP64", "data": [1.5, None, 2]}
+    x = decode_request(body(spec)).inputs["x"]
+    assert x[0] == 1.5 and np.isnan(x[1]) and x[2] == 2
+    # NaN and Infinity as Python's json writes them (tritonclient's JSON does)
+    text = json.dumps({"inputs": [dict(spec, data=[float("nan"), float("inf"), 1.0])]})
+    x = decode_request(text.encode()).inputs["x"]
+    assert np.isnan(x[0]) and x[1] == np.inf
+    strings = {"name": "s", "shape": [2], "datatype": "BYTES", "data": ["a", None]}
+    assert decode_request(body(strings)).inputs["s"].tolist() == ["a", None]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"datatype": "INT64", "data": [1, 2.5]}, "'x': INT64 data holds non-integer numbers"),
+        ({"datatype": "INT8", "data": [1, 300]}, "out of range for INT8"),
+        ({"datatype": "UINT8", "data": [-1, 3]}, "out of range for UINT8"),
+        ({"datatype": "FP64", "data": ["1.5", "2"]}, "FP64 data holds strings"),
+        ({"datatype": "FP32", "data": [1, "a"]}, "FP32 data holds"),
+        ({"datatype": "FP64", "data": [True, False]}, "FP64 data holds booleans"),
+        ({"datatype": "BOOL", "data": [1, 0]}, "BOOL data holds integers"),
+        ({"datatype": "BYTES", "data": [1, 2]}, "BYTES data must be strings"),
+        ({"datatype": "FP64", "data": [1, 2, 3]}, "3 values for shape [2] (2 expected)"),
+        ({"datatype": "FP64", "data": [[1], [2, 3]]}, "ragged"),
+        ({"datatype": "FP9", "data": [1, 2]}, "datatype 'FP9' is not one of"),
+        ({"datatype": "FP64", "shape": [-1], "data": [1]}, "non-negative integers"),
+        ({"datatype": "FP64", "shape": [1] * 70, "data": [1]}, "at most 32 non-negative"),
+        ({"datatype": "FP64"}, "neither 'data' nor 'binary_data_size'"),
+    ],
+)
+def test_malformed_inputs_name_the_input(spec: dict[str, Any], message: str) -> None:
+    assert message in refused(body({"name": "x", "shape": [2], **spec}))
+
+
+def test_malformed_requests() -> None:
+    assert "not valid JSON" in refused(b'{"inputs": [')
+    assert "not valid JSON" in refused(b"[" * 100_000 + b"NaN")  # deeper than any parser goes
+    assert "no 'inputs'" in refused(b'{"inputs": []}')
+    assert "must be a JSON object" in refused(b"[1, 2]")
+    spec = {"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}
+    assert "given twice" in refused(body(spec, spec))
+    assert "'id' must be a string" in refused(body(spec, id=7))
+    assert "nested as [2, 3] but shape is [3, 2]" in refused(
+        body(dict(spec, shape=[3, 2], data=[[1, 2, 3], [4, 5, 6]]))
+    )
+
+
+def test_truncated_and_overlong_binary_bodies() -> None:
+    values = np.arange(4, dtype="<f8").tobytes()
+    data, length = binary_body(({"name": "x", "shape": [4], "datatype": "FP64"}, values))
+    assert "truncated" in refused(data[:-3], length)
+    assert "bytes after the last binary tensor" in refused(data + b"\0", length)
+    assert "Inference-Header-Content-Length is 999" in refused(data, 999)
+    assert "the request JSON is not valid JSON" in refused(data, length - 2)
+    short, length = binary_body(({"name": "x", "shape": [5], "datatype": "FP64"}, values))
+    assert "32 bytes of FP64 data for shape [5] (expected 40)" in refused(short, length)
+    strings, length = binary_body(
+        ({"name": "s", "shape": [2], "datatype": "BYTES"}, b"\x05\0\0\0hello\x09\0\0\0abc")
+    )
+    assert "BYTES element 1 of 9 bytes runs past" in refused(strings, length)
+
+
+def test_row_limit() -> None:
+    spec = {"name": "x", "shape": [3], "datatype": "FP64", "data": [1, 2, 3]}
+    with pytest.raises(TooLarge, match="3 rows, over the limit of 2"):
+        decode_request(body(spec), max_rows=2)
+
+
+def read_back(data: bytes, header_length: int | None) -> dict[str, np.ndarray]:
+    """A response read the way tritonclient reads one."""
+    header = orjson.loads(data[:header_length] if header_length else data)
+    offset, arrays = header_length or 0, {}
+    for out in header["outputs"]:
+        size = out.get("parameters", {}).get("binary_data_size")
+        if size is None:
+            array = np.array(out["data"], dtype=object if out["datatype"] == "BYTES" else None)
+        elif out["datatype"] == "BYTES":
+            array = deserialize_bytes_tensor(data[offset : offset + size])
+        else:
+            array = np.frombuffer(data[offset : offset + size], DTYPES[out["datatype"]])
+        offset += size or 0
+        arrays[out["name"]] = (array.reshape(out["shape"]), out["datatype"])
+    return arrays
+
+
+def test_responses_json_and_binary() -> None:
+    outputs = {
+        "p": np.array([[0.25, np.nan], [1.0, 2.0]]),
+        "n": np.array([1, 2, 3], dtype=np.int32),
+        "b": np.array([True, False]),
+        "label": np.array(["yes", "ünï"], dtype=object),
+        "u": np.array(["a", "bc"]),
+    }
+    spec = {"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}
+    as_json = decode_request(body(spec, id="q"))
+    data, length = encode_response("m", "1", as_json, outputs)
+    assert length is None
+    header = orjson.loads(data)
+    assert (header["model_name"], header["model_version"], header["id"]) == ("m", "1", "q")
+    assert header["outputs"][0]["data"] == [0.25, None, 1.0, 2.0]  # JSON has no NaN
+    types = {name: t for name, (_, t) in read_back(data, length).items()}
+    assert types == {"p": "FP64", "n": "INT32", "b": "BOOL", "label": "BYTES", "u": "BYTES"}
+
+    everything = decode_request(body(spec, parameters={"binary_data_output": True}))
+    some = decode_request(
+        body(spec, outputs=[{"name": "p", "parameters": {"binary_data": True}}, {"name": "n"}])
+    )
+    for request, binary in ((everything, set(outputs)), (some, {"p"})):
+        data, length = encode_response("m", None, request, outputs)
+        back = read_back(data, length)
+        assert length is not None and "model_version" not in orjson.loads(data[:length])
+        for name, expected in outputs.items():
+            got = back[name][0]
+            if expected.dtype.kind in "OU":
+                got = [v.decode() if isinstance(v, bytes) else v for v in got.tolist()]
+                assert got == expected.tolist()
+            elif name in binary or name != "p":
+                np.testing.assert_array_equal(got, expected)
+        assert (
+            orjson.loads(data[:length])["outputs"][0].get("parameters", {}).get("binary_data_size")
+            == 32
+        )
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=12,
+)
+TENSORS = st.fixed_dictionaries(
+    {
+        "name": st.text(max_size=3) | JSON_VALUES,
+        "datatype": st.sampled_from([*DTYPES, "X"]) | JSON_VALUES,
+    },
+    optional={
+        "shape": st.lists(st.integers(-1, 4), max_size=3) | JSON_VALUES,
+        "data": JSON_VALUES,
+        "parameters": st.fixed_dictionaries(
+            {}, optional={"binary_data_size": st.integers(-1, 40), "content_type": JSON_VALUES}
+        ),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tensors=st.lists(TENSORS, max_size=3),
+    outputs=st.none() | JSON_VALUES,
+    tail=st.binary(max_size=40),
+    binary=st.booleans(),
+)
+def test_any_request_decodes_or_is_a_400(
+    tensors: list[dict[str, Any]], outputs: Any, tail: bytes, binary: bool
+) -> None:
+    header = json.dumps({"inputs": tensors, "outputs": outputs}).encode()
+    try:
+        decode_request(header + tail if binary else header, len(header) if binary else None)
+    except ServeError as error:
+        assert error.status in (400, 413) and str(error)

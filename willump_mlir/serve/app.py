@@ -1,0 +1,433 @@
+"""The ASGI application of ``willump serve``: Open Inference Protocol (KServe V2) routes over a
+model :class:`~willump_mlir.serve.repository.Repository`, with bearer-token auth, body and row
+limits, Prometheus metrics, a JSON-lines access log and a graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import math
+import signal
+import socket
+import sys
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+import uvicorn
+
+from willump_mlir.serve.errors import NotFound, NotReady, Overloaded, ServeError, TooLarge
+from willump_mlir.serve.metrics import Metrics
+from willump_mlir.serve.protocol import (
+    decode_request,
+    dumps,
+    encode_response,
+    error_body,
+    parse_json,
+)
+
+if TYPE_CHECKING:
+    from willump_mlir.serve.batching import BatchRecord
+    from willump_mlir.serve.repository import ModelVersion, Repository
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+SERVER_NAME = "willump-mlir"
+EXTENSIONS = ["binary_tensor_data", "model_repository", "metrics"]
+JSON = b"application/json"
+log = logging.getLogger("willump_mlir.serve")
+access_log = logging.getLogger("willump_mlir.serve.access")
+
+
+class RepositoryFactory(Protocol):
+    """Opens the model repository (inside the server's event loop, at startup)."""
+
+    def __call__(self, on_batch: Callable[[BatchRecord], None]) -> Repository: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``willump serve`` lets an operator set."""
+
+    max_body_bytes: int = 64 << 20
+    max_rows: int = 100_000
+    token: str | None = None
+    #: health and /metrics need the token too (by default only they are open)
+    auth_health: bool = False
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[bytes, bytes], ...] = ((b"content-type", JSON),)
+    model: str = ""
+    version: str = ""
+    rows: int = 0
+
+
+def _error(error: ServeError) -> _Reply:
+    headers: tuple[tuple[bytes, bytes], ...] = ((b"content-type", JSON),)
+    if isinstance(error, Overloaded):
+        headers += ((b"retry-after", str(max(1, math.ceil(error.retry_after))).encode()),)
+    if error.status == 401:
+        headers += ((b"www-authenticate", b"Bearer"),)
+    return _Reply(error.status, error_body(str(error)), headers)
+
+
+def _internal(error: Exception, where: str) -> _Reply:
+    log.error("internal error on %s", where, exc_info=error)
+    return _Reply(500, error_body(f"internal error: {type(error).__name__}: {error}"))
+
+
+class Unauthorized(ServeError):
+    """A missing or wrong bearer token."""
+
+    status = 401
+
+
+class App:
+    """The ASGI callable. `repository` is opened at startup (the lifespan protocol) and closed
+    at shutdown, after the server has drained its in-flight requests."""
+
+    def __init__(self, repository: RepositoryFactory, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self.metrics = Metrics()
+        self._open = repository
+        self.repository: Repository | None = None
+        #: set on SIGTERM: readiness fails while in-flight requests finish
+        self.draining = False
+        self._token = self.options.token.encode() if self.options.token is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.repository = self._open(self.metrics.observe_batch)
+                except Exception as error:  # noqa: BLE001 - reported to the server, which exits
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.repository is not None:
+                    await self.repository.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        method, path = scope["method"], scope["path"]
+        headers = dict(scope["headers"])
+        received = 0
+        try:
+            self._authorize(path, headers)
+            body = b""
+            if method == "POST":
+                body = await self._read(headers, receive)
+                received = len(body)
+            reply = await self._route(method, path, headers, body)
+        except ServeError as error:
+            reply = _error(error)
+        except Exception as error:  # noqa: BLE001 - the client gets a 500, the log the trace
+            reply = _internal(error, f"{method} {path}")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": reply.status,
+                "headers": [*reply.headers, (b"content-length", str(len(reply.body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": reply.body})
+        seconds = time.perf_counter() - started
+        if reply.model:
+            self.metrics.observe_request(reply.model, reply.version, reply.status, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            access_log.info(
+                orjson.dumps(
+                    {
+                        "time": time.time(),
+                        "client": client[0] if client else None,
+                        "method": method,
+                        "path": path,
+                        "status": reply.status,
+                        "bytes_in": received,
+                        "bytes_out": len(reply.body),
+                        "ms": round(seconds * 1e3, 3),
+                        "model": reply.model or None,
+                        "version": reply.version or None,
+                        "rows": reply.rows,
+                    }
+                ).decode()  # fmt: skip
+            )
+
+    def _authorize(self, path: str, headers: dict[bytes, bytes]) -> None:
+        if self._token is None:
+            return
+        if not self.options.auth_health and (path.startswith("/v2/health/") or path == "/metrics"):
+            return
+        given = headers.get(b"authorization", b"")
+        scheme, _, token = given.partition(b" ")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self._token):
+            raise Unauthorized("missing or wrong bearer token (Authorization: Bearer ...)")
+
+    async def _read(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
+        limit = self.options.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(f"the body has {int(declared)} bytes, over the limit of {limit}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ServeError("the client disconnected before the body was complete")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"the body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding in (b"gzip", b"deflate"):
+            return _inflate(body, encoding, limit)
+        if encoding != b"identity":
+            raise ServeError(f"Content-Encoding {encoding.decode()!r} is not supported")
+        return body
+
+    async def _route(
+        self, method: str, path: str, headers: dict[bytes, bytes], body: bytes
+    ) -> _Reply:
+        parts = path.strip("/").split("/")
+        if parts == ["metrics"] and method == "GET":
+            content_type = ((b"content-type", self.metrics.content_type),)
+            return _Reply(200, self.metrics.render(), content_type)
+        if not parts or parts[0] != "v2":
+            raise NotFound(f"no route {method} {path}")
+        parts = parts[1:]
+        repository = self._repository()
+        if method == "GET":
+            if parts == ["health", "live"]:
+                return _Reply(200, b'{"live":true}')
+            if parts == ["health", "ready"]:
+                ready = not self.draining and repository.ready()
+                return _Reply(200 if ready else 503, dumps({"ready": ready}))
+            if parts in ([], [""]):
+                return _Reply(200, dumps({
+                    "name": SERVER_NAME, "version": _version(), "extensions": EXTENSIONS,
+                }))  # fmt: skip
+        if len(parts) >= 2 and parts[0] == "models":
+            return await self._model_route(method, parts[1:], headers, body)
+        if method == "POST" and parts[:1] == ["repository"]:
+            return await self._repository_route(parts[1:], body)
+        raise NotFound(f"no route {method} {path}")
+
+    def _repository(self) -> Repository:
+        if self.repository is None:
+            raise NotReady("the model repository is not open")
+        return self.repository
+
+    async def _model_route(
+        self, method: str, parts: list[str], headers: dict[bytes, bytes], body: bytes
+    ) -> _Reply:
+        name, version, rest = parts[0], None, parts[1:]
+        if rest[:1] == ["versions"]:
+            if len(rest) < 2:
+                raise NotFound(f"model '{name}': no version in the path")
+            version, rest = rest[1], rest[2:]
+        if method == "GET" and rest == []:
+            model = self._repository().get(name, version)
+            metadata = dumps(self._metadata(model))
+            return _Reply(200, metadata, model=model.name, version=model.version)
+        if method == "GET" and rest == ["ready"]:
+            try:
+                model = self._repository().get(name, version)
+            except NotReady:
+                return _Reply(503, dumps({"name": name, "ready": False}))
+            ready = model.ready and not self.draining
+            body = dumps({"name": model.name, "version": model.version, "ready": ready})
+            return _Reply(200 if ready else 503, body)
+        if method == "POST" and rest == ["infer"]:
+            return await self._infer(name, version, headers, body)
+        raise NotFound(f"no route {method} /v2/models/{'/'.join(parts)}")
+
+    def _metadata(self, model: ModelVersion) -> dict[str, Any]:
+        index = self._repository().index()
+        versions = sorted(
+            (entry["version"] for entry in index if entry["name"] == model.name),
+            key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v),
+        )
+
+        def tensors(specs: list[Any]) -> list[dict[str, Any]]:
+            return [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in specs]
+
+        return {
+            "name": model.name, "versions": versions or [model.version],
+            "platform": model.platform, "inputs": tensors(model.inputs),
+            "outputs": tensors(model.outputs),
+        }  # fmt: skip
+
+    async def _infer(
+        self, name: str, version: str | None, headers: dict[bytes, bytes], body: bytes
+    ) -> _Reply:
+        model = self._repository().get(name, version)
+        try:
+            reply = await self._answer(model, headers, body)
+        except ServeError as error:
+            reply = _error(error)
+        except Exception as error:  # noqa: BLE001 - counted for its model, then a 500
+            reply = _internal(error, f"POST infer of {model.name}/{model.version}")
+        reply.model, reply.version = model.name, model.version
+        return reply
+
+    async def _answer(
+        self, model: ModelVersion, headers: dict[bytes, bytes], body: bytes
+    ) -> _Reply:
+        length = headers.get(b"inference-header-content-length")
+        if length is not None and not length.strip().isdigit():
+            raise ServeError("Inference-Header-Content-Length is not a non-negative integer")
+        request = decode_request(
+            body, int(length) if length is not None else None, max_rows=self.options.max_rows
+        )
+        outputs = await model.infer(
+            request.inputs, parameters=request.parameters, outputs=request.outputs
+        )
+        data, header_length = encode_response(model.name, model.version, request, outputs)
+        if header_length is None:
+            return _Reply(200, data, rows=request.rows)
+        binary = (
+            (b"content-type", b"application/octet-stream"),
+            (b"inference-header-content-length", str(header_length).encode()),
+        )
+        return _Reply(200, data, binary, rows=request.rows)
+
+    async def _repository_route(self, parts: list[str], body: bytes) -> _Reply:
+        repository = self._repository()
+        if parts == ["index"]:
+            options = parse_json(body)
+            entries = repository.index()
+            if isinstance(options, dict) and options.get("ready"):
+                entries = [e for e in entries if e.get("state") == "READY"]
+            return _Reply(200, dumps(entries))
+        if len(parts) == 3 and parts[0] == "models" and parts[2] in ("load", "unload"):
+            parse_json(body)  # malformed JSON is a 400 even where no parameter is read
+            if parts[2] == "load":
+                await repository.load(parts[1])
+            else:
+                await repository.unload(parts[1])
+            return _Reply(200)
+        raise NotFound(f"no route POST /v2/repository/{'/'.join(parts)}")
+
+
+def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=31 if encoding == b"gzip" else 15)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise ServeError(f"the {encoding.decode()} body does not decompress: {error}") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise TooLarge(f"the decompressed body is over the limit of {limit} bytes")
+    return data
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("willump-mlir")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run(
+    app: App,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    log_level: str = "info",
+    shutdown_delay: float = 0.0,
+    drain_timeout: float = 30.0,
+) -> int:
+    """Serve `app` with uvicorn until SIGTERM or SIGINT: readiness fails at once, the server
+    keeps answering for `shutdown_delay` seconds (for load balancers to notice), stops
+    accepting, lets in-flight requests finish (at most `drain_timeout` seconds), then closes
+    the repository. Returns the exit status: 0, or 3 when the server did not start (the
+    repository failed to open, the port was taken)."""
+    _configure_logging(log_level)
+    config = uvicorn.Config(
+        app, host=host, port=port, http="httptools", loop=_loop(), lifespan="on",
+        access_log=False, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
+        server_header=False,
+    )  # fmt: skip
+    server = _Server(config, app, shutdown_delay)
+    server.run()
+    return 0 if server.started else 3
+
+
+def _loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    access_log.propagate = False
+    access_log.setLevel(logging.INFO if level in ("debug", "trace", "info") else logging.WARNING)
+    logging.basicConfig(level=level.upper() if level != "trace" else "DEBUG", stream=sys.stderr)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with a drain step in front of its own graceful shutdown."""
+
+    def __init__(self, config: uvicorn.Config, app: App, shutdown_delay: float) -> None:
+        super().__init__(config)
+        self.app = app
+        self.shutdown_delay = shutdown_delay
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Bind, then say where (the port chosen when asked for port 0) on stderr."""
+        await super().startup(sockets)
+        for server in self.servers:
+            for sock in server.sockets:
+                host, port = sock.getsockname()[:2]
+                host = f"[{host}]" if ":" in host else host
+                print(f"willump serve: listening on http://{host}:{port}", file=sys.stderr)
+        sys.stderr.flush()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """First signal: readiness fails, then (after the delay) uvicorn's graceful shutdown;
+        a second one is uvicorn's (SIGINT twice forces the exit)."""
+        if self.app.draining or self.loop is None:
+            super().handle_exit(sig, frame)
+            return
+        log.info("signal %s: not ready, draining", signal.Signals(sig).name)
+        self.app.draining = True
+        self.loop.call_soon_threadsafe(
+            self.loop.call_later, self.shutdown_delay, setattr, self, "should_exit", True
+        )

@@ -1,0 +1,111 @@
+"""Prometheus metrics of ``willump serve``, per model and version: requests, errors by status,
+request latency, and from each batch (:class:`~willump_mlir.serve.batching.BatchRecord`) the
+queue and compute times, batch sizes, rows run in Python and the cascade's settled rows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+)
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from willump_mlir.serve.batching import BatchRecord
+
+LABELS = ("model", "version")
+#: seconds: 50 µs to 10 s
+TIME_BUCKETS = (
+    5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 10,
+)  # fmt: skip
+ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536)
+
+
+class Metrics:
+    """One registry per server (not the process-global one), with the process, platform and
+    garbage-collector metrics too."""
+
+    content_type = CONTENT_TYPE_LATEST.encode()
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            registry.register(collector)
+        self.requests = Counter(
+            "willump_requests", "Inference requests answered", LABELS, registry=registry
+        )
+        self.errors = Counter(
+            "willump_request_errors", "Inference requests answered with an error status",
+            (*LABELS, "code"), registry=registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "willump_request_duration_seconds", "Server time of an inference request",
+            LABELS, buckets=TIME_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.queue = Histogram(
+            "willump_queue_duration_seconds", "Time a request waited for its batch",
+            LABELS, buckets=TIME_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.compute = Histogram(
+            "willump_compute_duration_seconds", "Time of one batch's pipeline call",
+            LABELS, buckets=TIME_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.batch_rows = Histogram(
+            "willump_batch_rows", "Rows in one batch", LABELS, buckets=ROW_BUCKETS,
+            registry=registry,
+        )  # fmt: skip
+        self.batch_requests = Histogram(
+            "willump_batch_requests", "Requests coalesced into one batch", LABELS,
+            buckets=ROW_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.rows = Counter("willump_rows", "Rows computed", LABELS, registry=registry)
+        self.rows_in_python = Counter(
+            "willump_rows_in_python", "Rows the compiled pipeline handed back to Python",
+            LABELS, registry=registry,
+        )  # fmt: skip
+        self.cascade_rows = Counter(
+            "willump_cascade_rows", "Rows run by a cascade", LABELS, registry=registry
+        )
+        self.cascade_settled = Counter(
+            "willump_cascade_settled_rows",
+            "Rows a cascade's cheap model settled (settled fraction = this / willump_cascade_rows)",
+            LABELS, registry=registry,
+        )  # fmt: skip
+        self.batch_errors = Counter(
+            "willump_batch_failed_requests", "Requests failed inside a batch (alone)", LABELS,
+            registry=registry,
+        )  # fmt: skip
+
+    def observe_request(self, model: str, version: str, status: int, seconds: float) -> None:
+        """One answered request to a known model."""
+        self.requests.labels(model, version).inc()
+        self.latency.labels(model, version).observe(seconds)
+        if status >= 400:
+            self.errors.labels(model, version, str(status)).inc()
+
+    def observe_batch(self, record: BatchRecord) -> None:
+        """The repository's ``on_batch`` hook: one batch's record."""
+        labels = (record.model, record.version)
+        queue = self.queue.labels(*labels)
+        for seconds in record.queue_seconds:
+            queue.observe(seconds)
+        self.compute.labels(*labels).observe(record.compute_seconds)
+        self.batch_rows.labels(*labels).observe(record.rows)
+        self.batch_requests.labels(*labels).observe(record.requests)
+        self.rows.labels(*labels).inc(record.rows)
+        self.rows_in_python.labels(*labels).inc(record.rows_in_python)
+        if record.errors:
+            self.batch_errors.labels(*labels).inc(record.errors)
+        if record.settled_fraction is not None:
+            self.cascade_rows.labels(*labels).inc(record.rows)
+            self.cascade_settled.labels(*labels).inc(record.settled_fraction * record.rows)
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,407 @@
+"""The Open Inference Protocol (KServe V2) REST bodies: infer requests decoded into numpy
+arrays, responses encoded, in JSON and in the binary tensor extension.
+
+Decoding never loops over rows in Python where numpy can do the work: binary tensors are
+``np.frombuffer`` views of the body, JSON tensors one ``np.asarray`` of what orjson parsed.
+Every malformed body is a :class:`ServeError` (400) whose message names what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+
+from willump_mlir.serve.errors import ServeError, TooLarge
+
+#: KServe datatype -> numpy dtype (little-endian, as the binary extension sends them).
+DTYPES: dict[str, np.dtype] = {
+    "BOOL": np.dtype(np.bool_),
+    "INT8": np.dtype("<i1"),
+    "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "UINT8": np.dtype("<u1"),
+    "UINT16": np.dtype("<u2"),
+    "UINT32": np.dtype("<u4"),
+    "UINT64": np.dtype("<u8"),
+    "FP16": np.dtype("<f2"),
+    "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
+    "BYTES": np.dtype(object),
+}
+_KINDS = {"BOOL": "b", "INT": "iu", "UINT": "iu", "FP": "iuf"}
+_LENGTH = struct.Struct("<I")
+MAX_DIMS = 32
+
+
+@dataclass
+class InferRequest:
+    """A decoded infer request: inputs by name, in request order."""
+
+    id: str | None
+    parameters: dict[str, Any]
+    inputs: dict[str, np.ndarray]
+    input_parameters: dict[str, dict[str, Any]]
+    #: the outputs asked for (None: all), and which of them go back as binary
+    outputs: list[str] | None
+    binary_outputs: set[str] = field(default_factory=set)
+    #: binary for every output not listed (``binary_data_output``)
+    binary_default: bool = False
+
+    @property
+    def rows(self) -> int:
+        """The number of rows: the longest first dimension among the inputs."""
+        return max((a.shape[0] if a.ndim else 1 for a in self.inputs.values()), default=0)
+
+
+def datatype_of(array: np.ndarray) -> str:
+    """The KServe datatype of a result array (strings and objects are BYTES)."""
+    kind = array.dtype.kind
+    if kind == "b":
+        return "BOOL"
+    if kind in "iu":
+        return f"{'UINT' if kind == 'u' else 'INT'}{array.dtype.itemsize * 8}"
+    if kind == "f" and array.dtype.itemsize in (2, 4, 8):
+        return f"FP{array.dtype.itemsize * 8}"
+    return "BYTES"
+
+
+def _load_json(text: bytes | memoryview, what: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raw = bytes(text)
+        if b"NaN" in raw or b"Infinity" in raw:  # as Python's json (and so tritonclient) writes
+            try:
+                return json.loads(raw)
+            except (ValueError, RecursionError):
+                pass
+        raise ServeError(f"{what} is not valid JSON: {error}") from None
+
+
+def parse_json(body: bytes, what: str = "the request body") -> Any:
+    """A JSON body (an empty one is ``{}``); 400 naming the problem otherwise."""
+    return _load_json(body, what) if body.strip() else {}
+
+
+def _mapping(value: object, what: str, *where: object) -> dict[str, Any]:
+    """`value` if it is a JSON object (None: an empty one); else a 400 naming `what`, a
+    format string of `where` (built only then: this runs for every input)."""
+    if type(value) is dict:
+        return value
+    if value is None:
+        return {}
+    raise ServeError(f"{what.format(*where)} must be a JSON object, not {type(value).__name__}")
+
+
+def _shape(spec: dict[str, Any], name: str) -> tuple[int, ...]:
+    shape = spec.get("shape")
+    if type(shape) is list and len(shape) <= MAX_DIMS:
+        for dim in shape:
+            if type(dim) is not int or dim < 0:
+                break
+        else:
+            return tuple(shape)
+    raise ServeError(
+        f"input '{name}': 'shape' must be a list of at most {MAX_DIMS} non-negative integers"
+    )
+
+
+def decode_request(
+    body: bytes, header_length: int | None = None, *, max_rows: int | None = None
+) -> InferRequest:
+    """Decode an infer request body; `header_length` is the ``Inference-Header-Content-Length``
+    header (the JSON part's length) when the body carries binary tensors."""
+    view = memoryview(body)
+    if header_length is None:
+        header, binary = view, view[:0]
+    else:
+        if not 0 <= header_length <= len(body):
+            raise ServeError(
+                f"Inference-Header-Content-Length is {header_length} but the body has "
+                f"{len(body)} bytes"
+            )
+        header, binary = view[:header_length], view[header_length:]
+    request = _mapping(_load_json(header, "the request JSON"), "the request")
+    specs = request.get("inputs")
+    if not isinstance(specs, list) or not specs:
+        raise ServeError("the request has no 'inputs' (a non-empty list of tensors)")
+    inputs: dict[str, np.ndarray] = {}
+    input_parameters: dict[str, dict[str, Any]] = {}
+    offset = 0
+    for position, spec in enumerate(specs):
+        spec = _mapping(spec, "input {}", position)
+        name = spec.get("name")
+        if not isinstance(name, str) or not name:
+            raise ServeError(f"input {position} has no 'name'")
+        if name in inputs:
+            raise ServeError(f"input '{name}' is given twice")
+        datatype = spec.get("datatype")
+        if type(datatype) is not str or datatype not in DTYPES:
+            raise ServeError(
+                f"input '{name}': datatype {datatype!r} is not one of {', '.join(DTYPES)}"
+            )
+        shape = _shape(spec, name)
+        if max_rows is not None and shape and shape[0] > max_rows:
+            raise TooLarge(f"input '{name}' has {shape[0]} rows, over the limit of {max_rows}")
+        parameters = _mapping(spec.get("parameters"), "input '{}' parameters", name)
+        size = parameters.get("binary_data_size")
+        if size is not None:
+            if "data" in spec:
+                raise ServeError(f"input '{name}' has both 'data' and 'binary_data_size'")
+            if type(size) is not int or size < 0:
+                raise ServeError(f"input '{name}': binary_data_size must be a non-negative integer")
+            if offset + size > len(binary):
+                raise ServeError(
+                    f"input '{name}': binary_data_size {size} runs past the end of the body "
+                    f"({len(binary) - offset} bytes left): the body is truncated"
+                )
+            chunk = binary[offset : offset + size]
+            offset += size
+            array = _from_binary(chunk, datatype, shape, name, parameters)
+        elif "data" in spec:
+            array = _from_json(spec["data"], datatype, shape, name, parameters)
+        else:
+            raise ServeError(f"input '{name}' has neither 'data' nor 'binary_data_size'")
+        inputs[name] = array
+        input_parameters[name] = parameters
+    if offset != len(binary):
+        raise ServeError(
+            f"the body has {len(binary) - offset} bytes after the last binary tensor "
+            "(binary_data_size does not match the data sent)"
+        )
+    parameters = _mapping(request.get("parameters"), "the request parameters")
+    outputs, binary_outputs = _requested_outputs(request.get("outputs"))
+    request_id = request.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise ServeError("'id' must be a string")
+    return InferRequest(
+        id=request_id,
+        parameters=parameters,
+        inputs=inputs,
+        input_parameters=input_parameters,
+        outputs=outputs,
+        binary_outputs=binary_outputs,
+        binary_default=bool(parameters.get("binary_data_output", False)),
+    )
+
+
+def _requested_outputs(specs: object) -> tuple[list[str] | None, set[str]]:
+    if specs is None:
+        return None, set()
+    if not isinstance(specs, list):
+        raise ServeError("'outputs' must be a list of {name, parameters}")
+    names: list[str] = []
+    binary: set[str] = set()
+    for position, spec in enumerate(specs):
+        spec = _mapping(spec, "output {}", position)
+        name = spec.get("name")
+        if not isinstance(name, str):
+            raise ServeError(f"output {position} has no 'name'")
+        names.append(name)
+        if _mapping(spec.get("parameters"), "output '{}' parameters", name).get("binary_data"):
+            binary.add(name)
+    return names, binary
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def _from_binary(
+    chunk: memoryview, datatype: str, shape: tuple[int, ...], name: str,
+    parameters: dict[str, Any],
+) -> np.ndarray:  # fmt: skip
+    if datatype == "BYTES":
+        return _decode_strings(_split_bytes(chunk, _count(shape), name), shape, name, parameters)
+    dtype = DTYPES[datatype]
+    expected = _count(shape) * dtype.itemsize
+    if len(chunk) != expected:
+        raise ServeError(
+            f"input '{name}': {len(chunk)} bytes of {datatype} data for shape {list(shape)} "
+            f"(expected {expected})"
+        )
+    if datatype == "BOOL":
+        return (np.frombuffer(chunk, dtype=np.uint8) != 0).reshape(shape)
+    return np.frombuffer(chunk, dtype=dtype).reshape(shape)
+
+
+def _split_bytes(chunk: memoryview, count: int, name: str) -> list[bytes]:
+    """BYTES elements of the binary extension: each a 4-byte little-endian length, then bytes."""
+    items: list[bytes] = []
+    offset, end = 0, len(chunk)
+    while offset < end:
+        if offset + 4 > end:
+            raise ServeError(f"input '{name}': truncated BYTES element length at byte {offset}")
+        (length,) = _LENGTH.unpack_from(chunk, offset)
+        offset += 4
+        if offset + length > end:
+            raise ServeError(
+                f"input '{name}': BYTES element {len(items)} of {length} bytes runs past the "
+                "end of its data"
+            )
+        items.append(bytes(chunk[offset : offset + length]))
+        offset += length
+    if len(items) != count:
+        raise ServeError(f"input '{name}': {len(items)} BYTES elements for a shape of {count}")
+    return items
+
+
+def _decode_strings(
+    items: list[bytes], shape: tuple[int, ...], name: str, parameters: dict[str, Any]
+) -> np.ndarray:
+    """Binary BYTES as str (UTF-8) unless the input says ``content_type: "bytes"``; without a
+    content type, a tensor that is not all UTF-8 stays bytes."""
+    array = np.empty(len(items), dtype=object)
+    content_type = parameters.get("content_type")
+    if content_type != "bytes":
+        try:
+            array[:] = [item.decode("utf-8") for item in items]
+            return array.reshape(shape)
+        except UnicodeDecodeError as error:
+            if content_type == "str":
+                raise ServeError(f"input '{name}' is content_type 'str' but {error}") from None
+    array[:] = items
+    return array.reshape(shape)
+
+
+def _from_json(
+    data: object, datatype: str, shape: tuple[int, ...], name: str, parameters: dict[str, Any]
+) -> np.ndarray:
+    if not isinstance(data, list):
+        data = [data]
+    try:
+        array = np.asarray(data)
+    except ValueError:
+        raise ServeError(
+            f"input '{name}': 'data' is ragged (nested lists of unequal length)"
+        ) from None
+    count = _count(shape)
+    if array.size != count:
+        raise ServeError(
+            f"input '{name}': {array.size} values for shape {list(shape)} ({count} expected)"
+        )
+    if array.ndim > 1 and array.shape != shape:
+        raise ServeError(
+            f"input '{name}': 'data' is nested as {list(array.shape)} but shape is {list(shape)}"
+        )
+    if datatype == "BYTES":
+        return _json_strings(array, name, parameters).reshape(shape)
+    dtype = DTYPES[datatype]
+    kinds = _KINDS[datatype.rstrip("0123456789")]
+    if array.dtype == object and datatype.startswith("FP"):
+        # null stands for a missing value (NaN): JSON has no NaN
+        values = array.reshape(-1)
+        if not all(v is None or type(v) in (int, float) for v in values):
+            raise ServeError(f"input '{name}': {datatype} data holds a non-number")
+        array = np.array(values.tolist(), dtype=np.float64)
+    elif array.size and array.dtype.kind not in kinds:
+        raise ServeError(f"input '{name}': {datatype} data holds {_describe(array)}")
+    if array.dtype.kind in "iu" and dtype.kind in "iu" and array.size:
+        info = np.iinfo(dtype)
+        if array.min() < info.min or array.max() > info.max:
+            raise ServeError(f"input '{name}': a value is out of range for {datatype}")
+    if array.dtype != dtype:
+        array = array.astype(dtype)
+    return array if array.shape == shape else array.reshape(shape)
+
+
+def _describe(array: np.ndarray) -> str:
+    kind = array.dtype.kind
+    return {
+        "U": "strings", "b": "booleans", "f": "non-integer numbers", "O": "mixed or null values",
+        "i": "integers", "u": "integers",
+    }.get(kind, str(array.dtype))  # fmt: skip
+
+
+def _json_strings(array: np.ndarray, name: str, parameters: dict[str, Any]) -> np.ndarray:
+    if array.dtype.kind == "U" or array.size == 0:
+        return array.astype(object)
+    values = array.reshape(-1)
+    if array.dtype == object and all(v is None or isinstance(v, str) for v in values):
+        return values.copy()  # null is a missing string (None)
+    raise ServeError(f"input '{name}': BYTES data must be strings, not {_describe(array)}")
+
+
+def _json_data(array: np.ndarray) -> Any:
+    """A flat JSON-ready view of an output: numpy for orjson where it can, else a list."""
+    flat = np.ascontiguousarray(array).reshape(-1)
+    if flat.dtype.kind in "biuf" and flat.dtype != np.float16:
+        return flat
+    if flat.dtype == np.float16:
+        return flat.astype(np.float64)
+    return [_text(v) for v in flat.tolist()]
+
+
+def _text(value: object) -> object:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="backslashreplace")
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value)
+
+
+def _binary_data(array: np.ndarray) -> bytes:
+    if datatype_of(array) != "BYTES":
+        return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    parts: list[bytes] = []
+    for value in array.reshape(-1).tolist():
+        raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
+        parts += (_LENGTH.pack(len(raw)), raw)
+    return b"".join(parts)
+
+
+def encode_response(
+    model_name: str,
+    model_version: str | None,
+    request: InferRequest,
+    outputs: dict[str, np.ndarray],
+    parameters: dict[str, Any] | None = None,
+) -> tuple[bytes, int | None]:
+    """The response body and, when it carries binary tensors, its JSON header's length (for
+    ``Inference-Header-Content-Length``)."""
+    tensors = []
+    blobs: list[bytes] = []
+    for name, array in outputs.items():
+        array = np.asarray(array)
+        tensor: dict[str, Any] = {
+            "name": name, "datatype": datatype_of(array), "shape": list(array.shape),
+        }  # fmt: skip
+        listed = request.outputs is not None and name in request.outputs
+        if name in request.binary_outputs or (request.binary_default and not listed):
+            raw = _binary_data(array)
+            tensor["parameters"] = {"binary_data_size": len(raw)}
+            blobs.append(raw)
+        else:
+            tensor["data"] = _json_data(array)
+        tensors.append(tensor)
+    response: dict[str, Any] = {"model_name": model_name}
+    if model_version is not None:
+        response["model_version"] = model_version
+    if request.id is not None:
+        response["id"] = request.id
+    if parameters:
+        response["parameters"] = parameters
+    response["outputs"] = tensors
+    header = dumps(response)
+    if not blobs:
+        return header, None
+    return b"".join([header, *blobs]), len(header)
+
+
+def dumps(value: object) -> bytes:
+    """JSON bytes (numpy arrays serialized natively; NaN becomes null)."""
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def error_body(message: str) -> bytes:
+    """The protocol's error body."""
+    return orjson.dumps({"error": message})
