@@ -52,8 +52,8 @@ class BatchRecord:
 class BatchPolicy:
     """How a model version batches (``ModelConfig`` gives these per model)."""
 
-    max_batch: int = 256  # rows per call
-    max_wait: float = 0.02  # seconds a request may wait (predicted) for its batch to start
+    max_batch: int = 4096  # rows per call
+    max_wait: float = 1.0  # seconds a request may wait (predicted) for its batch to start
     objective: float = 0.05  # seconds: the latency objective a batch's compute fits half of
     queue_limit: int = 1024  # requests waiting
     enabled: bool = True  # False: every request is its own call
