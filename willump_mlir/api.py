@@ -18,7 +18,7 @@ from xdsl.passes import ModulePass
 
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
-from willump_mlir.frontend.spec import FrontendError, FrontendResult
+from willump_mlir.frontend.spec import FrontendError, FrontendResult, ValueSpec
 from willump_mlir.frontend.tracer import describe, statement_lines
 from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
@@ -206,6 +206,7 @@ class SelfCheck:
             self.args = (*self.example, *defaults)
             self.data = [spec.kind != "bound" for spec in traced.arguments]
             self.expected = self.original()
+        traced.result = ValueSpec.of(self.expected)
         try:
             compiled = compile_traced(self.fn, traced, self.started, self.passes)
         except Exception as error:

@@ -95,7 +95,7 @@ from willump_mlir.api import compile_traced
 from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
 from willump_mlir.compiler import STAGE_PASSES, context
 from willump_mlir.dialects.pipeline import PythonCallOp
-from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall
+from willump_mlir.frontend.spec import ArgumentSpec, FrontendResult, PythonCall, ValueSpec
 from willump_mlir.frontend.types import frame_type, text_type
 from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.runtime import jit
@@ -294,6 +294,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 **({"class": _bound_kind(a.value)} if a.kind == "bound" else {}),
                 "dtypes": a.dtypes,
                 "bools": a.bools,
+                "example": None if a.example is None else a.example.to_json(),
             }
             for a in traced.arguments
         ],
@@ -304,6 +305,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
         },
         "blobs": sorted(traced.blobs),
         "returns_sparse": traced.returns_sparse,
+        "result": None if traced.result is None else traced.result.to_json(),
         "notes": list(traced.notes),
         "passes": [str(p.pipeline_pass_spec()) for p in compiled.staged.passes.values()],
     }
@@ -497,8 +499,11 @@ def load(
 
 def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """What stands for the pickled objects of a save without a pickle: the original
-    function's stand-in, ``CompiledIn`` markers for the bound arguments, no Python calls."""
+    function's stand-in, ``CompiledIn`` markers for the bound arguments (one per name,
+    shared by the programs: an optimized pipeline passes the exact program's to the
+    others), no Python calls."""
     programs = {}
+    markers: dict[str, CompiledIn] = {}
     for name in names:
         spec = manifest["programs"][name]
         if spec["python_calls"]:
@@ -507,7 +512,7 @@ def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict
                 f"Python calls, and the save holds no {OBJECTS}"
             )
         bound = {
-            a["name"]: CompiledIn(str(a["name"]), str(a["class"]))
+            a["name"]: markers.setdefault(a["name"], CompiledIn(str(a["name"]), str(a["class"])))
             for a in spec["arguments"]
             if a["kind"] == "bound"
         }
@@ -537,6 +542,7 @@ def _frontend_result(
             None if a["columns"] is None else [(str(n), str(k)) for n, k in a["columns"]],
             a.get("dtypes"),
             a.get("bools"),
+            _value_spec(a.get("example")),
         )
         for a in spec["arguments"]
     ]
@@ -554,7 +560,13 @@ def _frontend_result(
         python_calls=calls,
         returns_sparse=bool(spec["returns_sparse"]),
         notes=[str(note) for note in spec["notes"]],
+        result=_value_spec(spec.get("result")),
     )
+
+
+def _value_spec(data: Any) -> ValueSpec | None:
+    """A ``ValueSpec`` of the manifest (absent from saves before serving: None)."""
+    return None if data is None else ValueSpec.from_json(data)
 
 
 def _check_signature(

@@ -1,6 +1,13 @@
 """Frontend: a Python inference function -> the ``pipeline`` dialect."""
 
-from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
+from .spec import (
+    ArgumentSpec,
+    FrontendError,
+    FrontendResult,
+    PythonCall,
+    Unsupported,
+    ValueSpec,
+)
 from .tracer import trace_to_module
 
 __all__ = [
@@ -9,5 +16,6 @@ __all__ = [
     "FrontendResult",
     "PythonCall",
     "Unsupported",
+    "ValueSpec",
     "trace_to_module",
 ]

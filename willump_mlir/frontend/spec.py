@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute, Operation
 
@@ -23,6 +25,53 @@ class Unsupported(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """A data value as the example showed it, for a pipeline's signature (what a server
+    lists and decodes requests into): its type's name (``DataFrame``, ``ndarray``,
+    ``list``, ``tuple``, ``Series``, ``csr_matrix``), the dtype of each of its columns (a
+    frame's, by name, in order; ``""``: the value's own) and the shape of one row (``()``
+    for one value a row)."""
+
+    type: str
+    dtypes: tuple[tuple[str, str], ...]
+    row_shape: tuple[int, ...] = ()
+    name: str | None = None  # a Series' name (a str; else None)
+
+    @staticmethod
+    def of(value: object) -> ValueSpec | None:
+        """The spec of a DataFrame, Series, numpy array, scipy sparse matrix, or list or
+        tuple of str; None for anything else (a tuple of results, a scalar)."""
+        kind = type(value).__name__
+        if isinstance(value, pd.DataFrame):
+            dtypes = tuple((str(c), str(d)) for c, d in value.dtypes.items())
+            return ValueSpec(kind, dtypes, (len(dtypes),))
+        if isinstance(value, pd.Series):
+            name = value.name if isinstance(value.name, str) else None
+            return ValueSpec(kind, (("", str(value.dtype)),), (), name)
+        if isinstance(value, np.ndarray) or sp.issparse(value):
+            shape = tuple(int(n) for n in value.shape[1:])  # type: ignore[union-attr]
+            return ValueSpec(kind, (("", str(value.dtype)),), shape)  # type: ignore[union-attr]
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return ValueSpec(kind, (("", "object"),))
+        return None
+
+    def to_json(self) -> dict[str, object]:
+        return {"type": self.type, "dtypes": [list(d) for d in self.dtypes],
+                "row_shape": list(self.row_shape), "name": self.name}  # fmt: skip
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> ValueSpec:
+        """The spec ``to_json`` wrote (``KeyError``/``TypeError``/``ValueError`` if damaged)."""
+        name = data["name"]
+        return ValueSpec(
+            str(data["type"]),
+            tuple((str(c), str(d)) for c, d in data["dtypes"]),
+            tuple(int(n) for n in data["row_shape"]),
+            None if name is None else str(name),
+        )
 
 
 @dataclass
@@ -42,6 +91,8 @@ class ArgumentSpec:
     #: for each column (``""``: a 2-D array) native code reads as float64, whether the
     #: example's was bool: numpy computes on bools otherwise (``True + True`` is ``True``)
     bools: dict[str, bool] | None = None
+    #: a data argument's example (its columns and their dtypes), for the signature
+    example: ValueSpec | None = None
 
     def accepts(self, value: object) -> bool:
         """Whether a call may pass ``value`` for this bound argument: the object given to
@@ -101,6 +152,8 @@ class FrontendResult:
     notes: list[str] = field(default_factory=list)
     # each traced estimator op (pipeline.transform, pipeline.predict) -> the estimator it calls
     models: dict[Operation, object] = field(default_factory=dict)
+    #: what the original function returns on the example (set by ``wm.compile``'s check)
+    result: ValueSpec | None = None
     # the options of the compiler's passes, by pass name (``compiler.StagedModule``)
 
     @property

@@ -69,7 +69,14 @@ from .inlining import (
 )
 from .inlining import MUTATORS as _MUTATORS
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
-from .spec import ArgumentSpec, FrontendError, FrontendResult, PythonCall, Unsupported
+from .spec import (
+    ArgumentSpec,
+    FrontendError,
+    FrontendResult,
+    PythonCall,
+    Unsupported,
+    ValueSpec,
+)
 from .stability import record_dtypes
 from .string_vocab import StringVocab
 from .strings import StringColumns, check_lengths, is_accessor, materialize_strings
@@ -1689,12 +1696,15 @@ def _classify(name: str, value: object, static: bool = False) -> ArgumentSpec:
             detail = f"column name {bad[0]!r} is not a str" if bad else "a column is neither " \
                 "numeric nor text (str)"  # fmt: skip
             raise FrontendError(f"argument {name!r}: unsupported DataFrame: {detail}")
-        return ArgumentSpec(name, "frame", frame_type(columns), None, columns)
+        return ArgumentSpec(name, "frame", frame_type(columns), None, columns,
+                            example=ValueSpec.of(value))  # fmt: skip
     if is_text(value):
-        return ArgumentSpec(name, "strings", text_type(name), None, [(name, "str")])
+        return ArgumentSpec(name, "strings", text_type(name), None, [(name, "str")],
+                            example=ValueSpec.of(value))  # fmt: skip
     if isinstance(value, np.ndarray):
         if value.ndim == 2 and value.dtype.kind in "fiub":
-            return ArgumentSpec(name, "array", batch_of(value.shape[1]), None, None)
+            return ArgumentSpec(name, "array", batch_of(value.shape[1]), None, None,
+                                example=ValueSpec.of(value))  # fmt: skip
         raise FrontendError(
             f"argument {name!r}: a numpy array must be 2-D and numeric or 1-D of str, got "
             f"{value.ndim}-D of dtype {value.dtype}"

@@ -7,6 +7,7 @@ Python call in between, and returns what the original function returns.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import threading
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import scipy.sparse as sp
 
 from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
-from willump_mlir.frontend import ArgumentSpec, FrontendResult
+from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
@@ -62,6 +63,8 @@ def take_rows(value: Any, rows: np.ndarray) -> Any:
     """The ``rows`` of a data argument, in its own type (DataFrame, Series, array, list)."""
     if isinstance(value, pd.DataFrame | pd.Series):
         return value.iloc[rows]
+    if isinstance(value, marshal.Columns):
+        return value.take(rows)
     if isinstance(value, np.ndarray):
         return value[rows]
     return (
@@ -355,6 +358,31 @@ class DirectCall:
         return result.view(bool) if self.as_bool else result
 
 
+@dataclass(frozen=True)
+class Signature:
+    """A pipeline's data arguments, in order, each with its example (``ArgumentSpec.example``,
+    always set), and what the original function returns on the example (None if unknown: a
+    save written before signatures were recorded)."""
+
+    data: list[ArgumentSpec]
+    result: ValueSpec | None
+
+
+def _example(spec: ArgumentSpec) -> ValueSpec:
+    """A data argument's example, or for a save written before examples were recorded, the
+    types its compiled code reads (numbers as float64, strings as objects)."""
+    if spec.example is not None:
+        return spec.example
+    if spec.kind == "frame":
+        kinds = {"f64": "float64", "str": "object"}
+        dtypes = tuple((n, kinds.get(k) or str(np.dtype(k))) for n, k in spec.columns or [])
+        return ValueSpec("DataFrame", dtypes, (len(dtypes),))
+    if spec.kind == "strings":
+        return ValueSpec("list", (("", "object"),))
+    assert spec.type is not None
+    return ValueSpec("ndarray", (("", "float64"),), (spec.type.get_shape()[1],))
+
+
 class CompiledPipeline:
     """Native code for a Python inference function; call it like the function."""
 
@@ -417,6 +445,25 @@ class CompiledPipeline:
             else None
         )
 
+    def signature(self) -> Signature:
+        """The data arguments and the result type (see ``Signature``)."""
+        data = [a for a in self.arguments if a.kind != "bound"]
+        data = [a if a.example else dataclasses.replace(a, example=_example(a)) for a in data]
+        return Signature(data, self.traced.result)
+
+    @property
+    def reduces(self) -> bool:
+        """Whether native code reduces over the batch (``a - a.mean()``): a row's result
+        then depends on the other rows."""
+        return any(o.scalar for k in self.kernels.values() for o in k.outputs)
+
+    @property
+    def row_wise(self) -> bool:
+        """Whether each row's result depends on that row only, so that a call on the rows
+        of several requests gives each request its own rows' result: no batch reduction
+        in native code and no Python call of the user's code (which might reduce)."""
+        return not self.reduces and not self.traced.python_fallbacks
+
     # region Calling
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -432,7 +479,7 @@ class CompiledPipeline:
         raised if the plan gives a result."""
         try:
             self.check_bound(args)
-            return self.fn(*args)
+            return self.original(args)
         except Exception:
             self.call_plan(args)
             raise
@@ -474,13 +521,17 @@ class CompiledPipeline:
             return results, np.flatnonzero(np.logical_or.reduce(python_rows))
         return results, np.empty(0, dtype=np.int64)
 
+    def original(self, args: tuple[Any, ...]) -> Any:
+        """``fn(*args)``, a ``Columns`` argument given as its DataFrame."""
+        return self.fn(*map(marshal.as_frame, args))
+
     def run_original(self, args: tuple[Any, ...], unhandled: marshal.Unhandled) -> Any:
         """The original function's result on an input the compiled code does not read
         (``unhandled`` says which and why), or its error, naming the argument, as an
         exception of the same class (see ``marshal.refused``)."""
         self.calls_in_python += 1
         try:
-            return self.fn(*args)
+            return self.original(args)
         except Exception as error:
             raise marshal.refused(error, unhandled) from error
 
@@ -493,14 +544,14 @@ class CompiledPipeline:
         is object where a row gives NaN), so would the whole batch's: the original runs on it.
         A batch reduction depends on every row: then the function runs on the whole batch.
         """
-        if any(o.scalar for k in self.kernels.values() for o in k.outputs):
+        if self.reduces:
             self.rows_in_python += len(rows)
-            return self.fn(*args)
-        replaced = self.fn(*take_data_rows(self.arguments, args, rows))
+            return self.original(args)
+        replaced = self.original(take_data_rows(self.arguments, args, rows))
         self.rows_in_python += len(rows)
         if not sp.issparse(result) and _dtypes(replaced) != _dtypes(result):
             self.calls_in_python += 1
-            return self.fn(*args)
+            return self.original(args)
         if sp.issparse(result):
             native = np.setdiff1d(np.arange(result.shape[0]), rows)
             stacked = sp.vstack([result[native], replaced], format="csr")
@@ -814,7 +865,8 @@ class CompiledPipeline:
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
         call = self.traced.python_calls[step.callee]
-        values.update(zip(step.results, call.function(*(values[a] for a in step.args)),
+        values.update(zip(step.results, call.function(*(marshal.as_frame(values[a])
+                                                        for a in step.args)),
                           strict=True))  # fmt: skip
 
     def runtime_error(self, error: np.ndarray, values: dict[str, Any]) -> marshal.InputError:

@@ -10,6 +10,7 @@ calls see the value as given, kernels its ``text_column``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -77,8 +78,64 @@ def refused(error: Exception, unhandled: Unhandled) -> Exception:
     return error
 
 
+class Columns(Mapping[str, Any]):
+    """A table given as its columns, for a DataFrame argument: 1-D arrays of one length by
+    name, in order, each a numpy array or a pandas extension array (pandas' ``str``).
+
+    Kernels read the arrays as they are; the DataFrame (a ``RangeIndex``, each column of
+    its array's dtype: an object array of str stays object) is built only when Python code
+    needs it (a Python call, the original function) by ``frame()``, once. A call on
+    ``Columns`` returns what the same call on ``frame()`` returns.
+    """
+
+    def __init__(self, arrays: Mapping[str, Any]):
+        self.arrays = dict(arrays)
+        lengths = {len(a) for a in self.arrays.values()}
+        if len(lengths) > 1:
+            raise InputError(f"columns of different lengths: {sorted(lengths)}")
+        if any(getattr(a, "ndim", 1) != 1 for a in self.arrays.values()):
+            raise InputError("columns must be 1-D arrays")
+        self.rows = lengths.pop() if lengths else 0
+        self._frame: pd.DataFrame | None = None
+
+    def __getitem__(self, key: Any) -> Any:
+        """A column as a pandas Series (or, for a list of names, a frame), as ``frame()``
+        gives it."""
+        return self.frame()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame of these columns (built on the first call)."""
+        if self._frame is None:
+            series = {name: pd.Series(a, dtype=a.dtype, copy=False, name=name)
+                      for name, a in self.arrays.items()}  # fmt: skip
+            self._frame = pd.DataFrame(series, copy=False)
+        return self._frame
+
+    def take(self, rows: np.ndarray) -> Columns:
+        """The ``rows`` of every column."""
+        return Columns({name: a[rows] for name, a in self.arrays.items()})
+
+    def __repr__(self) -> str:
+        return f"<Columns {list(self.arrays)}: {self.rows} rows>"
+
+
+def as_frame(value: Any) -> Any:
+    """``value``, a ``Columns`` as its DataFrame: what Python code gets."""
+    return value.frame() if isinstance(value, Columns) else value
+
+
 def check_frame(name: str, value: Any) -> int:
-    """Check a DataFrame argument and return its number of rows."""
+    """Check a DataFrame argument (or ``Columns``) and return its number of rows."""
+    if isinstance(value, Columns):
+        if value.rows == 0:
+            raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)")
+        return value.rows
     if not isinstance(value, pd.DataFrame):
         raise InputError(
             f"argument {name!r} must be a pandas DataFrame, got {type(value).__name__}"
@@ -186,6 +243,10 @@ def column_array(name: str, frame: Any, column: str) -> Any:
     A text value (not a DataFrame: a text argument or a Python call's list of str) is its
     own one column, as ``TextItems``.
     """
+    if isinstance(frame, Columns):
+        if column not in frame.arrays:
+            raise Unhandled(f"argument {name!r}", f"is missing column {column!r}")
+        return frame.arrays[column]
     if not isinstance(frame, pd.DataFrame):
         return text_items(name, frame)
     try:
@@ -431,7 +492,7 @@ def string_frame(
     """A str column native code wrote (``string_column``'s parts) as a one-column frame
     ``name`` with the index and dtype of ``like``'s ``column`` (pandas' ``str`` dtype: NaN
     for a missing value; object: None or NaN as the flags say)."""
-    source = like[column] if isinstance(like, pd.DataFrame) else like
+    source = like[column] if isinstance(like, pd.DataFrame | Columns) else like
     index = source.index if isinstance(source, pd.Series) else pd.RangeIndex(len(missing))
     dtype = source.dtype if isinstance(source, pd.Series) else np.dtype(object)
     if not isinstance(dtype, pd.StringDtype):  # a category column's str methods give objects

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from willump_mlir.runtime.compiled import CompiledPipeline, take_data_rows
+from willump_mlir.runtime.compiled import CompiledPipeline, Signature, take_data_rows
 from willump_mlir.runtime.marshal import InputError, Unhandled
 from willump_mlir.stats.confidence import confidence as confidence_of
 from willump_mlir.stats.thresholds import ThresholdChoice
@@ -100,6 +100,26 @@ class OptimizedPipeline:
     def bound(self) -> dict[str, object]:
         """The bound arguments (fitted estimators, constants) by name: calls pass these."""
         return {a.name: a.value for a in self.exact.arguments if a.kind == "bound"}
+
+    def signature(self) -> Signature:
+        """The data arguments and the result type (the exact pipeline's)."""
+        return self.exact.signature()
+
+    @property
+    def row_wise(self) -> bool:
+        """Whether each row's result depends on that row only (``CompiledPipeline.row_wise``
+        of the exact pipeline; the cascade decides row by row)."""
+        return self.exact.row_wise
+
+    @property
+    def rows_in_python(self) -> int:
+        """Rows the native code of its programs handed back to Python, so far."""
+        return sum(p.rows_in_python for p in (self.exact, self.approx, self.rest) if p)
+
+    def settled(self) -> tuple[int, int]:
+        """Rows the cascade has run and rows its cheap model settled, so far."""
+        with self.counting:
+            return int(self._report.calls["rows"]), int(self._report.calls["settled"])
 
     @property
     def cascaded(self) -> bool:

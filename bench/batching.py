@@ -1,0 +1,128 @@
+"""Adaptive batching in process: one-row lending_club requests from closed-loop clients.
+
+The model side of ``willump serve`` without HTTP: ``ModelVersion.infer`` on decoded
+requests (float64 arrays, object arrays of str) from 1, 8 and 64 concurrent clients, with
+batching on (the defaults of ``willump-serve.json``) and off (every request its own call,
+the wait budget lifted so that no request is refused). Each setting runs in a process of its
+own, rounds alternating.
+
+    python -m bench.batching [--seconds 3] [--rounds 2]
+
+writes ``bench/results/batching.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import timing
+
+RESULTS = Path(__file__).parent / "results" / "batching.md"
+CLIENTS = (1, 8, 64)
+
+
+async def closed_loop(model: Any, requests: list[Any], clients: int, seconds: float) -> Any:
+    """Every client sends its next request when the last is answered; latencies in s."""
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def client(first: int) -> None:
+        k = first
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            await model.infer(requests[k % len(requests)], parameters={}, outputs=None)
+            latencies.append(time.perf_counter() - started)
+            k += clients
+
+    await asyncio.gather(*(client(j) for j in range(clients)))
+    return latencies
+
+
+def child(batching: bool, clients: int, seconds: float) -> dict[str, Any]:
+    import willump_mlir as wm
+    from willump_mlir.serve.repository import CONFIG, Repository
+    from willump_mlir.workloads import lending_club as lc
+
+    work = lc.build()
+    compiled = wm.compile(lc.score, example=(work.test.iloc[:200], work.model))
+    root = Path(tempfile.mkdtemp())
+    compiled.save(root / "m" / "1")
+    config = {} if batching else {"batching": False, "max_wait_ms": 1e6}
+    (root / "m" / CONFIG).write_text(json.dumps(config), encoding="utf-8")
+    requests = [{c: work.test[c].to_numpy()[i : i + 1] for c in work.test} for i in range(200)]
+    sizes: list[int] = []
+
+    async def main() -> list[float]:
+        repository = Repository(root, on_batch=lambda r: sizes.append(r.requests))
+        while not repository.ready():
+            await asyncio.sleep(0.01)
+        model = repository.get("m")
+        await closed_loop(model, requests, clients, 0.5)  # warm up
+        sizes.clear()
+        latencies = await closed_loop(model, requests, clients, seconds)
+        await repository.close()
+        return latencies
+
+    latencies = asyncio.run(main())
+    return {"latencies": latencies, "seconds": seconds, "batches": sizes}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.batching", description=__doc__)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--child", nargs=2, metavar=("BATCHING", "CLIENTS"))
+    args = ap.parse_args(argv)
+    if args.child:
+        record = child(args.child[0] == "on", int(args.child[1]), args.seconds)
+        sys.stdout.write(json.dumps(record) + "\n")
+        return
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    load = []
+    for _ in range(args.rounds):
+        for clients in CLIENTS:
+            for batching in ("on", "off"):
+                load.append(os.getloadavg()[0])
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.batching", "--child", batching, str(clients),
+                     "--seconds", str(args.seconds)],
+                    check=True, capture_output=True, text=True, timeout=900,
+                )  # fmt: skip
+                record = json.loads(out.stdout.strip().splitlines()[-1])
+                runs.setdefault((batching, clients), []).append(record)
+    lines = [
+        "# Adaptive batching in process (lending_club, one-row requests)",
+        "",
+        f"`python -m bench.batching --seconds {args.seconds} --rounds {args.rounds}`, "
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average "
+        f"{min(load):.1f}-{max(load):.1f}. `ModelVersion.infer` on decoded requests, no HTTP: "
+        "the server's model side only. Each row: every round's requests together.",
+        "",
+        "| clients | batching | requests/s | p50 ms | p99 ms | requests per batch (mean) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for clients in CLIENTS:
+        for batching in ("on", "off"):
+            records = runs[(batching, clients)]
+            latencies = [s * 1e3 for r in records for s in r["latencies"]]
+            rate = len(latencies) / sum(r["seconds"] for r in records)
+            batches = [b for r in records for b in r["batches"]]
+            lines.append(
+                f"| {clients} | {batching} | {rate:,.0f} | {timing.median(latencies):.2f} | "
+                f"{timing.percentile(latencies, 99):.2f} | {sum(batches) / len(batches):.1f} |"
+            )
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""``serve.batching``: requests coalesced into one call, a bad request failing alone, the
+bounded queue; with a stand-in call and with real pipelines served from a repository."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import serve_pipelines as sp
+
+import willump_mlir as wm
+from willump_mlir.serve.batching import Batcher, BatchPolicy, BatchRecord, CostModel
+from willump_mlir.serve.errors import Overloaded, ServeError
+from willump_mlir.serve.repository import Repository
+
+
+class Doubler:
+    """A stand-in pipeline call: each payload is a list of numbers, doubled; a payload
+    holding -1 makes the whole call raise. ``gate`` holds the worker until it is set."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Any]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, payloads: list[Any]) -> list[Any]:
+        self.gate.wait(10)
+        self.calls.append(payloads)
+        if any(-1 in p for p in payloads):
+            raise ValueError("a -1 row")
+        return [[2 * v for v in p] for p in payloads]
+
+
+def batcher(call: Doubler, records: list[BatchRecord], **policy: Any) -> Batcher:
+    return Batcher("m", "1", call, BatchPolicy(**policy), lambda: (0, None), records.append)
+
+
+def test_requests_that_arrive_while_a_batch_runs_go_together() -> None:
+    call, records = Doubler(), []
+
+    async def main() -> None:
+        b = batcher(call, records, objective=100.0)  # the held call must not cap batches
+        call.gate.clear()
+        first = asyncio.ensure_future(b.submit([0], 1))
+        await asyncio.sleep(0.05)  # the first request runs alone: the model was idle
+        rest = [asyncio.ensure_future(b.submit([k, k], 2)) for k in range(1, 6)]
+        await asyncio.sleep(0.01)
+        call.gate.set()
+        assert await first == [0]
+        assert await asyncio.gather(*rest) == [[2 * k, 2 * k] for k in range(1, 6)]
+        await b.close()
+
+    asyncio.run(main())
+    assert [len(c) for c in call.calls] == [1, 5]
+    assert [(r.requests, r.rows, r.errors) for r in records] == [(1, 1, 0), (5, 10, 0)]
+    assert all(len(r.queue_seconds) == r.requests and r.compute_seconds > 0 for r in records)
+
+
+def test_a_bad_request_fails_alone() -> None:
+    call, records = Doubler(), []
+
+    async def main() -> list[Any]:
+        b = batcher(call, records, objective=100.0)
+        call.gate.clear()
+        blocker = asyncio.ensure_future(b.submit([0], 1))
+        await asyncio.sleep(0.05)
+        payloads = [[1], [2], [-1], [3], [4], [-1, 5], [6]]
+        jobs = [asyncio.ensure_future(b.submit(p, len(p))) for p in payloads]
+        await asyncio.sleep(0.01)
+        call.gate.set()
+        await blocker
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    answers = asyncio.run(main())
+    assert [a if isinstance(a, list) else "error" for a in answers] == \
+        [[2], [4], "error", [6], [8], "error", [12]]  # fmt: skip
+    assert str(answers[2]) == "a -1 row"
+    assert records[-1].requests == 7 and records[-1].errors == 2
+
+
+def test_requests_that_must_run_alone_are_never_combined() -> None:
+    call, records = Doubler(), []
+
+    async def main() -> None:
+        b = batcher(call, records, max_batch=3, objective=100.0)
+        call.gate.clear()
+        blocker = asyncio.ensure_future(b.submit([0], 1))
+        await asyncio.sleep(0.05)
+        jobs = [
+            b.submit([1], 1), b.submit([2], 1, alone=True), b.submit([3], 1), b.submit([4], 1),
+            b.submit([5], 1), b.submit([6], 1),
+        ]  # fmt: skip
+        tasks = [asyncio.ensure_future(j) for j in jobs]
+        await asyncio.sleep(0.01)
+        call.gate.set()
+        await blocker
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    # FIFO; an alone request splits the queue; max_batch=3 rows caps a batch
+    assert call.calls == [[[0]], [[1]], [[2]], [[3], [4], [5]], [[6]]]
+
+
+def test_a_full_queue_is_overloaded_with_a_retry_after() -> None:
+    call, records = Doubler(), []
+
+    async def main() -> None:
+        b = batcher(call, records, queue_limit=2, max_wait=100.0)
+        call.gate.clear()
+        running = asyncio.ensure_future(b.submit([0], 1))
+        await asyncio.sleep(0.05)
+        queued = [asyncio.ensure_future(b.submit([k], 1)) for k in (1, 2)]
+        await asyncio.sleep(0.01)
+        with pytest.raises(Overloaded, match="2 requests queued") as refused:
+            await b.submit([3], 1)
+        assert refused.value.status == 503 and refused.value.retry_after > 0
+        call.gate.set()
+        assert await asyncio.gather(running, *queued) == [[0], [2], [4]]
+        assert await b.submit([3], 1) == [6]  # room again
+
+    asyncio.run(main())
+
+
+def test_a_predicted_wait_past_the_budget_is_overloaded() -> None:
+    call, records = Doubler(), []
+
+    async def main() -> None:
+        b = batcher(call, records, max_wait=0.01)
+        for _ in range(3):
+            b.cost.observe(1, 0.05)  # calls measured at 50 ms
+        call.gate.clear()
+        running = asyncio.ensure_future(b.submit([0], 1))
+        await asyncio.sleep(0.001)
+        with pytest.raises(Overloaded, match="predicted wait") as refused:
+            await b.submit([1], 1)
+        assert 0.0 < refused.value.retry_after <= 0.06
+        call.gate.set()
+        await running
+
+    asyncio.run(main())
+
+
+class TenMillisecondsARow(CostModel):
+    def observe(self, rows: int, seconds: float) -> None:
+        pass
+
+    def terms(self) -> tuple[float, float]:
+        return 0.0, 0.01
+
+
+def test_a_batch_fits_half_the_latency_objective() -> None:
+    call, records = Doubler(), []
+
+    async def main() -> None:
+        b = batcher(call, records, objective=0.05, max_wait=100.0)
+        b.cost = TenMillisecondsARow()  # 25 ms, half the objective, is 2 rows
+        call.gate.clear()
+        blocker = asyncio.ensure_future(b.submit([0], 1))
+        await asyncio.sleep(0.05)
+        tasks = [asyncio.ensure_future(b.submit([k], 1)) for k in range(1, 6)]
+        await asyncio.sleep(0.01)
+        call.gate.set()
+        await asyncio.gather(blocker, *tasks)
+
+    asyncio.run(main())
+    assert [len(c) for c in call.calls[:3]] == [1, 2, 2]
+
+
+def test_the_cost_model_separates_the_call_from_the_rows() -> None:
+    cost = CostModel()
+    assert cost.predict(10) is None
+    for rows in (1, 10, 100, 1, 50):
+        cost.observe(rows, 0.001 + 0.0001 * rows)
+    fixed, per_row = cost.terms() or (0, 0)
+    assert fixed == pytest.approx(0.001) and per_row == pytest.approx(0.0001)
+    same = CostModel()
+    for _ in range(5):
+        same.observe(4, 0.002)  # one size only: proportional to the rows
+    assert same.predict(8) == pytest.approx(0.004)
+
+
+# region Real pipelines
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, pd.DataFrame, Any]:
+    """A repository holding the loan pipeline (unknown categories refused) and a cascade."""
+    frame, y = sp.loans()
+    model = sp.loan_model(frame[:400], y[:400], unknown="error")
+    compiled = wm.compile(sp.score_loans, example=(frame[:200], model))
+    fast, cascade_model, cascade_rows = sp.cascade()
+    root = tmp_path_factory.mktemp("repository")
+    compiled.save(root / "loans" / "1")
+    fast.save(root / "cascade" / "1")
+    return root, compiled, frame[400:].reset_index(drop=True), (fast, cascade_model, cascade_rows)
+
+
+def request(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {name: column.to_numpy() for name, column in frame.items()}
+
+
+def concurrently(root: Path, name: str, parts: list[pd.DataFrame]) -> tuple[list[Any], Any]:
+    """Every part sent at once to model ``name``: the answers (or errors) and the batches."""
+    records: list[BatchRecord] = []
+
+    async def main() -> list[Any]:
+        repository = Repository(root, on_batch=records.append)
+        while not repository.ready():
+            await asyncio.sleep(0.01)
+        model = repository.get(name)
+        answers = await asyncio.gather(
+            *(model.infer(request(p), parameters={}, outputs=None) for p in parts),
+            return_exceptions=True,
+        )
+        await repository.close()
+        return answers
+
+    return asyncio.run(main()), records
+
+
+def test_concurrent_requests_coalesce_and_each_gets_its_own_rows(served: Any) -> None:
+    root, compiled, fresh, _ = served
+    parts = [fresh.iloc[k : k + 1 + k % 4] for k in range(0, 120, 4)]
+    answers, records = concurrently(root, "loans", parts)
+    for part, answer in zip(parts, answers, strict=True):
+        np.testing.assert_array_equal(answer["predict"], compiled(part))
+    assert max(r.requests for r in records) > 1
+    assert sum(r.requests for r in records) == len(parts)
+    assert sum(r.rows for r in records) == sum(len(p) for p in parts)
+    assert all(r.rows_in_python == 0 and r.settled_fraction is None for r in records)
+
+
+def test_one_bad_request_inside_a_batch_fails_alone(served: Any) -> None:
+    root, compiled, fresh, _ = served
+    parts = [fresh.iloc[k : k + 3] for k in range(0, 60, 3)]
+    parts[7] = parts[7].assign(grade=["A", "Z", "B"])  # an unknown category: refused
+    answers, records = concurrently(root, "loans", parts)
+    assert isinstance(answers[7], ServeError) and "'Z'" in str(answers[7])
+    with pytest.raises(ValueError, match="'Z'"):
+        compiled(parts[7])  # in-process, the same rows are refused
+    for k, (part, answer) in enumerate(zip(parts, answers, strict=True)):
+        if k != 7:
+            np.testing.assert_array_equal(answer["predict"], compiled(part))
+    assert sum(r.errors for r in records) == 1 and max(r.requests for r in records) > 1
+
+
+def test_a_cascade_batches_and_reports_its_settled_fraction(served: Any) -> None:
+    root, _, _, (fast, cascade_model, rows) = served
+    parts = [rows.iloc[k : k + 5] for k in range(0, 100, 5)]
+    answers, records = concurrently(root, "cascade", parts)
+    for part, answer in zip(parts, answers, strict=True):
+        np.testing.assert_array_equal(answer["predict"], fast(part, cascade_model))
+    assert max(r.requests for r in records) > 1
+    assert all(r.settled_fraction is not None and 0 <= r.settled_fraction <= 1 for r in records)
+
+
+# endregion

@@ -1,0 +1,150 @@
+"""``serve.signature``: a pipeline's signature as tensors, exact request conversions and
+results as outputs (no pipeline needed: signatures are built from example values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from willump_mlir.frontend.spec import ArgumentSpec, ValueSpec
+from willump_mlir.runtime.compiled import Signature
+from willump_mlir.runtime.marshal import Columns
+from willump_mlir.serve.errors import ServeError
+from willump_mlir.serve.signature import ServeSignature, TensorSpec, concat, split
+
+EXAMPLE = pd.DataFrame({
+    "f": [1.5, np.nan], "i": np.array([1, 2]), "b": [True, False],
+    "o": pd.Series(["a", None], dtype=object), "s": pd.array(["a", None], dtype="str"),
+    "n": pd.array([1, None], dtype="Int64"), "t": pd.to_datetime(["2020-01-02", "2021-03-04"]),
+})  # fmt: skip
+
+
+def signature(kind: str, example: Any, result: Any = None) -> ServeSignature:
+    spec = ArgumentSpec("x", kind, None, None, example=ValueSpec.of(example))
+    scores = ValueSpec.of(np.zeros(2) if result is None else result)
+    return ServeSignature(Signature([spec], scores))
+
+
+def test_a_frame_is_one_input_a_column_of_its_example_dtype() -> None:
+    table = signature("frame", EXAMPLE)
+    assert table.inputs == [
+        TensorSpec("f", "FP64", [-1]), TensorSpec("i", "INT64", [-1]),
+        TensorSpec("b", "BOOL", [-1]), TensorSpec("o", "BYTES", [-1]),
+        TensorSpec("s", "BYTES", [-1]), TensorSpec("n", "INT64", [-1]),
+        TensorSpec("t", "BYTES", [-1]),
+    ]  # fmt: skip
+    inputs = {
+        "f": np.array([2, 3], dtype=np.int32), "i": np.array([4.0, 5.0]),
+        "b": np.array([1, 0]), "o": np.array([b"x", None], dtype=object),
+        "s": np.array(["y", "\u00df"], dtype=object), "n": np.array([np.nan, 7.0]),
+        "t": np.array(["2022-05-06T07:08:09", None], dtype=object),
+    }  # fmt: skip
+    (columns,), rows = table.arguments(inputs)
+    assert isinstance(columns, Columns) and rows == 2
+    frame = columns.frame()
+    assert frame.dtypes.equals(EXAMPLE.dtypes)
+    assert frame["f"].tolist() == [2.0, 3.0] and frame["i"].tolist() == [4, 5]
+    assert frame["b"].tolist() == [True, False] and frame["o"].tolist() == ["x", None]
+    assert frame["s"].tolist() == ["y", "\u00df"] and frame["n"].isna().tolist() == [True, False]
+    assert frame["t"].iloc[0] == pd.Timestamp("2022-05-06 07:08:09") and pd.isna(frame["t"][1])
+
+
+@pytest.mark.parametrize(("column", "array", "message"), [
+    ("i", np.array([1.0, np.nan]), "input 'i': NaN or infinity where the pipeline reads int64"),
+    ("i", np.array([1.0, 2.5]), r"input 'i', row 1: \[2.5\] is not exactly a int64 value"),
+    ("f", np.array([2**53, 2**53 + 1]), r"row 1: \[9007199254740993\] is not exactly a float64"),
+    ("i", np.array([2.0**63, 1.0]), "row 0"),
+    ("b", np.array([0, 2]), r"row 1: \[2\] is not exactly a bool"),
+    ("f", np.array(["1", "2"], dtype=object), "input 'f' is BYTES where the pipeline reads FP64"),
+    ("o", np.array([1.0, 2.0]), "input 'o' is FP64 where the pipeline reads BYTES"),
+    ("o", np.array([b"\xff", b"a"], dtype=object), "input 'o', row 0: not UTF-8"),
+    ("o", np.array([1, "a"], dtype=object), "input 'o', row 0: int where the pipeline reads str"),
+    ("t", np.array(["yesterday", None], dtype=object), "input 't': not an ISO 8601 date"),
+    ("f", np.zeros((2, 2)), r"input 'f' must have shape \[rows\] \(or \[rows, 1\]\), got \[2, 2\]"),
+])  # fmt: skip
+def test_inexact_conversions_are_refused_naming_the_input(
+    column: str, array: np.ndarray, message: str
+) -> None:
+    table = signature("frame", EXAMPLE)
+    good = {c: EXAMPLE[c].to_numpy() for c in EXAMPLE}
+    good["t"] = np.array(["2020-01-01", "2020-01-02"], dtype=object)
+    table.arguments(good)
+    with pytest.raises(ServeError, match=message):
+        table.arguments(good | {column: array})
+
+
+@pytest.mark.parametrize("example", [["a b", "c"], ("a b", "c"), np.array(["a b", "c"]),
+                                     np.array(["a b", "c"], dtype=object),
+                                     pd.Series(["a b", "c"], name="docs")])  # fmt: skip
+def test_text_comes_in_the_examples_container(example: Any) -> None:
+    text = signature("strings", example)
+    assert text.inputs == [TensorSpec("x", "BYTES", [-1])]
+    (docs,), rows = text.arguments({"x": np.array([b"d\xc3\xa9j\xc3\xa0", "vu"], dtype=object)})
+    assert type(docs) is type(example) and list(docs) == ["déjà", "vu"] and rows == 2
+    if isinstance(example, pd.Series):
+        assert docs.name == "docs"
+    if isinstance(example, np.ndarray):
+        assert docs.dtype.kind == example.dtype.kind
+
+
+def test_an_array_is_one_input_of_its_width() -> None:
+    matrix = signature("array", np.zeros((3, 4), dtype=np.float32))
+    assert matrix.inputs == [TensorSpec("x", "FP32", [-1, 4])]
+    (x,), _ = matrix.arguments({"x": np.ones((2, 4), dtype=np.float64)})
+    assert x.dtype == np.float32 and x.shape == (2, 4)
+    with pytest.raises(ServeError, match=r"input 'x' must have shape \[rows, 4\], got \[2, 3\]"):
+        matrix.arguments({"x": np.ones((2, 3))})
+    with pytest.raises(ServeError, match="missing input 'x' \\(argument 'x'\\)"):
+        matrix.arguments({})
+
+
+def test_results_become_outputs() -> None:
+    frame = pd.DataFrame({"p": [0.5, 0.25], "label": pd.Series(["a", "b"], dtype="str")})
+    cases = [
+        (np.array([1, 2]), [TensorSpec("predict", "INT64", [-1])]),
+        (np.zeros((2, 3)), [TensorSpec("predict", "FP64", [-1, 3])]),
+        (pd.Series([True, False]), [TensorSpec("predict", "BOOL", [-1])]),
+        (frame, [TensorSpec("p", "FP64", [-1]), TensorSpec("label", "BYTES", [-1])]),
+        (sp.csr_matrix(np.eye(2)), [TensorSpec("predict", "FP64", [-1, 2])]),
+        (np.array(["a", "b"]), [TensorSpec("predict", "BYTES", [-1])]),
+    ]
+    for result, outputs in cases:
+        table = signature("frame", EXAMPLE, result)
+        assert table.outputs == outputs
+        got = table.outputs_of(result)
+        assert list(got) == [t.name for t in outputs]
+        assert all(len(a) == 2 for a in got.values())
+    labels = signature("frame", EXAMPLE, frame).outputs_of(frame)["label"]
+    assert labels.dtype == object and labels.tolist() == ["a", "b"]
+    assert signature("frame", EXAMPLE, frame).rankable is False
+    assert signature("frame", EXAMPLE, np.zeros(2)).rankable is True
+
+
+def test_concat_and_split_keep_each_requests_rows() -> None:
+    parts = [Columns({"a": np.arange(n, dtype=float), "s": pd.array(["x"] * n, dtype="str")})
+             for n in (1, 3, 2)]  # fmt: skip
+    joined = concat(parts)
+    assert joined.rows == 6 and str(joined.frame()["s"].dtype) == "str"
+    assert [len(p) for p in split(np.arange(6), [1, 3, 2])] == [1, 3, 2]
+    assert concat([["a"], ["b", "c"]]) == ["a", "b", "c"]
+    assert concat([("a",), ("b",)]) == ("a", "b")
+    series = concat([pd.Series(["a"]), pd.Series(["b"])])
+    assert list(series.index) == [0, 1]
+    assert split(pd.Series([1, 2, 3]), [2, 1])[1].tolist() == [3]
+
+
+def test_a_save_from_before_signatures_lists_what_its_code_reads() -> None:
+    """A manifest without examples: numbers as float64, strings as objects."""
+    from willump_mlir.runtime.compiled import _example
+
+    spec = ArgumentSpec("x", "frame", None, None, [("a", "f64"), ("s", "str"), ("d", "M8[us]")])
+    assert _example(spec).dtypes == (("a", "float64"), ("s", "object"), ("d", "datetime64[us]"))
+    assert _example(ArgumentSpec("docs", "strings", None, None)).type == "list"
+    old = ServeSignature(Signature([ArgumentSpec("x", "frame", None, None,
+                                                 example=_example(spec))], None))  # fmt: skip
+    assert [t.datatype for t in old.inputs] == ["FP64", "BYTES", "BYTES"]
+    assert old.outputs == [TensorSpec("predict", "FP64", [-1])]
