@@ -126,8 +126,8 @@ def test_model_metadata_lists_the_real_inputs(
     credit = metadata(http, "credit")
     assert sorted(t["name"] for t in credit["inputs"]) == sorted(COLUMNS)
     types = {t["name"]: t["datatype"] for t in credit["inputs"]}
-    assert types["funded_amnt"] == "FP64" and types["term"] == "BYTES"
-    assert types["inq_last_6mths"] == "INT64"
+    assert types["amount"] == "FP64" and types["grade"] == "BYTES"
+    assert types["years"] == "INT64"
     assert "1" in credit["versions"] and credit["outputs"]
     assert http.get("/v2/models/credit/versions/1").json()["inputs"] == credit["inputs"]
     assert client.get_model_metadata("credit") == credit
@@ -225,12 +225,12 @@ def test_bad_tables_are_400_naming_the_problem(http: httpx.Client) -> None:
     def post(inputs: list[dict[str, Any]]) -> httpx.Response:
         return http.post(url, json={"parameters": {"content_type": "pd"}, "inputs": inputs})
 
-    missing = [t for t in table if t["name"] != "addr_state"]
-    assert "addr_state" in error(post(missing), 400)
-    wrong_type = [dict(t, datatype="FP64") if t["name"] == "term" else t for t in table]
-    assert "term" in error(post(wrong_type), 400)
-    wrong_shape = [dict(t, shape=[4]) if t["name"] == "int_rate" else t for t in table]
-    assert "int_rate" in error(post(wrong_shape), 400)
+    missing = [t for t in table if t["name"] != "state"]
+    assert "state" in error(post(missing), 400)
+    wrong_type = [dict(t, datatype="FP64") if t["name"] == "grade" else t for t in table]
+    assert "grade" in error(post(wrong_type), 400)
+    wrong_shape = [dict(t, shape=[4]) if t["name"] == "rate" else t for t in table]
+    assert "rate" in error(post(wrong_shape), 400)
     message = error(http.post(url, content=b'{"inputs": [{"name": "x",'), 400)
     assert "not valid JSON" in message
     assert "inputs" in error(http.post(url, json={"id": "1"}), 400)
