@@ -1,7 +1,7 @@
-"""Pipelines the serving tests save into a model repository and query over HTTP: a
-lending-club-like credit frame (numeric columns with NaN, an int64 count, string categories)
-and a text pipeline on a list of str. Notebook-style functions in a module of their own, so
-that a server process can import them."""
+"""The serving tests' model repository: the loan table pipeline of ``serve_pipelines`` (floats
+with NaN, an int64 column, str categories) and a text pipeline on a list of str, compiled and
+saved. Notebook-style functions in a module of their own, so that a server process can
+import them."""
 
 from __future__ import annotations
 
@@ -11,22 +11,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
+from serve_pipelines import CATEGORICAL, NUMERIC, loan_model, loans, score_loans
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-NUMERIC = ["funded_amnt", "int_rate", "annual_inc"]
-COUNT = "inq_last_6mths"
-CATEGORICAL = ["term", "addr_state"]
-COLUMNS = [*NUMERIC, COUNT, *CATEGORICAL]
+COLUMNS = [*NUMERIC, *CATEGORICAL]
 WORDS = ["good", "bad", "movie", "plot", "actor", "great", "boring", "fun", "long", "music"]
-
-
-def credit(frame: pd.DataFrame, model: Pipeline) -> np.ndarray:
-    return model.predict_proba(frame)[:, 1]
 
 
 def reviews(docs: list[str], vectorizer: TfidfVectorizer, model: LogisticRegression) -> Any:
@@ -34,21 +25,8 @@ def reviews(docs: list[str], vectorizer: TfidfVectorizer, model: LogisticRegress
 
 
 def credit_rows(n: int, seed: int = 0) -> pd.DataFrame:
-    """`n` loan applications, with NaN in the numeric columns."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "funded_amnt": rng.uniform(1_000, 40_000, n).round(0),
-            "int_rate": rng.uniform(5, 25, n).round(2),
-            "annual_inc": rng.lognormal(11, 0.5, n).round(0),
-            COUNT: rng.integers(0, 6, n).astype(np.int64),
-            "term": rng.choice(["term_36", "term_60"], n),
-            "addr_state": rng.choice(["CA", "NY", "TX", "WA", "IL"], n),
-        }
-    )
-    frame.loc[rng.random(n) < 0.1, "annual_inc"] = np.nan
-    frame.loc[rng.random(n) < 0.05, "int_rate"] = np.nan
-    return frame
+    """`n` loan applications, with NaN in ``amount``."""
+    return loans(n, seed)[0]
 
 
 def review_docs(n: int, seed: int = 0) -> list[str]:
@@ -68,7 +46,7 @@ class Served:
     def expected(self, model: str, rows: Any) -> np.ndarray:
         """The original (Python) function's result on `rows`."""
         if model == "credit":
-            return credit(rows, self.credit_model)
+            return score_loans(rows, self.credit_model)
         return reviews(list(rows), self.vectorizer, self.review_model)
 
 
@@ -76,18 +54,9 @@ def make_repository(root: Path) -> Served:
     """Compile both pipelines and save them as ``credit/1`` and ``reviews/1`` under `root`."""
     import willump_mlir as wm
 
-    train = credit_rows(800, seed=1)
-    y = ((train["int_rate"].fillna(15) > 15) ^ (train["term"] == "term_60")).to_numpy()
-    features = ColumnTransformer(
-        [
-            ("num", Pipeline([("impute", SimpleImputer(strategy="median")),
-                              ("scale", StandardScaler())]), [*NUMERIC, COUNT]),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-        ]
-    )  # fmt: skip
-    credit_model = Pipeline([("features", features), ("clf", LogisticRegression())])
-    credit_model.fit(train, y)
-    wm.compile(credit, example=(credit_rows(200, seed=2), credit_model)).save(root / "credit" / "1")
+    credit_model = loan_model(*loans(800, seed=1))
+    example = credit_rows(200, seed=2)
+    wm.compile(score_loans, example=(example, credit_model)).save(root / "credit" / "1")
 
     docs = review_docs(600, seed=1)
     labels = np.array(["good" in d or "great" in d for d in docs])

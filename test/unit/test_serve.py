@@ -1,8 +1,7 @@
 """``willump serve`` as a real process on 127.0.0.1, queried with tritonclient.http (binary and
 JSON) and plain httpx on every endpoint; every answer compared with the original function
-on the same rows. The same tests run against the real model repository (``willump serve``)
-and against a stand-in repository (``fake_repository.py``) that tests the HTTP side alone and
-adds a slow and an overloaded model."""
+on the same rows. What no real pipeline does on demand (a slow request to drain, a full
+queue) is served from the stand-in repository of ``fake_repository.py``."""
 
 from __future__ import annotations
 
@@ -56,13 +55,14 @@ def running(command: list[str], log: Path, timeout: float = 120) -> Iterator[tup
             process.wait(10)
 
 
-def serve_command(kind: str, root: Path, *extra: str) -> list[str]:
-    if kind == "fake":
-        return [sys.executable, str(TEST / "fake_repository.py"), str(root), *extra]
+def serve_command(root: Path, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "willump_mlir.cli", "serve", str(root), "--port", "0", *LIMITS,
         *extra,
     ]  # fmt: skip
+
+
+FAKE = [sys.executable, str(TEST / "fake_repository.py")]
 
 
 @pytest.fixture(scope="module")
@@ -70,35 +70,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     return make_repository(tmp_path_factory.mktemp("repository"))
 
 
-def _kinds() -> list[str]:
-    try:
-        import willump_mlir.serve.repository  # noqa: F401
-    except ImportError:
-        return ["fake"]
-    return ["fake", "willump"]
-
-
-@pytest.fixture(scope="module", params=_kinds())
-def server(
-    request: pytest.FixtureRequest, served: Served, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str, Path]]:
-    """(kind, URL, log file) of a running server over `served`."""
+@pytest.fixture(scope="module")
+def server(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(URL, log file) of ``willump serve`` over `served`; stopped by SIGTERM, exiting 0."""
     log = tmp_path_factory.mktemp("log") / "server.log"
-    with running(serve_command(request.param, served.root), log) as (url, process):
-        yield request.param, url, log
+    with running(serve_command(served.root), log) as (url, process):
+        yield url, log
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0, log.read_text()
 
 
 @pytest.fixture
-def http(server: tuple[str, str, Path]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server[1], timeout=30) as client:
+def http(server: tuple[str, Path]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server[0], timeout=30) as client:
         yield client
 
 
 @pytest.fixture
-def client(server: tuple[str, str, Path]) -> triton.InferenceServerClient:
-    return triton.InferenceServerClient(server[1].removeprefix("http://"), network_timeout=30)
+def client(server: tuple[str, Path]) -> triton.InferenceServerClient:
+    return triton.InferenceServerClient(server[0].removeprefix("http://"), network_timeout=30)
 
 
 def metadata(http: httpx.Client, model: str) -> dict[str, Any]:
@@ -136,8 +126,8 @@ def test_model_metadata_lists_the_real_inputs(
     credit = metadata(http, "credit")
     assert sorted(t["name"] for t in credit["inputs"]) == sorted(COLUMNS)
     types = {t["name"]: t["datatype"] for t in credit["inputs"]}
-    assert types["funded_amnt"] == "FP64" and types["term"] == "BYTES"
-    assert types["inq_last_6mths"] == "INT64"
+    assert types["amount"] == "FP64" and types["grade"] == "BYTES"
+    assert types["years"] == "INT64"
     assert "1" in credit["versions"] and credit["outputs"]
     assert http.get("/v2/models/credit/versions/1").json()["inputs"] == credit["inputs"]
     assert client.get_model_metadata("credit") == credit
@@ -235,12 +225,12 @@ def test_bad_tables_are_400_naming_the_problem(http: httpx.Client) -> None:
     def post(inputs: list[dict[str, Any]]) -> httpx.Response:
         return http.post(url, json={"parameters": {"content_type": "pd"}, "inputs": inputs})
 
-    missing = [t for t in table if t["name"] != "addr_state"]
-    assert "addr_state" in error(post(missing), 400)
-    wrong_type = [dict(t, datatype="FP64") if t["name"] == "term" else t for t in table]
-    assert "term" in error(post(wrong_type), 400)
-    wrong_shape = [dict(t, shape=[4]) if t["name"] == "int_rate" else t for t in table]
-    assert "int_rate" in error(post(wrong_shape), 400)
+    missing = [t for t in table if t["name"] != "state"]
+    assert "state" in error(post(missing), 400)
+    wrong_type = [dict(t, datatype="FP64") if t["name"] == "grade" else t for t in table]
+    assert "grade" in error(post(wrong_type), 400)
+    wrong_shape = [dict(t, shape=[4]) if t["name"] == "rate" else t for t in table]
+    assert "rate" in error(post(wrong_shape), 400)
     message = error(http.post(url, content=b'{"inputs": [{"name": "x",'), 400)
     assert "not valid JSON" in message
     assert "inputs" in error(http.post(url, json={"id": "1"}), 400)
@@ -300,7 +290,7 @@ def test_repository_extension(http: httpx.Client, client: triton.InferenceServer
 
 
 def test_metrics_and_access_log(
-    http: httpx.Client, served: Served, server: tuple[str, str, Path]
+    http: httpx.Client, served: Served, server: tuple[str, Path]
 ) -> None:
     meta = metadata(http, "credit")
     body = {"parameters": {"content_type": "pd"}, "inputs": json_table(credit_rows(5), meta)}
@@ -314,15 +304,15 @@ def test_metrics_and_access_log(
     assert 'willump_compute_duration_seconds_count{model="credit",version="1"}' in text
     assert "process_resident_memory_bytes" in text
     time.sleep(0.2)
-    lines = [json.loads(line) for line in server[2].read_text().splitlines() if line[:1] == "{"]
+    lines = [json.loads(line) for line in server[1].read_text().splitlines() if line[:1] == "{"]
     infer = [line for line in lines if line["path"] == "/v2/models/credit/infer"]
     assert infer and {"status", "ms", "bytes_in", "rows", "model"} <= set(infer[-1])
 
 
-def test_bad_tokens_are_401(server: tuple[str, str, Path], served: Served, tmp_path: Path) -> None:
+def test_bad_tokens_are_401(served: Served, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("s3cret\n")
-    command = serve_command(server[0], served.root, "--token-file", str(token))
+    command = serve_command(served.root, "--token-file", str(token))
     with running(command, tmp_path / "log") as (url, _):
         with httpx.Client(base_url=url) as http:
             assert http.get("/v2/health/ready").status_code == 200  # health stays open
@@ -338,9 +328,9 @@ def test_bad_tokens_are_401(server: tuple[str, str, Path], served: Served, tmp_p
         assert client.get_model_metadata("credit", headers=ok)["name"] == "credit"
 
 
-def test_sigterm_drains_an_in_flight_request(served: Served, tmp_path: Path) -> None:
+def test_sigterm_drains_an_in_flight_request(tmp_path: Path) -> None:
     log = tmp_path / "log"
-    with running(serve_command("fake", served.root), log) as (url, process):
+    with running(FAKE, log) as (url, process):
         answers: list[httpx.Response] = []
         tensor = {"name": "x", "shape": [2], "datatype": "FP64", "data": [1.5, 2]}
         body = {"parameters": {"sleep": 1.0}, "inputs": [tensor]}
@@ -356,8 +346,8 @@ def test_sigterm_drains_an_in_flight_request(served: Served, tmp_path: Path) -> 
     assert answers[0].json()["outputs"][0]["data"] == [1.5, 2.0]
 
 
-def test_overloaded_is_503_with_retry_after(served: Served, tmp_path: Path) -> None:
-    with running(serve_command("fake", served.root), tmp_path / "log") as (url, _):
+def test_overloaded_is_503_with_retry_after(tmp_path: Path) -> None:
+    with running(FAKE, tmp_path / "log") as (url, _):
         body = {"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}]}
         response = httpx.post(f"{url}/v2/models/busy/infer", json=body)
         assert "queue is full" in error(response, 503)

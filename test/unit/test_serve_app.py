@@ -23,7 +23,7 @@ X = {"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}]
 def call(app: App, *requests: tuple[str, str, dict[str, Any]]) -> list[httpx.Response]:
     """Send `requests` (method, path, httpx keyword arguments) to `app` with its repository
     open."""
-    app.repository = FakeRepository(None, on_batch=app.metrics.observe_batch)
+    app.repository = FakeRepository(on_batch=app.metrics.observe_batch)
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)

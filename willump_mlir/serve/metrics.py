@@ -44,26 +44,23 @@ class Metrics:
             "willump_request_errors", "Inference requests answered with an error status",
             (*LABELS, "code"), registry=registry,
         )  # fmt: skip
-        self.latency = Histogram(
-            "willump_request_duration_seconds", "Server time of an inference request",
-            LABELS, buckets=TIME_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.queue = Histogram(
-            "willump_queue_duration_seconds", "Time a request waited for its batch",
-            LABELS, buckets=TIME_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.compute = Histogram(
-            "willump_compute_duration_seconds", "Time of one batch's pipeline call",
-            LABELS, buckets=TIME_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.batch_rows = Histogram(
-            "willump_batch_rows", "Rows in one batch", LABELS, buckets=ROW_BUCKETS,
-            registry=registry,
-        )  # fmt: skip
-        self.batch_requests = Histogram(
-            "willump_batch_requests", "Requests coalesced into one batch", LABELS,
-            buckets=ROW_BUCKETS, registry=registry,
-        )  # fmt: skip
+
+        def histogram(name: str, text: str, buckets: tuple[float, ...]) -> Histogram:
+            return Histogram(name, text, LABELS, buckets=buckets, registry=registry)
+
+        self.latency = histogram(
+            "willump_request_duration_seconds", "Server time of an inference request", TIME_BUCKETS
+        )
+        self.queue = histogram(
+            "willump_queue_duration_seconds", "Time a request waited for its batch", TIME_BUCKETS
+        )
+        self.compute = histogram(
+            "willump_compute_duration_seconds", "Time of one batch's pipeline call", TIME_BUCKETS
+        )
+        self.batch_rows = histogram("willump_batch_rows", "Rows in one batch", ROW_BUCKETS)
+        self.batch_requests = histogram(
+            "willump_batch_requests", "Requests coalesced into one batch", ROW_BUCKETS
+        )
         self.rows = Counter("willump_rows", "Rows computed", LABELS, registry=registry)
         self.rows_in_python = Counter(
             "willump_rows_in_python", "Rows the compiled pipeline handed back to Python",

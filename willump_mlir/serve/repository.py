@@ -60,7 +60,7 @@ Pipeline = CompiledPipeline | OptimizedPipeline
 class ModelConfig:
     """A model's ``willump-serve.json`` (every key optional)."""
 
-    max_batch: int = 4096  # rows per native call (the cost model keeps a batch inside half the objective)
+    max_batch: int = 4096  # rows per native call (and no more than half the objective)
     max_wait_ms: float = 1000.0  # the most a request may wait (predicted) for its batch
     max_latency_ms: float = 50.0  # the latency objective: a batch's compute fits half of it
     queue_limit: int = 1024  # requests waiting; past it, Overloaded (503, Retry-After)
