@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import timing
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 WORKLOADS = ("lending_club", "lending_club_hgb", "synthetic_gb", "synthetic_xgb",
@@ -57,11 +59,6 @@ def run(tree: Path, workload: str, out: Path, extra: list[str]) -> dict[str, dic
                    env=os.environ | {"PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
     summary = json.loads((out / f"{workload}.json").read_text())["summary"]
     return {row["system"]: row for row in summary}
-
-
-def cell(values: list[float]) -> str:
-    """``median (min–max)``."""
-    return f"{statistics.median(values):,.1f} ({min(values):,.1f}–{max(values):,.1f})"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -117,8 +114,8 @@ def main(argv: list[str] | None = None) -> None:
                 if not a or not b:
                     continue
                 ratio = statistics.median(a) / statistics.median(b)
-                lines.append(f"| {workload} | {system} | {label} | {cell(b)} | {cell(a)} | "
-                             f"{ratio:.2f} |")  # fmt: skip
+                lines.append(f"| {workload} | {system} | {label} | {timing.spread(b)} | "
+                             f"{timing.spread(a)} | {ratio:.2f} |")  # fmt: skip
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import timing
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SYSTEMS = ("sklearn", "exact", "cascade")
 TOP_K = (10, 100)
@@ -159,7 +161,7 @@ def quality(outputs: np.ndarray, labels: np.ndarray) -> tuple[float, float | Non
 
 
 def spread(values: list[float]) -> str:
-    return f"{statistics.median(values):,.3g} ({min(values):,.3g}–{max(values):,.3g})"
+    return timing.spread(values, ",.3g")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,11 +20,12 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from bench import timing
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WARM_UP = 50
@@ -97,8 +98,7 @@ def run_child(count: int, llvm_in_process: bool) -> dict[str, dict[str, float]]:
 
 def kb(values: list[float]) -> str:
     """Median (min–max) in KB."""
-    kbs = [v / 1024 for v in values]
-    return f"{statistics.median(kbs):.1f} ({min(kbs):.1f}–{max(kbs):.1f})"
+    return timing.spread([v / 1024 for v in values], ".1f")
 
 
 MODES = {"LLVM in compile workers (default)": False, "LLVM in process (before)": True}

@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import pickle
-import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
-from bench import workloads
+from bench import timing, workloads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -80,10 +79,6 @@ def measure(name: str, repeats: int, work: Path) -> dict[str, list[float]]:
     return found
 
 
-def cell(values: list[float]) -> str:
-    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workloads", default="lending_club,trump_tweets,synthetic_xgb")
@@ -98,8 +93,9 @@ def main(argv: list[str] | None = None) -> None:
             found = measure(name, args.repeats, Path(work))
             load.append(os.getloadavg()[0])
             rows.append(
-                f"| {name} | {found['bytes'][0] / 1024:.0f} KB | {cell(found['unpickle_ms'])} | "
-                f"{cell(found['call_ms'])} | {cell(found['total_ms'])} | "
+                f"| {name} | {found['bytes'][0] / 1024:.0f} KB | "
+                f"{timing.spread(found['unpickle_ms'])} | {timing.spread(found['call_ms'])} | "
+                f"{timing.spread(found['total_ms'])} | "
                 f"{int(max(found['llvm_runs']))} |"
             )
     lines = [

@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench import timing
 from bench.report import cpu_model
 from bench.workloads import tile_rows
 
@@ -176,7 +177,7 @@ def markdown(
         "|---|---|---|---|",
     ]
     for name, values in rates.items():
-        lines.append(f"| {name} | {mid[name]:,.0f} ({min(values):,.0f}-{max(values):,.0f}) | "
+        lines.append(f"| {name} | {timing.spread(values, ',.0f')} | "
                      f"{statistics.median(seconds[name]):.1f} | "
                      f"{statistics.median(busy[name]):.0%} |")  # fmt: skip
     lines += ["", f"Two nodes / one node: **{mid['two nodes'] / mid['one node']:.2f}x**", ""]

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from bench import timing
 from bench.report import cpu_model
 from bench.workloads import get, tile_rows
 
@@ -118,8 +119,7 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
     ]
     for r in results:
         rates = {s: [r["rows"] / t for t in v] for s, v in r["seconds"].items()}
-        cell = {s: f"{statistics.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})"
-                for s, v in rates.items()}  # fmt: skip
+        cell = {s: timing.spread(v, ",.0f") for s, v in rates.items()}
         mid = {s: statistics.median(v) for s, v in rates.items()}
         lines.append(
             f"| {r['workload']} | {r['rows']:,} ({r['blocks']}) | {cell['no-op']} | "

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import timing
+
 SERVER_ORDER = ("willump-serve", "mlserver", "ray-serve", "ray-serve+willump")
 
 
@@ -28,10 +30,9 @@ def _header(title: str) -> list[str]:
 
 def _spread(values: list[float], fmt: str) -> str:
     """``median (min-max)``, or the single value."""
-    arr = np.asarray(values, dtype=np.float64)
-    if len(arr) == 1:
-        return format(arr[0], fmt)
-    return f"{format(np.median(arr), fmt)} ({format(arr.min(), fmt)}–{format(arr.max(), fmt)})"
+    if len(values) == 1:
+        return format(float(values[0]), fmt)
+    return timing.spread([float(v) for v in values], fmt)
 
 
 def group(results: list[dict[str, Any]]) -> dict[tuple, list[dict[str, Any]]]:

@@ -53,6 +53,13 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def spread(values: Sequence[float], spec: str = ",.1f") -> str:
+    """``median (min–max)`` of a non-empty sequence, each formatted with ``spec``: how the
+    results pages give a measurement over repeats."""
+    middle, low, high = statistics.median(values), min(values), max(values)
+    return f"{middle:{spec}} ({low:{spec}}–{high:{spec}})"
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process in MiB.
 
