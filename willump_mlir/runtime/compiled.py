@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import os
 import sys
 import threading
@@ -480,13 +481,13 @@ class NativeProgram:
         data = [a if a.example else dataclasses.replace(a, example=_example(a)) for a in data]
         return Signature(data, self.traced.result)
 
-    @property
+    @functools.cached_property
     def reduces(self) -> bool:
         """Whether native code reduces over the batch (``a - a.mean()``): a row's result
         then depends on the other rows."""
         return any(o.scalar for k in self.kernels.values() for o in k.outputs)
 
-    @property
+    @functools.cached_property
     def row_wise(self) -> bool:
         """Whether each row's result depends on that row only, so that a call on the rows
         of several requests gives each request its own rows' result: no batch reduction
