@@ -251,6 +251,22 @@ def lazy() -> Lazy:
     return Lazy(fast, model, frame[3000:].reset_index(drop=True))
 
 
+def test_a_cascade_slower_than_min_speedup_is_not_kept() -> None:
+    """The certified cascade is kept only if it measures at least ``min_speedup`` times
+    the exact pipeline's speed; the report says why it was dropped."""
+    frame, y, features = lazy_rows(4000)
+    model = LogisticRegression().fit(features[:2000], y[:2000])
+    slow = wm.optimize(
+        score_lazy, (frame[:2000], model), y[:2000], max_accuracy_loss=MAX_LOSS,
+        validation=(frame[2000:3000], model), validation_y=y[2000:3000], min_speedup=1e9,
+        progress=False,
+    )  # fmt: skip
+    assert not slow.cascaded and slow.approx is None
+    assert "below min_speedup 1e+09" in slow.report()
+    rows = frame[3000:]
+    np.testing.assert_allclose(slow(rows, model), score_lazy(rows, model), rtol=0, atol=ATOL)
+
+
 def test_expensive_runs_in_python(lazy: Lazy) -> None:
     explain = wm.compile(score_lazy, example=(lazy.test[:200], lazy.model)).explain()
     in_python = explain.split("Runs in Python:")[1].split("Around the native code")[0]

@@ -59,7 +59,7 @@ def workload() -> Workload:
     )
     fast = wm.optimize(
         score, train=(frame[:600], model), y=y[:600], validation=(frame[600:], model),
-        validation_y=y[600:], max_accuracy_loss=0.05, progress=False,
+        validation_y=y[600:], max_accuracy_loss=0.05, min_speedup=0, progress=False,
     )  # fmt: skip
     assert fast.cascaded and fast.curve is not None, fast.report()
     return Workload(fast, model, rows(np.random.default_rng(1), 700)[0])
