@@ -153,13 +153,17 @@ class Scorer:
     task blocks in ``ray.get``); the first batch of a task unpickles it, which gives the
     worker process's pipeline again after its first task (``persist.unpickle``)."""
 
-    def __init__(self, pipeline: Any, feeds: list[Feed], output: str | Sequence[str]):
+    def __init__(
+        self, pipeline: Any, feeds: list[Feed], output: str | Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):  # fmt: skip
         from willump_mlir import persist
 
         self.state = persist.portable(pipeline) if isinstance(pipeline, Pipeline) else None
         self.function = None if self.state is not None else pipeline  # a plain function
         self.feeds = feeds
         self.output = output
+        self.batch_size = batch_size
         self.pipeline: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -168,8 +172,16 @@ class Scorer:
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self.pipeline is None:
             self.pipeline = self.function or self.unpickle()
+        if batch.num_rows <= self.batch_size:
+            return append_result(batch, self.score(batch), self.output)
+        parts = [self.score(batch.slice(start, self.batch_size))
+                 for start in range(0, batch.num_rows, self.batch_size)]  # fmt: skip
+        return append_result(batch, np.concatenate(parts), self.output)
+
+    def score(self, batch: pa.Table) -> Any:
+        """The pipeline's result on the rows of ``batch`` (at most ``batch_size``)."""
         result = self.pipeline(*(feed.value(batch) for feed in self.feeds))
-        return append_result(batch, result, self.output)
+        return result.to_numpy() if isinstance(result, pd.Series | pd.DataFrame) else result
 
     def unpickle(self) -> Pipeline:
         from willump_mlir import persist
@@ -210,7 +222,7 @@ def predict(
         raise InputError(f"output column(s) {taken} already in the dataset; pass another "
                          "output=")  # fmt: skip
     return dataset.map_batches(
-        Scorer(pipeline, plan, output), batch_format="pyarrow", batch_size=batch_size,
+        Scorer(pipeline, plan, output, batch_size), batch_format="pyarrow", batch_size=None,
         num_cpus=num_cpus, zero_copy_batch=True, **map_batches,
     )  # fmt: skip
 
