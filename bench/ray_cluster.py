@@ -142,14 +142,12 @@ def cpu_times() -> tuple[int, int]:
 
 
 def job(source: Path, pipeline: Any, destination: Path) -> float:
-    """Seconds of read -> ``wm.ray.predict`` -> write (Ray fuses them into one task per
-    file)."""
-    import ray
-
+    """Seconds of ``willump predict --ray``'s job: read (``wm.ray.read_parquet``) ->
+    ``wm.ray.predict`` -> write, which Ray fuses into one task per file."""
     import willump_mlir as wm
 
     started = time.perf_counter()
-    scored = wm.ray.predict(ray.data.read_parquet(str(source)), pipeline)
+    scored = wm.ray.predict(wm.ray.read_parquet(str(source)), pipeline)
     scored.write_parquet(str(destination))
     return time.perf_counter() - started
 

@@ -65,9 +65,9 @@ def scored(system: str, dataset: Any, compiled: Any, original: Any, batch_size: 
     if system == "willump-mlir":
         return wm.ray.predict(dataset, compiled, batch_size=batch_size)
     feeds = wm.ray.feeds(compiled, dataset.schema().names)
-    return dataset.map_batches(wm.ray.Scorer(original, feeds, "prediction"),
-                               batch_format="pyarrow", batch_size=batch_size,
-                               num_cpus=1)  # fmt: skip
+    return dataset.map_batches(wm.ray.Scorer(original, feeds, "prediction", batch_size),
+                               batch_format="pyarrow", batch_size=None,
+                               num_cpus=1)  # as wm.ray.predict  # fmt: skip
 
 
 def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: int) -> dict:

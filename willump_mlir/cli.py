@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "you trust; or set $WILLUMP_MLIR_SIGNING_KEY to check its signature)",
     )
     predict.add_argument("--column", default="prediction", help="name of the appended column")
-    predict.add_argument("--batch-size", type=int, default=8192, help="rows per batch")
+    predict.add_argument("--batch-size", type=int, default=65536, help="rows per kernel call")
     predict.add_argument("--num-cpus", type=float, default=1, help="CPUs (threads) per task")
     predict.add_argument(
         "--local-cpus", type=int, help="with --ray local: CPUs of the local instance"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import ray.data
 
 Pipeline = CompiledPipeline | OptimizedPipeline
-DEFAULT_BATCH_SIZE = 8192
+DEFAULT_BATCH_SIZE = 65536  # rows per kernel call: 8192 cost 1.6x the CPU per row
 
 
 @dataclass(frozen=True)
@@ -227,6 +227,30 @@ def predict(
     )  # fmt: skip
 
 
+def read_parquet(source: str) -> ray.data.Dataset:
+    """The Parquet rows at ``source`` (a file or directory, local or ``s3://``...) read by
+    one Ray task per file, for ``predict``: Ray Data then fuses read, scoring and a
+    ``write_parquet`` into one task per file, and the files spread over the nodes.
+
+    (Ray 2.60's default Parquet reader bins files by 128 MiB of compressed bytes: here 40
+    files of 250k rows made 2 read tasks, one with 34 files, so a second node got little;
+    and a read split into more blocks than files is not fused.)"""
+    import pyarrow.dataset
+    import ray
+    from ray.data import DataContext
+
+    files = len(pyarrow.dataset.dataset(source, format="parquet").files)
+    context = DataContext.get_current()
+    reader_v2 = getattr(context, "use_datasource_v2", None)
+    if reader_v2 is not None:  # Ray >= 2.60: the reader that makes one task per file
+        context.use_datasource_v2 = False
+    try:
+        return ray.data.read_parquet(source, override_num_blocks=max(files, 1))
+    finally:
+        if reader_v2 is not None:
+            context.use_datasource_v2 = reader_v2
+
+
 class ClusterError(Exception):
     """The Ray cluster named by an address cannot be reached or joined."""
 
@@ -306,7 +330,7 @@ def score_parquet(
     try:
         DataContext.get_current().enable_progress_bars = progress
         started = time.perf_counter()
-        dataset = ray.data.read_parquet(source)
+        dataset = read_parquet(source)
         rows = dataset.count()
         scored = predict(dataset, pipeline, output=column, batch_size=batch_size,
                          num_cpus=num_cpus)  # fmt: skip

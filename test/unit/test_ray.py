@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -91,6 +92,47 @@ def test_a_cascade_and_an_array_argument() -> None:
     columns = [f"x{j}" for j in range(x.shape[1])]
     out = wm.ray.predict(blocks(pd.DataFrame(x, columns=columns)), linear, inputs={"x": columns})
     np.testing.assert_array_equal(scored(out), linear(x))
+
+
+def test_a_block_larger_than_batch_size_is_scored_in_slices() -> None:
+    """Ray hands ``predict`` whole blocks (so it can fuse the read with the scoring); the
+    Scorer cuts them into ``batch_size`` rows itself: one value per row and k values per row
+    alike, and a last short slice."""
+    fn, example, (frame, scaler, model) = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    plan = wm.ray.feeds(compiled, table.column_names)
+    expected = compiled(frame, scaler, model)
+    out = wm.ray.Scorer(compiled, plan, "p", batch_size=7)(table)
+    np.testing.assert_array_equal(out["p"].to_numpy(), expected)
+    assert out.num_rows == len(frame) and len(frame) % 7
+
+    def two(part: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"p": compiled(part), "a": part["a"].to_numpy()})
+
+    out = wm.ray.Scorer(two, plan, ["p", "a2"], batch_size=7)(table)
+    np.testing.assert_array_equal(out["p"].to_numpy(), expected)
+    np.testing.assert_array_equal(out["a2"].to_numpy(), frame["a"].to_numpy())
+
+
+def test_read_score_and_write_run_as_one_task_per_file(tmp_path: Path) -> None:
+    """``wm.ray.read_parquet`` -> ``predict`` -> ``write_parquet`` is one fused Ray task per
+    file (before, a batch_size kept the read apart and Ray's Parquet reader put several
+    files in one task, so a second node got little of the job)."""
+    fn, example, (frame, scaler, model) = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    table = pa.Table.from_pandas(frame.assign(row=np.arange(len(frame))), preserve_index=False)
+    source = tmp_path / "rows"
+    source.mkdir()
+    for k, start in enumerate(range(0, len(frame), 150)):
+        pq.write_table(table.slice(start, 150), source / f"part-{k}.parquet")
+    files = len(list(source.iterdir()))
+    out = wm.ray.predict(wm.ray.read_parquet(str(source)), compiled, batch_size=64)
+    out.write_parquet(str(tmp_path / "out"))
+    assert re.search(rf"Read\w*->MapBatches\(Scorer\)->Write: {files} tasks", out.stats())
+    written = pq.read_table(tmp_path / "out").to_pandas().sort_values("row")
+    np.testing.assert_array_equal(written["prediction"].to_numpy(),
+                                  compiled(frame, scaler, model))  # fmt: skip
 
 
 def test_clear_errors() -> None:
