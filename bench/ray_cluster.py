@@ -152,9 +152,42 @@ def job(source: Path, pipeline: Any, destination: Path) -> float:
     return time.perf_counter() - started
 
 
+ROLES = ("task workers", "driver", "Ray's own processes")
+
+
+def process_cpu(nodes: list[Node]) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of this process (the driver) and every process of our nodes, by
+    PID, with its role (``ROLES``): a worker that ran tasks is named ``ray::...`` by Ray,
+    unlike its actors, agents and spill workers."""
+    import psutil
+
+    driver = psutil.Process()
+    result = {}
+    for process in [driver, *(psutil.Process(n.process.pid) for n in nodes)]:
+        for member in [process, *process.children(recursive=True)]:
+            try:
+                name, times = " ".join(member.cmdline()[:1]), member.cpu_times()
+            except psutil.Error:  # ended meanwhile
+                continue
+            system = any(w in name for w in ("Actor", "Agent", "Spill", "Restore"))
+            role = ROLES[1] if member.pid == driver.pid else ROLES[0 if (
+                name.startswith("ray::") and not system) else 2]  # fmt: skip
+            result[member.pid] = (role, times.user + times.system)
+    return result
+
+
+def cpu_by_role(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+                ) -> dict[str, float]:  # fmt: skip
+    """CPU seconds per role between two ``process_cpu`` snapshots."""
+    spent = dict.fromkeys(ROLES, 0.0)
+    for pid, (role, seconds) in after.items():
+        spent[role] += seconds - before.get(pid, (role, 0.0))[1]
+    return spent
+
+
 def markdown(
     rows: int, files: int, seconds: dict[str, list[float]], busy: dict[str, list[float]],
-    notes: list[str],
+    cpu: dict[str, list[dict[str, float]]], notes: list[str],
 ) -> str:
     rates = {k: [rows / s for s in v] for k, v in seconds.items()}
     mid = {k: statistics.median(v) for k, v in rates.items()}
@@ -171,13 +204,16 @@ def markdown(
         f"{os.getloadavg()[0]:.1f}.",
         "",
         "| configuration | rows/s, median (min-max) | seconds per job (median) | "
-        "machine CPU busy during the job (median) |",
-        "|---|---|---|---|",
+        "machine CPU busy during the job (median) | CPU s per job (median): task workers, "
+        "driver, Ray's own processes |",
+        "|---|---|---|---|---|",
     ]
     for name, values in rates.items():
+        spent = ", ".join(f"{statistics.median(job[role] for job in cpu[name]):.1f}"
+                          for role in ROLES)  # fmt: skip
         lines.append(f"| {name} | {timing.spread(values, ',.0f')} | "
                      f"{statistics.median(seconds[name]):.1f} | "
-                     f"{statistics.median(busy[name]):.0%} |")  # fmt: skip
+                     f"{statistics.median(busy[name]):.0%} | {spent} |")  # fmt: skip
     lines += ["", f"Two nodes / one node: **{mid['two nodes'] / mid['one node']:.2f}x**", ""]
     lines += notes
     return "\n".join(lines) + "\n"
@@ -216,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = wm.compile(lending_club.score, example=(data.test[:200], data.model))
         seconds: dict[str, list[float]] = {}
         busy_shares: dict[str, list[float]] = {"one node": [], "two nodes": []}
+        cpu: dict[str, list[dict[str, float]]] = {"one node": [], "two nodes": []}
         out = Path(tempfile.mkdtemp(prefix="willump-ray-out-"))
         for name in ("one node", "two nodes"):
             if name == "two nodes":
@@ -224,22 +261,25 @@ def main(argv: list[str] | None = None) -> int:
             seconds[name] = []
             for repeat in range(options.repeats + 1):  # round 0 warms the workers up
                 destination = out / f"{name.replace(' ', '-')}-{repeat}"
-                before = cpu_times()
+                before, processes = cpu_times(), process_cpu(nodes)
                 elapsed = job(source, pipeline, destination)
-                after = cpu_times()
+                after, spent = cpu_times(), cpu_by_role(processes, process_cpu(nodes))
                 busy = (after[0] - before[0]) / max(1, after[1] - before[1])
                 print(f"{name}, repeat {repeat}: {elapsed:.1f} s "
-                      f"({options.rows / elapsed:,.0f} rows/s), machine CPU {busy:.0%} busy",
+                      f"({options.rows / elapsed:,.0f} rows/s), machine CPU {busy:.0%} busy, "
+                      "CPU s: " + ", ".join(f"{r} {s:.1f}" for r, s in spent.items()),
                       flush=True)  # fmt: skip
                 if repeat:
                     seconds[name].append(elapsed)
                     busy_shares[name].append(busy)
+                    cpu[name].append(spent)
                 written = pq.ParquetDataset(str(destination)).read(columns=["prediction"])
                 if written.num_rows != options.rows or written["prediction"].null_count:
                     raise RuntimeError(f"{destination}: {written.num_rows:,} rows written")
                 shutil.rmtree(destination, ignore_errors=True)
         notes = ["Every job's output was read back: every row, with its `prediction`."]
-        options.out.write_text(markdown(options.rows, options.files, seconds, busy_shares, notes))
+        options.out.write_text(markdown(options.rows, options.files, seconds, busy_shares, cpu,
+                                            notes))  # fmt: skip
         print(options.out.read_text())
     except BaseException:
         for node in nodes:

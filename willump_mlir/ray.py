@@ -211,9 +211,12 @@ def predict(
     (a result of k values per row: ``output_0`` .. ``output_{k-1}``, or the k names given).
 
     The data arguments are read from the dataset's columns (``inputs``, see ``feeds``);
-    each task gets ``num_cpus`` CPUs, which the compiled kernels use as threads.
-    ``map_batches`` is passed on to ``Dataset.map_batches`` (e.g. ``concurrency``). Lazy,
-    as Ray Data is: nothing runs until the result is consumed or written."""
+    each task gets ``num_cpus`` CPUs, which the compiled kernels use as threads. Each task
+    gets whole blocks, which it scores ``batch_size`` rows per kernel call: so Ray Data can
+    fuse the read before and the write after into the same task (a ``map_batches``
+    batch_size keeps a read apart). ``map_batches`` is passed on to
+    ``Dataset.map_batches`` (e.g. ``compute=``, ``memory=``). Lazy, as Ray Data is:
+    nothing runs until the result is consumed or written."""
     schema = dataset.schema()
     names = list(schema.names) if schema is not None else []
     plan = feeds(pipeline, names, inputs)
