@@ -12,7 +12,9 @@ written once to ``bench/.work/ray_rows_<rows>/``. First the head alone runs the 
 (a warm-up round, then the repeats), then the second node joins and the same job runs on
 both. (Pinning tasks to the head with a node affinity instead kept Ray Data from fusing
 read, score and write into one task, and the one-node job then ran 4x slower than it
-should.) Writes ``bench/results/ray.md``.
+should.) Each job's CPU seconds are counted per process: the task workers, the driver
+(this process) and Ray's own processes (raylets, GCS, object stores, agents). Writes
+``bench/results/ray.md``.
 """
 
 from __future__ import annotations
@@ -195,7 +197,8 @@ def markdown(
         "# Ray on two nodes (loopback): willump predict's job on one node and on two",
         "",
         f"`python -m bench.ray_cluster --rows {rows}`: {rows:,} lending_club rows (resampled "
-        f"test rows) in {files} Parquet files; read -> `wm.ray.predict` -> write Parquet. "
+        f"test rows) in {files} Parquet files; `wm.ray.read_parquet` (one task per file) -> "
+        "`wm.ray.predict` -> write Parquet, fused by Ray Data into one task per file. "
         f"Head on {HEAD}, second node on {SECOND}, **1 CPU each** (this machine has 2 cores, "
         f"{cpu_model()}, shared with other jobs), 1 CPU per task; the driver runs beside the "
         "head. One node: the head alone; two nodes: after the second node joined (one "
