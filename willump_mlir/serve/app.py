@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from willump_mlir.serve.errors import NotFound, NotReady, Overloaded, ServeError, TooLarge
 from willump_mlir.serve.metrics import Metrics
@@ -371,13 +372,55 @@ def run(
     repository failed to open, the port was taken)."""
     _configure_logging(log_level)
     config = uvicorn.Config(
-        app, host=host, port=port, http="httptools", loop=_loop(), lifespan="on",
+        app, host=host, port=port, http=_HttpProtocol, loop=_loop(), lifespan="on",
         access_log=False, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
         server_header=False,
     )  # fmt: skip
     server = _Server(config, app, shutdown_delay)
     server.run()
     return 0 if server.started else 3
+
+
+class _CorkedTransport:
+    """A connection's transport whose writes within one turn of the event loop leave as one:
+    uvicorn writes a response's head and its body separately, two system calls (and two
+    segments for the client to read) where one does. Everything else is the transport's."""
+
+    __slots__ = ("transport", "pending")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self.pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.pending.append(data)
+
+    def flush(self) -> None:
+        """Write what is pending (at the end of the loop's turn, and before closing)."""
+        if self.pending:
+            data = b"".join(self.pending)
+            self.pending = []
+            if not self.transport.is_closing():
+                self.transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def get_write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size() + sum(map(len, self.pending))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+class _HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol writing through a ``_CorkedTransport``."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_CorkedTransport(transport))  # type: ignore[arg-type]
 
 
 def _loop() -> str:
@@ -388,8 +431,50 @@ def _loop() -> str:
     return "uvloop"
 
 
+class BufferedLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes its lines together, at most ``delay`` seconds after the
+    first one of a group, instead of one write a record: the access log costs a request no
+    system call. Records from outside a running event loop, and at ``flush()`` (``close()``,
+    ``logging.shutdown()`` at exit), are written at once."""
+
+    def __init__(self, stream: Any, delay: float = 0.05) -> None:
+        super().__init__(stream)
+        self.delay = delay
+        self.lines: list[str] = []
+        self.scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:  # noqa: BLE001 - logging's own convention
+            self.handleError(record)
+            return
+        self.lines.append(line)
+        if self.scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self.scheduled = True
+        loop.call_later(self.delay, self.flush)
+
+    def flush(self) -> None:
+        """Write the buffered lines."""
+        self.acquire()
+        try:
+            self.scheduled = False
+            lines, self.lines = self.lines, []
+            if lines and self.stream is not None:
+                self.stream.write("".join(lines))
+            super().flush()
+        finally:
+            self.release()
+
+
 def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BufferedLines(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access_log.addHandler(handler)
     access_log.propagate = False
