@@ -295,8 +295,8 @@ def _from_json(
         array = np.empty(len(data), dtype=object)  # a column of text: no '<U' array between
         array[:] = data
         return array
-    try:
-        array = np.asarray(data)
+    try:  # text stays objects: numpy would turn ["a", 1] into two strings
+        array = np.asarray(data, dtype=object if datatype == "BYTES" else None)
     except ValueError:
         raise ServeError(
             f"input '{name}': 'data' is ragged (nested lists of unequal length)"
@@ -342,12 +342,12 @@ def _describe(array: np.ndarray) -> str:
 
 
 def _json_strings(array: np.ndarray, name: str, parameters: dict[str, Any]) -> np.ndarray:
-    if array.dtype.kind == "U" or array.size == 0:
-        return array.astype(object)
-    values = array.reshape(-1)
-    if array.dtype == object and all(v is None or isinstance(v, str) for v in values):
-        return values.copy()  # null is a missing string (None)
-    raise ServeError(f"input '{name}': BYTES data must be strings, not {_describe(array)}")
+    values = array.reshape(-1)  # an object array
+    for value in values:
+        if not (value is None or isinstance(value, str)):  # null is a missing string (None)
+            raise ServeError(f"input '{name}': BYTES data must be strings, not "
+                             f"{type(value).__name__}")  # fmt: skip
+    return values.copy()
 
 
 def _json_data(array: np.ndarray) -> Any:
