@@ -5,9 +5,11 @@ the health endpoints, draining, internal errors."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import io
 import logging
+import weakref
 import zlib
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import pytest
 from fake_repository import FakeRepository
 
 from willump_mlir.cli import main
-from willump_mlir.serve.app import App, BufferedLines, Options, _CorkedTransport
+from willump_mlir.serve.app import App, BufferedLines, Options, _CorkedTransport, settle_heap
 from willump_mlir.serve.metrics import Metrics
 
 X = {"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}
@@ -209,3 +211,20 @@ def test_request_metrics_per_version() -> None:
     assert 'willump_request_duration_seconds_count{model="m",version="1"} 3.0' in text
     assert 'willump_request_errors_total{code="400",model="m",version="1"} 1.0' in text
     assert 'code="400",model="m",version="2"' not in text
+
+
+def test_settle_heap_freezes_what_is_alive_after_collecting() -> None:
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    try:
+        garbage = weakref.ref(Cycle())  # only the collector frees a cycle
+        alive = Cycle()
+        settle_heap()
+        assert garbage() is None and gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        settle_heap()  # again: unfrozen, collected, frozen (no growth from the first)
+        assert gc.get_freeze_count() <= frozen + 100 and alive.me is alive
+    finally:
+        gc.unfreeze()

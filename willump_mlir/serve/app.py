@@ -5,6 +5,7 @@ limits, Prometheus metrics, a JSON-lines access log and a graceful shutdown on S
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import logging
 import math
@@ -43,6 +44,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 SERVER_NAME = "willump-mlir"
 EXTENSIONS = ["binary_tensor_data", "model_repository", "metrics"]
 JSON = b"application/json"
+#: allocations (less frees) between young-generation collections in ``willump serve``
+GC_THRESHOLD = 10_000
 log = logging.getLogger("willump_mlir.serve")
 access_log = logging.getLogger("willump_mlir.serve.access")
 
@@ -336,6 +339,17 @@ class App:
         raise NotFound(f"no route POST /v2/repository/{'/'.join(parts)}")
 
 
+def settle_heap() -> None:
+    """After a model (re)load: collect everything (the garbage of the load, and of versions
+    unloaded since), then move what is alive into the collector's permanent generation
+    (``gc.freeze``), so that collections while serving scan what requests allocate and not
+    the loaded pipelines and libraries (before this, full collections of those took ~300 ms
+    each, a quarter of the server's CPU under load)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
     inflater = zlib.decompressobj(wbits=31 if encoding == b"gzip" else 15)
     try:
@@ -371,6 +385,10 @@ def run(
     the repository. Returns the exit status: 0, or 3 when the server did not start (the
     repository failed to open, the port was taken)."""
     _configure_logging(log_level)
+    # a request frees what it allocates; at the default threshold (700) the objects of the
+    # requests in flight alone set off a young collection every ~20 requests (~50 µs a
+    # request of 100 rows); the loaded pipelines are out of the way (settle_heap)
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     config = uvicorn.Config(
         app, host=host, port=port, http=_HttpProtocol, loop=_loop(), lifespan="on",
         access_log=False, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
