@@ -195,7 +195,7 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
         if getattr(options, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be positive")
     try:
-        from willump_mlir.serve.app import App, Options, run
+        from willump_mlir.serve.app import App, Options, run, settle_heap
         from willump_mlir.serve.repository import Repository
     except ModuleNotFoundError as error:
         if error.name not in ("uvicorn", "httptools", "uvloop", "orjson", "prometheus_client"):
@@ -204,7 +204,9 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
               f"{error}", file=sys.stderr)  # fmt: skip
         return 2
     app = App(
-        lambda on_batch: Repository(options.repository, trust=options.trust, on_batch=on_batch),
+        lambda on_batch: Repository(
+            options.repository, trust=options.trust, on_batch=on_batch, on_loaded=settle_heap
+        ),
         Options(
             max_body_bytes=options.max_body_bytes,
             max_rows=options.max_rows,

@@ -5,7 +5,11 @@ the health endpoints, draining, internal errors."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
+import io
+import logging
+import weakref
 import zlib
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,8 @@ import pytest
 from fake_repository import FakeRepository
 
 from willump_mlir.cli import main
-from willump_mlir.serve.app import App, Options
+from willump_mlir.serve.app import App, BufferedLines, Options, _CorkedTransport, settle_heap
+from willump_mlir.serve.metrics import Metrics
 
 X = {"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}
 
@@ -122,3 +127,104 @@ def test_cli_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[s
         with pytest.raises(SystemExit) as exited:
             main(argv)
         assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_access_log_lines_are_written_together() -> None:
+    stream = io.StringIO()
+    handler = BufferedLines(stream, delay=0.05)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("test_serve_app.buffered")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    writes: list[str] = []
+    write = stream.write
+    stream.write = lambda text: writes.append(text) or write(text)  # type: ignore[method-assign]
+
+    async def main() -> None:
+        logger.info("one")
+        logger.info("two")
+        assert stream.getvalue() == ""  # not yet: a group waits up to the delay
+        await asyncio.sleep(0.1)
+        assert stream.getvalue() == "one\ntwo\n"
+        logger.info("three")
+
+    try:
+        asyncio.run(main())  # the loop closed with "three" buffered: flush() writes it
+        handler.flush()
+        assert stream.getvalue() == "one\ntwo\nthree\n" and writes == ["one\ntwo\n", "three\n"]
+        logger.info("outside a loop")  # written at once
+        assert stream.getvalue().endswith("three\noutside a loop\n")
+    finally:
+        logger.removeHandler(handler)
+
+
+class RecordingTransport:
+    """A transport that records its writes (and whether it was closed)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info {name}"
+
+
+def test_a_response_head_and_body_leave_in_one_write() -> None:
+    raw = RecordingTransport()
+    corked = _CorkedTransport(raw)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        corked.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        corked.write(b"body")
+        assert raw.writes == [] and corked.get_write_buffer_size() == 23
+        await asyncio.sleep(0)
+        assert raw.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+        corked.write(b"last")
+        corked.close()  # what is pending goes first
+        assert raw.writes[-1] == b"last" and raw.closed
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert len(raw.writes) == 2 and corked.get_extra_info("peername") == "info peername"
+
+
+def test_request_metrics_per_version() -> None:
+    metrics = Metrics()
+    for version, status in [("1", 200), ("1", 400), ("2", 200), ("1", 200)]:
+        metrics.observe_request("m", version, status, 0.001)
+    text = metrics.render().decode()
+    assert 'willump_requests_total{model="m",version="1"} 3.0' in text
+    assert 'willump_requests_total{model="m",version="2"} 1.0' in text
+    assert 'willump_request_duration_seconds_count{model="m",version="1"} 3.0' in text
+    assert 'willump_request_errors_total{code="400",model="m",version="1"} 1.0' in text
+    assert 'code="400",model="m",version="2"' not in text
+
+
+def test_settle_heap_freezes_what_is_alive_after_collecting() -> None:
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    try:
+        garbage = weakref.ref(Cycle())  # only the collector frees a cycle
+        alive = Cycle()
+        settle_heap()
+        assert garbage() is None and gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        settle_heap()  # again: unfrozen, collected, frozen (no growth from the first)
+        assert gc.get_freeze_count() <= frozen + 100 and alive.me is alive
+    finally:
+        gc.unfreeze()

@@ -260,3 +260,31 @@ def test_a_cascade_batches_and_reports_its_settled_fraction(served: Any) -> None
 
 
 # endregion
+
+
+def test_a_batch_predicted_short_runs_on_the_event_loop_thread() -> None:
+    threads: list[str] = []
+
+    def call(payloads: list[Any]) -> list[Any]:
+        threads.append(threading.current_thread().name)
+        if any(-1 in p for p in payloads):
+            raise ValueError("a -1 row")
+        return [[2 * v for v in p] for p in payloads]
+
+    async def main() -> None:
+        records: list[BatchRecord] = []
+        b = Batcher("m", "1", call, BatchPolicy(inline=0.5), lambda: (0, None), records.append)
+        assert await b.submit([1], 1) == [2]  # not measured yet: the worker thread
+        assert await b.submit([3], 1) == [6]  # measured far under 0.5 s: on the loop
+        with pytest.raises(ValueError, match="a -1 row"):
+            await b.submit([-1], 1)  # an error inline fails its request as in the worker
+        never = Batcher("m", "1", call, BatchPolicy(inline=0.0), lambda: (0, None))
+        assert [await never.submit([k], 1) for k in range(3)] == [[0], [2], [4]]
+        assert [r.errors for r in records] == [0, 0, 1]
+        await b.close()
+        await never.close()
+
+    asyncio.run(main())
+    loop = threading.main_thread().name
+    assert threads[0] != loop and threads[1:3] == [loop, loop]
+    assert loop not in threads[3:]

@@ -243,3 +243,68 @@ def test_any_request_decodes_or_is_a_400(
         decode_request(header + tail if binary else header, len(header) if binary else None)
     except ServeError as error:
         assert error.status in (400, 413) and str(error)
+
+
+def test_binary_bytes_of_every_length_and_encoding() -> None:
+    # lengths of 128 and more put bytes >= 0x80 into the length prefixes of ASCII text;
+    # UTF-8 text and text that is not UTF-8 each take their own path
+    ascii_docs = ["", "a", "x" * 127, "y" * 128, "z" * 200, "w" * 70_000] * 50
+    utf8_docs = [*ascii_docs[:5], "naïve ✓", "😀" * 40]
+    spec = {"name": "docs", "datatype": "BYTES"}
+    for docs in (ascii_docs, utf8_docs):
+        raw = serialize_byte_tensor(np.array(docs, dtype=object)).item()
+        data, length = binary_body((dict(spec, shape=[len(docs)]), raw))
+        decoded = decode_request(data, length).inputs["docs"]
+        assert decoded.dtype == object and decoded.tolist() == docs
+        assert all(type(d) is str for d in decoded)
+        parameters = {"content_type": "bytes", "binary_data_size": len(raw)}
+        header = orjson.dumps({"inputs": [dict(spec, shape=[len(docs)], parameters=parameters)]})
+        assert decode_request(header + raw, len(header)).inputs["docs"].tolist() == [
+            d.encode() for d in docs
+        ]
+    matrix, length = binary_body(
+        (
+            dict(spec, shape=[2, 2]),
+            serialize_byte_tensor(np.array(["a", "bb", "é", ""], dtype=object)).item(),
+        )
+    )
+    assert decode_request(matrix, length).inputs["docs"].tolist() == [["a", "bb"], ["é", ""]]
+    empty, length = binary_body((dict(spec, shape=[0]), b""))
+    assert decode_request(empty, length).inputs["docs"].shape == (0,)
+
+
+def test_malformed_binary_bytes_name_the_element() -> None:
+    spec = {"name": "s", "datatype": "BYTES"}
+    three = b"\x01\0\0\0a\x02\0\0\0bc\x00\0\0\0"
+    for shape, raw, message in [
+        ([2], three, "3 BYTES elements for a shape of 2"),
+        ([4], three, "3 BYTES elements for a shape of 4"),
+        ([0], three, "3 BYTES elements for a shape of 0"),
+        ([2], b"\x01\0\0\0a\x02\0", "truncated BYTES element length at byte 5"),
+        ([1], b"\xff\0\0\0abc", "BYTES element 0 of 255 bytes runs past"),
+    ]:
+        data, length = binary_body((dict(spec, shape=shape), raw))
+        assert message in refused(data, length)
+
+
+def test_json_columns_decode_to_their_datatype() -> None:
+    def decoded(datatype: str, data: Any, shape: list[int]) -> np.ndarray:
+        spec = {"name": "x", "shape": shape, "datatype": datatype, "data": data}
+        return decode_request(body(spec)).inputs["x"]
+
+    ints = decoded("INT64", [1, -(2**63), 2**63 - 1], [3])
+    assert ints.dtype == np.int64 and ints.tolist() == [1, -(2**63), 2**63 - 1]
+    assert decoded("FP64", [1, 2.5], [2]).dtype == np.float64  # integers into floats
+    assert decoded("FP32", [1.5, 2.5], [2]).dtype == np.float32
+    assert decoded("BOOL", [True, False], [2]).tolist() == [True, False]
+    text = decoded("BYTES", ["a", "ü", ""], [3])
+    assert text.dtype == object and text.tolist() == ["a", "ü", ""]
+    assert decoded("BYTES", [["a"], ["b"]], [2, 1]).tolist() == [["a"], ["b"]]
+    assert decoded("BYTES", "one", [1]).tolist() == ["one"]
+    assert decoded("FP64", [[1.5, 2.5]], [1, 2]).shape == (1, 2)
+    assert "out of range for INT64" in refused(
+        body({"name": "x", "shape": [1], "datatype": "INT64", "data": [2**64 - 1]})
+    )
+    assert "BYTES data must be strings" in refused(
+        body({"name": "x", "shape": [2], "datatype": "BYTES", "data": ["a", 1]})
+    )

@@ -289,8 +289,11 @@ def test_a_broken_new_version_leaves_the_old_one_serving(models: Models, tmp_pat
     models.loans.save(tmp_path / "loans" / "1")
     rows = models.fresh.iloc[:5]
 
+    loads: list[str] = []  # on_loaded: after every load, a failed one too
+
     async def main() -> None:
-        repository = await opened(tmp_path)
+        repository = await opened(tmp_path, on_loaded=lambda: loads.append("loaded"))
+        assert len(loads) == 1
         models.loans.save(tmp_path / "loans" / "2")
         (tmp_path / "loans" / "2" / "exact.mlir").write_text("broken", encoding="utf-8")
         with pytest.raises(ServeError, match="version 2"):
@@ -306,6 +309,7 @@ def test_a_broken_new_version_leaves_the_old_one_serving(models: Models, tmp_pat
         models.loans_py.save(tmp_path / "loans" / "1")
         with pytest.raises(ServeError, match="version 1: kept: the new save failed to load"):
             await repository.load("loans")
+        assert len(loads) == 3
         model = repository.get("loans")
         assert model.version == "1" and model.ready
         np.testing.assert_array_equal((await infer(model, request(rows)))["predict"],

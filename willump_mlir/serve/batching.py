@@ -2,12 +2,14 @@
 
 One worker thread per model version runs its calls, one batch at a time (a pipeline call
 is mostly Python marshalling under the GIL; its kernels release it, but two calls of one
-pipeline would only contend). A request for an idle model is dispatched at once; requests
-that arrive while a batch runs wait in a bounded queue and go together in the next one,
-up to ``max_batch`` rows and to as many rows as the measured cost model (``CostModel``)
-says finish within half the latency objective. A request whose predicted wait for its
-batch to start passes the budget ``max_wait``, or that finds the queue full, is refused
-with ``Overloaded`` (Retry-After: the predicted time to drain the queue).
+pipeline would only contend); a batch the cost model predicts to be short
+(``BatchPolicy.inline``) runs on the event loop's thread instead, without the handoff.
+A request for an idle model is dispatched at once; requests that arrive while a batch runs
+wait in a bounded queue and go together in the next one, up to ``max_batch`` rows and to as
+many rows as the measured cost model (``CostModel``) says finish within half the latency
+objective. A request whose predicted wait for its batch to start passes the budget
+``max_wait``, or that finds the queue full, is refused with ``Overloaded`` (Retry-After:
+the predicted time to drain the queue).
 
 A bad request fails alone: if the combined call raises, the batch is split in halves and
 each half run again (bisection) until the failing requests are alone; every other request
@@ -57,6 +59,10 @@ class BatchPolicy:
     objective: float = 0.05  # seconds: the latency objective a batch's compute fits half of
     queue_limit: int = 1024  # requests waiting
     enabled: bool = True  # False: every request is its own call
+    #: seconds: a batch predicted to take at most this long runs on the event loop's thread
+    #: (it holds the GIL anyway; the handoff to the worker thread would cost more than it
+    #: frees), a longer one (or one not predicted yet) in the worker thread; 0: never inline
+    inline: float = 0.002
 
 
 class CostModel:
@@ -213,14 +219,18 @@ class Batcher:
             batch = [j for j in batch if not j.future.done()]  # a cancelled request is dropped
             if not batch:
                 continue
-            if self.executor is None:
-                name = f"willump-serve-{self.model}-{self.version}"
-                self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
             rows = sum(j.rows for j in batch)
             started = time.perf_counter()
-            self.running = (started, self.cost.predict(rows) or 0.0)
+            predicted = self.cost.predict(rows)
+            self.running = (started, predicted or 0.0)
             try:
-                answers, record = await loop.run_in_executor(self.executor, self.run, batch)
+                if predicted is not None and predicted <= self.policy.inline:
+                    answers, record = self.run(batch)  # shorter than a handoff is worth
+                else:
+                    if self.executor is None:
+                        name = f"willump-serve-{self.model}-{self.version}"
+                        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+                    answers, record = await loop.run_in_executor(self.executor, self.run, batch)
             except Exception as error:  # the batcher's own failure: no request may hang on it
                 log.exception("batch of %s version %s failed", self.model, self.version)
                 answers, record = [(False, error)] * len(batch), None
@@ -242,7 +252,8 @@ class Batcher:
             self.shutdown()
 
     def run(self, batch: list[Job]) -> tuple[list[tuple[bool, Any]], BatchRecord]:
-        """Answer every job of ``batch`` (in the worker thread), and the batch's record."""
+        """Answer every job of ``batch`` (in the worker thread, or inline), and the batch's
+        record."""
         started = time.perf_counter()
         in_python, cascade = self.counters()
         answers = self.answer(batch, measure=True)

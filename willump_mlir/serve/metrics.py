@@ -78,11 +78,17 @@ class Metrics:
             "willump_batch_failed_requests", "Requests failed inside a batch (alone)", LABELS,
             registry=registry,
         )  # fmt: skip
+        #: (requests, latency) children of each (model, version) served
+        self._children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, model: str, version: str, status: int, seconds: float) -> None:
         """One answered request to a known model."""
-        self.requests.labels(model, version).inc()
-        self.latency.labels(model, version).observe(seconds)
+        children = self._children.get((model, version))
+        if children is None:  # a label lookup costs more than the update: once per version
+            children = (self.requests.labels(model, version), self.latency.labels(model, version))
+            self._children[model, version] = children
+        children[0].inc()
+        children[1].observe(seconds)
         if status >= 400:
             self.errors.labels(model, version, str(status)).inc()
 

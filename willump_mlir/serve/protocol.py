@@ -219,7 +219,7 @@ def _from_binary(
     parameters: dict[str, Any],
 ) -> np.ndarray:  # fmt: skip
     if datatype == "BYTES":
-        return _decode_strings(_split_bytes(chunk, _count(shape), name), shape, name, parameters)
+        return _decode_strings(chunk, _count(shape), shape, name, parameters)
     dtype = DTYPES[datatype]
     expected = _count(shape) * dtype.itemsize
     if len(chunk) != expected:
@@ -232,42 +232,56 @@ def _from_binary(
     return np.frombuffer(chunk, dtype=dtype).reshape(shape)
 
 
-def _split_bytes(chunk: memoryview, count: int, name: str) -> list[bytes]:
-    """BYTES elements of the binary extension: each a 4-byte little-endian length, then bytes."""
-    items: list[bytes] = []
+def _split_bytes(chunk: bytes, count: int, name: str) -> tuple[list[int], list[int]]:
+    """Where the BYTES elements of the binary extension lie in ``chunk`` (each a 4-byte
+    little-endian length, then the bytes): their starts and ends. Only the lengths are read
+    here (an element's position depends on every length before it); the elements become
+    objects in ``_decode_strings``."""
+    starts: list[int] = []
+    ends: list[int] = []
+    unpack = _LENGTH.unpack_from
     offset, end = 0, len(chunk)
     while offset < end:
         if offset + 4 > end:
             raise ServeError(f"input '{name}': truncated BYTES element length at byte {offset}")
-        (length,) = _LENGTH.unpack_from(chunk, offset)
+        (length,) = unpack(chunk, offset)
         offset += 4
-        if offset + length > end:
-            raise ServeError(
-                f"input '{name}': BYTES element {len(items)} of {length} bytes runs past the "
-                "end of its data"
-            )
-        items.append(bytes(chunk[offset : offset + length]))
+        starts.append(offset)
         offset += length
-    if len(items) != count:
-        raise ServeError(f"input '{name}': {len(items)} BYTES elements for a shape of {count}")
-    return items
+        ends.append(offset)
+    if offset > end:
+        raise ServeError(
+            f"input '{name}': BYTES element {len(starts) - 1} of {ends[-1] - starts[-1]} bytes "
+            "runs past the end of its data"
+        )
+    if len(starts) != count:
+        raise ServeError(f"input '{name}': {len(starts)} BYTES elements for a shape of {count}")
+    return starts, ends
 
 
 def _decode_strings(
-    items: list[bytes], shape: tuple[int, ...], name: str, parameters: dict[str, Any]
-) -> np.ndarray:
+    chunk: memoryview, count: int, shape: tuple[int, ...], name: str,
+    parameters: dict[str, Any],
+) -> np.ndarray:  # fmt: skip
     """Binary BYTES as str (UTF-8) unless the input says ``content_type: "bytes"``; without a
-    content type, a tensor that is not all UTF-8 stays bytes."""
-    array = np.empty(len(items), dtype=object)
+    content type, a tensor that is not all UTF-8 stays bytes. ASCII data (lengths included,
+    as for elements shorter than 128 bytes) is decoded in one call and sliced."""
+    raw = bytes(chunk)
+    starts, ends = _split_bytes(raw, count, name)
+    array = np.empty(count, dtype=object)
     content_type = parameters.get("content_type")
     if content_type != "bytes":
+        if raw.isascii():
+            text = raw.decode("ascii")
+            array[:] = [text[a:b] for a, b in zip(starts, ends, strict=True)]
+            return array.reshape(shape)
         try:
-            array[:] = [item.decode("utf-8") for item in items]
+            array[:] = [raw[a:b].decode("utf-8") for a, b in zip(starts, ends, strict=True)]
             return array.reshape(shape)
         except UnicodeDecodeError as error:
             if content_type == "str":
                 raise ServeError(f"input '{name}' is content_type 'str' but {error}") from None
-    array[:] = items
+    array[:] = [raw[a:b] for a, b in zip(starts, ends, strict=True)]
     return array.reshape(shape)
 
 
@@ -276,12 +290,19 @@ def _from_json(
 ) -> np.ndarray:
     if not isinstance(data, list):
         data = [data]
-    try:
-        array = np.asarray(data)
+    if datatype == "BYTES" and len(shape) == 1 and len(data) == shape[0] \
+            and all(type(v) is str for v in data):  # fmt: skip
+        array = np.empty(len(data), dtype=object)  # a column of text: no '<U' array between
+        array[:] = data
+        return array
+    try:  # text stays objects: numpy would turn ["a", 1] into two strings
+        array = np.asarray(data, dtype=object if datatype == "BYTES" else None)
     except ValueError:
         raise ServeError(
             f"input '{name}': 'data' is ragged (nested lists of unequal length)"
         ) from None
+    if array.shape == shape and datatype != "BYTES" and array.dtype == DTYPES[datatype]:
+        return array  # numbers parsed as the datatype: in range and of its kind already
     count = _count(shape)
     if array.size != count:
         raise ServeError(
@@ -321,12 +342,12 @@ def _describe(array: np.ndarray) -> str:
 
 
 def _json_strings(array: np.ndarray, name: str, parameters: dict[str, Any]) -> np.ndarray:
-    if array.dtype.kind == "U" or array.size == 0:
-        return array.astype(object)
-    values = array.reshape(-1)
-    if array.dtype == object and all(v is None or isinstance(v, str) for v in values):
-        return values.copy()  # null is a missing string (None)
-    raise ServeError(f"input '{name}': BYTES data must be strings, not {_describe(array)}")
+    values = array.reshape(-1)  # an object array
+    for value in values:
+        if not (value is None or isinstance(value, str)):  # null is a missing string (None)
+            raise ServeError(f"input '{name}': BYTES data must be strings, not "
+                             f"{type(value).__name__}")  # fmt: skip
+    return values.copy()
 
 
 def _json_data(array: np.ndarray) -> Any:

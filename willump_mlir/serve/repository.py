@@ -263,12 +263,15 @@ class Repository:
         *,
         trust: bool = False,
         on_batch: Callable[[BatchRecord], None] | None = None,
+        on_loaded: Callable[[], None] | None = None,
     ):
         self.root = Path(root)
         if not self.root.is_dir():
             raise NotFound(f"model repository {str(self.root)!r} is not a directory")
         self.trust = trust
         self.on_batch = on_batch
+        #: called in the loader thread after each load (``willump serve``: ``settle_heap``)
+        self.on_loaded = on_loaded
         self.lock = threading.Lock()
         self.loader = ThreadPoolExecutor(1, thread_name_prefix="willump-serve-load")
         self.models: dict[str, Model] = {}
@@ -284,9 +287,16 @@ class Repository:
         with self.lock:
             model = self.models.setdefault(name, Model())
             model.unloaded = False
-            future = self.loader.submit(self.read, name, model)
+            future = self.loader.submit(self._load, name, model)
             model.loading = future
         return future
+
+    def _load(self, name: str, model: Model) -> None:
+        try:
+            self.read(name, model)
+        finally:
+            if self.on_loaded is not None:
+                self.on_loaded()
 
     def read(self, name: str, model: Model) -> None:
         """Load the new and changed versions of ``name`` and swap them in (loader thread)."""
