@@ -56,7 +56,14 @@ from .estimators import (
     is_batch,
     is_estimator,
 )
-from .fallback import PythonFunction, check_aligned, index_root, recipe, result_dtypes
+from .fallback import (
+    PythonFunction,
+    check_aligned,
+    index_root,
+    recipe,
+    result_dtypes,
+    result_labels,
+)
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .inlining import (
@@ -381,7 +388,8 @@ class Tracer:
             (r, root) for r, root in zip(op.results, roots, strict=True) if root is not None
         )
         dtypes = tuple((k, d) for k, v in enumerate(values) if (d := result_dtypes(v)) is not None)
-        called = PythonFunction(function, rebuilds, results is not None, guards, dtypes)
+        labels = tuple((k, a) for k, v in enumerate(values) if (a := result_labels(v)) is not None)
+        called = PythonFunction(function, rebuilds, results is not None, guards, dtypes, labels)
         self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
         self.examples.update(zip(op.results, values, strict=True))
         if not wraps:

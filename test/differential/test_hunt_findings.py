@@ -1,0 +1,57 @@
+"""Silently wrong results found by a differential hunt on notebook-style code: compiled on
+one batch, called on others, compared with the original (``selfcheck.difference``)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import willump_mlir as wm
+from willump_mlir.selfcheck import difference
+
+RNG = np.random.default_rng(5)
+FRAME = pd.DataFrame({"a": RNG.normal(size=40), "c": RNG.normal(size=40),
+                      "k": RNG.choice(["x", "y", "z"], 40), "i": RNG.integers(0, 9, 40)})  # fmt: skip
+
+
+def _same_on(fn: Any, example: pd.DataFrame, *batches: pd.DataFrame) -> wm.CompiledPipeline:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(example,))
+        for batch in batches:
+            found = difference(fn(batch.copy()), compiled(batch.copy()))
+            assert found is None, found
+    return compiled
+
+
+def first_column_doubled(df):
+    return df.iloc[:, 0] * 2
+
+
+def first_two_columns_plus_one(df):
+    return df.iloc[:, [0, 1]].to_numpy() + 1
+
+
+def numbers_doubled(df):
+    return df.select_dtypes("number").to_numpy() * 2
+
+
+def first_by_name_filled(df):
+    x = df[df.columns[0]]
+    return x.fillna(0) + x
+
+
+@pytest.mark.parametrize("fn", [first_column_doubled, first_two_columns_plus_one,
+                                numbers_doubled, first_by_name_filled])  # fmt: skip
+def test_python_step_whose_columns_follow_the_batch(fn) -> None:
+    """A Python step (``iloc``, ``select_dtypes``, ``df.columns[0]``) whose result's columns
+    or name follow the batch's column order, computed on natively: native code read the
+    columns by the example's names (values of other columns) and named the result as on the
+    example. A result with other labels than the example's now runs the original."""
+    reordered = FRAME[["c", "a", "i", "k"]]
+    _same_on(fn, FRAME, FRAME.iloc[:7], reordered, reordered.iloc[[2]],
+             FRAME.assign(extra=1.5))  # fmt: skip
