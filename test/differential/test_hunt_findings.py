@@ -15,7 +15,8 @@ from willump_mlir.selfcheck import difference
 
 RNG = np.random.default_rng(5)
 FRAME = pd.DataFrame({"a": RNG.normal(size=40), "c": RNG.normal(size=40),
-                      "k": RNG.choice(["x", "y", "z"], 40), "i": RNG.integers(0, 9, 40)})  # fmt: skip
+                      "k": RNG.choice(["x", "y", "z"], 40),
+                      "i": RNG.integers(0, 9, 40)})  # fmt: skip
 
 
 def _same_on(fn: Any, example: pd.DataFrame, *batches: pd.DataFrame) -> wm.CompiledPipeline:
@@ -55,3 +56,32 @@ def test_python_step_whose_columns_follow_the_batch(fn) -> None:
     reordered = FRAME[["c", "a", "i", "k"]]
     _same_on(fn, FRAME, FRAME.iloc[:7], reordered, reordered.iloc[[2]],
              FRAME.assign(extra=1.5))  # fmt: skip
+
+
+class Dummies:
+    """An opaque callable (not inlined): its result's width follows the batch's categories."""
+
+    def __call__(self, column: pd.Series) -> np.ndarray:
+        return pd.get_dummies(column).to_numpy(float)
+
+
+DUMMIES = Dummies()
+
+
+def dummies_doubled(df):
+    return DUMMIES(df["k"]) * 2
+
+
+def second_dummy_plus_a(df):
+    return DUMMIES(df["k"])[:, 1] + df["a"]
+
+
+def test_python_step_of_another_width_runs_the_original() -> None:
+    """A Python step's array of another width than on the example (fewer categories in the
+    batch) raised ``InputError`` where the original returns; now the original runs, and
+    raises its own error where it does (a batch of one category has no column 1)."""
+    fewer = FRAME.iloc[:6].assign(k=["x", "x", "w", "x", "x", "x"])
+    _same_on(dummies_doubled, FRAME, FRAME.iloc[:9], fewer, FRAME.iloc[[1]], FRAME.iloc[:0])
+    compiled = _same_on(second_dummy_plus_a, FRAME, FRAME.iloc[:9], fewer)
+    with pytest.raises(IndexError, match="index 1 is out of bounds"):
+        compiled(FRAME.iloc[[1]])
