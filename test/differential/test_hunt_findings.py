@@ -85,3 +85,93 @@ def test_python_step_of_another_width_runs_the_original() -> None:
     compiled = _same_on(second_dummy_plus_a, FRAME, FRAME.iloc[:9], fewer)
     with pytest.raises(IndexError, match="index 1 is out of bounds"):
         compiled(FRAME.iloc[[1]])
+
+
+def assigned_and_returned(df):
+    df["x"] = df["a"] * 2
+    return df
+
+
+def assigned_frame(df):
+    return df.assign(x=df["a"] + 1)
+
+
+def numbers_filled(df):
+    return df.drop(columns=["k"]).fillna(0).to_numpy()
+
+
+def numbers_as_float(df):
+    return df.drop(columns=["k"]).astype(float).to_numpy()
+
+
+def by_name(df):
+    x = df.copy()
+    x["s"] = x["a"] + x["c"]
+    return x[["s", "a"]].to_numpy()
+
+
+REORDERED = FRAME.iloc[:6][["c", "a", "i", "k"]]
+WIDER = FRAME.iloc[:6].assign(zz=1.0)
+NARROWER = FRAME.iloc[:6][["a", "c", "k"]]
+
+
+@pytest.mark.parametrize("fn", [assigned_and_returned, assigned_frame, numbers_filled,
+                                numbers_as_float])  # fmt: skip
+def test_frame_read_whole_with_other_columns(fn) -> None:
+    """A frame argument pandas reads whole (returned with a new column, ``drop(...)`` then
+    ``to_numpy()``), called with its columns reordered or one more: native code gave the
+    example's columns (other values, a narrower matrix). Now such a batch runs the
+    original, and the compiled code stays native for the example's columns."""
+    compiled = _same_on(fn, FRAME, REORDERED, WIDER, NARROWER, REORDERED.iloc[[1]], FRAME)
+    assert [a.ordered for a in compiled.traced.arguments] == [True]
+    assert not compiled.traced.python_fallbacks
+
+
+def test_frame_read_by_name_takes_any_column_order() -> None:
+    """Code that reads columns by name only is not marked: a reordered batch stays native."""
+    compiled = _same_on(by_name, FRAME, REORDERED, WIDER)
+    assert [a.ordered for a in compiled.traced.arguments] == [False]
+    assert compiled.calls_in_python == 0
+
+
+def test_model_given_the_whole_frame(tmp_path) -> None:
+    """``model.predict(df)``: scikit-learn refuses a frame whose columns are not those it
+    was fitted on, in order, and ``df.to_numpy()`` reads them by position; the compiled
+    code returned a result read by name (other values behind a scaler). The marking
+    survives ``save``/``load`` and pickling."""
+    import pickle
+
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    numbers = FRAME[["a", "c", "i"]]
+    model = make_pipeline(StandardScaler(), LinearRegression()).fit(numbers, FRAME["a"] * 2)
+
+    def predicted(df, m):
+        return m.predict(df)
+
+    def positional(df, m):
+        return m.predict(df.to_numpy())
+
+    reordered = numbers[["c", "a", "i"]]
+    for fn in (predicted, positional):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = wm.compile(fn, example=(numbers, model))
+        for again in (compiled, pickle.loads(pickle.dumps(compiled))):
+            for batch in (reordered, numbers.assign(zz=1.0)):
+                try:
+                    expected = fn(batch, model)
+                except ValueError as error:
+                    assert "feature" in str(error)
+                    with pytest.raises(ValueError, match="feature"):
+                        again(batch)  # the data arguments alone: the model is bound
+                    continue
+                assert difference(expected, again(batch)) is None
+        compiled.save(tmp_path / fn.__name__)  # no pickle: the original is not in the save
+        loaded = wm.load(tmp_path / fn.__name__)
+        assert [a.ordered for a in loaded.traced.arguments if a.kind != "bound"] == [True]
+        with pytest.raises(wm.InputError, match=r"has the columns \['c', 'a', 'i'\]"):
+            loaded(reordered)
+        assert difference(fn(numbers, model), loaded(numbers)) is None

@@ -226,6 +226,16 @@ def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
             )
 
 
+def check_columns(name: str, value: Any, names: list[str]) -> None:
+    """``Unhandled`` if a frame argument whose column order the result depends on
+    (``ArgumentSpec.ordered``) has other columns than the example's ``names``, in order."""
+    found = list(value.arrays if isinstance(value, Columns) else value.columns)
+    if found != names:
+        raise Unhandled(f"argument {name!r}", f"has the columns {found}, where the example had "
+                        f"{names}: the code depends on their order (as pandas reads the frame "
+                        "whole)")  # fmt: skip
+
+
 def check_booleans(name: str, dtype: np.dtype, boolean: bool, where: str = "") -> None:
     """``Unhandled`` if a value read as float64 is bool (``dtype``) where the example's was
     not (``boolean``: whether it was), or the reverse: numpy computes on bools otherwise."""
