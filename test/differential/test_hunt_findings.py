@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import check_notebook
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -20,13 +21,8 @@ FRAME = pd.DataFrame({"a": RNG.normal(size=40), "c": RNG.normal(size=40),
 
 
 def _same_on(fn: Any, example: pd.DataFrame, *batches: pd.DataFrame) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = wm.compile(fn, example=(example,))
-        for batch in batches:
-            found = difference(fn(batch.copy()), compiled(batch.copy()))
-            assert found is None, found
-    return compiled
+    """Compiled on ``example``, the same result as ``fn`` on each of ``batches``."""
+    return check_notebook(fn, example, native=False, example=len(example), rows=batches)
 
 
 def first_column_doubled(df):
