@@ -12,6 +12,7 @@ import pytest
 from notebook_check import check_notebook
 
 import willump_mlir as wm
+from willump_mlir.frontend.spec import FrontendError
 from willump_mlir.selfcheck import difference
 
 RNG = np.random.default_rng(5)
@@ -171,3 +172,19 @@ def test_model_given_the_whole_frame(tmp_path) -> None:
         with pytest.raises(wm.InputError, match=r"has the columns \['c', 'a', 'i'\]"):
             loaded(reordered)
         assert difference(fn(numbers, model), loaded(numbers)) is None
+
+
+def doubled(df):
+    return df["a"] * 2
+
+
+@pytest.mark.parametrize(("example", "message"), [
+    (pd.DataFrame({"a": [1.0, 2.0], "c": pd.Categorical(["x", "y"])}),
+     "column 'c' of dtype category is neither numeric"),
+    (pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]), "its column names are not distinct"),
+])  # fmt: skip
+def test_unsupported_example_frame_names_the_column(example, message) -> None:
+    """An example frame with a column of an unsupported dtype named no column; one with two
+    columns of one name crashed in the frontend (``AttributeError``)."""
+    with pytest.raises(FrontendError, match=message):
+        wm.compile(doubled, example=(example,))

@@ -1701,8 +1701,12 @@ def _classify(name: str, value: object, static: bool = False) -> ArgumentSpec:
         columns = frame_columns(value)
         if columns is None:
             bad = [c for c in value.columns if not isinstance(c, str)]
-            detail = f"column name {bad[0]!r} is not a str" if bad else "a column is neither " \
-                "numeric nor text (str)"  # fmt: skip
+            unique = not bad and value.columns.is_unique
+            kinds = [c for c in value.columns if unique and column_kind(value[c]) is None]
+            detail = (f"column name {bad[0]!r} is not a str" if bad else
+                      "its column names are not distinct" if not unique else
+                      f"column {kinds[0]!r} of dtype {value[kinds[0]].dtype} is neither "
+                      "numeric, datetime64 nor text (str)")  # fmt: skip
             raise FrontendError(f"argument {name!r}: unsupported DataFrame: {detail}")
         return ArgumentSpec(name, "frame", frame_type(columns), None, columns,
                             example=ValueSpec.of(value))  # fmt: skip
