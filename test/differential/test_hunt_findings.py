@@ -13,6 +13,7 @@ from notebook_check import check_notebook
 
 import willump_mlir as wm
 from willump_mlir.frontend.spec import FrontendError
+from willump_mlir.runtime.refit import RefitError
 from willump_mlir.selfcheck import difference
 
 RNG = np.random.default_rng(5)
@@ -188,3 +189,58 @@ def test_unsupported_example_frame_names_the_column(example, message) -> None:
     columns of one name crashed in the frontend (``AttributeError``)."""
     with pytest.raises(FrontendError, match=message):
         wm.compile(doubled, example=(example,))
+
+
+CODES = {"x": 1.0, "y": 2.0}
+SEEN: dict[int, int] = {}
+
+
+def coded(df):
+    return df["k"].map(CODES).fillna(0) + df["a"]
+
+
+def counted(df):
+    SEEN[len(SEEN)] = 1  # the function changes this global itself: not a stale table
+    return df["k"].map(CODES).fillna(0) + df["a"]
+
+
+def test_global_table_changed_in_place() -> None:
+    """A global lookup dict changed in place after wm.compile (``CODES["x"] = -5``): the
+    compiled code returned the old codes; now the call raises ``RefitError`` naming it,
+    as for a rebound global. A dict the function changes itself is not watched."""
+    compiled = _same_on(coded, FRAME, FRAME.iloc[:5])
+    counting = _same_on(counted, FRAME, FRAME.iloc[:5], FRAME.iloc[5:9])
+    try:
+        CODES["x"] = -5.0
+        with pytest.raises(RefitError, match="global 'CODES' was changed in place"):
+            compiled(FRAME)
+        CODES["x"] = 1.0  # its items as they were: the compiled code is right again
+        assert difference(coded(FRAME.copy()), compiled(FRAME.copy())) is None
+        CODES["z"] = 3.0  # a new key: a row of "z" would get 3, not 0
+        with pytest.raises(RefitError, match="'CODES'"):
+            compiled(FRAME)
+    finally:
+        CODES.pop("z", None)
+        CODES["x"] = 1.0
+    assert difference(counted(FRAME.copy()), counting(FRAME.copy())) is None
+
+
+def test_bound_and_closure_tables_changed_in_place() -> None:
+    """The same for a dict given as an argument (bound) and one a closure reads."""
+    codes = {"x": 1.0, "y": 2.0}
+
+    def by_argument(df, table):
+        return df["k"].map(table).fillna(0) + df["a"]
+
+    def by_closure(df):
+        return df["k"].map(codes).fillna(0) + df["a"]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bound = wm.compile(by_argument, example=(FRAME, codes))
+        closure = wm.compile(by_closure, example=(FRAME,))
+    codes["y"] = 7.0
+    with pytest.raises(RefitError, match="argument 'table' was changed in place"):
+        bound(FRAME, codes)
+    with pytest.raises(RefitError, match="closure variable 'codes' was changed in place"):
+        closure(FRAME)

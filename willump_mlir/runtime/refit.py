@@ -16,7 +16,10 @@ through the estimators a fitted attribute holds and through ``Pipeline`` steps,
 fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
 objects that lead to one (``model.classifier``). Rebinding such a list item, dict entry
 or attribute is caught as well, and so is rebinding any global or closure variable the
-function reads (but a module): the tracer copied their values.
+function reads (but a module): the tracer copied their values. A dict, list or set of at
+most ``MAX_ITEMS`` items that is bound, or a global or closure variable the function reads
+but does not change itself (``MAP[k] = v``, ``MAP.update(...)``), is compared with a
+shallow copy on each call: changing it in place (``MAP["x"] = -5``) is caught too.
 
 Not detected: changing a fitted array in place (``model.coef_[:] = 0``), or training a raw
 ``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``); compile again
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from willump_mlir.frontend.inlining import MUTATORS
 from willump_mlir.runtime.marshal import InputError
 
 PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
@@ -130,6 +134,47 @@ def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[
             yield from inner
 
 
+def _copy(value: Any) -> Any:
+    """A shallow copy of a dict, list or set of at most ``MAX_ITEMS`` items; else None."""
+    if type(value) in (dict, list, set) and len(value) <= MAX_ITEMS:
+        return value.copy()
+    return None
+
+
+def _equal(container: Any, copy: Any) -> bool:
+    """Whether ``container`` still holds ``copy``'s items (the same objects compare equal
+    without being compared: NaN, arrays); False where comparing them raises."""
+    try:
+        return bool(container == copy)
+    except Exception:  # items that compare element-wise (a new array in a list)
+        return False
+
+
+_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_DEREF", "LOAD_NAME", "LOAD_CLASSDEREF"})
+_SUBSCRIPT_STORES = frozenset({"STORE_SUBSCR", "DELETE_SUBSCR"})
+
+
+def _changed_names(code: types.CodeType) -> set[str]:
+    """The global and closure names whose value ``code`` (or a function it defines) may
+    change in place: a mutating method called on it (``NAME.update(...)``) or an item
+    stored near its load (``NAME[key] = value``). Their copies would differ by design."""
+    changed: set[str] = set()
+    instructions = list(dis.get_instructions(code))
+    for i, ins in enumerate(instructions):
+        if ins.opname not in _LOADS:
+            continue
+        after = instructions[i + 1 : i + 5]
+        if after and after[0].opname in ("LOAD_ATTR", "LOAD_METHOD") \
+                and after[0].argval in MUTATORS:  # fmt: skip
+            changed.add(ins.argval)
+        if any(a.opname in _SUBSCRIPT_STORES for a in after):
+            changed.add(ins.argval)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            changed |= _changed_names(constant)
+    return changed
+
+
 def _read_names(code: types.CodeType) -> tuple[set[str], set[str]]:
     """The global names ``code`` (and the functions and comprehensions it defines) reads,
     and those it assigns (``global x; x = ...``)."""
@@ -156,12 +201,17 @@ class RefitGuard:
         code = getattr(fn, "__code__", None)
         namespace = getattr(fn, "__globals__", None)
         self.cells: list[tuple[Any, Any, str]] = []
+        #: (a container, its shallow copy, its name): compared on each call
+        self.contents = [(v, _copy(v), n) for n, v in bound.items() if _copy(v) is not None]
         if code is not None and namespace is not None:
             read, stored = _read_names(code)
+            changed = _changed_names(code)
             for name in sorted((read - stored) & set(namespace)):
                 value = namespace[name]
                 if not isinstance(value, types.ModuleType):  # the tracer copied its value
                     entries += [(namespace, name, value, name), *_entries(value, name, seen, 0)]
+                    if name not in changed and _copy(value) is not None:
+                        self.contents.append((value, _copy(value), name))
             for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
                 try:
                     value = cell.cell_contents
@@ -169,6 +219,8 @@ class RefitGuard:
                     continue
                 self.cells.append((cell, value, name))
                 entries += _entries(value, name, seen, 0)
+                if name not in changed and _copy(value) is not None:
+                    self.contents.append((value, _copy(value), name))
         self.watched = [(c, k, v) for c, k, v, _ in entries]
         self.paths = [p for *_, p in entries]
         self.kinds = {name: "argument" for name in bound} | {
@@ -179,7 +231,8 @@ class RefitGuard:
         return len(self.watched) + len(self.cells)
 
     def check(self) -> None:
-        """Raise ``RefitError`` if a watched object is no longer where it was."""
+        """Raise ``RefitError`` if a watched object is no longer where it was, or a watched
+        container's items are not those it had."""
         try:
             for container, key, expected in self.watched:
                 if container[key] is not expected:
@@ -189,7 +242,8 @@ class RefitGuard:
                     if cell.cell_contents is not expected:
                         break
                 else:
-                    return
+                    if all(_equal(c, copy) for c, copy, _ in self.contents):
+                        return
         except (KeyError, IndexError, ValueError):  # deleted, or a list shrank, or a cell
             pass
         raise self.error()
@@ -217,6 +271,13 @@ class RefitGuard:
                 return RefitError(
                     f"closure variable {name!r} was rebound after wm.compile; the compiled "
                     "code holds what it was compiled with, so call wm.compile again"
+                )
+        for container, copy, name in self.contents:
+            if not _equal(container, copy):
+                return RefitError(
+                    f"{self.kinds.get(name, 'global')} {name!r} was changed in place after "
+                    "wm.compile (its items are not those it had); the compiled code holds "
+                    "what it was compiled with, so call wm.compile again"
                 )
         return RefitError("a bound object changed after wm.compile; call wm.compile again")
 
