@@ -3,6 +3,8 @@ one batch, called on others, compared with the original (``selfcheck.difference`
 
 from __future__ import annotations
 
+import dataclasses
+import types
 import warnings
 from typing import Any
 
@@ -244,3 +246,37 @@ def test_bound_and_closure_tables_changed_in_place() -> None:
         bound(FRAME, codes)
     with pytest.raises(RefitError, match="closure variable 'codes' was changed in place"):
         closure(FRAME)
+
+
+@dataclasses.dataclass
+class Settings:
+    """A notebook's config object."""
+
+    scale: float = 2.0
+
+
+SETTINGS = Settings()
+STATS = types.SimpleNamespace(calls=0)
+
+
+def scaled(df):
+    return df["a"] * SETTINGS.scale
+
+
+def scaled_and_counted(df):
+    STATS.calls += 1  # the function changes this object itself: it is not watched
+    return df["a"] * SETTINGS.scale
+
+
+def test_config_object_changed_in_place() -> None:
+    """A dataclass instance whose attribute the compiled code folded (``SETTINGS.scale``),
+    changed after wm.compile: the old scale was used; now ``RefitError``."""
+    compiled = _same_on(scaled, FRAME, FRAME.iloc[:5])
+    counting = _same_on(scaled_and_counted, FRAME, FRAME.iloc[:5], FRAME.iloc[5:9])
+    try:
+        SETTINGS.scale = 10.0
+        with pytest.raises(RefitError, match="global 'SETTINGS' was changed in place"):
+            compiled(FRAME)
+    finally:
+        SETTINGS.scale = 2.0
+    assert difference(scaled_and_counted(FRAME.copy()), counting(FRAME.copy())) is None
