@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import llvmlite
+import numpy as np
+import pandas as pd
 import xdsl
 from xdsl.passes import ModulePass
 
@@ -24,6 +26,7 @@ from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.pipelines import CompiledPipeline
+from willump_mlir.runtime.compiled import take_data_rows
 from willump_mlir.runtime.jit import NativeLibrary, compile_llvm_ir, load_cached
 from willump_mlir.runtime.plan import Plan
 from willump_mlir.selfcheck import CompileError, difference, fresh
@@ -232,11 +235,34 @@ class SelfCheck:
         found = difference(self.expected, got)
         if found is not None:
             return None, f"the compiled code disagreed with the original on the example: {found}"
+        self.column_order(compiled)
         compiled.rows_in_python = compiled.calls_in_python = 0  # the check's, not the user's
         # checked, the compiled code still answers the calls the original raises on
         compiled.original_reason = nothing_native_to_run(traced)
         compiled.compile_seconds = time.perf_counter() - self.started
         return compiled, ""
+
+    def column_order(self, compiled: CompiledPipeline) -> None:
+        """Mark the frame arguments whose columns' order or set the result depends on
+        (``ArgumentSpec.ordered``): where the compiled code and the original disagree on the
+        first rows of the example with that frame's columns reversed and one more column.
+
+        Native code reads a frame's columns by name; pandas reads a whole frame by position
+        (``df.to_numpy()``, ``df.drop(columns=...)``, a model given the frame checks its
+        column names, a returned frame keeps them): a later batch of other columns would
+        get the example's order. Disagreeing on the probe is the safe side: such a batch
+        runs the original.
+        """
+        assert self.data is not None
+        rows = np.arange(min(ORDER_PROBE_ROWS, _rows(self.args, self.data)))
+        for position, spec in enumerate(compiled.traced.arguments):
+            if spec.kind != "frame" or not isinstance(self.args[position], pd.DataFrame):
+                continue
+            args = list(take_data_rows(compiled.traced.arguments, self.copies(), rows))
+            frame = args[position]
+            args[position] = frame[frame.columns[::-1]].assign(**{_PROBE_COLUMN: 0.0})
+            if _outcome(self.fn, [fresh(a) for a in args]) != _outcome(compiled, args):
+                spec.ordered = True
 
     def failed(self, line: int, why: str) -> CompileError:
         """The error when even the whole function as one Python call does not agree."""
@@ -251,6 +277,39 @@ class SelfCheck:
             f"{where}: {self.fn.__name__!r} cannot be compiled: even run as one Python call "
             f"from this line, {why}"
         )
+
+
+ORDER_PROBE_ROWS = 16  # rows of the example ``SelfCheck.column_order`` runs on
+_PROBE_COLUMN = "_wm_order_probe"
+
+
+def _rows(args: tuple[Any, ...], data: list[bool]) -> int:
+    """The rows of the first data argument."""
+    first = next(a for a, d in zip(args, data, strict=True) if d)
+    return first.shape[0] if isinstance(first, np.ndarray) else len(first)
+
+
+def _outcome(fn: Callable[..., Any], args: list[Any]) -> tuple[str, Any]:
+    """What ``fn(*args)`` gives, as ("ok", result) or ("raised", its exception class), to
+    compare with ``==`` (results through ``difference``)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ("ok", _Same(fn(*args)))
+    except Exception as error:
+        return ("raised", type(error))
+
+
+class _Same:
+    """A result that equals another where ``difference`` finds none."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and difference(self.value, other.value) is None
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def compile_traced(

@@ -295,6 +295,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 **({"class": _bound_kind(a.value)} if a.kind == "bound" else {}),
                 "dtypes": a.dtypes,
                 "bools": a.bools,
+                "ordered": a.ordered,
                 "example": None if a.example is None else a.example.to_json(),
             }
             for a in traced.arguments
@@ -568,6 +569,7 @@ def _frontend_result(
             a.get("dtypes"),
             a.get("bools"),
             _value_spec(a.get("example")),
+            bool(a.get("ordered", False)),
         )
         for a in spec["arguments"]
     ]

@@ -88,12 +88,14 @@ class PythonFunction:
     source) positions: a pandas result whose index was the argument's on the example must
     have it at run time too (native code combines it with the argument's rows by position);
     if it has not (``dropna``, ``reset_index`` on other rows), the call runs the original
-    function (``marshal.Unhandled``).
+    function (``marshal.Unhandled``). So it does if a result's ``dtypes`` or ``labels`` (see
+    ``result_labels``) are not the example's.
     """
 
     def __init__(
         self, function: Callable, rebuilds: list[Rebuild | None], unpack: bool,
         guards: tuple[tuple[int, int], ...] = (), dtypes: tuple[tuple[int, Any], ...] = (),
+        labels: tuple[tuple[int, pd.Index], ...] = (),
     ):  # fmt: skip
         self.function = function
         self.rebuilds = [(i, r) for i, r in enumerate(rebuilds) if r is not None]
@@ -101,6 +103,7 @@ class PythonFunction:
         self.unpack = unpack
         self.guards = guards
         self.dtypes = dtypes
+        self.labels = labels
 
     def __call__(self, *args: Any) -> tuple[Any, ...]:
         operands, sources = list(args[: self.count]), args[self.count :]
@@ -122,7 +125,35 @@ class PythonFunction:
                 raise Unhandled("a Python step's result", f"is {result_dtypes(results[k])}, "
                                 f"where the example's was {dtypes} (the code was compiled "
                                 "for those, as pandas computes on them)")  # fmt: skip
+        for k, labels in getattr(self, "labels", ()):  # (pickles of before it had them)
+            found = result_labels(results[k])
+            if found is None or not _same_labels(found, labels):
+                from willump_mlir.runtime.marshal import Unhandled  # only on this rare path
+
+                shown = "no labels" if found is None else f"the labels {list(found)}"
+                raise Unhandled("a Python step's result", f"has {shown}, where the example's "
+                                f"had {list(labels)} (the code was "
+                                "compiled for those: it reads columns by name and names "
+                                "its results as they were)")  # fmt: skip
         return results
+
+
+def result_labels(value: object) -> pd.Index | None:
+    """A Python step's pandas result's labels: a DataFrame's columns in order, a Series'
+    name; None for another value. Native code reads such a frame's columns by name, and a
+    result it computes from them is named as on the example: a step whose labels depend on
+    the batch (``df.iloc[:, 0]``, ``df.select_dtypes(...)`` of reordered columns) must keep
+    the example's at run time."""
+    if isinstance(value, pd.DataFrame):
+        return value.columns
+    if isinstance(value, pd.Series):
+        return pd.Index([value.name], dtype=object)
+    return None
+
+
+def _same_labels(a: pd.Index, b: pd.Index) -> bool:
+    """The same labels in the same order, of the same types (``1`` is not ``"1"``)."""
+    return a.equals(b) and [type(x) for x in a] == [type(x) for x in b]
 
 
 def result_dtypes(value: object) -> tuple[np.dtype, ...] | None:

@@ -93,6 +93,10 @@ class ArgumentSpec:
     bools: dict[str, bool] | None = None
     #: a data argument's example (its columns and their dtypes), for the signature
     example: ValueSpec | None = None
+    #: a frame argument whose columns' order or set the result depends on (``df.to_numpy()``,
+    #: a model given the frame, the frame returned): a batch whose columns are not the
+    #: example's, in order, runs the original (see ``api.SelfCheck.column_order``)
+    ordered: bool = False
 
     def accepts(self, value: object) -> bool:
         """Whether a call may pass ``value`` for this bound argument: the object given to

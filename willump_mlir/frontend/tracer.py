@@ -56,7 +56,14 @@ from .estimators import (
     is_batch,
     is_estimator,
 )
-from .fallback import PythonFunction, check_aligned, index_root, recipe, result_dtypes
+from .fallback import (
+    PythonFunction,
+    check_aligned,
+    index_root,
+    recipe,
+    result_dtypes,
+    result_labels,
+)
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .inlining import (
@@ -381,7 +388,8 @@ class Tracer:
             (r, root) for r, root in zip(op.results, roots, strict=True) if root is not None
         )
         dtypes = tuple((k, d) for k, v in enumerate(values) if (d := result_dtypes(v)) is not None)
-        called = PythonFunction(function, rebuilds, results is not None, guards, dtypes)
+        labels = tuple((k, a) for k, v in enumerate(values) if (a := result_labels(v)) is not None)
+        called = PythonFunction(function, rebuilds, results is not None, guards, dtypes, labels)
         self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
         self.examples.update(zip(op.results, values, strict=True))
         if not wraps:
@@ -1693,8 +1701,12 @@ def _classify(name: str, value: object, static: bool = False) -> ArgumentSpec:
         columns = frame_columns(value)
         if columns is None:
             bad = [c for c in value.columns if not isinstance(c, str)]
-            detail = f"column name {bad[0]!r} is not a str" if bad else "a column is neither " \
-                "numeric nor text (str)"  # fmt: skip
+            unique = not bad and value.columns.is_unique
+            kinds = [c for c in value.columns if unique and column_kind(value[c]) is None]
+            detail = (f"column name {bad[0]!r} is not a str" if bad else
+                      "its column names are not distinct" if not unique else
+                      f"column {kinds[0]!r} of dtype {value[kinds[0]].dtype} is neither "
+                      "numeric, datetime64 nor text (str)")  # fmt: skip
             raise FrontendError(f"argument {name!r}: unsupported DataFrame: {detail}")
         return ArgumentSpec(name, "frame", frame_type(columns), None, columns,
                             example=ValueSpec.of(value))  # fmt: skip

@@ -70,7 +70,10 @@ def column_kind(series: pd.Series) -> str | None:
 
 
 def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
-    """The (name, kind) columns of a frame, or None if some column is not f64/str."""
+    """The (name, kind) columns of a frame, or None if some column is not f64/str or two
+    have one name."""
+    if not frame.columns.is_unique:
+        return None
     columns = []
     for name in frame.columns:
         if not isinstance(name, str):
@@ -79,7 +82,7 @@ def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
         if kind is None:
             return None
         columns.append((name, kind))
-    return columns if len(set(frame.columns)) == len(columns) else None
+    return columns
 
 
 def frame_type(columns: list[tuple[str, str]]) -> FrameType:

@@ -226,6 +226,16 @@ def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
             )
 
 
+def check_columns(name: str, value: Any, names: list[str]) -> None:
+    """``Unhandled`` if a frame argument whose column order the result depends on
+    (``ArgumentSpec.ordered``) has other columns than the example's ``names``, in order."""
+    found = list(value.arrays if isinstance(value, Columns) else value.columns)
+    if found != names:
+        raise Unhandled(f"argument {name!r}", f"has the columns {found}, where the example had "
+                        f"{names}: the code depends on their order (as pandas reads the frame "
+                        "whole)")  # fmt: skip
+
+
 def check_booleans(name: str, dtype: np.dtype, boolean: bool, where: str = "") -> None:
     """``Unhandled`` if a value read as float64 is bool (``dtype``) where the example's was
     not (``boolean``: whether it was), or the reverse: numpy computes on bools otherwise."""
@@ -513,12 +523,14 @@ def string_frame(
 def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.ndarray:
     """A batch value (a Python op's result or an array argument) as a flat row-major buffer.
 
-    A sparse matrix (a Python op's result typed as a dense batch) is made dense.
+    A sparse matrix (a Python op's result typed as a dense batch) is made dense. One of
+    another shape than the code was compiled for (a Python step's ``pd.get_dummies`` of a
+    batch with other categories) is ``Unhandled``: the original function runs.
     """
     array = value.toarray() if sp.issparse(value) else np.asarray(value)
     expected = (rows,) if width == 1 and array.ndim == 1 else (rows, width)
     if array.shape != expected:
-        raise InputError(f"{what} has shape {array.shape}; the compiled code expects {expected}")
+        raise Unhandled(what, f"has shape {array.shape}; the compiled code expects {expected}")
     if array.dtype.kind not in "biuf":
         raise Unhandled(what, f"holds {array.dtype} values, not real numbers")
     if dtype == np.uint8:
@@ -535,10 +547,8 @@ def csr_parts(
     if not sp.issparse(value):
         raise InputError(f"{what} is a {type(value).__name__}; the compiled code expects a "
                          "scipy sparse matrix")  # fmt: skip
-    if value.shape != (rows, width):
-        raise InputError(
-            f"{what} has shape {value.shape}; the compiled code expects {(rows, width)}"
-        )
+    if value.shape != (rows, width):  # the original runs, as for a dense one (``matrix``)
+        raise Unhandled(what, f"has shape {value.shape}; the compiled code expects {(rows, width)}")
     if value.dtype.kind not in "biuf":
         raise Unhandled(what, f"holds {value.dtype} values, not real numbers")
     matrix = sp.csr_matrix(value)

@@ -16,7 +16,12 @@ through the estimators a fitted attribute holds and through ``Pipeline`` steps,
 fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
 objects that lead to one (``model.classifier``). Rebinding such a list item, dict entry
 or attribute is caught as well, and so is rebinding any global or closure variable the
-function reads (but a module): the tracer copied their values.
+function reads (but a module): the tracer copied their values. A dict, list or set of at
+most ``MAX_ITEMS`` items that is bound, or a global or closure variable the function reads
+but does not change itself (``MAP[k] = v``, ``MAP.update(...)``), is compared with a
+shallow copy on each call: changing it in place (``MAP["x"] = -5``) is caught too; so are
+the attributes of a config object (a dataclass instance, a ``SimpleNamespace``:
+``cfg.scale = 10``).
 
 Not detected: changing a fitted array in place (``model.coef_[:] = 0``), or training a raw
 ``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``); compile again
@@ -25,7 +30,11 @@ after either.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import dis
+import inspect
+import textwrap
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from willump_mlir.frontend.inlining import MUTATORS
 from willump_mlir.runtime.marshal import InputError
 
 PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
@@ -130,6 +140,69 @@ def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[
             yield from inner
 
 
+def _copy(value: Any) -> Any:
+    """A shallow copy of a dict, list or set of at most ``MAX_ITEMS`` items, or of a config
+    object's attributes (a dataclass instance, a ``SimpleNamespace``); else None."""
+    if type(value) in (dict, list, set) and len(value) <= MAX_ITEMS:
+        return value.copy()
+    config = isinstance(value, types.SimpleNamespace) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    )
+    if config and hasattr(value, "__dict__") and len(vars(value)) <= MAX_ITEMS:
+        return _Attributes(vars(value).copy())
+    return None
+
+
+class _Attributes(dict):
+    """A config object's attributes as ``_copy`` took them: compared with ``vars``."""
+
+
+def _equal(container: Any, copy: Any) -> bool:
+    """Whether ``container`` still holds ``copy``'s items (the same objects compare equal
+    without being compared: NaN, arrays); False where comparing them raises."""
+    try:
+        if isinstance(copy, _Attributes):
+            return bool(vars(container) == copy)
+        return bool(container == copy)
+    except Exception:  # items that compare element-wise (a new array in a list)
+        return False
+
+
+def _changed_names(fn: Callable[..., Any]) -> set[str] | None:
+    """The names whose value ``fn``'s source (with the functions it defines) may change in
+    place: the root of an assignment or ``del`` target (``NAME[key] = v``, ``NAME.attr +=
+    1``) or of a mutating method's receiver (``NAME.update(...)``); their copies would
+    differ by design. None if the source is not available: then nothing is compared."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in MUTATORS:  # fmt: skip
+            targets = [ast.Subscript(node.func.value)]  # the receiver, as if stored into
+        else:
+            continue
+        stack = list(targets)
+        while stack:
+            target = stack.pop()
+            if isinstance(target, ast.Tuple | ast.List):  # a, NAME[k] = ...
+                stack += target.elts
+            elif isinstance(target, ast.Starred):
+                stack.append(target.value)
+            elif isinstance(target, ast.Attribute | ast.Subscript):
+                while isinstance(target, ast.Attribute | ast.Subscript):
+                    target = target.value
+                if isinstance(target, ast.Name):
+                    changed.add(target.id)
+    return changed
+
+
 def _read_names(code: types.CodeType) -> tuple[set[str], set[str]]:
     """The global names ``code`` (and the functions and comprehensions it defines) reads,
     and those it assigns (``global x; x = ...``)."""
@@ -156,12 +229,16 @@ class RefitGuard:
         code = getattr(fn, "__code__", None)
         namespace = getattr(fn, "__globals__", None)
         self.cells: list[tuple[Any, Any, str]] = []
+        #: (a container, its shallow copy, its name): compared on each call
+        self.contents = [(v, c, n) for n, v in bound.items() if (c := _copy(v)) is not None]
+        candidates: list[tuple[Any, str]] = []  # globals and closure values _copy takes
         if code is not None and namespace is not None:
             read, stored = _read_names(code)
             for name in sorted((read - stored) & set(namespace)):
                 value = namespace[name]
                 if not isinstance(value, types.ModuleType):  # the tracer copied its value
                     entries += [(namespace, name, value, name), *_entries(value, name, seen, 0)]
+                    candidates.append((value, name))
             for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
                 try:
                     value = cell.cell_contents
@@ -169,6 +246,11 @@ class RefitGuard:
                     continue
                 self.cells.append((cell, value, name))
                 entries += _entries(value, name, seen, 0)
+                candidates.append((value, name))
+        copies = [(v, c, n) for v, n in candidates if (c := _copy(v)) is not None]
+        changed = _changed_names(fn) if copies else None  # (the source read only if needed)
+        if changed is not None:
+            self.contents += [(v, c, n) for v, c, n in copies if n not in changed]
         self.watched = [(c, k, v) for c, k, v, _ in entries]
         self.paths = [p for *_, p in entries]
         self.kinds = {name: "argument" for name in bound} | {
@@ -179,7 +261,8 @@ class RefitGuard:
         return len(self.watched) + len(self.cells)
 
     def check(self) -> None:
-        """Raise ``RefitError`` if a watched object is no longer where it was."""
+        """Raise ``RefitError`` if a watched object is no longer where it was, or a watched
+        container's items are not those it had."""
         try:
             for container, key, expected in self.watched:
                 if container[key] is not expected:
@@ -189,7 +272,8 @@ class RefitGuard:
                     if cell.cell_contents is not expected:
                         break
                 else:
-                    return
+                    if all(_equal(c, copy) for c, copy, _ in self.contents):
+                        return
         except (KeyError, IndexError, ValueError):  # deleted, or a list shrank, or a cell
             pass
         raise self.error()
@@ -216,6 +300,13 @@ class RefitGuard:
             if changed:
                 return RefitError(
                     f"closure variable {name!r} was rebound after wm.compile; the compiled "
+                    "code holds what it was compiled with, so call wm.compile again"
+                )
+        for container, copy, name in self.contents:
+            if not _equal(container, copy):
+                return RefitError(
+                    f"{self.kinds.get(name, 'global')} {name!r} was changed in place after "
+                    "wm.compile (its items or attributes are not those it had); the compiled "
                     "code holds what it was compiled with, so call wm.compile again"
                 )
         return RefitError("a bound object changed after wm.compile; call wm.compile again")
