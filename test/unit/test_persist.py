@@ -134,7 +134,7 @@ def test_round_trip_without_a_cascade_replaces_a_previous_save(
 ) -> None:
     fast = workload.fast
     exact_only = OptimizedPipeline(
-        score, fast.exact, None, None, None, None,
+        fast.exact, None, None, None, None,
         Report(groups=[], candidates=[], reason="no cascade: for the test"), None, 0.9,
     )  # fmt: skip
     target = tmp_path / "fast"
@@ -174,7 +174,7 @@ def test_unpicklable_python_call_is_named(workload: Workload, tmp_path: Path) ->
         for name, call in exact.traced.python_calls.items()
     }
     exact.traced = dataclasses.replace(exact.traced, python_calls=calls)
-    broken = OptimizedPipeline(score, exact, None, None, None, None, Report([], [], ""), None)
+    broken = OptimizedPipeline(exact, None, None, None, None, Report([], [], ""), None)
     with pytest.raises(TypeError, match=r"py0_Subscript.*cannot be pickled.*module-level"):
         broken.save(tmp_path / "broken")
     assert not (tmp_path / "broken").exists()
