@@ -954,7 +954,9 @@ def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
 def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     """The pipeline ``state`` carries. Its machine code is used as it is when it was built
     for this host's target (no LLVM runs), else its IR is compiled; a state unpickled before
-    in this process gives the same pipeline back."""
+    in this process gives the same pipeline back. A pipeline without Python calls leaves
+    its function and estimators pickled until something needs them (``willump_mlir.runtime
+    .pickled``): its native code runs with the data arguments only."""
     digest = state.digest()
     with _UNPICKLED_LOCK:
         if digest in _UNPICKLED:

@@ -168,17 +168,29 @@ def _fresh_unpickle(state: bytes, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return unpickled
 
 
+Unpickling = tuple[wm.CompiledPipeline, tuple[object, ...], wm.CompiledPipeline, list[int]]
+
+
+@pytest.fixture
+def unpickled_text(
+    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Unpickling:
+    """The text pipeline, its fresh rows, the pipeline unpickled as in a new worker, and
+    the sizes of the objects unpickled since (``_fresh_unpickle``)."""
+    compiled, fresh, state = text_pipeline
+    unpickled = _fresh_unpickle(state, monkeypatch)
+    return compiled, fresh, pickle.loads(state), unpickled
+
+
 def _bound(pipeline: wm.CompiledPipeline) -> list[object]:
     return [a.value for a in pipeline.arguments if a.kind == "bound"]
 
 
 def test_a_native_pipeline_runs_before_its_estimators_are_unpickled(
-    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
-    monkeypatch: pytest.MonkeyPatch,
+    unpickled_text: Unpickling,
 ) -> None:
-    compiled, fresh, state = text_pipeline
-    unpickled = _fresh_unpickle(state, monkeypatch)
-    restored = pickle.loads(state)
+    compiled, fresh, restored, unpickled = unpickled_text
     docs, vectorizer, model = fresh
     np.testing.assert_array_equal(restored(docs), compiled(*fresh))
     assert "TfidfVectorizer" in restored.explain()
@@ -188,7 +200,8 @@ def test_a_native_pipeline_runs_before_its_estimators_are_unpickled(
         "<model: a sklearn.linear_model._logistic.LogisticRegression, still pickled>",
     ]
     np.testing.assert_array_equal(restored(docs, *markers), compiled(*fresh))  # stand-ins
-    assert restored.__name__ == compiled.__name__ and restored.__doc__ == compiled.__doc__
+    assert restored.__name__ == compiled.__name__ == "text"
+    assert restored.__doc__ == compiled.__doc__ == "The probability that each document is positive."
     assert unpickled == [] and restored.pickled is not None
     # what needs them unpickles them, once: a row native code hands back to the original
     # function (the lowercase of a capital sigma depends on context)
@@ -209,12 +222,9 @@ def test_a_native_pipeline_runs_before_its_estimators_are_unpickled(
 
 
 def test_a_call_with_an_estimator_unpickles_them_to_check_it(
-    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
-    monkeypatch: pytest.MonkeyPatch,
+    unpickled_text: Unpickling,
 ) -> None:
-    compiled, fresh, state = text_pipeline
-    unpickled = _fresh_unpickle(state, monkeypatch)
-    restored = pickle.loads(state)
+    _, fresh, restored, unpickled = unpickled_text
     with pytest.raises(wm.InputError, match="argument 'vectorizer' must be the object"):
         restored(*fresh)
     assert len(unpickled) == 1 and restored.pickled is None
@@ -223,15 +233,13 @@ def test_a_call_with_an_estimator_unpickles_them_to_check_it(
 @pytest.mark.parametrize("pickled", [False, True])
 def test_an_unpickled_pipeline_saves_and_pickles_again(
     pickled: bool,
-    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    unpickled_text: Unpickling,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     """Saving or pickling it again, before its estimators are unpickled (they are saved as
     they came) or after (they are pickled again), gives the same pipeline."""
-    compiled, fresh, state = text_pipeline
-    unpickled = _fresh_unpickle(state, monkeypatch)
-    restored = pickle.loads(state)
+    compiled, fresh, restored, unpickled = unpickled_text
     for loaded in (False, True):
         if loaded:
             assert restored.fn.__name__ == "text"  # unpickles them
