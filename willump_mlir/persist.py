@@ -838,8 +838,10 @@ def _npy_view(data: bytes, info: zipfile.ZipInfo) -> np.ndarray:
     else:
         raise ValueError(f"{info.filename}: .npy format version {version}")
     count = math.prod(shape)
-    if dtype.hasobject or member.tell() + count * dtype.itemsize > min(end, len(data)):
-        raise ValueError(f"{info.filename}: truncated, or an array of Python objects")
+    if dtype.hasobject or min(shape, default=0) < 0:
+        raise ValueError(f"{info.filename}: an array of Python objects, or a negative shape")
+    if member.tell() + count * dtype.itemsize > min(end, len(data)):
+        raise ValueError(f"{info.filename}: truncated")
     array = np.frombuffer(data, dtype, count, member.tell())
     return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
 
