@@ -315,3 +315,26 @@ def test_damaged_blobs_are_refused_when_unpickling(
 
 
 # endregion
+
+
+def test_a_module_this_process_cannot_import_is_named_when_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function pickled by reference whose module a worker cannot import: the native
+    code runs without it; what needs it is a clear error naming the module."""
+    (tmp_path / "elsewhere_only.py").write_text(
+        "def trees(x, model):\n    return model.predict_proba(x)[:, 1]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import elsewhere_only
+
+    _, example, fresh = build("trees")
+    compiled = wm.compile(elsewhere_only.trees, example=example)
+    state = pickle.dumps(compiled)
+    monkeypatch.delitem(sys.modules, "elsewhere_only")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(tmp_path)])
+    _fresh_unpickle(state, monkeypatch)
+    restored = pickle.loads(state)
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+    with pytest.raises(wm.InputError, match="No module named 'elsewhere_only'.*importable"):
+        restored.fn(*fresh)

@@ -8,7 +8,8 @@ value is an ``Unpickled`` marker until they are needed: by a row handed back to 
 function, by ``fn``, by an optimized pipeline's ``bound``, by a call that passes an object
 of its own for a bound argument, or by saving or pickling the pipeline once they were
 unpickled (``NativeProgram.load_objects``). A call may pass the markers in place of the
-bound arguments, before and after.
+bound arguments, before and after. The refit guard (``runtime.refit``) watches the objects
+from when they are unpickled: no code can hold them before.
 """
 
 from __future__ import annotations
