@@ -64,10 +64,22 @@ class BlobError(ValueError):
 
 def blob_digest(data: np.ndarray) -> str:
     """What a blob's symbol ends with: 16 hex digits of the SHA-256 of its bytes, dtype and
-    shape (``data`` C-contiguous)."""
-    return hashlib.sha256(
-        data.tobytes() + str(data.dtype).encode() + str(data.shape).encode()
-    ).hexdigest()[:16]
+    shape (``data`` C-contiguous; hashed where it is, without a copy)."""
+    digest = hashlib.sha256(data.reshape(-1).view(np.uint8) if data.size else b"")
+    digest.update(str(data.dtype).encode() + str(data.shape).encode())
+    return digest.hexdigest()[:16]
+
+
+def immutable(data: np.ndarray) -> bool:
+    """Whether nobody can change ``data``: read-only and a view of a ``bytes`` object (a
+    blob read from a file or a cache entry in place; an array that owns its memory can be
+    made writable again)."""
+    base = data
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return isinstance(base, bytes)
 
 
 def blob_type(data: np.ndarray) -> TensorType:
@@ -181,7 +193,7 @@ class BlobStore(Mapping[str, np.ndarray]):
     def _keep(self, symbol: str, data: np.ndarray) -> None:
         if symbol not in self._arrays:
             owned = data.base is None and not data.flags.writeable
-            kept = data if owned else data.copy()  # nobody else may change it
+            kept = data if owned or immutable(data) else data.copy()  # nobody else may change it
             kept.setflags(write=False)
             self._arrays[symbol] = kept
 

@@ -347,7 +347,7 @@ class Search:
     def exact_only(self, reason: str) -> OptimizedPipeline:
         self.report.reason = reason
         return OptimizedPipeline(
-            self.fn, self.exact, None, None, None, None, self.report, None,
+            self.exact, None, None, None, None, self.report, None,
             self.options.confidence,
         )
 
@@ -614,7 +614,7 @@ class Search:
         settle = settle_of(split, name)
         curve = self.curve(approx) if self.returns_scores() else None
         fast = OptimizedPipeline(
-            self.fn, self.exact, approx, rest, str(module), settle, self.report, curve,
+            self.exact, approx, rest, str(module), settle, self.report, curve,
             confidence,
         )  # fmt: skip
         certify_args = take_data_rows(self.traced.arguments, self.train, cert)
@@ -696,7 +696,7 @@ class Search:
                                    f"{error}")  # fmt: skip
         curve = self.curve(scorer)
         return OptimizedPipeline(
-            self.fn, self.exact, scorer, None, None, None, self.report, curve,
+            self.exact, scorer, None, None, None, self.report, curve,
             self.options.confidence,
         )
 

@@ -5,7 +5,8 @@ A save is a directory (format ``willump-mlir``, version 5) of these files:
 ``manifest.json``
     ``format``, ``version``, ``python`` (``"3.11"``: a pickle is tied to it), ``pipeline``
     (``"compiled"`` for a ``CompiledPipeline``, ``"optimized"`` for an ``OptimizedPipeline``),
-    ``pickled`` (whether ``objects.pkl`` is part of the save), ``function`` (its name), and
+    ``pickled`` (whether ``objects.pkl`` is part of the save), ``function`` (its name),
+    ``doc`` (its docstring or null; absent from older saves), and
     ``programs``: for ``exact``, ``approx`` (a cascade's cheap program, or a top-K-only
     cheap scorer) and ``rest`` (a cascade's full program) when present, the
     ``arguments`` (``name``, ``kind``, ``type`` as IR text or null, ``columns``, and for a
@@ -69,13 +70,16 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import os
 import pickle
 import shutil
+import struct
 import sys
 import tempfile
 import threading
 import uuid
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +107,7 @@ from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
 from willump_mlir.runtime import jit
 from willump_mlir.runtime.marshal import InputError
 from willump_mlir.runtime.optimized import Candidate, GroupProfile, Report
+from willump_mlir.runtime.pickled import PickledObjects, Unpickled
 from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
 
@@ -143,7 +148,7 @@ class CompiledIn:
         return f"<{self.name}: a {self.kind}, compiled in>"
 
 
-def _without_original(name: str) -> Callable[..., Any]:
+def _without_original(name: str, doc: str | None) -> Callable[..., Any]:
     """The stand-in for the original function of a pipeline saved without a pickle."""
 
     def original(*args: Any, **kwargs: Any) -> Any:
@@ -154,6 +159,7 @@ def _without_original(name: str) -> Callable[..., Any]:
         )
 
     original.__name__ = original.__qualname__ = name
+    original.__doc__ = doc
     return original
 
 
@@ -206,6 +212,7 @@ def save(
         "pipeline": "optimized" if isinstance(pipeline, OptimizedPipeline) else "compiled",
         "pickled": pickled,
         "function": pipeline.__name__,
+        "doc": pipeline.__doc__,
         "programs": {name: _program_manifest(c) for name, c in programs.items()},
     }
     if isinstance(pipeline, OptimizedPipeline):
@@ -314,7 +321,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
 
 
 def _bound_kind(value: object) -> str:
-    return value.kind if isinstance(value, CompiledIn) else _kind(value)
+    return value.kind if isinstance(value, CompiledIn | Unpickled) else _kind(value)
 
 
 def _json_default(value: object) -> object:
@@ -336,7 +343,13 @@ def _dump_objects(
     pipeline: CompiledPipeline | OptimizedPipeline, programs: dict[str, CompiledPipeline]
 ) -> bytes:
     """One pickle of the function, bound values and Python calls (so shared objects stay
-    shared); on failure, a ``TypeError`` naming the first object that cannot be pickled."""
+    shared); on failure, a ``TypeError`` naming the first object that cannot be pickled.
+    Those of an unpickled pipeline that are still pickled are that pickle again."""
+    exact = programs["exact"]
+    if exact.pickled is not None and not exact.pickled[0].loaded:
+        return exact.pickled[0].raw
+    for compiled in programs.values():
+        compiled.load_objects()
     objects = {
         "fn": pipeline.fn,
         "programs": {
@@ -431,11 +444,21 @@ def load(
 
 
 def _load(
-    root: Path, files: dict[str, bytes], trust: bool, keys: dict[str, str]
+    root: Path,
+    files: dict[str, bytes],
+    trust: bool,
+    keys: dict[str, str],
+    unpickled: bool = False,
 ) -> CompiledPipeline | OptimizedPipeline:
     """``load`` of the save ``files`` (by name; ``root`` names them in errors), with the cache
     keys of the programs whose entries are known to be in the object cache (``keys``, by
-    program name; see ``compile_traced``)."""
+    program name; see ``compile_traced``).
+
+    ``unpickled``: the save comes from a pickle (``unpickle``), which is trusted, so that
+    the checks only find damage. Then each byte is hashed once: ``blobs.npz`` is checked
+    blob by blob against the IR, not as a file too; and if no program makes Python calls,
+    ``objects.pkl`` is left pickled (``willump_mlir.runtime.pickled``), its checksum checked
+    when it is unpickled."""
     manifest = _read_manifest(root, files)
     listed = manifest.get("programs")
     names = [n for n in PROGRAMS if isinstance(listed, dict) and n in listed] or ["exact"]
@@ -450,19 +473,24 @@ def _load(
     missing = [name for name in needed if name not in files]
     if missing:
         raise InputError(f"{root}: incomplete willump-mlir save, missing {', '.join(missing)}")
-    checksums = _check_files(root, files)
+    defer = unpickled and pickled and not _python_calls(manifest, names)
+    unhashed = {BLOBS, *([OBJECTS] if defer else [])} if unpickled else set()
+    checksums = _check_files(root, files, unhashed)
     if pickled or os.environ.get(SIGNING_KEY):  # with a key, every save must be signed
         _check_trusted(root, checksums, trust)
     elif OBJECTS in files:
         raise InputError(f"{root}: damaged willump-mlir save: {OBJECTS} in a save without one")
     blobs = _read_blobs(root / BLOBS, files[BLOBS])
     ctx = context()
+    deferred = None
     try:
-        objects = (
-            _read_objects(root / OBJECTS, files[OBJECTS])
-            if pickled
-            else _compiled_in(root, manifest, names)
-        )
+        if defer:
+            deferred = _deferred(root, files[OBJECTS], checksums, manifest, names)
+            objects = _stand_ins(root, manifest, names, Unpickled)
+        elif pickled:
+            objects = _read_objects(root / OBJECTS, files[OBJECTS])
+        else:
+            objects = _stand_ins(root, manifest, names, CompiledIn)
         traced = {
             name: _frontend_result(
                 ctx,
@@ -502,6 +530,8 @@ def _load(
             programs[name] = compile_traced(fn, program, passes=passes, key=keys.get(name))
             if name == "exact" and pickled:  # only the exact program may call ``fn``
                 programs[name].original_reason = nothing_native_to_run(program)
+            if deferred is not None:
+                programs[name].defer(deferred, name)
         except Exception as error:  # a lowering, verifier or LLVM error: the IR's
             raise InputError(
                 f"{root / f'{name}.mlir'}: the pipeline IR does not compile "
@@ -511,7 +541,6 @@ def _load(
         return programs["exact"]
     cascade_ir = files[CASCADE].decode("utf-8") if with_ir else None
     return OptimizedPipeline(
-        fn,
         programs["exact"],
         programs.get("approx"),
         programs.get("rest"),
@@ -523,13 +552,25 @@ def _load(
     )
 
 
-def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """What stands for the pickled objects of a save without a pickle: the original
-    function's stand-in, ``CompiledIn`` markers for the bound arguments (one per name,
-    shared by the programs: an optimized pipeline passes the exact program's to the
-    others), no Python calls."""
+def _python_calls(manifest: dict[str, Any], names: list[str]) -> bool:
+    """Whether a program of the manifest makes Python calls (a damaged manifest: True)."""
+    try:
+        return any(manifest["programs"][name]["python_calls"] for name in names)
+    except (KeyError, TypeError):
+        return True
+
+
+def _stand_ins(
+    root: Path, manifest: dict[str, Any], names: list[str], marker: type[CompiledIn | Unpickled]
+) -> dict[str, Any]:
+    """What stands for the pickled objects of a save without a pickle (``CompiledIn``
+    markers) or of an unpickled one whose objects stay pickled until needed (``Unpickled``
+    markers): the original function's stand-in (never called for the latter, see
+    ``NativeProgram.defer``), a marker for each bound argument (one per name, shared by
+    the programs: an optimized pipeline passes the exact program's to the others), no
+    Python calls."""
     programs = {}
-    markers: dict[str, CompiledIn] = {}
+    markers: dict[str, CompiledIn | Unpickled] = {}
     for name in names:
         spec = manifest["programs"][name]
         if spec["python_calls"]:
@@ -538,12 +579,14 @@ def _compiled_in(root: Path, manifest: dict[str, Any], names: list[str]) -> dict
                 f"Python calls, and the save holds no {OBJECTS}"
             )
         bound = {
-            a["name"]: markers.setdefault(a["name"], CompiledIn(str(a["name"]), str(a["class"])))
+            a["name"]: markers.setdefault(a["name"], marker(str(a["name"]), str(a["class"])))
             for a in spec["arguments"]
             if a["kind"] == "bound"
         }
         programs[name] = {"bound": bound, "calls": {}}
-    return {"fn": _without_original(str(manifest["function"])), "programs": programs}
+    doc = manifest.get("doc")
+    fn = _without_original(str(manifest["function"]), doc if isinstance(doc, str) else None)
+    return {"fn": fn, "programs": programs}
 
 
 def _frontend_result(
@@ -636,9 +679,12 @@ def _callees(module: ModuleOp) -> set[str]:
     return {op.callee.data for op in module.walk() if isinstance(op, PythonCallOp)}
 
 
-def _check_files(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
+def _check_files(
+    root: Path, files: dict[str, bytes], unhashed: set[str] | None = None
+) -> dict[str, Any]:
     """The save's checksums, once every file matches them (``InputError`` naming the files
-    that do not: damaged, edited, added or removed since the save)."""
+    that do not: damaged, edited, added or removed since the save). The files named in
+    ``unhashed`` must be listed if present, and are checked otherwise (see ``_load``)."""
     try:
         checksums = json.loads(files[CHECKSUMS])
         listed = checksums["files"]
@@ -646,16 +692,58 @@ def _check_files(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
             raise TypeError("files is not a map of names to digests")
     except (ValueError, KeyError, TypeError) as error:
         raise InputError(f"{root / CHECKSUMS}: unreadable checksums ({error})") from error
-    present = _file_hashes(files)
-    changed = sorted(
-        name for name in set(listed) | set(present) if listed.get(name) != present.get(name)
-    )
+    unhashed = unhashed or set()
+    present = _file_hashes({name: data for name, data in files.items() if name not in unhashed})
+    changed = [
+        name
+        for name in set(listed) | set(present)
+        if name not in unhashed and listed.get(name) != present.get(name)
+    ]
+    changed += [name for name in unhashed if (name in listed) != (name in files)]
     if changed:
-        raise InputError(
-            f"{root}: damaged or edited save: {', '.join(changed)} changed since it was saved "
-            f"(they do not match {CHECKSUMS})"
-        )
+        raise _changed(root, changed)
     return checksums
+
+
+def _changed(root: Path, names: list[str]) -> InputError:
+    return InputError(
+        f"{root}: damaged or edited save: {', '.join(sorted(names))} changed since it was "
+        f"saved (they do not match {CHECKSUMS})"
+    )
+
+
+def _deferred(
+    root: Path, raw: bytes, checksums: dict[str, Any], manifest: dict[str, Any], names: list[str]
+) -> PickledObjects:
+    """The objects of a pickled save, unpickled when first needed (``InputError`` then if
+    they do not match their checksum or miss a bound argument of the manifest)."""
+    digest = checksums["files"][OBJECTS]
+    bound = {
+        name: [a["name"] for a in manifest["programs"][name]["arguments"] if a["kind"] == "bound"]
+        for name in names
+    }
+
+    def load(data: bytes) -> dict[str, Any]:
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise _changed(root, [OBJECTS])
+        objects = _read_objects(root / OBJECTS, data)
+        try:
+            missing = [
+                f"{name}: {argument}"
+                for name, arguments in bound.items()
+                for argument in arguments
+                if argument not in objects["programs"][name]["bound"]
+            ]
+        except (KeyError, TypeError) as error:
+            missing = [f"{type(error).__name__}: {error}"]
+        if missing:
+            raise InputError(
+                f"{root / OBJECTS}: damaged willump-mlir save (no bound arguments "
+                f"{', '.join(missing)})"
+            )
+        return objects
+
+    return PickledObjects(raw, load)
 
 
 def _check_trusted(root: Path, checksums: dict[str, Any], trust: bool) -> None:
@@ -721,11 +809,43 @@ def _read_manifest(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
 
 
 def _read_blobs(path: Path, data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of ``blobs.npz`` (the bytes ``data``) by name, read in place: read-only
+    views of ``data``, not copies (``np.savez`` stores them uncompressed; their contents
+    are checked against the IR, ``_check_blobs``)."""
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as error:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+        return {info.filename.removesuffix(".npy"): _npy_view(data, info) for info in members}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as error:
         raise InputError(f"{path}: unreadable blobs ({error})") from error
+
+
+def _npy_view(data: bytes, info: zipfile.ZipInfo) -> np.ndarray:
+    """The array of the ``.npy`` member ``info`` of the zip archive ``data``, in place."""
+    if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+        raise ValueError(f"{info.filename} is not an uncompressed .npy file")
+    header = info.header_offset  # the local header: 30 bytes, the name, an extra field
+    if data[header : header + 4] != b"PK\x03\x04":
+        raise ValueError(f"{info.filename}: no local file header")
+    name_length, extra_length = struct.unpack_from("<HH", data, header + 26)
+    start = header + 30 + name_length + extra_length
+    end = start + info.compress_size
+    member = io.BytesIO(data)  # shares ``data``
+    member.seek(start)
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"{info.filename}: .npy format version {version}")
+    count = math.prod(shape)
+    if dtype.hasobject or min(shape, default=0) < 0:
+        raise ValueError(f"{info.filename}: an array of Python objects, or a negative shape")
+    if member.tell() + count * dtype.itemsize > min(end, len(data)):
+        raise ValueError(f"{info.filename}: truncated")
+    array = np.frombuffer(data, dtype, count, member.tell())
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
 
 
 def _read_objects(path: Path, data: bytes) -> dict[str, Any]:
@@ -838,7 +958,9 @@ def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
 def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     """The pipeline ``state`` carries. Its machine code is used as it is when it was built
     for this host's target (no LLVM runs), else its IR is compiled; a state unpickled before
-    in this process gives the same pipeline back."""
+    in this process gives the same pipeline back. A pipeline without Python calls leaves
+    its function and estimators pickled until something needs them (``willump_mlir.runtime
+    .pickled``): its native code runs with the data arguments only."""
     digest = state.digest()
     with _UNPICKLED_LOCK:
         if digest in _UNPICKLED:
@@ -849,7 +971,7 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     # it, from this compiler, is looked up by its key; else its IR is compiled.
     same_compiler = state.compiler == compiler_fingerprint()
     keys = {n: key for n, key in state.keys.items() if same_compiler and key in adopted}
-    pipeline = _load(Path("<unpickled pipeline>"), state.files, True, keys)
+    pipeline = _load(Path("<unpickled pipeline>"), state.files, True, keys, unpickled=True)
     with _UNPICKLED_LOCK:
         pipeline = _UNPICKLED.setdefault(digest, pipeline)  # another thread's, if first
         while len(_UNPICKLED) > UNPICKLED_KEPT:

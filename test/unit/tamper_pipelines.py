@@ -37,6 +37,7 @@ def tabular(frame: pd.DataFrame, scaler: StandardScaler, model: LogisticRegressi
 
 
 def text(docs: list[str], vectorizer: TfidfVectorizer, model: LogisticRegression) -> Any:
+    """The probability that each document is positive."""
     return model.predict_proba(vectorizer.transform(docs))[:, 1]
 
 

@@ -8,7 +8,14 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import TensorType, f32, f64
 from xdsl.parser import Parser
 
-from willump_mlir.blobs import BlobError, BlobStore, blob_attributes, blob_store
+from willump_mlir.blobs import (
+    BlobError,
+    BlobStore,
+    blob_attributes,
+    blob_digest,
+    blob_store,
+    immutable,
+)
 from willump_mlir.compiler import context
 from willump_mlir.dialects.pipeline import BlobAttr
 
@@ -84,3 +91,30 @@ def test_truncate_forgets_blobs_added_after_a_mark() -> None:
     store.add("b", np.ones(1))
     store.truncate(1)
     assert [s.split("_")[0] for s in store] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("array", "digest"),
+    [
+        (np.arange(6.0).reshape(2, 3), "11fe30b7a155c508"),
+        (np.zeros((0, 3), np.int32), "e1db986bbcb9e1f1"),
+        (np.array(7, np.int64), "99b8c47f9fd58d23"),
+    ],
+)
+def test_digests_stay_those_of_saved_names(array: np.ndarray, digest: str) -> None:
+    """Hashing in place (no copy of the bytes) gives the digests blob names always had."""
+    assert blob_digest(array) == digest
+
+
+def test_a_view_of_bytes_is_kept_without_a_copy() -> None:
+    """A read-only view of a ``bytes`` object (a blob read in place) cannot change: the
+    store keeps it as it is; an array that owns its memory, or a writable one, is copied."""
+    data = np.arange(4.0)
+    view = np.frombuffer(data.tobytes(), np.float64)
+    owned = data.copy()
+    owned.setflags(write=False)
+    assert immutable(view) and not immutable(owned) and not immutable(data)
+    store = BlobStore()
+    attr = store.add("v", view)
+    assert store.array(attr) is view
+    assert store.array(store.add("w", data * 2)).base is None

@@ -134,7 +134,7 @@ def test_round_trip_without_a_cascade_replaces_a_previous_save(
 ) -> None:
     fast = workload.fast
     exact_only = OptimizedPipeline(
-        score, fast.exact, None, None, None, None,
+        fast.exact, None, None, None, None,
         Report(groups=[], candidates=[], reason="no cascade: for the test"), None, 0.9,
     )  # fmt: skip
     target = tmp_path / "fast"
@@ -174,7 +174,7 @@ def test_unpicklable_python_call_is_named(workload: Workload, tmp_path: Path) ->
         for name, call in exact.traced.python_calls.items()
     }
     exact.traced = dataclasses.replace(exact.traced, python_calls=calls)
-    broken = OptimizedPipeline(score, exact, None, None, None, None, Report([], [], ""), None)
+    broken = OptimizedPipeline(exact, None, None, None, None, Report([], [], ""), None)
     with pytest.raises(TypeError, match=r"py0_Subscript.*cannot be pickled.*module-level"):
         broken.save(tmp_path / "broken")
     assert not (tmp_path / "broken").exists()
@@ -413,3 +413,42 @@ def test_every_blob_resized_or_retyped_is_refused(workload: Workload, tmp_path: 
             with pytest.raises(InputError, match=f"blob '{name}'"):
                 wm.load(target, trust=True)
             assert what
+
+
+def test_blobs_are_read_in_place_as_numpy_wrote_them(tmp_path: Path) -> None:
+    """``blobs.npz`` is read without copies (read-only views of the file's bytes), with
+    numpy's own results for every kind of array ``np.savez`` writes; anything else is an
+    ``InputError`` naming the file."""
+    from willump_mlir import persist
+    from willump_mlir.blobs import immutable
+
+    arrays = {
+        "coef_0123456789abcdef": np.arange(10.0),
+        "empty": np.zeros((0, 3)),
+        "ints": np.arange(12, dtype=np.int32).reshape(3, 4),
+        "scalar": np.array(5.0),
+        "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        "bytes": np.ones(7, np.uint8),
+    }
+    np.savez(tmp_path / "blobs.npz", **arrays)
+    data = (tmp_path / "blobs.npz").read_bytes()
+    read = persist._read_blobs(tmp_path / "blobs.npz", data)
+    assert list(read) == list(arrays)
+    for name, array in arrays.items():
+        assert read[name].dtype == array.dtype and read[name].shape == array.shape
+        np.testing.assert_array_equal(read[name], array)
+        assert immutable(read[name])
+    np.savez_compressed(tmp_path / "compressed.npz", coef=np.arange(3.0))
+    np.savez(tmp_path / "objects.npz", names=np.array(["a", None], dtype=object))
+    broken = {
+        "truncated": data[: len(data) // 2],
+        "compressed": (tmp_path / "compressed.npz").read_bytes(),
+        "objects": (tmp_path / "objects.npz").read_bytes(),
+        "not a zip": b"PK" + bytes(100),
+        "a longer shape": data.replace(b"'shape': (10,)", b"'shape': (99,)"),
+        "a negative shape": data.replace(b"'shape': (10,)", b"'shape': (-1,)"),
+    }
+    assert data not in (broken["a longer shape"], broken["a negative shape"])
+    for damaged in broken.values():
+        with pytest.raises(InputError, match=r"blobs\.npz: unreadable blobs"):
+            persist._read_blobs(tmp_path / "blobs.npz", damaged)

@@ -139,3 +139,202 @@ def test_a_pipeline_loaded_without_objects_pickles(tmp_path: Path) -> None:
     loaded = wm.load(tmp_path / "save")
     restored = pickle.loads(pickle.dumps(loaded))
     np.testing.assert_array_equal(restored(fresh[0]), loaded(fresh[0]))
+
+
+# region Estimators left pickled until needed
+
+
+@pytest.fixture(scope="module")
+def text_pipeline() -> tuple[wm.CompiledPipeline, tuple[object, ...], bytes]:
+    """A fully native text pipeline (TfidfVectorizer, LogisticRegression), its fresh rows
+    and its pickle."""
+    fn, example, fresh = build("text")
+    compiled = wm.compile(fn, example=example)
+    return compiled, fresh, pickle.dumps(compiled)
+
+
+def _fresh_unpickle(state: bytes, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Forget the pipelines unpickled before (as a new worker would), and count from now on
+    how many times a save's objects are unpickled."""
+    monkeypatch.setattr(persist, "_UNPICKLED", type(persist._UNPICKLED)())
+    unpickled: list[int] = []
+    real = persist._read_objects
+
+    def counting(path: Path, data: bytes) -> dict[str, object]:
+        unpickled.append(len(data))
+        return real(path, data)
+
+    monkeypatch.setattr(persist, "_read_objects", counting)
+    return unpickled
+
+
+Unpickling = tuple[wm.CompiledPipeline, tuple[object, ...], wm.CompiledPipeline, list[int]]
+
+
+@pytest.fixture
+def unpickled_text(
+    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Unpickling:
+    """The text pipeline, its fresh rows, the pipeline unpickled as in a new worker, and
+    the sizes of the objects unpickled since (``_fresh_unpickle``)."""
+    compiled, fresh, state = text_pipeline
+    unpickled = _fresh_unpickle(state, monkeypatch)
+    return compiled, fresh, pickle.loads(state), unpickled
+
+
+def _bound(pipeline: wm.CompiledPipeline) -> list[object]:
+    return [a.value for a in pipeline.arguments if a.kind == "bound"]
+
+
+def test_a_native_pipeline_runs_before_its_estimators_are_unpickled(
+    unpickled_text: Unpickling,
+) -> None:
+    compiled, fresh, restored, unpickled = unpickled_text
+    docs, vectorizer, model = fresh
+    np.testing.assert_array_equal(restored(docs), compiled(*fresh))
+    assert "TfidfVectorizer" in restored.explain()
+    markers = _bound(restored)
+    assert [repr(m) for m in markers] == [
+        "<vectorizer: a sklearn.feature_extraction.text.TfidfVectorizer, still pickled>",
+        "<model: a sklearn.linear_model._logistic.LogisticRegression, still pickled>",
+    ]
+    np.testing.assert_array_equal(restored(docs, *markers), compiled(*fresh))  # stand-ins
+    assert restored.__name__ == compiled.__name__ == "text"
+    assert restored.__doc__ == compiled.__doc__ == "The probability that each document is positive."
+    assert unpickled == [] and restored.pickled is not None
+    # what needs them unpickles them, once: a row native code hands back to the original
+    # function (the lowercase of a capital sigma depends on context)
+    handed_back = ["ΟΔΟΣ good movie", *docs[:3]]
+    np.testing.assert_array_equal(restored(handed_back), compiled(handed_back, vectorizer, model))
+    assert len(unpickled) == 1 and restored.pickled is None and restored.rows_in_python == 1
+    own = _bound(restored)
+    assert [type(v) for v in own] == [type(vectorizer), type(model)]
+    assert restored.fn.__name__ == "text"
+    np.testing.assert_array_equal(restored(docs, *own), compiled(*fresh))
+    np.testing.assert_array_equal(restored(docs, *markers), compiled(*fresh))  # still
+    with pytest.raises(wm.InputError, match="must be the object given to wm.compile"):
+        restored(docs, vectorizer, model)  # another process's estimators
+    own[1].fit(vectorizer.transform(docs[:50]), np.arange(50) % 2)  # refit: watched again
+    with pytest.raises(wm.InputError, match="refit"):
+        restored(docs)
+    assert len(unpickled) == 1
+
+
+def test_a_call_with_an_estimator_unpickles_them_to_check_it(
+    unpickled_text: Unpickling,
+) -> None:
+    _, fresh, restored, unpickled = unpickled_text
+    with pytest.raises(wm.InputError, match="argument 'vectorizer' must be the object"):
+        restored(*fresh)
+    assert len(unpickled) == 1 and restored.pickled is None
+
+
+@pytest.mark.parametrize("pickled", [False, True])
+def test_an_unpickled_pipeline_saves_and_pickles_again(
+    pickled: bool,
+    unpickled_text: Unpickling,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Saving or pickling it again, before its estimators are unpickled (they are saved as
+    they came) or after (they are pickled again), gives the same pipeline."""
+    compiled, fresh, restored, unpickled = unpickled_text
+    for loaded in (False, True):
+        if loaded:
+            assert restored.fn.__name__ == "text"  # unpickles them
+        count = len(unpickled)
+        restored.save(tmp_path / f"native-{loaded}")  # no pickle: nothing to unpickle
+        restored.save(tmp_path / f"pickled-{loaded}", pickle=pickled)
+        again = pickle.dumps(restored)
+        assert len(unpickled) == count and (restored.pickled is None) == loaded
+        assert wm.load(tmp_path / f"native-{loaded}").__doc__ == compiled.__doc__
+        from_save = wm.load(tmp_path / f"pickled-{loaded}", trust=True)
+        np.testing.assert_array_equal(from_save(fresh[0]), compiled(*fresh))
+        monkeypatch.setattr(persist, "_UNPICKLED", type(persist._UNPICKLED)())
+        from_pickle = pickle.loads(again)
+        handed_back = ["ΟΔΟΣ good movie"]  # to the original function
+        np.testing.assert_array_equal(from_pickle(handed_back), compiled(handed_back, *fresh[1:]))
+        np.testing.assert_array_equal(from_pickle(fresh[0]), compiled(*fresh))
+
+
+def test_an_unpickled_cascade_leaves_its_estimators_pickled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast, fresh, model = optimized_linear()
+    state = pickle.dumps(fast)
+    unpickled = _fresh_unpickle(state, monkeypatch)
+    restored = pickle.loads(state)
+    np.testing.assert_array_equal(restored(fresh), fast(fresh, model))
+    np.testing.assert_array_equal(restored.top_k(7, fresh), fast.top_k(7, fresh, model))
+    assert unpickled == []
+    own = restored.bound  # what calls pass: unpickled now
+    assert len(unpickled) == 1 and type(own["model"]) is type(model)
+    np.testing.assert_array_equal(restored(fresh, own["model"]), fast(fresh, model))
+    top = restored.top_k(7, fresh, *own.values())
+    np.testing.assert_array_equal(top, fast.top_k(7, fresh, model))
+    assert restored.fn.__name__ == "linear_score" and len(unpickled) == 1
+
+
+def test_damaged_objects_are_refused_when_they_are_needed(
+    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compiled, fresh, _ = text_pipeline
+    state = persist.portable(compiled)
+    raw = bytearray(state.files["objects.pkl"])
+    raw[len(raw) // 2] ^= 0xFF
+    damaged = replace(state, files=state.files | {"objects.pkl": bytes(raw)})
+    _fresh_unpickle(b"", monkeypatch)
+    restored = persist.unpickle(damaged)
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))  # native: runs
+    with pytest.raises(wm.InputError, match=r"objects\.pkl changed since it was saved"):
+        restored(["ΟΔΟΣ good movie"])
+
+
+def test_damaged_blobs_are_refused_when_unpickling(
+    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``blobs.npz`` is not hashed as a file when unpickling: its blobs are, against the
+    IR's names, so a damaged blob is still refused before native code reads it."""
+    compiled, _, _ = text_pipeline
+    state = persist.portable(compiled)
+    arrays = persist._read_blobs(Path("x"), state.files["blobs.npz"])
+    name, data = max(arrays.items(), key=lambda item: item[1].nbytes)
+    start = state.files["blobs.npz"].find(data.tobytes())
+    raw = bytearray(state.files["blobs.npz"])
+    raw[start + data.nbytes // 2] ^= 0x01
+    damaged = replace(state, files=state.files | {"blobs.npz": bytes(raw)})
+    _fresh_unpickle(b"", monkeypatch)
+    with pytest.raises(wm.InputError, match=f"blob '{name}' does not hold the data"):
+        persist.unpickle(damaged)
+    extra = replace(state, files=state.files | {"extra.bin": b"x"})
+    with pytest.raises(wm.InputError, match=r"extra\.bin changed since it was saved"):
+        persist.unpickle(extra)
+
+
+# endregion
+
+
+def test_a_module_this_process_cannot_import_is_named_when_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function pickled by reference whose module a worker cannot import: the native
+    code runs without it; what needs it is a clear error naming the module."""
+    (tmp_path / "elsewhere_only.py").write_text(
+        "def trees(x, model):\n    return model.predict_proba(x)[:, 1]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import elsewhere_only
+
+    _, example, fresh = build("trees")
+    compiled = wm.compile(elsewhere_only.trees, example=example)
+    state = pickle.dumps(compiled)
+    monkeypatch.delitem(sys.modules, "elsewhere_only")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(tmp_path)])
+    _fresh_unpickle(state, monkeypatch)
+    restored = pickle.loads(state)
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+    with pytest.raises(wm.InputError, match="No module named 'elsewhere_only'.*importable"):
+        restored.fn(*fresh)

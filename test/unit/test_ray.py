@@ -153,15 +153,24 @@ def test_a_pipeline_module_the_workers_cannot_import(
         def score(frame, scaler, model):
             x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
             return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
+
+        def reversing(frame, scaler, model):
+            x = scaler.transform(frame[["c", "b", "a"]].to_numpy()[:, ::-1])  # a Python call
+            return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
     """))  # fmt: skip
     monkeypatch.syspath_prepend(str(tmp_path))  # the driver's path only: not the workers'
     # (a module's function is pickled by reference)
     import driver_only
 
-    _, example, (frame, _, _) = build("tabular")
+    _, example, (frame, scaler, model) = build("tabular")
     compiled = wm.compile(driver_only.score, example=example)
+    # fully native: the workers never unpickle the function (runtime.pickled)
+    out = wm.ray.predict(blocks(frame), compiled)
+    np.testing.assert_array_equal(scored(out), compiled(frame, scaler, model))
+    with_a_call = wm.compile(driver_only.reversing, example=example)
+    assert with_a_call.traced.python_calls  # its workers need the module
     with pytest.raises(Exception, match="must be importable on every node"):
-        wm.ray.predict(blocks(frame), compiled).materialize()  # not retried
+        wm.ray.predict(blocks(frame), with_a_call).materialize()  # not retried
 
 
 @ray.remote

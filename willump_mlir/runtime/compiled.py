@@ -27,6 +27,7 @@ from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
 from willump_mlir.runtime.jit import NativeLibrary
+from willump_mlir.runtime.pickled import PickledObjects
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
 from willump_mlir.runtime.refit import RefitGuard
 
@@ -40,6 +41,7 @@ DTYPES = {
 }
 
 
+_NO_STAND_IN = object()
 CSR_PARTS = ("indptr", "indices", "data")
 PARALLEL_ROWS = 2048  # a batch of at least this many rows is split over the cores
 
@@ -426,7 +428,13 @@ class NativeProgram:
         library: NativeLibrary,
         compile_seconds: float,
     ):
-        self.fn = fn
+        self._fn = fn
+        #: An unpickled program's function and bound arguments while they are still pickled
+        #: (with its program's name; see ``defer``), else None
+        self.pickled: tuple[PickledObjects, str] | None = None
+        #: the values a call may pass for bound arguments in their place, by name (``defer``)
+        self.stand_ins: dict[str, object] = {}
+        self.objects_lock = threading.Lock()
         #: Why each call runs ``fn`` itself (the native code has nothing worth running, see
         #: ``willump_mlir.native_work``; set by ``wm.compile``), or None: the plan runs.
         self.original_reason: str | None = None
@@ -466,14 +474,47 @@ class NativeProgram:
         # whose rows are known to be expensive, such as a cascade's full program)
         self.parallel_rows = PARALLEL_ROWS
         self.guard = RefitGuard(fn, {a.name: a.value for a in self.arguments if a.kind == "bound"})
-        self.direct = (
-            DirectCall(
-                list(self.kernels.values()), self.arguments, plan.returns[0], self.scratch,
-                self.guard,
-            )
-            if DirectCall.applies(plan, self.kernels, traced)
-            else None
-        )
+        self.direct = self.direct_call()
+
+    def direct_call(self) -> DirectCall | None:
+        """The direct path for small float64 batches, if the plan allows one."""
+        if not DirectCall.applies(self.plan, self.kernels, self.traced):
+            return None
+        kernels = list(self.kernels.values())
+        return DirectCall(kernels, self.arguments, self.plan.returns[0], self.scratch, self.guard)
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        """The original function (an unpickled program's is unpickled now if it was not)."""
+        self.load_objects()
+        return self._fn
+
+    def defer(self, objects: PickledObjects, program: str) -> None:
+        """Leave the function and bound arguments in ``objects`` (those of the program named
+        ``program``) until they are needed (see ``willump_mlir.runtime.pickled``): until then
+        the program's function is a stand-in that only names it, and the bound arguments'
+        values are markers, which calls may pass in their place, before and after."""
+        self.stand_ins = {a.name: a.value for a in self.arguments if a.kind == "bound"}
+        self.pickled = (objects, program)
+
+    def load_objects(self) -> None:
+        """Unpickle the function and bound arguments a program left pickled (``defer``), and
+        watch them for refits from now on; nothing if there are none."""
+        if self.pickled is None:
+            return
+        with self.objects_lock:
+            if self.pickled is None:  # another thread's
+                return
+            objects, program = self.pickled
+            fn, bound = objects.program(program)
+            for i, spec in enumerate(self.arguments):
+                if spec.kind == "bound":
+                    self.arguments[i] = dataclasses.replace(spec, value=bound[spec.name])
+            self._fn = fn
+            self.__doc__ = fn.__doc__
+            self.guard = RefitGuard(fn, dict(bound))
+            self.direct = self.direct_call()
+            self.pickled = None
 
     def signature(self) -> Signature:
         """The data arguments and the result type (see ``Signature``)."""
@@ -558,8 +599,15 @@ class NativeProgram:
         return results, np.empty(0, dtype=np.int64)
 
     def original(self, args: tuple[Any, ...]) -> Any:
-        """``fn(*args)``, a ``Columns`` argument given as its DataFrame."""
-        return self.fn(*map(marshal.as_frame, args))
+        """``fn(*args)``, a ``Columns`` argument given as its DataFrame (and a bound
+        argument's stand-in as its value, see ``defer``)."""
+        fn = self.fn
+        if self.stand_ins:
+            args = tuple(
+                spec.value if value is self.stand_ins.get(spec.name, _NO_STAND_IN) else value
+                for spec, value in zip(self.arguments, args, strict=True)
+            )
+        return fn(*map(marshal.as_frame, args))
 
     def run_original(self, args: tuple[Any, ...], unhandled: marshal.Unhandled) -> Any:
         """The original function's result on an input the compiled code does not read
@@ -644,8 +692,13 @@ class NativeProgram:
                 f"{self.__name__}() takes {len(self.arguments)} arguments "
                 f"({', '.join(self.names)}), got {len(args)}{alone if data != self.names else ''}"
             )
-        for spec, value in zip(self.arguments, args, strict=True):
-            if spec.kind == "bound" and not spec.accepts(value):
+        for i, (spec, value) in enumerate(zip(self.arguments, args, strict=True)):
+            if spec.kind != "bound" or value is self.stand_ins.get(spec.name, _NO_STAND_IN):
+                continue
+            if not spec.accepts(value) and self.pickled is not None:
+                self.load_objects()  # an object of its own, or an equal constant
+                spec = self.arguments[i]
+            if not spec.accepts(value):
                 raise marshal.InputError(
                     f"argument {spec.name!r} must be the object given to wm.compile "
                     "(a lookup table or constant: or an equal one), or be left out with "

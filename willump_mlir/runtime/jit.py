@@ -45,7 +45,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
-from willump_mlir.blobs import BlobStore
+from willump_mlir.blobs import BlobStore, immutable
 from willump_mlir.runtime import compile_worker
 
 RUNTIME_ABI_VERSION = "3"
@@ -239,9 +239,10 @@ def _optimise_here(llvm_ir: str) -> tuple[bytes, list[str], list[str]]:
 
 
 def bind_blob(name: str, array: np.ndarray) -> None:
-    """Make the external global symbol ``name`` resolve to a copy of ``array``'s data.
+    """Make the external global symbol ``name`` resolve to a copy of ``array``'s data (or
+    to the array itself when nobody can change it: ``blobs.immutable``).
 
-    The copy is C-contiguous, read-only and kept alive for the lifetime of the process.
+    The data is C-contiguous, read-only and kept alive for the lifetime of the process.
     Names are content-hashed by the caller, so binding a name again to equal content
     (same dtype, shape and bytes) is a no-op; binding it to different content raises
     ``ValueError``. Bind before loading code that refers to the symbol.
@@ -259,8 +260,11 @@ def bind_blob(name: str, array: np.ndarray) -> None:
                 f"blob {name!r} is already bound to different content "
                 f"({bound.dtype}{list(bound.shape)}); blob names must be content hashes"
             )
-        data = np.array(array, copy=True, order="C")
-        data.setflags(write=False)
+        if immutable(array) and array.flags.c_contiguous:
+            data = array
+        else:
+            data = np.array(array, copy=True, order="C")
+            data.setflags(write=False)
         _blobs[name] = data
         _ensure_llvm()
         llvm.add_symbol(name, data.ctypes.data)

@@ -71,7 +71,6 @@ class OptimizedProgram:
 
     def __init__(
         self,
-        fn: Callable[..., Any],
         exact: NativeProgram,
         approx: NativeProgram | None,
         rest: NativeProgram | None,
@@ -81,7 +80,6 @@ class OptimizedProgram:
         curve: CandidateCurve | None,
         confidence: float = 0.95,
     ):
-        self.fn = fn
         self.exact = exact
         self.approx = approx
         self.rest = rest
@@ -97,8 +95,14 @@ class OptimizedProgram:
         self.__doc__ = exact.__doc__
 
     @property
+    def fn(self) -> Callable[..., Any]:
+        """The original function (the exact program's)."""
+        return self.exact.fn
+
+    @property
     def bound(self) -> dict[str, object]:
         """The bound arguments (fitted estimators, constants) by name: calls pass these."""
+        self.exact.load_objects()
         return {a.name: a.value for a in self.exact.arguments if a.kind == "bound"}
 
     def signature(self) -> Signature:
