@@ -82,7 +82,9 @@ class Node:
             "--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
             "--dashboard-agent-grpc-port", "--metrics-export-port", "--runtime-env-agent-port",
         )}  # fmt: skip
-        low = 20000 + secrets.randbelow(20000)
+        # below Linux's ephemeral range (32768+), where free_port's ports come from: the
+        # two overlapping made Ray refuse to start (a worker port taken by the GCS port)
+        low = 10000 + secrets.randbelow(22000)
         command = [
             "timeout", str(NODE_LIFETIME), str(Path(sys.executable).parent / "ray"), "start",
             "--block", f"--node-ip-address={ip}", "--num-cpus=1",
