@@ -146,13 +146,12 @@ def cpu_times() -> tuple[int, int]:
 
 
 def job(source: Path, pipeline: Any, destination: Path) -> float:
-    """Seconds of ``willump predict --ray``'s job: read (``wm.ray.read_parquet``) ->
+    """Seconds of ``willump predict --ray``'s job (``wm.ray.score_files``): read ->
     ``wm.ray.predict`` -> write, which Ray fuses into one task per file."""
     import willump_mlir as wm
 
     started = time.perf_counter()
-    scored = wm.ray.predict(wm.ray.read_parquet(str(source)), pipeline)
-    scored.write_parquet(str(destination))
+    wm.ray.score_files(str(source), pipeline, str(destination))
     return time.perf_counter() - started
 
 

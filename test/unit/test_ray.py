@@ -130,6 +130,13 @@ def test_read_score_and_write_run_as_one_task_per_file(tmp_path: Path) -> None:
     out = wm.ray.predict(wm.ray.read_parquet(str(source)), compiled, batch_size=64)
     out.write_parquet(str(tmp_path / "out"))
     assert re.search(rf"Read\w*->MapBatches\(Scorer\)->Write: {files} tasks", out.stats())
+    context = ray.data.DataContext.get_current()
+    reserving = context.op_resource_reservation_enabled
+    wm.ray.score_files(str(source), compiled, str(tmp_path / "again"), output="p",
+                       batch_size=64)  # fmt: skip
+    assert context.op_resource_reservation_enabled == reserving  # only for the job
+    again = pq.read_table(tmp_path / "again").to_pandas().sort_values("row")
+    np.testing.assert_array_equal(again["p"].to_numpy(), compiled(frame, scaler, model))
     written = pq.read_table(tmp_path / "out").to_pandas().sort_values("row")
     np.testing.assert_array_equal(written["prediction"].to_numpy(),
                                   compiled(frame, scaler, model))  # fmt: skip
