@@ -253,11 +253,11 @@ class SelfCheck:
         get the example's order. Disagreeing on the probe is the safe side: such a batch
         runs the original.
         """
-        assert self.data is not None
-        rows = np.arange(min(ORDER_PROBE_ROWS, _rows(self.args, self.data)))
         for position, spec in enumerate(compiled.traced.arguments):
-            if spec.kind != "frame" or not isinstance(self.args[position], pd.DataFrame):
+            example = self.args[position]
+            if spec.kind != "frame" or not isinstance(example, pd.DataFrame):
                 continue
+            rows = np.arange(min(ORDER_PROBE_ROWS, len(example)))  # data arguments share rows
             args = list(take_data_rows(compiled.traced.arguments, self.copies(), rows))
             frame = args[position]
             args[position] = frame[frame.columns[::-1]].assign(**{_PROBE_COLUMN: 0.0})
@@ -281,12 +281,6 @@ class SelfCheck:
 
 ORDER_PROBE_ROWS = 16  # rows of the example ``SelfCheck.column_order`` runs on
 _PROBE_COLUMN = "_wm_order_probe"
-
-
-def _rows(args: tuple[Any, ...], data: list[bool]) -> int:
-    """The rows of the first data argument."""
-    first = next(a for a, d in zip(args, data, strict=True) if d)
-    return first.shape[0] if isinstance(first, np.ndarray) else len(first)
 
 
 def _outcome(fn: Callable[..., Any], args: list[Any]) -> tuple[str, Any]:

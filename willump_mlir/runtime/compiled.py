@@ -659,7 +659,7 @@ class NativeProgram:
                 continue
             if spec.kind == "frame":
                 count = marshal.check_frame(spec.name, value)
-                if getattr(spec, "ordered", False):  # (pickles of before it was recorded)
+                if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
