@@ -208,6 +208,13 @@ def explain(compiled: NativeProgram) -> str:
         "  - arguments are checked (type, width, rows) before anything runs, and every column "
         "a kernel reads (presence, dtype, length) before that kernel runs"
     )
+    for spec in traced.arguments:
+        if spec.kind == "frame" and spec.ordered:
+            lines.append(
+                f"  - argument {spec.name!r}: the result depends on the order of its columns "
+                "(pandas reads the frame whole), so a batch whose columns are not the "
+                "example's, in order, runs the original function"
+            )
     if compiled.workers > 1:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "

@@ -125,6 +125,9 @@ def test_frame_read_whole_with_other_columns(fn) -> None:
     compiled = _same_on(fn, FRAME, REORDERED, WIDER, NARROWER, REORDERED.iloc[[1]], FRAME)
     assert [a.ordered for a in compiled.traced.arguments] == [True]
     assert not compiled.traced.python_fallbacks
+    name = compiled.traced.arguments[0].name
+    assert f"argument {name!r}: the result depends on the order of its columns" in \
+        compiled.explain()  # fmt: skip
 
 
 def test_frame_read_by_name_takes_any_column_order() -> None:
@@ -132,6 +135,7 @@ def test_frame_read_by_name_takes_any_column_order() -> None:
     compiled = _same_on(by_name, FRAME, REORDERED, WIDER)
     assert [a.ordered for a in compiled.traced.arguments] == [False]
     assert compiled.calls_in_python == 0
+    assert "depends on the order of its columns" not in compiled.explain()
 
 
 def test_model_given_the_whole_frame(tmp_path) -> None:
