@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from willump_mlir.serve.errors import Overloaded
@@ -104,13 +104,18 @@ class CostModel:
         return None if terms is None else terms[0] + terms[1] * max(rows, 1)
 
 
-@dataclass
 class Job:
-    payload: Any
-    rows: int
-    alone: bool
-    future: asyncio.Future[Any]
-    arrived: float = field(default_factory=time.perf_counter)
+    """One request in the queue: its payload, rows, whether it runs alone, its future and
+    when it arrived (``time.perf_counter``)."""
+
+    __slots__ = ("payload", "rows", "alone", "future", "arrived")
+
+    def __init__(self, payload: Any, rows: int, alone: bool, future: asyncio.Future[Any]):
+        self.payload = payload
+        self.rows = rows
+        self.alone = alone
+        self.future = future
+        self.arrived = time.perf_counter()
 
 
 Call = Callable[[list[Any]], list[Any]]  # payloads -> their results; raises if any is bad
@@ -197,17 +202,18 @@ class Batcher:
 
     def take(self) -> list[Job]:
         """The next batch: the oldest request, then the next ones while they fit."""
-        first = self.queue.popleft()
+        queue = self.queue
+        first = queue.popleft()
         batch = [first]
         rows = first.rows
         if not first.alone:
             limit = self.policy.max_batch
-            while self.queue and not self.queue[0].alone and rows + self.queue[0].rows <= limit:
-                predicted = self.cost.predict(rows + self.queue[0].rows)
-                if predicted is not None and predicted > self.policy.objective / 2:
-                    break
-                rows += self.queue[0].rows
-                batch.append(self.queue.popleft())
+            terms = self.cost.terms()
+            if terms is not None and terms[1] > 0:  # the rows predicted to fit the objective
+                limit = min(limit, math.floor((self.policy.objective / 2 - terms[0]) / terms[1]))
+            while queue and not queue[0].alone and rows + queue[0].rows <= limit:
+                rows += queue[0].rows
+                batch.append(queue.popleft())
         self.queued_rows -= rows
         return batch
 

@@ -113,13 +113,23 @@ class ModelConfig:
                            self.queue_limit, self.batching)  # fmt: skip
 
 
-@dataclass(frozen=True)
 class Payload:
-    """One request as the worker thread runs it: the data arguments, and top-K's K."""
+    """One request as the worker thread runs it: its data arguments, or its inputs still to
+    convert with its batch's (``ServeSignature.columns``), and top-K's K."""
 
-    arguments: tuple[Any, ...]
-    rows: int
-    top_k: int | None
+    __slots__ = ("arguments", "columns", "rows", "top_k")
+
+    def __init__(
+        self,
+        arguments: tuple[Any, ...] | None,
+        columns: tuple[np.ndarray, ...] | None,
+        rows: int,
+        top_k: int | None,
+    ):
+        self.arguments = arguments
+        self.columns = columns
+        self.rows = rows
+        self.top_k = top_k
 
 
 class ModelVersion:
@@ -141,6 +151,7 @@ class ModelVersion:
         self.signature = ServeSignature(pipeline.signature(), config.outputs)
         self.inputs: list[TensorSpec] = self.signature.inputs
         self.outputs: list[TensorSpec] = self.signature.outputs
+        self.output_names = [t.name for t in self.outputs]
         if config.top_k is not None:
             self._check_top_k(config.top_k)
         self.ready = True
@@ -159,28 +170,37 @@ class ModelVersion:
         of the request, best first, with their row numbers as ``top_k_rows``. Raises
         ``ServeError`` naming a bad input or output, ``TooLarge`` past the row limit,
         ``Overloaded`` when the queue is full."""
-        top_k = (parameters or {}).get("top_k", self.config.top_k)
+        top_k = parameters.get("top_k", self.config.top_k) if parameters else self.config.top_k
+        available = self.output_names
         if top_k is not None:
             self._check_top_k(top_k)
-        available = [t.name for t in self.outputs] + ([TOP_K_ROWS] if top_k is not None else [])
+            available = [*available, TOP_K_ROWS]
         for name in outputs or ():
             if name not in available:
                 raise ServeError(f"unknown output {name!r}; the model's outputs are "
                                  f"{', '.join(available)}")  # fmt: skip
-        arguments, rows = self.signature.arguments(inputs)
+        columns = self.signature.columns(inputs) if top_k is None else None
+        if columns is None:
+            arguments, rows = self.signature.arguments(inputs)
+            payload = Payload(arguments, None, rows, top_k)
+        else:
+            rows = columns[1]
+            payload = Payload(None, columns[0], rows, None)
         if rows > self.config.row_limit:
             raise TooLarge(f"{rows} rows in one request, over model {self.name!r}'s limit of "
                            f"{self.config.row_limit}")  # fmt: skip
         alone = top_k is not None or rows == 0 or not self.pipeline.row_wise
         try:
-            result = await self.batcher.submit(Payload(arguments, rows, top_k), rows, alone=alone)
+            result = await self.batcher.submit(payload, rows, alone=alone)
         except ServeError:
             raise
         except Exception as error:  # the pipeline refused the request's rows
             notes = "".join(f"; {note}" for note in getattr(error, "__notes__", ()))
             raise ServeError(f"{type(error).__name__}: {error}{notes}") from error
-        named = result if top_k is not None else self.signature.outputs_of(result)
-        return {name: named[name] for name in outputs or available if name in named}
+        if top_k is not None:
+            return {name: result[name] for name in outputs or available if name in result}
+        named = self.signature.outputs_of(result)
+        return {name: named[name] for name in outputs} if outputs else named
 
     def _check_top_k(self, k: object) -> None:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -196,8 +216,13 @@ class ModelVersion:
         """Results for ``payloads`` from one call of the pipeline (in the worker thread)."""
         if len(payloads) == 1 and payloads[0].top_k is not None:
             return [self.top(payloads[0])]
-        count = len(self.signature.data)
-        arguments = tuple(concat([p.arguments[k] for p in payloads]) for k in range(count))
+        signature = self.signature
+        if all(p.columns is not None for p in payloads):
+            arguments = signature.combine([p.columns for p in payloads])  # type: ignore[misc]
+        else:
+            parts = [signature.convert(p.columns)[0] if p.columns is not None else p.arguments
+                     for p in payloads]  # fmt: skip
+            arguments = tuple(concat([a[k] for a in parts]) for k in range(len(signature.data)))
         result = self.pipeline(*arguments)
         if len(payloads) == 1:
             return [result]
@@ -206,6 +231,7 @@ class ModelVersion:
     def top(self, payload: Payload) -> dict[str, np.ndarray]:
         """The ``top_k`` best rows of a request: their exact results and row numbers."""
         assert isinstance(self.pipeline, OptimizedPipeline) and payload.top_k is not None
+        assert payload.arguments is not None  # top-K requests are converted as they come
         rows = self.pipeline.top_k(payload.top_k, *payload.arguments)
         data = self.pipeline.exact.arguments
         data = [a for a in data if a.kind != "bound"]

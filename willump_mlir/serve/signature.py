@@ -14,6 +14,7 @@ or ``[-1, k]``), one output per column for a DataFrame; a model's config may ren
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,12 @@ class ServeSignature:
             raise ValueError(f"inputs {repeated} are named twice (columns of two arguments)")
         self.by_name = {f.tensor.name: f for f in self.fields}
         self.numeric = [f.numeric if len(f.tensor.shape) == 1 else None for f in self.fields]
+        raw = [_raw_dtype(f) for f in self.fields]
+        known = [d for d in raw if d is not None]
+        #: per field, the dtype of a 1-D request array whose conversion can wait for its
+        #: batch (see ``columns``); None if some field's cannot
+        self.raw = tuple(known) if raw and len(known) == len(raw) else None
+        self._take = operator.itemgetter(*names) if names else None
         self.result = signature.result
         self.outputs = _outputs(signature.result)
         if output_names is not None:
@@ -122,10 +129,47 @@ class ServeSignature:
             what = f"column {missing[0]!r} of argument {self.data[field.argument].name!r}" \
                 if field.column is not None else f"argument {missing[0]!r}"  # fmt: skip
             raise ServeError(f"missing input {missing[0]!r} ({what})")
+        return self.convert([inputs[name] for name in self.by_name])
+
+    def columns(self, inputs: dict[str, Any]) -> tuple[tuple[np.ndarray, ...], int] | None:
+        """A request's inputs in field order, and its rows, when their conversion can wait
+        until its batch is known (``combine``): exactly the model's inputs, each a 1-D
+        array of its field's ``raw`` dtype (numbers of the column's dtype, text and dates
+        as objects), all of one length. None otherwise (``arguments`` converts the request
+        alone, naming what is wrong)."""
+        raw = self.raw
+        if raw is None or self._take is None or len(inputs) != len(raw):
+            return None
+        try:
+            arrays = self._take(inputs)
+        except KeyError:
+            return None
+        if len(raw) == 1:
+            arrays = (arrays,)
+        if type(arrays[0]) is not np.ndarray or arrays[0].ndim != 1:
+            return None
+        rows = len(arrays[0])
+        for array, dtype in zip(arrays, raw):  # noqa: B905 - one per field: checked above
+            if type(array) is not np.ndarray or array.dtype != dtype or array.ndim != 1 \
+                    or len(array) != rows:  # fmt: skip
+                return None
+        return arrays, rows
+
+    def combine(self, requests: Sequence[tuple[np.ndarray, ...]]) -> tuple[Any, ...]:
+        """The data arguments for the rows of several requests' ``columns``, one after the
+        other: each field's arrays joined, then converted once (``ServeError`` naming the
+        input and the row among the joined ones if a value does not convert)."""
+        if len(requests) == 1:
+            return self.convert(requests[0])[0]
+        return self.convert([np.concatenate(parts) for parts in zip(*requests, strict=True)])[0]
+
+    def convert(self, arrays: Sequence[Any]) -> tuple[tuple[Any, ...], int]:
+        """The data arguments for one array per field (in field order), and the rows."""
         rows: int | None = None
         converted: list[dict[str, Any]] = [{} for _ in self.data]
-        for (name, field), numeric in zip(self.by_name.items(), self.numeric, strict=True):
-            array = np.asarray(inputs[name])
+        for field, numeric, value in zip(self.fields, self.numeric, arrays, strict=True):
+            name = field.tensor.name
+            array = np.asarray(value)
             count = array.shape[0] if array.ndim else -1
             if rows is not None and count != rows:
                 raise ServeError(
@@ -142,6 +186,9 @@ class ServeSignature:
 
     def outputs_of(self, result: Any) -> dict[str, np.ndarray]:
         """The named output arrays of a result, rows first."""
+        if type(result) is np.ndarray and result.dtype.kind not in "US" \
+                and len(self.outputs) == 1:  # fmt: skip
+            return {self.outputs[0].name: result}  # as ``_plain`` gives it
         if isinstance(result, pd.DataFrame):
             arrays = [_plain(result.iloc[:, k]) for k in range(result.shape[1])]
         else:
@@ -150,6 +197,20 @@ class ServeSignature:
             raise ServeError(f"the pipeline returned {len(arrays)} outputs where its signature "
                              f"has {len(self.outputs)}")  # fmt: skip
         return {t.name: a for t, a in zip(self.outputs, arrays, strict=True)}
+
+
+def _raw_dtype(field: Field) -> np.dtype | None:
+    """The dtype of a 1-D request array whose conversion to ``field`` is elementwise, so
+    that the arrays of several requests can be joined first: the column's own dtype for
+    numbers, objects for text and dates (None for a 2-D input or a nullable column)."""
+    if len(field.tensor.shape) != 1:
+        return None
+    if field.numeric is not None:
+        return field.numeric
+    target = field.dtype
+    if target in ("object", "str") or target.startswith(("string", "datetime64")):
+        return np.dtype(object)
+    return None
 
 
 def _fields(position: int, spec: ArgumentSpec) -> list[Field]:
