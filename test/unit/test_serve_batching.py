@@ -249,6 +249,45 @@ def test_one_bad_request_inside_a_batch_fails_alone(served: Any) -> None:
     assert sum(r.errors for r in records) == 1 and max(r.requests for r in records) > 1
 
 
+def test_requests_converted_with_their_batch_fail_alone_naming_their_own_row(
+    served: Any,
+) -> None:
+    """Requests whose inputs are of the columns' dtypes are converted once per batch (text
+    checked and decoded for all of them together); one whose text does not convert fails
+    alone, naming its own row. A request that needs its own conversion (integers for the
+    int64 column sent as floats, text as bytes) goes in the same batch, exactly."""
+    root, compiled, fresh, _ = served
+    parts = [fresh.iloc[k : k + 2 + k % 3] for k in range(0, 80, 4)]
+    requests = [request(p) for p in parts]
+    requests[5]["state"] = requests[5]["state"].copy()
+    requests[5]["state"][1] = b"\xffNY"
+    requests[9]["years"] = requests[9]["years"].astype(np.float64)  # integral: exact
+    requests[11]["grade"] = np.array([g.encode() for g in parts[11]["grade"]], dtype=object)
+    records: list[BatchRecord] = []
+
+    async def main() -> list[Any]:
+        repository = Repository(root, on_batch=records.append)
+        while not repository.ready():
+            await asyncio.sleep(0.01)
+        model = repository.get("loans")
+        assert model.signature.columns(requests[0]) is not None  # the batch's conversion
+        assert model.signature.columns(requests[9]) is None  # its own
+        answers = await asyncio.gather(
+            *(model.infer(r, parameters={}, outputs=None) for r in requests),
+            return_exceptions=True,
+        )
+        await repository.close()
+        return answers
+
+    answers = asyncio.run(main())
+    assert isinstance(answers[5], ServeError)
+    assert "input 'state', row 1: not UTF-8 text" in str(answers[5])
+    for k, (part, answer) in enumerate(zip(parts, answers, strict=True)):
+        if k != 5:
+            np.testing.assert_array_equal(answer["predict"], compiled(part))
+    assert sum(r.errors for r in records) == 1 and max(r.requests for r in records) > 1
+
+
 def test_a_cascade_batches_and_reports_its_settled_fraction(served: Any) -> None:
     root, _, _, (fast, cascade_model, rows) = served
     parts = [rows.iloc[k : k + 5] for k in range(0, 100, 5)]

@@ -137,6 +137,41 @@ def test_concat_and_split_keep_each_requests_rows() -> None:
     assert split(pd.Series([1, 2, 3]), [2, 1])[1].tolist() == [3]
 
 
+def test_requests_joined_before_conversion_equal_each_converted_alone() -> None:
+    """``columns`` takes a request whose inputs are 1-D arrays of the columns' dtypes (text
+    and dates as objects), ``combine`` joins several and converts them once: the same data
+    arguments as converting each alone and joining. Anything else is left to
+    ``arguments``, and a signature with a column whose conversion is not elementwise
+    (a nullable integer) takes no request."""
+    example = EXAMPLE.drop(columns=["n"])
+    table = signature("frame", example)
+    first = {
+        "f": np.array([1.5, np.nan]), "i": np.array([1, 2]), "b": np.array([True, False]),
+        "o": np.array(["a", None], dtype=object), "s": np.array([b"x", "\u00e9"], dtype=object),
+        "t": np.array(["2020-01-02", None], dtype=object),
+    }  # fmt: skip
+    second = {k: v[:1].copy() for k, v in first.items()}
+    one, two = table.columns(first), table.columns(second)
+    assert one is not None and two is not None and (one[1], two[1]) == (2, 1)
+    (joined,) = table.combine([one[0], two[0]])
+    alone = concat([table.arguments(r)[0][0] for r in (first, second)])
+    assert list(joined.arrays) == list(alone.arrays)
+    for name in alone.arrays:
+        assert joined.arrays[name].dtype == alone.arrays[name].dtype, name
+        assert pd.Series(joined.arrays[name]).equals(pd.Series(alone.arrays[name])), name
+    assert table.columns(first | {"i": np.array([1.0, 2.0])}) is None  # converted alone
+    assert table.columns(first | {"f": np.array([[1.5], [2.0]])}) is None
+    assert table.columns(first | {"f": [1.5, 2.0]}) is None
+    assert table.columns(first | {"f": np.array([1.5])}) is None  # rows disagree
+    assert table.columns({k: v for k, v in first.items() if k != "f"}) is None
+    assert table.columns(first | {"extra": np.zeros(2)}) is None
+    assert signature("frame", EXAMPLE).columns(first) is None
+    bad = table.columns(first | {"o": np.array(["a", b"\xff"], dtype=object)})
+    assert bad is not None
+    with pytest.raises(ServeError, match="input 'o', row 3: not UTF-8"):  # a row of the batch
+        table.combine([one[0], bad[0]])
+
+
 def test_a_save_from_before_signatures_lists_what_its_code_reads() -> None:
     """A manifest without examples: numbers as float64, strings as objects."""
     from willump_mlir.runtime.compiled import _example

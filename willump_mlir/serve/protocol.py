@@ -37,6 +37,7 @@ DTYPES: dict[str, np.dtype] = {
 }
 _KINDS = {"BOOL": "b", "INT": "iu", "UINT": "iu", "FP": "iuf"}
 _LENGTH = struct.Struct("<I")
+_STR = {str}
 MAX_DIMS = 32
 
 
@@ -291,7 +292,7 @@ def _from_json(
     if not isinstance(data, list):
         data = [data]
     if datatype == "BYTES" and len(shape) == 1 and len(data) == shape[0] \
-            and all(type(v) is str for v in data):  # fmt: skip
+            and set(map(type, data)) == _STR:  # fmt: skip
         array = np.empty(len(data), dtype=object)  # a column of text: no '<U' array between
         array[:] = data
         return array

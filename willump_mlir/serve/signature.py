@@ -319,7 +319,7 @@ def _strings(what: str, array: np.ndarray) -> np.ndarray:
     if array.dtype.kind != "O" and array.dtype.kind != "S":
         raise ServeError(f"{what} is {_describe(array)} where the pipeline reads BYTES (str)")
     items = array.tolist()
-    if array.dtype.kind == "O" and all(type(item) is str for item in items):
+    if array.dtype.kind == "O" and set(map(type, items)) == {str}:
         return np.ascontiguousarray(array)  # already text (as a request decodes it)
     out = np.empty(len(array), dtype=object)
     for row, item in enumerate(items):
