@@ -146,14 +146,15 @@ class ServeSignature:
             return None
         if len(raw) == 1:
             arrays = (arrays,)
-        if type(arrays[0]) is not np.ndarray or arrays[0].ndim != 1:
+        first = arrays[0]
+        if type(first) is not np.ndarray or first.ndim != 1:
             return None
-        rows = len(arrays[0])
+        shape = first.shape
         for array, dtype in zip(arrays, raw):  # noqa: B905 - one per field: checked above
-            if type(array) is not np.ndarray or array.dtype != dtype or array.ndim != 1 \
-                    or len(array) != rows:  # fmt: skip
+            if type(array) is not np.ndarray or array.shape != shape \
+                    or (array.dtype is not dtype and array.dtype != dtype):  # fmt: skip
                 return None
-        return arrays, rows
+        return arrays, shape[0]
 
     def combine(self, requests: Sequence[tuple[np.ndarray, ...]]) -> tuple[Any, ...]:
         """The data arguments for the rows of several requests' ``columns``, one after the
