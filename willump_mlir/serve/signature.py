@@ -319,9 +319,9 @@ def _strings(what: str, array: np.ndarray) -> np.ndarray:
         return array.astype(object)
     if array.dtype.kind != "O" and array.dtype.kind != "S":
         raise ServeError(f"{what} is {_describe(array)} where the pipeline reads BYTES (str)")
-    items = array.tolist()
-    if array.dtype.kind == "O" and set(map(type, items)) == {str}:
+    if array.dtype.kind == "O" and pd.api.types.infer_dtype(array, skipna=False) == "string":
         return np.ascontiguousarray(array)  # already text (as a request decodes it)
+    items = array.tolist()
     out = np.empty(len(array), dtype=object)
     for row, item in enumerate(items):
         if isinstance(item, bytes):
