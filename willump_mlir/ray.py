@@ -242,7 +242,13 @@ def predict(
     fuse the read before and the write after into the same task (a ``map_batches``
     batch_size keeps a read apart). ``map_batches`` is passed on to
     ``Dataset.map_batches`` (e.g. ``compute=``, ``memory=``). Lazy, as Ray Data is:
-    nothing runs until the result is consumed or written."""
+    nothing runs until the result is consumed or written.
+
+    Ray Data 2.60 reads its resource limits as zero for about the first second of each
+    execution, and its per-operator reservation then runs one task at a time: a job of a
+    few seconds runs much of it on one CPU (``bench/results/ray_data.md``). A short job
+    on a fixed cluster can set ``DataContext.get_current().op_resource_reservation_enabled
+    = False`` before creating its dataset (``score_files`` runs its job so)."""
     schema = dataset.schema()
     names = list(schema.names) if schema is not None else []
     plan = feeds(pipeline, names, inputs)
