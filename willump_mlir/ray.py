@@ -146,6 +146,16 @@ def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> 
     return batch
 
 
+def numpy_dtype(name: str) -> np.dtype:
+    """The numpy dtype of a result column's dtype name (``ValueSpec.dtypes``): numbers,
+    bools and datetimes as they are, anything else (str, category) as object."""
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        return np.dtype(object)
+    return dtype if dtype.kind in "biufcmM" else np.dtype(object)
+
+
 class Scorer:
     """The function ``map_batches`` runs on each Arrow batch. It carries the pipeline's
     pickled state (``persist.portable``), which Ray Data puts in the object store once with
@@ -172,6 +182,8 @@ class Scorer:
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self.pipeline is None:
             self.pipeline = self.function or self.unpickle()
+        if batch.num_rows == 0 and (empty := self.no_rows()) is not None:
+            return append_result(batch, empty, self.output)
         if batch.num_rows <= self.batch_size:
             return append_result(batch, self.score(batch), self.output)
         parts = [self.score(batch.slice(start, self.batch_size))
@@ -182,6 +194,20 @@ class Scorer:
         """The pipeline's result on the rows of ``batch`` (at most ``batch_size``)."""
         result = self.pipeline(*(feed.value(batch) for feed in self.feeds))
         return result.to_numpy() if isinstance(result, pd.Series | pd.DataFrame) else result
+
+    def no_rows(self) -> np.ndarray | None:
+        """The result on an empty block (a dataset's blocks can be: after a filter, from an
+        empty file): no values, of the type the pipeline returned on its example
+        (``signature().result``), where the original function (scikit-learn) refuses a
+        0-row batch; a dataset's rows are scored one by one, and there are none. None for
+        a plain function or a result of unknown type, which is then called."""
+        if not isinstance(self.pipeline, Pipeline):
+            return None
+        result = self.pipeline.signature().result
+        if result is None or result.type not in ("ndarray", "Series", "DataFrame"):
+            return None
+        dtypes = [numpy_dtype(dtype) for _, dtype in result.dtypes]
+        return np.empty((0, *result.row_shape), dtype=np.result_type(*dtypes))
 
     def unpickle(self) -> Pipeline:
         from willump_mlir import persist
@@ -216,7 +242,13 @@ def predict(
     fuse the read before and the write after into the same task (a ``map_batches``
     batch_size keeps a read apart). ``map_batches`` is passed on to
     ``Dataset.map_batches`` (e.g. ``compute=``, ``memory=``). Lazy, as Ray Data is:
-    nothing runs until the result is consumed or written."""
+    nothing runs until the result is consumed or written.
+
+    Ray Data 2.60 reads its resource limits as zero for about the first second of each
+    execution, and its per-operator reservation then runs one task at a time: a job of a
+    few seconds runs much of it on one CPU (``bench/results/ray_data.md``). A short job
+    on a fixed cluster can set ``DataContext.get_current().op_resource_reservation_enabled
+    = False`` before creating its dataset (``score_files`` runs its job so)."""
     schema = dataset.schema()
     names = list(schema.names) if schema is not None else []
     plan = feeds(pipeline, names, inputs)

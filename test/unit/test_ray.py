@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,6 +114,43 @@ def test_a_block_larger_than_batch_size_is_scored_in_slices() -> None:
     out = wm.ray.Scorer(two, plan, ["p", "a2"], batch_size=7)(table)
     np.testing.assert_array_equal(out["p"].to_numpy(), expected)
     np.testing.assert_array_equal(out["a2"].to_numpy(), frame["a"].to_numpy())
+
+
+def both_probabilities(frame: pd.DataFrame, scaler: Any, model: Any) -> Any:
+    x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
+    return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))
+
+
+def test_an_empty_block_scores_to_no_rows() -> None:
+    """A dataset's rows are scored one by one: an empty block (Ray 2.60 skips those it
+    makes from an empty table, file or map_batches result, but an engine may hand one)
+    gets the output column(s) of the pipeline's result type with no rows, where the
+    pipeline called on 0 rows raises as scikit-learn does. A dataset with an empty block,
+    and a text block of only empty strings, score as in process."""
+    fn, example, (frame, scaler, model) = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    table = pa.Table.from_pandas(frame.assign(row=np.arange(len(frame))), preserve_index=False)
+    plan = wm.ray.feeds(compiled, table.column_names)
+    with pytest.raises(wm.InputError, match="0 rows"):
+        compiled(frame[:0], scaler, model)
+    out = wm.ray.Scorer(compiled, plan, "p")(table.slice(0, 0))
+    assert out.num_rows == 0 and out.schema.field("p").type == pa.float64()
+    dataset = ray.data.from_arrow([table.slice(0, 150), table.slice(0, 0), table.slice(150)])
+    out = wm.ray.predict(dataset, compiled)
+    np.testing.assert_array_equal(scored(out), compiled(frame, scaler, model))
+
+    both = wm.compile(both_probabilities, example=example)
+    out = wm.ray.Scorer(both, plan, "p")(table.slice(0, 0))
+    assert out.column_names[-2:] == ["p_0", "p_1"] and out.num_rows == 0
+
+    fn, example, (docs, vectorizer, model) = build("text")
+    compiled = wm.compile(fn, example=example)
+    docs = ["", *docs[:50], "", ""]
+    out = wm.ray.predict(blocks(pd.DataFrame({"docs": docs}), 4), compiled)
+    np.testing.assert_array_equal(scored(out), compiled(docs, vectorizer, model))
+    blank = pa.table({"docs": [""] * 40})
+    out = wm.ray.Scorer(compiled, wm.ray.feeds(compiled, ["docs"]), "p")(blank)
+    np.testing.assert_array_equal(out["p"].to_numpy(), compiled([""] * 40, vectorizer, model))
 
 
 def test_read_score_and_write_run_as_one_task_per_file(tmp_path: Path) -> None:
