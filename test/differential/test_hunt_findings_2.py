@@ -65,3 +65,33 @@ def test_non_ascii_names_sources_and_reasons_survive_pickle_and_save(fn, tmp_pat
     for again in _round_trips(compiled, tmp_path):
         for batch in (PRICES, PRICES.iloc[[1]], PRICES.iloc[::-1]):
             assert difference(fn(batch.copy()), again(batch.copy())) is None
+
+
+def last_letter(df):
+    return df["s"].str[-1]
+
+
+def first_letter_kept(df):
+    df["first"] = df["s"].str.strip().str.get(0)
+    return df
+
+
+def first_letter_is_x(df):
+    return (df["s"].str[0] == "x").astype(float) + df["a"]
+
+
+WORDS = pd.DataFrame({"s": ["Apple pie", " banana ", "Straße", "", "x1"], "a": [1.0, 2, 3, 4, 5]})
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize("fn", [last_letter, first_letter_kept, first_letter_is_x])
+def test_position_of_strings_none_has_is_float_nan(fn, dtype) -> None:
+    """``s.str[i]`` of an object column where no row has position ``i`` (``""``, ``None``):
+    pandas converts its all-NaN objects to float64; the compiled code gave object. Now a
+    position read by Python or returned is pandas'; one native code reads stays native."""
+    compiled = _compiled(fn, WORDS.astype({"s": dtype}))
+    for values in ([None, "", None], ["", ""], [""], [None], ["ab", ""], ["x", None]):
+        for kind in ("str", object):
+            batch = pd.DataFrame({"s": values, "a": 1.5}).astype({"s": kind})
+            assert difference(fn(batch.copy()), compiled(batch.copy())) is None
+    assert bool(compiled.traced.python_fallbacks) == (fn is not first_letter_is_x)
