@@ -95,3 +95,29 @@ def test_position_of_strings_none_has_is_float_nan(fn, dtype) -> None:
             batch = pd.DataFrame({"s": values, "a": 1.5}).astype({"s": kind})
             assert difference(fn(batch.copy()), compiled(batch.copy())) is None
     assert bool(compiled.traced.python_fallbacks) == (fn is not first_letter_is_x)
+
+
+CITIES = pd.DataFrame({"ville": ["São", "Köln", "", None], "a": [1.0, 2.0, 3.0, 4.0]})
+
+
+def lengths_beside_text(df):
+    df["n"] = df["ville"].str.len().fillna(0)  # float64 with a missing value, else int64
+    df["u"] = df["ville"].str.upper()
+    return df
+
+
+def lengths_beside_numbers(df):
+    df["n"] = df["ville"].str.len().fillna(0)
+    df["b"] = df["a"] * 2
+    return df
+
+
+@pytest.mark.parametrize("fn", [lengths_beside_text, lengths_beside_numbers])
+def test_python_frame_with_text_keeps_its_run_time_dtypes(fn) -> None:
+    """A Python step's frame holding a str column and a column whose dtype depends on the
+    batch (``str.len().fillna(0)``: float64 on an example with a missing value, int64 on a
+    batch without): its dtypes were not checked (only all-numeric frames were), so native
+    code read the int64 column as float64 and returned it so. Now the original runs."""
+    compiled = _compiled(fn, CITIES)
+    for batch in (CITIES, CITIES.iloc[:2], CITIES.iloc[[3]], CITIES.iloc[[1]]):
+        assert difference(fn(batch.copy()), compiled(batch.copy())) is None
