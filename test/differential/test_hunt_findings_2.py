@@ -121,3 +121,44 @@ def test_python_frame_with_text_keeps_its_run_time_dtypes(fn) -> None:
     compiled = _compiled(fn, CITIES)
     for batch in (CITIES, CITIES.iloc[:2], CITIES.iloc[[3]], CITIES.iloc[[1]]):
         assert difference(fn(batch.copy()), compiled(batch.copy())) is None
+
+
+class Seen:
+    """An opaque Python step (not inlined) that records the values it is given."""
+
+    def __init__(self) -> None:
+        self.values: list[list[str]] = []
+
+    def __call__(self, column: pd.Series) -> pd.Series:
+        self.values.append(column.tolist())
+        return column.rank()
+
+
+SEEN = Seen()
+
+
+def upper_ranked(df):
+    return df["s"].str.upper().rank()
+
+
+def upper_seen(df):
+    return SEEN(df["s"].str.upper()) + df["a"]
+
+
+NAMES = pd.DataFrame({"s": ["b", "a", "c"], "a": [1.0, 2.0, 3.0]})
+SHARP_S = pd.DataFrame({"s": ["", "x", "ß", "日本"], "a": [0.5, 1.5, 2.5, 3.5]}, dtype=object)
+SHARP_S = SHARP_S.astype({"s": "str", "a": float})  # pyarrow: 'ß'.upper() is 'ẞ', not 'SS'
+
+
+@pytest.mark.parametrize("fn", [upper_ranked, upper_seen])
+def test_rows_handed_back_to_python_never_reach_a_python_step(fn) -> None:
+    """A row native code hands back to Python (``'ß'.upper()`` of pandas' ``str`` dtype,
+    a capital sigma's lowercase) was computed by running the original on that row alone,
+    assuming every op row-wise; a Python step (``rank()``) got the unfinished column (``''``
+    for the row) and then the row alone, giving ranks of the wrong rows. Now a Python step
+    never sees such a row: the original runs on the whole batch."""
+    compiled = _compiled(fn, NAMES)
+    SEEN.values.clear()
+    for batch in (SHARP_S, SHARP_S.iloc[[2, 0]], SHARP_S.astype({"s": object})):
+        assert difference(fn(batch.copy()), compiled(batch.copy())) is None
+    assert ["", "X", "", "日本"] not in SEEN.values  # the unfinished column

@@ -588,6 +588,11 @@ class NativeProgram:
             elif isinstance(step, SelectStep):
                 values[step.select] = values[step.source][step.columns]
             else:
+                if python_rows and not self.traced.python_calls[step.callee].wraps:
+                    # the user's code would read the rows native code left unfinished, and
+                    # may depend on every row (``s.rank()``): the original runs on the batch
+                    raise marshal.Unhandled("a row of the batch", "that native code hands "
+                                            "back to Python reaches a Python step")  # fmt: skip
                 self.run_python(step, values)
         results = []
         for name in self.plan.returns:
@@ -626,9 +631,10 @@ class NativeProgram:
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
         subset gives exactly those rows. If they come back as another dtype (pandas' result
         is object where a row gives NaN), so would the whole batch's: the original runs on it.
-        A batch reduction depends on every row: then the function runs on the whole batch.
+        A batch reduction, or a Python step of the user's code (``s.rank()``), may depend on
+        every row: then the function runs on the whole batch.
         """
-        if self.reduces:
+        if not self.row_wise:
             self.rows_in_python += len(rows)
             return self.original(args)
         replaced = self.original(take_data_rows(self.arguments, args, rows))
