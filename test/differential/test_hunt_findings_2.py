@@ -162,3 +162,26 @@ def test_rows_handed_back_to_python_never_reach_a_python_step(fn) -> None:
     for batch in (SHARP_S, SHARP_S.iloc[[2, 0]], SHARP_S.astype({"s": object})):
         assert difference(fn(batch.copy()), compiled(batch.copy())) is None
     assert ["", "X", "", "日本"] not in SEEN.values  # the unfinished column
+
+
+def as_int(df):
+    return (df["a"] * 2).astype("int64")
+
+
+def frame_as_int(df):
+    return df[["a", "c"]].astype(int)
+
+
+@pytest.mark.parametrize("fn", [as_int, frame_as_int])
+def test_astype_int_of_nan_raises_pandas_own_class(fn) -> None:
+    """pandas refuses NaN or inf in ``astype(int)`` with ``IntCastingNaNError``; native
+    code raised a plain ``ValueError`` (``InputError``), which ``except
+    pd.errors.IntCastingNaNError`` did not catch."""
+    compiled = _compiled(fn, pd.DataFrame({"a": [1.5, 2.0], "c": [1.0, 3.0]}))
+    for bad in ([np.nan, 2.0], [np.inf, 1.0]):
+        batch = pd.DataFrame({"a": bad, "c": [1.0, 2.0]})
+        with pytest.raises(pd.errors.IntCastingNaNError):
+            fn(batch.copy())
+        with pytest.raises(pd.errors.IntCastingNaNError, match="argument 'df', row 0") as caught:
+            compiled(batch.copy())
+        assert isinstance(caught.value, wm.InputError)

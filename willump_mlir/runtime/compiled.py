@@ -991,8 +991,9 @@ class NativeProgram:
                 f"{where}, row {row}:", "a date the compiled code does not read as pandas "
                 "would (another format than the example's, an invalid or out-of-range date)",
             )
-        if kind == ErrorKind.CAST_NON_FINITE:
-            return marshal.InputError(
+        if kind == ErrorKind.CAST_NON_FINITE:  # pandas' astype(int): IntCastingNaNError
+            refused = marshal.refused_class(pd.errors.IntCastingNaNError) or marshal.InputError
+            return refused(
                 f"{where}, row {row}: Cannot convert non-finite values (NA or inf) to integer"
             )
         if kind == ErrorKind.NOT_TEXT:
