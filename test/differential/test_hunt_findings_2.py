@@ -185,3 +185,44 @@ def test_astype_int_of_nan_raises_pandas_own_class(fn) -> None:
         with pytest.raises(pd.errors.IntCastingNaNError, match="argument 'df', row 0") as caught:
             compiled(batch.copy())
         assert isinstance(caught.value, wm.InputError)
+
+
+WEIGHTS = np.array([1.0, 2.0])
+CODES = pd.Series({"x": 1.0, "y": 2.0})
+TABLE = pd.DataFrame({"k": ["x", "y"], "v": [10.0, 20.0]})
+LETTERS = pd.DataFrame({"a": [0.1, 0.7, -2.0], "c": [1.0, 2.0, 3.0], "k": ["x", "y", "z"]})
+
+
+def weighted(df):
+    return df["a"] * WEIGHTS[1]
+
+
+def coded_by_series(df):
+    return df["k"].map(CODES).fillna(0)
+
+
+def joined(df):
+    return df.merge(TABLE, on="k", how="left")["v"].fillna(0)
+
+
+@pytest.mark.parametrize(("fn", "change", "undo"), [
+    (weighted, lambda: WEIGHTS.__setitem__(1, 5.0), lambda: WEIGHTS.__setitem__(1, 2.0)),
+    (coded_by_series, lambda: CODES.__setitem__("x", 100.0),
+     lambda: CODES.__setitem__("x", 1.0)),
+    (joined, lambda: TABLE.__setitem__("v", [-5.0, 20.0]),
+     lambda: TABLE.__setitem__("v", [10.0, 20.0])),
+])  # fmt: skip
+def test_global_array_series_and_table_changed_in_place(fn, change, undo) -> None:
+    """A global numpy array (``WEIGHTS[1]`` folded), Series (``.map``) or DataFrame (the
+    right side of a merge) changed in place after wm.compile: the compiled code returned
+    the old values; now ``RefitError`` names it, as for a dict."""
+    from willump_mlir.runtime.refit import RefitError
+
+    compiled = _compiled(fn, LETTERS)
+    try:
+        change()
+        with pytest.raises(RefitError, match="was changed in place"):
+            compiled(LETTERS.copy())
+    finally:
+        undo()
+    assert difference(fn(LETTERS.copy()), compiled(LETTERS.copy())) is None
