@@ -226,3 +226,35 @@ def test_global_array_series_and_table_changed_in_place(fn, change, undo) -> Non
     finally:
         undo()
     assert difference(fn(LETTERS.copy()), compiled(LETTERS.copy())) is None
+
+
+def _loan_features(df):
+    X = df[["int_rate", "annual_inc", "funded_amnt"]].fillna(0)
+    X["income_vs_median"] = df["annual_inc"] - df["annual_inc"].quantile(0.5)  # in Python
+    return X
+
+
+def loan_score(df, model):
+    return model.predict_proba(_loan_features(df))[:, 1]
+
+
+def test_cascade_refused_where_a_python_step_depends_on_the_batch() -> None:
+    """``wm.optimize`` refused a cascade over a native batch statistic but not over one
+    computed in Python (``s.quantile(0.5)``, ``s.rank()``): the full program ran on the
+    unsettled rows alone, whose median is another, and a row's probability moved by up to
+    0.8 on lending_club. Now no cascade, and the report says why."""
+    from sklearn.linear_model import LogisticRegression
+
+    from willump_mlir.workloads import lending_club
+
+    frame = lending_club.load_frame().iloc[:1600].reset_index(drop=True)
+    labels = (frame[lending_club.LABEL] == "bad").to_numpy()
+    train, test = frame.iloc[:1200], frame.iloc[1200:]
+    model = LogisticRegression(max_iter=5000).fit(_loan_features(train), labels[:1200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = wm.optimize(loan_score, train=(train, model), y=labels[:1200],
+                           max_accuracy_loss=0.05, progress=False)  # fmt: skip
+    assert not fast.cascaded
+    assert "depends on the other rows of its batch" in str(fast.report())
+    assert difference(loan_score(test.copy(), model), fast(test.copy(), model)) is None
