@@ -258,3 +258,39 @@ def test_cascade_refused_where_a_python_step_depends_on_the_batch() -> None:
     assert not fast.cascaded
     assert "depends on the other rows of its batch" in str(fast.report())
     assert difference(loan_score(test.copy(), model), fast(test.copy(), model)) is None
+
+
+def loan_frame_score(df, model):
+    X = df.copy()
+    X["log_inc"] = np.log1p(X["annual_inc"])
+    X["ratio"] = X["funded_amnt"] / (X["annual_inc"] + 1)
+    return model.predict_proba(X)[:, 1]
+
+
+def test_frame_with_text_columns_into_a_column_transformer_is_native() -> None:
+    """``X = df.copy(); X["new"] = ...; model.predict_proba(X)`` with a ColumnTransformer
+    one-hot encoding str columns: reading the assembled frame as a float matrix raised
+    ``ValueError: could not convert string to float`` while tracing, so the whole model
+    call ran in Python; now the model reads the frame built around the native columns."""
+    from notebook_check import check_notebook
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from willump_mlir.workloads import lending_club as lc
+
+    frame = lc.load_frame().iloc[:3000].reset_index(drop=True)
+    labels = (frame[lc.LABEL] == "bad").to_numpy()
+    frame = frame[lc.NUMERIC + lc.CATEGORICAL]
+    built = frame.assign(log_inc=np.log1p(frame["annual_inc"]),
+                         ratio=frame["funded_amnt"] / (frame["annual_inc"] + 1))  # fmt: skip
+    features = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+         [*lc.NUMERIC, "log_inc", "ratio"]),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), lc.CATEGORICAL),
+    ])  # fmt: skip
+    model = make_pipeline(features, LogisticRegression(max_iter=3000)).fit(built, labels)
+    compiled = check_notebook(loan_frame_score, frame, model)
+    assert "LogisticRegression.predict_proba" in compiled.explain()
