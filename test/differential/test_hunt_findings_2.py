@@ -294,3 +294,23 @@ def test_frame_with_text_columns_into_a_column_transformer_is_native() -> None:
     model = make_pipeline(features, LogisticRegression(max_iter=3000)).fit(built, labels)
     compiled = check_notebook(loan_frame_score, frame, model)
     assert "LogisticRegression.predict_proba" in compiled.explain()
+
+
+def scaled_column(df, scale=2.0, column="a"):
+    return df[column].fillna(0) * scale
+
+
+def test_arguments_left_to_their_defaults() -> None:
+    """A call giving some bound arguments and leaving the others to the function's defaults
+    (``compiled(df, 2.0)``, ``compiled(df, scale=2.0)``) raised ``TypeError: takes 3
+    arguments, got 2`` where the original returns; now they take their defaults, and a
+    value other than the compiled one is the usual ``InputError`` naming it."""
+    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [1.0, 2.0, 3.0]})
+    compiled = _compiled(scaled_column, frame)
+    for call in (lambda f: f(frame), lambda f: f(frame, 2.0), lambda f: f(frame, scale=2.0),
+                 lambda f: f(df=frame, column="a"), lambda f: f(frame, 2.0, "a")):  # fmt: skip
+        assert difference(call(scaled_column), call(compiled)) is None
+    with pytest.raises(wm.InputError, match="argument 'column'"):
+        compiled(frame, column="b")
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        compiled(frame, 2.0, colour="a")

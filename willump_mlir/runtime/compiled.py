@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
+import inspect
 import os
 import sys
 import threading
@@ -713,6 +714,15 @@ class NativeProgram:
                 )
         self.guard.check()
 
+    def defaults(self) -> dict[str, Any]:
+        """The original function's parameter defaults (none where it is not at hand: a
+        save loaded without its Python objects)."""
+        try:
+            parameters = inspect.signature(self.fn).parameters.values()
+        except (TypeError, ValueError):  # no signature; an InputError is a ValueError
+            return {}
+        return {p.name: p.default for p in parameters if p.default is not p.empty}
+
     def merge_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         """Every argument of a call of ``args`` then ``kwargs`` by name. A call that gives
         the data arguments only (``compiled(frame)``) gets the bound ones, which are
@@ -721,13 +731,18 @@ class NativeProgram:
         names = self.names
         if len(args) + len(kwargs) == len(data) < len(names) and set(kwargs) <= set(data):
             names = data
-        if len(args) > len(names) or not kwargs and len(args) != len(names):
+        # an argument left out of a call that gives others takes the function's default
+        defaults = self.defaults() if names is self.names and len(args) < len(names) else {}
+        if len(args) > len(names) or not kwargs and not defaults and len(args) != len(names):
             return args  # ``bind`` says how many it takes
         merged = dict(zip(names, args, strict=False))
         for name in names[len(args) :]:
-            if name not in kwargs:
+            if name in kwargs:
+                merged[name] = kwargs.pop(name)
+            elif name in defaults:
+                merged[name] = defaults[name]
+            else:
                 raise TypeError(f"{self.__name__}() missing argument {name!r}")
-            merged[name] = kwargs.pop(name)
         if kwargs:
             raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
         return tuple(merged[a.name] if a.name in merged else a.value for a in self.arguments)
