@@ -73,6 +73,7 @@ from willump_mlir.runtime.optimized import (
     Report,
     time_call,
 )
+from willump_mlir.selfcheck import difference
 from willump_mlir.stats.bounds import binomial_upper_bound
 from willump_mlir.stats.confidence import METRICS, predicted_class
 from willump_mlir.stats.confidence import confidence as confidence_of
@@ -363,6 +364,9 @@ class Search:
         if REFUSED in self.function.attributes:
             refused = self.function.attributes[REFUSED].data  # type: ignore[attr-defined]
             return self.exact_only(f"no cascade: {refused}")
+        depends = self.batch_dependence()
+        if depends is not None:
+            return self.exact_only(f"no cascade: {depends}")
         model = model_op(self.function)
         original = model_op(function_of(self.traced.module))
         assert isinstance(model, PredictOp) and isinstance(original, PredictOp)
@@ -406,6 +410,27 @@ class Search:
         if not self.classifier:
             return self.top_k_only()
         return self.cascade()
+
+    def batch_dependence(self) -> str | None:
+        """Why a row's result depends on the other rows of its batch, if it does: a Python
+        step of the user's code (``s.rank()``, ``s - s.quantile(0.5)``) computed on the
+        certify rows alone, or on one of them alone, gives them other results than on all
+        of ``train``; a cascade computes the full pipeline on some rows only. None where it
+        does not, or where no Python step runs the user's code."""
+        steps = self.traced.python_fallbacks
+        if not steps:
+            return None
+        whole = np.asarray(self.exact(*self.train))
+        certify = self.splits.certify
+        for rows in (certify, *(certify[i : i + 1] for i in range(3))):
+            alone = self.exact(*take_data_rows(self.traced.arguments, self.train, rows))
+            if difference(whole[rows], np.asarray(alone)) is not None:
+                break
+        else:
+            return None
+        sources = "; ".join(f"`{call.source}`" for call in steps.values())
+        return ("a row's result depends on the other rows of its batch (through the Python "
+                f"step(s) {sources}), and a cascade computes features on some rows only")
 
     # region Features and profiles
 

@@ -95,6 +95,8 @@ from xdsl.parser import Parser
 from xdsl.passes import ModulePass
 from xdsl.utils.arg_spec import parse_spec
 from xdsl.utils.exceptions import ArgSpecParseError
+from xdsl.utils.lexer import Token
+from xdsl.utils.mlir_lexer import MLIRTokenKind, StringLiteral
 
 from willump_mlir.api import compile_traced, compiler_fingerprint
 from willump_mlir.blobs import BlobError, BlobStore, blob_attributes
@@ -606,7 +608,7 @@ def _frontend_result(
         ArgumentSpec(
             a["name"],
             a["kind"],
-            None if a["type"] is None else Parser(ctx, a["type"]).parse_attribute(),
+            None if a["type"] is None else _IRParser(ctx, a["type"]).parse_attribute(),
             stored["bound"][a["name"]] if a["kind"] == "bound" else None,
             None if a["columns"] is None else [(str(n), str(k)) for n, k in a["columns"]],
             a.get("dtypes"),
@@ -862,9 +864,27 @@ def _read_objects(path: Path, data: bytes) -> dict[str, Any]:
     return objects
 
 
+class _IRParser(Parser):
+    """xDSL's parser, reading back the string literals its printer writes: the printer
+    escapes every byte past ASCII (``"prix_\\E2\\82\\AC"`` for ``"prix_€"``), which the
+    lexer then takes for a bytes literal, not a string; a column name, a Python op's
+    source or its reason holding any such character made a save (and a pickle) unreadable."""
+
+    def _parse_optional_token(self, expected_kind: MLIRTokenKind) -> Token | None:
+        token = self._current_token
+        if expected_kind is MLIRTokenKind.STRING_LIT and token.kind is MLIRTokenKind.BYTES_LIT:
+            try:
+                StringLiteral.from_span(token.span).bytes_contents.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            self._consume_token()
+            return Token(MLIRTokenKind.STRING_LIT, token.span)
+        return super()._parse_optional_token(expected_kind)
+
+
 def _read_module(ctx: Context, path: Path, data: bytes) -> ModuleOp:
     try:
-        return Parser(ctx, data.decode("utf-8"), str(path)).parse_module()
+        return _IRParser(ctx, data.decode("utf-8"), str(path)).parse_module()
     except Exception as error:  # xDSL's ParseError, or a verifier's error
         raise InputError(f"{path}: cannot parse the pipeline IR ({error})") from error
 

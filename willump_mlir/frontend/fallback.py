@@ -156,18 +156,21 @@ def _same_labels(a: pd.Index, b: pd.Index) -> bool:
     return a.equals(b) and [type(x) for x in a] == [type(x) for x in b]
 
 
+def _numeric(dtype: object) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind in "iufb"
+
+
 def result_dtypes(value: object) -> tuple[np.dtype, ...] | None:
     """The numpy dtypes of a Python step's numeric result (a Series, an array, each column
-    of a frame); None if it is not one. A result computed natively on must keep them at run
-    time (pandas gives float64 for an int64 column with a missing value: no int holds NaN)."""
+    of a frame, object for a frame's other columns); None if it is none of these. A result
+    computed natively on must keep them at run time (pandas gives float64 for an int64
+    column with a missing value: no int holds NaN; a frame of str and int64 lengths, where
+    the example's lengths were float64, was read and returned as float64)."""
     if isinstance(value, pd.DataFrame):
-        found = tuple(value.dtypes)
-    elif isinstance(value, pd.Series | np.ndarray):
-        found = (value.dtype,)
-    else:
-        return None
-    if all(isinstance(d, np.dtype) and d.kind in "iufb" for d in found):
-        return found
+        found = tuple(d if _numeric(d) else np.dtype(object) for d in value.dtypes)
+        return found if any(_numeric(d) for d in value.dtypes) else None
+    if isinstance(value, pd.Series | np.ndarray) and _numeric(value.dtype):
+        return (value.dtype,)
     return None
 
 

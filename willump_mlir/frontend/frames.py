@@ -256,6 +256,9 @@ class FrameAssembly:
         matrix. A category column is the code ``est`` maps its value to; the result then
         stands for the frame itself (``est`` predicts on the frame, as the code does)."""
         assert frame.items is not None and isinstance(frame.value, pd.DataFrame)
+        if not all(_vector(item) or item.category is not None for item in frame.items):
+            # str columns (a ColumnTransformer's one-hot encoder): the model reads the frame
+            raise Unsupported("a column of the frame is not numeric")
         if all(item.category is None for item in frame.items):
             return self.matrix(frame, frame.value.to_numpy(dtype=np.float64))
         known = iter(model_categories(est, frame.value, frame.items))

@@ -25,7 +25,9 @@ Anything else (regexes, tuples of prefixes, a
 result pandas gives as object with NaN on the example) runs in Python. A transformed column
 returned or read by Python code is a kernel output (UTF-8 bytes, offsets, missing flags)
 made a pandas column of its source's dtype and index; one a native op reads that only
-reads frame arguments is recomputed by pandas (:func:`materialize_strings`).
+reads frame arguments is recomputed by pandas (:func:`materialize_strings`), and so is an
+``s.str[i]`` that Python code reads or the function returns (of an object column where no
+row has position ``i``, pandas gives float64 NaN, not objects).
 """
 
 from __future__ import annotations
@@ -336,10 +338,14 @@ def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
     for op in ops:
         if not isinstance(op, STRING_OPS):
             continue
+        # ``s.str[i]`` of an object column gives float64 NaN where no row has position i
+        # (pandas converts the all-NaN objects): in Python, pandas decides its dtype
+        position = isinstance(op, StrSliceOp) and op.single is not None
         outside = [
             use for use in list(op.results[0].uses)
             if not isinstance(use.operation, (*NATIVE_READERS, PythonCallOp, func.ReturnOp))
             and stages.get(use.operation) == stages[op]
+            or position and isinstance(use.operation, PythonCallOp | func.ReturnOp)
         ]  # fmt: skip
         if outside:
             replacement = available(op.results[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
+import inspect
 import os
 import sys
 import threading
@@ -588,6 +589,11 @@ class NativeProgram:
             elif isinstance(step, SelectStep):
                 values[step.select] = values[step.source][step.columns]
             else:
+                if python_rows and not self.traced.python_calls[step.callee].wraps:
+                    # the user's code would read the rows native code left unfinished, and
+                    # may depend on every row (``s.rank()``): the original runs on the batch
+                    raise marshal.Unhandled("a row of the batch", "that native code hands "
+                                            "back to Python reaches a Python step")  # fmt: skip
                 self.run_python(step, values)
         results = []
         for name in self.plan.returns:
@@ -626,9 +632,10 @@ class NativeProgram:
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
         subset gives exactly those rows. If they come back as another dtype (pandas' result
         is object where a row gives NaN), so would the whole batch's: the original runs on it.
-        A batch reduction depends on every row: then the function runs on the whole batch.
+        A batch reduction, or a Python step of the user's code (``s.rank()``), may depend on
+        every row: then the function runs on the whole batch.
         """
-        if self.reduces:
+        if not self.row_wise:
             self.rows_in_python += len(rows)
             return self.original(args)
         replaced = self.original(take_data_rows(self.arguments, args, rows))
@@ -707,6 +714,15 @@ class NativeProgram:
                 )
         self.guard.check()
 
+    def defaults(self) -> dict[str, Any]:
+        """The original function's parameter defaults (none where it is not at hand: a
+        save loaded without its Python objects)."""
+        try:
+            parameters = inspect.signature(self.fn).parameters.values()
+        except (TypeError, ValueError):  # no signature; an InputError is a ValueError
+            return {}
+        return {p.name: p.default for p in parameters if p.default is not p.empty}
+
     def merge_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         """Every argument of a call of ``args`` then ``kwargs`` by name. A call that gives
         the data arguments only (``compiled(frame)``) gets the bound ones, which are
@@ -715,13 +731,18 @@ class NativeProgram:
         names = self.names
         if len(args) + len(kwargs) == len(data) < len(names) and set(kwargs) <= set(data):
             names = data
-        if len(args) > len(names) or not kwargs and len(args) != len(names):
+        # an argument left out of a call that gives others takes the function's default
+        defaults = self.defaults() if names is self.names and len(args) < len(names) else {}
+        if len(args) > len(names) or not kwargs and not defaults and len(args) != len(names):
             return args  # ``bind`` says how many it takes
         merged = dict(zip(names, args, strict=False))
         for name in names[len(args) :]:
-            if name not in kwargs:
+            if name in kwargs:
+                merged[name] = kwargs.pop(name)
+            elif name in defaults:
+                merged[name] = defaults[name]
+            else:
                 raise TypeError(f"{self.__name__}() missing argument {name!r}")
-            merged[name] = kwargs.pop(name)
         if kwargs:
             raise TypeError(f"{self.__name__}() got unexpected arguments {sorted(kwargs)}")
         return tuple(merged[a.name] if a.name in merged else a.value for a in self.arguments)
@@ -985,8 +1006,9 @@ class NativeProgram:
                 f"{where}, row {row}:", "a date the compiled code does not read as pandas "
                 "would (another format than the example's, an invalid or out-of-range date)",
             )
-        if kind == ErrorKind.CAST_NON_FINITE:
-            return marshal.InputError(
+        if kind == ErrorKind.CAST_NON_FINITE:  # pandas' astype(int): IntCastingNaNError
+            refused = marshal.refused_class(pd.errors.IntCastingNaNError) or marshal.InputError
+            return refused(
                 f"{where}, row {row}: Cannot convert non-finite values (NA or inf) to integer"
             )
         if kind == ErrorKind.NOT_TEXT:

@@ -51,7 +51,7 @@ _REFUSED: dict[type[BaseException], type[InputError] | None] = {
 }
 
 
-def _refused_class(kind: type[BaseException]) -> type[InputError] | None:
+def refused_class(kind: type[BaseException]) -> type[InputError] | None:
     """An ``InputError`` that is also a ``kind`` (None if the two cannot be combined)."""
     if kind not in _REFUSED:
         try:
@@ -68,7 +68,7 @@ def refused(error: Exception, unhandled: Unhandled) -> Exception:
     of its class (and an ``InputError``) whose message names the argument; else ``error``
     itself with a note naming it."""
     message = f"{unhandled.what} {unhandled.reason}, and the original function raised: {error}"
-    wrapper = _refused_class(type(error))
+    wrapper = refused_class(type(error))
     if wrapper is not None:
         try:
             return wrapper(message)

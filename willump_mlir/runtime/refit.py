@@ -21,7 +21,8 @@ most ``MAX_ITEMS`` items that is bound, or a global or closure variable the func
 but does not change itself (``MAP[k] = v``, ``MAP.update(...)``), is compared with a
 shallow copy on each call: changing it in place (``MAP["x"] = -5``) is caught too; so are
 the attributes of a config object (a dataclass instance, a ``SimpleNamespace``:
-``cfg.scale = 10``).
+``cfg.scale = 10``), and so is a numpy array, Series or DataFrame of at most
+``MAX_ITEMS`` values (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``).
 
 Not detected: changing a fitted array in place (``model.coef_[:] = 0``), or training a raw
 ``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``); compile again
@@ -142,9 +143,13 @@ def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[
 
 def _copy(value: Any) -> Any:
     """A shallow copy of a dict, list or set of at most ``MAX_ITEMS`` items, or of a config
-    object's attributes (a dataclass instance, a ``SimpleNamespace``); else None."""
+    object's attributes (a dataclass instance, a ``SimpleNamespace``); a copy of a numpy
+    array, Series or DataFrame of at most ``MAX_ITEMS`` values (a weight vector, a lookup
+    Series or table); else None."""
     if type(value) in (dict, list, set) and len(value) <= MAX_ITEMS:
         return value.copy()
+    if isinstance(value, np.ndarray | pd.Series | pd.DataFrame) and value.size <= MAX_ITEMS:
+        return _Values(value.copy())
     config = isinstance(value, types.SimpleNamespace) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     )
@@ -157,10 +162,30 @@ class _Attributes(dict):
     """A config object's attributes as ``_copy`` took them: compared with ``vars``."""
 
 
+@dataclasses.dataclass(frozen=True)
+class _Values:
+    """An array's, Series' or DataFrame's copy as ``_copy`` took it."""
+
+    copy: Any
+
+    def same(self, value: Any) -> bool:
+        """Whether ``value`` still holds the copy's values (NaN where NaN), dtype, shape and
+        labels."""
+        copy = self.copy
+        if isinstance(copy, np.ndarray):
+            return bool(value.dtype == copy.dtype and value.shape == copy.shape and (
+                value.tobytes() == copy.tobytes() if copy.dtype != object
+                else np.array_equal(value, copy)))  # fmt: skip
+        return bool(value.equals(copy) and getattr(value, "name", None) == getattr(
+            copy, "name", None))  # fmt: skip
+
+
 def _equal(container: Any, copy: Any) -> bool:
     """Whether ``container`` still holds ``copy``'s items (the same objects compare equal
     without being compared: NaN, arrays); False where comparing them raises."""
     try:
+        if isinstance(copy, _Values):
+            return copy.same(container)
         if isinstance(copy, _Attributes):
             return bool(vars(container) == copy)
         return bool(container == copy)
