@@ -1,0 +1,51 @@
+"""Wrong results found by a differential hunt on the estimator side: fitted scikit-learn
+transformers and models with their less common options, and tree ensembles, compiled on
+one batch and compared with the original on others (``selfcheck.difference``)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+from sklearn.tree import DecisionTreeRegressor
+
+import willump_mlir as wm
+from willump_mlir.selfcheck import difference
+
+BIG = 2**60
+#: Integers around float32 split points at 2**60: float32 keeps 24 bits (a step of 2**37
+#: there), float64 53 bits; BIG + 2**36 + 1 rounds to BIG + 2**37 directly in float32 but to
+#: BIG through float64 (BIG + 2**36 in float64, a tie that float32 rounds to even).
+LARGE = pd.DataFrame({
+    "a": np.array([BIG, BIG + 2**37, BIG + 2**38, BIG + 3 * 2**37] * 10, dtype=np.int64),
+    "b": np.arange(40),
+})  # fmt: skip
+LARGE_Y = (LARGE["a"] > BIG).astype(float) + (LARGE["a"] > BIG + 2**37)
+ROUNDED_TWICE = pd.DataFrame({"a": np.array([BIG + 2**36 + 1, BIG + 2**36, BIG - 1, 5],
+                                            dtype=np.int64), "b": 1})  # fmt: skip
+
+
+def predict(X, model):
+    return model.predict(X)
+
+
+@pytest.mark.parametrize("model", [DecisionTreeRegressor(random_state=0),
+                                   xgb.XGBRegressor(n_estimators=3, n_jobs=1)])  # fmt: skip
+@pytest.mark.parametrize("example", [LARGE, LARGE.astype(float), LARGE.to_numpy(float)])
+def test_int64_beyond_2_53_into_float32_trees(model, example) -> None:
+    """scikit-learn trees and XGBoost round int64 input to float32 directly; the compiled
+    code read int64 columns (and arrays) as float64 first, which rounds integers of 2**53
+    or more a first time: BIG + 2**36 + 1 went left of a split at BIG + 2**36 where the
+    original goes right (1.0 for 0.0). Such integers now run the original function."""
+    model.fit(LARGE, LARGE_Y)
+    frame = isinstance(example, pd.DataFrame)
+    rows, large = (ROUNDED_TWICE, LARGE) if frame else (ROUNDED_TWICE.to_numpy(), LARGE.to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(predict, example=(example, model))
+        assert not compiled.traced.python_fallbacks, compiled.explain()
+        for batch in (rows, rows[:1], large):
+            assert difference(predict(batch, model), compiled(batch, model)) is None
