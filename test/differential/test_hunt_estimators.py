@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 import willump_mlir as wm
+from willump_mlir.runtime.refit import RefitError
 from willump_mlir.selfcheck import difference
 
 BIG = 2**60
@@ -49,3 +51,44 @@ def test_int64_beyond_2_53_into_float32_trees(model, example) -> None:
         assert not compiled.traced.python_fallbacks, compiled.explain()
         for batch in (rows, rows[:1], large):
             assert difference(predict(batch, model), compiled(batch, model)) is None
+
+
+FRAME = pd.DataFrame({"x": np.linspace(-3, 3, 40), "z": np.linspace(0, 50, 40) ** 1.5,
+                      "k": list("abc") * 13 + ["a"]})  # fmt: skip
+LABELS = (FRAME["x"] > 0).astype(int)
+
+
+def transform(X, est):
+    return est.transform(X)
+
+
+def probabilities(X, est):
+    return est.predict_proba(X)
+
+
+@pytest.mark.parametrize(("est", "columns", "fn", "same", "change"), [
+    (MinMaxScaler(), ["x", "z"], transform, {"feature_range": (0, 1)}, {"clip": True}),
+    (StandardScaler(), ["x", "z"], transform, {"with_mean": True}, {"with_mean": False}),
+    (OneHotEncoder(sparse_output=False), ["k"], transform, {"handle_unknown": "".join("error")},
+     {"handle_unknown": "ignore"}),
+    (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["k"], transform,
+     {"unknown_value": int("-1")}, {"unknown_value": -7}),
+    (xgb.XGBClassifier(n_estimators=3, n_jobs=1), ["x", "z"], probabilities,
+     {"missing": float("nan")}, {"missing": 0.0}),
+])  # fmt: skip
+def test_parameter_set_after_compile(est, columns, fn, same, change) -> None:
+    """``set_params`` of a fitted estimator after ``wm.compile`` changes what it computes
+    (``clip``, ``with_mean``, ``handle_unknown``, ``unknown_value``, ``missing``) without a
+    refit; the compiled code kept what it was compiled with and returned other numbers (or
+    raised where the original now returns). The guard now watches parameters: such a call
+    is refused as after a refit; a parameter set again to an equal value changes nothing."""
+    X = FRAME[columns]
+    est.fit(X, LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(X, est))
+        est.set_params(**same)
+        assert difference(fn(X, est), compiled(X, est)) is None
+        est.set_params(**change)
+        with pytest.raises(RefitError, match=f"est.{next(iter(change))} "):
+            compiled(X, est)
