@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeRegressor
 
 import willump_mlir as wm
@@ -92,3 +94,39 @@ def test_parameter_set_after_compile(est, columns, fn, same, change) -> None:
         est.set_params(**change)
         with pytest.raises(RefitError, match=f"est.{next(iter(change))} "):
             compiled(X, est)
+
+
+def labels(X, model):
+    return model.predict(X)
+
+
+def frame_labels(df, model):
+    return model.predict(df.to_numpy())
+
+
+@pytest.mark.parametrize("make", [LogisticRegression, LinearSVC])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_linear_labels_at_a_decision_of_zero_up_to_rounding(make, classes) -> None:
+    """Rows built so that a linear classifier's decision (binary) or two classes' decisions
+    (multiclass) tie in exact arithmetic: numpy's ``X @ coef_.T`` (OpenBLAS, FMA, an order
+    that follows the array's layout) and the kernel's loop round differently, and a fifth to
+    a third of the labels differed. Rows within ``LINEAR_TIE_MARGIN`` of a tie now run in
+    Python (the original on those rows)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] > 0).astype(int) + ((X[:, 1] > 0) if classes == 3 else 0)
+    model = make().fit(X, y)
+    w, b = model.coef_, model.intercept_
+    if classes == 3:
+        w, b = w[:1] - w[1:2], b[:1] - b[1:2]
+    rows = rng.normal(size=(3000, 4)) * rng.choice([1e-3, 1.0, 1e3], size=(3000, 1))
+    rows[:, -1] = -(rows[:, :-1] @ w[0, :-1] + b[0]) / w[0, -1]
+    frame = pd.DataFrame(rows, columns=list("abcd"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(labels, example=(X, model))
+        assert not compiled.traced.python_fallbacks, compiled.explain()
+        assert difference(labels(rows, model), compiled(rows, model)) is None
+        assert difference(labels(rows[:1], model), compiled(rows[:1], model)) is None
+        compiled = wm.compile(frame_labels, example=(pd.DataFrame(X, columns=list("abcd")), model))
+        assert difference(frame_labels(frame, model), compiled(frame, model)) is None
