@@ -386,8 +386,10 @@ class DirectCall:
                 scratch.error[:] = 0
                 return None
             values.update((o.value, out) for o, out in zip(kernel.outputs, outputs, strict=True))
-            if kernel.python_rows is not None and values[kernel.python_rows].any():
-                return None  # a row runs in Python: the general path
+            if kernel.python_rows is not None:
+                flags = values[kernel.python_rows]
+                if flags[0] if rows == 1 else flags.any():
+                    return None  # a row runs in Python: the general path
         result = values[self.returns]
         return result.view(bool) if self.as_bool else result
 
