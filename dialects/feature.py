@@ -1657,21 +1657,27 @@ class ArgmaxOp(_RowMapOp):
     """Index of the largest value per row (the first one on ties, as numpy); with one value
     per row, ``1`` if it is positive else ``0``, as a binary classifier's ``predict``, or,
     with ``{nonnegative}``, ``1`` if it is at least zero (GradientBoostingClassifier). The
-    values are f64 or f32.
+    values are f64 or f32. With ``{margin}``, a row whose largest value is within the margin
+    of another (one value: of zero) runs in Python: values summed in another order than the
+    original's (a linear model's ``X @ coef_.T`` through BLAS) may round to the other label.
 
     ```mlir
     %k = feature.argmax %d : tensor<?x3xf64> -> tensor<?xi64>
     %b = feature.argmax %r {nonnegative} : tensor<?x1xf64> -> tensor<?xi64>
+    %m = feature.argmax %d {margin = 1.000000e-06 : f64} : tensor<?x3xf64> -> tensor<?xi64>
     ```
     """
 
     name = "feature.argmax"
     nonnegative = opt_attr_def(UnitAttr)
+    margin = opt_attr_def(FloatAttr)
 
-    def __init__(self, input: SSAValue, nonnegative: bool = False):
+    def __init__(self, input: SSAValue, nonnegative: bool = False, margin: float | None = None):
         super().__init__(input, vector_of(i64))
         if nonnegative:
             self.nonnegative = UnitAttr()
+        if margin is not None:
+            self.margin = FloatAttr(margin, f64)
 
     def verify_(self) -> None:
         super().verify_()

@@ -733,9 +733,14 @@ class KernelEmitter(
 
     def argmax(self, op: feature.ArgmaxOp) -> list[SSAValue]:
         x = self.row_of(op.input)
+        element = op.input.type.get_element_type()
         if len(x) == 1:
-            zero = self.float_constant(0.0, op.input.type.get_element_type())
+            zero = self.float_constant(0.0, element)
             positive = self.cmpf("oge" if op.nonnegative else "ogt", x[0], zero)
+            if op.margin is not None:  # |x| <= margin: the sign may be rounding's
+                margin = self.float_constant(op.margin.value.data, element)
+                near = self.cmpf("ole", self.emit(math.AbsFOp(x[0])), margin)
+                self.state.python_rows.append(near)
             return [self.emit(arith.ExtUIOp(positive, i64))]
         best, best_index = x[0], self.constant(0, i64)
         for k, v in enumerate(x[1:], start=1):
@@ -745,6 +750,14 @@ class KernelEmitter(
             )
             best = self.select(better, v, best)
             best_index = self.select(better, self.constant(k, i64), best_index)
+        if op.margin is not None:  # another value within the margin of the largest
+            margin = self.float_constant(op.margin.value.data, element)
+            near = self.constant(0, i1)
+            for k, v in enumerate(x):
+                close = self.cmpf("ole", self.emit(arith.SubfOp(best, v)), margin)
+                other = self.cmpi("ne", best_index, self.constant(k, i64))
+                near = self.emit(arith.OrIOp(near, self.emit(arith.AndIOp(close, other))))
+            self.state.python_rows.append(near)
         return [best_index]
 
     HANDLERS: dict[type[Operation], Callable[[KernelEmitter, Operation], object]] = {

@@ -596,10 +596,16 @@ def _classifier_decision_function(lw: Lowering) -> SSAValue:
     return _decision(lw, vector_of(f64) if outputs == 1 else None)[0]
 
 
+#: A linear classifier's row whose decision values are this close to a tie runs in Python:
+#: the kernel sums ``x * coef`` in another order than BLAS (and folds scalers into the
+#: coefficients), so a decision that is zero up to rounding may take the other label.
+LINEAR_TIE_MARGIN = 1e-6
+
+
 def _classifier_predict(lw: Lowering) -> SSAValue:
     """``predict``: the class index, ``feature.argmax`` of the decision values (for a binary
-    model 1 where the decision is positive)."""
-    return lw.insert(ArgmaxOp(_decision(lw)[0])).result
+    model 1 where the decision is positive); near ties run in Python."""
+    return lw.insert(ArgmaxOp(_decision(lw)[0], margin=LINEAR_TIE_MARGIN)).result
 
 
 def _binary_proba(lw: Lowering, decision: SSAValue) -> SSAValue:

@@ -342,7 +342,6 @@ class DirectCall:
             kernel = kernels[step.name]  # type: ignore[union-attr]
             if not (
                 kernel.splittable
-                and kernel.python_rows is None
                 and not kernel.column_groups
                 and all(
                     s.part == "values" and s.column is None and s.dtype == np.float64
@@ -388,6 +387,10 @@ class DirectCall:
                 scratch.error[:] = 0
                 return None
             values.update((o.value, out) for o, out in zip(kernel.outputs, outputs, strict=True))
+            if kernel.python_rows is not None:
+                flags = values[kernel.python_rows]
+                if flags[0] if rows == 1 else flags.any():
+                    return None  # a row runs in Python: the general path
         result = values[self.returns]
         return result.view(bool) if self.as_bool else result
 

@@ -269,6 +269,20 @@ def column_array(name: str, frame: Any, column: str) -> Any:
 
 
 FLOAT64 = np.dtype(np.float64)
+EXACT_INTEGERS = 2**53  # integers below this magnitude are exact as float64
+
+
+def as_float64(what: str, values: Any) -> np.ndarray:
+    """``values`` (numbers) as contiguous float64; ``Unhandled`` for 64-bit integers of
+    magnitude 2**53 or more, which float64 rounds: a comparison on the integers (pandas) or
+    their direct float32 rounding (scikit-learn trees, XGBoost) may then differ."""
+    floats = np.ascontiguousarray(values, dtype=np.float64)
+    dtype = getattr(values, "dtype", FLOAT64)
+    if dtype.kind in "iu" and dtype.itemsize == 8 and floats.size and (
+        floats.max() >= EXACT_INTEGERS or floats.min() <= -EXACT_INTEGERS
+    ):  # fmt: skip
+        raise Unhandled(what, "holds integers of magnitude 2^53 or more, not exact as float64")
+    return floats
 
 
 def numeric_column(
@@ -302,7 +316,7 @@ def numeric_column(
                 f"compiled for {wanted} as in the example"
             )
         return np.ascontiguousarray(values, dtype=dtype)
-    return np.ascontiguousarray(values, dtype=np.float64)
+    return as_float64(f"argument {name!r}: column {column!r}", values)
 
 
 def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.ndarray:
@@ -535,6 +549,8 @@ def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.
         raise Unhandled(what, f"holds {array.dtype} values, not real numbers")
     if dtype == np.uint8:
         array = array.astype(bool, copy=False).view(np.uint8)
+    if dtype == np.float64:
+        return as_float64(what, array).reshape(-1)
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
 
 

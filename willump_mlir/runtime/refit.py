@@ -10,7 +10,10 @@ and, on every call, checks with ``is`` that each is still there, in a flat list 
 
 Watched, from every bound argument and every global or closure variable the function
 reads: estimators (their attributes ending in ``_``, but ints, bools and None, which a
-refit may leave the same objects; the booster; a vectorizer's ``_tfidf``), recursively
+refit may leave the same objects; the booster; a vectorizer's ``_tfidf``; their parameters,
+which ``set_params`` rebinds: ``MinMaxScaler.clip``, ``OneHotEncoder.handle_unknown``,
+``XGBClassifier.missing`` change what a fitted estimator computes, and a scalar set again
+to an equal value is no change), recursively
 through the estimators a fitted attribute holds and through ``Pipeline`` steps,
 ``FeatureUnion`` lists and other parameters that hold estimators (``ColumnTransformer``'s
 fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
@@ -103,6 +106,25 @@ def _estimator_entries(
             if inner or seen.get(id(value)):
                 yield attributes, key, value, f"{path}.{key}"
                 yield from inner
+        elif key in params:  # set_params(clip=True) changes what transform computes
+            yield attributes, key, value, f"{path}.{key}"
+
+
+_SCALARS = (str, bytes, int, float, complex, np.generic)
+
+
+def _same(current: Any, expected: Any) -> bool:
+    """Whether a watched attribute still holds ``expected``: the same object, or a scalar of
+    its type equal to it (a parameter set again to its value; NaN to NaN)."""
+    if current is expected:
+        return True
+    if type(current) is not type(expected):
+        return False
+    if type(current) is tuple:  # feature_range=(0, 1)
+        return len(current) == len(expected) and all(map(_same, current, expected))
+    if not isinstance(current, _SCALARS):
+        return False
+    return bool(current == expected or (current != current and expected != expected))
 
 
 def _entries(value: Any, path: str, seen: dict[int, bool], depth: int) -> list[Entry]:
@@ -290,7 +312,7 @@ class RefitGuard:
         container's items are not those it had."""
         try:
             for container, key, expected in self.watched:
-                if container[key] is not expected:
+                if container[key] is not expected and not _same(container[key], expected):
                     break
             else:
                 for cell, expected, _ in self.cells:
@@ -310,12 +332,12 @@ class RefitGuard:
                 current = container[key]
             except (KeyError, IndexError):
                 current = _MISSING
-            if current is not expected:
+            if not _same(current, expected):
                 return RefitError(
                     f"{self._root(path)} changed after wm.compile: {path} is "
                     f"{'gone' if current is _MISSING else 'a new object'} (the model was "
-                    "refitted, or rebound); the compiled code holds what it was compiled "
-                    "with, so call wm.compile again"
+                    "refitted, a parameter set, or rebound); the compiled code holds what it "
+                    "was compiled with, so call wm.compile again"
                 )
         for cell, expected, name in self.cells:
             try:

@@ -112,7 +112,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.sigmoid [[V1]] : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %q = feature.normalize_rows [[V2]] : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V3:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: %k = feature.argmax [[V3]] : tensor<?x3xf64> -> tensor<?xi64>
+// CHECK-NEXT: %k = feature.argmax [[V3]] {margin = 1.000000e-06 : f64} : tensor<?x3xf64> -> tensor<?xi64>
 // CHECK-NEXT: "test.op"(%d, %p, %q, %k) : (tensor<?x3xf64>, tensor<?x3xf64>, tensor<?x3xf64>, tensor<?xi64>) -> ()
 
 // -----
@@ -129,7 +129,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK:      %x = "test.op"() : () -> tensor<?x4xf64>
 // CHECK-NEXT: %d = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
 // CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
-// CHECK-NEXT: %k = feature.argmax [[V0]] : tensor<?x1xf64> -> tensor<?xi64>
+// CHECK-NEXT: %k = feature.argmax [[V0]] {margin = 1.000000e-06 : f64} : tensor<?x1xf64> -> tensor<?xi64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.sigmoid [[V1]] : tensor<?x1xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %p = feature.binary_proba [[V2]] : tensor<?x1xf64> -> tensor<?x2xf64>
@@ -151,7 +151,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK-NEXT: [[V1:%[0-9]+]] = feature.sigmoid [[V0]] : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %p = feature.normalize_rows [[V1]] : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: [[V2:%[0-9]+]] = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
-// CHECK-NEXT: %k = feature.argmax [[V2]] : tensor<?x3xf64> -> tensor<?xi64>
+// CHECK-NEXT: %k = feature.argmax [[V2]] {margin = 1.000000e-06 : f64} : tensor<?x3xf64> -> tensor<?xi64>
 // CHECK-NEXT: %d = feature.linear %x coef <w : tensor<3x4xf64>> offset 0 intercept <b : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: "test.op"(%p, %k, %d) : (tensor<?x3xf64>, tensor<?xi64>, tensor<?x3xf64>) -> ()
 
