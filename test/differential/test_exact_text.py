@@ -243,6 +243,39 @@ def test_union_with_count_features_and_model() -> None:
     check(compiled, predict, tweets()[800:1300] + ADVERSARIAL)
 
 
+def test_words_of_five_to_eight_ascii_characters() -> None:
+    """Terms of 5-8 code points below DEL are their own keys (no code point comparison):
+    words and character n-grams at the boundaries, beside terms just past them (9 letters,
+    DEL, é), stop words of those lengths, and out-of-vocabulary words that differ only in
+    one position or length."""
+    train = [
+        "hello world abcde abcdefgh abcdefghi",
+        "hello WORLD zzzzz ~~~~~ ~~~~~~~~ a_b_c 12345 1234567",
+        "abcd\x7f word\x7fs café cafés naïveté 😀😀😀😀😀",
+        "hello abcde abcdefgh abcdefghi café cafés 12345",
+        "~~~~~ a_b_c 1234567 world abcd\x7f word\x7fs naïveté",
+    ]
+    held_out = [
+        "hello worl worlds abcdf abcdefg abcdefgi abcdefghij hellohello",
+        "~~~~~~ ~~~~ abcd\x7f abcd\x7e word\x7fs café cafe 1234567 12345678",
+        "", "hello", "HELLO WORLD ABCDEFGH", "abcdefgh" * 3,
+    ]  # fmt: skip
+    for vectorizer in (
+        CountVectorizer(ngram_range=(1, 2)),
+        TfidfVectorizer(stop_words=["hello", "abcdefgh", "abcdefghi", "cafés"]),
+        CountVectorizer(analyzer="char", ngram_range=(4, 9)),
+        CountVectorizer(analyzer="char_wb", ngram_range=(5, 8), lowercase=False),
+    ):
+        fitted = vectorizer.fit(train)
+
+        def transform(texts: list[str], fitted: Any = fitted) -> Any:
+            return fitted.transform(texts)
+
+        compiled = wm.compile(transform, example=(train,))
+        assert "python_call" not in compiled.ir("feature"), vectorizer
+        check(compiled, transform, train + held_out)
+
+
 def test_python_vectorizer_feeds_native_model() -> None:
     """A vectorizer with a custom tokenizer runs in Python; its CSR matrix, the native char_wb
     terms and the linear model still run natively."""
