@@ -458,6 +458,51 @@ def test_nan_weights_stop_the_batch_as_in_sklearn(corpus: tuple[list[str], list[
         compiled([fine[0], "xx yy zz"])
 
 
+def test_unnormalised_weights_are_checked_by_the_model(corpus: tuple[list[str], list[str]]) -> None:
+    """Without a norm, the weights reach the linear model unchecked: it still stops the batch
+    on a -inf or NaN weight (log of a cancelled or negative hashed count) as scikit-learn's
+    input validation does; counts and normalised weights need no check and agree."""
+    train, held_out = corpus
+    labels = np.arange(len(train)) % 2
+    features = make_pipeline(
+        HashingVectorizer(n_features=8, norm=None), TfidfTransformer(sublinear_tf=True, norm=None)
+    ).fit(train)
+    words = sorted({w for t in train[:300] for w in t.lower().split() if w.isalpha()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a word of negative sign has a NaN weight
+        positive = [w for w in words if np.isfinite(features.transform([w]).data).all()]
+    bad = sorted(set(words) - set(positive))
+    assert len(positive) > 100 and bad
+    good = [" ".join(positive[k : k + 4]) for k in range(0, len(positive), 4)]
+    unchecked = make_pipeline(*features, LogisticRegression()).fit(good, np.arange(len(good)) % 2)
+
+    def predict(texts: list[str]) -> Any:
+        return unchecked.predict_proba(texts)
+
+    compiled = wm.compile(predict, (good[:20],))
+    assert "python_call" not in compiled.ir("feature")
+    check(compiled, predict, good)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="Input X contains"):
+            predict([good[0], bad[0]])
+        with pytest.raises(wm.InputError, match="row 1: Input X contains"):
+            compiled([good[0], bad[0]])
+    for model in (
+        make_pipeline(CountVectorizer(), LogisticRegression()),
+        make_pipeline(TfidfVectorizer(norm=None), LogisticRegression()),
+        make_pipeline(TfidfVectorizer(use_idf=False, norm=None), LogisticRegression()),
+    ):
+        model.fit(train, labels)
+
+        def score(texts: list[str], model: Any = model) -> Any:
+            return model.predict_proba(texts)
+
+        fused = wm.compile(score, (train[:50],))
+        assert "python_call" not in fused.ir("feature")
+        check(fused, score, held_out[:300])
+
+
 def test_bad_document_errors_name_the_argument(tweet_model: Any) -> None:
     _, _, compiled = tweet_model
     with pytest.raises(wm.InputError, match="argument 'texts'.*row 2"):
