@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, math
@@ -49,11 +48,13 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, SSAValue
 
 from willump_mlir.abi import (
-    EXACT_KEYS,
+    EXACT_KEY,
+    EXACT_KEY4,
     FNV_OFFSET,
     FNV_PRIME,
     GOLDEN,
     HASHED_KEY_MASK,
+    KEY_BITS,
     ErrorKind,
     signed64,
 )
@@ -69,7 +70,6 @@ CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
-UNBOUNDED = 1 << 62  # a term length no row reaches
 
 
 @dataclass
@@ -315,7 +315,7 @@ class TextEmitter:
                 is_stop = self.cmpi(
                     "sge",
                     self.lookup(stop, self.term_key(self.hash_units(text.cps, run_start, end),
-                                                    text.cps, run_start, length, UNBOUNDED),
+                                                    text.cps, run_start, length),
                                 text.cps, run_start, length),
                     self.constant(0, i64),
                 )  # fmt: skip
@@ -417,46 +417,34 @@ class TextEmitter:
         return (op.stop_codepoints, op.stop_offsets, op.stop_table, op.stop_probes.value.data)
 
     def term_key(
-        self: KernelEmitter,
-        h: SSAValue,
-        cps: SSAValue,
-        start: SSAValue,
-        length: SSAValue,
-        longest: int,
+        self: KernelEmitter, h: SSAValue, cps: SSAValue, start: SSAValue, length: SSAValue
     ) -> SSAValue:
         """``text_tables.term_key`` of ``cps[start:start+length]`` whose FNV-1a is ``h``: the
-        code points packed under a tag when they fit (a short term), else ``h``. ``longest``
-        bounds the lengths the caller's terms can have (the exact keys of longer terms are
-        not tried)."""
+        code points packed under a tag when they fit (a short term), else ``h``."""
         zero = self.constant(0, i64)
-        reach = min(longest, EXACT_KEYS[-1][3])
         points = []
-        for k in range(reach):
+        for k in range(4):
             has = self.cmpi("ugt", length, self.constant(k, index))
             at = self.select(has, self.iadd(start, k), start)  # never past the row
             point = self.iadd(self.emit(arith.ExtUIOp(self.load(cps, at), i64)), 1)
             points.append(self.select(has, point, zero))
-        # largest[k]: the largest of points[: k + 1]
-        largest = list(accumulate(points, lambda a, b: self.emit(arith.MaxUIOp(a, b))))
+        largest = points[0]
+        for point in points[1:3]:
+            largest = self.emit(arith.MaxUIOp(largest, point))
         key = self.iand(h, HASHED_KEY_MASK)
-        for tag, bits, shortest, count in EXACT_KEYS:
-            if shortest > reach:
-                break
-            fits = self.cmpi("ule", length, self.constant(count, index))
-            if shortest:
-                at_least = self.cmpi("uge", length, self.constant(shortest, index))
-                fits = self.emit(arith.AndIOp(fits, at_least))
-            top = largest[min(count, reach) - 1]
+        for tag, bits, count in ((EXACT_KEY4, KEY_BITS[1], 4), (EXACT_KEY, KEY_BITS[0], 3)):
+            if count == 4:
+                top = self.emit(arith.MaxUIOp(largest, points[3]))
+                fits = self.cmpi("eq", length, self.constant(4, index))
+            else:
+                top = largest
+                fits = self.cmpi("ule", length, self.constant(3, index))
             small = self.cmpi("ult", top, self.constant(1 << bits, i64))
             packed = self.constant(signed64(tag), i64)
-            for k, point in enumerate(points[:count]):
-                packed = self.ior(packed, self.shl(point, bits * k))
+            for k in range(count):
+                packed = self.ior(packed, self.shl(points[k], bits * k))
             key = self.select(self.emit(arith.AndIOp(fits, small)), packed, key)
         return key
-
-    def longest_term(self: KernelEmitter, op: feature.CountTermsOp) -> int:
-        """The most code points a term of ``op`` can have (``UNBOUNDED`` for word n-grams)."""
-        return UNBOUNDED if op.analyzer.data == "word" else op.ngram_max.value.data
 
     def home_slot(self: KernelEmitter, key: SSAValue, size: int) -> SSAValue:
         """``text_tables.home_slot``: the first slot ``key`` probes in ``size`` slots."""
@@ -482,7 +470,7 @@ class TextEmitter:
         mask = self.constant(size - 1, i64)
         home = self.home_slot(key, size)
         last = self.iand(self.iadd(home, table[3] - 1), mask)
-        exact = self.cmpi("ugt", key, self.constant(HASHED_KEY_MASK, i64))
+        exact = self.cmpi("slt", key, self.constant(0, i64))
 
         def probe(values: list[SSAValue]) -> SSAValue:
             return self.cmpi("eq", values[1], self.constant(-2, i64))
@@ -803,7 +791,7 @@ class TextEmitter:
         def record(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
             n = self.cast(self.load(counter, 0), index)
             length = self.isub(end, start)
-            key = self.term_key(h, units, start, length, self.longest_term(op))
+            key = self.term_key(h, units, start, length)
             self.store(key, keys, n)
             self.store(self.cast(start, i32), starts, n)
             self.store(self.cast(length, i32), lengths, n)

@@ -43,18 +43,13 @@ FNV_PRIME = 0x100000001B3
 
 # Keys of text term tables (``text_tables.term_key``): a short term is its own key, its
 # code points (each plus one) packed KEY_BITS apiece under a tag: up to three code points
-# below 2^20 - 1 (tag EXACT_KEY), four below 2^15 - 1 (tag EXACT_KEY4), or five to eight
-# below 2^7 - 1 (tag EXACT_KEY8: most words); exact keys are above HASHED_KEY_MASK as
-# unsigned. Any other term's key is its FNV-1a hash with bits 62 and 63 clear.
+# below 2^20 - 1 (tag EXACT_KEY), or four below 2^15 - 1 (tag EXACT_KEY4); exact keys are
+# negative as int64. Any other term's key is its FNV-1a hash with bits 62 and 63 clear.
 # GOLDEN spreads keys over the slots (multiplicative hashing).
-KEY_BITS = (20, 15, 7)  # bits per code point in a key of 1-3 / 4 / 5-8 code points
+KEY_BITS = (20, 15)  # bits per code point in a key of up to 3 / exactly 4 code points
 EXACT_KEY = 0b10 << 62
 EXACT_KEY4 = 0b11 << 62
-EXACT_KEY8 = 0b01 << 62
 HASHED_KEY_MASK = (1 << 62) - 1
-# (tag, bits per code point, shortest, longest) of the exact keys, in the order tried
-EXACT_KEYS = ((EXACT_KEY, KEY_BITS[0], 0, 3), (EXACT_KEY4, KEY_BITS[1], 4, 4),
-              (EXACT_KEY8, KEY_BITS[2], 5, 8))  # fmt: skip
 GOLDEN = 0x9E3779B97F4A7C15
 
 

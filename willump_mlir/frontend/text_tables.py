@@ -31,7 +31,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.feature_extraction.text import strip_accents_ascii, strip_accents_unicode
 
-from willump_mlir.abi import EXACT_KEYS, FNV_OFFSET, FNV_PRIME, GOLDEN, HASHED_KEY_MASK
+from willump_mlir.abi import (
+    EXACT_KEY,
+    EXACT_KEY4,
+    FNV_OFFSET,
+    FNV_PRIME,
+    GOLDEN,
+    HASHED_KEY_MASK,
+    KEY_BITS,
+)
 
 MAP_PYTHON = -1
 CLASS_WORD = 1
@@ -278,13 +286,13 @@ def fnv1a64_codepoints(term: str) -> int:
 
 def term_key(term: str) -> int:
     """A term's 64-bit key (unsigned). A short term is its own key: up to three code points
-    below 2^20 - 1, four below 2^15 - 1, or five to eight below 2^7 - 1 (ASCII words), each
-    plus one, packed ``KEY_BITS`` apiece under the tag ``EXACT_KEY`` / ``EXACT_KEY4`` /
-    ``EXACT_KEY8``, so equal keys mean equal terms. Any other term's key is
-    ``fnv1a64_codepoints`` with bits 62 and 63 clear."""
+    below 2^20 - 1, or four below 2^15 - 1, each plus one, packed ``KEY_BITS`` apiece under
+    the tag ``EXACT_KEY`` / ``EXACT_KEY4``, so equal keys mean equal terms. Any other term's
+    key is ``fnv1a64_codepoints`` with bits 62 and 63 clear."""
     points = [ord(ch) + 1 for ch in term]
-    for tag, bits, shortest, longest in EXACT_KEYS:
-        if shortest <= len(points) <= longest and all(p < (1 << bits) for p in points):
+    for tag, bits, longest in ((EXACT_KEY, KEY_BITS[0], 3), (EXACT_KEY4, KEY_BITS[1], 4)):
+        fits = len(points) <= longest if tag == EXACT_KEY else len(points) == longest
+        if fits and all(p < (1 << bits) for p in points):
             return tag | sum(p << (bits * k) for k, p in enumerate(points))
     return fnv1a64_codepoints(term) & HASHED_KEY_MASK
 
@@ -300,10 +308,12 @@ def _keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     lengths = np.diff(offsets)
     keys = _hashes(codepoints, offsets) & np.uint64(HASHED_KEY_MASK)
     starts = offsets[:-1]
-    for tag, bits, shortest, longest in EXACT_KEYS:
-        fits = (lengths >= shortest) & (lengths <= longest)
+    for tag, bits, fits in (
+        (EXACT_KEY, KEY_BITS[0], lengths <= 3),
+        (EXACT_KEY4, KEY_BITS[1], lengths == 4),
+    ):
         packed = np.full(len(lengths), tag, dtype=np.uint64)
-        for k in range(longest):
+        for k in range(4 if tag == EXACT_KEY4 else 3):
             has = lengths > k
             points = np.zeros(len(lengths), dtype=np.uint64)
             points[has] = codepoints[starts[has] + k].astype(np.uint64) + np.uint64(1)
@@ -344,7 +354,7 @@ def term_table(terms: Sequence[str]) -> TermTable:
     ``home_slot(key, size)``, and every slot from its home to its own (mod ``size``) is taken,
     so a lookup probes ``home``, ``home + 1``, ... and has no match once it meets an empty slot
     or has probed ``probes`` slots. A lookup compares the code points only for a hashed key:
-    an exact key (above ``HASHED_KEY_MASK`` as unsigned) is the term.
+    an exact key (negative as int64) is the term.
     """
     if len(set(terms)) != len(terms):
         raise ValueError("term_table needs distinct terms")
