@@ -244,10 +244,9 @@ def test_union_with_count_features_and_model() -> None:
 
 
 def test_words_of_five_to_eight_ascii_characters() -> None:
-    """Terms of 5-8 code points below DEL are their own keys (no code point comparison):
-    words and character n-grams at the boundaries, beside terms just past them (9 letters,
-    DEL, é), stop words of those lengths, and out-of-vocabulary words that differ only in
-    one position or length."""
+    """Words and character n-grams of 4 to 9 code points (ASCII, DEL, é, emoji), stop words
+    of those lengths, and out-of-vocabulary words that differ from a term only in one
+    position or in length."""
     train = [
         "hello world abcde abcdefgh abcdefghi",
         "hello WORLD zzzzz ~~~~~ ~~~~~~~~ a_b_c 12345 1234567",
