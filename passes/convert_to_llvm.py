@@ -12,6 +12,10 @@ Conventions:
 
 * ``index`` becomes ``i64``; every memref becomes a bare ``!llvm.ptr`` to its first
   element (identity layout; static multi-dimensional shapes are linearised row-major).
+* A public function with a body is a kernel, which the runtime calls with a distinct
+  buffer for each memref argument that the kernel writes (fresh outputs, per-thread
+  scratch and error record; inputs are only read), so its pointer arguments are
+  ``{llvm.noalias}``: LLVM keeps values in registers across stores to other buffers.
 * ``memref.global`` without an initial value becomes an *external* global that the JIT
   binds at load time (``willump_mlir.runtime.jit.bind_blob``)::
 
@@ -647,6 +651,15 @@ class FuncToLLVM(RewritePattern):
                 new.attributes |= {
                     k: v for k, v in op.attributes.items() if k.startswith("willump.")
                 }
+            elif not private and any(isinstance(t, MemRefType) for t in op.function_type.inputs):
+                new.properties["arg_attrs"] = builtin.ArrayAttr(
+                    [
+                        builtin.DictionaryAttr(
+                            {"llvm.noalias": UnitAttr()} if isinstance(t, MemRefType) else {}
+                        )
+                        for t in op.function_type.inputs
+                    ]
+                )
             rewriter.replace(op, new)
 
 

@@ -85,12 +85,14 @@ class TextRow:
 @dataclass
 class Segment:
     """``count`` sorted columns ``ids`` (i32) with their ``values`` (f64), placed at
-    column ``offset`` of the sparse row."""
+    column ``offset`` of the sparse row. ``finite``: every value is finite, or a value that
+    is not has already stopped the batch (so no later op needs to check them)."""
 
     ids: SSAValue
     values: SSAValue
     count: SSAValue
     offset: int
+    finite: bool = False
 
 
 @dataclass
@@ -766,7 +768,7 @@ class TextEmitter:
             [self.constant(0, index)],
             per_summary,
         )
-        return Segment(ids, values, count, 0)
+        return Segment(ids, values, count, 0, finite=True)  # counts
 
     def count_terms(self: KernelEmitter, op: feature.CountTermsOp) -> TermsRow:
         text = self.rows[op.text]
@@ -926,7 +928,8 @@ class TextEmitter:
         ) -> list[SSAValue]:
             total, *flags = carried
             value = rounded(self.load(segment.values, k))
-            flags = self.nonfinite(value, flags[:2]) + flags[2:]  # the transformer's input
+            if not segment.finite:  # the transformer's input
+                flags = self.nonfinite(value, flags[:2]) + flags[2:]
             if op.sublinear_tf is not None:
                 value = rounded(self.add(self.log(op, value, python), self.constant(1.0, f64)))
             if op.idf is not None:
@@ -957,7 +960,12 @@ class TextEmitter:
                 carried,
                 lambda k, c, segment=segment, weighted=weighted: weigh(k, c, segment, weighted),
             )
-            segments.append(Segment(segment.ids, weighted, segment.count, segment.offset))
+            # normalising checks every weighted value (divided by the norm they stay finite);
+            # unweighted counts are finite
+            checked = norm != "none" or (
+                segment.finite and op.idf is None and op.sublinear_tf is None
+            )
+            segments.append(Segment(segment.ids, weighted, segment.count, segment.offset, checked))
         total, *flags = carried
         self.report_nonfinite(op, flags[:2])
         self.report_nonfinite(op, flags[2:])
@@ -1018,7 +1026,8 @@ class TextEmitter:
 
     def sparse_linear(self: KernelEmitter, op: feature.SparseLinearOp) -> list[SSAValue]:
         """The decision values; a NaN or infinite term value stops the batch, as the linear
-        model's input validation does (term weights computed here are always finite)."""
+        model's input validation does (only values not known finite are checked: term
+        counts and normalised weights are)."""
         outputs, features = op.coef.shape
         coef = self.blob(op.coef)
         accumulators = [self.constant(0.0, f64)] * outputs
@@ -1045,6 +1054,8 @@ class TextEmitter:
                         )
                         for j, a in enumerate(acc)
                     ]
+                    if segment.finite:
+                        return [*sums, nan, infinite]
                     return sums + self.nonfinite(x, [nan, infinite])
 
                 *accumulators, nan, infinite = self.for_range(
@@ -1157,7 +1168,8 @@ class TextEmitter:
         offset = 0
         for part in parts:
             segments.extend(
-                Segment(s.ids, s.values, s.count, s.offset + offset) for s in part.segments
+                Segment(s.ids, s.values, s.count, s.offset + offset, s.finite)
+                for s in part.segments
             )
             offset += part.width
         return TermsRow(segments, offset)

@@ -243,6 +243,38 @@ def test_union_with_count_features_and_model() -> None:
     check(compiled, predict, tweets()[800:1300] + ADVERSARIAL)
 
 
+def test_words_of_five_to_eight_ascii_characters() -> None:
+    """Words and character n-grams of 4 to 9 code points (ASCII, DEL, é, emoji), stop words
+    of those lengths, and out-of-vocabulary words that differ from a term only in one
+    position or in length."""
+    train = [
+        "hello world abcde abcdefgh abcdefghi",
+        "hello WORLD zzzzz ~~~~~ ~~~~~~~~ a_b_c 12345 1234567",
+        "abcd\x7f word\x7fs café cafés naïveté 😀😀😀😀😀",
+        "hello abcde abcdefgh abcdefghi café cafés 12345",
+        "~~~~~ a_b_c 1234567 world abcd\x7f word\x7fs naïveté",
+    ]
+    held_out = [
+        "hello worl worlds abcdf abcdefg abcdefgi abcdefghij hellohello",
+        "~~~~~~ ~~~~ abcd\x7f abcd\x7e word\x7fs café cafe 1234567 12345678",
+        "", "hello", "HELLO WORLD ABCDEFGH", "abcdefgh" * 3,
+    ]  # fmt: skip
+    for vectorizer in (
+        CountVectorizer(ngram_range=(1, 2)),
+        TfidfVectorizer(stop_words=["hello", "abcdefgh", "abcdefghi", "cafés"]),
+        CountVectorizer(analyzer="char", ngram_range=(4, 9)),
+        CountVectorizer(analyzer="char_wb", ngram_range=(5, 8), lowercase=False),
+    ):
+        fitted = vectorizer.fit(train)
+
+        def transform(texts: list[str], fitted: Any = fitted) -> Any:
+            return fitted.transform(texts)
+
+        compiled = wm.compile(transform, example=(train,))
+        assert "python_call" not in compiled.ir("feature"), vectorizer
+        check(compiled, transform, train + held_out)
+
+
 def test_python_vectorizer_feeds_native_model() -> None:
     """A vectorizer with a custom tokenizer runs in Python; its CSR matrix, the native char_wb
     terms and the linear model still run natively."""
@@ -423,6 +455,51 @@ def test_nan_weights_stop_the_batch_as_in_sklearn(corpus: tuple[list[str], list[
         transform(["xx yy zz"])
     with pytest.raises(wm.InputError, match="row 1: Input X contains NaN"):
         compiled([fine[0], "xx yy zz"])
+
+
+def test_unnormalised_weights_are_checked_by_the_model(corpus: tuple[list[str], list[str]]) -> None:
+    """Without a norm, the weights reach the linear model unchecked: it still stops the batch
+    on a -inf or NaN weight (log of a cancelled or negative hashed count) as scikit-learn's
+    input validation does; counts and normalised weights need no check and agree."""
+    train, held_out = corpus
+    labels = np.arange(len(train)) % 2
+    features = make_pipeline(
+        HashingVectorizer(n_features=8, norm=None), TfidfTransformer(sublinear_tf=True, norm=None)
+    ).fit(train)
+    words = sorted({w for t in train[:300] for w in t.lower().split() if w.isalpha()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a word of negative sign has a NaN weight
+        positive = [w for w in words if np.isfinite(features.transform([w]).data).all()]
+    bad = sorted(set(words) - set(positive))
+    assert len(positive) > 100 and bad
+    good = [" ".join(positive[k : k + 4]) for k in range(0, len(positive), 4)]
+    unchecked = make_pipeline(*features, LogisticRegression()).fit(good, np.arange(len(good)) % 2)
+
+    def predict(texts: list[str]) -> Any:
+        return unchecked.predict_proba(texts)
+
+    compiled = wm.compile(predict, (good[:20],))
+    assert "python_call" not in compiled.ir("feature")
+    check(compiled, predict, good)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="Input X contains"):
+            predict([good[0], bad[0]])
+        with pytest.raises(wm.InputError, match="row 1: Input X contains"):
+            compiled([good[0], bad[0]])
+    for model in (
+        make_pipeline(CountVectorizer(), LogisticRegression()),
+        make_pipeline(TfidfVectorizer(norm=None), LogisticRegression()),
+        make_pipeline(TfidfVectorizer(use_idf=False, norm=None), LogisticRegression()),
+    ):
+        model.fit(train, labels)
+
+        def score(texts: list[str], model: Any = model) -> Any:
+            return model.predict_proba(texts)
+
+        fused = wm.compile(score, (train[:50],))
+        assert "python_call" not in fused.ir("feature")
+        check(fused, score, held_out[:300])
 
 
 def test_bad_document_errors_name_the_argument(tweet_model: Any) -> None:

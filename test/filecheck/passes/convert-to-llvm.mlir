@@ -37,7 +37,8 @@ func.func @score(%x: memref<?xf64>, %y: memref<?xf64>, %out: memref<?xf64>, %n: 
 
 // CHECK:      builtin.module {
 // CHECK-NEXT:   llvm.mlir.global external @coef_ab12() {addr_space = 0 : i32} : !llvm.array<3 x f64>
-// CHECK-NEXT:   llvm.func @score(%x: !llvm.ptr, %y: !llvm.ptr, %out: !llvm.ptr, %n: i64) -> f64 {
+// A kernel's buffers are distinct: its pointer arguments are noalias.
+// CHECK-NEXT:   llvm.func @score(%x: !llvm.ptr {llvm.noalias}, %y: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %n: i64) -> f64 {
 // CHECK-NEXT:     %c0 = llvm.mlir.constant(0) : i64
 // CHECK-NEXT:     %c1 = llvm.mlir.constant(1) : i64
 // CHECK-NEXT:     %c2 = llvm.mlir.constant(2) : i64
@@ -144,7 +145,7 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 }
 
 // CHECK-NEXT:   llvm.func @sum_rows(!llvm.ptr, i64) attributes {willump.tree_branches = {rows = 8 : i64}}
-// CHECK-NEXT:   llvm.func @cast(%{{.*}}: !llvm.ptr, %[[N:.*]]: i64) {
+// CHECK-NEXT:   llvm.func @cast(%{{.*}}: !llvm.ptr {llvm.noalias}, %[[N:.*]]: i64) {
 // CHECK-NEXT:     llvm.call @sum_rows(%[[B:.*]], %[[N]]) : (!llvm.ptr, i64) -> ()
 // CHECK-NEXT:     llvm.return
 // CHECK-NEXT:   }
@@ -153,7 +154,7 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // CHECK-NEXT: }
 
 // LLVMIR:      @"coef_ab12" = external global [3 x double]
-// LLVMIR:      define double @"score"(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, i64 %{{.*}})
+// LLVMIR:      define double @"score"(ptr noalias %{{.*}}, ptr noalias %{{.*}}, ptr noalias %{{.*}}, i64 %{{.*}})
 // LLVMIR:        getelementptr inbounds double, double* %{{.*}}, i64 0
 // LLVMIR:        phi i64 [0, %{{.*}}], [%{{.*}}, %{{.*}}]
 // LLVMIR:        icmp slt i64
@@ -176,7 +177,7 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // LLVMIR:        call i64 @"llvm.fptosi.sat.i64.f64"
 // LLVMIR:        sext i32 %{{.*}} to i64
 // LLVMIR:      declare void @"sum_rows"(ptr %{{.*}}, i64 %{{.*}})
-// LLVMIR:      define void @"cast"(ptr %[[B:.*]], i64 %[[N:.*]])
+// LLVMIR:      define void @"cast"(ptr noalias %[[B:.*]], i64 %[[N:.*]])
 // LLVMIR:        call ccc void @"sum_rows"(ptr %[[B]], i64 %[[N]])
 // LLVMIR:      declare double @"log1p"(double %{{.*}})
 // LLVMIR:      declare double @"tanh"(double %{{.*}})
