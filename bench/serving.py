@@ -789,6 +789,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
         "cpus": os.cpu_count(),
         "batch": BATCH,
+        "kept": sorted({r["server"] for r in results} - set(names)),
     }
     (out / "serving.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     serving_report.write(meta, results, out / "serving.md", out / "serving.png")

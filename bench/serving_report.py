@@ -235,6 +235,11 @@ def write(meta: dict[str, Any], results: list[dict[str, Any]], md: Path, png: Pa
         "",
         *(f"- `{name}`: {note}" for name, note in meta["servers"].items() if name != "trivial"),
         "",
+        *(
+            [f"Kept from an earlier run of this file (`--merge`, not rerun here): "
+             f"{', '.join(meta['kept'])}.", ""]
+            if meta.get("kept") else []
+        ),  # fmt: skip
         "| server | rows | concurrency | req/s | rows/s | p50 ms | p99 ms | server CPU µs/req "
         "| others (cores) | load | non-200 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
