@@ -735,7 +735,8 @@ class NativeProgram:
         if len(args) + len(kwargs) == len(data) < len(names) and set(kwargs) <= set(data):
             names = data
         # an argument left out of a call that gives others takes the function's default
-        defaults = self.defaults() if names is self.names and len(args) < len(names) else {}
+        missing = names is self.names and any(n not in kwargs for n in names[len(args) :])
+        defaults = self.defaults() if missing else {}
         if len(args) > len(names) or not kwargs and not defaults and len(args) != len(names):
             return args  # ``bind`` says how many it takes
         merged = dict(zip(names, args, strict=False))
