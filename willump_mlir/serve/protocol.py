@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from willump_mlir.serve.errors import ServeError, TooLarge
+from willump_mlir.serve.native import split_strings
 
 #: KServe datatype -> numpy dtype (little-endian, as the binary extension sends them).
 DTYPES: dict[str, np.dtype] = {
@@ -266,11 +267,16 @@ def _decode_strings(
 ) -> np.ndarray:  # fmt: skip
     """Binary BYTES as str (UTF-8) unless the input says ``content_type: "bytes"``; without a
     content type, a tensor that is not all UTF-8 stays bytes. ASCII data (lengths included,
-    as for elements shorter than 128 bytes) is decoded in one call and sliced."""
+    as for elements shorter than 128 bytes) is decoded in one call and sliced. The native
+    split (``native.split_strings``) does it all where it is compiled; what it refuses (not
+    UTF-8, or malformed: the error names the element) is decoded here."""
     raw = bytes(chunk)
+    content_type = parameters.get("content_type")
+    fast = split_strings(raw, count, text=content_type != "bytes")
+    if fast is not None:
+        return fast.reshape(shape)
     starts, ends = _split_bytes(raw, count, name)
     array = np.empty(count, dtype=object)
-    content_type = parameters.get("content_type")
     if content_type != "bytes":
         if raw.isascii():
             text = raw.decode("ascii")
