@@ -19,6 +19,7 @@ import pytest
 from fake_repository import FakeRepository
 
 from willump_mlir.cli import main
+from willump_mlir.serve import app as app_module
 from willump_mlir.serve.app import App, BufferedLines, Options, _CorkedTransport, settle_heap
 from willump_mlir.serve.metrics import Metrics
 
@@ -157,6 +158,37 @@ def test_access_log_lines_are_written_together() -> None:
         assert stream.getvalue().endswith("three\noutside a loop\n")
     finally:
         logger.removeHandler(handler)
+
+
+def test_access_log_lines_bypass_records_only_where_logging_would_write_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # willump serve's own set-up (run -> _configure_logging): the access log goes to one
+    # BufferedLines with the message formatter; App then adds its lines without a record
+    stream = io.StringIO()
+    monkeypatch.setattr(app_module.sys, "stderr", stream)
+    logger = app_module.access_log
+    saved = (logger.handlers[:], logger.propagate, logger.level, app_module._sink)
+    try:
+        logger.handlers.clear()
+        app_module._configure_logging("info")
+        sink = app_module._sink
+        assert sink is not None and sink.alone(logger)
+        sink.add('{"status":200}')
+        logger.info('{"status":404}')
+        sink.flush()
+        assert stream.getvalue() == '{"status":200}\n{"status":404}\n'
+        refuse = logging.Filter("elsewhere")
+        logger.addFilter(refuse)  # a filter (or another handler, or another format) of the
+        assert not sink.alone(logger)  # user's own: App logs records, which honour it
+        logger.removeFilter(refuse)
+        logger.addHandler(logging.NullHandler())
+        assert not sink.alone(logger)
+    finally:
+        for handler in logger.handlers:
+            handler.flush()
+        logger.handlers[:], logger.propagate, level, app_module._sink = saved
+        logger.setLevel(level)
 
 
 class RecordingTransport:

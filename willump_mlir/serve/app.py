@@ -161,23 +161,26 @@ class App:
             self.metrics.observe_request(reply.model, reply.version, reply.status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             client = scope.get("client")
-            access_log.info(
-                orjson.dumps(
-                    {
-                        "time": time.time(),
-                        "client": client[0] if client else None,
-                        "method": method,
-                        "path": path,
-                        "status": reply.status,
-                        "bytes_in": received,
-                        "bytes_out": len(reply.body),
-                        "ms": round(seconds * 1e3, 3),
-                        "model": reply.model or None,
-                        "version": reply.version or None,
-                        "rows": reply.rows,
-                    }
-                ).decode()  # fmt: skip
-            )
+            line = orjson.dumps(
+                {
+                    "time": time.time(),
+                    "client": client[0] if client else None,
+                    "method": method,
+                    "path": path,
+                    "status": reply.status,
+                    "bytes_in": received,
+                    "bytes_out": len(reply.body),
+                    "ms": round(seconds * 1e3, 3),
+                    "model": reply.model or None,
+                    "version": reply.version or None,
+                    "rows": reply.rows,
+                }
+            ).decode()  # fmt: skip
+            sink = _sink
+            if sink is not None and sink.alone(access_log):
+                sink.add(line)  # what the record would have written, without the record
+            else:
+                access_log.info(line)
 
     def _authorize(self, path: str, headers: dict[bytes, bytes]) -> None:
         if self._token is None:
@@ -463,11 +466,28 @@ class BufferedLines(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:  # noqa: BLE001 - logging's own convention
             self.handleError(record)
             return
-        self.lines.append(line)
+        self.add(line)
+
+    def alone(self, logger: logging.Logger) -> bool:
+        """Whether ``logger``'s records go to this handler alone, formatted as their
+        message, unfiltered: then ``add(message)`` writes what ``logger.info(message)``
+        would (about 1 µs where a record costs 10)."""
+        return (
+            logger.handlers == [self] and not logger.propagate and not logger.filters
+            and not self.filters and self.formatter is _MESSAGE
+        )  # fmt: skip
+
+    def add(self, line: str) -> None:
+        """Buffer one line (without its terminator), as ``emit`` does a record's."""
+        self.acquire()
+        try:
+            self.lines.append(line + self.terminator)
+        finally:
+            self.release()
         if self.scheduled:
             return
         try:
@@ -491,9 +511,15 @@ class BufferedLines(logging.StreamHandler):  # type: ignore[type-arg]
             self.release()
 
 
+_MESSAGE = logging.Formatter("%(message)s")
+#: the access log's handler when ``willump serve`` configured logging (``run``)
+_sink: BufferedLines | None = None
+
+
 def _configure_logging(level: str) -> None:
-    handler = BufferedLines(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    global _sink
+    handler = _sink = BufferedLines(sys.stderr)
+    handler.setFormatter(_MESSAGE)
     access_log.addHandler(handler)
     access_log.propagate = False
     access_log.setLevel(logging.INFO if level in ("debug", "trace", "info") else logging.WARNING)

@@ -55,11 +55,8 @@ class InferRequest:
     binary_outputs: set[str] = field(default_factory=set)
     #: binary for every output not listed (``binary_data_output``)
     binary_default: bool = False
-
-    @property
-    def rows(self) -> int:
-        """The number of rows: the longest first dimension among the inputs."""
-        return max((a.shape[0] if a.ndim else 1 for a in self.inputs.values()), default=0)
+    #: the number of rows: the longest first dimension among the inputs
+    rows: int = 0
 
 
 def datatype_of(array: np.ndarray) -> str:
@@ -136,7 +133,7 @@ def decode_request(
         raise ServeError("the request has no 'inputs' (a non-empty list of tensors)")
     inputs: dict[str, np.ndarray] = {}
     input_parameters: dict[str, dict[str, Any]] = {}
-    offset = 0
+    offset = rows = 0
     for position, spec in enumerate(specs):
         spec = _mapping(spec, "input {}", position)
         name = spec.get("name")
@@ -150,8 +147,10 @@ def decode_request(
                 f"input '{name}': datatype {datatype!r} is not one of {', '.join(DTYPES)}"
             )
         shape = _shape(spec, name)
-        if max_rows is not None and shape and shape[0] > max_rows:
-            raise TooLarge(f"input '{name}' has {shape[0]} rows, over the limit of {max_rows}")
+        first = shape[0] if shape else 1
+        if max_rows is not None and first > max_rows:
+            raise TooLarge(f"input '{name}' has {first} rows, over the limit of {max_rows}")
+        rows = max(rows, first)
         parameters = _mapping(spec.get("parameters"), "input '{}' parameters", name)
         size = parameters.get("binary_data_size")
         if size is not None:
@@ -191,6 +190,7 @@ def decode_request(
         outputs=outputs,
         binary_outputs=binary_outputs,
         binary_default=bool(parameters.get("binary_data_output", False)),
+        rows=rows,
     )
 
 
