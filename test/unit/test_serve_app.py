@@ -20,7 +20,7 @@ from fake_repository import FakeRepository
 
 from willump_mlir.cli import main
 from willump_mlir.serve import app as app_module
-from willump_mlir.serve.app import App, BufferedLines, Options, _CorkedTransport, settle_heap
+from willump_mlir.serve.app import App, BufferedLines, Options, settle_heap
 from willump_mlir.serve.metrics import Metrics
 
 X = {"inputs": [{"name": "x", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}
@@ -189,48 +189,6 @@ def test_access_log_lines_bypass_records_only_where_logging_would_write_the_same
             handler.flush()
         logger.handlers[:], logger.propagate, level, app_module._sink = saved
         logger.setLevel(level)
-
-
-class RecordingTransport:
-    """A transport that records its writes (and whether it was closed)."""
-
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def get_extra_info(self, name: str) -> str:
-        return f"info {name}"
-
-
-def test_a_response_head_and_body_leave_in_one_write() -> None:
-    raw = RecordingTransport()
-    corked = _CorkedTransport(raw)  # type: ignore[arg-type]
-
-    async def main() -> None:
-        corked.write(b"HTTP/1.1 200 OK\r\n\r\n")
-        corked.write(b"body")
-        assert raw.writes == [] and corked.get_write_buffer_size() == 23
-        await asyncio.sleep(0)
-        assert raw.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
-        corked.write(b"last")
-        corked.close()  # what is pending goes first
-        assert raw.writes[-1] == b"last" and raw.closed
-        await asyncio.sleep(0)
-
-    asyncio.run(main())
-    assert len(raw.writes) == 2 and corked.get_extra_info("peername") == "info peername"
 
 
 def test_request_metrics_per_version() -> None:
