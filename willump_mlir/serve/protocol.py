@@ -134,8 +134,9 @@ def decode_request(
     inputs: dict[str, np.ndarray] = {}
     input_parameters: dict[str, dict[str, Any]] = {}
     offset = rows = 0
-    for position, spec in enumerate(specs):
-        spec = _mapping(spec, "input {}", position)
+    for position, spec in enumerate(specs):  # the common case first in each check: it runs
+        if type(spec) is not dict:  # for every input of every request
+            spec = _mapping(spec, "input {}", position)
         name = spec.get("name")
         if not isinstance(name, str) or not name:
             raise ServeError(f"input {position} has no 'name'")
@@ -146,12 +147,20 @@ def decode_request(
             raise ServeError(
                 f"input '{name}': datatype {datatype!r} is not one of {', '.join(DTYPES)}"
             )
-        shape = _shape(spec, name)
-        first = shape[0] if shape else 1
+        dims = spec.get("shape")
+        if type(dims) is list and len(dims) == 1 and type(dims[0]) is int and dims[0] >= 0:
+            first = dims[0]
+            shape: tuple[int, ...] = (first,)
+        else:
+            shape = _shape(spec, name)
+            first = shape[0] if shape else 1
         if max_rows is not None and first > max_rows:
             raise TooLarge(f"input '{name}' has {first} rows, over the limit of {max_rows}")
-        rows = max(rows, first)
-        parameters = _mapping(spec.get("parameters"), "input '{}' parameters", name)
+        if first > rows:
+            rows = first
+        parameters = spec.get("parameters")
+        if type(parameters) is not dict:
+            parameters = _mapping(parameters, "input '{}' parameters", name)
         size = parameters.get("binary_data_size")
         if size is not None:
             if "data" in spec:
@@ -299,9 +308,7 @@ def _from_json(
         data = [data]
     if datatype == "BYTES" and len(shape) == 1 and len(data) == shape[0] \
             and set(map(type, data)) == _STR:  # fmt: skip
-        array = np.empty(len(data), dtype=object)  # a column of text: no '<U' array between
-        array[:] = data
-        return array
+        return np.array(data, dtype=object)  # a column of text: no '<U' array between
     try:  # text stays objects: numpy would turn ["a", 1] into two strings
         array = np.asarray(data, dtype=object if datatype == "BYTES" else None)
     except ValueError:
