@@ -10,7 +10,10 @@ table says whether each p99 is inside the latency objective (``max_latency_ms``)
 
     python -m bench.batching [--seconds 3] [--rounds 2]
 
-writes ``bench/results/batching.md``.
+writes ``bench/results/batching.md``. ``--http`` measures the same over HTTP instead: ``willump
+serve`` on that repository (batching on, then off: a server of its own each round), driven by
+``bench.serving``'s load generator (one process, keep-alive connections) with one-row JSON
+table requests, and the server's CPU per request (``bench/results/batching_http.md``).
 """
 
 from __future__ import annotations
@@ -50,17 +53,11 @@ async def closed_loop(model: Any, requests: list[Any], clients: int, seconds: fl
 
 
 def child(batching: bool, clients: int, seconds: float) -> dict[str, Any]:
-    import willump_mlir as wm
     from willump_mlir.serve.repository import CONFIG, ModelConfig, Repository
-    from willump_mlir.workloads import lending_club as lc
 
-    work = lc.build()
-    compiled = wm.compile(lc.score, example=(work.test.iloc[:200], work.model))
     root = Path(tempfile.mkdtemp())
-    compiled.save(root / "m" / "1")
-    config = {"max_wait_ms": 1e6} | ({} if batching else {"batching": False})
-    (root / "m" / CONFIG).write_text(json.dumps(config), encoding="utf-8")
-    requests = [{c: work.test[c].to_numpy()[i : i + 1] for c in work.test} for i in range(200)]
+    test = repository(root, batching)
+    requests = [{c: test[c].to_numpy()[i : i + 1] for c in test} for i in range(200)]
     sizes: list[int] = []
 
     async def main() -> list[float]:
@@ -77,6 +74,101 @@ def child(batching: bool, clients: int, seconds: float) -> dict[str, Any]:
     latencies = _run(main())
     objective = ModelConfig.read(root / "m" / CONFIG).max_latency_ms
     return {"latencies": latencies, "seconds": seconds, "batches": sizes, "objective_ms": objective}
+
+
+def repository(root: Path, batching: bool) -> Any:
+    """lending_club compiled and saved as model ``m`` of a repository at ``root``, its config
+    the defaults but ``batching`` (and the wait budget lifted); the test rows."""
+    import willump_mlir as wm
+    from willump_mlir.serve.repository import CONFIG
+    from willump_mlir.workloads import lending_club as lc
+
+    work = lc.build()
+    compiled = wm.compile(lc.score, example=(work.test.iloc[:200], work.model))
+    compiled.save(root / "m" / "1")
+    config = {"max_wait_ms": 1e6} | ({} if batching else {"batching": False})
+    (root / "m" / CONFIG).write_text(json.dumps(config), encoding="utf-8")
+    return work.test
+
+
+def http_rounds(args: argparse.Namespace) -> None:
+    """Batching on and off over HTTP (``--http``): see the module docstring."""
+    import pickle
+
+    from bench import serving
+
+    rows: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    load = []
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        test = None
+        for batching in ("on", "off"):
+            test = repository(work / batching / "repository", batching == "on")
+        assert test is not None
+        for _ in range(args.rounds):
+            for batching in ("on", "off"):
+                folder = work / batching
+                port = serving.free_port()
+                log = folder / "server.log"
+                willump = Path(sys.executable).with_name("willump")
+                server = serving._spawn(
+                    [str(willump), "serve", str(folder / "repository"), "--port", str(port),
+                     "--log-level", "warning"], log,
+                )  # fmt: skip
+                try:
+                    serving.wait_ready(server, port, 120, log)
+                    messages = []
+                    for k in range(serving.DISTINCT_REQUESTS):
+                        frame = test.iloc[serving.request_rows(test, k, 1)]
+                        body, headers = serving.encode_json(frame, None)
+                        messages.append(serving.http_message(port, "/v2/models/m/infer", body,
+                                                             headers))  # fmt: skip
+                    requests = folder / "requests.pkl"
+                    requests.write_bytes(pickle.dumps(messages))
+                    for clients in CLIENTS:
+                        load.append(os.getloadavg()[0])
+                        result = serving.drive(requests, port, clients, 1, 1.0, args.seconds,
+                                               "raw", server.pid)  # fmt: skip
+                        rows.setdefault((batching, clients), []).append(result)
+                        print(batching, clients, f"{result['rps']:,.0f} req/s",
+                              f"{result['server_cpu_us_per_req']:.0f} us/req", flush=True)
+                finally:
+                    serving.stop(server)
+    lines = [
+        "# Adaptive batching over HTTP (lending_club, one-row JSON requests)",
+        "",
+        f"`python -m bench.batching --http --seconds {args.seconds} --rounds {args.rounds}`, "
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average "
+        f"{min(load):.1f}-{max(load):.1f}. `willump serve` (access log off) with batching on "
+        "and off, rounds alternating, each its own server process; `bench.serving`'s load "
+        "generator (1 process, raw asyncio, keep-alive) on the same cores. Cells: median over "
+        "rounds; server CPU is the server process's CPU time per answered request; others: the "
+        "cores the rest of the machine used meanwhile.",
+        "",
+        "| clients | batching | requests/s | p50 ms | p99 ms | server CPU µs/req | "
+        "others (cores) | non-200 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    ratios = []
+    for clients in CLIENTS:
+        for batching in ("on", "off"):
+            results = rows[(batching, clients)]
+
+            def median(key: str, results: list[dict[str, Any]] = results) -> float:
+                return timing.median([r[key] for r in results])
+
+            bad = sum(n for r in results for code, n in r["statuses"].items() if code != "200")
+            lines.append(
+                f"| {clients} | {batching} | {median('rps'):,.0f} | {median('p50_ms'):.2f} | "
+                f"{median('p99_ms'):.2f} | {median('server_cpu_us_per_req'):.0f} | "
+                f"{median('others_cores'):.2f} | {bad} |"
+            )
+        on, off = (timing.median([r["rps"] for r in rows[(b, clients)]]) for b in ("on", "off"))
+        ratios.append(f"{clients}: {on / off:.2f}x")
+    lines += ["", f"Requests/s with batching on over off, by clients: {', '.join(ratios)}."]
+    out = RESULTS.with_name("batching_http.md")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
 
 
 def _run(main: Any) -> Any:
@@ -98,7 +190,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--child", nargs=3, metavar=("BATCHING", "CLIENTS", "OUT"))
+    ap.add_argument("--http", action="store_true", help="over HTTP: willump serve")
     args = ap.parse_args(argv)
+    if args.http:
+        http_rounds(args)
+        return
     if args.child:
         record = child(args.child[0] == "on", int(args.child[1]), args.seconds)
         # a file, not stdout: uvloop may leave a pipe non-blocking and a large write cut short

@@ -198,7 +198,7 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
         from willump_mlir.serve.app import App, Options, run, settle_heap
         from willump_mlir.serve.repository import Repository
     except ModuleNotFoundError as error:
-        if error.name not in ("uvicorn", "httptools", "uvloop", "orjson", "prometheus_client"):
+        if error.name not in ("httptools", "uvloop", "orjson", "prometheus_client"):
             raise
         print(f"willump serve needs the serve extra (pip install 'willump-mlir[serve]'): "
               f"{error}", file=sys.stderr)  # fmt: skip

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tritonclient.utils import deserialize_bytes_tensor, serialize_byte_tensor
 
+from willump_mlir.serve import native
 from willump_mlir.serve.errors import ServeError, TooLarge
 from willump_mlir.serve.protocol import DTYPES, decode_request, encode_response
 
@@ -308,3 +309,66 @@ def test_json_columns_decode_to_their_datatype() -> None:
     assert "BYTES data must be strings" in refused(
         body({"name": "x", "shape": [2], "datatype": "BYTES", "data": ["a", 1]})
     )
+
+
+@pytest.fixture
+def python_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BYTES tensors decoded by the Python path (as before the native split is compiled)."""
+    monkeypatch.setattr(native, "_function", None)
+
+
+def _decoded_or_error(data: bytes, length: int) -> tuple[str, Any]:
+    try:
+        array = decode_request(data, length).inputs["s"]
+    except ServeError as error:
+        return "error", str(error)
+    return "ok", [(type(v), v) for v in array.reshape(-1).tolist()]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    elements=st.lists(
+        st.one_of(
+            st.binary(max_size=12),
+            st.text(max_size=6).map(lambda t: t.encode("utf-8", "surrogatepass")),
+            st.sampled_from([b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]),
+        ),
+        max_size=6,
+    ),
+    shape=st.integers(0, 7),
+    cut=st.integers(0, 3),
+    content_type=st.sampled_from([None, "str", "bytes"]),
+)
+def test_native_bytes_split_decodes_as_python_does(
+    elements: list[bytes], shape: int, cut: int, content_type: str | None
+) -> None:
+    # the native split and its UTF-8 check against Python's decoding: the same values of the
+    # same types (str or bytes), or the same 400; surrogates, overlong forms and code points
+    # past U+10FFFF are not UTF-8 for either; `cut` truncates the tensor
+    assert native.warm()
+    raw = b"".join(len(e).to_bytes(4, "little") + e for e in elements)
+    raw = raw[: len(raw) - cut] if cut <= len(raw) else raw
+    parameters: dict[str, Any] = {"binary_data_size": len(raw)}
+    if content_type is not None:
+        parameters["content_type"] = content_type
+    header = orjson.dumps(
+        {"inputs": [{"name": "s", "datatype": "BYTES", "shape": [shape], "parameters": parameters}]}
+    )
+    least, native.MIN_COUNT = native.MIN_COUNT, 0  # natively however few the elements
+    try:
+        fast = _decoded_or_error(header + raw, len(header))
+    finally:
+        native.MIN_COUNT = least
+    function = native._function
+    native._function = None
+    try:
+        slow = _decoded_or_error(header + raw, len(header))
+    finally:
+        native._function = function
+    assert fast == slow
+
+
+@pytest.mark.usefixtures("python_decoding")
+def test_binary_bytes_decode_in_python_too() -> None:
+    test_binary_bytes_of_every_length_and_encoding()
+    test_malformed_binary_bytes_name_the_element()

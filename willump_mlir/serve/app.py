@@ -10,20 +10,17 @@ import hmac
 import logging
 import math
 import signal
-import socket
 import sys
 import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from willump_mlir.serve.errors import NotFound, NotReady, Overloaded, ServeError, TooLarge
+from willump_mlir.serve.http import Server
 from willump_mlir.serve.metrics import Metrics
 from willump_mlir.serve.protocol import (
     decode_request,
@@ -116,19 +113,27 @@ class App:
         elif scope["type"] == "http":
             await self._http(scope, receive, send)
 
+    def open(self) -> None:
+        """Open the model repository (at the server's startup)."""
+        self.repository = self._open(self.metrics.observe_batch)
+
+    async def close(self) -> None:
+        """Close the model repository (after the server drained its requests)."""
+        if self.repository is not None:
+            await self.repository.close()
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.repository = self._open(self.metrics.observe_batch)
+                    self.open()
                 except Exception as error:  # noqa: BLE001 - reported to the server, which exits
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.repository is not None:
-                    await self.repository.close()
+                await self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -136,18 +141,7 @@ class App:
         started = time.perf_counter()
         method, path = scope["method"], scope["path"]
         headers = dict(scope["headers"])
-        received = 0
-        try:
-            self._authorize(path, headers)
-            body = b""
-            if method == "POST":
-                body = await self._read(headers, receive)
-                received = len(body)
-            reply = await self._route(method, path, headers, body)
-        except ServeError as error:
-            reply = _error(error)
-        except Exception as error:  # noqa: BLE001 - the client gets a 500, the log the trace
-            reply = _internal(error, f"{method} {path}")
+        reply, received = await self.respond(method, path, headers, None, receive)
         await send(
             {
                 "type": "http.response.start",
@@ -156,28 +150,66 @@ class App:
             }
         )
         await send({"type": "http.response.body", "body": reply.body})
-        seconds = time.perf_counter() - started
+        client = scope.get("client")
+        self.finish(method, path, reply, received, time.perf_counter() - started,
+                    client[0] if client else None)  # fmt: skip
+
+    async def respond(
+        self, method: str, path: str, headers: dict[bytes, bytes], body: bytes | None,
+        receive: Receive | None = None,
+    ) -> tuple[_Reply, int]:  # fmt: skip
+        """The reply to one request and the length of its (decompressed) body: `headers`
+        with lower-case names, `body` as it was sent (``willump serve``'s own server reads
+        it, under the body limit), or None to read it from the ASGI `receive`."""
+        received = 0
+        try:
+            self._authorize(path, headers)
+            data = b""
+            if method == "POST":
+                if body is None:
+                    assert receive is not None
+                    body = await self._read(headers, receive)
+                data = self._decoded(headers, body)
+                received = len(data)
+            reply = await self._route(method, path, headers, data)
+        except ServeError as error:
+            reply = _error(error)
+        except Exception as error:  # noqa: BLE001 - the client gets a 500, the log the trace
+            reply = _internal(error, f"{method} {path}")
+        return reply, received
+
+    def error_reply(self, error: ServeError) -> _Reply:
+        """The reply to a request refused before the app saw it (by the HTTP server)."""
+        return _error(error)
+
+    def finish(
+        self, method: str, path: str, reply: _Reply, received: int, seconds: float,
+        client: str | None,
+    ) -> None:  # fmt: skip
+        """Count an answered request in the metrics and the access log."""
         if reply.model:
             self.metrics.observe_request(reply.model, reply.version, reply.status, seconds)
         if access_log.isEnabledFor(logging.INFO):
-            client = scope.get("client")
-            access_log.info(
-                orjson.dumps(
-                    {
-                        "time": time.time(),
-                        "client": client[0] if client else None,
-                        "method": method,
-                        "path": path,
-                        "status": reply.status,
-                        "bytes_in": received,
-                        "bytes_out": len(reply.body),
-                        "ms": round(seconds * 1e3, 3),
-                        "model": reply.model or None,
-                        "version": reply.version or None,
-                        "rows": reply.rows,
-                    }
-                ).decode()  # fmt: skip
-            )
+            line = orjson.dumps(
+                {
+                    "time": time.time(),
+                    "client": client,
+                    "method": method,
+                    "path": path,
+                    "status": reply.status,
+                    "bytes_in": received,
+                    "bytes_out": len(reply.body),
+                    "ms": round(seconds * 1e3, 3),
+                    "model": reply.model or None,
+                    "version": reply.version or None,
+                    "rows": reply.rows,
+                }
+            ).decode()  # fmt: skip
+            sink = _sink
+            if sink is not None and sink.alone(access_log):
+                sink.add(line)  # what the record would have written, without the record
+            else:
+                access_log.info(line)
 
     def _authorize(self, path: str, headers: dict[bytes, bytes]) -> None:
         if self._token is None:
@@ -207,10 +239,13 @@ class App:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        return b"".join(chunks)
+
+    def _decoded(self, headers: dict[bytes, bytes], body: bytes) -> bytes:
+        """`body` decompressed as its Content-Encoding says (under the body limit)."""
         encoding = headers.get(b"content-encoding", b"identity").strip().lower()
         if encoding in (b"gzip", b"deflate"):
-            return _inflate(body, encoding, limit)
+            return _inflate(body, encoding, self.options.max_body_bytes)
         if encoding != b"identity":
             raise ServeError(f"Content-Encoding {encoding.decode()!r} is not supported")
         return body
@@ -379,74 +414,67 @@ def run(
     shutdown_delay: float = 0.0,
     drain_timeout: float = 30.0,
 ) -> int:
-    """Serve `app` with uvicorn until SIGTERM or SIGINT: readiness fails at once, the server
-    keeps answering for `shutdown_delay` seconds (for load balancers to notice), stops
-    accepting, lets in-flight requests finish (at most `drain_timeout` seconds), then closes
-    the repository. Returns the exit status: 0, or 3 when the server did not start (the
-    repository failed to open, the port was taken)."""
+    """Serve `app` (``serve.http``, on uvloop where installed) until SIGTERM or SIGINT:
+    readiness fails at once, the server keeps answering for `shutdown_delay` seconds (for
+    load balancers to notice), stops accepting, lets in-flight requests finish (at most
+    `drain_timeout` seconds; a second signal: at once), then closes the repository. Returns
+    the exit status: 0, or 3 when the server did not start (the repository failed to open,
+    the port was taken)."""
     _configure_logging(log_level)
     # a request frees what it allocates; at the default threshold (700) the objects of the
     # requests in flight alone set off a young collection every ~20 requests (~50 µs a
     # request of 100 rows); the loaded pipelines are out of the way (settle_heap)
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-    config = uvicorn.Config(
-        app, host=host, port=port, http=_HttpProtocol, loop=_loop(), lifespan="on",
-        access_log=False, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
-        server_header=False,
-    )  # fmt: skip
-    server = _Server(config, app, shutdown_delay)
-    server.run()
-    return 0 if server.started else 3
-
-
-class _CorkedTransport:
-    """A connection's transport whose writes within one turn of the event loop leave as one:
-    uvicorn writes a response's head and its body separately, two system calls (and two
-    segments for the client to read) where one does. Everything else is the transport's."""
-
-    __slots__ = ("transport", "pending")
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self.transport = transport
-        self.pending: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self.pending:
-            asyncio.get_running_loop().call_soon(self.flush)
-        self.pending.append(data)
-
-    def flush(self) -> None:
-        """Write what is pending (at the end of the loop's turn, and before closing)."""
-        if self.pending:
-            data = b"".join(self.pending)
-            self.pending = []
-            if not self.transport.is_closing():
-                self.transport.write(data)
-
-    def close(self) -> None:
-        self.flush()
-        self.transport.close()
-
-    def get_write_buffer_size(self) -> int:
-        return self.transport.get_write_buffer_size() + sum(map(len, self.pending))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.transport, name)
-
-
-class _HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol writing through a ``_CorkedTransport``."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_CorkedTransport(transport))  # type: ignore[arg-type]
-
-
-def _loop() -> str:
+    main = _serve(app, host, port, shutdown_delay, drain_timeout)
     try:
-        import uvloop  # noqa: F401
+        import uvloop
     except ImportError:
-        return "asyncio"
-    return "uvloop"
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+async def _serve(
+    app: App, host: str, port: int, shutdown_delay: float, drain_timeout: float
+) -> int:
+    loop = asyncio.get_running_loop()
+    try:
+        app.open()
+    except Exception as error:  # noqa: BLE001 - the operator reads why, the server exits
+        log.error("the model repository did not open: %s", error)
+        return 3
+    server = Server(app, loop)
+    try:
+        addresses = await server.start(host, port)
+    except OSError as error:
+        log.error("cannot listen on %s port %s: %s", host, port, error)
+        await app.close()
+        return 3
+    for address in addresses:
+        name = f"[{address[0]}]" if ":" in address[0] else address[0]
+        print(f"willump serve: listening on http://{name}:{address[1]}", file=sys.stderr)
+    sys.stderr.flush()
+    stop = asyncio.Event()
+    drain = [drain_timeout]
+
+    def on_signal(sig: signal.Signals) -> None:
+        if app.draining:  # the second signal: stop without waiting
+            drain[0] = 0.0
+            stop.set()
+            return
+        log.info("signal %s: not ready, draining", sig.name)
+        app.draining = True
+        loop.call_later(shutdown_delay, stop.set)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await stop.wait()
+        await server.stop(drain[0])
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await app.close()
+    return 0
 
 
 class BufferedLines(logging.StreamHandler):  # type: ignore[type-arg]
@@ -463,11 +491,28 @@ class BufferedLines(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:  # noqa: BLE001 - logging's own convention
             self.handleError(record)
             return
-        self.lines.append(line)
+        self.add(line)
+
+    def alone(self, logger: logging.Logger) -> bool:
+        """Whether ``logger``'s records go to this handler alone, formatted as their
+        message, unfiltered: then ``add(message)`` writes what ``logger.info(message)``
+        would (about 1 µs where a record costs 10)."""
+        return (
+            logger.handlers == [self] and not logger.propagate and not logger.filters
+            and not self.filters and self.formatter is _MESSAGE
+        )  # fmt: skip
+
+    def add(self, line: str) -> None:
+        """Buffer one line (without its terminator), as ``emit`` does a record's."""
+        self.acquire()
+        try:
+            self.lines.append(line + self.terminator)
+        finally:
+            self.release()
         if self.scheduled:
             return
         try:
@@ -491,46 +536,16 @@ class BufferedLines(logging.StreamHandler):  # type: ignore[type-arg]
             self.release()
 
 
+_MESSAGE = logging.Formatter("%(message)s")
+#: the access log's handler when ``willump serve`` configured logging (``run``)
+_sink: BufferedLines | None = None
+
+
 def _configure_logging(level: str) -> None:
-    handler = BufferedLines(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    global _sink
+    handler = _sink = BufferedLines(sys.stderr)
+    handler.setFormatter(_MESSAGE)
     access_log.addHandler(handler)
     access_log.propagate = False
     access_log.setLevel(logging.INFO if level in ("debug", "trace", "info") else logging.WARNING)
     logging.basicConfig(level=level.upper() if level != "trace" else "DEBUG", stream=sys.stderr)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server with a drain step in front of its own graceful shutdown."""
-
-    def __init__(self, config: uvicorn.Config, app: App, shutdown_delay: float) -> None:
-        super().__init__(config)
-        self.app = app
-        self.shutdown_delay = shutdown_delay
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
-        self.loop = asyncio.get_running_loop()
-        await super().serve(sockets)
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Bind, then say where (the port chosen when asked for port 0) on stderr."""
-        await super().startup(sockets)
-        for server in self.servers:
-            for sock in server.sockets:
-                host, port = sock.getsockname()[:2]
-                host = f"[{host}]" if ":" in host else host
-                print(f"willump serve: listening on http://{host}:{port}", file=sys.stderr)
-        sys.stderr.flush()
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """First signal: readiness fails, then (after the delay) uvicorn's graceful shutdown;
-        a second one is uvicorn's (SIGINT twice forces the exit)."""
-        if self.app.draining or self.loop is None:
-            super().handle_exit(sig, frame)
-            return
-        log.info("signal %s: not ready, draining", signal.Signals(sig).name)
-        self.app.draining = True
-        self.loop.call_soon_threadsafe(
-            self.loop.call_later, self.shutdown_delay, setattr, self, "should_exit", True
-        )

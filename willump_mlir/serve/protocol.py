@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from willump_mlir.serve.errors import ServeError, TooLarge
+from willump_mlir.serve.native import split_strings
 
 #: KServe datatype -> numpy dtype (little-endian, as the binary extension sends them).
 DTYPES: dict[str, np.dtype] = {
@@ -54,11 +55,8 @@ class InferRequest:
     binary_outputs: set[str] = field(default_factory=set)
     #: binary for every output not listed (``binary_data_output``)
     binary_default: bool = False
-
-    @property
-    def rows(self) -> int:
-        """The number of rows: the longest first dimension among the inputs."""
-        return max((a.shape[0] if a.ndim else 1 for a in self.inputs.values()), default=0)
+    #: the number of rows: the longest first dimension among the inputs
+    rows: int = 0
 
 
 def datatype_of(array: np.ndarray) -> str:
@@ -135,9 +133,10 @@ def decode_request(
         raise ServeError("the request has no 'inputs' (a non-empty list of tensors)")
     inputs: dict[str, np.ndarray] = {}
     input_parameters: dict[str, dict[str, Any]] = {}
-    offset = 0
-    for position, spec in enumerate(specs):
-        spec = _mapping(spec, "input {}", position)
+    offset = rows = 0
+    for position, spec in enumerate(specs):  # the common case first in each check: it runs
+        if type(spec) is not dict:  # for every input of every request
+            spec = _mapping(spec, "input {}", position)
         name = spec.get("name")
         if not isinstance(name, str) or not name:
             raise ServeError(f"input {position} has no 'name'")
@@ -148,10 +147,20 @@ def decode_request(
             raise ServeError(
                 f"input '{name}': datatype {datatype!r} is not one of {', '.join(DTYPES)}"
             )
-        shape = _shape(spec, name)
-        if max_rows is not None and shape and shape[0] > max_rows:
-            raise TooLarge(f"input '{name}' has {shape[0]} rows, over the limit of {max_rows}")
-        parameters = _mapping(spec.get("parameters"), "input '{}' parameters", name)
+        dims = spec.get("shape")
+        if type(dims) is list and len(dims) == 1 and type(dims[0]) is int and dims[0] >= 0:
+            first = dims[0]
+            shape: tuple[int, ...] = (first,)
+        else:
+            shape = _shape(spec, name)
+            first = shape[0] if shape else 1
+        if max_rows is not None and first > max_rows:
+            raise TooLarge(f"input '{name}' has {first} rows, over the limit of {max_rows}")
+        if first > rows:
+            rows = first
+        parameters = spec.get("parameters")
+        if type(parameters) is not dict:
+            parameters = _mapping(parameters, "input '{}' parameters", name)
         size = parameters.get("binary_data_size")
         if size is not None:
             if "data" in spec:
@@ -190,6 +199,7 @@ def decode_request(
         outputs=outputs,
         binary_outputs=binary_outputs,
         binary_default=bool(parameters.get("binary_data_output", False)),
+        rows=rows,
     )
 
 
@@ -266,11 +276,16 @@ def _decode_strings(
 ) -> np.ndarray:  # fmt: skip
     """Binary BYTES as str (UTF-8) unless the input says ``content_type: "bytes"``; without a
     content type, a tensor that is not all UTF-8 stays bytes. ASCII data (lengths included,
-    as for elements shorter than 128 bytes) is decoded in one call and sliced."""
+    as for elements shorter than 128 bytes) is decoded in one call and sliced. The native
+    split (``native.split_strings``) does it all where it is compiled; what it refuses (not
+    UTF-8, or malformed: the error names the element) is decoded here."""
     raw = bytes(chunk)
+    content_type = parameters.get("content_type")
+    fast = split_strings(raw, count, text=content_type != "bytes")
+    if fast is not None:
+        return fast.reshape(shape)
     starts, ends = _split_bytes(raw, count, name)
     array = np.empty(count, dtype=object)
-    content_type = parameters.get("content_type")
     if content_type != "bytes":
         if raw.isascii():
             text = raw.decode("ascii")
@@ -293,9 +308,7 @@ def _from_json(
         data = [data]
     if datatype == "BYTES" and len(shape) == 1 and len(data) == shape[0] \
             and set(map(type, data)) == _STR:  # fmt: skip
-        array = np.empty(len(data), dtype=object)  # a column of text: no '<U' array between
-        array[:] = data
-        return array
+        return np.array(data, dtype=object)  # a column of text: no '<U' array between
     try:  # text stays objects: numpy would turn ["a", 1] into two strings
         array = np.asarray(data, dtype=object if datatype == "BYTES" else None)
     except ValueError:

@@ -37,6 +37,7 @@ import numpy as np
 from willump_mlir import persist
 from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
 from willump_mlir.runtime.compiled import take_data_rows
+from willump_mlir.serve import native
 from willump_mlir.serve.batching import Batcher, BatchPolicy, BatchRecord
 from willump_mlir.serve.errors import NotFound, NotReady, ServeError, TooLarge
 from willump_mlir.serve.signature import (
@@ -152,6 +153,8 @@ class ModelVersion:
         self.inputs: list[TensorSpec] = self.signature.inputs
         self.outputs: list[TensorSpec] = self.signature.outputs
         self.output_names = [t.name for t in self.outputs]
+        if any(t.datatype == "BYTES" for t in self.inputs):
+            native.warm()  # here, in the loader thread: not in the first request's time
         if config.top_k is not None:
             self._check_top_k(config.top_k)
         self.ready = True

@@ -1,0 +1,125 @@
+"""``willump serve``'s HTTP/1.1 server (``willump_mlir.serve.http``) at the byte level, as a
+real process on 127.0.0.1 (the stand-in repository of ``fake_repository.py``): keep-alive,
+pipelining, HTTP/1.0, chunked bodies, ``Expect: 100-continue``, the body limit before the
+body is read, malformed requests, and idle connections closed."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from test_serve import TEST, running
+
+FAKE = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from fake_repository import FakeRepository; from willump_mlir.serve.app import App, "
+        "Options, run; raise SystemExit(run(App(lambda on_batch: FakeRepository(on_batch="
+        "on_batch), Options(max_body_bytes=1000)), port=0, log_level='warning'))",
+        str(TEST)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    log = tmp_path_factory.mktemp("http") / "server.log"
+    with running(FAKE, log) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        yield host, int(port)
+
+
+def exchange(address: tuple[str, int], data: bytes, *parts: bytes) -> bytes:
+    """Send `data` (then each of `parts` after the server's first bytes), read until the server
+    closes the connection or is silent for a second."""
+    with socket.create_connection(address, timeout=1) as sock:
+        sock.sendall(data)
+        out = b""
+        pending = list(parts)
+        try:
+            while chunk := sock.recv(65536):
+                out += chunk
+                if pending:
+                    sock.sendall(pending.pop(0))
+        except TimeoutError:
+            out += b"<open>"
+    return out
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(
+    address: tuple[str, int],
+) -> None:
+    out = exchange(
+        address,
+        b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /v2/models/nope HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /v2/health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    assert out.count(b"HTTP/1.1 ") == 3 and not out.endswith(b"<open>")
+    first, second, third = out.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 OK") and first.endswith(b'{"live":true}')
+    assert second.startswith(b"404 Not Found") and b"unknown model" in second
+    assert third.startswith(b"200 OK") and b"connection: close" in third
+
+
+def test_keep_alive_unless_closed_and_http_1_0(address: tuple[str, int]) -> None:
+    assert exchange(address, b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n").endswith(
+        b'{"live":true}<open>'
+    )  # kept open for the next request
+    out = exchange(address, b"GET /v2/health/live HTTP/1.0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK") and out.endswith(b'{"live":true}')
+
+
+def test_chunked_body_and_expect_100_continue(address: tuple[str, int]) -> None:
+    body = b'{"ready": true}'
+    out = exchange(
+        address,
+        b"POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body),
+    )
+    assert out.startswith(b"HTTP/1.1 200 OK") and b'"name":"sleepy"' in out
+    head = (b"POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+            b"Expect: 100-continue\r\nConnection: close\r\n\r\n" % len(body))  # fmt: skip
+    out = exchange(address, head, body)  # the body only after the server's 100
+    assert out.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+
+
+def test_oversized_bodies_are_413_before_they_are_read(address: tuple[str, int]) -> None:
+    out = exchange(
+        address,
+        b"POST /v2/models/busy/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
+    )  # the body never comes: the answer does not wait for it
+    assert out.startswith(b"HTTP/1.1 413 ") and b"over the limit of 1000" in out
+    assert not out.endswith(b"<open>")
+    chunk = b"x" * 600
+    out = exchange(
+        address,
+        b"POST /v2/models/busy/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + (b"%x\r\n%s\r\n" % (len(chunk), chunk)) * 2,
+    )
+    assert out.startswith(b"HTTP/1.1 413 ") and not out.endswith(b"<open>")
+
+
+def test_malformed_requests_are_400_and_closed(address: tuple[str, int]) -> None:
+    for request in (
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+        b"GET /v2/%ff HTTP/1.1\r\nHost: x\r\n\r\n",
+    ):
+        out = exchange(address, request)
+        assert out.split(b"\r\n", 1)[0] in (b"HTTP/1.1 400 Bad Request", b"HTTP/1.1 404 Not Found")
+        assert b'{"error":' in out
+    out = exchange(address, b"NOT HTTP AT ALL\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 ") and not out.endswith(b"<open>")
+
+
+def test_idle_connections_are_closed(address: tuple[str, int]) -> None:
+    from willump_mlir.serve import http
+
+    with socket.create_connection(address, timeout=http.KEEP_ALIVE + 5) as sock:
+        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        started = time.monotonic()
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    waited = time.monotonic() - started
+    assert out.endswith(b'{"live":true}') and http.KEEP_ALIVE - 1 < waited < http.KEEP_ALIVE + 4

@@ -1,0 +1,273 @@
+"""The HTTP/1.1 server of ``willump serve``: an ``asyncio.Protocol`` per connection that parses
+with httptools and calls :meth:`App.respond <willump_mlir.serve.app.App.respond>` directly,
+without ASGI's scope and messages (``python -m bench.serving_stack``: uvicorn's ASGI stack
+costs 2-3x its CPU a request).
+
+Per connection: keep-alive (HTTP/1.1 unless ``Connection: close``; HTTP/1.0 only with
+``Connection: keep-alive``), pipelined requests answered in order, ``Expect: 100-continue``,
+chunked request bodies, the body-size limit enforced while reading (413, then the connection
+closes), a malformed request answered 400 and closed, idle keep-alive connections closed
+after :data:`KEEP_ALIVE` seconds, and writes paused while the client does not read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import httptools
+
+from willump_mlir.serve.errors import ServeError, TooLarge
+
+if TYPE_CHECKING:
+    from willump_mlir.serve.app import App, _Reply
+
+log = logging.getLogger("willump_mlir.serve")
+
+KEEP_ALIVE = 5.0  #: seconds an idle keep-alive connection stays open (uvicorn's default)
+PIPELINE = 16  #: requests read ahead on one connection before reading pauses
+REASONS = {
+    100: "Continue", 200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+    413: "Content Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+}  # fmt: skip
+
+
+class _Request:
+    __slots__ = ("method", "path", "headers", "body", "keep_alive", "error")
+
+    def __init__(self) -> None:
+        self.method = ""
+        self.path = ""
+        self.headers: dict[bytes, bytes] = {}
+        self.body: list[bytes] = []
+        self.keep_alive = True
+        self.error: ServeError | None = None  # answered without calling the app
+
+
+class Connection(asyncio.Protocol):
+    """One client connection (see the module docstring)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.app = server.app
+        self.loop = server.loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.client: str | None = None
+        self.request: _Request | None = None  # being read
+        self.size = 0
+        self.url = b""
+        self.pending: deque[_Request] = deque()
+        self.task: asyncio.Task[None] | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.idle: asyncio.TimerHandle | None = None
+        self.closing = False  # no more requests are read (an error, close, shutdown)
+
+    # region asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.client = peer[0] if isinstance(peer, tuple) and peer else None
+        self.server.connections.add(self)
+        self._wait_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        self.closing = True
+        self.pending.clear()
+        self.writable.set()
+        if self.idle is not None:
+            self.idle.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._refuse(ServeError("protocol upgrades are not supported"))
+        except httptools.HttpParserError as error:
+            self._refuse(ServeError(f"malformed HTTP request: {error}"))
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    # endregion
+    # region httptools callbacks
+
+    def on_message_begin(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
+        self.request = _Request()
+        self.url = b""
+        self.size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.request is not None:  # None: refused while httptools reads the rest
+            self.request.headers[name.lower()] = value  # repeated: the last, as ASGI's dict
+
+    def on_headers_complete(self) -> None:
+        request = self.request
+        if request is None or self.transport is None:
+            return
+        request.method = self.parser.get_method().decode("ascii", "replace")
+        request.keep_alive = self.parser.should_keep_alive()
+        try:
+            path = httptools.parse_url(self.url).path.decode("ascii")
+            request.path = unquote(path) if "%" in path else path
+        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+            request.error = ServeError(f"malformed request target {self.url[:200]!r}")
+            return
+        limit = self.app.options.max_body_bytes
+        declared = request.headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            self._refuse(TooLarge(f"the body has {int(declared)} bytes, over the limit of "
+                                  f"{limit}"))  # fmt: skip: at once, the body unread
+        elif request.headers.get(b"expect", b"").lower() == b"100-continue":
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        request = self.request
+        if request is None or request.error is not None:
+            return
+        self.size += len(body)
+        limit = self.app.options.max_body_bytes
+        if self.size > limit:
+            request.body = []
+            self._refuse(TooLarge(f"the body is over the limit of {limit} bytes"))
+            return
+        request.body.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self.request
+        if request is None:
+            return
+        self.request = None
+        self.pending.append(request)
+        if not request.keep_alive:
+            self.closing = True  # nothing after it is read
+        if len(self.pending) >= PIPELINE and self.transport is not None:
+            self.transport.pause_reading()
+        if self.task is None:
+            self.task = self.loop.create_task(self._answer())
+
+    # endregion
+
+    def _refuse(self, error: ServeError) -> None:
+        """A request that cannot be parsed or is too large: answered (after those before
+        it) and the connection closed, nothing more read."""
+        if self.closing and self.request is None:
+            return  # refused already
+        request = self.request or _Request()
+        self.request = None
+        request.error, request.keep_alive = error, False
+        self.closing = True
+        self.pending.append(request)
+        if self.task is None:
+            self.task = self.loop.create_task(self._answer())
+
+    async def _answer(self) -> None:
+        """Answer the pending requests in order (one task while there are any)."""
+        app = self.app
+        try:
+            while self.pending:
+                request = self.pending.popleft()
+                started = self.loop.time()
+                body = b"".join(request.body)
+                if request.error is not None:
+                    reply, received = app.error_reply(request.error), len(body)
+                else:
+                    reply, received = await app.respond(
+                        request.method, request.path, request.headers, body
+                    )
+                keep_alive = request.keep_alive and not self.server.stopping
+                self._write(reply, keep_alive)
+                app.finish(request.method, request.path, reply, received,
+                           self.loop.time() - started, self.client)  # fmt: skip
+                if not keep_alive:
+                    self._close()
+                    return
+                if not self.writable.is_set():
+                    await self.writable.wait()
+                if self.transport is not None and len(self.pending) < PIPELINE:
+                    self.transport.resume_reading()
+        finally:
+            self.task = None
+        self._wait_idle()
+
+    def _write(self, reply: _Reply, keep_alive: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        reason = REASONS.get(reply.status, "Unknown")
+        lines = [f"HTTP/1.1 {reply.status} {reason}\r\n".encode("ascii")]
+        lines += [b"%s: %s\r\n" % header for header in reply.headers]
+        lines.append(b"content-length: %d\r\n" % len(reply.body))
+        if not keep_alive:
+            lines.append(b"connection: close\r\n")
+        lines += (b"\r\n", reply.body)
+        transport.write(b"".join(lines))  # head and body in one system call
+
+    def _wait_idle(self) -> None:
+        """Close the connection after ``KEEP_ALIVE`` seconds without a request."""
+        if self.task is None and self.request is None and not self.closing:
+            if self.idle is not None:
+                self.idle.cancel()
+            self.idle = self.loop.call_later(KEEP_ALIVE, self._close)
+
+    def _close(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """At shutdown: close now if idle, else after the request being answered."""
+        if self.task is None and self.request is None:
+            self._close()
+        else:
+            self.closing = True
+
+
+class Server:
+    """The listening sockets and open connections of one :class:`App`."""
+
+    def __init__(self, app: App, loop: asyncio.AbstractEventLoop) -> None:
+        self.app = app
+        self.loop = loop
+        self.connections: set[Connection] = set()
+        self.stopping = False
+        self.server: asyncio.Server | None = None
+
+    async def start(self, host: str, port: int) -> list[Any]:
+        """Listen; the bound addresses."""
+        self.server = await self.loop.create_server(lambda: Connection(self), host, port)
+        return [sock.getsockname() for sock in self.server.sockets]
+
+    async def stop(self, drain_timeout: float) -> None:
+        """Stop accepting, let the requests in flight finish (at most ``drain_timeout``
+        seconds), close every connection."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.close()
+        for connection in list(self.connections):
+            connection.shutdown()
+        deadline = self.loop.time() + drain_timeout
+        while any(c.task is not None for c in self.connections) and self.loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for connection in list(self.connections):  # past the timeout: in flight or not
+            if connection.transport is not None:
+                connection.transport.abort()
+        if self.server is not None:
+            await self.server.wait_closed()
