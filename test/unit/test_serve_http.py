@@ -1,7 +1,7 @@
 """``willump serve``'s HTTP/1.1 server (``willump_mlir.serve.http``) at the byte level, as a
 real process on 127.0.0.1 (the stand-in repository of ``fake_repository.py``): keep-alive,
 pipelining, HTTP/1.0, chunked bodies, ``Expect: 100-continue``, the body limit before the
-body is read, malformed requests, and idle connections closed."""
+body is read, the limit on the request's head, malformed requests, and idle connections closed."""
 
 from __future__ import annotations
 
@@ -97,6 +97,30 @@ def test_oversized_bodies_are_413_before_they_are_read(address: tuple[str, int])
         + (b"%x\r\n%s\r\n" % (len(chunk), chunk)) * 2,
     )
     assert out.startswith(b"HTTP/1.1 413 ") and not out.endswith(b"<open>")
+
+
+def test_oversized_heads_are_431_and_closed(address: tuple[str, int]) -> None:
+    from willump_mlir.serve import http
+
+    many = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"v" * 1000) for i in range(80))  # whole headers
+    out = exchange(address, b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    assert out.startswith(b"HTTP/1.1 431 ") and b"over 65536 bytes" in out
+    assert not out.endswith(b"<open>")
+    with socket.create_connection(address, timeout=2) as sock:  # one header, never finished
+        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Long: ")
+        out = b""
+        try:
+            for _ in range(2 * http.MAX_HEAD // 8192):
+                sock.sendall(b"v" * 8192)
+                time.sleep(0.005)  # separate reads on the server
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused and closed while we were still sending
+        try:
+            while chunk := sock.recv(65536):
+                out += chunk
+        except ConnectionResetError:
+            pass
+    assert out.startswith(b"HTTP/1.1 431 ")
 
 
 def test_malformed_requests_are_400_and_closed(address: tuple[str, int]) -> None:

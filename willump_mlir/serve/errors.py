@@ -25,6 +25,12 @@ class TooLarge(ServeError):
     status = 413
 
 
+class HeadTooLarge(ServeError):
+    """A request line and headers over :data:`willump_mlir.serve.http.MAX_HEAD` bytes."""
+
+    status = 431
+
+
 class Overloaded(ServeError):
     """A full queue: the client should retry after `retry_after` seconds."""
 

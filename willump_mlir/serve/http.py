@@ -6,8 +6,9 @@ costs 2-3x its CPU a request).
 Per connection: keep-alive (HTTP/1.1 unless ``Connection: close``; HTTP/1.0 only with
 ``Connection: keep-alive``), pipelined requests answered in order, ``Expect: 100-continue``,
 chunked request bodies, the body-size limit enforced while reading (413, then the connection
-closes), a malformed request answered 400 and closed, idle keep-alive connections closed
-after :data:`KEEP_ALIVE` seconds, and writes paused while the client does not read.
+closes), a request line and headers of at most about :data:`MAX_HEAD` bytes (431, then it
+closes), a malformed request answered 400 and closed, idle keep-alive connections closed after
+:data:`KEEP_ALIVE` seconds, and writes paused while the client does not read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import unquote
 
 import httptools
 
-from willump_mlir.serve.errors import ServeError, TooLarge
+from willump_mlir.serve.errors import HeadTooLarge, ServeError, TooLarge
 
 if TYPE_CHECKING:
     from willump_mlir.serve.app import App, _Reply
@@ -29,9 +30,11 @@ log = logging.getLogger("willump_mlir.serve")
 
 KEEP_ALIVE = 5.0  #: seconds an idle keep-alive connection stays open (uvicorn's default)
 PIPELINE = 16  #: requests read ahead on one connection before reading pauses
+MAX_HEAD = 65536  #: bytes of a request's target and headers (names and values) read at most
 REASONS = {
     100: "Continue", 200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-    413: "Content Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+    413: "Content Too Large", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
 
 
@@ -58,7 +61,11 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.client: str | None = None
         self.request: _Request | None = None  # being read
-        self.size = 0
+        self.size = 0  # body bytes of the request being read
+        self.head = 0  # its target and header bytes, as httptools hands them over
+        self.in_head = False  # between a request's first byte and the end of its headers
+        self.begun = 0  # requests begun on this connection
+        self.head_fed = 0  # bytes fed in later reads while one request's head is unfinished
         self.url = b""
         self.pending: deque[_Request] = deque()
         self.task: asyncio.Task[None] | None = None
@@ -87,8 +94,11 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
+        in_head, begun = self.in_head, self.begun
         try:
             self.parser.feed_data(data)
+            if in_head and self.in_head and begun == self.begun:
+                self._count_fed(len(data))  # a read wholly inside one unfinished head
         except httptools.HttpParserUpgrade:
             self._refuse(ServeError("protocol upgrades are not supported"))
         except httptools.HttpParserError as error:
@@ -109,16 +119,21 @@ class Connection(asyncio.Protocol):
             self.idle = None
         self.request = _Request()
         self.url = b""
-        self.size = 0
+        self.size = self.head = self.head_fed = 0
+        self.in_head = True
+        self.begun += 1
 
     def on_url(self, url: bytes) -> None:
         self.url += url
+        self._count_head(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.request is not None:  # None: refused while httptools reads the rest
             self.request.headers[name.lower()] = value  # repeated: the last, as ASGI's dict
+            self._count_head(len(name) + len(value))
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
         request = self.request
         if request is None or self.transport is None:
             return
@@ -164,6 +179,22 @@ class Connection(asyncio.Protocol):
             self.task = self.loop.create_task(self._answer())
 
     # endregion
+
+    def _count_head(self, size: int) -> None:
+        """Refuse a request whose target and headers exceed ``MAX_HEAD`` bytes (431)."""
+        self.head += size
+        if self.head > MAX_HEAD:
+            self._refuse_head()
+
+    def _count_fed(self, size: int) -> None:
+        """The same, for a head httptools is still buffering (a header not yet whole)."""
+        self.head_fed += size
+        if self.head_fed > MAX_HEAD:
+            self._refuse_head()
+
+    def _refuse_head(self) -> None:
+        if self.request is not None:
+            self._refuse(HeadTooLarge(f"the request line and headers are over {MAX_HEAD} bytes"))
 
     def _refuse(self, error: ServeError) -> None:
         """A request that cannot be parsed or is too large: answered (after those before
