@@ -112,7 +112,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // ... and the weighted values of the row's terms.
 // CHECK-SAME: {value = "classify_stage0.2.values", part = "scratch", dtype = "f64", size = {fixed = 4 : i64}}]
 // The decision, then the per-row "run in Python" flag.
-// CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["text-context"]}]
 // Hoisted: the "not text" error code, the UTF-8 lead byte bounds, the two-level character map,
 // the vocabulary table, the "keep probing" marker and coef.
 // CHECK-DAG: [[NOT_TEXT:%[0-9]+]] = arith.constant 4 : i64
@@ -150,7 +150,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK: math.sqrt
 // CHECK: arith.divf
 // CHECK: memref.load [[COEF]][%{{[0-9]+}}] : memref<4xf64>
-// The Python flag of the row.
+// The Python flag of the row (one reason: bit 0).
 // CHECK: [[FLAG:%[0-9]+]] = arith.extui %{{[0-9]+}} : i1 to i8
 // CHECK-NEXT: memref.store [[FLAG]], %{{[0-9]+}}[%[[ROW]]] : memref<?xi8>
 // CHECK-NOT: feature.
@@ -234,7 +234,7 @@ func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> 
 }
 
 // CHECK: func.func @located_stage0
-// CHECK-SAME: {value = "located_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}
+// CHECK-SAME: {value = "located_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["lookup-miss"]}
 // Packing: any negative code gives -1, else a * 4 + b.
 // CHECK: [[A:%[0-9]+]] = memref.load
 // CHECK: [[ANEG:%[0-9]+]] = arith.cmpi slt, [[A]], %{{[0-9]+}} : i64
@@ -650,7 +650,7 @@ func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>)
 
 // CHECK: func.func @names_stage0(
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "a"}, {value = "arg0", part = "offsets", dtype = "i64", column = "a"}, {value = "arg0", part = "missing", dtype = "i8", column = "a"}, {value = "arg0", part = "bytes", dtype = "i8", column = "b"}, {value = "arg0", part = "offsets", dtype = "i64", column = "b"}, {value = "arg0", part = "missing", dtype = "i8", column = "b"}, {value = "names_stage0.3.bytes", part = "scratch", dtype = "i8", size = {fixed = 2 : i64, per_byte = 1 : i64, value = "arg0", column = "a", more = [[1 : i64, "arg0", "b"]]}}]
-// CHECK-SAME: willump.outputs = [{value = "v4", width = 1 : i64, dtype = "f64", shape = []}, {value = "v5", width = 1 : i64, dtype = "i1", shape = []}, {value = "names_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK-SAME: willump.outputs = [{value = "v4", width = 1 : i64, dtype = "f64", shape = []}, {value = "v5", width = 1 : i64, dtype = "i1", shape = []}, {value = "names_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["str-missing"]}]
 // CHECK: scf.while
 // CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
 // CHECK: arith.sitofp %{{.*}} : i64 to f64
@@ -682,4 +682,4 @@ func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"
 }
 
 // CHECK: func.func @upper_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>,
-// CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["str-case"]}]
