@@ -131,7 +131,11 @@ ROW_HANDOFFS = {
     "str-int": "astype(int) of a string that is not 1 to 18 ASCII digits (a sign, spaces, "
     "a missing value: pandas reads or refuses it)",
     "lookup-miss": "a key is missing from a .loc lookup table (pandas raises KeyError)",
-    "linear-tie": "a linear classifier's decision values are within 1e-6 of a tie (binary: "
-    "of zero), where the kernel's sum and BLAS's may round to different labels",
+    "linear-tie": "a row's linear classifier decision values are within 1e-6 of a tie "
+    "(binary: of zero), where the kernel's sum and BLAS's may round to different labels "
+    "(BLAS rounds a row by the batch's size and layout: the original runs on the batch)",
 }
+#: Reasons whose row the original computes on the whole batch only: BLAS rounds a row's
+#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label.
+BATCH_ROW_HANDOFFS = frozenset({"linear-tie"})
 

@@ -9,7 +9,7 @@ import numpy as np
 from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation
 
-from willump_mlir.abi import ROW_HANDOFFS
+from willump_mlir.abi import BATCH_ROW_HANDOFFS, ROW_HANDOFFS
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FOLDED, FoldScalersPass, kept_reason, scaler_before
@@ -178,14 +178,18 @@ def handoff_lines(compiled: NativeProgram) -> list[str]:
     # a count of a reason the program no longer lists (a save's): shown all the same
     row_kinds += [k for k in rows if k not in row_kinds]
     call_kinds = call_handoffs(compiled, bool(row_kinds))
-    call_kinds += [k for k in calls if k not in call_kinds]
+    call_kinds += [k for k in calls if k not in call_kinds and k not in BATCH_ROW_HANDOFFS]
     lines = ["", "Handed to the original function at run time (so far: "
              f"{compiled.rows_in_python} row(s), {compiled.calls_in_python} call(s)):"]  # fmt: skip
     if compiled.original_reason is not None:
         return [*lines, "  - every call: the original runs each call (above)"]
     for kind in row_kinds:
         why = ROW_HANDOFFS.get(kind, "the native code flags it")
-        lines.append(f"  - that row, when {why}: {rows.get(kind, 0)} row(s)")
+        if kind in BATCH_ROW_HANDOFFS:
+            lines.append(f"  - the whole batch, when {why}: {rows.get(kind, 0)} row(s) in "
+                         f"{calls.get(kind, 0)} call(s)")  # fmt: skip
+        else:
+            lines.append(f"  - that row, when {why}: {rows.get(kind, 0)} row(s)")
     for kind in call_kinds:
         why = CALL_HANDOFFS.get(kind, kind)
         lines.append(f"  - the whole batch, when {why}: {calls.get(kind, 0)} call(s)")

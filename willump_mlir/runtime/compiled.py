@@ -27,7 +27,7 @@ from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
-from willump_mlir.runtime.handoffs import Handoffs
+from willump_mlir.runtime.handoffs import Handoffs, batch_reason
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.pickled import PickledObjects
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
@@ -668,11 +668,14 @@ class NativeProgram:
         subset gives exactly those rows. If they come back as another dtype (pandas' result
         is object where a row gives NaN), so would the whole batch's: the original runs on it.
         A batch reduction, or a Python step of the user's code (``s.rank()``), may depend on
-        every row: then the function runs on the whole batch.
+        every row, and so does a row whose reason is in ``BATCH_ROW_HANDOFFS`` (a linear
+        classifier's near tie, which BLAS rounds by the batch's size and layout): then the
+        function runs on the whole batch.
         """
         rows = self.handoffs.add_rows(flagged)
-        if not self.row_wise:
-            self.handoffs.add_call("whole-batch")
+        whole = "whole-batch" if not self.row_wise else batch_reason(flagged)
+        if whole is not None:
+            self.handoffs.add_call(whole)
             return self.original(args)
         replaced = self.original(take_data_rows(self.arguments, args, rows))
         if not sp.issparse(result) and _dtypes(replaced) != _dtypes(result):

@@ -14,6 +14,8 @@ from collections import Counter
 
 import numpy as np
 
+from willump_mlir.abi import BATCH_ROW_HANDOFFS
+
 #: Why the original function runs on a whole call, by ``marshal.Unhandled.kind``.
 CALL_HANDOFFS = {
     "empty": "the batch is empty (0 rows): the original decides what it gives",
@@ -39,6 +41,16 @@ CALL_HANDOFFS = {
 
 #: The reason of a flag byte from a program compiled before flags had reasons.
 ANY_ROW = "rows"
+
+
+def batch_reason(flags: list[tuple[list[str], np.ndarray]]) -> str | None:
+    """The first reason in ``BATCH_ROW_HANDOFFS`` that flagged a row (``flags``: each
+    kernel's reasons and flag bytes), or None: the original then runs on the whole batch."""
+    for reasons, byte in flags:
+        for bit, reason in enumerate(reasons):
+            if reason in BATCH_ROW_HANDOFFS and (byte & (1 << bit)).any():
+                return reason
+    return None
 
 
 class Handoffs:
