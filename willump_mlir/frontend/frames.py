@@ -17,6 +17,7 @@ not add columns to a DataFrame argument it assigns to (its result is the same).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,7 +40,8 @@ from .categories import model_categories
 from .estimators import hstack_op
 from .fallback import check_aligned, same_index
 from .spec import Unsupported
-from .values import Val
+from .string_vocab import string_column
+from .values import Pending, Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -59,6 +61,10 @@ def _vector(val: Val) -> bool:
         isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
         and typ.get_element_type() in (f64, i64, i1)
     )  # fmt: skip
+
+
+def _fill_number(column: pd.Series, fill: float) -> pd.Series:
+    return column.fillna(fill)
 
 
 def index_source(frame: Val) -> list[SSAValue]:
@@ -200,19 +206,23 @@ class FrameAssembly:
 
     def fill(self, val: Val, fill: object, value: object) -> Val:
         """``val.fillna(fill)`` of a numeric column or a frame (a number, a batch reduction's
-        scalar ``Val``, or a dict of numbers by column): NaN replaced by the number in f64
-        columns; int and bool columns hold no NaN and are kept."""
+        scalar ``Val``, or a dict of numbers and str by column): NaN replaced by the number
+        in f64 columns; int and bool columns hold no NaN and are kept; a str column's
+        missing values (None, NaN) become a str fill natively (``str_fill``), and a number,
+        which makes the column object of str and numbers, in Python where it is read."""
         if is_frame(val):
             frame = self.columns_of(val)
             assert frame.columns is not None and frame.items is not None
             fills = fill if isinstance(fill, dict) else dict.fromkeys(frame.columns, fill)
             items = []
             for name, item in zip(frame.columns, frame.items, strict=True):
+                assert isinstance(value, pd.DataFrame)
                 if name not in fills:
                     items.append(item)
-                    continue
-                assert isinstance(value, pd.DataFrame)
-                items.append(self.fill(item, fills[name], value[name]))
+                elif string_column(item) is not None or item.pending is not None:
+                    items.append(self.fill_text(item, fills[name], value[name], name))
+                else:
+                    items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
         scalar = isinstance(fill, Val)
         if not _vector(val) or isinstance(fill, bool) or not (
@@ -229,6 +239,24 @@ class FrameAssembly:
         else:
             number = self.tracer.emit(ConstantOp(float(fill))).result
         return self.tracer._checked(WhereOp(missing.result, number, val.ssa), value)
+
+    def fill_text(self, item: Val, fill: object, value: pd.Series, name: str) -> Val:
+        """Column ``name`` of a frame's ``fillna``: the str column ``item`` filled with
+        ``fill`` (``value`` on the example)."""
+        pending = item.pending
+        if pending is not None and pending.kind == "fillna":
+            return Val(value, item.ssa, pending=pending)  # filled before: nothing is missing
+        source = f"X[{name!r}].fillna({fill!r})"
+        if pending is None and isinstance(fill, str):
+            return self.tracer.vocab.fillna(item, fill, value, source)
+        if pending is not None or isinstance(fill, Val) or not isinstance(fill, int | float):
+            raise Unsupported(f"fillna({fill!r}) of str column {name!r} is not compiled")
+        # pandas makes the column object of str and numbers: read in Python only (the frame
+        # may never read it: ``df.fillna(0)[numeric_columns]``)
+        reason = "fillna with a number makes a str column object of str and numbers"
+        return Val(value, pending=Pending("fillna-number", item, {"value": fill},
+                                          functools.partial(_fill_number, fill=fill),
+                                          source, reason))  # fmt: skip
 
     def missing(self, val: Val, present: bool, value: object) -> Val:
         """``isna()`` / ``notna()`` of a numeric column."""
