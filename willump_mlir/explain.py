@@ -220,6 +220,11 @@ def explain(compiled: NativeProgram) -> str:
     for op in module.walk():
         if isinstance(op, pipeline.TransformOp) and id(op) not in folded_scalers:
             estimators.append(f"{op.estimator.data}.transform")
+            filler = op.params.data.get("filled_by")
+            if isinstance(filler, StringAttr):  # ``params.fill_codes``
+                estimators[-1] += (f", after {filler.data} of its str columns: a missing "
+                                   "value takes the code of its fill (no filled column is "
+                                   "built)")  # fmt: skip
         elif isinstance(op, pipeline.PredictOp):
             estimators.append(f"{op.estimator.data}.{op.method.data}")
         elif type(op) in ARRAY_OPS:

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import OneHotEncoder
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import SSAValue
 
+from willump_mlir.abi import MISSING_ANY
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
@@ -295,6 +297,32 @@ class FrameAssembly:
         value = np.column_stack([np.asarray(i.value, dtype=np.float64) for i in items])
         matrix = self.matrix(Val(frame.value, items=items, columns=frame.columns), value)
         return Val(frame.value, matrix.ssa)
+
+    def encoded(self, frame: Val, est: object) -> Val:
+        """``est.transform(frame)`` of a OneHotEncoder and an assembled frame of str columns
+        of one frame, each as it is or ``fillna(str)``-filled: the encoder reads that
+        frame's columns, a missing value of a filled column as the code of its fill."""
+        assert frame.columns is not None and frame.items is not None
+        if not isinstance(est, OneHotEncoder):
+            raise Unsupported(f"{type(est).__name__} of str columns filled with fillna")
+        sources: list[SSAValue] = []
+        fills: list[tuple[str, int] | None] = []
+        for name, item in zip(frame.columns, frame.items, strict=True):
+            fill = None
+            if item.pending is not None and item.pending.kind == "fillna":
+                fill = (str(item.pending.options["value"]), MISSING_ANY)  # None, NaN, pd.NA
+                item = item.pending.source
+            owner = item.ssa.owner if string_column(item) is not None else None  # type: ignore[union-attr]
+            if not isinstance(owner, SelectColumnsOp) or \
+                    [c.data for c in owner.columns.data] != [name]:  # fmt: skip
+                raise Unsupported(f"column {name!r} is not a str column of the frame")
+            sources.append(owner.frame)
+            fills.append(fill)
+        if len(set(sources)) != 1:
+            raise Unsupported("the str columns come from more than one frame")
+        select = self.tracer.emit(SelectColumnsOp(sources[0], frame.columns))
+        return self.tracer.estimators.filled_transform(est, select.result, frame.value, fills,
+                                                       "fillna")  # fmt: skip
 
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""

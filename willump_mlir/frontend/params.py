@@ -184,10 +184,12 @@ def imputed_strings(est: SimpleImputer, columns: int) -> list[tuple[str, int]]:
     return [(v, marker) for v in stats]
 
 
-def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None]) -> Lowered:
+def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None],
+               filler: str) -> Lowered:  # fmt: skip
     """``lowered`` (a OneHotEncoder's) reading str columns whose missing values (those of
-    the marker: ``MISSING_NONE``, ``MISSING_NAN`` or both) were filled with a str, per
-    column (None: not filled): such a row takes the code of its fill."""
+    the marker: ``MISSING_NONE``, ``MISSING_NAN`` or both) ``filler`` (``SimpleImputer``,
+    ``fillna``) filled with a str, per column (None: not filled): such a row takes the
+    code of its fill; the op's ``filled_by`` names ``filler`` (for ``explain()``)."""
     if not isinstance(est, OneHotEncoder):
         raise Unsupported(f"{type(est).__name__} after a fill of missing str is not compiled")
     columns = []
@@ -210,6 +212,8 @@ def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None
         data["missing_marker"] = _int(marker)
         columns.append(DictionaryAttr(data))
     params = dict(lowered.params) | {"columns": ArrayAttr(columns)}
+    if any(fills):
+        params["filled_by"] = StringAttr(filler)
     return dataclasses.replace(lowered, params=params)
 
 

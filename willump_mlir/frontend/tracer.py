@@ -1414,6 +1414,11 @@ class Tracer:
             return self.estimators.call(est, method, self.frames.model_input(x, est), described)
         except Unsupported:
             self.rollback(mark)
+        if method == "transform":
+            try:
+                return self.frames.encoded(x, est)
+            except Unsupported:
+                self.rollback(mark)
         return self.estimators.call(est, method, self.frames.materialize(x), described)
 
     def _frame_method(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,
