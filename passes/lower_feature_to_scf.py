@@ -588,6 +588,10 @@ class KernelEmitter(
         is_fitted = self.cmpi("ne", marked, self.constant(0, i8))
         code = self.select(is_missing, self.constant(-1, i64), code)
         code = self.select(is_fitted, self.constant(op.missing.value.data, i64), code)
+        if op.filled is not None and op.filled_marker is not None:  # a fill before the encoder
+            marked = self.emit(arith.AndIOp(flag, self.constant(op.filled_marker.value.data, i8)))
+            filled = self.cmpi("ne", marked, self.constant(0, i8))
+            code = self.select(filled, self.constant(op.filled.value.data, i64), code)
         self.check_unknown(op, code)
         return [code]
 

@@ -156,6 +156,21 @@ class FrameAssembly:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
 
+    def assign_columns(self, frame: Val, names: list[object], other: Val) -> Val:
+        """``frame[names] = other`` of a frame ``other`` with as many columns: pandas sets
+        ``frame[names[k]] = other[other.columns[k]]``, by position."""
+        if not is_frame(other) or len(set(names)) != len(names) or \
+                not all(isinstance(n, str) for n in names):  # fmt: skip
+            raise Unsupported("assigning to a list of columns is compiled for a DataFrame of "
+                              "as many columns, named by distinct str")  # fmt: skip
+        other = self.columns_of(other)
+        assert other.columns is not None
+        if len(other.columns) != len(names):  # pandas raises
+            raise Unsupported("the columns assigned are not as many as the names")
+        for name, column in zip(names, other.columns, strict=True):
+            frame = self.assign(frame, name, self._item(other, column))  # type: ignore[arg-type]
+        return frame
+
     def from_dict(self, mapping: Val, value: object) -> Val:
         """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns."""
         assert isinstance(mapping.value, dict) and mapping.items is not None

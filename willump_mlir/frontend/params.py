@@ -167,21 +167,20 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
 
 
 def imputed_strings(est: SimpleImputer, columns: int) -> list[tuple[str, int]]:
-    """The str each of ``columns`` str columns' missing values become in ``est.transform``,
-    and which missing values (``MISSING_NAN`` for ``missing_values=np.nan``: scikit-learn
-    compares object data, so None stays None; ``MISSING_NONE`` for None); ``Unsupported``
-    unless ``est`` fills with a str and keeps every column."""
-    if not _is_missing(est.missing_values):
+    """The str each of ``columns`` str columns' NaN becomes in ``est.transform``, with the
+    marker of NaN (scikit-learn compares object data: None stays None, and the encoder after
+    reads it); ``Unsupported`` unless ``est`` fills NaN with a str and keeps every column.
+    (``missing_values=None`` refuses NaN, which native code would encode.)"""
+    if est.missing_values is None or not _is_missing(est.missing_values):
         raise Unsupported(f"SimpleImputer(missing_values={est.missing_values!r}) of str "
-                          "columns is not supported natively")  # fmt: skip
-    marker = MISSING_NONE if est.missing_values is None else MISSING_NAN
+                          "columns is not supported natively: only np.nan")  # fmt: skip
     if est.add_indicator:
         raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
     stats = list(np.asarray(est.statistics_, dtype=object))
     if len(stats) != columns or not all(isinstance(v, str) for v in stats):
         raise Unsupported("SimpleImputer of str columns is native only with str statistics "
                           "(most_frequent, or constant with a str fill_value)")  # fmt: skip
-    return [(v, marker) for v in stats]
+    return [(v, MISSING_NAN) for v in stats]
 
 
 def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None],
@@ -199,18 +198,12 @@ def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None
             columns.append(entry)
             continue
         text, marker = fill
-        data = dict(entry.data)
-        own = data["missing"].value.data  # the encoder's own None or NaN category
-        own_marker = data.get("missing_marker", _int(MISSING_NAN)).value.data
-        if own >= 0 and own_marker & ~marker:  # it still reads the ones not filled
-            raise Unsupported("a fill of missing str before an encoder with a category for "
-                              "the missing values it leaves is not compiled")  # fmt: skip
         known = [i for i, v in enumerate(cats) if isinstance(v, str) and v == text]
         if not known and est.handle_unknown == "error":  # pandas names the fill, not NaN
             raise Unsupported(f"the fill {text!r} is not a category of {type(est).__name__}")
-        data["missing"] = _int(known[0] if known else -1)
-        data["missing_marker"] = _int(marker)
-        columns.append(DictionaryAttr(data))
+        # the encoder's own None or NaN category (``missing``) keeps the ones not filled
+        filled = {"filled": _int(known[0] if known else -1), "filled_marker": _int(marker)}
+        columns.append(DictionaryAttr(dict(entry.data) | filled))
     params = dict(lowered.params) | {"columns": ArrayAttr(columns)}
     if any(fills):
         params["filled_by"] = StringAttr(filler)
