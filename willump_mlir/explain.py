@@ -168,9 +168,11 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
     return kinds
 
 
-def handoff_lines(compiled: NativeProgram) -> list[str]:
+def handoff_lines(
+    compiled: NativeProgram, title: str = "Handed to the original function at run time"
+) -> list[str]:
     """The rows and calls the native code can hand to the original function, why, and how
-    many did so far."""
+    many did so far (under ``title``)."""
     handoffs = compiled.handoffs
     with handoffs.lock:
         rows, calls = dict(handoffs.rows), dict(handoffs.calls)
@@ -179,8 +181,8 @@ def handoff_lines(compiled: NativeProgram) -> list[str]:
     row_kinds += [k for k in rows if k not in row_kinds]
     call_kinds = call_handoffs(compiled, bool(row_kinds))
     call_kinds += [k for k in calls if k not in call_kinds and k not in BATCH_ROW_HANDOFFS]
-    lines = ["", "Handed to the original function at run time (so far: "
-             f"{compiled.rows_in_python} row(s), {compiled.calls_in_python} call(s)):"]  # fmt: skip
+    lines = ["", f"{title} (so far: {compiled.rows_in_python} row(s), "
+             f"{compiled.calls_in_python} call(s)):"]  # fmt: skip
     if compiled.original_reason is not None:
         return [*lines, "  - every call: the original runs each call (above)"]
     for kind in row_kinds:
@@ -335,4 +337,7 @@ def explain_optimized(fast: OptimizedProgram) -> str:
         "    arguments are compacted, not intermediate results), and a DataFrame argument",
         "    is compacted with .iloc, so its rows keep their index labels",
     ]
+    if fast.rest is not None:
+        lines += handoff_lines(fast.rest, "Handed to the original function by the full "
+                               "program, on the rows it gets")  # fmt: skip
     return "\n".join(lines)

@@ -95,12 +95,15 @@ def test_frame_fillna_number_with_str_columns_then_numeric_columns() -> None:
     same_on(predict, native(predict), batches())
 
 
-def test_frame_fillna_returned_keeps_pandas_dtypes() -> None:
-    """int, bool stay; float fills; a str column filled with a str keeps its dtype (object or
-    str), with a number it is object of str and numbers (that column is built in Python)."""
+@pytest.mark.parametrize("fill", [{"a": -1, "c": "none", "d": 0}, {"k": "z", "flag": 1.5},
+                                  np.int64(2), 0.5, "z"])  # fmt: skip
+def test_frame_fillna_returned_keeps_pandas_dtypes(fill: object) -> None:
+    """int, bool stay whatever the fill; float fills; a str column filled with a str keeps
+    its dtype (object or str), with a number it is object of str and numbers (that column is
+    built in Python), as a float column filled with a str is."""
 
     def filled(df: pd.DataFrame) -> Any:
-        return df.fillna({"a": -1, "c": "none", "d": 0})
+        return df.fillna(fill)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

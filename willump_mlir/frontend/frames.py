@@ -65,6 +65,9 @@ def _vector(val: Val) -> bool:
     )  # fmt: skip
 
 
+_NUMBERS = (int, float, np.integer, np.floating)  # a number fill (bool excepted)
+
+
 def _fill_number(column: pd.Series, fill: float) -> pd.Series:
     return column.fillna(fill)
 
@@ -241,14 +244,13 @@ class FrameAssembly:
                 else:
                     items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
-        scalar = isinstance(fill, Val)
-        if not _vector(val) or isinstance(fill, bool) or not (
-            scalar or isinstance(fill, (int, float))
-        ):  # fmt: skip
-            raise Unsupported("fillna of this value is not compiled (numbers only)")
+        if not _vector(val):
+            raise Unsupported("fillna of this value is not compiled (numeric columns only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
-        if val.ssa.type.get_element_type() != f64:
+        if val.ssa.type.get_element_type() != f64:  # no NaN: pandas keeps it, whatever fill
             return Val(value, val.ssa)
+        if isinstance(fill, bool) or not isinstance(fill, (Val, *_NUMBERS)):
+            raise Unsupported("fillna of a float column is compiled with a number only")
         missing = self.tracer.emit(BinaryOp("ne", val.ssa, val.ssa))  # NaN != NaN
         if isinstance(fill, Val):  # where promotes an i64 scalar to f64, as pandas does
             assert fill.ssa is not None
@@ -266,12 +268,13 @@ class FrameAssembly:
         source = f"X[{name!r}].fillna({fill!r})"
         if pending is None and isinstance(fill, str):
             return self.tracer.vocab.fillna(item, fill, value, source)
-        if pending is not None or isinstance(fill, Val) or not isinstance(fill, int | float):
+        if pending is not None or isinstance(fill, Val | bool) or \
+                not isinstance(fill, _NUMBERS):  # fmt: skip
             raise Unsupported(f"fillna({fill!r}) of str column {name!r} is not compiled")
         # pandas makes the column object of str and numbers: read in Python only (the frame
         # may never read it: ``df.fillna(0)[numeric_columns]``)
         reason = "fillna with a number makes a str column object of str and numbers"
-        return Val(value, pending=Pending("fillna-number", item, {"value": fill},
+        return Val(value, pending=Pending("fillna_number", item, {"value": fill},
                                           functools.partial(_fill_number, fill=fill),
                                           source, reason))  # fmt: skip
 
