@@ -54,6 +54,7 @@ def batches() -> list[pd.DataFrame]:
         frame([1.0, np.nan], ["", "missing"], ["", "Σσ"]),
         frame([np.nan, np.nan], [np.nan, np.nan], [None, None]),
         frame([0.5, -0.0, np.inf], ["unknown", "ωμέγα", "x"], ["q", "p", "🙂"]),
+        frame([1.0, 2.0], [pd.NA, "x"], ["p", pd.NA]),  # scikit-learn: neither None nor NaN
     ]
 
 
@@ -193,3 +194,18 @@ def test_simple_imputer_before_an_encoder_that_refuses_unknown_values() -> None:
             compiled = wm.compile(predict, example=(frame,))
         assert ("simpleimputer" in compiled.explain().split("Around")[0]) == in_python
         same_on(predict, compiled, [frame, known, *batches()])
+
+
+def test_pd_na_in_an_object_column_is_not_none_for_an_encoder() -> None:
+    """scikit-learn's OneHotEncoder takes pd.NA for an unknown value, not for the None
+    category; native code read it as None (a wrong row). Now the original runs."""
+    train = pd.DataFrame({"c": pd.Series(["a", "b", None] * 10, dtype=object)})
+    encoder = OneHotEncoder(handle_unknown="ignore").fit(train)
+
+    def codes(df: pd.DataFrame) -> Any:
+        return encoder.transform(df[["c"]]).toarray()
+
+    compiled = native(codes, train)
+    batch = pd.DataFrame({"c": pd.Series(["a", pd.NA, None], dtype=object)})
+    same_on(codes, compiled, [batch, pd.concat([batch] * 20, ignore_index=True)])
+    assert compiled.handoffs.calls["input"] == 2

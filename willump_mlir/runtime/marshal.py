@@ -334,10 +334,15 @@ def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.
     return np.ascontiguousarray(np.asarray(values).view(np.int64))
 
 
-def missing_flag(value: Any) -> int:
-    """0 for a value, ``MISSING_NONE`` for None (and pd.NA), ``MISSING_NAN`` for NaN."""
-    if value is None or value is pd.NA:
+def missing_flag(value: Any, what: str) -> int:
+    """0 for a value, ``MISSING_NONE`` for None, ``MISSING_NAN`` for NaN; ``Unhandled`` for
+    pd.NA in an object column (of ``what``): scikit-learn's encoders take it for an unknown
+    value and its imputer refuses it, where the kernels would read it as None."""
+    if value is None:
         return MISSING_NONE
+    if value is pd.NA:
+        raise Unhandled(what, "holds pd.NA in an object column, which scikit-learn reads "
+                        "neither as None nor as NaN")  # fmt: skip
     if isinstance(value, float) and value != value:
         return MISSING_NAN
     return 0
@@ -359,7 +364,7 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
                 encoded.append(value.encode("utf-8"))
             except UnicodeEncodeError as error:
                 raise _not_utf8(name, column, error) from None
-        elif flag := missing_flag(value):
+        elif flag := missing_flag(value, f"argument {name!r}: column {column!r}"):
             missing[row] = flag
             encoded.append(b"")
         else:
@@ -506,7 +511,7 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     missing = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
     if isinstance(values, np.ndarray):  # object column: None and NaN stay apart
         for row in np.flatnonzero(missing):
-            missing[row] = missing_flag(values[row])
+            missing[row] = missing_flag(values[row], f"argument {name!r}: column {column!r}")
     else:  # pandas string arrays hold NaN (or pd.NA, which numpy conversion makes NaN)
         missing *= MISSING_NAN
     return parts | {"missing": missing}
