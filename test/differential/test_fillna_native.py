@@ -156,6 +156,15 @@ def imputed_pipeline(categorical: Any, frame: pd.DataFrame = FRAME) -> Any:
     return make_pipeline(columns, LogisticRegression()).fit(frame, Y)
 
 
+def probability_of(model: Any) -> Any:
+    """A notebook's scoring function of ``model``."""
+
+    def predict(df: pd.DataFrame) -> Any:
+        return model.predict_proba(df)[:, 1]
+
+    return predict
+
+
 @pytest.mark.parametrize(
     "imputer",
     [
@@ -184,11 +193,7 @@ def test_simple_imputer_before_an_encoder_that_refuses_unknown_values() -> None:
     refusing = make_pipeline(imputer, OneHotEncoder(handle_unknown="error"))
     known = pd.DataFrame({"a": [1.0], "k": [1], "flag": [True], "c": [None], "d": [None]})
     for frame, in_python in ((FRAME.astype({"d": "str"}), False), (FRAME, True)):
-        model = imputed_pipeline(refusing, frame)
-
-        def predict(df: pd.DataFrame) -> Any:
-            return model.predict_proba(df)[:, 1]
-
+        predict = probability_of(imputed_pipeline(refusing, frame))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compiled = wm.compile(predict, example=(frame,))

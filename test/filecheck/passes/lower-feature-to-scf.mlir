@@ -554,6 +554,23 @@ func.func @missing(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?xi1> {
 
 // -----
 
+// A fill before the encoder (SimpleImputer of str): NaN (filled_marker 2) takes the fill's
+// code 0, after the encoder's own None category (missing 2, marker 1) is chosen.
+func.func @imputed(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?x3xf64> {
+  %c = feature.encode_strings %df "c" bytes <b : tensor<2xui8>> offsets <o : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing 2 marker 1 filled 0 filled_marker 2 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+  func.return %o : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @imputed_stage0(
+// CHECK-DAG: [[NAN:%[0-9]+]] = arith.constant 2 : i8
+// CHECK-DAG: [[FILL:%[0-9]+]] = arith.constant 0 : i64
+// CHECK: [[MARKED:%[0-9]+]] = arith.andi [[FLAG:%[0-9]+]], [[NAN]] : i8
+// CHECK-NEXT: [[FILLED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], %{{[0-9]+}} : i8
+// CHECK-NEXT: arith.select [[FILLED]], [[FILL]], %{{[0-9]+}} : i64
+
+// -----
+
 // Dates: a datetime column's ticks read as they are (the runtime checks their unit), "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
 // that are not missing; any other row (or an invalid date) is error 7, after which the
 // runtime runs the original function. Fields split the ticks with floor division; NaT
