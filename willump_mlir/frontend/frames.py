@@ -42,7 +42,7 @@ from .categories import model_categories
 from .estimators import hstack_op
 from .fallback import check_aligned, same_index
 from .spec import Unsupported
-from .string_vocab import string_column
+from .string_vocab import _fill, string_column
 from .values import Pending, Val
 
 if TYPE_CHECKING:
@@ -66,10 +66,6 @@ def _vector(val: Val) -> bool:
 
 
 _NUMBERS = (int, float, np.integer, np.floating)  # a number fill (bool excepted)
-
-
-def _fill_number(column: pd.Series, fill: float) -> pd.Series:
-    return column.fillna(fill)
 
 
 def index_source(frame: Val) -> list[SSAValue]:
@@ -275,7 +271,7 @@ class FrameAssembly:
         # may never read it: ``df.fillna(0)[numeric_columns]``)
         reason = "fillna with a number makes a str column object of str and numbers"
         return Val(value, pending=Pending("fillna_number", item, {"value": fill},
-                                          functools.partial(_fill_number, fill=fill),
+                                          functools.partial(_fill, fill=fill),
                                           source, reason))  # fmt: skip
 
     def missing(self, val: Val, present: bool, value: object) -> Val:

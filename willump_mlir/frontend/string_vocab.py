@@ -102,7 +102,8 @@ def _filled(val: Val) -> tuple[Val, str | None] | None:
     return (val, None) if string_column(val) is not None else None
 
 
-def _fill(column: pd.Series, fill: str) -> pd.Series:
+def _fill(column: pd.Series, fill: object) -> pd.Series:
+    """``column.fillna(fill)`` (module level: pickles refer to it by this name)."""
     return column.fillna(fill)
 
 

@@ -27,7 +27,7 @@ from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
-from willump_mlir.runtime.handoffs import Handoffs, batch_reason
+from willump_mlir.runtime.handoffs import Handoffs, batch_reason, flagged_rows
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.pickled import PickledObjects
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
@@ -610,7 +610,7 @@ class NativeProgram:
         results are still to be replaced; not counted as handoffs: the caller decides)."""
         results, flagged = self.run_flagged(args)
         if flagged:
-            return results, np.flatnonzero(np.logical_or.reduce([f != 0 for _, f in flagged]))
+            return results, flagged_rows(flagged)
         return results, np.empty(0, dtype=np.int64)
 
     def run_flagged(self, args: tuple[Any, ...]) -> tuple[list[Any], FlaggedRows]:

@@ -43,6 +43,12 @@ CALL_HANDOFFS = {
 ANY_ROW = "rows"
 
 
+def flagged_rows(flags: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
+    """The indices of the rows any kernel flagged (``flags``: each kernel's reasons and flag
+    bytes)."""
+    return np.flatnonzero(np.logical_or.reduce([byte != 0 for _, byte in flags]))
+
+
 def batch_reason(flags: list[tuple[list[str], np.ndarray]]) -> str | None:
     """The first reason in ``BATCH_ROW_HANDOFFS`` that flagged a row (``flags``: each
     kernel's reasons and flag bytes), or None: the original then runs on the whole batch."""
@@ -72,7 +78,7 @@ class Handoffs:
                 counts[ANY_ROW] += int(np.count_nonzero(byte))
             for bit, reason in enumerate(reasons):
                 counts[reason] += int(np.count_nonzero(byte & (1 << bit)))
-        rows = np.flatnonzero(np.logical_or.reduce([byte != 0 for _, byte in flags]))
+        rows = flagged_rows(flags)
         with self.lock:
             self.rows.update(counts)
             self.total_rows += len(rows)
