@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -174,15 +175,28 @@ def probability_of(model: Any) -> Any:
     ],
     ids=["most_frequent", "constant", "constant-unknown"],
 )
-def test_simple_imputer_of_str_columns_before_one_hot(imputer: SimpleImputer) -> None:
-    model = imputed_pipeline(make_pipeline(imputer, OneHotEncoder(handle_unknown="ignore")))
-
-    def predict(df: pd.DataFrame) -> Any:
-        return model.predict_proba(df)[:, 1]
-
+@pytest.mark.parametrize(
+    "encoder",
+    [OneHotEncoder(handle_unknown="ignore"),
+     OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)],
+    ids=["one-hot", "ordinal"],
+)  # fmt: skip
+def test_simple_imputer_of_str_columns_before_an_encoder(imputer: SimpleImputer,
+                                                         encoder: Any) -> None:  # fmt: skip
+    predict = probability_of(imputed_pipeline(make_pipeline(clone(imputer), clone(encoder))))
     compiled = native(predict)
-    assert "OneHotEncoder.transform, after SimpleImputer" in compiled.explain()
+    assert f"{type(encoder).__name__}.transform, after SimpleImputer" in compiled.explain()
     same_on(predict, compiled, [FRAME, *batches()])
+
+
+def test_frame_fillna_before_an_ordinal_encoder() -> None:
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    encoder.fit(FRAME[["c", "d"]].fillna("missing"))
+
+    def codes(df: pd.DataFrame) -> Any:
+        return encoder.transform(df.fillna({"c": "missing", "d": "n/a"})[["c", "d"]])
+
+    same_on(codes, native(codes), batches())
 
 
 def test_simple_imputer_before_an_encoder_that_refuses_unknown_values() -> None:

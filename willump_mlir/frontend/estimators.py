@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+from sklearn.preprocessing import FunctionTransformer
 from xdsl.dialects.builtin import TensorType, f32, f64, i64
 from xdsl.ir import SSAValue
 
@@ -203,9 +203,10 @@ class EstimatorLowering:
 
     def _imputed_encoding(self, imputer: object, encoder: object, x: Val) -> Val | None:
         """``encoder.transform(imputer.transform(x))`` of a SimpleImputer of str columns of
-        a frame and a OneHotEncoder, natively: a missing value takes the code of the
-        imputer's str (``params.fill_codes``); None if not such a pair or not compiled."""
-        if not (isinstance(imputer, SimpleImputer) and isinstance(encoder, OneHotEncoder)
+        a frame and a OneHotEncoder or OrdinalEncoder, natively: a missing value takes the
+        code of the imputer's str (``params.fill_codes``); None if not such a pair or not
+        compiled."""
+        if not (isinstance(imputer, SimpleImputer) and isinstance(encoder, params.FRAME_INPUT)
                 and x.ssa is not None and isinstance(x.ssa.type, FrameType)
                 and isinstance(x.value, pd.DataFrame)):  # fmt: skip
             return None
@@ -221,7 +222,7 @@ class EstimatorLowering:
 
     def filled_transform(self, est: object, frame: SSAValue, data: object,
                          fills: list[tuple[str, int] | None], filler: str) -> Val:  # fmt: skip
-        """``est.transform(data)``, a OneHotEncoder's, reading the str columns of ``frame``
+        """``est.transform(data)``, an encoder's, reading the str columns of ``frame``
         whose missing values ``filler`` filled with a str (``fills``, per column: the str and
         which missing values), natively as codes: no filled column is built."""
         assert isinstance(frame.type, FrameType)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import OneHotEncoder
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import SSAValue
 
@@ -41,6 +40,7 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op
 from .fallback import check_aligned, same_index
+from .params import FRAME_INPUT
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
 from .values import Pending, Val
@@ -313,11 +313,11 @@ class FrameAssembly:
         return Val(frame.value, matrix.ssa)
 
     def encoded(self, frame: Val, est: object) -> Val:
-        """``est.transform(frame)`` of a OneHotEncoder and an assembled frame of str columns
+        """``est.transform(frame)`` of an encoder and an assembled frame of str columns
         of one frame, each as it is or ``fillna(str)``-filled: the encoder reads that
         frame's columns, a missing value of a filled column as the code of its fill."""
         assert frame.columns is not None and frame.items is not None
-        if not isinstance(est, OneHotEncoder):
+        if not isinstance(est, FRAME_INPUT):
             raise Unsupported(f"{type(est).__name__} of str columns filled with fillna")
         sources: list[SSAValue] = []
         fills: list[tuple[str, int] | None] = []

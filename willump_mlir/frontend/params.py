@@ -185,11 +185,11 @@ def imputed_strings(est: SimpleImputer, columns: int) -> list[tuple[str, int]]:
 
 def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None],
                filler: str) -> Lowered:  # fmt: skip
-    """``lowered`` (a OneHotEncoder's) reading str columns whose missing values (those of
+    """``lowered`` (an encoder's) reading str columns whose missing values (those of
     the marker: ``MISSING_NONE``, ``MISSING_NAN`` or both) ``filler`` (``SimpleImputer``,
     ``fillna``) filled with a str, per column (None: not filled): such a row takes the
     code of its fill; the op's ``filled_by`` names ``filler`` (for ``explain()``)."""
-    if not isinstance(est, OneHotEncoder):
+    if not isinstance(est, FRAME_INPUT):
         raise Unsupported(f"{type(est).__name__} after a fill of missing str is not compiled")
     columns = []
     for entry, fill, cats in zip(lowered.params["columns"].data, fills, est.categories_,  # type: ignore[attr-defined]
