@@ -328,12 +328,19 @@ class EncodeStringsOp(IRDLOperation):
     Like scikit-learn, None and NaN are different values: the ones named by ``marker``
     (``1`` None, ``2`` NaN, the default, ``3`` either, as ``isna`` tests) get code
     ``missing`` (-1 when no missing value was a fitted category), the other one is unknown.
-    With ``on_unknown error`` an unknown value stops the batch with an error naming the row.
+    With ``filled`` (a fill of missing values before the encoder: ``fillna``, SimpleImputer),
+    the missing values named by ``filled_marker`` get code ``filled`` instead (-1: the fill
+    is no category). With ``on_unknown error`` an unknown value stops the batch with an
+    error naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>>
            offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 1
            missing -1 on_unknown ignore
+           : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+    %f = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>>
+           offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 1
+           missing 2 marker 1 filled 0 filled_marker 2 on_unknown ignore
            : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     ```
     """
@@ -347,12 +354,15 @@ class EncodeStringsOp(IRDLOperation):
     probes = prop_def(IntegerAttr[I64])
     missing = prop_def(IntegerAttr[I64])
     missing_marker = opt_prop_def(IntegerAttr[I64])
+    filled = opt_prop_def(IntegerAttr[I64])
+    filled_marker = opt_prop_def(IntegerAttr[I64])
     on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
         "$frame $column `bytes` $bytes `offsets` $offsets `table` $table `probes` $probes "
-        "`missing` $missing (`marker` $missing_marker^)? `on_unknown` $on_unknown attr-dict "
+        "`missing` $missing (`marker` $missing_marker^)? (`filled` $filled^)? "
+        "(`filled_marker` $filled_marker^)? `on_unknown` $on_unknown attr-dict "
         "`:` type($frame) `->` type($result)"
     )
 
@@ -367,6 +377,7 @@ class EncodeStringsOp(IRDLOperation):
         missing: int,
         on_unknown: str | UnknownPolicy,
         missing_marker: int = MISSING_NAN,
+        filled: tuple[int, int] | None = None,
     ):
         properties: dict[str, Attribute] = {
             "column": StringAttr(column),
@@ -379,6 +390,8 @@ class EncodeStringsOp(IRDLOperation):
         }
         if missing_marker != MISSING_NAN:
             properties["missing_marker"] = _int(missing_marker)
+        if filled is not None:  # (code, marker)
+            properties["filled"], properties["filled_marker"] = _int(filled[0]), _int(filled[1])
         super().__init__(operands=[frame], properties=properties, result_types=[batch_of(1, i64)])
 
     @property
@@ -407,6 +420,13 @@ class EncodeStringsOp(IRDLOperation):
             raise VerifyException(
                 f"marker must be 1 (None), 2 (NaN) or 3 (either), got {self.marker}"
             )
+        if (self.filled is None) != (self.filled_marker is None):
+            raise VerifyException("filled and filled_marker go together")
+        markers = (MISSING_NONE, MISSING_NAN, MISSING_ANY)
+        if self.filled_marker is not None and self.filled_marker.value.data not in markers:
+            raise VerifyException("filled_marker must be 1 (None), 2 (NaN) or 3 (either)")
+        if self.filled is not None and not -1 <= self.filled.value.data < self.categories:
+            raise VerifyException(f"filled must be -1 or a category index, got {self.filled}")
         if not 1 <= self.probes.value.data <= size:
             raise VerifyException(f"probes must be in [1, {size}], got {self.probes.value.data}")
         _check_encoding(self, self.categories)

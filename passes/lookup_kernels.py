@@ -101,7 +101,7 @@ class LookupEmitter:
         width = op.values.shape[1]
         found = self.cmpi("sge", code, self.constant(0, i64))
         if op.on_missing.data == "python":
-            self.state.python_rows.append(self.emit(arith.XOrIOp(found, self.constant(1, i1))))
+            self.hand_back(self.emit(arith.XOrIOp(found, self.constant(1, i1))), "lookup-miss")
         safe = self.select(found, code, self.constant(0, i64))
         base = self.emit(arith.MuliOp(self.to_index(safe), self.constant(width, index)))
         fill = self.constant(op.fill.value.data, f64)

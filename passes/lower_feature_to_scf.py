@@ -58,7 +58,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ErrorKind, signed64
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ROW_HANDOFFS, ErrorKind, signed64
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -122,7 +122,8 @@ class KernelState:
     input_args: dict[tuple[SSAValue, str, str, Attribute], SSAValue] = field(default_factory=dict)
     constants: dict[tuple[Attribute, str], SSAValue] = field(default_factory=dict)
     globals: dict[str, SSAValue] = field(default_factory=dict)
-    python_rows: list[SSAValue] = field(default_factory=list)  # i1 per text row: run in Python
+    #: i1 per row: hand the row back to Python, with the reason (an ``abi.ROW_HANDOFFS`` key)
+    handed_back: list[tuple[SSAValue, str]] = field(default_factory=list)
 
 
 class KernelEmitter(
@@ -587,6 +588,10 @@ class KernelEmitter(
         is_fitted = self.cmpi("ne", marked, self.constant(0, i8))
         code = self.select(is_missing, self.constant(-1, i64), code)
         code = self.select(is_fitted, self.constant(op.missing.value.data, i64), code)
+        if op.filled is not None and op.filled_marker is not None:  # a fill before the encoder
+            marked = self.emit(arith.AndIOp(flag, self.constant(op.filled_marker.value.data, i8)))
+            filled = self.cmpi("ne", marked, self.constant(0, i8))
+            code = self.select(filled, self.constant(op.filled.value.data, i64), code)
         self.check_unknown(op, code)
         return [code]
 
@@ -740,7 +745,7 @@ class KernelEmitter(
             if op.margin is not None:  # |x| <= margin: the sign may be rounding's
                 margin = self.float_constant(op.margin.value.data, element)
                 near = self.cmpf("ole", self.emit(math.AbsFOp(x[0])), margin)
-                self.state.python_rows.append(near)
+                self.hand_back(near, "linear-tie")
             return [self.emit(arith.ExtUIOp(positive, i64))]
         best, best_index = x[0], self.constant(0, i64)
         for k, v in enumerate(x[1:], start=1):
@@ -757,7 +762,7 @@ class KernelEmitter(
                 close = self.cmpf("ole", self.emit(arith.SubfOp(best, v)), margin)
                 other = self.cmpi("ne", best_index, self.constant(k, i64))
                 near = self.emit(arith.OrIOp(near, self.emit(arith.AndIOp(close, other))))
-            self.state.python_rows.append(near)
+            self.hand_back(near, "linear-tie")
         return [best_index]
 
     HANDLERS: dict[type[Operation], Callable[[KernelEmitter, Operation], object]] = {
@@ -831,21 +836,34 @@ class KernelEmitter(
                     x = self.emit(arith.ExtUIOp(x, i8))
                 self.emit(memref.StoreOp.get(x, ref, [self.at(base, j)]))
 
+    def hand_back(self, flag: SSAValue, reason: str) -> None:
+        """Run the row in Python where ``flag`` (i1) is set, for ``reason`` (a
+        ``ROW_HANDOFFS`` key): the original function computes it."""
+        assert reason in ROW_HANDOFFS, reason
+        self.state.handed_back.append((flag, reason))
+
     def store_python_rows(self, name: str, position: int) -> DictionaryAttr:
         """An i8 output (argument ``position``, after the other outputs) that flags the rows
-        that must run in Python."""
-        flag = self.state.python_rows[0]
-        for other in self.state.python_rows[1:]:
-            flag = self.emit(arith.OrIOp(flag, other))
+        that must run in Python: bit k for the k-th of its ``reasons``."""
+        reasons = list(dict.fromkeys(reason for _, reason in self.state.handed_back))
+        assert len(reasons) <= 8, reasons  # a byte per row
+        flag = None
+        for value, reason in self.state.handed_back:
+            bit = self.emit(arith.ExtUIOp(value, i8))
+            if reasons.index(reason):
+                bit = self.shl(bit, reasons.index(reason))
+            flag = bit if flag is None else self.ior(flag, bit)
+        assert flag is not None
         ref = self.state.entry.insert_arg(memref_of(i8), position)
-        self.emit(memref.StoreOp.get(self.emit(arith.ExtUIOp(flag, i8)), ref, [self.state.row]))
+        self.emit(memref.StoreOp.get(flag, ref, [self.state.row]))
         return DictionaryAttr(
             {
                 "value": StringAttr(name),
                 "width": IntegerAttr(1, i64),
-                "dtype": StringAttr("i1"),
+                "dtype": StringAttr("i8"),
                 "shape": ArrayAttr([]),
                 "role": StringAttr("python_rows"),
+                "reasons": ArrayAttr([StringAttr(r) for r in reasons]),
             }
         )
 
@@ -1124,7 +1142,7 @@ class FunctionLowering:
         for op in native:
             emitter.lower(op)
         emitter.store_outputs(output_args)
-        if state.python_rows:
+        if state.handed_back:
             position = 2 + sum(len(refs) for _, refs in output_args)
             output_specs.append(emitter.store_python_rows(f"{name}.python_rows", position))
         body.add_op(scf.YieldOp())

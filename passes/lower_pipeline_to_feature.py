@@ -332,6 +332,7 @@ def _encode_string_column(
     if name is None:
         raise lw.error(f"column {index} has kind 'str' but the input is not a frame")
     missing = lw.int_param("missing", -1)
+    filled = lw.int_param("filled", -2)  # a fill before the encoder (``params.fill_codes``)
     op = lw.insert(
         EncodeStringsOp(
             lw.input,
@@ -343,6 +344,7 @@ def _encode_string_column(
             missing,
             on_unknown,
             lw.int_param("missing_marker", MISSING_NAN),
+            None if filled == -2 else (filled, lw.int_param("filled_marker")),
         )
     )
     return EncodedColumn(op.result, op.categories, missing, lw.int_param("drop", -1))

@@ -175,9 +175,9 @@ class StringEmitter:
                 lambda p, w: [self.emit(arith.OrIOp(w[0], self.cmpi(
                     "slt", self.load(text.data, p), self.constant(0, i8))))],
             )  # fmt: skip
-            self.state.python_rows.append(wide)
+            self.hand_back(wide, "str-casefold")
         if op.na.data == "python":
-            self.state.python_rows.append(missing)
+            self.hand_back(missing, "str-missing")
             given = self.constant(0, i1)
         else:
             given = self.constant(int(op.na.data == "true"), i1)
@@ -203,7 +203,7 @@ class StringEmitter:
         ))  # fmt: skip
         present = self.cmpi("eq", text.missing, self.constant(0, i8))
         native = self.emit(arith.AndIOp(self.emit(arith.AndIOp(digits, sized)), present))
-        self.state.python_rows.append(self.negate(native))
+        self.hand_back(self.negate(native), "str-int")
         return [self.select(native, value, self.constant(0, i64))]
 
     def store_string(
@@ -374,7 +374,7 @@ class StringEmitter:
             text.data, text.start, text.end, char_map, lambda at, cp: self.put_utf8(out, at, cp)
         )
         present = self.cmpi("eq", text.missing, self.constant(0, i8))
-        self.state.python_rows.append(self.emit(arith.AndIOp(in_python, present)))
+        self.hand_back(self.emit(arith.AndIOp(in_python, present)), "str-case")
         return StrRow(out, self.constant(0, index), length, text.missing, bound)
 
     def copy_bytes(self: KernelEmitter, out: SSAValue, at: SSAValue, text: StrRow) -> SSAValue:

@@ -194,7 +194,7 @@ class TextEmitter:
 
         char_map = (op.char_index, op.char_blocks, op.char_sequences)
         length, in_python = self.map_code_points(data, start, end, char_map, put)
-        self.state.python_rows.append(in_python)
+        self.hand_back(in_python, "text-context")
         # A row that runs in Python has no native terms.
         length = self.select(in_python, self.constant(0, index), length)
         return TextRow(cps, classes, length, in_python)
@@ -971,7 +971,7 @@ class TextEmitter:
         self.report_nonfinite(op, flags[2:])
         if python is not None:
             flagged = self.load(python, self.constant(0, index))
-            self.state.python_rows.append(self.cmpi("ne", flagged, self.constant(0, i8)))
+            self.hand_back(self.cmpi("ne", flagged, self.constant(0, i8)), "term-count")
         if norm != "none":
             if norm == "l2":
                 total = self.emit(math.SqrtOp(total))

@@ -11,6 +11,8 @@ internals. Everything here is visible in the bytes a kernel reads or writes:
 * the hash constants term and lookup tables are built and probed with.
 * ``KernelInputSpec`` / ``KernelOutputSpec``: the records (``willump.inputs`` /
   ``willump.outputs`` of a kernel ``func.func``, stored in the plan) describing its buffers.
+* ``ROW_HANDOFFS``: why a kernel hands a row back to Python, one bit of its ``python_rows``
+  byte each (the output's ``reasons`` list the bits in order).
 """
 
 from __future__ import annotations
@@ -107,6 +109,33 @@ class KernelOutputSpec(TypedDict):
     like: NotRequired[str]  # dtype from (``like``, ``like_column``)
     like_column: NotRequired[str]
     role: NotRequired[Literal["python_rows"]]  # the rows flagged to run in Python
+    #: ``python_rows``: the reason (a ``ROW_HANDOFFS`` key) of each bit of a row's flag byte
+    #: (absent in a program compiled before flags had reasons: one flag, any reason)
+    reasons: NotRequired[list[str]]
 
 
 # endregion
+# region Handoffs to Python
+
+#: Why a kernel hands a row back to Python (the original function computes that row), by
+#: the key a kernel's ``python_rows`` output lists. A kernel has at most 8 (one bit each).
+ROW_HANDOFFS = {
+    "text-context": "its text has a character whose lowercase depends on the letters around "
+    "it (a capital sigma) or that is no Unicode scalar value (a lone surrogate)",
+    "term-count": "a term occurs more often than the sublinear_tf log table covers",
+    "str-case": "a .str case transform meets a character whose mapping depends on its "
+    "neighbours (a capital sigma) or on the column's dtype (object or pyarrow str)",
+    "str-casefold": "contains(..., case=False) meets non-ASCII text (Unicode case folding)",
+    "str-missing": "a .str predicate without na= meets a missing value (pandas gives NaN, "
+    "an object result)",
+    "str-int": "astype(int) of a string that is not 1 to 18 ASCII digits (a sign, spaces, "
+    "a missing value: pandas reads or refuses it)",
+    "lookup-miss": "a key is missing from a .loc lookup table (pandas raises KeyError)",
+    "linear-tie": "a row's linear classifier decision values are within 1e-6 of a tie "
+    "(binary: of zero), where the kernel's sum and BLAS's may round to different labels "
+    "(BLAS rounds a row by the batch's size and layout: the original runs on the batch)",
+}
+#: Reasons whose row the original computes on the whole batch only: BLAS rounds a row's
+#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label.
+BATCH_ROW_HANDOFFS = frozenset({"linear-tie"})
+

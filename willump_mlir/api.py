@@ -236,7 +236,7 @@ class SelfCheck:
         if found is not None:
             return None, f"the compiled code disagreed with the original on the example: {found}"
         self.column_order(compiled)
-        compiled.rows_in_python = compiled.calls_in_python = 0  # the check's, not the user's
+        compiled.handoffs.clear()  # the check's, not the user's
         # checked, the compiled code still answers the calls the original raises on
         compiled.original_reason = nothing_native_to_run(traced)
         compiled.compile_seconds = time.perf_counter() - self.started

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation
 
+from willump_mlir.abi import BATCH_ROW_HANDOFFS, ROW_HANDOFFS
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FOLDED, FoldScalersPass, kept_reason, scaler_before
@@ -19,11 +21,16 @@ from willump_mlir.passes.tree_kernels import (
     runs_on_stored_rows,
 )
 from willump_mlir.runtime.compiled import PARALLEL_ROWS
+from willump_mlir.runtime.handoffs import ANY_ROW, CALL_HANDOFFS
 from willump_mlir.runtime.plan import KernelStep
 
 if TYPE_CHECKING:
     from willump_mlir.runtime.compiled import NativeProgram  # noqa: TC004
     from willump_mlir.runtime.optimized import OptimizedProgram
+
+DATE_OPS = (pipeline.DatetimeColumnOp, pipeline.ParseDatetimeOp, pipeline.MakeDatetimeOp,
+            pipeline.DatetimeSubOp, pipeline.DatetimeFieldOp)  # fmt: skip
+
 
 ARRAY_OPS = {
     pipeline.ToArrayOp: "DataFrame column selection",
@@ -35,11 +42,7 @@ ARRAY_OPS = {
     pipeline.WhereOp: "numpy elementwise math",
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
-    **dict.fromkeys(
-        (pipeline.DatetimeColumnOp, pipeline.ParseDatetimeOp, pipeline.MakeDatetimeOp,
-         pipeline.DatetimeSubOp, pipeline.DatetimeFieldOp),
-        "dates (pd.to_datetime, .dt fields, date differences)",
-    ),  # fmt: skip
+    **dict.fromkeys(DATE_OPS, "dates (pd.to_datetime, .dt fields, date differences)"),
     pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count, "
     "median), each in a pass over the whole batch before the rows that use it",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
@@ -129,6 +132,72 @@ def scaler_notes(compiled: NativeProgram) -> tuple[list[str], set[int]]:
     return notes, folded_scalers
 
 
+def row_handoffs(compiled: NativeProgram) -> list[str]:
+    """Why the kernels may hand a row back to Python (``ROW_HANDOFFS`` keys, in kernel
+    order; ``ANY_ROW`` for a kernel compiled before flags had reasons)."""
+    reasons: list[str] = []
+    for kernel in compiled.kernels.values():
+        if kernel.python_rows is not None:
+            reasons += kernel.python_reasons or [ANY_ROW]
+    return list(dict.fromkeys(reasons))
+
+
+def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
+    """Why a call may run the original function on the whole batch (``CALL_HANDOFFS``
+    keys); ``rows``: whether a kernel may hand rows back."""
+    kernels = list(compiled.kernels.values())
+    kinds = ["empty", "input"]
+    if any(s.part == "values" and s.dtype == np.float64 for k in kernels for s in k.inputs):
+        kinds.append("int53")
+    if any(k.column_groups for k in kernels) or any(
+        a.kind == "array" for a in compiled.arguments
+    ):  # fmt: skip
+        kinds.append("precision")
+    if rows:
+        kinds.append("rows-dtype" if compiled.row_wise else "whole-batch")
+    if any(
+        getattr(c.function, name, ()) for c in compiled.traced.python_calls.values()
+        for name in ("guards", "dtypes", "labels")
+    ):  # fmt: skip
+        kinds.append("python-result")
+    ops = list(compiled.traced.module.walk())
+    if any(isinstance(op, pipeline.CastOp) and op.speculative is not None for op in ops):
+        kinds.append("not-integer")
+    if any(isinstance(op, DATE_OPS) for op in ops):
+        kinds.append("not-a-date")
+    return kinds
+
+
+def handoff_lines(
+    compiled: NativeProgram, title: str = "Handed to the original function at run time"
+) -> list[str]:
+    """The rows and calls the native code can hand to the original function, why, and how
+    many did so far (under ``title``)."""
+    handoffs = compiled.handoffs
+    with handoffs.lock:
+        rows, calls = dict(handoffs.rows), dict(handoffs.calls)
+    row_kinds = row_handoffs(compiled)
+    # a count of a reason the program no longer lists (a save's): shown all the same
+    row_kinds += [k for k in rows if k not in row_kinds]
+    call_kinds = call_handoffs(compiled, bool(row_kinds))
+    call_kinds += [k for k in calls if k not in call_kinds and k not in BATCH_ROW_HANDOFFS]
+    lines = ["", f"{title} (so far: {compiled.rows_in_python} row(s), "
+             f"{compiled.calls_in_python} call(s)):"]  # fmt: skip
+    if compiled.original_reason is not None:
+        return [*lines, "  - every call: the original runs each call (above)"]
+    for kind in row_kinds:
+        why = ROW_HANDOFFS.get(kind, "the native code flags it")
+        if kind in BATCH_ROW_HANDOFFS:
+            lines.append(f"  - the whole batch, when {why}: {rows.get(kind, 0)} row(s) in "
+                         f"{calls.get(kind, 0)} call(s)")  # fmt: skip
+        else:
+            lines.append(f"  - that row, when {why}: {rows.get(kind, 0)} row(s)")
+    for kind in call_kinds:
+        why = CALL_HANDOFFS.get(kind, kind)
+        lines.append(f"  - the whole batch, when {why}: {calls.get(kind, 0)} call(s)")
+    return lines
+
+
 def explain(compiled: NativeProgram) -> str:
     traced = compiled.traced
     module = traced.module
@@ -153,6 +222,11 @@ def explain(compiled: NativeProgram) -> str:
     for op in module.walk():
         if isinstance(op, pipeline.TransformOp) and id(op) not in folded_scalers:
             estimators.append(f"{op.estimator.data}.transform")
+            filler = op.params.data.get("filled_by")
+            if isinstance(filler, StringAttr):  # ``params.fill_codes``
+                estimators[-1] += (f", after {filler.data} of its str columns: a missing "
+                                   "value takes the code of its fill (no filled column is "
+                                   "built)")  # fmt: skip
         elif isinstance(op, pipeline.PredictOp):
             estimators.append(f"{op.estimator.data}.{op.method.data}")
         elif type(op) in ARRAY_OPS:
@@ -185,11 +259,6 @@ def explain(compiled: NativeProgram) -> str:
         lines.append(
             f"  - text: {len(decodes)} decoding pass(es) (UTF-8, lowercase, accents) shared by "
             f"{vectorizers} n-gram counter(s); vocabularies are compile-time hash tables"
-        )
-        lines.append(
-            "  - a row whose text has a capital sigma (its lowercase depends on the letters "
-            "around it) or a lone surrogate runs in Python, that row only: "
-            f"{compiled.rows_in_python} row(s) so far"
         )
     lines += ["", "Runs in Python:"]
     if traced.python_fallbacks:
@@ -240,6 +309,7 @@ def explain(compiled: NativeProgram) -> str:
             "  - the result is built densely in native code and converted to a scipy CSR "
             "matrix with scipy.sparse.csr_matrix"
         )
+    lines += handoff_lines(compiled)
     if traced.notes:
         notes = [note.replace("\n", "\n      ") for note in traced.notes]
         lines += ["", "Frontend notes:"] + [f"  - {note}" for note in notes]
@@ -267,4 +337,7 @@ def explain_optimized(fast: OptimizedProgram) -> str:
         "    arguments are compacted, not intermediate results), and a DataFrame argument",
         "    is compacted with .iloc, so its rows keep their index labels",
     ]
+    if fast.rest is not None:
+        lines += handoff_lines(fast.rest, "Handed to the original function by the full "
+                               "program, on the rows it gets")  # fmt: skip
     return "\n".join(lines)

@@ -30,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
 import willump_mlir as wm
+from willump_mlir.abi import ROW_HANDOFFS
 from willump_mlir.frontend.text_tables import CLASS_SPACE, char_classes
 from willump_mlir.workloads import bbc_news, trump_tweets
 
@@ -312,7 +313,9 @@ def test_capital_sigma_rows_run_in_python_one_by_one(corpus: tuple[list[str], li
     texts = ["plain", "ΟΔΥΣΣΕΥΣ", "σΣ Σσ", "plain again", "ΣΑΣ"]
     assert_same_csr(compiled(texts), transform(texts))
     assert compiled.rows_in_python == 3
-    assert "3 row(s) so far" in compiled.explain()
+    explained = compiled.explain()
+    assert "(so far: 3 row(s), 0 call(s))" in explained
+    assert f"  - that row, when {ROW_HANDOFFS['text-context']}: 3 row(s)" in explained
 
 
 def test_lone_surrogates_run_in_python(corpus: tuple[list[str], list[str]]) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from xdsl.dialects.builtin import TensorType, f32, f64, i64
@@ -185,12 +186,66 @@ class EstimatorLowering:
         if method != "transform" and (not steps or steps[-1][0] != pipe.steps[-1][0]):
             raise Unsupported(f"Pipeline ending in passthrough has no {method}")
         head = steps if method == "transform" else steps[:-1]
-        for name, step in head:
+        k = 0
+        while k < len(head):
+            name, step = head[k]
+            encoded = self._imputed_encoding(step, head[k + 1][1], x) if k + 1 < len(head) \
+                else None  # fmt: skip
+            if encoded is not None:
+                x, k = encoded, k + 2
+                continue
             x = self.call(step, "transform", x, f"{label}[{name!r}]")
+            k += 1
         if method != "transform":
             name, step = steps[-1]
             x = self.call(step, method, x, f"{label}[{name!r}]")
         return x
+
+    def _imputed_encoding(self, imputer: object, encoder: object, x: Val) -> Val | None:
+        """``encoder.transform(imputer.transform(x))`` of a SimpleImputer of str columns of
+        a frame and a OneHotEncoder or OrdinalEncoder, natively: a missing value takes the
+        code of the imputer's str (``params.fill_codes``); None if not such a pair or not
+        compiled."""
+        if not (isinstance(imputer, SimpleImputer) and isinstance(encoder, params.FRAME_INPUT)
+                and x.ssa is not None and isinstance(x.ssa.type, FrameType)
+                and isinstance(x.value, pd.DataFrame)):  # fmt: skip
+            return None
+        kinds = self._kinds(x)
+        if not kinds or any(k != "str" for k in kinds):
+            return None
+        try:
+            fills = params.imputed_strings(imputer, len(kinds))
+            imputed = imputer.transform(x.value)
+            return self.filled_transform(encoder, x.ssa, imputed, fills, "SimpleImputer")
+        except Unsupported:
+            return None
+
+    def filled_transform(self, est: object, frame: SSAValue, data: object,
+                         fills: list[tuple[str, int] | None], filler: str) -> Val:  # fmt: skip
+        """``est.transform(data)``, an encoder's, reading the str columns of ``frame``
+        whose missing values ``filler`` filled with a str (``fills``, per column: the str and
+        which missing values), natively as codes: no filled column is built."""
+        assert isinstance(frame.type, FrameType)
+        kinds = ["str"] * len(frame.type.columns)
+        lowered = params.lower_estimator(est, "transform", kinds, self.tracer.blobs)
+        lowered = params.fill_codes(est, lowered, fills, filler)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+            value = est.transform(data)  # type: ignore[attr-defined]
+        return self._transform_op(est, lowered, frame, value)
+
+    def _transform_op(self, est: object, lowered: params.Lowered, x: SSAValue,
+                      value: object) -> Val:  # fmt: skip
+        """The ``pipeline.transform`` op of ``lowered`` on ``x``, standing for ``value``."""
+        name = type(est).__name__
+        typ = lowered.result or dense_type_of(value)
+        if lowered.result is not None and type_of(value) != typ:
+            raise Unsupported(f"{name} output is {type_of(value)}, not {typ}")
+        if lowered.result is None and (not is_f64_batch(typ) or typ.get_num_dims() != 2):
+            raise Unsupported(f"{name} output is not a numeric batch")
+        op = self.tracer.emit(TransformOp(lowered.estimator, x, lowered.params, typ))
+        self.tracer.models[op] = est
+        return Val(value, op.result)
 
     def _select(self, x: Val, columns: list, scalar: bool, trans: object) -> Val:
         """The columns a ColumnTransformer part sees (``trans`` is the part's transformer)."""
@@ -300,14 +355,7 @@ class EstimatorLowering:
                 decide = getattr(est, "decision_function", None) or est.predict_proba
                 scores = decide(data)
         if lowered.op == "transform":
-            typ = lowered.result or dense_type_of(value)
-            if lowered.result is not None and type_of(value) != typ:
-                raise Unsupported(f"{name} output is {type_of(value)}, not {typ}")
-            if lowered.result is None and (not is_f64_batch(typ) or typ.get_num_dims() != 2):
-                raise Unsupported(f"{name} output is not a numeric batch")
-            op = self.tracer.emit(TransformOp(lowered.estimator, x.ssa, lowered.params, typ))
-            self.tracer.models[op] = est
-            return Val(value, op.result)
+            return self._transform_op(est, lowered, x.ssa, value)
         if lowered.class_indices:
             scores = np.asarray(scores)
             indices = (scores > 0).astype(np.int64) if scores.ndim == 1 else scores.argmax(1)

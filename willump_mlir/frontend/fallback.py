@@ -117,14 +117,16 @@ class PythonFunction:
                 from willump_mlir.runtime.marshal import Unhandled  # only on this rare path
 
                 raise Unhandled("a Python step's result", "has other rows (another index) "
-                                "than its argument, as it had on the example")  # fmt: skip
+                                "than its argument, as it had on the example",
+                                kind="python-result")  # fmt: skip
         for k, dtypes in getattr(self, "dtypes", ()):  # (pickles of before it had them)
             if result_dtypes(results[k]) != dtypes:
                 from willump_mlir.runtime.marshal import Unhandled  # only on this rare path
 
                 raise Unhandled("a Python step's result", f"is {result_dtypes(results[k])}, "
                                 f"where the example's was {dtypes} (the code was compiled "
-                                "for those, as pandas computes on them)")  # fmt: skip
+                                "for those, as pandas computes on them)",
+                                kind="python-result")  # fmt: skip
         for k, labels in getattr(self, "labels", ()):  # (pickles of before it had them)
             found = result_labels(results[k])
             if found is None or not _same_labels(found, labels):
@@ -134,7 +136,7 @@ class PythonFunction:
                 raise Unhandled("a Python step's result", f"has {shown}, where the example's "
                                 f"had {list(labels)} (the code was "
                                 "compiled for those: it reads columns by name and names "
-                                "its results as they were)")  # fmt: skip
+                                "its results as they were)", kind="python-result")  # fmt: skip
         return results
 
 

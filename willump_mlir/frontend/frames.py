@@ -17,6 +17,7 @@ not add columns to a DataFrame argument it assigns to (its result is the same).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import SSAValue
 
+from willump_mlir.abi import MISSING_ANY
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
@@ -38,8 +40,10 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op
 from .fallback import check_aligned, same_index
+from .params import FRAME_INPUT
 from .spec import Unsupported
-from .values import Val
+from .string_vocab import _fill, string_column
+from .values import Pending, Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -59,6 +63,9 @@ def _vector(val: Val) -> bool:
         isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
         and typ.get_element_type() in (f64, i64, i1)
     )  # fmt: skip
+
+
+_NUMBERS = (int, float, np.integer, np.floating)  # a number fill (bool excepted)
 
 
 def index_source(frame: Val) -> list[SSAValue]:
@@ -148,6 +155,21 @@ class FrameAssembly:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
 
+    def assign_columns(self, frame: Val, names: list[object], other: Val) -> Val:
+        """``frame[names] = other`` of a frame ``other`` with as many columns: pandas sets
+        ``frame[names[k]] = other[other.columns[k]]``, by position."""
+        if not is_frame(other) or len(set(names)) != len(names) or \
+                not all(isinstance(n, str) for n in names):  # fmt: skip
+            raise Unsupported("assigning to a list of columns is compiled for a DataFrame of "
+                              "as many columns, named by distinct str")  # fmt: skip
+        other = self.columns_of(other)
+        assert other.columns is not None
+        if len(other.columns) != len(names):  # pandas raises
+            raise Unsupported("the columns assigned are not as many as the names")
+        for name, column in zip(names, other.columns, strict=True):
+            frame = self.assign(frame, name, self._item(other, column))  # type: ignore[arg-type]
+        return frame
+
     def from_dict(self, mapping: Val, value: object) -> Val:
         """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns."""
         assert isinstance(mapping.value, dict) and mapping.items is not None
@@ -200,28 +222,31 @@ class FrameAssembly:
 
     def fill(self, val: Val, fill: object, value: object) -> Val:
         """``val.fillna(fill)`` of a numeric column or a frame (a number, a batch reduction's
-        scalar ``Val``, or a dict of numbers by column): NaN replaced by the number in f64
-        columns; int and bool columns hold no NaN and are kept."""
+        scalar ``Val``, or a dict of numbers and str by column): NaN replaced by the number
+        in f64 columns; int and bool columns hold no NaN and are kept; a str column's
+        missing values (None, NaN) become a str fill natively (``str_fill``), and a number,
+        which makes the column object of str and numbers, in Python where it is read."""
         if is_frame(val):
             frame = self.columns_of(val)
             assert frame.columns is not None and frame.items is not None
             fills = fill if isinstance(fill, dict) else dict.fromkeys(frame.columns, fill)
             items = []
             for name, item in zip(frame.columns, frame.items, strict=True):
+                assert isinstance(value, pd.DataFrame)
                 if name not in fills:
                     items.append(item)
-                    continue
-                assert isinstance(value, pd.DataFrame)
-                items.append(self.fill(item, fills[name], value[name]))
+                elif string_column(item) is not None or item.pending is not None:
+                    items.append(self.fill_text(item, fills[name], value[name], name))
+                else:
+                    items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
-        scalar = isinstance(fill, Val)
-        if not _vector(val) or isinstance(fill, bool) or not (
-            scalar or isinstance(fill, (int, float))
-        ):  # fmt: skip
-            raise Unsupported("fillna of this value is not compiled (numbers only)")
+        if not _vector(val):
+            raise Unsupported("fillna of this value is not compiled (numeric columns only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
-        if val.ssa.type.get_element_type() != f64:
+        if val.ssa.type.get_element_type() != f64:  # no NaN: pandas keeps it, whatever fill
             return Val(value, val.ssa)
+        if isinstance(fill, bool) or not isinstance(fill, (Val, *_NUMBERS)):
+            raise Unsupported("fillna of a float column is compiled with a number only")
         missing = self.tracer.emit(BinaryOp("ne", val.ssa, val.ssa))  # NaN != NaN
         if isinstance(fill, Val):  # where promotes an i64 scalar to f64, as pandas does
             assert fill.ssa is not None
@@ -229,6 +254,25 @@ class FrameAssembly:
         else:
             number = self.tracer.emit(ConstantOp(float(fill))).result
         return self.tracer._checked(WhereOp(missing.result, number, val.ssa), value)
+
+    def fill_text(self, item: Val, fill: object, value: pd.Series, name: str) -> Val:
+        """Column ``name`` of a frame's ``fillna``: the str column ``item`` filled with
+        ``fill`` (``value`` on the example)."""
+        pending = item.pending
+        if pending is not None and pending.kind == "fillna":
+            return Val(value, item.ssa, pending=pending)  # filled before: nothing is missing
+        source = f"X[{name!r}].fillna({fill!r})"
+        if pending is None and isinstance(fill, str):
+            return self.tracer.vocab.fillna(item, fill, value, source)
+        if pending is not None or isinstance(fill, Val | bool) or \
+                not isinstance(fill, _NUMBERS):  # fmt: skip
+            raise Unsupported(f"fillna({fill!r}) of str column {name!r} is not compiled")
+        # pandas makes the column object of str and numbers: read in Python only (the frame
+        # may never read it: ``df.fillna(0)[numeric_columns]``)
+        reason = "fillna with a number makes a str column object of str and numbers"
+        return Val(value, pending=Pending("fillna_number", item, {"value": fill},
+                                          functools.partial(_fill, fill=fill),
+                                          source, reason))  # fmt: skip
 
     def missing(self, val: Val, present: bool, value: object) -> Val:
         """``isna()`` / ``notna()`` of a numeric column."""
@@ -267,6 +311,32 @@ class FrameAssembly:
         value = np.column_stack([np.asarray(i.value, dtype=np.float64) for i in items])
         matrix = self.matrix(Val(frame.value, items=items, columns=frame.columns), value)
         return Val(frame.value, matrix.ssa)
+
+    def encoded(self, frame: Val, est: object) -> Val:
+        """``est.transform(frame)`` of an encoder and an assembled frame of str columns
+        of one frame, each as it is or ``fillna(str)``-filled: the encoder reads that
+        frame's columns, a missing value of a filled column as the code of its fill."""
+        assert frame.columns is not None and frame.items is not None
+        if not isinstance(est, FRAME_INPUT):
+            raise Unsupported(f"{type(est).__name__} of str columns filled with fillna")
+        sources: list[SSAValue] = []
+        fills: list[tuple[str, int] | None] = []
+        for name, item in zip(frame.columns, frame.items, strict=True):
+            fill = None
+            if item.pending is not None and item.pending.kind == "fillna":
+                fill = (str(item.pending.options["value"]), MISSING_ANY)  # None, NaN, pd.NA
+                item = item.pending.source
+            owner = item.ssa.owner if string_column(item) is not None else None  # type: ignore[union-attr]
+            if not isinstance(owner, SelectColumnsOp) or \
+                    [c.data for c in owner.columns.data] != [name]:  # fmt: skip
+                raise Unsupported(f"column {name!r} is not a str column of the frame")
+            sources.append(owner.frame)
+            fills.append(fill)
+        if len(set(sources)) != 1:
+            raise Unsupported("the str columns come from more than one frame")
+        select = self.tracer.emit(SelectColumnsOp(sources[0], frame.columns))
+        return self.tracer.estimators.filled_transform(est, select.result, frame.value, fills,
+                                                       "fillna")  # fmt: skip
 
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""

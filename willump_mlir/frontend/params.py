@@ -7,6 +7,7 @@ estimator class to the function that turns a fitted instance into the ``params``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-from willump_mlir.abi import MISSING_NONE
+from willump_mlir.abi import MISSING_NAN, MISSING_NONE
 from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import string_table
 from willump_mlir.dialects.pipeline import sparse_batch_of
@@ -163,6 +164,50 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
             "not supported natively"
         )
     return Lowered("transform", "SimpleImputer", {"fill": blobs.add(_stem(est, "fill"), stats)})
+
+
+def imputed_strings(est: SimpleImputer, columns: int) -> list[tuple[str, int]]:
+    """The str each of ``columns`` str columns' NaN becomes in ``est.transform``, with the
+    marker of NaN (scikit-learn compares object data: None stays None, and the encoder after
+    reads it); ``Unsupported`` unless ``est`` fills NaN with a str and keeps every column.
+    (``missing_values=None`` refuses NaN, which native code would encode.)"""
+    if est.missing_values is None or not _is_missing(est.missing_values):
+        raise Unsupported(f"SimpleImputer(missing_values={est.missing_values!r}) of str "
+                          "columns is not supported natively: only np.nan")  # fmt: skip
+    if est.add_indicator:
+        raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
+    stats = list(np.asarray(est.statistics_, dtype=object))
+    if len(stats) != columns or not all(isinstance(v, str) for v in stats):
+        raise Unsupported("SimpleImputer of str columns is native only with str statistics "
+                          "(most_frequent, or constant with a str fill_value)")  # fmt: skip
+    return [(v, MISSING_NAN) for v in stats]
+
+
+def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None],
+               filler: str) -> Lowered:  # fmt: skip
+    """``lowered`` (an encoder's) reading str columns whose missing values (those of
+    the marker: ``MISSING_NONE``, ``MISSING_NAN`` or both) ``filler`` (``SimpleImputer``,
+    ``fillna``) filled with a str, per column (None: not filled): such a row takes the
+    code of its fill; the op's ``filled_by`` names ``filler`` (for ``explain()``)."""
+    if not isinstance(est, FRAME_INPUT):
+        raise Unsupported(f"{type(est).__name__} after a fill of missing str is not compiled")
+    columns = []
+    for entry, fill, cats in zip(lowered.params["columns"].data, fills, est.categories_,  # type: ignore[attr-defined]
+                                 strict=True):  # fmt: skip
+        if fill is None:
+            columns.append(entry)
+            continue
+        text, marker = fill
+        known = [i for i, v in enumerate(cats) if isinstance(v, str) and v == text]
+        if not known and est.handle_unknown == "error":  # pandas names the fill, not NaN
+            raise Unsupported(f"the fill {text!r} is not a category of {type(est).__name__}")
+        # the encoder's own None or NaN category (``missing``) keeps the ones not filled
+        filled = {"filled": _int(known[0] if known else -1), "filled_marker": _int(marker)}
+        columns.append(DictionaryAttr(dict(entry.data) | filled))
+    params = dict(lowered.params) | {"columns": ArrayAttr(columns)}
+    if any(fills):
+        params["filled_by"] = StringAttr(filler)
+    return dataclasses.replace(lowered, params=params)
 
 
 def _standard(est: StandardScaler, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:

@@ -102,7 +102,8 @@ def _filled(val: Val) -> tuple[Val, str | None] | None:
     return (val, None) if string_column(val) is not None else None
 
 
-def _fill(column: pd.Series, fill: str) -> pd.Series:
+def _fill(column: pd.Series, fill: object) -> pd.Series:
+    """``column.fillna(fill)`` (module level: pickles refer to it by this name)."""
     return column.fillna(fill)
 
 
@@ -210,7 +211,8 @@ class StringVocab:
             return self.replace(node, pieces, receiver, args, kwargs)
         if attr == "fillna" and len(args) == 1 and not kwargs and pending is None \
                 and args[0].is_static and isinstance(args[0].value, str):  # fmt: skip
-            return self.fillna(node, pieces, receiver, args[0].value)
+            value = self.tracer.evaluate(node, pieces)
+            return self.fillna(receiver, args[0].value, value, ast.unparse(node))
         if attr in ("eq", "ne") and len(args) == 1 and not kwargs:
             return self.compare(attr, receiver, args[0], self.tracer.evaluate(node, pieces))
         if attr == "isin" and (len(args) == 1) != ("values" in kwargs) and len(kwargs) <= 1:
@@ -252,14 +254,13 @@ class StringVocab:
     # endregion
     # region get_dummies
 
-    def fillna(self, node: ast.Call, pieces: dict[int, Val], column: Val, fill: str) -> Val:
-        """``s.fillna("text")`` of a string column: a ``pipeline.str_fill`` column that
-        vectorizers and ``.str`` methods read, kept as the column where a comparison reads
-        it (its missing values then compare as ``fill``, with no new strings)."""
-        value = self.tracer.evaluate(node, pieces)
+    def fillna(self, column: Val, fill: str, value: object, source: str) -> Val:
+        """``s.fillna("text")`` (the code ``source``, whose example result is ``value``) of
+        a string column: a ``pipeline.str_fill`` column that vectorizers and ``.str``
+        methods read, kept as the column where a comparison reads it (its missing values
+        then compare as ``fill``, with no new strings)."""
         if not isinstance(value, pd.Series) or column_kind(value) != "str":
             raise Unsupported("fillna of this column does not give a column of str")
-        source = ast.unparse(node)
         filled = functools.partial(_fill, fill=fill)
         assert column.ssa is not None
         native = self.tracer.strings._column(StrFillOp(column.ssa, fill), value, filled, source)

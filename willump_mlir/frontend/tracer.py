@@ -791,9 +791,14 @@ class Tracer:
         if not isinstance(owner, ast.Name) or owner.id not in self.env:
             return False
         frame, name = self.env[owner.id], self.lower(key)
-        if not is_frame(frame) or not isinstance(name.value, str) or not name.is_static:
+        if not is_frame(frame) or not name.is_static:
             return False
-        assigned = self.frames.assign(frame, name.value, val)
+        if isinstance(name.value, list) and owner is target.value:  # not .loc, which aligns
+            assigned = self.frames.assign_columns(frame, name.value, val)
+        elif isinstance(name.value, str):
+            assigned = self.frames.assign(frame, name.value, val)
+        else:
+            return False
         for var, bound in list(self.env.items()):
             if bound is frame:
                 self.env[var] = assigned
@@ -1414,6 +1419,11 @@ class Tracer:
             return self.estimators.call(est, method, self.frames.model_input(x, est), described)
         except Unsupported:
             self.rollback(mark)
+        if method == "transform":
+            try:
+                return self.frames.encoded(x, est)
+            except Unsupported:
+                self.rollback(mark)
         return self.estimators.call(est, method, self.frames.materialize(x), described)
 
     def _frame_method(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,

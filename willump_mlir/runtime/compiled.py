@@ -27,6 +27,7 @@ from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
+from willump_mlir.runtime.handoffs import Handoffs, batch_reason, flagged_rows
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.pickled import PickledObjects
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
@@ -118,14 +119,26 @@ def take_data_rows(
     )
 
 
-def collect_python_rows(
-    kernel: BoundKernel, values: dict[str, Any], python_rows: list[np.ndarray]
-) -> None:
+#: Per kernel that flagged rows to run in Python: its reasons, one a bit, and the flag bytes.
+FlaggedRows = list[tuple[list[str], np.ndarray]]
+
+
+class HandedBack(marshal.Unhandled):  # noqa: N818 - as Unhandled
+    """Rows native code hands back reach a Python step: the original runs on the batch;
+    ``flags`` are the rows (``FlaggedRows``), counted by reason."""
+
+    def __init__(self, flags: FlaggedRows):
+        super().__init__("a row of the batch", "that native code hands back to Python reaches "
+                         "a Python step", kind="whole-batch")  # fmt: skip
+        self.flags = flags
+
+
+def collect_python_rows(kernel: BoundKernel, values: dict[str, Any], flagged: FlaggedRows) -> None:
     """Keep the kernel's flags of rows to run in Python, if it flagged any."""
     if kernel.python_rows is not None:
-        flags = values.pop(kernel.python_rows)
+        flags = values.pop(kernel.python_rows).view(np.uint8)  # bits: reasons
         if flags[0] if len(flags) == 1 else flags.any():
-            python_rows.append(flags)
+            flagged.append((kernel.python_reasons, flags))
 
 
 def _dtypes(value: Any) -> tuple[Any, ...]:
@@ -283,9 +296,10 @@ class BoundKernel:
                 for _, value, column in scratch_terms(spec.size)
             }
         )
-        self.python_rows = next(
-            (s["value"] for s in step.outputs if s.get("role") == "python_rows"), None
-        )
+        flags = next((s for s in step.outputs if s.get("role") == "python_rows"), None)
+        self.python_rows = flags["value"] if flags is not None else None
+        # the reason of each bit (none: a program compiled before flags had reasons)
+        self.python_reasons: list[str] = list(flags.get("reasons", [])) if flags else []
         self.names = names
         self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
         arguments = len(step.inputs) + sum(4 if o.grows else 1 for o in self.outputs)
@@ -472,8 +486,7 @@ class NativeProgram:
         self.entries_per_row: dict[str, float] = {}  # sparse outputs: last call's nnz / row
         self.pool: ThreadPoolExecutor | None = None
         self.pool_lock = threading.Lock()
-        self.rows_in_python = 0  # rows the native code handed back to Python, so far
-        self.calls_in_python = 0  # calls the original function ran (see ``run_original``)
+        self.handoffs = Handoffs()  # rows and calls handed to Python so far, by reason
         # a batch of at least this many rows is split over the cores (lower for a program
         # whose rows are known to be expensive, such as a cascade's full program)
         self.parallel_rows = PARALLEL_ROWS
@@ -540,6 +553,16 @@ class NativeProgram:
         return not self.reduces and not self.traced.python_fallbacks
 
     @property
+    def rows_in_python(self) -> int:
+        """Rows the native code handed back to Python, so far."""
+        return self.handoffs.total_rows
+
+    @property
+    def calls_in_python(self) -> int:
+        """Calls the original function ran on the whole batch, so far."""
+        return sum(self.handoffs.calls.values())
+
+    @property
     def workers(self) -> int:
         """Threads a large batch runs on now (``worker_count``: in a Ray or Dask worker, the
         CPUs it assigned the task, not those of the process that compiled or pickled)."""
@@ -572,40 +595,48 @@ class NativeProgram:
             if result is not None:
                 return result
         try:
-            results, flagged = self.run(args)
+            results, flagged = self.run_flagged(args)
+        except HandedBack as handed_back:
+            self.handoffs.add_rows(handed_back.flags)
+            return self.run_original(args, handed_back)
         except marshal.Unhandled as unhandled:
             return self.run_original(args, unhandled)
-        if flagged.size:
+        if flagged:
             return self.rerun_in_python(args, flagged, results[0])
         return results[0]
 
     def run(self, args: tuple[Any, ...]) -> tuple[list[Any], np.ndarray]:
         """Every value the native code returns, and the rows it handed back to Python (whose
-        results are still to be replaced)."""
+        results are still to be replaced; not counted as handoffs: the caller decides)."""
+        results, flagged = self.run_flagged(args)
+        if flagged:
+            return results, flagged_rows(flagged)
+        return results, np.empty(0, dtype=np.int64)
+
+    def run_flagged(self, args: tuple[Any, ...]) -> tuple[list[Any], FlaggedRows]:
+        """Every value the native code returns, and the flags of the rows it handed back to
+        Python with their reasons, per kernel that flagged any."""
         values, rows = self.bind(args)
         values.update(self.plan.constants)
         columns: dict[tuple[str, str], dict[str, Any]] = {}
-        python_rows: list[np.ndarray] = []  # per kernel: flags of the rows to run in Python
+        flagged: FlaggedRows = []
         for step in self.plan.steps:
             if isinstance(step, KernelStep):
-                self.run_kernel(self.kernels[step.name], values, rows, columns, python_rows)
+                self.run_kernel(self.kernels[step.name], values, rows, columns, flagged)
             elif isinstance(step, SelectStep):
                 values[step.select] = values[step.source][step.columns]
             else:
-                if python_rows and not self.traced.python_calls[step.callee].wraps:
+                if flagged and not self.traced.python_calls[step.callee].wraps:
                     # the user's code would read the rows native code left unfinished, and
                     # may depend on every row (``s.rank()``): the original runs on the batch
-                    raise marshal.Unhandled("a row of the batch", "that native code hands "
-                                            "back to Python reaches a Python step")  # fmt: skip
+                    raise HandedBack(flagged)
                 self.run_python(step, values)
         results = []
         for name in self.plan.returns:
             results.append(values[name])
         if self.traced.returns_sparse:
             results[0] = sp.csr_matrix(results[0])
-        if python_rows:
-            return results, np.flatnonzero(np.logical_or.reduce(python_rows))
-        return results, np.empty(0, dtype=np.int64)
+        return results, flagged
 
     def original(self, args: tuple[Any, ...]) -> Any:
         """``fn(*args)``, a ``Columns`` argument given as its DataFrame (and a bound
@@ -622,29 +653,33 @@ class NativeProgram:
         """The original function's result on an input the compiled code does not read
         (``unhandled`` says which and why), or its error, naming the argument, as an
         exception of the same class (see ``marshal.refused``)."""
-        self.calls_in_python += 1
+        self.handoffs.add_call(unhandled.kind)
         try:
             return self.original(args)
         except Exception as error:
             raise marshal.refused(error, unhandled) from error
 
-    def rerun_in_python(self, args: tuple[Any, ...], rows: np.ndarray, result: Any) -> Any:
-        """Replace ``rows`` of ``result`` by the original function's result on those rows.
+    def rerun_in_python(self, args: tuple[Any, ...], flagged: FlaggedRows, result: Any) -> Any:
+        """Replace the ``flagged`` rows of ``result`` by the original function's result on
+        those rows (counted by reason).
 
         Native code hands back a row whose exact result depends on context it does not
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
         subset gives exactly those rows. If they come back as another dtype (pandas' result
         is object where a row gives NaN), so would the whole batch's: the original runs on it.
         A batch reduction, or a Python step of the user's code (``s.rank()``), may depend on
-        every row: then the function runs on the whole batch.
+        every row, and so does a row whose reason is in ``BATCH_ROW_HANDOFFS`` (a linear
+        classifier's near tie, which BLAS rounds by the batch's size and layout): then the
+        function runs on the whole batch.
         """
-        if not self.row_wise:
-            self.rows_in_python += len(rows)
+        rows = self.handoffs.add_rows(flagged)
+        whole = "whole-batch" if not self.row_wise else batch_reason(flagged)
+        if whole is not None:
+            self.handoffs.add_call(whole)
             return self.original(args)
         replaced = self.original(take_data_rows(self.arguments, args, rows))
-        self.rows_in_python += len(rows)
         if not sp.issparse(result) and _dtypes(replaced) != _dtypes(result):
-            self.calls_in_python += 1
+            self.handoffs.add_call("rows-dtype")
             return self.original(args)
         if sp.issparse(result):
             native = np.setdiff1d(np.arange(result.shape[0]), rows)
@@ -830,7 +865,7 @@ class NativeProgram:
         values: dict[str, Any],
         rows: int,
         columns: dict[tuple[str, str], dict[str, Any]],
-        python_rows: list[np.ndarray],
+        flagged: FlaggedRows,
     ) -> None:
         # Inputs are converted (and kept alive in ``keep``) before the kernel runs; every
         # buffer holds ``rows`` rows by construction (marshal checks lengths and widths).
@@ -851,10 +886,11 @@ class NativeProgram:
             o.scalar in ("min", "max") and o.dtype == np.int64 for o in kernel.outputs
         ):  # fmt: skip
             raise marshal.Unhandled("an empty batch:", "pandas' min or max of no integers is "
-                                    "NaN, which makes the values it meets float64")  # fmt: skip
+                                    "NaN, which makes the values it meets float64",
+                                    kind="empty")  # fmt: skip
         if kernel.splittable:
             blocks = self.workers if rows >= self.parallel_rows else 1
-            self.run_blocks(kernel, values, rows, longest, inputs, python_rows, blocks)
+            self.run_blocks(kernel, values, rows, longest, inputs, flagged, blocks)
             return
         inputs = self.with_scratch(kernel, longest, inputs, 0)
         capacities = {
@@ -920,7 +956,7 @@ class NativeProgram:
                 values[output.value] = buffers[0][0]  # a numpy scalar, as pandas gives
             else:
                 values[output.value] = _as_value(buffers[0])
-        collect_python_rows(kernel, values, python_rows)
+        collect_python_rows(kernel, values, flagged)
 
     def with_scratch(
         self,
@@ -943,7 +979,7 @@ class NativeProgram:
         rows: int,
         longest: dict[tuple[str, str], int],
         inputs: list[int],
-        python_rows: list[np.ndarray],
+        flagged: FlaggedRows,
         blocks: int,
     ) -> None:
         """Run a kernel without CSR outputs on ``blocks`` contiguous blocks of rows: on this
@@ -979,7 +1015,7 @@ class NativeProgram:
                 raise self.runtime_error(recorded, values)
         for output, buffer in zip(kernel.outputs, outputs, strict=True):
             values[output.value] = _as_value(buffer)
-        collect_python_rows(kernel, values, python_rows)
+        collect_python_rows(kernel, values, flagged)
 
     def run_python(self, step: PythonStep, values: dict[str, Any]) -> None:
         call = self.traced.python_calls[step.callee]
@@ -1003,12 +1039,13 @@ class NativeProgram:
         if kind == ErrorKind.NOT_INTEGER:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
-                "fraction), where the example's int64 was compiled",
+                "fraction), where the example's int64 was compiled", kind="not-integer",
             )
         if kind == ErrorKind.NOT_A_DATE:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a date the compiled code does not read as pandas "
                 "would (another format than the example's, an invalid or out-of-range date)",
+                kind="not-a-date",
             )
         if kind == ErrorKind.CAST_NON_FINITE:  # pandas' astype(int): IntCastingNaNError
             refused = marshal.refused_class(pd.errors.IntCastingNaNError) or marshal.InputError

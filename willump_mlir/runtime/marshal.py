@@ -37,12 +37,14 @@ class Unhandled(InputError):  # noqa: N818 - a signal to the caller, not an erro
     """A value outside what the compiled code reads (no rows; sparse or ``np.matrix`` for a
     dense array; complex, text or other objects where numbers are read; non-text where
     text is read): the original function runs instead, and its result or error, naming
-    ``what``, is the call's (see ``refused``)."""
+    ``what``, is the call's (see ``refused``). ``kind`` says why, for the counts
+    ``explain()`` shows (a ``handoffs.CALL_HANDOFFS`` key)."""
 
-    def __init__(self, what: str, reason: str):
+    def __init__(self, what: str, reason: str, kind: str = "input"):
         super().__init__(f"{what} {reason}")
         self.what = what
         self.reason = reason
+        self.kind = kind
 
 
 _REFUSED: dict[type[BaseException], type[InputError] | None] = {
@@ -134,14 +136,14 @@ def check_frame(name: str, value: Any) -> int:
     """Check a DataFrame argument (or ``Columns``) and return its number of rows."""
     if isinstance(value, Columns):
         if value.rows == 0:
-            raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)")
+            raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
         return value.rows
     if not isinstance(value, pd.DataFrame):
         raise InputError(
             f"argument {name!r} must be a pandas DataFrame, got {type(value).__name__}"
         )
     if len(value) == 0:
-        raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)")
+        raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
     return len(value)
 
 
@@ -169,7 +171,7 @@ def check_strings(name: str, value: Any) -> tuple[int, Any]:
             f"str, got {type(value).__name__}"
         )
     if len(value) == 0:
-        raise Unhandled(f"argument {name!r}", "is an empty batch (0 documents)")
+        raise Unhandled(f"argument {name!r}", "is an empty batch (0 documents)", kind="empty")
     return len(value), value
 
 
@@ -189,7 +191,7 @@ def check_array(name: str, value: Any, width: int) -> int:
             f"argument {name!r} has {value.shape[1]} columns; the compiled pipeline expects {width}"
         )
     if value.shape[0] == 0:
-        raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)")
+        raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
     if value.dtype.kind not in "biuf":
         raise Unhandled(f"argument {name!r}", f"holds {value.dtype} values, not real numbers")
     check_precision(name, [value.dtype])
@@ -208,7 +210,7 @@ def check_precision(what: str, dtypes: list[Any]) -> None:
     if common.kind == "f" and common.itemsize < 8:
         raise Unhandled(
             f"argument {what!r}", f"holds {common} values: scikit-learn computes in {common} "
-            "where the compiled pipeline computes in float64"
+            "where the compiled pipeline computes in float64", kind="precision",
         )
 
 
@@ -281,7 +283,8 @@ def as_float64(what: str, values: Any) -> np.ndarray:
     if dtype.kind in "iu" and dtype.itemsize == 8 and floats.size and (
         floats.max() >= EXACT_INTEGERS or floats.min() <= -EXACT_INTEGERS
     ):  # fmt: skip
-        raise Unhandled(what, "holds integers of magnitude 2^53 or more, not exact as float64")
+        raise Unhandled(what, "holds integers of magnitude 2^53 or more, not exact as float64",
+                        kind="int53")
     return floats
 
 
@@ -331,10 +334,15 @@ def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.
     return np.ascontiguousarray(np.asarray(values).view(np.int64))
 
 
-def missing_flag(value: Any) -> int:
-    """0 for a value, ``MISSING_NONE`` for None (and pd.NA), ``MISSING_NAN`` for NaN."""
-    if value is None or value is pd.NA:
+def missing_flag(value: Any, what: str) -> int:
+    """0 for a value, ``MISSING_NONE`` for None, ``MISSING_NAN`` for NaN; ``Unhandled`` for
+    pd.NA in an object column (of ``what``): scikit-learn's encoders take it for an unknown
+    value and its imputer refuses it, where the kernels would read it as None."""
+    if value is None:
         return MISSING_NONE
+    if value is pd.NA:
+        raise Unhandled(what, "holds pd.NA in an object column, which scikit-learn reads "
+                        "neither as None nor as NaN")  # fmt: skip
     if isinstance(value, float) and value != value:
         return MISSING_NAN
     return 0
@@ -356,7 +364,7 @@ def _small_string_column(name: str, column: str, values: Any) -> dict[str, np.nd
                 encoded.append(value.encode("utf-8"))
             except UnicodeEncodeError as error:
                 raise _not_utf8(name, column, error) from None
-        elif flag := missing_flag(value):
+        elif flag := missing_flag(value, f"argument {name!r}: column {column!r}"):
             missing[row] = flag
             encoded.append(b"")
         else:
@@ -503,7 +511,7 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     missing = array.is_null().to_numpy(zero_copy_only=False).astype(np.uint8)
     if isinstance(values, np.ndarray):  # object column: None and NaN stay apart
         for row in np.flatnonzero(missing):
-            missing[row] = missing_flag(values[row])
+            missing[row] = missing_flag(values[row], f"argument {name!r}: column {column!r}")
     else:  # pandas string arrays hold NaN (or pd.NA, which numpy conversion makes NaN)
         missing *= MISSING_NAN
     return parts | {"missing": missing}

@@ -112,7 +112,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // ... and the weighted values of the row's terms.
 // CHECK-SAME: {value = "classify_stage0.2.values", part = "scratch", dtype = "f64", size = {fixed = 4 : i64}}]
 // The decision, then the per-row "run in Python" flag.
-// CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["text-context"]}]
 // Hoisted: the "not text" error code, the UTF-8 lead byte bounds, the two-level character map,
 // the vocabulary table, the "keep probing" marker and coef.
 // CHECK-DAG: [[NOT_TEXT:%[0-9]+]] = arith.constant 4 : i64
@@ -150,7 +150,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK: math.sqrt
 // CHECK: arith.divf
 // CHECK: memref.load [[COEF]][%{{[0-9]+}}] : memref<4xf64>
-// The Python flag of the row.
+// The Python flag of the row (one reason: bit 0).
 // CHECK: [[FLAG:%[0-9]+]] = arith.extui %{{[0-9]+}} : i1 to i8
 // CHECK-NEXT: memref.store [[FLAG]], %{{[0-9]+}}[%[[ROW]]] : memref<?xi8>
 // CHECK-NOT: feature.
@@ -234,7 +234,7 @@ func.func @located(%a: tensor<?x1xi64>, %b: tensor<?x1xi64>) -> tensor<?x1xf64> 
 }
 
 // CHECK: func.func @located_stage0
-// CHECK-SAME: {value = "located_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}
+// CHECK-SAME: {value = "located_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["lookup-miss"]}
 // Packing: any negative code gives -1, else a * 4 + b.
 // CHECK: [[A:%[0-9]+]] = memref.load
 // CHECK: [[ANEG:%[0-9]+]] = arith.cmpi slt, [[A]], %{{[0-9]+}} : i64
@@ -554,6 +554,23 @@ func.func @missing(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?xi1> {
 
 // -----
 
+// A fill before the encoder (SimpleImputer of str): NaN (filled_marker 2) takes the fill's
+// code 0, after the encoder's own None category (missing 2, marker 1) is chosen.
+func.func @imputed(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?x3xf64> {
+  %c = feature.encode_strings %df "c" bytes <b : tensor<2xui8>> offsets <o : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing 2 marker 1 filled 0 filled_marker 2 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+  func.return %o : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @imputed_stage0(
+// CHECK-DAG: [[NAN:%[0-9]+]] = arith.constant 2 : i8
+// CHECK-DAG: [[FILL:%[0-9]+]] = arith.constant 0 : i64
+// CHECK: [[MARKED:%[0-9]+]] = arith.andi [[FLAG:%[0-9]+]], [[NAN]] : i8
+// CHECK-NEXT: [[FILLED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], %{{[0-9]+}} : i8
+// CHECK-NEXT: arith.select [[FILLED]], [[FILL]], %{{[0-9]+}} : i64
+
+// -----
+
 // Dates: a datetime column's ticks read as they are (the runtime checks their unit), "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
 // that are not missing; any other row (or an invalid date) is error 7, after which the
 // runtime runs the original function. Fields split the ticks with floor division; NaT
@@ -650,7 +667,7 @@ func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>)
 
 // CHECK: func.func @names_stage0(
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", column = "a"}, {value = "arg0", part = "offsets", dtype = "i64", column = "a"}, {value = "arg0", part = "missing", dtype = "i8", column = "a"}, {value = "arg0", part = "bytes", dtype = "i8", column = "b"}, {value = "arg0", part = "offsets", dtype = "i64", column = "b"}, {value = "arg0", part = "missing", dtype = "i8", column = "b"}, {value = "names_stage0.3.bytes", part = "scratch", dtype = "i8", size = {fixed = 2 : i64, per_byte = 1 : i64, value = "arg0", column = "a", more = [[1 : i64, "arg0", "b"]]}}]
-// CHECK-SAME: willump.outputs = [{value = "v4", width = 1 : i64, dtype = "f64", shape = []}, {value = "v5", width = 1 : i64, dtype = "i1", shape = []}, {value = "names_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK-SAME: willump.outputs = [{value = "v4", width = 1 : i64, dtype = "f64", shape = []}, {value = "v5", width = 1 : i64, dtype = "i1", shape = []}, {value = "names_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["str-missing"]}]
 // CHECK: scf.while
 // CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
 // CHECK: arith.sitofp %{{.*}} : i64 to f64
@@ -682,4 +699,4 @@ func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"
 }
 
 // CHECK: func.func @upper_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>,
-// CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i1", shape = [], role = "python_rows"}]
+// CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["str-case"]}]

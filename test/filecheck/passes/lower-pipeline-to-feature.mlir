@@ -358,6 +358,18 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // -----
 
+// A fill of missing values before the encoder (SimpleImputer of str, fillna(str)): the filled
+// ones take the fill's code, the encoder's own None category keeps None.
+
+%s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", filled_by = "SimpleImputer", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 1 : i64, missing = 2 : i64, missing_marker = 1 : i64, filled = 0 : i64, filled_marker = 2 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK:      [[C:%[0-9]+]] = feature.encode_strings %s "city" bytes <b : tensor<9xui8>> offsets <off : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing 2 marker 1 filled 0 filled_marker 2 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+// CHECK-NEXT: %y = feature.onehot [[C]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+
+// -----
+
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
 %y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 9 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()

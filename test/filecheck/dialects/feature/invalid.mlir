@@ -89,6 +89,20 @@
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 filled 0 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: filled and filled_marker go together
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 filled 1 filled_marker 2 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: filled must be -1 or a category index, got 1
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %y = feature.encode_strings %df "c" bytes <b : tensor<0xui8>> offsets <o : tensor<1xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: offsets must hold at least two values: one category or more

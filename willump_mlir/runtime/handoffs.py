@@ -1,0 +1,96 @@
+"""Counters of the rows and calls a compiled pipeline hands to Python, by reason.
+
+A kernel flags a row it does not compute as the original would (``abi.ROW_HANDOFFS``: one
+bit of its ``python_rows`` byte per reason); the original function then computes that row,
+or the whole batch (``CALL_HANDOFFS``), as it does for an input the compiled code does not
+read (``marshal.Unhandled``, whose ``kind`` is a ``CALL_HANDOFFS`` key). ``explain()`` lists
+the handoffs a pipeline can take with these counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import numpy as np
+
+from willump_mlir.abi import BATCH_ROW_HANDOFFS
+
+#: Why the original function runs on a whole call, by ``marshal.Unhandled.kind``.
+CALL_HANDOFFS = {
+    "empty": "the batch is empty (0 rows): the original decides what it gives",
+    "int53": "an int64 value of magnitude 2^53 or more meets native code that reads float64, "
+    "which would round it (the original compares the integers, or rounds them its own way)",
+    "precision": "the data is float32 or float16, which scikit-learn computes on in that "
+    "precision",
+    "input": "an input is not what the compiled code reads: another type, dtype or columns "
+    "than the example's (sparse, np.matrix, object, category or nullable columns, non-str "
+    "text, a missing or reordered column)",
+    "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
+    "other (a batch reduction, or a Python step of the user's code that reads the native "
+    "results)",
+    "rows-dtype": "the rows run in Python come back in another dtype than the native rows "
+    "(pandas gives the whole batch that dtype)",
+    "python-result": "a Python step's result is not of the example's kind (other rows, "
+    "dtype or columns)",
+    "not-integer": "a value pandas gives as float64 (a missing key, a fraction) meets code "
+    "compiled for the example's int64",
+    "not-a-date": "a date is one native code does not read as pandas would (another format, "
+    "an invalid or out-of-range date)",
+}
+
+#: The reason of a flag byte from a program compiled before flags had reasons.
+ANY_ROW = "rows"
+
+
+def flagged_rows(flags: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
+    """The indices of the rows any kernel flagged (``flags``: each kernel's reasons and flag
+    bytes)."""
+    return np.flatnonzero(np.logical_or.reduce([byte != 0 for _, byte in flags]))
+
+
+def batch_reason(flags: list[tuple[list[str], np.ndarray]]) -> str | None:
+    """The first reason in ``BATCH_ROW_HANDOFFS`` that flagged a row (``flags``: each
+    kernel's reasons and flag bytes), or None: the original then runs on the whole batch."""
+    for reasons, byte in flags:
+        for bit, reason in enumerate(reasons):
+            if reason in BATCH_ROW_HANDOFFS and (byte & (1 << bit)).any():
+                return reason
+    return None
+
+
+class Handoffs:
+    """Rows and calls handed to Python so far, by reason (thread-safe: serving threads
+    share a pipeline)."""
+
+    def __init__(self) -> None:
+        self.rows: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self.total_rows = 0  # rows handed back for any reason (each row once)
+        self.lock = threading.Lock()
+
+    def add_rows(self, flags: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
+        """Count the flagged rows of each kernel (``flags``: its reasons and flag bytes; a
+        row flagged for two reasons counts under both); return the flagged rows' indices."""
+        counts: Counter[str] = Counter()
+        for reasons, byte in flags:
+            if not reasons:
+                counts[ANY_ROW] += int(np.count_nonzero(byte))
+            for bit, reason in enumerate(reasons):
+                counts[reason] += int(np.count_nonzero(byte & (1 << bit)))
+        rows = flagged_rows(flags)
+        with self.lock:
+            self.rows.update(counts)
+            self.total_rows += len(rows)
+        return rows
+
+    def add_call(self, kind: str) -> None:
+        """Count a call the original function ran on the whole batch, for ``kind``."""
+        with self.lock:
+            self.calls[kind] += 1
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rows.clear()
+            self.calls.clear()
+            self.total_rows = 0
