@@ -126,3 +126,47 @@ def test_cascade_keeps_a_series_result(tmp_path) -> None:
                 continue
             assert isinstance(got, pd.Series) and got.name == expected.name
             pd.testing.assert_index_equal(got.index, expected.index)
+
+
+DAYS = pd.DataFrame({"d": ["2013-01-01", "2016-02-29", None, "2020-12-31"] * 3,
+                     "a": np.arange(12.0)})  # fmt: skip
+
+
+def month(df):
+    return pd.to_datetime(df["d"]).dt.month
+
+
+def month_filled(df):
+    X = df[["a"]].copy()
+    X["m"] = pd.to_datetime(df["d"]).dt.month.fillna(0)
+    return X
+
+
+def days_since(df):
+    return (pd.to_datetime(df["d"]) - pd.Timestamp("2000-01-01")).dt.days * 2
+
+
+def _date_features(df):
+    when = pd.to_datetime(df["d"])
+    X = df[["a"]].copy()
+    X["m"] = when.dt.month.fillna(0)
+    X["dow"] = when.dt.dayofweek.fillna(-1)
+    return X
+
+
+def month_scored(df, model):
+    return model.predict(_date_features(df))
+
+
+@pytest.mark.parametrize("fn", [month, month_filled, days_since, month_scored])
+def test_date_fields_of_an_example_with_nat(fn) -> None:
+    """A ``.dt`` field (or ``.dt.days``) of dates with NaT on the example is float64 in
+    pandas, but int32 (int64) on a batch without NaT: native code returned float64 there.
+    Now such a field is native only where a model (or a comparison) reads it."""
+    from sklearn.linear_model import LinearRegression
+
+    rest = (LinearRegression().fit(_date_features(DAYS), DAYS["a"]),) if fn is month_scored else ()
+    compiled = _compiled(fn, DAYS, *rest)
+    assert bool(compiled.traced.python_fallbacks) == (fn is not month_scored)
+    for batch in (DAYS, DAYS.dropna(), DAYS.iloc[[0]], DAYS.iloc[[2]]):
+        assert difference(fn(batch.copy(), *rest), compiled(batch.copy(), *rest)) is None
