@@ -16,9 +16,10 @@ days_in_month`` and the flags ``.dt.is_month_end`` etc. (``pipeline.datetime_fie
 pandas gives a field as int32, or float64 with NaN where a date is NaT (a flag is bool,
 False for NaT): on an example without NaT the field is an i64 vector whose run-time NaN
 is a signal to run the original function (a speculative cast). On an example with NaT it
-is an f64 vector, as a Python step's float64 result is typed: a batch without NaT then
-gets the field (and what is computed from it) as float64 where pandas gives int32, equal
-values.
+is an f64 vector, whose pandas dtype depends on the batch (int32 without NaT): it is
+``unstable`` (``stability.check_results``), native only where a model, a comparison or
+``to_numpy(dtype=float)`` fixes the dtype, and pandas' own where Python code or the
+result reads it.
 Anything native code might read otherwise than pandas (another layout than the example's,
 an invalid or out-of-range date) is such a signal too, so the original function decides.
 A datetime minus another or a constant date is a timedelta of the same unit
@@ -243,6 +244,8 @@ class DateLowering:
         if not isinstance(value, pd.Series) or value.dtype not in (integers, np.float64, bool):
             raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
         field = self.tracer.emit(DatetimeFieldOp(fields[attr], date.ticks, date.unit))
+        if value.dtype == np.float64:  # NaT in the example: int32 (int64) on a batch without
+            self.tracer.vocab.unstable.add(field.result)  # so only a model may read it
         if value.dtype != integers:  # a flag, or NaT in the example
             return Val(value, field.result)
         # integers as pandas gives them without NaT: a NaN at run time runs the original

@@ -8,6 +8,8 @@ some result dtypes per batch:
   ``get_dummies`` column is bool where its value occurs and the fill's int64 where it does
   not (``StringVocab.unstable``: such IR values, and a join's gathered values with a
   column position);
+* a ``.dt`` field of dates with NaT on the example is float64 (NaN), int32 on a batch
+  without NaT (``DateLowering.attribute``);
 * arithmetic follows the dtypes of the columns it reads: ``df["a"] * 2`` is int64 for an
   int64 column, float32 for a float32 one, where native code read the example's float64.
 

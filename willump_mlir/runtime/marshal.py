@@ -484,6 +484,10 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     if isinstance(values, TextItems):
         return text_column(name, values, column)
     dtype = getattr(values, "dtype", None)
+    if dtype is not None and dtype.kind not in "OU":  # numbers, all missing: no str in them
+        raise Unhandled(  # and pandas refuses ``.str`` and a merge with str keys on them
+            f"argument {name!r}:", f"column {column!r} is {dtype}, not a column of strings"
+        )
     if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
         raise Unhandled(  # its comparisons and lengths are nullable (pd.NA), not numpy's
             f"argument {name!r}:", f"column {column!r} is pandas' nullable {dtype} dtype"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from willump_mlir.runtime.compiled import NativeProgram, Signature, take_data_rows
 from willump_mlir.runtime.marshal import InputError, Unhandled
@@ -159,7 +160,7 @@ class OptimizedProgram:
         full = np.asarray(self.rest(*self.subset(args, rest)))
         merged = np.array(result, dtype=np.result_type(result, full), copy=True)
         merged[rest] = full
-        return merged
+        return _like(result, merged)
 
     def subset(self, args: tuple[Any, ...], rows: np.ndarray) -> tuple[Any, ...]:
         """The data arguments' ``rows`` (in their own types); bound arguments as they are."""
@@ -227,6 +228,14 @@ class OptimizedProgram:
     def __repr__(self) -> str:
         state = "cascade" if self.cascaded else "exact (no cascade)"
         return f"<{type(self).__name__} {self.__name__}: {state}>"
+
+
+def _like(result: Any, values: np.ndarray) -> Any:
+    """``values`` as ``result`` holds them: a Series keeps its index and name (the cheap
+    program's result has the original's)."""
+    if isinstance(result, pd.Series):
+        return pd.Series(values, index=result.index, name=result.name)
+    return values
 
 
 def _top(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
