@@ -31,6 +31,8 @@ the runtime runs them, and the values the function returns.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -453,14 +455,27 @@ class KernelEmitter(
         return values
 
     def check_values(self, op: Operation, values: Sequence[SSAValue], allow_nan: bool) -> None:
-        """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``."""
+        """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``.
+
+        One branch per row: the errors are recorded in order (the first value's first)
+        only in a row where a test fails."""
         site = self.lowering.error_site(op)
         infinity = self.constant(float("inf"), f64)
+        failures = []
         for x in values:
             if not allow_nan:
-                self.report_error(self.cmpf("uno", x, x), ErrorKind.NAN, site)
+                failures.append((self.cmpf("uno", x, x), ErrorKind.NAN))
             infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
-            self.report_error(infinite, ErrorKind.INFINITE, site)
+            failures.append((infinite, ErrorKind.INFINITE))
+        if not failures:
+            return
+        failed = functools.reduce(self.ior, (f for f, _ in failures))
+
+        def record() -> None:
+            for failure, kind in failures:
+                self.report_error(failure, kind, site)
+
+        self.if_then(failed, record)
 
     def check_not_infinite(self, op: Operation, values: Sequence[SSAValue]) -> None:
         """scikit-learn's transformers accept NaN but reject infinity in their input."""
@@ -524,18 +539,32 @@ class KernelEmitter(
     def bytes_equal(
         self, a: SSAValue, a_start: SSAValue, b: SSAValue, b_start: SSAValue, length: SSAValue
     ) -> SSAValue:
-        """Whether ``length`` bytes of ``a`` from ``a_start`` equal those of ``b`` (i64s)."""
+        """Whether ``length`` bytes of ``a`` from ``a_start`` equal those of ``b`` (i64s): a
+        scalar loop that stops at the first difference (keys are short: a vectorised
+        compare costs more than it saves)."""
 
-        def step(j: SSAValue, equal: SSAValue) -> SSAValue:
-            offset = self.emit(arith.IndexCastOp(j, i64))
-            x = self.load(a, self.to_index(self.iadd(a_start, offset)))
-            y = self.load(b, self.to_index(self.iadd(b_start, offset)))
-            return self.emit(arith.AndIOp(equal, self.cmpi("eq", x, y)))
+        def same(values: list[SSAValue]) -> SSAValue:
+            (j,) = values
+            inside = self.cmpi("slt", j, length)
 
-        return self.loop(self.to_index(length), self.constant(1, i1), step)
+            def equal() -> list[SSAValue]:
+                x = self.load(a, self.to_index(self.iadd(a_start, j)))
+                y = self.load(b, self.to_index(self.iadd(b_start, j)))
+                return [self.cmpi("eq", x, y)]
+
+            return self.if_else(inside, equal, lambda: [inside])[0]
+
+        (compared,) = self.while_loop(
+            [self.constant(0, i64)], same, lambda values: [self.iadd(values[0], 1)]
+        )
+        return self.cmpi("eq", compared, length)
 
     def encode_strings(self, op: feature.EncodeStringsOp) -> list[SSAValue]:
-        """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates."""
+        """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates.
+
+        Probing stops at the key, at an empty slot (open addressing without deletions: a
+        key in the table comes before any empty slot of its sequence) or after ``probes``
+        slots (the longest sequence the table holds), so a row costs one or two slots."""
         text = self.string_row(op.frame, op.column.data)  # a str column, or a transform's
         data = text.data
         start = self.cast(text.start, i64)
@@ -553,34 +582,38 @@ class KernelEmitter(
         offset_basis = self.constant(signed64(FNV_OFFSET), i64)
         h = self.loop(self.to_index(length), offset_basis, hash_step)
         mask = self.constant(op.table.size - 1, i64)
+        searching = self.constant(-2, i64)
+        last = self.constant(op.probes.value.data - 1, i64)
 
-        def probe_step(p: SSAValue, found: SSAValue) -> SSAValue:
-            shifted = self.iadd(h, self.emit(arith.IndexCastOp(p, i64)))
-            entry = self.load(table, self.to_index(self.emit(arith.AndIOp(shifted, mask))))
+        def probe_step(values: list[SSAValue]) -> list[SSAValue]:
+            p = values[0]
+            entry = self.load(table, self.to_index(self.iand(self.iadd(h, p), mask)))
             occupied = self.cmpi("sge", entry, self.constant(0, i64))
-            slot = self.to_index(self.select(occupied, entry, self.constant(0, i64)))
-            category_start = self.load(category_offsets, slot)
-            after = self.emit(arith.AddiOp(slot, self.constant(1, index)))
-            category_length = self.emit(
-                arith.SubiOp(self.load(category_offsets, after), category_start)
-            )
-            candidate = self.emit(
-                arith.AndIOp(
-                    self.emit(
-                        arith.AndIOp(occupied, self.cmpi("slt", found, self.constant(0, i64)))
-                    ),
-                    self.cmpi("eq", category_length, length),
-                )
-            )
 
             def compare() -> list[SSAValue]:
-                same = self.bytes_equal(data, start, categories, category_start, length)
-                return [self.select(same, entry, found)]
+                slot = self.to_index(entry)
+                category_start = self.load(category_offsets, slot)
+                after = self.emit(arith.AddiOp(slot, self.constant(1, index)))
+                category_length = self.isub(self.load(category_offsets, after), category_start)
 
-            return self.if_else(candidate, compare, lambda: [found])[0]
+                def same_bytes() -> list[SSAValue]:
+                    return [self.bytes_equal(data, start, categories, category_start, length)]
 
-        probes = self.constant(op.probes.value.data, index)
-        code = self.loop(probes, self.constant(-1, i64), probe_step)
+                same_length = self.cmpi("eq", category_length, length)
+                return self.if_else(same_length, same_bytes, lambda: [same_length])
+
+            found = self.if_else(occupied, compare, lambda: [occupied])[0]
+            more = self.emit(arith.AndIOp(occupied, self.cmpi("slt", p, last)))
+            code = self.select(
+                found, entry, self.select(more, searching, self.constant(-1, i64))
+            )
+            return [self.iadd(p, 1), code]
+
+        _, code = self.while_loop(
+            [self.constant(0, i64), searching],
+            lambda values: self.cmpi("eq", values[1], searching),
+            probe_step,
+        )
         flag = text.missing
         is_missing = self.cmpi("ne", flag, self.constant(0, i8))
         marked = self.emit(arith.AndIOp(flag, self.constant(op.marker, i8)))
