@@ -9,8 +9,10 @@ calls see the value as given, kernels its ``text_column``.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -112,8 +114,10 @@ class Columns(Mapping[str, Any]):
     def frame(self) -> pd.DataFrame:
         """The DataFrame of these columns (built on the first call)."""
         if self._frame is None:
-            series = {name: pd.Series(a, dtype=a.dtype, copy=False, name=name)
+            arrays = {name: a.array() if isinstance(a, ArrowStrings) else a
                       for name, a in self.arrays.items()}  # fmt: skip
+            series = {name: pd.Series(a, dtype=a.dtype, copy=False, name=name)
+                      for name, a in arrays.items()}  # fmt: skip
             self._frame = pd.DataFrame(series, copy=False)
         return self._frame
 
@@ -123,6 +127,72 @@ class Columns(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Columns {list(self.arrays)}: {self.rows} rows>"
+
+
+class ArrowStrings:
+    """A str column of an Arrow table in a ``Columns`` value (``arrow_columns``): kernels
+    read its UTF-8 bytes and offsets in place (``string_column``); Python code gets the
+    pandas array ``to_pandas`` makes of it (``array()``), built when first needed."""
+
+    ndim = 1
+
+    def __init__(self, values: pa.ChunkedArray):
+        self.arrow = values
+        self._array: Any = None
+
+    def __len__(self) -> int:
+        return len(self.arrow)
+
+    @property
+    def dtype(self) -> Any:
+        """The dtype ``to_pandas`` gives the column (``object``, or pandas' ``str``)."""
+        with warnings.catch_warnings():  # deprecated in pandas 3, which infers str
+            warnings.simplefilter("ignore")
+            infer = getattr(pd.options.future, "infer_string", None)
+        return _pandas_str_dtype(self.arrow.type, infer, pd.options.mode.string_storage)
+
+    def array(self) -> Any:
+        """The column as ``to_pandas`` gives it: a numpy object array or a pandas array."""
+        if self._array is None:
+            series = self.arrow.to_pandas()
+            self._array = series.to_numpy() if isinstance(series.dtype, np.dtype) else \
+                series.array  # fmt: skip
+        return self._array
+
+    def __getitem__(self, rows: Any) -> Any:
+        return self.array()[rows]
+
+    def __repr__(self) -> str:
+        return f"<ArrowStrings {self.arrow.type}: {len(self)} rows>"
+
+
+@functools.cache
+def _pandas_str_dtype(kind: pa.DataType, infer_string: Any, storage: str) -> Any:
+    """The dtype ``to_pandas`` gives an Arrow column of str type ``kind`` under pandas'
+    options ``future.infer_string`` and ``mode.string_storage`` (the cache key)."""
+    return pa.chunked_array([[""]], type=kind).to_pandas().dtype
+
+
+def arrow_columns(table: pa.Table, names: Sequence[str]) -> Columns:
+    """The ``names`` columns of an Arrow ``table`` as the ``Columns`` of the DataFrame
+    ``table.select(names).to_pandas()``, without building it: numbers without nulls as
+    numpy views of Arrow's buffers, str columns as ``ArrowStrings``, any other column as
+    ``to_pandas`` converts it."""
+    arrays: dict[str, Any] = {}
+    for name in names:
+        values = table.column(name)
+        kind = values.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            arrays[name] = ArrowStrings(values)
+        elif values.null_count == 0 and (
+            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+        ):  # fmt: skip
+            arrays[name] = values.to_numpy()
+        else:
+            series = values.to_pandas()
+            arrays[name] = series.to_numpy() if isinstance(series.dtype, np.dtype) else \
+                series.array  # fmt: skip
+    return Columns(arrays)
 
 
 def as_frame(value: Any) -> Any:
@@ -454,6 +524,8 @@ def text_column(name: str, values: Any, column: str | None = None) -> dict[str, 
         f"{column!r}"  # fmt: skip
     if isinstance(values, TextItems):
         values = values.items
+    if isinstance(values, ArrowStrings):
+        values = values.array()
     if len(values) < SMALL_BATCH:
         return _encode_texts(where, values)
     try:
@@ -475,6 +547,13 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     (rows + 1) and ``missing`` flags; ``TextItems`` as ``text_column`` reads them."""
     if isinstance(values, TextItems):
         return text_column(name, values, column)
+    if isinstance(values, ArrowStrings):
+        dtype = values.dtype
+        nullable = isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA
+        if len(values) >= SMALL_BATCH and values.arrow.null_count == 0 and not nullable:
+            parts = _arrow_parts(values.arrow.combine_chunks())  # no values missing
+            return parts | {"missing": np.zeros(len(values), dtype=np.uint8)}
+        values = values.array()  # read as the DataFrame's column is
     dtype = getattr(values, "dtype", None)
     if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
         raise Unhandled(  # its comparisons and lengths are nullable (pd.NA), not numpy's
