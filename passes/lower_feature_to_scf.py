@@ -32,7 +32,6 @@ the runtime runs them, and the values the function returns.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -604,9 +603,7 @@ class KernelEmitter(
 
             found = self.if_else(occupied, compare, lambda: [occupied])[0]
             more = self.emit(arith.AndIOp(occupied, self.cmpi("slt", p, last)))
-            code = self.select(
-                found, entry, self.select(more, searching, self.constant(-1, i64))
-            )
+            code = self.select(found, entry, self.select(more, searching, self.constant(-1, i64)))
             return [self.iadd(p, 1), code]
 
         _, code = self.while_loop(
