@@ -12,10 +12,10 @@ The pipeline is put in the object store once (with the batch function: ``Scorer`
 Ray task gets it as an argument and unpickles it (``persist.unpickle``: machine code bound
 without LLVM on a host of the same target, the same object again for every later task of
 that worker process). Batches arrive as Arrow
-tables and reach the kernels without copies where Arrow and pandas allow it: numeric
-columns without nulls and the bytes of string columns are read in place (see
-``runtime.marshal``). Each task uses the CPUs Ray assigned it (``num_cpus``), not every core.
-Needs the ``ray`` extra (``pip install willump-mlir[ray]``).
+tables and reach the kernels without a DataFrame and without copies where Arrow allows it:
+numeric columns without nulls and the bytes of string columns are read in place (see
+``runtime.marshal.arrow_columns``). Each task uses the CPUs Ray assigned it
+(``num_cpus``), not every core. Needs the ``ray`` extra (``pip install willump-mlir[ray]``).
 """
 
 from __future__ import annotations
