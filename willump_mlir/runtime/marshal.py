@@ -176,22 +176,38 @@ def _pandas_str_dtype(kind: pa.DataType, infer_string: Any, storage: str) -> Any
 def arrow_columns(table: pa.Table, names: Sequence[str]) -> Columns:
     """The ``names`` columns of an Arrow ``table`` as the ``Columns`` of the DataFrame
     ``table.select(names).to_pandas()``, without building it: numbers without nulls as
-    numpy views of Arrow's buffers, str columns as ``ArrowStrings``, any other column as
-    ``to_pandas`` converts it."""
+    numpy views of Arrow's buffers, str columns as ``ArrowStrings``, the others as
+    ``to_pandas`` converts them (with the dtypes the table's pandas metadata names: a
+    nullable ``Int64`` or ``string`` column stays one)."""
+    described = {
+        column.get("field_name"): column.get("numpy_type")
+        for column in (table.schema.pandas_metadata or {}).get("columns", [])
+    }
     arrays: dict[str, Any] = {}
+    rest = []
     for name in names:
         values = table.column(name)
         kind = values.type
+        numpy_type = described.get(name)
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            arrays[name] = ArrowStrings(values)
+            if numpy_type in (None, "object", "str"):
+                arrays[name] = ArrowStrings(values)
+                continue
         elif values.null_count == 0 and (
             pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
         ):  # fmt: skip
-            arrays[name] = values.to_numpy()
-        else:
-            series = values.to_pandas()
-            arrays[name] = series.to_numpy() if isinstance(series.dtype, np.dtype) else \
-                series.array  # fmt: skip
+            array = values.to_numpy()
+            if numpy_type in (None, array.dtype.name):
+                arrays[name] = array
+                continue
+        arrays[name] = None  # converted below, keeping the order of ``names``
+        rest.append(name)
+    if rest:
+        frame = table.select(rest).to_pandas()
+        for name in rest:
+            column = frame[name]
+            arrays[name] = column.to_numpy() if isinstance(column.dtype, np.dtype) else \
+                column.array  # fmt: skip
     return Columns(arrays)
 
 

@@ -164,6 +164,25 @@ def test_arrow_columns_are_the_columns_of_to_pandas() -> None:
                                   table.take(rows).to_pandas())  # fmt: skip
 
 
+def test_arrow_columns_keep_the_dtypes_pandas_metadata_names() -> None:
+    """A block written from pandas (``from_pandas``, Parquet) names its columns' dtypes: a
+    nullable Int64, boolean or string column converts to one, as ``to_pandas`` does."""
+    frame = pd.DataFrame({
+        "o": pd.Series(["a", None, "é"], dtype=object),
+        "s": pd.Series(["a", None, ""], dtype="str"),
+        "I": pd.array([1, None, 3], dtype="Int64"), "I_full": pd.array([1, 2, 3], dtype="Int64"),
+        "i": [1, 2, 3], "f": [1.0, np.nan, 2.0], "c": pd.Categorical(["x", "y", "x"]),
+        "B": pd.array([True, None, False], dtype="boolean"),
+        "sn": pd.array(["a", None, "b"], dtype="string"),
+        "sn_full": pd.array(list("abc"), dtype="string"),
+        "u": np.array([1, 2, 3], dtype=np.uint8), "f32": np.array([1, 2, 3], dtype=np.float32),
+    })  # fmt: skip
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    names = ["sn_full", "f", "I_full", "o", "c", "B", "I", "s", "i", "sn", "u", "f32"]
+    expected = table.select(names).to_pandas()
+    pd.testing.assert_frame_equal(arrow_columns(table, names).frame(), expected)
+
+
 @pytest.fixture(scope="module")
 def ignoring(loans: Any) -> Any:
     """The loan pipeline with unknown (and missing) categories ignored."""
