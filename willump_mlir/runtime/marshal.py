@@ -9,9 +9,7 @@ calls see the value as given, kernels its ``text_column``.
 
 from __future__ import annotations
 
-import functools
 import math
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -146,10 +144,7 @@ class ArrowStrings:
     @property
     def dtype(self) -> Any:
         """The dtype ``to_pandas`` gives the column (``object``, or pandas' ``str``)."""
-        with warnings.catch_warnings():  # deprecated in pandas 3, which infers str
-            warnings.simplefilter("ignore")
-            infer = getattr(pd.options.future, "infer_string", None)
-        return _pandas_str_dtype(self.arrow.type, infer, pd.options.mode.string_storage)
+        return pa.chunked_array([[""]], type=self.arrow.type).to_pandas().dtype
 
     def array(self) -> Any:
         """The column as ``to_pandas`` gives it: a numpy object array or a pandas array."""
@@ -164,13 +159,6 @@ class ArrowStrings:
 
     def __repr__(self) -> str:
         return f"<ArrowStrings {self.arrow.type}: {len(self)} rows>"
-
-
-@functools.cache
-def _pandas_str_dtype(kind: pa.DataType, infer_string: Any, storage: str) -> Any:
-    """The dtype ``to_pandas`` gives an Arrow column of str type ``kind`` under pandas'
-    options ``future.infer_string`` and ``mode.string_storage`` (the cache key)."""
-    return pa.chunked_array([[""]], type=kind).to_pandas().dtype
 
 
 def arrow_columns(table: pa.Table, names: Sequence[str]) -> Columns:
@@ -564,10 +552,10 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     if isinstance(values, TextItems):
         return text_column(name, values, column)
     if isinstance(values, ArrowStrings):
-        dtype = values.dtype
-        nullable = isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA
-        if len(values) >= SMALL_BATCH and values.arrow.null_count == 0 and not nullable:
-            parts = _arrow_parts(values.arrow.combine_chunks())  # no values missing
+        # without nulls, the bytes are those of the DataFrame's column, object or pandas'
+        # str (``arrow_columns`` leaves a column pandas metadata makes nullable to to_pandas)
+        if len(values) >= SMALL_BATCH and values.arrow.null_count == 0:
+            parts = _arrow_parts(values.arrow.combine_chunks())
             return parts | {"missing": np.zeros(len(values), dtype=np.uint8)}
         values = values.array()  # read as the DataFrame's column is
     dtype = getattr(values, "dtype", None)
