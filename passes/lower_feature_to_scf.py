@@ -35,6 +35,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -60,6 +61,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ErrorKind, signed64
+from willump_mlir.blobs import BlobError, BlobStore, blob_store
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -137,6 +139,9 @@ class KernelEmitter(
         self.lowering = lowering
         self.state = state
         self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
+        #: (block, value) pairs already tested for infinity in that block: a value recorded
+        #: there is finite or NaN in every row whose results the runtime keeps
+        self.not_infinite: set[tuple[Block, SSAValue]] = set()
 
     # region Building blocks
 
@@ -457,15 +462,20 @@ class KernelEmitter(
         """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``.
 
         One branch per row: the errors are recorded in order (the first value's first)
-        only in a row where a test fails."""
+        only in a row where a test fails. A value tested before in the same block (an
+        imputer's input, then its output of finite fills) is not tested for infinity again:
+        a row that has one has recorded its error, and the runtime raises it."""
         site = self.lowering.error_site(op)
         infinity = self.constant(float("inf"), f64)
+        block = self.builder.insertion_point.block
         failures = []
         for x in values:
             if not allow_nan:
                 failures.append((self.cmpf("uno", x, x), ErrorKind.NAN))
-            infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
-            failures.append((infinite, ErrorKind.INFINITE))
+            if (block, x) not in self.not_infinite:
+                infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
+                failures.append((infinite, ErrorKind.INFINITE))
+        self.not_infinite.update((block, x) for x in values)
         if not failures:
             return
         failed = functools.reduce(self.ior, (f for f, _ in failures))
@@ -483,10 +493,15 @@ class KernelEmitter(
     def impute(self, op: feature.ImputeOp) -> list[SSAValue]:
         values = self.row_of(op.input)
         self.check_not_infinite(op, values)
-        return [
+        filled = [
             self.select(self.cmpf("uno", x, x), self.blob_value(op.fill, j), x)
             for j, x in enumerate(values)
         ]
+        fills = self.lowering.blob_array(op.fill)
+        if fills is not None and np.isfinite(fills).all():  # infinite only where x was
+            block = self.builder.insertion_point.block
+            self.not_infinite.update((block, x) for x in filled)
+        return filled
 
     def standardize(self, op: feature.StandardizeOp) -> list[SSAValue]:
         values = []
@@ -916,9 +931,12 @@ def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict
 class FunctionLowering:
     """Splits one pipeline function into stages and emits a kernel per stage."""
 
-    def __init__(self, module: builtin.ModuleOp, function: func.FuncOp):
+    def __init__(
+        self, module: builtin.ModuleOp, function: func.FuncOp, blobs: BlobStore | None = None
+    ):
         self.module = module
         self.function = function
+        self.blobs = blobs  # the values of constants, where the context has them
         self.names: dict[SSAValue, str] = {}
         self.numbers: dict[Operation, int] = {}
         self.declared: set[str] = {
@@ -929,6 +947,15 @@ class FunctionLowering:
 
     def value_name(self, value: SSAValue) -> str:
         return self.names[value]
+
+    def blob_array(self, blob: BlobAttr) -> np.ndarray | None:
+        """The values of ``blob``, or None where they are not at hand (IR parsed alone)."""
+        if self.blobs is None:
+            return None
+        try:
+            return self.blobs.array(blob)
+        except BlobError:
+            return None
 
     def error_site(self, op: Operation, **details: str | int) -> int:
         """Number ``op`` as the source of run-time errors and describe it for messages."""
@@ -1181,13 +1208,17 @@ class LowerFeatureToScfPass(ModulePass):
     name = "lower-feature-to-scf"
 
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
+        try:
+            blobs: BlobStore | None = blob_store(ctx)
+        except BlobError:  # no store: every test stays
+            blobs = None
         schedules: dict[str, Attribute] = {}
         for function in list(op.ops):
             if not isinstance(function, func.FuncOp) or "willump.kernel" in function.attributes:
                 continue
             if function.is_declaration:
                 continue
-            new_ops, schedule = FunctionLowering(op, function).run()
+            new_ops, schedule = FunctionLowering(op, function, blobs).run()
             schedules[function.sym_name.data] = schedule
             for new_op in new_ops:
                 op.body.block.insert_op_before(new_op, function)

@@ -91,3 +91,33 @@ def test_the_first_row_with_an_infinity_is_named(fitted) -> None:
         with pytest.raises(ValueError, match="infinity") as raised:
             compiled(broken)
         assert f"row {min(row for row, _ in cells)}:" in str(raised.value)
+
+
+@pytest.mark.parametrize("fill", [0.5, np.inf])
+def test_an_imputer_that_fills_infinity_is_an_error_where_it_fills(fill: float) -> None:
+    """An imputer's input is tested for infinity, and its output again only where a fill
+    value is infinite (scikit-learn's scaler then refuses the filled row)."""
+    imputer = SimpleImputer(strategy="constant", fill_value=fill)
+    model = Pipeline([
+        ("f", ColumnTransformer([("num", Pipeline([("impute", imputer),
+                                                   ("scale", StandardScaler())]), list("ab"))])),
+        ("clf", LogisticRegression()),
+    ])  # fmt: skip
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(100, 2)), columns=list("ab"))
+    model.fit(frame, frame["a"] > 0)
+    compiled = wm.compile(score, example=(frame[:50], model))
+    holes = frame.copy()
+    holes.loc[6, "b"] = np.nan
+    holes.loc[40, "a"] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        score(holes, model)
+    with pytest.raises(ValueError, match="infinity") as raised:
+        compiled(holes)
+    assert f"row {40 if np.isfinite(fill) else 6}:" in str(raised.value)
+    holes.loc[40, "a"] = 1.0
+    if np.isfinite(fill):
+        np.testing.assert_allclose(compiled(holes), score(holes, model), rtol=0, atol=1e-12)
+    else:
+        with pytest.raises(ValueError, match="row 6: .*infinity"):
+            compiled(holes)
