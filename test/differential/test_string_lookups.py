@@ -72,16 +72,20 @@ def test_every_category_and_unknown_strings_of_the_same_lengths(fitted) -> None:
         np.testing.assert_allclose(compiled(part), score(part, model), rtol=0, atol=1e-12)
 
 
-def test_the_first_row_with_an_infinity_is_named(fitted) -> None:
-    model = Pipeline([
-        ("f", ColumnTransformer([("num", Pipeline([("impute", SimpleImputer()),
-                                                   ("scale", StandardScaler())]), list("abc"))])),
-        ("clf", LogisticRegression()),
-    ])  # fmt: skip
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc"))
+def scaled(columns: str, imputer: SimpleImputer, rows: int, seed: int) -> tuple:
+    """imputer + StandardScaler + LogisticRegression fitted on ``rows`` normal rows of
+    ``columns``; the model, the rows and the compiled pipeline."""
+    numbers = Pipeline([("impute", imputer), ("scale", StandardScaler())])
+    model = Pipeline([("f", ColumnTransformer([("num", numbers, list(columns))])),
+                      ("clf", LogisticRegression())])  # fmt: skip
+    frame = pd.DataFrame(np.random.default_rng(seed).normal(size=(rows, len(columns))),
+                         columns=list(columns))  # fmt: skip
     model.fit(frame, frame["a"] > 0)
-    compiled = wm.compile(score, example=(frame[:100], model))
+    return model, frame, wm.compile(score, example=(frame[: rows // 2], model))
+
+
+def test_the_first_row_with_an_infinity_is_named() -> None:
+    model, frame, compiled = scaled("abc", SimpleImputer(), 200, seed=0)
     for cells in ([(9, "a"), (4, "c")], [(4, "c"), (4, "a"), (30, "b")], [(150, "b")]):
         broken = frame.copy()
         for row, column in cells:
@@ -98,15 +102,7 @@ def test_an_imputer_that_fills_infinity_is_an_error_where_it_fills(fill: float) 
     """An imputer's input is tested for infinity, and its output again only where a fill
     value is infinite (scikit-learn's scaler then refuses the filled row)."""
     imputer = SimpleImputer(strategy="constant", fill_value=fill)
-    model = Pipeline([
-        ("f", ColumnTransformer([("num", Pipeline([("impute", imputer),
-                                                   ("scale", StandardScaler())]), list("ab"))])),
-        ("clf", LogisticRegression()),
-    ])  # fmt: skip
-    rng = np.random.default_rng(1)
-    frame = pd.DataFrame(rng.normal(size=(100, 2)), columns=list("ab"))
-    model.fit(frame, frame["a"] > 0)
-    compiled = wm.compile(score, example=(frame[:50], model))
+    model, frame, compiled = scaled("ab", imputer, 100, seed=1)
     holes = frame.copy()
     holes.loc[6, "b"] = np.nan
     holes.loc[40, "a"] = np.inf
