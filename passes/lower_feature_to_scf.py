@@ -31,9 +31,11 @@ the runtime runs them, and the values the function returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -59,6 +61,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ROW_HANDOFFS, ErrorKind, signed64
+from willump_mlir.blobs import BlobError, BlobStore, blob_store
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -137,6 +140,9 @@ class KernelEmitter(
         self.lowering = lowering
         self.state = state
         self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
+        #: (block, value) pairs already tested for infinity in that block: a value recorded
+        #: there is finite or NaN in every row whose results the runtime keeps
+        self.not_infinite: set[tuple[Block, SSAValue]] = set()
 
     # region Building blocks
 
@@ -454,14 +460,32 @@ class KernelEmitter(
         return values
 
     def check_values(self, op: Operation, values: Sequence[SSAValue], allow_nan: bool) -> None:
-        """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``."""
+        """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``.
+
+        One branch per row: the errors are recorded in order (the first value's first)
+        only in a row where a test fails. A value tested before in the same block (an
+        imputer's input, then its output of finite fills) is not tested for infinity again:
+        a row that has one has recorded its error, and the runtime raises it."""
         site = self.lowering.error_site(op)
         infinity = self.constant(float("inf"), f64)
+        block = self.builder.insertion_point.block
+        failures = []
         for x in values:
             if not allow_nan:
-                self.report_error(self.cmpf("uno", x, x), ErrorKind.NAN, site)
-            infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
-            self.report_error(infinite, ErrorKind.INFINITE, site)
+                failures.append((self.cmpf("uno", x, x), ErrorKind.NAN))
+            if (block, x) not in self.not_infinite:
+                infinite = self.cmpf("oeq", self.emit(math.AbsFOp(x)), infinity)
+                failures.append((infinite, ErrorKind.INFINITE))
+        self.not_infinite.update((block, x) for x in values)
+        if not failures:
+            return
+        failed = functools.reduce(self.ior, (f for f, _ in failures))
+
+        def record() -> None:
+            for failure, kind in failures:
+                self.report_error(failure, kind, site)
+
+        self.if_then(failed, record)
 
     def check_not_infinite(self, op: Operation, values: Sequence[SSAValue]) -> None:
         """scikit-learn's transformers accept NaN but reject infinity in their input."""
@@ -470,10 +494,15 @@ class KernelEmitter(
     def impute(self, op: feature.ImputeOp) -> list[SSAValue]:
         values = self.row_of(op.input)
         self.check_not_infinite(op, values)
-        return [
+        filled = [
             self.select(self.cmpf("uno", x, x), self.blob_value(op.fill, j), x)
             for j, x in enumerate(values)
         ]
+        fills = self.lowering.blob_array(op.fill)
+        if fills is not None and np.isfinite(fills).all():  # infinite only where x was
+            block = self.builder.insertion_point.block
+            self.not_infinite.update((block, x) for x in filled)
+        return filled
 
     def standardize(self, op: feature.StandardizeOp) -> list[SSAValue]:
         values = []
@@ -525,18 +554,32 @@ class KernelEmitter(
     def bytes_equal(
         self, a: SSAValue, a_start: SSAValue, b: SSAValue, b_start: SSAValue, length: SSAValue
     ) -> SSAValue:
-        """Whether ``length`` bytes of ``a`` from ``a_start`` equal those of ``b`` (i64s)."""
+        """Whether ``length`` bytes of ``a`` from ``a_start`` equal those of ``b`` (i64s): a
+        scalar loop that stops at the first difference (keys are short: a vectorised
+        compare costs more than it saves)."""
 
-        def step(j: SSAValue, equal: SSAValue) -> SSAValue:
-            offset = self.emit(arith.IndexCastOp(j, i64))
-            x = self.load(a, self.to_index(self.iadd(a_start, offset)))
-            y = self.load(b, self.to_index(self.iadd(b_start, offset)))
-            return self.emit(arith.AndIOp(equal, self.cmpi("eq", x, y)))
+        def same(values: list[SSAValue]) -> SSAValue:
+            (j,) = values
+            inside = self.cmpi("slt", j, length)
 
-        return self.loop(self.to_index(length), self.constant(1, i1), step)
+            def equal() -> list[SSAValue]:
+                x = self.load(a, self.to_index(self.iadd(a_start, j)))
+                y = self.load(b, self.to_index(self.iadd(b_start, j)))
+                return [self.cmpi("eq", x, y)]
+
+            return self.if_else(inside, equal, lambda: [inside])[0]
+
+        (compared,) = self.while_loop(
+            [self.constant(0, i64)], same, lambda values: [self.iadd(values[0], 1)]
+        )
+        return self.cmpi("eq", compared, length)
 
     def encode_strings(self, op: feature.EncodeStringsOp) -> list[SSAValue]:
-        """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates."""
+        """Hash the row's UTF-8 bytes (FNV-1a), probe the table, compare the candidates.
+
+        Probing stops at the key, at an empty slot (open addressing without deletions: a
+        key in the table comes before any empty slot of its sequence) or after ``probes``
+        slots (the longest sequence the table holds), so a row costs one or two slots."""
         text = self.string_row(op.frame, op.column.data)  # a str column, or a transform's
         data = text.data
         start = self.cast(text.start, i64)
@@ -554,34 +597,36 @@ class KernelEmitter(
         offset_basis = self.constant(signed64(FNV_OFFSET), i64)
         h = self.loop(self.to_index(length), offset_basis, hash_step)
         mask = self.constant(op.table.size - 1, i64)
+        searching = self.constant(-2, i64)
+        last = self.constant(op.probes.value.data - 1, i64)
 
-        def probe_step(p: SSAValue, found: SSAValue) -> SSAValue:
-            shifted = self.iadd(h, self.emit(arith.IndexCastOp(p, i64)))
-            entry = self.load(table, self.to_index(self.emit(arith.AndIOp(shifted, mask))))
+        def probe_step(values: list[SSAValue]) -> list[SSAValue]:
+            p = values[0]
+            entry = self.load(table, self.to_index(self.iand(self.iadd(h, p), mask)))
             occupied = self.cmpi("sge", entry, self.constant(0, i64))
-            slot = self.to_index(self.select(occupied, entry, self.constant(0, i64)))
-            category_start = self.load(category_offsets, slot)
-            after = self.emit(arith.AddiOp(slot, self.constant(1, index)))
-            category_length = self.emit(
-                arith.SubiOp(self.load(category_offsets, after), category_start)
-            )
-            candidate = self.emit(
-                arith.AndIOp(
-                    self.emit(
-                        arith.AndIOp(occupied, self.cmpi("slt", found, self.constant(0, i64)))
-                    ),
-                    self.cmpi("eq", category_length, length),
-                )
-            )
 
             def compare() -> list[SSAValue]:
-                same = self.bytes_equal(data, start, categories, category_start, length)
-                return [self.select(same, entry, found)]
+                slot = self.to_index(entry)
+                category_start = self.load(category_offsets, slot)
+                after = self.emit(arith.AddiOp(slot, self.constant(1, index)))
+                category_length = self.isub(self.load(category_offsets, after), category_start)
 
-            return self.if_else(candidate, compare, lambda: [found])[0]
+                def same_bytes() -> list[SSAValue]:
+                    return [self.bytes_equal(data, start, categories, category_start, length)]
 
-        probes = self.constant(op.probes.value.data, index)
-        code = self.loop(probes, self.constant(-1, i64), probe_step)
+                same_length = self.cmpi("eq", category_length, length)
+                return self.if_else(same_length, same_bytes, lambda: [same_length])
+
+            found = self.if_else(occupied, compare, lambda: [occupied])[0]
+            more = self.emit(arith.AndIOp(occupied, self.cmpi("slt", p, last)))
+            code = self.select(found, entry, self.select(more, searching, self.constant(-1, i64)))
+            return [self.iadd(p, 1), code]
+
+        _, code = self.while_loop(
+            [self.constant(0, i64), searching],
+            lambda values: self.cmpi("eq", values[1], searching),
+            probe_step,
+        )
         flag = text.missing
         is_missing = self.cmpi("ne", flag, self.constant(0, i8))
         marked = self.emit(arith.AndIOp(flag, self.constant(op.marker, i8)))
@@ -904,9 +949,12 @@ def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict
 class FunctionLowering:
     """Splits one pipeline function into stages and emits a kernel per stage."""
 
-    def __init__(self, module: builtin.ModuleOp, function: func.FuncOp):
+    def __init__(
+        self, module: builtin.ModuleOp, function: func.FuncOp, blobs: BlobStore | None = None
+    ):
         self.module = module
         self.function = function
+        self.blobs = blobs  # the values of constants, where the context has them
         self.names: dict[SSAValue, str] = {}
         self.numbers: dict[Operation, int] = {}
         self.declared: set[str] = {
@@ -917,6 +965,15 @@ class FunctionLowering:
 
     def value_name(self, value: SSAValue) -> str:
         return self.names[value]
+
+    def blob_array(self, blob: BlobAttr) -> np.ndarray | None:
+        """The values of ``blob``, or None where they are not at hand (IR parsed alone)."""
+        if self.blobs is None:
+            return None
+        try:
+            return self.blobs.array(blob)
+        except BlobError:
+            return None
 
     def error_site(self, op: Operation, **details: str | int) -> int:
         """Number ``op`` as the source of run-time errors and describe it for messages."""
@@ -1169,13 +1226,17 @@ class LowerFeatureToScfPass(ModulePass):
     name = "lower-feature-to-scf"
 
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
+        try:
+            blobs: BlobStore | None = blob_store(ctx)
+        except BlobError:  # no store: every test stays
+            blobs = None
         schedules: dict[str, Attribute] = {}
         for function in list(op.ops):
             if not isinstance(function, func.FuncOp) or "willump.kernel" in function.attributes:
                 continue
             if function.is_declaration:
                 continue
-            new_ops, schedule = FunctionLowering(op, function).run()
+            new_ops, schedule = FunctionLowering(op, function, blobs).run()
             schedules[function.sym_name.data] = schedule
             for new_op in new_ops:
                 op.body.block.insert_op_before(new_op, function)

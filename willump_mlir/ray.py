@@ -12,10 +12,10 @@ The pipeline is put in the object store once (with the batch function: ``Scorer`
 Ray task gets it as an argument and unpickles it (``persist.unpickle``: machine code bound
 without LLVM on a host of the same target, the same object again for every later task of
 that worker process). Batches arrive as Arrow
-tables and reach the kernels without copies where Arrow and pandas allow it: numeric
-columns without nulls and the bytes of string columns are read in place (see
-``runtime.marshal``). Each task uses the CPUs Ray assigned it (``num_cpus``), not every core.
-Needs the ``ray`` extra (``pip install willump-mlir[ray]``).
+tables and reach the kernels without a DataFrame and without copies where Arrow allows it:
+numeric columns without nulls and the bytes of string columns are read in place (see
+``runtime.marshal.arrow_columns``). Each task uses the CPUs Ray assigned it
+(``num_cpus``), not every core. Needs the ``ray`` extra (``pip install willump-mlir[ray]``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from willump_mlir.frontend import ArgumentSpec
 from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
-from willump_mlir.runtime.marshal import InputError
+from willump_mlir.runtime.marshal import InputError, arrow_columns, as_frame
 
 if TYPE_CHECKING:
     import ray.data
@@ -50,11 +50,10 @@ class Feed:
     columns: tuple[str, ...]
 
     def value(self, batch: pa.Table) -> Any:
-        """This argument's value for ``batch``, sharing Arrow's buffers where it can."""
-        if self.kind == "frame":
-            # split_blocks: one numpy block per column, so numeric columns without nulls are
-            # views of Arrow's buffers (no consolidation copy); str columns stay Arrow-backed
-            return batch.select(list(self.columns)).to_pandas(split_blocks=True)
+        """This argument's value for ``batch``, sharing Arrow's buffers where it can (a frame:
+        its ``Columns``, see ``marshal.arrow_columns``)."""
+        if self.kind == "frame":  # the DataFrame's columns, read in place (no DataFrame)
+            return arrow_columns(batch, self.columns)
         if self.kind == "strings":
             return batch.column(self.columns[0]).to_pandas()
         columns = [batch.column(c) for c in self.columns]
@@ -191,8 +190,12 @@ class Scorer:
         return append_result(batch, np.concatenate(parts), self.output)
 
     def score(self, batch: pa.Table) -> Any:
-        """The pipeline's result on the rows of ``batch`` (at most ``batch_size``)."""
-        result = self.pipeline(*(feed.value(batch) for feed in self.feeds))
+        """The pipeline's result on the rows of ``batch`` (at most ``batch_size``); a plain
+        function gets a frame argument as the DataFrame."""
+        values = [feed.value(batch) for feed in self.feeds]
+        if self.function is not None:
+            values = [as_frame(value) for value in values]
+        result = self.pipeline(*values)
         return result.to_numpy() if isinstance(result, pd.Series | pd.DataFrame) else result
 
     def no_rows(self) -> np.ndarray | None:

@@ -10,7 +10,7 @@ calls see the value as given, kernels its ``text_column``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -114,8 +114,10 @@ class Columns(Mapping[str, Any]):
     def frame(self) -> pd.DataFrame:
         """The DataFrame of these columns (built on the first call)."""
         if self._frame is None:
-            series = {name: pd.Series(a, dtype=a.dtype, copy=False, name=name)
+            arrays = {name: a.array() if isinstance(a, ArrowStrings) else a
                       for name, a in self.arrays.items()}  # fmt: skip
+            series = {name: pd.Series(a, dtype=a.dtype, copy=False, name=name)
+                      for name, a in arrays.items()}  # fmt: skip
             self._frame = pd.DataFrame(series, copy=False)
         return self._frame
 
@@ -125,6 +127,78 @@ class Columns(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Columns {list(self.arrays)}: {self.rows} rows>"
+
+
+class ArrowStrings:
+    """A str column of an Arrow table in a ``Columns`` value (``arrow_columns``): kernels
+    read its UTF-8 bytes and offsets in place (``string_column``); Python code gets the
+    pandas array ``to_pandas`` makes of it (``array()``), built when first needed."""
+
+    ndim = 1
+
+    def __init__(self, values: pa.ChunkedArray):
+        self.arrow = values
+        self._array: Any = None
+
+    def __len__(self) -> int:
+        return len(self.arrow)
+
+    @property
+    def dtype(self) -> Any:
+        """The dtype ``to_pandas`` gives the column (``object``, or pandas' ``str``)."""
+        return pa.chunked_array([[""]], type=self.arrow.type).to_pandas().dtype
+
+    def array(self) -> Any:
+        """The column as ``to_pandas`` gives it: a numpy object array or a pandas array."""
+        if self._array is None:
+            series = self.arrow.to_pandas()
+            self._array = series.to_numpy() if isinstance(series.dtype, np.dtype) else \
+                series.array  # fmt: skip
+        return self._array
+
+    def __getitem__(self, rows: Any) -> Any:
+        return self.array()[rows]
+
+    def __repr__(self) -> str:
+        return f"<ArrowStrings {self.arrow.type}: {len(self)} rows>"
+
+
+def arrow_columns(table: pa.Table, names: Sequence[str]) -> Columns:
+    """The ``names`` columns of an Arrow ``table`` as the ``Columns`` of the DataFrame
+    ``table.select(names).to_pandas()``, without building it: numbers without nulls as
+    numpy views of Arrow's buffers, str columns as ``ArrowStrings``, the others as
+    ``to_pandas`` converts them (with the dtypes the table's pandas metadata names: a
+    nullable ``Int64`` or ``string`` column stays one)."""
+    described = {
+        column.get("field_name"): column.get("numpy_type")
+        for column in (table.schema.pandas_metadata or {}).get("columns", [])
+    }
+    arrays: dict[str, Any] = {}
+    rest = []
+    for name in names:
+        values = table.column(name)
+        kind = values.type
+        numpy_type = described.get(name)
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            if numpy_type in (None, "object", "str"):
+                arrays[name] = ArrowStrings(values)
+                continue
+        elif values.null_count == 0 and (
+            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+        ):  # fmt: skip
+            array = values.to_numpy()
+            if numpy_type in (None, array.dtype.name):
+                arrays[name] = array
+                continue
+        arrays[name] = None  # converted below, keeping the order of ``names``
+        rest.append(name)
+    if rest:
+        frame = table.select(rest).to_pandas()
+        for name in rest:
+            column = frame[name]
+            arrays[name] = column.to_numpy() if isinstance(column.dtype, np.dtype) else \
+                column.array  # fmt: skip
+    return Columns(arrays)
 
 
 def as_frame(value: Any) -> Any:
@@ -462,6 +536,8 @@ def text_column(name: str, values: Any, column: str | None = None) -> dict[str, 
         f"{column!r}"  # fmt: skip
     if isinstance(values, TextItems):
         values = values.items
+    if isinstance(values, ArrowStrings):
+        values = values.array()
     if len(values) < SMALL_BATCH:
         return _encode_texts(where, values)
     try:
@@ -483,6 +559,13 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
     (rows + 1) and ``missing`` flags; ``TextItems`` as ``text_column`` reads them."""
     if isinstance(values, TextItems):
         return text_column(name, values, column)
+    if isinstance(values, ArrowStrings):
+        # without nulls, the bytes are those of the DataFrame's column, object or pandas'
+        # str (``arrow_columns`` leaves a column pandas metadata makes nullable to to_pandas)
+        if len(values) >= SMALL_BATCH and values.arrow.null_count == 0:
+            parts = _arrow_parts(values.arrow.combine_chunks())
+            return parts | {"missing": np.zeros(len(values), dtype=np.uint8)}
+        values = values.array()  # read as the DataFrame's column is
     dtype = getattr(values, "dtype", None)
     if dtype is not None and dtype.kind not in "OU":  # numbers, all missing: no str in them
         raise Unhandled(  # and pandas refuses ``.str`` and a merge with str keys on them

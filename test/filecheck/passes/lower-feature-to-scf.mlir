@@ -27,14 +27,21 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-SAME: willump.outputs = [{value = "v9", width = 1 : i64, dtype = "f64", shape = []}]
 // CHECK-DAG: memref.get_global @fill_1 : memref<2xf64>
 // The hash table, FNV-1a's offset basis (0xcbf29ce484222325 as a signed i64) and prime, the
-// slot mask (table size 8 - 1), the probe count and the "not found" code, hoisted out of the loop.
+// slot mask (table size 8 - 1), the "searching" and "not found" codes, hoisted out of the loop.
 // CHECK-DAG: [[TABLE:%[0-9]+]] = memref.get_global @t_3 : memref<8xi64>
 // CHECK-DAG: [[BASIS:%[0-9]+]] = arith.constant -3750763034362895579 : i64
 // CHECK-DAG: [[PRIME:%[0-9]+]] = arith.constant 1099511628211 : i64
 // CHECK-DAG: [[MASK:%[0-9]+]] = arith.constant 7 : i64
-// CHECK-DAG: [[PROBES:%[0-9]+]] = arith.constant 2 : index
+// CHECK-DAG: [[SEARCHING:%[0-9]+]] = arith.constant -2 : i64
 // CHECK-DAG: [[NONE:%[0-9]+]] = arith.constant -1 : i64
 // CHECK: scf.for
+// The two columns' infinity tests, one branch for both; the errors are recorded in order in it.
+// CHECK: [[INF_A:%[0-9]+]] = arith.cmpf oeq, %{{[0-9]+}}, %{{[0-9]+}} : f64
+// CHECK: [[INF_B:%[0-9]+]] = arith.cmpf oeq, %{{[0-9]+}}, %{{[0-9]+}} : f64
+// CHECK-NEXT: [[ANY:%[0-9]+]] = arith.ori [[INF_A]], [[INF_B]] : i1
+// CHECK-NEXT: scf.if [[ANY]] {
+// CHECK: arith.andi [[INF_A]], %{{[0-9]+}} : i1
+// CHECK: arith.andi [[INF_B]], %{{[0-9]+}} : i1
 // CHECK: arith.cmpf uno
 // CHECK: arith.select
 // CHECK: arith.subf
@@ -46,26 +53,29 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-NEXT: [[NEXT:%[0-9]+]] = arith.muli [[MIXED]], [[PRIME]] : i64
 // CHECK-NEXT: scf.yield [[NEXT]] : i64
 // CHECK-NEXT: }
-// ... then probe `probes` consecutive slots from hash & mask, carrying the code found so far ...
-// CHECK-NEXT: [[CODE:%[0-9]+]] = scf.for %[[P:[0-9]+]] = %{{[0-9]+}} to [[PROBES]] step %{{[0-9]+}} iter_args(%[[FOUND:[0-9]+]] = [[NONE]]) -> (i64) {
-// CHECK-NEXT: [[P64:%[0-9]+]] = arith.index_cast %[[P]] : index to i64
-// CHECK-NEXT: [[SHIFTED:%[0-9]+]] = arith.addi [[HASH]], [[P64]] : i64
+// ... then probe consecutive slots from hash & mask while the code is "searching" ...
+// CHECK-NEXT: %{{[0-9]+}}, [[CODE:%[0-9]+]] = scf.while (%{{[0-9]+}} = %{{[0-9]+}}, %[[C:[0-9]+]] = [[SEARCHING]]) : (i64, i64) -> (i64, i64) {
+// CHECK-NEXT: [[GOING:%[0-9]+]] = arith.cmpi eq, %[[C]], [[SEARCHING]] : i64
+// CHECK-NEXT: scf.condition([[GOING]])
+// CHECK-NEXT: } do {
+// CHECK-NEXT: ^bb0(%[[P:[0-9]+]]: i64, %{{[0-9]+}}: i64):
+// CHECK-NEXT: [[SHIFTED:%[0-9]+]] = arith.addi [[HASH]], %[[P]] : i64
 // CHECK-NEXT: [[SLOT:%[0-9]+]] = arith.andi [[SHIFTED]], [[MASK]] : i64
 // CHECK-NEXT: [[SLOTI:%[0-9]+]] = arith.index_cast [[SLOT]] : i64 to index
 // CHECK-NEXT: [[ENTRY:%[0-9]+]] = memref.load [[TABLE]][[[SLOTI]]] : memref<8xi64>
 // CHECK-NEXT: [[OCCUPIED:%[0-9]+]] = arith.cmpi sge, [[ENTRY]], %{{[0-9]+}} : i64
-// CHECK: scf.if %{{[0-9]+}} -> (i64) {
-// ... and compare an occupied slot's category bytes with the row's (a loop carrying i1).
-// CHECK: [[SAME:%[0-9]+]] = scf.for %{{[0-9]+}} = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} iter_args(%{{[0-9]+}} = %{{[0-9]+}}) -> (i1) {
+// ... an occupied slot's category: the same length, then the same bytes (a loop that stops at
+// the first difference) ...
+// CHECK-NEXT: [[FOUND:%[0-9]+]] = scf.if [[OCCUPIED]] -> (i1) {
+// CHECK: scf.if %{{[0-9]+}} -> (i1) {
+// CHECK: scf.while
 // CHECK: arith.cmpi eq, %{{[0-9]+}}, %{{[0-9]+}} : i8
-// CHECK: scf.yield %{{[0-9]+}} : i1
-// CHECK-NEXT: }
-// CHECK-NEXT: [[HIT:%[0-9]+]] = arith.select [[SAME]], [[ENTRY]], %[[FOUND]] : i64
-// CHECK-NEXT: scf.yield [[HIT]] : i64
-// CHECK-NEXT: } else {
-// CHECK-NEXT: scf.yield %[[FOUND]] : i64
-// CHECK-NEXT: }
-// CHECK: scf.yield %{{[0-9]+}} : i64
+// CHECK: scf.condition
+// ... the key found ends the search, so do an empty slot and the last probe (not found).
+// CHECK: [[MORE:%[0-9]+]] = arith.andi [[OCCUPIED]], %{{[0-9]+}} : i1
+// CHECK-NEXT: [[AGAIN:%[0-9]+]] = arith.select [[MORE]], [[SEARCHING]], [[NONE]] : i64
+// CHECK-NEXT: [[STEP:%[0-9]+]] = arith.select [[FOUND]], [[ENTRY]], [[AGAIN]] : i64
+// CHECK: scf.yield %{{[0-9]+}}, [[STEP]] : i64, i64
 // CHECK-NEXT: }
 // A missing value overrides the code found.
 // CHECK: arith.select %{{[0-9]+}}, [[NONE]], [[CODE]] : i64
