@@ -70,8 +70,9 @@ CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
-WORD_CACHE_SLOTS = 1 << 14  # char_wb word cache: direct-mapped slots
-WORD_CACHE_ROOM = 1 << 17  # its arena (i32 entries)
+WORD_CACHE_SLOTS = 1 << 15  # char_wb word cache: direct-mapped slots
+WORD_CACHE_ROOM = 1 << 18  # its arena (i32 entries)
+WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
 
 
@@ -920,11 +921,13 @@ class TextEmitter:
         and its hits' term indices (once per occurrence). A word found in the cache (same
         code points) adds its hits at once; the n-grams of the others are ``record``-ed, then
         looked up and counted word by word, and a word of at most ``CACHED_WORD`` code points
-        is stored. A full arena empties the cache."""
+        is stored while the arena has room. A full cache keeps its words (the frequent ones
+        came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
         name = self.scratch_name
         slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
+        left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
         # per missed word: start, length, slot, first and last n-gram recorded, FNV-1a
         missed = self.scratch(name(op, "missed_words"), i64, self.per_code_point(op, 6, 6))
         missed_cell = self.scratch(name(op, "missed"), i64, ScratchSize(1))
@@ -1018,9 +1021,16 @@ class TextEmitter:
                     return []
 
                 self.for_range(zero, self.constant(WORD_CACHE_SLOTS, index), [], clear)
-                return [zero]
+                self.store(zero64, left_out, zero)
+                return [zero, keep]
 
-            (used,) = self.if_else(full, empty, lambda: [used])
+            def left() -> list[SSAValue]:
+                count = self.iadd(self.load(left_out, 0), self.constant(1, i64))
+                self.store(count, left_out, zero)
+                patience = self.constant(WORD_CACHE_PATIENCE, i64)
+                return self.if_else(self.cmpi("uge", count, patience), empty, lambda: [used, false])
+
+            used, keep = self.if_else(full, left, lambda: [used, keep])
             hits_at = self.iadd(self.iadd(used, 2), length)
 
             def each(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
