@@ -279,8 +279,8 @@ def test_char_wb_word_cache() -> None:
     """char_wb counts go through a per-thread cache of each word's terms that lives across
     rows and calls: repeated words, words of 64 and 65 code points (the longest cached, one
     past it), tens of thousands of distinct words (slots shared by several words, a full
-    cache leaving words out, then emptied), words differing in one code point or their length, Unicode, a word whose
-    n-grams repeat, and blocks on several threads."""
+    cache leaving words out, then emptied), words differing in one code point or their
+    length, Unicode, a word whose n-grams repeat, and blocks on several threads."""
     rng = np.random.default_rng(7)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyzéü字😀"))
     many = ["".join(rng.choice(letters, size=rng.integers(1, 12))) for _ in range(40_000)]
