@@ -70,6 +70,10 @@ CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
+WORD_CACHE_SLOTS = 1 << 15  # char_wb word cache: direct-mapped slots
+WORD_CACHE_ROOM = 1 << 18  # its arena (i32 entries)
+WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
+CACHED_WORD = 64  # the longest word (code points) the cache keeps
 
 
 @dataclass
@@ -523,9 +527,10 @@ class TextEmitter:
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
         base: SSAValue | None = None,
     ) -> None:
-        """Call ``hit(hash, start, end)`` for every n-gram of the ``count`` units, each
-        n-gram being code points ``units[start:end]``. Units are the single code points from
-        ``base`` on, or (with ``starts``) space-separated tokens starting at ``starts[k]``."""
+        """Call ``hit(key, start, end)`` for every n-gram of the ``count`` units, each
+        n-gram being code points ``units[start:end]`` with ``term_key`` ``key``. Units are the
+        single code points from ``base`` on (their keys are built as the n-grams grow), or
+        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         separator = 1 if starts is not None else 0
 
@@ -539,30 +544,75 @@ class TextEmitter:
             longest = self.min_index(self.isub(count, i), self.constant(high, index))
 
             def extend(n: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-                h, end = values
+                h, end, *packs = values
                 last = self.iadd(i, n)  # the n-gram is units [i, i + n]
                 new_end = self.isub(unit_start(self.iadd(last, 1)), separator)
                 if starts is None:  # one code point: no loop
                     cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
                     h = self.imul(self.emit(arith.XOrIOp(h, cp)), FNV_PRIME)
+                    packs = self.pack_point(packs, self.iadd(cp, 1), n)
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
                 def report() -> list[SSAValue]:
-                    hit(h, first, new_end)
+                    if starts is None:
+                        key = self.packed_key(h, n, packs)
+                    else:
+                        key = self.term_key(h, units, first, self.isub(new_end, first))
+                    hit(key, first, new_end)
                     return []
 
                 if low > 1:
                     self.if_else(self.cmpi("uge", n, self.constant(low - 1, index)), report)
                 else:
                     report()
-                return [h, new_end]
+                return [h, new_end, *packs]
 
             offset_basis = self.constant(signed64(FNV_OFFSET), i64)
-            self.for_range(self.constant(0, index), longest, [offset_basis, first], extend)
+            packs = [self.constant(0, i64)] * 3 if starts is None else []
+            self.for_range(self.constant(0, index), longest, [offset_basis, first, *packs], extend)
             return []
 
         self.for_range(self.constant(0, index), count, [], from_unit)
+
+    def pack_point(
+        self: KernelEmitter, packs: list[SSAValue], point: SSAValue, n: SSAValue
+    ) -> list[SSAValue]:
+        """``packs`` (the ``KEY_BITS[0]`` and ``KEY_BITS[1]`` packings of an n-gram's code
+        points plus one, and the largest of them) with ``point``, the n-gram's code point
+        ``n`` plus one, added. Bits past a packing's last code point are never read."""
+        short, short4, top = packs
+        position = self.cast(n, i64)
+        for_short = self.emit(arith.MinUIOp(position, self.constant(3, i64)))
+        for_short4 = self.emit(arith.MinUIOp(position, self.constant(4, i64)))
+        short = self.ior(short, self.shl(point, self.imul(for_short, KEY_BITS[0])))
+        short4 = self.ior(short4, self.shl(point, self.imul(for_short4, KEY_BITS[1])))
+        return [short, short4, self.emit(arith.MaxUIOp(top, point))]
+
+    def packed_key(
+        self: KernelEmitter, h: SSAValue, n: SSAValue, packs: list[SSAValue]
+    ) -> SSAValue:
+        """``term_key`` of an n-gram of ``n + 1`` code points from its FNV-1a ``h`` and its
+        ``pack_point`` packings ``packs``."""
+        short, short4, top = packs
+        fits = self.emit(
+            arith.AndIOp(
+                self.cmpi("ule", n, self.constant(2, index)),
+                self.cmpi("ult", top, self.constant(1 << KEY_BITS[0], i64)),
+            )
+        )
+        fits4 = self.emit(
+            arith.AndIOp(
+                self.cmpi("eq", n, self.constant(3, index)),
+                self.cmpi("ult", top, self.constant(1 << KEY_BITS[1], i64)),
+            )
+        )
+        key = self.select(
+            fits4,
+            self.ior(short4, self.constant(signed64(EXACT_KEY4), i64)),
+            self.iand(h, HASHED_KEY_MASK),
+        )
+        return self.select(fits, self.ior(short, self.constant(signed64(EXACT_KEY), i64)), key)
 
     def char_wb_words(
         self: KernelEmitter,
@@ -574,29 +624,19 @@ class TextEmitter:
         """The n-grams of each white-space separated word padded with a space on each side;
         a padded word shorter than the smallest n counts once as a whole, as scikit-learn's
         ``_char_wb_ngrams``. The padded words are written one after another to ``units``."""
-        low = op.ngram_min.value.data
 
-        def word(run_start: SSAValue, end: SSAValue, base: SSAValue) -> list[SSAValue]:
-            self.store(self.constant(SPACE, i32), units, base)
-            shift = self.isub(self.iadd(base, 1), run_start)
+        def word(start: SSAValue, end: SSAValue, base: SSAValue) -> list[SSAValue]:
+            return [self.padded_ngrams(op, text, units, start, end, base, hit)]
 
-            def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-                self.store(self.load(text.cps, k), units, self.iadd(k, shift))
-                return []
+        self.each_word(text, word)
 
-            self.for_range(run_start, end, [], copy)
-            padded = self.iadd(self.isub(end, run_start), 2)
-            after = self.iadd(base, padded)
-            self.store(self.constant(SPACE, i32), units, self.isub(after, 1))
-            self.ngrams(op, units, padded, None, hit, base)
-            if low > 3:  # a padded word has at least 3 characters
-
-                def whole() -> list[SSAValue]:
-                    hit(self.hash_units(units, base, after), base, after)
-                    return []
-
-                self.if_else(self.cmpi("ult", padded, self.constant(low, index)), whole)
-            return [after]
+    def each_word(
+        self: KernelEmitter,
+        text: TextRow,
+        body: Callable[[SSAValue, SSAValue, SSAValue], list[SSAValue]],
+    ) -> None:
+        """``base = body(start, end, base)[0]`` for each white-space separated word
+        ``text.cps[start:end]`` in order, ``base`` starting at 0."""
 
         def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             run_start, base = values
@@ -606,7 +646,7 @@ class TextEmitter:
             )
             in_word = self.cmpi("ne", run_start, self.constant(-1, index))
             ends = self.emit(arith.AndIOp(in_word, self.negate(letter)))
-            (base,) = self.if_else(ends, lambda: word(run_start, k, base), lambda: [base])
+            (base,) = self.if_else(ends, lambda: body(run_start, k, base), lambda: [base])
             starts_word = self.emit(arith.AndIOp(letter, self.negate(in_word)))
             return [
                 self.select(
@@ -618,13 +658,49 @@ class TextEmitter:
         zero = self.constant(0, index)
         self.for_range(zero, self.iadd(text.length, 1), [self.constant(-1, index), zero], step)
 
+    def padded_ngrams(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        text: TextRow,
+        units: SSAValue,
+        run_start: SSAValue,
+        end: SSAValue,
+        base: SSAValue,
+        hit: Callable[[SSAValue, SSAValue, SSAValue], None],
+    ) -> SSAValue:
+        """Write the word ``text.cps[run_start:end]`` padded with a space on each side to
+        ``units[base:]`` and call ``hit`` on its char_wb n-grams; return the end of the
+        padded word in ``units``."""
+        low = op.ngram_min.value.data
+        self.store(self.constant(SPACE, i32), units, base)
+        shift = self.isub(self.iadd(base, 1), run_start)
+
+        def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            self.store(self.load(text.cps, k), units, self.iadd(k, shift))
+            return []
+
+        self.for_range(run_start, end, [], copy)
+        padded = self.iadd(self.isub(end, run_start), 2)
+        after = self.iadd(base, padded)
+        self.store(self.constant(SPACE, i32), units, self.isub(after, 1))
+        self.ngrams(op, units, padded, None, hit, base)
+        if low > 3:  # a padded word has at least 3 characters
+
+            def whole() -> list[SSAValue]:
+                key = self.term_key(self.hash_units(units, base, after), units, base, padded)
+                hit(key, base, after)
+                return []
+
+            self.if_else(self.cmpi("ult", padded, self.constant(low, index)), whole)
+        return after
+
     def each_ngram(
         self: KernelEmitter,
         op: feature.CountTermsOp | feature.HashTermsOp,
         text: TextRow,
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
     ) -> None:
-        """Run ``hit(hash, start, end)`` on every n-gram of the row, as the analyzer cuts it,
+        """Run ``hit(key, start, end)`` on every n-gram of the row, as the analyzer cuts it,
         ``start`` and ``end`` indexing ``units_buffer(op)``."""
         analyzer = op.analyzer.data
         units = self.units_buffer(op)
@@ -788,10 +864,9 @@ class TextEmitter:
         counter = self.scratch(self.scratch_name(op, "ngrams"), i64, ScratchSize(1))
         slots = self.blob(op.vocab_table)
 
-        def record(h: SSAValue, start: SSAValue, end: SSAValue) -> None:
+        def record(key: SSAValue, start: SSAValue, end: SSAValue) -> None:
             n = self.cast(self.load(counter, 0), index)
             length = self.isub(end, start)
-            key = self.term_key(h, units, start, length)
             self.store(key, keys, n)
             self.store(self.cast(start, i32), starts, n)
             self.store(self.cast(length, i32), lengths, n)
@@ -799,25 +874,203 @@ class TextEmitter:
             self.store(self.load(slots, self.cast(self.shl(home, 1), index)), homes, n)
             self.store(self.cast(self.iadd(n, 1), i64), counter, self.constant(0, index))
 
-        self.store(self.constant(0, i64), counter, self.constant(0, index))
-        self.each_ngram(op, text, record)
-
-        def count(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+        def term(k: SSAValue) -> SSAValue:
+            """The term index of recorded n-gram ``k``, or -1."""
             start = self.cast(self.load(starts, k), index)
             length = self.cast(self.load(lengths, k), index)
-            term = self.lookup(vocabulary, self.load(keys, k), units, start, length)
+            return self.lookup(vocabulary, self.load(keys, k), units, start, length)
 
-            def add() -> list[SSAValue]:
-                self.accumulate(accumulator, term, one)
+        self.store(self.constant(0, i64), counter, self.constant(0, index))
+        if op.analyzer.data == "char_wb":
+            self.char_wb_cached(op, text, units, record, counter, term, accumulator)
+        else:
+            self.each_ngram(op, text, record)
+
+            def count(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                found = term(k)
+
+                def add() -> list[SSAValue]:
+                    self.accumulate(accumulator, found, one)
+                    return []
+
+                self.if_else(self.cmpi("sge", found, self.constant(0, i64)), add)
                 return []
 
-            self.if_else(self.cmpi("sge", term, self.constant(0, i64)), add)
-            return []
-
-        total = self.cast(self.load(counter, 0), index)
-        self.for_range(self.constant(0, index), total, [], count)
+            total = self.cast(self.load(counter, 0), index)
+            self.for_range(self.constant(0, index), total, [], count)
         binary = op.binary is not None
         return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def char_wb_cached(
+        self: KernelEmitter,
+        op: feature.CountTermsOp,
+        text: TextRow,
+        units: SSAValue,
+        record: Callable[[SSAValue, SSAValue, SSAValue], None],
+        counter: SSAValue,
+        term: Callable[[SSAValue], SSAValue],
+        accumulator: tuple[SSAValue, ...],
+    ) -> None:
+        """Count the char_wb n-grams of each word through a word cache: a word's n-grams
+        never cross its padding, so its vocabulary hits depend on its code points alone.
+
+        The cache lives in scratch buffers the runtime keeps per thread and kernel across
+        calls (all zero: empty). Each of the ``WORD_CACHE_SLOTS`` direct-mapped ``slots``
+        holds the high half of a word's FNV-1a and one plus the word's offset in the arena
+        ``words``, which holds there the word's length, its number of hits, its code points
+        and its hits' term indices (once per occurrence). A word found in the cache (same
+        code points) adds its hits at once; the n-grams of the others are ``record``-ed, then
+        looked up and counted word by word, and a word of at most ``CACHED_WORD`` code points
+        is stored while the arena has room. A full cache keeps its words (the frequent ones
+        came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
+        name = self.scratch_name
+        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS))
+        words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
+        used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
+        left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
+        # per missed word: start, length, slot, first and last n-gram recorded, FNV-1a
+        missed = self.scratch(name(op, "missed_words"), i64, self.per_code_point(op, 6, 6))
+        missed_cell = self.scratch(name(op, "missed"), i64, ScratchSize(1))
+        one = self.constant(1, i32)
+        zero = self.constant(0, index)
+        zero64 = self.constant(0, i64)
+        false = self.constant(0, i1)
+        low_half = 0xFFFFFFFF
+
+        def same_word(offset: SSAValue, start: SSAValue, length: SSAValue) -> SSAValue:
+            """Whether the arena entry at ``offset`` is the word ``text.cps[start:][:length]``."""
+
+            def same() -> list[SSAValue]:
+                def check(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                    a = self.load(words, self.iadd(self.iadd(offset, 2), k))
+                    b = self.load(text.cps, self.iadd(start, k))
+                    return [self.emit(arith.AndIOp(acc[0], self.cmpi("eq", a, b)))]
+
+                return self.for_range(zero, length, [self.constant(1, i1)], check)
+
+            stored = self.cast(self.load(words, offset), index)
+            return self.if_else(self.cmpi("eq", stored, length), same, lambda: [false])[0]
+
+        def add_hits(offset: SSAValue, length: SSAValue) -> list[SSAValue]:
+            first = self.iadd(self.iadd(offset, 2), length)
+            number = self.cast(self.load(words, self.iadd(offset, 1)), index)
+
+            def add(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                found = self.load(words, self.iadd(first, k))
+                self.accumulate(accumulator, self.emit(arith.ExtUIOp(found, i64)), one)
+                return []
+
+            self.for_range(zero, number, [], add)
+            return []
+
+        def word(start: SSAValue, end: SSAValue, base: SSAValue) -> list[SSAValue]:
+            length = self.isub(end, start)
+            h = self.hash_units(text.cps, start, end)
+            slot = self.home_slot(h, WORD_CACHE_SLOTS)
+            entry = self.load(slots, self.cast(slot, index))
+            stored = self.iand(entry, low_half)
+            candidate = self.emit(
+                arith.AndIOp(
+                    self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)),
+                    self.cmpi("ne", stored, zero64),
+                )
+            )
+            offset = self.cast(self.isub(stored, self.constant(1, i64)), index)
+            found = self.if_else(
+                candidate, lambda: [same_word(offset, start, length)], lambda: [false]
+            )[0]
+
+            def miss() -> list[SSAValue]:
+                m = self.cast(self.load(missed_cell, 0), index)
+                at = self.imul(m, 6)
+                fields = [start, length, slot, self.load(counter, 0)]
+                for k, value in enumerate(fields):
+                    self.store(self.cast(value, i64), missed, self.iadd(at, k))
+                after = self.padded_ngrams(op, text, units, start, end, base, record)
+                self.store(self.load(counter, 0), missed, self.iadd(at, 4))
+                self.store(h, missed, self.iadd(at, 5))
+                self.store(self.cast(self.iadd(m, 1), i64), missed_cell, zero)
+                return [after]
+
+            return self.if_else(found, lambda: [*add_hits(offset, length), base], miss)
+
+        self.store(zero64, missed_cell, zero)
+        self.each_word(text, word)
+
+        def per_missed(m: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            at = self.imul(m, 6)
+            start, length, slot, first, last = (
+                self.cast(self.load(missed, self.iadd(at, k)), index) for k in range(5)
+            )
+            h = self.load(missed, self.iadd(at, 5))
+            keep = self.cmpi("ule", length, self.constant(CACHED_WORD, index))
+            used = self.cast(self.load(used_cell, 0), index)
+            need = self.iadd(self.iadd(length, 2), self.isub(last, first))
+            full = self.emit(
+                arith.AndIOp(
+                    keep,
+                    self.cmpi(
+                        "ugt", self.iadd(used, need), self.constant(WORD_CACHE_ROOM, index)
+                    ),
+                )
+            )
+
+            def empty() -> list[SSAValue]:
+                def clear(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                    self.store(zero64, slots, k)
+                    return []
+
+                self.for_range(zero, self.constant(WORD_CACHE_SLOTS, index), [], clear)
+                self.store(zero64, left_out, zero)
+                return [zero, keep]
+
+            def left() -> list[SSAValue]:
+                count = self.iadd(self.load(left_out, 0), self.constant(1, i64))
+                self.store(count, left_out, zero)
+                patience = self.constant(WORD_CACHE_PATIENCE, i64)
+                return self.if_else(self.cmpi("uge", count, patience), empty, lambda: [used, false])
+
+            used, keep = self.if_else(full, left, lambda: [used, keep])
+            hits_at = self.iadd(self.iadd(used, 2), length)
+
+            def each(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+                (n,) = carried
+                found = term(k)
+                hit = self.cmpi("sge", found, self.constant(0, i64))
+
+                def add() -> list[SSAValue]:
+                    self.accumulate(accumulator, found, one)
+
+                    def keep_hit() -> list[SSAValue]:
+                        self.store(self.cast(found, i32), words, self.iadd(hits_at, n))
+                        return [self.iadd(n, 1)]
+
+                    return self.if_else(keep, keep_hit, lambda: [n])
+
+                return self.if_else(hit, add, lambda: [n])
+
+            (n,) = self.for_range(first, last, [zero], each)
+
+            def store() -> None:
+                self.store(self.cast(length, i32), words, used)
+                self.store(self.cast(n, i32), words, self.iadd(used, 1))
+                shift = self.isub(self.iadd(used, 2), start)
+
+                def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                    self.store(self.load(text.cps, k), words, self.iadd(k, shift))
+                    return []
+
+                self.for_range(start, self.iadd(start, length), [], copy)
+                high = self.shl(self.shr(h, 32), 32)
+                place = self.iadd(self.cast(used, i64), self.constant(1, i64))
+                self.store(self.ior(high, place), slots, slot)
+                self.store(self.cast(self.iadd(hits_at, n), i64), used_cell, zero)
+
+            self.if_then(keep, store)
+            return []
+
+        total = self.cast(self.load(missed_cell, 0), index)
+        self.for_range(zero, total, [], per_missed)
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,

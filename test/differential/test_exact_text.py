@@ -276,6 +276,34 @@ def test_words_of_five_to_eight_ascii_characters() -> None:
         check(compiled, transform, train + held_out)
 
 
+def test_char_wb_word_cache() -> None:
+    """char_wb counts go through a per-thread cache of each word's terms that lives across
+    rows and calls: repeated words, words of 64 and 65 code points (the longest cached, one
+    past it), tens of thousands of distinct words (slots shared by several words, a full
+    cache leaving words out, then emptied), words differing in one code point or their
+    length, Unicode, a word whose n-grams repeat, and blocks on several threads."""
+    rng = np.random.default_rng(7)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzéü字😀"))
+    many = ["".join(rng.choice(letters, size=rng.integers(1, 12))) for _ in range(40_000)]
+    edge = ["q" * 64, "q" * 65, "q" * 63 + "r", "ab" * 32, "ab" * 33, "aaaa", "aaa", "aa"]
+    train = [" ".join(many[k : k + 40]) for k in range(0, 6000, 40)] + [" ".join(edge)]
+    rows = [" ".join(rng.choice(many, size=rng.integers(0, 60))) for _ in range(6000)]
+    rows += [" ".join(edge), " ".join(reversed(edge)), "", "   ", "aaaa aaaa aaaa", "Q" * 65]
+    for vectorizer in (
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2),
+        CountVectorizer(analyzer="char_wb", ngram_range=(5, 7), binary=True),
+    ):
+        fitted = vectorizer.fit(train)
+
+        def transform(texts: list[str], fitted: Any = fitted) -> Any:
+            return fitted.transform(texts)
+
+        compiled = wm.compile(transform, example=(train[:5],))
+        for _ in range(2):  # the second call finds the words the first one cached
+            check(compiled, transform, rows)
+            check(compiled, transform, train)
+
+
 def test_python_vectorizer_feeds_native_model() -> None:
     """A vectorizer with a custom tokenizer runs in Python; its CSR matrix, the native char_wb
     terms and the linear model still run natively."""
