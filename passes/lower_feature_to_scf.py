@@ -35,7 +35,6 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -61,7 +60,6 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ROW_HANDOFFS, ErrorKind, signed64
-from willump_mlir.blobs import BlobError, BlobStore, blob_store
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -463,9 +461,9 @@ class KernelEmitter(
         """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``.
 
         One branch per row: the errors are recorded in order (the first value's first)
-        only in a row where a test fails. A value tested before in the same block (an
-        imputer's input, then its output of finite fills) is not tested for infinity again:
-        a row that has one has recorded its error, and the runtime raises it."""
+        only in a row where a test fails. A value tested before in the same block is not
+        tested for infinity again: a row that has one has recorded its error, and the
+        runtime raises it."""
         site = self.lowering.error_site(op)
         infinity = self.constant(float("inf"), f64)
         block = self.builder.insertion_point.block
@@ -498,10 +496,6 @@ class KernelEmitter(
             self.select(self.cmpf("uno", x, x), self.blob_value(op.fill, j), x)
             for j, x in enumerate(values)
         ]
-        fills = self.lowering.blob_array(op.fill)
-        if fills is not None and np.isfinite(fills).all():  # infinite only where x was
-            block = self.builder.insertion_point.block
-            self.not_infinite.update((block, x) for x in filled)
         return filled
 
     def standardize(self, op: feature.StandardizeOp) -> list[SSAValue]:
@@ -949,12 +943,9 @@ def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict
 class FunctionLowering:
     """Splits one pipeline function into stages and emits a kernel per stage."""
 
-    def __init__(
-        self, module: builtin.ModuleOp, function: func.FuncOp, blobs: BlobStore | None = None
-    ):
+    def __init__(self, module: builtin.ModuleOp, function: func.FuncOp):
         self.module = module
         self.function = function
-        self.blobs = blobs  # the values of constants, where the context has them
         self.names: dict[SSAValue, str] = {}
         self.numbers: dict[Operation, int] = {}
         self.declared: set[str] = {
@@ -965,15 +956,6 @@ class FunctionLowering:
 
     def value_name(self, value: SSAValue) -> str:
         return self.names[value]
-
-    def blob_array(self, blob: BlobAttr) -> np.ndarray | None:
-        """The values of ``blob``, or None where they are not at hand (IR parsed alone)."""
-        if self.blobs is None:
-            return None
-        try:
-            return self.blobs.array(blob)
-        except BlobError:
-            return None
 
     def error_site(self, op: Operation, **details: str | int) -> int:
         """Number ``op`` as the source of run-time errors and describe it for messages."""
@@ -1226,17 +1208,13 @@ class LowerFeatureToScfPass(ModulePass):
     name = "lower-feature-to-scf"
 
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
-        try:
-            blobs: BlobStore | None = blob_store(ctx)
-        except BlobError:  # no store: every test stays
-            blobs = None
         schedules: dict[str, Attribute] = {}
         for function in list(op.ops):
             if not isinstance(function, func.FuncOp) or "willump.kernel" in function.attributes:
                 continue
             if function.is_declaration:
                 continue
-            new_ops, schedule = FunctionLowering(op, function, blobs).run()
+            new_ops, schedule = FunctionLowering(op, function).run()
             schedules[function.sym_name.data] = schedule
             for new_op in new_ops:
                 op.body.block.insert_op_before(new_op, function)

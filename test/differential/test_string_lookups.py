@@ -99,8 +99,8 @@ def test_the_first_row_with_an_infinity_is_named() -> None:
 
 @pytest.mark.parametrize("fill", [0.5, np.inf])
 def test_an_imputer_that_fills_infinity_is_an_error_where_it_fills(fill: float) -> None:
-    """An imputer's input is tested for infinity, and its output again only where a fill
-    value is infinite (scikit-learn's scaler then refuses the filled row)."""
+    """An imputer's input is tested for infinity, and its output again (an infinite fill:
+    scikit-learn's scaler then refuses the filled row)."""
     imputer = SimpleImputer(strategy="constant", fill_value=fill)
     model, frame, compiled = scaled("ab", imputer, 100, seed=1)
     holes = frame.copy()
