@@ -9,6 +9,7 @@ calls see the value as given, kernels its ``text_column``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,7 +144,7 @@ class ArrowStrings:
     def __len__(self) -> int:
         return len(self.arrow)
 
-    @property
+    @functools.cached_property
     def dtype(self) -> Any:
         """The dtype ``to_pandas`` gives the column (``object``, or pandas' ``str``)."""
         return pa.chunked_array([[""]], type=self.arrow.type).to_pandas().dtype
