@@ -24,7 +24,7 @@ import inspect
 import os
 import sysconfig
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -173,13 +173,11 @@ def _in_place(method: str, call: ast.Call) -> bool:
     return method in MUTATORS or any(k.arg == "inplace" for k in call.keywords)
 
 
-def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) -> str | None:
-    """A global or closure variable of the helper that its body assigns into or changes by
-    an in-place method (``COUNT[0] += len(x)``, ``LOG.append(x)``), else None."""
-    module = ast.Module(body, [])
-    local = set(params) | {n.id for n in ast.walk(module)
-                           if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    for node in ast.walk(module):
+def changed_roots(tree: ast.AST) -> Iterator[str]:
+    """The names ``tree`` may change the value of in place: the root of an assignment or
+    ``del`` target (``NAME[key] = v``, ``NAME.attr += 1``) or of an in-place method's
+    receiver (``NAME.update(...)``, ``NAME.fillna(0, inplace=True)``)."""
+    for node in ast.walk(tree):
         target: ast.AST | None = None
         if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
             target = node
@@ -188,9 +186,20 @@ def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) 
             target = node.func
         while isinstance(target, (ast.Subscript, ast.Attribute)):
             target = target.value
-        if isinstance(target, ast.Name) and target.id not in local and target.id in ns \
-                and not inspect.ismodule(ns[target.id]):  # ``np.sort(x)`` is no change of np
-            return target.id
+        if isinstance(target, ast.Name):
+            yield target.id
+
+
+def _changed_state(body: list[ast.stmt], params: list[str], ns: dict[str, Any]) -> str | None:
+    """A global or closure variable of the helper that its body assigns into or changes by
+    an in-place method (``COUNT[0] += len(x)``, ``LOG.append(x)``), else None."""
+    module = ast.Module(body, [])
+    local = set(params) | {n.id for n in ast.walk(module)
+                           if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    for name in changed_roots(module):
+        if name not in local and name in ns \
+                and not inspect.ismodule(ns[name]):  # ``np.sort(x)`` is no change of np
+            return name
     return None
 
 

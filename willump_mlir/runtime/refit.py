@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from willump_mlir.frontend.inlining import MUTATORS
+from willump_mlir.frontend.inlining import changed_roots
 from willump_mlir.runtime.marshal import InputError
 
 PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
@@ -217,37 +217,13 @@ def _equal(container: Any, copy: Any) -> bool:
 
 def _changed_names(fn: Callable[..., Any]) -> set[str] | None:
     """The names whose value ``fn``'s source (with the functions it defines) may change in
-    place: the root of an assignment or ``del`` target (``NAME[key] = v``, ``NAME.attr +=
-    1``) or of a mutating method's receiver (``NAME.update(...)``); their copies would
-    differ by design. None if the source is not available: then nothing is compared."""
+    place (``changed_roots``); their copies would differ by design. None if the source is
+    not available: then nothing is compared."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return None
-    changed: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.Delete):
-            targets = node.targets
-        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
-            targets = [node.target]
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in MUTATORS:  # fmt: skip
-            targets = [ast.Subscript(node.func.value)]  # the receiver, as if stored into
-        else:
-            continue
-        stack = list(targets)
-        while stack:
-            target = stack.pop()
-            if isinstance(target, ast.Tuple | ast.List):  # a, NAME[k] = ...
-                stack += target.elts
-            elif isinstance(target, ast.Starred):
-                stack.append(target.value)
-            elif isinstance(target, ast.Attribute | ast.Subscript):
-                while isinstance(target, ast.Attribute | ast.Subscript):
-                    target = target.value
-                if isinstance(target, ast.Name):
-                    changed.add(target.id)
-    return changed
+    return set(changed_roots(tree))
 
 
 def _read_names(code: types.CodeType) -> tuple[set[str], set[str]]:
