@@ -1411,7 +1411,8 @@ class Tracer:
 
     def _model_call(self, est: object, method: str, x: Val, described: str) -> Val:
         """``est.method(x)``; an assembled frame is read as the matrix of its columns, or
-        else (a ColumnTransformer selecting columns by name) built as a DataFrame."""
+        by the estimator's parts (a ColumnTransformer selecting columns by name), or else
+        built as a DataFrame for Python."""
         if x.columns is None:
             return self.estimators.call(est, method, x, described)
         mark = self.mark()
@@ -1419,11 +1420,10 @@ class Tracer:
             return self.estimators.call(est, method, self.frames.model_input(x, est), described)
         except Unsupported:
             self.rollback(mark)
-        if method == "transform":
-            try:
-                return self.frames.encoded(x, est)
-            except Unsupported:
-                self.rollback(mark)
+        try:  # a Pipeline or ColumnTransformer reading the columns natively, or an encoder
+            return self.estimators.call(est, method, x, described)
+        except Unsupported:
+            self.rollback(mark)
         return self.estimators.call(est, method, self.frames.materialize(x), described)
 
     def _frame_method(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,
