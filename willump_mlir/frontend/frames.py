@@ -121,6 +121,34 @@ class FrameAssembly:
         """``frame[[names]]`` of an assembled frame."""
         return Val(value, items=[self._item(frame, n) for n in names], columns=list(names))
 
+    def subset(self, frame: Val, value: object) -> Val | None:
+        """``value``, the example's result of a call that keeps some of ``frame``'s columns
+        (``drop(columns=...)``, ``reindex(columns=...)``, ``filter(items=...)``: which ones
+        depends on the call's constant arguments only), as their selection; None if it has
+        another column or its names are not distinct strings."""
+        if not isinstance(value, pd.DataFrame) or not isinstance(frame.value, pd.DataFrame):
+            return None
+        kept = list(value.columns)
+        if not all(isinstance(n, str) for n in kept) or len(set(kept)) != len(kept) \
+                or not set(kept) <= set(frame.value.columns):  # fmt: skip
+            return None
+        if frame.columns is not None:
+            return self.select(frame, kept, value)
+        assert frame.ssa is not None
+        return self.tracer._checked(SelectColumnsOp(frame.ssa, kept), value)
+
+    def rename(self, frame: Val, value: object) -> Val | None:
+        """``frame.rename(columns=...)`` (``value`` on the example): the same columns under
+        the new names (a str column keeps its own name in the IR, so an estimator reading
+        it by name gets the frame built in Python); None for other results."""
+        if not isinstance(value, pd.DataFrame) or len(value.columns) != len(frame.value.columns):  # type: ignore[union-attr]
+            return None
+        names = list(value.columns)
+        if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            return None
+        frame = self.columns_of(frame)
+        return Val(value, items=frame.items, columns=names, index_of=frame.index_of)
+
     def assign(self, frame: Val, name: str, column: Val) -> Val:
         """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""
         frame = self.columns_of(frame)
@@ -316,8 +344,8 @@ class FrameAssembly:
 
     def encoded(self, frame: Val, est: object, imputer: SimpleImputer | None = None) -> Val:
         """``est.transform(frame)`` of an encoder and an assembled frame of str columns
-        of one frame, each as it is or ``fillna(str)``-filled: the encoder reads that
-        frame's columns, a missing value of a filled column as the code of its fill. With
+        of one frame, each as it is or ``fillna(str)``-filled (or renamed): the encoder reads
+        that frame's columns, a missing value of a filled column as the code of its fill. With
         ``imputer`` (a ``SimpleImputer`` of str before the encoder), a column not filled
         takes the imputer's fill (a filled one has no missing value left for it)."""
         assert frame.columns is not None and frame.items is not None
@@ -327,20 +355,21 @@ class FrameAssembly:
         if imputer is not None:
             imputed = list(imputed_strings(imputer, len(frame.columns)))
         sources: list[SSAValue] = []
+        names: list[str] = []  # in the frame they come from (the encoder reads by position)
         fills: list[tuple[str, int] | None] = []
         for name, item, fill in zip(frame.columns, frame.items, imputed, strict=True):
             if item.pending is not None and item.pending.kind == "fillna":
                 fill = (str(item.pending.options["value"]), MISSING_ANY)  # None, NaN, pd.NA
                 item = item.pending.source
             owner = item.ssa.owner if string_column(item) is not None else None  # type: ignore[union-attr]
-            if not isinstance(owner, SelectColumnsOp) or \
-                    [c.data for c in owner.columns.data] != [name]:  # fmt: skip
+            if not isinstance(owner, SelectColumnsOp) or len(owner.columns.data) != 1:
                 raise Unsupported(f"column {name!r} is not a str column of the frame")
             sources.append(owner.frame)
+            names.append(owner.columns.data[0].data)
             fills.append(fill)
-        if len(set(sources)) != 1:
-            raise Unsupported("the str columns come from more than one frame")
-        select = self.tracer.emit(SelectColumnsOp(sources[0], frame.columns))
+        if len(set(sources)) != 1 or len(set(names)) != len(names):
+            raise Unsupported("the str columns are not distinct columns of one frame")
+        select = self.tracer.emit(SelectColumnsOp(sources[0], names))
         filled = any(i.pending is not None for i in frame.items)
         filler = " and ".join(["fillna"] * filled + ["SimpleImputer"] * (imputer is not None))
         data = frame.value if imputer is None else imputer.transform(frame.value)
