@@ -2,7 +2,8 @@
 
 Notebook feature code often reshapes the frame before a fitted ``Pipeline`` of a
 ``ColumnTransformer`` reads it by column name: ``frame.fillna({...})``, ``frame["age"] =
-...``, ``frame.assign(...)``, ``frame.copy()``, ``frame[cols].fillna(...)``. Such a frame was
+...``, ``frame.assign(...)``, ``frame.copy()``, ``frame[cols].fillna(...)``, ``inplace=True``,
+``del``/``pop``, ``reindex``/``filter``/``rename``. Such a frame was
 built as a pandas DataFrame in Python on every call (``py0_frame``, ~1 ms on 200 rows) although
 every estimator reading it is native. Each pipeline here is compiled on an example and
 compared with the original on other batches, counting the Python steps the calls run.
@@ -82,6 +83,51 @@ def decision_of_filled(frame: pd.DataFrame) -> Any:
     return MODEL.decision_function(frame.fillna({"sex": "female", "passengerClass": "1st"}))
 
 
+def filled_in_place(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame.fillna({"passengerClass": "3rd", "age": 30}, inplace=True)
+    return MODEL.predict_proba(frame)[:, 1]
+
+
+def column_deleted(frame: pd.DataFrame) -> Any:
+    X = frame.copy()
+    del X["rownames"]
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def column_popped_from_an_alias(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    X = frame
+    X.pop("rownames")
+    age = X["age"] * 2
+    X.drop(columns=["age"], inplace=True)
+    frame["age"] = age  # X sees it too: one object
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def reindexed(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.reindex(columns=["passengerClass", "age", "sex"]))[:, 1]
+
+
+def filtered(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.filter(items=["sex", "age", "nope", "passengerClass"]))[:, 1]
+
+
+RENAMED = make_pipeline(
+    ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["Age"]),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore")), ["Sex", "passengerClass"]),
+    ]),  # fmt: skip
+    LogisticRegression(),
+).fit(PEOPLE.rename(columns={"age": "Age", "sex": "Sex"}), SURVIVED)
+
+
+def renamed(frame: pd.DataFrame) -> Any:
+    frame = frame.rename(columns={"age": "Age", "sex": "Sex"})
+    return RENAMED.predict_proba(frame)[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -115,7 +161,9 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
 
 
 @pytest.mark.parametrize("fn", [fillna_then_assign, assign_method, copy_then_assign, new_column,
-                                selected_then_filled, decision_of_filled],
+                                selected_then_filled, decision_of_filled, filled_in_place,
+                                column_deleted, column_popped_from_an_alias, reindexed, filtered,
+                                renamed],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip
