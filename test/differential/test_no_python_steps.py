@@ -105,6 +105,20 @@ def column_popped_from_an_alias(frame: pd.DataFrame) -> Any:
     return MODEL.predict_proba(X)[:, 1]
 
 
+def _prepare(d: pd.DataFrame) -> None:
+    d.fillna({"passengerClass": "3rd"}, inplace=True)
+    del d["rownames"]
+
+
+def prepared_by_a_helper(frame: pd.DataFrame) -> Any:
+    """A helper changes the caller's frame in place; every name bound to it sees that."""
+    frame = frame.copy()
+    X = frame
+    _prepare(frame)
+    X["age"] = X["age"].fillna(30)
+    return MODEL.predict_proba(X)[:, 1]
+
+
 def reindexed(frame: pd.DataFrame) -> Any:
     return MODEL.predict_proba(frame.reindex(columns=["passengerClass", "age", "sex"]))[:, 1]
 
@@ -162,8 +176,8 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
 
 @pytest.mark.parametrize("fn", [fillna_then_assign, assign_method, copy_then_assign, new_column,
                                 selected_then_filled, decision_of_filled, filled_in_place,
-                                column_deleted, column_popped_from_an_alias, reindexed, filtered,
-                                renamed],
+                                column_deleted, column_popped_from_an_alias,
+                                prepared_by_a_helper, reindexed, filtered, renamed],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip

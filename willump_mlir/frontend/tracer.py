@@ -743,6 +743,8 @@ class Tracer:
         owner = self.env.get(node.func.value.id)
         if owner is None or not is_frame(owner):
             return False
+        if any(_holds(bound.value, owner.value) for bound in self.env.values()):
+            return False  # a list or dict holds the frame: it would see the change
         receiver, attr = node.func.value, node.func.attr
         flags = [k for k in node.keywords if k.arg == "inplace"]
         if attr == "pop" and len(node.args) == 1 and not node.keywords:
