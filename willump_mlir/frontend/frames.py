@@ -390,22 +390,24 @@ class FrameAssembly:
     def resolved(self, frame: Val) -> Val:
         """An assembled frame as one native value, standing for its DataFrame: the f64
         matrix of numeric columns, or a frame of str columns (those of one frame, or one
-        column); ``Unsupported`` for anything else (mixed kinds, filled str columns)."""
+        column, filled or not); ``Unsupported`` for anything else (mixed kinds, str columns
+        of several frames)."""
         assert frame.columns is not None and frame.items is not None
         self.tracer.vocab.check_stable(frame.items, "a transformer")
         if all(_vector(item) for item in frame.items):
             value = frame.value.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
             return Val(frame.value, self.matrix(frame, value).ssa)
-        names = []
+        columns = []
         for name, item in zip(frame.columns, frame.items, strict=True):
-            column = string_column(item) if item.pending is None else None
+            native = item.pending is None or item.pending.kind == "fillna"  # str_fill's
+            column = string_column(item) if native else None
             if column is None or column[1] != name:
                 raise Unsupported(f"column {name!r} is neither numeric nor a str column of "
                                   "the frame it is read from")  # fmt: skip
-            names.append(column)
-        if len(names) == 1:
-            return Val(frame.value, names[0][0])
-        owners = [column.owner for column, _ in names]
+            columns.append(column[0])
+        if len(columns) == 1:
+            return Val(frame.value, columns[0])
+        owners = [column.owner for column in columns]
         sources = {o.frame for o in owners if isinstance(o, SelectColumnsOp)}
         if len(sources) != 1 or not all(isinstance(o, SelectColumnsOp) for o in owners):
             raise Unsupported("the str columns do not all come from one frame")
