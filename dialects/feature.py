@@ -179,8 +179,13 @@ class NormAttr(EnumAttribute[Norm], SpacedOpaqueSyntaxAttribute):
 class ImputeOp(IRDLOperation):
     """Replace NaN in column ``j`` by ``fill[j]`` (``SimpleImputer``); infinity is an error.
 
+    ``{finite}`` says every fill is finite (the frontend knows the values), so the result is
+    infinite only where the input was: a later infinity test of it is the input's again.
+
     ```mlir
     %y = feature.impute %x fill <fill_1 : tensor<3xf64>>
+           : tensor<?x3xf64> -> tensor<?x3xf64>
+    %z = feature.impute %x fill <fill_2 : tensor<3xf64>> {finite}
            : tensor<?x3xf64> -> tensor<?x3xf64>
     ```
     """
@@ -188,12 +193,14 @@ class ImputeOp(IRDLOperation):
     name = "feature.impute"
     input = operand_def(TensorType)
     fill = prop_def(BlobAttr)
+    finite = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = "$input `fill` $fill attr-dict `:` type($input) `->` type($result)"
 
-    def __init__(self, input: SSAValue, fill: BlobAttr):
-        super().__init__(operands=[input], properties={"fill": fill}, result_types=[input.type])
+    def __init__(self, input: SSAValue, fill: BlobAttr, finite: bool = False):
+        super().__init__(operands=[input], properties={"fill": fill}, result_types=[input.type],
+                         attributes={"finite": UnitAttr()} if finite else {})  # fmt: skip
 
     def verify_(self) -> None:
         _check_blob(self.fill, _check_same_batch(self, self.input, self.result), "fill")

@@ -461,9 +461,9 @@ class KernelEmitter(
         """Record an error for an infinite value (and NaN unless ``allow_nan``) in ``values``.
 
         One branch per row: the errors are recorded in order (the first value's first)
-        only in a row where a test fails. A value tested before in the same block is not
-        tested for infinity again: a row that has one has recorded its error, and the
-        runtime raises it."""
+        only in a row where a test fails. A value tested before in the same block (an
+        imputer's input, then its output of finite fills) is not tested for infinity again:
+        a row that has one has recorded its error, and the runtime raises it."""
         site = self.lowering.error_site(op)
         infinity = self.constant(float("inf"), f64)
         block = self.builder.insertion_point.block
@@ -496,6 +496,9 @@ class KernelEmitter(
             self.select(self.cmpf("uno", x, x), self.blob_value(op.fill, j), x)
             for j, x in enumerate(values)
         ]
+        if op.finite is not None:  # infinite only where x was
+            block = self.builder.insertion_point.block
+            self.not_infinite.update((block, x) for x in filled)
         return filled
 
     def standardize(self, op: feature.StandardizeOp) -> list[SSAValue]:

@@ -24,7 +24,7 @@ already at the feature level and stay as they are::
 
 Parameter schema per estimator (``?`` marks an optional key):
 
-* ``SimpleImputer`` {fill}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
+* ``SimpleImputer`` {fill, finite?}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
   {center?, scale?}; ``MaxAbsScaler`` {scale}.
 * ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
   (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
@@ -263,8 +263,9 @@ def _concat(lw: Lowering, parts: list[SSAValue]) -> SSAValue:
 
 
 def lower_simple_imputer(lw: Lowering) -> SSAValue:
-    """``SimpleImputer`` {fill} -> ``feature.impute %x fill <...>``."""
-    return lw.insert(ImputeOp(_numeric_input(lw), lw.blob("fill"))).result
+    """``SimpleImputer`` {fill, finite?} -> ``feature.impute %x fill <...> {finite}?``."""
+    finite = bool(lw.int_param("finite", 0))
+    return lw.insert(ImputeOp(_numeric_input(lw), lw.blob("fill"), finite)).result
 
 
 def _standardize(lw: Lowering, sub: BlobAttr | None, div: BlobAttr | None) -> SSAValue:

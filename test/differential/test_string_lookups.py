@@ -100,9 +100,11 @@ def test_the_first_row_with_an_infinity_is_named() -> None:
 @pytest.mark.parametrize("fill", [0.5, np.inf])
 def test_an_imputer_that_fills_infinity_is_an_error_where_it_fills(fill: float) -> None:
     """An imputer's input is tested for infinity, and its output again (an infinite fill:
-    scikit-learn's scaler then refuses the filled row)."""
+    scikit-learn's scaler then refuses the filled row). Only finite fills mark the imputer
+    ``{finite}``, which spares the scaler's test of its output."""
     imputer = SimpleImputer(strategy="constant", fill_value=fill)
     model, frame, compiled = scaled("ab", imputer, 100, seed=1)
+    assert ("{finite}" in compiled.ir("feature")) == bool(np.isfinite(fill))
     holes = frame.copy()
     holes.loc[6, "b"] = np.nan
     holes.loc[40, "a"] = np.inf

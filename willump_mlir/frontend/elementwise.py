@@ -32,7 +32,6 @@ from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
     ConstantOp,
-    SelectColumnsOp,
     UnaryOp,
     WhereOp,
     is_sparse,
@@ -198,15 +197,7 @@ class Elementwise:
         if not (by_columns or by_labels) or set(kwargs) - allowed \
                 or not all(v.is_static for v in (*args, *kwargs.values())):  # fmt: skip
             return None
-        if not isinstance(value, pd.DataFrame) or not isinstance(frame.value, pd.DataFrame):
-            return None
-        kept = list(value.columns)
-        if not all(isinstance(n, str) for n in kept) or len(set(kept)) != len(kept):
-            return None
-        if frame.columns is not None:
-            return self.tracer.frames.select(frame, kept, value)
-        assert frame.ssa is not None
-        return self.tracer._checked(SelectColumnsOp(frame.ssa, kept), value)
+        return self.tracer.frames.subset(frame, value)
 
     def select(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
         """``np.select(condlist, choicelist, default)``: numpy fills the default, then each

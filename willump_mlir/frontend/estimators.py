@@ -163,6 +163,8 @@ class EstimatorLowering:
         """Emit ``est.method(x)``; what cannot be compiled becomes a Python op."""
         mark = self.tracer.mark()
         try:
+            if x.ssa is None and x.columns is not None:
+                return self._assembled(est, method, x, label)
             if x.ssa is None:
                 raise Unsupported("the input is not a batch of rows")
             if isinstance(est, Pipeline):
@@ -176,7 +178,26 @@ class EstimatorLowering:
             return self._leaf(est, method, x)
         except Unsupported as error:
             self.tracer.rollback(mark)
+            if x.ssa is None:  # an assembled frame: the caller builds it for Python
+                raise
             return self._python(est, method, x, label, error.reason)
+
+    def _assembled(self, est: object, method: str, x: Val, label: str) -> Val:
+        """``est.method(x)`` of an assembled frame ``x`` (``frontend.frames``), which is
+        never built: a Pipeline passes it on, a ColumnTransformer selects its columns, an
+        encoder reads str columns filled or not, anything else the frame as one value."""
+        frames = self.tracer.frames
+        if isinstance(est, Pipeline):
+            return self._pipeline(est, method, x, label)
+        if isinstance(est, ColumnTransformer) and method == "transform":
+            return self._column_transformer(est, x, label)
+        try:
+            resolved = frames.resolved(x)
+        except Unsupported:
+            if method != "transform":
+                raise
+            return frames.encoded(x, est)
+        return self.call(est, method, resolved, label)
 
     def _pipeline(self, pipe: Pipeline, method: str, x: Val, label: str) -> Val:
         container = params.output_config(pipe)
@@ -207,8 +228,14 @@ class EstimatorLowering:
         code of the imputer's str (``params.fill_codes``); None if not such a pair or not
         compiled."""
         if not (isinstance(imputer, SimpleImputer) and isinstance(encoder, params.FRAME_INPUT)
-                and x.ssa is not None and isinstance(x.ssa.type, FrameType)
                 and isinstance(x.value, pd.DataFrame)):  # fmt: skip
+            return None
+        if x.ssa is None and x.columns is not None:  # an assembled frame, maybe fillna'd
+            try:
+                return self.tracer.frames.encoded(x, encoder, imputer)
+            except Unsupported:
+                return None
+        if x.ssa is None or not isinstance(x.ssa.type, FrameType):
             return None
         kinds = self._kinds(x)
         if not kinds or any(k != "str" for k in kinds):
@@ -249,6 +276,10 @@ class EstimatorLowering:
 
     def _select(self, x: Val, columns: list, scalar: bool, trans: object) -> Val:
         """The columns a ColumnTransformer part sees (``trans`` is the part's transformer)."""
+        if x.ssa is None and x.columns is not None:  # an assembled frame
+            if scalar and not params.reads_text(trans):
+                raise Unsupported("a single-name column selection passes a 1-D column")
+            return self.tracer.frames.part(x, columns, scalar)
         if isinstance(x.ssa.type, FrameType) and not isinstance(x.value, pd.DataFrame):
             raise Unsupported("a ColumnTransformer reads a table, not a 1-D column of text")
         if scalar:
@@ -281,12 +312,15 @@ class EstimatorLowering:
         container = params.output_config(ct)
         if container is not None:
             raise Unsupported(f"ColumnTransformer.set_output(transform={container!r})")
-        names = [n for n, _ in x.ssa.type.columns] if isinstance(x.ssa.type, FrameType) else None
+        names = x.columns if x.ssa is None else \
+            [n for n, _ in x.ssa.type.columns] if isinstance(x.ssa.type, FrameType) else None
         value = ct.transform(x.value)
         parts = []
         for name, trans, columns, scalar in params.column_transformer_parts(ct, names):
             selected = self._select(x, columns, scalar, trans)
             if isinstance(trans, str) and trans == "passthrough":
+                if selected.ssa is None:
+                    selected = self.tracer.frames.resolved(selected)
                 part = self.as_array(selected)
             else:
                 part = self.call(trans, "transform", selected, f"{label}.named_transformers_"

@@ -40,12 +40,14 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op
 from .fallback import check_aligned, same_index
-from .params import FRAME_INPUT
+from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
 from .values import Pending, Val
 
 if TYPE_CHECKING:
+    from sklearn.impute import SimpleImputer
+
     from .tracer import Tracer
 
 
@@ -118,6 +120,34 @@ class FrameAssembly:
     def select(self, frame: Val, names: list[str], value: pd.DataFrame) -> Val:
         """``frame[[names]]`` of an assembled frame."""
         return Val(value, items=[self._item(frame, n) for n in names], columns=list(names))
+
+    def subset(self, frame: Val, value: object) -> Val | None:
+        """``value``, the example's result of a call that keeps some of ``frame``'s columns
+        (``drop(columns=...)``, ``reindex(columns=...)``, ``filter(items=...)``: which ones
+        depends on the call's constant arguments only), as their selection; None if it has
+        another column or its names are not distinct strings."""
+        if not isinstance(value, pd.DataFrame) or not isinstance(frame.value, pd.DataFrame):
+            return None
+        kept = list(value.columns)
+        if not all(isinstance(n, str) for n in kept) or len(set(kept)) != len(kept) \
+                or not set(kept) <= set(frame.value.columns):  # fmt: skip
+            return None
+        if frame.columns is not None:
+            return self.select(frame, kept, value)
+        assert frame.ssa is not None
+        return self.tracer._checked(SelectColumnsOp(frame.ssa, kept), value)
+
+    def rename(self, frame: Val, value: object) -> Val | None:
+        """``frame.rename(columns=...)`` (``value`` on the example): the same columns under
+        the new names (a str column keeps its own name in the IR, so an estimator reading
+        it by name gets the frame built in Python); None for other results."""
+        if not isinstance(value, pd.DataFrame) or len(value.columns) != len(frame.value.columns):  # type: ignore[union-attr]
+            return None
+        names = list(value.columns)
+        if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            return None
+        frame = self.columns_of(frame)
+        return Val(value, items=frame.items, columns=names, index_of=frame.index_of)
 
     def assign(self, frame: Val, name: str, column: Val) -> Val:
         """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""
@@ -312,31 +342,77 @@ class FrameAssembly:
         matrix = self.matrix(Val(frame.value, items=items, columns=frame.columns), value)
         return Val(frame.value, matrix.ssa)
 
-    def encoded(self, frame: Val, est: object) -> Val:
+    def encoded(self, frame: Val, est: object, imputer: SimpleImputer | None = None) -> Val:
         """``est.transform(frame)`` of an encoder and an assembled frame of str columns
-        of one frame, each as it is or ``fillna(str)``-filled: the encoder reads that
-        frame's columns, a missing value of a filled column as the code of its fill."""
+        of one frame, each as it is or ``fillna(str)``-filled (or renamed): the encoder reads
+        that frame's columns, a missing value of a filled column as the code of its fill. With
+        ``imputer`` (a ``SimpleImputer`` of str before the encoder), a column not filled
+        takes the imputer's fill (a filled one has no missing value left for it)."""
         assert frame.columns is not None and frame.items is not None
         if not isinstance(est, FRAME_INPUT):
             raise Unsupported(f"{type(est).__name__} of str columns filled with fillna")
+        imputed: list[tuple[str, int] | None] = [None] * len(frame.columns)
+        if imputer is not None:
+            imputed = list(imputed_strings(imputer, len(frame.columns)))
         sources: list[SSAValue] = []
+        names: list[str] = []  # in the frame they come from (the encoder reads by position)
         fills: list[tuple[str, int] | None] = []
-        for name, item in zip(frame.columns, frame.items, strict=True):
-            fill = None
+        for name, item, fill in zip(frame.columns, frame.items, imputed, strict=True):
             if item.pending is not None and item.pending.kind == "fillna":
                 fill = (str(item.pending.options["value"]), MISSING_ANY)  # None, NaN, pd.NA
                 item = item.pending.source
             owner = item.ssa.owner if string_column(item) is not None else None  # type: ignore[union-attr]
-            if not isinstance(owner, SelectColumnsOp) or \
-                    [c.data for c in owner.columns.data] != [name]:  # fmt: skip
+            if not isinstance(owner, SelectColumnsOp) or len(owner.columns.data) != 1:
                 raise Unsupported(f"column {name!r} is not a str column of the frame")
             sources.append(owner.frame)
+            names.append(owner.columns.data[0].data)
             fills.append(fill)
-        if len(set(sources)) != 1:
-            raise Unsupported("the str columns come from more than one frame")
-        select = self.tracer.emit(SelectColumnsOp(sources[0], frame.columns))
-        return self.tracer.estimators.filled_transform(est, select.result, frame.value, fills,
-                                                       "fillna")  # fmt: skip
+        if len(set(sources)) != 1 or len(set(names)) != len(names):
+            raise Unsupported("the str columns are not distinct columns of one frame")
+        select = self.tracer.emit(SelectColumnsOp(sources[0], names))
+        filled = any(i.pending is not None for i in frame.items)
+        filler = " and ".join(["fillna"] * filled + ["SimpleImputer"] * (imputer is not None))
+        data = frame.value if imputer is None else imputer.transform(frame.value)
+        return self.tracer.estimators.filled_transform(est, select.result, data, fills, filler)
+
+    def part(self, frame: Val, names: list[str], scalar: bool) -> Val:
+        """Columns ``names`` of an assembled frame, as a ColumnTransformer part reads them:
+        one str column (``scalar``: a text vectorizer's 1-D column) or an assembled frame."""
+        value = frame.value[names[0] if scalar else names]  # type: ignore[index]
+        if not scalar:
+            return self.select(frame, names, value)
+        item = self._item(frame, names[0])
+        if string_column(item) is None or (item.pending is not None
+                                           and item.pending.kind != "fillna"):  # fmt: skip
+            raise Unsupported(f"column {names[0]!r} is not a column of str")
+        return Val(value, item.ssa)
+
+    def resolved(self, frame: Val) -> Val:
+        """An assembled frame as one native value, standing for its DataFrame: the f64
+        matrix of numeric columns, or a frame of str columns (those of one frame, or one
+        column, filled or not); ``Unsupported`` for anything else (mixed kinds, str columns
+        of several frames)."""
+        assert frame.columns is not None and frame.items is not None
+        self.tracer.vocab.check_stable(frame.items, "a transformer")
+        if all(_vector(item) for item in frame.items):
+            value = frame.value.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
+            return Val(frame.value, self.matrix(frame, value).ssa)
+        columns = []
+        for name, item in zip(frame.columns, frame.items, strict=True):
+            native = item.pending is None or item.pending.kind == "fillna"  # str_fill's
+            column = string_column(item) if native else None
+            if column is None or column[1] != name:
+                raise Unsupported(f"column {name!r} is neither numeric nor a str column of "
+                                  "the frame it is read from")  # fmt: skip
+            columns.append(column[0])
+        if len(columns) == 1:
+            return Val(frame.value, columns[0])
+        owners = [column.owner for column in columns]
+        sources = {o.frame for o in owners if isinstance(o, SelectColumnsOp)}
+        if len(sources) != 1 or not all(isinstance(o, SelectColumnsOp) for o in owners):
+            raise Unsupported("the str columns do not all come from one frame")
+        select = self.tracer.emit(SelectColumnsOp(sources.pop(), frame.columns))
+        return Val(frame.value, select.result)
 
     def materialize(self, frame: Val) -> Val:
         """The pandas DataFrame of an assembled frame, built in Python around its columns."""

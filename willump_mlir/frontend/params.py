@@ -163,7 +163,10 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
             "SimpleImputer drops all-missing columns (keep_empty_features=False): "
             "not supported natively"
         )
-    return Lowered("transform", "SimpleImputer", {"fill": blobs.add(_stem(est, "fill"), stats)})
+    params: dict[str, Attribute] = {"fill": blobs.add(_stem(est, "fill"), stats)}
+    if np.isfinite(stats).all():  # the output is infinite only where the input is
+        params["finite"] = _flag(True)
+    return Lowered("transform", "SimpleImputer", params)
 
 
 def imputed_strings(est: SimpleImputer, columns: int) -> list[tuple[str, int]]:

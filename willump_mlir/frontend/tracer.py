@@ -675,7 +675,7 @@ class Tracer:
             self.bind(stmt.target, self.lower(expr))
         elif isinstance(stmt, ast.Expr):
             docstring = isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
-            if docstring or self._append(stmt.value):
+            if docstring or self._append(stmt.value) or self._in_place(stmt.value):
                 return
             changed = [n for n in _called_on(stmt.value) if n in self.env]
             if changed and not self._calls_helper(stmt.value):
@@ -685,6 +685,13 @@ class Tracer:
         elif isinstance(stmt, ast.For):
             self._for(stmt)
         elif isinstance(stmt, ast.Pass):
+            pass
+        elif isinstance(stmt, ast.Delete) and all(
+            isinstance(t, ast.Subscript) and self._in_place(
+                ast.copy_location(ast.Call(ast.Attribute(t.value, "pop", ast.Load()), [t.slice],
+                                           []), stmt))  # fmt: skip
+            for t in stmt.targets
+        ):  # ``del X["c"]``: ``X.pop("c")``
             pass
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             scope: dict[str, Any] = {}
@@ -724,6 +731,34 @@ class Tracer:
         for var, bound in list(self.env.items()):  # every name bound to the list sees it
             if bound is owner:
                 self.env[var] = appended
+        return True
+
+    def _in_place(self, node: ast.expr) -> bool:
+        """``X.fillna(..., inplace=True)`` (or ``drop``, ``rename``) of a frame ``X``, or
+        ``X.pop(c)`` whose column is discarded: ``X``, and every name bound to the same
+        frame, is bound to the call's result without it; False for another expression."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)):  # fmt: skip
+            return False
+        owner = self.env.get(node.func.value.id)
+        if owner is None or not is_frame(owner):
+            return False
+        if any(_holds(bound.value, owner.value) for bound in self.env.values()):
+            return False  # a list or dict holds the frame: it would see the change
+        receiver, attr = node.func.value, node.func.attr
+        flags = [k for k in node.keywords if k.arg == "inplace"]
+        if attr == "pop" and len(node.args) == 1 and not node.keywords:
+            columns = ast.keyword("columns", ast.List([node.args[0]], ast.Load()))
+            call = ast.Call(ast.Attribute(receiver, "drop", ast.Load()), [], [columns])
+        elif attr in ("fillna", "drop", "rename") and len(flags) == 1 \
+                and isinstance(flag := flags[0].value, ast.Constant) and flag.value is True:
+            call = ast.Call(node.func, node.args, [k for k in node.keywords if k not in flags])
+        else:
+            return False
+        result = self.lower(ast.fix_missing_locations(ast.copy_location(call, node)))
+        for var, bound in list(self.env.items()):
+            if bound is owner:
+                self.env[var] = result
         return True
 
     def _list(self, items: list[Val]) -> Val:
@@ -1411,7 +1446,8 @@ class Tracer:
 
     def _model_call(self, est: object, method: str, x: Val, described: str) -> Val:
         """``est.method(x)``; an assembled frame is read as the matrix of its columns, or
-        else (a ColumnTransformer selecting columns by name) built as a DataFrame."""
+        by the estimator's parts (a ColumnTransformer selecting columns by name), or else
+        built as a DataFrame for Python."""
         if x.columns is None:
             return self.estimators.call(est, method, x, described)
         mark = self.mark()
@@ -1419,11 +1455,10 @@ class Tracer:
             return self.estimators.call(est, method, self.frames.model_input(x, est), described)
         except Unsupported:
             self.rollback(mark)
-        if method == "transform":
-            try:
-                return self.frames.encoded(x, est)
-            except Unsupported:
-                self.rollback(mark)
+        try:  # a Pipeline or ColumnTransformer reading the columns natively, or an encoder
+            return self.estimators.call(est, method, x, described)
+        except Unsupported:
+            self.rollback(mark)
         return self.estimators.call(est, method, self.frames.materialize(x), described)
 
     def _frame_method(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,
@@ -1460,6 +1495,13 @@ class Tracer:
             return self._round(node, pieces, receiver, args, kwargs, "decimals")
         if attr == "drop":
             return self.elementwise.drop(receiver, args, kwargs, self.evaluate(node, pieces))
+        static = all(v.is_static for v in (*args, *kwargs.values()))
+        if static and (attr == "reindex" and set(kwargs) == {"columns"} and not args
+                       or attr == "filter" and set(kwargs) <= {"items", "like", "regex"}
+                       and not args):  # fmt: skip
+            return self.frames.subset(receiver, self.evaluate(node, pieces))
+        if attr == "rename" and static and set(kwargs) == {"columns"} and not args:
+            return self.frames.rename(receiver, self.evaluate(node, pieces))
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
             assigned = receiver
             for name, val in kwargs.items():

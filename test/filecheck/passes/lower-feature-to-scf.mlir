@@ -710,3 +710,37 @@ func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"
 
 // CHECK: func.func @upper_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>,
 // CHECK-SAME: willump.outputs = [{value = "v0", width = 1 : i64, dtype = "i8", shape = [], string = "a", like = "arg0", like_column = "a"}, {value = "upper_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["str-case"]}]
+
+// -----
+
+// An imputer of finite fills ({finite}): its output is infinite only where its input was, so
+// the input's infinity test (one per row) stands for the scaler's and the model's after it.
+func.func @finite_fill(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
+  %f = feature.impute %x fill <fill_1 : tensor<1xf64>> {finite} : tensor<?x1xf64> -> tensor<?x1xf64>
+  %s = feature.standardize %f sub <mean_2 : tensor<1xf64>> div <scale_3 : tensor<1xf64>> : tensor<?x1xf64> -> tensor<?x1xf64>
+  func.return %s : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @finite_fill_stage0(
+// CHECK: scf.for
+// CHECK: arith.cmpf oeq
+// CHECK: arith.cmpf uno
+// CHECK-NOT: arith.cmpf oeq
+// CHECK: arith.divf
+
+// -----
+
+// Without {finite} (a fill may be infinite: SimpleImputer(strategy="constant",
+// fill_value=np.inf)), the scaler tests the imputer's output again.
+func.func @maybe_infinite_fill(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
+  %f = feature.impute %x fill <fill_1 : tensor<1xf64>> : tensor<?x1xf64> -> tensor<?x1xf64>
+  %s = feature.standardize %f sub <mean_2 : tensor<1xf64>> div <scale_3 : tensor<1xf64>> : tensor<?x1xf64> -> tensor<?x1xf64>
+  func.return %s : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @maybe_infinite_fill_stage0(
+// CHECK: scf.for
+// CHECK: arith.cmpf oeq
+// CHECK: arith.cmpf uno
+// CHECK: arith.cmpf oeq
+// CHECK: arith.divf

@@ -6,7 +6,7 @@
 func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64>) -> tensor<?x2xf64> {
   %num = pipeline.to_array %df ["age", "income"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
   %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
-  %i = pipeline.transform "SimpleImputer" %num params {fill = #pipeline.blob<fill : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
+  %i = pipeline.transform "SimpleImputer" %num params {fill = #pipeline.blob<fill : tensor<2xf64>>, finite = 1 : i64} : tensor<?x2xf64> -> tensor<?x2xf64>
   %s = pipeline.transform "StandardScaler" %i params {mean = #pipeline.blob<mean : tensor<2xf64>>, scale = #pipeline.blob<scale : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?x2xf64>
   %o = pipeline.transform "OneHotEncoder" %cat params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<city_bytes : tensor<9xui8>>, offsets = #pipeline.blob<city_offsets : tensor<4xi64>>, table = #pipeline.blob<city_table : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, drop = -1 : i64}, {kind = "f64", categories = #pipeline.blob<zip_cats : tensor<4xf64>>, missing = 3 : i64, drop = 0 : i64}]} : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x6xf64>
   %x = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x6xf64>) -> tensor<?x8xf64>
@@ -17,7 +17,7 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 // CHECK-LABEL: func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64>) -> tensor<?x2xf64> {
 // CHECK-NEXT: %num = pipeline.to_array %df ["age", "income"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> tensor<?x2xf64>
 // CHECK-NEXT: %cat = pipeline.select_columns %df ["city", "zip"] : !pipeline.frame<"age" : f64, "income" : f64, "city" : !pipeline.str, "zip" : f64> -> !pipeline.frame<"city" : !pipeline.str, "zip" : f64>
-// CHECK-NEXT: %i = feature.impute %num fill <fill : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %i = feature.impute %num fill <fill : tensor<2xf64>> {finite} : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %s = feature.standardize %i sub <mean : tensor<2xf64>> div <scale : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: [[V0:%[0-9]+]] = feature.encode_strings %cat "city" bytes <city_bytes : tensor<9xui8>> offsets <city_offsets : tensor<4xi64>> table <city_table : tensor<8xi64>> probes 2 missing -1 on_unknown ignore : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xi64>
 // CHECK-NEXT: [[V1:%[0-9]+]] = pipeline.to_array %cat ["zip"] : !pipeline.frame<"city" : !pipeline.str, "zip" : f64> -> tensor<?x1xf64>

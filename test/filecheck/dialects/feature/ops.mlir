@@ -6,6 +6,7 @@
 
 %x = "test.op"() : () -> tensor<?x2xf64>
 %i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%n = feature.impute %x fill <fill_0 : tensor<2xf64>> {finite} : tensor<?x2xf64> -> tensor<?x2xf64>
 %s = feature.standardize %i sub <mean_1 : tensor<2xf64>> div <scale_2 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %c = feature.standardize %i sub <center_3 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
@@ -14,6 +15,7 @@
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
 // CHECK-NEXT: %i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %n = feature.impute %x fill <fill_0 : tensor<2xf64>> {finite} : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %s = feature.standardize %i sub <mean_1 : tensor<2xf64>> div <scale_2 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %c = feature.standardize %i sub <center_3 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
@@ -21,6 +23,7 @@
 // CHECK-NEXT: %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // GENERIC:      %i = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %n = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> {finite} : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %s = "feature.standardize"(%i) <{sub = #pipeline.blob<mean_1 : tensor<2xf64>>, div = #pipeline.blob<scale_2 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %c = "feature.standardize"(%i) <{sub = #pipeline.blob<center_3 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %d = "feature.standardize"(%i) <{div = #pipeline.blob<scale_4 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>

