@@ -215,3 +215,23 @@ def test_text_and_passthrough_columns_of_an_assembled_frame(python_steps: list[i
     compiled = compiled_natively(predict, NOTES)
     same_results(predict, compiled, [NOTES, NOTES.iloc[[5]], NOTES.iloc[::-3]])
     assert python_steps == [0]
+
+
+def test_filter_by_pattern_sees_a_batch_s_own_columns() -> None:
+    """``filter(like=...)``/``regex=`` pick by each batch's names: a later batch with one
+    more matching column sums it too (a native selection of the example's columns did not)."""
+    scores = pd.DataFrame({"score_a": [0.5, 1.0, np.nan], "score_b": [2.0, -1.0, 3.0],
+                           "z": [9.0, 9.0, 9.0]})  # fmt: skip
+
+    def by_like(frame: pd.DataFrame) -> Any:
+        return frame.filter(like="score").sum(axis=1).to_numpy() * 2
+
+    def by_regex(frame: pd.DataFrame) -> Any:
+        return frame.filter(regex="^score_").sum(axis=1).to_numpy() + 1
+
+    for fn in (by_like, by_regex):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = wm.compile(fn, example=(scores,))
+        same_results(fn, compiled, [scores, scores.assign(score_c=[1.0, 2.0, 3.0]),
+                                    scores[["z", "score_b", "score_a"]]])  # fmt: skip

@@ -1496,9 +1496,10 @@ class Tracer:
         if attr == "drop":
             return self.elementwise.drop(receiver, args, kwargs, self.evaluate(node, pieces))
         static = all(v.is_static for v in (*args, *kwargs.values()))
-        if static and (attr == "reindex" and set(kwargs) == {"columns"} and not args
-                       or attr == "filter" and set(kwargs) <= {"items", "like", "regex"}
-                       and not args):  # fmt: skip
+        # (``filter(like=...)``/``regex=`` pick by the batch's own names: an extra column a
+        # later batch has would be missed, so they run in Python)
+        if static and not args and set(kwargs) == {"columns" if attr == "reindex" else "items"} \
+                and attr in ("reindex", "filter"):  # fmt: skip
             return self.frames.subset(receiver, self.evaluate(node, pieces))
         if attr == "rename" and static and set(kwargs) == {"columns"} and not args:
             return self.frames.rename(receiver, self.evaluate(node, pieces))
