@@ -29,6 +29,7 @@ from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
+    DIVISIONS,
     BinaryOp,
     CastOp,
     ConstantOp,
@@ -124,6 +125,27 @@ class Elementwise:
         if element in (f64, i64) and exponent == 0.5:  # numpy's loop: sqrt for 0.5
             return self.tracer._checked(UnaryOp("sqrt", lhs.ssa), value)
         return None
+
+    def pandas_division(self, function: str, lhs: Val, rhs: Val, value: object) -> bool:
+        """Whether ``lhs // rhs`` or ``lhs % rhs`` (standing for ``value``) of integers is
+        pandas' (a Series or frame operand), whose result is float64 with inf/NaN where a
+        divisor is 0: the op is then ``speculative`` (a zero divisor runs the original
+        function). Not compiled: pandas' division by a constant 0 (float64, but int64 for an
+        empty batch) and an example with a zero divisor (float64)."""
+        if function not in DIVISIONS or not any(
+            isinstance(v.value, pd.Series | pd.DataFrame | pd.Index) for v in (lhs, rhs)
+        ):  # fmt: skip
+            return False
+        if any(_element(v) == f64 for v in (lhs, rhs)):
+            return False
+        if rhs.is_static and rhs.value == 0:
+            symbol = "//" if function == "floor_divide" else "%"
+            raise Unsupported(f"pandas' integer {symbol} 0 is float64 (inf and NaN), but int64 "
+                              "for an empty batch")  # fmt: skip
+        if getattr(value, "dtype", None) == np.float64:
+            raise Unsupported("pandas gives float64 (inf and NaN) for an integer division where "
+                              "a divisor is 0, as in the example")  # fmt: skip
+        return True
 
     def _integer_power(self, base: Val, exponent: int, value: object) -> Val:
         """``base ** exponent`` of an int64 batch by repeated squaring."""
@@ -293,6 +315,14 @@ class Elementwise:
         if value.format != "csr" or not represents(args[0].ssa.type, value):  # type: ignore[attr-defined]
             return None
         return Val(value, args[0].ssa)
+
+
+def _element(val: Val) -> object:
+    """The element type of a binary operand: a batch's or a reduction's, f64 for a float."""
+    if val.ssa is not None:
+        typ = val.ssa.type
+        return typ.get_element_type() if isinstance(typ, TensorType) else typ
+    return f64 if isinstance(val.value, float | np.floating) else i64
 
 
 def _elements(val: Val) -> list[Val] | None:

@@ -102,6 +102,7 @@ from .values import Val
 
 _BINOPS: dict[type, str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "power",
+    ast.FloorDiv: "floor_divide", ast.Mod: "remainder",
 }  # fmt: skip
 _LOGICAL: dict[type, str] = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor"}
 _CMPOPS: dict[type, str] = {
@@ -110,6 +111,8 @@ _CMPOPS: dict[type, str] = {
 _BINARY_UFUNCS: dict[object, str] = {
     np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "div",
     np.maximum: "maximum", np.minimum: "minimum", np.power: "power",
+    np.floor_divide: "floor_divide", np.remainder: "remainder", np.fmod: "fmod",
+    np.fmax: "fmax", np.fmin: "fmin",
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip
@@ -1120,7 +1123,8 @@ class Tracer:
             if power is not None:
                 return power
         try:
-            op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
+            op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs),
+                          self.elementwise.pandas_division(function, lhs, rhs, value))  # fmt: skip
         except VerifyException as error:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
