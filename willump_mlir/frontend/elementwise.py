@@ -263,6 +263,40 @@ class Elementwise:
                 raise Unsupported(f"np.select operands do not broadcast: {error}") from None
         return self.tracer._checked_result(result, value)
 
+    def clip(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],
+             kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``np.clip(x, low, high)``: of a Series, pandas' ``x.clip(low, high)`` (numpy calls
+        it); of an array, numpy's ``minimum(maximum(x, low), high)``, so NaN in ``x`` or a
+        bound propagates and a ``low`` above ``high`` gives ``high``."""
+        names = ("a", "a_min", "a_max")
+        aliases = {"min": "a_min", "max": "a_max"}
+        if len(args) > 3 or set(kwargs) - {"a", "a_min", "a_max", "min", "max"}:
+            return None
+        bound = dict(zip(names, args, strict=False))
+        bound |= {aliases.get(k, k): v for k, v in kwargs.items()}
+        x = bound.get("a")
+        if x is None:
+            return None
+        limits = [bound.get(name, Val(None)) for name in ("a_min", "a_max")]
+        if isinstance(x.value, pd.Series) and x.ssa is not None:
+            return self.tracer._bounds(node, pieces, x, "clip", limits, {})
+        if _dense(x) is None or not isinstance(x.value, np.ndarray):
+            return None
+        value = self.tracer.evaluate(node, pieces)
+        result = x
+        for function, limit in zip(("maximum", "minimum"), limits, strict=True):
+            if limit.is_static and limit.value is None:
+                continue
+            operands = self.tracer._operand(result, limit), self.tracer._operand(limit, result)
+            try:
+                result = Val(None, self._emit(BinaryOp(function, *operands)))
+            except VerifyException as error:
+                raise Unsupported(f"np.clip's operands do not broadcast: {error}") from None
+        if result is x:
+            return None
+        assert result.ssa is not None
+        return self.tracer._checked_result(result.ssa, value)
+
     def assign(self, node: ast.Call) -> Val | None:
         """``frame.assign(name=value or lambda t: ..., ...)``: as pandas does, each lambda's
         body is traced with ``t`` bound to the frame with the columns assigned before it."""

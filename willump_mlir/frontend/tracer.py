@@ -1361,6 +1361,8 @@ class Tracer:
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
+        if function is np.clip:
+            return self.elementwise.clip(node, pieces, args, kwargs)
         name = kwargs.get("name", Val(None))
         if function is pd.Series and len(args) == 1 and "index" in kwargs \
                 and set(kwargs) <= {"index", "name"} and name.is_static:  # fmt: skip
@@ -1539,20 +1541,37 @@ class Tracer:
             above = self.emit(BinaryOp(low, column, self._operand(left, receiver))).result
             below = self.emit(BinaryOp(high, column, self._operand(right, receiver))).result
             return self._checked_result(self._mask("and", above, below), value)
-        result = receiver.ssa
-        assert result is not None
-        for name, beyond in (("lower", "lt"), ("upper", "gt")):
+        limits: dict[str, object] = {}
+        for name in ("lower", "upper"):
             limit = bound.get(name, Val(None))
             if limit.is_static and limit.value is None:
                 continue
-            if not _number(limit) or limit.value != limit.value:
-                return None  # pandas takes a NaN bound as no bound
-            if typ.get_element_type() == i64 and not isinstance(limit.value, (int, np.integer)):
-                return None  # pandas gives int64 unless a value is clipped, then float64
-            # pandas keeps x unless it is beyond the bound: NaN and -0.0 stay as they are
-            constant = self._operand(limit, receiver)
-            outside = self.emit(BinaryOp(beyond, result, constant)).result
-            result = self.emit(WhereOp(outside, constant, result)).result
+            if not _number(limit):
+                return None
+            if limit.value == limit.value:  # pandas takes a NaN bound as no bound
+                limits[name] = limit.value
+        if len(limits) == 2:  # and swaps bounds given the wrong way round
+            low, high = limits["lower"], limits["upper"]
+            limits = {"lower": min(low, high), "upper": max(low, high)}  # type: ignore[type-var]
+        result = receiver.ssa
+        assert result is not None
+        for name, beyond in (("lower", "lt"), ("upper", "gt")):
+            if name not in limits:
+                continue
+            number = limits[name]
+            replacement = number
+            if typ.get_element_type() == i64 and not isinstance(number, (int, np.integer)):
+                # pandas puts an integral float bound in the int64 column; a fractional one
+                # makes it float64, but only if a value is clipped
+                if not float(number).is_integer() or abs(number) >= 2**63:  # type: ignore[arg-type]
+                    raise Unsupported(f"clip of an int64 column to {number!r} is int64 unless "
+                                      "a value is clipped, then float64 (pandas)")  # fmt: skip
+                replacement = int(number)  # type: ignore[call-overload]
+            # pandas keeps x unless it is beyond the bound (compared as numpy compares): NaN
+            # and -0.0 stay as they are
+            outside = self.emit(BinaryOp(beyond, result, self._operand(Val(number), receiver)))
+            put = self._operand(Val(replacement), receiver)
+            result = self.emit(WhereOp(outside.results[0], put, result)).result
         return self._checked_result(result, value)
 
     def _checked_result(self, result: SSAValue, value: object) -> Val:
