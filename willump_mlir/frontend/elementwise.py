@@ -183,6 +183,82 @@ class Elementwise:
             items.append(rounded)
         return Val(value, items=items, columns=assembled.columns)
 
+    def _numeric_columns(self, frame: Val, what: str) -> tuple[list[str], list[Val]]:
+        """The names and native numeric columns of ``frame`` (``Unsupported`` naming the
+        first other column and ``what`` is done to it)."""
+        assembled = self.tracer.frames.columns_of(frame)
+        assert assembled.columns is not None and assembled.items is not None
+        for name, item in zip(assembled.columns, assembled.items, strict=True):
+            if _dense(item) is None or item.columns is not None or item.category is not None:
+                raise Unsupported(f"{what} of the frame's column {name!r} is not compiled")
+        return list(assembled.columns), list(assembled.items)
+
+    def frame_binary(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``frame <op> other`` or ``other <op> frame`` column by column, as pandas computes
+        a frame's arithmetic and comparisons: ``other`` a number, a frame of the same columns,
+        or a constant Series indexed by the frame's columns (``X - means``); None for others
+        (a Series of rows is aligned with the columns by pandas)."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        left = is_frame(lhs)
+        frame, other = (lhs, rhs) if left else (rhs, lhs)
+        names, items = self._numeric_columns(frame, "arithmetic")
+        if list(value.columns) != names:
+            return None
+        if is_frame(other):
+            other_names, partners = self._numeric_columns(other, "arithmetic")
+            if other_names != names:
+                return None
+        elif other.is_static and isinstance(other.value, pd.Series):
+            if list(other.value.index) != names:
+                return None
+            partners = [Val(other.value[name]) for name in names]
+        elif other.is_static and isinstance(other.value, int | float | np.integer | np.floating) \
+                and not isinstance(other.value, bool):  # fmt: skip
+            partners = [other] * len(names)
+        else:
+            return None
+        columns = []
+        for name, item, partner in zip(names, items, partners, strict=True):
+            a, b = (item, partner) if left else (partner, item)
+            columns.append(self.tracer.binary_of(function, a, b, value[name]))
+        return Val(value, items=columns, columns=names)
+
+    def frame_unary(self, function: str, frame: Val, value: object) -> Val | None:
+        """``np.<ufunc>(frame)``, ``frame.abs()``, ``-frame``: the ufunc of each column."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        names, items = self._numeric_columns(frame, function)
+        if list(value.columns) != names:
+            return None
+        columns = []
+        for name, item in zip(names, items, strict=True):
+            column = self.tracer.unary_of(function, item, value[name])
+            if column is None:
+                raise Unsupported(f"{function} of the frame's column {name!r} is not compiled")
+            columns.append(column)
+        return Val(value, items=columns, columns=names)
+
+    def frame_clip(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
+                   value: object) -> Val | None:  # fmt: skip
+        """``frame.clip(lower, upper)`` with constant bounds: pandas clips each column as a
+        Series (``Tracer.bounds``)."""
+        if not isinstance(value, pd.DataFrame) or "axis" in kwargs:
+            return None
+        names, items = self._numeric_columns(frame, "clip")
+        if list(value.columns) != names:
+            return None
+        columns = []
+        for name, item in zip(names, items, strict=True):
+            typ = _dense(item)
+            if typ is None or typ.get_num_dims() != 1 or typ.get_element_type() not in (f64, i64):
+                raise Unsupported(f"clip of the frame's column {name!r} is not compiled")
+            column = self.tracer.bounds(item, "clip", args, kwargs, value[name])
+            if column is None:
+                return None
+            columns.append(column)
+        return Val(value, items=columns, columns=names)
+
     def astype_frame(self, frame: Val, dtype: object, value: object) -> Val | None:
         """``frame.astype(dtype)`` (one dtype, or a dict of them by column) of a frame whose
         columns are numeric, as ``pipeline.cast`` of each column (a Series' ``astype``)."""
@@ -265,8 +341,8 @@ class Elementwise:
 
     def clip(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],
              kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
-        """``np.clip(x, low, high)``: of a Series, pandas' ``x.clip(low, high)`` (numpy calls
-        it); of an array, numpy's ``minimum(maximum(x, low), high)``, so NaN in ``x`` or a
+        """``np.clip(x, low, high)``: of a Series or a frame, pandas' ``x.clip(low, high)``
+        (numpy calls it); of an array, numpy's ``minimum(maximum(x, low), high)``, so NaN in ``x`` or a
         bound propagates and a ``low`` above ``high`` gives ``high``."""
         names = ("a", "a_min", "a_max")
         aliases = {"min": "a_min", "max": "a_max"}
@@ -280,6 +356,8 @@ class Elementwise:
         limits = [bound.get(name, Val(None)) for name in ("a_min", "a_max")]
         if isinstance(x.value, pd.Series) and x.ssa is not None:
             return self.tracer._bounds(node, pieces, x, "clip", limits, {})
+        if is_frame(x):
+            return self.frame_clip(x, limits, {}, self.tracer.evaluate(node, pieces))
         if _dense(x) is None or not isinstance(x.value, np.ndarray):
             return None
         value = self.tracer.evaluate(node, pieces)

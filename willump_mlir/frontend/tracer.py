@@ -116,6 +116,19 @@ _BINARY_UFUNCS: dict[object, str] = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip
+#: pandas' arithmetic and comparison methods (``s.add(other)``...): the ``pipeline.binary``
+#: function, and whether the receiver is the right operand (``s.rsub(1)`` is ``1 - s``).
+_METHODS: dict[str, tuple[str, bool]] = {
+    "add": ("add", False), "radd": ("add", True), "sub": ("sub", False),
+    "subtract": ("sub", False), "rsub": ("sub", True), "mul": ("mul", False),
+    "multiply": ("mul", False), "rmul": ("mul", True), "div": ("div", False),
+    "truediv": ("div", False), "divide": ("div", False), "rdiv": ("div", True),
+    "rtruediv": ("div", True), "floordiv": ("floor_divide", False),
+    "rfloordiv": ("floor_divide", True), "mod": ("remainder", False),
+    "rmod": ("remainder", True), "pow": ("power", False), "rpow": ("power", True),
+    "lt": ("lt", False), "le": ("le", False), "gt": ("gt", False), "ge": ("ge", False),
+    "eq": ("eq", False), "ne": ("ne", False),
+}  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
 _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
 #: ``dtype=`` values of ``to_numpy`` that give float64 (None: of a float64 frame).
@@ -1117,7 +1130,16 @@ class Tracer:
 
     def _binary(self, function: str, node: ast.expr, pieces: dict[int, Val],
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
-        value = self.evaluate(node, pieces)
+        return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
+
+    def binary_of(self, function: str, lhs: Val, rhs: Val, value: object) -> Val:
+        """``pipeline.binary`` of ``lhs`` and ``rhs`` standing for ``value``; of a frame,
+        column by column (``Elementwise.frame_binary``)."""
+        if is_frame(lhs) or is_frame(rhs):
+            framed = self.elementwise.frame_binary(function, lhs, rhs, value)
+            if framed is None:
+                raise Unsupported("this arithmetic of a DataFrame is not compiled")
+            return framed
         if function == "power":
             power = self.elementwise.power(lhs, rhs, value)
             if power is not None:
@@ -1189,8 +1211,8 @@ class Tracer:
         operand = pieces[id(node.operand)]
 
         def build() -> Val | None:
-            if isinstance(node.op, ast.USub) and operand.ssa is not None:
-                return self._unary("negative", operand, self.evaluate(node, pieces))
+            if isinstance(node.op, ast.USub) and (operand.ssa is not None or is_frame(operand)):
+                return self.unary_of("negative", operand, self.evaluate(node, pieces))
             typ = operand.ssa.type if operand.ssa is not None else None
             if isinstance(node.op, ast.Invert) and isinstance(typ, TensorType) \
                     and typ.get_element_type() == i1 and not is_sparse(typ):  # fmt: skip
@@ -1202,8 +1224,11 @@ class Tracer:
         reason = f"operator {type(node.op).__name__} is not compiled"
         return self._recognised(node, pieces, build, reason)
 
-    def _unary(self, function: str, operand: Val, value: object) -> Val | None:
-        """``pipeline.unary`` of a dense batch (None for another operand)."""
+    def unary_of(self, function: str, operand: Val, value: object) -> Val | None:
+        """``pipeline.unary`` of a dense batch, or of each column of a frame, standing for
+        ``value`` (None for another operand)."""
+        if is_frame(operand):
+            return self.elementwise.frame_unary(function, operand, value)
         typ = operand.ssa.type if operand.ssa is not None else None
         if not isinstance(typ, TensorType) or is_sparse(typ):
             return None
@@ -1328,7 +1353,7 @@ class Tracer:
             if attr == "round":
                 return self._round(node, pieces, receiver, args, kwargs, "decimals")
             if attr == "abs" and not args and not kwargs:  # Series.abs()
-                return self._unary("abs", receiver, self.evaluate(node, pieces))
+                return self.unary_of("abs", receiver, self.evaluate(node, pieces))
             if attr == "tocsr" and not args and not kwargs and sp.issparse(receiver.value) \
                     and receiver.value.format == "csr":  # type: ignore[union-attr]  # fmt: skip
                 value = self.evaluate(node, pieces)  # a CSR matrix is its own tocsr()
@@ -1372,6 +1397,9 @@ class Tracer:
             return None
         if any(function is h for h in _HSTACKS):
             return self._hstack(node, pieces, function, args, kwargs)
+        if (function is abs or function in UNARY_UFUNCS) and len(args) == 1 and is_frame(args[0]):
+            name = "abs" if function is abs else UNARY_UFUNCS[function]
+            return self.elementwise.frame_unary(name, args[0], self.evaluate(node, pieces))
         if function is abs or function in UNARY_UFUNCS:
             if (
                 len(args) != 1
@@ -1381,7 +1409,7 @@ class Tracer:
             ):
                 return None
             name = "abs" if function is abs else UNARY_UFUNCS[function]
-            return self._unary(name, args[0], self.evaluate(node, pieces))
+            return self.unary_of(name, args[0], self.evaluate(node, pieces))
         if function in _BINARY_UFUNCS and len(args) == 2:
             return self._binary(_BINARY_UFUNCS[function], node, pieces, args[0], args[1])
         if function is np.where and len(args) == 3:
@@ -1446,6 +1474,14 @@ class Tracer:
                 copied = self.frames.columns_of(receiver)
                 return Val(value, items=list(copied.items or []), columns=copied.columns)
             return Val(value, receiver.ssa) if receiver.ssa is not None else None
+        if attr in _METHODS and isinstance(receiver.value, pd.Series | pd.DataFrame) \
+                and len(args) + len(kwargs) == 1 and set(kwargs) <= {"other"}:  # fmt: skip
+            # no fill_value, level or axis: the operator's alignment and result
+            function, reflected = _METHODS[attr]
+            other = (args or [kwargs.get("other")])[0]
+            assert other is not None
+            lhs, rhs = (other, receiver) if reflected else (receiver, other)
+            return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
@@ -1459,6 +1495,10 @@ class Tracer:
             return self._bounds(node, pieces, receiver, attr, args, kwargs)
         if not frame:
             return None
+        if attr == "abs" and not args and not kwargs:
+            return self.elementwise.frame_unary("abs", receiver, self.evaluate(node, pieces))
+        if attr == "clip":
+            return self.elementwise.frame_clip(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.elementwise.astype_frame(receiver, args[0].value,
                                                  self.evaluate(node, pieces))  # fmt: skip
@@ -1498,14 +1538,22 @@ class Tracer:
 
     def _bounds(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, attr: str,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
-        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
-        a numeric column with constant bounds, as ``np.where(x < lower, lower, x)`` (NaN and
-        ``-0.0`` stay, as pandas keeps them), comparisons and their ``|``."""
+        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])``
+        (see ``bounds``)."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
         if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1 \
                 or typ.get_element_type() not in (f64, i64):  # fmt: skip
             return None
-        value = self.evaluate(node, pieces)
+        return self.bounds(receiver, attr, args, kwargs, self.evaluate(node, pieces))
+
+    def bounds(self, receiver: Val, attr: str, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val | None:  # fmt: skip
+        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
+        a numeric column (a 1-D f64 or i64 batch) with constant bounds, standing for
+        ``value``, as ``np.where(x < lower, lower, x)`` (NaN and ``-0.0`` stay, as pandas
+        keeps them), comparisons and their ``|``."""
+        typ = receiver.ssa.type  # type: ignore[union-attr]
+        assert isinstance(typ, TensorType)
         names = {"clip": ("lower", "upper"), "between": ("left", "right", "inclusive"),
                  "isin": ("values",)}[attr]  # fmt: skip
         if len(args) > len(names) or set(kwargs) - set(names[len(args) :]):
