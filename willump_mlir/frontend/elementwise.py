@@ -342,8 +342,8 @@ class Elementwise:
     def clip(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],
              kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
         """``np.clip(x, low, high)``: of a Series or a frame, pandas' ``x.clip(low, high)``
-        (numpy calls it); of an array, numpy's ``minimum(maximum(x, low), high)``, so NaN in ``x`` or a
-        bound propagates and a ``low`` above ``high`` gives ``high``."""
+        (numpy calls it); of an array, numpy's ``minimum(maximum(x, low), high)``, so NaN in
+        ``x`` or a bound propagates and a ``low`` above ``high`` gives ``high``."""
         names = ("a", "a_min", "a_max")
         aliases = {"min": "a_min", "max": "a_max"}
         if len(args) > 3 or set(kwargs) - {"a", "a_min", "a_max", "min", "max"}:
