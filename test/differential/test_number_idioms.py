@@ -286,6 +286,8 @@ def methods(df):
     out["c"] = k.floordiv(7) + k.mod(-3) + k.rmul(3).truediv(2)
     out["d"] = x.pow(2) + x.abs().rpow(0.5)
     out["e"] = x.gt(0) & y.le(x) | x.eq(y) | x.ne(other=y)
+    out["f"] = x.where(y > 0, -1.5) + x.mask(x.isna(), 0) + x.where(k > 0)
+    out["g"] = k.where(k > 0, -1) + k.mask(y < 0, other=3.0) + k.where(x > 0, df["j"])
     return out
 
 
@@ -323,6 +325,25 @@ def test_standardising_a_frame_with_training_statistics() -> None:
         return model.predict_proba(X[cols].to_numpy())[:, 1] + X["mass_log"].to_numpy()
 
     check_notebook(score, penguins, model)
+
+
+def _where_nan(df):
+    return df["k"].where(df["k"] > 0)
+
+
+def _where_fraction(df):
+    return df["k"].mask(df["k"] < 0, 0.5)
+
+
+def _where_floats(df):
+    return df["k"].where(df["k"] > 0, df["x"])
+
+
+@pytest.mark.parametrize("fn", [_where_nan, _where_fraction, _where_floats])
+def test_where_of_an_int_column_that_pandas_may_make_float_runs_in_python(fn: Any) -> None:
+    frame = EXAMPLE.assign(k=[1, 2, 3, 4, 5, 6])  # nothing replaced: int64
+    compiled = check_notebook(fn, EXAMPLE, example=6, native=False, rows=[EXAMPLE, frame])
+    assert "int64 unless a value is replaced" in compiled.explain()
 
 
 def test_frame_and_a_row_series_runs_in_python() -> None:

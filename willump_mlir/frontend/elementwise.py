@@ -375,6 +375,42 @@ class Elementwise:
         assert result.ssa is not None
         return self.tracer._checked_result(result.ssa, value)
 
+    def series_where(self, receiver: Val, attr: str, args: list[Val], kwargs: dict[str, Val],
+                     value: object) -> Val | None:  # fmt: skip
+        """``s.where(cond, other)`` (``s`` where ``cond``, else ``other``) and ``s.mask(cond,
+        other)`` (``other`` where ``cond``) of a numeric column, a boolean batch ``cond`` and
+        a number or numeric batch ``other``, as ``pipeline.where``. pandas keeps an int64
+        column int64 when ``other`` fits it (an int, an integral float) and makes it
+        float64 only if a value is replaced otherwise: that (NaN, the default ``other``,
+        a fraction, a float batch) is not compiled."""
+        names = ("cond", "other")
+        if len(args) > 2 or set(kwargs) - set(names[len(args):]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        condition, other = bound.get("cond"), bound.get("other", Val(np.nan))
+        typ, mask = _dense(receiver), condition and _dense(condition)
+        if typ is None or typ.get_num_dims() != 1 or typ.get_element_type() not in (f64, i64) \
+                or mask is None or mask.get_element_type() != i1:  # fmt: skip
+            return None
+        assert condition is not None and condition.ssa is not None and receiver.ssa is not None
+        if isinstance(other.value, bool | np.bool_) or _element(other) not in (f64, i64):
+            return None  # pandas makes an object column of numbers and booleans
+        if typ.get_element_type() == i64 and _element(other) == f64:
+            number = other.value
+            if not other.is_static or not isinstance(number, float | np.floating) \
+                    or not float(number).is_integer() or abs(number) >= 2**63:  # fmt: skip
+                what = repr(number) if other.is_static else "float values"
+                raise Unsupported(f"{attr} of an int64 column with {what} is int64 unless a "
+                                  "value is replaced, then float64 (pandas)")  # fmt: skip
+            other = Val(int(number))
+        put = self.tracer._operand(other, receiver)
+        kept, replaced = (receiver.ssa, put) if attr == "where" else (put, receiver.ssa)
+        try:
+            result = self._emit(WhereOp(condition.ssa, kept, replaced))
+        except VerifyException as error:
+            raise Unsupported(f"{attr}'s operands do not broadcast: {error}") from None
+        return self.tracer._checked_result(result, value)
+
     def assign(self, node: ast.Call) -> Val | None:
         """``frame.assign(name=value or lambda t: ..., ...)``: as pandas does, each lambda's
         body is traced with ``t`` bound to the frame with the columns assigned before it."""

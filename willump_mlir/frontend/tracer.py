@@ -1493,6 +1493,9 @@ class Tracer:
             return self.frames.missing(receiver, present, self.evaluate(node, pieces))
         if not frame and receiver.ssa is not None and attr in ("clip", "between", "isin"):
             return self._bounds(node, pieces, receiver, attr, args, kwargs)
+        if not frame and attr in ("where", "mask") and isinstance(receiver.value, pd.Series):
+            return self.elementwise.series_where(receiver, attr, args, kwargs,
+                                                 self.evaluate(node, pieces))  # fmt: skip
         if not frame:
             return None
         if attr == "abs" and not args and not kwargs:
