@@ -54,11 +54,11 @@ EXAMPLE = _frame([7.5, -7.5, 0.0, np.nan, 3.0, -1e300], [2.0, 2.0, -3.0, 1.0, -0
                  [7, -7, 9, -(2**63), 2**63 - 1, 0], [2, 3, -2, -1, 5, -4])  # fmt: skip
 
 
-def _same(expected: Any, got: Any) -> None:
-    """``difference`` finds none, and zero results have the original's signs."""
+def _same(expected: Any, got: Any, signs: bool) -> None:
+    """``difference`` finds none, and (``signs``) zero results have the original's signs."""
     found = difference(expected, got)
     assert found is None, found
-    for want, have in _columns(expected, got):
+    for want, have in _columns(expected, got) if signs else []:
         if want.dtype.kind == "f":
             zeros = want == 0
             np.testing.assert_array_equal(np.signbit(have[zeros]), np.signbit(want[zeros]))
@@ -84,12 +84,15 @@ def _compiled(fn: Callable[..., Any]) -> wm.CompiledPipeline:
     return _COMPILED[fn.__name__]
 
 
-def _check(fn: Callable[..., Any], frame: pd.DataFrame) -> wm.CompiledPipeline:
+def _check(fn: Callable[..., Any], frame: pd.DataFrame, signs: bool = True) -> wm.CompiledPipeline:
+    """Compare ``fn`` compiled with the original on ``frame``, its first row and no rows;
+    ``signs``: zero results too (numpy's own sign of a zero from ``fmax``/``clip`` of
+    ``±0.0`` varies with the array's length)."""
     compiled = _compiled(fn)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for batch in (frame, frame.iloc[:1], frame.iloc[:0]):
-            _same(fn(batch.copy()), compiled(batch.copy()))
+            _same(fn(batch.copy()), compiled(batch.copy()), signs)
     return compiled
 
 
@@ -232,12 +235,7 @@ def test_clips_and_extrema(xs: list[float], ys: list[float], ks: list[int]) -> N
     n = min(len(xs), len(ys), len(ks))
     frame = _frame(xs, ys, ks, list(reversed(ks))[:n])
     for fn in (array_clips, series_clips, extrema):
-        compiled = _compiled(fn)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for batch in (frame, frame.iloc[:1], frame.iloc[:0]):
-                found = difference(fn(batch.copy()), compiled(batch.copy()))
-                assert found is None, found
+        _check(fn, frame, signs=False)
 
 
 def test_clip_of_an_int_column_to_a_fractional_bound_runs_in_python() -> None:
@@ -298,12 +296,7 @@ def test_frame_arithmetic_and_methods(xs: list[float], ys: list[float], ks: list
     n = min(len(xs), len(ys), len(ks))
     frame = _frame(xs, ys, ks, [(i % 5) - 7 for i in range(n)])
     for fn in (frame_ops, methods):
-        compiled = _compiled(fn)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for batch in (frame, frame.iloc[:1], frame.iloc[:0]):
-                found = difference(fn(batch.copy()), compiled(batch.copy()))
-                assert found is None, found
+        _check(fn, frame, signs=False)
 
 
 def test_standardising_a_frame_with_training_statistics() -> None:
