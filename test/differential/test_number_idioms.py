@@ -16,6 +16,7 @@ row and zero rows; the signs of zero results of the divisions are compared as we
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -160,6 +161,19 @@ def test_int_series_divided_by_zero_runs_the_original() -> None:
     assert compiled.handoffs.calls["not-integer"] >= 1
     assert "an integer divided by 0" in compiled.explain()
     assert series_int_divisions(frame)["q"].dtype == np.float64
+
+
+def test_save_pickle_and_load_keep_numpys_and_pandas_divisions(tmp_path: Any) -> None:
+    frame = _frame([0.5, -2.5, np.nan, -0.0], [0.0, -0.0, 2.0, 3.0], [7, -7, 5, 0], [0, 2, -3, 0])
+    for fn in (series_int_divisions, float_divisions, array_int_divisions):
+        compiled = _compiled(fn)
+        compiled.save(tmp_path / fn.__name__)
+        for again in (pickle.loads(pickle.dumps(compiled)),
+                      wm.load(tmp_path / fn.__name__, trust=True)):  # fmt: skip
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for batch in (frame, EXAMPLE):
+                    _same(fn(batch.copy()), again(batch.copy()), signs=True)
 
 
 def test_int_series_divided_by_a_constant_zero_runs_in_python() -> None:
