@@ -410,7 +410,7 @@ class KernelEmitter(
         name = op.function.data
         # Integers (and booleans) compare exactly as i64; with a float, as f64 (numpy).
         kinds = {lhs[0].type, rhs[0].type}
-        element = f64 if f64 in kinds or name == "div" else i64
+        element = f64 if f64 in kinds or name in pipeline.FLOAT_FUNCTIONS else i64
         lhs = [self.convert(v, element) for v in lhs]
         rhs = [self.convert(v, element) for v in rhs]
         pairs = zip(lhs, rhs, strict=True)

@@ -1,6 +1,6 @@
-"""The row code of numpy's division ufuncs and NaN-ignoring extrema, for
-``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder", "fmod",
-"fmax", "fmin").
+"""The row code of numpy's division ufuncs, NaN-ignoring extrema, ``arctan2`` and
+``copysign``, for ``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide",
+"remainder", "fmod", "fmax", "fmin", "arctan2", "copysign").
 
 * floats: ``floor_divide`` and ``remainder`` follow numpy's ``npy_divmod`` step by step
   (``fmod``, then the remainder moved to the divisor's sign and the quotient snapped to
@@ -11,6 +11,8 @@
   remainder 0 (the divisor is 1 there, so no row divides by 0). A ``speculative`` op
   records ``ErrorKind.NOT_INTEGER`` at a zero divisor (pandas gives float64 there: the
   runtime runs the original function).
+* ``arctan2`` (libm's ``atan2``, as numpy's scalar loop) and ``copysign`` of f64 (ints are
+  converted first, as numpy does).
 * ``fmax``/``fmin``: ``llvm.maxnum``/``minnum`` (the other operand where one is NaN; the
   sign of a zero result of ``±0.0`` is not specified, nor is it in numpy, whose loops give
   either by the array's length); integers ``maxsi``/``minsi``.
@@ -34,7 +36,8 @@ INT64_MIN = -(2**63)
 
 
 class NumberEmitter:
-    """numpy's division ufuncs and ``fmax``/``fmin``; mixed into ``KernelEmitter``."""
+    """numpy's division ufuncs, ``fmax``/``fmin``, ``arctan2`` and ``copysign``; mixed into
+    ``KernelEmitter``."""
 
     def number_binary(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
                       b: SSAValue) -> SSAValue:  # fmt: skip
@@ -45,6 +48,8 @@ class NumberEmitter:
                 return self.emit((arith.MaxnumfOp if name == "fmax" else arith.MinnumfOp)(a, b))
             if name == "fmod":
                 return self.emit(llvm.FRemOp(a, b))
+            if name in ("arctan2", "copysign"):
+                return self.emit((math.Atan2Op if name == "arctan2" else math.CopySignOp)(a, b))
             return self.float_division(name, a, b)
         if name in ("fmax", "fmin"):
             return self.emit((arith.MaxSIOp if name == "fmax" else arith.MinSIOp)(a, b))
