@@ -374,8 +374,6 @@ class KernelEmitter(
         "sub": arith.SubfOp,
         "mul": arith.MulfOp,
         "div": arith.DivfOp,
-        "maximum": arith.MaximumfOp,
-        "minimum": arith.MinimumfOp,
         "power": math.PowFOp,
     }
     # numpy comparisons are False on NaN, except ``!=`` which is True.
@@ -419,7 +417,7 @@ class KernelEmitter(
                 return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
         table = self.INTEGER_BINARY if element == i64 else self.BINARY
-        if name not in table:  # division ufuncs, fmax and fmin (passes.number_kernels)
+        if name not in table:  # division ufuncs, extrema, arctan2... (passes.number_kernels)
             return [self.number_binary(op, a, b) for a, b in pairs]
         return [self.emit(table[name](a, b)) for a, b in pairs]
 

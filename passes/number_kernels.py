@@ -1,6 +1,7 @@
-"""The row code of numpy's division ufuncs, NaN-ignoring extrema, ``arctan2`` and
-``copysign``, for ``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide",
-"remainder", "fmod", "fmax", "fmin", "arctan2", "copysign").
+"""The row code of numpy's division ufuncs, extrema, ``arctan2`` and ``copysign``, for
+``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder", "fmod",
+"maximum", "minimum", "fmax", "fmin", "arctan2", "copysign" of f64; the integer ones but
+``maximum``/``minimum``).
 
 * floats: ``floor_divide`` and ``remainder`` follow numpy's ``npy_divmod`` step by step
   (``fmod``, then the remainder moved to the divisor's sign and the quotient snapped to
@@ -13,6 +14,9 @@
   runtime runs the original function).
 * ``arctan2`` (libm's ``atan2``, as numpy's scalar loop) and ``copysign`` of f64 (ints are
   converted first, as numpy does).
+* ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
+  ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
+  ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
 * ``fmax``/``fmin``: ``llvm.maxnum``/``minnum`` (the other operand where one is NaN; the
   sign of a zero result of ``±0.0`` is not specified, nor is it in numpy, whose loops give
   either by the array's length); integers ``maxsi``/``minsi``.
@@ -44,6 +48,9 @@ class NumberEmitter:
         """``op``'s function of one pair of (promoted) elements."""
         name = op.function.data
         if a.type == f64:
+            if name in ("maximum", "minimum"):  # numpy's: a if a is NaN or beyond b, else b
+                beyond = self.cmpf("ogt" if name == "maximum" else "olt", a, b)
+                return self.select(self.ior(self.cmpf("uno", a, a), beyond), a, b)
             if name in ("fmax", "fmin"):
                 return self.emit((arith.MaxnumfOp if name == "fmax" else arith.MinnumfOp)(a, b))
             if name == "fmod":

@@ -369,3 +369,20 @@ def test_frame_and_a_row_series_runs_in_python() -> None:
 
 
 # endregion
+
+
+def _signed_extrema(df):
+    x, y = df["x"], df["y"]
+    return np.arctan2(np.maximum(x, y), -1.0) + np.copysign(2.0, np.minimum(x, y))
+
+
+def test_maximum_of_signed_zeros_is_numpys() -> None:
+    """numpy's maximum/minimum keep the second of 0.0 and -0.0 (``a > b ? a : b``), which
+    arctan2 and copysign show (pi against -pi); compiled on an example without zeros."""
+    example = _frame([1.0, -2.0, 3.0], [0.5, -1.0, np.nan], [1, 2, 3], [1, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(_signed_extrema, example=(example,))
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    zeros = _frame([0.0, -0.0, 0.0, -0.0, np.nan], [-0.0, 0.0, 0.0, -0.0, 0.0], [0] * 5, [1] * 5)
+    _same(_signed_extrema(zeros), compiled(zeros), signs=True)
