@@ -608,7 +608,12 @@ UNARY_FUNCTIONS = (
 #: Unary functions that keep integers integers (numpy: ``np.abs(int64) -> int64``).
 INTEGER_UNARY_FUNCTIONS = ("abs", "negative", "floor", "ceil", "square", "sign", "trunc")
 PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
-BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power")
+BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power", "floor_divide",
+                    "remainder", "fmod", "fmax", "fmin", "arctan2", "copysign")  # fmt: skip
+#: Binary functions whose result is f64 whatever the operands (numpy's for ints).
+FLOAT_FUNCTIONS = ("div", "arctan2", "copysign")
+#: Integer functions with a divisor (numpy gives 0 for a zero divisor; pandas float64).
+DIVISIONS = ("floor_divide", "remainder")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 #: Element types of elementwise values: float64, int64 and bool, as numpy computes on them.
 NUMERIC_ELEMENTS = (f64, i64, i1)
@@ -638,7 +643,8 @@ def binary_element(function: str, lhs: Attribute, rhs: Attribute) -> Attribute:
     """numpy's result element of a binary ufunc on f64/i64/i1 operands (a scalar operand
     is a Python number, which takes the batch's kind when it can).
 
-    Comparisons give i1; true division gives f64; otherwise any f64 operand gives f64 and
+    Comparisons give i1; true division, ``arctan2`` and ``copysign`` give f64; otherwise any
+    f64 operand gives f64 and
     integers (i64, or i64 with i1) give i64, wrapping on overflow as numpy does. Arithmetic
     on two booleans (logical in numpy) and integer powers (which raise for negative
     exponents) are not supported.
@@ -646,7 +652,7 @@ def binary_element(function: str, lhs: Attribute, rhs: Attribute) -> Attribute:
     elements = {_element(lhs, "lhs"), _element(rhs, "rhs")}
     if function in COMPARISONS:
         return i1
-    if function == "div" or f64 in elements:
+    if function in FLOAT_FUNCTIONS or f64 in elements:
         return f64
     if elements == {i1}:
         raise VerifyException(f"{function!r} of two boolean operands is not supported")
@@ -723,15 +729,27 @@ def _binary_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> Attribut
 
 @irdl_op_definition
 class BinaryOp(IRDLOperation):
-    """Elementwise arithmetic with numpy broadcasting and type promotion (``+ - * /``,
-    ``np.maximum``, comparisons; see :func:`binary_element`). Two scalars (batch
-    reductions, ``a.max() - a.min()``) give a scalar, as numpy's scalars do.
+    """Elementwise arithmetic with numpy broadcasting and type promotion (``+ - * / // %``,
+    ``np.maximum``, ``np.fmax``, ``np.fmod``, comparisons; see :func:`binary_element`). Two
+    scalars (batch reductions, ``a.max() - a.min()``) give a scalar, as numpy's scalars do.
+
+    ``floor_divide`` and ``remainder`` are numpy's (Python's signs: the remainder takes
+    the divisor's sign; floats as ``npy_divmod``, ``x // 0.0`` is ``x / 0.0``, ``x % 0.0``
+    NaN; integers give 0 for a zero divisor, ``-2**63 // -1`` is ``-2**63``). ``fmod`` is
+    C's (the dividend's sign); ``fmax``/``fmin`` ignore a NaN operand, ``maximum``/
+    ``minimum`` propagate it.
+
+    ``speculative`` (an integer ``floor_divide``/``remainder`` only) stands for pandas'
+    result, which is int64 unless a divisor is 0, then float64 with inf/NaN there: a zero
+    divisor is a run-time signal to run the original function instead, not an error.
 
     ```mlir
     %z = pipeline.binary "add" %x, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
     %d = pipeline.binary "sub" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
     %m = pipeline.binary "ge" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi1>
     %r = pipeline.binary "sub" %max, %min : (f64, f64) -> f64
+    %q = pipeline.binary "floor_divide" %k, %j speculative : (tensor<?xi64>, tensor<?xi64>)
+           -> tensor<?xi64>
     ```
     """
 
@@ -740,16 +758,21 @@ class BinaryOp(IRDLOperation):
     lhs = operand_def()
     rhs = operand_def()
     result = result_def()
+    speculative = opt_prop_def(UnitAttr)
     traits = traits_def(Pure())
     assembly_format = (
-        "$function $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
+        "$function $lhs `,` $rhs (`speculative` $speculative^)? attr-dict `:` `(` type($lhs) `,` "
+        "type($rhs) `)` `->` type($result)"
     )
 
-    def __init__(self, function: str, lhs: SSAValue, rhs: SSAValue):
+    def __init__(self, function: str, lhs: SSAValue, rhs: SSAValue, speculative: bool = False):
         element = binary_element(function, lhs.type, rhs.type)
+        properties: dict[str, Attribute] = {"function": StringAttr(function)}
+        if speculative:
+            properties["speculative"] = UnitAttr()
         super().__init__(
             operands=[lhs, rhs],
-            properties={"function": StringAttr(function)},
+            properties=properties,
             result_types=[_binary_type(lhs.type, rhs.type, element)],
         )
 
@@ -760,6 +783,10 @@ class BinaryOp(IRDLOperation):
         expected = _binary_type(self.lhs.type, self.rhs.type, element)
         if self.result.type != expected:
             raise VerifyException(f"result must be {expected}")
+        if self.speculative is not None and (
+            self.function.data not in DIVISIONS or element != i64
+        ):
+            raise VerifyException("a speculative binary is an integer floor_divide or remainder")
 
 
 @irdl_op_definition

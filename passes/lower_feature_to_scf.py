@@ -66,6 +66,7 @@ from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_
 from willump_mlir.passes.date_kernels import DateEmitter
 from willump_mlir.passes.kernel_builder import KernelBuilder, constant_op
 from willump_mlir.passes.lookup_kernels import LookupEmitter
+from willump_mlir.passes.number_kernels import NumberEmitter
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow
@@ -129,7 +130,7 @@ class KernelState:
 
 class KernelEmitter(
     LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
-    KernelBuilder,
+    NumberEmitter, KernelBuilder,
 ):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
@@ -373,8 +374,6 @@ class KernelEmitter(
         "sub": arith.SubfOp,
         "mul": arith.MulfOp,
         "div": arith.DivfOp,
-        "maximum": arith.MaximumfOp,
-        "minimum": arith.MinimumfOp,
         "power": math.PowFOp,
     }
     # numpy comparisons are False on NaN, except ``!=`` which is True.
@@ -409,7 +408,7 @@ class KernelEmitter(
         name = op.function.data
         # Integers (and booleans) compare exactly as i64; with a float, as f64 (numpy).
         kinds = {lhs[0].type, rhs[0].type}
-        element = f64 if f64 in kinds or name == "div" else i64
+        element = f64 if f64 in kinds or name in pipeline.FLOAT_FUNCTIONS else i64
         lhs = [self.convert(v, element) for v in lhs]
         rhs = [self.convert(v, element) for v in rhs]
         pairs = zip(lhs, rhs, strict=True)
@@ -418,6 +417,8 @@ class KernelEmitter(
                 return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
         table = self.INTEGER_BINARY if element == i64 else self.BINARY
+        if name not in table:  # division ufuncs, extrema, arctan2... (passes.number_kernels)
+            return [self.number_binary(op, a, b) for a, b in pairs]
         return [self.emit(table[name](a, b)) for a, b in pairs]
 
     def where(self, op: pipeline.WhereOp) -> list[SSAValue]:

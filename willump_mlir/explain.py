@@ -161,7 +161,8 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
     ):  # fmt: skip
         kinds.append("python-result")
     ops = list(compiled.traced.module.walk())
-    if any(isinstance(op, pipeline.CastOp) and op.speculative is not None for op in ops):
+    if any(isinstance(op, pipeline.CastOp | pipeline.BinaryOp) and op.speculative is not None
+           for op in ops):  # fmt: skip
         kinds.append("not-integer")
     if any(isinstance(op, DATE_OPS) for op in ops):
         kinds.append("not-a-date")

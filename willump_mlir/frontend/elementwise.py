@@ -29,6 +29,7 @@ from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
+    DIVISIONS,
     BinaryOp,
     CastOp,
     ConstantOp,
@@ -124,6 +125,27 @@ class Elementwise:
             return self.tracer._checked(UnaryOp("sqrt", lhs.ssa), value)
         return None
 
+    def pandas_division(self, function: str, lhs: Val, rhs: Val, value: object) -> bool:
+        """Whether ``lhs // rhs`` or ``lhs % rhs`` (standing for ``value``) of integers is
+        pandas' (a Series or frame operand), whose result is float64 with inf/NaN where a
+        divisor is 0: the op is then ``speculative`` (a zero divisor runs the original
+        function). Not compiled: pandas' division by a constant 0 (float64, but int64 for an
+        empty batch) and an example with a zero divisor (float64)."""
+        if function not in DIVISIONS or not any(
+            isinstance(v.value, pd.Series | pd.DataFrame | pd.Index) for v in (lhs, rhs)
+        ):  # fmt: skip
+            return False
+        if any(_element(v) == f64 for v in (lhs, rhs)):
+            return False
+        if rhs.is_static and rhs.value == 0:
+            symbol = "//" if function == "floor_divide" else "%"
+            raise Unsupported(f"pandas' integer {symbol} 0 is float64 (inf and NaN), but int64 "
+                              "for an empty batch")  # fmt: skip
+        if getattr(value, "dtype", None) == np.float64:
+            raise Unsupported("pandas gives float64 (inf and NaN) for an integer division where "
+                              "a divisor is 0, as in the example")  # fmt: skip
+        return True
+
     def _integer_power(self, base: Val, exponent: int, value: object) -> Val:
         """``base ** exponent`` of an int64 batch by repeated squaring."""
         if exponent < 0:
@@ -159,6 +181,82 @@ class Elementwise:
                 raise Unsupported(f"round of the frame's column {name!r} is not compiled")
             items.append(rounded)
         return Val(value, items=items, columns=assembled.columns)
+
+    def _numeric_columns(self, frame: Val, what: str) -> tuple[list[str], list[Val]]:
+        """The names and native numeric columns of ``frame`` (``Unsupported`` naming the
+        first other column and ``what`` is done to it)."""
+        assembled = self.tracer.frames.columns_of(frame)
+        assert assembled.columns is not None and assembled.items is not None
+        for name, item in zip(assembled.columns, assembled.items, strict=True):
+            if _dense(item) is None or item.columns is not None or item.category is not None:
+                raise Unsupported(f"{what} of the frame's column {name!r} is not compiled")
+        return list(assembled.columns), list(assembled.items)
+
+    def frame_binary(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``frame <op> other`` or ``other <op> frame`` column by column, as pandas computes
+        a frame's arithmetic and comparisons: ``other`` a number, a frame of the same columns,
+        or a constant Series indexed by the frame's columns (``X - means``); None for others
+        (a Series of rows is aligned with the columns by pandas)."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        left = is_frame(lhs)
+        frame, other = (lhs, rhs) if left else (rhs, lhs)
+        names, items = self._numeric_columns(frame, "arithmetic")
+        if list(value.columns) != names:
+            return None
+        if is_frame(other):
+            other_names, partners = self._numeric_columns(other, "arithmetic")
+            if other_names != names:
+                return None
+        elif other.is_static and isinstance(other.value, pd.Series):
+            if list(other.value.index) != names:
+                return None
+            partners = [Val(other.value[name]) for name in names]
+        elif other.is_static and isinstance(other.value, int | float | np.integer | np.floating) \
+                and not isinstance(other.value, bool):  # fmt: skip
+            partners = [other] * len(names)
+        else:
+            return None
+        columns = []
+        for name, item, partner in zip(names, items, partners, strict=True):
+            a, b = (item, partner) if left else (partner, item)
+            columns.append(self.tracer.binary_of(function, a, b, value[name]))
+        return Val(value, items=columns, columns=names)
+
+    def frame_unary(self, function: str, frame: Val, value: object) -> Val | None:
+        """``np.<ufunc>(frame)``, ``frame.abs()``, ``-frame``: the ufunc of each column."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        names, items = self._numeric_columns(frame, function)
+        if list(value.columns) != names:
+            return None
+        columns = []
+        for name, item in zip(names, items, strict=True):
+            column = self.tracer.unary_of(function, item, value[name])
+            if column is None:
+                raise Unsupported(f"{function} of the frame's column {name!r} is not compiled")
+            columns.append(column)
+        return Val(value, items=columns, columns=names)
+
+    def frame_clip(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
+                   value: object) -> Val | None:  # fmt: skip
+        """``frame.clip(lower, upper)`` with constant bounds: pandas clips each column as a
+        Series (``Tracer.bounds``)."""
+        if not isinstance(value, pd.DataFrame) or "axis" in kwargs:
+            return None
+        names, items = self._numeric_columns(frame, "clip")
+        if list(value.columns) != names:
+            return None
+        columns = []
+        for name, item in zip(names, items, strict=True):
+            typ = _dense(item)
+            if typ is None or typ.get_num_dims() != 1 or typ.get_element_type() not in (f64, i64):
+                raise Unsupported(f"clip of the frame's column {name!r} is not compiled")
+            column = self.tracer.bounds(item, "clip", args, kwargs, value[name])
+            if column is None:
+                return None
+            columns.append(column)
+        return Val(value, items=columns, columns=names)
 
     def astype_frame(self, frame: Val, dtype: object, value: object) -> Val | None:
         """``frame.astype(dtype)`` (one dtype, or a dict of them by column) of a frame whose
@@ -232,6 +330,78 @@ class Elementwise:
                 raise Unsupported(f"np.select operands do not broadcast: {error}") from None
         return self.tracer._checked_result(result, value)
 
+    def clip(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],
+             kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``np.clip(x, low, high)``: of a Series or a frame, pandas' ``x.clip(low, high)``
+        (numpy calls it); of an array, numpy's ``minimum(maximum(x, low), high)``, so NaN in
+        ``x`` or a bound propagates and a ``low`` above ``high`` gives ``high``."""
+        names = ("a", "a_min", "a_max")
+        aliases = {"min": "a_min", "max": "a_max"}
+        if len(args) > 3 or set(kwargs) - {"a", "a_min", "a_max", "min", "max"}:
+            return None
+        bound = dict(zip(names, args, strict=False))
+        bound |= {aliases.get(k, k): v for k, v in kwargs.items()}
+        x = bound.get("a")
+        if x is None:
+            return None
+        limits = [bound.get(name, Val(None)) for name in ("a_min", "a_max")]
+        if isinstance(x.value, pd.Series) and x.ssa is not None:
+            return self.tracer._bounds(node, pieces, x, "clip", limits, {})
+        if is_frame(x):
+            return self.frame_clip(x, limits, {}, self.tracer.evaluate(node, pieces))
+        if _dense(x) is None or not isinstance(x.value, np.ndarray):
+            return None
+        value = self.tracer.evaluate(node, pieces)
+        result = x
+        for function, limit in zip(("maximum", "minimum"), limits, strict=True):
+            if limit.is_static and limit.value is None:
+                continue
+            operands = self.tracer._operand(result, limit), self.tracer._operand(limit, result)
+            try:
+                result = Val(None, self._emit(BinaryOp(function, *operands)))
+            except VerifyException as error:
+                raise Unsupported(f"np.clip's operands do not broadcast: {error}") from None
+        if result is x:
+            return None
+        assert result.ssa is not None
+        return self.tracer._checked_result(result.ssa, value)
+
+    def series_where(self, receiver: Val, attr: str, args: list[Val], kwargs: dict[str, Val],
+                     value: object) -> Val | None:  # fmt: skip
+        """``s.where(cond, other)`` (``s`` where ``cond``, else ``other``) and ``s.mask(cond,
+        other)`` (``other`` where ``cond``) of a numeric column, a boolean batch ``cond`` and
+        a number or numeric batch ``other``, as ``pipeline.where``. pandas keeps an int64
+        column int64 when ``other`` fits it (an int, an integral float) and makes it
+        float64 only if a value is replaced otherwise: that (NaN, the default ``other``,
+        a fraction, a float batch) is not compiled."""
+        names = ("cond", "other")
+        if len(args) > 2 or set(kwargs) - set(names[len(args):]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        condition, other = bound.get("cond"), bound.get("other", Val(np.nan))
+        typ, mask = _dense(receiver), condition and _dense(condition)
+        if typ is None or typ.get_num_dims() != 1 or typ.get_element_type() not in (f64, i64) \
+                or mask is None or mask.get_element_type() != i1:  # fmt: skip
+            return None
+        assert condition is not None and condition.ssa is not None and receiver.ssa is not None
+        if isinstance(other.value, bool | np.bool_) or _element(other) not in (f64, i64):
+            return None  # pandas makes an object column of numbers and booleans
+        if typ.get_element_type() == i64 and _element(other) == f64:
+            number = other.value
+            if not other.is_static or not isinstance(number, float | np.floating) \
+                    or not float(number).is_integer() or abs(number) >= 2**63:  # fmt: skip
+                what = repr(number) if other.is_static else "float values"
+                raise Unsupported(f"{attr} of an int64 column with {what} is int64 unless a "
+                                  "value is replaced, then float64 (pandas)")  # fmt: skip
+            other = Val(int(number))
+        put = self.tracer._operand(other, receiver)
+        kept, replaced = (receiver.ssa, put) if attr == "where" else (put, receiver.ssa)
+        try:
+            result = self._emit(WhereOp(condition.ssa, kept, replaced))
+        except VerifyException as error:
+            raise Unsupported(f"{attr}'s operands do not broadcast: {error}") from None
+        return self.tracer._checked_result(result, value)
+
     def assign(self, node: ast.Call) -> Val | None:
         """``frame.assign(name=value or lambda t: ..., ...)``: as pandas does, each lambda's
         body is traced with ``t`` bound to the frame with the columns assigned before it."""
@@ -284,6 +454,14 @@ class Elementwise:
         if value.format != "csr" or not represents(args[0].ssa.type, value):  # type: ignore[attr-defined]
             return None
         return Val(value, args[0].ssa)
+
+
+def _element(val: Val) -> object:
+    """The element type of a binary operand: a batch's or a reduction's, f64 for a float."""
+    if val.ssa is not None:
+        typ = val.ssa.type
+        return typ.get_element_type() if isinstance(typ, TensorType) else typ
+    return f64 if isinstance(val.value, float | np.floating) else i64
 
 
 def _elements(val: Val) -> list[Val] | None:

@@ -102,6 +102,7 @@ from .values import Val
 
 _BINOPS: dict[type, str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "power",
+    ast.FloorDiv: "floor_divide", ast.Mod: "remainder",
 }  # fmt: skip
 _LOGICAL: dict[type, str] = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor"}
 _CMPOPS: dict[type, str] = {
@@ -110,8 +111,23 @@ _CMPOPS: dict[type, str] = {
 _BINARY_UFUNCS: dict[object, str] = {
     np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "div",
     np.maximum: "maximum", np.minimum: "minimum", np.power: "power",
+    np.floor_divide: "floor_divide", np.remainder: "remainder", np.fmod: "fmod",
+    np.fmax: "fmax", np.fmin: "fmin", np.arctan2: "arctan2", np.copysign: "copysign",
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
+}  # fmt: skip
+#: pandas' arithmetic and comparison methods (``s.add(other)``...): the ``pipeline.binary``
+#: function, and whether the receiver is the right operand (``s.rsub(1)`` is ``1 - s``).
+_METHODS: dict[str, tuple[str, bool]] = {
+    "add": ("add", False), "radd": ("add", True), "sub": ("sub", False),
+    "subtract": ("sub", False), "rsub": ("sub", True), "mul": ("mul", False),
+    "multiply": ("mul", False), "rmul": ("mul", True), "div": ("div", False),
+    "truediv": ("div", False), "divide": ("div", False), "rdiv": ("div", True),
+    "rtruediv": ("div", True), "floordiv": ("floor_divide", False),
+    "rfloordiv": ("floor_divide", True), "mod": ("remainder", False),
+    "rmod": ("remainder", True), "pow": ("power", False), "rpow": ("power", True),
+    "lt": ("lt", False), "le": ("le", False), "gt": ("gt", False), "ge": ("ge", False),
+    "eq": ("eq", False), "ne": ("ne", False),
 }  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
 _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
@@ -1149,13 +1165,23 @@ class Tracer:
 
     def _binary(self, function: str, node: ast.expr, pieces: dict[int, Val],
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
-        value = self.evaluate(node, pieces)
+        return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
+
+    def binary_of(self, function: str, lhs: Val, rhs: Val, value: object) -> Val:
+        """``pipeline.binary`` of ``lhs`` and ``rhs`` standing for ``value``; of a frame,
+        column by column (``Elementwise.frame_binary``)."""
+        if is_frame(lhs) or is_frame(rhs):
+            framed = self.elementwise.frame_binary(function, lhs, rhs, value)
+            if framed is None:
+                raise Unsupported("this arithmetic of a DataFrame is not compiled")
+            return framed
         if function == "power":
             power = self.elementwise.power(lhs, rhs, value)
             if power is not None:
                 return power
         try:
-            op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs))
+            op = BinaryOp(function, self._operand(lhs, rhs), self._operand(rhs, lhs),
+                          self.elementwise.pandas_division(function, lhs, rhs, value))  # fmt: skip
         except VerifyException as error:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
@@ -1220,8 +1246,8 @@ class Tracer:
         operand = pieces[id(node.operand)]
 
         def build() -> Val | None:
-            if isinstance(node.op, ast.USub) and operand.ssa is not None:
-                return self._unary("negative", operand, self.evaluate(node, pieces))
+            if isinstance(node.op, ast.USub) and (operand.ssa is not None or is_frame(operand)):
+                return self.unary_of("negative", operand, self.evaluate(node, pieces))
             typ = operand.ssa.type if operand.ssa is not None else None
             if isinstance(node.op, ast.Invert) and isinstance(typ, TensorType) \
                     and typ.get_element_type() == i1 and not is_sparse(typ):  # fmt: skip
@@ -1233,8 +1259,11 @@ class Tracer:
         reason = f"operator {type(node.op).__name__} is not compiled"
         return self._recognised(node, pieces, build, reason)
 
-    def _unary(self, function: str, operand: Val, value: object) -> Val | None:
-        """``pipeline.unary`` of a dense batch (None for another operand)."""
+    def unary_of(self, function: str, operand: Val, value: object) -> Val | None:
+        """``pipeline.unary`` of a dense batch, or of each column of a frame, standing for
+        ``value`` (None for another operand)."""
+        if is_frame(operand):
+            return self.elementwise.frame_unary(function, operand, value)
         typ = operand.ssa.type if operand.ssa is not None else None
         if not isinstance(typ, TensorType) or is_sparse(typ):
             return None
@@ -1359,7 +1388,7 @@ class Tracer:
             if attr == "round":
                 return self._round(node, pieces, receiver, args, kwargs, "decimals")
             if attr == "abs" and not args and not kwargs:  # Series.abs()
-                return self._unary("abs", receiver, self.evaluate(node, pieces))
+                return self.unary_of("abs", receiver, self.evaluate(node, pieces))
             if attr == "tocsr" and not args and not kwargs and sp.issparse(receiver.value) \
                     and receiver.value.format == "csr":  # type: ignore[union-attr]  # fmt: skip
                 value = self.evaluate(node, pieces)  # a CSR matrix is its own tocsr()
@@ -1392,6 +1421,8 @@ class Tracer:
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
+        if function is np.clip:
+            return self.elementwise.clip(node, pieces, args, kwargs)
         name = kwargs.get("name", Val(None))
         if function is pd.Series and len(args) == 1 and "index" in kwargs \
                 and set(kwargs) <= {"index", "name"} and name.is_static:  # fmt: skip
@@ -1401,6 +1432,9 @@ class Tracer:
             return None
         if any(function is h for h in _HSTACKS):
             return self._hstack(node, pieces, function, args, kwargs)
+        if (function is abs or function in UNARY_UFUNCS) and len(args) == 1 and is_frame(args[0]):
+            name = "abs" if function is abs else UNARY_UFUNCS[function]
+            return self.elementwise.frame_unary(name, args[0], self.evaluate(node, pieces))
         if function is abs or function in UNARY_UFUNCS:
             if (
                 len(args) != 1
@@ -1410,7 +1444,7 @@ class Tracer:
             ):
                 return None
             name = "abs" if function is abs else UNARY_UFUNCS[function]
-            return self._unary(name, args[0], self.evaluate(node, pieces))
+            return self.unary_of(name, args[0], self.evaluate(node, pieces))
         if function in _BINARY_UFUNCS and len(args) == 2:
             return self._binary(_BINARY_UFUNCS[function], node, pieces, args[0], args[1])
         if function is np.where and len(args) == 3:
@@ -1475,6 +1509,14 @@ class Tracer:
                 copied = self.frames.columns_of(receiver)
                 return Val(value, items=list(copied.items or []), columns=copied.columns)
             return Val(value, receiver.ssa) if receiver.ssa is not None else None
+        if attr in _METHODS and isinstance(receiver.value, pd.Series | pd.DataFrame) \
+                and len(args) + len(kwargs) == 1 and set(kwargs) <= {"other"}:  # fmt: skip
+            # no fill_value, level or axis: the operator's alignment and result
+            function, reflected = _METHODS[attr]
+            other = (args or [kwargs.get("other")])[0]
+            assert other is not None
+            lhs, rhs = (other, receiver) if reflected else (receiver, other)
+            return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
@@ -1486,8 +1528,15 @@ class Tracer:
             return self.frames.missing(receiver, present, self.evaluate(node, pieces))
         if not frame and receiver.ssa is not None and attr in ("clip", "between", "isin"):
             return self._bounds(node, pieces, receiver, attr, args, kwargs)
+        if not frame and attr in ("where", "mask") and isinstance(receiver.value, pd.Series):
+            return self.elementwise.series_where(receiver, attr, args, kwargs,
+                                                 self.evaluate(node, pieces))  # fmt: skip
         if not frame:
             return None
+        if attr == "abs" and not args and not kwargs:
+            return self.elementwise.frame_unary("abs", receiver, self.evaluate(node, pieces))
+        if attr == "clip":
+            return self.elementwise.frame_clip(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.elementwise.astype_frame(receiver, args[0].value,
                                                  self.evaluate(node, pieces))  # fmt: skip
@@ -1535,14 +1584,22 @@ class Tracer:
 
     def _bounds(self, node: ast.Call, pieces: dict[int, Val], receiver: Val, attr: str,
                 args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
-        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
-        a numeric column with constant bounds, as ``np.where(x < lower, lower, x)`` (NaN and
-        ``-0.0`` stay, as pandas keeps them), comparisons and their ``|``."""
+        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])``
+        (see ``bounds``)."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
         if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1 \
                 or typ.get_element_type() not in (f64, i64):  # fmt: skip
             return None
-        value = self.evaluate(node, pieces)
+        return self.bounds(receiver, attr, args, kwargs, self.evaluate(node, pieces))
+
+    def bounds(self, receiver: Val, attr: str, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val | None:  # fmt: skip
+        """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
+        a numeric column (a 1-D f64 or i64 batch) with constant bounds, standing for
+        ``value``, as ``np.where(x < lower, lower, x)`` (NaN and ``-0.0`` stay, as pandas
+        keeps them), comparisons and their ``|``."""
+        typ = receiver.ssa.type  # type: ignore[union-attr]
+        assert isinstance(typ, TensorType)
         names = {"clip": ("lower", "upper"), "between": ("left", "right", "inclusive"),
                  "isin": ("values",)}[attr]  # fmt: skip
         if len(args) > len(names) or set(kwargs) - set(names[len(args) :]):
@@ -1578,20 +1635,37 @@ class Tracer:
             above = self.emit(BinaryOp(low, column, self._operand(left, receiver))).result
             below = self.emit(BinaryOp(high, column, self._operand(right, receiver))).result
             return self._checked_result(self._mask("and", above, below), value)
-        result = receiver.ssa
-        assert result is not None
-        for name, beyond in (("lower", "lt"), ("upper", "gt")):
+        limits: dict[str, object] = {}
+        for name in ("lower", "upper"):
             limit = bound.get(name, Val(None))
             if limit.is_static and limit.value is None:
                 continue
-            if not _number(limit) or limit.value != limit.value:
-                return None  # pandas takes a NaN bound as no bound
-            if typ.get_element_type() == i64 and not isinstance(limit.value, (int, np.integer)):
-                return None  # pandas gives int64 unless a value is clipped, then float64
-            # pandas keeps x unless it is beyond the bound: NaN and -0.0 stay as they are
-            constant = self._operand(limit, receiver)
-            outside = self.emit(BinaryOp(beyond, result, constant)).result
-            result = self.emit(WhereOp(outside, constant, result)).result
+            if not _number(limit):
+                return None
+            if limit.value == limit.value:  # pandas takes a NaN bound as no bound
+                limits[name] = limit.value
+        if len(limits) == 2:  # and swaps bounds given the wrong way round
+            low, high = limits["lower"], limits["upper"]
+            limits = {"lower": min(low, high), "upper": max(low, high)}  # type: ignore[type-var]
+        result = receiver.ssa
+        assert result is not None
+        for name, beyond in (("lower", "lt"), ("upper", "gt")):
+            if name not in limits:
+                continue
+            number = limits[name]
+            replacement = number
+            if typ.get_element_type() == i64 and not isinstance(number, (int, np.integer)):
+                # pandas puts an integral float bound in the int64 column; a fractional one
+                # makes it float64, but only if a value is clipped
+                if not float(number).is_integer() or abs(number) >= 2**63:  # type: ignore[arg-type]
+                    raise Unsupported(f"clip of an int64 column to {number!r} is int64 unless "
+                                      "a value is clipped, then float64 (pandas)")  # fmt: skip
+                replacement = int(number)  # type: ignore[call-overload]
+            # pandas keeps x unless it is beyond the bound (compared as numpy compares): NaN
+            # and -0.0 stay as they are
+            outside = self.emit(BinaryOp(beyond, result, self._operand(Val(number), receiver)))
+            put = self._operand(Val(replacement), receiver)
+            result = self.emit(WhereOp(outside.results[0], put, result)).result
         return self._checked_result(result, value)
 
     def _checked_result(self, result: SSAValue, value: object) -> Val:

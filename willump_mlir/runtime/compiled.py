@@ -1039,7 +1039,8 @@ class NativeProgram:
         if kind == ErrorKind.NOT_INTEGER:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
-                "fraction), where the example's int64 was compiled", kind="not-integer",
+                "fraction, an integer divided by 0), where the example's int64 was compiled",
+                kind="not-integer",
             )
         if kind == ErrorKind.NOT_A_DATE:
             return marshal.Unhandled(

@@ -33,8 +33,8 @@ CALL_HANDOFFS = {
     "(pandas gives the whole batch that dtype)",
     "python-result": "a Python step's result is not of the example's kind (other rows, "
     "dtype or columns)",
-    "not-integer": "a value pandas gives as float64 (a missing key, a fraction) meets code "
-    "compiled for the example's int64",
+    "not-integer": "a value pandas gives as float64 (a missing key, a fraction, an integer "
+    "divided by 0) meets code compiled for the example's int64",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "
     "an invalid or out-of-range date)",
 }

@@ -479,6 +479,46 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 
 // -----
 
+// numpy's floor division of int64: the divisor is 1 where the hardware would trap (a zero
+// divisor gives 0, -2**63 // -1 gives -2**63), the truncated quotient moves down where the
+// signs differ and it is inexact; pandas' (speculative) records error 6 at a zero divisor.
+// A float remainder is llvm.frem moved to the divisor's sign (npy_divmod); fmax is maxnum.
+
+func.func @divisions(%k: tensor<?x1xi64>, %j: tensor<?x1xi64>, %x: tensor<?x1xf64>) -> (tensor<?x1xi64>, tensor<?x1xf64>) {
+  %q = pipeline.binary "floor_divide" %k, %j speculative : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
+  %r = pipeline.binary "remainder" %x, %x : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %m = pipeline.binary "fmax" %r, %x : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  func.return %q, %m : tensor<?x1xi64>, tensor<?x1xf64>
+}
+
+// CHECK-LABEL: errors = {"0" = {op = "pipeline.binary"}}
+// CHECK:         [[SIX:%[0-9]+]] = arith.constant 6 : i64
+// CHECK:       scf.for
+// CHECK-NEXT:    [[K:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
+// CHECK-NEXT:    [[J:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
+// CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[J]], {{%[0-9]+}} : i64
+// CHECK:         scf.if
+// CHECK-NEXT:      memref.store [[SIX]]
+// CHECK:         [[ZERO:%[0-9]+]] = arith.cmpi eq, [[J]], {{%[0-9]+}} : i64
+// CHECK:         [[SAFE:%[0-9]+]] = arith.select {{%[0-9]+}}, {{%[0-9]+}}, [[J]] : i64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.remsi [[K]], [[SAFE]] : i64
+// CHECK:         [[Q:%[0-9]+]] = arith.divsi [[K]], [[SAFE]] : i64
+// CHECK:         {{%[0-9]+}} = arith.select [[ZERO]], {{%[0-9]+}}, {{%[0-9]+}} : i64
+// CHECK:         [[X:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT:    [[MOD:%[0-9]+]] = llvm.frem [[X]], [[X]] : f64
+// CHECK:         math.copysign
+// CHECK-NEXT:    arith.select
+// CHECK-NEXT:    {{%[0-9]+}} = arith.addf [[MOD]], [[X]] : f64
+// CHECK-NEXT:    arith.select
+// CHECK-NEXT:    [[R:%[0-9]+]] = arith.select {{%[0-9]+}}, [[MOD]], {{%[0-9]+}} : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.maxnumf [[R]], [[X]] : f64
+
+// LLVM-LABEL: define void @"divisions_stage0"
+// LLVM:         frem double
+// LLVM:         call double @"llvm.maxnum.f64"
+
+// -----
+
 // numpy's trigonometric, hyperbolic and logarithmic ufuncs are math ops (libm calls or LLVM
 // intrinsics), rint is round-half-to-even, and trunc of an int64 is the value itself.
 

@@ -230,6 +230,13 @@
 
 // -----
 
+%x = "test.op"() : () -> tensor<?xf64>
+%y = pipeline.binary "floor_divide" %x, %x speculative : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK: a speculative binary is an integer floor_divide or remainder
+
+// -----
+
 %x = "test.op"() : () -> tensor<?xf32>
 %y = pipeline.binary "add" %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
 

@@ -73,6 +73,23 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 
 // -----
 
+// Division ufuncs and NaN-ignoring extrema; pandas' integer division is speculative.
+
+%k, %j, %y = "test.op"() : () -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf64>)
+%q = pipeline.binary "floor_divide" %k, %j speculative : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+%r = pipeline.binary "remainder" %k, %j : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+%f = pipeline.binary "fmod" %y, %k : (tensor<?xf64>, tensor<?xi64>) -> tensor<?xf64>
+%h = pipeline.binary "fmax" %y, %y : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK:      %q = pipeline.binary "floor_divide" %k, %j speculative : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+// CHECK-NEXT: %r = pipeline.binary "remainder" %k, %j : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+// CHECK-NEXT: %f = pipeline.binary "fmod" %y, %k : (tensor<?xf64>, tensor<?xi64>) -> tensor<?xf64>
+// CHECK-NEXT: %h = pipeline.binary "fmax" %y, %y : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// GENERIC:      %q = "pipeline.binary"(%k, %j) <{function = "floor_divide", speculative}> : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+
+// -----
+
 // Per-row outputs, every predict method, and opaque Python calls.
 
 %x, %obj = "test.op"() : () -> (tensor<?x4xf64>, !pipeline.object)

@@ -1,0 +1,115 @@
+"""The row code of numpy's division ufuncs, extrema, ``arctan2`` and ``copysign``, for
+``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder", "fmod",
+"maximum", "minimum", "fmax", "fmin", "arctan2", "copysign" of f64; the integer ones but
+``maximum``/``minimum``).
+
+* floats: ``floor_divide`` and ``remainder`` follow numpy's ``npy_divmod`` step by step
+  (``fmod``, then the remainder moved to the divisor's sign and the quotient snapped to
+  the nearest integer); a zero divisor gives ``a / b`` and ``fmod(a, 0)`` (NaN), as
+  ``npy_floor_divide``/``npy_remainder`` do. ``fmod`` is C's (``llvm.frem``).
+* integers: truncating ``sdiv``/``srem`` moved to Python's signs, with numpy's results
+  where the hardware traps: 0 for a zero divisor, ``-2**63 // -1`` is ``-2**63`` and its
+  remainder 0 (the divisor is 1 there, so no row divides by 0). A ``speculative`` op
+  records ``ErrorKind.NOT_INTEGER`` at a zero divisor (pandas gives float64 there: the
+  runtime runs the original function).
+* ``arctan2`` (libm's ``atan2``, as numpy's scalar loop) and ``copysign`` of f64 (ints are
+  converted first, as numpy does).
+* ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
+  ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
+  ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
+* ``fmax``/``fmin``: ``llvm.maxnum``/``minnum`` (the other operand where one is NaN; the
+  sign of a zero result of ``±0.0`` is not specified, nor is it in numpy, whose loops give
+  either by the array's length); integers ``maxsi``/``minsi``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xdsl.dialects import arith, llvm, math
+from xdsl.dialects.builtin import f64, i64
+from xdsl.ir import SSAValue
+
+from willump_mlir.abi import ErrorKind
+from willump_mlir.dialects import pipeline
+
+if TYPE_CHECKING:
+    from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
+
+INT64_MIN = -(2**63)
+
+
+class NumberEmitter:
+    """numpy's division ufuncs, ``fmax``/``fmin``, ``arctan2`` and ``copysign``; mixed into
+    ``KernelEmitter``."""
+
+    def number_binary(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
+                      b: SSAValue) -> SSAValue:  # fmt: skip
+        """``op``'s function of one pair of (promoted) elements."""
+        name = op.function.data
+        if a.type == f64:
+            if name in ("maximum", "minimum"):  # numpy's: a if a is NaN or beyond b, else b
+                beyond = self.cmpf("ogt" if name == "maximum" else "olt", a, b)
+                return self.select(self.ior(self.cmpf("uno", a, a), beyond), a, b)
+            if name in ("fmax", "fmin"):
+                return self.emit((arith.MaxnumfOp if name == "fmax" else arith.MinnumfOp)(a, b))
+            if name == "fmod":
+                return self.emit(llvm.FRemOp(a, b))
+            if name in ("arctan2", "copysign"):
+                return self.emit((math.Atan2Op if name == "arctan2" else math.CopySignOp)(a, b))
+            return self.float_division(name, a, b)
+        if name in ("fmax", "fmin"):
+            return self.emit((arith.MaxSIOp if name == "fmax" else arith.MinSIOp)(a, b))
+        if op.speculative is not None:
+            zero = self.cmpi("eq", b, self.constant(0, i64))
+            self.report_error(zero, ErrorKind.NOT_INTEGER, self.lowering.error_site(op))
+        return self.integer_division(name, a, b)
+
+    def float_division(self: KernelEmitter, name: str, a: SSAValue, b: SSAValue) -> SSAValue:
+        """numpy's ``floor_divide`` or ``remainder`` of two f64 (``npy_divmod``)."""
+        zero = self.constant(0.0, f64)
+        one = self.constant(1.0, f64)
+        mod = self.emit(llvm.FRemOp(a, b))
+        by_zero = self.cmpf("oeq", b, zero)  # NaN is not zero (it is truthy in C)
+        if name == "remainder":
+            first = mod
+        else:
+            first = self.emit(arith.DivfOp(a, b))
+        # the remainder moved to the divisor's sign, the quotient down by one with it
+        nonzero = self.cmpf("une", mod, zero)
+        signs = self.cmpi("ne", self.cmpf("olt", b, zero), self.cmpf("olt", mod, zero))
+        adjust = self.emit(arith.AndIOp(nonzero, signs))
+        if name == "remainder":
+            signed_zero = self.emit(math.CopySignOp(zero, b))
+            moved = self.select(nonzero, mod, signed_zero)
+            return self.select(by_zero, first, self.select(adjust, self.add(mod, b), moved))
+        div = self.emit(arith.DivfOp(self.emit(arith.SubfOp(a, mod)), b))
+        div = self.select(adjust, self.emit(arith.SubfOp(div, one)), div)
+        # snapped to the nearest integer; a zero quotient takes the sign of a / b
+        floor = self.emit(math.FloorOp(div))
+        above = self.cmpf("ogt", self.emit(arith.SubfOp(div, floor)), self.constant(0.5, f64))
+        snapped = self.select(above, self.add(floor, one), floor)
+        quotient = self.select(self.cmpf("une", div, zero), snapped,
+                               self.emit(math.CopySignOp(zero, first)))  # fmt: skip
+        return self.select(by_zero, first, quotient)
+
+    def integer_division(self: KernelEmitter, name: str, n: SSAValue, d: SSAValue) -> SSAValue:
+        """numpy's ``floor_divide``, ``remainder`` or ``fmod`` of two i64."""
+        zero, minus_one = self.constant(0, i64), self.constant(-1, i64)
+        by_zero = self.cmpi("eq", d, zero)
+        overflow = self.emit(arith.AndIOp(self.cmpi("eq", n, self.constant(INT64_MIN, i64)),
+                                          self.cmpi("eq", d, minus_one)))  # fmt: skip
+        safe = self.select(self.ior(by_zero, overflow), self.constant(1, i64), d)
+        remainder = self.emit(arith.RemSIOp(n, safe))
+        if name == "fmod":  # C's: the dividend's sign
+            return self.select(by_zero, zero, remainder)
+        # truncation moved toward minus infinity where the signs differ and it is inexact
+        signs = self.cmpi("ne", self.cmpi("sgt", n, zero), self.cmpi("sgt", d, zero))
+        inexact = self.cmpi("ne", remainder, zero)
+        adjust = self.emit(arith.AndIOp(signs, inexact))
+        if name == "remainder":
+            moved = self.select(adjust, self.iadd(remainder, safe), remainder)
+            return self.select(by_zero, zero, moved)
+        quotient = self.emit(arith.DivSIOp(n, safe))
+        floored = self.select(adjust, self.iadd(quotient, minus_one), quotient)
+        return self.select(by_zero, zero, floored)
