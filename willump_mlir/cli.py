@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -152,6 +153,20 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--max-body-bytes", type=int, default=64 << 20, help="larger bodies get 413 (64 MiB)"
     )
     serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request's line and headers may take to arrive; then 408 and close",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a proxy (address or network, repeatable) whose X-Forwarded-For names the "
+        "client in the access log; the header is ignored from other peers",
+    )
+    serve.add_argument(
         "--max-rows", type=int, default=100_000, help="requests with more rows get 413"
     )
     serve.add_argument(
@@ -191,9 +206,14 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
             parser.error(f"--token-file: {error}")
         if not token:
             parser.error(f"--token-file {str(options.token_file)!r} is empty")
-    for flag in ("max_body_bytes", "max_rows"):
-        if getattr(options, flag) < 1:
+    for flag in ("max_body_bytes", "max_rows", "header_timeout"):
+        if not getattr(options, flag) > 0:
             parser.error(f"--{flag.replace('_', '-')} must be positive")
+    for proxy in options.trusted_proxy:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as error:
+            parser.error(f"--trusted-proxy: {error}")
     try:
         from willump_mlir.serve.app import App, Options, run, settle_heap
         from willump_mlir.serve.repository import Repository
@@ -212,6 +232,8 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
             max_rows=options.max_rows,
             token=token,
             auth_health=options.auth_health,
+            header_timeout=options.header_timeout,
+            trusted_proxies=tuple(options.trusted_proxy),
         ),
     )
     return run(

@@ -303,6 +303,7 @@ def test_metrics_and_access_log(
     assert 'willump_batch_rows_bucket{le="8.0",model="credit",version="1"}' in text
     assert 'willump_compute_duration_seconds_count{model="credit",version="1"}' in text
     assert "process_resident_memory_bytes" in text
+    assert "# TYPE willump_handoff_rows_total counter" in text  # by reason: none here yet
     time.sleep(0.2)
     lines = [json.loads(line) for line in server[1].read_text().splitlines() if line[:1] == "{"]
     infer = [line for line in lines if line["path"] == "/v2/models/credit/infer"]

@@ -21,7 +21,14 @@ import tamper_pipelines as tp
 import willump_mlir as wm
 from willump_mlir.serve import repository as repository_module
 from willump_mlir.serve.errors import NotFound, NotReady, ServeError, TooLarge
-from willump_mlir.serve.repository import CONFIG, ModelVersion, Repository, TensorSpec
+from willump_mlir.serve.metrics import Metrics
+from willump_mlir.serve.repository import (
+    CONFIG,
+    ModelConfig,
+    ModelVersion,
+    Repository,
+    TensorSpec,
+)
 
 
 @dataclass
@@ -409,3 +416,19 @@ def test_a_cascade_saved_without_a_pickle_takes_the_data_arguments_only(
     np.testing.assert_array_equal(loaded(rows), models.fast(rows, models.cascade_model))
     np.testing.assert_array_equal(loaded.top_k(7, rows),
                                   models.fast.top_k(7, rows, models.cascade_model))  # fmt: skip
+
+
+def test_handoffs_are_exported_by_reason(models: Models) -> None:
+    version = ModelVersion("text", "1", models.text, ModelConfig())
+    metrics = Metrics()
+    metrics.watch(lambda: [version])
+    name = version.inputs[0].name
+    docs = ["great plot", "ΟΔΟΣ good", ""]  # a capital sigma's lowercase depends on its context
+    result = run(lambda: infer(version, {name: np.array(docs, dtype=object)}))
+    with pytest.raises(ServeError, match="empty batch"):  # the original runs, and refuses it
+        run(lambda: infer(version, {name: np.array([], dtype=object)}))
+    text = metrics.render().decode()
+    rows = 'willump_handoff_rows_total{model="text",reason="text-context",version="1"} 1.0'
+    calls = 'willump_handoff_calls_total{model="text",reason="empty",version="1"} 1.0'
+    assert rows in text and calls in text, text
+    np.testing.assert_array_equal(next(iter(result.values())), models.text(docs))

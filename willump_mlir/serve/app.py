@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import ipaddress
 import logging
 import math
 import signal
@@ -62,6 +63,12 @@ class Options:
     token: str | None = None
     #: health and /metrics need the token too (by default only they are open)
     auth_health: bool = False
+    #: seconds a request line and headers may take to arrive (after the first read that
+    #: left them unfinished); past it, 408 and the connection closes
+    header_timeout: float = 10.0
+    #: proxies (addresses or networks) whose ``X-Forwarded-For`` names the client in the
+    #: access log; from any other peer the header is ignored (anyone can send it)
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,6 +113,8 @@ class App:
         #: set on SIGTERM: readiness fails while in-flight requests finish
         self.draining = False
         self._token = self.options.token.encode() if self.options.token is not None else None
+        self._proxies = [ipaddress.ip_network(p, strict=False)
+                         for p in self.options.trusted_proxies]  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -116,6 +125,7 @@ class App:
     def open(self) -> None:
         """Open the model repository (at the server's startup)."""
         self.repository = self._open(self.metrics.observe_batch)
+        self.metrics.watch(self.repository.loaded)
 
     async def close(self) -> None:
         """Close the model repository (after the server drained its requests)."""
@@ -151,8 +161,9 @@ class App:
         )
         await send({"type": "http.response.body", "body": reply.body})
         client = scope.get("client")
+        peer = client[0] if client else None
         self.finish(method, path, reply, received, time.perf_counter() - started,
-                    client[0] if client else None)  # fmt: skip
+                    self.client(peer, headers) if self._proxies else peer)  # fmt: skip
 
     async def respond(
         self, method: str, path: str, headers: dict[bytes, bytes], body: bytes | None,
@@ -210,6 +221,28 @@ class App:
                 sink.add(line)  # what the record would have written, without the record
             else:
                 access_log.info(line)
+
+    def trusted(self, peer: str | None) -> bool:
+        """Whether ``peer`` is one of ``Options.trusted_proxies``."""
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self._proxies)
+
+    def client(self, peer: str | None, headers: dict[bytes, bytes]) -> str | None:
+        """The client the access log names: ``peer``, or behind a trusted proxy the last
+        ``X-Forwarded-For`` address that is not a trusted proxy itself (each proxy appends
+        the address it received from; the ones before the last untrusted hop could be
+        forged by the client)."""
+        forwarded = headers.get(b"x-forwarded-for")
+        if forwarded is None or not self.trusted(peer):
+            return peer
+        hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",")]
+        for hop in reversed(hops):
+            if hop and not self.trusted(hop):
+                return hop
+        return hops[0] or peer
 
     def _authorize(self, path: str, headers: dict[bytes, bytes]) -> None:
         if self._token is None:

@@ -1,10 +1,13 @@
 """Prometheus metrics of ``willump serve``, per model and version: requests, errors by status,
 request latency, and from each batch (:class:`~willump_mlir.serve.batching.BatchRecord`) the
-queue and compute times, batch sizes, rows run in Python and the cascade's settled rows."""
+queue and compute times, batch sizes, rows run in Python and the cascade's settled rows; at
+each scrape, the rows and calls each loaded version handed to Python by reason."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import Counter as Counts
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -14,7 +17,9 @@ from prometheus_client import (
     Counter,
     Histogram,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from willump_mlir.serve.batching import BatchRecord
@@ -25,6 +30,43 @@ TIME_BUCKETS = (
     5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 10,
 )  # fmt: skip
 ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536)
+
+
+class Served(Protocol):
+    """A loaded model version, as the handoff metrics read it."""
+
+    name: str
+    version: str
+
+    def handoffs(self) -> tuple[Counts[str], Counts[str]]: ...
+
+
+class HandoffCollector(Collector):
+    """``willump_handoff_rows_total`` and ``willump_handoff_calls_total`` by model, version
+    and reason, read from the loaded versions' pipelines at each scrape (their counters
+    since the version loaded: nothing is counted per request)."""
+
+    def __init__(self, served: Callable[[], Iterable[Served]]) -> None:
+        self.served = served
+
+    def collect(self) -> Iterator[Metric]:
+        labels = [*LABELS, "reason"]
+        rows = CounterMetricFamily(
+            "willump_handoff_rows", "Rows the compiled pipeline handed back to Python, by "
+            "reason (a row flagged for two reasons counts under both)", labels=labels,
+        )  # fmt: skip
+        calls = CounterMetricFamily(
+            "willump_handoff_calls", "Calls the original function ran on a whole batch, by "
+            "reason", labels=labels,
+        )  # fmt: skip
+        for model in self.served():
+            by_rows, by_calls = model.handoffs()
+            for reason, count in sorted(by_rows.items()):
+                rows.add_metric([model.name, model.version, reason], count)
+            for reason, count in sorted(by_calls.items()):
+                calls.add_metric([model.name, model.version, reason], count)
+        yield rows
+        yield calls
 
 
 class Metrics:
@@ -80,6 +122,10 @@ class Metrics:
         )  # fmt: skip
         #: (requests, latency) children of each (model, version) served
         self._children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    def watch(self, served: Callable[[], Iterable[Served]]) -> None:
+        """Export the handoffs of the versions ``served()`` gives at each scrape."""
+        self.registry.register(HandoffCollector(served))
 
     def observe_request(self, model: str, version: str, status: int, seconds: float) -> None:
         """One answered request to a known model."""

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -248,6 +249,21 @@ class ModelVersion:
             return pipeline.rows_in_python, pipeline.settled() if pipeline.cascaded else None
         return pipeline.rows_in_python, None
 
+    def handoffs(self) -> tuple[Counter[str], Counter[str]]:
+        """Rows and whole calls its pipeline handed to Python so far, by reason (the counts
+        ``explain()`` shows; a row flagged for two reasons counts under both)."""
+        pipeline = self.pipeline
+        programs = [pipeline] if isinstance(pipeline, CompiledPipeline) else [
+            p for p in (pipeline.exact, pipeline.approx, pipeline.rest) if p is not None
+        ]
+        rows: Counter[str] = Counter()
+        calls: Counter[str] = Counter()
+        for program in programs:
+            with program.handoffs.lock:
+                rows.update(program.handoffs.rows)
+                calls.update(program.handoffs.calls)
+        return rows, calls
+
     def retire(self) -> None:
         """Mark the version replaced or unloaded; it answers the requests it already has."""
         self.ready = False
@@ -454,6 +470,10 @@ class Repository:
         if state.state == "LOADING":
             raise NotReady(f"model {name!r} version {version} is loading")
         raise NotReady(f"model {name!r} version {version} did not load: {state.reason}")
+
+    def loaded(self) -> list[ModelVersion]:
+        """Every loaded version of every model (for the metrics read at a scrape)."""
+        return [v for m in list(self.models.values()) for v in list(m.versions.values())]
 
     def versions(self, name: str) -> list[str]:
         """The loaded versions of model ``name``, lowest first."""
