@@ -778,9 +778,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"in-process pipeline: {prep.pipeline_us}", flush=True)
     results: list[dict[str, Any]] = []
     names = args.servers.split(",")
-    if args.merge and (out / "serving.json").exists():
-        earlier = json.loads((out / "serving.json").read_text())["results"]
-        results = [r for r in earlier if r["server"] not in names]
+    previous = json.loads((out / "serving.json").read_text()) \
+        if (out / "serving.json").exists() else None  # fmt: skip
+    if args.merge and previous is not None:
+        results = [r for r in previous["results"] if r["server"] not in names]
     for name in names:
         run_server(prep, SERVERS[name], args, results)
     meta = {
@@ -790,6 +791,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "batch": BATCH,
         "kept": sorted({r["server"] for r in results} - set(names)),
+        # the machine then: its in-process references against this run's (serving_report)
+        "previous_pipeline_us": previous["meta"].get("pipeline_us") if previous else None,
     }
     (out / "serving.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     serving_report.write(meta, results, out / "serving.md", out / "serving.png")

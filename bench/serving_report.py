@@ -105,6 +105,40 @@ def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+#: the in-process references ``bench.serving.prepare`` measures, by key
+REFERENCES = {
+    "sklearn": "scikit-learn's predict_proba", "ray_app_decode": "json.loads + a DataFrame",
+    "willump": "the compiled pipeline",
+}  # fmt: skip
+
+
+def machine_drift(meta: dict[str, Any]) -> list[str]:
+    """This run's in-process references against the previous run's (of the file this run
+    replaced): where they moved, so did everything measured on the machine (a shared VM's
+    neighbours move cache- and memory-bound work by tens of percent between quiet runs)."""
+    before, now = meta.get("previous_pipeline_us"), meta["pipeline_us"]
+    if not before:
+        return []
+    cells = []
+    for key, what in REFERENCES.items():
+        for rows in (1, 100):
+            name = f"{key}_{rows}"
+            if name in before and name in now:
+                change = now[name] / before[name] - 1
+                cells.append(f"{what}, {rows} row(s): {before[name]:.0f} → {now[name]:.0f} µs "
+                             f"({change:+.0%})")  # fmt: skip
+    if not cells:
+        return []
+    return [
+        "## The machine against the previous run", "",
+        "In-process references (medians of a loop in the bench's parent; the first two run no "
+        "code of this project), the previous run of this file → this one: "
+        + "; ".join(cells) + ". Where they moved, absolute numbers of the two runs do not "
+        "compare (nor do rows `--merge` kept): compare servers within one run, or one server "
+        "against another revision at once (`python -m bench.serving_side REV`).", "",
+    ]  # fmt: skip
+
+
 def ray_serve_analysis(
     meta: dict[str, Any], groups: dict[tuple, list[dict[str, Any]]]
 ) -> list[str]:
@@ -267,7 +301,7 @@ def write(meta: dict[str, Any], results: list[dict[str, Any]], md: Path, png: Pa
             f"- {r['server']} {r.get('encoding', '')} {r.get('rows', '')}: {r['failure'][:400]}"
             for r in failures
         ]
-    lines += ["", *_done_means(groups), *ray_serve_analysis(meta, groups)]
+    lines += ["", *_done_means(groups), *machine_drift(meta), *ray_serve_analysis(meta, groups)]
     lines.append(f"![requests/s and p99]({png.name})")
     md.write_text("\n".join(lines) + "\n")
     plot(groups, png)
