@@ -11,9 +11,11 @@ import ipaddress
 import logging
 import math
 import signal
+import socket
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,6 +36,7 @@ from willump_mlir.serve.protocol import (
 if TYPE_CHECKING:
     from willump_mlir.serve.batching import BatchRecord
     from willump_mlir.serve.repository import ModelVersion, Repository
+    from willump_mlir.serve.workers import Link
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -105,9 +108,16 @@ class App:
     """The ASGI callable. `repository` is opened at startup (the lifespan protocol) and closed
     at shutdown, after the server has drained its in-flight requests."""
 
-    def __init__(self, repository: RepositoryFactory, options: Options | None = None) -> None:
+    def __init__(
+        self, repository: RepositoryFactory, options: Options | None = None,
+        worker: int | None = None,
+    ) -> None:  # fmt: skip
         self.options = options or Options()
-        self.metrics = Metrics()
+        #: ``worker``: this process is worker ``worker`` of ``--workers N``
+        self.metrics = Metrics(worker)
+        #: a worker's link to its parent (set by ``run``): repository operations and
+        #: handoff counts go to every worker, readiness is every worker's
+        self.cluster: Link | None = None
         self._open = repository
         self.repository: Repository | None = None
         #: set on SIGTERM: readiness fails while in-flight requests finish
@@ -200,6 +210,8 @@ class App:
         """Count an answered request in the metrics and the access log."""
         if reply.model:
             self.metrics.observe_request(reply.model, reply.version, reply.status, seconds)
+        if self.metrics.worker_requests is not None:
+            self.metrics.worker_requests.inc()
         if access_log.isEnabledFor(logging.INFO):
             line = orjson.dumps(
                 {
@@ -289,7 +301,11 @@ class App:
         parts = path.strip("/").split("/")
         if parts == ["metrics"] and method == "GET":
             content_type = ((b"content-type", self.metrics.content_type),)
-            return _Reply(200, self.metrics.render(), content_type)
+            handoffs = None
+            if self.cluster is not None:
+                gathered = (await self.cluster.ask("handoffs"))["data"]
+                handoffs = [(m, v, Counter(r), Counter(c)) for m, v, r, c in gathered]
+            return _Reply(200, self.metrics.render(handoffs), content_type)
         if not parts or parts[0] != "v2":
             raise NotFound(f"no route {method} {path}")
         parts = parts[1:]
@@ -298,7 +314,9 @@ class App:
             if parts == ["health", "live"]:
                 return _Reply(200, b'{"live":true}')
             if parts == ["health", "ready"]:
-                ready = not self.draining and repository.ready()
+                ready = not self.draining and repository.ready() and (
+                    self.cluster is None or self.cluster.all_ready
+                )
                 return _Reply(200 if ready else 503, dumps({"ready": ready}))
             if parts in ([], [""]):
                 return _Reply(200, dumps({
@@ -399,7 +417,9 @@ class App:
             return _Reply(200, dumps(entries))
         if len(parts) == 3 and parts[0] == "models" and parts[2] in ("load", "unload"):
             parse_json(body)  # malformed JSON is a 400 even where no parameter is read
-            if parts[2] == "load":
+            if self.cluster is not None:  # every worker, answered when all have done it
+                await self.cluster.ask(parts[2], parts[1])
+            elif parts[2] == "load":
                 await repository.load(parts[1])
             else:
                 await repository.unload(parts[1])
@@ -446,19 +466,21 @@ def run(
     log_level: str = "info",
     shutdown_delay: float = 0.0,
     drain_timeout: float = 30.0,
+    worker: tuple[list[socket.socket], int] | None = None,
 ) -> int:
     """Serve `app` (``serve.http``, on uvloop where installed) until SIGTERM or SIGINT:
     readiness fails at once, the server keeps answering for `shutdown_delay` seconds (for
     load balancers to notice), stops accepting, lets in-flight requests finish (at most
     `drain_timeout` seconds; a second signal: at once), then closes the repository. Returns
     the exit status: 0, or 3 when the server did not start (the repository failed to open,
-    the port was taken)."""
+    the port was taken). ``worker``: as a worker of ``--workers N``, the listening sockets
+    and the file descriptor of the link to the parent (``serve.workers``)."""
     _configure_logging(log_level)
     # a request frees what it allocates; at the default threshold (700) the objects of the
     # requests in flight alone set off a young collection every ~20 requests (~50 µs a
     # request of 100 rows); the loaded pipelines are out of the way (settle_heap)
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-    main = _serve(app, host, port, shutdown_delay, drain_timeout)
+    main = _serve(app, host, port, shutdown_delay, drain_timeout, worker)
     try:
         import uvloop
     except ImportError:
@@ -467,8 +489,9 @@ def run(
 
 
 async def _serve(
-    app: App, host: str, port: int, shutdown_delay: float, drain_timeout: float
-) -> int:
+    app: App, host: str, port: int, shutdown_delay: float, drain_timeout: float,
+    worker: tuple[list[socket.socket], int] | None,
+) -> int:  # fmt: skip
     loop = asyncio.get_running_loop()
     try:
         app.open()
@@ -477,15 +500,11 @@ async def _serve(
         return 3
     server = Server(app, loop)
     try:
-        addresses = await server.start(host, port)
+        addresses = await server.start(host, port, worker[0] if worker else None)
     except OSError as error:
         log.error("cannot listen on %s port %s: %s", host, port, error)
         await app.close()
         return 3
-    for address in addresses:
-        name = f"[{address[0]}]" if ":" in address[0] else address[0]
-        print(f"willump serve: listening on http://{name}:{address[1]}", file=sys.stderr)
-    sys.stderr.flush()
     stop = asyncio.Event()
     drain = [drain_timeout]
 
@@ -500,6 +519,16 @@ async def _serve(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
+    if worker is not None:  # the parent says where it listens, when every worker does
+        from willump_mlir.serve.workers import Link
+
+        app.cluster = Link(app, worker[1], lambda: on_signal(signal.SIGTERM))
+        await app.cluster.start()
+    else:
+        for address in addresses:
+            name = f"[{address[0]}]" if ":" in address[0] else address[0]
+            print(f"willump serve: listening on http://{name}:{address[1]}", file=sys.stderr)
+        sys.stderr.flush()
     try:
         await stop.wait()
         await server.stop(drain[0])

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -247,7 +249,7 @@ class Connection(asyncio.Protocol):
         try:
             while self.pending:
                 request = self.pending.popleft()
-                started = self.loop.time()
+                started = time.perf_counter()  # (uvloop's loop.time() counts whole ms)
                 body = b"".join(request.body)
                 if request.error is not None:
                     reply, received = app.error_reply(request.error), len(body)
@@ -261,7 +263,7 @@ class Connection(asyncio.Protocol):
                 if self.proxied:
                     client = app.client(client, request.headers)
                 app.finish(request.method, request.path, reply, received,
-                           self.loop.time() - started, client)  # fmt: skip
+                           time.perf_counter() - started, client)  # fmt: skip
                 if not keep_alive:
                     self._close()
                     return
@@ -314,19 +316,26 @@ class Server:
         self.loop = loop
         self.connections: set[Connection] = set()
         self.stopping = False
-        self.server: asyncio.Server | None = None
+        self.servers: list[asyncio.Server] = []
 
-    async def start(self, host: str, port: int) -> list[Any]:
-        """Listen; the bound addresses."""
-        self.server = await self.loop.create_server(lambda: Connection(self), host, port)
-        return [sock.getsockname() for sock in self.server.sockets]
+    async def start(
+        self, host: str, port: int, sockets: list[socket.socket] | None = None
+    ) -> list[Any]:
+        """Listen on ``host`` and ``port``, or on ``sockets`` already listening (a worker of
+        ``--workers N``); the bound addresses."""
+        if sockets is None:
+            self.servers = [await self.loop.create_server(lambda: Connection(self), host, port)]
+        else:
+            self.servers = [await self.loop.create_server(lambda: Connection(self), sock=sock)
+                            for sock in sockets]  # fmt: skip
+        return [sock.getsockname() for server in self.servers for sock in server.sockets]
 
     async def stop(self, drain_timeout: float) -> None:
         """Stop accepting, let the requests in flight finish (at most ``drain_timeout``
         seconds), close every connection."""
         self.stopping = True
-        if self.server is not None:
-            self.server.close()
+        for server in self.servers:
+            server.close()
         for connection in list(self.connections):
             connection.shutdown()
         deadline = self.loop.time() + drain_timeout
@@ -335,5 +344,5 @@ class Server:
         for connection in list(self.connections):  # past the timeout: in flight or not
             if connection.transport is not None:
                 connection.transport.abort()
-        if self.server is not None:
-            await self.server.wait_closed()
+        for server in self.servers:
+            await server.wait_closed()

@@ -309,6 +309,7 @@ class Repository:
         trust: bool = False,
         on_batch: Callable[[BatchRecord], None] | None = None,
         on_loaded: Callable[[], None] | None = None,
+        unloaded: tuple[str, ...] = (),
     ):
         self.root = Path(root)
         if not self.root.is_dir():
@@ -322,7 +323,9 @@ class Repository:
         self.models: dict[str, Model] = {}
         self.closed = False
         for folder in sorted(self.root.iterdir()):
-            if folder.is_dir() and not folder.name.startswith("."):
+            if folder.name in unloaded:  # unloaded by a client (a restarted worker)
+                self.models.setdefault(folder.name, Model()).unloaded = True
+            elif folder.is_dir() and not folder.name.startswith("."):
                 self.start(folder.name)
 
     # region Loading

@@ -1,0 +1,390 @@
+"""``willump serve --workers N``: N worker processes answering on the same listening sockets,
+under a parent that supervises them.
+
+The parent binds the sockets and hands them to each worker (``pass_fds``): the kernel gives a
+new connection to whichever worker accepts it first, so an idle worker takes the next one; a
+worker that dies loses no queued connection (the socket stays open in the parent and the
+others); port 0 names one port for all. (``SO_REUSEPORT`` would give each worker its own
+accept queue, hashed by address: a busy or dead worker keeps its share.)
+
+Each worker is a fresh ``python -m willump_mlir.cli serve ... --worker SPEC`` process with
+its own model repository, batching and event loop, linked to the parent by a socket pair
+carrying JSON lines:
+
+- worker to parent: ``listening`` (the app opened and accepts), ``ready`` (every model folder's
+  first load ended), ``ask`` (a client asked it for a repository load/unload or the metrics),
+  ``done`` (its answer to a ``do``);
+- parent to worker: ``ready`` (whether every worker is ready: ``/v2/health/ready``), ``do``
+  (run a load, unload or handoff count here), ``answer`` (to an ``ask``).
+
+A load or unload runs on every worker (one operation at a time) and is answered when all have
+done it; the metrics' counters and histograms are shared through prometheus_client's
+multiprocess mode in a private directory (removed at exit), the handoff counts gathered from
+every worker at each scrape. The parent forwards SIGTERM and SIGINT (workers run in their own
+session: a terminal's Ctrl-C reaches only the parent), restarts a worker that exits while it
+serves, and exits when every worker has drained. A worker whose parent is gone drains and
+exits too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from willump_mlir.serve.errors import NotFound, NotReady, ServeError
+from willump_mlir.serve.metrics import METRICS_DIR
+
+if TYPE_CHECKING:
+    from willump_mlir.serve.app import App
+
+log = logging.getLogger("willump_mlir.serve")
+
+#: seconds before restarting a worker that exited; doubled while restarts fail to listen
+RESTART_DELAY = 0.5
+MAX_RESTART_DELAY = 10.0
+ERRORS = {404: NotFound, 503: NotReady}
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (``--workers auto``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for ``host`` and ``port`` (one per address ``host`` resolves to,
+    as ``loop.create_server`` binds them)."""
+    sockets: list[socket.socket] = []
+    seen = set()
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(1024)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+class _Lines:
+    """JSON lines over a stream (one per message)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, message: dict[str, Any]) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(orjson.dumps(message) + b"\n")
+
+    async def messages(self) -> Any:
+        while line := await self.reader.readline():
+            yield orjson.loads(line)
+
+
+@dataclass
+class _Worker:
+    slot: int
+    process: asyncio.subprocess.Process
+    link: _Lines
+    listening: asyncio.Future[None]
+    ready: bool = False
+    #: replies to the parent's ``do`` messages, by id
+    pending: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+
+
+class Supervisor:
+    """The parent of ``willump serve --workers N`` (see the module docstring). ``command(slot,
+    control_fd, unloaded)`` is a worker's command line."""
+
+    def __init__(
+        self,
+        command: Callable[[int, int, list[str]], list[str]],
+        workers: int,
+        sockets: list[socket.socket],
+    ) -> None:
+        self.command = command
+        self.sockets = sockets
+        self.slots: list[_Worker | None] = [None] * workers
+        self.stopping = False
+        self.all_ready = False
+        self.next_id = 0
+        self.lock = asyncio.Lock()  # one load or unload at a time
+        #: models unloaded by a client: a restarted worker does not load them
+        self.unloaded: set[str] = set()
+        self.metrics = tempfile.mkdtemp(prefix="willump-serve-metrics-")
+
+    async def run(self) -> int:
+        """Start the workers, serve until every one has exited after a signal; 0, or 3 when
+        a worker did not start."""
+        try:
+            keepers = [asyncio.create_task(self._keep(slot)) for slot in range(len(self.slots))]
+            started = await asyncio.gather(*(self._started(slot) for slot in range(len(self.slots))))
+            if not all(started):
+                self.stopping = True
+                for worker in self.slots:
+                    if worker is not None and worker.process.returncode is None:
+                        worker.process.kill()
+                await asyncio.gather(*keepers)
+                return 3
+            for sock in self.sockets:
+                address = sock.getsockname()
+                name = f"[{address[0]}]" if ":" in address[0] else address[0]
+                print(f"willump serve: listening on http://{name}:{address[1]} "
+                      f"({len(self.slots)} workers)", file=sys.stderr)  # fmt: skip
+            sys.stderr.flush()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self._signal, sig)
+            await asyncio.gather(*keepers)
+            return 0
+        finally:
+            for sock in self.sockets:
+                sock.close()
+            shutil.rmtree(self.metrics, ignore_errors=True)
+
+    async def _started(self, slot: int) -> bool:
+        while (worker := self.slots[slot]) is None:
+            await asyncio.sleep(0.01)
+        try:
+            await worker.listening
+        except ConnectionError:
+            return False
+        return True
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if not self.stopping:
+            log.info("signal %s: stopping %d workers", sig.name, len(self.slots))
+        self.stopping = True
+        self._set_ready()
+        for worker in self.slots:
+            if worker is not None and worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGTERM)  # a second one: stop at once
+
+    async def _keep(self, slot: int) -> None:
+        """Run worker ``slot``, restarting it when it exits, until the server stops."""
+        delay = RESTART_DELAY
+        while True:
+            worker = await self._spawn(slot)
+            self.slots[slot] = worker
+            reading = asyncio.create_task(self._read(worker))
+            code = await worker.process.wait()
+            await reading
+            served = worker.listening.done() and worker.listening.exception() is None
+            if not worker.listening.done():
+                worker.listening.set_exception(ConnectionError(f"worker {slot} exited"))
+            worker.ready = False
+            self._set_ready()
+            for future in worker.pending.values():
+                if not future.done():
+                    future.set_result({"ok": True, "gone": True})
+            if self.stopping:
+                return
+            log.warning("worker %d (pid %d) exited with status %s; restarting it", slot,
+                        worker.process.pid, code)  # fmt: skip
+            delay = RESTART_DELAY if served else min(delay * 2, MAX_RESTART_DELAY)
+            await asyncio.sleep(delay)
+            if self.stopping:
+                return
+
+    async def _spawn(self, slot: int) -> _Worker:
+        ours, theirs = socket.socketpair()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self.command(slot, theirs.fileno(), sorted(self.unloaded)),
+                stdin=asyncio.subprocess.DEVNULL,
+                pass_fds=[theirs.fileno(), *(s.fileno() for s in self.sockets)],
+                env={**os.environ, METRICS_DIR: self.metrics},
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        reader, writer = await asyncio.open_connection(sock=ours)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        return _Worker(slot, process, _Lines(reader, writer), future)
+
+    async def _read(self, worker: _Worker) -> None:
+        with contextlib.suppress(ConnectionError):
+            async for message in worker.link.messages():
+                kind = message["op"]
+                if kind == "listening":
+                    worker.listening.set_result(None)
+                    worker.link.send({"op": "ready", "value": self.all_ready})
+                elif kind == "ready":
+                    worker.ready = True
+                    self._set_ready()
+                elif kind == "done":
+                    future = worker.pending.pop(message["id"], None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                elif kind == "ask":
+                    asyncio.create_task(self._ask(worker, message))
+        worker.link.writer.close()
+
+    def _set_ready(self) -> None:
+        ready = not self.stopping and all(w is not None and w.ready for w in self.slots)
+        if ready != self.all_ready:
+            self.all_ready = ready
+            for worker in self.slots:
+                if worker is not None and worker.listening.done():
+                    worker.link.send({"op": "ready", "value": ready})
+
+    async def _ask(self, asker: _Worker, message: dict[str, Any]) -> None:
+        operation, name = message["what"], message.get("name", "")
+        if operation == "handoffs":
+            answer = _sum_handoffs(await self._everywhere(operation, name))
+        else:
+            async with self.lock:
+                replies = await self._everywhere(operation, name)
+                if operation == "unload" and all(r["ok"] for r in replies):
+                    self.unloaded.add(name)
+                elif operation == "load":
+                    self.unloaded.discard(name)
+            failed = [r for r in replies if not r["ok"]]
+            answer = failed[0] if failed else {"ok": True}
+        asker.link.send({**answer, "op": "answer", "id": message["id"]})
+
+    async def _everywhere(self, operation: str, name: str) -> list[dict[str, Any]]:
+        """Run ``operation`` on every worker that serves; their replies (a worker that
+        exits meanwhile counts as done: its replacement reads the repository afresh)."""
+        futures = []
+        for worker in self.slots:
+            if worker is None or not worker.listening.done() or worker.process.returncode is not None:
+                continue
+            self.next_id += 1
+            future = asyncio.get_running_loop().create_future()
+            worker.pending[self.next_id] = future
+            futures.append(future)
+            worker.link.send({"op": "do", "id": self.next_id, "what": operation, "name": name})
+        return list(await asyncio.gather(*futures))
+
+
+def _sum_handoffs(replies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The handoff counts of every worker, summed by model and version."""
+    rows: dict[tuple[str, str], Counter[str]] = {}
+    calls: dict[tuple[str, str], Counter[str]] = {}
+    for reply in replies:
+        for name, version, by_rows, by_calls in reply.get("data", ()):
+            rows.setdefault((name, version), Counter()).update(by_rows)
+            calls.setdefault((name, version), Counter()).update(by_calls)
+    data = [[*key, rows[key], calls[key]] for key in rows]
+    return {"ok": True, "data": data}
+
+
+class Link:
+    """A worker's side of its link to the parent."""
+
+    def __init__(self, app: App, fd: int, lost: Callable[[], None]) -> None:
+        self.app = app
+        self.fd = fd
+        self.lost = lost
+        #: every worker is ready (the parent says)
+        self.all_ready = False
+        self.next_id = 0
+        self.asked: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.link: _Lines | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Connect, tell the parent this worker listens, and that it is ready once it is."""
+        reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=self.fd))
+        self.link = _Lines(reader, writer)
+        self.link.send({"op": "listening", "pid": os.getpid()})
+        self._spawn(self._read())
+        self._spawn(self._report_ready())
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _report_ready(self) -> None:
+        repository = self.app.repository
+        while repository is not None and not repository.ready():
+            await asyncio.sleep(0.02)
+        assert self.link is not None
+        self.link.send({"op": "ready"})
+
+    async def _read(self) -> None:
+        assert self.link is not None
+        with contextlib.suppress(ConnectionError):
+            async for message in self.link.messages():
+                kind = message["op"]
+                if kind == "ready":
+                    self.all_ready = bool(message["value"])
+                elif kind == "answer":
+                    future = self.asked.pop(message["id"], None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                elif kind == "do":
+                    self._spawn(self._do(message))
+        self.all_ready = False
+        for future in self.asked.values():
+            if not future.done():
+                future.set_exception(NotReady("the server is stopping"))
+        self.lost()  # the parent is gone: drain and exit
+
+    async def _do(self, message: dict[str, Any]) -> None:
+        operation, name = message["what"], message["name"]
+        repository = self.app.repository
+        reply: dict[str, Any] = {"op": "done", "id": message["id"], "ok": True}
+        try:
+            if repository is None:
+                raise NotReady("the model repository is not open")
+            if operation == "load":
+                await repository.load(name)
+            elif operation == "unload":
+                await repository.unload(name)
+            else:
+                reply["data"] = [[v.name, v.version, *v.handoffs()] for v in repository.loaded()]
+        except ServeError as error:
+            reply.update(ok=False, status=error.status, error=str(error))
+        except Exception as error:  # noqa: BLE001 - the asking client gets it as a 500
+            log.error("%s of %r failed", operation, name, exc_info=error)
+            reply.update(ok=False, status=500, error=f"{type(error).__name__}: {error}")
+        assert self.link is not None
+        self.link.send(reply)
+
+    async def ask(self, operation: str, name: str = "") -> dict[str, Any]:
+        """Run a repository ``operation`` (load, unload, handoffs) on every worker through
+        the parent; the answer, or the error of a worker where it failed, raised."""
+        if self.link is None:
+            raise NotReady("the server is stopping")
+        self.next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        self.asked[self.next_id] = future
+        self.link.send({"op": "ask", "id": self.next_id, "what": operation, "name": name})
+        answer = await future
+        if not answer["ok"]:
+            status = answer.get("status", 500)
+            error = ERRORS.get(status, ServeError)(answer["error"])
+            if status not in ERRORS and status != ServeError.status:
+                error.status = status
+            raise error
+        return answer
