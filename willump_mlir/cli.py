@@ -250,7 +250,10 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace, argv: l
         listening = [socket.socket(fileno=int(fd)) for fd in fields[2].split(",")]
     app = App(
         lambda on_batch: Repository(
-            options.repository, trust=options.trust, on_batch=on_batch, on_loaded=settle_heap,
+            options.repository,
+            trust=options.trust,
+            on_batch=on_batch,
+            on_loaded=settle_heap,
             unloaded=tuple(options.unloaded),
         ),
         Options(

@@ -144,8 +144,9 @@ class Supervisor:
         """Start the workers, serve until every one has exited after a signal; 0, or 3 when
         a worker did not start."""
         try:
-            keepers = [asyncio.create_task(self._keep(slot)) for slot in range(len(self.slots))]
-            started = await asyncio.gather(*(self._started(slot) for slot in range(len(self.slots))))
+            slots = range(len(self.slots))
+            keepers = [asyncio.create_task(self._keep(slot)) for slot in slots]
+            started = await asyncio.gather(*(self._started(slot) for slot in slots))
             if not all(started):
                 self.stopping = True
                 for worker in self.slots:
@@ -275,7 +276,11 @@ class Supervisor:
         exits meanwhile counts as done: its replacement reads the repository afresh)."""
         futures = []
         for worker in self.slots:
-            if worker is None or not worker.listening.done() or worker.process.returncode is not None:
+            if (
+                worker is None
+                or not worker.listening.done()
+                or worker.process.returncode is not None
+            ):
                 continue
             self.next_id += 1
             future = asyncio.get_running_loop().create_future()
