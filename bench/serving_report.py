@@ -13,7 +13,7 @@ import numpy as np
 
 from bench import timing
 
-SERVER_ORDER = ("willump-serve", "mlserver", "ray-serve", "ray-serve+willump")
+SERVER_ORDER = ("willump-serve", "willump-serve-2w", "mlserver", "ray-serve", "ray-serve+willump")
 
 
 def _header(title: str) -> list[str]:
@@ -234,16 +234,17 @@ def _done_means(groups: dict[tuple, list[dict[str, Any]]]) -> list[str]:
     lines.append(
         f"- 1 row, concurrency 1 (JSON): p50 {p50:.2f} ms (≤ 1), p99 {p99:.2f} ms (≤ 3): {ok}."
     )
-    for rows in (1, 100):
-        own = _lookup(groups, "willump-serve", rows, 64, "rps")
-        for peer in ("mlserver", "ray-serve"):
-            other = _lookup(groups, peer, rows, 64, "rps")
-            if own and other:
-                ratio = own / other
-                lines.append(
-                    f"- {rows} row(s), concurrency 64, JSON: {ratio:.1f}x {peer}'s "
-                    f"requests/s (≥ 5x: {'met' if ratio >= 5 else 'NOT met'})."
-                )
+    for ours in ("willump-serve", "willump-serve-2w"):
+        for rows in (1, 100):
+            own = _lookup(groups, ours, rows, 64, "rps")
+            for peer in ("mlserver", "ray-serve"):
+                other = _lookup(groups, peer, rows, 64, "rps")
+                if own and other:
+                    ratio = own / other
+                    lines.append(
+                        f"- {ours}, {rows} row(s), concurrency 64, JSON: {ratio:.1f}x {peer}'s "
+                        f"requests/s (≥ 5x: {'met' if ratio >= 5 else 'NOT met'})."
+                    )
     return lines + [""]
 
 

@@ -326,6 +326,43 @@ def test_a_broken_new_version_leaves_the_old_one_serving(models: Models, tmp_pat
     run(main)
 
 
+def test_a_load_the_workers_do_not_agree_on_swaps_nothing(models: Models, tmp_path: Path) -> None:
+    """``load(agree=...)`` (a worker of ``--workers N``): what the load read is reported, and
+    swapped in only when the parent agrees; else the loaded versions keep serving."""
+    models.loans.save(tmp_path / "loans" / "1")
+    rows = models.fresh.iloc[:5]
+
+    async def main() -> None:
+        repository = await opened(tmp_path)
+        models.loans.save(tmp_path / "loans" / "2")
+        (tmp_path / "loans" / "3").mkdir()  # no save: it fails
+        outcomes: list[dict[str, Any]] = []
+
+        async def refuse(outcome: dict[str, Any]) -> str:
+            outcomes.append(outcome)
+            return "another worker read something else"
+
+        with pytest.raises(ServeError, match="another worker read something else"):
+            await repository.load("loans", agree=refuse)
+        assert outcomes == [{"kept": False, "failed": ["3"], "empty": False}]
+        model = repository.get("loans")
+        assert model.version == "1" and model.ready
+        np.testing.assert_array_equal((await infer(model, request(rows)))["predict"],
+                                      models.loans(rows))  # fmt: skip
+        states = {e["version"]: e["state"] for e in repository.index()}
+        assert states == {"1": "READY", "2": "UNAVAILABLE", "3": "UNAVAILABLE"}
+
+        async def accept(outcome: dict[str, Any]) -> str:
+            return ""
+
+        with pytest.raises(ServeError, match="version 3"):  # as without workers
+            await repository.load("loans", agree=accept)
+        assert repository.get("loans").version == "2"
+        await repository.close()
+
+    run(main)
+
+
 def test_reload_under_load_fails_no_request(models: Models, tmp_path: Path) -> None:
     """Requests run without pause while version 2 appears and version 1 is replaced."""
     models.loans.save(tmp_path / "loans" / "1")

@@ -117,6 +117,8 @@ class _Worker:
     ready: bool = False
     #: replies to the parent's ``do`` messages, by id
     pending: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    #: what a load read, before it swaps in (``prepared``), by id; None: no outcome
+    prepared: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
 
 
 class Supervisor:
@@ -202,6 +204,9 @@ class Supervisor:
                 worker.listening.set_exception(ConnectionError(f"worker {slot} exited"))
             worker.ready = False
             self._set_ready()
+            for future in worker.prepared.values():
+                if not future.done():
+                    future.set_result(None)
             for future in worker.pending.values():
                 if not future.done():
                     future.set_result({"ok": True, "gone": True})
@@ -240,7 +245,14 @@ class Supervisor:
                 elif kind == "ready":
                     worker.ready = True
                     self._set_ready()
+                elif kind == "prepared":
+                    future = worker.prepared.get(message["id"])
+                    if future is not None and not future.done():
+                        future.set_result(message["outcome"])
                 elif kind == "done":
+                    prepared = worker.prepared.pop(message["id"], None)
+                    if prepared is not None and not prepared.done():
+                        prepared.set_result(None)  # it failed before reading the versions
                     future = worker.pending.pop(message["id"], None)
                     if future is not None and not future.done():
                         future.set_result(message)
@@ -273,8 +285,13 @@ class Supervisor:
 
     async def _everywhere(self, operation: str, name: str) -> list[dict[str, Any]]:
         """Run ``operation`` on every worker that serves; their replies (a worker that
-        exits meanwhile counts as done: its replacement reads the repository afresh)."""
-        futures = []
+        exits meanwhile counts as done: its replacement reads the repository afresh).
+
+        A load swaps in on every worker or on none: each worker reads the versions and
+        reports which failed (``prepared``); when they all report the same, each swaps in
+        what it read (a version that failed everywhere keeps its old one serving, as with
+        one worker), else none does (``decide``)."""
+        futures, prepared = [], []
         for worker in self.slots:
             if (
                 worker is None
@@ -286,7 +303,21 @@ class Supervisor:
             future = asyncio.get_running_loop().create_future()
             worker.pending[self.next_id] = future
             futures.append(future)
+            if operation == "load":
+                outcome = asyncio.get_running_loop().create_future()
+                worker.prepared[self.next_id] = outcome
+                prepared.append((worker, self.next_id, outcome))
             worker.link.send({"op": "do", "id": self.next_id, "what": operation, "name": name})
+        outcomes = await asyncio.gather(*(outcome for _, _, outcome in prepared))
+        read = [orjson.dumps(o, option=orjson.OPT_SORT_KEYS) for o in outcomes if o is not None]
+        why = "" if len(set(read)) <= 1 else (
+            f"the workers' loads disagree ({', '.join(sorted(set(r.decode() for r in read)))}): "
+            "the loaded versions keep serving on every worker"
+        )  # fmt: skip
+        for worker, ident, outcome in prepared:
+            worker.prepared.pop(ident, None)
+            if outcome.result() is not None:
+                worker.link.send({"op": "decide", "id": ident, "why": why})
         return list(await asyncio.gather(*futures))
 
 
@@ -313,6 +344,8 @@ class Link:
         self.all_ready = False
         self.next_id = 0
         self.asked: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        #: the parent's decisions on loads read here, by the id of their ``do``
+        self.decisions: dict[int, asyncio.Future[str]] = {}
         self.link: _Lines | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -349,21 +382,28 @@ class Link:
                         future.set_result(message)
                 elif kind == "do":
                     self._spawn(self._do(message))
+                elif kind == "decide":
+                    decision = self.decisions.pop(message["id"], None)
+                    if decision is not None and not decision.done():
+                        decision.set_result(message["why"])
         self.all_ready = False
         for future in self.asked.values():
             if not future.done():
                 future.set_exception(NotReady("the server is stopping"))
+        for decision in self.decisions.values():  # no parent to agree with: keep the old
+            if not decision.done():
+                decision.set_result("the server is stopping")
         self.lost()  # the parent is gone: drain and exit
 
     async def _do(self, message: dict[str, Any]) -> None:
-        operation, name = message["what"], message["name"]
+        operation, name, ident = message["what"], message["name"], message["id"]
         repository = self.app.repository
-        reply: dict[str, Any] = {"op": "done", "id": message["id"], "ok": True}
+        reply: dict[str, Any] = {"op": "done", "id": ident, "ok": True}
         try:
             if repository is None:
                 raise NotReady("the model repository is not open")
             if operation == "load":
-                await repository.load(name)
+                await repository.load(name, agree=lambda outcome: self._agree(ident, outcome))
             elif operation == "unload":
                 await repository.unload(name)
             else:
@@ -375,6 +415,14 @@ class Link:
             reply.update(ok=False, status=500, error=f"{type(error).__name__}: {error}")
         assert self.link is not None
         self.link.send(reply)
+
+    async def _agree(self, ident: int, outcome: dict[str, Any]) -> str:
+        """Tell the parent what the load ``ident`` read; its decision ("": swap in)."""
+        assert self.link is not None
+        decision = asyncio.get_running_loop().create_future()
+        self.decisions[ident] = decision
+        self.link.send({"op": "prepared", "id": ident, "outcome": outcome})
+        return await decision
 
     async def ask(self, operation: str, name: str = "") -> dict[str, Any]:
         """Run a repository ``operation`` (load, unload, handoffs) on every worker through
