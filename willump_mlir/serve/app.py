@@ -508,21 +508,24 @@ async def _serve(
     stop = asyncio.Event()
     drain = [drain_timeout]
 
-    def on_signal(sig: signal.Signals) -> None:
-        if app.draining:  # the second signal: stop without waiting
+    def shut(now: bool, why: str) -> None:
+        if now:  # stop without waiting
             drain[0] = 0.0
             stop.set()
-            return
-        log.info("signal %s: not ready, draining", sig.name)
-        app.draining = True
-        loop.call_later(shutdown_delay, stop.set)
+        elif not app.draining:
+            log.info("%s: not ready, draining", why)
+            app.draining = True
+            loop.call_later(shutdown_delay, stop.set)
+
+    def on_signal(sig: signal.Signals) -> None:
+        shut(app.draining, f"signal {sig.name}")  # the second signal: at once
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
     if worker is not None:  # the parent says where it listens, when every worker does
         from willump_mlir.serve.workers import Link
 
-        app.cluster = Link(app, worker[1], lambda: on_signal(signal.SIGTERM))
+        app.cluster = Link(app, worker[1], shut)
         await app.cluster.start()
     else:
         for address in addresses:

@@ -13,17 +13,19 @@ carrying JSON lines:
 
 - worker to parent: ``listening`` (the app opened and accepts), ``ready`` (every model folder's
   first load ended), ``ask`` (a client asked it for a repository load/unload or the metrics),
-  ``done`` (its answer to a ``do``);
+  ``prepared`` (what a load read), ``done`` (its answer to a ``do``);
 - parent to worker: ``ready`` (whether every worker is ready: ``/v2/health/ready``), ``do``
-  (run a load, unload or handoff count here), ``answer`` (to an ``ask``).
+  (run a load, unload or handoff count here), ``decide`` (whether a load swaps in),
+  ``answer`` (to an ``ask``), ``stop``.
 
 A load or unload runs on every worker (one operation at a time) and is answered when all have
 done it; the metrics' counters and histograms are shared through prometheus_client's
 multiprocess mode in a private directory (removed at exit), the handoff counts gathered from
-every worker at each scrape. The parent forwards SIGTERM and SIGINT (workers run in their own
-session: a terminal's Ctrl-C reaches only the parent), restarts a worker that exits while it
-serves, and exits when every worker has drained. A worker whose parent is gone drains and
-exits too.
+every worker at each scrape. On SIGTERM or SIGINT the parent tells every worker to drain
+(``stop``; a second signal: to stop at once), as a message, not a signal, so that a worker the
+same signal reached directly (a terminal's Ctrl-C, a kill of the process group) does not take
+it for a second one; it restarts a worker that exits while it serves, and exits when every
+worker has drained. A worker whose parent is gone drains and exits too.
 """
 
 from __future__ import annotations
@@ -182,13 +184,18 @@ class Supervisor:
         return True
 
     def _signal(self, sig: signal.Signals) -> None:
-        if not self.stopping:
+        now = self.stopping  # a second signal: at once
+        if not now:
             log.info("signal %s: stopping %d workers", sig.name, len(self.slots))
         self.stopping = True
         self._set_ready()
         for worker in self.slots:
-            if worker is not None and worker.process.returncode is None:
-                worker.process.send_signal(signal.SIGTERM)  # a second one: stop at once
+            if worker is None or worker.process.returncode is not None:
+                continue
+            if worker.listening.done() and worker.listening.exception() is None:
+                worker.link.send({"op": "stop", "now": now})
+            else:  # still starting
+                worker.process.terminate()
 
     async def _keep(self, slot: int) -> None:
         """Run worker ``slot``, restarting it when it exits, until the server stops."""
@@ -227,7 +234,6 @@ class Supervisor:
                 stdin=asyncio.subprocess.DEVNULL,
                 pass_fds=[theirs.fileno(), *(s.fileno() for s in self.sockets)],
                 env={**os.environ, METRICS_DIR: self.metrics},
-                start_new_session=True,
             )
         finally:
             theirs.close()
@@ -336,10 +342,11 @@ def _sum_handoffs(replies: list[dict[str, Any]]) -> dict[str, Any]:
 class Link:
     """A worker's side of its link to the parent."""
 
-    def __init__(self, app: App, fd: int, lost: Callable[[], None]) -> None:
+    def __init__(self, app: App, fd: int, stop: Callable[[bool, str], None]) -> None:
         self.app = app
         self.fd = fd
-        self.lost = lost
+        #: ``stop(now, why)``: drain and exit (at once if ``now``)
+        self.stop = stop
         #: every worker is ready (the parent says)
         self.all_ready = False
         self.next_id = 0
@@ -382,6 +389,8 @@ class Link:
                         future.set_result(message)
                 elif kind == "do":
                     self._spawn(self._do(message))
+                elif kind == "stop":
+                    self.stop(message["now"], "the parent stops the server")
                 elif kind == "decide":
                     decision = self.decisions.pop(message["id"], None)
                     if decision is not None and not decision.done():
@@ -393,7 +402,7 @@ class Link:
         for decision in self.decisions.values():  # no parent to agree with: keep the old
             if not decision.done():
                 decision.set_result("the server is stopping")
-        self.lost()  # the parent is gone: drain and exit
+        self.stop(False, "the parent is gone")
 
     async def _do(self, message: dict[str, Any]) -> None:
         operation, name, ident = message["what"], message["name"], message["id"]
