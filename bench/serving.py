@@ -740,7 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import serving_report
 
     parser = argparse.ArgumentParser(description="Serving benchmark (issue 14)")
-    parser.add_argument("--servers", default="willump-serve,mlserver,ray-serve,ray-serve+willump")
+    parser.add_argument(
+        "--servers", default="willump-serve,willump-serve-2w,mlserver,ray-serve,ray-serve+willump"
+    )
     parser.add_argument("--concurrency", default="1,8,64")
     parser.add_argument("--rows", default="1,100")
     parser.add_argument("--encodings", default="json,binary")

@@ -226,7 +226,7 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace, argv: l
     try:
         from willump_mlir.serve.app import App, Options, run, settle_heap
         from willump_mlir.serve.repository import Repository
-        from willump_mlir.serve.workers import available_cpus
+        from willump_mlir.serve.workers import available_cpus, worker_spec
     except ModuleNotFoundError as error:
         if error.name not in ("httptools", "uvloop", "orjson", "prometheus_client"):
             raise
@@ -243,11 +243,7 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace, argv: l
         return _supervise(options, argv, workers)
     slot, control, listening = None, -1, []
     if options.worker is not None:
-        import socket
-
-        fields = options.worker.split(":")
-        slot, control = int(fields[0]), int(fields[1])
-        listening = [socket.socket(fileno=int(fd)) for fd in fields[2].split(",")]
+        slot, control, listening = worker_spec(options.worker)
     app = App(
         lambda on_batch: Repository(
             options.repository,
@@ -286,19 +282,17 @@ def _supervise(options: argparse.Namespace, argv: list[str], workers: int) -> in
 
     logging.basicConfig(level=options.log_level.upper(), stream=sys.stderr)
     try:
-        sockets = bind(options.host, options.port)
+        sockets = bind(options.host, options.port, workers)
     except OSError as error:
         print(f"willump serve: cannot listen on {options.host} port {options.port}: {error}",
               file=sys.stderr)  # fmt: skip
         return 3
-    fds = ",".join(str(s.fileno()) for s in sockets)
 
-    def command(slot: int, control: int, unloaded: list[str]) -> list[str]:
-        spec = f"{slot}:{control}:{fds}"
+    def command(spec: str, unloaded: list[str]) -> list[str]:
         extra = [a for name in unloaded for a in ("--unloaded", name)]
         return [sys.executable, "-m", "willump_mlir.cli", *argv, "--worker", spec, *extra]
 
-    return asyncio.run(Supervisor(command, workers, sockets).run())
+    return asyncio.run(Supervisor(command, sockets).run())
 
 
 if __name__ == "__main__":

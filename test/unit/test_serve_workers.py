@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -170,3 +172,14 @@ def test_sigterm_drains_every_worker(served: Served, server: tuple[str, Any, Pat
     for pid in children:  # gone (or a zombie of the test's init)
         status = Path(f"/proc/{pid}/status")
         assert not status.exists() or "zombie" in status.read_text()
+
+
+def test_a_taken_port_exits_3(served: Served, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        command = [*serve_command(served.root, "--workers", "2"), "--port", port]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "cannot listen" in result.stderr

@@ -1,11 +1,14 @@
 """``willump serve --workers N``: N worker processes answering on the same listening sockets,
 under a parent that supervises them.
 
-The parent binds the sockets and hands them to each worker (``pass_fds``): the kernel gives a
-new connection to whichever worker accepts it first, so an idle worker takes the next one; a
-worker that dies loses no queued connection (the socket stays open in the parent and the
-others); port 0 names one port for all. (``SO_REUSEPORT`` would give each worker its own
-accept queue, hashed by address: a busy or dead worker keeps its share.)
+The parent binds one socket per worker to the same port with ``SO_REUSEPORT`` and hands each
+worker its own (``pass_fds``): the kernel spreads new connections over them by a hash of the
+client's address and port, so the connections of a client that opens many (a load balancer, a
+pool) are shared about evenly. One socket that every worker accepts from was measured first:
+the worker that wakes first accepts every pending connection, and 64 keep-alive connections
+opened at once went 77/23% or worse between two workers. The parent keeps every socket open:
+the connections queued on a dead worker's socket wait there for its replacement (a few
+seconds), none is refused; port 0 names one port for all.
 
 Each worker is a fresh ``python -m willump_mlir.cli serve ... --worker SPEC`` process with
 its own model repository, batching and event loop, linked to the parent by a socket pair
@@ -68,10 +71,11 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for ``host`` and ``port`` (one per address ``host`` resolves to,
-    as ``loop.create_server`` binds them)."""
-    sockets: list[socket.socket] = []
+def bind(host: str, port: int, workers: int) -> list[list[socket.socket]]:
+    """Each worker's listening sockets for ``host`` and ``port``: one per address ``host``
+    resolves to (as ``loop.create_server`` binds them), all workers' on the same port
+    (``SO_REUSEPORT``; port 0: the one the first socket got)."""
+    sockets: list[list[socket.socket]] = [[] for _ in range(workers)]
     seen = set()
     try:
         for family, kind, proto, _, address in socket.getaddrinfo(
@@ -80,16 +84,18 @@ def bind(host: str, port: int) -> list[socket.socket]:
             if (family, address) in seen:
                 continue
             seen.add((family, address))
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
-            sock.listen(1024)
-            sock.set_inheritable(True)
+            for own in sockets:
+                sock = socket.socket(family, kind, proto)
+                own.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(address)
+                address = sock.getsockname()  # port 0: the others take the same port
+                sock.listen(1024)
     except OSError:
-        for sock in sockets:
+        for sock in (s for own in sockets for s in own):
             sock.close()
         raise
     return sockets
@@ -124,19 +130,21 @@ class _Worker:
 
 
 class Supervisor:
-    """The parent of ``willump serve --workers N`` (see the module docstring). ``command(slot,
-    control_fd, unloaded)`` is a worker's command line."""
+    """The parent of ``willump serve --workers N`` (see the module docstring), with each
+    worker's listening ``sockets`` (``bind``). ``command(spec, unloaded)`` is a worker's
+    command line: ``spec`` is its ``--worker`` argument (``worker_spec``), ``unloaded`` the
+    models a client unloaded."""
 
     def __init__(
         self,
-        command: Callable[[int, int, list[str]], list[str]],
-        workers: int,
-        sockets: list[socket.socket],
+        command: Callable[[str, list[str]], list[str]],
+        sockets: list[list[socket.socket]],
     ) -> None:
         self.command = command
         self.sockets = sockets
-        self.slots: list[_Worker | None] = [None] * workers
+        self.slots: list[_Worker | None] = [None] * len(sockets)
         self.stopping = False
+        self.started = False  # every worker listened once: from then on, one that exits restarts
         self.all_ready = False
         self.next_id = 0
         self.lock = asyncio.Lock()  # one load or unload at a time
@@ -151,14 +159,15 @@ class Supervisor:
             slots = range(len(self.slots))
             keepers = [asyncio.create_task(self._keep(slot)) for slot in slots]
             started = await asyncio.gather(*(self._started(slot) for slot in slots))
-            if not all(started):
+            self.started = all(started)
+            if not self.started:
                 self.stopping = True
                 for worker in self.slots:
                     if worker is not None and worker.process.returncode is None:
                         worker.process.kill()
                 await asyncio.gather(*keepers)
                 return 3
-            for sock in self.sockets:
+            for sock in self.sockets[0]:
                 address = sock.getsockname()
                 name = f"[{address[0]}]" if ":" in address[0] else address[0]
                 print(f"willump serve: listening on http://{name}:{address[1]} "
@@ -170,7 +179,7 @@ class Supervisor:
             await asyncio.gather(*keepers)
             return 0
         finally:
-            for sock in self.sockets:
+            for sock in (s for own in self.sockets for s in own):
                 sock.close()
             shutil.rmtree(self.metrics, ignore_errors=True)
 
@@ -203,6 +212,8 @@ class Supervisor:
         while True:
             worker = await self._spawn(slot)
             self.slots[slot] = worker
+            if self.stopping:  # (while it was being spawned)
+                worker.process.terminate()
             reading = asyncio.create_task(self._read(worker))
             code = await worker.process.wait()
             await reading
@@ -217,7 +228,7 @@ class Supervisor:
             for future in worker.pending.values():
                 if not future.done():
                     future.set_result({"ok": True, "gone": True})
-            if self.stopping:
+            if self.stopping or not (served or self.started):  # a first start failed: no retry
                 return
             log.warning("worker %d (pid %d) exited with status %s; restarting it", slot,
                         worker.process.pid, code)  # fmt: skip
@@ -228,11 +239,13 @@ class Supervisor:
 
     async def _spawn(self, slot: int) -> _Worker:
         ours, theirs = socket.socketpair()
+        listening = [s.fileno() for s in self.sockets[slot]]
+        spec = f"{slot}:{theirs.fileno()}:{','.join(map(str, listening))}"
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command(slot, theirs.fileno(), sorted(self.unloaded)),
+                *self.command(spec, sorted(self.unloaded)),
                 stdin=asyncio.subprocess.DEVNULL,
-                pass_fds=[theirs.fileno(), *(s.fileno() for s in self.sockets)],
+                pass_fds=[theirs.fileno(), *listening],
                 env={**os.environ, METRICS_DIR: self.metrics},
             )
         finally:
@@ -339,6 +352,13 @@ def _sum_handoffs(replies: list[dict[str, Any]]) -> dict[str, Any]:
     return {"ok": True, "data": data}
 
 
+def worker_spec(spec: str) -> tuple[int, int, list[socket.socket]]:
+    """A worker's ``--worker`` argument: its slot, the file descriptor of its link to the
+    parent, its listening sockets."""
+    slot, control, listening = spec.split(":")
+    return int(slot), int(control), [socket.socket(fileno=int(fd)) for fd in listening.split(",")]
+
+
 class Link:
     """A worker's side of its link to the parent."""
 
@@ -373,13 +393,14 @@ class Link:
         repository = self.app.repository
         while repository is not None and not repository.ready():
             await asyncio.sleep(0.02)
-        assert self.link is not None
-        self.link.send({"op": "ready"})
+        if self.link is not None:
+            self.link.send({"op": "ready"})
 
     async def _read(self) -> None:
         assert self.link is not None
+        link = self.link
         with contextlib.suppress(ConnectionError):
-            async for message in self.link.messages():
+            async for message in link.messages():
                 kind = message["op"]
                 if kind == "ready":
                     self.all_ready = bool(message["value"])
@@ -396,6 +417,7 @@ class Link:
                     if decision is not None and not decision.done():
                         decision.set_result(message["why"])
         self.all_ready = False
+        self.link = None
         for future in self.asked.values():
             if not future.done():
                 future.set_exception(NotReady("the server is stopping"))
@@ -422,12 +444,13 @@ class Link:
         except Exception as error:  # noqa: BLE001 - the asking client gets it as a 500
             log.error("%s of %r failed", operation, name, exc_info=error)
             reply.update(ok=False, status=500, error=f"{type(error).__name__}: {error}")
-        assert self.link is not None
-        self.link.send(reply)
+        if self.link is not None:
+            self.link.send(reply)
 
     async def _agree(self, ident: int, outcome: dict[str, Any]) -> str:
         """Tell the parent what the load ``ident`` read; its decision ("": swap in)."""
-        assert self.link is not None
+        if self.link is None:
+            return "the server is stopping"
         decision = asyncio.get_running_loop().create_future()
         self.decisions[ident] = decision
         self.link.send({"op": "prepared", "id": ident, "outcome": outcome})
