@@ -183,3 +183,15 @@ def test_a_taken_port_exits_3(served: Served, tmp_path: Path) -> None:
         result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 3, result.stderr
     assert "cannot listen" in result.stderr
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"])
+def test_workers_must_be_positive_or_auto(
+    workers: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from willump_mlir.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", str(tmp_path), "--workers", workers])
+    assert exit_.value.code == 2
+    assert "--workers must be a positive integer or 'auto'" in capsys.readouterr().err
