@@ -282,7 +282,7 @@ def _supervise(options: argparse.Namespace, argv: list[str], workers: int) -> in
 
     logging.basicConfig(level=options.log_level.upper(), stream=sys.stderr)
     try:
-        sockets = bind(options.host, options.port, workers)
+        sockets = bind(options.host, options.port)
     except OSError as error:
         print(f"willump serve: cannot listen on {options.host} port {options.port}: {error}",
               file=sys.stderr)  # fmt: skip
@@ -292,7 +292,7 @@ def _supervise(options: argparse.Namespace, argv: list[str], workers: int) -> in
         extra = [a for name in unloaded for a in ("--unloaded", name)]
         return [sys.executable, "-m", "willump_mlir.cli", *argv, "--worker", spec, *extra]
 
-    return asyncio.run(Supervisor(command, sockets).run())
+    return asyncio.run(Supervisor(command, workers, sockets).run())
 
 
 if __name__ == "__main__":

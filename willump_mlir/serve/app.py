@@ -473,8 +473,8 @@ def run(
     load balancers to notice), stops accepting, lets in-flight requests finish (at most
     `drain_timeout` seconds; a second signal: at once), then closes the repository. Returns
     the exit status: 0, or 3 when the server did not start (the repository failed to open,
-    the port was taken). ``worker``: as a worker of ``--workers N``, the listening sockets
-    and the file descriptor of the link to the parent (``serve.workers``)."""
+    the port was taken). ``worker``: as a worker of ``--workers N``, the parent's sockets
+    holding the port and the file descriptor of its link to the parent (``serve.workers``)."""
     _configure_logging(log_level)
     # a request frees what it allocates; at the default threshold (700) the objects of the
     # requests in flight alone set off a young collection every ~20 requests (~50 µs a
@@ -500,7 +500,12 @@ async def _serve(
         return 3
     server = Server(app, loop)
     try:
-        addresses = await server.start(host, port, worker[0] if worker else None)
+        if worker is None:
+            addresses = await server.start(host, port)
+        else:  # its own socket on the port the parent holds, now that it is about to accept
+            from willump_mlir.serve.workers import listen
+
+            addresses = await server.start(host, port, listen(worker[0]))
     except OSError as error:
         log.error("cannot listen on %s port %s: %s", host, port, error)
         await app.close()

@@ -1,14 +1,17 @@
 """``willump serve --workers N``: N worker processes answering on the same listening sockets,
 under a parent that supervises them.
 
-The parent binds one socket per worker to the same port with ``SO_REUSEPORT`` and hands each
-worker its own (``pass_fds``): the kernel spreads new connections over them by a hash of the
-client's address and port, so the connections of a client that opens many (a load balancer, a
-pool) are shared about evenly. One socket that every worker accepts from was measured first:
-the worker that wakes first accepts every pending connection, and 64 keep-alive connections
-opened at once went 77/23% or worse between two workers. The parent keeps every socket open:
-the connections queued on a dead worker's socket wait there for its replacement (a few
-seconds), none is refused; port 0 names one port for all.
+Each worker listens on a socket of its own, bound to the same port with ``SO_REUSEPORT``: the
+kernel spreads new connections over the listening sockets by a hash of the client's address
+and port, so the connections of a client that opens many (a load balancer, a pool) are shared
+about evenly. (One socket that every worker accepts from was measured first: the worker that
+wakes first accepts every pending connection, and 64 keep-alive connections opened at once
+went 77/23% between two workers.) The parent holds the port with a socket bound but not
+listening (it takes no connection; port 0 names one port for all) and hands it to each worker
+(``pass_fds``), which binds its own listening socket to the same address when it is about to
+accept: a worker that dies takes its socket with it, and new connections go to the others at
+once rather than wait in a dead worker's queue for its replacement (the few it had queued
+but not accepted are reset, as on a single server that dies).
 
 Each worker is a fresh ``python -m willump_mlir.cli serve ... --worker SPEC`` process with
 its own model repository, batching and event loop, linked to the parent by a socket pair
@@ -71,33 +74,47 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def bind(host: str, port: int, workers: int) -> list[list[socket.socket]]:
-    """Each worker's listening sockets for ``host`` and ``port``: one per address ``host``
-    resolves to (as ``loop.create_server`` binds them), all workers' on the same port
-    (``SO_REUSEPORT``; port 0: the one the first socket got)."""
-    sockets: list[list[socket.socket]] = [[] for _ in range(workers)]
+def _bound(family: int, address: Any) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """The parent's sockets holding ``host`` and ``port``, bound and not listening: one per
+    address ``host`` resolves to (as ``loop.create_server`` binds them)."""
+    sockets: list[socket.socket] = []
     seen = set()
     try:
-        for family, kind, proto, _, address in socket.getaddrinfo(
+        for family, _, _, _, address in socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         ):
-            if (family, address) in seen:
-                continue
-            seen.add((family, address))
-            for own in sockets:
-                sock = socket.socket(family, kind, proto)
-                own.append(sock)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                if family == socket.AF_INET6:
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                sock.bind(address)
-                address = sock.getsockname()  # port 0: the others take the same port
-                sock.listen(1024)
+            if (family, address) not in seen:
+                seen.add((family, address))
+                sockets.append(_bound(family, address))
     except OSError:
-        for sock in (s for own in sockets for s in own):
+        for sock in sockets:
             sock.close()
         raise
+    return sockets
+
+
+def listen(held: list[socket.socket]) -> list[socket.socket]:
+    """A worker's listening sockets on the addresses of the parent's ``held`` ones (which
+    it closes: the parent keeps its own)."""
+    sockets = []
+    for sock in held:
+        with sock:
+            sockets.append(_bound(sock.family, sock.getsockname()))
+        sockets[-1].listen(1024)
     return sockets
 
 
@@ -130,19 +147,20 @@ class _Worker:
 
 
 class Supervisor:
-    """The parent of ``willump serve --workers N`` (see the module docstring), with each
-    worker's listening ``sockets`` (``bind``). ``command(spec, unloaded)`` is a worker's
+    """The parent of ``willump serve --workers N`` (see the module docstring), holding the
+    port with ``sockets`` (``bind``). ``command(spec, unloaded)`` is a worker's
     command line: ``spec`` is its ``--worker`` argument (``worker_spec``), ``unloaded`` the
     models a client unloaded."""
 
     def __init__(
         self,
         command: Callable[[str, list[str]], list[str]],
-        sockets: list[list[socket.socket]],
+        workers: int,
+        sockets: list[socket.socket],
     ) -> None:
         self.command = command
         self.sockets = sockets
-        self.slots: list[_Worker | None] = [None] * len(sockets)
+        self.slots: list[_Worker | None] = [None] * workers
         self.stopping = False
         self.started = False  # every worker listened once: from then on, one that exits restarts
         self.all_ready = False
@@ -167,7 +185,7 @@ class Supervisor:
                         worker.process.kill()
                 await asyncio.gather(*keepers)
                 return 3
-            for sock in self.sockets[0]:
+            for sock in self.sockets:
                 address = sock.getsockname()
                 name = f"[{address[0]}]" if ":" in address[0] else address[0]
                 print(f"willump serve: listening on http://{name}:{address[1]} "
@@ -179,7 +197,7 @@ class Supervisor:
             await asyncio.gather(*keepers)
             return 0
         finally:
-            for sock in (s for own in self.sockets for s in own):
+            for sock in self.sockets:
                 sock.close()
             shutil.rmtree(self.metrics, ignore_errors=True)
 
@@ -239,7 +257,7 @@ class Supervisor:
 
     async def _spawn(self, slot: int) -> _Worker:
         ours, theirs = socket.socketpair()
-        listening = [s.fileno() for s in self.sockets[slot]]
+        listening = [s.fileno() for s in self.sockets]
         spec = f"{slot}:{theirs.fileno()}:{','.join(map(str, listening))}"
         try:
             process = await asyncio.create_subprocess_exec(
@@ -354,9 +372,9 @@ def _sum_handoffs(replies: list[dict[str, Any]]) -> dict[str, Any]:
 
 def worker_spec(spec: str) -> tuple[int, int, list[socket.socket]]:
     """A worker's ``--worker`` argument: its slot, the file descriptor of its link to the
-    parent, its listening sockets."""
-    slot, control, listening = spec.split(":")
-    return int(slot), int(control), [socket.socket(fileno=int(fd)) for fd in listening.split(",")]
+    parent, the parent's sockets holding the port."""
+    slot, control, held = spec.split(":")
+    return int(slot), int(control), [socket.socket(fileno=int(fd)) for fd in held.split(",")]
 
 
 class Link:
