@@ -34,7 +34,7 @@ def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, Any, Path]]:
     """(URL, process, repository) of ``willump serve --workers 2`` over a copy of `served`."""
     root = tmp_path / "repository"
     shutil.copytree(served.root, root)
-    with running(serve_command(root, "--workers", "2", "--shutdown-delay", "0.5"),
+    with running(serve_command(root, "--workers", "2", "--shutdown-delay", "3"),
                  tmp_path / "log") as (url, process):  # fmt: skip
         yield url, process, root
 
@@ -48,9 +48,16 @@ def workers(process: Any) -> list[int]:
 def counts(url: str) -> dict[str, float]:
     """The samples of /metrics, by name and labels."""
     text = httpx.get(f"{url}/metrics").text
-    return {m[1]: float(m[2]) for m in re.finditer(r"^(\S+) (\S+)$", text, re.M) if m[1]} | {
-        m[1]: float(m[2]) for m in re.finditer(r"^(\S+\}) (\S+)$", text, re.M)
-    }
+    return {m[1]: float(m[2]) for m in re.finditer(r"^(\S+) (\S+)$", text, re.M)}
+
+
+def settled(url: str, name: str, expected: float) -> dict[str, float]:
+    """The samples of /metrics once ``name`` reads ``expected`` (or after 10 s): a request is
+    counted just after its answer is written."""
+    deadline = time.monotonic() + 10
+    while (samples := counts(url)).get(name) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return samples
 
 
 def infer(url: str, served: Served, docs: list[str]) -> dict[str, Any]:
@@ -85,9 +92,10 @@ def test_both_workers_answer_and_metrics_count_the_whole_server(
         if min(by_worker) > 0:
             break
     assert min(by_worker) > 0, by_worker
-    samples = counts(url)
     # (the metadata request counts too)
-    assert samples['willump_requests_total{model="reviews",version="1"}'] == sent + 1
+    total = 'willump_requests_total{model="reviews",version="1"}'
+    samples = settled(url, total, sent + 1)
+    assert samples[total] == sent + 1
     assert samples['willump_rows_total{model="reviews",version="1"}'] == 3 * sent
     latency = 'willump_request_duration_seconds_count{model="reviews",version="1"}'
     assert samples[latency] == sent + 1
@@ -142,21 +150,25 @@ def test_a_killed_worker_is_restarted_and_its_counts_kept(
     assert httpx.post(f"{url}/v2/repository/models/credit/unload").status_code == 200
     for i in range(10):
         infer(url, served, review_docs(2, seed=i))
+    total = 'willump_requests_total{model="reviews",version="1"}'
+    assert settled(url, total, 10)[total] == 10  # before the kill
     before = workers(process)
     victim = before[0]
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 60
-    readiness = []  # not ready while a worker restarts (the others answer)
+    readiness: list[int | str] = []  # not ready while a worker restarts (the others answer)
     while (now := workers(process)) == before or len(now) < 2 or readiness[-1:] != [200]:
         assert time.monotonic() < deadline and process.poll() is None
-        readiness.append(httpx.get(f"{url}/v2/health/ready", timeout=30).status_code)
+        try:
+            readiness.append(httpx.get(f"{url}/v2/health/ready", timeout=30).status_code)
+        except httpx.TransportError:  # connected to the dying worker's socket: reset
+            readiness.append("reset")
         time.sleep(0.1)
     assert victim not in now and len(now) == 2
     assert 503 in readiness, readiness
     for i in range(10):
         infer(url, served, review_docs(2, seed=i))
-    samples = counts(url)
-    assert samples['willump_requests_total{model="reviews",version="1"}'] == 20
+    assert settled(url, total, 20)[total] == 20
     # the restarted worker does not load what a client unloaded
     body = {"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}]}
     for _ in range(10):
