@@ -8,6 +8,7 @@
 Servers, each started as its own process tree on 127.0.0.1 and stopped by its process group:
 
 - ``willump-serve``: ``willump serve REPOSITORY`` on the compiled pipeline (JSON and binary);
+- ``willump-serve-2w``: the same with ``--workers 2`` (a parent and 2 worker processes);
 - ``mlserver``: MLServer with its scikit-learn runtime on the fitted Pipeline, adaptive
   batching on, in its own virtual environment ``bench/.venvs/mlserver`` created on first use
   (its pins clash with ours); JSON only (its REST server has no binary tensor extension);
@@ -195,10 +196,13 @@ def _start_trivial(work: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     return _spawn([sys.executable, "-m", "bench.serving_trivial", str(port)], log)
 
 
-def _start_willump(work: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    willump = Path(sys.executable).with_name("willump")
-    cmd = [str(willump), "serve", str(work / "repository"), "--port", str(port)]
-    return _spawn(cmd, log)
+def _willump_starter(*extra: str) -> Callable[[Path, int, Path], subprocess.Popen[bytes]]:
+    def start(work: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+        willump = Path(sys.executable).with_name("willump")
+        cmd = [str(willump), "serve", str(work / "repository"), "--port", str(port), *extra]
+        return _spawn(cmd, log)
+
+    return start
 
 
 def _start_mlserver(work: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -244,8 +248,15 @@ SERVERS = {
     "willump-serve": Server(
         "willump-serve",
         ("json", "binary"),
-        start=_start_willump,
-        note="willump serve, compiled pipeline, its default batching",
+        start=_willump_starter(),
+        note="willump serve, compiled pipeline, its default batching; 1 process",
+    ),
+    "willump-serve-2w": Server(
+        "willump-serve-2w",
+        ("json", "binary"),
+        start=_willump_starter("--workers", "2"),
+        note="the same with --workers 2: 3 processes, a parent (idle) and 2 workers sharing "
+        "the port, each with its own batching",
     ),
     "mlserver": Server(
         "mlserver",
@@ -253,13 +264,15 @@ SERVERS = {
         outputs=["predict_proba"],
         start=_start_mlserver,
         note="MLServer 1.7.1, mlserver-sklearn, max_batch_size 64, "
-        "max_batch_time 5 ms, default settings otherwise (one parallel inference worker process)",
+        "max_batch_time 5 ms, default settings otherwise: 2 processes, its HTTP server and one "
+        "parallel inference worker",
     ),
     "ray-serve": Server(
         "ray-serve",
         ("json",),
         start=_ray_starter("sklearn"),
-        note="Ray Serve, 1 replica, @serve.batch(64, 5 ms), the sklearn Pipeline",
+        note="Ray Serve, 1 replica, @serve.batch(64, 5 ms), the sklearn Pipeline (processes: "
+        "Ray's, its HTTP proxy actor, the replica)",
     ),
     "ray-serve+willump": Server(
         "ray-serve+willump",
@@ -727,7 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import serving_report
 
     parser = argparse.ArgumentParser(description="Serving benchmark (issue 14)")
-    parser.add_argument("--servers", default="willump-serve,mlserver,ray-serve,ray-serve+willump")
+    parser.add_argument(
+        "--servers", default="willump-serve,willump-serve-2w,mlserver,ray-serve,ray-serve+willump"
+    )
     parser.add_argument("--concurrency", default="1,8,64")
     parser.add_argument("--rows", default="1,100")
     parser.add_argument("--encodings", default="json,binary")
@@ -778,9 +793,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"in-process pipeline: {prep.pipeline_us}", flush=True)
     results: list[dict[str, Any]] = []
     names = args.servers.split(",")
-    if args.merge and (out / "serving.json").exists():
-        earlier = json.loads((out / "serving.json").read_text())["results"]
-        results = [r for r in earlier if r["server"] not in names]
+    previous = json.loads((out / "serving.json").read_text()) \
+        if (out / "serving.json").exists() else None  # fmt: skip
+    if args.merge and previous is not None:
+        results = [r for r in previous["results"] if r["server"] not in names]
     for name in names:
         run_server(prep, SERVERS[name], args, results)
     meta = {
@@ -790,6 +806,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "batch": BATCH,
         "kept": sorted({r["server"] for r in results} - set(names)),
+        # the machine then: its in-process references against this run's (serving_report)
+        "previous_pipeline_us": previous["meta"].get("pipeline_us") if previous else None,
     }
     (out / "serving.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     serving_report.write(meta, results, out / "serving.md", out / "serving.png")

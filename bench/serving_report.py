@@ -13,7 +13,7 @@ import numpy as np
 
 from bench import timing
 
-SERVER_ORDER = ("willump-serve", "mlserver", "ray-serve", "ray-serve+willump")
+SERVER_ORDER = ("willump-serve", "willump-serve-2w", "mlserver", "ray-serve", "ray-serve+willump")
 
 
 def _header(title: str) -> list[str]:
@@ -105,6 +105,40 @@ def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+#: the in-process references ``bench.serving.prepare`` measures, by key
+REFERENCES = {
+    "sklearn": "scikit-learn's predict_proba", "ray_app_decode": "json.loads + a DataFrame",
+    "willump": "the compiled pipeline",
+}  # fmt: skip
+
+
+def machine_drift(meta: dict[str, Any]) -> list[str]:
+    """This run's in-process references against the previous run's (of the file this run
+    replaced): where they moved, so did everything measured on the machine (a shared VM's
+    neighbours move cache- and memory-bound work by tens of percent between quiet runs)."""
+    before, now = meta.get("previous_pipeline_us"), meta["pipeline_us"]
+    if not before:
+        return []
+    cells = []
+    for key, what in REFERENCES.items():
+        for rows in (1, 100):
+            name = f"{key}_{rows}"
+            if name in before and name in now:
+                change = now[name] / before[name] - 1
+                cells.append(f"{what}, {rows} row(s): {before[name]:.0f} → {now[name]:.0f} µs "
+                             f"({change:+.0%})")  # fmt: skip
+    if not cells:
+        return []
+    return [
+        "## The machine against the previous run", "",
+        "In-process references (medians of a loop in the bench's parent; the first two run no "
+        "code of this project), the previous run of this file → this one: "
+        + "; ".join(cells) + ". Where they moved, absolute numbers of the two runs do not "
+        "compare (nor do rows `--merge` kept): compare servers within one run, or one server "
+        "against another revision at once (`python -m bench.serving_side REV`).", "",
+    ]  # fmt: skip
+
+
 def ray_serve_analysis(
     meta: dict[str, Any], groups: dict[tuple, list[dict[str, Any]]]
 ) -> list[str]:
@@ -194,22 +228,24 @@ def _done_means(groups: dict[tuple, list[dict[str, Any]]]) -> list[str]:
     lines = ["## Issue 14's targets", ""]
     p50 = _lookup(groups, "willump-serve", 1, 1, "p50_ms")
     p99 = _lookup(groups, "willump-serve", 1, 1, "p99_ms")
-    if p50 is None:
-        return lines + ["willump-serve did not run.", ""]
-    ok = "met" if p50 <= 1 and p99 <= 3 else "NOT met"
-    lines.append(
-        f"- 1 row, concurrency 1 (JSON): p50 {p50:.2f} ms (≤ 1), p99 {p99:.2f} ms (≤ 3): {ok}."
-    )
-    for rows in (1, 100):
-        own = _lookup(groups, "willump-serve", rows, 64, "rps")
-        for peer in ("mlserver", "ray-serve"):
-            other = _lookup(groups, peer, rows, 64, "rps")
-            if own and other:
-                ratio = own / other
-                lines.append(
-                    f"- {rows} row(s), concurrency 64, JSON: {ratio:.1f}x {peer}'s "
-                    f"requests/s (≥ 5x: {'met' if ratio >= 5 else 'NOT met'})."
-                )
+    if p50 is not None and p99 is not None:
+        ok = "met" if p50 <= 1 and p99 <= 3 else "NOT met"
+        lines.append(
+            f"- 1 row, concurrency 1 (JSON): p50 {p50:.2f} ms (≤ 1), p99 {p99:.2f} ms (≤ 3): {ok}."
+        )
+    for ours in ("willump-serve", "willump-serve-2w"):
+        for rows in (1, 100):
+            own = _lookup(groups, ours, rows, 64, "rps")
+            for peer in ("mlserver", "ray-serve"):
+                other = _lookup(groups, peer, rows, 64, "rps")
+                if own and other:
+                    ratio = own / other
+                    lines.append(
+                        f"- {ours}, {rows} row(s), concurrency 64, JSON: {ratio:.1f}x {peer}'s "
+                        f"requests/s (≥ 5x: {'met' if ratio >= 5 else 'NOT met'})."
+                    )
+    if len(lines) == 2:
+        lines.append("willump-serve did not run.")
     return lines + [""]
 
 
@@ -267,7 +303,7 @@ def write(meta: dict[str, Any], results: list[dict[str, Any]], md: Path, png: Pa
             f"- {r['server']} {r.get('encoding', '')} {r.get('rows', '')}: {r['failure'][:400]}"
             for r in failures
         ]
-    lines += ["", *_done_means(groups), *ray_serve_analysis(meta, groups)]
+    lines += ["", *_done_means(groups), *machine_drift(meta), *ray_serve_analysis(meta, groups)]
     lines.append(f"![requests/s and p99]({png.name})")
     md.write_text("\n".join(lines) + "\n")
     plot(groups, png)

@@ -52,6 +52,9 @@ class FakeRepository:
     def ready(self) -> bool:
         return True
 
+    def loaded(self) -> list[FakeModel]:
+        return []
+
     async def close(self) -> None:
         return None
 

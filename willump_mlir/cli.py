@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         add_help=False,
         help="run the benchmark harness (bench/); other options go to bench.run",
     )
+    argv = sys.argv[1:] if argv is None else argv
     options, rest = parser.parse_known_args(argv)
     if rest and options.command != "bench":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "predict":
         return run_predict(options)
     if options.command == "serve":
-        return _serve(parser, options)
+        return _serve(parser, options, argv)
     root = Path(__file__).resolve().parents[1]
     if options.command == "corpus":
         from willump_mlir.corpus import all_cases
@@ -152,6 +154,20 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--max-body-bytes", type=int, default=64 << 20, help="larger bodies get 413 (64 MiB)"
     )
     serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request's line and headers may take to arrive; then 408 and close",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a proxy (address or network, repeatable) whose X-Forwarded-For names the "
+        "client in the access log; the header is ignored from other peers",
+    )
+    serve.add_argument(
         "--max-rows", type=int, default=100_000, help="requests with more rows get 413"
     )
     serve.add_argument(
@@ -178,9 +194,17 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         default=30.0,
         help="seconds in-flight requests get to finish at shutdown",
     )
+    serve.add_argument(
+        "--workers",
+        default="1",
+        help="worker processes answering on the same port (each with its own models and "
+        "batching; 'auto': one per CPU this process may use); default 1",
+    )
+    serve.add_argument("--worker", help=argparse.SUPPRESS)  # SLOT:CONTROL_FD:LISTEN_FD,...
+    serve.add_argument("--unloaded", action="append", default=[], help=argparse.SUPPRESS)
 
 
-def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace, argv: list[str]) -> int:
     if not options.repository.is_dir():
         parser.error(f"repository {str(options.repository)!r} is not a directory")
     token = None
@@ -191,28 +215,52 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
             parser.error(f"--token-file: {error}")
         if not token:
             parser.error(f"--token-file {str(options.token_file)!r} is empty")
-    for flag in ("max_body_bytes", "max_rows"):
-        if getattr(options, flag) < 1:
+    for flag in ("max_body_bytes", "max_rows", "header_timeout"):
+        if not getattr(options, flag) > 0:
             parser.error(f"--{flag.replace('_', '-')} must be positive")
+    for proxy in options.trusted_proxy:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as error:
+            parser.error(f"--trusted-proxy: {error}")
     try:
         from willump_mlir.serve.app import App, Options, run, settle_heap
         from willump_mlir.serve.repository import Repository
+        from willump_mlir.serve.workers import available_cpus, worker_spec
     except ModuleNotFoundError as error:
         if error.name not in ("httptools", "uvloop", "orjson", "prometheus_client"):
             raise
         print(f"willump serve needs the serve extra (pip install 'willump-mlir[serve]'): "
               f"{error}", file=sys.stderr)  # fmt: skip
         return 2
+    if options.workers == "auto":
+        workers = available_cpus()
+    elif options.workers.isdigit() and int(options.workers) > 0:
+        workers = int(options.workers)
+    else:
+        parser.error(f"--workers must be a positive integer or 'auto', got {options.workers!r}")
+    if workers > 1 and options.worker is None:
+        return _supervise(options, argv, workers)
+    slot, control, listening = None, -1, []
+    if options.worker is not None:
+        slot, control, listening = worker_spec(options.worker)
     app = App(
         lambda on_batch: Repository(
-            options.repository, trust=options.trust, on_batch=on_batch, on_loaded=settle_heap
+            options.repository,
+            trust=options.trust,
+            on_batch=on_batch,
+            on_loaded=settle_heap,
+            unloaded=tuple(options.unloaded),
         ),
         Options(
             max_body_bytes=options.max_body_bytes,
             max_rows=options.max_rows,
             token=token,
             auth_health=options.auth_health,
+            header_timeout=options.header_timeout,
+            trusted_proxies=tuple(options.trusted_proxy),
         ),
+        worker=slot,
     )
     return run(
         app,
@@ -221,7 +269,30 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
         log_level=options.log_level,
         shutdown_delay=options.shutdown_delay,
         drain_timeout=options.drain_timeout,
+        worker=(listening, control) if slot is not None else None,
     )
+
+
+def _supervise(options: argparse.Namespace, argv: list[str], workers: int) -> int:
+    """``willump serve --workers N`` (N > 1): the parent (``serve.workers.Supervisor``)."""
+    import asyncio
+    import logging
+
+    from willump_mlir.serve.workers import Supervisor, bind
+
+    logging.basicConfig(level=options.log_level.upper(), stream=sys.stderr)
+    try:
+        sockets = bind(options.host, options.port)
+    except OSError as error:
+        print(f"willump serve: cannot listen on {options.host} port {options.port}: {error}",
+              file=sys.stderr)  # fmt: skip
+        return 3
+
+    def command(spec: str, unloaded: list[str]) -> list[str]:
+        extra = [a for name in unloaded for a in ("--unloaded", name)]
+        return [sys.executable, "-m", "willump_mlir.cli", *argv, "--worker", spec, *extra]
+
+    return asyncio.run(Supervisor(command, workers, sockets).run())
 
 
 if __name__ == "__main__":

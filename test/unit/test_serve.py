@@ -303,10 +303,25 @@ def test_metrics_and_access_log(
     assert 'willump_batch_rows_bucket{le="8.0",model="credit",version="1"}' in text
     assert 'willump_compute_duration_seconds_count{model="credit",version="1"}' in text
     assert "process_resident_memory_bytes" in text
+    assert "# TYPE willump_handoff_rows_total counter" in text  # by reason: none here yet
     time.sleep(0.2)
     lines = [json.loads(line) for line in server[1].read_text().splitlines() if line[:1] == "{"]
     infer = [line for line in lines if line["path"] == "/v2/models/credit/infer"]
     assert infer and {"status", "ms", "bytes_in", "rows", "model"} <= set(infer[-1])
+
+
+def test_request_times_are_finer_than_whole_milliseconds(
+    http: httpx.Client, server: tuple[str, Path]
+) -> None:
+    """Regression: the times came from uvloop's ``loop.time()``, which counts whole
+    milliseconds, so every fast request logged 0.0 or 1.0 ms (and the latency histogram
+    got 0 or 1 ms)."""
+    for _ in range(20):
+        assert http.get("/v2/health/live?timing").status_code == 200
+    time.sleep(0.2)
+    lines = [json.loads(line) for line in server[1].read_text().splitlines() if line[:1] == "{"]
+    times = [line["ms"] for line in lines if line["path"] == "/v2/health/live"]
+    assert len(times) >= 20 and any(ms % 1 for ms in times), times
 
 
 def test_bad_tokens_are_401(served: Served, tmp_path: Path) -> None:

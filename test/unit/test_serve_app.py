@@ -124,6 +124,8 @@ def test_cli_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["serve", str(tmp_path), "--token-file", str(empty)], "is empty"),
         (["serve", str(tmp_path), "--token-file", str(tmp_path / "missing")], "--token-file"),
         (["serve", str(tmp_path), "--max-rows", "0"], "--max-rows must be positive"),
+        (["serve", str(tmp_path), "--header-timeout", "0"], "--header-timeout must be positive"),
+        (["serve", str(tmp_path), "--trusted-proxy", "proxy.local"], "--trusted-proxy"),
     ]:
         with pytest.raises(SystemExit) as exited:
             main(argv)
@@ -218,3 +220,16 @@ def test_settle_heap_freezes_what_is_alive_after_collecting() -> None:
         assert gc.get_freeze_count() <= frozen + 100 and alive.me is alive
     finally:
         gc.unfreeze()
+
+
+def test_x_forwarded_for_names_the_client_only_behind_a_trusted_proxy() -> None:
+    app = App(FakeRepository, Options(trusted_proxies=("10.0.0.0/8", "::1")))
+    forwarded = {b"x-forwarded-for": b"198.51.100.7, 203.0.113.9 , 10.0.0.7"}
+    assert app.client("10.1.2.3", forwarded) == "203.0.113.9"  # the hop before the proxies
+    assert app.client("::1", forwarded) == "203.0.113.9"
+    assert app.client("192.0.2.1", forwarded) == "192.0.2.1"  # anyone can send the header
+    assert app.client("10.1.2.3", {}) == "10.1.2.3"
+    assert app.client("10.1.2.3", {b"x-forwarded-for": b"10.9.9.9"}) == "10.9.9.9"  # all trusted
+    assert app.client(None, forwarded) is None
+    untrusting = App(FakeRepository, Options())
+    assert untrusting.client("10.1.2.3", forwarded) == "10.1.2.3"

@@ -1,14 +1,18 @@
 """``willump serve``'s HTTP/1.1 server (``willump_mlir.serve.http``) at the byte level, as a
 real process on 127.0.0.1 (the stand-in repository of ``fake_repository.py``): keep-alive,
 pipelining, HTTP/1.0, chunked bodies, ``Expect: 100-continue``, the body limit before the
-body is read, the limit on the request's head, malformed requests, and idle connections closed."""
+body is read, the limit on the request's head, malformed requests, idle connections closed, a
+head that does not arrive in time (408), and the client behind a trusted proxy in the access
+log."""
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from test_serve import TEST, running
@@ -18,6 +22,12 @@ FAKE = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
         "Options, run; raise SystemExit(run(App(lambda on_batch: FakeRepository(on_batch="
         "on_batch), Options(max_body_bytes=1000)), port=0, log_level='warning'))",
         str(TEST)]  # fmt: skip
+
+
+#: a 0.5 s header timeout, 127.0.0.1 trusted as a proxy, the access log written
+PROXIED = [*FAKE[:2], FAKE[2].replace(
+    "Options(max_body_bytes=1000)", "Options(header_timeout=0.5, trusted_proxies=('127.0.0.1',))"
+).replace("log_level='warning'", "log_level='info'"), FAKE[3]]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +157,47 @@ def test_idle_connections_are_closed(address: tuple[str, int]) -> None:
             out += chunk
     waited = time.monotonic() - started
     assert out.endswith(b'{"live":true}') and http.KEEP_ALIVE - 1 < waited < http.KEEP_ALIVE + 4
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[tuple[str, int], Path]]:
+    """A server with a 0.5 s header timeout that trusts 127.0.0.1 as a proxy: its address and
+    log (the access log at info)."""
+    log = tmp_path_factory.mktemp("proxied") / "server.log"
+    with running(PROXIED, log) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        yield (host, int(port)), log
+
+
+def test_a_head_that_does_not_arrive_in_time_is_408_and_closed(
+    proxied: tuple[tuple[str, int], Path],
+) -> None:
+    address = proxied[0]
+    for partial in (b"POST /v2/models/sleepy/infer HTTP/1.1\r\nHost: x\r\nContent-Le", b"GE"):
+        with socket.create_connection(address, timeout=5) as sock:
+            sock.sendall(partial)
+            started = time.monotonic()
+            out = b""
+            while chunk := sock.recv(65536):  # the server closes the connection
+                out += chunk
+            waited = time.monotonic() - started
+        assert out.startswith(b"HTTP/1.1 408 Request Timeout") and b"0.5 s" in out
+        assert b"connection: close" in out and 0.4 < waited < 3
+    slow = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"  # whole, but byte by byte
+    with socket.create_connection(address, timeout=5) as sock:
+        for byte in slow:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.01)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(
+    proxied: tuple[tuple[str, int], Path],
+) -> None:
+    address, log = proxied
+    out = exchange(address, b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n"
+                   b"X-Forwarded-For: 198.51.100.7, 203.0.113.9\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK")
+    time.sleep(0.3)  # the access log's lines are written together, within 50 ms
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+    assert lines and lines[-1]["client"] == "203.0.113.9"

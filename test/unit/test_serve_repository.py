@@ -21,7 +21,14 @@ import tamper_pipelines as tp
 import willump_mlir as wm
 from willump_mlir.serve import repository as repository_module
 from willump_mlir.serve.errors import NotFound, NotReady, ServeError, TooLarge
-from willump_mlir.serve.repository import CONFIG, ModelVersion, Repository, TensorSpec
+from willump_mlir.serve.metrics import Metrics
+from willump_mlir.serve.repository import (
+    CONFIG,
+    ModelConfig,
+    ModelVersion,
+    Repository,
+    TensorSpec,
+)
 
 
 @dataclass
@@ -319,6 +326,43 @@ def test_a_broken_new_version_leaves_the_old_one_serving(models: Models, tmp_pat
     run(main)
 
 
+def test_a_load_the_workers_do_not_agree_on_swaps_nothing(models: Models, tmp_path: Path) -> None:
+    """``load(agree=...)`` (a worker of ``--workers N``): what the load read is reported, and
+    swapped in only when the parent agrees; else the loaded versions keep serving."""
+    models.loans.save(tmp_path / "loans" / "1")
+    rows = models.fresh.iloc[:5]
+
+    async def main() -> None:
+        repository = await opened(tmp_path)
+        models.loans.save(tmp_path / "loans" / "2")
+        (tmp_path / "loans" / "3").mkdir()  # no save: it fails
+        outcomes: list[dict[str, Any]] = []
+
+        async def refuse(outcome: dict[str, Any]) -> str:
+            outcomes.append(outcome)
+            return "another worker read something else"
+
+        with pytest.raises(ServeError, match="another worker read something else"):
+            await repository.load("loans", agree=refuse)
+        assert outcomes == [{"kept": False, "failed": ["3"], "empty": False}]
+        model = repository.get("loans")
+        assert model.version == "1" and model.ready
+        np.testing.assert_array_equal((await infer(model, request(rows)))["predict"],
+                                      models.loans(rows))  # fmt: skip
+        states = {e["version"]: e["state"] for e in repository.index()}
+        assert states == {"1": "READY", "2": "UNAVAILABLE", "3": "UNAVAILABLE"}
+
+        async def accept(outcome: dict[str, Any]) -> str:
+            return ""
+
+        with pytest.raises(ServeError, match="version 3"):  # as without workers
+            await repository.load("loans", agree=accept)
+        assert repository.get("loans").version == "2"
+        await repository.close()
+
+    run(main)
+
+
 def test_reload_under_load_fails_no_request(models: Models, tmp_path: Path) -> None:
     """Requests run without pause while version 2 appears and version 1 is replaced."""
     models.loans.save(tmp_path / "loans" / "1")
@@ -409,3 +453,19 @@ def test_a_cascade_saved_without_a_pickle_takes_the_data_arguments_only(
     np.testing.assert_array_equal(loaded(rows), models.fast(rows, models.cascade_model))
     np.testing.assert_array_equal(loaded.top_k(7, rows),
                                   models.fast.top_k(7, rows, models.cascade_model))  # fmt: skip
+
+
+def test_handoffs_are_exported_by_reason(models: Models) -> None:
+    version = ModelVersion("text", "1", models.text, ModelConfig())
+    metrics = Metrics()
+    metrics.watch(lambda: [version])
+    name = version.inputs[0].name
+    docs = ["great plot", "ΟΔΟΣ good", ""]  # a capital sigma's lowercase depends on its context
+    result = run(lambda: infer(version, {name: np.array(docs, dtype=object)}))
+    with pytest.raises(ServeError, match="empty batch"):  # the original runs, and refuses it
+        run(lambda: infer(version, {name: np.array([], dtype=object)}))
+    text = metrics.render().decode()
+    rows = 'willump_handoff_rows_total{model="text",reason="text-context",version="1"} 1.0'
+    calls = 'willump_handoff_calls_total{model="text",reason="empty",version="1"} 1.0'
+    assert rows in text and calls in text, text
+    np.testing.assert_array_equal(next(iter(result.values())), models.text(docs))

@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import ipaddress
 import logging
 import math
 import signal
+import socket
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +36,7 @@ from willump_mlir.serve.protocol import (
 if TYPE_CHECKING:
     from willump_mlir.serve.batching import BatchRecord
     from willump_mlir.serve.repository import ModelVersion, Repository
+    from willump_mlir.serve.workers import Link
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -62,6 +66,12 @@ class Options:
     token: str | None = None
     #: health and /metrics need the token too (by default only they are open)
     auth_health: bool = False
+    #: seconds a request line and headers may take to arrive (after the first read that
+    #: left them unfinished); past it, 408 and the connection closes
+    header_timeout: float = 10.0
+    #: proxies (addresses or networks) whose ``X-Forwarded-For`` names the client in the
+    #: access log; from any other peer the header is ignored (anyone can send it)
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -98,14 +108,23 @@ class App:
     """The ASGI callable. `repository` is opened at startup (the lifespan protocol) and closed
     at shutdown, after the server has drained its in-flight requests."""
 
-    def __init__(self, repository: RepositoryFactory, options: Options | None = None) -> None:
+    def __init__(
+        self, repository: RepositoryFactory, options: Options | None = None,
+        worker: int | None = None,
+    ) -> None:  # fmt: skip
         self.options = options or Options()
-        self.metrics = Metrics()
+        #: ``worker``: this process is worker ``worker`` of ``--workers N``
+        self.metrics = Metrics(worker)
+        #: a worker's link to its parent (set by ``run``): repository operations and
+        #: handoff counts go to every worker, readiness is every worker's
+        self.cluster: Link | None = None
         self._open = repository
         self.repository: Repository | None = None
         #: set on SIGTERM: readiness fails while in-flight requests finish
         self.draining = False
         self._token = self.options.token.encode() if self.options.token is not None else None
+        self._proxies = [ipaddress.ip_network(p, strict=False)
+                         for p in self.options.trusted_proxies]  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -116,6 +135,7 @@ class App:
     def open(self) -> None:
         """Open the model repository (at the server's startup)."""
         self.repository = self._open(self.metrics.observe_batch)
+        self.metrics.watch(self.repository.loaded)
 
     async def close(self) -> None:
         """Close the model repository (after the server drained its requests)."""
@@ -151,8 +171,9 @@ class App:
         )
         await send({"type": "http.response.body", "body": reply.body})
         client = scope.get("client")
+        peer = client[0] if client else None
         self.finish(method, path, reply, received, time.perf_counter() - started,
-                    client[0] if client else None)  # fmt: skip
+                    self.client(peer, headers) if self._proxies else peer)  # fmt: skip
 
     async def respond(
         self, method: str, path: str, headers: dict[bytes, bytes], body: bytes | None,
@@ -189,6 +210,8 @@ class App:
         """Count an answered request in the metrics and the access log."""
         if reply.model:
             self.metrics.observe_request(reply.model, reply.version, reply.status, seconds)
+        if self.metrics.worker_requests is not None:
+            self.metrics.worker_requests.inc()
         if access_log.isEnabledFor(logging.INFO):
             line = orjson.dumps(
                 {
@@ -210,6 +233,28 @@ class App:
                 sink.add(line)  # what the record would have written, without the record
             else:
                 access_log.info(line)
+
+    def trusted(self, peer: str | None) -> bool:
+        """Whether ``peer`` is one of ``Options.trusted_proxies``."""
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self._proxies)
+
+    def client(self, peer: str | None, headers: dict[bytes, bytes]) -> str | None:
+        """The client the access log names: ``peer``, or behind a trusted proxy the last
+        ``X-Forwarded-For`` address that is not a trusted proxy itself (each proxy appends
+        the address it received from; the ones before the last untrusted hop could be
+        forged by the client)."""
+        forwarded = headers.get(b"x-forwarded-for")
+        if forwarded is None or not self.trusted(peer):
+            return peer
+        hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",")]
+        for hop in reversed(hops):
+            if hop and not self.trusted(hop):
+                return hop
+        return hops[0] or peer
 
     def _authorize(self, path: str, headers: dict[bytes, bytes]) -> None:
         if self._token is None:
@@ -256,7 +301,11 @@ class App:
         parts = path.strip("/").split("/")
         if parts == ["metrics"] and method == "GET":
             content_type = ((b"content-type", self.metrics.content_type),)
-            return _Reply(200, self.metrics.render(), content_type)
+            handoffs = None
+            if self.cluster is not None:
+                gathered = (await self.cluster.ask("handoffs"))["data"]
+                handoffs = [(m, v, Counter(r), Counter(c)) for m, v, r, c in gathered]
+            return _Reply(200, self.metrics.render(handoffs), content_type)
         if not parts or parts[0] != "v2":
             raise NotFound(f"no route {method} {path}")
         parts = parts[1:]
@@ -265,7 +314,9 @@ class App:
             if parts == ["health", "live"]:
                 return _Reply(200, b'{"live":true}')
             if parts == ["health", "ready"]:
-                ready = not self.draining and repository.ready()
+                ready = not self.draining and repository.ready() and (
+                    self.cluster is None or self.cluster.all_ready
+                )
                 return _Reply(200 if ready else 503, dumps({"ready": ready}))
             if parts in ([], [""]):
                 return _Reply(200, dumps({
@@ -366,7 +417,9 @@ class App:
             return _Reply(200, dumps(entries))
         if len(parts) == 3 and parts[0] == "models" and parts[2] in ("load", "unload"):
             parse_json(body)  # malformed JSON is a 400 even where no parameter is read
-            if parts[2] == "load":
+            if self.cluster is not None:  # every worker, answered when all have done it
+                await self.cluster.ask(parts[2], parts[1])
+            elif parts[2] == "load":
                 await repository.load(parts[1])
             else:
                 await repository.unload(parts[1])
@@ -413,19 +466,21 @@ def run(
     log_level: str = "info",
     shutdown_delay: float = 0.0,
     drain_timeout: float = 30.0,
+    worker: tuple[list[socket.socket], int] | None = None,
 ) -> int:
     """Serve `app` (``serve.http``, on uvloop where installed) until SIGTERM or SIGINT:
     readiness fails at once, the server keeps answering for `shutdown_delay` seconds (for
     load balancers to notice), stops accepting, lets in-flight requests finish (at most
     `drain_timeout` seconds; a second signal: at once), then closes the repository. Returns
     the exit status: 0, or 3 when the server did not start (the repository failed to open,
-    the port was taken)."""
+    the port was taken). ``worker``: as a worker of ``--workers N``, the parent's sockets
+    holding the port and the file descriptor of its link to the parent (``serve.workers``)."""
     _configure_logging(log_level)
     # a request frees what it allocates; at the default threshold (700) the objects of the
     # requests in flight alone set off a young collection every ~20 requests (~50 µs a
     # request of 100 rows); the loaded pipelines are out of the way (settle_heap)
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-    main = _serve(app, host, port, shutdown_delay, drain_timeout)
+    main = _serve(app, host, port, shutdown_delay, drain_timeout, worker)
     try:
         import uvloop
     except ImportError:
@@ -434,8 +489,9 @@ def run(
 
 
 async def _serve(
-    app: App, host: str, port: int, shutdown_delay: float, drain_timeout: float
-) -> int:
+    app: App, host: str, port: int, shutdown_delay: float, drain_timeout: float,
+    worker: tuple[list[socket.socket], int] | None,
+) -> int:  # fmt: skip
     loop = asyncio.get_running_loop()
     try:
         app.open()
@@ -444,29 +500,43 @@ async def _serve(
         return 3
     server = Server(app, loop)
     try:
-        addresses = await server.start(host, port)
+        if worker is None:
+            addresses = await server.start(host, port)
+        else:  # its own socket on the port the parent holds, now that it is about to accept
+            from willump_mlir.serve.workers import listen
+
+            addresses = await server.start(host, port, listen(worker[0]))
     except OSError as error:
         log.error("cannot listen on %s port %s: %s", host, port, error)
         await app.close()
         return 3
-    for address in addresses:
-        name = f"[{address[0]}]" if ":" in address[0] else address[0]
-        print(f"willump serve: listening on http://{name}:{address[1]}", file=sys.stderr)
-    sys.stderr.flush()
     stop = asyncio.Event()
     drain = [drain_timeout]
 
-    def on_signal(sig: signal.Signals) -> None:
-        if app.draining:  # the second signal: stop without waiting
+    def shut(now: bool, why: str) -> None:
+        if now:  # stop without waiting
             drain[0] = 0.0
             stop.set()
-            return
-        log.info("signal %s: not ready, draining", sig.name)
-        app.draining = True
-        loop.call_later(shutdown_delay, stop.set)
+        elif not app.draining:
+            log.info("%s: not ready, draining", why)
+            app.draining = True
+            loop.call_later(shutdown_delay, stop.set)
+
+    def on_signal(sig: signal.Signals) -> None:
+        shut(app.draining, f"signal {sig.name}")  # the second signal: at once
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
+    if worker is not None:  # the parent says where it listens, when every worker does
+        from willump_mlir.serve.workers import Link
+
+        app.cluster = Link(app, worker[1], shut)
+        await app.cluster.start()
+    else:
+        for address in addresses:
+            name = f"[{address[0]}]" if ":" in address[0] else address[0]
+            print(f"willump serve: listening on http://{name}:{address[1]}", file=sys.stderr)
+        sys.stderr.flush()
     try:
         await stop.wait()
         await server.stop(drain[0])

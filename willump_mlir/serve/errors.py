@@ -31,6 +31,12 @@ class HeadTooLarge(ServeError):
     status = 431
 
 
+class RequestTimeout(ServeError):
+    """A request line and headers not complete within the server's header timeout."""
+
+    status = 408
+
+
 class Overloaded(ServeError):
     """A full queue: the client should retry after `retry_after` seconds."""
 

@@ -7,21 +7,26 @@ Per connection: keep-alive (HTTP/1.1 unless ``Connection: close``; HTTP/1.0 only
 ``Connection: keep-alive``), pipelined requests answered in order, ``Expect: 100-continue``,
 chunked request bodies, the body-size limit enforced while reading (413, then the connection
 closes), a request line and headers of at most about :data:`MAX_HEAD` bytes (431, then it
-closes), a malformed request answered 400 and closed, idle keep-alive connections closed after
-:data:`KEEP_ALIVE` seconds, and writes paused while the client does not read.
+closes), a request line and headers not complete within ``Options.header_timeout`` seconds of
+the first read that left them unfinished answered 408 and closed (a slow client cannot hold a
+connection by trickling its head), a malformed request answered 400 and closed, idle
+keep-alive connections closed after :data:`KEEP_ALIVE` seconds, and writes paused while the
+client does not read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import httptools
 
-from willump_mlir.serve.errors import HeadTooLarge, ServeError, TooLarge
+from willump_mlir.serve.errors import HeadTooLarge, RequestTimeout, ServeError, TooLarge
 
 if TYPE_CHECKING:
     from willump_mlir.serve.app import App, _Reply
@@ -33,7 +38,7 @@ PIPELINE = 16  #: requests read ahead on one connection before reading pauses
 MAX_HEAD = 65536  #: bytes of a request's target and headers (names and values) read at most
 REASONS = {
     100: "Continue", 200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-    413: "Content Too Large", 431: "Request Header Fields Too Large",
+    408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
 
@@ -60,6 +65,7 @@ class Connection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.client: str | None = None
+        self.proxied = False
         self.request: _Request | None = None  # being read
         self.size = 0  # body bytes of the request being read
         self.head = 0  # its target and header bytes, as httptools hands them over
@@ -72,6 +78,8 @@ class Connection(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self.idle: asyncio.TimerHandle | None = None
+        #: armed while a request's head stays unfinished after a read (``header_timeout``)
+        self.head_timer: asyncio.TimerHandle | None = None
         self.closing = False  # no more requests are read (an error, close, shutdown)
 
     # region asyncio.Protocol
@@ -80,6 +88,8 @@ class Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.client = peer[0] if isinstance(peer, tuple) and peer else None
+        #: the peer is a trusted proxy: its X-Forwarded-For names the client
+        self.proxied = bool(self.app.options.trusted_proxies) and self.app.trusted(self.client)
         self.server.connections.add(self)
         self._wait_idle()
 
@@ -90,6 +100,8 @@ class Connection(asyncio.Protocol):
         self.writable.set()
         if self.idle is not None:
             self.idle.cancel()
+        if self.head_timer is not None:
+            self.head_timer.cancel()
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -99,6 +111,9 @@ class Connection(asyncio.Protocol):
             self.parser.feed_data(data)
             if in_head and self.in_head and begun == self.begun:
                 self._count_fed(len(data))  # a read wholly inside one unfinished head
+            if self.in_head and self.head_timer is None and not self.closing:
+                timeout = self.app.options.header_timeout  # (a whole head costs no timer)
+                self.head_timer = self.loop.call_later(timeout, self._head_timeout)
         except httptools.HttpParserUpgrade:
             self._refuse(ServeError("protocol upgrades are not supported"))
         except httptools.HttpParserError as error:
@@ -134,6 +149,9 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.in_head = False
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
         request = self.request
         if request is None or self.transport is None:
             return
@@ -192,6 +210,22 @@ class Connection(asyncio.Protocol):
         if self.head_fed > MAX_HEAD:
             self._refuse_head()
 
+    def _head_timeout(self) -> None:
+        """A head still unfinished ``header_timeout`` seconds after the read that left it so:
+        408 and close; while earlier requests on the connection are still being answered
+        (reading may be paused for them), the timer starts again."""
+        self.head_timer = None
+        if not self.in_head or self.closing:
+            return
+        if self.task is not None:
+            self.head_timer = self.loop.call_later(
+                self.app.options.header_timeout, self._head_timeout
+            )
+            return
+        timeout = self.app.options.header_timeout
+        self._refuse(RequestTimeout(f"the request line and headers did not arrive within "
+                                    f"{timeout:g} s"))  # fmt: skip
+
     def _refuse_head(self) -> None:
         if self.request is not None:
             self._refuse(HeadTooLarge(f"the request line and headers are over {MAX_HEAD} bytes"))
@@ -215,7 +249,7 @@ class Connection(asyncio.Protocol):
         try:
             while self.pending:
                 request = self.pending.popleft()
-                started = self.loop.time()
+                started = time.perf_counter()  # (uvloop's loop.time() counts whole ms)
                 body = b"".join(request.body)
                 if request.error is not None:
                     reply, received = app.error_reply(request.error), len(body)
@@ -225,8 +259,11 @@ class Connection(asyncio.Protocol):
                     )
                 keep_alive = request.keep_alive and not self.server.stopping
                 self._write(reply, keep_alive)
+                client = self.client
+                if self.proxied:
+                    client = app.client(client, request.headers)
                 app.finish(request.method, request.path, reply, received,
-                           self.loop.time() - started, self.client)  # fmt: skip
+                           time.perf_counter() - started, client)  # fmt: skip
                 if not keep_alive:
                     self._close()
                     return
@@ -279,19 +316,26 @@ class Server:
         self.loop = loop
         self.connections: set[Connection] = set()
         self.stopping = False
-        self.server: asyncio.Server | None = None
+        self.servers: list[asyncio.Server] = []
 
-    async def start(self, host: str, port: int) -> list[Any]:
-        """Listen; the bound addresses."""
-        self.server = await self.loop.create_server(lambda: Connection(self), host, port)
-        return [sock.getsockname() for sock in self.server.sockets]
+    async def start(
+        self, host: str, port: int, sockets: list[socket.socket] | None = None
+    ) -> list[Any]:
+        """Listen on ``host`` and ``port``, or on ``sockets`` already listening (a worker of
+        ``--workers N``); the bound addresses."""
+        if sockets is None:
+            self.servers = [await self.loop.create_server(lambda: Connection(self), host, port)]
+        else:
+            self.servers = [await self.loop.create_server(lambda: Connection(self), sock=sock)
+                            for sock in sockets]  # fmt: skip
+        return [sock.getsockname() for server in self.servers for sock in server.sockets]
 
     async def stop(self, drain_timeout: float) -> None:
         """Stop accepting, let the requests in flight finish (at most ``drain_timeout``
         seconds), close every connection."""
         self.stopping = True
-        if self.server is not None:
-            self.server.close()
+        for server in self.servers:
+            server.close()
         for connection in list(self.connections):
             connection.shutdown()
         deadline = self.loop.time() + drain_timeout
@@ -300,5 +344,5 @@ class Server:
         for connection in list(self.connections):  # past the timeout: in flight or not
             if connection.transport is not None:
                 connection.transport.abort()
-        if self.server is not None:
-            await self.server.wait_closed()
+        for server in self.servers:
+            await server.wait_closed()

@@ -26,7 +26,8 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -248,6 +249,21 @@ class ModelVersion:
             return pipeline.rows_in_python, pipeline.settled() if pipeline.cascaded else None
         return pipeline.rows_in_python, None
 
+    def handoffs(self) -> tuple[Counter[str], Counter[str]]:
+        """Rows and whole calls its pipeline handed to Python so far, by reason (the counts
+        ``explain()`` shows; a row flagged for two reasons counts under both)."""
+        pipeline = self.pipeline
+        programs = [pipeline] if isinstance(pipeline, CompiledPipeline) else [
+            p for p in (pipeline.exact, pipeline.approx, pipeline.rest) if p is not None
+        ]
+        rows: Counter[str] = Counter()
+        calls: Counter[str] = Counter()
+        for program in programs:
+            with program.handoffs.lock:
+                rows.update(program.handoffs.rows)
+                calls.update(program.handoffs.calls)
+        return rows, calls
+
     def retire(self) -> None:
         """Mark the version replaced or unloaded; it answers the requests it already has."""
         self.ready = False
@@ -266,13 +282,29 @@ class VersionState:
     identity: str = ""  # of the save and config that the loaded version was read from
 
 
+@dataclass
+class Swap:
+    """What one load of a model read, to swap in: its versions (None: keep the loaded ones,
+    the config did not read) and their states, and the model's reason."""
+
+    versions: dict[str, ModelVersion] | None
+    states: dict[str, VersionState]
+    reason: str
+
+    def outcome(self) -> dict[str, Any]:
+        """What every worker's load of the same files must agree on: the versions that
+        failed, whether the config did."""
+        failed = sorted(v for v, s in self.states.items() if s.reason)
+        return {"kept": self.versions is None, "failed": failed, "empty": bool(self.reason)}
+
+
 class Model:
     """One model folder: its loaded versions (swapped as a whole) and their states."""
 
     def __init__(self) -> None:
         self.versions: dict[str, ModelVersion] = {}
         self.states: dict[str, VersionState] = {}
-        self.loading: Future[None] | None = None
+        self.loading: Future[Swap] | None = None
         self.loaded_once = False
         self.unloaded = False
         self.reason = ""  # why the model has no versions
@@ -293,6 +325,7 @@ class Repository:
         trust: bool = False,
         on_batch: Callable[[BatchRecord], None] | None = None,
         on_loaded: Callable[[], None] | None = None,
+        unloaded: tuple[str, ...] = (),
     ):
         self.root = Path(root)
         if not self.root.is_dir():
@@ -306,36 +339,41 @@ class Repository:
         self.models: dict[str, Model] = {}
         self.closed = False
         for folder in sorted(self.root.iterdir()):
-            if folder.is_dir() and not folder.name.startswith("."):
+            if folder.name in unloaded:  # unloaded by a client (a restarted worker)
+                self.models.setdefault(folder.name, Model()).unloaded = True
+            elif folder.is_dir() and not folder.name.startswith("."):
                 self.start(folder.name)
 
     # region Loading
 
-    def start(self, name: str) -> Future[None]:
-        """Start (re)loading model ``name`` in the loader thread."""
+    def start(self, name: str, swap: bool = True) -> Future[Swap]:
+        """Start (re)loading model ``name`` in the loader thread; ``swap=False``: without
+        swapping the loaded versions in (``apply`` or ``discard`` the result)."""
         with self.lock:
             model = self.models.setdefault(name, Model())
             model.unloaded = False
-            future = self.loader.submit(self._load, name, model)
+            future = self.loader.submit(self._load, name, model, swap)
             model.loading = future
         return future
 
-    def _load(self, name: str, model: Model) -> None:
+    def _load(self, name: str, model: Model, swap: bool) -> Swap:
         try:
-            self.read(name, model)
+            loaded = self.read(name, model)
+            if swap:
+                self.apply(model, loaded)
+            return loaded
         finally:
             if self.on_loaded is not None:
                 self.on_loaded()
 
-    def read(self, name: str, model: Model) -> None:
-        """Load the new and changed versions of ``name`` and swap them in (loader thread)."""
+    def read(self, name: str, model: Model) -> Swap:
+        """Load the new and changed versions of ``name`` (loader thread), to swap in."""
         folder = self.root / name
         try:
             config = ModelConfig.read(folder / CONFIG)
             config_text = (folder / CONFIG).read_bytes() if (folder / CONFIG).exists() else b""
         except (OSError, ValueError) as error:
-            self._keep(model, f"config: {error}")
-            return
+            return Swap(None, {}, f"config: {error}")
         found = sorted(
             (p.name for p in folder.iterdir() if p.is_dir() and p.name.isdigit()
              and int(p.name) > 0),
@@ -370,14 +408,35 @@ class Repository:
                 continue
             versions[version] = loaded
             states[version] = VersionState("READY", "", identity)
+        return Swap(versions, states, "" if found else f"no version folders (1/, 2/, ...) in "
+                    f"{folder}")  # fmt: skip
+
+    def apply(self, model: Model, swap: Swap) -> None:
+        """Swap the versions ``read`` loaded in, at once."""
+        if swap.versions is None:
+            self._keep(model, swap.reason)
+            return
         with self.lock:
-            retired = [v for k, v in model.versions.items() if versions.get(k) is not v]
-            model.versions = versions
-            model.states = states
+            retired = [v for k, v in model.versions.items() if swap.versions.get(k) is not v]
+            model.versions = swap.versions
+            model.states = swap.states
             model.loaded_once = True
-            model.reason = "" if found else f"no version folders (1/, 2/, ...) in {folder}"
+            model.reason = swap.reason
         for old in retired:
             old.retire()
+
+    def discard(self, model: Model, swap: Swap, why: str) -> None:
+        """Leave the versions ``read`` loaded unused: the loaded ones keep serving, the new
+        ones are unavailable, both with ``why``."""
+        states = {version: VersionState("UNAVAILABLE", state.reason or why)
+                  for version, state in swap.states.items()}  # fmt: skip
+        for version in model.versions:
+            old = model.states.get(version)
+            states[version] = VersionState("READY", f"kept: {why}", old.identity if old else "")
+        with self.lock:
+            model.states = states
+            model.loaded_once = True
+            model.reason = why
 
     def _keep(self, model: Model, reason: str) -> None:
         """A load that could not start (a bad config): the loaded versions keep serving."""
@@ -388,14 +447,26 @@ class Repository:
                 if state.state == "READY":
                     state.reason = f"kept: {reason}"
 
-    async def load(self, name: str) -> None:
+    async def load(
+        self, name: str, agree: Callable[[dict[str, Any]], Awaitable[str]] | None = None
+    ) -> None:
         """Load (or reload) model ``name``; ``NotFound`` without its folder, ``ServeError``
-        if a version failed to load (the versions it would replace keep serving)."""
+        if a version failed to load (the versions it would replace keep serving).
+
+        ``agree`` (a worker of ``--workers N``): called with ``Swap.outcome()`` once the
+        versions are read, before they swap in; they do if it returns "", else they are
+        discarded with what it returned as the reason."""
         self._open()
         if not (self.root / name).is_dir() or name.startswith("."):
             raise NotFound(f"no model folder {name!r} in the repository")
-        await asyncio.wrap_future(self.start(name))
+        swap = await asyncio.wrap_future(self.start(name, swap=agree is None))
         model = self.models[name]
+        if agree is not None:
+            why = await agree(swap.outcome())
+            if why:
+                self.discard(model, swap, why)
+            else:
+                self.apply(model, swap)
         failed = {v: s.reason for v, s in model.states.items() if s.reason}
         if model.reason and not model.versions:
             raise ServeError(f"model {name!r} did not load: {model.reason}")
@@ -454,6 +525,10 @@ class Repository:
         if state.state == "LOADING":
             raise NotReady(f"model {name!r} version {version} is loading")
         raise NotReady(f"model {name!r} version {version} did not load: {state.reason}")
+
+    def loaded(self) -> list[ModelVersion]:
+        """Every loaded version of every model (for the metrics read at a scrape)."""
+        return [v for m in list(self.models.values()) for v in list(m.versions.values())]
 
     def versions(self, name: str) -> list[str]:
         """The loaded versions of model ``name``, lowest first."""

@@ -1,5 +1,6 @@
 """Smoke test of the serving benchmark's load generator (bench.serving_client) against the
-trivial server, and of the requests it sends (no model, about two seconds)."""
+trivial server, of the requests it sends (no model, about two seconds), and of the report's
+comparison of the machine with the previous run."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:  # `bench` is a top-level directory, not an installed package
     sys.path.insert(0, str(REPO))
 
-from bench import serving  # noqa: E402
+from bench import serving, serving_report  # noqa: E402
 
 FRAME = pd.DataFrame({"x": [1.5, np.nan, -2.0], "term": ["term_36", "é", ""]})
 
@@ -84,3 +85,14 @@ def test_scores_are_read_from_json_and_binary_answers() -> None:
     body = header + scores.astype("<f8").tobytes()
     got = serving.decode_scores(body, {"inference-header-content-length": str(len(header))})
     np.testing.assert_array_equal(got, scores)
+
+
+def test_the_report_says_how_the_machine_moved_since_the_previous_run() -> None:
+    now = {"sklearn_1": 5604.0, "sklearn_100": 7602.0, "willump_100": 474.0}
+    before = {"sklearn_1": 5611.0, "sklearn_100": 5450.0, "willump_100": 302.0}
+    text = "\n".join(serving_report.machine_drift(
+        {"pipeline_us": now, "previous_pipeline_us": before}))  # fmt: skip
+    assert "predict_proba, 100 row(s): 5450 → 7602 µs (+39%)" in text
+    assert "predict_proba, 1 row(s): 5611 → 5604 µs (-0%)" in text
+    assert "the compiled pipeline, 100 row(s): 302 → 474 µs (+57%)" in text
+    assert serving_report.machine_drift({"pipeline_us": now, "previous_pipeline_us": None}) == []
