@@ -112,3 +112,31 @@ def test_array_argument_of_another_kind_runs_the_original(fn, batch) -> None:
     _same(expected, got)
     if isinstance(got, type):
         assert issubclass(got, wm.InputError)
+
+
+def weighted_sum(df):
+    return df["a"] * 2 + df["b"]
+
+
+def model_of_columns(df, model):
+    return model.predict(np.column_stack([df["a"], df["b"] * 2]))
+
+
+@pytest.mark.parametrize(("fn", "rest"), [(weighted_sum, ()), (model_of_columns, (MODEL,))])
+@pytest.mark.parametrize("batch", [
+    {"a": ROWS[:10, 0], "b": ROWS[:10, 1]},  # a dict of columns: d["a"] * 2 is numpy's
+    FRAME.iloc[0],  # one row as a Series: scalars
+    FRAME.to_records(index=False)[:10],  # a record array reads columns by name
+    FRAME.to_numpy()[:10],  # df["a"] of an array: IndexError
+])  # fmt: skip
+def test_frame_argument_of_another_kind_runs_the_original(fn, rest, batch) -> None:
+    """A frame argument given a dict of columns, a Series (one row) or a record array, which
+    the original reads by column name: native code raised ``InputError`` (must be a pandas
+    DataFrame) where the original returned, or where it raised ``IndexError``. Now the
+    original runs."""
+    compiled = _compiled(fn, FRAME[:60], *rest)
+    expected = _outcome(fn, batch, *rest)
+    got = _outcome(compiled, batch, *rest)
+    _same(expected, got)
+    if isinstance(got, type):
+        assert issubclass(got, wm.InputError)

@@ -207,15 +207,19 @@ def as_frame(value: Any) -> Any:
 
 
 def check_frame(name: str, value: Any) -> int:
-    """Check a DataFrame argument (or ``Columns``) and return its number of rows."""
+    """Check a DataFrame argument (or ``Columns``) and return its number of rows.
+
+    Anything else (a dict of columns, a Series for one row, a numpy array) is
+    ``Unhandled``: the original function runs, which may read it (``d["a"] * 2`` of a dict)
+    or refuse it with its own error.
+    """
     if isinstance(value, Columns):
         if value.rows == 0:
             raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
         return value.rows
     if not isinstance(value, pd.DataFrame):
-        raise InputError(
-            f"argument {name!r} must be a pandas DataFrame, got {type(value).__name__}"
-        )
+        raise Unhandled(f"argument {name!r}", f"must be a pandas DataFrame, got "
+                        f"{type(value).__name__}")  # fmt: skip
     if len(value) == 0:
         raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
     return len(value)
