@@ -11,33 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
+from test_hunt_findings_3 import _outcome, _same
 
 import willump_mlir as wm
-from willump_mlir.selfcheck import difference
 
 
 def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return wm.compile(fn, example=example)
-
-
-def _outcome(fn: Any, *args: Any) -> Any:
-    """``fn``'s result, or the class of the exception it raised."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*args)
-        except Exception as error:
-            return type(error)
-
-
-def _same(expected: Any, got: Any) -> None:
-    if isinstance(expected, type):
-        assert isinstance(got, type) and issubclass(got, expected), (expected, got)
-    else:
-        assert not isinstance(got, type), got
-        assert difference(expected, got) is None
 
 
 ROWS = np.random.default_rng(0).integers(0, 250, (120, 3)).astype(float)
