@@ -48,16 +48,17 @@ FRAME = pd.DataFrame(ROWS, columns=list("abc"))
 ])  # fmt: skip
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "uint64", "int64"])
 def test_integers_that_wrap_around_where_the_example_was_float(fn, example, rest, dtype) -> None:
-    """A float64 example, a batch of integers: numpy computes ``a * b`` of uint8 modulo 256
-    (of int64 values below 2^53 modulo 2^64), ``a - b`` of uint64 never negative, ``a + b``
-    of int8 modulo 256, where native code computed in float64 as on the example (wrong
-    values). Now such a batch runs the original."""
+    """A float64 example, a batch of integers: numpy computes ``a * b`` of uint8 modulo 256,
+    ``a - b`` of uint64 never negative, ``a + b`` of int8 modulo 256, where native code
+    computed in float64 as on the example (wrong values). Now such a batch runs the
+    original; int64 (exact below 2^53, checked) stays native where its dtype cannot show."""
     compiled = _compiled(fn, example[:60], *rest)
-    batch = (example[60:] * (2**31 if dtype == "int64" else 1)).astype(dtype)
+    batch = example[60:].astype(dtype)
     for again in (compiled, pickle.loads(pickle.dumps(compiled))):
         args = (batch, *rest) if again is compiled else (batch,)
         _same(_outcome(fn, batch, *rest), _outcome(again, *args))
-    assert compiled.calls_in_python == 1
+    if dtype != "int64":
+        assert compiled.calls_in_python == 1
 
 
 def first_columns(X, model):

@@ -25,8 +25,8 @@ CALL_HANDOFFS = {
     "precision",
     "input": "an input is not what the compiled code reads: another type, dtype or columns "
     "than the example's (sparse, np.matrix, a masked array, a list or frame for an array, "
-    "another width, object, category or nullable columns, integers where the example had "
-    "another dtype, non-str text, a missing or reordered column)",
+    "another width, object, category or nullable columns, integers numpy wraps around, "
+    "non-str text, a missing or reordered column)",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
     "other (a batch reduction, or a Python step of the user's code that reads the native "
     "results)",

@@ -330,15 +330,16 @@ def check_float_read(
     """``Unhandled`` if a value native code reads as float64 is of a ``dtype`` numpy computes
     on otherwise than on the example's (``example``, None if unknown; ``boolean``: whether
     it was bool): bool where the example's was not, or the reverse (``True + True`` is
-    ``True``), or integers of another dtype than the example's, which wrap around where
-    float64 does not (``a * b`` of uint8 is modulo 256, of int64 modulo 2^64; ``a - b`` of
-    uint64 is never negative) and give float16 or float32 (``np.sqrt`` of int8)."""
+    ``True``), or integers that wrap around (narrower than 64 bits, or unsigned: ``a * b``
+    of uint8 is modulo 256, ``a - b`` of uint64 never negative) where the example's dtype
+    was another."""
     if (dtype == np.bool_) != boolean:
         raise Unhandled(f"argument {name!r}{where}", f"is {dtype}, where the example's was "
                         f"{'' if boolean else 'not '}bool (numpy computes on bools otherwise)")
-    if dtype.kind in "iu" and example is not None and str(dtype) != example:
+    wraps = dtype.kind == "u" or (dtype.kind == "i" and dtype.itemsize < 8)
+    if wraps and example is not None and str(dtype) != example:
         raise Unhandled(f"argument {name!r}{where}", f"is {dtype}, where the example's was "
-                        f"{example} (numpy computes on {dtype} otherwise: it wraps around)")
+                        f"{example} (numpy computes on {dtype} with wraparound)")
 
 
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
