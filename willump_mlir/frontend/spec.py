@@ -98,6 +98,10 @@ class ArgumentSpec:
     #: example's, in order, runs the original (see ``api.SelfCheck.column_order``)
     ordered: bool = False
 
+    def example_dtype(self, column: str) -> str | None:
+        """The example's dtype of ``column`` (``""``: of the value itself), if known."""
+        return None if self.example is None else dict(self.example.dtypes).get(column)
+
     def accepts(self, value: object) -> bool:
         """Whether a call may pass ``value`` for this bound argument: the object given to
         ``wm.compile``, or an equal one (same types, equal contents; estimators and other

@@ -474,9 +474,10 @@ class NativeProgram:
             for s in plan.steps
             if isinstance(s, KernelStep)
         }
-        # (argument value, column) read as float64 -> whether the example's column was bool
-        self.booleans = {
-            (f"arg{k}", column): boolean
+        # (argument value, column) read as float64 -> whether the example's column was bool,
+        # and its dtype (None for a save from before examples were kept)
+        self.float_reads = {
+            (f"arg{k}", column): (boolean, spec.example_dtype(column))
             for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
             for column, boolean in (spec.bools or {}).items()
         }
@@ -714,7 +715,8 @@ class NativeProgram:
             if spec.dtypes:
                 marshal.check_dtypes(spec.name, value, spec.dtypes)
             if spec.kind == "array" and spec.bools:
-                marshal.check_booleans(spec.name, value.dtype, spec.bools[""])
+                marshal.check_float_read(spec.name, value.dtype, spec.bools[""],
+                                         spec.example_dtype(""))  # fmt: skip
             if rows is not None and count != rows:
                 raise marshal.InputError(
                     f"argument {spec.name!r} has {count} rows but earlier data arguments "
@@ -823,10 +825,13 @@ class NativeProgram:
                     spec.argument, array, spec.column, np.dtype(spec.part)
                 )}  # fmt: skip
             elif spec.part == "values":
-                boolean = self.booleans.get(key) if spec.dtype == np.float64 else None
+                boolean, example = (
+                    self.float_reads.get(key, (None, None)) if spec.dtype == np.float64
+                    else (None, None)
+                )  # fmt: skip
                 parts = {
                     "values": marshal.numeric_column(
-                        spec.argument, array, spec.column, np.dtype(spec.dtype), boolean
+                        spec.argument, array, spec.column, np.dtype(spec.dtype), boolean, example
                     ),
                     "dtype": array.dtype,
                 }

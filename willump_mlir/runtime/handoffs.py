@@ -24,8 +24,9 @@ CALL_HANDOFFS = {
     "precision": "the data is float32 or float16, which scikit-learn computes on in that "
     "precision",
     "input": "an input is not what the compiled code reads: another type, dtype or columns "
-    "than the example's (sparse, np.matrix, object, category or nullable columns, non-str "
-    "text, a missing or reordered column)",
+    "than the example's (sparse, np.matrix, a masked array, a list or frame for an array, "
+    "another width, object, category or nullable columns, integers numpy wraps around, "
+    "non-str text, a missing or reordered column)",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
     "other (a batch reduction, or a Python step of the user's code that reads the native "
     "results)",

@@ -208,15 +208,19 @@ def as_frame(value: Any) -> Any:
 
 
 def check_frame(name: str, value: Any) -> int:
-    """Check a DataFrame argument (or ``Columns``) and return its number of rows."""
+    """Check a DataFrame argument (or ``Columns``) and return its number of rows.
+
+    Anything else (a dict of columns, a Series for one row, a numpy array) is
+    ``Unhandled``: the original function runs, which may read it (``d["a"] * 2`` of a dict)
+    or refuse it with its own error.
+    """
     if isinstance(value, Columns):
         if value.rows == 0:
             raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
         return value.rows
     if not isinstance(value, pd.DataFrame):
-        raise InputError(
-            f"argument {name!r} must be a pandas DataFrame, got {type(value).__name__}"
-        )
+        raise Unhandled(f"argument {name!r}", f"must be a pandas DataFrame, got "
+                        f"{type(value).__name__}")  # fmt: skip
     if len(value) == 0:
         raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
     return len(value)
@@ -251,20 +255,28 @@ def check_strings(name: str, value: Any) -> tuple[int, Any]:
 
 
 def check_array(name: str, value: Any, width: int) -> int:
-    """Check a 2-D numeric array argument of ``width`` columns; return its number of rows."""
+    """Check a 2-D numeric array argument of ``width`` columns; return its number of rows.
+
+    Anything else (a sparse matrix, ``np.matrix``, a masked array, whose masked entries
+    numpy computes otherwise, a DataFrame or list, another shape) is ``Unhandled``: the
+    original function runs, which may read it (``X[:, 0]`` of a wider array, a model given
+    a list) or refuse it with its own error.
+    """
     if sp.issparse(value):
         raise Unhandled(f"argument {name!r}", f"is a scipy sparse {value.format} matrix where "
                         "the pipeline was compiled for a dense array")  # fmt: skip
     if isinstance(value, np.matrix):
         raise Unhandled(f"argument {name!r}", "is an np.matrix, not a numpy array")
-    if isinstance(value, pd.DataFrame | pd.Series) or not hasattr(value, "shape"):
-        raise InputError(f"argument {name!r} must be a 2-D numpy array, got {type(value).__name__}")
-    if len(value.shape) != 2:
-        raise InputError(f"argument {name!r} must be 2-D, got shape {tuple(value.shape)}")
+    if isinstance(value, np.ma.MaskedArray):
+        raise Unhandled(f"argument {name!r}", "is a numpy masked array, not a plain array")
+    if not isinstance(value, np.ndarray):
+        raise Unhandled(f"argument {name!r}", f"must be a 2-D numpy array, got "
+                        f"{type(value).__name__}")  # fmt: skip
+    if value.ndim != 2:
+        raise Unhandled(f"argument {name!r}", f"must be 2-D, got shape {value.shape}")
     if value.shape[1] != width:
-        raise InputError(
-            f"argument {name!r} has {value.shape[1]} columns; the compiled pipeline expects {width}"
-        )
+        raise Unhandled(f"argument {name!r}", f"has {value.shape[1]} columns; the compiled "
+                        f"pipeline expects {width}")  # fmt: skip
     if value.shape[0] == 0:
         raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
     if value.dtype.kind not in "biuf":
@@ -313,12 +325,22 @@ def check_columns(name: str, value: Any, names: list[str]) -> None:
                         "whole)")  # fmt: skip
 
 
-def check_booleans(name: str, dtype: np.dtype, boolean: bool, where: str = "") -> None:
-    """``Unhandled`` if a value read as float64 is bool (``dtype``) where the example's was
-    not (``boolean``: whether it was), or the reverse: numpy computes on bools otherwise."""
+def check_float_read(
+    name: str, dtype: np.dtype, boolean: bool, example: str | None, where: str = ""
+) -> None:
+    """``Unhandled`` if a value native code reads as float64 is of a ``dtype`` numpy computes
+    on otherwise than on the example's (``example``, None if unknown; ``boolean``: whether
+    it was bool): bool where the example's was not, or the reverse (``True + True`` is
+    ``True``), or integers that wrap around (narrower than 64 bits, or unsigned: ``a * b``
+    of uint8 is modulo 256, ``a - b`` of uint64 never negative) where the example's dtype
+    was another."""
     if (dtype == np.bool_) != boolean:
         raise Unhandled(f"argument {name!r}{where}", f"is {dtype}, where the example's was "
                         f"{'' if boolean else 'not '}bool (numpy computes on bools otherwise)")
+    wraps = dtype.kind == "u" or (dtype.kind == "i" and dtype.itemsize < 8)
+    if wraps and example is not None and str(dtype) != example:
+        raise Unhandled(f"argument {name!r}{where}", f"is {dtype}, where the example's was "
+                        f"{example} (numpy computes on {dtype} with wraparound)")
 
 
 SMALL_BATCH = 32  # below this many rows, strings are encoded in Python: cheaper than pyarrow
@@ -364,7 +386,12 @@ def as_float64(what: str, values: Any) -> np.ndarray:
 
 
 def numeric_column(
-    name: str, values: Any, column: str, dtype: np.dtype = FLOAT64, boolean: bool | None = None
+    name: str,
+    values: Any,
+    column: str,
+    dtype: np.dtype = FLOAT64,
+    boolean: bool | None = None,
+    example: str | None = None,
 ) -> np.ndarray:
     """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
 
@@ -374,15 +401,16 @@ def numeric_column(
     else: complex numbers, object, category and nullable (``Int64``, ``Float64``,
     ``boolean``) columns, on which pandas and the libraries compute otherwise (object
     arithmetic, new values refused, NA, categorical models), or another dtype than the
-    example's where the code computes on integers or booleans, or a bool column into float64
-    where the example's was not (``boolean``: whether it was), or the reverse.
+    example's where the code computes on integers or booleans, or a column into float64 of a
+    dtype numpy computes on otherwise than on the example's (``check_float_read``;
+    ``boolean``: whether the example's was bool, ``example``: its dtype).
     """
     kind = getattr(values, "dtype", np.dtype(object))
     if not isinstance(kind, np.dtype) or kind.kind not in "biuf":
         raise Unhandled(f"argument {name!r}:", f"column {column!r} is {kind}, where the "
                         "pipeline was compiled for numpy numbers")  # fmt: skip
     if boolean is not None:
-        check_booleans(name, kind, boolean, f": column {column!r}")
+        check_float_read(name, kind, boolean, example, f": column {column!r}")
     if dtype != np.float64:
         # int64 only: pandas computes on a narrower (or unsigned) column in its own width,
         # which wraps and keeps the dtype where the compiled code computes in int64
