@@ -105,6 +105,30 @@ class TermsRow:
     width: int
 
 
+@dataclass
+class Accumulator:
+    """A row's term counts: a dense i32 ``counts`` over the columns (zero between rows) and
+    the columns touched, either as a two-level bitmap (``bits``, ``summary``: drained in
+    column order) or as a list in the order first counted (``touched``, their number in
+    ``touched_count[0]``; counts only grow, so each column is listed once)."""
+
+    counts: SSAValue
+    bits: SSAValue | None = None
+    summary: SSAValue | None = None
+    touched: SSAValue | None = None
+    touched_count: SSAValue | None = None
+
+
+@dataclass
+class PendingWeights:
+    """A ``weight_terms`` row left in its counts' accumulator (a ``touched`` list) for its
+    one ``sparse_linear`` reader, which weighs, normalises and dots the terms in one pass."""
+
+    op: feature.WeightTermsOp
+    accumulator: Accumulator
+    binary: bool
+
+
 @dataclass(frozen=True)
 class ScratchSize:
     """How many elements a scratch buffer needs: ``fixed``, plus ``per_byte`` times the
@@ -758,22 +782,40 @@ class TextEmitter:
     # endregion
     # region Term rows
 
-    def accumulator(self: KernelEmitter, op: object, width: int) -> tuple[SSAValue, ...]:
+    def accumulator(
+        self: KernelEmitter, op: object, width: int, listed: bool = False
+    ) -> Accumulator:
         """A dense i32 accumulator of ``width`` columns (i32 keeps it small enough to stay in
-        cache) with a two-level bitmap of the columns touched (all zero between rows)."""
+        cache) with a two-level bitmap of the columns touched, or (``listed``) their list
+        (all zero between rows)."""
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(width))
+        if listed:
+            touched = self.scratch(self.scratch_name(op, "touched"), i32, ScratchSize(width))
+            number = self.scratch(self.scratch_name(op, "touched_count"), i64, ScratchSize(1))
+            return Accumulator(counts, touched=touched, touched_count=number)
         bits = self.scratch(self.scratch_name(op, "bits"), i64, ScratchSize((width + 63) // 64))
         summary = self.scratch(
             self.scratch_name(op, "summary"), i64, ScratchSize((width + 4095) // 4096)
         )
-        return counts, bits, summary
+        return Accumulator(counts, bits, summary)
 
     def accumulate(
-        self: KernelEmitter, accumulator: tuple[SSAValue, ...], column: SSAValue, amount: SSAValue
+        self: KernelEmitter, accumulator: Accumulator, column: SSAValue, amount: SSAValue
     ) -> None:
-        counts, bits, summary = accumulator
+        counts = accumulator.counts
         at = self.cast(column, index)
-        self.store(self.iadd(self.load(counts, at), amount), counts, at)
+        before = self.load(counts, at)
+        self.store(self.iadd(before, amount), counts, at)
+        if accumulator.touched is not None:  # list the column when first counted
+            assert accumulator.touched_count is not None
+            zero = self.constant(0, index)
+            number = self.load(accumulator.touched_count, zero)
+            self.store(self.cast(column, i32), accumulator.touched, self.cast(number, index))
+            first = self.emit(arith.ExtUIOp(self.cmpi("eq", before, self.constant(0, i32)), i64))
+            self.store(self.iadd(number, first), accumulator.touched_count, zero)
+            return
+        bits, summary = accumulator.bits, accumulator.summary
+        assert bits is not None and summary is not None
         one = self.constant(1, i64)
         word = self.shr(column, 6)
         word_at = self.cast(word, index)
@@ -786,14 +828,15 @@ class TextEmitter:
     def drain(
         self: KernelEmitter,
         op: object,
-        accumulator: tuple[SSAValue, ...],
+        accumulator: Accumulator,
         width: int,
         binary: bool,
     ) -> Segment:
         """The touched columns in increasing order with their values, as a segment (a column
         whose +1 and -1 hashes cancel stays, with 0, as after scipy's ``sum_duplicates``);
-        the accumulator is left zeroed."""
-        counts, bits, summary = accumulator
+        the accumulator (a bitmap) is left zeroed."""
+        counts, bits, summary = accumulator.counts, accumulator.bits, accumulator.summary
+        assert bits is not None and summary is not None
         ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
         values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
         zero64 = self.constant(0, i64)
@@ -850,7 +893,8 @@ class TextEmitter:
         text = self.rows[op.text]
         assert isinstance(text, TextRow)
         width = op.terms
-        accumulator = self.accumulator(op, width)
+        weights = self.linear_weights(op)
+        accumulator = self.accumulator(op, width, listed=weights is not None)
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1, i32)
         units = self.units_buffer(op)
@@ -899,7 +943,31 @@ class TextEmitter:
             total = self.cast(self.load(counter, 0), index)
             self.for_range(self.constant(0, index), total, [], count)
         binary = op.binary is not None
+        if weights is not None:
+            return PendingWeights(weights, accumulator, binary)
         return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def linear_weights(
+        self: KernelEmitter, op: feature.CountTermsOp
+    ) -> feature.WeightTermsOp | None:
+        """The ``weight_terms`` op that alone reads ``op``'s counts when its float64 weights
+        (no table of float32 logs) go only to one ``sparse_linear`` and neither is written
+        out: ``sparse_linear`` then weighs, normalises and dots the counted terms in one pass
+        (``weigh_and_dot``) and the counts need no drain in column order."""
+        stored = self.state.stored
+        uses = list(op.result.uses)
+        if len(uses) != 1 or op.result in stored:
+            return None
+        weight = uses[0].operation
+        if not isinstance(weight, feature.WeightTermsOp) or weight.result in stored:
+            return None
+        element = weight.result.type.get_element_type()  # type: ignore[attr-defined]
+        if weight.log_table is not None or element != f64:
+            return None
+        readers = list(weight.result.uses)
+        if len(readers) != 1 or not isinstance(readers[0].operation, feature.SparseLinearOp):
+            return None
+        return weight
 
     def char_wb_cached(
         self: KernelEmitter,
@@ -909,7 +977,7 @@ class TextEmitter:
         record: Callable[[SSAValue, SSAValue, SSAValue], None],
         counter: SSAValue,
         term: Callable[[SSAValue], SSAValue],
-        accumulator: tuple[SSAValue, ...],
+        accumulator: Accumulator,
     ) -> None:
         """Count the char_wb n-grams of each word through a word cache: a word's n-grams
         never cross its padding, so its vocabulary hits depend on its code points alone.
@@ -1158,7 +1226,11 @@ class TextEmitter:
             h = self.imul(self.emit(arith.XOrIOp(h, self.shr(h, shift))), factor - 2**32)
         return self.emit(arith.XOrIOp(h, self.shr(h, 16)))
 
-    def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow:
+    def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow | PendingWeights:
+        pending = self.rows.get(op.input)
+        if isinstance(pending, PendingWeights):  # weighed by its sparse_linear reader
+            assert pending.op is op
+            return pending
         row = self.terms_of(op.input)  # one segment, or several from an hstack
         width = batch_width(op.result.type)
         single = op.result.type.get_element_type() == f32  # type: ignore[attr-defined]
@@ -1285,9 +1357,17 @@ class TextEmitter:
         coef = self.blob(op.coef)
         accumulators = [self.constant(0.0, f64)] * outputs
         flags = [self.constant(0, i1)] * 2
-        column_offset = op.offset.value.data
+        offsets = [op.offset.value.data]
         for value in op.inputs:
-            row = self.terms_of(value)
+            offsets.append(offsets[-1] + batch_width(value.type))
+        rows = []
+        for value, column_offset in zip(op.inputs, offsets, strict=False):
+            pending = self.rows.get(value)
+            if isinstance(pending, PendingWeights):  # first: its weights' checks come first
+                accumulators = self.weigh_and_dot(pending, op, column_offset, accumulators)
+            else:
+                rows.append((self.terms_of(value), column_offset))
+        for row, column_offset in rows:
             for segment in row.segments:
                 base = column_offset + segment.offset
 
@@ -1315,13 +1395,82 @@ class TextEmitter:
                     self.constant(0, index), segment.count, accumulators + flags, dot
                 )
                 flags = [nan, infinite]
-            column_offset += row.width
         self.report_nonfinite(op, flags)
         if op.intercept is not None:
             accumulators = [
                 self.add(a, self.blob_value(op.intercept, j)) for j, a in enumerate(accumulators)
             ]
         return accumulators
+
+    def weigh_and_dot(
+        self: KernelEmitter,
+        pending: PendingWeights,
+        op: feature.SparseLinearOp,
+        column_offset: int,
+        accumulators: list[SSAValue],
+    ) -> list[SSAValue]:
+        """``accumulators`` plus the decision values of ``pending``'s weights, columns from
+        ``column_offset`` of ``op.coef``, in one pass over the counted terms (in the order
+        first counted), zeroing the counts: the sum of each weight times its coefficient,
+        divided by the row's norm once (scikit-learn divides each weight first and sums in
+        column order: the results differ by rounding only, a few ulp). The weights are
+        checked as ``weight_terms`` checks them (NaN or infinity stops the batch: at the
+        ``weight_terms`` op when it normalises, else at ``op``, as the model's input)."""
+        weigh = pending.op
+        accumulator = pending.accumulator
+        touched, number = accumulator.touched, accumulator.touched_count
+        assert touched is not None and number is not None
+        outputs, features = op.coef.shape
+        coef = self.blob(op.coef)
+        idf = self.blob(weigh.idf) if weigh.idf is not None else None
+        norm = weigh.norm.data
+        checked = idf is not None  # counts and 1 + log(count) are finite
+        zero = self.constant(0, index)
+        false = self.constant(0, i1)
+
+        def term(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            total, nan, infinite, *sums = carried
+            column = self.cast(self.load(touched, k), index)
+            count = self.load(accumulator.counts, column)
+            self.store(self.constant(0, i32), accumulator.counts, column)
+            value = (
+                self.constant(1.0, f64) if pending.binary
+                else self.emit(arith.SIToFPOp(count, f64))
+            )  # fmt: skip
+            if weigh.sublinear_tf is not None:
+                value = self.add(self.emit(math.LogOp(value)), self.constant(1.0, f64))
+            if idf is not None:
+                value = self.emit(arith.MulfOp(value, self.load(idf, column)))
+            if checked:
+                nan, infinite = self.nonfinite(value, [nan, infinite])
+            if norm == "l2":
+                total = self.add(total, self.emit(arith.MulfOp(value, value)))
+            elif norm == "l1":
+                total = self.add(total, self.emit(math.AbsFOp(value)))
+            at = self.iadd(column, column_offset)
+            sums = [
+                self.add(
+                    s, self.emit(arith.MulfOp(value, self.load(coef, self.iadd(at, j * features))))
+                )
+                for j, s in enumerate(sums)
+            ]
+            return [total, nan, infinite, *sums]
+
+        total, nan, infinite, *sums = self.for_range(
+            zero,
+            self.cast(self.load(number, zero), index),
+            [self.constant(0.0, f64), false, false] + [self.constant(0.0, f64)] * outputs,
+            term,
+        )
+        self.store(self.constant(0, i64), number, zero)
+        self.report_nonfinite(weigh if norm != "none" else op, [nan, infinite])
+        if norm != "none":
+            if norm == "l2":
+                total = self.emit(math.SqrtOp(total))
+            zero_f = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
+            total = self.select(self.cmpf("oeq", total, zero_f), self.constant(1.0, f64), total)
+            sums = [self.emit(arith.DivfOp(s, total)) for s in sums]
+        return [self.add(a, s) for a, s in zip(accumulators, sums, strict=True)]
 
     def store_terms(
         self: KernelEmitter,
