@@ -21,6 +21,9 @@ Per row:
   of touched columns then yields the counts in column order, which is scipy's CSR order.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
+* Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads skip the bitmap:
+  the columns are listed as first counted and ``sparse_linear`` weighs, normalises and dots
+  them in one pass (``weigh_and_dot``).
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
-WORD_CACHE_SLOTS = 1 << 15  # char_wb word cache: direct-mapped slots
-WORD_CACHE_ROOM = 1 << 18  # its arena (i32 entries)
+WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
+WORD_CACHE_ROOM = 1 << 19  # its arena (i32 entries)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
 
