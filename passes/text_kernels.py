@@ -21,9 +21,9 @@ Per row:
   of touched columns then yields the counts in column order, which is scipy's CSR order.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
-* Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads skip the bitmap:
-  the columns are listed as first counted and ``sparse_linear`` weighs, normalises and dots
-  them in one pass (``weigh_and_dot``).
+* Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
+  out: ``sparse_linear`` weighs, normalises and dots them in one pass over the bitmap
+  (``weigh_and_dot``).
 """
 
 from __future__ import annotations
@@ -109,26 +109,12 @@ class TermsRow:
 
 
 @dataclass
-class Accumulator:
-    """A row's term counts: a dense i32 ``counts`` over the columns (zero between rows) and
-    the columns touched, either as a two-level bitmap (``bits``, ``summary``: drained in
-    column order) or as a list in the order first counted (``touched``, their number in
-    ``touched_count[0]``; counts only grow, so each column is listed once)."""
-
-    counts: SSAValue
-    bits: SSAValue | None = None
-    summary: SSAValue | None = None
-    touched: SSAValue | None = None
-    touched_count: SSAValue | None = None
-
-
-@dataclass
 class PendingWeights:
-    """A ``weight_terms`` row left in its counts' accumulator (a ``touched`` list) for its
-    one ``sparse_linear`` reader, which weighs, normalises and dots the terms in one pass."""
+    """A ``weight_terms`` row left in its counts' accumulator for its one ``sparse_linear``
+    reader, which weighs, normalises and dots the terms in one pass."""
 
     op: feature.WeightTermsOp
-    accumulator: Accumulator
+    accumulator: tuple[SSAValue, ...]
     binary: bool
 
 
@@ -785,40 +771,22 @@ class TextEmitter:
     # endregion
     # region Term rows
 
-    def accumulator(
-        self: KernelEmitter, op: object, width: int, listed: bool = False
-    ) -> Accumulator:
+    def accumulator(self: KernelEmitter, op: object, width: int) -> tuple[SSAValue, ...]:
         """A dense i32 accumulator of ``width`` columns (i32 keeps it small enough to stay in
-        cache) with a two-level bitmap of the columns touched, or (``listed``) their list
-        (all zero between rows)."""
+        cache) with a two-level bitmap of the columns touched (all zero between rows)."""
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(width))
-        if listed:
-            touched = self.scratch(self.scratch_name(op, "touched"), i32, ScratchSize(width))
-            number = self.scratch(self.scratch_name(op, "touched_count"), i64, ScratchSize(1))
-            return Accumulator(counts, touched=touched, touched_count=number)
         bits = self.scratch(self.scratch_name(op, "bits"), i64, ScratchSize((width + 63) // 64))
         summary = self.scratch(
             self.scratch_name(op, "summary"), i64, ScratchSize((width + 4095) // 4096)
         )
-        return Accumulator(counts, bits, summary)
+        return counts, bits, summary
 
     def accumulate(
-        self: KernelEmitter, accumulator: Accumulator, column: SSAValue, amount: SSAValue
+        self: KernelEmitter, accumulator: tuple[SSAValue, ...], column: SSAValue, amount: SSAValue
     ) -> None:
-        counts = accumulator.counts
+        counts, bits, summary = accumulator
         at = self.cast(column, index)
-        before = self.load(counts, at)
-        self.store(self.iadd(before, amount), counts, at)
-        if accumulator.touched is not None:  # list the column when first counted
-            assert accumulator.touched_count is not None
-            zero = self.constant(0, index)
-            number = self.load(accumulator.touched_count, zero)
-            self.store(self.cast(column, i32), accumulator.touched, self.cast(number, index))
-            first = self.emit(arith.ExtUIOp(self.cmpi("eq", before, self.constant(0, i32)), i64))
-            self.store(self.iadd(number, first), accumulator.touched_count, zero)
-            return
-        bits, summary = accumulator.bits, accumulator.summary
-        assert bits is not None and summary is not None
+        self.store(self.iadd(self.load(counts, at), amount), counts, at)
         one = self.constant(1, i64)
         word = self.shr(column, 6)
         word_at = self.cast(word, index)
@@ -828,20 +796,16 @@ class TextEmitter:
         summary_bit = self.shl(one, self.iand(word, 63))
         self.store(self.ior(self.load(summary, summary_at), summary_bit), summary, summary_at)
 
-    def drain(
+    def each_counted(
         self: KernelEmitter,
-        op: object,
-        accumulator: Accumulator,
+        accumulator: tuple[SSAValue, ...],
         width: int,
-        binary: bool,
-    ) -> Segment:
-        """The touched columns in increasing order with their values, as a segment (a column
-        whose +1 and -1 hashes cancel stays, with 0, as after scipy's ``sum_duplicates``);
-        the accumulator (a bitmap) is left zeroed."""
-        counts, bits, summary = accumulator.counts, accumulator.bits, accumulator.summary
-        assert bits is not None and summary is not None
-        ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
-        values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(column, count, carried)`` for each touched column (index) in
+        increasing order with its i32 count; the accumulator is left zeroed."""
+        counts, bits, summary = accumulator
         zero64 = self.constant(0, i64)
         one64 = self.constant(1, i64)
 
@@ -872,24 +836,43 @@ class TextEmitter:
                 column_base = self.shl(word_index, 6)
 
                 def per_column(bit: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
-                    (count,) = state
                     column = self.cast(self.ior(column_base, bit), index)
-                    value = self.emit(arith.SIToFPOp(self.load(counts, column), f64))
+                    count = self.load(counts, column)
                     self.store(self.constant(0, i32), counts, column)
-                    self.store(self.cast(column, i32), ids, count)
-                    self.store(self.constant(1.0, f64) if binary else value, values, count)
-                    return [self.iadd(count, 1)]
+                    return body(column, count, state)
 
                 return lowest_bits(column_bits, per_column, state)
 
             return lowest_bits(word, per_word, carried)
 
-        (count,) = self.for_range(
+        return self.for_range(
             self.constant(0, index),
             self.constant((width + 4095) // 4096, index),
-            [self.constant(0, index)],
+            carried,
             per_summary,
         )
+
+    def drain(
+        self: KernelEmitter,
+        op: object,
+        accumulator: tuple[SSAValue, ...],
+        width: int,
+        binary: bool,
+    ) -> Segment:
+        """The touched columns in increasing order with their values, as a segment (a column
+        whose +1 and -1 hashes cancel stays, with 0, as after scipy's ``sum_duplicates``);
+        the accumulator is left zeroed."""
+        ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
+        values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
+
+        def entry(column: SSAValue, count: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
+            (number,) = state
+            value = self.emit(arith.SIToFPOp(count, f64))
+            self.store(self.cast(column, i32), ids, number)
+            self.store(self.constant(1.0, f64) if binary else value, values, number)
+            return [self.iadd(number, 1)]
+
+        (count,) = self.each_counted(accumulator, width, [self.constant(0, index)], entry)
         return Segment(ids, values, count, 0, finite=True)  # counts
 
     def count_terms(self: KernelEmitter, op: feature.CountTermsOp) -> TermsRow:
@@ -897,7 +880,7 @@ class TextEmitter:
         assert isinstance(text, TextRow)
         width = op.terms
         weights = self.linear_weights(op)
-        accumulator = self.accumulator(op, width, listed=weights is not None)
+        accumulator = self.accumulator(op, width)
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1, i32)
         units = self.units_buffer(op)
@@ -956,7 +939,7 @@ class TextEmitter:
         """The ``weight_terms`` op that alone reads ``op``'s counts when its float64 weights
         (no table of float32 logs) go only to one ``sparse_linear`` and neither is written
         out: ``sparse_linear`` then weighs, normalises and dots the counted terms in one pass
-        (``weigh_and_dot``) and the counts need no drain in column order."""
+        (``weigh_and_dot``), with no buffers of ids and values between."""
         stored = self.state.stored
         uses = list(op.result.uses)
         if len(uses) != 1 or op.result in stored:
@@ -980,7 +963,7 @@ class TextEmitter:
         record: Callable[[SSAValue, SSAValue, SSAValue], None],
         counter: SSAValue,
         term: Callable[[SSAValue], SSAValue],
-        accumulator: Accumulator,
+        accumulator: tuple[SSAValue, ...],
     ) -> None:
         """Count the char_wb n-grams of each word through a word cache: a word's n-grams
         never cross its padding, so its vocabulary hits depend on its code points alone.
@@ -1413,29 +1396,23 @@ class TextEmitter:
         accumulators: list[SSAValue],
     ) -> list[SSAValue]:
         """``accumulators`` plus the decision values of ``pending``'s weights, columns from
-        ``column_offset`` of ``op.coef``, in one pass over the counted terms (in the order
-        first counted), zeroing the counts: the sum of each weight times its coefficient,
-        divided by the row's norm once (scikit-learn divides each weight first and sums in
-        column order: the results differ by rounding only, a few ulp). The weights are
-        checked as ``weight_terms`` checks them (NaN or infinity stops the batch: at the
-        ``weight_terms`` op when it normalises, else at ``op``, as the model's input)."""
+        ``column_offset`` of ``op.coef``, in one pass over the counted terms in column order
+        (``each_counted``, which zeroes the counts): the sum of each weight times its
+        coefficient, divided by the row's norm once (scikit-learn divides each weight first:
+        the results differ by rounding only, a few ulp, and do not depend on earlier rows or
+        calls). The weights are checked as ``weight_terms`` checks them (NaN or infinity
+        stops the batch: at the ``weight_terms`` op when it normalises, else at ``op``, as
+        the model's input)."""
         weigh = pending.op
-        accumulator = pending.accumulator
-        touched, number = accumulator.touched, accumulator.touched_count
-        assert touched is not None and number is not None
         outputs, features = op.coef.shape
         coef = self.blob(op.coef)
         idf = self.blob(weigh.idf) if weigh.idf is not None else None
         norm = weigh.norm.data
         checked = idf is not None  # counts and 1 + log(count) are finite
-        zero = self.constant(0, index)
         false = self.constant(0, i1)
 
-        def term(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        def term(column: SSAValue, count: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
             total, nan, infinite, *sums = carried
-            column = self.cast(self.load(touched, k), index)
-            count = self.load(accumulator.counts, column)
-            self.store(self.constant(0, i32), accumulator.counts, column)
             value = (
                 self.constant(1.0, f64) if pending.binary
                 else self.emit(arith.SIToFPOp(count, f64))
@@ -1459,19 +1436,15 @@ class TextEmitter:
             ]
             return [total, nan, infinite, *sums]
 
-        total, nan, infinite, *sums = self.for_range(
-            zero,
-            self.cast(self.load(number, zero), index),
-            [self.constant(0.0, f64), false, false] + [self.constant(0.0, f64)] * outputs,
-            term,
-        )
-        self.store(self.constant(0, i64), number, zero)
+        width = batch_width(weigh.result.type)
+        initial = [self.constant(0.0, f64), false, false] + [self.constant(0.0, f64)] * outputs
+        total, nan, infinite, *sums = self.each_counted(pending.accumulator, width, initial, term)
         self.report_nonfinite(weigh if norm != "none" else op, [nan, infinite])
         if norm != "none":
             if norm == "l2":
                 total = self.emit(math.SqrtOp(total))
-            zero_f = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
-            total = self.select(self.cmpf("oeq", total, zero_f), self.constant(1.0, f64), total)
+            zero = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
+            total = self.select(self.cmpf("oeq", total, zero), self.constant(1.0, f64), total)
             sums = [self.emit(arith.DivfOp(s, total)) for s in sums]
         return [self.add(a, s) for a, s in zip(accumulators, sums, strict=True)]
 

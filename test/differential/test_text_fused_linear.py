@@ -2,9 +2,10 @@
 over the counted terms (``text_kernels.weigh_and_dot``): compiled and original agree on every
 row for each option of the vectorizer, on adversarial text, and in the errors they raise.
 
-The pass sums each weight times its coefficient and divides by the norm once, where
-scikit-learn divides each weight first and sums in column order: the probabilities differ
-by rounding only (``ATOL``)."""
+The pass sums each weight times its coefficient in column order and divides by the norm
+once, where scikit-learn divides each weight first: the probabilities differ by rounding
+only (``ATOL``), and not at all between calls (the char_wb word cache, full or empty, does
+not change the order of the sums)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,10 @@ def check(compiled: Any, score: Any, rows: list[str]) -> None:
 
 
 def fused(compiled: Any) -> bool:
-    """Whether a kernel lists the counted terms (the one-pass path) instead of a bitmap."""
+    """Whether the kernels go from counts to the decision in one pass: no buffers of term
+    ids and values between the ops."""
     ir = compiled.ir("scf")
-    return ".touched" in ir
+    return ".counts" in ir and '.values"' not in ir
 
 
 @pytest.mark.parametrize(
@@ -102,6 +104,30 @@ def test_union_multiclass_decision_function(texts: Any) -> None:
     check(compiled, decide, held_out)
     labels = wm.compile(predict, (train[:20],))
     np.testing.assert_array_equal(labels(held_out), predict(held_out))
+
+
+def test_results_do_not_depend_on_the_word_cache(texts: Any) -> None:
+    """The same rows give the same bits with the char_wb word cache empty, warm, or
+    holding other rows' words, in a batch or one row at a time."""
+    train, labels, held_out = texts
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert fused(compiled)
+    cold = compiled(held_out)
+    np.testing.assert_array_equal(compiled(held_out), cold)
+    compiled(train)
+    np.testing.assert_array_equal(compiled(held_out[::-1])[::-1], cold)
+    for k in (0, 7, len(held_out) - 1):
+        np.testing.assert_array_equal(compiled(held_out[k : k + 1]), cold[k : k + 1])
+    np.testing.assert_allclose(cold, score(held_out), rtol=0, atol=ATOL)
 
 
 def test_matrix_also_returned_is_not_fused(texts: Any) -> None:
