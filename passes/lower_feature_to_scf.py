@@ -119,6 +119,8 @@ class KernelState:
     body: Block
     loop: Operation
     row: SSAValue
+    #: the values the kernel writes out for later steps
+    stored: frozenset[SSAValue] = frozenset()
     inputs: list[DictionaryAttr] = field(default_factory=list)
     column_groups: list[DictionaryAttr] = field(default_factory=list)
     input_args: dict[tuple[SSAValue, str, str, Attribute], SSAValue] = field(default_factory=dict)
@@ -1178,7 +1180,7 @@ class FunctionLowering:
         entry.add_ops([zero, one])
         loop = scf.ForOp(zero.result, entry.args[0], one.result, [], body)
         entry.add_ops([loop, func.ReturnOp()])
-        state = KernelState(name, entry, body, loop, body.args[0])
+        state = KernelState(name, entry, body, loop, body.args[0], frozenset(outputs))
         state.constants[(index, "0")] = zero.result
         state.constants[(index, "1")] = one.result
         emitter = KernelEmitter(self, state)

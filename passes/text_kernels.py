@@ -21,6 +21,9 @@ Per row:
   of touched columns then yields the counts in column order, which is scipy's CSR order.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
+* Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
+  out: ``sparse_linear`` weighs, normalises and dots them in one pass over the bitmap
+  (``weigh_and_dot``).
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
-WORD_CACHE_SLOTS = 1 << 15  # char_wb word cache: direct-mapped slots
-WORD_CACHE_ROOM = 1 << 18  # its arena (i32 entries)
+WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
+WORD_CACHE_ROOM = 1 << 19  # its arena (i32 entries)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
 
@@ -103,6 +106,16 @@ class Segment:
 class TermsRow:
     segments: list[Segment]
     width: int
+
+
+@dataclass
+class PendingWeights:
+    """A ``weight_terms`` row left in its counts' accumulator for its one ``sparse_linear``
+    reader, which weighs, normalises and dots the terms in one pass."""
+
+    op: feature.WeightTermsOp
+    accumulator: tuple[SSAValue, ...]
+    binary: bool
 
 
 @dataclass(frozen=True)
@@ -783,19 +796,16 @@ class TextEmitter:
         summary_bit = self.shl(one, self.iand(word, 63))
         self.store(self.ior(self.load(summary, summary_at), summary_bit), summary, summary_at)
 
-    def drain(
+    def each_counted(
         self: KernelEmitter,
-        op: object,
         accumulator: tuple[SSAValue, ...],
         width: int,
-        binary: bool,
-    ) -> Segment:
-        """The touched columns in increasing order with their values, as a segment (a column
-        whose +1 and -1 hashes cancel stays, with 0, as after scipy's ``sum_duplicates``);
-        the accumulator is left zeroed."""
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(column, count, carried)`` for each touched column (index) in
+        increasing order with its i32 count; the accumulator is left zeroed."""
         counts, bits, summary = accumulator
-        ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
-        values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
         zero64 = self.constant(0, i64)
         one64 = self.constant(1, i64)
 
@@ -826,30 +836,50 @@ class TextEmitter:
                 column_base = self.shl(word_index, 6)
 
                 def per_column(bit: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
-                    (count,) = state
                     column = self.cast(self.ior(column_base, bit), index)
-                    value = self.emit(arith.SIToFPOp(self.load(counts, column), f64))
+                    count = self.load(counts, column)
                     self.store(self.constant(0, i32), counts, column)
-                    self.store(self.cast(column, i32), ids, count)
-                    self.store(self.constant(1.0, f64) if binary else value, values, count)
-                    return [self.iadd(count, 1)]
+                    return body(column, count, state)
 
                 return lowest_bits(column_bits, per_column, state)
 
             return lowest_bits(word, per_word, carried)
 
-        (count,) = self.for_range(
+        return self.for_range(
             self.constant(0, index),
             self.constant((width + 4095) // 4096, index),
-            [self.constant(0, index)],
+            carried,
             per_summary,
         )
+
+    def drain(
+        self: KernelEmitter,
+        op: object,
+        accumulator: tuple[SSAValue, ...],
+        width: int,
+        binary: bool,
+    ) -> Segment:
+        """The touched columns in increasing order with their values, as a segment (a column
+        whose +1 and -1 hashes cancel stays, with 0, as after scipy's ``sum_duplicates``);
+        the accumulator is left zeroed."""
+        ids = self.scratch(self.scratch_name(op, "ids"), i32, ScratchSize(width))
+        values = self.scratch(self.scratch_name(op, "values"), f64, ScratchSize(width))
+
+        def entry(column: SSAValue, count: SSAValue, state: list[SSAValue]) -> list[SSAValue]:
+            (number,) = state
+            value = self.emit(arith.SIToFPOp(count, f64))
+            self.store(self.cast(column, i32), ids, number)
+            self.store(self.constant(1.0, f64) if binary else value, values, number)
+            return [self.iadd(number, 1)]
+
+        (count,) = self.each_counted(accumulator, width, [self.constant(0, index)], entry)
         return Segment(ids, values, count, 0, finite=True)  # counts
 
     def count_terms(self: KernelEmitter, op: feature.CountTermsOp) -> TermsRow:
         text = self.rows[op.text]
         assert isinstance(text, TextRow)
         width = op.terms
+        weights = self.linear_weights(op)
         accumulator = self.accumulator(op, width)
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1, i32)
@@ -899,7 +929,31 @@ class TextEmitter:
             total = self.cast(self.load(counter, 0), index)
             self.for_range(self.constant(0, index), total, [], count)
         binary = op.binary is not None
+        if weights is not None:
+            return PendingWeights(weights, accumulator, binary)
         return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def linear_weights(
+        self: KernelEmitter, op: feature.CountTermsOp
+    ) -> feature.WeightTermsOp | None:
+        """The ``weight_terms`` op that alone reads ``op``'s counts when its float64 weights
+        (no table of float32 logs) go only to one ``sparse_linear`` and neither is written
+        out: ``sparse_linear`` then weighs, normalises and dots the counted terms in one pass
+        (``weigh_and_dot``), with no buffers of ids and values between."""
+        stored = self.state.stored
+        uses = list(op.result.uses)
+        if len(uses) != 1 or op.result in stored:
+            return None
+        weight = uses[0].operation
+        if not isinstance(weight, feature.WeightTermsOp) or weight.result in stored:
+            return None
+        element = weight.result.type.get_element_type()  # type: ignore[attr-defined]
+        if weight.log_table is not None or element != f64:
+            return None
+        readers = list(weight.result.uses)
+        if len(readers) != 1 or not isinstance(readers[0].operation, feature.SparseLinearOp):
+            return None
+        return weight
 
     def char_wb_cached(
         self: KernelEmitter,
@@ -1158,7 +1212,11 @@ class TextEmitter:
             h = self.imul(self.emit(arith.XOrIOp(h, self.shr(h, shift))), factor - 2**32)
         return self.emit(arith.XOrIOp(h, self.shr(h, 16)))
 
-    def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow:
+    def weight_terms(self: KernelEmitter, op: feature.WeightTermsOp) -> TermsRow | PendingWeights:
+        pending = self.rows.get(op.input)
+        if isinstance(pending, PendingWeights):  # weighed by its sparse_linear reader
+            assert pending.op is op
+            return pending
         row = self.terms_of(op.input)  # one segment, or several from an hstack
         width = batch_width(op.result.type)
         single = op.result.type.get_element_type() == f32  # type: ignore[attr-defined]
@@ -1285,9 +1343,17 @@ class TextEmitter:
         coef = self.blob(op.coef)
         accumulators = [self.constant(0.0, f64)] * outputs
         flags = [self.constant(0, i1)] * 2
-        column_offset = op.offset.value.data
+        offsets = [op.offset.value.data]
         for value in op.inputs:
-            row = self.terms_of(value)
+            offsets.append(offsets[-1] + batch_width(value.type))
+        rows = []
+        for value, column_offset in zip(op.inputs, offsets, strict=False):
+            pending = self.rows.get(value)
+            if isinstance(pending, PendingWeights):  # first: its weights' checks come first
+                accumulators = self.weigh_and_dot(pending, op, column_offset, accumulators)
+            else:
+                rows.append((self.terms_of(value), column_offset))
+        for row, column_offset in rows:
             for segment in row.segments:
                 base = column_offset + segment.offset
 
@@ -1315,13 +1381,72 @@ class TextEmitter:
                     self.constant(0, index), segment.count, accumulators + flags, dot
                 )
                 flags = [nan, infinite]
-            column_offset += row.width
         self.report_nonfinite(op, flags)
         if op.intercept is not None:
             accumulators = [
                 self.add(a, self.blob_value(op.intercept, j)) for j, a in enumerate(accumulators)
             ]
         return accumulators
+
+    def weigh_and_dot(
+        self: KernelEmitter,
+        pending: PendingWeights,
+        op: feature.SparseLinearOp,
+        column_offset: int,
+        accumulators: list[SSAValue],
+    ) -> list[SSAValue]:
+        """``accumulators`` plus the decision values of ``pending``'s weights, columns from
+        ``column_offset`` of ``op.coef``, in one pass over the counted terms in column order
+        (``each_counted``, which zeroes the counts): the sum of each weight times its
+        coefficient, divided by the row's norm once (scikit-learn divides each weight first:
+        the results differ by rounding only, a few ulp, and do not depend on earlier rows or
+        calls). The weights are checked as ``weight_terms`` checks them (NaN or infinity
+        stops the batch: at the ``weight_terms`` op when it normalises, else at ``op``, as
+        the model's input)."""
+        weigh = pending.op
+        outputs, features = op.coef.shape
+        coef = self.blob(op.coef)
+        idf = self.blob(weigh.idf) if weigh.idf is not None else None
+        norm = weigh.norm.data
+        checked = idf is not None  # counts and 1 + log(count) are finite
+        false = self.constant(0, i1)
+
+        def term(column: SSAValue, count: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            total, nan, infinite, *sums = carried
+            value = (
+                self.constant(1.0, f64) if pending.binary
+                else self.emit(arith.SIToFPOp(count, f64))
+            )  # fmt: skip
+            if weigh.sublinear_tf is not None:
+                value = self.add(self.emit(math.LogOp(value)), self.constant(1.0, f64))
+            if idf is not None:
+                value = self.emit(arith.MulfOp(value, self.load(idf, column)))
+            if checked:
+                nan, infinite = self.nonfinite(value, [nan, infinite])
+            if norm == "l2":
+                total = self.add(total, self.emit(arith.MulfOp(value, value)))
+            elif norm == "l1":
+                total = self.add(total, self.emit(math.AbsFOp(value)))
+            at = self.iadd(column, column_offset)
+            sums = [
+                self.add(
+                    s, self.emit(arith.MulfOp(value, self.load(coef, self.iadd(at, j * features))))
+                )
+                for j, s in enumerate(sums)
+            ]
+            return [total, nan, infinite, *sums]
+
+        width = batch_width(weigh.result.type)
+        initial = [self.constant(0.0, f64), false, false] + [self.constant(0.0, f64)] * outputs
+        total, nan, infinite, *sums = self.each_counted(pending.accumulator, width, initial, term)
+        self.report_nonfinite(weigh if norm != "none" else op, [nan, infinite])
+        if norm != "none":
+            if norm == "l2":
+                total = self.emit(math.SqrtOp(total))
+            zero = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
+            total = self.select(self.cmpf("oeq", total, zero), self.constant(1.0, f64), total)
+            sums = [self.emit(arith.DivfOp(s, total)) for s in sums]
+        return [self.add(a, s) for a, s in zip(accumulators, sums, strict=True)]
 
     def store_terms(
         self: KernelEmitter,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import pickle
 import re
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +153,38 @@ def test_an_empty_block_scores_to_no_rows() -> None:
     blank = pa.table({"docs": [""] * 40})
     out = wm.ray.Scorer(compiled, wm.ray.feeds(compiled, ["docs"]), "p")(blank)
     np.testing.assert_array_equal(out["p"].to_numpy(), compiled([""] * 40, vectorizer, model))
+
+
+def worker_thread(batch: pa.Table) -> pa.Table:
+    who = f"{os.getpid()} {threading.get_ident()}"
+    return pa.table({"who": [who] * batch.num_rows})
+
+
+def test_successive_tasks_keep_the_pipeline_and_its_word_cache() -> None:
+    """Each Ray task gets the Scorer deserialized; its first batch unpickles the pipeline,
+    which is the worker process's one pipeline again (``persist.unpickle``), and Ray Data
+    runs a worker's map tasks on one thread: so the thread's scratch buffers, the char_wb
+    word cache among them, live on from task to task (issue 15: not emptied per task)."""
+    fn, example, (docs, vectorizer, model) = build("text")
+    compiled = wm.compile(fn, example=example)
+    state = pickle.dumps(wm.ray.Scorer(compiled, wm.ray.feeds(compiled, ["docs"]), "p"))
+    table = pa.table({"docs": docs[:50]})
+    first, second = pickle.loads(state), pickle.loads(state)
+    first(table)
+    scratch = first.pipeline.scratch.sets
+    assert scratch
+    kept = {name: found.addresses for name, found in scratch.items()}
+    second(table)
+    assert second.pipeline is first.pipeline
+    assert {name: found.addresses for name, found in scratch.items()} == kept
+    tasks = blocks(pd.DataFrame({"x": np.arange(80)}), 8).map_batches(
+        worker_thread, batch_format="pyarrow", batch_size=None, num_cpus=1
+    )
+    threads: dict[str, set[str]] = {}
+    for who in tasks.to_pandas()["who"]:
+        process, thread = who.split()
+        threads.setdefault(process, set()).add(thread)
+    assert all(len(idents) == 1 for idents in threads.values()), threads
 
 
 def test_read_score_and_write_run_as_one_task_per_file(tmp_path: Path) -> None:

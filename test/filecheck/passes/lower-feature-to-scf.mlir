@@ -119,8 +119,10 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", text = 1 : i64, column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", text = 1 : i64, column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", text = 1 : i64, column = "docs"},
 // CHECK-SAME: {value = "classify_stage0.0.cps", part = "scratch", dtype = "i32", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}, {value = "classify_stage0.0.classes", part = "scratch", dtype = "i8", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}
 // CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "i32", size = {fixed = 4 : i64}}
-// ... and the weighted values of the row's terms.
-// CHECK-SAME: {value = "classify_stage0.2.values", part = "scratch", dtype = "f64", size = {fixed = 4 : i64}}]
+// ... and the bitmap of the columns counted; only the model reads the weights, so no buffers
+// of term ids and values: sparse_linear weighs, normalises and dots them in one pass.
+// CHECK-SAME: {value = "classify_stage0.1.bits", part = "scratch", dtype = "i64", size = {fixed = 1 : i64}}, {value = "classify_stage0.1.summary", part = "scratch", dtype = "i64", size = {fixed = 1 : i64}}
+// CHECK-NOT: .values"
 // The decision, then the per-row "run in Python" flag.
 // CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["text-context"]}]
 // Hoisted: the "not text" error code, the UTF-8 lead byte bounds, the two-level character map,
@@ -156,10 +158,11 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-NEXT: [[AGAIN:%[0-9]+]] = arith.cmpi eq, %{{[0-9]+}}, [[PROBING]] : i64
 // CHECK-NEXT: scf.condition([[AGAIN]])
 // CHECK: memref.load [[VOCAB]]
-// The l2 norm, then the dot product with coef.
+// One pass over the counted terms in column order (idf, the sum of squares, the dot product
+// with coef), then the l2 norm divides the dot product.
+// CHECK: memref.load [[COEF]][%{{[0-9]+}}] : memref<4xf64>
 // CHECK: math.sqrt
 // CHECK: arith.divf
-// CHECK: memref.load [[COEF]][%{{[0-9]+}}] : memref<4xf64>
 // The Python flag of the row (one reason: bit 0).
 // CHECK: [[FLAG:%[0-9]+]] = arith.extui %{{[0-9]+}} : i1 to i8
 // CHECK-NEXT: memref.store [[FLAG]], %{{[0-9]+}}[%[[ROW]]] : memref<?xi8>

@@ -1,0 +1,195 @@
+"""The trump_tweets text kernel at an earlier commit beside this checkout, one thread.
+
+    python -m bench.text_kernel --before 7e44361 [--rounds 7] [--repeats 2] [--callgrind]
+        [--out bench/results/text_kernel.md]
+
+The pipeline of ``bench.ray_data`` (word 1-2-gram TF-IDF ∪ char_wb 2-4-gram TF-IDF ->
+LogisticRegression, fitted on all the tweets' training split) is fitted once and pickled;
+``--before`` is exported with ``git archive`` and imported instead of this checkout (this
+virtual environment, ``PYTHONPATH``). Each measurement runs in its own process, the two
+checkouts alternating ``--repeats`` times: after three warm-up calls (the char_wb word cache
+filled as in a long job), the process CPU time of ``--rounds`` calls on 10,000 rows resampled
+from the held-out tweets (``WILLUMP_MLIR_THREADS=1``), min and median per tweet. With
+``--callgrind``, each checkout also runs once under callgrind (cache and branch simulation),
+instrumented only around one call on 3,000 resampled rows after the warm-up: counts per tweet
+of the whole call (the kernel is ~96% of it), which machine load does not move; the last
+level is simulated as this machine's L2 (1 MiB, 8-way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ROWS = 10_000
+TRACED_ROWS = 3_000
+#: instructions, D1 misses, L2 read misses (the last level simulated as a 1 MiB, 8-way L2, as
+#: on this machine), mispredicted branches
+EVENTS = ("Ir", "D1mr", "D1mw", "DLmr", "Bcm")
+
+
+def child(model_path: str, rounds: int, traced: bool) -> dict[str, float]:
+    """Measure in this process (imported from ``PYTHONPATH``'s checkout)."""
+    os.environ["WILLUMP_MLIR_THREADS"] = "1"
+    import numpy as np
+
+    import willump_mlir as wm
+
+    with open(model_path, "rb") as file:
+        model, test = pickle.load(file)
+
+    def score(texts: list[str], model: object) -> np.ndarray:
+        return model.predict_proba(texts)[:, 1]  # type: ignore[attr-defined]
+
+    compiled = wm.compile(score, (test[:50], model))
+    rng = np.random.default_rng(0)
+
+    def resampled(rows: int) -> list[str]:
+        return [test[i] for i in rng.integers(0, len(test), rows)]
+
+    for _ in range(3):
+        compiled(resampled(ROWS), model)
+    batch = resampled(TRACED_ROWS if traced else ROWS)
+    if traced:
+        control = ["callgrind_control", "-i"]
+        subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
+        got = compiled(batch, model)
+        subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
+        return {"maxdiff": float(np.max(np.abs(got - score(batch, model))))}
+    got = compiled(batch, model)
+    seconds = []
+    for _ in range(rounds):
+        started = time.process_time()
+        compiled(batch, model)
+        seconds.append(time.process_time() - started)
+    seconds.sort()
+    return {
+        "maxdiff": float(np.max(np.abs(got - score(batch, model)))),
+        "min_us": seconds[0] / ROWS * 1e6,
+        "median_us": seconds[len(seconds) // 2] / ROWS * 1e6,
+    }
+
+
+def run_child(tree: Path, model: Path, rounds: int, callgrind: Path | None) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", str(model), "--rounds", str(rounds)]
+    if callgrind is not None:
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            "--cache-sim=yes",
+            "--LL=1048576,8,64",
+            "--branch-sim=yes",
+            f"--callgrind-out-file={callgrind}",
+            *command,
+            "--traced",
+        ]
+    env = {**os.environ, "PYTHONPATH": str(tree), "WILLUMP_MLIR_THREADS": "1"}
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if callgrind is not None:
+        result |= counts(callgrind)
+    return result
+
+
+def counts(path: Path) -> dict[str, float]:
+    """The callgrind totals of ``EVENTS`` per traced tweet."""
+    text = path.read_text()
+    names = re.search(r"^events: (.+)$", text, re.M)
+    totals = re.search(r"^totals: (.+)$", text, re.M) or re.search(r"^summary: (.+)$", text, re.M)
+    assert names and totals, f"no totals in {path}"
+    values = dict(zip(names.group(1).split(), map(int, totals.group(1).split()), strict=False))
+    return {name: values.get(name, 0) / TRACED_ROWS for name in EVENTS}
+
+
+def table(results: dict[str, list[dict[str, float]]], before: str, load: str) -> str:
+    lines = [
+        "# trump_tweets text kernel: this checkout beside an earlier commit, one thread",
+        "",
+        f"`python -m bench.text_kernel --before {before}` (see its docstring). Load average "
+        f"at the end: {load}. CPU µs per tweet: min / median of the rounds, per run.",
+        "",
+        "| checkout | run | µs/tweet min | µs/tweet median | max abs diff vs scikit-learn |",
+        "|---|---|---|---|---|",
+    ]
+    for name, runs in results.items():
+        for k, run in enumerate(r for r in runs if "min_us" in r):
+            lines.append(
+                f"| {name} | {k + 1} | {run['min_us']:.2f} | {run['median_us']:.2f} | "
+                f"{run['maxdiff']:.1e} |"
+            )
+    traced = {name: next((r for r in runs if "Ir" in r), None) for name, runs in results.items()}
+    if all(traced.values()):
+        lines += [
+            "",
+            "Callgrind, per tweet (one call on 3,000 resampled rows, after warm-up):",
+            "",
+            "| checkout | instructions | D1 read misses | D1 write misses | "
+            "L2 read misses | mispredicted branches |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, run in traced.items():
+            assert run is not None
+            lines.append(
+                f"| {name} | {run['Ir']:,.0f} | {run['D1mr']:,.0f} | "
+                f"{run['D1mw']:,.0f} | {run['DLmr']:,.0f} | {run['Bcm']:,.0f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default="main")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        print(json.dumps(child(options.child, options.rounds, options.traced)))
+        return
+    from willump_mlir.workloads import trump_tweets
+
+    with tempfile.TemporaryDirectory(prefix="text-kernel-") as scratch:
+        before = Path(scratch) / "before"
+        before.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", options.before], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        for package in ("dialects", "passes"):  # else the editable install maps this tree's
+            (before / "willump_mlir" / package).symlink_to(Path("..") / package)
+        model = Path(scratch) / "model.pkl"
+        data = trump_tweets.build(0)
+        model.write_bytes(pickle.dumps((data.model, data.test)))
+        trees = {options.before: before, "this checkout": REPO}
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for _ in range(options.repeats):
+            for name, tree in trees.items():
+                results[name].append(run_child(tree, model, options.rounds, None))
+                print(name, results[name][-1], flush=True)
+        if options.callgrind:
+            for k, (name, tree) in enumerate(trees.items()):
+                out = Path(scratch) / f"callgrind.{k}"
+                results[name].append(run_child(tree, model, options.rounds, out))
+                print(name, results[name][-1], flush=True)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    report = table(results, options.before, load)
+    print(report)
+    if options.out:
+        options.out.write_text(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""TF-IDF rows read only by a linear model are weighed, normalised and dotted in one pass
+over the counted terms (``text_kernels.weigh_and_dot``): compiled and original agree on every
+row for each option of the vectorizer, on adversarial text, and in the errors they raise.
+
+The pass sums each weight times its coefficient in column order and divides by the norm
+once, where scikit-learn divides each weight first: the probabilities differ by rounding
+only (``ATOL``), and not at all between calls (the char_wb word cache, full or empty, does
+not change the order of the sums)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+
+import willump_mlir as wm
+from willump_mlir.workloads import trump_tweets
+
+ATOL = 1e-12
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+LONG_WORD = "pneumonoultramicroscopicsilicovolcanoconiosis" * 2  # past the cached 64
+ODD = [
+    "", " ", "a", "ab", "I", "\u3000\t\n", "😀", "😀😀 😀😀 😀😀", "Straße STRASSE ẞ",
+    "ΣΑΣ σας", "İstanbul i̇", "café cafe\u0301 CAFÉ", "字漢 한글 مرحبا שלום", "Ａｂｃ ｆｕｌｌ",
+    LONG_WORD, f"{LONG_WORD} {LONG_WORD}x", "the the the the the", "great " * 3000,
+    " ".join(["word"] * 500 + ["other"] * 500), "RT @realDonaldTrump: https://t.co/abc #MAGA!!",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def texts() -> tuple[list[str], np.ndarray, list[str]]:
+    """Training tweets (with the odd strings), their labels, held-out tweets and odd strings."""
+    tweets, labels = trump_tweets.load_texts()  # in time order: every 9th, both classes
+    train = tweets[::9][:1500] + ODD
+    held_out = tweets[4::9][:800] + ODD
+    return train, np.concatenate([labels[::9][:1500], np.arange(len(ODD)) % 2 == 0]), held_out
+
+
+def check(compiled: Any, score: Any, rows: list[str]) -> None:
+    got, want = compiled(rows), score(rows)
+    np.testing.assert_allclose(got, want, rtol=0, atol=ATOL)
+    for k in (0, len(rows) // 2, len(rows) - 1):  # one row at a time
+        np.testing.assert_allclose(compiled(rows[k : k + 1]), want[k : k + 1], rtol=0, atol=ATOL)
+
+
+def fused(compiled: Any) -> bool:
+    """Whether the kernels go from counts to the decision in one pass: no buffers of term
+    ids and values between the ops."""
+    ir = compiled.ir("scf")
+    return ".counts" in ir and '.values"' not in ir
+
+
+@pytest.mark.parametrize(
+    "vectorizer",
+    [
+        TfidfVectorizer(),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2),
+        TfidfVectorizer(ngram_range=(1, 2), norm="l1"),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), norm=None),
+        TfidfVectorizer(ngram_range=(1, 2), use_idf=False),
+        TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), binary=True, smooth_idf=False),
+        TfidfVectorizer(lowercase=False, stop_words=["the", "a"], max_features=300),
+    ],
+    ids=lambda v: repr(v.get_params(deep=False)["analyzer"]),
+)
+def test_tfidf_into_logistic_regression(texts: Any, vectorizer: Any) -> None:
+    train, labels, held_out = texts
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert fused(compiled)
+    check(compiled, score, held_out)
+
+
+def test_union_multiclass_decision_function(texts: Any) -> None:
+    """Two TF-IDF rows (each its own norm) into three classes' decision values."""
+    train, _, held_out = texts
+    classes = np.arange(len(train)) % 3
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, classes)
+
+    def decide(rows: list[str]) -> np.ndarray:
+        return model.decision_function(rows)
+
+    def predict(rows: list[str]) -> np.ndarray:
+        return model.predict(rows)
+
+    compiled = wm.compile(decide, (train[:20],))
+    assert fused(compiled)
+    check(compiled, decide, held_out)
+    labels = wm.compile(predict, (train[:20],))
+    np.testing.assert_array_equal(labels(held_out), predict(held_out))
+
+
+def test_results_do_not_depend_on_the_word_cache(texts: Any) -> None:
+    """The same rows give the same bits with the char_wb word cache empty, warm, or
+    holding other rows' words, in a batch or one row at a time."""
+    train, labels, held_out = texts
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert fused(compiled)
+    cold = compiled(held_out)
+    np.testing.assert_array_equal(compiled(held_out), cold)
+    compiled(train)
+    np.testing.assert_array_equal(compiled(held_out[::-1])[::-1], cold)
+    for k in (0, 7, len(held_out) - 1):
+        np.testing.assert_array_equal(compiled(held_out[k : k + 1]), cold[k : k + 1])
+    np.testing.assert_allclose(cold, score(held_out), rtol=0, atol=ATOL)
+
+
+def test_matrix_also_returned_is_not_fused(texts: Any) -> None:
+    """A TF-IDF matrix the function also returns keeps scikit-learn's exact CSR matrix."""
+    train, labels, held_out = texts
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(train)
+    model = LogisticRegression(max_iter=300).fit(vectorizer.transform(train), labels)
+
+    def both(rows: list[str]) -> tuple[Any, np.ndarray]:
+        matrix = vectorizer.transform(rows)
+        return matrix, model.predict_proba(matrix)[:, 1]
+
+    compiled = wm.compile(both, (train[:20],))
+    got, want = compiled(held_out), both(held_out)
+    assert sp.issparse(got[0])
+    np.testing.assert_array_equal(got[0].indptr, want[0].indptr)
+    np.testing.assert_array_equal(got[0].indices, want[0].indices)
+    np.testing.assert_array_equal(got[0].data, want[0].data)
+    np.testing.assert_allclose(got[1], want[1], rtol=0, atol=ATOL)
+
+
+def test_no_rows_and_rows_without_terms(texts: Any) -> None:
+    train, labels, _ = texts
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    with pytest.raises(ValueError, match="0 sample"):
+        score([])
+    with pytest.raises(ValueError, match="0 sample"):
+        compiled([])
+    check(compiled, score, ["", "zzzzqqq", "  ", "zzzzqqq the"])
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+@pytest.mark.parametrize("norm", ["l2", None])
+def test_non_finite_idf_stops_the_batch_as_in_sklearn(texts: Any, bad: float, norm: Any) -> None:
+    """A non-finite idf (set by hand) makes the weights of a row holding the term
+    non-finite: scikit-learn's normaliser, or without a norm the model, refuses the batch."""
+    train, labels, _ = texts
+    vectorizer = TfidfVectorizer(norm=norm).fit(train)
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
+    idf = vectorizer.idf_.copy()
+    idf[vectorizer.vocabulary_["great"]] = bad
+    vectorizer.idf_ = idf
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (["the cat", "a dog"],))
+    rows = ["the cat", "a great dog"]
+    kind = "NaN" if np.isnan(bad) else "infinity"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=f"Input (X )?contains {kind}"):
+            score(rows)
+        with pytest.raises(wm.InputError, match=f"row 1: Input X contains {kind}"):
+            compiled(rows)
+    check(compiled, score, ["the cat", "a dog", ""])
+
+
+def test_count_vectorizer_into_model_counts_in_column_order(texts: Any) -> None:
+    """Counts read directly by the model (no ``weight_terms``) keep the bitmap drain."""
+    train, labels, held_out = texts
+    model = make_pipeline(CountVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=300))
+    model.fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert not fused(compiled)
+    check(compiled, score, held_out)
