@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -192,6 +193,24 @@ class Elementwise:
                 raise Unsupported(f"{what} of the frame's column {name!r} is not compiled")
         return list(assembled.columns), list(assembled.items)
 
+    def _each_column(self, frame: Val, value: object, what: str,
+                     compute: Callable[[str, Val], Val | None]) -> Val | None:  # fmt: skip
+        """The frame ``value`` made of ``compute(name, column)`` of each numeric column of
+        ``frame``; None if ``value`` is not a frame of the same columns or a column's
+        ``compute`` is None (``Unsupported`` naming ``what`` for a column not numeric)."""
+        if not isinstance(value, pd.DataFrame):
+            return None
+        names, items = self._numeric_columns(frame, what)
+        if list(value.columns) != names:
+            return None
+        columns = []
+        for name, item in zip(names, items, strict=True):
+            column = compute(name, item)
+            if column is None:
+                return None
+            columns.append(column)
+        return Val(value, items=columns, columns=names)
+
     def frame_binary(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
         """``frame <op> other`` or ``other <op> frame`` column by column, as pandas computes
         a frame's arithmetic and comparisons: ``other`` a number, a frame of the same columns,
@@ -201,62 +220,53 @@ class Elementwise:
             return None
         left = is_frame(lhs)
         frame, other = (lhs, rhs) if left else (rhs, lhs)
-        names, items = self._numeric_columns(frame, "arithmetic")
-        if list(value.columns) != names:
-            return None
+        names = list(value.columns)
         if is_frame(other):
-            other_names, partners = self._numeric_columns(other, "arithmetic")
+            other_names, others = self._numeric_columns(other, "arithmetic")
             if other_names != names:
                 return None
+            partners = dict(zip(names, others, strict=True))
         elif other.is_static and isinstance(other.value, pd.Series):
             if list(other.value.index) != names:
                 return None
-            partners = [Val(other.value[name]) for name in names]
+            partners = {name: Val(other.value[name]) for name in names}
         elif other.is_static and isinstance(other.value, int | float | np.integer | np.floating) \
                 and not isinstance(other.value, bool):  # fmt: skip
-            partners = [other] * len(names)
+            partners = dict.fromkeys(names, other)
         else:
             return None
-        columns = []
-        for name, item, partner in zip(names, items, partners, strict=True):
-            a, b = (item, partner) if left else (partner, item)
-            columns.append(self.tracer.binary_of(function, a, b, value[name]))
-        return Val(value, items=columns, columns=names)
+
+        def compute(name: str, item: Val) -> Val:
+            a, b = (item, partners[name]) if left else (partners[name], item)
+            return self.tracer.binary_of(function, a, b, value[name])
+
+        return self._each_column(frame, value, "arithmetic", compute)
 
     def frame_unary(self, function: str, frame: Val, value: object) -> Val | None:
         """``np.<ufunc>(frame)``, ``frame.abs()``, ``-frame``: the ufunc of each column."""
-        if not isinstance(value, pd.DataFrame):
-            return None
-        names, items = self._numeric_columns(frame, function)
-        if list(value.columns) != names:
-            return None
-        columns = []
-        for name, item in zip(names, items, strict=True):
-            column = self.tracer.unary_of(function, item, value[name])
+
+        def compute(name: str, item: Val) -> Val:
+            column = self.tracer.unary_of(function, item, value[name])  # type: ignore[index]
             if column is None:
                 raise Unsupported(f"{function} of the frame's column {name!r} is not compiled")
-            columns.append(column)
-        return Val(value, items=columns, columns=names)
+            return column
+
+        return self._each_column(frame, value, function, compute)
 
     def frame_clip(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
                    value: object) -> Val | None:  # fmt: skip
         """``frame.clip(lower, upper)`` with constant bounds: pandas clips each column as a
         Series (``Tracer.bounds``)."""
-        if not isinstance(value, pd.DataFrame) or "axis" in kwargs:
+        if "axis" in kwargs:
             return None
-        names, items = self._numeric_columns(frame, "clip")
-        if list(value.columns) != names:
-            return None
-        columns = []
-        for name, item in zip(names, items, strict=True):
+
+        def compute(name: str, item: Val) -> Val | None:
             typ = _dense(item)
             if typ is None or typ.get_num_dims() != 1 or typ.get_element_type() not in (f64, i64):
                 raise Unsupported(f"clip of the frame's column {name!r} is not compiled")
-            column = self.tracer.bounds(item, "clip", args, kwargs, value[name])
-            if column is None:
-                return None
-            columns.append(column)
-        return Val(value, items=columns, columns=names)
+            return self.tracer.bounds(item, "clip", args, kwargs, value[name])  # type: ignore[index]
+
+        return self._each_column(frame, value, "clip", compute)
 
     def astype_frame(self, frame: Val, dtype: object, value: object) -> Val | None:
         """``frame.astype(dtype)`` (one dtype, or a dict of them by column) of a frame whose

@@ -163,7 +163,7 @@ class EstimatorLowering:
         """Emit ``est.method(x)``; what cannot be compiled becomes a Python op."""
         mark = self.tracer.mark()
         try:
-            if x.ssa is None and x.columns is not None:
+            if x.assembled:
                 return self._assembled(est, method, x, label)
             if x.ssa is None:
                 raise Unsupported("the input is not a batch of rows")
@@ -230,7 +230,7 @@ class EstimatorLowering:
         if not (isinstance(imputer, SimpleImputer) and isinstance(encoder, params.FRAME_INPUT)
                 and isinstance(x.value, pd.DataFrame)):  # fmt: skip
             return None
-        if x.ssa is None and x.columns is not None:  # an assembled frame, maybe fillna'd
+        if x.assembled:  # an assembled frame, maybe fillna'd
             try:
                 return self.tracer.frames.encoded(x, encoder, imputer)
             except Unsupported:
@@ -276,7 +276,7 @@ class EstimatorLowering:
 
     def _select(self, x: Val, columns: list, scalar: bool, trans: object) -> Val:
         """The columns a ColumnTransformer part sees (``trans`` is the part's transformer)."""
-        if x.ssa is None and x.columns is not None:  # an assembled frame
+        if x.assembled:  # an assembled frame
             if scalar and not params.reads_text(trans):
                 raise Unsupported("a single-name column selection passes a 1-D column")
             return self.tracer.frames.part(x, columns, scalar)

@@ -40,6 +40,11 @@ class Val:
             and self.pending is None and self.datetime is None and self.index_of is None
         )  # fmt: skip
 
+    @property
+    def assembled(self) -> bool:
+        """An assembled DataFrame (``frontend.frames``): columns, and no IR value of its own."""
+        return self.ssa is None and self.columns is not None
+
 
 @dataclass
 class Category:
