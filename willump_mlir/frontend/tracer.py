@@ -828,23 +828,29 @@ class Tracer:
             raise Unsupported(f"assigning to `{ast.unparse(target)}` is not compiled")
 
     def _assign_column(self, target: ast.Subscript, val: Val) -> bool:
-        """``X["c"] = val`` or ``X.loc[:, "c"] = val`` on a frame ``X``: every name bound to
-        the same frame sees the new column, as pandas mutates the one object."""
+        """``X["c"] = val``, ``X.loc[:, "c"] = val`` or ``X.loc[mask, "c"] = val`` on a frame
+        ``X``: every name bound to the same frame sees the new column, as pandas mutates the
+        one object."""
         owner, key = target.value, target.slice
+        rows: ast.expr | None = None  # X.loc[mask, "c"] = val: the rows' mask
         if isinstance(owner, ast.Attribute) and owner.attr == "loc":
             if not (isinstance(key, ast.Tuple) and len(key.elts) == 2):
                 return False
             whole = key.elts[0]
             if not (isinstance(whole, ast.Slice) and whole.lower is whole.upper is whole.step
                     is None):  # fmt: skip
-                return False
+                rows = whole
             owner, key = owner.value, key.elts[1]
         if not isinstance(owner, ast.Name) or owner.id not in self.env:
             return False
         frame, name = self.env[owner.id], self.lower(key)
         if not is_frame(frame) or not name.is_static:
             return False
-        if isinstance(name.value, list) and owner is target.value:  # not .loc, which aligns
+        if rows is not None:
+            if not isinstance(name.value, str):
+                return False
+            assigned = self.frames.assign_where(frame, name.value, self.lower(rows), val)
+        elif isinstance(name.value, list) and owner is target.value:  # not .loc, which aligns
             assigned = self.frames.assign_columns(frame, name.value, val)
         elif isinstance(name.value, str):
             assigned = self.frames.assign(frame, name.value, val)
@@ -1091,7 +1097,60 @@ class Tracer:
         )
         return self._checked(TakeColumnOp(column.ssa, 0), value)
 
+    def _by_name(self, base: Val, key: object, value: object) -> Val | None:
+        """``base[key]`` of a frame (``value`` on the example): a column by its name, or the
+        columns of a list of names; None for another key or value."""
+        typ = base.ssa.type if base.ssa is not None else None
+        if base.columns is not None:  # an assembled frame
+            if isinstance(key, str):
+                return self.frames.column(base, key)
+            if isinstance(key, list) and all(isinstance(k, str) for k in key):
+                return self.frames.select(base, key, value)  # type: ignore[arg-type]
+            return None
+        if not isinstance(typ, FrameType) or not isinstance(base.value, pd.DataFrame):
+            return None  # a text value: its items are not columns
+        if isinstance(key, list):
+            if not all(isinstance(k, str) for k in key):
+                return None
+            return self._checked(SelectColumnsOp(base.ssa, key), value)  # type: ignore[arg-type]
+        if isinstance(key, str):
+            if isinstance(typ.dtype_of(key), DatetimeType):
+                return self.dates.column(base, key, value)
+            return self._frame_column(base, key, value)  # type: ignore[arg-type]
+        return None
+
+    def _columns_indexer(self, node: ast.Subscript) -> Val | None:
+        """``X.loc[:, names]`` and ``X.iloc[:, positions]`` (an int, a list, a slice), all
+        rows of some columns, as ``X[the example's names]`` (by name: a later batch whose
+        columns are in another order runs the original, ``api.SelfCheck.column_order``);
+        None for another subscript."""
+        owner, key = node.value, node.slice
+        if not (isinstance(owner, ast.Attribute) and owner.attr in ("loc", "iloc")
+                and isinstance(key, ast.Tuple) and len(key.elts) == 2):  # fmt: skip
+            return None
+        whole = key.elts[0]
+        if not (isinstance(whole, ast.Slice) and whole.lower is whole.upper is whole.step
+                is None):  # fmt: skip
+            return None
+        pieces = self._children([owner.value, key.elts[1]])
+        base, columns = pieces[id(owner.value)], pieces[id(key.elts[1])]
+
+        def build() -> Val | None:
+            if not is_frame(base) or not columns.is_static:
+                return None
+            value = self.evaluate(node, pieces)
+            if isinstance(value, pd.DataFrame):
+                return self._by_name(base, list(value.columns), value)
+            if isinstance(value, pd.Series):
+                return self._by_name(base, value.name, value)
+            return None
+
+        return self._recognised(node, pieces, build, f"this .{owner.attr} indexing is not compiled")
+
     def _lower_Subscript(self, node: ast.Subscript) -> Val:
+        columns = self._columns_indexer(node)
+        if columns is not None:
+            return columns
         pieces = self._children([node.value, node.slice])
         base, index = pieces[id(node.value)], pieces[id(node.slice)]
 
@@ -1106,22 +1165,8 @@ class Tracer:
             if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
                 keys = list(base.value)
                 return base.items[keys.index(key)] if key in base.value else None
-            if base.columns is not None:  # an assembled frame
-                if isinstance(key, str):
-                    return self.frames.column(base, key)
-                if isinstance(key, list) and all(isinstance(k, str) for k in key):
-                    return self.frames.select(base, key, value)  # type: ignore[arg-type]
-                return None
-            if isinstance(typ, FrameType) and not isinstance(base.value, pd.DataFrame):
-                return None  # a text value: its items are not columns
-            if isinstance(typ, FrameType) and isinstance(key, list):
-                if not all(isinstance(k, str) for k in key):
-                    return None
-                return self._checked(SelectColumnsOp(base.ssa, key), value)
-            if isinstance(typ, FrameType) and isinstance(key, str):
-                if isinstance(typ.dtype_of(key), DatetimeType):
-                    return self.dates.column(base, key, value)
-                return self._frame_column(base, key, value)
+            if base.columns is not None or isinstance(typ, FrameType):
+                return self._by_name(base, key, value)
             column_key = (
                 isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)
                 and isinstance(key[1], (int, np.integer))
