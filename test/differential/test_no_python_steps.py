@@ -142,6 +142,21 @@ def renamed(frame: pd.DataFrame) -> Any:
     return RENAMED.predict_proba(frame)[:, 1]
 
 
+def selected_by_loc(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.loc[:, ["age", "sex", "passengerClass"]])[:, 1]
+
+
+def selected_by_iloc(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.iloc[:, 1:4])[:, 1]  # sex, age, passengerClass
+
+
+def masked_rows_set(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame.loc[frame["age"] > 70, "age"] = 70
+    frame.loc[frame["sex"] == "male", "age2"] = 1.5
+    return SQUARED.predict_proba(frame)[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -177,7 +192,8 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
 @pytest.mark.parametrize("fn", [fillna_then_assign, assign_method, copy_then_assign, new_column,
                                 selected_then_filled, decision_of_filled, filled_in_place,
                                 column_deleted, column_popped_from_an_alias,
-                                prepared_by_a_helper, reindexed, filtered, renamed],
+                                prepared_by_a_helper, reindexed, filtered, renamed,
+                                selected_by_loc, selected_by_iloc, masked_rows_set],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip
