@@ -52,10 +52,10 @@ def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
         return "raised", type(error)
 
 
-def check(fn: Any) -> wm.CompiledPipeline:
-    """``fn`` compiled on the first 24 rows natively; the same results (or the same class of
-    error) as the original on every batch of ``_batches``."""
-    compiled = check_notebook(fn, FRAME, example=24, rows=[FRAME.iloc[24:]])
+def check(fn: Any, native: bool = True) -> wm.CompiledPipeline:
+    """``fn`` compiled on the first 24 rows (``native``: nothing in Python); the same results
+    (or the same class of error) as the original on every batch of ``_batches``."""
+    compiled = check_notebook(fn, FRAME, example=24, native=native, rows=[FRAME.iloc[24:]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for batch in _batches():
@@ -183,6 +183,62 @@ def test_a_str_assigned_to_masked_rows_runs_in_python() -> None:
 
     compiled = check_notebook(labelled, FRAME, example=24, native=False, rows=_batches()[:5])
     assert "compiled for a number" in compiled.explain()
+
+
+# endregion
+# region replace and map
+
+
+def float_replaced(df):
+    return df["x"].replace({0.5: 5, np.nan: -1.0, np.inf: 1e9, 0: 7.5})
+
+
+def int_replaced(df):
+    return df["k"].replace({1: 2, 2: 1, -(2**63): 0, 7: 2.0})  # all at once: 1 and 2 swap
+
+
+def replaced_by_lists(df):
+    return df["x"].replace([3.0, -2.5], [np.nan, -0.0]) + df["x"].replace(0.0, np.nan) \
+        + df["k"].replace([0, 3], 9)  # fmt: skip
+
+
+def frame_replaced(df):
+    return df.replace({0: -1, 3: 30})  # the str column holds no number: it stays
+
+
+def frame_replaced_by_column(df):
+    return df[["x", "k"]].replace({"x": {np.nan: 0.0}, "k": {0: 1}}) * 2
+
+
+def replaced_for_a_model(df):
+    X = df[["y", "k"]].copy()
+    X["k"] = X["k"].replace({7: 1, 3: 1})
+    return MODEL.predict(X.to_numpy(dtype=float))
+
+
+def str_mapped(df):
+    return df["flag"].map({"yes": 1, "no": 0}) * df["y"]  # NaN where unmapped
+
+
+@pytest.mark.parametrize("fn", [float_replaced, int_replaced, replaced_by_lists, frame_replaced,
+                                frame_replaced_by_column, replaced_for_a_model, str_mapped],
+                         ids=lambda fn: fn.__name__)  # fmt: skip
+def test_replace_and_map(fn: Any) -> None:
+    check(fn)
+
+
+@pytest.mark.parametrize(("mapping", "why"), [({1: 0.5}, "is not compiled"),
+                                              ({True: 5}, "never matches a bool"),
+                                              ({1.0: 5}, "is not compiled")])  # fmt: skip
+def test_replace_whose_dtype_depends_on_the_batch_runs_in_python(mapping: dict,
+                                                                 why: str) -> None:  # fmt: skip
+    """An int64 column with a fractional value is float64 only where a value matches; a
+    float key's or a bool's match is pandas' own: these run in Python."""
+
+    def replaced(df):
+        return df["k"].replace(mapping)
+
+    assert why in check(replaced, native=False).explain()
 
 
 # endregion

@@ -412,6 +412,66 @@ class Elementwise:
             raise Unsupported(f"{attr}'s operands do not broadcast: {error}") from None
         return self.tracer._checked_result(result, value)
 
+    def replace(self, receiver: Val, args: list[Val], kwargs: dict[str, Val],
+                value: object) -> Val | None:  # fmt: skip
+        """``x.replace({old: new, ...})`` (or ``replace(old, new)``, ``replace([olds], new)``,
+        ``replace([olds], [news])``) of a numeric column or a frame, and a frame's
+        ``replace({column: {old: new}})``; None for other arguments."""
+        if kwargs or not 1 <= len(args) <= 2 or not all(a.is_static for a in args):
+            return None
+        mapping = _replacements(*(a.value for a in args))
+        if mapping is None:
+            return None
+        if not is_frame(receiver):
+            return self._replace_column(receiver, mapping, value)
+        if not isinstance(value, pd.DataFrame):
+            return None
+        frame = self.tracer.frames.columns_of(receiver)
+        assert frame.columns is not None and frame.items is not None
+        nested = bool(mapping) and all(isinstance(v, dict) for v in mapping.values())
+        if nested and not set(mapping) <= set(frame.columns):
+            return None
+        items = []
+        for name, item in zip(frame.columns, frame.items, strict=True):
+            olds = mapping.get(name, {}) if nested else mapping
+            if _dense(item) is None and not any(isinstance(k, str) for k in olds) \
+                    and frame.value[name].equals(value[name]):  # type: ignore[index]
+                items.append(item)  # a str column no number matches: pandas keeps it
+                continue
+            replaced = self._replace_column(item, olds, value[name])  # type: ignore[arg-type]
+            if replaced is None:
+                raise Unsupported(f"replace in the frame's column {name!r} is not compiled")
+            items.append(replaced)
+        return Val(value, items=items, columns=frame.columns)
+
+    def _replace_column(self, column: Val, mapping: dict, value: object) -> Val | None:
+        """``column.replace(mapping)`` of an f64 or i64 column, all at once (``{1: 2, 2: 3}``
+        makes 1 a 2, not a 3) as nested ``pipeline.where`` of ``column == old`` (NaN: of
+        ``column != column``). A float column takes any number (``0.0`` matches ``-0.0``);
+        an int64 column int keys and int (or integral float) values, which keep it int64
+        (a fractional value makes it float64 only where a value matches)."""
+        typ = _dense(column)
+        if typ is None or typ.get_num_dims() != 1 or typ.get_element_type() not in (f64, i64):
+            return None
+        if not all(_plain_number(k) and _plain_number(v) for k, v in mapping.items()):
+            raise Unsupported("replace of a numeric column is compiled for numbers only "
+                              "(pandas never matches a bool to a number)")  # fmt: skip
+        ints = typ.get_element_type() == i64
+        result = column.ssa
+        assert result is not None
+        for old, new in mapping.items():
+            if ints and (isinstance(old, float | np.floating) or not _int64(new)):
+                raise Unsupported(f"replace of an int64 column with {old!r}: {new!r} is not "
+                                  "compiled (pandas compares it, or makes it float64, only "
+                                  "where a value matches)")  # fmt: skip
+            if old != old:  # NaN matches NaN
+                hit = self._emit(BinaryOp("ne", column.ssa, column.ssa))
+            else:
+                hit = self._emit(BinaryOp("eq", column.ssa, self.tracer._operand(Val(old), column)))
+            put = self.tracer._operand(Val(int(new) if ints else float(new)), column)
+            result = self._emit(WhereOp(hit, put, result))
+        return self.tracer._checked_result(result, value)
+
     def assign(self, node: ast.Call) -> Val | None:
         """``frame.assign(name=value or lambda t: ..., ...)``: as pandas does, each lambda's
         body is traced with ``t`` bound to the frame with the columns assigned before it."""
@@ -481,3 +541,28 @@ def _elements(val: Val) -> list[Val] | None:
     if val.is_static and isinstance(val.value, (list, tuple)):
         return [Val(v) for v in val.value]
     return None
+
+
+def _plain_number(number: object) -> bool:
+    """An int or float, not a bool."""
+    return isinstance(number, int | float | np.integer | np.floating) \
+        and not isinstance(number, bool | np.bool_)  # fmt: skip
+
+
+def _int64(number: object) -> bool:
+    """An int, or an integral float, within int64."""
+    return float(number).is_integer() and -(2**63) <= int(number) < 2**63  # type: ignore[arg-type]
+
+
+def _replacements(to_replace: object, *values: object) -> dict | None:
+    """``replace``'s arguments as one dict of old to new (per column if nested); None for
+    forms not compiled (regex, a missing value, lists of different lengths)."""
+    if isinstance(to_replace, dict) and not values:
+        return to_replace
+    if len(values) != 1 or isinstance(to_replace, dict | str) or isinstance(values[0], dict):
+        return None
+    new = values[0]
+    olds = list(to_replace) if isinstance(to_replace, list | tuple) else [to_replace]
+    if isinstance(new, list | tuple):
+        return dict(zip(olds, new, strict=True)) if len(new) == len(olds) else None
+    return dict.fromkeys(olds, new)

@@ -16,16 +16,17 @@ some result dtypes per batch:
 A value computed from these is shown by pandas where it reaches Python code or the
 function's result (a ``pipeline.python_call`` operand, ``func.return``), unless an op on
 the way fixes its dtype: a model or transformer (float64 or its labels), a comparison
-(bool), ``to_numpy(dtype=float)``, a join (pandas computes a merged frame that leaves
-native code), a Python call (its result dtype is checked at run time). ``check_results``
-walks back from those uses after tracing: an unstable lookup there is ``Unsupported`` (the
-statement runs in Python, where pandas computes it), and the numeric columns of data
-arguments read there are returned, so that the runtime runs the original function on a
-batch whose column has another dtype than the example's (``ArgumentSpec.dtypes``). So is
-a str column that a native ``fillna(str)``, lookup (``.map``, ``replace``) or ``+``
-reads: pandas refuses a ``category`` batch there or gives a category
-(``category_columns``), which a model would read otherwise (LightGBM's categorical
-features).
+(bool), arithmetic beside a float64 operand (``df["flag"].map({"yes": 1}) * df["x"]`` is
+float64 whether the lookup is int64 or float64), ``to_numpy(dtype=float)``, a join (pandas
+computes a merged frame that leaves native code), a Python call (its result dtype is
+checked at run time). ``check_results`` walks back from those uses after tracing: an
+unstable lookup there is ``Unsupported`` (the statement runs in Python, where pandas
+computes it), and the numeric columns of data arguments read there are returned, so that
+the runtime runs the original function on a batch whose column has another dtype than the
+example's (``ArgumentSpec.dtypes``). So is a str column that a native ``fillna(str)``,
+lookup (``.map``, ``replace``) or ``+`` reads: pandas refuses a ``category`` batch there or
+gives a category (``category_columns``), which a model would read otherwise (LightGBM's
+categorical features).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 from xdsl.dialects import func
 from xdsl.dialects.builtin import TensorType, f64
-from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import (
@@ -105,6 +106,8 @@ class _Walk:
             op = current.owner
             if not isinstance(op, Operation) or _fixes_dtype(op) or current in self.fixed:
                 continue
+            if self._float_arithmetic(op):
+                continue
             if not isinstance(op, ToArrayOp):
                 stack.extend(op.operands)
                 continue
@@ -120,6 +123,30 @@ class _Walk:
                 elif f64_read:
                     self.read.add((source.index, column))
         return found
+
+    def _float_arithmetic(self, op: Operation) -> bool:
+        """Whether ``op`` is arithmetic beside an f64 operand computed from no unstable
+        value, so float64 in pandas on every batch native code runs: numpy's result is then
+        float64 of the same values whether the other operand is int64, bool or float64 (an
+        unstable value's ints are exact in float64, or rounded as numpy rounds them). The
+        argument columns its operands read are read all the same."""
+        if not isinstance(op, BinaryOp) or op.function.data in COMPARISONS \
+                or _element(op.results[0]) != f64:  # fmt: skip
+            return False
+        walks = [_Walk(self.unstable, self.fixed, self.floating, self.examples)
+                 for _ in op.operands]  # fmt: skip
+        found = [walk(operand) for walk, operand in zip(walks, op.operands, strict=True)]
+        if not any(_element(operand) == f64 and not unstable
+                   for operand, unstable in zip(op.operands, found, strict=True)):  # fmt: skip
+            return False
+        for walk in walks:
+            self.read |= walk.read
+        return True
+
+
+def _element(value: SSAValue) -> Attribute:
+    """The element type of a batch, or the type of a scalar."""
+    return value.type.get_element_type() if isinstance(value.type, TensorType) else value.type
 
 
 def check_results(

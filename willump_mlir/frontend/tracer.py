@@ -1562,6 +1562,8 @@ class Tracer:
             assert other is not None
             lhs, rhs = (other, receiver) if reflected else (receiver, other)
             return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
+        if attr == "replace":
+            return self.elementwise.replace(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
             return self.frames.fill(receiver, args[0].value, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
