@@ -157,6 +157,12 @@ def masked_rows_set(frame: pd.DataFrame) -> Any:
     return SQUARED.predict_proba(frame)[:, 1]
 
 
+def replaced_ages(frame: pd.DataFrame) -> Any:
+    frame = frame.replace({"age": {np.nan: 30.0, 0.1667: 0.0}})
+    frame["age"] = frame["age"].replace([80, 76], 75)
+    return MODEL.predict_proba(frame)[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -193,7 +199,8 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
                                 selected_then_filled, decision_of_filled, filled_in_place,
                                 column_deleted, column_popped_from_an_alias,
                                 prepared_by_a_helper, reindexed, filtered, renamed,
-                                selected_by_loc, selected_by_iloc, masked_rows_set],
+                                selected_by_loc, selected_by_iloc, masked_rows_set,
+                                replaced_ages],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from xdsl.dialects import func
 from xdsl.dialects.builtin import TensorType, f64
-from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import (
@@ -125,28 +125,28 @@ class _Walk:
         return found
 
     def _float_arithmetic(self, op: Operation) -> bool:
-        """Whether ``op`` is arithmetic beside an f64 operand computed from no unstable
-        value, so float64 in pandas on every batch native code runs: numpy's result is then
+        """Whether ``op`` is arithmetic beside an f64 batch computed from no unstable value,
+        so float64 in pandas on every batch native code runs (not a constant: ``x * 2`` is
+        an f64 constant beside an f64 ``x``, an int in Python): numpy's result is then
         float64 of the same values whether the other operand is int64, bool or float64 (an
         unstable value's ints are exact in float64, or rounded as numpy rounds them). The
         argument columns its operands read are read all the same."""
         if not isinstance(op, BinaryOp) or op.function.data in COMPARISONS \
-                or _element(op.results[0]) != f64:  # fmt: skip
+                or not _f64_batch(op.results[0]):  # fmt: skip
             return False
         walks = [_Walk(self.unstable, self.fixed, self.floating, self.examples)
                  for _ in op.operands]  # fmt: skip
         found = [walk(operand) for walk, operand in zip(walks, op.operands, strict=True)]
-        if not any(_element(operand) == f64 and not unstable
-                   for operand, unstable in zip(op.operands, found, strict=True)):  # fmt: skip
+        if all(unstable or not _f64_batch(operand)
+               for operand, unstable in zip(op.operands, found, strict=True)):  # fmt: skip
             return False
         for walk in walks:
             self.read |= walk.read
         return True
 
 
-def _element(value: SSAValue) -> Attribute:
-    """The element type of a batch, or the type of a scalar."""
-    return value.type.get_element_type() if isinstance(value.type, TensorType) else value.type
+def _f64_batch(value: SSAValue) -> bool:
+    return isinstance(value.type, TensorType) and value.type.get_element_type() == f64
 
 
 def check_results(
