@@ -163,6 +163,13 @@ def replaced_ages(frame: pd.DataFrame) -> Any:
     return MODEL.predict_proba(frame)[:, 1]
 
 
+TRAIN_FILLS = pd.Series({"age": 29.5, "passengerClass": "3rd"})
+
+
+def filled_by_a_series(frame: pd.DataFrame) -> Any:
+    return MODEL.predict_proba(frame.fillna(TRAIN_FILLS))[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -200,7 +207,7 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
                                 column_deleted, column_popped_from_an_alias,
                                 prepared_by_a_helper, reindexed, filtered, renamed,
                                 selected_by_loc, selected_by_iloc, masked_rows_set,
-                                replaced_ages],
+                                replaced_ages, filled_by_a_series],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip

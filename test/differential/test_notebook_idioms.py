@@ -242,3 +242,25 @@ def test_replace_whose_dtype_depends_on_the_batch_runs_in_python(mapping: dict,
 
 
 # endregion
+# region fillna with a constant Series
+
+TRAIN_MEANS = pd.Series({"y": 0.25, "x": -0.0, "k": 3.5, "absent": 1.0})  # aligned by name
+TRAIN_FILLS = pd.Series({"x": 2.5, "flag": "missing"})  # object: a number and a str
+
+
+def filled_by_train_means(df):
+    return df[["x", "k", "y"]].fillna(TRAIN_MEANS) * 2
+
+
+def filled_by_train_fills(df):
+    X = df.fillna(TRAIN_FILLS)
+    return X["x"] + (X["flag"] == "missing")
+
+
+@pytest.mark.parametrize("fn", [filled_by_train_means, filled_by_train_fills],
+                         ids=lambda fn: fn.__name__)  # fmt: skip
+def test_fillna_with_a_series_of_the_columns(fn: Any) -> None:
+    check(fn)
+
+
+# endregion
