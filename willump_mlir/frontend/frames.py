@@ -289,9 +289,9 @@ class FrameAssembly:
         """``val.fillna(fill)`` of a numeric column or a frame (a number, a batch reduction's
         scalar ``Val``, or a dict or constant Series of numbers and str by column): NaN
         replaced by the number in f64 columns; int and bool columns hold no NaN and are
-        kept; a str column's
-        missing values (None, NaN) become a str fill natively (``str_fill``), and a number,
-        which makes the column object of str and numbers, in Python where it is read."""
+        kept; a str column's missing values (None, NaN) become a str fill natively
+        (``str_fill``), and a number, which makes the column object of str and numbers, in
+        Python where it is read."""
         if is_frame(val):
             frame = self.columns_of(val)
             assert frame.columns is not None and frame.items is not None
