@@ -609,9 +609,10 @@ UNARY_FUNCTIONS = (
 INTEGER_UNARY_FUNCTIONS = ("abs", "negative", "floor", "ceil", "square", "sign", "trunc")
 PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
 BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power", "floor_divide",
-                    "remainder", "fmod", "fmax", "fmin", "arctan2", "copysign")  # fmt: skip
+                    "remainder", "fmod", "fmax", "fmin", "arctan2", "copysign",
+                    "hypot")  # fmt: skip
 #: Binary functions whose result is f64 whatever the operands (numpy's for ints).
-FLOAT_FUNCTIONS = ("div", "arctan2", "copysign")
+FLOAT_FUNCTIONS = ("div", "arctan2", "copysign", "hypot")
 #: Integer functions with a divisor (numpy gives 0 for a zero divisor; pandas float64).
 DIVISIONS = ("floor_divide", "remainder")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
@@ -643,8 +644,8 @@ def binary_element(function: str, lhs: Attribute, rhs: Attribute) -> Attribute:
     """numpy's result element of a binary ufunc on f64/i64/i1 operands (a scalar operand
     is a Python number, which takes the batch's kind when it can).
 
-    Comparisons give i1; true division, ``arctan2`` and ``copysign`` give f64; otherwise any
-    f64 operand gives f64 and
+    Comparisons give i1; true division, ``arctan2``, ``copysign`` and ``hypot`` give f64;
+    otherwise any f64 operand gives f64 and
     integers (i64, or i64 with i1) give i64, wrapping on overflow as numpy does. Arithmetic
     on two booleans (logical in numpy) and integer powers (which raise for negative
     exponents) are not supported.

@@ -4,18 +4,17 @@
 and int columns, arrays and numbers, with numpy's signs (the remainder takes the divisor's,
 ``fmod`` the dividend's), numpy's results for a zero divisor (``x // 0.0`` is ``x / 0.0``,
 ``x % 0.0`` NaN; an int array gives 0) and pandas' (an int Series divided by 0 is float64
-with inf/NaN: native code hands such a batch to the original function); ``np.arctan2``
-and ``np.copysign``; ``np.clip`` of
-arrays (numpy: NaN propagates, a low bound above the high one gives the high one) and of
-Series (pandas: bounds swapped, a NaN bound dropped), ``Series.clip`` of int columns with
-float bounds; ``np.fmax``/``np.fmin`` (NaN ignored) beside ``np.maximum``/``np.minimum``
-(NaN propagated); frames as a whole (arithmetic with numbers, frames and Series by
-column, ufuncs, ``clip``) and pandas' arithmetic methods, ``where``/``mask``. Each
-function is compiled with ``wm.compile`` on a small example and
+with inf/NaN: native code hands such a batch to the original function); ``np.arctan2``,
+``np.copysign`` and ``np.hypot`` (libm's, as numpy's: ``hypot(inf, nan)`` is inf);
+``np.clip`` of arrays (numpy: NaN propagates, a low bound above the high one gives the high
+one) and of Series (pandas: bounds swapped, a NaN bound dropped), ``Series.clip`` of int
+columns with float bounds; ``np.fmax``/``np.fmin`` (NaN ignored) beside
+``np.maximum``/``np.minimum`` (NaN propagated); frames as a whole (arithmetic with numbers,
+frames and Series by column, ufuncs, ``clip``) and pandas' arithmetic methods,
+``where``/``mask``. Each function is compiled with ``wm.compile`` on a small example and
 compared with the original (``selfcheck.difference``: dtype, index, values, NaN where NaN)
 on hypothesis-drawn adversarial values (NaN, ±inf, ±0.0, subnormals, int64 extremes), one
-row and zero rows; the signs of zero results of the divisions are compared as well.
-"""
+row and zero rows; the signs of zero results of the divisions are compared as well. """
 
 from __future__ import annotations
 
@@ -111,7 +110,8 @@ def float_divisions(df):
                          "r5": np.remainder(x.to_numpy(), y.to_numpy()),
                          "q5": df["k"] // y, "r6": df["k"] % 1.5, "a": np.arctan2(y, x),
                          "c": np.copysign(x, y), "ck": np.copysign(df["k"], -0.0),
-                         "ak": np.arctan2(df["k"], df["j"])})  # fmt: skip
+                         "ak": np.arctan2(df["k"], df["j"]), "h": np.hypot(x, y),
+                         "hk": np.hypot(df["k"], 2)})  # fmt: skip
 
 
 def array_int_divisions(df):

@@ -113,6 +113,7 @@ _BINARY_UFUNCS: dict[object, str] = {
     np.maximum: "maximum", np.minimum: "minimum", np.power: "power",
     np.floor_divide: "floor_divide", np.remainder: "remainder", np.fmod: "fmod",
     np.fmax: "fmax", np.fmin: "fmin", np.arctan2: "arctan2", np.copysign: "copysign",
+    np.hypot: "hypot",
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip

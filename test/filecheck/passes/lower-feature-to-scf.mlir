@@ -522,6 +522,28 @@ func.func @divisions(%k: tensor<?x1xi64>, %j: tensor<?x1xi64>, %x: tensor<?x1xf6
 
 // -----
 
+// np.hypot is a call of libm's hypot, as numpy's loop (MLIR's math has no hypot), declared
+// once; an int64 operand is converted first.
+
+func.func @hypot_of(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> tensor<?x1xf64> {
+  %h = pipeline.binary "hypot" %x, %k : (tensor<?x1xf64>, tensor<?x1xi64>) -> tensor<?x1xf64>
+  %g = pipeline.binary "hypot" %h, %x : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  func.return %g : tensor<?x1xf64>
+}
+
+// CHECK:         func.func private @hypot(f64, f64) -> f64
+// CHECK-NOT:     func.func private @hypot
+// CHECK-LABEL: func.func @hypot_of_stage0
+// CHECK:         [[K:%[0-9]+]] = arith.sitofp {{%[0-9]+}} : i64 to f64
+// CHECK-NEXT:    [[H:%[0-9]+]] = func.call @hypot({{%[0-9]+}}, [[K]]) : (f64, f64) -> f64
+// CHECK-NEXT:    {{%[0-9]+}} = func.call @hypot([[H]], {{%[0-9]+}}) : (f64, f64) -> f64
+
+// LLVM:         declare double @"hypot"(double
+// LLVM-LABEL: define void @"hypot_of_stage0"
+// LLVM:         call ccc double @"hypot"(double
+
+// -----
+
 // numpy's trigonometric, hyperbolic and logarithmic ufuncs are math ops (libm calls or LLVM
 // intrinsics), rint is round-half-to-even, and trunc of an int64 is the value itself.
 
