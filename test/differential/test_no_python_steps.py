@@ -170,6 +170,13 @@ def filled_by_a_series(frame: pd.DataFrame) -> Any:
     return MODEL.predict_proba(frame.fillna(TRAIN_FILLS))[:, 1]
 
 
+def clipped_by_a_column(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame["age2"] = np.hypot(frame["age"], 1.0)
+    frame["age"] = frame["age"].clip(upper=frame["age2"] - 1.5)
+    return SQUARED.predict_proba(frame)[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -207,7 +214,7 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
                                 column_deleted, column_popped_from_an_alias,
                                 prepared_by_a_helper, reindexed, filtered, renamed,
                                 selected_by_loc, selected_by_iloc, masked_rows_set,
-                                replaced_ages, filled_by_a_series],
+                                replaced_ages, filled_by_a_series, clipped_by_a_column],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip

@@ -264,3 +264,38 @@ def test_fillna_with_a_series_of_the_columns(fn: Any) -> None:
 
 
 # endregion
+# region clip by columns and hypot
+
+
+def clipped_by_columns(df):
+    low, high = df["y"] - 1, df["y"].where(df["y"] < 2.5) * 2  # NaN bounds: no clipping
+    return df["x"].clip(low, high) + df["x"].clip(lower=df["y"]) + df["x"].clip(upper=high)
+
+
+def int_clipped_by_int_columns(df):
+    return df["k"].clip(df["k"] // 2, 5) + df["k"].clip(upper=df["k"] * 0 + 3)
+
+
+def clipped_by_a_number_and_a_column(df):
+    return df["x"].clip(0.5, df["y"].to_numpy())  # bounds crossed where y < 0.5: kept apart
+
+
+def hypotenuse(df):
+    return np.hypot(df["x"], df["y"]) + np.hypot(df["k"], 3)
+
+
+@pytest.mark.parametrize("fn", [clipped_by_columns, int_clipped_by_int_columns,
+                                clipped_by_a_number_and_a_column, hypotenuse],
+                         ids=lambda fn: fn.__name__)  # fmt: skip
+def test_clip_by_columns_and_hypot(fn: Any) -> None:
+    check(fn)
+
+
+def test_an_int_column_clipped_by_floats_runs_in_python() -> None:
+    def clipped(df):
+        return df["k"].clip(df["y"])  # float64 only where a value is clipped
+
+    assert "int64 column clipped by floats" in check(clipped, native=False).explain()
+
+
+# endregion

@@ -257,8 +257,8 @@ class Elementwise:
                    value: object) -> Val | None:  # fmt: skip
         """``frame.clip(lower, upper)`` with constant bounds: pandas clips each column as a
         Series (``Tracer.bounds``)."""
-        if "axis" in kwargs:
-            return None
+        if "axis" in kwargs or any(v.ssa is not None for v in (*args, *kwargs.values())):
+            return None  # bounds of rows or columns are aligned by pandas
 
         def compute(name: str, item: Val) -> Val | None:
             typ = _dense(item)
@@ -470,6 +470,43 @@ class Elementwise:
                 hit = self._emit(BinaryOp("eq", column.ssa, self.tracer._operand(Val(old), column)))
             put = self.tracer._operand(Val(int(new) if ints else float(new)), column)
             result = self._emit(WhereOp(hit, put, result))
+        return self.tracer._checked_result(result, value)
+
+    def clip_by_rows(self, column: Val, lower: Val | None, upper: Val | None,
+                     value: object) -> Val:  # fmt: skip
+        """``s.clip(lower, upper)`` of a numeric column where a bound is a column of the
+        same rows, as pandas clips: ``x`` is compared with each bound (a NaN bound, or
+        ``x``, compares False: no clipping), the upper one last, so where a row's lower
+        bound is above its upper one, ``x`` beyond both takes the upper one and ``x``
+        below both the lower one (bounds are not swapped, unlike two numbers)."""
+        typ = _dense(column)
+        assert typ is not None and column.ssa is not None
+        ints = typ.get_element_type() == i64
+        elements = (i64,) if ints else (f64, i64)
+        result = column.ssa
+        for limit, beyond in ((lower, "lt"), (upper, "gt")):
+            if limit is None or limit.is_static and limit.value is None:
+                continue
+            limit_type = _dense(limit)
+            if limit_type is not None:
+                if limit_type.get_num_dims() != 1 or limit.columns is not None \
+                        or limit_type.get_element_type() not in elements:  # fmt: skip
+                    raise Unsupported("clip of this column by these bounds is not compiled (an "
+                                      "int64 column clipped by floats is float64 only where a "
+                                      "value is clipped)")  # fmt: skip
+                bound = limit.ssa
+            elif not limit.is_static or not _plain_number(limit.value):
+                raise Unsupported("clip by a bound that is neither a number nor a column")
+            elif limit.value != limit.value:  # a NaN bound: no bound
+                continue
+            elif ints and not _int64(limit.value):
+                raise Unsupported(f"clip of an int64 column to {limit.value!r} is not compiled")
+            else:
+                bound = self.tracer._operand(Val(int(limit.value) if ints else limit.value),
+                                             column)  # fmt: skip
+            assert bound is not None
+            outside = self._emit(BinaryOp(beyond, column.ssa, bound))
+            result = self._emit(WhereOp(outside, bound, result))
         return self.tracer._checked_result(result, value)
 
     def assign(self, node: ast.Call) -> Val | None:

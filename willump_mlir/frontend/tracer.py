@@ -1683,6 +1683,9 @@ class Tracer:
             above = self.emit(BinaryOp(low, column, self._operand(left, receiver))).result
             below = self.emit(BinaryOp(high, column, self._operand(right, receiver))).result
             return self._checked_result(self._mask("and", above, below), value)
+        if any(bound.get(name, Val(None)).ssa is not None for name in ("lower", "upper")):
+            return self.elementwise.clip_by_rows(receiver, bound.get("lower"),
+                                                 bound.get("upper"), value)  # fmt: skip
         limits: dict[str, object] = {}
         for name in ("lower", "upper"):
             limit = bound.get(name, Val(None))
