@@ -5,12 +5,12 @@ and int columns, arrays and numbers, with numpy's signs (the remainder takes the
 ``fmod`` the dividend's), numpy's results for a zero divisor (``x // 0.0`` is ``x / 0.0``,
 ``x % 0.0`` NaN; an int array gives 0) and pandas' (an int Series divided by 0 is float64
 with inf/NaN: native code hands such a batch to the original function); ``np.arctan2``,
-``np.copysign`` and ``np.hypot`` (libm's, as numpy's: ``hypot(inf, nan)`` is inf);
-``np.clip`` of arrays (numpy: NaN propagates, a low bound above the high one gives the high
-one) and of Series (pandas: bounds swapped, a NaN bound dropped), ``Series.clip`` of int
-columns with float bounds; ``np.fmax``/``np.fmin`` (NaN ignored) beside
-``np.maximum``/``np.minimum`` (NaN propagated); frames as a whole (arithmetic with numbers,
-frames and Series by column, ufuncs, ``clip``) and pandas' arithmetic methods,
+``np.copysign``, ``np.hypot`` (libm's, as numpy's: ``hypot(inf, nan)`` is inf) and
+``divmod``; ``np.clip`` of arrays (numpy: NaN propagates, a low bound above the high one
+gives the high one) and of Series (pandas: bounds swapped, a NaN bound dropped),
+``Series.clip`` of int columns with float bounds; ``np.fmax``/``np.fmin`` (NaN ignored)
+beside ``np.maximum``/``np.minimum`` (NaN propagated); frames as a whole (arithmetic with
+numbers, frames and Series by column, ufuncs, ``clip``) and pandas' arithmetic methods,
 ``where``/``mask``. Each function is compiled with ``wm.compile`` on a small example and
 compared with the original (``selfcheck.difference``: dtype, index, values, NaN where NaN)
 on hypothesis-drawn adversarial values (NaN, ±inf, ±0.0, subnormals, int64 extremes), one
@@ -141,6 +141,13 @@ def test_float_divisions_of_every_pair_of_special_values() -> None:
     frame = _frame([a for a, _ in pairs], [b for _, b in pairs], [5] * len(pairs),
                    [1] * len(pairs))  # fmt: skip
     _check(float_divisions, frame)
+    _check(divmods, frame)
+
+
+def divmods(df):
+    q, r = divmod(df["x"], df["y"])
+    qk, rk = np.divmod(df["k"], -7)
+    return pd.DataFrame({"q": q, "r": r, "qk": qk, "rk": rk})
 
 
 @HYPOTHESIS

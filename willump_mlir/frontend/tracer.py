@@ -1493,6 +1493,12 @@ class Tracer:
             return self.unary_of(name, args[0], self.evaluate(node, pieces))
         if function in _BINARY_UFUNCS and len(args) == 2:
             return self._binary(_BINARY_UFUNCS[function], node, pieces, args[0], args[1])
+        if (function is divmod or function is np.divmod) and len(args) == 2:
+            value = self.evaluate(node, pieces)  # (x // y, x % y)
+            if not isinstance(value, tuple) or len(value) != 2:
+                return None
+            parts = zip(("floor_divide", "remainder"), value, strict=True)
+            return Val(value, items=[self.binary_of(f, args[0], args[1], v) for f, v in parts])
         if function is np.where and len(args) == 3:
             value = self.evaluate(node, pieces)
             condition = args[0].ssa
