@@ -14,7 +14,8 @@ numbers, frames and Series by column, ufuncs, ``clip``) and pandas' arithmetic m
 ``where``/``mask``. Each function is compiled with ``wm.compile`` on a small example and
 compared with the original (``selfcheck.difference``: dtype, index, values, NaN where NaN)
 on hypothesis-drawn adversarial values (NaN, ±inf, ±0.0, subnormals, int64 extremes), one
-row and zero rows; the signs of zero results of the divisions are compared as well. """
+row and zero rows; the signs of zero results of the divisions are compared as well.
+"""
 
 from __future__ import annotations
 
