@@ -177,6 +177,11 @@ def clipped_by_a_column(frame: pd.DataFrame) -> Any:
     return SQUARED.predict_proba(frame)[:, 1]
 
 
+def reset_before_the_model(frame: pd.DataFrame) -> Any:
+    X = frame.fillna({"passengerClass": "3rd"}).reset_index(drop=True)
+    return MODEL.predict_proba(X)[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -214,7 +219,8 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
                                 column_deleted, column_popped_from_an_alias,
                                 prepared_by_a_helper, reindexed, filtered, renamed,
                                 selected_by_loc, selected_by_iloc, masked_rows_set,
-                                replaced_ages, filled_by_a_series, clipped_by_a_column],
+                                replaced_ages, filled_by_a_series, clipped_by_a_column,
+                                reset_before_the_model],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip

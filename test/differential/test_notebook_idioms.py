@@ -1,14 +1,17 @@
 """Differential tests: notebook idioms of selecting and changing columns, natively.
 
-``X.loc[:, names]``, ``X.iloc[:, a:b]`` / ``X.iloc[:, [i, j]]`` / ``X.iloc[:, i]`` (all rows
-of some columns) and ``X.loc[mask, "c"] = number`` (pandas 3 keeps an int64 column int64
+``X.loc[:, names]``, ``X.iloc[:, a:b]`` / ``X.iloc[:, [i, j]]`` / ``X.iloc[:, i]`` (all
+rows of some columns); ``X.loc[mask, "c"] = number`` (pandas 3 keeps an int64 column int64
 for an integral number and raises for another; a new column is float64, NaN where the mask
-is False). Each function is compiled on the first rows of an adversarial frame (NaN, ±inf,
--0.0, int64 extremes, None/NaN/empty/Unicode strings) and compared with the original
-(``selfcheck.difference``: dtype, index, values) on the other rows, one row, no rows, a
-shifted index, reordered columns, and batches whose dtypes differ from the example's
-(a float ``k``, a nullable ``Int64`` ``k``): the compiled code equals the original or
-runs it, never differs.
+is False); ``replace`` of numeric columns and frames (all at once) and ``map`` of str
+columns; ``fillna`` with a constant Series of train means (aligned by column name);
+``clip`` by columns (NaN bounds unclipped, bounds not swapped); ``np.hypot``;
+``reset_index(drop=True)`` read by a model. Each function is compiled on the first rows of
+an adversarial frame (NaN, ±inf, -0.0, int64 extremes, None/NaN/empty/Unicode strings) and
+compared with the original (``selfcheck.difference``: dtype, index, values) on the other
+rows, one row, no rows, a shifted index, reordered columns, and batches whose dtypes differ
+from the example's (a float ``k``, a nullable ``Int64`` ``k``): the compiled code equals
+the original or runs it, never differs.
 """
 
 from __future__ import annotations
@@ -296,6 +299,33 @@ def test_an_int_column_clipped_by_floats_runs_in_python() -> None:
         return df["k"].clip(df["y"])  # float64 only where a value is clipped
 
     assert "int64 column clipped by floats" in check(clipped, native=False).explain()
+
+
+# endregion
+# region reset_index
+
+
+def reset_for_a_model(df):
+    X = df[["y", "k"]].astype(float).reset_index(drop=True)
+    return MODEL.predict(X)
+
+
+def reset_then_returned(df):
+    X = df[["x", "y"]].reset_index(drop=True)
+    return X["x"] + X["y"]  # on the new index 0, 1, ...
+
+
+def test_reset_index_read_by_a_model_is_native() -> None:
+    """A model's array has no index: it reads the frame before ``reset_index``."""
+    check(reset_for_a_model)
+
+
+def test_reset_index_read_otherwise_is_pandas_own() -> None:
+    """A Series of the reset frame carries the new index: pandas makes the frame, and
+    explain says so (the batches include a shifted index)."""
+    explained = check(reset_then_returned, native=False).explain()
+    assert "reset_index(drop=True) gives the frame an index native code does not carry" \
+        in explained  # fmt: skip
 
 
 # endregion

@@ -29,6 +29,7 @@ from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     NUMERIC_ELEMENTS,
+    PREDICT_METHODS,
     BinaryOp,
     CastOp,
     ConstantOp,
@@ -98,7 +99,7 @@ from .types import (
     text_type,
     type_of,
 )
-from .values import Val
+from .values import Pending, Val
 
 _BINOPS: dict[type, str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "power",
@@ -1451,7 +1452,12 @@ class Tracer:
                 return None
             if len(args) != 1 or kwargs:
                 return None
-            x = self.materialize(args[0]) if args[0].pending is not None else args[0]
+            x = args[0]
+            if x.pending is not None and x.pending.kind == "reset_index" \
+                    and attr in PREDICT_METHODS:  # fmt: skip
+                x = x.pending.source  # the same rows and columns: the same array
+            elif x.pending is not None:
+                x = self.materialize(x)
             if x.ssa is None and x.columns is None:
                 return None
             value = self.evaluate(node, pieces)
@@ -1598,6 +1604,15 @@ class Tracer:
             return self._round(node, pieces, receiver, args, kwargs, "decimals")
         if attr == "drop":
             return self.elementwise.drop(receiver, args, kwargs, self.evaluate(node, pieces))
+        drop = kwargs.get("drop", Val(False))
+        if attr == "reset_index" and not args and set(kwargs) == {"drop"} and drop.is_static \
+                and drop.value is True:  # fmt: skip
+            # a new index (0, 1, ...) native code does not carry: kept as the frame, which a
+            # model reads as it is (its result has no index); pandas makes it for other uses
+            reason = "reset_index(drop=True) gives the frame an index native code does not carry"
+            pending = Pending("reset_index", receiver, {"drop": True}, _reset_index,
+                              ast.unparse(node), reason)  # fmt: skip
+            return Val(self.evaluate(node, pieces), pending=pending)
         static = all(v.is_static for v in (*args, *kwargs.values()))
         # (``filter(like=...)``/``regex=`` pick by the batch's own names: an extra column a
         # later batch has would be missed, so they run in Python)
@@ -1780,6 +1795,10 @@ _TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
 #: Keywords whose value names columns or options rather than holding rows.
 _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
                  "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.reset_index(drop=True)
 
 
 def _float_dtype(dtype: Val) -> bool:
