@@ -182,6 +182,13 @@ def reset_before_the_model(frame: pd.DataFrame) -> Any:
     return MODEL.predict_proba(X)[:, 1]
 
 
+def missing_set_by_loc(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame.loc[frame["passengerClass"].isna(), "passengerClass"] = "3rd"
+    frame.loc[frame.age.isnull(), "age"] = 28.0
+    return MODEL.predict_proba(frame)[:, 1]
+
+
 @pytest.fixture
 def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many Python steps compiled calls have run (one count per step and call)."""
@@ -220,7 +227,7 @@ def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFra
                                 prepared_by_a_helper, reindexed, filtered, renamed,
                                 selected_by_loc, selected_by_iloc, masked_rows_set,
                                 replaced_ages, filled_by_a_series, clipped_by_a_column,
-                                reset_before_the_model],
+                                reset_before_the_model, missing_set_by_loc],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_frame_reshaped_before_a_column_transformer(fn: Callable[..., Any],
                                                     python_steps: list[int]) -> None:  # fmt: skip

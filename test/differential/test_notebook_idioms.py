@@ -329,3 +329,28 @@ def test_reset_index_read_otherwise_is_pandas_own() -> None:
 
 
 # endregion
+# region missing values set through loc
+
+
+def missing_set_by_loc(df):
+    X = df.copy()
+    X.loc[X["flag"].isna(), "flag"] = "unknown"  # X["flag"].fillna("unknown")
+    X.loc[X.x.isnull(), "x"] = 0
+    X.loc[X["k"].isna(), "k"] = 5  # an int column has none
+    return (X["flag"] == "unknown") + X["x"] + X["k"]
+
+
+def test_missing_values_set_through_loc_are_fillna() -> None:
+    check(missing_set_by_loc)
+
+
+def test_a_str_set_on_other_rows_runs_in_python() -> None:
+    def other_rows(df):
+        X = df.copy()
+        X.loc[X["x"].isna(), "flag"] = "no x"  # another column's missing values
+        return X["flag"] == "no x"
+
+    assert "compiled for a number" in check(other_rows, native=False).explain()
+
+
+# endregion

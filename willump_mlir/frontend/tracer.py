@@ -851,7 +851,17 @@ class Tracer:
         if rows is not None:
             if not isinstance(name.value, str):
                 return False
-            assigned = self.frames.assign_where(frame, name.value, self.lower(rows), val)
+            if val.is_static and _missing_of(rows, owner.id, name.value):
+                # X.loc[X["c"].isna(), "c"] = v is X["c"].fillna(v), for str columns too
+                constant = self._fresh("s")
+                self.ns[constant] = val.value
+                column = ast.Subscript(ast.Name(owner.id, ast.Load()), key, ast.Load())
+                fill = ast.Call(ast.Attribute(column, "fillna", ast.Load()),
+                                [ast.Name(constant, ast.Load())], [])  # fmt: skip
+                filled = self.lower(ast.fix_missing_locations(ast.copy_location(fill, target)))
+                assigned = self.frames.assign(frame, name.value, filled)
+            else:
+                assigned = self.frames.assign_where(frame, name.value, self.lower(rows), val)
         elif isinstance(name.value, list) and owner is target.value:  # not .loc, which aligns
             assigned = self.frames.assign_columns(frame, name.value, val)
         elif isinstance(name.value, str):
@@ -1795,6 +1805,19 @@ _TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
 #: Keywords whose value names columns or options rather than holding rows.
 _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
                  "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _missing_of(node: ast.expr, frame: str, column: str) -> bool:
+    """Whether ``node`` is ``frame[column].isna()`` (or ``isnull``, or ``frame.column``)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("isna", "isnull")) or node.args or node.keywords:  # fmt: skip
+        return False
+    of = node.func.value
+    if isinstance(of, ast.Attribute):
+        return isinstance(of.value, ast.Name) and of.value.id == frame and of.attr == column
+    return isinstance(of, ast.Subscript) and isinstance(of.value, ast.Name) \
+        and of.value.id == frame and isinstance(of.slice, ast.Constant) \
+        and of.slice.value == column  # fmt: skip
 
 
 def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
