@@ -851,7 +851,7 @@ class Tracer:
         if rows is not None:
             if not isinstance(name.value, str):
                 return False
-            if val.is_static and _missing_of(rows, owner.id, name.value):
+            if _missing_of(rows, owner.id, name.value) and _fills(frame.value, name.value, val):
                 # X.loc[X["c"].isna(), "c"] = v is X["c"].fillna(v), for str columns too
                 constant = self._fresh("s")
                 self.ns[constant] = val.value
@@ -1818,6 +1818,16 @@ def _missing_of(node: ast.expr, frame: str, column: str) -> bool:
     return isinstance(of, ast.Subscript) and isinstance(of.value, ast.Name) \
         and of.value.id == frame and isinstance(of.slice, ast.Constant) \
         and of.slice.value == column  # fmt: skip
+
+
+def _fills(frame: object, column: str, val: Val) -> bool:
+    """Whether ``val`` fills ``column`` of ``frame`` as ``fillna`` does: a str in a column
+    of str, a number (not NaN) in a numeric one."""
+    if not isinstance(frame, pd.DataFrame) or column not in frame.columns or not val.is_static:
+        return False
+    if isinstance(val.value, str):
+        return column_kind(frame[column]) == "str"
+    return _number(val) and val.value == val.value and frame[column].dtype.kind in "if"
 
 
 def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
