@@ -10,8 +10,8 @@ columns; ``fillna`` with a constant Series of train means (aligned by column nam
 an adversarial frame (NaN, ±inf, -0.0, int64 extremes, None/NaN/empty/Unicode strings) and
 compared with the original (``selfcheck.difference``: dtype, index, values) on the other
 rows, one row, no rows, a shifted index, reordered columns, and batches whose dtypes differ
-from the example's (a float ``k``, a nullable ``Int64`` ``k``): the compiled code equals
-the original or runs it, never differs.
+from the example's (a float ``k``, a nullable ``Int64`` ``k``, a float32 ``x``, an object
+``flag``): the compiled code equals the original or runs it, never differs.
 """
 
 from __future__ import annotations
@@ -44,8 +44,12 @@ def _batches() -> list[pd.DataFrame]:
     reordered = FRAME[["y", "flag", "k", "x"]]
     float_k = FRAME.assign(k=FRAME["k"].astype(float).where(FRAME.index % 5 != 0))
     nullable_k = FRAME.assign(k=pd.array(FRAME["k"], dtype="Int64"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 1e300 overflows float32
+        float32_x = FRAME.assign(x=FRAME["x"].astype(np.float32))
+    object_flag = FRAME.assign(flag=FRAME["flag"].astype(object))
     return [FRAME.iloc[24:], FRAME.iloc[[3]], FRAME.iloc[[1]], FRAME.iloc[:0], shifted,
-            reordered, float_k, nullable_k]  # fmt: skip
+            reordered, float_k, nullable_k, float32_x, object_flag]  # fmt: skip
 
 
 def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
