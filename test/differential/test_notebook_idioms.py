@@ -1,11 +1,11 @@
 """Differential tests: notebook idioms of selecting and changing columns, natively.
 
 ``X.loc[:, names]``, ``X.iloc[:, a:b]`` / ``X.iloc[:, [i, j]]`` / ``X.iloc[:, i]`` (all
-rows of some columns); ``X.loc[mask, "c"] = number`` (pandas 3 keeps an int64 column int64
-for an integral number and raises for another; a new column is float64, NaN where the mask
-is False); ``replace`` of numeric columns and frames (all at once) and ``map`` of str
-columns; ``fillna`` with a constant Series of train means (aligned by column name);
-``clip`` by columns (NaN bounds unclipped, bounds not swapped); ``np.hypot``;
+rows of some columns); ``X.loc[mask, "c"] = number or column`` (pandas 3 keeps an int64
+column int64 for an integral number and raises for another; a new column is float64, NaN
+where the mask is False); ``replace`` of numeric columns and frames (all at once) and
+``map`` of str columns; ``fillna`` with a constant Series of train means (aligned by column
+name); ``clip`` by columns (NaN bounds unclipped, bounds not swapped); ``np.hypot``;
 ``reset_index(drop=True)`` read by a model. Each function is compiled on the first rows of
 an adversarial frame (NaN, ±inf, -0.0, int64 extremes, None/NaN/empty/Unicode strings) and
 compared with the original (``selfcheck.difference``: dtype, index, values) on the other
@@ -159,6 +159,16 @@ def new_column_set(df):
     return X[["is_no", "far", "y"]].fillna(-1)
 
 
+def columns_set_on_masked_rows(df):
+    X = df.copy()
+    X.loc[X["x"].isna(), "x"] = X["y"]
+    X.loc[X["y"] > 0, "x"] = X["k"]  # int64 values in a float column
+    X.loc[X["y"] < -1, "k"] = X["k"] // 3
+    X.loc[X["flag"] == "no", "copy"] = X["y"] * 2  # a new column: NaN elsewhere
+    X.loc[X["y"] > -10, "all"] = X["y"]  # float64 though the mask is True everywhere
+    return X[["x", "k", "copy", "all"]]
+
+
 def set_then_read_by_a_model(df):
     X = df[["y", "k"]].copy()
     X.loc[X["y"] > 0.5, "y"] = 0.5
@@ -166,7 +176,7 @@ def set_then_read_by_a_model(df):
 
 
 @pytest.mark.parametrize("fn", [float_column_set, int_column_set, new_column_set,
-                                set_then_read_by_a_model],
+                                columns_set_on_masked_rows, set_then_read_by_a_model],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_masked_assignment(fn: Any) -> None:
     check(fn)

@@ -185,40 +185,51 @@ class FrameAssembly:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
 
-    def assign_where(self, frame: Val, name: str, mask: Val, number: Val) -> Val:
-        """``frame`` after ``frame.loc[mask, name] = number``, a boolean batch ``mask`` and a
-        number, as ``pipeline.where`` of the column (a new column: NaN elsewhere, float64).
-        pandas keeps an int64 column's dtype for an integral number and raises for another
-        (so does the original, on the example); a float64 column takes any number."""
+    def assign_where(self, frame: Val, name: str, mask: Val, new: Val) -> Val:
+        """``frame`` after ``frame.loc[mask, name] = new``, a boolean batch ``mask`` and a
+        number or a numeric column of the frame's rows, as ``pipeline.where`` of the column
+        (a new column: NaN elsewhere, float64). pandas keeps an int64 column's dtype for an
+        integral number or an int64 column and raises for a fractional number (so does the
+        original, on the example); a float64 column takes any number."""
         masked = mask.ssa.type if mask.ssa is not None else None
         if not (isinstance(masked, TensorType) and not is_sparse(masked)
                 and masked.get_num_dims() == 1 and masked.get_element_type() == i1):  # fmt: skip
             raise Unsupported("X.loc[rows, c] = ... is compiled for a boolean mask of rows")
-        if not number.is_static or isinstance(number.value, bool | np.bool_) \
-                or not isinstance(number.value, _NUMBERS):  # fmt: skip
-            raise Unsupported("X.loc[mask, c] = ... is compiled for a number (int or float)")
+        batch = _vector(new) and isinstance(new.value, pd.Series) \
+            and new.ssa.type.get_element_type() != i1  # type: ignore[union-attr]  # fmt: skip
+        if not batch and (not new.is_static or isinstance(new.value, bool | np.bool_)
+                          or not isinstance(new.value, _NUMBERS)):  # fmt: skip
+            raise Unsupported("X.loc[mask, c] = ... is compiled for a number (int or float) "
+                              "or a numeric column")  # fmt: skip
         assert mask.ssa is not None and isinstance(frame.value, pd.DataFrame)
         value = frame.value.copy()
-        value.loc[mask.value, name] = number.value  # type: ignore[index]
+        value.loc[mask.value, name] = new.value  # type: ignore[index]
         emit = self.tracer.emit
+        rest = None  # a new column: NaN where the mask is False
+        element = f64
         if name in frame.value.columns:
-            old = self.columns_of(frame)
-            column = self._item(old, name)
+            column = self._item(self.columns_of(frame), name)
             if not _vector(column) or column.ssa.type.get_element_type() == i1:  # type: ignore[union-attr]
                 raise Unsupported(f"X.loc[mask, {name!r}] = ... of a column that is not int64 "
                                   "or float64")  # fmt: skip
             element = column.ssa.type.get_element_type()  # type: ignore[union-attr]
-            put = float(number.value) if element == f64 else int(number.value)  # type: ignore[arg-type]
-            if element == i64 and (put != number.value or not -(2**63) <= put < 2**63):
-                raise Unsupported(f"{number.value!r} in an int64 column is not int64 (pandas)")
             rest = column.ssa
-        else:  # a new column: NaN where the mask is False
-            put = float(number.value)  # type: ignore[arg-type]
-            nan = emit(ConstantOp(float("nan"))).result
-            rest = self.tracer._constant_batch(nan, mask.ssa)
-        assert rest is not None
-        where = WhereOp(mask.ssa, emit(ConstantOp(put)).result, rest)
-        return self.assign(frame, name, self.tracer._checked(where, value[name]))
+        if batch:
+            if element == i64 and new.ssa.type.get_element_type() != i64:  # type: ignore[union-attr]
+                raise Unsupported(f"floats in the int64 column {name!r} are not compiled")
+            put = new.ssa
+        else:
+            number = float(new.value)  # type: ignore[arg-type]
+            whole = int(new.value) if isinstance(new.value, int | np.integer) \
+                else int(number) if number.is_integer() else None  # fmt: skip
+            if element == i64 and (whole is None or not -(2**63) <= whole < 2**63):
+                raise Unsupported(f"{new.value!r} in an int64 column is not int64 (pandas)")
+            put = emit(ConstantOp(number if element == f64 else whole)).result  # type: ignore[arg-type]
+        if rest is None:
+            rest = self.tracer._constant_batch(emit(ConstantOp(float("nan"))).result, mask.ssa)
+        assert put is not None
+        return self.assign(frame, name, self.tracer._checked(WhereOp(mask.ssa, put, rest),
+                                                             value[name]))  # fmt: skip
 
     def assign_columns(self, frame: Val, names: list[object], other: Val) -> Val:
         """``frame[names] = other`` of a frame ``other`` with as many columns: pandas sets
