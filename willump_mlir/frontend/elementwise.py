@@ -14,6 +14,8 @@
   parameter bound to the frame so far, as pandas calls it.
 * ``np.select(conditions, choices, default)`` as nested ``pipeline.where``, and
   ``sp.csr_matrix(dense)`` as the dense batch standing for the CSR matrix.
+* ``replace`` of numeric columns and frames as nested ``pipeline.where`` (all at once, as
+  pandas replaces: ``{1: 2, 2: 1}`` swaps), and ``clip`` by columns of the same rows.
 """
 
 from __future__ import annotations
