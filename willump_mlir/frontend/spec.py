@@ -86,7 +86,8 @@ class ArgumentSpec:
     value: object
     columns: list[tuple[str, str]] | None = None
     #: the example's dtype of each column (``""``: of a 2-D array) whose dtype a result can
-    #: show (``frontend.stability``): a batch of another dtype there runs the original
+    #: show, or native float64 arithmetic computes on (``frontend.stability``): a batch of
+    #: another dtype there runs the original
     dtypes: dict[str, str] | None = None
     #: for each column (``""``: a 2-D array) native code reads as float64, whether the
     #: example's was bool: numpy computes on bools otherwise (``True + True`` is ``True``)

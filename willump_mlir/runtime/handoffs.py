@@ -26,6 +26,7 @@ CALL_HANDOFFS = {
     "input": "an input is not what the compiled code reads: another type, dtype or columns "
     "than the example's (sparse, np.matrix, a masked array, a list or frame for an array, "
     "another width, object, category or nullable columns, integers numpy wraps around, "
+    "integers where the example's floats feed arithmetic that numpy computes in int64, "
     "non-str text, a missing or reordered column)",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
     "other (a batch reduction, or a Python step of the user's code that reads the native "

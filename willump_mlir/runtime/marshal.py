@@ -311,7 +311,7 @@ def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
             where = f"column {column!r}" if column else "it"
             raise Unhandled(
                 f"argument {name!r}:", f"{where} is {found}, where the pipeline was compiled "
-                f"for {expected} as in the example (pandas computes in its dtype)"
+                f"for {expected} as in the example (pandas and numpy compute in its dtype)"
             )
 
 

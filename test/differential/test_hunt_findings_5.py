@@ -1,0 +1,109 @@
+"""Defects found by a fifth differential hunt (integer batches where the example's columns
+were float64, number idioms, frames built before a model, later batches that differ from
+the example): the compiled pipeline against the original function on the same rows."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+from test_hunt_findings_3 import _outcome, _same
+
+import willump_mlir as wm
+
+
+def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=example)
+
+
+def _check(fn: Any, example: tuple[Any, ...], batch: Any, calls: int) -> None:
+    """``fn`` compiled on ``example`` (its data argument first) agrees with ``fn`` on
+    ``batch``, unpickled too, running the original ``calls`` times."""
+    compiled = _compiled(fn, *example)
+    rest = example[1:]
+    for again in (compiled, pickle.loads(pickle.dumps(compiled))):
+        args = (batch.copy(), *rest) if again is compiled else (batch.copy(),)
+        _same(_outcome(fn, batch.copy(), *rest), _outcome(again, *args))
+    assert compiled.calls_in_python == calls
+
+
+# region A: integer arithmetic on a batch of int64 where the example's column was float64
+
+FLOATS = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7 + 1, "c": np.ones(40),
+                       "d": np.zeros(40)})  # fmt: skip
+MODEL = LinearRegression().fit(FLOATS[["a", "b"]].to_numpy(), FLOATS["a"] - FLOATS["b"])
+HUGE = 2**53 - 1  # the largest integer below 2^53: exact as float64, so read natively
+INTEGERS = pd.DataFrame({
+    "a": np.array([2**40, HUGE, 3, 2**32, -HUGE], dtype=np.int64),
+    "b": np.array([2**40 + 3, 2, 0, 2**32, -2], dtype=np.int64),
+    "c": np.array([1, 1, 1, 1, -1], dtype=np.int64),
+    "d": np.array([HUGE, 2, 1, 0, 0], dtype=np.int64),
+})  # fmt: skip
+
+
+def square_into_a_model(df, model):
+    return model.predict(np.column_stack([df["a"] * df["a"], df["b"]]))
+
+
+def power_into_a_model(df, model):
+    return model.predict(np.column_stack([df["a"] ** 2, df["b"]]))
+
+
+def chained_sum_compared(df):
+    return (df["a"] + df["b"] + df["c"] > 2**53).astype(float)
+
+
+def product_compared(df):
+    return ((df["a"] * df["b"]) > 5).astype(float)
+
+
+def sum_compared(df):
+    return (df["c"] < df["d"].sum() - 2**53).astype(float)
+
+
+def floor_divided(X, model):
+    return model.predict(np.column_stack([X[:, 0] // X[:, 1], X[:, 1]]))
+
+
+def remainder(X, model):
+    return model.predict(np.column_stack([X[:, 0] % X[:, 1], X[:, 1]]))
+
+
+@pytest.mark.parametrize(("fn", "rest"), [
+    (square_into_a_model, (MODEL,)), (power_into_a_model, (MODEL,)), (chained_sum_compared, ()),
+    (product_compared, ()), (sum_compared, ()),
+])  # fmt: skip
+def test_integer_arithmetic_where_the_example_was_float(fn, rest) -> None:
+    """int64 values below 2^53 where the example's column was float64: numpy's ``a * a``
+    wraps modulo 2^64, ``a + b + c`` and ``a.sum()`` are exact beyond 2^53 where float64
+    rounds each step: native code computed in float64 as on the example and gave other
+    predictions and comparisons. Now such a batch runs the original."""
+    _check(fn, (FLOATS, *rest), INTEGERS, calls=1)
+
+
+@pytest.mark.parametrize("fn", [floor_divided, remainder])
+def test_integer_division_of_an_array_by_zero_where_the_example_was_float(fn) -> None:
+    """numpy gives 0 for an int64 array's ``x // 0`` and ``x % 0``, where native code, in
+    float64 as on the example, gave inf and NaN (the compiled pipeline raised where the
+    original returned)."""
+    _check(fn, (FLOATS[["a", "b"]].to_numpy(), MODEL), INTEGERS[["a", "b"]].to_numpy(), calls=1)
+
+
+def logged_and_clipped(df, model):
+    return model.predict(np.column_stack([np.log1p(df["a"].clip(0, 50)), df["b"] / 3]))
+
+
+def test_integers_that_only_float_functions_read_stay_native() -> None:
+    """``np.log1p``, ``clip`` and ``/`` of int64 give numpy the float64 results that native
+    code computes: no call of the original."""
+    _check(logged_and_clipped, (FLOATS, MODEL), INTEGERS.abs(), calls=0)
+
+
+# endregion
