@@ -107,3 +107,53 @@ def test_integers_that_only_float_functions_read_stay_native() -> None:
 
 
 # endregion
+# region B: columns the code names but native code does not read
+
+
+PEOPLE = pd.DataFrame({
+    "x": [1.0, np.nan, 3.0, 4.0, -0.0, 6.5], "k": [1, 2, 3, 5, 8, 13],
+    "label": [0, 1, 0, 1, 1, 0], "s": ["a", "b", None, "c", "", "é"],
+})  # fmt: skip
+FIT = LinearRegression().fit(PEOPLE[["x", "k"]].fillna(0), PEOPLE["label"])
+
+
+def selected_then_narrowed(df, model):
+    X = df[["x", "k", "label"]]
+    return model.predict(X[["x", "k"]].fillna(0))
+
+
+def selected_then_dropped_in_place(df, model):
+    X = df[["x", "k", "s"]].copy()
+    X.drop(columns=["s"], inplace=True)
+    return model.predict(X.fillna(0))
+
+
+def label_popped(df, model):
+    X = df.copy()
+    y = X.pop("label")
+    del X["s"]
+    return model.predict(X.fillna(0)) + y
+
+
+def label_deleted(df, model):
+    X = df[["x", "k", "s"]].fillna({"x": 0})
+    del X["s"]
+    return model.predict(X)
+
+
+@pytest.mark.parametrize(("fn", "missing"), [
+    (selected_then_narrowed, "label"), (selected_then_dropped_in_place, "s"),
+    (label_popped, "label"), (label_popped, "s"), (label_deleted, "s"), (label_deleted, "k"),
+])  # fmt: skip
+def test_a_named_column_a_batch_lacks(fn, missing) -> None:
+    """A column the code selects, drops or pops but native code never reads (``df[["x",
+    "k", "label"]]`` narrowed to ``x, k``): pandas raises ``KeyError`` for a batch without
+    it, where the compiled pipeline returned (no kernel read the column, so none checked
+    it). Now a batch without a named column runs the original. (``label_popped``: ``y =
+    X.pop("label")`` was not traced, so the model read ``label`` on the example and
+    ``wm.compile`` raised.)"""
+    _check(fn, (PEOPLE, FIT), PEOPLE.drop(columns=[missing]), calls=1)
+    _check(fn, (PEOPLE, FIT), PEOPLE.iloc[::-1], calls=0)
+
+
+# endregion

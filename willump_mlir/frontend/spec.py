@@ -98,6 +98,9 @@ class ArgumentSpec:
     #: a model given the frame, the frame returned): a batch whose columns are not the
     #: example's, in order, runs the original (see ``api.SelfCheck.column_order``)
     ordered: bool = False
+    #: the columns of a frame argument the code names (``df[...]``, ``drop``, ``pop``), read
+    #: natively or not: a batch without one runs the original (which raises ``KeyError``)
+    named: list[str] | None = None
 
     def example_dtype(self, column: str) -> str | None:
         """The example's dtype of ``column`` (``""``: of the value itself), if known."""

@@ -707,6 +707,8 @@ class NativeProgram:
                 count = marshal.check_frame(spec.name, value)
                 if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
+                if spec.named:
+                    marshal.check_named(spec.name, value, spec.named)
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
             else:

@@ -325,6 +325,15 @@ def check_columns(name: str, value: Any, names: list[str]) -> None:
                         "whole)")  # fmt: skip
 
 
+def check_named(name: str, value: Any, names: list[str]) -> None:
+    """``Unhandled`` if a frame argument lacks a column the code names
+    (``ArgumentSpec.named``), read natively or not: pandas raises ``KeyError`` there."""
+    found = value.arrays if isinstance(value, Columns) else value.columns
+    for column in names:
+        if column not in found:
+            raise Unhandled(f"argument {name!r}", f"is missing column {column!r}")
+
+
 def check_float_read(
     name: str, dtype: np.dtype, boolean: bool, example: str | None, where: str = ""
 ) -> None:
