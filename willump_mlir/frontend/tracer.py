@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType, f64, i1, i64
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f64, i1, i64
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
@@ -1986,6 +1986,26 @@ def statement_lines(fn: Callable) -> list[int]:
     return [first_line + stmt.lineno - 1 for stmt in fdef.body]
 
 
+def _consumed(block: Block) -> set[tuple[int, str]]:
+    """The (data argument, column) pairs that ``pipeline.to_array`` ops and ops of one
+    ``column`` of a ``frame`` in ``block`` read: the runtime checks those as it reads them,
+    so ``Tracer.named`` needs no check of its own for them."""
+    found: set[tuple[int, str]] = set()
+    for op in block.ops:
+        frame = getattr(op, "frame", None)
+        if isinstance(op, ToArrayOp):
+            names = [c.data for c in op.columns.data]
+        elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
+            names = [op.column.data]  # type: ignore[attr-defined]
+        else:
+            continue
+        for name in names:
+            source, column = resolve_column(op.frame, name)  # type: ignore[attr-defined]
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                found.add((source.index, column))
+    return found
+
+
 def trace_to_module(
     fn: Callable,
     example: tuple,
@@ -2043,7 +2063,7 @@ def trace_to_module(
     dce(module)  # selections and constants that folding or fallbacks left unused
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
-    for position, column in sorted(tracer.named):
+    for position, column in sorted(tracer.named - _consumed(tracer.block)):
         data[position].named = [*(data[position].named or []), column]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
