@@ -157,3 +157,29 @@ def test_a_named_column_a_batch_lacks(fn, missing) -> None:
 
 
 # endregion
+# region C: numpy's fmax/fmin of 0.0 and -0.0
+
+
+def sign_of_fmax(df):
+    return np.copysign(1.0, np.fmax(df["a"], df["b"]))
+
+
+def inverse_of_fmin(df):
+    return (1 / np.fmin(df["b"], df["a"])).to_numpy()
+
+
+ZEROS = pd.DataFrame({"a": [-0.0, 0.0, 2.0, -1.0] * 50, "b": [0.0, -0.0, 1.0, np.nan] * 50})
+
+
+@pytest.mark.parametrize("fn", [sign_of_fmax, inverse_of_fmin])
+@pytest.mark.parametrize("rows", [1, 3, 5, 200])
+def test_fmax_of_zeros_of_other_signs(fn, rows) -> None:
+    """``np.fmax(-0.0, 0.0)`` is ``0.0`` in numpy's SIMD loop and ``-0.0`` in its scalar
+    tail (so by the array's length and the row's place), where native code kept the first
+    operand: ``copysign`` and ``1 /`` showed the other sign. Now such a row runs the
+    original on the whole batch."""
+    _check(fn, (ZEROS.iloc[2:4],), ZEROS.iloc[:rows], calls=1)
+    _check(fn, (ZEROS.iloc[2:4],), ZEROS.iloc[2:rows + 2].assign(a=1.5), calls=0)
+
+
+# endregion

@@ -1049,6 +1049,11 @@ class NativeProgram:
                 "fraction, an integer divided by 0), where the example's int64 was compiled",
                 kind="not-integer",
             )
+        if kind == ErrorKind.SIGNED_ZERO:
+            return marshal.Unhandled(
+                f"{where}, row {row}:", "np.fmax or np.fmin of 0.0 and -0.0, of which numpy "
+                "keeps either by the row's place in the array", kind="signed-zero",
+            )
         if kind == ErrorKind.NOT_A_DATE:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a date the compiled code does not read as pandas "

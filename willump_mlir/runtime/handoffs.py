@@ -37,6 +37,8 @@ CALL_HANDOFFS = {
     "dtype or columns)",
     "not-integer": "a value pandas gives as float64 (a missing key, a fraction, an integer "
     "divided by 0) meets code compiled for the example's int64",
+    "signed-zero": "np.fmax or np.fmin meets 0.0 and -0.0 in a row, of which numpy keeps "
+    "either by the row's place in the array",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "
     "an invalid or out-of-range date)",
 }
