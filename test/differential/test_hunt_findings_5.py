@@ -183,3 +183,23 @@ def test_fmax_of_zeros_of_other_signs(fn, rows) -> None:
 
 
 # endregion
+# region D: pandas' mean of an int64 batch where the example's column was float64
+
+
+def equals_the_mean(df):
+    return (df["c"] == df["d"].mean()).to_numpy()
+
+
+def test_mean_of_integers_where_the_example_was_float() -> None:
+    """pandas sums an int64 column's mean in float64 in numpy's 8,192-value buffers, where
+    native code, on float64 as on the example, summed pairwise over the column: the means
+    of 20,000 rows differ in the last place, and ``c == d.mean()`` there. Now such a
+    batch runs the original."""
+    d = np.random.default_rng(0).integers(-(10**15), 10**15, 20_000)
+    assert pd.Series(d).mean() != pd.Series(d.astype(float)).mean()
+    batch = pd.DataFrame({"c": pd.Series(d).mean(), "d": d})
+    _check(equals_the_mean, (FLOATS,), batch, calls=1)
+    _check(equals_the_mean, (FLOATS,), batch.astype(float), calls=0)
+
+
+# endregion

@@ -200,14 +200,15 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
 
 #: numpy's integer arithmetic that differs from float64's on integers below 2^53: exact
 #: beyond 2^53 (``a * b``, chained sums, ``sum``), wrapping modulo 2^64 (``a * a``), 0 for
-#: an array's zero divisor (``a // 0``, ``a % 0``, ``np.fmod(a, 0)``)
+#: an array's zero divisor (``a // 0``, ``a % 0``, ``np.fmod(a, 0)``); pandas' ``mean`` of
+#: ints sums them as float64 in numpy's 8,192-value buffers, not pairwise over the column
 _INTEGER_ARITHMETIC = {
     BinaryOp: ("add", "sub", "mul", "power", "floor_divide", "remainder", "fmod"),
     UnaryOp: ("square",),
-    ReduceOp: ("sum",),
+    ReduceOp: ("sum", "mean"),
 }
-#: reductions that numpy and pandas compute in float64 whatever the column's dtype
-_FLOAT_REDUCTIONS = ("mean", "var", "std", "median")
+#: reductions that pandas computes on ints converted to float64 first
+_FLOAT_REDUCTIONS = ("var", "std", "median")
 
 
 def _computes_in_integers(op: Operation) -> bool:
