@@ -203,3 +203,18 @@ def test_mean_of_integers_where_the_example_was_float() -> None:
 
 
 # endregion
+# region E: numpy's sign of -0.0
+
+
+def angle_of_sign(df):
+    return np.arctan2(np.sign(df["a"]), df["b"] - 10)
+
+
+def test_sign_of_negative_zero_is_positive_zero() -> None:
+    """``np.sign(-0.0)`` is ``0.0`` in numpy; native code gave ``-0.0``, which ``arctan2``
+    turned into -pi where the original gave pi."""
+    batch = pd.DataFrame({"a": [-0.0, 0.0, np.nan, -2.0, 3.0], "b": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    _check(angle_of_sign, (FLOATS,), batch, calls=0)
+
+
+# endregion
