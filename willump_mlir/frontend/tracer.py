@@ -29,6 +29,7 @@ from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     NUMERIC_ELEMENTS,
+    STRING_OPS,
     BinaryOp,
     CastOp,
     ConstantOp,
@@ -36,9 +37,13 @@ from willump_mlir.dialects.pipeline import (
     FrameType,
     PythonCallOp,
     SelectColumnsOp,
+    StrLenOp,
+    StrMatchOp,
+    StrToIntOp,
     StrType,
     TakeColumnOp,
     ToArrayOp,
+    TransformOp,
     UnaryOp,
     WhereOp,
     batch_of,
@@ -1987,20 +1992,23 @@ def statement_lines(fn: Callable) -> list[int]:
 
 
 def _consumed(block: Block) -> set[tuple[int, str]]:
-    """The (data argument, column) pairs that ``pipeline.to_array`` ops and ops of one
-    ``column`` of a ``frame`` in ``block`` read: the runtime checks those as it reads them,
-    so ``Tracer.named`` needs no check of its own for them."""
+    """The (data argument, column) pairs that ops in ``block`` read: a ``pipeline.to_array``
+    its columns, an op of one ``column`` of a ``frame`` that one, a string op or a
+    transformer (an encoder of str columns) the columns of its frames. The runtime checks
+    those as it reads them, so ``Tracer.named`` needs no check of its own for them."""
     found: set[tuple[int, str]] = set()
     for op in block.ops:
         frame = getattr(op, "frame", None)
         if isinstance(op, ToArrayOp):
-            names = [c.data for c in op.columns.data]
+            read = [(op.frame, c.data) for c in op.columns.data]
         elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
-            names = [op.column.data]  # type: ignore[attr-defined]
+            read = [(frame, op.column.data)]  # type: ignore[attr-defined]
+        elif isinstance(op, (*STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, TransformOp)):
+            read = [(v, name) for v in op.operands if isinstance(v.type, FrameType)
+                    for name, _ in v.type.columns]  # fmt: skip
         else:
             continue
-        for name in names:
-            source, column = resolve_column(op.frame, name)  # type: ignore[attr-defined]
+        for source, column in (resolve_column(f, name) for f, name in read):
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 found.add((source.index, column))
     return found
