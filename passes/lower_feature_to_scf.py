@@ -340,10 +340,14 @@ class KernelEmitter(
         "rint": lambda e, x: e.emit(math.RoundEvenOp(x)),  # round half to even, as rint
         "fabs": lambda e, x: e.emit(math.AbsFOp(x)),
         "square": lambda e, x: e.emit(arith.MulfOp(x, x)),
-        "sign": lambda e, x: e.select(
+        "sign": lambda e, x: e.select(  # numpy's: 0.0 for -0.0 too, NaN for NaN
             e.cmpf("ogt", x, e.constant(0.0, f64)),
             e.constant(1.0, f64),
-            e.select(e.cmpf("olt", x, e.constant(0.0, f64)), e.constant(-1.0, f64), x),
+            e.select(
+                e.cmpf("olt", x, e.constant(0.0, f64)),
+                e.constant(-1.0, f64),
+                e.select(e.cmpf("oeq", x, e.constant(0.0, f64)), e.constant(0.0, f64), x),
+            ),
         ),
     }
 

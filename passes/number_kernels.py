@@ -18,9 +18,10 @@ integer ones but ``maximum``/``minimum``).
 * ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
   ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
   ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
-* ``fmax``/``fmin``: ``llvm.maxnum``/``minnum`` (the other operand where one is NaN; the
-  sign of a zero result of ``±0.0`` is not specified, nor is it in numpy, whose loops give
-  either by the array's length); integers ``maxsi``/``minsi``.
+* ``fmax``/``fmin``: ``llvm.maxnum``/``minnum`` (the other operand where one is NaN);
+  integers ``maxsi``/``minsi``. Of ``0.0`` and ``-0.0`` numpy's loops keep either, by the
+  array's length and the row's place in it (its SIMD body the second, its scalar loop the
+  first): such a row records ``ErrorKind.SIGNED_ZERO`` (the runtime runs the original).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class NumberEmitter:
                 beyond = self.cmpf("ogt" if name == "maximum" else "olt", a, b)
                 return self.select(self.ior(self.cmpf("uno", a, a), beyond), a, b)
             if name in ("fmax", "fmin"):
+                self.signed_zeros(op, a, b)
                 return self.emit((arith.MaxnumfOp if name == "fmax" else arith.MinnumfOp)(a, b))
             if name == "fmod":
                 return self.emit(llvm.FRemOp(a, b))
@@ -68,6 +70,16 @@ class NumberEmitter:
             zero = self.cmpi("eq", b, self.constant(0, i64))
             self.report_error(zero, ErrorKind.NOT_INTEGER, self.lowering.error_site(op))
         return self.integer_division(name, a, b)
+
+    def signed_zeros(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
+                     b: SSAValue) -> None:  # fmt: skip
+        """Record ``ErrorKind.SIGNED_ZERO`` where ``a`` and ``b`` are zeros of other signs."""
+        zero, one = self.constant(0.0, f64), self.constant(1.0, f64)
+        zeros = self.emit(arith.AndIOp(self.cmpf("oeq", a, zero), self.cmpf("oeq", b, zero)))
+        signs = self.cmpf("une", self.emit(math.CopySignOp(one, a)),
+                          self.emit(math.CopySignOp(one, b)))  # fmt: skip
+        failed = self.emit(arith.AndIOp(zeros, signs))
+        self.report_error(failed, ErrorKind.SIGNED_ZERO, self.lowering.error_site(op))
 
     def float_division(self: KernelEmitter, name: str, a: SSAValue, b: SSAValue) -> SSAValue:
         """numpy's ``floor_divide`` or ``remainder`` of two f64 (``npy_divmod``)."""

@@ -31,6 +31,7 @@ class ErrorKind(IntEnum):
     CAST_NON_FINITE = 5  # a NaN or infinite value cast to an integer (pandas refuses it)
     NOT_INTEGER = 6  # a speculative cast met a value pandas keeps as float: run the original
     NOT_A_DATE = 7  # a date native code does not read as pandas would: run the original
+    SIGNED_ZERO = 8  # fmax/fmin of 0.0 and -0.0: numpy keeps either by the row's place
 
 
 # The missing flags a string column carries per row (0: a string).

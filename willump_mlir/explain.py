@@ -6,7 +6,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
-from xdsl.dialects.builtin import StringAttr
+from xdsl.dialects.builtin import StringAttr, i64
 from xdsl.ir import Operation
 
 from willump_mlir.abi import BATCH_ROW_HANDOFFS, ROW_HANDOFFS
@@ -166,6 +166,9 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
         kinds.append("not-integer")
     if any(isinstance(op, DATE_OPS) for op in ops):
         kinds.append("not-a-date")
+    if any(isinstance(op, pipeline.BinaryOp) and op.function.data in ("fmax", "fmin")
+           and op.result.type != i64 for op in ops):  # fmt: skip
+        kinds.append("signed-zero")
     return kinds
 
 

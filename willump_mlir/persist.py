@@ -305,6 +305,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "dtypes": a.dtypes,
                 "bools": a.bools,
                 "ordered": a.ordered,
+                "named": a.named,
                 "example": None if a.example is None else a.example.to_json(),
             }
             for a in traced.arguments
@@ -615,6 +616,7 @@ def _frontend_result(
             a.get("bools"),
             _value_spec(a.get("example")),
             bool(a.get("ordered", False)),
+            a.get("named"),
         )
         for a in spec["arguments"]
     ]

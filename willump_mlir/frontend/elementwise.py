@@ -307,7 +307,12 @@ class Elementwise:
         if not (by_columns or by_labels) or set(kwargs) - allowed \
                 or not all(v.is_static for v in (*args, *kwargs.values())):  # fmt: skip
             return None
-        return self.tracer.frames.subset(frame, value)
+        kept = self.tracer.frames.subset(frame, value)
+        errors = kwargs.get("errors", Val("raise")).value
+        if kept is not None and frame.ssa is not None and errors == "raise":  # KeyError if absent
+            dropped = [n for n in frame.value.columns if n not in value.columns]  # type: ignore[union-attr]
+            self.tracer.name_columns(frame.ssa, dropped)
+        return kept
 
     def select(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
         """``np.select(condlist, choicelist, default)``: numpy fills the default, then each

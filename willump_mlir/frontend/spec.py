@@ -86,7 +86,8 @@ class ArgumentSpec:
     value: object
     columns: list[tuple[str, str]] | None = None
     #: the example's dtype of each column (``""``: of a 2-D array) whose dtype a result can
-    #: show (``frontend.stability``): a batch of another dtype there runs the original
+    #: show, or native float64 arithmetic computes on (``frontend.stability``): a batch of
+    #: another dtype there runs the original
     dtypes: dict[str, str] | None = None
     #: for each column (``""``: a 2-D array) native code reads as float64, whether the
     #: example's was bool: numpy computes on bools otherwise (``True + True`` is ``True``)
@@ -97,6 +98,9 @@ class ArgumentSpec:
     #: a model given the frame, the frame returned): a batch whose columns are not the
     #: example's, in order, runs the original (see ``api.SelfCheck.column_order``)
     ordered: bool = False
+    #: the columns of a frame argument the code names (``df[...]``, ``drop``, ``pop``), read
+    #: natively or not: a batch without one runs the original (which raises ``KeyError``)
+    named: list[str] | None = None
 
     def example_dtype(self, column: str) -> str | None:
         """The example's dtype of ``column`` (``""``: of the value itself), if known."""

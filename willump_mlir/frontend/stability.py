@@ -26,7 +26,10 @@ the runtime runs the original function on a batch whose column has another dtype
 example's (``ArgumentSpec.dtypes``). So is a str column that a native ``fillna(str)``,
 lookup (``.map``, ``replace``) or ``+`` reads: pandas refuses a ``category`` batch there or
 gives a category (``category_columns``), which a model would read otherwise (LightGBM's
-categorical features).
+categorical features). So is a float64 column that native arithmetic computes on where
+numpy would compute in int64 on a batch of integers (``integer_arithmetic``: ``a * a``
+wraps modulo 2^64, ``a + b + c`` is exact beyond 2^53), whatever fixes the result's dtype
+later.
 """
 
 from __future__ import annotations
@@ -44,13 +47,18 @@ from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import (
     COMPARISONS,
+    FLOAT_FUNCTIONS,
+    INTEGER_UNARY_FUNCTIONS,
     BinaryOp,
+    CastOp,
     PredictOp,
     PythonCallOp,
+    ReduceOp,
     StrConcatOp,
     StrFillOp,
     ToArrayOp,
     TransformOp,
+    UnaryOp,
 )
 
 from .spec import ArgumentSpec, Unsupported
@@ -205,6 +213,9 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
     shown = check_results(block, vocab.unstable, vocab.fixed, tracer.lookups.floating,
                           tracer.examples)  # fmt: skip
     shown |= category_columns(block, vocab.strict)
+    for position, column in integer_arithmetic(block, tracer.lookups.floating, tracer.examples):
+        if getattr(_example_dtype(examples[position], column), "kind", "") == "f":
+            shown.add((position, column))  # (numpy converts an int example to float too)
     for position, column in sorted(shown, key=str):
         dtype = _example_dtype(examples[position], column)
         if dtype is not None:  # (a list of str has none)
@@ -213,6 +224,59 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
         dtype = _example_dtype(examples[position], column)
         bools = {column or "": dtype == np.bool_}
         data[position].bools = (data[position].bools or {}) | bools
+
+
+#: numpy's integer arithmetic that differs from float64's on integers below 2^53: exact
+#: beyond 2^53 (``a * b``, chained sums, ``sum``), wrapping modulo 2^64 (``a * a``), 0 for
+#: an array's zero divisor (``a // 0``, ``a % 0``, ``np.fmod(a, 0)``); pandas' ``mean`` of
+#: ints sums them as float64 in numpy's 8,192-value buffers, not pairwise over the column
+_INTEGER_ARITHMETIC = {
+    BinaryOp: ("add", "sub", "mul", "power", "floor_divide", "remainder", "fmod"),
+    UnaryOp: ("square",),
+    ReduceOp: ("sum", "mean"),
+}
+#: reductions that pandas computes on ints converted to float64 first
+_FLOAT_REDUCTIONS = ("var", "std", "median")
+
+
+def _computes_in_integers(op: Operation) -> bool:
+    """Whether ``op`` is native float64 arithmetic that numpy computes in int64 on integer
+    operands (``_INTEGER_ARITHMETIC``)."""
+    if not isinstance(op, BinaryOp | UnaryOp | ReduceOp):
+        return False
+    typ = op.result.type
+    element = typ.get_element_type() if isinstance(typ, TensorType) else typ
+    return op.function.data in _INTEGER_ARITHMETIC[type(op)] and element == f64
+
+
+def _gives_float(op: Operation) -> bool:
+    """Whether numpy's result of ``op`` is float64 (or a cast's dtype) whatever the dtype of
+    its operands: an integer batch is converted exactly (below 2^53), as native code reads
+    it."""
+    if isinstance(op, BinaryOp):
+        return op.function.data in FLOAT_FUNCTIONS + COMPARISONS
+    if isinstance(op, UnaryOp):
+        return op.function.data not in INTEGER_UNARY_FUNCTIONS
+    if isinstance(op, ReduceOp):
+        return op.function.data in _FLOAT_REDUCTIONS
+    return isinstance(op, CastOp)
+
+
+def integer_arithmetic(
+    block: Block, floating: set[Hashable], examples: dict[SSAValue, object]
+) -> set[ArgumentColumn]:
+    """The f64 argument columns that native float64 arithmetic in ``block`` computes on
+    (through ops that keep integers integers): a batch of integers there where the
+    example's were floats runs the original, where numpy computes in int64
+    (``_INTEGER_ARITHMETIC``). Columns that only a model or a float function reads
+    (scikit-learn converts to float64, ``np.log`` too) stay native."""
+    fixed = {op.results[0] for op in block.ops if _gives_float(op)}
+    walk = _Walk(set(), fixed, floating, examples)
+    for op in block.ops:
+        if _computes_in_integers(op):
+            for operand in op.operands:
+                walk(operand)
+    return walk.read
 
 
 def _example_dtype(example: object, column: str | None) -> object:

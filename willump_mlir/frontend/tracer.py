@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType, f64, i1, i64
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f64, i1, i64
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
 
@@ -30,6 +30,7 @@ from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     NUMERIC_ELEMENTS,
     PREDICT_METHODS,
+    STRING_OPS,
     BinaryOp,
     CastOp,
     ConstantOp,
@@ -37,9 +38,13 @@ from willump_mlir.dialects.pipeline import (
     FrameType,
     PythonCallOp,
     SelectColumnsOp,
+    StrLenOp,
+    StrMatchOp,
+    StrToIntOp,
     StrType,
     TakeColumnOp,
     ToArrayOp,
+    TransformOp,
     UnaryOp,
     WhereOp,
     batch_of,
@@ -330,6 +335,7 @@ class Tracer:
         self.inliner = Inliner(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
+        self.named: set[tuple[int, str]] = set()  # (data argument, column) the code names
         # a Python call's pandas result -> the argument whose index it is checked to keep
         self.index_roots: dict[SSAValue, SSAValue] = {}
         self._counter = 0
@@ -342,9 +348,19 @@ class Tracer:
     # region Emission
 
     def emit(self, op: Operation) -> Operation:
-        """Append ``op`` to the function body."""
+        """Append ``op`` to the function body (a selection's columns are ``named``)."""
         self.block.add_op(op)
+        if isinstance(op, SelectColumnsOp):
+            self.name_columns(op.frame, [c.data for c in op.columns.data])
         return op
+
+    def name_columns(self, frame: SSAValue, names: list[str]) -> None:
+        """Record the columns ``names`` of ``frame`` that are an argument's in ``named``: the
+        code names them, so a batch without one runs the original."""
+        for name in names:
+            source, column = resolve_column(frame, name)
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                self.named.add((source.index, column))
 
     def mark(self) -> tuple[int, int, int]:
         """A point to roll emission back to: how many ops, calls and blobs exist."""
@@ -682,7 +698,8 @@ class Tracer:
 
     def _statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
-            val = self.lower(stmt.value)
+            popped = self._popped(stmt.value)
+            val = self.lower(stmt.value) if popped is None else popped
             for target in stmt.targets:
                 self.bind(target, val)
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
@@ -778,6 +795,20 @@ class Tracer:
             if bound is owner:
                 self.env[var] = result
         return True
+
+    def _popped(self, node: ast.expr) -> Val | None:
+        """``X.pop(c)`` of a frame ``X`` as an assigned value (``y = X.pop("y")``): ``X[c]``,
+        with ``X`` rebound without it as ``_in_place`` does; None for another expression."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "pop" and isinstance(node.func.value, ast.Name)
+                and len(node.args) == 1 and not node.keywords
+                and is_frame(self.env.get(node.func.value.id, Val(None)))):  # fmt: skip
+            return None
+        column = self.lower(ast.copy_location(ast.Subscript(node.func.value, node.args[0],
+                                                            ast.Load()), node))  # fmt: skip
+        if not self._in_place(node):
+            raise Unsupported("X.pop(c) of a frame a list or dict holds is not compiled")
+        return column
 
     def _list(self, items: list[Val]) -> Val:
         """A new list of ``items`` built by the function (its ``append`` is traced)."""
@@ -2069,6 +2100,29 @@ def statement_lines(fn: Callable) -> list[int]:
     return [first_line + stmt.lineno - 1 for stmt in fdef.body]
 
 
+def _consumed(block: Block) -> set[tuple[int, str]]:
+    """The (data argument, column) pairs that ops in ``block`` read: a ``pipeline.to_array``
+    its columns, an op of one ``column`` of a ``frame`` that one, a string op or a
+    transformer (an encoder of str columns) the columns of its frames. The runtime checks
+    those as it reads them, so ``Tracer.named`` needs no check of its own for them."""
+    found: set[tuple[int, str]] = set()
+    for op in block.ops:
+        frame = getattr(op, "frame", None)
+        if isinstance(op, ToArrayOp):
+            read = [(op.frame, c.data) for c in op.columns.data]
+        elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
+            read = [(frame, op.column.data)]  # type: ignore[attr-defined]
+        elif isinstance(op, (*STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, TransformOp)):
+            read = [(v, name) for v in op.operands if isinstance(v.type, FrameType)
+                    for name, _ in v.type.columns]  # fmt: skip
+        else:
+            continue
+        for source, column in (resolve_column(f, name) for f, name in read):
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                found.add((source.index, column))
+    return found
+
+
 def trace_to_module(
     fn: Callable,
     example: tuple,
@@ -2126,6 +2180,8 @@ def trace_to_module(
     dce(module)  # selections and constants that folding or fallbacks left unused
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
+    for position, column in sorted(tracer.named - _consumed(tracer.block)):
+        data[position].named = [*(data[position].named or []), column]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, tracer.blobs, specs, dict(tracer.calls),

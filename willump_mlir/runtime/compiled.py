@@ -707,6 +707,8 @@ class NativeProgram:
                 count = marshal.check_frame(spec.name, value)
                 if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
+                if spec.named:
+                    marshal.check_named(spec.name, value, spec.named)
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
             else:
@@ -1046,6 +1048,11 @@ class NativeProgram:
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
                 "fraction, an integer divided by 0), where the example's int64 was compiled",
                 kind="not-integer",
+            )
+        if kind == ErrorKind.SIGNED_ZERO:
+            return marshal.Unhandled(
+                f"{where}, row {row}:", "np.fmax or np.fmin of 0.0 and -0.0, of which numpy "
+                "keeps either by the row's place in the array", kind="signed-zero",
             )
         if kind == ErrorKind.NOT_A_DATE:
             return marshal.Unhandled(

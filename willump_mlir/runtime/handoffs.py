@@ -26,6 +26,7 @@ CALL_HANDOFFS = {
     "input": "an input is not what the compiled code reads: another type, dtype or columns "
     "than the example's (sparse, np.matrix, a masked array, a list or frame for an array, "
     "another width, object, category or nullable columns, integers numpy wraps around, "
+    "integers where the example's floats feed arithmetic that numpy computes in int64, "
     "non-str text, a missing or reordered column)",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
     "other (a batch reduction, or a Python step of the user's code that reads the native "
@@ -36,6 +37,8 @@ CALL_HANDOFFS = {
     "dtype or columns)",
     "not-integer": "a value pandas gives as float64 (a missing key, a fraction, an integer "
     "divided by 0) meets code compiled for the example's int64",
+    "signed-zero": "np.fmax or np.fmin meets 0.0 and -0.0 in a row, of which numpy keeps "
+    "either by the row's place in the array",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "
     "an invalid or out-of-range date)",
 }

@@ -311,7 +311,7 @@ def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
             where = f"column {column!r}" if column else "it"
             raise Unhandled(
                 f"argument {name!r}:", f"{where} is {found}, where the pipeline was compiled "
-                f"for {expected} as in the example (pandas computes in its dtype)"
+                f"for {expected} as in the example (pandas and numpy compute in its dtype)"
             )
 
 
@@ -323,6 +323,15 @@ def check_columns(name: str, value: Any, names: list[str]) -> None:
         raise Unhandled(f"argument {name!r}", f"has the columns {found}, where the example had "
                         f"{names}: the code depends on their order (as pandas reads the frame "
                         "whole)")  # fmt: skip
+
+
+def check_named(name: str, value: Any, names: list[str]) -> None:
+    """``Unhandled`` if a frame argument lacks a column the code names
+    (``ArgumentSpec.named``), read natively or not: pandas raises ``KeyError`` there."""
+    found = value.arrays if isinstance(value, Columns) else value.columns
+    for column in names:
+        if column not in found:
+            raise Unhandled(f"argument {name!r}", f"is missing column {column!r}")
 
 
 def check_float_read(

@@ -485,7 +485,8 @@ func.func @mapped(%x: tensor<?x1xf64>) -> tensor<?x1xi64> {
 // numpy's floor division of int64: the divisor is 1 where the hardware would trap (a zero
 // divisor gives 0, -2**63 // -1 gives -2**63), the truncated quotient moves down where the
 // signs differ and it is inexact; pandas' (speculative) records error 6 at a zero divisor.
-// A float remainder is llvm.frem moved to the divisor's sign (npy_divmod); fmax is maxnum.
+// A float remainder is llvm.frem moved to the divisor's sign (npy_divmod); fmax is maxnum,
+// after error 8 where its operands are 0.0 and -0.0 (numpy keeps either by the row's place).
 
 func.func @divisions(%k: tensor<?x1xi64>, %j: tensor<?x1xi64>, %x: tensor<?x1xf64>) -> (tensor<?x1xi64>, tensor<?x1xf64>) {
   %q = pipeline.binary "floor_divide" %k, %j speculative : (tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?x1xi64>
@@ -494,8 +495,9 @@ func.func @divisions(%k: tensor<?x1xi64>, %j: tensor<?x1xi64>, %x: tensor<?x1xf6
   func.return %q, %m : tensor<?x1xi64>, tensor<?x1xf64>
 }
 
-// CHECK-LABEL: errors = {"0" = {op = "pipeline.binary"}}
+// CHECK-LABEL: errors = {"0" = {op = "pipeline.binary"}, "2" = {op = "pipeline.binary"}}
 // CHECK:         [[SIX:%[0-9]+]] = arith.constant 6 : i64
+// CHECK:         [[EIGHT:%[0-9]+]] = arith.constant 8 : i64
 // CHECK:       scf.for
 // CHECK-NEXT:    [[K:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
 // CHECK-NEXT:    [[J:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
@@ -514,7 +516,12 @@ func.func @divisions(%k: tensor<?x1xi64>, %j: tensor<?x1xi64>, %x: tensor<?x1xf6
 // CHECK-NEXT:    {{%[0-9]+}} = arith.addf [[MOD]], [[X]] : f64
 // CHECK-NEXT:    arith.select
 // CHECK-NEXT:    [[R:%[0-9]+]] = arith.select {{%[0-9]+}}, [[MOD]], {{%[0-9]+}} : f64
-// CHECK-NEXT:    {{%[0-9]+}} = arith.maxnumf [[R]], [[X]] : f64
+// CHECK:         math.copysign {{%[0-9]+}}, [[R]] : f64
+// CHECK-NEXT:    math.copysign {{%[0-9]+}}, [[X]] : f64
+// CHECK-NEXT:    arith.cmpf une
+// CHECK:         scf.if
+// CHECK-NEXT:      memref.store [[EIGHT]]
+// CHECK:         {{%[0-9]+}} = arith.maxnumf [[R]], [[X]] : f64
 
 // LLVM-LABEL: define void @"divisions_stage0"
 // LLVM:         frem double
