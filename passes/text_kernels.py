@@ -1141,20 +1141,19 @@ class TextEmitter:
         The cache lives in scratch buffers the runtime keeps per thread and kernel across
         calls (all zero: empty). Each of the ``WORD_CACHE_SLOTS`` direct-mapped ``slots``
         holds the high half of a word's FNV-1a and one plus the word's offset in the arena
-        ``words``, which holds there the word's length, its number of hits, its code points
-        and its hits' term indices (once per occurrence); with a ``tally``, the slot is
-        followed by the word's sum of ``idf**2`` and its sums of ``idf * coef``, one per
-        output, over its hits (the bits of f64s). A word found in the cache (same code
-        points) adds its hits at once; the n-grams of another are ``record``-ed, then looked
-        up and counted, and a word of at most ``CACHED_WORD`` code points is stored while
-        the arena has room. Words are counted in their order, cached or not, so the sums'
-        rounding does not depend on what the cache holds. A full cache keeps its words (the
-        frequent ones came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is
-        emptied."""
+        ``words``, which holds there the word's length, its number of hits, (with a
+        ``tally``) its sum of ``idf**2`` and its sums of ``idf * coef``, one per output,
+        over its hits (the bits of each f64 in two entries), its code points and its hits'
+        term indices (once per occurrence). A word found in the cache (same code points)
+        adds its hits at once; the n-grams of another are ``record``-ed, then looked up and
+        counted, and a word of at most ``CACHED_WORD`` code points is stored while the arena
+        has room. Words are counted in their order, cached or not, so the sums' rounding
+        does not depend on what the cache holds. A full cache keeps its words (the frequent
+        ones came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
         name = self.scratch_name
         outputs = tally.outputs if tally is not None else 0
-        stride = 2 + outputs if tally is not None else 1
-        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS * stride))
+        header = 2 + 2 * (1 + outputs) if tally is not None else 2  # entries before the cps
+        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
         left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
@@ -1168,7 +1167,7 @@ class TextEmitter:
 
             def same() -> list[SSAValue]:
                 def check(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
-                    a = self.load(words, self.iadd(self.iadd(offset, 2), k))
+                    a = self.load(words, self.iadd(self.iadd(offset, header), k))
                     b = self.load(text.cps, self.iadd(start, k))
                     return [self.emit(arith.AndIOp(acc[0], self.cmpi("eq", a, b)))]
 
@@ -1177,6 +1176,16 @@ class TextEmitter:
             stored = self.cast(self.load(words, offset), index)
             return self.if_else(self.cmpi("eq", stored, length), same, lambda: [false])[0]
 
+        def put_f64(value: SSAValue, at: SSAValue) -> None:
+            bits = self.emit(arith.BitcastOp(value, i64))
+            self.store(self.cast(bits, i32), words, at)
+            self.store(self.cast(self.shr(bits, 32), i32), words, self.iadd(at, 1))
+
+        def get_f64(at: SSAValue) -> SSAValue:
+            low = self.cast(self.load(words, at), i64)
+            high = self.shl(self.cast(self.load(words, self.iadd(at, 1)), i64), 32)
+            return self.emit(arith.BitcastOp(self.ior(low, high), f64))
+
         def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
             """The row's ``[norm2, touched, *sums]`` plus a word's ``[own, *sums]``."""
             norm2, touched, *sums = carried
@@ -1184,8 +1193,8 @@ class TextEmitter:
             sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
             return [self.add(norm2, own), touched, *sums]
 
-        def cached(offset: SSAValue, length: SSAValue, at: SSAValue, carried: list[SSAValue]):
-            first = self.iadd(self.iadd(offset, 2), length)
+        def cached(offset: SSAValue, length: SSAValue, carried: list[SSAValue]):
+            first = self.iadd(self.iadd(offset, header), length)
             number = self.cast(self.load(words, self.iadd(offset, 1)), index)
 
             def add(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
@@ -1195,10 +1204,7 @@ class TextEmitter:
             if tally is None:
                 return self.for_range(zero, number, carried, add)
             counted = self.for_range(zero, number, carried[:2], add)
-            word = [
-                self.emit(arith.BitcastOp(self.load(slots, self.iadd(at, 1 + j)), f64))
-                for j in range(1 + outputs)
-            ]
+            word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
             return with_word([*counted, *carried[2:]], word)
 
         def missed(
@@ -1210,7 +1216,7 @@ class TextEmitter:
             last = self.cast(self.load(counter, 0), index)
             keep = self.cmpi("ule", length, self.constant(CACHED_WORD, index))
             used = self.cast(self.load(used_cell, 0), index)
-            need = self.iadd(self.iadd(length, 2), last)
+            need = self.iadd(self.iadd(length, header), last)
             full = self.emit(
                 arith.AndIOp(
                     keep,
@@ -1225,8 +1231,7 @@ class TextEmitter:
                     self.store(zero64, slots, k)
                     return []
 
-                self.for_range(zero, self.constant(WORD_CACHE_SLOTS * stride, index), [], clear,
-                               step=stride)  # fmt: skip
+                self.for_range(zero, self.constant(WORD_CACHE_SLOTS, index), [], clear)
                 self.store(zero64, left_out, zero)
                 return [zero, keep]
 
@@ -1237,7 +1242,7 @@ class TextEmitter:
                 return self.if_else(self.cmpi("uge", count, patience), empty, lambda: [used, false])
 
             used, keep = self.if_else(full, left, lambda: [used, keep])
-            hits_at = self.iadd(self.iadd(used, 2), length)
+            hits_at = self.iadd(self.iadd(used, header), length)
             # With a tally, the word's own sums start from zero and join the row's after.
             zero_sum = self.constant(0.0, f64)
             inner = carried if tally is None else [*carried[:2], *[zero_sum] * (1 + outputs)]
@@ -1264,7 +1269,7 @@ class TextEmitter:
             def store() -> None:
                 self.store(self.cast(length, i32), words, used)
                 self.store(self.cast(n, i32), words, self.iadd(used, 1))
-                shift = self.isub(self.iadd(used, 2), start)
+                shift = self.isub(self.iadd(used, header), start)
 
                 def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
                     self.store(self.load(text.cps, k), words, self.iadd(k, shift))
@@ -1274,8 +1279,8 @@ class TextEmitter:
                 high = self.shl(self.shr(h, 32), 32)
                 place = self.iadd(self.cast(used, i64), self.constant(1, i64))
                 self.store(self.ior(high, place), slots, at)
-                for j, s in enumerate(word):
-                    self.store(self.emit(arith.BitcastOp(s, i64)), slots, self.iadd(at, 1 + j))
+                for j, value in enumerate(word):
+                    put_f64(value, self.iadd(used, 2 + 2 * j))
                 self.store(self.cast(self.iadd(hits_at, n), i64), used_cell, zero)
 
             self.if_then(keep, store)
@@ -1286,7 +1291,7 @@ class TextEmitter:
         def word(start: SSAValue, end: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
             length = self.isub(end, start)
             h = self.hash_units(text.cps, start, end)
-            at = self.cast(self.imul(self.home_slot(h, WORD_CACHE_SLOTS), stride), index)
+            at = self.cast(self.home_slot(h, WORD_CACHE_SLOTS), index)
             entry = self.load(slots, at)
             stored = self.iand(entry, low_half)
             candidate = self.emit(
@@ -1301,7 +1306,7 @@ class TextEmitter:
             )[0]
             return self.if_else(
                 found,
-                lambda: cached(offset, length, at, carried),
+                lambda: cached(offset, length, carried),
                 lambda: missed(start, end, h, at, carried),
             )
 
