@@ -23,7 +23,9 @@ Per row:
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
 * Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
   out: ``sparse_linear`` weighs, normalises and dots them in one pass over the bitmap
-  (``weigh_and_dot``).
+  (``weigh_and_dot``); with idf and the l2 norm only (no ``binary``, no ``sublinear_tf``),
+  ``count_terms`` tallies each occurrence straight into the decision values and the
+  squared norm (``Tally``), with no bitmap.
 """
 
 from __future__ import annotations
