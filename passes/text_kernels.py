@@ -23,7 +23,9 @@ Per row:
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
 * Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
   out: ``sparse_linear`` weighs, normalises and dots them in one pass over the bitmap
-  (``weigh_and_dot``).
+  (``weigh_and_dot``); with idf and the l2 norm only (no ``binary``, no ``sublinear_tf``),
+  ``count_terms`` tallies each occurrence straight into the decision values and the
+  squared norm (``Tally``), with no bitmap.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
 WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
-WORD_CACHE_ROOM = 1 << 19  # its arena (i32 entries)
+WORD_CACHE_ROOM = 1 << 20  # its arena (i32 entries: 4 MB)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
 
@@ -116,6 +118,30 @@ class PendingWeights:
     op: feature.WeightTermsOp
     accumulator: tuple[SSAValue, ...]
     binary: bool
+    #: the row's decision values, when ``count_terms`` tallied them (``Tally``): the
+    #: accumulator is then unused
+    decision: list[SSAValue] | None = None
+
+
+@dataclass
+class Tally:
+    """Counts tallied straight into the decision values of their one linear reader, for a
+    TF-IDF row with the options for which this is exact (counts, idf, l2 norm: no
+    ``binary``, no ``sublinear_tf``). The decision ``sum(c * idf * coef) / norm`` is linear
+    in the term counts ``c``: each occurrence adds ``idf * coef``; the squared norm
+    ``sum((c * idf) ** 2)`` grows by ``idf**2 * (2c + 1)`` when a term seen ``c`` times
+    occurs again, ``c`` read from a dense ``counts`` scratch whose touched entries (listed
+    in ``touched``) are zeroed after the row. Carried per row: ``[norm2, touched, *sums]``."""
+
+    weights: feature.WeightTermsOp
+    linear: feature.SparseLinearOp
+    offset: int  # the column of ``coef`` of the first term
+    counts: SSAValue
+    touched: SSAValue
+
+    @property
+    def outputs(self) -> int:
+        return self.linear.coef.shape[0]
 
 
 @dataclass(frozen=True)
@@ -325,7 +351,8 @@ class TextEmitter:
         token k starts. Returns the number of tokens."""
         stop = self.stop_table(op)
 
-        def finish(run_start: SSAValue, end: SSAValue, tokens: SSAValue, at: SSAValue):
+        def token(run_start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            tokens, at = values
             length = self.isub(end, run_start)
             keep = self.cmpi("uge", length, self.constant(2, index))
             if stop is not None:
@@ -351,29 +378,10 @@ class TextEmitter:
 
             return self.if_else(keep, write, lambda: [tokens, at])
 
-        def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            run_start, tokens, at = values
-            # classes[length] is inside the buffer (its size is at least length + 1).
-            inside = self.cmpi("ult", k, text.length)
-            word = self.emit(arith.AndIOp(inside, self.has_class(text, k, CLASS_WORD)))
-            in_run = self.cmpi("ne", run_start, self.constant(-1, index))
-            ends = self.emit(arith.AndIOp(in_run, self.negate(word)))
-            tokens, at = self.if_else(
-                ends, lambda: finish(run_start, k, tokens, at), lambda: [tokens, at]
-            )
-            starts_run = self.emit(arith.AndIOp(word, self.negate(in_run)))
-            run_start = self.select(
-                starts_run, k, self.select(word, run_start, self.constant(-1, index))
-            )
-            return [run_start, tokens, at]
-
-        # One step past the end closes the last token.
-        _, tokens, at = self.for_range(
-            self.constant(0, index),
-            self.iadd(text.length, 1),
-            [self.constant(-1, index), self.constant(0, index), self.constant(0, index)],
-            step,
-        )
+        tokens, at = self.each_run(
+            text, lambda k: self.has_class(text, k, CLASS_WORD),
+            [self.constant(0, index), self.constant(0, index)], token,
+        )  # fmt: skip
         self.store(self.cast(at, i32), starts, tokens)
         return tokens
 
@@ -437,31 +445,38 @@ class TextEmitter:
         self: KernelEmitter, h: SSAValue, cps: SSAValue, start: SSAValue, length: SSAValue
     ) -> SSAValue:
         """``text_tables.term_key`` of ``cps[start:start+length]`` whose FNV-1a is ``h``: the
-        code points packed under a tag when they fit (a short term), else ``h``."""
+        code points packed under a tag when they fit (a short term), else ``h`` (a term of
+        more than four code points is not looked at)."""
         zero = self.constant(0, i64)
-        points = []
-        for k in range(4):
-            has = self.cmpi("ugt", length, self.constant(k, index))
-            at = self.select(has, self.iadd(start, k), start)  # never past the row
-            point = self.iadd(self.emit(arith.ExtUIOp(self.load(cps, at), i64)), 1)
-            points.append(self.select(has, point, zero))
-        largest = points[0]
-        for point in points[1:3]:
-            largest = self.emit(arith.MaxUIOp(largest, point))
-        key = self.iand(h, HASHED_KEY_MASK)
-        for tag, bits, count in ((EXACT_KEY4, KEY_BITS[1], 4), (EXACT_KEY, KEY_BITS[0], 3)):
-            if count == 4:
-                top = self.emit(arith.MaxUIOp(largest, points[3]))
-                fits = self.cmpi("eq", length, self.constant(4, index))
-            else:
-                top = largest
-                fits = self.cmpi("ule", length, self.constant(3, index))
-            small = self.cmpi("ult", top, self.constant(1 << bits, i64))
-            packed = self.constant(signed64(tag), i64)
-            for k in range(count):
-                packed = self.ior(packed, self.shl(points[k], bits * k))
-            key = self.select(self.emit(arith.AndIOp(fits, small)), packed, key)
-        return key
+        hashed = self.iand(h, HASHED_KEY_MASK)
+
+        def short() -> list[SSAValue]:
+            points = []
+            for k in range(4):
+                has = self.cmpi("ugt", length, self.constant(k, index))
+                at = self.select(has, self.iadd(start, k), start)  # never past the row
+                point = self.iadd(self.emit(arith.ExtUIOp(self.load(cps, at), i64)), 1)
+                points.append(self.select(has, point, zero))
+            largest = points[0]
+            for point in points[1:3]:
+                largest = self.emit(arith.MaxUIOp(largest, point))
+            key = hashed
+            for tag, bits, count in ((EXACT_KEY4, KEY_BITS[1], 4), (EXACT_KEY, KEY_BITS[0], 3)):
+                if count == 4:
+                    top = self.emit(arith.MaxUIOp(largest, points[3]))
+                    fits = self.cmpi("eq", length, self.constant(4, index))
+                else:
+                    top = largest
+                    fits = self.cmpi("ule", length, self.constant(3, index))
+                small = self.cmpi("ult", top, self.constant(1 << bits, i64))
+                packed = self.constant(signed64(tag), i64)
+                for k in range(count):
+                    packed = self.ior(packed, self.shl(points[k], bits * k))
+                key = self.select(self.emit(arith.AndIOp(fits, small)), packed, key)
+            return [key]
+
+        return self.if_else(self.cmpi("ule", length, self.constant(4, index)), short,
+                            lambda: [hashed])[0]  # fmt: skip
 
     def home_slot(self: KernelEmitter, key: SSAValue, size: int) -> SSAValue:
         """``text_tables.home_slot``: the first slot ``key`` probes in ``size`` slots."""
@@ -638,38 +653,57 @@ class TextEmitter:
         a padded word shorter than the smallest n counts once as a whole, as scikit-learn's
         ``_char_wb_ngrams``. The padded words are written one after another to ``units``."""
 
-        def word(start: SSAValue, end: SSAValue, base: SSAValue) -> list[SSAValue]:
-            return [self.padded_ngrams(op, text, units, start, end, base, hit)]
+        def word(start: SSAValue, end: SSAValue, base: list[SSAValue]) -> list[SSAValue]:
+            return [self.padded_ngrams(op, text, units, start, end, base[0], hit)]
 
-        self.each_word(text, word)
+        self.each_word(text, [self.constant(0, index)], word)
 
     def each_word(
         self: KernelEmitter,
         text: TextRow,
-        body: Callable[[SSAValue, SSAValue, SSAValue], list[SSAValue]],
-    ) -> None:
-        """``base = body(start, end, base)[0]`` for each white-space separated word
-        ``text.cps[start:end]`` in order, ``base`` starting at 0."""
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(start, end, carried)`` for each white-space separated word
+        ``text.cps[start:end]`` in order; the last ``carried``."""
+        return self.each_run(
+            text, lambda k: self.negate(self.has_class(text, k, CLASS_SPACE)), carried, body
+        )
 
-        def step(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            run_start, base = values
-            inside = self.cmpi("ult", k, text.length)
-            letter = self.emit(
-                arith.AndIOp(inside, self.negate(self.has_class(text, k, CLASS_SPACE)))
+    def each_run(
+        self: KernelEmitter,
+        text: TextRow,
+        member: Callable[[SSAValue], SSAValue],
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(start, end, carried)`` for each maximal run ``text.cps[start:end]``
+        of code points at which ``member`` holds, in order; the last ``carried``. Two tight
+        loops: past the code points outside a run, then to its end."""
+
+        def scan(k: SSAValue, inside_run: bool) -> SSAValue:
+            """The first position from ``k`` (at most the length) where ``member`` is not
+            ``inside_run``."""
+
+            def more(values: list[SSAValue]) -> SSAValue:
+                # classes[length] is inside the buffer (its size is at least length + 1).
+                at = member(values[0])
+                at = at if inside_run else self.negate(at)
+                return self.emit(arith.AndIOp(self.cmpi("ult", values[0], text.length), at))
+
+            return self.while_loop([k], more, lambda values: [self.iadd(values[0], 1)])[0]
+
+        def step(values: list[SSAValue]) -> list[SSAValue]:
+            k, *carried = values
+            start = scan(k, False)
+            end = scan(start, True)
+            carried = self.if_else(
+                self.cmpi("ult", start, end), lambda: body(start, end, carried), lambda: carried
             )
-            in_word = self.cmpi("ne", run_start, self.constant(-1, index))
-            ends = self.emit(arith.AndIOp(in_word, self.negate(letter)))
-            (base,) = self.if_else(ends, lambda: body(run_start, k, base), lambda: [base])
-            starts_word = self.emit(arith.AndIOp(letter, self.negate(in_word)))
-            return [
-                self.select(
-                    starts_word, k, self.select(letter, run_start, self.constant(-1, index))
-                ),
-                base,
-            ]
+            return [end, *carried]
 
-        zero = self.constant(0, index)
-        self.for_range(zero, self.iadd(text.length, 1), [self.constant(-1, index), zero], step)
+        initial = [self.constant(0, index), *carried]
+        return self.while_loop(initial, lambda v: self.cmpi("ult", v[0], text.length), step)[1:]
 
     def padded_ngrams(
         self: KernelEmitter,
@@ -875,12 +909,15 @@ class TextEmitter:
         (count,) = self.each_counted(accumulator, width, [self.constant(0, index)], entry)
         return Segment(ids, values, count, 0, finite=True)  # counts
 
-    def count_terms(self: KernelEmitter, op: feature.CountTermsOp) -> TermsRow:
+    def count_terms(
+        self: KernelEmitter, op: feature.CountTermsOp
+    ) -> TermsRow | PendingWeights:
         text = self.rows[op.text]
         assert isinstance(text, TextRow)
         width = op.terms
         weights = self.linear_weights(op)
-        accumulator = self.accumulator(op, width)
+        tally = self.tally_of(op, weights)
+        accumulator = self.accumulator(op, width) if tally is None else ()
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1, i32)
         units = self.units_buffer(op)
@@ -910,25 +947,35 @@ class TextEmitter:
             length = self.cast(self.load(lengths, k), index)
             return self.lookup(vocabulary, self.load(keys, k), units, start, length)
 
+        def count(found: SSAValue, carried: list[SSAValue], part: str) -> list[SSAValue]:
+            """Count the occurrence of term ``found`` (>= 0); ``part`` as ``tally_hit``."""
+            if tally is not None:
+                return self.tally_hit(tally, found, carried, part)
+            self.accumulate(accumulator, found, one)
+            return carried
+
+        carried = [] if tally is None else self.tally_start(tally)
         self.store(self.constant(0, i64), counter, self.constant(0, index))
         if op.analyzer.data == "char_wb":
-            self.char_wb_cached(op, text, units, record, counter, term, accumulator)
+            carried = self.char_wb_cached(op, text, units, record, counter, term, count, tally,
+                                          carried)  # fmt: skip
         else:
             self.each_ngram(op, text, record)
 
-            def count(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            def step(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
                 found = term(k)
-
-                def add() -> list[SSAValue]:
-                    self.accumulate(accumulator, found, one)
-                    return []
-
-                self.if_else(self.cmpi("sge", found, self.constant(0, i64)), add)
-                return []
+                return self.if_else(
+                    self.cmpi("sge", found, self.constant(0, i64)),
+                    lambda: count(found, carried, "row"),
+                    lambda: carried,
+                )
 
             total = self.cast(self.load(counter, 0), index)
-            self.for_range(self.constant(0, index), total, [], count)
+            carried = self.for_range(self.constant(0, index), total, carried, step)
         binary = op.binary is not None
+        if tally is not None:
+            assert weights is not None
+            return PendingWeights(weights, (), binary, self.tally_decision(tally, carried))
         if weights is not None:
             return PendingWeights(weights, accumulator, binary)
         return TermsRow([self.drain(op, accumulator, width, binary)], width)
@@ -955,6 +1002,127 @@ class TextEmitter:
             return None
         return weight
 
+    def tally_of(
+        self: KernelEmitter, op: feature.CountTermsOp, weights: feature.WeightTermsOp | None
+    ) -> Tally | None:
+        """A ``Tally`` of ``op``'s counts into the decision values of the model reading
+        ``weights``, when the weights are counts times idf (or counts), l2-normalised."""
+        if weights is None or op.binary is not None or weights.sublinear_tf is not None:
+            return None
+        if weights.norm.data != "l2":
+            return None
+        (use,) = weights.result.uses
+        linear = use.operation
+        assert isinstance(linear, feature.SparseLinearOp)
+        offset = self.linear_offsets(linear)[use.index]
+        counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(op.terms))
+        touched = self.scratch(self.scratch_name(op, "touched"), i32, self.ngram_scratch_size(op))
+        return Tally(weights, linear, offset, counts, touched)
+
+    def tally_start(self: KernelEmitter, tally: Tally) -> list[SSAValue]:
+        zero = self.constant(0.0, f64)
+        return [zero, self.constant(0, index)] + [zero] * tally.outputs
+
+    def tally_hit(
+        self: KernelEmitter,
+        tally: Tally,
+        term: SSAValue,
+        carried: list[SSAValue],
+        part: str = "row",
+    ) -> list[SSAValue]:
+        """``carried`` with an occurrence of ``term`` counted, where the term was counted
+        ``c`` times before in the row. ``part``: ``row``, carried ``[norm2, touched, *sums]``:
+        the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``; ``word``
+        (a char_wb word looked up), ``[norm2, touched, own, *sums]``: ``norm2`` grows by
+        ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2`` and its
+        ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own`` and ``sums``
+        are stored), ``[norm2, touched]``: ``norm2`` grows by ``2c * idf**2``."""
+        norm2, touched, *rest = carried
+        at = self.cast(term, index)
+        before = self.load(tally.counts, at)
+        self.store(self.iadd(before, 1), tally.counts, at)
+        self.store(self.cast(term, i32), tally.touched, touched)
+        first = self.cmpi("eq", before, self.constant(0, i32))
+        touched = self.iadd(touched, self.cast(self.emit(arith.ExtUIOp(first, i64)), index))
+        weighs = tally.weights.idf is not None
+
+        def idf() -> SSAValue:
+            assert tally.weights.idf is not None
+            return self.blob_value(tally.weights.idf, at)
+
+        def squared(factor: SSAValue) -> SSAValue:
+            """``factor * idf**2``."""
+            times = self.emit(arith.SIToFPOp(factor, f64))
+            if not weighs:
+                return times
+            return self.emit(arith.MulfOp(self.emit(arith.MulfOp(idf(), idf())), times))
+
+        if part == "row":
+            norm2 = self.add(norm2, squared(self.iadd(self.shl(before, 1), 1)))
+        else:  # the word's own squares are summed apart: the rest only when c > 0
+
+            def cross() -> list[SSAValue]:
+                return [self.add(norm2, squared(self.shl(before, 1)))]
+
+            (norm2,) = self.if_else(first, lambda: [norm2], cross)
+        if part == "cached":
+            return [norm2, touched]
+        if part == "word":
+            own, *rest = rest
+            own = self.add(own, self.emit(arith.MulfOp(idf(), idf())) if weighs
+                           else self.constant(1.0, f64))  # fmt: skip
+        coef = self.blob(tally.linear.coef)
+        features = tally.linear.coef.shape[1]
+        column = self.iadd(at, tally.offset)
+        weighed = [self.load(coef, self.iadd(column, j * features)) for j in range(len(rest))]
+        if weighs:
+            weighed = [self.emit(arith.MulfOp(idf(), w)) for w in weighed]
+        sums = [self.add(s, w) for s, w in zip(rest, weighed, strict=True)]
+        return [norm2, touched, *([own] if part == "word" else []), *sums]
+
+    def tally_decision(
+        self: KernelEmitter, tally: Tally, carried: list[SSAValue]
+    ) -> list[SSAValue]:
+        """The decision values ``sums / sqrt(norm2)`` of a tallied row (a row without terms:
+        ``sums``, zeros); its counts are zeroed. A non-finite sum is looked into: a NaN or
+        infinite weight ``c * idf`` stops the batch as ``weight_terms`` does, and a sum that
+        overflowed from finite weights hands the row to Python (``linear-range``)."""
+        norm2, touched, *sums = carried
+        infinity = self.constant(float("inf"), f64)
+        finite = self.constant(1, i1)
+        for x in (norm2, *sums):  # ordered and not infinite
+            finite = self.emit(arith.AndIOp(finite, self.cmpf("olt", self.emit(math.AbsFOp(x)),
+                                                               infinity)))  # fmt: skip
+        false = self.constant(0, i1)
+
+        def weights_checked() -> list[SSAValue]:
+            def check(k: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
+                at = self.cast(self.load(tally.touched, k), index)
+                value = self.emit(arith.SIToFPOp(self.load(tally.counts, at), f64))
+                if tally.weights.idf is not None:
+                    value = self.emit(arith.MulfOp(value, self.blob_value(tally.weights.idf, at)))
+                return self.nonfinite(value, flags)
+
+            return self.for_range(self.constant(0, index), touched, [false, false], check)
+
+        flags = self.if_else(self.negate(finite), weights_checked, lambda: [false, false])
+        self.report_nonfinite(tally.weights, flags)
+        flagged = self.ior(flags[0], flags[1])
+        self.hand_back(
+            self.emit(arith.AndIOp(self.negate(finite), self.negate(flagged))), "linear-range"
+        )
+
+        def clear(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            at = self.cast(self.load(tally.touched, k), index)
+            self.store(self.constant(0, i32), tally.counts, at)
+            return []
+
+        self.for_range(self.constant(0, index), touched, [], clear)
+        norm = self.emit(math.SqrtOp(norm2))
+        zero = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
+        norm = self.select(self.cmpf("oeq", norm, zero), self.constant(1.0, f64), norm)
+        return [self.emit(arith.DivfOp(s, norm)) for s in sums]
+
     def char_wb_cached(
         self: KernelEmitter,
         op: feature.CountTermsOp,
@@ -963,29 +1131,34 @@ class TextEmitter:
         record: Callable[[SSAValue, SSAValue, SSAValue], None],
         counter: SSAValue,
         term: Callable[[SSAValue], SSAValue],
-        accumulator: tuple[SSAValue, ...],
-    ) -> None:
+        count: Callable[[SSAValue, list[SSAValue], str], list[SSAValue]],
+        tally: Tally | None,
+        carried: list[SSAValue],
+    ) -> list[SSAValue]:
         """Count the char_wb n-grams of each word through a word cache: a word's n-grams
         never cross its padding, so its vocabulary hits depend on its code points alone.
+        ``carried = count(term, carried, part)`` counts an occurrence (``part`` as
+        ``tally_hit``); returns the last ``carried``.
 
         The cache lives in scratch buffers the runtime keeps per thread and kernel across
         calls (all zero: empty). Each of the ``WORD_CACHE_SLOTS`` direct-mapped ``slots``
         holds the high half of a word's FNV-1a and one plus the word's offset in the arena
-        ``words``, which holds there the word's length, its number of hits, its code points
-        and its hits' term indices (once per occurrence). A word found in the cache (same
-        code points) adds its hits at once; the n-grams of the others are ``record``-ed, then
-        looked up and counted word by word, and a word of at most ``CACHED_WORD`` code points
-        is stored while the arena has room. A full cache keeps its words (the frequent ones
-        came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
+        ``words``, which holds there the word's length, its number of hits, (with a
+        ``tally``) its sum of ``idf**2`` and its sums of ``idf * coef``, one per output,
+        over its hits (the bits of each f64 in two entries), its code points and its hits'
+        term indices (once per occurrence). A word found in the cache (same code points)
+        adds its hits at once; the n-grams of another are ``record``-ed, then looked up and
+        counted, and a word of at most ``CACHED_WORD`` code points is stored while the arena
+        has room. Words are counted in their order, cached or not, so the sums' rounding
+        does not depend on what the cache holds. A full cache keeps its words (the frequent
+        ones came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
         name = self.scratch_name
+        outputs = tally.outputs if tally is not None else 0
+        header = 2 + 2 * (1 + outputs) if tally is not None else 2  # entries before the cps
         slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
         left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
-        # per missed word: start, length, slot, first and last n-gram recorded, FNV-1a
-        missed = self.scratch(name(op, "missed_words"), i64, self.per_code_point(op, 6, 6))
-        missed_cell = self.scratch(name(op, "missed"), i64, ScratchSize(1))
-        one = self.constant(1, i32)
         zero = self.constant(0, index)
         zero64 = self.constant(0, i64)
         false = self.constant(0, i1)
@@ -996,7 +1169,7 @@ class TextEmitter:
 
             def same() -> list[SSAValue]:
                 def check(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
-                    a = self.load(words, self.iadd(self.iadd(offset, 2), k))
+                    a = self.load(words, self.iadd(self.iadd(offset, header), k))
                     b = self.load(text.cps, self.iadd(start, k))
                     return [self.emit(arith.AndIOp(acc[0], self.cmpi("eq", a, b)))]
 
@@ -1005,61 +1178,47 @@ class TextEmitter:
             stored = self.cast(self.load(words, offset), index)
             return self.if_else(self.cmpi("eq", stored, length), same, lambda: [false])[0]
 
-        def add_hits(offset: SSAValue, length: SSAValue) -> list[SSAValue]:
-            first = self.iadd(self.iadd(offset, 2), length)
+        def put_f64(value: SSAValue, at: SSAValue) -> None:
+            bits = self.emit(arith.BitcastOp(value, i64))
+            self.store(self.cast(bits, i32), words, at)
+            self.store(self.cast(self.shr(bits, 32), i32), words, self.iadd(at, 1))
+
+        def get_f64(at: SSAValue) -> SSAValue:
+            low = self.cast(self.load(words, at), i64)
+            high = self.shl(self.cast(self.load(words, self.iadd(at, 1)), i64), 32)
+            return self.emit(arith.BitcastOp(self.ior(low, high), f64))
+
+        def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
+            """The row's ``[norm2, touched, *sums]`` plus a word's ``[own, *sums]``."""
+            norm2, touched, *sums = carried
+            own, *word_sums = word
+            sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
+            return [self.add(norm2, own), touched, *sums]
+
+        def cached(offset: SSAValue, length: SSAValue, carried: list[SSAValue]):
+            first = self.iadd(self.iadd(offset, header), length)
             number = self.cast(self.load(words, self.iadd(offset, 1)), index)
 
-            def add(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-                found = self.load(words, self.iadd(first, k))
-                self.accumulate(accumulator, self.emit(arith.ExtUIOp(found, i64)), one)
-                return []
+            def add(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+                found = self.emit(arith.ExtUIOp(self.load(words, self.iadd(first, k)), i64))
+                return count(found, carried, "cached")
 
-            self.for_range(zero, number, [], add)
-            return []
+            if tally is None:
+                return self.for_range(zero, number, carried, add)
+            counted = self.for_range(zero, number, carried[:2], add)
+            word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
+            return with_word([*counted, *carried[2:]], word)
 
-        def word(start: SSAValue, end: SSAValue, base: SSAValue) -> list[SSAValue]:
+        def missed(
+            start: SSAValue, end: SSAValue, h: SSAValue, at: SSAValue, carried: list[SSAValue]
+        ) -> list[SSAValue]:
             length = self.isub(end, start)
-            h = self.hash_units(text.cps, start, end)
-            slot = self.home_slot(h, WORD_CACHE_SLOTS)
-            entry = self.load(slots, self.cast(slot, index))
-            stored = self.iand(entry, low_half)
-            candidate = self.emit(
-                arith.AndIOp(
-                    self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)),
-                    self.cmpi("ne", stored, zero64),
-                )
-            )
-            offset = self.cast(self.isub(stored, self.constant(1, i64)), index)
-            found = self.if_else(
-                candidate, lambda: [same_word(offset, start, length)], lambda: [false]
-            )[0]
-
-            def miss() -> list[SSAValue]:
-                m = self.cast(self.load(missed_cell, 0), index)
-                at = self.imul(m, 6)
-                fields = [start, length, slot, self.load(counter, 0)]
-                for k, value in enumerate(fields):
-                    self.store(self.cast(value, i64), missed, self.iadd(at, k))
-                after = self.padded_ngrams(op, text, units, start, end, base, record)
-                self.store(self.load(counter, 0), missed, self.iadd(at, 4))
-                self.store(h, missed, self.iadd(at, 5))
-                self.store(self.cast(self.iadd(m, 1), i64), missed_cell, zero)
-                return [after]
-
-            return self.if_else(found, lambda: [*add_hits(offset, length), base], miss)
-
-        self.store(zero64, missed_cell, zero)
-        self.each_word(text, word)
-
-        def per_missed(m: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-            at = self.imul(m, 6)
-            start, length, slot, first, last = (
-                self.cast(self.load(missed, self.iadd(at, k)), index) for k in range(5)
-            )
-            h = self.load(missed, self.iadd(at, 5))
+            self.store(zero64, counter, zero)
+            self.padded_ngrams(op, text, units, start, end, zero, record)
+            last = self.cast(self.load(counter, 0), index)
             keep = self.cmpi("ule", length, self.constant(CACHED_WORD, index))
             used = self.cast(self.load(used_cell, 0), index)
-            need = self.iadd(self.iadd(length, 2), self.isub(last, first))
+            need = self.iadd(self.iadd(length, header), last)
             full = self.emit(
                 arith.AndIOp(
                     keep,
@@ -1085,46 +1244,75 @@ class TextEmitter:
                 return self.if_else(self.cmpi("uge", count, patience), empty, lambda: [used, false])
 
             used, keep = self.if_else(full, left, lambda: [used, keep])
-            hits_at = self.iadd(self.iadd(used, 2), length)
+            hits_at = self.iadd(self.iadd(used, header), length)
+            # With a tally, the word's own sums start from zero and join the row's after.
+            zero_sum = self.constant(0.0, f64)
+            inner = carried if tally is None else [*carried[:2], *[zero_sum] * (1 + outputs)]
 
-            def each(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
-                (n,) = carried
+            def each(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+                n, *inner = values
                 found = term(k)
                 hit = self.cmpi("sge", found, self.constant(0, i64))
 
                 def add() -> list[SSAValue]:
-                    self.accumulate(accumulator, found, one)
+                    counted = count(found, inner, "word")
 
                     def keep_hit() -> list[SSAValue]:
                         self.store(self.cast(found, i32), words, self.iadd(hits_at, n))
                         return [self.iadd(n, 1)]
 
-                    return self.if_else(keep, keep_hit, lambda: [n])
+                    return self.if_else(keep, keep_hit, lambda: [n]) + counted
 
-                return self.if_else(hit, add, lambda: [n])
+                return self.if_else(hit, add, lambda: [n, *inner])
 
-            (n,) = self.for_range(first, last, [zero], each)
+            n, *inner = self.for_range(zero, last, [zero, *inner], each)
+            word = inner[2:]  # with a tally: own, *sums
 
             def store() -> None:
                 self.store(self.cast(length, i32), words, used)
                 self.store(self.cast(n, i32), words, self.iadd(used, 1))
-                shift = self.isub(self.iadd(used, 2), start)
+                shift = self.isub(self.iadd(used, header), start)
 
                 def copy(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
                     self.store(self.load(text.cps, k), words, self.iadd(k, shift))
                     return []
 
-                self.for_range(start, self.iadd(start, length), [], copy)
+                self.for_range(start, end, [], copy)
                 high = self.shl(self.shr(h, 32), 32)
                 place = self.iadd(self.cast(used, i64), self.constant(1, i64))
-                self.store(self.ior(high, place), slots, slot)
+                self.store(self.ior(high, place), slots, at)
+                for j, value in enumerate(word):
+                    put_f64(value, self.iadd(used, 2 + 2 * j))
                 self.store(self.cast(self.iadd(hits_at, n), i64), used_cell, zero)
 
             self.if_then(keep, store)
-            return []
+            if tally is None:
+                return inner
+            return with_word([*inner[:2], *carried[2:]], word)
 
-        total = self.cast(self.load(missed_cell, 0), index)
-        self.for_range(zero, total, [], per_missed)
+        def word(start: SSAValue, end: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            length = self.isub(end, start)
+            h = self.hash_units(text.cps, start, end)
+            at = self.cast(self.home_slot(h, WORD_CACHE_SLOTS), index)
+            entry = self.load(slots, at)
+            stored = self.iand(entry, low_half)
+            candidate = self.emit(
+                arith.AndIOp(
+                    self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)),
+                    self.cmpi("ne", stored, zero64),
+                )
+            )
+            offset = self.cast(self.isub(stored, self.constant(1, i64)), index)
+            found = self.if_else(
+                candidate, lambda: [same_word(offset, start, length)], lambda: [false]
+            )[0]
+            return self.if_else(
+                found,
+                lambda: cached(offset, length, carried),
+                lambda: missed(start, end, h, at, carried),
+            )
+
+        return self.each_word(text, carried, word)
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,
@@ -1343,9 +1531,7 @@ class TextEmitter:
         coef = self.blob(op.coef)
         accumulators = [self.constant(0.0, f64)] * outputs
         flags = [self.constant(0, i1)] * 2
-        offsets = [op.offset.value.data]
-        for value in op.inputs:
-            offsets.append(offsets[-1] + batch_width(value.type))
+        offsets = self.linear_offsets(op)
         rows = []
         for value, column_offset in zip(op.inputs, offsets, strict=False):
             pending = self.rows.get(value)
@@ -1388,6 +1574,13 @@ class TextEmitter:
             ]
         return accumulators
 
+    def linear_offsets(self: KernelEmitter, op: feature.SparseLinearOp) -> list[int]:
+        """The column of ``op.coef`` at which each of ``op.inputs`` starts."""
+        offsets = [op.offset.value.data]
+        for value in op.inputs:
+            offsets.append(offsets[-1] + batch_width(value.type))
+        return offsets[:-1]
+
     def weigh_and_dot(
         self: KernelEmitter,
         pending: PendingWeights,
@@ -1403,6 +1596,8 @@ class TextEmitter:
         calls). The weights are checked as ``weight_terms`` checks them (NaN or infinity
         stops the batch: at the ``weight_terms`` op when it normalises, else at ``op``, as
         the model's input)."""
+        if pending.decision is not None:  # tallied by count_terms
+            return [self.add(a, s) for a, s in zip(accumulators, pending.decision, strict=True)]
         weigh = pending.op
         outputs, features = op.coef.shape
         coef = self.blob(op.coef)

@@ -32,6 +32,7 @@ from sklearn.pipeline import FeatureUnion, make_pipeline
 import willump_mlir as wm
 from willump_mlir.abi import ROW_HANDOFFS
 from willump_mlir.frontend.text_tables import CLASS_SPACE, char_classes
+from willump_mlir.passes import text_kernels
 from willump_mlir.workloads import bbc_news, trump_tweets
 
 ATOL = 1e-12
@@ -276,20 +277,24 @@ def test_words_of_five_to_eight_ascii_characters() -> None:
         check(compiled, transform, train + held_out)
 
 
-def test_char_wb_word_cache() -> None:
+def test_char_wb_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """char_wb counts go through a per-thread cache of each word's terms that lives across
     rows and calls: repeated words, words of 64 and 65 code points (the longest cached, one
-    past it), tens of thousands of distinct words (slots shared by several words, a full
-    cache leaving words out, then emptied), words differing in one code point or their
-    length, Unicode, a word whose n-grams repeat, and blocks on several threads."""
+    past it), thousands of distinct words (slots shared by several words, a full cache
+    leaving words out, then emptied), words differing in one code point or their length,
+    Unicode, a word whose n-grams repeat, and blocks on several threads. The arena is
+    shrunk to 2^16 entries and the patience to 2^10 words (the code is the same) so that a
+    few thousand words fill and empty it."""
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_ROOM", 1 << 16)
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_PATIENCE", 1 << 10)
     rng = np.random.default_rng(7)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyzéü字😀"))
-    # words of up to 29 letters fill the cache's 2^19 entries within the first ~40k words
-    # seen; the words left out after that empty it at least once, in each vectorizer
-    many = ["".join(rng.choice(letters, size=rng.integers(1, 30))) for _ in range(40_000)]
+    # words of up to 29 letters fill 2^16 entries within the first ~2.5k words seen; the
+    # words left out after that empty it several times, in each vectorizer
+    many = ["".join(rng.choice(letters, size=rng.integers(1, 30))) for _ in range(10_000)]
     edge = ["q" * 64, "q" * 65, "q" * 63 + "r", "ab" * 32, "ab" * 33, "aaaa", "aaa", "aa"]
     train = [" ".join(many[k : k + 40]) for k in range(0, 6000, 40)] + [" ".join(edge)]
-    rows = [" ".join(rng.choice(many, size=rng.integers(0, 50))) for _ in range(6000)]
+    rows = [" ".join(rng.choice(many, size=rng.integers(0, 50))) for _ in range(1500)]
     rows += [" ".join(edge), " ".join(reversed(edge)), "", "   ", "aaaa aaaa aaaa", "Q" * 65]
     for vectorizer in (
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2),

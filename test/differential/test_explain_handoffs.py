@@ -105,11 +105,11 @@ def test_rows_handed_back_before_a_python_step_run_the_whole_batch() -> None:
     compiled = wm.compile(ranked, example=(texts[:10],))
     assert compiled.traced.python_fallbacks, compiled.explain()
     rows, calls = handoffs(compiled)
-    assert rows == {"text-context": 0} and calls["whole-batch"] == 0
+    assert rows == {"text-context": 0, "linear-range": 0} and calls["whole-batch"] == 0
     batch = ["ΟΔΟΣ words", *texts[:7], "ΣΑΣ plain"]  # capital sigmas: lowercase by context
     assert difference(ranked(batch), compiled(batch)) is None
     rows, calls = handoffs(compiled)
-    assert rows == {"text-context": 2} and calls["whole-batch"] == 1
+    assert rows == {"text-context": 2, "linear-range": 0} and calls["whole-batch"] == 1
     assert difference(ranked(texts), compiled(texts)) is None  # no handoff
     assert handoffs(compiled) == (rows, calls)
 

@@ -1,11 +1,14 @@
 """TF-IDF rows read only by a linear model are weighed, normalised and dotted in one pass
-over the counted terms (``text_kernels.weigh_and_dot``): compiled and original agree on every
-row for each option of the vectorizer, on adversarial text, and in the errors they raise.
+over the counted terms (``text_kernels.weigh_and_dot``), or, for counts times idf with the
+l2 norm, tallied into the decision values as the terms are counted (``text_kernels.Tally``:
+each occurrence adds ``idf * coef`` and grows the squared norm; a cached char_wb word adds
+its words' sums at once): compiled and original agree on every row for each option of the
+vectorizer, on adversarial text, and in the errors they raise.
 
-The pass sums each weight times its coefficient in column order and divides by the norm
-once, where scikit-learn divides each weight first: the probabilities differ by rounding
-only (``ATOL``), and not at all between calls (the char_wb word cache, full or empty, does
-not change the order of the sums)."""
+The kernels divide by the norm once, where scikit-learn divides each weight first, and sum
+in another order: the probabilities differ by rounding only (``ATOL``), and not at all
+between calls (the char_wb word cache, full or empty, does not change the order of the
+sums)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
 import willump_mlir as wm
+from willump_mlir.passes import text_kernels
+from willump_mlir.selfcheck import difference
 from willump_mlir.workloads import trump_tweets
 
 ATOL = 1e-12
@@ -57,6 +62,12 @@ def fused(compiled: Any) -> bool:
     return ".counts" in ir and '.values"' not in ir
 
 
+def tallied(compiled: Any) -> bool:
+    """Whether the counts go straight into the decision values (no bitmap of terms)."""
+    ir = compiled.ir("scf")
+    return ".touched" in ir and '.bits"' not in ir
+
+
 @pytest.mark.parametrize(
     "vectorizer",
     [
@@ -68,6 +79,9 @@ def fused(compiled: Any) -> bool:
         TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), binary=True, smooth_idf=False),
         TfidfVectorizer(lowercase=False, stop_words=["the", "a"], max_features=300),
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3)),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), use_idf=False),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(5, 6), strip_accents="unicode"),
     ],
     ids=lambda v: repr(v.get_params(deep=False)["analyzer"]),
 )
@@ -203,3 +217,84 @@ def test_count_vectorizer_into_model_counts_in_column_order(texts: Any) -> None:
     compiled = wm.compile(score, (train[:20],))
     assert not fused(compiled)
     check(compiled, score, held_out)
+
+
+def words(rng: np.random.Generator, count: int) -> list[str]:
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzéü字😀ßİ"))
+    return ["".join(rng.choice(letters, size=rng.integers(1, 30))) for _ in range(count)]
+
+
+def test_tallied_rows_through_a_small_word_cache(
+    texts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tally through a char_wb word cache of 2^14 entries, soon full and emptied again
+    and again (each slot also holding the word's sums, one per class): three classes,
+    repeated and distinct words, words of 64 and 65 code points, adversarial text; the bits
+    do not change between calls, in a batch or one row at a time."""
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_ROOM", 1 << 14)
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_PATIENCE", 1 << 6)
+    rng = np.random.default_rng(3)
+    train, _, held_out = texts
+    many = words(rng, 3000)
+    edge = ["q" * 64, "q" * 65, "q" * 63 + "r", "ab" * 32, "ab" * 33, "aaaa", "aaa", "aa"]
+    extra = [" ".join(many[k : k + 30]) for k in range(0, 3000, 30)] + [" ".join(edge)]
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    fit_rows = train + extra
+    model = make_pipeline(union, LogisticRegression(max_iter=300))
+    model.fit(fit_rows, np.arange(len(fit_rows)) % 3)
+
+    def decide(rows: list[str]) -> np.ndarray:
+        return model.decision_function(rows)
+
+    compiled = wm.compile(decide, (train[:20],))
+    assert tallied(compiled)
+    rows = [" ".join(rng.choice(many, size=rng.integers(0, 40))) for _ in range(600)]
+    rows += held_out + [" ".join(edge), " ".join(reversed(edge)), "", "   ", "Q" * 65]
+    cold = compiled(rows)
+    np.testing.assert_allclose(cold, decide(rows), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
+    np.testing.assert_array_equal(compiled(rows), cold)
+    for k in (0, 600, len(rows) - 3):
+        np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
+
+
+def test_sums_overflowing_from_finite_weights_run_in_python(texts: Any) -> None:
+    """An idf of 1e200 (set by hand) keeps the weights finite but overflows the squared
+    norm: scikit-learn divides by an infinite norm; the tally hands the row to Python."""
+    train, labels, _ = texts
+    vectorizer = TfidfVectorizer().fit(train)
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
+    idf = vectorizer.idf_.copy()
+    idf[vectorizer.vocabulary_["great"]] = 1e200
+    vectorizer.idf_ = idf
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (["the cat", "a dog"],))
+    assert tallied(compiled)
+    rows = ["the cat", "a great dog", "", "great great", "dog"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert difference(score(rows), compiled(rows)) is None
+    assert compiled.rows_in_python == 2
+    assert "overflow" in compiled.explain()
+
+
+def test_missing_documents_fail_as_in_sklearn(texts: Any) -> None:
+    train, labels, _ = texts
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert tallied(compiled)
+    for bad in (None, np.nan):
+        with pytest.raises((AttributeError, ValueError)):
+            score(["ok", bad])
+        with pytest.raises(wm.InputError, match="row 1"):
+            compiled(["ok", bad])

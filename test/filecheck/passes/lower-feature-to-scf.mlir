@@ -119,12 +119,14 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", text = 1 : i64, column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", text = 1 : i64, column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", text = 1 : i64, column = "docs"},
 // CHECK-SAME: {value = "classify_stage0.0.cps", part = "scratch", dtype = "i32", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}, {value = "classify_stage0.0.classes", part = "scratch", dtype = "i8", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}
 // CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "i32", size = {fixed = 4 : i64}}
-// ... and the bitmap of the columns counted; only the model reads the weights, so no buffers
-// of term ids and values: sparse_linear weighs, normalises and dots them in one pass.
-// CHECK-SAME: {value = "classify_stage0.1.bits", part = "scratch", dtype = "i64", size = {fixed = 1 : i64}}, {value = "classify_stage0.1.summary", part = "scratch", dtype = "i64", size = {fixed = 1 : i64}}
+// ... and the terms the row touched, zeroed after it (at most one per n-gram: 3 x (2 + 1) per
+// code point, 2 code points per byte, plus 24). Only the model reads the weights (idf, l2): each occurrence is tallied into the
+// decision as it is counted, so no bitmap and no buffers of term ids and values.
+// CHECK-SAME: {value = "classify_stage0.1.touched", part = "scratch", dtype = "i32", size = {fixed = 24 : i64, per_byte = 18 : i64, value = "arg0", column = "docs"}}
 // CHECK-NOT: .values"
+// CHECK-NOT: .bits"
 // The decision, then the per-row "run in Python" flag.
-// CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["text-context"]}]
+// CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["text-context", "linear-range"]}]
 // Hoisted: the "not text" error code, the UTF-8 lead byte bounds, the two-level character map,
 // the vocabulary table, the "keep probing" marker and coef.
 // CHECK-DAG: [[NOT_TEXT:%[0-9]+]] = arith.constant 4 : i64
@@ -158,13 +160,16 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-NEXT: [[AGAIN:%[0-9]+]] = arith.cmpi eq, %{{[0-9]+}}, [[PROBING]] : i64
 // CHECK-NEXT: scf.condition([[AGAIN]])
 // CHECK: memref.load [[VOCAB]]
-// One pass over the counted terms in column order (idf, the sum of squares, the dot product
-// with coef), then the l2 norm divides the dot product.
+// Each term found adds idf * coef to the decision (the squared norm grows by
+// idf^2 * (2c + 1)); after the row, the l2 norm divides the sum.
 // CHECK: memref.load [[COEF]][%{{[0-9]+}}] : memref<4xf64>
 // CHECK: math.sqrt
 // CHECK: arith.divf
-// The Python flag of the row (one reason: bit 0).
-// CHECK: [[FLAG:%[0-9]+]] = arith.extui %{{[0-9]+}} : i1 to i8
+// The Python flags of the row (two reasons: bits 0 and 1).
+// CHECK: [[BIT0:%[0-9]+]] = arith.extui %{{[0-9]+}} : i1 to i8
+// CHECK-NEXT: [[BIT1:%[0-9]+]] = arith.extui %{{[0-9]+}} : i1 to i8
+// CHECK-NEXT: [[SHIFTED:%[0-9]+]] = arith.shli [[BIT1]], %{{[0-9]+}} : i8
+// CHECK-NEXT: [[FLAG:%[0-9]+]] = arith.ori [[BIT0]], [[SHIFTED]] : i8
 // CHECK-NEXT: memref.store [[FLAG]], %{{[0-9]+}}[%[[ROW]]] : memref<?xi8>
 // CHECK-NOT: feature.
 // CHECK-NOT: pipeline.
