@@ -393,11 +393,13 @@ class App:
         if length is not None and not length.strip().isdigit():
             raise ServeError("Inference-Header-Content-Length is not a non-negative integer")
         request = decode_request(
-            body, int(length) if length is not None else None, max_rows=self.options.max_rows
-        )
+            body, int(length) if length is not None else None, max_rows=self.options.max_rows,
+            table=model.signature.table,
+        )  # fmt: skip
         outputs = await model.infer(
-            request.inputs, parameters=request.parameters, outputs=request.outputs
-        )
+            request.inputs, parameters=request.parameters, outputs=request.outputs,
+            table=request.table,
+        )  # fmt: skip
         data, header_length = encode_response(model.name, model.version, request, outputs)
         if header_length is None:
             return _Reply(200, data, rows=request.rows)
