@@ -74,6 +74,7 @@ class Table:
     def __init__(self, inputs: dict[str, str]):
         self.names = list(inputs)
         self.datatypes = list(inputs.values())
+        self.pairs = list(inputs.items())
         #: per datatype present: its inputs' positions, the value types it takes and the
         #: range its integers convert exactly in (FP64: up to 2**53; null is NaN)
         self.groups = [
@@ -85,12 +86,11 @@ class Table:
 
     def data(self, specs: list[Any], max_rows: int | None) -> tuple[list[Any], ...] | None:
         """The data of a request's input ``specs`` if they are this table's (see the class
-        docstring), else None."""
-        if len(specs) != len(self.names):
+        docstring), else None. (Each check is a C loop over all the inputs.)"""
+        if len(specs) != len(self.pairs):
             return None
         try:
-            if list(map(_NAME, specs)) != self.names \
-                    or list(map(_DATATYPE, specs)) != self.datatypes:  # fmt: skip
+            if list(map(_NAME_DATATYPE, specs)) != self.pairs:
                 return None
             shapes = list(map(_SHAPE, specs))
             data = list(map(_DATA, specs))
@@ -108,8 +108,9 @@ class Table:
         kinds = set(map(type, parameters))
         if not kinds <= _OBJECT or (dict in kinds and any(map(_SIZED, filter(None, parameters)))):
             return None
+        firsts = list(map(_FIRST, data)) if rows == 1 else None
         for take, allowed, low, high in self.groups:
-            values = list(chain.from_iterable(take(data)))
+            values = take(firsts) if firsts is not None else tuple(chain.from_iterable(take(data)))
             kinds = set(map(type, values))
             if not kinds <= allowed:
                 return None
@@ -123,7 +124,8 @@ def _one(position: int) -> Any:
     return lambda items: (items[position],)
 
 
-_NAME, _DATATYPE, _SHAPE, _DATA = map(itemgetter, ("name", "datatype", "shape", "data"))
+_NAME_DATATYPE = itemgetter("name", "datatype")
+_SHAPE, _DATA, _FIRST = itemgetter("shape"), itemgetter("data"), itemgetter(0)
 _PARAMETERS = methodcaller("get", "parameters")
 _SIZED = methodcaller("__contains__", "binary_data_size")
 _LIST = {list}
