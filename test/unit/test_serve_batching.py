@@ -325,11 +325,11 @@ def test_json_tables_batch_with_arrays_and_each_bad_request_fails_alone(served: 
         model = repository.get("loans")
 
         async def infer(body: bytes) -> Any:
-            request = decode_request(body, table=model.signature.table)
+            request = decode_request(body, table=model.table)
             return await model.infer(request.inputs, parameters={}, outputs=None,
                                      table=request.table)  # fmt: skip
 
-        decoded = [decode_request(b, table=model.signature.table) for b in bodies[:9]]
+        decoded = [decode_request(b, table=model.table) for b in bodies[:9]]
         assert [r.table is not None for r in decoded[:9]] == [True] * 8 + [False]
         answers = await asyncio.gather(*(infer(b) for b in bodies), return_exceptions=True)
         await repository.close()

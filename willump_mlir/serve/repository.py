@@ -151,6 +151,8 @@ class ModelVersion:
         self.config = config
         self.platform = PLATFORM
         self.signature = ServeSignature(pipeline.signature(), config.outputs)
+        #: the inputs a JSON request may send as a table kept as parsed (``decode_request``)
+        self.table = self.signature.table
         self.inputs: list[TensorSpec] = self.signature.inputs
         self.outputs: list[TensorSpec] = self.signature.outputs
         self.output_names = [t.name for t in self.outputs]
