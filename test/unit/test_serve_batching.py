@@ -206,14 +206,20 @@ def request(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {name: column.to_numpy() for name, column in frame.items()}
 
 
+async def opened(root: Path, records: list[BatchRecord]) -> Repository:
+    """The repository at ``root``, its models loaded, its batches recorded in ``records``."""
+    repository = Repository(root, on_batch=records.append)
+    while not repository.ready():
+        await asyncio.sleep(0.01)
+    return repository
+
+
 def concurrently(root: Path, name: str, parts: list[pd.DataFrame]) -> tuple[list[Any], Any]:
     """Every part sent at once to model ``name``: the answers (or errors) and the batches."""
     records: list[BatchRecord] = []
 
     async def main() -> list[Any]:
-        repository = Repository(root, on_batch=records.append)
-        while not repository.ready():
-            await asyncio.sleep(0.01)
+        repository = await opened(root, records)
         model = repository.get(name)
         answers = await asyncio.gather(
             *(model.infer(request(p), parameters={}, outputs=None) for p in parts),
@@ -268,9 +274,7 @@ def test_requests_converted_with_their_batch_fail_alone_naming_their_own_row(
     records: list[BatchRecord] = []
 
     async def main() -> list[Any]:
-        repository = Repository(root, on_batch=records.append)
-        while not repository.ready():
-            await asyncio.sleep(0.01)
+        repository = await opened(root, records)
         model = repository.get("loans")
         assert model.signature.columns(requests[0]) is not None  # the batch's conversion
         assert model.signature.columns(requests[9]) is None  # its own
@@ -319,9 +323,7 @@ def test_json_tables_batch_with_arrays_and_each_bad_request_fails_alone(served: 
     records: list[BatchRecord] = []
 
     async def main() -> list[Any]:
-        repository = Repository(root, on_batch=records.append)
-        while not repository.ready():
-            await asyncio.sleep(0.01)
+        repository = await opened(root, records)
         model = repository.get("loans")
 
         async def infer(body: bytes) -> Any:

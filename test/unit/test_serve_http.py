@@ -170,18 +170,24 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[tuple[st
         yield (host, int(port)), log
 
 
+def until_closed(address: tuple[str, int], partial: bytes) -> tuple[bytes, float]:
+    """Send ``partial``, then read until the server closes the connection: what it sent and
+    the seconds that took."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(partial)
+        started = time.monotonic()
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+        return out, time.monotonic() - started
+
+
 def test_a_head_that_does_not_arrive_in_time_is_408_and_closed(
     proxied: tuple[tuple[str, int], Path],
 ) -> None:
     address = proxied[0]
     for partial in (b"POST /v2/models/sleepy/infer HTTP/1.1\r\nHost: x\r\nContent-Le", b"GE"):
-        with socket.create_connection(address, timeout=5) as sock:
-            sock.sendall(partial)
-            started = time.monotonic()
-            out = b""
-            while chunk := sock.recv(65536):  # the server closes the connection
-                out += chunk
-            waited = time.monotonic() - started
+        out, waited = until_closed(address, partial)
         assert out.startswith(b"HTTP/1.1 408 Request Timeout") and b"0.5 s" in out
         assert b"connection: close" in out and 0.4 < waited < 3
     slow = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"  # whole, but byte by byte
@@ -203,13 +209,7 @@ def test_a_body_that_does_not_arrive_in_time_is_408_and_closed(
              b"POST /v2/repository/index HTTP/1.1\r\nHost: x\r\n"
              b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n"]  # fmt: skip
     for partial in heads:
-        with socket.create_connection(address, timeout=5) as sock:
-            sock.sendall(partial)
-            started = time.monotonic()
-            out = b""
-            while chunk := sock.recv(65536):  # the server closes the connection
-                out += chunk
-            waited = time.monotonic() - started
+        out, waited = until_closed(address, partial)
         assert out.startswith(b"HTTP/1.1 408 Request Timeout"), out
         assert b"body did not arrive within 0.5 s" in out and b"connection: close" in out
         assert 0.4 < waited < 3
