@@ -20,14 +20,16 @@ X = [TensorSpec("x", "FP64", [-1])]
 
 class FakeModel:
     platform = "fake"
+    table = None  # its requests are decoded input by input
 
     def __init__(self, name: str) -> None:
         self.name, self.version, self.ready = name, "1", True
         self.inputs, self.outputs = X, [TensorSpec("echo", "FP64", [-1])]
 
     async def infer(
-        self, inputs: dict[str, np.ndarray], *, parameters: dict[str, Any], outputs: Any
-    ) -> dict[str, np.ndarray]:
+        self, inputs: dict[str, np.ndarray], *, parameters: dict[str, Any], outputs: Any,
+        table: None = None,
+    ) -> dict[str, np.ndarray]:  # fmt: skip
         if self.name == "broken":
             raise RuntimeError("boom")
         if self.name == "busy":

@@ -160,6 +160,12 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         help="seconds a request's line and headers may take to arrive; then 408 and close",
     )
     serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request's body may take to arrive after its headers; then 408 and close",
+    )
+    serve.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -215,7 +221,7 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace, argv: l
             parser.error(f"--token-file: {error}")
         if not token:
             parser.error(f"--token-file {str(options.token_file)!r} is empty")
-    for flag in ("max_body_bytes", "max_rows", "header_timeout"):
+    for flag in ("max_body_bytes", "max_rows", "header_timeout", "body_timeout"):
         if not getattr(options, flag) > 0:
             parser.error(f"--{flag.replace('_', '-')} must be positive")
     for proxy in options.trusted_proxy:
@@ -258,6 +264,7 @@ def _serve(parser: argparse.ArgumentParser, options: argparse.Namespace, argv: l
             token=token,
             auth_health=options.auth_health,
             header_timeout=options.header_timeout,
+            body_timeout=options.body_timeout,
             trusted_proxies=tuple(options.trusted_proxy),
         ),
         worker=slot,

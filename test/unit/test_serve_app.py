@@ -125,6 +125,7 @@ def test_cli_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["serve", str(tmp_path), "--token-file", str(tmp_path / "missing")], "--token-file"),
         (["serve", str(tmp_path), "--max-rows", "0"], "--max-rows must be positive"),
         (["serve", str(tmp_path), "--header-timeout", "0"], "--header-timeout must be positive"),
+        (["serve", str(tmp_path), "--body-timeout", "-1"], "--body-timeout must be positive"),
         (["serve", str(tmp_path), "--trusted-proxy", "proxy.local"], "--trusted-proxy"),
     ]:
         with pytest.raises(SystemExit) as exited:

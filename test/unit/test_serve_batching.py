@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 import serve_pipelines as sp
@@ -16,6 +17,7 @@ import serve_pipelines as sp
 import willump_mlir as wm
 from willump_mlir.serve.batching import Batcher, BatchPolicy, BatchRecord, CostModel
 from willump_mlir.serve.errors import Overloaded, ServeError
+from willump_mlir.serve.protocol import decode_request
 from willump_mlir.serve.repository import Repository
 
 
@@ -204,14 +206,20 @@ def request(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {name: column.to_numpy() for name, column in frame.items()}
 
 
+async def opened(root: Path, records: list[BatchRecord]) -> Repository:
+    """The repository at ``root``, its models loaded, its batches recorded in ``records``."""
+    repository = Repository(root, on_batch=records.append)
+    while not repository.ready():
+        await asyncio.sleep(0.01)
+    return repository
+
+
 def concurrently(root: Path, name: str, parts: list[pd.DataFrame]) -> tuple[list[Any], Any]:
     """Every part sent at once to model ``name``: the answers (or errors) and the batches."""
     records: list[BatchRecord] = []
 
     async def main() -> list[Any]:
-        repository = Repository(root, on_batch=records.append)
-        while not repository.ready():
-            await asyncio.sleep(0.01)
+        repository = await opened(root, records)
         model = repository.get(name)
         answers = await asyncio.gather(
             *(model.infer(request(p), parameters={}, outputs=None) for p in parts),
@@ -266,9 +274,7 @@ def test_requests_converted_with_their_batch_fail_alone_naming_their_own_row(
     records: list[BatchRecord] = []
 
     async def main() -> list[Any]:
-        repository = Repository(root, on_batch=records.append)
-        while not repository.ready():
-            await asyncio.sleep(0.01)
+        repository = await opened(root, records)
         model = repository.get("loans")
         assert model.signature.columns(requests[0]) is not None  # the batch's conversion
         assert model.signature.columns(requests[9]) is None  # its own
@@ -284,6 +290,60 @@ def test_requests_converted_with_their_batch_fail_alone_naming_their_own_row(
     assert "input 'state', row 1: not UTF-8 text" in str(answers[5])
     for k, (part, answer) in enumerate(zip(parts, answers, strict=True)):
         if k != 5:
+            np.testing.assert_array_equal(answer["predict"], compiled(part))
+    assert sum(r.errors for r in records) == 1 and max(r.requests for r in records) > 1
+
+
+def json_body(frame: pd.DataFrame, **changes: Any) -> bytes:
+    """A one-table JSON request for ``frame`` (NaN as null), with ``changes`` to its input
+    specs by name."""
+    specs = []
+    for name, column in frame.items():
+        values = column.astype(object).where(column.notna(), None).tolist()
+        datatype = {"f": "FP64", "i": "INT64"}.get(column.dtype.kind, "BYTES")
+        specs.append({"name": name, "shape": [len(frame)], "datatype": datatype, "data": values}
+                     | changes.get(name, {}))  # fmt: skip
+    return orjson.dumps({"parameters": {"content_type": "pd"}, "inputs": specs})
+
+
+def test_json_tables_batch_with_arrays_and_each_bad_request_fails_alone(served: Any) -> None:
+    """JSON requests kept as parsed (``Table``) join their batch as lists, with requests
+    decoded input by input (years as floats: converted alone), and each gets the
+    in-process result of its own rows: NaN (null), one row or several; one that the
+    pipeline refuses (an unknown category), one with a value not of its datatype (a bool
+    for BYTES) and one with a missing column fail alone, by their own message."""
+    root, compiled, fresh, _ = served
+    parts = [fresh.iloc[k : k + 1 + k % 3] for k in range(0, 90, 3)]
+    bodies = [json_body(p) for p in parts]
+    bodies[4] = json_body(parts[4].assign(grade=["Z"] * len(parts[4])))
+    bodies[8] = json_body(parts[8], years={"datatype": "FP64",
+                                           "data": parts[8]["years"].astype(float).tolist()})
+    bodies[12] = json_body(parts[12], state={"data": [True] * len(parts[12])})
+    bodies[16] = json_body(parts[16].drop(columns="rate"))
+    records: list[BatchRecord] = []
+
+    async def main() -> list[Any]:
+        repository = await opened(root, records)
+        model = repository.get("loans")
+
+        async def infer(body: bytes) -> Any:
+            request = decode_request(body, table=model.table)
+            return await model.infer(request.inputs, parameters={}, outputs=None,
+                                     table=request.table)  # fmt: skip
+
+        decoded = [decode_request(b, table=model.table) for b in bodies[:9]]
+        assert [r.table is not None for r in decoded[:9]] == [True] * 8 + [False]
+        answers = await asyncio.gather(*(infer(b) for b in bodies), return_exceptions=True)
+        await repository.close()
+        return answers
+
+    answers = asyncio.run(main())
+    assert isinstance(answers[4], ServeError) and "'Z'" in str(answers[4])
+    assert isinstance(answers[12], ServeError) and "'state'" in str(answers[12])
+    assert isinstance(answers[16], ServeError) and "'rate'" in str(answers[16])
+    assert any(np.isnan(p["amount"]).any() for p in parts)
+    for k, (part, answer) in enumerate(zip(parts, answers, strict=True)):
+        if k not in (4, 12, 16):
             np.testing.assert_array_equal(answer["predict"], compiled(part))
     assert sum(r.errors for r in records) == 1 and max(r.requests for r in records) > 1
 

@@ -24,9 +24,10 @@ FAKE = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
         str(TEST)]  # fmt: skip
 
 
-#: a 0.5 s header timeout, 127.0.0.1 trusted as a proxy, the access log written
+#: 0.5 s header and body timeouts, 127.0.0.1 trusted as a proxy, the access log written
 PROXIED = [*FAKE[:2], FAKE[2].replace(
-    "Options(max_body_bytes=1000)", "Options(header_timeout=0.5, trusted_proxies=('127.0.0.1',))"
+    "Options(max_body_bytes=1000)",
+    "Options(header_timeout=0.5, body_timeout=0.5, trusted_proxies=('127.0.0.1',))",
 ).replace("log_level='warning'", "log_level='info'"), FAKE[3]]  # fmt: skip
 
 
@@ -169,18 +170,24 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[tuple[st
         yield (host, int(port)), log
 
 
+def until_closed(address: tuple[str, int], partial: bytes) -> tuple[bytes, float]:
+    """Send ``partial``, then read until the server closes the connection: what it sent and
+    the seconds that took."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(partial)
+        started = time.monotonic()
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+        return out, time.monotonic() - started
+
+
 def test_a_head_that_does_not_arrive_in_time_is_408_and_closed(
     proxied: tuple[tuple[str, int], Path],
 ) -> None:
     address = proxied[0]
     for partial in (b"POST /v2/models/sleepy/infer HTTP/1.1\r\nHost: x\r\nContent-Le", b"GE"):
-        with socket.create_connection(address, timeout=5) as sock:
-            sock.sendall(partial)
-            started = time.monotonic()
-            out = b""
-            while chunk := sock.recv(65536):  # the server closes the connection
-                out += chunk
-            waited = time.monotonic() - started
+        out, waited = until_closed(address, partial)
         assert out.startswith(b"HTTP/1.1 408 Request Timeout") and b"0.5 s" in out
         assert b"connection: close" in out and 0.4 < waited < 3
     slow = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"  # whole, but byte by byte
@@ -188,6 +195,33 @@ def test_a_head_that_does_not_arrive_in_time_is_408_and_closed(
         for byte in slow:
             sock.sendall(bytes([byte]))
             time.sleep(0.01)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_a_body_that_does_not_arrive_in_time_is_408_and_closed(
+    proxied: tuple[tuple[str, int], Path],
+) -> None:
+    """A body still short of its Content-Length (or its last chunk) 0.5 s after its headers
+    is answered 408 and the connection closed; one trickled in within the time is answered,
+    and the timer of an answered request does not fire on the next one."""
+    address = proxied[0]
+    heads = [b"POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n{",
+             b"POST /v2/repository/index HTTP/1.1\r\nHost: x\r\n"
+             b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n"]  # fmt: skip
+    for partial in heads:
+        out, waited = until_closed(address, partial)
+        assert out.startswith(b"HTTP/1.1 408 Request Timeout"), out
+        assert b"body did not arrive within 0.5 s" in out and b"connection: close" in out
+        assert 0.4 < waited < 3
+    body = b"{}" + b" " * 18
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(heads[0][:-1])
+        for k in range(0, len(body), 5):  # within 0.5 s in all
+            sock.sendall(body[k : k + 5])
+            time.sleep(0.05)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        time.sleep(0.7)  # past the timeout of the answered request: the connection still serves
+        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
 
 

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tritonclient.utils import deserialize_bytes_tensor, serialize_byte_tensor
 
 from willump_mlir.serve import native
 from willump_mlir.serve.errors import ServeError, TooLarge
-from willump_mlir.serve.protocol import DTYPES, decode_request, encode_response
+from willump_mlir.serve.protocol import DTYPES, Table, decode_request, encode_response
 
 NUMERIC = [t for t in DTYPES if t not in ("BYTES", "BOOL")]
 
@@ -372,3 +372,110 @@ def test_native_bytes_split_decodes_as_python_does(
 def test_binary_bytes_decode_in_python_too() -> None:
     test_binary_bytes_of_every_length_and_encoding()
     test_malformed_binary_bytes_name_the_element()
+
+
+TABLE = Table({"f": "FP64", "i": "INT64", "s": "BYTES"})
+TABLE_VALUES = (
+    st.floats() | st.integers(-(2**64), 2**64) | st.none() | st.booleans()
+    | st.text(max_size=3) | st.lists(st.floats(), max_size=1)
+)  # fmt: skip
+
+
+COLUMN_VALUES = [  # per input of TABLE: values of its datatype (mostly), or anything
+    st.lists(st.floats() | st.integers(-(2**60), 2**60) | st.none(), min_size=3, max_size=3),
+    st.lists(st.integers(-(2**64), 2**64), min_size=3, max_size=3),
+    st.lists(st.text(max_size=3), min_size=3, max_size=3),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rows=st.integers(1, 3),
+    values=st.tuples(*[v | st.lists(TABLE_VALUES, min_size=3, max_size=3)
+                       for v in COLUMN_VALUES]),  # fmt: skip
+    kinds=st.just(("FP64", "INT64", "BYTES"))
+    | st.tuples(*[st.sampled_from(["FP64", "INT64", "BYTES", "FP32"])] * 3),
+    shape=st.just("rows") | st.sampled_from(["other", "2-D", "absent"]),
+    tweak=st.just("none") | st.sampled_from([
+        "missing", "extra", "reordered", "sized", "parameters 0", "str parameters", "not a list",
+    ]),  # fmt: skip
+)
+def test_a_table_request_keeps_exactly_what_decoding_it_input_by_input_gives(
+    rows: int, values: tuple[list[Any], ...], kinds: tuple[str, ...], shape: str, tweak: str
+) -> None:
+    """``decode_request(table=...)`` keeps a request's JSON data only where every input is
+    the table's, in order, 1-D of one length, its values of the datatype (NaN, null,
+    integers up to 2**53 for FP64, str for BYTES); then each list, as the field's array, is
+    exactly the array decoding without the table gives. Any other request decodes as without
+    the table: the same arrays, or the same 400."""
+    specs: list[dict[str, Any]] = []
+    for k, (name, datatype) in enumerate(zip("fis", kinds, strict=True)):
+        data = values[k][:rows]
+        spec: dict[str, Any] = {"name": name, "datatype": datatype, "data": data}
+        if shape != "absent":
+            spec["shape"] = {"rows": [len(data)], "other": [rows + 1],
+                             "2-D": [len(data), 1]}[shape]  # fmt: skip
+        if datatype == "BYTES":
+            spec["parameters"] = {"content_type": "str"}
+        specs.append(spec)
+    if tweak == "missing":
+        specs.pop()
+    elif tweak == "extra":
+        specs.append({"name": "x", "datatype": "FP64", "shape": [1], "data": [1.0]})
+    elif tweak == "reordered":
+        specs.reverse()
+    elif tweak == "sized":
+        specs[0]["parameters"] = {"binary_data_size": 0}
+    elif tweak == "parameters 0":
+        specs[1]["parameters"] = 0
+    elif tweak == "str parameters":
+        specs[2]["parameters"] = "str"
+    elif tweak == "not a list":
+        specs[0]["data"] = specs[0]["data"][0]
+    data = json.dumps({"inputs": specs, "id": "q"}).encode()  # NaN and Infinity as Python writes
+    try:
+        plain = decode_request(data)
+    except ServeError as error:
+        with pytest.raises(ServeError) as caught:
+            decode_request(data, table=TABLE)
+        assert str(caught.value) == str(error)
+        return
+    fast = decode_request(data, table=TABLE)
+    assert fast.id == plain.id == "q" and fast.rows == plain.rows
+    event(f"kept: {fast.table is not None}")
+    if fast.table is None:
+        assert list(fast.inputs) == list(plain.inputs)
+        for name, array in plain.inputs.items():
+            assert fast.inputs[name].dtype == array.dtype
+            np.testing.assert_array_equal(fast.inputs[name], array)
+        return
+    assert fast.inputs == {} and list(plain.inputs) == ["f", "i", "s"] and tweak == "none"
+    for column, (name, dtype) in zip(fast.table, [("f", "<f8"), ("i", "<i8"), ("s", "O")],
+                                     strict=True):  # fmt: skip
+        array = np.array(column, dtype=dtype)
+        assert plain.inputs[name].dtype == array.dtype, name
+        np.testing.assert_array_equal(array, plain.inputs[name])
+        assert [type(v) for v in array.tolist()] == [type(v) for v in plain.inputs[name].tolist()]
+
+
+def test_a_table_request_of_one_row_is_kept_as_parsed() -> None:
+    """The common case (MLServer's ``pd`` table, one row) is kept; NaN, null and Unicode
+    too; a binary request never is."""
+    specs = [
+        {"name": "f", "shape": [1], "datatype": "FP64", "data": [float("nan")]},
+        {"name": "i", "shape": [1], "datatype": "INT64", "data": [-(2**63)]},
+        {"name": "s", "shape": [1], "datatype": "BYTES", "data": ["\u00e9\U0001f600"],
+         "parameters": {"content_type": "str"}},
+    ]  # fmt: skip
+    request = decode_request(json.dumps({"inputs": specs}).encode(), table=TABLE)
+    assert request.inputs == {} and request.rows == 1 and request.table is not None
+    assert request.table[1:] == ([-(2**63)], ["\u00e9\U0001f600"])
+    assert np.isnan(request.table[0][0])
+    specs[0]["data"] = [None]
+    assert decode_request(body(*specs), table=TABLE).table == ([None], [-(2**63)],
+                                                               ["\u00e9\U0001f600"])  # fmt: skip
+    raw = np.array([1.5]).tobytes()
+    header = orjson.dumps({"inputs": [{"name": "f", "shape": [1], "datatype": "FP64",
+                                       "parameters": {"binary_data_size": 8}}, *specs[1:]]})
+    binary = decode_request(header + raw, len(header), table=TABLE)
+    assert binary.table is None and binary.inputs["f"].tolist() == [1.5]

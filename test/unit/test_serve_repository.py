@@ -210,6 +210,11 @@ def test_top_k_returns_the_best_rows_of_the_request(models: Models, root: Path) 
             np.testing.assert_array_equal(
                 got["predict"], models.fast.exact(rows.iloc[best], models.cascade_model)
             )
+            assert cascade.table is not None  # the same request kept as JSON lists
+            table = tuple(rows[name].tolist() for name in cascade.table.names)
+            listed = await infer(cascade, {}, parameters={"top_k": k}, table=table)
+            for name, array in got.items():
+                np.testing.assert_array_equal(listed[name], array)
         with pytest.raises(ServeError, match="'top_k' must be a positive integer"):
             await infer(cascade, inputs, parameters={"top_k": 0})
         with pytest.raises(ServeError, match="only as an optimized pipeline"):

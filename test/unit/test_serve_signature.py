@@ -172,6 +172,43 @@ def test_requests_joined_before_conversion_equal_each_converted_alone() -> None:
         table.combine([one[0], bad[0]])
 
 
+def test_table_lists_join_to_the_same_arguments_as_arrays() -> None:
+    """A frame of float64, int64 and text columns has a ``table`` (a frame with a column
+    of any other dtype has none); requests kept as JSON lists, alone or joined with each
+    other and with requests decoded as arrays, give exactly the data arguments the arrays
+    give; a bad value among them is still named by its row in the batch."""
+    example = EXAMPLE[["f", "i", "o", "t"]]
+    table = signature("frame", example)
+    assert table.table is not None and table.table.names == ["f", "i", "o", "t"]
+    assert table.table.datatypes == ["FP64", "INT64", "BYTES", "BYTES"]
+    assert signature("frame", EXAMPLE).table is None
+    assert signature("frame", EXAMPLE[["f", "b"]]).table is None
+    lists = ([1.5, None, float("nan")], [1, -(2**63), 2**63 - 1], ["a", "\u00e9", ""],
+             ["2020-01-02", "2021-03-04", "1999-12-31"])  # fmt: skip
+    arrays = table.columns({"f": np.array([1.5, np.nan, np.nan]),
+                            "i": np.array([1, -(2**63), 2**63 - 1]),
+                            "o": np.array(["a", "\u00e9", ""], dtype=object),
+                            "t": np.array(["2020-01-02", "2021-03-04", "1999-12-31"],
+                                          dtype=object)})  # fmt: skip
+    assert arrays is not None
+
+    def same(left: tuple[Any, ...], right: tuple[Any, ...]) -> None:
+        for name in example.columns:
+            a, b = left[0].arrays[name], right[0].arrays[name]
+            assert a.dtype == b.dtype, name
+            assert pd.Series(a).equals(pd.Series(b)), name
+
+    same(table.combine([lists]), table.combine([arrays[0]]))
+    one_row = tuple(column[1:2] for column in lists)
+    one_row_arrays = tuple(a[1:2] for a in arrays[0])
+    same(table.combine([lists, one_row, lists]),
+         table.combine([arrays[0], one_row_arrays, arrays[0]]))  # fmt: skip
+    same(table.combine([lists, arrays[0]]), table.combine([arrays[0], arrays[0]]))
+    bad = (*lists[:3], ["2020-01-02", "not a date", "1999-12-31"])
+    with pytest.raises(ServeError, match="input 't'"):
+        table.combine([lists, bad])
+
+
 def test_a_save_from_before_signatures_lists_what_its_code_reads() -> None:
     """A manifest without examples: numbers as float64, strings as objects."""
     from willump_mlir.runtime.compiled import _example

@@ -69,6 +69,9 @@ class Options:
     #: seconds a request line and headers may take to arrive (after the first read that
     #: left them unfinished); past it, 408 and the connection closes
     header_timeout: float = 10.0
+    #: seconds a request's body may take to arrive (after the read that ended its headers);
+    #: past it, 408 and the connection closes
+    body_timeout: float = 30.0
     #: proxies (addresses or networks) whose ``X-Forwarded-For`` names the client in the
     #: access log; from any other peer the header is ignored (anyone can send it)
     trusted_proxies: tuple[str, ...] = ()
@@ -393,11 +396,13 @@ class App:
         if length is not None and not length.strip().isdigit():
             raise ServeError("Inference-Header-Content-Length is not a non-negative integer")
         request = decode_request(
-            body, int(length) if length is not None else None, max_rows=self.options.max_rows
-        )
+            body, int(length) if length is not None else None, max_rows=self.options.max_rows,
+            table=model.table,
+        )  # fmt: skip
         outputs = await model.infer(
-            request.inputs, parameters=request.parameters, outputs=request.outputs
-        )
+            request.inputs, parameters=request.parameters, outputs=request.outputs,
+            table=request.table,
+        )  # fmt: skip
         data, header_length = encode_response(model.name, model.version, request, outputs)
         if header_length is None:
             return _Reply(200, data, rows=request.rows)

@@ -32,7 +32,8 @@ class HeadTooLarge(ServeError):
 
 
 class RequestTimeout(ServeError):
-    """A request line and headers not complete within the server's header timeout."""
+    """A request line and headers, or a body, not complete within the server's header or
+    body timeout."""
 
     status = 408
 

@@ -9,7 +9,9 @@ chunked request bodies, the body-size limit enforced while reading (413, then th
 closes), a request line and headers of at most about :data:`MAX_HEAD` bytes (431, then it
 closes), a request line and headers not complete within ``Options.header_timeout`` seconds of
 the first read that left them unfinished answered 408 and closed (a slow client cannot hold a
-connection by trickling its head), a malformed request answered 400 and closed, idle
+connection by trickling its head), a body not complete within ``Options.body_timeout``
+seconds of the end of its headers answered 408 and closed too (nor by trickling its body),
+a malformed request answered 400 and closed, idle
 keep-alive connections closed after :data:`KEEP_ALIVE` seconds, and writes paused while the
 client does not read.
 """
@@ -80,6 +82,8 @@ class Connection(asyncio.Protocol):
         self.idle: asyncio.TimerHandle | None = None
         #: armed while a request's head stays unfinished after a read (``header_timeout``)
         self.head_timer: asyncio.TimerHandle | None = None
+        #: armed while a request's body stays unfinished after a read (``body_timeout``)
+        self.body_timer: asyncio.TimerHandle | None = None
         self.closing = False  # no more requests are read (an error, close, shutdown)
 
     # region asyncio.Protocol
@@ -102,6 +106,8 @@ class Connection(asyncio.Protocol):
             self.idle.cancel()
         if self.head_timer is not None:
             self.head_timer.cancel()
+        if self.body_timer is not None:
+            self.body_timer.cancel()
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -114,6 +120,10 @@ class Connection(asyncio.Protocol):
             if self.in_head and self.head_timer is None and not self.closing:
                 timeout = self.app.options.header_timeout  # (a whole head costs no timer)
                 self.head_timer = self.loop.call_later(timeout, self._head_timeout)
+            elif self.request is not None and not self.in_head and self.body_timer is None \
+                    and not self.closing:  # fmt: skip
+                timeout = self.app.options.body_timeout  # (a whole body costs no timer)
+                self.body_timer = self.loop.call_later(timeout, self._body_timeout)
         except httptools.HttpParserUpgrade:
             self._refuse(ServeError("protocol upgrades are not supported"))
         except httptools.HttpParserError as error:
@@ -188,6 +198,9 @@ class Connection(asyncio.Protocol):
         if request is None:
             return
         self.request = None
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
         self.pending.append(request)
         if not request.keep_alive:
             self.closing = True  # nothing after it is read
@@ -225,6 +238,20 @@ class Connection(asyncio.Protocol):
         timeout = self.app.options.header_timeout
         self._refuse(RequestTimeout(f"the request line and headers did not arrive within "
                                     f"{timeout:g} s"))  # fmt: skip
+
+    def _body_timeout(self) -> None:
+        """A body still unfinished ``body_timeout`` seconds after the read that ended its
+        head: 408 and close; while earlier requests on the connection are still being
+        answered (reading may be paused for them), the timer starts again."""
+        self.body_timer = None
+        if self.request is None or self.in_head or self.closing:
+            return
+        timeout = self.app.options.body_timeout
+        if self.task is not None:
+            self.body_timer = self.loop.call_later(timeout, self._body_timeout)
+            return
+        self._refuse(RequestTimeout(f"the request body did not arrive within {timeout:g} s "
+                                    "of its headers"))  # fmt: skip
 
     def _refuse_head(self) -> None:
         if self.request is not None:

@@ -12,6 +12,8 @@ import json
 import math
 import struct
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -49,7 +51,6 @@ class InferRequest:
     id: str | None
     parameters: dict[str, Any]
     inputs: dict[str, np.ndarray]
-    input_parameters: dict[str, dict[str, Any]]
     #: the outputs asked for (None: all), and which of them go back as binary
     outputs: list[str] | None
     binary_outputs: set[str] = field(default_factory=set)
@@ -57,6 +58,85 @@ class InferRequest:
     binary_default: bool = False
     #: the number of rows: the longest first dimension among the inputs
     rows: int = 0
+    #: the request as a model's :class:`Table` (then ``inputs`` is empty): each input's
+    #: JSON data as parsed, in the table's order
+    table: tuple[list[Any], ...] | None = None
+
+
+class Table:
+    """A model's inputs when every one is a column of float64, int64 or text
+    (``ServeSignature.table``): a JSON request that sends exactly these, in this order, each
+    of shape ``[rows]`` with values that convert exactly (numbers, integers in range, str),
+    is checked with a few calls over all its inputs and its data kept as orjson parsed it,
+    to become arrays once per batch (``ServeSignature.combine``) rather than once per
+    request (``_from_json``). Any other request is decoded input by input."""
+
+    def __init__(self, inputs: dict[str, str]):
+        self.names = list(inputs)
+        self.datatypes = list(inputs.values())
+        self.pairs = list(inputs.items())
+        #: per datatype present: its inputs' positions, the value types it takes and the
+        #: range its integers convert exactly in (FP64: up to 2**53; null is NaN)
+        self.groups = [
+            (itemgetter(*positions) if len(positions) > 1 else _one(positions[0]),
+             *_PLAIN[datatype])
+            for datatype in dict.fromkeys(self.datatypes)
+            for positions in [[k for k, d in enumerate(self.datatypes) if d == datatype]]
+        ]  # fmt: skip
+
+    def data(self, specs: list[Any], max_rows: int | None) -> tuple[list[Any], ...] | None:
+        """The data of a request's input ``specs`` if they are this table's (see the class
+        docstring), else None. (Each check is a C loop over all the inputs.)"""
+        if len(specs) != len(self.pairs):
+            return None
+        try:
+            if list(map(_NAME_DATATYPE, specs)) != self.pairs:
+                return None
+            shapes = list(map(_SHAPE, specs))
+            data = list(map(_DATA, specs))
+        except (KeyError, TypeError):  # a spec without one of them, or not an object
+            return None
+        shape = shapes[0]
+        if type(shape) is not list or len(shape) != 1 or shapes.count(shape) != len(shapes):
+            return None
+        rows = shape[0]
+        if type(rows) is not int or rows < 1 or (max_rows is not None and rows > max_rows):
+            return None
+        if set(map(type, data)) != _LIST or set(map(len, data)) != {rows}:
+            return None
+        parameters = list(map(_PARAMETERS, specs))  # each None or an object without sizes
+        kinds = set(map(type, parameters))
+        if not kinds <= _OBJECT or (dict in kinds and any(map(_SIZED, filter(None, parameters)))):
+            return None
+        firsts = list(map(_FIRST, data)) if rows == 1 else None
+        for take, allowed, low, high in self.groups:
+            values = take(firsts) if firsts is not None else tuple(chain.from_iterable(take(data)))
+            kinds = set(map(type, values))
+            if not kinds <= allowed:
+                return None
+            if int in kinds and not all(low <= v <= high for v in values if type(v) is int):
+                return None
+        return tuple(data)
+
+
+def _one(position: int) -> Any:
+    """Like ``itemgetter(position)``, as a tuple of one (``itemgetter`` of several gives one)."""
+    return lambda items: (items[position],)
+
+
+_NAME_DATATYPE = itemgetter("name", "datatype")
+_SHAPE, _DATA, _FIRST = itemgetter("shape"), itemgetter("data"), itemgetter(0)
+_PARAMETERS = methodcaller("get", "parameters")
+_SIZED = methodcaller("__contains__", "binary_data_size")
+_LIST = {list}
+_OBJECT = frozenset((dict, type(None)))
+#: per datatype of a ``Table``: the JSON values its data may hold, and the integers among
+#: them that convert exactly
+_PLAIN: dict[str, tuple[frozenset[type], int, int]] = {
+    "FP64": (frozenset((float, int, type(None))), -(2**53), 2**53),
+    "INT64": (frozenset((int,)), -(2**63), 2**63 - 1),
+    "BYTES": (frozenset((str,)), 0, 0),
+}
 
 
 def datatype_of(array: np.ndarray) -> str:
@@ -113,10 +193,12 @@ def _shape(spec: dict[str, Any], name: str) -> tuple[int, ...]:
 
 
 def decode_request(
-    body: bytes, header_length: int | None = None, *, max_rows: int | None = None
-) -> InferRequest:
+    body: bytes, header_length: int | None = None, *, max_rows: int | None = None,
+    table: Table | None = None,
+) -> InferRequest:  # fmt: skip
     """Decode an infer request body; `header_length` is the ``Inference-Header-Content-Length``
-    header (the JSON part's length) when the body carries binary tensors."""
+    header (the JSON part's length) when the body carries binary tensors; `table`: the
+    model's, if it has one (a request that fits it is kept as parsed: ``InferRequest.table``)."""
     view = memoryview(body)
     if header_length is None:
         header, binary = view, view[:0]
@@ -131,8 +213,10 @@ def decode_request(
     specs = request.get("inputs")
     if not isinstance(specs, list) or not specs:
         raise ServeError("the request has no 'inputs' (a non-empty list of tensors)")
+    kept = table.data(specs, max_rows) if table is not None and header_length is None else None
+    if kept is not None:
+        return _finish(request, {}, len(kept[0]), kept)
     inputs: dict[str, np.ndarray] = {}
-    input_parameters: dict[str, dict[str, Any]] = {}
     offset = rows = 0
     for position, spec in enumerate(specs):  # the common case first in each check: it runs
         if type(spec) is not dict:  # for every input of every request
@@ -180,12 +264,19 @@ def decode_request(
         else:
             raise ServeError(f"input '{name}' has neither 'data' nor 'binary_data_size'")
         inputs[name] = array
-        input_parameters[name] = parameters
     if offset != len(binary):
         raise ServeError(
             f"the body has {len(binary) - offset} bytes after the last binary tensor "
             "(binary_data_size does not match the data sent)"
         )
+    return _finish(request, inputs, rows, None)
+
+
+def _finish(
+    request: dict[str, Any], inputs: dict[str, np.ndarray], rows: int,
+    table: tuple[list[Any], ...] | None,
+) -> InferRequest:  # fmt: skip
+    """The decoded request, with what its JSON says besides the inputs."""
     parameters = _mapping(request.get("parameters"), "the request parameters")
     outputs, binary_outputs = _requested_outputs(request.get("outputs"))
     request_id = request.get("id")
@@ -195,11 +286,11 @@ def decode_request(
         id=request_id,
         parameters=parameters,
         inputs=inputs,
-        input_parameters=input_parameters,
         outputs=outputs,
         binary_outputs=binary_outputs,
         binary_default=bool(parameters.get("binary_data_output", False)),
         rows=rows,
+        table=table,
     )
 
 

@@ -151,6 +151,8 @@ class ModelVersion:
         self.config = config
         self.platform = PLATFORM
         self.signature = ServeSignature(pipeline.signature(), config.outputs)
+        #: the inputs a JSON request may send as a table kept as parsed (``decode_request``)
+        self.table = self.signature.table
         self.inputs: list[TensorSpec] = self.signature.inputs
         self.outputs: list[TensorSpec] = self.signature.outputs
         self.output_names = [t.name for t in self.outputs]
@@ -168,10 +170,13 @@ class ModelVersion:
         *,
         parameters: dict[str, Any] | None = None,
         outputs: list[str] | None = None,
+        table: tuple[list[Any], ...] | None = None,
     ) -> dict[str, np.ndarray]:
         """The outputs for a request's decoded ``inputs`` (see ``ServeSignature``), rows
         first; ``parameters["top_k"]`` (or the config's ``top_k``) asks for the K best rows
-        of the request, best first, with their row numbers as ``top_k_rows``. Raises
+        of the request, best first, with their row numbers as ``top_k_rows``. ``table``:
+        the request's inputs as ``decode_request`` kept them for the signature's ``table``
+        (then ``inputs`` is empty). Raises
         ``ServeError`` naming a bad input or output, ``TooLarge`` past the row limit,
         ``Overloaded`` when the queue is full."""
         top_k = parameters.get("top_k", self.config.top_k) if parameters else self.config.top_k
@@ -183,9 +188,14 @@ class ModelVersion:
             if name not in available:
                 raise ServeError(f"unknown output {name!r}; the model's outputs are "
                                  f"{', '.join(available)}")  # fmt: skip
-        columns = self.signature.columns(inputs) if top_k is None else None
-        if columns is None:
-            arguments, rows = self.signature.arguments(inputs)
+        signature = self.signature
+        if table is not None:
+            columns: tuple[tuple[Any, ...], int] | None = (table, len(table[0]))
+        else:
+            columns = signature.columns(inputs)
+        if top_k is not None or columns is None:
+            arguments, rows = signature.arguments(inputs) if table is None else \
+                signature.convert(signature.arrays(table))  # fmt: skip
             payload = Payload(arguments, None, rows, top_k)
         else:
             rows = columns[1]
@@ -224,7 +234,8 @@ class ModelVersion:
         if all(p.columns is not None for p in payloads):
             arguments = signature.combine([p.columns for p in payloads])  # type: ignore[misc]
         else:
-            parts = [signature.convert(p.columns)[0] if p.columns is not None else p.arguments
+            parts = [signature.convert(signature.arrays(p.columns))[0] if p.columns is not None
+                     else p.arguments
                      for p in payloads]  # fmt: skip
             arguments = tuple(concat([a[k] for a in parts]) for k in range(len(signature.data)))
         result = self.pipeline(*arguments)

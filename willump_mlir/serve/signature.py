@@ -17,6 +17,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,11 @@ from willump_mlir.frontend.spec import ArgumentSpec, ValueSpec
 from willump_mlir.runtime.compiled import Signature
 from willump_mlir.runtime.marshal import Columns
 from willump_mlir.serve.errors import ServeError
+from willump_mlir.serve.protocol import Table
 
+#: raw dtypes (``ServeSignature.raw``) -> the datatype of a ``table`` input
+_TABLE = {"<f8": "FP64", "<i8": "INT64", "|O": "BYTES"}
+_LIST = {list}
 #: numpy dtype names -> KServe datatypes (anything else travels as BYTES: str, objects,
 #: datetimes as ISO text)
 DATATYPES = {
@@ -94,6 +99,14 @@ class ServeSignature:
         #: per field, the dtype of a 1-D request array whose conversion can wait for its
         #: batch (see ``columns``); None if some field's cannot
         self.raw = tuple(known) if raw and len(known) == len(raw) else None
+        #: the inputs as a ``protocol.Table`` when every field is a column of float64, int64
+        #: or text (a request that fits it becomes arrays with its batch); else None
+        self.table: Table | None = None
+        if self.raw is not None:
+            table = {f.tensor.name: _TABLE.get(d.str)
+                     for f, d in zip(self.fields, self.raw, strict=True)}  # fmt: skip
+            if None not in table.values():
+                self.table = Table(table)  # type: ignore[arg-type]
         self._take = operator.itemgetter(*names) if names else None
         self.result = signature.result
         self.outputs = _outputs(signature.result)
@@ -156,13 +169,27 @@ class ServeSignature:
                 return None
         return arrays, shape[0]
 
-    def combine(self, requests: Sequence[tuple[np.ndarray, ...]]) -> tuple[Any, ...]:
-        """The data arguments for the rows of several requests' ``columns``, one after the
-        other: each field's arrays joined, then converted once (``ServeError`` naming the
-        input and the row among the joined ones if a value does not convert)."""
+    def combine(self, requests: Sequence[tuple[np.ndarray | list[Any], ...]]) -> tuple[Any, ...]:
+        """The data arguments for the rows of several requests' ``columns`` (or ``table``
+        lists), one after the other: each field's values joined, then converted once
+        (``ServeError`` naming the input and the row among the joined ones if a value does
+        not convert)."""
+        assert self.raw is not None
         if len(requests) == 1:
-            return self.convert(requests[0])[0]
-        return self.convert([np.concatenate(parts) for parts in zip(*requests, strict=True)])[0]
+            return self.convert(self.arrays(requests[0]))[0]
+        joined = []
+        for parts, dtype in zip(zip(*requests, strict=True), self.raw, strict=True):
+            if set(map(type, parts)) == _LIST:  # ``table`` lists: one array
+                joined.append(np.array(list(chain.from_iterable(parts)), dtype=dtype))
+            else:
+                joined.append(np.concatenate([np.asarray(part, dtype=dtype) for part in parts]))
+        return self.convert(joined)[0]
+
+    def arrays(self, columns: Sequence[np.ndarray | list[Any]]) -> list[np.ndarray]:
+        """One request's ``columns`` or ``table`` lists as arrays of the fields' raw dtypes."""
+        assert self.raw is not None
+        return [np.array(c, dtype=d) if type(c) is list else c
+                for c, d in zip(columns, self.raw, strict=True)]  # fmt: skip
 
     def convert(self, arrays: Sequence[Any]) -> tuple[tuple[Any, ...], int]:
         """The data arguments for one array per field (in field order), and the rows."""
