@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -256,6 +257,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="--http's load generator: wrk (Debian's package) or bench.serving's")
     args = ap.parse_args(argv)
     if args.http:
+        if args.client == "wrk" and shutil.which("wrk") is None:
+            ap.error("--client wrk: no `wrk` on PATH (Debian: apt-get install wrk), "
+                     "or use --client raw")
         http_rounds(args)
         return
     if args.child:
