@@ -218,3 +218,29 @@ def test_sign_of_negative_zero_is_positive_zero() -> None:
 
 
 # endregion
+
+
+def squared_again_and_again(df, model):
+    z = df["a"] / 40 * df["b"] / 7  # in [0, 1): squaring keeps it finite
+    for _ in range(16):
+        z = z * z  # each op reads its operand twice: a walk per operand doubles per level
+    return model.predict(np.column_stack([z, df["b"]]))
+
+
+def test_a_deep_chain_of_arithmetic_is_walked_once(monkeypatch) -> None:
+    """The dtype walks of ``frontend.stability`` look at each arithmetic op's operands once:
+    a fresh walk per operand, at every level of ``z = z * z``, took 2^(depth+2) walks
+    (65,535 for 14 levels; a minute's compile at 20)."""
+    from willump_mlir.frontend import stability
+
+    walks = 0
+    walk = stability._Walk.__call__
+
+    def counted(self: Any, value: Any) -> bool:
+        nonlocal walks
+        walks += 1
+        return walk(self, value)
+
+    monkeypatch.setattr(stability._Walk, "__call__", counted)
+    _check(squared_again_and_again, (FLOATS, MODEL), FLOATS.iloc[5:20], calls=0)
+    assert walks < 500, walks

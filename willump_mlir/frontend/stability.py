@@ -89,6 +89,9 @@ class _Walk:
     examples: dict[SSAValue, object]  # the data arguments' examples
     read: set[ArgumentColumn] = field(default_factory=set)
     seen: set[SSAValue] = field(default_factory=set)
+    # per arithmetic op: the argument columns its operands read if it is float64 beside an
+    # f64 batch, else None; shared with the walks it starts (each op's operands walked once)
+    float_arithmetic: dict[Operation, set[ArgumentColumn] | None] = field(default_factory=dict)
 
     def floats(self, source: SSAValue, column: str | int) -> bool:
         """Whether pandas' column ``column`` of ``source`` is float (the example's dtype of an
@@ -142,14 +145,19 @@ class _Walk:
         if not isinstance(op, BinaryOp) or op.function.data in COMPARISONS \
                 or not _f64_batch(op.results[0]):  # fmt: skip
             return False
-        walks = [_Walk(self.unstable, self.fixed, self.floating, self.examples)
-                 for _ in op.operands]  # fmt: skip
-        found = [walk(operand) for walk, operand in zip(walks, op.operands, strict=True)]
-        if all(unstable or not _f64_batch(operand)
-               for operand, unstable in zip(op.operands, found, strict=True)):  # fmt: skip
+        if op not in self.float_arithmetic:
+            walks = [_Walk(self.unstable, self.fixed, self.floating, self.examples,
+                           float_arithmetic=self.float_arithmetic)
+                     for _ in op.operands]  # fmt: skip
+            found = [walk(operand) for walk, operand in zip(walks, op.operands, strict=True)]
+            pairs = zip(op.operands, found, strict=True)
+            beside_f64 = not all(unstable or not _f64_batch(operand) for operand, unstable in pairs)
+            reads = set().union(*(walk.read for walk in walks))
+            self.float_arithmetic[op] = reads if beside_f64 else None
+        read = self.float_arithmetic[op]
+        if read is None:
             return False
-        for walk in walks:
-            self.read |= walk.read
+        self.read |= read
         return True
 
 
