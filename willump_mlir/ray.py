@@ -304,7 +304,7 @@ def score_files(
     Ray Data's per-operator object-store reservation is off while the job runs (and restored
     after): the job is one operator writing its own output, and the reservation, sized from
     the files read, held it to about one task in flight on a 2-node cluster (two nodes
-    1.11x one node's rows/s, 1.49x without it; ``bench/results/ray.md``)."""
+    1.11x one node's rows/s, 1.73x without it; ``bench/results/ray.md``)."""
     from ray.data import DataContext
 
     context = DataContext.get_current()
