@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f64, i1, i64
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f32, f64, i1, i64
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
@@ -97,6 +97,7 @@ from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
     element_type,
+    float32_number,
     frame_columns,
     frame_type,
     is_text,
@@ -137,7 +138,8 @@ _METHODS: dict[str, tuple[str, bool]] = {
     "eq": ("eq", False), "ne": ("ne", False),
 }  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
-_CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
+_CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float32): f32,
+          np.dtype(np.bool_): i1}  # fmt: skip
 #: ``dtype=`` values of ``to_numpy`` that give float64 (None: of a float64 frame).
 _FLOAT_DTYPES = (None, float, np.float64, "float64", "float")
 #: Rounding functions, by the keyword naming their digits.
@@ -1104,14 +1106,16 @@ class Tracer:
         return Val(value, val.ssa)
 
     def _to_array(self, frame: Val, value: object) -> Val:
-        """``frame.to_numpy()``: f64, or i64/i1 when pandas gives an int64 or bool array."""
+        """``frame.to_numpy()``: f64, or i64/i1/f32 when pandas gives an int64, bool or
+        float32 array (of float32 columns only)."""
         element = element_type(value.dtype) if isinstance(value, np.ndarray) else None
-        kinds = "iu" if element == i64 else "b"
+        kinds = {i64: "iu", i1: "b"}.get(element, "")  # type: ignore[call-overload]
         if (
-            element in (i64, i1)
+            element in (i64, i1, f32)
             and isinstance(frame.value, pd.DataFrame)
-            and all(isinstance(d, np.dtype) and d.kind in kinds for d in frame.value.dtypes)
-        ):  # the columns the runtime reads as int64 or bool (marshal.numeric_column)
+            and all(isinstance(d, np.dtype) and (d.kind in kinds or d == np.float32)
+                    for d in frame.value.dtypes)  # fmt: skip
+        ):  # the columns the runtime reads as int64, bool or float32 (marshal.numeric_column)
             typ = frame.ssa.type
             source = frame.ssa.owner.frame if isinstance(frame.ssa.owner, SelectColumnsOp) \
                 else frame.ssa  # fmt: skip
@@ -1244,8 +1248,11 @@ class Tracer:
             raise Unsupported("an operand is neither a batch of numbers nor a number "
                               "(int, float, numpy int64 or float64)")  # fmt: skip
         other_type = other.ssa.type if other.ssa is not None else None
-        floats = isinstance(other_type, TensorType) and other_type.get_element_type() == f64
-        if isinstance(number, (float, np.float64)) or floats:
+        other_element = other_type.get_element_type() if isinstance(other_type, TensorType) \
+            else None  # fmt: skip
+        if other_element == f32:  # NEP 50: numpy rounds the number to float32
+            return self.emit(ConstantOp(float32_number(number), f32)).result
+        if isinstance(number, (float, np.float64)) or other_element == f64:
             return self.emit(ConstantOp(float(number))).result
         if not -(2**63) <= int(number) < 2**63:
             raise Unsupported(f"{number} does not fit in int64")
@@ -1697,8 +1704,9 @@ class Tracer:
         """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])``
         (see ``bounds``)."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
+        elements = (f64, i64) if attr == "isin" else (f64, f32, i64)  # (float32 isin: hashed)
         if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1 \
-                or typ.get_element_type() not in (f64, i64):  # fmt: skip
+                or typ.get_element_type() not in elements:  # fmt: skip
             return None
         return self.bounds(receiver, attr, args, kwargs, self.evaluate(node, pieces))
 
