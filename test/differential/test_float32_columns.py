@@ -266,3 +266,61 @@ def test_a_model_reading_float32_columns_only_runs_in_python() -> None:
 
 
 # endregion
+# region columns native code does not compute on, carried
+
+
+CARRIED = PEOPLE.assign(
+    visits=pd.array(np.where(np.arange(len(PEOPLE)) % 4 == 0, None, np.arange(len(PEOPLE)) % 5),
+                    dtype="Int64"),
+    score=pd.array(np.where(np.arange(len(PEOPLE)) % 3 == 0, None, 1.5), dtype="Float64"),
+    deck=(np.arange(len(PEOPLE)) % 7).astype(np.int32),
+    cabin=(np.arange(len(PEOPLE)) % 250).astype(np.uint8),
+)  # fmt: skip
+
+
+def carried_to_the_model(frame: pd.DataFrame) -> Any:
+    frame = frame.copy()
+    frame["age"] = frame["age"].clip(0, 80)
+    return MODEL.predict_proba(frame)[:, 1]
+
+
+def carried_and_returned(frame: pd.DataFrame) -> Any:
+    X = frame.rename(columns={"visits": "n"})
+    X["age"] = X["age"].fillna(30) * 2
+    X["deck2"] = X["deck"]
+    return X[["n", "age", "cabin", "score", "deck2"]]
+
+
+@pytest.mark.parametrize("fn", [carried_to_the_model, carried_and_returned],
+                         ids=lambda fn: fn.__name__)  # fmt: skip
+def test_nullable_and_narrow_int_columns_are_carried(fn: Callable[..., Any],
+                                                     python_steps: list[int]) -> None:  # fmt: skip
+    """A nullable Int64/Float64, int32 or uint8 column no native op reads is carried: the
+    frame's own column reaches the model or the result, whatever its dtype."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(CARRIED.iloc[:60],))
+    assert "Runs in Python:\n  - nothing" in compiled.explain(), compiled.explain()
+    _same(fn, compiled, [CARRIED, CARRIED.iloc[[4]], CARRIED.iloc[200:260]])
+    assert compiled.calls_in_python == 0
+    if fn is carried_to_the_model:  # (a returned frame is built around the columns)
+        assert python_steps == [0]
+    other = CARRIED.assign(visits=CARRIED["visits"].astype(np.float64),
+                           deck=CARRIED["deck"].astype(np.int64))  # fmt: skip
+    _same(fn, compiled, [other, CARRIED.drop(columns=["rownames"])])
+
+
+def test_fillna_of_a_nullable_column_runs_in_python() -> None:
+    """pandas' fillna keeps a nullable column nullable (NA and NaN apart): the original's."""
+
+    def filled(frame: pd.DataFrame) -> Any:
+        X = frame.copy()
+        X["visits"] = X["visits"].fillna(0)
+        X["age"] = X["age"].fillna(30)
+        return MODEL.predict_proba(X)[:, 1] + X["visits"].to_numpy(dtype=float)
+
+    compiled = check_notebook(filled, CARRIED, example=60, native=False)
+    _same(filled, compiled, [CARRIED.iloc[[0]], CARRIED.iloc[300:]])
+
+
+# endregion

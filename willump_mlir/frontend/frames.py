@@ -43,7 +43,7 @@ from .fallback import check_aligned, same_index
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
-from .types import float32_number
+from .types import element_type, float32_number
 from .values import Pending, Val
 
 if TYPE_CHECKING:
@@ -66,6 +66,12 @@ def _vector(val: Val) -> bool:
         isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
         and typ.get_element_type() in (f64, f32, i64, i1)
     )  # fmt: skip
+
+
+def _native_dtype(dtype: object) -> bool:
+    """A column dtype native code computes on as pandas does: float64, float32, int64, bool
+    (nullable and narrower integer columns are carried, not computed on)."""
+    return isinstance(dtype, np.dtype) and element_type(dtype) is not None
 
 
 def _element_of(val: Val) -> Attribute:
@@ -102,7 +108,9 @@ class FrameAssembly:
         items = []
         for name in names:
             column = value[name]
-            if isinstance(typ.dtype_of(name), StrType):
+            if isinstance(typ.dtype_of(name), StrType) or not _native_dtype(column.dtype):
+                # a str column, or one carried as it is (nullable Int64, int32...): each
+                # native use reads it from the frame, Python code gets the frame's column
                 select = self.tracer.emit(SelectColumnsOp(frame.ssa, [name]))
                 items.append(Val(column, select.result))
             else:
