@@ -59,7 +59,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ROW_HANDOFFS, ErrorKind, signed64
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, MISSING_NAN, ROW_HANDOFFS, ErrorKind, signed64
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -648,6 +648,9 @@ class KernelEmitter(
             marked = self.emit(arith.AndIOp(flag, self.constant(op.filled_marker.value.data, i8)))
             filled = self.cmpi("ne", marked, self.constant(0, i8))
             code = self.select(filled, self.constant(op.filled.value.data, i64), code)
+        if op.nan_refused is not None:  # SimpleImputer(missing_values=None) raises for NaN
+            nan = self.emit(arith.AndIOp(flag, self.constant(MISSING_NAN, i8)))
+            self.hand_back(self.cmpi("ne", nan, self.constant(0, i8)), "imputer-nan")
         self.check_unknown(op, code)
         return [code]
 

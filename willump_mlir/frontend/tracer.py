@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import inspect
 import itertools
 import textwrap
@@ -149,7 +150,7 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
 #: Calls on static values only that are folded at compile time (pure functions).
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
                       abs, sum, round, zip, enumerate, set, frozenset,
-                      pd.CategoricalDtype}  # fmt: skip
+                      pd.CategoricalDtype, pd.Series}  # fmt: skip
 #: Methods of a static dict folded at compile time (they do not change it).
 _DICT_VIEWS = {"items", "keys", "values", "get"}
 #: The most iterations a loop or comprehension is unrolled for while tracing.
@@ -1504,6 +1505,11 @@ class Tracer:
             if x.pending is not None and x.pending.kind == "reset_index" \
                     and attr in PREDICT_METHODS:  # fmt: skip
                 x = x.pending.source  # the same rows and columns: the same array
+            elif x.pending is not None and x.pending.kind == "set_index" \
+                    and attr in PREDICT_METHODS:  # fmt: skip
+                source = x.pending.source  # the same rows, the other columns
+                kept = source.value.drop(columns=[x.pending.options["keys"]])  # type: ignore[union-attr]
+                x = self.frames.subset(source, kept) or self.materialize(x)
             elif x.pending is not None:
                 x = self.materialize(x)
             if x.ssa is None and x.columns is None:
@@ -1661,6 +1667,8 @@ class Tracer:
             pending = Pending("reset_index", receiver, {"drop": True}, _reset_index,
                               ast.unparse(node), reason)  # fmt: skip
             return Val(self.evaluate(node, pieces), pending=pending)
+        if attr == "set_index":
+            return self._set_index(node, pieces, receiver, args, kwargs)
         static = all(v.is_static for v in (*args, *kwargs.values()))
         # (``filter(like=...)``/``regex=`` pick by the batch's own names: an extra column a
         # later batch has would be missed, so they run in Python)
@@ -1686,6 +1694,22 @@ class Tracer:
                     self.vocab.fixed.add(matrix.ssa)  # type: ignore[arg-type]
                 return matrix
         return None
+
+    def _set_index(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,
+                   args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``frame.set_index("c")`` (a column, dropped): kept as the frame, which a model
+        reads without the column (its result has no index); pandas makes it for other uses
+        (None for other arguments)."""
+        keys = (args or [kwargs.get("keys", Val(None))])[0]
+        if len(args) + len(kwargs) != 1 or not keys.is_static or not isinstance(keys.value, str):
+            return None
+        key = keys.value
+        if receiver.ssa is not None:  # a batch without the column runs the original
+            self.name_columns(receiver.ssa, [key])
+        reason = "set_index gives the frame an index native code does not carry"
+        pending = Pending("set_index", receiver, {"keys": key}, _set_index(key),
+                          ast.unparse(node), reason)  # fmt: skip
+        return Val(self.evaluate(node, pieces), pending=pending)
 
     def _round(self, node: ast.Call, pieces: dict[int, Val], x: Val, digits: list[Val],
                kwargs: dict[str, Val], keyword: str) -> Val | None:  # fmt: skip
@@ -1871,6 +1895,10 @@ def _fills(frame: object, column: str, val: Val) -> bool:
 
 def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
+
+
+def _set_index(key: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    return functools.partial(pd.DataFrame.set_index, keys=key)
 
 
 def _float_dtype(dtype: Val) -> bool:

@@ -689,6 +689,25 @@ func.func @imputed(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?x3xf64>
 
 // -----
 
+// SimpleImputer(missing_values=None): None (filled_marker 1) takes the fill's code; NaN,
+// which scikit-learn refuses, hands the row back to Python (the kernel's python_rows).
+func.func @imputed_none(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?x3xf64> {
+  %c = feature.encode_strings %df "c" bytes <b : tensor<2xui8>> offsets <o : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing -1 filled 0 filled_marker 1 nan_refused on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+  func.return %o : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @imputed_none_stage0(
+// CHECK-SAME:  reasons = ["imputer-nan"]
+// CHECK-DAG: [[NONE:%[0-9]+]] = arith.constant 1 : i8
+// CHECK-DAG: [[NAN:%[0-9]+]] = arith.constant 2 : i8
+// CHECK: [[MARKED:%[0-9]+]] = arith.andi [[FLAG:%[0-9]+]], [[NONE]] : i8
+// CHECK-NEXT: [[FILLED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], %{{[0-9]+}} : i8
+// CHECK-NEXT: arith.select [[FILLED]], %{{[0-9]+}}, %{{[0-9]+}} : i64
+// CHECK-NEXT: {{%[0-9]+}} = arith.andi [[FLAG]], [[NAN]] : i8
+
+// -----
+
 // Dates: a datetime column's ticks read as they are (the runtime checks their unit), "%b-%Y" text read byte by byte in an scf.if for rows of the format's width (8)
 // that are not missing; any other row (or an invalid date) is error 7, after which the
 // runtime runs the original function. Fields split the ticks with floor division; NaT
