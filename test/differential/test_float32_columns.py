@@ -192,8 +192,15 @@ def assembled(df):
     return X[["ratio", "flag", "age32"]]
 
 
+def masked(df):  # pandas keeps float32, the number rounded to it (1e300: inf)
+    X = df.copy()
+    X.loc[X["age32"] > 30.0, "age32"] = 0.3
+    X.loc[X["k"] < 0, "fare"] = 1e300
+    return X["age32"] - X["fare"]
+
+
 @pytest.mark.parametrize("fn", [scaled, filled, clipped, compared, beside_float64, beside_int64,
-                                downcast, squares_and_roots, between, assembled],
+                                downcast, squares_and_roots, between, assembled, masked],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_float32_arithmetic_as_numpy_computes_it(fn: Callable[..., Any]) -> None:
     frame = pd.concat([ODD.iloc[:4], PEOPLE.assign(k=1).iloc[:40], ODD.iloc[4:]])

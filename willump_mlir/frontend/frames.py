@@ -223,8 +223,8 @@ class FrameAssembly:
         if name in frame.value.columns:
             column = self._item(self.columns_of(frame), name)
             if not _vector(column) or column.ssa.type.get_element_type() == i1:  # type: ignore[union-attr]
-                raise Unsupported(f"X.loc[mask, {name!r}] = ... of a column that is not int64 "
-                                  "or float64")  # fmt: skip
+                raise Unsupported(f"X.loc[mask, {name!r}] = ... of a column that is not int64, "
+                                  "float64 or float32")  # fmt: skip
             element = column.ssa.type.get_element_type()  # type: ignore[union-attr]
             rest = column.ssa
         if batch:
@@ -237,7 +237,9 @@ class FrameAssembly:
                 else int(number) if number.is_integer() else None  # fmt: skip
             if element == i64 and (whole is None or not -(2**63) <= whole < 2**63):
                 raise Unsupported(f"{new.value!r} in an int64 column is not int64 (pandas)")
-            put = emit(ConstantOp(number if element == f64 else whole)).result  # type: ignore[arg-type]
+            constant = ConstantOp(float32_number(number), f32) if element == f32 \
+                else ConstantOp(number if element == f64 else whole)  # type: ignore[arg-type]  # fmt: skip
+            put = emit(constant).result
         if rest is None:
             rest = self.tracer._constant_batch(emit(ConstantOp(float("nan"))).result, mask.ssa)
         assert put is not None

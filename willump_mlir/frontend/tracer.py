@@ -1252,6 +1252,9 @@ class Tracer:
         other_element = other_type.get_element_type() if isinstance(other_type, TensorType) \
             else None  # fmt: skip
         if other_element == f32:  # NEP 50: numpy rounds the number to float32
+            if isinstance(number, (int, np.integer)) and abs(int(number)) > 2**53:
+                raise Unsupported(f"{number} beside float32 values is not compiled (rounded "
+                                  "twice or once to float32)")  # fmt: skip
             return self.emit(ConstantOp(float32_number(number), f32)).result
         if isinstance(number, (float, np.float64)) or other_element == f64:
             return self.emit(ConstantOp(float(number))).result
