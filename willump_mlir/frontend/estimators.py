@@ -305,7 +305,10 @@ class EstimatorLowering:
         if part.ssa is not None and isinstance(part.ssa.type, FrameType):
             part = self.as_array(part)
         if part.ssa is None or not is_batch(part.ssa.type):
-            raise Unsupported(f"part {name!r} does not produce a numeric batch")
+            narrow = narrow_floats(part.value) if isinstance(part.value, np.ndarray) else False
+            raise Unsupported(f"part {name!r} does not produce a numeric batch" + (
+                " (it is float32: scikit-learn computes on float32 columns in float32)"
+                if narrow else ""))  # fmt: skip
         return part.ssa
 
     def _column_transformer(self, ct: ColumnTransformer, x: Val, label: str) -> Val:
