@@ -17,6 +17,7 @@ not add columns to a DataFrame argument it assigns to (its result is the same).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
@@ -109,8 +110,8 @@ class FrameAssembly:
         for name in names:
             column = value[name]
             if isinstance(typ.dtype_of(name), StrType) or not _native_dtype(column.dtype):
-                # a str column, or one carried as it is (nullable Int64, int32...): each
-                # native use reads it from the frame, Python code gets the frame's column
+                # a str column, or one carried as it is (nullable Int64, int32...: no native
+                # op computes on it); Python code gets the frame's own column
                 select = self.tracer.emit(SelectColumnsOp(frame.ssa, [name]))
                 items.append(Val(column, select.result))
             else:
@@ -189,6 +190,9 @@ class FrameAssembly:
             series += index_source(frame)  # pd.DataFrame(index=df.index): df's rows
             check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         items, names = list(frame.items), list(frame.columns)
+        if isinstance(example, pd.Series) and example.name != name and column.ssa is not None \
+                and not category:  # fmt: skip
+            column = dataclasses.replace(column, value=value[name])  # ``X[name]`` is named so
         if name in names:
             items[names.index(name)] = column
         else:
