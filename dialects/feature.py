@@ -337,8 +337,9 @@ class EncodeStringsOp(IRDLOperation):
     ``missing`` (-1 when no missing value was a fitted category), the other one is unknown.
     With ``filled`` (a fill of missing values before the encoder: ``fillna``, SimpleImputer),
     the missing values named by ``filled_marker`` get code ``filled`` instead (-1: the fill
-    is no category). With ``on_unknown error`` an unknown value stops the batch with an
-    error naming the row.
+    is no category). With ``nan_refused`` (a ``SimpleImputer(missing_values=None)`` fill,
+    which refuses NaN) a NaN value hands its row back to Python. With ``on_unknown error``
+    an unknown value stops the batch with an error naming the row.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>>
@@ -348,6 +349,10 @@ class EncodeStringsOp(IRDLOperation):
     %f = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>>
            offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 1
            missing 2 marker 1 filled 0 filled_marker 2 on_unknown ignore
+           : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
+    %n = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>>
+           offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 1
+           missing -1 filled 0 filled_marker 1 nan_refused on_unknown ignore
            : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x1xi64>
     ```
     """
@@ -363,13 +368,15 @@ class EncodeStringsOp(IRDLOperation):
     missing_marker = opt_prop_def(IntegerAttr[I64])
     filled = opt_prop_def(IntegerAttr[I64])
     filled_marker = opt_prop_def(IntegerAttr[I64])
+    nan_refused = opt_prop_def(UnitAttr)
     on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
         "$frame $column `bytes` $bytes `offsets` $offsets `table` $table `probes` $probes "
         "`missing` $missing (`marker` $missing_marker^)? (`filled` $filled^)? "
-        "(`filled_marker` $filled_marker^)? `on_unknown` $on_unknown attr-dict "
+        "(`filled_marker` $filled_marker^)? (`nan_refused` $nan_refused^)? "
+        "`on_unknown` $on_unknown attr-dict "
         "`:` type($frame) `->` type($result)"
     )
 
@@ -385,6 +392,7 @@ class EncodeStringsOp(IRDLOperation):
         on_unknown: str | UnknownPolicy,
         missing_marker: int = MISSING_NAN,
         filled: tuple[int, int] | None = None,
+        nan_refused: bool = False,
     ):
         properties: dict[str, Attribute] = {
             "column": StringAttr(column),
@@ -399,6 +407,8 @@ class EncodeStringsOp(IRDLOperation):
             properties["missing_marker"] = _int(missing_marker)
         if filled is not None:  # (code, marker)
             properties["filled"], properties["filled_marker"] = _int(filled[0]), _int(filled[1])
+        if nan_refused:
+            properties["nan_refused"] = UnitAttr()
         super().__init__(operands=[frame], properties=properties, result_types=[batch_of(1, i64)])
 
     @property
@@ -432,6 +442,10 @@ class EncodeStringsOp(IRDLOperation):
         markers = (MISSING_NONE, MISSING_NAN, MISSING_ANY)
         if self.filled_marker is not None and self.filled_marker.value.data not in markers:
             raise VerifyException("filled_marker must be 1 (None), 2 (NaN) or 3 (either)")
+        if self.nan_refused is not None and (
+            self.filled_marker is None or self.filled_marker.value.data != MISSING_NONE
+        ):
+            raise VerifyException("nan_refused goes with a fill of None (filled_marker 1)")
         if self.filled is not None and not -1 <= self.filled.value.data < self.categories:
             raise VerifyException(f"filled must be -1 or a category index, got {self.filled}")
         if not 1 <= self.probes.value.data <= size:

@@ -35,6 +35,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    f32,
     f64,
     i1,
     i64,
@@ -300,8 +301,9 @@ def verify_batch(typ: Attribute, what: str) -> TensorType:
 class ToArrayOp(IRDLOperation):
     """Select numeric columns of a frame as a dense matrix (``df[cols].to_numpy()``).
 
-    The matrix holds f64 values (any numeric column, read exactly), or i64 or i1 values
-    (the runtime accepts only int64 or bool columns: what pandas computes on as such).
+    The matrix holds f64 values (any numeric column, read exactly), or f32, i64 or i1
+    values (the runtime accepts only float32, int64 or bool columns: what pandas computes
+    on as such).
 
     ```mlir
     %x = pipeline.to_array %df ["age", "income"] : !pipeline.frame<...> -> tensor<?x2xf64>
@@ -329,7 +331,7 @@ class ToArrayOp(IRDLOperation):
         typ = verify_batch(self.result.type, "result")
         element = typ.get_element_type()
         if element not in NUMERIC_ELEMENTS:
-            raise VerifyException(f"result elements must be f64, i64 or i1, got {element}")
+            raise VerifyException(f"result elements must be f64, f32, i64 or i1, got {element}")
         if typ != batch_of(len(self.columns.data), element):
             raise VerifyException(f"result must be {batch_of(len(self.columns.data), element)}")
 
@@ -559,10 +561,12 @@ class TakeColumnOp(IRDLOperation):
 
 @irdl_op_definition
 class ConstantOp(IRDLOperation):
-    """A scalar constant broadcast over rows: a float (f64) or an integer (i64).
+    """A scalar constant broadcast over rows: a float (f64, or f32: a Python number beside
+    float32 values, which numpy rounds to float32) or an integer (i64).
 
     ```mlir
     %c = pipeline.constant 2.500000e+00 : f64
+    %h = pipeline.constant 1.000000e-01 : f32
     %k = pipeline.constant 2010 : i64
     ```
     """
@@ -572,8 +576,8 @@ class ConstantOp(IRDLOperation):
     result = result_def()
     traits = traits_def(Pure())
 
-    def __init__(self, value: float | int):
-        attr = IntegerAttr(value, i64) if isinstance(value, int) else FloatAttr(value, f64)
+    def __init__(self, value: float | int, element: Attribute = f64):
+        attr = IntegerAttr(value, i64) if isinstance(value, int) else FloatAttr(value, element)
         super().__init__(properties={"value": attr}, result_types=[attr.type])
 
     @classmethod
@@ -581,10 +585,11 @@ class ConstantOp(IRDLOperation):
         value = parser.parse_attribute()  # a FloatAttr; NaN and inf print as hex
         if isinstance(value, IntegerAttr) and value.type == i64:
             op = cls(value.value.data)
-        elif isinstance(value, FloatAttr) and value.type == f64:
-            op = cls(value.value.data)
+        elif isinstance(value, FloatAttr) and value.type in (f64, f32):
+            op = cls(value.value.data, value.type)
         else:
-            parser.raise_error(f"expected an f64 or i64 literal such as 2.5 : f64, got {value}")
+            parser.raise_error(f"expected an f64, f32 or i64 literal such as 2.5 : f64, got "
+                               f"{value}")  # fmt: skip
         op.attributes.update(parser.parse_optional_attr_dict())
         return op
 
@@ -594,8 +599,8 @@ class ConstantOp(IRDLOperation):
         printer.print_op_attributes(self.attributes)
 
     def verify_(self) -> None:
-        if self.value.type not in (f64, i64):
-            raise VerifyException(f"the value must be an f64 or i64, got {self.value.type}")
+        if self.value.type not in (f64, f32, i64):
+            raise VerifyException(f"the value must be an f64, f32 or i64, got {self.value.type}")
         if self.value.type != self.result.type:
             raise VerifyException("result type must be the type of the value")
 
@@ -616,50 +621,72 @@ FLOAT_FUNCTIONS = ("div", "arctan2", "copysign", "hypot")
 #: Integer functions with a divisor (numpy gives 0 for a zero divisor; pandas float64).
 DIVISIONS = ("floor_divide", "remainder")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
-#: Element types of elementwise values: float64, int64 and bool, as numpy computes on them.
-NUMERIC_ELEMENTS = (f64, i64, i1)
+#: Element types of elementwise values: float64, float32, int64 and bool, as numpy computes
+#: on them.
+NUMERIC_ELEMENTS = (f64, f32, i64, i1)
+#: Functions of f32 values computed in float32 that IEEE rounds exactly (numpy's float32
+#: ``log``, ``exp``, ``power``... are its own approximations, which native code does not
+#: reproduce).
+FLOAT32_UNARY = ("abs", "fabs", "negative", "floor", "ceil", "trunc", "rint", "square", "sqrt")
+FLOAT32_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum")
 
 
 def _element(typ: Attribute, what: str) -> Attribute:
-    """The element of a batch or scalar operand, which must be f64, i64 or i1."""
+    """The element of a batch or scalar operand, which must be f64, f32, i64 or i1."""
     element = typ.get_element_type() if isinstance(typ, TensorType) else typ
     if element not in NUMERIC_ELEMENTS:
-        raise VerifyException(f"{what} must hold f64, i64 or i1 values, got {typ}")
+        raise VerifyException(f"{what} must hold f64, f32, i64 or i1 values, got {typ}")
     return element
 
 
 def unary_element(function: str, input: Attribute) -> Attribute:
     """numpy's result element of a unary ufunc: an integer input stays i64 for
-    :data:`INTEGER_UNARY_FUNCTIONS` and becomes f64 for the others; bool is not taken
-    (numpy gives float16 for ``np.log(bool)`` and refuses ``-bool``)."""
+    :data:`INTEGER_UNARY_FUNCTIONS` and becomes f64 for the others; f32 stays f32 for
+    :data:`FLOAT32_UNARY` (others are not supported); bool is not taken (numpy gives
+    float16 for ``np.log(bool)`` and refuses ``-bool``)."""
     element = _element(input, "input")
     if element == i1:
         raise VerifyException("a unary function of booleans is not supported")
+    if element == f32 and function not in FLOAT32_UNARY:
+        raise VerifyException(f"{function!r} of f32 values is not supported")
     if element == i64 and function not in INTEGER_UNARY_FUNCTIONS:
         return f64
     return element
 
 
-def binary_element(function: str, lhs: Attribute, rhs: Attribute) -> Attribute:
-    """numpy's result element of a binary ufunc on f64/i64/i1 operands (a scalar operand
-    is a Python number, which takes the batch's kind when it can).
+def promoted_element(elements: set[Attribute]) -> Attribute:
+    """numpy's common element of batches (a scalar operand is a Python number, which takes
+    the batch's kind when it can): f64 beside any f64; f32 with f32 or i1, f64 with i64
+    (float32 holds no int64 exactly); i64 for integers and booleans."""
+    if f64 in elements or elements >= {f32, i64}:
+        return f64
+    return f32 if f32 in elements else i64
 
-    Comparisons give i1; true division, ``arctan2``, ``copysign`` and ``hypot`` give f64;
-    otherwise any f64 operand gives f64 and
-    integers (i64, or i64 with i1) give i64, wrapping on overflow as numpy does. Arithmetic
-    on two booleans (logical in numpy) and integer powers (which raise for negative
-    exponents) are not supported.
+
+def binary_element(function: str, lhs: Attribute, rhs: Attribute) -> Attribute:
+    """numpy's result element of a binary ufunc on f64/f32/i64/i1 operands (see
+    :func:`promoted_element`).
+
+    Comparisons give i1; true division, ``arctan2``, ``copysign`` and ``hypot`` give f64
+    (f32 for the division of f32 values); otherwise the operands' common element,
+    integers (i64, or i64 with i1) giving i64, wrapping on overflow as numpy does.
+    Arithmetic on two booleans (logical in numpy), integer powers (which raise for
+    negative exponents) and f32 functions other than :data:`FLOAT32_BINARY` are not
+    supported.
     """
     elements = {_element(lhs, "lhs"), _element(rhs, "rhs")}
+    element = promoted_element(elements)
+    if element == f32 and function not in FLOAT32_BINARY + COMPARISONS:
+        raise VerifyException(f"{function!r} of f32 values is not supported")
     if function in COMPARISONS:
         return i1
-    if function in FLOAT_FUNCTIONS or f64 in elements:
+    if function in FLOAT_FUNCTIONS and element != f32:
         return f64
     if elements == {i1}:
         raise VerifyException(f"{function!r} of two boolean operands is not supported")
-    if function == "power":
+    if function == "power" and element == i64:
         raise VerifyException("an integer power is not supported")
-    return i64
+    return element
 
 
 def where_element(then_value: Attribute, else_value: Attribute) -> Attribute:
@@ -667,7 +694,7 @@ def where_element(then_value: Attribute, else_value: Attribute) -> Attribute:
     elements = {_element(then_value, "then value"), _element(else_value, "else value")}
     if len(elements) == 1:
         return elements.pop()
-    return f64 if f64 in elements else i64
+    return promoted_element(elements)
 
 
 @irdl_op_definition
@@ -829,10 +856,11 @@ class WhereOp(IRDLOperation):
 
 @irdl_op_definition
 class CastOp(IRDLOperation):
-    """Convert the elements of a batch between f64, i64 and i1 (``Series.astype``).
+    """Convert the elements of a batch between f64, f32, i64 and i1 (``Series.astype``).
 
-    As pandas converts: i1 -> i64/f64 gives 0 or 1; i64 -> f64 rounds to nearest (exact
-    below 2**53); f64/i64 -> i1 is ``x != 0`` (NaN is True); f64 -> i64 truncates toward
+    As pandas converts: i1 -> i64/f64/f32 gives 0 or 1; i64 -> f64/f32 and f64 -> f32
+    round to nearest (i64 -> f64 exact below 2**53); f32 -> f64 is exact; f64/f32/i64 -> i1
+    is ``x != 0`` (NaN is True); f32 -> i64 is not supported; f64 -> i64 truncates toward
     zero, a NaN or infinite value is a run-time error (pandas' ``IntCastingNaNError``) and
     a value out of the i64 range gives -2**63, as numpy does.
 
@@ -871,6 +899,8 @@ class CastOp(IRDLOperation):
             raise VerifyException("result must have the input's shape")
         if _element(source, "input") == _element(target, "result"):
             raise VerifyException("a cast must change the element type")
+        if source.get_element_type() == f32 and target.get_element_type() == i64:
+            raise VerifyException("a cast from f32 to i64 is not supported")
         if self.speculative is not None and (
             source.get_element_type() != f64 or target.get_element_type() != i64
         ):
@@ -885,6 +915,8 @@ def reduce_element(function: str, input: Attribute) -> Attribute:
     ``std`` and ``median`` are float64, ``count`` int64; ``sum`` keeps float64 and sums integers and
     booleans in int64; ``min``/``max`` keep float64 and int64 (a boolean's is a bool)."""
     element = _element(input, "input")
+    if element == f32:  # pandas reduces float32 in float32 (numpy's pairwise sums)
+        raise VerifyException(f"{function} of f32 values is not supported")
     if function in ("mean", "var", "std", "median"):
         return f64
     if function == "count":

@@ -59,7 +59,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, ROW_HANDOFFS, ErrorKind, signed64
+from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, MISSING_NAN, ROW_HANDOFFS, ErrorKind, signed64
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -372,8 +372,8 @@ class KernelEmitter(
         if element == i64:
             function = self.INTEGER_UNARY[op.function.data]
             return [function(self, x) for x in self.row_of(op.input)]
-        function = self.UNARY[op.function.data]
-        return [function(self, self.convert(x, f64)) for x in self.row_of(op.input)]
+        function = self.UNARY[op.function.data]  # f32: pipeline.FLOAT32_UNARY, in float32
+        return [function(self, self.convert(x, element)) for x in self.row_of(op.input)]
 
     BINARY: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
         "add": arith.AddfOp,
@@ -402,8 +402,10 @@ class KernelEmitter(
             return value
         if value.type == i1:
             value = self.emit(arith.ExtUIOp(value, i64))
-        if element == f64 and value.type == i64:
-            return self.emit(arith.SIToFPOp(value, f64))
+        if element in (f64, f32) and value.type == i64:
+            return self.emit(arith.SIToFPOp(value, element))
+        if element == f64 and value.type == f32:  # exact
+            return self.emit(arith.ExtFOp(value, f64))
         assert value.type == element, f"cannot promote {value.type} to {element}"
         return value
 
@@ -412,9 +414,11 @@ class KernelEmitter(
         lhs = self.broadcast(self.row_of(op.lhs), width)
         rhs = self.broadcast(self.row_of(op.rhs), width)
         name = op.function.data
-        # Integers (and booleans) compare exactly as i64; with a float, as f64 (numpy).
-        kinds = {lhs[0].type, rhs[0].type}
-        element = f64 if f64 in kinds or name in pipeline.FLOAT_FUNCTIONS else i64
+        # Integers (and booleans) compare exactly as i64; with a float, as the common float
+        # (numpy): f32 values with f32 or bool ones in float32, else in float64.
+        element = pipeline.promoted_element({lhs[0].type, rhs[0].type})
+        if element == i64 and name in pipeline.FLOAT_FUNCTIONS:
+            element = f64
         lhs = [self.convert(v, element) for v in lhs]
         rhs = [self.convert(v, element) for v in rhs]
         pairs = zip(lhs, rhs, strict=True)
@@ -422,7 +426,7 @@ class KernelEmitter(
             if element == i64:
                 return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
-        table = self.INTEGER_BINARY if element == i64 else self.BINARY
+        table = self.INTEGER_BINARY if element == i64 else self.BINARY  # f32: FLOAT32_BINARY
         if name not in table:  # division ufuncs, extrema, arctan2... (passes.number_kernels)
             return [self.number_binary(op, a, b) for a, b in pairs]
         return [self.emit(table[name](a, b)) for a, b in pairs]
@@ -440,10 +444,13 @@ class KernelEmitter(
         """``astype`` as pandas does it (see ``pipeline.cast``)."""
         target = op.result.type.get_element_type()
         row = self.row_of(op.input)
+        floats = row[0].type in (f64, f32)
         if target == i1:
-            zero = self.constant(0.0 if row[0].type == f64 else 0, row[0].type)
-            compare = self.cmpf if row[0].type == f64 else self.cmpi
-            return [compare("une" if row[0].type == f64 else "ne", x, zero) for x in row]
+            zero = self.constant(0.0 if floats else 0, row[0].type)
+            compare = self.cmpf if floats else self.cmpi
+            return [compare("une" if floats else "ne", x, zero) for x in row]
+        if target == f32 and row[0].type == f64:  # round to nearest, as numpy
+            return [self.emit(arith.TruncFOp(x, f32)) for x in row]
         if row[0].type != f64:
             return [self.convert(x, target) for x in row]
         site = self.lowering.error_site(op)
@@ -641,6 +648,9 @@ class KernelEmitter(
             marked = self.emit(arith.AndIOp(flag, self.constant(op.filled_marker.value.data, i8)))
             filled = self.cmpi("ne", marked, self.constant(0, i8))
             code = self.select(filled, self.constant(op.filled.value.data, i64), code)
+        if op.nan_refused is not None:  # SimpleImputer(missing_values=None) raises for NaN
+            nan = self.emit(arith.AndIOp(flag, self.constant(MISSING_NAN, i8)))
+            self.hand_back(self.cmpi("ne", nan, self.constant(0, i8)), "imputer-nan")
         self.check_unknown(op, code)
         return [code]
 

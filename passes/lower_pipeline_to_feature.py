@@ -346,6 +346,7 @@ def _encode_string_column(
             on_unknown,
             lw.int_param("missing_marker", MISSING_NAN),
             None if filled == -2 else (filled, lw.int_param("filled_marker")),
+            bool(lw.int_param("nan_refused", 0)),
         )
     )
     return EncodedColumn(op.result, op.categories, missing, lw.int_param("drop", -1))

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, func, llvm, math
-from xdsl.dialects.builtin import f64, i64
+from xdsl.dialects.builtin import f32, f64, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.abi import ErrorKind
@@ -49,7 +49,7 @@ class NumberEmitter:
                       b: SSAValue) -> SSAValue:  # fmt: skip
         """``op``'s function of one pair of (promoted) elements."""
         name = op.function.data
-        if a.type == f64:
+        if a.type in (f64, f32):
             if name in ("maximum", "minimum"):  # numpy's: a if a is NaN or beyond b, else b
                 beyond = self.cmpf("ogt" if name == "maximum" else "olt", a, b)
                 return self.select(self.ior(self.cmpf("uno", a, a), beyond), a, b)

@@ -1,9 +1,11 @@
-"""Shared fixtures: a private object-code cache and the lending_club workload."""
+"""Shared fixtures: a private object-code cache, the lending_club workload, and a count of
+the Python steps compiled calls run."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -34,3 +36,19 @@ def tree_layout(request: pytest.FixtureRequest) -> str:
     """``wm.compile``'s ``tree_layout``: run a test with tree models as generated branches,
     then walking node arrays (the layout ``choose-tree-layout`` picks for large ensembles)."""
     return request.param
+
+
+@pytest.fixture
+def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many Python steps compiled calls have run (one count per step and call)."""
+    from willump_mlir.runtime.compiled import NativeProgram
+
+    counted = [0]
+    run_python = NativeProgram.run_python
+
+    def counting(self: NativeProgram, *args: Any) -> None:
+        counted[0] += 1
+        run_python(self, *args)
+
+    monkeypatch.setattr(NativeProgram, "run_python", counting)
+    yield counted

@@ -12,9 +12,33 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
+
+
+def preprocess(numeric: list[str], text: tuple[str, ...] = ("sex", "passengerClass"),
+               imputer: SimpleImputer | None = None) -> ColumnTransformer:  # fmt: skip
+    """A notebook's ColumnTransformer of the Titanic table: imputed, scaled numbers;
+    imputed (``imputer``: most frequent), one-hot str."""
+    imputer = imputer or SimpleImputer(strategy="most_frequent")
+    return ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
+        ("cat", make_pipeline(imputer, OneHotEncoder(handle_unknown="ignore")), list(text)),
+    ])  # fmt: skip
+
+
+def same_results(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
+    """``compiled`` equals ``fn`` (``selfcheck.difference``) on each batch (its own copy)."""
+    for batch in batches:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = difference(fn(batch.copy()), compiled(batch.copy()))
+        assert found is None, f"{found} on\n{batch}"
 
 
 def check_notebook(

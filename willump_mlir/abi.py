@@ -132,6 +132,8 @@ ROW_HANDOFFS = {
     "str-int": "astype(int) of a string that is not 1 to 18 ASCII digits (a sign, spaces, "
     "a missing value: pandas reads or refuses it)",
     "lookup-miss": "a key is missing from a .loc lookup table (pandas raises KeyError)",
+    "imputer-nan": "SimpleImputer(missing_values=None) meets NaN in a str column (scikit-learn "
+    "raises ValueError)",
     "linear-range": "a TF-IDF row tallied into a linear model has finite weights whose sums "
     "overflow (idf or coefficients near the float64 range)",
     "linear-tie": "a row's linear classifier decision values are within 1e-6 of a tie "

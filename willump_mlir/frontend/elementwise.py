@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.dialects.builtin import TensorType, f32, f64, i1, i64
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
@@ -113,8 +113,9 @@ class Elementwise:
 
     def power(self, lhs: Val, rhs: Val, value: object) -> Val | None:
         """``lhs ** rhs`` / ``np.power(lhs, rhs)`` where numpy's result is not ``pow``'s:
-        a float power with the scalar exponent 0.5 (``sqrt``) and an int64 batch to a
-        constant int power; None for the other powers (``pow``, ``pipeline.binary``)."""
+        a float power with the scalar exponent 0.5 (``sqrt``), a float32 square and an int64
+        batch to a constant int power; None for the other powers (``pow``,
+        ``pipeline.binary``; not for float32)."""
         typ = _dense(lhs)
         exponent = rhs.value
         if typ is None or not rhs.is_static or isinstance(exponent, bool) \
@@ -124,8 +125,10 @@ class Elementwise:
         integral = isinstance(exponent, (int, np.integer))
         if element == i64 and integral:
             return self._integer_power(lhs, int(exponent), value)
-        if element in (f64, i64) and exponent == 0.5:  # numpy's loop: sqrt for 0.5
+        if element in (f64, f32, i64) and exponent == 0.5:  # numpy's loop: sqrt for 0.5
             return self.tracer._checked(UnaryOp("sqrt", lhs.ssa), value)
+        if element == f32 and exponent == 2:  # numpy's float32 x ** 2 is x * x (powf not)
+            return self.tracer._checked(UnaryOp("square", lhs.ssa), value)
         return None
 
     def pandas_division(self, function: str, lhs: Val, rhs: Val, value: object) -> bool:

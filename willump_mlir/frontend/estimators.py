@@ -81,7 +81,7 @@ _LINEAR_MODELS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "LinearReg
                   "Ridge")  # fmt: skip
 
 
-def _narrow_floats(value: object) -> bool:
+def narrow_floats(value: object) -> bool:
     """Whether ``value`` (a frame or a dense array) holds floats narrower than float64 as its
     common dtype, which scikit-learn keeps (``marshal.check_precision``: the original runs)."""
     if isinstance(value, pd.DataFrame):
@@ -129,7 +129,7 @@ class EstimatorLowering:
         op = self.tracer.emit(ToArrayOp(frame, columns))  # a selection left unused is DCE'd
         value = x.value
         if isinstance(value, pd.DataFrame):  # float32 columns stay float32, as pandas gives
-            value = value.to_numpy(dtype=np.float32 if _narrow_floats(value) else np.float64)
+            value = value.to_numpy(dtype=np.float32 if narrow_floats(value) else np.float64)
         return Val(value, op.result)
 
     def _kinds(self, x: Val) -> list[str]:
@@ -305,7 +305,10 @@ class EstimatorLowering:
         if part.ssa is not None and isinstance(part.ssa.type, FrameType):
             part = self.as_array(part)
         if part.ssa is None or not is_batch(part.ssa.type):
-            raise Unsupported(f"part {name!r} does not produce a numeric batch")
+            narrow = narrow_floats(part.value) if isinstance(part.value, np.ndarray) else False
+            raise Unsupported(f"part {name!r} does not produce a numeric batch" + (
+                " (it is float32: scikit-learn computes on float32 columns in float32)"
+                if narrow else ""))  # fmt: skip
         return part.ssa
 
     def _column_transformer(self, ct: ColumnTransformer, x: Val, label: str) -> Val:
@@ -376,7 +379,7 @@ class EstimatorLowering:
         lowered = params.lower_estimator(est, method, kinds, self.tracer.blobs)
         if not isinstance(est, params.FRAME_INPUT) and not text:
             x = self.as_array(x)
-        if _narrow_floats(x.value) and not _computes_in_float64(est, lowered):
+        if narrow_floats(x.value) and not _computes_in_float64(est, lowered):
             raise Unsupported(f"{name} computes in float32 on float32 input (OpenBLAS, whose "
                               "sums depend on the strides of the array numpy gets); the "
                               "compiled code reads float64")  # fmt: skip

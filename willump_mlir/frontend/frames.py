@@ -17,13 +17,14 @@ not add columns to a DataFrame argument it assigns to (its result is the same).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import TensorType, f64, i1, i64
-from xdsl.ir import SSAValue
+from xdsl.dialects.builtin import TensorType, f32, f64, i1, i64
+from xdsl.ir import Attribute, SSAValue
 
 from willump_mlir.abi import MISSING_ANY
 from willump_mlir.dialects.pipeline import (
@@ -38,11 +39,12 @@ from willump_mlir.dialects.pipeline import (
 )
 
 from .categories import model_categories
-from .estimators import hstack_op
+from .estimators import hstack_op, narrow_floats
 from .fallback import check_aligned, same_index
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
+from .types import element_type, float32_number
 from .values import Pending, Val
 
 if TYPE_CHECKING:
@@ -59,12 +61,22 @@ def is_frame(val: Val) -> bool:
 
 
 def _vector(val: Val) -> bool:
-    """A native 1-D batch of f64, i64 or i1 (a numeric column)."""
+    """A native 1-D batch of f64, f32, i64 or i1 (a numeric column)."""
     typ = val.ssa.type if val.ssa is not None else None
     return (
         isinstance(typ, TensorType) and not is_sparse(typ) and typ.get_num_dims() == 1
-        and typ.get_element_type() in (f64, i64, i1)
+        and typ.get_element_type() in (f64, f32, i64, i1)
     )  # fmt: skip
+
+
+def _native_dtype(dtype: object) -> bool:
+    """A column dtype native code computes on as pandas does: float64, float32, int64, bool
+    (nullable and narrower integer columns are carried, not computed on)."""
+    return isinstance(dtype, np.dtype) and element_type(dtype) is not None
+
+
+def _element_of(val: Val) -> Attribute:
+    return val.ssa.type.get_element_type()  # type: ignore[union-attr]
 
 
 _NUMBERS = (int, float, np.integer, np.floating)  # a number fill (bool excepted)
@@ -97,7 +109,9 @@ class FrameAssembly:
         items = []
         for name in names:
             column = value[name]
-            if isinstance(typ.dtype_of(name), StrType):
+            if isinstance(typ.dtype_of(name), StrType) or not _native_dtype(column.dtype):
+                # a str column, or one carried as it is (nullable Int64, int32...: no native
+                # op computes on it); Python code gets the frame's own column
                 select = self.tracer.emit(SelectColumnsOp(frame.ssa, [name]))
                 items.append(Val(column, select.result))
             else:
@@ -176,6 +190,9 @@ class FrameAssembly:
             series += index_source(frame)  # pd.DataFrame(index=df.index): df's rows
             check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         items, names = list(frame.items), list(frame.columns)
+        if isinstance(example, pd.Series) and example.name != name and column.ssa is not None \
+                and not category:  # fmt: skip
+            column = dataclasses.replace(column, value=value[name])  # ``X[name]`` is named so
         if name in names:
             items[names.index(name)] = column
         else:
@@ -210,8 +227,8 @@ class FrameAssembly:
         if name in frame.value.columns:
             column = self._item(self.columns_of(frame), name)
             if not _vector(column) or column.ssa.type.get_element_type() == i1:  # type: ignore[union-attr]
-                raise Unsupported(f"X.loc[mask, {name!r}] = ... of a column that is not int64 "
-                                  "or float64")  # fmt: skip
+                raise Unsupported(f"X.loc[mask, {name!r}] = ... of a column that is not int64, "
+                                  "float64 or float32")  # fmt: skip
             element = column.ssa.type.get_element_type()  # type: ignore[union-attr]
             rest = column.ssa
         if batch:
@@ -224,7 +241,9 @@ class FrameAssembly:
                 else int(number) if number.is_integer() else None  # fmt: skip
             if element == i64 and (whole is None or not -(2**63) <= whole < 2**63):
                 raise Unsupported(f"{new.value!r} in an int64 column is not int64 (pandas)")
-            put = emit(ConstantOp(number if element == f64 else whole)).result  # type: ignore[arg-type]
+            constant = ConstantOp(float32_number(number), f32) if element == f32 \
+                else ConstantOp(number if element == f64 else whole)  # type: ignore[arg-type]  # fmt: skip
+            put = emit(constant).result
         if rest is None:
             rest = self.tracer._constant_batch(emit(ConstantOp(float("nan"))).result, mask.ssa)
         assert put is not None
@@ -324,14 +343,20 @@ class FrameAssembly:
         if not _vector(val):
             raise Unsupported("fillna of this value is not compiled (numeric columns only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
-        if val.ssa.type.get_element_type() != f64:  # no NaN: pandas keeps it, whatever fill
+        element = val.ssa.type.get_element_type()
+        if element not in (f64, f32):  # no NaN: pandas keeps it, whatever fill
             return Val(value, val.ssa)
         if isinstance(fill, bool) or not isinstance(fill, (Val, *_NUMBERS)):
             raise Unsupported("fillna of a float column is compiled with a number only")
+        if isinstance(fill, Val) and element == f32:
+            raise Unsupported("fillna of a float32 column with a batch reduction is not "
+                              "compiled")  # fmt: skip
         missing = self.tracer.emit(BinaryOp("ne", val.ssa, val.ssa))  # NaN != NaN
         if isinstance(fill, Val):  # where promotes an i64 scalar to f64, as pandas does
             assert fill.ssa is not None
             number = fill.ssa
+        elif element == f32:  # pandas keeps float32, the fill rounded to it
+            number = self.tracer.emit(ConstantOp(float32_number(fill), f32)).result
         else:
             number = self.tracer.emit(ConstantOp(float(fill))).result
         return self.tracer._checked(WhereOp(missing.result, number, val.ssa), value)
@@ -364,8 +389,14 @@ class FrameAssembly:
 
     def matrix(self, frame: Val, value: object) -> Val:
         """The numeric columns of an assembled frame as one f64 matrix, standing for
-        ``value`` (the frame's ``to_numpy()``, or what a model reads)."""
+        ``value`` (the frame's ``to_numpy()``, or what a model reads); ``Unsupported`` for
+        a frame of float32 columns only (pandas' matrix and scikit-learn's computations on
+        it are float32)."""
         assert frame.items is not None
+        if any(_vector(i) and _element_of(i) == f32 for i in frame.items) \
+                and narrow_floats(frame.value):  # fmt: skip
+            raise Unsupported("the frame's columns are all float32, which pandas and "
+                              "scikit-learn compute on in float32")  # fmt: skip
         inputs = []
         for item in frame.items:
             if not _vector(item):

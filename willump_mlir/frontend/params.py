@@ -172,18 +172,18 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
 def imputed_strings(est: SimpleImputer, columns: int) -> list[tuple[str, int]]:
     """The str each of ``columns`` str columns' NaN becomes in ``est.transform``, with the
     marker of NaN (scikit-learn compares object data: None stays None, and the encoder after
-    reads it); ``Unsupported`` unless ``est`` fills NaN with a str and keeps every column.
-    (``missing_values=None`` refuses NaN, which native code would encode.)"""
-    if est.missing_values is None or not _is_missing(est.missing_values):
+    reads it); ``Unsupported`` unless ``est`` fills NaN (or None: ``missing_values=None``,
+    which refuses NaN) with a str and keeps every column."""
+    if est.missing_values is not None and not _is_missing(est.missing_values):
         raise Unsupported(f"SimpleImputer(missing_values={est.missing_values!r}) of str "
-                          "columns is not supported natively: only np.nan")  # fmt: skip
+                          "columns is not supported natively: only np.nan or None")  # fmt: skip
     if est.add_indicator:
         raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
     stats = list(np.asarray(est.statistics_, dtype=object))
     if len(stats) != columns or not all(isinstance(v, str) for v in stats):
         raise Unsupported("SimpleImputer of str columns is native only with str statistics "
                           "(most_frequent, or constant with a str fill_value)")  # fmt: skip
-    return [(v, MISSING_NAN) for v in stats]
+    return [(v, MISSING_NAN if est.missing_values is not None else MISSING_NONE) for v in stats]
 
 
 def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None],
@@ -206,6 +206,8 @@ def fill_codes(est: object, lowered: Lowered, fills: list[tuple[str, int] | None
             raise Unsupported(f"the fill {text!r} is not a category of {type(est).__name__}")
         # the encoder's own None or NaN category (``missing``) keeps the ones not filled
         filled = {"filled": _int(known[0] if known else -1), "filled_marker": _int(marker)}
+        if marker == MISSING_NONE:  # SimpleImputer(missing_values=None): NaN is refused
+            filled["nan_refused"] = _int(1)
         columns.append(DictionaryAttr(dict(entry.data) | filled))
     params = dict(lowered.params) | {"columns": ArrayAttr(columns)}
     if any(fills):

@@ -431,8 +431,9 @@ class StringVocab:
         """``Unsupported`` if ``use`` of these columns of an assembled frame would see dummy
         columns whose pandas dtype depends on the batch."""
         if any(item.ssa in self.unstable for item in items or []):
-            raise Unsupported(f"{use} of get_dummies columns is not compiled: pandas gives "
-                              "them bool where the value occurs in the batch, else the "
-                              "fill value's int64")  # fmt: skip
+            raise Unsupported(f"{use} of columns whose pandas dtype depends on the batch is "
+                              "not compiled (a lookup of ints, .map or replace: int64 where "
+                              "every key is found, else float64; get_dummies columns: bool "
+                              "where the value occurs, else the fill value's int64)")  # fmt: skip
 
     # endregion

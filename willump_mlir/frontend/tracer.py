@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import inspect
 import itertools
 import textwrap
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f64, i1, i64
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, f32, f64, i1, i64
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
@@ -97,6 +98,7 @@ from .tables import TableLookups, materialize_joins
 from .types import (
     column_kind,
     element_type,
+    float32_number,
     frame_columns,
     frame_type,
     is_text,
@@ -137,7 +139,8 @@ _METHODS: dict[str, tuple[str, bool]] = {
     "eq": ("eq", False), "ne": ("ne", False),
 }  # fmt: skip
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
-_CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.bool_): i1}
+_CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float32): f32,
+          np.dtype(np.bool_): i1}  # fmt: skip
 #: ``dtype=`` values of ``to_numpy`` that give float64 (None: of a float64 frame).
 _FLOAT_DTYPES = (None, float, np.float64, "float64", "float")
 #: Rounding functions, by the keyword naming their digits.
@@ -147,7 +150,7 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
 #: Calls on static values only that are folded at compile time (pure functions).
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
                       abs, sum, round, zip, enumerate, set, frozenset,
-                      pd.CategoricalDtype}  # fmt: skip
+                      pd.CategoricalDtype, pd.Series}  # fmt: skip
 #: Methods of a static dict folded at compile time (they do not change it).
 _DICT_VIEWS = {"items", "keys", "values", "get"}
 #: The most iterations a loop or comprehension is unrolled for while tracing.
@@ -1104,14 +1107,16 @@ class Tracer:
         return Val(value, val.ssa)
 
     def _to_array(self, frame: Val, value: object) -> Val:
-        """``frame.to_numpy()``: f64, or i64/i1 when pandas gives an int64 or bool array."""
+        """``frame.to_numpy()``: f64, or i64/i1/f32 when pandas gives an int64, bool or
+        float32 array (of float32 columns only)."""
         element = element_type(value.dtype) if isinstance(value, np.ndarray) else None
-        kinds = "iu" if element == i64 else "b"
+        kinds = {i64: "iu", i1: "b"}.get(element, "")  # type: ignore[call-overload]
         if (
-            element in (i64, i1)
+            element in (i64, i1, f32)
             and isinstance(frame.value, pd.DataFrame)
-            and all(isinstance(d, np.dtype) and d.kind in kinds for d in frame.value.dtypes)
-        ):  # the columns the runtime reads as int64 or bool (marshal.numeric_column)
+            and all(isinstance(d, np.dtype) and (d.kind in kinds or d == np.float32)
+                    for d in frame.value.dtypes)  # fmt: skip
+        ):  # the columns the runtime reads as int64, bool or float32 (marshal.numeric_column)
             typ = frame.ssa.type
             source = frame.ssa.owner.frame if isinstance(frame.ssa.owner, SelectColumnsOp) \
                 else frame.ssa  # fmt: skip
@@ -1244,8 +1249,14 @@ class Tracer:
             raise Unsupported("an operand is neither a batch of numbers nor a number "
                               "(int, float, numpy int64 or float64)")  # fmt: skip
         other_type = other.ssa.type if other.ssa is not None else None
-        floats = isinstance(other_type, TensorType) and other_type.get_element_type() == f64
-        if isinstance(number, (float, np.float64)) or floats:
+        other_element = other_type.get_element_type() if isinstance(other_type, TensorType) \
+            else None  # fmt: skip
+        if other_element == f32:  # NEP 50: numpy rounds the number to float32
+            if isinstance(number, (int, np.integer)) and abs(int(number)) > 2**53:
+                raise Unsupported(f"{number} beside float32 values is not compiled (rounded "
+                                  "twice or once to float32)")  # fmt: skip
+            return self.emit(ConstantOp(float32_number(number), f32)).result
+        if isinstance(number, (float, np.float64)) or other_element == f64:
             return self.emit(ConstantOp(float(number))).result
         if not -(2**63) <= int(number) < 2**63:
             raise Unsupported(f"{number} does not fit in int64")
@@ -1497,6 +1508,11 @@ class Tracer:
             if x.pending is not None and x.pending.kind == "reset_index" \
                     and attr in PREDICT_METHODS:  # fmt: skip
                 x = x.pending.source  # the same rows and columns: the same array
+            elif x.pending is not None and x.pending.kind == "set_index" \
+                    and attr in PREDICT_METHODS:  # fmt: skip
+                source = x.pending.source  # the same rows, the other columns
+                kept = source.value.drop(columns=[x.pending.options["keys"]])  # type: ignore[union-attr]
+                x = self.frames.subset(source, kept) or self.materialize(x)
             elif x.pending is not None:
                 x = self.materialize(x)
             if x.ssa is None and x.columns is None:
@@ -1654,6 +1670,8 @@ class Tracer:
             pending = Pending("reset_index", receiver, {"drop": True}, _reset_index,
                               ast.unparse(node), reason)  # fmt: skip
             return Val(self.evaluate(node, pieces), pending=pending)
+        if attr == "set_index":
+            return self._set_index(node, pieces, receiver, args, kwargs)
         static = all(v.is_static for v in (*args, *kwargs.values()))
         # (``filter(like=...)``/``regex=`` pick by the batch's own names: an extra column a
         # later batch has would be missed, so they run in Python)
@@ -1680,6 +1698,22 @@ class Tracer:
                 return matrix
         return None
 
+    def _set_index(self, node: ast.Call, pieces: dict[int, Val], receiver: Val,
+                   args: list[Val], kwargs: dict[str, Val]) -> Val | None:  # fmt: skip
+        """``frame.set_index("c")`` (a column, dropped): kept as the frame, which a model
+        reads without the column (its result has no index); pandas makes it for other uses
+        (None for other arguments)."""
+        keys = (args or [kwargs.get("keys", Val(None))])[0]
+        if len(args) + len(kwargs) != 1 or not keys.is_static or not isinstance(keys.value, str):
+            return None
+        key = keys.value
+        if receiver.ssa is not None:  # a batch without the column runs the original
+            self.name_columns(receiver.ssa, [key])
+        reason = "set_index gives the frame an index native code does not carry"
+        pending = Pending("set_index", receiver, {"keys": key}, _set_index(key),
+                          ast.unparse(node), reason)  # fmt: skip
+        return Val(self.evaluate(node, pieces), pending=pending)
+
     def _round(self, node: ast.Call, pieces: dict[int, Val], x: Val, digits: list[Val],
                kwargs: dict[str, Val], keyword: str) -> Val | None:  # fmt: skip
         """``x.round(n)``, ``np.round(x, n)``, ``round(x, n)`` of a batch or a frame, ``n``
@@ -1697,8 +1731,9 @@ class Tracer:
         """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])``
         (see ``bounds``)."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
+        elements = (f64, i64) if attr == "isin" else (f64, f32, i64)  # (float32 isin: hashed)
         if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1 \
-                or typ.get_element_type() not in (f64, i64):  # fmt: skip
+                or typ.get_element_type() not in elements:  # fmt: skip
             return None
         return self.bounds(receiver, attr, args, kwargs, self.evaluate(node, pieces))
 
@@ -1863,6 +1898,10 @@ def _fills(frame: object, column: str, val: Val) -> bool:
 
 def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
+
+
+def _set_index(key: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    return functools.partial(pd.DataFrame.set_index, keys=key)
 
 
 def _float_dtype(dtype: Val) -> bool:

@@ -45,6 +45,13 @@ def element_type(dtype: np.dtype) -> Attribute | None:
     return None
 
 
+def float32_number(number: float | int) -> float:
+    """A Python number as numpy takes it beside float32 values (NEP 50): rounded to the
+    nearest float32, infinite beyond its range."""
+    with np.errstate(over="ignore"):
+        return float(np.float32(number))
+
+
 def column_kind(series: pd.Series) -> str | None:
     """``"f64"`` or ``"str"`` for a frame column, ``"M8[unit]"`` for a timezone-naive
     datetime64 column of a unit native code reads, None if none fits.

@@ -404,8 +404,8 @@ def numeric_column(
 ) -> np.ndarray:
     """A numeric column's array (see ``column_array``) as contiguous ``dtype`` values.
 
-    float64 takes any numpy bool, int or float column; int64 takes only int64 columns,
-    and uint8 (a kernel's bool) only bool columns: what the compiled
+    float64 takes any numpy bool, int or float column; float32 takes only float32 columns,
+    int64 only int64 columns, and uint8 (a kernel's bool) only bool columns: what the compiled
     code computes on as integers or booleans, as pandas does. ``Unhandled`` for anything
     else: complex numbers, object, category and nullable (``Int64``, ``Float64``,
     ``boolean``) columns, on which pandas and the libraries compute otherwise (object
@@ -422,10 +422,11 @@ def numeric_column(
         check_float_read(name, kind, boolean, example, f": column {column!r}")
     if dtype != np.float64:
         # int64 only: pandas computes on a narrower (or unsigned) column in its own width,
-        # which wraps and keeps the dtype where the compiled code computes in int64
-        exact = dtype == np.int64 and kind == np.int64
+        # which wraps and keeps the dtype where the compiled code computes in int64; float32
+        # only: pandas computes in float32 on float32 columns, in float64 on others
+        exact = dtype in (np.int64, np.float32) and kind == dtype
         if not (exact or (dtype == np.uint8 and kind == np.bool_)):
-            wanted = "int64" if dtype == np.int64 else "bool"
+            wanted = "bool" if dtype == np.uint8 else str(dtype)
             raise Unhandled(
                 f"argument {name!r}:", f"column {column!r} is {kind}, where the pipeline was "
                 f"compiled for {wanted} as in the example"

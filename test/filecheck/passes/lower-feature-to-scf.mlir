@@ -462,6 +462,37 @@ func.func @years(%df: !pipeline.frame<"year" : f64, "x" : f64>) -> (tensor<?xf64
 
 // -----
 
+// A float32 column read as f32 and computed on in float32 as numpy does (a Python number
+// beside it is an f32 constant, NEP 50); beside a float64 column it is widened exactly, and
+// astype(float32) of a float64 column rounds to nearest.
+
+func.func @narrow(%df: !pipeline.frame<"h" : f64, "x" : f64>) -> (tensor<?xf32>, tensor<?xf64>, tensor<?xf32>) {
+  %h = pipeline.to_array %df ["h"] : !pipeline.frame<"h" : f64, "x" : f64> -> tensor<?x1xf32>
+  %x = pipeline.to_array %df ["x"] : !pipeline.frame<"h" : f64, "x" : f64> -> tensor<?x1xf64>
+  %c = pipeline.constant 0.1 : f32
+  %m = pipeline.binary "mul" %h, %c : (tensor<?x1xf32>, f32) -> tensor<?x1xf32>
+  %a = pipeline.binary "add" %m, %x : (tensor<?x1xf32>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %n = pipeline.cast %x : tensor<?x1xf64> -> tensor<?x1xf32>
+  %m0 = pipeline.take_column %m [0] : tensor<?x1xf32> -> tensor<?xf32>
+  %a0 = pipeline.take_column %a [0] : tensor<?x1xf64> -> tensor<?xf64>
+  %n0 = pipeline.take_column %n [0] : tensor<?x1xf32> -> tensor<?xf32>
+  func.return %m0, %a0, %n0 : tensor<?xf32>, tensor<?xf64>, tensor<?xf32>
+}
+
+// CHECK:       willump.inputs = [{value = "arg0", part = "values", dtype = "f32", column = "h"}, {value = "arg0", part = "values", dtype = "f64", column = "x"}
+// CHECK:       scf.for
+// CHECK-NEXT:    [[H:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xf32>
+// CHECK-NEXT:    [[X:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT:    [[M:%[0-9]+]] = arith.mulf [[H]], {{%[0-9]+}} : f32
+// CHECK-NEXT:    [[W:%[0-9]+]] = arith.extf [[M]] : f32 to f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.addf [[W]], [[X]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.truncf [[X]] : f64 to f32
+
+// LLVM-LABEL: define void @"narrow_stage0"
+// LLVM:         fmul float
+
+// -----
+
 // A speculative cast (Series.map to int64 values): a value that is not an exact integer
 // (NaN from a missing key, a fraction, out of range) is error 6, after which the runtime
 // runs the original function; no error 5 for NaN.
@@ -655,6 +686,25 @@ func.func @imputed(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?x3xf64>
 // CHECK: [[MARKED:%[0-9]+]] = arith.andi [[FLAG:%[0-9]+]], [[NAN]] : i8
 // CHECK-NEXT: [[FILLED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], %{{[0-9]+}} : i8
 // CHECK-NEXT: arith.select [[FILLED]], [[FILL]], %{{[0-9]+}} : i64
+
+// -----
+
+// SimpleImputer(missing_values=None): None (filled_marker 1) takes the fill's code; NaN,
+// which scikit-learn refuses, hands the row back to Python (the kernel's python_rows).
+func.func @imputed_none(%df: !pipeline.frame<"c" : !pipeline.str>) -> tensor<?x3xf64> {
+  %c = feature.encode_strings %df "c" bytes <b : tensor<2xui8>> offsets <o : tensor<4xi64>> table <t : tensor<8xi64>> probes 1 missing -1 filled 0 filled_marker 1 nan_refused on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+  %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+  func.return %o : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @imputed_none_stage0(
+// CHECK-SAME:  reasons = ["imputer-nan"]
+// CHECK-DAG: [[NONE:%[0-9]+]] = arith.constant 1 : i8
+// CHECK-DAG: [[NAN:%[0-9]+]] = arith.constant 2 : i8
+// CHECK: [[MARKED:%[0-9]+]] = arith.andi [[FLAG:%[0-9]+]], [[NONE]] : i8
+// CHECK-NEXT: [[FILLED:%[0-9]+]] = arith.cmpi ne, [[MARKED]], %{{[0-9]+}} : i8
+// CHECK-NEXT: arith.select [[FILLED]], %{{[0-9]+}}, %{{[0-9]+}} : i64
+// CHECK-NEXT: {{%[0-9]+}} = arith.andi [[FLAG]], [[NAN]] : i8
 
 // -----
 

@@ -370,6 +370,16 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // -----
 
+// SimpleImputer(missing_values=None) before the encoder: None takes the fill, NaN is refused.
+
+%s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
+%y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", filled_by = "SimpleImputer", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 1 : i64, missing = -1 : i64, filled = 0 : i64, filled_marker = 1 : i64, nan_refused = 1 : i64, drop = -1 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK:      feature.encode_strings %s "city" {{.*}} missing -1 filled 0 filled_marker 1 nan_refused on_unknown ignore
+
+// -----
+
 %s = "test.op"() : () -> !pipeline.frame<"city" : !pipeline.str>
 %y = pipeline.transform "OneHotEncoder" %s params {handle_unknown = "ignore", columns = [{kind = "str", bytes = #pipeline.blob<b : tensor<9xui8>>, offsets = #pipeline.blob<off : tensor<4xi64>>, table = #pipeline.blob<t : tensor<8xi64>>, probes = 9 : i64}]} : !pipeline.frame<"city" : !pipeline.str> -> tensor<?x3xf64>
 "test.op"(%y) : (tensor<?x3xf64>) -> ()

@@ -96,6 +96,13 @@
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 filled 0 filled_marker 2 nan_refused on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
+
+// CHECK: nan_refused goes with a fill of None (filled_marker 1)
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %y = feature.encode_strings %df "c" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 filled 1 filled_marker 2 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: filled must be -1 or a category index, got 1

@@ -237,10 +237,38 @@
 
 // -----
 
-%x = "test.op"() : () -> tensor<?xf32>
-%y = pipeline.binary "add" %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+%x = "test.op"() : () -> tensor<?xf16>
+%y = pipeline.binary "add" %x, %x : (tensor<?xf16>, tensor<?xf16>) -> tensor<?xf16>
 
-// CHECK: lhs must hold f64, i64 or i1 values, got tensor<?xf32>
+// CHECK: lhs must hold f64, f32, i64 or i1 values, got tensor<?xf16>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf32>
+%y = pipeline.binary "power" %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+
+// CHECK: 'power' of f32 values is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf32>
+%y = pipeline.unary "log" %x : tensor<?xf32> -> tensor<?xf32>
+
+// CHECK: 'log' of f32 values is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf32>
+%y = pipeline.reduce "sum" %x : tensor<?xf32> -> f64
+
+// CHECK: sum of f32 values is not supported
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf32>
+%y = pipeline.cast %x : tensor<?xf32> -> tensor<?xi64>
+
+// CHECK: a cast from f32 to i64 is not supported
 
 // -----
 
@@ -280,15 +308,15 @@
 // -----
 
 %df = "test.op"() : () -> !pipeline.frame<"a" : f64>
-%x = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64> -> tensor<?x1xf32>
+%x = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64> -> tensor<?x1xf16>
 
-// CHECK: result elements must be f64, i64 or i1, got f32
+// CHECK: result elements must be f64, f32, i64 or i1, got f16
 
 // -----
 
-%c = "pipeline.constant"() <{value = 2.5 : f32}> : () -> f32
+%c = "pipeline.constant"() <{value = 2.5 : f16}> : () -> f16
 
-// CHECK: the value must be an f64 or i64, got f32
+// CHECK: the value must be an f64, f32 or i64, got f16
 
 // -----
 

@@ -73,6 +73,34 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 
 // -----
 
+// float32 values, as numpy computes on them: in float32 beside float32 values, bools and
+// numbers (NEP 50), in float64 beside float64 or int64 values.
+
+%h, %d, %k = "test.op"() : () -> (tensor<?xf32>, tensor<?xf64>, tensor<?xi64>)
+%c = pipeline.constant 0.1 : f32
+%a = pipeline.binary "mul" %h, %c : (tensor<?xf32>, f32) -> tensor<?xf32>
+%b = pipeline.binary "add" %h, %d : (tensor<?xf32>, tensor<?xf64>) -> tensor<?xf64>
+%e = pipeline.binary "sub" %h, %k : (tensor<?xf32>, tensor<?xi64>) -> tensor<?xf64>
+%q = pipeline.binary "div" %h, %h : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+%g = pipeline.binary "gt" %h, %c : (tensor<?xf32>, f32) -> tensor<?xi1>
+%s = pipeline.where %g, %h, %c : (tensor<?xi1>, tensor<?xf32>, f32) -> tensor<?xf32>
+%r = pipeline.unary "sqrt" %h : tensor<?xf32> -> tensor<?xf32>
+%n = pipeline.cast %d : tensor<?xf64> -> tensor<?xf32>
+
+// CHECK:      %c = pipeline.constant 1.000000e-01 : f32
+// CHECK-NEXT: %a = pipeline.binary "mul" %h, %c : (tensor<?xf32>, f32) -> tensor<?xf32>
+// CHECK-NEXT: %b = pipeline.binary "add" %h, %d : (tensor<?xf32>, tensor<?xf64>) -> tensor<?xf64>
+// CHECK-NEXT: %e = pipeline.binary "sub" %h, %k : (tensor<?xf32>, tensor<?xi64>) -> tensor<?xf64>
+// CHECK-NEXT: %q = pipeline.binary "div" %h, %h : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+// CHECK-NEXT: %g = pipeline.binary "gt" %h, %c : (tensor<?xf32>, f32) -> tensor<?xi1>
+// CHECK-NEXT: %s = pipeline.where %g, %h, %c : (tensor<?xi1>, tensor<?xf32>, f32) -> tensor<?xf32>
+// CHECK-NEXT: %r = pipeline.unary "sqrt" %h : tensor<?xf32> -> tensor<?xf32>
+// CHECK-NEXT: %n = pipeline.cast %d : tensor<?xf64> -> tensor<?xf32>
+
+// GENERIC:      %c = "pipeline.constant"() <{value = 1.000000e-01 : f32}> : () -> f32
+
+// -----
+
 // Division ufuncs and NaN-ignoring extrema; pandas' integer division is speculative.
 
 %k, %j, %y = "test.op"() : () -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf64>)
