@@ -51,6 +51,7 @@ from willump_mlir.dialects.pipeline import (
     is_sparse,
 )
 
+from .binning import Binning
 from .categories import CategoryColumns
 from .dates import DateLowering, fixed_date
 from .elementwise import Elementwise
@@ -329,6 +330,7 @@ class Tracer:
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
         self.elementwise = Elementwise(self)
+        self.binning = Binning(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
@@ -1516,6 +1518,9 @@ class Tracer:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
+        binned = self.binning.call(node, pieces, function, args, kwargs)
+        if binned is not None:
+            return binned
         name = kwargs.get("name", Val(None))
         if function is pd.Series and len(args) == 1 and "index" in kwargs \
                 and set(kwargs) <= {"index", "name"} and name.is_static:  # fmt: skip

@@ -1,0 +1,159 @@
+"""Differential tests: more notebook idioms, natively.
+
+``pd.cut(x, edges, labels=False)`` (right or left closed, ``include_lowest``, infinite
+edges; int64 codes while no value falls outside, float64 with NaN otherwise, which pandas
+decides per batch), ``np.digitize`` and ``np.searchsorted`` by constant edges; row-wise
+``apply(f, axis=1)`` of arithmetic on the row's fields (numpy scalars of the frame's common
+dtype); ``a if cond else b``; ``frame.eval``/``query`` of simple expressions. Each function
+is compiled on the first rows of an adversarial frame (NaN, ±inf, -0.0, values on the edges,
+int64 extremes) and compared with the original (``selfcheck.difference``: dtype, index,
+values) on the other rows, one row, no rows, a shifted index and batches whose dtypes differ
+from the example's (a float ``k``, a nullable ``Int64`` ``k``, a float32 ``x``): the compiled
+code equals the original or runs it, never differs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from notebook_check import check_notebook
+from sklearn.linear_model import LinearRegression
+
+import willump_mlir as wm
+from willump_mlir.selfcheck import difference
+
+_N = 48
+FRAME = pd.DataFrame({
+    "x": np.tile([0.5, np.nan, -0.0, np.inf, -np.inf, 3.0, 12.0, 13.0], _N // 8),
+    "k": np.tile([1, -1, 0, 12, 13, 7, 3, 20], _N // 8),
+    "y": np.linspace(-3.0, 30.0, _N),
+})  # fmt: skip
+#: values all inside the edges [0, 12, 13, 14, 20] (the int64 codes of pd.cut)
+INSIDE = pd.DataFrame({
+    "x": np.tile([0.5, 12.0, 13.0, 19.5, 13.5, 14.0], 8),
+    "k": np.tile([1, 12, 13, 14, 20, 7], 8),
+    "y": np.linspace(0.5, 19.5, 48),
+})  # fmt: skip
+MODEL = LinearRegression().fit(FRAME[["y", "k"]].astype(float), np.arange(_N) % 3)
+
+
+def _batches(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    shifted = frame.set_index(frame.index * 3 + 7)
+    float_k = frame.assign(k=frame["k"].astype(float))
+    nullable_k = frame.assign(k=pd.array(frame["k"], dtype="Int64"))
+    float32_x = frame.assign(x=frame["x"].astype(np.float32))
+    return [frame.iloc[24:], frame.iloc[[3]], frame.iloc[[1]], frame.iloc[:0], shifted,
+            float_k, nullable_k, float32_x, FRAME, INSIDE]  # fmt: skip
+
+
+def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
+    try:
+        return "ok", fn(batch.copy())
+    except Exception as error:
+        return "raised", type(error)
+
+
+def check(fn: Any, frame: pd.DataFrame = FRAME, native: bool = True) -> wm.CompiledPipeline:
+    """``fn`` compiled on the first 24 rows of ``frame`` (``native``: nothing in Python);
+    the same results (or the same class of error) as the original on every batch."""
+    compiled = check_notebook(fn, frame, example=24, native=native, rows=[frame.iloc[24:]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for batch in _batches(frame):
+            (kind, want), (got_kind, got) = _outcome(fn, batch), _outcome(compiled, batch)
+            assert got_kind == kind, (want, got, batch.dtypes)
+            if kind == "ok":
+                found = difference(want, got)
+                assert found is None, f"{found} on\n{batch}"
+            else:
+                assert issubclass(got, want)
+    return compiled
+
+
+def python_reasons(compiled: wm.CompiledPipeline) -> str:
+    """The reasons explain() gives for what runs in Python."""
+    explained = compiled.explain()
+    return explained[explained.index("Runs in Python:"):]
+
+
+# region pd.cut, np.digitize, np.searchsorted
+
+EDGES = [0, 12, 13, 14, 20]
+
+
+def cut_returned(df):
+    return pd.cut(df["x"], bins=EDGES, labels=False)
+
+
+def cut_left_closed(df):
+    return pd.cut(df["x"], EDGES, right=False, labels=False)
+
+
+def cut_lowest(df):
+    return pd.cut(df["k"], EDGES, labels=False, include_lowest=True)
+
+
+def cut_infinite(df):
+    return pd.cut(df["x"], [-np.inf, 0.0, 12.5, np.inf], labels=False)
+
+
+def cut_for_a_model(df):
+    df = df.copy()
+    df["k"] = pd.cut(df["y"], bins=[-10, 0, 10, 40], labels=False)
+    return MODEL.predict(df[["y", "k"]].astype(float))
+
+
+def cut_in_arithmetic(df):
+    return pd.cut(df["x"], EDGES, labels=False) * 1.5 + df["y"]
+
+
+def digitized(df):
+    return np.digitize(df["x"], EDGES)
+
+
+def digitized_right(df):
+    return np.digitize(df["k"], np.array([0.5, 12.0, 13.0]), right=True)
+
+
+def searched(df):
+    return np.searchsorted(np.array(EDGES), df["x"], side="right")
+
+
+@pytest.mark.parametrize("fn", [cut_returned, cut_left_closed, cut_lowest, cut_infinite,
+                                cut_for_a_model, digitized, digitized_right, searched],
+                         ids=lambda f: f.__name__)  # fmt: skip
+@pytest.mark.parametrize("frame", [FRAME, INSIDE], ids=["outside", "inside"])
+def test_binning_by_constant_edges(fn: Any, frame: pd.DataFrame) -> None:
+    native = not (frame is FRAME and fn in (cut_returned, cut_left_closed, cut_lowest,
+                                            cut_infinite))  # fmt: skip
+    compiled = check(fn, frame, native=native)
+    if not native:  # float64 codes with NaN: pandas gives int64 on a batch without NaN
+        assert "depends on the batch" in python_reasons(compiled)
+
+
+def test_cut_codes_in_float_arithmetic_are_native() -> None:
+    check(cut_in_arithmetic, FRAME)
+
+
+def cut_into_a_number_of_bins(df):
+    return pd.cut(df["x"], 3, labels=False)
+
+
+def cut_with_labels(df):
+    return pd.cut(df["y"], EDGES, labels=["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize(("fn", "why"), [
+    (cut_into_a_number_of_bins, "minimum and maximum"),
+    (cut_with_labels, "labels=False"),
+])  # fmt: skip
+def test_cut_by_the_batch_or_with_labels_runs_in_python(fn: Any, why: str) -> None:
+    compiled = check(fn, INSIDE, native=False)
+    assert why in python_reasons(compiled)
+
+
+# endregion
