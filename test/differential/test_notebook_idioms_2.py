@@ -157,3 +157,133 @@ def test_cut_by_the_batch_or_with_labels_runs_in_python(fn: Any, why: str) -> No
 
 
 # endregion
+# region row-wise apply
+
+
+def row_arithmetic(df):
+    return df.apply(lambda r: r["x"] * 2 + r["y"] - r.k, axis=1)
+
+
+def row_division(df):
+    return df.apply(lambda r: r["y"] / r["x"] + r["y"] // r["x"] - r["k"] % 3, axis=1)
+
+
+def row_power(df):  # numpy's scalar power is pow: (-0.0) ** 0.5 is 0.0, not sqrt's -0.0
+    return df.apply(lambda r: r["x"] ** 0.5 + r.y ** 2, axis=1)
+
+
+def row_conditions(df):
+    return df.apply(lambda r: r["x"] if r["x"] > 0 and not r["k"] < 10 or r.y > 5 else -r.y,
+                    axis=1)  # fmt: skip
+
+
+def row_extrema(df):  # Python's min/max: NaN is kept only in first place
+    return df.apply(lambda r: max(r["x"], r["y"]) - min(abs(r["k"]), r["y"], 0.5), axis=1)
+
+
+def row_chained(df):
+    return df.apply(lambda r: 1.5 if 0 <= r["x"] < 12 else r["y"], axis=1)
+
+
+def half_or_negated(row):
+    total = row["x"] + row.y
+    return total / 2 if total > 0 else -total
+
+
+def row_function(df):
+    return df.apply(half_or_negated, axis=1)
+
+
+def int_rows_in_float_arithmetic(df):  # int64 rows: wrapping int64 arithmetic, // 0 is 0
+    return df["y"] + df[["k"]].apply(lambda r: r.k * 3 // (r.k - 7) - r["k"] % 4, axis=1)
+
+
+def mixed_rows_in_float_arithmetic(df):  # an int 0 on some rows: float64 or int64 by batch
+    return df["y"] * 2 + df.apply(lambda r: r["x"] if r["x"] > 0 else 0, axis=1)
+
+
+def bool_rows_returned(df):
+    return df.apply(lambda r: r["x"] > r["y"] or r.k == 0, axis=1)
+
+
+def int_rows_returned(df):  # an empty batch gives float64: it runs the original
+    return df[["k"]].apply(lambda r: max(r.k + 1, 3) if r.k else -r.k, axis=1)
+
+
+def row_to_a_model(df):
+    df = df.copy()
+    df["y"] = df.apply(lambda r: r["y"] * 2 if r.k > 2 else r["y"] - 1, axis=1)
+    return MODEL.predict(df[["y", "k"]].astype(float))
+
+
+@pytest.mark.parametrize("fn", [row_arithmetic, row_division, row_power, row_conditions,
+                                row_extrema, row_chained, row_function,
+                                int_rows_in_float_arithmetic, mixed_rows_in_float_arithmetic,
+                                row_to_a_model, bool_rows_returned, int_rows_returned],
+                         ids=lambda f: f.__name__)  # fmt: skip
+def test_row_wise_apply_is_native(fn: Any) -> None:
+    check(fn)
+
+
+def mixed_rows_returned(df):
+    return df.apply(lambda r: r["x"] if r["x"] > 0 else 0, axis=1)
+
+
+def row_with_a_method(df):
+    return df.apply(lambda r: np.sqrt(r["x"]), axis=1)
+
+
+def row_with_an_attribute(df):
+    return df.apply(lambda r: r.size * r["x"], axis=1)
+
+
+def row_of_strings(df):
+    return df.assign(s="a").apply(lambda r: r["x"] * 2, axis=1)
+
+
+def int_power_rows(df):
+    return df[["k"]].apply(lambda r: r.k ** 2, axis=1)
+
+
+@pytest.mark.parametrize(("fn", "why"), [
+    (mixed_rows_returned, "depends on the batch"),
+    (row_with_a_method, "only abs, min and max"),
+    (row_with_an_attribute, "is the Series attribute"),
+    (row_of_strings, "with str columns"),
+    (int_power_rows, "integer power"),
+], ids=lambda v: getattr(v, "__name__", ""))  # fmt: skip
+def test_row_wise_apply_runs_in_python_with_the_reason(fn: Any, why: str) -> None:
+    compiled = check(fn, native=False)
+    assert why in python_reasons(compiled)
+
+
+# endregion
+
+
+def product_rows(df):
+    return df.apply(lambda r: r["a"] * r["b"], axis=1)  # (int64 rows warn of overflow)
+
+
+@pytest.mark.filterwarnings("ignore:overflow")
+def test_rows_of_another_dtype_run_the_original() -> None:
+    """The example's rows are float64 (``b``); a batch of int64 ``b`` has int64 rows, whose
+    product wraps: it runs the original."""
+    frame = pd.DataFrame({"a": [2**62 + 1, 3, -(2**62), 5] * 4, "b": [3.0, 0.5, 4.0, -1.0] * 4})
+    compiled = check_notebook(product_rows, frame, example=8, rows=[frame.iloc[8:]])
+    ints = frame.assign(b=frame["b"].astype(np.int64))
+    assert difference(product_rows(ints.copy()), compiled(ints.copy())) is None
+    assert compiled.handoffs.calls
+
+
+def looked_up_then_rows(df):
+    df = df.copy()
+    df["m"] = pd.cut(df["x"], EDGES, labels=False)  # float64 with NaN, else int64
+    return df[["k", "m"]].apply(lambda r: r.k * r.m, axis=1)
+
+
+def test_rows_of_a_column_whose_dtype_depends_on_the_batch_are_not_native() -> None:
+    """The float64 codes cannot make the rows' dtype: the cut runs in Python (its result's
+    dtype is checked at run time), then the rows natively."""
+    compiled = check(looked_up_then_rows, native=False)
+    assert "pd.cut" in python_reasons(compiled)
+    assert ".apply" not in python_reasons(compiled)

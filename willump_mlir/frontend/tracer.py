@@ -83,6 +83,7 @@ from .inlining import (
 )
 from .inlining import MUTATORS as _MUTATORS
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
+from .row_apply import RowApply
 from .spec import (
     ArgumentSpec,
     FrontendError,
@@ -331,6 +332,7 @@ class Tracer:
         self.categories = CategoryColumns(self)
         self.elementwise = Elementwise(self)
         self.binning = Binning(self)
+        self.rows = RowApply(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
@@ -1393,6 +1395,8 @@ class Tracer:
         ):
             return self.opaque(node, "calls with *args/**kwargs are not compiled",
                                self._children([]))  # fmt: skip
+        if self.rows.applies(node):
+            return self.rows.apply(node)  # the row function is traced, not lowered here
         if isinstance(node.func, ast.Attribute) and node.func.attr == "assign" and not node.args \
                 and any(isinstance(k.value, ast.Lambda) for k in node.keywords):  # fmt: skip
             return self.elementwise.assign(node)  # lambdas are traced, not lowered here
@@ -2185,6 +2189,7 @@ def trace_to_module(
     dce(module)  # selections and constants that folding or fallbacks left unused
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
+    tracer.rows.record(specs, values)
     for position, column in sorted(tracer.named - _consumed(tracer.block)):
         data[position].named = [*(data[position].named or []), column]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
