@@ -287,3 +287,80 @@ def test_rows_of_a_column_whose_dtype_depends_on_the_batch_are_not_native() -> N
     compiled = check(looked_up_then_rows, native=False)
     assert "pd.cut" in python_reasons(compiled)
     assert ".apply" not in python_reasons(compiled)
+
+
+# region conditional expressions
+
+DOUBLE = True
+
+
+def constant_condition(df):
+    scale = 2 if DOUBLE else 3
+    return df["y"] * scale if len(EDGES) > 3 else df["x"]
+
+
+def batch_condition(df):
+    return df["y"] * 2 if len(df) > 30 else df["x"]
+
+
+def test_a_conditional_expression_of_a_constant_condition_is_native() -> None:
+    check(constant_condition)
+
+
+def test_a_conditional_expression_of_the_batch_runs_in_python() -> None:
+    compiled = check(batch_condition, native=False)
+    assert "`len(df) > 30` depends on the batch" in python_reasons(compiled)
+
+
+# endregion
+# region frame.eval
+
+
+def evaluated_product(df):
+    return df.eval("x * y")
+
+
+def evaluated_mask(df):  # pandas' parser: & below the comparisons, chains as &
+    return df.eval("x > 1 & y < 2 | not 0 <= k < 10")
+
+
+def evaluated_arithmetic(df):
+    return df.eval("(x + 1.5) / k - y // 2 + k % 3 ** 2")
+
+
+def evaluated_for_a_model(df):
+    df = df.copy()
+    df["y"] = df.eval("y * 2 - k")
+    return MODEL.predict(df[["y", "k"]].astype(float))
+
+
+@pytest.mark.parametrize("fn", [evaluated_product, evaluated_mask, evaluated_arithmetic,
+                                evaluated_for_a_model], ids=lambda f: f.__name__)  # fmt: skip
+def test_frame_eval_is_native(fn: Any) -> None:
+    check(fn)
+
+
+def evaluated_local(df):
+    scale = 2
+    return df.eval("x * @scale")
+
+
+def evaluated_call(df):
+    return df.eval("abs(x)")
+
+
+def queried(df):
+    return df.query("x > 1 and k < 10")
+
+
+@pytest.mark.parametrize(("fn", "why"), [
+    (evaluated_local, "a local name"),
+    (evaluated_call, "is not compiled (column names"),
+    (queried, "row selections run in Python"),
+], ids=lambda v: getattr(v, "__name__", ""))  # fmt: skip
+def test_frame_eval_runs_in_python_with_the_reason(fn: Any, why: str) -> None:
+    compiled = check(fn, native=False)
+    assert why in python_reasons(compiled)
+
+
+# endregion

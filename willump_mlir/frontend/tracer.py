@@ -71,6 +71,7 @@ from .fallback import (
     result_dtypes,
     result_labels,
 )
+from .frame_eval import FrameEval
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .inlining import (
@@ -333,6 +334,7 @@ class Tracer:
         self.elementwise = Elementwise(self)
         self.binning = Binning(self)
         self.rows = RowApply(self)
+        self.frame_eval = FrameEval(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
@@ -1057,6 +1059,24 @@ class Tracer:
             if all(c.value for c in conditions):
                 self._generate(node, depth + 1, entries)
 
+    def _lower_IfExp(self, node: ast.IfExp) -> Val:
+        """``a if cond else b``: of a condition known at compile time, the branch it takes
+        (Python evaluates only that one); of one that depends on the batch, in Python."""
+        mark, notes = self.mark(), len(self.notes)
+        test = self.lower(node.test)
+        if test.is_static:
+            try:
+                taken = bool(test.value)
+            except Exception:  # a value without one: the original raises, in Python
+                return self.opaque(node, "the condition has no truth value", {})
+            return self.lower(node.body if taken else node.orelse)
+        self.rollback(mark)  # the condition runs in the one Python call
+        self.notes[notes:] = []
+        return self.opaque(node, f"its condition `{ast.unparse(node.test)}` depends on the "
+                           "batch, so which branch runs may change from batch to batch "
+                           "(conditional expressions are compiled when the condition is a "
+                           "constant)", {})  # fmt: skip
+
     def _lower_Slice(self, node: ast.Slice) -> Val:
         parts = [self.lower(p) if p is not None else Val(None)
                  for p in (node.lower, node.upper, node.step)]  # fmt: skip
@@ -1455,6 +1475,8 @@ class Tracer:
             reduced = reduce(self, receiver, attr, args, kwargs, self.evaluate(node, pieces))
             if reduced is not None:
                 return reduced
+        if receiver is not None and attr in ("eval", "query") and is_frame(receiver):
+            return self.frame_eval.call(node, pieces, receiver, attr, args, kwargs)
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
