@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from notebook_check import check_notebook, same_on_batches
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -340,6 +340,56 @@ def int_power_rows(df):
 def test_what_runs_in_python_says_why(fn: Any, why: str) -> None:
     compiled = check(fn, native=False)
     assert why in python_reasons(compiled)
+
+
+# endregion
+# region a notebook on load_wine
+
+
+def _wine() -> tuple[pd.DataFrame, np.ndarray]:
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame.rename(columns=lambda c: c.replace("/", "_"))
+    target = (frame.pop("target") == 1).astype(int).to_numpy()
+    frame.loc[frame.index[::10], "magnesium"] = np.nan
+    return frame, target
+
+
+WINE, WINE_Y = _wine()
+
+
+def wine_features(d):
+    d = d.copy()
+    d["alc_bin"] = pd.cut(d["alcohol"], bins=[0, 12, 13, 14, 20], labels=False)
+    d["mg"] = d["magnesium"].fillna(d["magnesium"].median())
+    d["ratio"] = np.where(d["flavanoids"] > 0, d["total_phenols"] / d["flavanoids"], 0.0)
+    d["cat"] = np.select([d["ash"] < 2.2, d["ash"] < 2.5], [0, 1], default=2)
+    d["ev"] = d.eval("alcohol * malic_acid")
+    d["ap"] = d.apply(lambda r: r["alcohol"] * 2 + r["ash"] if r.hue > 1 else r.ash, axis=1)
+    d["ash2"] = d["ash"] * (2 if len(EDGES) > 3 else 3)
+    return d.drop(columns=["magnesium"])
+
+
+WINE_MODEL = LogisticRegression(max_iter=5000).fit(wine_features(WINE.iloc[:120]),
+                                                   WINE_Y[:120])  # fmt: skip
+
+
+def wine_predict(d):
+    return WINE_MODEL.predict_proba(wine_features(d))[:, 1]
+
+
+def test_the_wine_notebook_runs_nothing_in_python() -> None:
+    """The lead's load_wine probe (without its batch-sized ``qcut``): cut, eval, apply and a
+    constant conditional are native; batches with values on the edges, out of range, NaN
+    (LogisticRegression refuses it) or -0.0 agree with the original."""
+    compiled = check_notebook(wine_predict, WINE, example=120, rows=[WINE.iloc[120:]])
+    assert "Runs in Python:\n  - nothing" in compiled.explain(), compiled.explain()
+    edges = WINE.iloc[120:].assign(alcohol=np.tile([12.0, 13.0, 14.0, 11.5, -0.0, 0.0],
+                                                   10)[: len(WINE) - 120])  # fmt: skip
+    outside = edges.assign(alcohol=edges["alcohol"] + 7.0)  # 19..21: NaN codes above 20
+    missing = edges.assign(alcohol=edges["alcohol"].where(edges.index % 3 != 0))
+    same_on_batches(wine_predict, compiled, [edges, outside, missing, WINE.iloc[[5]],
+                                             WINE.iloc[:0]])  # fmt: skip
 
 
 # endregion
