@@ -177,6 +177,23 @@ def row_function(df):
     return df.apply(half_or_negated, axis=1)
 
 
+def banded(row):
+    """A notebook's row function of if statements."""
+    if row["x"] > 12:
+        return row.y * 2
+    elif row["x"] != row["x"]:
+        base = -1.0
+        return base - row.k
+    scaled = row.y / 3
+    if scaled < 0:
+        return 0.0
+    return scaled + row.k
+
+
+def row_function_of_ifs(df):
+    return df.apply(banded, axis=1)
+
+
 def int_rows_in_float_arithmetic(df):  # int64 rows: wrapping int64 arithmetic, // 0 is 0
     return df["y"] + df[["k"]].apply(lambda r: r.k * 3 // (r.k - 7) - r["k"] % 4, axis=1)
 
@@ -200,7 +217,7 @@ def row_to_a_model(df):
 
 
 @pytest.mark.parametrize("fn", [row_arithmetic, row_division, row_power, row_conditions,
-                                row_extrema, row_chained, row_function,
+                                row_extrema, row_chained, row_function, row_function_of_ifs,
                                 int_rows_in_float_arithmetic, mixed_rows_in_float_arithmetic,
                                 row_to_a_model, bool_rows_returned, int_rows_returned],
                          ids=lambda f: f.__name__)  # fmt: skip

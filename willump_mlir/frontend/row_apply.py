@@ -9,7 +9,8 @@ float64, else int64 (``int64`` scalars). numpy's scalar arithmetic is its array 
 / // % **`` (not an integer power), unary ``-``/``+``, comparisons, ``and``/``or``/``not``,
 ``a if c else b``, ``abs``, ``min``/``max`` (Python's: the first of equal values, NaN kept
 only in first place), and names bound to numbers; ``f`` a lambda, or a function whose body
-is assignments then ``return``. Anything else runs the whole ``apply`` in Python.
+is assignments, ``if`` statements whose branch returns, and ``return``. Anything else runs
+the whole ``apply`` in Python.
 
 The result's dtype is that of the values ``f`` returns: float64, int64 or bool (float64 for
 an empty batch, which runs the original function); where some rows return a float and others
@@ -227,19 +228,36 @@ class _Rows:
         self.read: dict[str, Scalar] = {}
 
     def body(self, stmts: list[ast.stmt]) -> Scalar:
-        """The value the body returns: assignments to names, then ``return``."""
-        for stmt in stmts[:-1]:
+        """The value the body returns: a docstring, assignments to names, ``if`` statements
+        whose branch returns (the rest of the body is the ``else``), then ``return``."""
+        for position, stmt in enumerate(stmts):
+            if isinstance(stmt, ast.Return) and stmt.value is not None:
+                return self.lower(stmt.value)
+            if isinstance(stmt, ast.If):
+                return self._branches(stmt, stmts[position + 1 :])
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else None
-            if not (isinstance(target, ast.Name) and len(stmt.targets) == 1) \
-                    or target.id == self.row:  # type: ignore[attr-defined]  # fmt: skip
+            if isinstance(target, ast.Name) and len(stmt.targets) == 1 \
+                    and target.id != self.row:  # type: ignore[attr-defined]  # fmt: skip
+                self.locals[target.id] = self.lower(stmt.value)  # type: ignore[attr-defined]
+            elif not (position == 0 and isinstance(stmt, ast.Expr)
+                      and isinstance(stmt.value, ast.Constant)):  # (a docstring)  # fmt: skip
                 raise Unsupported("a row function is compiled when its body is assignments to "
-                                  f"names and a return, not `{ast.unparse(stmt)}`")  # fmt: skip
-            self.locals[target.id] = self.lower(stmt.value)  # type: ignore[attr-defined]
-        last = stmts[-1] if stmts else None
-        if not isinstance(last, ast.Return) or last.value is None:
-            raise Unsupported("a row function that does not end with `return value` is not "
-                              "compiled")  # fmt: skip
-        return self.lower(last.value)
+                                  f"names, ifs and returns, not `{ast.unparse(stmt)}`")  # fmt: skip
+        raise Unsupported("a row function that does not end with `return value` is not "
+                          "compiled")  # fmt: skip
+
+    def _branches(self, stmt: ast.If, rest: list[ast.stmt]) -> Scalar:
+        """``if test: body`` (which returns) ``else: orelse`` followed by ``rest``."""
+        if not stmt.body or not isinstance(stmt.body[-1], ast.Return):
+            raise Unsupported("an if statement in a row function is compiled when its branch "
+                              "ends with return")  # fmt: skip
+        test = self.truth(self.lower(stmt.test))
+        saved = dict(self.locals)
+        if test.ssa is None:  # Python runs only the branch it takes
+            return self.body(stmt.body if test.value else [*stmt.orelse, *rest])
+        then = self.body(stmt.body)
+        self.locals = saved
+        return self.choose(test, then, self.body([*stmt.orelse, *rest]))
 
     def lower(self, node: ast.expr) -> Scalar:
         handler = getattr(self, f"_{type(node).__name__}", None)
