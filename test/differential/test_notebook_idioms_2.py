@@ -194,6 +194,14 @@ def row_function_of_ifs(df):
     return df.apply(banded, axis=1)
 
 
+def clipped_ratio(a, b):
+    return min(a / b, 10.0) if b else 0.0
+
+
+def row_calling_a_function(df):
+    return df.apply(lambda r: clipped_ratio(r["y"], r.x) + clipped_ratio(r.k, 2), axis=1)
+
+
 def int_rows_in_float_arithmetic(df):  # int64 rows: wrapping int64 arithmetic, // 0 is 0
     return df["y"] + df[["k"]].apply(lambda r: r.k * 3 // (r.k - 7) - r["k"] % 4, axis=1)
 
@@ -218,6 +226,7 @@ def row_to_a_model(df):
 
 @pytest.mark.parametrize("fn", [row_arithmetic, row_division, row_power, row_conditions,
                                 row_extrema, row_chained, row_function, row_function_of_ifs,
+                                row_calling_a_function,
                                 int_rows_in_float_arithmetic, mixed_rows_in_float_arithmetic,
                                 row_to_a_model, bool_rows_returned, int_rows_returned],
                          ids=lambda f: f.__name__)  # fmt: skip

@@ -8,7 +8,8 @@ float64, else int64 (``int64`` scalars). numpy's scalar arithmetic is its array 
 (``power`` as ``pow``), ``where`` and casts. Compiled: ``r["c"]``/``r.c``, numbers, ``+ - *
 / // % **`` (not an integer power), unary ``-``/``+``, comparisons, ``and``/``or``/``not``,
 ``a if c else b``, ``abs``, ``min``/``max`` (Python's: the first of equal values, NaN kept
-only in first place), and names bound to numbers; ``f`` a lambda, or a function whose body
+only in first place), the user's functions of such values (inlined), and names bound to
+numbers; ``f`` a lambda, or a function whose body
 is assignments, ``if`` statements whose branch returns, and ``return``. Anything else runs
 the whole ``apply`` in Python.
 
@@ -140,7 +141,9 @@ class RowApply:
         columns = dict(zip(assembled.columns, assembled.items, strict=True))
         kind = "f" if np.dtype(np.float64) in dtypes else "i"
         params, body, ns = self._function(node.args[0])
-        rows = _Rows(self.tracer, params, columns, kind, ns)
+        if len(params) != 1:
+            raise Unsupported("a row function takes one argument, the row")
+        rows = _Rows(self.tracer, params[0], columns, kind, ns)
         result = rows.body(body)
         if result.ssa is None:
             raise Unsupported("a row function that does not read the row is not compiled")
@@ -215,12 +218,11 @@ class RowApply:
 class _Rows:
     """Traces a row function's body over whole columns (``RowApply``)."""
 
-    def __init__(self, tracer: Tracer, params: list[str], columns: dict[str, Val], kind: str,
-                 ns: dict[str, Any] | None):  # fmt: skip
-        if len(params) != 1:
-            raise Unsupported("a row function takes one argument, the row")
+    def __init__(self, tracer: Tracer, row: str | None, columns: dict[str, Val], kind: str,
+                 ns: dict[str, Any] | None, depth: int = 0):  # fmt: skip
         self.tracer = tracer
-        self.row = params[0]
+        self.row = row  # the row's parameter (None in a function the row function calls)
+        self.depth = depth
         self.columns = columns
         self.kind = kind
         self.ns = ns
@@ -389,10 +391,12 @@ class _Rows:
         return self.choose(test, self.lower(node.body), self.lower(node.orelse))
 
     def _Call(self, node: ast.Call) -> Scalar:
-        function = self._builtin(node.func)
+        function = self._callee(node.func)
         if node.keywords or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
             function = None
         args = [self.lower(a) for a in node.args] if function is not None else []
+        if is_helper(function):
+            return self._helper(function, args)
         if function is abs and len(args) == 1:
             (x,) = args
             if x.ssa is None:
@@ -411,18 +415,28 @@ class _Rows:
                 result = self.choose(wins, arg, result)
             return result
         raise Unsupported(f"`{ast.unparse(node)}` in a row function is not compiled (of calls, "
-                          "only abs, min and max of numbers)")  # fmt: skip
+                          "only abs, min and max of numbers, and the user's functions of "
+                          "them)")  # fmt: skip
 
-    def _builtin(self, node: ast.expr) -> object:
-        """The builtin ``abs``/``min``/``max`` that ``node`` names, else None."""
+    def _callee(self, node: ast.expr) -> object:
+        """The function ``node`` names (a builtin, the user's), else None."""
         if not isinstance(node, ast.Name) or node.id in self.locals or node.id == self.row:
             return None
         if self.ns is None:
             found = self.tracer.lower(node)
-            value = found.value if found.is_static else None
-        else:
-            value = self.ns.get(node.id, getattr(builtins, node.id, None))
-        return value if any(value is f for f in (abs, min, max)) else None
+            return found.value if found.is_static else None
+        return self.ns.get(node.id, getattr(builtins, node.id, None))
+
+    def _helper(self, function: object, args: list[Scalar]) -> Scalar:
+        """The user's ``function`` of per-row values, its body traced with its parameters
+        bound to ``args`` (``Unsupported`` for other calls than its positional ones)."""
+        found = helper(function)
+        if found.args or found.kwargs or len(found.params) != len(args) or self.depth > 16:
+            raise Unsupported(f"the call of `{found.name}` in a row function is compiled with "
+                              "its parameters by position, 16 calls deep at most")  # fmt: skip
+        scope = _Rows(self.tracer, None, self.columns, self.kind, found.ns, self.depth + 1)
+        scope.locals = dict(zip(found.params, args, strict=True))
+        return scope.body(found.body)
 
     # endregion
     # region Values
