@@ -63,6 +63,28 @@ def check_notebook(
     return compiled
 
 
+def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
+    try:
+        return "ok", fn(batch.copy())
+    except Exception as error:
+        return "raised", type(error)
+
+
+def same_on_batches(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
+    """``compiled`` gives ``fn``'s result (``selfcheck.difference``), or raises the same
+    class of error, on each batch (each call gets its own copy)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for batch in batches:
+            (kind, want), (got_kind, got) = _outcome(fn, batch), _outcome(compiled, batch)
+            assert got_kind == kind, (want, got, batch.dtypes)
+            if kind == "ok":
+                found = difference(want, got)
+                assert found is None, f"{found} on\n{batch}"
+            else:
+                assert issubclass(got, want)
+
+
 def same_outcome(compiled: Any, original: Any, *args: Any, argument: str) -> Exception | None:
     """The original's result, or its exception class (and InputError) naming ``argument``
     (the argument's name, or an expression of it the message gives)."""

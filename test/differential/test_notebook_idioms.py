@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_check import check_notebook
+from notebook_check import check_notebook, same_on_batches
 from sklearn.linear_model import LinearRegression
 
 import willump_mlir as wm
 from willump_mlir.frontend.spec import FrontendError
-from willump_mlir.selfcheck import difference
 
 _N = 48
 FRAME = pd.DataFrame({
@@ -52,27 +51,11 @@ def _batches() -> list[pd.DataFrame]:
             reordered, float_k, nullable_k, float32_x, object_flag]  # fmt: skip
 
 
-def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
-    try:
-        return "ok", fn(batch.copy())
-    except Exception as error:
-        return "raised", type(error)
-
-
 def check(fn: Any, native: bool = True) -> wm.CompiledPipeline:
     """``fn`` compiled on the first 24 rows (``native``: nothing in Python); the same results
     (or the same class of error) as the original on every batch of ``_batches``."""
     compiled = check_notebook(fn, FRAME, example=24, native=native, rows=[FRAME.iloc[24:]])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for batch in _batches():
-            (kind, want), (got_kind, got) = _outcome(fn, batch), _outcome(compiled, batch)
-            assert got_kind == kind, (want, got, batch.dtypes)
-            if kind == "ok":
-                found = difference(want, got)
-                assert found is None, f"{found} on\n{batch}"
-            else:
-                assert issubclass(got, want)
+    same_on_batches(fn, compiled, _batches())
     return compiled
 
 

@@ -182,7 +182,8 @@ def check_results(
                 raise Unsupported(
                     "a value whose pandas dtype depends on the batch (a lookup of ints: int64 "
                     "where every key is found, else float64; get_dummies columns: bool or "
-                    "int64) reaches Python code or the result: pandas computes it there"
+                    "int64; pd.cut codes: int64 where every value is in a bin, else float64) "
+                    "reaches Python code or the result: pandas computes it there"
                 )
     return walk.read
 

@@ -52,6 +52,7 @@ from willump_mlir.dialects.pipeline import (
     is_sparse,
 )
 
+from .binning import Binning
 from .categories import CategoryColumns
 from .dates import DateLowering, fixed_date
 from .elementwise import Elementwise
@@ -71,6 +72,7 @@ from .fallback import (
     result_dtypes,
     result_labels,
 )
+from .frame_eval import FrameEval
 from .frames import FrameAssembly, is_frame
 from .indexes import empty_frame, index_of, series
 from .inlining import (
@@ -83,6 +85,7 @@ from .inlining import (
 )
 from .inlining import MUTATORS as _MUTATORS
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
+from .row_apply import RowApply
 from .spec import (
     ArgumentSpec,
     FrontendError,
@@ -332,6 +335,9 @@ class Tracer:
         self.frames = FrameAssembly(self)
         self.categories = CategoryColumns(self)
         self.elementwise = Elementwise(self)
+        self.binning = Binning(self)
+        self.rows = RowApply(self)
+        self.frame_eval = FrameEval(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
@@ -1056,6 +1062,24 @@ class Tracer:
             if all(c.value for c in conditions):
                 self._generate(node, depth + 1, entries)
 
+    def _lower_IfExp(self, node: ast.IfExp) -> Val:
+        """``a if cond else b``: of a condition known at compile time, the branch it takes
+        (Python evaluates only that one); of one that depends on the batch, in Python."""
+        mark, notes = self.mark(), len(self.notes)
+        test = self.lower(node.test)
+        if test.is_static:
+            try:
+                taken = bool(test.value)
+            except Exception:  # a value without one: the original raises, in Python
+                return self.opaque(node, "the condition has no truth value", {})
+            return self.lower(node.body if taken else node.orelse)
+        self.rollback(mark)  # the condition runs in the one Python call
+        self.notes[notes:] = []
+        return self.opaque(node, f"its condition `{ast.unparse(node.test)}` depends on the "
+                           "batch, so which branch runs may change from batch to batch "
+                           "(conditional expressions are compiled when the condition is a "
+                           "constant)", {})  # fmt: skip
+
     def _lower_Slice(self, node: ast.Slice) -> Val:
         parts = [self.lower(p) if p is not None else Val(None)
                  for p in (node.lower, node.upper, node.step)]  # fmt: skip
@@ -1402,6 +1426,8 @@ class Tracer:
         ):
             return self.opaque(node, "calls with *args/**kwargs are not compiled",
                                self._children([]))  # fmt: skip
+        if self.rows.applies(node):
+            return self.rows.apply(node)  # the row function is traced, not lowered here
         if isinstance(node.func, ast.Attribute) and node.func.attr == "assign" and not node.args \
                 and any(isinstance(k.value, ast.Lambda) for k in node.keywords):  # fmt: skip
             return self.elementwise.assign(node)  # lambdas are traced, not lowered here
@@ -1460,6 +1486,8 @@ class Tracer:
             reduced = reduce(self, receiver, attr, args, kwargs, self.evaluate(node, pieces))
             if reduced is not None:
                 return reduced
+        if receiver is not None and attr in ("eval", "query") and is_frame(receiver):
+            return self.frame_eval.call(node, pieces, receiver, attr, args, kwargs)
         if receiver is not None and (receiver.ssa is not None or receiver.columns is not None):
             framed = self._frame_method(node, pieces, receiver, attr, args, kwargs)
             if framed is not None:
@@ -1532,6 +1560,9 @@ class Tracer:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
+        binned = self.binning.call(node, pieces, function, args, kwargs)
+        if binned is not None:
+            return binned
         name = kwargs.get("name", Val(None))
         if function is pd.Series and len(args) == 1 and "index" in kwargs \
                 and set(kwargs) <= {"index", "name"} and name.is_static:  # fmt: skip
@@ -2219,6 +2250,7 @@ def trace_to_module(
     dce(module)  # selections and constants that folding or fallbacks left unused
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
+    tracer.rows.record(specs, values)
     for position, column in sorted(tracer.named - _consumed(tracer.block)):
         data[position].named = [*(data[position].named or []), column]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
