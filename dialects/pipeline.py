@@ -474,10 +474,12 @@ class HstackOp(IRDLOperation):
     """Concatenate batches column-wise (``np.hstack``, ``np.column_stack``, ``sparse.hstack``).
 
     The result is sparse when any input is (``scipy.sparse.hstack``, FeatureUnion), unless
-    built dense (a ColumnTransformer whose fitted output is dense).
+    built dense (a ColumnTransformer whose fitted output is dense). A dense result holds
+    f64 values, or f32 values of f32 inputs only (a frame of float32 columns).
 
     ```mlir
     %x = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
+    %h = pipeline.hstack %c, %d : (tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
     %s = pipeline.hstack %c, %d : (tensor<?x4xf64, "csr">, tensor<?x3xf64, "csr">)
            -> tensor<?x7xf64, "csr">
     ```
@@ -493,9 +495,11 @@ class HstackOp(IRDLOperation):
         width = sum(batch_width(v.type) for v in inputs)
         if sparse is None:
             sparse = any(is_sparse(v.type) for v in inputs)
-        # scipy.sparse.hstack keeps a common dtype; dense parts are read as f64 values.
+        # scipy.sparse.hstack keeps a common dtype; dense parts are read as f64 values (f32
+        # values stay f32 beside f32 values only).
         elements = {v.type.get_element_type() for v in inputs}  # type: ignore[attr-defined]
-        element = elements.pop() if sparse and len(elements) == 1 else f64
+        element = elements.pop() if (sparse or elements == {f32}) and len(elements) == 1 \
+            else f64  # fmt: skip
         result = sparse_batch_of(width, element) if sparse else batch_of(width, element)
         super().__init__(operands=[inputs], result_types=[result])
 
@@ -503,8 +507,12 @@ class HstackOp(IRDLOperation):
         if not self.inputs:
             raise VerifyException("hstack needs at least one input")
         width = sum(batch_width(verify_batch(v.type, "input")) for v in self.inputs)
-        if batch_width(verify_batch(self.result.type, "result")) != width:
+        result = verify_batch(self.result.type, "result")
+        if batch_width(result) != width:
             raise VerifyException(f"result must have {width} columns: the inputs' total width")
+        narrow = {v.type.get_element_type() for v in self.inputs} == {f32}  # type: ignore[attr-defined]
+        if not is_sparse(result) and result.get_element_type() == f32 and not narrow:
+            raise VerifyException("a dense f32 result is of f32 inputs only")
 
 
 @irdl_op_definition

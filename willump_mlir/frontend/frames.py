@@ -389,14 +389,17 @@ class FrameAssembly:
 
     def matrix(self, frame: Val, value: object) -> Val:
         """The numeric columns of an assembled frame as one f64 matrix, standing for
-        ``value`` (the frame's ``to_numpy()``, or what a model reads); ``Unsupported`` for
-        a frame of float32 columns only (pandas' matrix and scikit-learn's computations on
-        it are float32)."""
+        ``value`` (the frame's ``to_numpy()``, or what a model reads); an f32 matrix for a
+        float32 ``value``, of float32 columns (pandas' matrix of such a frame, which
+        scikit-learn computes on in float32 but for linear models and trees)."""
         assert frame.items is not None
-        if any(_vector(i) and _element_of(i) == f32 for i in frame.items) \
-                and narrow_floats(frame.value):  # fmt: skip
-            raise Unsupported("the frame's columns are all float32, which pandas and "
-                              "scikit-learn compute on in float32")  # fmt: skip
+        if getattr(value, "dtype", None) == np.float32:
+            if not all(_vector(i) and _element_of(i) == f32 for i in frame.items):
+                raise Unsupported("the frame's matrix is float32 of other columns than "
+                                  "float32 ones")  # fmt: skip
+            items = [i.ssa for i in frame.items]
+            op = self.tracer.emit(hstack_op(items, value, "the frame's columns"))  # type: ignore[arg-type]
+            return Val(value, op.result)
         inputs = []
         for item in frame.items:
             if not _vector(item):
@@ -416,7 +419,8 @@ class FrameAssembly:
             # str columns (a ColumnTransformer's one-hot encoder): the model reads the frame
             raise Unsupported("a column of the frame is not numeric")
         if all(item.category is None for item in frame.items):
-            return self.matrix(frame, frame.value.to_numpy(dtype=np.float64))
+            dtype = np.float32 if narrow_floats(frame.value) else np.float64
+            return self.matrix(frame, frame.value.to_numpy(dtype=dtype))
         known = iter(model_categories(est, frame.value, frame.items))
         items = [item if item.category is None else self.tracer.categories.codes(item, next(known))
                  for item in frame.items]  # fmt: skip
@@ -477,7 +481,8 @@ class FrameAssembly:
         assert frame.columns is not None and frame.items is not None
         self.tracer.vocab.check_stable(frame.items, "a transformer")
         if all(_vector(item) for item in frame.items):
-            value = frame.value.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
+            dtype = np.float32 if narrow_floats(frame.value) else np.float64
+            value = frame.value.to_numpy(dtype=dtype)  # type: ignore[union-attr]
             return Val(frame.value, self.matrix(frame, value).ssa)
         columns = []
         for name, item in zip(frame.columns, frame.items, strict=True):

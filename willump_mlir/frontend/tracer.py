@@ -1722,7 +1722,9 @@ class Tracer:
             value = self.evaluate(node, pieces)
             if dtype.value is None:  # pandas' common dtype of the columns
                 self.vocab.check_stable(receiver.items, ".to_numpy()")
-            if isinstance(value, np.ndarray) and value.dtype == np.float64:
+            if isinstance(value, np.ndarray) and (value.dtype == np.float64 or (
+                dtype.value is None and value.dtype == np.float32
+            )):  # fmt: skip
                 matrix = self.frames.matrix(receiver, value)
                 if dtype.value is not None:  # float64 whatever the columns' dtypes
                     self.vocab.fixed.add(matrix.ssa)  # type: ignore[arg-type]

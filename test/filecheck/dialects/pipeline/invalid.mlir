@@ -272,6 +272,13 @@
 
 // -----
 
+%x, %y = "test.op"() : () -> (tensor<?xf32>, tensor<?xf64>)
+%z = pipeline.hstack %x, %y : (tensor<?xf32>, tensor<?xf64>) -> tensor<?x2xf32>
+
+// CHECK: a dense f32 result is of f32 inputs only
+
+// -----
+
 %x = "test.op"() : () -> tensor<?xi1>
 %y = pipeline.unary "negative" %x : tensor<?xi1> -> tensor<?xi1>
 

@@ -86,6 +86,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 %s = pipeline.where %g, %h, %c : (tensor<?xi1>, tensor<?xf32>, f32) -> tensor<?xf32>
 %r = pipeline.unary "sqrt" %h : tensor<?xf32> -> tensor<?xf32>
 %n = pipeline.cast %d : tensor<?xf64> -> tensor<?xf32>
+%hh = pipeline.hstack %a, %q : (tensor<?xf32>, tensor<?xf32>) -> tensor<?x2xf32>
 
 // CHECK:      %c = pipeline.constant 1.000000e-01 : f32
 // CHECK-NEXT: %a = pipeline.binary "mul" %h, %c : (tensor<?xf32>, f32) -> tensor<?xf32>
@@ -96,6 +97,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 // CHECK-NEXT: %s = pipeline.where %g, %h, %c : (tensor<?xi1>, tensor<?xf32>, f32) -> tensor<?xf32>
 // CHECK-NEXT: %r = pipeline.unary "sqrt" %h : tensor<?xf32> -> tensor<?xf32>
 // CHECK-NEXT: %n = pipeline.cast %d : tensor<?xf64> -> tensor<?xf32>
+// CHECK-NEXT: %hh = pipeline.hstack %a, %q : (tensor<?xf32>, tensor<?xf32>) -> tensor<?x2xf32>
 
 // GENERIC:      %c = "pipeline.constant"() <{value = 1.000000e-01 : f32}> : () -> f32
 
