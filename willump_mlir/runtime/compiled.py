@@ -708,7 +708,8 @@ class NativeProgram:
                 if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
                 if spec.named:
-                    marshal.check_named(spec.name, value, spec.named)
+                    example = dict(spec.example.dtypes) if spec.example is not None else {}
+                    marshal.check_named(spec.name, value, spec.named, example)
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
             else:

@@ -325,13 +325,20 @@ def check_columns(name: str, value: Any, names: list[str]) -> None:
                         "whole)")  # fmt: skip
 
 
-def check_named(name: str, value: Any, names: list[str]) -> None:
-    """``Unhandled`` if a frame argument lacks a column the code names
-    (``ArgumentSpec.named``), read natively or not: pandas raises ``KeyError`` there."""
-    found = value.arrays if isinstance(value, Columns) else value.columns
+def check_named(name: str, value: Any, names: list[str], example: dict[str, str]) -> None:
+    """``Unhandled`` if a frame argument lacks a column the code names but native code does
+    not read (``ArgumentSpec.named``): pandas raises ``KeyError`` there; or if such a column
+    has another dtype than the example's (``example``: by column): pandas computes in it, or
+    refuses it (``.str`` of numbers, ``astype(int)`` of ``<NA>``), in code whose result
+    native code never needed (a statement whose value is unused)."""
     for column in names:
-        if column not in found:
-            raise Unhandled(f"argument {name!r}", f"is missing column {column!r}")
+        found = str(column_array(name, value, column).dtype)
+        expected = example.get(column)
+        if expected is not None and found != expected:
+            raise Unhandled(
+                f"argument {name!r}:", f"column {column!r} is {found}, where the code that "
+                f"names it was compiled for {expected} as in the example"
+            )
 
 
 def check_float_read(
