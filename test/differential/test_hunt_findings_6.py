@@ -83,3 +83,57 @@ def test_an_unused_statement_that_raises_on_a_column_of_another_dtype(fn, batch)
 
 
 # endregion
+# region B: a text argument of another kind than its example
+
+
+TEXTS = pd.Series(["Dream", "Biscoe", "", "Ünï", "dream"], name="island")
+
+
+def lengths(s):
+    return s.str.len()
+
+
+def is_dream(s):
+    return (s == "Dream").astype(float)
+
+
+def contains_e(s):
+    return s.str.contains("e")
+
+
+def series_of_lengths(texts):
+    return pd.Series(texts).str.len()
+
+
+@pytest.mark.parametrize("fn", [lengths, is_dream, contains_e])
+@pytest.mark.parametrize("batch", [
+    TEXTS.astype("string[python]"),  # Int64 / boolean results
+    TEXTS.rename("w"),  # the result is named 'w'
+    TEXTS.to_numpy(),  # no index: (s == "Dream").astype(float) is numpy's
+    TEXTS.tolist(),  # AttributeError: 'list' object has no attribute 'str'
+])  # fmt: skip
+def test_text_series_of_another_kind(fn, batch) -> None:
+    """A text argument compiled on a Series, called with a ``string`` Series (pandas gives
+    ``Int64`` and ``boolean`` results), one of another name (the result's), an array or a
+    list: native code gave the example's dtype and name, or raised its own error building
+    an index from the array (``AttributeError``, ``TypeError``). Now the original runs."""
+    compiled = _compiled(fn, TEXTS)
+    _same(_outcome(fn, batch), _outcome(compiled, batch))
+    assert compiled.calls_in_python == 1
+    _same(_outcome(fn, TEXTS.iloc[::-1]), _outcome(compiled, TEXTS.iloc[::-1]))
+    assert compiled.calls_in_python == 1
+
+
+def test_text_list_then_a_string_series() -> None:
+    """Compiled on a list, called with a ``string`` Series: ``pd.Series(texts)`` keeps its
+    dtype, so ``str.len()`` is ``Int64``; native code gave int64. A Series of ``str`` (as
+    pandas builds from the list) stays native."""
+    texts = TEXTS.tolist()
+    compiled = _compiled(series_of_lengths, texts)
+    for batch in (pd.Series(texts, dtype="string[python]"),
+                  pd.Series(texts, dtype="string[pyarrow]"), pd.Series(texts)):  # fmt: skip
+        _same(_outcome(series_of_lengths, batch), _outcome(compiled, batch))
+    assert compiled.calls_in_python == 2
+
+
+# endregion
