@@ -4,34 +4,11 @@ pipeline against the original function on the same rows."""
 
 from __future__ import annotations
 
-import pickle
-import warnings
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import pytest
 from test_hunt_findings_3 import _outcome, _same
-
-import willump_mlir as wm
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
-
-def _check(fn: Any, example: tuple[Any, ...], batch: Any, calls: int) -> None:
-    """``fn`` compiled on ``example`` (its data argument first) agrees with ``fn`` on
-    ``batch``, unpickled too, running the original ``calls`` times."""
-    compiled = _compiled(fn, *example)
-    rest = example[1:]
-    for again in (compiled, pickle.loads(pickle.dumps(compiled))):
-        args = (batch.copy(), *rest) if again is compiled else (batch.copy(),)
-        _same(_outcome(fn, batch.copy(), *rest), _outcome(again, *args))
-    assert compiled.calls_in_python == calls
-
+from test_hunt_findings_5 import _check, _compiled
 
 # region A: statements whose value the function never uses
 
