@@ -98,8 +98,10 @@ class ArgumentSpec:
     #: a model given the frame, the frame returned): a batch whose columns are not the
     #: example's, in order, runs the original (see ``api.SelfCheck.column_order``)
     ordered: bool = False
-    #: the columns of a frame argument the code names (``df[...]``, ``drop``, ``pop``), read
-    #: natively or not: a batch without one runs the original (which raises ``KeyError``)
+    #: the columns of a frame argument the code names (``df[...]``, ``drop``, ``pop``) but
+    #: native code does not read, and those a statement whose value is unused reads: a batch
+    #: without one runs the original (which raises ``KeyError``), as does one where such a
+    #: column has another dtype than the example's (pandas may raise there)
     named: list[str] | None = None
 
     def example_dtype(self, column: str) -> str | None:

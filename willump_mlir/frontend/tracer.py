@@ -13,7 +13,7 @@ import functools
 import inspect
 import itertools
 import textwrap
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import is_dataclass
 from typing import Any
 
@@ -2172,13 +2172,13 @@ def statement_lines(fn: Callable) -> list[int]:
     return [first_line + stmt.lineno - 1 for stmt in fdef.body]
 
 
-def _consumed(block: Block) -> set[tuple[int, str]]:
-    """The (data argument, column) pairs that ops in ``block`` read: a ``pipeline.to_array``
-    its columns, an op of one ``column`` of a ``frame`` that one, a string op or a
-    transformer (an encoder of str columns) the columns of its frames. The runtime checks
-    those as it reads them, so ``Tracer.named`` needs no check of its own for them."""
+def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
+    """The (data argument, column) pairs that ``ops`` read: a ``pipeline.to_array`` its
+    columns, an op of one ``column`` of a ``frame`` that one, a string op or a transformer
+    (an encoder of str columns) the columns of its frames. The runtime checks those as it
+    reads them, so ``Tracer.named`` needs no check of its own for them."""
     found: set[tuple[int, str]] = set()
-    for op in block.ops:
+    for op in ops:
         frame = getattr(op, "frame", None)
         if isinstance(op, ToArrayOp):
             read = [(op.frame, c.data) for c in op.columns.data]
@@ -2249,11 +2249,16 @@ def trace_to_module(
         Region(tracer.block),
     )
     module = ModuleOp([function])
-    dce(module)  # selections and constants that folding or fallbacks left unused
+    reads = {op: _consumed([op]) for op in tracer.block.ops}
+    dce(module)  # selections and constants that folding or fallbacks left unused, and the
+    # statements whose values the function never uses: their columns stay ``named``, checked
+    # at run time (pandas still computes them, and raises where they do)
+    kept = set(tracer.block.ops)
+    unused = set().union(*(read for op, read in reads.items() if op not in kept))
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
     tracer.rows.record(specs, values)
-    for position, column in sorted(tracer.named - _consumed(tracer.block)):
+    for position, column in sorted((tracer.named - _consumed(tracer.block.ops)) | unused):
         data[position].named = [*(data[position].named or []), column]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)

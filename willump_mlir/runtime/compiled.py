@@ -708,9 +708,13 @@ class NativeProgram:
                 if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
                 if spec.named:
-                    marshal.check_named(spec.name, value, spec.named)
+                    example = dict(spec.example.dtypes) if spec.example is not None else {}
+                    marshal.check_named(spec.name, value, spec.named, example)
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
+                if (example := spec.example) is not None:
+                    kind = (example.type, example.dtypes[0][1], example.name)
+                    marshal.check_text_kind(spec.name, value, kind)
             else:
                 assert spec.type is not None
                 count = marshal.check_array(spec.name, value, spec.type.get_shape()[1])

@@ -27,7 +27,8 @@ CALL_HANDOFFS = {
     "than the example's (sparse, np.matrix, a masked array, a list or frame for an array, "
     "another width, object, category or nullable columns, integers numpy wraps around, "
     "integers where the example's floats feed arithmetic that numpy computes in int64, "
-    "non-str text, a missing or reordered column)",
+    "non-str text, a missing or reordered column, a column of another dtype that only "
+    "code whose value is unused reads)",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
     "other (a batch reduction, or a Python step of the user's code that reads the native "
     "results)",

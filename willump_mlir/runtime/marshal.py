@@ -254,6 +254,35 @@ def check_strings(name: str, value: Any) -> tuple[int, Any]:
     return len(value), value
 
 
+#: the dtypes of a Series pandas builds from a list of str (``pd.Series(texts)``)
+TEXT_DTYPES = ("str", "object")
+
+
+def check_text_kind(name: str, value: Any, example: tuple[str, str, str | None]) -> None:
+    """``Unhandled`` if a text argument is not of its example's kind (``example``: its type
+    name, dtype and Series name, as ``ValueSpec``): a Series where the example was one must
+    have its dtype and name (the result's Series takes them: ``s.str.len()`` of a
+    ``string`` Series is ``Int64``); a list, tuple or array where it was a Series has no
+    index or name; a Series where it was not must be of the dtype pandas gives a list of
+    str (``pd.Series(texts)`` keeps a ``string`` Series' dtype)."""
+    kind, dtype, series_name = example
+    if isinstance(value, pd.Series):
+        found = str(value.dtype)
+        if kind == "Series":  # (a name other than a str is not recorded: never the same)
+            same = found == dtype and value.name == series_name
+        else:
+            same = found in TEXT_DTYPES
+        if not same:
+            raise Unhandled(
+                f"argument {name!r}", f"is a Series of {found} named {value.name!r}, where "
+                f"the example was a {kind} of {dtype}"
+                + (f" named {series_name!r}" if kind == "Series" else "")
+            )
+    elif kind == "Series":
+        raise Unhandled(f"argument {name!r}", f"is a {type(value).__name__}, where the "
+                        "example was a Series (its index and name)")  # fmt: skip
+
+
 def check_array(name: str, value: Any, width: int) -> int:
     """Check a 2-D numeric array argument of ``width`` columns; return its number of rows.
 
@@ -325,13 +354,20 @@ def check_columns(name: str, value: Any, names: list[str]) -> None:
                         "whole)")  # fmt: skip
 
 
-def check_named(name: str, value: Any, names: list[str]) -> None:
-    """``Unhandled`` if a frame argument lacks a column the code names
-    (``ArgumentSpec.named``), read natively or not: pandas raises ``KeyError`` there."""
-    found = value.arrays if isinstance(value, Columns) else value.columns
+def check_named(name: str, value: Any, names: list[str], example: dict[str, str]) -> None:
+    """``Unhandled`` if a frame argument lacks a column the code names but native code does
+    not read (``ArgumentSpec.named``): pandas raises ``KeyError`` there; or if such a column
+    has another dtype than the example's (``example``: by column): pandas computes in it, or
+    refuses it (``.str`` of numbers, ``astype(int)`` of ``<NA>``), in code whose result
+    native code never needed (a statement whose value is unused)."""
     for column in names:
-        if column not in found:
-            raise Unhandled(f"argument {name!r}", f"is missing column {column!r}")
+        found = str(column_array(name, value, column).dtype)
+        expected = example.get(column)
+        if expected is not None and found != expected:
+            raise Unhandled(
+                f"argument {name!r}:", f"column {column!r} is {found}, where the code that "
+                f"names it was compiled for {expected} as in the example"
+            )
 
 
 def check_float_read(
