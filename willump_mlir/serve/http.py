@@ -23,6 +23,7 @@ import logging
 import socket
 import time
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -43,6 +44,13 @@ REASONS = {
     408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
+
+
+class _InFlight:
+    """``Connection.task`` while ``App.infer_now`` answers its request (no task runs)."""
+
+
+IN_FLIGHT = _InFlight()
 
 
 class _Request:
@@ -76,7 +84,8 @@ class Connection(asyncio.Protocol):
         self.head_fed = 0  # bytes fed in later reads while one request's head is unfinished
         self.url = b""
         self.pending: deque[_Request] = deque()
-        self.task: asyncio.Task[None] | None = None
+        #: answering the pending requests: the task, IN_FLIGHT (``App.infer_now``) or None
+        self.task: asyncio.Task[None] | _InFlight | None = None
         self.writable = asyncio.Event()
         self.writable.set()
         self.idle: asyncio.TimerHandle | None = None
@@ -207,7 +216,7 @@ class Connection(asyncio.Protocol):
         if len(self.pending) >= PIPELINE and self.transport is not None:
             self.transport.pause_reading()
         if self.task is None:
-            self.task = self.loop.create_task(self._answer())
+            self._begin()
 
     # endregion
 
@@ -270,10 +279,38 @@ class Connection(asyncio.Protocol):
         if self.task is None:
             self.task = self.loop.create_task(self._answer())
 
-    async def _answer(self) -> None:
-        """Answer the pending requests in order (one task while there are any)."""
+    def _begin(self) -> None:
+        """Answer the pending requests, the first an infer request without a task if it is
+        one (``App.infer_now``: ``_answered`` goes on), else in the ``_answer`` task."""
+        request = self.pending[0]
+        if request.error is None and request.method == "POST":
+            self.task = IN_FLIGHT
+            self.pending.popleft()
+            answered = partial(self._answered, request, time.perf_counter())
+            body = b"".join(request.body)
+            if self.app.infer_now(request.method, request.path, request.headers, body, answered):
+                return
+            self.pending.appendleft(request)
+        self.task = self.loop.create_task(self._answer())
+
+    def _answered(self, request: _Request, started: float, reply: _Reply, received: int) -> None:
+        """``App.infer_now``'s reply to ``request``: sent; the requests read meanwhile, or
+        a wait until the client reads (writes paused), in the ``_answer`` task."""
+        self.task = None
+        if not self._sent(request, started, reply, received):
+            return
+        if self.pending or not self.writable.is_set():
+            self.task = self.loop.create_task(self._answer(sent=True))
+        else:
+            self._wait_idle()
+
+    async def _answer(self, sent: bool = False) -> None:
+        """Answer the pending requests in order (one task while there are any); ``sent``:
+        a reply was just sent (by ``_answered``)."""
         app = self.app
         try:
+            if sent:
+                await self._drained()
             while self.pending:
                 request = self.pending.popleft()
                 started = time.perf_counter()  # (uvloop's loop.time() counts whole ms)
@@ -284,23 +321,34 @@ class Connection(asyncio.Protocol):
                     reply, received = await app.respond(
                         request.method, request.path, request.headers, body
                     )
-                keep_alive = request.keep_alive and not self.server.stopping
-                self._write(reply, keep_alive)
-                client = self.client
-                if self.proxied:
-                    client = app.client(client, request.headers)
-                app.finish(request.method, request.path, reply, received,
-                           time.perf_counter() - started, client)  # fmt: skip
-                if not keep_alive:
-                    self._close()
+                if not self._sent(request, started, reply, received):
                     return
-                if not self.writable.is_set():
-                    await self.writable.wait()
-                if self.transport is not None and len(self.pending) < PIPELINE:
-                    self.transport.resume_reading()
+                await self._drained()
         finally:
             self.task = None
         self._wait_idle()
+
+    def _sent(self, request: _Request, started: float, reply: _Reply, received: int) -> bool:
+        """Write the reply to ``request`` and count it; False if the connection closes."""
+        app = self.app
+        keep_alive = request.keep_alive and not self.server.stopping
+        self._write(reply, keep_alive)
+        client = self.client
+        if self.proxied:
+            client = app.client(client, request.headers)
+        app.finish(request.method, request.path, reply, received,
+                   time.perf_counter() - started, client)  # fmt: skip
+        if not keep_alive:
+            self._close()
+            return False
+        return True
+
+    async def _drained(self) -> None:
+        """Wait while writes are paused (the client does not read), then read on."""
+        if not self.writable.is_set():
+            await self.writable.wait()
+        if self.transport is not None and len(self.pending) < PIPELINE:
+            self.transport.resume_reading()
 
     def _write(self, reply: _Reply, keep_alive: bool) -> None:
         transport = self.transport
