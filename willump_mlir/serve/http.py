@@ -89,6 +89,7 @@ class Connection(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self.idle: asyncio.TimerHandle | None = None
+        self.idle_since = 0.0  # loop.time() when the connection last became idle
         #: armed while a request's head stays unfinished after a read (``header_timeout``)
         self.head_timer: asyncio.TimerHandle | None = None
         #: armed while a request's body stays unfinished after a read (``body_timeout``)
@@ -148,10 +149,7 @@ class Connection(asyncio.Protocol):
     # region httptools callbacks
 
     def on_message_begin(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
-        self.request = _Request()
+        self.request = _Request()  # (the idle timer, if it fires meanwhile, sees it)
         self.url = b""
         self.size = self.head = self.head_fed = 0
         self.in_head = True
@@ -364,11 +362,24 @@ class Connection(asyncio.Protocol):
         transport.write(b"".join(lines))  # head and body in one system call
 
     def _wait_idle(self) -> None:
-        """Close the connection after ``KEEP_ALIVE`` seconds without a request."""
+        """Close the connection after ``KEEP_ALIVE`` seconds without a request: the time
+        noted, the connection's one timer armed if it is not (not a timer a request)."""
         if self.task is None and self.request is None and not self.closing:
-            if self.idle is not None:
-                self.idle.cancel()
-            self.idle = self.loop.call_later(KEEP_ALIVE, self._close)
+            self.idle_since = self.loop.time()
+            if self.idle is None:
+                self.idle = self.loop.call_later(KEEP_ALIVE, self._idle_timeout)
+
+    def _idle_timeout(self) -> None:
+        """The idle timer: close if idle for ``KEEP_ALIVE`` seconds, else wait the rest (a
+        connection answering a request arms it again when it is idle)."""
+        self.idle = None
+        if self.task is not None or self.request is not None or self.closing:
+            return
+        left = self.idle_since + KEEP_ALIVE - self.loop.time()
+        if left > 0:
+            self.idle = self.loop.call_later(left, self._idle_timeout)
+        else:
+            self._close()
 
     def _close(self) -> None:
         self.closing = True
