@@ -1,7 +1,10 @@
 """The HTTP/1.1 server of ``willump serve``: an ``asyncio.Protocol`` per connection that parses
 with httptools and calls :meth:`App.respond <willump_mlir.serve.app.App.respond>` directly,
 without ASGI's scope and messages (``python -m bench.serving_stack``: uvicorn's ASGI stack
-costs 2-3x its CPU a request).
+costs 2-3x its CPU a request); an infer request that arrives with none before it on its
+connection goes to :meth:`App.infer_now <willump_mlir.serve.app.App.infer_now>` instead,
+queued for its batch from the parser's callback and answered from the batch's (no task,
+coroutine chain or future a request).
 
 Per connection: keep-alive (HTTP/1.1 unless ``Connection: close``; HTTP/1.0 only with
 ``Connection: keep-alive``), pipelined requests answered in order, ``Expect: 100-continue``,
