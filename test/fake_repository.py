@@ -8,6 +8,7 @@ always full) and ``broken`` (raises an unexpected exception).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ class FakeModel:
     def __init__(self, name: str) -> None:
         self.name, self.version, self.ready = name, "1", True
         self.inputs, self.outputs = X, [TensorSpec("echo", "FP64", [-1])]
+        self.running: set[asyncio.Task[dict[str, np.ndarray]]] = set()  # (the loop's refs are weak)
 
     async def infer(
         self, inputs: dict[str, np.ndarray], *, parameters: dict[str, Any], outputs: Any,
@@ -36,6 +38,21 @@ class FakeModel:
             raise Overloaded("model 'busy': the queue is full", retry_after=0.2)
         await asyncio.sleep(float(parameters.get("sleep", 0)))
         return {"echo": inputs["x"]}
+
+    def enqueue(
+        self, inputs: dict[str, np.ndarray], parameters: dict[str, Any], outputs: Any,
+        table: None, done: Callable[[dict[str, np.ndarray] | None, Exception | None], None],
+    ) -> None:  # fmt: skip
+        """``infer``, its answer told to ``done`` (as ``ModelVersion.enqueue``)."""
+        task = asyncio.ensure_future(self.infer(inputs, parameters=parameters, outputs=outputs))
+        self.running.add(task)
+
+        def answered(task: asyncio.Task[dict[str, np.ndarray]]) -> None:
+            self.running.discard(task)
+            error = task.exception()
+            done(None, error) if isinstance(error, Exception) else done(task.result(), None)
+
+        task.add_done_callback(answered)
 
 
 class FakeRepository:

@@ -387,3 +387,70 @@ def test_a_batch_predicted_short_runs_on_the_event_loop_thread() -> None:
     loop = threading.main_thread().name
     assert threads[0] != loop and threads[1:3] == [loop, loop]
     assert loop not in threads[3:]
+
+
+async def exchange(port: int, body: bytes) -> tuple[bytes, bytes]:
+    """One keep-alive infer request to ``willump serve``'s own server: the reply's head and
+    body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = b"POST /v2/models/loans/infer HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    writer.write(head % len(body) + body)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    reply = await reader.readexactly(length)
+    writer.close()
+    return head, reply
+
+
+def test_the_servers_infer_path_answers_as_respond_does(served: Any) -> None:
+    """Concurrent JSON requests to the own HTTP server (``App.infer_now``: no task or future
+    a request, answered from their batch) get the bytes ``App.respond`` (the general path,
+    one request at a time) gives: status, headers, ids echoed, each its own rows; a request
+    the pipeline refuses, one not of its datatype and one malformed fail alone; the metrics
+    count every request, and the errors by code."""
+    from willump_mlir.serve.app import App
+    from willump_mlir.serve.http import Server
+
+    root, _, fresh, _ = served
+    parts = [fresh.iloc[k : k + 1 + k % 2] for k in range(0, 96, 2)]
+    bodies = [json_body(p) for p in parts]
+    bodies[3] = json_body(parts[3].assign(grade=["Z"] * len(parts[3])))
+    bodies[9] = json_body(parts[9], state={"data": [True] * len(parts[9])})
+    bodies[20] = b'{"inputs": [' + bodies[20]
+    for k in (1, 9, 30):  # with an id to echo
+        bodies[k] = bodies[k][:-1] + b', "id": "r%d \\u00e9"}' % k
+
+    records: list[BatchRecord] = []
+
+    def recorded(on_batch: Any) -> Repository:
+        return Repository(root, on_batch=lambda r: (records.append(r), on_batch(r)))
+
+    async def main() -> tuple[list[Any], list[Any], bytes]:
+        app = App(recorded)
+        app.open()
+        assert app.repository is not None
+        while not app.repository.ready():
+            await asyncio.sleep(0.01)
+        alone = [await app.respond("POST", "/v2/models/loans/infer", {}, b) for b in bodies]
+        records.clear()
+        server = Server(app, asyncio.get_running_loop())
+        (_, port), *_ = await server.start("127.0.0.1", 0)
+        answers = await asyncio.gather(*(exchange(port, b) for b in bodies))
+        metrics = app.metrics.render()
+        await server.stop(1.0)
+        await app.close()
+        return alone, answers, metrics
+
+    alone, answers, metrics = asyncio.run(main())
+    for k, ((reply, _), (head, body)) in enumerate(zip(alone, answers, strict=True)):
+        assert head.startswith(b"HTTP/1.1 %d " % reply.status), k
+        assert body == reply.body, k
+        assert b"content-type: application/json\r\n" in head
+    assert max(r.requests for r in records) > 1 and sum(r.errors for r in records) == 1
+    statuses = [r.status for r, _ in alone]
+    assert statuses.count(400) == 3 and [statuses[k] for k in (3, 9, 20)] == [400] * 3
+    assert b'"id":"r30 \xc3\xa9"' in answers[30][1]
+    requests = f'willump_requests_total{{model="loans",version="1"}} {len(bodies)}.0'
+    assert requests in metrics.decode()  # (respond alone counts nothing: the server does)
+    assert 'willump_request_errors_total{code="400",model="loans",version="1"} 3.0' in \
+        metrics.decode()  # fmt: skip

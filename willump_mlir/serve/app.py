@@ -101,6 +101,13 @@ def _internal(error: Exception, where: str) -> _Reply:
     return _Reply(500, error_body(f"internal error: {type(error).__name__}: {error}"))
 
 
+def _failed(model: ModelVersion, error: Exception) -> _Reply:
+    """The reply to an infer request of ``model`` that failed with ``error``."""
+    if isinstance(error, ServeError):
+        return _error(error)
+    return _internal(error, f"POST infer of {model.name}/{model.version}")
+
+
 class Unauthorized(ServeError):
     """A missing or wrong bearer token."""
 
@@ -381,28 +388,77 @@ class App:
     ) -> _Reply:
         model = self._repository().get(name, version)
         try:
-            reply = await self._answer(model, headers, body)
-        except ServeError as error:
-            reply = _error(error)
-        except Exception as error:  # noqa: BLE001 - counted for its model, then a 500
-            reply = _internal(error, f"POST infer of {model.name}/{model.version}")
+            request = self._decode(model, headers, body)
+            outputs = await model.infer(
+                request.inputs, parameters=request.parameters, outputs=request.outputs,
+                table=request.table,
+            )  # fmt: skip
+            reply = self._encoded(model, request, outputs)
+        except Exception as error:  # noqa: BLE001 - counted for its model (a 500 if not a ServeError)
+            reply = _failed(model, error)
         reply.model, reply.version = model.name, model.version
         return reply
 
-    async def _answer(
-        self, model: ModelVersion, headers: dict[bytes, bytes], body: bytes
-    ) -> _Reply:
+    def infer_now(
+        self, method: str, path: str, headers: dict[bytes, bytes], body: bytes,
+        done: Callable[[_Reply, int], None],
+    ) -> bool:  # fmt: skip
+        """``respond`` to an infer request without a task or future (``willump serve``'s
+        own server): decoded and queued for its batch here, ``done(reply, received)``
+        called on the event loop's thread when the batch ends (at once if the request is
+        refused). False if the request is not an infer request to a model found with
+        the body readable (nothing done: ``respond`` answers it)."""
+        parts = path.strip("/").split("/")
+        if method != "POST" or parts[-1] != "infer" or parts[:2] != ["v2", "models"]:
+            return False
+        if len(parts) == 4:
+            name, version = parts[2], None
+        elif len(parts) == 6 and parts[3] == "versions":
+            name, version = parts[2], parts[4]
+        else:
+            return False
+        try:
+            self._authorize(path, headers)
+            data = self._decoded(headers, body)
+            model = self._repository().get(name, version)
+        except Exception:  # noqa: BLE001 - respond answers it, with the same error
+            return False
+        received = len(data)
+
+        def answer(reply: _Reply) -> None:
+            reply.model, reply.version = model.name, model.version
+            done(reply, received)
+
+        def answered(outputs: dict[str, Any] | None, error: Exception | None) -> None:
+            try:
+                if error is not None:
+                    raise error
+                assert outputs is not None
+                reply = self._encoded(model, request, outputs)
+            except Exception as failure:  # noqa: BLE001 - as _infer answers it
+                reply = _failed(model, failure)
+            answer(reply)
+
+        try:
+            request = self._decode(model, headers, data)
+            model.enqueue(request.inputs, request.parameters, request.outputs, request.table,
+                          answered)  # fmt: skip
+        except Exception as error:  # noqa: BLE001 - as _infer answers it
+            answer(_failed(model, error))
+        return True
+
+    def _decode(self, model: ModelVersion, headers: dict[bytes, bytes], body: bytes) -> Any:
+        """An infer request's body decoded for ``model`` (``InferRequest``)."""
         length = headers.get(b"inference-header-content-length")
         if length is not None and not length.strip().isdigit():
             raise ServeError("Inference-Header-Content-Length is not a non-negative integer")
-        request = decode_request(
+        return decode_request(
             body, int(length) if length is not None else None, max_rows=self.options.max_rows,
             table=model.table,
         )  # fmt: skip
-        outputs = await model.infer(
-            request.inputs, parameters=request.parameters, outputs=request.outputs,
-            table=request.table,
-        )  # fmt: skip
+
+    def _encoded(self, model: ModelVersion, request: Any, outputs: dict[str, Any]) -> _Reply:
+        """The reply to a decoded infer request with its ``outputs``."""
         data, header_length = encode_response(model.name, model.version, request, outputs)
         if header_length is None:
             return _Reply(200, data, rows=request.rows)

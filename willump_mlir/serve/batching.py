@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from willump_mlir.serve.errors import Overloaded
@@ -104,18 +105,37 @@ class CostModel:
         return None if terms is None else terms[0] + terms[1] * max(rows, 1)
 
 
+#: told a request's answer on the event loop's thread: (True, result) or (False, exception)
+Done = Callable[[bool, Any], None]
+
+
 class Job:
-    """One request in the queue: its payload, rows, whether it runs alone, its future and
-    when it arrived (``time.perf_counter``)."""
+    """One request in the queue: its payload, rows, whether it runs alone, what to tell its
+    answer (``done``), the future ``submit`` awaits (None: ``enqueue``'s caller has none)
+    and when it arrived (``time.perf_counter``)."""
 
-    __slots__ = ("payload", "rows", "alone", "future", "arrived")
+    __slots__ = ("payload", "rows", "alone", "done", "future", "arrived")
 
-    def __init__(self, payload: Any, rows: int, alone: bool, future: asyncio.Future[Any]):
+    def __init__(
+        self, payload: Any, rows: int, alone: bool, done: Done,
+        future: asyncio.Future[Any] | None,
+    ):  # fmt: skip
         self.payload = payload
         self.rows = rows
         self.alone = alone
+        self.done = done
         self.future = future
         self.arrived = time.perf_counter()
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """``submit``'s ``done``: its future's result or exception (unless it was cancelled)."""
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 Call = Callable[[list[Any]], list[Any]]  # payloads -> their results; raises if any is bad
@@ -157,6 +177,19 @@ class Batcher:
         """The result of ``call([payload])``, run with other requests' payloads; its
         exception if the payload is bad; ``Overloaded`` if the queue is full or the
         predicted wait passes the budget."""
+        future = asyncio.get_running_loop().create_future()
+        self.enqueue(payload, rows, partial(_settle, future), alone=alone, future=future)
+        return await future
+
+    def enqueue(
+        self, payload: Any, rows: int, done: Done, *, alone: bool = False,
+        future: asyncio.Future[Any] | None = None,
+    ) -> None:  # fmt: skip
+        """Queue ``payload`` (on the event loop's thread): ``done`` is told the result of
+        ``call([payload])``, run with other requests' payloads, or its exception, on the
+        event loop's thread after its batch (``submit`` without a task or future per
+        request); ``Overloaded`` at once if the queue is full or the predicted wait passes
+        the budget. ``future``: a request whose future is done (cancelled) is dropped."""
         policy = self.policy
         if len(self.queue) >= policy.queue_limit:
             raise Overloaded(
@@ -171,12 +204,10 @@ class Batcher:
                 retry_after=wait,
             )
         loop = self.loop = asyncio.get_running_loop()
-        job = Job(payload, rows, alone or not policy.enabled, loop.create_future())
-        self.queue.append(job)
+        self.queue.append(Job(payload, rows, alone or not policy.enabled, done, future))
         self.queued_rows += rows
         if self.task is None or self.task.done():
             self.task = loop.create_task(self.drain())
-        return await job.future
 
     def wait_seconds(self) -> float:
         """Predicted seconds until a request arriving now starts: the rest of the running
@@ -222,7 +253,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         while self.queue:
             batch = self.take()
-            batch = [j for j in batch if not j.future.done()]  # a cancelled request is dropped
+            batch = [j for j in batch if j.future is None or not j.future.done()]  # cancelled
             if not batch:
                 continue
             rows = sum(j.rows for j in batch)
@@ -243,12 +274,11 @@ class Batcher:
             finally:
                 self.running = None
             for job, (ok, value) in zip(batch, answers, strict=True):
-                if job.future.done():
-                    continue
-                if ok:
-                    job.future.set_result(value)
-                else:
-                    job.future.set_exception(value)
+                try:
+                    job.done(ok, value)
+                except Exception:  # one request's answer: the others still get theirs
+                    log.exception("answering a request to %s version %s failed", self.model,
+                                  self.version)  # fmt: skip
             if self.on_batch is not None and record is not None:
                 try:
                     self.on_batch(record)

@@ -1,7 +1,10 @@
 """The HTTP/1.1 server of ``willump serve``: an ``asyncio.Protocol`` per connection that parses
 with httptools and calls :meth:`App.respond <willump_mlir.serve.app.App.respond>` directly,
 without ASGI's scope and messages (``python -m bench.serving_stack``: uvicorn's ASGI stack
-costs 2-3x its CPU a request).
+costs 2-3x its CPU a request); an infer request that arrives with none before it on its
+connection goes to :meth:`App.infer_now <willump_mlir.serve.app.App.infer_now>` instead,
+queued for its batch from the parser's callback and answered from the batch's (no task,
+coroutine chain or future a request).
 
 Per connection: keep-alive (HTTP/1.1 unless ``Connection: close``; HTTP/1.0 only with
 ``Connection: keep-alive``), pipelined requests answered in order, ``Expect: 100-continue``,
@@ -23,6 +26,7 @@ import logging
 import socket
 import time
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -43,6 +47,13 @@ REASONS = {
     408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
+
+
+class _InFlight:
+    """``Connection.task`` while ``App.infer_now`` answers its request (no task runs)."""
+
+
+IN_FLIGHT = _InFlight()
 
 
 class _Request:
@@ -76,10 +87,12 @@ class Connection(asyncio.Protocol):
         self.head_fed = 0  # bytes fed in later reads while one request's head is unfinished
         self.url = b""
         self.pending: deque[_Request] = deque()
-        self.task: asyncio.Task[None] | None = None
+        #: answering the pending requests: the task, IN_FLIGHT (``App.infer_now``) or None
+        self.task: asyncio.Task[None] | _InFlight | None = None
         self.writable = asyncio.Event()
         self.writable.set()
         self.idle: asyncio.TimerHandle | None = None
+        self.idle_since = 0.0  # loop.time() when the connection last became idle
         #: armed while a request's head stays unfinished after a read (``header_timeout``)
         self.head_timer: asyncio.TimerHandle | None = None
         #: armed while a request's body stays unfinished after a read (``body_timeout``)
@@ -139,10 +152,7 @@ class Connection(asyncio.Protocol):
     # region httptools callbacks
 
     def on_message_begin(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
-        self.request = _Request()
+        self.request = _Request()  # (the idle timer, if it fires meanwhile, sees it)
         self.url = b""
         self.size = self.head = self.head_fed = 0
         self.in_head = True
@@ -207,7 +217,7 @@ class Connection(asyncio.Protocol):
         if len(self.pending) >= PIPELINE and self.transport is not None:
             self.transport.pause_reading()
         if self.task is None:
-            self.task = self.loop.create_task(self._answer())
+            self._begin()
 
     # endregion
 
@@ -270,10 +280,38 @@ class Connection(asyncio.Protocol):
         if self.task is None:
             self.task = self.loop.create_task(self._answer())
 
-    async def _answer(self) -> None:
-        """Answer the pending requests in order (one task while there are any)."""
+    def _begin(self) -> None:
+        """Answer the pending requests, the first an infer request without a task if it is
+        one (``App.infer_now``: ``_answered`` goes on), else in the ``_answer`` task."""
+        request = self.pending[0]
+        if request.error is None and request.method == "POST":
+            self.task = IN_FLIGHT
+            self.pending.popleft()
+            answered = partial(self._answered, request, time.perf_counter())
+            body = b"".join(request.body)
+            if self.app.infer_now(request.method, request.path, request.headers, body, answered):
+                return
+            self.pending.appendleft(request)
+        self.task = self.loop.create_task(self._answer())
+
+    def _answered(self, request: _Request, started: float, reply: _Reply, received: int) -> None:
+        """``App.infer_now``'s reply to ``request``: sent; the requests read meanwhile, or
+        a wait until the client reads (writes paused), in the ``_answer`` task."""
+        self.task = None
+        if not self._sent(request, started, reply, received):
+            return
+        if self.pending or not self.writable.is_set():
+            self.task = self.loop.create_task(self._answer(sent=True))
+        else:
+            self._wait_idle()
+
+    async def _answer(self, sent: bool = False) -> None:
+        """Answer the pending requests in order (one task while there are any); ``sent``:
+        a reply was just sent (by ``_answered``)."""
         app = self.app
         try:
+            if sent:
+                await self._drained()
             while self.pending:
                 request = self.pending.popleft()
                 started = time.perf_counter()  # (uvloop's loop.time() counts whole ms)
@@ -284,23 +322,34 @@ class Connection(asyncio.Protocol):
                     reply, received = await app.respond(
                         request.method, request.path, request.headers, body
                     )
-                keep_alive = request.keep_alive and not self.server.stopping
-                self._write(reply, keep_alive)
-                client = self.client
-                if self.proxied:
-                    client = app.client(client, request.headers)
-                app.finish(request.method, request.path, reply, received,
-                           time.perf_counter() - started, client)  # fmt: skip
-                if not keep_alive:
-                    self._close()
+                if not self._sent(request, started, reply, received):
                     return
-                if not self.writable.is_set():
-                    await self.writable.wait()
-                if self.transport is not None and len(self.pending) < PIPELINE:
-                    self.transport.resume_reading()
+                await self._drained()
         finally:
             self.task = None
         self._wait_idle()
+
+    def _sent(self, request: _Request, started: float, reply: _Reply, received: int) -> bool:
+        """Write the reply to ``request`` and count it; False if the connection closes."""
+        app = self.app
+        keep_alive = request.keep_alive and not self.server.stopping
+        self._write(reply, keep_alive)
+        client = self.client
+        if self.proxied:
+            client = app.client(client, request.headers)
+        app.finish(request.method, request.path, reply, received,
+                   time.perf_counter() - started, client)  # fmt: skip
+        if not keep_alive:
+            self._close()
+            return False
+        return True
+
+    async def _drained(self) -> None:
+        """Wait while writes are paused (the client does not read), then read on."""
+        if not self.writable.is_set():
+            await self.writable.wait()
+        if self.transport is not None and len(self.pending) < PIPELINE:
+            self.transport.resume_reading()
 
     def _write(self, reply: _Reply, keep_alive: bool) -> None:
         transport = self.transport
@@ -316,11 +365,24 @@ class Connection(asyncio.Protocol):
         transport.write(b"".join(lines))  # head and body in one system call
 
     def _wait_idle(self) -> None:
-        """Close the connection after ``KEEP_ALIVE`` seconds without a request."""
+        """Close the connection after ``KEEP_ALIVE`` seconds without a request: the time
+        noted, the connection's one timer armed if it is not (not a timer a request)."""
         if self.task is None and self.request is None and not self.closing:
-            if self.idle is not None:
-                self.idle.cancel()
-            self.idle = self.loop.call_later(KEEP_ALIVE, self._close)
+            self.idle_since = self.loop.time()
+            if self.idle is None:
+                self.idle = self.loop.call_later(KEEP_ALIVE, self._idle_timeout)
+
+    def _idle_timeout(self) -> None:
+        """The idle timer: close if idle for ``KEEP_ALIVE`` seconds, else wait the rest (a
+        connection answering a request arms it again when it is idle)."""
+        self.idle = None
+        if self.task is not None or self.request is not None or self.closing:
+            return
+        left = self.idle_since + KEEP_ALIVE - self.loop.time()
+        if left > 0:
+            self.idle = self.loop.call_later(left, self._idle_timeout)
+        else:
+            self._close()
 
     def _close(self) -> None:
         self.closing = True

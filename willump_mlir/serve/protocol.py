@@ -12,7 +12,7 @@ import json
 import math
 import struct
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -74,7 +74,6 @@ class Table:
     def __init__(self, inputs: dict[str, str]):
         self.names = list(inputs)
         self.datatypes = list(inputs.values())
-        self.pairs = list(inputs.items())
         #: per datatype present: its inputs' positions, the value types it takes and the
         #: range its integers convert exactly in (FP64: up to 2**53; null is NaN)
         self.groups = [
@@ -87,13 +86,16 @@ class Table:
     def data(self, specs: list[Any], max_rows: int | None) -> tuple[list[Any], ...] | None:
         """The data of a request's input ``specs`` if they are this table's (see the class
         docstring), else None. (Each check is a C loop over all the inputs.)"""
-        if len(specs) != len(self.pairs):
+        if len(specs) != len(self.names):
             return None
         try:
-            if list(map(_NAME_DATATYPE, specs)) != self.pairs:
+            if list(map(_NAME, specs)) != self.names or \
+                    list(map(_DATATYPE, specs)) != self.datatypes:  # fmt: skip
                 return None
             shapes = list(map(_SHAPE, specs))
             data = list(map(_DATA, specs))
+            # each None or an object without sizes
+            parameters = list(map(dict.get, specs, repeat("parameters")))
         except (KeyError, TypeError):  # a spec without one of them, or not an object
             return None
         shape = shapes[0]
@@ -104,7 +106,6 @@ class Table:
             return None
         if set(map(type, data)) != _LIST or set(map(len, data)) != {rows}:
             return None
-        parameters = list(map(_PARAMETERS, specs))  # each None or an object without sizes
         kinds = set(map(type, parameters))
         if not kinds <= _OBJECT or (dict in kinds and any(map(_SIZED, filter(None, parameters)))):
             return None
@@ -124,9 +125,8 @@ def _one(position: int) -> Any:
     return lambda items: (items[position],)
 
 
-_NAME_DATATYPE = itemgetter("name", "datatype")
+_NAME, _DATATYPE = itemgetter("name"), itemgetter("datatype")
 _SHAPE, _DATA, _FIRST = itemgetter("shape"), itemgetter("data"), itemgetter(0)
-_PARAMETERS = methodcaller("get", "parameters")
 _SIZED = methodcaller("__contains__", "binary_data_size")
 _LIST = {list}
 _OBJECT = frozenset((dict, type(None)))

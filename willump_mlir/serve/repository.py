@@ -134,6 +134,17 @@ class Payload:
         self.top_k = top_k
 
 
+def refusal(error: Exception) -> Exception:
+    """A failed request's error: a ``ServeError`` as it is, else the pipeline's refusal of
+    the request's rows as a ``ServeError`` (400) naming it."""
+    if isinstance(error, ServeError):
+        return error
+    notes = "".join(f"; {note}" for note in getattr(error, "__notes__", ()))
+    refused = ServeError(f"{type(error).__name__}: {error}{notes}")
+    refused.__cause__ = error
+    return refused
+
+
 class ModelVersion:
     """One loaded version of a model: its metadata and ``infer``."""
 
@@ -179,6 +190,47 @@ class ModelVersion:
         (then ``inputs`` is empty). Raises
         ``ServeError`` naming a bad input or output, ``TooLarge`` past the row limit,
         ``Overloaded`` when the queue is full."""
+        payload, alone, available = self.prepare(inputs, parameters, outputs, table)
+        try:
+            result = await self.batcher.submit(payload, payload.rows, alone=alone)
+        except Exception as error:
+            raise refusal(error)  # noqa: B904 - refusal names the cause
+        return self.named(result, payload, outputs, available)
+
+    def enqueue(
+        self,
+        inputs: dict[str, np.ndarray],
+        parameters: dict[str, Any] | None,
+        outputs: list[str] | None,
+        table: tuple[list[Any], ...] | None,
+        done: Callable[[dict[str, np.ndarray] | None, Exception | None], None],
+    ) -> None:
+        """``infer`` without a task or future: the request checked and queued here (raising
+        as ``infer`` does), ``done(outputs, None)`` or ``done(None, error)`` called on the
+        event loop's thread when its batch ends."""
+        payload, alone, available = self.prepare(inputs, parameters, outputs, table)
+
+        def answered(ok: bool, value: Any) -> None:
+            if not ok:
+                done(None, refusal(value))
+                return
+            try:
+                named = self.named(value, payload, outputs, available)
+            except Exception as error:  # noqa: BLE001 - the request's answer, as infer raises it
+                done(None, error)
+                return
+            done(named, None)
+
+        self.batcher.enqueue(payload, payload.rows, answered, alone=alone)
+
+    def prepare(
+        self,
+        inputs: dict[str, np.ndarray],
+        parameters: dict[str, Any] | None,
+        outputs: list[str] | None,
+        table: tuple[list[Any], ...] | None,
+    ) -> tuple[Payload, bool, list[str]]:
+        """A request's payload, whether it runs alone and the outputs it may ask for."""
         top_k = parameters.get("top_k", self.config.top_k) if parameters else self.config.top_k
         available = self.output_names
         if top_k is not None:
@@ -204,14 +256,13 @@ class ModelVersion:
             raise TooLarge(f"{rows} rows in one request, over model {self.name!r}'s limit of "
                            f"{self.config.row_limit}")  # fmt: skip
         alone = top_k is not None or rows == 0 or not self.pipeline.row_wise
-        try:
-            result = await self.batcher.submit(payload, rows, alone=alone)
-        except ServeError:
-            raise
-        except Exception as error:  # the pipeline refused the request's rows
-            notes = "".join(f"; {note}" for note in getattr(error, "__notes__", ()))
-            raise ServeError(f"{type(error).__name__}: {error}{notes}") from error
-        if top_k is not None:
+        return payload, alone, available
+
+    def named(
+        self, result: Any, payload: Payload, outputs: list[str] | None, available: list[str]
+    ) -> dict[str, np.ndarray]:
+        """A request's named outputs from its result (those it asked for)."""
+        if payload.top_k is not None:
             return {name: result[name] for name in outputs or available if name in result}
         named = self.signature.outputs_of(result)
         return {name: named[name] for name in outputs} if outputs else named

@@ -184,6 +184,48 @@ def test_string_column_reads_text_items_strictly(rows) -> None:
     assert parts["missing"][3] == 1 and parts["missing"].sum() == 1
 
 
+class Text(str):
+    """A str subclass: read through the loop, not the all-str fast path."""
+
+
+@pytest.mark.parametrize("rows", [1, 5, 31, 32, 100, 1023, 1024, 1500])
+@pytest.mark.parametrize("kind", ["str", "missing", "subclass", "unicode-array", "series"])
+def test_string_column_python_and_arrow_encode_alike(rows, kind, monkeypatch) -> None:
+    """Encoded in Python (below ``SMALL_STRINGS`` rows) or by pyarrow, a string column's
+    parts are the same: bytes, offsets and missing flags (None and NaN kept apart)."""
+    docs: list[object] = (DOCS * (rows // len(DOCS) + 1))[:rows]
+    if kind == "missing":
+        docs[0] = None
+        docs[-1] = float("nan")
+    if kind == "subclass":
+        docs[rows // 2] = Text("sub 東京")
+    value: object = np.array(docs, dtype=object)
+    if kind == "unicode-array":
+        value = np.array(docs)
+    if kind == "series":
+        value = pd.Series(docs, dtype=object)
+    column = marshal.column_array("df", pd.DataFrame({"c": value}), "c")
+    small = marshal.string_column("df", column, "c")
+    monkeypatch.setattr(marshal, "SMALL_STRINGS", 0)
+    arrow = marshal.string_column("df", column, "c")
+    assert small.keys() == arrow.keys()
+    np.testing.assert_array_equal(small["offsets"], arrow["offsets"])
+    np.testing.assert_array_equal(small["missing"], arrow["missing"])
+    end = small["offsets"][-1]  # (either may hold a byte or padding past the last string)
+    assert small["bytes"][:end].tobytes() == arrow["bytes"][:end].tobytes()
+    assert {k: v.dtype for k, v in small.items()} == {k: v.dtype for k, v in arrow.items()}
+    assert decode(small, rows)[1:-1] == [d if isinstance(d, str) else "" for d in docs][1:-1]
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_string_column_refuses_a_lone_surrogate(rows) -> None:
+    docs = np.array((DOCS * 10)[:rows], dtype=object)
+    docs[2] = "bad \ud800"
+    column = marshal.column_array("df", pd.DataFrame({"c": pd.Series(docs, dtype=object)}), "c")
+    with pytest.raises(InputError, match="column 'c' holds a string that is not valid Unicode"):
+        marshal.string_column("df", column, "c")
+
+
 # endregion
 # region Sparse batches from Python
 
