@@ -253,9 +253,59 @@ class TextEmitter:
         """Map each code point of the UTF-8 ``data[start:end]`` through ``char_map``
         (``text_tables.char_map``), handing each code point it becomes to ``put(count, cp)``,
         which returns the next ``count`` (from 0); return the last ``count`` and whether the
-        row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF)."""
+        row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF). ASCII
+        bytes that map to one code point each skip the decoding: eight at a time while the
+        next eight all are, then one at a time, each from the table's first block."""
+        latin = self.shl(self.load(self.blob(char_map[0]), 0), 8)  # U+0000..U+00FF's block
+        false = self.constant(0, i1)
+
+        def ascii_code_points(position: SSAValue, width: int) -> tuple[list[SSAValue], SSAValue]:
+            """What the ``width`` bytes from ``position`` map to if each is ASCII mapping to
+            one code point (every byte has an entry in the first block), and whether all are."""
+            blocks = self.blob(char_map[1])
+            read = [self.cast(self.load(data, self.iadd(position, k)), i32) for k in range(width)]
+            entries = [self.load(blocks, self.cast(self.iadd(latin, b), index)) for b in read]
+            high, odd = read[0], entries[0]
+            for b, entry in zip(read[1:], entries[1:], strict=True):
+                high, odd = self.ior(high, b), self.ior(odd, entry)
+            flags = self.ior(self.iand(high, 0x80), self.iand(odd, 1))
+            cps = [self.iadd(b, self.emit(arith.ShRSIOp(entry, self.constant(1, i32))))
+                   for b, entry in zip(read, entries, strict=True)]  # fmt: skip
+            return cps, self.cmpi("eq", flags, self.constant(0, i32))
+
+        def ascii_run(width: int, values: list[SSAValue]) -> list[SSAValue]:
+            """``[position, count]`` past the ASCII bytes from ``position``, ``width`` at a
+            time while the next ``width`` bytes all are."""
+
+            def step(values: list[SSAValue]) -> list[SSAValue]:
+                position, count, _ = values
+
+                def peek() -> list[SSAValue]:
+                    cps, ascii = ascii_code_points(position, width)
+
+                    def take() -> list[SSAValue]:
+                        after = count
+                        for cp in cps:
+                            after = put(after, cp)
+                        return [self.iadd(position, width), after, self.constant(1, i1)]
+
+                    return self.if_else(ascii, take, lambda: [position, count, false])
+
+                room = self.cmpi("ule", self.iadd(position, width), end)
+                return self.if_else(room, peek, lambda: [position, count, false])
+
+            return self.while_loop([*values, self.constant(1, i1)], lambda v: v[2], step)[:2]
 
         def step(values: list[SSAValue]) -> list[SSAValue]:
+            position, count, in_python = values
+            position, count = ascii_run(1, ascii_run(8, [position, count]))
+            return self.if_else(
+                self.cmpi("ult", position, end),
+                lambda: one_code_point([position, count, in_python]),
+                lambda: [position, count, in_python],
+            )
+
+        def one_code_point(values: list[SSAValue]) -> list[SSAValue]:
             position, count, in_python = values
             cp, width = self.decode_utf8(data, position)
             # A numpy str can hold a value past U+10FFFF: such a row runs in Python.
