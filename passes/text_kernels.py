@@ -713,12 +713,14 @@ class TextEmitter:
         text: TextRow,
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+        hashed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each white-space separated word
-        ``text.cps[start:end]`` in order; the last ``carried``."""
+        ``text.cps[start:end]`` in order; the last ``carried``. ``hashed``: as ``each_run``."""
         return self.each_run(
-            text, lambda k: self.negate(self.has_class(text, k, CLASS_SPACE)), carried, body
-        )
+            text, lambda k: self.negate(self.has_class(text, k, CLASS_SPACE)), carried, body,
+            hashed,
+        )  # fmt: skip
 
     def each_run(
         self: KernelEmitter,
@@ -726,14 +728,18 @@ class TextEmitter:
         member: Callable[[SSAValue], SSAValue],
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+        hashed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each maximal run ``text.cps[start:end]``
         of code points at which ``member`` holds, in order; the last ``carried``. Two tight
-        loops: past the code points outside a run, then to its end."""
+        loops: past the code points outside a run, then to its end. ``hashed``: the second
+        also computes the run's FNV-1a (``hash_units``), passed as ``body(start, end, [h,
+        *carried])``."""
+        prime = self.constant(FNV_PRIME, i64)
 
-        def scan(k: SSAValue, inside_run: bool) -> SSAValue:
+        def scan(k: SSAValue, inside_run: bool, h: list[SSAValue]) -> list[SSAValue]:
             """The first position from ``k`` (at most the length) where ``member`` is not
-            ``inside_run``."""
+            ``inside_run`` (and ``h`` continued over the code points passed)."""
 
             def more(values: list[SSAValue]) -> SSAValue:
                 # classes[length] is inside the buffer (its size is at least length + 1).
@@ -741,15 +747,24 @@ class TextEmitter:
                 at = at if inside_run else self.negate(at)
                 return self.emit(arith.AndIOp(self.cmpi("ult", values[0], text.length), at))
 
-            return self.while_loop([k], more, lambda values: [self.iadd(values[0], 1)])[0]
+            def next_one(values: list[SSAValue]) -> list[SSAValue]:
+                k, *h = values
+                if h:
+                    cp = self.emit(arith.ExtUIOp(self.load(text.cps, k), i64))
+                    h = [self.imul(self.emit(arith.XOrIOp(h[0], cp)), prime)]
+                return [self.iadd(k, 1), *h]
+
+            return self.while_loop([k, *h], more, next_one)
 
         def step(values: list[SSAValue]) -> list[SSAValue]:
             k, *carried = values
-            start = scan(k, False)
-            end = scan(start, True)
+            (start,) = scan(k, False, [])
+            offset_basis = [self.constant(signed64(FNV_OFFSET), i64)] if hashed else []
+            end, *h = scan(start, True, offset_basis)
             carried = self.if_else(
-                self.cmpi("ult", start, end), lambda: body(start, end, carried), lambda: carried
-            )
+                self.cmpi("ult", start, end), lambda: body(start, end, [*h, *carried]),
+                lambda: carried,
+            )  # fmt: skip
             return [end, *carried]
 
         initial = [self.constant(0, index), *carried]
@@ -1340,9 +1355,9 @@ class TextEmitter:
                 return inner
             return with_word([*inner[:2], *carried[2:]], word)
 
-        def word(start: SSAValue, end: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            h, *carried = values
             length = self.isub(end, start)
-            h = self.hash_units(text.cps, start, end)
             at = self.cast(self.home_slot(h, WORD_CACHE_SLOTS), index)
             entry = self.load(slots, at)
             stored = self.iand(entry, low_half)
@@ -1362,7 +1377,7 @@ class TextEmitter:
                 lambda: missed(start, end, h, at, carried),
             )
 
-        return self.each_word(text, carried, word)
+        return self.each_word(text, carried, word, hashed=True)
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,
