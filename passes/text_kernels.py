@@ -1106,9 +1106,13 @@ class TextEmitter:
         at = self.cast(term, index)
         before = self.load(tally.counts, at)
         self.store(self.iadd(before, 1), tally.counts, at)
-        self.store(self.cast(term, i32), tally.touched, touched)
         first = self.cmpi("eq", before, self.constant(0, i32))
-        touched = self.iadd(touched, self.cast(self.emit(arith.ExtUIOp(first, i64)), index))
+
+        def listed() -> SSAValue:
+            """``touched`` with the term listed."""
+            self.store(self.cast(term, i32), tally.touched, touched)
+            return self.iadd(touched, 1)
+
         weighs = tally.weights.idf is not None
 
         def idf() -> SSAValue:
@@ -1124,12 +1128,13 @@ class TextEmitter:
 
         if part == "row":
             norm2 = self.add(norm2, squared(self.iadd(self.shl(before, 1), 1)))
+            touched = self.if_else(first, lambda: [listed()], lambda: [touched])[0]
         else:  # the word's own squares are summed apart: the rest only when c > 0
 
             def cross() -> list[SSAValue]:
-                return [self.add(norm2, squared(self.shl(before, 1)))]
+                return [self.add(norm2, squared(self.shl(before, 1))), touched]
 
-            (norm2,) = self.if_else(first, lambda: [norm2], cross)
+            norm2, touched = self.if_else(first, lambda: [norm2, listed()], cross)
         if part == "cached":
             return [norm2, touched]
         if part == "word":
