@@ -240,6 +240,8 @@ class TextEmitter:
         self.hand_back(in_python, "text-context")
         # A row that runs in Python has no native terms.
         length = self.select(in_python, self.constant(0, index), length)
+        # A space after the last code point ends every run of word or non-space characters.
+        self.store(self.constant(CLASS_SPACE, i8), classes, length)
         return TextRow(cps, classes, length, in_python)
 
     def map_code_points(
@@ -732,7 +734,8 @@ class TextEmitter:
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each maximal run ``text.cps[start:end]``
         of code points at which ``member`` holds, in order; the last ``carried``. Two tight
-        loops: past the code points outside a run, then to its end. ``hashed``: the second
+        loops: past the code points outside a run, then to its end (where ``member`` fails on
+        ``decode_text``'s space after the last code point at the latest). ``hashed``: the second
         also computes the run's FNV-1a (``hash_units``), passed as ``body(start, end, [h,
         *carried])``."""
         prime = self.constant(FNV_PRIME, i64)
@@ -744,8 +747,11 @@ class TextEmitter:
             def more(values: list[SSAValue]) -> SSAValue:
                 # classes[length] is inside the buffer (its size is at least length + 1).
                 at = member(values[0])
-                at = at if inside_run else self.negate(at)
-                return self.emit(arith.AndIOp(self.cmpi("ult", values[0], text.length), at))
+                if inside_run:
+                    return at
+                return self.emit(
+                    arith.AndIOp(self.cmpi("ult", values[0], text.length), self.negate(at))
+                )
 
             def next_one(values: list[SSAValue]) -> list[SSAValue]:
                 k, *h = values
