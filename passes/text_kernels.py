@@ -397,21 +397,21 @@ class TextEmitter:
         text: TextRow,
         units: SSAValue,
         starts: SSAValue,
+        hashes: SSAValue | None = None,
     ) -> SSAValue:
         """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters), minus
         stop words, written to ``units`` each followed by a space; ``starts[k]`` is where
-        token k starts. Returns the number of tokens."""
+        token k starts (and ``hashes[k]`` its FNV-1a). Returns the number of tokens."""
         stop = self.stop_table(op)
 
         def token(run_start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            tokens, at = values
+            h, tokens, at = values
             length = self.isub(end, run_start)
             keep = self.cmpi("uge", length, self.constant(2, index))
             if stop is not None:
                 is_stop = self.cmpi(
                     "sge",
-                    self.lookup(stop, self.term_key(self.hash_units(text.cps, run_start, end),
-                                                    text.cps, run_start, length),
+                    self.lookup(stop, self.term_key(h, text.cps, run_start, length),
                                 text.cps, run_start, length),
                     self.constant(0, i64),
                 )  # fmt: skip
@@ -419,6 +419,8 @@ class TextEmitter:
 
             def write() -> list[SSAValue]:
                 self.store(self.cast(at, i32), starts, tokens)
+                if hashes is not None:
+                    self.store(h, hashes, tokens)
 
                 def copy(k: SSAValue, position: list[SSAValue]) -> list[SSAValue]:
                     self.store(self.load(text.cps, k), units, position[0])
@@ -432,7 +434,7 @@ class TextEmitter:
 
         tokens, at = self.each_run(
             text, lambda k: self.has_class(text, k, CLASS_WORD),
-            [self.constant(0, index), self.constant(0, index)], token,
+            [self.constant(0, index), self.constant(0, index)], token, hashed=True,
         )  # fmt: skip
         self.store(self.cast(at, i32), starts, tokens)
         return tokens
@@ -476,14 +478,16 @@ class TextEmitter:
         h: SSAValue | None = None,
     ) -> SSAValue:
         """FNV-1a over code points ``cps[start:end]``, continuing from ``h``."""
-        prime = self.constant(FNV_PRIME, i64)
 
         def mix(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            cp = self.emit(arith.ExtUIOp(self.load(cps, k), i64))
-            return [self.imul(self.emit(arith.XOrIOp(values[0], cp)), prime)]
+            return [self.fnv_mix(values[0], self.emit(arith.ExtUIOp(self.load(cps, k), i64)))]
 
         initial = h if h is not None else self.constant(signed64(FNV_OFFSET), i64)
         return self.for_range(start, end, [initial], mix)[0]
+
+    def fnv_mix(self: KernelEmitter, h: SSAValue, cp: SSAValue) -> SSAValue:
+        """FNV-1a ``h`` (i64) continued over one code point ``cp`` (i64)."""
+        return self.imul(self.emit(arith.XOrIOp(h, cp)), self.constant(FNV_PRIME, i64))
 
     def stop_table(
         self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
@@ -606,11 +610,13 @@ class TextEmitter:
         starts: SSAValue | None,
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
         base: SSAValue | None = None,
+        hashes: SSAValue | None = None,
     ) -> None:
         """Call ``hit(key, start, end)`` for every n-gram of the ``count`` units, each
         n-gram being code points ``units[start:end]`` with ``term_key`` ``key``. Units are the
         single code points from ``base`` on (their keys are built as the n-grams grow), or
-        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
+        (with ``starts``) space-separated tokens starting at ``starts[k]`` (with ``hashes``,
+        ``hashes[k]`` is token k's FNV-1a)."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         separator = 1 if starts is not None else 0
 
@@ -629,8 +635,16 @@ class TextEmitter:
                 new_end = self.isub(unit_start(self.iadd(last, 1)), separator)
                 if starts is None:  # one code point: no loop
                     cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
-                    h = self.imul(self.emit(arith.XOrIOp(h, cp)), FNV_PRIME)
+                    h = self.fnv_mix(h, cp)
                     packs = self.pack_point(packs, self.iadd(cp, 1), n)
+                elif hashes is not None:  # a token's own hash is known
+
+                    def more() -> list[SSAValue]:
+                        return [self.hash_units(units, end, new_end, h)]
+
+                    zero = self.constant(0, index)
+                    h = self.if_else(self.cmpi("eq", n, zero), lambda: [self.load(hashes, i)],
+                                     more)[0]  # fmt: skip
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
@@ -738,7 +752,6 @@ class TextEmitter:
         ``decode_text``'s space after the last code point at the latest). ``hashed``: the second
         also computes the run's FNV-1a (``hash_units``), passed as ``body(start, end, [h,
         *carried])``."""
-        prime = self.constant(FNV_PRIME, i64)
 
         def scan(k: SSAValue, inside_run: bool, h: list[SSAValue]) -> list[SSAValue]:
             """The first position from ``k`` (at most the length) where ``member`` is not
@@ -756,8 +769,7 @@ class TextEmitter:
             def next_one(values: list[SSAValue]) -> list[SSAValue]:
                 k, *h = values
                 if h:
-                    cp = self.emit(arith.ExtUIOp(self.load(text.cps, k), i64))
-                    h = [self.imul(self.emit(arith.XOrIOp(h[0], cp)), prime)]
+                    h = [self.fnv_mix(h[0], self.emit(arith.ExtUIOp(self.load(text.cps, k), i64)))]
                 return [self.iadd(k, 1), *h]
 
             return self.while_loop([k, *h], more, next_one)
@@ -823,9 +835,13 @@ class TextEmitter:
         analyzer = op.analyzer.data
         units = self.units_buffer(op)
         if analyzer == "word":
-            starts = self.scratch(self.scratch_name(op, "starts"), i32, self.text_scratch_size(op))
-            tokens = self.word_units(op, text, units, starts)
-            self.ngrams(op, units, tokens, starts, hit)
+            size = self.text_scratch_size(op)
+            starts = self.scratch(self.scratch_name(op, "starts"), i32, size)
+            hashes = None
+            if isinstance(op, feature.CountTermsOp):  # HashingVectorizer's keys are its own
+                hashes = self.scratch(self.scratch_name(op, "token_hashes"), i64, size)
+            tokens = self.word_units(op, text, units, starts, hashes)
+            self.ngrams(op, units, tokens, starts, hit, hashes=hashes)
         elif analyzer == "char":
             self.ngrams(op, units, self.char_units(text, units), None, hit)
         else:
