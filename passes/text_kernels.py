@@ -240,6 +240,8 @@ class TextEmitter:
         self.hand_back(in_python, "text-context")
         # A row that runs in Python has no native terms.
         length = self.select(in_python, self.constant(0, index), length)
+        # A space after the last code point ends every run of word or non-space characters.
+        self.store(self.constant(CLASS_SPACE, i8), classes, length)
         return TextRow(cps, classes, length, in_python)
 
     def map_code_points(
@@ -253,9 +255,59 @@ class TextEmitter:
         """Map each code point of the UTF-8 ``data[start:end]`` through ``char_map``
         (``text_tables.char_map``), handing each code point it becomes to ``put(count, cp)``,
         which returns the next ``count`` (from 0); return the last ``count`` and whether the
-        row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF)."""
+        row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF). ASCII
+        bytes that map to one code point each skip the decoding: eight at a time while the
+        next eight all are, then one at a time, each from the table's first block."""
+        latin = self.shl(self.load(self.blob(char_map[0]), 0), 8)  # U+0000..U+00FF's block
+        false = self.constant(0, i1)
+
+        def ascii_code_points(position: SSAValue, width: int) -> tuple[list[SSAValue], SSAValue]:
+            """What the ``width`` bytes from ``position`` map to if each is ASCII mapping to
+            one code point (every byte has an entry in the first block), and whether all are."""
+            blocks = self.blob(char_map[1])
+            read = [self.cast(self.load(data, self.iadd(position, k)), i32) for k in range(width)]
+            entries = [self.load(blocks, self.cast(self.iadd(latin, b), index)) for b in read]
+            high, odd = read[0], entries[0]
+            for b, entry in zip(read[1:], entries[1:], strict=True):
+                high, odd = self.ior(high, b), self.ior(odd, entry)
+            flags = self.ior(self.iand(high, 0x80), self.iand(odd, 1))
+            cps = [self.iadd(b, self.emit(arith.ShRSIOp(entry, self.constant(1, i32))))
+                   for b, entry in zip(read, entries, strict=True)]  # fmt: skip
+            return cps, self.cmpi("eq", flags, self.constant(0, i32))
+
+        def ascii_run(width: int, values: list[SSAValue]) -> list[SSAValue]:
+            """``[position, count]`` past the ASCII bytes from ``position``, ``width`` at a
+            time while the next ``width`` bytes all are."""
+
+            def step(values: list[SSAValue]) -> list[SSAValue]:
+                position, count, _ = values
+
+                def peek() -> list[SSAValue]:
+                    cps, ascii = ascii_code_points(position, width)
+
+                    def take() -> list[SSAValue]:
+                        after = count
+                        for cp in cps:
+                            after = put(after, cp)
+                        return [self.iadd(position, width), after, self.constant(1, i1)]
+
+                    return self.if_else(ascii, take, lambda: [position, count, false])
+
+                room = self.cmpi("ule", self.iadd(position, width), end)
+                return self.if_else(room, peek, lambda: [position, count, false])
+
+            return self.while_loop([*values, self.constant(1, i1)], lambda v: v[2], step)[:2]
 
         def step(values: list[SSAValue]) -> list[SSAValue]:
+            position, count, in_python = values
+            position, count = ascii_run(1, ascii_run(8, [position, count]))
+            return self.if_else(
+                self.cmpi("ult", position, end),
+                lambda: one_code_point([position, count, in_python]),
+                lambda: [position, count, in_python],
+            )
+
+        def one_code_point(values: list[SSAValue]) -> list[SSAValue]:
             position, count, in_python = values
             cp, width = self.decode_utf8(data, position)
             # A numpy str can hold a value past U+10FFFF: such a row runs in Python.
@@ -345,21 +397,21 @@ class TextEmitter:
         text: TextRow,
         units: SSAValue,
         starts: SSAValue,
+        hashes: SSAValue | None = None,
     ) -> SSAValue:
         """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters), minus
         stop words, written to ``units`` each followed by a space; ``starts[k]`` is where
-        token k starts. Returns the number of tokens."""
+        token k starts (and ``hashes[k]`` its FNV-1a). Returns the number of tokens."""
         stop = self.stop_table(op)
 
         def token(run_start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            tokens, at = values
+            h, tokens, at = values
             length = self.isub(end, run_start)
             keep = self.cmpi("uge", length, self.constant(2, index))
             if stop is not None:
                 is_stop = self.cmpi(
                     "sge",
-                    self.lookup(stop, self.term_key(self.hash_units(text.cps, run_start, end),
-                                                    text.cps, run_start, length),
+                    self.lookup(stop, self.term_key(h, text.cps, run_start, length),
                                 text.cps, run_start, length),
                     self.constant(0, i64),
                 )  # fmt: skip
@@ -367,6 +419,8 @@ class TextEmitter:
 
             def write() -> list[SSAValue]:
                 self.store(self.cast(at, i32), starts, tokens)
+                if hashes is not None:
+                    self.store(h, hashes, tokens)
 
                 def copy(k: SSAValue, position: list[SSAValue]) -> list[SSAValue]:
                     self.store(self.load(text.cps, k), units, position[0])
@@ -380,7 +434,7 @@ class TextEmitter:
 
         tokens, at = self.each_run(
             text, lambda k: self.has_class(text, k, CLASS_WORD),
-            [self.constant(0, index), self.constant(0, index)], token,
+            [self.constant(0, index), self.constant(0, index)], token, hashed=True,
         )  # fmt: skip
         self.store(self.cast(at, i32), starts, tokens)
         return tokens
@@ -424,14 +478,16 @@ class TextEmitter:
         h: SSAValue | None = None,
     ) -> SSAValue:
         """FNV-1a over code points ``cps[start:end]``, continuing from ``h``."""
-        prime = self.constant(FNV_PRIME, i64)
 
         def mix(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            cp = self.emit(arith.ExtUIOp(self.load(cps, k), i64))
-            return [self.imul(self.emit(arith.XOrIOp(values[0], cp)), prime)]
+            return [self.fnv_mix(values[0], self.emit(arith.ExtUIOp(self.load(cps, k), i64)))]
 
         initial = h if h is not None else self.constant(signed64(FNV_OFFSET), i64)
         return self.for_range(start, end, [initial], mix)[0]
+
+    def fnv_mix(self: KernelEmitter, h: SSAValue, cp: SSAValue) -> SSAValue:
+        """FNV-1a ``h`` (i64) continued over one code point ``cp`` (i64)."""
+        return self.imul(self.emit(arith.XOrIOp(h, cp)), self.constant(FNV_PRIME, i64))
 
     def stop_table(
         self: KernelEmitter, op: feature.CountTermsOp | feature.HashTermsOp
@@ -554,11 +610,13 @@ class TextEmitter:
         starts: SSAValue | None,
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
         base: SSAValue | None = None,
+        hashes: SSAValue | None = None,
     ) -> None:
         """Call ``hit(key, start, end)`` for every n-gram of the ``count`` units, each
         n-gram being code points ``units[start:end]`` with ``term_key`` ``key``. Units are the
         single code points from ``base`` on (their keys are built as the n-grams grow), or
-        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
+        (with ``starts``) space-separated tokens starting at ``starts[k]`` (with ``hashes``,
+        ``hashes[k]`` is token k's FNV-1a)."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         separator = 1 if starts is not None else 0
 
@@ -577,8 +635,16 @@ class TextEmitter:
                 new_end = self.isub(unit_start(self.iadd(last, 1)), separator)
                 if starts is None:  # one code point: no loop
                     cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
-                    h = self.imul(self.emit(arith.XOrIOp(h, cp)), FNV_PRIME)
+                    h = self.fnv_mix(h, cp)
                     packs = self.pack_point(packs, self.iadd(cp, 1), n)
+                elif hashes is not None:  # a token's own hash is known
+
+                    def more() -> list[SSAValue]:
+                        return [self.hash_units(units, end, new_end, h)]
+
+                    zero = self.constant(0, index)
+                    h = self.if_else(self.cmpi("eq", n, zero), lambda: [self.load(hashes, i)],
+                                     more)[0]  # fmt: skip
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
@@ -663,12 +729,14 @@ class TextEmitter:
         text: TextRow,
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+        hashed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each white-space separated word
-        ``text.cps[start:end]`` in order; the last ``carried``."""
+        ``text.cps[start:end]`` in order; the last ``carried``. ``hashed``: as ``each_run``."""
         return self.each_run(
-            text, lambda k: self.negate(self.has_class(text, k, CLASS_SPACE)), carried, body
-        )
+            text, lambda k: self.negate(self.has_class(text, k, CLASS_SPACE)), carried, body,
+            hashed,
+        )  # fmt: skip
 
     def each_run(
         self: KernelEmitter,
@@ -676,30 +744,45 @@ class TextEmitter:
         member: Callable[[SSAValue], SSAValue],
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+        hashed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each maximal run ``text.cps[start:end]``
         of code points at which ``member`` holds, in order; the last ``carried``. Two tight
-        loops: past the code points outside a run, then to its end."""
+        loops: past the code points outside a run, then to its end (where ``member`` fails on
+        ``decode_text``'s space after the last code point at the latest). ``hashed``: the second
+        also computes the run's FNV-1a (``hash_units``), passed as ``body(start, end, [h,
+        *carried])``."""
 
-        def scan(k: SSAValue, inside_run: bool) -> SSAValue:
+        def scan(k: SSAValue, inside_run: bool, h: list[SSAValue]) -> list[SSAValue]:
             """The first position from ``k`` (at most the length) where ``member`` is not
-            ``inside_run``."""
+            ``inside_run`` (and ``h`` continued over the code points passed)."""
 
             def more(values: list[SSAValue]) -> SSAValue:
                 # classes[length] is inside the buffer (its size is at least length + 1).
                 at = member(values[0])
-                at = at if inside_run else self.negate(at)
-                return self.emit(arith.AndIOp(self.cmpi("ult", values[0], text.length), at))
+                if inside_run:
+                    return at
+                return self.emit(
+                    arith.AndIOp(self.cmpi("ult", values[0], text.length), self.negate(at))
+                )
 
-            return self.while_loop([k], more, lambda values: [self.iadd(values[0], 1)])[0]
+            def next_one(values: list[SSAValue]) -> list[SSAValue]:
+                k, *h = values
+                if h:
+                    h = [self.fnv_mix(h[0], self.emit(arith.ExtUIOp(self.load(text.cps, k), i64)))]
+                return [self.iadd(k, 1), *h]
+
+            return self.while_loop([k, *h], more, next_one)
 
         def step(values: list[SSAValue]) -> list[SSAValue]:
             k, *carried = values
-            start = scan(k, False)
-            end = scan(start, True)
+            (start,) = scan(k, False, [])
+            offset_basis = [self.constant(signed64(FNV_OFFSET), i64)] if hashed else []
+            end, *h = scan(start, True, offset_basis)
             carried = self.if_else(
-                self.cmpi("ult", start, end), lambda: body(start, end, carried), lambda: carried
-            )
+                self.cmpi("ult", start, end), lambda: body(start, end, [*h, *carried]),
+                lambda: carried,
+            )  # fmt: skip
             return [end, *carried]
 
         initial = [self.constant(0, index), *carried]
@@ -752,9 +835,13 @@ class TextEmitter:
         analyzer = op.analyzer.data
         units = self.units_buffer(op)
         if analyzer == "word":
-            starts = self.scratch(self.scratch_name(op, "starts"), i32, self.text_scratch_size(op))
-            tokens = self.word_units(op, text, units, starts)
-            self.ngrams(op, units, tokens, starts, hit)
+            size = self.text_scratch_size(op)
+            starts = self.scratch(self.scratch_name(op, "starts"), i32, size)
+            hashes = None
+            if isinstance(op, feature.CountTermsOp):  # HashingVectorizer's keys are its own
+                hashes = self.scratch(self.scratch_name(op, "token_hashes"), i64, size)
+            tokens = self.word_units(op, text, units, starts, hashes)
+            self.ngrams(op, units, tokens, starts, hit, hashes=hashes)
         elif analyzer == "char":
             self.ngrams(op, units, self.char_units(text, units), None, hit)
         else:
@@ -1041,9 +1128,13 @@ class TextEmitter:
         at = self.cast(term, index)
         before = self.load(tally.counts, at)
         self.store(self.iadd(before, 1), tally.counts, at)
-        self.store(self.cast(term, i32), tally.touched, touched)
         first = self.cmpi("eq", before, self.constant(0, i32))
-        touched = self.iadd(touched, self.cast(self.emit(arith.ExtUIOp(first, i64)), index))
+
+        def listed() -> SSAValue:
+            """``touched`` with the term listed."""
+            self.store(self.cast(term, i32), tally.touched, touched)
+            return self.iadd(touched, 1)
+
         weighs = tally.weights.idf is not None
 
         def idf() -> SSAValue:
@@ -1059,12 +1150,13 @@ class TextEmitter:
 
         if part == "row":
             norm2 = self.add(norm2, squared(self.iadd(self.shl(before, 1), 1)))
+            touched = self.if_else(first, lambda: [listed()], lambda: [touched])[0]
         else:  # the word's own squares are summed apart: the rest only when c > 0
 
             def cross() -> list[SSAValue]:
-                return [self.add(norm2, squared(self.shl(before, 1)))]
+                return [self.add(norm2, squared(self.shl(before, 1))), touched]
 
-            (norm2,) = self.if_else(first, lambda: [norm2], cross)
+            norm2, touched = self.if_else(first, lambda: [norm2, listed()], cross)
         if part == "cached":
             return [norm2, touched]
         if part == "word":
@@ -1290,9 +1382,9 @@ class TextEmitter:
                 return inner
             return with_word([*inner[:2], *carried[2:]], word)
 
-        def word(start: SSAValue, end: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            h, *carried = values
             length = self.isub(end, start)
-            h = self.hash_units(text.cps, start, end)
             at = self.cast(self.home_slot(h, WORD_CACHE_SLOTS), index)
             entry = self.load(slots, at)
             stored = self.iand(entry, low_half)
@@ -1312,7 +1404,7 @@ class TextEmitter:
                 lambda: missed(start, end, h, at, carried),
             )
 
-        return self.each_word(text, carried, word)
+        return self.each_word(text, carried, word, hashed=True)
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,

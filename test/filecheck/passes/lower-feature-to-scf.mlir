@@ -147,6 +147,13 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-NEXT: [[MORE:%[0-9]+]] = arith.cmpi ult, %{{[0-9]+}}, %{{[0-9]+}} : index
 // CHECK-NEXT: scf.condition([[MORE]])
 // CHECK-NEXT: } do {
+// First the ASCII bytes mapping to one code point, with their entries in the first block: a
+// loop taking eight at a time while all eight are, then one taking one at a time.
+// CHECK: scf.while
+// CHECK: memref.load [[BLOCKS]][%{{[0-9]+}}] : memref<512xi32>
+// CHECK: scf.while
+// CHECK: memref.load [[BLOCKS]][%{{[0-9]+}}] : memref<512xi32>
+// Then one code point through the decoder.
 // CHECK: [[LEAD:%[0-9]+]] = arith.extui %{{[0-9]+}} : i8 to i32
 // CHECK-NEXT: arith.cmpi ult, [[LEAD]], [[B128]] : i32
 // CHECK: arith.cmpi ult, [[LEAD]], [[B224]] : i32
