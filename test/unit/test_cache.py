@@ -58,19 +58,12 @@ CHILD = BUILD + textwrap.dedent(
     """
     import json, sys
     import willump_mlir as wm
-    from willump_mlir.runtime import jit
-
-    optimised = []  # modules LLVM compiled in this process
-    real = jit._optimise
-    def counting(llvm_ir):
-        optimised.append(len(llvm_ir))
-        return real(llvm_ir)
-    jit._optimise = counting
+    from llvm_runs import COMPILED
 
     frame, model = build(int(sys.argv[1]))
     compiled = wm.compile(score_here, example=(frame.iloc[:100], model))
     diff = float(np.max(np.abs(compiled(frame, model) - score_here(frame, model))))
-    print(json.dumps({"hit": compiled.library.cache_hit, "llvm_runs": len(optimised),
+    print(json.dumps({"hit": compiled.library.cache_hit, "llvm_runs": len(COMPILED),
                       "diff": diff}))
     """
 )
@@ -98,7 +91,8 @@ def run_child(seed: int, cache: Path) -> subprocess.CompletedProcess:
     """
     script = cache.parent / f"{cache.name}-child.py"
     script.write_text(CHILD)
-    env = {**os.environ, "WILLUMP_MLIR_CACHE_DIR": str(cache)}
+    env = {**os.environ, "WILLUMP_MLIR_CACHE_DIR": str(cache),
+           "PYTHONPATH": str(Path(__file__).resolve().parent)}  # llvm_runs
     code = f"import runpy, sys; sys.argv = ['child', '{seed}']; runpy.run_path({str(script)!r})"
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300)  # fmt: skip

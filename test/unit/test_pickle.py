@@ -26,18 +26,12 @@ CHILD = textwrap.dedent(
     """
     import pickle, sys
     import numpy as np
-    from willump_mlir.runtime import jit
+    from llvm_runs import COMPILED
 
-    compiled = []
-    real = jit._optimise
-    def counting(llvm_ir):
-        compiled.append(len(llvm_ir))
-        return real(llvm_ir)
-    jit._optimise = counting
     state, rows = pickle.load(open(sys.argv[1], "rb"))
     pipeline = pickle.loads(state)
     np.save(sys.argv[2], np.asarray(pipeline(*rows)))
-    print(len(compiled))
+    print(len(COMPILED))
     """
 )
 
