@@ -8,6 +8,7 @@ always full) and ``broken`` (raises an unexpected exception).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,10 @@ class FakeModel:
             raise RuntimeError("boom")
         if self.name == "busy":
             raise Overloaded("model 'busy': the queue is full", retry_after=0.2)
-        await asyncio.sleep(float(parameters.get("sleep", 0)))
+        seconds = float(parameters.get("sleep", 0))
+        if seconds:  # the request is in flight: a test may wait for this line in the log
+            print(f"{self.name}: sleeping {seconds} s", file=sys.stderr, flush=True)
+        await asyncio.sleep(seconds)
         return {"echo": inputs["x"]}
 
     def enqueue(

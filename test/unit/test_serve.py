@@ -350,10 +350,15 @@ def test_sigterm_drains_an_in_flight_request(tmp_path: Path) -> None:
         tensor = {"name": "x", "shape": [2], "datatype": "FP64", "data": [1.5, 2]}
         body = {"parameters": {"sleep": 1.0}, "inputs": [tensor]}
         request = threading.Thread(
-            target=lambda: answers.append(httpx.post(f"{url}/v2/models/sleepy/infer", json=body))
+            target=lambda: answers.append(
+                httpx.post(f"{url}/v2/models/sleepy/infer", json=body, timeout=60)
+            )
         )
         request.start()
-        time.sleep(0.4)
+        deadline = time.monotonic() + 60
+        while "sleepy: sleeping" not in log.read_text():  # in flight (not a fixed wait)
+            assert time.monotonic() < deadline and request.is_alive(), log.read_text()
+            time.sleep(0.02)
         process.send_signal(signal.SIGTERM)
         request.join(20)
         assert process.wait(20) == 0, log.read_text()
