@@ -1,5 +1,5 @@
 """Shared fixtures: a private object-code cache, the lending_club workload, and a count of
-the Python steps compiled calls run."""
+the Python steps compiled calls run; one OpenMP/OpenBLAS thread per test process."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+# One OpenMP/OpenBLAS thread in the test process and the processes it starts (servers, Ray
+# and Dask workers, child scripts): the suite's matrices are small, and on a busy 2-core
+# machine the libraries' spinning threads made scikit-learn 10-20x slower in CPU time (the
+# 5,000-iteration lbfgs fit of test_assembled_frames: 27.9 s CPU, 1.3 s with one thread).
+# Set before numpy, scikit-learn, LightGBM and XGBoost load their thread pools; willump's own
+# kernels take their threads from ``worker_count`` and are not affected.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session", autouse=True)
