@@ -29,9 +29,11 @@ from xdsl.ir import Attribute, SSAValue
 from willump_mlir.abi import MISSING_ANY
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
+    BroadcastOp,
     CastOp,
     ConstantOp,
     FrameType,
+    ReduceOp,
     SelectColumnsOp,
     StrType,
     WhereOp,
@@ -80,6 +82,27 @@ def _element_of(val: Val) -> Attribute:
 
 
 _NUMBERS = (int, float, np.integer, np.floating)  # a number fill (bool excepted)
+
+
+def _scalar(val: Val) -> bool:
+    """A constant number, bool, str or None, or a batch reduction's scalar (``s.mean()``,
+    ``s.max() - s.min()``)."""
+    if val.is_static:
+        return val.value is None or isinstance(val.value, (*_NUMBERS, bool, np.bool_, str))
+    return val.items is None and val.ssa is not None and isinstance(
+        val.ssa.owner, ReduceOp | BinaryOp
+    ) and not isinstance(val.ssa.type, TensorType)  # fmt: skip
+
+
+def _exact(value: object, dtype: np.dtype) -> float | int:
+    """``value`` as a Python number of ``dtype``, the column pandas gives of it (float32:
+    rounded, as numpy does); ``Unsupported`` if the value changes otherwise."""
+    if dtype == np.float32:
+        return float32_number(value)  # type: ignore[arg-type]
+    converted = dtype.type(value)  # type: ignore[call-arg]
+    if not (converted == value or (converted != converted and value != value)):  # noqa: PLR0124
+        raise Unsupported(f"{value!r} in a {dtype} column is not exact")
+    return converted.item()  # type: ignore[no-any-return]
 
 
 def index_source(frame: Val) -> list[SSAValue]:
@@ -163,8 +186,16 @@ class FrameAssembly:
         frame = self.columns_of(frame)
         return Val(value, items=frame.items, columns=names, index_of=frame.index_of)
 
-    def assign(self, frame: Val, name: str, column: Val) -> Val:
-        """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""
+    def assign(self, frame: Val, name: str, column: Val, loc: bool = False) -> Val:
+        """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``
+        (``loc``: as ``frame.loc[:, name] = column``, which keeps an existing column's
+        dtype); a scalar is broadcast over the frame's rows (:meth:`constant_column`)."""
+        if _scalar(column):
+            column = self.constant_column(frame, name, column, loc)
+        elif loc and name in frame.value.columns:  # type: ignore[union-attr]
+            kept = frame.value[name].dtype  # type: ignore[index]
+            if getattr(column.value, "dtype", None) != kept:
+                raise Unsupported(f"X.loc[:, {name!r}] = ... keeps the column's dtype, {kept}")
         frame = self.columns_of(frame)
         assert frame.columns is not None and frame.items is not None
         text = isinstance(column.value, pd.Series) and isinstance(
@@ -201,6 +232,56 @@ class FrameAssembly:
         if list(value.columns) != names:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
+
+    def constant_column(self, frame: Val, name: str, scalar: Val, loc: bool) -> Val:
+        """``scalar`` (a number, a bool, NaN, or a batch reduction) as column ``name`` of
+        ``frame``: ``pipeline.broadcast`` over the frame's rows, of the dtype pandas gives
+        (int64 for an int, float64 for a float, bool for a bool, float32 for a numpy
+        float32; ``loc``: an existing column's, which the value must fit exactly). Other
+        dtypes (str, object, uint64, int32) are not compiled."""
+        example = frame.value.copy()  # type: ignore[union-attr]
+        if loc:
+            example.loc[:, name] = scalar.value
+        else:
+            example[name] = scalar.value
+        series = example[name]
+        element = element_type(series.dtype) if isinstance(series.dtype, np.dtype) else None
+        if element is None:
+            raise Unsupported(f"a constant column of {series.dtype} (pandas' for "
+                              f"{type(scalar.value).__name__} {scalar.value!r}) is built in "
+                              "Python")  # fmt: skip
+        rows = self.rows(frame)
+        emit = self.tracer.emit
+        if scalar.ssa is not None:  # a batch reduction's scalar: pandas keeps its dtype
+            if scalar.ssa.type != element:
+                raise Unsupported(f"a {scalar.ssa.type} scalar in a {series.dtype} column")
+            return self.tracer._checked(BroadcastOp(scalar.ssa, rows), series)
+        number = _exact(scalar.value, series.dtype)
+        if element == f32:
+            constant = emit(ConstantOp(number, f32)).result
+        else:
+            constant = emit(ConstantOp(number if element == f64 else int(number))).result
+        if element == i1:  # 0 or 1, then x != 0
+            broadcast = emit(BroadcastOp(constant, rows)).result
+            return self.tracer._checked(CastOp(broadcast, i1), series)
+        return self.tracer._checked(BroadcastOp(constant, rows), series)
+
+    def rows(self, frame: Val) -> SSAValue:
+        """An IR value with the rows (and index) of ``frame``: the frame itself, a column of
+        it, or the frame it was built on (``pd.DataFrame(index=df.index)``)."""
+        if frame.ssa is not None and isinstance(frame.ssa.type, FrameType):
+            return frame.ssa
+        index = frame.value.index  # type: ignore[union-attr]
+        for item in frame.items or []:
+            typ = getattr(item.ssa, "type", None)
+            if isinstance(item.value, pd.Series) and same_index(item.value.index, index) and (
+                isinstance(typ, FrameType) or (isinstance(typ, TensorType) and not is_sparse(typ))
+            ):  # fmt: skip
+                return item.ssa  # type: ignore[return-value]
+        sources = index_source(frame)
+        if not sources:
+            raise Unsupported("no column of the frame carries its rows")
+        return sources[0]
 
     def assign_where(self, frame: Val, name: str, mask: Val, new: Val) -> Val:
         """``frame`` after ``frame.loc[mask, name] = new``, a boolean batch ``mask`` and a

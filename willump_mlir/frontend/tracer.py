@@ -33,6 +33,7 @@ from willump_mlir.dialects.pipeline import (
     PREDICT_METHODS,
     STRING_OPS,
     BinaryOp,
+    BroadcastOp,
     CastOp,
     ConstantOp,
     DatetimeType,
@@ -905,7 +906,7 @@ class Tracer:
         elif isinstance(name.value, list) and owner is target.value:  # not .loc, which aligns
             assigned = self.frames.assign_columns(frame, name.value, val)
         elif isinstance(name.value, str):
-            assigned = self.frames.assign(frame, name.value, val)
+            assigned = self.frames.assign(frame, name.value, val, loc=owner is not target.value)
         else:
             return False
         for var, bound in list(self.env.items()):
@@ -1616,13 +1617,8 @@ class Tracer:
         return None
 
     def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
-        """A batch of ``rows``' shape holding ``constant``: ``constant - 0 * rows`` (exact
-        for every value, ``-0.0``, NaN and infinity included)."""
-        element = constant.type
-        zero = self.emit(ConstantOp(0.0 if element == f64 else 0)).result
-        cast = self.emit(CastOp(rows, element)).result
-        zeros = self.emit(BinaryOp("mul", cast, zero)).result
-        return self.emit(BinaryOp("sub", constant, zeros)).result
+        """A batch of ``rows``' shape holding ``constant`` (``pipeline.broadcast``)."""
+        return self.emit(BroadcastOp(constant, rows)).result
 
     def _model_call(self, est: object, method: str, x: Val, described: str) -> Val:
         """``est.method(x)``; an assembled frame is read as the matrix of its columns, or
