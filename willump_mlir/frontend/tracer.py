@@ -2191,6 +2191,24 @@ def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
     return found
 
 
+_PLAIN_READS = (SelectColumnsOp, ToArrayOp, TakeColumnOp)
+
+
+def _computed_on(ops: Iterable[Operation]) -> list[Operation]:
+    """The ops of ``ops`` (in order) that compute on what they read, or whose result some
+    op computes on: all but column reads (``select_columns``, ``to_array``,
+    ``take_column``) whose results are only read or copied (a frame's column that the code
+    copies, then drops)."""
+    ops = list(ops)
+    computed: set[Operation] = set()
+    for op in reversed(ops):
+        if not isinstance(op, _PLAIN_READS) or any(
+            use.operation in computed for result in op.results for use in result.uses
+        ):  # fmt: skip
+            computed.add(op)
+    return [op for op in ops if op in computed]
+
+
 def trace_to_module(
     fn: Callable,
     example: tuple,
@@ -2245,10 +2263,11 @@ def trace_to_module(
         Region(tracer.block),
     )
     module = ModuleOp([function])
-    reads = {op: _consumed([op]) for op in tracer.block.ops}
+    reads = {op: _consumed([op]) for op in _computed_on(tracer.block.ops)}
     dce(module)  # selections and constants that folding or fallbacks left unused, and the
-    # statements whose values the function never uses: their columns stay ``named``, checked
-    # at run time (pandas still computes them, and raises where they do)
+    # statements whose values the function never uses: the columns they compute on stay
+    # ``named`` and ``unused``, checked at run time (pandas still computes them, and raises
+    # where they do); a column only copied and dropped is just ``named``
     kept = set(tracer.block.ops)
     unused = set().union(*(read for op, read in reads.items() if op not in kept))
     check_lengths(tracer.strings)
@@ -2256,6 +2275,8 @@ def trace_to_module(
     tracer.rows.record(specs, values)
     for position, column in sorted((tracer.named - _consumed(tracer.block.ops)) | unused):
         data[position].named = [*(data[position].named or []), column]
+    for spec in data:
+        spec.unused = [c for p, c in sorted(unused) if data[p] is spec]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, tracer.blobs, specs, dict(tracer.calls),
