@@ -457,6 +457,8 @@ class FrameAssembly:
         # pandas makes the column object of str and numbers: read in Python only (the frame
         # may never read it: ``df.fillna(0)[numeric_columns]``)
         reason = "fillna with a number makes a str column object of str and numbers"
+        if item.ssa is not None:
+            self.tracer.left_to_pandas(item.ssa)
         return Val(value, pending=Pending("fillna_number", item, {"value": fill},
                                           functools.partial(_fill, fill=fill),
                                           source, reason))  # fmt: skip

@@ -346,6 +346,7 @@ class Tracer:
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self.named: set[tuple[int, str]] = set()  # (data argument, column) the code names
+        self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
         # a Python call's pandas result -> the argument whose index it is checked to keep
         self.index_roots: dict[SSAValue, SSAValue] = {}
         self._counter = 0
@@ -371,6 +372,16 @@ class Tracer:
             source, column = resolve_column(frame, name)
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 self.named.add((source.index, column))
+
+    def left_to_pandas(self, frame: SSAValue) -> None:
+        """Record the argument columns of ``frame`` (a str column or a frame) that code native
+        code may never compute reads (a str column's ``fillna(0)``, built in Python only if
+        read) in ``deferred``: pandas computes it on the batch's column, and may raise
+        there (``fillna(0)`` of a category column)."""
+        for name, _ in frame.type.columns:  # type: ignore[attr-defined]
+            source, column = resolve_column(frame, name)
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                self.deferred.add((source.index, column))
 
     def mark(self) -> tuple[int, int, int]:
         """A point to roll emission back to: how many ops, calls and blobs exist."""
@@ -2269,7 +2280,7 @@ def trace_to_module(
     # ``named`` and ``unused``, checked at run time (pandas still computes them, and raises
     # where they do); a column only copied and dropped is just ``named``
     kept = set(tracer.block.ops)
-    unused = set().union(*(read for op, read in reads.items() if op not in kept))
+    unused = set().union(tracer.deferred, *(r for op, r in reads.items() if op not in kept))
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
     tracer.rows.record(specs, values)
