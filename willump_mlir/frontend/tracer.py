@@ -790,9 +790,10 @@ class Tracer:
         return True
 
     def _in_place(self, node: ast.expr) -> bool:
-        """``X.fillna(..., inplace=True)`` (or ``drop``, ``rename``) of a frame ``X``, or
-        ``X.pop(c)`` whose column is discarded: ``X``, and every name bound to the same
-        frame, is bound to the call's result without it; False for another expression."""
+        """``X.fillna(..., inplace=True)`` (or ``drop``, ``rename``) of a frame ``X``,
+        ``X.pop(c)`` whose column is discarded, or ``X.insert(k, c, value)``: ``X``, and
+        every name bound to the same frame, is bound to the call's result without it (the
+        frame with the column); False for another expression."""
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)):  # fmt: skip
             return False
@@ -803,7 +804,10 @@ class Tracer:
             return False  # a list or dict holds the frame: it would see the change
         receiver, attr = node.func.value, node.func.attr
         flags = [k for k in node.keywords if k.arg == "inplace"]
-        if attr == "pop" and len(node.args) == 1 and not node.keywords:
+        if attr == "insert" and len(node.args) == 3 and not node.keywords:
+            position, name, column = (self.lower(a) for a in node.args)
+            result = self.frames.insert(owner, position, name, column)
+        elif attr == "pop" and len(node.args) == 1 and not node.keywords:
             columns = ast.keyword("columns", ast.List([node.args[0]], ast.Load()))
             call = ast.Call(ast.Attribute(receiver, "drop", ast.Load()), [], [columns])
         elif attr in ("fillna", "drop", "rename") and len(flags) == 1 \
@@ -811,7 +815,8 @@ class Tracer:
             call = ast.Call(node.func, node.args, [k for k in node.keywords if k not in flags])
         else:
             return False
-        result = self.lower(ast.fix_missing_locations(ast.copy_location(call, node)))
+        if attr != "insert":
+            result = self.lower(ast.fix_missing_locations(ast.copy_location(call, node)))
         for var, bound in list(self.env.items()):
             if bound is owner:
                 self.env[var] = result
