@@ -149,6 +149,13 @@ def inserted(df):
     return X
 
 
+def from_scalar_arithmetic(df):
+    X = df[["bill_length_mm", "year"]].copy()
+    X["spread"] = X["bill_length_mm"].max() - X["bill_length_mm"].min()
+    X["wide"] = X["bill_length_mm"].max() > 50.0  # a bool scalar: built in Python
+    return X
+
+
 def into_the_argument(df):
     df["bias"] = 1.0
     df["k"] = 3
@@ -161,6 +168,13 @@ def into_the_argument(df):
                          ids=lambda fn: fn.__name__)  # fmt: skip
 def test_a_constant_column_is_native(fn: Callable[..., Any]) -> None:
     check(fn)
+
+
+def test_a_bool_scalar_of_reductions_runs_in_python() -> None:
+    """``X["wide"] = s.max() > 50.0``: only that statement runs in Python."""
+    compiled = check(from_scalar_arithmetic, native=False)
+    sources = [c.source for c in compiled.traced.python_fallbacks.values()]
+    assert sources == ["X['wide'] = X['bill_length_mm'].max() > 50.0"], sources
 
 
 def test_the_dtypes_are_pandas() -> None:

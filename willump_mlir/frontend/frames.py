@@ -92,7 +92,7 @@ def _scalar(val: Val) -> bool:
         return val.value is None or isinstance(val.value, (*_NUMBERS, bool, np.bool_, str))
     return val.items is None and val.ssa is not None and isinstance(
         val.ssa.owner, ReduceOp | BinaryOp
-    ) and not isinstance(val.ssa.type, TensorType)  # fmt: skip
+    ) and val.ssa.type in (f64, i64)  # fmt: skip
 
 
 def _exact(value: object, dtype: np.dtype) -> float | int:
@@ -104,6 +104,11 @@ def _exact(value: object, dtype: np.dtype) -> float | int:
     if not (converted == value or (converted != converted and value != value)):  # noqa: PLR0124
         raise Unsupported(f"{value!r} in a {dtype} column is not exact")
     return converted.item()  # type: ignore[no-any-return]
+
+
+def _rows_type(typ: Attribute) -> bool:
+    """A frame or a dense batch: what ``pipeline.broadcast`` takes its rows from."""
+    return isinstance(typ, FrameType) or (isinstance(typ, TensorType) and not is_sparse(typ))
 
 
 def index_source(frame: Val) -> list[SSAValue]:
@@ -294,9 +299,8 @@ class FrameAssembly:
             return frame.ssa
         index = frame.value.index  # type: ignore[union-attr]
         rows = [item.ssa for item in frame.items or []
-                if isinstance(item.value, pd.Series) and same_index(item.value.index, index)
-                and (isinstance(item.ssa.type, FrameType) or (  # type: ignore[union-attr]
-                    isinstance(item.ssa.type, TensorType) and not is_sparse(item.ssa.type)))]  # type: ignore[union-attr]  # fmt: skip
+                if item.ssa is not None and isinstance(item.value, pd.Series)
+                and same_index(item.value.index, index) and _rows_type(item.ssa.type)]  # fmt: skip
         # a column read from a frame first: the constant then depends on no computation
         rows.sort(key=lambda r: not isinstance(r.owner, SelectColumnsOp | TakeColumnOp))
         rows += index_source(frame)
