@@ -613,6 +613,52 @@ class ConstantOp(IRDLOperation):
             raise VerifyException("result type must be the type of the value")
 
 
+def broadcast_type(value: Attribute, rows: Attribute) -> TensorType:
+    """A ``pipeline.broadcast`` result: ``rows``' shape (a column for a frame) holding
+    ``value``'s type."""
+    if isinstance(rows, FrameType):
+        return vector_of(value)
+    return TensorType(value, verify_batch(rows, "rows").get_shape())
+
+
+@irdl_op_definition
+class BroadcastOp(IRDLOperation):
+    """A scalar (a constant, or a batch reduction) in every entry of a batch of the shape
+    of ``rows``, or once per row of a frame: ``df["bias"] = 1.0``, ``df["m"] =
+    df["x"].mean()``. ``rows`` only gives the rows (and, for a value handed to Python, the
+    index they carry); its values are not read.
+
+    ```mlir
+    %b = pipeline.broadcast %c over %df : f64 over !pipeline.frame<"age" : f64>
+           -> tensor<?xf64>
+    %z = pipeline.broadcast %k over %mask : i64 over tensor<?x2xi1> -> tensor<?x2xi64>
+    ```
+    """
+
+    name = "pipeline.broadcast"
+    value = operand_def()
+    rows = operand_def()
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$value `over` $rows attr-dict `:` type($value) `over` type($rows) `->` type($result)"
+    )
+
+    def __init__(self, value: SSAValue, rows: SSAValue):
+        result = broadcast_type(value.type, rows.type)
+        super().__init__(operands=[value, rows], result_types=[result])
+
+    def verify_(self) -> None:
+        if self.value.type not in (f64, f32, i64):
+            raise VerifyException(f"value must be an f64, f32 or i64 scalar, got "
+                                  f"{self.value.type}")  # fmt: skip
+        if is_sparse(self.rows.type):
+            raise VerifyException("rows must be a dense batch or a frame")
+        expected = broadcast_type(self.value.type, self.rows.type)
+        if self.result.type != expected:
+            raise VerifyException(f"result must be {expected}")
+
+
 UNARY_FUNCTIONS = (
     "log1p", "log", "exp", "expm1", "sqrt", "abs", "negative", "floor", "ceil", "tanh",
     "square", "sign", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
@@ -1646,6 +1692,7 @@ Pipeline = Dialect(
         HstackOp,
         TakeColumnOp,
         ConstantOp,
+        BroadcastOp,
         UnaryOp,
         BinaryOp,
         WhereOp,

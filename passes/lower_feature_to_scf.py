@@ -310,6 +310,10 @@ class KernelEmitter(
     def pipeline_constant(self, op: pipeline.ConstantOp) -> list[SSAValue]:
         return [self.constant(op.value.value.data, op.value.type)]
 
+    def pipeline_broadcast(self, op: pipeline.BroadcastOp) -> list[SSAValue]:
+        """The scalar in every value of the row (its rows operand is not read)."""
+        return self.row_of(op.value) * batch_width(op.result.type)
+
     UNARY: dict[str, Callable[[KernelEmitter, SSAValue], SSAValue]] = {
         "log1p": lambda e, x: e.emit(math.Log1pOp(x)),
         "log": lambda e, x: e.emit(math.LogOp(x)),
@@ -830,6 +834,7 @@ class KernelEmitter(
         pipeline.HstackOp: hstack,
         pipeline.TakeColumnOp: take_column,
         pipeline.ConstantOp: pipeline_constant,
+        pipeline.BroadcastOp: pipeline_broadcast,
         pipeline.UnaryOp: unary,
         pipeline.BinaryOp: binary,
         pipeline.WhereOp: where,

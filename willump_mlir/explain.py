@@ -42,6 +42,7 @@ ARRAY_OPS = {
     pipeline.WhereOp: "numpy elementwise math",
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
+    pipeline.BroadcastOp: "constant columns (X[c] = a number: one value per row)",
     **dict.fromkeys(DATE_OPS, "dates (pd.to_datetime, .dt fields, date differences)"),
     pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count, "
     "median), each in a pass over the whole batch before the rows that use it",

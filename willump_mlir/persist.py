@@ -306,6 +306,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "bools": a.bools,
                 "ordered": a.ordered,
                 "named": a.named,
+                "unused": a.unused,
                 "example": None if a.example is None else a.example.to_json(),
             }
             for a in traced.arguments
@@ -617,6 +618,7 @@ def _frontend_result(
             _value_spec(a.get("example")),
             bool(a.get("ordered", False)),
             a.get("named"),
+            a.get("unused"),
         )
         for a in spec["arguments"]
     ]

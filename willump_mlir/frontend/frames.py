@@ -29,11 +29,14 @@ from xdsl.ir import Attribute, SSAValue
 from willump_mlir.abi import MISSING_ANY
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
+    BroadcastOp,
     CastOp,
     ConstantOp,
     FrameType,
+    ReduceOp,
     SelectColumnsOp,
     StrType,
+    TakeColumnOp,
     WhereOp,
     is_sparse,
 )
@@ -80,6 +83,32 @@ def _element_of(val: Val) -> Attribute:
 
 
 _NUMBERS = (int, float, np.integer, np.floating)  # a number fill (bool excepted)
+
+
+def _scalar(val: Val) -> bool:
+    """A constant number, bool, str or None, or a batch reduction's scalar (``s.mean()``,
+    ``s.max() - s.min()``)."""
+    if val.is_static:
+        return val.value is None or isinstance(val.value, (*_NUMBERS, bool, np.bool_, str))
+    return val.items is None and val.ssa is not None and isinstance(
+        val.ssa.owner, ReduceOp | BinaryOp
+    ) and val.ssa.type in (f64, i64)  # fmt: skip
+
+
+def _exact(value: object, dtype: np.dtype) -> float | int:
+    """``value`` as a Python number of ``dtype``, the column pandas gives of it (float32:
+    rounded, as numpy does); ``Unsupported`` if the value changes otherwise."""
+    if dtype == np.float32:
+        return float32_number(value)  # type: ignore[arg-type]
+    converted = dtype.type(value)  # type: ignore[call-arg]
+    if not (converted == value or (converted != converted and value != value)):  # noqa: PLR0124
+        raise Unsupported(f"{value!r} in a {dtype} column is not exact")
+    return converted.item()  # type: ignore[no-any-return]
+
+
+def _rows_type(typ: Attribute) -> bool:
+    """A frame or a dense batch: what ``pipeline.broadcast`` takes its rows from."""
+    return isinstance(typ, FrameType) or (isinstance(typ, TensorType) and not is_sparse(typ))
 
 
 def index_source(frame: Val) -> list[SSAValue]:
@@ -163,8 +192,16 @@ class FrameAssembly:
         frame = self.columns_of(frame)
         return Val(value, items=frame.items, columns=names, index_of=frame.index_of)
 
-    def assign(self, frame: Val, name: str, column: Val) -> Val:
-        """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``."""
+    def assign(self, frame: Val, name: str, column: Val, loc: bool = False) -> Val:
+        """``frame`` with column ``name`` set to ``column``, as ``frame[name] = column``
+        (``loc``: as ``frame.loc[:, name] = column``, which keeps an existing column's
+        dtype); a scalar is broadcast over the frame's rows (:meth:`constant_column`)."""
+        if _scalar(column):
+            column = self.constant_column(frame, name, column, loc)
+        elif loc and name in frame.value.columns:  # type: ignore[union-attr]
+            kept = frame.value[name].dtype  # type: ignore[index]
+            if getattr(column.value, "dtype", None) != kept:
+                raise Unsupported(f"X.loc[:, {name!r}] = ... keeps the column's dtype, {kept}")
         frame = self.columns_of(frame)
         assert frame.columns is not None and frame.items is not None
         text = isinstance(column.value, pd.Series) and isinstance(
@@ -201,6 +238,75 @@ class FrameAssembly:
         if list(value.columns) != names:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
+
+    def insert(self, frame: Val, position: Val, name: Val, column: Val) -> Val:
+        """``frame`` after ``frame.insert(position, name, column)``: ``column`` (as
+        :meth:`assign` takes it) at ``position`` among the columns, a new one (pandas raises
+        for a name the frame has)."""
+        if not (isinstance(position.value, int) and position.is_static and name.is_static
+                and isinstance(name.value, str)):  # fmt: skip
+            raise Unsupported("X.insert(k, c, value) is compiled for a constant int k and str c")
+        if name.value in frame.value.columns:  # type: ignore[union-attr]
+            raise Unsupported(f"X.insert of {name.value!r}, a column the frame has")
+        assigned = self.assign(frame, name.value, column)
+        assert assigned.columns is not None and assigned.items is not None
+        names, items = list(assigned.columns), list(assigned.items)
+        names.insert(position.value, names.pop())
+        items.insert(position.value, items.pop())
+        value = frame.value.copy()  # type: ignore[union-attr]
+        value.insert(position.value, name.value, column.value)
+        if list(value.columns) != names:  # a position pandas refuses, or reads otherwise
+            raise Unsupported(f"X.insert at position {position.value}")
+        return Val(value, items=items, columns=names, index_of=assigned.index_of)
+
+    def constant_column(self, frame: Val, name: str, scalar: Val, loc: bool) -> Val:
+        """``scalar`` (a number, a bool, NaN, or a batch reduction) as column ``name`` of
+        ``frame``: ``pipeline.broadcast`` over the frame's rows, of the dtype pandas gives
+        (int64 for an int, float64 for a float, bool for a bool, float32 for a numpy
+        float32; ``loc``: an existing column's, which the value must fit exactly). Other
+        dtypes (str, object, uint64, int32) are not compiled."""
+        example = frame.value.copy()  # type: ignore[union-attr]
+        if loc:
+            example.loc[:, name] = scalar.value
+        else:
+            example[name] = scalar.value
+        series = example[name]
+        element = element_type(series.dtype) if isinstance(series.dtype, np.dtype) else None
+        if element is None:
+            raise Unsupported(f"a constant column of {series.dtype} (pandas' for "
+                              f"{type(scalar.value).__name__} {scalar.value!r}) is built in "
+                              "Python")  # fmt: skip
+        rows = self.rows(frame)
+        emit = self.tracer.emit
+        if scalar.ssa is not None:  # a batch reduction's scalar: pandas keeps its dtype
+            if scalar.ssa.type != element:
+                raise Unsupported(f"a {scalar.ssa.type} scalar in a {series.dtype} column")
+            return self.tracer._checked(BroadcastOp(scalar.ssa, rows), series)
+        number = _exact(scalar.value, series.dtype)
+        if element == f32:
+            constant = emit(ConstantOp(number, f32)).result
+        else:
+            constant = emit(ConstantOp(number if element == f64 else int(number))).result
+        if element == i1:  # 0 or 1, then x != 0
+            broadcast = emit(BroadcastOp(constant, rows)).result
+            return self.tracer._checked(CastOp(broadcast, i1), series)
+        return self.tracer._checked(BroadcastOp(constant, rows), series)
+
+    def rows(self, frame: Val) -> SSAValue:
+        """An IR value with the rows (and index) of ``frame``: the frame itself, a column of
+        it, or the frame it was built on (``pd.DataFrame(index=df.index)``)."""
+        if frame.ssa is not None and isinstance(frame.ssa.type, FrameType):
+            return frame.ssa
+        index = frame.value.index  # type: ignore[union-attr]
+        rows = [item.ssa for item in frame.items or []
+                if item.ssa is not None and isinstance(item.value, pd.Series)
+                and same_index(item.value.index, index) and _rows_type(item.ssa.type)]  # fmt: skip
+        # a column read from a frame first: the constant then depends on no computation
+        rows.sort(key=lambda r: not isinstance(r.owner, SelectColumnsOp | TakeColumnOp))
+        rows += index_source(frame)
+        if not rows:
+            raise Unsupported("no column of the frame carries its rows")
+        return rows[0]  # type: ignore[return-value]
 
     def assign_where(self, frame: Val, name: str, mask: Val, new: Val) -> Val:
         """``frame`` after ``frame.loc[mask, name] = new``, a boolean batch ``mask`` and a
@@ -376,6 +482,8 @@ class FrameAssembly:
         # pandas makes the column object of str and numbers: read in Python only (the frame
         # may never read it: ``df.fillna(0)[numeric_columns]``)
         reason = "fillna with a number makes a str column object of str and numbers"
+        if item.ssa is not None:
+            self.tracer.left_to_pandas(item.ssa)
         return Val(value, pending=Pending("fillna_number", item, {"value": fill},
                                           functools.partial(_fill, fill=fill),
                                           source, reason))  # fmt: skip

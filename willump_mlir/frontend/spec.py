@@ -99,10 +99,14 @@ class ArgumentSpec:
     #: example's, in order, runs the original (see ``api.SelfCheck.column_order``)
     ordered: bool = False
     #: the columns of a frame argument the code names (``df[...]``, ``drop``, ``pop``) but
-    #: native code does not read, and those a statement whose value is unused reads: a batch
-    #: without one runs the original (which raises ``KeyError``), as does one where such a
-    #: column has another dtype than the example's (pandas may raise there)
+    #: native code does not read, and those a statement whose value is unused computes on:
+    #: a batch without one runs the original (which raises ``KeyError``)
     named: list[str] | None = None
+    #: the columns of ``named`` that a statement whose value is unused computes on
+    #: (``n = df["s"].str.len()``): a batch where one has another dtype than the example's
+    #: runs the original (pandas may raise there); None (a save from before this field):
+    #: every column of ``named``
+    unused: list[str] | None = None
 
     def example_dtype(self, column: str) -> str | None:
         """The example's dtype of ``column`` (``""``: of the value itself), if known."""

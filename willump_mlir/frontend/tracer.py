@@ -33,6 +33,7 @@ from willump_mlir.dialects.pipeline import (
     PREDICT_METHODS,
     STRING_OPS,
     BinaryOp,
+    BroadcastOp,
     CastOp,
     ConstantOp,
     DatetimeType,
@@ -345,6 +346,7 @@ class Tracer:
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self.named: set[tuple[int, str]] = set()  # (data argument, column) the code names
+        self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
         # a Python call's pandas result -> the argument whose index it is checked to keep
         self.index_roots: dict[SSAValue, SSAValue] = {}
         self._counter = 0
@@ -370,6 +372,16 @@ class Tracer:
             source, column = resolve_column(frame, name)
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 self.named.add((source.index, column))
+
+    def left_to_pandas(self, frame: SSAValue) -> None:
+        """Record the argument columns of ``frame`` (a str column or a frame) that code native
+        code may never compute reads (a str column's ``fillna(0)``, built in Python only if
+        read) in ``deferred``: pandas computes it on the batch's column, and may raise
+        there (``fillna(0)`` of a category column)."""
+        for name, _ in frame.type.columns:  # type: ignore[attr-defined]
+            source, column = resolve_column(frame, name)
+            if isinstance(source, BlockArgument) and isinstance(column, str):
+                self.deferred.add((source.index, column))
 
     def mark(self) -> tuple[int, int, int]:
         """A point to roll emission back to: how many ops, calls and blobs exist."""
@@ -778,9 +790,10 @@ class Tracer:
         return True
 
     def _in_place(self, node: ast.expr) -> bool:
-        """``X.fillna(..., inplace=True)`` (or ``drop``, ``rename``) of a frame ``X``, or
-        ``X.pop(c)`` whose column is discarded: ``X``, and every name bound to the same
-        frame, is bound to the call's result without it; False for another expression."""
+        """``X.fillna(..., inplace=True)`` (or ``drop``, ``rename``) of a frame ``X``,
+        ``X.pop(c)`` whose column is discarded, or ``X.insert(k, c, value)``: ``X``, and
+        every name bound to the same frame, is bound to the call's result without it (the
+        frame with the column); False for another expression."""
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)):  # fmt: skip
             return False
@@ -791,7 +804,10 @@ class Tracer:
             return False  # a list or dict holds the frame: it would see the change
         receiver, attr = node.func.value, node.func.attr
         flags = [k for k in node.keywords if k.arg == "inplace"]
-        if attr == "pop" and len(node.args) == 1 and not node.keywords:
+        if attr == "insert" and len(node.args) == 3 and not node.keywords:
+            position, name, column = (self.lower(a) for a in node.args)
+            result = self.frames.insert(owner, position, name, column)
+        elif attr == "pop" and len(node.args) == 1 and not node.keywords:
             columns = ast.keyword("columns", ast.List([node.args[0]], ast.Load()))
             call = ast.Call(ast.Attribute(receiver, "drop", ast.Load()), [], [columns])
         elif attr in ("fillna", "drop", "rename") and len(flags) == 1 \
@@ -799,7 +815,8 @@ class Tracer:
             call = ast.Call(node.func, node.args, [k for k in node.keywords if k not in flags])
         else:
             return False
-        result = self.lower(ast.fix_missing_locations(ast.copy_location(call, node)))
+        if attr != "insert":
+            result = self.lower(ast.fix_missing_locations(ast.copy_location(call, node)))
         for var, bound in list(self.env.items()):
             if bound is owner:
                 self.env[var] = result
@@ -905,7 +922,7 @@ class Tracer:
         elif isinstance(name.value, list) and owner is target.value:  # not .loc, which aligns
             assigned = self.frames.assign_columns(frame, name.value, val)
         elif isinstance(name.value, str):
-            assigned = self.frames.assign(frame, name.value, val)
+            assigned = self.frames.assign(frame, name.value, val, loc=owner is not target.value)
         else:
             return False
         for var, bound in list(self.env.items()):
@@ -1616,13 +1633,8 @@ class Tracer:
         return None
 
     def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
-        """A batch of ``rows``' shape holding ``constant``: ``constant - 0 * rows`` (exact
-        for every value, ``-0.0``, NaN and infinity included)."""
-        element = constant.type
-        zero = self.emit(ConstantOp(0.0 if element == f64 else 0)).result
-        cast = self.emit(CastOp(rows, element)).result
-        zeros = self.emit(BinaryOp("mul", cast, zero)).result
-        return self.emit(BinaryOp("sub", constant, zeros)).result
+        """A batch of ``rows``' shape holding ``constant`` (``pipeline.broadcast``)."""
+        return self.emit(BroadcastOp(constant, rows)).result
 
     def _model_call(self, est: object, method: str, x: Val, described: str) -> Val:
         """``est.method(x)``; an assembled frame is read as the matrix of its columns, or
@@ -2195,6 +2207,24 @@ def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
     return found
 
 
+_PLAIN_READS = (SelectColumnsOp, ToArrayOp, TakeColumnOp)
+
+
+def _computed_on(ops: Iterable[Operation]) -> list[Operation]:
+    """The ops of ``ops`` (in order) that compute on what they read, or whose result some
+    op computes on: all but column reads (``select_columns``, ``to_array``,
+    ``take_column``) whose results are only read or copied (a frame's column that the code
+    copies, then drops)."""
+    ops = list(ops)
+    computed: set[Operation] = set()
+    for op in reversed(ops):
+        if not isinstance(op, _PLAIN_READS) or any(
+            use.operation in computed for result in op.results for use in result.uses
+        ):  # fmt: skip
+            computed.add(op)
+    return [op for op in ops if op in computed]
+
+
 def trace_to_module(
     fn: Callable,
     example: tuple,
@@ -2249,17 +2279,20 @@ def trace_to_module(
         Region(tracer.block),
     )
     module = ModuleOp([function])
-    reads = {op: _consumed([op]) for op in tracer.block.ops}
+    reads = {op: _consumed([op]) for op in _computed_on(tracer.block.ops)}
     dce(module)  # selections and constants that folding or fallbacks left unused, and the
-    # statements whose values the function never uses: their columns stay ``named``, checked
-    # at run time (pandas still computes them, and raises where they do)
+    # statements whose values the function never uses: the columns they compute on stay
+    # ``named`` and ``unused``, checked at run time (pandas still computes them, and raises
+    # where they do); a column only copied and dropped is just ``named``
     kept = set(tracer.block.ops)
-    unused = set().union(*(read for op, read in reads.items() if op not in kept))
+    unused = set().union(tracer.deferred, *(r for op, r in reads.items() if op not in kept))
     check_lengths(tracer.strings)
     record_dtypes(tracer, specs, values)
     tracer.rows.record(specs, values)
     for position, column in sorted((tracer.named - _consumed(tracer.block.ops)) | unused):
         data[position].named = [*(data[position].named or []), column]
+    for spec in data:
+        spec.unused = [c for p, c in sorted(unused) if data[p] is spec]
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, tracer.blobs, specs, dict(tracer.calls),

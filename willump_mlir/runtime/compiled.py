@@ -709,7 +709,9 @@ class NativeProgram:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
                 if spec.named:
                     example = dict(spec.example.dtypes) if spec.example is not None else {}
-                    marshal.check_named(spec.name, value, spec.named, example)
+                    checked = spec.named if spec.unused is None else spec.unused
+                    dtypes = {c: example[c] for c in checked if c in example}
+                    marshal.check_named(spec.name, value, spec.named, dtypes)
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
                 if (example := spec.example) is not None:

@@ -357,10 +357,10 @@ def check_columns(name: str, value: Any, names: list[str]) -> None:
 
 def check_named(name: str, value: Any, names: list[str], example: dict[str, str]) -> None:
     """``Unhandled`` if a frame argument lacks a column the code names but native code does
-    not read (``ArgumentSpec.named``): pandas raises ``KeyError`` there; or if such a column
-    has another dtype than the example's (``example``: by column): pandas computes in it, or
-    refuses it (``.str`` of numbers, ``astype(int)`` of ``<NA>``), in code whose result
-    native code never needed (a statement whose value is unused)."""
+    not read (``ArgumentSpec.named``): pandas raises ``KeyError`` there; or if a column of
+    ``example`` (the example's dtypes of ``ArgumentSpec.unused``) has another dtype: pandas
+    computes in it, or refuses it (``.str`` of numbers, ``astype(int)`` of ``<NA>``), in code
+    whose result native code never needed (a statement whose value is unused)."""
     for column in names:
         found = str(column_array(name, value, column).dtype)
         expected = example.get(column)

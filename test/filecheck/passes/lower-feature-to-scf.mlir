@@ -469,6 +469,45 @@ func.func @years(%df: !pipeline.frame<"year" : f64, "x" : f64>) -> (tensor<?xf64
 
 // -----
 
+// Constant columns (df["bias"] = 1.0 over a frame, a constant over a 2-wide batch, a batch
+// reduction over a column): each value of the row is the scalar itself; the rows operand is
+// not read. The reduction runs in its own kernel first and reaches the next row kernel as a
+// one-value argument.
+
+func.func @constants(%df: !pipeline.frame<"x" : f64>) -> (tensor<?xf64>, tensor<?x2xi64>, tensor<?xf64>) {
+  %c = pipeline.constant 1.0 : f64
+  %b = pipeline.broadcast %c over %df : f64 over !pipeline.frame<"x" : f64> -> tensor<?xf64>
+  %x = pipeline.to_array %df ["x"] : !pipeline.frame<"x" : f64> -> tensor<?x1xf64>
+  %h = pipeline.hstack %x, %x : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x2xf64>
+  %k = pipeline.constant 3 : i64
+  %z = pipeline.broadcast %k over %h : i64 over tensor<?x2xf64> -> tensor<?x2xi64>
+  %x0 = pipeline.take_column %x [0] : tensor<?x1xf64> -> tensor<?xf64>
+  %m = pipeline.reduce "mean" %x0 : tensor<?xf64> -> f64
+  %r = pipeline.broadcast %m over %x0 : f64 over tensor<?xf64> -> tensor<?xf64>
+  func.return %b, %z, %r : tensor<?xf64>, tensor<?x2xi64>, tensor<?xf64>
+}
+
+// CHECK-LABEL: builtin.module attributes {willump.schedule = {constants = {steps = [{kernel = "constants_stage0"}, {kernel = "constants_stage0_1_reduce"}, {kernel = "constants_stage0_1"}], returns = ["v1", "v5", "v8"]
+// CHECK:       func.func @constants_stage0(
+// CHECK-DAG:   [[ONE:%[0-9]+]] = arith.constant 1.000000e+00 : f64
+// CHECK-DAG:   [[THREE:%[0-9]+]] = arith.constant 3 : i64
+// CHECK:       scf.for %[[ROW:[0-9]+]] =
+// CHECK-NEXT:    memref.load
+// CHECK-NEXT:    memref.store [[ONE]], %{{[0-9]+}}[%[[ROW]]] : memref<?xf64>
+// CHECK-NEXT:    [[AT:%[0-9]+]] = arith.muli %[[ROW]], %{{[0-9]+}} : index
+// CHECK-NEXT:    memref.store [[THREE]], %{{[0-9]+}}[[[AT]]] : memref<?xi64>
+// CHECK-NEXT:    [[NEXT:%[0-9]+]] = arith.addi [[AT]], %{{[0-9]+}} : index
+// CHECK-NEXT:    memref.store [[THREE]], %{{[0-9]+}}[[[NEXT]]] : memref<?xi64>
+// CHECK:       func.func @constants_stage0_1(
+// CHECK-SAME:    willump.inputs = [{value = "v7", part = "scalar", dtype = "f64", width = 1 : i64}]
+// CHECK:       scf.for %[[ROW:[0-9]+]] =
+// CHECK-NEXT:    [[MEAN:%[0-9]+]] = memref.load %{{[0-9]+}}[%{{[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT:    memref.store [[MEAN]], %{{[0-9]+}}[%[[ROW]]] : memref<?xf64>
+
+// LLVM-LABEL: define void @"constants_stage0"
+
+// -----
+
 // A float32 column read as f32 and computed on in float32 as numpy does (a Python number
 // beside it is an f32 constant, NEP 50); beside a float64 column it is widened exactly, and
 // astype(float32) of a float64 column rounds to nearest.

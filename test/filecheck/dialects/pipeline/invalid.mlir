@@ -194,6 +194,29 @@
 
 // -----
 
+%x = "test.op"() : () -> tensor<?x2xf64>
+%c = pipeline.constant 1.0 : f64
+%y = "pipeline.broadcast"(%c, %x) : (f64, tensor<?x2xf64>) -> tensor<?xf64>
+
+// CHECK: result must be tensor<?x2xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf64>
+%y = "pipeline.broadcast"(%x, %x) : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK: value must be an f64, f32 or i64 scalar, got tensor<?xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x4xf64, "csr">
+%c = pipeline.constant 1 : i64
+%y = "pipeline.broadcast"(%c, %x) : (i64, tensor<?x4xf64, "csr">) -> tensor<?x4xi64>
+
+// CHECK: rows must be a dense batch or a frame
+
+// -----
+
 %m, %x = "test.op"() : () -> (tensor<?x2xf64>, tensor<?x2xf64>)
 %y = pipeline.where %m, %x, %x : (tensor<?x2xf64>, tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x2xf64>
 

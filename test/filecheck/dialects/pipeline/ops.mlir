@@ -73,6 +73,29 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 
 // -----
 
+// A scalar broadcast over rows: once per row of a frame (df["bias"] = 1.0), or in every
+// entry of a batch of a mask's shape; a batch reduction's scalar too.
+
+%df, %m, %x = "test.op"() : () -> (!pipeline.frame<"age" : f64, "city" : !pipeline.str>, tensor<?x2xi1>, tensor<?xf64>)
+%c = pipeline.constant 1.0 : f64
+%k = pipeline.constant 3 : i64
+%h = pipeline.constant 0.1 : f32
+%mean = pipeline.reduce "mean" %x : tensor<?xf64> -> f64
+%b = pipeline.broadcast %c over %df : f64 over !pipeline.frame<"age" : f64, "city" : !pipeline.str> -> tensor<?xf64>
+%z = pipeline.broadcast %k over %m : i64 over tensor<?x2xi1> -> tensor<?x2xi64>
+%n = pipeline.broadcast %h over %x : f32 over tensor<?xf64> -> tensor<?xf32>
+%r = pipeline.broadcast %mean over %x {note = "centre"} : f64 over tensor<?xf64> -> tensor<?xf64>
+
+// CHECK:      %b = pipeline.broadcast %c over %df : f64 over !pipeline.frame<"age" : f64, "city" : !pipeline.str> -> tensor<?xf64>
+// CHECK-NEXT: %z = pipeline.broadcast %k over %m : i64 over tensor<?x2xi1> -> tensor<?x2xi64>
+// CHECK-NEXT: %n = pipeline.broadcast %h over %x : f32 over tensor<?xf64> -> tensor<?xf32>
+// CHECK-NEXT: %r = pipeline.broadcast %mean over %x {note = "centre"} : f64 over tensor<?xf64> -> tensor<?xf64>
+
+// GENERIC:      %b = "pipeline.broadcast"(%c, %df) : (f64, !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> tensor<?xf64>
+// GENERIC-NEXT: %z = "pipeline.broadcast"(%k, %m) : (i64, tensor<?x2xi1>) -> tensor<?x2xi64>
+
+// -----
+
 // float32 values, as numpy computes on them: in float32 beside float32 values, bools and
 // numbers (NEP 50), in float64 beside float64 or int64 values.
 
