@@ -91,6 +91,8 @@ def row_stride(part: str, column: str | None, width: int, dtype: type[np.generic
         return itemsize
     if part == "values":
         return itemsize * (1 if column else width)
+    if part.startswith("M8["):  # a datetime column's ticks, one a row
+        return itemsize
     return 0  # string bytes, CSR indices and data: addressed through offsets / indptr
 
 
