@@ -1,0 +1,78 @@
+"""Defects found by a differential hunt on the model side (linear models, tree ensembles,
+LightGBM and XGBoost with their less common options, input layouts and dtypes, saves,
+pickles and cascades): the compiled pipeline against the original function on the same
+rows (``selfcheck.difference``: values, dtype, shape, labels)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+
+import willump_mlir as wm
+from willump_mlir.selfcheck import difference
+
+xgb = pytest.importorskip("xgboost")
+
+RNG = np.random.default_rng(5)
+X = RNG.normal(size=(120, 4)) * 3
+Y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+FRAME = pd.DataFrame(X, columns=list("abcd"))
+
+
+def proba(X, model):
+    return model.predict_proba(X)
+
+
+def predict(X, model):
+    return model.predict(X)
+
+
+def _same(fn, model, example, *batches) -> object:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(fn, example=(example, model))
+        for batch in batches:
+            assert difference(fn(batch, model), compiled(batch, model)) is None
+    return compiled
+
+
+# region A: numbers stored otherwise than float64 in the machine's byte order
+
+
+def _big_endian_column(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["d"] = frame["d"].astype(">f8")
+    return frame
+
+
+@pytest.mark.parametrize("fn", [proba, predict])
+@pytest.mark.parametrize("frame", [False, True])
+def test_big_endian_numbers_into_xgboost(fn, frame) -> None:
+    """XGBoost reads a big-endian array's (or column's) bytes as little-endian numbers, so
+    its result is not that of the values (0.07 for 0.88); the compiled code converted the
+    values and gave the values' result. Numbers not in the machine's byte order now run the
+    original function."""
+    model = xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, Y)
+    if frame:
+        batches = (_big_endian_column(FRAME.iloc[:50]), _big_endian_column(FRAME.iloc[:1]))
+        compiled = _same(fn, model, FRAME.iloc[:60], *batches)
+    else:
+        compiled = _same(fn, model, X[:60], X[:50].astype(">f8"), X[:1].astype(">f8"))
+    assert compiled.calls_in_python == 2
+
+
+@pytest.mark.parametrize(("make", "fn"), [(LogisticRegression, proba), (Ridge, predict)])
+def test_longdouble_array_into_a_linear_model(make, fn) -> None:
+    """scikit-learn's linear models keep a longdouble array and compute in it (a float128
+    result); the compiled code computed in float64. Floats wider than float64 now run the
+    original, as float32 does."""
+    model = make().fit(X, Y)
+    compiled = _same(fn, model, X[:60], X[:50].astype(np.longdouble), X[:1].astype(np.longdouble))
+    assert compiled.calls_in_python == 2
+
+
+# endregion
