@@ -10,7 +10,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from test_optimize import expensive, lazy_rows
 
 import willump_mlir as wm
@@ -104,6 +107,46 @@ def test_no_cascade_where_the_function_thresholds_the_probability() -> None:
     assert not fast.cascaded
     assert "computes on the model's output (pipeline.binary 'gt')" in fast.report()
     np.testing.assert_array_equal(out, exact)
+
+
+# endregion
+# region C: FunctionTransformer(validate=True) refuses NaN and infinity
+
+
+def _transform(X, est):
+    return est.transform(X)
+
+
+@pytest.mark.parametrize("func", [np.log1p, np.abs, None])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_validated_function_transformer_refuses_nan_and_infinity(func, value) -> None:
+    """``FunctionTransformer(func, validate=True)`` runs scikit-learn's ``check_array``,
+    which raises ``ValueError`` on NaN and infinity; the compiled code applied the ufunc
+    (or passed the values on) and returned them, or a forest's probabilities after it.
+    ``pipeline.unary`` now checks its input (``check_finite``); without a func the step runs
+    in Python."""
+    ft = FunctionTransformer(func, validate=True).fit(np.abs(X))
+    forest = make_pipeline(FunctionTransformer(func, validate=True),
+                           RandomForestClassifier(n_estimators=3, random_state=0))  # fmt: skip
+    forest.fit(FRAME.abs(), Y)
+    bad = np.abs(X[:6])
+    bad[2, 1] = value
+    for fn, model, example, batch in ((_transform, ft, np.abs(X[:50]), bad),
+                                      (proba, forest, FRAME.abs().iloc[:50], FRAME.abs().iloc[:6]),
+                                      (proba, forest, FRAME.abs().iloc[:50],
+                                       pd.DataFrame(bad, columns=FRAME.columns))):  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = wm.compile(fn, example=(example, model))
+        native = "Runs in Python:\n  - nothing" in compiled.explain()
+        assert native == (func is not None), compiled.explain()
+        if np.isfinite(np.asarray(batch, dtype=float)).all():
+            assert difference(fn(batch, model), compiled(batch, model)) is None
+            continue
+        with pytest.raises(ValueError, match="Input X contains"):
+            fn(batch, model)
+        with pytest.raises(ValueError, match="Input X contains"):
+            compiled(batch, model)
 
 
 # endregion
