@@ -10,13 +10,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
+from sklearn.compose import ColumnTransformer, make_column_transformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from test_optimize import expensive, lazy_rows
 
 import willump_mlir as wm
+from willump_mlir.runtime.refit import RefitError
 from willump_mlir.selfcheck import difference
 
 xgb = pytest.importorskip("xgboost")
@@ -147,6 +150,42 @@ def test_validated_function_transformer_refuses_nan_and_infinity(func, value) ->
             fn(batch, model)
         with pytest.raises(ValueError, match="Input X contains"):
             compiled(batch, model)
+
+
+# endregion
+# region D: set_output after wm.compile
+
+
+def _scaler_and_encoder() -> ColumnTransformer:
+    return make_column_transformer((StandardScaler(), ["a"]),
+                                   (OneHotEncoder(sparse_output=False), ["k"]))  # fmt: skip
+
+
+KEYED = FRAME.assign(k=list("xyz") * 40)
+
+
+@pytest.mark.parametrize("make", [StandardScaler, _scaler_and_encoder])
+@pytest.mark.parametrize("where", ["estimator", "config_context"])
+def test_transform_output_set_after_compile(make, where) -> None:
+    """``set_output(transform="pandas")`` on a bound transformer, or scikit-learn's
+    ``config_context(transform_output="pandas")``, after ``wm.compile``: ``transform`` then
+    returns a DataFrame, and the compiled code returned its array. The guard now watches
+    the output container each transformer's ``transform`` gives: such a call is refused
+    as after a refit, and setting it back makes the compiled code usable again."""
+    columns = ["a", "b"] if make is StandardScaler else ["a", "k"]
+    est = make().fit(KEYED[columns])
+    compiled = wm.compile(_transform, example=(KEYED[columns], est))
+    batch = KEYED[columns].iloc[:5]
+    if where == "estimator":
+        est.set_output(transform="pandas")
+        with pytest.raises(RefitError, match=r"set_output\(transform=\.\.\.\)"):
+            compiled(batch, est)
+        return
+    with sklearn.config_context(transform_output="pandas"):
+        assert isinstance(_transform(batch, est), pd.DataFrame)
+        with pytest.raises(RefitError, match=r"set_config\(transform_output=\.\.\.\)"):
+            compiled(batch, est)
+    assert difference(_transform(batch, est), compiled(batch, est)) is None
 
 
 # endregion
