@@ -754,10 +754,13 @@ def where_element(then_value: Attribute, else_value: Attribute) -> Attribute:
 @irdl_op_definition
 class UnaryOp(IRDLOperation):
     """A numpy ufunc applied elementwise (see :func:`unary_element` for integers).
+    ``check_finite`` refuses NaN and infinity in a float input first, as
+    ``FunctionTransformer(validate=True)`` does.
 
     ```mlir
     %y = pipeline.unary "log1p" %x : tensor<?x3xf64> -> tensor<?x3xf64>
     %n = pipeline.unary "abs" %k : tensor<?xi64> -> tensor<?xi64>
+    %v = pipeline.unary "sqrt" %x {check_finite} : tensor<?x3xf64> -> tensor<?x3xf64>
     ```
     """
 

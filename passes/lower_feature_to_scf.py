@@ -377,7 +377,10 @@ class KernelEmitter(
             function = self.INTEGER_UNARY[op.function.data]
             return [function(self, x) for x in self.row_of(op.input)]
         function = self.UNARY[op.function.data]  # f32: pipeline.FLOAT32_UNARY, in float32
-        return [function(self, self.convert(x, element)) for x in self.row_of(op.input)]
+        values = self.row_of(op.input)
+        if "check_finite" in op.attributes and op.input.type.get_element_type() in (f32, f64):
+            self.check_finite(op, values)
+        return [function(self, self.convert(x, element)) for x in values]
 
     BINARY: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
         "add": arith.AddfOp,

@@ -47,7 +47,15 @@ from xdsl.utils.exceptions import VerifyException
 from willump_mlir.api import compile_checked, compile_traced, pass_options
 from willump_mlir.blobs import BlobStore
 from willump_mlir.compiler import context
-from willump_mlir.dialects.pipeline import PredictOp, TransformOp, batch_of, is_sparse
+from willump_mlir.dialects.pipeline import (
+    PredictOp,
+    PythonCallOp,
+    SelectColumnsOp,
+    TakeColumnOp,
+    TransformOp,
+    batch_of,
+    is_sparse,
+)
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.params import lower_estimator, sparse_kind
 from willump_mlir.frontend.spec import FrontendResult, Unsupported
@@ -120,6 +128,28 @@ def returning(module: ModuleOp, values: Callable[[FuncOp], list[SSAValue]]) -> M
         op.attributes.pop(GROUPS, None)
     erase_dead_ops(function.body.block)
     return module
+
+
+def computed_on_output(model: PredictOp) -> str | None:
+    """The first op between ``model`` and the return that computes on the model's output
+    (``p > 0.15``, ``p * w``), or None if the function returns the output, columns of it
+    (``[:, 1]``) or its class labels (``classes_.take``). A cascade's loss bound is certified
+    for the class the model predicts; such an op may turn a settled row's other
+    probability into another answer (a threshold of 0.15 on probabilities both models put
+    on the same side of 0.5)."""
+    pending = list(model.results)
+    while pending:
+        for use in pending.pop().uses:
+            op = use.operation
+            labels = isinstance(op, PythonCallOp) and op.callee.data.endswith(
+                "_classes_take"
+            ) and op.source is not None and op.source.data.endswith(".classes_.take(indices)")
+            if isinstance(op, TakeColumnOp | SelectColumnsOp) or labels:
+                pending += op.results
+            elif not isinstance(op, ReturnOp):
+                function = getattr(op, "function", None)
+                return op.name + (f" {function.data!r}" if function is not None else "")
+    return None
 
 
 def group_roots(function: FuncOp, index: int) -> list[SSAValue]:
@@ -386,6 +416,13 @@ class Search:
             return self.exact_only(
                 f"no cascade: {type(self.est).__name__} has no predict_proba, so no row's "
                 "confidence can be measured"
+            )
+        after = computed_on_output(model) if self.classifier else None
+        if after is not None:
+            return self.exact_only(
+                f"no cascade: the function computes on the model's output ({after}), and a "
+                "cascade's loss bound is certified for the class the model predicts, not for "
+                "what the function makes of its output"
             )
         if self.classifier:
             self.classes = np.asarray(self.est.classes_)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from xdsl.dialects.builtin import TensorType, f32, f64, i64
+from xdsl.dialects.builtin import TensorType, UnitAttr, f32, f64, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.dialects.pipeline import (
@@ -354,7 +354,10 @@ class EstimatorLowering:
     def _function_transformer(self, ft: FunctionTransformer, x: Val) -> Val:
         value = ft.transform(x.value)
         if ft.func is None:
-            if ft.validate or isinstance(x.ssa.type, TensorType):
+            if ft.validate:
+                raise Unsupported("FunctionTransformer(validate=True) without a func refuses "
+                                  "NaN and infinity: not supported natively")  # fmt: skip
+            if isinstance(x.ssa.type, TensorType):
                 return Val(value, self.as_array(x).ssa)
             return Val(value, x.ssa)
         function = UNARY_UFUNCS.get(ft.func)
@@ -363,7 +366,10 @@ class EstimatorLowering:
         if function is None or ft.kw_args:
             name = getattr(ft.func, "__name__", repr(ft.func))
             raise Unsupported(f"FunctionTransformer(func={name}) is not supported natively")
-        op = self.tracer.emit(UnaryOp(function, self.as_array(x).ssa))
+        op = UnaryOp(function, self.as_array(x).ssa)
+        if ft.validate:  # scikit-learn's check_array refuses NaN and infinity
+            op.attributes["check_finite"] = UnitAttr()
+        self.tracer.emit(op)
         if op.result.type != type_of(value):
             raise Unsupported(f"FunctionTransformer output {type_of(value)} != {op.result.type}")
         return Val(value, op.result)

@@ -21,11 +21,12 @@ CALL_HANDOFFS = {
     "empty": "the batch is empty (0 rows): the original decides what it gives",
     "int53": "an int64 value of magnitude 2^53 or more meets native code that reads float64, "
     "which would round it (the original compares the integers, or rounds them its own way)",
-    "precision": "the data is float32 or float16, which scikit-learn computes on in that "
-    "precision",
+    "precision": "the data is float32, float16 or longdouble, which scikit-learn computes on "
+    "in that precision",
     "input": "an input is not what the compiled code reads: another type, dtype or columns "
     "than the example's (sparse, np.matrix, a masked array, a list or frame for an array, "
-    "another width, object, category or nullable columns, integers numpy wraps around, "
+    "another width, object, category or nullable columns, numbers not in the machine's "
+    "byte order, integers numpy wraps around, "
     "integers where the example's floats feed arithmetic that numpy computes in int64, "
     "non-str text, a missing or reordered column, a column of another dtype that only "
     "code whose value is unused reads)",

@@ -311,20 +311,30 @@ def check_array(name: str, value: Any, width: int) -> int:
         raise Unhandled(f"argument {name!r}", "is an empty batch (0 rows)", kind="empty")
     if value.dtype.kind not in "biuf":
         raise Unhandled(f"argument {name!r}", f"holds {value.dtype} values, not real numbers")
+    check_byte_order(f"argument {name!r}", value.dtype)
     check_precision(name, [value.dtype])
     return int(value.shape[0])
 
 
-def check_precision(what: str, dtypes: list[Any]) -> None:
-    """``Unhandled`` for data that scikit-learn would compute on in less than float64.
+def check_byte_order(what: str, dtype: np.dtype) -> None:
+    """``Unhandled`` for numbers not in the machine's byte order: XGBoost reads their bytes
+    as native numbers (its result is not the values'), where the compiled code converts."""
+    if not dtype.isnative:
+        raise Unhandled(what, f"holds {dtype.str} numbers, not in the machine's byte order "
+                        "(XGBoost reads their bytes as its own)")  # fmt: skip
 
-    scikit-learn keeps float32 and float16 input (a matrix of columns takes their common
-    dtype: float32 with int16 stays float32); the compiled code computes in float64, so
-    its results would differ: the original function runs. Extension dtypes (nullable
-    Float64, Int64) become float64.
+
+def check_precision(what: str, dtypes: list[Any]) -> None:
+    """``Unhandled`` for data that scikit-learn would compute on in another precision than
+    float64.
+
+    scikit-learn keeps float32, float16 and longdouble input (a matrix of columns takes
+    their common dtype: float32 with int16 stays float32); the compiled code computes in
+    float64, so its results would differ: the original function runs. Extension dtypes
+    (nullable Float64, Int64) become float64.
     """
     common = np.result_type(*[d for d in dtypes if isinstance(d, np.dtype)] or [np.float64])
-    if common.kind == "f" and common.itemsize < 8:
+    if common.kind == "f" and common.itemsize != 8:
         raise Unhandled(
             f"argument {what!r}", f"holds {common} values: scikit-learn computes in {common} "
             "where the compiled pipeline computes in float64", kind="precision",
@@ -458,6 +468,10 @@ def numeric_column(
     if not isinstance(kind, np.dtype) or kind.kind not in "biuf":
         raise Unhandled(f"argument {name!r}:", f"column {column!r} is {kind}, where the "
                         "pipeline was compiled for numpy numbers")  # fmt: skip
+    if kind.kind == "f" and kind.itemsize > 8:  # pandas and scikit-learn compute in it
+        raise Unhandled(f"argument {name!r}:", f"column {column!r} is {kind}, wider than the "
+                        "float64 the compiled code computes in")  # fmt: skip
+    check_byte_order(f"argument {name!r}: column {column!r}", kind)
     if boolean is not None:
         check_float_read(name, kind, boolean, example, f": column {column!r}")
     if dtype != np.float64:

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn._config import _get_threadlocal_config as _sklearn_config
 
 from willump_mlir.frontend.inlining import changed_roots
 from willump_mlir.runtime.marshal import InputError
@@ -80,11 +81,39 @@ def _is_opaque(value: Any) -> bool:
     )  # fmt: skip
 
 
+class _Unset:
+    """The mark of an estimator without a ``set_output`` container of its own for
+    ``transform`` (``RefitGuard`` watches them together: ``_UnsetOutputs``)."""
+
+
+UNSET = _Unset()
+
+
+class _UnsetOutputs:
+    """``[None]``: scikit-learn's ``transform_output`` in this thread (``set_config``,
+    ``config_context``), which applies to ``estimators`` (those without a container of
+    their own), and how many of them have one now (``set_output``). Either changing after
+    ``wm.compile`` makes ``transform`` return a DataFrame where the compiled code returns
+    an array."""
+
+    def __init__(self, estimators: list[Any]):
+        self.attributes = [vars(e) for e in estimators]  # set_output adds its container
+
+    def __getitem__(self, key: None) -> tuple[str, int]:
+        own = [a for a in self.attributes if "_sklearn_output_config" in a]
+        return _sklearn_config()["transform_output"], len(own)
+
+
 def _estimator_entries(
     est: Any, path: str, seen: dict[int, bool], depth: int
 ) -> Iterator[Entry]:
     """The fitted attributes of ``est``, and those of the estimators they or its parameters
-    hold (a Pipeline's steps, a fitted ColumnTransformer's transformers_)."""
+    hold (a Pipeline's steps, a fitted ColumnTransformer's transformers_); and the container
+    ``set_output`` chose for its ``transform`` (``UNSET`` if none: ``_UnsetOutputs``)."""
+    if hasattr(est, "set_output"):  # set_output(transform="pandas"): transform gives frames
+        own = vars(est).get("_sklearn_output_config") or {}
+        config = (own, "transform") if "transform" in own else (UNSET, est)
+        yield *config, own.get("transform"), f"{path}.set_output(transform=...)"
     attributes = vars(est)
     get_params = getattr(est, "get_params", None)
     try:
@@ -274,6 +303,12 @@ class RefitGuard:
         changed = _changed_names(fn) if copies else None  # (the source read only if needed)
         if changed is not None:
             self.contents += [(v, c, n) for v, c, n in copies if n not in changed]
+        unset = [k for c, k, _, _ in entries if c is UNSET]
+        entries = [e for e in entries if e[0] is not UNSET]
+        if unset:
+            outputs = _UnsetOutputs(unset)
+            entries.append((outputs, None, outputs[None], "sklearn.set_config(transform_output"
+                            "=...) or set_output(transform=...) of an estimator"))  # fmt: skip
         self.watched = [(c, k, v) for c, k, v, _ in entries]
         self.paths = [p for *_, p in entries]
         self.kinds = {name: "argument" for name in bound} | {

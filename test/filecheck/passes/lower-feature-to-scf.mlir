@@ -668,6 +668,28 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, t
 
 // -----
 
+// FunctionTransformer(np.sqrt, validate=True): ``check_finite`` records NaN and infinity
+// in the input before the function runs (scikit-learn's check_array refuses both).
+
+func.func @validated(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
+  %s = pipeline.unary "sqrt" %x {check_finite} : tensor<?x1xf64> -> tensor<?x1xf64>
+  func.return %s : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @validated_stage0
+// CHECK:         scf.for
+// CHECK:           arith.cmpf uno
+// CHECK:           math.absf
+// CHECK:           arith.cmpf oeq
+// CHECK:           scf.if
+// CHECK:           math.sqrt
+
+// LLVM-LABEL: define void @"validated_stage0"
+// LLVM:         fcmp uno double
+// LLVM:         call double @"llvm.sqrt.f64"
+
+// -----
+
 // An hstack of a CSR input and a dense batch into a sparse matrix: the dense row becomes a
 // segment of its nonzero entries (scipy's csr_matrix of a dense array stores NaN, not 0.0 or
 // -0.0), each written at the next slot, which moves on only past a nonzero entry.

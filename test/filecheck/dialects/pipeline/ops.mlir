@@ -42,6 +42,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 %n = pipeline.constant -3.0 : f64 {note = "negated"}
 %inf = pipeline.constant 0x7FF0000000000000 : f64
 %l = pipeline.unary "log1p" %x : tensor<?x3xf64> -> tensor<?x3xf64>
+%lv = pipeline.unary "sqrt" %x {check_finite} : tensor<?x3xf64> -> tensor<?x3xf64>
 %a = pipeline.binary "add" %l, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
 %b = pipeline.binary "mul" %n, %v : (f64, tensor<?x1xf64>) -> tensor<?x1xf64>
 %w = pipeline.binary "div" %x, %v : (tensor<?x3xf64>, tensor<?x1xf64>) -> tensor<?x3xf64>
@@ -55,6 +56,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 // CHECK-NEXT: %n = pipeline.constant -3.000000e+00 : f64 {note = "negated"}
 // CHECK-NEXT: %inf = pipeline.constant 0x7ff0000000000000 : f64
 // CHECK-NEXT: %l = pipeline.unary "log1p" %x : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %lv = pipeline.unary "sqrt" %x {check_finite} : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %a = pipeline.binary "add" %l, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
 // CHECK-NEXT: %b = pipeline.binary "mul" %n, %v : (f64, tensor<?x1xf64>) -> tensor<?x1xf64>
 // CHECK-NEXT: %w = pipeline.binary "div" %x, %v : (tensor<?x3xf64>, tensor<?x1xf64>) -> tensor<?x3xf64>
@@ -67,6 +69,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 // GENERIC-NEXT: %n = "pipeline.constant"() <{value = -3.000000e+00 : f64}> {note = "negated"} : () -> f64
 // GENERIC-NEXT: %inf = "pipeline.constant"() <{value = 0x7ff0000000000000 : f64}> : () -> f64
 // GENERIC-NEXT: %l = "pipeline.unary"(%x) <{function = "log1p"}> : (tensor<?x3xf64>) -> tensor<?x3xf64>
+// GENERIC-NEXT: %lv = "pipeline.unary"(%x) <{function = "sqrt"}> {check_finite} : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %a = "pipeline.binary"(%l, %c) <{function = "add"}> : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
 // GENERIC:      %g = "pipeline.binary"(%x, %c) <{function = "gt"}> : (tensor<?x3xf64>, f64) -> tensor<?x3xi1>
 // GENERIC-NEXT: %s = "pipeline.where"(%g, %x, %c) : (tensor<?x3xi1>, tensor<?x3xf64>, f64) -> tensor<?x3xf64>
