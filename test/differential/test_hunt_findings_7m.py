@@ -189,3 +189,30 @@ def test_transform_output_set_after_compile(make, where) -> None:
 
 
 # endregion
+# region E: scikit-learn's assume_finite
+
+
+@pytest.mark.parametrize(("make", "fn"), [(LogisticRegression, proba), (StandardScaler, _transform),
+                                          (lambda: RandomForestClassifier(n_estimators=3,
+                                                                          random_state=0), proba)])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_assume_finite_lets_nan_and_infinity_through(make, fn, value) -> None:
+    """Under ``sklearn.config_context(assume_finite=True)`` (or ``set_config``) scikit-learn
+    skips its NaN and infinity checks and returns numbers; the compiled code raised its
+    ``ValueError``. A row the native code refuses so now runs the original when
+    assume_finite is set (counted as ``assume-finite``); without it, the error stays."""
+    model = make().fit(X, Y)
+    compiled = _same(fn, model, X[:60], X[:5])
+    bad = X[:5].copy()
+    bad[1, 1] = value
+    if make is not LogisticRegression and value != value:
+        bad[1, 1] = np.inf  # forests route NaN, scalers keep it
+    with sklearn.config_context(assume_finite=True):
+        assert difference(fn(bad, model), compiled(bad, model)) is None
+    assert compiled.handoffs.calls["assume-finite"] == 1
+    assert "scikit-learn's assume_finite is set" in compiled.explain()
+    with pytest.raises(ValueError, match="Input X contains"):
+        compiled(bad, model)
+
+
+# endregion
