@@ -154,6 +154,8 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
         a.kind == "array" for a in compiled.arguments
     ):  # fmt: skip
         kinds.append("precision")
+    if compiled.plan.errors:  # a site may refuse NaN or infinity as scikit-learn does
+        kinds.append("assume-finite")
     if rows:
         kinds.append("rows-dtype" if compiled.row_wise else "whole-batch")
     if any(

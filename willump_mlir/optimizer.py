@@ -130,21 +130,20 @@ def returning(module: ModuleOp, values: Callable[[FuncOp], list[SSAValue]]) -> M
     return module
 
 
-def computed_on_output(model: PredictOp) -> str | None:
+def computed_on_output(model: PredictOp, wrapping: set[str]) -> str | None:
     """The first op between ``model`` and the return that computes on the model's output
     (``p > 0.15``, ``p * w``), or None if the function returns the output, columns of it
-    (``[:, 1]``) or its class labels (``classes_.take``). A cascade's loss bound is certified
-    for the class the model predicts; such an op may turn a settled row's other
-    probability into another answer (a threshold of 0.15 on probabilities both models put
-    on the same side of 0.5)."""
+    (``[:, 1]``), or them in a container (``wrapping``: the Python calls that only put one
+    around values, such as class labels from ``classes_`` or a Series' index). A cascade's
+    loss bound is certified for the class the model predicts; such an op may turn a
+    settled row's other probability into another answer (a threshold of 0.15 on
+    probabilities both models put on the same side of 0.5)."""
     pending = list(model.results)
     while pending:
         for use in pending.pop().uses:
             op = use.operation
-            labels = isinstance(op, PythonCallOp) and op.callee.data.endswith(
-                "_classes_take"
-            ) and op.source is not None and op.source.data.endswith(".classes_.take(indices)")
-            if isinstance(op, TakeColumnOp | SelectColumnsOp) or labels:
+            wraps = isinstance(op, PythonCallOp) and op.callee.data in wrapping
+            if isinstance(op, TakeColumnOp | SelectColumnsOp) or wraps:
                 pending += op.results
             elif not isinstance(op, ReturnOp):
                 function = getattr(op, "function", None)
@@ -417,7 +416,8 @@ class Search:
                 f"no cascade: {type(self.est).__name__} has no predict_proba, so no row's "
                 "confidence can be measured"
             )
-        after = computed_on_output(model) if self.classifier else None
+        wrapping = {n for n, call in self.traced.python_calls.items() if call.wraps}
+        after = computed_on_output(model, wrapping) if self.classifier else None
         if after is not None:
             return self.exact_only(
                 f"no cascade: the function computes on the model's output ({after}), and a "

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import sklearn
 
 from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
@@ -1044,6 +1045,10 @@ class NativeProgram:
         details = self.plan.errors.get(str(site), {})
         data = [a.name for a in self.arguments if a.kind != "bound"]
         where = f"argument {data[0]!r}" if len(data) == 1 else f"arguments {data}"
+        if kind in (ErrorKind.NAN, ErrorKind.INFINITE) and sklearn.get_config()["assume_finite"]:
+            return marshal.Unhandled(f"{where}, row {row}:", "holds NaN or infinity, which "
+                                     "scikit-learn's assume_finite lets through",
+                                     kind="assume-finite")  # fmt: skip
         if kind == ErrorKind.NAN:
             return marshal.InputError(f"{where}, row {row}: Input X contains NaN.")
         if kind == ErrorKind.INFINITE:

@@ -13,7 +13,8 @@ reads: estimators (their attributes ending in ``_``, but ints, bools and None, w
 refit may leave the same objects; the booster; a vectorizer's ``_tfidf``; their parameters,
 which ``set_params`` rebinds: ``MinMaxScaler.clip``, ``OneHotEncoder.handle_unknown``,
 ``XGBClassifier.missing`` change what a fitted estimator computes, and a scalar set again
-to an equal value is no change), recursively
+to an equal value is no change; the container ``transform`` returns, which
+``set_output`` or scikit-learn's ``transform_output`` config picks), recursively
 through the estimators a fitted attribute holds and through ``Pipeline`` steps,
 ``FeatureUnion`` lists and other parameters that hold estimators (``ColumnTransformer``'s
 fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
