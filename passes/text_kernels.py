@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -138,6 +139,10 @@ class Tally:
     offset: int  # the column of ``coef`` of the first term
     counts: SSAValue
     touched: SSAValue
+    #: with idf: each term's ``[idf**2, idf * coef[0], ...]`` side by side (one cache line
+    #: where ``idf`` and each row of ``coef`` were apart), the products rounded as the
+    #: kernel rounded them
+    terms: BlobAttr | None = None
 
     @property
     def outputs(self) -> int:
@@ -1104,7 +1109,15 @@ class TextEmitter:
         offset = self.linear_offsets(linear)[use.index]
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(op.terms))
         touched = self.scratch(self.scratch_name(op, "touched"), i32, self.ngram_scratch_size(op))
-        return Tally(weights, linear, offset, counts, touched)
+        terms = None
+        if weights.idf is not None:
+            blobs = self.lowering.blobs
+            idf = blobs.array(weights.idf)
+            coef = blobs.array(linear.coef)[:, offset : offset + op.terms]
+            with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
+                record = np.column_stack([idf * idf, idf[:, None] * coef.T])
+            terms = blobs.add("tally_terms", record)
+        return Tally(weights, linear, offset, counts, touched, terms)
 
     def tally_start(self: KernelEmitter, tally: Tally) -> list[SSAValue]:
         zero = self.constant(0.0, f64)
@@ -1135,18 +1148,20 @@ class TextEmitter:
             self.store(self.cast(term, i32), tally.touched, touched)
             return self.iadd(touched, 1)
 
-        weighs = tally.weights.idf is not None
+        weighs = tally.terms is not None
+        record = self.imul(at, 1 + tally.outputs) if weighs else at
 
-        def idf() -> SSAValue:
-            assert tally.weights.idf is not None
-            return self.blob_value(tally.weights.idf, at)
+        def entry(k: int) -> SSAValue:
+            """Entry ``k`` of the term's record in ``tally.terms``."""
+            assert tally.terms is not None
+            return self.blob_value(tally.terms, self.iadd(record, k) if k else record)
 
         def squared(factor: SSAValue) -> SSAValue:
             """``factor * idf**2``."""
             times = self.emit(arith.SIToFPOp(factor, f64))
             if not weighs:
                 return times
-            return self.emit(arith.MulfOp(self.emit(arith.MulfOp(idf(), idf())), times))
+            return self.emit(arith.MulfOp(entry(0), times))
 
         if part == "row":
             norm2 = self.add(norm2, squared(self.iadd(self.shl(before, 1), 1)))
@@ -1161,14 +1176,14 @@ class TextEmitter:
             return [norm2, touched]
         if part == "word":
             own, *rest = rest
-            own = self.add(own, self.emit(arith.MulfOp(idf(), idf())) if weighs
-                           else self.constant(1.0, f64))  # fmt: skip
-        coef = self.blob(tally.linear.coef)
-        features = tally.linear.coef.shape[1]
-        column = self.iadd(at, tally.offset)
-        weighed = [self.load(coef, self.iadd(column, j * features)) for j in range(len(rest))]
+            own = self.add(own, entry(0) if weighs else self.constant(1.0, f64))
         if weighs:
-            weighed = [self.emit(arith.MulfOp(idf(), w)) for w in weighed]
+            weighed = [entry(1 + j) for j in range(len(rest))]
+        else:
+            coef = self.blob(tally.linear.coef)
+            features = tally.linear.coef.shape[1]
+            column = self.iadd(at, tally.offset)
+            weighed = [self.load(coef, self.iadd(column, j * features)) for j in range(len(rest))]
         sums = [self.add(s, w) for s, w in zip(rest, weighed, strict=True)]
         return [norm2, touched, *([own] if part == "word" else []), *sums]
 
