@@ -66,6 +66,7 @@ from willump_mlir.abi import (
 )
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import BlobAttr, batch_width
+from willump_mlir.frontend.text_tables import EDGE_SHIFT, word_index
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -398,34 +399,21 @@ class TextEmitter:
 
     def word_units(
         self: KernelEmitter,
-        op: feature.CountTermsOp | feature.HashTermsOp,
+        op: feature.HashTermsOp,
         text: TextRow,
         units: SSAValue,
         starts: SSAValue,
-        hashes: SSAValue | None = None,
     ) -> SSAValue:
         """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters), minus
         stop words, written to ``units`` each followed by a space; ``starts[k]`` is where
-        token k starts (and ``hashes[k]`` its FNV-1a). Returns the number of tokens."""
-        stop = self.stop_table(op)
+        token k starts. Returns the number of tokens."""
 
         def token(run_start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             h, tokens, at = values
-            length = self.isub(end, run_start)
-            keep = self.cmpi("uge", length, self.constant(2, index))
-            if stop is not None:
-                is_stop = self.cmpi(
-                    "sge",
-                    self.lookup(stop, self.term_key(h, text.cps, run_start, length),
-                                text.cps, run_start, length),
-                    self.constant(0, i64),
-                )  # fmt: skip
-                keep = self.emit(arith.AndIOp(keep, self.negate(is_stop)))
+            keep = self.is_token(op, text, h, run_start, end)
 
             def write() -> list[SSAValue]:
                 self.store(self.cast(at, i32), starts, tokens)
-                if hashes is not None:
-                    self.store(h, hashes, tokens)
 
                 def copy(k: SSAValue, position: list[SSAValue]) -> list[SSAValue]:
                     self.store(self.load(text.cps, k), units, position[0])
@@ -437,12 +425,41 @@ class TextEmitter:
 
             return self.if_else(keep, write, lambda: [tokens, at])
 
-        tokens, at = self.each_run(
-            text, lambda k: self.has_class(text, k, CLASS_WORD),
-            [self.constant(0, index), self.constant(0, index)], token, hashed=True,
-        )  # fmt: skip
+        tokens, at = self.each_token(text, [self.constant(0, index), self.constant(0, index)],
+                                     token)  # fmt: skip
         self.store(self.cast(at, i32), starts, tokens)
         return tokens
+
+    def each_token(
+        self: KernelEmitter,
+        text: TextRow,
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(start, end, [h, *carried])`` for each run of word characters
+        ``text.cps[start:end]`` in order, ``h`` its FNV-1a; the last ``carried``."""
+        word = lambda k: self.has_class(text, k, CLASS_WORD)  # noqa: E731
+        return self.each_run(text, word, carried, body, hashed=True)
+
+    def is_token(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        text: TextRow,
+        h: SSAValue,
+        start: SSAValue,
+        end: SSAValue,
+    ) -> SSAValue:
+        """Whether the run of word characters ``text.cps[start:end]`` (FNV-1a ``h``) is a
+        token: two or more characters, not a stop word."""
+        length = self.isub(end, start)
+        keep = self.cmpi("uge", length, self.constant(2, index))
+        stop = self.stop_table(op)
+        if stop is None:
+            return keep
+        found = self.lookup(stop, self.term_key(h, text.cps, start, length), text.cps, start,
+                            length)  # fmt: skip
+        is_stop = self.cmpi("sge", found, self.constant(0, i64))
+        return self.emit(arith.AndIOp(keep, self.negate(is_stop)))
 
     def char_units(self: KernelEmitter, text: TextRow, units: SSAValue) -> SSAValue:
         """The characters with each run of two or more white-space characters replaced by
@@ -615,13 +632,11 @@ class TextEmitter:
         starts: SSAValue | None,
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
         base: SSAValue | None = None,
-        hashes: SSAValue | None = None,
     ) -> None:
         """Call ``hit(key, start, end)`` for every n-gram of the ``count`` units, each
         n-gram being code points ``units[start:end]`` with ``term_key`` ``key``. Units are the
         single code points from ``base`` on (their keys are built as the n-grams grow), or
-        (with ``starts``) space-separated tokens starting at ``starts[k]`` (with ``hashes``,
-        ``hashes[k]`` is token k's FNV-1a)."""
+        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         separator = 1 if starts is not None else 0
 
@@ -642,14 +657,6 @@ class TextEmitter:
                     cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
                     h = self.fnv_mix(h, cp)
                     packs = self.pack_point(packs, self.iadd(cp, 1), n)
-                elif hashes is not None:  # a token's own hash is known
-
-                    def more() -> list[SSAValue]:
-                        return [self.hash_units(units, end, new_end, h)]
-
-                    zero = self.constant(0, index)
-                    h = self.if_else(self.cmpi("eq", n, zero), lambda: [self.load(hashes, i)],
-                                     more)[0]  # fmt: skip
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
@@ -840,13 +847,10 @@ class TextEmitter:
         analyzer = op.analyzer.data
         units = self.units_buffer(op)
         if analyzer == "word":
-            size = self.text_scratch_size(op)
-            starts = self.scratch(self.scratch_name(op, "starts"), i32, size)
-            hashes = None
-            if isinstance(op, feature.CountTermsOp):  # HashingVectorizer's keys are its own
-                hashes = self.scratch(self.scratch_name(op, "token_hashes"), i64, size)
-            tokens = self.word_units(op, text, units, starts, hashes)
-            self.ngrams(op, units, tokens, starts, hit, hashes=hashes)
+            assert isinstance(op, feature.HashTermsOp)  # count_terms: word_terms
+            starts = self.scratch(self.scratch_name(op, "starts"), i32, self.text_scratch_size(op))
+            tokens = self.word_units(op, text, units, starts)
+            self.ngrams(op, units, tokens, starts, hit)
         elif analyzer == "char":
             self.ngrams(op, units, self.char_units(text, units), None, hit)
         else:
@@ -1010,11 +1014,42 @@ class TextEmitter:
         weights = self.linear_weights(op)
         tally = self.tally_of(op, weights)
         accumulator = self.accumulator(op, width) if tally is None else ()
-        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1, i32)
+
+        def count(found: SSAValue, carried: list[SSAValue], part: str) -> list[SSAValue]:
+            """Count the occurrence of term ``found`` (>= 0); ``part`` as ``tally_hit``."""
+            if tally is not None:
+                return self.tally_hit(tally, found, carried, part)
+            self.accumulate(accumulator, found, one)
+            return carried
+
+        carried = [] if tally is None else self.tally_start(tally)
+        if op.analyzer.data == "word":
+            carried = self.word_terms(op, text, lambda t, c: count(t, c, "row"), carried)
+        else:
+            carried = self.char_terms(op, text, count, tally, carried)
+        binary = op.binary is not None
+        if tally is not None:
+            assert weights is not None
+            return PendingWeights(weights, (), binary, self.tally_decision(tally, carried))
+        if weights is not None:
+            return PendingWeights(weights, accumulator, binary)
+        return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def char_terms(
+        self: KernelEmitter,
+        op: feature.CountTermsOp,
+        text: TextRow,
+        count: Callable[[SSAValue, list[SSAValue], str], list[SSAValue]],
+        tally: Tally | None,
+        carried: list[SSAValue],
+    ) -> list[SSAValue]:
+        """Count the char or char_wb n-grams of the row that are terms (``carried =
+        count(term, carried, part)``, ``part`` as ``tally_hit``) in two passes: hash every
+        n-gram and touch its home slot (independent loads the CPU overlaps), then probe and
+        count (the slots are in cache by then); char_wb words through ``char_wb_cached``."""
+        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         units = self.units_buffer(op)
-        # Two passes: hash every n-gram and touch its home slot (independent loads the CPU
-        # overlaps), then probe and count (the slots are in cache by then).
         room = self.ngram_scratch_size(op)
         keys = self.scratch(self.scratch_name(op, "keys"), i64, room)
         starts = self.scratch(self.scratch_name(op, "ngram_starts"), i32, room)
@@ -1039,38 +1074,110 @@ class TextEmitter:
             length = self.cast(self.load(lengths, k), index)
             return self.lookup(vocabulary, self.load(keys, k), units, start, length)
 
-        def count(found: SSAValue, carried: list[SSAValue], part: str) -> list[SSAValue]:
-            """Count the occurrence of term ``found`` (>= 0); ``part`` as ``tally_hit``."""
-            if tally is not None:
-                return self.tally_hit(tally, found, carried, part)
-            self.accumulate(accumulator, found, one)
-            return carried
-
-        carried = [] if tally is None else self.tally_start(tally)
         self.store(self.constant(0, i64), counter, self.constant(0, index))
         if op.analyzer.data == "char_wb":
-            carried = self.char_wb_cached(op, text, units, record, counter, term, count, tally,
-                                          carried)  # fmt: skip
-        else:
-            self.each_ngram(op, text, record)
+            return self.char_wb_cached(op, text, units, record, counter, term, count, tally,
+                                       carried)  # fmt: skip
+        self.each_ngram(op, text, record)
 
-            def step(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
-                found = term(k)
-                return self.if_else(
-                    self.cmpi("sge", found, self.constant(0, i64)),
-                    lambda: count(found, carried, "row"),
-                    lambda: carried,
-                )
+        def step(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            found = term(k)
+            return self.if_else(
+                self.cmpi("sge", found, self.constant(0, i64)),
+                lambda: count(found, carried, "row"),
+                lambda: carried,
+            )
 
-            total = self.cast(self.load(counter, 0), index)
-            carried = self.for_range(self.constant(0, index), total, carried, step)
-        binary = op.binary is not None
-        if tally is not None:
-            assert weights is not None
-            return PendingWeights(weights, (), binary, self.tally_decision(tally, carried))
-        if weights is not None:
-            return PendingWeights(weights, accumulator, binary)
-        return TermsRow([self.drain(op, accumulator, width, binary)], width)
+        total = self.cast(self.load(counter, 0), index)
+        return self.for_range(self.constant(0, index), total, carried, step)
+
+    def word_terms(
+        self: KernelEmitter,
+        op: feature.CountTermsOp,
+        text: TextRow,
+        count: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+        carried: list[SSAValue],
+    ) -> list[SSAValue]:
+        """Count the word n-grams of the row that are terms (``carried = count(term,
+        carried)``, in the order of the n-grams) through the vocabulary's trie over tokens
+        (``text_tables.word_index``): each token is looked up once by its code points, in a
+        table of the vocabulary's tokens, and an n-gram's id is the id of its first token
+        extended by each next one through the (id, token) edges; an id below the number of
+        terms is a term. No n-gram is written out or hashed as code points."""
+        low, high = op.ngram_min.value.data, op.ngram_max.value.data
+        blobs = self.lowering.blobs
+        built = word_index(blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets),
+                           low, high)  # fmt: skip
+        tokens_table = tuple(
+            blobs.add(f"word_tokens_{part}", getattr(built.tokens, part))
+            for part in ("codepoints", "offsets", "table")
+        ) + (built.tokens.probes,)
+        token_ids = blobs.add("word_token_ids", built.token_ids)
+        edges = (*tokens_table[:2], blobs.add("word_edges", built.edges), built.edge_probes)
+        positions = self.scratch(self.scratch_name(op, "tokens"), i64, self.text_scratch_size(op))
+        zero, one = self.constant(0, index), self.constant(1, index)
+        none = self.constant(-1, i64)
+        terms = self.constant(op.terms, i64)
+
+        def token(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            """The run's index in the table of tokens (-1: no term holds it) listed."""
+            h, tokens = values
+
+            def listed() -> list[SSAValue]:
+                length = self.isub(end, start)
+                key = self.term_key(h, text.cps, start, length)
+                found = self.lookup(tokens_table, key, text.cps, start, length)
+                self.store(found, positions, tokens)
+                return [self.iadd(tokens, 1)]
+
+            return self.if_else(self.is_token(op, text, h, start, end), listed,
+                                lambda: [tokens])  # fmt: skip
+
+        (tokens,) = self.each_token(text, [zero], token)
+
+        def counted(sequence: SSAValue, n: int | SSAValue, carried: list[SSAValue]):
+            """``carried`` with ``sequence`` (an id, or -1) of ``n + 1`` tokens counted if it
+            is a term and n-grams of that many tokens are."""
+            is_term = self.cmpi("ult", sequence, terms)  # -1 is not
+            if isinstance(n, int):
+                if not low <= n + 1 <= high:
+                    return carried
+            elif low > 1:
+                long_enough = self.cmpi("uge", n, self.constant(low - 1, index))
+                is_term = self.emit(arith.AndIOp(is_term, long_enough))
+            return self.if_else(is_term, lambda: count(sequence, carried), lambda: carried)
+
+        def from_token(i: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            first = self.load(positions, i)
+
+            def known() -> list[SSAValue]:
+                at = self.cast(first, index)
+                sequence = self.emit(arith.ExtSIOp(self.blob_value(token_ids, at), i64))
+                longest = self.min_index(self.isub(tokens, i), self.constant(high, index))
+
+                def extend(n: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+                    sequence, *carried = values
+                    following = self.load(positions, self.iadd(i, n))
+                    alive = self.emit(
+                        arith.AndIOp(self.cmpi("sge", sequence, self.constant(0, i64)),
+                                     self.cmpi("sge", following, self.constant(0, i64)))
+                    )  # fmt: skip
+
+                    def step() -> list[SSAValue]:
+                        key = self.ior(self.shl(sequence, EDGE_SHIFT), following)
+                        key = self.ior(key, self.constant(signed64(1 << 63), i64))
+                        found = self.lookup(edges, key, text.cps, zero, zero)
+                        return [found, *counted(found, n, carried)]
+
+                    return self.if_else(alive, step, lambda: [none, *carried])
+
+                first_counted = counted(sequence, 0, carried)
+                return self.for_range(one, longest, [sequence, *first_counted], extend)[1:]
+
+            known_token = self.cmpi("sge", first, self.constant(0, i64))
+            return self.if_else(known_token, known, lambda: carried)
+
+        return self.for_range(zero, tokens, carried, from_token)
 
     def linear_weights(
         self: KernelEmitter, op: feature.CountTermsOp
