@@ -64,6 +64,7 @@ from willump_mlir.abi import (
     ErrorKind,
     signed64,
 )
+from willump_mlir.blobs import BlobError
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import BlobAttr, batch_width
 from willump_mlir.frontend.text_tables import EDGE_SHIFT, word_index
@@ -346,12 +347,53 @@ class TextEmitter:
             )
             return [self.iadd(position, width), count, in_python]
 
-        _, count, in_python = self.while_loop(
-            [start, self.constant(0, index), self.constant(0, i1)],
-            lambda v: self.cmpi("ult", v[0], end),
-            step,
-        )
+        def decoded() -> list[SSAValue]:
+            return self.while_loop(
+                [start, self.constant(0, index), false],
+                lambda v: self.cmpi("ult", v[0], end),
+                step,
+            )[1:]
+
+        ascii_map = self.ascii_map(char_map)
+        if ascii_map is None:
+            count, in_python = decoded()
+            return count, in_python
+
+        def high_bits(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            return [self.ior(values[0], self.load(data, k))]
+
+        (high,) = self.for_range(start, end, [self.constant(0, i8)], high_bits)
+
+        def ascii_row() -> list[SSAValue]:
+            """Every byte is ASCII: each maps to one code point, from ``ascii_map``."""
+
+            def each(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+                cp = self.blob_value(ascii_map, self.cast(self.load(data, k), index))
+                return [put(values[0], cp)]
+
+            (count,) = self.for_range(start, end, [self.constant(0, index)], each)
+            return [count, false]
+
+        ascii = self.cmpi("sge", high, self.constant(0, i8))  # no byte with its top bit set
+        count, in_python = self.if_else(ascii, ascii_row, decoded)
         return count, in_python
+
+    def ascii_map(
+        self: KernelEmitter, char_map: tuple[BlobAttr, BlobAttr, BlobAttr]
+    ) -> BlobAttr | None:
+        """What each ASCII code point maps to (i32[128]), when each maps to one code point
+        (so a row of ASCII bytes maps byte by byte through it, with no decoding), else None
+        (also when the map's arrays are not at hand, as in a lit test of the lowering: every
+        row is then decoded, with the same results)."""
+        blobs = self.lowering.blobs
+        try:
+            block = int(blobs.array(char_map[0])[0])
+            entries = blobs.array(char_map[1])[block * 256 : block * 256 + 128].astype(np.int64)
+        except BlobError:
+            return None
+        if np.any(entries & 1):  # a sequence, or the row to Python
+            return None
+        return blobs.add("ascii_map", (np.arange(128) + (entries >> 1)).astype(np.int32))
 
     def decode_utf8(self: KernelEmitter, data: SSAValue, position: SSAValue) -> list[SSAValue]:
         """The code point starting at byte ``position`` (valid UTF-8) and its byte length."""
