@@ -82,6 +82,9 @@ WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
 WORD_CACHE_ROOM = 1 << 20  # its arena (i32 entries: 4 MB)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
+#: a tally's stamp past which its counts are zeroed: below it, a row's counts (base + c)
+#: stay in i32 for up to 2**30 occurrences of a term in one row
+STAMP_LIMIT = 1 << 30
 
 
 @dataclass
@@ -133,18 +136,22 @@ class Tally:
     ``binary``, no ``sublinear_tf``). The decision ``sum(c * idf * coef) / norm`` is linear
     in the term counts ``c``: each occurrence adds ``idf * coef``; the squared norm
     ``sum((c * idf) ** 2)`` grows by ``idf**2 * (2c + 1)`` when a term seen ``c`` times
-    occurs again, ``c`` read from a dense ``counts`` scratch whose touched entries (listed
-    in ``touched``) are zeroed after the row. Carried per row: ``[norm2, touched, *sums]``."""
+    occurs again, ``c`` read from a dense ``counts`` scratch that holds ``base + c`` for a
+    term counted in the row, and at most ``base`` for any other: ``base`` is the ``stamp``
+    at the row's start, which then moves past the row's counts, so no entry is zeroed (all
+    are, with the stamp, once it passes ``STAMP_LIMIT``). Carried per row: ``[norm2,
+    occurrences, *sums]``."""
 
     weights: feature.WeightTermsOp
     linear: feature.SparseLinearOp
     offset: int  # the column of ``coef`` of the first term
     counts: SSAValue
-    touched: SSAValue
+    stamp: SSAValue
     #: with idf: each term's ``[idf**2, idf * coef[0], ...]`` side by side (one cache line
     #: where ``idf`` and each row of ``coef`` were apart), the products rounded as the
     #: kernel rounded them
     terms: BlobAttr | None = None
+    base: SSAValue | None = None  # i32: the row's stamp (``tally_start``)
 
     @property
     def outputs(self) -> int:
@@ -1257,7 +1264,7 @@ class TextEmitter:
         assert isinstance(linear, feature.SparseLinearOp)
         offset = self.linear_offsets(linear)[use.index]
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(op.terms))
-        touched = self.scratch(self.scratch_name(op, "touched"), i32, self.ngram_scratch_size(op))
+        stamp = self.scratch(self.scratch_name(op, "stamp"), i64, ScratchSize(1))
         terms = None
         if weights.idf is not None:
             blobs = self.lowering.blobs
@@ -1266,9 +1273,27 @@ class TextEmitter:
             with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
                 record = np.column_stack([idf * idf, idf[:, None] * coef.T])
             terms = blobs.add("tally_terms", record)
-        return Tally(weights, linear, offset, counts, touched, terms)
+        return Tally(weights, linear, offset, counts, stamp, terms)
 
     def tally_start(self: KernelEmitter, tally: Tally) -> list[SSAValue]:
+        """The row's stamp (the counts zeroed first when it passed ``STAMP_LIMIT``) and its
+        carried values before any term."""
+        at = self.constant(0, index)
+        stamp = self.load(tally.stamp, at)
+
+        def restart() -> list[SSAValue]:
+            def clear(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                self.store(self.constant(0, i32), tally.counts, k)
+                return []
+
+            terms = tally.weights.result.type.get_shape()[1]  # type: ignore[attr-defined]
+            self.for_range(at, self.constant(terms, index), [], clear)
+            self.store(self.constant(0, i64), tally.stamp, at)
+            return [self.constant(0, i64)]
+
+        passed = self.cmpi("sgt", stamp, self.constant(STAMP_LIMIT, i64))
+        (stamp,) = self.if_else(passed, restart, lambda: [stamp])
+        tally.base = self.cast(stamp, i32)
         zero = self.constant(0.0, f64)
         return [zero, self.constant(0, index)] + [zero] * tally.outputs
 
@@ -1280,22 +1305,22 @@ class TextEmitter:
         part: str = "row",
     ) -> list[SSAValue]:
         """``carried`` with an occurrence of ``term`` counted, where the term was counted
-        ``c`` times before in the row. ``part``: ``row``, carried ``[norm2, touched, *sums]``:
-        the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``; ``word``
-        (a char_wb word looked up), ``[norm2, touched, own, *sums]``: ``norm2`` grows by
-        ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2`` and its
-        ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own`` and ``sums``
-        are stored), ``[norm2, touched]``: ``norm2`` grows by ``2c * idf**2``."""
-        norm2, touched, *rest = carried
+        ``c`` times before in the row. ``part``: ``row``, carried ``[norm2, occurrences,
+        *sums]``: the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``;
+        ``word`` (a char_wb word looked up), ``[norm2, occurrences, own, *sums]``: ``norm2``
+        grows by ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2``
+        and its ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own``, ``sums``
+        and occurrences are stored), ``[norm2, occurrences]``: ``norm2`` grows by ``2c *
+        idf**2``."""
+        norm2, occurrences, *rest = carried
         at = self.cast(term, index)
-        before = self.load(tally.counts, at)
-        self.store(self.iadd(before, 1), tally.counts, at)
-        first = self.cmpi("eq", before, self.constant(0, i32))
-
-        def listed() -> SSAValue:
-            """``touched`` with the term listed."""
-            self.store(self.cast(term, i32), tally.touched, touched)
-            return self.iadd(touched, 1)
+        assert tally.base is not None
+        entry = self.load(tally.counts, at)
+        seen = self.cmpi("sgt", entry, tally.base)  # counted before in this row
+        before = self.select(seen, self.isub(entry, tally.base), self.constant(0, i32))
+        self.store(self.iadd(self.select(seen, entry, tally.base), 1), tally.counts, at)
+        if part != "cached":
+            occurrences = self.iadd(occurrences, 1)
 
         weighs = tally.terms is not None
         record = self.imul(at, 1 + tally.outputs) if weighs else at
@@ -1314,15 +1339,14 @@ class TextEmitter:
 
         if part == "row":
             norm2 = self.add(norm2, squared(self.iadd(self.shl(before, 1), 1)))
-            touched = self.if_else(first, lambda: [listed()], lambda: [touched])[0]
         else:  # the word's own squares are summed apart: the rest only when c > 0
 
             def cross() -> list[SSAValue]:
-                return [self.add(norm2, squared(self.shl(before, 1))), touched]
+                return [self.add(norm2, squared(self.shl(before, 1)))]
 
-            norm2, touched = self.if_else(first, lambda: [norm2, listed()], cross)
+            (norm2,) = self.if_else(seen, cross, lambda: [norm2])
         if part == "cached":
-            return [norm2, touched]
+            return [norm2, occurrences]
         if part == "word":
             own, *rest = rest
             own = self.add(own, entry(0) if weighs else self.constant(1.0, f64))
@@ -1334,16 +1358,19 @@ class TextEmitter:
             column = self.iadd(at, tally.offset)
             weighed = [self.load(coef, self.iadd(column, j * features)) for j in range(len(rest))]
         sums = [self.add(s, w) for s, w in zip(rest, weighed, strict=True)]
-        return [norm2, touched, *([own] if part == "word" else []), *sums]
+        return [norm2, occurrences, *([own] if part == "word" else []), *sums]
 
     def tally_decision(
         self: KernelEmitter, tally: Tally, carried: list[SSAValue]
     ) -> list[SSAValue]:
         """The decision values ``sums / sqrt(norm2)`` of a tallied row (a row without terms:
-        ``sums``, zeros); its counts are zeroed. A non-finite sum is looked into: a NaN or
-        infinite weight ``c * idf`` stops the batch as ``weight_terms`` does, and a sum that
-        overflowed from finite weights hands the row to Python (``linear-range``)."""
-        norm2, touched, *sums = carried
+        ``sums``, zeros); the stamp moves past its counts. A non-finite sum is looked into
+        (every term's count: rare): a NaN or infinite weight ``c * idf`` stops the batch as
+        ``weight_terms`` does, and a sum that overflowed from finite weights hands the row to
+        Python (``linear-range``)."""
+        norm2, occurrences, *sums = carried
+        base = tally.base
+        assert base is not None
         infinity = self.constant(float("inf"), f64)
         finite = self.constant(1, i1)
         for x in (norm2, *sums):  # ordered and not infinite
@@ -1352,14 +1379,18 @@ class TextEmitter:
         false = self.constant(0, i1)
 
         def weights_checked() -> list[SSAValue]:
-            def check(k: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
-                at = self.cast(self.load(tally.touched, k), index)
-                value = self.emit(arith.SIToFPOp(self.load(tally.counts, at), f64))
+            def check(at: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
+                entry = self.load(tally.counts, at)
+                value = self.emit(arith.SIToFPOp(self.isub(entry, base), f64))
                 if tally.weights.idf is not None:
                     value = self.emit(arith.MulfOp(value, self.blob_value(tally.weights.idf, at)))
-                return self.nonfinite(value, flags)
+                counted = self.cmpi("sgt", entry, base)  # in this row
+                checked = self.nonfinite(value, flags)
+                return [self.select(counted, c, f) for c, f in zip(checked, flags, strict=True)]
 
-            return self.for_range(self.constant(0, index), touched, [false, false], check)
+            terms = tally.weights.result.type.get_shape()[1]  # type: ignore[attr-defined]
+            zero = self.constant(0, index)
+            return self.for_range(zero, self.constant(terms, index), [false, false], check)
 
         flags = self.if_else(self.negate(finite), weights_checked, lambda: [false, false])
         self.report_nonfinite(tally.weights, flags)
@@ -1368,12 +1399,9 @@ class TextEmitter:
             self.emit(arith.AndIOp(self.negate(finite), self.negate(flagged))), "linear-range"
         )
 
-        def clear(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-            at = self.cast(self.load(tally.touched, k), index)
-            self.store(self.constant(0, i32), tally.counts, at)
-            return []
-
-        self.for_range(self.constant(0, index), touched, [], clear)
+        # Past every count of the row: none exceeds its number of occurrences.
+        after = self.iadd(self.emit(arith.ExtSIOp(base, i64)), self.cast(occurrences, i64))
+        self.store(self.iadd(after, 1), tally.stamp, self.constant(0, index))
         norm = self.emit(math.SqrtOp(norm2))
         zero = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
         norm = self.select(self.cmpf("oeq", norm, zero), self.constant(1.0, f64), norm)
@@ -1445,11 +1473,11 @@ class TextEmitter:
             return self.emit(arith.BitcastOp(self.ior(low, high), f64))
 
         def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
-            """The row's ``[norm2, touched, *sums]`` plus a word's ``[own, *sums]``."""
-            norm2, touched, *sums = carried
+            """The row's ``[norm2, occurrences, *sums]`` plus a word's ``[own, *sums]``."""
+            norm2, occurrences, *sums = carried
             own, *word_sums = word
             sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
-            return [self.add(norm2, own), touched, *sums]
+            return [self.add(norm2, own), occurrences, *sums]
 
         def cached(offset: SSAValue, length: SSAValue, carried: list[SSAValue]):
             first = self.iadd(self.iadd(offset, header), length)
@@ -1461,9 +1489,9 @@ class TextEmitter:
 
             if tally is None:
                 return self.for_range(zero, number, carried, add)
-            counted = self.for_range(zero, number, carried[:2], add)
+            norm2, occurrences = self.for_range(zero, number, carried[:2], add)
             word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
-            return with_word([*counted, *carried[2:]], word)
+            return with_word([norm2, self.iadd(occurrences, number), *carried[2:]], word)
 
         def missed(
             start: SSAValue, end: SSAValue, h: SSAValue, at: SSAValue, carried: list[SSAValue]

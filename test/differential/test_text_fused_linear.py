@@ -65,7 +65,7 @@ def fused(compiled: Any) -> bool:
 def tallied(compiled: Any) -> bool:
     """Whether the counts go straight into the decision values (no bitmap of terms)."""
     ir = compiled.ir("scf")
-    return ".touched" in ir and '.bits"' not in ir
+    return ".stamp" in ir and '.bits"' not in ir
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def test_tallied_model_on_pruned_vocabulary() -> None:
         return model.predict_proba(texts)[:, 1]
 
     compiled = wm.compile(score, (DOCS[:4],))
-    assert ".touched" in compiled.ir("scf")  # tallied
+    assert ".stamp" in compiled.ir("scf")  # tallied
     np.testing.assert_allclose(compiled(DOCS), score(DOCS), rtol=0, atol=ATOL)
     np.testing.assert_allclose(compiled(DOCS[7:8]), score(DOCS[7:8]), rtol=0, atol=ATOL)
 

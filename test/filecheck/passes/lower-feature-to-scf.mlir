@@ -134,10 +134,10 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", text = 1 : i64, column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", text = 1 : i64, column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", text = 1 : i64, column = "docs"},
 // CHECK-SAME: {value = "classify_stage0.0.cps", part = "scratch", dtype = "i32", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}, {value = "classify_stage0.0.classes", part = "scratch", dtype = "i8", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}
 // CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "i32", size = {fixed = 4 : i64}}
-// ... and the terms the row touched, zeroed after it (at most one per n-gram: 3 x (2 + 1) per
-// code point, 2 code points per byte, plus 24). Only the model reads the weights (idf, l2): each occurrence is tallied into the
-// decision as it is counted, so no bitmap and no buffers of term ids and values.
-// CHECK-SAME: {value = "classify_stage0.1.touched", part = "scratch", dtype = "i32", size = {fixed = 24 : i64, per_byte = 18 : i64, value = "arg0", column = "docs"}}
+// ... and the stamp the row's counts start from (no count is zeroed after a row). Only the
+// model reads the weights (idf, l2): each occurrence is tallied into the decision as it is
+// counted, so no bitmap and no buffers of term ids and values.
+// CHECK-SAME: {value = "classify_stage0.1.stamp", part = "scratch", dtype = "i64", size = {fixed = 1 : i64}}
 // CHECK-NOT: .values"
 // CHECK-NOT: .bits"
 // The decision, then the per-row "run in Python" flag.
