@@ -12,13 +12,15 @@ Per row:
 
 * ``decode_text`` decodes UTF-8, maps each code point through the two-level table
   (lowercase + accent stripping, possibly several code points or none) and records its
-  class. A code point whose mapping depends on context (capital sigma) flags the row to run
-  in Python; its terms are then left empty.
-* ``count_terms`` cuts the code points into units (tokens of ``\\b\\w\\w+\\b`` joined by a
-  space, characters with white-space runs squeezed, or each word padded with spaces),
-  hashes every n-gram incrementally (FNV-1a over code points, extended one unit at a time),
-  probes the vocabulary table, and counts hits in a dense accumulator. A two-level bitmap
-  of touched columns then yields the counts in column order, which is scipy's CSR order.
+  class (a row of ASCII bytes, each mapping to one code point, byte by byte through a
+  128-entry table). A code point whose mapping depends on context (capital sigma) flags the
+  row to run in Python; its terms are then left empty.
+* ``count_terms`` cuts the code points into units (characters with white-space runs
+  squeezed, or each word padded with spaces), hashes every n-gram incrementally (FNV-1a
+  over code points, extended one unit at a time), probes the vocabulary table, and counts
+  hits in a dense accumulator; word n-grams (tokens of ``\\b\\w\\w+\\b``) go through a
+  trie over the vocabulary's tokens instead (``word_terms``). A two-level bitmap of touched
+  columns then yields the counts in column order, which is scipy's CSR order.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
 * Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
