@@ -441,17 +441,20 @@ def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int)
             ids[sequence] = len(ids)
         return ids[sequence]
 
-    for term in terms:
+    for number, term in enumerate(terms):
         parts = term.split(" ")
         if not low <= len(parts) <= high or not all(parts):
             continue
         parent = -1
+        last = len(parts) - 1
         for n, part in enumerate(parts):
             if part not in tokens:
                 tokens[part] = len(tokens)
                 token_ids.append(sequence_id(part))
-            child = sequence_id(" ".join(parts[: n + 1]))
-            if n:
+            if not n:
+                child = token_ids[tokens[part]]
+            else:
+                child = number if n == last else sequence_id(" ".join(parts[: n + 1]))
                 edges[parent, tokens[part]] = child
             parent = child
     if len(ids) >= 1 << EDGE_SHIFT:
