@@ -60,6 +60,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, MISSING_NAN, ROW_HANDOFFS, ErrorKind, signed64
+from willump_mlir.blobs import BlobStore, blob_store
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import BlobAttr, FrameType, batch_width, is_sparse
@@ -971,9 +972,11 @@ def kernel_parts(ops: Sequence[Operation], stages: dict[Operation, int]) -> dict
 class FunctionLowering:
     """Splits one pipeline function into stages and emits a kernel per stage."""
 
-    def __init__(self, module: builtin.ModuleOp, function: func.FuncOp):
+    def __init__(self, module: builtin.ModuleOp, function: func.FuncOp, blobs: BlobStore):
         self.module = module
         self.function = function
+        #: the compilation's blobs: kernels may read them and add tables derived from them
+        self.blobs = blobs
         self.names: dict[SSAValue, str] = {}
         self.numbers: dict[Operation, int] = {}
         self.declared: set[str] = {
@@ -1242,7 +1245,7 @@ class LowerFeatureToScfPass(ModulePass):
                 continue
             if function.is_declaration:
                 continue
-            new_ops, schedule = FunctionLowering(op, function).run()
+            new_ops, schedule = FunctionLowering(op, function, blob_store(ctx)).run()
             schedules[function.sym_name.data] = schedule
             for new_op in new_ops:
                 op.body.block.insert_op_before(new_op, function)

@@ -12,13 +12,15 @@ Per row:
 
 * ``decode_text`` decodes UTF-8, maps each code point through the two-level table
   (lowercase + accent stripping, possibly several code points or none) and records its
-  class. A code point whose mapping depends on context (capital sigma) flags the row to run
-  in Python; its terms are then left empty.
-* ``count_terms`` cuts the code points into units (tokens of ``\\b\\w\\w+\\b`` joined by a
-  space, characters with white-space runs squeezed, or each word padded with spaces),
-  hashes every n-gram incrementally (FNV-1a over code points, extended one unit at a time),
-  probes the vocabulary table, and counts hits in a dense accumulator. A two-level bitmap
-  of touched columns then yields the counts in column order, which is scipy's CSR order.
+  class (a row of ASCII bytes, each mapping to one code point, byte by byte through a
+  128-entry table). A code point whose mapping depends on context (capital sigma) flags the
+  row to run in Python; its terms are then left empty.
+* ``count_terms`` cuts the code points into units (characters with white-space runs
+  squeezed, or each word padded with spaces), hashes every n-gram incrementally (FNV-1a
+  over code points, extended one unit at a time), probes the vocabulary table, and counts
+  hits in a dense accumulator; word n-grams (tokens of ``\\b\\w\\w+\\b``) go through a
+  trie over the vocabulary's tokens instead (``word_terms``). A two-level bitmap of touched
+  columns then yields the counts in column order, which is scipy's CSR order.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
 * Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -63,8 +66,10 @@ from willump_mlir.abi import (
     ErrorKind,
     signed64,
 )
+from willump_mlir.blobs import BlobError
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import BlobAttr, batch_width
+from willump_mlir.frontend.text_tables import EDGE_SHIFT, word_index
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -79,6 +84,9 @@ WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
 WORD_CACHE_ROOM = 1 << 20  # its arena (i32 entries: 4 MB)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
+#: a tally's stamp past which its counts are zeroed: below it, a row's counts (base + c)
+#: stay in i32 for up to 2**30 occurrences of a term in one row
+STAMP_LIMIT = 1 << 30
 
 
 @dataclass
@@ -130,14 +138,22 @@ class Tally:
     ``binary``, no ``sublinear_tf``). The decision ``sum(c * idf * coef) / norm`` is linear
     in the term counts ``c``: each occurrence adds ``idf * coef``; the squared norm
     ``sum((c * idf) ** 2)`` grows by ``idf**2 * (2c + 1)`` when a term seen ``c`` times
-    occurs again, ``c`` read from a dense ``counts`` scratch whose touched entries (listed
-    in ``touched``) are zeroed after the row. Carried per row: ``[norm2, touched, *sums]``."""
+    occurs again, ``c`` read from a dense ``counts`` scratch that holds ``base + c`` for a
+    term counted in the row, and at most ``base`` for any other: ``base`` is the ``stamp``
+    at the row's start, which then moves past the row's counts, so no entry is zeroed (all
+    are, with the stamp, once it passes ``STAMP_LIMIT``). Carried per row: ``[norm2,
+    occurrences, *sums]``."""
 
     weights: feature.WeightTermsOp
     linear: feature.SparseLinearOp
     offset: int  # the column of ``coef`` of the first term
     counts: SSAValue
-    touched: SSAValue
+    stamp: SSAValue
+    #: with idf: each term's ``[idf**2, idf * coef[0], ...]`` side by side (one cache line
+    #: where ``idf`` and each row of ``coef`` were apart), the products rounded as the
+    #: kernel rounded them
+    terms: BlobAttr | None = None
+    base: SSAValue | None = None  # i32: the row's stamp (``tally_start``)
 
     @property
     def outputs(self) -> int:
@@ -340,12 +356,53 @@ class TextEmitter:
             )
             return [self.iadd(position, width), count, in_python]
 
-        _, count, in_python = self.while_loop(
-            [start, self.constant(0, index), self.constant(0, i1)],
-            lambda v: self.cmpi("ult", v[0], end),
-            step,
-        )
+        def decoded() -> list[SSAValue]:
+            return self.while_loop(
+                [start, self.constant(0, index), false],
+                lambda v: self.cmpi("ult", v[0], end),
+                step,
+            )[1:]
+
+        ascii_map = self.ascii_map(char_map)
+        if ascii_map is None:
+            count, in_python = decoded()
+            return count, in_python
+
+        def high_bits(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            return [self.ior(values[0], self.load(data, k))]
+
+        (high,) = self.for_range(start, end, [self.constant(0, i8)], high_bits)
+
+        def ascii_row() -> list[SSAValue]:
+            """Every byte is ASCII: each maps to one code point, from ``ascii_map``."""
+
+            def each(k: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+                cp = self.blob_value(ascii_map, self.cast(self.load(data, k), index))
+                return [put(values[0], cp)]
+
+            (count,) = self.for_range(start, end, [self.constant(0, index)], each)
+            return [count, false]
+
+        ascii = self.cmpi("sge", high, self.constant(0, i8))  # no byte with its top bit set
+        count, in_python = self.if_else(ascii, ascii_row, decoded)
         return count, in_python
+
+    def ascii_map(
+        self: KernelEmitter, char_map: tuple[BlobAttr, BlobAttr, BlobAttr]
+    ) -> BlobAttr | None:
+        """What each ASCII code point maps to (i32[128]), when each maps to one code point
+        (so a row of ASCII bytes maps byte by byte through it, with no decoding), else None
+        (also when the map's arrays are not at hand, as in a lit test of the lowering: every
+        row is then decoded, with the same results)."""
+        blobs = self.lowering.blobs
+        try:
+            block = int(blobs.array(char_map[0])[0])
+            entries = blobs.array(char_map[1])[block * 256 : block * 256 + 128].astype(np.int64)
+        except BlobError:
+            return None
+        if np.any(entries & 1):  # a sequence, or the row to Python
+            return None
+        return blobs.add("ascii_map", (np.arange(128) + (entries >> 1)).astype(np.int32))
 
     def decode_utf8(self: KernelEmitter, data: SSAValue, position: SSAValue) -> list[SSAValue]:
         """The code point starting at byte ``position`` (valid UTF-8) and its byte length."""
@@ -393,34 +450,21 @@ class TextEmitter:
 
     def word_units(
         self: KernelEmitter,
-        op: feature.CountTermsOp | feature.HashTermsOp,
+        op: feature.HashTermsOp,
         text: TextRow,
         units: SSAValue,
         starts: SSAValue,
-        hashes: SSAValue | None = None,
     ) -> SSAValue:
         """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters), minus
         stop words, written to ``units`` each followed by a space; ``starts[k]`` is where
-        token k starts (and ``hashes[k]`` its FNV-1a). Returns the number of tokens."""
-        stop = self.stop_table(op)
+        token k starts. Returns the number of tokens."""
 
         def token(run_start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             h, tokens, at = values
-            length = self.isub(end, run_start)
-            keep = self.cmpi("uge", length, self.constant(2, index))
-            if stop is not None:
-                is_stop = self.cmpi(
-                    "sge",
-                    self.lookup(stop, self.term_key(h, text.cps, run_start, length),
-                                text.cps, run_start, length),
-                    self.constant(0, i64),
-                )  # fmt: skip
-                keep = self.emit(arith.AndIOp(keep, self.negate(is_stop)))
+            keep = self.is_token(op, text, h, run_start, end)
 
             def write() -> list[SSAValue]:
                 self.store(self.cast(at, i32), starts, tokens)
-                if hashes is not None:
-                    self.store(h, hashes, tokens)
 
                 def copy(k: SSAValue, position: list[SSAValue]) -> list[SSAValue]:
                     self.store(self.load(text.cps, k), units, position[0])
@@ -432,12 +476,41 @@ class TextEmitter:
 
             return self.if_else(keep, write, lambda: [tokens, at])
 
-        tokens, at = self.each_run(
-            text, lambda k: self.has_class(text, k, CLASS_WORD),
-            [self.constant(0, index), self.constant(0, index)], token, hashed=True,
-        )  # fmt: skip
+        tokens, at = self.each_token(text, [self.constant(0, index), self.constant(0, index)],
+                                     token)  # fmt: skip
         self.store(self.cast(at, i32), starts, tokens)
         return tokens
+
+    def each_token(
+        self: KernelEmitter,
+        text: TextRow,
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(start, end, [h, *carried])`` for each run of word characters
+        ``text.cps[start:end]`` in order, ``h`` its FNV-1a; the last ``carried``."""
+        word = lambda k: self.has_class(text, k, CLASS_WORD)  # noqa: E731
+        return self.each_run(text, word, carried, body, hashed=True)
+
+    def is_token(
+        self: KernelEmitter,
+        op: feature.CountTermsOp | feature.HashTermsOp,
+        text: TextRow,
+        h: SSAValue,
+        start: SSAValue,
+        end: SSAValue,
+    ) -> SSAValue:
+        """Whether the run of word characters ``text.cps[start:end]`` (FNV-1a ``h``) is a
+        token: two or more characters, not a stop word."""
+        length = self.isub(end, start)
+        keep = self.cmpi("uge", length, self.constant(2, index))
+        stop = self.stop_table(op)
+        if stop is None:
+            return keep
+        found = self.lookup(stop, self.term_key(h, text.cps, start, length), text.cps, start,
+                            length)  # fmt: skip
+        is_stop = self.cmpi("sge", found, self.constant(0, i64))
+        return self.emit(arith.AndIOp(keep, self.negate(is_stop)))
 
     def char_units(self: KernelEmitter, text: TextRow, units: SSAValue) -> SSAValue:
         """The characters with each run of two or more white-space characters replaced by
@@ -610,13 +683,11 @@ class TextEmitter:
         starts: SSAValue | None,
         hit: Callable[[SSAValue, SSAValue, SSAValue], None],
         base: SSAValue | None = None,
-        hashes: SSAValue | None = None,
     ) -> None:
         """Call ``hit(key, start, end)`` for every n-gram of the ``count`` units, each
         n-gram being code points ``units[start:end]`` with ``term_key`` ``key``. Units are the
         single code points from ``base`` on (their keys are built as the n-grams grow), or
-        (with ``starts``) space-separated tokens starting at ``starts[k]`` (with ``hashes``,
-        ``hashes[k]`` is token k's FNV-1a)."""
+        (with ``starts``) space-separated tokens starting at ``starts[k]``."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         separator = 1 if starts is not None else 0
 
@@ -637,14 +708,6 @@ class TextEmitter:
                     cp = self.emit(arith.ExtUIOp(self.load(units, end), i64))
                     h = self.fnv_mix(h, cp)
                     packs = self.pack_point(packs, self.iadd(cp, 1), n)
-                elif hashes is not None:  # a token's own hash is known
-
-                    def more() -> list[SSAValue]:
-                        return [self.hash_units(units, end, new_end, h)]
-
-                    zero = self.constant(0, index)
-                    h = self.if_else(self.cmpi("eq", n, zero), lambda: [self.load(hashes, i)],
-                                     more)[0]  # fmt: skip
                 else:
                     h = self.hash_units(units, end, new_end, h)
 
@@ -835,13 +898,10 @@ class TextEmitter:
         analyzer = op.analyzer.data
         units = self.units_buffer(op)
         if analyzer == "word":
-            size = self.text_scratch_size(op)
-            starts = self.scratch(self.scratch_name(op, "starts"), i32, size)
-            hashes = None
-            if isinstance(op, feature.CountTermsOp):  # HashingVectorizer's keys are its own
-                hashes = self.scratch(self.scratch_name(op, "token_hashes"), i64, size)
-            tokens = self.word_units(op, text, units, starts, hashes)
-            self.ngrams(op, units, tokens, starts, hit, hashes=hashes)
+            assert isinstance(op, feature.HashTermsOp)  # count_terms: word_terms
+            starts = self.scratch(self.scratch_name(op, "starts"), i32, self.text_scratch_size(op))
+            tokens = self.word_units(op, text, units, starts)
+            self.ngrams(op, units, tokens, starts, hit)
         elif analyzer == "char":
             self.ngrams(op, units, self.char_units(text, units), None, hit)
         else:
@@ -1005,11 +1065,42 @@ class TextEmitter:
         weights = self.linear_weights(op)
         tally = self.tally_of(op, weights)
         accumulator = self.accumulator(op, width) if tally is None else ()
-        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         one = self.constant(1, i32)
+
+        def count(found: SSAValue, carried: list[SSAValue], part: str) -> list[SSAValue]:
+            """Count the occurrence of term ``found`` (>= 0); ``part`` as ``tally_hit``."""
+            if tally is not None:
+                return self.tally_hit(tally, found, carried, part)
+            self.accumulate(accumulator, found, one)
+            return carried
+
+        carried = [] if tally is None else self.tally_start(tally)
+        if op.analyzer.data == "word":
+            carried = self.word_terms(op, text, lambda t, c: count(t, c, "row"), carried)
+        else:
+            carried = self.char_terms(op, text, count, tally, carried)
+        binary = op.binary is not None
+        if tally is not None:
+            assert weights is not None
+            return PendingWeights(weights, (), binary, self.tally_decision(tally, carried))
+        if weights is not None:
+            return PendingWeights(weights, accumulator, binary)
+        return TermsRow([self.drain(op, accumulator, width, binary)], width)
+
+    def char_terms(
+        self: KernelEmitter,
+        op: feature.CountTermsOp,
+        text: TextRow,
+        count: Callable[[SSAValue, list[SSAValue], str], list[SSAValue]],
+        tally: Tally | None,
+        carried: list[SSAValue],
+    ) -> list[SSAValue]:
+        """Count the char or char_wb n-grams of the row that are terms (``carried =
+        count(term, carried, part)``, ``part`` as ``tally_hit``) in two passes: hash every
+        n-gram and touch its home slot (independent loads the CPU overlaps), then probe and
+        count (the slots are in cache by then); char_wb words through ``char_wb_cached``."""
+        vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
         units = self.units_buffer(op)
-        # Two passes: hash every n-gram and touch its home slot (independent loads the CPU
-        # overlaps), then probe and count (the slots are in cache by then).
         room = self.ngram_scratch_size(op)
         keys = self.scratch(self.scratch_name(op, "keys"), i64, room)
         starts = self.scratch(self.scratch_name(op, "ngram_starts"), i32, room)
@@ -1034,38 +1125,110 @@ class TextEmitter:
             length = self.cast(self.load(lengths, k), index)
             return self.lookup(vocabulary, self.load(keys, k), units, start, length)
 
-        def count(found: SSAValue, carried: list[SSAValue], part: str) -> list[SSAValue]:
-            """Count the occurrence of term ``found`` (>= 0); ``part`` as ``tally_hit``."""
-            if tally is not None:
-                return self.tally_hit(tally, found, carried, part)
-            self.accumulate(accumulator, found, one)
-            return carried
-
-        carried = [] if tally is None else self.tally_start(tally)
         self.store(self.constant(0, i64), counter, self.constant(0, index))
         if op.analyzer.data == "char_wb":
-            carried = self.char_wb_cached(op, text, units, record, counter, term, count, tally,
-                                          carried)  # fmt: skip
-        else:
-            self.each_ngram(op, text, record)
+            return self.char_wb_cached(op, text, units, record, counter, term, count, tally,
+                                       carried)  # fmt: skip
+        self.each_ngram(op, text, record)
 
-            def step(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
-                found = term(k)
-                return self.if_else(
-                    self.cmpi("sge", found, self.constant(0, i64)),
-                    lambda: count(found, carried, "row"),
-                    lambda: carried,
-                )
+        def step(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            found = term(k)
+            return self.if_else(
+                self.cmpi("sge", found, self.constant(0, i64)),
+                lambda: count(found, carried, "row"),
+                lambda: carried,
+            )
 
-            total = self.cast(self.load(counter, 0), index)
-            carried = self.for_range(self.constant(0, index), total, carried, step)
-        binary = op.binary is not None
-        if tally is not None:
-            assert weights is not None
-            return PendingWeights(weights, (), binary, self.tally_decision(tally, carried))
-        if weights is not None:
-            return PendingWeights(weights, accumulator, binary)
-        return TermsRow([self.drain(op, accumulator, width, binary)], width)
+        total = self.cast(self.load(counter, 0), index)
+        return self.for_range(self.constant(0, index), total, carried, step)
+
+    def word_terms(
+        self: KernelEmitter,
+        op: feature.CountTermsOp,
+        text: TextRow,
+        count: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+        carried: list[SSAValue],
+    ) -> list[SSAValue]:
+        """Count the word n-grams of the row that are terms (``carried = count(term,
+        carried)``, in the order of the n-grams) through the vocabulary's trie over tokens
+        (``text_tables.word_index``): each token is looked up once by its code points, in a
+        table of the vocabulary's tokens, and an n-gram's id is the id of its first token
+        extended by each next one through the (id, token) edges; an id below the number of
+        terms is a term. No n-gram is written out or hashed as code points."""
+        low, high = op.ngram_min.value.data, op.ngram_max.value.data
+        blobs = self.lowering.blobs
+        built = word_index(blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets),
+                           low, high)  # fmt: skip
+        tokens_table = tuple(
+            blobs.add(f"word_tokens_{part}", getattr(built.tokens, part))
+            for part in ("codepoints", "offsets", "table")
+        ) + (built.tokens.probes,)
+        token_ids = blobs.add("word_token_ids", built.token_ids)
+        edges = (*tokens_table[:2], blobs.add("word_edges", built.edges), built.edge_probes)
+        positions = self.scratch(self.scratch_name(op, "tokens"), i64, self.text_scratch_size(op))
+        zero, one = self.constant(0, index), self.constant(1, index)
+        none = self.constant(-1, i64)
+        terms = self.constant(op.terms, i64)
+
+        def token(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            """The run's index in the table of tokens (-1: no term holds it) listed."""
+            h, tokens = values
+
+            def listed() -> list[SSAValue]:
+                length = self.isub(end, start)
+                key = self.term_key(h, text.cps, start, length)
+                found = self.lookup(tokens_table, key, text.cps, start, length)
+                self.store(found, positions, tokens)
+                return [self.iadd(tokens, 1)]
+
+            return self.if_else(self.is_token(op, text, h, start, end), listed,
+                                lambda: [tokens])  # fmt: skip
+
+        (tokens,) = self.each_token(text, [zero], token)
+
+        def counted(sequence: SSAValue, n: int | SSAValue, carried: list[SSAValue]):
+            """``carried`` with ``sequence`` (an id, or -1) of ``n + 1`` tokens counted if it
+            is a term and n-grams of that many tokens are."""
+            is_term = self.cmpi("ult", sequence, terms)  # -1 is not
+            if isinstance(n, int):
+                if not low <= n + 1 <= high:
+                    return carried
+            elif low > 1:
+                long_enough = self.cmpi("uge", n, self.constant(low - 1, index))
+                is_term = self.emit(arith.AndIOp(is_term, long_enough))
+            return self.if_else(is_term, lambda: count(sequence, carried), lambda: carried)
+
+        def from_token(i: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            first = self.load(positions, i)
+
+            def known() -> list[SSAValue]:
+                at = self.cast(first, index)
+                sequence = self.emit(arith.ExtSIOp(self.blob_value(token_ids, at), i64))
+                longest = self.min_index(self.isub(tokens, i), self.constant(high, index))
+
+                def extend(n: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+                    sequence, *carried = values
+                    following = self.load(positions, self.iadd(i, n))
+                    alive = self.emit(
+                        arith.AndIOp(self.cmpi("sge", sequence, self.constant(0, i64)),
+                                     self.cmpi("sge", following, self.constant(0, i64)))
+                    )  # fmt: skip
+
+                    def step() -> list[SSAValue]:
+                        key = self.ior(self.shl(sequence, EDGE_SHIFT), following)
+                        key = self.ior(key, self.constant(signed64(1 << 63), i64))
+                        found = self.lookup(edges, key, text.cps, zero, zero)
+                        return [found, *counted(found, n, carried)]
+
+                    return self.if_else(alive, step, lambda: [none, *carried])
+
+                first_counted = counted(sequence, 0, carried)
+                return self.for_range(one, longest, [sequence, *first_counted], extend)[1:]
+
+            known_token = self.cmpi("sge", first, self.constant(0, i64))
+            return self.if_else(known_token, known, lambda: carried)
+
+        return self.for_range(zero, tokens, carried, from_token)
 
     def linear_weights(
         self: KernelEmitter, op: feature.CountTermsOp
@@ -1103,10 +1266,36 @@ class TextEmitter:
         assert isinstance(linear, feature.SparseLinearOp)
         offset = self.linear_offsets(linear)[use.index]
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(op.terms))
-        touched = self.scratch(self.scratch_name(op, "touched"), i32, self.ngram_scratch_size(op))
-        return Tally(weights, linear, offset, counts, touched)
+        stamp = self.scratch(self.scratch_name(op, "stamp"), i64, ScratchSize(1))
+        terms = None
+        if weights.idf is not None:
+            blobs = self.lowering.blobs
+            idf = blobs.array(weights.idf)
+            coef = blobs.array(linear.coef)[:, offset : offset + op.terms]
+            with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
+                record = np.column_stack([idf * idf, idf[:, None] * coef.T])
+            terms = blobs.add("tally_terms", record)
+        return Tally(weights, linear, offset, counts, stamp, terms)
 
     def tally_start(self: KernelEmitter, tally: Tally) -> list[SSAValue]:
+        """The row's stamp (the counts zeroed first when it passed ``STAMP_LIMIT``) and its
+        carried values before any term."""
+        at = self.constant(0, index)
+        stamp = self.load(tally.stamp, at)
+
+        def restart() -> list[SSAValue]:
+            def clear(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                self.store(self.constant(0, i32), tally.counts, k)
+                return []
+
+            terms = tally.weights.result.type.get_shape()[1]  # type: ignore[attr-defined]
+            self.for_range(at, self.constant(terms, index), [], clear)
+            self.store(self.constant(0, i64), tally.stamp, at)
+            return [self.constant(0, i64)]
+
+        passed = self.cmpi("sgt", stamp, self.constant(STAMP_LIMIT, i64))
+        (stamp,) = self.if_else(passed, restart, lambda: [stamp])
+        tally.base = self.cast(stamp, i32)
         zero = self.constant(0.0, f64)
         return [zero, self.constant(0, index)] + [zero] * tally.outputs
 
@@ -1118,68 +1307,72 @@ class TextEmitter:
         part: str = "row",
     ) -> list[SSAValue]:
         """``carried`` with an occurrence of ``term`` counted, where the term was counted
-        ``c`` times before in the row. ``part``: ``row``, carried ``[norm2, touched, *sums]``:
-        the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``; ``word``
-        (a char_wb word looked up), ``[norm2, touched, own, *sums]``: ``norm2`` grows by
-        ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2`` and its
-        ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own`` and ``sums``
-        are stored), ``[norm2, touched]``: ``norm2`` grows by ``2c * idf**2``."""
-        norm2, touched, *rest = carried
+        ``c`` times before in the row. ``part``: ``row``, carried ``[norm2, occurrences,
+        *sums]``: the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``;
+        ``word`` (a char_wb word looked up), ``[norm2, occurrences, own, *sums]``: ``norm2``
+        grows by ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2``
+        and its ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own``, ``sums``
+        and occurrences are stored), ``[norm2, occurrences]``: ``norm2`` grows by ``2c *
+        idf**2``."""
+        norm2, occurrences, *rest = carried
         at = self.cast(term, index)
-        before = self.load(tally.counts, at)
-        self.store(self.iadd(before, 1), tally.counts, at)
-        first = self.cmpi("eq", before, self.constant(0, i32))
+        assert tally.base is not None
+        entry = self.load(tally.counts, at)
+        seen = self.cmpi("sgt", entry, tally.base)  # counted before in this row
+        before = self.select(seen, self.isub(entry, tally.base), self.constant(0, i32))
+        self.store(self.iadd(self.select(seen, entry, tally.base), 1), tally.counts, at)
+        if part != "cached":
+            occurrences = self.iadd(occurrences, 1)
 
-        def listed() -> SSAValue:
-            """``touched`` with the term listed."""
-            self.store(self.cast(term, i32), tally.touched, touched)
-            return self.iadd(touched, 1)
+        weighs = tally.terms is not None
+        record = self.imul(at, 1 + tally.outputs) if weighs else at
 
-        weighs = tally.weights.idf is not None
-
-        def idf() -> SSAValue:
-            assert tally.weights.idf is not None
-            return self.blob_value(tally.weights.idf, at)
+        def entry(k: int) -> SSAValue:
+            """Entry ``k`` of the term's record in ``tally.terms``."""
+            assert tally.terms is not None
+            return self.blob_value(tally.terms, self.iadd(record, k) if k else record)
 
         def squared(factor: SSAValue) -> SSAValue:
             """``factor * idf**2``."""
             times = self.emit(arith.SIToFPOp(factor, f64))
             if not weighs:
                 return times
-            return self.emit(arith.MulfOp(self.emit(arith.MulfOp(idf(), idf())), times))
+            return self.emit(arith.MulfOp(entry(0), times))
 
         if part == "row":
             norm2 = self.add(norm2, squared(self.iadd(self.shl(before, 1), 1)))
-            touched = self.if_else(first, lambda: [listed()], lambda: [touched])[0]
         else:  # the word's own squares are summed apart: the rest only when c > 0
 
             def cross() -> list[SSAValue]:
-                return [self.add(norm2, squared(self.shl(before, 1))), touched]
+                return [self.add(norm2, squared(self.shl(before, 1)))]
 
-            norm2, touched = self.if_else(first, lambda: [norm2, listed()], cross)
+            (norm2,) = self.if_else(seen, cross, lambda: [norm2])
         if part == "cached":
-            return [norm2, touched]
+            return [norm2, occurrences]
         if part == "word":
             own, *rest = rest
-            own = self.add(own, self.emit(arith.MulfOp(idf(), idf())) if weighs
-                           else self.constant(1.0, f64))  # fmt: skip
-        coef = self.blob(tally.linear.coef)
-        features = tally.linear.coef.shape[1]
-        column = self.iadd(at, tally.offset)
-        weighed = [self.load(coef, self.iadd(column, j * features)) for j in range(len(rest))]
+            own = self.add(own, entry(0) if weighs else self.constant(1.0, f64))
         if weighs:
-            weighed = [self.emit(arith.MulfOp(idf(), w)) for w in weighed]
+            weighed = [entry(1 + j) for j in range(len(rest))]
+        else:
+            coef = self.blob(tally.linear.coef)
+            features = tally.linear.coef.shape[1]
+            column = self.iadd(at, tally.offset)
+            weighed = [self.load(coef, self.iadd(column, j * features)) for j in range(len(rest))]
         sums = [self.add(s, w) for s, w in zip(rest, weighed, strict=True)]
-        return [norm2, touched, *([own] if part == "word" else []), *sums]
+        return [norm2, occurrences, *([own] if part == "word" else []), *sums]
 
     def tally_decision(
         self: KernelEmitter, tally: Tally, carried: list[SSAValue]
     ) -> list[SSAValue]:
         """The decision values ``sums / sqrt(norm2)`` of a tallied row (a row without terms:
-        ``sums``, zeros); its counts are zeroed. A non-finite sum is looked into: a NaN or
-        infinite weight ``c * idf`` stops the batch as ``weight_terms`` does, and a sum that
-        overflowed from finite weights hands the row to Python (``linear-range``)."""
-        norm2, touched, *sums = carried
+        ``sums``, zeros); the stamp moves past its counts. A non-finite sum is looked into
+        (every term's count: rare): a NaN or infinite weight ``c * idf`` stops the batch as
+        ``weight_terms`` does, and a sum that overflowed from finite weights hands the row to
+        Python (``linear-range``)."""
+        norm2, occurrences, *sums = carried
+        base = tally.base
+        assert base is not None
         infinity = self.constant(float("inf"), f64)
         finite = self.constant(1, i1)
         for x in (norm2, *sums):  # ordered and not infinite
@@ -1188,14 +1381,18 @@ class TextEmitter:
         false = self.constant(0, i1)
 
         def weights_checked() -> list[SSAValue]:
-            def check(k: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
-                at = self.cast(self.load(tally.touched, k), index)
-                value = self.emit(arith.SIToFPOp(self.load(tally.counts, at), f64))
+            def check(at: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
+                entry = self.load(tally.counts, at)
+                value = self.emit(arith.SIToFPOp(self.isub(entry, base), f64))
                 if tally.weights.idf is not None:
                     value = self.emit(arith.MulfOp(value, self.blob_value(tally.weights.idf, at)))
-                return self.nonfinite(value, flags)
+                counted = self.cmpi("sgt", entry, base)  # in this row
+                checked = self.nonfinite(value, flags)
+                return [self.select(counted, c, f) for c, f in zip(checked, flags, strict=True)]
 
-            return self.for_range(self.constant(0, index), touched, [false, false], check)
+            terms = tally.weights.result.type.get_shape()[1]  # type: ignore[attr-defined]
+            zero = self.constant(0, index)
+            return self.for_range(zero, self.constant(terms, index), [false, false], check)
 
         flags = self.if_else(self.negate(finite), weights_checked, lambda: [false, false])
         self.report_nonfinite(tally.weights, flags)
@@ -1204,12 +1401,9 @@ class TextEmitter:
             self.emit(arith.AndIOp(self.negate(finite), self.negate(flagged))), "linear-range"
         )
 
-        def clear(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-            at = self.cast(self.load(tally.touched, k), index)
-            self.store(self.constant(0, i32), tally.counts, at)
-            return []
-
-        self.for_range(self.constant(0, index), touched, [], clear)
+        # Past every count of the row: none exceeds its number of occurrences.
+        after = self.iadd(self.emit(arith.ExtSIOp(base, i64)), self.cast(occurrences, i64))
+        self.store(self.iadd(after, 1), tally.stamp, self.constant(0, index))
         norm = self.emit(math.SqrtOp(norm2))
         zero = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
         norm = self.select(self.cmpf("oeq", norm, zero), self.constant(1.0, f64), norm)
@@ -1281,11 +1475,11 @@ class TextEmitter:
             return self.emit(arith.BitcastOp(self.ior(low, high), f64))
 
         def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
-            """The row's ``[norm2, touched, *sums]`` plus a word's ``[own, *sums]``."""
-            norm2, touched, *sums = carried
+            """The row's ``[norm2, occurrences, *sums]`` plus a word's ``[own, *sums]``."""
+            norm2, occurrences, *sums = carried
             own, *word_sums = word
             sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
-            return [self.add(norm2, own), touched, *sums]
+            return [self.add(norm2, own), occurrences, *sums]
 
         def cached(offset: SSAValue, length: SSAValue, carried: list[SSAValue]):
             first = self.iadd(self.iadd(offset, header), length)
@@ -1297,9 +1491,9 @@ class TextEmitter:
 
             if tally is None:
                 return self.for_range(zero, number, carried, add)
-            counted = self.for_range(zero, number, carried[:2], add)
+            norm2, occurrences = self.for_range(zero, number, carried[:2], add)
             word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
-            return with_word([*counted, *carried[2:]], word)
+            return with_word([norm2, self.iadd(occurrences, number), *carried[2:]], word)
 
         def missed(
             start: SSAValue, end: SSAValue, h: SSAValue, at: SSAValue, carried: list[SSAValue]

@@ -65,7 +65,7 @@ def fused(compiled: Any) -> bool:
 def tallied(compiled: Any) -> bool:
     """Whether the counts go straight into the decision values (no bitmap of terms)."""
     ir = compiled.ir("scf")
-    return ".touched" in ir and '.bits"' not in ir
+    return ".stamp" in ir and '.bits"' not in ir
 
 
 @pytest.mark.parametrize(
@@ -298,3 +298,34 @@ def test_missing_documents_fail_as_in_sklearn(texts: Any) -> None:
             score(["ok", bad])
         with pytest.raises(wm.InputError, match="row 1"):
             compiled(["ok", bad])
+
+
+def test_tally_stamps_restart(
+    texts: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A tally's counts start each row from a stamp: with the stamp's limit at 40, the counts
+    are zeroed and the stamp restarted every few rows, and rows repeat terms far more often
+    than that (within a word, across words, across the word and char_wb vectorizers):
+    three classes, the same bits in any order and one row at a time."""
+    monkeypatch.setattr(text_kernels, "STAMP_LIMIT", 40)
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(tmp_path))  # not another limit's object
+    train, _, held_out = texts
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    model = make_pipeline(union, LogisticRegression(max_iter=300))
+    model.fit(train, np.arange(len(train)) % 3)
+
+    def decide(rows: list[str]) -> np.ndarray:
+        return model.decision_function(rows)
+
+    compiled = wm.compile(decide, (train[:20],))
+    assert tallied(compiled)
+    rows = held_out[:300] + ["the " * 60, "ab ab ab", "aaaa aaaa", "", "great " * 50, "a"]
+    rows += [" ".join(held_out[k : k + 4]) for k in range(0, 80, 4)]
+    cold = compiled(rows)
+    np.testing.assert_allclose(cold, decide(rows), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
+    for k in (0, 301, len(rows) - 1):
+        np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])

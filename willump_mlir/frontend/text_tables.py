@@ -363,21 +363,29 @@ def term_table(terms: Sequence[str]) -> TermTable:
     codepoints = np.frombuffer(text, dtype="<u4").astype(np.int32)
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, terms), np.int64, len(terms)), out=offsets[1:])
-    hashes = _keys(codepoints, offsets)
+    table, probes = key_table(_keys(codepoints, offsets))
+    return TermTable(codepoints=codepoints, offsets=offsets, table=table, probes=probes)
+
+
+def key_table(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """An open-addressing table of the distinct uint64 ``keys`` and the most slots a lookup
+    probes: slot ``k`` is ``table[2k : 2k + 2] = (key as int64, index of the key)``, empty
+    ``(-1, -1)``; ``size`` is the smallest power of two ``>= 2 * len(keys)``, and a key's home
+    is ``home_slot(key, size)`` (see ``term_table``)."""
     size = 1
-    while size < 2 * len(terms):
+    while size < 2 * len(keys):
         size *= 2
     mask = size - 1
     bits = size.bit_length() - 1
     if bits:
-        homes = ((hashes * np.uint64(GOLDEN)) >> np.uint64(64 - bits)).astype(np.int64)
+        homes = ((keys * np.uint64(GOLDEN)) >> np.uint64(64 - bits)).astype(np.int64)
     else:
-        homes = np.zeros(len(terms), dtype=np.int64)
+        homes = np.zeros(len(keys), dtype=np.int64)
     owners = np.full(size, -1, dtype=np.int64)
-    # The first term with each home takes it; the rest probe on from theirs in index order.
+    # The first key with each home takes it; the rest probe on from theirs in index order.
     _, first = np.unique(homes, return_index=True)
     owners[homes[first]] = first
-    placed = np.zeros(len(terms), dtype=bool)
+    placed = np.zeros(len(keys), dtype=bool)
     placed[first] = True
     probes = 1
     for index in (~placed).nonzero()[0].tolist():
@@ -389,6 +397,76 @@ def term_table(terms: Sequence[str]) -> TermTable:
         probes = max(probes, step + 1)
     table = np.full(2 * size, -1, dtype=np.int64)
     used = owners >= 0
-    table[0::2][used] = hashes.view(np.int64)[owners[used]]
+    table[0::2][used] = keys.view(np.int64)[owners[used]]
     table[1::2] = owners
-    return TermTable(codepoints=codepoints, offsets=offsets, table=table, probes=probes)
+    return table, probes
+
+
+@dataclass(frozen=True)
+class WordIndex:
+    """A word vocabulary as a trie over its tokens (``word_index``)."""
+
+    tokens: TermTable  # the distinct tokens of the terms, each found by its code points
+    token_ids: np.ndarray  # int32 per token: the id of the one-token sequence
+    edges: np.ndarray  # key_table of (id, token) pair keys; a slot's index is the id after
+    edge_probes: int
+
+
+#: An edge key: the sign bit (so it reads as exact, never compared as code points), the id
+#: of a sequence shifted by ``EDGE_SHIFT``, and the token that extends it.
+EDGE_SHIFT = 31
+
+
+def edge_key(sequence: int, token: int) -> int:
+    return (1 << 63) | (sequence << EDGE_SHIFT) | token
+
+
+def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int) -> WordIndex:
+    """The word analyzer's vocabulary (terms as code points and offsets, ``term_table``'s)
+    as a trie over tokens, for n-grams of ``low`` to ``high`` tokens. A term is its tokens
+    joined by single spaces (tokens never hold a space); only terms of ``low`` to ``high``
+    non-empty tokens can be n-grams, and their prefixes are the trie's sequences. A sequence
+    that is a term has the term's index as its id, any other an id from ``len(terms)`` on, so
+    an id below ``len(terms)`` names a term. ``edges`` maps (sequence id, token index) to
+    the id of the sequence one token longer."""
+    text = codepoints.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    terms = [text[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+    ids = {term: k for k, term in enumerate(terms)}
+    tokens: dict[str, int] = {}
+    token_ids: list[int] = []
+    edges: dict[tuple[int, int], int] = {}
+
+    def sequence_id(sequence: str) -> int:
+        if sequence not in ids:
+            ids[sequence] = len(ids)
+        return ids[sequence]
+
+    for number, term in enumerate(terms):
+        parts = term.split(" ")
+        if not low <= len(parts) <= high or not all(parts):
+            continue
+        parent = -1
+        last = len(parts) - 1
+        for n, part in enumerate(parts):
+            if part not in tokens:
+                tokens[part] = len(tokens)
+                token_ids.append(sequence_id(part))
+            if not n:
+                child = token_ids[tokens[part]]
+            else:
+                child = number if n == last else sequence_id(" ".join(parts[: n + 1]))
+                edges[parent, tokens[part]] = child
+            parent = child
+    if len(ids) >= 1 << EDGE_SHIFT:
+        raise ValueError(f"a word vocabulary of {len(ids)} sequences is too large to index")
+    keys = np.fromiter((edge_key(*pair) for pair in edges), np.uint64, len(edges))
+    table, probes = key_table(keys)
+    used = table[1::2] >= 0
+    children = np.fromiter(edges.values(), np.int64, len(edges))
+    table[1::2][used] = children[table[1::2][used]]
+    return WordIndex(
+        tokens=term_table(list(tokens)),
+        token_ids=np.array(token_ids, dtype=np.int32),
+        edges=table,
+        edge_probes=probes,
+    )

@@ -103,41 +103,57 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // buffers, and an extra output flags the rows that must run in Python.
 func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x1xf64> {
   %t = feature.decode_text %docs "docs" lowercase 1 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 2 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
-  %c = feature.count_terms %t word ngram 1 to 2 vocab <vc : tensor<20xi32>>, <vo : tensor<5xi64>>, <vt : tensor<16xi64>> probes 2 : !feature.text -> tensor<?x4xf64, "csr">
-  %w = feature.weight_terms %c idf <idf : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
-  %d = feature.sparse_linear %w coef <coef : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> : (tensor<?x4xf64, "csr">) -> tensor<?x1xf64>
+  %c = feature.count_terms %t word ngram 1 to 2 vocab <vc_833af41fe5605d34 : tensor<11xi32>>, <vo_0822e36c0f8f9c8f : tensor<5xi64>>, <vt_5a169908ff557e56 : tensor<16xi64>> probes 2 : !feature.text -> tensor<?x4xf64, "csr">
+  %w = feature.weight_terms %c idf <idf_5482bb98700ca1e7 : tensor<4xf64>> norm l2 : tensor<?x4xf64, "csr"> -> tensor<?x4xf64, "csr">
+  %d = feature.sparse_linear %w coef <coef_e9e5b9ab5bd86d34 : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> : (tensor<?x4xf64, "csr">) -> tensor<?x1xf64>
   func.return %d : tensor<?x1xf64>
 }
 
+// The vocabulary "ab", "ab cd", "cd", "ef" (its term table), idf and coef: the lowering
+// derives the table of its tokens, its (id, token) edges and each term's [idf^2, idf * coef].
+{-#
+  dialect_resources: {
+    pipeline: {
+      vc_833af41fe5605d34: "0x080000006100000062000000610000006200000020000000630000006400000063000000640000006500000066000000",
+      vo_0822e36c0f8f9c8f: "0x0800000000000000000000000200000000000000070000000000000009000000000000000B00000000000000",
+      vt_5a169908ff557e56: "0x08000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6200300600000080000000000000000066007006000000800300000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF64005006000000800200000000000000B943B6B52E031A170100000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+      idf_5482bb98700ca1e7: "0x08000000000000000000F03F0000000000000040000000000000F83F000000000000F43F",
+      coef_e9e5b9ab5bd86d34: "0x08000000000000000000E03F000000000000F0BF0000000000000040000000000000D03F"
+    }
+  }
+#-}
+
 // CHECK-LABEL: builtin.module attributes {willump.schedule = {classify = {steps = [{kernel = "classify_stage0"}], returns = ["v3"], errors = {"0" = {op = "feature.decode_text", value = "arg0", column = "docs"}, "2" = {op = "feature.weight_terms"}, "3" = {op = "feature.sparse_linear"}}, constants = {}}}}
 // CHECK-DAG: "memref.global"() <{sym_name = "cc", type = memref<1114112xi8>, initial_value, sym_visibility = "public"}>
-// CHECK-DAG: "memref.global"() <{sym_name = "vt", type = memref<16xi64>, initial_value, sym_visibility = "public"}>
-// CHECK-DAG: "memref.global"() <{sym_name = "coef", type = memref<4xf64>, initial_value, sym_visibility = "public"}>
+// CHECK-DAG: "memref.global"() <{sym_name = "word_tokens_table_{{[0-9a-f]+}}", type = memref<16xi64>, initial_value, sym_visibility = "public"}>
+// CHECK-DAG: "memref.global"() <{sym_name = "word_edges_{{[0-9a-f]+}}", type = memref<4xi64>, initial_value, sym_visibility = "public"}>
+// CHECK-DAG: "memref.global"() <{sym_name = "tally_terms_{{[0-9a-f]+}}", type = memref<8xf64>, initial_value, sym_visibility = "public"}>
 // CHECK: func.func @classify_stage0(
 // The column's bytes, offsets and missing flags; then scratch buffers: the row's code points
 // and their classes (expansion 2 per byte of the longest row, plus 1), the term counts, ...
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "bytes", dtype = "i8", text = 1 : i64, column = "docs"}, {value = "arg0", part = "offsets", dtype = "i64", text = 1 : i64, column = "docs"}, {value = "arg0", part = "missing", dtype = "i8", text = 1 : i64, column = "docs"},
 // CHECK-SAME: {value = "classify_stage0.0.cps", part = "scratch", dtype = "i32", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}, {value = "classify_stage0.0.classes", part = "scratch", dtype = "i8", size = {fixed = 1 : i64, per_byte = 2 : i64, value = "arg0", column = "docs"}}
 // CHECK-SAME: {value = "classify_stage0.1.counts", part = "scratch", dtype = "i32", size = {fixed = 4 : i64}}
-// ... and the terms the row touched, zeroed after it (at most one per n-gram: 3 x (2 + 1) per
-// code point, 2 code points per byte, plus 24). Only the model reads the weights (idf, l2): each occurrence is tallied into the
-// decision as it is counted, so no bitmap and no buffers of term ids and values.
-// CHECK-SAME: {value = "classify_stage0.1.touched", part = "scratch", dtype = "i32", size = {fixed = 24 : i64, per_byte = 18 : i64, value = "arg0", column = "docs"}}
+// ... and the stamp the row's counts start from (no count is zeroed after a row). Only the
+// model reads the weights (idf, l2): each occurrence is tallied into the decision as it is
+// counted, so no bitmap and no buffers of term ids and values.
+// CHECK-SAME: {value = "classify_stage0.1.stamp", part = "scratch", dtype = "i64", size = {fixed = 1 : i64}}
 // CHECK-NOT: .values"
 // CHECK-NOT: .bits"
 // The decision, then the per-row "run in Python" flag.
 // CHECK-SAME: willump.outputs = [{value = "v3", width = 1 : i64, dtype = "f64", shape = [1 : i64]}, {value = "classify_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["text-context", "linear-range"]}]
 // Hoisted: the "not text" error code, the UTF-8 lead byte bounds, the two-level character map,
-// the vocabulary table, the "keep probing" marker and coef.
+// the tables of tokens and edges, the "keep probing" marker and the terms' idf^2 and idf * coef.
 // CHECK-DAG: [[NOT_TEXT:%[0-9]+]] = arith.constant 4 : i64
 // CHECK-DAG: [[B128:%[0-9]+]] = arith.constant 128 : i32
 // CHECK-DAG: [[B224:%[0-9]+]] = arith.constant 224 : i32
 // CHECK-DAG: [[B240:%[0-9]+]] = arith.constant 240 : i32
 // CHECK-DAG: [[INDEX:%[0-9]+]] = memref.get_global @ci : memref<4352xi32>
 // CHECK-DAG: [[BLOCKS:%[0-9]+]] = memref.get_global @cb : memref<512xi32>
-// CHECK-DAG: [[VOCAB:%[0-9]+]] = memref.get_global @vt : memref<16xi64>
+// CHECK-DAG: [[TOKENS:%[0-9]+]] = memref.get_global @word_tokens_table_{{[0-9a-f]+}} : memref<16xi64>
+// CHECK-DAG: [[EDGES:%[0-9]+]] = memref.get_global @word_edges_{{[0-9a-f]+}} : memref<4xi64>
 // CHECK-DAG: [[PROBING:%[0-9]+]] = arith.constant -2 : i64
-// CHECK-DAG: [[COEF:%[0-9]+]] = memref.get_global @coef : memref<4xf64>
+// CHECK-DAG: [[TERMS:%[0-9]+]] = memref.get_global @tally_terms_{{[0-9a-f]+}} : memref<8xf64>
 // CHECK: scf.for %[[ROW:[0-9]+]] = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} {
 // A missing document (None or NaN) is an error, as in scikit-learn.
 // CHECK: memref.store [[NOT_TEXT]], %{{[0-9]+}}[%{{[0-9]+}}] : memref<?xi64>
@@ -161,15 +177,18 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // The code point's block (cp >> 8) in the index, then its entry in the blocks.
 // CHECK: memref.load [[INDEX]][%{{[0-9]+}}] : memref<4352xi32>
 // CHECK: memref.load [[BLOCKS]][%{{[0-9]+}}] : memref<512xi32>
-// Vocabulary lookup: a while loop probes slots from hash & mask until the term is found or an
-// empty slot ends the search.
+// Each token is looked up once in the table of the vocabulary's tokens: a while loop probes
+// slots from hash & mask until the token is found or an empty slot ends the search.
 // CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}, %{{[0-9]+}} = [[PROBING]]) : (i64, i64) -> (i64, i64) {
 // CHECK-NEXT: [[AGAIN:%[0-9]+]] = arith.cmpi eq, %{{[0-9]+}}, [[PROBING]] : i64
 // CHECK-NEXT: scf.condition([[AGAIN]])
-// CHECK: memref.load [[VOCAB]]
+// CHECK: memref.load [[TOKENS]]
+// Then each n-gram: its first token's id, extended by the next token through the edges.
+// CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}, %{{[0-9]+}} = [[PROBING]]) : (i64, i64) -> (i64, i64) {
+// CHECK: memref.load [[EDGES]]
 // Each term found adds idf * coef to the decision (the squared norm grows by
 // idf^2 * (2c + 1)); after the row, the l2 norm divides the sum.
-// CHECK: memref.load [[COEF]][%{{[0-9]+}}] : memref<4xf64>
+// CHECK: memref.load [[TERMS]][%{{[0-9]+}}] : memref<8xf64>
 // CHECK: math.sqrt
 // CHECK: arith.divf
 // The Python flags of the row (two reasons: bits 0 and 1).
