@@ -27,7 +27,9 @@ from tamper_pipelines import build, optimized_frame, optimized_linear
 import willump_mlir as wm
 
 ray = pytest.importorskip("ray")
-HARD_TIMEOUT = 240  # seconds for the whole module (about 40 s): a hung Ray must not hang CI
+#: seconds for the whole module (about 40 s; 240 s ran out beside another test worker on a busy
+#: machine): a hung Ray must not hang CI
+HARD_TIMEOUT = 600
 HERE = Path(__file__).resolve().parent
 
 
