@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -69,18 +70,25 @@ class BatchPolicy:
 class CostModel:
     """Seconds a call of ``rows`` rows takes, ``fixed + per_row * rows``, fitted by least
     squares over recent calls (exponentially weighted: each call weighs ``1 - decay`` of the
-    one after it, so an outlier, such as a pause for garbage collection, fades within
-    about ten calls). While all recent calls had about the same size the two terms cannot be
-    told apart, and the cost is taken as proportional to the rows (an overestimate for
-    larger batches: they are sized conservatively)."""
+    one after it). A call measured at more than ``outlier`` times its prediction, such as
+    one the machine or a collection paused, counts as that much: it moves the fit as far as
+    a genuinely slower call would at first, without making the next batches small or sending
+    them to the worker thread for the ten calls it takes to fade. While all recent calls had
+    about the same size the two terms cannot be told apart, and the cost is taken as
+    proportional to the rows (an overestimate for larger batches: they are sized
+    conservatively)."""
 
-    def __init__(self, decay: float = 0.2):
+    def __init__(self, decay: float = 0.05, outlier: float = 4.0):
         self.decay = decay
+        self.outlier = outlier
         self.calls = 0
         self.sums = [0.0] * 5  # weight, x, y, xx, xy
 
     def observe(self, rows: int, seconds: float) -> None:
         keep = 1.0 - self.decay
+        predicted = self.predict(rows)
+        if predicted is not None:
+            seconds = min(seconds, self.outlier * predicted)
         x, y = float(max(rows, 1)), seconds
         self.sums = [s * keep + v for s, v in zip(self.sums, (1.0, x, y, x * x, x * y),
                                                   strict=True)]  # fmt: skip
@@ -103,6 +111,16 @@ class CostModel:
     def predict(self, rows: int) -> float | None:
         terms = self.terms()
         return None if terms is None else terms[0] + terms[1] * max(rows, 1)
+
+
+def _thread_clock() -> tuple[int, int] | None:
+    """The calling thread's ident and CPU-time clock, which other threads can read (None
+    where the platform has none: then a call's cost is its wall time wherever it runs)."""
+    ident = threading.get_ident()
+    try:
+        return ident, time.pthread_getcpuclockid(ident)
+    except (AttributeError, OSError):
+        return None
 
 
 #: told a request's answer on the event loop's thread: (True, result) or (False, exception)
@@ -171,6 +189,8 @@ class Batcher:
         self.task: asyncio.Task[None] | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # of the first request
+        #: the event loop's thread: its ident and CPU-time clock (None: no such clock)
+        self.loop_thread: tuple[int, int] | None = None
         self.retired = False
 
     async def submit(self, payload: Any, rows: int, *, alone: bool = False) -> Any:
@@ -251,6 +271,7 @@ class Batcher:
     async def drain(self) -> None:
         """Run batches until the queue is empty."""
         loop = asyncio.get_running_loop()
+        self.loop_thread = _thread_clock()
         while self.queue:
             batch = self.take()
             batch = [j for j in batch if j.future is None or not j.future.done()]  # cancelled
@@ -309,7 +330,7 @@ class Batcher:
     def answer(self, jobs: list[Job], measure: bool = False) -> list[tuple[bool, Any]]:
         """(True, result) or (False, exception) per job: one call for all of them, else
         each half again, down to the requests that fail alone."""
-        started = time.perf_counter()
+        mark = self._mark() if measure else None
         try:
             results = self.call([j.payload for j in jobs])
         except Exception as error:
@@ -318,8 +339,33 @@ class Batcher:
             middle = len(jobs) // 2
             return self.answer(jobs[:middle]) + self.answer(jobs[middle:])
         if measure:
-            self.cost.observe(sum(j.rows for j in jobs), time.perf_counter() - started)
+            self.cost.observe(sum(j.rows for j in jobs), self._cost(mark))  # type: ignore[arg-type]
         return [(True, r) for r in results]
+
+    def _mark(self) -> tuple[float, float, float, int | None]:
+        """For ``_cost``, as a call starts: the time, the process's CPU time and, in the
+        worker thread, the event loop thread's and its clock (else 0 and None)."""
+        loop = self.loop_thread
+        wall, cpu = time.perf_counter(), time.process_time()
+        if loop is None or loop[0] == threading.get_ident():
+            return wall, cpu, 0.0, None
+        return wall, cpu, time.clock_gettime(loop[1]), loop[1]
+
+    @staticmethod
+    def _cost(mark: tuple[float, float, float, int | None]) -> float:
+        """What the call begun at ``mark`` cost: the CPU time the process used meanwhile
+        (the call's own thread and those its kernels run on) less, in the worker thread,
+        the event loop thread's; at most its wall time (kernels on several threads). Wall
+        time alone would count, in the worker thread, the GIL the call waited for while
+        the event loop's thread parsed requests, which feeds back (a longer prediction
+        sends the next batch to the worker thread too, where it waits again), and on
+        either thread the time the machine gave other processes, which is no cost of the
+        batch's size."""
+        wall, cpu, loop, clock = mark
+        seconds = time.process_time() - cpu
+        if clock is not None:
+            seconds -= time.clock_gettime(clock) - loop
+        return max(0.0, min(seconds, time.perf_counter() - wall))
 
     def retire(self) -> None:
         """Stop the worker thread once the queue is empty (the version was replaced or
