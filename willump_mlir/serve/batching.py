@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -70,11 +69,18 @@ class BatchPolicy:
 class CostModel:
     """Seconds a call of ``rows`` rows takes, ``fixed + per_row * rows``, fitted by least
     squares over recent calls (exponentially weighted: each call weighs ``1 - decay`` of the
-    one after it). A call measured at more than ``outlier`` times its prediction, such as
-    one the machine or a collection paused, counts as that much: it moves the fit as far as
-    a genuinely slower call would at first, without making the next batches small or sending
-    them to the worker thread for the ten calls it takes to fade. While all recent calls had
-    about the same size the two terms cannot be told apart, and the cost is taken as
+    one after it). A call is measured as the CPU time of the thread it runs on, not its
+    wall time: in the worker thread that counts the GIL the call waited for while the event
+    loop's thread parsed requests, which feeds back (a longer prediction sends the next
+    batch to the worker thread too, where it waits again), and on either thread the time
+    the machine gave other processes, which is no cost of the batch's size. (A kernel split
+    over several threads, ``PARALLEL_ROWS`` rows or more, counts only its calling thread's
+    share: such batches are predicted short. Not the process's CPU time: reading it costs
+    up to milliseconds on some machines.) A call measured at more than ``outlier`` times its
+    prediction (one a collection paused) counts as that much: it moves the fit as far as a
+    genuinely slower call would at first, without making the next batches small or sending
+    them to the worker thread for the many calls it takes to fade. While all recent calls
+    had about the same size the two terms cannot be told apart, and the cost is taken as
     proportional to the rows (an overestimate for larger batches: they are sized
     conservatively)."""
 
@@ -111,16 +117,6 @@ class CostModel:
     def predict(self, rows: int) -> float | None:
         terms = self.terms()
         return None if terms is None else terms[0] + terms[1] * max(rows, 1)
-
-
-def _thread_clock() -> tuple[int, int] | None:
-    """The calling thread's ident and CPU-time clock, which other threads can read (None
-    where the platform has none: then a call's cost is its wall time wherever it runs)."""
-    ident = threading.get_ident()
-    try:
-        return ident, time.pthread_getcpuclockid(ident)
-    except (AttributeError, OSError):
-        return None
 
 
 #: told a request's answer on the event loop's thread: (True, result) or (False, exception)
@@ -189,8 +185,6 @@ class Batcher:
         self.task: asyncio.Task[None] | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # of the first request
-        #: the event loop's thread: its ident and CPU-time clock (None: no such clock)
-        self.loop_thread: tuple[int, int] | None = None
         self.retired = False
 
     async def submit(self, payload: Any, rows: int, *, alone: bool = False) -> Any:
@@ -271,7 +265,6 @@ class Batcher:
     async def drain(self) -> None:
         """Run batches until the queue is empty."""
         loop = asyncio.get_running_loop()
-        self.loop_thread = _thread_clock()
         while self.queue:
             batch = self.take()
             batch = [j for j in batch if j.future is None or not j.future.done()]  # cancelled
@@ -330,7 +323,7 @@ class Batcher:
     def answer(self, jobs: list[Job], measure: bool = False) -> list[tuple[bool, Any]]:
         """(True, result) or (False, exception) per job: one call for all of them, else
         each half again, down to the requests that fail alone."""
-        mark = self._mark() if measure else None
+        started = time.thread_time()
         try:
             results = self.call([j.payload for j in jobs])
         except Exception as error:
@@ -338,34 +331,9 @@ class Batcher:
                 return [(False, error)]
             middle = len(jobs) // 2
             return self.answer(jobs[:middle]) + self.answer(jobs[middle:])
-        if measure:
-            self.cost.observe(sum(j.rows for j in jobs), self._cost(mark))  # type: ignore[arg-type]
+        if measure:  # its thread's CPU time: see ``CostModel``
+            self.cost.observe(sum(j.rows for j in jobs), time.thread_time() - started)
         return [(True, r) for r in results]
-
-    def _mark(self) -> tuple[float, float, float, int | None]:
-        """For ``_cost``, as a call starts: the time, the process's CPU time and, in the
-        worker thread, the event loop thread's and its clock (else 0 and None)."""
-        loop = self.loop_thread
-        wall, cpu = time.perf_counter(), time.process_time()
-        if loop is None or loop[0] == threading.get_ident():
-            return wall, cpu, 0.0, None
-        return wall, cpu, time.clock_gettime(loop[1]), loop[1]
-
-    @staticmethod
-    def _cost(mark: tuple[float, float, float, int | None]) -> float:
-        """What the call begun at ``mark`` cost: the CPU time the process used meanwhile
-        (the call's own thread and those its kernels run on) less, in the worker thread,
-        the event loop thread's; at most its wall time (kernels on several threads). Wall
-        time alone would count, in the worker thread, the GIL the call waited for while
-        the event loop's thread parsed requests, which feeds back (a longer prediction
-        sends the next batch to the worker thread too, where it waits again), and on
-        either thread the time the machine gave other processes, which is no cost of the
-        batch's size."""
-        wall, cpu, loop, clock = mark
-        seconds = time.process_time() - cpu
-        if clock is not None:
-            seconds -= time.clock_gettime(clock) - loop
-        return max(0.0, min(seconds, time.perf_counter() - wall))
 
     def retire(self) -> None:
         """Stop the worker thread once the queue is empty (the version was replaced or
