@@ -83,9 +83,10 @@ class Table:
             for datatype in dict.fromkeys(self.datatypes)
             for positions in [[k for k, d in enumerate(self.datatypes) if d == datatype]]
         ]  # fmt: skip
-        #: the last request accepted, as bytes to compare (``Template``), or None
+        #: a request accepted, as bytes to compare (``Template``), or None
         self.template: Template | None = None
-        self.misses = 0  # requests in a row the template did not fit
+        #: requests in a row the template did not fit (or since it could not be made)
+        self.misses = RELEARN
 
     def match(
         self, body: bytes, max_rows: int | None
@@ -94,6 +95,7 @@ class Table:
         its parsed JSON but for the inputs, and its data as ``data`` gives it; else None."""
         template = self.template
         if template is None or type(body) is not bytes or (max_rows is not None and max_rows < 1):
+            self.misses += 1
             return None
         values = template.values(body)
         if values is None or (list(map(type, values)) != template.types
@@ -105,8 +107,9 @@ class Table:
 
     def learn(self, body: bytes, request: dict[str, Any], data: tuple[list[Any], ...]) -> None:
         """Keep the template of an accepted JSON ``body`` (``request`` parsed, its inputs'
-        ``data``) if there is none, or if the last ``RELEARN`` requests did not fit it."""
-        if self.template is None or self.misses >= RELEARN:
+        ``data``) if the last ``RELEARN`` requests did not fit the one kept (or none could
+        be made of the request before them)."""
+        if self.misses >= RELEARN:
             self.template = Template.of(body, request, data)
             self.misses = 0
 
@@ -152,8 +155,8 @@ class Table:
         return True
 
 
-#: requests in a row that do not fit a ``Table``'s template before the next accepted one
-#: replaces it
+#: requests in a row that do not fit a ``Table``'s template (or since none could be made)
+#: before the next accepted one replaces it
 RELEARN = 16
 #: a data array: its key, and the contents of its list up to the first ``]``
 _ARRAY = re.compile(rb'"data"[ \t\n\r]*:[ \t\n\r]*\[([^\]]*)\]')
