@@ -180,9 +180,13 @@ class Template:
 
     __slots__ = ("around", "types", "request")
 
-    def __init__(self, around: list[bytes], types: list[type], request: dict[str, Any]) -> None:
+    def __init__(
+        self, around: list[bytes], types: list[type | None], request: dict[str, Any]
+    ) -> None:
         self.around = around  # the body's bytes before, between and after the arrays
-        self.types = types  # of each array's value, all floats or str (else never read as fit)
+        #: each array's value's type: float or str, None for any other (then ``Table.holds``
+        #: checks every request's values: integers have a range)
+        self.types = types
         self.request = request  # the accepted request, parsed (for its other keys)
 
     @staticmethod
