@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,50 @@ def test_the_cost_model_separates_the_call_from_the_rows() -> None:
     for _ in range(5):
         same.observe(4, 0.002)  # one size only: proportional to the rows
     assert same.predict(8) == pytest.approx(0.004)
+
+
+def test_an_outlier_call_moves_the_cost_model_only_so_far() -> None:
+    cost = CostModel()
+    for k in range(40):
+        rows = 1 + (k * 7) % 64
+        cost.observe(rows, 0.0005 + 0.00001 * rows)  # 0.5 ms a call and 10 µs a row
+    before = cost.predict(64) or 0
+    assert before == pytest.approx(0.00114)
+    cost.observe(3, 0.05)  # a call the machine paused for 50 ms: counted as 4x its prediction
+    assert cost.predict(64) < 1.5 * before
+    for _ in range(10):
+        cost.observe(64, 0.02)  # genuinely slower: followed within a few calls
+    assert cost.predict(64) > 0.01
+
+
+def burn(seconds: float) -> None:
+    """Hold the GIL (pure Python) for ``seconds`` of this thread's CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        sum(range(100))
+
+
+def test_a_call_in_the_worker_thread_costs_its_cpu_not_the_gil_waits() -> None:
+    """The event loop's thread holding the GIL while a call runs in the worker thread
+    lengthens the call, but not its measured cost (else the next batch would be predicted
+    longer and sent to the worker thread too)."""
+    records: list[BatchRecord] = []
+
+    def call(payloads: list[Any]) -> list[Any]:
+        burn(0.01)
+        return payloads
+
+    async def main() -> float:
+        b = Batcher("m", "1", call, BatchPolicy(inline=0.0), lambda: (0, None), records.append)
+        answer = asyncio.ensure_future(b.submit([1], 1))
+        await asyncio.sleep(0.002)  # the call starts in the worker thread
+        burn(0.06)  # the event loop's thread parses requests meanwhile
+        await answer
+        await b.close()
+        return b.cost.predict(1) or 0.0
+
+    measured = asyncio.run(main())
+    assert 0.008 < measured < 0.75 * records[0].compute_seconds
 
 
 # region Real pipelines

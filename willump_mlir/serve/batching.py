@@ -69,18 +69,32 @@ class BatchPolicy:
 class CostModel:
     """Seconds a call of ``rows`` rows takes, ``fixed + per_row * rows``, fitted by least
     squares over recent calls (exponentially weighted: each call weighs ``1 - decay`` of the
-    one after it, so an outlier, such as a pause for garbage collection, fades within
-    about ten calls). While all recent calls had about the same size the two terms cannot be
-    told apart, and the cost is taken as proportional to the rows (an overestimate for
-    larger batches: they are sized conservatively)."""
+    one after it). A call is measured as the CPU time of the thread it runs on, not its
+    wall time: in the worker thread that counts the GIL the call waited for while the event
+    loop's thread parsed requests, which feeds back (a longer prediction sends the next
+    batch to the worker thread too, where it waits again), and on either thread the time
+    the machine gave other processes, which is no cost of the batch's size. (A kernel split
+    over several threads, ``PARALLEL_ROWS`` rows or more, counts only its calling thread's
+    share: such batches are predicted short. Not the process's CPU time: reading it costs
+    up to milliseconds on some machines.) A call measured at more than ``outlier`` times its
+    prediction (one a collection paused) counts as that much: it moves the fit as far as a
+    genuinely slower call would at first, without making the next batches small or sending
+    them to the worker thread for the many calls it takes to fade. While all recent calls
+    had about the same size the two terms cannot be told apart, and the cost is taken as
+    proportional to the rows (an overestimate for larger batches: they are sized
+    conservatively)."""
 
-    def __init__(self, decay: float = 0.2):
+    def __init__(self, decay: float = 0.05, outlier: float = 4.0):
         self.decay = decay
+        self.outlier = outlier
         self.calls = 0
         self.sums = [0.0] * 5  # weight, x, y, xx, xy
 
     def observe(self, rows: int, seconds: float) -> None:
         keep = 1.0 - self.decay
+        predicted = self.predict(rows)
+        if predicted is not None:
+            seconds = min(seconds, self.outlier * predicted)
         x, y = float(max(rows, 1)), seconds
         self.sums = [s * keep + v for s, v in zip(self.sums, (1.0, x, y, x * x, x * y),
                                                   strict=True)]  # fmt: skip
@@ -309,7 +323,7 @@ class Batcher:
     def answer(self, jobs: list[Job], measure: bool = False) -> list[tuple[bool, Any]]:
         """(True, result) or (False, exception) per job: one call for all of them, else
         each half again, down to the requests that fail alone."""
-        started = time.perf_counter()
+        started = time.thread_time()
         try:
             results = self.call([j.payload for j in jobs])
         except Exception as error:
@@ -317,8 +331,8 @@ class Batcher:
                 return [(False, error)]
             middle = len(jobs) // 2
             return self.answer(jobs[:middle]) + self.answer(jobs[middle:])
-        if measure:
-            self.cost.observe(sum(j.rows for j in jobs), time.perf_counter() - started)
+        if measure:  # its thread's CPU time: see ``CostModel``
+            self.cost.observe(sum(j.rows for j in jobs), time.thread_time() - started)
         return [(True, r) for r in results]
 
     def retire(self) -> None:

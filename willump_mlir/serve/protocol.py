@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -82,6 +83,35 @@ class Table:
             for datatype in dict.fromkeys(self.datatypes)
             for positions in [[k for k, d in enumerate(self.datatypes) if d == datatype]]
         ]  # fmt: skip
+        #: a request accepted, as bytes to compare (``Template``), or None
+        self.template: Template | None = None
+        #: requests in a row the template did not fit (or since it could not be made)
+        self.misses = RELEARN
+
+    def match(
+        self, body: bytes, max_rows: int | None
+    ) -> tuple[dict[str, Any], tuple[list[Any], ...]] | None:
+        """A JSON body that is the template's request with other values (``Template``):
+        its parsed JSON but for the inputs, and its data as ``data`` gives it; else None."""
+        template = self.template
+        if template is None or type(body) is not bytes or (max_rows is not None and max_rows < 1):
+            self.misses += 1
+            return None
+        values = template.values(body)
+        if values is None or (list(map(type, values)) != template.types
+                              and not self.holds(values, [])):  # fmt: skip
+            self.misses += 1
+            return None
+        self.misses = 0
+        return template.request, tuple(map(list, zip(values)))  # type: ignore[arg-type]
+
+    def learn(self, body: bytes, request: dict[str, Any], data: tuple[list[Any], ...]) -> None:
+        """Keep the template of an accepted JSON ``body`` (``request`` parsed, its inputs'
+        ``data``) if the last ``RELEARN`` requests did not fit the one kept (or none could
+        be made of the request before them)."""
+        if self.misses >= RELEARN:
+            self.template = Template.of(body, request, data)
+            self.misses = 0
 
     def data(self, specs: list[Any], max_rows: int | None) -> tuple[list[Any], ...] | None:
         """The data of a request's input ``specs`` if they are this table's (see the class
@@ -109,15 +139,79 @@ class Table:
         kinds = set(map(type, parameters))
         if not kinds <= _OBJECT or (dict in kinds and any(map(_SIZED, filter(None, parameters)))):
             return None
-        firsts = list(map(_FIRST, data)) if rows == 1 else None
+        return tuple(data) if self.holds(list(map(_FIRST, data)) if rows == 1 else None,
+                                         data) else None  # fmt: skip
+
+    def holds(self, firsts: list[Any] | None, data: list[list[Any]]) -> bool:
+        """Whether each input's values (``firsts``: of a one-row request, else in ``data``)
+        are of its datatype, integers in its range."""
         for take, allowed, low, high in self.groups:
             values = take(firsts) if firsts is not None else tuple(chain.from_iterable(take(data)))
             kinds = set(map(type, values))
             if not kinds <= allowed:
-                return None
+                return False
             if int in kinds and not all(low <= v <= high for v in values if type(v) is int):
-                return None
-        return tuple(data)
+                return False
+        return True
+
+
+#: requests in a row that do not fit a ``Table``'s template (or since none could be made)
+#: before the next accepted one replaces it
+RELEARN = 16
+#: a data array: its key, and the contents of its list up to the first ``]``
+_ARRAY = re.compile(rb'"data"[ \t\n\r]*:[ \t\n\r]*\[([^\]]*)\]')
+
+
+class Template:
+    """A one-row table request that ``Table.data`` accepted, as the bytes around its data
+    arrays (``_ARRAY``), and the types of their values: a body of the same bytes around
+    arrays that each hold one value of its input's datatype (``Table.holds``; the types the
+    accepted request had are checked with one comparison) is that request with these
+    values. It is read with one split of the body and orjson on each array's contents,
+    instead of orjson on the whole body and the checks of ``Table.data`` on what it built
+    (names, datatypes, shapes and parameters checked once).
+
+    Why nothing else fits: the bytes around the arrays are those of an accepted request,
+    where ``_ARRAY`` found exactly its inputs' data arrays (a ``"data"`` key anywhere else
+    would add a piece); what orjson parses as one value of the expected type from the
+    contents between them is one JSON scalar (the contents hold no ``]``: a string holding
+    one is cut short and does not parse), so the body is the accepted request's JSON with
+    other scalars in its data arrays."""
+
+    __slots__ = ("around", "types", "request")
+
+    def __init__(
+        self, around: list[bytes], types: list[type | None], request: dict[str, Any]
+    ) -> None:
+        self.around = around  # the body's bytes before, between and after the arrays
+        #: each array's value's type: float or str, None for any other (then ``Table.holds``
+        #: checks every request's values: integers have a range)
+        self.types = types
+        self.request = request  # the accepted request, parsed (for its other keys)
+
+    @staticmethod
+    def of(body: bytes, request: dict[str, Any], data: tuple[list[Any], ...]) -> Template | None:
+        """The template of an accepted ``body`` (``request`` parsed, ``data`` its inputs'
+        data, in order), or None: not one row, or its arrays not told apart from the rest."""
+        if type(body) is not bytes or len(data[0]) != 1:
+            return None
+        template = Template(_ARRAY.split(body)[0::2], [], request)
+        values = template.values(body)
+        if values != [column[0] for column in data]:  # (NaN is not read: orjson refuses it)
+            return None
+        template.types = [t if t in (float, str) else None for t in map(type, values)]
+        return template
+
+    def values(self, body: bytes) -> list[Any] | None:
+        """The value of each data array of a ``body`` made of the template's bytes around
+        them (the data of a one-row request; ``Table.holds`` checks their types), else None."""
+        parts = _ARRAY.split(body)
+        if parts[0::2] != self.around:
+            return None
+        try:
+            return list(map(orjson.loads, parts[1::2]))
+        except orjson.JSONDecodeError:
+            return None
 
 
 def _one(position: int) -> Any:
@@ -199,6 +293,10 @@ def decode_request(
     """Decode an infer request body; `header_length` is the ``Inference-Header-Content-Length``
     header (the JSON part's length) when the body carries binary tensors; `table`: the
     model's, if it has one (a request that fits it is kept as parsed: ``InferRequest.table``)."""
+    if table is not None and header_length is None:
+        fits = table.match(body, max_rows)
+        if fits is not None:
+            return _finish(fits[0], {}, len(fits[1][0]), fits[1])
     view = memoryview(body)
     if header_length is None:
         header, binary = view, view[:0]
@@ -215,6 +313,7 @@ def decode_request(
         raise ServeError("the request has no 'inputs' (a non-empty list of tensors)")
     kept = table.data(specs, max_rows) if table is not None and header_length is None else None
     if kept is not None:
+        table.learn(body, request, kept)  # type: ignore[union-attr]
         return _finish(request, {}, len(kept[0]), kept)
     inputs: dict[str, np.ndarray] = {}
     offset = rows = 0
