@@ -12,7 +12,9 @@ the function on at most ``--batch-size`` rows at a time. Each repeat runs every 
 under Ray Data's default settings, then the no-op and ``wm.ray.predict`` again without Ray
 Data's per-operator reservation (the setting ``willump predict --ray`` runs its job with),
 after one warm-up round (worker processes started, pipeline unpickled). Writes
-``bench/results/ray_data.md`` (median rows/s and min-max over repeats).
+``bench/results/ray_data.md`` (median rows/s and min-max over repeats), with where each
+run's time went per block (task CPU, map function wall time, busy task slots: from Ray
+Data's block stats) beside the kernel's CPU time on the same blocks without Ray.
 """
 
 from __future__ import annotations
@@ -72,20 +74,65 @@ def scored(system: str, dataset: Any, compiled: Any, original: Any, batch_size: 
         return wm.ray.predict(dataset, compiled, batch_size=batch_size)
     feeds = wm.ray.feeds(compiled, dataset.schema().names)
     return dataset.map_batches(wm.ray.Scorer(original, feeds, "prediction", batch_size),
-                               batch_format="pyarrow", batch_size=None,
-                               num_cpus=1)  # as wm.ray.predict  # fmt: skip
+                               batch_format="pyarrow", batch_size=None, num_cpus=1,
+                               zero_copy_batch=True)  # as wm.ray.predict  # fmt: skip
 
 
-def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: int) -> dict:
+def block_times(result: Any, seconds: float, slots: int) -> dict[str, float]:
+    """Where a run of ``seconds`` went, from the stats Ray Data keeps for each block it
+    made (``BlockExecStats``, measured in the worker), in ms per block (medians): the task's
+    CPU time (its process, every thread), the map function's wall time; and ``busy``, the
+    share of the ``slots`` task slots' time spent inside tasks (the rest: Ray scheduling
+    the next task, and slots left idle)."""
+    metadata = [entry.metadata for bundle in result.iter_internal_ref_bundles()
+                for entry in bundle.blocks]  # fmt: skip
+    stats = [m.exec_stats for m in metadata]
+    tasks = [m.task_exec_stats.task_wall_time_s for m in metadata if m.task_exec_stats]
+    return {
+        "cpu": 1e3 * statistics.median(s.cpu_time_s for s in stats),
+        "function": 1e3 * statistics.median(s.function_body_time_s for s in stats),
+        "busy": sum(tasks) / (slots * seconds),
+    }
+
+
+def kernel_cpu(compiled: Any, blocks: list[pa.Table]) -> float:
+    """Median thread CPU time (ms) of the compiled call on one block, in the driver on one
+    thread: the work each Ray task's kernel call does, without Ray."""
+    import willump_mlir as wm
+
+    feeds = wm.ray.feeds(compiled, blocks[0].schema.names)
+    threads = os.environ.get("WILLUMP_MLIR_THREADS")
+    os.environ["WILLUMP_MLIR_THREADS"] = "1"
+    try:
+        cpu = []
+        for block in blocks:
+            args = [feed.value(block) for feed in feeds]
+            started = time.thread_time()
+            compiled(*args)
+            cpu.append(time.thread_time() - started)
+    finally:
+        if threads is None:
+            del os.environ["WILLUMP_MLIR_THREADS"]
+        else:
+            os.environ["WILLUMP_MLIR_THREADS"] = threads
+    return 1e3 * statistics.median(cpu)
+
+
+def run_workload(
+    name: str, rows: int, blocks: int, repeats: int, batch_size: int, cpus: int
+) -> dict:
     import ray
 
     compiled, original, dataset, workload = dataset_for(name, rows, blocks)
     import willump_mlir as wm
 
-    table = pa.concat_tables(ray.get(dataset.to_arrow_refs()))
+    pieces = ray.get(dataset.to_arrow_refs())
+    table = pa.concat_tables(pieces)
     args = [feed.value(table) for feed in wm.ray.feeds(compiled, table.schema.names)]
     runs = [(s, True) for s in SYSTEMS] + [(s, False) for s in STEADY]
     seconds: dict[str, list[float]] = {label(*r): [] for r in runs} | {IN_PROCESS: []}
+    times: dict[str, list[dict[str, float]]] = {label(*r): [] for r in runs}
+    kernel: list[float] = []
     outputs = {}
     for repeat in range(repeats + 1):  # round 0 warms the workers up
         for system, reserving in runs:
@@ -96,6 +143,7 @@ def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: in
             elapsed = time.perf_counter() - started
             if repeat:
                 seconds[label(system, reserving)].append(elapsed)
+                times[label(system, reserving)].append(block_times(result, elapsed, cpus))
             elif system != "no-op" and reserving:
                 outputs[system] = np.sort(result.to_pandas()["prediction"].to_numpy())
             del result
@@ -103,11 +151,12 @@ def run_workload(name: str, rows: int, blocks: int, repeats: int, batch_size: in
         in_process = compiled(*args)
         if repeat:
             seconds[IN_PROCESS].append(time.perf_counter() - started)
+            kernel.append(kernel_cpu(compiled, pieces))
     agree = float(np.max(np.abs(outputs["willump-mlir"] - outputs["scikit-learn"])))
     exact = bool(np.array_equal(outputs["willump-mlir"], np.sort(np.asarray(in_process))))
     return {"workload": name, "kind": workload.input_kind, "rows": rows, "blocks": blocks,
-            "seconds": seconds, "max_abs_diff_sorted": agree,
-            "equal_in_process": exact}  # fmt: skip
+            "seconds": seconds, "times": times, "kernel_cpu": kernel,
+            "max_abs_diff_sorted": agree, "equal_in_process": exact}  # fmt: skip
 
 
 def label(system: str, reserving: bool) -> str:
@@ -170,6 +219,30 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
             f"{mid['willump-mlir steady'] / mid['no-op steady']:.0%} | "
             f"{mid['willump-mlir steady'] / mid[IN_PROCESS]:.0%} |"
         )
+    lines += [
+        "",
+        "## Where the time goes",
+        "",
+        "Per block, from the stats Ray Data keeps for each block it makes (measured in the "
+        "worker; median over a run's blocks, then over repeats): the task's CPU time (its "
+        "worker process, every thread: the map function and Ray's work inside the task), the "
+        "map function's wall time, and the share of the task slots' time (num_cpus slots x "
+        "the run's wall time) spent inside tasks; the rest is Ray finishing a task and "
+        "starting the next, or a slot left idle. Beside them, the kernel alone: the compiled "
+        "call on each of the same blocks in the driver, on one thread (thread CPU time).",
+        "",
+        "| workload | run | rows/s | task CPU / block | map function / block | task slots busy |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r, mid in zip(results, mids, strict=True):
+        for run, times in r["times"].items():
+            cell = {k: statistics.median(t[k] for t in times) for k in times[0]}
+            lines.append(
+                f"| {r['workload']} | {run} | {mid[run]:,.0f} | {cell['cpu']:.1f} ms | "
+                f"{cell['function']:.1f} ms | {cell['busy']:.0%} |"
+            )
+    kernels = [f"{r['workload']} {timing.spread(r['kernel_cpu'], '.1f')} ms" for r in results]
+    lines += ["", "The kernel alone, CPU / block in-process on one thread: " + ", ".join(kernels)]
     lines += ["", "Agreement (sorted outputs): willump-mlir vs scikit-learn, max abs "
               "difference: " + ", ".join(f"{r['workload']} {r['max_abs_diff_sorted']:.1e}"
                                          for r in results)
@@ -201,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in options.workloads.split(","):
             rows = options.rows or (1_000_000 if get(name).input_kind == "frame" else 200_000)
             results.append(run_workload(name, rows, options.blocks, options.repeats,
-                                        options.batch_size))  # fmt: skip
+                                        options.batch_size, options.cpus))  # fmt: skip
             print(markdown(results, options.cpus, options.batch_size), flush=True)
     finally:
         ray.shutdown()

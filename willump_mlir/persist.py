@@ -84,7 +84,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import numpy as np
 from xdsl.context import Context
@@ -112,6 +112,9 @@ from willump_mlir.runtime.optimized import Candidate, GroupProfile, Report
 from willump_mlir.runtime.pickled import PickledObjects, Unpickled
 from willump_mlir.stats.thresholds import ThresholdChoice
 from willump_mlir.stats.topk import CandidateCurve
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 FORMAT = "willump-mlir"
 FORMERLY = "willump-mlir-optimized"  # versions 1 to 3: optimized pipelines only
@@ -951,11 +954,22 @@ class Portable:
     program's cache key (``keys``, by program name) under the compiler that made them
     (``compiler``: ``api.compiler_fingerprint()``)."""
 
-    files: dict[str, bytes]
-    entries: dict[str, bytes]
+    files: dict[str, Buffer]
+    entries: dict[str, Buffer]
     target: str
     keys: dict[str, str]
     compiler: str
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Protocol 5 gives the pickler the files and entries as ``pickle.PickleBuffer``: one
+        that keeps buffers out of band stores them apart (Ray, in its object store), and each
+        task then reads them in place where it copied megabytes of blobs; they come back as
+        read-only buffers there, as bytes from a plain pickle."""
+        if int(protocol) < 5:
+            return super().__reduce_ex__(protocol)
+        files, entries = ({name: pickle.PickleBuffer(raw) for name, raw in part.items()}
+                          for part in (self.files, self.entries))  # fmt: skip
+        return Portable, (files, entries, self.target, self.keys, self.compiler)
 
     def digest(self) -> str:
         """The identity of the state: the digest of its checksums file, which lists every
@@ -990,12 +1004,15 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
         if digest in _UNPICKLED:
             _UNPICKLED.move_to_end(digest)
             return _UNPICKLED[digest]
-    adopted = {key for key, raw in state.entries.items() if jit.adopt_entry(key, state.target, raw)}
+    # out-of-band buffers (``Portable.__reduce_ex__``) as bytes: nothing built keeps them
+    entries = {key: bytes(raw) for key, raw in state.entries.items()}
+    adopted = {key for key, raw in entries.items() if jit.adopt_entry(key, state.target, raw)}
     # Unpickling runs code: it is trusted already. A program whose machine code came with
     # it, from this compiler, is looked up by its key; else its IR is compiled.
     same_compiler = state.compiler == compiler_fingerprint()
     keys = {n: key for n, key in state.keys.items() if same_compiler and key in adopted}
-    pipeline = _load(Path("<unpickled pipeline>"), state.files, True, keys, unpickled=True)
+    files = {name: bytes(raw) for name, raw in state.files.items()}
+    pipeline = _load(Path("<unpickled pipeline>"), files, True, keys, unpickled=True)
     with _UNPICKLED_LOCK:
         pipeline = _UNPICKLED.setdefault(digest, pipeline)  # another thread's, if first
         while len(_UNPICKLED) > UNPICKLED_KEPT:

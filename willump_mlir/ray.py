@@ -159,8 +159,10 @@ class Scorer:
     """The function ``map_batches`` runs on each Arrow batch. It carries the pipeline's
     pickled state (``persist.portable``), which Ray Data puts in the object store once with
     the function and hands every task as an argument (fetched before the task runs, so no
-    task blocks in ``ray.get``); the first batch of a task unpickles it, which gives the
-    worker process's pipeline again after its first task (``persist.unpickle``)."""
+    task blocks in ``ray.get``; its megabytes read in place, see ``Portable.__reduce_ex__``);
+    the first batch of a task unpickles it, which gives the worker process's pipeline again
+    after its first task (``persist.unpickle``). ``pipeline``: a compiled or optimized
+    pipeline, its ``Portable`` state (how an actor pool's actors get it), or a function."""
 
     def __init__(
         self, pipeline: Any, feeds: list[Feed], output: str | Sequence[str],
@@ -168,7 +170,10 @@ class Scorer:
     ):  # fmt: skip
         from willump_mlir import persist
 
-        self.state = persist.portable(pipeline) if isinstance(pipeline, Pipeline) else None
+        if isinstance(pipeline, persist.Portable):
+            self.state: persist.Portable | None = pipeline
+        else:
+            self.state = persist.portable(pipeline) if isinstance(pipeline, Pipeline) else None
         self.function = None if self.state is not None else pipeline  # a plain function
         self.feeds = feeds
         self.output = output
@@ -244,8 +249,11 @@ def predict(
     gets whole blocks, which it scores ``batch_size`` rows per kernel call: so Ray Data can
     fuse the read before and the write after into the same task (a ``map_batches``
     batch_size keeps a read apart). ``map_batches`` is passed on to
-    ``Dataset.map_batches`` (e.g. ``compute=``, ``memory=``). Lazy, as Ray Data is:
-    nothing runs until the result is consumed or written.
+    ``Dataset.map_batches`` (e.g. ``compute=``, ``memory=``); with
+    ``compute=ray.data.ActorPoolStrategy(...)`` each actor unpickles the pipeline once and
+    gets its next block while it scores one (Ray Data 2.60 keeps two in flight per actor),
+    where a task pool starts a task per block, at the price of starting the actors. Lazy,
+    as Ray Data is: nothing runs until the result is consumed or written.
 
     Ray Data 2.60 reads its resource limits as zero for about the first second of each
     execution, and its per-operator reservation then runs one task at a time: a job of a
@@ -259,9 +267,15 @@ def predict(
     if taken:
         raise InputError(f"output column(s) {taken} already in the dataset; pass another "
                          "output=")  # fmt: skip
+    from ray.data import ActorPoolStrategy
+
+    scorer: Any = Scorer(pipeline, plan, output, batch_size)
+    if isinstance(map_batches.get("compute"), ActorPoolStrategy):  # Ray builds a class there
+        map_batches["fn_constructor_args"] = (scorer.state, plan, output, batch_size)
+        scorer = Scorer
     return dataset.map_batches(
-        Scorer(pipeline, plan, output, batch_size), batch_format="pyarrow", batch_size=None,
-        num_cpus=num_cpus, zero_copy_batch=True, **map_batches,
+        scorer, batch_format="pyarrow", batch_size=None, num_cpus=num_cpus,
+        zero_copy_batch=True, **map_batches,
     )  # fmt: skip
 
 

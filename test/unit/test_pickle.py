@@ -118,6 +118,30 @@ def _call(function: object, argument: object) -> bytes:
     return pickle.dumps(Call())
 
 
+def test_protocol_5_carries_the_save_and_machine_code_out_of_band(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With protocol 5 a pickler that takes buffers out of band (Ray's object store) gets
+    the megabytes of the save and machine code as buffers, and the stream itself is small:
+    a Ray task reads them in place rather than copying them. Unpickled from buffers that are
+    overwritten afterwards, the pipeline still computes: it kept copies, not the buffers.
+    In band (a plain protocol-5 pickle) they are bytes."""
+    fn, example, fresh = build("text")
+    compiled = wm.compile(fn, example=example)
+    buffers: list[pickle.PickleBuffer] = []
+    stream = pickle.dumps(compiled, protocol=5, buffer_callback=buffers.append)
+    raws = [bytearray(buffer.raw()) for buffer in buffers]
+    assert len(stream) < 4096 < sum(map(len, raws)), (len(stream), [len(r) for r in raws])
+    monkeypatch.setattr(persist, "_UNPICKLED", type(persist._UNPICKLED)())
+    restored = pickle.loads(stream, buffers=[memoryview(raw).toreadonly() for raw in raws])
+    for raw in raws:
+        raw[:] = bytes(len(raw))
+    assert restored is not compiled
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+    state = pickle.loads(pickle.dumps(persist.portable(compiled), protocol=5))
+    assert {type(raw) for raw in [*state.files.values(), *state.entries.values()]} == {bytes}
+
+
 def test_an_optimized_pipeline_round_trips() -> None:
     fast, fresh, model = optimized_linear()
     restored = pickle.loads(pickle.dumps(fast))

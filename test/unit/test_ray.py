@@ -120,6 +120,17 @@ def test_a_block_larger_than_batch_size_is_scored_in_slices() -> None:
     np.testing.assert_array_equal(out["a2"].to_numpy(), frame["a"].to_numpy())
 
 
+def test_an_actor_pool_scores_as_tasks_do() -> None:
+    """``compute=ActorPoolStrategy``: Ray Data builds the Scorer in each actor (from the
+    pipeline's pickled state), which scores the blocks as tasks do; one actor leaves the
+    other CPU free (an actor pool taking every CPU can starve Ray Data's other work)."""
+    fn, example, (docs, vectorizer, model) = build("text")
+    compiled = wm.compile(fn, example=example)
+    pool = ray.data.ActorPoolStrategy(size=1)
+    out = wm.ray.predict(blocks(pd.DataFrame({"docs": docs}), 4), compiled, compute=pool)
+    np.testing.assert_array_equal(scored(out), compiled(docs, vectorizer, model))
+
+
 def both_probabilities(frame: pd.DataFrame, scaler: Any, model: Any) -> Any:
     x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
     return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))
