@@ -515,9 +515,11 @@ def missing_flag(value: Any, what: str) -> int:
     return 0
 
 
-def _not_utf8(name: str, column: str, error: UnicodeEncodeError) -> InputError:
-    return InputError(
-        f"argument {name!r}: column {column!r} holds a string that is not valid Unicode "
+def _not_utf8(name: str, column: str, error: UnicodeEncodeError) -> Unhandled:
+    """A str column's lone surrogate, which is not UTF-8: Python's str methods and
+    scikit-learn's encoders read it (an unknown category), so the original runs."""
+    return Unhandled(
+        f"argument {name!r}:", f"column {column!r} holds a string that is not valid Unicode "
         f"(a lone surrogate): {error}"
     )
 
