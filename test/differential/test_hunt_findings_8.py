@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from test_hunt_findings_3 import _outcome, _same
 from test_hunt_findings_5 import _compiled
@@ -66,6 +67,41 @@ def test_function_named_after_a_libm_call_is_native() -> None:
     compiled = _compiled(hypot, frame)
     assert "runs in Python" not in compiled.explain()
     _same(hypot(frame), compiled(frame))
+
+
+# endregion
+# region C: a str column of pandas' ArrowDtype
+
+
+def is_e_or_ok(df):
+    return (df["s"] == "é") | df["ok"]
+
+
+def shouted(df):
+    return df["s"].str.upper() + "!"
+
+
+def length(df):
+    return df["s"].str.len()
+
+
+ARROW = pd.DataFrame({"s": ["p", "q", "é", ""] * 10, "ok": [True, False] * 20})
+
+
+@pytest.mark.parametrize("fn", [is_e_or_ok, shouted, length])
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()], ids=["string", "large_string"])
+@pytest.mark.parametrize("missing", [False, True])
+def test_arrow_dtype_string_column(fn, kind, missing) -> None:
+    """A ``pd.ArrowDtype(pa.string())`` column: pandas gives ``bool[pyarrow]`` comparisons,
+    ``int32[pyarrow]`` lengths and Arrow strings (``<NA>`` where missing); native code read
+    its UTF-8 as any str column's and returned numpy's bool, int64 and object. Now such a
+    column runs the original, as pandas' nullable ``string`` dtype does."""
+    compiled = _compiled(fn, ARROW)
+    batch = ARROW.astype({"s": pd.ArrowDtype(kind)})
+    if missing:
+        batch.loc[3, "s"] = None
+    _same(_outcome(fn, batch.copy()), _outcome(compiled, batch.copy()))
+    assert compiled.calls_in_python == 1
 
 
 # endregion

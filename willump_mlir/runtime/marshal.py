@@ -674,8 +674,10 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
         raise Unhandled(  # and pandas refuses ``.str`` and a merge with str keys on them
             f"argument {name!r}:", f"column {column!r} is {dtype}, not a column of strings"
         )
-    if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
-        raise Unhandled(  # its comparisons and lengths are nullable (pd.NA), not numpy's
+    if isinstance(dtype, pd.ArrowDtype) or (
+        isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA
+    ):  # its comparisons, lengths and str methods are nullable (pd.NA, Arrow's), not numpy's
+        raise Unhandled(
             f"argument {name!r}:", f"column {column!r} is pandas' nullable {dtype} dtype"
         )
     if len(values) < SMALL_STRINGS:
