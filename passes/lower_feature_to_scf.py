@@ -979,8 +979,14 @@ class FunctionLowering:
         self.blobs = blobs
         self.names: dict[SSAValue, str] = {}
         self.numbers: dict[Operation, int] = {}
+        #: symbols the module keeps: its globals, declarations and kernels (not the pipeline
+        #: functions, erased once lowered: a user's function named ``hypot`` is no libm call)
         self.declared: set[str] = {
-            op.sym_name.data for op in module.ops if isinstance(op, memref.GlobalOp | func.FuncOp)
+            op.sym_name.data
+            for op in module.ops
+            if isinstance(op, memref.GlobalOp)
+            or isinstance(op, func.FuncOp)
+            and (op.is_declaration or "willump.kernel" in op.attributes)
         }
         self.new_ops: list[Operation] = []
         self.errors: dict[str, Attribute] = {}

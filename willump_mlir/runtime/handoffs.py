@@ -28,8 +28,8 @@ CALL_HANDOFFS = {
     "another width, object, category or nullable columns, numbers not in the machine's "
     "byte order, integers numpy wraps around, "
     "integers where the example's floats feed arithmetic that numpy computes in int64, "
-    "non-str text, a missing or reordered column, a column of another dtype that only "
-    "code whose value is unused reads)",
+    "non-str text, a str with a lone surrogate, a missing or reordered column, a column "
+    "of another dtype that only code whose value is unused reads)",
     "assume-finite": "a value is NaN or infinite where scikit-learn refuses it, but "
     "scikit-learn's assume_finite is set (set_config, config_context), which lets it through",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "

@@ -515,9 +515,11 @@ def missing_flag(value: Any, what: str) -> int:
     return 0
 
 
-def _not_utf8(name: str, column: str, error: UnicodeEncodeError) -> InputError:
-    return InputError(
-        f"argument {name!r}: column {column!r} holds a string that is not valid Unicode "
+def _not_utf8(name: str, column: str, error: UnicodeEncodeError) -> Unhandled:
+    """A str column's lone surrogate, which is not UTF-8: Python's str methods and
+    scikit-learn's encoders read it (an unknown category), so the original runs."""
+    return Unhandled(
+        f"argument {name!r}:", f"column {column!r} holds a string that is not valid Unicode "
         f"(a lone surrogate): {error}"
     )
 
@@ -672,8 +674,10 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
         raise Unhandled(  # and pandas refuses ``.str`` and a merge with str keys on them
             f"argument {name!r}:", f"column {column!r} is {dtype}, not a column of strings"
         )
-    if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
-        raise Unhandled(  # its comparisons and lengths are nullable (pd.NA), not numpy's
+    if isinstance(dtype, pd.ArrowDtype) or (
+        isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA
+    ):  # its comparisons, lengths and str methods are nullable (pd.NA, Arrow's), not numpy's
+        raise Unhandled(
             f"argument {name!r}:", f"column {column!r} is pandas' nullable {dtype} dtype"
         )
     if len(values) < SMALL_STRINGS:
