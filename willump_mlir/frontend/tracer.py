@@ -1307,9 +1307,12 @@ class Tracer:
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
         return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
 
-    def binary_of(self, function: str, lhs: Val, rhs: Val, value: object) -> Val:
+    def binary_of(self, function: str, lhs: Val, rhs: Val, value: object,
+                  numpy: bool = False) -> Val:  # fmt: skip
         """``pipeline.binary`` of ``lhs`` and ``rhs`` standing for ``value``; of a frame,
-        column by column (``Elementwise.frame_binary``)."""
+        column by column (``Elementwise.frame_binary``). A float ``//`` of a pandas operand
+        is pandas' (``Elementwise.pandas_zero_by_zero``) unless ``numpy``: a Series method
+        given a Series or array (``s.floordiv(t)``), which pandas computes with numpy's."""
         if is_frame(lhs) or is_frame(rhs):
             framed = self.elementwise.frame_binary(function, lhs, rhs, value)
             if framed is None:
@@ -1326,6 +1329,10 @@ class Tracer:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
             return scalar_arithmetic(self, op, value)
+        pandas = not numpy and any(isinstance(v.value, pd.Series | pd.DataFrame)
+                                   for v in (lhs, rhs))  # fmt: skip
+        if function == "floor_divide" and pandas and op.result.type.get_element_type() == f64:
+            return self.elementwise.pandas_zero_by_zero(lhs, rhs, op, value)
         return self._checked(op, value)
 
     def _lower_BinOp(self, node: ast.BinOp) -> Val:
@@ -1674,7 +1681,11 @@ class Tracer:
             other = (args or [kwargs.get("other")])[0]
             assert other is not None
             lhs, rhs = (other, receiver) if reflected else (receiver, other)
-            return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
+            numpy = isinstance(receiver.value, pd.Series) and (
+                isinstance(other.value, pd.Series | list | tuple)
+                or (isinstance(other.value, np.ndarray) and other.value.ndim > 0)
+            )  # Series._flex_method: numpy's ufunc on the aligned values
+            return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces), numpy)
         if attr == "replace":
             return self.elementwise.replace(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
