@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from notebook_check import same_on_batches
 from sklearn.linear_model import LinearRegression
@@ -359,6 +360,62 @@ def test_division_bits(fn: Any, frame: pd.DataFrame) -> None:
         assert np.array_equal(_bits(got), _bits(expected))
     if frame is PAIRS:  # all native on float64
         assert "nothing: the whole pipeline is native" in compiled.explain()
+
+
+# endregion
+# region 4: the labels of a returned frame follow the argument's (str or object)
+
+NUMBERS = pd.DataFrame({"a": np.arange(6.0), "b": np.arange(6.0) * 2 - 3})
+
+
+def _labelled(frame: pd.DataFrame, dtype: object) -> pd.DataFrame:
+    relabelled = frame.copy()
+    relabelled.columns = relabelled.columns.astype(dtype)
+    return relabelled
+
+
+def selected(df):
+    return df[["a", "b"]] * 2
+
+
+def whole_frame(df):
+    return df * 2
+
+
+def with_a_column(df):
+    df["c"] = df["a"] + df["b"]
+    return df
+
+
+def built_from_a_dict(df):
+    return pd.DataFrame({"x": df["a"] * 2, "y": df["b"] + 1})
+
+
+def concatenated(df):
+    return pd.concat([df["a"] * 2, df["b"]], axis=1)
+
+
+@pytest.mark.parametrize("fn", [selected, whole_frame, with_a_column, built_from_a_dict,
+                                concatenated], ids=lambda f: f.__name__)  # fmt: skip
+@pytest.mark.parametrize("labels", [object, "str"])
+def test_returned_frame_labels_dtype(fn: Any, labels: object) -> None:
+    """A frame returned with the labels of a frame argument (``df[cols] * 2``) took the
+    example's label dtype: ``object`` where an Arrow-fed batch (pandas 3 ``str`` labels)
+    gives ``str``, or the reverse. Now the result's labels follow the argument's (checked
+    on the example with the other dtype at compile time); labels the function builds
+    (``pd.DataFrame({"x": ...})``) stay its own."""
+    compiled = _compiled(fn, _labelled(NUMBERS, labels))
+    arrow = pa.table({"a": NUMBERS["a"], "b": NUMBERS["b"]}).to_pandas()
+    batches = [arrow, _labelled(NUMBERS, object), _labelled(NUMBERS, "str"), arrow.iloc[[2]],
+               arrow.iloc[:0]]  # fmt: skip
+    for batch in batches:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected, got = fn(batch.copy()), compiled(batch.copy())
+        assert got.columns.equals(expected.columns)
+        assert got.columns.dtype == expected.columns.dtype, (batch.columns.dtype, labels)
+        assert got.equals(expected)
+    assert compiled.calls_in_python == 1  # the empty batch
 
 
 # endregion

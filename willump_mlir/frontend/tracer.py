@@ -13,6 +13,7 @@ import functools
 import inspect
 import itertools
 import textwrap
+import warnings
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import is_dataclass
 from typing import Any
@@ -67,6 +68,7 @@ from .estimators import (
 )
 from .fallback import (
     PythonFunction,
+    Relabel,
     check_aligned,
     index_root,
     recipe,
@@ -2115,15 +2117,70 @@ def _source(fn: Callable) -> tuple[ast.FunctionDef, int]:
     return fdef, fn.__code__.co_firstlineno
 
 
-def _as_returned(tracer: Tracer, val: Val) -> Val:
+def _as_returned(tracer: Tracer, val: Val, specs: list[ArgumentSpec], values: list[object]) -> Val:
     """A returned value as the original returns it: a Series or DataFrame computed natively
-    is rebuilt in Python around the native values (``Unsupported`` if it cannot be)."""
-    if recipe(val.value, val.ssa, tracer.examples, []) is None:  # type: ignore[arg-type]
+    is rebuilt in Python around the native values (``Unsupported`` if it cannot be); a
+    frame whose labels' dtype pandas takes from a frame argument's is relabelled."""
+    if recipe(val.value, val.ssa, tracer.examples, []) is not None:  # type: ignore[arg-type]
+        val = tracer.python_op(
+            "result", _identity, [val], "the function returns a pandas object: its index, "
+            "name and dtypes are put around the native values", "return", wraps=True,
+        )  # fmt: skip
+    if not isinstance(val.value, pd.DataFrame) or val.ssa is None:
         return val
+    data = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
+    frames = [k for k, v in enumerate(data) if isinstance(v, pd.DataFrame)]
+    labels = _labels_by_dtype(tracer.fn, specs, values, val.value.columns)
+    if len(labels) < 2:
+        return val
+    arguments = [Val(tracer.examples[tracer.block.args[k]], tracer.block.args[k]) for k in frames]
     return tracer.python_op(
-        "result", _identity, [val], "the function returns a pandas object: its index, "
-        "name and dtypes are put around the native values", "return", wraps=True,
+        "labels", Relabel(labels), [val, *arguments], "pandas takes the returned frame's "
+        "labels (their dtype) from the frame argument's", "return", wraps=True,
     )  # fmt: skip
+
+
+def _flipped_labels(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """A copy of ``frame`` whose str labels are ``str`` where they were ``object``, or the
+    reverse (None for other labels)."""
+    labels = frame.columns
+    if labels.dtype not in (object, "str") or not all(isinstance(c, str) for c in labels):
+        return None
+    flipped = frame.copy()
+    flipped.columns = labels.astype(object if labels.dtype != object else "str")
+    return flipped
+
+
+def _flipped_or_copy(value: object) -> object:
+    """A data argument for the original function: a frame with flipped labels, else a copy."""
+    flipped = _flipped_labels(value) if isinstance(value, pd.DataFrame) else None
+    return copy.copy(value) if flipped is None else flipped
+
+
+def _labels_by_dtype(
+    fn: Callable, specs: list[ArgumentSpec], values: list[object], columns: pd.Index
+) -> tuple[tuple[tuple[str, ...], pd.Index], ...]:
+    """A returned frame's ``columns`` by the dtypes of the frame arguments' labels
+    (``fallback.Relabel``): the example's, and, where they differ, what the original returns
+    for their str labels of the other dtype (``_flipped_labels``). One item where that
+    changes nothing."""
+    arguments = [v if s.kind == "bound" else _flipped_or_copy(v)
+                 for s, v in zip(specs, values, strict=True)]  # fmt: skip
+    frames = [(v, a) for s, v, a in zip(specs, values, arguments, strict=True)
+              if s.kind != "bound" and isinstance(v, pd.DataFrame)]  # fmt: skip
+    labels = [(tuple(str(v.columns.dtype) for v, _ in frames), columns)]
+    if all(a.columns.dtype == v.columns.dtype for v, a in frames):
+        return tuple(labels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            other = fn(*arguments)
+    except Exception:  # the original refuses such labels: the compiled code runs it there
+        return tuple(labels)
+    if isinstance(other, pd.DataFrame) and list(other.columns) == list(columns) \
+            and other.columns.dtype != columns.dtype:  # fmt: skip
+        labels.append((tuple(str(a.columns.dtype) for _, a in frames), other.columns))
+    return tuple(labels)
 
 
 def _identity(value: object) -> object:
@@ -2280,7 +2337,7 @@ def trace_to_module(
             copied = value if isinstance(value, tuple) else value.copy()  # type: ignore[union-attr]
             tracer.env[spec.name] = Val(copied, next(block_args))
             tracer.examples[tracer.env[spec.name].ssa] = copied
-    returned = [_as_returned(tracer, v) for v in tracer.run(fdef.body)]
+    returned = [_as_returned(tracer, v, specs, values) for v in tracer.run(fdef.body)]
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
     materialize_joins(tracer)  # merged frames that leave native code are pandas' own
     materialize_strings(tracer, tracer.strings)  # so are transformed str columns
