@@ -419,3 +419,35 @@ def test_returned_frame_labels_dtype(fn: Any, labels: object) -> None:
 
 
 # endregion
+# region 5: why a row-wise apply of mixed int and float results runs in Python
+
+COUNTS = pd.DataFrame({"a": np.arange(8), "b": np.arange(8) % 3})
+
+
+def half_or_double(row):
+    if row["a"] > 2:
+        return row["b"] * 2
+    return row["a"] / 2
+
+
+def applied(df):
+    return df.apply(half_or_double, axis=1)
+
+
+@pytest.mark.parametrize("example", [COUNTS, COUNTS.assign(a=COUNTS["a"] + 5)],
+                         ids=["mixed-on-the-example", "ints-on-the-example"])  # fmt: skip
+def test_mixed_row_results_reason_names_the_row_function(example: pd.DataFrame) -> None:
+    """A row function returning ints on some rows and floats on others runs in Python (its
+    dtype depends on the batch); the reason was a generic list of such values cut at 200
+    characters ("a lookup of ints: ..., pd.cut codes: ...…"), or "the result is
+    tensor<?xi64>, not tensor<?xf64>". It now names the apply and its row function,
+    whole."""
+    compiled = _compiled(applied, example.copy())
+    shown = compiled.explain()
+    assert "`half_or_double`" in shown and "…" not in shown
+    assert "returns an int" in shown
+    same_on_batches(applied, compiled, [COUNTS, COUNTS.assign(a=COUNTS["a"] + 5),
+                                        COUNTS.iloc[[1]], COUNTS.iloc[:0]])  # fmt: skip
+
+
+# endregion

@@ -177,7 +177,7 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {cut}" if message else type(error).__name__
 
 
-def _why(error: Exception) -> str:
+def reason_of(error: Exception) -> str:
     """Why a statement runs in Python: its ``Unsupported`` reason, or the compiler's failure."""
     if isinstance(error, (Unsupported, ChangesArguments)):
         return error.reason
@@ -661,7 +661,7 @@ class Tracer:
         except Exception as error:
             self.rollback(mark)
             self.env, self.notes[notes:] = env, []
-            return [self.opaque_statements([stmt], _why(error), returns=True)]
+            return [self.opaque_statements([stmt], reason_of(error), returns=True)]
 
     def _returned(self, node: ast.expr | None) -> list[Val]:
         val = self.lower(node) if node is not None else Val(None)
@@ -717,7 +717,7 @@ class Tracer:
             self.rollback(mark)
             self.env, self.notes[notes:] = env, []
             changes = error.names if isinstance(error, ChangesArguments) else ()
-            self.opaque_statements([stmt], _why(error), returns=False, changes=changes)
+            self.opaque_statements([stmt], reason_of(error), returns=False, changes=changes)
 
     def _statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
