@@ -66,6 +66,7 @@ from xdsl.utils.str_enum import StrEnum
 from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, GOLDEN, MISSING_ANY, MISSING_NAN, MISSING_NONE
 from willump_mlir.dialects.pipeline import (
     BlobAttr,
+    ChecksInput,
     FrameType,
     SelectColumnsOp,
     StrType,
@@ -195,7 +196,7 @@ class ImputeOp(IRDLOperation):
     fill = prop_def(BlobAttr)
     finite = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = "$input `fill` $fill attr-dict `:` type($input) `->` type($result)"
 
     def __init__(self, input: SSAValue, fill: BlobAttr, finite: bool = False):
@@ -224,7 +225,7 @@ class StandardizeOp(IRDLOperation):
     sub = opt_prop_def(BlobAttr)
     div = opt_prop_def(BlobAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$input (`sub` $sub^)? (`div` $div^)? attr-dict `:` type($input) `->` type($result)"
     )
@@ -264,7 +265,7 @@ class MulAddOp(IRDLOperation):
     add = prop_def(BlobAttr)
     clip = opt_prop_def(BlobAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$input `mul` $mul `add` $add (`clip` $clip^)? attr-dict `:` "
         "type($input) `->` type($result)"
@@ -371,7 +372,7 @@ class EncodeStringsOp(IRDLOperation):
     nan_refused = opt_prop_def(UnitAttr)
     on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$frame $column `bytes` $bytes `offsets` $offsets `table` $table `probes` $probes "
         "`missing` $missing (`marker` $missing_marker^)? (`filled` $filled^)? "
@@ -452,6 +453,11 @@ class EncodeStringsOp(IRDLOperation):
             raise VerifyException(f"probes must be in [1, {size}], got {self.probes.value.data}")
         _check_encoding(self, self.categories)
 
+    def checks_input(self) -> bool:
+        """``ChecksInput``: an unknown value stops the batch only ``on_unknown error``, and
+        ``nan_refused`` hands a NaN's row to Python (the encoding of ``.map`` refuses nothing)."""
+        return self.on_unknown.data == UnknownPolicy.ERROR or self.nan_refused is not None
+
 
 @irdl_op_definition
 class EncodeNumbersOp(IRDLOperation):
@@ -470,7 +476,7 @@ class EncodeNumbersOp(IRDLOperation):
     missing = prop_def(IntegerAttr[I64])
     on_unknown = prop_def(UnknownPolicyAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$input `[` $index `]` `categories` $categories `missing` $missing "
         "`on_unknown` $on_unknown attr-dict `:` type($input) `->` type($result)"
@@ -740,7 +746,7 @@ class GatherRowsOp(IRDLOperation):
     fill = prop_def(FloatAttr)
     on_missing = prop_def(MissingRowPolicyAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$codes `values` $values `fill` $fill `on_missing` $on_missing attr-dict "
         "`:` type($codes) `->` type($result)"
@@ -771,6 +777,10 @@ class GatherRowsOp(IRDLOperation):
             raise VerifyException("values must be a rows x columns table")
         if self.result.type != batch_of(self.values.shape[1]):
             raise VerifyException(f"result must be {batch_of(self.values.shape[1])}")
+
+    def checks_input(self) -> bool:
+        """``ChecksInput``: only ``on_missing python`` hands a row to Python."""
+        return self.on_missing.data == MissingRowPolicy.PYTHON
 
 
 @irdl_op_definition
@@ -870,7 +880,7 @@ class LinearOp(IRDLOperation):
     offset = prop_def(IntegerAttr[I64])
     intercept = opt_prop_def(BlobAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$input `coef` $coef `offset` $offset (`intercept` $intercept^)? attr-dict `:` "
         "type($input) `->` type($result)"
@@ -899,6 +909,10 @@ class LinearOp(IRDLOperation):
         if self.intercept is not None:
             _check_blob(self.intercept, outputs, "intercept")
         _check_outputs(self.result, outputs)
+
+    def checks_input(self) -> bool:
+        """``ChecksInput``: only a ``check_finite`` linear model refuses values."""
+        return "check_finite" in self.attributes
 
 
 @irdl_op_definition
@@ -1059,7 +1073,7 @@ class DecodeTextOp(IRDLOperation):
     char_classes = prop_def(BlobAttr)
     expansion = prop_def(IntegerAttr[I64])
     result = result_def(TextType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$frame $column `lowercase` $lowercase `strip` $strip "
         "`map` $char_index `,` $char_blocks `,` $char_sequences `classes` $char_classes "
@@ -1371,7 +1385,7 @@ class SparseLinearOp(IRDLOperation):
     offset = prop_def(IntegerAttr[I64])
     intercept = opt_prop_def(BlobAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$inputs `coef` $coef `offset` $offset (`intercept` $intercept^)? attr-dict "
         "`:` `(` type($inputs) `)` `->` type($result)"
@@ -1472,7 +1486,7 @@ class TreeEnsembleOp(IRDLOperation):
     layout = opt_prop_def(StringAttr)
     top_levels = opt_prop_def(IntegerAttr[I64])
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$input `nodes` $nodes `thresholds` $thresholds `leaves` $leaves `roots` $roots "
         "`tree_outputs` $tree_outputs `base` $base "
@@ -1619,6 +1633,10 @@ class _RowMapOp(IRDLOperation):
             raise VerifyException(f"{self.name}: input must hold {names} values")
         if self.result.type != self.expected_result():
             raise VerifyException(f"{self.name}: result must be {self.expected_result()}")
+
+    def checks_input(self) -> bool:
+        """``ChecksInput``: an ensemble with ``check "none"`` refuses nothing."""
+        return self.check.data != "none"
 
 
 @irdl_op_definition

@@ -22,7 +22,7 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "city" : !pipeline.str>) -> t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -62,7 +62,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
-from xdsl.traits import Pure
+from xdsl.traits import EffectInstance, MemoryEffect, MemoryEffectKind, Pure
 from xdsl.utils.exceptions import VerifyException
 
 # region Types and attributes
@@ -294,6 +294,35 @@ def verify_batch(typ: Attribute, what: str) -> TensorType:
 
 
 # endregion
+# region Traits
+
+
+class ChecksInput(MemoryEffect):
+    """An op whose kernel checks its input where the original refuses some values
+    (``astype(int)`` of NaN, an unknown category, NaN into a model, a string pandas cannot
+    read), or where pandas gives another dtype than native code computes in (a speculative
+    cast or division, which later code may refuse: ``.map(d).astype(int)`` of a missing
+    key): it records an error in the kernel's ``err`` buffer, or hands the row or batch to
+    the original function. That is its effect, so dead-code elimination keeps it when
+    nothing reads its result (``df["k"] = df["a"].astype(int)`` of a column no model
+    reads): the original still runs that statement and raises. It is pure otherwise; an op
+    whose ``checks_input()`` is false (a cast from bool) has no effect."""
+
+    @classmethod
+    def get_effects(cls, op: Operation) -> Set[EffectInstance]:
+        checks = getattr(op, "checks_input", None)
+        if checks is not None and not checks():
+            return frozenset()
+        return frozenset({EffectInstance(MemoryEffectKind.WRITE)})
+
+
+def checks_input(op: Operation) -> bool:
+    """Whether ``op`` checks its input at run time (``ChecksInput``): its kernel must run
+    even when nothing it computes is needed."""
+    return op.has_trait(ChecksInput) and bool(ChecksInput.get_effects(op))
+
+
+# endregion
 # region Frame access
 
 
@@ -396,7 +425,7 @@ class TransformOp(IRDLOperation):
     input = operand_def()
     params = prop_def(DictionaryAttr)
     result = result_def()
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$estimator $input `params` $params attr-dict `:` type($input) `->` type($result)"
     )
@@ -768,7 +797,7 @@ class UnaryOp(IRDLOperation):
     function = prop_def(StringAttr)
     input = operand_def(TensorType)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = "$function $input attr-dict `:` type($input) `->` type($result)"
 
     def __init__(self, function: str, input: SSAValue):
@@ -789,6 +818,10 @@ class UnaryOp(IRDLOperation):
         expected = TensorType(unary_element(self.function.data, typ), typ.get_shape())
         if self.result.type != expected:
             raise VerifyException(f"result must be {expected}")
+
+    def checks_input(self) -> bool:
+        """``ChecksInput``: only a ``check_finite`` unary op refuses values."""
+        return "check_finite" in self.attributes
 
 
 def _broadcast_type(lhs: Attribute, rhs: Attribute, element: Attribute) -> TensorType:
@@ -844,7 +877,7 @@ class BinaryOp(IRDLOperation):
     rhs = operand_def()
     result = result_def()
     speculative = opt_prop_def(UnitAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$function $lhs `,` $rhs (`speculative` $speculative^)? attr-dict `:` `(` type($lhs) `,` "
         "type($rhs) `)` `->` type($result)"
@@ -872,6 +905,11 @@ class BinaryOp(IRDLOperation):
             self.function.data not in DIVISIONS or element != i64
         ):
             raise VerifyException("a speculative binary is an integer floor_divide or remainder")
+
+    def checks_input(self) -> bool:
+        """``ChecksInput``: a speculative division runs the original at a zero divisor, whose
+        later code may refuse pandas' floats there (``(a // b).astype(int)``)."""
+        return self.speculative is not None
 
 
 @irdl_op_definition
@@ -936,7 +974,7 @@ class CastOp(IRDLOperation):
     input = operand_def(TensorType)
     result = result_def(TensorType)
     speculative = opt_prop_def(UnitAttr)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$input (`speculative` $speculative^)? attr-dict `:` type($input) `->` type($result)"
     )
@@ -962,6 +1000,13 @@ class CastOp(IRDLOperation):
             source.get_element_type() != f64 or target.get_element_type() != i64
         ):
             raise VerifyException("a speculative cast is from f64 to i64")
+
+    def checks_input(self) -> bool:
+        """``ChecksInput``: f64 to i64 refuses NaN and infinity (a speculative cast runs the
+        original there, whose later code may refuse the floats: ``.map(d).astype(int)``)."""
+        source = self.input.type.get_element_type()  # type: ignore[attr-defined]
+        target = self.result.type.get_element_type()  # type: ignore[attr-defined]
+        return (source, target) == (f64, i64)
 
 
 REDUCTIONS = ("sum", "mean", "min", "max", "var", "std", "count", "median")
@@ -1133,7 +1178,7 @@ class ParseDatetimeOp(IRDLOperation):
     format = prop_def(StringAttr)
     unit = prop_def(StringAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$frame $column $format `unit` $unit attr-dict `:` type($frame) `->` type($result)"
     )
@@ -1173,7 +1218,7 @@ class MakeDatetimeOp(IRDLOperation):
     input = operand_def(TensorType)
     unit = prop_def(StringAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = "$input `unit` $unit attr-dict `:` type($input) `->` type($result)"
 
     def __init__(self, input: SSAValue, unit: str):
@@ -1206,7 +1251,7 @@ class DatetimeSubOp(IRDLOperation):
     lhs = operand_def(TensorType)
     rhs = operand_def()
     result = result_def(TensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(ChecksInput())
     assembly_format = (
         "$lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
     )
@@ -1613,6 +1658,7 @@ class StrToIntOp(_StrToVectorOp):
     """
 
     name = "pipeline.str_to_int"
+    traits = traits_def(ChecksInput())
 
     def element(self) -> Attribute:
         return i64

@@ -936,14 +936,6 @@ class KernelEmitter(
         )
 
 
-KERNEL_EFFECTS = (
-    feature.LinearOp,
-    feature.EncodeStringsOp,
-    feature.EncodeNumbersOp,
-    feature.DecodeTextOp,
-)  # ops whose kernel must run even when nothing it computes is needed (they check input)
-
-
 def is_scalar_op(op: object) -> bool:
     """A batch reduction, or arithmetic of scalars (``a.max() - a.min()``): an op of the
     reduction kernels, computed once per call."""
@@ -1053,7 +1045,7 @@ class FunctionLowering:
                     if not isinstance(op, pipeline.PythonCallOp) and not is_scalar_op(op)
                 ]  # fmt: skip
                 needed, views = self.crossing_values(native, returned)
-                if needed or any(isinstance(op, KERNEL_EFFECTS) for op in native):
+                if needed or any(pipeline.checks_input(op) for op in native):
                     kernel = self.build_kernel(name + (f"_{part}" if part else ""), native, needed)
                     kernels.append(kernel)
                     steps.append(DictionaryAttr({"kernel": kernel.sym_name}))

@@ -99,7 +99,12 @@ class NumberEmitter:
             signed_zero = self.emit(math.CopySignOp(zero, b))
             moved = self.select(nonzero, mod, signed_zero)
             return self.select(by_zero, first, self.select(adjust, self.add(mod, b), moved))
-        div = self.emit(arith.DivfOp(self.emit(arith.SubfOp(a, mod)), b))
+        # a - mod, but a NaN operand given as the hardware gives it (the first NaN): LLVM
+        # folds ``-0.0 - mod`` (a constant -0.0) into ``fneg mod``, which flips a NaN's sign
+        first_nan = self.select(self.cmpf("uno", a, a), a, mod)
+        difference = self.select(self.cmpf("uno", a, mod), first_nan,
+                                 self.emit(arith.SubfOp(a, mod)))  # fmt: skip
+        div = self.emit(arith.DivfOp(difference, b))
         div = self.select(adjust, self.emit(arith.SubfOp(div, one)), div)
         # snapped to the nearest integer; a zero quotient takes the sign of a / b
         floor = self.emit(math.FloorOp(div))

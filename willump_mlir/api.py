@@ -21,7 +21,7 @@ from xdsl.passes import ModulePass
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import trace_to_module
 from willump_mlir.frontend.spec import FrontendError, FrontendResult, ValueSpec
-from willump_mlir.frontend.tracer import describe, statement_lines
+from willump_mlir.frontend.tracer import describe, reason_of, statement_lines
 from willump_mlir.native_work import nothing_native_to_run
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FoldScalersPass
@@ -213,7 +213,7 @@ class SelfCheck:
                 raise  # the user's error: their code raises, an argument is not supported
             return None, f"tracing it failed: {error}"
         except Exception as error:
-            return None, f"compiling it failed: {describe(error)}"
+            return None, reason_of(error)  # an Unsupported's whole reason
         if self.data is None:
             parameters = list(inspect.signature(self.fn).parameters.values())
             defaults = [p.default for p in parameters[len(self.example) :]]
@@ -224,7 +224,7 @@ class SelfCheck:
         try:
             compiled = compile_traced(self.fn, traced, self.started, self.passes)
         except Exception as error:
-            return None, f"compiling it failed: {describe(error)}"
+            return None, reason_of(error)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

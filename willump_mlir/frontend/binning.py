@@ -91,7 +91,8 @@ class Binning:
             binned = self._emit(WhereOp(on_edge, self._emit(ConstantOp(0.0)), binned))
         if getattr(result, "dtype", None) == np.int64:  # int64 while no code is NaN
             return self.tracer._checked(CastOp(binned, i64, speculative=True), result)
-        self.tracer.vocab.unstable.add(binned)  # float64 only while a code is NaN
+        self.tracer.vocab.unstable[binned] = ("pd.cut codes (int64 where every value is in a "
+                                              "bin, else float64)")
         return self.tracer._checked_result(binned, result)
 
     def digitize(self, arguments: dict[str, Val], value: Callable[[], object]) -> Val:

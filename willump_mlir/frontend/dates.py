@@ -245,7 +245,9 @@ class DateLowering:
             raise Unsupported(f".dt.{attr} gives {getattr(value, 'dtype', type(value))}")
         field = self.tracer.emit(DatetimeFieldOp(fields[attr], date.ticks, date.unit))
         if value.dtype == np.float64:  # NaT in the example: int32 (int64) on a batch without
-            self.tracer.vocab.unstable.add(field.result)  # so only a model may read it
+            self.tracer.vocab.unstable[field.result] = (  # so only a model may read it
+                f".dt.{attr} of dates with NaT in the example (float64; {integers.__name__} on "
+                "a batch without)")
         if value.dtype != integers:  # a flag, or NaT in the example
             return Val(value, field.result)
         # integers as pandas gives them without NaT: a NaN at run time runs the original

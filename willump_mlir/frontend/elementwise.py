@@ -152,6 +152,27 @@ class Elementwise:
                               "a divisor is 0, as in the example")  # fmt: skip
         return True
 
+    def pandas_zero_by_zero(self, lhs: Val, rhs: Val, quotient: BinaryOp, value: object) -> Val:
+        """pandas' float ``lhs // rhs`` (a Series or frame operand): numpy's ``floor_divide``
+        (``quotient``) but where both are zeros (of either sign), which pandas fills with
+        ``np.nan`` (``mask_zero_div_zero``): positive, where numpy's ``0.0 / 0.0`` has the
+        sign bit set. Returned as is where a constant operand is not zero.
+
+        ```mlir
+        %q = pipeline.binary "floor_divide" %a, %b : (...) -> tensor<?xf64>
+        %m = ... (%a == 0) & (%b == 0) ...
+        %r = pipeline.where %m, %nan, %q : (tensor<?xi1>, f64, tensor<?xf64>) -> tensor<?xf64>
+        ```
+        """
+        if any(v.ssa is None and v.value != 0 for v in (lhs, rhs)):
+            return self.tracer._checked(quotient, value)
+        self.tracer.emit(quotient)
+        zero = self._emit(ConstantOp(0))
+        zeros = [self._emit(BinaryOp("eq", v.ssa, zero)) for v in (lhs, rhs) if v.ssa is not None]
+        both = zeros[0] if len(zeros) == 1 else self.tracer._mask("and", *zeros)
+        nan = self._emit(ConstantOp(float("nan")))
+        return self.tracer._checked(WhereOp(both, nan, quotient.result), value)
+
     def _integer_power(self, base: Val, exponent: int, value: object) -> Val:
         """``base ** exponent`` of an int64 batch by repeated squaring."""
         if exponent < 0:

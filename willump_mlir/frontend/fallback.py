@@ -63,6 +63,29 @@ class Rebuild:
         return frame
 
 
+@dataclass(frozen=True)
+class Relabel:
+    """A returned frame's labels by the dtypes of the labels of the frame arguments (the
+    example's ``object`` or ``str``, and the other): pandas takes a selection's labels
+    from the frame's own (``df[cols] * 2``; an Arrow-fed frame has ``str`` labels), where
+    native code names the result as on the example. Arguments with labels of other dtypes
+    run the original function."""
+
+    labels: tuple[tuple[tuple[str, ...], pd.Index], ...]
+
+    def __call__(self, frame: pd.DataFrame, *arguments: pd.DataFrame) -> pd.DataFrame:
+        found = tuple(str(a.columns.dtype) for a in arguments)
+        for dtypes, labels in self.labels:
+            if dtypes == found:
+                return frame if frame.columns.dtype == labels.dtype else frame.set_axis(
+                    labels, axis=1)  # fmt: skip
+        from willump_mlir.runtime.marshal import Unhandled  # only on this rare path
+
+        raise Unhandled("the result", f"is a frame whose labels pandas takes from arguments "
+                        f"with labels of dtypes {found}, where the example's were "
+                        f"{self.labels[0][0]}", kind="python-result")  # fmt: skip
+
+
 def _as_dtype(buffer: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``buffer`` as ``dtype`` (bool from 0/1, float32 from float64); an integer dtype only
     where every value is an exact integer, else the buffer as it is."""

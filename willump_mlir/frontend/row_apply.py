@@ -148,12 +148,17 @@ class RowApply:
         if result.ssa is None:
             raise Unsupported("a row function that does not read the row is not compiled")
         value = self.tracer.evaluate(node, pieces)
+        function = ast.unparse(node.args[0])
+        if result.kind == "fi" and getattr(value, "dtype", None) != np.float64:
+            raise Unsupported(f"the row function `{function}` returns an int on every row of "
+                              "the example and may return a float on others: pandas' dtype "
+                              "(int64, else float64) depends on the batch")  # fmt: skip
         checked = self.tracer._checked_result(result.ssa, value)
         if result.kind == "fi":  # int64 if every row returns an int, else float64
-            if getattr(value, "dtype", None) != np.float64:
-                raise Unsupported("the row function returns ints on the example's rows and "
-                                  "may return floats: pandas' dtype depends on the batch")
-            self.tracer.vocab.unstable.add(result.ssa)
+            self.tracer.vocab.unstable[result.ssa] = (
+                f"`{ast.unparse(node)}`, whose row function `{function}` returns "
+                "an int on some rows and a float on others (float64; int64 where every row "
+                "returns an int)")
         self.dtyped.append((result.ssa, self._argument_columns(columns)))
         return checked
 

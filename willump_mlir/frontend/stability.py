@@ -83,11 +83,12 @@ def _fixes_dtype(op: Operation) -> bool:
 class _Walk:
     """Walks back from values that reach Python code or the result."""
 
-    unstable: set[Hashable]
+    unstable: dict[Hashable, str]  # and what each is
     fixed: set[SSAValue]  # values whose dtype the code fixes (``to_numpy(dtype=float)``)
     floating: set[Hashable]  # a join's gathered values and position of a float column
     examples: dict[SSAValue, object]  # the data arguments' examples
     read: set[ArgumentColumn] = field(default_factory=set)
+    found: list[str] = field(default_factory=list)  # the unstable values reached, what they are
     seen: set[SSAValue] = field(default_factory=set)
     # per arithmetic op: the argument columns its operands read if it is float64 beside an
     # f64 batch, else None; shared with the walks it starts (each op's operands walked once)
@@ -111,7 +112,9 @@ class _Walk:
             if current in self.seen:
                 continue
             self.seen.add(current)
-            found |= current in self.unstable
+            if current in self.unstable:
+                found = True
+                self.found.append(self.unstable[current])
             if isinstance(current, BlockArgument) and isinstance(current.type, TensorType):
                 self.read.add((current.index, None))
             op = current.owner
@@ -128,7 +131,9 @@ class _Walk:
             floating = f64_read and any(self.floats(*c) for c in columns)
             for source, column in columns:
                 if isinstance(column, int):  # a join's gathered values
-                    found |= (source, column) in self.unstable and not floating
+                    if (source, column) in self.unstable and not floating:
+                        found = True
+                        self.found.append(self.unstable[(source, column)])
                 elif not isinstance(source, BlockArgument):
                     stack.append(source)
                 elif f64_read:
@@ -166,7 +171,7 @@ def _f64_batch(value: SSAValue) -> bool:
 
 
 def check_results(
-    block: Block, unstable: set[Hashable], fixed: set[SSAValue], floating: set[Hashable],
+    block: Block, unstable: dict[Hashable, str], fixed: set[SSAValue], floating: set[Hashable],
     examples: dict[SSAValue, object],
 ) -> set[ArgumentColumn]:  # fmt: skip
     """The f64 argument columns whose dtype can show in Python code or the result;
@@ -180,9 +185,7 @@ def check_results(
         for operand in op.operands:
             if operand not in walk.seen and walk(operand):
                 raise Unsupported(
-                    "a value whose pandas dtype depends on the batch (a lookup of ints: int64 "
-                    "where every key is found, else float64; get_dummies columns: bool or "
-                    "int64; pd.cut codes: int64 where every value is in a bin, else float64) "
+                    f"{walk.found[0]}, a value whose pandas dtype depends on the batch, "
                     "reaches Python code or the result: pandas computes it there"
                 )
     return walk.read
@@ -280,7 +283,7 @@ def integer_arithmetic(
     (``_INTEGER_ARITHMETIC``). Columns that only a model or a float function reads
     (scikit-learn converts to float64, ``np.log`` too) stay native."""
     fixed = {op.results[0] for op in block.ops if _gives_float(op)}
-    walk = _Walk(set(), fixed, floating, examples)
+    walk = _Walk({}, fixed, floating, examples)
     for op in block.ops:
         if _computes_in_integers(op):
             for operand in op.operands:

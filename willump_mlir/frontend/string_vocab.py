@@ -126,8 +126,9 @@ class StringVocab:
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
         #: values whose pandas dtype depends on the batch (see the module docstring): dummy
-        #: columns, lookups of ints (``frontend.stability``; a join's as (values, position))
-        self.unstable: set[Hashable] = set()
+        #: columns, lookups of ints (``frontend.stability``; a join's as (values, position)),
+        #: and what each is, for the reason a statement runs in Python
+        self.unstable: dict[Hashable, str] = {}
         #: matrices whose dtype the code fixes (``to_numpy(dtype=float)``) whatever the
         #: dtypes of their columns
         self.fixed: set[SSAValue] = set()
@@ -248,7 +249,8 @@ class StringVocab:
         mapped = self.tracer.lookups.lookup(node, pieces, pd.Series(mapping), column, "fill",
                                             as_map)  # fmt: skip
         assert mapped.ssa is not None
-        self.unstable.add(mapped.ssa)
+        self.unstable[mapped.ssa] = ("replace of str by ints (int64 where every value is "
+                                     "matched, else float64)")
         return Val(value, mapped.ssa)
 
     # endregion
@@ -390,7 +392,7 @@ class StringVocab:
                 column = self._compare("eq", codes, k)
                 if element != i1:
                     column = self.tracer.emit(CastOp(column, element)).result
-                self.unstable.add(column)
+                self.unstable[column] = "get_dummies columns (bool or int64)"
                 columns[name] = column
         items = []
         rows: SSAValue | None = None

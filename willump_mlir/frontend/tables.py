@@ -64,6 +64,8 @@ if TYPE_CHECKING:
 EXACT_INTEGERS = 2**53  # integers below this magnitude are exact as f64
 _MERGE_OPTIONS = {"on", "how", "suffixes", "sort", "copy", "validate"}
 _JOIN_OPTIONS = {"on", "how", "lsuffix", "rsuffix", "sort", "validate"}
+#: what a lookup of ints is, where its dtype shows (``StringVocab.unstable``)
+LOOKUP_OF_INTS = "a lookup of ints (int64 where every key is found, else float64)"
 
 
 def _key_kind(series: pd.Series, what: str) -> str:
@@ -289,7 +291,7 @@ class TableLookups:
         joined = value.dtypes.iloc[len(value.columns) - len(table.columns) :]  # type: ignore[union-attr]
         for k, (dtype, example) in enumerate(zip(table.dtypes, joined, strict=True)):
             if dtype.kind in "iub" and example.kind == "f":  # a key was missing: else int64
-                self.tracer.vocab.unstable.add((gathered, k))
+                self.tracer.vocab.unstable[(gathered, k)] = LOOKUP_OF_INTS
             elif dtype.kind == "f":
                 self.floating.add((gathered, k))
         op = self.tracer.emit(feature.JoinOp(left.ssa, gathered, result))  # type: ignore[arg-type]
@@ -370,7 +372,7 @@ class TableLookups:
             found = self.tracer.emit(CastOp(looked_up, i64, speculative=True)).result
             return self.tracer._checked(CastOp(found, i1), value)
         if on_missing == "fill" and table.dtype.kind in "iub":  # int64 where every key is found
-            self.tracer.vocab.unstable.add(looked_up)
+            self.tracer.vocab.unstable[looked_up] = LOOKUP_OF_INTS
         return self.tracer._checked_result(looked_up, value)
 
     def subscript(self, node: ast.Subscript, pieces: dict[int, Val], base: Val,

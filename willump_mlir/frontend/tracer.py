@@ -13,6 +13,7 @@ import functools
 import inspect
 import itertools
 import textwrap
+import warnings
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import is_dataclass
 from typing import Any
@@ -67,6 +68,7 @@ from .estimators import (
 )
 from .fallback import (
     PythonFunction,
+    Relabel,
     check_aligned,
     index_root,
     recipe,
@@ -175,7 +177,7 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {cut}" if message else type(error).__name__
 
 
-def _why(error: Exception) -> str:
+def reason_of(error: Exception) -> str:
     """Why a statement runs in Python: its ``Unsupported`` reason, or the compiler's failure."""
     if isinstance(error, (Unsupported, ChangesArguments)):
         return error.reason
@@ -659,7 +661,7 @@ class Tracer:
         except Exception as error:
             self.rollback(mark)
             self.env, self.notes[notes:] = env, []
-            return [self.opaque_statements([stmt], _why(error), returns=True)]
+            return [self.opaque_statements([stmt], reason_of(error), returns=True)]
 
     def _returned(self, node: ast.expr | None) -> list[Val]:
         val = self.lower(node) if node is not None else Val(None)
@@ -715,7 +717,7 @@ class Tracer:
             self.rollback(mark)
             self.env, self.notes[notes:] = env, []
             changes = error.names if isinstance(error, ChangesArguments) else ()
-            self.opaque_statements([stmt], _why(error), returns=False, changes=changes)
+            self.opaque_statements([stmt], reason_of(error), returns=False, changes=changes)
 
     def _statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
@@ -1307,9 +1309,12 @@ class Tracer:
                 lhs: Val, rhs: Val) -> Val:  # fmt: skip
         return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
 
-    def binary_of(self, function: str, lhs: Val, rhs: Val, value: object) -> Val:
+    def binary_of(self, function: str, lhs: Val, rhs: Val, value: object,
+                  numpy: bool = False) -> Val:  # fmt: skip
         """``pipeline.binary`` of ``lhs`` and ``rhs`` standing for ``value``; of a frame,
-        column by column (``Elementwise.frame_binary``)."""
+        column by column (``Elementwise.frame_binary``). A float ``//`` of a pandas operand
+        is pandas' (``Elementwise.pandas_zero_by_zero``) unless ``numpy``: a Series method
+        given a Series or array (``s.floordiv(t)``), which pandas computes with numpy's."""
         if is_frame(lhs) or is_frame(rhs):
             framed = self.elementwise.frame_binary(function, lhs, rhs, value)
             if framed is None:
@@ -1326,6 +1331,10 @@ class Tracer:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
             return scalar_arithmetic(self, op, value)
+        pandas = not numpy and any(isinstance(v.value, pd.Series | pd.DataFrame)
+                                   for v in (lhs, rhs))  # fmt: skip
+        if function == "floor_divide" and pandas and op.result.type.get_element_type() == f64:
+            return self.elementwise.pandas_zero_by_zero(lhs, rhs, op, value)
         return self._checked(op, value)
 
     def _lower_BinOp(self, node: ast.BinOp) -> Val:
@@ -1674,7 +1683,11 @@ class Tracer:
             other = (args or [kwargs.get("other")])[0]
             assert other is not None
             lhs, rhs = (other, receiver) if reflected else (receiver, other)
-            return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces))
+            numpy = isinstance(receiver.value, pd.Series) and (
+                isinstance(other.value, pd.Series | list | tuple)
+                or (isinstance(other.value, np.ndarray) and other.value.ndim > 0)
+            )  # Series._flex_method: numpy's ufunc on the aligned values
+            return self.binary_of(function, lhs, rhs, self.evaluate(node, pieces), numpy)
         if attr == "replace":
             return self.elementwise.replace(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static:
@@ -2104,15 +2117,70 @@ def _source(fn: Callable) -> tuple[ast.FunctionDef, int]:
     return fdef, fn.__code__.co_firstlineno
 
 
-def _as_returned(tracer: Tracer, val: Val) -> Val:
+def _as_returned(tracer: Tracer, val: Val, specs: list[ArgumentSpec], values: list[object]) -> Val:
     """A returned value as the original returns it: a Series or DataFrame computed natively
-    is rebuilt in Python around the native values (``Unsupported`` if it cannot be)."""
-    if recipe(val.value, val.ssa, tracer.examples, []) is None:  # type: ignore[arg-type]
+    is rebuilt in Python around the native values (``Unsupported`` if it cannot be); a
+    frame whose labels' dtype pandas takes from a frame argument's is relabelled."""
+    if recipe(val.value, val.ssa, tracer.examples, []) is not None:  # type: ignore[arg-type]
+        val = tracer.python_op(
+            "result", _identity, [val], "the function returns a pandas object: its index, "
+            "name and dtypes are put around the native values", "return", wraps=True,
+        )  # fmt: skip
+    if not isinstance(val.value, pd.DataFrame) or val.ssa is None:
         return val
+    data = [v for s, v in zip(specs, values, strict=True) if s.kind != "bound"]
+    frames = [k for k, v in enumerate(data) if isinstance(v, pd.DataFrame)]
+    labels = _labels_by_dtype(tracer.fn, specs, values, val.value.columns)
+    if len(labels) < 2:
+        return val
+    arguments = [Val(tracer.examples[tracer.block.args[k]], tracer.block.args[k]) for k in frames]
     return tracer.python_op(
-        "result", _identity, [val], "the function returns a pandas object: its index, "
-        "name and dtypes are put around the native values", "return", wraps=True,
+        "labels", Relabel(labels), [val, *arguments], "pandas takes the returned frame's "
+        "labels (their dtype) from the frame argument's", "return", wraps=True,
     )  # fmt: skip
+
+
+def _flipped_labels(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """A copy of ``frame`` whose str labels are ``str`` where they were ``object``, or the
+    reverse (None for other labels)."""
+    labels = frame.columns
+    if labels.dtype not in (object, "str") or not all(isinstance(c, str) for c in labels):
+        return None
+    flipped = frame.copy()
+    flipped.columns = labels.astype(object if labels.dtype != object else "str")
+    return flipped
+
+
+def _flipped_or_copy(value: object) -> object:
+    """A data argument for the original function: a frame with flipped labels, else a copy."""
+    flipped = _flipped_labels(value) if isinstance(value, pd.DataFrame) else None
+    return copy.copy(value) if flipped is None else flipped
+
+
+def _labels_by_dtype(
+    fn: Callable, specs: list[ArgumentSpec], values: list[object], columns: pd.Index
+) -> tuple[tuple[tuple[str, ...], pd.Index], ...]:
+    """A returned frame's ``columns`` by the dtypes of the frame arguments' labels
+    (``fallback.Relabel``): the example's, and, where they differ, what the original returns
+    for their str labels of the other dtype (``_flipped_labels``). One item where that
+    changes nothing."""
+    arguments = [v if s.kind == "bound" else _flipped_or_copy(v)
+                 for s, v in zip(specs, values, strict=True)]  # fmt: skip
+    frames = [(v, a) for s, v, a in zip(specs, values, arguments, strict=True)
+              if s.kind != "bound" and isinstance(v, pd.DataFrame)]  # fmt: skip
+    labels = [(tuple(str(v.columns.dtype) for v, _ in frames), columns)]
+    if all(a.columns.dtype == v.columns.dtype for v, a in frames):
+        return tuple(labels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            other = fn(*arguments)
+    except Exception:  # the original refuses such labels: the compiled code runs it there
+        return tuple(labels)
+    if isinstance(other, pd.DataFrame) and list(other.columns) == list(columns) \
+            and other.columns.dtype != columns.dtype:  # fmt: skip
+        labels.append((tuple(str(a.columns.dtype) for _, a in frames), other.columns))
+    return tuple(labels)
 
 
 def _identity(value: object) -> object:
@@ -2269,7 +2337,7 @@ def trace_to_module(
             copied = value if isinstance(value, tuple) else value.copy()  # type: ignore[union-attr]
             tracer.env[spec.name] = Val(copied, next(block_args))
             tracer.examples[tracer.env[spec.name].ssa] = copied
-    returned = [_as_returned(tracer, v) for v in tracer.run(fdef.body)]
+    returned = [_as_returned(tracer, v, specs, values) for v in tracer.run(fdef.body)]
     tracer.emit(func.ReturnOp(*[v.ssa for v in returned]))  # type: ignore[misc]
     materialize_joins(tracer)  # merged frames that leave native code are pandas' own
     materialize_strings(tracer, tracer.strings)  # so are transformed str columns

@@ -20,25 +20,33 @@ through the estimators a fitted attribute holds and through ``Pipeline`` steps,
 fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
 objects that lead to one (``model.classifier``). Rebinding such a list item, dict entry
 or attribute is caught as well, and so is rebinding any global or closure variable the
-function reads (but a module): the tracer copied their values. A dict, list or set of at
-most ``MAX_ITEMS`` items that is bound, or a global or closure variable the function reads
-but does not change itself (``MAP[k] = v``, ``MAP.update(...)``), is compared with a
-shallow copy on each call: changing it in place (``MAP["x"] = -5``) is caught too; so are
-the attributes of a config object (a dataclass instance, a ``SimpleNamespace``:
-``cfg.scale = 10``), and so is a numpy array, Series or DataFrame of at most
-``MAX_ITEMS`` values (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``).
+function reads (but a module): the tracer copied their values. A dict, list or set that
+is bound, or a global or closure variable the function reads but does not change itself
+(``MAP[k] = v``, ``MAP.update(...)``), is compared with a shallow copy on each call:
+changing it in place (``MAP["x"] = -5``) is caught too; so are the attributes of a config
+object (a dataclass instance, a ``SimpleNamespace``: ``cfg.scale = 10``), and so is a numpy
+array, Series or DataFrame (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``), whatever its
+size. That check costs a call the same whatever the size for a Series or DataFrame (under
+pandas 3's copy-on-write, a write through an object that shares its arrays replaces them:
+their identity is checked, ``_Shared``) and for a dict (CPython's version tag,
+``_DictVersion``); it grows with the size for a numpy array (its bits against a copy: about
+1 ms for a million float64, bound by memory bandwidth), a list or a set (tens of ms).
 
-Not detected: changing a fitted array in place (``model.coef_[:] = 0``), or training a raw
-``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``); compile again
-after either.
+Not detected: changing a fitted array in place (``model.coef_[:] = 0``), training a raw
+``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``), or writing to a
+numpy array a Series or DataFrame was built on without a copy (``pd.Series(a, copy=False)``,
+then ``a[0] = 1``: pandas does not see that write); compile again after those.
 """
 
 from __future__ import annotations
 
 import ast
+import ctypes
 import dataclasses
 import dis
 import inspect
+import operator
+import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterator
@@ -53,7 +61,7 @@ from willump_mlir.runtime.marshal import InputError
 
 PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
 MAX_DEPTH = 8  # how deep the guard looks into containers and other objects
-MAX_ITEMS = 1000  # a larger list, dict or object is data (a lookup dict): not looked into
+MAX_ITEMS = 1000  # a larger list, dict or object is data: not looked into for estimators
 _MISSING = object()  # a watched attribute that was deleted
 
 
@@ -194,24 +202,47 @@ def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[
 
 
 def _copy(value: Any) -> Any:
-    """A shallow copy of a dict, list or set of at most ``MAX_ITEMS`` items, or of a config
-    object's attributes (a dataclass instance, a ``SimpleNamespace``); a copy of a numpy
-    array, Series or DataFrame of at most ``MAX_ITEMS`` values (a weight vector, a lookup
-    Series or table); else None."""
-    if type(value) in (dict, list, set) and len(value) <= MAX_ITEMS:
+    """What a call compares ``value`` with: a shallow copy of a dict, list or set, or of a
+    config object's attributes (a dataclass instance, a ``SimpleNamespace``); a copy of a
+    numpy array (``_Values``); a Series or DataFrame shared under copy-on-write
+    (``_Shared``: pandas 3, where the original object cannot change without pandas
+    replacing a part of it); else None. A dict is compared only when its version tag
+    changed (``_DictVersion``)."""
+    if type(value) is dict:
+        return _DictVersion(value) if _DICT_VERSIONS else value.copy()
+    if type(value) in (list, set):
         return value.copy()
-    if isinstance(value, np.ndarray | pd.Series | pd.DataFrame) and value.size <= MAX_ITEMS:
+    if isinstance(value, pd.Series | pd.DataFrame):
+        return _Shared(value) if _COPY_ON_WRITE else _Values(value.copy())
+    if isinstance(value, np.ndarray):
         return _Values(value.copy())
     config = isinstance(value, types.SimpleNamespace) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     )
-    if config and hasattr(value, "__dict__") and len(vars(value)) <= MAX_ITEMS:
+    if config and hasattr(value, "__dict__"):
         return _Attributes(vars(value).copy())
     return None
 
 
 class _Attributes(dict):
     """A config object's attributes as ``_copy`` took them: compared with ``vars``."""
+
+
+CHUNK = 1 << 18  # values compared at a time: no large temporary, and a change stops early
+
+
+def _same_bits(value: np.ndarray, copy: np.ndarray) -> bool:
+    """Whether ``value`` holds ``copy``'s bits (NaN where NaN, -0.0 where -0.0), ``CHUNK``
+    values at a time; an object array is compared with ``np.array_equal``."""
+    if value.dtype != copy.dtype or value.shape != copy.shape:
+        return False
+    if copy.dtype.hasobject:
+        return bool(np.array_equal(value, copy))
+    size = copy.dtype.itemsize
+    bits = np.dtype(f"u{size}") if size in (1, 2, 4, 8) else np.dtype(np.uint8)
+    a = np.ascontiguousarray(value).reshape(-1).view(bits)
+    b = copy.reshape(-1).view(bits)
+    return not any((a[i : i + CHUNK] != b[i : i + CHUNK]).any() for i in range(0, a.size, CHUNK))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,18 +256,103 @@ class _Values:
         labels."""
         copy = self.copy
         if isinstance(copy, np.ndarray):
-            return bool(value.dtype == copy.dtype and value.shape == copy.shape and (
-                value.tobytes() == copy.tobytes() if copy.dtype != object
-                else np.array_equal(value, copy)))  # fmt: skip
+            return _same_bits(value, copy)
         return bool(value.equals(copy) and getattr(value, "name", None) == getattr(
             copy, "name", None))  # fmt: skip
+
+
+def _parts(value: pd.Series | pd.DataFrame) -> list[Any]:
+    """The objects a Series or DataFrame is made of: its block manager, axes and arrays."""
+    manager = value._mgr
+    return [manager, *manager.axes, *(block.values for block in manager.blocks)]
+
+
+def _names(value: pd.Series | pd.DataFrame) -> tuple[Any, ...]:
+    """Its name (a Series') and its axes' names, which can be set in place."""
+    name = value.name if isinstance(value, pd.Series) else None  # (a frame's getattr: 40 µs)
+    return (name, *(tuple(axis.names) for axis in value.axes))
+
+
+class _Shared:
+    """A Series or DataFrame as ``_copy`` took it under copy-on-write: a shallow copy, which
+    shares its arrays, so pandas copies an array before writing through the original
+    (``TABLE.loc[0, "v"] = -5``, ``s.iloc[3] = 1``, ``fillna(inplace=True)``: numpy views of
+    it are read-only); and the parts and names it had. A call checks the parts with ``is``
+    (about a microsecond, whatever the size); only when one was replaced are the values
+    compared with the shallow copy (``equals``), and an equal object is taken again."""
+
+    def __init__(self, value: pd.Series | pd.DataFrame):
+        self.copy = value.copy(deep=False)
+        self.parts = _parts(value)
+        self.names = _names(value)
+
+    def same(self, value: Any) -> bool:
+        parts = _parts(value)
+        if _names(value) != self.names:
+            return False
+        if len(parts) == len(self.parts) and all(map(operator.is_, parts, self.parts)):
+            return True
+        if not _Values(self.copy).same(value):
+            return False
+        self.__init__(value)  # set to equal values: shared again, so a later write is seen
+        return True
+
+
+def _dict_version(value: dict[Any, Any]) -> int:
+    """CPython's version tag of a dict (PEP 509's ``ma_version_tag``, after the object
+    header and ``ma_used``), which every change of the dict renews."""
+    return ctypes.c_uint64.from_address(id(value) + _DICT_VERSION_OFFSET).value
+
+
+_DICT_VERSION_OFFSET = ctypes.sizeof(ctypes.c_ssize_t) + 2 * ctypes.sizeof(ctypes.c_void_p)
+
+
+def _dict_versions_work() -> bool:
+    """Whether this interpreter renews a dict's version tag at every kind of change (CPython
+    3.11 to 3.13 do; a tag that stays the same would hide a change: then dicts are compared
+    item by item)."""
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 14):
+        return False
+    probe: dict[Any, Any] = {0: 0}
+    changes = [lambda d: d.__setitem__(1, 1), lambda d: d.__setitem__(1, 2),
+               lambda d: d.__delitem__(1), lambda d: d.update({0: 3}), lambda d: d.pop(0),
+               lambda d: d.setdefault(4, 4), lambda d: d.clear()]  # fmt: skip
+    for change in changes:
+        before = _dict_version(probe)
+        change(probe)
+        if _dict_version(probe) == before:
+            return False
+    return True
+
+
+class _DictVersion:
+    """A dict as ``_copy`` took it: a shallow copy and the version tag the dict had. A call
+    compares the tags (a fraction of a microsecond, whatever the size); only when the tag
+    changed are the items compared, and an equal dict's new tag is taken."""
+
+    def __init__(self, value: dict[Any, Any]):
+        self.copy = value.copy()
+        self.version = _dict_version(value)
+
+    def same(self, value: dict[Any, Any]) -> bool:
+        version = _dict_version(value)
+        if version == self.version:
+            return True
+        if value != self.copy:
+            return False
+        self.version = version
+        return True
+
+
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+_DICT_VERSIONS = _dict_versions_work()
 
 
 def _equal(container: Any, copy: Any) -> bool:
     """Whether ``container`` still holds ``copy``'s items (the same objects compare equal
     without being compared: NaN, arrays); False where comparing them raises."""
     try:
-        if isinstance(copy, _Values):
+        if isinstance(copy, _Values | _Shared | _DictVersion):
             return copy.same(container)
         if isinstance(copy, _Attributes):
             return bool(vars(container) == copy)
