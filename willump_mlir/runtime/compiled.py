@@ -166,7 +166,8 @@ def _as_value(buffer: np.ndarray) -> np.ndarray:
 def _address(array: np.ndarray) -> int:
     """The address of an array's first element (ctypes' view of a writable buffer is about
     three times faster than ``__array_interface__``, which read-only arrays still need)."""
-    if array.flags.writeable and array.flags.c_contiguous and array.size:
+    flags = array.flags
+    if flags.writeable and flags.c_contiguous and array.size:
         return ctypes.addressof(ctypes.c_char.from_buffer(array))
     return array.__array_interface__["data"][0]
 
@@ -462,6 +463,15 @@ class Signature:
     result: ValueSpec | None
 
 
+def _named_dtypes(spec: ArgumentSpec) -> dict[str, str]:
+    """The example's dtypes of the columns of ``spec.named`` a call must give in them
+    (``marshal.check_named``): those ``spec.unused`` lists (every named one for a save
+    from before that field)."""
+    example = dict(spec.example.dtypes) if spec.example is not None else {}
+    checked = spec.named if spec.unused is None else spec.unused
+    return {c: example[c] for c in checked or () if c in example}
+
+
 def _example(spec: ArgumentSpec) -> ValueSpec:
     """A data argument's example, or for a save written before examples were recorded, the
     types its compiled code reads (numbers as float64, strings as objects)."""
@@ -524,6 +534,8 @@ class NativeProgram:
             for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
             for column, boolean in (spec.bools or {}).items()
         }
+        #: a frame argument's named columns whose dtype must be the example's, by argument
+        self.named_dtypes = {a.name: _named_dtypes(a) for a in self.arguments if a.named}
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
         self.scratch = Scratch()
@@ -751,10 +763,8 @@ class NativeProgram:
                 if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
                 if spec.named:
-                    example = dict(spec.example.dtypes) if spec.example is not None else {}
-                    checked = spec.named if spec.unused is None else spec.unused
-                    dtypes = {c: example[c] for c in checked if c in example}
-                    marshal.check_named(spec.name, value, spec.named, dtypes)
+                    marshal.check_named(spec.name, value, spec.named,
+                                        self.named_dtypes[spec.name])  # fmt: skip
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
                 if (example := spec.example) is not None:

@@ -4,10 +4,11 @@ The compiled code holds copies of what the bound estimators had learnt when it w
 (coefficients, vocabularies, trees). Fitting one of them again (``model.fit(...)`` on the
 same object) assigns new objects to its fitted attributes: scikit-learn's ``coef_``,
 ``vocabulary_``, ``estimators_`` ..., LightGBM's and XGBoost's booster (``_Booster``). The
-guard keeps a reference to each of them (so that no id can be reused) and, on every call,
-checks that each is still there: the ids of a container's watched items, taken in one
-``operator.itemgetter`` call, equal those kept (about 10 ns an attribute; any difference,
-or a key gone, is looked at item by item, as ``_same`` decides).
+guard keeps a reference to each of them and, on every call,
+checks that each is still there: a container's watched items, taken in one
+``operator.itemgetter`` call, are those objects (``operator.is_`` over both, about 15 ns an
+attribute; where one is not, or a key is gone, each item is looked at as ``_same``
+decides).
 
 Watched, from every bound argument and every global or closure variable the function
 reads: estimators (their attributes ending in ``_``, but ints, bools and None, which a
@@ -97,14 +98,19 @@ class _UnsetOutputs:
     ``config_context``), which applies to ``estimators`` (those without a container of
     their own), and how many of them have one now (``set_output``). Either changing after
     ``wm.compile`` makes ``transform`` return a DataFrame where the compiled code returns
-    an array."""
+    an array. While neither has, it is the very tuple it was (``RefitGuard`` compares
+    with ``is``)."""
 
     def __init__(self, estimators: list[Any]):
         self.attributes = [vars(e) for e in estimators]  # set_output adds its container
+        self.own = ["_sklearn_output_config"] * len(self.attributes)
+        self.compiled: tuple[str, int] | None = None
+        self.compiled = self[None]
 
     def __getitem__(self, key: None) -> tuple[str, int]:
-        own = sum("_sklearn_output_config" in a for a in self.attributes)
-        return _sklearn_config()["transform_output"], own
+        now = (_sklearn_config()["transform_output"],
+               sum(map(operator.contains, self.attributes, self.own)))  # fmt: skip
+        return self.compiled if now == self.compiled else now
 
 
 def _estimator_entries(
@@ -273,25 +279,25 @@ def _read_names(code: types.CodeType) -> tuple[set[str], set[str]]:
     return read, stored
 
 
-Group = tuple[Any, Callable[[Any], tuple[Any, ...]], tuple[int, ...]]
+Group = tuple[Any, Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]
 
 
 def _grouped(watched: list[tuple[Any, Any, Any]]) -> tuple[list[Group], list[tuple[Any, Any, Any]]]:
     """The watched items of each dict and list as (the container, an ``itemgetter`` of
-    their keys, the ids of the objects they hold); the other watched items as they are."""
-    groups: dict[int, tuple[Any, list[Any], list[int]]] = {}
+    their keys, the objects they hold); the other watched items as they are."""
+    groups: dict[int, tuple[Any, list[Any], list[Any]]] = {}
     others = []
     for container, key, expected in watched:
         if type(container) in (dict, list):
-            _, keys, ids = groups.setdefault(id(container), (container, [], []))
+            _, keys, objects = groups.setdefault(id(container), (container, [], []))
             keys.append(key)
-            ids.append(id(expected))
+            objects.append(expected)
         else:
             others.append((container, key, expected))
     # the first key twice: an itemgetter of one key would return the item, not a tuple
     return [
-        (container, operator.itemgetter(*keys, keys[0]), (*ids, ids[0]))
-        for container, keys, ids in groups.values()
+        (container, operator.itemgetter(*keys, keys[0]), (*objects, objects[0]))
+        for container, keys, objects in groups.values()
     ], others
 
 
@@ -348,8 +354,8 @@ class RefitGuard:
         """Raise ``RefitError`` if a watched object is no longer where it was, or a watched
         container's items are not those it had."""
         try:
-            for container, items, ids in self.groups:
-                if tuple(map(id, items(container))) != ids:
+            for container, items, expected in self.groups:
+                if not all(map(operator.is_, items(container), expected)):
                     moved = self.watched  # which: an equal scalar set again is no change
                     break
             else:

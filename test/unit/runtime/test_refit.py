@@ -220,3 +220,31 @@ def test_guard_watches_lists_of_models_item_by_item() -> None:
     second.fit(x, y[::-1])
     with pytest.raises(RefitError, match=r"models\[2\]\.\w+_ is a new object"):
         guard.check()
+
+
+def test_guard_checks_each_watched_item_of_a_container() -> None:
+    """The guard takes a container's watched items in one go: a parameter set again to an
+    equal scalar (a new object) passes as before, and any other item rebound, deleted or
+    set to an equal list is refused, in containers of one watched item too."""
+    x, y = np.eye(4), [0, 1, 0, 1]
+    model = LogisticRegression(C=4.0, class_weight=None).fit(x, y)
+    holder = {"model": model}
+    guard = RefitGuard(lambda rows, holder: rows, {"holder": holder})
+    assert any(len(items.__reduce__()[1]) == 2 for _, items, _ in guard.groups)  # one key
+    model.C = float("4.0")  # an equal float, another object
+    guard.check()
+    for attribute, value in (("C", 5.0), ("classes_", model.classes_.copy()),
+                             ("class_weight", {0: 1.0})):  # fmt: skip
+        kept = getattr(model, attribute)
+        setattr(model, attribute, value)
+        with pytest.raises(RefitError, match=rf"holder\['model'\]\.{attribute} is a new"):
+            guard.check()
+        setattr(model, attribute, kept)
+        guard.check()
+    del model.coef_
+    with pytest.raises(RefitError, match=r"\.coef_ is gone"):
+        guard.check()
+    model.fit(x, y)
+    holder["model"] = LogisticRegression().fit(x, y)  # the one-item container
+    with pytest.raises(RefitError, match=r"holder\['model'\] is a new"):
+        guard.check()
