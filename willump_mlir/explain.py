@@ -298,9 +298,15 @@ def explain(compiled: NativeProgram) -> str:
             "reduces the batch, runs on one thread)"
         )
     if compiled.direct is not None and compiled.original_reason is None:
+        kinds = {a.kind for a in compiled.arguments if a.kind != "bound"}
+        what = " and ".join(
+            k for k, present in (("C-contiguous float64 arrays", "array" in kinds),
+                                 ("lists or tuples of documents", "strings" in kinds)) if present
+        )  # fmt: skip
         lines.append(
-            f"  - a C-contiguous float64 array of fewer than {PARALLEL_ROWS:,} rows goes "
-            "straight to the kernel(s): its type, dtype and width are the only checks"
+            f"  - a batch of fewer than {PARALLEL_ROWS:,} rows of {what} goes straight to the "
+            "kernel(s): their types (an array's dtype and width; a document's type, when it "
+            "is encoded) are the only checks besides the refit guard"
         )
     if any(d.get("part") == "bytes" for k in kernels for d in k.inputs):
         lines.append("  - string columns are converted to UTF-8 bytes + offsets by pyarrow (in C)")

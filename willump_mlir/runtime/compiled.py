@@ -46,6 +46,7 @@ DTYPES = {
 
 _NO_STAND_IN = object()
 CSR_PARTS = ("indptr", "indices", "data")
+TEXT_PARTS = ("bytes", "offsets", "missing")  # a text column's buffers (marshal.text_column)
 PARALLEL_ROWS = 2048  # a batch of at least this many rows is split over the cores
 
 
@@ -165,7 +166,8 @@ def _as_value(buffer: np.ndarray) -> np.ndarray:
 def _address(array: np.ndarray) -> int:
     """The address of an array's first element (ctypes' view of a writable buffer is about
     three times faster than ``__array_interface__``, which read-only arrays still need)."""
-    if array.flags.writeable and array.flags.c_contiguous and array.size:
+    flags = array.flags
+    if flags.writeable and flags.c_contiguous and array.size:
         return ctypes.addressof(ctypes.c_char.from_buffer(array))
     return array.__array_interface__["data"][0]
 
@@ -312,14 +314,17 @@ class BoundKernel:
 
 
 class DirectCall:
-    """The short path of a pipeline of kernels over float64 matrix arguments.
+    """The short path of a pipeline of kernels over float64 matrix and text arguments.
 
-    A call whose data arguments are C-contiguous float64 arrays of the compiled width and
-    fewer than ``PARALLEL_ROWS`` rows passes their buffers straight to the kernels, one
-    after another (a kernel may read a float64 matrix an earlier one wrote): the checks the
-    general path makes hold by construction. Anything else (other types, a bad shape, a
-    run-time error to report) returns ``None``, and the general path handles the call,
-    raising the same errors it always does.
+    A call whose data arguments are C-contiguous float64 arrays of the compiled width, or
+    lists or tuples of documents (a text argument whose example was not a Series), of
+    fewer than ``PARALLEL_ROWS`` rows passes their buffers (a text's UTF-8 bytes and
+    offsets, ``marshal.text_column``) and this thread's scratch buffers straight to the
+    kernels, one after another (a kernel may read a float64 matrix an earlier one wrote):
+    the checks the general path makes hold by construction. Anything else (other types, a
+    bad shape, a document that is not a str, a run-time error to report, a row handed back
+    to Python) returns ``None``, and the general path handles the call, raising the same
+    errors and counting the same handoffs it always does.
     """
 
     def __init__(
@@ -334,9 +339,16 @@ class DirectCall:
         self.guard = guard
         self.scratch = scratch
         self.bound = [(i, a.value) for i, a in enumerate(arguments) if a.kind == "bound"]
-        data = [(i, a) for i, a in enumerate(arguments) if a.kind != "bound"]
-        self.widths = [(i, a.type.get_shape()[1]) for i, a in data]  # type: ignore[union-attr]
-        self.positions = {f"arg{k}": i for k, (i, _) in enumerate(data)}
+        data = [(i, f"arg{k}", a) for k, (i, a) in enumerate(
+            (i, a) for i, a in enumerate(arguments) if a.kind != "bound")]  # fmt: skip
+        self.widths = [
+            (i, a.type.get_shape()[1])  # type: ignore[union-attr]
+            for i, _, a in data
+            if a.kind == "array"
+        ]
+        self.positions = {value: i for i, value, a in data if a.kind == "array"}
+        #: text arguments: (position, IR value, name)
+        self.texts = [(i, value, a.name) for i, value, a in data if a.kind == "strings"]
         self.returns = returns
         self.as_bool = next(
             o.dtype for k in kernels for o in k.outputs if o.value == returns
@@ -345,24 +357,34 @@ class DirectCall:
     @staticmethod
     def applies(plan: Plan, kernels: dict[str, BoundKernel], traced: FrontendResult) -> bool:
         """Whether ``plan`` is only kernels, each reading float64 matrices that are arguments
-        or an earlier kernel's outputs, every data argument is such a matrix, and the result
-        is dense."""
+        or an earlier kernel's outputs, the documents of text arguments and scratch buffers
+        sized by them; every data argument is such a matrix or text; and the result is
+        dense."""
         if not all(isinstance(s, KernelStep) for s in plan.steps) or len(plan.returns) != 1:
             return False
         data = [a for a in traced.arguments if a.kind != "bound"]
-        if traced.returns_sparse or any(a.kind != "array" for a in data):
-            return False
-        if any(a.dtypes and a.dtypes != {"": "float64"} for a in data):
+        if traced.returns_sparse or any(a.dtypes and a.dtypes != {"": "float64"} for a in data):
             return False  # compiled for another dtype, which the result shows
-        readable = {f"arg{k}" for k in range(len(data))}
+        readable = {f"arg{k}" for k, a in enumerate(data) if a.kind == "array"}
+        texts = {
+            f"arg{k}"
+            for k, a in enumerate(data)
+            if a.kind == "strings" and not a.dtypes and (a.example is None
+                                                         or a.example.type != "Series")
+        }  # fmt: skip
+        if len(readable) + len(texts) != len(data):
+            return False
         for step in plan.steps:
             kernel = kernels[step.name]  # type: ignore[union-attr]
             if not (
                 kernel.splittable
                 and not kernel.column_groups
+                and {value for value, _ in kernel.scratch_columns} <= texts
                 and all(
-                    s.part == "values" and s.column is None and s.dtype == np.float64
-                    and s.value in readable
+                    s.part == "scratch"
+                    or (s.part in TEXT_PARTS and s.text and s.value in texts)
+                    or (s.part == "values" and s.column is None and s.dtype == np.float64
+                        and s.value in readable)
                     for s in kernel.inputs
                 )
             ):  # fmt: skip
@@ -384,6 +406,11 @@ class DirectCall:
             ):
                 return None
             rows = x.shape[0]
+        for i, _, _ in self.texts:
+            x = args[i]
+            if type(x) not in (list, tuple) or (rows != -1 and len(x) != rows):
+                return None
+            rows = len(x)
         if not 0 < rows < PARALLEL_ROWS:
             return None
         for i, value in self.bound:
@@ -391,15 +418,22 @@ class DirectCall:
                 return None
         self.guard.check()
         values = {name: args[i] for name, i in self.positions.items()}
-        scratch = self.scratch  # this thread's error record, kept zero
+        texts = {}
+        for i, value, name in self.texts:
+            try:
+                texts[value] = marshal.text_column(name, args[i])
+            except marshal.Unhandled:  # an item that is not a str: the general path says so
+                return None
+        scratch = self.scratch  # this thread's error record (kept zero) and scratch buffers
         for kernel in self.kernels:
             outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
-            kernel.call(
-                rows,
-                scratch.error_address,
-                *(_address(o) for o in outputs),
-                *(_address(values[s.value]) for s in kernel.inputs),
-            )
+            longest = {key: longest_text(texts[key[0]]["offsets"])
+                       for key in kernel.scratch_columns}  # fmt: skip
+            pointers = list(scratch.addresses(kernel, longest))
+            for position, s in kernel.data_inputs:
+                buffer = values[s.value] if s.part == "values" else texts[s.value][s.part]
+                pointers[position] = _address(buffer)
+            kernel.call(rows, scratch.error_address, *map(_address, outputs), *pointers)
             if scratch.error[0]:
                 scratch.error[:] = 0
                 return None
@@ -412,6 +446,13 @@ class DirectCall:
         return result.view(bool) if self.as_bool else result
 
 
+def longest_text(offsets: np.ndarray) -> int:
+    """The most UTF-8 bytes in one row of a text column of ``offsets`` (rows + 1)."""
+    if len(offsets) == 2:
+        return int(offsets[1] - offsets[0])
+    return int((offsets[1:] - offsets[:-1]).max()) if len(offsets) > 1 else 0
+
+
 @dataclass(frozen=True)
 class Signature:
     """A pipeline's data arguments, in order, each with its example (``ArgumentSpec.example``,
@@ -420,6 +461,15 @@ class Signature:
 
     data: list[ArgumentSpec]
     result: ValueSpec | None
+
+
+def _named_dtypes(spec: ArgumentSpec) -> dict[str, str]:
+    """The example's dtypes of the columns of ``spec.named`` a call must give in them
+    (``marshal.check_named``): those ``spec.unused`` lists (every named one for a save
+    from before that field)."""
+    example = dict(spec.example.dtypes) if spec.example is not None else {}
+    checked = spec.named if spec.unused is None else spec.unused
+    return {c: example[c] for c in checked or () if c in example}
 
 
 def _example(spec: ArgumentSpec) -> ValueSpec:
@@ -484,6 +534,8 @@ class NativeProgram:
             for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
             for column, boolean in (spec.bools or {}).items()
         }
+        #: a frame argument's named columns whose dtype must be the example's, by argument
+        self.named_dtypes = {a.name: _named_dtypes(a) for a in self.arguments if a.named}
         self.__name__ = getattr(fn, "__name__", "pipeline")
         self.__doc__ = fn.__doc__
         self.scratch = Scratch()
@@ -711,10 +763,8 @@ class NativeProgram:
                 if spec.ordered:
                     marshal.check_columns(spec.name, value, [n for n, _ in spec.columns or []])
                 if spec.named:
-                    example = dict(spec.example.dtypes) if spec.example is not None else {}
-                    checked = spec.named if spec.unused is None else spec.unused
-                    dtypes = {c: example[c] for c in checked if c in example}
-                    marshal.check_named(spec.name, value, spec.named, dtypes)
+                    marshal.check_named(spec.name, value, spec.named,
+                                        self.named_dtypes[spec.name])  # fmt: skip
             elif spec.kind == "strings":
                 count, value = marshal.check_strings(spec.name, value)
                 if (example := spec.example) is not None:
@@ -868,11 +918,7 @@ class NativeProgram:
             self.input_buffer(source, values, rows, columns)
         parts = columns[key]
         if "longest" not in parts:
-            offsets = parts["offsets"]
-            if rows == 1:
-                parts["longest"] = int(offsets[1] - offsets[0])
-            else:
-                parts["longest"] = int((offsets[1:] - offsets[:-1]).max()) if rows else 0
+            parts["longest"] = longest_text(parts["offsets"])
         return parts["longest"]
 
     def run_kernel(

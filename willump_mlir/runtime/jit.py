@@ -27,6 +27,7 @@ therefore be bound before loading.
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import functools
 import hashlib
 import json
@@ -54,6 +55,15 @@ RUNTIME_ABI_VERSION = "3"
 CACHE_LIMIT = 1 << 30
 """Default cap of the cache directory's entries in bytes (``$WILLUMP_MLIR_CACHE_BYTES``):
 after a store, the least recently used entries go until the rest fit."""
+
+LEDGER = ".entry-bytes"
+"""The cache directory's running total of its entries' bytes and the stores since they
+were last counted (``_account``): a store lists the directory only when the total may pass
+the limit."""
+
+RECOUNT_STORES = 256
+"""Stores after which the entries are counted again, whatever the ledger says (entries
+removed or written without it: by hand, or by an older release)."""
 
 _MAGIC = b"WMLIROBJ3\n"
 _HEADER = struct.Struct("<32sQ")  # SHA-256 of metadata + object, length of the metadata
@@ -492,7 +502,7 @@ def _store_raw(path: Path, raw: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _evict(path.parent, keep=path)
+    _account(path.parent, keep=path, added=len(raw))
 
 
 def _cache_limit() -> int:
@@ -506,22 +516,56 @@ def _cache_limit() -> int:
         return CACHE_LIMIT
 
 
-def _evict(directory: Path, keep: Path) -> None:
+def _account(directory: Path, keep: Path, added: int) -> None:
+    """Add ``added`` bytes, the entry just stored at ``keep``, to the directory's ledger
+    (``LEDGER``: the total and the stores since the entries were counted, read and written
+    under an exclusive lock, so that processes sharing the directory add up), and
+    ``_evict`` only if the total may pass the limit, the ledger is missing or unreadable,
+    or ``RECOUNT_STORES`` stores went by. An entry stored again over its old file is added
+    twice: the total only ever overestimates, which makes the next store count sooner."""
+    try:
+        fd = os.open(directory / LEDGER, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # no ledger: count every time
+        _evict(directory, keep)
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            total, stores = (int(v) for v in os.pread(fd, 64, 0).split())
+        except ValueError:
+            total, stores = -1, RECOUNT_STORES
+        if total < 0 or stores >= RECOUNT_STORES or total + added > _cache_limit():
+            total, stores = _evict(directory, keep), 0
+        else:
+            total, stores = total + added, stores + 1
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{total} {stores}".encode(), 0)
+    except OSError:
+        pass  # the next store counts again (a ledger it cannot read)
+    finally:
+        os.close(fd)  # (and its lock)
+
+
+def _evict(directory: Path, keep: Path) -> int:
     """Remove the least recently used entries (by modification time, which a hit updates)
-    until the entries fit in the cache limit; ``keep``, just stored, stays."""
+    until the entries fit in the cache limit; ``keep``, just stored, stays. The bytes of
+    the entries left."""
     entries = []
-    for entry in directory.glob("*.wobj"):
-        with contextlib.suppress(OSError):  # another process may evict it first
-            info = entry.stat()
-            entries.append((info.st_mtime_ns, info.st_size, entry))
+    with contextlib.suppress(OSError), os.scandir(directory) as listing:
+        for entry in listing:
+            if entry.name.endswith(".wobj"):
+                with contextlib.suppress(OSError):  # another process may evict it first
+                    info = entry.stat()
+                    entries.append((info.st_mtime_ns, info.st_size, Path(entry.path)))
     total, limit = sum(size for _, size, _ in entries), _cache_limit()
     for _, size, entry in sorted(entries):
         if total <= limit:
-            return
+            break
         if entry != keep:
             with contextlib.suppress(OSError):
                 entry.unlink()
             total -= size
+    return total
 
 
 def _parse_entry(raw: bytes) -> tuple[dict[str, Any], BlobStore, bytes] | None:

@@ -103,14 +103,19 @@ class _UnsetOutputs:
     ``config_context``), which applies to ``estimators`` (those without a container of
     their own), and how many of them have one now (``set_output``). Either changing after
     ``wm.compile`` makes ``transform`` return a DataFrame where the compiled code returns
-    an array."""
+    an array. While neither has, it is the very tuple it was (``RefitGuard`` compares
+    with ``is``)."""
 
     def __init__(self, estimators: list[Any]):
         self.attributes = [vars(e) for e in estimators]  # set_output adds its container
+        self.own = ["_sklearn_output_config"] * len(self.attributes)
+        self.compiled: tuple[str, int] | None = None
+        self.compiled = self[None]
 
     def __getitem__(self, key: None) -> tuple[str, int]:
-        own = [a for a in self.attributes if "_sklearn_output_config" in a]
-        return _sklearn_config()["transform_output"], len(own)
+        now = (_sklearn_config()["transform_output"],
+               sum(map(operator.contains, self.attributes, self.own)))  # fmt: skip
+        return self.compiled if now == self.compiled else now
 
 
 def _estimator_entries(

@@ -166,6 +166,46 @@ def test_least_recently_used_entries_are_evicted_past_the_limit(
     assert call_dot(first, np.ones(2)) == 7.0  # a loaded library outlives its entry
 
 
+def ledger(cache: Path) -> tuple[int, int]:
+    total, stores = (cache / jit.LEDGER).read_text().split()
+    return int(total), int(stores)
+
+
+def test_stores_list_the_cache_only_when_it_may_pass_the_limit(
+    cache_in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger adds each store's bytes; the entries are counted (and the least recently
+    used evicted) only without a readable ledger, past the limit, or every
+    RECOUNT_STORES stores, which also corrects a total others changed behind its back."""
+    counted = []
+    evict = jit._evict
+    monkeypatch.setattr(jit, "_evict", lambda d, keep: counted.append(keep) or evict(d, keep))
+
+    def entries() -> int:
+        return sum(p.stat().st_size for p in cache_in_tmp.glob("*.wobj"))
+
+    keys = [unique("key") for _ in range(6)]
+    jit.compile_llvm_ir(dot_kernel(1.0)[1], keys[0])  # no ledger yet: counted
+    jit.compile_llvm_ir(dot_kernel(2.0)[1], keys[1])  # far below the limit: added
+    assert len(counted) == 1 and ledger(cache_in_tmp) == (entries(), 1)
+    jit.cache_path(keys[0]).unlink()  # behind the ledger's back: it overestimates
+    (cache_in_tmp / jit.LEDGER).write_text("not numbers")
+    jit.compile_llvm_ir(dot_kernel(3.0)[1], keys[2])  # an unreadable ledger: counted
+    assert len(counted) == 2 and ledger(cache_in_tmp) == (entries(), 0)
+    monkeypatch.setattr(jit, "RECOUNT_STORES", 1)
+    jit.compile_llvm_ir(dot_kernel(4.0)[1], keys[3])  # added: one store since the count
+    assert len(counted) == 2 and ledger(cache_in_tmp) == (entries(), 1)
+    jit.cache_path(keys[1]).unlink()
+    jit.compile_llvm_ir(dot_kernel(5.0)[1], keys[4])  # RECOUNT_STORES went by: counted
+    assert len(counted) == 3 and ledger(cache_in_tmp) == (entries(), 0)
+    monkeypatch.setattr(jit, "RECOUNT_STORES", 256)
+    limit = entries() + jit.cache_path(keys[4]).stat().st_size // 2
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_BYTES", str(limit))
+    jit.compile_llvm_ir(dot_kernel(6.0)[1], keys[5])  # past the limit: counted, evicted
+    assert len(counted) == 4 and ledger(cache_in_tmp) == (entries(), 0)
+    assert jit.cache_path(keys[5]).exists() and entries() <= limit
+
+
 def test_unknown_symbol_error_message() -> None:
     _, ir = dot_kernel()
     lib = jit.compile_llvm_ir(ir, unique("key"))

