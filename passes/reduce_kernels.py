@@ -136,7 +136,8 @@ class ReduceEmitter:
                      count: SSAValue, center: SSAValue | None = None) -> SSAValue:  # fmt: skip
         """numpy's pairwise sum of ``count`` values from ``start`` (of ``(center - x) ** 2``
         with a ``center``), NaN as 0."""
-        self.lowering.declare_function(pairwise_sum_function(element))
+        if pairwise_sum_name(element) not in self.lowering.declared:  # built once a module
+            self.lowering.declare_function(pairwise_sum_function(element))
         squared = self.constant(int(center is not None), i1)
         center = center if center is not None else self.constant(0.0, f64)
         return self.emit(func.CallOp(pairwise_sum_name(element), [ref, start, count, center,
