@@ -286,12 +286,20 @@ class TextEmitter:
         next eight all are, then one at a time, each from the table's first block."""
         latin = self.shl(self.load(self.blob(char_map[0]), 0), 8)  # U+0000..U+00FF's block
         false = self.constant(0, i1)
+        ascii_map = self.ascii_map(char_map)
 
         def ascii_code_points(position: SSAValue, width: int) -> tuple[list[SSAValue], SSAValue]:
             """What the ``width`` bytes from ``position`` map to if each is ASCII mapping to
             one code point (every byte has an entry in the first block), and whether all are."""
             blocks = self.blob(char_map[1])
             read = [self.cast(self.load(data, self.iadd(position, k)), i32) for k in range(width)]
+            if ascii_map is not None:  # every ASCII byte maps to one code point: the table's
+                high = read[0]
+                for b in read[1:]:
+                    high = self.ior(high, b)
+                cps = [self.blob_value(ascii_map, self.cast(self.iand(b, 0x7F), index))
+                       for b in read]  # fmt: skip
+                return cps, self.cmpi("eq", self.iand(high, 0x80), self.constant(0, i32))
             entries = [self.load(blocks, self.cast(self.iadd(latin, b), index)) for b in read]
             high, odd = read[0], entries[0]
             for b, entry in zip(read[1:], entries[1:], strict=True):
@@ -373,7 +381,6 @@ class TextEmitter:
                 step,
             )[1:]
 
-        ascii_map = self.ascii_map(char_map)
         if ascii_map is None:
             count, in_python = decoded()
             return count, in_python
