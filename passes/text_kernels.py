@@ -283,7 +283,9 @@ class TextEmitter:
         which returns the next ``count`` (from 0); return the last ``count`` and whether the
         row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF). ASCII
         bytes that map to one code point each skip the decoding: eight at a time while the
-        next eight all are, then one at a time, each from the table's first block."""
+        next eight all are, then one at a time, each from the table's first block (from
+        ``ascii_map`` when every ASCII byte maps to one code point: a row of ASCII bytes
+        then maps byte by byte, with no decoding)."""
         latin = self.shl(self.load(self.blob(char_map[0]), 0), 8)  # U+0000..U+00FF's block
         false = self.constant(0, i1)
         ascii_map = self.ascii_map(char_map)
