@@ -69,7 +69,15 @@ from willump_mlir.abi import (
 from willump_mlir.blobs import BlobError
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import BlobAttr, batch_width
-from willump_mlir.frontend.text_tables import EDGE_SHIFT, word_index
+from willump_mlir.frontend.text_tables import (
+    EDGE_SHIFT,
+    TOKEN_BYTES,
+    TOKEN_FOLLOWS,
+    TOKEN_ID_SHIFT,
+    TOKEN_LENGTH_SHIFT,
+    TOKEN_STARTS,
+    word_index,
+)
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -78,6 +86,7 @@ index = IndexType()
 
 CLASS_WORD = 1
 CLASS_SPACE = 2
+CLASS_END = 4  # with CLASS_SPACE, after a row's last code point: every skip stops there
 SPACE = 0x20
 MAP_PYTHON = -1
 WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
@@ -256,8 +265,9 @@ class TextEmitter:
         self.hand_back(in_python, "text-context")
         # A row that runs in Python has no native terms.
         length = self.select(in_python, self.constant(0, index), length)
-        # A space after the last code point ends every run of word or non-space characters.
-        self.store(self.constant(CLASS_SPACE, i8), classes, length)
+        # A space after the last code point ends every run of word or non-space characters,
+        # and its end mark every skip past the code points outside a run.
+        self.store(self.constant(CLASS_SPACE | CLASS_END, i8), classes, length)
         return TextRow(cps, classes, length, in_python)
 
     def map_code_points(
@@ -273,15 +283,25 @@ class TextEmitter:
         which returns the next ``count`` (from 0); return the last ``count`` and whether the
         row must run in Python (a ``MAP_PYTHON`` code point, or one past U+10FFFF). ASCII
         bytes that map to one code point each skip the decoding: eight at a time while the
-        next eight all are, then one at a time, each from the table's first block."""
+        next eight all are, then one at a time, each from the table's first block (from
+        ``ascii_map`` when every ASCII byte maps to one code point: a row of ASCII bytes
+        then maps byte by byte, with no decoding)."""
         latin = self.shl(self.load(self.blob(char_map[0]), 0), 8)  # U+0000..U+00FF's block
         false = self.constant(0, i1)
+        ascii_map = self.ascii_map(char_map)
 
         def ascii_code_points(position: SSAValue, width: int) -> tuple[list[SSAValue], SSAValue]:
             """What the ``width`` bytes from ``position`` map to if each is ASCII mapping to
             one code point (every byte has an entry in the first block), and whether all are."""
             blocks = self.blob(char_map[1])
             read = [self.cast(self.load(data, self.iadd(position, k)), i32) for k in range(width)]
+            if ascii_map is not None:  # every ASCII byte maps to one code point: the table's
+                high = read[0]
+                for b in read[1:]:
+                    high = self.ior(high, b)
+                cps = [self.blob_value(ascii_map, self.cast(self.iand(b, 0x7F), index))
+                       for b in read]  # fmt: skip
+                return cps, self.cmpi("eq", self.iand(high, 0x80), self.constant(0, i32))
             entries = [self.load(blocks, self.cast(self.iadd(latin, b), index)) for b in read]
             high, odd = read[0], entries[0]
             for b, entry in zip(read[1:], entries[1:], strict=True):
@@ -363,7 +383,6 @@ class TextEmitter:
                 step,
             )[1:]
 
-        ascii_map = self.ascii_map(char_map)
         if ascii_map is None:
             count, in_python = decoded()
             return count, in_python
@@ -489,24 +508,25 @@ class TextEmitter:
     ) -> list[SSAValue]:
         """``carried = body(start, end, [h, *carried])`` for each run of word characters
         ``text.cps[start:end]`` in order, ``h`` its FNV-1a; the last ``carried``."""
-        word = lambda k: self.has_class(text, k, CLASS_WORD)  # noqa: E731
-        return self.each_run(text, word, carried, body, hashed=True)
+        return self.each_run(text, CLASS_WORD, True, carried, body, hashed=True)
 
     def is_token(
         self: KernelEmitter,
         op: feature.CountTermsOp | feature.HashTermsOp,
         text: TextRow,
-        h: SSAValue,
+        h: SSAValue | None,
         start: SSAValue,
         end: SSAValue,
     ) -> SSAValue:
-        """Whether the run of word characters ``text.cps[start:end]`` (FNV-1a ``h``) is a
-        token: two or more characters, not a stop word."""
+        """Whether the run of word characters ``text.cps[start:end]`` (FNV-1a ``h``, or None:
+        computed here if needed) is a token: two or more characters, not a stop word."""
         length = self.isub(end, start)
         keep = self.cmpi("uge", length, self.constant(2, index))
         stop = self.stop_table(op)
         if stop is None:
             return keep
+        if h is None:
+            h = self.hash_units(text.cps, start, end)
         found = self.lookup(stop, self.term_key(h, text.cps, start, length), text.cps, start,
                             length)  # fmt: skip
         is_stop = self.cmpi("sge", found, self.constant(0, i64))
@@ -607,6 +627,35 @@ class TextEmitter:
         return self.if_else(self.cmpi("ule", length, self.constant(4, index)), short,
                             lambda: [hashed])[0]  # fmt: skip
 
+    def token_key(
+        self: KernelEmitter,
+        packed: SSAValue,
+        high: SSAValue,
+        cps: SSAValue,
+        start: SSAValue,
+        length: SSAValue,
+    ) -> SSAValue:
+        """``text_tables.token_key`` of the token ``cps[start:start+length]`` from its bytes
+        and the OR of its code points (``each_run``'s ``packed``); only a token they do not
+        hold is hashed, in a loop over its code points."""
+        fits = self.emit(
+            arith.AndIOp(
+                self.cmpi("ule", length, self.constant(TOKEN_BYTES, index)),
+                self.cmpi("ult", high, self.constant(256, i32)),
+            )
+        )
+
+        def exact() -> list[SSAValue]:
+            tag = self.shl(self.cast(length, i64), TOKEN_LENGTH_SHIFT)
+            tag = self.ior(tag, self.constant(signed64(1 << 63), i64))
+            return [self.ior(packed, tag)]
+
+        def hashed() -> list[SSAValue]:
+            h = self.hash_units(cps, start, self.iadd(start, length))
+            return [self.iand(h, HASHED_KEY_MASK)]
+
+        return self.if_else(fits, exact, hashed)[0]
+
     def home_slot(self: KernelEmitter, key: SSAValue, size: int) -> SSAValue:
         """``text_tables.home_slot``: the first slot ``key`` probes in ``size`` slots."""
         bits = size.bit_length() - 1
@@ -621,11 +670,14 @@ class TextEmitter:
         cps: SSAValue,
         start: SSAValue,
         length: SSAValue,
+        index_mask: int | None = None,
     ) -> SSAValue:
         """The index of the term ``cps[start:start+length]`` (``term_key`` ``key``) in a term
         table ``(code points, offsets, slots, probes)``, or -1: linear probing from the key's
         home slot until an empty slot, or ``probes`` slots (no term lies further from its
-        home). Only a long term's code points are compared: a short term's key is exact."""
+        home). Only a long term's code points are compared: a short term's key is exact.
+        ``index_mask``: a slot holds more than the index, which is its bits under the mask
+        (the whole slot value is returned)."""
         codepoints, offsets, slots = (self.blob(b) for b in table[:3])
         size = table[2].size // 2
         mask = self.constant(size - 1, i64)
@@ -645,20 +697,27 @@ class TextEmitter:
             candidate = self.emit(arith.AndIOp(occupied, same_key))
 
             def compare() -> list[SSAValue]:
-                term_at = self.cast(term, index)
+                term_at = self.cast(term if index_mask is None else self.iand(term, index_mask),
+                                    index)  # fmt: skip
                 term_start = self.cast(self.load(offsets, term_at), index)
                 term_end = self.cast(self.load(offsets, self.iadd(term_at, 1)), index)
                 same_length = self.cmpi("eq", self.isub(term_end, term_start), length)
 
                 def equal() -> list[SSAValue]:
-                    def check(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                    # to the first difference: a loop LLVM does not vectorise, so no set-up
+                    # is hoisted to every lookup, most of which compare nothing (exact keys)
+                    def more(values: list[SSAValue]) -> SSAValue:
+                        k, same = values
+                        return self.emit(arith.AndIOp(same, self.cmpi("ult", k, length)))
+
+                    def check(values: list[SSAValue]) -> list[SSAValue]:
+                        k = values[0]
                         a = self.load(cps, self.iadd(start, k))
                         b = self.load(codepoints, self.iadd(term_start, k))
-                        return [self.emit(arith.AndIOp(acc[0], self.cmpi("eq", a, b)))]
+                        return [self.iadd(k, 1), self.cmpi("eq", a, b)]
 
-                    return self.for_range(
-                        self.constant(0, index), length, [self.constant(1, i1)], check
-                    )
+                    initial = [self.constant(0, index), self.constant(1, i1)]
+                    return self.while_loop(initial, more, check)[1:]
 
                 return self.if_else(same_length, equal, lambda: [self.constant(0, i1)])
 
@@ -672,8 +731,26 @@ class TextEmitter:
             following = self.iand(self.iadd(slot, 1), mask)
             return [following, result]
 
-        _, result = self.while_loop([home, self.constant(-2, i64)], probe, step)
-        return result
+        def compared() -> list[SSAValue]:
+            return self.while_loop([home, self.constant(-2, i64)], probe, step)[1:]
+
+        def exact_key() -> list[SSAValue]:
+            """An exact key is found in the slot that holds it, no code points compared
+            (no exact key is -1, an empty slot's)."""
+
+            def more(values: list[SSAValue]) -> SSAValue:
+                at = self.cast(self.shl(values[0], 1), index)
+                other = self.cmpi("ne", self.load(slots, at), key)
+                taken = self.cmpi("sge", self.load(slots, self.iadd(at, 1)), self.constant(0, i64))
+                going = self.emit(arith.AndIOp(taken, self.cmpi("ne", values[0], last)))
+                return self.emit(arith.AndIOp(other, going))
+
+            (slot,) = self.while_loop([home], more, lambda v: [self.iand(self.iadd(v[0], 1), mask)])
+            at = self.cast(self.shl(slot, 1), index)
+            found = self.cmpi("eq", self.load(slots, at), key)
+            return [self.select(found, self.load(slots, self.iadd(at, 1)), self.constant(-1, i64))]
+
+        return self.if_else(exact, exact_key, compared)[0]
 
     def ngrams(
         self: KernelEmitter,
@@ -796,57 +873,76 @@ class TextEmitter:
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each white-space separated word
         ``text.cps[start:end]`` in order; the last ``carried``. ``hashed``: as ``each_run``."""
-        return self.each_run(
-            text, lambda k: self.negate(self.has_class(text, k, CLASS_SPACE)), carried, body,
-            hashed,
-        )  # fmt: skip
+        return self.each_run(text, CLASS_SPACE, False, carried, body, hashed)
 
     def each_run(
         self: KernelEmitter,
         text: TextRow,
-        member: Callable[[SSAValue], SSAValue],
+        bit: int,
+        inside: bool,
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
         hashed: bool = False,
+        packed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each maximal run ``text.cps[start:end]``
-        of code points at which ``member`` holds, in order; the last ``carried``. Two tight
-        loops: past the code points outside a run, then to its end (where ``member`` fails on
-        ``decode_text``'s space after the last code point at the latest). ``hashed``: the second
-        also computes the run's FNV-1a (``hash_units``), passed as ``body(start, end, [h,
-        *carried])``."""
+        of code points whose class has ``bit`` set (``inside``) or clear (not ``inside``), in
+        order; the last ``carried``. Two tight loops with no bound check: past the code points
+        outside a run (from the one after a run's end, known to be outside), stopping at the
+        latest on ``decode_text``'s ``CLASS_END`` after the last code point, then to the run's
+        end, where the class of that position (a space) fails ``bit`` at the latest.
+        ``hashed``: the second also computes the run's FNV-1a (``hash_units``), passed as
+        ``body(start, end, [h, *carried])``; ``packed``: its code points a byte apiece in an
+        i64 (the last lowest, those past the eighth from the end shifted out) and the OR of
+        them (i32, below 256 when each is), as ``body(start, end, [bytes, high, *carried])``
+        (``token_key``)."""
 
-        def scan(k: SSAValue, inside_run: bool, h: list[SSAValue]) -> list[SSAValue]:
-            """The first position from ``k`` (at most the length) where ``member`` is not
-            ``inside_run`` (and ``h`` continued over the code points passed)."""
+        def classed(k: SSAValue, mask: int) -> SSAValue:
+            return self.iand(self.load(text.classes, k), mask)
 
-            def more(values: list[SSAValue]) -> SSAValue:
-                # classes[length] is inside the buffer (its size is at least length + 1).
-                at = member(values[0])
-                if inside_run:
-                    return at
-                return self.emit(
-                    arith.AndIOp(self.cmpi("ult", values[0], text.length), self.negate(at))
-                )
+        def scan_more(k: SSAValue, in_run: bool) -> SSAValue:
+            """Whether a scan ``in_run`` (else outside runs) goes on past position ``k``."""
+            if in_run:  # classes[length] (a space) is outside every run
+                want = self.constant(bit if inside else 0, i8)
+                return self.cmpi("eq", classed(k, bit), want)
+            # outside a run and not the end: the bit as outside runs have it, no end mark
+            want = self.constant(0 if inside else bit, i8)
+            return self.cmpi("eq", classed(k, bit | CLASS_END), want)
+
+        def scan(k: SSAValue, in_run: bool, h: list[SSAValue]) -> list[SSAValue]:
+            """The first position from ``k`` that is not ``in_run`` (and ``h`` continued over
+            the code points passed)."""
 
             def next_one(values: list[SSAValue]) -> list[SSAValue]:
                 k, *h = values
-                if h:
+                if hashed and h:
                     h = [self.fnv_mix(h[0], self.emit(arith.ExtUIOp(self.load(text.cps, k), i64)))]
+                elif h:
+                    cp = self.load(text.cps, k)
+                    wide = self.emit(arith.ExtUIOp(cp, i64))
+                    h = [self.ior(self.shl(h[0], 8), wide), self.ior(h[1], cp)]
                 return [self.iadd(k, 1), *h]
 
-            return self.while_loop([k, *h], more, next_one)
+            return self.while_loop([k, *h], lambda v: scan_more(v[0], in_run), next_one)
 
         def step(values: list[SSAValue]) -> list[SSAValue]:
             k, *carried = values
-            (start,) = scan(k, False, [])
-            offset_basis = [self.constant(signed64(FNV_OFFSET), i64)] if hashed else []
-            end, *h = scan(start, True, offset_basis)
+            # One code point outside runs between two (one space) is the common case: the
+            # first check is peeled, so that the loop and its set-up run for longer gaps only.
+            (start,) = self.if_else(
+                scan_more(k, False), lambda: scan(self.iadd(k, 1), False, []), lambda: [k]
+            )
+            folded = (
+                [self.constant(signed64(FNV_OFFSET), i64)] if hashed
+                else [self.constant(0, i64), self.constant(0, i32)] if packed else []
+            )  # fmt: skip
+            end, *h = scan(start, True, folded)
             carried = self.if_else(
                 self.cmpi("ult", start, end), lambda: body(start, end, [*h, *carried]),
                 lambda: carried,
             )  # fmt: skip
-            return [end, *carried]
+            # classes[end] is outside the run (past the row when end is its length)
+            return [self.iadd(end, 1), *carried]
 
         initial = [self.constant(0, index), *carried]
         return self.while_loop(initial, lambda v: self.cmpi("ult", v[0], text.length), step)[1:]
@@ -1159,11 +1255,12 @@ class TextEmitter:
         blobs = self.lowering.blobs
         built = word_index(blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets),
                            low, high)  # fmt: skip
-        tokens_table = tuple(
-            blobs.add(f"word_tokens_{part}", getattr(built.tokens, part))
-            for part in ("codepoints", "offsets", "table")
-        ) + (built.tokens.probes,)
-        token_ids = blobs.add("word_token_ids", built.token_ids)
+        tokens_table = (
+            *(blobs.add(f"word_tokens_{part}", getattr(built.tokens, part))
+              for part in ("codepoints", "offsets")),
+            blobs.add("word_token_slots", built.token_slots),
+            built.tokens.probes,
+        )  # fmt: skip
         edges = (*tokens_table[:2], blobs.add("word_edges", built.edges), built.edge_probes)
         positions = self.scratch(self.scratch_name(op, "tokens"), i64, self.text_scratch_size(op))
         zero, one = self.constant(0, index), self.constant(1, index)
@@ -1171,20 +1268,20 @@ class TextEmitter:
         terms = self.constant(op.terms, i64)
 
         def token(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            """The run's index in the table of tokens (-1: no term holds it) listed."""
-            h, tokens = values
+            """The run's record in ``token_slots`` (-1: no term holds it) listed."""
+            packed, high, tokens = values
 
             def listed() -> list[SSAValue]:
                 length = self.isub(end, start)
-                key = self.term_key(h, text.cps, start, length)
-                found = self.lookup(tokens_table, key, text.cps, start, length)
+                key = self.token_key(packed, high, text.cps, start, length)
+                found = self.lookup(tokens_table, key, text.cps, start, length, TOKEN_STARTS - 1)
                 self.store(found, positions, tokens)
                 return [self.iadd(tokens, 1)]
 
-            return self.if_else(self.is_token(op, text, h, start, end), listed,
+            return self.if_else(self.is_token(op, text, None, start, end), listed,
                                 lambda: [tokens])  # fmt: skip
 
-        (tokens,) = self.each_token(text, [zero], token)
+        (tokens,) = self.each_run(text, CLASS_WORD, True, [zero], token, packed=True)
 
         def counted(sequence: SSAValue, n: int | SSAValue, carried: list[SSAValue]):
             """``carried`` with ``sequence`` (an id, or -1) of ``n + 1`` tokens counted if it
@@ -1202,20 +1299,25 @@ class TextEmitter:
             first = self.load(positions, i)
 
             def known() -> list[SSAValue]:
-                at = self.cast(first, index)
-                sequence = self.emit(arith.ExtSIOp(self.blob_value(token_ids, at), i64))
+                sequence = self.shr(first, TOKEN_ID_SHIFT)
                 longest = self.min_index(self.isub(tokens, i), self.constant(high, index))
+                follows = self.constant(TOKEN_FOLLOWS | signed64(1 << 63), i64)
 
                 def extend(n: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
                     sequence, *carried = values
                     following = self.load(positions, self.iadd(i, n))
                     alive = self.emit(
-                        arith.AndIOp(self.cmpi("sge", sequence, self.constant(0, i64)),
-                                     self.cmpi("sge", following, self.constant(0, i64)))
+                        arith.AndIOp(
+                            self.cmpi("sge", sequence, self.constant(0, i64)),
+                            # a token that extends some sequence (and not -1)
+                            self.cmpi("eq", self.iand(following, follows),
+                                      self.constant(TOKEN_FOLLOWS, i64)),
+                        )
                     )  # fmt: skip
 
                     def step() -> list[SSAValue]:
-                        key = self.ior(self.shl(sequence, EDGE_SHIFT), following)
+                        token = self.iand(following, TOKEN_STARTS - 1)
+                        key = self.ior(self.shl(sequence, EDGE_SHIFT), token)
                         key = self.ior(key, self.constant(signed64(1 << 63), i64))
                         found = self.lookup(edges, key, text.cps, zero, zero)
                         return [found, *counted(found, n, carried)]
@@ -1223,7 +1325,10 @@ class TextEmitter:
                     return self.if_else(alive, step, lambda: [none, *carried])
 
                 first_counted = counted(sequence, 0, carried)
-                return self.for_range(one, longest, [sequence, *first_counted], extend)[1:]
+                # a one-token sequence with no edge extends no further (-1)
+                starts = self.cmpi("ne", self.iand(first, TOKEN_STARTS), self.constant(0, i64))
+                extended = self.select(starts, sequence, none)
+                return self.for_range(one, longest, [extended, *first_counted], extend)[1:]
 
             known_token = self.cmpi("sge", first, self.constant(0, i64))
             return self.if_else(known_token, known, lambda: carried)

@@ -297,6 +297,46 @@ def term_key(term: str) -> int:
     return fnv1a64_codepoints(term) & HASHED_KEY_MASK
 
 
+#: the most code points (each below 256) of a token whose ``token_key`` holds them
+TOKEN_BYTES = 7
+#: the bit of a ``token_key`` from which its number of code points is stored
+TOKEN_LENGTH_SHIFT = 56
+
+
+def token_key(token: str) -> int:
+    """A token's 64-bit key (unsigned) in the word analyzer's table of tokens
+    (``word_index``): a token of one to ``TOKEN_BYTES`` code points, each below 256, is its
+    own key, the code points a byte apiece (the last lowest) under the sign bit and its
+    length (from bit ``TOKEN_LENGTH_SHIFT``), so equal keys mean equal tokens; any other
+    token's key is ``fnv1a64_codepoints`` with bits 62 and 63 clear. The kernel packs the
+    bytes as it scans a token."""
+    points = [ord(ch) for ch in token]
+    if not 1 <= len(points) <= TOKEN_BYTES or max(points) >= 256:
+        return fnv1a64_codepoints(token) & HASHED_KEY_MASK
+    packed = 0
+    for point in points:
+        packed = (packed << 8) | point
+    return (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed
+
+
+def _token_keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``token_key`` of every term at once (uint64)."""
+    lengths = np.diff(offsets)
+    keys = _hashes(codepoints, offsets) & np.uint64(HASHED_KEY_MASK)
+    starts = offsets[:-1]
+    fits = (lengths >= 1) & (lengths <= TOKEN_BYTES)
+    packed = np.zeros(len(lengths), dtype=np.uint64)
+    for k in range(TOKEN_BYTES):
+        has = lengths > k
+        points = np.zeros(len(lengths), dtype=np.uint64)
+        points[has] = codepoints[starts[has] + k].astype(np.uint64)
+        fits &= points < np.uint64(256)
+        packed = np.where(has, (packed << np.uint64(8)) | points, packed)
+    tags = np.uint64(1 << 63) | (lengths.astype(np.uint64) << np.uint64(TOKEN_LENGTH_SHIFT))
+    keys[fits] = (packed | tags)[fits]
+    return keys
+
+
 def home_slot(key: int, size: int) -> int:
     """The first slot a key probes in a table of ``size`` (a power of two) slots."""
     bits = size.bit_length() - 1
@@ -345,8 +385,9 @@ def _hashes(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return hashes
 
 
-def term_table(terms: Sequence[str]) -> TermTable:
-    """An open-addressing table that finds the index of each of the (distinct) ``terms``.
+def term_table(terms: Sequence[str], tokens: bool = False) -> TermTable:
+    """An open-addressing table that finds the index of each of the (distinct) ``terms``
+    (keyed by ``term_key``, or with ``tokens`` by ``token_key``).
 
     ``size`` is the smallest power of two ``>= 2 * len(terms)`` (at least 1). Slot ``k`` is
     ``table[2k : 2k + 2] = (key, index)`` with ``key`` the ``term_key`` of the term as a signed
@@ -363,7 +404,7 @@ def term_table(terms: Sequence[str]) -> TermTable:
     codepoints = np.frombuffer(text, dtype="<u4").astype(np.int32)
     offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, terms), np.int64, len(terms)), out=offsets[1:])
-    table, probes = key_table(_keys(codepoints, offsets))
+    table, probes = key_table((_token_keys if tokens else _keys)(codepoints, offsets))
     return TermTable(codepoints=codepoints, offsets=offsets, table=table, probes=probes)
 
 
@@ -410,7 +451,17 @@ class WordIndex:
     token_ids: np.ndarray  # int32 per token: the id of the one-token sequence
     edges: np.ndarray  # key_table of (id, token) pair keys; a slot's index is the id after
     edge_probes: int
+    #: ``tokens.table`` with each token's index joined by ``TOKEN_STARTS`` when its
+    #: one-token sequence has an edge, ``TOKEN_FOLLOWS`` when it extends some sequence, and
+    #: its ``token_ids`` entry shifted by ``TOKEN_ID_SHIFT``: one probe gives all
+    token_slots: np.ndarray
 
+
+#: Flags of a token in ``WordIndex.token_slots`` (below them its index), and the shift of
+#: its id there.
+TOKEN_STARTS = 1 << 30
+TOKEN_FOLLOWS = 1 << 31
+TOKEN_ID_SHIFT = 32
 
 #: An edge key: the sign bit (so it reads as exact, never compared as code points), the id
 #: of a sequence shifted by ``EDGE_SHIFT``, and the token that extends it.
@@ -457,16 +508,26 @@ def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int)
                 child = number if n == last else sequence_id(" ".join(parts[: n + 1]))
                 edges[parent, tokens[part]] = child
             parent = child
-    if len(ids) >= 1 << EDGE_SHIFT:
+    if len(ids) >= TOKEN_STARTS:  # token indices below the flags, ids below the sign bit
         raise ValueError(f"a word vocabulary of {len(ids)} sequences is too large to index")
     keys = np.fromiter((edge_key(*pair) for pair in edges), np.uint64, len(edges))
     table, probes = key_table(keys)
     used = table[1::2] >= 0
     children = np.fromiter(edges.values(), np.int64, len(edges))
     table[1::2][used] = children[table[1::2][used]]
+    ids_of_tokens = np.array(token_ids, dtype=np.int64)
+    parents = {parent for parent, _ in edges}
+    records = np.arange(len(tokens), dtype=np.int64) | (ids_of_tokens << TOKEN_ID_SHIFT)
+    records[[k for k, id_ in enumerate(token_ids) if id_ in parents]] |= TOKEN_STARTS
+    records[sorted({token for _, token in edges})] |= TOKEN_FOLLOWS
+    found = term_table(list(tokens), tokens=True)
+    slots = found.table.copy()
+    taken = slots[1::2] >= 0
+    slots[1::2][taken] = records[slots[1::2][taken]]
     return WordIndex(
-        tokens=term_table(list(tokens)),
-        token_ids=np.array(token_ids, dtype=np.int32),
+        tokens=found,
+        token_ids=ids_of_tokens.astype(np.int32),
         edges=table,
         edge_probes=probes,
+        token_slots=slots,
     )

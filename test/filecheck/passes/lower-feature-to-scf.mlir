@@ -125,7 +125,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 
 // CHECK-LABEL: builtin.module attributes {willump.schedule = {classify = {steps = [{kernel = "classify_stage0"}], returns = ["v3"], errors = {"0" = {op = "feature.decode_text", value = "arg0", column = "docs"}, "2" = {op = "feature.weight_terms"}, "3" = {op = "feature.sparse_linear"}}, constants = {}}}}
 // CHECK-DAG: "memref.global"() <{sym_name = "cc", type = memref<1114112xi8>, initial_value, sym_visibility = "public"}>
-// CHECK-DAG: "memref.global"() <{sym_name = "word_tokens_table_{{[0-9a-f]+}}", type = memref<16xi64>, initial_value, sym_visibility = "public"}>
+// CHECK-DAG: "memref.global"() <{sym_name = "word_token_slots_{{[0-9a-f]+}}", type = memref<16xi64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "word_edges_{{[0-9a-f]+}}", type = memref<4xi64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "tally_terms_{{[0-9a-f]+}}", type = memref<8xf64>, initial_value, sym_visibility = "public"}>
 // CHECK: func.func @classify_stage0(
@@ -150,7 +150,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-DAG: [[B240:%[0-9]+]] = arith.constant 240 : i32
 // CHECK-DAG: [[INDEX:%[0-9]+]] = memref.get_global @ci : memref<4352xi32>
 // CHECK-DAG: [[BLOCKS:%[0-9]+]] = memref.get_global @cb : memref<512xi32>
-// CHECK-DAG: [[TOKENS:%[0-9]+]] = memref.get_global @word_tokens_table_{{[0-9a-f]+}} : memref<16xi64>
+// CHECK-DAG: [[TOKENS:%[0-9]+]] = memref.get_global @word_token_slots_{{[0-9a-f]+}} : memref<16xi64>
 // CHECK-DAG: [[EDGES:%[0-9]+]] = memref.get_global @word_edges_{{[0-9a-f]+}} : memref<4xi64>
 // CHECK-DAG: [[PROBING:%[0-9]+]] = arith.constant -2 : i64
 // CHECK-DAG: [[TERMS:%[0-9]+]] = memref.get_global @tally_terms_{{[0-9a-f]+}} : memref<8xf64>
@@ -177,14 +177,19 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // The code point's block (cp >> 8) in the index, then its entry in the blocks.
 // CHECK: memref.load [[INDEX]][%{{[0-9]+}}] : memref<4352xi32>
 // CHECK: memref.load [[BLOCKS]][%{{[0-9]+}}] : memref<512xi32>
-// Each token is looked up once in the table of the vocabulary's tokens: a while loop probes
-// slots from hash & mask until the token is found or an empty slot ends the search.
+// Each token is looked up once in the table of the vocabulary's tokens, by its key (its
+// bytes, packed as it is scanned, when they hold it): for an exact key a while loop probes
+// slots from its home until the slot holding it or an empty one; for a hashed key another
+// also compares code points until the token is found or an empty slot ends the search.
+// CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}) : (i64) -> i64 {
+// CHECK: memref.load [[TOKENS]]
 // CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}, %{{[0-9]+}} = [[PROBING]]) : (i64, i64) -> (i64, i64) {
 // CHECK-NEXT: [[AGAIN:%[0-9]+]] = arith.cmpi eq, %{{[0-9]+}}, [[PROBING]] : i64
 // CHECK-NEXT: scf.condition([[AGAIN]])
 // CHECK: memref.load [[TOKENS]]
-// Then each n-gram: its first token's id, extended by the next token through the edges.
-// CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}, %{{[0-9]+}} = [[PROBING]]) : (i64, i64) -> (i64, i64) {
+// Then each n-gram: its first token's id (in the token's slot), extended by the next token
+// through the edges (exact keys).
+// CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}) : (i64) -> i64 {
 // CHECK: memref.load [[EDGES]]
 // Each term found adds idf * coef to the decision (the squared norm grows by
 // idf^2 * (2c + 1)); after the row, the l2 norm divides the sum.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import unicodedata
 from functools import cache
@@ -23,6 +24,11 @@ from willump_mlir.frontend.text_tables import (
     CLASS_SPACE,
     CLASS_WORD,
     MAP_PYTHON,
+    TOKEN_BYTES,
+    TOKEN_FOLLOWS,
+    TOKEN_ID_SHIFT,
+    TOKEN_LENGTH_SHIFT,
+    TOKEN_STARTS,
     CharMap,
     TermTable,
     char_classes,
@@ -31,6 +37,8 @@ from willump_mlir.frontend.text_tables import (
     home_slot,
     term_key,
     term_table,
+    token_key,
+    word_index,
 )
 
 CONFIGS = list(itertools.product([False, True], [None, "ascii", "unicode"]))
@@ -347,3 +355,51 @@ def test_term_table_edge_cases() -> None:
     layout = term_table(["a", "", "é字"])
     assert layout.codepoints.tolist() == [ord("a"), 0xE9, 0x5B57]
     assert layout.offsets.tolist() == [0, 1, 1, 3]
+
+
+def test_token_keys() -> None:
+    """A token of one to seven code points below 256 is its own key (bytes, length, sign);
+    any other token is its FNV-1a with 2 bits clear, as ``term_key``'s hashed keys. The
+    table's keys (computed at once) agree with ``token_key``, and each token is found."""
+    rng = random.Random(2)  # not numpy's choice: its strings lose trailing NULs
+    alphabet = "ab_9\x00\x01é\xff字\U0001f600\U0010ffff\u0100"
+    tokens = sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 11))) for _ in range(4000)})
+    tokens += ["a" * 7, "a" * 8, "\xff" * 7, "\xff" * 6 + "\u0100", "x" * 300]
+    table = term_table(tokens, tokens=True)
+    used = table.table[1::2] >= 0
+    assert sorted(table.table[1::2][used].tolist()) == list(range(len(tokens)))
+    for code, index in zip(table.table[0::2][used], table.table[1::2][used], strict=True):
+        token = tokens[index]
+        key = token_key(token)
+        assert int(code) == signed(key)
+        points = [ord(ch) for ch in token]
+        if len(points) <= TOKEN_BYTES and max(points) < 256:
+            packed = sum(p << (8 * (len(points) - 1 - k)) for k, p in enumerate(points))
+            assert key == (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed, token
+        else:
+            assert key == reference_hash(token) & ((1 << 62) - 1), token
+    assert len({token_key(t) for t in tokens}) == len(tokens)
+    assert token_key("\x00") != token_key("\x00\x00") != token_key("\x00" * 3)
+
+
+def test_word_index_token_slots() -> None:
+    """Each token's slot holds its index, its one-token id and whether that id has an edge
+    (``TOKEN_STARTS``) and whether the token extends some sequence (``TOKEN_FOLLOWS``)."""
+    terms = ["new york", "new", "york city", "city", "the", "a b", "new york city"]
+    table = term_table(terms)
+    index = word_index(table.codepoints, table.offsets, 1, 3)
+    tokens = [
+        "".join(map(chr, index.tokens.codepoints[a:b]))
+        for a, b in itertools.pairwise(index.tokens.offsets)
+    ]
+    slots = index.token_slots.reshape(-1, 2)
+    assert (slots[:, 0] == index.tokens.table.reshape(-1, 2)[:, 0]).all()
+    records = {tokens[int(v) & (TOKEN_STARTS - 1)]: int(v) for v in slots[:, 1] if v >= 0}
+    assert sorted(records) == sorted(tokens) == ["a", "b", "city", "new", "the", "york"]
+    for token, record in records.items():
+        assert record >> TOKEN_ID_SHIFT == index.token_ids[tokens.index(token)]
+    starts = {t for t, r in records.items() if r & TOKEN_STARTS}
+    follows = {t for t, r in records.items() if r & TOKEN_FOLLOWS}
+    assert starts == {"new", "york", "a"}  # "new york", "york city", "a b" (not "city")
+    assert follows == {"york", "city", "b"}
+    assert records["new"] >> TOKEN_ID_SHIFT == terms.index("new")
