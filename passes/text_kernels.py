@@ -80,7 +80,8 @@ CLASS_WORD = 1
 CLASS_SPACE = 2
 SPACE = 0x20
 MAP_PYTHON = -1
-WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
+WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: slots, in sets of WORD_CACHE_WAYS
+WORD_CACHE_WAYS = 4  # a word's slot is one of the four of its set (32 bytes)
 WORD_CACHE_ROOM = 1 << 20  # its arena (i32 entries: 4 MB)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
@@ -1427,8 +1428,11 @@ class TextEmitter:
         ``tally_hit``); returns the last ``carried``.
 
         The cache lives in scratch buffers the runtime keeps per thread and kernel across
-        calls (all zero: empty). Each of the ``WORD_CACHE_SLOTS`` direct-mapped ``slots``
-        holds the high half of a word's FNV-1a and one plus the word's offset in the arena
+        calls (all zero: empty). A word's FNV-1a picks a set of ``WORD_CACHE_WAYS`` of the
+        ``WORD_CACHE_SLOTS`` ``slots``, in the order the words came (the first, frequent
+        words are found first; an empty slot ends the set's words, and a new word takes
+        the first empty slot, or the last slot of a full set). A slot holds the high half
+        of a word's FNV-1a and one plus the word's offset in the arena
         ``words``, which holds there the word's length, its number of hits, (with a
         ``tally``) its sum of ``idf**2`` and its sums of ``idf * coef``, one per output,
         over its hits (the bits of each f64 in two entries), its code points and its hits'
@@ -1576,26 +1580,52 @@ class TextEmitter:
                 return inner
             return with_word([*inner[:2], *carried[2:]], word)
 
+        def find(
+            at: SSAValue, h: SSAValue, start: SSAValue, length: SSAValue
+        ) -> list[SSAValue]:
+            """The arena offset of the word ``text.cps[start:][:length]`` (FNV-1a ``h``) in
+            the set of slots from ``at``, or -1, and one past the last slot looked at (a
+            missing word's slot)."""
+            searching = self.constant(-2, i64)
+            last = self.constant(WORD_CACHE_WAYS - 1, index)
+
+            def step(values: list[SSAValue]) -> list[SSAValue]:
+                way, _ = values
+                entry = self.load(slots, self.iadd(at, way))
+                stored = self.iand(entry, low_half)
+                empty = self.cmpi("eq", entry, zero64)
+                candidate = self.emit(
+                    arith.AndIOp(
+                        self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)), self.negate(empty)
+                    )
+                )
+                offset = self.isub(stored, self.constant(1, i64))
+                found = self.if_else(
+                    candidate,
+                    lambda: [same_word(self.cast(offset, index), start, length)],
+                    lambda: [false],
+                )[0]
+                over = self.emit(arith.OrIOp(empty, self.cmpi("eq", way, last)))
+                result = self.select(
+                    found, offset, self.select(over, self.constant(-1, i64), searching)
+                )
+                return [self.iadd(way, 1), result]
+
+            def more(values: list[SSAValue]) -> SSAValue:
+                return self.cmpi("eq", values[1], searching)
+
+            return self.while_loop([zero, searching], more, step)
+
         def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             h, *carried = values
             length = self.isub(end, start)
-            at = self.cast(self.home_slot(h, WORD_CACHE_SLOTS), index)
-            entry = self.load(slots, at)
-            stored = self.iand(entry, low_half)
-            candidate = self.emit(
-                arith.AndIOp(
-                    self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)),
-                    self.cmpi("ne", stored, zero64),
-                )
-            )
-            offset = self.cast(self.isub(stored, self.constant(1, i64)), index)
-            found = self.if_else(
-                candidate, lambda: [same_word(offset, start, length)], lambda: [false]
-            )[0]
+            home = self.home_slot(h, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
+            at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
+            way, offset = find(at, h, start, length)
             return self.if_else(
-                found,
-                lambda: cached(offset, length, carried),
-                lambda: missed(start, end, h, at, carried),
+                self.cmpi("sge", offset, zero64),
+                lambda: cached(self.cast(offset, index), length, carried),
+                lambda: missed(start, end, h, self.iadd(at, self.isub(way, 1)), carried),
             )
 
         return self.each_word(text, carried, word, hashed=True)

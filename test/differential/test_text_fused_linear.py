@@ -261,6 +261,39 @@ def test_tallied_rows_through_a_small_word_cache(
         np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
 
 
+@pytest.mark.parametrize("slots", [4, 8])
+def test_word_cache_sets_fill_and_take_new_words_in_their_last_slot(
+    texts: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, slots: int
+) -> None:
+    """A char_wb word cache of one or two sets of four slots: the sets fill at once, each
+    new word then takes a full set's last slot (the first three stay), words collide in
+    their set and in the high half of the hash they store by chance only; a word found
+    in any slot adds its stored sums. The same bits in any order and one row at a time,
+    and the same values as scikit-learn."""
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_SLOTS", slots)
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(tmp_path))  # not the default's object
+    train, labels, held_out = texts
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert tallied(compiled)
+    few = ["the", "great", "and", "is", "to", "of"]  # more than a set holds, again and again
+    rows = [" ".join(few[k % 6 :] + few[: k % 6]) for k in range(12)] + held_out
+    cold = compiled(rows)
+    np.testing.assert_allclose(cold, score(rows), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(compiled(rows), cold)
+    np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
+    for k in (0, 5, 12, len(rows) - 1):
+        np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
+
+
 def test_sums_overflowing_from_finite_weights_run_in_python(texts: Any) -> None:
     """An idf of 1e200 (set by hand) keeps the weights finite but overflows the squared
     norm: scikit-learn divides by an infinite norm; the tally hands the row to Python."""
