@@ -69,7 +69,7 @@ from willump_mlir.abi import (
 from willump_mlir.blobs import BlobError
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import BlobAttr, batch_width
-from willump_mlir.frontend.text_tables import EDGE_SHIFT, word_index
+from willump_mlir.frontend.text_tables import EDGE_SHIFT, TermTable, renumbered, word_index
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -155,6 +155,12 @@ class Tally:
     #: kernel rounded them
     terms: BlobAttr | None = None
     base: SSAValue | None = None  # i32: the row's stamp (``tally_start``)
+    #: char and char_wb terms with idf, renumbered from the most frequent (lowest idf) on,
+    #: so the counts of the terms most rows hit share cache lines: the vocabulary table
+    #: ``(code points, offsets, slots, probes)`` giving the new numbers, and ``idf`` in
+    #: their order (``terms`` is in it too)
+    vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None = None
+    idf: BlobAttr | None = None
 
     @property
     def outputs(self) -> int:
@@ -1101,6 +1107,8 @@ class TextEmitter:
         n-gram and touch its home slot (independent loads the CPU overlaps), then probe and
         count (the slots are in cache by then); char_wb words through ``char_wb_cached``."""
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
+        if tally is not None and tally.vocabulary is not None:
+            vocabulary = tally.vocabulary
         units = self.units_buffer(op)
         room = self.ngram_scratch_size(op)
         keys = self.scratch(self.scratch_name(op, "keys"), i64, room)
@@ -1108,7 +1116,7 @@ class TextEmitter:
         lengths = self.scratch(self.scratch_name(op, "ngram_lengths"), i32, room)
         homes = self.scratch(self.scratch_name(op, "homes"), i64, room)
         counter = self.scratch(self.scratch_name(op, "ngrams"), i64, ScratchSize(1))
-        slots = self.blob(op.vocab_table)
+        slots = self.blob(vocabulary[2])
 
         def record(key: SSAValue, start: SSAValue, end: SSAValue) -> None:
             n = self.cast(self.load(counter, 0), index)
@@ -1116,7 +1124,7 @@ class TextEmitter:
             self.store(key, keys, n)
             self.store(self.cast(start, i32), starts, n)
             self.store(self.cast(length, i32), lengths, n)
-            home = self.home_slot(key, op.vocab_table.size // 2)
+            home = self.home_slot(key, vocabulary[2].size // 2)
             self.store(self.load(slots, self.cast(self.shl(home, 1), index)), homes, n)
             self.store(self.cast(self.iadd(n, 1), i64), counter, self.constant(0, index))
 
@@ -1268,15 +1276,39 @@ class TextEmitter:
         offset = self.linear_offsets(linear)[use.index]
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(op.terms))
         stamp = self.scratch(self.scratch_name(op, "stamp"), i64, ScratchSize(1))
-        terms = None
+        tally = Tally(weights, linear, offset, counts, stamp, idf=weights.idf)
         if weights.idf is not None:
             blobs = self.lowering.blobs
             idf = blobs.array(weights.idf)
             coef = blobs.array(linear.coef)[:, offset : offset + op.terms]
             with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
                 record = np.column_stack([idf * idf, idf[:, None] * coef.T])
-            terms = blobs.add("tally_terms", record)
-        return Tally(weights, linear, offset, counts, stamp, terms)
+            if op.analyzer.data != "word":  # word terms: numbered by ``word_index``
+                order = np.argsort(idf, kind="stable")
+                record = record[order]
+                tally.vocabulary = self.renumbered_vocabulary(op, order)
+                tally.idf = blobs.add("tally_idf", idf[order])
+            tally.terms = blobs.add("tally_terms", record)
+        return tally
+
+    def renumbered_vocabulary(
+        self: KernelEmitter, op: feature.CountTermsOp, order: np.ndarray
+    ) -> tuple[BlobAttr, BlobAttr, BlobAttr, int]:
+        """``op``'s vocabulary table with term ``k`` the old term ``order[k]``."""
+        blobs = self.lowering.blobs
+        table = TermTable(
+            codepoints=blobs.array(op.vocab_codepoints),
+            offsets=blobs.array(op.vocab_offsets),
+            table=blobs.array(op.vocab_table),
+            probes=op.probes.value.data,
+        )
+        new = renumbered(table, order)
+        return (
+            blobs.add("renumbered_codepoints", new.codepoints),
+            blobs.add("renumbered_offsets", new.offsets),
+            blobs.add("renumbered_table", new.table),
+            new.probes,
+        )
 
     def tally_start(self: KernelEmitter, tally: Tally) -> list[SSAValue]:
         """The row's stamp (the counts zeroed first when it passed ``STAMP_LIMIT``) and its
@@ -1385,8 +1417,8 @@ class TextEmitter:
             def check(at: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
                 entry = self.load(tally.counts, at)
                 value = self.emit(arith.SIToFPOp(self.isub(entry, base), f64))
-                if tally.weights.idf is not None:
-                    value = self.emit(arith.MulfOp(value, self.blob_value(tally.weights.idf, at)))
+                if tally.idf is not None:
+                    value = self.emit(arith.MulfOp(value, self.blob_value(tally.idf, at)))
                 counted = self.cmpi("sgt", entry, base)  # in this row
                 checked = self.nonfinite(value, flags)
                 return [self.select(counted, c, f) for c, f in zip(checked, flags, strict=True)]
