@@ -76,6 +76,8 @@ from willump_mlir.frontend.text_tables import (
     TOKEN_ID_SHIFT,
     TOKEN_LENGTH_SHIFT,
     TOKEN_STARTS,
+    TermTable,
+    renumbered,
     word_index,
 )
 
@@ -89,7 +91,8 @@ CLASS_SPACE = 2
 CLASS_END = 4  # with CLASS_SPACE, after a row's last code point: every skip stops there
 SPACE = 0x20
 MAP_PYTHON = -1
-WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: direct-mapped slots
+WORD_CACHE_SLOTS = 1 << 16  # char_wb word cache: slots, in sets of WORD_CACHE_WAYS
+WORD_CACHE_WAYS = 4  # a word's slot is one of the four of its set (32 bytes)
 WORD_CACHE_ROOM = 1 << 20  # its arena (i32 entries: 4 MB)
 WORD_CACHE_PATIENCE = 1 << 16  # words a full cache leaves out before it is emptied
 CACHED_WORD = 64  # the longest word (code points) the cache keeps
@@ -163,6 +166,12 @@ class Tally:
     #: kernel rounded them
     terms: BlobAttr | None = None
     base: SSAValue | None = None  # i32: the row's stamp (``tally_start``)
+    #: char and char_wb terms with idf, renumbered from the most frequent (lowest idf) on,
+    #: so the counts of the terms most rows hit share cache lines: the vocabulary table
+    #: ``(code points, offsets, slots, probes)`` giving the new numbers, and ``idf`` in
+    #: their order (``terms`` is in it too)
+    vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None = None
+    idf: BlobAttr | None = None
 
     @property
     def outputs(self) -> int:
@@ -1196,6 +1205,8 @@ class TextEmitter:
         n-gram and touch its home slot (independent loads the CPU overlaps), then probe and
         count (the slots are in cache by then); char_wb words through ``char_wb_cached``."""
         vocabulary = (op.vocab_codepoints, op.vocab_offsets, op.vocab_table, op.probes.value.data)
+        if tally is not None and tally.vocabulary is not None:
+            vocabulary = tally.vocabulary
         units = self.units_buffer(op)
         room = self.ngram_scratch_size(op)
         keys = self.scratch(self.scratch_name(op, "keys"), i64, room)
@@ -1203,7 +1214,7 @@ class TextEmitter:
         lengths = self.scratch(self.scratch_name(op, "ngram_lengths"), i32, room)
         homes = self.scratch(self.scratch_name(op, "homes"), i64, room)
         counter = self.scratch(self.scratch_name(op, "ngrams"), i64, ScratchSize(1))
-        slots = self.blob(op.vocab_table)
+        slots = self.blob(vocabulary[2])
 
         def record(key: SSAValue, start: SSAValue, end: SSAValue) -> None:
             n = self.cast(self.load(counter, 0), index)
@@ -1211,7 +1222,7 @@ class TextEmitter:
             self.store(key, keys, n)
             self.store(self.cast(start, i32), starts, n)
             self.store(self.cast(length, i32), lengths, n)
-            home = self.home_slot(key, op.vocab_table.size // 2)
+            home = self.home_slot(key, vocabulary[2].size // 2)
             self.store(self.load(slots, self.cast(self.shl(home, 1), index)), homes, n)
             self.store(self.cast(self.iadd(n, 1), i64), counter, self.constant(0, index))
 
@@ -1372,15 +1383,39 @@ class TextEmitter:
         offset = self.linear_offsets(linear)[use.index]
         counts = self.scratch(self.scratch_name(op, "counts"), i32, ScratchSize(op.terms))
         stamp = self.scratch(self.scratch_name(op, "stamp"), i64, ScratchSize(1))
-        terms = None
+        tally = Tally(weights, linear, offset, counts, stamp, idf=weights.idf)
         if weights.idf is not None:
             blobs = self.lowering.blobs
             idf = blobs.array(weights.idf)
             coef = blobs.array(linear.coef)[:, offset : offset + op.terms]
             with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
                 record = np.column_stack([idf * idf, idf[:, None] * coef.T])
-            terms = blobs.add("tally_terms", record)
-        return Tally(weights, linear, offset, counts, stamp, terms)
+            if op.analyzer.data != "word":  # word terms: numbered by ``word_index``
+                order = np.argsort(idf, kind="stable")
+                record = record[order]
+                tally.vocabulary = self.renumbered_vocabulary(op, order)
+                tally.idf = blobs.add("tally_idf", idf[order])
+            tally.terms = blobs.add("tally_terms", record)
+        return tally
+
+    def renumbered_vocabulary(
+        self: KernelEmitter, op: feature.CountTermsOp, order: np.ndarray
+    ) -> tuple[BlobAttr, BlobAttr, BlobAttr, int]:
+        """``op``'s vocabulary table with term ``k`` the old term ``order[k]``."""
+        blobs = self.lowering.blobs
+        table = TermTable(
+            codepoints=blobs.array(op.vocab_codepoints),
+            offsets=blobs.array(op.vocab_offsets),
+            table=blobs.array(op.vocab_table),
+            probes=op.probes.value.data,
+        )
+        new = renumbered(table, order)
+        return (
+            blobs.add("renumbered_codepoints", new.codepoints),
+            blobs.add("renumbered_offsets", new.offsets),
+            blobs.add("renumbered_table", new.table),
+            new.probes,
+        )
 
     def tally_start(self: KernelEmitter, tally: Tally) -> list[SSAValue]:
         """The row's stamp (the counts zeroed first when it passed ``STAMP_LIMIT``) and its
@@ -1489,8 +1524,8 @@ class TextEmitter:
             def check(at: SSAValue, flags: list[SSAValue]) -> list[SSAValue]:
                 entry = self.load(tally.counts, at)
                 value = self.emit(arith.SIToFPOp(self.isub(entry, base), f64))
-                if tally.weights.idf is not None:
-                    value = self.emit(arith.MulfOp(value, self.blob_value(tally.weights.idf, at)))
+                if tally.idf is not None:
+                    value = self.emit(arith.MulfOp(value, self.blob_value(tally.idf, at)))
                 counted = self.cmpi("sgt", entry, base)  # in this row
                 checked = self.nonfinite(value, flags)
                 return [self.select(counted, c, f) for c, f in zip(checked, flags, strict=True)]
@@ -1532,8 +1567,11 @@ class TextEmitter:
         ``tally_hit``); returns the last ``carried``.
 
         The cache lives in scratch buffers the runtime keeps per thread and kernel across
-        calls (all zero: empty). Each of the ``WORD_CACHE_SLOTS`` direct-mapped ``slots``
-        holds the high half of a word's FNV-1a and one plus the word's offset in the arena
+        calls (all zero: empty). A word's FNV-1a picks a set of ``WORD_CACHE_WAYS`` of the
+        ``WORD_CACHE_SLOTS`` ``slots``, in the order the words came (the first, frequent
+        words are found first; an empty slot ends the set's words, and a new word takes
+        the first empty slot, or the last slot of a full set). A slot holds the high half
+        of a word's FNV-1a and one plus the word's offset in the arena
         ``words``, which holds there the word's length, its number of hits, (with a
         ``tally``) its sum of ``idf**2`` and its sums of ``idf * coef``, one per output,
         over its hits (the bits of each f64 in two entries), its code points and its hits'
@@ -1681,26 +1719,52 @@ class TextEmitter:
                 return inner
             return with_word([*inner[:2], *carried[2:]], word)
 
+        def find(
+            at: SSAValue, h: SSAValue, start: SSAValue, length: SSAValue
+        ) -> list[SSAValue]:
+            """The arena offset of the word ``text.cps[start:][:length]`` (FNV-1a ``h``) in
+            the set of slots from ``at``, or -1, and one past the last slot looked at (a
+            missing word's slot)."""
+            searching = self.constant(-2, i64)
+            last = self.constant(WORD_CACHE_WAYS - 1, index)
+
+            def step(values: list[SSAValue]) -> list[SSAValue]:
+                way, _ = values
+                entry = self.load(slots, self.iadd(at, way))
+                stored = self.iand(entry, low_half)
+                empty = self.cmpi("eq", entry, zero64)
+                candidate = self.emit(
+                    arith.AndIOp(
+                        self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)), self.negate(empty)
+                    )
+                )
+                offset = self.isub(stored, self.constant(1, i64))
+                found = self.if_else(
+                    candidate,
+                    lambda: [same_word(self.cast(offset, index), start, length)],
+                    lambda: [false],
+                )[0]
+                over = self.emit(arith.OrIOp(empty, self.cmpi("eq", way, last)))
+                result = self.select(
+                    found, offset, self.select(over, self.constant(-1, i64), searching)
+                )
+                return [self.iadd(way, 1), result]
+
+            def more(values: list[SSAValue]) -> SSAValue:
+                return self.cmpi("eq", values[1], searching)
+
+            return self.while_loop([zero, searching], more, step)
+
         def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             h, *carried = values
             length = self.isub(end, start)
-            at = self.cast(self.home_slot(h, WORD_CACHE_SLOTS), index)
-            entry = self.load(slots, at)
-            stored = self.iand(entry, low_half)
-            candidate = self.emit(
-                arith.AndIOp(
-                    self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)),
-                    self.cmpi("ne", stored, zero64),
-                )
-            )
-            offset = self.cast(self.isub(stored, self.constant(1, i64)), index)
-            found = self.if_else(
-                candidate, lambda: [same_word(offset, start, length)], lambda: [false]
-            )[0]
+            home = self.home_slot(h, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
+            at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
+            way, offset = find(at, h, start, length)
             return self.if_else(
-                found,
-                lambda: cached(offset, length, carried),
-                lambda: missed(start, end, h, at, carried),
+                self.cmpi("sge", offset, zero64),
+                lambda: cached(self.cast(offset, index), length, carried),
+                lambda: missed(start, end, h, self.iadd(at, self.isub(way, 1)), carried),
             )
 
         return self.each_word(text, carried, word, hashed=True)

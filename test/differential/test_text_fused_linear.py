@@ -205,6 +205,63 @@ def test_non_finite_idf_stops_the_batch_as_in_sklearn(texts: Any, bad: float, no
     check(compiled, score, ["the cat", "a dog", ""])
 
 
+@pytest.mark.parametrize("analyzer", ["char_wb", "char"])
+def test_char_terms_renumbered_by_idf(texts: Any, analyzer: str) -> None:
+    """Tallied char and char_wb terms are numbered from the lowest idf on (the vocabulary
+    table and the per-term records renumbered at lowering): n-grams of up to six code
+    points (longer terms found by their code points), many equal idfs, three classes;
+    the same values as scikit-learn in any order and one row at a time."""
+    train, _, held_out = texts
+    vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=(3, 6), min_df=1)
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300))
+    model.fit(train, np.arange(len(train)) % 3)
+    assert len(set(vectorizer.idf_)) < len(vectorizer.idf_) / 10  # ties
+
+    def decide(rows: list[str]) -> np.ndarray:
+        return model.decision_function(rows)
+
+    compiled = wm.compile(decide, (train[:20],))
+    assert tallied(compiled)
+    rows = held_out + ["pneumonoultra", "ultra pneumono", "a" * 70, "😀😀😀😀😀😀"]
+    cold = compiled(rows)
+    np.testing.assert_allclose(cold, decide(rows), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
+    for k in (0, len(rows) - 1):
+        np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan, 1e200])
+def test_char_wb_non_finite_or_huge_idf_after_renumbering(texts: Any, bad: float) -> None:
+    """A non-finite idf on a char_wb term (set by hand, so it sorts last or first when the
+    terms are renumbered) stops the batch as scikit-learn does; a huge finite one overflows
+    the squared norm and the row runs in Python."""
+    train, labels, _ = texts
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(train)
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
+    idf = vectorizer.idf_.copy()
+    idf[vectorizer.vocabulary_["grea"]] = bad
+    vectorizer.idf_ = idf
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (["the cat", "a dog"],))
+    assert tallied(compiled)
+    rows = ["the cat", "a great dog", "", "dog"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if bad == 1e200:
+            assert difference(score(rows), compiled(rows)) is None
+            assert compiled.rows_in_python == 1
+            return
+        kind = "NaN" if np.isnan(bad) else "infinity"
+        with pytest.raises(ValueError, match=f"Input (X )?contains {kind}"):
+            score(rows)
+        with pytest.raises(wm.InputError, match=f"row 1: Input X contains {kind}"):
+            compiled(rows)
+    check(compiled, score, ["the cat", "a dog", ""])
+
+
 def test_count_vectorizer_into_model_counts_in_column_order(texts: Any) -> None:
     """Counts read directly by the model (no ``weight_terms``) keep the bitmap drain."""
     train, labels, held_out = texts
@@ -258,6 +315,39 @@ def test_tallied_rows_through_a_small_word_cache(
     np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
     np.testing.assert_array_equal(compiled(rows), cold)
     for k in (0, 600, len(rows) - 3):
+        np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
+
+
+@pytest.mark.parametrize("slots", [4, 8])
+def test_word_cache_sets_fill_and_take_new_words_in_their_last_slot(
+    texts: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, slots: int
+) -> None:
+    """A char_wb word cache of one or two sets of four slots: the sets fill at once, each
+    new word then takes a full set's last slot (the first three stay), words collide in
+    their set and in the high half of the hash they store by chance only; a word found
+    in any slot adds its stored sums. The same bits in any order and one row at a time,
+    and the same values as scikit-learn."""
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_SLOTS", slots)
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(tmp_path))  # not the default's object
+    train, labels, held_out = texts
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, labels)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert tallied(compiled)
+    few = ["the", "great", "and", "is", "to", "of"]  # more than a set holds, again and again
+    rows = [" ".join(few[k % 6 :] + few[: k % 6]) for k in range(12)] + held_out
+    cold = compiled(rows)
+    np.testing.assert_allclose(cold, score(rows), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(compiled(rows), cold)
+    np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
+    for k in (0, 5, 12, len(rows) - 1):
         np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
 
 

@@ -408,6 +408,24 @@ def term_table(terms: Sequence[str], tokens: bool = False) -> TermTable:
     return TermTable(codepoints=codepoints, offsets=offsets, table=table, probes=probes)
 
 
+def renumbered(table: TermTable, order: np.ndarray) -> TermTable:
+    """``table`` with its terms renumbered: term ``k`` is the old term ``order[k]`` (a
+    permutation). The slots stay where they are (a term's key does not change), their
+    indices renamed; the code points and offsets follow the new order."""
+    new = np.empty_like(order)
+    new[order] = np.arange(len(order))
+    slots = table.table.copy()
+    indices = slots[1::2]
+    used = indices >= 0
+    indices[used] = new[indices[used]]
+    lengths = np.diff(table.offsets)[order]
+    offsets = np.zeros_like(table.offsets)
+    np.cumsum(lengths, out=offsets[1:])
+    shift = np.repeat(table.offsets[:-1][order] - offsets[:-1], lengths)
+    codepoints = table.codepoints[np.arange(offsets[-1]) + shift]
+    return TermTable(codepoints=codepoints, offsets=offsets, table=slots, probes=table.probes)
+
+
 def key_table(keys: np.ndarray) -> tuple[np.ndarray, int]:
     """An open-addressing table of the distinct uint64 ``keys`` and the most slots a lookup
     probes: slot ``k`` is ``table[2k : 2k + 2] = (key as int64, index of the key)``, empty

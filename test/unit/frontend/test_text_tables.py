@@ -35,6 +35,7 @@ from willump_mlir.frontend.text_tables import (
     char_map,
     fnv1a64_codepoints,
     home_slot,
+    renumbered,
     term_key,
     term_table,
     token_key,
@@ -403,3 +404,28 @@ def test_word_index_token_slots() -> None:
     assert starts == {"new", "york", "a"}  # "new york", "york city", "a b" (not "city")
     assert follows == {"york", "city", "b"}
     assert records["new"] >> TOKEN_ID_SHIFT == terms.index("new")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_renumbered_term_table(seed: int) -> None:
+    """A term table renumbered by a permutation finds each term under its new number (long
+    terms compared by their code points, which moved), misses the others, and probes as
+    many slots as before."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("abé字") + ["\U0001f600"]
+    words = {"".join(rng.choice(alphabet, size=rng.integers(0, 12))) for _ in range(2500)}
+    terms = sorted(words)[:2000]
+    others = sorted(words)[2000:] + ["zz", "y" * 40]
+    table = term_table(terms)
+    order = rng.permutation(len(terms))
+    new = renumbered(table, order)
+    assert new.probes == table.probes
+    assert new.codepoints.dtype == np.int32 and new.offsets.dtype == np.int64
+    decoded = ["".join(map(chr, new.codepoints[a:b])) for a, b in itertools.pairwise(new.offsets)]
+    assert decoded == [terms[k] for k in order]
+    for number, old in enumerate(order.tolist()):
+        assert lookup(new, terms[old])[0] == number
+    for other in others:
+        assert lookup(new, other)[0] == -1
+    empty = renumbered(term_table([]), np.arange(0))
+    assert empty.offsets.tolist() == [0] and (empty.table == -1).all()
