@@ -55,6 +55,16 @@ def check(compiled: Any, score: Any, rows: list[str]) -> None:
         np.testing.assert_allclose(compiled(rows[k : k + 1]), want[k : k + 1], rtol=0, atol=ATOL)
 
 
+def word_and_char_wb(rows: list[str], labels: np.ndarray) -> Any:
+    """Word 1-2-gram TF-IDF ∪ char_wb 2-4-gram TF-IDF (``min_df=2``) → LogisticRegression,
+    fitted on ``rows``."""
+    union = FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
+    ])  # fmt: skip
+    return make_pipeline(union, LogisticRegression(max_iter=300)).fit(rows, labels)
+
+
 def fused(compiled: Any) -> bool:
     """Whether the kernels go from counts to the decision in one pass: no buffers of term
     ids and values between the ops."""
@@ -101,11 +111,7 @@ def test_union_multiclass_decision_function(texts: Any) -> None:
     """Two TF-IDF rows (each its own norm) into three classes' decision values."""
     train, _, held_out = texts
     classes = np.arange(len(train)) % 3
-    union = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
-    ])  # fmt: skip
-    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, classes)
+    model = word_and_char_wb(train, classes)
 
     def decide(rows: list[str]) -> np.ndarray:
         return model.decision_function(rows)
@@ -124,11 +130,7 @@ def test_results_do_not_depend_on_the_word_cache(texts: Any) -> None:
     """The same rows give the same bits with the char_wb word cache empty, warm, or
     holding other rows' words, in a batch or one row at a time."""
     train, labels, held_out = texts
-    union = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
-    ])  # fmt: skip
-    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, labels)
+    model = word_and_char_wb(train, labels)
 
     def score(rows: list[str]) -> np.ndarray:
         return model.predict_proba(rows)[:, 1]
@@ -295,13 +297,8 @@ def test_tallied_rows_through_a_small_word_cache(
     many = words(rng, 3000)
     edge = ["q" * 64, "q" * 65, "q" * 63 + "r", "ab" * 32, "ab" * 33, "aaaa", "aaa", "aa"]
     extra = [" ".join(many[k : k + 30]) for k in range(0, 3000, 30)] + [" ".join(edge)]
-    union = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
-    ])  # fmt: skip
     fit_rows = train + extra
-    model = make_pipeline(union, LogisticRegression(max_iter=300))
-    model.fit(fit_rows, np.arange(len(fit_rows)) % 3)
+    model = word_and_char_wb(fit_rows, np.arange(len(fit_rows)) % 3)
 
     def decide(rows: list[str]) -> np.ndarray:
         return model.decision_function(rows)
@@ -330,11 +327,7 @@ def test_word_cache_sets_fill_and_take_new_words_in_their_last_slot(
     monkeypatch.setattr(text_kernels, "WORD_CACHE_SLOTS", slots)
     monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(tmp_path))  # not the default's object
     train, labels, held_out = texts
-    union = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
-    ])  # fmt: skip
-    model = make_pipeline(union, LogisticRegression(max_iter=300)).fit(train, labels)
+    model = word_and_char_wb(train, labels)
 
     def score(rows: list[str]) -> np.ndarray:
         return model.predict_proba(rows)[:, 1]
@@ -400,12 +393,7 @@ def test_tally_stamps_restart(
     monkeypatch.setattr(text_kernels, "STAMP_LIMIT", 40)
     monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(tmp_path))  # not another limit's object
     train, _, held_out = texts
-    union = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2)),
-    ])  # fmt: skip
-    model = make_pipeline(union, LogisticRegression(max_iter=300))
-    model.fit(train, np.arange(len(train)) % 3)
+    model = word_and_char_wb(train, np.arange(len(train)) % 3)
 
     def decide(rows: list[str]) -> np.ndarray:
         return model.decision_function(rows)
