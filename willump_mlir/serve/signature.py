@@ -32,7 +32,6 @@ from willump_mlir.serve.protocol import Table
 
 #: raw dtypes (``ServeSignature.raw``) -> the datatype of a ``table`` input
 _TABLE = {"<f8": "FP64", "<i8": "INT64", "|O": "BYTES"}
-_LIST = {list}
 #: numpy dtype names -> KServe datatypes (anything else travels as BYTES: str, objects,
 #: datetimes as ISO text)
 DATATYPES = {
@@ -179,7 +178,7 @@ class ServeSignature:
             return self.convert(self.arrays(requests[0]))[0]
         joined = []
         for parts, dtype in zip(zip(*requests, strict=True), self.raw, strict=True):
-            if set(map(type, parts)) == _LIST:  # ``table`` lists: one array
+            if all(type(part) is list for part in parts):  # ``table`` lists: one array
                 joined.append(np.array(list(chain.from_iterable(parts)), dtype=dtype))
             else:
                 joined.append(np.concatenate([np.asarray(part, dtype=dtype) for part in parts]))
