@@ -349,6 +349,11 @@ def explain_optimized(fast: OptimizedProgram) -> str:
         "  - the full program recomputes the cheap groups for the rows it gets (only the",
         "    arguments are compacted, not intermediate results), and a DataFrame argument",
         "    is compacted with .iloc, so its rows keep their index labels",
+        "  - a statement that checks its input (astype(int) of a NaN, a date parse, an encoder",
+        "    meeting an unknown category), used or not, runs on every row in the cheap",
+        "    program with what it reads, so a bad value raises the original's error; the full",
+        "    model's own check of its input (NaN or infinity that an expensive group",
+        "    computes) runs on the rows the full program gets only",
     ]
     if fast.rest is not None:
         lines += handoff_lines(fast.rest, "Handed to the original function by the full "
