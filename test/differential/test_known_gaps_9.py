@@ -9,12 +9,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression, Ridge
+from notebook_check import same_on_batches
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 import willump_mlir as wm
 from willump_mlir.pipelines import OptimizedPipeline
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=example)
+
 
 # region 1: cascades and top-K keep the statements that refuse input
 
@@ -135,6 +142,84 @@ def test_top_k_scorer_refuses_what_the_original_refuses(optimized) -> None:
         got = _outcome(lambda b: scorer.top_k(1, b, model), batch)
         assert (want is None) == (got is None), (want, got, batch)
         assert want is None or issubclass(got, want), (want, got)  # type: ignore[arg-type]
+
+
+# endregion
+
+
+# region 3: fillna of nullable columns
+
+
+def _nullable(rows: int, missing: bool = True, nan: bool = True) -> pd.DataFrame:
+    """Int64, Float64 and boolean columns with pd.NA every third row (none without
+    ``missing``), and a Float64 NaN that is not NA every fifth row (none without ``nan``)."""
+    index = np.arange(rows)
+    na = index % 3 == 1 if missing else np.zeros(rows, dtype=bool)
+    values = np.where((index % 5 == 4) & nan, np.nan, index * 0.5)
+    return pd.DataFrame({
+        "i": pd.arrays.IntegerArray(index.astype(np.int64), na.copy()),
+        "f": pd.arrays.FloatingArray(values, na.copy()),
+        "b": pd.arrays.BooleanArray(index % 2 == 0, na.copy()),
+        "x": index * 1.5,
+    })  # fmt: skip
+
+
+def _all_missing(rows: int) -> pd.DataFrame:
+    frame = _nullable(rows)
+    for column in ("i", "f", "b"):
+        frame[column] = pd.Series([pd.NA] * rows, dtype=frame[column].dtype)
+    return frame
+
+
+NULLABLE_MODEL = LinearRegression().fit(np.c_[np.arange(10), np.arange(10) * 0.5], np.arange(10))
+
+
+def filled_int(df):
+    return df["i"].fillna(0) * 2
+
+
+def filled_float(df):
+    return df["f"].fillna(0.5) + df["x"]
+
+
+def filled_bool(df):
+    return df["b"].fillna(False)
+
+
+def filled_frame_to_model(df):
+    return NULLABLE_MODEL.predict(df[["i", "f"]].fillna(0))
+
+
+def filled_in_place(df):
+    df["i"] = df["i"].fillna(-1)
+    return df
+
+
+@pytest.mark.parametrize(
+    ("fn", "why"),
+    [(filled_int, "fillna of a nullable Int64 column"),
+     (filled_float, "fillna of a nullable Float64 column"),
+     (filled_bool, "fillna of a nullable boolean column"),
+     (filled_frame_to_model, "fillna of a nullable Int64 column"),
+     (filled_in_place, "df['i'] = df['i'].fillna(-1)")],
+    ids=lambda v: getattr(v, "__name__", ""),
+)  # fmt: skip
+def test_fillna_of_nullable_columns_runs_the_original(fn: Any, why: str) -> None:
+    """``fillna`` of a nullable Int64, Float64 or boolean column keeps the nullable dtype in
+    pandas (Int64.fillna(0) is Int64), and a Float64 column may hold a NaN that is not NA,
+    which fillna keeps (and a model then refuses): native code builds no nullable column
+    and reads none at run time, so the statement runs in Python, with explain() saying why,
+    and every batch gives the original's result, dtype included, or its error: pd.NA, NaN
+    inside Float64, an empty batch, one row, all missing, more than 2,048 rows. (The
+    assignment ``df["i"] = df["i"].fillna(-1)`` runs in Python as one statement.)"""
+    compiled = _compiled(fn, _nullable(40, nan=False))  # a model refuses the NaN
+    in_python = compiled.explain().split("Runs in Python:")[1].split("Around the native")[0]
+    assert why in in_python, compiled.explain()
+    big = _nullable(3000)
+    batches = [big, big.iloc[:0], big.iloc[[1]], big.iloc[[4]], big.iloc[[0]],
+               _all_missing(5), _all_missing(1), _nullable(50, missing=False),
+               _nullable(3000, nan=False)]  # fmt: skip
+    same_on_batches(fn, compiled, batches)
 
 
 # endregion
