@@ -428,14 +428,14 @@ def _set_table(value: set[Any]) -> tuple[tuple[int, int, int], int]:
 
 
 class _SetTable:
-    """A set as ``_copy`` took it: a shallow copy (which holds its items, so that no other
-    object can take their addresses), and the bytes of the set's hash table with its
-    ``fill``, ``used`` and ``mask``. A call compares those with one ``memcmp`` (the table
-    holds every key's address); only when they differ are the items compared (``==``), and
-    an equal set's table is taken again."""
+    """A set as ``_copy`` took it: its items in a list (which holds them, so that no other
+    object can take their addresses; smaller than a copy of the set), and the bytes of the
+    set's hash table with its ``fill``, ``used`` and ``mask``. A call compares those with
+    one ``memcmp`` (the table holds every key's address); only when they differ are the
+    items compared (``==``), and an equal set's table is taken again."""
 
     def __init__(self, value: set[Any]):
-        self.copy = value.copy()
+        self.items = list(value)
         self.header, table = _set_table(value)
         self.table = ctypes.string_at(table, (self.header[2] + 1) * 2 * _WORD)
 
@@ -443,7 +443,7 @@ class _SetTable:
         header, table = _set_table(value)
         if header == self.header and not _memcmp_of(table, self.table, len(self.table)):
             return True
-        if value != self.copy:
+        if value != set(self.items):
             return False
         self.__init__(value)  # type: ignore[misc]  # an equal set: its table now
         return True
@@ -496,7 +496,9 @@ def _compared(copy: Any) -> tuple[int, str]:
     if isinstance(copy, _Values):  # a Series or DataFrame without copy-on-write
         return int(np.sum(copy.copy.memory_usage())), f"a {type(copy.copy).__name__} of " \
             f"{copy.copy.size:,} values"  # fmt: skip
-    items = copy.copy if isinstance(copy, _ListItems | _SetTable) else copy
+    if isinstance(copy, _SetTable):
+        return len(copy.table), f"a set of {len(copy.items):,} items"
+    items = copy.copy if isinstance(copy, _ListItems) else copy
     if isinstance(items, list | set):
         return len(items) * _WORD, f"a {type(items).__name__} of {len(items):,} items"
     return 0, ""  # compared by identity or version tag: the same cost whatever the size
