@@ -35,6 +35,7 @@ from willump_mlir.dialects.pipeline import (
     ToArrayOp,
     TransformOp,
     batch_width,
+    checks_input,
     is_sparse,
 )
 
@@ -266,10 +267,13 @@ class ColumnNarrower:
         return join.results[0], list(names)
 
 
-def erase_dead_ops(block: Block) -> None:
+def erase_dead_ops(block: Block, keep_checks: bool) -> None:
     """Erase the ops of ``block`` whose results are all unused, Python calls and model calls
     included (xDSL's ``dce`` keeps ops that are not ``Pure``): what nothing reads need not
-    run."""
+    run. With ``keep_checks``, ops that check their input (``ChecksInput``) stay: the
+    original refuses a bad value there even when nothing reads the result."""
     for op in reversed(list(block.ops)):
+        if keep_checks and checks_input(op):
+            continue
         if op.results and not any(r.uses for r in op.results):
             Rewriter.erase_op(op)

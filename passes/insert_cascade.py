@@ -23,7 +23,9 @@ func.return %r : tensor<?xf64>
 
 A plan without ``metric`` and ``threshold`` (top-K only: a regressor has no confidence)
 makes the function compute the cheap result alone, the candidate scorer of a top-K query:
-the cheap model's ``pipeline.predict`` is inlined and the full model's ops go dead.
+the cheap model's ``pipeline.predict`` is inlined and the full model's ops go dead, but for
+those that check their input (``ChecksInput``) and what they read: the original refuses a
+bad value there on every row, and so does the scorer.
 
 The cheap model's input keeps the cheap groups' columns (``column_flow.ColumnNarrower``);
 the ops after the model are copied onto the cheap model's result. When the model's method
@@ -147,7 +149,7 @@ def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
     if threshold is None:  # the cheap scorer of a top-K query
         scorer = before_return(inner.clone(value_mapper={inner.input: features}))
         ret.operands = [cheap_result(scorer.results[0])]
-        erase_dead_ops(function.body.block)  # the full model's ops
+        erase_dead_ops(function.body.block, keep_checks=True)  # the full model's ops
         return
     assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
     probabilities = before_return(ApproxPredictOp(symbol, features, inner.result.type)).results[0]

@@ -23,7 +23,9 @@ becomes
 Ops that the cheap path needs too (a shared text decoding, the cheap groups) are copied into
 the branch and recomputed on the unsettled rows: only the function's arguments cross into
 the branch, so the runtime compacts nothing but its inputs. Ops left unused outside (the
-expensive groups) are erased: they no longer run on settled rows.
+expensive groups) are erased: they no longer run on settled rows. An op that checks its
+input (``ChecksInput``: ``df["e"].astype(int)`` of an expensive group) stays outside too,
+with what it reads: the original refuses a NaN there on every row, settled or not.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from willump_mlir.dialects.cascade import (
     SelectRowsOp,
     YieldOp,
 )
-from willump_mlir.dialects.pipeline import FrameType
+from willump_mlir.dialects.pipeline import FrameType, checks_input
 
 
 def use_def_slice(value: SSAValue) -> set[Operation]:
@@ -84,8 +86,10 @@ def schedule(function: FuncOp, select: SelectRowsOp) -> None:
     merge = MergeOp(branch.outputs[0], select.approx, compacts[0].rows)
     Rewriter.insert_op([*compacts, branch], InsertPoint.before(select))
     Rewriter.replace_op(select, merge)
+    checks = [r for op in body if checks_input(op) for r in op.results]
+    kept = set().union(*map(use_def_slice, checks))
     for op in reversed(body):
-        if all(not r.uses for r in op.results):
+        if op not in kept and all(not r.uses for r in op.results):
             Rewriter.erase_op(op)
 
 

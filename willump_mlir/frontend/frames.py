@@ -447,6 +447,15 @@ class FrameAssembly:
                     items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
         if not _vector(val):
+            dtype = getattr(val.value, "dtype", None)
+            if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
+                nan = ", and a NaN it holds is not NA: fillna keeps it" if dtype.kind == "f" \
+                    else ""  # fmt: skip
+                raise Unsupported(
+                    f"fillna of a nullable {dtype} column is not compiled: pandas keeps the "
+                    f"nullable dtype ({dtype} with pd.NA filled{nan}), which native code "
+                    "does not build, and it reads no nullable column at run time"
+                )
             raise Unsupported("fillna of this value is not compiled (numeric columns only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
         element = val.ssa.type.get_element_type()

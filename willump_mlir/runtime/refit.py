@@ -29,8 +29,12 @@ array, Series or DataFrame (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``), wha
 size. That check costs a call the same whatever the size for a Series or DataFrame (under
 pandas 3's copy-on-write, a write through an object that shares its arrays replaces them:
 their identity is checked, ``_Shared``) and for a dict (CPython's version tag,
-``_DictVersion``); it grows with the size for a numpy array (its bits against a copy: about
-1 ms for a million float64, bound by memory bandwidth), a list or a set (tens of ms).
+``_DictVersion``); it grows with the size for a numpy array (its bytes against a copy's,
+one ``memcmp``: about 0.4 ms for a million float64, bound by memory bandwidth), a list (its
+item pointers against a shallow copy's, one ``memcmp``: about 0.5 ms for a million items)
+or a set (its hash table's bytes: about 10 ms for a million items, whose table is 32 MB).
+Numpy has no write counter and lists and sets no version tag, so nothing cheaper is exact;
+``explain()`` names such a container of 1 MB or more with its cost per call.
 
 Not detected: changing a fitted array in place (``model.coef_[:] = 0``), training a raw
 ``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``), or writing to a
@@ -47,7 +51,9 @@ import dis
 import inspect
 import operator
 import sys
+import sysconfig
 import textwrap
+import time
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -215,6 +221,10 @@ def _copy(value: Any) -> Any:
     changed (``_DictVersion``)."""
     if type(value) is dict:
         return _DictVersion(value) if _DICT_VERSIONS else value.copy()
+    if type(value) is list and _LIST_ITEMS:
+        return _ListItems(value)
+    if type(value) is set and _SET_TABLES:
+        return _SetTable(value)
     if type(value) in (list, set):
         return value.copy()
     if isinstance(value, pd.Series | pd.DataFrame):
@@ -236,11 +246,40 @@ class _Attributes(dict):
 CHUNK = 1 << 18  # values compared at a time: no large temporary, and a change stops early
 
 
+def _memcmp() -> Callable[[Any, Any, int], int] | None:
+    """libc's ``memcmp`` (through ``ctypes.PyDLL``: it keeps the GIL, so no other thread
+    changes a list or set while it is read), or None where there is none."""
+    try:
+        function = ctypes.PyDLL(None).memcmp
+    except (OSError, AttributeError, TypeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    function.restype = ctypes.c_int
+    return function
+
+
+_MEMCMP = _memcmp()
+
+
+def _memcmp_of(a: Any, b: Any, size: int) -> int:
+    """``memcmp(a, b, size)``, where ``_MEMCMP`` was found."""
+    assert _MEMCMP is not None
+    return _MEMCMP(a, b, size)
+
+
 def _same_bits(value: np.ndarray, copy: np.ndarray) -> bool:
-    """Whether ``value`` holds ``copy``'s bits (NaN where NaN, -0.0 where -0.0), ``CHUNK``
-    values at a time; an object array is compared with ``np.array_equal``."""
+    """Whether ``value`` holds ``copy``'s bits (NaN where NaN, -0.0 where -0.0): one
+    ``memcmp`` of the buffers where ``value`` is C-contiguous (bound by memory bandwidth:
+    about 0.4 ms for a million float64), else ``CHUNK`` values at a time; an object array
+    holds the same objects, or is compared with ``np.array_equal``."""
     if value.dtype != copy.dtype or value.shape != copy.shape:
         return False
+    if _MEMCMP is not None and value.flags.c_contiguous:
+        data = (value.__array_interface__["data"][0], copy.__array_interface__["data"][0])
+        if not copy.nbytes or not _memcmp_of(*data, copy.nbytes):
+            return True
+        if not copy.dtype.hasobject:
+            return False
     if copy.dtype.hasobject:
         return bool(np.array_equal(value, copy))
     size = copy.dtype.itemsize
@@ -349,21 +388,120 @@ class _DictVersion:
         return True
 
 
+_WORD = ctypes.sizeof(ctypes.c_void_p)
+
+
+def _list_items(value: list[Any]) -> int:
+    """The address of a list's array of item pointers (``ob_item``, after the object header
+    and ``ob_size``)."""
+    return ctypes.c_void_p.from_address(id(value) + 3 * _WORD).value or 0
+
+
+class _ListItems:
+    """A list as ``_copy`` took it: a shallow copy, which holds the list's objects in their
+    order (so that no other object can take their addresses). A call compares the two
+    arrays of item pointers with one ``memcmp`` (about 0.4 ms for a million items, where
+    ``==`` takes milliseconds); only when they differ are the items compared (``==``: the
+    same objects, or equal ones), and an equal list's items are taken again."""
+
+    def __init__(self, value: list[Any]):
+        self.copy = value.copy()
+
+    def same(self, value: list[Any]) -> bool:
+        size = len(value) * _WORD
+        if len(value) == len(self.copy) and (
+            not size or not _memcmp_of(_list_items(value), _list_items(self.copy), size)
+        ):
+            return True
+        if value != self.copy:
+            return False
+        self.copy = value.copy()
+        return True
+
+
+def _set_table(value: set[Any]) -> tuple[tuple[int, int, int], int]:
+    """A set's ``fill``, ``used`` and ``mask`` (after the object header), and the address of
+    its hash table of ``mask + 1`` entries (a key's pointer and its hash)."""
+    header = (ctypes.c_ssize_t * 3).from_address(id(value) + 2 * _WORD)
+    table = ctypes.c_void_p.from_address(id(value) + 5 * _WORD).value or 0
+    return (header[0], header[1], header[2]), table
+
+
+class _SetTable:
+    """A set as ``_copy`` took it: its items in a list (which holds them, so that no other
+    object can take their addresses; smaller than a copy of the set), and the bytes of the
+    set's hash table with its ``fill``, ``used`` and ``mask``. A call compares those with
+    one ``memcmp`` (the table holds every key's address); only when they differ are the
+    items compared (``==``), and an equal set's table is taken again."""
+
+    def __init__(self, value: set[Any]):
+        self.items = list(value)
+        self.header, table = _set_table(value)
+        self.table = ctypes.string_at(table, (self.header[2] + 1) * 2 * _WORD)
+
+    def same(self, value: set[Any]) -> bool:
+        header, table = _set_table(value)
+        if header == self.header and not _memcmp_of(table, self.table, len(self.table)):
+            return True
+        if value != set(self.items):
+            return False
+        self.__init__(value)  # type: ignore[misc]  # an equal set: its table now
+        return True
+
+
+def _layouts_work() -> tuple[bool, bool]:
+    """Whether lists and sets are laid out as ``_list_items`` and ``_set_table`` read them
+    (CPython 3.11 to 3.13 with the GIL); where not, they are compared item by item."""
+    if (
+        _MEMCMP is None
+        or sys.implementation.name != "cpython"
+        or not (3, 11) <= sys.version_info < (3, 14)
+        or sysconfig.get_config_var("Py_GIL_DISABLED")
+    ):
+        return False, False
+    items = [object(), object(), object()]
+    probe = list(items)
+    lists = list((ctypes.c_void_p * 3).from_address(_list_items(probe))) == list(map(id, items))
+    header, table = _set_table(set(items))
+    keys = (ctypes.c_void_p * 16).from_address(table)[::2] if header == (3, 3, 7) else []
+    return lists, {k for k in keys if k} == set(map(id, items))
+
+
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 _DICT_VERSIONS = _dict_versions_work()
+_LIST_ITEMS, _SET_TABLES = _layouts_work()
 
 
 def _equal(container: Any, copy: Any) -> bool:
     """Whether ``container`` still holds ``copy``'s items (the same objects compare equal
     without being compared: NaN, arrays); False where comparing them raises."""
     try:
-        if isinstance(copy, _Values | _Shared | _DictVersion):
+        if isinstance(copy, _Values | _Shared | _DictVersion | _ListItems | _SetTable):
             return copy.same(container)
         if isinstance(copy, _Attributes):
             return bool(vars(container) == copy)
         return bool(container == copy)
     except Exception:  # items that compare element-wise (a new array in a list)
         return False
+
+
+LARGE_BYTES = 1 << 20
+"""A compared container this large is named in ``explain()`` with its cost per call."""
+
+
+def _compared(copy: Any) -> tuple[int, str]:
+    """The bytes a call compares for a container ``_copy`` took, and what it is."""
+    if isinstance(copy, _Values) and isinstance(copy.copy, np.ndarray):
+        return copy.copy.nbytes, f"a numpy array of {copy.copy.size:,} values"
+    if isinstance(copy, _Values):  # a Series or DataFrame without copy-on-write
+        return int(np.sum(copy.copy.memory_usage())), f"a {type(copy.copy).__name__} of " \
+            f"{copy.copy.size:,} values"  # fmt: skip
+    if isinstance(copy, _SetTable):
+        return len(copy.table), f"a set of {len(copy.items):,} items"
+    items = copy.copy if isinstance(copy, _ListItems) else copy
+    if isinstance(items, list | set):
+        return len(items) * _WORD, f"a {type(items).__name__} of {len(items):,} items"
+    return 0, ""  # compared by identity or version tag: the same cost whatever the size
 
 
 def _changed_names(fn: Callable[..., Any]) -> set[str] | None:
@@ -490,6 +628,24 @@ class RefitGuard:
                     "code holds what it was compiled with, so call wm.compile again"
                 )
         return RefitError("a bound object changed after wm.compile; call wm.compile again")
+
+    def costly_checks(self) -> list[tuple[str, float]]:
+        """The containers a call compares in full that hold ``LARGE_BYTES`` or more (an
+        array's bytes, a list's or set's item pointers), each described, with the seconds one
+        comparison takes now (median of 5)."""
+        found = []
+        for container, copy, name in self.contents:
+            size, what = _compared(copy)
+            if size < LARGE_BYTES:
+                continue
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                _equal(container, copy)
+                times.append(time.perf_counter() - started)
+            found.append((f"{self.kinds.get(name, 'global')} {name!r} ({what})",
+                          float(np.median(times))))  # fmt: skip
+        return found
 
     def _root(self, path: str) -> str:
         name = path.split(".", 1)[0].split("[", 1)[0]

@@ -207,3 +207,31 @@ func.func private @cheap(%x: tensor<?x2xf64>) -> tensor<?xf64> {
 // CHECK-NEXT:    %s = pipeline.unary "negative" %p : tensor<?xf64> -> tensor<?xf64>
 // CHECK-NEXT:    func.return %s : tensor<?xf64>
 // CHECK-NEXT:  }
+
+// -----
+
+// The scorer keeps the ops of the full path that check their input (ChecksInput), with what
+// they read: the f64-to-i64 cast %n of the expensive group refuses NaN on every row, as the
+// original does; the expensive Python call, the pure cast %f, the hstack and the full model
+// are erased.
+
+func.func @scorer_checks(%x: tensor<?x6xf64>, %c: tensor<?xf64>) -> tensor<?xf64> {
+  %a = "test.op"(%x) {cascade.group = 0 : i64} : (tensor<?x6xf64>) -> tensor<?x2xf64>
+  %n = pipeline.cast %c {cascade.group = 1 : i64} : tensor<?xf64> -> tensor<?xi64>
+  %f = pipeline.cast %n {cascade.group = 1 : i64} : tensor<?xi64> -> tensor<?xf64>
+  %b = pipeline.python_call "expensive"(%x, %f) reason "unknown function" {cascade.group = 1 : i64} : (tensor<?x6xf64>, tensor<?xf64>) -> tensor<?x3xf64>
+  %h = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x3xf64>) -> tensor<?x5xf64>
+  %p = pipeline.predict "Ridge" "predict" %h params {coef = #pipeline.blob<w : tensor<5xf64>>} {cascade.groups = [{name = "a", spans = array<i64: 0, 2>}, {name = "b", spans = array<i64: 2, 5>}], cascade.plan = {cheap = array<i64: 0>, model = @cheap}} : tensor<?x5xf64> -> tensor<?xf64>
+  func.return %p : tensor<?xf64>
+}
+func.func private @cheap(%x: tensor<?x2xf64>) -> tensor<?xf64> {
+  %p = pipeline.predict "Ridge" "predict" %x params {coef = #pipeline.blob<w2 : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
+  func.return %p : tensor<?xf64>
+}
+
+// CHECK-LABEL: func.func @scorer_checks(%x: tensor<?x6xf64>, %c: tensor<?xf64>) -> tensor<?xf64> {
+// CHECK-NEXT:    %a = "test.op"(%x) {cascade.group = 0 : i64} : (tensor<?x6xf64>) -> tensor<?x2xf64>
+// CHECK-NEXT:    %n = pipeline.cast %c {cascade.group = 1 : i64} : tensor<?xf64> -> tensor<?xi64>
+// CHECK-NEXT:    %p = pipeline.predict "Ridge" "predict" %a params {coef = #pipeline.blob<w2 : tensor<2xf64>>} : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT:    func.return %p : tensor<?xf64>
+// CHECK-NEXT:  }

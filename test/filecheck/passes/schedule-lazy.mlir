@@ -151,3 +151,52 @@ func.func private @approx(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
 // CHECK-NEXT:    }
 // CHECK-NEXT:    %r = cascade.merge [[FULL]] into %ya at [[ROWS]] : tensor<?xf64>
 // CHECK-NEXT:    func.return %r : tensor<?xf64>
+
+// -----
+
+// An op of the full path that checks its input (ChecksInput: the f64-to-i64 cast %n of the
+// expensive group) stays outside as well, with what it reads (%e): the original refuses a
+// NaN there on settled rows too. Its pure users (%f, %c) move into the branch only.
+
+func.func @checks(%df: !pipeline.frame<"a" : f64, "e" : f64>) -> tensor<?xf64> {
+  %a = pipeline.to_array %df ["a"] {cascade.group = 0 : i64} : !pipeline.frame<"a" : f64, "e" : f64> -> tensor<?x1xf64>
+  %e = pipeline.to_array %df ["e"] : !pipeline.frame<"a" : f64, "e" : f64> -> tensor<?x1xf64>
+  %n = pipeline.cast %e {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+  %f = pipeline.cast %n {cascade.group = 1 : i64} : tensor<?x1xi64> -> tensor<?x1xf64>
+  %c = pipeline.python_call "expensive"(%f) reason "unknown function" {cascade.group = 1 : i64} : (tensor<?x1xf64>) -> tensor<?x2xf64>
+  %x = pipeline.hstack %a, %c : (tensor<?x1xf64>, tensor<?x2xf64>) -> tensor<?x3xf64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x3xf64> -> tensor<?x2xf64>
+  %y = pipeline.take_column %p [1] : tensor<?x2xf64> -> tensor<?xf64>
+  %q = cascade.approx_predict @approx(%a) : (tensor<?x1xf64>) -> tensor<?x2xf64>
+  %settled = cascade.confidence_mask top_probability(%q) >= 9.000000e-01 : tensor<?x2xf64>
+  %ya = pipeline.take_column %q [1] : tensor<?x2xf64> -> tensor<?xf64>
+  %r = cascade.select_rows %settled, %ya, %y : tensor<?xf64>
+  func.return %r : tensor<?xf64>
+}
+
+func.func private @approx(%x: tensor<?x1xf64>) -> tensor<?x2xf64> {
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x1xf64> -> tensor<?x2xf64>
+  func.return %p : tensor<?x2xf64>
+}
+
+// CHECK-LABEL: func.func @checks(
+// CHECK-NEXT:    %a = pipeline.to_array %df ["a"]
+// CHECK-NEXT:    %e = pipeline.to_array %df ["e"]
+// CHECK-NEXT:    %n = pipeline.cast %e {cascade.group = 1 : i64} : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT:    %q = cascade.approx_predict @approx(%a)
+// CHECK-NEXT:    %settled = cascade.confidence_mask
+// CHECK-NEXT:    %ya = pipeline.take_column %q [1]
+// CHECK-NEXT:    [[REST:%[0-9]+]], [[ROWS:%[0-9]+]] = cascade.compact %df drop %settled
+// CHECK-NEXT:    [[FULL:%[0-9]+]] = cascade.lazy_branch([[D:%[0-9]+]] = [[REST]])
+// CHECK-NEXT:      %a_1 = pipeline.to_array [[D]] ["a"]
+// CHECK-NEXT:      %e_1 = pipeline.to_array [[D]] ["e"]
+// CHECK-NEXT:      %n_1 = pipeline.cast %e_1
+// CHECK-NEXT:      %f = pipeline.cast %n_1
+// CHECK-NEXT:      %c = pipeline.python_call "expensive"(%f)
+// CHECK-NEXT:      %x = pipeline.hstack %a_1, %c
+// CHECK-NEXT:      %p = pipeline.predict "LogisticRegression" "predict_proba" %x
+// CHECK-NEXT:      %y = pipeline.take_column %p [1]
+// CHECK-NEXT:      cascade.yield %y : tensor<?xf64>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    %r = cascade.merge [[FULL]] into %ya at [[ROWS]] : tensor<?xf64>
+// CHECK-NEXT:    func.return %r : tensor<?xf64>

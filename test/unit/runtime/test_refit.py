@@ -6,6 +6,7 @@ bound, and expects ``wm.RefitError`` naming it, on the direct and the general pa
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -255,3 +256,93 @@ def test_guard_checks_each_watched_item_of_a_container() -> None:
         with pytest.raises(RefitError, match="transform_output"):
             outputs.check()
     outputs.check()
+
+
+
+def _floats() -> list[float]:
+    return [float(i) for i in range(3000)]
+
+
+def _array() -> np.ndarray:
+    return np.arange(3000) * 1.5
+
+
+def _objects() -> np.ndarray:
+    return np.array([np.nan, "a", 1.5] * 10, dtype=object)
+
+
+def _set_dtype(array: np.ndarray) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy may deprecate setting it
+        array.dtype = np.int64
+
+
+CONTAINER_CHANGES = [
+    ("list item", _floats, lambda c: c.__setitem__(3, -1.0)),
+    ("list append", _floats, lambda c: c.append(2.0)),
+    ("list pop", _floats, lambda c: c.pop()),
+    ("list reverse", _floats, lambda c: c.reverse()),
+    ("set add", lambda: set(range(3000)), lambda c: c.add(-1)),
+    ("set discard", lambda: set(range(3000)), lambda c: c.discard(3)),
+    ("set clear", lambda: set(range(3000)), lambda c: c.clear()),
+    ("array value", _array, lambda c: c.__setitem__(5, -9.0)),
+    ("array negative zero", _array, lambda c: c.__setitem__(0, -0.0)),
+    ("array NaN payload", lambda: np.full(3000, np.nan),
+     lambda c: c.view(np.uint64).__setitem__(7, 0x7FF8000000000001)),
+    ("array shape", _array, lambda c: setattr(c, "shape", (-1, 2))),
+    ("array dtype", _array, _set_dtype),
+    ("strided array value", lambda: (np.arange(6000) * 1.5)[::2],
+     lambda c: c.__setitem__(5, -9.0)),
+    ("object array item", _objects, lambda c: c.__setitem__(1, "b")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "change"), [c[1:] for c in CONTAINER_CHANGES],
+                         ids=[c[0] for c in CONTAINER_CHANGES])  # fmt: skip
+def test_guard_compares_lists_sets_and_arrays_exactly(make, change) -> None:
+    """A bound list, set or numpy array is compared with what it held at compile time (its
+    item pointers, hash table or bits, with one ``memcmp``; item by item only where they
+    differ): every in-place change is refused, NaN's payload and -0.0 included."""
+    value = make()
+    guard = RefitGuard(lambda rows, table: rows, {"table": value})
+    guard.check()
+    change(value)
+    with pytest.raises(RefitError, match="argument 'table' was changed in place"):
+        guard.check()
+
+
+@pytest.mark.parametrize(
+    ("make", "change"),
+    [(_floats, lambda c: c.__setitem__(3, float("3.0"))),  # an equal float, another object
+     (lambda: set(range(3000)), lambda c: (c.discard(3), c.add(3))),  # another table
+     (_array, lambda c: c.__setitem__(slice(None), c.copy())), (_objects, lambda c: None)],
+    ids=["list", "set", "array", "object array with NaN"],
+)  # fmt: skip
+def test_guard_takes_equal_contents_as_unchanged(make, change) -> None:
+    """Equal items put back are no change, then and on later calls; an object array holding
+    NaN (not equal to itself) is still its own copy."""
+    value = make()
+    guard = RefitGuard(lambda rows, table: rows, {"table": value})
+    change(value)
+    guard.check()
+    guard.check()
+
+
+BIG = np.arange(200_000) * 1.5  # 1.6 MB: compared on each call
+SMALL = [1.0, 2.0, 3.0]
+
+
+def scaled_by_globals(x):
+    return x * BIG[5] + SMALL[2]
+
+
+def test_explain_names_the_large_containers_compared_on_each_call() -> None:
+    """A global array of 1.6 MB is compared on each call: explain() names it with what a
+    call pays for it; a small list is not worth a line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(scaled_by_globals, example=(np.ones((10, 3)),))
+    lines = [line for line in compiled.explain().splitlines() if "held at compile" in line]
+    assert len(lines) == 1, lines
+    assert "global 'BIG' (a numpy array of 200,000 values)" in lines[0]
+    assert re.search(r"about \d+\.\d\d ms a call", lines[0])
