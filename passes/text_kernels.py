@@ -78,6 +78,7 @@ from willump_mlir.frontend.text_tables import (
     TOKEN_STARTS,
     TermTable,
     renumbered,
+    reordered,
     word_index,
 )
 
@@ -166,12 +167,15 @@ class Tally:
     #: kernel rounded them
     terms: BlobAttr | None = None
     base: SSAValue | None = None  # i32: the row's stamp (``tally_start``)
-    #: char and char_wb terms with idf, renumbered from the most frequent (lowest idf) on,
-    #: so the counts of the terms most rows hit share cache lines: the vocabulary table
-    #: ``(code points, offsets, slots, probes)`` giving the new numbers, and ``idf`` in
-    #: their order (``terms`` is in it too)
+    #: terms with idf, renumbered from the most frequent (lowest idf) on, so the counts
+    #: and records of the terms most rows hit share cache lines: ``idf`` in their order
+    #: (``terms`` is in it too) and, for char and char_wb terms, the vocabulary table
+    #: ``(code points, offsets, slots, probes)`` giving the new numbers; for word terms,
+    #: the ``order`` (term ``k`` is the old term ``order[k]``) in which ``word_terms``
+    #: numbers the sequences of its trie (``word_index``)
     vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None = None
     idf: BlobAttr | None = None
+    order: np.ndarray | None = None
 
     @property
     def outputs(self) -> int:
@@ -1181,7 +1185,8 @@ class TextEmitter:
 
         carried = [] if tally is None else self.tally_start(tally)
         if op.analyzer.data == "word":
-            carried = self.word_terms(op, text, lambda t, c: count(t, c, "row"), carried)
+            order = tally.order if tally is not None else None
+            carried = self.word_terms(op, text, lambda t, c: count(t, c, "row"), carried, order)
         else:
             carried = self.char_terms(op, text, count, tally, carried)
         binary = op.binary is not None
@@ -1255,17 +1260,21 @@ class TextEmitter:
         text: TextRow,
         count: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
         carried: list[SSAValue],
+        order: np.ndarray | None = None,
     ) -> list[SSAValue]:
         """Count the word n-grams of the row that are terms (``carried = count(term,
         carried)``, in the order of the n-grams) through the vocabulary's trie over tokens
         (``text_tables.word_index``): each token is looked up once by its code points, in a
         table of the vocabulary's tokens, and an n-gram's id is the id of its first token
         extended by each next one through the (id, token) edges; an id below the number of
-        terms is a term. No n-gram is written out or hashed as code points."""
+        terms is a term (term ``k`` is the vocabulary's ``order[k]``, with an ``order``).
+        No n-gram is written out or hashed as code points."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         blobs = self.lowering.blobs
-        built = word_index(blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets),
-                           low, high)  # fmt: skip
+        codepoints, offsets = blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets)
+        if order is not None:
+            codepoints, offsets = reordered(codepoints, offsets, order)
+        built = word_index(codepoints, offsets, low, high)
         tokens_table = (
             *(blobs.add(f"word_tokens_{part}", getattr(built.tokens, part))
               for part in ("codepoints", "offsets")),
@@ -1390,11 +1399,13 @@ class TextEmitter:
             coef = blobs.array(linear.coef)[:, offset : offset + op.terms]
             with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
                 record = np.column_stack([idf * idf, idf[:, None] * coef.T])
-            if op.analyzer.data != "word":  # word terms: numbered by ``word_index``
-                order = np.argsort(idf, kind="stable")
-                record = record[order]
+            order = np.argsort(idf, kind="stable")
+            record = record[order]
+            tally.idf = blobs.add("tally_idf", idf[order])
+            if op.analyzer.data == "word":  # numbered so by ``word_terms``'s trie
+                tally.order = order
+            else:
                 tally.vocabulary = self.renumbered_vocabulary(op, order)
-                tally.idf = blobs.add("tally_idf", idf[order])
             tally.terms = blobs.add("tally_terms", record)
         return tally
 

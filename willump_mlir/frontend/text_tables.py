@@ -418,12 +418,20 @@ def renumbered(table: TermTable, order: np.ndarray) -> TermTable:
     indices = slots[1::2]
     used = indices >= 0
     indices[used] = new[indices[used]]
-    lengths = np.diff(table.offsets)[order]
-    offsets = np.zeros_like(table.offsets)
-    np.cumsum(lengths, out=offsets[1:])
-    shift = np.repeat(table.offsets[:-1][order] - offsets[:-1], lengths)
-    codepoints = table.codepoints[np.arange(offsets[-1]) + shift]
+    codepoints, offsets = reordered(table.codepoints, table.offsets, order)
     return TermTable(codepoints=codepoints, offsets=offsets, table=slots, probes=table.probes)
+
+
+def reordered(
+    codepoints: np.ndarray, offsets: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Terms as code points and offsets (``term_table``'s) in a new order: term ``k`` is the
+    old term ``order[k]`` (a permutation)."""
+    lengths = np.diff(offsets)[order]
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(lengths, out=new_offsets[1:])
+    shift = np.repeat(offsets[:-1][order] - new_offsets[:-1], lengths)
+    return codepoints[np.arange(new_offsets[-1]) + shift], new_offsets
 
 
 def key_table(keys: np.ndarray) -> tuple[np.ndarray, int]:
