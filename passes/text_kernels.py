@@ -765,6 +765,33 @@ class TextEmitter:
 
         return self.if_else(exact, exact_key, compared)[0]
 
+    def compact_lookup(
+        self: KernelEmitter, slots: BlobAttr, probes: int, key: SSAValue
+    ) -> SSAValue:
+        """The value under ``key`` (i64, below 2**31) in a compact table
+        (``text_tables.edge_table``: each slot ``key << 32 | value``, empty -1), or -1:
+        linear probing from the key's home slot until the key, an empty slot or ``probes``
+        slots."""
+        table = self.blob(slots)
+        mask = self.constant(slots.size - 1, i64)
+        home = self.home_slot(key, slots.size)
+        last = self.iand(self.iadd(home, probes - 1), mask)
+
+        def more(values: list[SSAValue]) -> SSAValue:
+            entry = self.load(table, self.cast(values[0], index))
+            going = self.emit(
+                arith.AndIOp(
+                    self.cmpi("sge", entry, self.constant(0, i64)),
+                    self.cmpi("ne", values[0], last),
+                )
+            )
+            return self.emit(arith.AndIOp(self.cmpi("ne", self.shr(entry, 32), key), going))
+
+        (slot,) = self.while_loop([home], more, lambda v: [self.iand(self.iadd(v[0], 1), mask)])
+        entry = self.load(table, self.cast(slot, index))
+        found = self.cmpi("eq", self.shr(entry, 32), key)
+        return self.select(found, self.iand(entry, 0xFFFFFFFF), self.constant(-1, i64))
+
     def ngrams(
         self: KernelEmitter,
         op: feature.CountTermsOp | feature.HashTermsOp,
@@ -1282,6 +1309,15 @@ class TextEmitter:
             built.tokens.probes,
         )  # fmt: skip
         edges = (*tokens_table[:2], blobs.add("word_edges", built.edges), built.edge_probes)
+
+        def edge(sequence: SSAValue, token: SSAValue) -> SSAValue:
+            """The id of ``sequence`` extended by ``token`` (its index), or -1."""
+            if built.edge_bits:
+                key = self.ior(self.shl(sequence, built.edge_bits), token)
+                return self.compact_lookup(edges[2], edges[3], key)
+            key = self.ior(self.shl(sequence, EDGE_SHIFT), token)
+            key = self.ior(key, self.constant(signed64(1 << 63), i64))
+            return self.lookup(edges, key, text.cps, zero, zero)
         positions = self.scratch(self.scratch_name(op, "tokens"), i64, self.text_scratch_size(op))
         zero, one = self.constant(0, index), self.constant(1, index)
         none = self.constant(-1, i64)
@@ -1336,10 +1372,7 @@ class TextEmitter:
                     )  # fmt: skip
 
                     def step() -> list[SSAValue]:
-                        token = self.iand(following, TOKEN_STARTS - 1)
-                        key = self.ior(self.shl(sequence, EDGE_SHIFT), token)
-                        key = self.ior(key, self.constant(signed64(1 << 63), i64))
-                        found = self.lookup(edges, key, text.cps, zero, zero)
+                        found = edge(sequence, self.iand(following, TOKEN_STARTS - 1))
                         return [found, *counted(found, n, carried)]
 
                     return self.if_else(alive, step, lambda: [none, *carried])

@@ -475,8 +475,13 @@ class WordIndex:
 
     tokens: TermTable  # the distinct tokens of the terms, each found by its code points
     token_ids: np.ndarray  # int32 per token: the id of the one-token sequence
-    edges: np.ndarray  # key_table of (id, token) pair keys; a slot's index is the id after
+    #: the (id, token) pairs to the id after: with ``edge_bits`` 0, a ``key_table`` of their
+    #: ``edge_key``s whose slots hold the id after; else one int64 a slot (half the size:
+    #: the table is the largest the word analyzer reads), ``compact_edge_key << 32 | id``,
+    #: empty -1, at the ``home_slot`` of the compact key
+    edges: np.ndarray
     edge_probes: int
+    edge_bits: int
     #: ``tokens.table`` with each token's index joined by ``TOKEN_STARTS`` when its
     #: one-token sequence has an edge, ``TOKEN_FOLLOWS`` when it extends some sequence, and
     #: its ``token_ids`` entry shifted by ``TOKEN_ID_SHIFT``: one probe gives all
@@ -496,6 +501,32 @@ EDGE_SHIFT = 31
 
 def edge_key(sequence: int, token: int) -> int:
     return (1 << 63) | (sequence << EDGE_SHIFT) | token
+
+
+def compact_edge_key(sequence: int, token: int, bits: int) -> int:
+    """An edge's key in a compact table (``WordIndex.edge_bits`` ``bits``), below 2**31."""
+    return (sequence << bits) | token
+
+
+def edge_table(
+    pairs: list[tuple[int, int]], children: np.ndarray, sequences: int, tokens: int
+) -> tuple[np.ndarray, int, int]:
+    """``WordIndex``'s ``edges``, ``edge_probes`` and ``edge_bits`` for the (sequence id,
+    token index) ``pairs`` leading to ``children``: compact when every compact key (of
+    ``sequences`` ids and ``tokens`` tokens) is below 2**31."""
+    bits = max(1, (tokens - 1).bit_length())
+    if sequences << bits > 1 << 31:
+        keys = np.fromiter((edge_key(*pair) for pair in pairs), np.uint64, len(pairs))
+        table, probes = key_table(keys)
+        used = table[1::2] >= 0
+        table[1::2][used] = children[table[1::2][used]]
+        return table, probes, 0
+    keys = np.fromiter((compact_edge_key(*pair, bits) for pair in pairs), np.uint64, len(pairs))
+    table, probes = key_table(keys)
+    slots = np.full(len(table) // 2, -1, dtype=np.int64)
+    used = table[1::2] >= 0
+    slots[used] = (table[0::2][used] << 32) | children[table[1::2][used]]
+    return slots, probes, bits
 
 
 def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int) -> WordIndex:
@@ -536,11 +567,8 @@ def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int)
             parent = child
     if len(ids) >= TOKEN_STARTS:  # token indices below the flags, ids below the sign bit
         raise ValueError(f"a word vocabulary of {len(ids)} sequences is too large to index")
-    keys = np.fromiter((edge_key(*pair) for pair in edges), np.uint64, len(edges))
-    table, probes = key_table(keys)
-    used = table[1::2] >= 0
     children = np.fromiter(edges.values(), np.int64, len(edges))
-    table[1::2][used] = children[table[1::2][used]]
+    table, probes, bits = edge_table(list(edges), children, len(ids), len(tokens))
     ids_of_tokens = np.array(token_ids, dtype=np.int64)
     parents = {parent for parent, _ in edges}
     records = np.arange(len(tokens), dtype=np.int64) | (ids_of_tokens << TOKEN_ID_SHIFT)
@@ -555,5 +583,6 @@ def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int)
         token_ids=ids_of_tokens.astype(np.int32),
         edges=table,
         edge_probes=probes,
+        edge_bits=bits,
         token_slots=slots,
     )
