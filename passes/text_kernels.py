@@ -651,23 +651,33 @@ class TextEmitter:
         """``text_tables.token_key`` of the token ``cps[start:start+length]`` from its bytes
         and the OR of its code points (``each_run``'s ``packed``); only a token they do not
         hold is hashed, in a loop over its code points."""
+        narrow = self.cmpi("ult", high, self.constant(256, i32))
         fits = self.emit(
-            arith.AndIOp(
-                self.cmpi("ule", length, self.constant(TOKEN_BYTES, index)),
-                self.cmpi("ult", high, self.constant(256, i32)),
-            )
+            arith.AndIOp(self.cmpi("ule", length, self.constant(TOKEN_BYTES, index)), narrow)
         )
+        sign = self.constant(signed64(1 << 63), i64)
 
         def exact() -> list[SSAValue]:
             tag = self.shl(self.cast(length, i64), TOKEN_LENGTH_SHIFT)
-            tag = self.ior(tag, self.constant(signed64(1 << 63), i64))
-            return [self.ior(packed, tag)]
+            return [self.ior(packed, self.ior(tag, sign))]
 
         def hashed() -> list[SSAValue]:
             h = self.hash_units(cps, start, self.iadd(start, length))
             return [self.iand(h, HASHED_KEY_MASK)]
 
-        return self.if_else(fits, exact, hashed)[0]
+        def longer() -> list[SSAValue]:
+            """Eight code points below 256, the first from 8 to 127: the bytes are the key."""
+            first = self.isub(self.shr(packed, 56), 8)
+            eight = self.emit(
+                arith.AndIOp(
+                    self.cmpi("eq", length, self.constant(TOKEN_BYTES + 1, index)),
+                    self.emit(arith.AndIOp(narrow, self.cmpi("ult", first,
+                                                             self.constant(120, i64)))),
+                )
+            )  # fmt: skip
+            return self.if_else(eight, lambda: [self.ior(packed, sign)], hashed)
+
+        return self.if_else(fits, exact, longer)[0]
 
     def home_slot(self: KernelEmitter, key: SSAValue, size: int) -> SSAValue:
         """``text_tables.home_slot``: the first slot ``key`` probes in ``size`` slots."""

@@ -307,16 +307,20 @@ def token_key(token: str) -> int:
     """A token's 64-bit key (unsigned) in the word analyzer's table of tokens
     (``word_index``): a token of one to ``TOKEN_BYTES`` code points, each below 256, is its
     own key, the code points a byte apiece (the last lowest) under the sign bit and its
-    length (from bit ``TOKEN_LENGTH_SHIFT``), so equal keys mean equal tokens; any other
-    token's key is ``fnv1a64_codepoints`` with bits 62 and 63 clear. The kernel packs the
-    bytes as it scans a token."""
+    length (from bit ``TOKEN_LENGTH_SHIFT``); so is a token of eight such code points whose
+    first is from 8 to 127 (``is_long_exact``), the eight bytes under the sign bit (its first
+    code point, above 7, stands where a shorter token's length does). Equal keys mean equal
+    tokens. Any other token's key is ``fnv1a64_codepoints`` with bits 62 and 63 clear. The
+    kernel packs the bytes as it scans a token."""
     points = [ord(ch) for ch in token]
-    if not 1 <= len(points) <= TOKEN_BYTES or max(points) >= 256:
-        return fnv1a64_codepoints(token) & HASHED_KEY_MASK
     packed = 0
-    for point in points:
+    for point in points[-8:]:
         packed = (packed << 8) | point
-    return (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed
+    if 1 <= len(points) <= TOKEN_BYTES and max(points) < 256:
+        return (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed
+    if len(points) == TOKEN_BYTES + 1 and max(points) < 256 and 8 <= points[0] < 128:
+        return (1 << 63) | packed
+    return fnv1a64_codepoints(token) & HASHED_KEY_MASK
 
 
 def _token_keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -324,16 +328,21 @@ def _token_keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     lengths = np.diff(offsets)
     keys = _hashes(codepoints, offsets) & np.uint64(HASHED_KEY_MASK)
     starts = offsets[:-1]
-    fits = (lengths >= 1) & (lengths <= TOKEN_BYTES)
+    short = (lengths >= 1) & (lengths <= TOKEN_BYTES)
+    eight = lengths == TOKEN_BYTES + 1
     packed = np.zeros(len(lengths), dtype=np.uint64)
-    for k in range(TOKEN_BYTES):
+    for k in range(TOKEN_BYTES + 1):
         has = lengths > k
         points = np.zeros(len(lengths), dtype=np.uint64)
         points[has] = codepoints[starts[has] + k].astype(np.uint64)
-        fits &= points < np.uint64(256)
+        short &= points < np.uint64(256)
+        eight &= points < np.uint64(256)
+        if not k:
+            eight &= (points >= np.uint64(8)) & (points < np.uint64(128))
         packed = np.where(has, (packed << np.uint64(8)) | points, packed)
     tags = np.uint64(1 << 63) | (lengths.astype(np.uint64) << np.uint64(TOKEN_LENGTH_SHIFT))
-    keys[fits] = (packed | tags)[fits]
+    keys[short] = (packed | tags)[short]
+    keys[eight] = (packed | np.uint64(1 << 63))[eight]
     return keys
 
 
