@@ -78,6 +78,7 @@ from willump_mlir.frontend.text_tables import (
     TOKEN_STARTS,
     TermTable,
     renumbered,
+    reordered,
     word_index,
 )
 
@@ -166,12 +167,15 @@ class Tally:
     #: kernel rounded them
     terms: BlobAttr | None = None
     base: SSAValue | None = None  # i32: the row's stamp (``tally_start``)
-    #: char and char_wb terms with idf, renumbered from the most frequent (lowest idf) on,
-    #: so the counts of the terms most rows hit share cache lines: the vocabulary table
-    #: ``(code points, offsets, slots, probes)`` giving the new numbers, and ``idf`` in
-    #: their order (``terms`` is in it too)
+    #: terms with idf, renumbered from the most frequent (lowest idf) on, so the counts
+    #: and records of the terms most rows hit share cache lines: ``idf`` in their order
+    #: (``terms`` is in it too) and, for char and char_wb terms, the vocabulary table
+    #: ``(code points, offsets, slots, probes)`` giving the new numbers; for word terms,
+    #: the ``order`` (term ``k`` is the old term ``order[k]``) in which ``word_terms``
+    #: numbers the sequences of its trie (``word_index``)
     vocabulary: tuple[BlobAttr, BlobAttr, BlobAttr, int] | None = None
     idf: BlobAttr | None = None
+    order: np.ndarray | None = None
 
     @property
     def outputs(self) -> int:
@@ -647,23 +651,33 @@ class TextEmitter:
         """``text_tables.token_key`` of the token ``cps[start:start+length]`` from its bytes
         and the OR of its code points (``each_run``'s ``packed``); only a token they do not
         hold is hashed, in a loop over its code points."""
+        narrow = self.cmpi("ult", high, self.constant(256, i32))
         fits = self.emit(
-            arith.AndIOp(
-                self.cmpi("ule", length, self.constant(TOKEN_BYTES, index)),
-                self.cmpi("ult", high, self.constant(256, i32)),
-            )
+            arith.AndIOp(self.cmpi("ule", length, self.constant(TOKEN_BYTES, index)), narrow)
         )
+        sign = self.constant(signed64(1 << 63), i64)
 
         def exact() -> list[SSAValue]:
             tag = self.shl(self.cast(length, i64), TOKEN_LENGTH_SHIFT)
-            tag = self.ior(tag, self.constant(signed64(1 << 63), i64))
-            return [self.ior(packed, tag)]
+            return [self.ior(packed, self.ior(tag, sign))]
 
         def hashed() -> list[SSAValue]:
             h = self.hash_units(cps, start, self.iadd(start, length))
             return [self.iand(h, HASHED_KEY_MASK)]
 
-        return self.if_else(fits, exact, hashed)[0]
+        def longer() -> list[SSAValue]:
+            """Eight code points below 256, the first from 8 to 127: the bytes are the key."""
+            first = self.isub(self.shr(packed, 56), 8)
+            eight = self.emit(
+                arith.AndIOp(
+                    self.cmpi("eq", length, self.constant(TOKEN_BYTES + 1, index)),
+                    self.emit(arith.AndIOp(narrow, self.cmpi("ult", first,
+                                                             self.constant(120, i64)))),
+                )
+            )  # fmt: skip
+            return self.if_else(eight, lambda: [self.ior(packed, sign)], hashed)
+
+        return self.if_else(fits, exact, longer)[0]
 
     def home_slot(self: KernelEmitter, key: SSAValue, size: int) -> SSAValue:
         """``text_tables.home_slot``: the first slot ``key`` probes in ``size`` slots."""
@@ -760,6 +774,33 @@ class TextEmitter:
             return [self.select(found, self.load(slots, self.iadd(at, 1)), self.constant(-1, i64))]
 
         return self.if_else(exact, exact_key, compared)[0]
+
+    def compact_lookup(
+        self: KernelEmitter, slots: BlobAttr, probes: int, key: SSAValue
+    ) -> SSAValue:
+        """The value under ``key`` (i64, below 2**31) in a compact table
+        (``text_tables.edge_table``: each slot ``key << 32 | value``, empty -1), or -1:
+        linear probing from the key's home slot until the key, an empty slot or ``probes``
+        slots."""
+        table = self.blob(slots)
+        mask = self.constant(slots.size - 1, i64)
+        home = self.home_slot(key, slots.size)
+        last = self.iand(self.iadd(home, probes - 1), mask)
+
+        def more(values: list[SSAValue]) -> SSAValue:
+            entry = self.load(table, self.cast(values[0], index))
+            going = self.emit(
+                arith.AndIOp(
+                    self.cmpi("sge", entry, self.constant(0, i64)),
+                    self.cmpi("ne", values[0], last),
+                )
+            )
+            return self.emit(arith.AndIOp(self.cmpi("ne", self.shr(entry, 32), key), going))
+
+        (slot,) = self.while_loop([home], more, lambda v: [self.iand(self.iadd(v[0], 1), mask)])
+        entry = self.load(table, self.cast(slot, index))
+        found = self.cmpi("eq", self.shr(entry, 32), key)
+        return self.select(found, self.iand(entry, 0xFFFFFFFF), self.constant(-1, i64))
 
     def ngrams(
         self: KernelEmitter,
@@ -1181,7 +1222,8 @@ class TextEmitter:
 
         carried = [] if tally is None else self.tally_start(tally)
         if op.analyzer.data == "word":
-            carried = self.word_terms(op, text, lambda t, c: count(t, c, "row"), carried)
+            order = tally.order if tally is not None else None
+            carried = self.word_terms(op, text, lambda t, c: count(t, c, "row"), carried, order)
         else:
             carried = self.char_terms(op, text, count, tally, carried)
         binary = op.binary is not None
@@ -1255,17 +1297,21 @@ class TextEmitter:
         text: TextRow,
         count: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
         carried: list[SSAValue],
+        order: np.ndarray | None = None,
     ) -> list[SSAValue]:
         """Count the word n-grams of the row that are terms (``carried = count(term,
         carried)``, in the order of the n-grams) through the vocabulary's trie over tokens
         (``text_tables.word_index``): each token is looked up once by its code points, in a
         table of the vocabulary's tokens, and an n-gram's id is the id of its first token
         extended by each next one through the (id, token) edges; an id below the number of
-        terms is a term. No n-gram is written out or hashed as code points."""
+        terms is a term (term ``k`` is the vocabulary's ``order[k]``, with an ``order``).
+        No n-gram is written out or hashed as code points."""
         low, high = op.ngram_min.value.data, op.ngram_max.value.data
         blobs = self.lowering.blobs
-        built = word_index(blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets),
-                           low, high)  # fmt: skip
+        codepoints, offsets = blobs.array(op.vocab_codepoints), blobs.array(op.vocab_offsets)
+        if order is not None:
+            codepoints, offsets = reordered(codepoints, offsets, order)
+        built = word_index(codepoints, offsets, low, high)
         tokens_table = (
             *(blobs.add(f"word_tokens_{part}", getattr(built.tokens, part))
               for part in ("codepoints", "offsets")),
@@ -1273,6 +1319,15 @@ class TextEmitter:
             built.tokens.probes,
         )  # fmt: skip
         edges = (*tokens_table[:2], blobs.add("word_edges", built.edges), built.edge_probes)
+
+        def edge(sequence: SSAValue, token: SSAValue) -> SSAValue:
+            """The id of ``sequence`` extended by ``token`` (its index), or -1."""
+            if built.edge_bits:
+                key = self.ior(self.shl(sequence, built.edge_bits), token)
+                return self.compact_lookup(edges[2], edges[3], key)
+            key = self.ior(self.shl(sequence, EDGE_SHIFT), token)
+            key = self.ior(key, self.constant(signed64(1 << 63), i64))
+            return self.lookup(edges, key, text.cps, zero, zero)
         positions = self.scratch(self.scratch_name(op, "tokens"), i64, self.text_scratch_size(op))
         zero, one = self.constant(0, index), self.constant(1, index)
         none = self.constant(-1, i64)
@@ -1327,10 +1382,7 @@ class TextEmitter:
                     )  # fmt: skip
 
                     def step() -> list[SSAValue]:
-                        token = self.iand(following, TOKEN_STARTS - 1)
-                        key = self.ior(self.shl(sequence, EDGE_SHIFT), token)
-                        key = self.ior(key, self.constant(signed64(1 << 63), i64))
-                        found = self.lookup(edges, key, text.cps, zero, zero)
+                        found = edge(sequence, self.iand(following, TOKEN_STARTS - 1))
                         return [found, *counted(found, n, carried)]
 
                     return self.if_else(alive, step, lambda: [none, *carried])
@@ -1390,11 +1442,13 @@ class TextEmitter:
             coef = blobs.array(linear.coef)[:, offset : offset + op.terms]
             with np.errstate(all="ignore"):  # inf and NaN as the kernel would make them
                 record = np.column_stack([idf * idf, idf[:, None] * coef.T])
-            if op.analyzer.data != "word":  # word terms: numbered by ``word_index``
-                order = np.argsort(idf, kind="stable")
-                record = record[order]
+            order = np.argsort(idf, kind="stable")
+            record = record[order]
+            tally.idf = blobs.add("tally_idf", idf[order])
+            if op.analyzer.data == "word":  # numbered so by ``word_terms``'s trie
+                tally.order = order
+            else:
                 tally.vocabulary = self.renumbered_vocabulary(op, order)
-                tally.idf = blobs.add("tally_idf", idf[order])
             tally.terms = blobs.add("tally_terms", record)
         return tally
 

@@ -1,11 +1,12 @@
 """The row scans and the word analyzer's token keys against the original.
 
 The scans skip the code points between runs from the one after a run's end and stop on the
-end mark after a row's last code point; a word token of one to seven code points below 256
-is looked up by its bytes (packed as it is scanned), any other by its FNV-1a and a
-comparison of code points; exact keys probe without comparing; a token's slot holds its id
-and whether it can start or extend an n-gram. These rows hold what that could get wrong:
-tokens of six to nine code points, Latin-1 and other code points in short and long tokens,
+end mark after a row's last code point; a word token of one to seven code points below 256,
+or of eight whose first is ASCII, is looked up by its bytes (packed as it is scanned), any
+other by its FNV-1a and a comparison of code points; exact keys probe without comparing; a
+token's slot holds its id and whether it can start or extend an n-gram. These rows hold
+what that could get wrong: tokens of six to nine code points (of eight: ASCII, a first or a
+later one of Latin-1, one past it), Latin-1 and other code points in short and long tokens,
 word characters of other scripts (digits, CJK, combining marks, astral letters),
 underscores and apostrophes, white space of every kind and length at both ends, empty,
 white-space-only and punctuation-only rows, one very long token, a token repeated many
@@ -27,6 +28,9 @@ from sklearn.pipeline import make_pipeline, make_union
 import willump_mlir as wm
 
 ATOL = 1e-12
+#: tokens of eight code points: ASCII (their bytes are their key), a first one of Latin-1
+#: or a later one past it (hashed), a later one of Latin-1 (bytes), digits and underscores
+EIGHT = "abcdefgh éabcdefg abcdefgé abcdefgĀ 12345678 _abcdefg ABCDEFGH abcdefghi"
 ROWS = [
     "", " ", "\t\n ", "a", "ab", "  ab  ", "ab\n", "\u3000ab\u3000cd\u3000", "!!! ??? ...",
     "-- ,, ;; ''", "abcdef abcdefg abcdefgh abcdefghi", "abcdefg abcdefg abcdefgh",
@@ -35,8 +39,9 @@ ROWS = [
     "𝐀𝐁𝐂 abc 𝐀𝐁𝐂𝐃𝐄𝐅𝐆𝐇 😀😀 ab😀cd", "a\u3000b\u00a0c\x1cd\te\nf  g\r\nh\x0bi\x0cj",
     "   leading and trailing   ", "new york new york city", "the cat sat on the mat",
     "x" * 5000, "ab " * 3000, "ab\tab\n" * 50, "Don't STOP me NOW now Now",
+    EIGHT[::-1], " ".join(EIGHT.split()[::-1]),
 ]  # fmt: skip
-MORE = ["the new cat", "abcdefg abc", "ÿÿÿÿÿÿÿ café", "字漢 ab", "don't stop", "a b c"]
+MORE = ["the new cat", "abcdefg abc", "ÿÿÿÿÿÿÿ café", "字漢 ab", "don't stop", "a b c", EIGHT]
 
 
 def assert_same_csr(got: Any, want: Any) -> None:

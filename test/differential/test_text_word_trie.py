@@ -102,17 +102,46 @@ def test_trie_names_every_term_by_its_tokens() -> None:
             "".join(map(chr, index.tokens.codepoints[a:b]))
             for a, b in zip(index.tokens.offsets[:-1], index.tokens.offsets[1:], strict=True)
         ]
-        slots = index.edges.reshape(-1, 2)
-        edges = {int(k): int(v) for k, v in slots if v >= 0}
+        assert index.edge_bits  # a small vocabulary: compact edges
+        edges = {int(v) >> 32: int(v) & 0xFFFFFFFF for v in index.edges if v >= 0}
         for term, number in ((t, k) for k, t in enumerate(GIVEN)):
             parts = term.split(" ")
             if not low <= len(parts) <= high or not all(parts):
                 continue
             sequence = int(index.token_ids[tokens.index(parts[0])])
             for part in parts[1:]:
-                sequence = edges[text_tables.edge_key(sequence, tokens.index(part)) - (1 << 64)]
+                key = text_tables.compact_edge_key(sequence, tokens.index(part), index.edge_bits)
+                sequence = edges[key]
             assert sequence == number, term
         assert all(
             v >= len(GIVEN) or " ".join(GIVEN[v].split(" ")[:1]) == GIVEN[v]
             for v in index.token_ids.tolist()
         )
+
+
+@pytest.mark.parametrize("sequences", [1000, 1 << 22])
+def test_edge_table_layouts(sequences: int) -> None:
+    """Edges are compact (one int64 a slot) while every compact key is below 2**31, else a
+    ``key_table`` of ``edge_key``s: each layout finds every edge, at most ``probes`` slots
+    from its home, and holds nothing else."""
+    rng = np.random.default_rng(0)
+    tokens = 600
+    drawn = np.column_stack([rng.integers(0, sequences, 3000), rng.integers(0, tokens, 3000)])
+    pairs = sorted({(int(s), int(t)) for s, t in drawn})
+    children = rng.integers(0, sequences, len(pairs))
+    table, probes, bits = text_tables.edge_table(pairs, children, sequences, tokens)
+    assert bool(bits) == (sequences <= 1 << 21)
+    if bits:
+        keys = [text_tables.compact_edge_key(s, t, bits) for s, t in pairs]
+        held = {int(v) >> 32: int(v) & 0xFFFFFFFF for v in table if v >= 0}
+        assert max(keys) < 1 << 31
+    else:
+        keys = [text_tables.edge_key(s, t) for s, t in pairs]
+        held = {int(k) % (1 << 64): int(v) for k, v in table.reshape(-1, 2) if v >= 0}
+    assert held == dict(zip(keys, children.tolist(), strict=True))
+    size = len(table) if bits else len(table) // 2
+    for key in keys:
+        home = text_tables.home_slot(key, size)
+        window = [(home + step) % size for step in range(probes)]
+        stored = [int(table[w]) >> 32 if bits else int(table[2 * w]) % (1 << 64) for w in window]
+        assert key in stored

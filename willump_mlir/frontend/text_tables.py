@@ -307,16 +307,20 @@ def token_key(token: str) -> int:
     """A token's 64-bit key (unsigned) in the word analyzer's table of tokens
     (``word_index``): a token of one to ``TOKEN_BYTES`` code points, each below 256, is its
     own key, the code points a byte apiece (the last lowest) under the sign bit and its
-    length (from bit ``TOKEN_LENGTH_SHIFT``), so equal keys mean equal tokens; any other
-    token's key is ``fnv1a64_codepoints`` with bits 62 and 63 clear. The kernel packs the
-    bytes as it scans a token."""
+    length (from bit ``TOKEN_LENGTH_SHIFT``); so is a token of eight such code points whose
+    first is from 8 to 127 (``is_long_exact``), the eight bytes under the sign bit (its first
+    code point, above 7, stands where a shorter token's length does). Equal keys mean equal
+    tokens. Any other token's key is ``fnv1a64_codepoints`` with bits 62 and 63 clear. The
+    kernel packs the bytes as it scans a token."""
     points = [ord(ch) for ch in token]
-    if not 1 <= len(points) <= TOKEN_BYTES or max(points) >= 256:
-        return fnv1a64_codepoints(token) & HASHED_KEY_MASK
     packed = 0
-    for point in points:
+    for point in points[-8:]:
         packed = (packed << 8) | point
-    return (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed
+    if 1 <= len(points) <= TOKEN_BYTES and max(points) < 256:
+        return (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed
+    if len(points) == TOKEN_BYTES + 1 and max(points) < 256 and 8 <= points[0] < 128:
+        return (1 << 63) | packed
+    return fnv1a64_codepoints(token) & HASHED_KEY_MASK
 
 
 def _token_keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -324,16 +328,21 @@ def _token_keys(codepoints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     lengths = np.diff(offsets)
     keys = _hashes(codepoints, offsets) & np.uint64(HASHED_KEY_MASK)
     starts = offsets[:-1]
-    fits = (lengths >= 1) & (lengths <= TOKEN_BYTES)
+    short = (lengths >= 1) & (lengths <= TOKEN_BYTES)
+    eight = lengths == TOKEN_BYTES + 1
     packed = np.zeros(len(lengths), dtype=np.uint64)
-    for k in range(TOKEN_BYTES):
+    for k in range(TOKEN_BYTES + 1):
         has = lengths > k
         points = np.zeros(len(lengths), dtype=np.uint64)
         points[has] = codepoints[starts[has] + k].astype(np.uint64)
-        fits &= points < np.uint64(256)
+        short &= points < np.uint64(256)
+        eight &= points < np.uint64(256)
+        if not k:
+            eight &= (points >= np.uint64(8)) & (points < np.uint64(128))
         packed = np.where(has, (packed << np.uint64(8)) | points, packed)
     tags = np.uint64(1 << 63) | (lengths.astype(np.uint64) << np.uint64(TOKEN_LENGTH_SHIFT))
-    keys[fits] = (packed | tags)[fits]
+    keys[short] = (packed | tags)[short]
+    keys[eight] = (packed | np.uint64(1 << 63))[eight]
     return keys
 
 
@@ -418,12 +427,20 @@ def renumbered(table: TermTable, order: np.ndarray) -> TermTable:
     indices = slots[1::2]
     used = indices >= 0
     indices[used] = new[indices[used]]
-    lengths = np.diff(table.offsets)[order]
-    offsets = np.zeros_like(table.offsets)
-    np.cumsum(lengths, out=offsets[1:])
-    shift = np.repeat(table.offsets[:-1][order] - offsets[:-1], lengths)
-    codepoints = table.codepoints[np.arange(offsets[-1]) + shift]
+    codepoints, offsets = reordered(table.codepoints, table.offsets, order)
     return TermTable(codepoints=codepoints, offsets=offsets, table=slots, probes=table.probes)
+
+
+def reordered(
+    codepoints: np.ndarray, offsets: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Terms as code points and offsets (``term_table``'s) in a new order: term ``k`` is the
+    old term ``order[k]`` (a permutation)."""
+    lengths = np.diff(offsets)[order]
+    new_offsets = np.zeros_like(offsets)
+    np.cumsum(lengths, out=new_offsets[1:])
+    shift = np.repeat(offsets[:-1][order] - new_offsets[:-1], lengths)
+    return codepoints[np.arange(new_offsets[-1]) + shift], new_offsets
 
 
 def key_table(keys: np.ndarray) -> tuple[np.ndarray, int]:
@@ -467,8 +484,13 @@ class WordIndex:
 
     tokens: TermTable  # the distinct tokens of the terms, each found by its code points
     token_ids: np.ndarray  # int32 per token: the id of the one-token sequence
-    edges: np.ndarray  # key_table of (id, token) pair keys; a slot's index is the id after
+    #: the (id, token) pairs to the id after: with ``edge_bits`` 0, a ``key_table`` of their
+    #: ``edge_key``s whose slots hold the id after; else one int64 a slot (half the size:
+    #: the table is the largest the word analyzer reads), ``compact_edge_key << 32 | id``,
+    #: empty -1, at the ``home_slot`` of the compact key
+    edges: np.ndarray
     edge_probes: int
+    edge_bits: int
     #: ``tokens.table`` with each token's index joined by ``TOKEN_STARTS`` when its
     #: one-token sequence has an edge, ``TOKEN_FOLLOWS`` when it extends some sequence, and
     #: its ``token_ids`` entry shifted by ``TOKEN_ID_SHIFT``: one probe gives all
@@ -488,6 +510,32 @@ EDGE_SHIFT = 31
 
 def edge_key(sequence: int, token: int) -> int:
     return (1 << 63) | (sequence << EDGE_SHIFT) | token
+
+
+def compact_edge_key(sequence: int, token: int, bits: int) -> int:
+    """An edge's key in a compact table (``WordIndex.edge_bits`` ``bits``), below 2**31."""
+    return (sequence << bits) | token
+
+
+def edge_table(
+    pairs: list[tuple[int, int]], children: np.ndarray, sequences: int, tokens: int
+) -> tuple[np.ndarray, int, int]:
+    """``WordIndex``'s ``edges``, ``edge_probes`` and ``edge_bits`` for the (sequence id,
+    token index) ``pairs`` leading to ``children``: compact when every compact key (of
+    ``sequences`` ids and ``tokens`` tokens) is below 2**31."""
+    bits = max(1, (tokens - 1).bit_length())
+    if sequences << bits > 1 << 31:
+        keys = np.fromiter((edge_key(*pair) for pair in pairs), np.uint64, len(pairs))
+        table, probes = key_table(keys)
+        used = table[1::2] >= 0
+        table[1::2][used] = children[table[1::2][used]]
+        return table, probes, 0
+    keys = np.fromiter((compact_edge_key(*pair, bits) for pair in pairs), np.uint64, len(pairs))
+    table, probes = key_table(keys)
+    slots = np.full(len(table) // 2, -1, dtype=np.int64)
+    used = table[1::2] >= 0
+    slots[used] = (table[0::2][used] << 32) | children[table[1::2][used]]
+    return slots, probes, bits
 
 
 def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int) -> WordIndex:
@@ -528,11 +576,8 @@ def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int)
             parent = child
     if len(ids) >= TOKEN_STARTS:  # token indices below the flags, ids below the sign bit
         raise ValueError(f"a word vocabulary of {len(ids)} sequences is too large to index")
-    keys = np.fromiter((edge_key(*pair) for pair in edges), np.uint64, len(edges))
-    table, probes = key_table(keys)
-    used = table[1::2] >= 0
     children = np.fromiter(edges.values(), np.int64, len(edges))
-    table[1::2][used] = children[table[1::2][used]]
+    table, probes, bits = edge_table(list(edges), children, len(ids), len(tokens))
     ids_of_tokens = np.array(token_ids, dtype=np.int64)
     parents = {parent for parent, _ in edges}
     records = np.arange(len(tokens), dtype=np.int64) | (ids_of_tokens << TOKEN_ID_SHIFT)
@@ -547,5 +592,6 @@ def word_index(codepoints: np.ndarray, offsets: np.ndarray, low: int, high: int)
         token_ids=ids_of_tokens.astype(np.int32),
         edges=table,
         edge_probes=probes,
+        edge_bits=bits,
         token_slots=slots,
     )

@@ -126,7 +126,8 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-LABEL: builtin.module attributes {willump.schedule = {classify = {steps = [{kernel = "classify_stage0"}], returns = ["v3"], errors = {"0" = {op = "feature.decode_text", value = "arg0", column = "docs"}, "2" = {op = "feature.weight_terms"}, "3" = {op = "feature.sparse_linear"}}, constants = {}}}}
 // CHECK-DAG: "memref.global"() <{sym_name = "cc", type = memref<1114112xi8>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "word_token_slots_{{[0-9a-f]+}}", type = memref<16xi64>, initial_value, sym_visibility = "public"}>
-// CHECK-DAG: "memref.global"() <{sym_name = "word_edges_{{[0-9a-f]+}}", type = memref<4xi64>, initial_value, sym_visibility = "public"}>
+// The (id, token) edges compact, a slot an int64 (key << 32 | id): the one edge "ab" -> "ab cd".
+// CHECK-DAG: "memref.global"() <{sym_name = "word_edges_{{[0-9a-f]+}}", type = memref<2xi64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "tally_terms_{{[0-9a-f]+}}", type = memref<8xf64>, initial_value, sym_visibility = "public"}>
 // CHECK: func.func @classify_stage0(
 // The column's bytes, offsets and missing flags; then scratch buffers: the row's code points
@@ -151,7 +152,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-DAG: [[INDEX:%[0-9]+]] = memref.get_global @ci : memref<4352xi32>
 // CHECK-DAG: [[BLOCKS:%[0-9]+]] = memref.get_global @cb : memref<512xi32>
 // CHECK-DAG: [[TOKENS:%[0-9]+]] = memref.get_global @word_token_slots_{{[0-9a-f]+}} : memref<16xi64>
-// CHECK-DAG: [[EDGES:%[0-9]+]] = memref.get_global @word_edges_{{[0-9a-f]+}} : memref<4xi64>
+// CHECK-DAG: [[EDGES:%[0-9]+]] = memref.get_global @word_edges_{{[0-9a-f]+}} : memref<2xi64>
 // CHECK-DAG: [[PROBING:%[0-9]+]] = arith.constant -2 : i64
 // CHECK-DAG: [[TERMS:%[0-9]+]] = memref.get_global @tally_terms_{{[0-9a-f]+}} : memref<8xf64>
 // CHECK: scf.for %[[ROW:[0-9]+]] = %{{[0-9]+}} to %{{[0-9]+}} step %{{[0-9]+}} {
@@ -188,7 +189,7 @@ func.func @classify(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x
 // CHECK-NEXT: scf.condition([[AGAIN]])
 // CHECK: memref.load [[TOKENS]]
 // Then each n-gram: its first token's id (in the token's slot), extended by the next token
-// through the edges (exact keys).
+// through the compact edges (the key in the slot's high half).
 // CHECK: scf.while (%{{[0-9]+}} = %{{[0-9]+}}) : (i64) -> i64 {
 // CHECK: memref.load [[EDGES]]
 // Each term found adds idf * coef to the decision (the squared norm grows by

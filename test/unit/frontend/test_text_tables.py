@@ -359,13 +359,16 @@ def test_term_table_edge_cases() -> None:
 
 
 def test_token_keys() -> None:
-    """A token of one to seven code points below 256 is its own key (bytes, length, sign);
-    any other token is its FNV-1a with 2 bits clear, as ``term_key``'s hashed keys. The
-    table's keys (computed at once) agree with ``token_key``, and each token is found."""
+    """A token of one to seven code points below 256 is its own key (bytes, length, sign),
+    and so is one of eight whose first is from 8 to 127 (bytes, sign); any other token is
+    its FNV-1a with 2 bits clear, as ``term_key``'s hashed keys. The table's keys (computed
+    at once) agree with ``token_key``, and each token is found."""
     rng = random.Random(2)  # not numpy's choice: its strings lose trailing NULs
     alphabet = "ab_9\x00\x01é\xff字\U0001f600\U0010ffff\u0100"
     tokens = sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 11))) for _ in range(4000)})
-    tokens += ["a" * 7, "a" * 8, "\xff" * 7, "\xff" * 6 + "\u0100", "x" * 300]
+    tokens += ["a" * 7, "a" * 8, "\xff" * 7, "\xff" * 6 + "\u0100", "x" * 300, "a" * 9,
+               "\x07" + "a" * 7, "\x08" + "a" * 7, "\x7f" * 8, "\x80" + "a" * 7, "a" * 7 + "\xff",
+               "a" * 7 + "\u0100", "\x08" * 7]  # fmt: skip
     table = term_table(tokens, tokens=True)
     used = table.table[1::2] >= 0
     assert sorted(table.table[1::2][used].tolist()) == list(range(len(tokens)))
@@ -377,6 +380,9 @@ def test_token_keys() -> None:
         if len(points) <= TOKEN_BYTES and max(points) < 256:
             packed = sum(p << (8 * (len(points) - 1 - k)) for k, p in enumerate(points))
             assert key == (1 << 63) | (len(points) << TOKEN_LENGTH_SHIFT) | packed, token
+        elif len(points) == TOKEN_BYTES + 1 and max(points) < 256 and 8 <= points[0] < 128:
+            packed = sum(p << (8 * (7 - k)) for k, p in enumerate(points))
+            assert key == (1 << 63) | packed, token
         else:
             assert key == reference_hash(token) & ((1 << 62) - 1), token
     assert len({token_key(t) for t in tokens}) == len(tokens)
