@@ -82,8 +82,13 @@ NATIVE_READERS = (
 
 
 def is_accessor(val: Val) -> bool:
-    """``s.str`` of a native str column."""
-    return isinstance(val.value, StringMethods) and val.ssa is not None
+    """``s.str`` of a native str column (not of a Series Python computed: ``.str`` of
+    ``s.str.split()``'s lists is a ``!pipeline.object``)."""
+    if not isinstance(val.value, StringMethods) or val.ssa is None:
+        return False
+    typ = val.ssa.type
+    return isinstance(typ, FrameType) and len(typ.names.data) == 1 \
+        and isinstance(typ.dtypes.data[0], StrType)  # fmt: skip
 
 
 def _str_column(val: Val) -> bool:
