@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from notebook_check import same_on_batches
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 
 import willump_mlir as wm
 
@@ -54,6 +55,64 @@ def test_str_accessor_of_a_python_series_is_not_a_native_column() -> None:
     odd = NAMES.assign(name=["  ", "ǅx y", None, "a\tb", "ß"] * 8)
     same_on_batches(words_then_model, compiled,
                     [NAMES.iloc[::-1], NAMES.iloc[[3]], NAMES.iloc[:0], odd])  # fmt: skip
+
+
+# endregion
+# region B: a top-level `if` on a constant (a notebook's feature flag)
+
+FLAGS = pd.DataFrame({"a": [0.5, -0.0, np.nan, 3.0] * 10, "b": np.arange(40.0) % 3})
+RIDGE = Ridge().fit(FLAGS.fillna(0), np.arange(40.0))
+USE_LOG = True
+MODE = "square"
+
+
+def flagged(df):
+    X = df[["a", "b"]].fillna(0)
+    if USE_LOG:
+        X["a"] = np.log1p(X["a"].abs())
+    return RIDGE.predict(X)
+
+
+def chosen_by_mode(df):
+    X = df[["a", "b"]].fillna(0)
+    if MODE == "log":
+        X["a"] = np.log1p(X["a"].abs())
+    elif MODE == "square":
+        X["a"] = X["a"] ** 2
+        X["b"] = X["b"].astype(str).str.len()  # not compiled: runs in Python on its own
+    else:
+        X["a"] = X["a"] * 0
+    return RIDGE.predict(X)
+
+
+def extra_column_if_present(df):
+    X = df[["a"]].copy()
+    if "c" in df.columns:
+        X["a"] = X["a"] + df["c"]
+    return X
+
+
+@pytest.mark.parametrize(("fn", "python"), [
+    (flagged, []), (chosen_by_mode, ["X['b'].astype(str)"]),
+])  # fmt: skip
+def test_if_on_a_constant_traces_its_branch(fn: Any, python: list[str]) -> None:
+    """``if USE_LOG:`` on an immutable global, at the top level of the function, ran in
+    Python as a whole ("an if statement is not compiled"), and with it every statement of
+    the branch; an inlined helper's such ``if`` was already traced. Now the branch the
+    constant chooses is traced, each statement of it native or in Python on its own."""
+    compiled = _compiled(fn, FLAGS)
+    assert [c.source for c in compiled.traced.python_fallbacks.values()] == python
+    batches = [FLAGS.iloc[::-1], FLAGS.iloc[[2]], FLAGS.iloc[:0], FLAGS.assign(c=1.0),
+               FLAGS.assign(b=FLAGS["b"].astype(int))]  # fmt: skip
+    same_on_batches(fn, compiled, batches)
+
+
+def test_if_on_the_batch_still_runs_in_python() -> None:
+    """An ``if`` on the batch (its columns, length, dtypes) is decided by Python on each
+    call: a batch with the column the example lacked gets the other branch."""
+    compiled = _compiled(extra_column_if_present, FLAGS)
+    assert "an if statement is not compiled" in compiled.explain()
+    same_on_batches(extra_column_if_present, compiled, [FLAGS, FLAGS.assign(c=2.0)])
 
 
 # endregion

@@ -742,6 +742,8 @@ class Tracer:
             self.lower(stmt.value)
         elif isinstance(stmt, ast.For):
             self._for(stmt)
+        elif isinstance(stmt, ast.If):
+            self._if(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, ast.Delete) and all(
@@ -844,6 +846,16 @@ class Tracer:
         val = Val(value) if all(v.is_static for v in items) else Val(value, items=items)
         self._lists.append(val)
         return val
+
+    def _if(self, stmt: ast.If) -> None:
+        """``if USE_LOG:`` on a value known at compile time (an immutable global, a bound
+        argument): the statements of its one branch are traced (each runs in Python on its own
+        if not compiled)."""
+        branch = self._static_branch(stmt)
+        if branch is None:
+            raise Unsupported("an if statement is not compiled")
+        for sub in branch:
+            self.statement(sub)
 
     def _for(self, stmt: ast.For) -> None:
         """Unroll ``for target in <static iterable>:``: each body statement is traced once per
