@@ -14,6 +14,7 @@ from notebook_check import same_on_batches
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import willump_mlir as wm
+from willump_mlir.selfcheck import difference
 
 
 def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
@@ -113,6 +114,31 @@ def test_if_on_the_batch_still_runs_in_python() -> None:
     compiled = _compiled(extra_column_if_present, FLAGS)
     assert "an if statement is not compiled" in compiled.explain()
     same_on_batches(extra_column_if_present, compiled, [FLAGS, FLAGS.assign(c=2.0)])
+
+
+# endregion
+# region C: a call of an array pipeline with too few or too many arguments
+
+ROWS = np.random.default_rng(0).normal(size=(40, 3))
+CLASSIFIER = LogisticRegression().fit(ROWS, ROWS[:, 0] > 0)
+
+
+def probability(X):
+    return CLASSIFIER.predict_proba(X)[:, 1]
+
+
+def test_wrong_number_of_arguments_is_a_type_error() -> None:
+    """The direct path (a C-contiguous float64 array straight to the kernel) read the
+    arguments by position before anything counted them: ``compiled()`` raised
+    ``IndexError`` and ``compiled(X, X)`` returned the probabilities where the original
+    raises ``TypeError``. Now both raise ``TypeError``, naming the arguments."""
+    compiled = _compiled(probability, ROWS)
+    for args in [(), (ROWS, ROWS), (ROWS[:3], ROWS[:3], ROWS[:3])]:
+        with pytest.raises(TypeError, match="probability"):
+            probability(*args)
+        with pytest.raises(TypeError, match=r"takes 1 arguments \(X\)"):
+            compiled(*args)
+    assert difference(probability(ROWS[:5]), compiled(ROWS[:5])) is None
 
 
 # endregion
