@@ -142,3 +142,54 @@ def test_wrong_number_of_arguments_is_a_type_error() -> None:
 
 
 # endregion
+# region D: columns of a 2-D array by slice or list (`X[:, 1:]`, `X[:, [0, 2]]`)
+
+WIDE = np.round(np.random.default_rng(1).normal(0, 2, (60, 5)), 3)
+FIRST_THREE = Ridge().fit(WIDE[:, :3], WIDE[:, 4])
+
+
+def sliced_to_a_model(X):
+    return FIRST_THREE.predict(X[:, :3])
+
+
+def last_three_logged(X):
+    return np.log1p(np.abs(X[:, -3:]))
+
+
+def listed_columns(X):
+    return X[:, [4, 0, -1]] * 2
+
+
+def doubled_then_the_rest(X):
+    return FIRST_THREE.predict(np.column_stack([X[:, 0] * 2, X[:, 1:3]]))
+
+
+def _arrays() -> list[np.ndarray]:
+    special = WIDE.copy()
+    special[:6, 0] = [np.nan, np.inf, -np.inf, -0.0, 1e308, 5e-324]
+    tall = np.tile(WIDE, (50, 1))
+    return [WIDE[::-1], WIDE[[3]], WIDE[:0], np.asfortranarray(WIDE), WIDE[::2], special,
+            WIDE.astype(np.float32), WIDE.astype(">f8"), WIDE[:, :4], tall, tall[::-1]]  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [sliced_to_a_model, last_three_logged, listed_columns,
+                                doubled_then_the_rest])  # fmt: skip
+def test_array_columns_by_slice_or_list_are_native(fn: Any) -> None:
+    """Only ``X[:, i]`` of a 2-D array was compiled: ``X[:, :3]`` into a model, or a list of
+    columns, ran in Python ("this indexing is not compiled"), and with nothing else native
+    the whole function ran the original. Now the columns are taken and stacked natively."""
+    compiled = _compiled(fn, WIDE)
+    assert not compiled.traced.python_fallbacks and compiled.original_reason is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for batch in _arrays():
+            try:
+                expected = fn(batch.copy())
+            except Exception as error:
+                with pytest.raises(type(error)):
+                    compiled(batch.copy())
+                continue
+            assert difference(expected, compiled(batch.copy())) is None
+
+
+# endregion
