@@ -82,18 +82,22 @@ NATIVE_READERS = (
 
 
 def is_accessor(val: Val) -> bool:
-    """``s.str`` of a native str column."""
-    return isinstance(val.value, StringMethods) and val.ssa is not None
+    """``s.str`` of a native str column (not of a Series Python computed: ``.str`` of
+    ``s.str.split()``'s lists is a ``!pipeline.object``)."""
+    return isinstance(val.value, StringMethods) and _one_str_column(val)
+
+
+def _one_str_column(val: Val) -> bool:
+    """Whether ``val``'s IR value is a frame of one str column."""
+    typ = val.ssa.type if val.ssa is not None else None
+    return isinstance(typ, FrameType) and len(typ.names.data) == 1 \
+        and isinstance(typ.dtypes.data[0], StrType)  # fmt: skip
 
 
 def _str_column(val: Val) -> bool:
     """A native column of str (missing values allowed)."""
-    if val.ssa is None or not isinstance(val.value, pd.Series):
-        return False
-    typ = val.ssa.type
-    if not isinstance(typ, FrameType) or len(typ.names.data) != 1:
-        return False
-    return isinstance(typ.dtypes.data[0], StrType) and column_kind(val.value) == "str"
+    return isinstance(val.value, pd.Series) and _one_str_column(val) \
+        and column_kind(val.value) == "str"  # fmt: skip
 
 
 def _index(val: Val | None) -> int | None:

@@ -742,6 +742,8 @@ class Tracer:
             self.lower(stmt.value)
         elif isinstance(stmt, ast.For):
             self._for(stmt)
+        elif isinstance(stmt, ast.If):
+            self._if(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, ast.Delete) and all(
@@ -844,6 +846,16 @@ class Tracer:
         val = Val(value) if all(v.is_static for v in items) else Val(value, items=items)
         self._lists.append(val)
         return val
+
+    def _if(self, stmt: ast.If) -> None:
+        """``if USE_LOG:`` on a value known at compile time (an immutable global, a bound
+        argument): the statements of its one branch are traced (each runs in Python on its own
+        if not compiled)."""
+        branch = self._static_branch(stmt)
+        if branch is None:
+            raise Unsupported("an if statement is not compiled")
+        for sub in branch:
+            self.statement(sub)
 
     def _for(self, stmt: ast.For) -> None:
         """Unroll ``for target in <static iterable>:``: each body statement is traced once per
@@ -1269,6 +1281,11 @@ class Tracer:
                 if not 0 <= column < width:
                     return None
                 return self._checked(TakeColumnOp(base.ssa, column), value)
+            picked = _picked_columns(key, typ.get_shape()[1]) if dense and \
+                typ.get_num_dims() == 2 else None  # fmt: skip
+            if picked:  # X[:, 1:], X[:, [0, 2]]: the columns, stacked again
+                inputs = [self.emit(TakeColumnOp(base.ssa, c)).results[0] for c in picked]
+                return Val(value, self.emit(hstack_op(inputs, value, ast.unparse(node))).result)
             return None
 
         return self._recognised(node, pieces, build, "this indexing is not compiled")
@@ -1929,6 +1946,23 @@ _TABLE_ARGUMENTS = {"merge": "right", "join": "other", "map": "arg"}
 #: Keywords whose value names columns or options rather than holding rows.
 _KEY_KEYWORDS = {"on", "left_on", "right_on", "how", "suffixes", "lsuffix", "rsuffix", "columns",
                  "subset", "by", "value", "validate", "na_action"}  # fmt: skip
+
+
+def _picked_columns(key: object, width: int) -> list[int] | None:
+    """The columns ``X[key]`` takes of a 2-D array of ``width`` columns, for ``X[:, a:b]``
+    and ``X[:, [i, j]]`` (ints, negative ones counted from the end); None for another key
+    or a column out of range (numpy raises)."""
+    if not (isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)) or width < 0:
+        return None
+    if isinstance(key[1], slice):
+        return list(range(width))[key[1]]
+    picks = key[1]
+    if not isinstance(picks, list) or not all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+        and -width <= i < width for i in picks
+    ):  # fmt: skip
+        return None
+    return [int(i) % width for i in picks]
 
 
 def _missing_of(node: ast.expr, frame: str, column: str) -> bool:

@@ -646,7 +646,7 @@ class NativeProgram:
 
     def call_plan(self, args: tuple[Any, ...]) -> Any:
         """Run the plan (native kernels and Python calls) on every argument."""
-        if self.direct is not None:
+        if self.direct is not None and len(args) == len(self.arguments):  # else bind says why
             result = self.direct(args)
             if result is not None:
                 return result
