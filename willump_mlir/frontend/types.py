@@ -20,6 +20,8 @@ from willump_mlir.dialects.pipeline import (
     vector_of,
 )
 
+from .spec import Unsupported
+
 #: Element types of a sparse batch (the dtypes a text vectorizer can produce).
 SPARSE_ELEMENTS: dict[np.dtype, Attribute] = {
     np.dtype(np.float64): f64,
@@ -76,9 +78,18 @@ def column_kind(series: pd.Series) -> str | None:
     return "str" if all(isinstance(v, str) for v in series.dropna()) else None
 
 
-def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
-    """The (name, kind) columns of a frame, or None if some column is not f64/str or two
-    have one name."""
+#: The kind of a frame argument's column of a dtype native code never reads (category,
+#: timedelta, a time zone, Period, Interval, complex, objects that are not all str): only
+#: Python code reads it, from the argument's own DataFrame, so it is never converted.
+PYTHON_COLUMN = "python"
+
+
+def frame_columns(
+    frame: pd.DataFrame, python: bool = False
+) -> list[tuple[str, str]] | None:
+    """The (name, kind) columns of a frame, or None if two have one name, a name is not a
+    str, or a column is not f64/str/datetime and ``python`` is False (with it, such a
+    column is of kind ``PYTHON_COLUMN``)."""
     if not frame.columns.is_unique:
         return None
     columns = []
@@ -86,16 +97,37 @@ def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
         if not isinstance(name, str):
             return None
         kind = column_kind(frame[name])
-        if kind is None:
+        if kind is None and not python:
             return None
-        columns.append((name, kind))
+        columns.append((name, kind or PYTHON_COLUMN))
     return columns
+
+
+def _column_type(kind: str) -> Attribute:
+    if kind == "f64":
+        return f64
+    if kind.startswith("M8"):
+        return DatetimeType(np.datetime_data(kind)[0])
+    return ObjectType() if kind == PYTHON_COLUMN else StrType()
 
 
 def frame_type(columns: list[tuple[str, str]]) -> FrameType:
     """The ``!pipeline.frame`` of (name, kind) columns."""
-    return FrameType([(n, f64 if k == "f64" else DatetimeType(np.datetime_data(k)[0])
-                          if k.startswith("M8") else StrType()) for n, k in columns])  # fmt: skip
+    return FrameType([(n, _column_type(k)) for n, k in columns])
+
+
+def refuse_python_columns(typ: Attribute | None, value: object) -> None:
+    """``Unsupported`` if the frame type ``typ`` has a column only Python code reads
+    (``!pipeline.object``), naming it and its dtype in ``value`` (the example: a DataFrame,
+    or the Series of a one-column frame)."""
+    if not isinstance(typ, FrameType):
+        return
+    for name, dtype in typ.columns:
+        if isinstance(dtype, ObjectType):
+            found = value[name] if isinstance(value, pd.DataFrame) and name in value else value
+            shown = getattr(found, "dtype", "of a dtype")
+            raise Unsupported(f"column {name!r} is {shown}, which native code does not read "
+                              "(only Python code reads it)")  # fmt: skip
 
 
 def is_text(value: object) -> bool:
@@ -133,7 +165,7 @@ def type_of(value: object, name: str = "text") -> Attribute:
     whose column is called ``name``.
     """
     if isinstance(value, pd.DataFrame):
-        columns = frame_columns(value)
+        columns = frame_columns(value, python=True)
         return frame_type(columns) if columns is not None else ObjectType()
     if is_text(value):
         return text_type(name)

@@ -10,7 +10,7 @@
 
 %x = "test.op"() : () -> !pipeline.frame<"a" : i64>
 
-// CHECK: column 'a' has dtype i64; expected f64, !pipeline.str or !pipeline.datetime
+// CHECK: column 'a' has dtype i64; expected f64, !pipeline.str, !pipeline.datetime or !pipeline.object
 
 // -----
 
