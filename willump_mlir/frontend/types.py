@@ -125,7 +125,10 @@ def refuse_python_columns(typ: Attribute | None, value: object) -> None:
     for name, dtype in typ.columns:
         if isinstance(dtype, ObjectType):
             found = value[name] if isinstance(value, pd.DataFrame) and name in value else value
-            shown = getattr(found, "dtype", "of a dtype")
+            shown = str(getattr(found, "dtype", "of a dtype"))
+            if shown == "object" and isinstance(found, pd.Series):  # name what it holds
+                other = next((v for v in found.dropna() if not isinstance(v, str)), None)
+                shown += f" of {type(other).__name__} values" if other is not None else ""
             raise Unsupported(f"column {name!r} is {shown}, which native code does not read "
                               "(only Python code reads it)")  # fmt: skip
 

@@ -34,6 +34,13 @@
 
 // -----
 
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64, "kind" : !pipeline.object>
+%x = pipeline.to_array %df ["a", "kind"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> tensor<?x2xf64>
+
+// CHECK: column 'kind' is not numeric
+
+// -----
+
 %df = "test.op"() : () -> !pipeline.frame<"a" : f64, "b" : f64>
 %x = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x3xf64>
 
