@@ -2065,7 +2065,7 @@ def _classify(name: str, value: object, static: bool = False) -> ArgumentSpec:
     if static:
         return ArgumentSpec(name, "bound", None, value, None)
     if isinstance(value, pd.DataFrame):
-        columns = frame_columns(value, python=True)
+        columns = frame_columns(value)
         if columns is None:
             bad = [c for c in value.columns if not isinstance(c, str)]
             detail = f"column name {bad[0]!r} is not a str" if bad else \

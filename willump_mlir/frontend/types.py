@@ -84,22 +84,16 @@ def column_kind(series: pd.Series) -> str | None:
 PYTHON_COLUMN = "python"
 
 
-def frame_columns(
-    frame: pd.DataFrame, python: bool = False
-) -> list[tuple[str, str]] | None:
-    """The (name, kind) columns of a frame, or None if two have one name, a name is not a
-    str, or a column is not f64/str/datetime and ``python`` is False (with it, such a
-    column is of kind ``PYTHON_COLUMN``)."""
+def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
+    """The (name, kind) columns of a frame (``PYTHON_COLUMN`` for a column that is not
+    f64, str or datetime), or None if two have one name or a name is not a str."""
     if not frame.columns.is_unique:
         return None
     columns = []
     for name in frame.columns:
         if not isinstance(name, str):
             return None
-        kind = column_kind(frame[name])
-        if kind is None and not python:
-            return None
-        columns.append((name, kind or PYTHON_COLUMN))
+        columns.append((name, column_kind(frame[name]) or PYTHON_COLUMN))
     return columns
 
 
@@ -168,7 +162,7 @@ def type_of(value: object, name: str = "text") -> Attribute:
     whose column is called ``name``.
     """
     if isinstance(value, pd.DataFrame):
-        columns = frame_columns(value, python=True)
+        columns = frame_columns(value)
         return frame_type(columns) if columns is not None else ObjectType()
     if is_text(value):
         return text_type(name)
