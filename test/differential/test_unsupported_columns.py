@@ -86,6 +86,10 @@ def assign(df):
     return df.assign(c=np.log1p(df["b"].abs()))
 
 
+def scored(df, model):
+    return df.assign(p=score(df, model))
+
+
 def batches(*extra: str) -> list[pd.DataFrame]:
     """The batches each function is checked on: every size of ``ROWS``, then 60 rows without
     the first extra column, and with it of another dtype (object of its values, or numbers)."""
@@ -123,16 +127,18 @@ def test_unused_column_compiles_natively(column: str, model: LogisticRegression)
 
 @pytest.mark.parametrize("column", EXTRA)
 def test_returned_column_comes_back_as_pandas_gives_it(column: str) -> None:
-    for fn in (extend, assign):
-        compiled = check(fn, table(50, column), extra=(column,))
-        result = compiled(table(30, column, seed=9))
-        assert result[column].dtype == table(1, column)[column].dtype
+    compiled = check(extend, table(50, column), extra=(column,))
+    result = compiled(table(30, column, seed=9))
+    assert result[column].dtype == table(1, column)[column].dtype
 
 
-def test_all_at_once_with_a_model(model: LogisticRegression) -> None:
+def test_all_at_once(model: LogisticRegression) -> None:
     compiled = check(score, table(50, *EXTRA), model, extra=EXTRA)
     assert not compiled.traced.python_fallbacks, compiled.explain()
-    check(extend, table(50, *EXTRA), extra=EXTRA)
+    for fn in (extend, assign):
+        check(fn, table(50, *EXTRA), extra=EXTRA)
+    compiled = check(scored, table(50, *EXTRA), model, extra=EXTRA)  # a native model
+    assert not compiled.traced.python_fallbacks, compiled.explain()
 
 
 def hour(df):
