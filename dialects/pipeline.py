@@ -123,10 +123,12 @@ class ObjectType(ParametrizedAttribute, TypeAttribute):
 
 @irdl_attr_definition
 class FrameType(ParametrizedAttribute, TypeAttribute):
-    """A batch of rows with named, typed columns (a pandas DataFrame).
+    """A batch of rows with named, typed columns (a pandas DataFrame). A column of
+    ``!pipeline.object`` (a dtype native code does not read: category, timedelta, a time
+    zone, Decimal objects...) is part of the frame but only Python code reads it.
 
     ```mlir
-    !pipeline.frame<"age" : f64, "city" : !pipeline.str>
+    !pipeline.frame<"age" : f64, "city" : !pipeline.str, "kind" : !pipeline.object>
     ```
     """
 
@@ -189,10 +191,10 @@ class FrameType(ParametrizedAttribute, TypeAttribute):
         if len(names) != len(self.dtypes.data):
             raise VerifyException("frame needs one dtype per column")
         for name, dtype in self.columns:
-            if dtype != f64 and not isinstance(dtype, StrType | DatetimeType):
+            if dtype != f64 and not isinstance(dtype, StrType | DatetimeType | ObjectType):
                 raise VerifyException(
-                    f"column {name!r} has dtype {dtype}; expected f64, !pipeline.str or "
-                    "!pipeline.datetime"
+                    f"column {name!r} has dtype {dtype}; expected f64, !pipeline.str, "
+                    "!pipeline.datetime or !pipeline.object"
                 )
 
 

@@ -216,8 +216,9 @@ def test_category_columns_read_in_python_stay_exact(penguins: pd.DataFrame) -> N
     check(codes, penguins, native=False)
 
 
-def test_category_argument_is_refused(penguins: pd.DataFrame) -> None:
-    """A DataFrame argument's categories are known only at run time: not compiled."""
+def test_category_argument_runs_the_model_in_python(penguins: pd.DataFrame) -> None:
+    """A DataFrame argument's categories are known only at run time: the model runs in
+    Python on the argument itself, and explain() names the column and its dtype."""
     frame = penguins[[*NUM, "island"]].copy()
     frame["island"] = frame["island"].astype(pd.CategoricalDtype(ISLANDS))
     model = LGBMClassifier(**LGBM).fit(frame, adelie(penguins))
@@ -225,8 +226,13 @@ def test_category_argument_is_refused(penguins: pd.DataFrame) -> None:
     def score(df, model):
         return model.predict_proba(df)[:, 1]
 
-    with pytest.raises(Exception, match="argument 'df': unsupported DataFrame"):
-        wm.compile(score, example=(frame.iloc[:200], model))
+    compiled = wm.compile(score, example=(frame.iloc[:200], model))
+    odd = frame.iloc[200:240].copy()
+    odd["island"] = odd["island"].cat.set_categories(ISLANDS[::-1])  # other codes, same values
+    odd.iloc[::3, odd.columns.get_loc("island")] = np.nan
+    for rows in (frame.iloc[200:], frame.iloc[[3]], odd):
+        assert difference(score(rows, model), compiled(rows, model)) is None
+    assert "column 'island' is category, which native code does not read" in compiled.explain()
 
 
 def test_a_model_not_compiled_gets_the_category_frame(penguins: pd.DataFrame) -> None:

@@ -3,6 +3,7 @@ results as outputs (no pipeline needed: signatures are built from example values
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,18 @@ def test_inexact_conversions_are_refused_naming_the_input(
     table.arguments(good)
     with pytest.raises(ServeError, match=message):
         table.arguments(good | {column: array})
+
+
+@pytest.mark.parametrize(("column", "dtype"), [
+    (pd.date_range("2020", periods=2, tz="UTC"), "datetime64[us, UTC]"),
+    (pd.Categorical(["x", "y"]), "category"),
+])  # fmt: skip
+def test_a_column_of_a_dtype_a_request_cannot_hold_is_refused(column: Any, dtype: str) -> None:
+    """A frame may hold columns native code does not read; a request cannot send them."""
+    table = signature("frame", pd.DataFrame({"a": [1.0, 2.0], "c": column}))
+    inputs = {"a": np.array([1.0]), "c": np.array(["2020-01-01T00:00:00"], dtype=object)}
+    with pytest.raises(ServeError, match=re.escape(f"input 'c': the pipeline's {dtype} column")):
+        table.arguments(inputs)
 
 
 @pytest.mark.parametrize("example", [["a b", "c"], ("a b", "c"), np.array(["a b", "c"]),

@@ -34,7 +34,14 @@ from willump_mlir.dialects.pipeline import (
 
 from . import boosters, params
 from .spec import Unsupported
-from .types import dense_type_of, is_f64_batch, is_text, represents, type_of
+from .types import (
+    dense_type_of,
+    is_f64_batch,
+    is_text,
+    refuse_python_columns,
+    represents,
+    type_of,
+)
 from .values import Val
 
 if TYPE_CHECKING:
@@ -124,6 +131,7 @@ class EstimatorLowering:
         owner = x.ssa.owner
         if isinstance(owner, SelectColumnsOp):
             frame = owner.frame
+        refuse_python_columns(typ, x.value)
         text = [n for n, t in typ.columns if t != f64]
         if text:
             raise Unsupported(f"column {text[0]!r} is not numeric")
@@ -136,6 +144,7 @@ class EstimatorLowering:
     def _kinds(self, x: Val) -> list[str]:
         typ = x.ssa.type if x.ssa is not None else None
         if isinstance(typ, FrameType):
+            refuse_python_columns(typ, x.value)
             return ["f64" if t == f64 else "str" if isinstance(t, StrType) else "datetime"
                     for _, t in typ.columns]  # fmt: skip
         if is_sparse(typ):

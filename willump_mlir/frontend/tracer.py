@@ -108,6 +108,7 @@ from .types import (
     frame_columns,
     frame_type,
     is_text,
+    refuse_python_columns,
     represents,
     text_type,
     type_of,
@@ -1185,8 +1186,10 @@ class Tracer:
 
     def _frame_column(self, frame: Val, name: str, value: pd.Series) -> Val:
         """``frame[name]`` or ``frame.name``: a column of str (missing values too) as a
-        one-column frame, a numeric column as a vector."""
+        one-column frame, a numeric column as a vector (``Unsupported`` for a column only
+        Python code reads)."""
         typ = frame.ssa.type  # type: ignore[union-attr]
+        refuse_python_columns(FrameType([(name, typ.dtype_of(name))]), value)
         if isinstance(typ.dtype_of(name), StrType) and column_kind(value) == "str":
             return Val(value, self.emit(SelectColumnsOp(frame.ssa, [name])).result)
         return self._column(frame, name, value)
@@ -2099,12 +2102,8 @@ def _classify(name: str, value: object, static: bool = False) -> ArgumentSpec:
         columns = frame_columns(value)
         if columns is None:
             bad = [c for c in value.columns if not isinstance(c, str)]
-            unique = not bad and value.columns.is_unique
-            kinds = [c for c in value.columns if unique and column_kind(value[c]) is None]
-            detail = (f"column name {bad[0]!r} is not a str" if bad else
-                      "its column names are not distinct" if not unique else
-                      f"column {kinds[0]!r} of dtype {value[kinds[0]].dtype} is neither "
-                      "numeric, datetime64 nor text (str)")  # fmt: skip
+            detail = f"column name {bad[0]!r} is not a str" if bad else \
+                "its column names are not distinct"  # fmt: skip
             raise FrontendError(f"argument {name!r}: unsupported DataFrame: {detail}")
         return ArgumentSpec(name, "frame", frame_type(columns), None, columns,
                             example=ValueSpec.of(value))  # fmt: skip

@@ -20,6 +20,8 @@ from willump_mlir.dialects.pipeline import (
     vector_of,
 )
 
+from .spec import Unsupported
+
 #: Element types of a sparse batch (the dtypes a text vectorizer can produce).
 SPARSE_ELEMENTS: dict[np.dtype, Attribute] = {
     np.dtype(np.float64): f64,
@@ -76,26 +78,53 @@ def column_kind(series: pd.Series) -> str | None:
     return "str" if all(isinstance(v, str) for v in series.dropna()) else None
 
 
+#: The kind of a frame argument's column of a dtype native code never reads (category,
+#: timedelta, a time zone, Period, Interval, complex, objects that are not all str): only
+#: Python code reads it, from the argument's own DataFrame, so it is never converted.
+PYTHON_COLUMN = "python"
+
+
 def frame_columns(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
-    """The (name, kind) columns of a frame, or None if some column is not f64/str or two
-    have one name."""
+    """The (name, kind) columns of a frame (``PYTHON_COLUMN`` for a column that is not
+    f64, str or datetime), or None if two have one name or a name is not a str."""
     if not frame.columns.is_unique:
         return None
     columns = []
     for name in frame.columns:
         if not isinstance(name, str):
             return None
-        kind = column_kind(frame[name])
-        if kind is None:
-            return None
-        columns.append((name, kind))
+        columns.append((name, column_kind(frame[name]) or PYTHON_COLUMN))
     return columns
+
+
+def _column_type(kind: str) -> Attribute:
+    if kind == "f64":
+        return f64
+    if kind.startswith("M8"):
+        return DatetimeType(np.datetime_data(kind)[0])
+    return ObjectType() if kind == PYTHON_COLUMN else StrType()
 
 
 def frame_type(columns: list[tuple[str, str]]) -> FrameType:
     """The ``!pipeline.frame`` of (name, kind) columns."""
-    return FrameType([(n, f64 if k == "f64" else DatetimeType(np.datetime_data(k)[0])
-                          if k.startswith("M8") else StrType()) for n, k in columns])  # fmt: skip
+    return FrameType([(n, _column_type(k)) for n, k in columns])
+
+
+def refuse_python_columns(typ: Attribute | None, value: object) -> None:
+    """``Unsupported`` if the frame type ``typ`` has a column only Python code reads
+    (``!pipeline.object``), naming it and its dtype in ``value`` (the example: a DataFrame,
+    or the Series of a one-column frame)."""
+    if not isinstance(typ, FrameType):
+        return
+    for name, dtype in typ.columns:
+        if isinstance(dtype, ObjectType):
+            found = value[name] if isinstance(value, pd.DataFrame) and name in value else value
+            shown = str(getattr(found, "dtype", "of a dtype"))
+            if shown == "object" and isinstance(found, pd.Series):  # name what it holds
+                other = next((v for v in found.dropna() if not isinstance(v, str)), None)
+                shown += f" of {type(other).__name__} values" if other is not None else ""
+            raise Unsupported(f"column {name!r} is {shown}, which native code does not read "
+                              "(only Python code reads it)")  # fmt: skip
 
 
 def is_text(value: object) -> bool:

@@ -300,7 +300,7 @@ def _convert(field: Field, array: np.ndarray) -> Any:
     if target in ("object", "str") or target.startswith("string"):
         strings = _strings(what, array)
         return strings if target == "object" else pd.array(strings, dtype=target)
-    if target.startswith("datetime64"):
+    if target.startswith("datetime64") and "," not in target:  # no time zone: numpy's
         return _datetimes(what, array, np.dtype(target))
     if target in DATATYPES:
         return exact_cast(what, array, np.dtype(target))

@@ -10,7 +10,7 @@
 
 %x = "test.op"() : () -> !pipeline.frame<"a" : i64>
 
-// CHECK: column 'a' has dtype i64; expected f64, !pipeline.str or !pipeline.datetime
+// CHECK: column 'a' has dtype i64; expected f64, !pipeline.str, !pipeline.datetime or !pipeline.object
 
 // -----
 
@@ -31,6 +31,13 @@
 %x = pipeline.to_array %df ["s"] : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1xf64>
 
 // CHECK: column 's' is not numeric
+
+// -----
+
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64, "kind" : !pipeline.object>
+%x = pipeline.to_array %df ["a", "kind"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> tensor<?x2xf64>
+
+// CHECK: column 'kind' is not numeric
 
 // -----
 

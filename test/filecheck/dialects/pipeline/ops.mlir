@@ -258,3 +258,17 @@ func.func @reductions(%x: tensor<?xf64>, %k: tensor<?xi64>) -> (f64, i64) {
 // CHECK: pipeline.reduce "sum" %{{.*}} : tensor<?xi64> -> i64
 // CHECK: pipeline.reduce "median" %{{.*}} : tensor<?xf64> -> f64
 // CHECK: pipeline.binary "sub" %{{.*}}, %{{.*}} : (f64, f64) -> f64
+
+// -----
+
+// A column of a dtype native code does not read (here a category) is part of the frame,
+// as !pipeline.object; only the columns it reads are selected.
+
+func.func @python_column(%df: !pipeline.frame<"a" : f64, "kind" : !pipeline.object>) -> tensor<?x1xf64> {
+  %a = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> tensor<?x1xf64>
+  %k = pipeline.select_columns %df ["kind"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> !pipeline.frame<"kind" : !pipeline.object>
+  func.return %a : tensor<?x1xf64>
+}
+// CHECK-LABEL: func.func @python_column(%df: !pipeline.frame<"a" : f64, "kind" : !pipeline.object>) -> tensor<?x1xf64> {
+// CHECK-NEXT:    %a = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> tensor<?x1xf64>
+// CHECK-NEXT:    %k = pipeline.select_columns %df ["kind"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> !pipeline.frame<"kind" : !pipeline.object>
