@@ -1686,6 +1686,19 @@ class NormalizeRowsOp(_RowMapOp):
 
 
 @irdl_op_definition
+class ModifiedHuberProbaOp(_RowMapOp):
+    """``(clip(x, -1, 1) + 1) / 2`` elementwise: the probability of a class under
+    ``SGDClassifier(loss="modified_huber")``, from its decision value.
+
+    ```mlir
+    %h = feature.modified_huber_proba %d : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.modified_huber_proba"
+
+
+@irdl_op_definition
 class BinaryProbaOp(_RowMapOp):
     """``[1 - p, p]`` from the positive-class probability ``p`` (f64 or f32).
 
@@ -1777,6 +1790,7 @@ Feature = Dialect(
         SigmoidOp,
         SoftmaxOp,
         NormalizeRowsOp,
+        ModifiedHuberProbaOp,
         BinaryProbaOp,
         ArgmaxOp,
         # Text

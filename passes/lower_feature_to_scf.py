@@ -803,6 +803,17 @@ class KernelEmitter(
         one = self.constant(1.0, f64)
         return [self.emit(arith.DivfOp(self.select(all_zero, one, v), total)) for v in values]
 
+    def modified_huber_proba(self, op: feature.ModifiedHuberProbaOp) -> list[SSAValue]:
+        """As scikit-learn: ``np.clip(d, -1, 1)``, ``+= 1.0``, ``/= 2.0`` (NaN stays NaN)."""
+        one, two = self.constant(1.0, f64), self.constant(2.0, f64)
+        minus_one = self.constant(-1.0, f64)
+        values = []
+        for x in self.row_of(op.input):
+            low = self.select(self.cmpf("olt", x, minus_one), minus_one, x)
+            clipped = self.select(self.cmpf("ogt", low, one), one, low)
+            values.append(self.emit(arith.DivfOp(self.add(clipped, one), two)))
+        return values
+
     def argmax(self, op: feature.ArgmaxOp) -> list[SSAValue]:
         x = self.row_of(op.input)
         element = op.input.type.get_element_type()
@@ -866,6 +877,7 @@ class KernelEmitter(
         feature.BinaryProbaOp: binary_proba,
         feature.SoftmaxOp: softmax,
         feature.NormalizeRowsOp: normalize_rows,
+        feature.ModifiedHuberProbaOp: modified_huber_proba,
         feature.ArgmaxOp: argmax,
         feature.DecodeTextOp: TextEmitter.decode_text,
         feature.CountTermsOp: TextEmitter.count_terms,

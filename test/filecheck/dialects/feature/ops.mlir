@@ -79,6 +79,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
+%mh = feature.modified_huber_proba %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %k = feature.argmax %t : tensor<?x3xf64> -> tensor<?xi64>
 %b = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
 %bv = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
@@ -95,6 +96,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT: %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %mh = feature.modified_huber_proba %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %k = feature.argmax %t : tensor<?x3xf64> -> tensor<?xi64>
 // CHECK-NEXT: %b = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %bv = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
@@ -110,6 +112,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // GENERIC-NEXT: %sm = "feature.softmax"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %sg = "feature.sigmoid"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %n = "feature.normalize_rows"(%sg) : (tensor<?x3xf64>) -> tensor<?x3xf64>
+// GENERIC-NEXT: %mh = "feature.modified_huber_proba"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %k = "feature.argmax"(%t) : (tensor<?x3xf64>) -> tensor<?xi64>
 // GENERIC:      %pp = "feature.binary_proba"(%p) : (tensor<?x1xf64>) -> tensor<?x2xf64>
 
