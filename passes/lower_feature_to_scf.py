@@ -131,6 +131,10 @@ class KernelState:
     handed_back: list[tuple[SSAValue, str]] = field(default_factory=list)
 
 
+#: scikit-learn's ``_handle_zeros_in_scale``: a norm below ``10 * eps`` (float64) is 1.
+TINY_NORM = 10 * 2.0**-52
+
+
 class KernelEmitter(
     LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
     NumberEmitter, KernelBuilder,
@@ -546,6 +550,24 @@ class KernelEmitter(
             values.append(x)
         return values
 
+    def normalize(self, op: feature.NormalizeOp) -> list[SSAValue]:
+        """As scikit-learn's ``normalize``: the norm summed in column order (numpy's
+        ``einsum``/``sum`` may round otherwise, within the tolerance), one below
+        ``10 * eps`` replaced by 1."""
+        x = self.row_of(op.input)
+        self.check_finite(op, x)
+        if op.norm.data == feature.RowNorm.L2:
+            norm = self.emit(math.SqrtOp(self.row_sum([self.emit(arith.MulfOp(v, v)) for v in x])))
+        else:
+            magnitudes = [self.emit(math.AbsFOp(v)) for v in x]
+            norm = magnitudes[0]
+            for v in magnitudes[1:]:
+                norm = self.add(norm, v) if op.norm.data == feature.RowNorm.L1 else \
+                    self.emit(arith.MaximumfOp(norm, v))  # fmt: skip
+        tiny = self.cmpf("olt", norm, self.constant(TINY_NORM, f64))
+        norm = self.select(tiny, self.constant(1.0, f64), norm)
+        return [self.emit(arith.DivfOp(v, norm)) for v in x]
+
     def check_unknown(self, op: Operation, code: SSAValue) -> None:
         if op.on_unknown.data != "error":  # type: ignore[attr-defined]
             return
@@ -862,6 +884,7 @@ class KernelEmitter(
         feature.ImputeOp: impute,
         feature.StandardizeOp: standardize,
         feature.MulAddOp: mul_add,
+        feature.NormalizeOp: normalize,
         feature.EncodeStringsOp: encode_strings,
         feature.EncodeNumbersOp: encode_numbers,
         feature.OneHotOp: onehot,

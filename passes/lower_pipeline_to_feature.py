@@ -25,7 +25,7 @@ already at the feature level and stay as they are::
 Parameter schema per estimator (``?`` marks an optional key):
 
 * ``SimpleImputer`` {fill, finite?}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
-  {center?, scale?}; ``MaxAbsScaler`` {scale}.
+  {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer`` {norm: "l1"|"l2"|"max"}.
 * ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
   (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
   ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
@@ -114,6 +114,7 @@ from willump_mlir.dialects.feature import (
     LinearOp,
     ModifiedHuberProbaOp,
     MulAddOp,
+    NormalizeOp,
     NormalizeRowsOp,
     OneHotOp,
     OrdinalOp,
@@ -296,6 +297,12 @@ def lower_robust_scaler(lw: Lowering) -> SSAValue:
 def lower_max_abs_scaler(lw: Lowering) -> SSAValue:
     """``MaxAbsScaler`` {scale} -> ``feature.standardize %x div scale``."""
     return _standardize(lw, None, lw.blob("scale"))
+
+
+def lower_normalizer(lw: Lowering) -> SSAValue:
+    """``Normalizer`` {norm: "l1"|"l2"|"max"} -> ``feature.normalize %x norm l2``."""
+    norm = lw.str_param("norm", ("l1", "l2", "max"))
+    return lw.insert(NormalizeOp(_numeric_input(lw), norm)).result
 
 
 def lower_min_max_scaler(lw: Lowering) -> SSAValue:
@@ -814,6 +821,7 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
     "RobustScaler": lower_robust_scaler,
     "MaxAbsScaler": lower_max_abs_scaler,
     "MinMaxScaler": lower_min_max_scaler,
+    "Normalizer": lower_normalizer,
     "OneHotEncoder": lower_one_hot_encoder,
     "OrdinalEncoder": lower_ordinal_encoder,
     "CountVectorizer": lower_count_vectorizer,

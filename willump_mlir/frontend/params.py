@@ -41,6 +41,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import (
     MaxAbsScaler,
     MinMaxScaler,
+    Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
     RobustScaler,
@@ -267,6 +268,12 @@ def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: BlobStore) 
     if est.clip:
         params["clip_range"] = blobs.add(_stem(est, "clip_range"), _f64([low, high]))
     return Lowered("transform", "MinMaxScaler", params)
+
+
+def _normalizer(est: Normalizer, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    return Lowered("transform", "Normalizer", {"norm": StringAttr(est.norm)})
 
 
 def _category_column(
@@ -651,6 +658,7 @@ EXTRACTORS: dict[type, Extractor] = {
     RobustScaler: _robust,
     MaxAbsScaler: _maxabs,
     MinMaxScaler: _minmax,
+    Normalizer: _normalizer,
     OneHotEncoder: _onehot,
     OrdinalEncoder: _ordinal,
     CountVectorizer: _count_vectorizer,

@@ -986,3 +986,25 @@ func.func @huber(%d: tensor<?x1xf64>) -> tensor<?x1xf64> {
 // CHECK-NEXT:    [[CLIP:%[0-9]+]] = arith.select [[ABOVE]], [[ONE]], [[LOW]] : f64
 // CHECK-NEXT:    [[SUM:%[0-9]+]] = arith.addf [[CLIP]], [[ONE]] : f64
 // CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[SUM]], [[TWO]] : f64
+
+// -----
+
+// Normalizer(norm="l2"): NaN or infinity is an error; the squares summed in column order,
+// a norm below 10 * eps (2.220446049250313e-15) replaced by 1, each value divided by it.
+
+func.func @unit(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
+  %y = feature.normalize %x norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
+  func.return %y : tensor<?x2xf64>
+}
+
+// CHECK-LABEL: errors = {"0" = {op = "feature.normalize"}}
+// CHECK:       scf.for
+// CHECK:         scf.if
+// CHECK:         [[A:%[0-9]+]] = arith.mulf [[X0:%[0-9]+]], [[X0]] : f64
+// CHECK-NEXT:    [[B:%[0-9]+]] = arith.mulf [[X1:%[0-9]+]], [[X1]] : f64
+// CHECK-NEXT:    [[S:%[0-9]+]] = arith.addf [[A]], [[B]] : f64
+// CHECK-NEXT:    [[N:%[0-9]+]] = math.sqrt [[S]] : f64
+// CHECK-NEXT:    [[TINY:%[0-9]+]] = arith.cmpf olt, [[N]], {{%[0-9]+}} : f64
+// CHECK-NEXT:    [[D:%[0-9]+]] = arith.select [[TINY]], {{%[0-9]+}}, [[N]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[X0]], [[D]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[X1]], [[D]] : f64

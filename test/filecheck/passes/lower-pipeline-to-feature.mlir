@@ -59,6 +59,20 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 
 // -----
 
+// Normalizer: each row divided by its norm.
+
+%x = "test.op"() : () -> tensor<?x3xf64>
+%a = pipeline.transform "Normalizer" %x params {norm = "l1"} : tensor<?x3xf64> -> tensor<?x3xf64>
+%b = pipeline.transform "Normalizer" %x params {norm = "max"} : tensor<?x3xf64> -> tensor<?x3xf64>
+"test.op"(%a, %b) : (tensor<?x3xf64>, tensor<?x3xf64>) -> ()
+
+// CHECK:      %x = "test.op"() : () -> tensor<?x3xf64>
+// CHECK-NEXT: %a = feature.normalize %x norm l1 : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %b = feature.normalize %x norm max : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x3xf64>, tensor<?x3xf64>) -> ()
+
+// -----
+
 // Encoders over a numeric matrix, a single column (no hstack), and an OrdinalEncoder over a frame.
 
 %x = "test.op"() : () -> tensor<?x2xf64>
@@ -261,7 +275,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %y = pipeline.transform "PCA" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
-// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, OneHotEncoder, OrdinalEncoder
+// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, OneHotEncoder, OrdinalEncoder
 
 // -----
 

@@ -12,6 +12,7 @@
 %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%nl = feature.normalize %s norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
 // CHECK-NEXT: %i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
@@ -21,6 +22,7 @@
 // CHECK-NEXT: %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %nl = feature.normalize %s norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // GENERIC:      %i = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %n = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> {finite} : (tensor<?x2xf64>) -> tensor<?x2xf64>
@@ -29,6 +31,7 @@
 // GENERIC-NEXT: %d = "feature.standardize"(%i) <{div = #pipeline.blob<scale_4 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %m = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %k = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>, clip = #pipeline.blob<range_7 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %nl = "feature.normalize"(%s) <{norm = #feature<row_norm l2>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 
 // -----
 
