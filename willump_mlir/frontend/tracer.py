@@ -1725,8 +1725,9 @@ class Tracer:
             return None
         if attr == "abs" and not args and not kwargs:
             return self.elementwise.frame_unary("abs", receiver, self.evaluate(node, pieces))
+        axis = kwargs.get("axis")
         if attr in ("max", "min") and not args and set(kwargs) == {"axis"} \
-                and kwargs["axis"].is_static and kwargs["axis"].value in (1, "columns"):  # fmt: skip
+                and axis.is_static and axis.value in (1, "columns"):  # type: ignore[union-attr]
             return self.elementwise.row_extreme(attr, receiver, self.evaluate(node, pieces))
         if attr == "clip":
             return self.elementwise.frame_clip(receiver, args, kwargs, self.evaluate(node, pieces))
