@@ -125,6 +125,9 @@ from willump_mlir.dialects.feature import (
     WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
+    LINEAR_CLASSIFIERS,
+    LINEAR_PROBAS,
+    LINEAR_REGRESSORS,
     BlobAttr,
     FrameType,
     HstackOp,
@@ -703,24 +706,6 @@ def _method(lw: Lowering, methods: tuple[str, ...]) -> str:
         raise lw.error(f"method {method!r} is not supported; expected one of {', '.join(methods)}")
     return method
 
-
-#: scikit-learn's linear classifiers: ``decision_function`` is ``X @ coef_.T + intercept_``
-#: (one column: raveled), ``predict`` its argmax (one column: ``> 0``).
-LINEAR_CLASSIFIERS = (
-    "LogisticRegression", "LogisticRegressionCV", "LinearSVC", "SGDClassifier", "Perceptron",
-    "PassiveAggressiveClassifier", "RidgeClassifier", "RidgeClassifierCV",
-)  # fmt: skip
-#: The ``proba`` values of a linear classifier (see the module docstring).
-LINEAR_PROBAS = ("none", "binary_sigmoid", "softmax", "ovr_sigmoid", "modified_huber")
-#: scikit-learn's linear regressors: ``predict`` is ``X @ coef_.T + intercept_``.
-LINEAR_REGRESSORS = (
-    "LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV",
-    "MultiTaskLasso", "MultiTaskLassoCV", "MultiTaskElasticNet", "MultiTaskElasticNetCV",
-    "Lars", "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC", "OrthogonalMatchingPursuit",
-    "OrthogonalMatchingPursuitCV", "BayesianRidge", "ARDRegression", "HuberRegressor",
-    "QuantileRegressor", "TheilSenRegressor", "LinearSVR", "SGDRegressor",
-    "PassiveAggressiveRegressor",
-)  # fmt: skip
 
 # endregion
 # region Tree models

@@ -62,8 +62,7 @@ from xdsl.ir import Attribute
 from willump_mlir.abi import MISSING_NAN, MISSING_NONE
 from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import string_table
-from willump_mlir.dialects.pipeline import sparse_batch_of
-from willump_mlir.passes.lower_pipeline_to_feature import LINEAR_CLASSIFIERS, LINEAR_REGRESSORS
+from willump_mlir.dialects.pipeline import LINEAR_CLASSIFIERS, LINEAR_REGRESSORS, sparse_batch_of
 
 from . import boosters, text_tables
 from .sklearn_trees import EXTRACTORS as TREE_EXTRACTORS
