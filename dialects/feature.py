@@ -172,6 +172,19 @@ class NormAttr(EnumAttribute[Norm], SpacedOpaqueSyntaxAttribute):
     name = "feature.norm"
 
 
+class RowNorm(StrEnum):
+    """The norm ``feature.normalize`` divides a row by (``Normalizer(norm=...)``)."""
+
+    L1 = "l1"
+    L2 = "l2"
+    MAX = "max"
+
+
+@irdl_attr_definition
+class RowNormAttr(EnumAttribute[RowNorm], SpacedOpaqueSyntaxAttribute):
+    name = "feature.row_norm"
+
+
 # endregion
 # region Column transformers
 
@@ -283,6 +296,32 @@ class MulAddOp(IRDLOperation):
         _check_blob(self.add, width, "add")
         if self.clip is not None:
             _check_blob(self.clip, 2, "clip")
+
+
+@irdl_op_definition
+class NormalizeOp(IRDLOperation):
+    """Each row divided by its ``l1``, ``l2`` or ``max`` norm (``Normalizer``); a norm
+    below ``10 * eps`` divides by 1 (scikit-learn's ``_handle_zeros_in_scale``). NaN or
+    infinity is an error, as in scikit-learn.
+
+    ```mlir
+    %y = feature.normalize %x norm l2 : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.normalize"
+    input = operand_def(TensorType)
+    norm = prop_def(RowNormAttr)
+    result = result_def(TensorType)
+    traits = traits_def(ChecksInput())
+    assembly_format = "$input `norm` $norm attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, norm: str | RowNorm):
+        properties = {"norm": RowNormAttr(RowNorm(norm))}
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _check_same_batch(self, self.input, self.result)
 
 
 # endregion
@@ -1686,6 +1725,19 @@ class NormalizeRowsOp(_RowMapOp):
 
 
 @irdl_op_definition
+class ModifiedHuberProbaOp(_RowMapOp):
+    """``(clip(x, -1, 1) + 1) / 2`` elementwise: the probability of a class under
+    ``SGDClassifier(loss="modified_huber")``, from its decision value.
+
+    ```mlir
+    %h = feature.modified_huber_proba %d : tensor<?x3xf64> -> tensor<?x3xf64>
+    ```
+    """
+
+    name = "feature.modified_huber_proba"
+
+
+@irdl_op_definition
 class BinaryProbaOp(_RowMapOp):
     """``[1 - p, p]`` from the positive-class probability ``p`` (f64 or f32).
 
@@ -1759,6 +1811,7 @@ Feature = Dialect(
         ImputeOp,
         StandardizeOp,
         MulAddOp,
+        NormalizeOp,
         # Categorical encoding
         EncodeStringsOp,
         EncodeNumbersOp,
@@ -1777,6 +1830,7 @@ Feature = Dialect(
         SigmoidOp,
         SoftmaxOp,
         NormalizeRowsOp,
+        ModifiedHuberProbaOp,
         BinaryProbaOp,
         ArgmaxOp,
         # Text
@@ -1795,5 +1849,6 @@ Feature = Dialect(
         AnalyzerAttr,
         StripAccentsAttr,
         NormAttr,
+        RowNormAttr,
     ],
 )

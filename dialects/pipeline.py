@@ -698,6 +698,23 @@ UNARY_FUNCTIONS = (
 #: Unary functions that keep integers integers (numpy: ``np.abs(int64) -> int64``).
 INTEGER_UNARY_FUNCTIONS = ("abs", "negative", "floor", "ceil", "square", "sign", "trunc")
 PREDICT_METHODS = ("predict", "predict_proba", "decision_function")
+#: scikit-learn's linear classifiers: ``decision_function`` is ``X @ coef_.T + intercept_``
+#: (one column: raveled), ``predict`` its argmax (one column: ``> 0``).
+LINEAR_CLASSIFIERS = (
+    "LogisticRegression", "LogisticRegressionCV", "LinearSVC", "SGDClassifier", "Perceptron",
+    "PassiveAggressiveClassifier", "RidgeClassifier", "RidgeClassifierCV",
+)  # fmt: skip
+#: The ``proba`` values of a linear classifier (``lower-pipeline-to-feature``).
+LINEAR_PROBAS = ("none", "binary_sigmoid", "softmax", "ovr_sigmoid", "modified_huber")
+#: scikit-learn's linear regressors: ``predict`` is ``X @ coef_.T + intercept_``.
+LINEAR_REGRESSORS = (
+    "LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV",
+    "MultiTaskLasso", "MultiTaskLassoCV", "MultiTaskElasticNet", "MultiTaskElasticNetCV",
+    "Lars", "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC", "OrthogonalMatchingPursuit",
+    "OrthogonalMatchingPursuitCV", "BayesianRidge", "ARDRegression", "HuberRegressor",
+    "QuantileRegressor", "TheilSenRegressor", "LinearSVR", "SGDRegressor",
+    "PassiveAggressiveRegressor",
+)  # fmt: skip
 BINARY_FUNCTIONS = ("add", "sub", "mul", "div", "maximum", "minimum", "power", "floor_divide",
                     "remainder", "fmod", "fmax", "fmin", "arctan2", "copysign",
                     "hypot")  # fmt: skip

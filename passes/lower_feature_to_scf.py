@@ -131,6 +131,10 @@ class KernelState:
     handed_back: list[tuple[SSAValue, str]] = field(default_factory=list)
 
 
+#: scikit-learn's ``_handle_zeros_in_scale``: a norm below ``10 * eps`` (float64) is 1.
+TINY_NORM = 10 * 2.0**-52
+
+
 class KernelEmitter(
     LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
     NumberEmitter, KernelBuilder,
@@ -546,6 +550,24 @@ class KernelEmitter(
             values.append(x)
         return values
 
+    def normalize(self, op: feature.NormalizeOp) -> list[SSAValue]:
+        """As scikit-learn's ``normalize``: the norm summed in column order (numpy's
+        ``einsum``/``sum`` may round otherwise, within the tolerance), one below
+        ``10 * eps`` replaced by 1."""
+        x = self.row_of(op.input)
+        self.check_finite(op, x)
+        if op.norm.data == feature.RowNorm.L2:
+            norm = self.emit(math.SqrtOp(self.row_sum([self.emit(arith.MulfOp(v, v)) for v in x])))
+        else:
+            magnitudes = [self.emit(math.AbsFOp(v)) for v in x]
+            norm = magnitudes[0]
+            for v in magnitudes[1:]:
+                norm = self.add(norm, v) if op.norm.data == feature.RowNorm.L1 else \
+                    self.emit(arith.MaximumfOp(norm, v))  # fmt: skip
+        tiny = self.cmpf("olt", norm, self.constant(TINY_NORM, f64))
+        norm = self.select(tiny, self.constant(1.0, f64), norm)
+        return [self.emit(arith.DivfOp(v, norm)) for v in x]
+
     def check_unknown(self, op: Operation, code: SSAValue) -> None:
         if op.on_unknown.data != "error":  # type: ignore[attr-defined]
             return
@@ -803,6 +825,17 @@ class KernelEmitter(
         one = self.constant(1.0, f64)
         return [self.emit(arith.DivfOp(self.select(all_zero, one, v), total)) for v in values]
 
+    def modified_huber_proba(self, op: feature.ModifiedHuberProbaOp) -> list[SSAValue]:
+        """As scikit-learn: ``np.clip(d, -1, 1)``, ``+= 1.0``, ``/= 2.0`` (NaN stays NaN)."""
+        one, two = self.constant(1.0, f64), self.constant(2.0, f64)
+        minus_one = self.constant(-1.0, f64)
+        values = []
+        for x in self.row_of(op.input):
+            low = self.select(self.cmpf("olt", x, minus_one), minus_one, x)
+            clipped = self.select(self.cmpf("ogt", low, one), one, low)
+            values.append(self.emit(arith.DivfOp(self.add(clipped, one), two)))
+        return values
+
     def argmax(self, op: feature.ArgmaxOp) -> list[SSAValue]:
         x = self.row_of(op.input)
         element = op.input.type.get_element_type()
@@ -851,6 +884,7 @@ class KernelEmitter(
         feature.ImputeOp: impute,
         feature.StandardizeOp: standardize,
         feature.MulAddOp: mul_add,
+        feature.NormalizeOp: normalize,
         feature.EncodeStringsOp: encode_strings,
         feature.EncodeNumbersOp: encode_numbers,
         feature.OneHotOp: onehot,
@@ -866,6 +900,7 @@ class KernelEmitter(
         feature.BinaryProbaOp: binary_proba,
         feature.SoftmaxOp: softmax,
         feature.NormalizeRowsOp: normalize_rows,
+        feature.ModifiedHuberProbaOp: modified_huber_proba,
         feature.ArgmaxOp: argmax,
         feature.DecodeTextOp: TextEmitter.decode_text,
         feature.CountTermsOp: TextEmitter.count_terms,

@@ -25,7 +25,7 @@ already at the feature level and stay as they are::
 Parameter schema per estimator (``?`` marks an optional key):
 
 * ``SimpleImputer`` {fill, finite?}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
-  {center?, scale?}; ``MaxAbsScaler`` {scale}.
+  {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer`` {norm: "l1"|"l2"|"max"}.
 * ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
   (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
   ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
@@ -38,13 +38,17 @@ Parameter schema per estimator (``?`` marks an optional key):
   (both -1 when absent); a missing string category keeps an empty slot in ``offsets``. An
   OrdinalEncoder column may also carry its own ``encoded_missing_value`` (for a ``None``
   category, which scikit-learn encodes as its index).
-* ``LogisticRegression`` {coef, intercept?, proba: "binary_sigmoid"|"softmax"|
-  "ovr_sigmoid"}; ``LinearSVC``, ``SGDClassifier`` {coef, intercept?, proba:
-  "none"|"ovr_sigmoid" (SGDClassifier also "binary_sigmoid")}: methods
-  ``decision_function``, ``predict_proba``, ``predict``.
-  As in scikit-learn 1.9.1, a binary model (one row of ``coef``) always uses
-  ``[1 - sigmoid(d), sigmoid(d)]`` for its probabilities.
-* ``LinearRegression``, ``Ridge`` {coef, intercept?}: method ``predict``.
+* The linear classifiers of :data:`LINEAR_CLASSIFIERS` (``LogisticRegression``,
+  ``LinearSVC``, ``SGDClassifier``, ``RidgeClassifier``, ``Perceptron``, ...) {coef,
+  intercept?, proba: "none"|"binary_sigmoid"|"softmax"|"ovr_sigmoid"|"modified_huber"}:
+  methods ``decision_function``, ``predict_proba`` (unless "none"), ``predict``.
+  As in scikit-learn 1.9.1, a binary model (one row of ``coef``) uses
+  ``[1 - sigmoid(d), sigmoid(d)]`` for its probabilities, or ``[1 - h, h]`` with
+  ``h = (clip(d, -1, 1) + 1) / 2`` for "modified_huber" (with K classes: the ``h`` of
+  each, normalized per row, a row of zeros uniform).
+* The linear regressors of :data:`LINEAR_REGRESSORS` (``LinearRegression``, ``Ridge``,
+  ``Lasso``, ``ElasticNet``, ``SGDRegressor``, ``LinearSVR``, ...) {coef, intercept?}:
+  method ``predict``.
 * Tree models (``DecisionTree*``, ``RandomForest*``, ``ExtraTrees*``, ``GradientBoosting*``,
   ``HistGradientBoosting*``, and the LightGBM/XGBoost names) share one library-neutral
   schema: the ensemble's {nodes, thresholds, leaves, roots, tree_outputs, base,
@@ -108,7 +112,9 @@ from willump_mlir.dialects.feature import (
     HashTermsOp,
     ImputeOp,
     LinearOp,
+    ModifiedHuberProbaOp,
     MulAddOp,
+    NormalizeOp,
     NormalizeRowsOp,
     OneHotOp,
     OrdinalOp,
@@ -119,6 +125,9 @@ from willump_mlir.dialects.feature import (
     WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
+    LINEAR_CLASSIFIERS,
+    LINEAR_PROBAS,
+    LINEAR_REGRESSORS,
     BlobAttr,
     FrameType,
     HstackOp,
@@ -291,6 +300,12 @@ def lower_robust_scaler(lw: Lowering) -> SSAValue:
 def lower_max_abs_scaler(lw: Lowering) -> SSAValue:
     """``MaxAbsScaler`` {scale} -> ``feature.standardize %x div scale``."""
     return _standardize(lw, None, lw.blob("scale"))
+
+
+def lower_normalizer(lw: Lowering) -> SSAValue:
+    """``Normalizer`` {norm: "l1"|"l2"|"max"} -> ``feature.normalize %x norm l2``."""
+    norm = lw.str_param("norm", ("l1", "l2", "max"))
+    return lw.insert(NormalizeOp(_numeric_input(lw), norm)).result
 
 
 def lower_min_max_scaler(lw: Lowering) -> SSAValue:
@@ -617,6 +632,15 @@ def _binary_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
     return lw.insert(BinaryProbaOp(positive)).result
 
 
+def _huber_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
+    """``SGDClassifier(loss="modified_huber").predict_proba``: ``[1 - h, h]`` of one
+    decision, else each class's ``h`` normalized per row (a row of zeros uniform)."""
+    positive = lw.insert(ModifiedHuberProbaOp(decision)).result
+    if batch_width(decision.type) == 1:
+        return lw.insert(BinaryProbaOp(positive)).result
+    return lw.insert(NormalizeRowsOp(positive)).result
+
+
 def _softmax_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
     return lw.insert(SoftmaxOp(decision)).result
 
@@ -644,6 +668,8 @@ def _classifier_predict_proba(lw: Lowering, probas: tuple[str, ...]) -> SSAValue
     if proba == "none":
         raise lw.error("has no predict_proba (parameter proba is 'none')")
     decision, outputs = _decision(lw)
+    if proba == "modified_huber":
+        return _huber_proba(lw, decision)
     if outputs == 1:
         return _binary_proba(lw, decision)
     if proba not in _MULTICLASS_PROBA:
@@ -780,6 +806,7 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
     "RobustScaler": lower_robust_scaler,
     "MaxAbsScaler": lower_max_abs_scaler,
     "MinMaxScaler": lower_min_max_scaler,
+    "Normalizer": lower_normalizer,
     "OneHotEncoder": lower_one_hot_encoder,
     "OrdinalEncoder": lower_ordinal_encoder,
     "CountVectorizer": lower_count_vectorizer,
@@ -790,11 +817,8 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
 """How each transformer's ``transform`` lowers."""
 
 PREDICTORS: dict[str, Callable[[Lowering], SSAValue]] = {
-    "LogisticRegression": ClassifierLowering(("binary_sigmoid", "softmax", "ovr_sigmoid")),
-    "LinearSVC": ClassifierLowering(("none", "ovr_sigmoid")),
-    "SGDClassifier": ClassifierLowering(("none", "binary_sigmoid", "ovr_sigmoid")),
-    "LinearRegression": lower_linear_regressor,
-    "Ridge": lower_linear_regressor,
+    **dict.fromkeys(LINEAR_CLASSIFIERS, ClassifierLowering(LINEAR_PROBAS)),
+    **dict.fromkeys(LINEAR_REGRESSORS, lower_linear_regressor),
     "DecisionTreeClassifier": lower_tree_ensemble,
     "DecisionTreeRegressor": lower_tree_ensemble,
     "RandomForestClassifier": lower_tree_ensemble,

@@ -279,6 +279,22 @@ class Elementwise:
 
         return self._each_column(frame, value, function, compute)
 
+    def row_extreme(self, which: str, frame: Val, value: object) -> Val | None:
+        """``frame.max(axis=1)`` / ``frame.min(axis=1)`` of float64 columns: pandas skips NaN
+        (a row of NaN gives NaN), which is ``np.fmax`` / ``np.fmin`` of the columns in order
+        (exact; ``pipeline.binary`` hands 0.0 against -0.0 to the original)."""
+        if not isinstance(value, pd.Series) or value.dtype != np.float64:
+            return None
+        _, items = self._numeric_columns(frame, f"{which}(axis=1)")
+        if not items or any(_dense(i).get_element_type() != f64 for i in items):  # type: ignore[union-attr]
+            return None
+        function = "fmax" if which == "max" else "fmin"
+        result = items[0]
+        for item in items[1:]:
+            partial = getattr(np, function)(result.value, item.value)
+            result = self.tracer.binary_of(function, result, item, partial)
+        return self.tracer._checked_result(result.ssa, value)  # type: ignore[arg-type]
+
     def frame_clip(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
                    value: object) -> Val | None:  # fmt: skip
         """``frame.clip(lower, upper)`` with constant bounds: pandas clips each column as a

@@ -84,11 +84,6 @@ def hstack_op(inputs: list[SSAValue], value: object, what: str) -> HstackOp:
     return op
 
 
-#: Linear models: ``X @ coef_.T + intercept_`` upcasts float32 input to float64 coefficients.
-_LINEAR_MODELS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "LinearRegression",
-                  "Ridge")  # fmt: skip
-
-
 def narrow_floats(value: object) -> bool:
     """Whether ``value`` (a frame or a dense array) holds floats narrower than float64 as its
     common dtype, which scikit-learn keeps (``marshal.check_precision``: the original runs)."""
@@ -106,7 +101,7 @@ def _computes_in_float64(est: object, lowered: params.Lowered) -> bool:
     ``lower-feature-to-scf`` skips the run-time precision check for)."""
     if lowered.op != "predict":
         return False
-    if lowered.estimator in _LINEAR_MODELS:
+    if params.linear_role(est) is not None:  # X @ coef_.T upcasts float32 X to float64 coef_
         return getattr(est, "coef_", np.zeros(0)).dtype == np.float64
     precision = lowered.params.get("input_precision")
     return precision is not None and getattr(precision, "data", None) == "f32"

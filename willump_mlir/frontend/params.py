@@ -22,21 +22,31 @@ from sklearn.feature_extraction.text import (
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
-    LinearRegression,
+    ARDRegression,
+    BayesianRidge,
+    ElasticNet,
     LogisticRegression,
     Ridge,
+    RidgeClassifier,
+    RidgeCV,
     SGDClassifier,
+    SGDRegressor,
+)
+from sklearn.linear_model._base import (
+    LinearClassifierMixin,
+    LinearModel,
+    MultiOutputLinearModel,
 )
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import (
     MaxAbsScaler,
     MinMaxScaler,
+    Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
     RobustScaler,
     StandardScaler,
 )
-from sklearn.svm import LinearSVC
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
@@ -52,7 +62,7 @@ from xdsl.ir import Attribute
 from willump_mlir.abi import MISSING_NAN, MISSING_NONE
 from willump_mlir.blobs import BlobStore
 from willump_mlir.dialects.feature import string_table
-from willump_mlir.dialects.pipeline import sparse_batch_of
+from willump_mlir.dialects.pipeline import LINEAR_CLASSIFIERS, LINEAR_REGRESSORS, sparse_batch_of
 
 from . import boosters, text_tables
 from .sklearn_trees import EXTRACTORS as TREE_EXTRACTORS
@@ -257,6 +267,12 @@ def _minmax(est: MinMaxScaler, method: str, kinds: list[str], blobs: BlobStore) 
     if est.clip:
         params["clip_range"] = blobs.add(_stem(est, "clip_range"), _f64([low, high]))
     return Lowered("transform", "MinMaxScaler", params)
+
+
+def _normalizer(est: Normalizer, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    _expect(est, method, ("transform",))
+    _expect_numeric(est, kinds)
+    return Lowered("transform", "Normalizer", {"norm": StringAttr(est.norm)})
 
 
 def _category_column(
@@ -559,45 +575,78 @@ def _linear(est: object, blobs: BlobStore) -> dict[str, Attribute]:
     }
 
 
-def _classifier(
-    est: object, method: str, kinds: list[str], blobs: BlobStore, proba: str
-) -> Lowered:
-    _expect(est, method, _CLASSIFIER_METHODS)
+#: ``predict`` implementations that return ``self._decision_function(X)`` (BayesianRidge's
+#: and ARDRegression's when ``return_std`` is False, their default).
+_LINEAR_PREDICTS = frozenset({
+    LinearModel.predict, MultiOutputLinearModel.predict, Ridge.predict, RidgeCV.predict,
+    BayesianRidge.predict, ARDRegression.predict, SGDRegressor.predict,
+})  # fmt: skip
+#: ``_decision_function`` implementations computing ``X @ coef_.T + intercept_``.
+_LINEAR_DECISIONS = frozenset({
+    LinearModel._decision_function, ElasticNet._decision_function,
+    SGDRegressor._decision_function,
+})  # fmt: skip
+#: A classifier's ``predict``: the labels of the argmax of ``decision_function``
+#: (RidgeClassifier's, unless fitted on multilabel targets).
+_LINEAR_CLASS_PREDICTS = frozenset({LinearClassifierMixin.predict, RidgeClassifier.predict})
+
+
+def linear_role(est: object) -> str | None:
+    """"classifier" or "regressor" when ``est``'s methods are scikit-learn's linear ones
+    (``X @ coef_.T + intercept_``, then an argmax for a classifier's ``predict``), whatever
+    its class; None otherwise (a subclass overriding one of them, a GLM, RANSAC)."""
+    cls = type(est)
+    if getattr(cls, "decision_function", None) is LinearClassifierMixin.decision_function:
+        binarizer = getattr(est, "_label_binarizer", None)  # RidgeClassifier's
+        multilabel = binarizer is not None and binarizer.y_type_.startswith("multilabel")
+        return "classifier" if cls.predict in _LINEAR_CLASS_PREDICTS and not multilabel else None
+    if getattr(cls, "predict", None) in _LINEAR_PREDICTS and \
+            getattr(cls, "_decision_function", None) in _LINEAR_DECISIONS:  # fmt: skip
+        return "regressor"
+    return None
+
+
+def _linear_name(est: object, names: tuple[str, ...]) -> str:
+    """The scikit-learn class among ``names`` ``est`` is (or derives from unchanged)."""
+    for cls in type(est).__mro__:
+        if cls.__name__ in names and cls.__module__.startswith("sklearn."):
+            return cls.__name__
+    raise Unsupported(f"{type(est).__name__} is not supported natively")
+
+
+def _defined(cls: type, name: str) -> object:
+    """The attribute ``name`` of ``cls`` as its class body defines it (a descriptor such as
+    ``available_if`` unresolved), None if no class in its MRO does."""
+    return next((c.__dict__[name] for c in cls.__mro__ if name in c.__dict__), None)
+
+
+def _proba(est: object) -> str:
+    """How ``est.predict_proba`` turns decision values into probabilities (``proba``)."""
+    predict_proba = _defined(type(est), "predict_proba")
+    if predict_proba is _defined(LogisticRegression, "predict_proba"):
+        # sklearn 1.9: two classes -> expit with [1 - p, p]; more -> softmax of the decision.
+        return "binary_sigmoid" if len(est.classes_) <= 2 else "softmax"
+    if predict_proba is not _defined(SGDClassifier, "predict_proba"):
+        return "none"
+    if est.loss == "log_loss":
+        # _predict_proba_lr: expit of the decision; [1 - p, p] if binary, else normalised.
+        return "binary_sigmoid" if np.asarray(est.coef_).shape[0] == 1 else "ovr_sigmoid"
+    return "modified_huber" if est.loss == "modified_huber" else "none"
+
+
+def _linear_model(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """A linear classifier's or regressor's methods (``linear_role``)."""
     _expect_numeric(est, kinds, sparse=True)
+    if linear_role(est) == "regressor":
+        _expect(est, method, ("predict",))
+        return Lowered("predict", _linear_name(est, LINEAR_REGRESSORS), _linear(est, blobs))
+    _expect(est, method, _CLASSIFIER_METHODS)
+    proba = _proba(est)
     if method == "predict_proba" and proba == "none":
         raise Unsupported(f"{type(est).__name__}.predict_proba is not supported natively")
-    params = _linear(est, blobs)
-    params["proba"] = StringAttr(proba)
-    return Lowered("predict", type(est).__name__, params, class_indices=method == "predict")
-
-
-def _logistic(est: LogisticRegression, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
-    # sklearn 1.9: two classes -> expit with [1 - p, p]; more -> softmax of the decision.
-    proba = "binary_sigmoid" if len(est.classes_) <= 2 else "softmax"
-    return _classifier(est, method, kinds, blobs, proba)
-
-
-def _linear_svc(est: LinearSVC, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
-    return _classifier(est, method, kinds, blobs, "none")
-
-
-def _sgd(est: SGDClassifier, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
-    # _predict_proba_lr: expit of the decision; [1 - p, p] if binary, else row-normalised.
-    if est.loss == "log_loss":
-        proba = "binary_sigmoid" if np.asarray(est.coef_).shape[0] == 1 else "ovr_sigmoid"
-    else:
-        proba = "none"
-        if method == "predict_proba":
-            raise Unsupported(
-                f"SGDClassifier(loss={est.loss!r}).predict_proba is not supported natively"
-            )
-    return _classifier(est, method, kinds, blobs, proba)
-
-
-def _regressor(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
-    _expect(est, method, ("predict",))
-    _expect_numeric(est, kinds, sparse=True)
-    return Lowered("predict", type(est).__name__, _linear(est, blobs))
+    params = _linear(est, blobs) | {"proba": StringAttr(proba)}
+    return Lowered("predict", _linear_name(est, LINEAR_CLASSIFIERS), params,
+                   class_indices=method == "predict")  # fmt: skip
 
 
 # endregion
@@ -608,13 +657,9 @@ EXTRACTORS: dict[type, Extractor] = {
     RobustScaler: _robust,
     MaxAbsScaler: _maxabs,
     MinMaxScaler: _minmax,
+    Normalizer: _normalizer,
     OneHotEncoder: _onehot,
     OrdinalEncoder: _ordinal,
-    LogisticRegression: _logistic,
-    LinearSVC: _linear_svc,
-    SGDClassifier: _sgd,
-    LinearRegression: _regressor,
-    Ridge: _regressor,
     CountVectorizer: _count_vectorizer,
     TfidfVectorizer: _tfidf_vectorizer,
     HashingVectorizer: _hashing_vectorizer,
@@ -626,10 +671,8 @@ EXTRACTORS: dict[type, Extractor] = {
 FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder)
 #: Estimators that read one document per item of a 1-D sequence of str.
 TEXT_INPUT: tuple[type, ...] = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
-#: Estimators whose native op reads a sparse batch.
-SPARSE_INPUT: tuple[type, ...] = (
-    LogisticRegression, LinearSVC, SGDClassifier, LinearRegression, Ridge, TfidfTransformer,
-)  # fmt: skip
+#: Estimators whose native op reads a sparse batch (and the linear models: ``linear_role``).
+SPARSE_INPUT: tuple[type, ...] = (TfidfTransformer,)
 
 
 def reads_text(est: object) -> bool:
@@ -647,6 +690,8 @@ def reads_text(est: object) -> bool:
 def lower_estimator(est: object, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     """The op for ``est.method(X)`` whose input columns have ``kinds``, or ``Unsupported``."""
     extractor = EXTRACTORS.get(type(est))
+    if extractor is None and linear_role(est) is not None:
+        extractor = _linear_model
     if extractor is None and boosters.library(est) is not None:  # optional libraries
         extractor = boosters.extract
     if extractor is None:
@@ -655,7 +700,8 @@ def lower_estimator(est: object, method: str, kinds: list[str], blobs: BlobStore
     if container is not None:
         raise Unsupported(f"{type(est).__name__}.set_output(transform={container!r}) is not "
                           "supported natively")  # fmt: skip
-    if _sparse_element(kinds) is not None and not isinstance(est, SPARSE_INPUT):
+    if _sparse_element(kinds) is not None and not isinstance(est, SPARSE_INPUT) \
+            and extractor is not _linear_model:  # fmt: skip
         raise Unsupported(f"{type(est).__name__} of a sparse matrix is not supported natively")
     if getattr(est, "n_features_in_", len(kinds)) != len(kinds):
         raise Unsupported(

@@ -132,6 +132,9 @@ _BINARY_UFUNCS: dict[object, str] = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip
+#: ``np.isnan``, ``np.isinf``, ``np.isfinite`` of a batch: ``x != x``, ``|x| == inf``,
+#: ``|x| < inf`` (false for ints, as numpy's).
+_FLOAT_TESTS: dict[object, str] = {np.isnan: "ne", np.isinf: "eq", np.isfinite: "lt"}
 #: pandas' arithmetic and comparison methods (``s.add(other)``...): the ``pipeline.binary``
 #: function, and whether the receiver is the right operand (``s.rsub(1)`` is ``1 - s``).
 _METHODS: dict[str, tuple[str, bool]] = {
@@ -1442,6 +1445,18 @@ class Tracer:
             raise Unsupported(f"{function} of {typ} is not compiled: {error}") from None
         return self._checked(op, value)
 
+    def _float_test(self, comparison: str, operand: Val, value: object) -> Val | None:
+        """``np.isnan(x)`` as ``x != x``; ``np.isinf(x)``, ``np.isfinite(x)`` as ``|x|``
+        compared with infinity (``_FLOAT_TESTS``), of a dense batch (None otherwise)."""
+        typ = operand.ssa.type if operand.ssa is not None else None
+        if not isinstance(typ, TensorType) or is_sparse(typ):
+            return None
+        if comparison == "ne":
+            return self._checked(BinaryOp("ne", operand.ssa, operand.ssa), value)
+        magnitude = self.emit(UnaryOp("abs", operand.ssa)).result
+        infinity = self.emit(ConstantOp(float("inf"))).result
+        return self._checked(BinaryOp(comparison, magnitude, infinity), value)
+
     def _astype(self, receiver: Val, args: list[Val], kwargs: dict[str, Val],
                 value: object) -> Val | None:  # fmt: skip
         """``x.astype(int | float | bool | "int64" | ...)`` of a batch as ``pipeline.cast``."""
@@ -1631,6 +1646,8 @@ class Tracer:
                 return None
             name = "abs" if function is abs else UNARY_UFUNCS[function]
             return self.unary_of(name, args[0], self.evaluate(node, pieces))
+        if function in _FLOAT_TESTS and len(args) == 1:
+            return self._float_test(_FLOAT_TESTS[function], args[0], self.evaluate(node, pieces))
         if function in _BINARY_UFUNCS and len(args) == 2:
             return self._binary(_BINARY_UFUNCS[function], node, pieces, args[0], args[1])
         if (function is divmod or function is np.divmod) and len(args) == 2:
@@ -1728,6 +1745,10 @@ class Tracer:
             return None
         if attr == "abs" and not args and not kwargs:
             return self.elementwise.frame_unary("abs", receiver, self.evaluate(node, pieces))
+        axis = kwargs.get("axis")
+        if attr in ("max", "min") and not args and set(kwargs) == {"axis"} \
+                and axis.is_static and axis.value in (1, "columns"):  # type: ignore[union-attr]
+            return self.elementwise.row_extreme(attr, receiver, self.evaluate(node, pieces))
         if attr == "clip":
             return self.elementwise.frame_clip(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:

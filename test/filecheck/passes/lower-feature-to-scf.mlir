@@ -964,3 +964,48 @@ func.func @maybe_infinite_fill(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
 // CHECK: arith.cmpf uno
 // CHECK: arith.cmpf oeq
 // CHECK: arith.divf
+
+// -----
+
+// Modified Huber probabilities as scikit-learn computes them: clip to [-1, 1] (NaN stays
+// NaN: ordered comparisons are false), add 1, divide by 2.
+
+func.func @huber(%d: tensor<?x1xf64>) -> tensor<?x1xf64> {
+  %h = feature.modified_huber_proba %d : tensor<?x1xf64> -> tensor<?x1xf64>
+  func.return %h : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @huber_stage0
+// CHECK-DAG:     [[ONE:%[0-9]+]] = arith.constant 1.000000e+00 : f64
+// CHECK-DAG:     [[TWO:%[0-9]+]] = arith.constant 2.000000e+00 : f64
+// CHECK-DAG:     [[MINUS:%[0-9]+]] = arith.constant -1.000000e+00 : f64
+// CHECK:       scf.for
+// CHECK:         [[X:%[0-9]+]] = memref.load {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xf64>
+// CHECK-NEXT:    [[BELOW:%[0-9]+]] = arith.cmpf olt, [[X]], [[MINUS]] : f64
+// CHECK-NEXT:    [[LOW:%[0-9]+]] = arith.select [[BELOW]], [[MINUS]], [[X]] : f64
+// CHECK-NEXT:    [[ABOVE:%[0-9]+]] = arith.cmpf ogt, [[LOW]], [[ONE]] : f64
+// CHECK-NEXT:    [[CLIP:%[0-9]+]] = arith.select [[ABOVE]], [[ONE]], [[LOW]] : f64
+// CHECK-NEXT:    [[SUM:%[0-9]+]] = arith.addf [[CLIP]], [[ONE]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[SUM]], [[TWO]] : f64
+
+// -----
+
+// Normalizer(norm="l2"): NaN or infinity is an error; the squares summed in column order,
+// a norm below 10 * eps (2.220446049250313e-15) replaced by 1, each value divided by it.
+
+func.func @unit(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
+  %y = feature.normalize %x norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
+  func.return %y : tensor<?x2xf64>
+}
+
+// CHECK-LABEL: errors = {"0" = {op = "feature.normalize"}}
+// CHECK:       scf.for
+// CHECK:         scf.if
+// CHECK:         [[A:%[0-9]+]] = arith.mulf [[X0:%[0-9]+]], [[X0]] : f64
+// CHECK-NEXT:    [[B:%[0-9]+]] = arith.mulf [[X1:%[0-9]+]], [[X1]] : f64
+// CHECK-NEXT:    [[S:%[0-9]+]] = arith.addf [[A]], [[B]] : f64
+// CHECK-NEXT:    [[N:%[0-9]+]] = math.sqrt [[S]] : f64
+// CHECK-NEXT:    [[TINY:%[0-9]+]] = arith.cmpf olt, [[N]], {{%[0-9]+}} : f64
+// CHECK-NEXT:    [[D:%[0-9]+]] = arith.select [[TINY]], {{%[0-9]+}}, [[N]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[X0]], [[D]] : f64
+// CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[X1]], [[D]] : f64

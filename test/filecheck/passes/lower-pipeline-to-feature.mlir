@@ -59,6 +59,20 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 
 // -----
 
+// Normalizer: each row divided by its norm.
+
+%x = "test.op"() : () -> tensor<?x3xf64>
+%a = pipeline.transform "Normalizer" %x params {norm = "l1"} : tensor<?x3xf64> -> tensor<?x3xf64>
+%b = pipeline.transform "Normalizer" %x params {norm = "max"} : tensor<?x3xf64> -> tensor<?x3xf64>
+"test.op"(%a, %b) : (tensor<?x3xf64>, tensor<?x3xf64>) -> ()
+
+// CHECK:      %x = "test.op"() : () -> tensor<?x3xf64>
+// CHECK-NEXT: %a = feature.normalize %x norm l1 : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %b = feature.normalize %x norm max : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x3xf64>, tensor<?x3xf64>) -> ()
+
+// -----
+
 // Encoders over a numeric matrix, a single column (no hstack), and an OrdinalEncoder over a frame.
 
 %x = "test.op"() : () -> tensor<?x2xf64>
@@ -171,6 +185,30 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 
 // -----
 
+// Any linear regressor of LINEAR_REGRESSORS and classifier of LINEAR_CLASSIFIERS lowers the
+// same way; modified Huber probabilities are [1 - h, h] of one decision, else h normalized.
+
+%x = "test.op"() : () -> tensor<?x4xf64>
+%y = pipeline.predict "Lasso" "predict" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>} : tensor<?x4xf64> -> tensor<?xf64>
+%k = pipeline.predict "Perceptron" "predict" %x params {coef = #pipeline.blob<v : tensor<3x4xf64>>, intercept = #pipeline.blob<c : tensor<3xf64>>, proba = "none"} : tensor<?x4xf64> -> tensor<?xi64>
+%h = pipeline.predict "SGDClassifier" "predict_proba" %x params {coef = #pipeline.blob<w : tensor<1x4xf64>>, intercept = #pipeline.blob<b : tensor<1xf64>>, proba = "modified_huber"} : tensor<?x4xf64> -> tensor<?x2xf64>
+%m = pipeline.predict "SGDClassifier" "predict_proba" %x params {coef = #pipeline.blob<v : tensor<3x4xf64>>, intercept = #pipeline.blob<c : tensor<3xf64>>, proba = "modified_huber"} : tensor<?x4xf64> -> tensor<?x3xf64>
+"test.op"(%y, %k, %h, %m) : (tensor<?xf64>, tensor<?xi64>, tensor<?x2xf64>, tensor<?x3xf64>) -> ()
+
+// CHECK:      %x = "test.op"() : () -> tensor<?x4xf64>
+// CHECK-NEXT: %y = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[V0:%[0-9]+]] = feature.linear %x coef <v : tensor<3x4xf64>> offset 0 intercept <c : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %k = feature.argmax [[V0]] {margin = 1.000000e-06 : f64} : tensor<?x3xf64> -> tensor<?xi64>
+// CHECK-NEXT: [[V1:%[0-9]+]] = feature.linear %x coef <w : tensor<1x4xf64>> offset 0 intercept <b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[V2:%[0-9]+]] = feature.modified_huber_proba [[V1]] : tensor<?x1xf64> -> tensor<?x1xf64>
+// CHECK-NEXT: %h = feature.binary_proba [[V2]] : tensor<?x1xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: [[V3:%[0-9]+]] = feature.linear %x coef <v : tensor<3x4xf64>> offset 0 intercept <c : tensor<3xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[V4:%[0-9]+]] = feature.modified_huber_proba [[V3]] : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %m = feature.normalize_rows [[V4]] : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: "test.op"(%y, %k, %h, %m) : (tensor<?xf64>, tensor<?xi64>, tensor<?x2xf64>, tensor<?x3xf64>) -> ()
+
+// -----
+
 // Text: a TfidfVectorizer (word analyzer with stop words) on a column selected from a frame
 // decodes the column, counts the vocabulary's terms and weights them.
 
@@ -229,7 +267,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %y = pipeline.predict "KNeighborsClassifier" "predict" %x params {} : tensor<?x4xf64> -> tensor<?xi64>
 "test.op"(%y) : (tensor<?xi64>) -> ()
 
-// CHECK: pipeline.predict 'KNeighborsClassifier': unsupported estimator; expected one of LogisticRegression, LinearSVC, SGDClassifier, LinearRegression, Ridge
+// CHECK: pipeline.predict 'KNeighborsClassifier': unsupported estimator; expected one of LogisticRegression, LogisticRegressionCV, LinearSVC, SGDClassifier, Perceptron, PassiveAggressiveClassifier, RidgeClassifier, RidgeClassifierCV, LinearRegression, Ridge, RidgeCV, Lasso,
 
 // -----
 
@@ -237,7 +275,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %y = pipeline.transform "PCA" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
-// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, OneHotEncoder, OrdinalEncoder
+// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, OneHotEncoder, OrdinalEncoder
 
 // -----
 

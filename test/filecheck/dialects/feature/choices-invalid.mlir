@@ -45,6 +45,13 @@
 
 // -----
 
+%x = "test.op"() : () -> tensor<?x4xf64>
+%y = feature.normalize %x norm "none" : tensor<?x4xf64> -> tensor<?x4xf64>
+
+// CHECK: Expected `l1`, `l2`, or `max`.
+
+// -----
+
 %c = "test.op"() : () -> tensor<?x4xf64, "csr">
 %w = "feature.weight_terms"(%c) <{norm = #feature<norm max>}> : (tensor<?x4xf64, "csr">) -> tensor<?x4xf64, "csr">
 

@@ -12,6 +12,7 @@
 %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+%nl = feature.normalize %s norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
 // CHECK-NEXT: %i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
@@ -21,6 +22,7 @@
 // CHECK-NEXT: %d = feature.standardize %i div <scale_4 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %nl = feature.normalize %s norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
 
 // GENERIC:      %i = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %n = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> {finite} : (tensor<?x2xf64>) -> tensor<?x2xf64>
@@ -29,6 +31,7 @@
 // GENERIC-NEXT: %d = "feature.standardize"(%i) <{div = #pipeline.blob<scale_4 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %m = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %k = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>, clip = #pipeline.blob<range_7 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %nl = "feature.normalize"(%s) <{norm = #feature<row_norm l2>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 
 // -----
 
@@ -79,6 +82,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
+%mh = feature.modified_huber_proba %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %k = feature.argmax %t : tensor<?x3xf64> -> tensor<?xi64>
 %b = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
 %bv = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
@@ -95,6 +99,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT: %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %mh = feature.modified_huber_proba %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %k = feature.argmax %t : tensor<?x3xf64> -> tensor<?xi64>
 // CHECK-NEXT: %b = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?x1xf64>
 // CHECK-NEXT: %bv = feature.linear %x coef <v_2 : tensor<1x5xf64>> offset 0 : tensor<?x5xf64> -> tensor<?xf64>
@@ -110,6 +115,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // GENERIC-NEXT: %sm = "feature.softmax"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %sg = "feature.sigmoid"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %n = "feature.normalize_rows"(%sg) : (tensor<?x3xf64>) -> tensor<?x3xf64>
+// GENERIC-NEXT: %mh = "feature.modified_huber_proba"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %k = "feature.argmax"(%t) : (tensor<?x3xf64>) -> tensor<?xi64>
 // GENERIC:      %pp = "feature.binary_proba"(%p) : (tensor<?x1xf64>) -> tensor<?x2xf64>
 
