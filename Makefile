@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/willump demo
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist). A crashed worker fails the run
+# instead of re-queuing its module onto the next worker, and a test that runs past
+# TEST_WATCHDOG seconds dumps every thread's stack (faulthandler) so a hang says where it is.
+TEST_WORKERS ?= 2
+TEST_WATCHDOG ?= 600
+
 test: $(STAMP) lint
-	$(PY) -m pytest test
+	$(PY) -m pytest -n $(TEST_WORKERS) --max-worker-restart=0 -o faulthandler_timeout=$(TEST_WATCHDOG) test
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/lit -v test/filecheck
 
 lint: $(STAMP)
