@@ -10,8 +10,8 @@ pointer), which the runtime fills once per thread for what does not change betwe
     llvm.func @k(%n: i64, %err: !llvm.ptr {llvm.noalias}, %x: !llvm.ptr {llvm.noalias})
         attributes {willump.kernel} {...}
   ~>
-    llvm.func internal @k.unpacked(%n: i64, %err: !llvm.ptr {llvm.noalias},
-                                   %x: !llvm.ptr {llvm.noalias}) {...}
+    llvm.func @k.unpacked(%n: i64, %err: !llvm.ptr {llvm.noalias},
+                          %x: !llvm.ptr {llvm.noalias}) {...}
     llvm.func @k(%args: !llvm.ptr) attributes {willump.kernel} {
       %0 = llvm.getelementptr inbounds %args[0] : (!llvm.ptr) -> !llvm.ptr, i64
       %1 = llvm.load %0 : !llvm.ptr -> i64
@@ -22,8 +22,10 @@ pointer), which the runtime fills once per thread for what does not change betwe
       llvm.return
     }
 
-The unpacked function is internal and called once, so LLVM inlines it into the wrapper,
-turning its ``noalias`` arguments into alias scopes: the kernel's code is unchanged.
+The unpacked function is the kernel as it was, ``noalias`` arguments included: the wrapper
+adds a load per argument and a call per kernel call, not per row. It keeps external linkage,
+which ``willump-opt -t llvm`` prints as the runtime's translation does
+(``willump_mlir.translate``).
 (``willump_mlir.runtime.jit.RUNTIME_ABI_VERSION`` names this calling convention: object
 code cached or saved before it is compiled again.)
 """
@@ -85,8 +87,8 @@ def _wrapper(name: str, body: llvm.FuncOp) -> llvm.FuncOp:
 
 
 class PackKernel(RewritePattern):
-    """A ``willump.kernel`` function ~> its body (internal, ``<name>.unpacked``) and a
-    wrapper of its name reading the arguments from an array."""
+    """A ``willump.kernel`` function ~> its body (``<name>.unpacked``) and a wrapper of
+    its name reading the arguments from an array."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: llvm.FuncOp, rewriter: PatternRewriter, /) -> None:
@@ -96,7 +98,7 @@ class PackKernel(RewritePattern):
         body = llvm.FuncOp(
             name + UNPACKED,
             op.function_type,
-            linkage=llvm.LinkageAttr("internal"),
+            linkage=llvm.LinkageAttr("external"),
             body=rewriter.move_region_contents_to_new_regions(op.body),
             other_props={"arg_attrs": op.arg_attrs} if op.arg_attrs is not None else None,
             extra_attrs=op.attributes,

@@ -1,6 +1,6 @@
 // RUN: willump-opt %s -p pack-kernel-arguments | filecheck %s
 
-// A kernel's body becomes internal @<name>.unpacked (its noalias arguments kept); @<name>
+// A kernel's body becomes @<name>.unpacked (its noalias arguments kept); @<name>
 // takes one pointer to 8-byte slots, slot i holding argument i, and calls the body.
 llvm.func @k(%n: i64, %err: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %x: !llvm.ptr {llvm.noalias}, %scale: f64) attributes {willump.kernel} {
   %c0 = llvm.mlir.constant(0) : i64
@@ -18,7 +18,7 @@ llvm.func @helper(%a: i32) -> i32 {
 llvm.func @log1p(f64) -> f64
 
 // CHECK:      builtin.module {
-// CHECK-NEXT:   llvm.func internal @k.unpacked(%n: i64, %err: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %x: !llvm.ptr {llvm.noalias}, %scale: f64) {
+// CHECK-NEXT:   llvm.func @k.unpacked(%n: i64, %err: !llvm.ptr {llvm.noalias}, %out: !llvm.ptr {llvm.noalias}, %x: !llvm.ptr {llvm.noalias}, %scale: f64) {
 // CHECK-NEXT:     %c0 = llvm.mlir.constant(0) : i64
 // CHECK:          llvm.store %w, %out : f64, !llvm.ptr
 // CHECK-NEXT:     llvm.return
