@@ -43,6 +43,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertToLLVMPass
 
+    def pack_kernel_arguments() -> type[ModulePass]:
+        from willump_mlir.passes.pack_kernel_arguments import PackKernelArgumentsPass
+
+        return PackKernelArgumentsPass
+
     def infer_feature_groups() -> type[ModulePass]:
         from willump_mlir.passes.infer_feature_groups import InferFeatureGroupsPass
 
@@ -75,4 +80,5 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "choose-tree-layout": choose_tree_layout,
         "lower-feature-to-scf": lower_feature_to_scf,
         "convert-to-llvm": convert_to_llvm,
+        "pack-kernel-arguments": pack_kernel_arguments,
     }

@@ -620,7 +620,8 @@ class FuncToLLVM(RewritePattern):
 
     Public functions and declarations get external linkage (so the JIT can look them
     up / resolve them); private definitions become internal. A declaration keeps its
-    ``willump.*`` attributes (the LLVM IR translation defines ``willump.tree_branches``).
+    ``willump.*`` attributes (the LLVM IR translation defines ``willump.tree_branches``),
+    a kernel its ``willump.kernel`` (``pack-kernel-arguments`` packs its arguments).
     """
 
     @op_type_rewrite_pattern
@@ -660,6 +661,8 @@ class FuncToLLVM(RewritePattern):
                         for t in op.function_type.inputs
                     ]
                 )
+            if has_body and "willump.kernel" in op.attributes:  # for pack-kernel-arguments
+                new.attributes["willump.kernel"] = op.attributes["willump.kernel"]
             rewriter.replace(op, new)
 
 

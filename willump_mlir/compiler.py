@@ -5,7 +5,7 @@ pipeline --fold-scalers, lower-pipeline-to-feature, share-text-decoding,
            fuse-features, choose-tree-layout----------> feature
 feature  --(exact mode: no cascade ops)-------------> cascade
 cascade  --lower-feature-to-scf----------------------> scf    (kernels + schedule)
-scf      --convert-to-llvm---------------------------> llvm   --translate--> llvm-ir
+scf      --convert-to-llvm, pack-kernel-arguments----> llvm   --translate--> llvm-ir
 ```
 
 The compilation's constant arrays travel with it in a :class:`~willump_mlir.blobs.BlobStore`:
@@ -35,6 +35,7 @@ from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.passes.fuse_features import FuseFeaturesPass
 from willump_mlir.passes.lower_feature_to_scf import LowerFeatureToScfPass
 from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeaturePass
+from willump_mlir.passes.pack_kernel_arguments import PackKernelArgumentsPass
 from willump_mlir.passes.share_text_decoding import ShareTextDecodingPass
 from willump_mlir.translate import module_to_llvm_ir
 
@@ -49,7 +50,7 @@ STAGE_PASSES: dict[str, tuple[type[ModulePass], ...]] = {
     ),  # fmt: skip
     "cascade": (),
     "scf": (LowerFeatureToScfPass,),
-    "llvm": (ConvertToLLVMPass,),
+    "llvm": (ConvertToLLVMPass, PackKernelArgumentsPass),
 }
 
 

@@ -23,7 +23,7 @@ MLIR_STAGES = ("pipeline", "feature", "cascade", "scf", "llvm")
 PASSES = {  # the passes that turn the previous stage into this one
     "feature": "lower-pipeline-to-feature,fuse-features",
     "scf": "lower-feature-to-scf",
-    "llvm": "convert-to-llvm",
+    "llvm": "convert-to-llvm,pack-kernel-arguments",
 }
 PREVIOUS = {"feature": "pipeline", "scf": "cascade", "llvm": "scf"}
 

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -217,15 +218,20 @@ def scratch_terms(size: ScratchSizeSpec) -> list[tuple[int, str, str]]:
 
 @dataclass
 class ScratchSet:
-    """One kernel's scratch buffers, sized for rows of up to ``longest`` bytes per column."""
+    """One kernel's scratch buffers, sized for rows of up to ``longest`` bytes per column;
+    for a kernel ``DirectCall`` runs, its argument slots with the error record's and the
+    scratch buffers' addresses filled in (``BoundKernel.slots``)."""
 
     longest: dict[tuple[str, str], int]
     buffers: list[np.ndarray]
     addresses: list[int]  # one per kernel input: the scratch buffers', 0 for the others
+    slots: ctypes.Array[ctypes.c_uint64] | None = None
+    slots_address: int = 0
 
 
 class Scratch(threading.local):
-    """Each thread's scratch buffers, reused across calls: kernels leave them zeroed."""
+    """Each thread's scratch buffers, reused across calls: kernels leave them zeroed; and
+    what ``DirectCall`` passes kernels besides them (see ``DirectCall``)."""
 
     SMALLEST_ROW = 1024  # bytes of text a new set is sized for at least
 
@@ -233,12 +239,33 @@ class Scratch(threading.local):
         self.sets: dict[str, ScratchSet] = {}
         self.error = np.zeros(3, dtype=np.int64)  # a kernel's [kind, row, site]; kept zero
         self.error_address = _address(self.error)
+        #: whether a ``DirectCall`` is filling this thread's slots or running kernels on
+        #: them: a call made meanwhile on this thread (by a finalizer) takes the general path
+        self.busy = False
+        #: documents' offsets (rows + 1, by text argument, with their address) and all-zero
+        #: missing flags, which kernels only read
+        self.offsets: dict[str, tuple[np.ndarray, int]] = {}
+        self.missing = np.zeros(PARALLEL_ROWS, dtype=np.uint8)
+        self.missing_address = _address(self.missing)
+
+    def text_offsets(self, value: str) -> tuple[np.ndarray, int]:
+        """This thread's offsets buffer of the text argument ``value`` (``[0]`` is 0), and
+        its address."""
+        found = self.offsets.get(value)
+        if found is None:
+            buffer = np.zeros(PARALLEL_ROWS + 1, dtype=np.int64)
+            found = self.offsets[value] = (buffer, _address(buffer))
+        return found
 
     def addresses(self, kernel: BoundKernel, longest: dict[tuple[str, str], int]) -> list[int]:
         """Buffers of every scratch input of ``kernel``, for rows of ``longest`` bytes."""
+        return self.set_for(kernel, longest).addresses
+
+    def set_for(self, kernel: BoundKernel, longest: dict[tuple[str, str], int]) -> ScratchSet:
+        """The scratch set of ``kernel`` for rows of ``longest`` bytes."""
         found = self.sets.get(kernel.step.name)
         if found is not None and all(n <= found.longest[k] for k, n in longest.items()):
-            return found.addresses
+            return found
         room = {k: max(n, self.SMALLEST_ROW) for k, n in longest.items()}
         buffers = []
         addresses = []
@@ -253,8 +280,14 @@ class Scratch(threading.local):
             buffers.append(np.zeros(max(size, 1), dtype=spec.dtype))
             addresses.append(_address(buffers[-1]))
         found = ScratchSet(room, buffers, addresses)
+        if kernel.splittable:
+            found.slots = kernel.slots()
+            found.slots[1] = self.error_address
+            for position, address in enumerate(addresses):
+                found.slots[kernel.first_input + position] = address
+            found.slots_address = ctypes.addressof(found.slots)
         self.sets[kernel.step.name] = found
-        return found.addresses
+        return found
 
 
 class BoundKernel:
@@ -308,9 +341,18 @@ class BoundKernel:
         self.names = names
         self.column_groups = [(g["value"], g["columns"]) for g in step.column_groups]
         arguments = len(step.inputs) + sum(4 if o.grows else 1 for o in self.outputs)
-        self.call: Callable[..., None] = library.cfunc(
-            step.name, None, ctypes.c_int64, *([ctypes.c_void_p] * (1 + arguments))
-        )
+        #: the kernel's entry point, which reads its arguments from an array of 8-byte slots
+        #: (``pack-kernel-arguments``): rows, the error record, outputs, inputs
+        self.entry: Callable[[int], None] = library.cfunc(step.name, None, ctypes.c_void_p)
+        self.slots = ctypes.c_uint64 * (2 + arguments)
+        #: the slot of the first input (of a splittable kernel: one slot per output)
+        self.first_input = 2 + len(self.outputs)
+
+    def call(self, rows: int, *pointers: int) -> None:
+        """Run the kernel on ``rows`` rows with the error record's, outputs' and inputs'
+        ``pointers``, in slots of their own."""
+        slots = self.slots(rows, *pointers)  # (kept alive through the call)
+        self.entry(ctypes.addressof(slots))
 
 
 class DirectCall:
@@ -318,13 +360,15 @@ class DirectCall:
 
     A call whose data arguments are C-contiguous float64 arrays of the compiled width, or
     lists or tuples of documents (a text argument whose example was not a Series), of
-    fewer than ``PARALLEL_ROWS`` rows passes their buffers (a text's UTF-8 bytes and
-    offsets, ``marshal.text_column``) and this thread's scratch buffers straight to the
-    kernels, one after another (a kernel may read a float64 matrix an earlier one wrote):
-    the checks the general path makes hold by construction. Anything else (other types, a
-    bad shape, a document that is not a str, a run-time error to report, a row handed back
-    to Python) returns ``None``, and the general path handles the call, raising the same
-    errors and counting the same handoffs it always does.
+    fewer than ``PARALLEL_ROWS`` rows passes their buffers (a text's UTF-8 bytes, and
+    offsets and missing flags in this thread's buffers: ``encode_documents``) and this
+    thread's scratch buffers straight to the kernels, one after another (a kernel may read
+    a float64 matrix an earlier one wrote), through this thread's argument slots of each
+    kernel, where only what changes between calls is written: the checks the general path
+    makes hold by construction. Anything else (other types, a bad shape, a document that
+    is not a str or not UTF-8, a run-time error to report, a row handed back to Python, a
+    call on a thread whose slots are in use) returns ``None``, and the general path handles
+    the call, raising the same errors and counting the same handoffs it always does.
     """
 
     def __init__(
@@ -353,6 +397,18 @@ class DirectCall:
         self.as_bool = next(
             o.dtype for k in kernels for o in k.outputs if o.value == returns
         ) == np.uint8  # fmt: skip
+        #: per kernel: its outputs' row shapes and dtypes, and the slot of each data input
+        #: with the value it reads and which buffer of it (-1: a matrix; else ``TEXT_PARTS``)
+        self.slots = [
+            (
+                kernel,
+                [(o.shape, o.dtype) for o in kernel.outputs],
+                [(kernel.first_input + position, s.value,
+                  -1 if s.part == "values" else TEXT_PARTS.index(s.part))
+                 for position, s in kernel.data_inputs],
+            )
+            for kernel in kernels
+        ]  # fmt: skip
 
     @staticmethod
     def applies(plan: Plan, kernels: dict[str, BoundKernel], traced: FrontendResult) -> bool:
@@ -417,33 +473,103 @@ class DirectCall:
             if args[i] is not value:
                 return None
         self.guard.check()
+        scratch = self.scratch  # this thread's buffers, error record (kept zero) and slots
+        if scratch.busy:
+            return None
+        scratch.busy = True
+        try:
+            return self.run(args, rows, scratch)
+        finally:
+            scratch.busy = False
+
+    def run(self, args: tuple[Any, ...], rows: int, scratch: Scratch) -> Any:
+        """The kernels on ``args`` of ``rows`` rows (checked), or None: the general path."""
         values = {name: args[i] for name, i in self.positions.items()}
-        texts = {}
-        for i, value, name in self.texts:
-            try:
-                texts[value] = marshal.text_column(name, args[i])
-            except marshal.Unhandled:  # an item that is not a str: the general path says so
+        texts: dict[str, tuple[int, int, int]] = {}  # addresses of TEXT_PARTS, by value
+        longest: dict[str, int] = {}  # the most bytes of a document, by value
+        documents = []  # their bytes, alive until the kernels ran
+        for i, value, _ in self.texts:
+            offsets, offsets_address = scratch.text_offsets(value)
+            encoded = encode_documents(args[i], offsets)
+            if encoded is None:  # not a str, or not UTF-8: the general path says so
                 return None
-        scratch = self.scratch  # this thread's error record (kept zero) and scratch buffers
-        for kernel in self.kernels:
-            outputs = [np.empty((rows, *o.shape), dtype=o.dtype) for o in kernel.outputs]
-            longest = {key: longest_text(texts[key[0]]["offsets"])
-                       for key in kernel.scratch_columns}  # fmt: skip
-            pointers = list(scratch.addresses(kernel, longest))
-            for position, s in kernel.data_inputs:
-                buffer = values[s.value] if s.part == "values" else texts[s.value][s.part]
-                pointers[position] = _address(buffer)
-            kernel.call(rows, scratch.error_address, *map(_address, outputs), *pointers)
+            data, longest[value] = encoded
+            documents.append(data)
+            texts[value] = (bytes_address(data), offsets_address, scratch.missing_address)
+        for kernel, outputs, inputs in self.slots:
+            buffers = [np.empty((rows, *shape), dtype=dtype) for shape, dtype in outputs]
+            found = scratch.set_for(kernel, {key: longest[key[0]]
+                                             for key in kernel.scratch_columns})  # fmt: skip
+            slots = found.slots
+            assert slots is not None  # (a splittable kernel's)
+            slots[0] = rows
+            for slot, buffer in enumerate(buffers, 2):
+                slots[slot] = _address(buffer)
+            for slot, value, part in inputs:
+                slots[slot] = _address(values[value]) if part < 0 else texts[value][part]
+            kernel.entry(found.slots_address)
             if scratch.error[0]:
                 scratch.error[:] = 0
                 return None
-            values.update((o.value, out) for o, out in zip(kernel.outputs, outputs, strict=True))
+            values.update((o.value, b) for o, b in zip(kernel.outputs, buffers, strict=True))
             if kernel.python_rows is not None:
                 flags = values[kernel.python_rows]
                 if flags[0] if rows == 1 else flags.any():
                     return None  # a row runs in Python: the general path
         result = values[self.returns]
         return result.view(bool) if self.as_bool else result
+
+
+def _bytes_data_offset() -> int | None:
+    """Where a bytes object's data starts, from its address (``id``), if this interpreter
+    keeps it inline (CPython: ``PyBytesObject.ob_sval``); else None."""
+    probe = b"willump-mlir"
+    offset = bytes.__basicsize__ - 1  # the header, without ob_sval's one byte
+    if sys.implementation.name == "cpython" and ctypes.string_at(id(probe) + offset,
+                                                                 len(probe)) == probe:  # fmt: skip
+        return offset
+    return None
+
+
+_BYTES_DATA = _bytes_data_offset()
+
+
+def bytes_address(data: bytes) -> int:
+    """The address of ``data``'s first byte, valid while ``data`` lives (a tenth of what
+    a numpy view's costs)."""
+    if _BYTES_DATA is not None:
+        return id(data) + _BYTES_DATA
+    return _address(np.frombuffer(data, dtype=np.uint8)) if data else _address(_NO_BYTES)
+
+
+_NO_BYTES = np.zeros(1, dtype=np.uint8)
+
+
+def encode_documents(
+    documents: list[Any] | tuple[Any, ...], offsets: np.ndarray
+) -> tuple[bytes, int] | None:
+    """The UTF-8 bytes of ``documents`` and the most bytes of one, their offsets written to
+    ``offsets[1:]`` (``offsets[0]`` is 0); None if one is not a str (a subclass included)
+    or has a lone surrogate: ``marshal.text_column`` decides about those."""
+    if len(documents) == 1:
+        document = documents[0]
+        if type(document) is not str:
+            return None
+        try:
+            data = document.encode()
+        except UnicodeEncodeError:
+            return None
+        offsets[1] = len(data)
+        return data, len(data)
+    if set(map(type, documents)) != {str}:
+        return None
+    try:
+        encoded = list(map(str.encode, documents))
+    except UnicodeEncodeError:
+        return None
+    lengths = list(map(len, encoded))
+    offsets[1 : len(encoded) + 1] = list(accumulate(lengths))
+    return b"".join(encoded), max(lengths)
 
 
 def longest_text(offsets: np.ndarray) -> int:

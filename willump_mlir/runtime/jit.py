@@ -49,7 +49,7 @@ import numpy as np
 from willump_mlir.blobs import BlobStore, immutable
 from willump_mlir.runtime import compile_worker
 
-RUNTIME_ABI_VERSION = "3"
+RUNTIME_ABI_VERSION = "4"  # 4: kernels read their arguments from slots (pack-kernel-arguments)
 """Bump when the calling convention of generated code or the cache format changes."""
 
 CACHE_LIMIT = 1 << 30
