@@ -30,6 +30,9 @@ ray = pytest.importorskip("ray")
 #: seconds for the whole module (about 40 s; 240 s ran out beside another test worker on a busy
 #: machine): a hung Ray must not hang CI
 HARD_TIMEOUT = 600
+#: seconds for one ``willump predict --ray`` subprocess (a few seconds on a quiet machine; 60 s
+#: ran out at a load average of 25): a guard against a hang, not a speed test
+HANG = 300
 HERE = Path(__file__).resolve().parent
 
 
@@ -40,7 +43,11 @@ def local_ray() -> Iterator[None]:
     # workers import the test's pipeline functions (pickled by reference) from HERE
     paths = [str(HERE), os.environ.get("PYTHONPATH")]
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    faulthandler.dump_traceback_later(HARD_TIMEOUT, exit=True)
+    # a timer of our own: faulthandler's one ``dump_traceback_later`` is re-armed and cancelled
+    # around every test by pytest's ``faulthandler_timeout`` (``make test`` sets it)
+    watchdog = threading.Timer(HARD_TIMEOUT, hung_ray)
+    watchdog.daemon = True
+    watchdog.start()
     ray.init(
         address="local", num_cpus=2, object_store_memory=80 * 1024**2, include_dashboard=False,
         log_to_driver=False,
@@ -52,7 +59,14 @@ def local_ray() -> Iterator[None]:
         ray.shutdown()  # stops the processes this init started (by PID, not ``ray stop``)
         if threads is not None:
             os.environ["WILLUMP_MLIR_THREADS"] = threads
-        faulthandler.cancel_dump_traceback_later()
+        watchdog.cancel()
+
+
+def hung_ray() -> None:
+    """Print every thread's stack and end the test process."""
+    sys.stderr.write(f"test_ray: still running after {HARD_TIMEOUT} s; stopping the process\n")
+    faulthandler.dump_traceback(all_threads=True)
+    os._exit(1)
 
 
 def free_port() -> int:
@@ -298,7 +312,7 @@ def test_willump_predict_ray_local(tmp_path: Path) -> None:
                str(source)]  # fmt: skip
 
     def refused(*arguments: str) -> str:
-        run = subprocess.run([*arguments, str(tmp_path / "refused")], env=env, timeout=60,
+        run = subprocess.run([*arguments, str(tmp_path / "refused")], env=env, timeout=HANG,
                              capture_output=True, text=True)  # fmt: skip
         assert run.returncode == 2, run.stderr
         return run.stderr
@@ -311,7 +325,7 @@ def test_willump_predict_ray_local(tmp_path: Path) -> None:
     assert "cannot reach a Ray cluster at 127.0.0.1:" in refused(*unreachable)
 
     done = subprocess.run([*command, str(tmp_path / "out"), "--trust", "--column", "p"],
-                          env=env, timeout=90, capture_output=True, text=True)  # fmt: skip
+                          env=env, timeout=HANG, capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "scored 400 rows" in done.stdout
     out = pq.read_table(tmp_path / "out").to_pandas().sort_values("row")
