@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from xdsl.dialects import arith, math
+from xdsl.dialects import arith, func, math, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     ArrayAttr,
@@ -46,6 +46,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     StringAttr,
+    UnitAttr,
     f32,
     f64,
     i1,
@@ -53,7 +54,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from willump_mlir.abi import (
     EXACT_KEY,
@@ -80,6 +81,7 @@ from willump_mlir.frontend.text_tables import (
     renumbered,
     word_index,
 )
+from willump_mlir.passes.kernel_builder import KernelBuilder
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -203,6 +205,56 @@ class ScratchSize:
                  for k, v, c in self.more]
             )  # fmt: skip
         return DictionaryAttr(entries)
+
+
+CACHED_HITS = "wm_char_wb_cached_hits"
+
+
+def count_again(
+    b: KernelBuilder, counts: SSAValue, at: SSAValue, base: SSAValue
+) -> tuple[SSAValue, SSAValue]:
+    """Count one more occurrence of term ``at`` in a tally's ``counts`` (``base + c`` for a
+    term counted ``c`` times in the row, at most ``base`` for another): whether it was
+    counted before in the row, and how many times (``c``, i32)."""
+    entry = b.load(counts, at)
+    seen = b.cmpi("sgt", entry, base)
+    before = b.select(seen, b.isub(entry, base), b.constant(0, i32))
+    b.store(b.iadd(b.select(seen, entry, base), b.constant(1, i32)), counts, at)
+    return seen, before
+
+
+def cached_hits_function(weighs: bool) -> func.FuncOp:
+    """``@wm_char_wb_cached_hits[_idf](words, first, number, counts, base, norm2[, terms,
+    stride]) -> f64``: ``norm2`` plus the cross terms of a cached char_wb word's ``number``
+    hits ``words[first:]`` (term indices), each counted in ``counts`` from ``base``
+    (``count_again``): ``2c * idf**2`` (``weighs``, ``idf**2`` the first entry of the term's
+    record of ``stride`` in ``terms``; else ``2c``) for a term counted ``c > 0`` times before
+    in the row. A function of its own (``willump.noinline``): inlined in the row loop, its
+    loop reloaded pointers the register allocator had spilled on every hit."""
+    i32_ref, f64_ref = MemRefType(i32, [DYNAMIC_INDEX]), MemRefType(f64, [DYNAMIC_INDEX])
+    types = [i32_ref, index, index, i32_ref, i32, f64] + ([f64_ref, index] if weighs else [])
+    entry = Block(arg_types=types)
+    words, first, number, counts, base, norm2, *record = entry.args
+    b = KernelBuilder(entry)
+
+    def hit(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        at = b.cast(b.load(words, b.iadd(first, k)), index)
+        seen, before = count_again(b, counts, at, base)
+
+        def cross() -> list[SSAValue]:
+            times = b.emit(arith.SIToFPOp(b.shl(before, 1), f64))
+            if record:
+                terms, stride = record
+                times = b.emit(arith.MulfOp(b.load(terms, b.imul(at, stride)), times))
+            return [b.add(carried[0], times)]
+
+        return b.if_else(seen, cross, lambda: carried)
+
+    b.emit(func.ReturnOp(*b.for_range(b.constant(0, index), number, [norm2], hit)))
+    name = CACHED_HITS + ("_idf" if weighs else "")
+    function = func.FuncOp(name, (types, [f64]), Region(entry), visibility="private")
+    function.attributes["willump.noinline"] = UnitAttr()
+    return function
 
 
 class TextEmitter:
@@ -1451,18 +1503,12 @@ class TextEmitter:
         *sums]``: the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``;
         ``word`` (a char_wb word looked up), ``[norm2, occurrences, own, *sums]``: ``norm2``
         grows by ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2``
-        and its ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own``, ``sums``
-        and occurrences are stored), ``[norm2, occurrences]``: ``norm2`` grows by ``2c *
-        idf**2``."""
+        and its ``sums`` by ``idf * coef`` (a cached word's hits: ``cached_hits``)."""
         norm2, occurrences, *rest = carried
         at = self.cast(term, index)
         assert tally.base is not None
-        entry = self.load(tally.counts, at)
-        seen = self.cmpi("sgt", entry, tally.base)  # counted before in this row
-        before = self.select(seen, self.isub(entry, tally.base), self.constant(0, i32))
-        self.store(self.iadd(self.select(seen, entry, tally.base), 1), tally.counts, at)
-        if part != "cached":
-            occurrences = self.iadd(occurrences, 1)
+        seen, before = count_again(self, tally.counts, at, tally.base)
+        occurrences = self.iadd(occurrences, 1)
 
         weighs = tally.terms is not None
         record = self.imul(at, 1 + tally.outputs) if weighs else at
@@ -1487,8 +1533,6 @@ class TextEmitter:
                 return [self.add(norm2, squared(self.shl(before, 1)))]
 
             (norm2,) = self.if_else(seen, cross, lambda: [norm2])
-        if part == "cached":
-            return [norm2, occurrences]
         if part == "word":
             own, *rest = rest
             own = self.add(own, entry(0) if weighs else self.constant(1.0, f64))
@@ -1548,6 +1592,30 @@ class TextEmitter:
         zero = self.constant(0.0, f64)  # scikit-learn leaves a row of zeros as it is
         norm = self.select(self.cmpf("oeq", norm, zero), self.constant(1.0, f64), norm)
         return [self.emit(arith.DivfOp(s, norm)) for s in sums]
+
+    def cached_hits(
+        self: KernelEmitter,
+        tally: Tally,
+        words: SSAValue,
+        first: SSAValue,
+        number: SSAValue,
+        norm2: SSAValue,
+    ) -> SSAValue:
+        """``norm2`` with a cached char_wb word's hits ``words[first:][:number]`` counted (as
+        ``tally_hit`` counts them, but with the word's own squares stored) and their cross
+        terms added, by ``@wm_char_wb_cached_hits``."""
+        weighs = tally.terms is not None
+        function = cached_hits_function(weighs)
+        name = function.sym_name.data
+        if name not in self.lowering.declared:
+            self.lowering.declare_function(function)
+        assert tally.base is not None
+        arguments = [words, first, number, tally.counts, tally.base, norm2]
+        if tally.terms is not None:
+            dynamic = MemRefType(f64, [DYNAMIC_INDEX])
+            arguments.append(self.emit(memref.CastOp.get(self.blob(tally.terms), dynamic)))
+            arguments.append(self.constant(1 + tally.outputs, index))
+        return self.emit(func.CallOp(name, arguments, [f64]))
 
     def char_wb_cached(
         self: KernelEmitter,
@@ -1634,7 +1702,8 @@ class TextEmitter:
 
             if tally is None:
                 return self.for_range(zero, number, carried, add)
-            norm2, occurrences = self.for_range(zero, number, carried[:2], add)
+            norm2, occurrences = carried[:2]
+            norm2 = self.cached_hits(tally, words, first, number, norm2)
             word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
             return with_word([norm2, self.iadd(occurrences, number), *carried[2:]], word)
 
