@@ -930,11 +930,11 @@ class TextEmitter:
         text: TextRow,
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
-        hashed: bool = False,
+        packed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each white-space separated word
-        ``text.cps[start:end]`` in order; the last ``carried``. ``hashed``: as ``each_run``."""
-        return self.each_run(text, CLASS_SPACE, False, carried, body, hashed)
+        ``text.cps[start:end]`` in order; the last ``carried``. ``packed``: as ``each_run``."""
+        return self.each_run(text, CLASS_SPACE, False, carried, body, packed=packed)
 
     def each_run(
         self: KernelEmitter,
@@ -1635,31 +1635,33 @@ class TextEmitter:
         ``tally_hit``); returns the last ``carried``.
 
         The cache lives in scratch buffers the runtime keeps per thread and kernel across
-        calls (all zero: empty). A word's FNV-1a picks a set of ``WORD_CACHE_WAYS`` of the
-        ``WORD_CACHE_SLOTS`` ``slots``, in the order the words came (the first, frequent
-        words are found first; an empty slot ends the set's words, and a new word takes
-        the first empty slot, or the last slot of a full set). A slot holds the high half
-        of a word's FNV-1a and one plus the word's offset in the arena
-        ``words``, which holds there the word's length, its number of hits, (with a
-        ``tally``) its sum of ``idf**2`` and its sums of ``idf * coef``, one per output,
-        over its hits (the bits of each f64 in two entries), its code points and its hits'
-        term indices (once per occurrence). A word found in the cache (same code points)
-        adds its hits at once; the n-grams of another are ``record``-ed, then looked up and
-        counted, and a word of at most ``CACHED_WORD`` code points is stored while the arena
-        has room. Words are counted in their order, cached or not, so the sums' rounding
-        does not depend on what the cache holds. A full cache keeps its words (the frequent
-        ones came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
+        calls (all zero: empty). A word's key (``token_key``: its code points a byte apiece
+        for a word of at most ``TOKEN_BYTES`` code points below 256, packed as the scan
+        passes them, else its FNV-1a) picks a set of ``WORD_CACHE_WAYS`` of the
+        ``WORD_CACHE_SLOTS`` slots, in the order the words came (the first, frequent words
+        are found first; an empty slot ends the set's words, and a new word takes the first
+        empty slot, or the last slot of a full set). A slot is two entries of ``slots``: the
+        word's key (an exact key is the word: only a hashed one compares code points) and
+        one plus the word's offset in the arena ``words``, which holds there the word's
+        length, its number of hits, (with a ``tally``) its sum of ``idf**2`` and its sums of
+        ``idf * coef``, one per output, over its hits (the bits of each f64 in two entries),
+        its code points and its hits' term indices (once per occurrence). A word found in
+        the cache (same code points) adds its hits at once; the n-grams of another are
+        ``record``-ed, then looked up and counted, and a word of at most ``CACHED_WORD``
+        code points is stored while the arena has room. Words are counted in their order,
+        cached or not, so the sums' rounding does not depend on what the cache holds. A full
+        cache keeps its words (the frequent ones came first) until ``WORD_CACHE_PATIENCE``
+        words did not fit, then is emptied."""
         name = self.scratch_name
         outputs = tally.outputs if tally is not None else 0
         header = 2 + 2 * (1 + outputs) if tally is not None else 2  # entries before the cps
-        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS))
+        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(2 * WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
         left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
         zero = self.constant(0, index)
         zero64 = self.constant(0, i64)
         false = self.constant(0, i1)
-        low_half = 0xFFFFFFFF
 
         def same_word(offset: SSAValue, start: SSAValue, length: SSAValue) -> SSAValue:
             """Whether the arena entry at ``offset`` is the word ``text.cps[start:][:length]``."""
@@ -1708,7 +1710,7 @@ class TextEmitter:
             return with_word([norm2, self.iadd(occurrences, number), *carried[2:]], word)
 
         def missed(
-            start: SSAValue, end: SSAValue, h: SSAValue, at: SSAValue, carried: list[SSAValue]
+            start: SSAValue, end: SSAValue, key: SSAValue, at: SSAValue, carried: list[SSAValue]
         ) -> list[SSAValue]:
             length = self.isub(end, start)
             self.store(zero64, counter, zero)
@@ -1731,7 +1733,7 @@ class TextEmitter:
                     self.store(zero64, slots, k)
                     return []
 
-                self.for_range(zero, self.constant(WORD_CACHE_SLOTS, index), [], clear)
+                self.for_range(zero, self.constant(2 * WORD_CACHE_SLOTS, index), [], clear)
                 self.store(zero64, left_out, zero)
                 return [zero, keep]
 
@@ -1776,9 +1778,10 @@ class TextEmitter:
                     return []
 
                 self.for_range(start, end, [], copy)
-                high = self.shl(self.shr(h, 32), 32)
+                pair = self.shl(at, 1)
+                self.store(key, slots, pair)
                 place = self.iadd(self.cast(used, i64), self.constant(1, i64))
-                self.store(self.ior(high, place), slots, at)
+                self.store(place, slots, self.iadd(pair, 1))
                 for j, value in enumerate(word):
                     put_f64(value, self.iadd(used, 2 + 2 * j))
                 self.store(self.cast(self.iadd(hits_at, n), i64), used_cell, zero)
@@ -1789,54 +1792,49 @@ class TextEmitter:
             return with_word([*inner[:2], *carried[2:]], word)
 
         def find(
-            at: SSAValue, h: SSAValue, start: SSAValue, length: SSAValue
+            at: SSAValue, key: SSAValue, start: SSAValue, length: SSAValue, way: int = 0
         ) -> list[SSAValue]:
-            """The arena offset of the word ``text.cps[start:][:length]`` (FNV-1a ``h``) in
-            the set of slots from ``at``, or -1, and one past the last slot looked at (a
-            missing word's slot)."""
-            searching = self.constant(-2, i64)
-            last = self.constant(WORD_CACHE_WAYS - 1, index)
+            """The arena offset of the word ``text.cps[start:][:length]`` (``token_key``
+            ``key``) in the set of slots from ``at``, or -1, and the slot a missing word
+            takes (``at + way`` of its first empty slot, or of its last), looking from
+            ``way`` on. An exact key (negative) is the word: only a hashed one compares
+            code points. The ways are unrolled: a loop's exit took ~25 instructions a way."""
+            slot = self.iadd(at, way) if way else at
+            pair = self.shl(slot, 1)
+            place = self.load(slots, self.iadd(pair, 1))
+            empty = self.cmpi("eq", place, zero64)
+            same_key = self.cmpi("eq", self.load(slots, pair), key)
+            candidate = self.emit(arith.AndIOp(same_key, self.negate(empty)))
+            offset = self.isub(place, self.constant(1, i64))
+            compare = self.emit(arith.AndIOp(candidate, self.cmpi("sge", key, zero64)))
+            (found,) = self.if_else(
+                compare,
+                lambda: [same_word(self.cast(offset, index), start, length)],
+                lambda: [candidate],
+            )
 
-            def step(values: list[SSAValue]) -> list[SSAValue]:
-                way, _ = values
-                entry = self.load(slots, self.iadd(at, way))
-                stored = self.iand(entry, low_half)
-                empty = self.cmpi("eq", entry, zero64)
-                candidate = self.emit(
-                    arith.AndIOp(
-                        self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)), self.negate(empty)
-                    )
-                )
-                offset = self.isub(stored, self.constant(1, i64))
-                found = self.if_else(
-                    candidate,
-                    lambda: [same_word(self.cast(offset, index), start, length)],
-                    lambda: [false],
-                )[0]
-                over = self.emit(arith.OrIOp(empty, self.cmpi("eq", way, last)))
-                result = self.select(
-                    found, offset, self.select(over, self.constant(-1, i64), searching)
-                )
-                return [self.iadd(way, 1), result]
+            def result() -> list[SSAValue]:
+                return [self.select(found, offset, self.constant(-1, i64)), slot]
 
-            def more(values: list[SSAValue]) -> SSAValue:
-                return self.cmpi("eq", values[1], searching)
-
-            return self.while_loop([zero, searching], more, step)
+            if way == WORD_CACHE_WAYS - 1:
+                return result()
+            done = self.emit(arith.OrIOp(found, empty))
+            return self.if_else(done, result, lambda: find(at, key, start, length, way + 1))
 
         def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            h, *carried = values
+            packed, high, *carried = values
             length = self.isub(end, start)
-            home = self.home_slot(h, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
+            key = self.token_key(packed, high, text.cps, start, length)
+            home = self.home_slot(key, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
             at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
-            way, offset = find(at, h, start, length)
+            offset, slot = find(at, key, start, length)
             return self.if_else(
                 self.cmpi("sge", offset, zero64),
                 lambda: cached(self.cast(offset, index), length, carried),
-                lambda: missed(start, end, h, self.iadd(at, self.isub(way, 1)), carried),
+                lambda: missed(start, end, key, slot, carried),
             )
 
-        return self.each_word(text, carried, word, hashed=True)
+        return self.each_word(text, carried, word, packed=True)
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,
