@@ -223,34 +223,53 @@ def count_again(
     return seen, before
 
 
+def arena_f64(b: KernelBuilder, words: SSAValue, at: SSAValue) -> SSAValue:
+    """The f64 whose bits are the i32 entries ``words[at]`` (low) and ``words[at + 1]``."""
+    low = b.cast(b.load(words, at), i64)
+    high = b.shl(b.cast(b.load(words, b.iadd(at, 1)), i64), 32)
+    return b.emit(arith.BitcastOp(b.ior(low, high), f64))
+
+
 def cached_hits_function(weighs: bool) -> func.FuncOp:
-    """``@wm_char_wb_cached_hits[_idf](words, first, number, counts, base, norm2[, terms,
-    stride]) -> f64``: ``norm2`` plus the cross terms of a cached char_wb word's ``number``
-    hits ``words[first:]`` (term indices), each counted in ``counts`` from ``base``
-    (``count_again``): ``2c * idf**2`` (``weighs``, ``idf**2`` the first entry of the term's
-    record of ``stride`` in ``terms``; else ``2c``) for a term counted ``c > 0`` times before
-    in the row. A function of its own (``willump.noinline``): inlined in the row loop, its
-    loop reloaded pointers the register allocator had spilled on every hit."""
+    """``@wm_char_wb_cached_hits[_idf](words, pending, number, header, counts, base, norm2[,
+    terms, stride]) -> f64``: ``norm2`` plus, for each of the ``number`` cached char_wb
+    words whose arena offsets ``pending`` lists, in order, the cross terms of its hits (term
+    indices after its ``header`` entries and code points), each counted in ``counts`` from
+    ``base`` (``count_again``): ``2c * idf**2`` (``weighs``, ``idf**2`` the first entry of
+    the term's record of ``stride`` in ``terms``; else ``2c``) for a term counted ``c > 0``
+    times before in the row; then its stored sum of ``idf**2``. A function of its own
+    (``willump.noinline``), called once for a run of cached words: inlined in the row loop,
+    its loop reloaded pointers the register allocator had spilled on every hit."""
     i32_ref, f64_ref = MemRefType(i32, [DYNAMIC_INDEX]), MemRefType(f64, [DYNAMIC_INDEX])
-    types = [i32_ref, index, index, i32_ref, i32, f64] + ([f64_ref, index] if weighs else [])
+    types = [i32_ref, i32_ref, index, index, i32_ref, i32, f64]
+    types += [f64_ref, index] if weighs else []
     entry = Block(arg_types=types)
-    words, first, number, counts, base, norm2, *record = entry.args
+    words, pending, number, header, counts, base, norm2, *record = entry.args
     b = KernelBuilder(entry)
 
-    def hit(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
-        at = b.cast(b.load(words, b.iadd(first, k)), index)
-        seen, before = count_again(b, counts, at, base)
+    def word(p: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        offset = b.cast(b.load(pending, p), index)
+        length = b.cast(b.load(words, offset), index)
+        hits = b.cast(b.load(words, b.iadd(offset, 1)), index)
+        first = b.iadd(b.iadd(offset, header), length)
 
-        def cross() -> list[SSAValue]:
-            times = b.emit(arith.SIToFPOp(b.shl(before, 1), f64))
-            if record:
-                terms, stride = record
-                times = b.emit(arith.MulfOp(b.load(terms, b.imul(at, stride)), times))
-            return [b.add(carried[0], times)]
+        def hit(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            at = b.cast(b.load(words, b.iadd(first, k)), index)
+            seen, before = count_again(b, counts, at, base)
 
-        return b.if_else(seen, cross, lambda: carried)
+            def cross() -> list[SSAValue]:
+                times = b.emit(arith.SIToFPOp(b.shl(before, 1), f64))
+                if record:
+                    terms, stride = record
+                    times = b.emit(arith.MulfOp(b.load(terms, b.imul(at, stride)), times))
+                return [b.add(carried[0], times)]
 
-    b.emit(func.ReturnOp(*b.for_range(b.constant(0, index), number, [norm2], hit)))
+            return b.if_else(seen, cross, lambda: carried)
+
+        (total,) = b.for_range(b.constant(0, index), hits, carried, hit)
+        return [b.add(total, arena_f64(b, words, b.iadd(offset, 2)))]
+
+    b.emit(func.ReturnOp(*b.for_range(b.constant(0, index), number, [norm2], word)))
     name = CACHED_HITS + ("_idf" if weighs else "")
     function = func.FuncOp(name, (types, [f64]), Region(entry), visibility="private")
     function.attributes["willump.noinline"] = UnitAttr()
@@ -1597,20 +1616,23 @@ class TextEmitter:
         self: KernelEmitter,
         tally: Tally,
         words: SSAValue,
-        first: SSAValue,
+        pending: SSAValue,
         number: SSAValue,
+        header: int,
         norm2: SSAValue,
     ) -> SSAValue:
-        """``norm2`` with a cached char_wb word's hits ``words[first:][:number]`` counted (as
-        ``tally_hit`` counts them, but with the word's own squares stored) and their cross
-        terms added, by ``@wm_char_wb_cached_hits``."""
+        """``norm2`` with the hits of the ``number`` cached char_wb words at the arena
+        offsets ``pending`` lists counted (as ``tally_hit`` counts a word's hits, with its own
+        squares stored), their cross terms and own squares added in order, by
+        ``@wm_char_wb_cached_hits``."""
         weighs = tally.terms is not None
         function = cached_hits_function(weighs)
         name = function.sym_name.data
         if name not in self.lowering.declared:
             self.lowering.declare_function(function)
         assert tally.base is not None
-        arguments = [words, first, number, tally.counts, tally.base, norm2]
+        header_at = self.constant(header, index)
+        arguments = [words, pending, number, header_at, tally.counts, tally.base, norm2]
         if tally.terms is not None:
             dynamic = MemRefType(f64, [DYNAMIC_INDEX])
             arguments.append(self.emit(memref.CastOp.get(self.blob(tally.terms), dynamic)))
@@ -1646,7 +1668,9 @@ class TextEmitter:
         length, its number of hits, (with a ``tally``) its sum of ``idf**2`` and its sums of
         ``idf * coef``, one per output, over its hits (the bits of each f64 in two entries),
         its code points and its hits' term indices (once per occurrence). A word found in
-        the cache (same code points) adds its hits at once; the n-grams of another are
+        the cache (same code points) adds its hits at once (with a tally: its sums, and its
+        offset to ``pending``, whose words' hits one call of ``cached_hits`` counts before
+        the next word not found, or at the row's end); the n-grams of another are
         ``record``-ed, then looked up and counted, and a word of at most ``CACHED_WORD``
         code points is stored while the arena has room. Words are counted in their order,
         cached or not, so the sums' rounding does not depend on what the cache holds. A full
@@ -1659,6 +1683,8 @@ class TextEmitter:
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
         left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
+        if tally is not None:  # the arena offsets of the cached words whose hits wait
+            pending = self.scratch(name(op, "words_pending"), i32, self.per_code_point(op, 1, 1))
         zero = self.constant(0, index)
         zero64 = self.constant(0, i64)
         false = self.constant(0, i1)
@@ -1682,11 +1708,6 @@ class TextEmitter:
             self.store(self.cast(bits, i32), words, at)
             self.store(self.cast(self.shr(bits, 32), i32), words, self.iadd(at, 1))
 
-        def get_f64(at: SSAValue) -> SSAValue:
-            low = self.cast(self.load(words, at), i64)
-            high = self.shl(self.cast(self.load(words, self.iadd(at, 1)), i64), 32)
-            return self.emit(arith.BitcastOp(self.ior(low, high), f64))
-
         def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
             """The row's ``[norm2, occurrences, *sums]`` plus a word's ``[own, *sums]``."""
             norm2, occurrences, *sums = carried
@@ -1704,10 +1725,20 @@ class TextEmitter:
 
             if tally is None:
                 return self.for_range(zero, number, carried, add)
-            norm2, occurrences = carried[:2]
-            norm2 = self.cached_hits(tally, words, first, number, norm2)
-            word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
-            return with_word([norm2, self.iadd(occurrences, number), *carried[2:]], word)
+            # the word's hits, cross terms and own squares wait in ``pending`` (flush)
+            waiting, norm2, occurrences, *sums = carried
+            self.store(self.cast(offset, i32), pending, waiting)
+            word_sums = [arena_f64(self, words, self.iadd(offset, 4 + 2 * j))
+                         for j in range(outputs)]  # fmt: skip
+            sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
+            return [self.iadd(waiting, 1), norm2, self.iadd(occurrences, number), *sums]
+
+        def flush(carried: list[SSAValue]) -> list[SSAValue]:
+            """The row's ``[norm2, occurrences, *sums]`` with the pending cached words'
+            hits counted and squares added, from ``[waiting, norm2, occurrences, *sums]``."""
+            assert tally is not None
+            waiting, norm2, *rest = carried
+            return [self.cached_hits(tally, words, pending, waiting, header, norm2), *rest]
 
         def missed(
             start: SSAValue, end: SSAValue, key: SSAValue, at: SSAValue, carried: list[SSAValue]
@@ -1828,13 +1859,21 @@ class TextEmitter:
             home = self.home_slot(key, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
             at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
             offset, slot = find(at, key, start, length)
+
+            def other() -> list[SSAValue]:
+                if tally is None:
+                    return missed(start, end, key, slot, carried)
+                return [zero, *missed(start, end, key, slot, flush(carried))]
+
             return self.if_else(
                 self.cmpi("sge", offset, zero64),
                 lambda: cached(self.cast(offset, index), length, carried),
-                lambda: missed(start, end, key, slot, carried),
+                other,
             )
 
-        return self.each_word(text, carried, word, packed=True)
+        if tally is None:
+            return self.each_word(text, carried, word, packed=True)
+        return flush(self.each_word(text, [zero, *carried], word, packed=True))
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,
