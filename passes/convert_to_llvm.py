@@ -619,9 +619,10 @@ class FuncToLLVM(RewritePattern):
     """``func.func``/``func.call``/``func.return`` ~> ``llvm.func``/``llvm.call``/``llvm.return``.
 
     Public functions and declarations get external linkage (so the JIT can look them
-    up / resolve them); private definitions become internal. A declaration keeps its
-    ``willump.*`` attributes (the LLVM IR translation defines ``willump.tree_branches``),
-    a kernel its ``willump.kernel`` (``pack-kernel-arguments`` packs its arguments).
+    up / resolve them); private definitions become internal. A function keeps its
+    ``willump.*`` attributes: the LLVM IR translation defines ``willump.tree_branches`` and
+    marks ``willump.noinline`` definitions ``noinline``; ``pack-kernel-arguments`` packs a
+    ``willump.kernel``'s arguments.
     """
 
     @op_type_rewrite_pattern
@@ -648,11 +649,9 @@ class FuncToLLVM(RewritePattern):
                 linkage=llvm.LinkageAttr(linkage),
                 body=rewriter.move_region_contents_to_new_regions(op.body),
             )
-            if not has_body:
-                new.attributes |= {
-                    k: v for k, v in op.attributes.items() if k.startswith("willump.")
-                }
-            elif not private and any(isinstance(t, MemRefType) for t in op.function_type.inputs):
+            new.attributes |= {k: v for k, v in op.attributes.items() if k.startswith("willump.")}
+            pointers = any(isinstance(t, MemRefType) for t in op.function_type.inputs)
+            if has_body and not private and pointers:
                 new.properties["arg_attrs"] = builtin.ArrayAttr(
                     [
                         builtin.DictionaryAttr(

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from xdsl.dialects import arith, math
+from xdsl.dialects import arith, func, math, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     ArrayAttr,
@@ -46,6 +46,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     StringAttr,
+    UnitAttr,
     f32,
     f64,
     i1,
@@ -53,7 +54,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from willump_mlir.abi import (
     EXACT_KEY,
@@ -81,6 +82,7 @@ from willump_mlir.frontend.text_tables import (
     reordered,
     word_index,
 )
+from willump_mlir.passes.kernel_builder import KernelBuilder
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -207,6 +209,75 @@ class ScratchSize:
                  for k, v, c in self.more]
             )  # fmt: skip
         return DictionaryAttr(entries)
+
+
+CACHED_HITS = "wm_char_wb_cached_hits"
+
+
+def count_again(
+    b: KernelBuilder, counts: SSAValue, at: SSAValue, base: SSAValue
+) -> tuple[SSAValue, SSAValue]:
+    """Count one more occurrence of term ``at`` in a tally's ``counts`` (``base + c`` for a
+    term counted ``c`` times in the row, at most ``base`` for another): whether it was
+    counted before in the row, and how many times (``c``, i32)."""
+    entry = b.load(counts, at)
+    seen = b.cmpi("sgt", entry, base)
+    before = b.select(seen, b.isub(entry, base), b.constant(0, i32))
+    b.store(b.iadd(b.select(seen, entry, base), b.constant(1, i32)), counts, at)
+    return seen, before
+
+
+def arena_f64(b: KernelBuilder, words: SSAValue, at: SSAValue) -> SSAValue:
+    """The f64 whose bits are the i32 entries ``words[at]`` (low) and ``words[at + 1]``."""
+    low = b.cast(b.load(words, at), i64)
+    high = b.shl(b.cast(b.load(words, b.iadd(at, 1)), i64), 32)
+    return b.emit(arith.BitcastOp(b.ior(low, high), f64))
+
+
+def cached_hits_function(weighs: bool) -> func.FuncOp:
+    """``@wm_char_wb_cached_hits[_idf](words, pending, number, header, counts, base, norm2[,
+    terms, stride]) -> f64``: ``norm2`` plus, for each of the ``number`` cached char_wb
+    words whose arena offsets ``pending`` lists, in order, the cross terms of its hits (term
+    indices after its ``header`` entries and code points), each counted in ``counts`` from
+    ``base`` (``count_again``): ``2c * idf**2`` (``weighs``, ``idf**2`` the first entry of
+    the term's record of ``stride`` in ``terms``; else ``2c``) for a term counted ``c > 0``
+    times before in the row; then its stored sum of ``idf**2``. A function of its own
+    (``willump.noinline``), called once for a run of cached words: inlined in the row loop,
+    its loop reloaded pointers the register allocator had spilled on every hit."""
+    i32_ref, f64_ref = MemRefType(i32, [DYNAMIC_INDEX]), MemRefType(f64, [DYNAMIC_INDEX])
+    types = [i32_ref, i32_ref, index, index, i32_ref, i32, f64]
+    types += [f64_ref, index] if weighs else []
+    entry = Block(arg_types=types)
+    words, pending, number, header, counts, base, norm2, *record = entry.args
+    b = KernelBuilder(entry)
+
+    def word(p: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        offset = b.cast(b.load(pending, p), index)
+        length = b.cast(b.load(words, offset), index)
+        hits = b.cast(b.load(words, b.iadd(offset, 1)), index)
+        first = b.iadd(b.iadd(offset, header), length)
+
+        def hit(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+            at = b.cast(b.load(words, b.iadd(first, k)), index)
+            seen, before = count_again(b, counts, at, base)
+
+            def cross() -> list[SSAValue]:
+                times = b.emit(arith.SIToFPOp(b.shl(before, 1), f64))
+                if record:
+                    terms, stride = record
+                    times = b.emit(arith.MulfOp(b.load(terms, b.imul(at, stride)), times))
+                return [b.add(carried[0], times)]
+
+            return b.if_else(seen, cross, lambda: carried)
+
+        (total,) = b.for_range(b.constant(0, index), hits, carried, hit)
+        return [b.add(total, arena_f64(b, words, b.iadd(offset, 2)))]
+
+    b.emit(func.ReturnOp(*b.for_range(b.constant(0, index), number, [norm2], word)))
+    name = CACHED_HITS + ("_idf" if weighs else "")
+    function = func.FuncOp(name, (types, [f64]), Region(entry), visibility="private")
+    function.attributes["willump.noinline"] = UnitAttr()
+    return function
 
 
 class TextEmitter:
@@ -919,11 +990,11 @@ class TextEmitter:
         text: TextRow,
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
-        hashed: bool = False,
+        packed: bool = False,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each white-space separated word
-        ``text.cps[start:end]`` in order; the last ``carried``. ``hashed``: as ``each_run``."""
-        return self.each_run(text, CLASS_SPACE, False, carried, body, hashed)
+        ``text.cps[start:end]`` in order; the last ``carried``. ``packed``: as ``each_run``."""
+        return self.each_run(text, CLASS_SPACE, False, carried, body, packed=packed)
 
     def each_run(
         self: KernelEmitter,
@@ -1505,18 +1576,12 @@ class TextEmitter:
         *sums]``: the squared norm grows by ``idf**2 * (2c + 1)``, ``sums`` by ``idf * coef``;
         ``word`` (a char_wb word looked up), ``[norm2, occurrences, own, *sums]``: ``norm2``
         grows by ``2c * idf**2`` (nothing when ``c`` is 0), the word's ``own`` by ``idf**2``
-        and its ``sums`` by ``idf * coef``; ``cached`` (a cached word, whose ``own``, ``sums``
-        and occurrences are stored), ``[norm2, occurrences]``: ``norm2`` grows by ``2c *
-        idf**2``."""
+        and its ``sums`` by ``idf * coef`` (a cached word's hits: ``cached_hits``)."""
         norm2, occurrences, *rest = carried
         at = self.cast(term, index)
         assert tally.base is not None
-        entry = self.load(tally.counts, at)
-        seen = self.cmpi("sgt", entry, tally.base)  # counted before in this row
-        before = self.select(seen, self.isub(entry, tally.base), self.constant(0, i32))
-        self.store(self.iadd(self.select(seen, entry, tally.base), 1), tally.counts, at)
-        if part != "cached":
-            occurrences = self.iadd(occurrences, 1)
+        seen, before = count_again(self, tally.counts, at, tally.base)
+        occurrences = self.iadd(occurrences, 1)
 
         weighs = tally.terms is not None
         record = self.imul(at, 1 + tally.outputs) if weighs else at
@@ -1541,8 +1606,6 @@ class TextEmitter:
                 return [self.add(norm2, squared(self.shl(before, 1)))]
 
             (norm2,) = self.if_else(seen, cross, lambda: [norm2])
-        if part == "cached":
-            return [norm2, occurrences]
         if part == "word":
             own, *rest = rest
             own = self.add(own, entry(0) if weighs else self.constant(1.0, f64))
@@ -1603,6 +1666,33 @@ class TextEmitter:
         norm = self.select(self.cmpf("oeq", norm, zero), self.constant(1.0, f64), norm)
         return [self.emit(arith.DivfOp(s, norm)) for s in sums]
 
+    def cached_hits(
+        self: KernelEmitter,
+        tally: Tally,
+        words: SSAValue,
+        pending: SSAValue,
+        number: SSAValue,
+        header: int,
+        norm2: SSAValue,
+    ) -> SSAValue:
+        """``norm2`` with the hits of the ``number`` cached char_wb words at the arena
+        offsets ``pending`` lists counted (as ``tally_hit`` counts a word's hits, with its own
+        squares stored), their cross terms and own squares added in order, by
+        ``@wm_char_wb_cached_hits``."""
+        weighs = tally.terms is not None
+        function = cached_hits_function(weighs)
+        name = function.sym_name.data
+        if name not in self.lowering.declared:
+            self.lowering.declare_function(function)
+        assert tally.base is not None
+        header_at = self.constant(header, index)
+        arguments = [words, pending, number, header_at, tally.counts, tally.base, norm2]
+        if tally.terms is not None:
+            dynamic = MemRefType(f64, [DYNAMIC_INDEX])
+            arguments.append(self.emit(memref.CastOp.get(self.blob(tally.terms), dynamic)))
+            arguments.append(self.constant(1 + tally.outputs, index))
+        return self.emit(func.CallOp(name, arguments, [f64]))
+
     def char_wb_cached(
         self: KernelEmitter,
         op: feature.CountTermsOp,
@@ -1621,31 +1711,37 @@ class TextEmitter:
         ``tally_hit``); returns the last ``carried``.
 
         The cache lives in scratch buffers the runtime keeps per thread and kernel across
-        calls (all zero: empty). A word's FNV-1a picks a set of ``WORD_CACHE_WAYS`` of the
-        ``WORD_CACHE_SLOTS`` ``slots``, in the order the words came (the first, frequent
-        words are found first; an empty slot ends the set's words, and a new word takes
-        the first empty slot, or the last slot of a full set). A slot holds the high half
-        of a word's FNV-1a and one plus the word's offset in the arena
-        ``words``, which holds there the word's length, its number of hits, (with a
-        ``tally``) its sum of ``idf**2`` and its sums of ``idf * coef``, one per output,
-        over its hits (the bits of each f64 in two entries), its code points and its hits'
-        term indices (once per occurrence). A word found in the cache (same code points)
-        adds its hits at once; the n-grams of another are ``record``-ed, then looked up and
-        counted, and a word of at most ``CACHED_WORD`` code points is stored while the arena
-        has room. Words are counted in their order, cached or not, so the sums' rounding
-        does not depend on what the cache holds. A full cache keeps its words (the frequent
-        ones came first) until ``WORD_CACHE_PATIENCE`` words did not fit, then is emptied."""
+        calls (all zero: empty). A word's key (``token_key``: its code points a byte apiece
+        for a word of at most ``TOKEN_BYTES`` code points below 256, packed as the scan
+        passes them, else its FNV-1a) picks a set of ``WORD_CACHE_WAYS`` of the
+        ``WORD_CACHE_SLOTS`` slots, in the order the words came (the first, frequent words
+        are found first; an empty slot ends the set's words, and a new word takes the first
+        empty slot, or the last slot of a full set). A slot is two entries of ``slots``: the
+        word's key (an exact key is the word: only a hashed one compares code points) and
+        one plus the word's offset in the arena ``words``, which holds there the word's
+        length, its number of hits, (with a ``tally``) its sum of ``idf**2`` and its sums of
+        ``idf * coef``, one per output, over its hits (the bits of each f64 in two entries),
+        its code points and its hits' term indices (once per occurrence). A word found in
+        the cache (same code points) adds its hits at once (with a tally: its sums, and its
+        offset to ``pending``, whose words' hits one call of ``cached_hits`` counts before
+        the next word not found, or at the row's end); the n-grams of another are
+        ``record``-ed, then looked up and counted, and a word of at most ``CACHED_WORD``
+        code points is stored while the arena has room. Words are counted in their order,
+        cached or not, so the sums' rounding does not depend on what the cache holds. A full
+        cache keeps its words (the frequent ones came first) until ``WORD_CACHE_PATIENCE``
+        words did not fit, then is emptied."""
         name = self.scratch_name
         outputs = tally.outputs if tally is not None else 0
         header = 2 + 2 * (1 + outputs) if tally is not None else 2  # entries before the cps
-        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(WORD_CACHE_SLOTS))
+        slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(2 * WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
         left_out = self.scratch(name(op, "words_left_out"), i64, ScratchSize(1))
+        if tally is not None:  # the arena offsets of the cached words whose hits wait
+            pending = self.scratch(name(op, "words_pending"), i32, self.per_code_point(op, 1, 1))
         zero = self.constant(0, index)
         zero64 = self.constant(0, i64)
         false = self.constant(0, i1)
-        low_half = 0xFFFFFFFF
 
         def same_word(offset: SSAValue, start: SSAValue, length: SSAValue) -> SSAValue:
             """Whether the arena entry at ``offset`` is the word ``text.cps[start:][:length]``."""
@@ -1666,11 +1762,6 @@ class TextEmitter:
             self.store(self.cast(bits, i32), words, at)
             self.store(self.cast(self.shr(bits, 32), i32), words, self.iadd(at, 1))
 
-        def get_f64(at: SSAValue) -> SSAValue:
-            low = self.cast(self.load(words, at), i64)
-            high = self.shl(self.cast(self.load(words, self.iadd(at, 1)), i64), 32)
-            return self.emit(arith.BitcastOp(self.ior(low, high), f64))
-
         def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
             """The row's ``[norm2, occurrences, *sums]`` plus a word's ``[own, *sums]``."""
             norm2, occurrences, *sums = carried
@@ -1688,12 +1779,23 @@ class TextEmitter:
 
             if tally is None:
                 return self.for_range(zero, number, carried, add)
-            norm2, occurrences = self.for_range(zero, number, carried[:2], add)
-            word = [get_f64(self.iadd(offset, 2 + 2 * j)) for j in range(1 + outputs)]
-            return with_word([norm2, self.iadd(occurrences, number), *carried[2:]], word)
+            # the word's hits, cross terms and own squares wait in ``pending`` (flush)
+            waiting, norm2, occurrences, *sums = carried
+            self.store(self.cast(offset, i32), pending, waiting)
+            word_sums = [arena_f64(self, words, self.iadd(offset, 4 + 2 * j))
+                         for j in range(outputs)]  # fmt: skip
+            sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
+            return [self.iadd(waiting, 1), norm2, self.iadd(occurrences, number), *sums]
+
+        def flush(carried: list[SSAValue]) -> list[SSAValue]:
+            """The row's ``[norm2, occurrences, *sums]`` with the pending cached words'
+            hits counted and squares added, from ``[waiting, norm2, occurrences, *sums]``."""
+            assert tally is not None
+            waiting, norm2, *rest = carried
+            return [self.cached_hits(tally, words, pending, waiting, header, norm2), *rest]
 
         def missed(
-            start: SSAValue, end: SSAValue, h: SSAValue, at: SSAValue, carried: list[SSAValue]
+            start: SSAValue, end: SSAValue, key: SSAValue, at: SSAValue, carried: list[SSAValue]
         ) -> list[SSAValue]:
             length = self.isub(end, start)
             self.store(zero64, counter, zero)
@@ -1716,7 +1818,7 @@ class TextEmitter:
                     self.store(zero64, slots, k)
                     return []
 
-                self.for_range(zero, self.constant(WORD_CACHE_SLOTS, index), [], clear)
+                self.for_range(zero, self.constant(2 * WORD_CACHE_SLOTS, index), [], clear)
                 self.store(zero64, left_out, zero)
                 return [zero, keep]
 
@@ -1761,9 +1863,10 @@ class TextEmitter:
                     return []
 
                 self.for_range(start, end, [], copy)
-                high = self.shl(self.shr(h, 32), 32)
+                pair = self.shl(at, 1)
+                self.store(key, slots, pair)
                 place = self.iadd(self.cast(used, i64), self.constant(1, i64))
-                self.store(self.ior(high, place), slots, at)
+                self.store(place, slots, self.iadd(pair, 1))
                 for j, value in enumerate(word):
                     put_f64(value, self.iadd(used, 2 + 2 * j))
                 self.store(self.cast(self.iadd(hits_at, n), i64), used_cell, zero)
@@ -1774,54 +1877,57 @@ class TextEmitter:
             return with_word([*inner[:2], *carried[2:]], word)
 
         def find(
-            at: SSAValue, h: SSAValue, start: SSAValue, length: SSAValue
+            at: SSAValue, key: SSAValue, start: SSAValue, length: SSAValue, way: int = 0
         ) -> list[SSAValue]:
-            """The arena offset of the word ``text.cps[start:][:length]`` (FNV-1a ``h``) in
-            the set of slots from ``at``, or -1, and one past the last slot looked at (a
-            missing word's slot)."""
-            searching = self.constant(-2, i64)
-            last = self.constant(WORD_CACHE_WAYS - 1, index)
+            """The arena offset of the word ``text.cps[start:][:length]`` (``token_key``
+            ``key``) in the set of slots from ``at``, or -1, and the slot a missing word
+            takes (``at + way`` of its first empty slot, or of its last), looking from
+            ``way`` on. An exact key (negative) is the word: only a hashed one compares
+            code points. The ways are unrolled: a loop's exit took ~25 instructions a way."""
+            slot = self.iadd(at, way) if way else at
+            pair = self.shl(slot, 1)
+            place = self.load(slots, self.iadd(pair, 1))
+            empty = self.cmpi("eq", place, zero64)
+            same_key = self.cmpi("eq", self.load(slots, pair), key)
+            candidate = self.emit(arith.AndIOp(same_key, self.negate(empty)))
+            offset = self.isub(place, self.constant(1, i64))
+            compare = self.emit(arith.AndIOp(candidate, self.cmpi("sge", key, zero64)))
+            (found,) = self.if_else(
+                compare,
+                lambda: [same_word(self.cast(offset, index), start, length)],
+                lambda: [candidate],
+            )
 
-            def step(values: list[SSAValue]) -> list[SSAValue]:
-                way, _ = values
-                entry = self.load(slots, self.iadd(at, way))
-                stored = self.iand(entry, low_half)
-                empty = self.cmpi("eq", entry, zero64)
-                candidate = self.emit(
-                    arith.AndIOp(
-                        self.cmpi("eq", self.shr(entry, 32), self.shr(h, 32)), self.negate(empty)
-                    )
-                )
-                offset = self.isub(stored, self.constant(1, i64))
-                found = self.if_else(
-                    candidate,
-                    lambda: [same_word(self.cast(offset, index), start, length)],
-                    lambda: [false],
-                )[0]
-                over = self.emit(arith.OrIOp(empty, self.cmpi("eq", way, last)))
-                result = self.select(
-                    found, offset, self.select(over, self.constant(-1, i64), searching)
-                )
-                return [self.iadd(way, 1), result]
+            def result() -> list[SSAValue]:
+                return [self.select(found, offset, self.constant(-1, i64)), slot]
 
-            def more(values: list[SSAValue]) -> SSAValue:
-                return self.cmpi("eq", values[1], searching)
-
-            return self.while_loop([zero, searching], more, step)
+            if way == WORD_CACHE_WAYS - 1:
+                return result()
+            done = self.emit(arith.OrIOp(found, empty))
+            return self.if_else(done, result, lambda: find(at, key, start, length, way + 1))
 
         def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
-            h, *carried = values
+            packed, high, *carried = values
             length = self.isub(end, start)
-            home = self.home_slot(h, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
+            key = self.token_key(packed, high, text.cps, start, length)
+            home = self.home_slot(key, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
             at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
-            way, offset = find(at, h, start, length)
+            offset, slot = find(at, key, start, length)
+
+            def other() -> list[SSAValue]:
+                if tally is None:
+                    return missed(start, end, key, slot, carried)
+                return [zero, *missed(start, end, key, slot, flush(carried))]
+
             return self.if_else(
                 self.cmpi("sge", offset, zero64),
                 lambda: cached(self.cast(offset, index), length, carried),
-                lambda: missed(start, end, h, self.iadd(at, self.isub(way, 1)), carried),
+                other,
             )
 
-        return self.each_word(text, carried, word, hashed=True)
+        if tally is None:
+            return self.each_word(text, carried, word, packed=True)
+        return flush(self.each_word(text, [zero, *carried], word, packed=True))
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,

@@ -5,7 +5,8 @@
 Two things it does not do are done here:
 
 * xDSL's backend drops the linkage of functions; it is restored, so that ``llvm.func
-  internal`` helpers can be inlined and discarded by the optimiser.
+  internal`` helpers can be inlined and discarded by the optimiser; a helper marked
+  ``willump.noinline`` is not inlined (``noinline``).
 * A declaration marked ``willump.tree_branches`` (an ensemble of ``layout "branches"``) is
   replaced by its definition, written by ``passes.tree_branches`` from the ensemble's blobs
   in the compilation's store, with metadata numbered after the module's::
@@ -35,6 +36,8 @@ def module_to_llvm_ir(module: ModuleOp, blobs: BlobStore) -> str:
             linkage = op.linkage.linkage.data
             if linkage != "external":
                 ir_module.get_global(op.sym_name.data).linkage = linkage
+            if "willump.noinline" in op.attributes:
+                ir_module.get_global(op.sym_name.data).attributes.add("noinline")
         elif isinstance(op, llvm.FuncOp):
             ensemble = op.attributes.get("willump.tree_branches")
             if isinstance(ensemble, DictionaryAttr):

@@ -407,3 +407,38 @@ def test_tally_stamps_restart(
     np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
     for k in (0, 301, len(rows) - 1):
         np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])
+
+
+@pytest.mark.parametrize("slots", [4, text_kernels.WORD_CACHE_SLOTS])
+def test_word_cache_keys_exact_and_hashed(
+    texts: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, slots: int
+) -> None:
+    """char_wb words are keyed by their code points a byte apiece up to seven below 256
+    (exact: no code points compared) and by their FNV-1a past that: words on each side of
+    both limits, NUL and U+00FF/U+0100 code points, prefixes of one another and words of
+    one letter, in one set of four slots (every word in it) and in the full cache; the
+    same values as scikit-learn, the same bits in any order and one row at a time."""
+    monkeypatch.setattr(text_kernels, "WORD_CACHE_SLOTS", slots)
+    monkeypatch.setenv("WILLUMP_MLIR_CACHE_DIR", str(tmp_path))  # not the default's object
+    train, labels, held_out = texts
+    edge = [
+        "abcdefg", "abcdefgh", "abcdefgx", "abcdef", "bcdefg", "a", "ab", "\x00ab", "a\x00b",
+        "ab\x00", "\x00", "\x00" * 7, "\x00" * 8, "ÿÿÿÿÿÿÿ", "ÿÿÿÿÿÿÿÿ", "ÿÿĀ", "ÿÿÿ", "ĀĀĀĀĀĀĀ",
+        "q" * 64, "q" * 65, "é" * 7, "😀" * 3, "great!", "great", "GREAT",
+    ]  # fmt: skip
+    fit_rows = train + [" ".join(edge[k:] + edge[:k]) for k in range(len(edge))]
+    model = word_and_char_wb(fit_rows, np.arange(len(fit_rows)) % 2 == 0)
+
+    def score(rows: list[str]) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    compiled = wm.compile(score, (train[:20],))
+    assert tallied(compiled)
+    rows = [" ".join(edge[k::3]) for k in range(3)] + edge + ["", "  \t ", " ".join(edge) * 2]
+    rows += held_out[:200]
+    cold = compiled(rows)
+    np.testing.assert_allclose(cold, score(rows), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(compiled(rows[::-1])[::-1], cold)
+    np.testing.assert_array_equal(compiled(rows), cold)
+    for k in range(len(edge) + 6):
+        np.testing.assert_array_equal(compiled(rows[k : k + 1]), cold[k : k + 1])

@@ -4,6 +4,7 @@ import ctypes
 import hashlib
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -457,3 +458,24 @@ def test_call_to_external_c_function_with_memref_args() -> None:
     same = lib.cfunc("same", ctypes.c_bool, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int64)
     assert same(b"abcd", b"abcd", 4) and not same(b"abcd", b"abXd", 4)
     assert same(b"abcd", b"abXd", 2)
+
+
+def test_noinline_helper_stays_a_function_of_its_own() -> None:
+    """A private helper marked ``willump.noinline`` is defined ``noinline`` (internal) and
+    called, where an unmarked one called once is inlined and discarded."""
+    text = """
+    func.func private @{name}(%x: f64) -> f64 {attributes}{{
+      %y = arith.mulf %x, %x : f64
+      func.return %y : f64
+    }}
+    func.func @square(%x: f64) -> f64 {{
+      %y = func.call @{name}(%x) : (f64) -> f64
+      func.return %y : f64
+    }}
+    """
+    marked = lower(text.format(name="kept", attributes="attributes {willump.noinline} "))
+    assert re.search(r'^define internal double @"?kept"?\(.*\) noinline', marked, re.M)
+    lib = jit.compile_llvm_ir(marked, unique("key"))
+    assert lib.cfunc("square", ctypes.c_double, ctypes.c_double)(3.0) == 9.0
+    plain = lower(text.format(name="inlined", attributes=""))
+    assert "noinline" not in plain
