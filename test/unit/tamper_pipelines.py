@@ -89,7 +89,7 @@ def build(name: str) -> tuple[Callable[..., Any], tuple[Any, ...], tuple[Any, ..
 
 def near_and_far(frame: pd.DataFrame, model: LogisticRegression) -> Any:
     near = frame[["a", "b"]].to_numpy()
-    far = np.log1p(np.abs(frame[["c", "d", "e", "f"]].to_numpy()[:, ::-1]))
+    far = np.log1p(np.abs(np.fliplr(frame[["c", "d", "e", "f"]].to_numpy())))  # a Python call
     return model.predict_proba(np.hstack([near, far]))[:, 1]
 
 

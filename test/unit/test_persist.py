@@ -30,7 +30,7 @@ from willump_mlir.runtime.optimized import Report
 
 def score(frame: pd.DataFrame, model: LogisticRegression) -> np.ndarray:
     near = frame[["a", "b"]].to_numpy()
-    far = np.log1p(np.abs(frame[["c", "d", "e", "f"]].to_numpy()[:, ::-1]))  # a Python call
+    far = np.log1p(np.abs(np.fliplr(frame[["c", "d", "e", "f"]].to_numpy())))  # a Python call
     return model.predict_proba(np.hstack([near, far]))[:, 1]
 
 
@@ -171,12 +171,12 @@ def test_unpicklable_python_call_is_named(workload: Workload, tmp_path: Path) ->
     lock = threading.Lock()
     exact = copy.copy(workload.fast.exact)
     calls = {
-        name: dataclasses.replace(call, function=lambda a, lock=lock: a[:, ::-1])
+        name: dataclasses.replace(call, function=lambda a, lock=lock: np.fliplr(a))
         for name, call in exact.traced.python_calls.items()
     }
     exact.traced = dataclasses.replace(exact.traced, python_calls=calls)
     broken = OptimizedPipeline(exact, None, None, None, None, Report([], [], ""), None)
-    with pytest.raises(TypeError, match=r"py0_Subscript.*cannot be pickled.*module-level"):
+    with pytest.raises(TypeError, match=r"py0_fliplr.*cannot be pickled.*module-level"):
         broken.save(tmp_path / "broken")
     assert not (tmp_path / "broken").exists()
 

@@ -261,7 +261,7 @@ def test_a_pipeline_module_the_workers_cannot_import(
             return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
 
         def reversing(frame, scaler, model):
-            x = scaler.transform(frame[["c", "b", "a"]].to_numpy()[:, ::-1])  # a Python call
+            x = scaler.transform(np.fliplr(frame[["c", "b", "a"]].to_numpy()))  # a Python call
             return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))[:, 1]
     """))  # fmt: skip
     monkeypatch.syspath_prepend(str(tmp_path))  # the driver's path only: not the workers'
