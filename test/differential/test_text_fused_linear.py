@@ -186,11 +186,7 @@ def test_non_finite_idf_stops_the_batch_as_in_sklearn(texts: Any, bad: float, no
     """A non-finite idf (set by hand) makes the weights of a row holding the term
     non-finite: scikit-learn's normaliser, or without a norm the model, refuses the batch."""
     train, labels, _ = texts
-    vectorizer = TfidfVectorizer(norm=norm).fit(train)
-    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
-    idf = vectorizer.idf_.copy()
-    idf[vectorizer.vocabulary_["great"]] = bad
-    vectorizer.idf_ = idf
+    model = with_idf(TfidfVectorizer(norm=norm), train, labels, "great", bad)
 
     def score(rows: list[str]) -> np.ndarray:
         return model.predict_proba(rows)[:, 1]
@@ -205,6 +201,17 @@ def test_non_finite_idf_stops_the_batch_as_in_sklearn(texts: Any, bad: float, no
         with pytest.raises(wm.InputError, match=f"row 1: Input X contains {kind}"):
             compiled(rows)
     check(compiled, score, ["the cat", "a dog", ""])
+
+
+def with_idf(vectorizer: TfidfVectorizer, train: list[str], labels: Any, term: str,
+             idf: float) -> Any:  # fmt: skip
+    """``vectorizer`` -> LogisticRegression fitted on ``train``, then ``term``'s idf set to
+    ``idf`` by hand."""
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
+    idfs = vectorizer.idf_.copy()
+    idfs[vectorizer.vocabulary_[term]] = idf
+    vectorizer.idf_ = idfs
+    return model
 
 
 @pytest.mark.parametrize("analyzer", ["char_wb", "char"])
@@ -238,11 +245,8 @@ def test_char_wb_non_finite_or_huge_idf_after_renumbering(texts: Any, bad: float
     terms are renumbered) stops the batch as scikit-learn does; a huge finite one overflows
     the squared norm and the row runs in Python."""
     train, labels, _ = texts
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(train)
-    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
-    idf = vectorizer.idf_.copy()
-    idf[vectorizer.vocabulary_["grea"]] = bad
-    vectorizer.idf_ = idf
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
+    model = with_idf(vectorizer, train, labels, "grea", bad)
 
     def score(rows: list[str]) -> np.ndarray:
         return model.predict_proba(rows)[:, 1]
@@ -348,11 +352,7 @@ def test_sums_overflowing_from_finite_weights_run_in_python(texts: Any) -> None:
     """An idf of 1e200 (set by hand) keeps the weights finite but overflows the squared
     norm: scikit-learn divides by an infinite norm; the tally hands the row to Python."""
     train, labels, _ = texts
-    vectorizer = TfidfVectorizer().fit(train)
-    model = make_pipeline(vectorizer, LogisticRegression(max_iter=300)).fit(train, labels)
-    idf = vectorizer.idf_.copy()
-    idf[vectorizer.vocabulary_["great"]] = 1e200
-    vectorizer.idf_ = idf
+    model = with_idf(TfidfVectorizer(), train, labels, "great", 1e200)
 
     def score(rows: list[str]) -> np.ndarray:
         return model.predict_proba(rows)[:, 1]
