@@ -37,8 +37,9 @@ from bench.workloads import get, tile_rows
 from willump_mlir.ray import DEFAULT_BATCH_SIZE
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SYSTEMS = ("no-op", "scikit-learn", "willump-mlir")
-STEADY = ("no-op", "willump-mlir")  # run again without Ray Data's reservation: " steady"
+WIDE = "willump-mlir wide"  # wm.ray.predict with tasks of every CPU (kernels on that many threads)
+SYSTEMS = ("no-op", "scikit-learn", "willump-mlir", WIDE)
+STEADY = ("no-op", "willump-mlir", WIDE)  # run again without Ray Data's reservation: " steady"
 IN_PROCESS = "in-process"  # the compiled call on all rows in the driver, every core
 
 
@@ -63,8 +64,10 @@ def dataset_for(name: str, rows: int, blocks: int) -> tuple[Any, Any, Any, Any]:
     return compiled, original, dataset.materialize(), workload
 
 
-def scored(system: str, dataset: Any, compiled: Any, original: Any, batch_size: int) -> Any:
-    """The dataset ``system`` gives (lazy)."""
+def scored(
+    system: str, dataset: Any, compiled: Any, original: Any, batch_size: int, cpus: int
+) -> Any:
+    """The dataset ``system`` gives (lazy); ``WIDE`` asks for tasks of ``cpus`` CPUs."""
     import willump_mlir as wm
 
     if system == "no-op":  # whole blocks, as wm.ray.predict's map_batches gets them
@@ -72,6 +75,8 @@ def scored(system: str, dataset: Any, compiled: Any, original: Any, batch_size: 
                                    batch_size=None, num_cpus=1, zero_copy_batch=True)  # fmt: skip
     if system == "willump-mlir":
         return wm.ray.predict(dataset, compiled, batch_size=batch_size)
+    if system == WIDE:
+        return wm.ray.predict(dataset, compiled, batch_size=batch_size, num_cpus=cpus)
     feeds = wm.ray.feeds(compiled, dataset.schema().names)
     return dataset.map_batches(wm.ray.Scorer(original, feeds, "prediction", batch_size),
                                batch_format="pyarrow", batch_size=None, num_cpus=1,
@@ -139,11 +144,12 @@ def run_workload(
             # derived datasets share their source's context: this run's setting
             dataset.context.op_resource_reservation_enabled = reserving
             started = time.perf_counter()
-            result = scored(system, dataset, compiled, original, batch_size).materialize()
+            result = scored(system, dataset, compiled, original, batch_size, cpus).materialize()
             elapsed = time.perf_counter() - started
             if repeat:
                 seconds[label(system, reserving)].append(elapsed)
-                times[label(system, reserving)].append(block_times(result, elapsed, cpus))
+                slots = 1 if system == WIDE else cpus  # tasks that can run at once
+                times[label(system, reserving)].append(block_times(result, elapsed, slots))
             elif system != "no-op" and reserving:
                 outputs[system] = np.sort(result.to_pandas()["prediction"].to_numpy())
             del result
@@ -153,7 +159,8 @@ def run_workload(
             seconds[IN_PROCESS].append(time.perf_counter() - started)
             kernel.append(kernel_cpu(compiled, pieces))
     agree = float(np.max(np.abs(outputs["willump-mlir"] - outputs["scikit-learn"])))
-    exact = bool(np.array_equal(outputs["willump-mlir"], np.sort(np.asarray(in_process))))
+    exact = all(np.array_equal(outputs[s], np.sort(np.asarray(in_process)))
+                for s in ("willump-mlir", WIDE))  # fmt: skip
     return {"workload": name, "kind": workload.input_kind, "rows": rows, "blocks": blocks,
             "seconds": seconds, "times": times, "kernel_cpu": kernel,
             "max_abs_diff_sorted": agree, "equal_in_process": exact}  # fmt: skip
@@ -175,7 +182,9 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         "after it into the same task); scikit-learn's function and the compiled pipeline run "
         "in the same `wm.ray.Scorer`, which reads the columns the same way and calls them "
         f"on at most {batch_size:,} rows at a time (here: once per block). `num_cpus=1` per "
-        "task (kernels on one thread each); systems alternate within each repeat after a "
+        "task (kernels on one thread each), and for willump-mlir also tasks of "
+        f"`num_cpus={cpus}` (*wide*: one task at a time, its kernels on {cpus} threads; "
+        "the floor stays the no-op's 1-CPU tasks); systems alternate within each repeat after a "
         "warm-up round. Rows/s: median over repeats (min-max). The machine is shared with "
         "other jobs: absolute numbers move, the ratios within a repeat are the result (load "
         f"average at the end: {os.getloadavg()[0]:.1f}). In-process: the compiled call on "
@@ -184,8 +193,9 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         "## Ray Data's default settings",
         "",
         "| workload | rows (blocks) | no-op floor | scikit-learn | willump-mlir | "
-        "vs scikit-learn | of the floor | in-process | Ray / in-process |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "vs scikit-learn | of the floor | willump-mlir wide | of the floor | in-process | "
+        "Ray / in-process |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rates = [{s: [r["rows"] / t for t in v] for s, v in r["seconds"].items()} for r in results]
     cells = [{s: timing.spread(v, ",.0f") for s, v in rate.items()} for rate in rates]
@@ -195,7 +205,8 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
             f"| {r['workload']} | {r['rows']:,} ({r['blocks']}) | {cell['no-op']} | "
             f"{cell['scikit-learn']} | {cell['willump-mlir']} | "
             f"{mid['willump-mlir'] / mid['scikit-learn']:.1f}x | "
-            f"{mid['willump-mlir'] / mid['no-op']:.0%} | {cell[IN_PROCESS]} | "
+            f"{mid['willump-mlir'] / mid['no-op']:.0%} | {cell[WIDE]} | "
+            f"{mid[WIDE] / mid['no-op']:.0%} | {cell[IN_PROCESS]} | "
             f"{mid['willump-mlir'] / mid[IN_PROCESS]:.0%} |"
         )
     lines += [
@@ -210,13 +221,15 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         "no-op and wm.ray.predict alike; `willump predict --ray` runs its job so) measure "
         "the steady state a long job sees.",
         "",
-        "| workload | no-op floor | willump-mlir | of the floor | Ray / in-process |",
-        "|---|---|---|---|---|",
+        "| workload | no-op floor | willump-mlir | of the floor | willump-mlir wide | "
+        "of the floor | Ray / in-process |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r, cell, mid in zip(results, cells, mids, strict=True):
         lines.append(
             f"| {r['workload']} | {cell['no-op steady']} | {cell['willump-mlir steady']} | "
             f"{mid['willump-mlir steady'] / mid['no-op steady']:.0%} | "
+            f"{cell[WIDE + ' steady']} | {mid[WIDE + ' steady'] / mid['no-op steady']:.0%} | "
             f"{mid['willump-mlir steady'] / mid[IN_PROCESS]:.0%} |"
         )
     lines += [
@@ -226,7 +239,7 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         "Per block, from the stats Ray Data keeps for each block it makes (measured in the "
         "worker; median over a run's blocks, then over repeats): the task's CPU time (its "
         "worker process, every thread: the map function and Ray's work inside the task), the "
-        "map function's wall time, and the share of the task slots' time (num_cpus slots x "
+        "map function's wall time, and the share of the task slots' time (tasks that fit at once x "
         "the run's wall time) spent inside tasks; the rest is Ray finishing a task and "
         "starting the next, or a slot left idle. Beside them, the kernel alone: the compiled "
         "call on each of the same blocks in the driver, on one thread (thread CPU time).",
