@@ -20,7 +20,9 @@ Per row:
   over code points, extended one unit at a time), probes the vocabulary table, and counts
   hits in a dense accumulator; word n-grams (tokens of ``\\b\\w\\w+\\b``) go through a
   trie over the vocabulary's tokens instead (``word_terms``). A two-level bitmap of touched
-  columns then yields the counts in column order, which is scipy's CSR order.
+  columns then yields the counts in column order, which is scipy's CSR order. A word op
+  followed by a char_wb op on the same text lowers it with its own: the char_wb word loop
+  lists the word tokens (``WordTokens``), a cached word's from the char_wb word cache.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
 * Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
@@ -1816,7 +1818,10 @@ class TextEmitter:
         offset to ``pending``, whose words' hits one call of ``cached_hits`` counts before
         the next word not found, or at the row's end); the n-grams of another are
         ``record``-ed, then looked up and counted, and a word of at most ``CACHED_WORD``
-        code points is stored while the arena has room. Words are counted in their order,
+        code points is stored while the arena has room. With a ``WordTokens`` listing
+        (a word op's on the same text), the header ends with the word's number of tokens,
+        stored after its hits (two entries each): a cached word lists them from there,
+        another through ``listing.listed``. Words are counted in their order,
         cached or not, so the sums' rounding does not depend on what the cache holds. A full
         cache keeps its words (the frequent ones came first) until ``WORD_CACHE_PATIENCE``
         words did not fit, then is emptied."""
