@@ -85,8 +85,10 @@ def partners(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         ((CountVectorizer(stop_words=["the", "a", "trump"]), char_wb(),
           CountVectorizer(ngram_range=(2, 2), binary=True)), [True, False]),
         ((CountVectorizer(lowercase=False), char_wb(ngram_range=(3, 5))), [False]),
+        ((CountVectorizer(lowercase=False, ngram_range=(1, 2)), char_wb(lowercase=False)), [True]),
     ],
-    ids=["word_then_char_wb", "char_wb_then_word", "two_word_ops", "word_on_other_text"],
+    ids=["word_then_char_wb", "char_wb_then_word", "two_word_ops", "word_on_other_text",
+         "both_cased"],
 )  # fmt: skip
 def test_union_counts_exact(
     vectorizers: tuple[Any, ...], shared: list[bool], partners: list[Any]
