@@ -2061,7 +2061,7 @@ class TextEmitter:
                 return counted if n is None else [tokens_of(place, length, n), *counted]
 
             def other() -> list[SSAValue]:
-                tokens = [] if n is None else [n, listing.listed(start, end, n)]  # type: ignore[union-attr]
+                tokens = [] if n is None or listing is None else [n, listing.listed(start, end, n)]
                 if tally is None:
                     return [*tokens[1:], *missed(start, end, key, slot, carried, tokens)]
                 counted = missed(start, end, key, slot, flush(carried), tokens)
