@@ -70,7 +70,7 @@ from willump_mlir.passes.lookup_kernels import LookupEmitter
 from willump_mlir.passes.number_kernels import NumberEmitter
 from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
-from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow
+from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow, WordTokens
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
 
 index = IndexType()
@@ -141,11 +141,18 @@ class KernelEmitter(
 ):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
-    def __init__(self, lowering: FunctionLowering, state: KernelState):
+    def __init__(
+        self, lowering: FunctionLowering, state: KernelState, ops: Sequence[Operation] = ()
+    ):
         super().__init__(state.body)
         self.lowering = lowering
         self.state = state
+        self.ops = ops  # the ops of the row loop, in order
         self.rows: dict[SSAValue, list[SSAValue] | FrameRow | TextRow | TermsRow | StrRow] = {}
+        #: ops an earlier op lowered with its own (``lower`` passes them by)
+        self.lowered_early: set[Operation] = set()
+        #: char_wb ``count_terms`` ops whose word loop lists a word op's tokens
+        self.word_tokens: dict[Operation, WordTokens] = {}
         #: (block, value) pairs already tested for infinity in that block: a value recorded
         #: there is finite or NaN in every row whose results the runtime keeps
         self.not_infinite: set[tuple[Block, SSAValue]] = set()
@@ -280,6 +287,8 @@ class KernelEmitter(
     # region Ops
 
     def lower(self, op: Operation) -> None:
+        if op in self.lowered_early:
+            return
         handler = self.HANDLERS.get(type(op))
         if handler is None:
             raise NotImplementedError(f"lower-feature-to-scf cannot lower {op.name}")
@@ -1241,7 +1250,7 @@ class FunctionLowering:
         state = KernelState(name, entry, body, loop, body.args[0], frozenset(outputs))
         state.constants[(index, "0")] = zero.result
         state.constants[(index, "1")] = one.result
-        emitter = KernelEmitter(self, state)
+        emitter = KernelEmitter(self, state, native)
         for op in native:
             emitter.lower(op)
         emitter.store_outputs(output_args)

@@ -20,7 +20,9 @@ Per row:
   over code points, extended one unit at a time), probes the vocabulary table, and counts
   hits in a dense accumulator; word n-grams (tokens of ``\\b\\w\\w+\\b``) go through a
   trie over the vocabulary's tokens instead (``word_terms``). A two-level bitmap of touched
-  columns then yields the counts in column order, which is scipy's CSR order.
+  columns then yields the counts in column order, which is scipy's CSR order. A word op
+  followed by a char_wb op on the same text lowers it with its own: the char_wb word loop
+  lists the word tokens (``WordTokens``), a cached word's from the char_wb word cache.
 * ``weight_terms`` applies ``1 + log``, ``idf`` and the row norm (summed in column order,
   as scikit-learn's ``normalize``); ``sparse_linear`` dots the segments with ``coef``.
 * Counts whose float64 ``weight_terms`` row only ``sparse_linear`` reads are never written
@@ -54,7 +56,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from willump_mlir.abi import (
     EXACT_KEY,
@@ -184,6 +186,19 @@ class Tally:
         return self.linear.coef.shape[0]
 
 
+@dataclass
+class WordTokens:
+    """A word ``count_terms`` op's tokens, listed by the char_wb word loop of another op on
+    the same text (a token never crosses white space): ``listed(start, end, n)`` lists the
+    tokens of the white-space word ``cps[start:end]`` in ``positions`` from ``n`` on, each
+    as ``word_terms`` lists it (its record in ``token_slots``, or -1), and returns the
+    next ``n``; the loop sets ``count``, the row's number of tokens."""
+
+    positions: SSAValue
+    listed: Callable[[SSAValue, SSAValue, SSAValue], SSAValue]
+    count: SSAValue | None = None
+
+
 @dataclass(frozen=True)
 class ScratchSize:
     """How many elements a scratch buffer needs: ``fixed``, plus ``per_byte`` times the
@@ -227,11 +242,22 @@ def count_again(
     return seen, before
 
 
-def arena_f64(b: KernelBuilder, words: SSAValue, at: SSAValue) -> SSAValue:
-    """The f64 whose bits are the i32 entries ``words[at]`` (low) and ``words[at + 1]``."""
+def arena_i64(b: KernelBuilder, words: SSAValue, at: SSAValue) -> SSAValue:
+    """The i64 whose bits are the i32 entries ``words[at]`` (low) and ``words[at + 1]``."""
     low = b.cast(b.load(words, at), i64)
     high = b.shl(b.cast(b.load(words, b.iadd(at, 1)), i64), 32)
-    return b.emit(arith.BitcastOp(b.ior(low, high), f64))
+    return b.ior(low, high)
+
+
+def put_i64(b: KernelBuilder, value: SSAValue, words: SSAValue, at: SSAValue) -> None:
+    """Store ``value`` (i64) as the i32 entries ``words[at]`` (low) and ``words[at + 1]``."""
+    b.store(b.cast(value, i32), words, at)
+    b.store(b.cast(b.shr(value, 32), i32), words, b.iadd(at, 1))
+
+
+def arena_f64(b: KernelBuilder, words: SSAValue, at: SSAValue) -> SSAValue:
+    """The f64 whose bits are the i32 entries ``words[at]`` (low) and ``words[at + 1]``."""
+    return b.emit(arith.BitcastOp(arena_i64(b, words, at), f64))
 
 
 def cached_hits_function(weighs: bool) -> func.FuncOp:
@@ -1039,9 +1065,7 @@ class TextEmitter:
                 if hashed and h:
                     h = [self.fnv_mix(h[0], self.emit(arith.ExtUIOp(self.load(text.cps, k), i64)))]
                 elif h:
-                    cp = self.load(text.cps, k)
-                    wide = self.emit(arith.ExtUIOp(cp, i64))
-                    h = [self.ior(self.shl(h[0], 8), wide), self.ior(h[1], cp)]
+                    return self.pack_next(text, k, *h)
                 return [self.iadd(k, 1), *h]
 
             return self.while_loop([k, *h], lambda v: scan_more(v[0], in_run), next_one)
@@ -1067,6 +1091,44 @@ class TextEmitter:
 
         initial = [self.constant(0, index), *carried]
         return self.while_loop(initial, lambda v: self.cmpi("ult", v[0], text.length), step)[1:]
+
+    def each_run_within(
+        self: KernelEmitter,
+        text: TextRow,
+        start: SSAValue,
+        end: SSAValue,
+        carried: list[SSAValue],
+        body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
+    ) -> list[SSAValue]:
+        """``carried = body(run_start, run_end, [bytes, high, *carried])`` for each run of
+        word characters in ``text.cps[start:end]``, in order, packed as ``each_run`` packs
+        them; ``end`` is not a word character (a white-space word's end)."""
+
+        def in_word(k: SSAValue) -> SSAValue:
+            return self.cmpi("ne", self.iand(self.load(text.classes, k), CLASS_WORD),
+                             self.constant(0, i8))  # fmt: skip
+
+        def step(values: list[SSAValue]) -> list[SSAValue]:
+            k, *carried = values
+
+            def run() -> list[SSAValue]:
+                folded = [k, self.constant(0, i64), self.constant(0, i32)]
+                stop, *h = self.while_loop(
+                    folded, lambda v: in_word(v[0]), lambda v: self.pack_next(text, *v)
+                )
+                return [stop, *body(k, stop, [*h, *carried])]
+
+            return self.if_else(in_word(k), run, lambda: [self.iadd(k, 1), *carried])
+
+        return self.while_loop([start, *carried], lambda v: self.cmpi("ult", v[0], end), step)[1:]
+
+    def pack_next(
+        self: KernelEmitter, text: TextRow, k: SSAValue, packed: SSAValue, high: SSAValue
+    ) -> list[SSAValue]:
+        """``[k + 1, bytes, high]`` with code point ``k`` packed (``each_run``'s ``packed``)."""
+        cp = self.load(text.cps, k)
+        wide = self.emit(arith.ExtUIOp(cp, i64))
+        return [self.iadd(k, 1), self.ior(self.shl(packed, 8), wide), self.ior(high, cp)]
 
     def padded_ngrams(
         self: KernelEmitter,
@@ -1418,7 +1480,20 @@ class TextEmitter:
             return self.if_else(self.is_token(op, text, None, start, end), listed,
                                 lambda: [tokens])  # fmt: skip
 
-        (tokens,) = self.each_run(text, CLASS_WORD, True, [zero], token, packed=True)
+        partner = self.char_wb_partner(op)
+        if partner is None:
+            (tokens,) = self.each_run(text, CLASS_WORD, True, [zero], token, packed=True)
+        else:  # listed by the partner's word loop, lowered here, before this op's n-grams
+
+            def listed(start: SSAValue, end: SSAValue, n: SSAValue) -> SSAValue:
+                return self.each_run_within(text, start, end, [n], token)[0]
+
+            listing = WordTokens(positions, listed)
+            self.word_tokens[partner] = listing
+            self.lower(partner)
+            self.lowered_early.add(partner)
+            assert listing.count is not None
+            tokens = listing.count
 
         def counted(sequence: SSAValue, n: int | SSAValue, carried: list[SSAValue]):
             """``carried`` with ``sequence`` (an id, or -1) of ``n + 1`` tokens counted if it
@@ -1468,6 +1543,23 @@ class TextEmitter:
             return self.if_else(known_token, known, lambda: carried)
 
         return self.for_range(zero, tokens, carried, from_token)
+
+    def char_wb_partner(self: KernelEmitter, op: feature.CountTermsOp) -> Operation | None:
+        """A char_wb ``count_terms`` op of this row loop after the word op ``op``, on its
+        text: its word loop, lowered with ``op``'s, lists ``op``'s tokens (``WordTokens``),
+        a cached white-space word's from the cache, with no scan, key or probe."""
+        if op not in self.ops:
+            return None
+        later = list(self.ops)[list(self.ops).index(op) + 1 :]
+        for other in later:
+            if (
+                isinstance(other, feature.CountTermsOp)
+                and other.text == op.text
+                and other.analyzer.data == "char_wb"
+                and other not in self.word_tokens
+            ):
+                return other
+        return None
 
     def linear_weights(
         self: KernelEmitter, op: feature.CountTermsOp
@@ -1726,13 +1818,18 @@ class TextEmitter:
         offset to ``pending``, whose words' hits one call of ``cached_hits`` counts before
         the next word not found, or at the row's end); the n-grams of another are
         ``record``-ed, then looked up and counted, and a word of at most ``CACHED_WORD``
-        code points is stored while the arena has room. Words are counted in their order,
+        code points is stored while the arena has room. With a ``WordTokens`` listing
+        (a word op's on the same text), the header ends with the word's number of tokens,
+        stored after its hits (two entries each): a cached word lists them from there,
+        another through ``listing.listed``. Words are counted in their order,
         cached or not, so the sums' rounding does not depend on what the cache holds. A full
         cache keeps its words (the frequent ones came first) until ``WORD_CACHE_PATIENCE``
         words did not fit, then is emptied."""
         name = self.scratch_name
         outputs = tally.outputs if tally is not None else 0
+        listing = self.word_tokens.get(op)
         header = 2 + 2 * (1 + outputs) if tally is not None else 2  # entries before the cps
+        header += listing is not None  # the number of tokens, the last entry of the header
         slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(2 * WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
@@ -1758,9 +1855,7 @@ class TextEmitter:
             return self.if_else(self.cmpi("eq", stored, length), same, lambda: [false])[0]
 
         def put_f64(value: SSAValue, at: SSAValue) -> None:
-            bits = self.emit(arith.BitcastOp(value, i64))
-            self.store(self.cast(bits, i32), words, at)
-            self.store(self.cast(self.shr(bits, 32), i32), words, self.iadd(at, 1))
+            put_i64(self, self.emit(arith.BitcastOp(value, i64)), words, at)
 
         def with_word(carried: list[SSAValue], word: list[SSAValue]) -> list[SSAValue]:
             """The row's ``[norm2, occurrences, *sums]`` plus a word's ``[own, *sums]``."""
@@ -1794,9 +1889,37 @@ class TextEmitter:
             waiting, norm2, *rest = carried
             return [self.cached_hits(tally, words, pending, waiting, header, norm2), *rest]
 
+        def tokens_of(offset: SSAValue, length: SSAValue, n: SSAValue) -> SSAValue:
+            """``n`` after the tokens of the cached word at ``offset`` are listed. Most
+            words hold one token: the first is copied on its own (a loop of them became a
+            call of ``memcpy``, ~25 instructions for one or two tokens)."""
+            assert listing is not None
+            number = self.cast(self.load(words, self.iadd(offset, header - 1)), index)
+            hits = self.cast(self.load(words, self.iadd(offset, 1)), index)
+            at = self.iadd(self.iadd(self.iadd(offset, header), length), hits)
+
+            def copy(k: SSAValue, _: list[SSAValue] | None = None) -> list[SSAValue]:
+                token = arena_i64(self, words, self.iadd(at, self.shl(k, 1)))
+                self.store(token, listing.positions, self.iadd(n, k))
+                return []
+
+            def first() -> list[SSAValue]:
+                copy(zero)
+                self.for_range(self.constant(1, index), number, [], copy)
+                return []
+
+            self.if_else(self.cmpi("ne", number, zero), first)
+            return self.iadd(n, number)
+
         def missed(
-            start: SSAValue, end: SSAValue, key: SSAValue, at: SSAValue, carried: list[SSAValue]
+            start: SSAValue,
+            end: SSAValue,
+            key: SSAValue,
+            at: SSAValue,
+            carried: list[SSAValue],
+            tokens: list[SSAValue],
         ) -> list[SSAValue]:
+            """``tokens``: ``[first, end]`` of the word's tokens in ``listing.positions``."""
             length = self.isub(end, start)
             self.store(zero64, counter, zero)
             self.padded_ngrams(op, text, units, start, end, zero, record)
@@ -1804,6 +1927,8 @@ class TextEmitter:
             keep = self.cmpi("ule", length, self.constant(CACHED_WORD, index))
             used = self.cast(self.load(used_cell, 0), index)
             need = self.iadd(self.iadd(length, header), last)
+            if tokens:
+                need = self.iadd(need, self.shl(self.isub(tokens[1], tokens[0]), 1))
             full = self.emit(
                 arith.AndIOp(
                     keep,
@@ -1869,7 +1994,20 @@ class TextEmitter:
                 self.store(place, slots, self.iadd(pair, 1))
                 for j, value in enumerate(word):
                     put_f64(value, self.iadd(used, 2 + 2 * j))
-                self.store(self.cast(self.iadd(hits_at, n), i64), used_cell, zero)
+                after = self.iadd(hits_at, n)
+                if tokens:
+                    assert listing is not None
+                    first, number = tokens[0], self.isub(tokens[1], tokens[0])
+                    self.store(self.cast(number, i32), words, self.iadd(used, header - 1))
+
+                    def keep_token(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                        token = self.load(listing.positions, self.iadd(first, k))
+                        put_i64(self, token, words, self.iadd(after, self.shl(k, 1)))
+                        return []
+
+                    self.for_range(zero, number, [], keep_token)
+                    after = self.iadd(after, self.shl(number, 1))
+                self.store(self.cast(after, i64), used_cell, zero)
 
             self.if_then(keep, store)
             if tally is None:
@@ -1907,27 +2045,36 @@ class TextEmitter:
             return self.if_else(done, result, lambda: find(at, key, start, length, way + 1))
 
         def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
+            """``[n, *carried]`` after the word ``text.cps[start:end]``, ``n`` (with a
+            ``listing``) the number of tokens listed."""
             packed, high, *carried = values
+            n = carried.pop(0) if listing is not None else None
             length = self.isub(end, start)
             key = self.token_key(packed, high, text.cps, start, length)
             home = self.home_slot(key, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
             at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
             offset, slot = find(at, key, start, length)
 
+            def found() -> list[SSAValue]:
+                place = self.cast(offset, index)
+                counted = cached(place, length, carried)
+                return counted if n is None else [tokens_of(place, length, n), *counted]
+
             def other() -> list[SSAValue]:
+                tokens = [] if n is None or listing is None else [n, listing.listed(start, end, n)]
                 if tally is None:
-                    return missed(start, end, key, slot, carried)
-                return [zero, *missed(start, end, key, slot, flush(carried))]
+                    return [*tokens[1:], *missed(start, end, key, slot, carried, tokens)]
+                counted = missed(start, end, key, slot, flush(carried), tokens)
+                return [*tokens[1:], zero, *counted]
 
-            return self.if_else(
-                self.cmpi("sge", offset, zero64),
-                lambda: cached(self.cast(offset, index), length, carried),
-                other,
-            )
+            return self.if_else(self.cmpi("sge", offset, zero64), found, other)
 
-        if tally is None:
-            return self.each_word(text, carried, word, packed=True)
-        return flush(self.each_word(text, [zero, *carried], word, packed=True))
+        initial = carried if tally is None else [zero, *carried]
+        final = self.each_word(text, initial if listing is None else [zero, *initial], word,
+                               packed=True)  # fmt: skip
+        if listing is not None:
+            listing.count, *final = final
+        return final if tally is None else flush(final)
 
     def hash_terms(self: KernelEmitter, op: feature.HashTermsOp) -> TermsRow:
         """HashingVectorizer's counts: each n-gram's UTF-8 through MurmurHash3 (x86, 32 bits,

@@ -1009,3 +1009,36 @@ func.func @unit(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
 // CHECK-NEXT:    [[D:%[0-9]+]] = arith.select [[TINY]], {{%[0-9]+}}, [[N]] : f64
 // CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[X0]], [[D]] : f64
 // CHECK-NEXT:    {{%[0-9]+}} = arith.divf [[X1]], [[D]] : f64
+
+// -----
+
+// A word op and a char_wb op on the same text: the word op lowers the char_wb op with its
+// own, and the char_wb word loop (the word cache in "words") lists the word op's "tokens":
+// no scan of the whole row for runs of word characters (classes & (word | end), 5).
+func.func @shared(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x8xi64, "csr"> {
+  %t = feature.decode_text %docs "docs" lowercase 1 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
+  %w = feature.count_terms %t word ngram 1 to 1 vocab <wc_d0f0f5307adb9347 : tensor<4xi32>>, <wo_a12453cedde3686d : tensor<3xi64>>, <wt_7b844631937807b0 : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x2xi64, "csr">
+  %c = feature.count_terms %t char_wb ngram 2 to 2 vocab <cvc_7ac371b02a3c811c : tensor<12xi32>>, <cvo_70b44dd6aa75b9b5 : tensor<7xi64>>, <cvt_a928916386980859 : tensor<32xi64>> probes 2 : !feature.text -> tensor<?x6xi64, "csr">
+  %h = pipeline.hstack %w, %c : (tensor<?x2xi64, "csr">, tensor<?x6xi64, "csr">) -> tensor<?x8xi64, "csr">
+  func.return %h : tensor<?x8xi64, "csr">
+}
+
+{-#
+  dialect_resources: {
+    pipeline: {
+      wc_d0f0f5307adb9347: "0x0800000061000000620000006300000064000000",
+      wo_a12453cedde3686d: "0x08000000000000000000000002000000000000000400000000000000",
+      wt_7b844631937807b0: "0x0800000062003006000000800000000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF64005006000000800100000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+      cvc_7ac371b02a3c811c: "0x08000000200000006100000020000000630000006100000062000000620000002000000063000000640000006400000020000000",
+      cvo_70b44dd6aa75b9b5: "0x08000000000000000000000002000000000000000400000000000000060000000000000008000000000000000A000000000000000C00000000000000",
+      cvt_a928916386980859: "0x08000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF62003006000000800200000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF21002006000000800000000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF210040060000008001000000000000006300100200000080030000000000000064005006000000800400000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF65001002000000800500000000000000"
+    }
+  }
+#-}
+
+// CHECK-LABEL: func.func @shared_stage0(
+// CHECK-SAME: {value = "shared_stage0.1.tokens", part = "scratch", dtype = "i64"
+// CHECK-SAME: {value = "shared_stage0.2.words", part = "scratch", dtype = "i32"
+// CHECK-NOT: arith.constant 5 : i8
+// CHECK: scf.for
+// CHECK: func.return
