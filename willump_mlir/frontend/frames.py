@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op, narrow_floats
 from .fallback import check_aligned, same_index
+from .nullable import fillna_reason
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
@@ -449,13 +450,7 @@ class FrameAssembly:
         if not _vector(val):
             dtype = getattr(val.value, "dtype", None)
             if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
-                nan = ", and a NaN it holds is not NA: fillna keeps it" if dtype.kind == "f" \
-                    else ""  # fmt: skip
-                raise Unsupported(
-                    f"fillna of a nullable {dtype} column is not compiled: pandas keeps the "
-                    f"nullable dtype ({dtype} with pd.NA filled{nan}), which native code "
-                    "does not build, and it reads no nullable column at run time"
-                )
+                raise Unsupported(fillna_reason(dtype))
             raise Unsupported("fillna of this value is not compiled (numeric columns only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
         element = val.ssa.type.get_element_type()

@@ -1,0 +1,176 @@
+"""pandas' nullable columns (``Int64``, ``Int32``, ``Float64``, ``boolean``: a masked array
+of values and pd.NA flags) in frame arguments, checked against the original function on the
+same batches (its result, dtype included, or the class of its error)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from notebook_check import same_on_batches
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression
+
+import willump_mlir as wm
+
+
+def _frame(rows: int, missing: bool = True, nan: bool = False) -> pd.DataFrame:
+    """Int64, Int32, Float64 and boolean columns with pd.NA every third row (Int32: every
+    fourth; none without ``missing``), a Float64 NaN that is not NA every fifth row (with
+    ``nan``), and a float64 column."""
+    index = np.arange(rows)
+    na = index % 3 == 1 if missing else np.zeros(rows, dtype=bool)
+    values = np.where((index % 5 == 4) & nan, np.nan, index * 0.5 - 3)
+    return pd.DataFrame({
+        "i": pd.arrays.IntegerArray(index.astype(np.int64) - 7, na.copy()),
+        "j": pd.arrays.IntegerArray((index * 3).astype(np.int32), (index % 4 == 2) & missing),
+        "f": pd.arrays.FloatingArray(values, na.copy()),
+        "b": pd.arrays.BooleanArray(index % 2 == 0, na.copy()),
+        "x": index * 1.5,
+    })  # fmt: skip
+
+
+def _all_missing(rows: int) -> pd.DataFrame:
+    frame = _frame(rows)
+    for column in ("i", "j", "f", "b"):
+        frame[column] = pd.Series([pd.NA] * rows, dtype=frame[column].dtype)
+    return frame
+
+
+def _batches() -> list[pd.DataFrame]:
+    big = _frame(3000)
+    return [big, big.iloc[:0], big.iloc[[1]], big.iloc[[0]], big.iloc[::-1], _all_missing(5),
+            _all_missing(1), _frame(50, missing=False), _frame(40, nan=True),
+            _frame(40).astype({"f": "float64"}), _frame(40).astype({"i": "Int32"})]  # fmt: skip
+
+
+_X = np.c_[np.arange(12.0), np.arange(12) * 0.5, np.arange(12) % 2, np.arange(12) % 3]
+HGB = HistGradientBoostingRegressor(max_iter=5, min_samples_leaf=1).fit(
+    np.where(_X > 8, np.nan, _X), np.arange(12.0)
+)
+LINEAR = LinearRegression().fit(_X, np.arange(12.0))
+
+
+def _compiled(fn: Any) -> wm.CompiledPipeline:
+    """``fn`` compiled on 40 rows with pd.NA (without, where it raises on pd.NA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=(_frame(40, missing=fn not in RAISE_ON_NA),))
+
+
+def model_on_frame(df):
+    return HGB.predict(df[["i", "j", "f", "b"]])
+
+
+def model_on_numpy(df):
+    return HGB.predict(df[["i", "j", "f", "b"]].to_numpy(dtype=float, na_value=np.nan))
+
+
+def linear_on_frame(df):
+    return LINEAR.predict(df[["i", "j", "f", "b"]])  # raises on NaN (pd.NA)
+
+
+def as_floats(df):
+    return df["i"].astype(float) * 2 + df["f"].astype("float64") - df["j"].astype(np.float64)
+
+
+def as_numpy(df):
+    return df["b"].to_numpy(dtype=float, na_value=np.nan) + df["i"].to_numpy(dtype="float64")
+
+
+def missing(df):
+    return df["i"].isna() | df["f"].notna() & df["b"].isnull()
+
+
+def missing_into_model(df):
+    flags = np.column_stack([df["i"].isna(), df["f"].notna(), df["b"].isna(), df["x"]])
+    return LINEAR.predict(flags)
+
+
+RAISE_ON_NA = {linear_on_frame}
+NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
+          missing_into_model]  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
+def test_conversions_of_nullable_columns_are_native_and_exact(fn: Any) -> None:
+    """A model reading a frame of nullable columns (scikit-learn converts pd.NA to NaN:
+    HistGradientBoosting takes it as missing, LinearRegression raises), ``astype(float)``,
+    ``to_numpy(dtype=float, na_value=np.nan)``, ``isna``/``notna``: native (nothing in
+    Python), and the original's result or error class on every batch: pd.NA in various
+    rows, all NA, no NA, an empty batch, one row, reversed rows, a Float64 NaN that is not
+    NA (the original runs), a numpy column where the example's was nullable, Int32 where it
+    was Int64 (the original runs)."""
+    compiled = _compiled(fn)
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    same_on_batches(fn, compiled, _batches())
+
+
+def test_nullable_columns_are_read_natively_at_run_time() -> None:
+    """A batch of the example's dtypes (or numpy float64 for Float64: a model converts them
+    alike) runs no original function; a Float64 NaN that is not pd.NA, or a nullable column
+    of another dtype than the example's, runs it (counted)."""
+    compiled = _compiled(model_on_frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for batch in (_frame(3000), _frame(1), _all_missing(3), _frame(7, missing=False),
+                      _frame(40).astype({"f": "float64"})):  # fmt: skip
+            compiled(batch)
+        assert not compiled.handoffs.calls, compiled.handoffs.calls
+        compiled(_frame(40, nan=True))
+        compiled(_frame(40).astype({"i": "Int32"}))
+    assert sum(compiled.handoffs.calls.values()) == 2, compiled.handoffs.calls
+
+
+def float_arithmetic(df):
+    return df["i"] * 1.5 + df["x"]
+
+
+def comparison(df):
+    return df["f"] > 0.0
+
+
+def kleene(df):
+    return (df["b"] | (df["i"] > 0)).fillna(False).astype(bool)
+
+
+def filled(df):
+    return df["i"].fillna(0) * 2
+
+
+def filled_float(df):
+    return df["f"].fillna(df["f"].median())
+
+
+def branch(df):
+    return df["x"] * 2 if df["b"].iloc[0] else df["x"]  # `if` on pd.NA raises
+
+
+def as_int(df):
+    return df["i"].astype(int)  # raises on pd.NA
+
+
+RAISE_ON_NA.add(as_int)
+
+
+@pytest.mark.parametrize(
+    ("fn", "why"),
+    [(float_arithmetic, "a nullable Int64 column: pandas computes on it with pd.NA"),
+     (comparison, "a nullable Float64 column: pandas computes on it with pd.NA"),
+     (kleene, "a nullable Int64 column: pandas computes on it with pd.NA"),
+     (filled, "fillna of a nullable Int64 column is not compiled"),
+     (filled_float, "fillna of a nullable Float64 column is not compiled"),
+     (branch, ""), (as_int, "")],
+    ids=lambda v: getattr(v, "__name__", ""),
+)  # fmt: skip
+def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:
+    """Arithmetic, comparisons (Kleene logic), ``fillna``, an ``if`` on a value and
+    ``astype(int)`` of nullable columns run in Python with explain() saying why, and give
+    the original's result (Float64 or boolean with pd.NA) or error on every batch."""
+    compiled = _compiled(fn)
+    assert compiled.traced.python_fallbacks, compiled.explain()
+    assert why in compiled.explain(), compiled.explain()
+    same_on_batches(fn, compiled, _batches())
