@@ -90,16 +90,40 @@ def missing_into_model(df):
     return LINEAR.predict(flags)
 
 
+def filled_into_model(df):
+    return LINEAR.predict(df[["i", "j", "f", "x"]].fillna(0))
+
+
+def filled_dict_into_model(df):
+    X = df[["i", "f", "b", "x"]].copy()
+    X = X.fillna({"i": -1, "f": 0.25, "b": False})
+    return LINEAR.predict(X.to_numpy(dtype=float, na_value=np.nan))
+
+
+def filled_column_as_floats(df):
+    return df["i"].fillna(3).astype(float) + df["b"].fillna(True).to_numpy(dtype=float)
+
+
+def assigned_fill_into_model(df):
+    X = df[["i", "j", "f", "x"]].copy()
+    X["i"] = X["i"].fillna(-2)
+    X["j"] = X["j"].fillna(0)
+    X["f"] = X["f"].fillna(1.5)
+    return HGB.predict(X)
+
+
 RAISE_ON_NA = {linear_on_frame}
 NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
-          missing_into_model]  # fmt: skip
+          missing_into_model, filled_into_model, filled_dict_into_model,
+          filled_column_as_floats, assigned_fill_into_model]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
 def test_conversions_of_nullable_columns_are_native_and_exact(fn: Any) -> None:
     """A model reading a frame of nullable columns (scikit-learn converts pd.NA to NaN:
     HistGradientBoosting takes it as missing, LinearRegression raises), ``astype(float)``,
-    ``to_numpy(dtype=float, na_value=np.nan)``, ``isna``/``notna``: native (nothing in
+    ``to_numpy(dtype=float, na_value=np.nan)``, ``isna``/``notna``, and those of
+    ``fillna(number)`` of columns and frames (a dict of fills, assigned columns): native (nothing in
     Python), and the original's result or error class on every batch: pd.NA in various
     rows, all NA, no NA, an empty batch, one row, reversed rows, a Float64 NaN that is not
     NA (the original runs), a numpy column where the example's was nullable, Int32 where it
@@ -141,6 +165,11 @@ def filled(df):
     return df["i"].fillna(0) * 2
 
 
+def filled_returned(df):
+    X = df[["i", "f"]].fillna(0)
+    return X, LINEAR.predict(np.column_stack([X, df["x"], df["x"]]))
+
+
 def filled_float(df):
     return df["f"].fillna(df["f"].median())
 
@@ -162,6 +191,7 @@ RAISE_ON_NA.add(as_int)
      (comparison, "a nullable Float64 column: pandas computes on it with pd.NA"),
      (kleene, "a nullable Int64 column: pandas computes on it with pd.NA"),
      (filled, "fillna of a nullable Int64 column is not compiled"),
+     (filled_returned, "fillna of a nullable Int64 column is not compiled"),
      (filled_float, "fillna of a nullable Float64 column is not compiled"),
      (branch, ""), (as_int, "")],
     ids=lambda v: getattr(v, "__name__", ""),

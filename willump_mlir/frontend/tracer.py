@@ -1540,7 +1540,8 @@ class Tracer:
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
         if receiver is not None and is_nullable(receiver.value):
             converted = self.nullable.call(receiver, attr, args, kwargs,
-                                           lambda: self.evaluate(node, pieces))  # fmt: skip
+                                           lambda: self.evaluate(node, pieces),
+                                           ast.unparse(node))  # fmt: skip
             if converted is not None:
                 return converted
         if receiver is not None and attr == "astype" and receiver.ssa is not None \
@@ -1796,7 +1797,8 @@ class Tracer:
             return assigned
         dtype = kwargs.get("dtype", Val(None))
         if attr == "to_numpy" and receiver.columns is not None and not args \
-                and set(kwargs) <= {"dtype"} and _float_dtype(dtype):  # fmt: skip
+                and set(kwargs) <= {"dtype", "na_value"} and _float_dtype(dtype) \
+                and no_missing_value(kwargs.get("na_value")):  # fmt: skip
             value = self.evaluate(node, pieces)
             if dtype.value is None:  # pandas' common dtype of the columns
                 self.vocab.check_stable(receiver.items, ".to_numpy()")
