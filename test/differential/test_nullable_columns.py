@@ -104,6 +104,14 @@ def filled_column_as_floats(df):
     return df["i"].fillna(3).astype(float) + df["b"].fillna(True).to_numpy(dtype=float)
 
 
+MEDIANS = _frame(100).median()  # fitted on training rows: constants (np.float64)
+
+
+def fitted_fill_into_model(df):
+    X = df[["i", "f", "b", "x"]].fillna({"i": MEDIANS["i"], "f": MEDIANS["f"]})
+    return HGB.predict(X)
+
+
 def assigned_fill_into_model(df):
     X = df[["i", "j", "f", "x"]].copy()
     X["i"] = X["i"].fillna(-2)
@@ -115,7 +123,7 @@ def assigned_fill_into_model(df):
 RAISE_ON_NA = {linear_on_frame}
 NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
           missing_into_model, filled_into_model, filled_dict_into_model,
-          filled_column_as_floats, assigned_fill_into_model]  # fmt: skip
+          filled_column_as_floats, assigned_fill_into_model, fitted_fill_into_model]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
@@ -174,6 +182,11 @@ def filled_float(df):
     return df["f"].fillna(df["f"].median())
 
 
+def batch_median_into_model(df):
+    df["f"] = df["f"].fillna(df["f"].median())
+    return HGB.predict(df[["i", "j", "f", "x"]])
+
+
 def branch(df):
     return df["x"] * 2 if df["b"].iloc[0] else df["x"]  # `if` on pd.NA raises
 
@@ -193,6 +206,7 @@ RAISE_ON_NA.add(as_int)
      (filled, "fillna of a nullable Int64 column is not compiled"),
      (filled_returned, "fillna of a nullable Int64 column is not compiled"),
      (filled_float, "fillna of a nullable Float64 column is not compiled"),
+     (batch_median_into_model, "a nullable Float64 column computed in Python"),
      (branch, ""), (as_int, "")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip

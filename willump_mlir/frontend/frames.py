@@ -211,6 +211,9 @@ class FrameAssembly:
         category = column.category is not None
         filled = is_filled(column)  # a nullable column's fillna, native where converted
         if not (_vector(column) or text or category or filled) or column.columns is not None:
+            if is_nullable(column.value):
+                raise Unsupported(f"the assigned value is a nullable {column.value.dtype} "  # type: ignore[union-attr]
+                                  "column computed in Python (pd.NA semantics)")  # fmt: skip
             raise Unsupported("the assigned value is not a column of numbers or text")
         example = column.value
         if isinstance(example, pd.Series):
