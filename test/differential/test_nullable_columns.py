@@ -18,8 +18,8 @@ import willump_mlir as wm
 
 
 def _frame(rows: int, missing: bool = True, nan: bool = False) -> pd.DataFrame:
-    """Int64, Int32, Float64 and boolean columns with pd.NA every third row (Int32: every
-    fourth; none without ``missing``), a Float64 NaN that is not NA every fifth row (with
+    """Int64, Int32, Float64, boolean and Float32 columns with pd.NA every third row (Int32:
+    every fourth; none without ``missing``), a Float64 NaN that is not NA every fifth row (with
     ``nan``), and a float64 column."""
     index = np.arange(rows)
     na = index % 3 == 1 if missing else np.zeros(rows, dtype=bool)
@@ -29,13 +29,14 @@ def _frame(rows: int, missing: bool = True, nan: bool = False) -> pd.DataFrame:
         "j": pd.arrays.IntegerArray((index * 3).astype(np.int32), (index % 4 == 2) & missing),
         "f": pd.arrays.FloatingArray(values, na.copy()),
         "b": pd.arrays.BooleanArray(index % 2 == 0, na.copy()),
+        "g": pd.arrays.FloatingArray((index / 7).astype(np.float32), na[::-1].copy()),
         "x": index * 1.5,
     })  # fmt: skip
 
 
 def _all_missing(rows: int) -> pd.DataFrame:
     frame = _frame(rows)
-    for column in ("i", "j", "f", "b"):
+    for column in ("i", "j", "f", "b", "g"):
         frame[column] = pd.Series([pd.NA] * rows, dtype=frame[column].dtype)
     return frame
 
@@ -78,7 +79,8 @@ def as_floats(df):
 
 
 def as_numpy(df):
-    return df["b"].to_numpy(dtype=float, na_value=np.nan) + df["i"].to_numpy(dtype="float64")
+    return df["b"].to_numpy(dtype=float, na_value=np.nan) + df["i"].to_numpy(dtype="float64") \
+        * df["g"].to_numpy(dtype=float)
 
 
 def missing(df):
@@ -101,7 +103,8 @@ def filled_dict_into_model(df):
 
 
 def filled_column_as_floats(df):
-    return df["i"].fillna(3).astype(float) + df["b"].fillna(True).to_numpy(dtype=float)
+    return df["i"].fillna(3).astype(float) + df["b"].fillna(True).to_numpy(dtype=float) \
+        - df["g"].fillna(0.1).astype(float)
 
 
 MEDIANS = _frame(100).median()  # fitted on training rows: constants (np.float64)

@@ -164,13 +164,14 @@ class NullableColumns:
         pandas keeps the dtype, so it is a ``Pending`` fill, native where a converter reads
         it (:meth:`floats`), built in Python elsewhere."""
         dtype = value.dtype
+        number = isinstance(fill, int | float | np.integer | np.floating)
+        if not number or isinstance(fill, bool) != (dtype.kind == "b"):
+            raise Unsupported(fillna_reason(dtype))
         try:  # the fill as pandas stores it in the column (it refused other fills)
             stored = pd.array([fill], dtype=dtype)[0]
         except (TypeError, ValueError):
             stored = pd.NA
-        if stored is pd.NA or isinstance(fill, bool) != (dtype.kind == "b") or \
-                not isinstance(fill, int | float | np.integer | np.floating | np.bool_) or \
-                math.isnan(float(stored)):  # fmt: skip
+        if stored is pd.NA or math.isnan(float(stored)):  # NaN: pd.NA in a nullable array
             raise Unsupported(fillna_reason(dtype))
         build = functools.partial(pd.Series.fillna, value=fill)
         pending = Pending(_FILLED, column, {"value": fill, "floats": float(stored)}, build, text,
