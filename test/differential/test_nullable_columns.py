@@ -201,6 +201,10 @@ def as_int(df):
 RAISE_ON_NA.add(as_int)
 
 
+def as_nullable_float(df):
+    return df["i"].astype("Float64")
+
+
 @pytest.mark.parametrize(
     ("fn", "why"),
     [(float_arithmetic, "a nullable Int64 column: pandas computes on it with pd.NA"),
@@ -210,7 +214,9 @@ RAISE_ON_NA.add(as_int)
      (filled_returned, "fillna of a nullable Int64 column is not compiled"),
      (filled_float, "fillna of a nullable Float64 column is not compiled"),
      (batch_median_into_model, "a nullable Float64 column computed in Python"),
-     (branch, ""), (as_int, "")],
+     (as_int, "astype of a nullable Int64 column is compiled into float64 only"),
+     (as_nullable_float, "astype of a nullable Int64 column is compiled into float64 only"),
+     (branch, "")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:

@@ -19,6 +19,7 @@ code runs in Python, saying why (:func:`refuse_nullable`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -133,6 +134,10 @@ class NullableColumns:
             return self.fillna(receiver, args[0].value, evaluate(), text)  # type: ignore[arg-type]
         if attr == "fillna":
             raise Unsupported(fillna_reason(receiver.value.dtype))  # type: ignore[union-attr]
+        if attr in ("astype", "to_numpy"):
+            raise Unsupported(f"{attr} of a nullable {receiver.value.dtype} column is compiled "  # type: ignore[union-attr]
+                              "into float64 only (NaN for pd.NA): pandas keeps a nullable "
+                              "dtype, gives objects or raises on pd.NA for others")  # fmt: skip
         if attr in REDUCTIONS:
             raise Unsupported(f"{attr} of a nullable {receiver.value.dtype} column is not "  # type: ignore[union-attr]
                               "compiled: pandas skips pd.NA and gives pd.NA for a batch of "
@@ -182,12 +187,14 @@ class NullableColumns:
         """An assembled ``frame`` whose nullable columns and fills are float64 vectors (what
         a model or ``to_numpy(dtype=float)`` reads of them)."""
         assert frame.items is not None and isinstance(frame.value, pd.DataFrame)
+        if not any(is_nullable(item.value) for item in frame.items):
+            return frame
         items = [
             self.floats(item, frame.value[name].astype(np.float64))
             if is_nullable(item.value) and (is_filled(item) or item.ssa is not None) else item
             for name, item in zip(frame.columns or [], frame.items, strict=True)
         ]  # fmt: skip
-        return Val(frame.value, items=items, columns=frame.columns, index_of=frame.index_of)
+        return dataclasses.replace(frame, items=items)
 
 
 def is_filled(val: Val) -> bool:
