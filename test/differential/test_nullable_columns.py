@@ -227,3 +227,16 @@ def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()
     same_on_batches(fn, compiled, _batches())
+
+
+def test_the_callers_buffers_are_not_written() -> None:
+    """Native code reads a copy with NaN for pd.NA: the values under a column's mask (which
+    pandas leaves as they were) are not overwritten."""
+    compiled = _compiled(model_on_frame)
+    batch = _frame(50)
+    before = {c: batch[c].array._data.copy() for c in ("i", "j", "f", "b", "g")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled(batch)
+    for column, data in before.items():
+        assert np.array_equal(batch[column].array._data, data), column

@@ -509,11 +509,11 @@ def nullable_floats(name: str, values: Any, column: str, example: str | None) ->
     if data.dtype.kind == "f" and bool((np.isnan(data) & ~mask).any()):
         raise Unhandled(where, f"is {values.dtype} holding a NaN that is not pd.NA, which "
                         "pandas' isna, fillna and comparisons keep apart from pd.NA")  # fmt: skip
+    if not mask.any():  # Float64's own buffer, without a copy
+        return as_float64(where, data)
     if data.dtype.kind in "iu":  # (the data under the mask is arbitrary)
         data = np.where(mask, 0, data)
-    floats = as_float64(where, data)
-    floats[mask] = np.nan
-    return floats
+    return np.where(mask, np.nan, as_float64(where, data))  # never the caller's buffer
 
 
 def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.ndarray:
