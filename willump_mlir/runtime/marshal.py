@@ -501,7 +501,7 @@ def nullable_floats(name: str, values: Any, column: str, example: str | None) ->
     pandas' ``isna``, ``fillna`` and comparisons keep it apart from pd.NA, where float64
     holds one NaN for both."""
     where = f"argument {name!r}: column {column!r}"
-    if str(values.dtype) != example:
+    if values.dtype.name != example:
         raise Unhandled(f"{where}", f"is {values.dtype}, where the example's was {example} "
                         "(pandas computes on nullable columns with pd.NA)")  # fmt: skip
     mask = values._mask
