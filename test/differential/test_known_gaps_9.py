@@ -200,26 +200,38 @@ def filled_in_place(df):
     [(filled_int, "fillna of a nullable Int64 column"),
      (filled_float, "fillna of a nullable Float64 column"),
      (filled_bool, "fillna of a nullable boolean column"),
-     (filled_frame_to_model, "fillna of a nullable Int64 column"),
-     (filled_in_place, "df['i'] = df['i'].fillna(-1)")],
+     (filled_in_place, "df['i'].fillna(-1)")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_fillna_of_nullable_columns_runs_the_original(fn: Any, why: str) -> None:
     """``fillna`` of a nullable Int64, Float64 or boolean column keeps the nullable dtype in
     pandas (Int64.fillna(0) is Int64), and a Float64 column may hold a NaN that is not NA,
-    which fillna keeps (and a model then refuses): native code builds no nullable column
-    and reads none at run time, so the statement runs in Python, with explain() saying why,
+    which fillna keeps (and a model then refuses): native code builds no nullable column,
+    so where the filled column is not converted the fill runs in Python, explain() says why,
     and every batch gives the original's result, dtype included, or its error: pd.NA, NaN
     inside Float64, an empty batch, one row, all missing, more than 2,048 rows. (The
-    assignment ``df["i"] = df["i"].fillna(-1)`` runs in Python as one statement.)"""
+    fill ``df["i"].fillna(-1)`` of a returned frame runs in Python; into a model it is
+    native: ``test_nullable_columns``.)"""
     compiled = _compiled(fn, _nullable(40, nan=False))  # a model refuses the NaN
     in_python = compiled.explain().split("Runs in Python:")[1].split("Around the native")[0]
     assert why in in_python, compiled.explain()
+    same_on_batches(fn, compiled, _fill_batches())
+
+
+def _fill_batches() -> list[pd.DataFrame]:
     big = _nullable(3000)
-    batches = [big, big.iloc[:0], big.iloc[[1]], big.iloc[[4]], big.iloc[[0]],
-               _all_missing(5), _all_missing(1), _nullable(50, missing=False),
-               _nullable(3000, nan=False)]  # fmt: skip
-    same_on_batches(fn, compiled, batches)
+    return [big, big.iloc[:0], big.iloc[[1]], big.iloc[[4]], big.iloc[[0]],
+            _all_missing(5), _all_missing(1), _nullable(50, missing=False),
+            _nullable(3000, nan=False)]  # fmt: skip
+
+
+def test_fillna_of_nullable_columns_into_a_model_is_native() -> None:
+    """``model.predict(df[["i", "f"]].fillna(0))``: the model reads the filled columns as
+    float64, natively; the original's result or error on the same batches (a Float64 NaN
+    that is not NA runs the original, whose model refuses it)."""
+    compiled = _compiled(filled_frame_to_model, _nullable(40, nan=False))
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    same_on_batches(filled_frame_to_model, compiled, _fill_batches())
 
 
 # endregion

@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op, narrow_floats
 from .fallback import check_aligned, same_index
+from .nullable import fillna_reason, is_filled, is_nullable
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
@@ -208,7 +209,11 @@ class FrameAssembly:
             getattr(column.ssa, "type", None), FrameType
         )
         category = column.category is not None
-        if not (_vector(column) or text or category) or column.columns is not None:
+        filled = is_filled(column)  # a nullable column's fillna, native where converted
+        if not (_vector(column) or text or category or filled) or column.columns is not None:
+            if is_nullable(column.value):
+                raise Unsupported(f"the assigned value is a nullable {column.value.dtype} "  # type: ignore[union-attr]
+                                  "column computed in Python (pd.NA semantics)")  # fmt: skip
             raise Unsupported("the assigned value is not a column of numbers or text")
         example = column.value
         if isinstance(example, pd.Series):
@@ -220,7 +225,8 @@ class FrameAssembly:
         value = frame.value.copy()  # type: ignore[union-attr]
         value[name] = example
         if isinstance(example, pd.Series):
-            sources = [i.category.source if i.category is not None else i
+            sources = [i.category.source if i.category is not None else
+                       i.pending.source if is_filled(i) else i  # type: ignore[union-attr]
                        for i in (*frame.items, column)]  # fmt: skip
             series = [i.ssa for i in sources
                       if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
@@ -446,16 +452,13 @@ class FrameAssembly:
                 else:
                     items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
+        if is_nullable(val.value) and val.ssa is not None:
+            text = f"[{getattr(val.value, 'name', None)!r}].fillna({fill!r})"
+            return self.tracer.nullable.fillna(val, fill, value, text)  # type: ignore[arg-type]
         if not _vector(val):
             dtype = getattr(val.value, "dtype", None)
             if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
-                nan = ", and a NaN it holds is not NA: fillna keeps it" if dtype.kind == "f" \
-                    else ""  # fmt: skip
-                raise Unsupported(
-                    f"fillna of a nullable {dtype} column is not compiled: pandas keeps the "
-                    f"nullable dtype ({dtype} with pd.NA filled{nan}), which native code "
-                    "does not build, and it reads no nullable column at run time"
-                )
+                raise Unsupported(fillna_reason(dtype))
             raise Unsupported("fillna of this value is not compiled (numeric columns only)")
         assert val.ssa is not None and isinstance(val.ssa.type, TensorType)
         element = val.ssa.type.get_element_type()
@@ -509,6 +512,7 @@ class FrameAssembly:
         ``value`` (the frame's ``to_numpy()``, or what a model reads); an f32 matrix for a
         float32 ``value``, of float32 columns (pandas' matrix of such a frame, which
         scikit-learn computes on in float32 but for linear models and trees)."""
+        frame = self.tracer.nullable.native_items(frame)
         assert frame.items is not None
         if getattr(value, "dtype", None) == np.float32:
             if not all(_vector(i) and _element_of(i) == f32 for i in frame.items):
@@ -531,6 +535,7 @@ class FrameAssembly:
         """What the model ``est`` reads from an assembled frame: its columns as an f64
         matrix. A category column is the code ``est`` maps its value to; the result then
         stands for the frame itself (``est`` predicts on the frame, as the code does)."""
+        frame = self.tracer.nullable.native_items(frame)
         assert frame.items is not None and isinstance(frame.value, pd.DataFrame)
         if not all(_vector(item) or item.category is not None for item in frame.items):
             # str columns (a ColumnTransformer's one-hot encoder): the model reads the frame
@@ -595,6 +600,7 @@ class FrameAssembly:
         matrix of numeric columns, or a frame of str columns (those of one frame, or one
         column, filled or not); ``Unsupported`` for anything else (mixed kinds, str columns
         of several frames)."""
+        frame = self.tracer.nullable.native_items(frame)
         assert frame.columns is not None and frame.items is not None
         self.tracer.vocab.check_stable(frame.items, "a transformer")
         if all(_vector(item) for item in frame.items):

@@ -87,6 +87,7 @@ from .inlining import (
     passed_to_helper,
 )
 from .inlining import MUTATORS as _MUTATORS
+from .nullable import NullableColumns, is_nullable, no_missing_value, refuse_nullable
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .row_apply import RowApply
 from .spec import (
@@ -348,6 +349,7 @@ class Tracer:
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
         self.strings = StringColumns(self)
+        self.nullable = NullableColumns(self)
         self.inliner = Inliner(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
@@ -1195,6 +1197,8 @@ class Tracer:
         refuse_python_columns(FrameType([(name, typ.dtype_of(name))]), value)
         if isinstance(typ.dtype_of(name), StrType) and column_kind(value) == "str":
             return Val(value, self.emit(SelectColumnsOp(frame.ssa, [name])).result)
+        if is_nullable(value):
+            return self.nullable.column(frame, name, value)
         return self._column(frame, name, value)
 
     def _column(self, frame: Val, name: str, value: pd.Series) -> Val:
@@ -1312,6 +1316,7 @@ class Tracer:
             return val.ssa
         number = val.value
         if not val.is_static or not isinstance(number, (int, float, np.int64, np.float64)):
+            refuse_nullable(val)
             raise Unsupported("an operand is neither a batch of numbers nor a number "
                               "(int, float, numpy int64 or float64)")  # fmt: skip
         other_type = other.ssa.type if other.ssa is not None else None
@@ -1533,6 +1538,12 @@ class Tracer:
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
+        if receiver is not None and is_nullable(receiver.value):
+            converted = self.nullable.call(receiver, attr, args, kwargs,
+                                           lambda: self.evaluate(node, pieces),
+                                           ast.unparse(node))  # fmt: skip
+            if converted is not None:
+                return converted
         if receiver is not None and attr == "astype" and receiver.ssa is not None \
                 and isinstance(receiver.ssa.type, FrameType):  # a str column's astype(int)
             digits = self.strings.astype(receiver, args, kwargs, self.evaluate(node, pieces))
@@ -1563,8 +1574,10 @@ class Tracer:
             return looked_up
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
-            if attr == "to_numpy" and not args and set(kwargs) <= {"dtype"}:
-                if not _float_dtype(kwargs.get("dtype", Val(None))):
+            if attr == "to_numpy" and not args and set(kwargs) <= {"dtype", "na_value"}:
+                if not _float_dtype(kwargs.get("dtype", Val(None))) or not no_missing_value(
+                    kwargs.get("na_value")
+                ):  # (a missing value is NaN in float64 anyway)
                     return None
                 value = self.evaluate(node, pieces)
                 if isinstance(typ, FrameType):
@@ -1784,7 +1797,8 @@ class Tracer:
             return assigned
         dtype = kwargs.get("dtype", Val(None))
         if attr == "to_numpy" and receiver.columns is not None and not args \
-                and set(kwargs) <= {"dtype"} and _float_dtype(dtype):  # fmt: skip
+                and set(kwargs) <= {"dtype", "na_value"} and _float_dtype(dtype) \
+                and no_missing_value(kwargs.get("na_value")):  # fmt: skip
             value = self.evaluate(node, pieces)
             if dtype.value is None:  # pandas' common dtype of the columns
                 self.vocab.check_stable(receiver.items, ".to_numpy()")

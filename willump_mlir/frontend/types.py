@@ -60,8 +60,8 @@ def column_kind(series: pd.Series) -> str | None:
 
     A numeric column (float64 or float32, any integer, bool, a nullable ``Int64`` with
     ``pd.NA``) is ``"f64"``: native code reads it as float64 (NaN for missing) where a model
-    or transformer does, exactly (see ``pipeline.to_array``); a nullable one only in
-    tracing: at run time the original function computes on it (``marshal.numeric_column``).
+    or transformer does, exactly (see ``pipeline.to_array``); a nullable one only where
+    pandas converts it too (``frontend.nullable``, ``marshal.nullable_floats``).
     """
     dtype = series.dtype
     if isinstance(dtype, np.dtype):

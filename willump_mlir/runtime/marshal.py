@@ -457,14 +457,18 @@ def numeric_column(
     float64 takes any numpy bool, int or float column; float32 takes only float32 columns,
     int64 only int64 columns, and uint8 (a kernel's bool) only bool columns: what the compiled
     code computes on as integers or booleans, as pandas does. ``Unhandled`` for anything
-    else: complex numbers, object, category and nullable (``Int64``, ``Float64``,
-    ``boolean``) columns, on which pandas and the libraries compute otherwise (object
-    arithmetic, new values refused, NA, categorical models), or another dtype than the
+    else: complex numbers, object, category and nullable columns but into float64, on which
+    pandas and the libraries compute otherwise (object arithmetic, new values refused, NA,
+    categorical models), or another dtype than the
     example's where the code computes on integers or booleans, or a column into float64 of a
     dtype numpy computes on otherwise than on the example's (``check_float_read``;
-    ``boolean``: whether the example's was bool, ``example``: its dtype).
+    ``boolean``: whether the example's was bool, ``example``: its dtype). A nullable column
+    into float64 is ``nullable_floats``.
     """
     kind = getattr(values, "dtype", np.dtype(object))
+    if isinstance(values, pd.arrays.BooleanArray | pd.arrays.IntegerArray |
+                  pd.arrays.FloatingArray) and dtype == np.float64:  # fmt: skip
+        return nullable_floats(name, values, column, example)
     if not isinstance(kind, np.dtype) or kind.kind not in "biuf":
         raise Unhandled(f"argument {name!r}:", f"column {column!r} is {kind}, where the "
                         "pipeline was compiled for numpy numbers")  # fmt: skip
@@ -487,6 +491,29 @@ def numeric_column(
             )
         return np.ascontiguousarray(values, dtype=dtype)
     return as_float64(f"argument {name!r}: column {column!r}", values)
+
+
+def nullable_floats(name: str, values: Any, column: str, example: str | None) -> np.ndarray:
+    """A pandas masked column (nullable ``Int64``..., ``Float64``, ``boolean``) of the
+    example's dtype as float64, NaN where pd.NA: what scikit-learn and ``astype(float)`` make
+    of it. ``Unhandled`` for another dtype than the example's (the code was traced on that
+    one's NA semantics: a numpy column's are none), and for a ``Float64`` NaN that is not NA:
+    pandas' ``isna``, ``fillna`` and comparisons keep it apart from pd.NA, where float64
+    holds one NaN for both."""
+    where = f"argument {name!r}: column {column!r}"
+    if values.dtype.name != example:
+        raise Unhandled(f"{where}", f"is {values.dtype}, where the example's was {example} "
+                        "(pandas computes on nullable columns with pd.NA)")  # fmt: skip
+    mask = values._mask
+    data = values._data
+    if data.dtype.kind == "f" and bool((np.isnan(data) & ~mask).any()):
+        raise Unhandled(where, f"is {values.dtype} holding a NaN that is not pd.NA, which "
+                        "pandas' isna, fillna and comparisons keep apart from pd.NA")  # fmt: skip
+    if not mask.any():  # Float64's own buffer, without a copy
+        return as_float64(where, data)
+    if data.dtype.kind in "iu":  # (the data under the mask is arbitrary)
+        data = np.where(mask, 0, data)
+    return np.where(mask, np.nan, as_float64(where, data))  # never the caller's buffer
 
 
 def datetime_column(name: str, values: Any, column: str, dtype: np.dtype) -> np.ndarray:
