@@ -5,14 +5,16 @@ compiled pipeline against the original function."""
 
 from __future__ import annotations
 
+import copy
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from notebook_check import same_on_batches
-from sklearn.datasets import load_wine
+from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 
 import willump_mlir as wm
@@ -63,6 +65,78 @@ def test_series_of_class_labels_keeps_its_index(fn: Any) -> None:
     compiled = _compiled(fn, WINE.iloc[:100])
     assert not compiled.traced.python_fallbacks, compiled.explain()
     same_on_batches(fn, compiled, WINE_BATCHES)
+
+
+# endregion
+# region B: a container inside a bound or global container, changed in place
+
+BC = load_breast_cancer(as_frame=True).frame
+PAIR = ["mean radius", "mean texture"]
+CONFIG = {"cols": list(PAIR), "w": 3.0}
+SETTINGS = SimpleNamespace(cols=list(PAIR), w=2.0)
+WEIGHTS = {"w": np.array([1.0, 2.0])}
+SCALES = {"s": pd.Series([1.0, 2.0], index=PAIR)}
+NESTED = {"a": {"b": 2.0}}
+
+
+def config_columns(df):
+    return df[CONFIG["cols"]].sum(axis=1) * CONFIG["w"]
+
+
+def settings_columns(df):
+    return df[SETTINGS.cols].sum(axis=1) * SETTINGS.w
+
+
+def array_weight(df):
+    return df["mean radius"] * WEIGHTS["w"][1]
+
+
+def series_scales(df):
+    return (df[PAIR] * SCALES["s"]).sum(axis=1)
+
+
+def nested_weight(df):
+    return df["mean radius"] * NESTED["a"]["b"]
+
+
+def bound_config(df, config):
+    return df[config["cols"]].sum(axis=1) * config["w"]
+
+
+def _refuses_after(fn: Any, change: Any, *rest: Any) -> None:
+    batch = BC.iloc[:50]
+    compiled = _compiled(fn, batch, *rest)
+    compiled(batch, *rest)
+    change()
+    with pytest.raises(wm.RefitError, match="changed in place"):
+        compiled(batch, *rest)
+
+
+@pytest.mark.parametrize(("fn", "change"), [
+    (config_columns, lambda: CONFIG["cols"].append("mean area")),
+    (settings_columns, lambda: SETTINGS.cols.append("mean area")),
+    (array_weight, lambda: WEIGHTS["w"].__setitem__(1, 7.0)),
+    (series_scales, lambda: SCALES["s"].__setitem__("mean radius", 9.0)),
+    (nested_weight, lambda: NESTED["a"].__setitem__("b", 5.0)),
+])  # fmt: skip
+def test_a_change_inside_a_global_container_is_a_refit(fn: Any, change: Any) -> None:
+    """A global dict (or config object) was compared with a shallow copy of itself, so a
+    list, array, Series or dict inside it changed in place (``CONFIG["cols"].append(c)``)
+    went unseen and the compiled code returned what it computed with the old contents:
+    silently wrong numbers. Now each container inside is compared as well."""
+    dicts = (CONFIG, vars(SETTINGS), WEIGHTS, SCALES, NESTED)
+    saved = copy.deepcopy(dicts)
+    try:
+        _refuses_after(fn, change)
+    finally:  # the other tests (in this process) read them as they were
+        for now, before in zip(dicts, saved, strict=True):
+            now.update(before)
+
+
+def test_a_change_inside_a_bound_container_is_a_refit() -> None:
+    """The same for a dict passed as an argument (bound at compile time)."""
+    config = {"cols": list(PAIR), "w": 3.0}
+    _refuses_after(bound_config, lambda: config["cols"].append("mean area"), config)
 
 
 # endregion

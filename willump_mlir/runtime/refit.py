@@ -29,7 +29,8 @@ is bound, or a global or closure variable the function reads but does not change
 changing it in place (``MAP["x"] = -5``) is caught too; so are the attributes of a config
 object (a dataclass instance, a ``SimpleNamespace``: ``cfg.scale = 10``), and so is a numpy
 array, Series or DataFrame (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``), whatever its
-size. That check costs a call the same whatever the size for a Series or DataFrame (under
+size; and so is each such container inside one (``CFG["cols"].append(c)``: the first
+``MAX_ITEMS`` items of a dict, list or tuple, ``MAX_DEPTH`` levels deep). That check costs a call the same whatever the size for a Series or DataFrame (under
 pandas 3's copy-on-write, a write through an object that shares its arrays replaces them:
 their identity is checked, ``_Shared``) and for a dict (CPython's version tag,
 ``_DictVersion``); it grows with the size for a numpy array (its bytes against a copy's,
@@ -79,6 +80,7 @@ class RefitError(InputError):
 
 
 Entry = tuple[Any, Any, Any, str]  # (container, key, the object it held, path for messages)
+Compared = tuple[Any, Any, str]  # (a container, what it is compared with: _copy, its path)
 
 
 def _is_estimator(value: Any) -> bool:
@@ -244,6 +246,28 @@ def _copy(value: Any) -> Any:
 
 class _Attributes(dict):
     """A config object's attributes as ``_copy`` took them: compared with ``vars``."""
+
+
+def _contents(value: Any, path: str, seen: set[int], depth: int = 0) -> Iterator[Compared]:
+    """``value`` and the containers inside it (items of a dict, list or tuple, attributes
+    of a config object), each with what a call compares it with (``_copy``) and its path: a
+    shallow copy alone misses a change inside an item (``CFG["cols"].append(c)``)."""
+    if depth > MAX_DEPTH or id(value) in seen:
+        return
+    seen.add(id(value))
+    copy = _copy(value)
+    if copy is not None:
+        yield value, copy, path
+    if isinstance(value, dict | list | tuple):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        steps = [(f"{path}[{key!r}]", item) for key, item in list(items)]
+    elif isinstance(copy, _Attributes):
+        steps = [(f"{path}.{key}", item) for key, item in copy.items()]
+    else:
+        return
+    for step, item in steps[:MAX_ITEMS]:
+        if isinstance(item, np.ndarray | pd.Series | pd.DataFrame) or not _is_opaque(item):
+            yield from _contents(item, step, seen, depth + 1)
 
 
 CHUNK = 1 << 18  # values compared at a time: no large temporary, and a change stops early
@@ -587,7 +611,8 @@ class RefitGuard:
         namespace = getattr(fn, "__globals__", None)
         self.cells: list[tuple[Any, Any, str]] = []
         #: (a container, its shallow copy, its name): compared on each call
-        self.contents = [(v, c, n) for n, v in bound.items() if (c := _copy(v)) is not None]
+        compared: set[int] = set()
+        self.contents = [c for n, v in bound.items() for c in _contents(v, n, compared)]
         candidates: list[tuple[Any, str]] = []  # globals and closure values _copy takes
         if code is not None and namespace is not None:
             read, stored = _read_names(code)
@@ -604,10 +629,10 @@ class RefitGuard:
                 self.cells.append((cell, value, name))
                 entries += _entries(value, name, seen, 0)
                 candidates.append((value, name))
-        copies = [(v, c, n) for v, n in candidates if (c := _copy(v)) is not None]
-        changed = _changed_names(fn) if copies else None  # (the source read only if needed)
+        copies = [(n, list(_contents(v, n, compared))) for v, n in candidates]
+        changed = _changed_names(fn) if any(c for _, c in copies) else None  # (read if needed)
         if changed is not None:
-            self.contents += [(v, c, n) for v, c, n in copies if n not in changed]
+            self.contents += [c for n, found in copies if n not in changed for c in found]
         unset = [k for c, k, _, _ in entries if c is UNSET]
         entries = [e for e in entries if e[0] is not UNSET]
         if unset:
@@ -675,12 +700,13 @@ class RefitGuard:
                     f"closure variable {name!r} was rebound after wm.compile; the compiled "
                     "code holds what it was compiled with, so call wm.compile again"
                 )
-        for container, copy, name in self.contents:
+        for container, copy, path in self.contents:
             if not _equal(container, copy):
+                inside = "" if path == _root_name(path) else f": {path}"
                 return RefitError(
-                    f"{self.kinds.get(name, 'global')} {name!r} was changed in place after "
-                    "wm.compile (its items or attributes are not those it had); the compiled "
-                    "code holds what it was compiled with, so call wm.compile again"
+                    f"{self._root(path)} was changed in place after wm.compile (its items or "
+                    f"attributes are not those it had{inside}); the compiled code holds what "
+                    "it was compiled with, so call wm.compile again"
                 )
         return RefitError("a bound object changed after wm.compile; call wm.compile again")
 
@@ -698,10 +724,16 @@ class RefitGuard:
                 started = time.perf_counter()
                 _equal(container, copy)
                 times.append(time.perf_counter() - started)
-            found.append((f"{self.kinds.get(name, 'global')} {name!r} ({what})",
+            kind = self.kinds.get(_root_name(name), "global")
+            found.append((f"{kind} {name!r} ({what})",
                           float(np.median(times))))  # fmt: skip
         return found
 
     def _root(self, path: str) -> str:
-        name = path.split(".", 1)[0].split("[", 1)[0]
+        name = _root_name(path)
         return f"{self.kinds.get(name, 'global')} {name!r}"
+
+
+def _root_name(path: str) -> str:
+    """The argument or variable a path (``CFG['cols']``, ``model.coef_``) starts at."""
+    return path.split(".", 1)[0].split("[", 1)[0]
