@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from notebook_check import same_on_batches
 from sklearn.datasets import load_breast_cancer, load_wine
-from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.linear_model import Lasso, LogisticRegression, RidgeClassifier
 
 import willump_mlir as wm
 
@@ -137,6 +137,39 @@ def test_a_change_inside_a_bound_container_is_a_refit() -> None:
     """The same for a dict passed as an argument (bound at compile time)."""
     config = {"cols": list(PAIR), "w": 3.0}
     _refuses_after(bound_config, lambda: config["cols"].append("mean area"), config)
+
+
+# endregion
+# region C: a function calling a compiled pipeline (a global)
+
+SCORE_ROWS = np.random.default_rng(0).normal(size=(200, 4))
+LASSO = Lasso(alpha=0.01).fit(SCORE_ROWS, SCORE_ROWS[:, 0])
+
+
+def lasso_scores(X, model):
+    return model.predict(X)
+
+
+INNER = _compiled(lasso_scores, SCORE_ROWS[:100], LASSO)
+
+
+def doubled_scores(X, model):
+    inner = INNER(X, model)
+    return inner * 2 + model.predict(X)
+
+
+def test_a_compiled_pipeline_called_inside_compiles() -> None:
+    """The refit guard looks for estimators in the attributes of the objects the function
+    reads; a compiled pipeline holds llvmlite's library proxy, whose ``__dict__`` is
+    another proxy (it answers any name), so ``len`` of it raised and ``wm.compile`` failed
+    ("even run as one Python call ... has no len()"). Now only a real attributes dict is
+    looked into: the inner pipeline's call runs in Python, the rest natively."""
+    compiled = _compiled(doubled_scores, SCORE_ROWS[:100], LASSO)
+    sources = [c.source for c in compiled.traced.python_fallbacks.values()]
+    assert sources == ["INNER(X, model)"]
+    for rows in (SCORE_ROWS[100:], SCORE_ROWS[:1], np.ascontiguousarray(SCORE_ROWS[::-1])):
+        np.testing.assert_allclose(compiled(rows, LASSO), doubled_scores(rows, LASSO),
+                                   rtol=0, atol=1e-9)  # fmt: skip
 
 
 # endregion

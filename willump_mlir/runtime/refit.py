@@ -30,9 +30,10 @@ changing it in place (``MAP["x"] = -5``) is caught too; so are the attributes of
 object (a dataclass instance, a ``SimpleNamespace``: ``cfg.scale = 10``), and so is a numpy
 array, Series or DataFrame (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``), whatever its
 size; and so is each such container inside one (``CFG["cols"].append(c)``: the first
-``MAX_ITEMS`` items of a dict, list or tuple, ``MAX_DEPTH`` levels deep). That check costs a call the same whatever the size for a Series or DataFrame (under
-pandas 3's copy-on-write, a write through an object that shares its arrays replaces them:
-their identity is checked, ``_Shared``) and for a dict (CPython's version tag,
+``MAX_ITEMS`` items of a dict, list or tuple, ``MAX_DEPTH`` levels deep). That check
+costs a call the same whatever the size for a Series or DataFrame (under pandas 3's
+copy-on-write, a write through an object that shares its arrays replaces them: their
+identity is checked, ``_Shared``) and for a dict (CPython's version tag,
 ``_DictVersion``); it grows with the size for a numpy array (its bytes against a copy's,
 one ``memcmp``: about 0.4 ms for a million float64, bound by memory bandwidth), a list (its
 item pointers against a shallow copy's, one ``memcmp``: about 0.5 ms for a million items)
@@ -202,7 +203,8 @@ def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[
         return
     if isinstance(value, list | dict):
         container, attribute = value, False
-    elif hasattr(value, "__dict__"):  # another object: the attributes leading to estimators
+    elif isinstance(getattr(value, "__dict__", None), dict):  # another object: the
+        # attributes leading to estimators (not a proxy answering any name: llvmlite's)
         container, attribute = vars(value), True
     else:
         return
