@@ -24,6 +24,7 @@ import inspect
 import os
 import sysconfig
 import textwrap
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -80,27 +81,37 @@ class Helper:
     kwargs: dict[str, object] | None = None
 
 
-def _user_function(function: object) -> Callable[..., Any] | None:
+def user_function(function: object) -> Callable[..., Any] | None:
     """``function`` (or the function of a ``functools.partial``) if it is the user's own
     plain Python function: not a builtin, method, or a library's or willump's function."""
     if isinstance(function, functools.partial):
         function = function.func
     if not inspect.isfunction(function):
         return None
-    module = function.__module__ or ""
+    return function if _user_code(function.__module__, function.__code__.co_filename) else None
+
+
+def _user_code(module: str | None, filename: str) -> bool:
+    """Whether code of ``module`` from ``filename`` is the user's: not a library's (installed,
+    the standard library's) or willump's."""
+    module = module or ""
     if module.split(".")[0] == "willump_mlir" and not module.startswith("willump_mlir.corpus"):
-        return None
-    path = os.path.realpath(function.__code__.co_filename)
+        return False
+    path = os.path.realpath(filename)
     installed = {"site-packages", "dist-packages"} & set(path.split(os.sep))
-    if path.startswith(_LIBRARIES) or installed or module.split(".")[0] in LIBRARY_MODULES \
-            or function.__code__.co_filename.startswith("<frozen"):  # fmt: skip
-        return None
-    return function
+    return not (path.startswith(_LIBRARIES) or installed or filename.startswith("<frozen")
+                or module.split(".")[0] in LIBRARY_MODULES)  # fmt: skip
+
+
+def user_module(module: types.ModuleType) -> bool:
+    """Whether ``module`` is one of the user's own (a file outside the libraries)."""
+    filename = getattr(module, "__file__", None)
+    return isinstance(filename, str) and _user_code(module.__name__, filename)
 
 
 def is_helper(function: object) -> bool:
     """Whether a call of ``function`` goes to the inliner (a user function or a partial)."""
-    return _user_function(function) is not None
+    return user_function(function) is not None
 
 
 def _parse(function: Callable[..., Any]) -> tuple[list[ast.stmt], list[str], int]:
@@ -292,7 +303,7 @@ def _passed_to_reader(call: ast.Call, position: int, ns: dict[str, Any], seen: f
     """Whether ``call`` is of a helper (named in ``ns``) that does not change its
     ``position``-th parameter in place."""
     function = ns.get(call.func.id) if isinstance(call.func, ast.Name) else None
-    if _user_function(function) is None or isinstance(function, functools.partial):
+    if user_function(function) is None or isinstance(function, functools.partial):
         return False
     assert inspect.isfunction(function)
     if function.__code__ in seen:
@@ -431,7 +442,7 @@ class Inliner:
     def _refused(self, node: ast.Call, function: object, reason: str) -> None:
         """A helper that is not inlined: ``ChangesArguments`` if it may change an argument
         that the caller passed by name (any, when its source cannot be read)."""
-        user = _user_function(function)
+        user = user_function(function)
         assert user is not None
         try:
             names = [a.arg for a in node.keywords]

@@ -11,33 +11,36 @@ and, on every call, checks with ``is`` that each is still there, in a flat list 
 when a dict changed in any way since its entries were last found unchanged are they
 checked one by one.
 
-Watched, from every bound argument and every global or closure variable the function
-reads: estimators (their attributes ending in ``_``, but ints, bools and None, which a
-refit may leave the same objects; the booster; a vectorizer's ``_tfidf``; their parameters,
-which ``set_params`` rebinds: ``MinMaxScaler.clip``, ``OneHotEncoder.handle_unknown``,
-``XGBClassifier.missing`` change what a fitted estimator computes, and a scalar set again
-to an equal value is no change; the container ``transform`` returns, which
-``set_output`` or scikit-learn's ``transform_output`` config picks), recursively
-through the estimators a fitted attribute holds and through ``Pipeline`` steps,
-``FeatureUnion`` lists and other parameters that hold estimators (``ColumnTransformer``'s
-fitted ``transformers_``); lists, tuples and dicts of them; and the attributes of other
-objects that lead to one (``model.classifier``). Rebinding such a list item, dict entry
-or attribute is caught as well, and so is rebinding any global or closure variable the
-function reads (but a module): the tracer copied their values. A dict, list or set that
-is bound, or a global or closure variable the function reads but does not change itself
-(``MAP[k] = v``, ``MAP.update(...)``), is compared with a shallow copy on each call:
-changing it in place (``MAP["x"] = -5``) is caught too; so are the attributes of a config
-object (a dataclass instance, a ``SimpleNamespace``: ``cfg.scale = 10``), and so is a numpy
-array, Series or DataFrame (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``), whatever its
-size. That check costs a call the same whatever the size for a Series or DataFrame (under
-pandas 3's copy-on-write, a write through an object that shares its arrays replaces them:
-their identity is checked, ``_Shared``) and for a dict (CPython's version tag,
-``_DictVersion``); it grows with the size for a numpy array (its bytes against a copy's,
-one ``memcmp``: about 0.4 ms for a million float64, bound by memory bandwidth), a list (its
-item pointers against a shallow copy's, one ``memcmp``: about 0.5 ms for a million items)
-or a set (its hash table's bytes: about 10 ms for a million items, whose table is 32 MB).
-Numpy has no write counter and lists and sets no version tag, so nothing cheaper is exact;
-``explain()`` names such a container of 1 MB or more with its cost per call.
+Watched, from every bound argument and every global or closure variable the function reads
+(and those the user's helper functions it calls read, and the attributes of the user's
+modules it reads: ``helpers.SCALE``): estimators (their attributes ending in ``_``, but
+ints, bools and None, which a refit may leave the same objects; the booster; a vectorizer's
+``_tfidf``; their parameters, which ``set_params`` rebinds: ``MinMaxScaler.clip``,
+``OneHotEncoder.handle_unknown``, ``XGBClassifier.missing`` change what a fitted estimator
+computes, and a scalar set again to an equal value is no change; the container
+``transform`` returns, which ``set_output`` or scikit-learn's ``transform_output`` config
+picks), recursively through the estimators a fitted attribute holds and through
+``Pipeline`` steps, ``FeatureUnion`` lists and other parameters that hold estimators
+(``ColumnTransformer``'s fitted ``transformers_``); lists, tuples and dicts of them; and
+the attributes of other objects that lead to one (``model.classifier``). Rebinding such a
+list item, dict entry or attribute is caught as well, and so is rebinding any global or
+closure variable the function reads (but a module): the tracer copied their values. A dict,
+list or set that is bound, or a global or closure variable the function reads but does not
+change itself (``MAP[k] = v``, ``MAP.update(...)``), is compared with a shallow copy on
+each call: changing it in place (``MAP["x"] = -5``) is caught too; so are the attributes of
+a config object (a dataclass instance, a ``SimpleNamespace``: ``cfg.scale = 10``), and so
+is a numpy array, Series or DataFrame (``WEIGHTS[1] = 5``, ``TABLE.loc[0, "v"] = -5``),
+whatever its size; and so is each such container inside one (``CFG["cols"].append(c)``: the
+first ``MAX_ITEMS`` items of a dict, list or tuple, ``MAX_DEPTH`` levels deep). That check
+costs a call the same whatever the size for a Series or DataFrame (under pandas 3's
+copy-on-write, a write through an object that shares its arrays replaces them: their
+identity is checked, ``_Shared``) and for a dict (CPython's version tag, ``_DictVersion``);
+it grows with the size for a numpy array (its bytes against a copy's, one ``memcmp``: about
+0.4 ms for a million float64, bound by memory bandwidth), a list (its item pointers against
+a shallow copy's, one ``memcmp``: about 0.5 ms for a million items) or a set (its hash
+table's bytes: about 10 ms for a million items, whose table is 32 MB). Numpy has no write
+counter and lists and sets no version tag, so nothing cheaper is exact; ``explain()`` names
+such a container of 1 MB or more with its cost per call.
 
 Not detected: changing a fitted array in place (``model.coef_[:] = 0``), training a raw
 ``lightgbm.Booster`` / ``xgboost.Booster`` in place (``booster.update()``), or writing to a
@@ -65,7 +68,7 @@ import numpy as np
 import pandas as pd
 from sklearn._config import _get_threadlocal_config as _sklearn_config
 
-from willump_mlir.frontend.inlining import changed_roots
+from willump_mlir.frontend.inlining import changed_roots, user_function, user_module
 from willump_mlir.runtime.marshal import InputError
 
 PRIVATE_FITTED = frozenset({"_Booster", "_tfidf"})  # fitted state without the trailing "_"
@@ -79,6 +82,7 @@ class RefitError(InputError):
 
 
 Entry = tuple[Any, Any, Any, str]  # (container, key, the object it held, path for messages)
+Compared = tuple[Any, Any, str]  # (a container, what it is compared with: _copy, its path)
 
 
 def _is_estimator(value: Any) -> bool:
@@ -200,7 +204,8 @@ def _walk(value: Any, path: str, seen: dict[int, bool], depth: int) -> Iterator[
         return
     if isinstance(value, list | dict):
         container, attribute = value, False
-    elif hasattr(value, "__dict__"):  # another object: the attributes leading to estimators
+    elif isinstance(getattr(value, "__dict__", None), dict):  # another object: the
+        # attributes leading to estimators (not a proxy answering any name: llvmlite's)
         container, attribute = vars(value), True
     else:
         return
@@ -244,6 +249,28 @@ def _copy(value: Any) -> Any:
 
 class _Attributes(dict):
     """A config object's attributes as ``_copy`` took them: compared with ``vars``."""
+
+
+def _contents(value: Any, path: str, seen: set[int], depth: int = 0) -> Iterator[Compared]:
+    """``value`` and the containers inside it (items of a dict, list or tuple, attributes
+    of a config object), each with what a call compares it with (``_copy``) and its path: a
+    shallow copy alone misses a change inside an item (``CFG["cols"].append(c)``)."""
+    if depth > MAX_DEPTH or id(value) in seen:
+        return
+    seen.add(id(value))
+    copy = _copy(value)
+    if copy is not None:
+        yield value, copy, path
+    if isinstance(value, dict | list | tuple):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        steps = [(f"{path}[{key!r}]", item) for key, item in list(items)]
+    elif isinstance(copy, _Attributes):
+        steps = [(f"{path}.{key}", item) for key, item in copy.items()]
+    else:
+        return
+    for step, item in steps[:MAX_ITEMS]:
+        if isinstance(item, np.ndarray | pd.Series | pd.DataFrame) or not _is_opaque(item):
+            yield from _contents(item, step, seen, depth + 1)
 
 
 CHUNK = 1 << 18  # values compared at a time: no large temporary, and a change stops early
@@ -575,6 +602,20 @@ def _read_names(code: types.CodeType) -> tuple[set[str], set[str]]:
     return read, stored
 
 
+def _module_reads(code: types.CodeType) -> set[tuple[str, str]]:
+    """The ``(global, attribute)`` pairs ``code`` (and the code it defines) reads as
+    ``name.attribute`` of a global name (``helpers.SCALE``)."""
+    found: set[tuple[str, str]] = set()
+    instructions = list(dis.get_instructions(code))
+    for before, after in zip(instructions, instructions[1:], strict=False):
+        if before.opname == "LOAD_GLOBAL" and after.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            found.add((before.argval, after.argval))
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            found |= _module_reads(constant)
+    return found
+
+
 class RefitGuard:
     """The fitted state of everything a compiled pipeline bound, checked on each call."""
 
@@ -583,31 +624,11 @@ class RefitGuard:
         entries: list[Entry] = []
         for name, value in bound.items():
             entries += _entries(value, name, seen, 0)
-        code = getattr(fn, "__code__", None)
-        namespace = getattr(fn, "__globals__", None)
         self.cells: list[tuple[Any, Any, str]] = []
         #: (a container, its shallow copy, its name): compared on each call
-        self.contents = [(v, c, n) for n, v in bound.items() if (c := _copy(v)) is not None]
-        candidates: list[tuple[Any, str]] = []  # globals and closure values _copy takes
-        if code is not None and namespace is not None:
-            read, stored = _read_names(code)
-            for name in sorted((read - stored) & set(namespace)):
-                value = namespace[name]
-                if not isinstance(value, types.ModuleType):  # the tracer copied its value
-                    entries += [(namespace, name, value, name), *_entries(value, name, seen, 0)]
-                    candidates.append((value, name))
-            for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
-                try:
-                    value = cell.cell_contents
-                except ValueError:  # not assigned yet
-                    continue
-                self.cells.append((cell, value, name))
-                entries += _entries(value, name, seen, 0)
-                candidates.append((value, name))
-        copies = [(v, c, n) for v, n in candidates if (c := _copy(v)) is not None]
-        changed = _changed_names(fn) if copies else None  # (the source read only if needed)
-        if changed is not None:
-            self.contents += [(v, c, n) for v, c, n in copies if n not in changed]
+        compared: set[int] = set()
+        self.contents = [c for n, v in bound.items() for c in _contents(v, n, compared)]
+        self._watch_reads(fn, entries, seen, compared, set())
         unset = [k for c, k, _, _ in entries if c is UNSET]
         entries = [e for e in entries if e[0] is not UNSET]
         if unset:
@@ -624,6 +645,50 @@ class RefitGuard:
         self.kinds = {name: "argument" for name in bound} | {
             name: "closure variable" for _, _, name in self.cells
         }
+
+    def _watch_reads(self, fn: Callable[..., Any], entries: list[Entry], seen: dict[int, bool],
+                     compared: set[int], done: set[int]) -> None:  # fmt: skip
+        """Watch the global and closure variables ``fn`` reads, the attributes of the
+        user's modules it reads (``helpers.SCALE``), and, the same way, those of the user's
+        helper functions among them, which the tracer inlined with their values."""
+        code = getattr(fn, "__code__", None)
+        namespace = getattr(fn, "__globals__", None)
+        if code is None or namespace is None or id(fn) in done:
+            return
+        done.add(id(fn))
+        candidates: list[tuple[Any, str]] = []  # globals and closure values _copy takes
+        read, stored = _read_names(code)
+        modules = _module_reads(code)
+        for name in sorted((read - stored) & set(namespace)):
+            value = namespace[name]
+            if isinstance(value, types.ModuleType):  # its attributes the code reads
+                attributes = vars(value) if user_module(value) else {}
+                found = [(attributes, a, f"{name}.{a}") for m, a in sorted(modules)
+                         if m == name and a in attributes]  # fmt: skip
+            else:  # the tracer copied its value
+                found = [(namespace, name, name)]
+            for container, key, path in found:
+                item = container[key]
+                if not isinstance(item, types.ModuleType):
+                    entries += [(container, key, item, path), *_entries(item, path, seen, 0)]
+                    candidates.append((item, path))
+        for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # not assigned yet
+                continue
+            self.cells.append((cell, value, name))
+            entries += _entries(value, name, seen, 0)
+            candidates.append((value, name))
+        copies = [(n, list(_contents(v, n, compared))) for v, n in candidates]
+        changed = _changed_names(fn) if any(c for _, c in copies) else None  # (read if needed)
+        if changed is not None:
+            self.contents += [c for n, found in copies if _root_name(n) not in changed
+                              for c in found]  # fmt: skip
+        for value, _ in candidates:
+            helper = user_function(value)
+            if helper is not None:
+                self._watch_reads(helper, entries, seen, compared, done)
 
     def __len__(self) -> int:
         return len(self.watched) + len(self.cells)
@@ -675,12 +740,13 @@ class RefitGuard:
                     f"closure variable {name!r} was rebound after wm.compile; the compiled "
                     "code holds what it was compiled with, so call wm.compile again"
                 )
-        for container, copy, name in self.contents:
+        for container, copy, path in self.contents:
             if not _equal(container, copy):
+                inside = "" if path == _root_name(path) else f": {path}"
                 return RefitError(
-                    f"{self.kinds.get(name, 'global')} {name!r} was changed in place after "
-                    "wm.compile (its items or attributes are not those it had); the compiled "
-                    "code holds what it was compiled with, so call wm.compile again"
+                    f"{self._root(path)} was changed in place after wm.compile (its items or "
+                    f"attributes are not those it had{inside}); the compiled code holds what "
+                    "it was compiled with, so call wm.compile again"
                 )
         return RefitError("a bound object changed after wm.compile; call wm.compile again")
 
@@ -698,10 +764,16 @@ class RefitGuard:
                 started = time.perf_counter()
                 _equal(container, copy)
                 times.append(time.perf_counter() - started)
-            found.append((f"{self.kinds.get(name, 'global')} {name!r} ({what})",
+            kind = self.kinds.get(_root_name(name), "global")
+            found.append((f"{kind} {name!r} ({what})",
                           float(np.median(times))))  # fmt: skip
         return found
 
     def _root(self, path: str) -> str:
-        name = path.split(".", 1)[0].split("[", 1)[0]
+        name = _root_name(path)
         return f"{self.kinds.get(name, 'global')} {name!r}"
+
+
+def _root_name(path: str) -> str:
+    """The argument or variable a path (``CFG['cols']``, ``model.coef_``) starts at."""
+    return path.split(".", 1)[0].split("[", 1)[0]
