@@ -345,9 +345,8 @@ class PolynomialOp(IRDLOperation):
     assembly_format = "$input `powers` $powers attr-dict `:` type($input) `->` type($result)"
 
     def __init__(self, input: SSAValue, powers: BlobAttr):
-        super().__init__(
-            operands=[input], properties={"powers": powers}, result_types=[batch_of(powers.shape[0])]
-        )
+        result = batch_of(powers.shape[0])
+        super().__init__(operands=[input], properties={"powers": powers}, result_types=[result])
 
     def verify_(self) -> None:
         width = batch_width(verify_batch(self.input.type, "input"))
