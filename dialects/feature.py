@@ -324,6 +324,43 @@ class NormalizeOp(IRDLOperation):
         _check_same_batch(self, self.input, self.result)
 
 
+@irdl_op_definition
+class PolynomialOp(IRDLOperation):
+    """The products of the input columns raised to each row of ``powers`` (a ``K x N``
+    blob: ``PolynomialFeatures.powers_``), one output column per row; all zeros give 1.
+    As scikit-learn's dense ``transform``, a product is folded from its last factor: the
+    term ``x0 * x1 * x2`` is ``(x2 * x1) * x0``. NaN or infinity is an error.
+
+    ```mlir
+    %p = feature.polynomial %x powers <powers_1 : tensor<6x2xi64>>
+           : tensor<?x2xf64> -> tensor<?x6xf64>
+    ```
+    """
+
+    name = "feature.polynomial"
+    input = operand_def(TensorType)
+    powers = prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(ChecksInput())
+    assembly_format = "$input `powers` $powers attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, powers: BlobAttr):
+        result = batch_of(powers.shape[0])
+        super().__init__(operands=[input], properties={"powers": powers}, result_types=[result])
+
+    def verify_(self) -> None:
+        width = batch_width(verify_batch(self.input.type, "input"))
+        if _element(self.input.type) != f64:
+            raise VerifyException("input must hold f64 values")
+        if self.powers.type.get_element_type() != i64 or len(self.powers.shape) != 2:
+            raise VerifyException("powers must be a 2-D blob of i64")
+        terms, columns = self.powers.shape
+        if columns != width:
+            raise VerifyException(f"powers has {columns} columns, the input {width}")
+        if self.result.type != batch_of(terms):
+            raise VerifyException(f"result must be {batch_of(terms)}")
+
+
 # endregion
 # region Categorical encoding
 
@@ -545,6 +582,54 @@ class EncodeNumbersOp(IRDLOperation):
         if not 0 <= self.index.value.data < width:
             raise VerifyException(f"column {self.index.value.data} is out of range")
         _check_encoding(self, self.categories.size)
+
+
+@irdl_op_definition
+class DiscretizeOp(IRDLOperation):
+    """The bin of numeric column ``index`` of a batch (``KBinsDiscretizer``): the number of
+    inner ``edges`` (all but the first and last) at or below the value, which is
+    scikit-learn's ``np.searchsorted(edges[1:-1], x, side="right")`` of increasing edges.
+    NaN or infinity is an error.
+
+    ```mlir
+    %b = feature.discretize %x [1] edges <edges_1 : tensor<5xf64>>
+           : tensor<?x2xf64> -> tensor<?x1xi64>
+    ```
+    """
+
+    name = "feature.discretize"
+    input = operand_def(TensorType)
+    index = prop_def(IntegerAttr[I64])
+    edges = prop_def(BlobAttr)
+    result = result_def(TensorType)
+    traits = traits_def(ChecksInput())
+    assembly_format = (
+        "$input `[` $index `]` `edges` $edges attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, index: int, edges: BlobAttr):
+        super().__init__(
+            operands=[input],
+            properties={"index": _int(index), "edges": edges},
+            result_types=[batch_of(1, i64)],
+        )
+
+    def verify_(self) -> None:
+        width = batch_width(verify_batch(self.input.type, "input"))
+        if _element(self.input.type) != f64:
+            raise VerifyException("input must hold f64 values")
+        if not 0 <= self.index.value.data < width:
+            raise VerifyException(f"column {self.index.value.data} is out of range")
+        if self.edges.type.get_element_type() != f64 or len(self.edges.shape) != 1 \
+                or self.edges.size < 2:  # fmt: skip
+            raise VerifyException("edges must be a 1-D blob of at least 2 f64 values")
+        if self.result.type != batch_of(1, i64):
+            raise VerifyException(f"result must be {batch_of(1, i64)}")
+
+    @property
+    def bins(self) -> int:
+        """The number of bins: codes are 0 to ``bins - 1``."""
+        return self.edges.size - 1
 
 
 @irdl_op_definition
@@ -1812,9 +1897,11 @@ Feature = Dialect(
         StandardizeOp,
         MulAddOp,
         NormalizeOp,
+        PolynomialOp,
         # Categorical encoding
         EncodeStringsOp,
         EncodeNumbersOp,
+        DiscretizeOp,
         OneHotOp,
         OrdinalOp,
         # Lookups

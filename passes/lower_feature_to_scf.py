@@ -577,6 +577,40 @@ class KernelEmitter(
         norm = self.select(tiny, self.constant(1.0, f64), norm)
         return [self.emit(arith.DivfOp(v, norm)) for v in x]
 
+    def polynomial(self, op: feature.PolynomialOp) -> list[SSAValue]:
+        """Each row of ``powers`` as the product of its factors in ascending column order,
+        folded from the last (scikit-learn multiplies a term of degree ``d - 1`` by the
+        column before it); a product shared by several terms is computed once."""
+        x = self.row_of(op.input)
+        self.check_finite(op, x)
+        products: dict[tuple[int, ...], SSAValue] = {}
+
+        def product(factors: tuple[int, ...]) -> SSAValue:
+            if len(factors) == 1:
+                return x[factors[0]]
+            if factors not in products:
+                rest = product(factors[1:])
+                products[factors] = self.emit(arith.MulfOp(rest, x[factors[0]]))
+            return products[factors]
+
+        one = self.constant(1.0, f64)
+        return [
+            product(tuple(j for j, power in enumerate(row) for _ in range(power))) if any(row)
+            else one
+            for row in self.lowering.blobs.array(op.powers).tolist()
+        ]  # fmt: skip
+
+    def discretize(self, op: feature.DiscretizeOp) -> list[SSAValue]:
+        """The number of inner edges at or below the value (edges are few: one compare
+        each, no branch)."""
+        x = self.row_of(op.input)[op.index.value.data]
+        self.check_finite(op, [x])
+        code = self.constant(0, i64)
+        for k in range(1, op.bins):
+            reached = self.cmpf("oge", x, self.blob_value(op.edges, k))
+            code = self.iadd(code, self.emit(arith.ExtUIOp(reached, i64)))
+        return [code]
+
     def check_unknown(self, op: Operation, code: SSAValue) -> None:
         if op.on_unknown.data != "error":  # type: ignore[attr-defined]
             return
@@ -894,6 +928,8 @@ class KernelEmitter(
         feature.StandardizeOp: standardize,
         feature.MulAddOp: mul_add,
         feature.NormalizeOp: normalize,
+        feature.PolynomialOp: polynomial,
+        feature.DiscretizeOp: discretize,
         feature.EncodeStringsOp: encode_strings,
         feature.EncodeNumbersOp: encode_numbers,
         feature.OneHotOp: onehot,

@@ -25,7 +25,8 @@ already at the feature level and stay as they are::
 Parameter schema per estimator (``?`` marks an optional key):
 
 * ``SimpleImputer`` {fill, finite?}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
-  {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer`` {norm: "l1"|"l2"|"max"}.
+  {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer`` {norm: "l1"|"l2"|"max"};
+  ``PolynomialFeatures`` {powers} (``powers_``, a ``tensor<KxNxi64>`` blob).
 * ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
   (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
   ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
@@ -38,6 +39,8 @@ Parameter schema per estimator (``?`` marks an optional key):
   (both -1 when absent); a missing string category keeps an empty slot in ``offsets``. An
   OrdinalEncoder column may also carry its own ``encoded_missing_value`` (for a ``None``
   category, which scikit-learn encodes as its index).
+* ``KBinsDiscretizer`` {encode: "ordinal"|"onehot"|"onehot-dense", columns}: one
+  dictionary {edges} per input column (its ``bin_edges_``, increasing).
 * The linear classifiers of :data:`LINEAR_CLASSIFIERS` (``LogisticRegression``,
   ``LinearSVC``, ``SGDClassifier``, ``RidgeClassifier``, ``Perceptron``, ...) {coef,
   intercept?, proba: "none"|"binary_sigmoid"|"softmax"|"ovr_sigmoid"|"modified_huber"}:
@@ -107,6 +110,7 @@ from willump_mlir.dialects.feature import (
     BinaryProbaOp,
     CountTermsOp,
     DecodeTextOp,
+    DiscretizeOp,
     EncodeNumbersOp,
     EncodeStringsOp,
     HashTermsOp,
@@ -118,6 +122,7 @@ from willump_mlir.dialects.feature import (
     NormalizeRowsOp,
     OneHotOp,
     OrdinalOp,
+    PolynomialOp,
     SigmoidOp,
     SoftmaxOp,
     StandardizeOp,
@@ -129,6 +134,7 @@ from willump_mlir.dialects.pipeline import (
     LINEAR_PROBAS,
     LINEAR_REGRESSORS,
     BlobAttr,
+    CastOp,
     FrameType,
     HstackOp,
     PredictOp,
@@ -308,6 +314,11 @@ def lower_normalizer(lw: Lowering) -> SSAValue:
     return lw.insert(NormalizeOp(_numeric_input(lw), norm)).result
 
 
+def lower_polynomial_features(lw: Lowering) -> SSAValue:
+    """``PolynomialFeatures`` {powers} -> ``feature.polynomial %x powers <...>``."""
+    return lw.insert(PolynomialOp(_numeric_input(lw), lw.blob("powers"))).result
+
+
 def lower_min_max_scaler(lw: Lowering) -> SSAValue:
     """``MinMaxScaler`` {scale, min, clip, clip_range?} -> ``feature.mul_add``.
 
@@ -446,6 +457,30 @@ def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
         column_missing = lw.with_params(params).float_param("encoded_missing_value", missing_value)
         ordinal = OrdinalOp(column.codes, column.missing, unknown_value, column_missing)
         parts.append(lw.insert(ordinal).result)
+    return _concat(lw, parts)
+
+
+def lower_kbins_discretizer(lw: Lowering) -> SSAValue:
+    """``KBinsDiscretizer`` -> per column ``feature.discretize``, then its codes as f64
+    (``ordinal``) or one-hot (``onehot``, ``onehot-dense``), then hstack.
+
+    ```mlir
+    %b = feature.discretize %x [0] edges <e : tensor<4xf64>> : tensor<?x1xf64> -> tensor<?x1xi64>
+    %o = feature.onehot %b categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+    ```
+    """
+    encode = lw.str_param("encode", ("ordinal", "onehot", "onehot-dense"))
+    x = _numeric_input(lw)
+    columns = lw.columns()
+    if len(columns) != batch_width(x.type):
+        raise lw.error(f"'columns' describes {len(columns)} columns, the input has "
+                       f"{batch_width(x.type)}")  # fmt: skip
+    parts = []
+    for index, column in enumerate(columns):
+        bins = lw.insert(DiscretizeOp(x, index, lw.with_params(column).blob("edges")))
+        coded = CastOp(bins.result, f64) if encode == "ordinal" else \
+            OneHotOp(bins.result, bins.bins, -1)  # fmt: skip
+        parts.append(lw.insert(coded).result)
     return _concat(lw, parts)
 
 
@@ -807,8 +842,10 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
     "MaxAbsScaler": lower_max_abs_scaler,
     "MinMaxScaler": lower_min_max_scaler,
     "Normalizer": lower_normalizer,
+    "PolynomialFeatures": lower_polynomial_features,
     "OneHotEncoder": lower_one_hot_encoder,
     "OrdinalEncoder": lower_ordinal_encoder,
+    "KBinsDiscretizer": lower_kbins_discretizer,
     "CountVectorizer": lower_count_vectorizer,
     "TfidfVectorizer": lower_tfidf_vectorizer,
     "TfidfTransformer": lower_tfidf_transformer,

@@ -166,6 +166,14 @@ _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sort
 _DICT_VIEWS = {"items", "keys", "values", "get"}
 #: The most iterations a loop or comprehension is unrolled for while tracing.
 _MAX_UNROLL = 256
+
+#: Why ``frame.sum(axis=1)`` / ``.mean(axis=1)`` runs in Python (pandas 3.1, numpy 2.4).
+ROW_SUM_LAYOUT = (
+    "pandas' sum(axis=1) and mean(axis=1) round by the frame's blocks, which native code "
+    "does not see: one float64 block of 6 rows or more adds the columns in order from 0.0, "
+    "fewer rows take the transpose, whose copy when a value is NaN numpy sums pairwise from "
+    "9 columns on, and a frame of several blocks adds the sums of its blocks"
+)
 #: Static iterables unrolled while tracing (sets are not: their order is the hash's).
 _UNROLLED = (list, tuple, range, dict, type({}.keys()), type({}.values()), type({}.items()),
              zip, enumerate, str)  # fmt: skip
@@ -1762,6 +1770,9 @@ class Tracer:
         if attr in ("max", "min") and not args and set(kwargs) == {"axis"} \
                 and axis.is_static and axis.value in (1, "columns"):  # type: ignore[union-attr]
             return self.elementwise.row_extreme(attr, receiver, self.evaluate(node, pieces))
+        if attr in ("sum", "mean") and axis is not None and axis.is_static \
+                and axis.value in (1, "columns"):  # fmt: skip
+            raise Unsupported(ROW_SUM_LAYOUT)
         if attr == "clip":
             return self.elementwise.frame_clip(receiver, args, kwargs, self.evaluate(node, pieces))
         if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static:

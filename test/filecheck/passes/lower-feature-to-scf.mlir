@@ -1042,3 +1042,62 @@ func.func @shared(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x8x
 // CHECK-NOT: arith.constant 5 : i8
 // CHECK: scf.for
 // CHECK: func.return
+
+// -----
+
+// PolynomialFeatures: powers_ [[1, 0], [2, 0], [1, 1], [2, 1], [0, 0]] are x0, x0 * x0,
+// x1 * x0, (x1 * x0) * x0 (scikit-learn folds a product from its last factor, and the
+// product x1 * x0 is computed once) and 1.0. NaN or infinity is an error.
+
+func.func @poly(%x: tensor<?x2xf64>) -> tensor<?x5xf64> {
+  %p = feature.polynomial %x powers <powers_5604534f392b0282 : tensor<5x2xi64>> : tensor<?x2xf64> -> tensor<?x5xf64>
+  func.return %p : tensor<?x5xf64>
+}
+
+{-#
+  dialect_resources: {
+    pipeline: {
+      powers_5604534f392b0282: "0x080000000100000000000000000000000000000002000000000000000000000000000000010000000000000001000000000000000200000000000000010000000000000000000000000000000000000000000000"
+    }
+  }
+#-}
+
+// CHECK-LABEL: errors = {"0" = {op = "feature.polynomial"}}
+// CHECK:       [[ONE:%[0-9]+]] = arith.constant 1.000000e+00 : f64
+// CHECK:       scf.for
+// CHECK:         [[X0:%[0-9]+]] = memref.load
+// CHECK:         [[X1:%[0-9]+]] = memref.load
+// CHECK:         scf.if
+// CHECK:         [[SQ:%[0-9]+]] = arith.mulf [[X0]], [[X0]] : f64
+// CHECK-NEXT:    [[P:%[0-9]+]] = arith.mulf [[X1]], [[X0]] : f64
+// CHECK-NEXT:    [[C:%[0-9]+]] = arith.mulf [[P]], [[X0]] : f64
+// CHECK-NOT:     arith.mulf
+// CHECK:         memref.store [[X0]]
+// CHECK:         memref.store [[SQ]]
+// CHECK:         memref.store [[P]]
+// CHECK:         memref.store [[C]]
+// CHECK:         memref.store [[ONE]]
+
+// -----
+
+// KBinsDiscretizer: the bin is the number of inner edges (edges[1], edges[2]) at or below
+// the value (np.searchsorted side="right": a value on an edge is in the bin above it).
+
+func.func @bins(%x: tensor<?x2xf64>) -> tensor<?x1xi64> {
+  %b = feature.discretize %x [1] edges <edges_6 : tensor<4xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+  func.return %b : tensor<?x1xi64>
+}
+
+// CHECK-LABEL: errors = {"0" = {op = "feature.discretize"}}
+// CHECK:       [[E:%[0-9]+]] = memref.get_global @edges_6 : memref<4xf64>
+// CHECK:       scf.for
+// CHECK:         scf.if
+// CHECK:         [[E1:%[0-9]+]] = memref.load [[E]][{{%[0-9]+}}] : memref<4xf64>
+// CHECK-NEXT:    [[GE1:%[0-9]+]] = arith.cmpf oge, [[X:%[0-9]+]], [[E1]] : f64
+// CHECK-NEXT:    [[N1:%[0-9]+]] = arith.extui [[GE1]] : i1 to i64
+// CHECK-NEXT:    [[S1:%[0-9]+]] = arith.addi {{%[0-9]+}}, [[N1]] : i64
+// CHECK-NEXT:    [[E2:%[0-9]+]] = memref.load [[E]][{{%[0-9]+}}] : memref<4xf64>
+// CHECK-NEXT:    [[GE2:%[0-9]+]] = arith.cmpf oge, [[X]], [[E2]] : f64
+// CHECK-NEXT:    [[N2:%[0-9]+]] = arith.extui [[GE2]] : i1 to i64
+// CHECK-NEXT:    [[S2:%[0-9]+]] = arith.addi [[S1]], [[N2]] : i64
+// CHECK-NEXT:    memref.store [[S2]]

@@ -73,6 +73,31 @@ func.func @binary_proba(%df: !pipeline.frame<"age" : f64, "income" : f64, "city"
 
 // -----
 
+// PolynomialFeatures: the products of powers_; KBinsDiscretizer: the bin of each column, as
+// f64 (ordinal) or one-hot (onehot, onehot-dense), from a frame through to_array.
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%df = "test.op"() : () -> !pipeline.frame<"a" : f64, "b" : f64>
+%p = pipeline.transform "PolynomialFeatures" %x params {powers = #pipeline.blob<powers : tensor<6x2xi64>>} : tensor<?x2xf64> -> tensor<?x6xf64>
+%k = pipeline.transform "KBinsDiscretizer" %df params {encode = "ordinal", columns = [{edges = #pipeline.blob<e0 : tensor<4xf64>>}, {edges = #pipeline.blob<e1 : tensor<2xf64>>}]} : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x2xf64>
+%h = pipeline.transform "KBinsDiscretizer" %x params {encode = "onehot-dense", columns = [{edges = #pipeline.blob<e0 : tensor<4xf64>>}, {edges = #pipeline.blob<e2 : tensor<3xf64>>}]} : tensor<?x2xf64> -> tensor<?x5xf64>
+"test.op"(%p, %k, %h) : (tensor<?x6xf64>, tensor<?x2xf64>, tensor<?x5xf64>) -> ()
+
+// CHECK:      %p = feature.polynomial %x powers <powers : tensor<6x2xi64>> : tensor<?x2xf64> -> tensor<?x6xf64>
+// CHECK-NEXT: [[A:%[0-9]+]] = pipeline.to_array %df ["a", "b"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x2xf64>
+// CHECK-NEXT: [[B0:%[0-9]+]] = feature.discretize [[A]][0] edges <e0 : tensor<4xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[F0:%[0-9]+]] = pipeline.cast [[B0]] : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[B1:%[0-9]+]] = feature.discretize [[A]][1] edges <e1 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[F1:%[0-9]+]] = pipeline.cast [[B1]] : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: %k = pipeline.hstack [[F0]], [[F1]] : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x2xf64>
+// CHECK-NEXT: [[C0:%[0-9]+]] = feature.discretize %x[0] edges <e0 : tensor<4xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[H0:%[0-9]+]] = feature.onehot [[C0]] categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[C1:%[0-9]+]] = feature.discretize %x[1] edges <e2 : tensor<3xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[H1:%[0-9]+]] = feature.onehot [[C1]] categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x2xf64>
+// CHECK-NEXT: %h = pipeline.hstack [[H0]], [[H1]] : (tensor<?x3xf64>, tensor<?x2xf64>) -> tensor<?x5xf64>
+
+// -----
+
 // Encoders over a numeric matrix, a single column (no hstack), and an OrdinalEncoder over a frame.
 
 %x = "test.op"() : () -> tensor<?x2xf64>
@@ -275,7 +300,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %y = pipeline.transform "PCA" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
-// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, OneHotEncoder, OrdinalEncoder
+// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, PolynomialFeatures, OneHotEncoder, OrdinalEncoder, KBinsDiscretizer
 
 // -----
 

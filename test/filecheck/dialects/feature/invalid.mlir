@@ -65,7 +65,49 @@
 
 // -----
 
+%x = "test.op"() : () -> tensor<?x3xf64>
+%y = feature.polynomial %x powers <p : tensor<6x2xi64>> : tensor<?x3xf64> -> tensor<?x6xf64>
+
+// CHECK: powers has 2 columns, the input 3
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = feature.polynomial %x powers <p : tensor<6x2xi64>> : tensor<?x2xf64> -> tensor<?x5xf64>
+
+// CHECK: result must be tensor<?x6xf64>
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = feature.polynomial %x powers <p : tensor<6x2xf64>> : tensor<?x2xf64> -> tensor<?x6xf64>
+
+// CHECK: powers must be a 2-D blob of i64
+
+// -----
+
 // Categorical encoding.
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = feature.discretize %x [2] edges <e : tensor<4xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+
+// CHECK: column 2 is out of range
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xf64>
+%y = feature.discretize %x [0] edges <e : tensor<1xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
+
+// CHECK: edges must be a 1-D blob of at least 2 f64 values
+
+// -----
+
+%x = "test.op"() : () -> tensor<?x2xi64>
+%y = feature.discretize %x [0] edges <e : tensor<4xf64>> : tensor<?x2xi64> -> tensor<?x1xi64>
+
+// CHECK: input must hold f64 values
+
+// -----
 
 %df = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %y = feature.encode_strings %df "d" bytes <b : tensor<3xui8>> offsets <o : tensor<2xi64>> table <t : tensor<8xi64>> probes 1 missing -1 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>

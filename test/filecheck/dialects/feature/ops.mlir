@@ -13,6 +13,7 @@
 %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 %nl = feature.normalize %s norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
+%p = feature.polynomial %x powers <powers_8 : tensor<6x2xi64>> : tensor<?x2xf64> -> tensor<?x6xf64>
 
 // CHECK:      %x = "test.op"() : () -> tensor<?x2xf64>
 // CHECK-NEXT: %i = feature.impute %x fill <fill_0 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
@@ -23,6 +24,7 @@
 // CHECK-NEXT: %m = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %k = feature.mul_add %s mul <scale_5 : tensor<2xf64>> add <min_6 : tensor<2xf64>> clip <range_7 : tensor<2xf64>> : tensor<?x2xf64> -> tensor<?x2xf64>
 // CHECK-NEXT: %nl = feature.normalize %s norm l2 : tensor<?x2xf64> -> tensor<?x2xf64>
+// CHECK-NEXT: %p = feature.polynomial %x powers <powers_8 : tensor<6x2xi64>> : tensor<?x2xf64> -> tensor<?x6xf64>
 
 // GENERIC:      %i = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %n = "feature.impute"(%x) <{fill = #pipeline.blob<fill_0 : tensor<2xf64>>}> {finite} : (tensor<?x2xf64>) -> tensor<?x2xf64>
@@ -32,6 +34,7 @@
 // GENERIC-NEXT: %m = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %k = "feature.mul_add"(%s) <{mul = #pipeline.blob<scale_5 : tensor<2xf64>>, add = #pipeline.blob<min_6 : tensor<2xf64>>, clip = #pipeline.blob<range_7 : tensor<2xf64>>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %nl = "feature.normalize"(%s) <{norm = #feature<row_norm l2>}> : (tensor<?x2xf64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %p = "feature.polynomial"(%x) <{powers = #pipeline.blob<powers_8 : tensor<6x2xi64>>}> : (tensor<?x2xf64>) -> tensor<?x6xf64>
 
 // -----
 
@@ -47,6 +50,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
   %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
   %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
   %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
+  %b = feature.discretize %x [1] edges <edges_4 : tensor<5xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
   func.return
 }
 
@@ -60,6 +64,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT:    %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
 // CHECK-NEXT:    %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT:    %b = feature.discretize %x[1] edges <edges_4 : tensor<5xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
 
 // GENERIC:      %cs = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<bytes_0 : tensor<9xui8>>, offsets = #pipeline.blob<offsets_1 : tensor<4xi64>>, table = #pipeline.blob<table_3 : tensor<8xi64>>, probes = 2 : i64, missing = -1 : i64, on_unknown = #feature<on_unknown ignore>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
 // GENERIC-NEXT: %cnone = "feature.encode_strings"(%df) <{column = "city", bytes = #pipeline.blob<bytes_0 : tensor<9xui8>>, offsets = #pipeline.blob<offsets_1 : tensor<4xi64>>, table = #pipeline.blob<table_3 : tensor<8xi64>>, probes = 2 : i64, missing = 2 : i64, missing_marker = 1 : i64, on_unknown = #feature<on_unknown error>}> : (!pipeline.frame<"city" : !pipeline.str, "age" : f64>) -> tensor<?x1xi64>
@@ -70,6 +75,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // GENERIC-NEXT: %o = "feature.onehot"(%cs) <{categories = 3 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %od = "feature.onehot"(%cn) <{categories = 3 : i64, drop = 0 : i64}> : (tensor<?x1xi64>) -> tensor<?x2xf64>
 // GENERIC-NEXT: %r = "feature.ordinal"(%cn) <{missing = 2 : i64}> {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : (tensor<?x1xi64>) -> tensor<?x1xf64>
+// GENERIC-NEXT: %b = "feature.discretize"(%x) <{index = 1 : i64, edges = #pipeline.blob<edges_4 : tensor<5xf64>>}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
 
 // -----
 
