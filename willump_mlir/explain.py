@@ -46,6 +46,7 @@ ARRAY_OPS = {
     **dict.fromkeys(DATE_OPS, "dates (pd.to_datetime, .dt fields, date differences)"),
     pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count, "
     "median), each in a pass over the whole batch before the rows that use it",
+    feature.ArgmaxOp: "row argmax (x.argmax(1), np.argmax(x, axis=1))",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
     feature.EncodeStringsOp: "strings looked up in constant vocabularies (==, isin, isna, "
     "get_dummies, string keys)",
@@ -288,8 +289,8 @@ def explain(compiled: NativeProgram) -> str:
         if spec.kind == "frame" and spec.ordered:
             lines.append(
                 f"  - argument {spec.name!r}: the result depends on the order of its columns "
-                "(pandas reads the frame whole), so a batch whose columns are not the "
-                "example's, in order, runs the original function"
+                "(pandas reads the frame whole, or the code reads its names), so a batch whose "
+                "columns are not the example's, in order, runs the original function"
             )
     if compiled.workers > 1:
         lines.append(
