@@ -215,9 +215,10 @@ def _is_foldable(function: object) -> bool:
         return True
     module = getattr(function, "__module__", None) or ""
     owner = getattr(function, "__self__", None)
-    if isinstance(owner, str) or (
+    if isinstance(owner, (str, pd.Index)) or (
         isinstance(owner, dict) and getattr(function, "__name__", None) in _DICT_VIEWS
-    ):  # "_".join(names), table.items(): pure methods of immutable or unchanged values
+    ):  # "_".join(names), df.columns.drop("id"), table.items(): pure methods of immutable or
+        # unchanged values
         return True
     return module.split(".")[0] in ("numpy", "math") or is_estimator(owner)
 
