@@ -293,3 +293,19 @@ def test_batch_edges_and_row_selections_stay_in_python(fn: Any, why: str) -> Non
 
 
 # endregion
+
+
+LABELS = np.array(["low", "mid", "high", "top"])
+
+
+def labels_by_a_column(df):
+    return LABELS[df["id"] % 4]
+
+
+def test_a_table_indexed_by_a_column_still_runs_in_python() -> None:
+    """Only an argmax's indices (each inside the table) are taken around the native code; a
+    table indexed by a column computed natively runs in Python, counted (an index may be
+    outside it, and numpy raises there)."""
+    compiled = _compiled(labels_by_a_column, FRAME)
+    assert _python(compiled) == ["this indexing is not compiled"]
+    same_on_batches(labels_by_a_column, compiled, _frames()[:5])

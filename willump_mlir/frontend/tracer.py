@@ -2112,10 +2112,12 @@ def _picked_columns(key: object, width: int) -> list[int] | None:
 
 
 def _labels_of(table: Val, indices: Val) -> bool:
-    """A constant 1-D numpy array (``model.classes_``) and a native batch of int64 indices
-    into it."""
+    """A constant 1-D numpy array (``model.classes_``) and the native ``argmax`` of rows no
+    wider than it: an index into it on every row, those a kernel hands back too."""
+    argmax = indices.ssa.owner if indices.ssa is not None else None
     return table.is_static and isinstance(table.value, np.ndarray) and table.value.ndim == 1 \
-        and indices.ssa is not None and indices.ssa.type == vector_of(i64)  # fmt: skip
+        and isinstance(argmax, feature.ArgmaxOp) \
+        and argmax.input.type.get_shape()[1] <= len(table.value)  # fmt: skip
 
 
 def _missing_of(node: ast.expr, frame: str, column: str) -> bool:
