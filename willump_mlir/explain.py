@@ -56,6 +56,8 @@ ARRAY_OPS = {
     pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrFillOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
+    pipeline.StrSplitCountOp: "string lengths, predicates and digits (.str.len, .contains, "
+    "astype)",
     pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
 }

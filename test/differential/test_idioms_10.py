@@ -309,3 +309,60 @@ def test_a_table_indexed_by_a_column_still_runs_in_python() -> None:
     compiled = _compiled(labels_by_a_column, FRAME)
     assert _python(compiled) == ["this indexing is not compiled"]
     same_on_batches(labels_by_a_column, compiled, _frames()[:5])
+
+
+# region 5: pieces of str.split
+
+#: every str.isspace code point between two letters, and other code points beside them
+_SPACED = ["a" + chr(c) + "b" for c in range(0x3001) if not 0xD800 <= c < 0xE000]
+WORDS = pd.DataFrame({"s": ["a b", "c,d", "", "  e  f g ", "Zoë,,ß", "\u3000x\u3000",
+                            " , ", "ǅx\ty"] * 5})  # fmt: skip
+
+
+def word_count(df):
+    return df["s"].str.split().str.len()
+
+
+def comma_pieces(df):
+    return df["s"].str.split(",").str.len() * 2.0
+
+
+def first_word(df):
+    return df["s"].str.split().str[0]
+
+
+def _texts() -> list[pd.DataFrame]:
+    """Every whitespace, Unicode, empty and blank values, missing values (every one, too),
+    object and pyarrow str columns, one row, no rows."""
+    spaced = pd.DataFrame({"s": _SPACED})
+    missing = pd.DataFrame({"s": pd.Series(["a b", None, "", "x,y"], dtype=object)})
+    return [WORDS.iloc[::-1], spaced, spaced.astype({"s": object}), missing,
+            missing.iloc[[1]], WORDS.iloc[[3]], WORDS.iloc[:0],
+            pd.DataFrame({"s": pd.Series([None, None], dtype="str")})]  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [word_count, comma_pieces])
+def test_pieces_of_a_split_are_counted_natively(fn: Any) -> None:
+    """``s.str.split().str.len()`` ran in Python (``str.split`` was not recognised, and
+    ``.str`` of its lists is an object). Now the pieces are counted natively
+    (``pipeline.str_split_count``: runs of ``str.isspace`` code points, or one ASCII
+    separator), int64 as pandas gives them; a missing value at run time runs the original
+    (float64 then, or AttributeError where every value is missing)."""
+    compiled = _compiled(fn, WORDS)
+    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _texts())
+
+
+@pytest.mark.parametrize(("fn", "frame", "why"), [
+    (first_word, WORDS, "this indexing is not compiled"),
+    (word_count, _texts()[3], "counted in Python"),
+])  # fmt: skip
+def test_other_uses_of_a_split_run_in_python(fn: Any, frame: pd.DataFrame, why: str) -> None:
+    """Anything else of the lists (``.str[0]``), and the count where the example has a
+    missing value, runs in Python (pandas makes the lists)."""
+    compiled = _compiled(fn, frame)
+    assert any(why in r for r in _python(compiled)), _python(compiled)
+    same_on_batches(fn, compiled, _texts())
+
+
+# endregion

@@ -45,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     StrLenOp,
     StrMatchOp,
+    StrSplitCountOp,
     StrToIntOp,
     StrType,
     TakeColumnOp,
@@ -1632,6 +1633,9 @@ class Tracer:
         plain = receiver is None or receiver.is_static and inspect.ismodule(receiver.value)
         if plain and is_helper(function):  # the user's own function: traced through
             return self.inliner.call(node, function, args, kwargs)
+        if receiver is not None and receiver.pending is not None \
+                and receiver.pending.kind == "split_str":  # s.str.split().str.len()
+            return self.strings.pieces(receiver, attr, args, kwargs, self.evaluate(node, pieces))
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
@@ -2449,7 +2453,8 @@ def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
             read = [(op.frame, c.data) for c in op.columns.data]
         elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
             read = [(frame, op.column.data)]  # type: ignore[attr-defined]
-        elif isinstance(op, (*STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, TransformOp)):
+        elif isinstance(op, (*STRING_OPS, StrLenOp, StrSplitCountOp, StrMatchOp, StrToIntOp,
+                             TransformOp)):  # fmt: skip
             read = [(v, name) for v in op.operands if isinstance(v.type, FrameType)
                     for name, _ in v.type.columns]  # fmt: skip
         else:
