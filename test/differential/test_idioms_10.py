@@ -221,6 +221,13 @@ def returns_when_not_len(X):
     return X[:, 1] - X[:, 0]
 
 
+def scaled_unless_empty(X):
+    y = X[:, 0]
+    if len(X) > 0:
+        y = y / 2
+    return y
+
+
 @pytest.mark.parametrize("fn", [returns_on_a_flag, returns_in_the_else, returns_when_empty])
 def test_if_with_a_return_on_a_constant_or_emptiness_is_traced(fn: Any) -> None:
     """An ``if`` whose branch returns ran, with the rest of the function, as one Python call
@@ -237,7 +244,7 @@ def test_if_with_a_return_on_a_constant_or_emptiness_is_traced(fn: Any) -> None:
         assert compiled.handoffs.calls["empty"] == 1
 
 
-@pytest.mark.parametrize("fn", [returns_unless_rows, returns_when_not_len])
+@pytest.mark.parametrize("fn", [returns_unless_rows, returns_when_not_len, scaled_unless_empty])
 def test_emptiness_of_an_array_is_guarded(fn: Any) -> None:
     arrays = _arrays()
     compiled = _compiled(fn, arrays[0])

@@ -915,9 +915,11 @@ class Tracer:
 
     def _if(self, stmt: ast.If) -> None:
         """``if USE_LOG:`` on a value known at compile time (an immutable global, a bound
-        argument): the statements of its one branch are traced (each runs in Python on its own
-        if not compiled)."""
+        argument), or on a data argument's emptiness: the statements of its one branch are
+        traced (each runs in Python on its own if not compiled)."""
         branch = self._static_branch(stmt)
+        if branch is None:
+            branch = self._emptiness_branch(stmt)
         if branch is None:
             raise Unsupported("an if statement is not compiled")
         for sub in branch:
