@@ -680,8 +680,8 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
         raise Unhandled(
             f"argument {name!r}:", f"column {column!r} is pandas' nullable {dtype} dtype"
         )
-    if len(values) < SMALL_STRINGS:
-        return _small_string_column(name, column, values)
+    if len(values) < SMALL_STRINGS and isinstance(values, np.ndarray):  # pandas' own str
+        return _small_string_column(name, column, values)  # arrays go to Arrow as they are
     try:
         array = pa.array(values, from_pandas=True)  # type inference rejects bytes and numbers
         if isinstance(array, pa.ChunkedArray):
