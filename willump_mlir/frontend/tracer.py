@@ -632,7 +632,7 @@ class Tracer:
                 nested_return and not later_block) else None  # fmt: skip
             if branch is None and nested_return and not later_block:
                 branch = self._emptiness_branch(stmt)
-            if branch is not None:  # an `if` on a constant or an inlined helper's arguments
+            if branch is not None:  # an `if` on a constant, a helper's arguments, emptiness
                 return self.run(branch + body[i + 1 :])
             if nested_return and not isinstance(stmt, ast.Return):
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
