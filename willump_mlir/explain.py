@@ -294,6 +294,11 @@ def explain(compiled: NativeProgram) -> str:
                 "(pandas reads the frame whole, or the code reads its names), so a batch whose "
                 "columns are not the example's, in order, runs the original function"
             )
+        if spec.nonempty:
+            lines.append(
+                f"  - argument {spec.name!r}: the code branches on whether it is empty "
+                "(traced for the example's rows), so an empty batch runs the original function"
+            )
     if compiled.workers > 1:
         lines.append(
             f"  - a batch of {PARALLEL_ROWS:,} rows or more runs in {compiled.workers} blocks "

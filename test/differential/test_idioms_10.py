@@ -240,6 +240,7 @@ def test_if_with_a_return_on_a_constant_or_emptiness_is_traced(fn: Any) -> None:
     same_on_batches(fn, compiled, _rows_of(FRAME))
     emptiness = fn is returns_when_empty
     assert compiled.traced.arguments[0].nonempty == emptiness
+    assert ("branches on whether it is empty" in compiled.explain()) == emptiness
     if emptiness:
         assert compiled.handoffs.calls["empty"] == 1
 
