@@ -1612,6 +1612,34 @@ class StrLenOp(_StrToVectorOp):
 
 
 @irdl_op_definition
+class StrSplitCountOp(_StrToVectorOp):
+    """``s.str.split().str.len()``: the number of pieces of each value split on runs of
+    ``str.isspace`` code points (none of a blank value); with ``sep`` (one ASCII byte,
+    ``s.str.split(",")``), one more than the times it occurs. NaN for a missing value.
+
+    ```mlir
+    %n = pipeline.str_split_count %s : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+    %k = pipeline.str_split_count %s sep "," : !pipeline.frame<"c" : !pipeline.str>
+           -> tensor<?xf64>
+    ```
+    """
+
+    name = "pipeline.str_split_count"
+    sep = opt_prop_def(StringAttr)
+    assembly_format = "$input (`sep` $sep^)? attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, sep: str | None = None):
+        properties = {} if sep is None else {"sep": StringAttr(sep)}
+        IRDLOperation.__init__(self, operands=[input], properties=properties,
+                               result_types=[vector_of(f64)])  # fmt: skip
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.sep is not None and not (len(self.sep.data) == 1 and self.sep.data.isascii()):
+            raise VerifyException("sep must be one ASCII character")
+
+
+@irdl_op_definition
 class StrMatchOp(IRDLOperation):
     """``s.str.contains(pattern, regex=False)``, ``startswith`` or ``endswith`` of a literal
     (a :func:`text_attr`, compared as UTF-8 bytes). ``na`` says what a missing value gives:
@@ -1779,6 +1807,7 @@ Pipeline = Dialect(
         StrConcatOp,
         StrFillOp,
         StrLenOp,
+        StrSplitCountOp,
         StrMatchOp,
         StrToIntOp,
         # Opaque Python

@@ -959,6 +959,7 @@ class KernelEmitter(
         pipeline.StrConcatOp: StringEmitter.str_concat,
         pipeline.StrFillOp: StringEmitter.str_fill,
         pipeline.StrLenOp: StringEmitter.str_len,
+        pipeline.StrSplitCountOp: StringEmitter.str_split_count,
         pipeline.StrMatchOp: StringEmitter.str_match,
         pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]

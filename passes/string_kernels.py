@@ -1,5 +1,6 @@
 """Row code of the ``pipeline`` string ops (``str_case``, ``str_strip``, ``str_slice``,
-``str_concat``, ``str_fill``, ``str_len``, ``str_match``): a mixin of ``KernelEmitter``.
+``str_concat``, ``str_fill``, ``str_len``, ``str_split_count``, ``str_match``): a mixin of
+``KernelEmitter``.
 
 A string in a row is a :class:`StrRow`: UTF-8 bytes ``data[start:end]`` and the missing
 flag of the column's representation (0 present, else missing: ``marshal.missing_flag``). A
@@ -127,6 +128,32 @@ class StringEmitter:
         count = self.emit(arith.SIToFPOp(self.cast(self.count_code_points(text), i64), f64))
         missing = self.cmpi("ne", text.missing, self.constant(0, i8))
         return [self.select(missing, self.constant(float("nan"), f64), count)]
+
+    def str_split_count(self: KernelEmitter, op: pipeline.StrSplitCountOp) -> list[SSAValue]:
+        text = self.str_input(op.input)
+        if op.sep is not None:  # one more piece than occurrences of the byte
+            sep = self.constant(ord(op.sep.data), i8)
+            (count,) = self.for_range(
+                text.start, text.end, [self.constant(1, index)],
+                lambda p, c: [self.iadd(c[0], self.as_count(
+                    self.cmpi("eq", self.load(text.data, p), sep)))],
+            )  # fmt: skip
+        else:  # a piece starts at each non-space code point after a space (or the start)
+
+            def step(v: list[SSAValue]) -> list[SSAValue]:
+                position, inside, pieces = v
+                cp, size = self.decode_utf8(text.data, position)
+                word = self.negate(self.in_ranges(cp, WHITESPACE))
+                starts = self.emit(arith.AndIOp(word, self.negate(inside)))
+                return [self.iadd(position, size), word, self.iadd(pieces, self.as_count(starts))]
+
+            _, _, count = self.while_loop(
+                [text.start, self.constant(0, i1), self.constant(0, index)],
+                lambda v: self.cmpi("ult", v[0], text.end), step,
+            )  # fmt: skip
+        pieces = self.emit(arith.SIToFPOp(self.cast(count, i64), f64))
+        missing = self.cmpi("ne", text.missing, self.constant(0, i8))
+        return [self.select(missing, self.constant(float("nan"), f64), pieces)]
 
     def bytes_at(self: KernelEmitter, text: StrRow, position: SSAValue, pattern: bytes,
                  ignore_case: bool = False) -> SSAValue:  # fmt: skip

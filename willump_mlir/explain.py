@@ -46,6 +46,7 @@ ARRAY_OPS = {
     **dict.fromkeys(DATE_OPS, "dates (pd.to_datetime, .dt fields, date differences)"),
     pipeline.ReduceOp: "batch reductions (pandas mean, sum, min, max, std, var, count, "
     "median), each in a pass over the whole batch before the rows that use it",
+    feature.ArgmaxOp: "row argmax (x.argmax(1), np.argmax(x, axis=1))",
     feature.GatherRowsOp: "table joins and lookups as hash joins, one op per table",
     feature.EncodeStringsOp: "strings looked up in constant vocabularies (==, isin, isna, "
     "get_dummies, string keys)",
@@ -55,6 +56,8 @@ ARRAY_OPS = {
     pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrFillOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
+    pipeline.StrSplitCountOp: "string lengths, predicates and digits (.str.len, .contains, "
+    "astype)",
     pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
 }
@@ -288,8 +291,13 @@ def explain(compiled: NativeProgram) -> str:
         if spec.kind == "frame" and spec.ordered:
             lines.append(
                 f"  - argument {spec.name!r}: the result depends on the order of its columns "
-                "(pandas reads the frame whole), so a batch whose columns are not the "
-                "example's, in order, runs the original function"
+                "(pandas reads the frame whole, or the code reads its names), so a batch whose "
+                "columns are not the example's, in order, runs the original function"
+            )
+        if spec.nonempty:
+            lines.append(
+                f"  - argument {spec.name!r}: the code branches on whether it is empty "
+                "(traced for the example's rows), so an empty batch runs the original function"
             )
     if compiled.workers > 1:
         lines.append(

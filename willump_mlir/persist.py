@@ -310,6 +310,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
                 "ordered": a.ordered,
                 "named": a.named,
                 "unused": a.unused,
+                "nonempty": a.nonempty,
                 "example": None if a.example is None else a.example.to_json(),
             }
             for a in traced.arguments
@@ -622,6 +623,7 @@ def _frontend_result(
             bool(a.get("ordered", False)),
             a.get("named"),
             a.get("unused"),
+            bool(a.get("nonempty", False)),
         )
         for a in spec["arguments"]
     ]

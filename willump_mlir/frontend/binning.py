@@ -9,7 +9,8 @@
   float64 otherwise: on an int64 example the codes are a speculative cast (a batch with a
   NaN code runs the original function); on a float64 example they are ``unstable``
   (``stability.check_results``: native only where a model, a comparison or float
-  arithmetic reads them). Edges from the batch (``bins=4``) and labels run in Python.
+  arithmetic reads them). Edges from the batch (``bins=4``, ``pd.qcut``) and labels run in
+  Python.
 
 The edges are pandas' or numpy's own after their checks (``retbins``, the example's
 call). Integer edges compare with an int64 ``x`` as int64, otherwise both are float64,
@@ -49,6 +50,9 @@ class Binning:
         binners: dict[object, Callable[..., Val]] = {
             pd.cut: self.cut, np.digitize: self.digitize, np.searchsorted: self.searchsorted,
         }  # fmt: skip
+        if function is pd.qcut:
+            raise Unsupported("pd.qcut computes the edges from the batch's quantiles: it runs "
+                              "in Python")  # fmt: skip
         binner = next((b for f, b in binners.items() if function is f), None)
         if binner is None:
             return None

@@ -440,16 +440,20 @@ class EstimatorLowering:
 
     def _labels(self, est: object, indices: Val, expected: object) -> Val:
         """Class indices -> labels: ``classes_.take(indices)`` in Python."""
-        classes = params.class_labels(est)
+        result = self.take(params.class_labels(est), indices,
+                           f"{type(est).__name__}.classes_.take(indices)")  # fmt: skip
+        if not np.array_equal(np.asarray(result.value), np.asarray(expected)):
+            raise Unsupported(f"{type(est).__name__}.predict is not argmax of its decision")
+        return result
+
+    def take(self, classes: np.ndarray, indices: Val, source: str) -> Val:
+        """``classes.take(indices)`` of native int64 indices, in Python around the native
+        code (class labels: ``predict``, ``model.classes_[p.argmax(1)]``)."""
 
         def labels(index: np.ndarray) -> np.ndarray:
             return classes.take(index)
 
-        result = self.tracer.python_op(
+        return self.tracer.python_op(
             "classes_take", labels, [indices],
-            "class labels are looked up in classes_ with numpy.take",
-            f"{type(est).__name__}.classes_.take(indices)", wraps=True,
+            "class labels are looked up in classes_ with numpy.take", source, wraps=True,
         )  # fmt: skip
-        if not np.array_equal(np.asarray(result.value), np.asarray(expected)):
-            raise Unsupported(f"{type(est).__name__}.predict is not argmax of its decision")
-        return result

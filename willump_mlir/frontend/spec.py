@@ -107,6 +107,9 @@ class ArgumentSpec:
     #: runs the original (pandas may raise there); None (a save from before this field):
     #: every column of ``named``
     unused: list[str] | None = None
+    #: a data argument whose emptiness a branch tests (``if len(df) == 0: return ...``):
+    #: traced for the example's rows, so an empty batch runs the original
+    nonempty: bool = False
 
     def example_dtype(self, column: str) -> str | None:
         """The example's dtype of ``column`` (``""``: of the value itself), if known."""

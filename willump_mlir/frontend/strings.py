@@ -40,7 +40,7 @@ import pandas as pd
 from pandas.core.strings.accessor import StringMethods
 from xdsl.dialects import func
 from xdsl.dialects.builtin import i64
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from willump_mlir.dialects import feature
 from willump_mlir.dialects.pipeline import (
@@ -54,6 +54,7 @@ from willump_mlir.dialects.pipeline import (
     StrLenOp,
     StrMatchOp,
     StrSliceOp,
+    StrSplitCountOp,
     StrStripOp,
     StrToIntOp,
     StrType,
@@ -67,7 +68,7 @@ from . import text_tables
 from .fallback import PythonFunction, check_aligned
 from .spec import PythonCall, Unsupported
 from .types import column_kind
-from .values import Val
+from .values import Pending, Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -76,7 +77,8 @@ if TYPE_CHECKING:
 REGEX_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 #: Ops that read a transformed column inside native code; any other use needs it in Python.
 NATIVE_READERS = (
-    *STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp, feature.DecodeTextOp,
+    *STRING_OPS, StrLenOp, StrSplitCountOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp,
+    feature.DecodeTextOp,
     TransformOp,  # a vectorizer's or encoder's: feature.decode_text / encode_strings
 )
 
@@ -120,7 +122,12 @@ class StringColumns:
         self.lengths: list[SSAValue] = []
 
     def accessor(self, base: Val, value: object) -> Val | None:
-        """``s.str`` of a native str column: the accessor, with the column's IR value."""
+        """``s.str`` of a native str column: the accessor, with the column's IR value; of
+        ``s.str.split(...)`` kept as its column, pending too (``pieces``)."""
+        if base.pending is not None and base.pending.kind == "split" \
+                and isinstance(value, StringMethods):  # fmt: skip
+            return Val(value, pending=Pending("split_str", base, {}, lambda s: s.str,
+                                              base.pending.text + ".str", base.pending.reason))
         if not _str_column(base) or not isinstance(value, StringMethods):
             return None
         return Val(value, base.ssa)
@@ -178,6 +185,8 @@ class StringColumns:
             return self.subscript(receiver, key, value, source)
         if attr == "len" and not given and not keywords:
             return self._length(column, value)
+        if attr == "split":
+            return self._split(receiver, given, keywords, value, source)
         if attr in ("contains", "startswith", "endswith"):
             return self._match(receiver, attr, given, keywords, value)
         return None
@@ -195,16 +204,52 @@ class StringColumns:
             return None
         return self.tracer._checked(StrToIntOp(receiver.ssa), value)  # type: ignore[arg-type]
 
-    def _length(self, column: SSAValue, value: object) -> Val | None:
+    def _split(self, receiver: Val, given: list, keywords: dict, value: object,
+               source: str) -> Val | None:  # fmt: skip
+        """``s.str.split()`` or ``s.str.split(c)`` (one ASCII character), kept as the column
+        until ``.str.len()`` counts its pieces natively; pandas makes the lists for any
+        other use."""
+        bound = dict(zip(["pat", "n", "expand", "regex"], given, strict=False)) | keywords
+        sep = bound.get("pat")
+        if len(given) > 4 or set(bound) - {"pat", "n", "expand", "regex"} \
+                or bound.get("n", -1) not in (None, -1, 0) or bound.get("expand", False) \
+                or bound.get("regex") not in (None, False) or not isinstance(value, pd.Series) \
+                or not (sep is None or isinstance(sep, str) and len(sep) == 1
+                        and sep.isascii()):  # fmt: skip
+            return None
+        pending = Pending("split", receiver, {"sep": sep}, lambda s: s.split(sep), source,
+                          "str.split makes a list per row, a Python object")  # fmt: skip
+        return Val(value, pending=pending)
+
+    def pieces(self, accessor: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val | None:  # fmt: skip
+        """``.str.len()`` of ``s.str.split(...)``: the number of pieces of each value, int64
+        (a missing value at run time runs the original, which may raise)."""
+        assert accessor.pending is not None
+        split = accessor.pending.source.pending
+        assert split is not None and split.source.ssa is not None
+        if attr != "len" or args or kwargs:
+            return None
+        if not isinstance(value, pd.Series) or value.dtype != np.int64:
+            raise Unsupported("with missing values (as on the example) the pieces are counted "
+                              "in Python: pandas raises AttributeError for .str of the lists "
+                              "of a batch whose every value is missing")  # fmt: skip
+        sep = split.options["sep"]
+        return self._length(split.source.ssa, value, lambda c: StrSplitCountOp(c, sep))  # type: ignore[arg-type]
+
+    def _length(self, column: SSAValue, value: object,
+                counted: Callable[[SSAValue], Operation] = StrLenOp) -> Val | None:
+        """``s.str.len()`` (or another count per value, ``counted``) of a str column: f64
+        with NaN where the example has a missing value, else int64 (module doc)."""
         if isinstance(value, pd.Series) and value.dtype == np.float64:  # missing values: NaN
-            length = self.tracer._checked(StrLenOp(column), value)
+            length = self.tracer._checked(counted(column), value)
             self.lengths.append(length.ssa)  # type: ignore[arg-type]
             return length
         if not isinstance(value, pd.Series) or value.dtype != np.int64:
             raise Unsupported("pandas gives int64 lengths, or float64 when the batch has a "
                               "missing value (as on the example), so the dtype depends on "
                               "the rows")  # fmt: skip
-        length = self.tracer.emit(StrLenOp(column)).results[0]  # type: ignore[arg-type]
+        length = self.tracer.emit(counted(column)).results[0]
         # int64: a missing value at run time (NaN: float64) runs the original function
         return self.tracer._checked(CastOp(length, i64, speculative=True), value)
 

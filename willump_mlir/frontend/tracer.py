@@ -12,6 +12,7 @@ import copy
 import functools
 import inspect
 import itertools
+import operator
 import textwrap
 import warnings
 from collections.abc import Callable, Collection, Iterable
@@ -28,6 +29,7 @@ from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.blobs import BlobStore
+from willump_mlir.dialects import feature
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     NUMERIC_ELEMENTS,
@@ -43,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     StrLenOp,
     StrMatchOp,
+    StrSplitCountOp,
     StrToIntOp,
     StrType,
     TakeColumnOp,
@@ -52,6 +55,7 @@ from willump_mlir.dialects.pipeline import (
     WhereOp,
     batch_of,
     is_sparse,
+    vector_of,
 )
 
 from .binning import Binning
@@ -133,6 +137,13 @@ _BINARY_UFUNCS: dict[object, str] = {
     np.less: "lt", np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
     np.equal: "eq", np.not_equal: "ne",
 }  # fmt: skip
+#: Python's comparisons, by AST operator; and each with its operands swapped.
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+}  # fmt: skip
+_FLIPPED = {operator.lt: operator.gt, operator.gt: operator.lt, operator.le: operator.ge,
+            operator.ge: operator.le}  # fmt: skip
 #: ``np.isnan``, ``np.isinf``, ``np.isfinite`` of a batch: ``x != x``, ``|x| == inf``,
 #: ``|x| < inf`` (false for ints, as numpy's).
 _FLOAT_TESTS: dict[object, str] = {np.isnan: "ne", np.isinf: "eq", np.isfinite: "lt"}
@@ -176,7 +187,7 @@ ROW_SUM_LAYOUT = (
 )
 #: Static iterables unrolled while tracing (sets are not: their order is the hash's).
 _UNROLLED = (list, tuple, range, dict, type({}.keys()), type({}.values()), type({}.items()),
-             zip, enumerate, str)  # fmt: skip
+             zip, enumerate, str, pd.Index)  # fmt: skip
 _STATEMENT_NAMES: dict[type, str] = {
     ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
     ast.With: "a with statement", ast.Try: "a try statement",
@@ -214,9 +225,10 @@ def _is_foldable(function: object) -> bool:
         return True
     module = getattr(function, "__module__", None) or ""
     owner = getattr(function, "__self__", None)
-    if isinstance(owner, str) or (
+    if isinstance(owner, (str, pd.Index)) or (
         isinstance(owner, dict) and getattr(function, "__name__", None) in _DICT_VIEWS
-    ):  # "_".join(names), table.items(): pure methods of immutable or unchanged values
+    ):  # "_".join(names), df.columns.drop("id"), table.items(): pure methods of immutable or
+        # unchanged values
         return True
     return module.split(".")[0] in ("numpy", "math") or is_estimator(owner)
 
@@ -362,6 +374,8 @@ class Tracer:
         self._evaluating = False  # an assembled frame is its example value, not a Python op
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self.named: set[tuple[int, str]] = set()  # (data argument, column) the code names
+        self.ordered: set[int] = set()  # data arguments whose column names the code reads
+        self.nonempty: set[int] = set()  # data arguments whose emptiness a branch tests
         self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
         # a Python call's pandas result -> the argument whose index it is checked to keep
         self.index_roots: dict[SSAValue, SSAValue] = {}
@@ -622,10 +636,14 @@ class Tracer:
                 if i == start:
                     self.opaque_statements(body[start:stop], why, returns=False)
                 continue
-            branch = self._static_branch(stmt) if self.inliner.active else None
-            if branch is not None:  # an inlined helper's `if` on its arguments: one branch
-                return self.run(branch + body[i + 1 :])
             nested_return = any(isinstance(s, ast.Return) for s in ast.walk(stmt))
+            later_block = block is not None and block[0] > i  # its indices are this body's
+            branch = self._static_branch(stmt) if self.inliner.active or (
+                nested_return and not later_block) else None  # fmt: skip
+            if branch is None and nested_return and not later_block:
+                branch = self._emptiness_branch(stmt)
+            if branch is not None:  # an `if` on a constant, a helper's arguments, emptiness
+                return self.run(branch + body[i + 1 :])
             if nested_return and not isinstance(stmt, ast.Return):
                 kind = _STATEMENT_NAMES.get(type(stmt), f"a {type(stmt).__name__} statement")
                 reason = f"{kind} containing return is not compiled"
@@ -664,6 +682,50 @@ class Tracer:
         self.rollback(mark)
         self.notes[notes:] = []
         return None
+
+    def _emptiness_branch(self, stmt: ast.stmt) -> list[ast.stmt] | None:
+        """The statements an ``if`` on whether a data argument is empty (``len(df) == 0``,
+        ``not len(X)``, ``X.shape[0] > 0``) runs on the example's rows, which every non-empty
+        batch takes too: the argument is ``nonempty`` (an empty batch runs the original).
+        None for another statement or condition, or an empty example."""
+        if not isinstance(stmt, ast.If):
+            return None
+        test, negated = stmt.test, False
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negated = test.operand, not negated
+        rows, compare, bound = test, operator.ne, 0  # `if len(df):` is `len(df) != 0`
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _COMPARE:
+            left, right = test.left, test.comparators[0]
+            compare = _COMPARE[type(test.ops[0])]
+            if isinstance(left, ast.Constant):  # 0 == len(df)
+                left, right, compare = right, left, _FLIPPED.get(compare, compare)
+            if not (isinstance(right, ast.Constant) and type(right.value) is int
+                    and right.value in (0, 1)):  # fmt: skip
+                return None
+            rows, bound = left, right.value
+        empty, one, two = (compare(n, bound) for n in (0, 1, 2))
+        position = self._row_count_of(rows)
+        if position is None or one != two or empty == one:
+            return None  # decided by more than emptiness, or not by it at all
+        self.nonempty.add(position)
+        return stmt.body if one != negated else stmt.orelse
+
+    def _row_count_of(self, node: ast.expr) -> int | None:
+        """The block argument position of ``X`` in ``len(X)`` or ``X.shape[0]``, ``X`` a data
+        argument as given, with rows on the example; None for another expression."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 \
+                and not node.keywords and self._lower_Name(node.func).value is len:  # fmt: skip
+            name = node.args[0]
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "shape" and isinstance(node.slice, ast.Constant) \
+                and node.slice.value == 0:  # fmt: skip
+            name = node.value.value
+        else:
+            return None
+        val = self.env.get(name.id) if isinstance(name, ast.Name) else None
+        if val is None or not isinstance(val.ssa, BlockArgument) or not _rows(val.value):
+            return None
+        return val.ssa.index
 
     def returned(self, stmt: ast.Return) -> list[Val]:
         """Trace a ``return``; if lowering it fails, it runs in Python (``statement``)."""
@@ -863,9 +925,11 @@ class Tracer:
 
     def _if(self, stmt: ast.If) -> None:
         """``if USE_LOG:`` on a value known at compile time (an immutable global, a bound
-        argument): the statements of its one branch are traced (each runs in Python on its own
-        if not compiled)."""
+        argument), or on a data argument's emptiness: the statements of its one branch are
+        traced (each runs in Python on its own if not compiled)."""
         branch = self._static_branch(stmt)
+        if branch is None:
+            branch = self._emptiness_branch(stmt)
         if branch is None:
             raise Unsupported("an if statement is not compiled")
         for sub in branch:
@@ -1144,6 +1208,8 @@ class Tracer:
                 return index_of(base, self.evaluate(node, pieces))
             if node.attr == "str":  # a str column's .str accessor (frontend.strings)
                 return self.strings.accessor(base, self.evaluate(node, pieces))
+            if node.attr == "columns" and is_frame(base):
+                return self._column_names(base, self.evaluate(node, pieces))
             if base.columns is not None:  # an assembled frame: a column, or its matrix
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
@@ -1165,6 +1231,22 @@ class Tracer:
             return None
 
         return self._recognised(node, pieces, build, f"attribute .{node.attr} is not compiled")
+
+    def _column_names(self, frame: Val, value: object) -> Val | None:
+        """``X.columns`` of a frame argument, a selection of one or an assembled frame: the
+        example's names, a constant (a comprehension over them is unrolled). The frame
+        arguments they come from (every one, for an assembled frame) are ``ordered``: a batch
+        whose columns are not the example's, in order, runs the original."""
+        if frame.ssa is None:
+            self.ordered.update(a.index for a in self.block.args if isinstance(a.type, FrameType))
+            return Val(value)
+        source = frame.ssa
+        while isinstance(source.owner, SelectColumnsOp):
+            source = source.owner.frame
+        if not isinstance(source, BlockArgument):
+            return None  # a frame Python computed: its columns are the batch's
+        self.ordered.add(source.index)
+        return Val(value)
 
     @staticmethod
     def _as_array(val: Val, value: object) -> Val:
@@ -1277,6 +1359,8 @@ class Tracer:
 
         def build() -> Val | None:
             typ = base.ssa.type if base.ssa is not None else None
+            if not index.is_static and _labels_of(base, index):  # model.classes_[p.argmax(1)]
+                return self._taken(base.value, index, self.evaluate(node, pieces), node)  # type: ignore[arg-type]
             if not index.is_static:
                 return self.lookups.subscript(node, pieces, base, index)
             key = index.value
@@ -1307,6 +1391,27 @@ class Tracer:
             return None
 
         return self._recognised(node, pieces, build, "this indexing is not compiled")
+
+    def _taken(self, table: np.ndarray, indices: Val, value: object, node: ast.expr) -> Val:
+        """``table[indices]``, ``value`` on the example: numpy's ``take`` of the native
+        indices, around the native code (``EstimatorLowering.take``)."""
+        taken = self.estimators.take(table, indices, ast.unparse(node))
+        if not (isinstance(value, np.ndarray) and value.dtype == taken.value.dtype  # type: ignore[union-attr]
+                and np.array_equal(value, taken.value)):  # type: ignore[arg-type]  # fmt: skip
+            raise Unsupported("the indexing is not numpy's take of the indices")
+        return taken
+
+    def _labels_where(self, mask: Val, labels: tuple[str, str], value: object) -> Val:
+        """``np.where(mask, "yes", "no")`` of a native mask: numpy picks the labels, around
+        the native code."""
+        yes, no = labels
+
+        def where(condition: np.ndarray) -> np.ndarray:
+            return np.where(condition, yes, no)
+
+        return self.python_op("labels_where", where, [mask], "labels are chosen by "
+                              "numpy.where from the native mask",
+                              f"np.where(mask, {yes!r}, {no!r})", wraps=True)  # fmt: skip
 
     def _operand(self, val: Val, other: Val) -> SSAValue:
         """A binary/where operand: a batch of f64/i64/i1, or a number as ``pipeline.constant``
@@ -1543,6 +1648,9 @@ class Tracer:
         plain = receiver is None or receiver.is_static and inspect.ismodule(receiver.value)
         if plain and is_helper(function):  # the user's own function: traced through
             return self.inliner.call(node, function, args, kwargs)
+        if receiver is not None and receiver.pending is not None \
+                and receiver.pending.kind == "split_str":  # s.str.split().str.len()
+            return self.strings.pieces(receiver, attr, args, kwargs, self.evaluate(node, pieces))
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
@@ -1580,6 +1688,10 @@ class Tracer:
         looked_up = self.lookups.call(node, pieces, receiver, args, kwargs)
         if looked_up is not None:
             return looked_up
+        if attr == "argmax" and receiver is not None and receiver.ssa is not None:
+            return self._argmax(receiver, args, kwargs, self.evaluate(node, pieces))
+        if function is np.argmax and args:
+            return self._argmax(args[0], args[1:], kwargs, self.evaluate(node, pieces))
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype", "na_value"}:
@@ -1686,6 +1798,8 @@ class Tracer:
                 or (condition.type.get_element_type() != i1)
             ):
                 raise Unsupported("np.where needs a batch of booleans as its condition")
+            if all(isinstance(a.value, str) for a in args[1:]) and condition.type == vector_of(i1):
+                return self._labels_where(args[0], (args[1].value, args[2].value), value)  # type: ignore[arg-type]
             if args[1].is_static and args[2].is_static:  # the else branch made a batch
                 then_value = self._operand(args[1], args[0])
                 else_value = self._constant_batch(self._operand(args[2], args[0]), condition)
@@ -1698,6 +1812,20 @@ class Tracer:
                 raise Unsupported(f"np.where operands do not broadcast: {error}") from None
             return self._checked(op, value)
         return None
+
+    def _argmax(self, x: Val, args: list[Val], kwargs: dict[str, Val], value: object) -> Val:
+        """``x.argmax(1)`` or ``np.argmax(x, axis=1)`` of a 2-D array of floats: the index of
+        each row's largest value (``feature.argmax``: the first on ties, the first NaN)."""
+        axis = (args or [kwargs.get("axis", Val(None))])[0]
+        typ = x.ssa.type if x.ssa is not None else None
+        if len(args) > 1 or set(kwargs) - {"axis"} or not axis.is_static \
+                or axis.value not in (1, -1) or not isinstance(x.value, np.ndarray):  # fmt: skip
+            raise Unsupported("only argmax(axis=1) of a 2-D numpy array is compiled")
+        if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 2 \
+                or typ.get_element_type() not in (f64, f32) or typ.get_shape()[1] < 2:  # fmt: skip
+            raise Unsupported(f"argmax of {typ} is not compiled (it is of float rows of two "
+                              "or more values)")  # fmt: skip
+        return self._checked(feature.ArgmaxOp(x.ssa), value)
 
     def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
         """A batch of ``rows``' shape holding ``constant`` (``pipeline.broadcast``)."""
@@ -2012,6 +2140,15 @@ def _picked_columns(key: object, width: int) -> list[int] | None:
     ):  # fmt: skip
         return None
     return [int(i) % width for i in picks]
+
+
+def _labels_of(table: Val, indices: Val) -> bool:
+    """A constant 1-D numpy array (``model.classes_``) and the native ``argmax`` of rows no
+    wider than it: an index into it on every row, those a kernel hands back too."""
+    argmax = indices.ssa.owner if indices.ssa is not None else None
+    return table.is_static and isinstance(table.value, np.ndarray) and table.value.ndim == 1 \
+        and isinstance(argmax, feature.ArgmaxOp) \
+        and argmax.input.type.get_shape()[1] <= len(table.value)  # fmt: skip
 
 
 def _missing_of(node: ast.expr, frame: str, column: str) -> bool:
@@ -2343,7 +2480,8 @@ def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
             read = [(op.frame, c.data) for c in op.columns.data]
         elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
             read = [(frame, op.column.data)]  # type: ignore[attr-defined]
-        elif isinstance(op, (*STRING_OPS, StrLenOp, StrMatchOp, StrToIntOp, TransformOp)):
+        elif isinstance(op, (*STRING_OPS, StrLenOp, StrSplitCountOp, StrMatchOp, StrToIntOp,
+                             TransformOp)):  # fmt: skip
             read = [(v, name) for v in op.operands if isinstance(v.type, FrameType)
                     for name, _ in v.type.columns]  # fmt: skip
         else:
@@ -2440,6 +2578,10 @@ def trace_to_module(
         data[position].named = [*(data[position].named or []), column]
     for spec in data:
         spec.unused = [c for p, c in sorted(unused) if data[p] is spec]
+    for position in tracer.ordered:
+        data[position].ordered = True
+    for position in tracer.nonempty:
+        data[position].nonempty = True
     module.verify()  # a VerifyException is the compiler's failure: wm.compile retries
     returns_sparse = len(returned) == 1 and sp.issparse(returned[0].value)
     return FrontendResult(module, tracer.blobs, specs, dict(tracer.calls),

@@ -904,6 +904,9 @@ class NativeProgram:
             if spec.kind == "array" and spec.bools:
                 marshal.check_float_read(spec.name, value.dtype, spec.bools[""],
                                          spec.example_dtype(""))  # fmt: skip
+            if spec.nonempty and not count:
+                raise marshal.Unhandled(f"argument {spec.name!r}:", "has no rows, where the "
+                                        "code branches on its emptiness", kind="empty")  # fmt: skip
             if rows is not None and count != rows:
                 raise marshal.InputError(
                     f"argument {spec.name!r} has {count} rows but earlier data arguments "

@@ -904,6 +904,24 @@ func.func @names(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>)
 
 // -----
 
+// The pieces of str.split(): a while loop decoding code points, a piece starting at each
+// non-space one after a space; of str.split(","): a loop counting the byte.
+func.func @pieces(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, tensor<?xf64>) {
+  %w = pipeline.str_split_count %df : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %c = pipeline.str_split_count %df sep "," : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  func.return %w, %c : tensor<?xf64>, tensor<?xf64>
+}
+
+// CHECK: func.func @pieces_stage0(
+// CHECK: scf.while
+// CHECK: arith.xori
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+// CHECK: scf.for
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+
+// -----
+
 // fillna of a str column: a missing row gets the fill value's bytes, a present one its own,
 // in a scratch buffer sized by the fill value plus the column's longest row; no row is missing.
 func.func @filled(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {

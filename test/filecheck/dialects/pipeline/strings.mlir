@@ -8,6 +8,8 @@
 %f = pipeline.str_slice %s [-1] : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %n = pipeline.str_concat %h, %t pieces ["<", " ", ">"] : (!pipeline.frame<"c" : !pipeline.str>, !pipeline.frame<"d" : !pipeline.str>) -> !pipeline.frame<"c" : !pipeline.str>
 %k = pipeline.str_len %n : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+%p = pipeline.str_split_count %s : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+%q = pipeline.str_split_count %s sep "," : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 %m = pipeline.str_match "contains" %f "ss" na "python" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %i = pipeline.str_match "endswith" %s "Ab" na "false" ignore_case : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
@@ -19,6 +21,8 @@
 // CHECK: pipeline.str_slice %{{.*}} [-1]
 // CHECK: pipeline.str_concat %{{.*}}, %{{.*}} pieces ["<", " ", ">"]
 // CHECK: pipeline.str_len %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+// CHECK: pipeline.str_split_count %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+// CHECK: pipeline.str_split_count %{{.*}} sep "," : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 // CHECK: pipeline.str_match "contains" %{{.*}} "ss" na "python"
 // CHECK: pipeline.str_match "endswith" %{{.*}} "Ab" na "false" ignore_case
 // CHECK: pipeline.str_to_int %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
