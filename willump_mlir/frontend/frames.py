@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op, narrow_floats
 from .fallback import check_aligned, same_index
+from .narrow_ints import is_narrow
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
@@ -138,7 +139,9 @@ class FrameAssembly:
         items = []
         for name in names:
             column = value[name]
-            if isinstance(typ.dtype_of(name), StrType) or not _native_dtype(column.dtype):
+            if isinstance(typ.dtype_of(name), StrType) or not (
+                _native_dtype(column.dtype) or is_narrow(column.dtype)
+            ):
                 # a str column, or one carried as it is (nullable Int64, int32...: no native
                 # op computes on it); Python code gets the frame's own column
                 select = self.tracer.emit(SelectColumnsOp(frame.ssa, [name]))
@@ -519,6 +522,8 @@ class FrameAssembly:
             return Val(value, op.result)
         inputs = []
         for item in frame.items:
+            if item.narrow is not None and getattr(value, "dtype", None) == np.float64:
+                item = Val(item.value, item.narrow)  # its values, converted exactly
             if not _vector(item):
                 raise Unsupported("a column of the frame is not numeric")
             assert item.ssa is not None and isinstance(item.ssa.type, TensorType)
@@ -532,7 +537,8 @@ class FrameAssembly:
         matrix. A category column is the code ``est`` maps its value to; the result then
         stands for the frame itself (``est`` predicts on the frame, as the code does)."""
         assert frame.items is not None and isinstance(frame.value, pd.DataFrame)
-        if not all(_vector(item) or item.category is not None for item in frame.items):
+        if not all(_vector(item) or item.category is not None or item.narrow is not None
+                   for item in frame.items):  # fmt: skip
             # str columns (a ColumnTransformer's one-hot encoder): the model reads the frame
             raise Unsupported("a column of the frame is not numeric")
         if all(item.category is None for item in frame.items):

@@ -87,6 +87,7 @@ from .inlining import (
     passed_to_helper,
 )
 from .inlining import MUTATORS as _MUTATORS
+from .narrow_ints import NarrowInts, has_narrow, is_narrow, one_operation
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .row_apply import RowApply
 from .spec import (
@@ -347,6 +348,7 @@ class Tracer:
         self.frame_eval = FrameEval(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
+        self.narrow = NarrowInts(self)
         self.strings = StringColumns(self)
         self.inliner = Inliner(self)
         self._evaluating = False  # an assembled frame is its example value, not a Python op
@@ -980,7 +982,8 @@ class Tracer:
             return Val(self.evaluate(node, pieces))
         mark = self.mark()
         try:
-            val = build()
+            val = self.narrow.lower(node, pieces, build) if has_narrow(pieces) \
+                and one_operation(node, None) else build()  # fmt: skip
             if val is not None:
                 return val
         except Unsupported as error:
@@ -1198,7 +1201,10 @@ class Tracer:
         return self._column(frame, name, value)
 
     def _column(self, frame: Val, name: str, value: pd.Series) -> Val:
-        """``frame[name]``, a numeric column, as a vector of its own element type."""
+        """``frame[name]``, a numeric column, as a vector of its own element type (a narrow
+        integer column: its values widened, ``frontend.narrow_ints``)."""
+        if is_narrow(value.dtype):
+            return self.narrow.column(frame, name, value)
         selected = frame.value[[name]]
         column = self._to_array(
             Val(selected, self.emit(SelectColumnsOp(frame.ssa, [name])).result),
@@ -1515,7 +1521,11 @@ class Tracer:
         reason = f"`{described}` is not a recognised function"
         mark = self.mark()
         try:
-            val = self._call(node, pieces, receiver, function, args, kwargs)
+            if has_narrow(pieces) and one_operation(node, function):
+                val = self.narrow.lower(node, pieces, lambda: self._call(
+                    node, pieces, *_call_pieces(node, pieces, function)))
+            else:
+                val = self._call(node, pieces, receiver, function, args, kwargs)
             if val is not None:
                 return val
         except Unsupported as error:
@@ -2018,6 +2028,15 @@ def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _set_index(key: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
     return functools.partial(pd.DataFrame.set_index, keys=key)
+
+
+def _call_pieces(node: ast.Call, pieces: dict[int, Val], function: object
+                 ) -> tuple[Val | None, object, list[Val], dict[str, Val]]:  # fmt: skip
+    """A call's receiver, ``function``, and positional and keyword arguments, as ``pieces``
+    holds them now (``_call``'s arguments)."""
+    receiver = pieces[id(node.func.value)] if isinstance(node.func, ast.Attribute) else None
+    args = [pieces[id(a)] for a in node.args]
+    return receiver, function, args, {k.arg: pieces[id(k.value)] for k in node.keywords}  # type: ignore[misc]
 
 
 def _float_dtype(dtype: Val) -> bool:
