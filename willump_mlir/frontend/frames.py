@@ -449,6 +449,8 @@ class FrameAssembly:
                 else:
                     items.append(self.fill(item, fills[name], value[name]))
             return Val(value, items=items, columns=frame.columns)
+        if val.narrow is not None and getattr(value, "dtype", None) == val.value.dtype:  # type: ignore[attr-defined]
+            return Val(value, val.ssa, narrow=val.narrow)  # no NaN: pandas keeps it
         if not _vector(val):
             dtype = getattr(val.value, "dtype", None)
             if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
