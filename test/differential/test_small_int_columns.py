@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import same_on_batches
 from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
@@ -62,17 +63,9 @@ def model() -> LogisticRegression:
 
 def check(fn: Callable, *rest: object) -> wm.CompiledPipeline:
     """Compile ``fn`` on 50 rows; compare with the original on ``batches()``: its results,
-    dtypes included."""
+    dtypes included, or the class of error it raises."""
     compiled = wm.compile(fn, example=(table(50), *rest))
-    for rows in batches():
-        try:
-            expected = fn(rows.copy(), *rest)
-        except Exception as error:  # noqa: BLE001 - the compiled call must raise it too
-            with pytest.raises(type(error)):
-                compiled(rows.copy(), *rest)
-            continue
-        found = difference(expected, compiled(rows.copy(), *rest))
-        assert found is None, (len(rows), dict(rows.dtypes), found)
+    same_on_batches(lambda df: fn(df, *rest), lambda df: compiled(df, *rest), batches())
     return compiled
 
 
