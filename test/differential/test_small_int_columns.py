@@ -117,7 +117,12 @@ def methods(df):
     return df["u8"].mul(1.5).add(df["i8"].astype("float32").astype(float))
 
 
-@pytest.mark.parametrize("fn", [flags, mixed, floats, methods])
+def stacked(df):
+    chosen = np.select([df["i8"] > 0, df["u8"] > 9], [df["i8"], df["u16"]], 0.5)
+    return np.column_stack([df["i8"], df["f"], chosen, np.where(df["u8"] > 100, df["u32"], 0.5)])
+
+
+@pytest.mark.parametrize("fn", [flags, mixed, floats, methods, stacked])
 def test_operations_numpy_computes_alike_on_int64_are_native(fn: Callable) -> None:
     native(check(fn))
 
@@ -154,7 +159,11 @@ def filled(df):
     return df["i8"].fillna(0).clip(-100, 100)
 
 
-@pytest.mark.parametrize("fn", [wraps, squares, small_floats, negated, filled])
+def stacked_ints(df):
+    return np.column_stack([df["i8"], df["u8"]]) * 1.5  # int16 columns
+
+
+@pytest.mark.parametrize("fn", [wraps, squares, small_floats, negated, filled, stacked_ints])
 def test_operations_in_the_narrow_width_run_in_python(fn: Callable) -> None:
     compiled = check(fn)
     assert compiled.traced.python_fallbacks or compiled.original_reason, compiled.explain()

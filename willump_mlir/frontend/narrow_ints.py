@@ -48,7 +48,7 @@ _METHODS = frozenset({
     "astype", "isna", "notna", "isnull", "notnull", "sum", "mean", "std", "var", "median",
 })  # fmt: skip
 #: numpy functions (besides ufuncs) that convert their operands to one dtype, value by value
-_FUNCTIONS = (np.where, np.clip, np.column_stack, np.hstack)
+_FUNCTIONS = (np.where, np.select, np.clip, np.column_stack, np.hstack)
 
 
 def is_narrow(dtype: object) -> bool:
@@ -56,9 +56,16 @@ def is_narrow(dtype: object) -> bool:
     return isinstance(dtype, np.dtype) and dtype in NARROW_INTS
 
 
+def _holds_narrow(val: Val) -> bool:
+    """Whether ``val`` is a narrow integer column, or a list or tuple holding one."""
+    return val.narrow is not None or (
+        isinstance(val.value, list | tuple) and any(_holds_narrow(i) for i in val.items or ())
+    )  # fmt: skip
+
+
 def has_narrow(pieces: dict[int, Val]) -> bool:
-    """Whether a traced sub-expression is a narrow integer column."""
-    return any(p.narrow is not None for p in pieces.values())
+    """Whether a traced sub-expression is a narrow integer column (or a list of them)."""
+    return any(_holds_narrow(p) for p in pieces.values())
 
 
 def one_operation(node: ast.expr, function: object) -> bool:
@@ -100,7 +107,7 @@ class NarrowInts:
         """``build()`` of ``node`` with its narrow pieces widened to int64, standing for its
         value on the example if numpy computes that alike (``Unsupported`` if not)."""
         real = self.tracer.evaluate(node, pieces)
-        narrow = {k: v for k, v in pieces.items() if v.narrow is not None}
+        narrow = {k: v for k, v in pieces.items() if _holds_narrow(v)}
         pieces.update({k: _widened(v) for k, v in narrow.items()})
         try:
             val = build()
@@ -110,7 +117,7 @@ class NarrowInts:
         if val is None or val.ssa is None or val.narrow is not None or val.items is not None:
             return None
         if not _same(real, widened):
-            dtypes = ", ".join(sorted({str(v.value.dtype) for v in narrow.values()}))  # type: ignore[attr-defined]
+            dtypes = ", ".join(sorted({str(v.value.dtype) for v in _narrow_columns(narrow)}))  # type: ignore[attr-defined]
             raise Unsupported(
                 f"numpy computes on {dtypes} otherwise than on int64 (giving "
                 f"{_dtype(real)} where int64 gives {_dtype(widened)}): it wraps or keeps "
@@ -120,9 +127,26 @@ class NarrowInts:
 
 
 def _widened(val: Val) -> Val:
-    """A narrow column as an int64 column of the same values (and index)."""
-    assert val.narrow is not None
-    return Val(val.value.astype(np.int64), val.narrow)  # type: ignore[attr-defined]
+    """A narrow column as an int64 column of the same values (and index); a list or tuple
+    with its narrow columns so."""
+    if val.narrow is not None:
+        return Val(val.value.astype(np.int64), val.narrow)  # type: ignore[attr-defined]
+    if not _holds_narrow(val):
+        return val
+    items = [_widened(i) for i in val.items or ()]
+    return Val(type(val.value)(i.value for i in items), items=items)  # type: ignore[call-arg]
+
+
+def _narrow_columns(pieces: dict[int, Val]) -> list[Val]:
+    """The narrow columns among ``pieces`` and the items of their lists."""
+    found, todo = [], list(pieces.values())
+    while todo:
+        val = todo.pop()
+        if val.narrow is not None:
+            found.append(val)
+        elif isinstance(val.value, list | tuple):
+            todo += val.items or []
+    return found
 
 
 def _dtype(value: object) -> str:
