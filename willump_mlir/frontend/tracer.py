@@ -1185,6 +1185,10 @@ class Tracer:
             names = [n for n, _ in typ.columns]
             if all(not isinstance(resolve_column(source, n)[1], int) for n in names):
                 return self._checked(ToArrayOp(source, names, element), value)
+        dtype = getattr(value, "dtype", None)
+        if is_narrow(dtype):
+            raise Unsupported(f"the matrix is {dtype}, which native code reads only as columns "
+                              "widened to int64 (numpy computes on it in its width)")  # fmt: skip
         val = self.estimators.as_array(frame)
         if not represents(val.ssa.type, value):
             raise Unsupported(f"the array is {type_of(value)}, not {val.ssa.type}")

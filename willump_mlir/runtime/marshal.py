@@ -484,7 +484,7 @@ def numeric_column(
         # native code computes on it only where numpy computes alike on int64 values
         narrow = dtype == np.int64 and str(kind) == example and kind.itemsize < 8
         if not (exact or narrow or (dtype == np.uint8 and kind == np.bool_)):
-            wanted = "bool" if dtype == np.uint8 else str(dtype)
+            wanted = "bool" if dtype == np.uint8 else example or str(dtype)
             raise Unhandled(
                 f"argument {name!r}:", f"column {column!r} is {kind}, where the pipeline was "
                 f"compiled for {wanted} as in the example"
