@@ -190,3 +190,12 @@ def test_another_dtype_than_the_example_runs_the_original() -> None:
     for other in (rows.assign(u8=rows["u8"].astype(np.int64)), rows.assign(i8=rows["f"])):
         assert difference(flags(other), compiled(other)) is None
     assert "2 call(s)" in compiled.explain().split("an input is not what")[1].splitlines()[0]
+
+
+def narrow_matrix(df):
+    return df[["i8", "u8"]].to_numpy() * 1.5
+
+
+def test_a_matrix_of_narrow_columns_runs_in_python_and_says_its_dtype() -> None:
+    compiled = check(narrow_matrix)
+    assert "the matrix is int16, which native code reads only as columns" in compiled.explain()
