@@ -44,6 +44,7 @@ from willump_mlir.dialects.pipeline import (
 from .categories import model_categories
 from .estimators import hstack_op, narrow_floats
 from .fallback import check_aligned, same_index
+from .narrow_ints import is_narrow
 from .nullable import fillna_reason, is_filled, is_nullable
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
@@ -139,7 +140,9 @@ class FrameAssembly:
         items = []
         for name in names:
             column = value[name]
-            if isinstance(typ.dtype_of(name), StrType) or not _native_dtype(column.dtype):
+            if isinstance(typ.dtype_of(name), StrType) or not (
+                _native_dtype(column.dtype) or is_narrow(column.dtype)
+            ):
                 # a str column, or one carried as it is (nullable Int64, int32...: no native
                 # op computes on it); Python code gets the frame's own column
                 select = self.tracer.emit(SelectColumnsOp(frame.ssa, [name]))
@@ -455,6 +458,8 @@ class FrameAssembly:
         if is_nullable(val.value) and val.ssa is not None:
             text = f"[{getattr(val.value, 'name', None)!r}].fillna({fill!r})"
             return self.tracer.nullable.fillna(val, fill, value, text)  # type: ignore[arg-type]
+        if val.narrow is not None and getattr(value, "dtype", None) == val.value.dtype:  # type: ignore[attr-defined]
+            return Val(value, val.ssa, narrow=val.narrow)  # no NaN: pandas keeps it
         if not _vector(val):
             dtype = getattr(val.value, "dtype", None)
             if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
@@ -523,6 +528,8 @@ class FrameAssembly:
             return Val(value, op.result)
         inputs = []
         for item in frame.items:
+            if item.narrow is not None and getattr(value, "dtype", None) == np.float64:
+                item = Val(item.value, item.narrow)  # its values, converted exactly
             if not _vector(item):
                 raise Unsupported("a column of the frame is not numeric")
             assert item.ssa is not None and isinstance(item.ssa.type, TensorType)
@@ -537,7 +544,8 @@ class FrameAssembly:
         stands for the frame itself (``est`` predicts on the frame, as the code does)."""
         frame = self.tracer.nullable.native_items(frame)
         assert frame.items is not None and isinstance(frame.value, pd.DataFrame)
-        if not all(_vector(item) or item.category is not None for item in frame.items):
+        if not all(_vector(item) or item.category is not None or item.narrow is not None
+                   for item in frame.items):  # fmt: skip
             # str columns (a ColumnTransformer's one-hot encoder): the model reads the frame
             raise Unsupported("a column of the frame is not numeric")
         if all(item.category is None for item in frame.items):

@@ -91,6 +91,7 @@ from .inlining import (
     passed_to_helper,
 )
 from .inlining import MUTATORS as _MUTATORS
+from .narrow_ints import NarrowInts, has_narrow, is_narrow, one_operation
 from .nullable import NullableColumns, is_nullable, no_missing_value, refuse_nullable
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .row_apply import RowApply
@@ -368,6 +369,7 @@ class Tracer:
         self.frame_eval = FrameEval(self)
         self.vocab = StringVocab(self)
         self.dates = DateLowering(self)
+        self.narrow = NarrowInts(self)
         self.strings = StringColumns(self)
         self.nullable = NullableColumns(self)
         self.inliner = Inliner(self)
@@ -1054,7 +1056,8 @@ class Tracer:
             return Val(self.evaluate(node, pieces))
         mark = self.mark()
         try:
-            val = build()
+            val = self.narrow.lower(node, pieces, build) if has_narrow(pieces) \
+                and one_operation(node, None) else build()  # fmt: skip
             if val is not None:
                 return val
         except Unsupported as error:
@@ -1274,6 +1277,10 @@ class Tracer:
             names = [n for n, _ in typ.columns]
             if all(not isinstance(resolve_column(source, n)[1], int) for n in names):
                 return self._checked(ToArrayOp(source, names, element), value)
+        dtype = getattr(value, "dtype", None)
+        if is_narrow(dtype):
+            raise Unsupported(f"the matrix is {dtype}, which native code reads only as columns "
+                              "widened to int64 (numpy computes on it in its width)")  # fmt: skip
         val = self.estimators.as_array(frame)
         if not represents(val.ssa.type, value):
             raise Unsupported(f"the array is {type_of(value)}, not {val.ssa.type}")
@@ -1292,7 +1299,10 @@ class Tracer:
         return self._column(frame, name, value)
 
     def _column(self, frame: Val, name: str, value: pd.Series) -> Val:
-        """``frame[name]``, a numeric column, as a vector of its own element type."""
+        """``frame[name]``, a numeric column, as a vector of its own element type (a narrow
+        integer column: its values widened, ``frontend.narrow_ints``)."""
+        if is_narrow(value.dtype):
+            return self.narrow.column(frame, name, value)
         selected = frame.value[[name]]
         column = self._to_array(
             Val(selected, self.emit(SelectColumnsOp(frame.ssa, [name])).result),
@@ -1633,7 +1643,11 @@ class Tracer:
         reason = f"`{described}` is not a recognised function"
         mark = self.mark()
         try:
-            val = self._call(node, pieces, receiver, function, args, kwargs)
+            if has_narrow(pieces) and one_operation(node, function):
+                val = self.narrow.lower(node, pieces, lambda: self._call(
+                    node, pieces, *_call_pieces(node, pieces, function)))
+            else:
+                val = self._call(node, pieces, receiver, function, args, kwargs)
             if val is not None:
                 return val
         except Unsupported as error:
@@ -2180,6 +2194,15 @@ def _reset_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _set_index(key: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
     return functools.partial(pd.DataFrame.set_index, keys=key)
+
+
+def _call_pieces(node: ast.Call, pieces: dict[int, Val], function: object
+                 ) -> tuple[Val | None, object, list[Val], dict[str, Val]]:  # fmt: skip
+    """A call's receiver, ``function``, and positional and keyword arguments, as ``pieces``
+    holds them now (``_call``'s arguments)."""
+    receiver = pieces[id(node.func.value)] if isinstance(node.func, ast.Attribute) else None
+    args = [pieces[id(a)] for a in node.args]
+    return receiver, function, args, {k.arg: pieces[id(k.value)] for k in node.keywords}  # type: ignore[misc]
 
 
 def _float_dtype(dtype: Val) -> bool:

@@ -31,6 +31,10 @@ class Val:
     datetime: Datetime | None = None
     #: ``frame.index`` (``frontend.indexes``): the frame (or Series) whose index ``value`` is
     index_of: Val | None = None
+    #: an integer column narrower than int64 (``frontend.narrow_ints``): its values as an i64
+    #: batch, which only ops numpy computes alike on int64 read; ``ssa`` is the frame's own
+    #: column, which Python code gets
+    narrow: SSAValue | None = None
 
     @property
     def is_static(self) -> bool:

@@ -660,6 +660,13 @@ class NativeProgram:
             for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
             for column, boolean in (spec.bools or {}).items()
         }
+        # (argument value, column) -> the example's dtype: a column read as int64 that is a
+        # narrower integer one must be of it (``marshal.numeric_column``)
+        self.example_dtypes = {
+            (f"arg{k}", column): dtype
+            for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
+            for column, dtype in (spec.example.dtypes if spec.example is not None else ())
+        }
         #: a frame argument's named columns whose dtype must be the example's, by argument
         self.named_dtypes = {a.name: _named_dtypes(a) for a in self.arguments if a.named}
         self.__name__ = getattr(fn, "__name__", "pipeline")
@@ -1017,7 +1024,7 @@ class NativeProgram:
             elif spec.part == "values":
                 boolean, example = (
                     self.float_reads.get(key, (None, None)) if spec.dtype == np.float64
-                    else (None, None)
+                    else (None, self.example_dtypes.get((spec.value, spec.column)))
                 )  # fmt: skip
                 parts = {
                     "values": marshal.numeric_column(

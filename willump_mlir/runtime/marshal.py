@@ -465,8 +465,9 @@ def numeric_column(
     categorical models), or another dtype than the
     example's where the code computes on integers or booleans, or a column into float64 of a
     dtype numpy computes on otherwise than on the example's (``check_float_read``;
-    ``boolean``: whether the example's was bool, ``example``: its dtype). A nullable column
-    into float64 is ``nullable_floats``.
+    ``boolean``: whether the example's was bool, ``example``: its dtype; a narrower integer
+    column into int64 only of the example's dtype). A nullable column into float64 is
+    ``nullable_floats``.
     """
     kind = getattr(values, "dtype", np.dtype(object))
     if isinstance(values, pd.arrays.BooleanArray | pd.arrays.IntegerArray |
@@ -486,8 +487,11 @@ def numeric_column(
         # which wraps and keeps the dtype where the compiled code computes in int64; float32
         # only: pandas computes in float32 on float32 columns, in float64 on others
         exact = dtype in (np.int64, np.float32) and kind == dtype
-        if not (exact or (dtype == np.uint8 and kind == np.bool_)):
-            wanted = "bool" if dtype == np.uint8 else str(dtype)
+        # a narrower integer column into int64 (exactly) where the example's was of its dtype:
+        # native code computes on it only where numpy computes alike on int64 values
+        narrow = dtype == np.int64 and str(kind) == example and kind.itemsize < 8
+        if not (exact or narrow or (dtype == np.uint8 and kind == np.bool_)):
+            wanted = "bool" if dtype == np.uint8 else example or str(dtype)
             raise Unhandled(
                 f"argument {name!r}:", f"column {column!r} is {kind}, where the pipeline was "
                 f"compiled for {wanted} as in the example"
