@@ -9,12 +9,14 @@ Every system gets the same whole Arrow blocks (``map_batches(batch_size=None)``,
 ``wm.ray.predict`` asks for them) with ``num_cpus=1`` per task; the two scorers run in the
 same ``wm.ray.Scorer``, which reads the arguments the same way (``wm.ray.Feed``) and calls
 the function on at most ``--batch-size`` rows at a time. Each repeat runs every system once
-under Ray Data's default settings, then the no-op and ``wm.ray.predict`` again without Ray
-Data's per-operator reservation (the setting ``willump predict --ray`` runs its job with),
-after one warm-up round (worker processes started, pipeline unpickled). Writes
-``bench/results/ray_data.md`` (median rows/s and min-max over repeats), with where each
-run's time went per block (task CPU, map function wall time, busy task slots: from Ray
-Data's block stats) beside the kernel's CPU time on the same blocks without Ray.
+under Ray Data's default settings, after one warm-up round (worker processes started,
+pipeline unpickled). Writes ``bench/results/ray_data.md`` (median rows/s and min-max over
+repeats), with where each run's time went (task CPU and map function wall time per block,
+and how much of the run had no task, one task or two or more running: from Ray Data's block
+stats) beside the kernel's CPU time on the same blocks without Ray.
+
+    python -m bench.ray_data --workloads trump_tweets --rows 2000000 --blocks 200 \
+        --systems no-op,willump-mlir --out bench/results/ray_data_long.md   # a longer job
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from willump_mlir.ray import DEFAULT_BATCH_SIZE
 RESULTS = Path(__file__).resolve().parent / "results"
 WIDE = "willump-mlir wide"  # wm.ray.predict with tasks of every CPU (kernels on that many threads)
 SYSTEMS = ("no-op", "scikit-learn", "willump-mlir", WIDE)
-STEADY = ("no-op", "willump-mlir", WIDE)  # run again without Ray Data's reservation: " steady"
 IN_PROCESS = "in-process"  # the compiled call on all rows in the driver, every core
 
 
@@ -83,20 +84,27 @@ def scored(
                                zero_copy_batch=True)  # as wm.ray.predict  # fmt: skip
 
 
-def block_times(result: Any, seconds: float, slots: int) -> dict[str, float]:
+def block_times(result: Any, seconds: float) -> dict[str, float]:
     """Where a run of ``seconds`` went, from the stats Ray Data keeps for each block it
     made (``BlockExecStats``, measured in the worker), in ms per block (medians): the task's
-    CPU time (its process, every thread), the map function's wall time; and ``busy``, the
-    share of the ``slots`` task slots' time spent inside tasks (the rest: Ray scheduling
-    the next task, and slots left idle)."""
-    metadata = [entry.metadata for bundle in result.iter_internal_ref_bundles()
-                for entry in bundle.blocks]  # fmt: skip
-    stats = [m.exec_stats for m in metadata]
-    tasks = [m.task_exec_stats.task_wall_time_s for m in metadata if m.task_exec_stats]
+    CPU time (its process, every thread), the map function's wall time; and the shares of
+    the run during which one task (``one``) and two or more tasks (``two``) were making a
+    block (the rest: none, Ray between tasks). The blocks' start and end times are the
+    workers' ``time.perf_counter``, one clock on one machine."""
+    stats = [entry.metadata.exec_stats for bundle in result.iter_internal_ref_bundles()
+             for entry in bundle.blocks]  # fmt: skip
+    events = sorted([(s.start_time_s, 1) for s in stats] + [(s.end_time_s, -1) for s in stats])
+    at_once = {1: 0.0, 2: 0.0}  # seconds with exactly one, and with two or more, running
+    running, since = 0, events[0][0]
+    for moment, change in events:
+        if running:
+            at_once[min(running, 2)] += moment - since
+        running, since = running + change, moment
     return {
         "cpu": 1e3 * statistics.median(s.cpu_time_s for s in stats),
         "function": 1e3 * statistics.median(s.function_body_time_s for s in stats),
-        "busy": sum(tasks) / (slots * seconds),
+        "one": at_once[1] / seconds,
+        "two": at_once[2] / seconds,
     }
 
 
@@ -124,7 +132,8 @@ def kernel_cpu(compiled: Any, blocks: list[pa.Table]) -> float:
 
 
 def run_workload(
-    name: str, rows: int, blocks: int, repeats: int, batch_size: int, cpus: int
+    name: str, rows: int, blocks: int, repeats: int, batch_size: int, cpus: int,
+    systems: tuple[str, ...] = SYSTEMS,
 ) -> dict:
     import ray
 
@@ -134,23 +143,19 @@ def run_workload(
     pieces = ray.get(dataset.to_arrow_refs())
     table = pa.concat_tables(pieces)
     args = [feed.value(table) for feed in wm.ray.feeds(compiled, table.schema.names)]
-    runs = [(s, True) for s in SYSTEMS] + [(s, False) for s in STEADY]
-    seconds: dict[str, list[float]] = {label(*r): [] for r in runs} | {IN_PROCESS: []}
-    times: dict[str, list[dict[str, float]]] = {label(*r): [] for r in runs}
+    seconds: dict[str, list[float]] = {s: [] for s in systems} | {IN_PROCESS: []}
+    times: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
     kernel: list[float] = []
     outputs = {}
     for repeat in range(repeats + 1):  # round 0 warms the workers up
-        for system, reserving in runs:
-            # derived datasets share their source's context: this run's setting
-            dataset.context.op_resource_reservation_enabled = reserving
+        for system in systems:
             started = time.perf_counter()
             result = scored(system, dataset, compiled, original, batch_size, cpus).materialize()
             elapsed = time.perf_counter() - started
             if repeat:
-                seconds[label(system, reserving)].append(elapsed)
-                slots = 1 if system == WIDE else cpus  # tasks that can run at once
-                times[label(system, reserving)].append(block_times(result, elapsed, slots))
-            elif system != "no-op" and reserving:
+                seconds[system].append(elapsed)
+                times[system].append(block_times(result, elapsed))
+            elif system != "no-op":
                 outputs[system] = np.sort(result.to_pandas()["prediction"].to_numpy())
             del result
         started = time.perf_counter()
@@ -158,17 +163,13 @@ def run_workload(
         if repeat:
             seconds[IN_PROCESS].append(time.perf_counter() - started)
             kernel.append(kernel_cpu(compiled, pieces))
-    agree = float(np.max(np.abs(outputs["willump-mlir"] - outputs["scikit-learn"])))
+    agree = (float(np.max(np.abs(outputs["willump-mlir"] - outputs["scikit-learn"])))
+             if {"willump-mlir", "scikit-learn"} <= outputs.keys() else None)  # fmt: skip
     exact = all(np.array_equal(outputs[s], np.sort(np.asarray(in_process)))
-                for s in ("willump-mlir", WIDE))  # fmt: skip
+                for s in ("willump-mlir", WIDE) if s in outputs)  # fmt: skip
     return {"workload": name, "kind": workload.input_kind, "rows": rows, "blocks": blocks,
             "seconds": seconds, "times": times, "kernel_cpu": kernel,
             "max_abs_diff_sorted": agree, "equal_in_process": exact}  # fmt: skip
-
-
-def label(system: str, reserving: bool) -> str:
-    """A run's key in the results: the system, `` steady`` without Ray Data's reservation."""
-    return system if reserving else f"{system} steady"
 
 
 def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
@@ -185,12 +186,11 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         "task (kernels on one thread each), and for willump-mlir also tasks of "
         f"`num_cpus={cpus}` (*wide*: one task at a time, its kernels on {cpus} threads; "
         "the floor stays the no-op's 1-CPU tasks); systems alternate within each repeat after a "
-        "warm-up round. Rows/s: median over repeats (min-max). The machine is shared with "
-        "other jobs: absolute numbers move, the ratios within a repeat are the result (load "
-        f"average at the end: {os.getloadavg()[0]:.1f}). In-process: the compiled call on "
-        f"all the rows in the driver (outside Ray, {cpus} threads).",
-        "",
-        "## Ray Data's default settings",
+        "warm-up round, under Ray Data's default settings. Rows/s: median over repeats "
+        "(min-max). The machine is shared with other jobs: absolute numbers move, the ratios "
+        f"within a repeat are the result (load average at the end: {os.getloadavg()[0]:.1f}). "
+        f"In-process: the compiled call on all the rows in the driver (outside Ray, {cpus} "
+        "threads).",
         "",
         "| workload | rows (blocks) | no-op floor | scikit-learn | willump-mlir | "
         "vs scikit-learn | of the floor | willump-mlir wide | of the floor | in-process | "
@@ -200,37 +200,22 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
     rates = [{s: [r["rows"] / t for t in v] for s, v in r["seconds"].items()} for r in results]
     cells = [{s: timing.spread(v, ",.0f") for s, v in rate.items()} for rate in rates]
     mids = [{s: statistics.median(v) for s, v in rate.items()} for rate in rates]
+
+    def ratio(mid: dict[str, float], system: str, base: str, form: str, unit: str = "") -> str:
+        """``system``'s rows/s over ``base``'s, or a dash where one of them did not run."""
+        if not {system, base} <= mid.keys():
+            return "–"
+        return format(mid[system] / mid[base], form) + unit
+
     for r, cell, mid in zip(results, cells, mids, strict=True):
+        cell = {s: cell.get(s, "–") for s in (*SYSTEMS, IN_PROCESS)}
         lines.append(
             f"| {r['workload']} | {r['rows']:,} ({r['blocks']}) | {cell['no-op']} | "
             f"{cell['scikit-learn']} | {cell['willump-mlir']} | "
-            f"{mid['willump-mlir'] / mid['scikit-learn']:.1f}x | "
-            f"{mid['willump-mlir'] / mid['no-op']:.0%} | {cell[WIDE]} | "
-            f"{mid[WIDE] / mid['no-op']:.0%} | {cell[IN_PROCESS]} | "
-            f"{mid['willump-mlir'] / mid[IN_PROCESS]:.0%} |"
-        )
-    lines += [
-        "",
-        "## Without Ray Data's per-operator reservation",
-        "",
-        "Ray Data 2.60 reads its resource limits as zero for about the first second of "
-        "every execution (it caches the autoscaling coordinator's first, empty answer for "
-        "1 s) and its per-operator reservation then lets one task run at a time: an "
-        "execution of a few seconds runs a good part of its blocks one after the other. "
-        "The same runs with `DataContext.op_resource_reservation_enabled = False` (for the "
-        "no-op and wm.ray.predict alike; `willump predict --ray` runs its job so) measure "
-        "the steady state a long job sees.",
-        "",
-        "| workload | no-op floor | willump-mlir | of the floor | willump-mlir wide | "
-        "of the floor | Ray / in-process |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r, cell, mid in zip(results, cells, mids, strict=True):
-        lines.append(
-            f"| {r['workload']} | {cell['no-op steady']} | {cell['willump-mlir steady']} | "
-            f"{mid['willump-mlir steady'] / mid['no-op steady']:.0%} | "
-            f"{cell[WIDE + ' steady']} | {mid[WIDE + ' steady'] / mid['no-op steady']:.0%} | "
-            f"{mid['willump-mlir steady'] / mid[IN_PROCESS]:.0%} |"
+            f"{ratio(mid, 'willump-mlir', 'scikit-learn', '.1f', 'x')} | "
+            f"{ratio(mid, 'willump-mlir', 'no-op', '.0%')} | {cell[WIDE]} | "
+            f"{ratio(mid, WIDE, 'no-op', '.0%')} | {cell[IN_PROCESS]} | "
+            f"{ratio(mid, 'willump-mlir', IN_PROCESS, '.0%')} |"
         )
     lines += [
         "",
@@ -238,28 +223,36 @@ def markdown(results: list[dict], cpus: int, batch_size: int) -> str:
         "",
         "Per block, from the stats Ray Data keeps for each block it makes (measured in the "
         "worker; median over a run's blocks, then over repeats): the task's CPU time (its "
-        "worker process, every thread: the map function and Ray's work inside the task), the "
-        "map function's wall time, and the share of the task slots' time (tasks that fit at once x "
-        "the run's wall time) spent inside tasks; the rest is Ray finishing a task and "
-        "starting the next, or a slot left idle. Beside them, the kernel alone: the compiled "
-        "call on each of the same blocks in the driver, on one thread (thread CPU time).",
+        "worker process, every thread: the map function and Ray's work inside the task) and "
+        "the map function's wall time. Then the share of the run's wall time during which one "
+        "task, and two or more tasks, were making a block (from the blocks' start and end "
+        "times); the rest, Ray was between tasks. Ray Data 2.60 reads its resource limits as "
+        "zero for about the first second of every execution (it caches the autoscaling "
+        "coordinator's first, empty answer for 1 s), and while they read zero it starts a task "
+        "only when none is running: a short run is mostly one task at a time, whatever the "
+        "CPUs. Beside them, "
+        "the kernel alone: the compiled call on each of the same blocks in the driver, on one "
+        "thread (thread CPU time).",
         "",
-        "| workload | run | rows/s | task CPU / block | map function / block | task slots busy |",
-        "|---|---|---|---|---|---|",
+        "| workload | run | rows/s | task CPU / block | map function / block | one task running "
+        "| two or more |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r, mid in zip(results, mids, strict=True):
         for run, times in r["times"].items():
             cell = {k: statistics.median(t[k] for t in times) for k in times[0]}
             lines.append(
                 f"| {r['workload']} | {run} | {mid[run]:,.0f} | {cell['cpu']:.1f} ms | "
-                f"{cell['function']:.1f} ms | {cell['busy']:.0%} |"
+                f"{cell['function']:.1f} ms | {cell['one']:.0%} | {cell['two']:.0%} |"
             )
     kernels = [f"{r['workload']} {timing.spread(r['kernel_cpu'], '.1f')} ms" for r in results]
     lines += ["", "The kernel alone, CPU / block in-process on one thread: " + ", ".join(kernels)]
-    lines += ["", "Agreement (sorted outputs): willump-mlir vs scikit-learn, max abs "
-              "difference: " + ", ".join(f"{r['workload']} {r['max_abs_diff_sorted']:.1e}"
-                                         for r in results)
-              + "; wm.ray.predict equal to the in-process call: " + ", ".join(
+    agreeing = [r for r in results if r["max_abs_diff_sorted"] is not None]
+    lines += ["", "Agreement (sorted outputs): "
+              + ("willump-mlir vs scikit-learn, max abs difference: " + ", ".join(
+                  f"{r['workload']} {r['max_abs_diff_sorted']:.1e}" for r in agreeing) + "; "
+                 if agreeing else "")
+              + "wm.ray.predict equal to the in-process call: " + ", ".join(
                   f"{r['workload']} {r['equal_in_process']}" for r in results)]  # fmt: skip
     return "\n".join(lines) + "\n"
 
@@ -274,8 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                         help="rows per call of a scorer within a block")  # fmt: skip
     parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help=f"which of {', '.join(SYSTEMS)} to run")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "ray_data.md")
     options = parser.parse_args(argv)
+    systems = tuple(options.systems.split(","))
+    if unknown := sorted(set(systems) - set(SYSTEMS)):
+        parser.error(f"--systems: unknown {unknown}; choose from {list(SYSTEMS)}")
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     import ray
 
@@ -287,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in options.workloads.split(","):
             rows = options.rows or (1_000_000 if get(name).input_kind == "frame" else 200_000)
             results.append(run_workload(name, rows, options.blocks, options.repeats,
-                                        options.batch_size, options.cpus))  # fmt: skip
+                                        options.batch_size, options.cpus, systems))  # fmt: skip
             print(markdown(results, options.cpus, options.batch_size), flush=True)
     finally:
         ray.shutdown()
