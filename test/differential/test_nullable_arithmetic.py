@@ -89,6 +89,10 @@ def negated(df):
     return -(df["i"] * df["k"])  # Int64: -0 is 0
 
 
+def negated_floats(df):
+    return (-df["i"]).astype(float) / df["x"]  # -0 is 0: x / 0 is inf, not -inf
+
+
 def series_abs(df):
     return df["f"].abs() * df["k"].abs()
 
@@ -160,7 +164,7 @@ def returned_frame(df):
 
 
 NATIVE = [float_arithmetic, integer_arithmetic, integer_division, zero_by_zero, unary,
-          negated, series_abs, compared, compared_columns, kleene, kleene_with_mask,
+          negated, negated_floats, series_abs, compared, compared_columns, kleene, kleene_with_mask,
           kleene_as_floats, filled_kleene, filled, filled_result, missing_result, to_numpy,
           into_model, assigned_into_model, frame_fill_into_model, returned_frame]  # fmt: skip
 
@@ -276,3 +280,23 @@ def test_other_nullable_code_stays_in_python(fn: Any, why: str) -> None:
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()
     _same(fn, compiled, _batches())
+
+
+def test_other_dtypes_and_pandas_options_run_the_original() -> None:
+    """A batch whose column computed on is not of the example's nullable dtype (numpy
+    float64, whose NaN pandas compares as False, not NA; numpy int64; Int32), or a call
+    while pandas' ``future.distinguish_nan_and_na`` keeps NaN results apart from pd.NA,
+    runs the original function (counted); compiling under that option keeps the code in
+    Python."""
+    compiled = _compiled(compared_columns)
+    batches = [_frame(30).astype({"f": "float64"}), _frame(30).astype({"k": "Int32"}),
+               _frame(30, missing=False).astype({"i": "int64"})]  # fmt: skip
+    _same(compared_columns, compiled, batches)
+    assert compiled.handoffs.calls["input"] == 3, compiled.handoffs.calls
+    zeros = _compiled(zero_by_zero)
+    with pd.option_context("future.distinguish_nan_and_na", True):
+        _same(zero_by_zero, zeros, [_frame(30)])
+        assert zeros.handoffs.calls["input"] == 1, zeros.handoffs.calls
+        in_python = _compiled(zero_by_zero)
+        assert "future.distinguish_nan_and_na" in in_python.explain()
+        _same(zero_by_zero, in_python, [_frame(30)])

@@ -36,6 +36,7 @@ import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import BlockArgument, SSAValue
 
+from willump_mlir.abi import DISTINGUISH_NAN
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     COMPARISONS,
@@ -62,9 +63,6 @@ _MISSING = {"isna": False, "isnull": False, "notna": True, "notnull": True}
 
 _FILLED = "nullable_fillna"
 _NATIVE = "nullable_native"
-#: The nullable dtypes native code computes on (``Int32`` wraps at 2^31, ``Float32``
-#: rounds to float32: those stay in Python).
-_COMPUTED = ("Int64", "Float64", "boolean")
 _ARITHMETIC = ("add", "sub", "mul", "div")
 #: Int64 results computed in float64 are exact below this magnitude.
 _EXACT = 2.0**53
@@ -253,7 +251,9 @@ class NullableColumns:
         if kind not in ("Int64", "Float64"):
             raise Unsupported(f"{function} of a nullable column giving {kind} is not compiled")
         result = self.tracer.emit(UnaryOp(function, self._number(operand))).result
-        return self.native(self._integers(result) if kind == "Int64" else result, value, text)
+        if kind == "Int64":  # -x and abs keep |x| below 2^53 (as read, or guarded)
+            result = self._integers(result, function not in ("negative", "abs"))
+        return self.native(result, value, text)
 
     def logical(self, kind: str, lhs: Val, rhs: Val, value: object, text: str) -> Val:
         """``lhs & rhs`` (``|``, ``^``) of boolean batches, one nullable, in Kleene logic on
@@ -285,6 +285,10 @@ class NullableColumns:
         ``Pending`` that converters read natively, built in Python, of ``value``'s dtype,
         for any other use."""
         assert isinstance(value, pd.Series) and isinstance(value.array, _MASKED)
+        if pd.get_option(DISTINGUISH_NAN):
+            raise Unsupported(f"pandas' option {DISTINGUISH_NAN} is set: a NaN result of "
+                              "nullable arithmetic is not pd.NA, where native code has one "
+                              "NaN")  # fmt: skip
         array = value.array
         if array.dtype.kind == "f" and bool((np.isnan(array._data) & ~array._mask).any()):
             raise Unsupported(f"the {value.dtype} result holds a NaN that is not pd.NA")
@@ -357,13 +361,14 @@ class NullableColumns:
         nan = emit(ConstantOp(float("nan"))).result
         return emit(WhereOp(either, nan, truth)).result
 
-    def _integers(self, result: SSAValue) -> SSAValue:
+    def _integers(self, result: SSAValue, guarded: bool = True) -> SSAValue:
         """An ``Int64`` result computed in float64: exact below 2^53 in magnitude (beyond,
-        the original function runs: ``_guard``), and ``-0.0`` (``-x``, ``0 * -3``) made the
-        integer's ``0.0``."""
+        the original function runs: ``_guard``, unless not ``guarded``), and ``-0.0``
+        (``-x``, ``0 * -3``) made the integer's ``0.0``."""
         emit = self.tracer.emit
-        magnitude = emit(UnaryOp("abs", result)).result
-        self._guard(emit(BinaryOp("ge", magnitude, emit(ConstantOp(_EXACT)).result)).result)
+        if guarded:
+            magnitude = emit(UnaryOp("abs", result)).result
+            self._guard(emit(BinaryOp("ge", magnitude, emit(ConstantOp(_EXACT)).result)).result)
         return emit(BinaryOp("add", result, emit(ConstantOp(0.0)).result)).result
 
     def _guard(self, inexact: SSAValue) -> None:
