@@ -135,11 +135,20 @@ def filled(df):
     return df["i"].fillna(0) * 2
 
 
+def filled_float(df):
+    return df["f"].fillna(df["f"].median())
+
+
+def batch_median_into_model(df):
+    df["f"] = df["f"].fillna(df["f"].median())
+    return HGB.predict(df[["i", "j", "f", "x"]])
+
+
 RAISE_ON_NA = {linear_on_frame}
 NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
           missing_into_model, filled_into_model, filled_dict_into_model,
           filled_column_as_floats, assigned_fill_into_model, fitted_fill_into_model,
-          float_arithmetic, comparison, filled]  # fmt: skip
+          float_arithmetic, comparison, filled, filled_float, batch_median_into_model]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
@@ -183,15 +192,6 @@ def filled_returned(df):
     return X, LINEAR.predict(np.column_stack([X, df["x"], df["x"]]))
 
 
-def filled_float(df):
-    return df["f"].fillna(df["f"].median())
-
-
-def batch_median_into_model(df):
-    df["f"] = df["f"].fillna(df["f"].median())
-    return HGB.predict(df[["i", "j", "f", "x"]])
-
-
 def branch(df):
     return df["x"] * 2 if df["b"].iloc[0] else df["x"]  # `if` on pd.NA raises
 
@@ -211,18 +211,16 @@ def as_nullable_float(df):
     ("fn", "why"),
     [(kleene, "astype of a nullable boolean column is compiled into float64 only"),
      (filled_returned, "fillna of a nullable Int64 column is not compiled"),
-     (filled_float, "fillna of a nullable Float64 column is not compiled"),
-     (batch_median_into_model, "a nullable Float64 column computed in Python"),
      (as_int, "astype of a nullable Int64 column is compiled into float64 only"),
      (as_nullable_float, "astype of a nullable Int64 column is compiled into float64 only"),
      (branch, "")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:
-    """``astype(bool)`` of a Kleene result, ``fillna`` of a returned frame or of a batch
-    statistic, an ``if`` on a value and ``astype(int)`` of nullable columns run in Python
-    with explain() saying why, and give the original's result (Float64 or boolean with
-    pd.NA) or error on every batch."""
+    """``astype(bool)`` of a Kleene result, ``fillna`` of a returned frame, an ``if`` on a
+    value and ``astype(int)`` of nullable columns run in Python with explain() saying why,
+    and give the original's result (Float64 or boolean with pd.NA) or error on every
+    batch."""
     compiled = _compiled(fn)
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()

@@ -41,6 +41,7 @@ from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     COMPARISONS,
     BinaryOp,
+    BroadcastOp,
     CastOp,
     ConstantOp,
     SelectColumnsOp,
@@ -50,7 +51,7 @@ from willump_mlir.dialects.pipeline import (
     is_sparse,
 )
 
-from .reductions import REDUCTIONS
+from .reductions import REDUCTIONS, is_reduction, reduce
 from .spec import Unsupported
 from .values import Pending, Val
 
@@ -152,6 +153,8 @@ class NullableColumns:
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static \
                 and not is_filled(receiver):  # fmt: skip
             return self.fillna(receiver, args[0].value, evaluate(), text)  # type: ignore[arg-type]
+        if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
+            return self.fill_statistic(receiver, args[0], evaluate(), text)
         if attr == "fillna":
             raise Unsupported(fillna_reason(receiver.value.dtype))  # type: ignore[union-attr]
         if attr == "abs" and not args and not kwargs:
@@ -161,10 +164,62 @@ class NullableColumns:
                               "into float64 only (NaN for pd.NA): pandas keeps a nullable "
                               "dtype, gives objects or raises on pd.NA for others")  # fmt: skip
         if attr in REDUCTIONS:
-            raise Unsupported(f"{attr} of a nullable {receiver.value.dtype} column is not "  # type: ignore[union-attr]
-                              "compiled: pandas skips pd.NA and gives pd.NA for a batch of "
-                              "none, which native code does not build")  # fmt: skip
+            return self.reduce(receiver, attr, args, kwargs, evaluate())
         return None
+
+    def reduce(self, column: Val, method: str, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val:  # fmt: skip
+        """``sum``/``mean`` of a nullable boolean value and ``median`` of an Int64/Float64
+        one: pandas skips pd.NA, as native code skips NaN (a sum of 0/1 values is exact in
+        any order; ``median`` is numpy's of the same values). pandas gives pd.NA for a mean
+        or median of no value: native NaN there (or an infinite median) runs the original
+        function (``_guard``).
+
+        ```mlir
+        %m = pipeline.reduce "median" %a : tensor<?xf64> -> f64
+        %p = pipeline.binary "mul" %m, %zero : (f64, f64) -> f64
+        %b = pipeline.broadcast %p over %a : f64 over tensor<?xf64> -> tensor<?xf64>
+        %k = pipeline.cast %b speculative : tensor<?xf64> -> tensor<?xi64>
+        ```
+        """
+        kind = _dtype_name(column.value)
+        if not ((kind == "boolean" and method in ("sum", "mean"))
+                or (kind in ("Int64", "Float64") and method == "median")):  # fmt: skip
+            raise Unsupported(f"{method} of a nullable {kind} column is not compiled: pandas "
+                              "sums the values it keeps in another order than native code, "
+                              "or gives pd.NA or a wrapped int64 where native float64 "
+                              "cannot")  # fmt: skip
+        emit = self.tracer.emit
+        floats = self._read(column)
+        operand = emit(BinaryOp("eq", floats, emit(ConstantOp(1.0)).result)).result \
+            if method == "sum" else floats  # fmt: skip
+        example = pd.Series(column.value.to_numpy(dtype=np.float64, na_value=np.nan))  # type: ignore[union-attr]
+        reduced = reduce(self.tracer, Val(example, operand), method, args, kwargs, value)
+        if reduced is None or reduced.ssa is None:
+            raise Unsupported(f"{method} of a nullable {kind} column with these options")
+        if method != "sum":  # NaN (no value) or infinite: the original
+            zero = emit(ConstantOp(0.0)).result
+            probe = emit(BroadcastOp(emit(BinaryOp("mul", reduced.ssa, zero)).result, floats))
+            emit(CastOp(probe.result, i64, speculative=True))
+        return reduced
+
+    def fill_statistic(self, column: Val, fill: Val, value: object, text: str) -> Val:
+        """``column.fillna(s)`` of a nullable Int64/Float64 value and a batch statistic
+        ``s`` (``df["a"].median()``), whose native value is a number (:meth:`reduce`); an
+        Int64 column refuses a fraction where it has pd.NA (pandas raises): the original
+        runs there."""
+        kind = _dtype_name(value)
+        if kind not in ("Int64", "Float64") or fill.ssa is None or fill.ssa.type != f64:
+            raise Unsupported(fillna_reason(getattr(value, "dtype", None)))
+        emit = self.tracer.emit
+        floats = self._read(column)
+        missing = emit(BinaryOp("ne", floats, floats)).result
+        if kind == "Int64":  # a fraction (or NaN) where a value is missing
+            zero = emit(ConstantOp(0.0)).result
+            spread = emit(BroadcastOp(fill.ssa, floats)).result
+            probe = emit(WhereOp(missing, spread, emit(BroadcastOp(zero, floats)).result))
+            emit(CastOp(probe.result, i64, speculative=True))
+        return self.native(emit(WhereOp(missing, fill.ssa, floats)).result, value, text)
 
     def floats(self, column: Val, value: object) -> Val:
         """The nullable ``column`` (its ``fillna``, or a value computed natively) as a
