@@ -163,6 +163,14 @@ def returned_frame(df):
     return X
 
 
+def where_filled(df):
+    return np.where((df["b"] | (df["f"] > 1)).fillna(False), 1.0, df["x"])
+
+
+def filled_as_bools(df):
+    return (df["b"] & (df["x"] > 0)).fillna(True).astype(bool)
+
+
 def true_count(df):
     return (df["f"] > 0).sum()
 
@@ -187,7 +195,8 @@ NATIVE = [float_arithmetic, integer_arithmetic, integer_division, zero_by_zero, 
           negated, negated_floats, series_abs, compared, compared_columns, kleene, kleene_with_mask,
           kleene_as_floats, filled_kleene, filled, filled_result, missing_result, to_numpy,
           into_model, assigned_into_model, frame_fill_into_model, returned_frame, true_count,
-          true_share, median_fill, integer_median_fill, median_centred]  # fmt: skip
+          true_share, median_fill, integer_median_fill, median_centred, where_filled,
+          filled_as_bools]  # fmt: skip
 
 
 def _compiled(fn: Any) -> wm.CompiledPipeline:
@@ -285,18 +294,13 @@ def statistic_fill(df):
     return df["f"].fillna(df["f"].mean())
 
 
-def where_mask(df):
-    return np.where(df["b"].fillna(False), 1.0, df["x"])
-
-
 @pytest.mark.parametrize(
     ("fn", "why"),
     [(power, "power of a nullable column giving Int64 is not compiled"),
      (floor_division, "floor_divide of a nullable column giving Float64 is not compiled"),
      (narrow, "add of a nullable column giving Int32 is not compiled"),
      (reduced, "sum of a nullable Float64 column is not compiled"),
-     (statistic_fill, "mean of a nullable Float64 column is not compiled"),
-     (where_mask, "")],
+     (statistic_fill, "mean of a nullable Float64 column is not compiled")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_other_nullable_code_stays_in_python(fn: Any, why: str) -> None:
@@ -307,6 +311,21 @@ def test_other_nullable_code_stays_in_python(fn: Any, why: str) -> None:
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()
     _same(fn, compiled, _batches())
+
+
+def where_column(df):
+    return np.where(df["b"], df["x"], -1.0)  # numpy raises on pd.NA
+
+
+def test_a_nullable_mask_with_na_runs_the_original() -> None:
+    """``np.where`` of a boolean column compiled on an example without pd.NA is native;
+    a batch with pd.NA runs the original function, which raises numpy's TypeError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = wm.compile(where_column, example=(_frame(40, missing=False),))
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    _same(where_column, compiled, [_frame(50, missing=False), _frame(50), _all_missing(3)])
+    assert compiled.handoffs.calls["not-integer"] == 2, compiled.handoffs.calls
 
 
 def test_other_dtypes_and_pandas_options_run_the_original() -> None:

@@ -144,11 +144,16 @@ def batch_median_into_model(df):
     return HGB.predict(df[["i", "j", "f", "x"]])
 
 
+def kleene(df):
+    return (df["b"] | (df["i"] > 0)).fillna(False).astype(bool)
+
+
 RAISE_ON_NA = {linear_on_frame}
 NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
           missing_into_model, filled_into_model, filled_dict_into_model,
           filled_column_as_floats, assigned_fill_into_model, fitted_fill_into_model,
-          float_arithmetic, comparison, filled, filled_float, batch_median_into_model]  # fmt: skip
+          float_arithmetic, comparison, filled, filled_float, batch_median_into_model,
+          kleene]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
@@ -183,10 +188,6 @@ def test_nullable_columns_are_read_natively_at_run_time() -> None:
     assert sum(compiled.handoffs.calls.values()) == 2, compiled.handoffs.calls
 
 
-def kleene(df):
-    return (df["b"] | (df["i"] > 0)).fillna(False).astype(bool)
-
-
 def filled_returned(df):
     X = df[["i", "f"]].fillna(0)
     return X, LINEAR.predict(np.column_stack([X, df["x"], df["x"]]))
@@ -209,18 +210,16 @@ def as_nullable_float(df):
 
 @pytest.mark.parametrize(
     ("fn", "why"),
-    [(kleene, "astype of a nullable boolean column is compiled into float64 only"),
-     (filled_returned, "fillna of a nullable Int64 column is not compiled"),
+    [(filled_returned, "fillna of a nullable Int64 column is not compiled"),
      (as_int, "astype of a nullable Int64 column is compiled into float64 only"),
      (as_nullable_float, "astype of a nullable Int64 column is compiled into float64 only"),
      (branch, "")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:
-    """``astype(bool)`` of a Kleene result, ``fillna`` of a returned frame, an ``if`` on a
-    value and ``astype(int)`` of nullable columns run in Python with explain() saying why,
-    and give the original's result (Float64 or boolean with pd.NA) or error on every
-    batch."""
+    """``fillna`` of a returned frame, an ``if`` on a value and ``astype(int)`` of nullable
+    columns run in Python with explain() saying why, and give the original's result (Float64
+    or boolean with pd.NA) or error on every batch."""
     compiled = _compiled(fn)
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()

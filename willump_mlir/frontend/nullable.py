@@ -159,6 +159,9 @@ class NullableColumns:
             raise Unsupported(fillna_reason(receiver.value.dtype))  # type: ignore[union-attr]
         if attr == "abs" and not args and not kwargs:
             return self.unary("abs", receiver, evaluate(), text)
+        if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static \
+                and args[0].value in (bool, "bool", np.bool_):  # fmt: skip
+            return self.tracer._checked_result(self.mask(receiver).ssa, evaluate())  # type: ignore[arg-type]
         if attr in ("astype", "to_numpy"):
             raise Unsupported(f"{attr} of a nullable {receiver.value.dtype} column is compiled "  # type: ignore[union-attr]
                               "into float64 only (NaN for pd.NA): pandas keeps a nullable "
@@ -334,6 +337,21 @@ class NullableColumns:
         one = self.tracer.emit(ConstantOp(1.0)).result
         return self.native(self.tracer.emit(BinaryOp("sub", one, self._truth(operand))).result,
                            value, text)  # fmt: skip
+
+    def mask(self, val: Val) -> Val:
+        """A nullable boolean value as numpy's bools (``astype(bool)``, ``np.where``'s
+        condition): where it holds pd.NA, which numpy refuses, the original runs."""
+        if _dtype_name(val.value) != "boolean" or not _carried(val):
+            raise Unsupported("a nullable column that is not boolean as a mask")
+        floats = self._read(val)
+        emit = self.tracer.emit
+        self._guard(emit(BinaryOp("ne", floats, floats)).result)
+        truth = emit(BinaryOp("eq", floats, emit(ConstantOp(1.0)).result)).result
+        series = val.value
+        assert isinstance(series, pd.Series)
+        example = pd.Series(series.to_numpy(dtype=bool, na_value=False), index=series.index,
+                            name=series.name)  # fmt: skip
+        return self.tracer._checked_result(truth, example)
 
     def native(self, floats: SSAValue, value: object, text: str) -> Val:
         """The nullable Series ``value`` computed natively as ``floats`` (NaN for pd.NA): a

@@ -1818,6 +1818,8 @@ class Tracer:
             return Val(value, items=[self.binary_of(f, args[0], args[1], v) for f, v in parts])
         if function is np.where and len(args) == 3:
             value = self.evaluate(node, pieces)
+            if is_nullable(args[0].value):  # a boolean without pd.NA (numpy raises on one)
+                args = [self.nullable.mask(args[0]), *args[1:]]
             condition = args[0].ssa
             if (
                 condition is None
