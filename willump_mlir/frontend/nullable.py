@@ -18,9 +18,11 @@ ufuncs give ``Int64`` or ``Float64`` (an ``Int64`` result is exact in float64 be
 magnitude: a row beyond runs the original function), comparisons ``boolean`` with NA where
 an operand is NA or NaN, and ``&``, ``|``, ``^``, ``~`` Kleene logic (NA & False is False,
 NA | True is True, else NA). Such a result is a ``Pending`` of its float64 vector, read
-natively by the converters above and by ``fillna(number)``, and built in Python, pandas'
-dtype with pd.NA, for any other use. Floor division, ``%``, powers, reductions and
-``fillna`` of a batch statistic stay in Python (:func:`refuse_nullable` says why).
+natively by the converters above, ``fillna(number)``, ``astype(bool)`` and ``np.where``
+(pd.NA, which numpy refuses, runs the original), ``sum``/``mean`` of booleans and
+``median`` (:meth:`NullableColumns.reduce`), and wrapped in Python as pandas' dtype with
+pd.NA for any other use. Floor division, ``%``, powers, ``Int32``/``Float32`` arithmetic and
+``Float64``/``Int64`` sums and means stay in Python, saying why.
 """
 
 from __future__ import annotations
@@ -132,9 +134,10 @@ class NullableColumns:
         self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
         evaluate: Callable[[], object], text: str,
     ) -> Val | None:  # fmt: skip
-        """``astype(float)``, ``to_numpy(dtype=float[, na_value=np.nan])``, ``isna()``,
-        ``notna()``, ``fillna(number)`` of a nullable column ``receiver`` (``text``: the
-        call's code); None for other calls."""
+        """``astype(float | bool)``, ``to_numpy(dtype=float[, na_value=np.nan])``,
+        ``isna()``, ``notna()``, ``fillna(number | statistic)``, ``abs()`` and reductions of
+        a nullable column or value ``receiver`` (``text``: the call's code); None for other
+        calls."""
         if not is_nullable(receiver.value) or not _carried(receiver):
             return None
         converts = (attr == "astype" and len(args) == 1 and not kwargs
@@ -512,7 +515,8 @@ def _rebuild(floats: pd.Series, dtype: pd.api.extensions.ExtensionDtype) -> pd.S
     if dtype.kind == "b":
         array = pd.arrays.BooleanArray(values == 1, missing)
     elif dtype.kind == "i":
-        array = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+        with np.errstate(invalid="ignore"):  # NaN under the mask: any integer there
+            array = pd.arrays.IntegerArray(values.astype(np.int64), missing)
     else:
         array = pd.arrays.FloatingArray(values, missing)
     return pd.Series(array, index=floats.index, name=floats.name, copy=False)
