@@ -371,8 +371,8 @@ class NullableColumns:
         floats_value = pd.Series(value.to_numpy(dtype=np.float64, na_value=np.nan),
                                  index=value.index, name=value.name)  # fmt: skip
         source = self.tracer._checked_result(floats, floats_value)
-        reason = f"a {value.dtype} result is built by pandas from its native float64 values " \
-            "(NaN for pd.NA)"  # fmt: skip
+        reason = f"the nullable {value.dtype} result is built by pandas from its native " \
+            "float64 values (NaN for pd.NA)"  # fmt: skip
         build = functools.partial(_rebuild, dtype=value.dtype)
         return Val(value, pending=Pending(_NATIVE, source, {}, build, text, reason))
 
