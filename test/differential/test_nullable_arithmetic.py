@@ -191,11 +191,16 @@ def median_centred(df):
     return (df["x"] - df["i"].median()) * df["f"].median()
 
 
+def mean_centred(df):
+    return (df["i"] - df["x"].mean()) / df["x"].std() > df["f"].median()
+
+
 NATIVE = [float_arithmetic, integer_arithmetic, integer_division, zero_by_zero, unary,
           negated, negated_floats, series_abs, compared, compared_columns, kleene, kleene_with_mask,
           kleene_as_floats, filled_kleene, filled, filled_result, missing_result, to_numpy,
           into_model, assigned_into_model, frame_fill_into_model, returned_frame, true_count,
-          true_share, median_fill, integer_median_fill, median_centred, where_filled,
+          true_share, median_fill, integer_median_fill, median_centred, mean_centred,
+          where_filled,
           filled_as_bools]  # fmt: skip
 
 
@@ -258,7 +263,7 @@ def test_nullable_arithmetic_is_native_and_exact(fn: Any) -> None:
     assert not compiled.traced.python_fallbacks, compiled.explain()
     _same(fn, compiled, _batches())
     assert set(compiled.handoffs.calls) <= {"empty", "not-integer"}, compiled.handoffs.calls
-    if fn not in (true_share, median_fill, integer_median_fill, median_centred):
+    if fn not in (true_share, median_fill, integer_median_fill, median_centred, mean_centred):
         assert set(compiled.handoffs.calls) <= {"empty"}, compiled.handoffs.calls
 
 

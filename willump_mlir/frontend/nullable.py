@@ -386,14 +386,14 @@ class NullableColumns:
 
     def _number(self, val: Val) -> SSAValue:
         """An operand of arithmetic or a comparison beside a nullable value, as float64:
-        an ``Int64``/``Float64`` value (NaN for pd.NA), a float64 batch (whose NaN pandas
-        makes NA), or a number (an int of magnitude 2^53 at most)."""
+        an ``Int64``/``Float64`` value (NaN for pd.NA), a float64 batch or batch statistic
+        (whose NaN pandas makes NA), or a number (an int of magnitude 2^53 at most)."""
         if is_nullable(val.value):
             if _dtype_name(val.value) not in ("Int64", "Float64") or not _carried(val):
                 raise Unsupported(f"arithmetic on a nullable {val.value.dtype} column is not "  # type: ignore[union-attr]
                                   "compiled (native code computes on Int64, Float64)")  # fmt: skip
             return self._read(val)
-        if _batch(val) == f64:
+        if _batch(val) == f64 or (is_reduction(val) and val.ssa.type == f64):  # type: ignore[union-attr]
             assert val.ssa is not None
             return val.ssa
         number = val.value
