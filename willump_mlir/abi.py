@@ -34,6 +34,12 @@ class ErrorKind(IntEnum):
     SIGNED_ZERO = 8  # fmax/fmin of 0.0 and -0.0: numpy keeps either by the row's place
 
 
+# pandas' nullable dtypes native code computes on, as float64 with one NaN for NaN and pd.NA
+# (``Int32`` wraps at 2^31, ``Float32`` rounds to float32: those stay in Python), and the
+# pandas option under which a NaN result of their arithmetic stays NaN, not pd.NA.
+NULLABLE_COMPUTED = ("Int64", "Float64", "boolean")
+DISTINGUISH_NAN = "future.distinguish_nan_and_na"
+
 # The missing flags a string column carries per row (0: a string).
 MISSING_NONE = 1
 MISSING_NAN = 2

@@ -197,17 +197,15 @@ def filled_in_place(df):
 
 @pytest.mark.parametrize(
     ("fn", "why"),
-    [(filled_int, "fillna of a nullable Int64 column"),
-     (filled_float, "fillna of a nullable Float64 column"),
-     (filled_bool, "fillna of a nullable boolean column"),
+    [(filled_bool, "fillna of a nullable boolean column"),
      (filled_in_place, "df['i'].fillna(-1)")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_fillna_of_nullable_columns_runs_the_original(fn: Any, why: str) -> None:
-    """``fillna`` of a nullable Int64, Float64 or boolean column keeps the nullable dtype in
-    pandas (Int64.fillna(0) is Int64), and a Float64 column may hold a NaN that is not NA,
-    which fillna keeps (and a model then refuses): native code builds no nullable column,
-    so where the filled column is not converted the fill runs in Python, explain() says why,
+    """``fillna`` of a nullable boolean column keeps the nullable dtype in pandas, and a
+    Float64 column may hold a NaN that is not NA, which fillna keeps (and a model then
+    refuses): where a filled column is returned as it is, pandas fills it in Python,
+    explain() says why,
     and every batch gives the original's result, dtype included, or its error: pd.NA, NaN
     inside Float64, an empty batch, one row, all missing, more than 2,048 rows. (The
     fill ``df["i"].fillna(-1)`` of a returned frame runs in Python; into a model it is
@@ -225,13 +223,16 @@ def _fill_batches() -> list[pd.DataFrame]:
             _nullable(3000, nan=False)]  # fmt: skip
 
 
-def test_fillna_of_nullable_columns_into_a_model_is_native() -> None:
+@pytest.mark.parametrize("fn", [filled_frame_to_model, filled_int, filled_float],
+                         ids=lambda f: f.__name__)  # fmt: skip
+def test_fillna_of_nullable_columns_computed_on_is_native(fn: Any) -> None:
     """``model.predict(df[["i", "f"]].fillna(0))``: the model reads the filled columns as
-    float64, natively; the original's result or error on the same batches (a Float64 NaN
-    that is not NA runs the original, whose model refuses it)."""
-    compiled = _compiled(filled_frame_to_model, _nullable(40, nan=False))
+    float64, natively; ``df["i"].fillna(0) * 2`` is native nullable arithmetic
+    (``test_nullable_arithmetic``); the original's result or error on the same batches (a
+    Float64 NaN that is not NA runs the original, whose model refuses it)."""
+    compiled = _compiled(fn, _nullable(40, nan=False))
     assert not compiled.traced.python_fallbacks, compiled.explain()
-    same_on_batches(filled_frame_to_model, compiled, _fill_batches())
+    same_on_batches(fn, compiled, _fill_batches())
 
 
 # endregion

@@ -123,10 +123,37 @@ def assigned_fill_into_model(df):
     return HGB.predict(X)
 
 
+def float_arithmetic(df):
+    return df["i"] * 1.5 + df["x"]
+
+
+def comparison(df):
+    return df["f"] > 0.0
+
+
+def filled(df):
+    return df["i"].fillna(0) * 2
+
+
+def filled_float(df):
+    return df["f"].fillna(df["f"].median())
+
+
+def batch_median_into_model(df):
+    df["f"] = df["f"].fillna(df["f"].median())
+    return HGB.predict(df[["i", "j", "f", "x"]])
+
+
+def kleene(df):
+    return (df["b"] | (df["i"] > 0)).fillna(False).astype(bool)
+
+
 RAISE_ON_NA = {linear_on_frame}
 NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
           missing_into_model, filled_into_model, filled_dict_into_model,
-          filled_column_as_floats, assigned_fill_into_model, fitted_fill_into_model]  # fmt: skip
+          filled_column_as_floats, assigned_fill_into_model, fitted_fill_into_model,
+          float_arithmetic, comparison, filled, filled_float, batch_median_into_model,
+          kleene]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
@@ -134,11 +161,12 @@ def test_conversions_of_nullable_columns_are_native_and_exact(fn: Any) -> None:
     """A model reading a frame of nullable columns (scikit-learn converts pd.NA to NaN:
     HistGradientBoosting takes it as missing, LinearRegression raises), ``astype(float)``,
     ``to_numpy(dtype=float, na_value=np.nan)``, ``isna``/``notna``, and those of
-    ``fillna(number)`` of columns and frames (a dict of fills, assigned columns): native (nothing in
-    Python), and the original's result or error class on every batch: pd.NA in various
-    rows, all NA, no NA, an empty batch, one row, reversed rows, a Float64 NaN that is not
-    NA (the original runs), a numpy column where the example's was nullable, Int32 where it
-    was Int64 (the original runs)."""
+    ``fillna(number)`` of columns and frames (a dict of fills, assigned columns), and
+    arithmetic and comparisons on them (``test_nullable_arithmetic``): native (nothing in
+    Python but a nullable result's wrapping), and the original's result or error class on
+    every batch: pd.NA in various rows, all NA, no NA, an empty batch, one row, reversed
+    rows, a Float64 NaN that is not NA (the original runs), a numpy column where the
+    example's was nullable, Int32 where it was Int64 (the original runs)."""
     compiled = _compiled(fn)
     assert not compiled.traced.python_fallbacks, compiled.explain()
     same_on_batches(fn, compiled, _batches())
@@ -160,34 +188,9 @@ def test_nullable_columns_are_read_natively_at_run_time() -> None:
     assert sum(compiled.handoffs.calls.values()) == 2, compiled.handoffs.calls
 
 
-def float_arithmetic(df):
-    return df["i"] * 1.5 + df["x"]
-
-
-def comparison(df):
-    return df["f"] > 0.0
-
-
-def kleene(df):
-    return (df["b"] | (df["i"] > 0)).fillna(False).astype(bool)
-
-
-def filled(df):
-    return df["i"].fillna(0) * 2
-
-
 def filled_returned(df):
     X = df[["i", "f"]].fillna(0)
     return X, LINEAR.predict(np.column_stack([X, df["x"], df["x"]]))
-
-
-def filled_float(df):
-    return df["f"].fillna(df["f"].median())
-
-
-def batch_median_into_model(df):
-    df["f"] = df["f"].fillna(df["f"].median())
-    return HGB.predict(df[["i", "j", "f", "x"]])
 
 
 def branch(df):
@@ -207,22 +210,16 @@ def as_nullable_float(df):
 
 @pytest.mark.parametrize(
     ("fn", "why"),
-    [(float_arithmetic, "a nullable Int64 column: pandas computes on it with pd.NA"),
-     (comparison, "a nullable Float64 column: pandas computes on it with pd.NA"),
-     (kleene, "a nullable Int64 column: pandas computes on it with pd.NA"),
-     (filled, "fillna of a nullable Int64 column is not compiled"),
-     (filled_returned, "fillna of a nullable Int64 column is not compiled"),
-     (filled_float, "fillna of a nullable Float64 column is not compiled"),
-     (batch_median_into_model, "a nullable Float64 column computed in Python"),
+    [(filled_returned, "fillna of a nullable Int64 column is not compiled"),
      (as_int, "astype of a nullable Int64 column is compiled into float64 only"),
      (as_nullable_float, "astype of a nullable Int64 column is compiled into float64 only"),
      (branch, "")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:
-    """Arithmetic, comparisons (Kleene logic), ``fillna``, an ``if`` on a value and
-    ``astype(int)`` of nullable columns run in Python with explain() saying why, and give
-    the original's result (Float64 or boolean with pd.NA) or error on every batch."""
+    """``fillna`` of a returned frame, an ``if`` on a value and ``astype(int)`` of nullable
+    columns run in Python with explain() saying why, and give the original's result (Float64
+    or boolean with pd.NA) or error on every batch."""
     compiled = _compiled(fn)
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()

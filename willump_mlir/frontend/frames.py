@@ -45,7 +45,7 @@ from .categories import model_categories
 from .estimators import hstack_op, narrow_floats
 from .fallback import check_aligned, same_index
 from .narrow_ints import is_narrow
-from .nullable import fillna_reason, is_filled, is_nullable
+from .nullable import fillna_reason, is_filled, is_native, is_nullable
 from .params import FRAME_INPUT, imputed_strings
 from .spec import Unsupported
 from .string_vocab import _fill, string_column
@@ -212,7 +212,8 @@ class FrameAssembly:
             getattr(column.ssa, "type", None), FrameType
         )
         category = column.category is not None
-        filled = is_filled(column)  # a nullable column's fillna, native where converted
+        # a nullable column's fillna or a value computed natively, native where converted
+        filled = is_filled(column) or is_native(column)
         if not (_vector(column) or text or category or filled) or column.columns is not None:
             if is_nullable(column.value):
                 raise Unsupported(f"the assigned value is a nullable {column.value.dtype} "  # type: ignore[union-attr]
@@ -229,7 +230,7 @@ class FrameAssembly:
         value[name] = example
         if isinstance(example, pd.Series):
             sources = [i.category.source if i.category is not None else
-                       i.pending.source if is_filled(i) else i  # type: ignore[union-attr]
+                       i.pending.source if is_filled(i) or is_native(i) else i  # type: ignore[union-attr]
                        for i in (*frame.items, column)]  # fmt: skip
             series = [i.ssa for i in sources
                       if isinstance(i.value, pd.Series) and i.ssa is not None]  # fmt: skip
@@ -416,7 +417,7 @@ class FrameAssembly:
             text = isinstance(item.value, pd.Series) and isinstance(
                 getattr(item.ssa, "type", None), FrameType
             )
-            if not (_vector(item) or text) or item.columns is not None:
+            if not (_vector(item) or text or is_native(item)) or item.columns is not None:
                 raise Unsupported("a column of the frame is not a column of numbers or text")
             example = item.value
             if isinstance(example, pd.Series):
@@ -426,7 +427,8 @@ class FrameAssembly:
                 raise Unsupported("a column is not an array of the frame's rows")
             if value.dtypes.iloc[i] != example.dtype:  # type: ignore[union-attr]
                 raise Unsupported("a column of the frame changes its dtype")
-        series = [i.ssa for i in items if isinstance(i.value, pd.Series) and i.ssa is not None]
+        sources = [i.pending.source if is_native(i) else i for i in items]  # type: ignore[union-attr]
+        series = [i.ssa for i in sources if isinstance(i.value, pd.Series) and i.ssa is not None]
         check_aligned(series, self.tracer.examples, value, self.tracer.index_roots)
         return Val(value, items=list(items), columns=list(names))  # type: ignore[arg-type]
 
@@ -450,6 +452,9 @@ class FrameAssembly:
                 assert isinstance(value, pd.DataFrame)
                 if name not in fills:
                     items.append(item)
+                elif is_native(item):
+                    text = f"[{name!r}].fillna({fills[name]!r})"
+                    items.append(self.tracer.nullable.fillna(item, fills[name], value[name], text))
                 elif string_column(item) is not None or item.pending is not None:
                     items.append(self.fill_text(item, fills[name], value[name], name))
                 else:

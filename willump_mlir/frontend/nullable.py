@@ -10,11 +10,19 @@ result keeps the nullable dtype, so it is kept as a ``Pending`` fill of the colu
 in Python for any other use. A ``Float64`` NaN that is not pd.NA (pandas 3 keeps the two
 apart in ``isna``, ``fillna`` and comparisons) runs the original function at run time.
 
-Elsewhere pandas computes with pd.NA: arithmetic gives ``Float64`` with NA, comparisons
-``boolean`` with NA (Kleene logic, and ``if`` on NA raises), ``fillna`` keeps the nullable
-dtype and refuses a fill it cannot hold. Native code builds none of these: the column is
-carried as the frame's own (a one-column selection, ``pipeline.select_columns``) and such
-code runs in Python, saying why (:func:`refuse_nullable`).
+pandas 3 computes on them with pd.NA, and gives NA wherever its float result is NaN
+(``0 / 0``, ``inf - inf``, ``np.log(-1)``): so a float64 vector, NaN for pd.NA, holds
+every ``Int64``, ``Float64`` and ``boolean`` result exactly, and native code computes them
+(:meth:`NullableColumns.binary`, ``unary``, ``logical``): ``+ - * /`` and numpy's unary
+ufuncs give ``Int64`` or ``Float64`` (an ``Int64`` result is exact in float64 below 2^53 in
+magnitude: a row beyond runs the original function), comparisons ``boolean`` with NA where
+an operand is NA or NaN, and ``&``, ``|``, ``^``, ``~`` Kleene logic (NA & False is False,
+NA | True is True, else NA). Such a result is a ``Pending`` of its float64 vector, read
+natively by the converters above, ``fillna(number)``, ``astype(bool)`` and ``np.where``
+(pd.NA, which numpy refuses, runs the original), ``sum``/``mean`` of booleans and
+``median`` (:meth:`NullableColumns.reduce`), and wrapped in Python as pandas' dtype with
+pd.NA for any other use. Floor division, ``%``, powers, ``Int32``/``Float32`` arithmetic and
+``Float64``/``Int64`` sums and means stay in Python, saying why.
 """
 
 from __future__ import annotations
@@ -27,16 +35,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.ir import BlockArgument, SSAValue
 
+from willump_mlir.abi import DISTINGUISH_NAN
+from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
+    COMPARISONS,
     BinaryOp,
+    BroadcastOp,
+    CastOp,
     ConstantOp,
     SelectColumnsOp,
     TakeColumnOp,
+    UnaryOp,
     WhereOp,
+    is_sparse,
 )
 
-from .reductions import REDUCTIONS
+from .reductions import REDUCTIONS, is_reduction, reduce
 from .spec import Unsupported
 from .values import Pending, Val
 
@@ -48,6 +65,10 @@ _MISSING = {"isna": False, "isnull": False, "notna": True, "notnull": True}
 
 
 _FILLED = "nullable_fillna"
+_NATIVE = "nullable_native"
+_ARITHMETIC = ("add", "sub", "mul", "div")
+#: Int64 results computed in float64 are exact below this magnitude.
+_EXACT = 2.0**53
 
 
 def is_nullable(value: object) -> bool:
@@ -61,11 +82,10 @@ def refuse_nullable(*operands: Val) -> None:
     for val in operands:
         if is_nullable(val.value):
             raise Unsupported(
-                f"a nullable {val.value.dtype} column: pandas computes on it with pd.NA "  # type: ignore[union-attr]
-                "(Float64 results with NA, boolean comparisons with NA in Kleene logic), "
-                "which native code does not build; it reads the column as float64 only "
-                "where pandas converts it (a model, astype(float), to_numpy(dtype=float), "
-                "isna)"
+                f"a nullable {val.value.dtype} column: pandas computes on it with pd.NA, "  # type: ignore[union-attr]
+                "which native code builds (as float64, NaN for NA) only for Int64, Float64 "
+                "and boolean values in + - * /, unary ufuncs, comparisons and & | ^ ~ with "
+                "other such values, float64 or bool batches and numbers"
             )
 
 
@@ -102,6 +122,9 @@ class NullableColumns:
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
+        #: the (argument, column) pairs computed on natively: a batch must have the
+        #: example's dtype there (a numpy float64 NaN is no pd.NA: comparisons differ)
+        self.computed: set[tuple[int, str]] = set()
 
     def column(self, frame: Val, name: str, value: pd.Series) -> Val:
         """``frame[name]`` of a nullable column: the frame's own column."""
@@ -111,10 +134,11 @@ class NullableColumns:
         self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
         evaluate: Callable[[], object], text: str,
     ) -> Val | None:  # fmt: skip
-        """``astype(float)``, ``to_numpy(dtype=float[, na_value=np.nan])``, ``isna()``,
-        ``notna()``, ``fillna(number)`` of a nullable column ``receiver`` (``text``: the
-        call's code); None for other calls."""
-        if not is_nullable(receiver.value) or (receiver.ssa is None and not is_filled(receiver)):
+        """``astype(float | bool)``, ``to_numpy(dtype=float[, na_value=np.nan])``,
+        ``isna()``, ``notna()``, ``fillna(number | statistic)``, ``abs()`` and reductions of
+        a nullable column or value ``receiver`` (``text``: the call's code); None for other
+        calls."""
+        if not is_nullable(receiver.value) or not _carried(receiver):
             return None
         converts = (attr == "astype" and len(args) == 1 and not kwargs
                     and _float_dtype(args[0])) or (
@@ -132,28 +156,88 @@ class NullableColumns:
         if attr == "fillna" and len(args) == 1 and not kwargs and args[0].is_static \
                 and not is_filled(receiver):  # fmt: skip
             return self.fillna(receiver, args[0].value, evaluate(), text)  # type: ignore[arg-type]
+        if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
+            return self.fill_statistic(receiver, args[0], evaluate(), text)
         if attr == "fillna":
             raise Unsupported(fillna_reason(receiver.value.dtype))  # type: ignore[union-attr]
+        if attr == "abs" and not args and not kwargs:
+            return self.unary("abs", receiver, evaluate(), text)
+        if attr == "astype" and len(args) == 1 and not kwargs and args[0].is_static \
+                and args[0].value in (bool, "bool", np.bool_):  # fmt: skip
+            return self.tracer._checked_result(self.mask(receiver).ssa, evaluate())  # type: ignore[arg-type]
         if attr in ("astype", "to_numpy"):
             raise Unsupported(f"{attr} of a nullable {receiver.value.dtype} column is compiled "  # type: ignore[union-attr]
                               "into float64 only (NaN for pd.NA): pandas keeps a nullable "
                               "dtype, gives objects or raises on pd.NA for others")  # fmt: skip
         if attr in REDUCTIONS:
-            raise Unsupported(f"{attr} of a nullable {receiver.value.dtype} column is not "  # type: ignore[union-attr]
-                              "compiled: pandas skips pd.NA and gives pd.NA for a batch of "
-                              "none, which native code does not build")  # fmt: skip
+            return self.reduce(receiver, attr, args, kwargs, evaluate())
         return None
 
+    def reduce(self, column: Val, method: str, args: list[Val], kwargs: dict[str, Val],
+               value: object) -> Val:  # fmt: skip
+        """``sum``/``mean`` of a nullable boolean value and ``median`` of an Int64/Float64
+        one: pandas skips pd.NA, as native code skips NaN (a sum of 0/1 values is exact in
+        any order; ``median`` is numpy's of the same values). pandas gives pd.NA for a mean
+        or median of no value: native NaN there (or an infinite median) runs the original
+        function (``_guard``).
+
+        ```mlir
+        %m = pipeline.reduce "median" %a : tensor<?xf64> -> f64
+        %p = pipeline.binary "mul" %m, %zero : (f64, f64) -> f64
+        %b = pipeline.broadcast %p over %a : f64 over tensor<?xf64> -> tensor<?xf64>
+        %k = pipeline.cast %b speculative : tensor<?xf64> -> tensor<?xi64>
+        ```
+        """
+        kind = _dtype_name(column.value)
+        if not ((kind == "boolean" and method in ("sum", "mean"))
+                or (kind in ("Int64", "Float64") and method == "median")):  # fmt: skip
+            raise Unsupported(f"{method} of a nullable {kind} column is not compiled: pandas "
+                              "sums the values it keeps in another order than native code, "
+                              "or gives pd.NA or a wrapped int64 where native float64 "
+                              "cannot")  # fmt: skip
+        emit = self.tracer.emit
+        floats = self._read(column)
+        operand = emit(BinaryOp("eq", floats, emit(ConstantOp(1.0)).result)).result \
+            if method == "sum" else floats  # fmt: skip
+        example = pd.Series(column.value.to_numpy(dtype=np.float64, na_value=np.nan))  # type: ignore[union-attr]
+        reduced = reduce(self.tracer, Val(example, operand), method, args, kwargs, value)
+        if reduced is None or reduced.ssa is None:
+            raise Unsupported(f"{method} of a nullable {kind} column with these options")
+        if method != "sum":  # NaN (no value) or infinite: the original
+            zero = emit(ConstantOp(0.0)).result
+            probe = emit(BroadcastOp(emit(BinaryOp("mul", reduced.ssa, zero)).result, floats))
+            emit(CastOp(probe.result, i64, speculative=True))
+        return reduced
+
+    def fill_statistic(self, column: Val, fill: Val, value: object, text: str) -> Val:
+        """``column.fillna(s)`` of a nullable Int64/Float64 value and a batch statistic
+        ``s`` (``df["a"].median()``), whose native value is a number (:meth:`reduce`); an
+        Int64 column refuses a fraction where it has pd.NA (pandas raises): the original
+        runs there."""
+        kind = _dtype_name(value)
+        if kind not in ("Int64", "Float64") or fill.ssa is None or fill.ssa.type != f64:
+            raise Unsupported(fillna_reason(getattr(value, "dtype", None)))
+        emit = self.tracer.emit
+        floats = self._read(column)
+        missing = emit(BinaryOp("ne", floats, floats)).result
+        if kind == "Int64":  # a fraction (or NaN) where a value is missing
+            zero = emit(ConstantOp(0.0)).result
+            spread = emit(BroadcastOp(fill.ssa, floats)).result
+            probe = emit(WhereOp(missing, spread, emit(BroadcastOp(zero, floats)).result))
+            emit(CastOp(probe.result, i64, speculative=True))
+        return self.native(emit(WhereOp(missing, fill.ssa, floats)).result, value, text)
+
     def floats(self, column: Val, value: object) -> Val:
-        """The nullable ``column`` (or its ``fillna``) as a float64 vector, NaN for pd.NA
-        (``value``)."""
+        """The nullable ``column`` (its ``fillna``, or a value computed natively) as a
+        float64 vector, NaN for pd.NA (``value``)."""
+        if is_native(column):
+            assert column.pending is not None and column.pending.source.ssa is not None
+            if value is None:
+                return column.pending.source
+            return self.tracer._checked_result(column.pending.source.ssa, value)
         if is_filled(column):
             assert column.pending is not None
-            source = self.floats(column.pending.source, None)
-            assert source.ssa is not None
-            missing = self.tracer.emit(BinaryOp("ne", source.ssa, source.ssa))  # NaN != NaN
-            fill = self.tracer.emit(ConstantOp(column.pending.options["floats"]))  # type: ignore[arg-type]
-            op = WhereOp(missing.result, fill.result, source.ssa)
+            op = self._filled(column.pending.source, column.pending.options["floats"])  # type: ignore[arg-type]
             return self.tracer._checked(op, value) if value is not None else \
                 Val(value, self.tracer.emit(op).result)  # fmt: skip
         assert column.ssa is not None and isinstance(column.value, pd.Series)
@@ -163,6 +247,14 @@ class NullableColumns:
         if value is None:
             return Val(value, self.tracer.emit(TakeColumnOp(matrix.ssa, 0)).results[0])
         return self.tracer._checked(TakeColumnOp(matrix.ssa, 0), value)
+
+    def _filled(self, source: Val, fill: float) -> WhereOp:
+        """``source``'s floats with ``fill`` where NaN (pd.NA), not yet emitted."""
+        floats = self.floats(source, None)
+        assert floats.ssa is not None
+        missing = self.tracer.emit(BinaryOp("ne", floats.ssa, floats.ssa))  # NaN != NaN
+        constant = self.tracer.emit(ConstantOp(fill))
+        return WhereOp(missing.result, constant.result, floats.ssa)
 
     def fillna(self, column: Val, fill: object, value: pd.Series, text: str) -> Val:
         """``column.fillna(fill)`` (``value``) of a nullable column and a constant number:
@@ -178,10 +270,200 @@ class NullableColumns:
             stored = pd.NA
         if stored is pd.NA or math.isnan(float(stored)):  # NaN: pd.NA in a nullable array
             raise Unsupported(fillna_reason(dtype))
+        if is_native(column):  # computed natively: so is its fill
+            return self.native(self.tracer.emit(self._filled(column, float(stored))).result,
+                               value, text)  # fmt: skip
         build = functools.partial(pd.Series.fillna, value=fill)
         pending = Pending(_FILLED, column, {"value": fill, "floats": float(stored)}, build, text,
                           fillna_reason(dtype))  # fmt: skip
         return Val(value, pending=pending)
+
+    # region Computing on nullable values
+
+    def binary(self, function: str, lhs: Val, rhs: Val, value: object, text: str) -> Val:
+        """``lhs + rhs`` (``- * /``) giving ``Int64`` or ``Float64``, or a comparison giving
+        ``boolean``, of a nullable value and another (``value`` on the example).
+
+        ```mlir
+        %r = pipeline.binary "div" %a, %b : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+        %c = pipeline.binary "gt" %a, %k : (tensor<?xf64>, f64) -> tensor<?xi1>
+        %f = pipeline.cast %c : tensor<?xi1> -> tensor<?xf64>
+        %m = pipeline.binary "ne" %a, %a : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+        %n = pipeline.where %m, %nan, %f : (tensor<?xi1>, f64, tensor<?xf64>) -> tensor<?xf64>
+        ```
+        """
+        kind = _dtype_name(value)
+        arithmetic = function in _ARITHMETIC and kind in ("Int64", "Float64")
+        if not (arithmetic or (function in COMPARISONS and kind == "boolean")):
+            raise Unsupported(f"{function} of a nullable column giving {kind} is not compiled "
+                              "(native code computes + - * / and comparisons of Int64 and "
+                              "Float64 values)")  # fmt: skip
+        x, y = self._number(lhs), self._number(rhs)
+        if not arithmetic:
+            return self.native(self._compared(function, x, y), value, text)
+        result = self.tracer.emit(BinaryOp(function, x, y)).result
+        return self.native(self._integers(result) if kind == "Int64" else result, value, text)
+
+    def unary(self, function: str, operand: Val, value: object, text: str) -> Val:
+        """numpy's unary ufunc ``function`` (``-x``, ``abs``, ``np.log1p``...) of a nullable
+        ``Int64`` or ``Float64`` value (``value`` on the example: pandas gives pd.NA where the
+        float result is NaN, as ``np.log(-1)``)."""
+        kind = _dtype_name(value)
+        if kind not in ("Int64", "Float64"):
+            raise Unsupported(f"{function} of a nullable column giving {kind} is not compiled")
+        result = self.tracer.emit(UnaryOp(function, self._number(operand))).result
+        if kind == "Int64":  # -x and abs keep |x| below 2^53 (as read, or guarded)
+            result = self._integers(result, function not in ("negative", "abs"))
+        return self.native(result, value, text)
+
+    def logical(self, kind: str, lhs: Val, rhs: Val, value: object, text: str) -> Val:
+        """``lhs & rhs`` (``|``, ``^``) of boolean batches, one nullable, in Kleene logic on
+        0.0/1.0/NaN: ``a & b`` is 0 where either is 0, else ``a * b``; ``a | b`` is 1 where
+        either is 1, else ``a + b``; ``a ^ b`` is ``(a - b) ** 2`` (NA where either is)."""
+        if _dtype_name(value) != "boolean":
+            raise Unsupported(f"{kind} of a nullable column is not compiled beside it")
+        a, b = self._truth(lhs), self._truth(rhs)
+        emit = self.tracer.emit
+        if kind == "xor":
+            difference = emit(BinaryOp("sub", a, b)).result
+            return self.native(emit(BinaryOp("mul", difference, difference)).result, value, text)
+        decisive = emit(ConstantOp(0.0 if kind == "and" else 1.0)).result
+        decided = self.tracer._mask("or", emit(BinaryOp("eq", a, decisive)).result,
+                                    emit(BinaryOp("eq", b, decisive)).result)  # fmt: skip
+        combined = emit(BinaryOp("mul" if kind == "and" else "add", a, b)).result
+        return self.native(emit(WhereOp(decided, decisive, combined)).result, value, text)
+
+    def invert(self, operand: Val, value: object, text: str) -> Val:
+        """``~mask`` of a nullable boolean value: ``1 - mask`` (NA stays NA)."""
+        if _dtype_name(value) != "boolean":
+            raise Unsupported("~ of a nullable column that is not boolean is not compiled")
+        one = self.tracer.emit(ConstantOp(1.0)).result
+        return self.native(self.tracer.emit(BinaryOp("sub", one, self._truth(operand))).result,
+                           value, text)  # fmt: skip
+
+    def mask(self, val: Val) -> Val:
+        """A nullable boolean value as numpy's bools (``astype(bool)``, ``np.where``'s
+        condition): where it holds pd.NA, which numpy refuses, the original runs."""
+        if _dtype_name(val.value) != "boolean" or not _carried(val):
+            raise Unsupported("a nullable column that is not boolean as a mask")
+        floats = self._read(val)
+        emit = self.tracer.emit
+        self._guard(emit(BinaryOp("ne", floats, floats)).result)
+        truth = emit(BinaryOp("eq", floats, emit(ConstantOp(1.0)).result)).result
+        series = val.value
+        assert isinstance(series, pd.Series)
+        example = pd.Series(series.to_numpy(dtype=bool, na_value=False), index=series.index,
+                            name=series.name)  # fmt: skip
+        return self.tracer._checked_result(truth, example)
+
+    def native(self, floats: SSAValue, value: object, text: str) -> Val:
+        """The nullable Series ``value`` computed natively as ``floats`` (NaN for pd.NA): a
+        ``Pending`` that converters read natively, built in Python, of ``value``'s dtype,
+        for any other use."""
+        assert isinstance(value, pd.Series) and isinstance(value.array, _MASKED)
+        if pd.get_option(DISTINGUISH_NAN):
+            raise Unsupported(f"pandas' option {DISTINGUISH_NAN} is set: a NaN result of "
+                              "nullable arithmetic is not pd.NA, where native code has one "
+                              "NaN")  # fmt: skip
+        array = value.array
+        if array.dtype.kind == "f" and bool((np.isnan(array._data) & ~array._mask).any()):
+            raise Unsupported(f"the {value.dtype} result holds a NaN that is not pd.NA")
+        floats_value = pd.Series(value.to_numpy(dtype=np.float64, na_value=np.nan),
+                                 index=value.index, name=value.name)  # fmt: skip
+        source = self.tracer._checked_result(floats, floats_value)
+        reason = f"the nullable {value.dtype} result is built by pandas from its native " \
+            "float64 values (NaN for pd.NA)"  # fmt: skip
+        build = functools.partial(_rebuild, dtype=value.dtype)
+        return Val(value, pending=Pending(_NATIVE, source, {}, build, text, reason))
+
+    def materialize(self, val: Val) -> Val:
+        """A nullable value computed natively, as pandas' Series of its dtype: a Python
+        step that wraps the native float64 values."""
+        pending = val.pending
+        assert pending is not None and pending.kind == _NATIVE
+        return self.tracer.python_op("nullable", pending.build, [pending.source], pending.reason,
+                                     pending.text, wraps=True)  # fmt: skip
+
+    def _number(self, val: Val) -> SSAValue:
+        """An operand of arithmetic or a comparison beside a nullable value, as float64:
+        an ``Int64``/``Float64`` value (NaN for pd.NA), a float64 batch or batch statistic
+        (whose NaN pandas makes NA), or a number (an int of magnitude 2^53 at most)."""
+        if is_nullable(val.value):
+            if _dtype_name(val.value) not in ("Int64", "Float64") or not _carried(val):
+                raise Unsupported(f"arithmetic on a nullable {val.value.dtype} column is not "  # type: ignore[union-attr]
+                                  "compiled (native code computes on Int64, Float64)")  # fmt: skip
+            return self._read(val)
+        if _batch(val) == f64 or (is_reduction(val) and val.ssa.type == f64):  # type: ignore[union-attr]
+            assert val.ssa is not None
+            return val.ssa
+        number = val.value
+        if val.is_static and type(number) in (int, float, np.int64, np.float64) \
+                and abs(number) <= _EXACT:  # fmt: skip
+            return self.tracer.emit(ConstantOp(float(number))).result  # type: ignore[arg-type]
+        raise Unsupported("an operand beside a nullable column is neither an Int64, Float64 or "
+                          "float64 batch nor a number of magnitude 2^53 at most")  # fmt: skip
+
+    def _truth(self, val: Val) -> SSAValue:
+        """An operand of Kleene logic as 0.0/1.0/NaN: a nullable boolean value or a bool
+        batch."""
+        if is_nullable(val.value) and _dtype_name(val.value) == "boolean" and _carried(val):
+            return self._read(val)
+        if _batch(val) == i1:
+            assert val.ssa is not None
+            return self.tracer.emit(CastOp(val.ssa, f64)).result
+        raise Unsupported("an operand of & | ^ beside a nullable boolean column is neither a "
+                          "boolean nor a bool batch")  # fmt: skip
+
+    def _read(self, val: Val) -> SSAValue:
+        """The floats of a nullable value computed on, noting the frame column it reads."""
+        column = val.pending.source if is_filled(val) else val  # type: ignore[union-attr]
+        select = column.ssa.owner if column.ssa is not None else None
+        if isinstance(select, SelectColumnsOp):  # (a rolled back statement's too: stricter)
+            source, name = resolve_column(select.result, select.columns.data[0].data)
+            if isinstance(source, BlockArgument) and isinstance(name, str):
+                self.computed.add((source.index, name))
+        floats = self.floats(val, None).ssa
+        assert floats is not None
+        return floats
+
+    def _compared(self, function: str, x: SSAValue, y: SSAValue) -> SSAValue:
+        """``x function y`` as 0.0/1.0, NaN where an operand is NaN (pd.NA, or a float64
+        NaN, which pandas compares as NA)."""
+        emit = self.tracer.emit
+        truth = emit(CastOp(emit(BinaryOp(function, x, y)).result, f64)).result
+        missing = [emit(BinaryOp("ne", v, v)).result for v in (x, y)
+                   if isinstance(v.type, TensorType)]  # fmt: skip
+        either = missing[0] if len(missing) == 1 else self.tracer._mask("or", *missing)
+        nan = emit(ConstantOp(float("nan"))).result
+        return emit(WhereOp(either, nan, truth)).result
+
+    def _integers(self, result: SSAValue, guarded: bool = True) -> SSAValue:
+        """An ``Int64`` result computed in float64: exact below 2^53 in magnitude (beyond,
+        the original function runs: ``_guard``, unless not ``guarded``), and ``-0.0``
+        (``-x``, ``0 * -3``) made the integer's ``0.0``."""
+        emit = self.tracer.emit
+        if guarded:
+            magnitude = emit(UnaryOp("abs", result)).result
+            self._guard(emit(BinaryOp("ge", magnitude, emit(ConstantOp(_EXACT)).result)).result)
+        return emit(BinaryOp("add", result, emit(ConstantOp(0.0)).result)).result
+
+    def _guard(self, inexact: SSAValue) -> None:
+        """Run the original function on a batch where ``inexact`` holds in a row: a
+        speculative cast to int64 of NaN there (0.0 elsewhere) is that run-time signal
+        (the ``not-integer`` handoff), and dead-code elimination keeps it (``ChecksInput``).
+
+        ```mlir
+        %z = pipeline.cast %inexact : tensor<?xi1> -> tensor<?xf64>
+        %p = pipeline.where %inexact, %nan, %z : (tensor<?xi1>, f64, tensor<?xf64>) -> tensor<?xf64>
+        %k = pipeline.cast %p speculative : tensor<?xf64> -> tensor<?xi64>
+        ```
+        """
+        emit = self.tracer.emit
+        zeros = emit(CastOp(inexact, f64)).result  # 0.0 where the probe passes
+        nan = emit(ConstantOp(float("nan"))).result
+        emit(CastOp(emit(WhereOp(inexact, nan, zeros)).result, i64, speculative=True))
+
+    # endregion
 
     def native_items(self, frame: Val) -> Val:
         """An assembled ``frame`` whose nullable columns and fills are float64 vectors (what
@@ -191,7 +473,7 @@ class NullableColumns:
             return frame
         items = [
             self.floats(item, frame.value[name].astype(np.float64))
-            if is_nullable(item.value) and (is_filled(item) or item.ssa is not None) else item
+            if is_nullable(item.value) and _carried(item) else item
             for name, item in zip(frame.columns or [], frame.items, strict=True)
         ]  # fmt: skip
         return dataclasses.replace(frame, items=items)
@@ -200,3 +482,41 @@ class NullableColumns:
 def is_filled(val: Val) -> bool:
     """``fillna`` of a nullable column (:meth:`NullableColumns.fillna`)."""
     return val.pending is not None and val.pending.kind == _FILLED
+
+
+def is_native(val: Val) -> bool:
+    """A nullable value computed natively (:meth:`NullableColumns.native`)."""
+    return val.pending is not None and val.pending.kind == _NATIVE
+
+
+def _carried(val: Val) -> bool:
+    """A nullable column of a frame argument, its ``fillna``, or a value computed natively:
+    what native code reads as float64."""
+    return val.ssa is not None or is_filled(val) or is_native(val)
+
+
+def _dtype_name(value: object) -> str | None:
+    dtype = getattr(value, "dtype", None)
+    return getattr(dtype, "name", None)
+
+
+def _batch(val: Val) -> object:
+    """The element type of a dense vector ``val``, else None."""
+    typ = val.ssa.type if val.ssa is not None else None
+    if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 1:
+        return None
+    return typ.get_element_type()
+
+
+def _rebuild(floats: pd.Series, dtype: pd.api.extensions.ExtensionDtype) -> pd.Series:
+    """The nullable Series of ``dtype`` whose float64 values (NaN for pd.NA) are ``floats``."""
+    values = floats.to_numpy()
+    missing = np.isnan(values)
+    if dtype.kind == "b":
+        array = pd.arrays.BooleanArray(values == 1, missing)
+    elif dtype.kind == "i":
+        with np.errstate(invalid="ignore"):  # NaN under the mask: any integer there
+            array = pd.arrays.IntegerArray(values.astype(np.int64), missing)
+    else:
+        array = pd.arrays.FloatingArray(values, missing)
+    return pd.Series(array, index=floats.index, name=floats.name, copy=False)

@@ -225,6 +225,7 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
     shown = check_results(block, vocab.unstable, vocab.fixed, tracer.lookups.floating,
                           tracer.examples)  # fmt: skip
     shown |= category_columns(block, vocab.strict)
+    shown |= tracer.nullable.computed  # pd.NA arithmetic: a float64 NaN is no NA
     for position, column in integer_arithmetic(block, tracer.lookups.floating, tracer.examples):
         if getattr(_example_dtype(examples[position], column), "kind", "") == "f":
             shown.add((position, column))  # (numpy converts an int example to float too)

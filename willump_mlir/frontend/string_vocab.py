@@ -65,6 +65,7 @@ from willump_mlir.dialects.pipeline import (
     TakeColumnOp,
 )
 
+from .nullable import is_native
 from .spec import Unsupported
 from .types import column_kind
 from .values import Pending, Val
@@ -424,6 +425,8 @@ class StringVocab:
         assert pending is not None
         if pending.kind == "fillna":
             return Val(val.value, val.ssa)
+        if is_native(val):  # a nullable value computed natively: pandas wraps it
+            return self.tracer.nullable.materialize(val)
         return self.tracer.python_op(
             pending.kind, pending.build, [self.tracer.materialize(pending.source)],
             pending.reason, pending.text,

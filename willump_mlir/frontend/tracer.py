@@ -1471,6 +1471,9 @@ class Tracer:
             if framed is None:
                 raise Unsupported("this arithmetic of a DataFrame is not compiled")
             return framed
+        if is_nullable(lhs.value) or is_nullable(rhs.value):  # pd.NA (frontend.nullable)
+            return self.nullable.binary(function, lhs, rhs, value, f"{function} of a nullable "
+                                        "column")  # fmt: skip
         if function == "power":
             power = self.elementwise.power(lhs, rhs, value)
             if power is not None:
@@ -1514,7 +1517,10 @@ class Tracer:
     def _logical(self, kind: str, lhs: Val, rhs: Val, value: object) -> Val | None:
         """``lhs & rhs``, ``|`` or ``^`` of two boolean batches, as comparisons of 0/1:
         ``a & b`` is ``a > (b == 0)``, ``a | b`` is ``a >= (b == 0)``, ``a ^ b`` is ``a != b``
-        (None for other operands: ints are bitwise in numpy)."""
+        (None for other operands: ints are bitwise in numpy); Kleene logic where one is
+        pandas' nullable boolean (``NullableColumns.logical``)."""
+        if is_nullable(lhs.value) or is_nullable(rhs.value):
+            return self.nullable.logical(kind, lhs, rhs, value, f"{kind} of a nullable column")
         if not all(_booleans(v) for v in (lhs, rhs)):
             return None
         assert lhs.ssa is not None and rhs.ssa is not None
@@ -1546,7 +1552,10 @@ class Tracer:
         operand = pieces[id(node.operand)]
 
         def build() -> Val | None:
-            if isinstance(node.op, ast.USub) and (operand.ssa is not None or is_frame(operand)):
+            if is_nullable(operand.value) and isinstance(node.op, ast.Invert):
+                return self.nullable.invert(operand, self.evaluate(node, pieces), ast.unparse(node))
+            if isinstance(node.op, ast.USub) and (operand.ssa is not None or is_frame(operand)
+                                                  or is_nullable(operand.value)):  # fmt: skip
                 return self.unary_of("negative", operand, self.evaluate(node, pieces))
             typ = operand.ssa.type if operand.ssa is not None else None
             if isinstance(node.op, ast.Invert) and isinstance(typ, TensorType) \
@@ -1564,6 +1573,8 @@ class Tracer:
         ``value`` (None for another operand)."""
         if is_frame(operand):
             return self.elementwise.frame_unary(function, operand, value)
+        if is_nullable(operand.value):  # pd.NA (frontend.nullable)
+            return self.nullable.unary(function, operand, value, f"{function} of a nullable column")
         typ = operand.ssa.type if operand.ssa is not None else None
         if not isinstance(typ, TensorType) or is_sparse(typ):
             return None
@@ -1784,6 +1795,9 @@ class Tracer:
             name = "abs" if function is abs else UNARY_UFUNCS[function]
             return self.elementwise.frame_unary(name, args[0], self.evaluate(node, pieces))
         if function is abs or function in UNARY_UFUNCS:
+            name = "abs" if function is abs else UNARY_UFUNCS[function]
+            if len(args) == 1 and is_nullable(args[0].value):
+                return self.unary_of(name, args[0], self.evaluate(node, pieces))
             if (
                 len(args) != 1
                 or args[0].ssa is None
@@ -1791,7 +1805,6 @@ class Tracer:
                 or is_sparse(args[0].ssa.type)
             ):
                 return None
-            name = "abs" if function is abs else UNARY_UFUNCS[function]
             return self.unary_of(name, args[0], self.evaluate(node, pieces))
         if function in _FLOAT_TESTS and len(args) == 1:
             return self._float_test(_FLOAT_TESTS[function], args[0], self.evaluate(node, pieces))
@@ -1805,6 +1818,8 @@ class Tracer:
             return Val(value, items=[self.binary_of(f, args[0], args[1], v) for f, v in parts])
         if function is np.where and len(args) == 3:
             value = self.evaluate(node, pieces)
+            if is_nullable(args[0].value):  # a boolean without pd.NA (numpy raises on one)
+                args = [self.nullable.mask(args[0]), *args[1:]]
             condition = args[0].ssa
             if (
                 condition is None

@@ -1241,7 +1241,8 @@ class NativeProgram:
         if kind == ErrorKind.NOT_INTEGER:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a value pandas gives as float64 (a missing key, a "
-                "fraction, an integer divided by 0), where the example's int64 was compiled",
+                "fraction, an integer divided by 0), where the example's int64 was compiled, or "
+                "a nullable Int64 result of magnitude 2^53 or more",
                 kind="not-integer",
             )
         if kind == ErrorKind.SIGNED_ZERO:

@@ -40,7 +40,8 @@ CALL_HANDOFFS = {
     "python-result": "a Python step's result is not of the example's kind (other rows, "
     "dtype or columns)",
     "not-integer": "a value pandas gives as float64 (a missing key, a fraction, an integer "
-    "divided by 0) meets code compiled for the example's int64",
+    "divided by 0) meets code compiled for the example's int64, or a nullable Int64 result "
+    "reaches 2^53 in magnitude, beyond which native float64 would round it",
     "signed-zero": "np.fmax or np.fmin meets 0.0 and -0.0 in a row, of which numpy keeps "
     "either by the row's place in the array",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "

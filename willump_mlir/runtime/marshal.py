@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
-from willump_mlir.abi import MISSING_NAN, MISSING_NONE
+from willump_mlir.abi import DISTINGUISH_NAN, MISSING_NAN, MISSING_NONE, NULLABLE_COMPUTED
 
 EMPTY_BYTES = np.zeros(1, dtype=np.uint8)  # a valid pointer when every string is empty
 _STR = {str}
@@ -343,7 +343,14 @@ def check_precision(what: str, dtypes: list[Any]) -> None:
 
 def check_dtypes(name: str, value: Any, dtypes: dict[str, str]) -> None:
     """``Unhandled`` if a column (``""``: the value itself) whose dtype the result shows
-    (``ArgumentSpec.dtypes``) has another dtype than the example's: pandas computes in it."""
+    (``ArgumentSpec.dtypes``) has another dtype than the example's: pandas computes in it;
+    or if it is nullable while pandas' ``DISTINGUISH_NAN`` option is set (then ``0 / 0`` of
+    Int64 is NaN, not pd.NA, where native code has one NaN for both)."""
+    nullable = any(d in NULLABLE_COMPUTED for d in dtypes.values())
+    if nullable and pd.get_option(DISTINGUISH_NAN):
+        raise Unhandled(f"argument {name!r}:", f"has nullable columns while pandas' option "
+                        f"{DISTINGUISH_NAN} keeps NaN results apart from pd.NA, where native "
+                        "code computes with one NaN for both")  # fmt: skip
     for column, expected in dtypes.items():
         found = column_array(name, value, column).dtype if column else \
             getattr(value, "dtype", None)  # fmt: skip
