@@ -136,11 +136,16 @@ ROW_HANDOFFS = {
     "raises ValueError)",
     "linear-range": "a TF-IDF row tallied into a linear model has finite weights whose sums "
     "overflow (idf or coefficients near the float64 range)",
+    "linear-magnitude": "a row's values are so large that a linear model's sum of their "
+    "products may overflow (max |x| times the largest sum of |coef| reaches 2^1000), where "
+    "the kernel's order of additions and BLAS's may give inf, NaN or a finite value apart "
+    "(BLAS orders a row's sum by the batch's size and layout: the original runs on the batch)",
     "linear-tie": "a row's linear classifier decision values are within 1e-6 of a tie "
     "(binary: of zero), where the kernel's sum and BLAS's may round to different labels "
     "(BLAS rounds a row by the batch's size and layout: the original runs on the batch)",
 }
 #: Reasons whose row the original computes on the whole batch only: BLAS rounds a row's
-#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label.
-BATCH_ROW_HANDOFFS = frozenset({"linear-tie"})
+#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label
+#: (or overflow otherwise).
+BATCH_ROW_HANDOFFS = frozenset({"linear-tie", "linear-magnitude"})
 
