@@ -451,7 +451,7 @@ class Tracer:
 
     def python_op(
         self, hint: str, function: Callable, operands: list[Val], reason: str, source: str,
-        results: int | None = None, wraps: bool = False,
+        results: int | None = None, wraps: bool = False, packs: bool = False,
     ) -> Val:  # fmt: skip
         """Emit a ``pipeline.python_call`` of ``function``; run it on the example values.
 
@@ -481,7 +481,7 @@ class Tracer:
         dtypes = tuple((k, d) for k, v in enumerate(values) if (d := result_dtypes(v)) is not None)
         labels = tuple((k, a) for k, v in enumerate(values) if (a := result_labels(v)) is not None)
         called = PythonFunction(function, rebuilds, results is not None, guards, dtypes, labels)
-        self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
+        self.calls[callee] = PythonCall(callee, called, reason, source, wraps, packs)
         self.examples.update(zip(op.results, values, strict=True))
         if not wraps:
             self.notes.append(f"{self.where()}: `{source}` runs in Python: {reason}")
@@ -775,7 +775,8 @@ class Tracer:
                 return dict(zip(keys, values, strict=True)) if kind is dict else kind(values)
 
             return self.python_op("pack", pack, operands, "a list, tuple or dict of values "
-                                  "stays in Python", f"{kind.__name__}(...)")  # fmt: skip
+                                  "stays in Python", f"{kind.__name__}(...)",
+                                  packs=True)  # fmt: skip
         if val.items is not None:
             raise Unsupported("a returned list, tuple or dict that mixes data and constants is "
                               "not compiled")  # fmt: skip
