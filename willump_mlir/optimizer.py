@@ -397,14 +397,9 @@ class Search:
         if REFUSED in self.function.attributes:
             refused = self.function.attributes[REFUSED].data  # type: ignore[attr-defined]
             return self.exact_only(f"no cascade: {refused}")
-        rows = self.splits.certify[:3]
-        result = self.exact(*take_data_rows(self.traced.arguments, self.train, rows))
-        unmerged = not_by_rows(result, len(rows))
+        unmerged = self.not_by_rows()
         if unmerged is not None:
-            return self.exact_only(
-                f"no cascade: the function returns {unmerged} on {len(rows)} rows, not one "
-                "row per input row, which a cascade cannot merge row by row"
-            )
+            return self.exact_only(f"no cascade: {unmerged}")
         depends = self.batch_dependence()
         if depends is not None:
             return self.exact_only(f"no cascade: {depends}")
@@ -459,6 +454,22 @@ class Search:
         if not self.classifier:
             return self.top_k_only()
         return self.cascade()
+
+    def not_by_rows(self) -> str | None:
+        """Why the function's result is not one row per input row in every part, which a
+        cascade merges row by row, if it is not: a DataFrame, tuple, list or dict is
+        checked on two rows and on three (a batch tensor always is)."""
+        (returned,) = self.function.function_type.outputs.data
+        if isinstance(returned, TensorType):
+            return None
+        for count in (2, 3):
+            rows = self.splits.certify[:count]
+            found = not_by_rows(self.exact(*take_data_rows(self.traced.arguments, self.train,
+                                                           rows)), count)  # fmt: skip
+            if found is not None:
+                return (f"the function returns {found} on {count} rows, not one row per "
+                        "input row, which a cascade cannot merge row by row")  # fmt: skip
+        return None
 
     def batch_dependence(self) -> str | None:
         """Why a row's result depends on the other rows of its batch, if it does: a Python

@@ -334,6 +334,11 @@ def thresholded(frame: pd.DataFrame, model: LogisticRegression) -> tuple:
     return model.predict(features), model.predict_proba(features)[:, 1] > 0.15
 
 
+def transposed(frame: pd.DataFrame, model: LogisticRegression) -> tuple:
+    x = frame[["a", "b", "c"]].to_numpy()
+    return model.predict(np.hstack([x, expensive(x)])), x.T
+
+
 def optimize_lazy(fn: Any, frame: pd.DataFrame, y: np.ndarray, model: Any) -> OptimizedPipeline:
     """``fn`` optimized on the lazy workload (``min_speedup=0``: these tests check the
     results, not the timing)."""
@@ -379,16 +384,24 @@ def test_a_dataframe_or_tuple_result_is_cascaded_part_by_part(fn: Any, exact_par
         fast.top_k(3, test, model)
 
 
-def test_a_tuple_computing_on_the_output_gets_no_cascade() -> None:
+@pytest.mark.parametrize(
+    ("fn", "why"),
+    [(thresholded, "computes on the model's output (pipeline.binary"),
+     (transposed, "returns a ndarray of shape (3, 2) on 2 rows, not one row per input row")],
+    ids=["computes-on-output", "not-by-rows"],
+)  # fmt: skip
+def test_a_tuple_the_cascade_cannot_merge_gets_no_cascade(fn: Any, why: str) -> None:
     """``(model.predict(X), model.predict_proba(X)[:, 1] > 0.15)``: a part computes on the
-    model's output, whose loss the cascade does not bound; the report and explain() say so."""
+    model's output, whose loss the cascade does not bound; ``(model.predict(X), x.T)``: a
+    part is not one row per input row. The report and explain() say why; calls run the
+    exact pipeline."""
     frame, y, features = lazy_rows(4000)
     model = LogisticRegression().fit(features[:2000], y[:2000])
-    fast = optimize_lazy(thresholded, frame, y, model)
+    fast = optimize_lazy(fn, frame, y, model)
     assert not fast.cascaded
-    assert "computes on the model's output (pipeline.binary" in fast.explain()
+    assert why in fast.explain() and why in fast.report()
     test = frame[3000:]
-    assert difference(thresholded(test, model), fast(test, model)) is None
+    assert difference(fn(test, model), fast(test, model)) is None
 
 
 # endregion
