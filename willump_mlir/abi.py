@@ -32,6 +32,7 @@ class ErrorKind(IntEnum):
     NOT_INTEGER = 6  # a speculative cast met a value pandas keeps as float: run the original
     NOT_A_DATE = 7  # a date native code does not read as pandas would: run the original
     SIGNED_ZERO = 8  # fmax/fmin of 0.0 and -0.0: numpy keeps either by the row's place
+    LINEAR_MAGNITUDE = 9  # a linear model's sum may overflow in BLAS's order: run the original
 
 
 # The missing flags a string column carries per row (0: a string).
@@ -136,16 +137,11 @@ ROW_HANDOFFS = {
     "raises ValueError)",
     "linear-range": "a TF-IDF row tallied into a linear model has finite weights whose sums "
     "overflow (idf or coefficients near the float64 range)",
-    "linear-magnitude": "a row's values are so large that a linear model's sum of their "
-    "products may overflow (max |x| times the largest sum of |coef| reaches 2^1000), where "
-    "the kernel's order of additions and BLAS's may give inf, NaN or a finite value apart "
-    "(BLAS orders a row's sum by the batch's size and layout: the original runs on the batch)",
     "linear-tie": "a row's linear classifier decision values are within 1e-6 of a tie "
     "(binary: of zero), where the kernel's sum and BLAS's may round to different labels "
     "(BLAS rounds a row by the batch's size and layout: the original runs on the batch)",
 }
 #: Reasons whose row the original computes on the whole batch only: BLAS rounds a row's
-#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label
-#: (or overflow otherwise).
-BATCH_ROW_HANDOFFS = frozenset({"linear-tie", "linear-magnitude"})
+#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label.
+BATCH_ROW_HANDOFFS = frozenset({"linear-tie"})
 

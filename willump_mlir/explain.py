@@ -172,6 +172,8 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
         kinds.append("not-integer")
     if any(isinstance(op, DATE_OPS) for op in ops):
         kinds.append("not-a-date")
+    if any(e.get("op") == "feature.linear" for e in compiled.plan.errors.values()):
+        kinds.append("linear-magnitude")
     if any(isinstance(op, pipeline.BinaryOp) and op.function.data in ("fmax", "fmin")
            and op.result.type != i64 for op in ops):  # fmt: skip
         kinds.append("signed-zero")

@@ -32,10 +32,10 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-DAG: "memref.global"() <{sym_name = "fill_1", type = memref<2xf64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "w_e9e5b9ab5bd86d34", type = memref<4xf64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "t_3", type = memref<8xi64>, initial_value, sym_visibility = "public"}>
-// CHECK: func.func @score_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>)
+// CHECK: func.func @score_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>)
 // CHECK-SAME: willump.kernel
 // CHECK-SAME: willump.inputs = [{value = "arg0", part = "values", dtype = "f64", column = "a"}, {value = "arg0", part = "values", dtype = "f64", column = "b"}, {value = "arg0", part = "bytes", dtype = "i8", column = "city"}
-// CHECK-SAME: willump.outputs = [{value = "v9", width = 1 : i64, dtype = "f64", shape = []}, {value = "score_stage0.python_rows", width = 1 : i64, dtype = "i8", shape = [], role = "python_rows", reasons = ["linear-magnitude"]}]
+// CHECK-SAME: willump.outputs = [{value = "v9", width = 1 : i64, dtype = "f64", shape = []}]
 // CHECK-DAG: memref.get_global @fill_1 : memref<2xf64>
 // The hash table, FNV-1a's offset basis (0xcbf29ce484222325 as a signed i64) and prime, the
 // slot mask (table size 8 - 1), the "searching" and "not found" codes, hoisted out of the loop.
@@ -46,6 +46,7 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-DAG: [[SEARCHING:%[0-9]+]] = arith.constant -2 : i64
 // CHECK-DAG: [[NONE:%[0-9]+]] = arith.constant -1 : i64
 // CHECK-DAG: [[LIMIT:%[0-9]+]] = arith.constant 2.78313923944{{[0-9]*}}e+300 : f64
+// CHECK-DAG: [[KIND9:%[0-9]+]] = arith.constant 9 : i64
 // CHECK: scf.for
 // The two columns' infinity tests, one branch for both; the errors are recorded in order in it.
 // CHECK: [[INF_A:%[0-9]+]] = arith.cmpf oeq, %{{[0-9]+}}, %{{[0-9]+}} : f64
@@ -91,8 +92,10 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-NEXT: }
 // A missing value overrides the code found.
 // CHECK: arith.select %{{[0-9]+}}, [[NONE]], [[CODE]] : i64
-// The model's row is handed to Python where a value reaches 2^1000 / 3.85 (unordered: NaN too).
+// A value reaching 2^1000 / 3.85 (unordered: NaN too) records error kind 9 (the runtime
+// runs the original on the batch).
 // CHECK: arith.cmpf uge, %{{[0-9]+}}, [[LIMIT]] : f64
+// CHECK: memref.store [[KIND9]], %{{[0-9]+}}[%{{[0-9]+}}] : memref<?xi64>
 // CHECK: math.exp
 // CHECK: memref.store {{.*}} : memref<?xf64>
 // CHECK-NOT: feature.
