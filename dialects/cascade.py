@@ -84,7 +84,7 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
-from willump_mlir.dialects.pipeline import FrameType
+from willump_mlir.dialects.pipeline import FrameType, ObjectType
 
 MASK_TYPE = TensorType(i1, [DYNAMIC_INDEX])
 """A per-row boolean mask, ``tensor<?xi1>``."""
@@ -111,6 +111,16 @@ def _batch_type(value_type: Attribute, what: str) -> TensorType[Attribute] | Fra
             f"dimension, got {value_type}"
         )
     return value_type
+
+
+RESULT_CONSTRAINT = base(TensorType) | base(FrameType) | base(ObjectType)
+"""What a cascade selects and merges: a batch tensor, a frame (its rows) or a Python value
+packed of batches (a tuple, list or dict: each part's rows)."""
+
+
+def _result_type(value_type: Attribute, what: str) -> Attribute:
+    """``value_type`` as a cascade's result: ``!pipeline.object`` or a batch."""
+    return value_type if isinstance(value_type, ObjectType) else _batch_type(value_type, what)
 
 
 def _num_classes(value_type: Attribute, what: str) -> int:
@@ -355,15 +365,18 @@ class SelectRowsOp(IRDLOperation):
 
     Both results are computed for every row: this is the cascade before `schedule-lazy`
     makes the full result lazy (`cascade.compact`, `cascade.lazy_branch`, `cascade.merge`).
+    A result is a batch tensor, a frame, or a `!pipeline.object` packed of batches (a
+    tuple, list or dict): its rows are those of each part.
 
     ```mlir
     %y = cascade.select_rows %settled, %approx, %full : tensor<?xf64>
+    %t = cascade.select_rows %settled, %approx_pair, %full_pair : !pipeline.object
     ```
     """
 
     name = "cascade.select_rows"
 
-    T: ClassVar = VarConstraint("T", base(TensorType))
+    T: ClassVar = VarConstraint("T", RESULT_CONSTRAINT)
 
     settled = operand_def(EqAttrConstraint(MASK_TYPE))
     approx = operand_def(T)
@@ -385,7 +398,7 @@ class SelectRowsOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        _batch_type(self.result.type, "result")
+        _result_type(self.result.type, "result")
 
 
 @irdl_op_definition
@@ -393,7 +406,8 @@ class MergeOp(IRDLOperation):
     """Write the full model's results for the compacted rows back into the batch.
 
     The result is `approx` with row `rows[j]` replaced by `full[j]` for every `j`: the
-    settled rows keep their approximate result and row order is that of `approx`.
+    settled rows keep their approximate result and row order is that of `approx` (a frame's
+    or a packed value's rows: those of each part, as in `cascade.select_rows`).
 
     ```mlir
     %y = cascade.merge %full into %p at %rows : tensor<?x2xf64>
@@ -402,7 +416,7 @@ class MergeOp(IRDLOperation):
 
     name = "cascade.merge"
 
-    T: ClassVar = VarConstraint("T", base(TensorType))
+    T: ClassVar = VarConstraint("T", RESULT_CONSTRAINT)
 
     full = operand_def(T)
     approx = operand_def(T)
@@ -422,7 +436,7 @@ class MergeOp(IRDLOperation):
         super().__init__(operands=[full, approx, rows], result_types=[SSAValue.get(approx).type])
 
     def verify_(self) -> None:
-        _batch_type(self.result.type, "result")
+        _result_type(self.result.type, "result")
 
 
 # endregion
@@ -449,7 +463,7 @@ class LazyBranchOp(IRDLOperation):
     name = "cascade.lazy_branch"
 
     inputs = var_operand_def(base(TensorType) | base(FrameType))
-    outputs = var_result_def(TensorType)
+    outputs = var_result_def(RESULT_CONSTRAINT)
     body = region_def("single_block")
 
     traits = traits_def(RecursiveMemoryEffect())
@@ -480,7 +494,7 @@ class LazyBranchOp(IRDLOperation):
         for index, value in enumerate(self.inputs):
             _batch_type(value.type, f"input #{index}")
         for index, value in enumerate(self.outputs):
-            _batch_type(value.type, f"result #{index}")
+            _result_type(value.type, f"result #{index}")
         block = self.body.block
         input_types = self.inputs.types
         if block.arg_types != input_types:

@@ -2,7 +2,9 @@
 
 A feature group is one independent subgraph from the function's inputs to the model's input:
 one per vectorizer, join, Python op or block of input columns read directly. The pass finds
-the function's model (the one ``pipeline.predict`` whose result reaches ``func.return``),
+the function's model (the one ``pipeline.predict`` whose result reaches ``func.return``;
+calls of one model with several methods on one input count as one, the first carries the
+groups),
 traces every column of its input back to the op that produced it (``column_flow``) and
 records the groups on the model op, each with its column spans (``[start, stop)`` pairs):
 
@@ -52,12 +54,25 @@ GROUP = "cascade.group"
 REFUSED = "cascade.groups_refused"
 
 
+def twins(model: PredictOp) -> list[PredictOp]:
+    """The calls of ``model``'s estimator (same parameters) on ``model``'s input, in program
+    order, ``model`` among them: ``predict`` and ``predict_proba`` of one model, say."""
+    block = model.parent_block()
+    assert block is not None
+    return [
+        op for op in block.ops
+        if isinstance(op, PredictOp) and op.input is model.input
+        and op.estimator == model.estimator and op.params == model.params
+    ]  # fmt: skip
+
+
 def model_op(function: FuncOp) -> PredictOp | str:
-    """The single ``pipeline.predict`` whose result reaches the return, or why there is none."""
+    """The ``pipeline.predict`` whose result reaches the return (the first of its
+    ``twins``: one model called with several methods counts as one), or why there is none."""
     returns = [op for op in function.walk() if isinstance(op, ReturnOp)]
     needed = slice_of([v for r in returns for v in r.operands])
     models = [op for op in function.walk() if isinstance(op, PredictOp) and op in needed]
-    if len(models) != 1:
+    if not models or any(m not in twins(models[0]) for m in models):
         return f"the result comes from {len(models)} model calls, not one"
     return models[0]
 

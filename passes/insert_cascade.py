@@ -30,7 +30,10 @@ bad value there on every row, and so does the scorer.
 The cheap model's input keeps the cheap groups' columns (``column_flow.ColumnNarrower``);
 the ops after the model are copied onto the cheap model's result. When the model's method
 is not ``predict_proba``, the cheap estimator is also called with that method, so that the
-function returns the same kind of result on every row.
+function returns the same kind of result on every row; so it is for each other call of the
+model on the same input (``infer_feature_groups.twins``: ``predict`` and ``predict_proba``
+returned as a pair). The result may be a frame or a value packed of batches (a tuple), whose
+parts that do not read the model are the same ops on both sides.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ from willump_mlir.dialects.cascade import (
 )
 from willump_mlir.dialects.pipeline import PredictOp
 from willump_mlir.passes.column_flow import ColumnNarrower, erase_dead_ops
-from willump_mlir.passes.infer_feature_groups import GROUPS
+from willump_mlir.passes.infer_feature_groups import GROUPS, twins
 
 PLAN = "cascade.plan"
 
@@ -100,11 +103,12 @@ def cheap_predict(module: ModuleOp, model: PredictOp, symbol: SymbolRefAttr) -> 
     return predict
 
 
-def tail_after(model: Operation, ret: ReturnOp) -> list[Operation]:
-    """The ops between ``model`` and ``ret`` that use its result, in program order."""
-    reached = set(model.results)
+def tail_after(models: list[PredictOp], ret: ReturnOp) -> list[Operation]:
+    """The ops between ``models`` (in program order) and ``ret`` that use their results,
+    in program order."""
+    reached = {r for m in models for r in m.results}
     tail: list[Operation] = []
-    op = model.next_op
+    op = models[0].next_op
     while op is not None and op is not ret:
         if any(o in reached for o in op.operands):
             tail.append(op)
@@ -138,36 +142,42 @@ def insert(module: ModuleOp, function: FuncOp, model: PredictOp) -> None:
         Rewriter.insert_op(op, InsertPoint.before(ret))
         return op
 
-    def cheap_result(model_result: SSAValue) -> SSAValue:
-        """The function's result computed from ``model_result`` by copies of the tail."""
-        mapping = {model.result: model_result}
-        for op in tail_after(model, ret):
+    def cheap_call(full: PredictOp, probabilities: SSAValue | None) -> SSAValue:
+        """The cheap model's result as ``full`` (one of the model's calls) gives it: its
+        class ``probabilities`` if ``full`` is a ``predict_proba`` of their type, else a
+        call with ``full``'s method."""
+        if probabilities is not None and full.method.data == "predict_proba" \
+                and full.result.type == probabilities.type:  # fmt: skip
+            return probabilities
+        call = PredictOp(inner.estimator.data, full.method.data, features,
+                         dict(inner.params.data), full.result.type)  # fmt: skip
+        return before_return(call).results[0]
+
+    def cheap_result(results: dict[SSAValue, SSAValue]) -> SSAValue:
+        """The function's result computed from the cheap ``results`` (by the model's
+        calls' results) by copies of the tail."""
+        mapping = dict(results)
+        for op in tail_after(models, ret):
             copy = before_return(op.clone(value_mapper=dict(mapping)))
             mapping.update(zip(op.results, copy.results, strict=True))
-        return mapping.get(ret.operands[0], model_result)
+        return mapping[ret.operands[0]]
 
+    models = twins(model)
     if threshold is None:  # the cheap scorer of a top-K query
-        scorer = before_return(inner.clone(value_mapper={inner.input: features}))
-        ret.operands = [cheap_result(scorer.results[0])]
+        scorer = before_return(inner.clone(value_mapper={inner.input: features})).results[0]
+        ret.operands = [cheap_result(
+            {m.result: scorer if m is model else cheap_call(m, None) for m in models}
+        )]  # fmt: skip
         erase_dead_ops(function.body.block, keep_checks=True)  # the full model's ops
         return
     assert isinstance(metric, StringAttr) and isinstance(threshold, FloatAttr)
     probabilities = before_return(ApproxPredictOp(symbol, features, inner.result.type)).results[0]
-    approx: SSAValue = probabilities
-    if model.method.data != "predict_proba" or model.result.type != inner.result.type:
-        call = PredictOp(
-            inner.estimator.data,
-            model.method.data,
-            features,
-            dict(inner.params.data),
-            model.result.type,
-        )
-        approx = before_return(call).results[0]
+    results = {m.result: cheap_call(m, probabilities) for m in models}
     settled = before_return(
         ConfidenceMaskOp(probabilities, threshold, ConfidenceMetric(metric.data))
     ).results[0]
     full = ret.operands[0]
-    choose = before_return(SelectRowsOp(settled, cheap_result(approx), full))
+    choose = before_return(SelectRowsOp(settled, cheap_result(results), full))
     ret.operands = [choose.results[0]]
 
 

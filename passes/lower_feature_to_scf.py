@@ -35,6 +35,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -77,6 +78,14 @@ index = IndexType()
 
 #: XGBoost's sigmoid clamps its exponent to the float ``88.7f`` (this double).
 XGBOOST_EXP_LIMIT = 88.69999694824219
+#: A batch with a row whose terms in a dense linear model may add up to this much (its
+#: largest ``|x|`` times the largest ``Σ|coef| + |intercept|`` of an output) runs the
+#: original function. Below it no order of the additions overflows (each partial sum of any
+#: order, FMA or not, is at most that, up to rounding; the parts ``fuse-features`` splits a
+#: model into add up to a few times that), so the kernel's sum and BLAS's agree up to
+#: rounding; near the float64 range, one order overflows to inf (or inf - inf = NaN) where
+#: the other does not.
+LINEAR_MAGNITUDE_LIMIT = 2.0**1000
 
 
 
@@ -772,6 +781,7 @@ class KernelEmitter(
         x = self.row_of(op.input)
         if "check_finite" in op.attributes:
             self.check_finite(op, x)
+        self.hand_back_large(op, x)
         outputs, features = op.coef.shape
         offset = op.offset.value.data
         decision = []
@@ -784,6 +794,23 @@ class KernelEmitter(
                 acc = self.add(acc, self.blob_value(op.intercept, k))
             decision.append(acc)
         return decision
+
+    def hand_back_large(self, op: feature.LinearOp, x: list[SSAValue]) -> None:
+        """Record ``ErrorKind.LINEAR_MAGNITUDE`` (the runtime runs the original on the
+        batch) where ``max |x|`` reaches ``LINEAR_MAGNITUDE_LIMIT / max_k (Σ_j |coef[k, j]|
+        + |intercept[k]|)`` (a constant; NaN too)."""
+        coef = self.lowering.blobs.array(op.coef).reshape(op.coef.shape)
+        offset = op.offset.value.data
+        weights = np.abs(coef[:, offset : offset + len(x)]).sum(axis=1)
+        if op.intercept is not None:
+            weights = weights + np.abs(self.lowering.blobs.array(op.intercept))
+        largest = float(weights.max(initial=0.0))
+        if not x or largest == 0.0:
+            return  # the row's values multiply zeros only
+        limit = self.constant(LINEAR_MAGNITUDE_LIMIT / largest, f64)  # 0.0 if inf
+        large = [self.cmpf("uge", self.emit(math.AbsFOp(v)), limit) for v in x]
+        self.report_error(functools.reduce(self.ior, large), ErrorKind.LINEAR_MAGNITUDE,
+                          self.lowering.error_site(op))  # fmt: skip
 
     def weight_lookup(self, op: feature.WeightLookupOp) -> list[SSAValue]:
         (code,) = self.row_of(op.codes)

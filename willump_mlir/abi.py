@@ -32,6 +32,7 @@ class ErrorKind(IntEnum):
     NOT_INTEGER = 6  # a speculative cast met a value pandas keeps as float: run the original
     NOT_A_DATE = 7  # a date native code does not read as pandas would: run the original
     SIGNED_ZERO = 8  # fmax/fmin of 0.0 and -0.0: numpy keeps either by the row's place
+    LINEAR_MAGNITUDE = 9  # a linear model's sum may overflow in BLAS's order: run the original
 
 
 # pandas' nullable dtypes native code computes on, as float64 with one NaN for NaN and pd.NA

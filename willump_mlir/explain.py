@@ -172,6 +172,8 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
         kinds.append("not-integer")
     if any(isinstance(op, DATE_OPS) for op in ops):
         kinds.append("not-a-date")
+    if any(e.get("op") == "feature.linear" for e in compiled.plan.errors.values()):
+        kinds.append("linear-magnitude")
     if any(isinstance(op, pipeline.BinaryOp) and op.function.data in ("fmax", "fmin")
            and op.result.type != i64 for op in ops):  # fmt: skip
         kinds.append("signed-zero")
@@ -369,6 +371,15 @@ def explain_optimized(fast: OptimizedProgram) -> str:
         "    model's own check of its input (NaN or infinity that an expensive group",
         "    computes) runs on the rows the full program gets only",
     ]
+    function = next(iter(fast.exact.traced.module.ops))
+    returned = function.function_type.outputs.data  # type: ignore[attr-defined]
+    if isinstance(returned[0], pipeline.FrameType | pipeline.ObjectType):
+        lines += [
+            "  - the result (a DataFrame, or a tuple, list or dict) is merged part by part,",
+            "    column by column: the model's outputs in it come from the cheap model on the",
+            "    settled rows; its other parts are computed exactly on every row (by the cheap",
+            "    program, and by the full program on its rows)",
+        ]
     if fast.rest is not None:
         lines += handoff_lines(fast.rest, "Handed to the original function by the full "
                                "program, on the rows it gets")  # fmt: skip

@@ -68,6 +68,7 @@ from willump_mlir.passes.infer_feature_groups import (
     REFUSED,
     InferFeatureGroupsPass,
     model_op,
+    twins,
 )
 from willump_mlir.passes.insert_cascade import PLAN, InsertCascadePass, group_columns
 from willump_mlir.passes.lower_cascade import REST_SUFFIX, SETTLE, LowerCascadePass
@@ -79,6 +80,8 @@ from willump_mlir.runtime.optimized import (
     Candidate,
     GroupProfile,
     Report,
+    not_by_rows,
+    result_rows,
     time_call,
 )
 from willump_mlir.selfcheck import difference
@@ -131,14 +134,15 @@ def returning(module: ModuleOp, values: Callable[[FuncOp], list[SSAValue]]) -> M
 
 
 def computed_on_output(model: PredictOp, wrapping: set[str]) -> str | None:
-    """The first op between ``model`` and the return that computes on the model's output
-    (``p > 0.15``, ``p * w``), or None if the function returns the output, columns of it
-    (``[:, 1]``), or them in a container (``wrapping``: the Python calls that only put one
-    around values, such as class labels from ``classes_`` or a Series' index). A cascade's
+    """The first op between ``model`` (or another call of it, ``twins``) and the return
+    that computes on the model's output (``p > 0.15``, ``p * w``), or None if the function
+    returns the output, columns of it (``[:, 1]``), or them in a container (``wrapping``:
+    the Python calls that only put one around values, such as class labels from
+    ``classes_``, a Series' index, a DataFrame of columns or a returned tuple). A cascade's
     loss bound is certified for the class the model predicts; such an op may turn a
     settled row's other probability into another answer (a threshold of 0.15 on
     probabilities both models put on the same side of 0.5)."""
-    pending = list(model.results)
+    pending = [r for call in twins(model) for r in call.results]
     while pending:
         for use in pending.pop().uses:
             op = use.operation
@@ -393,6 +397,9 @@ class Search:
         if REFUSED in self.function.attributes:
             refused = self.function.attributes[REFUSED].data  # type: ignore[attr-defined]
             return self.exact_only(f"no cascade: {refused}")
+        unmerged = self.not_by_rows()
+        if unmerged is not None:
+            return self.exact_only(f"no cascade: {unmerged}")
         depends = self.batch_dependence()
         if depends is not None:
             return self.exact_only(f"no cascade: {depends}")
@@ -416,7 +423,7 @@ class Search:
                 f"no cascade: {type(self.est).__name__} has no predict_proba, so no row's "
                 "confidence can be measured"
             )
-        wrapping = {n for n, call in self.traced.python_calls.items() if call.wraps}
+        wrapping = {n for n, c in self.traced.python_calls.items() if c.wraps or c.packs}
         after = computed_on_output(model, wrapping) if self.classifier else None
         if after is not None:
             return self.exact_only(
@@ -448,6 +455,22 @@ class Search:
             return self.top_k_only()
         return self.cascade()
 
+    def not_by_rows(self) -> str | None:
+        """Why the function's result is not one row per input row in every part, which a
+        cascade merges row by row, if it is not: a DataFrame, tuple, list or dict is
+        checked on two rows and on three (a batch tensor always is)."""
+        (returned,) = self.function.function_type.outputs.data
+        if isinstance(returned, TensorType):
+            return None
+        for count in (2, 3):
+            rows = self.splits.certify[:count]
+            found = not_by_rows(self.exact(*take_data_rows(self.traced.arguments, self.train,
+                                                           rows)), count)  # fmt: skip
+            if found is not None:
+                return (f"the function returns {found} on {count} rows, not one row per "
+                        "input row, which a cascade cannot merge row by row")  # fmt: skip
+        return None
+
     def batch_dependence(self) -> str | None:
         """Why a row's result depends on the other rows of its batch, if it does: a Python
         step of the user's code (``s.rank()``, ``s - s.quantile(0.5)``) computed on the
@@ -457,11 +480,11 @@ class Search:
         steps = self.traced.python_fallbacks
         if not steps:
             return None
-        whole = np.asarray(self.exact(*self.train))
+        whole = self.exact(*self.train)
         certify = self.splits.certify
         for rows in (certify, *(certify[i : i + 1] for i in range(3))):
             alone = self.exact(*take_data_rows(self.traced.arguments, self.train, rows))
-            if difference(whole[rows], np.asarray(alone)) is not None:
+            if difference(result_rows(whole, rows), alone) is not None:
                 break
         else:
             return None

@@ -235,3 +235,55 @@ def test_return_std_runs_in_python() -> None:
         compiled = wm.compile(with_std, example=(X.iloc[:120], model))
         found = difference(with_std(X.iloc[120:], model), compiled(X.iloc[120:], model))
     assert found is None, found
+
+
+def _near_the_float64_range(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ordinary rows with, every third row, up to five values of +-1.5e308 (terms whose sum
+    overflows in some orders of addition and not in others), and rows with one value of
+    1e290 (no order overflows: native)."""
+    rows = frame.to_numpy().copy()
+    huge = 1.5e308
+    patterns = [[huge, huge, huge, -huge, -huge], [huge, huge, -huge, huge, -huge],
+                [huge, -huge, huge, -huge, huge], [huge, 0, 0, 0, -huge], [-huge, huge]]
+    for n, i in enumerate(range(0, len(rows), 3)):
+        pattern = patterns[n % len(patterns)]
+        rows[i, : len(pattern)] = pattern
+    rows[1::6, 0] = 1e290
+    return pd.DataFrame(rows, columns=frame.columns)
+
+
+def test_values_near_the_float64_range_run_in_python() -> None:
+    """Multi-class modified Huber (``decision_function``, ``predict_proba``, ``predict``), a
+    binary one and a regressor on rows with values near +-1e308: the kernel's order of
+    additions and BLAS's overflow differently (inf, inf - inf = NaN, or a finite 9e307), so
+    a batch with such a row runs the original (BLAS orders a row by the batch), counted in
+    explain(); a row with one value of 1e290, where no order overflows, stays native."""
+    frame, y = WINE_X.iloc[::2].reset_index(drop=True), WINE_Y.iloc[::2]
+    (huber,) = _fit([lm.SGDClassifier(loss="modified_huber", random_state=0)], frame, y)
+    (binary,) = _fit([lm.SGDClassifier(loss="modified_huber", random_state=0)], frame,
+                     y == "class_0")  # fmt: skip
+    coef = np.full_like(huber.coef_, 0.6)  # small weights: 1.5e308 * 0.6 is finite
+    coef[1] *= -1
+    coef[2, ::2] *= -1
+    small = _retuned(huber, coef_=coef, intercept_=np.array([0.0, 1.0, -1.0]))
+    models = [small, huber, binary, lm.Ridge().fit(frame, frame["proline"])]
+
+    def scores(batch: pd.DataFrame, models: list[Any]) -> Any:
+        small, huber, binary, ridge = models
+        return [small.decision_function(batch), small.predict_proba(batch),
+                small.predict(batch), huber.predict_proba(batch), binary.predict_proba(batch),
+                ridge.predict(batch)]  # fmt: skip
+
+    compiled = _compile(scores, frame, models)
+    batch = _near_the_float64_range(WINE_X.iloc[1::2].reset_index(drop=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        decisions = scores(batch, models)[0]
+    assert np.isinf(decisions).any()
+    assert ((np.abs(decisions) >= 1e307) & np.isfinite(decisions)).any()  # 9e307
+    _same(scores, compiled, batch, models)
+    assert compiled.handoffs.calls["linear-magnitude"] == compiled.calls_in_python == 1
+    for i in (0, 1, 3, 6):  # each row alone: a huge one in Python, a 1e290 one native
+        _same(scores, compiled, batch.iloc[[i]], models)
+    assert compiled.handoffs.calls["linear-magnitude"] == compiled.calls_in_python == 4
+    assert "linear model's sum of their products may overflow" in compiled.explain()

@@ -148,19 +148,32 @@ def kleene(df):
     return (df["b"] | (df["i"] > 0)).fillna(False).astype(bool)
 
 
+def float64_spellings(df):
+    """Other spellings of float64, nullable columns and a float64 one (``x``) alike."""
+    return df["x"].to_numpy(dtype="f8") + df["i"].to_numpy(dtype="double", na_value=np.nan) \
+        * df["f"].astype(np.dtype("float64")) - df["b"].astype("double") \
+        + df["j"].astype("f8") / df["x"].astype(np.dtype("d")).to_numpy(dtype=np.dtype("<f8"))
+
+
+def frame_float64_spellings(df):
+    return HGB.predict(df[["i", "j", "f", "b"]].to_numpy(dtype="f8", na_value=np.nan)) \
+        + df[["x", "g"]].to_numpy(dtype=np.dtype("float64"), na_value=np.nan)[:, 1]
+
+
 RAISE_ON_NA = {linear_on_frame}
 NATIVE = [model_on_frame, model_on_numpy, linear_on_frame, as_floats, as_numpy, missing,
           missing_into_model, filled_into_model, filled_dict_into_model,
           filled_column_as_floats, assigned_fill_into_model, fitted_fill_into_model,
           float_arithmetic, comparison, filled, filled_float, batch_median_into_model,
-          kleene]  # fmt: skip
+          kleene, float64_spellings, frame_float64_spellings]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
 def test_conversions_of_nullable_columns_are_native_and_exact(fn: Any) -> None:
     """A model reading a frame of nullable columns (scikit-learn converts pd.NA to NaN:
     HistGradientBoosting takes it as missing, LinearRegression raises), ``astype(float)``,
-    ``to_numpy(dtype=float, na_value=np.nan)``, ``isna``/``notna``, and those of
+    ``to_numpy(dtype=float, na_value=np.nan)`` (or any spelling of float64: ``"f8"``,
+    ``"double"``, ``np.dtype("float64")``), ``isna``/``notna``, and those of
     ``fillna(number)`` of columns and frames (a dict of fills, assigned columns), and
     arithmetic and comparisons on them (``test_nullable_arithmetic``): native (nothing in
     Python but a nullable result's wrapping), and the original's result or error class on
@@ -208,18 +221,23 @@ def as_nullable_float(df):
     return df["i"].astype("Float64")
 
 
+def big_endian(df):
+    return df["i"].to_numpy(dtype=">f8", na_value=np.nan) + df["x"].to_numpy(dtype=">f8")
+
+
 @pytest.mark.parametrize(
     ("fn", "why"),
     [(filled_returned, "fillna of a nullable Int64 column is not compiled"),
      (as_int, "astype of a nullable Int64 column is compiled into float64 only"),
      (as_nullable_float, "astype of a nullable Int64 column is compiled into float64 only"),
+     (big_endian, "to_numpy of a nullable Int64 column is compiled into float64 only"),
      (branch, "")],
     ids=lambda v: getattr(v, "__name__", ""),
 )  # fmt: skip
 def test_nullable_arithmetic_stays_in_python(fn: Any, why: str) -> None:
-    """``fillna`` of a returned frame, an ``if`` on a value and ``astype(int)`` of nullable
-    columns run in Python with explain() saying why, and give the original's result (Float64
-    or boolean with pd.NA) or error on every batch."""
+    """``fillna`` of a returned frame, an ``if`` on a value, ``astype(int)`` and big-endian
+    ``to_numpy(dtype=">f8")`` of nullable columns run in Python with explain() saying why,
+    and give the original's result (Float64 or boolean with pd.NA) or error on every batch."""
     compiled = _compiled(fn)
     assert compiled.traced.python_fallbacks, compiled.explain()
     assert why in compiled.explain(), compiled.explain()

@@ -32,6 +32,8 @@ import willump_mlir as wm
 from willump_mlir.passes.choose_tree_layout import ChooseTreeLayoutPass
 from willump_mlir.passes.fold_scalers import FoldScalersPass
 from willump_mlir.pipelines import OptimizedPipeline
+from willump_mlir.runtime.optimized import result_rows
+from willump_mlir.selfcheck import difference
 from willump_mlir.stats.confidence import confidence
 from willump_mlir.workloads import bbc_news, trump_tweets
 
@@ -313,6 +315,93 @@ def test_calls_are_counted_in_the_report(lazy: Lazy) -> None:
     assert calls["rows"] - before["rows"] == 300
     assert calls["settled"] - before["settled"] == int(settled.sum())
     assert "Calls so far" in fast.report()
+
+
+def frame_of_labels(frame: pd.DataFrame, model: LogisticRegression) -> pd.DataFrame:
+    x = frame[["a", "b", "c"]].to_numpy()
+    return pd.DataFrame({"id": frame["a"] * 2, "pred": model.predict(np.hstack([x, expensive(x)]))})
+
+
+def labels_and_probabilities(frame: pd.DataFrame, model: LogisticRegression) -> tuple:
+    x = frame[["a", "b", "c"]].to_numpy()
+    features = np.hstack([x, expensive(x)])
+    return model.predict(features), model.predict_proba(features), frame["b"] + 1
+
+
+def thresholded(frame: pd.DataFrame, model: LogisticRegression) -> tuple:
+    x = frame[["a", "b", "c"]].to_numpy()
+    features = np.hstack([x, expensive(x)])
+    return model.predict(features), model.predict_proba(features)[:, 1] > 0.15
+
+
+def transposed(frame: pd.DataFrame, model: LogisticRegression) -> tuple:
+    x = frame[["a", "b", "c"]].to_numpy()
+    return model.predict(np.hstack([x, expensive(x)])), x.T
+
+
+def optimize_lazy(fn: Any, frame: pd.DataFrame, y: np.ndarray, model: Any) -> OptimizedPipeline:
+    """``fn`` optimized on the lazy workload (``min_speedup=0``: these tests check the
+    results, not the timing)."""
+    return wm.optimize(
+        fn, (frame[:2000], model), y[:2000], max_accuracy_loss=MAX_LOSS, min_speedup=0,
+        validation=(frame[2000:3000], model), validation_y=y[2000:3000], progress=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fn", "exact_parts"),
+    [(frame_of_labels, lambda r: r["id"]), (labels_and_probabilities, lambda r: r[2])],
+    ids=["dataframe", "tuple"],
+)
+def test_a_dataframe_or_tuple_result_is_cascaded_part_by_part(fn: Any, exact_parts: Any) -> None:
+    """``pd.DataFrame({"id": ..., "pred": model.predict(X)})`` and ``(model.predict(X),
+    model.predict_proba(X), frame["b"] + 1)`` (two calls of one model): the unsettled rows
+    are the original's in every part; the settled rows' model outputs are the cheap
+    program's; the parts that do not read the model are the original's on every row. The
+    expensive group runs on the unsettled rows only."""
+    frame, y, features = lazy_rows(4000)
+    model = LogisticRegression().fit(features[:2000], y[:2000])
+    fast = optimize_lazy(fn, frame, y, model)
+    require_cascade(fast)
+    test = frame[3000:]
+    cheap, settled = fast.cheap((test, model))
+    unsettled = np.flatnonzero(~settled)
+    assert 0 < len(unsettled) < len(test)
+    COUNT[0] = 0
+    out = fast(test, model)
+    assert COUNT[0] == len(unsettled)
+    original = fn(test, model)
+    assert type(out) is type(original)
+    assert difference(result_rows(original, unsettled), result_rows(out, unsettled)) is None
+    on_settled = np.flatnonzero(settled)
+    assert difference(result_rows(cheap, on_settled), result_rows(out, on_settled)) is None
+    assert difference(exact_parts(original), exact_parts(out)) is None
+    assert "merged part by part" in fast.explain()
+    for i in (unsettled[0], on_settled[0]):  # one row alone
+        want = original if i in unsettled else cheap
+        assert difference(result_rows(want, [i]), fast(test.iloc[[i]], model)) is None
+    with pytest.raises(wm.InputError, match="one score per row"):
+        fast.top_k(3, test, model)
+
+
+@pytest.mark.parametrize(
+    ("fn", "why"),
+    [(thresholded, "computes on the model's output (pipeline.binary"),
+     (transposed, "returns a ndarray of shape (3, 2) on 2 rows, not one row per input row")],
+    ids=["computes-on-output", "not-by-rows"],
+)  # fmt: skip
+def test_a_tuple_the_cascade_cannot_merge_gets_no_cascade(fn: Any, why: str) -> None:
+    """``(model.predict(X), model.predict_proba(X)[:, 1] > 0.15)``: a part computes on the
+    model's output, whose loss the cascade does not bound; ``(model.predict(X), x.T)``: a
+    part is not one row per input row. The report and explain() say why; calls run the
+    exact pipeline."""
+    frame, y, features = lazy_rows(4000)
+    model = LogisticRegression().fit(features[:2000], y[:2000])
+    fast = optimize_lazy(fn, frame, y, model)
+    assert not fast.cascaded
+    assert why in fast.explain() and why in fast.report()
+    test = frame[3000:]
+    assert difference(fn(test, model), fast(test, model)) is None
 
 
 # endregion

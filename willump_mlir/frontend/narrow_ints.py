@@ -19,7 +19,7 @@ int64``, ``uint32 / 7``). Otherwise the op runs in Python on the column itself.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,14 +58,12 @@ def is_narrow(dtype: object) -> bool:
 
 def _holds_narrow(val: Val) -> bool:
     """Whether ``val`` is a narrow integer column, or a list or tuple holding one."""
-    return val.narrow is not None or (
-        isinstance(val.value, list | tuple) and any(_holds_narrow(i) for i in val.items or ())
-    )  # fmt: skip
+    return bool(_narrow_columns([val]))
 
 
 def has_narrow(pieces: dict[int, Val]) -> bool:
     """Whether a traced sub-expression is a narrow integer column (or a list of them)."""
-    return any(_holds_narrow(p) for p in pieces.values())
+    return bool(_narrow_columns(pieces.values()))
 
 
 def one_operation(node: ast.expr, function: object) -> bool:
@@ -117,7 +115,8 @@ class NarrowInts:
         if val is None or val.ssa is None or val.narrow is not None or val.items is not None:
             return None
         if not _same(real, widened):
-            dtypes = ", ".join(sorted({str(v.value.dtype) for v in _narrow_columns(narrow)}))  # type: ignore[attr-defined]
+            columns = _narrow_columns(narrow.values())
+            dtypes = ", ".join(sorted({str(v.value.dtype) for v in columns}))  # type: ignore[attr-defined]
             raise Unsupported(
                 f"numpy computes on {dtypes} otherwise than on int64 (giving "
                 f"{_dtype(real)} where int64 gives {_dtype(widened)}): it wraps or keeps "
@@ -137,9 +136,9 @@ def _widened(val: Val) -> Val:
     return Val(type(val.value)(i.value for i in items), items=items)  # type: ignore[call-arg]
 
 
-def _narrow_columns(pieces: dict[int, Val]) -> list[Val]:
-    """The narrow columns among ``pieces`` and the items of their lists."""
-    found, todo = [], list(pieces.values())
+def _narrow_columns(pieces: Iterable[Val]) -> list[Val]:
+    """The narrow columns among ``pieces`` and the items of their lists and tuples."""
+    found, todo = [], list(pieces)
     while todo:
         val = todo.pop()
         if val.narrow is not None:

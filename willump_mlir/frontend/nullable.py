@@ -98,13 +98,16 @@ def fillna_reason(dtype: object) -> str:
             "reads a nullable column as float64 only where pandas converts it)")  # fmt: skip
 
 
-def _float_dtype(val: Val) -> bool:
-    """``float``, ``"float64"``, ``np.float64``...: numpy's float64 (not ``"Float64"``)."""
-    if not val.is_static or val.value is None:
+def gives_float64(dtype: Val, *, none: bool) -> bool:
+    """Whether ``dtype`` (of ``astype`` or ``to_numpy``) is a spelling of numpy's float64:
+    ``float``, ``"float64"``, ``"f8"``, ``"double"``, ``np.dtype("float64")``... (not
+    ``"Float64"``, nor big-endian ``">f8"``). ``none``: whether ``None`` counts, as it does
+    for a float column's ``to_numpy()`` (a nullable column's gives object)."""
+    if not dtype.is_static or (dtype.value is None and not none):
         return False
     try:
-        return np.dtype(val.value) == np.float64  # type: ignore[arg-type]
-    except TypeError:
+        return np.dtype(dtype.value) == np.float64  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return False
 
 
@@ -141,9 +144,9 @@ class NullableColumns:
         if not is_nullable(receiver.value) or not _carried(receiver):
             return None
         converts = (attr == "astype" and len(args) == 1 and not kwargs
-                    and _float_dtype(args[0])) or (
+                    and gives_float64(args[0], none=False)) or (
             attr == "to_numpy" and not args and set(kwargs) <= {"dtype", "na_value"}
-            and _float_dtype(kwargs.get("dtype", Val(None)))
+            and gives_float64(kwargs.get("dtype", Val(None)), none=False)
             and no_missing_value(kwargs.get("na_value"))
         )  # fmt: skip
         if converts:

@@ -159,6 +159,9 @@ class PythonCall:
     #: Series' index, name and dtype; class labels taken from ``classes_``): vectorised
     #: numpy/pandas work per call, no feature code or model in Python.
     wraps: bool = False
+    #: True if it only packs the returned values into the tuple, list or dict the function
+    #: returns (``wm.optimize`` merges a cascade's results part by part through it).
+    packs: bool = False
 
 
 @dataclass

@@ -92,7 +92,13 @@ from .inlining import (
 )
 from .inlining import MUTATORS as _MUTATORS
 from .narrow_ints import NarrowInts, has_narrow, is_narrow, one_operation
-from .nullable import NullableColumns, is_nullable, no_missing_value, refuse_nullable
+from .nullable import (
+    NullableColumns,
+    gives_float64,
+    is_nullable,
+    no_missing_value,
+    refuse_nullable,
+)
 from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
 from .row_apply import RowApply
 from .spec import (
@@ -164,8 +170,6 @@ _METHODS: dict[str, tuple[str, bool]] = {
 #: ``astype`` targets compiled natively, by numpy dtype (``int`` is int64, ``float`` float64).
 _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float32): f32,
           np.dtype(np.bool_): i1}  # fmt: skip
-#: ``dtype=`` values of ``to_numpy`` that give float64 (None: of a float64 frame).
-_FLOAT_DTYPES = (None, float, np.float64, "float64", "float")
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
@@ -447,7 +451,7 @@ class Tracer:
 
     def python_op(
         self, hint: str, function: Callable, operands: list[Val], reason: str, source: str,
-        results: int | None = None, wraps: bool = False,
+        results: int | None = None, wraps: bool = False, packs: bool = False,
     ) -> Val:  # fmt: skip
         """Emit a ``pipeline.python_call`` of ``function``; run it on the example values.
 
@@ -477,7 +481,7 @@ class Tracer:
         dtypes = tuple((k, d) for k, v in enumerate(values) if (d := result_dtypes(v)) is not None)
         labels = tuple((k, a) for k, v in enumerate(values) if (a := result_labels(v)) is not None)
         called = PythonFunction(function, rebuilds, results is not None, guards, dtypes, labels)
-        self.calls[callee] = PythonCall(callee, called, reason, source, wraps)
+        self.calls[callee] = PythonCall(callee, called, reason, source, wraps, packs)
         self.examples.update(zip(op.results, values, strict=True))
         if not wraps:
             self.notes.append(f"{self.where()}: `{source}` runs in Python: {reason}")
@@ -771,7 +775,8 @@ class Tracer:
                 return dict(zip(keys, values, strict=True)) if kind is dict else kind(values)
 
             return self.python_op("pack", pack, operands, "a list, tuple or dict of values "
-                                  "stays in Python", f"{kind.__name__}(...)")  # fmt: skip
+                                  "stays in Python", f"{kind.__name__}(...)",
+                                  packs=True)  # fmt: skip
         if val.items is not None:
             raise Unsupported("a returned list, tuple or dict that mixes data and constants is "
                               "not compiled")  # fmt: skip
@@ -1720,7 +1725,8 @@ class Tracer:
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype", "na_value"}:
-                if not _float_dtype(kwargs.get("dtype", Val(None))) or not no_missing_value(
+                dtype = kwargs.get("dtype", Val(None))
+                if not gives_float64(dtype, none=True) or not no_missing_value(
                     kwargs.get("na_value")
                 ):  # (a missing value is NaN in float64 anyway)
                     return None
@@ -1965,7 +1971,7 @@ class Tracer:
             return assigned
         dtype = kwargs.get("dtype", Val(None))
         if attr == "to_numpy" and receiver.columns is not None and not args \
-                and set(kwargs) <= {"dtype", "na_value"} and _float_dtype(dtype) \
+                and set(kwargs) <= {"dtype", "na_value"} and gives_float64(dtype, none=True) \
                 and no_missing_value(kwargs.get("na_value")):  # fmt: skip
             value = self.evaluate(node, pieces)
             if dtype.value is None:  # pandas' common dtype of the columns
@@ -2220,9 +2226,6 @@ def _call_pieces(node: ast.Call, pieces: dict[int, Val], function: object
     return receiver, function, args, {k.arg: pieces[id(k.value)] for k in node.keywords}  # type: ignore[misc]
 
 
-def _float_dtype(dtype: Val) -> bool:
-    """Whether ``dtype`` (of ``to_numpy``) is one that gives float64."""
-    return dtype.is_static and dtype.value in _FLOAT_DTYPES
 def _integers(typ: Attribute) -> bool:
     """A dense batch of i64 or i1, which numpy stacks beside floats as float64 values."""
     return isinstance(typ, TensorType) and not is_sparse(typ) and \

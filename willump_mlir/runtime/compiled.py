@@ -1250,6 +1250,11 @@ class NativeProgram:
                 f"{where}, row {row}:", "np.fmax or np.fmin of 0.0 and -0.0, of which numpy "
                 "keeps either by the row's place in the array", kind="signed-zero",
             )
+        if kind == ErrorKind.LINEAR_MAGNITUDE:
+            return marshal.Unhandled(
+                f"{where}, row {row}:", "values so large that a linear model's sum may "
+                "overflow in another order of additions than BLAS's", kind="linear-magnitude",
+            )
         if kind == ErrorKind.NOT_A_DATE:
             return marshal.Unhandled(
                 f"{where}, row {row}:", "a date the compiled code does not read as pandas "

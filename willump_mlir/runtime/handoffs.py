@@ -46,6 +46,10 @@ CALL_HANDOFFS = {
     "either by the row's place in the array",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "
     "an invalid or out-of-range date)",
+    "linear-magnitude": "a row's values are so large that a linear model's sum of their "
+    "products may overflow (max |x| times the largest sum of |coef| reaches 2^1000), where "
+    "the kernel's order of additions and BLAS's may give inf, NaN or a finite value apart "
+    "(BLAS orders a row's sum by the batch's size and layout)",
 }
 
 #: The reason of a flag byte from a program compiled before flags had reasons.

@@ -157,10 +157,7 @@ class OptimizedProgram:
             calls["settled"] += len(settled) - len(rest)
         if not len(rest):
             return result
-        full = np.asarray(self.rest(*self.subset(args, rest)))
-        merged = np.array(result, dtype=np.result_type(result, full), copy=True)
-        merged[rest] = full
-        return _like(result, merged)
+        return merged(result, self.rest(*self.subset(args, rest)), rest)
 
     def subset(self, args: tuple[Any, ...], rows: np.ndarray) -> tuple[Any, ...]:
         """The data arguments' ``rows`` (in their own types); bound arguments as they are."""
@@ -182,7 +179,11 @@ class OptimizedProgram:
             except Unhandled:  # an input only the original function reads: the exact path
                 pass
         if cheap is None or self.curve is None:
-            scores = np.asarray(self.exact(*args), dtype=np.float64)
+            result = self.exact(*args)
+            if isinstance(result, tuple | list | dict):
+                raise InputError("top_k ranks one score per row; this pipeline returns a "
+                                 f"{type(result).__name__}")  # fmt: skip
+            scores = np.asarray(result, dtype=np.float64)
             if scores.ndim != 1:
                 raise InputError("top_k ranks one score per row; this pipeline returns "
                                  f"shape {scores.shape}")  # fmt: skip
@@ -230,12 +231,54 @@ class OptimizedProgram:
         return f"<{type(self).__name__} {self.__name__}: {state}>"
 
 
-def _like(result: Any, values: np.ndarray) -> Any:
-    """``values`` as ``result`` holds them: a Series keeps its index and name (the cheap
-    program's result has the original's)."""
-    if isinstance(result, pd.Series):
-        return pd.Series(values, index=result.index, name=result.name)
-    return values
+def merged(cheap: Any, full: Any, rows: np.ndarray) -> Any:
+    """The cheap program's result with its rows ``rows`` replaced by ``full`` (the full
+    program's, one row each, in order): part by part in a tuple, list or dict, column by
+    column in a DataFrame. A Series or DataFrame keeps the cheap result's index and names
+    (the original's); an extension dtype (nullable, category) is kept."""
+    if isinstance(cheap, tuple | list):
+        return type(cheap)(merged(c, f, rows) for c, f in zip(cheap, full, strict=True))
+    if isinstance(cheap, dict):
+        return {key: merged(value, full[key], rows) for key, value in cheap.items()}
+    if isinstance(cheap, pd.DataFrame):
+        out = cheap.copy()
+        for j in range(cheap.shape[1]):
+            out.isetitem(j, merged(cheap.iloc[:, j], full.iloc[:, j], rows))
+        return out
+    if isinstance(cheap, pd.Series) and not isinstance(cheap.dtype, np.dtype):
+        out = cheap.copy()
+        out.iloc[rows] = np.asarray(full, dtype=object)
+        return out
+    values = np.asarray(full)
+    result = np.array(cheap, dtype=np.result_type(np.asarray(cheap), values), copy=True)
+    result[rows] = values
+    if isinstance(cheap, pd.Series):
+        return pd.Series(result, index=cheap.index, name=cheap.name)
+    return result
+
+
+def result_rows(result: Any, rows: np.ndarray) -> Any:
+    """The rows ``rows`` of a result (each part's, in a tuple, list or dict)."""
+    if isinstance(result, tuple | list):
+        return type(result)(result_rows(part, rows) for part in result)
+    if isinstance(result, dict):
+        return {key: result_rows(part, rows) for key, part in result.items()}
+    if isinstance(result, pd.Series | pd.DataFrame):
+        return result.iloc[rows]
+    return np.asarray(result)[rows]
+
+
+def not_by_rows(result: Any, rows: int) -> str | None:
+    """What part of a result on ``rows`` rows is not one row per input row (a cascade
+    merges results row by row), or None."""
+    if isinstance(result, tuple | list | dict):
+        parts = result.values() if isinstance(result, dict) else result
+        return next((found for p in parts if (found := not_by_rows(p, rows))), None)
+    shape = getattr(result, "shape", ())
+    if not isinstance(result, np.ndarray | pd.Series | pd.DataFrame) or not shape \
+            or shape[0] != rows:  # fmt: skip
+        return f"a {type(result).__name__} of shape {shape}"
+    return None
 
 
 def _top(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:

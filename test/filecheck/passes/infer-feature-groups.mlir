@@ -143,7 +143,7 @@ func.func @two(%x: tensor<?x3xf64>) -> (tensor<?x2xf64>, tensor<?x2xf64>) {
   %b = "test.op"(%x) : (tensor<?x3xf64>) -> tensor<?x2xf64>
   %m = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
   %p = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
-  %q = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
+  %q = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "softmax"} : tensor<?x4xf64> -> tensor<?x2xf64>
   func.return %p, %q : tensor<?x2xf64>, tensor<?x2xf64>
 }
 
@@ -152,7 +152,26 @@ func.func @two(%x: tensor<?x3xf64>) -> (tensor<?x2xf64>, tensor<?x2xf64>) {
 // CHECK-NEXT:    %b = "test.op"(%x) : (tensor<?x3xf64>) -> tensor<?x2xf64>
 // CHECK-NEXT:    %m = pipeline.hstack %a, %b
 // CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
-// CHECK-NEXT:    %q = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
+// CHECK-NEXT:    %q = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "softmax"} : tensor<?x4xf64> -> tensor<?x2xf64>
+
+// -----
+
+// One model called twice on one input (predict and predict_proba, returned as a pair):
+// one model, whose first call carries the groups.
+
+func.func @twins(%x: tensor<?x3xf64>) -> !pipeline.object {
+  %a = "test.op"(%x) : (tensor<?x3xf64>) -> tensor<?x2xf64>
+  %b = "test.op"(%x) : (tensor<?x3xf64>) -> tensor<?x2xf64>
+  %m = pipeline.hstack %a, %b : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
+  %l = pipeline.predict "LogisticRegression" "predict" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?xi64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
+  %t = pipeline.python_call "py0_pack"(%l, %p) reason "a list, tuple or dict of values stays in Python" source "tuple(...)" : (tensor<?xi64>, tensor<?x2xf64>) -> !pipeline.object
+  func.return %t : !pipeline.object
+}
+
+// CHECK-LABEL: func.func @twins(%x: tensor<?x3xf64>) -> !pipeline.object {
+// CHECK:         %l = pipeline.predict "LogisticRegression" "predict" %m params {proba = "binary_sigmoid"} {cascade.groups = [{name = "test.op #1", spans = array<i64: 0, 2>}, {name = "test.op #2", spans = array<i64: 2, 4>}]}
+// CHECK-NEXT:    %p = pipeline.predict "LogisticRegression" "predict_proba" %m params {proba = "binary_sigmoid"} : tensor<?x4xf64> -> tensor<?x2xf64>
 
 // -----
 

@@ -45,6 +45,37 @@ func.func private @approx(%x: tensor<?x6xf64, "csr">) -> tensor<?x2xf64> {
 
 // -----
 
+// predict and predict_proba of one model returned as a pair, with a column read from the
+// input: the cheap path calls the cheap model with each method (predict_proba is its
+// probabilities), the pack is copied onto them and the column, and the pair is selected.
+
+func.func @pair(%df: !pipeline.frame<"a" : f64, "b" : f64>) -> !pipeline.object {
+  %n = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x1xf64>
+  %e = "test.op"(%df) {cascade.group = 1 : i64} : (!pipeline.frame<"a" : f64, "b" : f64>) -> tensor<?x2xf64>
+  %x = pipeline.hstack %n, %e : (tensor<?x1xf64>, tensor<?x2xf64>) -> tensor<?x3xf64>
+  %l = pipeline.predict "LogisticRegression" "predict" %x params {proba = "binary_sigmoid"} {cascade.groups = [{name = "input columns", spans = array<i64: 0, 1>, cost = 0.000000e+00 : f64, importance = 3.000000e-01 : f64}, {name = "test.op", spans = array<i64: 1, 3>, cost = 9.000000e+00 : f64, importance = 1.000000e-01 : f64}], cascade.plan = {cheap = array<i64: 0>, model = @approx, metric = "top_probability", threshold = 9.000000e-01 : f64}} : tensor<?x3xf64> -> tensor<?xi64>
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x3xf64> -> tensor<?x2xf64>
+  %b = pipeline.to_array %df ["b"] : !pipeline.frame<"a" : f64, "b" : f64> -> tensor<?x1xf64>
+  %t = pipeline.python_call "py0_pack"(%l, %p, %b) reason "a list, tuple or dict of values stays in Python" source "tuple(...)" : (tensor<?xi64>, tensor<?x2xf64>, tensor<?x1xf64>) -> !pipeline.object
+  func.return %t : !pipeline.object
+}
+
+func.func private @approx(%x: tensor<?x1xf64>) -> tensor<?x2xf64> {
+  %p = pipeline.predict "LogisticRegression" "predict_proba" %x params {proba = "binary_sigmoid"} : tensor<?x1xf64> -> tensor<?x2xf64>
+  func.return %p : tensor<?x2xf64>
+}
+
+// CHECK-LABEL: func.func @pair(
+// CHECK:         %t = pipeline.python_call "py0_pack"(%l, %p, %b)
+// CHECK-NEXT:    [[PROBA:%[0-9]+]] = cascade.approx_predict @approx(%n) : (tensor<?x1xf64>) -> tensor<?x2xf64>
+// CHECK-NEXT:    [[LABELS:%[0-9]+]] = pipeline.predict "LogisticRegression" "predict" %n params {proba = "binary_sigmoid"} : tensor<?x1xf64> -> tensor<?xi64>
+// CHECK-NEXT:    [[SETTLED:%[0-9]+]] = cascade.confidence_mask top_probability([[PROBA]]) >= 9.000000e-01 : tensor<?x2xf64>
+// CHECK-NEXT:    %t_1 = pipeline.python_call "py0_pack"([[LABELS]], [[PROBA]], %b)
+// CHECK-NEXT:    [[R:%[0-9]+]] = cascade.select_rows [[SETTLED]], %t_1, %t : !pipeline.object
+// CHECK-NEXT:    func.return [[R]] : !pipeline.object
+
+// -----
+
 // The join chain after infer-feature-groups (the movie key reads %df). The plan keeps the
 // movie join and the input column "year": the cheap input reads a new join of %df["year"]
 // with the movie values %mv only. The user join (%uk, %ur, %uv, %j1) and %j2 are not in

@@ -10,16 +10,27 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
   %c = feature.encode_strings %df "city" bytes <b_1 : tensor<9xui8>> offsets <o_2 : tensor<3xi64>> table <t_3 : tensor<8xi64>> probes 2 missing -1 on_unknown error : !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.str> -> tensor<?x1xi64>
   %o = feature.onehot %c categories 2 drop -1 : tensor<?x1xi64> -> tensor<?x2xf64>
   %h = pipeline.hstack %s, %o : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x4xf64>
-  %d = feature.linear %h coef <w_1 : tensor<1x4xf64>> offset 0 intercept <b_2 : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
+  %d = feature.linear %h coef <w_e9e5b9ab5bd86d34 : tensor<1x4xf64>> offset 0 intercept <b_66e8c71309dc477b : tensor<1xf64>> {check_finite} : tensor<?x4xf64> -> tensor<?x1xf64>
   %p = feature.sigmoid %d : tensor<?x1xf64> -> tensor<?x1xf64>
   %pp = feature.binary_proba %p : tensor<?x1xf64> -> tensor<?x2xf64>
   %r = pipeline.take_column %pp [1] : tensor<?x2xf64> -> tensor<?xf64>
   func.return %r : tensor<?xf64>
 }
 
+// The model's coefficients and intercept: a row whose largest |value| reaches
+// 2^1000 / (0.5 + 1 + 2 + 0.25 + 0.1) runs in Python (its sum may overflow in BLAS's order).
+{-#
+  dialect_resources: {
+    pipeline: {
+      w_e9e5b9ab5bd86d34: "0x08000000000000000000E03F000000000000F0BF0000000000000040000000000000D03F",
+      b_66e8c71309dc477b: "0x080000009A9999999999B93F"
+    }
+  }
+#-}
+
 // CHECK: builtin.module attributes {willump.schedule = {score = {steps = [{kernel = "score_stage0"}], returns = ["v9"], errors = {"1" = {op = "feature.impute"}, "2" = {op = "feature.standardize"}, "3" = {op = "feature.encode_strings", value = "arg0", column = "city"}, "6" = {op = "feature.linear"}}, constants = {}}}}
 // CHECK-DAG: "memref.global"() <{sym_name = "fill_1", type = memref<2xf64>, initial_value, sym_visibility = "public"}>
-// CHECK-DAG: "memref.global"() <{sym_name = "w_1", type = memref<4xf64>, initial_value, sym_visibility = "public"}>
+// CHECK-DAG: "memref.global"() <{sym_name = "w_e9e5b9ab5bd86d34", type = memref<4xf64>, initial_value, sym_visibility = "public"}>
 // CHECK-DAG: "memref.global"() <{sym_name = "t_3", type = memref<8xi64>, initial_value, sym_visibility = "public"}>
 // CHECK: func.func @score_stage0(%{{.*}}: index, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi8>)
 // CHECK-SAME: willump.kernel
@@ -34,6 +45,8 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-DAG: [[MASK:%[0-9]+]] = arith.constant 7 : i64
 // CHECK-DAG: [[SEARCHING:%[0-9]+]] = arith.constant -2 : i64
 // CHECK-DAG: [[NONE:%[0-9]+]] = arith.constant -1 : i64
+// CHECK-DAG: [[LIMIT:%[0-9]+]] = arith.constant 2.78313923944{{[0-9]*}}e+300 : f64
+// CHECK-DAG: [[KIND9:%[0-9]+]] = arith.constant 9 : i64
 // CHECK: scf.for
 // The two columns' infinity tests, one branch for both; the errors are recorded in order in it.
 // CHECK: [[INF_A:%[0-9]+]] = arith.cmpf oeq, %{{[0-9]+}}, %{{[0-9]+}} : f64
@@ -79,6 +92,10 @@ func.func @score(%df: !pipeline.frame<"a" : f64, "b" : f64, "city" : !pipeline.s
 // CHECK-NEXT: }
 // A missing value overrides the code found.
 // CHECK: arith.select %{{[0-9]+}}, [[NONE]], [[CODE]] : i64
+// A value reaching 2^1000 / 3.85 (unordered: NaN too) records error kind 9 (the runtime
+// runs the original on the batch).
+// CHECK: arith.cmpf uge, %{{[0-9]+}}, [[LIMIT]] : f64
+// CHECK: memref.store [[KIND9]], %{{[0-9]+}}[%{{[0-9]+}}] : memref<?xi64>
 // CHECK: math.exp
 // CHECK: memref.store {{.*}} : memref<?xf64>
 // CHECK-NOT: feature.

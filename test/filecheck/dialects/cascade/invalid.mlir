@@ -225,13 +225,13 @@ cascade.yield %q : tensor<?xf64>
 
 // -----
 
-// select_rows picks rows of tensors only; frames are compacted, not selected.
+// select_rows picks rows of batches (tensors, frames, packed values), not of a str column.
 
-%m, %a, %f = "test.op"() : () -> (tensor<?xi1>, !pipeline.frame<"a" : f64>, !pipeline.frame<"a" : f64>)
-%r = "cascade.select_rows"(%m, %a, %f) : (tensor<?xi1>, !pipeline.frame<"a" : f64>, !pipeline.frame<"a" : f64>) -> !pipeline.frame<"a" : f64>
+%m, %a, %f = "test.op"() : () -> (tensor<?xi1>, !pipeline.str, !pipeline.str)
+%r = "cascade.select_rows"(%m, %a, %f) : (tensor<?xi1>, !pipeline.str, !pipeline.str) -> !pipeline.str
 
 // CHECK:      operand 'approx' at position 1 does not verify:
-// CHECK-NEXT: !pipeline.frame<"a" : f64> should be of base attribute tensor
+// CHECK-NEXT: Unexpected attribute !pipeline.str
 
 // -----
 
@@ -243,12 +243,12 @@ cascade.yield %q : tensor<?xf64>
 
 // -----
 
-// A branch takes frames but yields tensors.
+// A branch yields batches (tensors, frames, packed values), not a str column.
 
-%df = "test.op"() : () -> !pipeline.frame<"a" : f64>
-%full = cascade.lazy_branch(%d = %df) : (!pipeline.frame<"a" : f64>) -> !pipeline.frame<"a" : f64> {
-  cascade.yield %d : !pipeline.frame<"a" : f64>
+%df, %s = "test.op"() : () -> (!pipeline.frame<"a" : f64>, !pipeline.str)
+%full = cascade.lazy_branch(%d = %df) : (!pipeline.frame<"a" : f64>) -> !pipeline.str {
+  cascade.yield %s : !pipeline.str
 }
 
 // CHECK:      result 'outputs' at position 0 does not verify:
-// CHECK-NEXT: !pipeline.frame<"a" : f64> should be of base attribute tensor
+// CHECK-NEXT: Unexpected attribute !pipeline.str

@@ -88,13 +88,40 @@ builtin.module {
 %y = cascade.select_rows %settled, %approx, %exact : tensor<?xf64>
 %k1, %k2 = "test.op"() : () -> (tensor<?xi64>, tensor<?xi64>)
 %k = cascade.select_rows %settled, %k1, %k2 {note = "labels"} : tensor<?xi64>
+%f1, %f2, %t1, %t2 = "test.op"() : () -> (!pipeline.frame<"id" : f64, "pred" : f64>, !pipeline.frame<"id" : f64, "pred" : f64>, !pipeline.object, !pipeline.object)
+%f = cascade.select_rows %settled, %f1, %f2 : !pipeline.frame<"id" : f64, "pred" : f64>
+%t = cascade.select_rows %settled, %t1, %t2 : !pipeline.object
 
 // CHECK:      %y = cascade.select_rows %settled, %approx, %exact : tensor<?xf64>
 // CHECK-NEXT: %k1, %k2 = "test.op"() : () -> (tensor<?xi64>, tensor<?xi64>)
 // CHECK-NEXT: %k = cascade.select_rows %settled, %k1, %k2 {note = "labels"} : tensor<?xi64>
+// CHECK-NEXT: %f1, %f2, %t1, %t2 = "test.op"()
+// CHECK-NEXT: %f = cascade.select_rows %settled, %f1, %f2 : !pipeline.frame<"id" : f64, "pred" : f64>
+// CHECK-NEXT: %t = cascade.select_rows %settled, %t1, %t2 : !pipeline.object
 
 // GENERIC:      %y = "cascade.select_rows"(%settled, %approx, %exact) : (tensor<?xi1>, tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
 // GENERIC:      %k = "cascade.select_rows"(%settled, %k1, %k2) {note = "labels"} : (tensor<?xi1>, tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+// GENERIC:      %t = "cascade.select_rows"(%settled, %t1, %t2) : (tensor<?xi1>, !pipeline.object, !pipeline.object) -> !pipeline.object
+
+// -----
+
+// A packed result (a tuple of batches) yielded by the branch and merged.
+
+%df, %m, %cheap = "test.op"() : () -> (!pipeline.frame<"a" : f64>, tensor<?xi1>, !pipeline.object)
+%rest, %rows = cascade.compact %df drop %m : !pipeline.frame<"a" : f64>
+%full = cascade.lazy_branch(%d = %rest) : (!pipeline.frame<"a" : f64>) -> !pipeline.object {
+  %pair = "test.op"(%d) : (!pipeline.frame<"a" : f64>) -> !pipeline.object
+  cascade.yield %pair : !pipeline.object
+}
+%y = cascade.merge %full into %cheap at %rows : !pipeline.object
+
+// CHECK:      %full = cascade.lazy_branch(%d = %rest) : (!pipeline.frame<"a" : f64>) -> !pipeline.object {
+// CHECK-NEXT:   %pair = "test.op"(%d) : (!pipeline.frame<"a" : f64>) -> !pipeline.object
+// CHECK-NEXT:   cascade.yield %pair : !pipeline.object
+// CHECK-NEXT: }
+// CHECK-NEXT: %y = cascade.merge %full into %cheap at %rows : !pipeline.object
+
+// GENERIC: %y = "cascade.merge"(%full, %cheap, %rows) : (!pipeline.object, !pipeline.object, tensor<?xi64>) -> !pipeline.object
 
 // -----
 
