@@ -22,9 +22,9 @@ is an f64 vector, whose pandas dtype depends on the batch (int32 without NaT): i
 result reads it.
 Anything native code might read otherwise than pandas (another layout than the example's,
 an invalid or out-of-range date) is such a signal too, so the original function decides.
-A datetime minus another or a constant date is a timedelta of the same unit
-(``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and ``.dt.seconds`` (int32)
-are native too.
+A datetime minus another or a constant date (or a constant date minus a datetime) is a
+timedelta of the same unit (``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and
+``.dt.seconds`` (int32) are native too.
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
 """
 
@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 from xdsl.dialects.builtin import i64
+from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
@@ -204,32 +205,36 @@ class DateLowering:
         return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
 
     def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
-        """``lhs - rhs`` of a native datetime and another one, or a constant date: a
-        timedelta; None if ``lhs`` is not a datetime."""
-        date = lhs.datetime
+        """``lhs - rhs`` of a native datetime and another one, or a constant date (either
+        side): a timedelta; None if neither is a datetime."""
+        date = lhs.datetime if lhs.datetime is not None else rhs.datetime
         if date is None or date.timedelta or date.series is not None:
             return None
         dtype = getattr(value, "dtype", None)
         if not isinstance(value, pd.Series) or dtype != np.dtype(f"m8[{date.unit}]"):
             raise Unsupported(f"the difference is {dtype}, not timedelta64[{date.unit}]")
-        if rhs.datetime is not None:
-            other = rhs.datetime
-            if other.timedelta or other.series is not None or other.unit != date.unit:
-                raise Unsupported("a difference of datetimes of different units")
-            ticks = other.ticks
-        else:
-            if not rhs.is_static or pd.isna(rhs.value):
-                raise Unsupported("a datetime minus something else than a date")
-            try:
-                moment = pd.Timestamp(rhs.value)  # type: ignore[arg-type]
-                exact = moment.as_unit(date.unit)
-            except (TypeError, ValueError):
-                raise Unsupported("a datetime minus something else than a date") from None
-            if exact != moment:
-                raise Unsupported(f"the date {moment} is not a whole number of {date.unit}")
-            ticks = self.tracer.emit(ConstantOp(int(exact.as_unit(date.unit)._value))).result
-        difference = self.tracer.emit(DatetimeSubOp(date.ticks, ticks)).result
+        ticks = [self._ticks_of(v, date.unit) for v in (lhs, rhs)]
+        difference = self.tracer.emit(DatetimeSubOp(*ticks)).result
         return Val(value, datetime=replace(date, ticks=difference, timedelta=True))
+
+    def _ticks_of(self, val: Val, unit: str) -> SSAValue:
+        """The ticks of a native datetime of ``unit``, or of a constant date, as an operand
+        of ``pipeline.datetime_sub``."""
+        if val.datetime is not None:
+            other = val.datetime
+            if other.timedelta or other.series is not None or other.unit != unit:
+                raise Unsupported("a difference of datetimes of different units")
+            return other.ticks
+        if not val.is_static or pd.isna(val.value):
+            raise Unsupported("a datetime minus something else than a date")
+        try:
+            moment = pd.Timestamp(val.value)  # type: ignore[arg-type]
+            exact = moment.as_unit(unit)
+        except (TypeError, ValueError):
+            raise Unsupported("a datetime minus something else than a date") from None
+        if exact != moment:
+            raise Unsupported(f"the date {moment} is not a whole number of {unit}")
+        return self.tracer.emit(ConstantOp(int(exact._value))).result
 
     def attribute(self, base: Val, attr: str, value: object) -> Val | None:
         """``s.dt`` of a native datetime or timedelta ``s``, and ``s.dt.<field>``."""

@@ -1499,7 +1499,7 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
-            if function == "sub" and lhs.datetime is not None:
+            if function == "sub" and (lhs.datetime is not None or rhs.datetime is not None):
                 return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
             if function == "add":  # str concatenation (frontend.strings)
                 value = self.evaluate(node, pieces)
