@@ -1,0 +1,118 @@
+"""Defects found by an eleventh differential hunt (dates, string, category and bool columns,
+joins and lookups with tables passed as arguments, return shapes, batches unlike the
+example): the compiled pipeline against the original function."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from notebook_check import check_notebook, same_on_batches, same_outcome
+
+import willump_mlir as wm
+
+
+def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=example)
+
+
+# region A: a constant date minus a datetime column (an age)
+
+BORN = pd.DataFrame({
+    "born": ["1950-03-01", "1969-12-31", "2001-02-28", "1970-01-01", "1899-07-14",
+             "2019-12-31"] * 4,
+    "when": pd.to_datetime(["2013-01-05 10:00", "1969-03-04 00:00", "1960-12-31 23:59",
+                            "2262-04-11 00:00", "1677-09-22 00:00", "2000-02-29 12:30"] * 4),
+    "x": np.arange(24, dtype=float),
+})  # fmt: skip
+
+
+def age_years(df: pd.DataFrame) -> pd.Series:
+    return (pd.Timestamp("2020-01-01") - pd.to_datetime(df["born"])).dt.days // 365
+
+
+def age_frame(df: pd.DataFrame) -> pd.DataFrame:
+    X = df[["x"]].copy()
+    X["until"] = (pd.Timestamp("2030-06-15 12:00") - df["when"]).dt.days
+    X["seconds"] = (pd.Timestamp("2030-06-15 12:00") - df["when"]).dt.seconds
+    return X
+
+
+@pytest.mark.parametrize("fn", [age_years, age_frame])
+def test_constant_date_minus_datetime(fn: Any) -> None:
+    """``pd.Timestamp(...) - dates`` (the usual age) ran in Python ("an operand is neither
+    a batch of numbers nor a number"), and with it ``.dt`` and ``.dt.days``: only ``dates -
+    constant`` was native. Now either side may be the constant date."""
+    compiled = check_notebook(fn, BORN, example=12)
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    missing = BORN.copy()
+    missing.loc[[1, 4], "born"] = None
+    missing.loc[[0, 2], "when"] = pd.NaT
+    same_on_batches(fn, compiled, [missing, BORN.iloc[:0], BORN.iloc[[5]]])
+
+
+def test_constant_date_minus_datetime_overflow() -> None:
+    """A difference beyond datetime64[ns] raises in pandas: so does the compiled call."""
+
+    def gap(df: pd.DataFrame) -> pd.Series:
+        return (pd.Timestamp("2262-04-11") - df["when"]).dt.days
+
+    compiled = _compiled(gap, BORN.iloc[:3])
+    far = pd.DataFrame({"when": pd.to_datetime(["1677-09-22", "2000-01-01"]), "x": [1.0, 2.0]})
+    same_outcome(compiled, gap, far, argument="df")
+
+
+# endregion
+# region B: a merged frame's columns beside the left frame's own
+
+ROWS = pd.DataFrame({
+    "uid": [3, 1, 11, 4, 1, 0, 9, 2, 7, 5, 8, 6] * 3,
+    "code": ["a", "b", "c", "d", "a", "b"] * 6,
+    "x": np.linspace(-2.0, 3.5, 36),
+})  # fmt: skip
+USERS = pd.DataFrame({"uid": np.arange(10), "u": np.linspace(-1.0, 1.0, 10)})
+CODE_WEIGHTS = {"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0}
+
+
+def merged_times_left(df: pd.DataFrame, users: pd.DataFrame) -> np.ndarray:
+    x = df.merge(users, on="uid", how="left")
+    return (x["u"] * df["x"]).fillna(0).to_numpy()
+
+
+def left_column_into_merged(df: pd.DataFrame, users: pd.DataFrame) -> np.ndarray:
+    x = df.merge(users, on="uid", how="left")
+    x["w"] = df["code"].map(CODE_WEIGHTS)
+    return x[["x", "u", "w"]].fillna(0).to_numpy() * 2
+
+
+def merged_where_left(df: pd.DataFrame, users: pd.DataFrame) -> np.ndarray:
+    x = df.merge(users, on="uid", how="left")
+    return x["u"].where(df["x"] > 0, 0.0).to_numpy()
+
+
+def frame_of_both(df: pd.DataFrame, users: pd.DataFrame) -> np.ndarray:
+    x = df.merge(users, on="uid", how="left")
+    return pd.DataFrame({"a": x["u"], "b": df["x"]}).fillna(0).to_numpy()
+
+
+@pytest.mark.parametrize("fn", [merged_times_left, left_column_into_merged, merged_where_left,
+                                frame_of_both])  # fmt: skip
+def test_merged_frame_beside_left_frame(fn: Any) -> None:
+    """pandas gives a merge a fresh RangeIndex and aligns it by label with the left frame's
+    own columns: on a batch whose index is not the default one the rows differ (or pandas
+    raises, for duplicate labels). The compiled code paired them by position: wrong values
+    and shapes. A merge now counts as an object of its own when operands are aligned."""
+    compiled = _compiled(fn, ROWS, USERS)
+    batches = [ROWS.set_axis(np.arange(36)[::-1] * 10), ROWS.set_axis([f"r{i}" for i in range(36)]),
+               ROWS.set_axis([0] * 36), ROWS.set_axis(np.arange(36) + 5), ROWS.iloc[[4]],
+               ROWS.iloc[10:]]  # fmt: skip
+    for batch in batches:
+        same_on_batches(lambda b: fn(b, USERS), lambda b: compiled(b, USERS), [batch])
+
+
+# endregion
