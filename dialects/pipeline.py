@@ -70,6 +70,8 @@ from xdsl.utils.exceptions import VerifyException
 #: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
 #: NaT is -2**63), by pandas' name, with how many make a second.
 DATETIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+#: The ticks of NaT, in every unit.
+NAT = -(2**63)
 
 
 def _verify_unit(unit: StringAttr) -> None:

@@ -68,6 +68,32 @@ def test_constant_date_minus_datetime_overflow() -> None:
 
 
 # endregion
+def after_2000(df: pd.DataFrame) -> pd.DataFrame:
+    X = df[["x"]].copy()
+    X["after"] = (pd.to_datetime(df["born"]) > pd.Timestamp("1999-12-31")).astype(int)
+    X["before"] = pd.Timestamp("1970-01-01") > df["when"]
+    X["until"] = (df["when"] <= "2000-02-29 12:30").astype(float)
+    return X
+
+
+def ordered(df: pd.DataFrame) -> np.ndarray:
+    later = df["when"] + pd.Timedelta(days=3000)
+    return np.where((df["when"] != pd.to_datetime(df["born"])) & (df["when"] < later), 1.0, 0.0)
+
+
+@pytest.mark.parametrize("fn", [after_2000, ordered])
+def test_datetime_comparisons(fn: Any) -> None:
+    """``dates > pd.Timestamp(...)``, ``> "1999-12-31"`` and of two datetime columns ran
+    in Python. Now their ticks are compared natively, NaT unequal to everything (every
+    comparison with it False, ``!=`` True, as pandas)."""
+    compiled = check_notebook(fn, BORN, example=12, native=fn is after_2000)
+    missing = BORN.copy()
+    missing.loc[[1, 4], "born"] = None
+    missing.loc[[0, 1, 2], "when"] = pd.NaT
+    same_on_batches(fn, compiled, [missing, BORN.iloc[:0], BORN.iloc[[5]],
+                                   BORN.astype({"when": "M8[s]"})])  # fmt: skip
+
+
 # region B: a merged frame's columns beside the left frame's own
 
 ROWS = pd.DataFrame({

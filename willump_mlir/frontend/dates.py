@@ -30,6 +30,7 @@ Elsewhere (a Python op, a return) the datetime Series is built in Python from it
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,8 @@ from willump_mlir.dialects.pipeline import (
     DATETIME_FIELDS,
     DATETIME_FLAGS,
     DATETIME_UNITS,
+    NAT,
+    BinaryOp,
     CastOp,
     ConstantOp,
     DatetimeColumnOp,
@@ -225,16 +228,36 @@ class DateLowering:
             if other.timedelta or other.series is not None or other.unit != unit:
                 raise Unsupported("a difference of datetimes of different units")
             return other.ticks
-        if not val.is_static or pd.isna(val.value):
-            raise Unsupported("a datetime minus something else than a date")
+        if not val.is_static or not isinstance(val.value, str | datetime.datetime | np.datetime64) \
+                or pd.isna(val.value):  # fmt: skip
+            raise Unsupported("a datetime beside something else than a date")
         try:
             moment = pd.Timestamp(val.value)  # type: ignore[arg-type]
             exact = moment.as_unit(unit)
         except (TypeError, ValueError):
-            raise Unsupported("a datetime minus something else than a date") from None
+            raise Unsupported("a datetime beside something else than a date") from None
         if exact != moment:
             raise Unsupported(f"the date {moment} is not a whole number of {unit}")
         return self.tracer.emit(ConstantOp(int(exact._value))).result
+
+    def compare(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs < rhs`` (any comparison) of a native datetime and another of its unit, or a
+        constant date: their ticks compared, where NaT is unequal to everything (pandas: a
+        comparison with NaT is False, ``!=`` True); None if neither is a datetime."""
+        dates = [v.datetime for v in (lhs, rhs) if v.datetime is not None]
+        if not dates or any(d.timedelta or d.series is not None for d in dates):
+            return None
+        if not isinstance(value, pd.Series) or value.dtype != np.bool_:
+            raise Unsupported("the comparison of datetimes is not a bool Series")
+        tracer = self.tracer
+        ticks = [self._ticks_of(v, dates[0].unit) for v in (lhs, rhs)]
+        result = tracer.emit(BinaryOp(function, *ticks)).result
+        nat = tracer.emit(ConstantOp(NAT)).result
+        unequal = function == "ne"  # NaT != anything
+        for date in dates:
+            nats = tracer.emit(BinaryOp("eq" if unequal else "ne", date.ticks, nat)).result
+            result = tracer._mask("or" if unequal else "and", result, nats)
+        return tracer._checked_result(result, value)
 
     def attribute(self, base: Val, attr: str, value: object) -> Val | None:
         """``s.dt`` of a native datetime or timedelta ``s``, and ``s.dt.<field>``."""

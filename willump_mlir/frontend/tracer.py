@@ -1536,7 +1536,9 @@ class Tracer:
             if function is None:
                 return None
             lhs, rhs = pieces[id(node.left)], pieces[id(node.comparators[0])]
-            strings = self.vocab.compare(function, lhs, rhs, self.evaluate(node, pieces))
+            value = self.evaluate(node, pieces)
+            dates = self.dates.compare(function, lhs, rhs, value)
+            strings = dates or self.vocab.compare(function, lhs, rhs, value)
             return strings or self._binary(function, node, pieces, lhs, rhs)
 
         return self._recognised(node, pieces, build, "this comparison is not compiled")
