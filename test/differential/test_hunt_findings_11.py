@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from notebook_check import check_notebook, same_on_batches, same_outcome
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
 
@@ -139,6 +141,126 @@ def test_merged_frame_beside_left_frame(fn: Any) -> None:
                ROWS.iloc[10:]]  # fmt: skip
     for batch in batches:
         same_on_batches(lambda b: fn(b, USERS), lambda b: compiled(b, USERS), [batch])
+
+
+# endregion
+# region C: pure pandas methods of a bound table, folded at compile time
+
+STATS = pd.DataFrame({"uid": np.arange(10), "u": np.linspace(-1.0, 1.0, 10),
+                      "n": np.arange(10) * 3})  # fmt: skip
+
+
+def mapped_by_index(df: pd.DataFrame, users: pd.DataFrame) -> pd.Series:
+    return df["uid"].map(users.set_index("uid")["u"]).fillna(0) + df["x"]
+
+
+def mapped_by_group(df: pd.DataFrame) -> np.ndarray:
+    means = STATS.assign(g=STATS["uid"] % 3).groupby("g")["u"].mean()
+    return (df["uid"] % 3).map(means).to_numpy() * 2
+
+
+def test_methods_of_a_bound_table_are_folded() -> None:
+    """``df["uid"].map(users.set_index("uid")["u"])`` ran ``users.set_index`` as a Python
+    step whose result (the table's 10 rows) failed the row check against the batch: the
+    whole function ran in Python. Pure methods of a bound DataFrame, Series or groupby
+    (without ``inplace=``) are now folded, and the lookup is native; changing the table in
+    place is refused as for any bound table."""
+    compiled = _compiled(mapped_by_index, ROWS, STATS)
+    assert not compiled.traced.python_fallbacks and compiled.original_reason is None
+    batches = [ROWS.iloc[10:], ROWS.iloc[[2]], ROWS.set_axis([f"r{i}" for i in range(36)])]
+    same_on_batches(lambda b: mapped_by_index(b, STATS), lambda b: compiled(b, STATS), batches)
+    changed = STATS.copy()
+    compiled = _compiled(mapped_by_index, ROWS, changed)
+    changed.loc[0, "u"] = 5.0
+    with pytest.raises(wm.InputError, match="changed in place"):
+        compiled(ROWS, changed)
+    grouped = _compiled(mapped_by_group, ROWS)
+    assert not grouped.traced.python_fallbacks, grouped.explain()
+    same_on_batches(mapped_by_group, grouped, batches)
+
+
+# endregion
+# region D: rows handed back to Python that raise alone
+
+CLASSES = pd.DataFrame({"c": ["1st", "2nd", "3rd"] * 10, "x": np.arange(30.0)})
+
+
+def class_number(df: pd.DataFrame) -> pd.Series:
+    return df["c"].str[0].astype(int) * 2
+
+
+@pytest.mark.parametrize("missing", [[None, np.nan, ""], [None, ""], ["", None], [np.nan]])
+def test_handed_back_rows_that_raise_run_the_batch(missing: list) -> None:
+    """``.str[0].astype(int)`` hands a missing value's row back to Python, where the original
+    ran on those rows alone. pandas infers dtypes from the rows it has (``.str[0]`` of only
+    missing values is float64), so the rows alone raised IntCastingNaNError where the batch
+    raises TypeError (``int(None)``). A handed-back subset that raises now runs the batch."""
+    compiled = _compiled(class_number, CLASSES)
+    batch = CLASSES.astype({"c": object})
+    batch.iloc[: len(missing), 0] = missing
+    same_on_batches(class_number, compiled, [batch, batch.iloc[::-1]])
+
+
+# endregion
+# region E: a row's largest or smallest value of an array
+
+IRIS = load_iris(as_frame=True).frame
+IRIS_COLUMNS = list(IRIS.columns[:4])
+IRIS_MODEL = LogisticRegression(max_iter=500).fit(IRIS[IRIS_COLUMNS], IRIS.target)
+
+
+def confidence(df: pd.DataFrame) -> np.ndarray:
+    return IRIS_MODEL.predict_proba(df[IRIS_COLUMNS]).max(axis=1)
+
+
+def spread(df: pd.DataFrame) -> np.ndarray:
+    X = df[IRIS_COLUMNS].to_numpy(dtype=float)
+    return np.max(X, axis=1) - np.amin(X, 1) + X.min(1)
+
+
+@pytest.mark.parametrize("fn", [confidence, spread])
+def test_row_extremes_of_arrays(fn: Any) -> None:
+    """``proba.max(axis=1)`` (a confidence) and ``np.max(X, axis=1)`` ran in Python ("not a
+    recognised function"). Now the columns are folded with fmax/fmin (a row with 0.0 and
+    -0.0 runs the original), NaN where a row has one, as numpy."""
+    compiled = _compiled(fn, IRIS.iloc[::3])
+    assert not compiled.traced.python_fallbacks, compiled.explain()
+    odd = IRIS.copy()
+    odd.iloc[:6, 1] = [np.nan, np.inf, -np.inf, -0.0, 0.0, np.nan]
+    odd.iloc[3:5, 0] = [0.0, -0.0]
+    odd.iloc[3:5, 2:4] = -1.0
+    batches = [IRIS, IRIS.iloc[[7]], IRIS.iloc[:0]] + ([odd] if fn is spread else [])
+    same_on_batches(fn, compiled, batches)
+
+
+# endregion
+# region F: a frame of date parts with constant parts
+
+PARTS = pd.DataFrame({"y": [2000, 1969, 2013, 1900, 2024, 1970] * 4,
+                      "m": [2, 12, 1, 3, 2, 1] * 4, "d": [29, 30, 1, 1, 28, 1] * 4,
+                      "x": np.arange(24.0)})  # fmt: skip
+
+
+def first_of_month(df: pd.DataFrame) -> pd.Series:
+    when = pd.to_datetime(pd.DataFrame({"year": df["y"], "month": df["m"], "day": 1}))
+    return when.dt.dayofweek
+
+
+def days_since(df: pd.DataFrame) -> pd.Series:
+    when = pd.to_datetime(pd.DataFrame({"year": df["y"], "month": 6, "day": df["d"], "hour": 5}))
+    return (when - pd.Timestamp("1990-01-01")).dt.days
+
+
+@pytest.mark.parametrize("fn", [first_of_month, days_since])
+def test_date_parts_with_constants(fn: Any) -> None:
+    """``pd.DataFrame({"year": y, "month": m, "day": 1})`` ran in Python ("a column of the
+    frame is not a column of numbers or text"), and so did ``pd.to_datetime`` of it (only
+    a frame argument's columns were assembled natively). Now a number beside columns is a
+    constant column, and an assembled frame's parts are stacked for the date."""
+    compiled = check_notebook(fn, PARTS, example=12)
+    bad = PARTS.astype({"y": float, "m": float})
+    bad.loc[0, "y"], bad.loc[1, "m"], bad.loc[2, "d"] = np.nan, 13.0, 31
+    same_on_batches(fn, compiled, [bad, PARTS.iloc[:0], PARTS.iloc[[4]]])
 
 
 # endregion

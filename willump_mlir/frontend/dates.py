@@ -143,6 +143,8 @@ class DateLowering:
             if arg.datetime.unit != unit:
                 raise Unsupported("pd.to_datetime changes the datetime's unit")
             return Val(value, datetime=arg.datetime)
+        if arg.columns is not None and isinstance(arg.value, pd.DataFrame) and form is None:
+            return Val(value, datetime=Datetime(self._assemble(arg, unit), unit))
         typ = arg.ssa.type if arg.ssa is not None else None
         if not isinstance(typ, FrameType):
             return None
@@ -187,7 +189,7 @@ class DateLowering:
 
     def _assemble(self, arg: Val, unit: str) -> object:
         """``pipeline.make_datetime`` of a frame of year, month, day (hour, minute, second)
-        numeric columns."""
+        numeric columns (of an argument, or assembled: ``pd.DataFrame({"year": y, ...})``)."""
         frame = arg.value
         assert isinstance(frame, pd.DataFrame)
         parts: dict[str, str] = {}
@@ -204,7 +206,14 @@ class DateLowering:
         if set(order) != set(parts):
             raise Unsupported("the frame's date parts are not year, month, day, then hour, "
                               "minute and second in turn")  # fmt: skip
-        matrix = self.tracer.emit(ToArrayOp(arg.ssa, [parts[p] for p in order]))  # type: ignore[arg-type]
+        names = [parts[p] for p in order]
+        if arg.columns is not None:  # an assembled frame: its columns stacked in that order
+            items = dict(zip(arg.columns, arg.items or [], strict=True))
+            ordered = Val(frame[names], items=[items[n] for n in names], columns=names)
+            stacked = self.tracer.frames.matrix(ordered, frame[names].to_numpy(dtype=float))
+            assert stacked.ssa is not None
+            return self.tracer.emit(MakeDatetimeOp(stacked.ssa, unit)).result
+        matrix = self.tracer.emit(ToArrayOp(arg.ssa, names))  # type: ignore[arg-type]
         return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
 
     def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
