@@ -70,6 +70,8 @@ from xdsl.utils.exceptions import VerifyException
 #: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
 #: NaT is -2**63), by pandas' name, with how many make a second.
 DATETIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+#: The ticks of NaT, in every unit.
+NAT = -(2**63)
 
 
 def _verify_unit(unit: StringAttr) -> None:
@@ -1257,17 +1259,18 @@ class MakeDatetimeOp(IRDLOperation):
 
 @irdl_op_definition
 class DatetimeSubOp(IRDLOperation):
-    """The timedelta ``lhs - rhs`` of datetimes of one unit (a scalar ``rhs``: a constant
+    """The timedelta ``lhs - rhs`` of datetimes of one unit (a scalar operand: a constant
     date), in ticks; NaT if either is NaT. An overflow, which pandas refuses, stops the
     batch with a signal to run the original function.
 
     ```mlir
     %d = pipeline.datetime_sub %t, %t0 : (tensor<?xi64>, i64) -> tensor<?xi64>
+    %e = pipeline.datetime_sub %t0, %t : (i64, tensor<?xi64>) -> tensor<?xi64>
     ```
     """
 
     name = "pipeline.datetime_sub"
-    lhs = operand_def(TensorType)
+    lhs = operand_def()
     rhs = operand_def()
     result = result_def(TensorType)
     traits = traits_def(ChecksInput())
@@ -1279,8 +1282,9 @@ class DatetimeSubOp(IRDLOperation):
         super().__init__(operands=[lhs, rhs], result_types=[vector_of(i64)])
 
     def verify_(self) -> None:
-        if self.lhs.type != vector_of(i64) or self.rhs.type not in (vector_of(i64), i64):
-            raise VerifyException("operands must be tensor<?xi64> (and an i64 scalar rhs)")
+        types = (self.lhs.type, self.rhs.type)
+        if not set(types) <= {vector_of(i64), i64} or vector_of(i64) not in types:
+            raise VerifyException("operands must be tensor<?xi64> (or one an i64 scalar)")
         if self.result.type != vector_of(i64):
             raise VerifyException("result must be tensor<?xi64>")
 

@@ -29,6 +29,7 @@ from willump_mlir.dialects.pipeline import (
     DATE_DIRECTIVES,
     DATETIME_FLAGS,
     DATETIME_UNITS,
+    NAT,
     format_fields,
 )
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
 
 index = IndexType()
-NAT = -(2**63)
 SECONDS_PER_DAY = 86_400
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 #: The years a datetime of each unit holds whole (numpy's datetime64[ns] spans 1677-2262).

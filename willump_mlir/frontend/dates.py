@@ -22,14 +22,15 @@ is an f64 vector, whose pandas dtype depends on the batch (int32 without NaT): i
 result reads it.
 Anything native code might read otherwise than pandas (another layout than the example's,
 an invalid or out-of-range date) is such a signal too, so the original function decides.
-A datetime minus another or a constant date is a timedelta of the same unit
-(``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and ``.dt.seconds`` (int32)
-are native too.
+A datetime minus another or a constant date (or a constant date minus a datetime) is a
+timedelta of the same unit (``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and
+``.dt.seconds`` (int32) are native too.
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 from xdsl.dialects.builtin import i64
+from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from willump_mlir.dialects.pipeline import (
@@ -45,6 +47,8 @@ from willump_mlir.dialects.pipeline import (
     DATETIME_FIELDS,
     DATETIME_FLAGS,
     DATETIME_UNITS,
+    NAT,
+    BinaryOp,
     CastOp,
     ConstantOp,
     DatetimeColumnOp,
@@ -139,6 +143,8 @@ class DateLowering:
             if arg.datetime.unit != unit:
                 raise Unsupported("pd.to_datetime changes the datetime's unit")
             return Val(value, datetime=arg.datetime)
+        if arg.columns is not None and isinstance(arg.value, pd.DataFrame) and form is None:
+            return Val(value, datetime=Datetime(self._assemble(arg, unit), unit))
         typ = arg.ssa.type if arg.ssa is not None else None
         if not isinstance(typ, FrameType):
             return None
@@ -183,7 +189,7 @@ class DateLowering:
 
     def _assemble(self, arg: Val, unit: str) -> object:
         """``pipeline.make_datetime`` of a frame of year, month, day (hour, minute, second)
-        numeric columns."""
+        numeric columns (of an argument, or assembled: ``pd.DataFrame({"year": y, ...})``)."""
         frame = arg.value
         assert isinstance(frame, pd.DataFrame)
         parts: dict[str, str] = {}
@@ -200,36 +206,67 @@ class DateLowering:
         if set(order) != set(parts):
             raise Unsupported("the frame's date parts are not year, month, day, then hour, "
                               "minute and second in turn")  # fmt: skip
-        matrix = self.tracer.emit(ToArrayOp(arg.ssa, [parts[p] for p in order]))  # type: ignore[arg-type]
+        names = [parts[p] for p in order]
+        if arg.columns is not None:  # an assembled frame: its columns stacked in that order
+            items = dict(zip(arg.columns, arg.items or [], strict=True))
+            ordered = Val(frame[names], items=[items[n] for n in names], columns=names)
+            stacked = self.tracer.frames.matrix(ordered, frame[names].to_numpy(dtype=float))
+            assert stacked.ssa is not None
+            return self.tracer.emit(MakeDatetimeOp(stacked.ssa, unit)).result
+        matrix = self.tracer.emit(ToArrayOp(arg.ssa, names))  # type: ignore[arg-type]
         return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
 
     def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
-        """``lhs - rhs`` of a native datetime and another one, or a constant date: a
-        timedelta; None if ``lhs`` is not a datetime."""
-        date = lhs.datetime
+        """``lhs - rhs`` of a native datetime and another one, or a constant date (either
+        side): a timedelta; None if neither is a datetime."""
+        date = lhs.datetime if lhs.datetime is not None else rhs.datetime
         if date is None or date.timedelta or date.series is not None:
             return None
         dtype = getattr(value, "dtype", None)
         if not isinstance(value, pd.Series) or dtype != np.dtype(f"m8[{date.unit}]"):
             raise Unsupported(f"the difference is {dtype}, not timedelta64[{date.unit}]")
-        if rhs.datetime is not None:
-            other = rhs.datetime
-            if other.timedelta or other.series is not None or other.unit != date.unit:
-                raise Unsupported("a difference of datetimes of different units")
-            ticks = other.ticks
-        else:
-            if not rhs.is_static or pd.isna(rhs.value):
-                raise Unsupported("a datetime minus something else than a date")
-            try:
-                moment = pd.Timestamp(rhs.value)  # type: ignore[arg-type]
-                exact = moment.as_unit(date.unit)
-            except (TypeError, ValueError):
-                raise Unsupported("a datetime minus something else than a date") from None
-            if exact != moment:
-                raise Unsupported(f"the date {moment} is not a whole number of {date.unit}")
-            ticks = self.tracer.emit(ConstantOp(int(exact.as_unit(date.unit)._value))).result
-        difference = self.tracer.emit(DatetimeSubOp(date.ticks, ticks)).result
+        ticks = [self._ticks_of(v, date.unit) for v in (lhs, rhs)]
+        difference = self.tracer.emit(DatetimeSubOp(*ticks)).result
         return Val(value, datetime=replace(date, ticks=difference, timedelta=True))
+
+    def _ticks_of(self, val: Val, unit: str) -> SSAValue:
+        """The ticks of a native datetime of ``unit``, or of a constant date, as an operand
+        of ``pipeline.datetime_sub``."""
+        if val.datetime is not None:
+            other = val.datetime
+            if other.timedelta or other.series is not None or other.unit != unit:
+                raise Unsupported("a difference of datetimes of different units")
+            return other.ticks
+        if not val.is_static or not isinstance(val.value, str | datetime.datetime | np.datetime64) \
+                or pd.isna(val.value):  # fmt: skip
+            raise Unsupported("a datetime beside something else than a date")
+        try:
+            moment = pd.Timestamp(val.value)  # type: ignore[arg-type]
+            exact = moment.as_unit(unit)
+        except (TypeError, ValueError):
+            raise Unsupported("a datetime beside something else than a date") from None
+        if exact != moment:
+            raise Unsupported(f"the date {moment} is not a whole number of {unit}")
+        return self.tracer.emit(ConstantOp(int(exact._value))).result
+
+    def compare(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs < rhs`` (any comparison) of a native datetime and another of its unit, or a
+        constant date: their ticks compared, where NaT is unequal to everything (pandas: a
+        comparison with NaT is False, ``!=`` True); None if neither is a datetime."""
+        dates = [v.datetime for v in (lhs, rhs) if v.datetime is not None]
+        if not dates or any(d.timedelta or d.series is not None for d in dates):
+            return None
+        if not isinstance(value, pd.Series) or value.dtype != np.bool_:
+            raise Unsupported("the comparison of datetimes is not a bool Series")
+        tracer = self.tracer
+        ticks = [self._ticks_of(v, dates[0].unit) for v in (lhs, rhs)]
+        result = tracer.emit(BinaryOp(function, *ticks)).result
+        nat = tracer.emit(ConstantOp(NAT)).result
+        unequal = function == "ne"  # NaT != anything
+        for date in dates:
+            nats = tracer.emit(BinaryOp("eq" if unequal else "ne", date.ticks, nat)).result
+            result = tracer._mask("or" if unequal else "and", result, nats)
+        return tracer._checked_result(result, value)
 
     def attribute(self, base: Val, attr: str, value: object) -> Val | None:
         """``s.dt`` of a native datetime or timedelta ``s``, and ``s.dt.<field>``."""

@@ -257,14 +257,15 @@ def check_aligned(
     position: objects whose example indexes differ, or (for a pandas result) more than one
     object, as indexes equal on the example may differ at run time. A Python call's result
     counts as the argument it is guarded to have the index of (``roots``: see
-    ``PythonFunction``)."""
-    pandas = sorted(
-        {s for v in values for s in _pandas_origins(v, examples)[0]}, key=id
-    )  # fmt: skip
+    ``PythonFunction``); a merge counts as an object of its own (pandas gives it a fresh
+    index, which a frame's own index equals only when that is the default one)."""
+    origins = [_pandas_origins(v, examples) for v in values]
+    pandas = sorted({s for found, _ in origins for s in found}, key=id)
     indexes = [examples[s].index for s in pandas]  # type: ignore[union-attr]
     if any(not same_index(indexes[0], other) for other in indexes[1:]):
         raise Unsupported("pandas aligns the operands' indexes, which differ")
-    distinct = {roots.get(s, s) for s in pandas}
+    merged = {"a merge"} if any(joined for _, joined in origins) else set()
+    distinct = {roots.get(s, s) for s in pandas} | merged
     if isinstance(example, pd.Series | pd.DataFrame) and len(distinct) > 1:
         raise Unsupported("pandas aligns operands from different objects by their index, "
                           "which may differ at run time")  # fmt: skip

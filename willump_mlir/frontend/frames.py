@@ -382,9 +382,24 @@ class FrameAssembly:
         return frame
 
     def from_dict(self, mapping: Val, value: object) -> Val:
-        """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns."""
+        """``pd.DataFrame({name: column, ...})`` (``value``) of numeric or text columns, and
+        of numbers beside them (``{"year": s, "month": 6}``: a constant column, as
+        ``X["month"] = 6`` gives it)."""
         assert isinstance(mapping.value, dict) and mapping.items is not None
-        return self._assembled(list(mapping.value), mapping.items, value)
+        names, items = list(mapping.value), list(mapping.items)
+        constants = [i for i, item in enumerate(items) if _scalar(item)]
+        if not constants or len(constants) == len(items) or not isinstance(value, pd.DataFrame):
+            return self._assembled(names, items, value)
+        kept = [i for i in range(len(items)) if i not in constants]
+        frame = self._assembled([names[i] for i in kept], [items[i] for i in kept],
+                                value[[names[i] for i in kept]])  # fmt: skip
+        columns = dict(zip(frame.columns or [], frame.items or [], strict=True))
+        for i in constants:
+            column = self.constant_column(frame, names[i], items[i], loc=False)
+            if column.value.dtype != value[names[i]].dtype:  # type: ignore[union-attr]
+                raise Unsupported(f"the constant column {names[i]!r} has another dtype")
+            columns[names[i]] = column
+        return Val(value, items=[columns[n] for n in names], columns=names)
 
     def concat(self, parts: list[Val], value: object) -> Val:
         """``pd.concat(parts, axis=1)`` (``value``) of frames and named Series."""

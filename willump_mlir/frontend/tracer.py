@@ -178,8 +178,21 @@ _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.colu
 _FOLDABLE_BUILTINS = {len, int, float, str, bool, list, tuple, dict, range, sorted, min, max,
                       abs, sum, round, zip, enumerate, set, frozenset,
                       pd.CategoricalDtype, pd.Series}  # fmt: skip
+#: numpy's row extremes of an array, by the method they are (``_row_extreme``).
+_ARRAY_EXTREMES = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min"}
 #: Methods of a static dict folded at compile time (they do not change it).
 _DICT_VIEWS = {"items", "keys", "values", "get"}
+#: Methods of a static DataFrame, Series or groupby folded at compile time without
+#: ``inplace=`` (they give a new object: ``table.set_index("id")["mean"]``; the refit guard
+#: checks the table itself on every call).
+_PANDAS_PURE = frozenset({
+    "set_index", "reset_index", "rename", "drop", "drop_duplicates", "dropna", "fillna",
+    "astype", "copy", "sort_values", "sort_index", "reindex", "to_dict", "head", "tail",
+    "add_prefix", "add_suffix", "groupby", "mean", "median", "sum", "min", "max", "count",
+    "std", "var", "first", "last", "size", "nunique", "unique", "value_counts", "round",
+    "squeeze", "to_frame", "rename_axis", "assign",
+})  # fmt: skip
+_PANDAS_OWNERS = (pd.DataFrame, pd.Series, pd.core.groupby.GroupBy)
 #: The most iterations a loop or comprehension is unrolled for while tracing.
 _MAX_UNROLL = 256
 
@@ -225,7 +238,7 @@ def _number(val: Val) -> bool:
         and not isinstance(val.value, (bool, np.bool_))  # fmt: skip
 
 
-def _is_foldable(function: object) -> bool:
+def _is_foldable(function: object, kwargs: dict[str, Val]) -> bool:
     if any(function is f for f in _FOLDABLE_BUILTINS):
         return True
     module = getattr(function, "__module__", None) or ""
@@ -235,6 +248,8 @@ def _is_foldable(function: object) -> bool:
     ):  # "_".join(names), df.columns.drop("id"), table.items(): pure methods of immutable or
         # unchanged values
         return True
+    if isinstance(owner, _PANDAS_OWNERS) and "inplace" not in kwargs:
+        return getattr(function, "__name__", None) in _PANDAS_PURE
     return module.split(".")[0] in ("numpy", "math") or is_estimator(owner)
 
 
@@ -1507,7 +1522,7 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
-            if function == "sub" and lhs.datetime is not None:
+            if function == "sub" and (lhs.datetime is not None or rhs.datetime is not None):
                 return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
             if function == "add":  # str concatenation (frontend.strings)
                 value = self.evaluate(node, pieces)
@@ -1547,7 +1562,9 @@ class Tracer:
             if function is None:
                 return None
             lhs, rhs = pieces[id(node.left)], pieces[id(node.comparators[0])]
-            strings = self.vocab.compare(function, lhs, rhs, self.evaluate(node, pieces))
+            value = self.evaluate(node, pieces)
+            dates = self.dates.compare(function, lhs, rhs, value)
+            strings = dates or self.vocab.compare(function, lhs, rhs, value)
             return strings or self._binary(function, node, pieces, lhs, rhs)
 
         return self._recognised(node, pieces, build, "this comparison is not compiled")
@@ -1652,7 +1669,7 @@ class Tracer:
         else:
             function = None
         if all(p.is_static for p in pieces.values()) and (
-            _is_foldable(function) or fixed_date(function, [a.value for a in args])
+            _is_foldable(function, kwargs) or fixed_date(function, [a.value for a in args])
         ):
             return Val(self.evaluate(node, pieces))
         described = ast.unparse(node.func)
@@ -1722,6 +1739,13 @@ class Tracer:
             return self._argmax(receiver, args, kwargs, self.evaluate(node, pieces))
         if function is np.argmax and args:
             return self._argmax(args[0], args[1:], kwargs, self.evaluate(node, pieces))
+        by_row = bool(args) or "axis" in kwargs
+        if attr in ("max", "min") and receiver is not None and receiver.ssa is not None \
+                and isinstance(receiver.value, np.ndarray) and by_row:  # fmt: skip
+            return self._row_extreme(attr, receiver, args, kwargs, self.evaluate(node, pieces))
+        if any(function is f for f in _ARRAY_EXTREMES) and (args[1:] or "axis" in kwargs):
+            which = _ARRAY_EXTREMES[function]  # type: ignore[index]
+            return self._row_extreme(which, args[0], args[1:], kwargs, self.evaluate(node, pieces))
         if receiver is not None and receiver.ssa is not None:
             typ = receiver.ssa.type
             if attr == "to_numpy" and not args and set(kwargs) <= {"dtype", "na_value"}:
@@ -1861,6 +1885,36 @@ class Tracer:
             raise Unsupported(f"argmax of {typ} is not compiled (it is of float rows of two "
                               "or more values)")  # fmt: skip
         return self._checked(feature.ArgmaxOp(x.ssa), value)
+
+    def _row_extreme(self, which: str, x: Val, args: list[Val], kwargs: dict[str, Val],
+                     value: object) -> Val:  # fmt: skip
+        """``x.max(axis=1)`` or ``np.max(x, axis=1)`` (``min``, ``np.amax``, ``np.amin``) of
+        a 2-D float64 array: numpy's extreme of each row, NaN where the row has one. The
+        columns folded with ``fmax``/``fmin`` (which hand a row holding ``0.0`` and ``-0.0``
+        to the original: numpy's loops keep either zero by its place), then NaN where a
+        column is NaN."""
+        axis = (args or [kwargs.get("axis", Val(None))])[0]
+        typ = x.ssa.type if x.ssa is not None else None
+        if len(args) > 1 or set(kwargs) - {"axis"} or not axis.is_static \
+                or axis.value not in (1, -1) or not isinstance(x.value, np.ndarray):  # fmt: skip
+            raise Unsupported(f"only {which}(axis=1) of a 2-D numpy array is compiled")
+        if not isinstance(typ, TensorType) or is_sparse(typ) or typ.get_num_dims() != 2 \
+                or typ.get_element_type() != f64 \
+                or not 1 <= typ.get_shape()[1] <= _MAX_UNROLL:  # fmt: skip
+            raise Unsupported(f"{which}(axis=1) of {typ} is not compiled (it is of float64 rows)")
+        assert x.ssa is not None
+        columns = [Val(x.value[:, j], self.emit(TakeColumnOp(x.ssa, j)).result)
+                   for j in range(typ.get_shape()[1])]  # fmt: skip
+        function = "fmax" if which == "max" else "fmin"
+        result, nan = columns[0], None
+        for column in columns[1:]:
+            folded = getattr(np, function)(result.value, column.value)
+            result = self.binary_of(function, result, column, folded, numpy=True)
+        for column in columns:
+            missing = self.emit(BinaryOp("ne", column.ssa, column.ssa)).result
+            nan = missing if nan is None else self._mask("or", nan, missing)
+        assert nan is not None and result.ssa is not None
+        return self._checked(WhereOp(nan, self._operand(Val(np.nan), result), result.ssa), value)
 
     def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
         """A batch of ``rows``' shape holding ``constant`` (``pipeline.broadcast``)."""

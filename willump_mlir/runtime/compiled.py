@@ -855,7 +855,9 @@ class NativeProgram:
         Native code hands back a row whose exact result depends on context it does not
         model (a capital sigma's lowercase); every op is row-wise, so the function on the
         subset gives exactly those rows. If they come back as another dtype (pandas' result
-        is object where a row gives NaN), so would the whole batch's: the original runs on it.
+        is object where a row gives NaN), so would the whole batch's: the original runs on it;
+        so it does if they raise (pandas infers dtypes from the rows it has: ``.str[0]`` of
+        missing values alone is float64, which ``astype(int)`` refuses with another error).
         A batch reduction, or a Python step of the user's code (``s.rank()``), may depend on
         every row, and so does a row whose reason is in ``BATCH_ROW_HANDOFFS`` (a linear
         classifier's near tie, which BLAS rounds by the batch's size and layout): then the
@@ -866,7 +868,11 @@ class NativeProgram:
         if whole is not None:
             self.handoffs.add_call(whole)
             return self.original(args)
-        replaced = self.original(take_data_rows(self.arguments, args, rows))
+        try:
+            replaced = self.original(take_data_rows(self.arguments, args, rows))
+        except Exception:  # noqa: BLE001 -- the whole batch decides what it raises
+            self.handoffs.add_call("rows-dtype")
+            return self.original(args)
         if not sp.issparse(result) and _dtypes(replaced) != _dtypes(result):
             self.handoffs.add_call("rows-dtype")
             return self.original(args)

@@ -36,7 +36,8 @@ CALL_HANDOFFS = {
     "other (a batch reduction, or a Python step of the user's code that reads the native "
     "results)",
     "rows-dtype": "the rows run in Python come back in another dtype than the native rows "
-    "(pandas gives the whole batch that dtype)",
+    "(pandas gives the whole batch that dtype), or raise (pandas infers dtypes from the "
+    "rows it has: the batch may raise otherwise, or not at all)",
     "python-result": "a Python step's result is not of the example's kind (other rows, "
     "dtype or columns)",
     "not-integer": "a value pandas gives as float64 (a missing key, a fraction, an integer "

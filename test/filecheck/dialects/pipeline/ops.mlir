@@ -229,18 +229,20 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "year" : f64, "mon
 
 // -----
 
-// A date difference, with a constant date as the right operand.
+// A date difference, with a constant date as either operand.
 
 func.func @gap(%t: tensor<?xi64>, %u: tensor<?xi64>) -> tensor<?xi64> {
   %k = pipeline.constant 1356998400000000 : i64
   %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
   %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+  %a = pipeline.datetime_sub %k, %t : (i64, tensor<?xi64>) -> tensor<?xi64>
   %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
   func.return %e : tensor<?xi64>
 }
 
 // CHECK:      %d = pipeline.datetime_sub %t, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
 // CHECK-NEXT: %e = pipeline.datetime_sub %t, %u : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
+// CHECK-NEXT: %a = pipeline.datetime_sub %k, %t : (i64, tensor<?xi64>) -> tensor<?xi64>
 // CHECK-NEXT: %n = pipeline.datetime_field "days" %d unit "us" : tensor<?xi64> -> tensor<?xf64>
 
 // -----
