@@ -19,7 +19,7 @@ With ``--paired``, each checkout compiles and pickles the pipeline in a process 
 (its machine code travels in the pickle), and one process of this checkout loads both
 (each with its own machine code: no LLVM runs) and calls them in turn for ``SECONDS``,
 the order swapped every round, on the same 10,000 rows: the thread CPU time of each call,
-and the ratio of each round's two calls, whose median machine load hardly moves (separate
+and the ratio of each round's two calls, whose median the machine's load hardly moves (separate
 processes' times spread by +-40% here: the kernel's time is mostly cache misses, which
 the other sessions' processes multiply). Then the same for batches drawn from the first
 30, 300 and 1,000 held-out tweets and from all of them (what the data's footprint costs).
