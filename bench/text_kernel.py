@@ -1,7 +1,7 @@
 """The trump_tweets text kernel at an earlier commit beside this checkout, one thread.
 
     python -m bench.text_kernel --before 7e44361 [--rounds 7] [--repeats 2] [--callgrind]
-        [--out bench/results/text_kernel.md]
+        [--paired SECONDS] [--out bench/results/text_kernel.md]
 
 The pipeline of ``bench.ray_data`` (word 1-2-gram TF-IDF ∪ char_wb 2-4-gram TF-IDF ->
 LogisticRegression, fitted on all the tweets' training split) is fitted once and pickled;
@@ -14,6 +14,15 @@ from the held-out tweets (``WILLUMP_MLIR_THREADS=1``), min and median per tweet.
 instrumented only around one call on 3,000 resampled rows after the warm-up: counts per tweet
 of the whole call (the kernel is ~96% of it), which machine load does not move; the last
 level is simulated as this machine's L2 (1 MiB, 8-way).
+
+With ``--paired``, each checkout compiles and pickles the pipeline in a process of its own
+(its machine code travels in the pickle), and one process of this checkout loads both
+(each with its own machine code: no LLVM runs) and calls them in turn for ``SECONDS``,
+the order swapped every round, on the same 10,000 rows: the thread CPU time of each call,
+and the ratio of each round's two calls, whose median the machine's load hardly moves (separate
+processes' times spread by +-40% here: the kernel's time is mostly cache misses, which
+the other sessions' processes multiply). Then the same for batches drawn from the first
+30, 300 and 1,000 held-out tweets and from all of them (what the data's footprint costs).
 """
 
 from __future__ import annotations
@@ -37,8 +46,13 @@ TRACED_ROWS = 3_000
 EVENTS = ("Ir", "D1mr", "D1mw", "DLmr", "Bcm")
 
 
-def child(model_path: str, rounds: int, traced: bool) -> dict[str, float]:
-    """Measure in this process (imported from ``PYTHONPATH``'s checkout)."""
+def score(texts: list[str], model: object) -> object:
+    return model.predict_proba(texts)[:, 1]  # type: ignore[attr-defined]
+
+
+def child(model_path: str, rounds: int, traced: bool, dump: str = "") -> dict[str, float]:
+    """Measure in this process (imported from ``PYTHONPATH``'s checkout); with ``dump``,
+    only pickle the compiled pipeline there."""
     os.environ["WILLUMP_MLIR_THREADS"] = "1"
     import numpy as np
 
@@ -46,11 +60,10 @@ def child(model_path: str, rounds: int, traced: bool) -> dict[str, float]:
 
     with open(model_path, "rb") as file:
         model, test = pickle.load(file)
-
-    def score(texts: list[str], model: object) -> np.ndarray:
-        return model.predict_proba(texts)[:, 1]  # type: ignore[attr-defined]
-
     compiled = wm.compile(score, (test[:50], model))
+    if dump:
+        Path(dump).write_bytes(pickle.dumps(compiled))
+        return {}
     rng = np.random.default_rng(0)
 
     def resampled(rows: int) -> list[str]:
@@ -77,6 +90,63 @@ def child(model_path: str, rounds: int, traced: bool) -> dict[str, float]:
         "min_us": seconds[0] / ROWS * 1e6,
         "median_us": seconds[len(seconds) // 2] / ROWS * 1e6,
     }
+
+
+def paired(model_path: str, pickles: list[str], seconds: float) -> dict[str, object]:
+    """``--paired`` in this process: the pickled pipelines, each with its own machine code,
+    called in turn (see the module docstring)."""
+    os.environ["WILLUMP_MLIR_THREADS"] = "1"
+    import numpy as np
+
+    from willump_mlir import persist
+    from willump_mlir.runtime import jit
+
+    class AnyCompiler(str):
+        """Equal to every compiler fingerprint: each pickle's machine code is used as it is."""
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = str.__hash__
+
+    def no_llvm(llvm_ir: str) -> None:
+        raise AssertionError("a pickled pipeline was compiled again")
+
+    persist.compiler_fingerprint = lambda: AnyCompiler()  # type: ignore[assignment]
+    jit._optimise = no_llvm  # type: ignore[assignment]
+    with open(model_path, "rb") as file:
+        model, test = pickle.load(file)
+    pipelines = [pickle.loads(Path(path).read_bytes()) for path in pickles]
+    rng = np.random.default_rng(0)
+    batches = {pool: [test[i] for i in rng.integers(0, pool, ROWS)]
+               for pool in (30, 300, 1_000, len(test))}  # fmt: skip
+    for batch in batches.values():
+        for pipeline in pipelines:
+            pipeline(batch)
+    full = batches[len(test)]
+    results = [pipeline(full) for pipeline in pipelines]
+    expected = np.asarray(score(full, model))
+    report: dict[str, object] = {
+        "same": all(np.array_equal(r, results[0]) for r in results),
+        "maxdiff": float(np.max(np.abs(results[0] - expected))),
+    }
+    for pool, batch in batches.items():
+        times: list[list[float]] = [[] for _ in pipelines]
+        end = time.time() + seconds / len(batches)
+        while time.time() < end:
+            order = list(range(len(pipelines)))
+            for k in order if len(times[0]) % 2 else order[::-1]:
+                started = time.thread_time()
+                pipelines[k](batch)
+                times[k].append(time.thread_time() - started)
+        per_tweet = np.array(times) / ROWS * 1e6
+        report[str(pool)] = {
+            "rounds": per_tweet.shape[1],
+            "us": [np.percentile(t, [25, 50, 75]).round(3).tolist() for t in per_tweet],
+            "ratio": [np.percentile(t / per_tweet[0], [25, 50, 75]).round(3).tolist()
+                      for t in per_tweet[1:]],  # fmt: skip
+        }
+    return report
 
 
 def run_child(tree: Path, model: Path, rounds: int, callgrind: Path | None) -> dict[str, float]:
@@ -152,12 +222,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--paired", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dump", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--pair", nargs="*", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.pair:
+        print(json.dumps(paired(options.child, options.pair, options.paired)))
+        return
     if options.child:
-        print(json.dumps(child(options.child, options.rounds, options.traced)))
+        print(json.dumps(child(options.child, options.rounds, options.traced, options.dump)))
         return
     from willump_mlir.workloads import trump_tweets
 
@@ -179,6 +255,18 @@ def main() -> None:
             for name, tree in trees.items():
                 results[name].append(run_child(tree, model, options.rounds, None))
                 print(name, results[name][-1], flush=True)
+        if options.paired:
+            pickles = []
+            for k, tree in enumerate(trees.values()):
+                pickles.append(str(Path(scratch) / f"pipeline.{k}"))
+                dump = [sys.executable, __file__, "--child", str(model), "--dump", pickles[-1]]
+                env = {**os.environ, "PYTHONPATH": str(tree), "WILLUMP_MLIR_THREADS": "1"}
+                subprocess.run(dump, env=env, check=True, capture_output=True)
+            pair = [sys.executable, __file__, "--child", str(model), "--pair", *pickles,
+                    "--paired", str(options.paired)]  # fmt: skip
+            env = {**os.environ, "PYTHONPATH": str(REPO), "WILLUMP_MLIR_THREADS": "1"}
+            done = subprocess.run(pair, env=env, check=True, capture_output=True, text=True)
+            print("paired", list(trees), done.stdout.strip().splitlines()[-1], flush=True)
         if options.callgrind:
             for k, (name, tree) in enumerate(trees.items()):
                 out = Path(scratch) / f"callgrind.{k}"

@@ -26,8 +26,10 @@ from xdsl.dialects.builtin import (
     I64,
     ArrayAttr,
     FloatAttr,
+    IndexType,
     IntegerAttr,
     IntegerType,
+    MemRefType,
     Signedness,
     StringAttr,
     TensorType,
@@ -1889,6 +1891,31 @@ class ArgmaxOp(_RowMapOp):
 
 # endregion
 
+# region Kernel hints
+
+
+@irdl_op_definition
+class PrefetchOp(IRDLOperation):
+    """A hint from a lowered row kernel: element ``index`` of ``ref`` is read soon, so its
+    cache line is fetched now without waiting for it (``llvm.prefetch``, read, into every
+    cache level). No result and no effect on any value; an op with effects, so it is kept.
+
+    ```mlir
+    feature.prefetch %slots[%at] : memref<?xi64>
+    ```
+    """
+
+    name = "feature.prefetch"
+    ref = operand_def(MemRefType)
+    index = operand_def(IndexType)
+    assembly_format = "$ref `[` $index `]` attr-dict `:` type($ref)"
+
+    def __init__(self, ref: SSAValue, index: SSAValue):
+        super().__init__(operands=[ref, index])
+
+
+# endregion
+
 Feature = Dialect(
     "feature",
     [
@@ -1928,6 +1955,8 @@ Feature = Dialect(
         SparseLinearOp,
         # Trees
         TreeEnsembleOp,
+        # Kernel hints
+        PrefetchOp,
     ],
     [
         TextType,

@@ -52,6 +52,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     UnitAttr,
     i1,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -67,6 +68,8 @@ from xdsl.rewriter import BlockInsertPoint, InsertPoint
 from xdsl.traits import SymbolTable
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 from xdsl.utils.exceptions import DiagnosticException
+
+from willump_mlir.dialects import feature
 
 # --------------------------------------------------------------------------------------
 # Type helpers
@@ -505,13 +508,22 @@ def _element_pointer(
 
 class MemRefAccessToLLVM(RewritePattern):
     """``memref.load %m[%i] : memref<?xf64>`` ~> ``llvm.getelementptr`` + ``llvm.load``;
-    ``memref.store`` likewise ~> ``llvm.getelementptr`` + ``llvm.store``.
+    ``memref.store`` likewise ~> ``llvm.getelementptr`` + ``llvm.store``;
+    ``feature.prefetch %m[%i]`` ~> ``llvm.getelementptr`` + ``llvm.call_intrinsic
+    "llvm.prefetch.p0"(%p, 0, 3, 1)`` (read, every cache level, data).
     """
 
     @op_type_rewrite_pattern
     def match_and_rewrite(
-        self, op: memref.LoadOp | memref.StoreOp, rewriter: PatternRewriter, /
+        self, op: memref.LoadOp | memref.StoreOp | feature.PrefetchOp, rewriter: PatternRewriter, /
     ) -> None:
+        if isinstance(op, feature.PrefetchOp):
+            ptr = _element_pointer(op.ref, [op.index], rewriter, op)
+            hints = [llvm.ConstantOp(IntegerAttr(k, i32), i32) for k in (0, 3, 1)]
+            rewriter.insert(hints, InsertPoint.before(op))
+            args = [ptr, *(hint.result for hint in hints)]
+            rewriter.replace(op, llvm.CallIntrinsicOp("llvm.prefetch.p0", args, []))
+            return
         ptr = _element_pointer(op.memref, op.indices, rewriter, op)
         if isinstance(op, memref.LoadOp):
             rewriter.replace(op, llvm.LoadOp(ptr, convert_type(op.res.type)))

@@ -30,6 +30,8 @@ from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, IntegerType
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
+from willump_mlir.dialects import feature
+
 index = IndexType()
 
 
@@ -61,6 +63,10 @@ class KernelBuilder:
         if isinstance(position, int):
             position = self.constant(position, index)
         return self.emit(memref.LoadOp.get(ref, [position]))
+
+    def prefetch(self, ref: SSAValue, position: SSAValue) -> None:
+        """Fetch the cache line of ``ref[position]`` without waiting (``feature.prefetch``)."""
+        self.emit(feature.PrefetchOp(ref, position))
 
     def add(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.emit(arith.AddfOp(a, b))

@@ -199,6 +199,19 @@ class WordTokens:
     count: SSAValue | None = None
 
 
+@dataclass
+class Lookahead:
+    """How ``each_run`` looks ahead: ``ahead(start, end, h)`` is emitted for the run two
+    after the one counted (``h`` as ``hashed`` or ``packed`` give it; an empty run,
+    ``start == end``, past the last), ``near(start, end, values)`` for the next one, with
+    the values ``ahead`` returned for it, which ``body`` then gets instead of ``h``: loads
+    and prefetches there overlap the work on the runs before (their cache misses no longer
+    wait for a run's turn)."""
+
+    ahead: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]]
+    near: Callable[[SSAValue, SSAValue, list[SSAValue]], None]
+
+
 @dataclass(frozen=True)
 class ScratchSize:
     """How many elements a scratch buffer needs: ``fixed``, plus ``per_byte`` times the
@@ -1017,10 +1030,13 @@ class TextEmitter:
         carried: list[SSAValue],
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
         packed: bool = False,
+        lookahead: Lookahead | None = None,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each white-space separated word
-        ``text.cps[start:end]`` in order; the last ``carried``. ``packed``: as ``each_run``."""
-        return self.each_run(text, CLASS_SPACE, False, carried, body, packed=packed)
+        ``text.cps[start:end]`` in order; the last ``carried``. ``packed``, ``lookahead``: as
+        ``each_run``."""
+        return self.each_run(text, CLASS_SPACE, False, carried, body, packed=packed,
+                             lookahead=lookahead)  # fmt: skip
 
     def each_run(
         self: KernelEmitter,
@@ -1031,6 +1047,7 @@ class TextEmitter:
         body: Callable[[SSAValue, SSAValue, list[SSAValue]], list[SSAValue]],
         hashed: bool = False,
         packed: bool = False,
+        lookahead: Lookahead | None = None,
     ) -> list[SSAValue]:
         """``carried = body(start, end, carried)`` for each maximal run ``text.cps[start:end]``
         of code points whose class has ``bit`` set (``inside``) or clear (not ``inside``), in
@@ -1042,7 +1059,7 @@ class TextEmitter:
         ``body(start, end, [h, *carried])``; ``packed``: its code points a byte apiece in an
         i64 (the last lowest, those past the eighth from the end shifted out) and the OR of
         them (i32, below 256 when each is), as ``body(start, end, [bytes, high, *carried])``
-        (``token_key``)."""
+        (``token_key``). ``lookahead``: the runs are scanned two ahead (``Lookahead``)."""
 
         def classed(k: SSAValue, mask: int) -> SSAValue:
             return self.iand(self.load(text.classes, k), mask)
@@ -1070,18 +1087,24 @@ class TextEmitter:
 
             return self.while_loop([k, *h], lambda v: scan_more(v[0], in_run), next_one)
 
-        def step(values: list[SSAValue]) -> list[SSAValue]:
-            k, *carried = values
+        def folded() -> list[SSAValue]:
+            return (
+                [self.constant(signed64(FNV_OFFSET), i64)] if hashed
+                else [self.constant(0, i64), self.constant(0, i32)] if packed else []
+            )  # fmt: skip
+
+        def run_from(k: SSAValue) -> list[SSAValue]:
+            """``[start, end, *h]`` of the first run from ``k``."""
             # One code point outside runs between two (one space) is the common case: the
             # first check is peeled, so that the loop and its set-up run for longer gaps only.
             (start,) = self.if_else(
                 scan_more(k, False), lambda: scan(self.iadd(k, 1), False, []), lambda: [k]
             )
-            folded = (
-                [self.constant(signed64(FNV_OFFSET), i64)] if hashed
-                else [self.constant(0, i64), self.constant(0, i32)] if packed else []
-            )  # fmt: skip
-            end, *h = scan(start, True, folded)
+            return [start, *scan(start, True, folded())]
+
+        def step(values: list[SSAValue]) -> list[SSAValue]:
+            k, *carried = values
+            start, end, *h = run_from(k)
             carried = self.if_else(
                 self.cmpi("ult", start, end), lambda: body(start, end, [*h, *carried]),
                 lambda: carried,
@@ -1089,8 +1112,36 @@ class TextEmitter:
             # classes[end] is outside the run (past the row when end is its length)
             return [self.iadd(end, 1), *carried]
 
-        initial = [self.constant(0, index), *carried]
-        return self.while_loop(initial, lambda v: self.cmpi("ult", v[0], text.length), step)[1:]
+        if lookahead is None:
+            initial = [self.constant(0, index), *carried]
+            return self.while_loop(initial, lambda v: self.cmpi("ult", v[0], text.length),
+                                   step)[1:]  # fmt: skip
+
+        def next_run(k: SSAValue) -> list[SSAValue]:
+            """``[start, end, *ahead(...)]`` of the next run from ``k`` (empty past the row)."""
+            start, end, *h = self.if_else(
+                self.cmpi("ult", k, text.length), lambda: run_from(k),
+                lambda: [text.length, text.length, *folded()],
+            )  # fmt: skip
+            return [start, end, *lookahead.ahead(start, end, h)]
+
+        first = next_run(self.constant(0, index))
+        second = next_run(self.iadd(first[1], 1))
+        width = len(first)
+
+        def pipelined(values: list[SSAValue]) -> list[SSAValue]:
+            """This run counted, after ``ahead`` for the run two after it and ``near`` for
+            the next: ``[*next, *after that, *carried]``."""
+            start, end, *this = values[:width]
+            following, rest = values[width : 2 * width], values[2 * width :]
+            after = next_run(self.iadd(following[1], 1))
+            lookahead.near(following[0], following[1], following[2:])
+            return [*following, *after, *body(start, end, [*this, *rest])]
+
+        final = self.while_loop(
+            [*first, *second, *carried], lambda v: self.cmpi("ult", v[0], v[1]), pipelined
+        )
+        return final[2 * width :]
 
     def each_run_within(
         self: KernelEmitter,
@@ -1819,9 +1870,9 @@ class TextEmitter:
         the next word not found, or at the row's end); the n-grams of another are
         ``record``-ed, then looked up and counted, and a word of at most ``CACHED_WORD``
         code points is stored while the arena has room. With a ``WordTokens`` listing
-        (a word op's on the same text), the header ends with the word's number of tokens,
-        stored after its hits (two entries each): a cached word lists them from there,
-        another through ``listing.listed``. Words are counted in their order,
+        (a word op's on the same text), the header ends with the word's number of tokens
+        and its first token (two entries), the others stored after its hits: a cached word
+        lists them from there, another through ``listing.listed``. Words are counted in their order,
         cached or not, so the sums' rounding does not depend on what the cache holds. A full
         cache keeps its words (the frequent ones came first) until ``WORD_CACHE_PATIENCE``
         words did not fit, then is emptied."""
@@ -1829,7 +1880,9 @@ class TextEmitter:
         outputs = tally.outputs if tally is not None else 0
         listing = self.word_tokens.get(op)
         header = 2 + 2 * (1 + outputs) if tally is not None else 2  # entries before the cps
-        header += listing is not None  # the number of tokens, the last entry of the header
+        # the number of tokens and the first token (two entries) end the header: read with
+        # it, in its cache line (after the hits they took a line of their own)
+        header += 3 if listing is not None else 0
         slots = self.scratch(name(op, "word_slots"), i64, ScratchSize(2 * WORD_CACHE_SLOTS))
         words = self.scratch(name(op, "words"), i32, ScratchSize(WORD_CACHE_ROOM))
         used_cell = self.scratch(name(op, "words_used"), i64, ScratchSize(1))
@@ -1891,20 +1944,21 @@ class TextEmitter:
 
         def tokens_of(offset: SSAValue, length: SSAValue, n: SSAValue) -> SSAValue:
             """``n`` after the tokens of the cached word at ``offset`` are listed. Most
-            words hold one token: the first is copied on its own (a loop of them became a
-            call of ``memcpy``, ~25 instructions for one or two tokens)."""
+            words hold one token: the first is in the header, the others after the hits (a
+            loop of them became a call of ``memcpy``, ~25 instructions for one or two)."""
             assert listing is not None
-            number = self.cast(self.load(words, self.iadd(offset, header - 1)), index)
+            number = self.cast(self.load(words, self.iadd(offset, header - 3)), index)
             hits = self.cast(self.load(words, self.iadd(offset, 1)), index)
             at = self.iadd(self.iadd(self.iadd(offset, header), length), hits)
 
             def copy(k: SSAValue, _: list[SSAValue] | None = None) -> list[SSAValue]:
-                token = arena_i64(self, words, self.iadd(at, self.shl(k, 1)))
+                token = arena_i64(self, words, self.iadd(at, self.shl(self.isub(k, 1), 1)))
                 self.store(token, listing.positions, self.iadd(n, k))
                 return []
 
             def first() -> list[SSAValue]:
-                copy(zero)
+                token = arena_i64(self, words, self.iadd(offset, header - 2))
+                self.store(token, listing.positions, n)
                 self.for_range(self.constant(1, index), number, [], copy)
                 return []
 
@@ -1998,15 +2052,22 @@ class TextEmitter:
                 if tokens:
                     assert listing is not None
                     first, number = tokens[0], self.isub(tokens[1], tokens[0])
-                    self.store(self.cast(number, i32), words, self.iadd(used, header - 1))
+                    self.store(self.cast(number, i32), words, self.iadd(used, header - 3))
 
                     def keep_token(k: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
                         token = self.load(listing.positions, self.iadd(first, k))
-                        put_i64(self, token, words, self.iadd(after, self.shl(k, 1)))
+                        put_i64(self, token, words, self.iadd(after, self.shl(self.isub(k, 1), 1)))
                         return []
 
-                    self.for_range(zero, number, [], keep_token)
-                    after = self.iadd(after, self.shl(number, 1))
+                    def keep_tokens() -> list[SSAValue]:
+                        token = self.load(listing.positions, first)
+                        put_i64(self, token, words, self.iadd(used, header - 2))
+                        self.for_range(self.constant(1, index), number, [], keep_token)
+                        return [self.iadd(after, self.shl(self.isub(number, 1), 1))]
+
+                    (after,) = self.if_else(
+                        self.cmpi("ne", number, zero), keep_tokens, lambda: [after]
+                    )
                 self.store(self.cast(after, i64), used_cell, zero)
 
             self.if_then(keep, store)
@@ -2044,15 +2105,40 @@ class TextEmitter:
             done = self.emit(arith.OrIOp(found, empty))
             return self.if_else(done, result, lambda: find(at, key, start, length, way + 1))
 
+        def ahead(start: SSAValue, end: SSAValue, packed: list[SSAValue]) -> list[SSAValue]:
+            """A word's key and set of slots, two words before its turn: the set is
+            fetched (prefetch) while the words before are counted."""
+            key = self.token_key(*packed, text.cps, start, self.isub(end, start))
+            home = self.home_slot(key, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
+            at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
+            self.prefetch(slots, self.shl(at, 1))
+            return [key, at]
+
+        def near(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> None:
+            """A word's arena entry (its first two lines: the header and the first hits),
+            one word before its turn: the slot of its key (set fetched the word before;
+            the first of the set, as ``find``; a hashed key's code points not compared),
+            or the arena's start. Only fetched: ``find`` looks it up in its turn."""
+            key, at = values
+            offset = zero64
+            for way in reversed(range(WORD_CACHE_WAYS)):
+                pair = self.shl(self.iadd(at, way) if way else at, 1)
+                place = self.load(slots, self.iadd(pair, 1))
+                match = self.emit(arith.AndIOp(self.cmpi("eq", self.load(slots, pair), key),
+                                               self.cmpi("ne", place, zero64)))  # fmt: skip
+                offset = self.select(match, self.isub(place, self.constant(1, i64)), offset)
+            offset = self.cast(offset, index)
+            self.prefetch(words, offset)
+            line = self.constant(16, index)  # i32 entries in a 64-byte cache line
+            last = self.constant(WORD_CACHE_ROOM - 1, index)
+            self.prefetch(words, self.emit(arith.MinUIOp(self.iadd(offset, line), last)))
+
         def word(start: SSAValue, end: SSAValue, values: list[SSAValue]) -> list[SSAValue]:
             """``[n, *carried]`` after the word ``text.cps[start:end]``, ``n`` (with a
             ``listing``) the number of tokens listed."""
-            packed, high, *carried = values
+            key, at, *carried = values
             n = carried.pop(0) if listing is not None else None
             length = self.isub(end, start)
-            key = self.token_key(packed, high, text.cps, start, length)
-            home = self.home_slot(key, WORD_CACHE_SLOTS // WORD_CACHE_WAYS)
-            at = self.cast(self.imul(home, WORD_CACHE_WAYS), index)
             offset, slot = find(at, key, start, length)
 
             def found() -> list[SSAValue]:
@@ -2071,7 +2157,7 @@ class TextEmitter:
 
         initial = carried if tally is None else [zero, *carried]
         final = self.each_word(text, initial if listing is None else [zero, *initial], word,
-                               packed=True)  # fmt: skip
+                               packed=True, lookahead=Lookahead(ahead, near))  # fmt: skip
         if listing is not None:
             listing.count, *final = final
         return final if tally is None else flush(final)

@@ -16,6 +16,7 @@ func.func @score(%x: memref<?xf64>, %y: memref<?xf64>, %out: memref<?xf64>, %n: 
   %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %zero) -> (f64) {
     %xv = memref.load %x[%i] : memref<?xf64>
     %yv = memref.load %y[%i] : memref<?xf64>
+    feature.prefetch %x[%n] : memref<?xf64>
     %l = math.log1p %xv : f64
     %t1 = arith.mulf %l, %w0 : f64
     %t2 = arith.mulf %yv, %w1 : f64
@@ -52,7 +53,14 @@ func.func @score(%x: memref<?xf64>, %y: memref<?xf64>, %out: memref<?xf64>, %n: 
 // CHECK-NEXT:     llvm.cond_br %[[CMP]], ^{{.*}}, ^[[EXIT:.*]]
 // CHECK:          %[[XP:.*]] = llvm.getelementptr inbounds %x[%i] : (!llvm.ptr, i64) -> !llvm.ptr, f64
 // CHECK-NEXT:     %xv = llvm.load %[[XP]] : !llvm.ptr -> f64
-// CHECK:          %l = llvm.call @log1p(%xv) : (f64) -> f64
+// A prefetch: the element's address, then the intrinsic (read, every cache level, data).
+// CHECK:          %yv = llvm.load %{{.*}} : !llvm.ptr -> f64
+// CHECK-NEXT:     %[[PP:.*]] = llvm.getelementptr inbounds %x[%n] : (!llvm.ptr, i64) -> !llvm.ptr, f64
+// CHECK-NEXT:     %[[RW:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT:     %[[LOCALITY:.*]] = llvm.mlir.constant(3 : i32) : i32
+// CHECK-NEXT:     %[[DATA:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK-NEXT:     llvm.call_intrinsic "llvm.prefetch.p0"(%[[PP]], %[[RW]], %[[LOCALITY]], %[[DATA]]) : (!llvm.ptr, i32, i32, i32) -> ()
+// CHECK-NEXT:     %l = llvm.call @log1p(%xv) : (f64) -> f64
 // CHECK-NEXT:     %t1 = llvm.fmul %l, %w0 : f64
 // CHECK:          %s2 = llvm.fadd %s, %b : f64
 // CHECK-NEXT:     %nan = llvm.fcmp "uno" %xv, %xv : f64
@@ -160,6 +168,7 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // LLVMIR:        icmp slt i64
 // LLVMIR:        getelementptr inbounds double, ptr %{{.*}}, i64 %{{.*}}
 // LLVMIR:        load double, ptr
+// LLVMIR:        call void @"llvm.prefetch.p0"(ptr %{{.*}}, i32 0, i32 3, i32 1)
 // LLVMIR:        call ccc double @"log1p"(double %{{.*}})
 // LLVMIR:        fmul double
 // LLVMIR:        fcmp uno double

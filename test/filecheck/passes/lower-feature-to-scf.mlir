@@ -1049,7 +1049,8 @@ func.func @unit(%x: tensor<?x2xf64>) -> tensor<?x2xf64> {
 
 // A word op and a char_wb op on the same text: the word op lowers the char_wb op with its
 // own, and the char_wb word loop (the word cache in "words") lists the word op's "tokens":
-// no scan of the whole row for runs of word characters (classes & (word | end), 5).
+// no scan of the whole row for runs of word characters (classes & (word | end), 5). The
+// loop scans one word ahead and prefetches that word's set of cache slots ("word_slots").
 func.func @shared(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x8xi64, "csr"> {
   %t = feature.decode_text %docs "docs" lowercase 1 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"docs" : !pipeline.str> -> !feature.text
   %w = feature.count_terms %t word ngram 1 to 1 vocab <wc_d0f0f5307adb9347 : tensor<4xi32>>, <wo_a12453cedde3686d : tensor<3xi64>>, <wt_7b844631937807b0 : tensor<8xi64>> probes 1 : !feature.text -> tensor<?x2xi64, "csr">
@@ -1076,7 +1077,11 @@ func.func @shared(%docs: !pipeline.frame<"docs" : !pipeline.str>) -> tensor<?x8x
 // CHECK-SAME: {value = "shared_stage0.2.words", part = "scratch", dtype = "i32"
 // CHECK-NOT: arith.constant 5 : i8
 // CHECK: scf.for
+// CHECK: feature.prefetch {{%[0-9]+}}[{{%[0-9]+}}] : memref<?xi64>
 // CHECK: func.return
+
+// LLVM-LABEL: define void @"shared_stage0"
+// LLVM:         call void @"llvm.prefetch.p0"(ptr %{{.*}}, i32 0, i32 3, i32 1)
 
 // -----
 

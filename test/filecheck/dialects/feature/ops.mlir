@@ -138,3 +138,14 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT: %pp = feature.binary_proba %p : tensor<?x1xf32> -> tensor<?x2xf32>
 // CHECK-NEXT: %s = feature.softmax %k : tensor<?x3xf32> -> tensor<?x3xf32>
 // CHECK-NEXT: %a = feature.argmax %s : tensor<?x3xf32> -> tensor<?xi64>
+
+// -----
+
+// A row kernel's hint: the cache line of an element read soon.
+%slots, %at = "test.op"() : () -> (memref<?xi64>, index)
+feature.prefetch %slots[%at] : memref<?xi64>
+
+// CHECK:      %slots, %at = "test.op"() : () -> (memref<?xi64>, index)
+// CHECK-NEXT: feature.prefetch %slots[%at] : memref<?xi64>
+
+// GENERIC:      "feature.prefetch"(%slots, %at) : (memref<?xi64>, index) -> ()
