@@ -1,0 +1,137 @@
+"""Notebook idioms made native by idioms11 (or kept in Python, with the reason explain()
+gives): the compiled pipeline against the original function on adversarial batches (NaN,
+infinities, -0.0 against 0, ties, int extremes, one row, no rows, another index)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from notebook_check import same_on_batches
+from sklearn.linear_model import LogisticRegression
+
+import willump_mlir as wm
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=example)
+
+
+def _python(compiled: wm.CompiledPipeline) -> list[str]:
+    """The reasons of the statements that run in Python."""
+    return [call.reason for call in compiled.traced.python_fallbacks.values()]
+
+
+_RNG = np.random.default_rng(11)
+_N = 80
+NUMBERS = pd.DataFrame({
+    "a": _RNG.integers(-5, 5, _N), "b": _RNG.integers(-5, 5, _N), "c": _RNG.integers(-5, 5, _N),
+    "n": _RNG.integers(-3, 3, _N).astype(np.int32), "f": _RNG.normal(size=_N),
+    "g": _RNG.normal(size=_N),
+})  # fmt: skip
+NUMBERS.loc[::4, "f"] = np.nan
+NUMBERS.loc[::6, "g"] = np.nan
+NUMBERS["p"] = NUMBERS["a"] > 0
+NUMBERS["q"] = NUMBERS["b"] > 0
+MODEL = LogisticRegression().fit(NUMBERS[["a", "b"]], NUMBERS["c"] > 0)
+
+
+def _number_frames() -> list[pd.DataFrame]:
+    """Other rows, one row, no rows, NaN/inf/-0.0 against int 0, int extremes (which float64
+    rounds), all-NaN rows, another index."""
+    special = NUMBERS.copy()
+    special.loc[:7, "f"] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e308, 5e-324, np.nan]
+    special.loc[:7, "g"] = [np.nan, -np.inf, np.inf, 0.0, -0.0, -1e308, np.nan, -5e-324]
+    special.loc[:3, "a"] = [0, 2**62 + 1, -(2**63), 2**63 - 1]
+    special.loc[:3, "b"] = [0, 2**62 + 3, 2**63 - 1, -(2**63)]
+    no_zero = special[(special["f"] != 0) & (special["g"] != 0)]
+    return [NUMBERS.iloc[::-1], NUMBERS.iloc[[3]], NUMBERS.iloc[:0], special, no_zero,
+            NUMBERS.set_index(NUMBERS.index * 3 + 7)]  # fmt: skip
+
+
+# region 1: row extremes of int columns, missing values of a frame, row sums of ints
+
+
+def int_row_min(df):
+    return df[["a", "b", "c"]].min(axis=1)
+
+
+def int_row_max(df):
+    return df[["a", "b", "c"]].max(axis="columns")
+
+
+def mixed_row_max(df):
+    return df[["a", "f", "g"]].max(axis=1)
+
+
+def mixed_row_min(df):
+    return df[["f", "a", "n"]].min(axis=1)
+
+
+def narrow_row_max(df):
+    return df[["a", "n"]].max(axis=1) * 2
+
+
+def isnan_any(df):
+    return np.isnan(df[["a", "f", "g"]]).any(axis=1)
+
+
+def isna_sum(df):
+    return df[["a", "f", "g"]].isna().sum(axis=1)
+
+
+def notna_all(df):
+    return df[["f", "g", "n"]].notna().all(axis=1)
+
+
+def bool_int_sum(df):
+    return df[["a", "b", "p", "q"]].sum(axis=1), df[["p", "q"]].any(axis=1)
+
+
+def missing_counts_to_model(df):
+    X = df[["a", "b"]].copy()
+    X["a"] = X["a"] + df[["f", "g"]].isnull().sum(axis=1)
+    X["b"] = np.isinf(df[["f", "g"]]).any(axis=1) + df[["a", "c"]].min(axis=1)
+    return MODEL.predict_proba(X)[:, 1]
+
+
+@pytest.mark.parametrize("fn", [int_row_min, int_row_max, mixed_row_max, mixed_row_min,
+                                narrow_row_max, isnan_any, isna_sum, notna_all, bool_int_sum,
+                                missing_counts_to_model])  # fmt: skip
+def test_row_reductions_are_native(fn: Any) -> None:
+    """``min``/``max(axis=1)`` of int columns (pandas' transpose makes a mixed frame
+    float64), ``isna()``/``np.isnan`` of a frame, and ``sum``/``any``/``all(axis=1)`` of
+    its bools or ints ran in Python ("not a recognised function", ``ROW_SUM_LAYOUT``)."""
+    compiled = _compiled(fn, NUMBERS)
+    assert not [r for r in _python(compiled) if "list, tuple" not in r], compiled.explain()
+    assert compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _number_frames())
+    # the empty batch runs the original, and so does 0 against -0.0 for fmax/fmin
+    assert set(compiled.handoffs.calls) <= {"empty", "signed-zero"}, compiled.handoffs.calls
+
+
+def float_row_sum(df):
+    return df[["f", "g"]].sum(axis=1)
+
+
+def any_of_floats(df):
+    return df[["f", "g"]].any(axis=1)
+
+
+@pytest.mark.parametrize("fn", [float_row_sum, any_of_floats])
+def test_float_row_sums_stay_in_python(fn: Any) -> None:
+    """Float row sums round by the frame's blocks; ``any`` of floats tests ``!= 0`` with NaN
+    skipped: both run in Python, exactly."""
+    compiled = _compiled(fn, NUMBERS)
+    assert _python(compiled), compiled.explain()
+    same_on_batches(fn, compiled, _number_frames())
+
+
+# endregion
