@@ -1640,6 +1640,42 @@ class StrSplitCountOp(_StrToVectorOp):
 
 
 @irdl_op_definition
+class StrSplitPieceOp(IRDLOperation):
+    """``s.str.split().str[k]`` (``.str.get(k)``): piece ``k`` of each value, split as
+    :class:`StrSplitCountOp` splits it (a negative ``k`` counts from the last piece);
+    missing (NaN) where the value has no piece ``k``. A missing value stays missing.
+
+    ```mlir
+    %w = pipeline.str_split_piece %s piece 0 : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    %l = pipeline.str_split_piece %s piece -1 sep "," : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_split_piece"
+    input = operand_def(FrameType)
+    piece = prop_def(IntegerAttr[I64])
+    sep = opt_prop_def(StringAttr)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$input `piece` $piece (`sep` $sep^)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, piece: int, sep: str | None = None):
+        properties: dict[str, Attribute] = {"piece": IntegerAttr(piece, i64)}
+        if sep is not None:
+            properties["sep"] = StringAttr(sep)
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        if self.sep is not None and not (len(self.sep.data) == 1 and self.sep.data.isascii()):
+            raise VerifyException("sep must be one ASCII character")
+
+
+@irdl_op_definition
 class StrMatchOp(IRDLOperation):
     """``s.str.contains(pattern, regex=False)``, ``startswith`` or ``endswith`` of a literal
     (a :func:`text_attr`, compared as UTF-8 bytes). ``na`` says what a missing value gives:
@@ -1711,7 +1747,7 @@ class StrToIntOp(_StrToVectorOp):
         return i64
 
 
-STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp)
+STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp, StrSplitPieceOp)
 
 
 # endregion
@@ -1808,6 +1844,7 @@ Pipeline = Dialect(
         StrFillOp,
         StrLenOp,
         StrSplitCountOp,
+        StrSplitPieceOp,
         StrMatchOp,
         StrToIntOp,
         # Opaque Python

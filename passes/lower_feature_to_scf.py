@@ -960,6 +960,7 @@ class KernelEmitter(
         pipeline.StrFillOp: StringEmitter.str_fill,
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrSplitCountOp: StringEmitter.str_split_count,
+        pipeline.StrSplitPieceOp: StringEmitter.str_split_piece,
         pipeline.StrMatchOp: StringEmitter.str_match,
         pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]

@@ -1377,6 +1377,8 @@ class Tracer:
             value = self.evaluate(node, pieces)
             if is_accessor(base):  # s.str[i], s.str[a:b] (frontend.strings)
                 return self.strings.subscript(base, key, value, ast.unparse(node))
+            if base.pending is not None and base.pending.kind == "split_str":
+                return self.strings.piece(base, key, value, ast.unparse(node))
             if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
                 keys = list(base.value)
                 return base.items[keys.index(key)] if key in base.value else None

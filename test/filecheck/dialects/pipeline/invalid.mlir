@@ -448,6 +448,13 @@
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_split_piece %s piece 1 sep "ab" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: sep must be one ASCII character
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %t = pipeline.str_strip "middle" %s : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
 // CHECK: side must be one of both, left, right
