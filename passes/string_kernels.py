@@ -130,8 +130,9 @@ class StringEmitter:
         missing = self.cmpi("ne", text.missing, self.constant(0, i8))
         return [self.select(missing, self.constant(float("nan"), f64), count)]
 
-    def split_scan(self: KernelEmitter, text: StrRow, sep: str | None,
-                   target: SSAValue | None = None) -> tuple[SSAValue, SSAValue, SSAValue]:  # fmt: skip
+    def split_scan(
+        self: KernelEmitter, text: StrRow, sep: str | None, target: SSAValue | None = None
+    ) -> tuple[SSAValue, SSAValue, SSAValue]:
         """The number of pieces of ``text`` split on runs of ``str.isspace`` code points (or
         on the ASCII byte ``sep``) and, with ``target`` (an index), the bytes ``[first,
         last)`` of that piece (meaningful only if there is one)."""
@@ -162,8 +163,8 @@ class StringEmitter:
                 ends = self.emit(arith.AndIOp(self.negate(word), inside))
                 first = self.select(self.emit(arith.AndIOp(
                     starts, self.cmpi("eq", pieces, target))), position, first)  # fmt: skip
-                last = self.select(self.emit(arith.AndIOp(
-                    ends, self.cmpi("eq", pieces, self.iadd(target, 1)))), position, last)  # fmt: skip
+                ended = self.cmpi("eq", pieces, self.iadd(target, 1))  # the piece just ended
+                last = self.select(self.emit(arith.AndIOp(ends, ended)), position, last)
             return [self.iadd(position, size), word, self.iadd(pieces, self.as_count(starts)),
                     first, last]  # fmt: skip
 

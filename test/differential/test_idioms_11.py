@@ -164,7 +164,8 @@ def _text_frames() -> list[pd.DataFrame]:
     piece, blank values only."""
     return [TEXTS.iloc[::-1], TEXTS.iloc[[0]], TEXTS.iloc[:0], TEXTS.astype(object),
             pd.DataFrame({"s": ["a b", None, "c,d"]}), pd.DataFrame({"s": ["a", "b"]}),
-            pd.DataFrame({"s": ["", " \u3000"]}), pd.DataFrame({"s": [None, None]}, dtype="str")]  # fmt: skip
+            pd.DataFrame({"s": ["", " \u3000"]}),
+            pd.DataFrame({"s": [None, None]}, dtype="str")]  # fmt: skip
 
 
 PIECES = {(k, sep): _pieces(k, sep) for k in (0, 1, -1, -2) for sep in (None, ",")}
@@ -187,7 +188,8 @@ def test_split_pieces_are_native(compiled_pieces: dict) -> None:
         assert compiled.handoffs.calls == {"empty": 1, "split-missing": 2}, key
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(st.lists(st.one_of(st.text(ALPHABET, max_size=10), st.none()), min_size=1, max_size=8),
        st.sampled_from(sorted(PIECES, key=str)))  # fmt: skip
 def test_split_pieces_match_pandas(compiled_pieces: dict, texts: list, key: tuple) -> None:
