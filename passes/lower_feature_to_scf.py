@@ -953,6 +953,7 @@ class KernelEmitter(
         feature.WeightTermsOp: TextEmitter.weight_terms,
         feature.SparseLinearOp: TextEmitter.sparse_linear,
         feature.TreeEnsembleOp: TreeEmitter.tree_ensemble,
+        pipeline.CutWidthOp: NumberEmitter.cut_width,
         pipeline.StrCaseOp: StringEmitter.str_case,
         pipeline.StrStripOp: StringEmitter.str_strip,
         pipeline.StrSliceOp: StringEmitter.str_slice,

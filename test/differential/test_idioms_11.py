@@ -225,3 +225,98 @@ def test_split_piece_uses(fn: Any) -> None:
 
 
 # endregion
+
+
+# region 3: pd.cut into a number of bins (edges from the batch)
+
+
+def _codes_of(codes: pd.Series, bins: int) -> tuple:
+    """Each code compared with every bin and with 0: comparisons read float codes natively."""
+    return [codes == k if k < bins else codes >= 0 for k in range(bins + 1)]
+
+
+def _cut(bins: int, column: str, right: bool = True, lowest: bool = False) -> Any:
+    def cut(df):
+        codes = pd.cut(df[column], bins, labels=False, right=right, include_lowest=lowest)
+        return _codes_of(codes, bins)
+
+    return cut
+
+
+CUTS = {
+    "float": _cut(4, "f"), "float_left": _cut(3, "f", right=False),
+    "float_lowest": _cut(5, "g", lowest=True), "one_bin": _cut(1, "f"),
+    "int": _cut(4, "a"), "int_left_lowest": _cut(3, "b", right=False, lowest=True),
+}  # fmt: skip
+
+
+def cut_codes_to_model(df):
+    X = df[["a", "b"]].copy()
+    X["a"] = pd.cut(df["a"], 6, labels=False) * 1.5
+    return MODEL.predict_proba(X)[:, 1]
+
+
+def _cut_frames() -> list[pd.DataFrame]:
+    """Ties with the edges, one value, equal values (0 and not), infinities and no value
+    (pandas raises), ranges that overflow, that round away the 0.1% or are too small to
+    split, int extremes whose difference wraps."""
+    ramp = NUMBERS.assign(f=np.arange(_N) / 4.0, g=np.arange(_N) - 40.0, a=np.arange(_N) * 3)
+    huge = np.where(np.arange(_N) % 2, 1e308, -1e308)
+    edge = 2**63 - 1
+    return [*_number_frames(), ramp, NUMBERS.iloc[[5]], NUMBERS.assign(f=2.5, g=0.0, a=7, b=0),
+            NUMBERS.assign(f=np.inf), NUMBERS.assign(f=np.nan, g=np.nan),
+            NUMBERS.assign(f=huge, g=huge / 2), NUMBERS.assign(f=1e16 + np.arange(_N) % 2 * 2),
+            NUMBERS.assign(f=np.arange(_N) * 5e-324, g=5e-324),
+            NUMBERS.assign(a=np.where(np.arange(_N) % 2, edge, -edge - 1),
+                           b=-edge - 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [*CUTS, "to_model"])
+def test_cut_into_bins_is_native(name: str) -> None:
+    """``pd.cut(x, 4, labels=False)`` ran in Python (its edges come from the batch); now two
+    batch reductions and ``pipeline.cut_width``, which computes pandas' edges bit for bit.
+    int64 codes (the example's) are a speculative cast: a batch with a NaN code (a minimum
+    the 0.1% does not move) runs the original, as does a batch pandas refuses."""
+    fn = CUTS.get(name, cut_codes_to_model)
+    compiled = _compiled(fn, NUMBERS)
+    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _cut_frames())
+    if name.startswith("float"):  # infinities, no value, ranges too small (an int64 of
+        assert compiled.handoffs.rows["cut-edges"] > 0  # 2**53 or more runs the original)
+    assert compiled.calls_in_python < len(_cut_frames()) - 3, compiled.handoffs.calls
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=False, width=64), min_size=1,
+                max_size=12), st.sampled_from(["float", "float_left", "float_lowest"]))  # fmt: skip
+def test_cut_edges_match_pandas(values: list, name: str) -> None:
+    """Random floats of any magnitude (subnormal, near the largest), NaN among them."""
+    frame = NUMBERS.iloc[: len(values)].assign(f=values, g=values[::-1])
+    same_on_batches(CUTS[name], _compiled_cut(name), [frame])
+
+
+_COMPILED_CUTS: dict[str, wm.CompiledPipeline] = {}
+
+
+def _compiled_cut(name: str) -> wm.CompiledPipeline:
+    if name not in _COMPILED_CUTS:
+        _COMPILED_CUTS[name] = _compiled(CUTS[name], NUMBERS)
+    return _COMPILED_CUTS[name]
+
+
+def qcut_codes(df):
+    return pd.qcut(df["f"], 4, labels=False) == 1
+
+
+def cut_labels(df):
+    return pd.cut(df["f"], 4).astype(str)
+
+
+@pytest.mark.parametrize("fn", [qcut_codes, cut_labels])
+def test_quantile_bins_and_labels_stay_in_python(fn: Any) -> None:
+    compiled = _compiled(fn, NUMBERS)
+    assert _python(compiled), compiled.explain()
+    same_on_batches(fn, compiled, _number_frames()[:2])
+
+
+# endregion

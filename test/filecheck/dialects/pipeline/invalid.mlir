@@ -486,3 +486,17 @@
 %m = pipeline.str_match "contains" %s "a" na "nan" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 
 // CHECK: na must be one of false, true, python
+
+// -----
+
+%x, %lo = "test.op"() : () -> (tensor<?xf64>, i64)
+%c = pipeline.cut_width %x, %lo, %lo bins 4 right : (tensor<?xf64>, i64, i64) -> tensor<?xf64>
+
+// CHECK: low and high must be f64, the input's element
+
+// -----
+
+%x, %lo = "test.op"() : () -> (tensor<?xf64>, f64)
+%c = pipeline.cut_width %x, %lo, %lo bins 0 : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+
+// CHECK: bins must be at least 1
