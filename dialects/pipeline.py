@@ -1413,6 +1413,12 @@ def string_column(typ: Attribute, what: str) -> str:
     return typ.names.data[0].data
 
 
+def _verify_sep(sep: StringAttr | None) -> None:
+    """A split's separator: none (white space) or one ASCII character."""
+    if sep is not None and not (len(sep.data) == 1 and sep.data.isascii()):
+        raise VerifyException("sep must be one ASCII character")
+
+
 def _same_strings(op: IRDLOperation) -> None:
     string_column(op.input.type, "input")  # type: ignore[attr-defined]
     string_column(op.result.type, "result")  # type: ignore[attr-defined]
@@ -1692,8 +1698,7 @@ class StrSplitCountOp(_StrToVectorOp):
 
     def verify_(self) -> None:
         super().verify_()
-        if self.sep is not None and not (len(self.sep.data) == 1 and self.sep.data.isascii()):
-            raise VerifyException("sep must be one ASCII character")
+        _verify_sep(self.sep)
 
 
 @irdl_op_definition
@@ -1728,8 +1733,7 @@ class StrSplitPieceOp(IRDLOperation):
 
     def verify_(self) -> None:
         _same_strings(self)
-        if self.sep is not None and not (len(self.sep.data) == 1 and self.sep.data.isascii()):
-            raise VerifyException("sep must be one ASCII character")
+        _verify_sep(self.sep)
 
 
 @irdl_op_definition
