@@ -971,6 +971,63 @@ class WhereOp(IRDLOperation):
 
 
 @irdl_op_definition
+class CutWidthOp(IRDLOperation):
+    """``pd.cut(x, bins, labels=False)`` into ``bins`` equal-width bins whose edges pandas
+    takes from the batch's ``low`` and ``high`` (its ``min()`` and ``max()``): numpy's
+    ``linspace(low, high, bins + 1)`` with the first edge moved down (``right``; else the
+    last up) by 0.1% of the range (an int range subtracted in int64, as numpy's scalars
+    do), or, where ``low == high``, of ``low - 0.001 * |low|`` to ``high + 0.001 * |high|``
+    (0.001 for zero). The code of each value (the edge ``searchsorted`` finds, minus 1;
+    with ``include_lowest`` the first edge is in bin 0) is f64, NaN outside the edges and
+    for NaN. Where pandas refuses the edges (an infinite or no value, bins not increasing,
+    numpy's step of zero), the batch runs the original function.
+
+    ```mlir
+    %c = pipeline.cut_width %x, %lo, %hi bins 4 right : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+    %k = pipeline.cut_width %n, %a, %b bins 3 include_lowest
+           : (tensor<?xi64>, i64, i64) -> tensor<?xf64>
+    ```
+    """
+
+    name = "pipeline.cut_width"
+    input = operand_def(TensorType)
+    low = operand_def()
+    high = operand_def()
+    bins = prop_def(IntegerAttr[I64])
+    right = opt_prop_def(UnitAttr)
+    include_lowest = opt_prop_def(UnitAttr)
+    result = result_def(TensorType)
+    traits = traits_def(ChecksInput())
+    assembly_format = (
+        "$input `,` $low `,` $high `bins` $bins (`right` $right^)? "
+        "(`include_lowest` $include_lowest^)? attr-dict `:` `(` type($input) `,` type($low) "
+        "`,` type($high) `)` `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, low: SSAValue, high: SSAValue, bins: int, right: bool,
+                 include_lowest: bool):  # fmt: skip
+        properties: dict[str, Attribute] = {"bins": IntegerAttr(bins, i64)}
+        if right:
+            properties["right"] = UnitAttr()
+        if include_lowest:
+            properties["include_lowest"] = UnitAttr()
+        super().__init__(operands=[input, low, high], properties=properties,
+                         result_types=[vector_of(f64)])  # fmt: skip
+
+    def verify_(self) -> None:
+        typ = verify_batch(self.input.type, "input")
+        element = typ.get_element_type()
+        if typ.get_num_dims() != 1 or element not in (f64, i64):
+            raise VerifyException("input must be tensor<?xf64> or tensor<?xi64>")
+        if self.low.type != element or self.high.type != element:
+            raise VerifyException(f"low and high must be {element}, the input's element")
+        if self.bins.value.data < 1:
+            raise VerifyException("bins must be at least 1")
+        if self.result.type != vector_of(f64):
+            raise VerifyException("result must be tensor<?xf64>")
+
+
+@irdl_op_definition
 class CastOp(IRDLOperation):
     """Convert the elements of a batch between f64, f32, i64 and i1 (``Series.astype``).
 
@@ -1360,6 +1417,12 @@ def string_column(typ: Attribute, what: str) -> str:
     return typ.names.data[0].data
 
 
+def _verify_sep(sep: StringAttr | None) -> None:
+    """A split's separator: none (white space) or one ASCII character."""
+    if sep is not None and not (len(sep.data) == 1 and sep.data.isascii()):
+        raise VerifyException("sep must be one ASCII character")
+
+
 def _same_strings(op: IRDLOperation) -> None:
     string_column(op.input.type, "input")  # type: ignore[attr-defined]
     string_column(op.result.type, "result")  # type: ignore[attr-defined]
@@ -1639,8 +1702,42 @@ class StrSplitCountOp(_StrToVectorOp):
 
     def verify_(self) -> None:
         super().verify_()
-        if self.sep is not None and not (len(self.sep.data) == 1 and self.sep.data.isascii()):
-            raise VerifyException("sep must be one ASCII character")
+        _verify_sep(self.sep)
+
+
+@irdl_op_definition
+class StrSplitPieceOp(IRDLOperation):
+    """``s.str.split().str[k]`` (``.str.get(k)``): piece ``k`` of each value, split as
+    :class:`StrSplitCountOp` splits it (a negative ``k`` counts from the last piece);
+    missing (NaN) where the value has no piece ``k``. A missing value stays missing.
+
+    ```mlir
+    %w = pipeline.str_split_piece %s piece 0 : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    %l = pipeline.str_split_piece %s piece -1 sep "," : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_split_piece"
+    input = operand_def(FrameType)
+    piece = prop_def(IntegerAttr[I64])
+    sep = opt_prop_def(StringAttr)
+    result = result_def(FrameType)
+    traits = traits_def(ChecksInput())
+    assembly_format = (
+        "$input `piece` $piece (`sep` $sep^)? attr-dict `:` type($input) `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, piece: int, sep: str | None = None):
+        properties: dict[str, Attribute] = {"piece": IntegerAttr(piece, i64)}
+        if sep is not None:
+            properties["sep"] = StringAttr(sep)
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        _verify_sep(self.sep)
 
 
 @irdl_op_definition
@@ -1715,7 +1812,7 @@ class StrToIntOp(_StrToVectorOp):
         return i64
 
 
-STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp)
+STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp, StrSplitPieceOp)
 
 
 # endregion
@@ -1796,6 +1893,7 @@ Pipeline = Dialect(
         UnaryOp,
         BinaryOp,
         WhereOp,
+        CutWidthOp,
         CastOp,
         # Dates
         DatetimeColumnOp,
@@ -1812,6 +1910,7 @@ Pipeline = Dialect(
         StrFillOp,
         StrLenOp,
         StrSplitCountOp,
+        StrSplitPieceOp,
         StrMatchOp,
         StrToIntOp,
         # Opaque Python

@@ -980,6 +980,7 @@ class KernelEmitter(
         feature.WeightTermsOp: TextEmitter.weight_terms,
         feature.SparseLinearOp: TextEmitter.sparse_linear,
         feature.TreeEnsembleOp: TreeEmitter.tree_ensemble,
+        pipeline.CutWidthOp: NumberEmitter.cut_width,
         pipeline.StrCaseOp: StringEmitter.str_case,
         pipeline.StrStripOp: StringEmitter.str_strip,
         pipeline.StrSliceOp: StringEmitter.str_slice,
@@ -987,6 +988,7 @@ class KernelEmitter(
         pipeline.StrFillOp: StringEmitter.str_fill,
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrSplitCountOp: StringEmitter.str_split_count,
+        pipeline.StrSplitPieceOp: StringEmitter.str_split_piece,
         pipeline.StrMatchOp: StringEmitter.str_match,
         pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]

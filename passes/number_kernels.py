@@ -18,6 +18,11 @@ integer ones but ``maximum``/``minimum``).
 * ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
   ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
   ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
+* ``pipeline.cut_width``: pandas' equal-width bins, whose edges each row recomputes from the
+  batch's minimum and maximum exactly as ``pd.cut`` and ``np.linspace`` do (``k * step +
+  start``, the last edge ``stop``; LLVM hoists them out of the loop), then the value's bin
+  by comparisons with every edge. Edges pandas refuses or that do not increase hand the
+  batch to the original (``"cut-edges"``).
 * ``fmax``/``fmin``: ``llvm.maxnum``/``minnum`` (the other operand where one is NaN);
   integers ``maxsi``/``minsi``. Of ``0.0`` and ``-0.0`` numpy's loops keep either, by the
   array's length and the row's place in it (its SIMD body the second, its scalar loop the
@@ -70,6 +75,65 @@ class NumberEmitter:
             zero = self.cmpi("eq", b, self.constant(0, i64))
             self.report_error(zero, ErrorKind.NOT_INTEGER, self.lowering.error_site(op))
         return self.integer_division(name, a, b)
+
+    def cut_width(self: KernelEmitter, op: pipeline.CutWidthOp) -> list[SSAValue]:
+        """The f64 code of the row's value among pandas' equal-width edges (module doc)."""
+        (x,), (low,), (high,) = (self.row_of(v) for v in op.operands)
+        ints = low.type == i64
+        n = op.bins.value.data
+        real = [self.convert(v, f64) for v in (low, high)]
+        zero = self.constant(0 if ints else 0.0, low.type)
+
+        def number(value: float) -> SSAValue:
+            return self.constant(value, f64)
+
+        def widened(v: SSAValue, real_v: SSAValue, up: bool) -> SSAValue:
+            """``v -= 0.001 * abs(v) if v != 0 else 0.001`` (``+=`` if ``up``); an int's
+            ``abs`` wraps as numpy's (the minimum stays negative)."""
+            if ints:
+                negative = self.cmpi("slt", v, zero)
+                magnitude = self.convert(self.select(negative, self.isub(zero, v), v), f64)
+                nonzero = self.cmpi("ne", v, zero)
+            else:
+                magnitude = self.emit(math.AbsFOp(v))
+                nonzero = self.cmpf("one", v, zero)
+            step = self.select(nonzero, self.emit(arith.MulfOp(number(0.001), magnitude)),
+                               number(0.001))  # fmt: skip
+            return self.emit((arith.AddfOp if up else arith.SubfOp)(real_v, step))
+
+        same = self.cmpi("eq", low, high) if ints else self.cmpf("oeq", low, high)
+        start = self.select(same, widened(low, real[0], False), real[0])
+        stop = self.select(same, widened(high, real[1], True), real[1])
+        step = self.emit(arith.DivfOp(self.emit(arith.SubfOp(stop, start)), number(n)))
+        edges = [self.add(self.emit(arith.MulfOp(number(k), step)), start) for k in range(n)]
+        edges.append(stop)
+        # 0.1% of the range (numpy subtracts int64 scalars in int64, wrapping)
+        span = self.convert(self.isub(high, low), f64) if ints \
+            else self.emit(arith.SubfOp(high, low))  # fmt: skip
+        adj = self.emit(arith.MulfOp(span, number(0.001)))
+        if op.right is not None:
+            edges[0] = self.select(same, edges[0], self.emit(arith.SubfOp(edges[0], adj)))
+        else:
+            edges[-1] = self.select(same, edges[-1], self.add(edges[-1], adj))
+        failed = self.cmpf("oeq", step, number(0.0))  # numpy's other linspace branch
+        for below, above in zip(edges, edges[1:], strict=False):  # NaN fails too
+            failed = self.ior(failed, self.negate(self.cmpf("olt", below, above)))
+        if not ints:  # pandas refuses infinite bounds; no value at all gives NaN edges
+            for bound in (low, high):
+                infinite = self.cmpf("oeq", self.emit(math.AbsFOp(bound)), number(float("inf")))
+                failed = self.ior(failed, self.ior(infinite, self.cmpf("uno", bound, bound)))
+        self.hand_back(failed, "cut-edges")
+        value = self.convert(x, f64)
+        below = "olt" if op.right is not None else "ole"  # searchsorted side left / right
+        count = self.constant(0, i64)
+        for edge in edges:
+            count = self.iadd(count, self.convert(self.cmpf(below, edge, value), i64))
+        if op.include_lowest is not None:
+            count = self.select(self.cmpf("oeq", value, edges[0]), self.constant(1, i64), count)
+        inside = self.emit(arith.AndIOp(self.cmpi("sge", count, self.constant(1, i64)),
+                                        self.cmpi("sle", count, self.constant(n, i64))))
+        code = self.convert(self.isub(count, 1), f64)
+        return [self.select(inside, code, number(float("nan")))]
 
     def signed_zeros(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
                      b: SSAValue) -> None:  # fmt: skip

@@ -1,5 +1,6 @@
 """Row code of the ``pipeline`` string ops (``str_case``, ``str_strip``, ``str_slice``,
-``str_concat``, ``str_fill``, ``str_len``, ``str_split_count``, ``str_match``): a mixin of
+``str_concat``, ``str_fill``, ``str_len``, ``str_split_count``, ``str_split_piece``,
+``str_match``): a mixin of
 ``KernelEmitter``.
 
 A string in a row is a :class:`StrRow`: UTF-8 bytes ``data[start:end]`` and the missing
@@ -129,31 +130,79 @@ class StringEmitter:
         missing = self.cmpi("ne", text.missing, self.constant(0, i8))
         return [self.select(missing, self.constant(float("nan"), f64), count)]
 
+    def split_scan(
+        self: KernelEmitter, text: StrRow, sep: str | None, target: SSAValue | None = None
+    ) -> tuple[SSAValue, SSAValue, SSAValue]:
+        """The number of pieces of ``text`` split on runs of ``str.isspace`` code points (or
+        on the ASCII byte ``sep``) and, with ``target`` (an index), the bytes ``[first,
+        last)`` of that piece (meaningful only if there is one)."""
+        if sep is not None:  # one more piece than occurrences of the byte
+
+            def byte(p: SSAValue, v: list[SSAValue]) -> list[SSAValue]:
+                seps, first, last = v
+                hit = self.cmpi("eq", self.load(text.data, p), self.constant(ord(sep), i8))
+                if target is not None:  # piece k ends at separator k, begins after k - 1
+                    last = self.select(self.emit(arith.AndIOp(
+                        hit, self.cmpi("eq", seps, target))), p, last)  # fmt: skip
+                    first = self.select(self.emit(arith.AndIOp(
+                        hit, self.cmpi("eq", self.iadd(seps, 1), target))),
+                        self.iadd(p, 1), first)  # fmt: skip
+                return [self.iadd(seps, self.as_count(hit)), first, last]
+
+            seps, first, last = self.for_range(
+                text.start, text.end, [self.constant(0, index), text.start, text.end], byte
+            )
+            return self.iadd(seps, 1), first, last
+
+        def step(v: list[SSAValue]) -> list[SSAValue]:  # a piece starts at each non-space
+            position, inside, pieces, first, last = v  # code point after a space (or start)
+            cp, size = self.decode_utf8(text.data, position)
+            word = self.negate(self.in_ranges(cp, WHITESPACE))
+            starts = self.emit(arith.AndIOp(word, self.negate(inside)))
+            if target is not None:
+                ends = self.emit(arith.AndIOp(self.negate(word), inside))
+                first = self.select(self.emit(arith.AndIOp(
+                    starts, self.cmpi("eq", pieces, target))), position, first)  # fmt: skip
+                ended = self.cmpi("eq", pieces, self.iadd(target, 1))  # the piece just ended
+                last = self.select(self.emit(arith.AndIOp(ends, ended)), position, last)
+            return [self.iadd(position, size), word, self.iadd(pieces, self.as_count(starts)),
+                    first, last]  # fmt: skip
+
+        _, _, pieces, first, last = self.while_loop(
+            [text.start, self.constant(0, i1), self.constant(0, index), text.end, text.end],
+            lambda v: self.cmpi("ult", v[0], text.end), step,
+        )  # fmt: skip
+        return pieces, first, last
+
     def str_split_count(self: KernelEmitter, op: pipeline.StrSplitCountOp) -> list[SSAValue]:
         text = self.str_input(op.input)
-        if op.sep is not None:  # one more piece than occurrences of the byte
-            sep = self.constant(ord(op.sep.data), i8)
-            (count,) = self.for_range(
-                text.start, text.end, [self.constant(1, index)],
-                lambda p, c: [self.iadd(c[0], self.as_count(
-                    self.cmpi("eq", self.load(text.data, p), sep)))],
-            )  # fmt: skip
-        else:  # a piece starts at each non-space code point after a space (or the start)
-
-            def step(v: list[SSAValue]) -> list[SSAValue]:
-                position, inside, pieces = v
-                cp, size = self.decode_utf8(text.data, position)
-                word = self.negate(self.in_ranges(cp, WHITESPACE))
-                starts = self.emit(arith.AndIOp(word, self.negate(inside)))
-                return [self.iadd(position, size), word, self.iadd(pieces, self.as_count(starts))]
-
-            _, _, count = self.while_loop(
-                [text.start, self.constant(0, i1), self.constant(0, index)],
-                lambda v: self.cmpi("ult", v[0], text.end), step,
-            )  # fmt: skip
+        count, _, _ = self.split_scan(text, op.sep.data if op.sep is not None else None)
         pieces = self.emit(arith.SIToFPOp(self.cast(count, i64), f64))
         missing = self.cmpi("ne", text.missing, self.constant(0, i8))
         return [self.select(missing, self.constant(float("nan"), f64), pieces)]
+
+    def str_split_piece(self: KernelEmitter, op: pipeline.StrSplitPieceOp) -> StrRow:
+        """Piece ``k`` of the row (``k < 0``: counted first, then found by a second scan);
+        a missing row hands the batch to the original (pandas refuses ``.str`` of the
+        lists of a batch whose every value is missing)."""
+        text = self.str_input(op.input)
+        sep = op.sep.data if op.sep is not None else None
+        k = op.piece.value.data
+        if k >= 0:
+            target = self.constant(k, index)
+            count, first, last = self.split_scan(text, sep, target)
+            found = self.cmpi("ult", target, count)
+        else:
+            count, _, _ = self.split_scan(text, sep)
+            position = self.iadd(self.cast(count, i64), k)
+            found = self.cmpi("sge", position, self.constant(0, i64))
+            target = self.cast(self.select(found, position, self.constant(0, i64)), index)
+            _, first, last = self.split_scan(text, sep, target)
+        present = self.cmpi("eq", text.missing, self.constant(0, i8))
+        self.hand_back(self.negate(present), "split-missing")
+        flag = self.select(found, text.missing, self.constant(MISSING_NAN, i8))
+        start = self.select(found, first, text.start)
+        return StrRow(text.data, start, self.select(found, last, start), flag, text.bound)
 
     def bytes_at(self: KernelEmitter, text: StrRow, position: SSAValue, pattern: bytes,
                  ignore_case: bool = False) -> SSAValue:  # fmt: skip

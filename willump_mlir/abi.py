@@ -138,6 +138,11 @@ ROW_HANDOFFS = {
     "an object result)",
     "str-int": "astype(int) of a string that is not 1 to 18 ASCII digits (a sign, spaces, "
     "a missing value: pandas reads or refuses it)",
+    "split-missing": "a .str.split() piece meets a missing value (pandas refuses .str of the "
+    "lists of a batch whose every value is missing: the original runs on the batch)",
+    "cut-edges": "pd.cut into a number of bins meets a batch whose edges pandas refuses or "
+    "does not make increasing (an infinite or no value, a range too small to split: the "
+    "original runs on the batch)",
     "lookup-miss": "a key is missing from a .loc lookup table (pandas raises KeyError)",
     "imputer-nan": "SimpleImputer(missing_values=None) meets NaN in a str column (scikit-learn "
     "raises ValueError)",
@@ -148,6 +153,8 @@ ROW_HANDOFFS = {
     "(BLAS rounds a row by the batch's size and layout: the original runs on the batch)",
 }
 #: Reasons whose row the original computes on the whole batch only: BLAS rounds a row's
-#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label.
-BATCH_ROW_HANDOFFS = frozenset({"linear-tie"})
+#: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label;
+#: pandas' ``.str`` of split lists fails for a batch of missing values only; ``pd.cut``'s
+#: edges are the batch's.
+BATCH_ROW_HANDOFFS = frozenset({"linear-tie", "split-missing", "cut-edges"})
 

@@ -1,8 +1,8 @@
 """``frame.max(axis=1)`` / ``frame.min(axis=1)`` of float64 columns run natively as
 ``np.fmax`` / ``np.fmin`` of the columns (pandas skips NaN; a row of NaN gives NaN), compared
 with pandas on the diabetes table with NaN, all-NaN rows, infinities, 0.0 against -0.0
-(handed to the original), one row, another index and more than 2,048 rows. A frame with an
-int column stays in Python (pandas' result then depends on its blocks' dtypes)."""
+(handed to the original), one row, another index and more than 2,048 rows, and of int
+columns (int64), with float ones (float64)."""
 
 from __future__ import annotations
 
@@ -68,10 +68,14 @@ def test_signed_zeros_run_the_original() -> None:
     assert compiled.calls_in_python == 1
 
 
-def test_int_columns_stay_in_python() -> None:
+def test_int_columns_are_native() -> None:
+    """pandas' transpose makes a frame of int and float columns float64 (the ints converted),
+    of int columns only int64."""
+
     def mixed(df: pd.DataFrame) -> Any:
-        return df[["bmi", "age_years"]].max(axis=1)
+        return df[["bmi", "age_years"]].max(axis=1), df[["age_years", "sex"]].min(axis=1)
 
     compiled = _compile(mixed)
-    assert compiled.original_reason is not None
-    _same(mixed, compiled, TABLE.iloc[300:])
+    assert compiled.original_reason is None, compiled.explain()
+    for batch in (TABLE.iloc[300:], TABLE.iloc[[14]], TABLE.assign(age_years=-(2**63))):
+        _same(mixed, compiled, batch)

@@ -27,15 +27,27 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from xdsl.dialects.builtin import TensorType, f64, i64
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
-from willump_mlir.dialects.pipeline import BinaryOp, CastOp, ConstantOp, WhereOp, is_sparse
+from willump_mlir.dialects.pipeline import (
+    BinaryOp,
+    CastOp,
+    ConstantOp,
+    CutWidthOp,
+    ReduceOp,
+    WhereOp,
+    is_sparse,
+)
 
 from .spec import Unsupported
 from .values import Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
+
+
+#: The most bins ``pd.cut(x, bins)`` computes natively (a row compares with every edge).
+_MAX_BINS = 256
 
 
 class Binning:
@@ -69,9 +81,6 @@ class Binning:
         if any(not v.is_static for v in options.values()):
             raise Unsupported("pd.cut's bins and options must be constants")
         settings = {k: v.value for k, v in options.items()}
-        if not np.iterable(settings["bins"]):
-            raise Unsupported("pd.cut into a number of bins computes the edges from the batch's "
-                              "minimum and maximum: it runs in Python")  # fmt: skip
         if settings.get("labels", None) is not False:
             raise Unsupported("pd.cut with labels (a categorical of intervals or names) is "
                               "compiled only as labels=False (integer codes)")  # fmt: skip
@@ -79,20 +88,35 @@ class Binning:
             raise Unsupported("pd.cut with retbins=True or an IntervalIndex is not compiled")
         operand = _operand(x, "pd.cut")
         result = value()
+        right = bool(settings.get("right", True))
+        lowest = bool(settings.get("include_lowest", False))
+        if not np.iterable(settings["bins"]):  # edges from the batch's minimum and maximum
+            count = settings["bins"]
+            if isinstance(count, bool) or not isinstance(count, int | np.integer) \
+                    or not 1 <= count <= _MAX_BINS:  # fmt: skip
+                raise Unsupported(f"pd.cut into a number of bins is compiled for 1 to "
+                                  f"{_MAX_BINS} bins (each row compares with every edge)")
+            low, high = (self._emit(ReduceOp(f, operand)) for f in ("min", "max"))
+            return self._codes(self._emit(CutWidthOp(operand, low, high, int(count), right,
+                                                     lowest)), result)  # fmt: skip
         _, edges = pd.cut(x.value, **{**settings, "retbins": True})  # type: ignore[call-overload]
         edges = _edges(edges, "pd.cut")
         if len(edges) < 2:
             raise Unsupported("pd.cut with fewer than two edges gives NaN everywhere: it runs "
                               "in Python")  # fmt: skip
-        right = bool(settings.get("right", True))
         x_ssa, constant = self._compared(operand, edges)
         codes = [float(k - 1) for k in range(len(edges))]
         codes[0] = np.nan  # below the first edge (or on it, closed on the right)
         binned = self._search(x_ssa, [constant(e) for e in edges], "le" if right else "lt",
                               codes, np.nan)  # fmt: skip
-        if settings.get("include_lowest", False):  # pandas puts the first edge in bin 0
+        if lowest:  # pandas puts the first edge in bin 0
             on_edge = self._emit(BinaryOp("eq", x_ssa, constant(edges[0])))
             binned = self._emit(WhereOp(on_edge, self._emit(ConstantOp(0.0)), binned))
+        return self._codes(binned, result)
+
+    def _codes(self, binned: SSAValue, result: object) -> Val:
+        """pd.cut's f64 codes ``binned`` standing for ``result``: int64 where the example's
+        are (a batch with a NaN code runs the original), else float64 codes (module doc)."""
         if getattr(result, "dtype", None) == np.int64:  # int64 while no code is NaN
             return self.tracer._checked(CastOp(binned, i64, speculative=True), result)
         self.tracer.vocab.unstable[binned] = ("pd.cut codes (int64 where every value is in a "
@@ -150,7 +174,7 @@ class Binning:
             result = self._emit(WhereOp(mask, self._emit(ConstantOp(put)), result))
         return result
 
-    def _emit(self, op: BinaryOp | CastOp | ConstantOp | WhereOp) -> SSAValue:
+    def _emit(self, op: Operation) -> SSAValue:
         return self.tracer.emit(op).results[0]
 
 

@@ -42,6 +42,7 @@ from willump_mlir.dialects.pipeline import (
 )
 
 from .frames import is_frame
+from .nullable import is_nullable
 from .spec import Unsupported
 from .types import represents
 from .values import Val
@@ -209,24 +210,30 @@ class Elementwise:
             items.append(rounded)
         return Val(value, items=items, columns=assembled.columns)
 
-    def _numeric_columns(self, frame: Val, what: str) -> tuple[list[str], list[Val]]:
+    def _numeric_columns(self, frame: Val, what: str,
+                         widen: bool = False) -> tuple[list[str], list[Val]]:  # fmt: skip
         """The names and native numeric columns of ``frame`` (``Unsupported`` naming the
-        first other column and ``what`` is done to it)."""
+        first other column and ``what`` is done to it); with ``widen``, an int column
+        narrower than int64 as its int64 values (for ops numpy computes alike on them)."""
         assembled = self.tracer.frames.columns_of(frame)
         assert assembled.columns is not None and assembled.items is not None
-        for name, item in zip(assembled.columns, assembled.items, strict=True):
+        items = [Val(i.value, i.narrow) if widen and i.narrow is not None else i
+                 for i in assembled.items]  # fmt: skip
+        for name, item in zip(assembled.columns, items, strict=True):
             if _dense(item) is None or item.columns is not None or item.category is not None:
                 raise Unsupported(f"{what} of the frame's column {name!r} is not compiled")
-        return list(assembled.columns), list(assembled.items)
+        return list(assembled.columns), items
 
     def _each_column(self, frame: Val, value: object, what: str,
-                     compute: Callable[[str, Val], Val | None]) -> Val | None:  # fmt: skip
+                     compute: Callable[[str, Val], Val | None],
+                     widen: bool = False) -> Val | None:  # fmt: skip
         """The frame ``value`` made of ``compute(name, column)`` of each numeric column of
-        ``frame``; None if ``value`` is not a frame of the same columns or a column's
-        ``compute`` is None (``Unsupported`` naming ``what`` for a column not numeric)."""
+        ``frame`` (``widen``: see ``_numeric_columns``); None if ``value`` is not a frame of
+        the same columns or a column's ``compute`` is None (``Unsupported`` naming ``what``
+        for a column not numeric)."""
         if not isinstance(value, pd.DataFrame):
             return None
-        names, items = self._numeric_columns(frame, what)
+        names, items = self._numeric_columns(frame, what, widen)
         if list(value.columns) != names:
             return None
         columns = []
@@ -279,21 +286,67 @@ class Elementwise:
 
         return self._each_column(frame, value, function, compute)
 
-    def row_extreme(self, which: str, frame: Val, value: object) -> Val | None:
-        """``frame.max(axis=1)`` / ``frame.min(axis=1)`` of float64 columns: pandas skips NaN
-        (a row of NaN gives NaN), which is ``np.fmax`` / ``np.fmin`` of the columns in order
-        (exact; ``pipeline.binary`` hands 0.0 against -0.0 to the original)."""
-        if not isinstance(value, pd.Series) or value.dtype != np.float64:
+    def frame_missing(self, frame: Val, present: bool, value: object) -> Val | None:
+        """``frame.isna()`` / ``frame.notna()`` of numeric columns: each column's."""
+
+        def compute(name: str, item: Val) -> Val:
+            if is_nullable(item.value):
+                raise Unsupported(f"isna of the frame's nullable column {name!r} is not compiled")
+            return self.tracer.frames.missing(item, present, value[name])  # type: ignore[index]
+
+        return self._each_column(frame, value, "isna", compute, widen=True)
+
+    def frame_float_test(self, comparison: str, frame: Val, value: object) -> Val | None:
+        """``np.isnan(frame)`` (``np.isinf``, ``np.isfinite``) of numeric columns: each
+        column's (``Tracer._float_test``)."""
+
+        def compute(name: str, item: Val) -> Val | None:
+            if is_nullable(item.value):
+                raise Unsupported(f"np.isnan of the frame's nullable column {name!r} is not "
+                                  "compiled")  # fmt: skip
+            return self.tracer._float_test(comparison, item, value[name])  # type: ignore[index]
+
+        return self._each_column(frame, value, "np.isnan", compute, widen=True)
+
+    def row_reduce(self, which: str, frame: Val, value: object) -> Val | None:
+        """``frame.max/min/sum/any/all(axis=1)``, column by column in order (None for
+        other columns; pandas' dtype is checked on the example):
+
+        * ``max``/``min`` of float64 (and int) columns: pandas skips NaN (a row of NaN gives
+          NaN), which is ``np.fmax``/``np.fmin`` of the columns, ints converted to float64
+          as pandas' transpose converts them (``pipeline.binary`` hands 0.0 against -0.0 to
+          the original); of int columns only, ``np.maximum``/``np.minimum`` in int64;
+        * ``sum`` of int or bool columns: int64 sums, which wrap alike in any order (float
+          sums round by the frame's blocks: ``ROW_SUM_LAYOUT``);
+        * ``any``/``all`` of bool columns: ``|``/``&`` of the columns."""
+        if not isinstance(value, pd.Series):
             return None
-        _, items = self._numeric_columns(frame, f"{which}(axis=1)")
-        if not items or any(_dense(i).get_element_type() != f64 for i in items):  # type: ignore[union-attr]
+        _, items = self._numeric_columns(frame, f"{which}(axis=1)", widen=True)
+        types = [_dense(i) for i in items]
+        if not items or any(t is None or t.get_num_dims() != 1 for t in types):
             return None
-        function = "fmax" if which == "max" else "fmin"
-        result = items[0]
-        for item in items[1:]:
-            partial = getattr(np, function)(result.value, item.value)
-            result = self.tracer.binary_of(function, result, item, partial)
-        return self.tracer._checked_result(result.ssa, value)  # type: ignore[arg-type]
+        elements = {t.get_element_type() for t in types}  # type: ignore[union-attr]
+        columns = [i.ssa for i in items]
+        if which in ("any", "all") and elements == {i1}:
+            result = columns[0]
+            for column in columns[1:]:
+                result = self.tracer._mask("or" if which == "any" else "and", result, column)
+            return self.tracer._checked_result(result, value)  # type: ignore[arg-type]
+        if which == "sum" and elements <= {i64, i1}:
+            function, element = "add", i64
+        elif which in ("max", "min") and elements <= {f64, i64}:
+            ints = elements == {i64}
+            function = {(True, "max"): "maximum", (True, "min"): "minimum",
+                        (False, "max"): "fmax", (False, "min"): "fmin"}[ints, which]  # fmt: skip
+            element = i64 if ints else f64
+        else:
+            return None
+        columns = [c if t.get_element_type() == element else self._emit(CastOp(c, element))  # type: ignore[union-attr,arg-type]
+                   for c, t in zip(columns, types, strict=True)]  # fmt: skip
+        result = columns[0]
+        for column in columns[1:]:
+            result = self._emit(BinaryOp(function, result, column))  # type: ignore[arg-type]
+        return self.tracer._checked_result(result, value)  # type: ignore[arg-type]
 
     def frame_clip(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
                    value: object) -> Val | None:  # fmt: skip

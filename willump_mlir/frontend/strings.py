@@ -13,6 +13,10 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
   time, which makes pandas' result float64, runs the original function); with missing
   values on the example, float64 with NaN where only a model or a transformer reads it
   (pandas gives int64 for a batch without one: :func:`check_lengths`);
+- ``s.str.split().str[k]`` / ``s.str.split(",").str.get(k)`` (one ASCII separator): piece
+  ``k`` of each value (negative from the end), NaN where it has none; a missing value at
+  run time runs the original on the batch (pandas refuses ``.str`` of the lists of a batch
+  whose every value is missing);
 - ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
   other value runs its row in Python, where pandas reads or refuses it;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
@@ -55,6 +59,7 @@ from willump_mlir.dialects.pipeline import (
     StrMatchOp,
     StrSliceOp,
     StrSplitCountOp,
+    StrSplitPieceOp,
     StrStripOp,
     StrToIntOp,
     StrType,
@@ -102,6 +107,14 @@ def _str_column(val: Val) -> bool:
         and column_kind(val.value) == "str"  # fmt: skip
 
 
+def _of_piece(value: SSAValue) -> bool:
+    """Whether the str column ``value`` is made of a ``s.str.split().str[k]`` piece."""
+    owner = value.owner
+    if isinstance(owner, StrSplitPieceOp):
+        return True
+    return isinstance(owner, STRING_OPS) and any(_of_piece(v) for v in owner.operands)
+
+
 def _index(val: Val | None) -> int | None:
     if val is None or val.value is None:
         return None
@@ -130,6 +143,9 @@ class StringColumns:
                                               base.pending.text + ".str", base.pending.reason))
         if not _str_column(base) or not isinstance(value, StringMethods):
             return None
+        if _of_piece(base.ssa):  # type: ignore[arg-type]
+            raise Unsupported(".str of a split piece runs in Python: pandas gives float64 NaN "
+                              "where no value has the piece, whose .str raises")  # fmt: skip
         return Val(value, base.ssa)
 
     def _column(self, op: object, value: object, recompute: Callable[..., pd.Series],
@@ -228,6 +244,9 @@ class StringColumns:
         assert accessor.pending is not None
         split = accessor.pending.source.pending
         assert split is not None and split.source.ssa is not None
+        if attr == "get" and len(args) == 1 and not kwargs and args[0].is_static:
+            text = f"{accessor.pending.text}.get({args[0].value!r})"
+            return self.piece(accessor, args[0].value, value, text)
         if attr != "len" or args or kwargs:
             return None
         if not isinstance(value, pd.Series) or value.dtype != np.int64:
@@ -236,6 +255,22 @@ class StringColumns:
                               "of a batch whose every value is missing")  # fmt: skip
         sep = split.options["sep"]
         return self._length(split.source.ssa, value, lambda c: StrSplitCountOp(c, sep))  # type: ignore[arg-type]
+
+    def piece(self, accessor: Val, key: object, value: object, source: str) -> Val | None:
+        """``s.str.split(...).str[k]`` (``.str.get(k)``): piece ``k`` of each value, NaN
+        where there is none (``pipeline.str_split_piece``); as for ``s.str[i]``, pandas
+        recomputes it where Python code reads it (of an object result with no piece ``k``
+        anywhere it gives float64 NaN)."""
+        assert accessor.pending is not None
+        split = accessor.pending.source.pending
+        assert split is not None and split.source.ssa is not None
+        if isinstance(key, slice):
+            return None
+        k = _index(Val(key))
+        assert k is not None
+        sep = split.options["sep"]
+        op = StrSplitPieceOp(split.source.ssa, k, sep)  # type: ignore[arg-type]
+        return self._column(op, value, lambda s: s.str.split(sep).str[k], source)
 
     def _length(self, column: SSAValue, value: object,
                 counted: Callable[[SSAValue], Operation] = StrLenOp) -> Val | None:
@@ -387,9 +422,11 @@ def materialize_strings(tracer: Tracer, strings: StringColumns) -> None:
     for op in ops:
         if not isinstance(op, STRING_OPS):
             continue
-        # ``s.str[i]`` of an object column gives float64 NaN where no row has position i
-        # (pandas converts the all-NaN objects): in Python, pandas decides its dtype
-        position = isinstance(op, StrSliceOp) and op.single is not None
+        # ``s.str[i]`` of an object column (or ``s.str.split().str[k]``, always object, and
+        # what is made of it) gives float64 NaN where no row has position i (pandas converts
+        # the all-NaN objects): in Python, pandas decides its dtype
+        position = isinstance(op, StrSliceOp) and op.single is not None \
+            or _of_piece(op.results[0])  # fmt: skip
         outside = [
             use for use in list(op.results[0].uses)
             if not isinstance(use.operation, (*NATIVE_READERS, PythonCallOp, func.ReturnOp))

@@ -1397,6 +1397,8 @@ class Tracer:
             value = self.evaluate(node, pieces)
             if is_accessor(base):  # s.str[i], s.str[a:b] (frontend.strings)
                 return self.strings.subscript(base, key, value, ast.unparse(node))
+            if base.pending is not None and base.pending.kind == "split_str":
+                return self.strings.piece(base, key, value, ast.unparse(node))
             if isinstance(base.value, dict) and base.items is not None:  # {k: ...}[k]
                 keys = list(base.value)
                 return base.items[keys.index(key)] if key in base.value else None
@@ -1836,6 +1838,9 @@ class Tracer:
             ):
                 return None
             return self.unary_of(name, args[0], self.evaluate(node, pieces))
+        if function in _FLOAT_TESTS and len(args) == 1 and is_frame(args[0]):
+            return self.elementwise.frame_float_test(_FLOAT_TESTS[function], args[0],
+                                                     self.evaluate(node, pieces))  # fmt: skip
         if function in _FLOAT_TESTS and len(args) == 1:
             return self._float_test(_FLOAT_TESTS[function], args[0], self.evaluate(node, pieces))
         if function in _BINARY_UFUNCS and len(args) == 2:
@@ -1970,9 +1975,10 @@ class Tracer:
         if attr == "fillna" and len(args) == 1 and not kwargs and is_reduction(args[0]):
             return self.frames.fill(receiver, args[0], self.evaluate(node, pieces))
         if attr in ("isna", "isnull", "notna", "notnull") and not args and not kwargs:
-            if frame:
-                return None
             present = attr.startswith("not")
+            if frame:
+                return self.elementwise.frame_missing(receiver, present,
+                                                      self.evaluate(node, pieces))  # fmt: skip
             return self.frames.missing(receiver, present, self.evaluate(node, pieces))
         if not frame and receiver.ssa is not None and attr in ("clip", "between", "isin"):
             return self._bounds(node, pieces, receiver, attr, args, kwargs)
@@ -1984,11 +1990,13 @@ class Tracer:
         if attr == "abs" and not args and not kwargs:
             return self.elementwise.frame_unary("abs", receiver, self.evaluate(node, pieces))
         axis = kwargs.get("axis")
-        if attr in ("max", "min") and not args and set(kwargs) == {"axis"} \
-                and axis.is_static and axis.value in (1, "columns"):  # type: ignore[union-attr]
-            return self.elementwise.row_extreme(attr, receiver, self.evaluate(node, pieces))
-        if attr in ("sum", "mean") and axis is not None and axis.is_static \
-                and axis.value in (1, "columns"):  # fmt: skip
+        rows = axis is not None and axis.is_static and axis.value in (1, "columns")
+        if attr in ("max", "min", "sum", "any", "all") and not args and set(kwargs) == {"axis"} \
+                and rows:  # fmt: skip
+            reduced = self.elementwise.row_reduce(attr, receiver, self.evaluate(node, pieces))
+            if reduced is not None or attr in ("max", "min", "any", "all"):
+                return reduced
+        if attr in ("sum", "mean") and rows:
             raise Unsupported(ROW_SUM_LAYOUT)
         if attr == "clip":
             return self.elementwise.frame_clip(receiver, args, kwargs, self.evaluate(node, pieces))

@@ -939,6 +939,48 @@ func.func @pieces(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, 
 
 // -----
 
+// The length of a piece of str.split(): piece 0 found in one scan, the last piece (-1) after a
+// scan that counts the pieces; a missing row hands the batch to the original.
+func.func @piece(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
+  %p = pipeline.str_split_piece %df piece 0 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %l = pipeline.str_split_piece %df piece -1 sep "," : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %c = pipeline.str_len %p : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %d = pipeline.str_len %l : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %s = pipeline.binary "add" %c, %d : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+  func.return %s : tensor<?xf64>
+}
+
+// CHECK: func.func @piece_stage0(
+// CHECK-SAME: role = "python_rows", reasons = ["split-missing"]
+// CHECK: scf.while
+// CHECK: arith.select
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+
+// -----
+
+// pd.cut(x, 2): the batch's minimum and maximum in a kernel of their own, then each row's code
+// from pandas' edges (k * step + start, the first moved down by 0.1% of the range); edges
+// that do not increase hand the batch back.
+func.func @cut(%x: tensor<?xf64>) -> tensor<?xf64> {
+  %lo = pipeline.reduce "min" %x : tensor<?xf64> -> f64
+  %hi = pipeline.reduce "max" %x : tensor<?xf64> -> f64
+  %c = pipeline.cut_width %x, %lo, %hi bins 2 right : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+  func.return %c : tensor<?xf64>
+}
+
+// CHECK: func.func @cut_stage0_0_reduce(
+// CHECK-SAME: scalar = "min"}, {{.*}} scalar = "max"}
+// CHECK: func.func @cut_stage0(
+// CHECK-SAME: role = "python_rows", reasons = ["cut-edges"]
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.cmpf olt, %{{.*}}, %{{.*}} : f64
+
+// -----
+
 // fillna of a str column: a missing row gets the fill value's bytes, a present one its own,
 // in a scratch buffer sized by the fill value plus the column's longest row; no row is missing.
 func.func @filled(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {

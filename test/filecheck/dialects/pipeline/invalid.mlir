@@ -448,6 +448,13 @@
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_split_piece %s piece 1 sep "ab" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: sep must be one ASCII character
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %t = pipeline.str_strip "middle" %s : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
 // CHECK: side must be one of both, left, right
@@ -479,3 +486,17 @@
 %m = pipeline.str_match "contains" %s "a" na "nan" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 
 // CHECK: na must be one of false, true, python
+
+// -----
+
+%x, %lo = "test.op"() : () -> (tensor<?xf64>, i64)
+%c = pipeline.cut_width %x, %lo, %lo bins 4 right : (tensor<?xf64>, i64, i64) -> tensor<?xf64>
+
+// CHECK: low and high must be f64, the input's element
+
+// -----
+
+%x, %lo = "test.op"() : () -> (tensor<?xf64>, f64)
+%c = pipeline.cut_width %x, %lo, %lo bins 0 : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+
+// CHECK: bins must be at least 1

@@ -99,6 +99,23 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 
 // -----
 
+// pd.cut into equal-width bins, edges from the batch's minimum and maximum.
+
+%x, %i = "test.op"() : () -> (tensor<?xf64>, tensor<?xi64>)
+%lo = pipeline.reduce "min" %x : tensor<?xf64> -> f64
+%hi = pipeline.reduce "max" %x : tensor<?xf64> -> f64
+%a = pipeline.reduce "min" %i : tensor<?xi64> -> i64
+%b = pipeline.reduce "max" %i : tensor<?xi64> -> i64
+%c = pipeline.cut_width %x, %lo, %hi bins 4 right : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+%k = pipeline.cut_width %i, %a, %b bins 3 include_lowest : (tensor<?xi64>, i64, i64) -> tensor<?xf64>
+
+// CHECK:      %c = pipeline.cut_width %x, %lo, %hi bins 4 right : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+// CHECK-NEXT: %k = pipeline.cut_width %i, %a, %b bins 3 include_lowest : (tensor<?xi64>, i64, i64) -> tensor<?xf64>
+
+// GENERIC:      %c = "pipeline.cut_width"(%x, %lo, %hi) <{bins = 4 : i64, right}> : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
+
+// -----
+
 // float32 values, as numpy computes on them: in float32 beside float32 values, bools and
 // numbers (NEP 50), in float64 beside float64 or int64 values.
 

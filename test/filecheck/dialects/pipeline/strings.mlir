@@ -10,6 +10,8 @@
 %k = pipeline.str_len %n : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 %p = pipeline.str_split_count %s : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 %q = pipeline.str_split_count %s sep "," : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+%a = pipeline.str_split_piece %s piece 0 : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+%z = pipeline.str_split_piece %s piece -2 sep "," : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %m = pipeline.str_match "contains" %f "ss" na "python" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %i = pipeline.str_match "endswith" %s "Ab" na "false" ignore_case : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
@@ -23,6 +25,8 @@
 // CHECK: pipeline.str_len %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 // CHECK: pipeline.str_split_count %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
 // CHECK: pipeline.str_split_count %{{.*}} sep "," : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+// CHECK: pipeline.str_split_piece %{{.*}} piece 0 : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+// CHECK: pipeline.str_split_piece %{{.*}} piece -2 sep "," : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 // CHECK: pipeline.str_match "contains" %{{.*}} "ss" na "python"
 // CHECK: pipeline.str_match "endswith" %{{.*}} "Ab" na "false" ignore_case
 // CHECK: pipeline.str_to_int %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
