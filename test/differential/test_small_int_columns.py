@@ -316,3 +316,34 @@ def test_a_narrow_array_of_another_dtype_runs_the_original(narrow_model) -> None
     other = rows.assign(u8=rows["u8"].astype(np.uint16))
     assert difference(model_on_matrix(other, narrow_model), compiled(other, narrow_model)) is None
     assert "1 call(s)" in compiled.explain().split("an input is not what")[1].splitlines()[0]
+
+
+def narrow_arrays(t: type, rows: int, seed: int) -> np.ndarray:
+    """``rows`` x 3 values of dtype ``t``, its extremes on the first rows."""
+    info = np.iinfo(t)
+    values = np.random.default_rng(seed).integers(info.min, info.max, (rows, 3), endpoint=True)
+    values[:2] = np.array([[info.min] * 3, [info.max] * 3])[: min(rows, 2)]
+    return values.astype(t)
+
+
+def halves(X):
+    return X * 0.5 - X / 3
+
+
+def doubled(X):
+    return X + X  # wraps in the narrow width
+
+
+@pytest.mark.parametrize("t", list(NARROW.values()))
+@pytest.mark.parametrize("fn", [halves, doubled])
+def test_a_narrow_array_argument_matches(fn: Callable, t: type) -> None:
+    """A 2-D narrow integer array argument is read as float64: only ops numpy gives float64
+    for are native; another dtype at run time (int16 for int8, int8 for the others) runs
+    the original."""
+    compiled = wm.compile(fn, example=(narrow_arrays(t, 50, 1),))
+    other = np.int16 if t is np.int8 else np.int8
+    batch = [narrow_arrays(t, n, n) for n in ROWS] + [narrow_arrays(t, 60, 3)[::-1],
+                                                      narrow_arrays(other, 60, 4)]  # fmt: skip
+    for X in batch:
+        assert difference(fn(X.copy()), compiled(X.copy())) is None
+    assert (fn is halves) == (not compiled.traced.python_fallbacks), compiled.explain()
