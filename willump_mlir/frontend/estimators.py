@@ -185,7 +185,7 @@ class EstimatorLowering:
             return self._leaf(est, method, x)
         except Unsupported as error:
             self.tracer.rollback(mark)
-            if given.ssa is None:  # an assembled frame: the caller builds it for Python
+            if given.ssa is None:  # an assembled frame, a narrow array: the caller builds it
                 raise
             return self._python(est, method, given, label, error.reason)
 
