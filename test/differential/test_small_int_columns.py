@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from notebook_check import same_on_batches
+from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import KBinsDiscretizer, PolynomialFeatures
 
@@ -316,6 +317,26 @@ def test_a_narrow_array_of_another_dtype_runs_the_original(narrow_model) -> None
     other = rows.assign(u8=rows["u8"].astype(np.uint16))
     assert difference(model_on_matrix(other, narrow_model), compiled(other, narrow_model)) is None
     assert "1 call(s)" in compiled.explain().split("an input is not what")[1].splitlines()[0]
+
+
+def forest_on_matrix(df, forest):
+    return forest.predict(df[["i32", "u8"]].to_numpy())
+
+
+def test_a_forest_reads_a_narrow_array_and_int64_beyond_2_53_runs_the_original() -> None:
+    """A tree compares float32: an int64 column (accepted where the example's was int32: numpy
+    computes on it as native code does) of magnitude 2^53 or more would be rounded twice
+    through float64, so such a batch runs the original."""
+    train = table(300, seed=1)
+    forest = RandomForestRegressor(5, random_state=0).fit(
+        train[["i32", "u32"]].to_numpy().astype(float) * 3e6, train["k"])  # fmt: skip
+    compiled = check(forest_on_matrix, forest)
+    native(compiled)
+    rows = table(40, seed=3)
+    huge = (np.arange(40) * 7919 + 2**53 + 1) * np.where(np.arange(40) % 2, 1, -1)
+    for batch in (rows.assign(i32=rows["i32"].astype(np.int64)), rows.assign(i32=huge)):
+        assert difference(forest_on_matrix(batch, forest), compiled(batch, forest)) is None
+    assert "1 call(s)" in compiled.explain().split("2^53 or more meets")[1].splitlines()[0]
 
 
 def narrow_arrays(t: type, rows: int, seed: int) -> np.ndarray:

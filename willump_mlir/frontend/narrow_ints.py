@@ -20,7 +20,7 @@ model reads it as an f64 batch where it predicts on the array as on its float64 
 %c = pipeline.select_columns %df ["age"] : ... -> !pipeline.frame<"age" : f64>  // Python's
 %m = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xi64>     // native
 %a = pipeline.take_column %m 0 : tensor<?x1xi64> -> tensor<?xi64>
-%x = pipeline.cast %m : tensor<?x1xi64> -> tensor<?x1xf64>                        // a model's
+%x = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xf64>     // a model's
 ```
 """
 
@@ -38,7 +38,6 @@ from xdsl.ir import BlockArgument, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
-    CastOp,
     FrameType,
     SelectColumnsOp,
     TakeColumnOp,
@@ -147,7 +146,9 @@ class NarrowInts:
         on the example differ, as for an estimator that keeps integers)."""
         from willump_mlir.selfcheck import difference  # (it imports the frontend)
 
-        assert x.narrow is not None and isinstance(x.value, np.ndarray)
+        read = x.narrow.owner if x.narrow is not None else None
+        if not isinstance(read, ToArrayOp) or not isinstance(x.value, np.ndarray):
+            raise Unsupported("a model reads a matrix, not a column")
         floats = x.value.astype(np.float64)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X does not have valid feature names")
@@ -155,7 +156,10 @@ class NarrowInts:
         if difference(real, converted) is not None:  # (a model's sums: DESIGN's tolerance)
             raise Unsupported(f"{type(est).__name__}.{method} computes on {x.value.dtype} "
                               f"otherwise than on float64 (giving {_dtype(real)})")  # fmt: skip
-        return Val(floats, self.tracer.emit(CastOp(x.narrow, f64)).result)
+        # read as float64 (the runtime's check of integers beyond 2^53, which a float32
+        # model would round otherwise than scikit-learn), as a model reads a frame
+        columns = [c.data for c in read.columns.data]
+        return Val(floats, self.tracer.emit(ToArrayOp(read.frame, columns, f64)).result)
 
     def lower(self, node: ast.expr, pieces: dict[int, Val],
               build: Callable[[], Val | None]) -> Val | None:  # fmt: skip
