@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from notebook_check import same_on_batches
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import KBinsDiscretizer, PolynomialFeatures
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
@@ -44,9 +46,10 @@ def table(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def batches() -> list[pd.DataFrame]:
-    """Every size of ``ROWS``, then 60 rows with ``i8`` as int16 and ``u8`` as int64 (not the
-    example's dtypes: the original runs)."""
-    found = [table(n, seed=n + 2) for n in ROWS]
+    """Every size of ``ROWS``, 60 rows in reverse order (an index that is not a range), then
+    60 rows with ``i8`` as int16 and ``u8`` as int64 (not the example's dtypes: the original
+    runs)."""
+    found = [table(n, seed=n + 2) for n in ROWS] + [table(60, seed=4).iloc[::-1]]
     rows = table(60, seed=3)
     found.append(rows.assign(i8=rows["i8"].astype(np.int16)))
     found.append(rows.assign(u8=rows["u8"].astype(np.int64)))
@@ -192,10 +195,176 @@ def test_another_dtype_than_the_example_runs_the_original() -> None:
     assert "2 call(s)" in compiled.explain().split("an input is not what")[1].splitlines()[0]
 
 
-def narrow_matrix(df):
-    return df[["i8", "u8"]].to_numpy() * 1.5
 
 
-def test_a_matrix_of_narrow_columns_runs_in_python_and_says_its_dtype() -> None:
-    compiled = check(narrow_matrix)
-    assert "the matrix is int16, which native code reads only as columns" in compiled.explain()
+# Arrays of narrow integer columns (``df[cols].to_numpy()``, ``.values``): read natively
+# widened to int64, used so only where numpy or scikit-learn computes on them as on int64.
+
+
+@pytest.fixture(scope="module")
+def features_and_ridge() -> tuple[PolynomialFeatures, KBinsDiscretizer, Ridge]:
+    """A new user's pipeline: polynomial features of floats, quantile bins of a float, an
+    int8 code column, stacked into a ridge regression (fitted on 300 rows)."""
+    train = table(300, seed=1).assign(f=lambda t: t["f"].fillna(0.5), g=lambda t: t["k"] / 7)
+    poly = PolynomialFeatures(2).fit(train[["f", "g"]].to_numpy())
+    bins = KBinsDiscretizer(4, encode="onehot-dense", strategy="quantile",
+                            quantile_method="averaged_inverted_cdf").fit(train[["g"]].to_numpy())
+    X = np.hstack([poly.transform(train[["f", "g"]].to_numpy()),
+                   bins.transform(train[["g"]].to_numpy()),
+                   train[["i8"]].to_numpy()])  # fmt: skip
+    return poly, bins, Ridge().fit(X, train["k"])
+
+
+def ridge_series(df, poly, bins, ridge):
+    a = poly.transform(np.column_stack([df["f"].fillna(0.5), df["k"] / 7]))
+    b = bins.transform(df[["k"]].to_numpy(dtype=float) / 7)
+    c = df[["i8"]].to_numpy()
+    X = np.hstack([a, b, c])
+    pred = ridge.predict(X)
+    return pd.Series(pred, index=df.index)
+
+
+def test_narrow_codes_stacked_into_a_model_are_native(features_and_ridge: tuple) -> None:
+    compiled = check(ridge_series, *features_and_ridge)
+    native(compiled)
+    rows = table(40, seed=11).iloc[::-1]
+    got, expected = compiled(rows, *features_and_ridge), ridge_series(rows, *features_and_ridge)
+    assert got.index.equals(expected.index) and got.dtype == expected.dtype
+    assert np.allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-9)  # DESIGN's
+
+
+@pytest.fixture(scope="module")
+def narrow_model() -> LogisticRegression:
+    train = table(300, seed=1)
+    return LogisticRegression().fit(train[["i8", "u8"]].to_numpy(), train["f"].fillna(0) > 0)
+
+
+def model_on_matrix(df, model):
+    return model.predict_proba(df[["i8", "u8"]].values)[:, 1]
+
+
+def int16_floats(df, model):
+    return df[["i8", "u8"]].to_numpy() * 1.5  # int16 in numpy, float64 either way
+
+
+def matrix_astype(df, model):
+    X = df[["u32", "u16"]].to_numpy()
+    return np.column_stack([X.astype(float), X.astype(np.float64) / 3, df[["f"]].to_numpy()])
+
+
+def frame_astype(df, model):
+    return df[["i8", "u16", "f"]].astype(float).to_numpy()
+
+
+def float_matrix(df, model):
+    return df[["i32", "u8"]].to_numpy(dtype=float) - df[["f", "k"]].to_numpy(dtype=float)
+
+
+def returned_matrix(df, model):
+    return df[["i8", "u8"]].values  # int16
+
+
+def returned_array(df, model):
+    return df["u16"].to_numpy()
+
+
+def assembled_matrix(df, model):
+    X = df[["i8", "u32"]].copy()
+    X["u8"] = df["u8"].fillna(0)
+    return model.predict(X[["i8", "u8"]].to_numpy())
+
+
+def assembled_values(df, model):
+    X = df[["i8"]].copy()
+    X["u8"] = df["u8"]
+    return X.values.astype(float) * 0.5
+
+
+@pytest.mark.parametrize("fn", [model_on_matrix, int16_floats, matrix_astype, frame_astype,
+                                float_matrix, assembled_matrix, assembled_values])  # fmt: skip
+def test_narrow_arrays_are_native_where_numpy_agrees(fn: Callable, narrow_model) -> None:
+    native(check(fn, narrow_model))
+
+
+@pytest.mark.parametrize("fn", [returned_matrix, returned_array])
+def test_a_returned_narrow_array_is_made_by_pandas(fn: Callable, narrow_model) -> None:
+    compiled = check(fn, narrow_model)
+    assert "array of int16 in its width: pandas makes it" in compiled.explain() or \
+        "array of uint16 in its width: pandas makes it" in compiled.explain()
+
+
+def narrow_stack(df, model):
+    return np.hstack([df[["i8"]].to_numpy(), df[["i16"]].to_numpy()])  # int16
+
+
+def mixed_narrow_stack(df, model):
+    return np.hstack([df[["i8"]].values, df[["u8"]].values]) + 0.5  # int16, then floats
+
+
+def wrapping_matrix(df, model):
+    return model.predict(df[["i8", "u8"]].to_numpy() * 200)  # int16 wraps
+
+
+@pytest.mark.parametrize("fn", [narrow_stack, mixed_narrow_stack, wrapping_matrix])
+def test_narrow_arrays_in_their_width_run_in_python(fn: Callable, narrow_model) -> None:
+    compiled = check(fn, narrow_model)
+    assert "otherwise than on int64" in compiled.explain(), compiled.explain()
+
+
+def test_a_narrow_array_of_another_dtype_runs_the_original(narrow_model) -> None:
+    compiled = wm.compile(model_on_matrix, example=(table(50), narrow_model))
+    rows = table(20)
+    other = rows.assign(u8=rows["u8"].astype(np.uint16))
+    assert difference(model_on_matrix(other, narrow_model), compiled(other, narrow_model)) is None
+    assert "1 call(s)" in compiled.explain().split("an input is not what")[1].splitlines()[0]
+
+
+def forest_on_matrix(df, forest):
+    return forest.predict(df[["i32", "u8"]].to_numpy())
+
+
+def test_a_forest_reads_a_narrow_array_and_int64_beyond_2_53_runs_the_original() -> None:
+    """A tree compares float32: an int64 column (accepted where the example's was int32: numpy
+    computes on it as native code does) of magnitude 2^53 or more would be rounded twice
+    through float64, so such a batch runs the original."""
+    train = table(300, seed=1)
+    forest = RandomForestRegressor(5, random_state=0).fit(
+        train[["i32", "u32"]].to_numpy().astype(float) * 3e6, train["k"])  # fmt: skip
+    compiled = check(forest_on_matrix, forest)
+    native(compiled)
+    rows = table(40, seed=3)
+    huge = (np.arange(40) * 7919 + 2**53 + 1) * np.where(np.arange(40) % 2, 1, -1)
+    for batch in (rows.assign(i32=rows["i32"].astype(np.int64)), rows.assign(i32=huge)):
+        assert difference(forest_on_matrix(batch, forest), compiled(batch, forest)) is None
+    assert "1 call(s)" in compiled.explain().split("2^53 or more meets")[1].splitlines()[0]
+
+
+def narrow_arrays(t: type, rows: int, seed: int) -> np.ndarray:
+    """``rows`` x 3 values of dtype ``t``, its extremes on the first rows."""
+    info = np.iinfo(t)
+    values = np.random.default_rng(seed).integers(info.min, info.max, (rows, 3), endpoint=True)
+    values[:2] = np.array([[info.min] * 3, [info.max] * 3])[: min(rows, 2)]
+    return values.astype(t)
+
+
+def halves(X):
+    return X * 0.5 - X / 3
+
+
+def doubled(X):
+    return X + X  # wraps in the narrow width
+
+
+@pytest.mark.parametrize("t", list(NARROW.values()))
+@pytest.mark.parametrize("fn", [halves, doubled])
+def test_a_narrow_array_argument_matches(fn: Callable, t: type) -> None:
+    """A 2-D narrow integer array argument is read as float64: only ops numpy gives float64
+    for are native; another dtype at run time (int16 for int8, int8 for the others) runs
+    the original."""
+    compiled = wm.compile(fn, example=(narrow_arrays(t, 50, 1),))
+    other = np.int16 if t is np.int8 else np.int8
+    batch = [narrow_arrays(t, n, n) for n in ROWS] + [narrow_arrays(t, 60, 3)[::-1],
+                                                      narrow_arrays(other, 60, 4)]  # fmt: skip
+    for X in batch:
+        assert difference(fn(X.copy()), compiled(X.copy())) is None
+    assert (fn is halves) == (not compiled.traced.python_fallbacks), compiled.explain()

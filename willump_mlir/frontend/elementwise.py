@@ -42,6 +42,7 @@ from willump_mlir.dialects.pipeline import (
 )
 
 from .frames import is_frame
+from .narrow_ints import widened
 from .nullable import is_nullable
 from .spec import Unsupported
 from .types import represents
@@ -378,10 +379,13 @@ class Elementwise:
             if name not in dtypes:
                 items.append(item)
                 continue
-            if _dense(item) is None or item.columns is not None or item.category is not None:
+            # a narrow integer column: a cast converts its values as their int64 ones
+            column = widened(item) if item.narrow is not None \
+                else Val(frame.value[name], item.ssa)  # type: ignore[index]  # fmt: skip
+            if item.narrow is None and (_dense(item) is None or item.columns is not None
+                                        or item.category is not None):  # fmt: skip
                 raise Unsupported(f"astype of the frame's column {name!r} is not compiled")
-            cast = self.tracer._astype(Val(frame.value[name], item.ssa),  # type: ignore[index]
-                                       [Val(dtypes[name])], {}, value[name])  # fmt: skip
+            cast = self.tracer._astype(column, [Val(dtypes[name])], {}, value[name])
             if cast is None:
                 raise Unsupported(f"astype({dtypes[name]!r}) of the frame's column {name!r} "
                                   "is not compiled")  # fmt: skip

@@ -166,8 +166,10 @@ class EstimatorLowering:
 
     def call(self, est: object, method: str, x: Val, label: str) -> Val:
         """Emit ``est.method(x)``; what cannot be compiled becomes a Python op."""
-        mark = self.tracer.mark()
+        mark, given = self.tracer.mark(), x
         try:
+            if x.narrow is not None:  # narrow integers, converted as scikit-learn does
+                x = self.tracer.narrow.as_floats(est, method, x)
             if x.assembled:
                 return self._assembled(est, method, x, label)
             if x.ssa is None:
@@ -183,9 +185,9 @@ class EstimatorLowering:
             return self._leaf(est, method, x)
         except Unsupported as error:
             self.tracer.rollback(mark)
-            if x.ssa is None:  # an assembled frame: the caller builds it for Python
+            if given.ssa is None:  # an assembled frame, a narrow array: the caller builds it
                 raise
-            return self._python(est, method, x, label, error.reason)
+            return self._python(est, method, given, label, error.reason)
 
     def _assembled(self, est: object, method: str, x: Val, label: str) -> Val:
         """``est.method(x)`` of an assembled frame ``x`` (``frontend.frames``), which is

@@ -9,29 +9,43 @@ which converts its operands to one loop dtype exactly, and its result on the exa
 the dtype and values it has on the int64 values (``int8 * 2.5``, ``int8 > 3``, ``int8 +
 int64``, ``uint32 / 7``). Otherwise the op runs in Python on the column itself.
 
+An array of such columns (``df[cols].to_numpy()``, ``.values``: pandas' common dtype, int16
+of int8 and uint8) is read alike, as one i64 batch of the columns; pandas makes the array
+only for Python code that reads it. The same rule decides the ops on it (``np.hstack`` with
+floats, ``astype(float)``; of int8 and int16 numpy stays int16, which runs in Python), and a
+model reads it as an f64 batch where it predicts on the array as on its float64 conversion
+(scikit-learn converts integers to floats of any width alike).
+
 ```mlir
 %c = pipeline.select_columns %df ["age"] : ... -> !pipeline.frame<"age" : f64>  // Python's
 %m = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xi64>     // native
 %a = pipeline.take_column %m 0 : tensor<?x1xi64> -> tensor<?xi64>
+%x = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xf64>     // a model's
 ```
 """
 
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import i64
-from xdsl.ir import BlockArgument
+from xdsl.dialects.builtin import f64, i64
+from xdsl.ir import BlockArgument, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
-from willump_mlir.dialects.pipeline import SelectColumnsOp, TakeColumnOp, ToArrayOp
+from willump_mlir.dialects.pipeline import (
+    FrameType,
+    SelectColumnsOp,
+    TakeColumnOp,
+    ToArrayOp,
+)
 
 from .spec import Unsupported
-from .values import Val
+from .values import Pending, Val
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -100,40 +114,107 @@ class NarrowInts:
         widened = self.tracer.emit(TakeColumnOp(matrix, 0)).result
         return Val(value, carried, narrow=widened)
 
+    def array(self, frame: Val, value: np.ndarray, text: str) -> Val:
+        """``frame.to_numpy()`` or ``.values`` (``value`` on the example, ``text`` the code)
+        of narrow integer columns of a frame argument, whose common dtype ``value`` has
+        (int8 and uint8 give int16): kept as the frame until Python code reads the array
+        (pandas makes it then), its columns widened to an i64 batch for native ops. Each
+        column converts exactly to ``value``'s dtype, so the batch holds the array's values."""
+        columns = frame.items if frame.columns is not None else [frame]
+        dtypes = list(frame.value.dtypes) if isinstance(frame.value, pd.DataFrame) \
+            else [getattr(frame.value, "dtype", None)]  # fmt: skip
+        if not all(is_narrow(d) and np.can_cast(d, value.dtype) for d in dtypes):  # type: ignore[arg-type]
+            raise Unsupported(f"the array is {value.dtype} of columns of dtypes "
+                              f"{', '.join(map(str, dtypes))}, which native code does not "
+                              "read as such")  # fmt: skip
+        if frame.narrow is not None:  # a narrow column's values
+            matrix = frame.narrow
+        else:
+            source, names = _argument_columns(frame, columns or [])
+            matrix = self.tracer.emit(ToArrayOp(source, names, i64)).result
+        reason = (f"numpy computes on an array of {value.dtype} in its width: pandas makes "
+                  "it for the code that reads it as it is")  # fmt: skip
+        pending = Pending("to_numpy", frame, {}, _to_numpy, text, reason)
+        return Val(value, pending=pending, narrow=matrix)
+
+    def as_floats(self, est: object, method: str, x: Val) -> Val:
+        """``x``, a narrow integer array, as the f64 batch ``est.method`` reads, where it
+        computes on ``x`` as on its float64 conversion (scikit-learn's ``check_array`` makes
+        integers float64 or float32, whatever their width; ``Unsupported`` where the results
+        on the example differ, as for an estimator that keeps integers)."""
+        from willump_mlir.selfcheck import difference  # (it imports the frontend)
+
+        read = x.narrow.owner if x.narrow is not None else None
+        if not isinstance(read, ToArrayOp) or not isinstance(x.value, np.ndarray):
+            raise Unsupported("a model reads a matrix, not a column")
+        floats = x.value.astype(np.float64)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+            real, converted = getattr(est, method)(x.value), getattr(est, method)(floats)
+        if difference(real, converted) is not None:  # (a model's sums: DESIGN's tolerance)
+            raise Unsupported(f"{type(est).__name__}.{method} computes on {x.value.dtype} "
+                              f"otherwise than on float64 (giving {_dtype(real)})")  # fmt: skip
+        # read as float64 (the runtime's check of integers beyond 2^53, which a float32
+        # model would round otherwise than scikit-learn), as a model reads a frame
+        columns = [c.data for c in read.columns.data]
+        return Val(floats, self.tracer.emit(ToArrayOp(read.frame, columns, f64)).result)
+
     def lower(self, node: ast.expr, pieces: dict[int, Val],
               build: Callable[[], Val | None]) -> Val | None:  # fmt: skip
         """``build()`` of ``node`` with its narrow pieces widened to int64, standing for its
         value on the example if numpy computes that alike (``Unsupported`` if not)."""
         real = self.tracer.evaluate(node, pieces)
         narrow = {k: v for k, v in pieces.items() if _holds_narrow(v)}
-        pieces.update({k: _widened(v) for k, v in narrow.items()})
+        pieces.update({k: widened(v) for k, v in narrow.items()})
         try:
-            val = build()
-            widened = self.tracer.evaluate(node, pieces)
+            on_int64 = self.tracer.evaluate(node, pieces)
+            val = build() if _same(real, on_int64) else None
         finally:
             pieces.update(narrow)
-        if val is None or val.ssa is None or val.narrow is not None or val.items is not None:
-            return None
-        if not _same(real, widened):
+        if not _same(real, on_int64):
             columns = _narrow_columns(narrow.values())
             dtypes = ", ".join(sorted({str(v.value.dtype) for v in columns}))  # type: ignore[attr-defined]
             raise Unsupported(
                 f"numpy computes on {dtypes} otherwise than on int64 (giving "
-                f"{_dtype(real)} where int64 gives {_dtype(widened)}): it wraps or keeps "
+                f"{_dtype(real)} where int64 gives {_dtype(on_int64)}): it wraps or keeps "
                 "the narrow width"
             )
+        if val is None or val.ssa is None or val.narrow is not None or val.items is not None:
+            return None
         return Val(real, val.ssa)
 
 
-def _widened(val: Val) -> Val:
-    """A narrow column as an int64 column of the same values (and index); a list or tuple
-    with its narrow columns so."""
+def widened(val: Val) -> Val:
+    """A narrow column or array as an int64 one of the same values (and index); a list or
+    tuple with its narrow columns so."""
     if val.narrow is not None:
         return Val(val.value.astype(np.int64), val.narrow)  # type: ignore[attr-defined]
     if not _holds_narrow(val):
         return val
-    items = [_widened(i) for i in val.items or ()]
+    items = [widened(i) for i in val.items or ()]
     return Val(type(val.value)(i.value for i in items), items=items)  # type: ignore[call-arg]
+
+
+def _argument_columns(frame: Val, columns: list[Val]) -> tuple[SSAValue, list[str]]:
+    """The frame argument and the names of its narrow columns ``frame`` (a selection of it,
+    or an assembled frame of ``columns``) is of (``Unsupported`` for another frame)."""
+    places = []
+    if frame.ssa is not None and isinstance(frame.ssa.type, FrameType):
+        places = [resolve_column(frame.ssa, n) for n, _ in frame.ssa.type.columns]
+    elif all(c.narrow is not None and isinstance(c.narrow.owner, TakeColumnOp) for c in columns):
+        read = [c.narrow.owner.input.owner for c in columns]  # type: ignore[union-attr]
+        if all(isinstance(r, ToArrayOp) for r in read):
+            places = [(r.frame, r.columns.data[0].data) for r in read]  # type: ignore[union-attr]
+    if not places or len({s for s, _ in places}) != 1 \
+            or not isinstance(places[0][0], BlockArgument) \
+            or not all(isinstance(c, str) for _, c in places):  # fmt: skip
+        raise Unsupported("an array of narrow integer columns of a frame made at run time is "
+                          "not read natively (only of an argument's columns)")  # fmt: skip
+    return places[0][0], [c for _, c in places]  # type: ignore[misc]
+
+
+def _to_numpy(frame: pd.DataFrame | pd.Series) -> np.ndarray:
+    return frame.to_numpy()
 
 
 def _narrow_columns(pieces: Iterable[Val]) -> list[Val]:

@@ -1237,12 +1237,14 @@ class Tracer:
                 value = self.evaluate(node, pieces)
                 if node.attr == "values" and isinstance(value, np.ndarray):
                     self.vocab.check_stable(base.items, ".values")
+                    if is_narrow(value.dtype):  # (``frontend.narrow_ints``)
+                        return self.narrow.array(base, value, ast.unparse(node))
                     return self.frames.matrix(base, value)
                 if isinstance(value, pd.Series) and node.attr in base.columns:
                     return self.frames.column(base, node.attr)
                 return None
             if node.attr == "values" and isinstance(typ, FrameType):
-                return self._to_array(base, self.evaluate(node, pieces))
+                return self._to_array(base, self.evaluate(node, pieces), ast.unparse(node))
             if node.attr == "values" and isinstance(typ, TensorType):
                 return self._as_array(base, self.evaluate(node, pieces))
             if isinstance(typ, FrameType) and isinstance(base.value, pd.DataFrame):
@@ -1280,9 +1282,10 @@ class Tracer:
             raise Unsupported("the pandas object is made in Python, so is its array")
         return Val(value, val.ssa)
 
-    def _to_array(self, frame: Val, value: object) -> Val:
+    def _to_array(self, frame: Val, value: object, text: str) -> Val:
         """``frame.to_numpy()``: f64, or i64/i1/f32 when pandas gives an int64, bool or
-        float32 array (of float32 columns only)."""
+        float32 array (of float32 columns only); of narrow integer columns, their values
+        widened to i64 (``text``: the code, should pandas make the array for Python)."""
         element = element_type(value.dtype) if isinstance(value, np.ndarray) else None
         kinds = {i64: "iu", i1: "b"}.get(element, "")  # type: ignore[call-overload]
         if (
@@ -1297,10 +1300,8 @@ class Tracer:
             names = [n for n, _ in typ.columns]
             if all(not isinstance(resolve_column(source, n)[1], int) for n in names):
                 return self._checked(ToArrayOp(source, names, element), value)
-        dtype = getattr(value, "dtype", None)
-        if is_narrow(dtype):
-            raise Unsupported(f"the matrix is {dtype}, which native code reads only as columns "
-                              "widened to int64 (numpy computes on it in its width)")  # fmt: skip
+        if is_narrow(getattr(value, "dtype", None)):  # read widened (``frontend.narrow_ints``)
+            return self.narrow.array(frame, value, text)  # type: ignore[arg-type]
         val = self.estimators.as_array(frame)
         if not represents(val.ssa.type, value):
             raise Unsupported(f"the array is {type_of(value)}, not {val.ssa.type}")
@@ -1326,7 +1327,7 @@ class Tracer:
         selected = frame.value[[name]]
         column = self._to_array(
             Val(selected, self.emit(SelectColumnsOp(frame.ssa, [name])).result),
-            selected.to_numpy(),
+            selected.to_numpy(), f"{name!r} column",
         )
         return self._checked(TakeColumnOp(column.ssa, 0), value)
 
@@ -1758,7 +1759,7 @@ class Tracer:
                     return None
                 value = self.evaluate(node, pieces)
                 if isinstance(typ, FrameType):
-                    return self._to_array(receiver, value)
+                    return self._to_array(receiver, value, ast.unparse(node))
                 if isinstance(typ, TensorType) and type_of(value) == typ:
                     return self._as_array(receiver, value)
             if attr == "astype":
@@ -1792,9 +1793,9 @@ class Tracer:
                 source = x.pending.source  # the same rows, the other columns
                 kept = source.value.drop(columns=[x.pending.options["keys"]])  # type: ignore[union-attr]
                 x = self.frames.subset(source, kept) or self.materialize(x)
-            elif x.pending is not None:
+            elif x.pending is not None and x.narrow is None:  # (narrow: read widened)
                 x = self.materialize(x)
-            if x.ssa is None and x.columns is None:
+            if x.ssa is None and x.columns is None and x.narrow is None:
                 return None
             value = self.evaluate(node, pieces)
             val = self._model_call(receiver.value, attr, x, ast.unparse(node.func.value))
@@ -2038,6 +2039,8 @@ class Tracer:
             value = self.evaluate(node, pieces)
             if dtype.value is None:  # pandas' common dtype of the columns
                 self.vocab.check_stable(receiver.items, ".to_numpy()")
+            if dtype.value is None and is_narrow(getattr(value, "dtype", None)):
+                return self.narrow.array(receiver, value, ast.unparse(node))  # type: ignore[arg-type]
             if isinstance(value, np.ndarray) and (value.dtype == np.float64 or (
                 dtype.value is None and value.dtype == np.float32
             )):  # fmt: skip
