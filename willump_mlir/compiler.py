@@ -17,6 +17,7 @@ options of its own (``StagedModule.passes``) instead of the default one.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -26,6 +27,7 @@ from xdsl.dialects import arith, builtin, cf, func, llvm, math, memref, scf
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Dialect
 from xdsl.passes import ModulePass
+from xdsl.printer import Printer
 
 from willump_mlir.blobs import BlobStore, pipeline_dialect
 from willump_mlir.dialects import get_all_dialects
@@ -105,12 +107,21 @@ class StagedModule:
         found = self.passes.get(make_pass.name)
         return found if isinstance(found, make_pass) else make_pass()
 
-    def text(self, stage: str) -> str:
-        """The textual IR of ``stage``."""
+    def text(self, stage: str, *, blobs: bool = False) -> str:
+        """The textual IR of ``stage``; with ``blobs``, followed by the data of the blobs it
+        references (``{-# dialect_resources: { pipeline: {...} } #-}``), as ``willump-opt``
+        prints it: text that ``willump-opt`` can run the next stage's passes on, where
+        they read blob data (a linear model's coefficients, a vocabulary)."""
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
         if stage == "llvm-ir":
             if self.llvm_ir is None:
                 self.llvm_ir = module_to_llvm_ir(self.module("llvm"), self.blobs)
             return self.llvm_ir
-        return str(self.module(stage))
+        if not blobs:
+            return str(self.module(stage))
+        text = io.StringIO()
+        printer = Printer(stream=text)
+        printer.print_op(self.module(stage))
+        printer.print_metadata(context(self.blobs).loaded_dialects)
+        return text.getvalue()

@@ -74,7 +74,9 @@ def stages(lending_club, tmp_path_factory) -> SimpleNamespace:
         "mixed": wm.compile(mixed, example=(example, model)),
         "ordinal": wm.compile(ordinal, example=(example, encoder)),
     }
-    texts = {(name, stage): c.ir(stage) for name, c in compiled.items() for stage in MLIR_STAGES}
+    # with the blobs' data: the lowering reads some (a linear model's coefficients)
+    texts = {(name, stage): c.ir(stage, blobs=True)
+             for name, c in compiled.items() for stage in MLIR_STAGES}  # fmt: skip
     jobs: dict[tuple, list[str]] = {}
     for name in compiled:
         for stage in MLIR_STAGES:
@@ -98,6 +100,15 @@ def test_stage_parses_back(stages, name, stage) -> None:
     assert result.returncode == 0, result.err[-3000:]
     # printing the parsed module gives the same text back
     assert result.out.strip() == text.strip()
+
+
+def test_ir_prints_the_blobs_data_only_when_asked(stages) -> None:
+    compiled = stages.compiled["lending_club"]
+    assert "dialect_resources" not in compiled.ir("feature")
+    with_blobs = stages.texts[("lending_club", "feature")]
+    assert with_blobs.startswith(compiled.ir("feature").rstrip())
+    assert "dialect_resources: {\n    pipeline: {" in with_blobs
+    assert "logisticregression_coef_" in with_blobs.split("dialect_resources")[1]
 
 
 @pytest.mark.parametrize("name", NAMES)

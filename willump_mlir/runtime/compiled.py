@@ -1301,9 +1301,10 @@ class NativeProgram:
     # endregion
     # region Inspection
 
-    def ir(self, stage: str = "pipeline") -> str:
-        """The textual IR at ``stage``: pipeline, feature, cascade, scf, llvm or llvm-ir."""
-        return self.staged.text(stage)
+    def ir(self, stage: str = "pipeline", *, blobs: bool = False) -> str:
+        """The textual IR at ``stage``: pipeline, feature, cascade, scf, llvm or llvm-ir;
+        ``blobs``: with the data of the blobs it references, for ``willump-opt``."""
+        return self.staged.text(stage, blobs=blobs)
 
     # endregion
 

@@ -201,11 +201,12 @@ class OptimizedProgram:
 
     # region Inspection
 
-    def ir(self, stage: str = "cascade") -> str:
-        """``cascade``: the scheduled cascade; other stages: the exact pipeline's IR."""
+    def ir(self, stage: str = "cascade", *, blobs: bool = False) -> str:
+        """``cascade``: the scheduled cascade (without blob data); other stages: the exact
+        pipeline's IR (``blobs``: as ``CompiledPipeline.ir``)."""
         if stage == "cascade" and self.cascade_ir is not None:
             return self.cascade_ir
-        return self.exact.ir(stage)
+        return self.exact.ir(stage, blobs=blobs)
 
     def report(self, plot: str | None = None) -> str:
         """Groups, costs, importances, the chosen cascade, settled rows, speedup and bound;
