@@ -8,10 +8,11 @@ scored = wm.ray.predict(ray.data.read_parquet("rows/"), compiled, output="p_bad"
 scored.write_parquet("scored/")
 ```
 
-The pipeline is put in the object store once (with the batch function: ``Scorer``); each
-Ray task gets it as an argument and unpickles it (``persist.unpickle``: machine code bound
-without LLVM on a host of the same target, the same object again for every later task of
-that worker process). Batches arrive as Arrow
+The pipeline's pickled state is put in the object store once per driver (``shipped``);
+the batch function (``Scorer``) carries its reference and digest, and the first task of
+each worker process fetches it and unpickles it (``persist.unpickle``: machine code bound
+without LLVM on a host of the same target); the process's later tasks find the pipeline by
+its digest and fetch nothing. Batches arrive as Arrow
 tables and reach the kernels without a DataFrame and without copies where Arrow allows it:
 numeric columns without nulls and the bytes of string columns are read in place (see
 ``runtime.marshal.arrow_columns``). Each task uses the CPUs Ray assigned it
@@ -21,6 +22,7 @@ numeric columns without nulls and the bytes of string columns are read in place 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -155,14 +157,57 @@ def numpy_dtype(name: str) -> np.dtype:
     return dtype if dtype.kind in "biufcmM" else np.dtype(object)
 
 
+@dataclass(frozen=True)
+class Shipped:
+    """A pipeline's pickled state (``persist.Portable``) in Ray's object store: its
+    reference, and its digest, by which a worker process finds the pipeline it unpickled
+    before without fetching the state again."""
+
+    state: Any  # ray.ObjectRef[persist.Portable]
+    digest: str
+
+    def pipeline(self) -> Pipeline:
+        from willump_mlir import persist
+
+        known = persist.unpickled(self.digest)
+        if known is not None:
+            return known
+        import ray
+
+        return persist.unpickle(ray.get(self.state))
+
+
+#: States put in the object store by this driver: (digest, job, node) -> reference, most
+#: recent last. A new ``ray.init`` (another job or node id) puts them again.
+_SHIPPED: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+SHIPPED_KEPT = 4
+
+
+def shipped(pipeline: Pipeline) -> Shipped:
+    """``pipeline``'s state in the object store (``ray.put`` once per driver and Ray
+    session, ``persist.portable`` once per pipeline): a job after the first ships nothing.
+    The last ``SHIPPED_KEPT`` states stay there while the driver runs."""
+    import ray
+
+    from willump_mlir import persist
+
+    state = persist.portable(pipeline)
+    context = ray.get_runtime_context()
+    key = (state.digest(), context.get_job_id(), context.get_node_id())
+    if key not in _SHIPPED:
+        _SHIPPED[key] = ray.put(state)
+        while len(_SHIPPED) > SHIPPED_KEPT:
+            _SHIPPED.popitem(last=False)
+    _SHIPPED.move_to_end(key)
+    return Shipped(_SHIPPED[key], key[0])
+
+
 class Scorer:
-    """The function ``map_batches`` runs on each Arrow batch. It carries the pipeline's
-    pickled state (``persist.portable``), which Ray Data puts in the object store once with
-    the function and hands every task as an argument (fetched before the task runs, so no
-    task blocks in ``ray.get``; its megabytes read in place, see ``Portable.__reduce_ex__``);
-    the first batch of a task unpickles it, which gives the worker process's pipeline again
-    after its first task (``persist.unpickle``). ``pipeline``: a compiled or optimized
-    pipeline, its ``Portable`` state (how an actor pool's actors get it), or a function."""
+    """The function ``map_batches`` runs on each Arrow batch. ``pipeline``: a compiled or
+    optimized pipeline, its pickled state (``persist.Portable``), or that state in the object
+    store (``Shipped``, what ``predict`` passes, and its actor pools' constructor argument);
+    or a plain function. The first batch of a worker process's first task unpickles the
+    pipeline (``persist.unpickle``), which every later task of that process finds again."""
 
     def __init__(
         self, pipeline: Any, feeds: list[Feed], output: str | Sequence[str],
@@ -170,8 +215,8 @@ class Scorer:
     ):  # fmt: skip
         from willump_mlir import persist
 
-        if isinstance(pipeline, persist.Portable):
-            self.state: persist.Portable | None = pipeline
+        if isinstance(pipeline, persist.Portable | Shipped):
+            self.state: persist.Portable | Shipped | None = pipeline
         else:
             self.state = persist.portable(pipeline) if isinstance(pipeline, Pipeline) else None
         self.function = None if self.state is not None else pipeline  # a plain function
@@ -221,6 +266,8 @@ class Scorer:
         from willump_mlir import persist
 
         try:
+            if isinstance(self.state, Shipped):
+                return self.state.pipeline()
             return persist.unpickle(self.state)
         except Exception as error:  # a user error, not retried: every task would fail
             raise InputError(
@@ -269,9 +316,10 @@ def predict(
                          "output=")  # fmt: skip
     from ray.data import ActorPoolStrategy
 
-    scorer: Any = Scorer(pipeline, plan, output, batch_size)
+    state = shipped(pipeline)
+    scorer: Any = Scorer(state, plan, output, batch_size)
     if isinstance(map_batches.get("compute"), ActorPoolStrategy):  # Ray builds a class there
-        map_batches["fn_constructor_args"] = (scorer.state, plan, output, batch_size)
+        map_batches["fn_constructor_args"] = (state, plan, output, batch_size)
         scorer = Scorer
     return dataset.map_batches(
         scorer, batch_format="pyarrow", batch_size=None, num_cpus=num_cpus,

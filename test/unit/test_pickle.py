@@ -70,6 +70,25 @@ def test_data_only_calls_and_the_same_object_per_process() -> None:
     assert restored.__dask_tokenize__() == compiled.__dask_tokenize__()
 
 
+def test_a_pipeline_is_pickled_once_per_signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pickling a pipeline again (each Ray Data job, each Dask graph) reuses its state; a
+    signing key set since gives a state signed with it, and the unsigned one comes back
+    when the key is gone again."""
+    fn, example, fresh = build("tabular")
+    compiled = wm.compile(fn, example=example)
+    monkeypatch.delenv(persist.SIGNING_KEY, raising=False)
+    state = persist.portable(compiled)
+    assert persist.portable(compiled) is state
+    monkeypatch.setenv(persist.SIGNING_KEY, "a key")
+    signed = persist.portable(compiled)
+    assert signed is not state and signed.files[persist.CHECKSUMS] != state.files[persist.CHECKSUMS]
+    assert persist.portable(compiled) is signed
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(compiled))(*fresh[:1]),
+                                  compiled(*fresh))  # fmt: skip
+    monkeypatch.delenv(persist.SIGNING_KEY)
+    assert persist.portable(compiled).files == state.files
+
+
 def test_another_target_compiles_the_ir(tmp_path: Path) -> None:
     fn, example, fresh = build("trees")
     compiled = wm.compile(fn, example=example)

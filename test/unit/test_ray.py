@@ -145,6 +145,33 @@ def test_an_actor_pool_scores_as_tasks_do() -> None:
     np.testing.assert_array_equal(scored(out), compiled(docs, vectorizer, model))
 
 
+@ray.remote
+def unpickled_once(state: wm.ray.Shipped) -> bool:
+    """Whether the worker process's pipeline is then found by the state's digest, without
+    fetching the state, and is the one a second call gives."""
+    from willump_mlir import persist
+
+    first = state.pipeline()
+    return persist.unpickled(state.digest) is first and state.pipeline() is first
+
+
+def test_jobs_after_the_first_ship_nothing() -> None:
+    """A second job with the same pipeline puts nothing in the object store: its Scorer
+    carries the reference the first put there (``wm.ray.shipped``), and a worker process
+    finds the pipeline it unpickled by the state's digest."""
+    fn, example, (docs, vectorizer, model) = build("text")
+    compiled = wm.compile(fn, example=example)
+    first = wm.ray.shipped(compiled)
+    dataset = blocks(pd.DataFrame({"docs": docs}), 4)
+    out = wm.ray.predict(dataset, compiled)
+    np.testing.assert_array_equal(scored(out), compiled(docs, vectorizer, model))
+    again = wm.ray.shipped(compiled)
+    assert again.state == first.state and again.digest == first.digest
+    assert len(pickle.dumps(wm.ray.Scorer(again, [], "p"))) < 4096  # a reference, not the state
+    assert ray.get(unpickled_once.remote(again), timeout=120)
+    np.testing.assert_array_equal(scored(wm.ray.predict(dataset, compiled)), scored(out))
+
+
 def both_probabilities(frame: pd.DataFrame, scaler: Any, model: Any) -> Any:
     x = scaler.transform(frame[["a", "b", "c"]].to_numpy())
     return model.predict_proba(np.hstack([x, np.log1p(np.abs(x))]))
