@@ -946,9 +946,10 @@ def _candidate(data: dict[str, Any]) -> Candidate:
 _UNPICKLED: OrderedDict[str, CompiledPipeline | OptimizedPipeline] = OrderedDict()
 UNPICKLED_KEPT = 16
 _UNPICKLED_LOCK = threading.Lock()
-#: Each pipeline's pickled state, with the digest of the signing key it was signed under: a
-#: pipeline is fixed when it is compiled, so pickling it again (each Ray Data job, each Dask
-#: graph) reuses its state where it cost ~70 ms and ~18 MB of copies (text pipelines).
+#: Each pipeline's pickled state, with the digest of the signing key it was signed under,
+#: kept while the pipeline lives: a pipeline is fixed when it is compiled, so pickling it
+#: again (each Ray Data job, each Dask graph) reuses its state where it cost ~70 ms and ~18
+#: MB of copies (the text pipeline).
 _PORTABLE: weakref.WeakKeyDictionary[Any, tuple[str, Portable]] = weakref.WeakKeyDictionary()
 
 

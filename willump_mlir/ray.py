@@ -22,6 +22,7 @@ numeric columns without nulls and the bytes of string columns are read in place 
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -180,6 +181,7 @@ class Shipped:
 #: States put in the object store by this driver: (digest, job, node) -> reference, most
 #: recent last. A new ``ray.init`` (another job or node id) puts them again.
 _SHIPPED: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+_SHIPPED_LOCK = threading.Lock()
 SHIPPED_KEPT = 4
 
 
@@ -194,12 +196,13 @@ def shipped(pipeline: Pipeline) -> Shipped:
     state = persist.portable(pipeline)
     context = ray.get_runtime_context()
     key = (state.digest(), context.get_job_id(), context.get_node_id())
-    if key not in _SHIPPED:
-        _SHIPPED[key] = ray.put(state)
-        while len(_SHIPPED) > SHIPPED_KEPT:
-            _SHIPPED.popitem(last=False)
-    _SHIPPED.move_to_end(key)
-    return Shipped(_SHIPPED[key], key[0])
+    with _SHIPPED_LOCK:
+        if key not in _SHIPPED:
+            _SHIPPED[key] = ray.put(state)
+            while len(_SHIPPED) > SHIPPED_KEPT:
+                _SHIPPED.popitem(last=False)
+        _SHIPPED.move_to_end(key)
+        return Shipped(_SHIPPED[key], key[0])
 
 
 class Scorer:
