@@ -5,7 +5,8 @@ compare outcomes (the original's result, or its exception class)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import willump_mlir as wm
+from willump_mlir import optimizer
 from willump_mlir.selfcheck import difference
 
 
@@ -108,3 +110,20 @@ def same_outcome(compiled: Any, original: Any, *args: Any, argument: str) -> Exc
     else:
         assert (np.asarray(got) == np.asarray(expected)).all()
     return None
+
+
+@contextmanager
+def costs_counted(rows: list[int], seconds_a_row: float = 1e-4) -> Iterator[None]:
+    """``wm.optimize`` timing a call as ``seconds_a_row`` for each row a Python step counts
+    in ``rows[0]`` during it, plus a microsecond a call, instead of the wall clock: its
+    choices (group costs, the cheap subsets, the top-K scorer, the cascade's speedup) then
+    follow the rows that reach the expensive step, whatever the machine's load."""
+
+    def counted(run: Callable[[], Any], repeats: int = 5) -> float:
+        before = rows[0]
+        run()
+        return (rows[0] - before) * seconds_a_row + 1e-6
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimizer, "time_call", counted)
+        yield

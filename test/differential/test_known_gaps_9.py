@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_check import same_on_batches
+from notebook_check import costs_counted, same_on_batches
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 import willump_mlir as wm
@@ -83,10 +83,15 @@ def optimized() -> tuple[OptimizedPipeline, OptimizedPipeline, Any, Any, pd.Data
     labels = (rng.random(len(target)) < 1 / (1 + np.exp(-target))).astype(int)
     classifier = LogisticRegression().fit(x[:1500], labels[:1500])
     regressor = Ridge().fit(x[:1500], target[:1500])
-    cascade = _optimize(classify, classifier, labels, frame)
+    with costs_counted(COUNT):  # the Python group costs 100 µs a row, the rest nothing
+        cascade = _optimize(classify, classifier, labels, frame)
+        scorer = _optimize(regress, regressor, target, frame)
     assert cascade.cascaded, cascade.report()
-    scorer = _optimize(regress, regressor, target, frame)
     assert scorer.approx is not None and scorer.curve is not None, scorer.report()
+    for fast in (cascade, scorer):  # the cheap programs leave out the Python group
+        assert fast.findings.chosen is not None, fast.report()
+        names = [fast.findings.groups[g].name for g in fast.findings.chosen.groups]
+        assert not any(n.startswith("python expensive") for n in names), fast.report()
     return cascade, scorer, classifier, regressor, frame[2500:].reset_index(drop=True)
 
 
