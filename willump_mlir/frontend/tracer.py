@@ -1909,18 +1909,9 @@ class Tracer:
                 or not 1 <= typ.get_shape()[1] <= _MAX_UNROLL:  # fmt: skip
             raise Unsupported(f"{which}(axis=1) of {typ} is not compiled (it is of float64 rows)")
         assert x.ssa is not None
-        columns = [Val(x.value[:, j], self.emit(TakeColumnOp(x.ssa, j)).result)
-                   for j in range(typ.get_shape()[1])]  # fmt: skip
+        columns = [self.emit(TakeColumnOp(x.ssa, j)).result for j in range(typ.get_shape()[1])]
         function = "fmax" if which == "max" else "fmin"
-        result, nan = columns[0], None
-        for column in columns[1:]:
-            folded = getattr(np, function)(result.value, column.value)
-            result = self.binary_of(function, result, column, folded, numpy=True)
-        for column in columns:
-            missing = self.emit(BinaryOp("ne", column.ssa, column.ssa)).result
-            nan = missing if nan is None else self._mask("or", nan, missing)
-        assert nan is not None and result.ssa is not None
-        return self._checked(WhereOp(nan, self._operand(Val(np.nan), result), result.ssa), value)
+        return self._checked_result(self.elementwise.row_fold(function, columns, nan=True), value)
 
     def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
         """A batch of ``rows``' shape holding ``constant`` (``pipeline.broadcast``)."""
