@@ -34,6 +34,19 @@ def preprocess(numeric: list[str], text: tuple[str, ...] = ("sex", "passengerCla
     ])  # fmt: skip
 
 
+def quiet_compile(fn: Any, *example: Any) -> wm.CompiledPipeline:
+    """``wm.compile(fn, example=example)`` with its warnings (and the example run's) silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=example)
+
+
+def python_reasons(compiled: wm.CompiledPipeline, *ignored: str) -> list[str]:
+    """The reasons of the statements of ``compiled`` that run in Python, but ``ignored``."""
+    return [call.reason for call in compiled.traced.python_fallbacks.values()
+            if call.reason not in ignored]  # fmt: skip
+
+
 def same_results(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
     """``compiled`` equals ``fn`` (``selfcheck.difference``) on each batch (its own copy)."""
     for batch in batches:
