@@ -240,6 +240,8 @@ class FrameAssembly:
         if isinstance(example, pd.Series) and example.name != name and column.ssa is not None \
                 and not category:  # fmt: skip
             column = dataclasses.replace(column, value=value[name])  # ``X[name]`` is named so
+        elif isinstance(example, np.ndarray) and column.ssa is not None and not category:
+            column = self.placed(frame, column, value[name])
         if name in names:
             items[names.index(name)] = column
         else:
@@ -248,6 +250,19 @@ class FrameAssembly:
         if list(value.columns) != names:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
+
+    def placed(self, frame: Val, column: Val, series: pd.Series) -> Val:
+        """The native array ``column`` assigned to ``frame`` as the Series pandas makes of it
+        (``series``: named, with the frame's index), its rows now the frame's
+        (``Tracer.index_roots``: ``x[name] + x[other]`` of a merged ``x`` is aligned)."""
+        assert column.ssa is not None
+        try:
+            rows = self.rows(frame)
+        except Unsupported:
+            return column  # the frame's rows are no IR value: the array stays one
+        if rows is not column.ssa:
+            self.tracer.index_roots.setdefault(column.ssa, rows)
+        return dataclasses.replace(column, value=series)
 
     def insert(self, frame: Val, position: Val, name: Val, column: Val) -> Val:
         """``frame`` after ``frame.insert(position, name, column)``: ``column`` (as

@@ -398,7 +398,9 @@ class Tracer:
         self.ordered: set[int] = set()  # data arguments whose column names the code reads
         self.nonempty: set[int] = set()  # data arguments whose emptiness a branch tests
         self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
-        # a Python call's pandas result -> the argument whose index it is checked to keep
+        # a value -> one whose rows (and index) it has: a Python call's pandas result -> the
+        # argument whose index it is checked to keep; an array assigned as a frame's column
+        # -> a value with the frame's rows (pandas gives the column the frame's index)
         self.index_roots: dict[SSAValue, SSAValue] = {}
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
@@ -475,8 +477,8 @@ class Tracer:
         example had (:mod:`.fallback`); ``Unsupported`` if one cannot.
         """
         sources: list[SSAValue] = []
-        rebuilds = [recipe(o.value, o.ssa, self.examples, sources) if o.ssa is not None
-                    else None for o in operands]  # fmt: skip
+        rebuilds = [recipe(o.value, o.ssa, self.examples, sources, self.index_roots)
+                    if o.ssa is not None else None for o in operands]  # fmt: skip
         try:
             value = function(*[o.value for o in operands])
         except Exception as error:
@@ -2434,7 +2436,7 @@ def _as_returned(tracer: Tracer, val: Val, specs: list[ArgumentSpec], values: li
     """A returned value as the original returns it: a Series or DataFrame computed natively
     is rebuilt in Python around the native values (``Unsupported`` if it cannot be); a
     frame whose labels' dtype pandas takes from a frame argument's is relabelled."""
-    if recipe(val.value, val.ssa, tracer.examples, []) is not None:  # type: ignore[arg-type]
+    if recipe(val.value, val.ssa, tracer.examples, [], tracer.index_roots) is not None:  # type: ignore[arg-type]
         val = tracer.python_op(
             "result", _identity, [val], "the function returns a pandas object: its index, "
             "name and dtypes are put around the native values", "return", wraps=True,
