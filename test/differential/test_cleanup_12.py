@@ -96,6 +96,19 @@ def merged_frame(df):
     return x[["u", "w", "v"]]
 
 
+def series_values_assigned(df):
+    s = df["x"] * 2
+    x = df.merge(USERS, on="k", how="left")
+    x["w"] = s.values
+    return (s + x["u"]).to_numpy()
+
+
+def column_values_assigned(df):
+    x = df.merge(USERS, on="k", how="left")
+    x["w"] = df["x"].values
+    return (df["x"] + x["u"]).to_numpy()
+
+
 ORDERS = pd.DataFrame({"k": [1, 2, 3, 5, 2] * 8, "x": np.arange(40) * 1.0})
 
 
@@ -110,6 +123,16 @@ def test_an_array_assigned_to_a_merged_frame_is_its_column(fn: Any) -> None:
     assert not python_reasons(compiled), compiled.explain()
     batches = [ORDERS, ORDERS.iloc[[3]], ORDERS.iloc[::-1], ORDERS.set_index(ORDERS.index * 2 + 5),
                ORDERS.iloc[7:20], ORDERS.assign(k=9)]  # fmt: skip
+    same_on_batches(fn, compiled, batches)
+
+
+@pytest.mark.parametrize("fn", [series_values_assigned, column_values_assigned])
+def test_an_array_of_a_series_keeps_the_series_rows(fn: Any) -> None:
+    """``s.values`` of a Series ``s`` the code still holds (``s + x["u"]`` then aligns
+    ``s``'s index with the merge's) stays an array of ``s``'s rows: the sum is not taken
+    by position, and a batch with another index gets pandas' aligned result."""
+    compiled = quiet_compile(fn, ORDERS)
+    batches = [ORDERS, ORDERS.set_index(ORDERS.index * 2 + 5), ORDERS.iloc[::-1]]
     same_on_batches(fn, compiled, batches)
 
 
