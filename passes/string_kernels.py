@@ -392,6 +392,7 @@ class StringEmitter:
             ))  # fmt: skip
             flag = self.select(inside, missing, self.constant(MISSING_NAN, i8))
             missing = self.select(self.cmpi("ne", missing, self.constant(0, i8)), missing, flag)
+            self.hand_back(self.cmpi("ne", missing, self.constant(0, i8)), "str-position")
             start = self.min_index(self.cast(self.select(inside, position, self.constant(0, i64)),
                                              index), count)  # fmt: skip
             stop = self.min_index(self.iadd(start, 1), count)

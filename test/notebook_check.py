@@ -5,7 +5,8 @@ compare outcomes (the original's result, or its exception class)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import willump_mlir as wm
+from willump_mlir import optimizer
 from willump_mlir.selfcheck import difference
 
 
@@ -30,6 +32,19 @@ def preprocess(numeric: list[str], text: tuple[str, ...] = ("sex", "passengerCla
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
         ("cat", make_pipeline(imputer, OneHotEncoder(handle_unknown="ignore")), list(text)),
     ])  # fmt: skip
+
+
+def quiet_compile(fn: Any, *example: Any) -> wm.CompiledPipeline:
+    """``wm.compile(fn, example=example)`` with its warnings (and the example run's) silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wm.compile(fn, example=example)
+
+
+def python_reasons(compiled: wm.CompiledPipeline, *ignored: str) -> list[str]:
+    """The reasons of the statements of ``compiled`` that run in Python, but ``ignored``."""
+    return [call.reason for call in compiled.traced.python_fallbacks.values()
+            if call.reason not in ignored]  # fmt: skip
 
 
 def same_results(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
@@ -108,3 +123,20 @@ def same_outcome(compiled: Any, original: Any, *args: Any, argument: str) -> Exc
     else:
         assert (np.asarray(got) == np.asarray(expected)).all()
     return None
+
+
+@contextmanager
+def costs_counted(rows: list[int], seconds_a_row: float = 1e-4) -> Iterator[None]:
+    """``wm.optimize`` timing a call as ``seconds_a_row`` for each row a Python step counts
+    in ``rows[0]`` during it, plus a microsecond a call, instead of the wall clock: its
+    choices (group costs, the cheap subsets, the top-K scorer, the cascade's speedup) then
+    follow the rows that reach the expensive step, whatever the machine's load."""
+
+    def counted(run: Callable[[], Any], repeats: int = 5) -> float:
+        before = rows[0]
+        run()
+        return (rows[0] - before) * seconds_a_row + 1e-6
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimizer, "time_call", counted)
+        yield

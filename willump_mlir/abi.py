@@ -140,6 +140,9 @@ ROW_HANDOFFS = {
     "a missing value: pandas reads or refuses it)",
     "split-missing": "a .str.split() piece meets a missing value (pandas refuses .str of the "
     "lists of a batch whose every value is missing: the original runs on the batch)",
+    "str-position": "no row of the batch has an .str[i] piece (a value with a position i): "
+    "pandas gives an object column's pieces then as float64, whose .str it refuses (the "
+    "original runs on the batch)",
     "cut-edges": "pd.cut into a number of bins meets a batch whose edges pandas refuses or "
     "does not make increasing (an infinite or no value, a range too small to split: the "
     "original runs on the batch)",
@@ -156,5 +159,9 @@ ROW_HANDOFFS = {
 #: ``X @ coef_.T`` by the batch's size and layout, so the row alone may take another label;
 #: pandas' ``.str`` of split lists fails for a batch of missing values only; ``pd.cut``'s
 #: edges are the batch's.
-BATCH_ROW_HANDOFFS = frozenset({"linear-tie", "split-missing", "cut-edges"})
+BATCH_ROW_HANDOFFS = frozenset({"linear-tie", "split-missing", "cut-edges", "str-position"})
+#: Batch reasons that hand the batch back only when they flag every row: ``s.str[i]`` of an
+#: object column is float64 (all NaN) when no row has position ``i``, else objects, which
+#: native code gives; a row flagged while others are not is native's.
+EVERY_ROW_HANDOFFS = frozenset({"str-position"})
 

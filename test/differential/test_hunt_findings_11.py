@@ -4,24 +4,16 @@ example): the compiled pipeline against the original function."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_check import check_notebook, same_on_batches, same_outcome
+from notebook_check import check_notebook, quiet_compile, same_on_batches, same_outcome
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
 
 # region A: a constant date minus a datetime column (an age)
 
@@ -64,7 +56,7 @@ def test_constant_date_minus_datetime_overflow() -> None:
     def gap(df: pd.DataFrame) -> pd.Series:
         return (pd.Timestamp("2262-04-11") - df["when"]).dt.days
 
-    compiled = _compiled(gap, BORN.iloc[:3])
+    compiled = quiet_compile(gap, BORN.iloc[:3])
     far = pd.DataFrame({"when": pd.to_datetime(["1677-09-22", "2000-01-01"]), "x": [1.0, 2.0]})
     same_outcome(compiled, gap, far, argument="df")
 
@@ -135,7 +127,7 @@ def test_merged_frame_beside_left_frame(fn: Any) -> None:
     own columns: on a batch whose index is not the default one the rows differ (or pandas
     raises, for duplicate labels). The compiled code paired them by position: wrong values
     and shapes. A merge now counts as an object of its own when operands are aligned."""
-    compiled = _compiled(fn, ROWS, USERS)
+    compiled = quiet_compile(fn, ROWS, USERS)
     batches = [ROWS.set_axis(np.arange(36)[::-1] * 10), ROWS.set_axis([f"r{i}" for i in range(36)]),
                ROWS.set_axis([0] * 36), ROWS.set_axis(np.arange(36) + 5), ROWS.iloc[[4]],
                ROWS.iloc[10:]]  # fmt: skip
@@ -165,16 +157,16 @@ def test_methods_of_a_bound_table_are_folded() -> None:
     whole function ran in Python. Pure methods of a bound DataFrame, Series or groupby
     (without ``inplace=``) are now folded, and the lookup is native; changing the table in
     place is refused as for any bound table."""
-    compiled = _compiled(mapped_by_index, ROWS, STATS)
+    compiled = quiet_compile(mapped_by_index, ROWS, STATS)
     assert not compiled.traced.python_fallbacks and compiled.original_reason is None
     batches = [ROWS.iloc[10:], ROWS.iloc[[2]], ROWS.set_axis([f"r{i}" for i in range(36)])]
     same_on_batches(lambda b: mapped_by_index(b, STATS), lambda b: compiled(b, STATS), batches)
     changed = STATS.copy()
-    compiled = _compiled(mapped_by_index, ROWS, changed)
+    compiled = quiet_compile(mapped_by_index, ROWS, changed)
     changed.loc[0, "u"] = 5.0
     with pytest.raises(wm.InputError, match="changed in place"):
         compiled(ROWS, changed)
-    grouped = _compiled(mapped_by_group, ROWS)
+    grouped = quiet_compile(mapped_by_group, ROWS)
     assert not grouped.traced.python_fallbacks, grouped.explain()
     same_on_batches(mapped_by_group, grouped, batches)
 
@@ -195,7 +187,7 @@ def test_handed_back_rows_that_raise_run_the_batch(missing: list) -> None:
     ran on those rows alone. pandas infers dtypes from the rows it has (``.str[0]`` of only
     missing values is float64), so the rows alone raised IntCastingNaNError where the batch
     raises TypeError (``int(None)``). A handed-back subset that raises now runs the batch."""
-    compiled = _compiled(class_number, CLASSES)
+    compiled = quiet_compile(class_number, CLASSES)
     batch = CLASSES.astype({"c": object})
     batch.iloc[: len(missing), 0] = missing
     same_on_batches(class_number, compiled, [batch, batch.iloc[::-1]])
@@ -223,7 +215,7 @@ def test_row_extremes_of_arrays(fn: Any) -> None:
     """``proba.max(axis=1)`` (a confidence) and ``np.max(X, axis=1)`` ran in Python ("not a
     recognised function"). Now the columns are folded with fmax/fmin (a row with 0.0 and
     -0.0 runs the original), NaN where a row has one, as numpy."""
-    compiled = _compiled(fn, IRIS.iloc[::3])
+    compiled = quiet_compile(fn, IRIS.iloc[::3])
     assert not compiled.traced.python_fallbacks, compiled.explain()
     odd = IRIS.copy()
     odd.iloc[:6, 1] = [np.nan, np.inf, -np.inf, -0.0, 0.0, np.nan]

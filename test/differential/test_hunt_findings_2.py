@@ -10,15 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import quiet_compile
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
-
-
-def _compiled(fn: Any, example: pd.DataFrame, *rest: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=(example, *rest))
 
 
 def _round_trips(compiled: wm.CompiledPipeline, tmp_path: Any) -> list[Any]:
@@ -61,7 +56,7 @@ def test_non_ascii_names_sources_and_reasons_survive_pickle_and_save(fn, tmp_pat
     xDSL prints such a string with hex escapes its own lexer reads back as bytes, so
     unpickling (``wm.ray``, a process pool) and ``wm.load`` failed with "cannot parse the
     pipeline IR"."""
-    compiled = _compiled(fn, PRICES)
+    compiled = quiet_compile(fn, PRICES)
     for again in _round_trips(compiled, tmp_path):
         for batch in (PRICES, PRICES.iloc[[1]], PRICES.iloc[::-1]):
             assert difference(fn(batch.copy()), again(batch.copy())) is None
@@ -89,7 +84,7 @@ def test_position_of_strings_none_has_is_float_nan(fn, dtype) -> None:
     """``s.str[i]`` of an object column where no row has position ``i`` (``""``, ``None``):
     pandas converts its all-NaN objects to float64; the compiled code gave object. Now a
     position read by Python or returned is pandas'; one native code reads stays native."""
-    compiled = _compiled(fn, WORDS.astype({"s": dtype}))
+    compiled = quiet_compile(fn, WORDS.astype({"s": dtype}))
     for values in ([None, "", None], ["", ""], [""], [None], ["ab", ""], ["x", None]):
         for kind in ("str", object):
             batch = pd.DataFrame({"s": values, "a": 1.5}).astype({"s": kind})
@@ -118,7 +113,7 @@ def test_python_frame_with_text_keeps_its_run_time_dtypes(fn) -> None:
     batch (``str.len().fillna(0)``: float64 on an example with a missing value, int64 on a
     batch without): its dtypes were not checked (only all-numeric frames were), so native
     code read the int64 column as float64 and returned it so. Now the original runs."""
-    compiled = _compiled(fn, CITIES)
+    compiled = quiet_compile(fn, CITIES)
     for batch in (CITIES, CITIES.iloc[:2], CITIES.iloc[[3]], CITIES.iloc[[1]]):
         assert difference(fn(batch.copy()), compiled(batch.copy())) is None
 
@@ -157,7 +152,7 @@ def test_rows_handed_back_to_python_never_reach_a_python_step(fn) -> None:
     assuming every op row-wise; a Python step (``rank()``) got the unfinished column (``''``
     for the row) and then the row alone, giving ranks of the wrong rows. Now a Python step
     never sees such a row: the original runs on the whole batch."""
-    compiled = _compiled(fn, NAMES)
+    compiled = quiet_compile(fn, NAMES)
     SEEN.values.clear()
     for batch in (SHARP_S, SHARP_S.iloc[[2, 0]], SHARP_S.astype({"s": object})):
         assert difference(fn(batch.copy()), compiled(batch.copy())) is None
@@ -177,7 +172,7 @@ def test_astype_int_of_nan_raises_pandas_own_class(fn) -> None:
     """pandas refuses NaN or inf in ``astype(int)`` with ``IntCastingNaNError``; native
     code raised a plain ``ValueError`` (``InputError``), which ``except
     pd.errors.IntCastingNaNError`` did not catch."""
-    compiled = _compiled(fn, pd.DataFrame({"a": [1.5, 2.0], "c": [1.0, 3.0]}))
+    compiled = quiet_compile(fn, pd.DataFrame({"a": [1.5, 2.0], "c": [1.0, 3.0]}))
     for bad in ([np.nan, 2.0], [np.inf, 1.0]):
         batch = pd.DataFrame({"a": bad, "c": [1.0, 2.0]})
         with pytest.raises(pd.errors.IntCastingNaNError):
@@ -218,7 +213,7 @@ def test_global_array_series_and_table_changed_in_place(fn, change, undo) -> Non
     the old values; now ``RefitError`` names it, as for a dict."""
     from willump_mlir.runtime.refit import RefitError
 
-    compiled = _compiled(fn, LETTERS)
+    compiled = quiet_compile(fn, LETTERS)
     try:
         change()
         with pytest.raises(RefitError, match="was changed in place"):
@@ -306,7 +301,7 @@ def test_arguments_left_to_their_defaults() -> None:
     arguments, got 2`` where the original returns; now they take their defaults, and a
     value other than the compiled one is the usual ``InputError`` naming it."""
     frame = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [1.0, 2.0, 3.0]})
-    compiled = _compiled(scaled_column, frame)
+    compiled = quiet_compile(scaled_column, frame)
     for call in (lambda f: f(frame), lambda f: f(frame, 2.0), lambda f: f(frame, scale=2.0),
                  lambda f: f(df=frame, column="a"), lambda f: f(frame, 2.0, "a")):  # fmt: skip
         assert difference(call(scaled_column), call(compiled)) is None

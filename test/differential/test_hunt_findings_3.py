@@ -11,16 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import quiet_compile
 from sklearn.linear_model import LogisticRegression
 
 import willump_mlir as wm
 from willump_mlir.selfcheck import difference
-
-
-def _compiled(fn: Any, example: pd.DataFrame, *rest: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=(example, *rest))
 
 
 def _outcome(fn: Any, *args: Any) -> Any:
@@ -69,7 +64,7 @@ def test_all_missing_text_column_that_pandas_reads_as_numbers(fn, rest, missing)
     refuses to merge it with str keys (ValueError) and compares ``Float64`` to ``<NA>``:
     the compiled pipeline returned where the original raised, or 0 where it gave NaN.
     Now such a column is not read as text: the original runs."""
-    compiled = _compiled(fn, VISITS, *rest)
+    compiled = quiet_compile(fn, VISITS, *rest)
     batch = pd.DataFrame({"city": missing, "n": np.arange(len(missing), dtype=float)})
     for again in (compiled, pickle.loads(pickle.dumps(compiled))):
         _same(_outcome(fn, batch.copy(), *rest), _outcome(again, batch.copy(), *rest))
@@ -166,7 +161,7 @@ def test_date_fields_of_an_example_with_nat(fn) -> None:
     from sklearn.linear_model import LinearRegression
 
     rest = (LinearRegression().fit(_date_features(DAYS), DAYS["a"]),) if fn is month_scored else ()
-    compiled = _compiled(fn, DAYS, *rest)
+    compiled = quiet_compile(fn, DAYS, *rest)
     assert bool(compiled.traced.python_fallbacks) == (fn is not month_scored)
     for batch in (DAYS, DAYS.dropna(), DAYS.iloc[[0]], DAYS.iloc[[2]]):
         assert difference(fn(batch.copy(), *rest), compiled(batch.copy(), *rest)) is None

@@ -4,23 +4,15 @@ than the example's): the compiled pipeline against the original function on the 
 from __future__ import annotations
 
 import pickle
-import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import quiet_compile
 from sklearn.linear_model import LinearRegression
 from test_hunt_findings_3 import _outcome, _same
 
 import willump_mlir as wm
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
 
 ROWS = np.random.default_rng(0).integers(0, 250, (120, 3)).astype(float)
 MODEL = LinearRegression().fit(ROWS[:, :2], ROWS[:, 2])
@@ -52,7 +44,7 @@ def test_integers_that_wrap_around_where_the_example_was_float(fn, example, rest
     ``a - b`` of uint64 never negative, ``a + b`` of int8 modulo 256, where native code
     computed in float64 as on the example (wrong values). Now such a batch runs the
     original; int64 too, since these columns feed arithmetic (test_hunt_findings_5)."""
-    compiled = _compiled(fn, example[:60], *rest)
+    compiled = quiet_compile(fn, example[:60], *rest)
     batch = example[60:].astype(dtype)
     for again in (compiled, pickle.loads(pickle.dumps(compiled))):
         args = (batch, *rest) if again is compiled else (batch,)
@@ -87,7 +79,7 @@ def test_array_argument_of_another_kind_runs_the_original(fn, batch) -> None:
     ``InputError`` where the original returned (``X[:, 0]`` of a wider array) or raised
     another class (``TypeError``, ``IndexError``). Now the original runs: its result, or its
     error's class (also a ``wm.InputError``)."""
-    compiled = _compiled(fn, ROWS[:60], MODEL)
+    compiled = quiet_compile(fn, ROWS[:60], MODEL)
     expected = _outcome(fn, batch, MODEL)
     got = _outcome(compiled, batch, MODEL)
     _same(expected, got)
@@ -115,7 +107,7 @@ def test_frame_argument_of_another_kind_runs_the_original(fn, rest, batch) -> No
     the original reads by column name: native code raised ``InputError`` (must be a pandas
     DataFrame) where the original returned, or where it raised ``IndexError``. Now the
     original runs."""
-    compiled = _compiled(fn, FRAME[:60], *rest)
+    compiled = quiet_compile(fn, FRAME[:60], *rest)
     expected = _outcome(fn, batch, *rest)
     got = _outcome(compiled, batch, *rest)
     _same(expected, got)

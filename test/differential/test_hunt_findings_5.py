@@ -5,28 +5,20 @@ the example): the compiled pipeline against the original function on the same ro
 from __future__ import annotations
 
 import pickle
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import quiet_compile
 from sklearn.linear_model import LinearRegression
 from test_hunt_findings_3 import _outcome, _same
-
-import willump_mlir as wm
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
 
 
 def _check(fn: Any, example: tuple[Any, ...], batch: Any, calls: int) -> None:
     """``fn`` compiled on ``example`` (its data argument first) agrees with ``fn`` on
     ``batch``, unpickled too, running the original ``calls`` times."""
-    compiled = _compiled(fn, *example)
+    compiled = quiet_compile(fn, *example)
     rest = example[1:]
     for again in (compiled, pickle.loads(pickle.dumps(compiled))):
         args = (batch.copy(), *rest) if again is compiled else (batch.copy(),)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import quiet_compile
 from test_hunt_findings_3 import _outcome, _same
-from test_hunt_findings_5 import _check, _compiled
+from test_hunt_findings_5 import _check
 
 # region A: statements whose value the function never uses
 
@@ -94,7 +95,7 @@ def test_text_series_of_another_kind(fn, batch) -> None:
     ``Int64`` and ``boolean`` results), one of another name (the result's), an array or a
     list: native code gave the example's dtype and name, or raised its own error building
     an index from the array (``AttributeError``, ``TypeError``). Now the original runs."""
-    compiled = _compiled(fn, TEXTS)
+    compiled = quiet_compile(fn, TEXTS)
     _same(_outcome(fn, batch), _outcome(compiled, batch))
     assert compiled.calls_in_python == 1
     _same(_outcome(fn, TEXTS.iloc[::-1]), _outcome(compiled, TEXTS.iloc[::-1]))
@@ -106,7 +107,7 @@ def test_text_list_then_a_string_series() -> None:
     dtype, so ``str.len()`` is ``Int64``; native code gave int64. A Series of ``str`` (as
     pandas builds from the list) stays native."""
     texts = TEXTS.tolist()
-    compiled = _compiled(series_of_lengths, texts)
+    compiled = quiet_compile(series_of_lengths, texts)
     for batch in (pd.Series(texts, dtype="string[python]"),
                   pd.Series(texts, dtype="string[pyarrow]"), pd.Series(texts)):  # fmt: skip
         _same(_outcome(series_of_lengths, batch), _outcome(compiled, batch))

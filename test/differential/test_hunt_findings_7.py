@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_check import quiet_compile
 from test_hunt_findings_3 import _outcome, _same
-from test_hunt_findings_5 import _compiled
 
 # region A: a datetime column of a batch split over threads
 
@@ -41,7 +41,7 @@ def test_datetime_column_in_the_second_block_of_rows(fn, batch, monkeypatch) -> 
     second half were January's, and a NaT there was not seen (int32 where pandas gives
     float64). Now the ticks are shifted as any column's values are."""
     monkeypatch.setenv("WILLUMP_MLIR_THREADS", "2")
-    compiled = _compiled(fn, DATES.iloc[:100])
+    compiled = quiet_compile(fn, DATES.iloc[:100])
     _same(_outcome(fn, batch), _outcome(compiled, batch))
 
 

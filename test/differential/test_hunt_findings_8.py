@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from notebook_check import quiet_compile
 from test_hunt_findings_3 import _outcome, _same
-from test_hunt_findings_5 import _compiled
 
 # region A: a lone surrogate in a str column
 
@@ -41,7 +41,7 @@ def test_lone_surrogate_in_a_string_column(fn, rows, monkeypatch) -> None:
     ``UnicodeEncodeError``). The compiled code raised ``InputError`` on the batch. Now the
     original runs on it."""
     monkeypatch.setenv("WILLUMP_MLIR_THREADS", "2")
-    compiled = _compiled(fn, STRINGS)
+    compiled = quiet_compile(fn, STRINGS)
     batch = pd.concat([STRINGS] * (rows // 40 + 1)).iloc[:rows].reset_index(drop=True)
     batch["s"] = batch["s"].astype(object)
     batch.loc[rows - 2, "s"] = "a\ud800b"
@@ -64,7 +64,7 @@ def test_function_named_after_a_libm_call_is_native() -> None:
     found"). Now it is native."""
     frame = pd.DataFrame({"x": [3.0, -0.0, np.inf, np.nan], "y": [4.0, 0.0, 1.0, 2.0],
                           "s": ["a", "b", "c", "d"]})  # fmt: skip
-    compiled = _compiled(hypot, frame)
+    compiled = quiet_compile(hypot, frame)
     assert "runs in Python" not in compiled.explain()
     _same(hypot(frame), compiled(frame))
 
@@ -96,7 +96,7 @@ def test_arrow_dtype_string_column(fn, kind, missing) -> None:
     ``int32[pyarrow]`` lengths and Arrow strings (``<NA>`` where missing); native code read
     its UTF-8 as any str column's and returned numpy's bool, int64 and object. Now such a
     column runs the original, as pandas' nullable ``string`` dtype does."""
-    compiled = _compiled(fn, ARROW)
+    compiled = quiet_compile(fn, ARROW)
     batch = ARROW.astype({"s": pd.ArrowDtype(kind)})
     if missing:
         batch.loc[3, "s"] = None

@@ -10,18 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_check import same_on_batches
+from notebook_check import quiet_compile, same_on_batches
 from sklearn.linear_model import LogisticRegression, Ridge
 
-import willump_mlir as wm
 from willump_mlir.selfcheck import difference
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
 
 # region A: `.str` of a Series Python computed (`s.str.split().str.len()`)
 
@@ -49,7 +41,7 @@ def test_str_accessor_of_a_python_series_is_not_a_native_column() -> None:
     ``!pipeline.object``; the module failed to verify and bisection ran the statement
     calling the helper in Python, the model included. Now only the split and its length run
     in Python, and the model is native."""
-    compiled = _compiled(words_then_model, NAMES)
+    compiled = quiet_compile(words_then_model, NAMES)
     sources = [call.source for call in compiled.traced.python_fallbacks.values()]
     assert sources and all("str.split()" in s and "predict" not in s for s in sources), sources
     assert "compiling it failed" not in compiled.explain()
@@ -101,7 +93,7 @@ def test_if_on_a_constant_traces_its_branch(fn: Any, python: list[str]) -> None:
     Python as a whole ("an if statement is not compiled"), and with it every statement of
     the branch; an inlined helper's such ``if`` was already traced. Now the branch the
     constant chooses is traced, each statement of it native or in Python on its own."""
-    compiled = _compiled(fn, FLAGS)
+    compiled = quiet_compile(fn, FLAGS)
     assert [c.source for c in compiled.traced.python_fallbacks.values()] == python
     batches = [FLAGS.iloc[::-1], FLAGS.iloc[[2]], FLAGS.iloc[:0], FLAGS.assign(c=1.0),
                FLAGS.assign(b=FLAGS["b"].astype(int))]  # fmt: skip
@@ -112,7 +104,7 @@ def test_if_on_the_batch_columns_is_guarded() -> None:
     """An ``if`` on the batch's column names takes the example's branch (idioms10: the names
     are compile-time constants), and a batch of other columns runs the original: one with
     the column the example lacked gets the other branch."""
-    compiled = _compiled(extra_column_if_present, FLAGS)
+    compiled = quiet_compile(extra_column_if_present, FLAGS)
     assert compiled.traced.arguments[0].ordered
     same_on_batches(extra_column_if_present, compiled, [FLAGS, FLAGS.assign(c=2.0)])
 
@@ -133,7 +125,7 @@ def test_wrong_number_of_arguments_is_a_type_error() -> None:
     arguments by position before anything counted them: ``compiled()`` raised
     ``IndexError`` and ``compiled(X, X)`` returned the probabilities where the original
     raises ``TypeError``. Now both raise ``TypeError``, naming the arguments."""
-    compiled = _compiled(probability, ROWS)
+    compiled = quiet_compile(probability, ROWS)
     for args in [(), (ROWS, ROWS), (ROWS[:3], ROWS[:3], ROWS[:3])]:
         with pytest.raises(TypeError, match="probability"):
             probability(*args)
@@ -179,7 +171,7 @@ def test_array_columns_by_slice_or_list_are_native(fn: Any) -> None:
     """Only ``X[:, i]`` of a 2-D array was compiled: ``X[:, :3]`` into a model, or a list of
     columns, ran in Python ("this indexing is not compiled"), and with nothing else native
     the whole function ran the original. Now the columns are taken and stacked natively."""
-    compiled = _compiled(fn, WIDE)
+    compiled = quiet_compile(fn, WIDE)
     assert not compiled.traced.python_fallbacks and compiled.original_reason is None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

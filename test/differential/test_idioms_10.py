@@ -5,29 +5,17 @@ function on adversarial batches (NaN, ties, empty, one row, Unicode, other colum
 from __future__ import annotations
 
 import pickle
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_check import same_on_batches
+from notebook_check import python_reasons, quiet_compile, same_on_batches
 from sklearn.linear_model import LogisticRegression
-
-import willump_mlir as wm
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
-
-def _python(compiled: wm.CompiledPipeline) -> list[str]:
-    """The reasons of the statements that run in Python."""
-    return [call.reason for call in compiled.traced.python_fallbacks.values()]
 
 
 _RNG = np.random.default_rng(10)
@@ -83,8 +71,8 @@ def test_comprehension_column_selection_is_native(fn: Any) -> None:
     argument is the example's names, a constant, and the argument is ``ordered``: a batch
     of other columns (one more, reordered) runs the original, which may pick other columns
     or raise. Comprehensions over constants were native already."""
-    compiled = _compiled(fn, FRAME)
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, FRAME)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     reads_names = fn not in (constant_features, ranged_names)
     assert compiled.traced.arguments[0].ordered == reads_names
     if reads_names:
@@ -126,8 +114,8 @@ def test_labels_of_native_scores(fn: Any) -> None:
     Python ("`p.argmax` is not a recognised function", "an operand is neither a batch of
     numbers ..."), the model's probabilities handed to them. Now the argmax and the mask are
     native, and numpy takes the labels around the native code, as it does for ``predict``."""
-    compiled = _compiled(fn, FRAME)
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, FRAME)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     wraps = [c.reason for c in compiled.traced.python_calls.values() if c.wraps]
     assert any("numpy" in r for r in wraps), wraps
     same_on_batches(fn, compiled, _rows_of(FRAME))
@@ -157,8 +145,8 @@ def test_argmax_of_rows_is_numpys(fn: Any) -> None:
     """``argmax(axis=1)`` of a 2-D float array is ``feature.argmax``: numpy's first maximum
     on ties, the first NaN where a row has one."""
     arrays = _arrays()
-    compiled = _compiled(fn, arrays[1])
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, arrays[1])
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     assert "row argmax" in compiled.explain()
     same_on_batches(fn, compiled, arrays)
 
@@ -177,8 +165,8 @@ def argmax_down_the_columns(X):
 ])  # fmt: skip
 def test_other_argmax_runs_in_python(fn: Any, why: str) -> None:
     arrays = _arrays()
-    compiled = _compiled(fn, arrays[0])
-    assert any(why in r for r in _python(compiled)), compiled.explain()
+    compiled = quiet_compile(fn, arrays[0])
+    assert any(why in r for r in python_reasons(compiled)), compiled.explain()
     same_on_batches(fn, compiled, arrays)
 
 
@@ -235,8 +223,8 @@ def test_if_with_a_return_on_a_constant_or_emptiness_is_traced(fn: Any) -> None:
     immutable global) chooses is traced; so is the branch of a test of the batch's
     emptiness (``len(df) == 0``), which every non-empty batch takes: an empty batch runs
     the original (a counted handoff)."""
-    compiled = _compiled(fn, FRAME)
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, FRAME)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     same_on_batches(fn, compiled, _rows_of(FRAME))
     emptiness = fn is returns_when_empty
     assert compiled.traced.arguments[0].nonempty == emptiness
@@ -248,8 +236,8 @@ def test_if_with_a_return_on_a_constant_or_emptiness_is_traced(fn: Any) -> None:
 @pytest.mark.parametrize("fn", [returns_unless_rows, returns_when_not_len, scaled_unless_empty])
 def test_emptiness_of_an_array_is_guarded(fn: Any) -> None:
     arrays = _arrays()
-    compiled = _compiled(fn, arrays[0])
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, arrays[0])
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     same_on_batches(fn, compiled, arrays)
     loaded = pickle.loads(pickle.dumps(compiled))  # the guard travels with the pipeline
     assert loaded.traced.arguments[0].nonempty
@@ -266,8 +254,8 @@ def returns_when_few(df):
 def test_if_on_more_than_emptiness_runs_in_python() -> None:
     """``len(df) < 5`` is decided by the batch's size, not by its emptiness (a row handed
     back alone would take the other branch): the function stays in Python."""
-    compiled = _compiled(returns_when_few, FRAME)
-    assert any("containing return" in r for r in _python(compiled))
+    compiled = quiet_compile(returns_when_few, FRAME)
+    assert any("containing return" in r for r in python_reasons(compiled))
     same_on_batches(returns_when_few, compiled, _rows_of(FRAME))
 
 
@@ -295,11 +283,11 @@ def queried(df):
 def test_batch_edges_and_row_selections_stay_in_python(fn: Any, why: str | None) -> None:
     """Edges computed from the batch's quantiles (``pd.qcut``) and ``query``'s row selection
     stay in Python, each with its reason; ``pd.cut(x, n)`` is native."""
-    compiled = _compiled(fn, FRAME)
+    compiled = quiet_compile(fn, FRAME)
     if why is None:
-        assert not _python(compiled), _python(compiled)
+        assert not python_reasons(compiled), python_reasons(compiled)
     else:
-        assert any(why in r for r in _python(compiled)), _python(compiled)
+        assert any(why in r for r in python_reasons(compiled)), python_reasons(compiled)
     same_on_batches(fn, compiled, _frames()[:5])
 
 
@@ -317,8 +305,8 @@ def test_a_table_indexed_by_a_column_still_runs_in_python() -> None:
     """Only an argmax's indices (each inside the table) are taken around the native code; a
     table indexed by a column computed natively runs in Python, counted (an index may be
     outside it, and numpy raises there)."""
-    compiled = _compiled(labels_by_a_column, FRAME)
-    assert _python(compiled) == ["this indexing is not compiled"]
+    compiled = quiet_compile(labels_by_a_column, FRAME)
+    assert python_reasons(compiled) == ["this indexing is not compiled"]
     same_on_batches(labels_by_a_column, compiled, _frames()[:5])
 
 
@@ -359,8 +347,8 @@ def test_pieces_of_a_split_are_counted_natively(fn: Any) -> None:
     (``pipeline.str_split_count``: runs of ``str.isspace`` code points, or one ASCII
     separator), int64 as pandas gives them; a missing value at run time runs the original
     (float64 then, or AttributeError where every value is missing)."""
-    compiled = _compiled(fn, WORDS)
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, WORDS)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     same_on_batches(fn, compiled, _texts())
 
 
@@ -371,8 +359,8 @@ def test_pieces_of_a_split_are_counted_natively(fn: Any) -> None:
 def test_other_uses_of_a_split_run_in_python(fn: Any, frame: pd.DataFrame, why: str) -> None:
     """Anything else of the lists (``.str[0]``), and the count where the example has a
     missing value, runs in Python (pandas makes the lists)."""
-    compiled = _compiled(fn, frame)
-    assert any(why in r for r in _python(compiled)), _python(compiled)
+    compiled = quiet_compile(fn, frame)
+    assert any(why in r for r in python_reasons(compiled)), python_reasons(compiled)
     same_on_batches(fn, compiled, _texts())
 
 

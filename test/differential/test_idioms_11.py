@@ -4,7 +4,6 @@ infinities, -0.0 against 0, ties, int extremes, one row, no rows, another index)
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notebook_check import same_on_batches
+from notebook_check import python_reasons, quiet_compile, same_on_batches
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -20,18 +19,8 @@ import willump_mlir as wm
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
-
-def _python(compiled: wm.CompiledPipeline) -> list[str]:
-    """The reasons of the statements that run in Python (but packing results in a tuple)."""
-    return [call.reason for call in compiled.traced.python_fallbacks.values()
-            if call.reason != "a list, tuple or dict of values stays in Python"]  # fmt: skip
-
+PACKING = "a list, tuple or dict of values stays in Python"
+"""The reason of packing results in a tuple, which the tests here leave out."""
 
 _RNG = np.random.default_rng(11)
 _N = 80
@@ -113,8 +102,8 @@ def test_row_reductions_are_native(fn: Any) -> None:
     """``min``/``max(axis=1)`` of int columns (pandas' transpose makes a mixed frame
     float64), ``isna()``/``np.isnan`` of a frame, and ``sum``/``any``/``all(axis=1)`` of
     its bools or ints ran in Python ("not a recognised function", ``ROW_SUM_LAYOUT``)."""
-    compiled = _compiled(fn, NUMBERS)
-    assert not _python(compiled), compiled.explain()
+    compiled = quiet_compile(fn, NUMBERS)
+    assert not python_reasons(compiled, PACKING), compiled.explain()
     assert compiled.original_reason is None, compiled.explain()
     same_on_batches(fn, compiled, _number_frames())
     # the empty batch runs the original, and so does 0 against -0.0 for fmax/fmin
@@ -133,8 +122,8 @@ def any_of_floats(df):
 def test_float_row_sums_stay_in_python(fn: Any) -> None:
     """Float row sums round by the frame's blocks; ``any`` of floats tests ``!= 0`` with NaN
     skipped: both run in Python, exactly."""
-    compiled = _compiled(fn, NUMBERS)
-    assert _python(compiled), compiled.explain()
+    compiled = quiet_compile(fn, NUMBERS)
+    assert python_reasons(compiled, PACKING), compiled.explain()
     same_on_batches(fn, compiled, _number_frames())
 
 
@@ -173,7 +162,7 @@ PIECES = {(k, sep): _pieces(k, sep) for k in (0, 1, -1, -2) for sep in (None, ",
 
 @pytest.fixture(scope="module")
 def compiled_pieces() -> dict[tuple[int, str | None], wm.CompiledPipeline]:
-    return {key: _compiled(fn, TEXTS) for key, fn in PIECES.items()}
+    return {key: quiet_compile(fn, TEXTS) for key, fn in PIECES.items()}
 
 
 def test_split_pieces_are_native(compiled_pieces: dict) -> None:
@@ -183,7 +172,8 @@ def test_split_pieces_are_native(compiled_pieces: dict) -> None:
     value is)."""
     for key, fn in PIECES.items():
         compiled = compiled_pieces[key]
-        assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+        assert not python_reasons(compiled, PACKING), compiled.explain()
+        assert compiled.original_reason is None, compiled.explain()
         same_on_batches(fn, compiled, _text_frames())
         assert compiled.handoffs.calls == {"empty": 1, "split-missing": 2}, key
 
@@ -216,8 +206,8 @@ def test_split_piece_uses(fn: Any) -> None:
     """Compared natively; returned, pandas computes it (an object column, float64 NaN where
     no value has the piece); its ``.str`` runs in Python (that float64 column's ``.str``
     raises)."""
-    compiled = _compiled(fn, TEXTS)
-    python = _python(compiled)
+    compiled = quiet_compile(fn, TEXTS)
+    python = python_reasons(compiled, PACKING)
     assert (fn is piece_compared) == (not python), compiled.explain()
     if fn is piece_upper:
         assert any(".str of a split piece runs in Python" in r for r in python)
@@ -278,8 +268,9 @@ def test_cut_into_bins_is_native(name: str) -> None:
     int64 codes (the example's) are a speculative cast: a batch with a NaN code (a minimum
     the 0.1% does not move) runs the original, as does a batch pandas refuses."""
     fn = CUTS.get(name, cut_codes_to_model)
-    compiled = _compiled(fn, NUMBERS)
-    assert not _python(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, NUMBERS)
+    assert not python_reasons(compiled, PACKING), compiled.explain()
+    assert compiled.original_reason is None, compiled.explain()
     same_on_batches(fn, compiled, _cut_frames())
     if name.startswith("float"):  # infinities, no value, ranges too small (an int64 of
         assert compiled.handoffs.rows["cut-edges"] > 0  # 2**53 or more runs the original)
@@ -300,7 +291,7 @@ _COMPILED_CUTS: dict[str, wm.CompiledPipeline] = {}
 
 def _compiled_cut(name: str) -> wm.CompiledPipeline:
     if name not in _COMPILED_CUTS:
-        _COMPILED_CUTS[name] = _compiled(CUTS[name], NUMBERS)
+        _COMPILED_CUTS[name] = quiet_compile(CUTS[name], NUMBERS)
     return _COMPILED_CUTS[name]
 
 
@@ -314,8 +305,8 @@ def cut_labels(df):
 
 @pytest.mark.parametrize("fn", [qcut_codes, cut_labels])
 def test_quantile_bins_and_labels_stay_in_python(fn: Any) -> None:
-    compiled = _compiled(fn, NUMBERS)
-    assert _python(compiled), compiled.explain()
+    compiled = quiet_compile(fn, NUMBERS)
+    assert python_reasons(compiled, PACKING), compiled.explain()
     same_on_batches(fn, compiled, _number_frames()[:2])
 
 

@@ -10,19 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from notebook_check import same_on_batches
+from notebook_check import quiet_compile, same_on_batches
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 import willump_mlir as wm
 from willump_mlir.runtime.refit import RefitError
-
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
 
 # region 1: a statement whose value is unused, on a value the original refuses
 
@@ -107,7 +100,7 @@ def test_unused_statement_refuses_as_the_original(fn: Any, bad: pd.DataFrame) ->
     parse, str-to-int cast, encoder and ``.map(...).astype(int)``. Ops that check their
     input (``ChecksInput``) now stay, and refuse what the original refuses: on the bad
     row, alone, in a batch, and not on good batches, which stay native."""
-    compiled = _compiled(fn, FRAME.copy())
+    compiled = quiet_compile(fn, FRAME.copy())
     good = [FRAME, FRAME.iloc[[4]], FRAME.iloc[:0]]
     same_on_batches(fn, compiled, [bad, bad.iloc[[3]], bad.iloc[2:6], *good])
     before = compiled.calls_in_python
@@ -123,7 +116,7 @@ def test_unused_cast_from_bool_is_still_dropped() -> None:
         df["f"] = (df["a"] > 3).astype(int)
         return MODEL.predict(df[["b"]])
 
-    compiled = _compiled(flag, FRAME.copy())
+    compiled = quiet_compile(flag, FRAME.copy())
     assert "pipeline.cast" not in compiled.ir("feature")
 
 
@@ -252,7 +245,7 @@ def test_large_table_changed_in_place(fn: Any, change: Any, tables: dict[str, An
     values where the original reads the new ones. Now every call checks it (a DataFrame or
     Series by the identity of its parts under copy-on-write, a dict by its version tag,
     an array or list against a copy) and refuses a changed one with ``RefitError``."""
-    compiled = _compiled(fn, KEYED.copy())
+    compiled = quiet_compile(fn, KEYED.copy())
     same_on_batches(fn, compiled, [KEYED, KEYED.iloc[[2]]])
     change(tables)
     expected = fn(KEYED.copy())
@@ -264,7 +257,7 @@ def test_large_table_changed_in_place(fn: Any, change: Any, tables: dict[str, An
 def test_large_table_set_to_equal_values_is_no_change(tables: dict[str, Any]) -> None:
     """Values set again to what they were replace pandas' arrays (copy-on-write), but
     compare equal: no error, and a later real change is still seen."""
-    compiled = _compiled(merged, KEYED.copy())
+    compiled = quiet_compile(merged, KEYED.copy())
     tables["TABLE"].loc[5, "v"] = 5.0
     same_on_batches(merged, compiled, [KEYED])
     tables["TABLE"].loc[5, "v"] = 6.0
@@ -351,7 +344,7 @@ def test_division_bits(fn: Any, frame: pd.DataFrame) -> None:
     the original's dtype and bits. pandas' ``//`` gives 0 // 0 as ``np.nan`` (its sign
     bit clear) where numpy's ``0.0 / 0.0`` (x86's default NaN) has it set; native code gave
     numpy's. And ``-0.0 // b`` lost a NaN's sign: LLVM folds ``-0.0 - x`` into ``-x``."""
-    compiled = _compiled(fn, frame.copy())
+    compiled = quiet_compile(fn, frame.copy())
     for batch in (frame, frame.iloc[[0]], frame.iloc[:0]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -404,7 +397,7 @@ def test_returned_frame_labels_dtype(fn: Any, labels: object) -> None:
     gives ``str``, or the reverse. Now the result's labels follow the argument's (checked
     on the example with the other dtype at compile time); labels the function builds
     (``pd.DataFrame({"x": ...})``) stay its own."""
-    compiled = _compiled(fn, _labelled(NUMBERS, labels))
+    compiled = quiet_compile(fn, _labelled(NUMBERS, labels))
     arrow = pa.table({"a": NUMBERS["a"], "b": NUMBERS["b"]}).to_pandas()
     batches = [arrow, _labelled(NUMBERS, object), _labelled(NUMBERS, "str"), arrow.iloc[[2]],
                arrow.iloc[:0]]  # fmt: skip
@@ -442,7 +435,7 @@ def test_mixed_row_results_reason_names_the_row_function(example: pd.DataFrame) 
     characters ("a lookup of ints: ..., pd.cut codes: ...…"), or "the result is
     tensor<?xi64>, not tensor<?xf64>". It now names the apply and its row function,
     whole."""
-    compiled = _compiled(applied, example.copy())
+    compiled = quiet_compile(applied, example.copy())
     shown = compiled.explain()
     assert "`half_or_double`" in shown and "…" not in shown
     assert "returns an int" in shown

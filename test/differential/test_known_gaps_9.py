@@ -9,18 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_check import same_on_batches
+from notebook_check import costs_counted, quiet_compile, same_on_batches
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 import willump_mlir as wm
 from willump_mlir.pipelines import OptimizedPipeline
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-def _compiled(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
 
 
 # region 1: cascades and top-K keep the statements that refuse input
@@ -83,10 +78,15 @@ def optimized() -> tuple[OptimizedPipeline, OptimizedPipeline, Any, Any, pd.Data
     labels = (rng.random(len(target)) < 1 / (1 + np.exp(-target))).astype(int)
     classifier = LogisticRegression().fit(x[:1500], labels[:1500])
     regressor = Ridge().fit(x[:1500], target[:1500])
-    cascade = _optimize(classify, classifier, labels, frame)
+    with costs_counted(COUNT):  # the Python group costs 100 µs a row, the rest nothing
+        cascade = _optimize(classify, classifier, labels, frame)
+        scorer = _optimize(regress, regressor, target, frame)
     assert cascade.cascaded, cascade.report()
-    scorer = _optimize(regress, regressor, target, frame)
     assert scorer.approx is not None and scorer.curve is not None, scorer.report()
+    for fast in (cascade, scorer):  # the cheap programs leave out the Python group
+        assert fast.findings.chosen is not None, fast.report()
+        names = [fast.findings.groups[g].name for g in fast.findings.chosen.groups]
+        assert not any(n.startswith("python expensive") for n in names), fast.report()
     return cascade, scorer, classifier, regressor, frame[2500:].reset_index(drop=True)
 
 
@@ -210,7 +210,7 @@ def test_fillna_of_nullable_columns_runs_the_original(fn: Any, why: str) -> None
     inside Float64, an empty batch, one row, all missing, more than 2,048 rows. (The
     fill ``df["i"].fillna(-1)`` of a returned frame runs in Python; into a model it is
     native: ``test_nullable_columns``.)"""
-    compiled = _compiled(fn, _nullable(40, nan=False))  # a model refuses the NaN
+    compiled = quiet_compile(fn, _nullable(40, nan=False))  # a model refuses the NaN
     in_python = compiled.explain().split("Runs in Python:")[1].split("Around the native")[0]
     assert why in in_python, compiled.explain()
     same_on_batches(fn, compiled, _fill_batches())
@@ -230,7 +230,7 @@ def test_fillna_of_nullable_columns_computed_on_is_native(fn: Any) -> None:
     float64, natively; ``df["i"].fillna(0) * 2`` is native nullable arithmetic
     (``test_nullable_arithmetic``); the original's result or error on the same batches (a
     Float64 NaN that is not NA runs the original, whose model refuses it)."""
-    compiled = _compiled(fn, _nullable(40, nan=False))
+    compiled = quiet_compile(fn, _nullable(40, nan=False))
     assert not compiled.traced.python_fallbacks, compiled.explain()
     same_on_batches(fn, compiled, _fill_batches())
 

@@ -344,10 +344,25 @@ class Elementwise:
             return None
         columns = [c if t.get_element_type() == element else self._emit(CastOp(c, element))  # type: ignore[union-attr,arg-type]
                    for c, t in zip(columns, types, strict=True)]  # fmt: skip
+        return self.tracer._checked_result(self.row_fold(function, columns), value)  # type: ignore[arg-type]
+
+    def row_fold(self, function: str, columns: list[SSAValue], nan: bool = False) -> SSAValue:
+        """``function`` (``pipeline.binary``: ``fmax``, ``add``, ...) of ``columns`` from the
+        left; with ``nan``, NaN where any column is NaN, as numpy's ``x.max(axis=1)`` is
+        (pandas' ``frame.max(axis=1)`` skips NaN, as ``fmax`` does)::
+
+            %m = pipeline.binary "fmax" %c0, %c1
+            %n = pipeline.binary "ne" %c0, %c0   // and "ne" %c1, %c1, or-ed
+            %r = pipeline.where %n, %nan, %m"""
         result = columns[0]
         for column in columns[1:]:
-            result = self._emit(BinaryOp(function, result, column))  # type: ignore[arg-type]
-        return self.tracer._checked_result(result, value)  # type: ignore[arg-type]
+            result = self._emit(BinaryOp(function, result, column))
+        if not nan:
+            return result
+        missing = [self._emit(BinaryOp("ne", c, c)) for c in columns]
+        for more in missing[1:]:
+            missing[0] = self.tracer._mask("or", missing[0], more)
+        return self._emit(WhereOp(missing[0], self._emit(ConstantOp(float("nan"))), result))
 
     def frame_clip(self, frame: Val, args: list[Val], kwargs: dict[str, Val],
                    value: object) -> Val | None:  # fmt: skip

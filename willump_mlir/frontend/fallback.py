@@ -215,9 +215,10 @@ def index_root(
     return None
 
 
-def _origins(value: SSAValue) -> tuple[list[SSAValue], bool]:
-    """The values the rows of native ``value`` come from: arguments and Python call results;
-    and whether some come from a ``feature.join`` (pandas gives a merge a fresh index)."""
+def _origins(value: SSAValue, roots: dict[SSAValue, SSAValue]) -> tuple[list[SSAValue], bool]:
+    """The values the rows of native ``value`` come from: arguments and Python call results
+    (a value in ``roots`` has the rows of the value it maps to); and whether some come from a
+    ``feature.join`` (pandas gives a merge a fresh index)."""
     sources: list[SSAValue] = []
     joined = False
     stack, seen = [value], set()
@@ -227,7 +228,9 @@ def _origins(value: SSAValue) -> tuple[list[SSAValue], bool]:
             continue
         seen.add(current)
         owner = current.owner
-        if isinstance(current, BlockArgument) or isinstance(owner, PythonCallOp):
+        if current in roots:
+            stack.append(roots[current])
+        elif isinstance(current, BlockArgument) or isinstance(owner, PythonCallOp):
             sources.append(current)
         elif isinstance(owner, feature.JoinOp):
             joined = True
@@ -241,10 +244,13 @@ def same_index(a: pd.Index, b: pd.Index) -> bool:
     return type(a) is type(b) and a.names == b.names and a.dtype == b.dtype and a.equals(b)
 
 
-def _pandas_origins(value: SSAValue, examples: dict[SSAValue, object]) -> tuple[list, bool]:
+def _pandas_origins(
+    value: SSAValue, examples: dict[SSAValue, object], roots: dict[SSAValue, SSAValue]
+) -> tuple[list, bool]:
     """The arguments and Python results with a pandas example that the rows of ``value``
-    come from, and whether some rows come from a merge."""
-    origins, joined = _origins(value)
+    come from (through ``roots``: see ``_origins``), and whether some rows come from a
+    merge."""
+    origins, joined = _origins(value, roots)
     return [s for s in origins if isinstance(examples.get(s), pd.Series | pd.DataFrame)], joined
 
 
@@ -259,7 +265,7 @@ def check_aligned(
     counts as the argument it is guarded to have the index of (``roots``: see
     ``PythonFunction``); a merge counts as an object of its own (pandas gives it a fresh
     index, which a frame's own index equals only when that is the default one)."""
-    origins = [_pandas_origins(v, examples) for v in values]
+    origins = [_pandas_origins(v, examples, roots) for v in values]
     pandas = sorted({s for found, _ in origins for s in found}, key=id)
     indexes = [examples[s].index for s in pandas]  # type: ignore[union-attr]
     if any(not same_index(indexes[0], other) for other in indexes[1:]):
@@ -272,11 +278,13 @@ def check_aligned(
 
 
 def recipe(
-    example: object, value: SSAValue, examples: dict[SSAValue, object], sources: list[SSAValue]
-) -> Rebuild | None:
+    example: object, value: SSAValue, examples: dict[SSAValue, object], sources: list[SSAValue],
+    roots: dict[SSAValue, SSAValue],
+) -> Rebuild | None:  # fmt: skip
     """How to rebuild the operand ``value`` whose example is ``example``; None if it reaches
     the call as it is. ``examples`` holds the example of every argument and Python call
-    result; the value whose index the rebuilt object carries is added to ``sources``."""
+    result; the value whose index the rebuilt object carries is added to ``sources``
+    (``roots``: see ``_origins``)."""
     if isinstance(value.type, FrameType) and isinstance(example, StringMethods):
         return Rebuild(example._orig.name, None, (), None, column=True, accessor=True)
     if not isinstance(example, pd.Series | pd.DataFrame):
@@ -297,7 +305,7 @@ def recipe(
     if not all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
         raise Unsupported(f"a {type(example).__name__} of dtype {dtypes[0]} computed natively "
                           "cannot be given to Python as the original object")  # fmt: skip
-    pandas, joined = _pandas_origins(value, examples)
+    pandas, joined = _pandas_origins(value, examples, roots)
     index = example.index
     aligned = all(same_index(examples[s].index, index) for s in pandas)  # type: ignore[union-attr]
     if pandas and aligned and not joined:

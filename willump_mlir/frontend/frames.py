@@ -120,6 +120,11 @@ def index_source(frame: Val) -> list[SSAValue]:
     return [source.ssa] if source is not None and source.ssa is not None else []
 
 
+def _holds(val: Val, ssa: SSAValue) -> bool:
+    """Whether ``val``, or a column or item of it, is the IR value ``ssa``."""
+    return val.ssa is ssa or any(_holds(item, ssa) for item in val.items or [])
+
+
 class FrameAssembly:
     """Column assignment, ``copy``, ``fillna``, ``assign`` and matrices of frames."""
 
@@ -240,6 +245,8 @@ class FrameAssembly:
         if isinstance(example, pd.Series) and example.name != name and column.ssa is not None \
                 and not category:  # fmt: skip
             column = dataclasses.replace(column, value=value[name])  # ``X[name]`` is named so
+        elif isinstance(example, np.ndarray) and column.ssa is not None and not category:
+            column = self.placed(frame, column, value[name])
         if name in names:
             items[names.index(name)] = column
         else:
@@ -248,6 +255,23 @@ class FrameAssembly:
         if list(value.columns) != names:
             raise Unsupported("the frame's columns are not in assignment order")
         return Val(value, items=items, columns=names, index_of=frame.index_of)
+
+    def placed(self, frame: Val, column: Val, series: pd.Series) -> Val:
+        """The native array ``column`` assigned to ``frame`` as the Series pandas makes of it
+        (``series``: named, with the frame's index), its rows now the frame's
+        (``Tracer.index_roots``: ``x[name] + x[other]`` of a merged ``x`` is aligned). Only
+        an array no variable holds (``df["x"].values * 2``, not ``s.values`` of a Series
+        ``s`` whose rows stay its own): else it stays an array of its own rows."""
+        assert column.ssa is not None
+        try:
+            rows = self.rows(frame)
+        except Unsupported:
+            return column  # the frame's rows are no IR value
+        if rows is column.ssa or column.ssa in self.tracer.index_roots \
+                or any(_holds(v, column.ssa) for v in self.tracer.env.values()):  # fmt: skip
+            return column
+        self.tracer.index_roots[column.ssa] = rows
+        return dataclasses.replace(column, value=series)
 
     def insert(self, frame: Val, position: Val, name: Val, column: Val) -> Val:
         """``frame`` after ``frame.insert(position, name, column)``: ``column`` (as

@@ -398,7 +398,9 @@ class Tracer:
         self.ordered: set[int] = set()  # data arguments whose column names the code reads
         self.nonempty: set[int] = set()  # data arguments whose emptiness a branch tests
         self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
-        # a Python call's pandas result -> the argument whose index it is checked to keep
+        # a value -> one whose rows (and index) it has: a Python call's pandas result -> the
+        # argument whose index it is checked to keep; an array assigned as a frame's column
+        # -> a value with the frame's rows (pandas gives the column the frame's index)
         self.index_roots: dict[SSAValue, SSAValue] = {}
         self._counter = 0
         self._callees = 0  # never rolled back: a callee name is never given twice
@@ -475,8 +477,8 @@ class Tracer:
         example had (:mod:`.fallback`); ``Unsupported`` if one cannot.
         """
         sources: list[SSAValue] = []
-        rebuilds = [recipe(o.value, o.ssa, self.examples, sources) if o.ssa is not None
-                    else None for o in operands]  # fmt: skip
+        rebuilds = [recipe(o.value, o.ssa, self.examples, sources, self.index_roots)
+                    if o.ssa is not None else None for o in operands]  # fmt: skip
         try:
             value = function(*[o.value for o in operands])
         except Exception as error:
@@ -1909,18 +1911,9 @@ class Tracer:
                 or not 1 <= typ.get_shape()[1] <= _MAX_UNROLL:  # fmt: skip
             raise Unsupported(f"{which}(axis=1) of {typ} is not compiled (it is of float64 rows)")
         assert x.ssa is not None
-        columns = [Val(x.value[:, j], self.emit(TakeColumnOp(x.ssa, j)).result)
-                   for j in range(typ.get_shape()[1])]  # fmt: skip
+        columns = [self.emit(TakeColumnOp(x.ssa, j)).result for j in range(typ.get_shape()[1])]
         function = "fmax" if which == "max" else "fmin"
-        result, nan = columns[0], None
-        for column in columns[1:]:
-            folded = getattr(np, function)(result.value, column.value)
-            result = self.binary_of(function, result, column, folded, numpy=True)
-        for column in columns:
-            missing = self.emit(BinaryOp("ne", column.ssa, column.ssa)).result
-            nan = missing if nan is None else self._mask("or", nan, missing)
-        assert nan is not None and result.ssa is not None
-        return self._checked(WhereOp(nan, self._operand(Val(np.nan), result), result.ssa), value)
+        return self._checked_result(self.elementwise.row_fold(function, columns, nan=True), value)
 
     def _constant_batch(self, constant: SSAValue, rows: SSAValue) -> SSAValue:
         """A batch of ``rows``' shape holding ``constant`` (``pipeline.broadcast``)."""
@@ -2443,7 +2436,7 @@ def _as_returned(tracer: Tracer, val: Val, specs: list[ArgumentSpec], values: li
     """A returned value as the original returns it: a Series or DataFrame computed natively
     is rebuilt in Python around the native values (``Unsupported`` if it cannot be); a
     frame whose labels' dtype pandas takes from a frame argument's is relabelled."""
-    if recipe(val.value, val.ssa, tracer.examples, []) is not None:  # type: ignore[arg-type]
+    if recipe(val.value, val.ssa, tracer.examples, [], tracer.index_roots) is not None:  # type: ignore[arg-type]
         val = tracer.python_op(
             "result", _identity, [val], "the function returns a pandas object: its index, "
             "name and dtypes are put around the native values", "return", wraps=True,

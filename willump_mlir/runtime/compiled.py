@@ -29,7 +29,7 @@ from willump_mlir.abi import ErrorKind, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
-from willump_mlir.runtime.handoffs import Handoffs, batch_reason, flagged_rows
+from willump_mlir.runtime.handoffs import Handoffs, batch_reason, flagged_rows, handed_back
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.pickled import PickledObjects
 from willump_mlir.runtime.plan import KernelStep, Plan, PythonStep, SelectStep
@@ -142,7 +142,8 @@ def collect_python_rows(kernel: BoundKernel, values: dict[str, Any], flagged: Fl
     """Keep the kernel's flags of rows to run in Python, if it flagged any."""
     if kernel.python_rows is not None:
         flags = values.pop(kernel.python_rows).view(np.uint8)  # bits: reasons
-        if flags[0] if len(flags) == 1 else flags.any():
+        if (flags[0] if len(flags) == 1 else flags.any()) \
+                and handed_back(kernel.python_reasons, flags).any():  # fmt: skip
             flagged.append((kernel.python_reasons, flags))
 
 
@@ -513,8 +514,9 @@ class DirectCall:
                 return None
             values.update((o.value, b) for o, b in zip(kernel.outputs, buffers, strict=True))
             if kernel.python_rows is not None:
-                flags = values[kernel.python_rows]
-                if flags[0] if rows == 1 else flags.any():
+                flags = values[kernel.python_rows].view(np.uint8)
+                if (flags[0] if rows == 1 else flags.any()) \
+                        and handed_back(kernel.python_reasons, flags).any():  # fmt: skip
                     return None  # a row runs in Python: the general path
         result = values[self.returns]
         return result.view(bool) if self.as_bool else result

@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from willump_mlir.abi import BATCH_ROW_HANDOFFS
+from willump_mlir.abi import BATCH_ROW_HANDOFFS, EVERY_ROW_HANDOFFS
 
 #: Why the original function runs on a whole call, by ``marshal.Unhandled.kind``.
 CALL_HANDOFFS = {
@@ -55,6 +55,15 @@ CALL_HANDOFFS = {
 
 #: The reason of a flag byte from a program compiled before flags had reasons.
 ANY_ROW = "rows"
+
+
+def handed_back(reasons: list[str], flags: np.ndarray) -> np.ndarray:
+    """A kernel's flag bytes (bit k: ``reasons[k]``, changed in place) without the bits of
+    the ``EVERY_ROW_HANDOFFS`` reasons that leave a row unflagged: those rows are native's."""
+    for bit, reason in enumerate(reasons):
+        if reason in EVERY_ROW_HANDOFFS and not (flags & (1 << bit)).all():
+            flags &= np.uint8(0xFF ^ (1 << bit))
+    return flags
 
 
 def flagged_rows(flags: list[tuple[list[str], np.ndarray]]) -> np.ndarray:

@@ -960,6 +960,21 @@ func.func @piece(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
 
 // -----
 
+// s.str[4].str.upper(): a row without position 4 (or without a value) flags "str-position",
+// which hands the batch to the original only when it flags every row (pandas' pieces of an
+// object column are then float64, whose .str it refuses).
+func.func @position(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str> {
+  %p = pipeline.str_slice %df [4] : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %u = pipeline.str_case "upper" %p map <i : tensor<4352xi32>>, <b : tensor<256xi32>>, <q : tensor<1xi32>> expansion 8 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  func.return %u : !pipeline.frame<"a" : !pipeline.str>
+}
+
+// CHECK: func.func @position_stage0(
+// CHECK-SAME: role = "python_rows", reasons = ["str-position", "str-case"]
+// CHECK: arith.cmpi ne, %{{.*}}, %{{.*}} : i8
+
+// -----
+
 // pd.cut(x, 2): the batch's minimum and maximum in a kernel of their own, then each row's code
 // from pandas' edges (k * step + start, the first moved down by 0.1% of the range); edges
 // that do not increase hand the batch back.
