@@ -49,7 +49,6 @@ from willump_mlir.dialects.pipeline import (
     COMPARISONS,
     FLOAT_FUNCTIONS,
     INTEGER_UNARY_FUNCTIONS,
-    STRING_OPS,
     BinaryOp,
     CastOp,
     PredictOp,
@@ -196,15 +195,14 @@ def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentC
     """The str argument columns read by ops in ``block`` whose pandas counterpart refuses a
     category column or gives another dtype: the ``feature.encode_strings`` ops ``strict``
     (a native ``fillna(str)`` read as codes, or a lookup), ``str_fill`` and
-    concatenations (the columns their inputs are made of)."""
+    concatenations."""
     kept = set(strict)
     found: set[ArgumentColumn] = set()
     for op in block.ops:
         if isinstance(op, feature.EncodeStringsOp) and op in kept:
             read = [(op.frame, op.column.data)]
         elif isinstance(op, StrConcatOp):
-            sources = _string_sources(op)
-            read = [(v, v.type.columns[0][0]) for v in sources]  # type: ignore[attr-defined]
+            read = [(v, v.type.columns[0][0]) for v in op.inputs]  # type: ignore[attr-defined]
         elif isinstance(op, StrFillOp):
             read = [(op.input, op.input.type.columns[0][0])]  # type: ignore[attr-defined]
         else:
@@ -213,22 +211,6 @@ def category_columns(block: Block, strict: Iterable[Operation]) -> set[ArgumentC
             source, column = feature.resolve_column(frame, name)
             if isinstance(source, BlockArgument) and isinstance(column, str):
                 found.add((source.index, column))
-    return found
-
-
-def _string_sources(op: StrConcatOp) -> list[SSAValue]:
-    """The str columns a concatenation is made of, through the str transforms of its inputs
-    (``df["a"].str.upper() + df["b"]`` reads ``a`` and ``b``): pandas' result is its ``str``
-    dtype if one of them is (object + str is str), and native code gives the dtype of the
-    first, so each must be of the example's dtype."""
-    found: list[SSAValue] = []
-    todo = list(op.inputs)
-    while todo:
-        value = todo.pop()
-        if isinstance(value.owner, STRING_OPS):
-            todo.extend(value.owner.operands)
-        else:
-            found.append(value)
     return found
 
 
