@@ -1268,7 +1268,7 @@ class FunctionLowering:
         while isinstance(source.owner, (*pipeline.STRING_OPS, pipeline.SelectColumnsOp)):
             source = source.owner.operands[0]
         origin, column = resolve_column(source, pipeline.string_column(value.type, "output"))
-        return DictionaryAttr({
+        spec = {
             "value": StringAttr(self.names[value]),
             "width": IntegerAttr(1, i64),
             "dtype": StringAttr("i8"),
@@ -1276,7 +1276,14 @@ class FunctionLowering:
             "string": StringAttr(pipeline.string_column(value.type, "output")),
             "like": StringAttr(self.names[origin]),
             "like_column": StringAttr(str(column)),
-        })  # fmt: skip
+        }  # fmt: skip
+        sources = _dtype_sources(value)
+        if sources is not None:
+            spec["dtype_from"] = ArrayAttr([
+                ArrayAttr([StringAttr(self.names[frame]), StringAttr(str(name))])
+                for frame, name in (resolve_column(v, v.type.columns[0][0]) for v in sources)  # type: ignore[attr-defined]
+            ])  # fmt: skip
+        return DictionaryAttr(spec)
 
     def build_kernel(
         self, name: str, native: list[Operation], outputs: list[SSAValue]
@@ -1325,6 +1332,28 @@ class FunctionLowering:
             output_specs.append(emitter.store_python_rows(f"{name}.python_rows", position))
         body.add_op(scf.YieldOp())
         return _kernel_function(name, entry, state, output_specs)
+
+
+def _dtype_sources(value: SSAValue) -> list[SSAValue] | None:
+    """The str columns, in order, whose dtype decides that of a transformed str column made
+    of several (a concatenation) or of split pieces: pandas gives its ``str`` dtype if one
+    of them is (the first one's: object + str is str), object if none is, and a split
+    piece is object whatever its column's dtype. None for a column made of one column
+    through transforms that keep its dtype (``like`` is that column)."""
+    found: list[SSAValue] = []
+    several = False
+    todo = [value]
+    while todo:
+        value = todo.pop()
+        owner = value.owner
+        if isinstance(owner, pipeline.StrSplitPieceOp):
+            several = True  # object pieces: no dtype of its column
+        elif isinstance(owner, pipeline.STRING_OPS):
+            several |= len(owner.operands) > 1
+            todo.extend(reversed(owner.operands))
+        else:
+            found.append(value)
+    return found if several else None
 
 
 def _kernel_function(

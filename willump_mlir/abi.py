@@ -116,6 +116,9 @@ class KernelOutputSpec(TypedDict):
     string: NotRequired[str]  # a str column: its name, and the column it takes index and
     like: NotRequired[str]  # dtype from (``like``, ``like_column``)
     like_column: NotRequired[str]
+    #: the (value, column) pairs, in order, whose first pandas ``str`` dtype is the column's
+    #: (object if none is): a concatenation, or split pieces (object whatever their column)
+    dtype_from: NotRequired[list[list[str]]]
     role: NotRequired[Literal["python_rows"]]  # the rows flagged to run in Python
     #: ``python_rows``: the reason (a ``ROW_HANDOFFS`` key) of each bit of a row's flag byte
     #: (absent in a program compiled before flags had reasons: one flag, any reason)

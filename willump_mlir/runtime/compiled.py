@@ -25,7 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 import sklearn
 
-from willump_mlir.abi import ErrorKind, ScratchSizeSpec
+from willump_mlir.abi import ErrorKind, KernelOutputSpec, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal
@@ -188,6 +188,11 @@ class KernelInput:
     text: bool = False  # a vectorizer's documents (lone surrogates allowed)
 
 
+#: a str output's column name, (value, column) of its index and dtype, and the (value,
+#: column) pairs whose first pandas ``str`` dtype it takes instead
+StringOutput = tuple[str, str, str, tuple[tuple[str, str], ...] | None]
+
+
 @dataclass(frozen=True)
 class KernelOutput:
     """One result buffer of a kernel: rows of ``shape``, or a CSR matrix of ``width``
@@ -198,14 +203,22 @@ class KernelOutput:
     dtype: type[np.generic]
     sparse_width: int | None
     scalar: str | None = None  # a batch reduction's one value: the reduction (``mean``...)
-    #: a str column (offsets, missing flags, bytes and their capacity): its column name and
-    #: the (value, column) whose index and dtype it takes
-    string: tuple[str, str, str] | None = None
+    #: a str column (offsets, missing flags, bytes and their capacity): its column name,
+    #: the (value, column) whose index and dtype it takes, and the (value, column) pairs
+    #: whose first pandas ``str`` dtype it takes instead (``KernelOutputSpec.dtype_from``)
+    string: StringOutput | None = None
 
     @property
     def grows(self) -> bool:
         """Whether the kernel writes it into buffers of a capacity (CSR or str)."""
         return self.sparse_width is not None or self.string is not None
+
+
+def _string_spec(spec: KernelOutputSpec) -> StringOutput:
+    """``KernelOutput.string`` of a str column's output spec."""
+    dtype_from = spec.get("dtype_from")
+    pairs = None if dtype_from is None else tuple((v, c) for v, c in dtype_from)
+    return spec["string"], spec["like"], spec["like_column"], pairs
 
 
 def scratch_terms(size: ScratchSizeSpec) -> list[tuple[int, str, str]]:
@@ -316,7 +329,7 @@ class BoundKernel:
                 DTYPES[spec["dtype"]],
                 spec["width"] if spec.get("sparse") else None,
                 spec.get("scalar"),
-                (spec["string"], spec["like"], spec["like_column"]) if "string" in spec else None,
+                _string_spec(spec) if "string" in spec else None,
             )
             for spec in step.outputs
         ]
@@ -1146,9 +1159,10 @@ class NativeProgram:
             if output.string:
                 offsets, missing, data, _ = buffers
                 self.entries_per_row[output.value] = int(offsets[-1]) / max(rows, 1)
+                name, like, column, dtype_from = output.string
                 values[output.value] = marshal.string_frame(
-                    offsets, missing, data[: offsets[-1]], output.string[0],
-                    values[output.string[1]], output.string[2],
+                    offsets, missing, data[: offsets[-1]], name, values[like], column,
+                    None if dtype_from is None else [(values[v], c) for v, c in dtype_from],
                 )  # fmt: skip
             elif output.sparse_width:
                 indptr, indices, data, _ = buffers

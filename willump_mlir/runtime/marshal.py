@@ -752,16 +752,19 @@ def string_column(name: str, values: Any, column: str) -> dict[str, np.ndarray]:
 
 def string_frame(
     offsets: np.ndarray, missing: np.ndarray, data: np.ndarray, name: str, like: Any,
-    column: str,
+    column: str, dtype_from: list[tuple[Any, str]] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """A str column native code wrote (``string_column``'s parts) as a one-column frame
     ``name`` with the index and dtype of ``like``'s ``column`` (pandas' ``str`` dtype: NaN
-    for a missing value; object: None or NaN as the flags say)."""
-    source = like[column] if isinstance(like, pd.DataFrame | Columns) else like
+    for a missing value; object: None or NaN as the flags say); with ``dtype_from``, the
+    dtype of the first of its (value, column) pairs of a pandas ``str`` dtype, else object
+    (pandas' ``a + b`` is ``str`` if either is)."""
+    source = _column_of(like, column)
     index = source.index if isinstance(source, pd.Series) else pd.RangeIndex(len(missing))
-    dtype = source.dtype if isinstance(source, pd.Series) else np.dtype(object)
-    if not isinstance(dtype, pd.StringDtype):  # a category column's str methods give objects
-        dtype = np.dtype(object)
+    dtypes = [_column_of(v, c) for v, c in dtype_from] if dtype_from is not None else [source]
+    kinds = (getattr(s, "dtype", None) for s in dtypes)
+    # a category column's str methods give objects
+    dtype = next((d for d in kinds if isinstance(d, pd.StringDtype)), np.dtype(object))
     valid = pa.array(missing == 0, pa.bool_()).buffers()[1]
     array = pa.LargeStringArray.from_buffers(
         len(missing), pa.py_buffer(offsets), pa.py_buffer(data), valid
@@ -773,6 +776,10 @@ def string_frame(
         values[missing == MISSING_NAN] = np.nan
     series = pd.Series(values, index=index, name=name, dtype=dtype, copy=False)
     return pd.DataFrame({name: series}, copy=False)
+
+
+def _column_of(value: Any, column: str) -> Any:
+    return value[column] if isinstance(value, pd.DataFrame | Columns) else value
 
 
 def matrix(what: str, value: Any, rows: int, width: int, dtype: np.dtype) -> np.ndarray:

@@ -1025,6 +1025,22 @@ func.func @upper(%df: !pipeline.frame<"a" : !pipeline.str>) -> !pipeline.frame<"
 
 // -----
 
+// A concatenation returned: pandas gives it the str dtype of the first of the columns it is
+// made of that has one (object + str is str), object if none has: dtype_from lists them in
+// order, through the upper-casing of the first.
+func.func @joined(%df: !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str> {
+  %a = pipeline.select_columns %df ["a"] : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %b = pipeline.select_columns %df ["b"] : !pipeline.frame<"a" : !pipeline.str, "b" : !pipeline.str> -> !pipeline.frame<"b" : !pipeline.str>
+  %u = pipeline.str_case "upper" %a map <i : tensor<4352xi32>>, <b : tensor<256xi32>>, <q : tensor<1xi32>> expansion 8 : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %n = pipeline.str_concat %u, %b pieces ["", "/", ""] : (!pipeline.frame<"a" : !pipeline.str>, !pipeline.frame<"b" : !pipeline.str>) -> !pipeline.frame<"a" : !pipeline.str>
+  func.return %n : !pipeline.frame<"a" : !pipeline.str>
+}
+
+// CHECK: func.func @joined_stage0(
+// CHECK-SAME: string = "a", like = "arg0", like_column = "a", dtype_from = {{\[}}["arg0", "a"], ["arg0", "b"]]}
+
+// -----
+
 // An imputer of finite fills ({finite}): its output is infinite only where its input was, so
 // the input's infinity test (one per row) stands for the scaler's and the model's after it.
 func.func @finite_fill(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
