@@ -75,6 +75,7 @@ from .fallback import (
     Relabel,
     check_aligned,
     index_root,
+    layout,
     recipe,
     result_dtypes,
     result_labels,
@@ -477,8 +478,9 @@ class Tracer:
         example had (:mod:`.fallback`); ``Unsupported`` if one cannot.
         """
         sources: list[SSAValue] = []
-        rebuilds = [recipe(o.value, o.ssa, self.examples, sources, self.index_roots)
-                    if o.ssa is not None else None for o in operands]  # fmt: skip
+        rebuilds = [(recipe(o.value, o.ssa, self.examples, sources, self.index_roots)
+                     or layout(o.value)) if o.ssa is not None else None
+                    for o in operands]  # fmt: skip
         try:
             value = function(*[o.value for o in operands])
         except Exception as error:
