@@ -41,7 +41,7 @@ def zeroed(sizes: list[tuple[int, np.dtype]]) -> list[np.ndarray]:
 def lasting_copy(array: np.ndarray) -> np.ndarray:
     """A read-only C-contiguous copy of ``array`` that lives as long as the process (a
     bound blob), starting on a cache line: the copies share ``CHUNK``-byte areas on huge
-    pages (a larger one gets an area of its own)."""
+    pages (a larger one gets an area of its own). Called under ``jit``'s lock."""
     global _chunk
     size = -(-array.nbytes // LINE) * LINE
     if size > CHUNK // 4:
@@ -57,15 +57,16 @@ def lasting_copy(array: np.ndarray) -> np.ndarray:
 
 
 def huge_area(nbytes: int) -> memoryview:
-    """``nbytes`` of a private anonymous mapping (zero), starting on a 2 MiB boundary
-    advised ``MADV_HUGEPAGE`` where the platform has it (the mapping is ``HUGE_PAGE`` longer
-    than asked, unused and never touched past the view)."""
-    area = mmap.mmap(-1, nbytes + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    """``nbytes`` of a private anonymous mapping (zero), starting on a 2 MiB boundary and
+    advised ``MADV_HUGEPAGE`` to the end of its last huge page, where the platform has it
+    (the mapping is up to two huge pages longer than asked: never touched past the view)."""
+    span = -(-nbytes // HUGE_PAGE) * HUGE_PAGE
+    area = mmap.mmap(-1, span + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     start = -np.frombuffer(area, np.uint8, 1).ctypes.data % HUGE_PAGE
     advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    if advice is not None and nbytes >= HUGE_PAGE:
+    if advice is not None and span:
         try:
-            area.madvise(advice, start, nbytes - nbytes % HUGE_PAGE)
+            area.madvise(advice, start, span)
         except OSError:  # transparent huge pages off or unsupported: ordinary pages
             pass
     return memoryview(area)[start : start + nbytes]
