@@ -1861,10 +1861,12 @@ class TextEmitter:
         are found first; an empty slot ends the set's words, and a new word takes the first
         empty slot, or the last slot of a full set). A slot is two entries of ``slots``: the
         word's key (an exact key is the word: only a hashed one compares code points) and
-        one plus the word's offset in the arena ``words``, which holds there the word's
-        length, its number of hits, (with a ``tally``) its sum of ``idf**2`` and its sums of
-        ``idf * coef``, one per output, over its hits (the bits of each f64 in two entries),
-        its code points and its hits' term indices (once per occurrence). A word found in
+        one plus the word's offset in the arena ``words``, which holds there the number of
+        code points it keeps (a hashed key's word: its length; an exact key's: none, its key
+        is the word), its number of hits, (with a ``tally``) its sum of ``idf**2`` and its
+        sums of ``idf * coef``, one per output, over its hits (the bits of each f64 in two
+        entries), the code points kept and its hits' term indices (once per occurrence).
+        A word found in
         the cache (same code points) adds its hits at once (with a tally: its sums, and its
         offset to ``pending``, whose words' hits one call of ``cached_hits`` counts before
         the next word not found, or at the row's end); the n-grams of another are
@@ -1917,8 +1919,8 @@ class TextEmitter:
             sums = [self.add(s, w) for s, w in zip(sums, word_sums, strict=True)]
             return [self.add(norm2, own), occurrences, *sums]
 
-        def cached(offset: SSAValue, length: SSAValue, carried: list[SSAValue]):
-            first = self.iadd(self.iadd(offset, header), length)
+        def cached(offset: SSAValue, kept: SSAValue, carried: list[SSAValue]):
+            first = self.iadd(self.iadd(offset, header), kept)
             number = self.cast(self.load(words, self.iadd(offset, 1)), index)
 
             def add(k: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
@@ -1942,14 +1944,14 @@ class TextEmitter:
             waiting, norm2, *rest = carried
             return [self.cached_hits(tally, words, pending, waiting, header, norm2), *rest]
 
-        def tokens_of(offset: SSAValue, length: SSAValue, n: SSAValue) -> SSAValue:
+        def tokens_of(offset: SSAValue, kept: SSAValue, n: SSAValue) -> SSAValue:
             """``n`` after the tokens of the cached word at ``offset`` are listed. Most
             words hold one token: the first is in the header, the others after the hits (a
             loop of them became a call of ``memcpy``, ~25 instructions for one or two)."""
             assert listing is not None
             number = self.cast(self.load(words, self.iadd(offset, header - 3)), index)
             hits = self.cast(self.load(words, self.iadd(offset, 1)), index)
-            at = self.iadd(self.iadd(self.iadd(offset, header), length), hits)
+            at = self.iadd(self.iadd(self.iadd(offset, header), kept), hits)
 
             def copy(k: SSAValue, _: list[SSAValue] | None = None) -> list[SSAValue]:
                 token = arena_i64(self, words, self.iadd(at, self.shl(self.isub(k, 1), 1)))
@@ -1980,7 +1982,9 @@ class TextEmitter:
             last = self.cast(self.load(counter, 0), index)
             keep = self.cmpi("ule", length, self.constant(CACHED_WORD, index))
             used = self.cast(self.load(used_cell, 0), index)
-            need = self.iadd(self.iadd(length, header), last)
+            # only a hashed key's code points are kept (an exact key is the word)
+            kept = self.select(self.cmpi("sge", key, zero64), length, zero)
+            need = self.iadd(self.iadd(kept, header), last)
             if tokens:
                 need = self.iadd(need, self.shl(self.isub(tokens[1], tokens[0]), 1))
             full = self.emit(
@@ -2008,7 +2012,7 @@ class TextEmitter:
                 return self.if_else(self.cmpi("uge", count, patience), empty, lambda: [used, false])
 
             used, keep = self.if_else(full, left, lambda: [used, keep])
-            hits_at = self.iadd(self.iadd(used, header), length)
+            hits_at = self.iadd(self.iadd(used, header), kept)
             # With a tally, the word's own sums start from zero and join the row's after.
             zero_sum = self.constant(0.0, f64)
             inner = carried if tally is None else [*carried[:2], *[zero_sum] * (1 + outputs)]
@@ -2033,7 +2037,7 @@ class TextEmitter:
             word = inner[2:]  # with a tally: own, *sums
 
             def store() -> None:
-                self.store(self.cast(length, i32), words, used)
+                self.store(self.cast(kept, i32), words, used)
                 self.store(self.cast(n, i32), words, self.iadd(used, 1))
                 shift = self.isub(self.iadd(used, header), start)
 
@@ -2041,7 +2045,7 @@ class TextEmitter:
                     self.store(self.load(text.cps, k), words, self.iadd(k, shift))
                     return []
 
-                self.for_range(start, end, [], copy)
+                self.for_range(start, self.iadd(start, kept), [], copy)
                 pair = self.shl(at, 1)
                 self.store(key, slots, pair)
                 place = self.iadd(self.cast(used, i64), self.constant(1, i64))
@@ -2143,8 +2147,9 @@ class TextEmitter:
 
             def found() -> list[SSAValue]:
                 place = self.cast(offset, index)
-                counted = cached(place, length, carried)
-                return counted if n is None else [tokens_of(place, length, n), *counted]
+                kept = self.cast(self.load(words, place), index)
+                counted = cached(place, kept, carried)
+                return counted if n is None else [tokens_of(place, kept, n), *counted]
 
             def other() -> list[SSAValue]:
                 tokens = [] if n is None or listing is None else [n, listing.listed(start, end, n)]

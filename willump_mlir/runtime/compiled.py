@@ -28,7 +28,7 @@ import sklearn
 from willump_mlir.abi import ErrorKind, KernelOutputSpec, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
-from willump_mlir.runtime import marshal
+from willump_mlir.runtime import marshal, memory
 from willump_mlir.runtime.handoffs import Handoffs, batch_reason, flagged_rows, handed_back
 from willump_mlir.runtime.jit import NativeLibrary
 from willump_mlir.runtime.pickled import PickledObjects
@@ -281,18 +281,18 @@ class Scratch(threading.local):
         if found is not None and all(n <= found.longest[k] for k, n in longest.items()):
             return found
         room = {k: max(n, self.SMALLEST_ROW) for k, n in longest.items()}
-        buffers = []
-        addresses = []
+        sizes = []
         for spec in kernel.inputs:
-            if spec.part != "scratch":
-                addresses.append(0)
-                continue
-            assert spec.size is not None
-            size = spec.size["fixed"]
-            for per_byte, value, column in scratch_terms(spec.size):
-                size += per_byte * room[(value, column)]
-            buffers.append(np.zeros(max(size, 1), dtype=spec.dtype))
-            addresses.append(_address(buffers[-1]))
+            if spec.part == "scratch":
+                assert spec.size is not None
+                size = spec.size["fixed"]
+                for per_byte, value, column in scratch_terms(spec.size):
+                    size += per_byte * room[(value, column)]
+                sizes.append((max(size, 1), np.dtype(spec.dtype)))
+        buffers = memory.zeroed(sizes)  # read at random: on huge pages (the word cache)
+        allotted = iter(buffers)
+        addresses = [_address(next(allotted)) if spec.part == "scratch" else 0
+                     for spec in kernel.inputs]  # fmt: skip
         found = ScratchSet(room, buffers, addresses)
         if kernel.splittable:
             found.slots = kernel.slots()

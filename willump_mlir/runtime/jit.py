@@ -46,8 +46,8 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
-from willump_mlir.blobs import BlobStore, immutable
-from willump_mlir.runtime import compile_worker
+from willump_mlir.blobs import BlobStore
+from willump_mlir.runtime import compile_worker, memory
 
 RUNTIME_ABI_VERSION = "4"  # 4: kernels read their arguments from slots (pack-kernel-arguments)
 """Bump when the calling convention of generated code or the cache format changes."""
@@ -249,8 +249,8 @@ def _optimise_here(llvm_ir: str) -> tuple[bytes, list[str], list[str]]:
 
 
 def bind_blob(name: str, array: np.ndarray) -> None:
-    """Make the external global symbol ``name`` resolve to a copy of ``array``'s data (or
-    to the array itself when nobody can change it: ``blobs.immutable``).
+    """Make the external global symbol ``name`` resolve to a copy of ``array``'s data on
+    a cache line, on huge pages (``memory.lasting_copy``).
 
     The data is C-contiguous, read-only and kept alive for the lifetime of the process.
     Names are content-hashed by the caller, so binding a name again to equal content
@@ -270,11 +270,8 @@ def bind_blob(name: str, array: np.ndarray) -> None:
                 f"blob {name!r} is already bound to different content "
                 f"({bound.dtype}{list(bound.shape)}); blob names must be content hashes"
             )
-        if immutable(array) and array.flags.c_contiguous:
-            data = array
-        else:
-            data = np.array(array, copy=True, order="C")
-            data.setflags(write=False)
+        # kernels read blobs at random: on cache lines, on huge pages (``memory``)
+        data = memory.lasting_copy(array)
         _blobs[name] = data
         _ensure_llvm()
         llvm.add_symbol(name, data.ctypes.data)
@@ -633,5 +630,5 @@ def _load_object(
         engine.finalize_object()
     return NativeLibrary(
         engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"],
-        blobs={entry[0]: blobs[entry[0]] for entry in meta["blobs"]},
+        blobs={entry[0]: _blobs.get(entry[0], blobs[entry[0]]) for entry in meta["blobs"]},
     )  # fmt: skip
