@@ -24,7 +24,14 @@ Anything native code might read otherwise than pandas (another layout than the e
 an invalid or out-of-range date) is such a signal too, so the original function decides.
 A datetime minus another or a constant date (or a constant date minus a datetime) is a
 timedelta of the same unit (``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and
-``.dt.seconds`` (int32) are native too.
+``.dt.seconds`` (int32) are native too, and so are ``.dt.total_seconds()`` and its ratio to
+a constant timedelta (``/ pd.Timedelta(days=1)``): float64, the ticks divided as numpy does
+(``pipeline.cast`` to f64, ``pipeline.binary "div"``), NaN for NaT (``pipeline.where``).
+A datetime (or timedelta) plus or minus a constant timedelta (``pd.Timedelta``,
+``np.timedelta64``, ``datetime.timedelta`` of a whole number of the datetime's unit) is
+``pipeline.datetime_sub`` of its ticks; as pandas, NaT stays NaT and an overflow (or a
+result of NaT's ticks) raises, so that batch runs the original. An int32 field's arithmetic
+is wrapped to int32 as numpy's (``NarrowInts.wrapped``).
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
 """
 
@@ -37,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
-from xdsl.dialects.builtin import i64
+from xdsl.dialects.builtin import f64, i64
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
@@ -59,6 +66,7 @@ from willump_mlir.dialects.pipeline import (
     ParseDatetimeOp,
     StrType,
     ToArrayOp,
+    WhereOp,
     format_fields,
 )
 
@@ -102,10 +110,29 @@ def _ticks(value: pd.Series) -> pd.Series:
 
 def fixed_date(function: object, args: list[object]) -> bool:
     """Whether ``function(*args)`` is a ``pd.Timestamp`` of a fixed date (not "now" or
-    "today"), which is folded at compile time."""
+    "today") or a timedelta (``pd.Timedelta``, ``pd.to_timedelta``, ``datetime.timedelta``),
+    which is folded at compile time."""
+    if any(function is f for f in (pd.Timedelta, pd.to_timedelta, datetime.timedelta)):
+        return True
     return function is pd.Timestamp and not any(
         isinstance(a, str) and a.strip().lower() in ("now", "today") for a in args
     )
+
+
+def _delta_ticks(val: Val, unit: str) -> int | None:
+    """The ticks of ``unit`` of a constant timedelta (``pd.Timedelta``, ``np.timedelta64``,
+    ``datetime.timedelta``), None if ``val`` is not one; ``Unsupported`` for NaT, or one
+    that is not a whole number of ``unit`` or of a finer unit (pandas would compute in
+    that unit)."""
+    if not val.is_static or not isinstance(val.value, datetime.timedelta | np.timedelta64):
+        return None
+    if pd.isna(val.value):
+        raise Unsupported("a datetime beside a NaT timedelta is not compiled")
+    delta = pd.Timedelta(val.value)
+    if DATETIME_UNITS.get(delta.unit, 0) > DATETIME_UNITS[unit] or delta.as_unit(unit) != delta:
+        raise Unsupported(f"the timedelta {delta} is not a whole number of {unit}, the "
+                          "datetime's unit")  # fmt: skip
+    return int(delta.as_unit(unit)._value)
 
 
 def _accessor(series: pd.Series) -> object:
@@ -215,6 +242,58 @@ class DateLowering:
             return self.tracer.emit(MakeDatetimeOp(stacked.ssa, unit)).result
         matrix = self.tracer.emit(ToArrayOp(arg.ssa, names))  # type: ignore[arg-type]
         return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
+
+    def arithmetic(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs - rhs`` or ``lhs + rhs`` (``function``) of a native datetime or timedelta and
+        a constant timedelta (either side of ``+``), as ``pipeline.datetime_sub`` of the
+        constant's ticks (negated for ``+``); else ``lhs - rhs`` of datetimes
+        (:meth:`subtract`). None if neither is native, or for another sum."""
+        date = lhs.datetime if lhs.datetime is not None else rhs.datetime
+        if date is None or date.series is not None:
+            return None
+        if function == "add" and rhs.datetime is not None:  # td + dates is dates + td
+            lhs, rhs = rhs, lhs
+        delta = _delta_ticks(rhs, date.unit) if lhs.datetime is not None else None
+        if delta is None:
+            return self.subtract(lhs, rhs, value) if function == "sub" else None
+        series = lhs.value
+        if not isinstance(value, pd.Series) or not isinstance(series, pd.Series) \
+                or value.dtype != series.dtype:  # fmt: skip
+            raise Unsupported(f"the datetime {function} a timedelta is "
+                              f"{getattr(value, 'dtype', type(value).__name__)}, not "
+                              f"{getattr(series, 'dtype', '')}")  # fmt: skip
+        shift = self.tracer.emit(ConstantOp(-delta if function == "add" else delta)).result
+        shifted = self.tracer.emit(DatetimeSubOp(date.ticks, shift)).result
+        return Val(value, datetime=replace(date, ticks=shifted))
+
+    def ratio(self, base: Val, divisor: Val | int, value: object) -> Val:
+        """A native timedelta ``base`` divided by a constant timedelta (``td /
+        pd.Timedelta(days=1)``), or by ``divisor`` ticks (``td.dt.total_seconds()``): float64,
+        NaN for NaT, as numpy's ``(double)a / (double)b`` of the ticks."""
+        date = base.datetime
+        assert date is not None
+        ticks = divisor if isinstance(divisor, int) else _delta_ticks(divisor, date.unit)
+        if not date.timedelta or ticks is None or ticks == 0:
+            raise Unsupported("this division of a datetime is not compiled")
+        if not isinstance(value, pd.Series) or value.dtype != np.float64:
+            raise Unsupported("the timedelta's ratio is not a float64 Series")
+        tracer = self.tracer
+        floats = tracer.emit(CastOp(date.ticks, f64)).result
+        by = tracer.emit(ConstantOp(float(ticks))).result  # numpy: (double) of each
+        quotient = tracer.emit(BinaryOp("div", floats, by))
+        nat = tracer.emit(BinaryOp("eq", date.ticks, tracer.emit(ConstantOp(NAT)).result)).result
+        nan = tracer.emit(ConstantOp(float("nan"))).result
+        return tracer._checked(WhereOp(nat, nan, quotient.result), value)
+
+    def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
+             value: object) -> Val:  # fmt: skip
+        """``td.dt.total_seconds()`` of a native timedelta ``td`` (:meth:`ratio`)."""
+        date = receiver.datetime
+        assert date is not None and date.series is not None
+        if attr != "total_seconds" or args or kwargs or not date.timedelta:
+            raise Unsupported(f".dt.{attr}() is not compiled")
+        series = Val(date.series, datetime=replace(date, series=None))
+        return self.ratio(series, DATETIME_UNITS[date.unit], value)
 
     def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
         """``lhs - rhs`` of a native datetime and another one, or a constant date (either

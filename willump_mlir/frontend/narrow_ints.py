@@ -16,6 +16,17 @@ floats, ``astype(float)``; of int8 and int16 numpy stays int16, which runs in Py
 model reads it as an f64 batch where it predicts on the array as on its float64 conversion
 (scikit-learn converts integers to floats of any width alike).
 
+A batch of narrow values held as i64 (``.dt.year`` is int32 in pandas) is wrapped to its
+width after ``+ - * // %``, ``np.maximum``, ``-`` or ``abs`` whose result pandas gives in
+that width (``dt.year - 1900``, ``dt.year * 12 + dt.month``): computed in i64, then
+``pipeline.wrap_int``, which gives numpy's wrapped result (:meth:`NarrowInts.wrapped`).
+
+```mlir
+%y = pipeline.cast %field speculative : tensor<?xf64> -> tensor<?xi64>       // .dt.year
+%d = pipeline.binary "sub" %y, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+%w = pipeline.wrap_int %d bits 32 : tensor<?xi64> -> tensor<?xi64>            // int32
+```
+
 ```mlir
 %c = pipeline.select_columns %df ["age"] : ... -> !pipeline.frame<"age" : f64>  // Python's
 %m = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xi64>     // native
@@ -33,8 +44,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import f64, i64
-from xdsl.ir import BlockArgument, SSAValue
+from xdsl.dialects.builtin import f64, i1, i64
+from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
@@ -42,8 +53,11 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     TakeColumnOp,
     ToArrayOp,
+    WrapIntOp,
+    vector_of,
 )
 
+from .fallback import check_aligned
 from .spec import Unsupported
 from .values import Pending, Val
 
@@ -54,6 +68,14 @@ if TYPE_CHECKING:
 NARROW_INTS = frozenset(
     np.dtype(t) for t in (np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32)
 )
+
+#: The signed narrow dtypes whose arithmetic ``pipeline.wrap_int`` reproduces, by width.
+WRAPPED_BITS = {np.dtype(np.int8): 8, np.dtype(np.int16): 16, np.dtype(np.int32): 32}
+#: ``pipeline.binary`` and ``pipeline.unary`` functions that keep a narrow dtype narrow and
+#: give numpy's narrow result when computed in i64 and wrapped (a quotient of narrow values
+#: is in the i64 range, and wrapping gives numpy's ``-2**31 // -1``).
+WRAPPED_FUNCTIONS = frozenset({"add", "sub", "mul", "floor_divide", "remainder", "maximum",
+                               "minimum", "negative", "abs", "square"})  # fmt: skip
 
 #: pandas methods that are one numpy operation on their operands' values
 _METHODS = frozenset({
@@ -158,6 +180,29 @@ class NarrowInts:
         # model would round otherwise than scikit-learn), as a model reads a frame
         columns = [c.data for c in read.columns.data]
         return Val(floats, self.tracer.emit(ToArrayOp(read.frame, columns, f64)).result)
+
+    def wrapped(self, op: Operation, operands: list[Val], value: object) -> Val | None:
+        """``op`` (a ``pipeline.binary`` or ``pipeline.unary`` of ``operands``, not yet
+        emitted) standing for ``value``, a Series or array of int8, int16 or int32 (pandas:
+        ``dt.year - 1900``), emitted and wrapped to that width; None if ``value`` is not
+        narrow, or an operand is neither a batch of i64 (or i1) whose values convert to
+        ``value``'s dtype exactly nor a Python int (numpy refuses one beyond the width)."""
+        dtype = getattr(value, "dtype", None)
+        name = op.function.data  # type: ignore[attr-defined]
+        if dtype not in WRAPPED_BITS or name not in WRAPPED_FUNCTIONS:
+            return None
+        for val in operands:
+            if val.is_static:
+                if not isinstance(val.value, int | np.integer) or isinstance(val.value, bool):
+                    return None
+            elif val.ssa is None or val.narrow is not None \
+                    or val.ssa.type not in (vector_of(i64), vector_of(i1)) \
+                    or not np.can_cast(getattr(val.value, "dtype", object), dtype):  # fmt: skip
+                return None
+        self.tracer.emit(op)
+        wrap = self.tracer.emit(WrapIntOp(op.results[0], WRAPPED_BITS[dtype]))  # type: ignore[index]
+        check_aligned([wrap.result], self.tracer.examples, value, self.tracer.index_roots)
+        return Val(value, wrap.result)
 
     def lower(self, node: ast.expr, pieces: dict[int, Val],
               build: Callable[[], Val | None]) -> Val | None:  # fmt: skip

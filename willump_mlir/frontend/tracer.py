@@ -1510,6 +1510,9 @@ class Tracer:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
             return scalar_arithmetic(self, op, value)
+        wrapped = self.narrow.wrapped(op, [lhs, rhs], value)  # int32 .dt fields' arithmetic
+        if wrapped is not None:
+            return wrapped
         pandas = not numpy and any(isinstance(v.value, pd.Series | pd.DataFrame)
                                    for v in (lhs, rhs))  # fmt: skip
         if function == "floor_divide" and pandas and op.result.type.get_element_type() == f64:
@@ -1527,8 +1530,11 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
-            if function == "sub" and (lhs.datetime is not None or rhs.datetime is not None):
-                return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
+            if function in ("sub", "add") and (lhs.datetime is not None
+                                               or rhs.datetime is not None):  # fmt: skip
+                return self.dates.arithmetic(function, lhs, rhs, self.evaluate(node, pieces))
+            if function == "div" and lhs.datetime is not None:  # td / pd.Timedelta(days=1)
+                return self.dates.ratio(lhs, rhs, self.evaluate(node, pieces))
             if function == "add":  # str concatenation (frontend.strings)
                 value = self.evaluate(node, pieces)
                 joined = self.strings.concat(lhs, rhs, value, ast.unparse(node))
@@ -1609,7 +1615,7 @@ class Tracer:
             op = UnaryOp(function, operand.ssa)
         except VerifyException as error:
             raise Unsupported(f"{function} of {typ} is not compiled: {error}") from None
-        return self._checked(op, value)
+        return self.narrow.wrapped(op, [operand], value) or self._checked(op, value)
 
     def _float_test(self, comparison: str, operand: Val, value: object) -> Val | None:
         """``np.isnan(x)`` as ``x != x``; ``np.isinf(x)``, ``np.isfinite(x)`` as ``|x|``
@@ -1703,6 +1709,9 @@ class Tracer:
         if receiver is not None and receiver.pending is not None \
                 and receiver.pending.kind == "split_str":  # s.str.split().str.len()
             return self.strings.pieces(receiver, attr, args, kwargs, self.evaluate(node, pieces))
+        if receiver is not None and receiver.datetime is not None \
+                and receiver.datetime.series is not None:  # td.dt.total_seconds()
+            return self.dates.call(receiver, attr, args, kwargs, self.evaluate(node, pieces))
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
