@@ -1,0 +1,294 @@
+"""Notebook idioms made native by idioms12 (or kept in Python, with the reason explain()
+gives): date-field arithmetic (int32 in pandas), dates plus or minus a constant timedelta,
+``.dt.total_seconds()`` and ratios of differences; the compiled pipeline against the
+original function on adversarial batches (NaT, one row, no rows, another index, years whose
+int32 arithmetic wraps, ticks at the ends of int64 where pandas raises OverflowError)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from notebook_check import compile_quietly, python_reasons, same_on_batches
+from sklearn.linear_model import LogisticRegression
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+_RNG = np.random.default_rng(12)
+_N = 80
+_DAYS = pd.to_timedelta(_RNG.integers(0, 11_000, _N), unit="D")
+_SECONDS = pd.to_timedelta(_RNG.integers(-10**8, 10**8, _N), unit="s")
+DATES = pd.DataFrame({
+    "d": (pd.Timestamp("2000-01-01") + _DAYS).as_unit("us"),
+    "e": (pd.Timestamp("2010-06-15 12:00") + _SECONDS).as_unit("us"),
+    "x": _RNG.normal(size=_N),
+})  # fmt: skip
+DATES["t"] = DATES["e"].astype("M8[ns]")
+DATES["u"] = DATES["e"].dt.tz_localize("UTC")
+DATES["s"] = DATES["e"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object)
+MODEL = LogisticRegression().fit(np.c_[DATES["x"], np.arange(_N) % 7], DATES["x"] > 0)
+_LOW, _HIGH = -(2**63) + 5, 2**63 - 5
+
+
+def _ticks(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+    """``frame`` with the datetime columns given as int64 ticks (NaT: -2**63), keeping
+    their dtypes (``u`` and ``s`` follow ``e``)."""
+    frame = frame.copy()
+    for name, ticks in columns.items():
+        dtype = frame[name].dtype
+        frame[name] = pd.Series(np.asarray(ticks, dtype=np.int64).view(dtype), index=frame.index)
+    return _follow(frame)
+
+
+def _follow(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``u`` and ``s`` made of its ``e`` (a year beyond 9999 or NaT: None)."""
+    frame["u"] = frame["e"].dt.tz_localize("UTC")
+    text = [w.strftime("%Y-%m-%dT%H:%M:%SZ") if pd.notna(w) and 0 < w.year < 10_000 else None
+            for w in frame["e"]]  # fmt: skip
+    frame["s"] = pd.Series(text, index=frame.index, dtype=object)
+    return frame
+
+
+def _date_frames() -> list[pd.DataFrame]:
+    """Other rows, one row, no rows, NaT in every column, another index, years up to 9999
+    (a year times 10**6 wraps in int32), and ticks at the ends of int64 (a shift or a
+    difference overflows, or gives NaT's ticks: pandas raises OverflowError)."""
+    missing = DATES.copy()
+    for name in ("d", "e", "t"):
+        missing.loc[missing.index % (3 if name == "d" else 4) == 1, name] = pd.NaT
+    _follow(missing)
+    far = pd.Series(pd.date_range("2150-01-01", "9999-12-01", periods=_N).as_unit("us"))
+    late = _follow(DATES.assign(d=far.to_numpy(), e=far.to_numpy()[::-1]))
+    edges = np.where(np.arange(_N) % 2, _HIGH, _LOW)
+    extreme = _ticks(DATES, d=edges, e=np.full(_N, 5), t=edges[::-1])
+    nat_ticks = _ticks(DATES.iloc[:2], d=[_LOW, 0], e=[5, 0])  # d - e is -2**63
+    return [DATES.iloc[::-1], DATES.iloc[[3]], DATES.iloc[:0], missing, late, extreme,
+            nat_ticks, DATES.set_index(DATES.index * 3 + 7)]  # fmt: skip
+
+
+# region 1: int32 arithmetic of .dt fields
+
+
+def year_offset(df):
+    return df["d"].dt.year - 1900
+
+
+def month_index(df):
+    return df["d"].dt.year * 12 + df["d"].dt.month - 1
+
+
+def age(df):
+    return 2024 - df["e"].dt.year
+
+
+def year_scaled(df):
+    return df["d"].dt.year * 1_000_000 + df["d"].dt.day_of_year
+
+
+def week_parts(df):
+    day = df["d"].dt
+    return day.day_of_year // 7, day.year % 4, -day.day, np.abs(day.month - 6), \
+        np.maximum(day.quarter, 2) * 3  # fmt: skip
+
+
+def field_ratio(df):
+    return df["e"].dt.hour / 24 + df["e"].dt.minute * 0.5, df["d"].dt.month > 6
+
+
+def fields_to_model(df):
+    X = pd.DataFrame({"x": df["x"], "k": df["d"].dt.year * 12 % 7})
+    return MODEL.predict_proba(X.to_numpy(dtype=float))[:, 1]
+
+
+FIELDS = [year_offset, month_index, age, year_scaled, week_parts, field_ratio, fields_to_model]
+
+
+@pytest.mark.parametrize("fn", FIELDS)
+def test_field_arithmetic_is_native(fn: Any) -> None:
+    """``dt.year - 1900`` ran in Python ("the result is !pipeline.object, not
+    tensor<?xi64>": pandas' fields are int32); now computed in i64 and wrapped to int32
+    (``pipeline.wrap_int``) after each op whose result pandas gives as int32, so a year
+    times 10**6 wraps as pandas' does. NaT in a batch (pandas: float64) runs the original."""
+    compiled = compile_quietly(fn, DATES)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _date_frames())
+    if fn is year_scaled:
+        late = _date_frames()[4]
+        assert (fn(late) < 0).any() and (fn(late).dtype == np.int32)  # wrapped
+        assert compiled.calls_in_python <= 4, compiled.handoffs.calls  # empty, NaT, extremes
+
+
+def test_fields_of_an_example_with_nat_stay_in_python() -> None:
+    """With NaT in the example a field is float64 (int32 on a batch without): its arithmetic
+    returned runs in Python, where pandas gives the batch's dtype."""
+    example = DATES.copy()
+    example.loc[::5, "d"] = pd.NaT
+    compiled = compile_quietly(month_index, example)
+    assert any("NaT in the example" in r for r in python_reasons(compiled)), compiled.explain()
+    same_on_batches(month_index, compiled, [example, *_date_frames()])
+
+
+# endregion
+
+
+# region 2: dates plus or minus a constant timedelta
+
+
+def shifted(df):
+    return (df["d"] + pd.Timedelta(days=30)).dt.month, df["d"] - pd.Timedelta(hours=36)
+
+
+def shifted_variants(df):
+    return pd.Timedelta(days=1) + df["e"], df["e"] - np.timedelta64(90, "m"), \
+        (df["e"] + datetime.timedelta(seconds=7)).dt.second  # fmt: skip
+
+
+def due(df):
+    return df["d"] + pd.Timedelta(days=7) > df["e"], df["e"] - pd.Timedelta(weeks=1) <= df["d"]
+
+
+def nanoseconds(df):
+    return (df["t"] + pd.Timedelta(days=3)).dt.day, df["t"] - pd.Timedelta(1, "ns")
+
+
+def utc(df):
+    return (pd.to_datetime(df["s"]) + pd.Timedelta(hours=1)).dt.hour
+
+
+def gap_shifted(df):
+    return ((df["d"] - df["e"]) - pd.Timedelta(days=1)).dt.days
+
+
+SHIFTS = [shifted, shifted_variants, due, nanoseconds, utc, gap_shifted]
+
+
+@pytest.mark.parametrize("fn", SHIFTS)
+def test_timedelta_shift_is_native(fn: Any) -> None:
+    """``dates + pd.Timedelta(days=n)`` ran in Python (`pd.Timedelta` was not a recognised
+    function); now the constant is folded and the ticks shifted by ``pipeline.datetime_sub``
+    (NaT stays NaT; at the ends of int64 pandas raises OverflowError, and so does the
+    compiled call, running the original)."""
+    compiled = compile_quietly(fn, DATES)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _date_frames())
+
+
+# endregion
+
+
+# region 3: total_seconds and ratios of timedeltas
+
+
+def total_seconds(df):
+    return (df["d"] - df["e"]).dt.total_seconds()
+
+
+def ratios(df):
+    gap = df["d"] - df["e"]
+    return gap / pd.Timedelta(days=1), (df["e"] - df["d"]) / np.timedelta64(1, "h"), \
+        (df["t"] - pd.Timestamp("2010-01-01")) / pd.Timedelta(minutes=1)  # fmt: skip
+
+
+def ratio_to_model(df):
+    X = pd.DataFrame({"x": (df["d"] - df["e"]).dt.total_seconds() / 86400,
+                      "k": (df["e"] - df["d"]) / pd.Timedelta(days=7)})  # fmt: skip
+    return MODEL.predict(X.to_numpy(dtype=float))
+
+
+@pytest.mark.parametrize("fn", [total_seconds, ratios, ratio_to_model])
+def test_timedelta_ratios_are_native(fn: Any) -> None:
+    """``.dt.total_seconds()`` and ``/ pd.Timedelta(...)`` ran in Python; now numpy's
+    ``(double)ticks / (double)divisor``, NaN for NaT."""
+    compiled = compile_quietly(fn, DATES)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _date_frames())
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled_once(fn: Any) -> Any:
+    if fn.__name__ not in _COMPILED:
+        _COMPILED[fn.__name__] = compile_quietly(fn, DATES)
+    return _COMPILED[fn.__name__]
+
+
+_TICKS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-(10**17), 10**17),
+                   st.sampled_from([-(2**63), -(2**63) + 1, 2**63 - 1, 0]))  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_TICKS, _TICKS), min_size=1, max_size=8),
+       st.sampled_from([year_scaled, shifted, due, nanoseconds, total_seconds, ratios]))
+def test_date_arithmetic_on_any_ticks(pairs: list, fn: Any) -> None:
+    """Any int64 ticks (NaT among them) of both datetime columns: overflows, NaT's ticks as a
+    result, years beyond any calendar's."""
+    d, e = zip(*pairs, strict=True)
+    frame = _ticks(DATES.iloc[: len(pairs)], d=d, e=e, t=e)
+    same_on_batches(fn, _compiled_once(fn), [frame])
+
+
+# endregion
+
+
+# region 4: what stays in Python
+
+
+def utc_column(df):
+    return (df["u"] + pd.Timedelta(hours=1)).dt.hour
+
+
+def paris(df):
+    return (pd.to_datetime(df["s"]).dt.tz_convert("Europe/Paris")
+            + pd.Timedelta(hours=1)).dt.hour  # fmt: skip
+
+
+def finer_shift(df):
+    return df["d"] + pd.Timedelta(1, "ns")
+
+
+def month_offset(df):
+    return (df["d"] + pd.DateOffset(months=1)).dt.month
+
+
+def finer_ratio(df):
+    return (df["d"] - df["e"]) / pd.Timedelta(1, "ns")
+
+
+def quantile_bins(df):
+    return pd.qcut(df["x"], 4, labels=False)
+
+
+def mapped(df):
+    return df["x"].map(lambda v: v * 2 + 1)
+
+
+def nullable_int32(df):
+    return df["x"].round().astype("Int32") + 1
+
+
+@pytest.mark.parametrize(("fn", "reason"), [
+    (utc_column, "datetime64[us, UTC], which native code does not read"),
+    (paris, "tz_convert"), (finer_shift, "not a whole number of us"),
+    (month_offset, "DateOffset"), (finer_ratio, "not a whole number of us"),
+    (quantile_bins, "quantiles"), (mapped, "Series.map of a function"),
+    (nullable_int32, "Int32"),
+])  # fmt: skip
+def test_stays_in_python_with_reason(fn: Any, reason: str) -> None:
+    """A tz-aware column of a frame argument, a time zone other than UTC, a timedelta finer than the datetime's unit (pandas
+    changes the unit or rounds twice), calendar offsets, pd.qcut (edges from the batch's
+    quantiles), Series.map of a lambda and Int32 arithmetic run in Python, exactly, and
+    explain() says why."""
+    compiled = compile_quietly(fn, DATES)
+    reasons = python_reasons(compiled)
+    assert any(reason in r for r in reasons), reasons
+    assert any(reason in line for line in compiled.explain().splitlines())
+    same_on_batches(fn, compiled, _date_frames()[:4])
+
+
+# endregion
