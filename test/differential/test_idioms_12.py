@@ -280,10 +280,10 @@ def nullable_int32(df):
     (nullable_int32, "Int32"),
 ])  # fmt: skip
 def test_stays_in_python_with_reason(fn: Any, reason: str) -> None:
-    """A tz-aware column of a frame argument, a time zone other than UTC, a timedelta finer than the datetime's unit (pandas
-    changes the unit or rounds twice), calendar offsets, pd.qcut (edges from the batch's
-    quantiles), Series.map of a lambda and Int32 arithmetic run in Python, exactly, and
-    explain() says why."""
+    """A tz-aware column of a frame argument, a time zone other than UTC, a timedelta
+    finer than the datetime's unit (pandas changes the unit or rounds twice), calendar
+    offsets, pd.qcut (edges from the batch's quantiles), Series.map of a lambda and Int32
+    arithmetic run in Python, exactly, and explain() says why."""
     compiled = compile_quietly(fn, DATES)
     reasons = python_reasons(compiled)
     assert any(reason in r for r in reasons), reasons
