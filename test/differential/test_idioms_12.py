@@ -96,6 +96,12 @@ def week_parts(df):
         np.maximum(day.quarter, 2) * 3  # fmt: skip
 
 
+def field_methods(df):
+    year = df["d"].dt.year
+    return year.clip(2005, 2020), df["d"].dt.month ** 2, year.sub(1900).mul(1000) ** 2, \
+        (df["d"] - df["e"]).dt.seconds // 3600  # fmt: skip
+
+
 def field_ratio(df):
     return df["e"].dt.hour / 24 + df["e"].dt.minute * 0.5, df["d"].dt.month > 6
 
@@ -105,7 +111,8 @@ def fields_to_model(df):
     return MODEL.predict_proba(X.to_numpy(dtype=float))[:, 1]
 
 
-FIELDS = [year_offset, month_index, age, year_scaled, week_parts, field_ratio, fields_to_model]
+FIELDS = [year_offset, month_index, age, year_scaled, week_parts, field_methods, field_ratio,
+          fields_to_model]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", FIELDS)

@@ -17,9 +17,9 @@ model reads it as an f64 batch where it predicts on the array as on its float64 
 (scikit-learn converts integers to floats of any width alike).
 
 A batch of narrow values held as i64 (``.dt.year`` is int32 in pandas) is wrapped to its
-width after ``+ - * // %``, ``np.maximum``, ``-`` or ``abs`` whose result pandas gives in
-that width (``dt.year - 1900``, ``dt.year * 12 + dt.month``): computed in i64, then
-``pipeline.wrap_int``, which gives numpy's wrapped result (:meth:`NarrowInts.wrapped`).
+width after an op whose result pandas gives in that width (``dt.year - 1900``, ``dt.year *
+12 + dt.month``, ``np.where``, ``clip``): computed in i64, then ``pipeline.wrap_int``, which
+gives numpy's wrapped result (:meth:`NarrowInts.wrapped`).
 
 ```mlir
 %y = pipeline.cast %field speculative : tensor<?xf64> -> tensor<?xi64>       // .dt.year
@@ -44,20 +44,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import f64, i1, i64
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.dialects.builtin import TensorType, f64, i64
+from xdsl.ir import BlockArgument, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
+    BinaryOp,
     FrameType,
     SelectColumnsOp,
     TakeColumnOp,
     ToArrayOp,
+    UnaryOp,
+    WhereOp,
     WrapIntOp,
-    vector_of,
 )
 
-from .fallback import check_aligned
 from .spec import Unsupported
 from .values import Pending, Val
 
@@ -71,11 +72,10 @@ NARROW_INTS = frozenset(
 
 #: The signed narrow dtypes whose arithmetic ``pipeline.wrap_int`` reproduces, by width.
 WRAPPED_BITS = {np.dtype(np.int8): 8, np.dtype(np.int16): 16, np.dtype(np.int32): 32}
-#: ``pipeline.binary`` and ``pipeline.unary`` functions that keep a narrow dtype narrow and
-#: give numpy's narrow result when computed in i64 and wrapped (a quotient of narrow values
-#: is in the i64 range, and wrapping gives numpy's ``-2**31 // -1``).
-WRAPPED_FUNCTIONS = frozenset({"add", "sub", "mul", "floor_divide", "remainder", "maximum",
-                               "minimum", "negative", "abs", "square"})  # fmt: skip
+#: The ops whose i64 result, wrapped, is numpy's narrow one: of integers, every function of
+#: ``pipeline.binary`` and ``pipeline.unary`` giving integers is ``+ - *``, a division, an
+#: extreme, ``abs``, ``sign`` or an identity (``floor``), and ``where`` selects.
+_WRAPPED_OPS = (BinaryOp, UnaryOp, WhereOp)
 
 #: pandas methods that are one numpy operation on their operands' values
 _METHODS = frozenset({
@@ -181,28 +181,22 @@ class NarrowInts:
         columns = [c.data for c in read.columns.data]
         return Val(floats, self.tracer.emit(ToArrayOp(read.frame, columns, f64)).result)
 
-    def wrapped(self, op: Operation, operands: list[Val], value: object) -> Val | None:
-        """``op`` (a ``pipeline.binary`` or ``pipeline.unary`` of ``operands``, not yet
-        emitted) standing for ``value``, a Series or array of int8, int16 or int32 (pandas:
-        ``dt.year - 1900``), emitted and wrapped to that width; None if ``value`` is not
-        narrow, or an operand is neither a batch of i64 (or i1) whose values convert to
-        ``value``'s dtype exactly nor a Python int (numpy refuses one beyond the width)."""
+    def wrapped(self, result: SSAValue, value: object) -> SSAValue | None:
+        """``result`` (of an emitted ``pipeline.binary``, ``unary`` or ``where``, an i64
+        batch) wrapped to the width of ``value``, a Series of int8, int16 or int32 (pandas:
+        ``dt.year - 1900``; Python code gets it in that dtype, ``fallback.Rebuild``, where
+        an array would reach it as int64); None for another ``value``. numpy gives a narrow
+        result only of narrow operands (an int64 one makes it int64; a Python int beyond the
+        width raises), and a narrow batch held as i64 holds its values (a ``.dt`` field, or
+        a result wrapped here), so ``result`` is numpy's before wrapping (see
+        :data:`WrapIntOp`'s ``+ - *``; a quotient of narrow values is in the i64 range)."""
         dtype = getattr(value, "dtype", None)
-        name = op.function.data  # type: ignore[attr-defined]
-        if dtype not in WRAPPED_BITS or name not in WRAPPED_FUNCTIONS:
+        if not isinstance(value, pd.Series) or dtype not in WRAPPED_BITS \
+                or not isinstance(result.owner, _WRAPPED_OPS) \
+                or not isinstance(result.type, TensorType) \
+                or result.type.get_element_type() != i64:  # fmt: skip
             return None
-        for val in operands:
-            if val.is_static:
-                if not isinstance(val.value, int | np.integer) or isinstance(val.value, bool):
-                    return None
-            elif val.ssa is None or val.narrow is not None \
-                    or val.ssa.type not in (vector_of(i64), vector_of(i1)) \
-                    or not np.can_cast(getattr(val.value, "dtype", object), dtype):  # fmt: skip
-                return None
-        self.tracer.emit(op)
-        wrap = self.tracer.emit(WrapIntOp(op.results[0], WRAPPED_BITS[dtype]))  # type: ignore[index]
-        check_aligned([wrap.result], self.tracer.examples, value, self.tracer.index_roots)
-        return Val(value, wrap.result)
+        return self.tracer.emit(WrapIntOp(result, WRAPPED_BITS[dtype])).result  # type: ignore[index]
 
     def lower(self, node: ast.expr, pieces: dict[int, Val],
               build: Callable[[], Val | None]) -> Val | None:  # fmt: skip

@@ -1091,10 +1091,7 @@ class Tracer:
         """Emit ``op`` whose result must have the type of the example ``value`` (and whose
         pandas operands have one index: pandas would align them)."""
         self.emit(op)
-        if not represents(op.results[0].type, value):
-            raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
-        check_aligned([op.results[0]], self.examples, value, self.index_roots)
-        return Val(value, op.results[0])
+        return self._checked_result(op.results[0], value)
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
         return Val(node.value)
@@ -1510,9 +1507,6 @@ class Tracer:
             raise Unsupported(f"this elementwise operation is not compiled: {error}") from None
         if not isinstance(op.result.type, TensorType):  # of batch reductions' scalars
             return scalar_arithmetic(self, op, value)
-        wrapped = self.narrow.wrapped(op, [lhs, rhs], value)  # int32 .dt fields' arithmetic
-        if wrapped is not None:
-            return wrapped
         pandas = not numpy and any(isinstance(v.value, pd.Series | pd.DataFrame)
                                    for v in (lhs, rhs))  # fmt: skip
         if function == "floor_divide" and pandas and op.result.type.get_element_type() == f64:
@@ -1615,7 +1609,7 @@ class Tracer:
             op = UnaryOp(function, operand.ssa)
         except VerifyException as error:
             raise Unsupported(f"{function} of {typ} is not compiled: {error}") from None
-        return self.narrow.wrapped(op, [operand], value) or self._checked(op, value)
+        return self._checked(op, value)
 
     def _float_test(self, comparison: str, operand: Val, value: object) -> Val | None:
         """``np.isnan(x)`` as ``x != x``; ``np.isinf(x)``, ``np.isfinite(x)`` as ``|x|``
@@ -2171,9 +2165,12 @@ class Tracer:
         return self._checked_result(result, value)
 
     def _checked_result(self, result: SSAValue, value: object) -> Val:
-        """An op already emitted whose result must stand for ``value`` (see ``_checked``)."""
-        if not represents(result.type, value):
+        """An op already emitted whose result must stand for ``value`` (see ``_checked``):
+        an i64 batch of numbers pandas gives as int32 is wrapped to them (``NarrowInts``)."""
+        wrapped = None if represents(result.type, value) else self.narrow.wrapped(result, value)
+        if wrapped is None and not represents(result.type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {result.type}")
+        result = wrapped or result
         check_aligned([result], self.examples, value, self.index_roots)
         return Val(value, result)
 
