@@ -1,8 +1,9 @@
 """Notebook idioms made native by idioms12 (or kept in Python, with the reason explain()
 gives): date-field arithmetic (int32 in pandas), dates plus or minus a constant timedelta,
-``.dt.total_seconds()`` and ratios of differences; the compiled pipeline against the
-original function on adversarial batches (NaT, one row, no rows, another index, years whose
-int32 arithmetic wraps, ticks at the ends of int64 where pandas raises OverflowError)."""
+``.dt.total_seconds()`` and ratios of differences, nullable Int32 and Float32 arithmetic; the
+compiled pipeline against the original function on adversarial batches (NaT, pd.NA, one row,
+no rows, another index, years whose int32 arithmetic wraps, ticks at the ends of int64 where
+pandas raises OverflowError, float32 extremes)."""
 
 from __future__ import annotations
 
@@ -243,7 +244,86 @@ def test_date_arithmetic_on_any_ticks(pairs: list, fn: Any) -> None:
 # endregion
 
 
-# region 4: what stays in Python
+# region 4: nullable Int32 and Float32 arithmetic
+
+_NULLABLE = pd.DataFrame({
+    "i": pd.array(_RNG.integers(-50, 50, _N), dtype="Int32"),
+    "j": pd.array(_RNG.integers(-50, 50, _N), dtype="Int32"),
+    "f": pd.array(_RNG.normal(size=_N), dtype="Float32"),
+    "g": pd.array(_RNG.normal(size=_N), dtype="Float32"),
+    "k": pd.array(_RNG.integers(-5, 5, _N), dtype="Int64"), "x": _RNG.normal(size=_N),
+})  # fmt: skip
+_NULLABLE.loc[::5, "i"] = pd.NA
+_NULLABLE.loc[::7, "f"] = pd.NA
+
+
+def _nullable_frames() -> list[pd.DataFrame]:
+    """Other rows, one row, no rows, another index, products and sums beyond int32 (pandas
+    wraps them), float32 zeros of both signs, infinities, the largest and smallest float32,
+    all NA."""
+    big = _NULLABLE.assign(
+        i=pd.array(_RNG.integers(2**30, 2**31 - 1, _N), dtype="Int32"),
+        j=pd.array(_RNG.integers(-(2**31), -(2**30), _N), dtype="Int32"),
+    )  # fmt: skip
+    floats = [0.0, -0.0, np.inf, -np.inf, 3.4e38, 1e-45, -2.5, np.nan]
+    special = _NULLABLE.assign(f=pd.array(floats * 10, dtype="Float32"),
+                               g=pd.array(floats[::-1] * 10, dtype="Float32"))  # fmt: skip
+    missing = _NULLABLE.assign(i=pd.array([None] * _N, dtype="Int32"),
+                               f=pd.array([None] * _N, dtype="Float32"))  # fmt: skip
+    return [_NULLABLE.iloc[::-1], _NULLABLE.iloc[[2]], _NULLABLE.iloc[:0],
+            _NULLABLE.set_index(_NULLABLE.index * 3 + 7), big, special, missing]  # fmt: skip
+
+
+def int32_arithmetic(df):
+    return df["i"] + 1, df["i"] * df["j"], 7 - df["i"], -df["i"], abs(df["j"]), \
+        df["i"] / df["j"], df["i"] + df["k"], df["i"] * 0.5  # fmt: skip
+
+
+def float32_arithmetic(df):
+    return df["f"] * 2, df["f"] + 0.1, df["f"] / df["g"], df["f"] - df["g"], -df["f"], \
+        np.sqrt(df["g"]), df["f"] + df["i"], df["f"] * df["x"], df["f"] > 0.5  # fmt: skip
+
+
+def nullable_to_model(df):
+    X = pd.DataFrame({"x": (df["f"] * 3 - df["g"]).fillna(0.5).astype(float),
+                      "k": (df["i"] * 2 + df["j"]).fillna(0).astype(float)})  # fmt: skip
+    return MODEL.predict_proba(X.to_numpy(dtype=float))[:, 1]
+
+
+@pytest.mark.parametrize("fn", [int32_arithmetic, float32_arithmetic, nullable_to_model])
+def test_nullable_int32_float32_are_native(fn: Any) -> None:
+    """``+ - * /`` and unary ufuncs of nullable ``Int32`` and ``Float32`` columns ran in
+    Python ("add of a nullable column giving Int32 is not compiled"); now an Int32 result is
+    computed in float64, exact in the int32 range (a row beyond, which pandas wraps, runs
+    the original), and a Float32 one in float32, as numpy's loop; NA where pandas has it."""
+    compiled = compile_quietly(fn, _NULLABLE)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _nullable_frames())
+    if fn is int32_arithmetic:
+        assert compiled.handoffs.calls["not-integer"] == 1, compiled.handoffs.calls  # big
+
+
+def float32_log(df):
+    return np.log1p(df["f"])
+
+
+def int8_sum(df):
+    return df["i"].astype("Int8") + df["j"].astype("Int8")
+
+
+@pytest.mark.parametrize(("fn", "reason"), [(float32_log, "'log1p' of f32 values"),
+                                            (int8_sum, "giving Int8 is not compiled")])
+def test_other_nullable_widths_stay_in_python(fn: Any, reason: str) -> None:
+    """numpy's float32 ``log1p`` is its own approximation; Int8 arithmetic is not compiled."""
+    compiled = compile_quietly(fn, _NULLABLE)
+    assert any(reason in r for r in python_reasons(compiled)), compiled.explain()
+    same_on_batches(fn, compiled, _nullable_frames())
+
+
+# endregion
+
+
+# region 5: what stays in Python
 
 
 def utc_column(df):
@@ -275,8 +355,8 @@ def mapped(df):
     return df["x"].map(lambda v: v * 2 + 1)
 
 
-def nullable_int32(df):
-    return df["x"].round().astype("Int32") + 1
+def nullable_int8(df):
+    return df["x"].round().astype("Int8") + 1
 
 
 @pytest.mark.parametrize(("fn", "reason"), [
@@ -284,12 +364,12 @@ def nullable_int32(df):
     (paris, "tz_convert"), (finer_shift, "not a whole number of us"),
     (month_offset, "DateOffset"), (finer_ratio, "not a whole number of us"),
     (quantile_bins, "quantiles"), (mapped, "Series.map of a function"),
-    (nullable_int32, "Int32"),
+    (nullable_int8, "giving Int8 is not compiled"),
 ])  # fmt: skip
 def test_stays_in_python_with_reason(fn: Any, reason: str) -> None:
     """A tz-aware column of a frame argument, a time zone other than UTC, a timedelta
     finer than the datetime's unit (pandas changes the unit or rounds twice), calendar
-    offsets, pd.qcut (edges from the batch's quantiles), Series.map of a lambda and Int32
+    offsets, pd.qcut (edges from the batch's quantiles), Series.map of a lambda and Int8
     arithmetic run in Python, exactly, and explain() says why."""
     compiled = compile_quietly(fn, DATES)
     reasons = python_reasons(compiled)
