@@ -42,7 +42,7 @@ from xdsl.dialects.builtin import TensorType, f32, f64, i1, i64
 from xdsl.ir import BlockArgument, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
-from willump_mlir.abi import DISTINGUISH_NAN
+from willump_mlir.abi import DISTINGUISH_NAN, NULLABLE_COMPUTED
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     COMPARISONS,
@@ -77,8 +77,8 @@ _EXACT = 2.0**53
 #: The integer results computed natively, and the magnitude from which the original runs:
 #: an Int64 one is inexact in float64 beyond 2^53, an Int32 one wraps in pandas from 2^31.
 _INTEGER_BOUNDS = {"Int64": _EXACT, "Int32": 2.0**31}
-#: The nullable dtypes native code computes on (read as float64 exactly).
-_NUMBERS = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32")
+#: The nullable dtypes of numbers native code computes on (read as float64 exactly).
+_NUMBERS = tuple(d for d in NULLABLE_COMPUTED if d != "boolean")
 
 
 def is_nullable(value: object) -> bool:
