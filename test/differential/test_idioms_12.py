@@ -1,6 +1,7 @@
 """Notebook idioms made native by idioms12 (or kept in Python, with the reason explain()
 gives): date-field arithmetic (int32 in pandas), dates plus or minus a constant timedelta,
-``.dt.total_seconds()`` and ratios of differences, nullable Int32 and Float32 arithmetic; the
+``.dt.total_seconds()`` and ratios of differences, nullable Int32 and Float32 arithmetic,
+``Series.map``/``apply`` of a lambda; the
 compiled pipeline against the original function on adversarial batches (NaT, pd.NA, one row,
 no rows, another index, years whose int32 arithmetic wraps, ticks at the ends of int64 where
 pandas raises OverflowError, float32 extremes)."""
@@ -323,7 +324,90 @@ def test_other_nullable_widths_stay_in_python(fn: Any, reason: str) -> None:
 # endregion
 
 
-# region 5: what stays in Python
+# region 5: Series.map and Series.apply of a function
+
+_FLOATS = pd.DataFrame({"x": _RNG.normal(size=_N), "y": _RNG.normal(size=_N) + 3,
+                        "k": _RNG.integers(-5, 5, _N)})  # fmt: skip
+_FLOATS.loc[::6, "x"] = np.nan
+
+
+def _float_frames() -> list[pd.DataFrame]:
+    """Other rows, one row, no rows, another index, zero divisors of both signs (Python
+    raises ZeroDivisionError), infinities, all NaN, the largest floats (overflow to inf)."""
+    return [_FLOATS.iloc[::-1], _FLOATS.iloc[[2]], _FLOATS.iloc[:0],
+            _FLOATS.set_index(_FLOATS.index * 3 + 7), _FLOATS.assign(y=0.0),
+            _FLOATS.assign(y=-0.0, x=np.inf), _FLOATS.assign(x=np.nan),
+            _FLOATS.assign(x=1.7e308, y=-1.7e308)]  # fmt: skip
+
+
+def _scaled(v):
+    if v > 0:
+        return v * 2.5 - 1
+    return -v
+
+
+def mapped_lambdas(df):
+    return df["x"].map(lambda v: v * 2 + 1), df["x"].map(lambda v: 1 if v > 0.5 else 0), \
+        df["x"].map(lambda v: min(v, 1.0)), df["x"].map(lambda v: v > 0)  # fmt: skip
+
+
+def mapped_divisions(df):
+    return df["y"].map(lambda v: 10 / v), df["x"].apply(_scaled), \
+        df["y"].apply(lambda v: abs(v) / 3 - v)  # fmt: skip
+
+
+def mapped_to_model(df):
+    X = pd.DataFrame({"x": df["x"].map(lambda v: 0.0 if v != v else v * 3),
+                      "k": df["y"].map(lambda v: 1 if v > 3 else 0)})  # fmt: skip
+    return MODEL.predict(X.to_numpy(dtype=float))
+
+
+@pytest.mark.parametrize("fn", [mapped_lambdas, mapped_divisions, mapped_to_model])
+def test_map_of_a_function_is_native(fn: Any) -> None:
+    """``s.map(lambda v: ...)`` and ``s.apply(f)`` of a float64 column ran in Python; now
+    the function is traced as a row function of one Python float (numpy's arithmetic but
+    for a zero divisor, where Python raises: such a batch runs the original)."""
+    compiled = compile_quietly(fn, _FLOATS)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    same_on_batches(fn, compiled, _float_frames())
+    if fn is mapped_divisions:
+        assert compiled.handoffs.calls["not-integer"] == 2, compiled.handoffs.calls
+
+
+def mapped_floor(df):
+    return df["x"].map(lambda v: v // 2)
+
+
+def mapped_power(df):
+    return df["y"].map(lambda v: v**2)
+
+
+def mapped_ints(df):
+    return df["k"].map(lambda v: v * 2)
+
+
+def mapped_mixed(df):
+    return df["x"].map(lambda v: 1 if v > 0 else 0.5)
+
+
+@pytest.mark.parametrize(("fn", "reason"), [
+    (mapped_floor, "Python raises where numpy gives inf or NaN"),
+    (mapped_power, "Python raises where numpy gives inf or NaN"),
+    (mapped_ints, "Python's ints do not wrap"), (mapped_mixed, "an int on some rows"),
+])  # fmt: skip
+def test_other_maps_stay_in_python(fn: Any, reason: str) -> None:
+    """``//``, ``%`` and ``**`` of Python floats (ZeroDivisionError, OverflowError), an int
+    column's values (Python's ints), and a function returning an int or a float (pandas'
+    dtype depends on the batch) run in Python, exactly."""
+    compiled = compile_quietly(fn, _FLOATS)
+    assert any(reason in r for r in python_reasons(compiled)), compiled.explain()
+    same_on_batches(fn, compiled, _float_frames())
+
+
+# endregion
+
+
+# region 6: what stays in Python
 
 
 def utc_column(df):
@@ -351,10 +435,6 @@ def quantile_bins(df):
     return pd.qcut(df["x"], 4, labels=False)
 
 
-def mapped(df):
-    return df["x"].map(lambda v: v * 2 + 1)
-
-
 def nullable_int8(df):
     return df["x"].round().astype("Int8") + 1
 
@@ -363,14 +443,14 @@ def nullable_int8(df):
     (utc_column, "datetime64[us, UTC], which native code does not read"),
     (paris, "tz_convert"), (finer_shift, "not a whole number of us"),
     (month_offset, "DateOffset"), (finer_ratio, "not a whole number of us"),
-    (quantile_bins, "quantiles"), (mapped, "Series.map of a function"),
+    (quantile_bins, "quantiles"),
     (nullable_int8, "giving Int8 is not compiled"),
 ])  # fmt: skip
 def test_stays_in_python_with_reason(fn: Any, reason: str) -> None:
     """A tz-aware column of a frame argument, a time zone other than UTC, a timedelta
     finer than the datetime's unit (pandas changes the unit or rounds twice), calendar
-    offsets, pd.qcut (edges from the batch's quantiles), Series.map of a lambda and Int8
-    arithmetic run in Python, exactly, and explain() says why."""
+    offsets, pd.qcut (edges from the batch's quantiles) and Int8 arithmetic run in Python,
+    exactly, and explain() says why."""
     compiled = compile_quietly(fn, DATES)
     reasons = python_reasons(compiled)
     assert any(reason in r for r in reasons), reasons

@@ -193,7 +193,7 @@ class NullableColumns:
         one: pandas skips pd.NA, as native code skips NaN (a sum of 0/1 values is exact in
         any order; ``median`` is numpy's of the same values). pandas gives pd.NA for a mean
         or median of no value: native NaN there (or an infinite median) runs the original
-        function (``_guard``).
+        function (``guard``).
 
         ```mlir
         %m = pipeline.reduce "median" %a : tensor<?xf64> -> f64
@@ -370,7 +370,7 @@ class NullableColumns:
             raise Unsupported("a nullable column that is not boolean as a mask")
         floats = self._read(val)
         emit = self.tracer.emit
-        self._guard(emit(BinaryOp("ne", floats, floats)).result)
+        self.guard(emit(BinaryOp("ne", floats, floats)).result)
         truth = emit(BinaryOp("eq", floats, emit(ConstantOp(1.0)).result)).result
         series = val.value
         assert isinstance(series, pd.Series)
@@ -464,7 +464,7 @@ class NullableColumns:
         """A result of ``kind`` as the float64 values of pandas' one: a ``Float64`` one as
         it is, a ``Float32`` one (computed in f32) converted; an ``Int64`` one (``Int32``)
         exact below 2^53 (in the int32 range, where pandas does not wrap) in magnitude
-        (beyond, the original function runs: ``_guard``; not for ``kind`` None, an Int64
+        (beyond, the original function runs: ``guard``; not for ``kind`` None, an Int64
         that needs no guard), with ``-0.0`` (``-x``, ``0 * -3``) made the integer's
         ``0.0``."""
         emit = self.tracer.emit
@@ -475,7 +475,7 @@ class NullableColumns:
         if kind is not None:
             magnitude = emit(UnaryOp("abs", result)).result
             bound = emit(ConstantOp(_INTEGER_BOUNDS[kind])).result
-            self._guard(emit(BinaryOp("ge", magnitude, bound)).result)
+            self.guard(emit(BinaryOp("ge", magnitude, bound)).result)
         return emit(BinaryOp("add", result, emit(ConstantOp(0.0)).result)).result
 
     def _float32(self, x: SSAValue, val: Val) -> SSAValue:
@@ -486,7 +486,7 @@ class NullableColumns:
             return self.tracer.emit(CastOp(x, f32)).result
         return self.tracer.emit(ConstantOp(float32_number(val.value), f32)).result  # type: ignore[arg-type]
 
-    def _guard(self, inexact: SSAValue) -> None:
+    def guard(self, inexact: SSAValue) -> None:
         """Run the original function on a batch where ``inexact`` holds in a row: a
         speculative cast to int64 of NaN there (0.0 elsewhere) is that run-time signal
         (the ``not-integer`` handoff), and dead-code elimination keeps it (``ChecksInput``).

@@ -1,4 +1,5 @@
-"""Row-wise ``frame.apply(f, axis=1)`` of arithmetic on the row's fields, as column code.
+"""Row-wise ``frame.apply(f, axis=1)`` of arithmetic on the row's fields, as column code
+(and ``Series.map(f)``).
 
 pandas calls ``f`` once per row with the row as a Series of the frame's common dtype: of a
 frame of int64 and float64 columns, float64 (numpy's ``float64`` scalars) if one column is
@@ -12,6 +13,12 @@ only in first place), the user's functions of such values (inlined), and names b
 numbers; ``f`` a lambda, or a function whose body
 is assignments, ``if`` statements whose branch returns, and ``return``. Anything else runs
 the whole ``apply`` in Python.
+
+``s.map(f)`` and ``s.apply(f)`` of a float64 Series are traced alike, ``f``'s one parameter
+bound to the column: pandas passes each value as a Python float, whose arithmetic is
+numpy's float64 arithmetic but where Python raises: ``/`` by zero (ZeroDivisionError: a row
+with a zero divisor runs the original, which raises), ``//``, ``%`` and ``**`` (not
+compiled). Other Series run ``f`` in Python (Python's ints do not wrap).
 
 The result's dtype is that of the values ``f`` returns: float64, int64 or bool (float64 for
 an empty batch, which runs the original function); where some rows return a float and others
@@ -31,17 +38,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import f64, i1, i64
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
+    ConstantOp,
     PythonCallOp,
     ToArrayOp,
     UnaryOp,
     WhereOp,
+    vector_of,
 )
 
 from .frames import is_frame
@@ -144,10 +153,31 @@ class RowApply:
         if len(params) != 1:
             raise Unsupported("a row function takes one argument, the row")
         rows = _Rows(self.tracer, params[0], columns, kind, ns)
-        result = rows.body(body)
+        return self._result(node, rows.body(body), self.tracer.evaluate(node, pieces), columns)
+
+    def map(self, node: ast.Call, series: Val, value: object) -> Val:
+        """``s.map(f)`` (``node``, ``value`` on the example) of a float64 Series ``s``: ``f``
+        traced as a row function of its one value, which pandas passes as a Python float
+        (``_Elements``)."""
+        typ = series.ssa.type if series.ssa is not None else None
+        if not isinstance(series.value, pd.Series) or series.value.dtype != np.float64 \
+                or typ != vector_of(f64):  # fmt: skip
+            raise Unsupported("Series.map of a function is compiled for a float64 column "
+                              "(pandas passes Python floats, which compute as numpy's; "
+                              "Python's ints do not wrap)")  # fmt: skip
+        params, body, ns = self._function(node.args[0])
+        if len(params) != 1:
+            raise Unsupported("Series.map of a function of other than one argument")
+        elements = _Elements(self.tracer, None, {}, "f", ns)
+        elements.locals[params[0]] = Scalar("f", series.ssa)
+        return self._result(node, elements.body(body), value, {"": series})
+
+    def _result(self, node: ast.Call, result: Scalar, value: object,
+                columns: dict[str, Val]) -> Val:  # fmt: skip
+        """The result of ``node``'s function traced per row (``value`` on the example), read
+        from ``columns``: the dtype of the values it returns (float64, int64 or bool)."""
         if result.ssa is None:
             raise Unsupported("a row function that does not read the row is not compiled")
-        value = self.tracer.evaluate(node, pieces)
         function = ast.unparse(node.args[0])
         if result.kind == "fi" and getattr(value, "dtype", None) != np.float64:
             raise Unsupported(f"the row function `{function}` returns an int on every row of "
@@ -439,7 +469,7 @@ class _Rows:
         if found.args or found.kwargs or len(found.params) != len(args) or self.depth > 16:
             raise Unsupported(f"the call of `{found.name}` in a row function is compiled with "
                               "its parameters by position, 16 calls deep at most")  # fmt: skip
-        scope = _Rows(self.tracer, None, self.columns, self.kind, found.ns, self.depth + 1)
+        scope = type(self)(self.tracer, None, self.columns, self.kind, found.ns, self.depth + 1)
         scope.locals = dict(zip(found.params, args, strict=True))
         return scope.body(found.body)
 
@@ -515,6 +545,29 @@ class _Rows:
         return Scalar(kind, self.tracer.emit(WhereOp(test.ssa, *operands)).results[0])
 
     # endregion
+
+
+class _Elements(_Rows):
+    """Traces ``Series.map``'s function of one Python float (``RowApply.map``). Python's
+    float arithmetic is numpy's float64 arithmetic, but ``/`` by zero raises
+    ZeroDivisionError (a row with a zero divisor runs the original, which raises), and so
+    do ``//`` and ``%`` by zero; ``**`` raises OverflowError where numpy gives inf: those
+    three are not compiled."""
+
+    def _BinOp(self, node: ast.BinOp) -> Scalar:
+        if isinstance(node.op, ast.FloorDiv | ast.Mod | ast.Pow):
+            raise Unsupported(f"`{ast.unparse(node)}` of Python floats (Series.map) is not "
+                              "compiled: Python raises where numpy gives inf or NaN")  # fmt: skip
+        result = super()._BinOp(node)
+        quotient = result.ssa.owner if result.ssa is not None else None
+        if isinstance(node.op, ast.Div) and isinstance(quotient, BinaryOp):
+            divisor = quotient.rhs
+            if not isinstance(divisor.type, TensorType):  # a number: not zero, or folded
+                return result
+            zero = self.tracer.emit(ConstantOp(0.0 if divisor.type.get_element_type() == f64
+                                               else 0)).results[0]  # fmt: skip
+            self.tracer.nullable.guard(self.tracer.emit(BinaryOp("eq", divisor, zero)).results[0])
+        return result
 
 
 def _unary(op: ast.unaryop) -> Any:

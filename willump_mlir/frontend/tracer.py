@@ -1063,10 +1063,11 @@ class Tracer:
         return pieces
 
     def _generic(self, node: ast.expr, reason: str) -> Val:
-        """Fold a static expression, else run it in Python over its free names."""
+        """Fold a static expression, else run it in Python over its free names (a lambda
+        calling functions too: making it calls none)."""
         if all(n.id not in self.env or self.env[n.id].is_static
-               for n in ast.walk(node) if isinstance(n, ast.Name)) and not any(
-            isinstance(n, ast.Call) for n in ast.walk(node)
+               for n in ast.walk(node) if isinstance(n, ast.Name)) and (
+            isinstance(node, ast.Lambda) or not any(isinstance(n, ast.Call) for n in ast.walk(node))
         ):  # fmt: skip
             return Val(self.evaluate(node, {}))
         return self.opaque(node, reason, {})
