@@ -1,10 +1,10 @@
 """Notebook idioms made native by idioms12 (or kept in Python, with the reason explain()
 gives): date-field arithmetic (int32 in pandas), dates plus or minus a constant timedelta,
 ``.dt.total_seconds()`` and ratios of differences, nullable Int32 and Float32 arithmetic,
-``Series.map``/``apply`` of a lambda; the
-compiled pipeline against the original function on adversarial batches (NaT, pd.NA, one row,
-no rows, another index, years whose int32 arithmetic wraps, ticks at the ends of int64 where
-pandas raises OverflowError, float32 extremes)."""
+``Series.map``/``apply`` of a lambda; the compiled pipeline against the original function
+on adversarial batches (NaT, pd.NA, one row, no rows, another index, years whose int32
+arithmetic wraps, ticks at the ends of int64 where pandas raises OverflowError, float32
+extremes, zero divisors)."""
 
 from __future__ import annotations
 
