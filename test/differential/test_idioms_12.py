@@ -132,6 +132,42 @@ def test_field_arithmetic_is_native(fn: Any) -> None:
         assert compiled.calls_in_python <= 4, compiled.handoffs.calls  # empty, NaT, extremes
 
 
+_NARROW = pd.DataFrame({
+    "n": _RNG.integers(-50, 50, _N).astype(np.int32),
+    "m": _RNG.integers(-50, 50, _N).astype(np.int32),
+    "b": _RNG.integers(-5, 5, _N).astype(np.int8), "u": _RNG.integers(0, 5, _N).astype(np.uint8),
+})  # fmt: skip
+
+
+def narrow_arithmetic(df):
+    return df["n"] * 2, df["n"] + df["m"], df["b"] + 1, -df["n"], df["n"] // 3, \
+        np.abs(df["n"]) * 100_000_000, df["b"] * df["n"]  # fmt: skip
+
+
+def test_narrow_column_arithmetic_is_native() -> None:
+    """``+ - * //``, ``-`` and ``abs`` of int32 and int8 columns whose result numpy keeps in
+    that width ran in Python ("numpy computes on int32 otherwise than on int64"); now the
+    widened values' result is wrapped (``pipeline.wrap_int``), as numpy's wraps."""
+    compiled = compile_quietly(narrow_arithmetic, _NARROW)
+    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    extremes = _NARROW.assign(n=np.int32(2**31 - 1), m=np.int32(-(2**31)), b=np.int8(127))
+    same_on_batches(narrow_arithmetic, compiled, [
+        _NARROW.iloc[::-1], _NARROW.iloc[[2]], _NARROW.iloc[:0], extremes,
+        _NARROW.set_index(_NARROW.index * 3 + 7), _NARROW.assign(m=np.int32(0)),
+    ])  # fmt: skip
+    assert set(compiled.handoffs.calls) == {"empty"}, compiled.handoffs.calls
+
+
+def test_unsigned_narrow_arithmetic_stays_in_python() -> None:
+    """``uint8 + 1`` stays uint8 (wrapping at 2^8): not compiled."""
+    def unsigned(df):
+        return df["u"] + 1
+
+    compiled = compile_quietly(unsigned, _NARROW)
+    assert any("uint8" in r for r in python_reasons(compiled)), compiled.explain()
+    same_on_batches(unsigned, compiled, [_NARROW.assign(u=np.uint8(255))])
+
+
 def test_fields_of_an_example_with_nat_stay_in_python() -> None:
     """With NaT in the example a field is float64 (int32 on a batch without): its arithmetic
     returned runs in Python, where pandas gives the batch's dtype."""

@@ -16,10 +16,11 @@ floats, ``astype(float)``; of int8 and int16 numpy stays int16, which runs in Py
 model reads it as an f64 batch where it predicts on the array as on its float64 conversion
 (scikit-learn converts integers to floats of any width alike).
 
-A batch of narrow values held as i64 (``.dt.year`` is int32 in pandas) is wrapped to its
-width after an op whose result pandas gives in that width (``dt.year - 1900``, ``dt.year *
-12 + dt.month``, ``np.where``, ``clip``): computed in i64, then ``pipeline.wrap_int``, which
-gives numpy's wrapped result (:meth:`NarrowInts.wrapped`).
+A batch of narrow values held as i64 (``.dt.year`` is int32 in pandas, a narrow column
+widened) is wrapped to its width after an op whose result pandas gives in that width
+(``dt.year - 1900``, ``dt.year * 12 + dt.month``, ``clip``, ``int32_column + 1``):
+computed in i64, then ``pipeline.wrap_int``, which gives numpy's wrapped result
+(:meth:`NarrowInts.wrapped`).
 
 ```mlir
 %y = pipeline.cast %field speculative : tensor<?xf64> -> tensor<?xi64>       // .dt.year
@@ -207,9 +208,16 @@ class NarrowInts:
         pieces.update({k: widened(v) for k, v in narrow.items()})
         try:
             on_int64 = self.tracer.evaluate(node, pieces)
-            val = build() if _same(real, on_int64) else None
+            wraps = _wraps(real, on_int64)  # int32 + 1: int32, of int64 values wrapped
+            val = build() if wraps or _same(real, on_int64) else None
         finally:
             pieces.update(narrow)
+        if wraps and val is not None and val.ssa is not None:
+            wrapped = self.wrapped(val.ssa, real)
+            if wrapped is None:
+                raise Unsupported(f"numpy computes on {_dtype(real)} in its width, which this "
+                                  "op does not wrap to natively")  # fmt: skip
+            return Val(real, wrapped)
         if not _same(real, on_int64):
             columns = _narrow_columns(narrow.values())
             dtypes = ", ".join(sorted({str(v.value.dtype) for v in columns}))  # type: ignore[attr-defined]
@@ -270,6 +278,15 @@ def _narrow_columns(pieces: Iterable[Val]) -> list[Val]:
 
 def _dtype(value: object) -> str:
     return str(getattr(value, "dtype", type(value).__name__))
+
+
+def _wraps(real: object, widened: object) -> bool:
+    """Whether ``real`` is a Series of a signed narrow dtype whose values are those of the
+    int64 Series ``widened`` wrapped to that width (numpy keeps ``int32 + 1`` int32)."""
+    if not isinstance(real, pd.Series) or not isinstance(widened, pd.Series) \
+            or real.dtype not in WRAPPED_BITS or widened.dtype != np.int64:  # fmt: skip
+        return False
+    return _same(real, widened.astype(real.dtype))
 
 
 def _same(real: object, widened: object) -> bool:

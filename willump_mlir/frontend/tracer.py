@@ -1577,9 +1577,9 @@ class Tracer:
 
     def _lower_UnaryOp(self, node: ast.UnaryOp) -> Val:
         pieces = self._children([node.operand])
-        operand = pieces[id(node.operand)]
 
         def build() -> Val | None:
+            operand = pieces[id(node.operand)]  # (widened by NarrowInts.lower)
             if is_nullable(operand.value) and isinstance(node.op, ast.Invert):
                 return self.nullable.invert(operand, self.evaluate(node, pieces), ast.unparse(node))
             if isinstance(node.op, ast.USub) and (operand.ssa is not None or is_frame(operand)
