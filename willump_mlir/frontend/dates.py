@@ -24,9 +24,10 @@ Anything native code might read otherwise than pandas (another layout than the e
 an invalid or out-of-range date) is such a signal too, so the original function decides.
 A datetime minus another or a constant date (or a constant date minus a datetime) is a
 timedelta of the same unit (``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and
-``.dt.seconds`` (int32) are native too, and so are ``.dt.total_seconds()`` and its ratio to
-a constant timedelta (``/ pd.Timedelta(days=1)``): float64, the ticks divided as numpy does
-(``pipeline.cast`` to f64, ``pipeline.binary "div"``), NaN for NaT (``pipeline.where``).
+``.dt.seconds`` (int32) are native too, and so are ``.dt.total_seconds()`` (pandas' whole
+seconds plus the residual's fraction) and the ratio to a constant timedelta (``/
+pd.Timedelta(days=1)``, the ticks divided as numpy does): float64 (``pipeline.cast``,
+``pipeline.binary``), NaN for NaT (``pipeline.where``).
 A datetime (or timedelta) plus or minus a constant timedelta (``pd.Timedelta``,
 ``np.timedelta64``, ``datetime.timedelta`` of a whole number of the datetime's unit) is
 ``pipeline.datetime_sub`` of its ticks; as pandas, NaT stays NaT and an overflow (or a
@@ -266,34 +267,70 @@ class DateLowering:
         shifted = self.tracer.emit(DatetimeSubOp(date.ticks, shift)).result
         return Val(value, datetime=replace(date, ticks=shifted))
 
-    def ratio(self, base: Val, divisor: Val | int, value: object) -> Val:
+    def ratio(self, base: Val, divisor: Val, value: object) -> Val:
         """A native timedelta ``base`` divided by a constant timedelta (``td /
-        pd.Timedelta(days=1)``), or by ``divisor`` ticks (``td.dt.total_seconds()``): float64,
-        NaN for NaT, as numpy's ``(double)a / (double)b`` of the ticks."""
+        pd.Timedelta(days=1)``): float64, NaN for NaT, numpy's ``(double)a / (double)b`` of
+        the ticks."""
+        date = self._timedelta(base, value)
+        ticks = _delta_ticks(divisor, date.unit)
+        if ticks is None or ticks == 0:
+            raise Unsupported("this division of a timedelta is not compiled")
+        emit = self.tracer.emit
+        floats = emit(CastOp(date.ticks, f64)).result
+        quotient = emit(BinaryOp("div", floats, emit(ConstantOp(float(ticks))).result)).result
+        return self._masked(date, quotient, value)
+
+    def total_seconds(self, base: Val, value: object) -> Val:
+        """``td.dt.total_seconds()`` as pandas 3.1 computes it: the whole seconds and the
+        residual ticks (``np.divmod`` by the ticks per second), ``seconds + residual / pps``
+        as numpy converts each, NaN for NaT. pandas moves a result that rounds onto a whole
+        second (a residual below half the seconds' ulp: beyond 2^53 ticks) off it, where the
+        batch has a tick beyond 2^53: a row whose result is on one runs the original."""
+        date = self._timedelta(base, value)
+        emit = self.tracer.emit
+        per_second = DATETIME_UNITS[date.unit]
+        pps = emit(ConstantOp(per_second)).result
+        seconds = emit(BinaryOp("floor_divide", date.ticks, pps)).result
+        residual = emit(BinaryOp("remainder", date.ticks, pps)).result
+        whole = emit(CastOp(seconds, f64)).result
+        fraction = emit(BinaryOp("div", emit(CastOp(residual, f64)).result,
+                                 emit(ConstantOp(float(per_second))).result)).result  # fmt: skip
+        result = emit(BinaryOp("add", whole, fraction)).result
+        if per_second > 1:  # (seconds have no residual)
+            ceiling = emit(BinaryOp("add", whole, emit(ConstantOp(1.0)).result)).result
+            mask = self.tracer._mask
+            on_boundary = mask("or", emit(BinaryOp("eq", result, whole)).result,
+                               emit(BinaryOp("eq", result, ceiling)).result)  # fmt: skip
+            present = emit(BinaryOp("ne", date.ticks, emit(ConstantOp(NAT)).result)).result
+            moved = emit(BinaryOp("ne", residual, emit(ConstantOp(0)).result)).result
+            self.tracer.nullable.guard(mask("and", mask("and", on_boundary, moved), present))
+        return self._masked(date, result, value)
+
+    def _timedelta(self, base: Val, value: object) -> Datetime:
+        """The native timedelta ``base`` of a float64 ``value``."""
         date = base.datetime
         assert date is not None
-        ticks = divisor if isinstance(divisor, int) else _delta_ticks(divisor, date.unit)
-        if not date.timedelta or ticks is None or ticks == 0:
+        if not date.timedelta or date.series is not None:
             raise Unsupported("this division of a datetime is not compiled")
         if not isinstance(value, pd.Series) or value.dtype != np.float64:
             raise Unsupported("the timedelta's ratio is not a float64 Series")
-        tracer = self.tracer
-        floats = tracer.emit(CastOp(date.ticks, f64)).result
-        by = tracer.emit(ConstantOp(float(ticks))).result  # numpy: (double) of each
-        quotient = tracer.emit(BinaryOp("div", floats, by))
-        nat = tracer.emit(BinaryOp("eq", date.ticks, tracer.emit(ConstantOp(NAT)).result)).result
-        nan = tracer.emit(ConstantOp(float("nan"))).result
-        return tracer._checked(WhereOp(nat, nan, quotient.result), value)
+        return date
+
+    def _masked(self, date: Datetime, floats: SSAValue, value: object) -> Val:
+        """``floats`` with NaN where ``date`` is NaT, standing for ``value``."""
+        emit = self.tracer.emit
+        nat = emit(BinaryOp("eq", date.ticks, emit(ConstantOp(NAT)).result)).result
+        nan = emit(ConstantOp(float("nan"))).result
+        return self.tracer._checked(WhereOp(nat, nan, floats), value)
 
     def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
              value: object) -> Val:  # fmt: skip
-        """``td.dt.total_seconds()`` of a native timedelta ``td`` (:meth:`ratio`)."""
+        """``td.dt.total_seconds()`` of a native timedelta ``td`` (:meth:`total_seconds`)."""
         date = receiver.datetime
         assert date is not None and date.series is not None
         if attr != "total_seconds" or args or kwargs or not date.timedelta:
             raise Unsupported(f".dt.{attr}() is not compiled")
-        series = Val(date.series, datetime=replace(date, series=None))
-        return self.ratio(series, DATETIME_UNITS[date.unit], value)
+        return self.total_seconds(Val(date.series, datetime=replace(date, series=None)), value)
 
     def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
         """``lhs - rhs`` of a native datetime and another one, or a constant date (either
