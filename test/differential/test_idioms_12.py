@@ -58,8 +58,9 @@ def _follow(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _date_frames() -> list[pd.DataFrame]:
     """Other rows, one row, no rows, NaT in every column, another index, years up to 9999
-    (a year times 10**6 wraps in int32), and ticks at the ends of int64 (a shift or a
-    difference overflows, or gives NaT's ticks: pandas raises OverflowError)."""
+    (a year times 10**6 wraps in int32), ticks at the ends of int64 (a shift or a
+    difference overflows, or gives NaT's ticks: pandas raises OverflowError), and gaps
+    beyond 2^53 ticks (``total_seconds`` rounds apart from ``ticks / 10**6``)."""
     missing = DATES.copy()
     for name in ("d", "e", "t"):
         missing.loc[missing.index % (3 if name == "d" else 4) == 1, name] = pd.NaT
@@ -69,8 +70,13 @@ def _date_frames() -> list[pd.DataFrame]:
     edges = np.where(np.arange(_N) % 2, _HIGH, _LOW)
     extreme = _ticks(DATES, d=edges, e=np.full(_N, 5), t=edges[::-1])
     nat_ticks = _ticks(DATES.iloc[:2], d=[_LOW, 0], e=[5, 0])  # d - e is -2**63
+    # gaps beyond 2^53 ticks, whose seconds pandas computes apart from the fraction; 10**6
+    # seconds (2^40) and one tick rounds onto the whole second: pandas moves it off
+    far = _RNG.integers(2**55, 2**61, _N)
+    far[:3] = [2**40 * 10**6 + 1, -(2**40) * 10**6 - 1, 2**40 * 10**6]
+    gaps = _ticks(DATES, d=far, e=np.zeros(_N), t=far)
     return [DATES.iloc[::-1], DATES.iloc[[3]], DATES.iloc[:0], missing, late, extreme,
-            nat_ticks, DATES.set_index(DATES.index * 3 + 7)]  # fmt: skip
+            nat_ticks, DATES.set_index(DATES.index * 3 + 7), gaps, gaps.iloc[3:]]  # fmt: skip
 
 
 def _same(fn: Any, compiled: Any, batches: list[pd.DataFrame]) -> None:
@@ -253,11 +259,14 @@ def ratio_to_model(df):
 
 @pytest.mark.parametrize("fn", [total_seconds, ratios, ratio_to_model])
 def test_timedelta_ratios_are_native(fn: Any) -> None:
-    """``.dt.total_seconds()`` and ``/ pd.Timedelta(...)`` ran in Python; now numpy's
-    ``(double)ticks / (double)divisor``, NaN for NaT."""
+    """``.dt.total_seconds()`` and ``/ pd.Timedelta(...)`` ran in Python; now pandas' whole
+    seconds plus the residual's fraction (a result on a whole second runs the original),
+    and numpy's ``(double)ticks / (double)divisor``; NaN for NaT."""
     compiled = compile_quietly(fn, DATES)
     assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     _same(fn, compiled, _date_frames())
+    if fn is total_seconds:  # the gaps on whole seconds, not the others
+        assert compiled.handoffs.calls["not-integer"] == 1, compiled.handoffs.calls
 
 
 _COMPILED: dict[str, Any] = {}
