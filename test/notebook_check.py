@@ -99,21 +99,6 @@ def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
         return "raised", type(error)
 
 
-def same_on_batches(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
-    """``compiled`` gives ``fn``'s result (``selfcheck.difference``), or raises the same
-    class of error, on each batch (each call gets its own copy)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for batch in batches:
-            (kind, want), (got_kind, got) = _outcome(fn, batch), _outcome(compiled, batch)
-            assert got_kind == kind, (want, got, batch.dtypes)
-            if kind == "ok":
-                found = difference(want, got)
-                assert found is None, f"{found} on\n{batch}"
-            else:
-                assert issubclass(got, want)
-
-
 def _same_bits(want: Any, got: Any) -> None:
     """``got`` is ``want`` exactly: type, index, name, dtype and each value (a float's last
     bit and sign of zero included, any NaN for NaN); tuples item by item."""
@@ -141,17 +126,23 @@ def _same_bits(want: Any, got: Any) -> None:
         assert np.array_equal(want, got), (want, got)
 
 
-def same_bits_on_batches(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
-    """``same_on_batches``, but each float of the result bit for bit (any NaN for NaN)."""
+def same_on_batches(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame],
+                    bits: bool = False) -> None:  # fmt: skip
+    """``compiled`` gives ``fn``'s result (``selfcheck.difference``; with ``bits``, each
+    value bit for bit), or raises the same class of error, on each batch (each call gets
+    its own copy)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for batch in batches:
             (kind, want), (got_kind, got) = _outcome(fn, batch), _outcome(compiled, batch)
             assert got_kind == kind, (want, got, batch.dtypes)
-            if kind == "ok":
+            if kind != "ok":
+                assert issubclass(got, want)
+            elif bits:
                 _same_bits(want, got)
             else:
-                assert issubclass(got, want)
+                found = difference(want, got)
+                assert found is None, f"{found} on\n{batch}"
 
 
 def same_outcome(compiled: Any, original: Any, *args: Any, argument: str) -> Exception | None:

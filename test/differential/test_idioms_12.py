@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from notebook_check import compile_quietly, python_reasons, same_bits_on_batches, same_on_batches
+from notebook_check import compile_quietly, python_reasons, same_on_batches
 from sklearn.linear_model import LogisticRegression
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -81,8 +81,7 @@ def _date_frames() -> list[pd.DataFrame]:
 
 def _same(fn: Any, compiled: Any, batches: list[pd.DataFrame]) -> None:
     """The original's result bit for bit; a model's probabilities within 1e-9."""
-    check = same_on_batches if fn.__name__.endswith("_to_model") else same_bits_on_batches
-    check(fn, compiled, batches)
+    same_on_batches(fn, compiled, batches, bits=not fn.__name__.endswith("_to_model"))
 
 
 # region 1: int32 arithmetic of .dt fields
