@@ -115,6 +115,12 @@ def field_methods(df):
         (df["d"] - df["e"]).dt.seconds // 3600  # fmt: skip
 
 
+def year_bins(df):
+    year = df["d"].dt.year
+    return pd.cut(year, [1999, 2010, 2020, 2040], labels=False, right=False) == 1, \
+        pd.cut(year - 2000, [0, 10, 20, 40], labels=False, include_lowest=True) >= 1  # fmt: skip
+
+
 def field_ratio(df):
     return df["e"].dt.hour / 24 + df["e"].dt.minute * 0.5, df["d"].dt.month > 6
 
@@ -124,8 +130,8 @@ def fields_to_model(df):
     return MODEL.predict_proba(X.to_numpy(dtype=float))[:, 1]
 
 
-FIELDS = [year_offset, month_index, age, year_scaled, week_parts, field_methods, field_ratio,
-          fields_to_model]  # fmt: skip
+FIELDS = [year_offset, month_index, age, year_scaled, week_parts, field_methods, year_bins,
+          field_ratio, fields_to_model]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn", FIELDS)
