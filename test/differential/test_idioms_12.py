@@ -256,17 +256,23 @@ def ratios(df):
         (df["t"] - pd.Timestamp("2010-01-01")) / pd.Timedelta(minutes=1)  # fmt: skip
 
 
+def floor_ratios(df):
+    return (df["d"] - df["e"]) // pd.Timedelta(days=1), \
+        (df["t"] - pd.Timestamp("2010-01-01")) // np.timedelta64(-90, "m")  # fmt: skip
+
+
 def ratio_to_model(df):
     X = pd.DataFrame({"x": (df["d"] - df["e"]).dt.total_seconds() / 86400,
                       "k": (df["e"] - df["d"]) / pd.Timedelta(days=7)})  # fmt: skip
     return MODEL.predict(X.to_numpy(dtype=float))
 
 
-@pytest.mark.parametrize("fn", [total_seconds, ratios, ratio_to_model])
+@pytest.mark.parametrize("fn", [total_seconds, ratios, floor_ratios, ratio_to_model])
 def test_timedelta_ratios_are_native(fn: Any) -> None:
-    """``.dt.total_seconds()`` and ``/ pd.Timedelta(...)`` ran in Python; now pandas' whole
-    seconds plus the residual's fraction (a result on a whole second runs the original),
-    and numpy's ``(double)ticks / (double)divisor``; NaN for NaT."""
+    """``.dt.total_seconds()``, ``/`` and ``//`` by ``pd.Timedelta(...)`` ran in Python; now
+    pandas' whole seconds plus the residual's fraction (a result on a whole second runs the
+    original), numpy's ``(double)ticks / (double)divisor``, NaN for NaT; the floor division
+    of the ticks, int64 (a batch with NaT, float64 in pandas, runs the original)."""
     compiled = compile_quietly(fn, DATES)
     assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
     _same(fn, compiled, _date_frames())
@@ -289,7 +295,8 @@ _TICKS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-(10**17), 10**
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(_TICKS, _TICKS), min_size=1, max_size=8),
-       st.sampled_from([year_scaled, shifted, due, nanoseconds, total_seconds, ratios]))
+       st.sampled_from([year_scaled, shifted, due, nanoseconds, total_seconds, ratios,
+                        floor_ratios]))
 def test_date_arithmetic_on_any_ticks(pairs: list, fn: Any) -> None:
     """Any int64 ticks (NaT among them) of both datetime columns: overflows, NaT's ticks as a
     result, years beyond any calendar's."""

@@ -27,7 +27,8 @@ timedelta of the same unit (``pipeline.datetime_sub``), whose ``.dt.days`` (int6
 ``.dt.seconds`` (int32) are native too, and so are ``.dt.total_seconds()`` (pandas' whole
 seconds plus the residual's fraction) and the ratio to a constant timedelta (``/
 pd.Timedelta(days=1)``, the ticks divided as numpy does): float64 (``pipeline.cast``,
-``pipeline.binary``), NaN for NaT (``pipeline.where``).
+``pipeline.binary``), NaN for NaT (``pipeline.where``); ``td // pd.Timedelta(days=1)`` is
+int64 (NaT, where pandas gives float64, runs the original).
 A datetime (or timedelta) plus or minus a constant timedelta (``pd.Timedelta``,
 ``np.timedelta64``, ``datetime.timedelta`` of a whole number of the datetime's unit) is
 ``pipeline.datetime_sub`` of its ticks; as pandas, NaT stays NaT and an overflow (or a
@@ -279,6 +280,24 @@ class DateLowering:
         floats = emit(CastOp(date.ticks, f64)).result
         quotient = emit(BinaryOp("div", floats, emit(ConstantOp(float(ticks))).result)).result
         return self._masked(date, quotient, value)
+
+    def floor_ratio(self, base: Val, divisor: Val, value: object) -> Val:
+        """``td // pd.Timedelta(days=1)`` of a native timedelta: numpy's floor division of
+        the ticks, int64 as pandas gives it without NaT (a batch with NaT, float64 with NaN
+        in pandas, runs the original)."""
+        date = base.datetime
+        assert date is not None
+        ticks = _delta_ticks(divisor, date.unit)
+        if not date.timedelta or date.series is not None or ticks is None or ticks == 0:
+            raise Unsupported("this floor division of a datetime is not compiled")
+        if not isinstance(value, pd.Series) or value.dtype != np.int64:
+            raise Unsupported(f"the floor division of timedeltas is {getattr(value, 'dtype', '')}"
+                              " (NaT in the example), int64 on a batch without")  # fmt: skip
+        emit = self.tracer.emit
+        nat = emit(BinaryOp("eq", date.ticks, emit(ConstantOp(NAT)).result)).result
+        self.tracer.nullable.guard(nat)
+        return self.tracer._checked(BinaryOp("floor_divide", date.ticks,
+                                             emit(ConstantOp(ticks)).result), value)  # fmt: skip
 
     def total_seconds(self, base: Val, value: object) -> Val:
         """``td.dt.total_seconds()`` as pandas 3.1 computes it: the whole seconds and the

@@ -1530,6 +1530,8 @@ class Tracer:
                 return self.dates.arithmetic(function, lhs, rhs, self.evaluate(node, pieces))
             if function == "div" and lhs.datetime is not None:  # td / pd.Timedelta(days=1)
                 return self.dates.ratio(lhs, rhs, self.evaluate(node, pieces))
+            if function == "floor_divide" and lhs.datetime is not None:
+                return self.dates.floor_ratio(lhs, rhs, self.evaluate(node, pieces))
             if function == "add":  # str concatenation (frontend.strings)
                 value = self.evaluate(node, pieces)
                 joined = self.strings.concat(lhs, rhs, value, ast.unparse(node))
