@@ -340,7 +340,7 @@ def _nullable_frames() -> list[pd.DataFrame]:
 
 def int32_arithmetic(df):
     return df["i"] + 1, df["i"] * df["j"], 7 - df["i"], -df["i"], abs(df["j"]), \
-        df["i"] / df["j"], df["i"] + df["k"], df["i"] * 0.5  # fmt: skip
+        df["i"] / df["j"], df["i"] + df["k"], df["i"] * 0.5, df["i"] >= df["j"]  # fmt: skip
 
 
 def float32_arithmetic(df):
