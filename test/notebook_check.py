@@ -78,20 +78,6 @@ def check_notebook(
     return compiled
 
 
-def compile_quietly(fn: Any, *example: Any) -> wm.CompiledPipeline:
-    """``wm.compile(fn, example=example)`` without its warnings (what runs in Python)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return wm.compile(fn, example=example)
-
-
-def python_reasons(compiled: wm.CompiledPipeline) -> list[str]:
-    """The reasons explain() gives for the statements that run in Python (but packing
-    results in a tuple)."""
-    return [call.reason for call in compiled.traced.python_fallbacks.values()
-            if call.reason != "a list, tuple or dict of values stays in Python"]  # fmt: skip
-
-
 def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
     try:
         return "ok", fn(batch.copy())

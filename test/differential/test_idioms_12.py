@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from notebook_check import compile_quietly, python_reasons, same_on_batches
+from notebook_check import python_reasons, quiet_compile, same_on_batches
 from sklearn.linear_model import LogisticRegression
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
+PACKING = "a list, tuple or dict of values stays in Python"
 _RNG = np.random.default_rng(12)
 _N = 80
 _DAYS = pd.to_timedelta(_RNG.integers(0, 11_000, _N), unit="D")
@@ -77,6 +78,12 @@ def _date_frames() -> list[pd.DataFrame]:
     gaps = _ticks(DATES, d=far, e=np.zeros(_N), t=far)
     return [DATES.iloc[::-1], DATES.iloc[[3]], DATES.iloc[:0], missing, late, extreme,
             nat_ticks, DATES.set_index(DATES.index * 3 + 7), gaps, gaps.iloc[3:]]  # fmt: skip
+
+
+def _native(compiled: Any) -> None:
+    """Nothing of ``compiled`` runs in Python (but packing its results in a tuple)."""
+    assert not python_reasons(compiled, PACKING) and compiled.original_reason is None, \
+        compiled.explain()  # fmt: skip
 
 
 def _same(fn: Any, compiled: Any, batches: list[pd.DataFrame]) -> None:
@@ -140,8 +147,8 @@ def test_field_arithmetic_is_native(fn: Any) -> None:
     tensor<?xi64>": pandas' fields are int32); now computed in i64 and wrapped to int32
     (``pipeline.wrap_int``) after each op whose result pandas gives as int32, so a year
     times 10**6 wraps as pandas' does. NaT in a batch (pandas: float64) runs the original."""
-    compiled = compile_quietly(fn, DATES)
-    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, DATES)
+    _native(compiled)
     _same(fn, compiled, _date_frames())
     if fn is year_scaled:
         late = _date_frames()[4]
@@ -165,8 +172,8 @@ def test_narrow_column_arithmetic_is_native() -> None:
     """``+ - * //``, ``-`` and ``abs`` of int32 and int8 columns whose result numpy keeps in
     that width ran in Python ("numpy computes on int32 otherwise than on int64"); now the
     widened values' result is wrapped (``pipeline.wrap_int``), as numpy's wraps."""
-    compiled = compile_quietly(narrow_arithmetic, _NARROW)
-    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(narrow_arithmetic, _NARROW)
+    _native(compiled)
     extremes = _NARROW.assign(n=np.int32(2**31 - 1), m=np.int32(-(2**31)), b=np.int8(127))
     _same(narrow_arithmetic, compiled, [
         _NARROW.iloc[::-1], _NARROW.iloc[[2]], _NARROW.iloc[:0], extremes,
@@ -180,7 +187,7 @@ def test_unsigned_narrow_arithmetic_stays_in_python() -> None:
     def unsigned(df):
         return df["u"] + 1
 
-    compiled = compile_quietly(unsigned, _NARROW)
+    compiled = quiet_compile(unsigned, _NARROW)
     assert any("uint8" in r for r in python_reasons(compiled)), compiled.explain()
     _same(unsigned, compiled, [_NARROW.assign(u=np.uint8(255))])
 
@@ -190,7 +197,7 @@ def test_fields_of_an_example_with_nat_stay_in_python() -> None:
     returned runs in Python, where pandas gives the batch's dtype."""
     example = DATES.copy()
     example.loc[::5, "d"] = pd.NaT
-    compiled = compile_quietly(month_index, example)
+    compiled = quiet_compile(month_index, example)
     assert any("NaT in the example" in r for r in python_reasons(compiled)), compiled.explain()
     _same(month_index, compiled, [example, *_date_frames()])
 
@@ -235,8 +242,8 @@ def test_timedelta_shift_is_native(fn: Any) -> None:
     function); now the constant is folded and the ticks shifted by ``pipeline.datetime_sub``
     (NaT stays NaT; at the ends of int64 pandas raises OverflowError, and so does the
     compiled call, running the original)."""
-    compiled = compile_quietly(fn, DATES)
-    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, DATES)
+    _native(compiled)
     _same(fn, compiled, _date_frames())
 
 
@@ -273,8 +280,8 @@ def test_timedelta_ratios_are_native(fn: Any) -> None:
     pandas' whole seconds plus the residual's fraction (a result on a whole second runs the
     original), numpy's ``(double)ticks / (double)divisor``, NaN for NaT; the floor division
     of the ticks, int64 (a batch with NaT, float64 in pandas, runs the original)."""
-    compiled = compile_quietly(fn, DATES)
-    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, DATES)
+    _native(compiled)
     _same(fn, compiled, _date_frames())
     if fn is total_seconds:  # the gaps on whole seconds, not the others
         assert compiled.handoffs.calls["not-integer"] == 1, compiled.handoffs.calls
@@ -285,7 +292,7 @@ _COMPILED: dict[str, Any] = {}
 
 def _compiled_once(fn: Any) -> Any:
     if fn.__name__ not in _COMPILED:
-        _COMPILED[fn.__name__] = compile_quietly(fn, DATES)
+        _COMPILED[fn.__name__] = quiet_compile(fn, DATES)
     return _COMPILED[fn.__name__]
 
 
@@ -360,8 +367,8 @@ def test_nullable_int32_float32_are_native(fn: Any) -> None:
     Python ("add of a nullable column giving Int32 is not compiled"); now an Int32 result is
     computed in float64, exact in the int32 range (a row beyond, which pandas wraps, runs
     the original), and a Float32 one in float32, as numpy's loop; NA where pandas has it."""
-    compiled = compile_quietly(fn, _NULLABLE)
-    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, _NULLABLE)
+    _native(compiled)
     _same(fn, compiled, _nullable_frames())
     if fn is int32_arithmetic:
         assert compiled.handoffs.calls["not-integer"] == 1, compiled.handoffs.calls  # big
@@ -379,7 +386,7 @@ def int8_sum(df):
                                             (int8_sum, "giving Int8 is not compiled")])
 def test_other_nullable_widths_stay_in_python(fn: Any, reason: str) -> None:
     """numpy's float32 ``log1p`` is its own approximation; Int8 arithmetic is not compiled."""
-    compiled = compile_quietly(fn, _NULLABLE)
+    compiled = quiet_compile(fn, _NULLABLE)
     assert any(reason in r for r in python_reasons(compiled)), compiled.explain()
     _same(fn, compiled, _nullable_frames())
 
@@ -430,8 +437,8 @@ def test_map_of_a_function_is_native(fn: Any) -> None:
     """``s.map(lambda v: ...)`` and ``s.apply(f)`` of a float64 column ran in Python; now
     the function is traced as a row function of one Python float (numpy's arithmetic but
     for a zero divisor, where Python raises: such a batch runs the original)."""
-    compiled = compile_quietly(fn, _FLOATS)
-    assert not python_reasons(compiled) and compiled.original_reason is None, compiled.explain()
+    compiled = quiet_compile(fn, _FLOATS)
+    _native(compiled)
     _same(fn, compiled, _float_frames())
     if fn is mapped_divisions:
         assert compiled.handoffs.calls["not-integer"] == 2, compiled.handoffs.calls
@@ -462,7 +469,7 @@ def test_other_maps_stay_in_python(fn: Any, reason: str) -> None:
     """``//``, ``%`` and ``**`` of Python floats (ZeroDivisionError, OverflowError), an int
     column's values (Python's ints), and a function returning an int or a float (pandas'
     dtype depends on the batch) run in Python, exactly."""
-    compiled = compile_quietly(fn, _FLOATS)
+    compiled = quiet_compile(fn, _FLOATS)
     assert any(reason in r for r in python_reasons(compiled)), compiled.explain()
     _same(fn, compiled, _float_frames())
 
@@ -514,7 +521,7 @@ def test_stays_in_python_with_reason(fn: Any, reason: str) -> None:
     finer than the datetime's unit (pandas changes the unit or rounds twice), calendar
     offsets, pd.qcut (edges from the batch's quantiles) and Int8 arithmetic run in Python,
     exactly, and explain() says why."""
-    compiled = compile_quietly(fn, DATES)
+    compiled = quiet_compile(fn, DATES)
     reasons = python_reasons(compiled)
     assert any(reason in r for r in reasons), reasons
     assert any(reason in line for line in compiled.explain().splitlines())
