@@ -86,6 +86,15 @@ def _native(compiled: Any) -> None:
         compiled.explain()  # fmt: skip
 
 
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled_once(fn: Any, example: pd.DataFrame = DATES) -> Any:
+    if fn.__name__ not in _COMPILED:
+        _COMPILED[fn.__name__] = quiet_compile(fn, example)
+    return _COMPILED[fn.__name__]
+
+
 def _same(fn: Any, compiled: Any, batches: list[pd.DataFrame]) -> None:
     """The original's result bit for bit; a model's probabilities within 1e-9."""
     same_on_batches(fn, compiled, batches, bits=not fn.__name__.endswith("_to_model"))
@@ -180,6 +189,20 @@ def test_narrow_column_arithmetic_is_native() -> None:
         _NARROW.set_index(_NARROW.index * 3 + 7), _NARROW.assign(m=np.int32(0)),
     ])  # fmt: skip
     assert set(compiled.handoffs.calls) == {"empty"}, compiled.handoffs.calls
+
+
+_INT32 = st.integers(-(2**31), 2**31 - 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(_INT32, _INT32, st.integers(-128, 127)), min_size=1, max_size=8))
+def test_narrow_arithmetic_on_any_values(rows: list) -> None:
+    """Any int32 and int8 values: products and sums wrap as numpy's."""
+    n, m, b = (np.array(c) for c in zip(*rows, strict=True))
+    frame = _NARROW.iloc[: len(rows)].assign(n=n.astype(np.int32), m=m.astype(np.int32),
+                                             b=b.astype(np.int8))  # fmt: skip
+    same_on_batches(narrow_arithmetic, _compiled_once(narrow_arithmetic, _NARROW), [frame],
+                    bits=True)  # fmt: skip
 
 
 def test_unsigned_narrow_arithmetic_stays_in_python() -> None:
@@ -285,15 +308,6 @@ def test_timedelta_ratios_are_native(fn: Any) -> None:
     _same(fn, compiled, _date_frames())
     if fn is total_seconds:  # the gaps on whole seconds, not the others
         assert compiled.handoffs.calls["not-integer"] == 1, compiled.handoffs.calls
-
-
-_COMPILED: dict[str, Any] = {}
-
-
-def _compiled_once(fn: Any) -> Any:
-    if fn.__name__ not in _COMPILED:
-        _COMPILED[fn.__name__] = quiet_compile(fn, DATES)
-    return _COMPILED[fn.__name__]
 
 
 _TICKS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-(10**17), 10**17),
