@@ -212,7 +212,8 @@ class NarrowInts:
             val = build() if wraps or _same(real, on_int64) else None
         finally:
             pieces.update(narrow)
-        if wraps and val is not None and val.ssa is not None:
+        if wraps and val is not None and val.ssa is not None and val.narrow is None \
+                and val.items is None:  # fmt: skip
             wrapped = self.wrapped(val.ssa, real)
             if wrapped is None:
                 raise Unsupported(f"numpy computes on {_dtype(real)} in its width, which this "
