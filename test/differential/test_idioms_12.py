@@ -417,11 +417,13 @@ _FLOATS.loc[::6, "x"] = np.nan
 
 def _float_frames() -> list[pd.DataFrame]:
     """Other rows, one row, no rows, another index, zero divisors of both signs (Python
-    raises ZeroDivisionError), infinities, all NaN, the largest floats (overflow to inf)."""
+    raises ZeroDivisionError), infinities, all NaN, the largest floats (overflow to inf),
+    ints at the ends of int64 and beyond 2^53 (where float64 rounds them)."""
+    ints = np.array([2**63 - 1, -(2**63), 2**53 + 1, -(2**53) - 1] * (_N // 4))
     return [_FLOATS.iloc[::-1], _FLOATS.iloc[[2]], _FLOATS.iloc[:0],
             _FLOATS.set_index(_FLOATS.index * 3 + 7), _FLOATS.assign(y=0.0),
             _FLOATS.assign(y=-0.0, x=np.inf), _FLOATS.assign(x=np.nan),
-            _FLOATS.assign(x=1.7e308, y=-1.7e308)]  # fmt: skip
+            _FLOATS.assign(x=1.7e308, y=-1.7e308), _FLOATS.assign(k=ints)]  # fmt: skip
 
 
 def _scaled(v):
@@ -440,17 +442,23 @@ def mapped_divisions(df):
         df["y"].apply(lambda v: abs(v) / 3 - v)  # fmt: skip
 
 
+def mapped_ints(df):
+    return df["k"].map(lambda c: 1 if c == 1 else 0), df["k"].map(lambda c: c > 2.5), \
+        df["k"].apply(lambda c: c * 0.5), df["k"].map(lambda c: min(c, 2))  # fmt: skip
+
+
 def mapped_to_model(df):
     X = pd.DataFrame({"x": df["x"].map(lambda v: 0.0 if v != v else v * 3),
                       "k": df["y"].map(lambda v: 1 if v > 3 else 0)})  # fmt: skip
     return MODEL.predict(X.to_numpy(dtype=float))
 
 
-@pytest.mark.parametrize("fn", [mapped_lambdas, mapped_divisions, mapped_to_model])
+@pytest.mark.parametrize("fn", [mapped_lambdas, mapped_divisions, mapped_ints, mapped_to_model])
 def test_map_of_a_function_is_native(fn: Any) -> None:
     """``s.map(lambda v: ...)`` and ``s.apply(f)`` of a float64 column ran in Python; now
     the function is traced as a row function of one Python float (numpy's arithmetic but
-    for a zero divisor, where Python raises: such a batch runs the original)."""
+    for a zero divisor, where Python raises: such a batch runs the original); of an int64
+    column, of one Python int compared, chosen between or made a float."""
     compiled = quiet_compile(fn, _FLOATS)
     _native(compiled)
     _same(fn, compiled, _float_frames())
@@ -466,8 +474,12 @@ def mapped_power(df):
     return df["y"].map(lambda v: v**2)
 
 
-def mapped_ints(df):
+def mapped_int_arithmetic(df):
     return df["k"].map(lambda v: v * 2)
+
+
+def mapped_int_compared(df):
+    return df["k"].map(lambda v: v > 1e17)
 
 
 def mapped_mixed(df):
@@ -477,12 +489,15 @@ def mapped_mixed(df):
 @pytest.mark.parametrize(("fn", "reason"), [
     (mapped_floor, "Python raises where numpy gives inf or NaN"),
     (mapped_power, "Python raises where numpy gives inf or NaN"),
-    (mapped_ints, "Python's ints do not wrap"), (mapped_mixed, "an int on some rows"),
+    (mapped_int_arithmetic, "of Python ints (Series.map) is not compiled"),
+    (mapped_int_compared, "Python compares exactly, numpy rounds the int"),
+    (mapped_mixed, "an int on some rows"),
 ])  # fmt: skip
 def test_other_maps_stay_in_python(fn: Any, reason: str) -> None:
-    """``//``, ``%`` and ``**`` of Python floats (ZeroDivisionError, OverflowError), an int
-    column's values (Python's ints), and a function returning an int or a float (pandas'
-    dtype depends on the batch) run in Python, exactly."""
+    """``//``, ``%`` and ``**`` of Python floats (ZeroDivisionError, OverflowError),
+    arithmetic of Python ints (unbounded) and their comparison with a float beyond 2^53,
+    and a function returning an int or a float (pandas' dtype depends on the batch) run in
+    Python, exactly."""
     compiled = quiet_compile(fn, _FLOATS)
     assert any(reason in r for r in python_reasons(compiled)), compiled.explain()
     _same(fn, compiled, _float_frames())

@@ -18,7 +18,8 @@ the whole ``apply`` in Python.
 bound to the column: pandas passes each value as a Python float, whose arithmetic is
 numpy's float64 arithmetic but where Python raises: ``/`` by zero (ZeroDivisionError: a row
 with a zero divisor runs the original, which raises), ``//``, ``%`` and ``**`` (not
-compiled). Other Series run ``f`` in Python (Python's ints do not wrap).
+compiled). Of an int64 Series, Python ints: compared, chosen between (``1 if c == 3 else
+0``) and made floats (``c * 0.5``), not computed on (they do not wrap, ``_Elements``).
 
 The result's dtype is that of the values ``f`` returns: float64, int64 or bool (float64 for
 an empty batch, which runs the original function); where some rows return a float and others
@@ -160,16 +161,17 @@ class RowApply:
         traced as a row function of its one value, which pandas passes as a Python float
         (``_Elements``)."""
         typ = series.ssa.type if series.ssa is not None else None
-        if not isinstance(series.value, pd.Series) or series.value.dtype != np.float64 \
-                or typ != vector_of(f64):  # fmt: skip
-            raise Unsupported("Series.map of a function is compiled for a float64 column "
-                              "(pandas passes Python floats, which compute as numpy's; "
-                              "Python's ints do not wrap)")  # fmt: skip
+        dtype = getattr(series.value, "dtype", None)
+        kind = {np.dtype(np.float64): "f", np.dtype(np.int64): "i"}.get(dtype)  # type: ignore[call-overload]
+        if not isinstance(series.value, pd.Series) or kind is None \
+                or typ != vector_of(_ELEMENTS[kind]):  # fmt: skip
+            raise Unsupported(f"Series.map of a function is compiled for a float64 or int64 "
+                              f"column, not {dtype}")  # fmt: skip
         params, body, ns = self._function(node.args[0])
         if len(params) != 1:
             raise Unsupported("Series.map of a function of other than one argument")
-        elements = _Elements(self.tracer, None, {}, "f", ns)
-        elements.locals[params[0]] = Scalar("f", series.ssa)
+        elements = _Elements(self.tracer, None, {}, kind, ns)
+        elements.locals[params[0]] = Scalar(kind, series.ssa)
         return self._result(node, elements.body(body), value, {"": series})
 
     def _result(self, node: ast.Call, result: Scalar, value: object,
@@ -548,11 +550,41 @@ class _Rows:
 
 
 class _Elements(_Rows):
-    """Traces ``Series.map``'s function of one Python float (``RowApply.map``). Python's
+    """Traces ``Series.map``'s function of one Python float or int (``RowApply.map``). Python's
     float arithmetic is numpy's float64 arithmetic, but ``/`` by zero raises
     ZeroDivisionError (a row with a zero divisor runs the original, which raises), and so
     do ``//`` and ``%`` by zero; ``**`` raises OverflowError where numpy gives inf: those
-    three are not compiled."""
+    three are not compiled. Python's ints do not wrap, nor round beside a float as numpy's
+    int64 do: arithmetic (``-``, ``abs``) of ints (``x`` of an int64 column, ``1 if x > 0
+    else 0``) and their comparison with a float other than a constant below 2^53 in
+    magnitude (beyond, numpy's rounded int compares as the exact one) are not compiled."""
+
+    def _binary(self, function: str, lhs: Scalar, rhs: Scalar) -> SSAValue:
+        kinds = {lhs.kind, rhs.kind}
+        if function not in _COMPARE.values() and kinds <= {"i", "b"}:
+            raise Unsupported(f"{function} of Python ints (Series.map) is not compiled: they "
+                              "do not wrap")  # fmt: skip
+        small = any(s.ssa is None and abs(s.value) < 2**53 for s in (lhs, rhs))  # type: ignore[arg-type]
+        if function in _COMPARE.values() and "f" in kinds and kinds & {"i", "fi"} and not small:
+            raise Unsupported("a Python int compared with a float (Series.map) is not "
+                              "compiled: Python compares exactly, numpy rounds the "
+                              "int")  # fmt: skip
+        return super()._binary(function, lhs, rhs)
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Scalar:
+        result = super()._UnaryOp(node)
+        if isinstance(node.op, ast.USub) and result.kind == "i" and result.ssa is not None:
+            raise Unsupported(f"`{ast.unparse(node)}` of a Python int (Series.map) is not "
+                              "compiled: it does not wrap")  # fmt: skip
+        return result
+
+    def _Call(self, node: ast.Call) -> Scalar:
+        result = super()._Call(node)
+        if isinstance(result.ssa.owner if result.ssa is not None else None, UnaryOp) \
+                and result.kind == "i":  # fmt: skip
+            raise Unsupported(f"`{ast.unparse(node)}` of a Python int (Series.map) is not "
+                              "compiled: it does not wrap")  # fmt: skip
+        return result
 
     def _BinOp(self, node: ast.BinOp) -> Scalar:
         if isinstance(node.op, ast.FloorDiv | ast.Mod | ast.Pow):
