@@ -1027,6 +1027,43 @@ class CutWidthOp(IRDLOperation):
             raise VerifyException("result must be tensor<?xf64>")
 
 
+#: The widths ``pipeline.wrap_int`` wraps to (numpy's int8, int16 and int32 arithmetic).
+WRAP_BITS = (8, 16, 32)
+
+
+@irdl_op_definition
+class WrapIntOp(IRDLOperation):
+    """i64 values wrapped to signed ``bits``-bit integers, as numpy's arithmetic on int32
+    (int16, int8) values wraps: ``x`` modulo ``2**bits`` in ``[-2**(bits-1), 2**(bits-1))``.
+    ``+ - *`` of such values computed in i64 then wrapped give numpy's narrow result, since
+    wrapping commutes with them (``dt.year * 12 + dt.month`` is int32 in pandas).
+
+    ```mlir
+    %w = pipeline.wrap_int %x bits 32 : tensor<?xi64> -> tensor<?xi64>
+    ```
+    """
+
+    name = "pipeline.wrap_int"
+    input = operand_def(TensorType)
+    bits = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$input `bits` $bits attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, bits: int):
+        super().__init__(operands=[input], properties={"bits": IntegerAttr(bits, i64)},
+                         result_types=[input.type])  # fmt: skip
+
+    def verify_(self) -> None:
+        typ = verify_batch(self.input.type, "input")
+        if typ.get_element_type() != i64:
+            raise VerifyException("input must be a batch of i64")
+        if self.result.type != typ:
+            raise VerifyException("result must have the input's type")
+        if self.bits.value.data not in WRAP_BITS:
+            raise VerifyException(f"bits must be one of {', '.join(map(str, WRAP_BITS))}")
+
+
 @irdl_op_definition
 class CastOp(IRDLOperation):
     """Convert the elements of a batch between f64, f32, i64 and i1 (``Series.astype``).
@@ -1317,8 +1354,10 @@ class MakeDatetimeOp(IRDLOperation):
 @irdl_op_definition
 class DatetimeSubOp(IRDLOperation):
     """The timedelta ``lhs - rhs`` of datetimes of one unit (a scalar operand: a constant
-    date), in ticks; NaT if either is NaT. An overflow, which pandas refuses, stops the
-    batch with a signal to run the original function.
+    date), in ticks; or a datetime (timedelta) ``lhs`` shifted by a constant timedelta
+    ``-rhs`` (``dates + pd.Timedelta(days=3)`` subtracts ``-3`` days). NaT if either is
+    NaT. An overflow, or a result of NaT's ticks, which pandas refuses, stops the batch
+    with a signal to run the original function.
 
     ```mlir
     %d = pipeline.datetime_sub %t, %t0 : (tensor<?xi64>, i64) -> tensor<?xi64>
@@ -1894,6 +1933,7 @@ Pipeline = Dialect(
         BinaryOp,
         WhereOp,
         CutWidthOp,
+        WrapIntOp,
         CastOp,
         # Dates
         DatetimeColumnOp,

@@ -11,7 +11,8 @@ unused value; the arithmetic wraps, so nothing it does is undefined.
   with ``ErrorKind.NOT_A_DATE`` (the runtime runs the original function instead).
 * ``make_datetime`` checks that the parts are integers of a valid date and time (a row
   with NaN is NaT).
-* ``datetime_sub`` subtracts ticks, NaT if either is; an overflow is ``ErrorKind.NOT_A_DATE``.
+* ``datetime_sub`` subtracts ticks, NaT if either is; an overflow (or a result of NaT's
+  ticks) is ``ErrorKind.NOT_A_DATE``.
 * ``datetime_field`` splits ticks into days and seconds of the day, then the field.
 """
 
@@ -259,10 +260,13 @@ class DateEmitter:
         difference = self.isub(a, b)
         nat = self.emit(arith.OrIOp(self.cmpi("eq", a, self.i64(NAT)),
                                     self.cmpi("eq", b, self.i64(NAT))))  # fmt: skip
-        # signed overflow: the operands' signs differ and the result's is not a's
+        # signed overflow: the operands' signs differ and the result's is not a's; or the
+        # result is NaT's ticks, which pandas refuses too (``add_overflowsafe``)
         signs = self.emit(arith.AndIOp(self.emit(arith.XOrIOp(a, b)),
                                        self.emit(arith.XOrIOp(a, difference))))  # fmt: skip
-        overflow = self.all_of([self.cmpi("slt", signs, self.i64(0)), self.negate(nat)])
+        wrapped = self.emit(arith.OrIOp(self.cmpi("slt", signs, self.i64(0)),
+                                        self.cmpi("eq", difference, self.i64(NAT))))  # fmt: skip
+        overflow = self.all_of([wrapped, self.negate(nat)])
         self.report_error(overflow, ErrorKind.NOT_A_DATE, self.lowering.error_site(op))
         return [self.select(nat, self.i64(NAT), difference)]
 

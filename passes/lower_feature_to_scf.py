@@ -470,6 +470,12 @@ class KernelEmitter(
             for c, a, b in zip(condition, then_row, else_row, strict=True)
         ]
 
+    def wrap_int(self, op: pipeline.WrapIntOp) -> list[SSAValue]:
+        """Each value truncated to ``bits`` and sign-extended back (``pipeline.wrap_int``)."""
+        narrow = IntegerType(op.bits.value.data)
+        return [self.emit(arith.ExtSIOp(self.emit(arith.TruncIOp(x, narrow)), i64))
+                for x in self.row_of(op.input)]  # fmt: skip
+
     def cast_elements(self, op: pipeline.CastOp) -> list[SSAValue]:
         """``astype`` as pandas does it (see ``pipeline.cast``)."""
         target = op.result.type.get_element_type()
@@ -945,6 +951,7 @@ class KernelEmitter(
         pipeline.UnaryOp: unary,
         pipeline.BinaryOp: binary,
         pipeline.WhereOp: where,
+        pipeline.WrapIntOp: wrap_int,
         pipeline.CastOp: cast_elements,
         pipeline.DatetimeColumnOp: DateEmitter.datetime_column,
         pipeline.ParseDatetimeOp: DateEmitter.parse_datetime,

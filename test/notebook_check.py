@@ -85,19 +85,50 @@ def _outcome(fn: Any, batch: pd.DataFrame) -> tuple[str, Any]:
         return "raised", type(error)
 
 
-def same_on_batches(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame]) -> None:
-    """``compiled`` gives ``fn``'s result (``selfcheck.difference``), or raises the same
-    class of error, on each batch (each call gets its own copy)."""
+def _same_bits(want: Any, got: Any) -> None:
+    """``got`` is ``want`` exactly: type, index, name, dtype and each value (a float's last
+    bit and sign of zero included, any NaN for NaN); tuples item by item."""
+    assert type(got) is type(want), (type(want), type(got))
+    if isinstance(want, tuple):
+        assert len(got) == len(want)
+        for w, g in zip(want, got, strict=True):
+            _same_bits(w, g)
+        return
+    if isinstance(want, pd.Series):
+        assert got.index.equals(want.index) and got.name == want.name
+    assert got.dtype == want.dtype, (want.dtype, got.dtype)
+    if isinstance(want, pd.Series) and not isinstance(want.dtype, np.dtype):  # pd.NA
+        missing = np.asarray(want.isna())
+        assert np.array_equal(np.asarray(got.isna()), missing)
+        numpy = want.dtype.numpy_dtype  # type: ignore[union-attr]
+        want, got = want[~missing].to_numpy(numpy), got[~missing].to_numpy(numpy)
+    want, got = np.asarray(want), np.asarray(got)
+    if want.dtype.kind == "f":  # equal values (NaN to NaN) of equal signs: equal bits
+        assert np.array_equal(want, got, equal_nan=True), (want, got)
+        assert np.array_equal(np.signbit(want[want == want]), np.signbit(got[got == got]))
+    elif want.dtype.kind in "mM":  # ticks (NaT to NaT)
+        assert np.array_equal(want.view(np.int64), got.view(np.int64)), (want, got)
+    else:
+        assert np.array_equal(want, got), (want, got)
+
+
+def same_on_batches(fn: Any, compiled: Any, batches: Sequence[pd.DataFrame],
+                    bits: bool = False) -> None:  # fmt: skip
+    """``compiled`` gives ``fn``'s result (``selfcheck.difference``; with ``bits``, each
+    value bit for bit), or raises the same class of error, on each batch (each call gets
+    its own copy)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for batch in batches:
             (kind, want), (got_kind, got) = _outcome(fn, batch), _outcome(compiled, batch)
             assert got_kind == kind, (want, got, batch.dtypes)
-            if kind == "ok":
+            if kind != "ok":
+                assert issubclass(got, want)
+            elif bits:
+                _same_bits(want, got)
+            else:
                 found = difference(want, got)
                 assert found is None, f"{found} on\n{batch}"
-            else:
-                assert issubclass(got, want)
 
 
 def same_outcome(compiled: Any, original: Any, *args: Any, argument: str) -> Exception | None:

@@ -36,9 +36,10 @@ class ErrorKind(IntEnum):
 
 
 # pandas' nullable dtypes native code computes on, as float64 with one NaN for NaN and pd.NA
-# (``Int32`` wraps at 2^31, ``Float32`` rounds to float32: those stay in Python), and the
-# pandas option under which a NaN result of their arithmetic stays NaN, not pd.NA.
-NULLABLE_COMPUTED = ("Int64", "Float64", "boolean")
+# (an ``Int32`` result beyond the int32 range, which pandas wraps, runs the original; a
+# ``Float32`` one is computed in float32), and the pandas option under which a NaN result of
+# their arithmetic stays NaN, not pd.NA.
+NULLABLE_COMPUTED = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32", "boolean")
 DISTINGUISH_NAN = "future.distinguish_nan_and_na"
 
 # The missing flags a string column carries per row (0: a string).

@@ -40,6 +40,7 @@ ARRAY_OPS = {
     pipeline.UnaryOp: "numpy elementwise math",
     pipeline.BinaryOp: "numpy elementwise math",
     pipeline.WhereOp: "numpy elementwise math",
+    pipeline.WrapIntOp: "numpy elementwise math",
     pipeline.CastOp: "dtype conversions (astype)",
     pipeline.ConstantOp: "constants",
     pipeline.BroadcastOp: "constant columns (X[c] = a number: one value per row)",

@@ -312,7 +312,7 @@ def floor_division(df):
 
 
 def narrow(df):
-    return df["i"].astype("Int32") + 1
+    return df["i"].astype("Int8") + 1
 
 
 def reduced(df):
@@ -327,7 +327,7 @@ def statistic_fill(df):
     ("fn", "why"),
     [(power, "power of a nullable column giving Int64 is not compiled"),
      (floor_division, "floor_divide of a nullable column giving Float64 is not compiled"),
-     (narrow, "add of a nullable column giving Int32 is not compiled"),
+     (narrow, "add of a nullable column giving Int8 is not compiled"),
      (reduced, "sum of a nullable Float64 column is not compiled"),
      (statistic_fill, "mean of a nullable Float64 column is not compiled")],
     ids=lambda v: getattr(v, "__name__", ""),

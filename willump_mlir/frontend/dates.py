@@ -24,7 +24,16 @@ Anything native code might read otherwise than pandas (another layout than the e
 an invalid or out-of-range date) is such a signal too, so the original function decides.
 A datetime minus another or a constant date (or a constant date minus a datetime) is a
 timedelta of the same unit (``pipeline.datetime_sub``), whose ``.dt.days`` (int64) and
-``.dt.seconds`` (int32) are native too.
+``.dt.seconds`` (int32) are native too, and so are ``.dt.total_seconds()`` (pandas' whole
+seconds plus the residual's fraction) and the ratio to a constant timedelta (``/
+pd.Timedelta(days=1)``, the ticks divided as numpy does): float64 (``pipeline.cast``,
+``pipeline.binary``), NaN for NaT (``pipeline.where``); ``td // pd.Timedelta(days=1)`` is
+int64 (NaT, where pandas gives float64, runs the original).
+A datetime (or timedelta) plus or minus a constant timedelta (``pd.Timedelta``,
+``np.timedelta64``, ``datetime.timedelta`` of a whole number of the datetime's unit) is
+``pipeline.datetime_sub`` of its ticks; as pandas, NaT stays NaT and an overflow (or a
+result of NaT's ticks) raises, so that batch runs the original. An int32 field's arithmetic
+is wrapped to int32 as numpy's (``NarrowInts.wrapped``).
 Elsewhere (a Python op, a return) the datetime Series is built in Python from its ticks.
 """
 
@@ -37,7 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
-from xdsl.dialects.builtin import i64
+from xdsl.dialects.builtin import f64, i64
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
@@ -59,6 +68,7 @@ from willump_mlir.dialects.pipeline import (
     ParseDatetimeOp,
     StrType,
     ToArrayOp,
+    WhereOp,
     format_fields,
 )
 
@@ -102,10 +112,29 @@ def _ticks(value: pd.Series) -> pd.Series:
 
 def fixed_date(function: object, args: list[object]) -> bool:
     """Whether ``function(*args)`` is a ``pd.Timestamp`` of a fixed date (not "now" or
-    "today"), which is folded at compile time."""
+    "today") or a timedelta (``pd.Timedelta``, ``pd.to_timedelta``, ``datetime.timedelta``),
+    which is folded at compile time."""
+    if any(function is f for f in (pd.Timedelta, pd.to_timedelta, datetime.timedelta)):
+        return True
     return function is pd.Timestamp and not any(
         isinstance(a, str) and a.strip().lower() in ("now", "today") for a in args
     )
+
+
+def _delta_ticks(val: Val, unit: str) -> int | None:
+    """The ticks of ``unit`` of a constant timedelta (``pd.Timedelta``, ``np.timedelta64``,
+    ``datetime.timedelta``), None if ``val`` is not one; ``Unsupported`` for NaT, or one
+    that is not a whole number of ``unit`` or of a finer unit (pandas would compute in
+    that unit)."""
+    if not val.is_static or not isinstance(val.value, datetime.timedelta | np.timedelta64):
+        return None
+    if pd.isna(val.value):
+        raise Unsupported("a datetime beside a NaT timedelta is not compiled")
+    delta = pd.Timedelta(val.value)
+    if DATETIME_UNITS.get(delta.unit, 0) > DATETIME_UNITS[unit] or delta.as_unit(unit) != delta:
+        raise Unsupported(f"the timedelta {delta} is not a whole number of {unit}, the "
+                          "datetime's unit")  # fmt: skip
+    return int(delta.as_unit(unit)._value)
 
 
 def _accessor(series: pd.Series) -> object:
@@ -215,6 +244,112 @@ class DateLowering:
             return self.tracer.emit(MakeDatetimeOp(stacked.ssa, unit)).result
         matrix = self.tracer.emit(ToArrayOp(arg.ssa, names))  # type: ignore[arg-type]
         return self.tracer.emit(MakeDatetimeOp(matrix.result, unit)).result
+
+    def arithmetic(self, function: str, lhs: Val, rhs: Val, value: object) -> Val | None:
+        """``lhs - rhs`` or ``lhs + rhs`` (``function``) of a native datetime or timedelta and
+        a constant timedelta (either side of ``+``), as ``pipeline.datetime_sub`` of the
+        constant's ticks (negated for ``+``); else ``lhs - rhs`` of datetimes
+        (:meth:`subtract`). None if neither is native, or for another sum."""
+        date = lhs.datetime if lhs.datetime is not None else rhs.datetime
+        if date is None or date.series is not None:
+            return None
+        if function == "add" and rhs.datetime is not None:  # td + dates is dates + td
+            lhs, rhs = rhs, lhs
+        delta = _delta_ticks(rhs, date.unit) if lhs.datetime is not None else None
+        if delta is None:
+            return self.subtract(lhs, rhs, value) if function == "sub" else None
+        series = lhs.value
+        if not isinstance(value, pd.Series) or not isinstance(series, pd.Series) \
+                or value.dtype != series.dtype:  # fmt: skip
+            raise Unsupported(f"the datetime {function} a timedelta is "
+                              f"{getattr(value, 'dtype', type(value).__name__)}, not "
+                              f"{getattr(series, 'dtype', '')}")  # fmt: skip
+        shift = self.tracer.emit(ConstantOp(-delta if function == "add" else delta)).result
+        shifted = self.tracer.emit(DatetimeSubOp(date.ticks, shift)).result
+        return Val(value, datetime=replace(date, ticks=shifted))
+
+    def ratio(self, base: Val, divisor: Val, value: object) -> Val:
+        """A native timedelta ``base`` divided by a constant timedelta (``td /
+        pd.Timedelta(days=1)``): float64, NaN for NaT, numpy's ``(double)a / (double)b`` of
+        the ticks."""
+        date = self._timedelta(base, value)
+        ticks = _delta_ticks(divisor, date.unit)
+        if ticks is None or ticks == 0:
+            raise Unsupported("this division of a timedelta is not compiled")
+        emit = self.tracer.emit
+        floats = emit(CastOp(date.ticks, f64)).result
+        quotient = emit(BinaryOp("div", floats, emit(ConstantOp(float(ticks))).result)).result
+        return self._masked(date, quotient, value)
+
+    def floor_ratio(self, base: Val, divisor: Val, value: object) -> Val:
+        """``td // pd.Timedelta(days=1)`` of a native timedelta: numpy's floor division of
+        the ticks, int64 as pandas gives it without NaT (a batch with NaT, float64 with NaN
+        in pandas, runs the original)."""
+        date = base.datetime
+        assert date is not None
+        ticks = _delta_ticks(divisor, date.unit)
+        if not date.timedelta or date.series is not None or ticks is None or ticks == 0:
+            raise Unsupported("this floor division of a datetime is not compiled")
+        if not isinstance(value, pd.Series) or value.dtype != np.int64:
+            raise Unsupported(f"the floor division of timedeltas is {getattr(value, 'dtype', '')}"
+                              " (NaT in the example), int64 on a batch without")  # fmt: skip
+        emit = self.tracer.emit
+        nat = emit(BinaryOp("eq", date.ticks, emit(ConstantOp(NAT)).result)).result
+        self.tracer.nullable.guard(nat)
+        return self.tracer._checked(BinaryOp("floor_divide", date.ticks,
+                                             emit(ConstantOp(ticks)).result), value)  # fmt: skip
+
+    def total_seconds(self, base: Val, value: object) -> Val:
+        """``td.dt.total_seconds()`` as pandas 3.1 computes it: the whole seconds and the
+        residual ticks (``np.divmod`` by the ticks per second), ``seconds + residual / pps``
+        as numpy converts each, NaN for NaT. pandas moves a result that rounds onto a whole
+        second (a residual below half the seconds' ulp: beyond 2^53 ticks) off it, where the
+        batch has a tick beyond 2^53: a row whose result is on one runs the original."""
+        date = self._timedelta(base, value)
+        emit = self.tracer.emit
+        per_second = DATETIME_UNITS[date.unit]
+        pps = emit(ConstantOp(per_second)).result
+        seconds = emit(BinaryOp("floor_divide", date.ticks, pps)).result
+        residual = emit(BinaryOp("remainder", date.ticks, pps)).result
+        whole = emit(CastOp(seconds, f64)).result
+        fraction = emit(BinaryOp("div", emit(CastOp(residual, f64)).result,
+                                 emit(ConstantOp(float(per_second))).result)).result  # fmt: skip
+        result = emit(BinaryOp("add", whole, fraction)).result
+        if per_second > 1:  # (seconds have no residual)
+            ceiling = emit(BinaryOp("add", whole, emit(ConstantOp(1.0)).result)).result
+            mask = self.tracer._mask
+            on_boundary = mask("or", emit(BinaryOp("eq", result, whole)).result,
+                               emit(BinaryOp("eq", result, ceiling)).result)  # fmt: skip
+            present = emit(BinaryOp("ne", date.ticks, emit(ConstantOp(NAT)).result)).result
+            moved = emit(BinaryOp("ne", residual, emit(ConstantOp(0)).result)).result
+            self.tracer.nullable.guard(mask("and", mask("and", on_boundary, moved), present))
+        return self._masked(date, result, value)
+
+    def _timedelta(self, base: Val, value: object) -> Datetime:
+        """The native timedelta ``base`` of a float64 ``value``."""
+        date = base.datetime
+        assert date is not None
+        if not date.timedelta or date.series is not None:
+            raise Unsupported("this division of a datetime is not compiled")
+        if not isinstance(value, pd.Series) or value.dtype != np.float64:
+            raise Unsupported("the timedelta's ratio is not a float64 Series")
+        return date
+
+    def _masked(self, date: Datetime, floats: SSAValue, value: object) -> Val:
+        """``floats`` with NaN where ``date`` is NaT, standing for ``value``."""
+        emit = self.tracer.emit
+        nat = emit(BinaryOp("eq", date.ticks, emit(ConstantOp(NAT)).result)).result
+        nan = emit(ConstantOp(float("nan"))).result
+        return self.tracer._checked(WhereOp(nat, nan, floats), value)
+
+    def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
+             value: object) -> Val:  # fmt: skip
+        """``td.dt.total_seconds()`` of a native timedelta ``td`` (:meth:`total_seconds`)."""
+        date = receiver.datetime
+        assert date is not None and date.series is not None
+        if attr != "total_seconds" or args or kwargs or not date.timedelta:
+            raise Unsupported(f".dt.{attr}() is not compiled")
+        return self.total_seconds(Val(date.series, datetime=replace(date, series=None)), value)
 
     def subtract(self, lhs: Val, rhs: Val, value: object) -> Val | None:
         """``lhs - rhs`` of a native datetime and another one, or a constant date (either

@@ -16,6 +16,18 @@ floats, ``astype(float)``; of int8 and int16 numpy stays int16, which runs in Py
 model reads it as an f64 batch where it predicts on the array as on its float64 conversion
 (scikit-learn converts integers to floats of any width alike).
 
+A batch of narrow values held as i64 (``.dt.year`` is int32 in pandas, a narrow column
+widened) is wrapped to its width after an op whose result pandas gives in that width
+(``dt.year - 1900``, ``dt.year * 12 + dt.month``, ``clip``, ``int32_column + 1``):
+computed in i64, then ``pipeline.wrap_int``, which gives numpy's wrapped result
+(:meth:`NarrowInts.wrapped`).
+
+```mlir
+%y = pipeline.cast %field speculative : tensor<?xf64> -> tensor<?xi64>       // .dt.year
+%d = pipeline.binary "sub" %y, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+%w = pipeline.wrap_int %d bits 32 : tensor<?xi64> -> tensor<?xi64>            // int32
+```
+
 ```mlir
 %c = pipeline.select_columns %df ["age"] : ... -> !pipeline.frame<"age" : f64>  // Python's
 %m = pipeline.to_array %df ["age"] : !pipeline.frame<...> -> tensor<?x1xi64>     // native
@@ -33,15 +45,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import f64, i64
+from xdsl.dialects.builtin import TensorType, f64, i64
 from xdsl.ir import BlockArgument, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
+    BinaryOp,
     FrameType,
     SelectColumnsOp,
     TakeColumnOp,
     ToArrayOp,
+    UnaryOp,
+    WhereOp,
+    WrapIntOp,
 )
 
 from .spec import Unsupported
@@ -54,6 +70,13 @@ if TYPE_CHECKING:
 NARROW_INTS = frozenset(
     np.dtype(t) for t in (np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32)
 )
+
+#: The signed narrow dtypes whose arithmetic ``pipeline.wrap_int`` reproduces, by width.
+WRAPPED_BITS = {np.dtype(np.int8): 8, np.dtype(np.int16): 16, np.dtype(np.int32): 32}
+#: The ops whose i64 result, wrapped, is numpy's narrow one: of integers, every function of
+#: ``pipeline.binary`` and ``pipeline.unary`` giving integers is ``+ - *``, a division, an
+#: extreme, ``abs``, ``sign`` or an identity (``floor``), and ``where`` selects.
+_WRAPPED_OPS = (BinaryOp, UnaryOp, WhereOp)
 
 #: pandas methods that are one numpy operation on their operands' values
 _METHODS = frozenset({
@@ -159,6 +182,23 @@ class NarrowInts:
         columns = [c.data for c in read.columns.data]
         return Val(floats, self.tracer.emit(ToArrayOp(read.frame, columns, f64)).result)
 
+    def wrapped(self, result: SSAValue, value: object) -> SSAValue | None:
+        """``result`` (of an emitted ``pipeline.binary``, ``unary`` or ``where``, an i64
+        batch) wrapped to the width of ``value``, a Series of int8, int16 or int32 (pandas:
+        ``dt.year - 1900``; Python code gets it in that dtype, ``fallback.Rebuild``, where
+        an array would reach it as int64); None for another ``value``. numpy gives a narrow
+        result only of narrow operands (an int64 one makes it int64; a Python int beyond the
+        width raises), and a narrow batch held as i64 holds its values (a ``.dt`` field, or
+        a result wrapped here), so ``result`` is numpy's before wrapping (see
+        :data:`WrapIntOp`'s ``+ - *``; a quotient of narrow values is in the i64 range)."""
+        dtype = getattr(value, "dtype", None)
+        if not isinstance(value, pd.Series) or dtype not in WRAPPED_BITS \
+                or not isinstance(result.owner, _WRAPPED_OPS) \
+                or not isinstance(result.type, TensorType) \
+                or result.type.get_element_type() != i64:  # fmt: skip
+            return None
+        return self.tracer.emit(WrapIntOp(result, WRAPPED_BITS[dtype])).result  # type: ignore[index]
+
     def lower(self, node: ast.expr, pieces: dict[int, Val],
               build: Callable[[], Val | None]) -> Val | None:  # fmt: skip
         """``build()`` of ``node`` with its narrow pieces widened to int64, standing for its
@@ -168,9 +208,17 @@ class NarrowInts:
         pieces.update({k: widened(v) for k, v in narrow.items()})
         try:
             on_int64 = self.tracer.evaluate(node, pieces)
-            val = build() if _same(real, on_int64) else None
+            wraps = _wraps(real, on_int64)  # int32 + 1: int32, of int64 values wrapped
+            val = build() if wraps or _same(real, on_int64) else None
         finally:
             pieces.update(narrow)
+        if wraps and val is not None and val.ssa is not None and val.narrow is None \
+                and val.items is None:  # fmt: skip
+            wrapped = self.wrapped(val.ssa, real)
+            if wrapped is None:
+                raise Unsupported(f"numpy computes on {_dtype(real)} in its width, which this "
+                                  "op does not wrap to natively")  # fmt: skip
+            return Val(real, wrapped)
         if not _same(real, on_int64):
             columns = _narrow_columns(narrow.values())
             dtypes = ", ".join(sorted({str(v.value.dtype) for v in columns}))  # type: ignore[attr-defined]
@@ -231,6 +279,15 @@ def _narrow_columns(pieces: Iterable[Val]) -> list[Val]:
 
 def _dtype(value: object) -> str:
     return str(getattr(value, "dtype", type(value).__name__))
+
+
+def _wraps(real: object, widened: object) -> bool:
+    """Whether ``real`` is a Series of a signed narrow dtype whose values are those of the
+    int64 Series ``widened`` wrapped to that width (numpy keeps ``int32 + 1`` int32)."""
+    if not isinstance(real, pd.Series) or not isinstance(widened, pd.Series) \
+            or real.dtype not in WRAPPED_BITS or widened.dtype != np.int64:  # fmt: skip
+        return False
+    return _same(real, widened.astype(real.dtype))
 
 
 def _same(real: object, widened: object) -> bool:

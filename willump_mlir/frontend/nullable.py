@@ -12,17 +12,20 @@ apart in ``isna``, ``fillna`` and comparisons) runs the original function at run
 
 pandas 3 computes on them with pd.NA, and gives NA wherever its float result is NaN
 (``0 / 0``, ``inf - inf``, ``np.log(-1)``): so a float64 vector, NaN for pd.NA, holds
-every ``Int64``, ``Float64`` and ``boolean`` result exactly, and native code computes them
-(:meth:`NullableColumns.binary`, ``unary``, ``logical``): ``+ - * /`` and numpy's unary
-ufuncs give ``Int64`` or ``Float64`` (an ``Int64`` result is exact in float64 below 2^53 in
-magnitude: a row beyond runs the original function), comparisons ``boolean`` with NA where
+every ``Int64``, ``Int32``, ``Float64``, ``Float32`` and ``boolean`` result exactly, and
+native code computes them (:meth:`NullableColumns.binary`, ``unary``, ``logical``): ``+ -
+* /`` and numpy's unary ufuncs give ``Int64``, ``Int32``, ``Float64`` or ``Float32`` (an
+``Int64`` result is exact in float64 below 2^53 in magnitude, an ``Int32`` one in the
+int32 range, where pandas does not wrap: a row beyond runs the original function; a
+``Float32`` one is computed in float32, as numpy's loop, where IEEE rounds it: ``+ - * /``,
+``abs``, ``sqrt``...), comparisons ``boolean`` with NA where
 an operand is NA or NaN, and ``&``, ``|``, ``^``, ``~`` Kleene logic (NA & False is False,
 NA | True is True, else NA). Such a result is a ``Pending`` of its float64 vector, read
 natively by the converters above, ``fillna(number)``, ``astype(bool)`` and ``np.where``
 (pd.NA, which numpy refuses, runs the original), ``sum``/``mean`` of booleans and
 ``median`` (:meth:`NullableColumns.reduce`), and wrapped in Python as pandas' dtype with
-pd.NA for any other use. Floor division, ``%``, powers, ``Int32``/``Float32`` arithmetic and
-``Float64``/``Int64`` sums and means stay in Python, saying why.
+pd.NA for any other use. Floor division, ``%``, powers, float32 functions numpy
+approximates (``np.log``), and ``Float64``/``Int64`` sums and means stay in Python, saying why.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import TensorType, f64, i1, i64
+from xdsl.dialects.builtin import TensorType, f32, f64, i1, i64
 from xdsl.ir import BlockArgument, SSAValue
+from xdsl.utils.exceptions import VerifyException
 
-from willump_mlir.abi import DISTINGUISH_NAN
+from willump_mlir.abi import DISTINGUISH_NAN, NULLABLE_COMPUTED
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     COMPARISONS,
@@ -55,6 +59,7 @@ from willump_mlir.dialects.pipeline import (
 
 from .reductions import REDUCTIONS, is_reduction, reduce
 from .spec import Unsupported
+from .types import float32_number
 from .values import Pending, Val
 
 if TYPE_CHECKING:
@@ -69,6 +74,11 @@ _NATIVE = "nullable_native"
 _ARITHMETIC = ("add", "sub", "mul", "div")
 #: Int64 results computed in float64 are exact below this magnitude.
 _EXACT = 2.0**53
+#: The integer results computed natively, and the magnitude from which the original runs:
+#: an Int64 one is inexact in float64 beyond 2^53, an Int32 one wraps in pandas from 2^31.
+_INTEGER_BOUNDS = {"Int64": _EXACT, "Int32": 2.0**31}
+#: The nullable dtypes of numbers native code computes on (read as float64 exactly).
+_NUMBERS = tuple(d for d in NULLABLE_COMPUTED if d != "boolean")
 
 
 def is_nullable(value: object) -> bool:
@@ -83,8 +93,9 @@ def refuse_nullable(*operands: Val) -> None:
         if is_nullable(val.value):
             raise Unsupported(
                 f"a nullable {val.value.dtype} column: pandas computes on it with pd.NA, "  # type: ignore[union-attr]
-                "which native code builds (as float64, NaN for NA) only for Int64, Float64 "
-                "and boolean values in + - * /, unary ufuncs, comparisons and & | ^ ~ with "
+                "which native code builds (as float64, NaN for NA) only for Int64, Int32, "
+                "Float64, Float32 and boolean values in + - * /, unary ufuncs, comparisons "
+                "and & | ^ ~ with "
                 "other such values, float64 or bool batches and numbers"
             )
 
@@ -182,7 +193,7 @@ class NullableColumns:
         one: pandas skips pd.NA, as native code skips NaN (a sum of 0/1 values is exact in
         any order; ``median`` is numpy's of the same values). pandas gives pd.NA for a mean
         or median of no value: native NaN there (or an infinite median) runs the original
-        function (``_guard``).
+        function (``guard``).
 
         ```mlir
         %m = pipeline.reduce "median" %a : tensor<?xf64> -> f64
@@ -296,28 +307,36 @@ class NullableColumns:
         ```
         """
         kind = _dtype_name(value)
-        arithmetic = function in _ARITHMETIC and kind in ("Int64", "Float64")
+        arithmetic = function in _ARITHMETIC and kind in ("Int64", "Int32", "Float64", "Float32")
         if not (arithmetic or (function in COMPARISONS and kind == "boolean")):
             raise Unsupported(f"{function} of a nullable column giving {kind} is not compiled "
-                              "(native code computes + - * / and comparisons of Int64 and "
-                              "Float64 values)")  # fmt: skip
+                              "(native code computes + - * / and comparisons of Int64, Int32, "
+                              "Float64 and Float32 values)")  # fmt: skip
         x, y = self._number(lhs), self._number(rhs)
         if not arithmetic:
             return self.native(self._compared(function, x, y), value, text)
+        if kind == "Float32":  # numpy's float32 loop: of float32 values (and numbers, NEP 50)
+            x, y = self._float32(x, lhs), self._float32(y, rhs)
         result = self.tracer.emit(BinaryOp(function, x, y)).result
-        return self.native(self._integers(result) if kind == "Int64" else result, value, text)
+        return self.native(self._exact(result, kind), value, text)
 
     def unary(self, function: str, operand: Val, value: object, text: str) -> Val:
         """numpy's unary ufunc ``function`` (``-x``, ``abs``, ``np.log1p``...) of a nullable
         ``Int64`` or ``Float64`` value (``value`` on the example: pandas gives pd.NA where the
         float result is NaN, as ``np.log(-1)``)."""
         kind = _dtype_name(value)
-        if kind not in ("Int64", "Float64"):
+        if kind not in ("Int64", "Int32", "Float64", "Float32"):
             raise Unsupported(f"{function} of a nullable column giving {kind} is not compiled")
-        result = self.tracer.emit(UnaryOp(function, self._number(operand))).result
-        if kind == "Int64":  # -x and abs keep |x| below 2^53 (as read, or guarded)
-            result = self._integers(result, function not in ("negative", "abs"))
-        return self.native(result, value, text)
+        x = self._number(operand)
+        if kind == "Float32":
+            x = self._float32(x, operand)
+        try:
+            result = self.tracer.emit(UnaryOp(function, x)).result
+        except VerifyException as error:
+            raise Unsupported(f"{function} of a nullable {kind} column: {error}") from None
+        # an Int64's -x and abs keep |x| below 2^53 (as read, or guarded)
+        unguarded = kind == "Int64" and function in ("negative", "abs")
+        return self.native(self._exact(result, None if unguarded else kind), value, text)
 
     def logical(self, kind: str, lhs: Val, rhs: Val, value: object, text: str) -> Val:
         """``lhs & rhs`` (``|``, ``^``) of boolean batches, one nullable, in Kleene logic on
@@ -351,7 +370,7 @@ class NullableColumns:
             raise Unsupported("a nullable column that is not boolean as a mask")
         floats = self._read(val)
         emit = self.tracer.emit
-        self._guard(emit(BinaryOp("ne", floats, floats)).result)
+        self.guard(emit(BinaryOp("ne", floats, floats)).result)
         truth = emit(BinaryOp("eq", floats, emit(ConstantOp(1.0)).result)).result
         series = val.value
         assert isinstance(series, pd.Series)
@@ -392,9 +411,10 @@ class NullableColumns:
         an ``Int64``/``Float64`` value (NaN for pd.NA), a float64 batch or batch statistic
         (whose NaN pandas makes NA), or a number (an int of magnitude 2^53 at most)."""
         if is_nullable(val.value):
-            if _dtype_name(val.value) not in ("Int64", "Float64") or not _carried(val):
+            if _dtype_name(val.value) not in _NUMBERS or not _carried(val):
                 raise Unsupported(f"arithmetic on a nullable {val.value.dtype} column is not "  # type: ignore[union-attr]
-                                  "compiled (native code computes on Int64, Float64)")  # fmt: skip
+                                  "compiled (native code computes on "
+                                  f"{', '.join(_NUMBERS)})")  # fmt: skip
             return self._read(val)
         if _batch(val) == f64 or (is_reduction(val) and val.ssa.type == f64):  # type: ignore[union-attr]
             assert val.ssa is not None
@@ -440,17 +460,33 @@ class NullableColumns:
         nan = emit(ConstantOp(float("nan"))).result
         return emit(WhereOp(either, nan, truth)).result
 
-    def _integers(self, result: SSAValue, guarded: bool = True) -> SSAValue:
-        """An ``Int64`` result computed in float64: exact below 2^53 in magnitude (beyond,
-        the original function runs: ``_guard``, unless not ``guarded``), and ``-0.0``
-        (``-x``, ``0 * -3``) made the integer's ``0.0``."""
+    def _exact(self, result: SSAValue, kind: str | None) -> SSAValue:
+        """A result of ``kind`` as the float64 values of pandas' one: a ``Float64`` one as
+        it is, a ``Float32`` one (computed in f32) converted; an ``Int64`` one (``Int32``)
+        exact below 2^53 (in the int32 range, where pandas does not wrap) in magnitude
+        (beyond, the original function runs: ``guard``; not for ``kind`` None, an Int64
+        that needs no guard), with ``-0.0`` (``-x``, ``0 * -3``) made the integer's
+        ``0.0``."""
         emit = self.tracer.emit
-        if guarded:
+        if kind == "Float32":
+            return emit(CastOp(result, f64)).result
+        if kind is not None and kind not in _INTEGER_BOUNDS:
+            return result
+        if kind is not None:
             magnitude = emit(UnaryOp("abs", result)).result
-            self._guard(emit(BinaryOp("ge", magnitude, emit(ConstantOp(_EXACT)).result)).result)
+            bound = emit(ConstantOp(_INTEGER_BOUNDS[kind])).result
+            self.guard(emit(BinaryOp("ge", magnitude, bound)).result)
         return emit(BinaryOp("add", result, emit(ConstantOp(0.0)).result)).result
 
-    def _guard(self, inexact: SSAValue) -> None:
+    def _float32(self, x: SSAValue, val: Val) -> SSAValue:
+        """An operand ``x`` (of ``val``) of pandas' float32 arithmetic, as numpy takes it:
+        a batch's float64 values (which are float32 values, or ints float32 holds, else
+        numpy's loop would be float64) as f32; a number rounded to float32 (NEP 50)."""
+        if isinstance(x.type, TensorType):
+            return self.tracer.emit(CastOp(x, f32)).result
+        return self.tracer.emit(ConstantOp(float32_number(val.value), f32)).result  # type: ignore[arg-type]
+
+    def guard(self, inexact: SSAValue) -> None:
         """Run the original function on a batch where ``inexact`` holds in a row: a
         speculative cast to int64 of NaN there (0.0 elsewhere) is that run-time signal
         (the ``not-integer`` handoff), and dead-code elimination keeps it (``ChecksInput``).
@@ -519,7 +555,7 @@ def _rebuild(floats: pd.Series, dtype: pd.api.extensions.ExtensionDtype) -> pd.S
         array = pd.arrays.BooleanArray(values == 1, missing)
     elif dtype.kind == "i":
         with np.errstate(invalid="ignore"):  # NaN under the mask: any integer there
-            array = pd.arrays.IntegerArray(values.astype(np.int64), missing)
-    else:
-        array = pd.arrays.FloatingArray(values, missing)
+            array = pd.arrays.IntegerArray(values.astype(dtype.numpy_dtype), missing)
+    else:  # (float32 values: exact)
+        array = pd.arrays.FloatingArray(values.astype(dtype.numpy_dtype), missing)
     return pd.Series(array, index=floats.index, name=floats.name, copy=False)

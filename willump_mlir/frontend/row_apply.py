@@ -1,4 +1,5 @@
-"""Row-wise ``frame.apply(f, axis=1)`` of arithmetic on the row's fields, as column code.
+"""Row-wise ``frame.apply(f, axis=1)`` of arithmetic on the row's fields, as column code
+(and ``Series.map(f)``).
 
 pandas calls ``f`` once per row with the row as a Series of the frame's common dtype: of a
 frame of int64 and float64 columns, float64 (numpy's ``float64`` scalars) if one column is
@@ -12,6 +13,13 @@ only in first place), the user's functions of such values (inlined), and names b
 numbers; ``f`` a lambda, or a function whose body
 is assignments, ``if`` statements whose branch returns, and ``return``. Anything else runs
 the whole ``apply`` in Python.
+
+``s.map(f)`` and ``s.apply(f)`` of a float64 Series are traced alike, ``f``'s one parameter
+bound to the column: pandas passes each value as a Python float, whose arithmetic is
+numpy's float64 arithmetic but where Python raises: ``/`` by zero (ZeroDivisionError: a row
+with a zero divisor runs the original, which raises), ``//``, ``%`` and ``**`` (not
+compiled). Of an int64 Series, Python ints: compared, chosen between (``1 if c == 3 else
+0``) and made floats (``c * 0.5``), not computed on (they do not wrap, ``_Elements``).
 
 The result's dtype is that of the values ``f`` returns: float64, int64 or bool (float64 for
 an empty batch, which runs the original function); where some rows return a float and others
@@ -31,17 +39,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from xdsl.dialects.builtin import f64, i1, i64
+from xdsl.dialects.builtin import TensorType, f64, i1, i64
 from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from willump_mlir.dialects.feature import resolve_column
 from willump_mlir.dialects.pipeline import (
     BinaryOp,
     CastOp,
+    ConstantOp,
     PythonCallOp,
     ToArrayOp,
     UnaryOp,
     WhereOp,
+    vector_of,
 )
 
 from .frames import is_frame
@@ -144,10 +154,32 @@ class RowApply:
         if len(params) != 1:
             raise Unsupported("a row function takes one argument, the row")
         rows = _Rows(self.tracer, params[0], columns, kind, ns)
-        result = rows.body(body)
+        return self._result(node, rows.body(body), self.tracer.evaluate(node, pieces), columns)
+
+    def map(self, node: ast.Call, series: Val, value: object) -> Val:
+        """``s.map(f)`` (``node``, ``value`` on the example) of a float64 Series ``s``: ``f``
+        traced as a row function of its one value, which pandas passes as a Python float
+        (``_Elements``)."""
+        typ = series.ssa.type if series.ssa is not None else None
+        dtype = getattr(series.value, "dtype", None)
+        kind = {np.dtype(np.float64): "f", np.dtype(np.int64): "i"}.get(dtype)  # type: ignore[call-overload]
+        if not isinstance(series.value, pd.Series) or kind is None \
+                or typ != vector_of(_ELEMENTS[kind]):  # fmt: skip
+            raise Unsupported(f"Series.map of a function is compiled for a float64 or int64 "
+                              f"column, not {dtype}")  # fmt: skip
+        params, body, ns = self._function(node.args[0])
+        if len(params) != 1:
+            raise Unsupported("Series.map of a function of other than one argument")
+        elements = _Elements(self.tracer, None, {}, kind, ns)
+        elements.locals[params[0]] = Scalar(kind, series.ssa)
+        return self._result(node, elements.body(body), value, {"": series})
+
+    def _result(self, node: ast.Call, result: Scalar, value: object,
+                columns: dict[str, Val]) -> Val:  # fmt: skip
+        """The result of ``node``'s function traced per row (``value`` on the example), read
+        from ``columns``: the dtype of the values it returns (float64, int64 or bool)."""
         if result.ssa is None:
             raise Unsupported("a row function that does not read the row is not compiled")
-        value = self.tracer.evaluate(node, pieces)
         function = ast.unparse(node.args[0])
         if result.kind == "fi" and getattr(value, "dtype", None) != np.float64:
             raise Unsupported(f"the row function `{function}` returns an int on every row of "
@@ -439,7 +471,7 @@ class _Rows:
         if found.args or found.kwargs or len(found.params) != len(args) or self.depth > 16:
             raise Unsupported(f"the call of `{found.name}` in a row function is compiled with "
                               "its parameters by position, 16 calls deep at most")  # fmt: skip
-        scope = _Rows(self.tracer, None, self.columns, self.kind, found.ns, self.depth + 1)
+        scope = type(self)(self.tracer, None, self.columns, self.kind, found.ns, self.depth + 1)
         scope.locals = dict(zip(found.params, args, strict=True))
         return scope.body(found.body)
 
@@ -515,6 +547,59 @@ class _Rows:
         return Scalar(kind, self.tracer.emit(WhereOp(test.ssa, *operands)).results[0])
 
     # endregion
+
+
+class _Elements(_Rows):
+    """Traces ``Series.map``'s function of one Python float or int (``RowApply.map``). Python's
+    float arithmetic is numpy's float64 arithmetic, but ``/`` by zero raises
+    ZeroDivisionError (a row with a zero divisor runs the original, which raises), and so
+    do ``//`` and ``%`` by zero; ``**`` raises OverflowError where numpy gives inf: those
+    three are not compiled. Python's ints do not wrap, nor round beside a float as numpy's
+    int64 do: arithmetic (``-``, ``abs``) of ints (``x`` of an int64 column, ``1 if x > 0
+    else 0``) and their comparison with a float other than a constant below 2^53 in
+    magnitude (beyond, numpy's rounded int compares as the exact one) are not compiled."""
+
+    def _binary(self, function: str, lhs: Scalar, rhs: Scalar) -> SSAValue:
+        kinds = {lhs.kind, rhs.kind}
+        if function not in _COMPARE.values() and kinds <= {"i", "b"}:
+            raise Unsupported(f"{function} of Python ints (Series.map) is not compiled: they "
+                              "do not wrap")  # fmt: skip
+        small = any(s.ssa is None and abs(s.value) < 2**53 for s in (lhs, rhs))  # type: ignore[arg-type]
+        if function in _COMPARE.values() and "f" in kinds and kinds & {"i", "fi"} and not small:
+            raise Unsupported("a Python int compared with a float (Series.map) is not "
+                              "compiled: Python compares exactly, numpy rounds the "
+                              "int")  # fmt: skip
+        return super()._binary(function, lhs, rhs)
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Scalar:
+        result = super()._UnaryOp(node)
+        if isinstance(node.op, ast.USub) and result.kind == "i" and result.ssa is not None:
+            raise Unsupported(f"`{ast.unparse(node)}` of a Python int (Series.map) is not "
+                              "compiled: it does not wrap")  # fmt: skip
+        return result
+
+    def _Call(self, node: ast.Call) -> Scalar:
+        result = super()._Call(node)
+        if isinstance(result.ssa.owner if result.ssa is not None else None, UnaryOp) \
+                and result.kind == "i":  # fmt: skip
+            raise Unsupported(f"`{ast.unparse(node)}` of a Python int (Series.map) is not "
+                              "compiled: it does not wrap")  # fmt: skip
+        return result
+
+    def _BinOp(self, node: ast.BinOp) -> Scalar:
+        if isinstance(node.op, ast.FloorDiv | ast.Mod | ast.Pow):
+            raise Unsupported(f"`{ast.unparse(node)}` of Python floats (Series.map) is not "
+                              "compiled: Python raises where numpy gives inf or NaN")  # fmt: skip
+        result = super()._BinOp(node)
+        quotient = result.ssa.owner if result.ssa is not None else None
+        if isinstance(node.op, ast.Div) and isinstance(quotient, BinaryOp):
+            divisor = quotient.rhs
+            if not isinstance(divisor.type, TensorType):  # a number: not zero, or folded
+                return result
+            zero = self.tracer.emit(ConstantOp(0.0 if divisor.type.get_element_type() == f64
+                                               else 0)).results[0]  # fmt: skip
+            self.tracer.nullable.guard(self.tracer.emit(BinaryOp("eq", divisor, zero)).results[0])
+        return result
 
 
 def _unary(op: ast.unaryop) -> Any:

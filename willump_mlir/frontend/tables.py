@@ -54,6 +54,7 @@ from willump_mlir.dialects.pipeline import (
 )
 
 from .fallback import PythonFunction
+from .inlining import is_helper
 from .spec import PythonCall, Unsupported
 from .types import column_kind, type_of
 from .values import Val
@@ -235,6 +236,11 @@ class TableLookups:
             return self.join(node, pieces, receiver, args[0].value, kwargs)
         if attr == "map" and receiver.ssa is not None and len(args) == 1 and args[0].is_static:
             return self.map(node, pieces, receiver, args[0].value, kwargs)
+        if attr == "apply" and isinstance(receiver.value, pd.Series) and receiver.ssa is not None \
+                and len(args) == 1 and not kwargs and args[0].is_static \
+                and (isinstance(node.args[0], ast.Lambda) or is_helper(args[0].value)):  # fmt: skip
+            # s.apply(f) is s.map(f): f of each value (RowApply.map)
+            return self.tracer.rows.map(node, receiver, self.tracer.evaluate(node, pieces))
         if attr == "reindex" and receiver.is_static and len(args) == 1 and not kwargs:
             if isinstance(receiver.value, pd.Series) and args[0].ssa is not None:
                 return self.lookup(node, pieces, receiver.value, args[0], "fill")
@@ -330,9 +336,12 @@ class TableLookups:
             raise Unsupported("Series.map with these options is not compiled")
         if isinstance(mapping, dict) and not hasattr(mapping, "__missing__"):
             mapping = pd.Series(mapping, dtype=object if not mapping else None)
+        if (isinstance(node.args[0], ast.Lambda) or is_helper(mapping)) and not kwargs:
+            return self.tracer.rows.map(node, series, self.tracer.evaluate(node, pieces))
         if not isinstance(mapping, pd.Series):
-            raise Unsupported("Series.map of a function (or a dict with __missing__) runs in "
-                              "Python; a dict or Series is compiled")  # fmt: skip
+            raise Unsupported("Series.map of a function other than a lambda or the user's "
+                              "own (or of a dict with __missing__) runs in Python; a dict or "
+                              "Series is compiled")  # fmt: skip
         if kwargs and kwargs["na_action"].value == "ignore":
             mapping = mapping[mapping.index.notna()]
         return self.lookup(node, pieces, mapping, series, "fill")

@@ -1065,10 +1065,11 @@ class Tracer:
         return pieces
 
     def _generic(self, node: ast.expr, reason: str) -> Val:
-        """Fold a static expression, else run it in Python over its free names."""
+        """Fold a static expression, else run it in Python over its free names (a lambda
+        calling functions too: making it calls none)."""
         if all(n.id not in self.env or self.env[n.id].is_static
-               for n in ast.walk(node) if isinstance(n, ast.Name)) and not any(
-            isinstance(n, ast.Call) for n in ast.walk(node)
+               for n in ast.walk(node) if isinstance(n, ast.Name)) and (
+            isinstance(node, ast.Lambda) or not any(isinstance(n, ast.Call) for n in ast.walk(node))
         ):  # fmt: skip
             return Val(self.evaluate(node, {}))
         return self.opaque(node, reason, {})
@@ -1093,10 +1094,7 @@ class Tracer:
         """Emit ``op`` whose result must have the type of the example ``value`` (and whose
         pandas operands have one index: pandas would align them)."""
         self.emit(op)
-        if not represents(op.results[0].type, value):
-            raise Unsupported(f"the result is {type_of(value)}, not {op.results[0].type}")
-        check_aligned([op.results[0]], self.examples, value, self.index_roots)
-        return Val(value, op.results[0])
+        return self._checked_result(op.results[0], value)
 
     def _lower_Constant(self, node: ast.Constant) -> Val:
         return Val(node.value)
@@ -1529,8 +1527,13 @@ class Tracer:
                                      self.evaluate(node, pieces))  # fmt: skip
             if function is None:
                 return None
-            if function == "sub" and (lhs.datetime is not None or rhs.datetime is not None):
-                return self.dates.subtract(lhs, rhs, self.evaluate(node, pieces))
+            if function in ("sub", "add") and (lhs.datetime is not None
+                                               or rhs.datetime is not None):  # fmt: skip
+                return self.dates.arithmetic(function, lhs, rhs, self.evaluate(node, pieces))
+            if function == "div" and lhs.datetime is not None:  # td / pd.Timedelta(days=1)
+                return self.dates.ratio(lhs, rhs, self.evaluate(node, pieces))
+            if function == "floor_divide" and lhs.datetime is not None:
+                return self.dates.floor_ratio(lhs, rhs, self.evaluate(node, pieces))
             if function == "add":  # str concatenation (frontend.strings)
                 value = self.evaluate(node, pieces)
                 joined = self.strings.concat(lhs, rhs, value, ast.unparse(node))
@@ -1578,9 +1581,9 @@ class Tracer:
 
     def _lower_UnaryOp(self, node: ast.UnaryOp) -> Val:
         pieces = self._children([node.operand])
-        operand = pieces[id(node.operand)]
 
         def build() -> Val | None:
+            operand = pieces[id(node.operand)]  # (widened by NarrowInts.lower)
             if is_nullable(operand.value) and isinstance(node.op, ast.Invert):
                 return self.nullable.invert(operand, self.evaluate(node, pieces), ast.unparse(node))
             if isinstance(node.op, ast.USub) and (operand.ssa is not None or is_frame(operand)
@@ -1705,6 +1708,9 @@ class Tracer:
         if receiver is not None and receiver.pending is not None \
                 and receiver.pending.kind == "split_str":  # s.str.split().str.len()
             return self.strings.pieces(receiver, attr, args, kwargs, self.evaluate(node, pieces))
+        if receiver is not None and receiver.datetime is not None \
+                and receiver.datetime.series is not None:  # td.dt.total_seconds()
+            return self.dates.call(receiver, attr, args, kwargs, self.evaluate(node, pieces))
         if receiver is not None and is_accessor(receiver):  # s.str.lower() (frontend.strings)
             value = self.evaluate(node, pieces)
             return self.strings.call(receiver, attr, args, kwargs, value, ast.unparse(node))
@@ -2164,9 +2170,12 @@ class Tracer:
         return self._checked_result(result, value)
 
     def _checked_result(self, result: SSAValue, value: object) -> Val:
-        """An op already emitted whose result must stand for ``value`` (see ``_checked``)."""
-        if not represents(result.type, value):
+        """An op already emitted whose result must stand for ``value`` (see ``_checked``):
+        an i64 batch of numbers pandas gives as int32 is wrapped to them (``NarrowInts``)."""
+        wrapped = None if represents(result.type, value) else self.narrow.wrapped(result, value)
+        if wrapped is None and not represents(result.type, value):
             raise Unsupported(f"the result is {type_of(value)}, not {result.type}")
+        result = wrapped or result
         check_aligned([result], self.examples, value, self.index_roots)
         return Val(value, result)
 

@@ -41,8 +41,10 @@ CALL_HANDOFFS = {
     "python-result": "a Python step's result is not of the example's kind (other rows, "
     "dtype or columns)",
     "not-integer": "a value pandas gives as float64 (a missing key, a fraction, an integer "
-    "divided by 0) meets code compiled for the example's int64, or a nullable Int64 result "
-    "reaches 2^53 in magnitude, beyond which native float64 would round it",
+    "divided by 0) meets code compiled for the example's int64, a nullable Int64 result "
+    "reaches 2^53 in magnitude, beyond which native float64 would round it, or an Int32 "
+    "one leaves the int32 range, where pandas wraps it, or a Series.map function divides "
+    "by 0 (Python raises ZeroDivisionError)",
     "signed-zero": "np.fmax or np.fmin meets 0.0 and -0.0 in a row, of which numpy keeps "
     "either by the row's place in the array",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "

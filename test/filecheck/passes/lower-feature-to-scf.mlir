@@ -857,7 +857,8 @@ func.func @dates(%df: !pipeline.frame<"when" : !pipeline.str, "at" : !pipeline.d
 
 // -----
 
-// A date difference: NaT on either side gives NaT; a signed overflow is error 7.
+// A date difference: NaT on either side gives NaT; a signed overflow, or a result of NaT's
+// ticks, is error 7.
 
 func.func @gap(%t: tensor<?xi64>) -> tensor<?xi64> {
   %k = pipeline.constant 86400 : i64
@@ -873,7 +874,23 @@ func.func @gap(%t: tensor<?xi64>) -> tensor<?xi64> {
 // CHECK-NEXT:    {{%[0-9]+}} = arith.cmpi eq, [[K]], [[NAT]] : i64
 // CHECK:         arith.xori [[A]], [[K]] : i64
 // CHECK-NEXT:    arith.xori [[A]], [[D]] : i64
+// CHECK:         arith.cmpi eq, [[D]], [[NAT]] : i64
 // CHECK:         arith.select {{%[0-9]+}}, [[NAT]], [[D]] : i64
+
+// -----
+
+// dt.year * 12 (int32 in pandas): the product in i64, truncated to i32 and sign-extended.
+func.func @months(%y: tensor<?xi64>) -> tensor<?xi64> {
+  %k = pipeline.constant 12 : i64
+  %m = pipeline.binary "mul" %y, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+  %w = pipeline.wrap_int %m bits 32 : tensor<?xi64> -> tensor<?xi64>
+  func.return %w : tensor<?xi64>
+}
+
+// CHECK-LABEL: func.func @months_stage0(
+// CHECK:         [[M:%[0-9]+]] = arith.muli {{%[0-9]+}}, {{%[0-9]+}} : i64
+// CHECK-NEXT:    [[T:%[0-9]+]] = arith.trunci [[M]] : i64 to i32
+// CHECK-NEXT:    {{%[0-9]+}} = arith.extsi [[T]] : i32 to i64
 
 // -----
 

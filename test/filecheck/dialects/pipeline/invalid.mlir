@@ -500,3 +500,17 @@
 %c = pipeline.cut_width %x, %lo, %lo bins 0 : (tensor<?xf64>, f64, f64) -> tensor<?xf64>
 
 // CHECK: bins must be at least 1
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xi64>
+%w = pipeline.wrap_int %x bits 64 : tensor<?xi64> -> tensor<?xi64>
+
+// CHECK: bits must be one of 8, 16, 32
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf64>
+%w = pipeline.wrap_int %x bits 32 : tensor<?xf64> -> tensor<?xf64>
+
+// CHECK: input must be a batch of i64

@@ -116,6 +116,18 @@ func.func @score(%df: !pipeline.frame<"age" : f64, "income" : f64, "city" : !pip
 
 // -----
 
+// int32 arithmetic of .dt fields held as i64: wrapped to 32 bits after each op.
+
+%y = "test.op"() : () -> tensor<?xi64>
+%k = pipeline.constant 12 : i64
+%m = pipeline.binary "mul" %y, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
+%w = pipeline.wrap_int %m bits 32 : tensor<?xi64> -> tensor<?xi64>
+
+// CHECK:      %w = pipeline.wrap_int %m bits 32 : tensor<?xi64> -> tensor<?xi64>
+// GENERIC:    %w = "pipeline.wrap_int"(%m) <{bits = 32 : i64}> : (tensor<?xi64>) -> tensor<?xi64>
+
+// -----
+
 // float32 values, as numpy computes on them: in float32 beside float32 values, bools and
 // numbers (NEP 50), in float64 beside float64 or int64 values.
 
