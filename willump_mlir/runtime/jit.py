@@ -72,6 +72,9 @@ _lock = threading.RLock()
 _initialized = False
 _blobs: dict[str, np.ndarray] = {}
 _adopted: dict[str, bytes] = {}  # entries shipped from other processes, by cache key
+#: entries adopted and checked (``_parse_entry``) but not loaded yet, by cache key: the load
+#: that follows an adoption (unpickling) reads and hashes their megabytes no second time
+_checked: dict[str, tuple[dict[str, Any], BlobStore, bytes]] = {}
 _warned: set[str] = set()
 
 
@@ -404,11 +407,14 @@ def adopt_entry(cache_key: str, target: str, raw: bytes) -> bool:
         return False
     path = cache_path(cache_key)
     parsed = _parse_entry(raw)
-    if path is not None and parsed is not None and parsed[0].get("key") == cache_key:
-        if not path.is_file():
-            _store_raw(path, raw)
-        if path.is_file():
-            return True
+    if parsed is not None and parsed[0].get("key") == cache_key:
+        with _lock:
+            _checked[cache_key] = parsed
+        if path is not None:
+            if not path.is_file():
+                _store_raw(path, raw)
+            if path.is_file():
+                return True
     with _lock:
         _adopted[cache_key] = raw
     return True
@@ -455,8 +461,11 @@ def load_cached(
     if it is not there (or the entry is unreadable or damaged, or the cache is disabled).
     The external symbols it reads are bound from its own blobs and ``available``.
     """
-    raw = cache_entry(cache_key)
-    parsed = None if raw is None else _parse_entry(raw)
+    with _lock:
+        parsed = _checked.pop(cache_key, None)
+    if parsed is None:
+        raw = cache_entry(cache_key)
+        parsed = None if raw is None else _parse_entry(raw)
     if parsed is None or parsed[0].get("key") != cache_key:
         return None  # absent, damaged, or another key's entry in this one's place
     meta, blobs, obj = parsed
