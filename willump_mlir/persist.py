@@ -1029,13 +1029,14 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     digest = state.digest()
     if (known := unpickled(digest)) is not None:
         return known
-    # out-of-band buffers (``Portable.__reduce_ex__``) as bytes: nothing built keeps them
-    entries = {key: bytes(raw) for key, raw in state.entries.items()}
-    adopted = {key for key, raw in entries.items() if jit.adopt_entry(key, state.target, raw)}
     # Unpickling runs code: it is trusted already. A program whose machine code came with
-    # it, from this compiler, is looked up by its key; else its IR is compiled.
+    # it, from this compiler, is looked up by its key; else its IR is compiled (and the
+    # machine code is not taken: nothing would load it).
     same_compiler = state.compiler == compiler_fingerprint()
-    keys = {n: key for n, key in state.keys.items() if same_compiler and key in adopted}
+    # out-of-band buffers (``Portable.__reduce_ex__``) as bytes: nothing built keeps them
+    entries = {key: bytes(raw) for key, raw in state.entries.items()} if same_compiler else {}
+    adopted = {key for key, raw in entries.items() if jit.adopt_entry(key, state.target, raw)}
+    keys = {n: key for n, key in state.keys.items() if key in adopted}
     files = {name: bytes(raw) for name, raw in state.files.items()}
     pipeline = _load(Path("<unpickled pipeline>"), files, True, keys, unpickled=True)
     with _UNPICKLED_LOCK:
