@@ -214,16 +214,17 @@ def _compiled(fn: Any) -> wm.CompiledPipeline:
         return wm.compile(fn, example=(_frame(40),))
 
 
-def _identical(want: Any, got: Any) -> None:
+def _identical(want: Any, got: Any, ulps: int = 0) -> None:
     """``got`` is ``want`` exactly: type, index, name, dtype, pd.NA positions, and the bits
-    of every value (the sign of a zero included)."""
+    of every value (the sign of a zero included); with ``ulps``, finite floats within that
+    many units in the last place (NaN and infinities still exactly)."""
     assert type(got) is type(want)
     if want is pd.NA:
         return
     if isinstance(want, pd.DataFrame):
         assert list(got.columns) == list(want.columns)
         for column in want.columns:
-            _identical(want[column], got[column])
+            _identical(want[column], got[column], ulps)
         return
     if isinstance(want, pd.Series):
         assert got.index.equals(want.index) and got.name == want.name
@@ -233,15 +234,21 @@ def _identical(want: Any, got: Any) -> None:
         want, got = want[~missing].to_numpy(), got[~missing].to_numpy()
     want, got = np.asarray(want), np.asarray(got)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if want.dtype.kind == "f":  # bit for bit: -0.0 and NaN included
+    if want.dtype.kind == "f" and ulps:
+        finite = np.isfinite(want)
+        assert np.array_equal(want[~finite], got[~finite], equal_nan=True), (want, got)
+        np.testing.assert_array_max_ulp(want[finite], got[finite], maxulp=ulps)
+    elif want.dtype.kind == "f":  # bit for bit: -0.0 and NaN included
         assert np.array_equal(want.view(np.int64), got.view(np.int64)), (want, got)
     else:
         assert np.array_equal(want, got), (want, got)
 
 
-def _same(fn: Any, compiled: wm.CompiledPipeline, batches: list[pd.DataFrame]) -> None:
-    """``compiled`` gives ``fn``'s result exactly, or raises its class of error, on each
-    batch (each call its own copy)."""
+def _same(
+    fn: Any, compiled: wm.CompiledPipeline, batches: list[pd.DataFrame], ulps: int = 0
+) -> None:
+    """``compiled`` gives ``fn``'s result exactly (``ulps``: see ``_identical``), or raises
+    its class of error, on each batch (each call its own copy)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for batch in batches:
@@ -251,7 +258,7 @@ def _same(fn: Any, compiled: wm.CompiledPipeline, batches: list[pd.DataFrame]) -
                 with pytest.raises(type(error)):
                     compiled(batch.copy())
                 continue
-            _identical(want, compiled(batch.copy()))
+            _identical(want, compiled(batch.copy()), ulps)
 
 
 @pytest.mark.parametrize("fn", NATIVE, ids=lambda f: f.__name__)
@@ -278,17 +285,7 @@ def test_transcendental_functions_are_libms_within_a_few_ulps() -> None:
     README says so); pd.NA where pandas has it, the dtype pandas gives."""
     compiled = _compiled(transcendental)
     assert not compiled.traced.python_fallbacks, compiled.explain()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for batch in _batches():
-            want, got = transcendental(batch.copy()), compiled(batch.copy())
-            assert got.dtype == want.dtype and got.index.equals(want.index)
-            missing = np.asarray(want.isna())
-            assert np.array_equal(np.asarray(got.isna()), missing)
-            values = want[~missing].to_numpy(), got[~missing].to_numpy()
-            finite = np.isfinite(values[0])
-            assert np.array_equal(values[0][~finite], values[1][~finite], equal_nan=True)
-            np.testing.assert_array_max_ulp(values[0][finite], values[1][finite], maxulp=4)
+    _same(transcendental, compiled, _batches(), ulps=4)
 
 
 @pytest.mark.parametrize("fn", [integer_arithmetic, negated, float_arithmetic, unary],
