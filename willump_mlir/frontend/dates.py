@@ -294,8 +294,7 @@ class DateLowering:
             raise Unsupported(f"the floor division of timedeltas is {getattr(value, 'dtype', '')}"
                               " (NaT in the example), int64 on a batch without")  # fmt: skip
         emit = self.tracer.emit
-        nat = emit(BinaryOp("eq", date.ticks, emit(ConstantOp(NAT)).result)).result
-        self.tracer.nullable.guard(nat)
+        self.tracer.nullable.guard(self._nat(date, "eq"))
         return self.tracer._checked(BinaryOp("floor_divide", date.ticks,
                                              emit(ConstantOp(ticks)).result), value)  # fmt: skip
 
@@ -320,7 +319,7 @@ class DateLowering:
             mask = self.tracer._mask
             on_boundary = mask("or", emit(BinaryOp("eq", result, whole)).result,
                                emit(BinaryOp("eq", result, ceiling)).result)  # fmt: skip
-            present = emit(BinaryOp("ne", date.ticks, emit(ConstantOp(NAT)).result)).result
+            present = self._nat(date, "ne")
             moved = emit(BinaryOp("ne", residual, emit(ConstantOp(0)).result)).result
             self.tracer.nullable.guard(mask("and", mask("and", on_boundary, moved), present))
         return self._masked(date, result, value)
@@ -337,10 +336,13 @@ class DateLowering:
 
     def _masked(self, date: Datetime, floats: SSAValue, value: object) -> Val:
         """``floats`` with NaN where ``date`` is NaT, standing for ``value``."""
+        nan = self.tracer.emit(ConstantOp(float("nan"))).result
+        return self.tracer._checked(WhereOp(self._nat(date, "eq"), nan, floats), value)
+
+    def _nat(self, date: Datetime, function: str) -> SSAValue:
+        """Where ``date``'s ticks are NaT's (``function`` ``eq``), or are not (``ne``)."""
         emit = self.tracer.emit
-        nat = emit(BinaryOp("eq", date.ticks, emit(ConstantOp(NAT)).result)).result
-        nan = emit(ConstantOp(float("nan"))).result
-        return self.tracer._checked(WhereOp(nat, nan, floats), value)
+        return emit(BinaryOp(function, date.ticks, emit(ConstantOp(NAT)).result)).result
 
     def call(self, receiver: Val, attr: str | None, args: list[Val], kwargs: dict[str, Val],
              value: object) -> Val:  # fmt: skip
