@@ -142,9 +142,15 @@ def collect_python_rows(kernel: BoundKernel, values: dict[str, Any], flagged: Fl
     """Keep the kernel's flags of rows to run in Python, if it flagged any."""
     if kernel.python_rows is not None:
         flags = values.pop(kernel.python_rows).view(np.uint8)  # bits: reasons
-        if (flags[0] if len(flags) == 1 else flags.any()) \
-                and handed_back(kernel.python_reasons, flags).any():  # fmt: skip
+        if hands_back(kernel, flags):
             flagged.append((kernel.python_reasons, flags))
+
+
+def hands_back(kernel: BoundKernel, flags: np.ndarray) -> bool:
+    """Whether the kernel's row flags (bits: reasons) hand any row to Python: a flag of an
+    every-row reason counts only where every row has it (``handoffs.handed_back``)."""
+    return bool((flags[0] if len(flags) == 1 else flags.any())
+                and handed_back(kernel.python_reasons, flags).any())  # fmt: skip
 
 
 def _dtypes(value: Any) -> tuple[Any, ...]:
@@ -527,9 +533,7 @@ class DirectCall:
                 return None
             values.update((o.value, b) for o, b in zip(kernel.outputs, buffers, strict=True))
             if kernel.python_rows is not None:
-                flags = values[kernel.python_rows].view(np.uint8)
-                if (flags[0] if rows == 1 else flags.any()) \
-                        and handed_back(kernel.python_reasons, flags).any():  # fmt: skip
+                if hands_back(kernel, values[kernel.python_rows].view(np.uint8)):
                     return None  # a row runs in Python: the general path
         result = values[self.returns]
         return result.view(bool) if self.as_bool else result
