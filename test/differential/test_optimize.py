@@ -246,10 +246,11 @@ def lazy_rows(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarr
 def lazy() -> Lazy:
     frame, y, features = lazy_rows(4000)
     model = LogisticRegression().fit(features[:2000], y[:2000])
-    fast = wm.optimize(
-        score_lazy, (frame[:2000], model), y[:2000], max_accuracy_loss=MAX_LOSS,
-        validation=(frame[2000:3000], model), validation_y=y[2000:3000], progress=False,
-    )  # fmt: skip
+    with costs_counted(COUNT):  # the cascade's speedup follows the rows `expensive` sees
+        fast = wm.optimize(
+            score_lazy, (frame[:2000], model), y[:2000], max_accuracy_loss=MAX_LOSS,
+            validation=(frame[2000:3000], model), validation_y=y[2000:3000], progress=False,
+        )  # fmt: skip
     require_cascade(fast)
     return Lazy(fast, model, frame[3000:].reset_index(drop=True))
 
@@ -425,7 +426,9 @@ def test_bbc_news_has_one_group_and_no_cascade() -> None:
 
 
 def far_features(x: np.ndarray) -> np.ndarray:
-    """``tanh(x)`` after a deliberately slow loop (a Python call: not compiled)."""
+    """``tanh(x)`` after a deliberately slow loop (a Python call: not compiled); counts its
+    rows in ``COUNT``."""
+    COUNT[0] += len(x)
     t = x
     for _ in range(200):
         t = np.sin(t) + x
@@ -463,11 +466,12 @@ def test_three_classes_with_the_margin_metric() -> None:
     frame, y, _, features = tabular_rows(3000)
     assert set(np.unique(y)) == {0, 1, 2}
     model = LogisticRegression().fit(features[:1000], y[:1000])
-    fast = wm.optimize(
-        probabilities, (frame[:1000], model), y[:1000], max_accuracy_loss=0.03,
-        metric="margin", validation=(frame[1000:2000], model), validation_y=y[1000:2000],
-        progress=False,
-    )  # fmt: skip
+    with costs_counted(COUNT):
+        fast = wm.optimize(
+            probabilities, (frame[:1000], model), y[:1000], max_accuracy_loss=0.03,
+            metric="margin", validation=(frame[1000:2000], model), validation_y=y[1000:2000],
+            progress=False,
+        )  # fmt: skip
     require_cascade(fast)
     assert fast.settle is not None and fast.settle[0] == "margin"
     test = frame[2000:].reset_index(drop=True)
@@ -568,10 +572,11 @@ def test_a_scaler_folded_into_the_trees_leaves_the_groups_of_its_input() -> None
     x = frame.to_numpy()
     model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=30))
     model.fit(features[:2000], y[:2000])
-    fast = wm.optimize(
-        score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
-        validation=(x[2000:], model), validation_y=y[2000:], progress=False,
-    )  # fmt: skip
+    with costs_counted(COUNT):
+        fast = wm.optimize(
+            score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
+            validation=(x[2000:], model), validation_y=y[2000:], progress=False,
+        )  # fmt: skip
     assert [g.name for g in fast.findings.groups] == ["input columns", "python expensive(x)"]
     require_cascade(fast)
     cheap = fast.ir("cascade").split("@score_tree_cheap_model(")[-1]
@@ -587,8 +592,9 @@ def test_compile_options_reach_every_program() -> None:
     model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=30))
     model.fit(features[:2000], y[:2000])
     train = dict(validation=(x[2000:], model), validation_y=y[2000:], progress=False)
-    fast = wm.optimize(score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
-                       tree_layout="nodes", **train)  # fmt: skip
+    with costs_counted(COUNT):
+        fast = wm.optimize(score_tree, (x[:2000], model), y[:2000], max_accuracy_loss=0.05,
+                           tree_layout="nodes", **train)  # fmt: skip
     require_cascade(fast)
     for program in (fast.exact, fast.approx, fast.rest):
         assert program is not None
