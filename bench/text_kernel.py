@@ -1,7 +1,7 @@
 """The trump_tweets text kernel at an earlier commit beside this checkout, one thread.
 
     python -m bench.text_kernel --before 7e44361 [--rounds 7] [--repeats 2] [--callgrind]
-        [--paired SECONDS] [--out bench/results/text_kernel.md]
+        [--paired SECONDS [--cold MB] [--sorted]] [--out bench/results/text_kernel.md]
 
 The pipeline of ``bench.ray_data`` (word 1-2-gram TF-IDF ∪ char_wb 2-4-gram TF-IDF ->
 LogisticRegression, fitted on all the tweets' training split) is fitted once and pickled;
@@ -23,6 +23,12 @@ and the ratio of each round's two calls, whose median the machine's load hardly 
 processes' times spread by +-40% here: the kernel's time is mostly cache misses, which
 the other sessions' processes multiply). Then the same for batches drawn from the first
 30, 300 and 1,000 held-out tweets and from all of them (what the data's footprint costs).
+With ``--cold MB``, every call of ``--paired`` comes after a pass that writes a buffer of
+``MB`` megabytes (not timed): the kernel starts with its caches and TLB entries evicted,
+as in a Ray Data task, whose worker runs Ray's own code between two blocks. With
+``--sorted``, each pool's rows are also timed sorted by tweet (the same rows, a tweet's
+repeats in a row): what the order costs, the data's footprint being the same (branches
+that one tweet's repeats teach the predictor, lines that stay in L1).
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.random import Generator
 
 REPO = Path(__file__).resolve().parent.parent
 ROWS = 10_000
@@ -92,9 +102,26 @@ def child(model_path: str, rounds: int, traced: bool, dump: str = "") -> dict[st
     }
 
 
-def paired(model_path: str, pickles: list[str], seconds: float) -> dict[str, object]:
+def pools(test: list[str], rng: Generator, ordered: bool) -> dict[str, list[str]]:
+    """``ROWS`` rows drawn from the first 30, 300, 1,000 and all of ``test``, by the number
+    of tweets drawn from; with ``ordered``, the same rows sorted by tweet too (``"N sorted"``)."""
+    import numpy as np
+
+    batches = {}
+    for pool in (30, 300, 1_000, len(test)):
+        drawn = rng.integers(0, pool, ROWS)
+        batches[str(pool)] = [test[i] for i in drawn]
+        if ordered:
+            batches[f"{pool} sorted"] = [test[i] for i in np.sort(drawn)]
+    return batches
+
+
+def paired(
+    model_path: str, pickles: list[str], seconds: float, cold: int = 0, ordered: bool = False
+) -> dict[str, object]:
     """``--paired`` in this process: the pickled pipelines, each with its own machine code,
-    called in turn (see the module docstring)."""
+    called in turn (see the module docstring); with ``cold``, each call after ``cold`` MB
+    are written; ``ordered``: the batches sorted by tweet too (``pools``)."""
     os.environ["WILLUMP_MLIR_THREADS"] = "1"
     import numpy as np
 
@@ -117,13 +144,13 @@ def paired(model_path: str, pickles: list[str], seconds: float) -> dict[str, obj
     with open(model_path, "rb") as file:
         model, test = pickle.load(file)
     pipelines = [pickle.loads(Path(path).read_bytes()) for path in pickles]
+    evict = np.zeros(cold << 17)  # float64: MB * 2**20 / 8
     rng = np.random.default_rng(0)
-    batches = {pool: [test[i] for i in rng.integers(0, pool, ROWS)]
-               for pool in (30, 300, 1_000, len(test))}  # fmt: skip
+    batches = pools(test, rng, ordered)
     for batch in batches.values():
         for pipeline in pipelines:
             pipeline(batch)
-    full = batches[len(test)]
+    full = batches[str(len(test))]
     results = [pipeline(full) for pipeline in pipelines]
     expected = np.asarray(score(full, model))
     report: dict[str, object] = {
@@ -136,11 +163,13 @@ def paired(model_path: str, pickles: list[str], seconds: float) -> dict[str, obj
         while time.time() < end:
             order = list(range(len(pipelines)))
             for k in order if len(times[0]) % 2 else order[::-1]:
+                if cold:
+                    evict += 1.0
                 started = time.thread_time()
                 pipelines[k](batch)
                 times[k].append(time.thread_time() - started)
         per_tweet = np.array(times) / ROWS * 1e6
-        report[str(pool)] = {
+        report[pool] = {
             "rounds": per_tweet.shape[1],
             "us": [np.percentile(t, [25, 50, 75]).round(3).tolist() for t in per_tweet],
             "ratio": [np.percentile(t / per_tweet[0], [25, 50, 75]).round(3).tolist()
@@ -223,6 +252,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--paired", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument("--cold", type=int, default=0, metavar="MB")
+    parser.add_argument("--sorted", action="store_true")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
@@ -230,7 +261,8 @@ def main() -> None:
     parser.add_argument("--pair", nargs="*", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.pair:
-        print(json.dumps(paired(options.child, options.pair, options.paired)))
+        report = paired(options.child, options.pair, options.paired, options.cold, options.sorted)
+        print(json.dumps(report))
         return
     if options.child:
         print(json.dumps(child(options.child, options.rounds, options.traced, options.dump)))
@@ -263,7 +295,8 @@ def main() -> None:
                 env = {**os.environ, "PYTHONPATH": str(tree), "WILLUMP_MLIR_THREADS": "1"}
                 subprocess.run(dump, env=env, check=True, capture_output=True)
             pair = [sys.executable, __file__, "--child", str(model), "--pair", *pickles,
-                    "--paired", str(options.paired)]  # fmt: skip
+                    "--paired", str(options.paired), "--cold", str(options.cold),
+                    *(["--sorted"] if options.sorted else [])]  # fmt: skip
             env = {**os.environ, "PYTHONPATH": str(REPO), "WILLUMP_MLIR_THREADS": "1"}
             done = subprocess.run(pair, env=env, check=True, capture_output=True, text=True)
             print("paired", list(trees), done.stdout.strip().splitlines()[-1], flush=True)

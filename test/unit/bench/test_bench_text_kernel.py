@@ -38,3 +38,18 @@ def test_table_lists_every_run_and_the_counts() -> None:
     assert "| abc123 | 1 | 8.00 | 9.00 | 0.0e+00 |" in report
     assert "| this checkout | 1 | 6.00 | 7.00 | 1.0e-15 |" in report
     assert "| this checkout | 32,000 | 870 | 80 | 200 | 260 |" in report
+
+
+def test_pools_sorted_are_the_same_rows_by_tweet() -> None:
+    import numpy as np
+
+    test = [f"tweet {k}" for k in range(2_000)]
+    batches = text_kernel.pools(test, np.random.default_rng(0), ordered=True)
+    assert list(batches) == ["30", "30 sorted", "300", "300 sorted", "1000", "1000 sorted",
+                             "2000", "2000 sorted"]  # fmt: skip
+    for pool in ("30", "300", "1000", "2000"):
+        drawn, ordered = batches[pool], batches[f"{pool} sorted"]
+        assert len(drawn) == text_kernel.ROWS and len(set(drawn)) <= int(pool)
+        assert ordered == sorted(drawn, key=lambda text: int(text.split()[1]))
+    assert list(text_kernel.pools(test, np.random.default_rng(0), ordered=False)) == [
+        "30", "300", "1000", "2000"]  # fmt: skip
