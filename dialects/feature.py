@@ -65,7 +65,15 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
-from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, GOLDEN, MISSING_ANY, MISSING_NAN, MISSING_NONE
+from willump_mlir.abi import (
+    FNV_OFFSET,
+    FNV_PRIME,
+    GOLDEN,
+    MISSING_ANY,
+    MISSING_NAN,
+    MISSING_NONE,
+    UFUNC_LOOPS,
+)
 from willump_mlir.dialects.pipeline import (
     BlobAttr,
     ChecksInput,
@@ -1914,6 +1922,57 @@ class PrefetchOp(IRDLOperation):
         super().__init__(operands=[ref, index])
 
 
+@irdl_op_definition
+class UfuncOp(IRDLOperation):
+    """numpy's own inner loop of ufunc ``function`` (one of ``abi.UFUNC_LOOPS``) on one
+    element of each operand (as many as the ufunc takes, all of the result's type, f64 or
+    f32): bit for bit what ``np.<function>`` gives on an array of them in the process that
+    runs the code, which binds the loop at load time (``runtime.ufunc_loops``); numpy's SIMD
+    routines differ from the C library's in the last bit. With ``scalar_rhs`` the loop reads
+    the second operand with stride 0, as numpy reads a scalar broadcast over an array (its
+    ``power`` loop then squares for an exponent 2.0).
+
+    ```mlir
+    %y = feature.ufunc "log1p"(%x) : (f64) -> f64
+    %p = feature.ufunc "power"(%x, %e) scalar_rhs : (f64, f64) -> f64
+    ```
+    """
+
+    name = "feature.ufunc"
+    function = prop_def(StringAttr)
+    inputs = var_operand_def()
+    scalar_rhs = opt_prop_def(UnitAttr)
+    result = result_def()
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$function `(` $inputs `)` (`scalar_rhs` $scalar_rhs^)? attr-dict `:` "
+        "functional-type($inputs, $result)"
+    )
+
+    def __init__(self, function: str, inputs: Sequence[SSAValue], scalar_rhs: bool = False):
+        super().__init__(
+            operands=[inputs],
+            properties={"function": StringAttr(function)}
+            | ({"scalar_rhs": UnitAttr()} if scalar_rhs else {}),
+            result_types=[inputs[0].type],
+        )
+
+    def verify_(self) -> None:
+        function = self.function.data
+        if function not in UFUNC_LOOPS:
+            raise VerifyException(f"{function!r} is not a ufunc with a numpy loop: expected "
+                                  f"one of {', '.join(UFUNC_LOOPS)}")  # fmt: skip
+        arity = getattr(np, function).nin
+        if len(self.inputs) != arity:
+            raise VerifyException(f"{function} takes {arity} operand(s), got {len(self.inputs)}")
+        if self.result.type not in (f64, f32):
+            raise VerifyException(f"the result must be f64 or f32, got {self.result.type}")
+        if any(value.type != self.result.type for value in self.inputs):
+            raise VerifyException("every operand must have the result's type")
+        if self.scalar_rhs is not None and arity != 2:
+            raise VerifyException("scalar_rhs needs two operands")
+
+
 # endregion
 
 Feature = Dialect(
@@ -1957,6 +2016,8 @@ Feature = Dialect(
         TreeEnsembleOp,
         # Kernel hints
         PrefetchOp,
+        # Row kernels' scalars
+        UfuncOp,
     ],
     [
         TextType,

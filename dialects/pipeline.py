@@ -65,6 +65,8 @@ from xdsl.printer import Printer
 from xdsl.traits import EffectInstance, MemoryEffect, MemoryEffectKind, Pure
 from xdsl.utils.exceptions import VerifyException
 
+from willump_mlir.abi import UFUNC_LOOPS
+
 # region Types and attributes
 
 #: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
@@ -728,11 +730,13 @@ COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 #: Element types of elementwise values: float64, float32, int64 and bool, as numpy computes
 #: on them.
 NUMERIC_ELEMENTS = (f64, f32, i64, i1)
-#: Functions of f32 values computed in float32 that IEEE rounds exactly (numpy's float32
-#: ``log``, ``exp``, ``power``... are its own approximations, which native code does not
-#: reproduce).
-FLOAT32_UNARY = ("abs", "fabs", "negative", "floor", "ceil", "trunc", "rint", "square", "sqrt")
-FLOAT32_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum")
+#: Functions of f32 values computed in float32: those IEEE rounds exactly, and numpy's float32
+#: ``log``, ``exp``, ``power``... (``abi.UFUNC_LOOPS``), its own approximations, which native
+#: code computes with numpy's own loop (``feature.ufunc``).
+FLOAT32_UNARY = ("abs", "fabs", "negative", "floor", "ceil", "trunc", "rint", "square", "sqrt",
+                 *(f for f in UFUNC_LOOPS if f in UNARY_FUNCTIONS))  # fmt: skip
+FLOAT32_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum",
+                  *(f for f in UFUNC_LOOPS if f in BINARY_FUNCTIONS))  # fmt: skip
 
 
 def _element(typ: Attribute, what: str) -> Attribute:

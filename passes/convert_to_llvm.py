@@ -55,7 +55,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -69,6 +69,7 @@ from xdsl.traits import SymbolTable
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 from xdsl.utils.exceptions import DiagnosticException
 
+from willump_mlir.abi import UFUNC_DATA_SUFFIX, ufunc_loop_symbol
 from willump_mlir.dialects import feature
 
 # --------------------------------------------------------------------------------------
@@ -467,6 +468,103 @@ class MathLibmToLLVM(RewritePattern):
         rewriter.replace(op, llvm.CallOp(callee, *op.operands, return_type=typ))
 
 
+@dataclass(frozen=True)
+class UfuncHelper:
+    """The helper through which rows call numpy's loop of ``function`` (``feature.ufunc``)."""
+
+    function: str
+    element: Attribute  # f64 or f32
+    arity: int
+    scalar_rhs: bool
+
+    @property
+    def dtype(self) -> str:
+        return "f64" if isinstance(self.element, Float64Type) else "f32"
+
+    @property
+    def name(self) -> str:
+        scalar = ".scalar_rhs" if self.scalar_rhs else ""
+        return f"willump.ufunc.{self.function}.{self.dtype}{scalar}"
+
+    @property
+    def loop(self) -> str:
+        return ufunc_loop_symbol(self.function, self.dtype)
+
+    def definition(self) -> list[Operation]:
+        """The helper, numpy's loop of one element, and the loop's declarations::
+
+        llvm.func internal @"willump.ufunc.log1p.f64"(%x: f64) -> f64 {
+          (%x and a result slot in an alloca; args, dimensions {1} and steps {8, 8})
+          %data = llvm.load @"numpy.ufunc.log1p.f64.data" : !llvm.ptr
+          llvm.call @"numpy.ufunc.log1p.f64"(%args, %dimensions, %steps, %data)
+          llvm.return (the result slot)
+        }
+        llvm.func @"numpy.ufunc.log1p.f64"(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+        llvm.mlir.global external @"numpy.ufunc.log1p.f64.data"() : !llvm.ptr
+        """
+        ptr = llvm.LLVMPointerType()
+        slots = self.arity + 1
+        block = Block(arg_types=[self.element] * self.arity)
+        ops: list[Operation] = []
+
+        def add(op: Operation) -> SSAValue:
+            ops.append(op)
+            return op.results[0]
+
+        def at(base: SSAValue, element: Attribute, k: int) -> SSAValue:
+            return add(llvm.GEPOp(base, [k], element, inbounds=True)) if k else base
+
+        one = add(llvm.ConstantOp(IntegerAttr(1, i64), i64))
+        count = add(llvm.ConstantOp(IntegerAttr(slots, i64), i64))
+        values = add(llvm.AllocaOp(count, self.element))
+        args = add(llvm.AllocaOp(count, ptr))
+        steps = add(llvm.AllocaOp(count, i64))
+        dimensions = add(llvm.AllocaOp(one, i64))
+        ops.append(llvm.StoreOp(one, dimensions))
+        size = 8 if isinstance(self.element, Float64Type) else 4
+        for k in range(slots):
+            slot = at(values, self.element, k)
+            if k < self.arity:
+                ops.append(llvm.StoreOp(block.args[k], slot))
+            ops.append(llvm.StoreOp(slot, at(args, ptr, k)))
+            step = 0 if self.scalar_rhs and k == 1 else size
+            step_value = add(llvm.ConstantOp(IntegerAttr(step, i64), i64))
+            ops.append(llvm.StoreOp(step_value, at(steps, i64, k)))
+        data = add(llvm.LoadOp(add(llvm.AddressOfOp(self.loop + UFUNC_DATA_SUFFIX, ptr)), ptr))
+        ops.append(llvm.CallOp(self.loop, args, dimensions, steps, data))
+        result = add(llvm.LoadOp(at(values, self.element, self.arity), self.element))
+        ops.append(llvm.ReturnOp(result))
+        block.add_ops(ops)
+        ftype = llvm.LLVMFunctionType([self.element] * self.arity, self.element)
+        return [llvm.FuncOp(self.name, ftype, body=Region(block))]
+
+    def declarations(self) -> list[Operation]:
+        """numpy's loop (bound at load time) and its data pointer, as external symbols."""
+        ptr = llvm.LLVMPointerType()
+        return [
+            llvm.FuncOp(self.loop, llvm.LLVMFunctionType([ptr] * 4),
+                        linkage=llvm.LinkageAttr("external")),
+            llvm.GlobalOp(ptr, self.loop + UFUNC_DATA_SUFFIX, "external"),
+        ]  # fmt: skip
+
+
+@dataclass
+class UfuncToLLVM(RewritePattern):
+    """``feature.ufunc "log1p"(%x) : (f64) -> f64`` ~> ``llvm.call
+    @"willump.ufunc.log1p.f64"(%x) : (f64) -> f64``, an internal helper that calls numpy's
+    loop on the one element (:class:`UfuncHelper`); records the helpers in ``helpers``, which
+    the pass defines afterwards."""
+
+    helpers: dict[str, UfuncHelper] = field(default_factory=dict)
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: feature.UfuncOp, rewriter: PatternRewriter, /) -> None:
+        typ = op.result.type
+        helper = UfuncHelper(op.function.data, typ, len(op.inputs), op.scalar_rhs is not None)
+        self.helpers.setdefault(helper.name, helper)
+        rewriter.replace_op(op, llvm.CallOp(helper.name, *op.inputs, return_type=typ))
+
+
 # --------------------------------------------------------------------------------------
 # memref (bare-pointer convention)
 # --------------------------------------------------------------------------------------
@@ -718,6 +816,7 @@ class ConvertToLLVMPass(ModulePass):
         PatternRewriteWalker(MemRefAccessToLLVM(), apply_recursively=False).rewrite_module(op)
 
         libm = MathLibmToLLVM()
+        ufuncs = UfuncToLLVM()
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [
@@ -730,6 +829,7 @@ class ConvertToLLVMPass(ModulePass):
                     ArithCastToLLVM(),
                     MathIntrinsicToLLVM(),
                     libm,
+                    ufuncs,
                     MemRefGlobalToLLVM(),
                     MemRefAllocaToLLVM(),
                     MemRefCastToLLVM(),
@@ -746,6 +846,10 @@ class ConvertToLLVMPass(ModulePass):
                 op.body.block.add_op(
                     llvm.FuncOp(callee, ftype, linkage=llvm.LinkageAttr("external"))
                 )
+        for helper in ufuncs.helpers.values():
+            op.body.block.add_ops(helper.definition())
+            if SymbolTable.lookup_symbol(op, helper.loop) is None:
+                op.body.block.add_ops(helper.declarations())
         _check_lowered(op)
 
 

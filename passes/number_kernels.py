@@ -1,7 +1,7 @@
-"""The row code of numpy's division ufuncs, extrema, ``arctan2``, ``copysign`` and
-``hypot``, for ``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder",
-"fmod", "maximum", "minimum", "fmax", "fmin", "arctan2", "copysign", "hypot" of f64; the
-integer ones but ``maximum``/``minimum``).
+"""The row code of numpy's division ufuncs, extrema, ``copysign`` and ``hypot``, and of
+numpy's own loops (``feature.ufunc``), for ``lower-feature-to-scf`` (``pipeline.binary``
+"floor_divide", "remainder", "fmod", "maximum", "minimum", "fmax", "fmin", "copysign",
+"hypot" of f64; the integer ones but ``maximum``/``minimum``).
 
 * floats: ``floor_divide`` and ``remainder`` follow numpy's ``npy_divmod`` step by step
   (``fmod``, then the remainder moved to the divisor's sign and the quotient snapped to
@@ -12,9 +12,11 @@ integer ones but ``maximum``/``minimum``).
   remainder 0 (the divisor is 1 there, so no row divides by 0). A ``speculative`` op
   records ``ErrorKind.NOT_INTEGER`` at a zero divisor (pandas gives float64 there: the
   runtime runs the original function).
-* ``arctan2`` (libm's ``atan2``, as numpy's scalar loop) and ``copysign`` of f64 (ints are
-  converted first, as numpy does); ``hypot``: a ``func.call`` of libm's ``hypot``, which
-  numpy's loop calls (``npy_hypot``); MLIR's ``math`` has no such op.
+* ``copysign`` of f64 (ints are converted first, as numpy does); ``hypot``: a ``func.call``
+  of libm's ``hypot``, which numpy's loop calls (``npy_hypot``); MLIR's ``math`` has no such
+  op. The transcendental ufuncs (``abi.UFUNC_LOOPS``: ``np.log1p``, ``np.power``,
+  ``np.arctan2``...) are ``feature.ufunc``: numpy's own loop on the row's element, whose
+  SIMD routines the C library's do not reproduce bit for bit.
 * ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
   ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
   ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
@@ -38,7 +40,7 @@ from xdsl.dialects.builtin import f32, f64, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.abi import ErrorKind
-from willump_mlir.dialects import pipeline
+from willump_mlir.dialects import feature, pipeline
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
@@ -47,8 +49,14 @@ INT64_MIN = -(2**63)
 
 
 class NumberEmitter:
-    """numpy's division ufuncs, ``fmax``/``fmin``, ``arctan2``, ``copysign`` and ``hypot``;
+    """numpy's division ufuncs, ``fmax``/``fmin``, ``copysign``, ``hypot`` and own loops;
     mixed into ``KernelEmitter``."""
+
+    def ufunc(self: KernelEmitter, function: str, operands: list[SSAValue],
+              scalar_rhs: bool = False) -> SSAValue:  # fmt: skip
+        """numpy's loop of ``function`` on the row's elements ``operands`` (``scalar_rhs``:
+        the second is a scalar numpy broadcasts, which its loop reads with stride 0)."""
+        return self.emit(feature.UfuncOp(function, operands, scalar_rhs))
 
     def number_binary(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
                       b: SSAValue) -> SSAValue:  # fmt: skip
@@ -63,8 +71,8 @@ class NumberEmitter:
                 return self.emit((arith.MaxnumfOp if name == "fmax" else arith.MinnumfOp)(a, b))
             if name == "fmod":
                 return self.emit(llvm.FRemOp(a, b))
-            if name in ("arctan2", "copysign"):
-                return self.emit((math.Atan2Op if name == "arctan2" else math.CopySignOp)(a, b))
+            if name == "copysign":
+                return self.emit(math.CopySignOp(a, b))
             if name == "hypot":
                 self.lowering.declare_function(func.FuncOp.external("hypot", [f64, f64], [f64]))
                 return self.emit(func.CallOp("hypot", [a, b], [f64]))

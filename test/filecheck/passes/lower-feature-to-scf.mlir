@@ -675,10 +675,11 @@ func.func @hypot_of(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> tensor<?x1xf64>
 
 // -----
 
-// numpy's trigonometric, hyperbolic and logarithmic ufuncs are math ops (libm calls or LLVM
-// intrinsics), rint is round-half-to-even, and trunc of an int64 is the value itself.
+// numpy's trigonometric, hyperbolic and logarithmic ufuncs are numpy's own loops
+// (feature.ufunc, f64 and f32 alike), rint is round-half-to-even, and trunc of an int64 is
+// the value itself.
 
-func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, tensor<?x1xi64>) {
+func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>, %f: tensor<?x1xf32>) -> (tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xf32>) {
   %s = pipeline.unary "sin" %x : tensor<?x1xf64> -> tensor<?x1xf64>
   %a = pipeline.unary "arccos" %s : tensor<?x1xf64> -> tensor<?x1xf64>
   %h = pipeline.unary "arcsinh" %a : tensor<?x1xf64> -> tensor<?x1xf64>
@@ -686,26 +687,27 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, t
   %c = pipeline.unary "cbrt" %l : tensor<?x1xf64> -> tensor<?x1xf64>
   %r = pipeline.unary "rint" %c : tensor<?x1xf64> -> tensor<?x1xf64>
   %t = pipeline.unary "trunc" %k : tensor<?x1xi64> -> tensor<?x1xi64>
-  func.return %r, %t : tensor<?x1xf64>, tensor<?x1xi64>
+  %e = pipeline.unary "exp" %f : tensor<?x1xf32> -> tensor<?x1xf32>
+  func.return %r, %t, %e : tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xf32>
 }
 
 // CHECK-LABEL: func.func @math_stage0
 // CHECK:         scf.for
-// CHECK:           [[S:%[0-9]+]] = math.sin {{%[0-9]+}} : f64
-// CHECK-NEXT:      [[A:%[0-9]+]] = math.acos [[S]] : f64
-// CHECK-NEXT:      [[H:%[0-9]+]] = math.asinh [[A]] : f64
-// CHECK-NEXT:      [[L:%[0-9]+]] = math.log10 [[H]] : f64
-// CHECK-NEXT:      [[C:%[0-9]+]] = math.cbrt [[L]] : f64
+// CHECK:           [[S:%[0-9]+]] = feature.ufunc "sin"({{%[0-9]+}}) : (f64) -> f64
+// CHECK-NEXT:      [[A:%[0-9]+]] = feature.ufunc "arccos"([[S]]) : (f64) -> f64
+// CHECK-NEXT:      [[H:%[0-9]+]] = feature.ufunc "arcsinh"([[A]]) : (f64) -> f64
+// CHECK-NEXT:      [[L:%[0-9]+]] = feature.ufunc "log10"([[H]]) : (f64) -> f64
+// CHECK-NEXT:      [[C:%[0-9]+]] = feature.ufunc "cbrt"([[L]]) : (f64) -> f64
 // CHECK-NEXT:      [[R:%[0-9]+]] = math.roundeven [[C]] : f64
-// CHECK:           memref.store [[R]]
 // CHECK-NOT:       math.trunc
+// CHECK:           feature.ufunc "exp"({{%[0-9]+}}) : (f32) -> f32
 
 // LLVM-LABEL: define void @"math_stage0"
-// LLVM:         call double @"llvm.sin.f64"
-// LLVM:         call ccc double @"acos"
-// LLVM:         call ccc double @"asinh"
-// LLVM:         call double @"llvm.log10.f64"
-// LLVM:         call ccc double @"cbrt"
+// LLVM:         call ccc double @"willump.ufunc.sin.f64"
+// LLVM:         call ccc double @"willump.ufunc.arccos.f64"
+// LLVM:         call ccc double @"willump.ufunc.arcsinh.f64"
+// LLVM:         call ccc double @"willump.ufunc.log10.f64"
+// LLVM:         call ccc double @"willump.ufunc.cbrt.f64"
 // LLVM:         call double @"llvm.roundeven.f64"
 
 // -----
