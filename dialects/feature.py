@@ -1973,6 +1973,45 @@ class UfuncOp(IRDLOperation):
             raise VerifyException("scalar_rhs needs two operands")
 
 
+@irdl_op_definition
+class UfuncLoopOp(IRDLOperation):
+    """numpy's own inner loop of the one-operand ufunc ``function`` (as ``feature.ufunc``)
+    over ``count`` consecutive elements of ``input`` from ``start``, into ``output`` from its
+    first element: what a row kernel computes a chunk of a column with before the rows read
+    it (numpy's SIMD loop at its own speed, where one element per call stalls on the stack).
+
+    ```mlir
+    feature.ufunc_loop "log1p" %x[%i] into %chunk count %m : memref<?xf64>, memref<256xf64>
+    ```
+    """
+
+    name = "feature.ufunc_loop"
+    function = prop_def(StringAttr)
+    input = operand_def(MemRefType)
+    start = operand_def(IndexType)
+    output = operand_def(MemRefType)
+    count = operand_def(IndexType)
+    assembly_format = (
+        "$function $input `[` $start `]` `into` $output `count` $count attr-dict `:` "
+        "type($input) `,` type($output)"
+    )
+
+    def __init__(self, function: str, input: SSAValue, start: SSAValue, output: SSAValue,
+                 count: SSAValue):  # fmt: skip
+        super().__init__(operands=[input, start, output, count],
+                         properties={"function": StringAttr(function)})  # fmt: skip
+
+    def verify_(self) -> None:
+        function = self.function.data
+        if function not in UFUNC_LOOPS or getattr(np, function).nin != 1:
+            raise VerifyException(f"{function!r} is not a one-operand ufunc with a numpy loop")
+        element = self.input.type.get_element_type()  # type: ignore[attr-defined]
+        if element not in (f64, f32):
+            raise VerifyException(f"the input must hold f64 or f32 values, got {element}")
+        if self.output.type.get_element_type() != element:  # type: ignore[attr-defined]
+            raise VerifyException("the output must hold the input's element type")
+
+
 # endregion
 
 Feature = Dialect(
@@ -2016,8 +2055,9 @@ Feature = Dialect(
         TreeEnsembleOp,
         # Kernel hints
         PrefetchOp,
-        # Row kernels' scalars
+        # numpy's own loops
         UfuncOp,
+        UfuncLoopOp,
     ],
     [
         TextType,

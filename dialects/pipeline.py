@@ -739,6 +739,15 @@ FLOAT32_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum",
                   *(f for f in UFUNC_LOOPS if f in BINARY_FUNCTIONS))  # fmt: skip
 
 
+def ufunc_loop_functions(ops: Iterable[Operation]) -> list[str]:
+    """The ufuncs among ``ops`` (unary and binary) that kernels compute with numpy's own
+    loop (``abi.UFUNC_LOOPS``, ``feature.ufunc``), sorted."""
+    return sorted({
+        op.function.data for op in ops
+        if isinstance(op, UnaryOp | BinaryOp) and op.function.data in UFUNC_LOOPS
+    })  # fmt: skip
+
+
 def _element(typ: Attribute, what: str) -> Attribute:
     """The element of a batch or scalar operand, which must be f64, f32, i64 or i1."""
     element = typ.get_element_type() if isinstance(typ, TensorType) else typ

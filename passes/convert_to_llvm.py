@@ -470,12 +470,15 @@ class MathLibmToLLVM(RewritePattern):
 
 @dataclass(frozen=True)
 class UfuncHelper:
-    """The helper through which rows call numpy's loop of ``function`` (``feature.ufunc``)."""
+    """The internal function through which kernels call numpy's loop of ``function``: on one
+    element (``feature.ufunc``, ``arity`` operands, ``scalar_rhs``: the second read with
+    stride 0) or over a range (``feature.ufunc_loop``)."""
 
     function: str
     element: Attribute  # f64 or f32
     arity: int
-    scalar_rhs: bool
+    scalar_rhs: bool = False
+    over_range: bool = False
 
     @property
     def dtype(self) -> str:
@@ -483,28 +486,35 @@ class UfuncHelper:
 
     @property
     def name(self) -> str:
+        kind = "ufunc_loop" if self.over_range else "ufunc"
         scalar = ".scalar_rhs" if self.scalar_rhs else ""
-        return f"willump.ufunc.{self.function}.{self.dtype}{scalar}"
+        return f"willump.{kind}.{self.function}.{self.dtype}{scalar}"
 
     @property
     def loop(self) -> str:
         return ufunc_loop_symbol(self.function, self.dtype)
 
-    def definition(self) -> list[Operation]:
-        """The helper, numpy's loop of one element, and the loop's declarations::
+    def definition(self) -> Operation:
+        """The helper: numpy's loop on its pointers, dimension and steps on the stack::
 
         llvm.func internal @"willump.ufunc.log1p.f64"(%x: f64) -> f64 {
-          (%x and a result slot in an alloca; args, dimensions {1} and steps {8, 8})
+          (%x and a result slot on the stack, args {&x, &result}, dimensions {1}, steps {8, 8})
           %data = llvm.load @"numpy.ufunc.log1p.f64.data" : !llvm.ptr
           llvm.call @"numpy.ufunc.log1p.f64"(%args, %dimensions, %steps, %data)
           llvm.return (the result slot)
         }
-        llvm.func @"numpy.ufunc.log1p.f64"(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
-        llvm.mlir.global external @"numpy.ufunc.log1p.f64.data"() : !llvm.ptr
+        llvm.func internal @"willump.ufunc_loop.log1p.f64"(%in: !llvm.ptr, %out: !llvm.ptr,
+                                                         %count: i64)   (args {%in, %out})
         """
         ptr = llvm.LLVMPointerType()
+        size = 8 if isinstance(self.element, Float64Type) else 4
         slots = self.arity + 1
-        block = Block(arg_types=[self.element] * self.arity)
+        if self.over_range:
+            block = Block(arg_types=[ptr, ptr, i64])
+            inputs: list[Attribute] = [ptr, ptr, i64]
+        else:
+            block = Block(arg_types=[self.element] * self.arity)
+            inputs = [self.element] * self.arity
         ops: list[Operation] = []
 
         def add(op: Operation) -> SSAValue:
@@ -514,32 +524,42 @@ class UfuncHelper:
         def at(base: SSAValue, element: Attribute, k: int) -> SSAValue:
             return add(llvm.GEPOp(base, [k], element, inbounds=True)) if k else base
 
-        one = add(llvm.ConstantOp(IntegerAttr(1, i64), i64))
-        count = add(llvm.ConstantOp(IntegerAttr(slots, i64), i64))
-        values = add(llvm.AllocaOp(count, self.element))
-        args = add(llvm.AllocaOp(count, ptr))
-        steps = add(llvm.AllocaOp(count, i64))
-        dimensions = add(llvm.AllocaOp(one, i64))
-        ops.append(llvm.StoreOp(one, dimensions))
-        size = 8 if isinstance(self.element, Float64Type) else 4
-        for k in range(slots):
-            slot = at(values, self.element, k)
-            if k < self.arity:
-                ops.append(llvm.StoreOp(block.args[k], slot))
-            ops.append(llvm.StoreOp(slot, at(args, ptr, k)))
+        def number(value: int) -> SSAValue:
+            return add(llvm.ConstantOp(IntegerAttr(value, i64), i64))
+
+        if self.over_range:
+            pointers, count = list(block.args[:2]), block.args[2]
+        else:
+            values = add(llvm.AllocaOp(number(slots), self.element))
+            pointers = [at(values, self.element, k) for k in range(slots)]
+            for value, slot in zip(block.args, pointers, strict=False):
+                ops.append(llvm.StoreOp(value, slot))
+            count = number(1)
+        args = add(llvm.AllocaOp(number(slots), ptr))
+        steps = add(llvm.AllocaOp(number(slots), i64))
+        dimensions = add(llvm.AllocaOp(number(1), i64))
+        ops.append(llvm.StoreOp(count, dimensions))
+        for k, pointer in enumerate(pointers):
+            ops.append(llvm.StoreOp(pointer, at(args, ptr, k)))
             step = 0 if self.scalar_rhs and k == 1 else size
-            step_value = add(llvm.ConstantOp(IntegerAttr(step, i64), i64))
-            ops.append(llvm.StoreOp(step_value, at(steps, i64, k)))
+            ops.append(llvm.StoreOp(number(step), at(steps, i64, k)))
         data = add(llvm.LoadOp(add(llvm.AddressOfOp(self.loop + UFUNC_DATA_SUFFIX, ptr)), ptr))
         ops.append(llvm.CallOp(self.loop, args, dimensions, steps, data))
-        result = add(llvm.LoadOp(at(values, self.element, self.arity), self.element))
-        ops.append(llvm.ReturnOp(result))
+        if self.over_range:
+            ops.append(llvm.ReturnOp())
+            output: Attribute = llvm.LLVMVoidType()
+        else:
+            ops.append(llvm.ReturnOp(add(llvm.LoadOp(pointers[-1], self.element))))
+            output = self.element
         block.add_ops(ops)
-        ftype = llvm.LLVMFunctionType([self.element] * self.arity, self.element)
-        return [llvm.FuncOp(self.name, ftype, body=Region(block))]
+        return llvm.FuncOp(self.name, llvm.LLVMFunctionType(inputs, output), body=Region(block))
 
     def declarations(self) -> list[Operation]:
-        """numpy's loop (bound at load time) and its data pointer, as external symbols."""
+        """numpy's loop (bound at load time) and its data pointer, as external symbols::
+
+        llvm.func @"numpy.ufunc.log1p.f64"(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+        llvm.mlir.global external @"numpy.ufunc.log1p.f64.data"() : !llvm.ptr
+        """
         ptr = llvm.LLVMPointerType()
         return [
             llvm.FuncOp(self.loop, llvm.LLVMFunctionType([ptr] * 4),
@@ -551,18 +571,29 @@ class UfuncHelper:
 @dataclass
 class UfuncToLLVM(RewritePattern):
     """``feature.ufunc "log1p"(%x) : (f64) -> f64`` ~> ``llvm.call
-    @"willump.ufunc.log1p.f64"(%x) : (f64) -> f64``, an internal helper that calls numpy's
-    loop on the one element (:class:`UfuncHelper`); records the helpers in ``helpers``, which
-    the pass defines afterwards."""
+    @"willump.ufunc.log1p.f64"(%x) : (f64) -> f64``; ``feature.ufunc_loop "log1p"
+    %x[%i] into %chunk count %m`` ~> ``llvm.getelementptr`` of ``%x[%i]`` + ``llvm.call
+    @"willump.ufunc_loop.log1p.f64"(%from, %chunk, %m)``: internal helpers that call numpy's
+    loop (:class:`UfuncHelper`), recorded in ``helpers``, which the pass defines afterwards.
+    Runs with the memref accesses (it needs ``%x``'s memref type)."""
 
     helpers: dict[str, UfuncHelper] = field(default_factory=dict)
 
     @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: feature.UfuncOp, rewriter: PatternRewriter, /) -> None:
-        typ = op.result.type
-        helper = UfuncHelper(op.function.data, typ, len(op.inputs), op.scalar_rhs is not None)
+    def match_and_rewrite(
+        self, op: feature.UfuncOp | feature.UfuncLoopOp, rewriter: PatternRewriter, /
+    ) -> None:
+        if isinstance(op, feature.UfuncOp):
+            typ = op.result.type
+            helper = UfuncHelper(op.function.data, typ, len(op.inputs), op.scalar_rhs is not None)
+            call = llvm.CallOp(helper.name, *op.inputs, return_type=typ)
+        else:
+            element = op.input.type.get_element_type()  # type: ignore[attr-defined]
+            helper = UfuncHelper(op.function.data, element, 1, over_range=True)
+            start = _element_pointer(op.input, [op.start], rewriter, op)
+            call = llvm.CallOp(helper.name, start, op.output, op.count)
         self.helpers.setdefault(helper.name, helper)
-        rewriter.replace_op(op, llvm.CallOp(helper.name, *op.inputs, return_type=typ))
+        rewriter.replace_op(op, call)
 
 
 # --------------------------------------------------------------------------------------
@@ -813,10 +844,12 @@ class ConvertToLLVMPass(ModulePass):
         ConvertScfToCf().apply(ctx, op)
         PatternRewriteWalker(WhileLowering()).rewrite_module(op)
         # Accesses first: they need the memref types that the other patterns erase.
-        PatternRewriteWalker(MemRefAccessToLLVM(), apply_recursively=False).rewrite_module(op)
+        ufuncs = UfuncToLLVM()
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([MemRefAccessToLLVM(), ufuncs]), apply_recursively=False
+        ).rewrite_module(op)
 
         libm = MathLibmToLLVM()
-        ufuncs = UfuncToLLVM()
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [
@@ -829,7 +862,6 @@ class ConvertToLLVMPass(ModulePass):
                     ArithCastToLLVM(),
                     MathIntrinsicToLLVM(),
                     libm,
-                    ufuncs,
                     MemRefGlobalToLLVM(),
                     MemRefAllocaToLLVM(),
                     MemRefCastToLLVM(),
@@ -847,7 +879,7 @@ class ConvertToLLVMPass(ModulePass):
                     llvm.FuncOp(callee, ftype, linkage=llvm.LinkageAttr("external"))
                 )
         for helper in ufuncs.helpers.values():
-            op.body.block.add_ops(helper.definition())
+            op.body.block.add_op(helper.definition())
             if SymbolTable.lookup_symbol(op, helper.loop) is None:
                 op.body.block.add_ops(helper.declarations())
         _check_lowered(op)

@@ -392,7 +392,7 @@ class KernelEmitter(
         if "check_finite" in op.attributes and op.input.type.get_element_type() in (f32, f64):
             self.check_finite(op, values)
         if name in UFUNC_LOOPS:  # numpy's own loop: its SIMD routines' bits, not libm's
-            return [self.ufunc(name, [self.convert(x, element)]) for x in values]
+            return [self.ufunc_of_row(name, self.convert(x, element)) for x in values]
         function = self.UNARY[name]  # f32: pipeline.FLOAT32_UNARY, in float32
         return [function(self, self.convert(x, element)) for x in values]
 

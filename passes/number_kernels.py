@@ -35,8 +35,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, func, llvm, math
-from xdsl.dialects.builtin import f32, f64, i64
+from xdsl.dialects import arith, func, llvm, math, memref, scf
+from xdsl.dialects.builtin import IndexType, f32, f64, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.abi import ErrorKind
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
 
 INT64_MIN = -(2**63)
+#: Rows of a column numpy's loop computes at a time for a row kernel (``ufunc_of_row``).
+UFUNC_CHUNK = 256
+index = IndexType()
 
 
 class NumberEmitter:
@@ -57,6 +60,45 @@ class NumberEmitter:
         """numpy's loop of ``function`` on the row's elements ``operands`` (``scalar_rhs``:
         the second is a scalar numpy broadcasts, which its loop reads with stride 0)."""
         return self.emit(feature.UfuncOp(function, operands, scalar_rhs))
+
+    def ufunc_of_row(self: KernelEmitter, function: str, x: SSAValue) -> SSAValue:
+        """numpy's loop of the one-operand ``function`` on the row's element ``x``.
+
+        When ``x`` is the row's value of an input column, the loop runs over a chunk of
+        :data:`UFUNC_CHUNK` rows of the column at a time, into a stack buffer the rows read
+        (``feature.ufunc_loop``, when the row leaves the chunk last computed); numpy's SIMD
+        loops on one element per call wait for the stack (a masked load of a value just
+        stored), at several times the cost. Other values: ``feature.ufunc`` on ``x`` alone."""
+        column = self.column_of_row(x)
+        if column is None:
+            return self.ufunc(function, [x])
+        assert isinstance(self.state.loop, scf.ForOp)
+        rows, row = self.state.loop.ub, self.state.row
+        zero, size = self.constant(0, index), self.constant(UFUNC_CHUNK, index)
+        chunk = self.stack_buffer(UFUNC_CHUNK, x.type)
+        first = self.stack_buffer(1, index)  # the chunk's first row; no row at first
+        self.state.entry.insert_op_before(memref.StoreOp.get(rows, first, [zero]),
+                                          self.state.loop)  # fmt: skip
+        offset = self.isub(row, self.load(first, zero))
+        stale = self.cmpi("uge", offset, size)  # unsigned: before the chunk too
+
+        def fill() -> None:
+            count = self.min_index(self.isub(rows, row), size)
+            self.emit(feature.UfuncLoopOp(function, column, row, chunk, count))
+            self.store(row, first, zero)
+
+        self.if_then(stale, fill)
+        return self.load(chunk, self.select(stale, zero, offset))
+
+    def column_of_row(self: KernelEmitter, x: SSAValue) -> SSAValue | None:
+        """The input buffer ``x`` is the row loop's load of at the row (a column, or a
+        matrix of one column: one value per row), if it is one."""
+        load = x.owner
+        if not isinstance(self.state.loop, scf.ForOp) or not isinstance(load, memref.LoadOp):
+            return None
+        if list(load.indices) != [self.state.row]:
+            return None
+        return load.memref if load.memref in self.state.input_args.values() else None
 
     def number_binary(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
                       b: SSAValue) -> SSAValue:  # fmt: skip
