@@ -43,8 +43,8 @@ def _frame() -> pd.DataFrame:
 
 
 FRAME = _frame()
-BATCHES = [FRAME, *(FRAME.iloc[start : start + rows] for start, rows in
-                    [(0, 1), (3, 7), (1, 255), (5, 256), (300, 257), (9000, 1), (17, 2049)])]  # fmt: skip
+RUNS = [(0, 1), (3, 7), (1, 255), (5, 256), (300, 257), (9000, 1), (17, 2049)]  # (start, rows)
+BATCHES = [FRAME, *(FRAME.iloc[start : start + rows] for start, rows in RUNS)]
 
 
 def _bits(value: Any) -> list[tuple[str, np.ndarray]]:
