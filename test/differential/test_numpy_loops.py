@@ -15,8 +15,12 @@ numpy's loops compute otherwise: the original runs).
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -171,3 +175,27 @@ def test_every_loop_is_numpys_own(dtype: str) -> None:
             want = ufunc(*operands)
         unsigned = f"u{element.itemsize}"
         assert np.array_equal(want.view(unsigned), got.view(unsigned)), function
+
+
+def test_a_pickled_pipeline_binds_the_loading_process_numpy(tmp_path: Any) -> None:
+    """Object code calls numpy's loops through symbols bound at load time: a pickled
+    pipeline loaded in a fresh process (no compiler run there) gives numpy's bits."""
+    compiled = _compiled(logged)
+    (tmp_path / "compiled.pkl").write_bytes(pickle.dumps(compiled))
+    FRAME.to_pickle(tmp_path / "frame.pkl")
+    with np.errstate(all="ignore"):
+        np.save(tmp_path / "want.npy", logged(FRAME).to_numpy())
+    child = (
+        "import pickle, sys, warnings, numpy as np, pandas as pd\n"
+        "warnings.simplefilter('ignore')\n"
+        "folder = sys.argv[1]\n"
+        "sys.path.insert(0, sys.argv[2])  # the function's module\n"
+        "compiled = pickle.loads(open(folder + '/compiled.pkl', 'rb').read())\n"
+        "got = compiled(pd.read_pickle(folder + '/frame.pkl')).to_numpy()\n"
+        "want = np.load(folder + '/want.npy')\n"
+        "print(int((got.view('u8') != want.view('u8')).sum()), compiled.library.cache_hit)\n"
+    )
+    here = str(Path(__file__).parent)
+    done = subprocess.run([sys.executable, "-c", child, str(tmp_path), here],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.stdout.split()[:1] == ["0"], done.stdout + done.stderr[-2000:]
