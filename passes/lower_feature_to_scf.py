@@ -81,6 +81,7 @@ from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow, WordTokens
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
+from willump_mlir.passes.ufunc_kernels import UfuncEmitter
 
 index = IndexType()
 
@@ -154,7 +155,7 @@ TINY_NORM = 10 * 2.0**-52
 
 class KernelEmitter(
     LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
-    NumberEmitter, KernelBuilder,
+    NumberEmitter, UfuncEmitter, KernelBuilder,
 ):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
@@ -392,7 +393,8 @@ class KernelEmitter(
         if "check_finite" in op.attributes and op.input.type.get_element_type() in (f32, f64):
             self.check_finite(op, values)
         if name in UFUNC_LOOPS:  # numpy's own loop: its SIMD routines' bits, not libm's
-            return [self.ufunc_of_row(name, self.convert(x, element)) for x in values]
+            return [self.ufunc_of_row(name, op.input, k, self.convert(x, element))
+                    for k, x in enumerate(values)]  # fmt: skip
         function = self.UNARY[name]  # f32: pipeline.FLOAT32_UNARY, in float32
         return [function(self, self.convert(x, element)) for x in values]
 

@@ -1,7 +1,7 @@
-"""The row code of numpy's division ufuncs, extrema, ``copysign`` and ``hypot``, and of
-numpy's own loops (``feature.ufunc``), for ``lower-feature-to-scf`` (``pipeline.binary``
-"floor_divide", "remainder", "fmod", "maximum", "minimum", "fmax", "fmin", "copysign",
-"hypot" of f64; the integer ones but ``maximum``/``minimum``).
+"""The row code of numpy's division ufuncs, extrema, ``copysign`` and ``hypot``, for
+``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder", "fmod",
+"maximum", "minimum", "fmax", "fmin", "copysign", "hypot" of f64; the integer ones but
+``maximum``/``minimum``).
 
 * floats: ``floor_divide`` and ``remainder`` follow numpy's ``npy_divmod`` step by step
   (``fmod``, then the remainder moved to the divisor's sign and the quotient snapped to
@@ -14,9 +14,8 @@ numpy's own loops (``feature.ufunc``), for ``lower-feature-to-scf`` (``pipeline.
   runtime runs the original function).
 * ``copysign`` of f64 (ints are converted first, as numpy does); ``hypot``: a ``func.call``
   of libm's ``hypot``, which numpy's loop calls (``npy_hypot``); MLIR's ``math`` has no such
-  op. The transcendental ufuncs (``abi.UFUNC_LOOPS``: ``np.log1p``, ``np.power``,
-  ``np.arctan2``...) are ``feature.ufunc``: numpy's own loop on the row's element, whose
-  SIMD routines the C library's do not reproduce bit for bit.
+  op. The transcendental ufuncs (``np.log1p``, ``np.power``, ``np.arctan2``...) are numpy's
+  own loops (``passes.ufunc_kernels``).
 * ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
   ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
   ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
@@ -35,70 +34,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xdsl.dialects import arith, func, llvm, math, memref, scf
-from xdsl.dialects.builtin import IndexType, f32, f64, i64
+from xdsl.dialects import arith, func, llvm, math
+from xdsl.dialects.builtin import f32, f64, i64
 from xdsl.ir import SSAValue
 
 from willump_mlir.abi import ErrorKind
-from willump_mlir.dialects import feature, pipeline
+from willump_mlir.dialects import pipeline
 
 if TYPE_CHECKING:
     from willump_mlir.passes.lower_feature_to_scf import KernelEmitter
 
 INT64_MIN = -(2**63)
-#: Rows of a column numpy's loop computes at a time for a row kernel (``ufunc_of_row``).
-UFUNC_CHUNK = 256
-index = IndexType()
 
 
 class NumberEmitter:
-    """numpy's division ufuncs, ``fmax``/``fmin``, ``copysign``, ``hypot`` and own loops;
-    mixed into ``KernelEmitter``."""
-
-    def ufunc(self: KernelEmitter, function: str, operands: list[SSAValue],
-              scalar_rhs: bool = False) -> SSAValue:  # fmt: skip
-        """numpy's loop of ``function`` on the row's elements ``operands`` (``scalar_rhs``:
-        the second is a scalar numpy broadcasts, which its loop reads with stride 0)."""
-        return self.emit(feature.UfuncOp(function, operands, scalar_rhs))
-
-    def ufunc_of_row(self: KernelEmitter, function: str, x: SSAValue) -> SSAValue:
-        """numpy's loop of the one-operand ``function`` on the row's element ``x``.
-
-        When ``x`` is the row's value of an input column, the loop runs over a chunk of
-        :data:`UFUNC_CHUNK` rows of the column at a time, into a stack buffer the rows read
-        (``feature.ufunc_loop``, when the row leaves the chunk last computed); numpy's SIMD
-        loops on one element per call wait for the stack (a masked load of a value just
-        stored), at several times the cost. Other values: ``feature.ufunc`` on ``x`` alone."""
-        column = self.column_of_row(x)
-        if column is None:
-            return self.ufunc(function, [x])
-        assert isinstance(self.state.loop, scf.ForOp)
-        rows, row = self.state.loop.ub, self.state.row
-        zero, size = self.constant(0, index), self.constant(UFUNC_CHUNK, index)
-        chunk = self.stack_buffer(UFUNC_CHUNK, x.type)
-        first = self.stack_buffer(1, index)  # the chunk's first row; no row at first
-        self.state.entry.insert_op_before(memref.StoreOp.get(rows, first, [zero]),
-                                          self.state.loop)  # fmt: skip
-        offset = self.isub(row, self.load(first, zero))
-        stale = self.cmpi("uge", offset, size)  # unsigned: before the chunk too
-
-        def fill() -> None:
-            count = self.min_index(self.isub(rows, row), size)
-            self.emit(feature.UfuncLoopOp(function, column, row, chunk, count))
-            self.store(row, first, zero)
-
-        self.if_then(stale, fill)
-        return self.load(chunk, self.select(stale, zero, offset))
-
-    def column_of_row(self: KernelEmitter, x: SSAValue) -> SSAValue | None:
-        """The input buffer ``x`` is the row loop's load of at the row (a column, or a
-        matrix of one column: one value per row), if it is one."""
-        load = x.owner
-        if not isinstance(self.state.loop, scf.ForOp) or not isinstance(load, memref.LoadOp):
-            return None
-        if list(load.indices) != [self.state.row]:
-            return None
-        return load.memref if load.memref in self.state.input_args.values() else None
+    """numpy's division ufuncs, ``fmax``/``fmin``, ``copysign`` and ``hypot``; mixed into
+    ``KernelEmitter``."""
 
     def number_binary(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
                       b: SSAValue) -> SSAValue:  # fmt: skip

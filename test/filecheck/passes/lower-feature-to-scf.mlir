@@ -729,6 +729,37 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>, %f: tensor<?x1xf32>) -
 
 // -----
 
+// A ufunc of exact arithmetic on columns (x * 0.5): the chunk's inputs are computed first,
+// row by row with the columns read again at each row, into a second stack buffer that
+// numpy's loop reads.
+
+func.func @ahead(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
+  %h = pipeline.constant 0.5 : f64
+  %m = pipeline.binary "mul" %x, %h : (tensor<?x1xf64>, f64) -> tensor<?x1xf64>
+  %l = pipeline.unary "log1p" %m : tensor<?x1xf64> -> tensor<?x1xf64>
+  func.return %l : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @ahead_stage0
+// CHECK-SAME:      (%[[N:[0-9]+]]: index, %{{[0-9]+}}: memref<?xi64>, %{{[0-9]+}}: memref<?xf64>, %[[X:[0-9]+]]: memref<?xf64>)
+// CHECK-DAG:     %[[C0:[0-9]+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[HALF:[0-9]+]] = arith.constant 5.000000e-01 : f64
+// CHECK-DAG:     %[[INPUTS:[0-9]+]] = memref.alloca() : memref<256xf64>
+// CHECK-DAG:     %[[CHUNK:[0-9]+]] = memref.alloca() : memref<256xf64>
+// CHECK:         scf.for %[[I:[0-9]+]] =
+// CHECK:           scf.if
+// CHECK-NEXT:        %{{[0-9]+}} = arith.subi %[[N]], %[[I]] : index
+// CHECK-NEXT:        %[[COUNT:[0-9]+]] = arith.minui
+// CHECK-NEXT:        scf.for %[[J:[0-9]+]] = %[[C0]] to %[[COUNT]]
+// CHECK-NEXT:          %[[ROW:[0-9]+]] = arith.addi %[[I]], %[[J]] : index
+// CHECK-NEXT:          %[[V:[0-9]+]] = memref.load %[[X]][%[[ROW]]] : memref<?xf64>
+// CHECK-NEXT:          %[[M:[0-9]+]] = arith.mulf %[[V]], %[[HALF]] : f64
+// CHECK-NEXT:          memref.store %[[M]], %[[INPUTS]][%[[J]]] : memref<256xf64>
+// CHECK-NEXT:        }
+// CHECK-NEXT:        feature.ufunc_loop "log1p" %[[INPUTS]][%[[C0]]] into %[[CHUNK]] count %[[COUNT]] : memref<256xf64>, memref<256xf64>
+
+// -----
+
 // FunctionTransformer(np.sqrt, validate=True): ``check_finite`` records NaN and infinity
 // in the input before the function runs (scikit-learn's check_array refuses both).
 
