@@ -81,7 +81,7 @@ from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow, WordTokens
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
-from willump_mlir.passes.ufunc_kernels import UfuncEmitter
+from willump_mlir.passes.ufunc_kernels import ChunkRead, UfuncEmitter
 
 index = IndexType()
 
@@ -171,6 +171,8 @@ class KernelEmitter(
         self.lowered_early: set[Operation] = set()
         #: char_wb ``count_terms`` ops whose word loop lists a word op's tokens
         self.word_tokens: dict[Operation, WordTokens] = {}
+        #: values rows read from a chunk numpy's loop filled (``ufunc_kernels``)
+        self.chunk_reads: dict[SSAValue, ChunkRead] = {}
         #: (block, value) pairs already tested for infinity in that block: a value recorded
         #: there is finite or NaN in every row whose results the runtime keeps
         self.not_infinite: set[tuple[Block, SSAValue]] = set()

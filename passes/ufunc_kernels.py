@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import IndexType
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from willump_mlir.dialects import feature, pipeline
 
@@ -57,8 +57,23 @@ class Ahead:
     ops: list[Operation] = field(default_factory=list)  # lowered again, in order
 
 
+@dataclass(frozen=True)
+class ChunkRead:
+    """A row's value read from a chunk: the block that fills the chunk, the chunk, the
+    rows the fill computes and the row's position in it. A ufunc of that value runs its loop
+    on the whole chunk in the same fill (``np.arccos(np.sin(x))``)."""
+
+    fill: Block
+    chunk: SSAValue
+    count: SSAValue
+    position: SSAValue
+
+
 class UfuncEmitter:
-    """numpy's own loops on row values; mixed into ``KernelEmitter``."""
+    """numpy's own loops on row values; mixed into ``KernelEmitter``, which keeps the values
+    read from chunks (``chunk_reads``)."""
+
+    chunk_reads: dict[SSAValue, ChunkRead]
 
     def ufunc(self: KernelEmitter, function: str, operands: list[SSAValue],
               scalar_rhs: bool = False) -> SSAValue:  # fmt: skip
@@ -74,6 +89,16 @@ class UfuncEmitter:
         chunk's inputs can be read or computed ahead (module doc), else ``x`` alone."""
         if not isinstance(self.state.loop, scf.ForOp):
             return self.ufunc(function, [x])
+        read = self.chunk_reads.get(x)
+        if read is not None:  # another chunked ufunc's value: its chunk, in the same fill
+            chunk = self.stack_buffer(UFUNC_CHUNK, x.type)
+            loop = feature.UfuncLoopOp(function, read.chunk, self.constant(0, index), chunk,
+                                       read.count)  # fmt: skip
+            assert read.fill.last_op is not None
+            read.fill.insert_op_before(loop, read.fill.last_op)
+            value = self.load(chunk, read.position)
+            self.chunk_reads[value] = ChunkRead(read.fill, chunk, read.count, read.position)
+            return value
         column = self.column_of_row(x)
         if column is not None:
             return self.chunked(x.type, lambda row, count, chunk: self.emit(
@@ -113,12 +138,19 @@ class UfuncEmitter:
         offset = self.isub(row, self.load(first, zero))
         stale = self.cmpi("uge", offset, size)  # unsigned: before the chunk too
 
+        filled: list[tuple[Block, SSAValue]] = []
+
         def refill() -> None:
-            fill(row, self.min_index(self.isub(rows, row), size), chunk)
+            count = self.min_index(self.isub(rows, row), size)
+            fill(row, count, chunk)
             self.store(row, first, zero)
+            filled.append((self.builder.insertion_point.block, count))
 
         self.if_then(stale, refill)
-        return self.load(chunk, self.select(stale, zero, offset))
+        position = self.select(stale, zero, offset)
+        value = self.load(chunk, position)
+        self.chunk_reads[value] = ChunkRead(filled[0][0], chunk, filled[0][1], position)
+        return value
 
     def column_of_row(self: KernelEmitter, x: SSAValue) -> SSAValue | None:
         """The input buffer ``x`` is the row loop's load of at the row (a column, or a

@@ -677,8 +677,9 @@ func.func @hypot_of(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> tensor<?x1xf64>
 
 // numpy's trigonometric, hyperbolic and logarithmic ufuncs are numpy's own loops, f64 and
 // f32 alike: of an input column, over a chunk of 256 rows into a stack buffer when the row
-// leaves the chunk last computed (feature.ufunc_loop), of other values one element at a time
-// (feature.ufunc); rint is round-half-to-even, and trunc of an int64 is the value itself.
+// leaves the chunk last computed (feature.ufunc_loop), a ufunc of such a value over that
+// chunk in the same fill; rint is round-half-to-even, and trunc of an int64 is the value
+// itself.
 
 func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>, %f: tensor<?x1xf32>) -> (tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xf32>) {
   %s = pipeline.unary "sin" %x : tensor<?x1xf64> -> tensor<?x1xf64>
@@ -699,6 +700,7 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>, %f: tensor<?x1xf32>) -
 // CHECK:         %[[CHUNK:[0-9]+]] = memref.alloca() : memref<256xf64>
 // CHECK-NEXT:    %[[FIRST:[0-9]+]] = memref.alloca() : memref<1xindex>
 // CHECK-NEXT:    memref.store %[[N]], %[[FIRST]][%[[C0]]] : memref<1xindex>
+// CHECK-NEXT:    %[[ACOS:[0-9]+]] = memref.alloca() : memref<256xf64>
 // CHECK:         scf.for %[[I:[0-9]+]] =
 // CHECK:           %[[AT:[0-9]+]] = memref.load %[[FIRST]][%[[C0]]] : memref<1xindex>
 // CHECK-NEXT:      %[[OFFSET:[0-9]+]] = arith.subi %[[I]], %[[AT]] : index
@@ -708,23 +710,22 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>, %f: tensor<?x1xf32>) -
 // CHECK-NEXT:        %[[COUNT:[0-9]+]] = arith.minui %[[LEFT]], %[[SIZE]] : index
 // CHECK-NEXT:        feature.ufunc_loop "sin" %[[X]][%[[I]]] into %[[CHUNK]] count %[[COUNT]] : memref<?xf64>, memref<256xf64>
 // CHECK-NEXT:        memref.store %[[I]], %[[FIRST]][%[[C0]]] : memref<1xindex>
+// CHECK-NEXT:        feature.ufunc_loop "arccos" %[[CHUNK]][%[[C0]]] into %[[ACOS]] count %[[COUNT]] : memref<256xf64>, memref<256xf64>
+// CHECK-NEXT:        feature.ufunc_loop "arcsinh" %[[ACOS]][%[[C0]]] into %{{[0-9]+}} count %[[COUNT]]
+// CHECK-NEXT:        feature.ufunc_loop "log10"
+// CHECK-NEXT:        feature.ufunc_loop "cbrt" %{{[0-9]+}}[%[[C0]]] into %[[CBRT:[0-9]+]] count %[[COUNT]]
 // CHECK-NEXT:      }
 // CHECK-NEXT:      %[[K:[0-9]+]] = arith.select %[[STALE]], %[[C0]], %[[OFFSET]] : index
-// CHECK-NEXT:      [[S:%[0-9]+]] = memref.load %[[CHUNK]][%[[K]]] : memref<256xf64>
-// CHECK-NEXT:      [[A:%[0-9]+]] = feature.ufunc "arccos"([[S]]) : (f64) -> f64
-// CHECK-NEXT:      [[H:%[0-9]+]] = feature.ufunc "arcsinh"([[A]]) : (f64) -> f64
-// CHECK-NEXT:      [[L:%[0-9]+]] = feature.ufunc "log10"([[H]]) : (f64) -> f64
-// CHECK-NEXT:      [[C:%[0-9]+]] = feature.ufunc "cbrt"([[L]]) : (f64) -> f64
-// CHECK-NEXT:      [[R:%[0-9]+]] = math.roundeven [[C]] : f64
+// CHECK:           %[[C:[0-9]+]] = memref.load %[[CBRT]][%[[K]]] : memref<256xf64>
+// CHECK-NEXT:      %[[R:[0-9]+]] = math.roundeven %[[C]] : f64
 // CHECK-NOT:       math.trunc
 // CHECK:           feature.ufunc_loop "exp" %[[F]][%[[I]]] into %{{[0-9]+}} count %{{[0-9]+}} : memref<?xf32>, memref<256xf32>
+// CHECK:           memref.store %[[R]]
 
 // LLVM-LABEL: define void @"math_stage0"
 // LLVM:         call ccc void @"willump.ufunc_loop.sin.f64"
-// LLVM:         call ccc double @"willump.ufunc.arccos.f64"
-// LLVM:         call ccc double @"willump.ufunc.arcsinh.f64"
-// LLVM:         call ccc double @"willump.ufunc.log10.f64"
-// LLVM:         call ccc double @"willump.ufunc.cbrt.f64"
+// LLVM:         call ccc void @"willump.ufunc_loop.arccos.f64"
+// LLVM:         call ccc void @"willump.ufunc_loop.cbrt.f64"
 // LLVM:         call double @"llvm.roundeven.f64"
 
 // -----
