@@ -55,6 +55,7 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_attr_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     result_def,
@@ -1975,13 +1976,17 @@ class UfuncOp(IRDLOperation):
 
 @irdl_op_definition
 class UfuncLoopOp(IRDLOperation):
-    """numpy's own inner loop of the one-operand ufunc ``function`` (as ``feature.ufunc``)
-    over ``count`` consecutive elements of ``input`` from ``start``, into ``output`` from its
-    first element: what a row kernel computes a chunk of a column with before the rows read
-    it (numpy's SIMD loop at its own speed, where one element per call stalls on the stack).
+    """numpy's own inner loop of ufunc ``function`` (as ``feature.ufunc``) over ``count``
+    consecutive elements of ``input`` from ``start``, into ``output`` from its first element;
+    a two-operand ufunc's second operand is the ``scalar`` (the first element of a buffer),
+    read with stride 0 as numpy reads a broadcast scalar. What a row kernel computes a chunk
+    of rows with before the rows read it (numpy's SIMD loop at its own speed, where one
+    element per call stalls on the stack).
 
     ```mlir
     feature.ufunc_loop "log1p" %x[%i] into %chunk count %m : memref<?xf64>, memref<256xf64>
+    feature.ufunc_loop "power" %x[%i] scalar %e : memref<1xf64> into %chunk count %m
+        : memref<?xf64>, memref<256xf64>
     ```
     """
 
@@ -1989,27 +1994,33 @@ class UfuncLoopOp(IRDLOperation):
     function = prop_def(StringAttr)
     input = operand_def(MemRefType)
     start = operand_def(IndexType)
+    scalar = opt_operand_def(MemRefType)
     output = operand_def(MemRefType)
     count = operand_def(IndexType)
     assembly_format = (
-        "$function $input `[` $start `]` `into` $output `count` $count attr-dict `:` "
-        "type($input) `,` type($output)"
+        "$function $input `[` $start `]` (`scalar` $scalar^ `:` type($scalar))? `into` $output "
+        "`count` $count attr-dict `:` type($input) `,` type($output)"
     )
 
     def __init__(self, function: str, input: SSAValue, start: SSAValue, output: SSAValue,
-                 count: SSAValue):  # fmt: skip
-        super().__init__(operands=[input, start, output, count],
+                 count: SSAValue, scalar: SSAValue | None = None):  # fmt: skip
+        super().__init__(operands=[input, start, [scalar] if scalar else [], output, count],
                          properties={"function": StringAttr(function)})  # fmt: skip
 
     def verify_(self) -> None:
         function = self.function.data
-        if function not in UFUNC_LOOPS or getattr(np, function).nin != 1:
-            raise VerifyException(f"{function!r} is not a one-operand ufunc with a numpy loop")
+        if function not in UFUNC_LOOPS:
+            raise VerifyException(f"{function!r} is not a ufunc with a numpy loop")
+        arity = 1 + (self.scalar is not None)
+        if getattr(np, function).nin != arity:
+            raise VerifyException(f"{function} takes {getattr(np, function).nin} operand(s), "
+                                  f"got {arity}")  # fmt: skip
         element = self.input.type.get_element_type()  # type: ignore[attr-defined]
         if element not in (f64, f32):
             raise VerifyException(f"the input must hold f64 or f32 values, got {element}")
-        if self.output.type.get_element_type() != element:  # type: ignore[attr-defined]
-            raise VerifyException("the output must hold the input's element type")
+        for buffer in (self.output, self.scalar):
+            if buffer is not None and buffer.type.get_element_type() != element:  # type: ignore[attr-defined]
+                raise VerifyException("every buffer must hold the input's element type")
 
 
 # endregion

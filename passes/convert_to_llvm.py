@@ -505,13 +505,15 @@ class UfuncHelper:
         }
         llvm.func internal @"willump.ufunc_loop.log1p.f64"(%in: !llvm.ptr, %out: !llvm.ptr,
                                                          %count: i64)   (args {%in, %out})
+        llvm.func internal @"willump.ufunc_loop.power.f64.scalar_rhs"(%in, %scalar, %out,
+                                                         %count)   (steps {8, 0, 8})
         """
         ptr = llvm.LLVMPointerType()
         size = 8 if isinstance(self.element, Float64Type) else 4
         slots = self.arity + 1
         if self.over_range:
-            block = Block(arg_types=[ptr, ptr, i64])
-            inputs: list[Attribute] = [ptr, ptr, i64]
+            inputs: list[Attribute] = [ptr] * slots + [i64]
+            block = Block(arg_types=inputs)
         else:
             block = Block(arg_types=[self.element] * self.arity)
             inputs = [self.element] * self.arity
@@ -528,7 +530,7 @@ class UfuncHelper:
             return add(llvm.ConstantOp(IntegerAttr(value, i64), i64))
 
         if self.over_range:
-            pointers, count = list(block.args[:2]), block.args[2]
+            pointers, count = list(block.args[:slots]), block.args[slots]
         else:
             values = add(llvm.AllocaOp(number(slots), self.element))
             pointers = [at(values, self.element, k) for k in range(slots)]
@@ -573,8 +575,10 @@ class UfuncToLLVM(RewritePattern):
     """``feature.ufunc "log1p"(%x) : (f64) -> f64`` ~> ``llvm.call
     @"willump.ufunc.log1p.f64"(%x) : (f64) -> f64``; ``feature.ufunc_loop "log1p"
     %x[%i] into %chunk count %m`` ~> ``llvm.getelementptr`` of ``%x[%i]`` + ``llvm.call
-    @"willump.ufunc_loop.log1p.f64"(%from, %chunk, %m)``: internal helpers that call numpy's
-    loop (:class:`UfuncHelper`), recorded in ``helpers``, which the pass defines afterwards.
+    @"willump.ufunc_loop.log1p.f64"(%from, %chunk, %m)`` (with a ``scalar``: ``(%from,
+    %scalar, %chunk, %m)``, a helper named ``....scalar_rhs``): internal helpers that call
+    numpy's loop (:class:`UfuncHelper`), recorded in ``helpers``, which the pass defines
+    afterwards.
     Runs with the memref accesses (it needs ``%x``'s memref type)."""
 
     helpers: dict[str, UfuncHelper] = field(default_factory=dict)
@@ -589,9 +593,11 @@ class UfuncToLLVM(RewritePattern):
             call = llvm.CallOp(helper.name, *op.inputs, return_type=typ)
         else:
             element = op.input.type.get_element_type()  # type: ignore[attr-defined]
-            helper = UfuncHelper(op.function.data, element, 1, over_range=True)
+            scalars = [op.scalar] if op.scalar is not None else []
+            helper = UfuncHelper(op.function.data, element, 1 + len(scalars), bool(scalars),
+                                 over_range=True)  # fmt: skip
             start = _element_pointer(op.input, [op.start], rewriter, op)
-            call = llvm.CallOp(helper.name, start, op.output, op.count)
+            call = llvm.CallOp(helper.name, start, *scalars, op.output, op.count)
         self.helpers.setdefault(helper.name, helper)
         rewriter.replace_op(op, call)
 

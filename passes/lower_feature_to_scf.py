@@ -451,8 +451,9 @@ class KernelEmitter(
                 return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
         if name in UFUNC_LOOPS:  # power, arctan2: numpy's own loop (a scalar: stride 0)
-            scalar_rhs = not isinstance(op.rhs.type, TensorType)
-            return [self.ufunc(name, [a, b], scalar_rhs) for a, b in pairs]
+            if not isinstance(op.rhs.type, TensorType):  # a chunk of rows at a time
+                return [self.ufunc_of_row(name, op.lhs, k, a, b) for k, (a, b) in enumerate(pairs)]
+            return [self.ufunc(name, [a, b]) for a, b in pairs]
         table = self.INTEGER_BINARY if element == i64 else self.BINARY  # f32: FLOAT32_BINARY
         if name not in table:  # division ufuncs, extrema... (passes.number_kernels)
             return [self.number_binary(op, a, b) for a, b in pairs]

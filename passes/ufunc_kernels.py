@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import IndexType
 from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.rewriter import InsertPoint
 
 from willump_mlir.dialects import feature, pipeline
 
@@ -82,18 +83,24 @@ class UfuncEmitter:
         return self.emit(feature.UfuncOp(function, operands, scalar_rhs))
 
     def ufunc_of_row(
-        self: KernelEmitter, function: str, source: SSAValue, k: int, x: SSAValue
-    ) -> SSAValue:
-        """numpy's loop of the one-operand ``function`` on ``x``, element ``k`` of the row
-        of ``source`` (converted to the loop's type): a chunk of rows at a time where the
-        chunk's inputs can be read or computed ahead (module doc), else ``x`` alone."""
+        self: KernelEmitter, function: str, source: SSAValue, k: int, x: SSAValue,
+        scalar: SSAValue | None = None,
+    ) -> SSAValue:  # fmt: skip
+        """numpy's loop of ``function`` on ``x``, element ``k`` of the row of ``source``
+        (converted to the loop's type), and ``scalar`` for a two-operand ufunc (the same in
+        every row): a chunk of rows at a time where the chunk's inputs can be read or
+        computed ahead (module doc), else ``x`` alone."""
+        operands = [x] if scalar is None else [x, scalar]
         if not isinstance(self.state.loop, scf.ForOp):
-            return self.ufunc(function, [x])
+            return self.ufunc(function, operands, scalar is not None)
         read = self.chunk_reads.get(x)
-        if read is not None:  # another chunked ufunc's value: its chunk, in the same fill
+        if read is not None and (scalar is None or isinstance(scalar.owner, arith.ConstantOp)):
+            # another chunked ufunc's value: its chunk, in the same fill (a constant scalar
+            # is defined before the row loop, so before that fill)
             chunk = self.stack_buffer(UFUNC_CHUNK, x.type)
+            slot = self.scalar_slot(scalar, InsertPoint.before(self.state.loop))
             loop = feature.UfuncLoopOp(function, read.chunk, self.constant(0, index), chunk,
-                                       read.count)  # fmt: skip
+                                       read.count, slot)  # fmt: skip
             assert read.fill.last_op is not None
             read.fill.insert_op_before(loop, read.fill.last_op)
             value = self.load(chunk, read.position)
@@ -102,10 +109,11 @@ class UfuncEmitter:
         column = self.column_of_row(x)
         if column is not None:
             return self.chunked(x.type, lambda row, count, chunk: self.emit(
-                feature.UfuncLoopOp(function, column, row, chunk, count)))  # fmt: skip
+                feature.UfuncLoopOp(function, column, row, chunk, count,
+                                    self.scalar_slot(scalar))))  # fmt: skip
         ahead = self.computed_ahead(source)
         if ahead is None:
-            return self.ufunc(function, [x])
+            return self.ufunc(function, operands, scalar is not None)
         inputs = self.stack_buffer(UFUNC_CHUNK, x.type)
         zero = self.constant(0, index)
 
@@ -116,9 +124,25 @@ class UfuncEmitter:
                 return []
 
             self.for_range(zero, count, [], compute)
-            self.emit(feature.UfuncLoopOp(function, inputs, zero, chunk, count))
+            slot = self.scalar_slot(scalar)
+            self.emit(feature.UfuncLoopOp(function, inputs, zero, chunk, count, slot))
 
         return self.chunked(x.type, fill)
+
+    def scalar_slot(
+        self: KernelEmitter, scalar: SSAValue | None, where: InsertPoint | None = None
+    ) -> SSAValue | None:
+        """A one-value stack buffer holding ``scalar`` (stored at ``where``, by default
+        here), which numpy's loop reads with stride 0; None for no scalar."""
+        if scalar is None:
+            return None
+        slot = self.stack_buffer(1, scalar.type)
+        store = memref.StoreOp.get(scalar, slot, [self.constant(0, index)])
+        if where is None:
+            self.emit(store)
+        else:
+            self.builder.insert(store, where)
+        return slot
 
     def chunked(
         self: KernelEmitter,

@@ -165,6 +165,10 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // CHECK-NEXT:     %uchunk = llvm.alloca %[[SIZE]] x f32 {{.*}} : (i64) -> !llvm.ptr
 // CHECK-NEXT:     %[[FROM:.*]] = llvm.getelementptr inbounds %ucol[%ui] : (!llvm.ptr, i64) -> !llvm.ptr, f32
 // CHECK-NEXT:     llvm.call @willump.ufunc_loop.exp.f32(%[[FROM]], %uchunk, %um) : (!llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK-NEXT:     %[[ONE:.*]] = llvm.mlir.constant(1) : i64
+// CHECK-NEXT:     %uscalar = llvm.alloca %[[ONE]] x f32 {{.*}} : (i64) -> !llvm.ptr
+// CHECK-NEXT:     %[[FROM2:.*]] = llvm.getelementptr inbounds %ucol[%ui] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:     llvm.call @willump.ufunc_loop.power.f32.scalar_rhs(%[[FROM2]], %uscalar, %uchunk, %um) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> ()
 // CHECK-NEXT:     llvm.return %up : f64
 // CHECK-NEXT:   }
 // CHECK-NEXT:   llvm.func @log1p(f64) -> f64
@@ -195,6 +199,13 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // CHECK-NEXT:   }
 // CHECK-NEXT:   llvm.func @numpy.ufunc.exp.f32(
 // CHECK-NEXT:   llvm.mlir.global external @numpy.ufunc.exp.f32.data()
+// CHECK-NEXT:   llvm.func internal @willump.ufunc_loop.power.f32.scalar_rhs(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64) {
+// CHECK:          %[[ZERO32:.*]] = llvm.mlir.constant(0) : i64
+// CHECK-NEXT:     %[[STEP32:.*]] = llvm.getelementptr inbounds %{{.*}}[1] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK-NEXT:     llvm.store %[[ZERO32]], %[[STEP32]] : i64, !llvm.ptr
+// CHECK:          llvm.call @numpy.ufunc.power.f32(
+// CHECK:        llvm.func @numpy.ufunc.power.f32(
+// CHECK-NEXT:   llvm.mlir.global external @numpy.ufunc.power.f32.data()
 // CHECK-NEXT: }
 
 // numpy's own loops: feature.ufunc calls an internal helper that calls numpy's loop (an
@@ -207,6 +218,8 @@ func.func @ufuncs(%ux: f64, %ue: f64, %ucol: memref<?xf32>, %ui: index, %um: ind
   %up = feature.ufunc "power"(%uz, %ue) scalar_rhs : (f64, f64) -> f64
   %uchunk = memref.alloca() : memref<256xf32>
   feature.ufunc_loop "exp" %ucol[%ui] into %uchunk count %um : memref<?xf32>, memref<256xf32>
+  %uscalar = memref.alloca() : memref<1xf32>
+  feature.ufunc_loop "power" %ucol[%ui] scalar %uscalar : memref<1xf32> into %uchunk count %um : memref<?xf32>, memref<256xf32>
   func.return %up : f64
 }
 

@@ -430,11 +430,11 @@
 %col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf32>)
 feature.ufunc_loop "exp" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf32>
 
-// CHECK: the output must hold the input's element type
+// CHECK: every buffer must hold the input's element type
 
 // -----
 
 %col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf64>)
 feature.ufunc_loop "power" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf64>
 
-// CHECK: 'power' is not a one-operand ufunc with a numpy loop
+// CHECK: power takes 2 operand(s), got 1
