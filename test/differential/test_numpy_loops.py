@@ -126,11 +126,21 @@ def angles(df):
     })  # fmt: skip
 
 
-@pytest.mark.parametrize("fn", [powers, angles], ids=lambda fn: fn.__name__)
+def chained(df):
+    return pd.DataFrame({
+        "arccos_sin": np.arccos(np.sin(df["x"])), "sin_squared": np.sin(df["x"]) ** 2.0,
+        "powered_by_mean": np.exp(df["x"] * 0.01) ** df["y"].mean(),
+        "ahead": np.log1p(np.abs(df["x"]) * 0.5 + np.sqrt(np.abs(df["y"]))),
+        "angle_of_scaled": np.arctan2(df["k"] / 8, -0.0),
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [powers, angles, chained], ids=lambda fn: fn.__name__)
 def test_binary_ufunc_is_numpys_bit_for_bit(fn: Callable[..., Any]) -> None:
     """``np.power`` (of two columns, a column and a scalar, which numpy's loop reads with
     stride 0 and squares for 2.0, a scalar and a column, ints) and ``np.arctan2``, in
-    float64 and float32: numpy's bits, natively."""
+    float64 and float32, and ufuncs of ufuncs, of a batch's mean and of arithmetic on
+    columns (computed a chunk of rows ahead): numpy's bits, natively."""
     compiled = _compiled(fn)
     for batch in BATCHES:
         _same_bits(fn, compiled, batch)
