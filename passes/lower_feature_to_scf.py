@@ -450,6 +450,8 @@ class KernelEmitter(
             if element == i64:
                 return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
+        if name == "power" and pipeline.libm_power(op):  # numpy's scalar math: C's pow
+            return [self.emit(math.PowFOp(a, b)) for a, b in pairs]
         if name in UFUNC_LOOPS:  # power, arctan2: numpy's own loop (a scalar: stride 0)
             if not isinstance(op.rhs.type, TensorType):  # a chunk of rows at a time
                 return [self.ufunc_of_row(name, op.lhs, k, a, b) for k, (a, b) in enumerate(pairs)]

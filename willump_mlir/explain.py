@@ -281,7 +281,7 @@ def explain(compiled: NativeProgram) -> str:
         lines.append(
             f"  - numpy's own loops of {', '.join(compiled.ufunc_loops)}, bound when the code "
             "loads (this process's numpy: on an AVX-512 CPU its SIMD routines, whose last bit "
-            "the C library's functions do not give), bit for bit np's; a column's rows a chunk "
+            "the C library's functions do not give), bit for bit numpy's; a column's rows a chunk "
             "at a time"
         )
     lines += ["", "Runs in Python:"]

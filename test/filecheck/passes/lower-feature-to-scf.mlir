@@ -761,6 +761,27 @@ func.func @ahead(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
 
 // -----
 
+// np.power of columns is numpy's loop (one element at a time: two columns); a row
+// function's power (scalar_math) and a power of two scalars are numpy's scalar arithmetic,
+// the C library's pow.
+
+func.func @powers(%x: tensor<?x1xf64>, %y: tensor<?x1xf64>) -> (tensor<?x1xf64>, tensor<?x1xf64>, f64) {
+  %c = pipeline.take_column %x [0] : tensor<?x1xf64> -> tensor<?xf64>
+  %s = pipeline.reduce "mean" %c : tensor<?xf64> -> f64
+  %p = pipeline.binary "power" %x, %y : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %r = pipeline.binary "power" %x, %y scalar_math : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %t = pipeline.binary "power" %s, %s : (f64, f64) -> f64
+  func.return %p, %r, %t : tensor<?x1xf64>, tensor<?x1xf64>, f64
+}
+
+// CHECK-LABEL: func.func @powers_stage0
+// CHECK:         feature.ufunc "power"({{%[0-9]+}}, {{%[0-9]+}}) : (f64, f64) -> f64
+// CHECK-NEXT:    math.powf {{%[0-9]+}}, {{%[0-9]+}} : f64
+// CHECK-NOT:     feature.ufunc
+// CHECK:         math.powf
+
+// -----
+
 // FunctionTransformer(np.sqrt, validate=True): ``check_finite`` records NaN and infinity
 // in the input before the function runs (scikit-learn's check_array refuses both).
 

@@ -514,3 +514,10 @@
 %w = pipeline.wrap_int %x bits 32 : tensor<?xf64> -> tensor<?xf64>
 
 // CHECK: input must be a batch of i64
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf64>
+%y = pipeline.binary "add" %x, %x scalar_math : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK: scalar_math is a power's
