@@ -1978,15 +1978,17 @@ class UfuncOp(IRDLOperation):
 class UfuncLoopOp(IRDLOperation):
     """numpy's own inner loop of ufunc ``function`` (as ``feature.ufunc``) over ``count``
     consecutive elements of ``input`` from ``start``, into ``output`` from its first element;
-    a two-operand ufunc's second operand is the ``scalar`` (the first element of a buffer),
-    read with stride 0 as numpy reads a broadcast scalar. What a row kernel computes a chunk
-    of rows with before the rows read it (numpy's SIMD loop at its own speed, where one
-    element per call stalls on the stack).
+    a two-operand ufunc's second operand is the elements of ``second`` from its first, or
+    with ``scalar`` its first element, read with stride 0 as numpy reads a broadcast scalar.
+    What a row kernel computes a chunk of rows with before the rows read it (numpy's SIMD
+    loop at its own speed, where one element per call stalls on the stack).
 
     ```mlir
     feature.ufunc_loop "log1p" %x[%i] into %chunk count %m : memref<?xf64>, memref<256xf64>
-    feature.ufunc_loop "power" %x[%i] scalar %e : memref<1xf64> into %chunk count %m
+    feature.ufunc_loop "power" %x[%i] with %e : memref<1xf64> scalar into %chunk count %m
         : memref<?xf64>, memref<256xf64>
+    feature.ufunc_loop "arctan2" %a[%c0] with %b : memref<256xf64> into %chunk count %m
+        : memref<256xf64>, memref<256xf64>
     ```
     """
 
@@ -1994,31 +1996,39 @@ class UfuncLoopOp(IRDLOperation):
     function = prop_def(StringAttr)
     input = operand_def(MemRefType)
     start = operand_def(IndexType)
-    scalar = opt_operand_def(MemRefType)
+    second = opt_operand_def(MemRefType)
     output = operand_def(MemRefType)
     count = operand_def(IndexType)
+    scalar = opt_prop_def(UnitAttr)
     assembly_format = (
-        "$function $input `[` $start `]` (`scalar` $scalar^ `:` type($scalar))? `into` $output "
-        "`count` $count attr-dict `:` type($input) `,` type($output)"
+        "$function $input `[` $start `]` (`with` $second^ `:` type($second))? "
+        "(`scalar` $scalar^)? `into` $output `count` $count attr-dict `:` type($input) `,` "
+        "type($output)"
     )
 
     def __init__(self, function: str, input: SSAValue, start: SSAValue, output: SSAValue,
-                 count: SSAValue, scalar: SSAValue | None = None):  # fmt: skip
-        super().__init__(operands=[input, start, [scalar] if scalar else [], output, count],
-                         properties={"function": StringAttr(function)})  # fmt: skip
+                 count: SSAValue, second: SSAValue | None = None,
+                 scalar: bool = False):  # fmt: skip
+        super().__init__(
+            operands=[input, start, [second] if second else [], output, count],
+            properties={"function": StringAttr(function)}
+            | ({"scalar": UnitAttr()} if scalar else {}),
+        )
 
     def verify_(self) -> None:
         function = self.function.data
         if function not in UFUNC_LOOPS:
             raise VerifyException(f"{function!r} is not a ufunc with a numpy loop")
-        arity = 1 + (self.scalar is not None)
+        arity = 1 + (self.second is not None)
         if getattr(np, function).nin != arity:
             raise VerifyException(f"{function} takes {getattr(np, function).nin} operand(s), "
                                   f"got {arity}")  # fmt: skip
+        if self.scalar is not None and self.second is None:
+            raise VerifyException("scalar needs a second operand")
         element = self.input.type.get_element_type()  # type: ignore[attr-defined]
         if element not in (f64, f32):
             raise VerifyException(f"the input must hold f64 or f32 values, got {element}")
-        for buffer in (self.output, self.scalar):
+        for buffer in (self.output, self.second):
             if buffer is not None and buffer.type.get_element_type() != element:  # type: ignore[attr-defined]
                 raise VerifyException("every buffer must hold the input's element type")
 

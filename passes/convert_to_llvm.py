@@ -575,8 +575,9 @@ class UfuncToLLVM(RewritePattern):
     """``feature.ufunc "log1p"(%x) : (f64) -> f64`` ~> ``llvm.call
     @"willump.ufunc.log1p.f64"(%x) : (f64) -> f64``; ``feature.ufunc_loop "log1p"
     %x[%i] into %chunk count %m`` ~> ``llvm.getelementptr`` of ``%x[%i]`` + ``llvm.call
-    @"willump.ufunc_loop.log1p.f64"(%from, %chunk, %m)`` (with a ``scalar``: ``(%from,
-    %scalar, %chunk, %m)``, a helper named ``....scalar_rhs``): internal helpers that call
+    @"willump.ufunc_loop.log1p.f64"(%from, %chunk, %m)`` (with a ``second`` operand:
+    ``(%from, %second, %chunk, %m)``, a ``scalar`` one's helper named ``....scalar_rhs``):
+    internal helpers that call
     numpy's loop (:class:`UfuncHelper`), recorded in ``helpers``, which the pass defines
     afterwards.
     Runs with the memref accesses (it needs ``%x``'s memref type)."""
@@ -593,11 +594,11 @@ class UfuncToLLVM(RewritePattern):
             call = llvm.CallOp(helper.name, *op.inputs, return_type=typ)
         else:
             element = op.input.type.get_element_type()  # type: ignore[attr-defined]
-            scalars = [op.scalar] if op.scalar is not None else []
-            helper = UfuncHelper(op.function.data, element, 1 + len(scalars), bool(scalars),
-                                 over_range=True)  # fmt: skip
+            seconds = [op.second] if op.second is not None else []
+            helper = UfuncHelper(op.function.data, element, 1 + len(seconds),
+                                 op.scalar is not None, over_range=True)  # fmt: skip
             start = _element_pointer(op.input, [op.start], rewriter, op)
-            call = llvm.CallOp(helper.name, start, *scalars, op.output, op.count)
+            call = llvm.CallOp(helper.name, start, *seconds, op.output, op.count)
         self.helpers.setdefault(helper.name, helper)
         rewriter.replace_op(op, call)
 

@@ -455,6 +455,10 @@ class KernelEmitter(
         if name in UFUNC_LOOPS:  # power, arctan2: numpy's own loop (a scalar: stride 0)
             if not isinstance(op.rhs.type, TensorType):  # a chunk of rows at a time
                 return [self.ufunc_of_row(name, op.lhs, k, a, b) for k, (a, b) in enumerate(pairs)]
+            if isinstance(op.lhs.type, TensorType) and \
+                    batch_width(op.lhs.type) == batch_width(op.rhs.type) == width:  # fmt: skip
+                return [self.ufunc_pair_of_row(name, (op.lhs, op.rhs), k, a, b)
+                        for k, (a, b) in enumerate(pairs)]  # fmt: skip
             return [self.ufunc(name, [a, b]) for a, b in pairs]
         table = self.INTEGER_BINARY if element == i64 else self.BINARY  # f32: FLOAT32_BINARY
         if name not in table:  # division ufuncs, extrema... (passes.number_kernels)

@@ -100,7 +100,7 @@ class UfuncEmitter:
             chunk = self.stack_buffer(UFUNC_CHUNK, x.type)
             slot = self.scalar_slot(scalar, InsertPoint.before(self.state.loop))
             loop = feature.UfuncLoopOp(function, read.chunk, self.constant(0, index), chunk,
-                                       read.count, slot)  # fmt: skip
+                                       read.count, slot, slot is not None)  # fmt: skip
             assert read.fill.last_op is not None
             read.fill.insert_op_before(loop, read.fill.last_op)
             value = self.load(chunk, read.position)
@@ -110,7 +110,7 @@ class UfuncEmitter:
         if column is not None:
             return self.chunked(x.type, lambda row, count, chunk: self.emit(
                 feature.UfuncLoopOp(function, column, row, chunk, count,
-                                    self.scalar_slot(scalar))))  # fmt: skip
+                                    self.scalar_slot(scalar), scalar is not None)))  # fmt: skip
         ahead = self.computed_ahead(source)
         if ahead is None:
             return self.ufunc(function, operands, scalar is not None)
@@ -125,7 +125,8 @@ class UfuncEmitter:
 
             self.for_range(zero, count, [], compute)
             slot = self.scalar_slot(scalar)
-            self.emit(feature.UfuncLoopOp(function, inputs, zero, chunk, count, slot))
+            self.emit(feature.UfuncLoopOp(function, inputs, zero, chunk, count, slot,
+                                          slot is not None))  # fmt: skip
 
         return self.chunked(x.type, fill)
 
@@ -143,6 +144,33 @@ class UfuncEmitter:
         else:
             self.builder.insert(store, where)
         return slot
+
+    def ufunc_pair_of_row(
+        self: KernelEmitter, function: str, sources: tuple[SSAValue, SSAValue], k: int,
+        a: SSAValue, b: SSAValue,
+    ) -> SSAValue:  # fmt: skip
+        """numpy's loop of the two-operand ``function`` on ``a`` and ``b``, elements ``k`` of
+        the rows of ``sources`` (converted to the loop's type): a chunk of rows at a time
+        where both can be computed ahead (a column is read, values from columns computed),
+        into two stack buffers the loop reads; else one element at a time."""
+        aheads = [self.computed_ahead(source) for source in sources]
+        if not isinstance(self.state.loop, scf.ForOp) or None in aheads:
+            return self.ufunc(function, [a, b])
+        buffers = [self.stack_buffer(UFUNC_CHUNK, a.type) for _ in sources]
+        zero = self.constant(0, index)
+
+        def fill(row: SSAValue, count: SSAValue, chunk: SSAValue) -> None:
+            def compute(j: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                at = self.iadd(row, j)
+                for source, ahead, buffer in zip(sources, aheads, buffers, strict=True):
+                    value = self.at_row(source, ahead, at)[k]  # type: ignore[arg-type]
+                    self.store(self.convert(value, a.type), buffer, j)
+                return []
+
+            self.for_range(zero, count, [], compute)
+            self.emit(feature.UfuncLoopOp(function, buffers[0], zero, chunk, count, buffers[1]))
+
+        return self.chunked(a.type, fill)
 
     def chunked(
         self: KernelEmitter,

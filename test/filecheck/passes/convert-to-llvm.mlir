@@ -219,7 +219,7 @@ func.func @ufuncs(%ux: f64, %ue: f64, %ucol: memref<?xf32>, %ui: index, %um: ind
   %uchunk = memref.alloca() : memref<256xf32>
   feature.ufunc_loop "exp" %ucol[%ui] into %uchunk count %um : memref<?xf32>, memref<256xf32>
   %uscalar = memref.alloca() : memref<1xf32>
-  feature.ufunc_loop "power" %ucol[%ui] scalar %uscalar : memref<1xf32> into %uchunk count %um : memref<?xf32>, memref<256xf32>
+  feature.ufunc_loop "power" %ucol[%ui] with %uscalar : memref<1xf32> scalar into %uchunk count %um : memref<?xf32>, memref<256xf32>
   func.return %up : f64
 }
 

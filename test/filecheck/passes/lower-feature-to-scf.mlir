@@ -761,9 +761,9 @@ func.func @ahead(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
 
 // -----
 
-// np.power of columns is numpy's loop (one element at a time: two columns); a row
-// function's power (scalar_math) and a power of two scalars are numpy's scalar arithmetic,
-// the C library's pow.
+// np.power of two columns is numpy's loop over chunks of both, computed ahead into two stack
+// buffers; a row function's power (scalar_math) and a power of two scalars are numpy's
+// scalar arithmetic, the C library's pow.
 
 func.func @powers(%x: tensor<?x1xf64>, %y: tensor<?x1xf64>) -> (tensor<?x1xf64>, tensor<?x1xf64>, f64) {
   %c = pipeline.take_column %x [0] : tensor<?x1xf64> -> tensor<?xf64>
@@ -775,8 +775,12 @@ func.func @powers(%x: tensor<?x1xf64>, %y: tensor<?x1xf64>) -> (tensor<?x1xf64>,
 }
 
 // CHECK-LABEL: func.func @powers_stage0
-// CHECK:         feature.ufunc "power"({{%[0-9]+}}, {{%[0-9]+}}) : (f64, f64) -> f64
-// CHECK-NEXT:    math.powf {{%[0-9]+}}, {{%[0-9]+}} : f64
+// CHECK:         scf.if
+// CHECK:           scf.for
+// CHECK:             memref.store {{%[0-9]+}}, %[[LHS:[0-9]+]][{{%[0-9]+}}] : memref<256xf64>
+// CHECK:             memref.store {{%[0-9]+}}, %[[RHS:[0-9]+]][{{%[0-9]+}}] : memref<256xf64>
+// CHECK:           feature.ufunc_loop "power" %[[LHS]][{{%[0-9]+}}] with %[[RHS]] : memref<256xf64> into
+// CHECK:         math.powf {{%[0-9]+}}, {{%[0-9]+}} : f64
 // CHECK-NOT:     feature.ufunc
 // CHECK:         math.powf
 

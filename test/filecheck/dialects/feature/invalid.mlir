@@ -438,3 +438,10 @@ feature.ufunc_loop "exp" %col[%at] into %chunk count %at : memref<?xf64>, memref
 feature.ufunc_loop "power" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf64>
 
 // CHECK: power takes 2 operand(s), got 1
+
+// -----
+
+%col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf64>)
+feature.ufunc_loop "exp" %col[%at] scalar into %chunk count %at : memref<?xf64>, memref<256xf64>
+
+// CHECK: scalar needs a second operand
