@@ -25,6 +25,10 @@ Conventions:
 
 * math functions LLVM has intrinsics for use ``llvm.call_intrinsic`` with the mangled
   name (``llvm.sqrt.f64``); the others call libm (``@log1p``), declared once per module.
+* ``feature.ufunc``/``feature.ufunc_loop`` call internal helpers that call numpy's own loop
+  through the external symbols ``@"numpy.ufunc.<name>.<f64|f32>"`` (and its ``.data``
+  pointer), which the runtime binds to the loading process's numpy
+  (``runtime.ufunc_loops``).
 * ``arith.fptosi``/``fptoui`` (absent from xDSL's llvm dialect) use the saturating
   intrinsics ``llvm.fpto{s,u}i.sat``; ``arith.uitofp`` is expanded with ``sitofp``.
 
