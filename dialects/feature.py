@@ -55,6 +55,7 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_attr_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     result_def,
@@ -65,7 +66,15 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
-from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, GOLDEN, MISSING_ANY, MISSING_NAN, MISSING_NONE
+from willump_mlir.abi import (
+    FNV_OFFSET,
+    FNV_PRIME,
+    GOLDEN,
+    MISSING_ANY,
+    MISSING_NAN,
+    MISSING_NONE,
+    UFUNC_LOOPS,
+)
 from willump_mlir.dialects.pipeline import (
     BlobAttr,
     ChecksInput,
@@ -1914,6 +1923,116 @@ class PrefetchOp(IRDLOperation):
         super().__init__(operands=[ref, index])
 
 
+@irdl_op_definition
+class UfuncOp(IRDLOperation):
+    """numpy's own inner loop of ufunc ``function`` (one of ``abi.UFUNC_LOOPS``) on one
+    element of each operand (as many as the ufunc takes, all of the result's type, f64 or
+    f32): bit for bit what ``np.<function>`` gives on an array of them in the process that
+    runs the code, which binds the loop at load time (``runtime.ufunc_loops``); numpy's SIMD
+    routines differ from the C library's in the last bit. With ``scalar_rhs`` the loop reads
+    the second operand with stride 0, as numpy reads a scalar broadcast over an array (its
+    ``power`` loop then squares for an exponent 2.0).
+
+    ```mlir
+    %y = feature.ufunc "log1p"(%x) : (f64) -> f64
+    %p = feature.ufunc "power"(%x, %e) scalar_rhs : (f64, f64) -> f64
+    ```
+    """
+
+    name = "feature.ufunc"
+    function = prop_def(StringAttr)
+    inputs = var_operand_def()
+    scalar_rhs = opt_prop_def(UnitAttr)
+    result = result_def()
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$function `(` $inputs `)` (`scalar_rhs` $scalar_rhs^)? attr-dict `:` "
+        "functional-type($inputs, $result)"
+    )
+
+    def __init__(self, function: str, inputs: Sequence[SSAValue], scalar_rhs: bool = False):
+        super().__init__(
+            operands=[inputs],
+            properties={"function": StringAttr(function)}
+            | ({"scalar_rhs": UnitAttr()} if scalar_rhs else {}),
+            result_types=[inputs[0].type],
+        )
+
+    def verify_(self) -> None:
+        function = self.function.data
+        if function not in UFUNC_LOOPS:
+            raise VerifyException(f"{function!r} is not a ufunc with a numpy loop: expected "
+                                  f"one of {', '.join(UFUNC_LOOPS)}")  # fmt: skip
+        arity = getattr(np, function).nin
+        if len(self.inputs) != arity:
+            raise VerifyException(f"{function} takes {arity} operand(s), got {len(self.inputs)}")
+        if self.result.type not in (f64, f32):
+            raise VerifyException(f"the result must be f64 or f32, got {self.result.type}")
+        if any(value.type != self.result.type for value in self.inputs):
+            raise VerifyException("every operand must have the result's type")
+        if self.scalar_rhs is not None and arity != 2:
+            raise VerifyException("scalar_rhs needs two operands")
+
+
+@irdl_op_definition
+class UfuncLoopOp(IRDLOperation):
+    """numpy's own inner loop of ufunc ``function`` (as ``feature.ufunc``) over ``count``
+    consecutive elements of ``input`` from ``start``, into ``output`` from its first element;
+    a two-operand ufunc's second operand is the elements of ``second`` from its first, or
+    with ``scalar`` its first element, read with stride 0 as numpy reads a broadcast scalar.
+    What a row kernel computes a chunk of rows with before the rows read it (numpy's SIMD
+    loop at its own speed, where one element per call stalls on the stack).
+
+    ```mlir
+    feature.ufunc_loop "log1p" %x[%i] into %chunk count %m : memref<?xf64>, memref<256xf64>
+    feature.ufunc_loop "power" %x[%i] with %e : memref<1xf64> scalar into %chunk count %m
+        : memref<?xf64>, memref<256xf64>
+    feature.ufunc_loop "arctan2" %a[%c0] with %b : memref<256xf64> into %chunk count %m
+        : memref<256xf64>, memref<256xf64>
+    ```
+    """
+
+    name = "feature.ufunc_loop"
+    function = prop_def(StringAttr)
+    input = operand_def(MemRefType)
+    start = operand_def(IndexType)
+    second = opt_operand_def(MemRefType)
+    output = operand_def(MemRefType)
+    count = operand_def(IndexType)
+    scalar = opt_prop_def(UnitAttr)
+    assembly_format = (
+        "$function $input `[` $start `]` (`with` $second^ `:` type($second))? "
+        "(`scalar` $scalar^)? `into` $output `count` $count attr-dict `:` type($input) `,` "
+        "type($output)"
+    )
+
+    def __init__(self, function: str, input: SSAValue, start: SSAValue, output: SSAValue,
+                 count: SSAValue, second: SSAValue | None = None,
+                 scalar: bool = False):  # fmt: skip
+        super().__init__(
+            operands=[input, start, [second] if second else [], output, count],
+            properties={"function": StringAttr(function)}
+            | ({"scalar": UnitAttr()} if scalar else {}),
+        )
+
+    def verify_(self) -> None:
+        function = self.function.data
+        if function not in UFUNC_LOOPS:
+            raise VerifyException(f"{function!r} is not a ufunc with a numpy loop")
+        arity = 1 + (self.second is not None)
+        if getattr(np, function).nin != arity:
+            raise VerifyException(f"{function} takes {getattr(np, function).nin} operand(s), "
+                                  f"got {arity}")  # fmt: skip
+        if self.scalar is not None and self.second is None:
+            raise VerifyException("scalar needs a second operand")
+        element = self.input.type.get_element_type()  # type: ignore[attr-defined]
+        if element not in (f64, f32):
+            raise VerifyException(f"the input must hold f64 or f32 values, got {element}")
+        for buffer in (self.output, self.second):
+            if buffer is not None and buffer.type.get_element_type() != element:  # type: ignore[attr-defined]
+                raise VerifyException("every buffer must hold the input's element type")
+
+
 # endregion
 
 Feature = Dialect(
@@ -1957,6 +2076,9 @@ Feature = Dialect(
         TreeEnsembleOp,
         # Kernel hints
         PrefetchOp,
+        # numpy's own loops
+        UfuncOp,
+        UfuncLoopOp,
     ],
     [
         TextType,

@@ -65,6 +65,8 @@ from xdsl.printer import Printer
 from xdsl.traits import EffectInstance, MemoryEffect, MemoryEffectKind, Pure
 from xdsl.utils.exceptions import VerifyException
 
+from willump_mlir.abi import UFUNC_LOOPS
+
 # region Types and attributes
 
 #: Units of a native datetime: an i64 count since 1970-01-01 (numpy's ``datetime64[unit]``,
@@ -728,11 +730,31 @@ COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 #: Element types of elementwise values: float64, float32, int64 and bool, as numpy computes
 #: on them.
 NUMERIC_ELEMENTS = (f64, f32, i64, i1)
-#: Functions of f32 values computed in float32 that IEEE rounds exactly (numpy's float32
-#: ``log``, ``exp``, ``power``... are its own approximations, which native code does not
-#: reproduce).
-FLOAT32_UNARY = ("abs", "fabs", "negative", "floor", "ceil", "trunc", "rint", "square", "sqrt")
-FLOAT32_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum")
+#: Functions of f32 values computed in float32: those IEEE rounds exactly, and numpy's float32
+#: ``log``, ``exp``, ``power``... (``abi.UFUNC_LOOPS``), its own approximations, which native
+#: code computes with numpy's own loop (``feature.ufunc``).
+FLOAT32_UNARY = ("abs", "fabs", "negative", "floor", "ceil", "trunc", "rint", "square", "sqrt",
+                 *(f for f in UFUNC_LOOPS if f in UNARY_FUNCTIONS))  # fmt: skip
+FLOAT32_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum",
+                  *(f for f in UFUNC_LOOPS if f in BINARY_FUNCTIONS))  # fmt: skip
+
+
+def ufunc_loop_functions(ops: Iterable[Operation]) -> list[str]:
+    """The ufuncs among ``ops`` (unary and binary) that kernels compute with numpy's own
+    loop (``abi.UFUNC_LOOPS``, ``feature.ufunc``), sorted."""
+    return sorted({
+        op.function.data for op in ops
+        if isinstance(op, UnaryOp) and op.function.data in UFUNC_LOOPS
+        or isinstance(op, BinaryOp) and op.function.data in UFUNC_LOOPS and not libm_power(op)
+    })  # fmt: skip
+
+
+def libm_power(op: BinaryOp) -> bool:
+    """Whether ``op`` is a ``power`` numpy computes with its scalar arithmetic (the C
+    library's ``pow``): ``scalar_math``, or of two scalars."""
+    return op.function.data == "power" and (
+        op.scalar_math is not None or not isinstance(op.result.type, TensorType)
+    )
 
 
 def _element(typ: Attribute, what: str) -> Attribute:
@@ -882,6 +904,11 @@ class BinaryOp(IRDLOperation):
     result, which is int64 unless a divisor is 0, then float64 with inf/NaN there: a zero
     divisor is a run-time signal to run the original function instead, not an error.
 
+    ``power`` of arrays is numpy's own loop (``feature.ufunc``); ``scalar_math`` (a ``power``
+    only), and a ``power`` of two scalars (``a.max() ** b.min()``), is numpy's scalar
+    arithmetic, as a row function of ``frame.apply(f, axis=1)`` computes: the C library's
+    ``pow``.
+
     ```mlir
     %z = pipeline.binary "add" %x, %c : (tensor<?x3xf64>, f64) -> tensor<?x3xf64>
     %d = pipeline.binary "sub" %year, %k : (tensor<?xi64>, i64) -> tensor<?xi64>
@@ -898,17 +925,21 @@ class BinaryOp(IRDLOperation):
     rhs = operand_def()
     result = result_def()
     speculative = opt_prop_def(UnitAttr)
+    scalar_math = opt_prop_def(UnitAttr)
     traits = traits_def(ChecksInput())
     assembly_format = (
-        "$function $lhs `,` $rhs (`speculative` $speculative^)? attr-dict `:` `(` type($lhs) `,` "
-        "type($rhs) `)` `->` type($result)"
+        "$function $lhs `,` $rhs (`speculative` $speculative^)? (`scalar_math` $scalar_math^)? "
+        "attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($result)"
     )
 
-    def __init__(self, function: str, lhs: SSAValue, rhs: SSAValue, speculative: bool = False):
+    def __init__(self, function: str, lhs: SSAValue, rhs: SSAValue, speculative: bool = False,
+                 scalar_math: bool = False):  # fmt: skip
         element = binary_element(function, lhs.type, rhs.type)
         properties: dict[str, Attribute] = {"function": StringAttr(function)}
         if speculative:
             properties["speculative"] = UnitAttr()
+        if scalar_math:
+            properties["scalar_math"] = UnitAttr()
         super().__init__(
             operands=[lhs, rhs],
             properties=properties,
@@ -926,6 +957,8 @@ class BinaryOp(IRDLOperation):
             self.function.data not in DIVISIONS or element != i64
         ):
             raise VerifyException("a speculative binary is an integer floor_divide or remainder")
+        if self.scalar_math is not None and self.function.data != "power":
+            raise VerifyException("scalar_math is a power's")
 
     def checks_input(self) -> bool:
         """``ChecksInput``: a speculative division runs the original at a zero divisor, whose

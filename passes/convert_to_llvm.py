@@ -25,6 +25,10 @@ Conventions:
 
 * math functions LLVM has intrinsics for use ``llvm.call_intrinsic`` with the mangled
   name (``llvm.sqrt.f64``); the others call libm (``@log1p``), declared once per module.
+* ``feature.ufunc``/``feature.ufunc_loop`` call internal helpers that call numpy's own loop
+  through the external symbols ``@"numpy.ufunc.<name>.<f64|f32>"`` (and its ``.data``
+  pointer), which the runtime binds to the loading process's numpy
+  (``runtime.ufunc_loops``).
 * ``arith.fptosi``/``fptoui`` (absent from xDSL's llvm dialect) use the saturating
   intrinsics ``llvm.fpto{s,u}i.sat``; ``arith.uitofp`` is expanded with ``sitofp``.
 
@@ -55,7 +59,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -69,6 +73,7 @@ from xdsl.traits import SymbolTable
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 from xdsl.utils.exceptions import DiagnosticException
 
+from willump_mlir.abi import UFUNC_DATA_SUFFIX, ufunc_loop_symbol
 from willump_mlir.dialects import feature
 
 # --------------------------------------------------------------------------------------
@@ -467,6 +472,141 @@ class MathLibmToLLVM(RewritePattern):
         rewriter.replace(op, llvm.CallOp(callee, *op.operands, return_type=typ))
 
 
+@dataclass(frozen=True)
+class UfuncHelper:
+    """The internal function through which kernels call numpy's loop of ``function``: on one
+    element (``feature.ufunc``, ``arity`` operands, ``scalar_rhs``: the second read with
+    stride 0) or over a range (``feature.ufunc_loop``)."""
+
+    function: str
+    element: Attribute  # f64 or f32
+    arity: int
+    scalar_rhs: bool = False
+    over_range: bool = False
+
+    @property
+    def dtype(self) -> str:
+        return "f64" if isinstance(self.element, Float64Type) else "f32"
+
+    @property
+    def name(self) -> str:
+        kind = "ufunc_loop" if self.over_range else "ufunc"
+        scalar = ".scalar_rhs" if self.scalar_rhs else ""
+        return f"willump.{kind}.{self.function}.{self.dtype}{scalar}"
+
+    @property
+    def loop(self) -> str:
+        return ufunc_loop_symbol(self.function, self.dtype)
+
+    def definition(self) -> Operation:
+        """The helper: numpy's loop on its pointers, dimension and steps on the stack::
+
+        llvm.func internal @"willump.ufunc.log1p.f64"(%x: f64) -> f64 {
+          (%x and a result slot on the stack, args {&x, &result}, dimensions {1}, steps {8, 8})
+          %data = llvm.load @"numpy.ufunc.log1p.f64.data" : !llvm.ptr
+          llvm.call @"numpy.ufunc.log1p.f64"(%args, %dimensions, %steps, %data)
+          llvm.return (the result slot)
+        }
+        llvm.func internal @"willump.ufunc_loop.log1p.f64"(%in: !llvm.ptr, %out: !llvm.ptr,
+                                                         %count: i64)   (args {%in, %out})
+        llvm.func internal @"willump.ufunc_loop.power.f64.scalar_rhs"(%in, %scalar, %out,
+                                                         %count)   (steps {8, 0, 8})
+        """
+        ptr = llvm.LLVMPointerType()
+        size = 8 if isinstance(self.element, Float64Type) else 4
+        slots = self.arity + 1
+        if self.over_range:
+            inputs: list[Attribute] = [ptr] * slots + [i64]
+            block = Block(arg_types=inputs)
+        else:
+            block = Block(arg_types=[self.element] * self.arity)
+            inputs = [self.element] * self.arity
+        ops: list[Operation] = []
+
+        def add(op: Operation) -> SSAValue:
+            ops.append(op)
+            return op.results[0]
+
+        def at(base: SSAValue, element: Attribute, k: int) -> SSAValue:
+            return add(llvm.GEPOp(base, [k], element, inbounds=True)) if k else base
+
+        def number(value: int) -> SSAValue:
+            return add(llvm.ConstantOp(IntegerAttr(value, i64), i64))
+
+        if self.over_range:
+            pointers, count = list(block.args[:slots]), block.args[slots]
+        else:
+            values = add(llvm.AllocaOp(number(slots), self.element))
+            pointers = [at(values, self.element, k) for k in range(slots)]
+            for value, slot in zip(block.args, pointers, strict=False):
+                ops.append(llvm.StoreOp(value, slot))
+            count = number(1)
+        args = add(llvm.AllocaOp(number(slots), ptr))
+        steps = add(llvm.AllocaOp(number(slots), i64))
+        dimensions = add(llvm.AllocaOp(number(1), i64))
+        ops.append(llvm.StoreOp(count, dimensions))
+        for k, pointer in enumerate(pointers):
+            ops.append(llvm.StoreOp(pointer, at(args, ptr, k)))
+            step = 0 if self.scalar_rhs and k == 1 else size
+            ops.append(llvm.StoreOp(number(step), at(steps, i64, k)))
+        data = add(llvm.LoadOp(add(llvm.AddressOfOp(self.loop + UFUNC_DATA_SUFFIX, ptr)), ptr))
+        ops.append(llvm.CallOp(self.loop, args, dimensions, steps, data))
+        if self.over_range:
+            ops.append(llvm.ReturnOp())
+            output: Attribute = llvm.LLVMVoidType()
+        else:
+            ops.append(llvm.ReturnOp(add(llvm.LoadOp(pointers[-1], self.element))))
+            output = self.element
+        block.add_ops(ops)
+        return llvm.FuncOp(self.name, llvm.LLVMFunctionType(inputs, output), body=Region(block))
+
+    def declarations(self) -> list[Operation]:
+        """numpy's loop (bound at load time) and its data pointer, as external symbols::
+
+        llvm.func @"numpy.ufunc.log1p.f64"(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+        llvm.mlir.global external @"numpy.ufunc.log1p.f64.data"() : !llvm.ptr
+        """
+        ptr = llvm.LLVMPointerType()
+        return [
+            llvm.FuncOp(self.loop, llvm.LLVMFunctionType([ptr] * 4),
+                        linkage=llvm.LinkageAttr("external")),
+            llvm.GlobalOp(ptr, self.loop + UFUNC_DATA_SUFFIX, "external"),
+        ]  # fmt: skip
+
+
+@dataclass
+class UfuncToLLVM(RewritePattern):
+    """``feature.ufunc "log1p"(%x) : (f64) -> f64`` ~> ``llvm.call
+    @"willump.ufunc.log1p.f64"(%x) : (f64) -> f64``; ``feature.ufunc_loop "log1p"
+    %x[%i] into %chunk count %m`` ~> ``llvm.getelementptr`` of ``%x[%i]`` + ``llvm.call
+    @"willump.ufunc_loop.log1p.f64"(%from, %chunk, %m)`` (with a ``second`` operand:
+    ``(%from, %second, %chunk, %m)``, a ``scalar`` one's helper named ``....scalar_rhs``):
+    internal helpers that call
+    numpy's loop (:class:`UfuncHelper`), recorded in ``helpers``, which the pass defines
+    afterwards.
+    Runs with the memref accesses (it needs ``%x``'s memref type)."""
+
+    helpers: dict[str, UfuncHelper] = field(default_factory=dict)
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(
+        self, op: feature.UfuncOp | feature.UfuncLoopOp, rewriter: PatternRewriter, /
+    ) -> None:
+        if isinstance(op, feature.UfuncOp):
+            typ = op.result.type
+            helper = UfuncHelper(op.function.data, typ, len(op.inputs), op.scalar_rhs is not None)
+            call = llvm.CallOp(helper.name, *op.inputs, return_type=typ)
+        else:
+            element = op.input.type.get_element_type()  # type: ignore[attr-defined]
+            seconds = [op.second] if op.second is not None else []
+            helper = UfuncHelper(op.function.data, element, 1 + len(seconds),
+                                 op.scalar is not None, over_range=True)  # fmt: skip
+            start = _element_pointer(op.input, [op.start], rewriter, op)
+            call = llvm.CallOp(helper.name, start, *seconds, op.output, op.count)
+        self.helpers.setdefault(helper.name, helper)
+        rewriter.replace_op(op, call)
+
+
 # --------------------------------------------------------------------------------------
 # memref (bare-pointer convention)
 # --------------------------------------------------------------------------------------
@@ -715,7 +855,10 @@ class ConvertToLLVMPass(ModulePass):
         ConvertScfToCf().apply(ctx, op)
         PatternRewriteWalker(WhileLowering()).rewrite_module(op)
         # Accesses first: they need the memref types that the other patterns erase.
-        PatternRewriteWalker(MemRefAccessToLLVM(), apply_recursively=False).rewrite_module(op)
+        ufuncs = UfuncToLLVM()
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([MemRefAccessToLLVM(), ufuncs]), apply_recursively=False
+        ).rewrite_module(op)
 
         libm = MathLibmToLLVM()
         PatternRewriteWalker(
@@ -746,6 +889,10 @@ class ConvertToLLVMPass(ModulePass):
                 op.body.block.add_op(
                     llvm.FuncOp(callee, ftype, linkage=llvm.LinkageAttr("external"))
                 )
+        for helper in ufuncs.helpers.values():
+            op.body.block.add_op(helper.definition())
+            if SymbolTable.lookup_symbol(op, helper.loop) is None:
+                op.body.block.add_ops(helper.declarations())
         _check_lowered(op)
 
 

@@ -60,7 +60,15 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from willump_mlir.abi import FNV_OFFSET, FNV_PRIME, MISSING_NAN, ROW_HANDOFFS, ErrorKind, signed64
+from willump_mlir.abi import (
+    FNV_OFFSET,
+    FNV_PRIME,
+    MISSING_NAN,
+    ROW_HANDOFFS,
+    UFUNC_LOOPS,
+    ErrorKind,
+    signed64,
+)
 from willump_mlir.blobs import BlobStore, blob_store
 from willump_mlir.dialects import feature, pipeline
 from willump_mlir.dialects.feature import resolve_column
@@ -73,6 +81,7 @@ from willump_mlir.passes.reduce_kernels import ReduceEmitter
 from willump_mlir.passes.string_kernels import StringEmitter, StrRow
 from willump_mlir.passes.text_kernels import TermsRow, TextEmitter, TextRow, WordTokens
 from willump_mlir.passes.tree_kernels import TreeEmitter, runs_on_stored_rows
+from willump_mlir.passes.ufunc_kernels import ChunkRead, UfuncEmitter
 
 index = IndexType()
 
@@ -146,7 +155,7 @@ TINY_NORM = 10 * 2.0**-52
 
 class KernelEmitter(
     LookupEmitter, TextEmitter, TreeEmitter, DateEmitter, ReduceEmitter, StringEmitter,
-    NumberEmitter, KernelBuilder,
+    NumberEmitter, UfuncEmitter, KernelBuilder,
 ):  # fmt: skip
     """Emits the scalar code of one stage's ops into a row loop."""
 
@@ -162,6 +171,8 @@ class KernelEmitter(
         self.lowered_early: set[Operation] = set()
         #: char_wb ``count_terms`` ops whose word loop lists a word op's tokens
         self.word_tokens: dict[Operation, WordTokens] = {}
+        #: values rows read from a chunk numpy's loop filled (``ufunc_kernels``)
+        self.chunk_reads: dict[SSAValue, ChunkRead] = {}
         #: (block, value) pairs already tested for infinity in that block: a value recorded
         #: there is finite or NaN in every row whose results the runtime keeps
         self.not_infinite: set[tuple[Block, SSAValue]] = set()
@@ -338,31 +349,11 @@ class KernelEmitter(
         return self.row_of(op.value) * batch_width(op.result.type)
 
     UNARY: dict[str, Callable[[KernelEmitter, SSAValue], SSAValue]] = {
-        "log1p": lambda e, x: e.emit(math.Log1pOp(x)),
-        "log": lambda e, x: e.emit(math.LogOp(x)),
-        "exp": lambda e, x: e.emit(math.ExpOp(x)),
-        "expm1": lambda e, x: e.emit(math.ExpM1Op(x)),
         "sqrt": lambda e, x: e.emit(math.SqrtOp(x)),
         "abs": lambda e, x: e.emit(math.AbsFOp(x)),
         "negative": lambda e, x: e.emit(arith.NegfOp(x)),
         "floor": lambda e, x: e.emit(math.FloorOp(x)),
         "ceil": lambda e, x: e.emit(math.CeilOp(x)),
-        "tanh": lambda e, x: e.emit(math.TanhOp(x)),
-        "sin": lambda e, x: e.emit(math.SinOp(x)),
-        "cos": lambda e, x: e.emit(math.CosOp(x)),
-        "tan": lambda e, x: e.emit(math.TanOp(x)),
-        "arcsin": lambda e, x: e.emit(math.AsinOp(x)),
-        "arccos": lambda e, x: e.emit(math.AcosOp(x)),
-        "arctan": lambda e, x: e.emit(math.AtanOp(x)),
-        "sinh": lambda e, x: e.emit(math.SinhOp(x)),
-        "cosh": lambda e, x: e.emit(math.CoshOp(x)),
-        "arcsinh": lambda e, x: e.emit(math.AsinhOp(x)),
-        "arccosh": lambda e, x: e.emit(math.AcoshOp(x)),
-        "arctanh": lambda e, x: e.emit(math.AtanhOp(x)),
-        "log2": lambda e, x: e.emit(math.Log2Op(x)),
-        "log10": lambda e, x: e.emit(math.Log10Op(x)),
-        "exp2": lambda e, x: e.emit(math.Exp2Op(x)),
-        "cbrt": lambda e, x: e.emit(math.CbrtOp(x)),
         "trunc": lambda e, x: e.emit(math.TruncOp(x)),
         "rint": lambda e, x: e.emit(math.RoundEvenOp(x)),  # round half to even, as rint
         "fabs": lambda e, x: e.emit(math.AbsFOp(x)),
@@ -399,10 +390,14 @@ class KernelEmitter(
         if element == i64:
             function = self.INTEGER_UNARY[op.function.data]
             return [function(self, x) for x in self.row_of(op.input)]
-        function = self.UNARY[op.function.data]  # f32: pipeline.FLOAT32_UNARY, in float32
+        name = op.function.data
         values = self.row_of(op.input)
         if "check_finite" in op.attributes and op.input.type.get_element_type() in (f32, f64):
             self.check_finite(op, values)
+        if name in UFUNC_LOOPS:  # numpy's own loop: its SIMD routines' bits, not libm's
+            return [self.ufunc_of_row(name, op.input, k, self.convert(x, element))
+                    for k, x in enumerate(values)]  # fmt: skip
+        function = self.UNARY[name]  # f32: pipeline.FLOAT32_UNARY, in float32
         return [function(self, self.convert(x, element)) for x in values]
 
     BINARY: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
@@ -410,7 +405,6 @@ class KernelEmitter(
         "sub": arith.SubfOp,
         "mul": arith.MulfOp,
         "div": arith.DivfOp,
-        "power": math.PowFOp,
     }
     # numpy comparisons are False on NaN, except ``!=`` which is True.
     COMPARISONS = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
@@ -456,8 +450,18 @@ class KernelEmitter(
             if element == i64:
                 return [self.cmpi(self.INTEGER_COMPARISONS[name], a, b) for a, b in pairs]
             return [self.cmpf(self.COMPARISONS[name], a, b) for a, b in pairs]
+        if name == "power" and pipeline.libm_power(op):  # numpy's scalar math: C's pow
+            return [self.emit(math.PowFOp(a, b)) for a, b in pairs]
+        if name in UFUNC_LOOPS:  # power, arctan2: numpy's own loop (a scalar: stride 0)
+            if not isinstance(op.rhs.type, TensorType):  # a chunk of rows at a time
+                return [self.ufunc_of_row(name, op.lhs, k, a, b) for k, (a, b) in enumerate(pairs)]
+            if isinstance(op.lhs.type, TensorType) and \
+                    batch_width(op.lhs.type) == batch_width(op.rhs.type) == width:  # fmt: skip
+                return [self.ufunc_pair_of_row(name, (op.lhs, op.rhs), k, a, b)
+                        for k, (a, b) in enumerate(pairs)]  # fmt: skip
+            return [self.ufunc(name, [a, b]) for a, b in pairs]
         table = self.INTEGER_BINARY if element == i64 else self.BINARY  # f32: FLOAT32_BINARY
-        if name not in table:  # division ufuncs, extrema, arctan2... (passes.number_kernels)
+        if name not in table:  # division ufuncs, extrema... (passes.number_kernels)
             return [self.number_binary(op, a, b) for a, b in pairs]
         return [self.emit(table[name](a, b)) for a, b in pairs]
 

@@ -1,7 +1,7 @@
-"""The row code of numpy's division ufuncs, extrema, ``arctan2``, ``copysign`` and
-``hypot``, for ``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder",
-"fmod", "maximum", "minimum", "fmax", "fmin", "arctan2", "copysign", "hypot" of f64; the
-integer ones but ``maximum``/``minimum``).
+"""The row code of numpy's division ufuncs, extrema, ``copysign`` and ``hypot``, for
+``lower-feature-to-scf`` (``pipeline.binary`` "floor_divide", "remainder", "fmod",
+"maximum", "minimum", "fmax", "fmin", "copysign", "hypot" of f64; the integer ones but
+``maximum``/``minimum``).
 
 * floats: ``floor_divide`` and ``remainder`` follow numpy's ``npy_divmod`` step by step
   (``fmod``, then the remainder moved to the divisor's sign and the quotient snapped to
@@ -12,9 +12,10 @@ integer ones but ``maximum``/``minimum``).
   remainder 0 (the divisor is 1 there, so no row divides by 0). A ``speculative`` op
   records ``ErrorKind.NOT_INTEGER`` at a zero divisor (pandas gives float64 there: the
   runtime runs the original function).
-* ``arctan2`` (libm's ``atan2``, as numpy's scalar loop) and ``copysign`` of f64 (ints are
-  converted first, as numpy does); ``hypot``: a ``func.call`` of libm's ``hypot``, which
-  numpy's loop calls (``npy_hypot``); MLIR's ``math`` has no such op.
+* ``copysign`` of f64 (ints are converted first, as numpy does); ``hypot``: a ``func.call``
+  of libm's ``hypot``, which numpy's loop calls (``npy_hypot``); MLIR's ``math`` has no such
+  op. The transcendental ufuncs (``np.log1p``, ``np.power``, ``np.arctan2``...) are numpy's
+  own loops (``passes.ufunc_kernels``).
 * ``maximum``/``minimum`` of f64 as numpy's loops (``a`` if it is NaN or beyond ``b``, else
   ``b``: NaN propagates, and of ``0.0`` and ``-0.0`` the second is kept, where
   ``llvm.maximum`` would give ``0.0`` either way, which ``arctan2``/``copysign`` can show).
@@ -47,8 +48,8 @@ INT64_MIN = -(2**63)
 
 
 class NumberEmitter:
-    """numpy's division ufuncs, ``fmax``/``fmin``, ``arctan2``, ``copysign`` and ``hypot``;
-    mixed into ``KernelEmitter``."""
+    """numpy's division ufuncs, ``fmax``/``fmin``, ``copysign`` and ``hypot``; mixed into
+    ``KernelEmitter``."""
 
     def number_binary(self: KernelEmitter, op: pipeline.BinaryOp, a: SSAValue,
                       b: SSAValue) -> SSAValue:  # fmt: skip
@@ -63,8 +64,8 @@ class NumberEmitter:
                 return self.emit((arith.MaxnumfOp if name == "fmax" else arith.MinnumfOp)(a, b))
             if name == "fmod":
                 return self.emit(llvm.FRemOp(a, b))
-            if name in ("arctan2", "copysign"):
-                return self.emit((math.Atan2Op if name == "arctan2" else math.CopySignOp)(a, b))
+            if name == "copysign":
+                return self.emit(math.CopySignOp(a, b))
             if name == "hypot":
                 self.lowering.declare_function(func.FuncOp.external("hypot", [f64, f64], [f64]))
                 return self.emit(func.CallOp("hypot", [a, b], [f64]))

@@ -13,6 +13,8 @@ internals. Everything here is visible in the bytes a kernel reads or writes:
   ``willump.outputs`` of a kernel ``func.func``, stored in the plan) describing its buffers.
 * ``ROW_HANDOFFS``: why a kernel hands a row back to Python, one bit of its ``python_rows``
   byte each (the output's ``reasons`` list the bits in order).
+* ``ufunc_loop_symbol``: the external symbols through which a kernel calls numpy's own inner
+  loop of a ufunc, which the runtime binds to the process's numpy at load time.
 """
 
 from __future__ import annotations
@@ -169,3 +171,45 @@ BATCH_ROW_HANDOFFS = frozenset({"linear-tie", "split-missing", "cut-edges", "str
 #: native code gives; a row flagged while others are not is native's.
 EVERY_ROW_HANDOFFS = frozenset({"str-position"})
 
+
+
+# region numpy's inner loops
+
+#: The ufuncs a kernel may compute with numpy's own inner loop (``feature.ufunc``): those
+#: numpy computes with its own routines (SIMD ones on some CPUs), which the C library's
+#: functions do not reproduce bit for bit.
+UFUNC_LOOPS = (
+    "log1p", "log", "exp", "expm1", "tanh", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "log2", "log10", "exp2", "cbrt", "power",
+    "arctan2",
+)  # fmt: skip
+#: The element types of those loops: numpy's ``d`` and ``f`` loops.
+UFUNC_LOOP_DTYPES = ("f64", "f32")
+UFUNC_LOOP_PREFIX = "numpy.ufunc."
+UFUNC_DATA_SUFFIX = ".data"
+
+
+def ufunc_loop_symbol(function: str, dtype: str) -> str:
+    """The external function symbol of numpy's inner loop of ufunc ``function`` for
+    ``dtype`` (``numpy.ufunc.log1p.f64``), a ``PyUFuncGenericFunction``: ``void (char **args,
+    npy_intp const *dimensions, npy_intp const *steps, void *data)``; its ``data`` argument is
+    the pointer stored at the symbol plus :data:`UFUNC_DATA_SUFFIX`."""
+    if function not in UFUNC_LOOPS or dtype not in UFUNC_LOOP_DTYPES:
+        raise ValueError(f"no numpy loop symbol for {function!r} of {dtype!r}")
+    return f"{UFUNC_LOOP_PREFIX}{function}.{dtype}"
+
+
+def parse_ufunc_loop_symbol(symbol: str) -> tuple[str, str, bool] | None:
+    """``(function, dtype, is_data)`` of a symbol :func:`ufunc_loop_symbol` names (or its
+    data pointer); None for any other name."""
+    if not symbol.startswith(UFUNC_LOOP_PREFIX):
+        return None
+    data = symbol.endswith(UFUNC_DATA_SUFFIX)
+    name = symbol[len(UFUNC_LOOP_PREFIX) : -len(UFUNC_DATA_SUFFIX) if data else None]
+    function, _, dtype = name.partition(".")
+    if function not in UFUNC_LOOPS or dtype not in UFUNC_LOOP_DTYPES:
+        return None
+    return function, dtype, data
+
+
+# endregion

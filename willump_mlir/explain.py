@@ -20,6 +20,7 @@ from willump_mlir.passes.tree_kernels import (
     TREE_BLOCK,
     runs_on_stored_rows,
 )
+from willump_mlir.runtime import ufunc_loops
 from willump_mlir.runtime.compiled import PARALLEL_ROWS
 from willump_mlir.runtime.handoffs import ANY_ROW, CALL_HANDOFFS
 from willump_mlir.runtime.plan import KernelStep
@@ -174,6 +175,8 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
         kinds.append("not-integer")
     if any(isinstance(op, DATE_OPS) for op in ops):
         kinds.append("not-a-date")
+    if compiled.ufunc_loops:
+        kinds.append("ufunc-layout")
     if any(e.get("op") == "feature.linear" for e in compiled.plan.errors.values()):
         kinds.append("linear-magnitude")
     if any(isinstance(op, pipeline.BinaryOp) and op.function.data in ("fmax", "fmin")
@@ -274,13 +277,27 @@ def explain(compiled: NativeProgram) -> str:
             f"  - text: {len(decodes)} decoding pass(es) (UTF-8, lowercase, accents) shared by "
             f"{vectorizers} n-gram counter(s); vocabularies are compile-time hash tables"
         )
+    if compiled.ufunc_loops:
+        lines.append(
+            f"  - numpy's own loops of {', '.join(compiled.ufunc_loops)}, bound when the code "
+            "loads (this process's numpy: on an AVX-512 CPU its SIMD routines, whose last bit "
+            "the C library's functions do not give), bit for bit numpy's; a column's rows a chunk "
+            "at a time"
+        )
     lines += ["", "Runs in Python:"]
+    slow = [loop for loop in ufunc_loops.python_loops()
+            if loop.split(".")[0] in compiled.ufunc_loops]  # fmt: skip
+    lines += [
+        f"  - numpy's loop {loop}, one value at a time: this numpy's loop could not be read "
+        "from its ufunc or did not give the ufunc's bits (runtime.ufunc_loops)"
+        for loop in slow
+    ]
     if traced.python_fallbacks:
         for name, call in traced.python_fallbacks.items():
             source = call.source.replace("\n", "\n      ")  # a block of statements, indented
             lines.append(f"  - {name}: {source}")
             lines.append(f"      why: {call.reason}")
-    else:
+    elif not slow:
         lines.append("  - nothing: the whole pipeline is native code")
     when = "per call" if compiled.original_reason is None else "when it runs"
     lines += ["", f"Around the native code (Python, {when}):"]

@@ -494,7 +494,9 @@ class _Rows:
         """``pipeline.binary`` of two values (a number as numpy promotes it beside a batch)."""
         left, right = self._val(lhs), self._val(rhs)
         operands = self.tracer._operand(left, right), self.tracer._operand(right, left)
-        return self.tracer.emit(BinaryOp(function, *operands)).results[0]
+        # numpy's scalar ``**`` is the C library's ``pow``, not its array loop
+        op = BinaryOp(function, *operands, scalar_math=function == "power")
+        return self.tracer.emit(op).results[0]
 
     @staticmethod
     def _val(scalar: Scalar) -> Val:

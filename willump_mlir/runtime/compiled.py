@@ -27,6 +27,7 @@ import sklearn
 
 from willump_mlir.abi import ErrorKind, KernelOutputSpec, ScratchSizeSpec
 from willump_mlir.compiler import StagedModule
+from willump_mlir.dialects import pipeline
 from willump_mlir.frontend import ArgumentSpec, FrontendResult, ValueSpec
 from willump_mlir.runtime import marshal, memory
 from willump_mlir.runtime.handoffs import Handoffs, batch_reason, flagged_rows, handed_back
@@ -686,6 +687,8 @@ class NativeProgram:
             for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
             for column, dtype in (spec.example.dtypes if spec.example is not None else ())
         }
+        #: the ufuncs kernels compute with numpy's own loops (``pipeline.ufunc_loop_functions``)
+        self.ufunc_loops = pipeline.ufunc_loop_functions(traced.module.walk())
         #: a frame argument's named columns whose dtype must be the example's, by argument
         self.named_dtypes = {a.name: _named_dtypes(a) for a in self.arguments if a.named}
         self.__name__ = getattr(fn, "__name__", "pipeline")
@@ -1029,6 +1032,8 @@ class NativeProgram:
                 return np.ascontiguousarray(parts["data"], dtype=spec.dtype)
             return parts[spec.part]
         if spec.column is None:
+            if self.ufunc_loops:
+                marshal.check_forward(f"argument {spec.argument!r}", value)
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
         key = (spec.value, spec.column)
         if spec.part == "values" and spec.dtype != np.float64:  # an int64 or bool column
@@ -1038,6 +1043,9 @@ class NativeProgram:
         parts = columns.get(key)
         if parts is None:
             array = marshal.column_array(spec.argument, value, spec.column)
+            if self.ufunc_loops:
+                marshal.check_forward(f"argument {spec.argument!r}: column {spec.column!r}",
+                                      array)  # fmt: skip
             if len(array) != rows:  # a Python op's frame: kernels read exactly ``rows`` rows
                 raise marshal.InputError(
                     f"{spec.argument!r} has {len(array)} rows where the pipeline has {rows}"

@@ -49,6 +49,9 @@ CALL_HANDOFFS = {
     "either by the row's place in the array",
     "not-a-date": "a date is one native code does not read as pandas would (another format, "
     "an invalid or out-of-range date)",
+    "ufunc-layout": "an array numpy's np.log1p, np.exp, np.power... would read runs backwards "
+    "in memory (a reversed view, as df.iloc[::-1] gives), on which numpy's loops compute with "
+    "the C library's functions, not the SIMD routines the native code calls",
     "linear-magnitude": "a row's values are so large that a linear model's sum of their "
     "products may overflow (max |x| times the largest sum of |coef| reaches 2^1000), where "
     "the kernel's order of additions and BLAS's may give inf, NaN or a finite value apart "

@@ -20,8 +20,9 @@ machines and releases. Cached object code is run as it is: the cache
 directory must be writable by its owner only (a directory others can write is not used),
 and one that cannot be created or written is not used either (one ``CacheWarning`` each).
 Objects are loaded into an MCJIT engine whose relocations are resolved against the
-process (libm) and against the blobs registered with :func:`bind_blob`; those must
-therefore be bound before loading.
+process (libm), against the blobs registered with :func:`bind_blob` (which must therefore
+be bound before loading) and against the loading process's numpy inner loops
+(``ufunc_loops.bind``).
 """
 
 import atexit
@@ -47,7 +48,7 @@ import llvmlite.binding as llvm
 import numpy as np
 
 from willump_mlir.blobs import BlobStore
-from willump_mlir.runtime import compile_worker, memory
+from willump_mlir.runtime import compile_worker, memory, ufunc_loops
 
 RUNTIME_ABI_VERSION = "4"  # 4: kernels read their arguments from slots (pack-kernel-arguments)
 """Bump when the calling convention of generated code or the cache format changes."""
@@ -623,6 +624,7 @@ def _load_object(
         for name in meta["externals"]:
             if name in blobs:
                 bind_blob(name, blobs[name])
+        ufunc_loops.bind(meta["externals"])  # numpy's inner loops, this process's
         tm = _target_machine()
         empty = llvm.parse_assembly("")
         empty.triple = tm.triple

@@ -324,6 +324,16 @@ def check_byte_order(what: str, dtype: np.dtype) -> None:
                         "(XGBoost reads their bytes as its own)")  # fmt: skip
 
 
+def check_forward(what: str, array: Any) -> None:
+    """``Unhandled`` for float values that run backwards in memory (a reversed view): numpy's
+    loops of ``np.log1p``, ``np.power``... compute on them with the C library's functions,
+    not with the SIMD routines the native code calls (``runtime.ufunc_loops``)."""
+    strides = getattr(array, "strides", None)
+    if strides and min(strides) < 0 and array.dtype.kind == "f":
+        raise Unhandled(what, "runs backwards in memory (a reversed view), where numpy's "
+                        "loops compute otherwise", kind="ufunc-layout")  # fmt: skip
+
+
 def check_precision(what: str, dtypes: list[Any]) -> None:
     """``Unhandled`` for data that scikit-learn would compute on in another precision than
     float64.

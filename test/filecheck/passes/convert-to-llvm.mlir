@@ -157,11 +157,74 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // CHECK-NEXT:     llvm.call @sum_rows(%[[B:.*]], %[[N]]) : (!llvm.ptr, i64) -> ()
 // CHECK-NEXT:     llvm.return
 // CHECK-NEXT:   }
+// CHECK-NEXT:   llvm.func @ufuncs(%ux: f64, %ue: f64, %ucol: !llvm.ptr {llvm.noalias}, %ui: i64, %um: i64) -> f64 {
+// CHECK-NEXT:     %uy = llvm.call @willump.ufunc.log1p.f64(%ux) : (f64) -> f64
+// CHECK-NEXT:     %uz = llvm.call @willump.ufunc.log1p.f64(%uy) : (f64) -> f64
+// CHECK-NEXT:     %up = llvm.call @willump.ufunc.power.f64.scalar_rhs(%uz, %ue) : (f64, f64) -> f64
+// CHECK-NEXT:     %[[SIZE:.*]] = llvm.mlir.constant(256) : i64
+// CHECK-NEXT:     %uchunk = llvm.alloca %[[SIZE]] x f32 {{.*}} : (i64) -> !llvm.ptr
+// CHECK-NEXT:     %[[FROM:.*]] = llvm.getelementptr inbounds %ucol[%ui] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:     llvm.call @willump.ufunc_loop.exp.f32(%[[FROM]], %uchunk, %um) : (!llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK-NEXT:     %[[ONE:.*]] = llvm.mlir.constant(1) : i64
+// CHECK-NEXT:     %uscalar = llvm.alloca %[[ONE]] x f32 {{.*}} : (i64) -> !llvm.ptr
+// CHECK-NEXT:     %[[FROM2:.*]] = llvm.getelementptr inbounds %ucol[%ui] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:     llvm.call @willump.ufunc_loop.power.f32.scalar_rhs(%[[FROM2]], %uscalar, %uchunk, %um) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK-NEXT:     llvm.return %up : f64
+// CHECK-NEXT:   }
 // CHECK-NEXT:   llvm.func @log1p(f64) -> f64
 // CHECK-NEXT:   llvm.func @tanh(f64) -> f64
+// CHECK-NEXT:   llvm.func internal @willump.ufunc.log1p.f64(%[[X:.*]]: f64) -> f64 {
+// CHECK:          %[[SLOTS:.*]] = llvm.alloca %{{.*}} x f64
+// CHECK:          llvm.store %[[X]], %[[SLOTS]] : f64, !llvm.ptr
+// CHECK:          %[[DATA:.*]] = llvm.mlir.addressof @numpy.ufunc.log1p.f64.data : !llvm.ptr
+// CHECK-NEXT:     %[[D:.*]] = llvm.load %[[DATA]] : !llvm.ptr -> !llvm.ptr
+// CHECK-NEXT:     llvm.call @numpy.ufunc.log1p.f64(%{{.*}}, %{{.*}}, %{{.*}}, %[[D]]) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+// CHECK:          llvm.return
+// CHECK-NEXT:   }
+// CHECK-NEXT:   llvm.func @numpy.ufunc.log1p.f64(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK-NEXT:   llvm.mlir.global external @numpy.ufunc.log1p.f64.data() {addr_space = 0 : i32} : !llvm.ptr
+// CHECK-NEXT:   llvm.func internal @willump.ufunc.power.f64.scalar_rhs(
+// CHECK:          %[[ZERO:.*]] = llvm.mlir.constant(0) : i64
+// CHECK-NEXT:     %[[STEP:.*]] = llvm.getelementptr inbounds %{{.*}}[1] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK-NEXT:     llvm.store %[[ZERO]], %[[STEP]] : i64, !llvm.ptr
+// CHECK:          llvm.call @numpy.ufunc.power.f64(
+// CHECK:        llvm.func @numpy.ufunc.power.f64(
+// CHECK-NEXT:   llvm.mlir.global external @numpy.ufunc.power.f64.data()
+// CHECK-NEXT:   llvm.func internal @willump.ufunc_loop.exp.f32(%[[IN:.*]]: !llvm.ptr, %[[OUT:.*]]: !llvm.ptr, %[[COUNT:.*]]: i64) {
+// CHECK:          llvm.store %[[COUNT]], %{{.*}} : i64, !llvm.ptr
+// CHECK-NEXT:     llvm.store %[[IN]], %{{.*}} : !llvm.ptr, !llvm.ptr
+// CHECK-NEXT:     %[[SIZE:.*]] = llvm.mlir.constant(4) : i64
+// CHECK:          llvm.call @numpy.ufunc.exp.f32(
+// CHECK-NEXT:     llvm.return
+// CHECK-NEXT:   }
+// CHECK-NEXT:   llvm.func @numpy.ufunc.exp.f32(
+// CHECK-NEXT:   llvm.mlir.global external @numpy.ufunc.exp.f32.data()
+// CHECK-NEXT:   llvm.func internal @willump.ufunc_loop.power.f32.scalar_rhs(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64) {
+// CHECK:          %[[ZERO32:.*]] = llvm.mlir.constant(0) : i64
+// CHECK-NEXT:     %[[STEP32:.*]] = llvm.getelementptr inbounds %{{.*}}[1] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK-NEXT:     llvm.store %[[ZERO32]], %[[STEP32]] : i64, !llvm.ptr
+// CHECK:          llvm.call @numpy.ufunc.power.f32(
+// CHECK:        llvm.func @numpy.ufunc.power.f32(
+// CHECK-NEXT:   llvm.mlir.global external @numpy.ufunc.power.f32.data()
 // CHECK-NEXT: }
 
+// numpy's own loops: feature.ufunc calls an internal helper that calls numpy's loop (an
+// external symbol the runtime binds at load time, with its data pointer) on one element on
+// the stack, the second operand read with stride 0 under scalar_rhs; feature.ufunc_loop
+// calls one that runs the loop over a range of a buffer. Each helper is defined once.
+func.func @ufuncs(%ux: f64, %ue: f64, %ucol: memref<?xf32>, %ui: index, %um: index) -> f64 {
+  %uy = feature.ufunc "log1p"(%ux) : (f64) -> f64
+  %uz = feature.ufunc "log1p"(%uy) : (f64) -> f64
+  %up = feature.ufunc "power"(%uz, %ue) scalar_rhs : (f64, f64) -> f64
+  %uchunk = memref.alloca() : memref<256xf32>
+  feature.ufunc_loop "exp" %ucol[%ui] into %uchunk count %um : memref<?xf32>, memref<256xf32>
+  %uscalar = memref.alloca() : memref<1xf32>
+  feature.ufunc_loop "power" %ucol[%ui] with %uscalar : memref<1xf32> scalar into %uchunk count %um : memref<?xf32>, memref<256xf32>
+  func.return %up : f64
+}
+
 // LLVMIR:      @"coef_ab12" = external global [3 x double]
+// LLVMIR-NEXT: @"numpy.ufunc.log1p.f64.data" = external global ptr
 // LLVMIR:      define double @"score"(ptr noalias %{{.*}}, ptr noalias %{{.*}}, ptr noalias %{{.*}}, i64 %{{.*}})
 // LLVMIR:        getelementptr inbounds double, double* %{{.*}}, i64 0
 // LLVMIR:        phi i64 [0, %{{.*}}], [%{{.*}}, %{{.*}}]
@@ -190,3 +253,7 @@ func.func @cast(%b: memref<8xf64>, %n: index) {
 // LLVMIR:        call ccc void @"sum_rows"(ptr %[[B]], i64 %[[N]])
 // LLVMIR:      declare double @"log1p"(double %{{.*}})
 // LLVMIR:      declare double @"tanh"(double %{{.*}})
+// LLVMIR:      define double @"willump.ufunc.log1p.f64"(double %{{.*}})
+// LLVMIR:        load ptr, ptr @"numpy.ufunc.log1p.f64.data"
+// LLVMIR:        call ccc void @"numpy.ufunc.log1p.f64"(ptr
+// LLVMIR:      declare void @"numpy.ufunc.log1p.f64"(ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}}, ptr %{{.*}})

@@ -675,10 +675,13 @@ func.func @hypot_of(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> tensor<?x1xf64>
 
 // -----
 
-// numpy's trigonometric, hyperbolic and logarithmic ufuncs are math ops (libm calls or LLVM
-// intrinsics), rint is round-half-to-even, and trunc of an int64 is the value itself.
+// numpy's trigonometric, hyperbolic and logarithmic ufuncs are numpy's own loops, f64 and
+// f32 alike: of an input column, over a chunk of 256 rows into a stack buffer when the row
+// leaves the chunk last computed (feature.ufunc_loop), a ufunc of such a value over that
+// chunk in the same fill; rint is round-half-to-even, and trunc of an int64 is the value
+// itself.
 
-func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, tensor<?x1xi64>) {
+func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>, %f: tensor<?x1xf32>) -> (tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xf32>) {
   %s = pipeline.unary "sin" %x : tensor<?x1xf64> -> tensor<?x1xf64>
   %a = pipeline.unary "arccos" %s : tensor<?x1xf64> -> tensor<?x1xf64>
   %h = pipeline.unary "arcsinh" %a : tensor<?x1xf64> -> tensor<?x1xf64>
@@ -686,27 +689,100 @@ func.func @math(%x: tensor<?x1xf64>, %k: tensor<?x1xi64>) -> (tensor<?x1xf64>, t
   %c = pipeline.unary "cbrt" %l : tensor<?x1xf64> -> tensor<?x1xf64>
   %r = pipeline.unary "rint" %c : tensor<?x1xf64> -> tensor<?x1xf64>
   %t = pipeline.unary "trunc" %k : tensor<?x1xi64> -> tensor<?x1xi64>
-  func.return %r, %t : tensor<?x1xf64>, tensor<?x1xi64>
+  %e = pipeline.unary "exp" %f : tensor<?x1xf32> -> tensor<?x1xf32>
+  func.return %r, %t, %e : tensor<?x1xf64>, tensor<?x1xi64>, tensor<?x1xf32>
 }
 
 // CHECK-LABEL: func.func @math_stage0
-// CHECK:         scf.for
-// CHECK:           [[S:%[0-9]+]] = math.sin {{%[0-9]+}} : f64
-// CHECK-NEXT:      [[A:%[0-9]+]] = math.acos [[S]] : f64
-// CHECK-NEXT:      [[H:%[0-9]+]] = math.asinh [[A]] : f64
-// CHECK-NEXT:      [[L:%[0-9]+]] = math.log10 [[H]] : f64
-// CHECK-NEXT:      [[C:%[0-9]+]] = math.cbrt [[L]] : f64
-// CHECK-NEXT:      [[R:%[0-9]+]] = math.roundeven [[C]] : f64
-// CHECK:           memref.store [[R]]
+// CHECK-SAME:      (%[[N:[0-9]+]]: index, %{{[0-9]+}}: memref<?xi64>, %{{.*}}, %[[X:[0-9]+]]: memref<?xf64>, %{{[0-9]+}}: memref<?xi64>, %[[F:[0-9]+]]: memref<?xf32>)
+// CHECK-DAG:     %[[C0:[0-9]+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[SIZE:[0-9]+]] = arith.constant 256 : index
+// CHECK:         %[[CHUNK:[0-9]+]] = memref.alloca() : memref<256xf64>
+// CHECK-NEXT:    %[[FIRST:[0-9]+]] = memref.alloca() : memref<1xindex>
+// CHECK-NEXT:    memref.store %[[N]], %[[FIRST]][%[[C0]]] : memref<1xindex>
+// CHECK-NEXT:    %[[ACOS:[0-9]+]] = memref.alloca() : memref<256xf64>
+// CHECK:         scf.for %[[I:[0-9]+]] =
+// CHECK:           %[[AT:[0-9]+]] = memref.load %[[FIRST]][%[[C0]]] : memref<1xindex>
+// CHECK-NEXT:      %[[OFFSET:[0-9]+]] = arith.subi %[[I]], %[[AT]] : index
+// CHECK-NEXT:      %[[STALE:[0-9]+]] = arith.cmpi uge, %[[OFFSET]], %[[SIZE]] : index
+// CHECK-NEXT:      scf.if %[[STALE]] {
+// CHECK-NEXT:        %[[LEFT:[0-9]+]] = arith.subi %[[N]], %[[I]] : index
+// CHECK-NEXT:        %[[COUNT:[0-9]+]] = arith.minui %[[LEFT]], %[[SIZE]] : index
+// CHECK-NEXT:        feature.ufunc_loop "sin" %[[X]][%[[I]]] into %[[CHUNK]] count %[[COUNT]] : memref<?xf64>, memref<256xf64>
+// CHECK-NEXT:        memref.store %[[I]], %[[FIRST]][%[[C0]]] : memref<1xindex>
+// CHECK-NEXT:        feature.ufunc_loop "arccos" %[[CHUNK]][%[[C0]]] into %[[ACOS]] count %[[COUNT]] : memref<256xf64>, memref<256xf64>
+// CHECK-NEXT:        feature.ufunc_loop "arcsinh" %[[ACOS]][%[[C0]]] into %{{[0-9]+}} count %[[COUNT]]
+// CHECK-NEXT:        feature.ufunc_loop "log10"
+// CHECK-NEXT:        feature.ufunc_loop "cbrt" %{{[0-9]+}}[%[[C0]]] into %[[CBRT:[0-9]+]] count %[[COUNT]]
+// CHECK-NEXT:      }
+// CHECK-NEXT:      %[[K:[0-9]+]] = arith.select %[[STALE]], %[[C0]], %[[OFFSET]] : index
+// CHECK:           %[[C:[0-9]+]] = memref.load %[[CBRT]][%[[K]]] : memref<256xf64>
+// CHECK-NEXT:      %[[R:[0-9]+]] = math.roundeven %[[C]] : f64
 // CHECK-NOT:       math.trunc
+// CHECK:           feature.ufunc_loop "exp" %[[F]][%[[I]]] into %{{[0-9]+}} count %{{[0-9]+}} : memref<?xf32>, memref<256xf32>
+// CHECK:           memref.store %[[R]]
 
 // LLVM-LABEL: define void @"math_stage0"
-// LLVM:         call double @"llvm.sin.f64"
-// LLVM:         call ccc double @"acos"
-// LLVM:         call ccc double @"asinh"
-// LLVM:         call double @"llvm.log10.f64"
-// LLVM:         call ccc double @"cbrt"
+// LLVM:         call ccc void @"willump.ufunc_loop.sin.f64"
+// LLVM:         call ccc void @"willump.ufunc_loop.arccos.f64"
+// LLVM:         call ccc void @"willump.ufunc_loop.cbrt.f64"
 // LLVM:         call double @"llvm.roundeven.f64"
+
+// -----
+
+// A ufunc of exact arithmetic on columns (x * 0.5): the chunk's inputs are computed first,
+// row by row with the columns read again at each row, into a second stack buffer that
+// numpy's loop reads.
+
+func.func @ahead(%x: tensor<?x1xf64>) -> tensor<?x1xf64> {
+  %h = pipeline.constant 0.5 : f64
+  %m = pipeline.binary "mul" %x, %h : (tensor<?x1xf64>, f64) -> tensor<?x1xf64>
+  %l = pipeline.unary "log1p" %m : tensor<?x1xf64> -> tensor<?x1xf64>
+  func.return %l : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @ahead_stage0
+// CHECK-SAME:      (%[[N:[0-9]+]]: index, %{{[0-9]+}}: memref<?xi64>, %{{[0-9]+}}: memref<?xf64>, %[[X:[0-9]+]]: memref<?xf64>)
+// CHECK-DAG:     %[[C0:[0-9]+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[HALF:[0-9]+]] = arith.constant 5.000000e-01 : f64
+// CHECK-DAG:     %[[INPUTS:[0-9]+]] = memref.alloca() : memref<256xf64>
+// CHECK-DAG:     %[[CHUNK:[0-9]+]] = memref.alloca() : memref<256xf64>
+// CHECK:         scf.for %[[I:[0-9]+]] =
+// CHECK:           scf.if
+// CHECK-NEXT:        %{{[0-9]+}} = arith.subi %[[N]], %[[I]] : index
+// CHECK-NEXT:        %[[COUNT:[0-9]+]] = arith.minui
+// CHECK-NEXT:        scf.for %[[J:[0-9]+]] = %[[C0]] to %[[COUNT]]
+// CHECK-NEXT:          %[[ROW:[0-9]+]] = arith.addi %[[I]], %[[J]] : index
+// CHECK-NEXT:          %[[V:[0-9]+]] = memref.load %[[X]][%[[ROW]]] : memref<?xf64>
+// CHECK-NEXT:          %[[M:[0-9]+]] = arith.mulf %[[V]], %[[HALF]] : f64
+// CHECK-NEXT:          memref.store %[[M]], %[[INPUTS]][%[[J]]] : memref<256xf64>
+// CHECK-NEXT:        }
+// CHECK-NEXT:        feature.ufunc_loop "log1p" %[[INPUTS]][%[[C0]]] into %[[CHUNK]] count %[[COUNT]] : memref<256xf64>, memref<256xf64>
+
+// -----
+
+// np.power of two columns is numpy's loop over chunks of both, computed ahead into two stack
+// buffers; a row function's power (scalar_math) and a power of two scalars are numpy's
+// scalar arithmetic, the C library's pow.
+
+func.func @powers(%x: tensor<?x1xf64>, %y: tensor<?x1xf64>) -> (tensor<?x1xf64>, tensor<?x1xf64>, f64) {
+  %c = pipeline.take_column %x [0] : tensor<?x1xf64> -> tensor<?xf64>
+  %s = pipeline.reduce "mean" %c : tensor<?xf64> -> f64
+  %p = pipeline.binary "power" %x, %y : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %r = pipeline.binary "power" %x, %y scalar_math : (tensor<?x1xf64>, tensor<?x1xf64>) -> tensor<?x1xf64>
+  %t = pipeline.binary "power" %s, %s : (f64, f64) -> f64
+  func.return %p, %r, %t : tensor<?x1xf64>, tensor<?x1xf64>, f64
+}
+
+// CHECK-LABEL: func.func @powers_stage0
+// CHECK:         scf.if
+// CHECK:           scf.for
+// CHECK:             memref.store {{%[0-9]+}}, %[[LHS:[0-9]+]][{{%[0-9]+}}] : memref<256xf64>
+// CHECK:             memref.store {{%[0-9]+}}, %[[RHS:[0-9]+]][{{%[0-9]+}}] : memref<256xf64>
+// CHECK:           feature.ufunc_loop "power" %[[LHS]][{{%[0-9]+}}] with %[[RHS]] : memref<256xf64> into
+// CHECK:         math.powf {{%[0-9]+}}, {{%[0-9]+}} : f64
+// CHECK-NOT:     feature.ufunc
+// CHECK:         math.powf
 
 // -----
 

@@ -389,3 +389,59 @@
 %y = feature.encode_strings %df "c" bytes <b : tensor<2xui8>> offsets <o : tensor<3xi64>> table <t : tensor<8xi64>> probes 1 missing 1 marker 4 on_unknown ignore : !pipeline.frame<"c" : !pipeline.str> -> tensor<?x1xi64>
 
 // CHECK: marker must be 1 (None), 2 (NaN) or 3 (either), got 4
+
+// -----
+
+%x = "test.op"() : () -> f64
+%y = feature.ufunc "sqrt"(%x) : (f64) -> f64
+
+// CHECK: 'sqrt' is not a ufunc with a numpy loop: expected one of log1p, log, exp
+
+// -----
+
+%x = "test.op"() : () -> f64
+%y = feature.ufunc "power"(%x) : (f64) -> f64
+
+// CHECK: power takes 2 operand(s), got 1
+
+// -----
+
+%x, %f = "test.op"() : () -> (f64, f32)
+%y = feature.ufunc "arctan2"(%x, %f) : (f64, f32) -> f64
+
+// CHECK: every operand must have the result's type
+
+// -----
+
+%x = "test.op"() : () -> i64
+%y = feature.ufunc "exp"(%x) : (i64) -> i64
+
+// CHECK: the result must be f64 or f32, got i64
+
+// -----
+
+%x = "test.op"() : () -> f64
+%y = feature.ufunc "exp"(%x) scalar_rhs : (f64) -> f64
+
+// CHECK: scalar_rhs needs two operands
+
+// -----
+
+%col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf32>)
+feature.ufunc_loop "exp" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf32>
+
+// CHECK: every buffer must hold the input's element type
+
+// -----
+
+%col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf64>)
+feature.ufunc_loop "power" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf64>
+
+// CHECK: power takes 2 operand(s), got 1
+
+// -----
+
+%col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf64>)
+feature.ufunc_loop "exp" %col[%at] scalar into %chunk count %at : memref<?xf64>, memref<256xf64>
+
+// CHECK: scalar needs a second operand

@@ -149,3 +149,29 @@ feature.prefetch %slots[%at] : memref<?xi64>
 // CHECK-NEXT: feature.prefetch %slots[%at] : memref<?xi64>
 
 // GENERIC:      "feature.prefetch"(%slots, %at) : (memref<?xi64>, index) -> ()
+
+// -----
+
+// numpy's own loops: on one element of each operand (the second read with stride 0 under
+// scalar_rhs), and over a range of a buffer into another.
+%x, %e, %f = "test.op"() : () -> (f64, f64, f32)
+%y = feature.ufunc "log1p"(%x) : (f64) -> f64
+%p = feature.ufunc "power"(%x, %e) scalar_rhs : (f64, f64) -> f64
+%q = feature.ufunc "arctan2"(%f, %f) : (f32, f32) -> f32
+%col, %at, %chunk = "test.op"() : () -> (memref<?xf64>, index, memref<256xf64>)
+feature.ufunc_loop "exp" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf64>
+%s = "test.op"() : () -> memref<1xf64>
+feature.ufunc_loop "power" %col[%at] with %s : memref<1xf64> scalar into %chunk count %at : memref<?xf64>, memref<256xf64>
+feature.ufunc_loop "arctan2" %chunk[%at] with %chunk : memref<256xf64> into %chunk count %at : memref<256xf64>, memref<256xf64>
+
+// CHECK:      %y = feature.ufunc "log1p"(%x) : (f64) -> f64
+// CHECK-NEXT: %p = feature.ufunc "power"(%x, %e) scalar_rhs : (f64, f64) -> f64
+// CHECK-NEXT: %q = feature.ufunc "arctan2"(%f, %f) : (f32, f32) -> f32
+// CHECK:      feature.ufunc_loop "exp" %col[%at] into %chunk count %at : memref<?xf64>, memref<256xf64>
+// CHECK:      feature.ufunc_loop "power" %col[%at] with %s : memref<1xf64> scalar into %chunk count %at : memref<?xf64>, memref<256xf64>
+feature.ufunc_loop "arctan2" %chunk[%at] with %chunk : memref<256xf64> into %chunk count %at : memref<256xf64>, memref<256xf64>
+
+// GENERIC:      %y = "feature.ufunc"(%x) <{function = "log1p"}> : (f64) -> f64
+// GENERIC-NEXT: %p = "feature.ufunc"(%x, %e) <{function = "power", scalar_rhs}> : (f64, f64) -> f64
+// GENERIC:      "feature.ufunc_loop"(%col, %at, %chunk, %at) <{function = "exp"}> : (memref<?xf64>, index, memref<256xf64>, index) -> ()
+// GENERIC:      "feature.ufunc_loop"(%col, %at, %s, %chunk, %at) <{function = "power", scalar}> : (memref<?xf64>, index, memref<1xf64>, memref<256xf64>, index) -> ()

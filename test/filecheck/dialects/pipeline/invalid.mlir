@@ -275,16 +275,16 @@
 // -----
 
 %x = "test.op"() : () -> tensor<?xf32>
-%y = pipeline.binary "power" %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+%y = pipeline.binary "fmod" %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
 
-// CHECK: 'power' of f32 values is not supported
+// CHECK: 'fmod' of f32 values is not supported
 
 // -----
 
 %x = "test.op"() : () -> tensor<?xf32>
-%y = pipeline.unary "log" %x : tensor<?xf32> -> tensor<?xf32>
+%y = pipeline.unary "sign" %x : tensor<?xf32> -> tensor<?xf32>
 
-// CHECK: 'log' of f32 values is not supported
+// CHECK: 'sign' of f32 values is not supported
 
 // -----
 
@@ -514,3 +514,10 @@
 %w = pipeline.wrap_int %x bits 32 : tensor<?xf64> -> tensor<?xf64>
 
 // CHECK: input must be a batch of i64
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf64>
+%y = pipeline.binary "add" %x, %x scalar_math : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK: scalar_math is a power's

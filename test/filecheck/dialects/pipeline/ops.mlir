@@ -303,3 +303,12 @@ func.func @python_column(%df: !pipeline.frame<"a" : f64, "kind" : !pipeline.obje
 // CHECK-LABEL: func.func @python_column(%df: !pipeline.frame<"a" : f64, "kind" : !pipeline.object>) -> tensor<?x1xf64> {
 // CHECK-NEXT:    %a = pipeline.to_array %df ["a"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> tensor<?x1xf64>
 // CHECK-NEXT:    %k = pipeline.select_columns %df ["kind"] : !pipeline.frame<"a" : f64, "kind" : !pipeline.object> -> !pipeline.frame<"kind" : !pipeline.object>
+
+// -----
+
+// A row function's power is numpy's scalar arithmetic (the C library's pow).
+%x = "test.op"() : () -> tensor<?xf64>
+%p = pipeline.binary "power" %x, %x scalar_math : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+
+// CHECK:      %p = pipeline.binary "power" %x, %x scalar_math : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
+// GENERIC:    %p = "pipeline.binary"(%x, %x) <{function = "power", scalar_math}> : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
