@@ -1,0 +1,50 @@
+"""Defects found by a thirteenth differential hunt (nullable columns beside values whose
+dtype depends on the batch, ...): the compiled pipeline against the original function, bit
+for bit (values, dtype, index and name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from notebook_check import quiet_compile, same_on_batches
+
+# region A: nullable arithmetic beside a value whose pandas dtype depends on the batch
+
+DATES = pd.DataFrame({
+    "d": pd.to_datetime(["2020-01-01", None, "2020-03-05", "2021-02-28", "2019-12-31"] * 6),
+    "b": pd.array([1, 2, None, 4, -7] * 6, dtype="Int64"),
+    "x": pd.array([0.5, None, 2.0, -1.25, 3.0] * 6, dtype="Float64"),
+    "k": ["a", "b", "zz", "a", "b"] * 6,
+})  # fmt: skip
+
+
+def weekday_plus_int64(df: pd.DataFrame) -> pd.Series:
+    return df["d"].dt.dayofweek * 2 + df["b"]
+
+
+def month_times_int64(df: pd.DataFrame) -> pd.Series:
+    return df["b"] * df["d"].dt.month
+
+
+def lookup_minus_int64(df: pd.DataFrame) -> pd.Series:
+    return df["k"].map({"a": 1, "b": 2}) - df["b"]
+
+
+@pytest.mark.parametrize("fn", [weekday_plus_int64, month_times_int64, lookup_minus_int64])
+def test_nullable_arithmetic_beside_a_batch_dependent_dtype(fn: Any) -> None:
+    """A ``.dt`` field of dates with NaT on the example is float64 in pandas, int32 on a
+    batch without NaT (and ``.map`` of ints with a missing key float64, int64 when every key
+    is found): ``Int64`` plus it is ``Float64`` on the example and ``Int64`` on such a
+    batch. Native code took the example's ``Float64`` for every batch (the walk that keeps
+    such values from the result let arithmetic beside an f64 batch fix the dtype, and an
+    ``Int64`` column is read as an f64 batch); the statement now runs in Python."""
+    compiled = quiet_compile(fn, DATES)
+    full = DATES.dropna(subset=["d"])
+    found = full[full["k"] != "zz"]
+    same_on_batches(fn, compiled, [DATES, full, found, found.iloc[[1]], DATES.iloc[[1]]],
+                    bits=True)  # fmt: skip
+
+
+# endregion
