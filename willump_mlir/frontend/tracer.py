@@ -1820,6 +1820,8 @@ class Tracer:
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
+        if function is np.nan_to_num:
+            return self.elementwise.nan_to_num(args, kwargs, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
         binned = self.binning.call(node, pieces, function, args, kwargs)
