@@ -48,3 +48,42 @@ def test_nullable_arithmetic_beside_a_batch_dependent_dtype(fn: Any) -> None:
 
 
 # endregion
+
+
+# region B: an in-place method of a frame's column (chained: pandas 3 changes a copy)
+
+SIGNED = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0] * 5, "h": [0.5, -1.5, 2.5, -0.5] * 5})
+
+
+def where_in_place(df: pd.DataFrame) -> pd.DataFrame:
+    X = df[["a", "h"]].copy()
+    X["h"].where(X["h"] > 0, 0, inplace=True)
+    return X
+
+
+def mask_in_place_by_attribute(df: pd.DataFrame) -> pd.DataFrame:
+    X = df[["a", "h"]] * 2
+    X.h.mask(X.h < 0, 0, inplace=True)
+    return X
+
+
+def clip_in_place_by_loc(df: pd.DataFrame) -> pd.DataFrame:
+    X = df[["a", "h"]].copy()
+    X.loc[:, "h"].clip(lower=0, inplace=True)
+    return X
+
+
+@pytest.mark.parametrize("fn", [where_in_place, mask_in_place_by_attribute,
+                                clip_in_place_by_loc])  # fmt: skip
+def test_in_place_method_of_a_column_leaves_the_frame(fn: Any) -> None:
+    """``X["h"].where(..., inplace=True)`` changes a copy of the column in pandas 3 (a
+    chained assignment: ``X`` keeps its values). Compiled on an example the call does not
+    change (no negative ``h``), it ran in Python on the native column ``X`` shares, so
+    the returned ``X`` had the negative values replaced (``X.loc[:, "h"]`` was right
+    already). A call for its effect on a
+    column of a name now runs in Python with that name, as pandas does, and rebinds it."""
+    compiled = quiet_compile(fn, SIGNED.assign(h=SIGNED["h"].abs()))
+    same_on_batches(fn, compiled, [SIGNED, SIGNED.iloc[[1]], SIGNED.iloc[::-1]])
+
+
+# endregion
