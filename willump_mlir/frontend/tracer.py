@@ -173,6 +173,13 @@ _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float3
           np.dtype(np.bool_): i1}  # fmt: skip
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
+#: numpy's reductions that call a pandas Series' method (``np.mean(s)`` is ``s.mean()``,
+#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``.
+_SERIES_REDUCTIONS: dict[object, tuple[str, int | None]] = {
+    np.mean: ("mean", None), np.sum: ("sum", None), np.max: ("max", None),
+    np.min: ("min", None), np.amax: ("max", None), np.amin: ("min", None),
+    np.std: ("std", 0), np.var: ("var", 0),
+}  # fmt: skip
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -1838,6 +1845,11 @@ class Tracer:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if function is np.nan_to_num:
             return self.elementwise.nan_to_num(args, kwargs, self.evaluate(node, pieces))
+        if function in _SERIES_REDUCTIONS and len(args) == 1 and not kwargs \
+                and isinstance(args[0].value, pd.Series) and args[0].ssa is not None:  # fmt: skip
+            method, ddof = _SERIES_REDUCTIONS[function]
+            options = {} if ddof is None else {"ddof": Val(ddof)}
+            return reduce(self, args[0], method, [], options, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
         binned = self.binning.call(node, pieces, function, args, kwargs)
