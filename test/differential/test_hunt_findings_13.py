@@ -4,11 +4,12 @@ for bit (values, dtype, index and name)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
 import pytest
-from notebook_check import quiet_compile, same_on_batches
+from notebook_check import quiet_compile, same_on_batches, same_outcome
 
 # region A: nullable arithmetic beside a value whose pandas dtype depends on the batch
 
@@ -84,6 +85,42 @@ def test_in_place_method_of_a_column_leaves_the_frame(fn: Any) -> None:
     column of a name now runs in Python with that name, as pandas does, and rebinds it."""
     compiled = quiet_compile(fn, SIGNED.assign(h=SIGNED["h"].abs()))
     same_on_batches(fn, compiled, [SIGNED, SIGNED.iloc[[1]], SIGNED.iloc[::-1]])
+
+
+# endregion
+
+
+# region C: two frame arguments of different row counts, which pandas aligns by label
+
+LEFT = pd.DataFrame({"a": [1.5, -2.0, 3.25, 0.0, 7.0, -1.0] * 5})
+RIGHT = pd.DataFrame({"b": [0.5, 4.0, -3.0, 2.0, 1.0, 9.0] * 5})
+
+
+def joined(left: pd.DataFrame, right: pd.DataFrame) -> pd.Series:
+    return left.join(right)["b"] + left["a"]
+
+
+def where_other(left: pd.DataFrame, right: pd.DataFrame) -> pd.Series:
+    return left["a"].where(left["a"] > 0, right["b"])
+
+
+def column_of_other(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    X = left.copy()
+    X["b"] = right["b"].to_numpy()
+    return X
+
+
+@pytest.mark.parametrize("fn", [joined, where_other, column_of_other])
+def test_frame_arguments_of_different_row_counts(fn: Any) -> None:
+    """``left.join(right)`` of a shorter ``right`` gives NaN where its labels are missing;
+    compiled on frames of equal rows, the call raised ``InputError`` ("argument 'right' has
+    10 rows but earlier data arguments have 30") before the original could align them. It
+    now runs the original function: its result, or its error naming the argument."""
+    compiled = quiet_compile(fn, LEFT, RIGHT)
+    for right in (RIGHT.iloc[:10], RIGHT.iloc[[4]], RIGHT.set_axis(RIGHT.index + 3)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            same_outcome(compiled, fn, LEFT, right, argument="right")
 
 
 # endregion
