@@ -141,6 +141,24 @@ def test_every_reduction_of_every_kind_of_column(name: str) -> None:
     compiled_on(predict, ADVERSARIAL[5], *ADVERSARIAL)
 
 
+@pytest.mark.parametrize("name", ["f", "none", "i", "small", "b"])
+def test_numpys_reductions_of_a_column_are_its_methods(name: str) -> None:
+    """``np.mean(s)``, ``np.sum``, ``np.max``/``np.amax``, ``np.min``/``np.amin``, ``np.std``
+    and ``np.var`` of a Series call its pandas method (NaN skipped; ``std``/``var`` with
+    ``ddof=0``): the same native reductions."""
+
+    def predict(df: pd.DataFrame) -> Any:
+        f, x = df["f"], df[name]
+        return np.column_stack([f - np.mean(x), f - np.sum(x), f - np.std(x), f - np.var(x)])
+
+    def extremes(df: pd.DataFrame) -> Any:  # (of a bool column: a bool, in Python)
+        f, x = df["f"], df[name]
+        return np.column_stack([f - np.max(x), f - np.amin(x), f - np.min(x)])
+
+    for fn in (predict, extremes) if name != "b" else (predict,):
+        compiled_on(fn, ADVERSARIAL[5], *ADVERSARIAL)
+
+
 def test_bool_column() -> None:
     def predict(df: pd.DataFrame) -> Any:
         f, b = df["f"], df["b"]

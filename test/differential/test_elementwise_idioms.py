@@ -2,13 +2,13 @@
 
 ``round`` (numpy's algorithm: ``rint(x * 10**n) / 10**n``, ints kept or rounded through
 float64), trigonometric/hyperbolic/logarithmic ufuncs, integer and float powers (ints wrap,
-``** 0.5`` is numpy's ``sqrt``), ``astype`` of frames, ``drop(columns=...)``, ``np.select``,
-lambdas in ``assign`` and ``to_numpy(dtype=float)``. Each function is compiled with
-``wm.compile`` and compared with the original (``selfcheck.difference``: dtype, index, name,
-values within 1e-9, NaN where NaN) on real tables (palmerpenguins with a ``-0.0`` put in,
-Wages1's int columns) and on adversarial values (NaN, ±inf, ±0.0, huge, tiny, halfway
-values, int64 extremes), one row and an empty batch; and ``explain()`` shows nothing in
-Python.
+``** 0.5`` is numpy's ``sqrt``), ``astype`` of frames, ``drop(columns=...)``,
+``np.select``, ``np.nan_to_num``, lambdas in ``assign`` and ``to_numpy(dtype=float)``. Each
+function is compiled with ``wm.compile`` and compared with the original
+(``selfcheck.difference``: dtype, index, name, values within 1e-9, NaN where NaN) on real
+tables (palmerpenguins with a ``-0.0`` put in, Wages1's int columns) and on adversarial
+values (NaN, ±inf, ±0.0, huge, tiny, halfway values, int64 extremes), one row and an empty
+batch; and ``explain()`` shows nothing in Python.
 """
 
 from __future__ import annotations
@@ -355,6 +355,29 @@ def test_np_select(adversarial: pd.DataFrame) -> None:
 
     for fn in (constants, mixed, ints, missing):
         check_all(fn, adversarial)
+
+
+def test_nan_to_num(adversarial: pd.DataFrame) -> None:
+    """``np.nan_to_num`` of a float column or array, with numpy's defaults (0.0 and the
+    largest finite values) or given fills, natively; of an int column, in Python."""
+
+    def defaults(df):
+        return np.nan_to_num(df["x"])
+
+    def fills(df):
+        return np.nan_to_num(df["x"] / df["u"], nan=-1, posinf=1e9, neginf=-1e9)
+
+    def matrix(df):
+        return np.nan_to_num(df[["x", "u"]].to_numpy(), True, 7.5) * 2
+
+    for fn in (defaults, fills, matrix):
+        check_all(fn, adversarial)
+
+    def ints(df):
+        return np.nan_to_num(df["k"])
+
+    compiled = check_notebook(ints, adversarial, example=len(adversarial), native=False)
+    assert "nan_to_num" in python_reasons(compiled)
 
 
 def test_np_select_into_a_frame_and_model(penguins: pd.DataFrame) -> None:

@@ -12,7 +12,8 @@
 * frames: ``astype``, ``round`` and ``drop(columns=...)`` of frames column by column (as
   assembled frames, ``frontend.frames``), and ``assign`` with lambdas, each traced with its
   parameter bound to the frame so far, as pandas calls it.
-* ``np.select(conditions, choices, default)`` as nested ``pipeline.where``, and
+* ``np.select(conditions, choices, default)`` and ``np.nan_to_num(x)`` as nested
+  ``pipeline.where``, and
   ``sp.csr_matrix(dense)`` as the dense batch standing for the CSR matrix.
 * ``replace`` of numeric columns and frames as nested ``pipeline.where`` (all at once, as
   pandas replaces: ``{1: 2, 2: 1}`` swaps), and ``clip`` by columns of the same rows.
@@ -457,6 +458,45 @@ class Elementwise:
                 result = self._emit(WhereOp(condition.ssa, then_value, result))  # type: ignore[arg-type]
             except VerifyException as error:
                 raise Unsupported(f"np.select operands do not broadcast: {error}") from None
+        return self.tracer._checked_result(result, value)
+
+    def nan_to_num(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``np.nan_to_num(x, copy, nan=0.0, posinf=None, neginf=None)`` of a float64 batch
+        (a column or an array; numpy returns an array): NaN, inf and -inf replaced by
+        ``nan``, ``posinf`` and ``neginf`` (None: float64's largest and lowest values), as
+        nested ``pipeline.where``; other values, ``-0.0`` included, kept.
+
+        ```mlir
+        %n = pipeline.binary "ne" %x, %x : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+        %p = pipeline.binary "eq" %x, %inf : (tensor<?xf64>, f64) -> tensor<?xi1>
+        %a = pipeline.where %p, %max, %x : (tensor<?xi1>, f64, tensor<?xf64>) -> tensor<?xf64>
+        %r = pipeline.where %n, %zero, %a : (tensor<?xi1>, f64, tensor<?xf64>) -> tensor<?xf64>
+        ```
+        """
+        names = ("x", "copy", "nan", "posinf", "neginf")
+        if len(args) > len(names) or set(kwargs) - set(names[len(args) :]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        x = bound.get("x")
+        typ = _dense(x) if x is not None else None
+        if typ is None or typ.get_element_type() != f64 or not isinstance(value, np.ndarray):
+            return None
+        largest = float(np.finfo(np.float64).max)
+        fills = {"nan": 0.0, "posinf": largest, "neginf": -largest}
+        for key in fills:
+            given = bound.get(key, Val(None))
+            if not given.is_static or type(given.value) not in (int, float, type(None)):
+                return None
+            if given.value is not None:
+                fills[key] = float(given.value)  # numpy stores it in the float64 array
+        assert x is not None and x.ssa is not None
+        infinity = self._emit(ConstantOp(float("inf")))
+        tests = {"neginf": BinaryOp("eq", x.ssa, self._emit(ConstantOp(-float("inf")))),
+                 "posinf": BinaryOp("eq", x.ssa, infinity), "nan": BinaryOp("ne", x.ssa, x.ssa)}
+        result = x.ssa
+        for key, test in tests.items():
+            fill = self._emit(ConstantOp(fills[key]))
+            result = self._emit(WhereOp(self._emit(test), fill, result))
         return self.tracer._checked_result(result, value)
 
     def clip(self, node: ast.Call, pieces: dict[int, Val], args: list[Val],

@@ -59,6 +59,7 @@ from willump_mlir.dialects.pipeline import (
 
 from .reductions import REDUCTIONS, is_reduction, reduce
 from .spec import Unsupported
+from .stability import batch_dependent
 from .types import float32_number
 from .values import Pending, Val
 
@@ -313,6 +314,11 @@ class NullableColumns:
                               "(native code computes + - * / and comparisons of Int64, Int32, "
                               "Float64 and Float32 values)")  # fmt: skip
         x, y = self._number(lhs), self._number(rhs)
+        for operand in (x, y) if arithmetic else ():
+            found = batch_dependent(self.tracer, operand)
+            if found is not None:  # pandas: Int64 beside its ints, Float64 beside floats
+                raise Unsupported(f"{function} of a nullable column and {found}, whose "
+                                  "pandas dtype depends on the batch, as the result's does")
         if not arithmetic:
             return self.native(self._compared(function, x, y), value, text)
         if kind == "Float32":  # numpy's float32 loop: of float32 values (and numbers, NEP 50)

@@ -170,6 +170,16 @@ def _f64_batch(value: SSAValue) -> bool:
     return isinstance(value.type, TensorType) and value.type.get_element_type() == f64
 
 
+def batch_dependent(tracer: Tracer, value: SSAValue) -> str | None:
+    """What ``value`` is computed from (through ops that do not fix its dtype) whose pandas
+    dtype depends on the batch (a ``.dt`` field of dates with NaT on the example: float64,
+    int32 on a batch without), None if nothing: nullable arithmetic beside it is ``Int64``
+    or ``Float64`` by the batch."""
+    walk = _Walk(tracer.vocab.unstable, tracer.vocab.fixed, tracer.lookups.floating,
+                 tracer.examples)  # fmt: skip
+    return walk.found[0] if walk(value) else None
+
+
 def check_results(
     block: Block, unstable: dict[Hashable, str], fixed: set[SSAValue], floating: set[Hashable],
     examples: dict[SSAValue, object],

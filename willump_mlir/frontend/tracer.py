@@ -173,6 +173,13 @@ _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float3
           np.dtype(np.bool_): i1}  # fmt: skip
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
+#: numpy's reductions that call a pandas Series' method (``np.mean(s)`` is ``s.mean()``,
+#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``.
+_SERIES_REDUCTIONS: dict[object, tuple[str, int | None]] = {
+    np.mean: ("mean", None), np.sum: ("sum", None), np.max: ("max", None),
+    np.min: ("min", None), np.amax: ("max", None), np.amin: ("min", None),
+    np.std: ("std", 0), np.var: ("var", 0),
+}  # fmt: skip
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -307,28 +314,44 @@ def _target_names(target: ast.AST) -> set[str]:
     return set()
 
 
-def _mutated_receiver(node: ast.AST) -> str | None:
-    """``name`` of ``name.method(...)`` when the call may change ``name`` in place: a
-    mutating method, or ``inplace=True``."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)):  # fmt: skip
-        return None
+def _mutates(node: ast.Call) -> bool:
+    """Whether ``receiver.method(...)`` may change its receiver in place: a mutating
+    method, or ``inplace=True``."""
     inplace = any(k.arg == "inplace" and not (isinstance(k.value, ast.Constant)
                                               and k.value.value is False)
                   for k in node.keywords)  # fmt: skip
-    return node.func.value.id if node.func.attr in _MUTATORS or inplace else None
+    return isinstance(node.func, ast.Attribute) and (node.func.attr in _MUTATORS or inplace)
+
+
+def _mutated_receiver(node: ast.AST) -> str | None:
+    """``name`` of ``name.method(...)`` when the call may change ``name`` in place."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)):  # fmt: skip
+        return None
+    return node.func.value.id if _mutates(node) else None
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``X`` of ``X["h"]``, ``X.h`` or ``X.loc[:, "h"]``; None for another expression."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _called_on(node: ast.expr) -> list[str]:
     """The names a call whose result is discarded may change: its receiver and its
     arguments (``np.nan_to_num(a, copy=False)``, ``np.copyto(a, b)``, ``df.drop(...,
-    inplace=True)``); none for another expression."""
+    inplace=True)``), and the frame a changed receiver is read from (``X["h"].where(...,
+    inplace=True)``: a Python call of it would change the native column it is given,
+    which ``X`` shares, where pandas changes a copy); none for another expression."""
     if not isinstance(node, ast.Call):
         return []
     names = [a.id for a in (*node.args, *(k.value for k in node.keywords))
              if isinstance(a, ast.Name)]  # fmt: skip
     if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
         names.insert(0, node.func.value.id)
+    elif _mutates(node) and (root := _root_name(node.func.value)) is not None:  # type: ignore[attr-defined]
+        names.insert(0, root)
     return names
 
 
@@ -1820,6 +1843,13 @@ class Tracer:
             return self.elementwise.csr_matrix(args, kwargs, self.evaluate(node, pieces))
         if function is np.select:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
+        if function is np.nan_to_num:
+            return self.elementwise.nan_to_num(args, kwargs, self.evaluate(node, pieces))
+        if function in _SERIES_REDUCTIONS and len(args) == 1 and not kwargs \
+                and isinstance(args[0].value, pd.Series) and args[0].ssa is not None:  # fmt: skip
+            method, ddof = _SERIES_REDUCTIONS[function]
+            options = {} if ddof is None else {"ddof": Val(ddof)}
+            return reduce(self, args[0], method, [], options, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
         binned = self.binning.call(node, pieces, function, args, kwargs)

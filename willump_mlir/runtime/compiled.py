@@ -942,11 +942,9 @@ class NativeProgram:
             if spec.nonempty and not count:
                 raise marshal.Unhandled(f"argument {spec.name!r}:", "has no rows, where the "
                                         "code branches on its emptiness", kind="empty")  # fmt: skip
-            if rows is not None and count != rows:
-                raise marshal.InputError(
-                    f"argument {spec.name!r} has {count} rows but earlier data arguments "
-                    f"have {rows}"
-                )
+            if rows is not None and count != rows:  # pandas aligns them, or refuses
+                raise marshal.Unhandled(f"argument {spec.name!r}", f"has {count} rows where "
+                                        f"earlier data arguments have {rows}")  # fmt: skip
             rows = count
             values[f"arg{data_index}"] = value
             data_index += 1

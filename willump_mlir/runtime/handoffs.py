@@ -29,7 +29,8 @@ CALL_HANDOFFS = {
     "byte order, integers numpy wraps around, "
     "integers where the example's floats feed arithmetic that numpy computes in int64, "
     "non-str text, a str with a lone surrogate, a missing or reordered column, a column "
-    "of another dtype that only code whose value is unused reads)",
+    "of another dtype that only code whose value is unused reads, data arguments of "
+    "different row counts)",
     "assume-finite": "a value is NaN or infinite where scikit-learn refuses it, but "
     "scikit-learn's assume_finite is set (set_config, config_context), which lets it through",
     "whole-batch": "a row is handed back (above) in a pipeline whose rows depend on each "
