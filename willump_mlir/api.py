@@ -337,9 +337,7 @@ def compile_traced(
             library = compile_llvm_ir(
                 llvm_ir, key, attachment=plan.to_json(), blobs=created, available=traced.blobs
             )
-    for name, data in library.blobs.items():  # a warm start: what the passes would create
-        if name not in staged.blobs:
-            staged.blobs.put(name, data)
+    staged.blobs.include(library.blobs)  # a warm start: what the passes would create
     return CompiledPipeline(
         fn, traced, staged, plan, library, compile_seconds=time.perf_counter() - started
     )

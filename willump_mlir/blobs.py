@@ -102,6 +102,21 @@ class BlobStore(Mapping[str, np.ndarray]):
         for symbol, data in (arrays or {}).items():
             self.put(symbol, data)
 
+    @classmethod
+    def checked(cls, arrays: Mapping[str, np.ndarray]) -> BlobStore:
+        """A store of read-only ``arrays`` known to hash to their symbols, kept as they are,
+        not hashed again: the blobs ``runtime.jit`` bound for native code (copies of
+        blobs it checked)."""
+        store = cls()
+        store._arrays = dict(arrays)
+        return store
+
+    def include(self, other: BlobStore) -> None:
+        """Add the blobs of ``other`` (checked already: nothing is hashed again) that this
+        store does not hold."""
+        for symbol, data in other._arrays.items():
+            self._arrays.setdefault(symbol, data)
+
     def add(self, stem: str, array: np.ndarray) -> BlobAttr:
         """Store ``array`` (f64, f32, i64, i32 or uint8) under ``<stem>_<digest>``; return its
         ``#pipeline.blob``. Characters of ``stem`` outside ``[A-Za-z0-9_]`` become ``_``."""

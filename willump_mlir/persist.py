@@ -1035,7 +1035,9 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     same_compiler = state.compiler == compiler_fingerprint()
     # out-of-band buffers (``Portable.__reduce_ex__``) as bytes: nothing built keeps them
     entries = {key: bytes(raw) for key, raw in state.entries.items()} if same_compiler else {}
-    adopted = {key for key, raw in entries.items() if jit.adopt_entry(key, state.target, raw)}
+    # kept until the programs are loaded, which take the entries as checked on adoption
+    adopted = {key: taken for key, raw in entries.items()
+               if (taken := jit.adopt_entry(key, state.target, raw)) is not None}  # fmt: skip
     keys = {n: key for n, key in state.keys.items() if key in adopted}
     files = {name: bytes(raw) for name, raw in state.files.items()}
     pipeline = _load(Path("<unpickled pipeline>"), files, True, keys, unpickled=True)
