@@ -323,13 +323,13 @@ def compile_traced(
     """
     if started is None:
         started = time.perf_counter()
-    staged = StagedModule(traced.module, traced.blobs.copy(), dict(passes or {}))
+    staged = StagedModule(traced, traced.blobs.copy(), dict(passes or {}))
     if key is None:
         key = cache_key(staged)
-    function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]
     library = load_cached(key, traced.blobs)
     plan = cached_plan(library) if library is not None else None
     if library is None or plan is None:
+        function = traced.module.body.block.first_op.sym_name.data  # type: ignore[union-attr]
         plan = Plan.from_module(staged.module("scf"), function)
         if library is None:
             llvm_ir = staged.text("llvm-ir")
