@@ -351,6 +351,45 @@ def test_damaged_blobs_are_refused_when_unpickling(
         persist.unpickle(extra)
 
 
+def test_the_ir_is_parsed_when_first_read(unpickled_text: Unpickling) -> None:
+    """A program whose machine code came with the pickle runs without its IR parsed; what
+    reads the IR (``ir``, ``explain``) parses it then, the same IR."""
+    compiled, fresh, restored, _ = unpickled_text
+    assert isinstance(restored.traced, persist._UnparsedIR) and restored.library.cache_hit
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+    assert restored.traced._module is None  # not parsed by unpickling nor by a call
+    assert restored.ir("pipeline") == compiled.ir("pipeline")
+    assert restored.traced._module is restored.staged.pipeline is not None
+    assert restored.original_reason is None and "TfidfVectorizer" in restored.explain()
+
+
+def test_damaged_ir_and_entries_when_unpickling(
+    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The IR left unparsed is checked against its checksum all the same; a damaged entry
+    (a blob that does not hash to its name, or its object code) is not taken: the IR is
+    parsed and compiled (or found in this host's object cache) instead."""
+    compiled, fresh, _ = text_pipeline
+    state = persist.portable(compiled)
+    ir = bytearray(state.files["exact.mlir"])
+    ir[len(ir) // 2] ^= 0x01
+    _fresh_unpickle(b"", monkeypatch)
+    with pytest.raises(wm.InputError, match=r"exact\.mlir changed since it was saved"):
+        persist.unpickle(replace(state, files=state.files | {"exact.mlir": bytes(ir)}))
+    ((key, entry),) = state.entries.items()
+    meta, blobs, _ = jit._parse_entry(bytes(entry))  # type: ignore[misc]
+    blob = max(blobs.values(), key=lambda data: data.nbytes).tobytes()
+    for at in (bytes(entry).find(blob) + len(blob) // 2, len(entry) - 1):
+        raw = bytearray(entry)
+        raw[at] ^= 0x01
+        assert jit.adopt_entry(key, state.target, bytes(raw)) is None
+        _fresh_unpickle(b"", monkeypatch)
+        restored = persist.unpickle(replace(state, entries={key: bytes(raw)}))
+        assert not isinstance(restored.traced, persist._UnparsedIR)
+        np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+
+
 # endregion
 
 
