@@ -618,9 +618,10 @@ class _UnparsedIR(FrontendResult):
     """A program of an unpickled pipeline whose machine code came with the pickle: its IR
     is parsed, and checked against its blobs and manifest, when something first reads
     ``module`` (``explain``, ``ir``, saving or pickling it, a recompile), not when the
-    pipeline is unpickled (a third of the time it takes with the text pipeline). The IR's
-    file and the blobs are checked when unpickling all the same (``_check_files``, the
-    blobs' content hashes)."""
+    pipeline is unpickled (a third of the time it takes with the text pipeline). Its file
+    is checked against its checksum when unpickling all the same (``_check_files``), and
+    each blob against its name's content hash when first read: by the machine code (bound
+    when unpickling), the parsed IR, or a save (``BlobStore.put_later``)."""
 
     _module: ModuleOp | None = None
     _parse: Callable[[], ModuleOp] | None = None
@@ -653,8 +654,10 @@ def _frontend_result(
     absent = [name for name in spec["blobs"] if name not in blobs]
     if absent:
         raise InputError(f"{root / BLOBS}: blobs {absent} of the manifest are absent")
-    try:  # each blob hashes to its name
-        own = BlobStore({name: blobs[name] for name in spec["blobs"]})
+    own = BlobStore()
+    try:  # each blob hashes to its name (checked when native code or the IR reads it)
+        for name in spec["blobs"]:
+            (own.put_later if lazy else own.put)(name, blobs[name])
     except BlobError as error:
         raise InputError(f"{root / BLOBS}: {error}") from None
     arguments = [
@@ -1079,7 +1082,8 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     for this host's target (no LLVM runs), else its IR is compiled; a state unpickled before
     in this process gives the same pipeline back. A pipeline without Python calls leaves
     its function and estimators pickled until something needs them (``willump_mlir.runtime
-    .pickled``): its native code runs with the data arguments only."""
+    .pickled``): its native code runs with the data arguments only. A program whose machine
+    code is used leaves its IR unparsed until something reads it (``_UnparsedIR``)."""
     digest = state.digest()
     if (known := unpickled(digest)) is not None:
         return known

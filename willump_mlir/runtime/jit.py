@@ -41,6 +41,7 @@ import tempfile
 import threading
 import warnings
 import weakref
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -467,7 +468,7 @@ def compile_llvm_ir(
     path = cache_path(cache_key)
     if path is not None:
         _store(path, meta, b"".join(data.tobytes() for data in kept.values()), obj)
-    return _load_object(obj, meta, kept | dict(available or {}), cache_key, cache_hit=False)
+    return _load_object(obj, meta, ChainMap(kept, available or {}), cache_key, cache_hit=False)
 
 
 def load_cached(
@@ -491,7 +492,7 @@ def load_cached(
     if path is not None:
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: evicted last
-    return _load_object(obj, meta, {**blobs, **(available or {})}, cache_key, cache_hit=True)
+    return _load_object(obj, meta, ChainMap(blobs, available or {}), cache_key, cache_hit=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -633,7 +634,7 @@ def _parse_entry(raw: bytes) -> tuple[dict[str, Any], BlobStore, bytes] | None:
 def _load_object(
     obj: bytes,
     meta: dict[str, Any],
-    blobs: dict[str, np.ndarray],
+    blobs: Mapping[str, np.ndarray],
     cache_key: str,
     *,
     cache_hit: bool,
