@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import os
 import sys
 import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from pathlib import Path
 from typing import Any
 
 import llvmlite
@@ -40,8 +40,11 @@ def compiler_fingerprint() -> str:
 
     digest = hashlib.sha256()
     for package in (willump_mlir.dialects, willump_mlir.passes, sys.modules["willump_mlir"]):
-        for path in sorted(Path(next(iter(package.__path__))).rglob("*.py")):
-            digest.update(path.read_bytes())
+        found = os.walk(next(iter(package.__path__)))  # not rglob: a tenth of its time
+        paths = [os.path.join(d, name) for d, _, names in found for name in names]
+        for path in sorted(p for p in paths if p.endswith(".py")):
+            with open(path, "rb") as source:
+                digest.update(source.read())
     return digest.hexdigest()
 
 
