@@ -82,6 +82,7 @@ _adopted: dict[str, bytes] = {}  # entries shipped from other processes, by cach
 #: (unpickling) reads and hashes their megabytes no second time
 _checked: "weakref.WeakValueDictionary[str, Adopted]" = weakref.WeakValueDictionary()
 _warned: set[str] = set()
+_writers: list[threading.Thread] = []  # writing adopted entries to the cache (``stored``)
 
 
 class CacheWarning(UserWarning):
@@ -191,9 +192,10 @@ _worker_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def _forget_workers() -> None:
-    """In a forked child: the parent's workers are not ours to use."""
+    """In a forked child: the parent's workers (and cache writers) are not ours to use."""
     global _worker_slots
     _idle_workers.clear()
+    _writers.clear()
     _worker_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
@@ -417,10 +419,12 @@ class Adopted:
 def adopt_entry(cache_key: str, target: str, raw: bytes) -> Adopted | None:
     """Take an entry shipped from another process (:func:`cache_entry`) into this host's
     object cache, if it was built for this host's :func:`host_target` and is sound (its
-    digest and blobs check, its key is ``cache_key``); ``None`` if it was not taken. With
-    the cache disabled or unwritable it is kept in memory for this process instead. The
-    entry as checked now is loaded by :func:`load_cached` while the caller keeps the
-    ``Adopted`` returned, then dropped; a later load checks it again."""
+    digest and blobs check, its key is ``cache_key``); ``None`` if it was not taken. It is
+    written to the cache directory by a thread of its own (``stored`` waits for it), off
+    the path of an unpickling, and kept in memory for this process until it is there (for
+    good with the cache disabled or unwritable). The entry as checked now is loaded by
+    :func:`load_cached` while the caller keeps the ``Adopted`` returned, then dropped; a
+    later load checks it again."""
     if target != host_target():
         return None
     parsed = _parse_entry(raw)
@@ -430,12 +434,35 @@ def adopt_entry(cache_key: str, target: str, raw: bytes) -> Adopted | None:
     path = cache_path(cache_key)
     with _lock:
         _checked[cache_key] = adopted
-    if path is not None and not path.is_file():
-        _store_raw(path, raw)
-    if path is None or not path.is_file():
-        with _lock:
+        if path is None or not path.is_file():
             _adopted[cache_key] = raw
+    if path is not None and cache_key in _adopted:
+        writer = threading.Thread(target=_store_adopted, args=(path, cache_key, raw),
+                                  name=f"willump-mlir store {path.name}")  # fmt: skip
+        with _lock:
+            _writers.append(writer)
+        writer.start()  # not a daemon: the interpreter waits for it at exit
     return adopted
+
+
+def _store_adopted(path: Path, cache_key: str, raw: bytes) -> None:
+    """Write the adopted entry ``raw`` to ``path``; once it is there, this process no longer
+    keeps it in memory."""
+    _store_raw(path, raw)
+    with _lock:
+        if path.is_file() and _adopted.get(cache_key) is raw:
+            del _adopted[cache_key]
+
+
+def stored() -> None:
+    """Wait until the entries :func:`adopt_entry` took are written to the cache directory
+    (or failed to be: one ``CacheWarning``)."""
+    while True:
+        with _lock:
+            if not _writers:
+                return
+            writer = _writers.pop()
+        writer.join()
 
 
 def compile_llvm_ir(
