@@ -93,14 +93,34 @@ class BlobStore(Mapping[str, np.ndarray]):
 
     Blobs parsed from dialect resources arrive as bytes without a type; the first
     :meth:`array` call with the ``#pipeline.blob`` that reads one gives it its dtype and
-    shape (and checks its hash).
+    shape (and checks its hash). Blobs stored with :meth:`put_later` are checked when first
+    read.
     """
 
     def __init__(self, arrays: Mapping[str, np.ndarray] | None = None) -> None:
         self._arrays: dict[str, np.ndarray] = {}
         self._untyped: dict[str, bytes] = {}
+        self._unchecked: dict[str, np.ndarray] = {}
         for symbol, data in (arrays or {}).items():
             self.put(symbol, data)
+
+    @classmethod
+    def checked(cls, arrays: Mapping[str, np.ndarray]) -> BlobStore:
+        """A store of read-only ``arrays`` known to hash to their symbols, kept as they are,
+        not hashed again: the blobs ``runtime.jit`` bound for native code (copies of
+        blobs it checked)."""
+        store = cls()
+        store._arrays = dict(arrays)
+        return store
+
+    def include(self, other: BlobStore) -> None:
+        """Add the blobs of ``other`` that this store does not hold, as they are there
+        (checked already, or to be checked when first read: nothing is hashed now)."""
+        for symbol, data in other._arrays.items():
+            self._arrays.setdefault(symbol, data)
+        for symbol, data in other._unchecked.items():
+            if symbol not in self._arrays:
+                self._unchecked.setdefault(symbol, data)
 
     def add(self, stem: str, array: np.ndarray) -> BlobAttr:
         """Store ``array`` (f64, f32, i64, i32 or uint8) under ``<stem>_<digest>``; return its
@@ -121,6 +141,21 @@ class BlobStore(Mapping[str, np.ndarray]):
             raise BlobError(f"blob {symbol!r} does not hold the data its name hashes")
         self._keep(symbol, data)
 
+    def put_later(self, symbol: str, array: np.ndarray) -> None:
+        """Store ``array`` under ``symbol``, checked as :meth:`put` checks it when it is
+        first read (``BlobError`` then): an unpickled pipeline's blobs that its machine code
+        does not read are hashed only if its IR is parsed or it is saved."""
+        if symbol not in self._arrays:
+            self._unchecked[symbol] = array
+
+    def _check(self, symbol: str) -> None:
+        """:meth:`put` the array stored under ``symbol`` by :meth:`put_later`, if there is
+        one."""
+        data = self._unchecked.get(symbol)
+        if data is not None:
+            self.put(symbol, data)
+            self._unchecked.pop(symbol, None)
+
     def put_bytes(self, symbol: str, raw: bytes) -> None:
         """Store the untyped bytes of a parsed dialect resource (see :meth:`array`)."""
         if symbol not in self._arrays:
@@ -137,6 +172,7 @@ class BlobStore(Mapping[str, np.ndarray]):
                 raise BlobError(f"resource {symbol!r} holds {len(raw)} bytes, not {blob.type}")
             self.put(symbol, np.frombuffer(raw, dtype).reshape(blob.shape))
             del self._untyped[symbol]
+        self._check(symbol)
         data = self._arrays.get(symbol)
         if data is None:
             raise BlobError(f"blob {symbol!r} is not in this compilation's blob store")
@@ -153,6 +189,7 @@ class BlobStore(Mapping[str, np.ndarray]):
         copied = BlobStore()
         copied._arrays = dict(self._arrays)
         copied._untyped = dict(self._untyped)
+        copied._unchecked = dict(self._unchecked)
         return copied
 
     def replacement(self, blob: BlobAttr, array: np.ndarray) -> BlobAttr:
@@ -169,7 +206,7 @@ class BlobStore(Mapping[str, np.ndarray]):
         """The blob as an MLIR dialect-resource hex string."""
         raw = self._untyped.get(symbol)
         if raw is None:
-            raw = self._arrays[symbol].tobytes()
+            raw = self[symbol].tobytes()
         return "0x" + (_ALIGNMENT.to_bytes(4, "little") + raw).hex().upper()
 
     def __or__(self, other: Mapping[str, np.ndarray]) -> BlobStore:
@@ -179,16 +216,17 @@ class BlobStore(Mapping[str, np.ndarray]):
         return merged
 
     def __getitem__(self, symbol: str) -> np.ndarray:
+        self._check(symbol)
         return self._arrays[symbol]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._arrays)
+        return iter([*self._arrays, *self._unchecked])
 
     def __len__(self) -> int:
-        return len(self._arrays)
+        return len(self._arrays) + len(self._unchecked)
 
     def __contains__(self, symbol: object) -> bool:
-        return symbol in self._arrays or symbol in self._untyped
+        return symbol in self._arrays or symbol in self._untyped or symbol in self._unchecked
 
     def _keep(self, symbol: str, data: np.ndarray) -> None:
         if symbol not in self._arrays:

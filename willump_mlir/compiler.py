@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, cf, func, llvm, math, memref, scf
@@ -40,6 +40,9 @@ from willump_mlir.passes.lower_pipeline_to_feature import LowerPipelineToFeature
 from willump_mlir.passes.pack_kernel_arguments import PackKernelArgumentsPass
 from willump_mlir.passes.share_text_decoding import ShareTextDecodingPass
 from willump_mlir.translate import module_to_llvm_ir
+
+if TYPE_CHECKING:
+    from willump_mlir.frontend.spec import FrontendResult
 
 Pass = TypeVar("Pass", bound=ModulePass)
 STAGES = ("pipeline", "feature", "cascade", "scf", "llvm", "llvm-ir")
@@ -77,9 +80,11 @@ def context(blobs: BlobStore | None = None) -> Context:
 class StagedModule:
     """The IR of every stage of one compilation, computed on demand from the first, and the
     compilation's blobs: those the pipeline IR reads, and those its passes create; and the
-    keyword options of the passes that take some, by pass name."""
+    keyword options of the passes that take some, by pass name. The first stage is the
+    module of ``traced``, read when a stage is first asked for (an unpickled program's IR
+    is parsed then, see ``persist.unpickle``)."""
 
-    pipeline: ModuleOp
+    traced: FrontendResult
     blobs: BlobStore
     passes: Mapping[str, ModulePass] = field(default_factory=dict)
     """Passes with options, by name, run instead of the stages' default ones
@@ -87,11 +92,15 @@ class StagedModule:
     modules: dict[str, ModuleOp] = field(default_factory=dict)
     llvm_ir: str | None = None
 
-    def __post_init__(self) -> None:
-        self.modules["pipeline"] = self.pipeline
+    @property
+    def pipeline(self) -> ModuleOp:
+        """The module of the first stage, the pipeline IR."""
+        return self.module("pipeline")
 
     def module(self, stage: str) -> ModuleOp:
         """The module at ``stage`` (not ``llvm-ir``, which is text)."""
+        if stage == "pipeline":
+            return self.modules.setdefault(stage, self.traced.module)
         if stage not in self.modules:
             previous = STAGES[STAGES.index(stage) - 1]
             module = self.module(previous).clone()

@@ -12,12 +12,14 @@ A save is a directory (format ``willump-mlir``, version 5) of these files:
     ``arguments`` (``name``, ``kind``, ``type`` as IR text or null, ``columns``, and for a
     bound argument the ``class`` of its value, for messages), the ``python_calls``
     (``reason`` and ``source`` by callee), the names of its ``blobs``, ``returns_sparse``,
-    the frontend ``notes`` and the ``passes`` it runs with options of its own (their
+    the frontend ``notes``, the ``passes`` it runs with options of its own (their
     ``willump-opt -p`` specs, e.g. ``choose-tree-layout{layout="nodes"}``: ``wm.compile``'s
-    ``tree_layout``; absent: none). An optimized pipeline's also has ``cascaded``,
-    ``cascade_ir`` (whether ``cascade.mlir`` is there), ``settle`` (``[metric, threshold]``
-    or null), ``confidence``, ``report`` (the ``Report`` dataclasses as JSON objects) and
-    ``curve`` (the ``CandidateCurve`` fields or null).
+    ``tree_layout``; absent: none) and ``original_reason`` (why its calls run the original
+    function, ``willump_mlir.native_work``, or null; absent from older saves: only
+    ``unpickle`` reads it, ``load`` finds it in the IR). An optimized pipeline's also has
+    ``cascaded``, ``cascade_ir`` (whether ``cascade.mlir`` is there), ``settle``
+    (``[metric, threshold]`` or null), ``confidence``, ``report`` (the ``Report``
+    dataclasses as JSON objects) and ``curve`` (the ``CandidateCurve`` fields or null).
 ``exact.mlir``, ``approx.mlir``, ``rest.mlir``
     Each program's pipeline IR (only the programs listed in the manifest).
 ``cascade.mlir``
@@ -66,6 +68,7 @@ program that runs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import io
@@ -326,6 +329,7 @@ def _program_manifest(compiled: CompiledPipeline) -> dict[str, Any]:
         "result": None if traced.result is None else traced.result.to_json(),
         "notes": list(traced.notes),
         "passes": [str(p.pipeline_pass_spec()) for p in compiled.staged.passes.values()],
+        "original_reason": compiled.original_reason,
     }
 
 
@@ -467,7 +471,8 @@ def _load(
     the checks only find damage. Then each byte is hashed once: ``blobs.npz`` is checked
     blob by blob against the IR, not as a file too; and if no program makes Python calls,
     ``objects.pkl`` is left pickled (``willump_mlir.runtime.pickled``), its checksum checked
-    when it is unpickled."""
+    when it is unpickled. And the IR of a program whose machine code came with the pickle
+    (its key in ``keys``) is parsed only when something reads it (``_UnparsedIR``)."""
     manifest = _read_manifest(root, files)
     listed = manifest.get("programs")
     names = [n for n in PROGRAMS if isinstance(listed, dict) and n in listed] or ["exact"]
@@ -506,8 +511,9 @@ def _load(
                 manifest["programs"][name],
                 objects["programs"][name],
                 blobs,
-                _read_module(ctx, root / f"{name}.mlir", files[f"{name}.mlir"]),
+                functools.partial(_read_module, ctx, root / f"{name}.mlir", files[f"{name}.mlir"]),
                 root,
+                lazy=unpickled and name in keys and _known_reason(manifest["programs"][name]),
             )
             for name in names
         }
@@ -538,7 +544,11 @@ def _load(
         try:
             programs[name] = compile_traced(fn, program, passes=passes, key=keys.get(name))
             if name == "exact" and pickled:  # only the exact program may call ``fn``
-                programs[name].original_reason = nothing_native_to_run(program)
+                programs[name].original_reason = (
+                    manifest["programs"][name]["original_reason"]
+                    if isinstance(program, _UnparsedIR)
+                    else nothing_native_to_run(program)
+                )
             if deferred is not None:
                 programs[name].defer(deferred, name)
         except Exception as error:  # a lowering, verifier or LLVM error: the IR's
@@ -598,19 +608,58 @@ def _stand_ins(
     return {"fn": fn, "programs": programs}
 
 
+def _known_reason(spec: dict[str, Any]) -> bool:
+    """Whether a program's manifest says why its calls run the original function, if they
+    do (``original_reason``: a string or null)."""
+    return isinstance(spec.get("original_reason", 0), str | None)
+
+
+class _UnparsedIR(FrontendResult):
+    """A program of an unpickled pipeline whose machine code came with the pickle: its IR
+    is parsed, and checked against its blobs and manifest, when something first reads
+    ``module`` (``explain``, ``ir``, saving or pickling it, a recompile), not when the
+    pipeline is unpickled (a third of the time it takes with the text pipeline). Its file
+    is checked against its checksum when unpickling all the same (``_check_files``), and
+    each blob against its name's content hash when first read: by the machine code (bound
+    when unpickling), the parsed IR, or a save (``BlobStore.put_later``)."""
+
+    _module: ModuleOp | None = None
+    _parse: Callable[[], ModuleOp] | None = None
+    _lock = threading.Lock()
+
+    @property  # type: ignore[override]
+    def module(self) -> ModuleOp:
+        with self._lock:
+            if self._module is None:
+                assert self._parse is not None
+                self._module, self._parse = self._parse(), None
+            return self._module
+
+    @module.setter
+    def module(self, module: ModuleOp | None) -> None:  # dataclass ``__init__``, ``replace``
+        self._module = module
+
+
 def _frontend_result(
     ctx: Context,
     spec: dict[str, Any],
     stored: dict[str, Any],
     blobs: dict[str, np.ndarray],
-    module: ModuleOp,
+    read: Callable[[], ModuleOp],
     root: Path,
+    lazy: bool = False,
 ) -> FrontendResult:
-    """One program's ``FrontendResult`` from its manifest entry and its pickled objects."""
+    """One program's ``FrontendResult`` from its manifest entry and its pickled objects, with
+    the module ``read`` gives; read when first needed (``_UnparsedIR``) if ``lazy``."""
     absent = [name for name in spec["blobs"] if name not in blobs]
     if absent:
         raise InputError(f"{root / BLOBS}: blobs {absent} of the manifest are absent")
-    own = _check_blobs(module, {name: blobs[name] for name in spec["blobs"]}, root / BLOBS)
+    own = BlobStore()
+    try:  # each blob hashes to its name (checked when native code or the IR reads it)
+        for name in spec["blobs"]:
+            (own.put_later if lazy else own.put)(name, blobs[name])
+    except BlobError as error:
+        raise InputError(f"{root / BLOBS}: {error}") from None
     arguments = [
         ArgumentSpec(
             a["name"],
@@ -634,9 +683,16 @@ def _frontend_result(
         )
         for callee, c in spec["python_calls"].items()
     }
-    _check_signature(module, arguments, calls, root)
-    return FrontendResult(
-        module=module,
+
+    def parse() -> ModuleOp:
+        """The module, checked against the blobs and the manifest."""
+        module = read()
+        _check_blobs(module, own, root / BLOBS)
+        _check_signature(module, arguments, calls, root)
+        return module
+
+    result = (_UnparsedIR if lazy else FrontendResult)(
+        module=None if lazy else parse(),  # type: ignore[arg-type]
         blobs=own,
         arguments=arguments,
         python_calls=calls,
@@ -644,6 +700,9 @@ def _frontend_result(
         notes=[str(note) for note in spec["notes"]],
         result=_value_spec(spec.get("result")),
     )
+    if isinstance(result, _UnparsedIR):
+        result._parse = parse
+    return result
 
 
 def _value_spec(data: Any) -> ValueSpec | None:
@@ -784,17 +843,15 @@ def _check_trusted(root: Path, checksums: dict[str, Any], trust: bool) -> None:
         )
 
 
-def _check_blobs(module: ModuleOp, blobs: dict[str, np.ndarray], where: Path) -> BlobStore:
-    """The store of ``blobs``, each the array its symbol's content hash names, in which every
-    ``#pipeline.blob`` of the IR names a blob of the shape and dtype it gives: native code
-    indexes blobs by the IR's types, so a damaged blob must never reach it."""
+def _check_blobs(module: ModuleOp, store: BlobStore, where: Path) -> None:
+    """Every ``#pipeline.blob`` of the IR names a blob of ``store`` (each the array its
+    symbol's content hash names) of the shape and dtype it gives: native code indexes blobs
+    by the IR's types, so a damaged blob must never reach it."""
     try:
-        store = BlobStore(blobs)
         for attr in blob_attributes(module):
             store.array(attr)
     except BlobError as error:
         raise InputError(f"{where}: {error}") from None
-    return store
 
 
 def _read_manifest(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
@@ -1025,7 +1082,8 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     for this host's target (no LLVM runs), else its IR is compiled; a state unpickled before
     in this process gives the same pipeline back. A pipeline without Python calls leaves
     its function and estimators pickled until something needs them (``willump_mlir.runtime
-    .pickled``): its native code runs with the data arguments only."""
+    .pickled``): its native code runs with the data arguments only. A program whose machine
+    code is used leaves its IR unparsed until something reads it (``_UnparsedIR``)."""
     digest = state.digest()
     if (known := unpickled(digest)) is not None:
         return known
@@ -1035,7 +1093,9 @@ def unpickle(state: Portable) -> CompiledPipeline | OptimizedPipeline:
     same_compiler = state.compiler == compiler_fingerprint()
     # out-of-band buffers (``Portable.__reduce_ex__``) as bytes: nothing built keeps them
     entries = {key: bytes(raw) for key, raw in state.entries.items()} if same_compiler else {}
-    adopted = {key for key, raw in entries.items() if jit.adopt_entry(key, state.target, raw)}
+    # kept until the programs are loaded, which take the entries as checked on adoption
+    adopted = {key: taken for key, raw in entries.items()
+               if (taken := jit.adopt_entry(key, state.target, raw)) is not None}  # fmt: skip
     keys = {n: key for n, key in state.keys.items() if key in adopted}
     files = {name: bytes(raw) for name, raw in state.files.items()}
     pipeline = _load(Path("<unpickled pipeline>"), files, True, keys, unpickled=True)

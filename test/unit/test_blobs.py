@@ -118,3 +118,24 @@ def test_a_view_of_bytes_is_kept_without_a_copy() -> None:
     attr = store.add("v", view)
     assert store.array(attr) is view
     assert store.array(store.add("w", data * 2)).base is None
+
+
+def test_blobs_put_later_are_checked_when_first_read() -> None:
+    """``put_later`` stores a blob unhashed; reading it (an item, ``array``, a copy's or an
+    including store's read) checks it then, and a damaged one is refused then."""
+    made = BlobStore()
+    good = made.add("good", np.arange(4.0))
+    bad = made.add("bad", np.arange(3.0))
+    store = BlobStore()
+    store.put_later(good.symbol.data, made[good.symbol.data])
+    store.put_later(bad.symbol.data, np.arange(3.0) + 1)  # not what its name hashes
+    assert set(store) == {good.symbol.data, bad.symbol.data} and len(store) == 2
+    copied, including = store.copy(), BlobStore()
+    including.include(store)
+    np.testing.assert_array_equal(store.array(good), np.arange(4.0))
+    for reader in (store, copied, including):
+        with pytest.raises(BlobError, match="does not hold the data its name hashes"):
+            reader[bad.symbol.data]
+    np.testing.assert_array_equal(including[good.symbol.data], np.arange(4.0))
+    trusted = BlobStore.checked({good.symbol.data: made[good.symbol.data]})
+    assert trusted[good.symbol.data] is made[good.symbol.data]  # kept as it is, not hashed

@@ -332,23 +332,77 @@ def test_damaged_objects_are_refused_when_they_are_needed(
 def test_damaged_blobs_are_refused_when_unpickling(
     text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     """``blobs.npz`` is not hashed as a file when unpickling: its blobs are, against the
-    IR's names, so a damaged blob is still refused before native code reads it."""
-    compiled, _, _ = text_pipeline
+    IR's names, so a damaged blob is still refused before native code reads it: when
+    unpickling if the machine code reads it, else when the IR is parsed or the pipeline is
+    saved (the vectorizer's vocabulary: the passes made the tables the kernels read)."""
+    compiled, fresh, _ = text_pipeline
     state = persist.portable(compiled)
     arrays = persist._read_blobs(Path("x"), state.files["blobs.npz"])
-    name, data = max(arrays.items(), key=lambda item: item[1].nbytes)
-    start = state.files["blobs.npz"].find(data.tobytes())
-    raw = bytearray(state.files["blobs.npz"])
-    raw[start + data.nbytes // 2] ^= 0x01
-    damaged = replace(state, files=state.files | {"blobs.npz": bytes(raw)})
-    _fresh_unpickle(b"", monkeypatch)
-    with pytest.raises(wm.InputError, match=f"blob '{name}' does not hold the data"):
-        persist.unpickle(damaged)
+    read = max(arrays.items(), key=lambda item: item[1].nbytes)
+    unread = next(item for item in arrays.items() if "vocab_table" in item[0])
+    for name, data in (read, unread):
+        start = state.files["blobs.npz"].find(data.tobytes())
+        raw = bytearray(state.files["blobs.npz"])
+        raw[start + data.nbytes // 2] ^= 0x01
+        damaged = replace(state, files=state.files | {"blobs.npz": bytes(raw)})
+        _fresh_unpickle(b"", monkeypatch)
+        refused = pytest.raises(wm.InputError, match=f"blob '{name}' does not hold the data")
+        if name == read[0]:
+            with refused:
+                persist.unpickle(damaged)
+            continue
+        restored = persist.unpickle(damaged)
+        np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+        with refused:
+            restored.ir("pipeline")
+        with refused:
+            restored.save(tmp_path / "save")
     extra = replace(state, files=state.files | {"extra.bin": b"x"})
+    _fresh_unpickle(b"", monkeypatch)
     with pytest.raises(wm.InputError, match=r"extra\.bin changed since it was saved"):
         persist.unpickle(extra)
+
+
+def test_the_ir_is_parsed_when_first_read(unpickled_text: Unpickling) -> None:
+    """A program whose machine code came with the pickle runs without its IR parsed; what
+    reads the IR (``ir``, ``explain``) parses it then, the same IR."""
+    compiled, fresh, restored, _ = unpickled_text
+    assert isinstance(restored.traced, persist._UnparsedIR) and restored.library.cache_hit
+    np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
+    assert restored.traced._module is None  # not parsed by unpickling nor by a call
+    assert restored.ir("pipeline") == compiled.ir("pipeline")
+    assert restored.traced._module is restored.staged.pipeline is not None
+    assert restored.original_reason is None and "TfidfVectorizer" in restored.explain()
+
+
+def test_damaged_ir_and_entries_when_unpickling(
+    text_pipeline: tuple[wm.CompiledPipeline, tuple[object, ...], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The IR left unparsed is checked against its checksum all the same; a damaged entry
+    (a blob that does not hash to its name, or its object code) is not taken: the IR is
+    parsed and compiled (or found in this host's object cache) instead."""
+    compiled, fresh, _ = text_pipeline
+    state = persist.portable(compiled)
+    ir = bytearray(state.files["exact.mlir"])
+    ir[len(ir) // 2] ^= 0x01
+    _fresh_unpickle(b"", monkeypatch)
+    with pytest.raises(wm.InputError, match=r"exact\.mlir changed since it was saved"):
+        persist.unpickle(replace(state, files=state.files | {"exact.mlir": bytes(ir)}))
+    ((key, entry),) = state.entries.items()
+    meta, blobs, _ = jit._parse_entry(bytes(entry))  # type: ignore[misc]
+    blob = max(blobs.values(), key=lambda data: data.nbytes).tobytes()
+    for at in (bytes(entry).find(blob) + len(blob) // 2, len(entry) - 1):
+        raw = bytearray(entry)
+        raw[at] ^= 0x01
+        assert jit.adopt_entry(key, state.target, bytes(raw)) is None
+        _fresh_unpickle(b"", monkeypatch)
+        restored = persist.unpickle(replace(state, entries={key: bytes(raw)}))
+        assert not isinstance(restored.traced, persist._UnparsedIR)
+        np.testing.assert_array_equal(restored(fresh[0]), compiled(*fresh))
 
 
 # endregion

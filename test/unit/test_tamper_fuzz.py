@@ -296,7 +296,7 @@ def shrink_plan(raw: bytes, start: int, meta_length: int) -> bytes:
             spec["shape"] = [1 for _ in spec.get("shape", [])]
     meta["attachment"] = json.dumps(plan)
     encoded = json.dumps(meta).encode()
-    header = raw[: len(jit._MAGIC) + 32] + struct.pack("<Q", len(encoded))
+    header = raw[: len(jit._MAGIC) + 32] + struct.pack("<Q", len(encoded)) + raw[start - 8 : start]
     return header + encoded + raw[start + meta_length :]
 
 

@@ -7,12 +7,14 @@ The flow, with an on-disk object cache so that a warm start never runs LLVM::
     lib = load_cached(key) or compile_llvm_ir(ir, key)
     fn = lib.cfunc("score", ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)
 
-Objects are stored as ``<cache_dir>/<sha256>.wobj`` (a header with the SHA-256 of the
-rest, JSON metadata with the caller's key, the defined symbols, the caller's
-``attachment`` and the dtype and shape of the entry's blobs, then the blobs' bytes, then the
-ELF/Mach-O object; an entry whose key is not the one looked up is a miss). An entry's blobs
-are those the compiler's passes created (the caller's ``blobs``): a hit binds them, after
-checking each hashes to its name, so a warm start needs no pass to recreate them.
+Objects are stored as ``<cache_dir>/<sha256>.wobj``: a header (the SHA-256 of the metadata
+and the object code, the metadata's length, the blobs' length), JSON metadata with the
+caller's key, the defined symbols, the caller's ``attachment`` and the dtype and shape of the
+entry's blobs, then the blobs' bytes, then the ELF/Mach-O object; an entry whose key is not
+the one looked up is a miss. An entry's blobs are those the compiler's passes created (the
+caller's ``blobs``): a hit binds them, after checking each hashes to its name (which the
+metadata's digest covers), so a warm start needs no pass to recreate them and hashes each
+byte of the entry once.
 
 The file name's sha256 covers the caller's key, the host CPU name and features, the
 llvmlite version and :data:`RUNTIME_ABI_VERSION`, so a cache directory can be shared between
@@ -39,6 +41,8 @@ import sys
 import tempfile
 import threading
 import warnings
+import weakref
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,7 +54,8 @@ import numpy as np
 from willump_mlir.blobs import BlobStore
 from willump_mlir.runtime import compile_worker, memory, ufunc_loops
 
-RUNTIME_ABI_VERSION = "4"  # 4: kernels read their arguments from slots (pack-kernel-arguments)
+RUNTIME_ABI_VERSION = "5"  # 4: kernels read their arguments from slots (pack-kernel-arguments);
+# 5: an entry's digest covers its metadata and object code, its blobs hash to their names
 """Bump when the calling convention of generated code or the cache format changes."""
 
 CACHE_LIMIT = 1 << 30
@@ -66,17 +71,19 @@ RECOUNT_STORES = 256
 """Stores after which the entries are counted again, whatever the ledger says (entries
 removed or written without it: by hand, or by an older release)."""
 
-_MAGIC = b"WMLIROBJ3\n"
-_HEADER = struct.Struct("<32sQ")  # SHA-256 of metadata + object, length of the metadata
+_MAGIC = b"WMLIROBJ4\n"
+_HEADER = struct.Struct("<32sQQ")  # SHA-256 of metadata + object, lengths of metadata, blobs
 
 _lock = threading.RLock()
 _initialized = False
 _blobs: dict[str, np.ndarray] = {}
 _adopted: dict[str, bytes] = {}  # entries shipped from other processes, by cache key
-#: entries adopted and checked (``_parse_entry``) but not loaded yet, by cache key: the load
-#: that follows an adoption (unpickling) reads and hashes their megabytes no second time
-_checked: dict[str, tuple[dict[str, Any], BlobStore, bytes]] = {}
+#: entries adopted and checked (``_parse_entry``) but not loaded yet, by cache key, while
+#: the caller of ``adopt_entry`` keeps its ``Adopted``: the load that follows an adoption
+#: (unpickling) reads and hashes their megabytes no second time
+_checked: "weakref.WeakValueDictionary[str, Adopted]" = weakref.WeakValueDictionary()
 _warned: set[str] = set()
+_writers: list[threading.Thread] = []  # writing adopted entries to the cache (``stored``)
 
 
 class CacheWarning(UserWarning):
@@ -186,9 +193,10 @@ _worker_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def _forget_workers() -> None:
-    """In a forked child: the parent's workers are not ours to use."""
+    """In a forked child: the parent's workers (and cache writers) are not ours to use."""
     global _worker_slots
     _idle_workers.clear()
+    _writers.clear()
     _worker_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
@@ -296,7 +304,7 @@ class NativeLibrary:
         *,
         cache_hit: bool,
         attachment: str = "",
-        blobs: dict[str, np.ndarray] | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._engine = engine
         self._symbols = frozenset(symbols)
@@ -304,7 +312,7 @@ class NativeLibrary:
         self.cache_key = cache_key
         self.cache_hit = cache_hit
         self.attachment = attachment
-        self.blobs = blobs or {}
+        self.blobs = blobs if blobs is not None else BlobStore()
         """The blobs stored with the object (bound before it was loaded)."""
 
     @property
@@ -399,26 +407,63 @@ def cache_entry(cache_key: str) -> bytes | None:
         return None
 
 
-def adopt_entry(cache_key: str, target: str, raw: bytes) -> bool:
+class Adopted:
+    """An entry :func:`adopt_entry` took and checked: while its caller keeps this, the
+    :func:`load_cached` of its key loads it as checked then."""
+
+    __slots__ = ("__weakref__", "parsed")
+
+    def __init__(self, parsed: tuple[dict[str, Any], BlobStore, bytes]) -> None:
+        self.parsed = parsed
+
+
+def adopt_entry(cache_key: str, target: str, raw: bytes) -> Adopted | None:
     """Take an entry shipped from another process (:func:`cache_entry`) into this host's
-    object cache, if it was built for this host's :func:`host_target`; whether it was taken.
-    With the cache disabled or unwritable it is kept in memory for this process instead.
-    Either way it is checked like any entry when it is loaded."""
+    object cache, if it was built for this host's :func:`host_target` and is sound (its
+    digest and blobs check, its key is ``cache_key``); ``None`` if it was not taken. It is
+    written to the cache directory by a thread of its own (``stored`` waits for it), off
+    the path of an unpickling, and kept in memory for this process until it is there (for
+    good with the cache disabled or unwritable). The entry as checked now is loaded by
+    :func:`load_cached` while the caller keeps the ``Adopted`` returned, then dropped; a
+    later load checks it again."""
     if target != host_target():
-        return False
-    path = cache_path(cache_key)
+        return None
     parsed = _parse_entry(raw)
-    if parsed is not None and parsed[0].get("key") == cache_key:
-        with _lock:
-            _checked[cache_key] = parsed
-        if path is not None:
-            if not path.is_file():
-                _store_raw(path, raw)
-            if path.is_file():
-                return True
+    if parsed is None or parsed[0].get("key") != cache_key:
+        return None
+    adopted = Adopted(parsed)
+    path = cache_path(cache_key)
     with _lock:
-        _adopted[cache_key] = raw
-    return True
+        _checked[cache_key] = adopted
+        if path is None or not path.is_file():
+            _adopted[cache_key] = raw
+    if path is not None and cache_key in _adopted:
+        writer = threading.Thread(target=_store_adopted, args=(path, cache_key, raw),
+                                  name=f"willump-mlir store {path.name}")  # fmt: skip
+        with _lock:
+            _writers.append(writer)
+        writer.start()  # not a daemon: the interpreter waits for it at exit
+    return adopted
+
+
+def _store_adopted(path: Path, cache_key: str, raw: bytes) -> None:
+    """Write the adopted entry ``raw`` to ``path``; once it is there, this process no longer
+    keeps it in memory."""
+    _store_raw(path, raw)
+    with _lock:
+        if path.is_file() and _adopted.get(cache_key) is raw:
+            del _adopted[cache_key]
+
+
+def stored() -> None:
+    """Wait until the entries :func:`adopt_entry` took are written to the cache directory
+    (or failed to be: one ``CacheWarning``)."""
+    while True:
+        with _lock:
+            if not _writers:
+                return
+            writer = _writers.pop()
+        writer.join()
 
 
 def compile_llvm_ir(
@@ -450,8 +495,8 @@ def compile_llvm_ir(
     }  # fmt: skip
     path = cache_path(cache_key)
     if path is not None:
-        _store(path, meta, b"".join(data.tobytes() for data in kept.values()) + obj)
-    return _load_object(obj, meta, kept | dict(available or {}), cache_key, cache_hit=False)
+        _store(path, meta, b"".join(data.tobytes() for data in kept.values()), obj)
+    return _load_object(obj, meta, ChainMap(kept, available or {}), cache_key, cache_hit=False)
 
 
 def load_cached(
@@ -463,7 +508,8 @@ def load_cached(
     The external symbols it reads are bound from its own blobs and ``available``.
     """
     with _lock:
-        parsed = _checked.pop(cache_key, None)
+        adopted = _checked.pop(cache_key, None)
+    parsed = None if adopted is None else adopted.parsed
     if parsed is None:
         raw = cache_entry(cache_key)
         parsed = None if raw is None else _parse_entry(raw)
@@ -474,7 +520,7 @@ def load_cached(
     if path is not None:
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: evicted last
-    return _load_object(obj, meta, {**blobs, **(available or {})}, cache_key, cache_hit=True)
+    return _load_object(obj, meta, ChainMap(blobs, available or {}), cache_key, cache_hit=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -482,12 +528,15 @@ def load_cached(
 # --------------------------------------------------------------------------------------
 
 
-def _store(path: Path, meta: dict[str, Any], obj: bytes) -> None:
-    """Write the cache entry of ``meta`` and ``obj`` (the blobs' bytes, then the object
-    code) to ``path`` (:func:`_store_raw`)."""
+def _store(path: Path, meta: dict[str, Any], blobs: bytes, obj: bytes) -> None:
+    """Write the cache entry of ``meta``, the bytes of its ``blobs`` and the object code
+    ``obj`` to ``path`` (:func:`_store_raw`). Damaged entries would crash LLVM: the digest
+    covers the metadata and the object code, and the metadata names each blob by the
+    content hash it is checked against, so that loading hashes each byte once."""
     meta_bytes = json.dumps(meta | {"llvmlite": llvmlite.__version__}).encode()
-    digest = hashlib.sha256(meta_bytes + obj).digest()  # damaged entries would crash LLVM
-    _store_raw(path, _MAGIC + _HEADER.pack(digest, len(meta_bytes)) + meta_bytes + obj)
+    digest = hashlib.sha256(meta_bytes + obj).digest()
+    header = _HEADER.pack(digest, len(meta_bytes), len(blobs))
+    _store_raw(path, _MAGIC + header + meta_bytes + blobs + obj)
 
 
 def _store_raw(path: Path, raw: bytes) -> None:
@@ -576,13 +625,20 @@ def _evict(directory: Path, keep: Path) -> int:
 
 
 def _parse_entry(raw: bytes) -> tuple[dict[str, Any], BlobStore, bytes] | None:
-    """The metadata, blobs and object of an entry whose SHA-256 matches and whose blobs hash
-    to their names, else ``None``."""
+    """The metadata, blobs and object of an entry whose metadata and object match its
+    SHA-256 and whose blobs hash to their names (and fill their part exactly), else
+    ``None``."""
     start = len(_MAGIC) + _HEADER.size
     if not raw.startswith(_MAGIC) or len(raw) < start:
         return None
-    digest, meta_len = _HEADER.unpack_from(raw, len(_MAGIC))
-    if hashlib.sha256(raw[start:]).digest() != digest:
+    digest, meta_len, blobs_len = _HEADER.unpack_from(raw, len(_MAGIC))
+    end = start + meta_len + blobs_len  # where the object starts
+    if end >= len(raw):
+        return None
+    view = memoryview(raw)
+    checked = hashlib.sha256(view[start : start + meta_len])
+    checked.update(view[end:])
+    if checked.digest() != digest:
         return None  # truncated or corrupted: loading it could crash the process
     try:
         meta = json.loads(raw[start : start + meta_len])
@@ -600,14 +656,13 @@ def _parse_entry(raw: bytes) -> tuple[dict[str, Any], BlobStore, bytes] | None:
             offset += data.nbytes
     except (TypeError, ValueError):  # BlobError is a ValueError
         return None
-    obj = raw[offset:]
-    return (meta, blobs, obj) if obj else None
+    return (meta, blobs, raw[end:]) if offset == end else None
 
 
 def _load_object(
     obj: bytes,
     meta: dict[str, Any],
-    blobs: dict[str, np.ndarray],
+    blobs: Mapping[str, np.ndarray],
     cache_key: str,
     *,
     cache_hit: bool,
@@ -639,7 +694,8 @@ def _load_object(
             )
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
+    own = BlobStore.checked({e[0]: _blobs.get(e[0], blobs[e[0]]) for e in meta["blobs"]})
     return NativeLibrary(
         engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"],
-        blobs={entry[0]: _blobs.get(entry[0], blobs[entry[0]]) for entry in meta["blobs"]},
+        blobs=own,
     )  # fmt: skip

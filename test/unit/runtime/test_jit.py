@@ -1,7 +1,6 @@
 """Tests of the JIT runtime (willump_mlir.runtime.jit) and of convert-to-llvm semantics."""
 
 import ctypes
-import hashlib
 import math
 import os
 import re
@@ -268,12 +267,41 @@ def test_entry_carries_the_blobs_passes_created(cache_in_tmp: Path) -> None:
     path = jit.cache_path("with-blobs")
     raw = bytearray(path.read_bytes())
     at = raw.index(np.array([2.0, 1.0]).tobytes())
-    raw[at : at + 8] = np.array([3.0]).tobytes()  # the blob changed, the header re-sealed
-    start = len(jit._MAGIC) + jit._HEADER.size
-    _, meta_len = jit._HEADER.unpack_from(raw, len(jit._MAGIC))
-    raw[len(jit._MAGIC) : start] = jit._HEADER.pack(hashlib.sha256(raw[start:]).digest(), meta_len)
+    raw[at : at + 8] = np.array([3.0]).tobytes()  # the blob changed (the digest leaves it out)
     path.write_bytes(bytes(raw))
     assert jit.load_cached("with-blobs") is None
+    raw[at : at + 8] = np.array([2.0]).tobytes()
+    start = len(jit._MAGIC) + jit._HEADER.size
+    digest, meta_len, blobs_len = jit._HEADER.unpack_from(raw, len(jit._MAGIC))
+    for at in (start + 2, start + meta_len + blobs_len + 2):  # the metadata, the object code
+        changed = bytearray(raw)
+        changed[at] ^= 1
+        path.write_bytes(bytes(changed))
+        assert jit.load_cached("with-blobs") is None
+    path.write_bytes(bytes(raw))
+    assert jit.load_cached("with-blobs") is not None
+
+
+def test_adopted_entry_is_kept_while_its_adoption_is(cache_in_tmp: Path) -> None:
+    """An adopted entry is loaded as checked on adoption while the caller keeps what
+    ``adopt_entry`` returned; dropped, it is not kept in memory once the object cache has
+    it."""
+    key = unique("adopted")
+    lib = jit.compile_llvm_ir(dot_kernel()[1], key)
+    raw = jit.cache_entry(key)
+    assert raw is not None and lib is not None
+    jit.cache_path(key).unlink()
+    assert jit.adopt_entry(key, "another target", raw) is None
+    assert jit.adopt_entry(unique("other"), jit.host_target(), raw) is None  # not its key
+    assert jit.adopt_entry(key, jit.host_target(), raw[:-1]) is None  # damaged
+    adopted = jit.adopt_entry(key, jit.host_target(), raw)
+    assert adopted is not None and jit._checked[key] is adopted
+    jit.stored()  # written by a thread of its own
+    assert jit.cache_path(key).read_bytes() == raw and key not in jit._adopted
+    del adopted
+    assert key not in jit._checked
+    loaded = jit.load_cached(key)
+    assert loaded is not None and loaded.cache_hit
 
 
 def test_corrupt_cache_entry_is_a_miss() -> None:
