@@ -80,6 +80,7 @@ class UfuncEmitter:
               scalar_rhs: bool = False) -> SSAValue:  # fmt: skip
         """numpy's loop of ``function`` on the row's elements ``operands`` (``scalar_rhs``:
         the second is a scalar numpy broadcasts, which its loop reads with stride 0)."""
+        self.read_as_they_are(operands)
         return self.emit(feature.UfuncOp(function, operands, scalar_rhs))
 
     def ufunc_of_row(
@@ -91,6 +92,7 @@ class UfuncEmitter:
         every row): a chunk of rows at a time where the chunk's inputs can be read or
         computed ahead (module doc), else ``x`` alone."""
         operands = [x] if scalar is None else [x, scalar]
+        self.read_as_they_are(operands)
         if not isinstance(self.state.loop, scf.ForOp):
             return self.ufunc(function, operands, scalar is not None)
         read = self.chunk_reads.get(x)
@@ -153,6 +155,7 @@ class UfuncEmitter:
         the rows of ``sources`` (converted to the loop's type): a chunk of rows at a time
         where both can be computed ahead (a column is read, values from columns computed),
         into two stack buffers the loop reads; else one element at a time."""
+        self.read_as_they_are([a, b])
         aheads = [self.computed_ahead(source) for source in sources]
         if not isinstance(self.state.loop, scf.ForOp) or None in aheads:
             return self.ufunc(function, [a, b])
@@ -203,6 +206,16 @@ class UfuncEmitter:
         value = self.load(chunk, position)
         self.chunk_reads[value] = ChunkRead(filled[0][0], chunk, filled[0][1], position)
         return value
+
+    def read_as_they_are(self: KernelEmitter, operands: list[SSAValue]) -> None:
+        """Note the input buffers ``operands`` are loads of: the original hands those
+        arrays to numpy's loop as they are, so the runtime checks they run forwards in memory
+        (numpy's loops compute otherwise on a reversed view; a value computed first is a new
+        array, forwards, in numpy too)."""
+        for operand in operands:
+            load = operand.owner
+            if isinstance(load, memref.LoadOp) and load.memref in self.state.input_entries:
+                self.state.ufunc_inputs.add(load.memref)
 
     def column_of_row(self: KernelEmitter, x: SSAValue) -> SSAValue | None:
         """The input buffer ``x`` is the row loop's load of at the row (a column, or a

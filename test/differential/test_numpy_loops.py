@@ -164,6 +164,33 @@ def test_a_reversed_view_runs_the_original() -> None:
     assert "runs backwards in memory" in compiled.explain()
 
 
+def log_of_abs(df):
+    return np.log1p(np.abs(df["x"])) + np.exp(df["f"] * 0.5)
+
+
+def log_of_flipped(a):
+    return np.log1p(np.fliplr(a)) + np.log1p(np.abs(np.fliplr(a)))
+
+
+def test_a_value_computed_first_is_native_whatever_the_layout() -> None:
+    """numpy computes ``np.abs(x)`` and ``x * 0.5`` into new arrays, forwards in memory,
+    before its loop reads them: only a column the loop reads as it is must run forwards."""
+    compiled = _compiled(log_of_abs)
+    _same_bits(log_of_abs, compiled, FRAME.iloc[::-1])
+    assert not compiled.handoffs.calls, compiled.handoffs.calls
+
+
+def test_a_python_steps_reversed_result_read_by_a_loop_runs_the_original() -> None:
+    """``np.fliplr`` (a Python step) returns a view whose rows run backwards: numpy's loop
+    reads it as it is in ``np.log1p(np.fliplr(a))``, so the batch runs the original."""
+    a = FRAME[["x", "f"]].to_numpy()
+    compiled = wm.compile(log_of_flipped, example=(a[:200],))
+    with np.errstate(all="ignore"):
+        got, want = compiled(a), log_of_flipped(a)
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+    assert compiled.handoffs.calls.get("ufunc-layout") == 1, compiled.handoffs.calls
+
+
 @pytest.mark.parametrize("dtype", ["f64", "f32"])
 def test_every_loop_is_numpys_own(dtype: str) -> None:
     """On this numpy every loop the kernels call is numpy's own (read from its ufunc and

@@ -193,6 +193,7 @@ class KernelInput:
     dtype: type[np.generic]
     size: ScratchSizeSpec | None  # a scratch buffer's size
     text: bool = False  # a vectorizer's documents (lone surrogates allowed)
+    ufunc: bool = False  # read as it is by numpy's loop of a ufunc: must run forwards
 
 
 #: a str output's column name, (value, column) of its index and dtype, and the (value,
@@ -326,6 +327,7 @@ class BoundKernel:
                 DTYPES[spec["dtype"]],
                 spec.get("size"),
                 bool(spec.get("text")),
+                bool(spec.get("ufunc")),
             )
             for spec in step.inputs
         ]
@@ -687,8 +689,6 @@ class NativeProgram:
             for k, spec in enumerate(a for a in self.arguments if a.kind != "bound")
             for column, dtype in (spec.example.dtypes if spec.example is not None else ())
         }
-        #: the ufuncs kernels compute with numpy's own loops (``pipeline.ufunc_loop_functions``)
-        self.ufunc_loops = pipeline.ufunc_loop_functions(traced.module.walk())
         #: a frame argument's named columns whose dtype must be the example's, by argument
         self.named_dtypes = {a.name: _named_dtypes(a) for a in self.arguments if a.named}
         self.__name__ = getattr(fn, "__name__", "pipeline")
@@ -749,6 +749,12 @@ class NativeProgram:
         data = [a for a in self.arguments if a.kind != "bound"]
         data = [a if a.example else dataclasses.replace(a, example=_example(a)) for a in data]
         return Signature(data, self.traced.result)
+
+    @functools.cached_property
+    def ufunc_loops(self) -> list[str]:
+        """The ufuncs kernels compute with numpy's own loops (``pipeline.ufunc_loop_functions``;
+        read by ``explain()`` only, so an unpickled program's IR is not parsed for it)."""
+        return pipeline.ufunc_loop_functions(self.traced.module.walk())
 
     @functools.cached_property
     def reduces(self) -> bool:
@@ -1030,7 +1036,7 @@ class NativeProgram:
                 return np.ascontiguousarray(parts["data"], dtype=spec.dtype)
             return parts[spec.part]
         if spec.column is None:
-            if self.ufunc_loops:
+            if spec.ufunc:
                 marshal.check_forward(f"argument {spec.argument!r}", value)
             return marshal.matrix(spec.argument, value, rows, spec.width, spec.dtype)
         key = (spec.value, spec.column)
@@ -1041,7 +1047,7 @@ class NativeProgram:
         parts = columns.get(key)
         if parts is None:
             array = marshal.column_array(spec.argument, value, spec.column)
-            if self.ufunc_loops:
+            if spec.ufunc:
                 marshal.check_forward(f"argument {spec.argument!r}: column {spec.column!r}",
                                       array)  # fmt: skip
             if len(array) != rows:  # a Python op's frame: kernels read exactly ``rows`` rows
