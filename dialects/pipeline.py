@@ -745,6 +745,7 @@ def ufunc_loop_functions(ops: Iterable[Operation]) -> list[str]:
     return sorted({
         op.function.data for op in ops
         if isinstance(op, UnaryOp) and op.function.data in UFUNC_LOOPS
+        and "libm" not in op.attributes
         or isinstance(op, BinaryOp) and op.function.data in UFUNC_LOOPS and not libm_power(op)
     })  # fmt: skip
 
@@ -827,12 +828,14 @@ def where_element(then_value: Attribute, else_value: Attribute) -> Attribute:
 class UnaryOp(IRDLOperation):
     """A numpy ufunc applied elementwise (see :func:`unary_element` for integers).
     ``check_finite`` refuses NaN and infinity in a float input first, as
-    ``FunctionTransformer(validate=True)`` does.
+    ``FunctionTransformer(validate=True)`` does. ``libm`` computes the function as C code
+    does (the C library's, not numpy's loop): a LightGBM or XGBoost regressor's exp link.
 
     ```mlir
     %y = pipeline.unary "log1p" %x : tensor<?x3xf64> -> tensor<?x3xf64>
     %n = pipeline.unary "abs" %k : tensor<?xi64> -> tensor<?xi64>
     %v = pipeline.unary "sqrt" %x {check_finite} : tensor<?x3xf64> -> tensor<?x3xf64>
+    %p = pipeline.unary "exp" %raw {libm} : tensor<?xf64> -> tensor<?xf64>
     ```
     """
 

@@ -399,6 +399,8 @@ class KernelEmitter(
         values = self.row_of(op.input)
         if "check_finite" in op.attributes and op.input.type.get_element_type() in (f32, f64):
             self.check_finite(op, values)
+        if name == "exp" and "libm" in op.attributes:  # as C code computes it
+            return [self.emit(math.ExpOp(self.convert(x, element))) for x in values]
         if name in UFUNC_LOOPS:  # numpy's own loop: its SIMD routines' bits, not libm's
             return [self.ufunc_of_row(name, op.input, k, self.convert(x, element))
                     for k, x in enumerate(values)]  # fmt: skip

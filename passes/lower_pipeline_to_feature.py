@@ -58,7 +58,8 @@ Parameter schema per estimator (``?`` marks an optional key):
   category_ranges?, category_bits?, compare, input_precision, sum_precision, node_flags,
   divisor?} (``frontend.trees.TreeEnsemble.params``), check?: "none"|"nan_or_infinite"|
   "infinite" with check_columns? (the columns it applies to, default all), then either
-  ``link``: "identity"|"exp" (a regressor: ``predict``), or ``proba``: "none" (the raw
+  ``link``: "identity"|"exp"|"c_exp" (a regressor: ``predict``; "exp" is numpy's, "c_exp" the
+  C library's), or ``proba``: "none" (the raw
   outputs are probabilities)|"binary_sigmoid" (``[1 - sigmoid, sigmoid]`` of one logit)|
   "softmax" and ``decision``: "raw" (``predict`` is the argmax of the raw outputs; binary:
   raw > 0)|"raw_nonnegative" (binary: raw >= 0, GradientBoostingClassifier)|"proba" (the
@@ -815,8 +816,12 @@ def lower_tree_ensemble(lw: Lowering) -> SSAValue:
     if "link" in lw.params.data:
         _method(lw, ("predict",))
         raw = _tree_ensemble(lw, lw.op.result.type)
-        if lw.str_param("link", ("identity", "exp")) == "exp":
-            return lw.insert(UnaryOp("exp", raw)).result
+        link = lw.str_param("link", ("identity", "exp", "c_exp"))
+        if link != "identity":
+            exp = lw.insert(UnaryOp("exp", raw))
+            if link == "c_exp":  # the C library's exp, as LightGBM's and XGBoost's C++
+                exp.attributes["libm"] = UnitAttr()
+            return exp.result
         return raw
     proba = lw.str_param("proba", ("none", "binary_sigmoid", "softmax"))
     decision = lw.str_param("decision", ("raw", "raw_nonnegative", "proba"))

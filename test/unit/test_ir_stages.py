@@ -127,7 +127,9 @@ def test_llvm_target_prints_llvm_ir(stages, name) -> None:
     kernels = [k for k in stages.compiled[name].kernels]
     assert all(re.search(f'define [^\n]*@"?{k}"?\\(', result.out) for k in kernels), kernels
     llvm_ir = stages.compiled[name].ir("llvm-ir")
-    assert result.out.strip() == llvm_ir.strip()
+    # xDSL's target drops a function's linkage, which the JIT's translation restores (the
+    # internal helpers through which kernels call numpy's loops)
+    assert result.out.strip() == llvm_ir.strip().replace("define internal ", "define ")
     llvm.parse_assembly(llvm_ir).verify()
 
 

@@ -30,7 +30,7 @@ other than NaN) raises :class:`~willump_mlir.frontend.spec.Unsupported`.
 The ``pipeline.predict`` params are the ensemble's plus ``proba`` ("binary_sigmoid",
 "softmax" or "none"), ``decision`` ("proba": class indices are the argmax of the
 probabilities as computed, as both libraries' ``predict`` do) and ``link`` ("identity" or
-"exp") for regressors::
+"c_exp": the C library's exp, which their C++ calls) for regressors::
 
     %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {
            <ensemble blobs>, proba = "binary_sigmoid", decision = "proba"}
@@ -387,7 +387,8 @@ def link_params(model: Model) -> dict[str, Attribute]:
     """The ``proba``/``decision``/``link`` params of a booster's ``pipeline.predict``."""
     if model.classes:
         return {"proba": StringAttr(model.proba), "decision": StringAttr("proba")}
-    return {"proba": StringAttr("none"), "link": StringAttr(model.link)}
+    link = "c_exp" if model.link == "exp" else model.link  # their C++ calls the C library's exp
+    return {"proba": StringAttr("none"), "link": StringAttr(link)}
 
 
 # region Extractor
