@@ -521,6 +521,19 @@ func.func @poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
 
 // -----
 
+// LightGBM's and XGBoost's exp link is the C library's (their C++), not numpy's loop.
+
+func.func @lightgbm_poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
+  %y = pipeline.predict "LGBMRegressor" "predict" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x1xf64>>, roots = #pipeline.blob<r : tensor<2xi32>>, tree_outputs = #pipeline.blob<o : tensor<2xi32>>, base = #pipeline.blob<b : tensor<1xf64>>, category_ranges = #pipeline.blob<cr : tensor<3x2xi32>>, category_bits = #pipeline.blob<cb : tensor<2xi32>>, compare = "le", input_precision = "f64", sum_precision = "f64", node_flags = 83 : i64, check = "infinite", check_columns = [1 : i64], link = "c_exp"} : tensor<?x2xf64> -> tensor<?xf64>
+  func.return %y : tensor<?xf64>
+}
+
+// CHECK-LABEL: func.func @lightgbm_poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x {{.*}} categories <cr : tensor<3x2xi32>>, <cb : tensor<2xi32>> compare "le" input "f64" sum "f64" flags 83 check "infinite" columns [1 : i64] : tensor<?x2xf64> -> tensor<?xf64>
+// CHECK-NEXT: %y = pipeline.unary "exp" [[RAW]] {libm} : tensor<?xf64> -> tensor<?xf64>
+
+// -----
+
 // A forest has no decision_function.
 
 func.func @no_decision(%x: tensor<?x4xf64>) -> tensor<?x3xf64> {
