@@ -864,6 +864,8 @@ class UnaryOp(IRDLOperation):
         expected = TensorType(unary_element(self.function.data, typ), typ.get_shape())
         if self.result.type != expected:
             raise VerifyException(f"result must be {expected}")
+        if "libm" in self.attributes and self.function.data != "exp":
+            raise VerifyException("libm is an exp's")
 
     def checks_input(self) -> bool:
         """``ChecksInput``: only a ``check_finite`` unary op refuses values."""

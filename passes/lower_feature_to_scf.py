@@ -145,8 +145,6 @@ class KernelState:
     input_args: dict[tuple[SSAValue, str, str, Attribute], SSAValue] = field(default_factory=dict)
     #: the position in ``inputs`` of each input buffer's entry
     input_entries: dict[SSAValue, int] = field(default_factory=dict)
-    #: the input buffers whose values a numpy loop reads as they are (``UfuncEmitter``)
-    ufunc_inputs: set[SSAValue] = field(default_factory=set)
     constants: dict[tuple[Attribute, str], SSAValue] = field(default_factory=dict)
     globals: dict[str, SSAValue] = field(default_factory=dict)
     #: i1 per row: hand the row back to Python, with the reason (an ``abi.ROW_HANDOFFS`` key)
@@ -1381,11 +1379,7 @@ def _kernel_function(
     inputs, ``outputs`` and column groups."""
     kernel = func.FuncOp(name, ([a.type for a in entry.args], []), Region(entry))
     kernel.attributes["willump.kernel"] = UnitAttr()
-    inputs = list(state.inputs)
-    for buffer in state.ufunc_inputs:  # the runtime checks these run forwards in memory
-        position = state.input_entries[buffer]
-        inputs[position] = DictionaryAttr({**inputs[position].data, "ufunc": IntegerAttr(1, i64)})
-    kernel.attributes["willump.inputs"] = ArrayAttr(inputs)
+    kernel.attributes["willump.inputs"] = ArrayAttr(state.inputs)
     kernel.attributes["willump.outputs"] = ArrayAttr(outputs)
     kernel.attributes["willump.column_groups"] = ArrayAttr(state.column_groups)
     return kernel

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import IndexType
+from xdsl.dialects.builtin import DictionaryAttr, IndexType, IntegerAttr, i64
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -208,14 +208,16 @@ class UfuncEmitter:
         return value
 
     def read_as_they_are(self: KernelEmitter, operands: list[SSAValue]) -> None:
-        """Note the input buffers ``operands`` are loads of: the original hands those
-        arrays to numpy's loop as they are, so the runtime checks they run forwards in memory
-        (numpy's loops compute otherwise on a reversed view; a value computed first is a new
-        array, forwards, in numpy too)."""
+        """Mark ``ufunc`` the entries of the input buffers ``operands`` are loads of: the
+        original hands those arrays to numpy's loop as they are, so the runtime checks they
+        run forwards in memory (numpy's loops compute otherwise on a reversed view; a value
+        computed first is a new array, forwards, in numpy too)."""
         for operand in operands:
             load = operand.owner
             if isinstance(load, memref.LoadOp) and load.memref in self.state.input_entries:
-                self.state.ufunc_inputs.add(load.memref)
+                position = self.state.input_entries[load.memref]
+                entry = {**self.state.inputs[position].data, "ufunc": IntegerAttr(1, i64)}
+                self.state.inputs[position] = DictionaryAttr(entry)
 
     def column_of_row(self: KernelEmitter, x: SSAValue) -> SSAValue | None:
         """The input buffer ``x`` is the row loop's load of at the row (a column, or a
@@ -223,7 +225,7 @@ class UfuncEmitter:
         load = x.owner
         if not isinstance(load, memref.LoadOp) or list(load.indices) != [self.state.row]:
             return None
-        return load.memref if load.memref in self.state.input_args.values() else None
+        return load.memref if load.memref in self.state.input_entries else None
 
     def computed_ahead(self: KernelEmitter, source: SSAValue) -> Ahead | None:
         """How to compute ``source`` at another row: the values it depends on that are read

@@ -175,8 +175,8 @@ def call_handoffs(compiled: NativeProgram, rows: bool) -> list[str]:
         kinds.append("not-integer")
     if any(isinstance(op, DATE_OPS) for op in ops):
         kinds.append("not-a-date")
-    if compiled.ufunc_loops:
-        kinds.append("ufunc-layout")
+    if any(spec.ufunc for kernel in compiled.kernels.values() for spec in kernel.inputs):
+        kinds.append("ufunc-layout")  # an input a loop reads as it is (its runtime check)
     if any(e.get("op") == "feature.linear" for e in compiled.plan.errors.values()):
         kinds.append("linear-magnitude")
     if any(isinstance(op, pipeline.BinaryOp) and op.function.data in ("fmax", "fmin")

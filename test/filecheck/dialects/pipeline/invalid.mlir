@@ -521,3 +521,10 @@
 %y = pipeline.binary "add" %x, %x scalar_math : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xf64>
 
 // CHECK: scalar_math is a power's
+
+// -----
+
+%x = "test.op"() : () -> tensor<?xf64>
+%y = pipeline.unary "log" %x {libm} : tensor<?xf64> -> tensor<?xf64>
+
+// CHECK: libm is an exp's
