@@ -1,7 +1,8 @@
 """The trump_tweets text kernel at an earlier commit beside this checkout, one thread.
 
     python -m bench.text_kernel --before 7e44361 [--rounds 7] [--repeats 2] [--callgrind]
-        [--paired SECONDS [--cold MB] [--sorted]] [--out bench/results/text_kernel.md]
+        [--paired SECONDS [--cold MB] [--interpreted] [--sorted]]
+        [--out bench/results/text_kernel.md]
 
 The pipeline of ``bench.ray_data`` (word 1-2-gram TF-IDF ∪ char_wb 2-4-gram TF-IDF ->
 LogisticRegression, fitted on all the tweets' training split) is fitted once and pickled;
@@ -26,6 +27,10 @@ the other sessions' processes multiply). Then the same for batches drawn from th
 With ``--cold MB``, every call of ``--paired`` comes after a pass that writes a buffer of
 ``MB`` megabytes (not timed): the kernel starts with its caches and TLB entries evicted,
 as in a Ray Data task, whose worker runs Ray's own code between two blocks. With
+``--interpreted``, every call comes after untimed Python work (``interpreted``: pickling and
+JSON-encoding a dict of 3,000 small entries, ~5 ms), as a Ray worker runs Ray's Python
+between two blocks: this, not the data caches, is what makes a task's call slower than a
+loop's (``bench/results/text_kernel.md``, h/textkern14). With
 ``--sorted``, each pool's rows are also timed sorted by tweet (the same rows, a tweet's
 repeats in a row): what the order costs, the data's footprint being the same (branches
 that one tweet's repeats teach the predictor, lines that stay in L1).
@@ -116,12 +121,27 @@ def pools(test: list[str], rng: Generator, ordered: bool) -> dict[str, list[str]
     return batches
 
 
+#: what ``interpreted`` pickles and encodes: Python objects of the kinds Ray's code handles
+INTERPRETED = {f"key {k}": [k, str(k), {"value": k / 7}] for k in range(3_000)}
+
+
+def interpreted() -> None:
+    """About 5 ms of the Python interpreter's work (pickle and JSON, to and from), as a Ray
+    worker's between two tasks: it retrains the CPU's branch predictors on the interpreter's
+    branches, and a kernel called after it pays for that (``--interpreted``)."""
+    for _ in range(3):
+        pickle.loads(pickle.dumps(INTERPRETED))
+        json.loads(json.dumps(INTERPRETED))
+
+
 def paired(
-    model_path: str, pickles: list[str], seconds: float, cold: int = 0, ordered: bool = False
+    model_path: str, pickles: list[str], seconds: float, cold: int = 0, ordered: bool = False,
+    python: bool = False,
 ) -> dict[str, object]:
     """``--paired`` in this process: the pickled pipelines, each with its own machine code,
     called in turn (see the module docstring); with ``cold``, each call after ``cold`` MB
-    are written; ``ordered``: the batches sorted by tweet too (``pools``)."""
+    are written; with ``python``, each call after ``interpreted()``; ``ordered``: the
+    batches sorted by tweet too (``pools``)."""
     os.environ["WILLUMP_MLIR_THREADS"] = "1"
     import numpy as np
 
@@ -165,6 +185,8 @@ def paired(
             for k in order if len(times[0]) % 2 else order[::-1]:
                 if cold:
                     evict += 1.0
+                if python:
+                    interpreted()
                 started = time.thread_time()
                 pipelines[k](batch)
                 times[k].append(time.thread_time() - started)
@@ -253,6 +275,7 @@ def main() -> None:
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--paired", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--cold", type=int, default=0, metavar="MB")
+    parser.add_argument("--interpreted", action="store_true")
     parser.add_argument("--sorted", action="store_true")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -261,7 +284,8 @@ def main() -> None:
     parser.add_argument("--pair", nargs="*", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.pair:
-        report = paired(options.child, options.pair, options.paired, options.cold, options.sorted)
+        report = paired(options.child, options.pair, options.paired, options.cold, options.sorted,
+                        options.interpreted)  # fmt: skip
         print(json.dumps(report))
         return
     if options.child:
@@ -296,7 +320,8 @@ def main() -> None:
                 subprocess.run(dump, env=env, check=True, capture_output=True)
             pair = [sys.executable, __file__, "--child", str(model), "--pair", *pickles,
                     "--paired", str(options.paired), "--cold", str(options.cold),
-                    *(["--sorted"] if options.sorted else [])]  # fmt: skip
+                    *(["--sorted"] if options.sorted else []),
+                    *(["--interpreted"] if options.interpreted else [])]  # fmt: skip
             env = {**os.environ, "PYTHONPATH": str(REPO), "WILLUMP_MLIR_THREADS": "1"}
             done = subprocess.run(pair, env=env, check=True, capture_output=True, text=True)
             print("paired", list(trees), done.stdout.strip().splitlines()[-1], flush=True)

@@ -53,3 +53,11 @@ def test_pools_sorted_are_the_same_rows_by_tweet() -> None:
         assert ordered == sorted(drawn, key=lambda text: int(text.split()[1]))
     assert list(text_kernel.pools(test, np.random.default_rng(0), ordered=False)) == [
         "30", "300", "1000", "2000"]  # fmt: skip
+
+
+def test_interpreted_work_between_calls_leaves_its_objects_as_they_were() -> None:
+    import copy
+
+    before = copy.deepcopy(text_kernel.INTERPRETED)
+    assert text_kernel.interpreted() is None
+    assert text_kernel.INTERPRETED == before and len(before) == 3_000
