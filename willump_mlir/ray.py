@@ -131,7 +131,8 @@ def output_names(output: str | Sequence[str], width: int) -> list[str]:
 
 def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> pa.Table:
     """``batch`` with the pipeline's ``result`` (one value or one row per row) appended as
-    column(s) named by ``output``."""
+    column(s) named by ``output``: numbers as they are (a float NaN stays NaN), objects as
+    pandas reads them (None, NaN and pd.NA are nulls: the NaN of a ``str`` Series)."""
     if isinstance(result, pd.Series | pd.DataFrame):
         result = result.to_numpy()
     values = np.asarray(result)
@@ -141,10 +142,9 @@ def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> 
             "wm.ray.predict appends one value or one row of values per row"
         )
     names = output_names(output, 0 if values.ndim == 1 else values.shape[1])
-    if values.ndim == 1:
-        return batch.append_column(names[0], pa.array(values))
-    for j, name in enumerate(names):
-        batch = batch.append_column(name, pa.array(values[:, j]))
+    columns = [values] if values.ndim == 1 else [values[:, j] for j in range(values.shape[1])]
+    for name, column in zip(names, columns, strict=True):
+        batch = batch.append_column(name, pa.array(column, from_pandas=column.dtype == object))
     return batch
 
 
