@@ -35,6 +35,7 @@ import pyarrow as pa
 from willump_mlir.frontend import ArgumentSpec
 from willump_mlir.pipelines import CompiledPipeline, OptimizedPipeline
 from willump_mlir.runtime.marshal import InputError, arrow_columns, as_frame
+from willump_mlir.runtime.plan import KernelStep, PythonStep, SelectStep
 
 if TYPE_CHECKING:
     import ray.data
@@ -71,6 +72,31 @@ def data_arguments(pipeline: Pipeline) -> list[ArgumentSpec]:
     return [a for a in compiled.arguments if a.kind != "bound"]
 
 
+def frame_columns(pipeline: Pipeline, spec: ArgumentSpec) -> set[str] | None:
+    """The columns of the frame argument ``spec`` a call of ``pipeline`` reads: those its
+    kernels and column selections read and those its code names (``spec.named``); None
+    (every column of the example) where Python code or a matrix read takes the frame whole,
+    where it is returned, where the result depends on its columns (``spec.ordered``), or
+    for a cascade (``OptimizedPipeline``)."""
+    if spec.ordered or not isinstance(pipeline, CompiledPipeline):
+        return None
+    value = f"arg{[a.name for a in data_arguments(pipeline)].index(spec.name)}"
+    read = set(spec.named or ())
+    if value in pipeline.plan.returns:
+        return None
+    for step in pipeline.plan.steps:
+        if isinstance(step, PythonStep) and value in step.args:
+            return None
+        if isinstance(step, SelectStep) and step.source == value:
+            read.update(step.columns)
+        for buffer in step.inputs if isinstance(step, KernelStep) else ():
+            if buffer["value"] == value:
+                if "column" not in buffer:  # the frame as a matrix
+                    return None
+                read.add(buffer["column"])
+    return read
+
+
 def feeds(
     pipeline: Pipeline,
     schema: Sequence[str],
@@ -80,8 +106,10 @@ def feeds(
 
     ``inputs`` maps an argument's name to its column (a str argument, or a 2-D array in one
     tensor column) or columns (a frame, a 2-D array). Without it, a frame argument takes
-    the columns of the example it was compiled with, and any other argument the column of
-    its own name, or the only column. ``InputError`` names missing columns."""
+    the columns of the example it was compiled with (those the dataset has, where the code
+    reads only some: ``frame_columns``; a training frame's label column need not be there),
+    and any other argument the column of its own name, or the only column. ``InputError``
+    names missing columns."""
     if not isinstance(pipeline, CompiledPipeline | OptimizedPipeline):
         raise TypeError(
             f"pipeline must be what wm.compile or wm.optimize returns (or wm.load), got "
@@ -99,6 +127,8 @@ def feeds(
             columns = (given,) if isinstance(given, str) else tuple(given)
         elif spec.kind == "frame":
             columns = tuple(name for name, _ in spec.columns or ())
+            if (read := frame_columns(pipeline, spec)) is not None:
+                columns = tuple(c for c in columns if c in schema or c in read)
         elif spec.name in schema or len(schema) == 1:
             columns = (spec.name if spec.name in schema else schema[0],)
         else:
@@ -131,8 +161,8 @@ def output_names(output: str | Sequence[str], width: int) -> list[str]:
 
 def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> pa.Table:
     """``batch`` with the pipeline's ``result`` (one value or one row per row) appended as
-    column(s) named by ``output``: numbers as they are (a float NaN stays NaN), objects as
-    pandas reads them (None, NaN and pd.NA are nulls: the NaN of a ``str`` Series)."""
+    column(s) named by ``output``: as Arrow infers them (a float NaN stays NaN), or objects
+    Arrow refuses as pandas reads them (the NaN of a ``str`` Series a null)."""
     if isinstance(result, pd.Series | pd.DataFrame):
         result = result.to_numpy()
     values = np.asarray(result)
@@ -144,7 +174,11 @@ def append_result(batch: pa.Table, result: Any, output: str | Sequence[str]) -> 
     names = output_names(output, 0 if values.ndim == 1 else values.shape[1])
     columns = [values] if values.ndim == 1 else [values[:, j] for j in range(values.shape[1])]
     for name, column in zip(names, columns, strict=True):
-        batch = batch.append_column(name, pa.array(column, from_pandas=column.dtype == object))
+        try:
+            array = pa.array(column)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # NaN among str
+            array = pa.array(column, from_pandas=True)
+        batch = batch.append_column(name, array)
     return batch
 
 

@@ -36,6 +36,10 @@ def labels(frame: pd.DataFrame, model: Any) -> Any:
     return model.predict(frame)
 
 
+def rate_years(frame: pd.DataFrame) -> Any:
+    return (frame["rate"] * 2 + frame["years"]).to_numpy()
+
+
 def upper_state(frame: pd.DataFrame) -> pd.Series:
     """A str Series with NaN where the state is missing."""
     return frame["state"].str.upper()
@@ -65,6 +69,7 @@ def pipelines() -> tuple[dict[str, tuple[Callable[..., Any], Any, tuple[Any, ...
         "proba": (sp.score_loans, (model,)),
         "labels": (labels, (model,)),
         "text": (text_score, (vectorizer, text_model)),
+        "arithmetic": (rate_years, ()),
     }
     compiled = {name: (fn, wm.compile(fn, example=(example, *bound)), bound)
                 for name, (fn, bound) in found.items()}  # fmt: skip
@@ -149,11 +154,12 @@ def outcome(call: Callable[[], Any]) -> Any:
 
 
 def assert_same(got: Any, expected: Any) -> None:
-    """Probabilities within 1e-9 with NaN in the same places; anything else identical."""
+    """Numbers within 1e-9 with NaN in the same places (an object array of floats, as its
+    appended column, too); anything else identical."""
     got, expected = np.asarray(got), np.asarray(expected)
     assert got.shape == expected.shape
-    if expected.dtype.kind == "f":
-        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    if "f" in (expected.dtype.kind, got.dtype.kind):
+        np.testing.assert_allclose(got.astype(float), expected.astype(float), rtol=0, atol=1e-9)
     else:
         np.testing.assert_array_equal(got, expected)
 
@@ -170,13 +176,33 @@ def test_blocks_score_as_the_original_on_to_pandas(pipelines: Any) -> None:
             where = f"{block}, {name}"
             if isinstance(expected, Exception) and table.num_rows:
                 assert isinstance(scored, type(expected)), (where, scored, expected)
+                assert str(expected) in f"{scored} {getattr(scored, '__notes__', '')}", where
             elif isinstance(expected, Exception):  # no rows: no values, as documented
                 assert scored.column("p").to_pylist() == [], where
             else:
                 assert not isinstance(scored, Exception), (where, scored)
                 assert_same(scored.column("p").to_numpy(zero_copy_only=False), expected)
             tried += 1
-    assert tried > 120
+    assert tried > 160
+
+
+def test_a_training_frames_label_column_need_not_be_in_the_dataset(pipelines: Any) -> None:
+    """A pipeline compiled on its training frame (with the label) scores a dataset without
+    the label; a column the code reads is still required, before any task runs."""
+    _, fresh = pipelines
+    frame, y = rows(600)
+    model = sp.loan_model(frame[:400], y[:400], unknown="ignore")
+    pipeline = wm.compile(sp.score_loans, example=(frame.assign(label=y)[:200], model))
+    table = pa.Table.from_pandas(fresh, preserve_index=False)
+    plan = wm.ray.feeds(pipeline, table.column_names)
+    assert "label" not in plan[0].columns
+    scored = wm.ray.Scorer(pipeline, plan, "p")(table).column("p").to_numpy()
+    assert_same(scored, sp.score_loans(table.to_pandas(), model))
+    with pytest.raises(wm.InputError, match=r"no column\(s\) \['rate'\]"):
+        wm.ray.feeds(pipeline, [c for c in table.column_names if c != "rate"])
+    python = wm.compile(upper_state, example=(frame.assign(label=y)[:200],))
+    with pytest.raises(wm.InputError, match="label"):  # Python code given the whole frame
+        wm.ray.feeds(python, table.column_names)
 
 
 @pytest.mark.parametrize("fn", [upper_state, rate_and_state])

@@ -75,7 +75,9 @@ def refused(error: Exception, unhandled: Unhandled) -> Exception:
     wrapper = refused_class(type(error))
     if wrapper is not None:
         try:
-            return wrapper(message)
+            wrapped = wrapper(message)
+            str(wrapped)  # a __str__ reading attributes of its own (numpy's UFuncTypeError)
+            return wrapped
         except Exception:  # noqa: S110 - an exception class taking other arguments
             pass
     error.add_note(message)
