@@ -22,7 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import serve_pipelines as sp
 from tamper_pipelines import build, optimized_frame, optimized_linear
+from test_ray_arrow_inputs import rows, upper_state
 
 import willump_mlir as wm
 
@@ -40,8 +42,8 @@ HERE = Path(__file__).resolve().parent
 def local_ray() -> Iterator[None]:
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     threads = os.environ.pop("WILLUMP_MLIR_THREADS", None)  # it would override Ray's CPUs
-    # workers import the test's pipeline functions (pickled by reference) from HERE
-    paths = [str(HERE), os.environ.get("PYTHONPATH")]
+    # workers import the test's pipeline functions (pickled by reference) from HERE and test/
+    paths = [str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH")]
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     # a timer of our own: faulthandler's one ``dump_traceback_later`` is re-armed and cancelled
     # around every test by pytest's ``faulthandler_timeout`` (``make test`` sets it)
@@ -266,6 +268,32 @@ def test_read_score_and_write_run_as_one_task_per_file(tmp_path: Path) -> None:
     written = pq.read_table(tmp_path / "out").to_pandas().sort_values("row")
     np.testing.assert_array_equal(written["prediction"].to_numpy(),
                                   compiled(frame, scaler, model))  # fmt: skip
+
+
+def test_parquet_rows_with_nulls_score_as_pandas_reads_them(tmp_path: Path) -> None:
+    """Parquet files with missing, empty and Unicode strings and a categorical column,
+    without the label column of the frame the pipeline was compiled on, score as the original
+    function on each file's ``to_pandas()``; a str result with missing values is appended
+    (test_ray_arrow_inputs tries many more blocks in process)."""
+    frame, y = rows(600)
+    model = sp.loan_model(frame[:400], y[:400], unknown="ignore")
+    compiled = wm.compile(sp.score_loans, example=(frame.assign(label=y)[:200], model))
+    upper = wm.compile(upper_state, example=(frame[:200],))
+    fresh = frame[400:].assign(row=np.arange(200), grade=frame["grade"][400:].astype("category"))
+    fresh.loc[fresh.index[[3, 90, 160]], "state"] = [None, "", "Zürich"]
+    source = tmp_path / "rows"
+    source.mkdir()
+    for k, start in enumerate(range(0, len(fresh), 70)):
+        fresh[start : start + 70].to_parquet(source / f"part-{k}.parquet", row_group_size=32)
+    table = pq.read_table(source)
+    expected = sp.score_loans(table.to_pandas(), model)
+    out = wm.ray.predict(wm.ray.read_parquet(str(source)), compiled, batch_size=50)
+    np.testing.assert_allclose(scored(out), expected[np.argsort(table["row"])], rtol=0, atol=1e-9)
+    out = wm.ray.predict(wm.ray.read_parquet(str(source)), upper, output="up")
+    got = out.to_pandas().sort_values("row")["up"]
+    want = upper_state(table.to_pandas()).to_numpy()[np.argsort(table["row"])]
+    assert got.isna().tolist() == pd.isna(want).tolist() and got.isna().sum() == 1
+    assert got.dropna().tolist() == [w for w in want if isinstance(w, str)]
 
 
 def test_clear_errors() -> None:
