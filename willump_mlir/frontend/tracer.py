@@ -174,12 +174,24 @@ _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float3
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
 #: numpy's reductions that call a pandas Series' method (``np.mean(s)`` is ``s.mean()``,
-#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``.
+#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``. numpy's
+#: NaN-skipping ones (``np.nansum(s)``) read the column as an array, put 0.0 for NaN and
+#: sum it as pandas does (numpy's pairwise sum of the filled copy), so they are the same
+#: reductions (``np.nanmax`` raises for no rows, where pandas gives NaN: an empty batch
+#: runs the original).
 _SERIES_REDUCTIONS: dict[object, tuple[str, int | None]] = {
     np.mean: ("mean", None), np.sum: ("sum", None), np.max: ("max", None),
     np.min: ("min", None), np.amax: ("max", None), np.amin: ("min", None),
-    np.std: ("std", 0), np.var: ("var", 0),
+    np.std: ("std", 0), np.var: ("var", 0), np.nansum: ("sum", None),
+    np.nanmean: ("mean", None), np.nanstd: ("std", 0), np.nanvar: ("var", 0),
+    np.nanmedian: ("median", None), np.nanmax: ("max", None), np.nanmin: ("min", None),
 }  # fmt: skip
+#: Why numpy's reductions of a matrix's rows (``np.nansum(X, axis=1)``) run in Python.
+ARRAY_ROW_REDUCTION = (
+    "numpy's reductions along an axis are not compiled: a float matrix's row sums round by "
+    "the array's memory layout, which native code does not see (a C-ordered array's rows are "
+    "summed pairwise, a Fortran-ordered one's, as a DataFrame's .values, column by column)"
+)
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -1850,6 +1862,10 @@ class Tracer:
             method, ddof = _SERIES_REDUCTIONS[function]
             options = {} if ddof is None else {"ddof": Val(ddof)}
             return reduce(self, args[0], method, [], options, self.evaluate(node, pieces))
+        if function in _SERIES_REDUCTIONS and "axis" in kwargs:
+            raise Unsupported(ARRAY_ROW_REDUCTION)
+        if function is pd.to_numeric:
+            return self.elementwise.to_numeric(args, kwargs, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
         binned = self.binning.call(node, pieces, function, args, kwargs)
@@ -2125,7 +2141,8 @@ class Tracer:
         """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
         a numeric column (a 1-D f64 or i64 batch) with constant bounds, standing for
         ``value``, as ``np.where(x < lower, lower, x)`` (NaN and ``-0.0`` stay, as pandas
-        keeps them), comparisons and their ``|``."""
+        keeps them), comparisons and their ``|`` (a float NaN among the numbers: ``x != x``,
+        as pandas' isin matches NaN to NaN)."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
         assert isinstance(typ, TensorType)
         names = {"clip": ("lower", "upper"), "between": ("left", "right", "inclusive"),
@@ -2138,13 +2155,20 @@ class Tracer:
             if not values.is_static or not isinstance(values.value, (list, tuple, set)):
                 return None
             items = [Val(v) for v in values.value]
-            if not items or not all(_number(v) and v.value == v.value for v in items):
-                return None  # pandas' isin matches NaN to NaN; eq never does
+            if not items or not all(_number(v) for v in items):
+                return None
             column = receiver.ssa
             assert column is not None
             found: SSAValue | None = None
             for item in items:
-                equal = self.emit(BinaryOp("eq", column, self._operand(item, receiver))).result
+                if item.value == item.value:
+                    test = BinaryOp("eq", column, self._operand(item, receiver))
+                elif type(item.value) in (float, np.float64):  # pandas matches NaN to NaN
+                    test = BinaryOp("ne", column, column)  # (never true of int64)
+                else:
+                    raise Unsupported(f"isin with a {type(item.value).__name__} NaN (which "
+                                      "pandas matches to no value) is not compiled")  # fmt: skip
+                equal = self.emit(test).result
                 found = equal if found is None else self._mask("or", found, equal)
             assert found is not None
             return self._checked_result(found, value)
