@@ -1005,6 +1005,7 @@ class KernelEmitter(
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrSplitCountOp: StringEmitter.str_split_count,
         pipeline.StrSplitPieceOp: StringEmitter.str_split_piece,
+        pipeline.StrSearchOp: StringEmitter.str_search,
         pipeline.StrMatchOp: StringEmitter.str_match,
         pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]

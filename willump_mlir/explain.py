@@ -61,6 +61,8 @@ ARRAY_OPS = {
     pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrSplitCountOp: "string lengths, predicates and digits (.str.len, .contains, "
     "astype)",
+    pipeline.StrSearchOp: "string lengths, predicates and digits (.str.len, .contains, "
+    "astype)",
     pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
 }

@@ -45,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     StrLenOp,
     StrMatchOp,
+    StrSearchOp,
     StrSplitCountOp,
     StrToIntOp,
     StrType,
@@ -2644,8 +2645,8 @@ def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
             read = [(op.frame, c.data) for c in op.columns.data]
         elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
             read = [(frame, op.column.data)]  # type: ignore[attr-defined]
-        elif isinstance(op, (*STRING_OPS, StrLenOp, StrSplitCountOp, StrMatchOp, StrToIntOp,
-                             TransformOp)):  # fmt: skip
+        elif isinstance(op, (*STRING_OPS, StrLenOp, StrSplitCountOp, StrSearchOp, StrMatchOp,
+                             StrToIntOp, TransformOp)):  # fmt: skip
             read = [(v, name) for v in op.operands if isinstance(v.type, FrameType)
                     for name, _ in v.type.columns]  # fmt: skip
         else:

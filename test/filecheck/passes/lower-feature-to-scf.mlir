@@ -1032,6 +1032,27 @@ func.func @pieces(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, 
 
 // -----
 
+// str.count("ab"): a while loop that moves past each match; str.find("ab"): a loop over the
+// bytes a match can start at, counting code points (lead bytes) before the first match.
+func.func @search(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, tensor<?xf64>) {
+  %c = pipeline.str_search "count" %df "ab" : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %f = pipeline.str_search "find" %df "ab" : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  func.return %c, %f : tensor<?xf64>, tensor<?xf64>
+}
+
+// CHECK: func.func @search_stage0(
+// CHECK: scf.if
+// CHECK: scf.while
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+// CHECK: scf.if
+// CHECK: scf.for
+// CHECK: arith.cmpi slt, %{{.*}}, %{{.*}} : i64
+// CHECK: arith.andi %{{.*}}, %{{.*}} : i32
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+
+// -----
+
 // The length of a piece of str.split(): piece 0 found in one scan, the last piece (-1) after a
 // scan that counts the pieces; a missing row hands the batch to the original.
 func.func @piece(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
