@@ -101,7 +101,14 @@ from .nullable import (
     no_missing_value,
     refuse_nullable,
 )
-from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
+from .reductions import (
+    IN_PYTHON,
+    NUMPY_REDUCTIONS,
+    REDUCTIONS,
+    is_reduction,
+    reduce,
+    scalar_arithmetic,
+)
 from .row_apply import RowApply
 from .spec import (
     ArgumentSpec,
@@ -174,19 +181,6 @@ _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float3
           np.dtype(np.bool_): i1}  # fmt: skip
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
-#: numpy's reductions that call a pandas Series' method (``np.mean(s)`` is ``s.mean()``,
-#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``. numpy's
-#: NaN-skipping ones (``np.nansum(s)``) read the column as an array, put 0.0 for NaN and
-#: sum it as pandas does (numpy's pairwise sum of the filled copy), so they are the same
-#: reductions (``np.nanmax`` raises for no rows, where pandas gives NaN: an empty batch
-#: runs the original).
-_SERIES_REDUCTIONS: dict[object, tuple[str, int | None]] = {
-    np.mean: ("mean", None), np.sum: ("sum", None), np.max: ("max", None),
-    np.min: ("min", None), np.amax: ("max", None), np.amin: ("min", None),
-    np.std: ("std", 0), np.var: ("var", 0), np.nansum: ("sum", None),
-    np.nanmean: ("mean", None), np.nanstd: ("std", 0), np.nanvar: ("var", 0),
-    np.nanmedian: ("median", None), np.nanmax: ("max", None), np.nanmin: ("min", None),
-}  # fmt: skip
 #: Why numpy's reductions of a matrix's rows (``np.nansum(X, axis=1)``) run in Python.
 ARRAY_ROW_REDUCTION = (
     "numpy's reductions along an axis are not compiled: a float matrix's row sums round by "
@@ -1858,12 +1852,12 @@ class Tracer:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if function is np.nan_to_num:
             return self.elementwise.nan_to_num(args, kwargs, self.evaluate(node, pieces))
-        if function in _SERIES_REDUCTIONS and len(args) == 1 and not kwargs \
+        if function in NUMPY_REDUCTIONS and len(args) == 1 and not kwargs \
                 and isinstance(args[0].value, pd.Series) and args[0].ssa is not None:  # fmt: skip
-            method, ddof = _SERIES_REDUCTIONS[function]
+            method, ddof = NUMPY_REDUCTIONS[function]
             options = {} if ddof is None else {"ddof": Val(ddof)}
             return reduce(self, args[0], method, [], options, self.evaluate(node, pieces))
-        if function in _SERIES_REDUCTIONS and "axis" in kwargs:
+        if function in NUMPY_REDUCTIONS and "axis" in kwargs:
             raise Unsupported(ARRAY_ROW_REDUCTION)
         if function is pd.to_numeric:
             return self.elementwise.to_numeric(args, kwargs, self.evaluate(node, pieces))

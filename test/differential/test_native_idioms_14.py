@@ -1,0 +1,311 @@
+"""Notebook idioms made native by native14 (or kept in Python, with the reason explain()
+gives): numpy's NaN-skipping reductions of a column (``np.nansum``, ``np.nanmean``, ...),
+``pd.to_numeric(s, errors="coerce")`` of a numeric column, ``s.isin([..., np.nan])`` of a
+numeric column, and ``s.str.count/find/rfind`` of a literal; the compiled pipeline against
+the original function, bit for bit, on real tables (palmerpenguins, openintro loans) and
+adversarial batches (NaN, None, all missing, one row, no rows, another index, int32 and
+bool columns, Unicode, empty strings, pandas' str dtype)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from notebook_check import python_reasons, quiet_compile, same_on_batches
+from sklearn.linear_model import LogisticRegression
+
+from willump_mlir.corpus import table
+from willump_mlir.frontend.tracer import ARRAY_ROW_REDUCTION
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+PACKING = "a list, tuple or dict of values stays in Python"
+PENGUINS = table("palmerpenguins", "penguins").iloc[:200].copy()
+PENGUINS["year32"] = PENGUINS["year"].astype(np.int32)
+PENGUINS["heavy"] = PENGUINS["body_mass_g"] > 4000
+PENGUINS["code"] = PENGUINS["species"].map({"Adelie": 1.0, "Gentoo": 2.0}).astype(float)
+LOANS = table("openintro", "loans_full_schema")[["emp_title", "loan_purpose", "state",
+                                                 "annual_income"]].iloc[:400].copy()  # fmt: skip
+
+
+def _native(compiled: Any) -> None:
+    """Nothing of ``compiled`` runs in Python (but packing its results in a tuple)."""
+    assert not python_reasons(compiled, PACKING) and compiled.original_reason is None, \
+        compiled.explain()  # fmt: skip
+
+
+def _in_python(compiled: Any, reason: str) -> None:
+    """A step of ``compiled`` runs in Python, and explain() gives ``reason`` for it."""
+    assert any(reason in r for r in python_reasons(compiled)), python_reasons(compiled)
+    assert reason in " ".join(compiled.explain().split())
+
+
+def _penguin_batches() -> list[pd.DataFrame]:
+    """Other rows, one row, one row of NaN, no rows, another index, every float missing,
+    a column of -0.0 and huge magnitudes (a pairwise sum rounds apart from one in order)."""
+    rest = table("palmerpenguins", "penguins").iloc[200:].copy()
+    rest["year32"] = rest["year"].astype(np.int32)
+    rest["heavy"] = rest["body_mass_g"] > 4000
+    rest["code"] = rest["species"].map({"Adelie": 1.0, "Gentoo": 2.0}).astype(float)
+    floats = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "code"]
+    missing = PENGUINS.copy()
+    missing[floats] = np.nan
+    huge = PENGUINS.copy()
+    rng = np.random.default_rng(14)
+    huge["bill_length_mm"] = rng.normal(size=len(huge)) * np.exp(rng.normal(size=len(huge)) * 20)
+    huge.iloc[:5, huge.columns.get_loc("bill_depth_mm")] = -0.0
+    return [rest, PENGUINS.iloc[[3]], PENGUINS.iloc[[0]], PENGUINS.iloc[:0], missing, huge,
+            PENGUINS.set_index(PENGUINS.index * 3 + 7), huge.iloc[::-1]]  # fmt: skip
+
+
+def _same(fn: Any, compiled: Any, batches: list[pd.DataFrame]) -> None:
+    same_on_batches(fn, compiled, batches, bits=True)
+
+
+# region 1: numpy's NaN-skipping reductions of a column
+
+
+def nan_standardized(df):
+    bill = df["bill_length_mm"]
+    return (bill - np.nanmean(bill)) / np.nanstd(bill)
+
+
+def nan_reductions(df):
+    mass, depth = df["body_mass_g"], df["bill_depth_mm"]
+    return (mass / np.nansum(mass) + np.nanvar(depth) - np.nanmedian(depth)
+            + np.nanmax(mass) - np.nanmin(df["flipper_length_mm"]))  # fmt: skip
+
+
+def nan_of_ints(df):
+    year = df["year"]
+    return year - np.nanmean(year) + np.nansum(df["year32"]) + np.nansum(df["heavy"]) \
+        + np.nanmean(df["heavy"]) + np.nanstd(df["year32"]) + np.nanmax(year) - np.nanmin(year)  # fmt: skip
+
+
+def nan_fill(df):
+    return df["bill_length_mm"].fillna(np.nanmedian(df["bill_length_mm"])), \
+        df["code"].fillna(np.nanmean(df["code"]))  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [nan_standardized, nan_reductions, nan_of_ints, nan_fill])
+def test_nan_reductions_are_native(fn: Any) -> None:
+    compiled = quiet_compile(fn, PENGUINS)
+    _native(compiled)
+    _same(fn, compiled, _penguin_batches())
+
+
+def nanmin_of_int32(df):
+    return df["year32"] - np.nanmin(df["year32"])
+
+
+def test_nanmin_of_int32_runs_in_python_and_says_why() -> None:
+    """numpy's extreme of an int32 column is an int32 scalar, not the int64 of native code."""
+    compiled = quiet_compile(nanmin_of_int32, PENGUINS)
+    _in_python(compiled, "numpy computes on int32 otherwise than on int64")
+    _same(nanmin_of_int32, compiled, _penguin_batches())
+
+
+def row_nansum(df):
+    return np.nansum(df[["bill_length_mm", "bill_depth_mm"]].values, axis=1)
+
+
+def test_row_nansum_runs_in_python_and_says_why() -> None:
+    compiled = quiet_compile(row_nansum, PENGUINS)
+    _in_python(compiled, ARRAY_ROW_REDUCTION)
+    batch = PENGUINS.iloc[::-1]
+    np.testing.assert_array_equal(compiled(batch), row_nansum(batch))
+
+
+# endregion
+# region 2: pd.to_numeric of numeric columns
+
+
+def numeric_coerced(df):
+    return pd.to_numeric(df["bill_length_mm"], errors="coerce").fillna(0) \
+        + pd.to_numeric(df["year"], errors="coerce") * 2 \
+        + pd.to_numeric(df["year32"], errors="coerce") + pd.to_numeric(df["heavy"])  # fmt: skip
+
+
+def numeric_returned(df):
+    return pd.to_numeric(df["year32"], errors="coerce") - 2000, \
+        pd.to_numeric(df["heavy"]) & (df["year"] > 2008), \
+        pd.to_numeric(df["code"], errors="raise") * 2  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [numeric_coerced, numeric_returned])
+def test_to_numeric_of_numbers_is_native(fn: Any) -> None:
+    compiled = quiet_compile(fn, PENGUINS)
+    _native(compiled)
+    _same(fn, compiled, _penguin_batches())
+
+
+def numeric_of_text(df):
+    return pd.to_numeric(df["t"], errors="coerce").fillna(-1)
+
+
+def numeric_of_nullable(df):
+    return pd.to_numeric(df["n"], errors="coerce") + 1
+
+
+@pytest.mark.parametrize(("fn", "reason"), [
+    (numeric_of_text, "pd.to_numeric of a str column is not compiled"),
+    (numeric_of_nullable, "pd.to_numeric of a Int64 column is not compiled"),
+])  # fmt: skip
+def test_to_numeric_of_text_runs_in_python_and_says_why(fn: Any, reason: str) -> None:
+    frame = pd.DataFrame({"t": ["1", "2.5", "x", None, "", " 7 ", "1e3", "ⅷ"] * 5,
+                          "n": pd.array([1, None, 3, 4, 5, 6, 7, 8] * 5, dtype="Int64")})  # fmt: skip
+    compiled = quiet_compile(fn, frame)
+    _in_python(compiled, reason)
+    integers = frame.assign(t=["1", "2", "3", "4", "5", "6", "7", "8"] * 5)  # int64 in pandas
+    _same(fn, compiled, [frame, frame.iloc[::-1], frame.iloc[[2]], integers])
+
+
+# endregion
+# region 3: isin with NaN among the numbers
+
+
+def isin_nan(df):
+    return df["bill_length_mm"].isin([39.1, np.nan]), df["code"].isin([float("nan")]), \
+        df["year"].isin([np.nan, 2008]), df["year"].isin([np.nan]), \
+        df["bill_depth_mm"].isin([0, np.float64("nan"), 18.7])  # fmt: skip
+
+
+def isin_nan_to_model(df):
+    return MODEL.predict_proba(np.column_stack([df["code"].isin([np.nan, 1.0]).astype(float),
+                                                df["year"].isin([2009]).astype(float)]))
+
+
+MODEL = LogisticRegression().fit(np.c_[PENGUINS["code"].isna(), PENGUINS["year"] == 2009],
+                                 PENGUINS["species"] == "Adelie")  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [isin_nan, isin_nan_to_model])
+def test_isin_with_nan_is_native(fn: Any) -> None:
+    compiled = quiet_compile(fn, PENGUINS)
+    _native(compiled)
+    zeros = PENGUINS.assign(bill_depth_mm=np.where(np.arange(len(PENGUINS)) % 2, 0.0, -0.0))
+    same_on_batches(fn, compiled, [*_penguin_batches(), zeros], bits=fn is isin_nan)
+
+
+def isin_float32_nan(df):
+    return df["code"].isin([np.float32("nan"), 1.0])
+
+
+def test_isin_with_another_nan_runs_in_python_and_says_why() -> None:
+    compiled = quiet_compile(isin_float32_nan, PENGUINS)
+    _in_python(compiled, "isin with a float32 NaN (which pandas matches to no value)")
+    _same(isin_float32_nan, compiled, _penguin_batches())
+
+
+# endregion
+# region 4: str.count, str.find and str.rfind of a literal
+
+
+TEXT = ["abab", "", "ééaé", "aXa", "aaaa", "ab", "日本語ab日本", "b", "ßaß", "a a", "😀ab😀a",
+        "aaa", "ba"]  # fmt: skip
+
+
+def _text(dtype: Any, missing: bool, n: int = 65, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    values: list[Any] = list(rng.choice(TEXT, n))
+    if missing:
+        values[::4] = [None] * len(values[::4])
+        values[1::6] = [np.nan] * len(values[1::6])
+    return pd.DataFrame({"s": pd.Series(values, dtype=dtype), "x": rng.normal(size=n)})
+
+
+def text_searches(df):
+    s = df["s"]
+    return s.str.count("a"), s.str.count("aa"), s.str.find("ab"), s.str.rfind("a"), \
+        s.str.find("日本"), s.str.rfind("😀"), s.str.count("é")  # fmt: skip
+
+
+def text_compared(df):
+    return (df["s"].str.count("a") >= 2) & (df["s"].str.find("b") != -1), \
+        df["s"].str.rfind("ab") * 2 + df["x"]  # fmt: skip
+
+
+def _text_batches(dtype: Any) -> list[pd.DataFrame]:
+    frame = _text(dtype, False)
+    return [frame, _text(dtype, False, 200, 1), frame.iloc[[1]], frame.iloc[:0],
+            _text(dtype, True, 80, 2), _text(dtype, True, 1, 3),
+            frame.set_index(frame.index * 5 + 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+@pytest.mark.parametrize("fn", [text_searches, text_compared])
+def test_text_searches_are_native(fn: Any, dtype: Any) -> None:
+    compiled = quiet_compile(fn, _text(dtype, False))
+    _native(compiled)
+    # (pandas' & of a batch with missing values is an object column holding NaN)
+    same_on_batches(fn, compiled, _text_batches(dtype), bits=fn is text_searches)
+    assert compiled.handoffs.calls["not-integer"] >= 1  # a missing value: float64 in pandas
+
+
+def purpose_to_model(df):
+    words = df["emp_title"].str.count(" ") + df["emp_title"].str.find("manager")
+    return WORDS_MODEL.predict_proba(np.column_stack([words.fillna(-5),
+                                                      df["loan_purpose"].str.rfind("_")]))
+
+
+WORDS_MODEL = LogisticRegression().fit(
+    np.c_[LOANS["emp_title"].str.count(" ").fillna(-5), LOANS["loan_purpose"].str.len()],
+    LOANS["annual_income"] > 60000,
+)  # fmt: skip
+
+
+def test_text_searches_of_real_titles_feed_a_model() -> None:
+    """Titles with missing values on the example: float64 counts, which only the model
+    reads (pandas gives int64 for a batch without one)."""
+    assert LOANS["emp_title"].isna().any()
+    compiled = quiet_compile(purpose_to_model, LOANS.iloc[:300])
+    _native(compiled)
+    rest = LOANS.iloc[300:]
+    same_on_batches(purpose_to_model, compiled,
+                    [rest, rest.dropna(), LOANS.iloc[[0]], rest.iloc[::-1]])  # fmt: skip
+
+
+def count_regex(df):
+    return df["s"].str.count("a+")
+
+
+def find_from(df):
+    return df["s"].str.find("a", 1)
+
+
+def count_empty(df):
+    return df["s"].str.count("")
+
+
+def counts_returned(df):
+    return df["s"].str.count("a")
+
+
+@pytest.mark.parametrize(("fn", "missing", "reason"), [
+    (count_regex, False, "a regular expression is not compiled"),
+    (find_from, False, "str.find with flags, start or end is not compiled"),
+    (count_empty, False, "str.count of an empty pattern"),
+    (counts_returned, True, "the lengths of a column with missing values are float64"),
+])  # fmt: skip
+def test_text_searches_in_python_say_why(fn: Any, missing: bool, reason: str) -> None:
+    compiled = quiet_compile(fn, _text(object, missing))
+    _in_python(compiled, reason)
+    _same(fn, compiled, _text_batches(object))
+
+
+SEARCHED = quiet_compile(text_searches, _text(object, False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab é日😀\x00", max_size=12), min_size=1, max_size=20))
+def test_text_searches_match_python(values: list[str]) -> None:
+    frame = pd.DataFrame({"s": pd.Series(values, dtype=object), "x": 0.0})
+    same_on_batches(text_searches, SEARCHED, [frame], bits=True)
+    assert SEARCHED.handoffs.calls["not-integer"] == 0
+
+
+# endregion
