@@ -83,7 +83,8 @@ def nan_reductions(df):
 def nan_of_ints(df):
     year = df["year"]
     return year - np.nanmean(year) + np.nansum(df["year32"]) + np.nansum(df["heavy"]) \
-        + np.nanmean(df["heavy"]) + np.nanstd(df["year32"]) + np.nanmax(year) - np.nanmin(year)  # fmt: skip
+        + np.nanmean(df["heavy"]) + np.nanstd(df["year32"]) \
+        + np.nanmax(year) - np.nanmin(year)  # fmt: skip
 
 
 def nan_fill(df):
@@ -156,8 +157,10 @@ def numeric_of_nullable(df):
     (numeric_of_nullable, "pd.to_numeric of a Int64 column is not compiled"),
 ])  # fmt: skip
 def test_to_numeric_of_text_runs_in_python_and_says_why(fn: Any, reason: str) -> None:
-    frame = pd.DataFrame({"t": ["1", "2.5", "x", None, "", " 7 ", "1e3", "ⅷ"] * 5,
-                          "n": pd.array([1, None, 3, 4, 5, 6, 7, 8] * 5, dtype="Int64")})  # fmt: skip
+    frame = pd.DataFrame({
+        "t": ["1", "2.5", "x", None, "", " 7 ", "1e3", "ⅷ"] * 5,
+        "n": pd.array([1, None, 3, 4, 5, 6, 7, 8] * 5, dtype="Int64"),
+    })  # fmt: skip
     compiled = quiet_compile(fn, frame)
     _in_python(compiled, reason)
     integers = frame.assign(t=["1", "2", "3", "4", "5", "6", "7", "8"] * 5)  # int64 in pandas
