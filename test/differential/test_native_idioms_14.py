@@ -312,3 +312,56 @@ def test_text_searches_match_python(values: list[str]) -> None:
 
 
 # endregion
+# region 5: idioms that stay in Python, and the reason explain() gives
+
+
+def shifted(df):
+    return df["bill_length_mm"].shift(1).fillna(0) + df["bill_depth_mm"].diff().fillna(0)
+
+
+def ranked(df):
+    return df["body_mass_g"].rank() / len(df)
+
+
+def filled_forward(df):
+    return df["bill_length_mm"].ffill().fillna(-1)
+
+
+def numeric_columns(df):
+    return df.select_dtypes("number").fillna(0).max(axis=1)
+
+
+def factorized(df):
+    return pd.factorize(df["species"])[0] * 2
+
+
+def category_codes(df):
+    return df["island"].astype("category").cat.codes + 1
+
+
+def titled(df):
+    return df["species"].str.title() == "Adelie", df["island"].str.zfill(12) == "0000000Dream"
+
+
+def replaced(df):
+    return df["species"].str.replace("e", "E", regex=False) == "AdEliE"
+
+
+@pytest.mark.parametrize(("fn", "reason"), [
+    (shifted, "shift: reads other rows of the batch in its order"),
+    (ranked, "rank: ranks each value among the batch's values"),
+    (filled_forward, "ffill: reads other rows of the batch in its order"),
+    (numeric_columns, "select_dtypes: the batch's dtypes choose the columns"),
+    (factorized, "factorize: numbers the values in the order they first appear"),
+    (category_codes, "astype('category') takes the batch's own sorted values"),
+    (titled, "Unicode word casing (title, capitalize, swapcase, casefold) is not compiled"),
+    (titled, "padding to a width (a new string per value) is not compiled"),
+    (replaced, "str.replace (a new string per value) is not compiled"),
+])  # fmt: skip
+def test_batch_idioms_run_in_python_and_say_why(fn: Any, reason: str) -> None:
+    compiled = quiet_compile(fn, PENGUINS)
+    _in_python(compiled, reason)
+    same_on_batches(fn, compiled, _penguin_batches())
+
+
+# endregion

@@ -83,6 +83,7 @@ from .fallback import (
 )
 from .frame_eval import FrameEval
 from .frames import FrameAssembly, is_frame
+from .in_python import why_in_python
 from .indexes import empty_frame, index_of, series
 from .inlining import (
     LIBRARY_MODULES,
@@ -1287,7 +1288,8 @@ class Tracer:
                     return self._frame_column(base, node.attr, value)
             return None
 
-        return self._recognised(node, pieces, build, f"attribute .{node.attr} is not compiled")
+        reason = why_in_python(base.value, node.attr) or f"attribute .{node.attr} is not compiled"
+        return self._recognised(node, pieces, build, reason)
 
     def _column_names(self, frame: Val, value: object) -> Val | None:
         """``X.columns`` of a frame argument, a selection of one or an assembled frame: the
@@ -1713,7 +1715,10 @@ class Tracer:
         ):
             return Val(self.evaluate(node, pieces))
         described = ast.unparse(node.func)
-        reason = f"`{described}` is not a recognised function"
+        owner = receiver.value if receiver is not None else None
+        attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        reason = why_in_python(owner, attr, function) \
+            or f"`{described}` is not a recognised function"  # fmt: skip
         mark = self.mark()
         try:
             if has_narrow(pieces) and one_operation(node, function):
