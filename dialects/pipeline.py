@@ -1724,6 +1724,37 @@ class StrFillOp(IRDLOperation):
         _same_strings(self)
 
 
+@irdl_op_definition
+class StrReplaceOp(IRDLOperation):
+    """``s.str.replace(pattern, replacement, regex=False)``: every non-overlapping occurrence
+    of the non-empty literal ``pattern``, scanned from the left, replaced by
+    ``replacement`` (both :func:`text_attr`, compared as UTF-8 bytes). A missing value stays
+    missing.
+
+    ```mlir
+    %r = pipeline.str_replace %s "-" "" : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_replace"
+    input = operand_def(FrameType)
+    pattern = prop_def(StringAttr)
+    replacement = prop_def(StringAttr)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = "$input $pattern $replacement attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, pattern: str, replacement: str):
+        properties = {"pattern": text_attr(pattern), "replacement": text_attr(replacement)}
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        if not attr_text(self.pattern):
+            raise VerifyException("the pattern must not be empty")
+
+
 class _StrToVectorOp(IRDLOperation):
     """Base of the ops that give one number per row of a str column (``element()``)."""
 
@@ -1922,7 +1953,8 @@ class StrToIntOp(_StrToVectorOp):
         return i64
 
 
-STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp, StrSplitPieceOp)
+STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp, StrReplaceOp,
+              StrSplitPieceOp)  # fmt: skip
 
 
 # endregion
@@ -2019,6 +2051,7 @@ Pipeline = Dialect(
         StrSliceOp,
         StrConcatOp,
         StrFillOp,
+        StrReplaceOp,
         StrLenOp,
         StrSplitCountOp,
         StrSplitPieceOp,

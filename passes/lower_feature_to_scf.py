@@ -1002,6 +1002,7 @@ class KernelEmitter(
         pipeline.StrSliceOp: StringEmitter.str_slice,
         pipeline.StrConcatOp: StringEmitter.str_concat,
         pipeline.StrFillOp: StringEmitter.str_fill,
+        pipeline.StrReplaceOp: StringEmitter.str_replace,
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrSplitCountOp: StringEmitter.str_split_count,
         pipeline.StrSplitPieceOp: StringEmitter.str_split_piece,

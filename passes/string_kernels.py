@@ -1,7 +1,6 @@
 """Row code of the ``pipeline`` string ops (``str_case``, ``str_strip``, ``str_slice``,
-``str_concat``, ``str_fill``, ``str_len``, ``str_split_count``, ``str_split_piece``,
-``str_search``, ``str_match``): a mixin of
-``KernelEmitter``.
+``str_concat``, ``str_fill``, ``str_replace``, ``str_len``, ``str_split_count``,
+``str_split_piece``, ``str_search``, ``str_match``): a mixin of ``KernelEmitter``.
 
 A string in a row is a :class:`StrRow`: UTF-8 bytes ``data[start:end]`` and the missing
 flag of the column's representation (0 present, else missing: ``marshal.missing_flag``). A
@@ -536,5 +535,33 @@ class StringEmitter:
         (end,) = self.if_else(missing, lambda: [self.put_bytes(out, start, fill)],
                               lambda: [self.copy_bytes(out, start, text)])  # fmt: skip
         return StrRow(out, start, end, self.constant(0, i8), bound)
+
+    def str_replace(self: KernelEmitter, op: pipeline.StrReplaceOp) -> StrRow:
+        """Each match of the pattern (the scan moves past it) written as the replacement,
+        every other byte copied: a row grows at most ``ceil(len(new) / len(old))`` times."""
+        text = self.str_input(op.input)
+        old = pipeline.attr_text(op.pattern).encode()
+        new = pipeline.attr_text(op.replacement).encode()
+        bound = text.bound.times(max(1, -(-len(new) // len(old))))
+        out = self.scratch(self.scratch_name(op, "bytes"), i8, bound.size())
+        size = self.constant(len(old), index)
+
+        def step(v: list[SSAValue]) -> list[SSAValue]:
+            position, at = v
+            fits = self.cmpi("ule", self.iadd(position, size), text.end)
+            (hit,) = self.if_else(fits, lambda: [self.bytes_at(text, position, old)],
+                                  lambda: [self.constant(0, i1)])  # fmt: skip
+
+            def copy() -> list[SSAValue]:
+                self.store(self.load(text.data, position), out, at)
+                return [self.iadd(position, 1), self.iadd(at, 1)]
+
+            return self.if_else(
+                hit, lambda: [self.iadd(position, size), self.put_bytes(out, at, new)], copy
+            )
+
+        _, end = self.while_loop([text.start, self.constant(0, index)],
+                                 lambda v: self.cmpi("ult", v[0], text.end), step)  # fmt: skip
+        return StrRow(out, self.constant(0, index), end, text.missing, bound)
 
     # endregion

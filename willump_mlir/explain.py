@@ -57,6 +57,7 @@ ARRAY_OPS = {
     pipeline.StrSliceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrFillOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrReplaceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrSplitPieceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrSplitCountOp: "string lengths, predicates and digits (.str.len, .contains, "

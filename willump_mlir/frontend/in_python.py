@@ -7,7 +7,7 @@ batch's order (``shift``, ``diff``, ``ffill``), that rank or number the batch's 
 (``rank``, ``factorize``) or whose columns or categories the batch's values decide
 (``select_dtypes``, ``astype("category").cat``) are the original's, per batch; string
 methods that make new strings beyond the compiled ones (``lower``, ``strip``, slices,
-``+``) are not compiled.
+``replace``, ``+``) are not compiled.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ _PAD = "padding to a width (a new string per value) is not compiled"
 _STRING_METHODS = {
     **dict.fromkeys(("title", "capitalize", "swapcase", "casefold"), _CASE),
     **dict.fromkeys(("zfill", "pad", "center", "ljust", "rjust"), _PAD),
-    "replace": "str.replace (a new string per value) is not compiled",
 }
 #: ``Series.cat`` attributes and methods, by name.
 _CATEGORY = ("the categories of a column the frontend does not hold natively (astype("

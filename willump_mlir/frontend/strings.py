@@ -19,6 +19,8 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
   whose every value is missing);
 - ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
   other value runs its row in Python, where pandas reads or refuses it;
+- ``s.str.replace(lit, text)`` (``regex=False``, or no regex metacharacters): every
+  occurrence, a missing value kept;
 - ``s.str.count(lit)`` (no regex metacharacters), ``s.str.find(lit)``, ``s.str.rfind(lit)``
   of a non-empty literal, typed as ``s.str.len()`` is;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
@@ -59,6 +61,7 @@ from willump_mlir.dialects.pipeline import (
     StrConcatOp,
     StrLenOp,
     StrMatchOp,
+    StrReplaceOp,
     StrSearchOp,
     StrSliceOp,
     StrSplitCountOp,
@@ -219,7 +222,33 @@ class StringColumns:
             return self._match(receiver, attr, given, keywords, value)
         if attr in ("count", "find", "rfind"):
             return self._search(column, attr, given, keywords, value)
+        if attr == "replace":
+            return self._replace(column, given, keywords, value, source)
         return None
+
+    def _replace(self, column: SSAValue, given: list, keywords: dict, value: object,
+                 source: str) -> Val | None:  # fmt: skip
+        """``s.str.replace(pat, repl)`` of a non-empty literal ``pat`` (``regex=False``, or
+        without regex metacharacters and a ``repl`` without escapes) and a str ``repl``:
+        every occurrence (``pipeline.str_replace``)."""
+        names = ["pat", "repl", "n", "case", "flags", "regex"]
+        if len(given) > len(names) or set(keywords) - set(names[len(given) :]):
+            return None
+        bound = dict(zip(names, given, strict=False)) | keywords
+        old, new = bound.get("pat"), bound.get("repl")
+        if not isinstance(old, str) or not isinstance(new, str):
+            raise Unsupported("str.replace of a compiled pattern or with a function is not "
+                              "compiled")  # fmt: skip
+        if bound.get("n", -1) != -1 or bound.get("case") not in (None, True) \
+                or bound.get("flags", 0) != 0:  # fmt: skip
+            raise Unsupported("str.replace with n, case=False or flags is not compiled")
+        if bound.get("regex", False) and (REGEX_METACHARACTERS & set(old) or "\\" in new):
+            raise Unsupported("a regular expression is not compiled (only a literal pattern)")
+        if not old or not _encodes(old) or not _encodes(new):
+            raise Unsupported("str.replace of an empty pattern (or of a lone surrogate) is "
+                              "not compiled")  # fmt: skip
+        op = StrReplaceOp(column, old, new)
+        return self._column(op, value, lambda s: s.str.replace(old, new, regex=False), source)
 
     def _search(self, column: SSAValue, attr: str, given: list, keywords: dict,
                 value: object) -> Val | None:  # fmt: skip

@@ -1053,6 +1053,26 @@ func.func @search(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, 
 
 // -----
 
+// str.replace("ab", "xyz"): a while loop writing the replacement for each match and copying
+// every other byte into a scratch buffer of ceil(3 / 2) = 2 times the longest row.
+func.func @replace(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
+  %r = pipeline.str_replace %df "ab" "xyz" : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %n = pipeline.str_len %r : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  func.return %n : tensor<?xf64>
+}
+
+// CHECK: func.func @replace_stage0(
+// CHECK: scf.while
+// CHECK: scf.if
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
+// CHECK: } else {
+// CHECK: memref.load
+// CHECK: memref.store
+
+// -----
+
 // The length of a piece of str.split(): piece 0 found in one scan, the last piece (-1) after a
 // scan that counts the pieces; a missing row hands the batch to the original.
 func.func @piece(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {

@@ -462,6 +462,13 @@
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%r = pipeline.str_replace %s "" "x" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: the pattern must not be empty
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %n = pipeline.str_split_piece %s piece 1 sep "ab" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
 // CHECK: sep must be one ASCII character
