@@ -58,8 +58,11 @@ def _penguin_batches() -> list[pd.DataFrame]:
     rng = np.random.default_rng(14)
     huge["bill_length_mm"] = rng.normal(size=len(huge)) * np.exp(rng.normal(size=len(huge)) * 20)
     huge.iloc[:5, huge.columns.get_loc("bill_depth_mm")] = -0.0
+    # beyond numpy's 8,192-value buffers, int64 values of 2^40 (their float sums round)
+    big = huge.sample(20_000, replace=True, random_state=14).reset_index(drop=True)
+    big["year"] = rng.integers(-(2**40), 2**40, len(big))
     return [rest, PENGUINS.iloc[[3]], PENGUINS.iloc[[0]], PENGUINS.iloc[:0], missing, huge,
-            PENGUINS.set_index(PENGUINS.index * 3 + 7), huge.iloc[::-1]]  # fmt: skip
+            PENGUINS.set_index(PENGUINS.index * 3 + 7), huge.iloc[::-1], big]  # fmt: skip
 
 
 def _same(fn: Any, compiled: Any, batches: list[pd.DataFrame]) -> None:
@@ -97,6 +100,7 @@ def test_nan_reductions_are_native(fn: Any) -> None:
     compiled = quiet_compile(fn, PENGUINS)
     _native(compiled)
     _same(fn, compiled, _penguin_batches())
+    assert set(compiled.handoffs.calls) == {"empty"}, compiled.handoffs.calls  # else native
 
 
 def nanmin_of_int32(df):
@@ -142,6 +146,7 @@ def test_to_numeric_of_numbers_is_native(fn: Any) -> None:
     compiled = quiet_compile(fn, PENGUINS)
     _native(compiled)
     _same(fn, compiled, _penguin_batches())
+    assert set(compiled.handoffs.calls) == {"empty"}, compiled.handoffs.calls  # else native
 
 
 def numeric_of_text(df):
@@ -192,6 +197,7 @@ def test_isin_with_nan_is_native(fn: Any) -> None:
     _native(compiled)
     zeros = PENGUINS.assign(bill_depth_mm=np.where(np.arange(len(PENGUINS)) % 2, 0.0, -0.0))
     same_on_batches(fn, compiled, [*_penguin_batches(), zeros], bits=fn is isin_nan)
+    assert set(compiled.handoffs.calls) == {"empty"}, compiled.handoffs.calls
 
 
 def isin_float32_nan(df):
