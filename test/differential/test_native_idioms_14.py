@@ -173,7 +173,40 @@ def test_to_numeric_of_text_runs_in_python_and_says_why(fn: Any, reason: str) ->
 
 
 # endregion
-# region 3: isin with NaN among the numbers
+# region 3: select_dtypes of a frame argument
+
+
+def numeric_max(df):
+    return df.select_dtypes("number").fillna(0).max(axis=1)
+
+
+def float_columns(df):
+    return df.select_dtypes(include=["float64"]).fillna(-1) * 2
+
+
+def without_text(df):
+    return df[["species", "bill_length_mm", "year", "heavy"]].select_dtypes(
+        exclude="object").fillna(0) + 1  # fmt: skip
+
+
+@pytest.mark.parametrize("fn", [numeric_max, float_columns, without_text])
+def test_select_dtypes_of_an_argument_is_native(fn: Any) -> None:
+    """The example's columns and dtypes choose the columns: a batch with another dtype, an
+    extra, missing or reordered column runs the original (an "input" handoff)."""
+    compiled = quiet_compile(fn, PENGUINS)
+    _native(compiled)
+    others = [
+        PENGUINS.assign(year=PENGUINS["year"].astype(float)), PENGUINS.assign(extra=1.0),
+        PENGUINS[PENGUINS.columns[::-1]], PENGUINS.assign(species=1.0),
+        PENGUINS.drop(columns="sex"), PENGUINS.assign(heavy=PENGUINS["heavy"].astype(object)),
+    ]  # fmt: skip
+    # (a frame's values are compared by selfcheck.difference: exact, NaN to NaN)
+    same_on_batches(fn, compiled, [*_penguin_batches(), *others], bits=fn is numeric_max)
+    assert compiled.handoffs.calls["input"] == len(others), compiled.handoffs.calls
+
+
+# endregion
+# region 4: isin with NaN among the numbers
 
 
 def isin_nan(df):
@@ -211,7 +244,7 @@ def test_isin_with_another_nan_runs_in_python_and_says_why() -> None:
 
 
 # endregion
-# region 4: str.count, str.find and str.rfind of a literal
+# region 5: str.count, str.find, str.rfind and str.replace of a literal
 
 
 TEXT = ["abab", "", "ééaé", "aXa", "aaaa", "ab", "日本語ab日本", "b", "ßaß", "a a", "😀ab😀a",
@@ -368,7 +401,7 @@ def test_text_searches_match_python(values: list[str]) -> None:
 
 
 # endregion
-# region 5: idioms that stay in Python, and the reason explain() gives
+# region 6: idioms that stay in Python, and the reason explain() gives
 
 
 def shifted(df):
@@ -383,10 +416,6 @@ def filled_forward(df):
     return df["bill_length_mm"].ffill().fillna(-1)
 
 
-def numeric_columns(df):
-    return df.select_dtypes("number").fillna(0).max(axis=1)
-
-
 def factorized(df):
     return pd.factorize(df["species"])[0] * 2
 
@@ -399,11 +428,15 @@ def titled(df):
     return df["species"].str.title() == "Adelie", df["island"].str.zfill(12) == "0000000Dream"
 
 
+def numbers_of_python_frame(df):
+    return df.shift(1).select_dtypes("number").fillna(0) * 2
+
+
 @pytest.mark.parametrize(("fn", "reason"), [
     (shifted, "shift: reads other rows of the batch in its order"),
     (ranked, "rank: ranks each value among the batch's values"),
     (filled_forward, "ffill: reads other rows of the batch in its order"),
-    (numeric_columns, "select_dtypes: the batch's dtypes choose the columns"),
+    (numbers_of_python_frame, "select_dtypes: the batch's dtypes choose the columns"),
     (factorized, "factorize: numbers the values in the order they first appear"),
     (category_codes, "astype('category') takes the batch's own sorted values"),
     (titled, "Unicode word casing (title, capitalize, swapcase, casefold) is not compiled"),

@@ -5,7 +5,8 @@ Native code computes each row of a batch from that row alone, in blocks of rows 
 thread), and a value it reads has the example's dtype. Methods that read other rows in the
 batch's order (``shift``, ``diff``, ``ffill``), that rank or number the batch's values
 (``rank``, ``factorize``) or whose columns or categories the batch's values decide
-(``select_dtypes``, ``astype("category").cat``) are the original's, per batch; string
+(``select_dtypes`` of a frame Python made, ``astype("category").cat``) are the
+original's, per batch; string
 methods that make new strings beyond the compiled ones (``lower``, ``strip``, slices,
 ``replace``, ``+``) are not compiled.
 """

@@ -428,6 +428,7 @@ class Tracer:
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self.named: set[tuple[int, str]] = set()  # (data argument, column) the code names
         self.ordered: set[int] = set()  # data arguments whose column names the code reads
+        self.dtyped: set[tuple[int, str]] = set()  # (data argument, column) select_dtypes reads
         self.nonempty: set[int] = set()  # data arguments whose emptiness a branch tests
         self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
         # a value -> one whose rows (and index) it has: a Python call's pandas result -> the
@@ -1307,6 +1308,23 @@ class Tracer:
         self.ordered.add(source.index)
         return Val(value)
 
+    def _select_dtypes(self, frame: Val, value: object) -> Val | None:
+        """``df.select_dtypes(include=..., exclude=...)`` of a frame argument (or a selection
+        of one): the example's columns, selected. The batch's dtypes choose them, so the
+        argument is ``ordered`` (the example's columns, in order) and its columns' dtypes are
+        checked (``dtyped``): a batch with others runs the original."""
+        source = frame.ssa
+        while source is not None and isinstance(source.owner, SelectColumnsOp):
+            source = source.owner.frame
+        if not isinstance(source, BlockArgument) or not isinstance(frame.value, pd.DataFrame):
+            raise Unsupported(f"{why_in_python(frame.value, 'select_dtypes')} (compiled of a "
+                              "frame argument only)")  # fmt: skip
+        selected = self.frames.subset(frame, value)
+        if selected is not None:
+            self.ordered.add(source.index)
+            self.dtyped.update((source.index, c) for c in frame.value.columns)
+        return selected
+
     @staticmethod
     def _as_array(val: Val, value: object) -> Val:
         """``value``, the numpy array of the batch ``val``, as the same IR value: a native
@@ -2072,6 +2090,8 @@ class Tracer:
         if static and not args and set(kwargs) == {"columns" if attr == "reindex" else "items"} \
                 and attr in ("reindex", "filter"):  # fmt: skip
             return self.frames.subset(receiver, self.evaluate(node, pieces))
+        if attr == "select_dtypes" and static:
+            return self._select_dtypes(receiver, self.evaluate(node, pieces))
         if attr == "rename" and static and set(kwargs) == {"columns"} and not args:
             return self.frames.rename(receiver, self.evaluate(node, pieces))
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
