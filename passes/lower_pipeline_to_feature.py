@@ -24,9 +24,11 @@ already at the feature level and stay as they are::
 
 Parameter schema per estimator (``?`` marks an optional key):
 
-* ``SimpleImputer`` {fill, finite?}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
-  {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer`` {norm: "l1"|"l2"|"max"};
-  ``PolynomialFeatures`` {powers} (``powers_``, a ``tensor<KxNxi64>`` blob).
+* ``SimpleImputer`` {fill, finite?, indicator?} (``indicator``: the columns whose missing
+  flags follow the imputed ones, ``add_indicator=True``); ``StandardScaler`` {mean?,
+  scale?}; ``RobustScaler`` {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer``
+  {norm: "l1"|"l2"|"max"}; ``PolynomialFeatures`` {powers} (``powers_``, a
+  ``tensor<KxNxi64>`` blob).
 * ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
   (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
   ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
@@ -134,12 +136,14 @@ from willump_mlir.dialects.pipeline import (
     LINEAR_CLASSIFIERS,
     LINEAR_PROBAS,
     LINEAR_REGRESSORS,
+    BinaryOp,
     BlobAttr,
     CastOp,
     FrameType,
     HstackOp,
     PredictOp,
     StrType,
+    TakeColumnOp,
     ToArrayOp,
     TransformOp,
     UnaryOp,
@@ -246,6 +250,16 @@ class Lowering:
             )
         return attr.data
 
+    def int_list(self, key: str) -> list[int] | None:
+        """An optional array of integers (None when absent)."""
+        attr = self._get(key, ArrayAttr, None)
+        if attr is None:
+            return None
+        assert isinstance(attr, ArrayAttr)
+        if not all(isinstance(c, IntegerAttr) for c in attr.data):
+            raise self.error(f"parameter {key!r} must be an array of integers")
+        return [c.value.data for c in attr.data]  # type: ignore[attr-defined]
+
     def columns(self) -> list[DictionaryAttr]:
         attr = self._get("columns", ArrayAttr, _REQUIRED)
         assert isinstance(attr, ArrayAttr)
@@ -279,9 +293,23 @@ def _concat(lw: Lowering, parts: list[SSAValue]) -> SSAValue:
 
 
 def lower_simple_imputer(lw: Lowering) -> SSAValue:
-    """``SimpleImputer`` {fill, finite?} -> ``feature.impute %x fill <...> {finite}?``."""
+    """``SimpleImputer`` {fill, finite?, indicator?} -> ``feature.impute %x fill <...>
+    {finite}?``; with ``indicator`` (``add_indicator=True``: the columns missing in fit),
+    each of those input columns' ``x != x`` as 0.0 or 1.0 after it (``MissingIndicator``)::
+
+        %j = pipeline.take_column %x [2] : tensor<?x3xf64> -> tensor<?xf64>
+        %n = pipeline.binary "ne" %j, %j : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+        %f = pipeline.cast %n : tensor<?xi1> -> tensor<?xf64>
+        %r = pipeline.hstack %i, %f : (tensor<?x3xf64>, tensor<?xf64>) -> tensor<?x4xf64>
+    """
+    x = _numeric_input(lw)
     finite = bool(lw.int_param("finite", 0))
-    return lw.insert(ImputeOp(_numeric_input(lw), lw.blob("fill"), finite)).result
+    parts = [lw.insert(ImputeOp(x, lw.blob("fill"), finite)).result]
+    for j in lw.int_list("indicator") or []:
+        column = lw.insert(TakeColumnOp(x, j)).result
+        missing = lw.insert(BinaryOp("ne", column, column)).result
+        parts.append(lw.insert(CastOp(missing, f64)).result)
+    return _concat(lw, parts)
 
 
 def _standardize(lw: Lowering, sub: BlobAttr | None, div: BlobAttr | None) -> SSAValue:
@@ -785,14 +813,7 @@ def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAVal
 def _tree_check(lw: Lowering) -> tuple[str, list[int] | None]:
     """``check`` (default "none") and the ``check_columns`` it applies to (default all)."""
     check = lw.str_param("check", TREE_CHECKS) if "check" in lw.params.data else "none"
-    if "check_columns" not in lw.params.data:
-        return check, None
-    columns = lw._get("check_columns", ArrayAttr, None)
-    if not isinstance(columns, ArrayAttr) or not all(
-        isinstance(c, IntegerAttr) for c in columns.data
-    ):
-        raise lw.error("parameter 'check_columns' must be an array of integers")
-    return check, [c.value.data for c in columns.data]  # type: ignore[attr-defined]
+    return check, lw.int_list("check_columns")
 
 
 def _tree_proba(lw: Lowering, raw: SSAValue, proba: str) -> SSAValue:

@@ -16,7 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook_check import python_reasons, quiet_compile, same_on_batches
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from willump_mlir.corpus import table
 from willump_mlir.frontend.tracer import ARRAY_ROW_REDUCTION
@@ -401,7 +405,50 @@ def test_text_searches_match_python(values: list[str]) -> None:
 
 
 # endregion
-# region 6: idioms that stay in Python, and the reason explain() gives
+# region 6: SimpleImputer(add_indicator=True)
+
+NUMBERS = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "code"]
+
+
+def _imputing_model(strategy: str) -> Any:
+    imputer = SimpleImputer(strategy=strategy, add_indicator=True, fill_value=-1)
+    numbers = make_pipeline(imputer, StandardScaler())
+    encoder = OneHotEncoder(handle_unknown="ignore")
+    columns = ColumnTransformer([("n", numbers, NUMBERS), ("c", encoder, ["island"])])
+    model = make_pipeline(columns, LogisticRegression(max_iter=2000))
+    return model.fit(PENGUINS, PENGUINS["species"] == "Adelie")
+
+
+def imputed_scores(df, model):
+    return model.predict_proba(df)[:, 1]
+
+
+def imputed_matrix(df, imputer):
+    return imputer.transform(df[NUMBERS])
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent", "constant"])
+def test_imputer_with_indicator_is_native(strategy: str) -> None:
+    """The missing flags of the columns missing in fit follow the imputed columns; a column
+    never missing in fit gets none (``error_on_new=False``), even where a batch misses it."""
+    imputer = SimpleImputer(strategy=strategy, add_indicator=True, fill_value=-1)
+    imputer.fit(PENGUINS[NUMBERS])  # code (Chinstrap: NaN) is missing in later rows only
+    assert list(imputer.indicator_.features_) == [0, 1, 2, 3]
+    partial = SimpleImputer(strategy=strategy, add_indicator=True, fill_value=-1)
+    partial.fit(PENGUINS[NUMBERS].fillna({"bill_length_mm": 0.0}))
+    assert list(partial.indicator_.features_) == [1, 2, 3]
+    infinite = PENGUINS.assign(code=np.where(PENGUINS["code"] == 1.0, np.inf, PENGUINS["code"]))
+    batches = [*_penguin_batches(), infinite]
+    for fn, fitted, bits in ((imputed_matrix, imputer, True), (imputed_matrix, partial, True),
+                             (imputed_scores, _imputing_model(strategy), False)):  # fmt: skip
+        compiled = quiet_compile(fn, PENGUINS, fitted)
+        _native(compiled)
+        same_on_batches(lambda d, f=fn, m=fitted: f(d, m),
+                        lambda d, c=compiled, m=fitted: c(d, m), batches, bits=bits)  # fmt: skip
+
+
+# endregion
+# region 7: idioms that stay in Python, and the reason explain() gives
 
 
 def shifted(df):

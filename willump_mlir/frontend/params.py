@@ -160,8 +160,6 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
             f"SimpleImputer(missing_values={est.missing_values!r}) is not supported natively: "
             "only missing_values=np.nan"
         )
-    if est.add_indicator:
-        raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
     stats = np.asarray(est.statistics_)
     if stats.dtype == object and all(  # strategy="constant" keeps the fill value as an object
         isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in stats
@@ -178,6 +176,8 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
     params: dict[str, Attribute] = {"fill": blobs.add(_stem(est, "fill"), stats)}
     if np.isfinite(stats).all():  # the output is infinite only where the input is
         params["finite"] = _flag(True)
+    if est.add_indicator:  # MissingIndicator(error_on_new=False) of the columns missing in fit
+        params["indicator"] = ArrayAttr([_int(j) for j in est.indicator_.features_])
     return Lowered("transform", "SimpleImputer", params)
 
 

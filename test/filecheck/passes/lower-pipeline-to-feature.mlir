@@ -336,6 +336,24 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // -----
 
+// SimpleImputer(add_indicator=True): the imputed columns, then the missing flags (x != x as
+// 0.0 or 1.0) of the columns that were missing in fit.
+
+%x = "test.op"() : () -> tensor<?x3xf64>
+%y = pipeline.transform "SimpleImputer" %x params {fill = #pipeline.blob<f : tensor<3xf64>>, indicator = [0 : i64, 2 : i64]} : tensor<?x3xf64> -> tensor<?x5xf64>
+"test.op"(%y) : (tensor<?x5xf64>) -> ()
+
+// CHECK: [[I:%[0-9]+]] = feature.impute %x fill <f : tensor<3xf64>> : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[C0:%[0-9]+]] = pipeline.take_column %x [0] : tensor<?x3xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[N0:%[0-9]+]] = pipeline.binary "ne" [[C0]], [[C0]] : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+// CHECK-NEXT: [[F0:%[0-9]+]] = pipeline.cast [[N0]] : tensor<?xi1> -> tensor<?xf64>
+// CHECK-NEXT: [[C2:%[0-9]+]] = pipeline.take_column %x [2] : tensor<?x3xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[N2:%[0-9]+]] = pipeline.binary "ne" [[C2]], [[C2]] : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+// CHECK-NEXT: [[F2:%[0-9]+]] = pipeline.cast [[N2]] : tensor<?xi1> -> tensor<?xf64>
+// CHECK-NEXT: %y = pipeline.hstack [[I]], [[F0]], [[F2]] : (tensor<?x3xf64>, tensor<?xf64>, tensor<?xf64>) -> tensor<?x5xf64>
+
+// -----
+
 %x = "test.op"() : () -> tensor<?x2xf64>
 %y = pipeline.transform "SimpleImputer" %x params {fill = 0.0 : f64} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
