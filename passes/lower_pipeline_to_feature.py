@@ -34,7 +34,8 @@ Parameter schema per estimator (``?`` marks an optional key):
   ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
   the pass uses it as ``feature.mul_add``'s ``clip``. ``clip`` 1 without ``clip_range``
   is an error.
-* ``OneHotEncoder`` {handle_unknown: "ignore"|"error", columns};
+* ``OneHotEncoder`` {handle_unknown: "ignore"|"error"|"infrequent_if_exist", columns}
+  (a column's infrequent?: the codes that share its last one-hot column);
   ``OrdinalEncoder`` {handle_unknown: "error"|"use_encoded_value", unknown_value?,
   encoded_missing_value?, columns}. ``columns`` holds one dictionary per input column:
   {kind: "f64", categories} or {kind: "str", bytes, offsets}, plus missing? and drop?
@@ -449,7 +450,8 @@ def _encode_columns(lw: Lowering, on_unknown: str) -> list[EncodedColumn]:
 
 
 def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
-    """``OneHotEncoder`` -> per column an encode op and ``feature.onehot``, then hstack.
+    """``OneHotEncoder`` -> per column an encode op and ``feature.onehot`` (its infrequent
+    categories sharing a last column), then hstack.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <...> offsets <...> missing -1
@@ -457,11 +459,14 @@ def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
     %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
     ```
     """
-    on_unknown = lw.str_param("handle_unknown", ("ignore", "error"))
-    parts = [
-        lw.insert(OneHotOp(column.codes, column.categories, column.drop)).result
-        for column in _encode_columns(lw, on_unknown)
-    ]
+    policy = lw.str_param("handle_unknown", ("ignore", "error", "infrequent_if_exist"))
+    on_unknown = "error" if policy == "error" else "ignore"
+    parts = []
+    for column, params in zip(_encode_columns(lw, on_unknown), lw.columns(), strict=True):
+        infrequent = lw.with_params(params).int_list("infrequent") or []
+        unknown = policy == "infrequent_if_exist" and bool(infrequent)
+        op = OneHotOp(column.codes, column.categories, column.drop, infrequent, unknown)
+        parts.append(lw.insert(op).result)
     return _concat(lw, parts)
 
 

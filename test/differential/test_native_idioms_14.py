@@ -448,7 +448,56 @@ def test_imputer_with_indicator_is_native(strategy: str) -> None:
 
 
 # endregion
-# region 7: idioms that stay in Python, and the reason explain() gives
+# region 7: OneHotEncoder with infrequent categories
+
+CATEGORIES = ["state", "loan_purpose"]
+
+
+def encoded(df, encoder):
+    return encoder.transform(df[CATEGORIES])
+
+
+def encoded_scores(df, model):
+    return model.predict_proba(df)[:, 1]
+
+
+def _encoder_batches() -> list[pd.DataFrame]:
+    """Other rows, one row, unknown states and purposes, missing values (None, NaN)."""
+    rest = LOANS.iloc[300:]
+    unknown = rest.assign(state=["ZZ", "Ω"] * (len(rest) // 2), loan_purpose="new")
+    missing = rest.copy()
+    missing.loc[missing.index[::3], "state"] = None
+    missing.loc[missing.index[1::3], "loan_purpose"] = np.nan
+    return [rest, LOANS.iloc[[0]], unknown, unknown.iloc[[1]], missing]
+
+
+@pytest.mark.parametrize("options", [
+    {"min_frequency": 10, "handle_unknown": "infrequent_if_exist"},
+    {"min_frequency": 0.05, "handle_unknown": "ignore"},
+    {"max_categories": 4, "handle_unknown": "infrequent_if_exist"},
+    {"max_categories": 3, "min_frequency": 5, "handle_unknown": "error"},
+])  # fmt: skip
+def test_onehot_with_infrequent_categories_is_native(options: dict[str, Any]) -> None:
+    """The infrequent categories of a column share its last column, which an unknown one
+    takes with ``infrequent_if_exist`` (``ignore``: zeros; ``error``: the original raises)."""
+    train = LOANS.iloc[:300].copy()
+    train.loc[train.index[::7], "state"] = None
+    encoder = OneHotEncoder(**options, sparse_output=False).fit(train[CATEGORIES])
+    assert any(i is not None for i in encoder._infrequent_indices)
+    model = make_pipeline(
+        ColumnTransformer([("c", OneHotEncoder(**options), CATEGORIES)]),
+        LogisticRegression(max_iter=2000),
+    ).fit(train, train["annual_income"] > 60000)  # fmt: skip
+    for fn, fitted, bits in ((encoded, encoder, True), (encoded_scores, model, False)):
+        compiled = quiet_compile(fn, train, fitted)
+        _native(compiled)
+        same_on_batches(lambda d, f=fn, m=fitted: f(d, m),
+                        lambda d, c=compiled, m=fitted: c(d, m), _encoder_batches(),
+                        bits=bits)  # fmt: skip
+
+
+# endregion
+# region 8: idioms that stay in Python, and the reason explain() gives
 
 
 def shifted(df):

@@ -372,9 +372,15 @@ def _check_infrequent(est: OneHotEncoder | OrdinalEncoder) -> None:
 
 
 def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """Each column's categories; its infrequent ones (``min_frequency``, ``max_categories``:
+    scikit-learn's ``_infrequent_indices``, positions in ``categories_``) share the last
+    one-hot column, which an unknown category takes with ``infrequent_if_exist``."""
     _expect(est, method, ("transform",))
-    _check_infrequent(est)
-    if est.handle_unknown not in ("ignore", "error"):
+    infrequent = getattr(est, "_infrequent_enabled", False)
+    if infrequent and est.drop_idx_ is not None:
+        raise Unsupported("OneHotEncoder with infrequent categories and drop is not "
+                          "supported natively")  # fmt: skip
+    if est.handle_unknown not in ("ignore", "error", "infrequent_if_exist"):
         raise Unsupported(
             f"OneHotEncoder(handle_unknown={est.handle_unknown!r}) is not supported natively"
         )
@@ -385,6 +391,10 @@ def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: BlobStore)
         _category_column(est, i, np.asarray(cats), kinds[i], -1 if d is None else int(d), blobs)
         for i, (cats, d) in enumerate(zip(est.categories_, drops, strict=True))
     ]
+    for i, indices in enumerate(est._infrequent_indices if infrequent else []):
+        if indices is not None and len(indices):
+            extra = {"infrequent": ArrayAttr([_int(k) for k in sorted(indices)])}
+            columns[i] = DictionaryAttr(dict(columns[i].data) | extra)
     return Lowered(
         "transform",
         "OneHotEncoder",

@@ -1032,6 +1032,27 @@ func.func @pieces(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, 
 
 // -----
 
+// OneHotEncoder(min_frequency=...): codes 0 and 2 share the last column, which an unknown
+// code (negative) takes too (handle_unknown="infrequent_if_exist").
+func.func @infrequent(%c: tensor<?x1xi64>) -> tensor<?x3xf64> {
+  %o = feature.onehot %c categories 4 drop -1 infrequent [0 : i64, 2 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
+  func.return %o : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @infrequent_stage0(
+// CHECK: [[ONE:%[0-9]+]] = arith.cmpi eq, [[CODE:%[0-9]+]], %{{[0-9]+}} : i64
+// CHECK: arith.select
+// CHECK: arith.cmpi eq, [[CODE]], %{{[0-9]+}} : i64
+// CHECK: arith.select
+// CHECK: [[ZERO:%[0-9]+]] = arith.cmpi eq, [[CODE]], %{{[0-9]+}} : i64
+// CHECK-NEXT: [[TWO:%[0-9]+]] = arith.cmpi eq, [[CODE]], %{{[0-9]+}} : i64
+// CHECK-NEXT: [[UNKNOWN:%[0-9]+]] = arith.cmpi slt, [[CODE]], %{{[0-9]+}} : i64
+// CHECK-NEXT: [[EITHER:%[0-9]+]] = arith.ori [[ZERO]], [[TWO]] : i1
+// CHECK-NEXT: [[ANY:%[0-9]+]] = arith.ori [[EITHER]], [[UNKNOWN]] : i1
+// CHECK-NEXT: arith.select [[ANY]]
+
+// -----
+
 // str.count("ab"): a while loop that moves past each match; str.find("ab"): a loop over the
 // bytes a match can start at, counting code points (lead bytes) before the first match.
 func.func @search(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, tensor<?xf64>) {

@@ -336,6 +336,18 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // -----
 
+// OneHotEncoder with infrequent categories: a column's infrequent codes share its last
+// one-hot column, which an unknown category takes with handle_unknown="infrequent_if_exist".
+
+%x = "test.op"() : () -> tensor<?x1xf64>
+%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "infrequent_if_exist", columns = [{kind = "f64", categories = #pipeline.blob<c : tensor<4xf64>>, infrequent = [1 : i64, 3 : i64]}]} : tensor<?x1xf64> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK: [[C:%[0-9]+]] = feature.encode_numbers %x[0] categories <c : tensor<4xf64>> missing -1 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: %y = feature.onehot [[C]] categories 4 drop -1 infrequent [1 : i64, 3 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
+
+// -----
+
 // SimpleImputer(add_indicator=True): the imputed columns, then the missing flags (x != x as
 // 0.0 or 1.0) of the columns that were missing in fit.
 
