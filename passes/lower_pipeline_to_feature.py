@@ -42,6 +42,8 @@ Parameter schema per estimator (``?`` marks an optional key):
   (both -1 when absent); a missing string category keeps an empty slot in ``offsets``. An
   OrdinalEncoder column may also carry its own ``encoded_missing_value`` (for a ``None``
   category, which scikit-learn encodes as its index).
+* ``TargetEncoder`` {target_mean, columns}: ``columns`` as an encoder's, each with its
+  ``encodings`` (a ``tensor<1xNxf64>`` blob, one per category).
 * ``KBinsDiscretizer`` {encode: "ordinal"|"onehot"|"onehot-dense", columns}: one
   dictionary {edges} per input column (its ``bin_edges_``, increasing).
 * The linear classifiers of :data:`LINEAR_CLASSIFIERS` (``LogisticRegression``,
@@ -131,6 +133,7 @@ from willump_mlir.dialects.feature import (
     SoftmaxOp,
     StandardizeOp,
     TreeEnsembleOp,
+    WeightLookupOp,
     WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
@@ -140,6 +143,7 @@ from willump_mlir.dialects.pipeline import (
     BinaryOp,
     BlobAttr,
     CastOp,
+    ConstantOp,
     FrameType,
     HstackOp,
     PredictOp,
@@ -148,6 +152,7 @@ from willump_mlir.dialects.pipeline import (
     ToArrayOp,
     TransformOp,
     UnaryOp,
+    WhereOp,
     batch_of,
     batch_width,
     vector_of,
@@ -468,6 +473,30 @@ def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
         op = OneHotOp(column.codes, column.categories, column.drop, infrequent, unknown)
         parts.append(lw.insert(op).result)
     return _concat(lw, parts)
+
+
+def lower_target_encoder(lw: Lowering) -> SSAValue:
+    """``TargetEncoder`` (a binary or continuous target) -> per column an encode op, the
+    encoding of its code (``feature.weight_lookup`` of the ``encodings`` row) and
+    ``target_mean`` where the category is unknown, then hstack.
+
+    ```mlir
+    %e = feature.weight_lookup %c coef <e : tensor<1x3xf64>> offset 0 categories 3 drop -1
+           : tensor<?x1xi64> -> tensor<?x1xf64>
+    %u = pipeline.binary "lt" %c, %zero : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+    %t = pipeline.where %u, %mean, %e : (tensor<?x1xi1>, f64, tensor<?x1xf64>)
+           -> tensor<?x1xf64>
+    ```
+    """
+    mean = lw.insert(ConstantOp(lw.float_param("target_mean"))).result
+    zero = lw.insert(ConstantOp(0)).result
+    parts = []
+    for column, params in zip(_encode_columns(lw, "ignore"), lw.columns(), strict=True):
+        encodings = lw.with_params(params).blob("encodings")
+        found = WeightLookupOp(column.codes, encodings, 0, column.categories, -1)
+        unknown = lw.insert(BinaryOp("lt", column.codes, zero)).result
+        parts.append(lw.insert(WhereOp(unknown, mean, lw.insert(found).result)).result)
+    return lw.insert(HstackOp(parts)).result
 
 
 def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
@@ -876,6 +905,7 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
     "PolynomialFeatures": lower_polynomial_features,
     "OneHotEncoder": lower_one_hot_encoder,
     "OrdinalEncoder": lower_ordinal_encoder,
+    "TargetEncoder": lower_target_encoder,
     "KBinsDiscretizer": lower_kbins_discretizer,
     "CountVectorizer": lower_count_vectorizer,
     "TfidfVectorizer": lower_tfidf_vectorizer,

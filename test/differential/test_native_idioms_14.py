@@ -1,10 +1,12 @@
 """Notebook idioms made native by native14 (or kept in Python, with the reason explain()
 gives): numpy's NaN-skipping reductions of a column (``np.nansum``, ``np.nanmean``, ...),
-``pd.to_numeric(s, errors="coerce")`` of a numeric column, ``s.isin([..., np.nan])`` of a
-numeric column, and ``s.str.count/find/rfind`` of a literal; the compiled pipeline against
-the original function, bit for bit, on real tables (palmerpenguins, openintro loans) and
-adversarial batches (NaN, None, all missing, one row, no rows, another index, int32 and
-bool columns, Unicode, empty strings, pandas' str dtype)."""
+``pd.to_numeric(s, errors="coerce")`` of a numeric column, ``select_dtypes`` of a frame
+argument, ``s.isin([..., np.nan])`` of a numeric column, ``s.str.count/find/rfind/replace``
+of a literal, ``SimpleImputer(add_indicator=True)``, ``OneHotEncoder``'s infrequent
+categories and ``TargetEncoder.transform``; the compiled pipeline against the original
+function, bit for bit, on real tables (palmerpenguins, openintro loans) and adversarial
+batches (NaN, None, all missing, one row, no rows, another index, int32 and bool columns,
+Unicode, empty strings, pandas' str dtype, unknown categories, infinity)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from hypothesis import strategies as st
 from notebook_check import python_reasons, quiet_compile, same_on_batches
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
 from willump_mlir.corpus import table
 from willump_mlir.frontend.tracer import ARRAY_ROW_REDUCTION
@@ -497,7 +499,58 @@ def test_onehot_with_infrequent_categories_is_native(options: dict[str, Any]) ->
 
 
 # endregion
-# region 8: idioms that stay in Python, and the reason explain() gives
+# region 8: TargetEncoder.transform
+
+TARGETED = ["state", "loan_purpose", "emp_length"]
+
+
+def target_encoded(df, encoder):
+    return encoder.transform(df[TARGETED])
+
+
+def target_scores(df, model):
+    return model.predict(df)
+
+
+@pytest.mark.parametrize("target_type", ["binary", "continuous"])
+def test_target_encoder_is_native(target_type: str) -> None:
+    """A category's encoding; an unknown one (an unseen state or number, NaN or None not
+    seen in fit) the target mean; infinity refused as scikit-learn refuses it."""
+    loans = table("openintro", "loans_full_schema")[[*TARGETED, "annual_income"]].iloc[:500]
+    loans = loans.copy()
+    loans.loc[loans.index[::11], "state"] = None
+    train, rest = loans.iloc[:300], loans.iloc[300:]
+    target = train["annual_income"] > 60000 if target_type == "binary" else train["annual_income"]
+    encoder = TargetEncoder(target_type=target_type).fit(train[TARGETED], target)
+    columns = ColumnTransformer([("t", TargetEncoder(target_type=target_type), TARGETED)])
+    model = make_pipeline(columns, LogisticRegression() if target_type == "binary" else Ridge())
+    model.fit(train, target)
+    batches = [rest, loans.iloc[[0]], rest.assign(state="ZZ", emp_length=99.0),
+               rest.assign(emp_length=np.nan, loan_purpose=None),
+               rest.assign(emp_length=np.inf), rest.iloc[::-1]]  # fmt: skip
+    for fn, fitted in ((target_encoded, encoder), (target_scores, model)):
+        compiled = quiet_compile(fn, train, fitted)
+        _native(compiled)
+        same_on_batches(lambda d, f=fn, m=fitted: f(d, m),
+                        lambda d, c=compiled, m=fitted: c(d, m), batches,
+                        bits=fn is target_encoded)  # fmt: skip
+
+
+def target_encoded_multiclass(df, encoder):
+    return encoder.transform(df[["state"]])
+
+
+def test_multiclass_target_encoder_runs_in_python_and_says_why() -> None:
+    loans = table("openintro", "loans_full_schema").iloc[:300]
+    encoder = TargetEncoder().fit(loans[["state"]], loans["grade"])
+    compiled = quiet_compile(target_encoded_multiclass, loans, encoder)
+    _in_python(compiled, "TargetEncoder of a multiclass target (a column per class)")
+    same_on_batches(lambda d: target_encoded_multiclass(d, encoder),
+                    lambda d: compiled(d, encoder), [loans.iloc[::-1]], bits=True)  # fmt: skip
+
+
+# endregion
+# region 9: idioms that stay in Python, and the reason explain() gives
 
 
 def shifted(df):

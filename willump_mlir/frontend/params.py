@@ -48,6 +48,7 @@ from sklearn.preprocessing import (
     PolynomialFeatures,
     RobustScaler,
     StandardScaler,
+    TargetEncoder,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -402,6 +403,23 @@ def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: BlobStore)
     )
 
 
+def _target(est: TargetEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """Each column's categories and their ``encodings_`` (what ``transform`` gives; an
+    unknown category gets ``target_mean_``). ``fit_transform``'s cross fitting is not
+    ``transform``: only ``transform`` is compiled."""
+    _expect(est, method, ("transform",))
+    if est.target_type_ not in ("binary", "continuous"):
+        raise Unsupported(f"TargetEncoder of a {est.target_type_} target (a column per class) "
+                          "is not supported natively")  # fmt: skip
+    columns = []
+    for i, (cats, encodings) in enumerate(zip(est.categories_, est.encodings_, strict=True)):
+        entry = _category_column(est, i, np.asarray(cats), kinds[i], -1, blobs)
+        table = blobs.add(_stem(est, f"encodings{i}"), _f64(encodings).reshape(1, -1))
+        columns.append(DictionaryAttr(dict(entry.data) | {"encodings": table}))
+    params = {"target_mean": _float(est.target_mean_), "columns": ArrayAttr(columns)}
+    return Lowered("transform", "TargetEncoder", params)
+
+
 def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
     _expect(est, method, ("transform",))
     _check_infrequent(est)
@@ -716,6 +734,7 @@ EXTRACTORS: dict[type, Extractor] = {
     KBinsDiscretizer: _kbins,
     OneHotEncoder: _onehot,
     OrdinalEncoder: _ordinal,
+    TargetEncoder: _target,
     CountVectorizer: _count_vectorizer,
     TfidfVectorizer: _tfidf_vectorizer,
     HashingVectorizer: _hashing_vectorizer,
@@ -724,7 +743,7 @@ EXTRACTORS: dict[type, Extractor] = {
 }
 
 #: Estimators whose methods take a frame of str/f64 columns as well as a numeric tensor.
-FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder)
+FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
 #: Estimators that read one document per item of a 1-D sequence of str.
 TEXT_INPUT: tuple[type, ...] = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
 #: Estimators whose native op reads a sparse batch (and the linear models: ``linear_role``).

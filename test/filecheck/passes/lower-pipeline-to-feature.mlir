@@ -300,7 +300,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %y = pipeline.transform "PCA" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
-// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, PolynomialFeatures, OneHotEncoder, OrdinalEncoder, KBinsDiscretizer
+// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, PolynomialFeatures, OneHotEncoder, OrdinalEncoder, TargetEncoder, KBinsDiscretizer
 
 // -----
 
@@ -345,6 +345,22 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 
 // CHECK: [[C:%[0-9]+]] = feature.encode_numbers %x[0] categories <c : tensor<4xf64>> missing -1 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
 // CHECK-NEXT: %y = feature.onehot [[C]] categories 4 drop -1 infrequent [1 : i64, 3 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
+
+// -----
+
+// TargetEncoder: a category's encoding read by its code, the target mean for an unknown one.
+
+%x = "test.op"() : () -> tensor<?x1xf64>
+%y = pipeline.transform "TargetEncoder" %x params {target_mean = 0.25 : f64, columns = [{kind = "f64", categories = #pipeline.blob<c : tensor<3xf64>>, encodings = #pipeline.blob<e : tensor<1x3xf64>>}]} : tensor<?x1xf64> -> tensor<?x1xf64>
+"test.op"(%y) : (tensor<?x1xf64>) -> ()
+
+// CHECK: [[MEAN:%[0-9]+]] = pipeline.constant 2.500000e-01 : f64
+// CHECK-NEXT: [[ZERO:%[0-9]+]] = pipeline.constant 0 : i64
+// CHECK-NEXT: [[C:%[0-9]+]] = feature.encode_numbers %x[0] categories <c : tensor<3xf64>> missing -1 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[U:%[0-9]+]] = pipeline.binary "lt" [[C]], [[ZERO]] : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+// CHECK-NEXT: [[E:%[0-9]+]] = feature.weight_lookup [[C]] coef <e : tensor<1x3xf64>> offset 0 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[T:%[0-9]+]] = pipeline.where [[U]], [[MEAN]], [[E]] : (tensor<?x1xi1>, f64, tensor<?x1xf64>) -> tensor<?x1xf64>
+// CHECK-NEXT: %y = pipeline.hstack [[T]] : (tensor<?x1xf64>) -> tensor<?x1xf64>
 
 // -----
 
