@@ -1305,6 +1305,9 @@ class _TermsOp(IRDLOperation):
     stop_table = opt_prop_def(BlobAttr)
     stop_probes = opt_prop_def(IntegerAttr[I64])
     binary = opt_attr_def(UnitAttr)
+    #: ``{short_tokens}``: a word of one character is a token too (``token_pattern``
+    #: ``\b\w+\b``; the default ``\b\w\w+\b`` needs two)
+    short_tokens = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
 

@@ -159,6 +159,7 @@ from willump_mlir.dialects.pipeline import (
 )
 
 _OpT = TypeVar("_OpT", bound=Operation)
+_TermsOpT = TypeVar("_TermsOpT", CountTermsOp, HashTermsOp)
 
 
 class PipelineLoweringError(PassFailedException):
@@ -594,6 +595,14 @@ def _analysis(lw: Lowering) -> tuple[str, tuple[int, int], tuple | None]:
     return analyzer, ngram, stop
 
 
+def _tokens(lw: Lowering, op: _TermsOpT) -> _TermsOpT:
+    """``op`` with ``{short_tokens}`` when the vectorizer's words of one character are
+    tokens (``short_tokens = 1``: ``token_pattern=r"\\b\\w+\\b"``)."""
+    if lw.int_param("short_tokens", 0):
+        op.attributes["short_tokens"] = UnitAttr()
+    return op
+
+
 def _result_element(lw: Lowering) -> Attribute:
     typ = lw.op.result.type
     assert isinstance(typ, TensorType)
@@ -630,17 +639,15 @@ def _counts(lw: Lowering) -> SSAValue:
     ```
     """
     analyzer, ngram, stop = _analysis(lw)
-    return lw.insert(
-        CountTermsOp(
-            _decode_text(lw),
-            analyzer,
-            ngram,
-            _term_table(lw, "vocab"),
-            stop,
-            bool(lw.int_param("binary")),
-            _result_element(lw),
-        )
-    ).result
+    return lw.insert(_tokens(lw, CountTermsOp(
+        _decode_text(lw),
+        analyzer,
+        ngram,
+        _term_table(lw, "vocab"),
+        stop,
+        bool(lw.int_param("binary")),
+        _result_element(lw),
+    ))).result  # fmt: skip
 
 
 def lower_count_vectorizer(lw: Lowering) -> SSAValue:
@@ -667,7 +674,7 @@ def lower_hashing_vectorizer(lw: Lowering) -> SSAValue:
     """
     analyzer, ngram, stop = _analysis(lw)
     hashed = lw.insert(
-        HashTermsOp(
+        _tokens(lw, HashTermsOp(
             _decode_text(lw),
             analyzer,
             ngram,
@@ -676,7 +683,7 @@ def lower_hashing_vectorizer(lw: Lowering) -> SSAValue:
             bool(lw.int_param("alternate_sign")),
             bool(lw.int_param("binary")),
             _result_element(lw),
-        )
+        ))  # fmt: skip
     ).result
     norm = lw.str_param("norm", ("l1", "l2", "none"))
     if norm == "none":

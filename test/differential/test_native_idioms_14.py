@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook_check import python_reasons, quiet_compile, same_on_batches
 from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
@@ -26,6 +27,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
 from willump_mlir.corpus import table
 from willump_mlir.frontend.tracer import ARRAY_ROW_REDUCTION
+from willump_mlir.selfcheck import difference
+from willump_mlir.workloads import trump_tweets
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -550,7 +553,48 @@ def test_multiclass_target_encoder_runs_in_python_and_says_why() -> None:
 
 
 # endregion
-# region 9: idioms that stay in Python, and the reason explain() gives
+# region 9: a vectorizer's token_pattern of words of one character too
+
+ONE_CHARACTER = ["a b c", "I", "x", "", "é ß 日 本", "_ 1 2 3", "a-b.c", "😀 a 😀", "A I a i",
+                 "ⅷ ² ₂", "e\u0301 x", "  ", "I am a cat"]  # fmt: skip
+
+
+def vectorized(texts, vectorizer):
+    return vectorizer.transform(texts)
+
+
+def vectorized_scores(texts, vectorizer, model):
+    return model.predict_proba(vectorizer.transform(texts))[:, 1]
+
+
+@pytest.mark.parametrize("pattern", [r"\b\w+\b", r"(?u)\b\w+\b", r"\w+", r"\w\w+"])
+@pytest.mark.parametrize("make", [
+    lambda p: CountVectorizer(token_pattern=p),
+    lambda p: TfidfVectorizer(token_pattern=p, ngram_range=(1, 2), stop_words="english"),
+    lambda p: HashingVectorizer(token_pattern=p, n_features=2**12),
+])  # fmt: skip
+def test_word_token_patterns_are_native(pattern: str, make: Any) -> None:
+    r"""``\b\w+\b`` (and its spellings) tokenizes maximal runs of word characters, one
+    character long too, as the default ``\b\w\w+\b`` does from two: tweets, and text
+    of one-character words (Unicode letters, digits, a combining accent, an emoji)."""
+    texts, labels = trump_tweets.load_texts()
+    order = np.random.default_rng(14).permutation(len(texts))[:1200]
+    texts, labels = [texts[i] for i in order], labels[order]
+    vectorizer = make(pattern).fit(texts[:900])
+    model = LogisticRegression(max_iter=500).fit(vectorizer.transform(texts[:900]), labels[:900])
+    for fn, rest in ((vectorized, (vectorizer,)), (vectorized_scores, (vectorizer, model))):
+        compiled = quiet_compile(fn, texts[:200], *rest)
+        _native(compiled)
+        for batch in (texts[900:], ONE_CHARACTER, ONE_CHARACTER[:1], ["I"]):
+            want, got = fn(batch, *rest), compiled(batch, *rest)
+            assert difference(want, got) is None, difference(want, got)
+            if fn is vectorized:  # the same terms, counted the same, each weight bit for bit
+                assert (want != got).nnz == 0
+        assert not compiled.handoffs.calls, compiled.handoffs.calls
+
+
+# endregion
+# region 10: idioms that stay in Python, and the reason explain() gives
 
 
 def shifted(df):

@@ -451,6 +451,13 @@ def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: BlobStor
 
 #: The only ``token_pattern`` of an analyzer="word" vectorizer that native code reproduces.
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+#: The ``token_pattern`` spellings native code reproduces: maximal runs of word characters
+#: (``re``'s ``\w``, Unicode for a str pattern), of two or more (False) or one or more
+#: (True: ``short_tokens``); ``\b`` around a greedy run changes nothing.
+TOKEN_PATTERNS = {
+    **dict.fromkeys((DEFAULT_TOKEN_PATTERN, r"\b\w\w+\b", r"(?u)\w\w+", r"\w\w+"), False),
+    **dict.fromkeys((r"(?u)\b\w+\b", r"\b\w+\b", r"(?u)\w+", r"\w+"), True),
+}
 _STRIP_ACCENTS = ("ascii", "unicode")
 
 
@@ -487,9 +494,10 @@ def _analysis(est: object, blobs: BlobStore) -> dict[str, Attribute]:
         raise Unsupported(f"{name} with a custom preprocessor is not supported natively")
     if est.analyzer == "word" and est.tokenizer is not None:
         raise Unsupported(f"{name} with a custom tokenizer is not supported natively")
-    if est.analyzer == "word" and est.token_pattern != DEFAULT_TOKEN_PATTERN:
+    if est.analyzer == "word" and est.token_pattern not in TOKEN_PATTERNS:
         raise Unsupported(f"{name}(token_pattern={est.token_pattern!r}) is not supported "
-                          f"natively: only the default {DEFAULT_TOKEN_PATTERN!r}")  # fmt: skip
+                          f"natively: only the default {DEFAULT_TOKEN_PATTERN!r} and "
+                          r"\b\w+\b (words of one character too)")  # fmt: skip
     strip = est.strip_accents or None
     if strip is not None and (callable(strip) or strip not in _STRIP_ACCENTS):
         raise Unsupported(f"{name}(strip_accents={strip!r}) is not supported natively")
@@ -509,6 +517,7 @@ def _analysis(est: object, blobs: BlobStore) -> dict[str, Attribute]:
         "char_classes": blobs.add("text_char_classes", text_tables.char_classes()),
         "max_expansion": _int(chars.max_expansion),
         "binary": _flag(est.binary),
+        "short_tokens": _flag(est.analyzer == "word" and TOKEN_PATTERNS[est.token_pattern]),
     }
     stop_words = est.get_stop_words() if est.analyzer == "word" else None
     if stop_words:  # only str stop words can equal a token

@@ -269,11 +269,11 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 // Text: HashingVectorizer hashes the terms, then weight_terms applies its norm; with
-// norm none the hashed counts are the result.
+// norm none the hashed counts are the result (short_tokens: token_pattern=r"\b\w+\b").
 
 %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
 %a = pipeline.transform "HashingVectorizer" %s params {analyzer = "char_wb", ngram_min = 2 : i64, ngram_max = 4 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, n_features = 1024 : i64, alternate_sign = 1 : i64, norm = "l2"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1024xf64, "csr">
-%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
+%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, short_tokens = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
 "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
@@ -281,7 +281,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // CHECK-NEXT: [[H:%[0-9]+]] = feature.hash_terms [[T0]] char_wb ngram 2 to 4 features 1024 {alternate_sign} : !feature.text -> tensor<?x1024xf64, "csr">
 // CHECK-NEXT: %a = feature.weight_terms [[H]] norm l2 : tensor<?x1024xf64, "csr"> -> tensor<?x1024xf64, "csr">
 // CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: %b = feature.hash_terms [[T1]] word ngram 1 to 1 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
+// CHECK-NEXT: %b = feature.hash_terms [[T1]] word ngram 1 to 1 features 16 {binary, short_tokens} : !feature.text -> tensor<?x16xf32, "csr">
 // CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // -----
