@@ -517,8 +517,9 @@ def _analysis(est: object, blobs: BlobStore) -> dict[str, Attribute]:
         "char_classes": blobs.add("text_char_classes", text_tables.char_classes()),
         "max_expansion": _int(chars.max_expansion),
         "binary": _flag(est.binary),
-        "short_tokens": _flag(est.analyzer == "word" and TOKEN_PATTERNS[est.token_pattern]),
     }
+    if est.analyzer == "word" and TOKEN_PATTERNS[est.token_pattern]:
+        params["short_tokens"] = _flag(True)  # words of one character are tokens too
     stop_words = est.get_stop_words() if est.analyzer == "word" else None
     if stop_words:  # only str stop words can equal a token
         table = text_tables.term_table(sorted(w for w in stop_words if isinstance(w, str)))
