@@ -645,12 +645,18 @@ class DiscretizeOp(IRDLOperation):
 
 @irdl_op_definition
 class OneHotOp(IRDLOperation):
-    """One-hot columns of category codes: ``width`` columns, category ``drop`` left out.
+    """One-hot columns of category codes: a column per category, category ``drop`` left
+    out. With ``infrequent`` (``OneHotEncoder(min_frequency=..., max_categories=...)``) the
+    codes listed share one last column, after the others in order (``drop`` is then -1);
+    with ``unknown_infrequent`` (``handle_unknown="infrequent_if_exist"``) an unknown
+    category's row is hot there too.
 
-    A negative code (unknown category) gives a row of zeros.
+    A negative code (unknown category) gives a row of zeros otherwise.
 
     ```mlir
     %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
+    %i = feature.onehot %c categories 4 drop -1 infrequent [0 : i64, 2 : i64]
+           unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
     ```
     """
 
@@ -658,19 +664,37 @@ class OneHotOp(IRDLOperation):
     codes = operand_def(TensorType)
     categories = prop_def(IntegerAttr[I64])
     drop = prop_def(IntegerAttr[I64])
+    infrequent = opt_prop_def(ArrayAttr[IntegerAttr[I64]])
+    unknown_infrequent = opt_prop_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = (
-        "$codes `categories` $categories `drop` $drop attr-dict `:` type($codes) `->` type($result)"
+        "$codes `categories` $categories `drop` $drop (`infrequent` $infrequent^)? "
+        "(`unknown_infrequent` $unknown_infrequent^)? attr-dict `:` type($codes) `->` "
+        "type($result)"
     )
 
-    def __init__(self, codes: SSAValue, categories: int, drop: int):
-        width = categories - (drop >= 0)
-        super().__init__(
-            operands=[codes],
-            properties={"categories": _int(categories), "drop": _int(drop)},
-            result_types=[batch_of(width)],
-        )
+    def __init__(self, codes: SSAValue, categories: int, drop: int,
+                 infrequent: Sequence[int] = (), unknown_infrequent: bool = False):  # fmt: skip
+        properties: dict[str, Attribute] = {"categories": _int(categories), "drop": _int(drop)}
+        if infrequent:
+            properties["infrequent"] = ArrayAttr([_int(c) for c in infrequent])
+        if unknown_infrequent:
+            properties["unknown_infrequent"] = UnitAttr()
+        width = self.width_of(categories, drop, infrequent)
+        super().__init__(operands=[codes], properties=properties, result_types=[batch_of(width)])
+
+    @staticmethod
+    def width_of(categories: int, drop: int, infrequent: Sequence[int]) -> int:
+        """The number of columns: a category's each, but ``drop``'s; ``infrequent`` share one."""
+        return categories - (drop >= 0) - max(len(infrequent) - 1, 0)
+
+    def groups(self) -> list[list[int]]:
+        """The codes of each output column, in order (the infrequent ones last)."""
+        infrequent = [c.value.data for c in self.infrequent.data] if self.infrequent else []
+        drop = self.drop.value.data
+        kept = [[k] for k in range(self.categories.value.data) if k != drop and k not in infrequent]
+        return kept + ([infrequent] if infrequent else [])
 
     def verify_(self) -> None:
         if self.codes.type != batch_of(1, i64):
@@ -678,8 +702,15 @@ class OneHotOp(IRDLOperation):
         categories, drop = self.categories.value.data, self.drop.value.data
         if not -1 <= drop < categories:
             raise VerifyException(f"drop {drop} is not -1 or a category")
-        if self.result.type != batch_of(categories - (drop >= 0)):
-            raise VerifyException(f"result must be {batch_of(categories - (drop >= 0))}")
+        infrequent = [c.value.data for c in self.infrequent.data] if self.infrequent else []
+        if infrequent and (drop >= 0 or sorted(set(infrequent)) != infrequent
+                           or not 0 <= infrequent[0] <= infrequent[-1] < categories):  # fmt: skip
+            raise VerifyException("infrequent must be increasing categories, without drop")
+        if self.unknown_infrequent is not None and not infrequent:
+            raise VerifyException("unknown_infrequent needs infrequent categories")
+        width = self.width_of(categories, drop, infrequent)
+        if self.result.type != batch_of(width):
+            raise VerifyException(f"result must be {batch_of(width)}")
 
 
 @irdl_op_definition
@@ -1274,6 +1305,9 @@ class _TermsOp(IRDLOperation):
     stop_table = opt_prop_def(BlobAttr)
     stop_probes = opt_prop_def(IntegerAttr[I64])
     binary = opt_attr_def(UnitAttr)
+    #: ``{short_tokens}``: a word of one character is a token too (``token_pattern``
+    #: ``\b\w+\b``; the default ``\b\w\w+\b`` needs two)
+    short_tokens = opt_attr_def(UnitAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
 

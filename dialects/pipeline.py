@@ -1472,6 +1472,8 @@ STRIP_SIDES = ("both", "left", "right")
 STR_PREDICATES = ("contains", "startswith", "endswith")
 #: What ``pipeline.str_match`` gives a missing value: False, True, or the row runs in Python.
 STR_MISSING = ("false", "true", "python")
+#: ``str`` searches of ``pipeline.str_search`` (a literal, non-empty pattern).
+STR_SEARCHES = ("count", "find", "rfind")
 CASES = ("lower", "upper")
 
 
@@ -1722,6 +1724,37 @@ class StrFillOp(IRDLOperation):
         _same_strings(self)
 
 
+@irdl_op_definition
+class StrReplaceOp(IRDLOperation):
+    """``s.str.replace(pattern, replacement, regex=False)``: every non-overlapping occurrence
+    of the non-empty literal ``pattern``, scanned from the left, replaced by
+    ``replacement`` (both :func:`text_attr`, compared as UTF-8 bytes). A missing value stays
+    missing.
+
+    ```mlir
+    %r = pipeline.str_replace %s "-" "" : !pipeline.frame<"c" : !pipeline.str>
+           -> !pipeline.frame<"c" : !pipeline.str>
+    ```
+    """
+
+    name = "pipeline.str_replace"
+    input = operand_def(FrameType)
+    pattern = prop_def(StringAttr)
+    replacement = prop_def(StringAttr)
+    result = result_def(FrameType)
+    traits = traits_def(Pure())
+    assembly_format = "$input $pattern $replacement attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, input: SSAValue, pattern: str, replacement: str):
+        properties = {"pattern": text_attr(pattern), "replacement": text_attr(replacement)}
+        super().__init__(operands=[input], properties=properties, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _same_strings(self)
+        if not attr_text(self.pattern):
+            raise VerifyException("the pattern must not be empty")
+
+
 class _StrToVectorOp(IRDLOperation):
     """Base of the ops that give one number per row of a str column (``element()``)."""
 
@@ -1818,6 +1851,37 @@ class StrSplitPieceOp(IRDLOperation):
 
 
 @irdl_op_definition
+class StrSearchOp(_StrToVectorOp):
+    """``s.str.count(pattern)`` (a pattern without regex metacharacters: its non-overlapping
+    occurrences from the left), ``s.str.find(pattern)`` or ``s.str.rfind(pattern)`` (the
+    code point where its first or last occurrence starts, -1 for none) of a non-empty
+    literal (a :func:`text_attr`, compared as UTF-8 bytes). NaN for a missing value.
+
+    ```mlir
+    %n = pipeline.str_search "count" %s "ab" : !pipeline.frame<"c" : !pipeline.str>
+           -> tensor<?xf64>
+    ```
+    """
+
+    name = "pipeline.str_search"
+    kind = prop_def(StringAttr)
+    pattern = prop_def(StringAttr)
+    assembly_format = "$kind $input $pattern attr-dict `:` type($input) `->` type($result)"
+
+    def __init__(self, kind: str, input: SSAValue, pattern: str):
+        properties = {"kind": StringAttr(kind), "pattern": text_attr(pattern)}
+        IRDLOperation.__init__(self, operands=[input], properties=properties,
+                               result_types=[vector_of(f64)])  # fmt: skip
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.kind.data not in STR_SEARCHES:
+            raise VerifyException(f"kind must be one of {', '.join(STR_SEARCHES)}")
+        if not attr_text(self.pattern):
+            raise VerifyException("the pattern must not be empty")
+
+
+@irdl_op_definition
 class StrMatchOp(IRDLOperation):
     """``s.str.contains(pattern, regex=False)``, ``startswith`` or ``endswith`` of a literal
     (a :func:`text_attr`, compared as UTF-8 bytes). ``na`` says what a missing value gives:
@@ -1889,7 +1953,8 @@ class StrToIntOp(_StrToVectorOp):
         return i64
 
 
-STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp, StrSplitPieceOp)
+STRING_OPS = (StrCaseOp, StrStripOp, StrSliceOp, StrConcatOp, StrFillOp, StrReplaceOp,
+              StrSplitPieceOp)  # fmt: skip
 
 
 # endregion
@@ -1986,9 +2051,11 @@ Pipeline = Dialect(
         StrSliceOp,
         StrConcatOp,
         StrFillOp,
+        StrReplaceOp,
         StrLenOp,
         StrSplitCountOp,
         StrSplitPieceOp,
+        StrSearchOp,
         StrMatchOp,
         StrToIntOp,
         # Opaque Python

@@ -82,7 +82,8 @@ def _flatten(value: SSAValue, offset: int) -> list[tuple[SSAValue, int]]:
 
 
 def _is_onehot(value: SSAValue) -> bool:
-    return isinstance(value.owner, OneHotOp)
+    """A one-hot a weight lookup replaces: a column per code (no infrequent group)."""
+    return isinstance(value.owner, OneHotOp) and value.owner.infrequent is None
 
 
 def _linear(
@@ -152,13 +153,15 @@ class LinearOverHstack(RewritePattern):
 
 class LinearOverOneHot(RewritePattern):
     """``feature.linear (feature.onehot %c categories n drop d) offset o`` without an
-    intercept == ``feature.weight_lookup %c offset o categories n drop d``."""
+    intercept == ``feature.weight_lookup %c offset o categories n drop d`` (not of a one-hot
+    whose infrequent categories share a column)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: LinearOp, rewriter: PatternRewriter) -> None:
         onehot = op.input.owner
-        if not isinstance(onehot, OneHotOp) or op.intercept is not None:
+        if not _is_onehot(op.input) or op.intercept is not None:
             return
+        assert isinstance(onehot, OneHotOp)
         rewriter.replace(op, _weight_lookup(onehot, op.coef, op.offset.value.data, op.result.type))
 
 

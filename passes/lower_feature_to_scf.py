@@ -770,13 +770,20 @@ class KernelEmitter(
         return [code]
 
     def onehot(self, op: feature.OneHotOp) -> list[SSAValue]:
+        """A column is 1.0 where the code is one of its group's (an infrequent column's
+        also where it is negative, an unknown category, with ``unknown_infrequent``)."""
         (code,) = self.row_of(op.codes)
         one, zero = self.constant(1.0, f64), self.constant(0.0, f64)
-        return [
-            self.select(self.cmpi("eq", code, self.constant(k, i64)), one, zero)
-            for k in range(op.categories.value.data)
-            if k != op.drop.value.data
-        ]
+        groups = op.groups()
+        columns = []
+        for j, group in enumerate(groups):
+            hot = [self.cmpi("eq", code, self.constant(k, i64)) for k in group]
+            if op.unknown_infrequent is not None and j == len(groups) - 1:
+                hot.append(self.cmpi("slt", code, self.constant(0, i64)))
+            for more in hot[1:]:
+                hot[0] = self.emit(arith.OrIOp(hot[0], more))
+            columns.append(self.select(hot[0], one, zero))
+        return columns
 
     def ordinal(self, op: feature.OrdinalOp) -> list[SSAValue]:
         (code,) = self.row_of(op.codes)
@@ -1002,9 +1009,11 @@ class KernelEmitter(
         pipeline.StrSliceOp: StringEmitter.str_slice,
         pipeline.StrConcatOp: StringEmitter.str_concat,
         pipeline.StrFillOp: StringEmitter.str_fill,
+        pipeline.StrReplaceOp: StringEmitter.str_replace,
         pipeline.StrLenOp: StringEmitter.str_len,
         pipeline.StrSplitCountOp: StringEmitter.str_split_count,
         pipeline.StrSplitPieceOp: StringEmitter.str_split_piece,
+        pipeline.StrSearchOp: StringEmitter.str_search,
         pipeline.StrMatchOp: StringEmitter.str_match,
         pipeline.StrToIntOp: StringEmitter.str_to_int,
     }  # type: ignore[assignment]

@@ -24,21 +24,26 @@ already at the feature level and stay as they are::
 
 Parameter schema per estimator (``?`` marks an optional key):
 
-* ``SimpleImputer`` {fill, finite?}; ``StandardScaler`` {mean?, scale?}; ``RobustScaler``
-  {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer`` {norm: "l1"|"l2"|"max"};
-  ``PolynomialFeatures`` {powers} (``powers_``, a ``tensor<KxNxi64>`` blob).
+* ``SimpleImputer`` {fill, finite?, indicator?} (``indicator``: the columns whose missing
+  flags follow the imputed ones, ``add_indicator=True``); ``StandardScaler`` {mean?,
+  scale?}; ``RobustScaler`` {center?, scale?}; ``MaxAbsScaler`` {scale}; ``Normalizer``
+  {norm: "l1"|"l2"|"max"}; ``PolynomialFeatures`` {powers} (``powers_``, a
+  ``tensor<KxNxi64>`` blob).
 * ``MinMaxScaler`` {scale, min, clip: 0/1, clip_range?}. A pass cannot create blob data
   (blobs live outside the IR), so when ``clip`` is 1 the frontend also emits
   ``clip_range``, a ``tensor<2xf64>`` blob holding ``feature_range`` ``[low, high]``, and
   the pass uses it as ``feature.mul_add``'s ``clip``. ``clip`` 1 without ``clip_range``
   is an error.
-* ``OneHotEncoder`` {handle_unknown: "ignore"|"error", columns};
+* ``OneHotEncoder`` {handle_unknown: "ignore"|"error"|"infrequent_if_exist", columns}
+  (a column's infrequent?: the codes that share its last one-hot column);
   ``OrdinalEncoder`` {handle_unknown: "error"|"use_encoded_value", unknown_value?,
   encoded_missing_value?, columns}. ``columns`` holds one dictionary per input column:
   {kind: "f64", categories} or {kind: "str", bytes, offsets}, plus missing? and drop?
   (both -1 when absent); a missing string category keeps an empty slot in ``offsets``. An
   OrdinalEncoder column may also carry its own ``encoded_missing_value`` (for a ``None``
   category, which scikit-learn encodes as its index).
+* ``TargetEncoder`` {target_mean, columns}: ``columns`` as an encoder's, each with its
+  ``encodings`` (a ``tensor<1xNxf64>`` blob, one per category).
 * ``KBinsDiscretizer`` {encode: "ordinal"|"onehot"|"onehot-dense", columns}: one
   dictionary {edges} per input column (its ``bin_edges_``, increasing).
 * The linear classifiers of :data:`LINEAR_CLASSIFIERS` (``LogisticRegression``,
@@ -128,27 +133,33 @@ from willump_mlir.dialects.feature import (
     SoftmaxOp,
     StandardizeOp,
     TreeEnsembleOp,
+    WeightLookupOp,
     WeightTermsOp,
 )
 from willump_mlir.dialects.pipeline import (
     LINEAR_CLASSIFIERS,
     LINEAR_PROBAS,
     LINEAR_REGRESSORS,
+    BinaryOp,
     BlobAttr,
     CastOp,
+    ConstantOp,
     FrameType,
     HstackOp,
     PredictOp,
     StrType,
+    TakeColumnOp,
     ToArrayOp,
     TransformOp,
     UnaryOp,
+    WhereOp,
     batch_of,
     batch_width,
     vector_of,
 )
 
 _OpT = TypeVar("_OpT", bound=Operation)
+_TermsOpT = TypeVar("_TermsOpT", CountTermsOp, HashTermsOp)
 
 
 class PipelineLoweringError(PassFailedException):
@@ -246,6 +257,16 @@ class Lowering:
             )
         return attr.data
 
+    def int_list(self, key: str) -> list[int] | None:
+        """An optional array of integers (None when absent)."""
+        attr = self._get(key, ArrayAttr, None)
+        if attr is None:
+            return None
+        assert isinstance(attr, ArrayAttr)
+        if not all(isinstance(c, IntegerAttr) for c in attr.data):
+            raise self.error(f"parameter {key!r} must be an array of integers")
+        return [c.value.data for c in attr.data]  # type: ignore[attr-defined]
+
     def columns(self) -> list[DictionaryAttr]:
         attr = self._get("columns", ArrayAttr, _REQUIRED)
         assert isinstance(attr, ArrayAttr)
@@ -279,9 +300,23 @@ def _concat(lw: Lowering, parts: list[SSAValue]) -> SSAValue:
 
 
 def lower_simple_imputer(lw: Lowering) -> SSAValue:
-    """``SimpleImputer`` {fill, finite?} -> ``feature.impute %x fill <...> {finite}?``."""
+    """``SimpleImputer`` {fill, finite?, indicator?} -> ``feature.impute %x fill <...>
+    {finite}?``; with ``indicator`` (``add_indicator=True``: the columns missing in fit),
+    each of those input columns' ``x != x`` as 0.0 or 1.0 after it (``MissingIndicator``)::
+
+        %j = pipeline.take_column %x [2] : tensor<?x3xf64> -> tensor<?xf64>
+        %n = pipeline.binary "ne" %j, %j : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+        %f = pipeline.cast %n : tensor<?xi1> -> tensor<?xf64>
+        %r = pipeline.hstack %i, %f : (tensor<?x3xf64>, tensor<?xf64>) -> tensor<?x4xf64>
+    """
+    x = _numeric_input(lw)
     finite = bool(lw.int_param("finite", 0))
-    return lw.insert(ImputeOp(_numeric_input(lw), lw.blob("fill"), finite)).result
+    parts = [lw.insert(ImputeOp(x, lw.blob("fill"), finite)).result]
+    for j in lw.int_list("indicator") or []:
+        column = lw.insert(TakeColumnOp(x, j)).result
+        missing = lw.insert(BinaryOp("ne", column, column)).result
+        parts.append(lw.insert(CastOp(missing, f64)).result)
+    return _concat(lw, parts)
 
 
 def _standardize(lw: Lowering, sub: BlobAttr | None, div: BlobAttr | None) -> SSAValue:
@@ -421,7 +456,8 @@ def _encode_columns(lw: Lowering, on_unknown: str) -> list[EncodedColumn]:
 
 
 def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
-    """``OneHotEncoder`` -> per column an encode op and ``feature.onehot``, then hstack.
+    """``OneHotEncoder`` -> per column an encode op and ``feature.onehot`` (its infrequent
+    categories sharing a last column), then hstack.
 
     ```mlir
     %c = feature.encode_strings %df "city" bytes <...> offsets <...> missing -1
@@ -429,12 +465,39 @@ def lower_one_hot_encoder(lw: Lowering) -> SSAValue:
     %o = feature.onehot %c categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
     ```
     """
-    on_unknown = lw.str_param("handle_unknown", ("ignore", "error"))
-    parts = [
-        lw.insert(OneHotOp(column.codes, column.categories, column.drop)).result
-        for column in _encode_columns(lw, on_unknown)
-    ]
+    policy = lw.str_param("handle_unknown", ("ignore", "error", "infrequent_if_exist"))
+    on_unknown = "error" if policy == "error" else "ignore"
+    parts = []
+    for column, params in zip(_encode_columns(lw, on_unknown), lw.columns(), strict=True):
+        infrequent = lw.with_params(params).int_list("infrequent") or []
+        unknown = policy == "infrequent_if_exist" and bool(infrequent)
+        op = OneHotOp(column.codes, column.categories, column.drop, infrequent, unknown)
+        parts.append(lw.insert(op).result)
     return _concat(lw, parts)
+
+
+def lower_target_encoder(lw: Lowering) -> SSAValue:
+    """``TargetEncoder`` (a binary or continuous target) -> per column an encode op, the
+    encoding of its code (``feature.weight_lookup`` of the ``encodings`` row) and
+    ``target_mean`` where the category is unknown, then hstack.
+
+    ```mlir
+    %e = feature.weight_lookup %c coef <e : tensor<1x3xf64>> offset 0 categories 3 drop -1
+           : tensor<?x1xi64> -> tensor<?x1xf64>
+    %u = pipeline.binary "lt" %c, %zero : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+    %t = pipeline.where %u, %mean, %e : (tensor<?x1xi1>, f64, tensor<?x1xf64>)
+           -> tensor<?x1xf64>
+    ```
+    """
+    mean = lw.insert(ConstantOp(lw.float_param("target_mean"))).result
+    zero = lw.insert(ConstantOp(0)).result
+    parts = []
+    for column, params in zip(_encode_columns(lw, "ignore"), lw.columns(), strict=True):
+        encodings = lw.with_params(params).blob("encodings")
+        found = WeightLookupOp(column.codes, encodings, 0, column.categories, -1)
+        unknown = lw.insert(BinaryOp("lt", column.codes, zero)).result
+        parts.append(lw.insert(WhereOp(unknown, mean, lw.insert(found).result)).result)
+    return lw.insert(HstackOp(parts)).result
 
 
 def lower_ordinal_encoder(lw: Lowering) -> SSAValue:
@@ -532,6 +595,14 @@ def _analysis(lw: Lowering) -> tuple[str, tuple[int, int], tuple | None]:
     return analyzer, ngram, stop
 
 
+def _tokens(lw: Lowering, op: _TermsOpT) -> _TermsOpT:
+    """``op`` with ``{short_tokens}`` when the vectorizer's words of one character are
+    tokens (``short_tokens = 1``: ``token_pattern=r"\\b\\w+\\b"``)."""
+    if lw.int_param("short_tokens", 0):
+        op.attributes["short_tokens"] = UnitAttr()
+    return op
+
+
 def _result_element(lw: Lowering) -> Attribute:
     typ = lw.op.result.type
     assert isinstance(typ, TensorType)
@@ -568,17 +639,15 @@ def _counts(lw: Lowering) -> SSAValue:
     ```
     """
     analyzer, ngram, stop = _analysis(lw)
-    return lw.insert(
-        CountTermsOp(
-            _decode_text(lw),
-            analyzer,
-            ngram,
-            _term_table(lw, "vocab"),
-            stop,
-            bool(lw.int_param("binary")),
-            _result_element(lw),
-        )
-    ).result
+    return lw.insert(_tokens(lw, CountTermsOp(
+        _decode_text(lw),
+        analyzer,
+        ngram,
+        _term_table(lw, "vocab"),
+        stop,
+        bool(lw.int_param("binary")),
+        _result_element(lw),
+    ))).result  # fmt: skip
 
 
 def lower_count_vectorizer(lw: Lowering) -> SSAValue:
@@ -605,7 +674,7 @@ def lower_hashing_vectorizer(lw: Lowering) -> SSAValue:
     """
     analyzer, ngram, stop = _analysis(lw)
     hashed = lw.insert(
-        HashTermsOp(
+        _tokens(lw, HashTermsOp(
             _decode_text(lw),
             analyzer,
             ngram,
@@ -614,7 +683,7 @@ def lower_hashing_vectorizer(lw: Lowering) -> SSAValue:
             bool(lw.int_param("alternate_sign")),
             bool(lw.int_param("binary")),
             _result_element(lw),
-        )
+        ))  # fmt: skip
     ).result
     norm = lw.str_param("norm", ("l1", "l2", "none"))
     if norm == "none":
@@ -785,14 +854,7 @@ def _tree_ensemble(lw: Lowering, result_type: Attribute | None = None) -> SSAVal
 def _tree_check(lw: Lowering) -> tuple[str, list[int] | None]:
     """``check`` (default "none") and the ``check_columns`` it applies to (default all)."""
     check = lw.str_param("check", TREE_CHECKS) if "check" in lw.params.data else "none"
-    if "check_columns" not in lw.params.data:
-        return check, None
-    columns = lw._get("check_columns", ArrayAttr, None)
-    if not isinstance(columns, ArrayAttr) or not all(
-        isinstance(c, IntegerAttr) for c in columns.data
-    ):
-        raise lw.error("parameter 'check_columns' must be an array of integers")
-    return check, [c.value.data for c in columns.data]  # type: ignore[attr-defined]
+    return check, lw.int_list("check_columns")
 
 
 def _tree_proba(lw: Lowering, raw: SSAValue, proba: str) -> SSAValue:
@@ -850,6 +912,7 @@ TRANSFORMS: dict[str, Callable[[Lowering], SSAValue]] = {
     "PolynomialFeatures": lower_polynomial_features,
     "OneHotEncoder": lower_one_hot_encoder,
     "OrdinalEncoder": lower_ordinal_encoder,
+    "TargetEncoder": lower_target_encoder,
     "KBinsDiscretizer": lower_kbins_discretizer,
     "CountVectorizer": lower_count_vectorizer,
     "TfidfVectorizer": lower_tfidf_vectorizer,

@@ -1,7 +1,6 @@
 """Row code of the ``pipeline`` string ops (``str_case``, ``str_strip``, ``str_slice``,
-``str_concat``, ``str_fill``, ``str_len``, ``str_split_count``, ``str_split_piece``,
-``str_match``): a mixin of
-``KernelEmitter``.
+``str_concat``, ``str_fill``, ``str_replace``, ``str_len``, ``str_split_count``,
+``str_split_piece``, ``str_search``, ``str_match``): a mixin of ``KernelEmitter``.
 
 A string in a row is a :class:`StrRow`: UTF-8 bytes ``data[start:end]`` and the missing
 flag of the column's representation (0 present, else missing: ``marshal.missing_flag``). A
@@ -203,6 +202,47 @@ class StringEmitter:
         flag = self.select(found, text.missing, self.constant(MISSING_NAN, i8))
         start = self.select(found, first, text.start)
         return StrRow(text.data, start, self.select(found, last, start), flag, text.bound)
+
+    def str_search(self: KernelEmitter, op: pipeline.StrSearchOp) -> list[SSAValue]:
+        """``count``: the pattern's non-overlapping matches, scanned from the left (a match
+        moves the scan past itself); ``find``/``rfind``: the code points before its first
+        (last) match, -1 for none. A UTF-8 pattern matches only where a code point starts."""
+        text = self.str_input(op.input)
+        pattern = pipeline.attr_text(op.pattern).encode()
+        size = self.constant(len(pattern), index)
+        fits = self.cmpi("uge", self.isub(text.end, text.start), size)
+        kind = op.kind.data
+
+        def count() -> list[SSAValue]:
+            last = self.iadd(self.isub(text.end, size), 1)  # the last byte a match starts at
+
+            def step(v: list[SSAValue]) -> list[SSAValue]:
+                hit = self.bytes_at(text, v[0], pattern)
+                moved = self.select(hit, size, self.constant(1, index))
+                return [self.iadd(v[0], moved), self.iadd(v[1], self.as_count(hit))]
+
+            _, found = self.while_loop([text.start, self.constant(0, index)],
+                                       lambda v: self.cmpi("ult", v[0], last), step)  # fmt: skip
+            return [self.cast(found, i64)]
+
+        def find() -> list[SSAValue]:
+            def step(p: SSAValue, v: list[SSAValue]) -> list[SSAValue]:
+                points, at = v
+                hit = self.bytes_at(text, p, pattern)
+                if kind == "find":
+                    hit = self.emit(arith.AndIOp(hit, self.cmpi("slt", at, self.constant(0, i64))))
+                at = self.select(hit, self.cast(points, i64), at)
+                return [self.iadd(points, self.as_count(self.is_lead(text.data, p))), at]
+
+            last = self.iadd(self.isub(text.end, size), 1)
+            initial = [self.constant(0, index), self.constant(-1, i64)]
+            return [self.for_range(text.start, last, initial, step)[1]]
+
+        none = self.constant(0 if kind == "count" else -1, i64)
+        (found,) = self.if_else(fits, count if kind == "count" else find, lambda: [none])
+        number = self.emit(arith.SIToFPOp(found, f64))
+        missing = self.cmpi("ne", text.missing, self.constant(0, i8))
+        return [self.select(missing, self.constant(float("nan"), f64), number)]
 
     def bytes_at(self: KernelEmitter, text: StrRow, position: SSAValue, pattern: bytes,
                  ignore_case: bool = False) -> SSAValue:  # fmt: skip
@@ -495,5 +535,33 @@ class StringEmitter:
         (end,) = self.if_else(missing, lambda: [self.put_bytes(out, start, fill)],
                               lambda: [self.copy_bytes(out, start, text)])  # fmt: skip
         return StrRow(out, start, end, self.constant(0, i8), bound)
+
+    def str_replace(self: KernelEmitter, op: pipeline.StrReplaceOp) -> StrRow:
+        """Each match of the pattern (the scan moves past it) written as the replacement,
+        every other byte copied: a row grows at most ``ceil(len(new) / len(old))`` times."""
+        text = self.str_input(op.input)
+        old = pipeline.attr_text(op.pattern).encode()
+        new = pipeline.attr_text(op.replacement).encode()
+        bound = text.bound.times(max(1, -(-len(new) // len(old))))
+        out = self.scratch(self.scratch_name(op, "bytes"), i8, bound.size())
+        size = self.constant(len(old), index)
+
+        def step(v: list[SSAValue]) -> list[SSAValue]:
+            position, at = v
+            fits = self.cmpi("ule", self.iadd(position, size), text.end)
+            (hit,) = self.if_else(fits, lambda: [self.bytes_at(text, position, old)],
+                                  lambda: [self.constant(0, i1)])  # fmt: skip
+
+            def copy() -> list[SSAValue]:
+                self.store(self.load(text.data, position), out, at)
+                return [self.iadd(position, 1), self.iadd(at, 1)]
+
+            return self.if_else(
+                hit, lambda: [self.iadd(position, size), self.put_bytes(out, at, new)], copy
+            )
+
+        _, end = self.while_loop([text.start, self.constant(0, index)],
+                                 lambda v: self.cmpi("ult", v[0], text.end), step)  # fmt: skip
+        return StrRow(out, self.constant(0, index), end, text.missing, bound)
 
     # endregion

@@ -597,7 +597,8 @@ class TextEmitter:
         units: SSAValue,
         starts: SSAValue,
     ) -> SSAValue:
-        """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters), minus
+        """Tokens of ``\\b\\w\\w+\\b`` (maximal runs of two or more word characters; of one
+        or more with ``{short_tokens}``), minus
         stop words, written to ``units`` each followed by a space; ``starts[k]`` is where
         token k starts. Returns the number of tokens."""
 
@@ -642,9 +643,11 @@ class TextEmitter:
         end: SSAValue,
     ) -> SSAValue:
         """Whether the run of word characters ``text.cps[start:end]`` (FNV-1a ``h``, or None:
-        computed here if needed) is a token: two or more characters, not a stop word."""
+        computed here if needed) is a token: two or more characters (one, with
+        ``{short_tokens}``), not a stop word."""
         length = self.isub(end, start)
-        keep = self.cmpi("uge", length, self.constant(2, index))
+        shortest = 1 if op.short_tokens is not None else 2
+        keep = self.cmpi("uge", length, self.constant(shortest, index))
         stop = self.stop_table(op)
         if stop is None:
             return keep

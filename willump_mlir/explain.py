@@ -57,9 +57,12 @@ ARRAY_OPS = {
     pipeline.StrSliceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrConcatOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrFillOp: "string transforms (.str methods, +) on UTF-8 bytes",
+    pipeline.StrReplaceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrSplitPieceOp: "string transforms (.str methods, +) on UTF-8 bytes",
     pipeline.StrLenOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrSplitCountOp: "string lengths, predicates and digits (.str.len, .contains, "
+    "astype)",
+    pipeline.StrSearchOp: "string lengths, predicates and digits (.str.len, .contains, "
     "astype)",
     pipeline.StrMatchOp: "string lengths, predicates and digits (.str.len, .contains, astype)",
     pipeline.StrToIntOp: "string lengths, predicates and digits (.str.len, .contains, astype)",

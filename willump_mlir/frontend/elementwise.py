@@ -13,7 +13,7 @@
   assembled frames, ``frontend.frames``), and ``assign`` with lambdas, each traced with its
   parameter bound to the frame so far, as pandas calls it.
 * ``np.select(conditions, choices, default)`` and ``np.nan_to_num(x)`` as nested
-  ``pipeline.where``, and
+  ``pipeline.where``; ``pd.to_numeric`` of a numeric column as the column itself, and
   ``sp.csr_matrix(dense)`` as the dense batch standing for the CSR matrix.
 * ``replace`` of numeric columns and frames as nested ``pipeline.where`` (all at once, as
   pandas replaces: ``{1: 2, 2: 1}`` swaps), and ``clip`` by columns of the same rows.
@@ -459,6 +459,39 @@ class Elementwise:
             except VerifyException as error:
                 raise Unsupported(f"np.select operands do not broadcast: {error}") from None
         return self.tracer._checked_result(result, value)
+
+    def to_numeric(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
+        """``pd.to_numeric(s, errors="coerce")`` (or ``errors="raise"``) of a numeric column
+        (float64, int64, bool or a narrower int): pandas gives the column's values and dtype
+        as they are, so it is the column itself. Of a str column, pandas parses each value
+        and the batch decides the dtype (int64 when every value is an integer, else
+        float64): that runs in Python (``Unsupported``)."""
+        names = ("arg", "errors", "downcast", "dtype_backend")
+        if len(args) > 2 or set(kwargs) - set(names[len(args) :]):
+            return None
+        bound = dict(zip(names, args, strict=False)) | kwargs
+        column = bound.get("arg")
+        errors = bound.get("errors", Val("raise"))
+        if column is None or not isinstance(column.value, pd.Series) \
+                or set(bound) - {"arg", "errors"} \
+                or not errors.is_static or errors.value not in ("raise", "coerce"):  # fmt: skip
+            return None
+        dtype = column.value.dtype
+        if dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype):
+            raise Unsupported("pd.to_numeric of a str column is not compiled: pandas parses "
+                              "each value and the batch's values decide the dtype (int64 "
+                              "when all are integers, else float64)")  # fmt: skip
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+            raise Unsupported(f"pd.to_numeric of a {dtype} column is not compiled")
+        if not isinstance(value, pd.Series) or value.dtype != dtype:
+            return None
+        if column.narrow is not None:  # an int32 column stays one (``frontend.narrow_ints``)
+            return Val(value, column.ssa, narrow=column.narrow)
+        typ = _dense(column)
+        if typ is None or typ.get_num_dims() != 1:
+            return None
+        assert column.ssa is not None
+        return self.tracer._checked_result(column.ssa, value)
 
     def nan_to_num(self, args: list[Val], kwargs: dict[str, Val], value: object) -> Val | None:
         """``np.nan_to_num(x, copy, nan=0.0, posinf=None, neginf=None)`` of a float64 batch

@@ -60,6 +60,7 @@ from willump_mlir.dialects.pipeline import (
     WrapIntOp,
 )
 
+from .reductions import NUMPY_REDUCTIONS
 from .spec import Unsupported
 from .values import Pending, Val
 
@@ -111,7 +112,8 @@ def one_operation(node: ast.expr, function: object) -> bool:
         return True
     if not isinstance(node, ast.Call):
         return False
-    if isinstance(function, np.ufunc) or any(function is f for f in _FUNCTIONS):
+    if isinstance(function, np.ufunc) or any(function is f for f in _FUNCTIONS) \
+            or function in NUMPY_REDUCTIONS:  # (of a column: its method's)  # fmt: skip
         return True
     return isinstance(node.func, ast.Attribute) and function is None \
         and node.func.attr in _METHODS  # fmt: skip

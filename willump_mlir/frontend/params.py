@@ -48,6 +48,7 @@ from sklearn.preprocessing import (
     PolynomialFeatures,
     RobustScaler,
     StandardScaler,
+    TargetEncoder,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -160,8 +161,6 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
             f"SimpleImputer(missing_values={est.missing_values!r}) is not supported natively: "
             "only missing_values=np.nan"
         )
-    if est.add_indicator:
-        raise Unsupported("SimpleImputer(add_indicator=True) is not supported natively")
     stats = np.asarray(est.statistics_)
     if stats.dtype == object and all(  # strategy="constant" keeps the fill value as an object
         isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in stats
@@ -178,6 +177,8 @@ def _imputer(est: SimpleImputer, method: str, kinds: list[str], blobs: BlobStore
     params: dict[str, Attribute] = {"fill": blobs.add(_stem(est, "fill"), stats)}
     if np.isfinite(stats).all():  # the output is infinite only where the input is
         params["finite"] = _flag(True)
+    if est.add_indicator:  # MissingIndicator(error_on_new=False) of the columns missing in fit
+        params["indicator"] = ArrayAttr([_int(j) for j in est.indicator_.features_])
     return Lowered("transform", "SimpleImputer", params)
 
 
@@ -372,9 +373,15 @@ def _check_infrequent(est: OneHotEncoder | OrdinalEncoder) -> None:
 
 
 def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """Each column's categories; its infrequent ones (``min_frequency``, ``max_categories``:
+    scikit-learn's ``_infrequent_indices``, positions in ``categories_``) share the last
+    one-hot column, which an unknown category takes with ``infrequent_if_exist``."""
     _expect(est, method, ("transform",))
-    _check_infrequent(est)
-    if est.handle_unknown not in ("ignore", "error"):
+    infrequent = getattr(est, "_infrequent_enabled", False)
+    if infrequent and est.drop_idx_ is not None:
+        raise Unsupported("OneHotEncoder with infrequent categories and drop is not "
+                          "supported natively")  # fmt: skip
+    if est.handle_unknown not in ("ignore", "error", "infrequent_if_exist"):
         raise Unsupported(
             f"OneHotEncoder(handle_unknown={est.handle_unknown!r}) is not supported natively"
         )
@@ -385,11 +392,32 @@ def _onehot(est: OneHotEncoder, method: str, kinds: list[str], blobs: BlobStore)
         _category_column(est, i, np.asarray(cats), kinds[i], -1 if d is None else int(d), blobs)
         for i, (cats, d) in enumerate(zip(est.categories_, drops, strict=True))
     ]
+    for i, indices in enumerate(est._infrequent_indices if infrequent else []):
+        if indices is not None and len(indices):
+            extra = {"infrequent": ArrayAttr([_int(k) for k in sorted(indices)])}
+            columns[i] = DictionaryAttr(dict(columns[i].data) | extra)
     return Lowered(
         "transform",
         "OneHotEncoder",
         {"handle_unknown": StringAttr(est.handle_unknown), "columns": ArrayAttr(columns)},
     )
+
+
+def _target(est: TargetEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
+    """Each column's categories and their ``encodings_`` (what ``transform`` gives; an
+    unknown category gets ``target_mean_``). ``fit_transform``'s cross fitting is not
+    ``transform``: only ``transform`` is compiled."""
+    _expect(est, method, ("transform",))
+    if est.target_type_ not in ("binary", "continuous"):
+        raise Unsupported(f"TargetEncoder of a {est.target_type_} target (a column per class) "
+                          "is not supported natively")  # fmt: skip
+    columns = []
+    for i, (cats, encodings) in enumerate(zip(est.categories_, est.encodings_, strict=True)):
+        entry = _category_column(est, i, np.asarray(cats), kinds[i], -1, blobs)
+        table = blobs.add(_stem(est, f"encodings{i}"), _f64(encodings).reshape(1, -1))
+        columns.append(DictionaryAttr(dict(entry.data) | {"encodings": table}))
+    params = {"target_mean": _float(est.target_mean_), "columns": ArrayAttr(columns)}
+    return Lowered("transform", "TargetEncoder", params)
 
 
 def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: BlobStore) -> Lowered:
@@ -423,6 +451,13 @@ def _ordinal(est: OrdinalEncoder, method: str, kinds: list[str], blobs: BlobStor
 
 #: The only ``token_pattern`` of an analyzer="word" vectorizer that native code reproduces.
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+#: The ``token_pattern`` spellings native code reproduces: maximal runs of word characters
+#: (``re``'s ``\w``, Unicode for a str pattern), of two or more (False) or one or more
+#: (True: ``short_tokens``); ``\b`` around a greedy run changes nothing.
+TOKEN_PATTERNS = {
+    **dict.fromkeys((DEFAULT_TOKEN_PATTERN, r"\b\w\w+\b", r"(?u)\w\w+", r"\w\w+"), False),
+    **dict.fromkeys((r"(?u)\b\w+\b", r"\b\w+\b", r"(?u)\w+", r"\w+"), True),
+}
 _STRIP_ACCENTS = ("ascii", "unicode")
 
 
@@ -459,9 +494,10 @@ def _analysis(est: object, blobs: BlobStore) -> dict[str, Attribute]:
         raise Unsupported(f"{name} with a custom preprocessor is not supported natively")
     if est.analyzer == "word" and est.tokenizer is not None:
         raise Unsupported(f"{name} with a custom tokenizer is not supported natively")
-    if est.analyzer == "word" and est.token_pattern != DEFAULT_TOKEN_PATTERN:
+    if est.analyzer == "word" and est.token_pattern not in TOKEN_PATTERNS:
         raise Unsupported(f"{name}(token_pattern={est.token_pattern!r}) is not supported "
-                          f"natively: only the default {DEFAULT_TOKEN_PATTERN!r}")  # fmt: skip
+                          f"natively: only the default {DEFAULT_TOKEN_PATTERN!r} and "
+                          r"\b\w+\b (words of one character too)")  # fmt: skip
     strip = est.strip_accents or None
     if strip is not None and (callable(strip) or strip not in _STRIP_ACCENTS):
         raise Unsupported(f"{name}(strip_accents={strip!r}) is not supported natively")
@@ -482,6 +518,8 @@ def _analysis(est: object, blobs: BlobStore) -> dict[str, Attribute]:
         "max_expansion": _int(chars.max_expansion),
         "binary": _flag(est.binary),
     }
+    if est.analyzer == "word" and TOKEN_PATTERNS[est.token_pattern]:
+        params["short_tokens"] = _flag(True)  # words of one character are tokens too
     stop_words = est.get_stop_words() if est.analyzer == "word" else None
     if stop_words:  # only str stop words can equal a token
         table = text_tables.term_table(sorted(w for w in stop_words if isinstance(w, str)))
@@ -706,6 +744,7 @@ EXTRACTORS: dict[type, Extractor] = {
     KBinsDiscretizer: _kbins,
     OneHotEncoder: _onehot,
     OrdinalEncoder: _ordinal,
+    TargetEncoder: _target,
     CountVectorizer: _count_vectorizer,
     TfidfVectorizer: _tfidf_vectorizer,
     HashingVectorizer: _hashing_vectorizer,
@@ -714,7 +753,7 @@ EXTRACTORS: dict[type, Extractor] = {
 }
 
 #: Estimators whose methods take a frame of str/f64 columns as well as a numeric tensor.
-FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder)
+FRAME_INPUT: tuple[type, ...] = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
 #: Estimators that read one document per item of a 1-D sequence of str.
 TEXT_INPUT: tuple[type, ...] = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
 #: Estimators whose native op reads a sparse batch (and the linear models: ``linear_role``).

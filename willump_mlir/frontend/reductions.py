@@ -7,8 +7,9 @@ take as an operand (``a - a.mean()``, ``a / a.max()``, ``a.fillna(a.median())``)
 arithmetic of such scalars (``(a - a.min()) / (a.max() - a.min())``). It depends on every
 row of the batch: ``lower-feature-to-scf`` computes it in a kernel of its own before the
 rows that use it, and a cascade refuses such a pipeline (``infer-feature-groups``).
-``quantile`` runs in Python (:data:`IN_PYTHON`); numpy's own functions (``np.mean(array)``)
-keep numpy's semantics and are not recognised here.
+``quantile`` runs in Python (:data:`IN_PYTHON`). numpy's reductions of a column
+(``np.mean(s)``, ``np.nansum(s)``: :data:`NUMPY_REDUCTIONS`) are these; of an array
+(``np.mean(array)``) they keep numpy's semantics and are not recognised here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ REDUCTIONS: dict[str, frozenset[str]] = {
     "mean": frozenset({"skipna"}), "sum": frozenset({"skipna"}), "min": frozenset({"skipna"}),
     "max": frozenset({"skipna"}), "std": frozenset({"skipna", "ddof"}),
     "var": frozenset({"skipna", "ddof"}), "count": frozenset(), "median": frozenset({"skipna"}),
+}  # fmt: skip
+#: numpy's reductions that call a pandas Series' method (``np.mean(s)`` is ``s.mean()``,
+#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``. numpy's
+#: NaN-skipping ones (``np.nansum(s)``) read the column as an array, put 0.0 for NaN and
+#: sum it as pandas does (numpy's pairwise sum of the filled copy), so they are the same
+#: reductions (``np.nanmax`` raises for no rows, where pandas gives NaN: an empty batch
+#: runs the original).
+NUMPY_REDUCTIONS: dict[object, tuple[str, int | None]] = {
+    np.mean: ("mean", None), np.sum: ("sum", None), np.max: ("max", None),
+    np.min: ("min", None), np.amax: ("max", None), np.amin: ("min", None),
+    np.std: ("std", 0), np.var: ("var", 0), np.nansum: ("sum", None),
+    np.nanmean: ("mean", None), np.nanstd: ("std", 0), np.nanvar: ("var", 0),
+    np.nanmedian: ("median", None), np.nanmax: ("max", None), np.nanmin: ("min", None),
 }  # fmt: skip
 #: Reductions of a column that stay in Python, and why.
 IN_PYTHON = {

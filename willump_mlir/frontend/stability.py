@@ -236,6 +236,7 @@ def record_dtypes(tracer: Tracer, specs: list[ArgumentSpec], values: list[object
                           tracer.examples)  # fmt: skip
     shown |= category_columns(block, vocab.strict)
     shown |= tracer.nullable.computed  # pd.NA arithmetic: a float64 NaN is no NA
+    shown |= tracer.dtyped  # the columns select_dtypes chooses from
     for position, column in integer_arithmetic(block, tracer.lookups.floating, tracer.examples):
         if getattr(_example_dtype(examples[position], column), "kind", "") == "f":
             shown.add((position, column))  # (numpy converts an int example to float too)

@@ -19,6 +19,10 @@ so every consumer of a str column reads it unchanged. Recognised, with pandas' s
   whose every value is missing);
 - ``s.astype(int)`` of values of 1 to 18 ASCII digits (``s.str[0].astype(int)``); any
   other value runs its row in Python, where pandas reads or refuses it;
+- ``s.str.replace(lit, text)`` (``regex=False``, or no regex metacharacters): every
+  occurrence, a missing value kept;
+- ``s.str.count(lit)`` (no regex metacharacters), ``s.str.find(lit)``, ``s.str.rfind(lit)``
+  of a non-empty literal, typed as ``s.str.len()`` is;
 - ``s.str.contains(lit)`` (``regex=False``, or a pattern without regex metacharacters),
   ``startswith(lit)``, ``endswith(lit)``, giving bool (``contains(lit, case=False)`` of an
   ASCII pattern: a row that is not all ASCII runs in Python): a missing value gives
@@ -57,6 +61,8 @@ from willump_mlir.dialects.pipeline import (
     StrConcatOp,
     StrLenOp,
     StrMatchOp,
+    StrReplaceOp,
+    StrSearchOp,
     StrSliceOp,
     StrSplitCountOp,
     StrSplitPieceOp,
@@ -82,8 +88,8 @@ if TYPE_CHECKING:
 REGEX_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 #: Ops that read a transformed column inside native code; any other use needs it in Python.
 NATIVE_READERS = (
-    *STRING_OPS, StrLenOp, StrSplitCountOp, StrMatchOp, StrToIntOp, feature.EncodeStringsOp,
-    feature.DecodeTextOp,
+    *STRING_OPS, StrLenOp, StrSplitCountOp, StrSearchOp, StrMatchOp, StrToIntOp,
+    feature.EncodeStringsOp, feature.DecodeTextOp,
     TransformOp,  # a vectorizer's or encoder's: feature.decode_text / encode_strings
 )
 
@@ -99,6 +105,15 @@ def _one_str_column(val: Val) -> bool:
     typ = val.ssa.type if val.ssa is not None else None
     return isinstance(typ, FrameType) and len(typ.names.data) == 1 \
         and isinstance(typ.dtypes.data[0], StrType)  # fmt: skip
+
+
+def _encodes(text: str) -> bool:
+    """Whether ``text`` is UTF-8 (no lone surrogate)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _str_column(val: Val) -> bool:
@@ -205,7 +220,58 @@ class StringColumns:
             return self._split(receiver, given, keywords, value, source)
         if attr in ("contains", "startswith", "endswith"):
             return self._match(receiver, attr, given, keywords, value)
+        if attr in ("count", "find", "rfind"):
+            return self._search(column, attr, given, keywords, value)
+        if attr == "replace":
+            return self._replace(column, given, keywords, value, source)
         return None
+
+    def _replace(self, column: SSAValue, given: list, keywords: dict, value: object,
+                 source: str) -> Val | None:  # fmt: skip
+        """``s.str.replace(pat, repl)`` of a non-empty literal ``pat`` (``regex=False``, or
+        without regex metacharacters and a ``repl`` without escapes) and a str ``repl``:
+        every occurrence (``pipeline.str_replace``)."""
+        names = ["pat", "repl", "n", "case", "flags", "regex"]
+        if len(given) > len(names) or set(keywords) - set(names[len(given) :]):
+            return None
+        bound = dict(zip(names, given, strict=False)) | keywords
+        old, new = bound.get("pat"), bound.get("repl")
+        if not isinstance(old, str) or not isinstance(new, str):
+            raise Unsupported("str.replace of a compiled pattern or with a function is not "
+                              "compiled")  # fmt: skip
+        if bound.get("n", -1) != -1 or bound.get("case") not in (None, True) \
+                or bound.get("flags", 0) != 0:  # fmt: skip
+            raise Unsupported("str.replace with n, case=False or flags is not compiled")
+        if bound.get("regex", False) and (REGEX_METACHARACTERS & set(old) or "\\" in new):
+            raise Unsupported("a regular expression is not compiled (only a literal pattern)")
+        if not old or not _encodes(old) or not _encodes(new):
+            raise Unsupported("str.replace of an empty pattern (or of a lone surrogate) is "
+                              "not compiled")  # fmt: skip
+        op = StrReplaceOp(column, old, new)
+        return self._column(op, value, lambda s: s.str.replace(old, new, regex=False), source)
+
+    def _search(self, column: SSAValue, attr: str, given: list, keywords: dict,
+                value: object) -> Val | None:  # fmt: skip
+        """``s.str.count(pat)`` (no regex metacharacters), ``s.str.find(sub)`` and
+        ``s.str.rfind(sub)`` of a non-empty literal (``pipeline.str_search``): int64, or
+        float64 with NaN where the example has a missing value (as ``s.str.len()``)."""
+        names = ["pat", "flags"] if attr == "count" else ["sub", "start", "end"]
+        if len(given) > len(names) or set(keywords) - set(names[len(given) :]):
+            return None
+        bound = dict(zip(names, given, strict=False)) | keywords
+        pattern = bound.get(names[0])
+        if not isinstance(pattern, str):
+            return None
+        if bound.get("flags", 0) != 0 or bound.get("start", 0) != 0 \
+                or bound.get("end") is not None:  # fmt: skip
+            raise Unsupported(f"str.{attr} with flags, start or end is not compiled")
+        if not pattern or not _encodes(pattern):
+            raise Unsupported(f"str.{attr} of an empty pattern (or a lone surrogate) is not "
+                              "compiled: pandas' str dtype counts bytes where Python counts "
+                              "code points")  # fmt: skip
+        if attr == "count" and REGEX_METACHARACTERS & set(pattern):
+            raise Unsupported("a regular expression is not compiled (only a literal pattern)")
+        return self._length(column, value, lambda c: StrSearchOp(attr, c, pattern))
 
     def astype(self, receiver: Val, args: list[Val], kwargs: dict[str, Val],
                value: object) -> Val | None:  # fmt: skip

@@ -45,6 +45,7 @@ from willump_mlir.dialects.pipeline import (
     SelectColumnsOp,
     StrLenOp,
     StrMatchOp,
+    StrSearchOp,
     StrSplitCountOp,
     StrToIntOp,
     StrType,
@@ -82,6 +83,7 @@ from .fallback import (
 )
 from .frame_eval import FrameEval
 from .frames import FrameAssembly, is_frame
+from .in_python import why_in_python
 from .indexes import empty_frame, index_of, series
 from .inlining import (
     LIBRARY_MODULES,
@@ -100,7 +102,14 @@ from .nullable import (
     no_missing_value,
     refuse_nullable,
 )
-from .reductions import IN_PYTHON, REDUCTIONS, is_reduction, reduce, scalar_arithmetic
+from .reductions import (
+    IN_PYTHON,
+    NUMPY_REDUCTIONS,
+    REDUCTIONS,
+    is_reduction,
+    reduce,
+    scalar_arithmetic,
+)
 from .row_apply import RowApply
 from .spec import (
     ArgumentSpec,
@@ -173,13 +182,12 @@ _CASTS = {np.dtype(np.int64): i64, np.dtype(np.float64): f64, np.dtype(np.float3
           np.dtype(np.bool_): i1}  # fmt: skip
 #: Rounding functions, by the keyword naming their digits.
 _ROUNDS: dict[object, str] = {round: "ndigits", np.round: "decimals", np.around: "decimals"}
-#: numpy's reductions that call a pandas Series' method (``np.mean(s)`` is ``s.mean()``,
-#: NaN skipped; ``np.std(s)`` is ``s.std(ddof=0)``): the method, and its ``ddof``.
-_SERIES_REDUCTIONS: dict[object, tuple[str, int | None]] = {
-    np.mean: ("mean", None), np.sum: ("sum", None), np.max: ("max", None),
-    np.min: ("min", None), np.amax: ("max", None), np.amin: ("min", None),
-    np.std: ("std", 0), np.var: ("var", 0),
-}  # fmt: skip
+#: Why numpy's reductions of a matrix's rows (``np.nansum(X, axis=1)``) run in Python.
+ARRAY_ROW_REDUCTION = (
+    "numpy's reductions along an axis are not compiled: a float matrix's row sums round by "
+    "the array's memory layout, which native code does not see (a C-ordered array's rows are "
+    "summed pairwise, a Fortran-ordered one's, as a DataFrame's .values, column by column)"
+)
 _HSTACKS: dict[object, str] = {np.hstack: "np.hstack", np.column_stack: "np.column_stack",
                                sp.hstack: "scipy.sparse.hstack"}  # fmt: skip
 #: Calls on static values only that are folded at compile time (pure functions).
@@ -420,6 +428,7 @@ class Tracer:
         self.examples: dict[SSAValue, object] = {}  # arguments' and Python results' examples
         self.named: set[tuple[int, str]] = set()  # (data argument, column) the code names
         self.ordered: set[int] = set()  # data arguments whose column names the code reads
+        self.dtyped: set[tuple[int, str]] = set()  # (data argument, column) select_dtypes reads
         self.nonempty: set[int] = set()  # data arguments whose emptiness a branch tests
         self.deferred: set[tuple[int, str]] = set()  # (see ``left_to_pandas``)
         # a value -> one whose rows (and index) it has: a Python call's pandas result -> the
@@ -1280,7 +1289,8 @@ class Tracer:
                     return self._frame_column(base, node.attr, value)
             return None
 
-        return self._recognised(node, pieces, build, f"attribute .{node.attr} is not compiled")
+        reason = why_in_python(base.value, node.attr) or f"attribute .{node.attr} is not compiled"
+        return self._recognised(node, pieces, build, reason)
 
     def _column_names(self, frame: Val, value: object) -> Val | None:
         """``X.columns`` of a frame argument, a selection of one or an assembled frame: the
@@ -1297,6 +1307,23 @@ class Tracer:
             return None  # a frame Python computed: its columns are the batch's
         self.ordered.add(source.index)
         return Val(value)
+
+    def _select_dtypes(self, frame: Val, value: object) -> Val | None:
+        """``df.select_dtypes(include=..., exclude=...)`` of a frame argument (or a selection
+        of one): the example's columns, selected. The batch's dtypes choose them, so the
+        argument is ``ordered`` (the example's columns, in order) and its columns' dtypes are
+        checked (``dtyped``): a batch with others runs the original."""
+        source = frame.ssa
+        while source is not None and isinstance(source.owner, SelectColumnsOp):
+            source = source.owner.frame
+        if not isinstance(source, BlockArgument) or not isinstance(frame.value, pd.DataFrame):
+            raise Unsupported(f"{why_in_python(frame.value, 'select_dtypes')} (compiled of a "
+                              "frame argument only)")  # fmt: skip
+        selected = self.frames.subset(frame, value)
+        if selected is not None:
+            self.ordered.add(source.index)
+            self.dtyped.update((source.index, c) for c in frame.value.columns)
+        return selected
 
     @staticmethod
     def _as_array(val: Val, value: object) -> Val:
@@ -1706,7 +1733,10 @@ class Tracer:
         ):
             return Val(self.evaluate(node, pieces))
         described = ast.unparse(node.func)
-        reason = f"`{described}` is not a recognised function"
+        owner = receiver.value if receiver is not None else None
+        attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        reason = why_in_python(owner, attr, function) \
+            or f"`{described}` is not a recognised function"  # fmt: skip
         mark = self.mark()
         try:
             if has_narrow(pieces) and one_operation(node, function):
@@ -1845,11 +1875,15 @@ class Tracer:
             return self.elementwise.select(args, kwargs, self.evaluate(node, pieces))
         if function is np.nan_to_num:
             return self.elementwise.nan_to_num(args, kwargs, self.evaluate(node, pieces))
-        if function in _SERIES_REDUCTIONS and len(args) == 1 and not kwargs \
+        if function in NUMPY_REDUCTIONS and len(args) == 1 and not kwargs \
                 and isinstance(args[0].value, pd.Series) and args[0].ssa is not None:  # fmt: skip
-            method, ddof = _SERIES_REDUCTIONS[function]
+            method, ddof = NUMPY_REDUCTIONS[function]
             options = {} if ddof is None else {"ddof": Val(ddof)}
             return reduce(self, args[0], method, [], options, self.evaluate(node, pieces))
+        if function in NUMPY_REDUCTIONS and "axis" in kwargs:
+            raise Unsupported(ARRAY_ROW_REDUCTION)
+        if function is pd.to_numeric:
+            return self.elementwise.to_numeric(args, kwargs, self.evaluate(node, pieces))
         if function is np.clip:
             return self.elementwise.clip(node, pieces, args, kwargs)
         binned = self.binning.call(node, pieces, function, args, kwargs)
@@ -2056,6 +2090,8 @@ class Tracer:
         if static and not args and set(kwargs) == {"columns" if attr == "reindex" else "items"} \
                 and attr in ("reindex", "filter"):  # fmt: skip
             return self.frames.subset(receiver, self.evaluate(node, pieces))
+        if attr == "select_dtypes" and static:
+            return self._select_dtypes(receiver, self.evaluate(node, pieces))
         if attr == "rename" and static and set(kwargs) == {"columns"} and not args:
             return self.frames.rename(receiver, self.evaluate(node, pieces))
         if attr == "assign" and not args and all(not callable(v.value) for v in kwargs.values()):
@@ -2125,7 +2161,8 @@ class Tracer:
         """``s.clip(lower, upper)``, ``s.between(left, right)`` and ``s.isin([numbers])`` of
         a numeric column (a 1-D f64 or i64 batch) with constant bounds, standing for
         ``value``, as ``np.where(x < lower, lower, x)`` (NaN and ``-0.0`` stay, as pandas
-        keeps them), comparisons and their ``|``."""
+        keeps them), comparisons and their ``|`` (a float NaN among the numbers: ``x != x``,
+        as pandas' isin matches NaN to NaN)."""
         typ = receiver.ssa.type  # type: ignore[union-attr]
         assert isinstance(typ, TensorType)
         names = {"clip": ("lower", "upper"), "between": ("left", "right", "inclusive"),
@@ -2138,13 +2175,20 @@ class Tracer:
             if not values.is_static or not isinstance(values.value, (list, tuple, set)):
                 return None
             items = [Val(v) for v in values.value]
-            if not items or not all(_number(v) and v.value == v.value for v in items):
-                return None  # pandas' isin matches NaN to NaN; eq never does
+            if not items or not all(_number(v) for v in items):
+                return None
             column = receiver.ssa
             assert column is not None
             found: SSAValue | None = None
             for item in items:
-                equal = self.emit(BinaryOp("eq", column, self._operand(item, receiver))).result
+                if item.value == item.value:
+                    test = BinaryOp("eq", column, self._operand(item, receiver))
+                elif type(item.value) in (float, np.float64):  # pandas matches NaN to NaN
+                    test = BinaryOp("ne", column, column)  # (never true of int64)
+                else:
+                    raise Unsupported(f"isin with a {type(item.value).__name__} NaN (which "
+                                      "pandas matches to no value) is not compiled")  # fmt: skip
+                equal = self.emit(test).result
                 found = equal if found is None else self._mask("or", found, equal)
             assert found is not None
             return self._checked_result(found, value)
@@ -2620,8 +2664,8 @@ def _consumed(ops: Iterable[Operation]) -> set[tuple[int, str]]:
             read = [(op.frame, c.data) for c in op.columns.data]
         elif isinstance(getattr(op, "column", None), StringAttr) and isinstance(frame, SSAValue):
             read = [(frame, op.column.data)]  # type: ignore[attr-defined]
-        elif isinstance(op, (*STRING_OPS, StrLenOp, StrSplitCountOp, StrMatchOp, StrToIntOp,
-                             TransformOp)):  # fmt: skip
+        elif isinstance(op, (*STRING_OPS, StrLenOp, StrSplitCountOp, StrSearchOp, StrMatchOp,
+                             StrToIntOp, TransformOp)):  # fmt: skip
             read = [(v, name) for v in op.operands if isinstance(v.type, FrameType)
                     for name, _ in v.type.columns]  # fmt: skip
         else:

@@ -147,3 +147,18 @@ func.func @score(%x: tensor<?x2xf64>, %codes: tensor<?x1xi64>) -> tensor<?x2xf64
 // CHECK-NEXT: [[V1:%[0-9]+]] = feature.sparse_linear %w coef <w : tensor<3x6xf64>> offset 2 : (tensor<?x4xf64, "csr">) -> tensor<?x3xf64>
 // CHECK-NEXT: %d = feature.sum [[V0]], [[V1]] : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 // CHECK-NEXT: "test.op"(%d) : (tensor<?x3xf64>) -> ()
+
+// -----
+
+// A one-hot whose infrequent codes share a column stays a linear of its columns (a weight
+// lookup reads a weight per code).
+
+func.func @infrequent(%codes: tensor<?x1xi64>) -> tensor<?x1xf64> {
+  %o = feature.onehot %codes categories 4 drop -1 infrequent [0 : i64, 2 : i64] : tensor<?x1xi64> -> tensor<?x3xf64>
+  %d = feature.linear %o coef <coef : tensor<1x3xf64>> offset 0 : tensor<?x3xf64> -> tensor<?x1xf64>
+  func.return %d : tensor<?x1xf64>
+}
+
+// CHECK-LABEL: func.func @infrequent
+// CHECK-NEXT: %o = feature.onehot %codes categories 4 drop -1 infrequent [0 : i64, 2 : i64] : tensor<?x1xi64> -> tensor<?x3xf64>
+// CHECK-NEXT: %d = feature.linear %o coef <coef : tensor<1x3xf64>> offset 0 : tensor<?x3xf64> -> tensor<?x1xf64>

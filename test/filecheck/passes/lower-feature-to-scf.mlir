@@ -1032,6 +1032,68 @@ func.func @pieces(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, 
 
 // -----
 
+// OneHotEncoder(min_frequency=...): codes 0 and 2 share the last column, which an unknown
+// code (negative) takes too (handle_unknown="infrequent_if_exist").
+func.func @infrequent(%c: tensor<?x1xi64>) -> tensor<?x3xf64> {
+  %o = feature.onehot %c categories 4 drop -1 infrequent [0 : i64, 2 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
+  func.return %o : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @infrequent_stage0(
+// CHECK: [[ONE:%[0-9]+]] = arith.cmpi eq, [[CODE:%[0-9]+]], %{{[0-9]+}} : i64
+// CHECK: arith.select
+// CHECK: arith.cmpi eq, [[CODE]], %{{[0-9]+}} : i64
+// CHECK: arith.select
+// CHECK: [[ZERO:%[0-9]+]] = arith.cmpi eq, [[CODE]], %{{[0-9]+}} : i64
+// CHECK-NEXT: [[TWO:%[0-9]+]] = arith.cmpi eq, [[CODE]], %{{[0-9]+}} : i64
+// CHECK-NEXT: [[UNKNOWN:%[0-9]+]] = arith.cmpi slt, [[CODE]], %{{[0-9]+}} : i64
+// CHECK-NEXT: [[EITHER:%[0-9]+]] = arith.ori [[ZERO]], [[TWO]] : i1
+// CHECK-NEXT: [[ANY:%[0-9]+]] = arith.ori [[EITHER]], [[UNKNOWN]] : i1
+// CHECK-NEXT: arith.select [[ANY]]
+
+// -----
+
+// str.count("ab"): a while loop that moves past each match; str.find("ab"): a loop over the
+// bytes a match can start at, counting code points (lead bytes) before the first match.
+func.func @search(%df: !pipeline.frame<"a" : !pipeline.str>) -> (tensor<?xf64>, tensor<?xf64>) {
+  %c = pipeline.str_search "count" %df "ab" : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  %f = pipeline.str_search "find" %df "ab" : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  func.return %c, %f : tensor<?xf64>, tensor<?xf64>
+}
+
+// CHECK: func.func @search_stage0(
+// CHECK: scf.if
+// CHECK: scf.while
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+// CHECK: scf.if
+// CHECK: scf.for
+// CHECK: arith.cmpi slt, %{{.*}}, %{{.*}} : i64
+// CHECK: arith.andi %{{.*}}, %{{.*}} : i32
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+
+// -----
+
+// str.replace("ab", "xyz"): a while loop writing the replacement for each match and copying
+// every other byte into a scratch buffer of ceil(3 / 2) = 2 times the longest row.
+func.func @replace(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {
+  %r = pipeline.str_replace %df "ab" "xyz" : !pipeline.frame<"a" : !pipeline.str> -> !pipeline.frame<"a" : !pipeline.str>
+  %n = pipeline.str_len %r : !pipeline.frame<"a" : !pipeline.str> -> tensor<?xf64>
+  func.return %n : tensor<?xf64>
+}
+
+// CHECK: func.func @replace_stage0(
+// CHECK: scf.while
+// CHECK: scf.if
+// CHECK: arith.cmpi eq, %{{.*}}, %{{.*}} : i8
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi8>
+// CHECK: } else {
+// CHECK: memref.load
+// CHECK: memref.store
+
+// -----
+
 // The length of a piece of str.split(): piece 0 found in one scan, the last piece (-1) after a
 // scan that counts the pieces; a missing row hands the batch to the original.
 func.func @piece(%df: !pipeline.frame<"a" : !pipeline.str>) -> tensor<?xf64> {

@@ -269,11 +269,11 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // -----
 
 // Text: HashingVectorizer hashes the terms, then weight_terms applies its norm; with
-// norm none the hashed counts are the result.
+// norm none the hashed counts are the result (short_tokens: token_pattern=r"\b\w+\b").
 
 %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
 %a = pipeline.transform "HashingVectorizer" %s params {analyzer = "char_wb", ngram_min = 2 : i64, ngram_max = 4 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 0 : i64, n_features = 1024 : i64, alternate_sign = 1 : i64, norm = "l2"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x1024xf64, "csr">
-%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
+%b = pipeline.transform "HashingVectorizer" %s params {analyzer = "word", ngram_min = 1 : i64, ngram_max = 1 : i64, lowercase = 0 : i64, strip_accents = "none", char_index = #pipeline.blob<ci : tensor<4352xi32>>, char_blocks = #pipeline.blob<cb : tensor<512xi32>>, char_sequences = #pipeline.blob<cs : tensor<9xi32>>, char_classes = #pipeline.blob<cc : tensor<1114112xui8>>, max_expansion = 1 : i64, binary = 1 : i64, short_tokens = 1 : i64, n_features = 16 : i64, alternate_sign = 0 : i64, norm = "none"} : !pipeline.frame<"s" : !pipeline.str> -> tensor<?x16xf32, "csr">
 "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // CHECK:      %s = "test.op"() : () -> !pipeline.frame<"s" : !pipeline.str>
@@ -281,7 +281,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 // CHECK-NEXT: [[H:%[0-9]+]] = feature.hash_terms [[T0]] char_wb ngram 2 to 4 features 1024 {alternate_sign} : !feature.text -> tensor<?x1024xf64, "csr">
 // CHECK-NEXT: %a = feature.weight_terms [[H]] norm l2 : tensor<?x1024xf64, "csr"> -> tensor<?x1024xf64, "csr">
 // CHECK-NEXT: [[T1:%[0-9]+]] = feature.decode_text %s "s" lowercase 0 strip none map <ci : tensor<4352xi32>>, <cb : tensor<512xi32>>, <cs : tensor<9xi32>> classes <cc : tensor<1114112xui8>> expansion 1 : !pipeline.frame<"s" : !pipeline.str> -> !feature.text
-// CHECK-NEXT: %b = feature.hash_terms [[T1]] word ngram 1 to 1 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
+// CHECK-NEXT: %b = feature.hash_terms [[T1]] word ngram 1 to 1 features 16 {binary, short_tokens} : !feature.text -> tensor<?x16xf32, "csr">
 // CHECK-NEXT: "test.op"(%a, %b) : (tensor<?x1024xf64, "csr">, tensor<?x16xf32, "csr">) -> ()
 
 // -----
@@ -300,7 +300,7 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 %y = pipeline.transform "PCA" %x params {} : tensor<?x2xf64> -> tensor<?x2xf64>
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
-// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, PolynomialFeatures, OneHotEncoder, OrdinalEncoder, KBinsDiscretizer
+// CHECK: pipeline.transform 'PCA': unsupported estimator; expected one of SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler, Normalizer, PolynomialFeatures, OneHotEncoder, OrdinalEncoder, TargetEncoder, KBinsDiscretizer
 
 // -----
 
@@ -333,6 +333,52 @@ func.func @tfidf(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>) -> te
 "test.op"(%y) : (tensor<?x2xf64>) -> ()
 
 // CHECK: pipeline.transform 'MinMaxScaler': clip=1 needs parameter 'clip_range', a tensor<2xf64> blob [low, high]
+
+// -----
+
+// OneHotEncoder with infrequent categories: a column's infrequent codes share its last
+// one-hot column, which an unknown category takes with handle_unknown="infrequent_if_exist".
+
+%x = "test.op"() : () -> tensor<?x1xf64>
+%y = pipeline.transform "OneHotEncoder" %x params {handle_unknown = "infrequent_if_exist", columns = [{kind = "f64", categories = #pipeline.blob<c : tensor<4xf64>>, infrequent = [1 : i64, 3 : i64]}]} : tensor<?x1xf64> -> tensor<?x3xf64>
+"test.op"(%y) : (tensor<?x3xf64>) -> ()
+
+// CHECK: [[C:%[0-9]+]] = feature.encode_numbers %x[0] categories <c : tensor<4xf64>> missing -1 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: %y = feature.onehot [[C]] categories 4 drop -1 infrequent [1 : i64, 3 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
+
+// -----
+
+// TargetEncoder: a category's encoding read by its code, the target mean for an unknown one.
+
+%x = "test.op"() : () -> tensor<?x1xf64>
+%y = pipeline.transform "TargetEncoder" %x params {target_mean = 0.25 : f64, columns = [{kind = "f64", categories = #pipeline.blob<c : tensor<3xf64>>, encodings = #pipeline.blob<e : tensor<1x3xf64>>}]} : tensor<?x1xf64> -> tensor<?x1xf64>
+"test.op"(%y) : (tensor<?x1xf64>) -> ()
+
+// CHECK: [[MEAN:%[0-9]+]] = pipeline.constant 2.500000e-01 : f64
+// CHECK-NEXT: [[ZERO:%[0-9]+]] = pipeline.constant 0 : i64
+// CHECK-NEXT: [[C:%[0-9]+]] = feature.encode_numbers %x[0] categories <c : tensor<3xf64>> missing -1 on_unknown ignore : tensor<?x1xf64> -> tensor<?x1xi64>
+// CHECK-NEXT: [[U:%[0-9]+]] = pipeline.binary "lt" [[C]], [[ZERO]] : (tensor<?x1xi64>, i64) -> tensor<?x1xi1>
+// CHECK-NEXT: [[E:%[0-9]+]] = feature.weight_lookup [[C]] coef <e : tensor<1x3xf64>> offset 0 categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x1xf64>
+// CHECK-NEXT: [[T:%[0-9]+]] = pipeline.where [[U]], [[MEAN]], [[E]] : (tensor<?x1xi1>, f64, tensor<?x1xf64>) -> tensor<?x1xf64>
+// CHECK-NEXT: %y = pipeline.hstack [[T]] : (tensor<?x1xf64>) -> tensor<?x1xf64>
+
+// -----
+
+// SimpleImputer(add_indicator=True): the imputed columns, then the missing flags (x != x as
+// 0.0 or 1.0) of the columns that were missing in fit.
+
+%x = "test.op"() : () -> tensor<?x3xf64>
+%y = pipeline.transform "SimpleImputer" %x params {fill = #pipeline.blob<f : tensor<3xf64>>, indicator = [0 : i64, 2 : i64]} : tensor<?x3xf64> -> tensor<?x5xf64>
+"test.op"(%y) : (tensor<?x5xf64>) -> ()
+
+// CHECK: [[I:%[0-9]+]] = feature.impute %x fill <f : tensor<3xf64>> : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: [[C0:%[0-9]+]] = pipeline.take_column %x [0] : tensor<?x3xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[N0:%[0-9]+]] = pipeline.binary "ne" [[C0]], [[C0]] : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+// CHECK-NEXT: [[F0:%[0-9]+]] = pipeline.cast [[N0]] : tensor<?xi1> -> tensor<?xf64>
+// CHECK-NEXT: [[C2:%[0-9]+]] = pipeline.take_column %x [2] : tensor<?x3xf64> -> tensor<?xf64>
+// CHECK-NEXT: [[N2:%[0-9]+]] = pipeline.binary "ne" [[C2]], [[C2]] : (tensor<?xf64>, tensor<?xf64>) -> tensor<?xi1>
+// CHECK-NEXT: [[F2:%[0-9]+]] = pipeline.cast [[N2]] : tensor<?xi1> -> tensor<?xf64>
+// CHECK-NEXT: %y = pipeline.hstack [[I]], [[F0]], [[F2]] : (tensor<?x3xf64>, tensor<?xf64>, tensor<?xf64>) -> tensor<?x5xf64>
 
 // -----
 

@@ -235,6 +235,34 @@
 
 // -----
 
+%c = "test.op"() : () -> tensor<?x1xi64>
+%y = feature.onehot %c categories 3 drop 0 infrequent [1 : i64, 2 : i64] : tensor<?x1xi64> -> tensor<?x1xf64>
+
+// CHECK: infrequent must be increasing categories, without drop
+
+// -----
+
+%c = "test.op"() : () -> tensor<?x1xi64>
+%y = feature.onehot %c categories 3 drop -1 infrequent [2 : i64, 3 : i64] : tensor<?x1xi64> -> tensor<?x2xf64>
+
+// CHECK: infrequent must be increasing categories, without drop
+
+// -----
+
+%c = "test.op"() : () -> tensor<?x1xi64>
+%y = feature.onehot %c categories 3 drop -1 unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
+
+// CHECK: unknown_infrequent needs infrequent categories
+
+// -----
+
+%c = "test.op"() : () -> tensor<?x1xi64>
+%y = feature.onehot %c categories 4 drop -1 infrequent [0 : i64, 2 : i64] : tensor<?x1xi64> -> tensor<?x4xf64>
+
+// CHECK: result must be tensor<?x3xf64>
+
+// -----
+
 %c = "test.op"() : () -> tensor<?x2xi64>
 %y = feature.ordinal %c missing -1 {unknown_value = -1.0 : f64, missing_value = -2.0 : f64} : tensor<?x2xi64> -> tensor<?x1xf64>
 

@@ -49,6 +49,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
   %cn = feature.encode_numbers %x [1] categories <cats_2 : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
   %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
   %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
+  %oi = feature.onehot %cs categories 4 drop -1 infrequent [0 : i64, 2 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
   %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7FF8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
   %b = feature.discretize %x [1] edges <edges_4 : tensor<5xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
   func.return
@@ -63,6 +64,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT:    %cn = feature.encode_numbers %x[1] categories <cats_2 : tensor<3xf64>> missing 2 on_unknown error : tensor<?x2xf64> -> tensor<?x1xi64>
 // CHECK-NEXT:    %o = feature.onehot %cs categories 3 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %od = feature.onehot %cn categories 3 drop 0 : tensor<?x1xi64> -> tensor<?x2xf64>
+// CHECK-NEXT:    %oi = feature.onehot %cs categories 4 drop -1 infrequent [0 : i64, 2 : i64] unknown_infrequent : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT:    %r = feature.ordinal %cn missing 2 {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : tensor<?x1xi64> -> tensor<?x1xf64>
 // CHECK-NEXT:    %b = feature.discretize %x[1] edges <edges_4 : tensor<5xf64>> : tensor<?x2xf64> -> tensor<?x1xi64>
 
@@ -74,6 +76,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // GENERIC-NEXT: %cn = "feature.encode_numbers"(%x) <{index = 1 : i64, categories = #pipeline.blob<cats_2 : tensor<3xf64>>, missing = 2 : i64, on_unknown = #feature<on_unknown error>}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
 // GENERIC-NEXT: %o = "feature.onehot"(%cs) <{categories = 3 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %od = "feature.onehot"(%cn) <{categories = 3 : i64, drop = 0 : i64}> : (tensor<?x1xi64>) -> tensor<?x2xf64>
+// GENERIC-NEXT: %oi = "feature.onehot"(%cs) <{categories = 4 : i64, drop = -1 : i64, infrequent = [0 : i64, 2 : i64], unknown_infrequent}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %r = "feature.ordinal"(%cn) <{missing = 2 : i64}> {unknown_value = -1.000000e+00 : f64, missing_value = 0x7ff8000000000000 : f64} : (tensor<?x1xi64>) -> tensor<?x1xf64>
 // GENERIC-NEXT: %b = "feature.discretize"(%x) <{index = 1 : i64, edges = #pipeline.blob<edges_4 : tensor<5xf64>>}> : (tensor<?x2xf64>) -> tensor<?x1xi64>
 

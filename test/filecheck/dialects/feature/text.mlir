@@ -39,21 +39,25 @@ func.func @decode(%df: !pipeline.frame<"id" : f64, "text" : !pipeline.str>, %s: 
 
 // -----
 
-// Hashed counts: alternate signs and stop words, binary counts, no flags.
+// Hashed counts: alternate signs and stop words, binary counts, no flags; words of one
+// character as tokens (short_tokens).
 
 %t = "test.op"() : () -> !feature.text
 %a = feature.hash_terms %t word ngram 1 to 2 features 1048576 stop <sv : tensor<7xi32>>, <so : tensor<3xi64>>, <sh : tensor<8xi64>> probes 1 {alternate_sign} : !feature.text -> tensor<?x1048576xf64, "csr">
 %b = feature.hash_terms %t char ngram 3 to 3 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
 %c = feature.hash_terms %t char_wb ngram 2 to 5 features 2147483647 : !feature.text -> tensor<?x2147483647xi64, "csr">
+%d = feature.hash_terms %t word ngram 1 to 1 features 16 {short_tokens} : !feature.text -> tensor<?x16xf64, "csr">
 
 // CHECK:      %t = "test.op"() : () -> !feature.text
 // CHECK-NEXT: %a = feature.hash_terms %t word ngram 1 to 2 features 1048576 stop <sv : tensor<7xi32>>, <so : tensor<3xi64>>, <sh : tensor<8xi64>> probes 1 {alternate_sign} : !feature.text -> tensor<?x1048576xf64, "csr">
 // CHECK-NEXT: %b = feature.hash_terms %t char ngram 3 to 3 features 16 {binary} : !feature.text -> tensor<?x16xf32, "csr">
 // CHECK-NEXT: %c = feature.hash_terms %t char_wb ngram 2 to 5 features 2147483647 : !feature.text -> tensor<?x2147483647xi64, "csr">
+// CHECK-NEXT: %d = feature.hash_terms %t word ngram 1 to 1 features 16 {short_tokens} : !feature.text -> tensor<?x16xf64, "csr">
 
 // GENERIC:      %a = "feature.hash_terms"(%t) <{analyzer = #feature<analyzer word>, ngram_min = 1 : i64, ngram_max = 2 : i64, features = 1048576 : i64, stop_codepoints = #pipeline.blob<sv : tensor<7xi32>>, stop_offsets = #pipeline.blob<so : tensor<3xi64>>, stop_table = #pipeline.blob<sh : tensor<8xi64>>, stop_probes = 1 : i64}> {alternate_sign} : (!feature.text) -> tensor<?x1048576xf64, "csr">
 // GENERIC-NEXT: %b = "feature.hash_terms"(%t) <{analyzer = #feature<analyzer char>, ngram_min = 3 : i64, ngram_max = 3 : i64, features = 16 : i64}> {binary} : (!feature.text) -> tensor<?x16xf32, "csr">
 // GENERIC-NEXT: %c = "feature.hash_terms"(%t) <{analyzer = #feature<analyzer char_wb>, ngram_min = 2 : i64, ngram_max = 5 : i64, features = 2147483647 : i64}> : (!feature.text) -> tensor<?x2147483647xi64, "csr">
+// GENERIC-NEXT: %d = "feature.hash_terms"(%t) <{analyzer = #feature<analyzer word>, ngram_min = 1 : i64, ngram_max = 1 : i64, features = 16 : i64}> {short_tokens} : (!feature.text) -> tensor<?x16xf64, "csr">
 
 // -----
 

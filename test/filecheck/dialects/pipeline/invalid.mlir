@@ -448,6 +448,27 @@
 // -----
 
 %s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_search "index" %s "a" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+
+// CHECK: kind must be one of count, find, rfind
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%n = pipeline.str_search "count" %s "" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+
+// CHECK: the pattern must not be empty
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
+%r = pipeline.str_replace %s "" "x" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
+
+// CHECK: the pattern must not be empty
+
+// -----
+
+%s = "test.op"() : () -> !pipeline.frame<"c" : !pipeline.str>
 %n = pipeline.str_split_piece %s piece 1 sep "ab" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
 // CHECK: sep must be one ASCII character

@@ -14,6 +14,9 @@
 %z = pipeline.str_split_piece %s piece -2 sep "," : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %m = pipeline.str_match "contains" %f "ss" na "python" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
 %i = pipeline.str_match "endswith" %s "Ab" na "false" ignore_case : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi1>
+%g = pipeline.str_search "count" %s "ab" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+%r = pipeline.str_search "rfind" %s "\\u00e9" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+%x = pipeline.str_replace %s "-" "\\u2192" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 %d = pipeline.str_to_int %h : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 %e = pipeline.str_fill %s "n/a" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 
@@ -29,5 +32,8 @@
 // CHECK: pipeline.str_split_piece %{{.*}} piece -2 sep "," : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 // CHECK: pipeline.str_match "contains" %{{.*}} "ss" na "python"
 // CHECK: pipeline.str_match "endswith" %{{.*}} "Ab" na "false" ignore_case
+// CHECK: pipeline.str_search "count" %{{.*}} "ab" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+// CHECK: pipeline.str_search "rfind" %{{.*}} "\\u00e9" : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xf64>
+// CHECK: pipeline.str_replace %{{.*}} "-" "\\u2192" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
 // CHECK: pipeline.str_to_int %{{.*}} : !pipeline.frame<"c" : !pipeline.str> -> tensor<?xi64>
 // CHECK: pipeline.str_fill %{{.*}} "n/a" : !pipeline.frame<"c" : !pipeline.str> -> !pipeline.frame<"c" : !pipeline.str>
