@@ -1827,11 +1827,14 @@ class SigmoidOp(_RowMapOp):
 
 @irdl_op_definition
 class SoftmaxOp(_RowMapOp):
-    """Row-wise softmax, computed as scikit-learn does (max subtracted first); on f32 values
-    as XGBoost does: float ``expf(x - max)``, summed in double, divided by the float sum.
+    """Row-wise softmax, computed as scikit-learn does (max subtracted first, numpy's ``exp``
+    loop); ``libm``: with the C library's ``exp``, as LightGBM's C++ computes it; on f32
+    values as XGBoost does: float ``expf(x - max)``, summed in double, divided by the float
+    sum.
 
     ```mlir
     %p = feature.softmax %d : tensor<?x3xf64> -> tensor<?x3xf64>
+    %l = feature.softmax %d {libm} : tensor<?x3xf64> -> tensor<?x3xf64>
     %q = feature.softmax %e : tensor<?x3xf32> -> tensor<?x3xf32>
     ```
     """
@@ -1840,6 +1843,11 @@ class SoftmaxOp(_RowMapOp):
 
     def elements(self) -> tuple[Attribute, ...]:
         return (f64, f32)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.attributes.get("libm", UnitAttr()) != UnitAttr():
+            raise VerifyException(f"{self.name}: libm must be a unit attribute")
 
 
 @irdl_op_definition

@@ -743,11 +743,23 @@ def ufunc_loop_functions(ops: Iterable[Operation]) -> list[str]:
     """The ufuncs among ``ops`` (unary and binary) that kernels compute with numpy's own
     loop (``abi.UFUNC_LOOPS``, ``feature.ufunc``), sorted."""
     return sorted({
-        op.function.data for op in ops
+        "exp" if isinstance(op, PredictOp) else op.function.data for op in ops
         if isinstance(op, UnaryOp) and op.function.data in UFUNC_LOOPS
         and "libm" not in op.attributes
         or isinstance(op, BinaryOp) and op.function.data in UFUNC_LOOPS and not libm_power(op)
+        or isinstance(op, PredictOp) and numpy_softmax(op)
     })  # fmt: skip
+
+
+def numpy_softmax(op: PredictOp) -> bool:
+    """Whether ``op`` computes scikit-learn's softmax (``np.exp``, numpy's loop; XGBoost's
+    sums in f32, and its softmax is ``expf``): its probabilities, or its classes from them."""
+    params = op.params.data
+    return (
+        params.get("proba") == StringAttr("softmax")
+        and params.get("sum_precision") != StringAttr("f32")
+        and (op.method.data == "predict_proba" or params.get("decision") == StringAttr("proba"))
+    )
 
 
 def libm_power(op: BinaryOp) -> bool:

@@ -888,14 +888,21 @@ class KernelEmitter(
         return [self.emit(arith.SubfOp(one, p)), p]
 
     def softmax(self, op: feature.SoftmaxOp) -> list[SSAValue]:
-        """Max subtracted first; in f32 as XGBoost's ``common::Softmax``: ``expf`` in float,
-        the sum in double (from 0), each value divided by the sum rounded to float."""
+        """Max subtracted first; ``exp`` numpy's loop, as scikit-learn's ``softmax`` calls
+        ``np.exp`` (``libm``: the C library's, as LightGBM's ``Common::Softmax``); in f32 as
+        XGBoost's ``common::Softmax``: ``expf`` in float, the sum in double (from 0), each
+        value divided by the sum rounded to float."""
         x = self.row_of(op.input)
         top = x[0]
         for v in x[1:]:
             top = self.emit(arith.MaximumfOp(top, v))
-        exps = [self.emit(math.ExpOp(self.emit(arith.SubfOp(v, top)))) for v in x]
-        if op.input.type.get_element_type() == f32:
+        shifted = [self.emit(arith.SubfOp(v, top)) for v in x]
+        f32_values = op.input.type.get_element_type() == f32
+        if f32_values or "libm" in op.attributes:
+            exps = [self.emit(math.ExpOp(v)) for v in shifted]
+        else:  # numpy's SIMD exp differs from the C library's in the last bit
+            exps = [self.ufunc("exp", [v]) for v in shifted]
+        if f32_values:
             wide = self.row_sum([self.emit(arith.ExtFOp(v, f64)) for v in exps])
             total = self.emit(arith.TruncFOp(wide, f32))
         else:

@@ -66,7 +66,8 @@ Parameter schema per estimator (``?`` marks an optional key):
   ``link``: "identity"|"exp"|"c_exp" (a regressor: ``predict``; "exp" is numpy's, "c_exp" the
   C library's), or ``proba``: "none" (the raw
   outputs are probabilities)|"binary_sigmoid" (``[1 - sigmoid, sigmoid]`` of one logit)|
-  "softmax" and ``decision``: "raw" (``predict`` is the argmax of the raw outputs; binary:
+  "softmax" (numpy's ``exp``, as scikit-learn)|"c_softmax" (the C library's ``exp``, as
+  LightGBM's C++) and ``decision``: "raw" (``predict`` is the argmax of the raw outputs; binary:
   raw > 0)|"raw_nonnegative" (binary: raw >= 0, GradientBoostingClassifier)|"proba" (the
   argmax of the probabilities). A classifier has ``predict``, ``predict_proba``, and
   ``decision_function`` unless ``proba`` is "none".
@@ -750,6 +751,13 @@ def _softmax_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
     return lw.insert(SoftmaxOp(decision)).result
 
 
+def _c_softmax_proba(lw: Lowering, raw: SSAValue) -> SSAValue:
+    """LightGBM's softmax: the C library's ``exp``, as its C++ computes it."""
+    softmax = lw.insert(SoftmaxOp(raw))
+    softmax.attributes["libm"] = UnitAttr()
+    return softmax.result
+
+
 def _ovr_proba(lw: Lowering, decision: SSAValue) -> SSAValue:
     positive = lw.insert(SigmoidOp(decision)).result
     return lw.insert(NormalizeRowsOp(positive)).result
@@ -862,6 +870,8 @@ def _tree_proba(lw: Lowering, raw: SSAValue, proba: str) -> SSAValue:
         return _binary_proba(lw, raw)
     if proba == "softmax":
         return _softmax_proba(lw, raw)
+    if proba == "c_softmax":
+        return _c_softmax_proba(lw, raw)
     return raw
 
 
@@ -885,7 +895,7 @@ def lower_tree_ensemble(lw: Lowering) -> SSAValue:
                 exp.attributes["libm"] = UnitAttr()
             return exp.result
         return raw
-    proba = lw.str_param("proba", ("none", "binary_sigmoid", "softmax"))
+    proba = lw.str_param("proba", ("none", "binary_sigmoid", "softmax", "c_softmax"))
     decision = lw.str_param("decision", ("raw", "raw_nonnegative", "proba"))
     methods = ("predict", "predict_proba") + (("decision_function",) if proba != "none" else ())
     method = _method(lw, methods)

@@ -28,7 +28,8 @@ them as its codes (``frontend.categories``), XGBoost's ``missing``
 other than NaN) raises :class:`~willump_mlir.frontend.spec.Unsupported`.
 
 The ``pipeline.predict`` params are the ensemble's plus ``proba`` ("binary_sigmoid",
-"softmax" or "none"), ``decision`` ("proba": class indices are the argmax of the
+"c_softmax": LightGBM's softmax with the C library's exp, "softmax": XGBoost's in float, or
+"none"), ``decision`` ("proba": class indices are the argmax of the
 probabilities as computed, as both libraries' ``predict`` do) and ``link`` ("identity" or
 "c_exp": the C library's exp, which their C++ calls) for regressors::
 
@@ -73,7 +74,7 @@ class Model:
     """A booster read into canonical form, with how its outputs become predictions."""
 
     ensemble: TreeEnsemble
-    proba: str  # "binary_sigmoid" | "softmax" | "none"
+    proba: str  # "binary_sigmoid" | "softmax" | "c_softmax" | "none"
     link: str  # "identity" | "exp" | "logit" (classifiers: raw scores are logits)
     classes: int  # 0 for a regressor
 
@@ -206,8 +207,8 @@ def _lgbm_objective(objective: str, outputs: int) -> tuple[str, str, int]:
         if float(settings.get("sigmoid", "1")) != 1.0:
             raise Unsupported("LightGBM binary objective with sigmoid != 1 is not supported")
         return "binary_sigmoid", "logit", 2
-    if name == "multiclass":
-        return "softmax", "logit", outputs
+    if name == "multiclass":  # Common::Softmax: the C library's exp
+        return "c_softmax", "logit", outputs
     if "sqrt" in options:
         raise Unsupported(f"LightGBM objective {name!r} with reg_sqrt is not supported")
     if name in _LGBM_IDENTITY:

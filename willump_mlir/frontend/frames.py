@@ -157,8 +157,14 @@ class FrameAssembly:
         return Val(value, items=items, columns=names)
 
     def column(self, frame: Val, name: str) -> Val:
-        """``frame[name]`` of an assembled frame."""
+        """``frame[name]`` of an assembled frame. An array assigned as a column while a
+        variable holds it keeps its own rows (:meth:`placed`), where pandas gives the column
+        the frame's index: read back as a Series, it runs in Python."""
         item = self._item(frame, name)
+        if isinstance(item.value, np.ndarray) and isinstance(frame.value, pd.DataFrame) \
+                and isinstance(frame.value.get(name), pd.Series):  # fmt: skip
+            raise Unsupported(f"column {name!r} is an array a variable also holds, of its own "
+                              "rows: pandas reads it back with the frame's index")  # fmt: skip
         self.tracer.vocab.check_stable([item], "a column")
         return item
 

@@ -580,6 +580,20 @@ func.func @lightgbm_poisson(%x: tensor<?x2xf64>) -> tensor<?xf64> {
 
 // -----
 
+// LightGBM's softmax ("c_softmax") is the C library's exp too; scikit-learn's ("softmax")
+// numpy's loop (feature.softmax without libm).
+
+func.func @lightgbm_multiclass(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
+  %p = pipeline.predict "LGBMClassifier" "predict_proba" %x params {nodes = #pipeline.blob<n : tensor<3x4xi32>>, thresholds = #pipeline.blob<t : tensor<3xf64>>, leaves = #pipeline.blob<l : tensor<4x1xf64>>, roots = #pipeline.blob<r : tensor<3xi32>>, tree_outputs = #pipeline.blob<o : tensor<3xi32>>, base = #pipeline.blob<b : tensor<3xf64>>, compare = "le", input_precision = "f64", sum_precision = "f64", node_flags = 0 : i64, check = "infinite", proba = "c_softmax", decision = "proba"} : tensor<?x2xf64> -> tensor<?x3xf64>
+  func.return %p : tensor<?x3xf64>
+}
+
+// CHECK-LABEL: func.func @lightgbm_multiclass(%x: tensor<?x2xf64>) -> tensor<?x3xf64> {
+// CHECK-NEXT: [[RAW:%[0-9]+]] = feature.tree_ensemble %x {{.*}} : tensor<?x2xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %p = feature.softmax [[RAW]] {libm} : tensor<?x3xf64> -> tensor<?x3xf64>
+
+// -----
+
 // A forest has no decision_function.
 
 func.func @no_decision(%x: tensor<?x4xf64>) -> tensor<?x3xf64> {

@@ -371,6 +371,13 @@
 
 // -----
 
+%d = "test.op"() : () -> tensor<?x3xf64>
+%p = feature.softmax %d {libm = 1 : i64} : tensor<?x3xf64> -> tensor<?x3xf64>
+
+// CHECK: feature.softmax: libm must be a unit attribute
+
+// -----
+
 %d = "test.op"() : () -> tensor<3xf64>
 %p = feature.normalize_rows %d : tensor<3xf64> -> tensor<3xf64>
 

@@ -89,6 +89,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 %w = feature.weight_lookup %codes coef <w_0 : tensor<3x9xf64>> offset 5 categories 4 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 %t = feature.sum %d, %w : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
+%sl = feature.softmax %t {libm} : tensor<?x3xf64> -> tensor<?x3xf64>
 %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
 %mh = feature.modified_huber_proba %t : tensor<?x3xf64> -> tensor<?x3xf64>
@@ -106,6 +107,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // CHECK-NEXT: %w = feature.weight_lookup %codes coef <w_0 : tensor<3x9xf64>> offset 5 categories 4 drop -1 : tensor<?x1xi64> -> tensor<?x3xf64>
 // CHECK-NEXT: %t = feature.sum %d, %w : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 // CHECK-NEXT: %sm = feature.softmax %t : tensor<?x3xf64> -> tensor<?x3xf64>
+// CHECK-NEXT: %sl = feature.softmax %t {libm} : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %sg = feature.sigmoid %t : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %n = feature.normalize_rows %sg : tensor<?x3xf64> -> tensor<?x3xf64>
 // CHECK-NEXT: %mh = feature.modified_huber_proba %t : tensor<?x3xf64> -> tensor<?x3xf64>
@@ -122,6 +124,7 @@ func.func @encode(%df: !pipeline.frame<"city" : !pipeline.str, "age" : f64>, %x:
 // GENERIC-NEXT: %w = "feature.weight_lookup"(%codes) <{coef = #pipeline.blob<w_0 : tensor<3x9xf64>>, offset = 5 : i64, categories = 4 : i64, drop = -1 : i64}> : (tensor<?x1xi64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %t = "feature.sum"(%d, %w) : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %sm = "feature.softmax"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
+// GENERIC-NEXT: %sl = "feature.softmax"(%t) {libm} : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %sg = "feature.sigmoid"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %n = "feature.normalize_rows"(%sg) : (tensor<?x3xf64>) -> tensor<?x3xf64>
 // GENERIC-NEXT: %mh = "feature.modified_huber_proba"(%t) : (tensor<?x3xf64>) -> tensor<?x3xf64>
