@@ -118,8 +118,8 @@ def counted_twice(d):
 
 
 def test_python_result_with_another_dtype_than_on_the_example() -> None:
-    """``str.count`` runs in Python: int64 on the example, float64 (NaN) on a batch with a
-    missing value, whose ``fillna(0)`` must not be dropped as an int's."""
+    """``str.count`` is int64 on the example and float64 (NaN) on a batch with a missing
+    value, whose ``fillna(0)`` must not be dropped as an int's."""
     example = pd.DataFrame({"s": ["apple", "Banana", "cherry", "a1"] * 5})
     batch = pd.DataFrame({"s": ["a", None, "aa", "b"]})
     _same_on(counted, example, batch, batch.iloc[[1]], example)

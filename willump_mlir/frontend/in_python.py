@@ -7,8 +7,8 @@ batch's order (``shift``, ``diff``, ``ffill``), that rank or number the batch's 
 (``rank``, ``factorize``) or whose columns or categories the batch's values decide
 (``select_dtypes`` of a frame Python made, ``astype("category").cat``) are the
 original's, per batch; string
-methods that make new strings beyond the compiled ones (``lower``, ``strip``, slices,
-``replace``, ``+``) are not compiled.
+methods that case words by Unicode's rules (``title``) or pad to a width (``zfill``) make
+new strings no compiled op writes.
 """
 
 from __future__ import annotations
