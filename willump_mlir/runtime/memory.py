@@ -4,10 +4,19 @@ The text kernels read a few MB at random per batch (the char_wb word cache's slo
 arena, the tally's counts, the vocabulary tables and term records): with 4 KiB pages each
 read may miss the TLB too, and under virtualisation a page walk costs several memory
 reads. A buffer of at least ``HUGE_PAGE`` bytes is placed in a private anonymous mapping
-whose 2 MiB-aligned part is advised ``MADV_HUGEPAGE`` (Linux with transparent huge pages
-in ``madvise`` or ``always`` mode; elsewhere the advice is skipped and the pages are
-ordinary); a bound blob starts on a cache line (one read in place from a cache entry starts
-anywhere: its records could straddle two lines).
+that starts on a 2 MiB boundary, whose huge pages are advised ``MADV_HUGEPAGE`` once their
+first pages are written (``advise``; Linux with transparent huge pages in ``madvise`` or
+``always`` mode; elsewhere the advice is skipped and the pages are ordinary); a bound blob
+starts on a cache line (one read in place from a cache entry starts anywhere: its records
+could straddle two lines).
+
+Why not advised at once: a huge page taken at a first touch costs ~0.25 ms per 2 MiB
+here, but ~5 ms when the hypervisor has to back it first (this VM's balloon reports free
+2 MiB blocks to the host, which drops them), where 4 KiB pages come from memory the guest
+freed recently (~0.8 ms per 2 MiB). A new worker's first call touched up to six huge pages
+(the blobs, the scratch), so one process in two or three lost 5-30 ms. Pages written before
+the advice are collapsed into huge pages by ``khugepaged`` in the background (here within
+~30 s), and the advised pages not touched yet are huge from their first touch.
 """
 
 from __future__ import annotations
@@ -23,25 +32,28 @@ CHUNK = 4 * HUGE_PAGE  # bytes of an area that bound blobs share
 _chunk: memoryview | None = None  # what is left of the current one
 
 
-def zeroed(sizes: list[tuple[int, np.dtype]]) -> list[np.ndarray]:
-    """Zeroed buffers of ``sizes`` (elements, dtype): when they take at least
-    ``HUGE_PAGE`` bytes, together on huge pages, each starting on a page of its own."""
+def zeroed(sizes: list[tuple[int, np.dtype]]) -> tuple[list[np.ndarray], memoryview | None]:
+    """Zeroed buffers of ``sizes`` (elements, dtype) and the area that holds them: when they
+    take at least ``HUGE_PAGE`` bytes, together in a ``huge_area`` (which the caller
+    ``advise``s once a first call wrote what it needed), each starting on a page of its
+    own; else in arrays of their own, and no area."""
     starts, total = [], 0
     for size, dtype in sizes:
         total = -(-total // PAGE) * PAGE
         starts.append(total)
         total += size * dtype.itemsize
     if total < HUGE_PAGE:
-        return [np.zeros(size, dtype) for size, dtype in sizes]
+        return [np.zeros(size, dtype) for size, dtype in sizes], None
     area = huge_area(total)
     return [np.frombuffer(area, dtype, size, start) for start, (size, dtype)
-            in zip(starts, sizes, strict=True)]  # fmt: skip
+            in zip(starts, sizes, strict=True)], area  # fmt: skip
 
 
 def lasting_copy(array: np.ndarray) -> np.ndarray:
     """A read-only C-contiguous copy of ``array`` that lives as long as the process (a
     bound blob), starting on a cache line: the copies share ``CHUNK``-byte areas on huge
-    pages (a larger one gets an area of its own). Called under ``jit``'s lock."""
+    pages (a larger one gets an area of its own), advised once written (``advise``).
+    Called under ``jit``'s lock."""
     global _chunk
     size = -(-array.nbytes // LINE) * LINE
     if size > CHUNK // 4:
@@ -53,20 +65,37 @@ def lasting_copy(array: np.ndarray) -> np.ndarray:
     copy = np.frombuffer(place, array.dtype, array.size).reshape(array.shape)
     copy[...] = array
     copy.setflags(write=False)
+    advise(place)
     return copy
 
 
 def huge_area(nbytes: int) -> memoryview:
-    """``nbytes`` of a private anonymous mapping (zero), starting on a 2 MiB boundary and
-    advised ``MADV_HUGEPAGE`` to the end of its last huge page, where the platform has it
-    (the mapping is up to two huge pages longer than asked: never touched past the view)."""
+    """``nbytes`` of a private anonymous mapping (zero), starting on a 2 MiB boundary, not
+    advised yet (``advise``; the mapping is up to two huge pages longer than asked: never
+    touched past the view)."""
     span = -(-nbytes // HUGE_PAGE) * HUGE_PAGE
     area = mmap.mmap(-1, span + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    start = -np.frombuffer(area, np.uint8, 1).ctypes.data % HUGE_PAGE
-    advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    if advice is not None and span:
-        try:
-            area.madvise(advice, start, span)
-        except OSError:  # transparent huge pages off or unsupported: ordinary pages
-            pass
+    start = -_address(area) % HUGE_PAGE
     return memoryview(area)[start : start + nbytes]
+
+
+def advise(view: memoryview) -> None:
+    """Advise ``MADV_HUGEPAGE`` the huge pages that ``view``, a part of a ``huge_area``,
+    overlaps, where the platform has it: the pages written so far are collapsed into huge
+    pages in the background, the others are taken as huge pages when first touched."""
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    mapping = view.obj
+    if advice is None or not isinstance(mapping, mmap.mmap) or not view.nbytes:
+        return
+    base, first = _address(mapping), _address(view)
+    start = first - first % HUGE_PAGE - base
+    stop = min(-(-(first + view.nbytes) // HUGE_PAGE) * HUGE_PAGE - base, len(mapping))
+    try:
+        mapping.madvise(advice, start, stop - start)
+    except OSError:  # transparent huge pages off or unsupported: ordinary pages
+        pass
+
+
+def _address(buffer: mmap.mmap | memoryview) -> int:
+    """Where ``buffer``'s first byte is (it has one at least)."""
+    return np.frombuffer(buffer, np.uint8, 1).ctypes.data
