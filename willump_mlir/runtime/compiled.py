@@ -292,6 +292,7 @@ class Scratch(threading.local):
         if found is not None and all(n <= found.longest[k] for k, n in longest.items()):
             if found.area is not None:  # its first call is over: huge pages from now on
                 memory.advise(found.area)
+                memory.settle(found.area)
                 found.area = None
             return found
         room = {k: max(n, self.SMALLEST_ROW) for k, n in longest.items()}

@@ -15,14 +15,17 @@ here, but ~5 ms when the hypervisor has to back it first (this VM's balloon repo
 2 MiB blocks to the host, which drops them), where 4 KiB pages come from memory the guest
 freed recently (~0.8 ms per 2 MiB). A new worker's first call touched up to six huge pages
 (the blobs, the scratch), so one process in two or three lost 5-30 ms. Pages written before
-the advice are collapsed into huge pages by ``khugepaged`` in the background (here within
-~30 s), and the advised pages not touched yet are huge from their first touch.
+the advice are collapsed into huge pages by a thread of this process (``settle``, at the
+second call of a kernel with a scratch set) or else by ``khugepaged`` (here within ~30 s),
+and the advised pages not touched yet are huge from their first touch.
 """
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import sys
+import threading
 
 import numpy as np
 
@@ -34,6 +37,10 @@ _chunk: memoryview | None = None  # what is left of the current one
 #: ``madvise`` of Linux 5.14: the range's pages made present at once, writable (a loop in the
 #: kernel: ~half the time of a fault per 4 KiB page here); EINVAL before 5.14 (skipped)
 POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23 if sys.platform == "linux" else None)
+#: ``madvise`` of Linux 6.1: the range's pages collapsed into huge pages now, by the caller
+COLLAPSE = getattr(mmap, "MADV_COLLAPSE", 25 if sys.platform == "linux" else None)
+_unsettled: list[memoryview] = []  # bound blobs' copies since the last ``settle``
+_unsettled_lock = threading.Lock()
 
 
 def zeroed(sizes: list[tuple[int, np.dtype]]) -> tuple[list[np.ndarray], memoryview | None]:
@@ -71,6 +78,8 @@ def lasting_copy(array: np.ndarray) -> np.ndarray:
     copy[...] = array
     copy.setflags(write=False)
     advise(place)
+    with _unsettled_lock:
+        _unsettled.append(place)
     return copy
 
 
@@ -89,6 +98,34 @@ def advise(view: memoryview) -> None:
     overlaps, where the platform has it: the pages written so far are collapsed into huge
     pages in the background, the others are taken as huge pages when first touched."""
     _madvise(view, getattr(mmap, "MADV_HUGEPAGE", None), HUGE_PAGE)
+
+
+def settle(area: memoryview | None) -> threading.Thread | None:
+    """Collapse into huge pages, in a thread of its own, the pages of ``area`` (a scratch
+    set's, after its first call) and those of the blobs bound since the last ``settle``
+    (``MADV_COLLAPSE``), where the platform has it; that thread is returned. Their first
+    touch took 4 KiB pages (see the module's docstring): the thread, not a call, waits for
+    the huge pages (~11-50 ms for 8 MiB here); kernels read the pages meanwhile as they are."""
+    global _unsettled
+    with _unsettled_lock:
+        views, _unsettled = [*_unsettled, *([] if area is None else [area])], []
+    if COLLAPSE is None or not views or getattr(mmap, "MADV_HUGEPAGE", None) is None:
+        return None
+    thread = threading.Thread(target=_collapse, args=(views,), daemon=True,
+                              name="willump-mlir huge pages")  # fmt: skip
+    thread.start()
+    return thread
+
+
+def _collapse(views: list[memoryview]) -> None:
+    """``MADV_COLLAPSE`` the huge pages ``views`` overlap, through ``ctypes`` (which lets
+    the other threads run meanwhile, where ``mmap.madvise`` holds the GIL)."""
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for view in filter(len, views):
+        first = _address(view)
+        start = first - first % HUGE_PAGE
+        madvise(start, -(-(first + view.nbytes) // HUGE_PAGE) * HUGE_PAGE - start, COLLAPSE)
 
 
 def _madvise(view: memoryview, advice: int | None, unit: int) -> None:

@@ -103,3 +103,26 @@ def test_scratch_is_advised_after_its_first_call() -> None:
     found = scratch.set_for(kernel, {})  # type: ignore[arg-type]
     assert found.area is not None and len(found.buffers) == 2
     assert scratch.set_for(kernel, {}) is found and found.area is None  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    not Path("/sys/kernel/mm/transparent_hugepage/enabled").is_file()
+    or "[never]" in Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text(),
+    reason="no transparent huge pages",
+)
+def test_settle_collapses_written_pages_into_huge_pages() -> None:
+    """``settle`` collapses in a thread what was written on 4 KiB pages: a scratch area and
+    the blobs bound since (a kernel older than Linux 6.1 refuses: nothing to check)."""
+    area = memory.huge_area(2 * memory.HUGE_PAGE)
+    data = np.frombuffer(area, np.uint8)
+    data[:: memory.PAGE] = 7
+    memory.advise(area)
+    copy = memory.lasting_copy(np.arange(1 << 16, dtype=np.int64))
+    thread = memory.settle(area)
+    assert thread is not None and not memory._unsettled
+    thread.join()
+    assert (data[:: memory.PAGE] == 7).all() and np.array_equal(copy, np.arange(1 << 16))
+    collapsed = _huge_page_flags(data.ctypes.data)[1]
+    assert collapsed in (0, 2048, 4096)  # 0: a kernel before MADV_COLLAPSE
+    if collapsed:
+        assert _huge_page_flags(copy.ctypes.data)[1] > 0
