@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from xdsl.context import Context
@@ -100,7 +100,7 @@ class BlobStore(Mapping[str, np.ndarray]):
     def __init__(self, arrays: Mapping[str, np.ndarray] | None = None) -> None:
         self._arrays: dict[str, np.ndarray] = {}
         self._untyped: dict[str, bytes] = {}
-        self._unchecked: dict[str, np.ndarray] = {}
+        self._unchecked: dict[str, np.ndarray | Callable[[], np.ndarray]] = {}
         for symbol, data in (arrays or {}).items():
             self.put(symbol, data)
 
@@ -141,10 +141,11 @@ class BlobStore(Mapping[str, np.ndarray]):
             raise BlobError(f"blob {symbol!r} does not hold the data its name hashes")
         self._keep(symbol, data)
 
-    def put_later(self, symbol: str, array: np.ndarray) -> None:
+    def put_later(self, symbol: str, array: np.ndarray | Callable[[], np.ndarray]) -> None:
         """Store ``array`` under ``symbol``, checked as :meth:`put` checks it when it is
         first read (``BlobError`` then): an unpickled pipeline's blobs that its machine code
-        does not read are hashed only if its IR is parsed or it is saved."""
+        does not read are hashed only if its IR is parsed or it is saved. ``array`` may be
+        a function that reads it then (a pickle's deflated blobs are inflated then)."""
         if symbol not in self._arrays:
             self._unchecked[symbol] = array
 
@@ -153,7 +154,7 @@ class BlobStore(Mapping[str, np.ndarray]):
         one."""
         data = self._unchecked.get(symbol)
         if data is not None:
-            self.put(symbol, data)
+            self.put(symbol, data() if callable(data) else data)
             self._unchecked.pop(symbol, None)
 
     def put_bytes(self, symbol: str, raw: bytes) -> None:

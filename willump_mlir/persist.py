@@ -25,7 +25,9 @@ A save is a directory (format ``willump-mlir``, version 5) of these files:
 ``cascade.mlir``
     The scheduled cascade (``fast.ir("cascade")``), only with a cascade.
 ``blobs.npz``
-    The programs' weights and tables by name (``np.savez``, no pickled arrays).
+    The programs' weights and tables by name (an ``np.savez`` archive, no pickled arrays),
+    stored as they are (read in place); in the save a pickle carries, those no machine code
+    reads are deflated (``portable``), inflated when first read.
 ``objects.pkl``
     Only in a pickled save. What is not text, pickled with cloudpickle: ``{"fn": the
     function, "programs": {name: {"bound": {argument: value}, "calls": {callee:
@@ -84,8 +86,9 @@ import threading
 import uuid
 import weakref
 import zipfile
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsIndex
@@ -132,6 +135,8 @@ CASCADE = "cascade.mlir"
 CHECKSUMS = "checksums.json"
 FILES = frozenset({MANIFEST, BLOBS, OBJECTS, CASCADE, CHECKSUMS, *(f"{p}.mlir" for p in PROGRAMS)})
 SIGNING_KEY = "WILLUMP_MLIR_SIGNING_KEY"
+#: a blob as ``_read_blobs`` gives it: the array, or a function that inflates it
+Blob = np.ndarray | Callable[[], np.ndarray]
 
 
 def _pickler() -> Any:
@@ -185,11 +190,13 @@ def save(
     path: str | os.PathLike[str],
     *,
     pickle: bool = False,
+    deflate: Collection[str] = (),
 ) -> None:
     """Write ``pipeline`` to the directory ``path`` (see the module docstring for the format).
 
     Its function, estimators and Python calls are pickled (``objects.pkl``) if a program
-    makes Python calls or if ``pickle`` is true; else the save holds no pickle. ``path``
+    makes Python calls or if ``pickle`` is true; else the save holds no pickle. The blobs
+    named in ``deflate`` are deflated in ``blobs.npz`` (``portable``). ``path``
     may be absent, an empty directory or a previous save (replaced as a whole); anything
     else raises ``FileExistsError``. An object that cannot be pickled raises ``TypeError``
     naming it.
@@ -244,7 +251,7 @@ def save(
             (staging / f"{name}.mlir").write_text(str(compiled.traced.module), encoding="utf-8")
         if cascade_ir is not None:
             (staging / CASCADE).write_text(cascade_ir, encoding="utf-8")
-        _write_blobs(staging / BLOBS, blobs)
+        _write_blobs(staging / BLOBS, blobs, deflate)
         if objects is not None:
             (staging / OBJECTS).write_bytes(objects)
         checksums = _checksums(staging, os.environ.get(SIGNING_KEY))
@@ -344,12 +351,24 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} to {MANIFEST}: {value!r}")
 
 
-def _write_blobs(path: Path, blobs: dict[str, np.ndarray]) -> None:
+def _write_blobs(path: Path, blobs: dict[str, np.ndarray], deflate: Collection[str]) -> None:
+    """``blobs`` as ``np.savez`` writes them (``<name>.npy`` members), those named in
+    ``deflate`` deflated (zlib level 1: made once per pipeline, inflated only if needed),
+    the others stored as they are, to be read in place (``_read_blobs``)."""
     for name, array in blobs.items():
         if np.asarray(array).dtype.hasobject:
             raise TypeError(f"cannot save blob {name!r}: it holds Python objects")
-    with path.open("wb") as file:
-        np.savez(file, **{name: np.asarray(a) for name, a in blobs.items()})
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for name, array in blobs.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+            packed = name in deflate
+            archive.writestr(
+                zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0)),
+                member.getvalue(),
+                zipfile.ZIP_DEFLATED if packed else zipfile.ZIP_STORED,
+                1 if packed else None,
+            )
 
 
 def _dump_objects(
@@ -644,7 +663,7 @@ def _frontend_result(
     ctx: Context,
     spec: dict[str, Any],
     stored: dict[str, Any],
-    blobs: dict[str, np.ndarray],
+    blobs: dict[str, Blob],
     read: Callable[[], ModuleOp],
     root: Path,
     lazy: bool = False,
@@ -657,7 +676,11 @@ def _frontend_result(
     own = BlobStore()
     try:  # each blob hashes to its name (checked when native code or the IR reads it)
         for name in spec["blobs"]:
-            (own.put_later if lazy else own.put)(name, blobs[name])
+            blob = blobs[name]
+            if lazy:
+                own.put_later(name, blob)
+            else:
+                own.put(name, blob() if callable(blob) else blob)
     except BlobError as error:
         raise InputError(f"{root / BLOBS}: {error}") from None
     arguments = [
@@ -877,28 +900,51 @@ def _read_manifest(root: Path, files: dict[str, bytes]) -> dict[str, Any]:
     return manifest
 
 
-def _read_blobs(path: Path, data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of ``blobs.npz`` (the bytes ``data``) by name, read in place: read-only
-    views of ``data``, not copies (``np.savez`` stores them uncompressed; their contents
-    are checked against the IR, ``_check_blobs``)."""
+def _read_blobs(path: Path, data: bytes) -> dict[str, Blob]:
+    """The arrays of ``blobs.npz`` (the bytes ``data``) by name: a stored member read in
+    place, a read-only view of ``data``, not a copy; a deflated one (``_write_blobs``) as
+    a function that inflates it (``BlobError`` if it is damaged). Their contents are
+    checked against the IR (``_check_blobs``)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-        return {info.filename.removesuffix(".npy"): _npy_view(data, info) for info in members}
+        return {
+            info.filename.removesuffix(".npy"): (
+                functools.partial(_inflate, data, info)
+                if info.compress_type == zipfile.ZIP_DEFLATED
+                else _npy_view(data, info)
+            )
+            for info in members
+        }
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as error:
         raise InputError(f"{path}: unreadable blobs ({error})") from error
 
 
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> np.ndarray:
+    """The array of the deflated ``.npy`` member ``info`` of the zip archive ``data``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            member = archive.read(info)  # checks its CRC-32
+        return _npy_array(member, info.filename, 0, len(member))
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
+        name = info.filename.removesuffix(".npy")
+        raise BlobError(f"blob {name!r} cannot be read ({error})") from None
+
+
 def _npy_view(data: bytes, info: zipfile.ZipInfo) -> np.ndarray:
-    """The array of the ``.npy`` member ``info`` of the zip archive ``data``, in place."""
+    """The array of the stored ``.npy`` member ``info`` of the zip archive ``data``, in place."""
     if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
-        raise ValueError(f"{info.filename} is not an uncompressed .npy file")
+        raise ValueError(f"{info.filename} is not a stored or deflated .npy file")
     header = info.header_offset  # the local header: 30 bytes, the name, an extra field
     if data[header : header + 4] != b"PK\x03\x04":
         raise ValueError(f"{info.filename}: no local file header")
     name_length, extra_length = struct.unpack_from("<HH", data, header + 26)
     start = header + 30 + name_length + extra_length
-    end = start + info.compress_size
+    return _npy_array(data, info.filename, start, start + info.compress_size)
+
+
+def _npy_array(data: bytes, name: str, start: int, end: int) -> np.ndarray:
+    """The array of the ``.npy`` file in ``data[start:end]`` (``name`` in errors), in place."""
     member = io.BytesIO(data)  # shares ``data``
     member.seek(start)
     version = np.lib.format.read_magic(member)
@@ -907,12 +953,12 @@ def _npy_view(data: bytes, info: zipfile.ZipInfo) -> np.ndarray:
     elif version == (2, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
     else:
-        raise ValueError(f"{info.filename}: .npy format version {version}")
+        raise ValueError(f"{name}: .npy format version {version}")
     count = math.prod(shape)
     if dtype.hasobject or min(shape, default=0) < 0:
-        raise ValueError(f"{info.filename}: an array of Python objects, or a negative shape")
+        raise ValueError(f"{name}: an array of Python objects, or a negative shape")
     if member.tell() + count * dtype.itemsize > min(end, len(data)):
-        raise ValueError(f"{info.filename}: truncated")
+        raise ValueError(f"{name}: truncated")
     array = np.frombuffer(data, dtype, count, member.tell())
     return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
 
@@ -1056,9 +1102,13 @@ def portable(pipeline: CompiledPipeline | OptimizedPipeline) -> Portable:
     loaded_without_objects = any(
         isinstance(a.value, CompiledIn) for c in programs.values() for a in c.arguments
     )
+    # the blobs no machine code reads (the IR's, which passes made tables of) are deflated:
+    # fewer bytes for every unpickling to copy, inflated only if the IR is parsed or saved
+    read = set().union(*(c.library.externals for c in programs.values()))
+    unread = [name for c in programs.values() for name in c.traced.blobs if name not in read]
     with tempfile.TemporaryDirectory(prefix="willump-pickle-") as work:
         root = Path(work) / "save"
-        save(pipeline, root, pickle=not loaded_without_objects)
+        save(pipeline, root, pickle=not loaded_without_objects, deflate=unread)
         files = _read_files(root)
     keys = {name: compiled.library.cache_key for name, compiled in programs.items()}
     entries = {key: raw for key in keys.values() if (raw := jit.cache_entry(key)) is not None}

@@ -418,10 +418,10 @@ def test_every_blob_resized_or_retyped_is_refused(workload: Workload, tmp_path: 
 
 def test_blobs_are_read_in_place_as_numpy_wrote_them(tmp_path: Path) -> None:
     """``blobs.npz`` is read without copies (read-only views of the file's bytes), with
-    numpy's own results for every kind of array ``np.savez`` writes; anything else is an
-    ``InputError`` naming the file."""
+    numpy's own results for every kind of array ``np.savez`` writes, a deflated member
+    when it is read; anything else is an ``InputError`` naming the file."""
     from willump_mlir import persist
-    from willump_mlir.blobs import immutable
+    from willump_mlir.blobs import BlobError, immutable
 
     arrays = {
         "coef_0123456789abcdef": np.arange(10.0),
@@ -439,11 +439,18 @@ def test_blobs_are_read_in_place_as_numpy_wrote_them(tmp_path: Path) -> None:
         assert read[name].dtype == array.dtype and read[name].shape == array.shape
         np.testing.assert_array_equal(read[name], array)
         assert immutable(read[name])
-    np.savez_compressed(tmp_path / "compressed.npz", coef=np.arange(3.0))
+    np.savez_compressed(tmp_path / "compressed.npz", coef=np.arange(300.0))
+    packed = (tmp_path / "compressed.npz").read_bytes()
+    inflate = persist._read_blobs(tmp_path / "compressed.npz", packed)["coef"]
+    assert callable(inflate)  # deflated (a pickle's unread blobs): inflated when read
+    np.testing.assert_array_equal(inflate(), np.arange(300.0))
+    damaged_member = bytearray(packed)
+    damaged_member[packed.index(b"coef.npy") + 40] ^= 0xFF  # in its deflated bytes
+    with pytest.raises(BlobError, match="blob 'coef' cannot be read"):
+        persist._read_blobs(tmp_path / "compressed.npz", bytes(damaged_member))["coef"]()
     np.savez(tmp_path / "objects.npz", names=np.array(["a", None], dtype=object))
     broken = {
         "truncated": data[: len(data) // 2],
-        "compressed": (tmp_path / "compressed.npz").read_bytes(),
         "objects": (tmp_path / "objects.npz").read_bytes(),
         "not a zip": b"PK" + bytes(100),
         "a longer shape": data.replace(b"'shape': (10,)", b"'shape': (99,)"),

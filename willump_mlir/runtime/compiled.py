@@ -247,6 +247,9 @@ class ScratchSet:
     longest: dict[tuple[str, str], int]
     buffers: list[np.ndarray]
     addresses: list[int]  # one per kernel input: the scratch buffers', 0 for the others
+    #: the buffers' huge-page area until it is advised, after the set's first call (a first
+    #: call touches 4 KiB pages: see ``memory``), else None
+    area: memoryview | None = None
     slots: ctypes.Array[ctypes.c_uint64] | None = None
     slots_address: int = 0
 
@@ -287,6 +290,10 @@ class Scratch(threading.local):
         """The scratch set of ``kernel`` for rows of ``longest`` bytes."""
         found = self.sets.get(kernel.step.name)
         if found is not None and all(n <= found.longest[k] for k, n in longest.items()):
+            if found.area is not None:  # its first call is over: huge pages from now on
+                memory.advise(found.area)
+                memory.settle(found.area)
+                found.area = None
             return found
         room = {k: max(n, self.SMALLEST_ROW) for k, n in longest.items()}
         sizes = []
@@ -297,11 +304,11 @@ class Scratch(threading.local):
                 for per_byte, value, column in scratch_terms(spec.size):
                     size += per_byte * room[(value, column)]
                 sizes.append((max(size, 1), np.dtype(spec.dtype)))
-        buffers = memory.zeroed(sizes)  # read at random: on huge pages (the word cache)
+        buffers, area = memory.zeroed(sizes)  # read at random: huge pages (the word cache)
         allotted = iter(buffers)
         addresses = [_address(next(allotted)) if spec.part == "scratch" else 0
                      for spec in kernel.inputs]  # fmt: skip
-        found = ScratchSet(room, buffers, addresses)
+        found = ScratchSet(room, buffers, addresses, area)
         if kernel.splittable:
             found.slots = kernel.slots()
             found.slots[1] = self.error_address

@@ -305,9 +305,12 @@ class NativeLibrary:
         cache_hit: bool,
         attachment: str = "",
         blobs: BlobStore | None = None,
+        externals: frozenset[str] = frozenset(),
     ) -> None:
         self._engine = engine
         self._symbols = frozenset(symbols)
+        self.externals = externals
+        """The symbols the object reads from outside it (blobs, libm, numpy's loops)."""
         self._addresses: dict[str, int] = {}
         self.cache_key = cache_key
         self.cache_hit = cache_hit
@@ -697,5 +700,5 @@ def _load_object(
     own = BlobStore.checked({e[0]: _blobs.get(e[0], blobs[e[0]]) for e in meta["blobs"]})
     return NativeLibrary(
         engine, meta["symbols"], cache_key, cache_hit=cache_hit, attachment=meta["attachment"],
-        blobs=own,
+        blobs=own, externals=frozenset(meta["externals"]),
     )  # fmt: skip
